@@ -1,0 +1,64 @@
+import type { StorageTarget } from './storage/database.ts';
+
+/** Behaviour of the simulated acquirer, so benchmarks and fault tests can model a real PSP. */
+export interface SimulatorConfig {
+  /** Mean added latency per PSP call, in ms. */
+  readonly latencyMs: number;
+  /** Random ± spread around the latency, in ms. */
+  readonly jitterMs: number;
+  /** Share (0..1) of calls that never answer (the gateway's PSP timeout decides them `unknown`). */
+  readonly timeoutRate: number;
+  /** Share (0..1) of calls that answer with a communication error. */
+  readonly errorRate: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly storage: StorageTarget;
+  readonly dataDir: string;
+  /** 64 hex characters; when absent a key is generated into the data folder on first start. */
+  readonly masterKey: string | undefined;
+  /** How long a PSP call may take before its outcome is `unknown`. */
+  readonly pspTimeoutMs: number;
+  readonly simulator: SimulatorConfig;
+  readonly logLevel: string;
+  /** Where the demo merchant's credentials are written on first start (shell-sourcable). */
+  readonly demoCredentialsFile: string;
+}
+
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** One typed, frozen configuration read from the environment, with working defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = env.SWITCHYARD_DATA_DIR || './data';
+  const storage: StorageTarget = env.DATABASE_URL
+    ? { kind: 'postgres', url: env.DATABASE_URL }
+    : { kind: 'sqlite', dataDir };
+  const masterKey = env.SWITCHYARD_MASTER_KEY || undefined;
+  if (masterKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(masterKey)) {
+    throw new Error('SWITCHYARD_MASTER_KEY must be 64 hex characters (32 bytes)');
+  }
+  return Object.freeze({
+    port: num(env, 'PORT', 8080),
+    host: env.HOST || '127.0.0.1',
+    storage,
+    dataDir,
+    masterKey,
+    pspTimeoutMs: num(env, 'SWITCHYARD_PSP_TIMEOUT_MS', 10_000),
+    simulator: Object.freeze({
+      latencyMs: num(env, 'SWITCHYARD_SIM_LATENCY_MS', 0),
+      jitterMs: num(env, 'SWITCHYARD_SIM_JITTER_MS', 0),
+      timeoutRate: num(env, 'SWITCHYARD_SIM_TIMEOUT_RATE', 0),
+      errorRate: num(env, 'SWITCHYARD_SIM_ERROR_RATE', 0),
+    }),
+    logLevel: env.LOG_LEVEL || 'info',
+    demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
+  });
+}

@@ -1,0 +1,30 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describeResultCode } from '../../processors/result-codes.ts';
+
+/** `YYYY-MM-DD hh:mm:ss+0000`, the platform's timestamp form. */
+export function oppTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + '+0000';
+}
+
+/** `<40 hex>@YYYY-MM-DD hh:mm:ss +0000`: which build answered, as the platform prints it. */
+export function buildNumberOf(version: string, startedAt: number): string {
+  const hash = createHash('sha1').update(`switchyard@${version}`).digest('hex');
+  return `${hash}@${oppTimestamp(startedAt).replace('+0000', ' +0000')}`;
+}
+
+/** Request correlation id: `<entityId>_<32 hex>`. */
+export function newNdc(entityId: string | undefined): string {
+  return `${entityId ?? randomBytes(16).toString('hex')}_${randomBytes(16).toString('hex')}`;
+}
+
+export interface ParameterError {
+  readonly name: string;
+  readonly value: string | null;
+  readonly message: string;
+}
+
+export function resultOf(code: string, parameterErrors?: readonly ParameterError[]) {
+  return parameterErrors && parameterErrors.length > 0
+    ? { code, description: describeResultCode(code), parameterErrors }
+    : { code, description: describeResultCode(code) };
+}

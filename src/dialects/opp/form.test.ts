@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { customParameters, FormError, nest, parseForm } from './form.ts';
+
+test('dotted and bracketed names nest into echo objects', () => {
+  const p = parseForm('customer.givenName=Jane&customer.browser.language=de&cart.items[0].name=Hat&cart.items[1].name=Cap&cart.items[1].quantity=2&billing.city=Graz');
+  assert.deepEqual(nest(p, 'customer'), { givenName: 'Jane', browser: { language: 'de' } });
+  assert.deepEqual(nest(p, 'cart'), { items: [{ name: 'Hat' }, { name: 'Cap', quantity: '2' }] });
+  assert.deepEqual(nest(p, 'billing'), { city: 'Graz' });
+  assert.equal(nest(p, 'shipping'), undefined);
+});
+
+test('hostile names stay inert', () => {
+  const p = parseForm('__proto__=x&customer.__proto__.polluted=1&constructor.prototype.polluted=1&customParameters[__proto__]=y');
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(p['__proto__'], 'x');
+  const c = nest(p, 'customer');
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.ok(c === undefined || Object.getPrototypeOf(c) === Object.prototype);
+  assert.deepEqual(Object.keys(customParameters(p) ?? {}), ['__proto__']);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('huge cart indexes and parameter floods are refused', () => {
+  assert.equal(nest(parseForm('cart.items[100000].name=x'), 'cart'), undefined);
+  assert.throws(() => parseForm(Array.from({ length: 600 }, (_, i) => `p${i}=1`).join('&')), FormError);
+});
+
+test('empty values count as absent', () => {
+  const p = parseForm('amount=&currency=EUR');
+  assert.equal(p.amount, undefined);
+  assert.equal(p.currency, 'EUR');
+});

@@ -1,0 +1,38 @@
+import { formatMajorUnits } from '../../money/money.ts';
+import type { TransactionView } from '../../payments/service.ts';
+import { isInitialType } from '../../payments/model.ts';
+import { resultOf } from './envelope.ts';
+
+/**
+ * The JSON the platform returns for one transaction (reference §4.2): initial payments carry the
+ * card and the echoed groups; back-office transactions carry `referencedId`.
+ */
+export function renderTransaction(v: TransactionView, channelName: string): Record<string, unknown> {
+  const t = v.transaction;
+  const initial = isInitialType(t.type);
+  const echo = t.echo as Record<string, unknown>;
+  const body: Record<string, unknown> = { id: t.id };
+  if (!initial && t.referencedId) body.referencedId = t.referencedId;
+  body.paymentType = t.type;
+  if (initial && v.card) body.paymentBrand = v.card.brand;
+  body.amount = formatMajorUnits(t.amount);
+  body.currency = t.amount.currency;
+  body.descriptor = typeof echo.descriptor === 'string' ? echo.descriptor : `${t.shortId} ${channelName}`;
+  if (t.merchantTransactionId !== undefined) body.merchantTransactionId = t.merchantTransactionId;
+  if (typeof echo.merchantInvoiceId === 'string') body.merchantInvoiceId = echo.merchantInvoiceId;
+  body.result = resultOf(t.resultCode ?? '000.200.000');
+  if (Object.keys(t.details).length > 0) body.resultDetails = t.details;
+  if (initial && v.card) {
+    body.card = {
+      bin: v.card.bin, last4Digits: v.card.last4,
+      ...(v.card.holder !== undefined ? { holder: v.card.holder } : {}),
+      expiryMonth: v.card.expiryMonth, expiryYear: v.card.expiryYear,
+    };
+  }
+  for (const group of ['customer', 'billing', 'shipping', 'cart', 'merchant', 'threeDSecure', 'customParameters', 'standingInstruction']) {
+    if (echo[group] !== undefined) body[group] = echo[group];
+  }
+  if (typeof echo.recurringType === 'string') body.recurringType = echo.recurringType;
+  if (initial) body.risk = { score: '0' };
+  return body;
+}

@@ -1,0 +1,48 @@
+import type { BackOfficeError } from '../../payments/service.ts';
+import type { BackOfficeType } from '../../payments/model.ts';
+import { classifyResultCode } from '../../processors/result-codes.ts';
+
+/** Engine refusals → /v1 result codes (the reference's §6 table). */
+export const paymentErrorCodes: Readonly<Record<Exclude<BackOfficeError, 'not_found'>, string>> = {
+  reference_pending: '700.400.570',
+  capture_requires_authorization: '700.400.510',
+  capture_exceeds_authorization: '700.400.100',
+  refund_requires_capture: '700.400.520',
+  refund_exceeds_captured: '700.400.200',
+  reversal_requires_authorization: '700.400.530',
+  reversal_after_capture: '700.300.300',
+  reversal_not_possible: '700.300.700',
+  already_reversed: '700.400.300',
+  currency_mismatch: '700.100.500',
+  charged_back: '700.300.600',
+  chargeback_requires_capture: '700.400.550',
+  chargeback_exceeds_captured: '700.400.400',
+  multiple_chargebacks: '700.300.500',
+  chargeback_reversal_requires_chargeback: '700.400.420',
+  chargeback_reversal_exceeds_chargeback: '700.400.410',
+  rebill_requires_capture: '700.100.700',
+  amount_required: '200.300.404',
+  duplicate_merchant_transaction_id: '800.130.100',
+  invalid_card_number: '100.100.101',
+  card_expired: '100.100.303',
+  brand_mismatch: '100.100.700',
+  cvv_brand_mismatch: '100.100.601',
+};
+
+/**
+ * A back-office call naming an id that does not exist (for this entity) answers as the real
+ * platform does for that operation (decision 2).
+ */
+export const notFoundCodes: Readonly<Record<BackOfficeType, string>> = {
+  CP: '700.400.510',
+  RV: '700.400.530',
+  RF: '600.200.500',
+  RB: '700.400.520',
+  CB: '700.400.550',
+  CR: '700.400.420',
+};
+
+/** HTTP status by result: success, review and pending are 200; every rejection is 400. */
+export function httpStatusOf(code: string): number {
+  return classifyResultCode(code) === 'rejected' ? 400 : 200;
+}

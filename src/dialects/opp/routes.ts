@@ -1,0 +1,166 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../../runtime/clock.ts';
+import type { Entity, Merchant } from '../../merchants/model.ts';
+import type { MerchantService } from '../../merchants/service.ts';
+import type { PaymentService, TransactionView } from '../../payments/service.ts';
+import type { ProcessingMode } from '../../processors/port.ts';
+import { resultCodes } from '../../processors/result-codes.ts';
+import type { Throttle } from '../../throttle/service.ts';
+import { FormError, parseForm, type FormParams } from './form.ts';
+import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
+import { httpStatusOf, notFoundCodes, paymentErrorCodes } from './result-map.ts';
+import { renderTransaction } from './render.ts';
+import { readBackOffice, readInitial } from './validate.ts';
+
+export interface OppDeps {
+  merchants: MerchantService;
+  payments: PaymentService;
+  throttle: Throttle;
+  clock: Clock;
+  buildNumber: string;
+  /** Status calls allowed per payment per window (the platform allows two a minute). */
+  statusLimit: { calls: number; windowMs: number };
+}
+
+const idPattern = /^[0-9a-f]{32}$/;
+
+/** The `/v1` payments dialect (register with prefix `/v1`): parses its form bodies, calls the engine, shapes its answers. */
+export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Promise<void> {
+  const { merchants, payments, throttle, clock, buildNumber } = deps;
+
+  function send(reply: FastifyReply, status: number, entityId: string | undefined, body: Record<string, unknown>) {
+    const envelope = { ...body, buildNumber, timestamp: body.timestamp ?? oppTimestamp(clock.now()), ndc: newNdc(entityId) };
+    return reply.code(status).header('content-type', 'application/json;charset=UTF-8').header('cache-control', 'no-store').send(envelope);
+  }
+  const refuse = (reply: FastifyReply, status: number, entityId: string | undefined, code: string, errors?: ParameterError[]) =>
+    send(reply, status, entityId, { result: resultOf(code, errors) });
+
+  function formOf(req: FastifyRequest): FormParams {
+    return (req.body as FormParams | undefined) ?? Object.create(null);
+  }
+  function queryOf(req: FastifyRequest): FormParams {
+    const q = req.raw.url?.split('?')[1] ?? '';
+    return parseForm(q);
+  }
+
+  /** Bearer token, then entity: 401 + 800.900.300 unless both belong together (decision 2 for foreign entities). */
+  async function authenticate(req: FastifyRequest, reply: FastifyReply, params: FormParams): Promise<{ merchant: Merchant; entity: Entity } | undefined> {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const merchant = m ? await merchants.byAccessToken(m[1]!) : undefined;
+    const entityId = params.entityId ?? params['authentication.entityId'];
+    if (!merchant) {
+      reply.header('www-authenticate', 'Bearer realm="switchyard", error="invalid_token", error_description="Invalid Authorization header!"');
+      await refuse(reply, 401, entityId, '800.900.300');
+      return undefined;
+    }
+    if (entityId === undefined) {
+      await refuse(reply, 400, undefined, '200.300.404', [{ name: 'entityId', value: null, message: 'may not be empty' }]);
+      return undefined;
+    }
+    const entity = idPattern.test(entityId) ? await merchants.entityOf(merchant, entityId) : undefined;
+    if (!entity) {
+      await refuse(reply, 401, entityId, '800.900.300');
+      return undefined;
+    }
+    return { merchant, entity };
+  }
+
+  const renderView = (v: TransactionView, entity: Entity) => renderTransaction(v, entity.channelName);
+
+  // Forms are the dialect's only body format; any other body type is read as a form too, so a
+  // mislabelled request gets a parameter error instead of a 415 outside the envelope.
+  app.addContentTypeParser(['application/x-www-form-urlencoded', '*'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+    try { done(null, parseForm(String(body))); } catch (err) { done(err as Error, undefined); }
+  });
+
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    if (err instanceof FormError || (err.statusCode && err.statusCode < 500)) {
+      const status = err.statusCode === 413 ? 413 : 400;
+      return refuse(reply, status, undefined, '200.300.404', [{ name: 'body', value: null, message: err instanceof FormError ? err.message : 'request body could not be read' }]);
+    }
+    req.log.error({ err: { message: err.message, stack: err.stack } }, 'request failed');
+    return refuse(reply, 500, undefined, '999.999.999');
+  });
+
+  app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: req.url.split('?')[0]!.slice(0, 128), message: 'no such resource' }]));
+
+  app.post('/payments', async (req, reply) => {
+    const params = formOf(req);
+    const auth = await authenticate(req, reply, params);
+    if (!auth) return reply;
+    const parsed = readInitial(params);
+    if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
+    const r = parsed.value;
+    if (auth.merchant.live && r.testMode !== undefined) {
+      return refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: r.testMode, message: 'not allowed for a live entity' }]);
+    }
+    const mode: ProcessingMode = auth.merchant.live ? 'LIVE' : r.testMode ?? 'INTERNAL';
+    const result = await payments.initiate({
+      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount, card: r.card, mode,
+      merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
+    });
+    if (!result.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error]);
+    const body = renderView(result.value, auth.entity);
+    return send(reply, httpStatusOf(result.value.transaction.resultCode ?? ''), auth.entity.id, body);
+  });
+
+  app.post<{ Params: { id: string } }>('/payments/:id', async (req, reply) => {
+    const params = formOf(req);
+    const auth = await authenticate(req, reply, params);
+    if (!auth) return reply;
+    const parsed = readBackOffice(params);
+    if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
+    const r = parsed.value;
+    if (!idPattern.test(req.params.id)) return refuse(reply, 400, auth.entity.id, notFoundCodes[r.type]);
+    const result = await payments.backOffice({
+      merchant: auth.merchant, entity: auth.entity, type: r.type, referencedId: req.params.id, amount: r.amount,
+      merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
+    });
+    if (!result.ok) {
+      const code = result.error === 'not_found' ? notFoundCodes[r.type] : paymentErrorCodes[result.error];
+      return refuse(reply, 400, auth.entity.id, code);
+    }
+    return send(reply, httpStatusOf(result.value.transaction.resultCode ?? ''), auth.entity.id, renderView(result.value, auth.entity));
+  });
+
+  /** Reads one transaction for status and query calls; unknown and foreign ids answer 700.400.580. */
+  async function lookup(req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, throttled: boolean) {
+    const params = queryOf(req);
+    const auth = await authenticate(req, reply, params);
+    if (!auth) return reply;
+    const id = req.params.id;
+    const view = idPattern.test(id) ? await payments.find(auth.merchant, auth.entity, id) : undefined;
+    if (!view) return refuse(reply, 400, auth.entity.id, '700.400.580');
+    if (throttled) {
+      const t = await throttle.take(`opp-status:${id}`, deps.statusLimit.calls, deps.statusLimit.windowMs);
+      if (!t.allowed) {
+        reply.header('retry-after', String(Math.max(1, Math.ceil(t.retryAfterMs / 1000))));
+        return refuse(reply, 429, auth.entity.id, '800.120.100');
+      }
+    }
+    return send(reply, 200, auth.entity.id, { ...renderView(view, auth.entity), timestamp: oppTimestamp(view.transaction.updatedAt) });
+  }
+
+  app.get<{ Params: { id: string } }>('/payments/:id', (req, reply) => lookup(req, reply, true));
+  app.get<{ Params: { id: string } }>('/query/:id', (req, reply) => lookup(req, reply, false));
+
+  app.get('/query', async (req, reply) => {
+    const params = queryOf(req);
+    const auth = await authenticate(req, reply, params);
+    if (!auth) return reply;
+    const mtx = params.merchantTransactionId;
+    if (mtx === undefined) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'merchantTransactionId', value: null, message: 'may not be empty' }]);
+    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity, mtx);
+    if (views.length === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
+    return send(reply, 200, auth.entity.id, {
+      result: resultOf('000.000.100'),
+      payments: views.map((v) => ({ ...renderView(v, auth.entity), timestamp: oppTimestamp(v.transaction.updatedAt) })),
+    });
+  });
+
+  app.get('/resultcodes', async (_req, reply) => send(reply, 200, undefined, {
+    result: resultOf('000.000.100'),
+    resultCodes: Object.entries(resultCodes).map(([code, description]) => ({ code, description })),
+  }));
+}

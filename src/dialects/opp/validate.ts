@@ -1,0 +1,226 @@
+import { isCurrency, parseMajorUnits, exponentOf, type Money } from '../../money/money.ts';
+import { isBackOfficeType, isInitialType, type BackOfficeType, type InitialType } from '../../payments/model.ts';
+import { isKnownResultCode } from '../../processors/result-codes.ts';
+import { Cvv, isCardBrand, Pan, type CardInput } from '../../vault/card.ts';
+import { customParameters, nest, type FormParams } from './form.ts';
+import type { ParameterError } from './envelope.ts';
+
+/** A refused request: the result code to answer with and the fields at fault. */
+export interface Refusal {
+  readonly code: string;
+  readonly parameterErrors: ParameterError[];
+}
+
+type Check = { name: string; message: string; code: string; value?: string | null };
+
+const cardFields = new Set(['card.number', 'card.cvv']);
+
+class Collector {
+  readonly errors: Check[] = [];
+  readonly params: FormParams;
+  constructor(params: FormParams) { this.params = params; }
+  add(name: string, message: string, code = '200.300.404') {
+    const raw = this.params[name];
+    // Card data never goes back out, not even in an error body.
+    const value = raw === undefined ? null : cardFields.has(name) ? '[REDACTED]' : raw.slice(0, 256);
+    this.errors.push({ name, message, code, value });
+  }
+  /** Optional field: checked when present. */
+  match(name: string, re: RegExp, code = '200.300.404', message = `must match ${re.source}`) {
+    const v = this.params[name];
+    if (v !== undefined && !re.test(v)) this.add(name, message, code);
+  }
+  required(name: string, re: RegExp, missingCode = '200.300.404', code = '200.300.404') {
+    if (this.params[name] === undefined) this.add(name, 'may not be empty', missingCode);
+    else this.match(name, re, code);
+  }
+  maxLength(name: string, max: number, code = '200.300.404') {
+    const v = this.params[name];
+    if (v !== undefined && [...v].length > max) this.add(name, `size must be between 1 and ${max}`, code);
+  }
+  refusal(): Refusal | undefined {
+    if (this.errors.length === 0) return undefined;
+    // One error with its own code answers with that code; several answer with the generic one.
+    const specific = this.errors.length === 1 ? this.errors[0]!.code : '200.300.404';
+    return {
+      code: specific,
+      parameterErrors: this.errors.map(({ name, value, message }) => ({ name, value: value ?? null, message })),
+    };
+  }
+}
+
+export const amountPattern = /^[0-9]{1,12}(\.[0-9]{2})?$/;
+const amountPatternFor = (e: number) => (e === 2 ? amountPattern : e === 0 ? /^[0-9]{1,12}$/ : new RegExp(`^[0-9]{1,12}(\\.[0-9]{${e}})?$`));
+
+/** Reads `amount` + `currency` against the currency's exponent (decision 4). */
+function readMoney(c: Collector, required: boolean): Money | undefined {
+  const { amount, currency } = c.params;
+  if (currency === undefined) { if (required) c.add('currency', 'may not be empty'); }
+  else if (!/^[A-Z]{3}$/.test(currency)) c.add('currency', 'must match ^[A-Z]{3}$');
+  else if (!isCurrency(currency)) c.add('currency', 'must be an ISO 4217 currency code', '100.550.401');
+  if (amount === undefined) { if (required) c.add('amount', 'may not be empty'); return undefined; }
+  const pattern = currency !== undefined && isCurrency(currency) ? amountPatternFor(exponentOf(currency)) : amountPattern;
+  if (!pattern.test(amount)) { c.add('amount', `must match ${pattern.source}`); return undefined; }
+  if (currency === undefined || !isCurrency(currency)) return undefined;
+  const m = parseMajorUnits(amount, currency);
+  if (!m) { c.add('amount', `must match ${pattern.source}`); return undefined; }
+  if (m.amount === 0) { c.add('amount', 'must be greater than 0', '100.550.300'); return undefined; }
+  return m;
+}
+
+export const testModes = ['INTERNAL', 'EXTERNAL'] as const;
+export type TestMode = (typeof testModes)[number];
+
+/** Everything echoed back about a transaction: the documented parameter groups of reference §3. */
+function readEcho(c: Collector): Record<string, unknown> {
+  const p = c.params;
+  c.match('customer.email', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, '100.900.101', 'must be a valid email address');
+  c.maxLength('customer.email', 50, '100.900.105');
+  c.maxLength('customer.givenName', 50, '100.700.201');
+  c.maxLength('customer.surname', 50, '100.700.101');
+  c.maxLength('customer.companyName', 60, '100.700.500');
+  c.match('customer.phone', /^[+0-9][0-9 ()/-]{6,24}$/, '100.900.200');
+  c.match('customer.mobile', /^[+0-9][0-9 ()/-]{6,24}$/, '100.900.300');
+  c.match('customer.ip', /^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$|^[0-9a-fA-F:]{2,39}$/, '100.900.401', 'must be an IPv4 or IPv6 address');
+  c.match('customer.birthDate', /^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/, '100.900.450');
+  c.match('customer.sex', /^[FM]$/);
+  for (const group of ['billing', 'shipping']) {
+    c.match(`${group}.country`, /^[A-Z]{2}$/, '100.800.501');
+    c.maxLength(`${group}.postcode`, 16, '100.800.201');
+    c.maxLength(`${group}.city`, 80, '100.800.301');
+    c.maxLength(`${group}.state`, 50, '100.800.401');
+    const streets = (p[`${group}.street1`] ?? '') + (p[`${group}.street2`] ?? '');
+    if ([...streets].length > 201) c.add(`${group}.street1`, 'street1 and street2 together must not exceed 201 characters', '100.800.101');
+  }
+  for (const name of Object.keys(p)) {
+    const item = /^cart\.items\[([0-9]+)\]\.(price|tax|discount|quantity)$/.exec(name);
+    if (item) {
+      if (Number(item[1]) > 99) c.add(name, 'cart may hold at most 100 items');
+      else if (item[2] === 'quantity') c.match(name, /^[0-9]{1,6}$/);
+      else c.match(name, amountPattern);
+    }
+    const cp = /^customParameters\[(.*)\]$/.exec(name);
+    if (cp && !/^[a-zA-Z0-9._]{3,64}$/.test(cp[1]!)) c.add(name, 'custom parameter names must match ^[a-zA-Z0-9._]{3,64}$');
+  }
+  c.maxLength('merchantInvoiceId', 255);
+  c.maxLength('descriptor', 127);
+  c.match('recurringType', /^(INITIAL|REPEATED)$/);
+  c.match('standingInstruction.mode', /^(INITIAL|REPEATED)$/);
+  c.match('standingInstruction.type', /^(UNSCHEDULED|RECURRING|INSTALLMENT)$/);
+  c.match('standingInstruction.source', /^(CIT|MIT)$/);
+  c.match('threeDSecure.eci', /^[0-9]{2}$/);
+  const echo: Record<string, unknown> = {};
+  for (const group of ['customer', 'billing', 'shipping', 'cart', 'merchant', 'standingInstruction', 'threeDSecure']) {
+    const v = nest(p, group);
+    if (v) echo[group] = v;
+  }
+  const cps = customParameters(p);
+  if (cps) echo.customParameters = cps;
+  for (const name of ['merchantInvoiceId', 'descriptor', 'recurringType', 'transactionCategory']) {
+    if (p[name] !== undefined) echo[name] = p[name];
+  }
+  return echo;
+}
+
+function readTestParameters(c: Collector): Record<string, string> {
+  const cps = customParameters(c.params) ?? {};
+  const forced = cps['forceResultCode'];
+  if (forced !== undefined && !isKnownResultCode(forced)) c.add('customParameters[forceResultCode]', 'must be a result code listed by GET /v1/resultcodes');
+  return cps;
+}
+
+function readCommon(c: Collector) {
+  c.maxLength('merchantTransactionId', 255);
+  c.match('testMode', /^(INTERNAL|EXTERNAL)$/, '100.300.101');
+  return {
+    merchantTransactionId: c.params.merchantTransactionId,
+    testMode: c.params.testMode as TestMode | undefined,
+    echo: readEcho(c),
+    testParameters: readTestParameters(c),
+  };
+}
+
+export interface InitialRequest {
+  readonly type: InitialType;
+  readonly amount: Money;
+  readonly card: CardInput;
+  readonly merchantTransactionId: string | undefined;
+  readonly testMode: TestMode | undefined;
+  readonly shopperResultUrl: string | undefined;
+  readonly echo: Record<string, unknown>;
+  readonly testParameters: Record<string, string>;
+}
+
+/** Validates `POST /v1/payments`. */
+export function readInitial(params: FormParams): { ok: true; value: InitialRequest } | { ok: false; refusal: Refusal } {
+  const c = new Collector(params);
+  const p = params;
+  if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
+  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, PA.CP]');
+  const amount = readMoney(c, true);
+  const hasCard = Object.keys(p).some((k) => k.startsWith('card.'));
+  if (p.paymentBrand === undefined) c.add('paymentBrand', hasCard ? 'may not be empty' : 'card properties must be set', hasCard ? '100.100.500' : '200.300.404');
+  else if (!isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card brand', '100.100.501');
+  else if (!hasCard) c.add('paymentBrand', 'card properties must be set');
+  if (hasCard) {
+    c.required('card.number', /^[0-9]{12,19}$/, '100.100.100', '100.100.101');
+    c.required('card.expiryMonth', /^(0[1-9]|1[0-2])$/, '100.100.200', '100.100.201');
+    c.required('card.expiryYear', /^(19|20)([0-9]{2})$/, '100.100.300', '100.100.301');
+    c.match('card.cvv', /^[0-9]{3,4}$/, '100.100.601');
+    const holder = p['card.holder'];
+    if (holder !== undefined) {
+      const len = [...holder].length;
+      if (len < 2 || len > 128) c.add('card.holder', 'size must be between 2 and 128', '100.100.401');
+      else if (/[\p{Cc}<>]/u.test(holder)) c.add('card.holder', 'must not contain control characters or angle brackets', '100.100.402');
+    }
+  }
+  const url = p.shopperResultUrl;
+  if (url !== undefined) {
+    let okUrl = url.length <= 2048;
+    try { okUrl &&= ['http:', 'https:'].includes(new URL(url).protocol); } catch { okUrl = false; }
+    if (!okUrl) c.add('shopperResultUrl', 'must be an absolute http(s) URL', '100.370.102');
+  }
+  const common = readCommon(c);
+  const refusal = c.refusal();
+  if (refusal || !amount || !hasCard) return { ok: false, refusal: refusal ?? { code: '200.300.404', parameterErrors: [] } };
+  const brand = p.paymentBrand!;
+  if (!isCardBrand(brand)) return { ok: false, refusal: { code: '100.100.501', parameterErrors: [] } };
+  return {
+    ok: true,
+    value: {
+      type: p.paymentType as InitialType,
+      amount,
+      card: {
+        pan: new Pan(p['card.number']!),
+        cvv: p['card.cvv'] !== undefined ? new Cvv(p['card.cvv']) : undefined,
+        holder: p['card.holder'],
+        expiryMonth: p['card.expiryMonth']!,
+        expiryYear: p['card.expiryYear']!,
+        brand,
+      },
+      shopperResultUrl: url,
+      ...common,
+    },
+  };
+}
+
+export interface BackOfficeRequestParams {
+  readonly type: BackOfficeType;
+  readonly amount: Money | undefined;
+  readonly merchantTransactionId: string | undefined;
+  readonly echo: Record<string, unknown>;
+  readonly testParameters: Record<string, string>;
+}
+
+/** Validates `POST /v1/payments/{id}`: a reversal needs no amount, everything else does. */
+export function readBackOffice(params: FormParams): { ok: true; value: BackOfficeRequestParams } | { ok: false; refusal: Refusal } {
+  const c = new Collector(params);
+  const t = params.paymentType;
+  if (t === undefined) c.add('paymentType', 'may not be empty');
+  else if (!isBackOfficeType(t)) c.add('paymentType', 'must be one of [CP, RV, RF, RB, CB, CR]');
+  const amount = readMoney(c, t !== 'RV');
+  const common = readCommon(c);
+  const refusal = c.refusal();
+  if (refusal) return { ok: false, refusal };
+  return { ok: true, value: { type: t as BackOfficeType, amount, ...common } };
+}

@@ -1,0 +1,21 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../runtime/logger.ts';
+import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
+
+export interface ServerDeps {
+  logger: Logger;
+  opp: OppDeps;
+}
+
+/** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    genReqId: () => crypto.randomUUID(),
+    return503OnClosing: true,
+  });
+  app.get('/health', async () => ({ status: 'ok' }));
+  await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
+  return app;
+}

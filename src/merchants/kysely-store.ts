@@ -1,0 +1,52 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, EntitiesTable, MerchantsTable } from '../storage/schema.ts';
+import type { CredentialKind, Entity, Merchant } from './model.ts';
+import type { MerchantStore, NewMerchant } from './store.ts';
+
+const toMerchant = (r: Selectable<MerchantsTable>): Merchant => ({
+  id: r.id, name: r.name, live: r.live === 1, clientId: r.client_id, workspaceId: r.workspace_id, createdAt: r.created_at,
+});
+const toEntity = (r: Selectable<EntitiesTable>): Entity => ({
+  id: r.id, merchantId: r.merchant_id, channelName: r.channel_name, uniqueMerchantTransactionId: r.unique_merchant_tx === 1,
+});
+
+export function createMerchantStore(db: Kysely<Database>): MerchantStore {
+  return {
+    async insert({ merchant: m, entity: e, credentials }) {
+      await db.transaction().execute(async (tx) => {
+        await tx.insertInto('merchants').values({
+          id: m.id, name: m.name, live: m.live ? 1 : 0, client_id: m.clientId, workspace_id: m.workspaceId, created_at: m.createdAt,
+        }).execute();
+        await tx.insertInto('entities').values({
+          id: e.id, merchant_id: e.merchantId, channel_name: e.channelName,
+          unique_merchant_tx: e.uniqueMerchantTransactionId ? 1 : 0, created_at: m.createdAt,
+        }).execute();
+        for (const c of credentials) {
+          await tx.insertInto('credentials').values({ secret_hash: c.digest, merchant_id: m.id, kind: c.kind, created_at: m.createdAt }).execute();
+        }
+      });
+    },
+    async list() {
+      const merchants = await db.selectFrom('merchants').selectAll().orderBy('created_at').execute();
+      const entities = await db.selectFrom('entities').selectAll().execute();
+      return merchants.map((r) => ({
+        merchant: toMerchant(r),
+        entities: entities.filter((e) => e.merchant_id === r.id).map(toEntity),
+      }));
+    },
+    async byCredential(digest: string, kind: CredentialKind) {
+      const row = await db.selectFrom('credentials').innerJoin('merchants', 'merchants.id', 'credentials.merchant_id')
+        .selectAll('merchants').where('credentials.secret_hash', '=', digest).where('credentials.kind', '=', kind)
+        .executeTakeFirst();
+      return row ? toMerchant(row) : undefined;
+    },
+    async entity(entityId: string) {
+      const row = await db.selectFrom('entities').selectAll().where('id', '=', entityId).executeTakeFirst();
+      return row ? toEntity(row) : undefined;
+    },
+    async count() {
+      const r = await db.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import type { StoredCard } from '../vault/store.ts';
+import type { PaymentStatus, Transaction, TransactionStatus } from './model.ts';
+
+/** A payment row: the root of a tree of transactions. */
+export interface PaymentRecord {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly entityId: string;
+  readonly initialType: string;
+  readonly status: PaymentStatus;
+  readonly amount: number;
+  readonly currency: string;
+  readonly cardId: string | undefined;
+  readonly mode: string;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A transaction with what the store keeps beside the rule-relevant fields. */
+export interface TransactionRecord extends Transaction {
+  readonly merchantId: string;
+  readonly entityId: string;
+  readonly resultCode: string | undefined;
+  readonly pspReference: string | undefined;
+  readonly merchantTransactionId: string | undefined;
+  readonly shortId: string;
+  /** Request parameters to echo back (customer, billing, customParameters, …). */
+  readonly echo: Readonly<Record<string, unknown>>;
+  /** What the PSP reported (resultDetails). */
+  readonly details: Readonly<Record<string, string>>;
+  readonly updatedAt: number;
+}
+
+export interface TransactionOutcome {
+  readonly status: TransactionStatus;
+  readonly resultCode: string;
+  readonly pspReference: string | undefined;
+  readonly details: Readonly<Record<string, string>>;
+  readonly at: number;
+}
+
+export interface OutboxEvent {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly type: string;
+  readonly subjectId: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+}
+
+/** Writes that happen inside one database transaction. */
+export interface PaymentWriter {
+  /** Loads and locks (PostgreSQL: FOR UPDATE) a payment and its transactions, oldest first. */
+  lock(paymentId: string): Promise<{ payment: PaymentRecord; transactions: TransactionRecord[] } | undefined>;
+  merchantTransactionIdTaken(entityId: string, merchantTransactionId: string): Promise<boolean>;
+  insertCard(card: StoredCard): Promise<void>;
+  insertPayment(p: PaymentRecord): Promise<void>;
+  insertTransaction(t: TransactionRecord): Promise<void>;
+  settleTransaction(id: string, outcome: TransactionOutcome): Promise<void>;
+  updatePaymentStatus(id: string, status: PaymentStatus, at: number): Promise<void>;
+  addEvent(e: OutboxEvent): Promise<void>;
+}
+
+export interface PaymentStore {
+  /** Runs `fn` in one database transaction; everything it writes commits together or not at all. */
+  write<T>(fn: (w: PaymentWriter) => Promise<T>): Promise<T>;
+  transaction(id: string): Promise<TransactionRecord | undefined>;
+  payment(id: string): Promise<PaymentRecord | undefined>;
+  transactionsOf(paymentId: string): Promise<TransactionRecord[]>;
+  byMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<TransactionRecord[]>;
+  /** Attempts left `unknown`, or `pending` without any PSP answer, last touched before `before`. */
+  unsettled(before: number, limit: number): Promise<TransactionRecord[]>;
+}

@@ -1,0 +1,24 @@
+import pino, { type Logger, type DestinationStream } from 'pino';
+import { scrubPans } from './scrub.ts';
+
+/**
+ * Field paths that may carry card data or secrets anywhere in a log object. Pino censors them by
+ * name; the PAN scrubber on the serialized line is the backstop for free text.
+ */
+export const redactPaths = [
+  'req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization',
+  '*.card.number', '*.card.cvv', 'card.number', 'card.cvv', '*["card.number"]', '*["card.cvv"]',
+  'body', 'req.body', '*.password', '*.accessToken', '*.apiKey', '*.secret',
+];
+
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  const dest = options.destination ?? pino.destination({ dest: 1, sync: false });
+  const scrubbing: DestinationStream = { write: (line: string) => dest.write(scrubPans(line)) };
+  return pino({
+    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    redact: { paths: redactPaths, censor: '[REDACTED]' },
+    base: { service: 'switchyard' },
+  }, scrubbing);
+}
+
+export type { Logger };

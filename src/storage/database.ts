@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration } from 'kysely/migration';
+import type { Database } from './schema.ts';
+import { openSqlite } from './sqlite.ts';
+import { openPostgres } from './postgres.ts';
+import { initial } from './migrations/001_initial.ts';
+
+export type { Database };
+
+/** Numbered migrations, applied in order at start. */
+const migrations: Record<string, Migration> = {
+  '001_initial': initial,
+};
+
+/** The handle every store implementation is built over. */
+export interface Storage {
+  readonly db: Kysely<Database>;
+  readonly kind: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
+  }
+}
+
+export type StorageTarget =
+  | { kind: 'sqlite'; dataDir: string }
+  | { kind: 'postgres'; url: string; schema?: string };
+
+/** Opens the configured store and brings its schema up to date. */
+export async function openStorage(target: StorageTarget): Promise<Storage> {
+  if (target.kind === 'sqlite') {
+    mkdirSync(target.dataDir, { recursive: true });
+    const { db } = openSqlite(join(target.dataDir, 'switchyard.sqlite'));
+    await migrate(db);
+    return { db, kind: 'sqlite', close: () => db.destroy() };
+  }
+  const { db } = await openPostgres(target.url, target.schema ? { schema: target.schema } : {});
+  await migrate(db);
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}

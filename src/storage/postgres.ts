@@ -1,0 +1,43 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database } from './schema.ts';
+
+// bigint columns hold epoch milliseconds and minor units, all far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface PostgresStore {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+}
+
+/** Connects to PostgreSQL; `schema`, when given, is created and made the search path (tests use one each). */
+export async function openPostgres(url: string, options: { schema?: string; max?: number } = {}): Promise<PostgresStore> {
+  if (options.schema) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try { await admin.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`); } finally { await admin.end(); }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, pool };
+}
+
+/** Tells whether a PostgreSQL server answers at `url` within `timeoutMs`. */
+export async function postgresReachable(url: string, timeoutMs = 3000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export const defaultPostgresUrl = 'postgres://postgres@127.0.0.1:5432/test';

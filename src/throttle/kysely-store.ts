@@ -1,0 +1,18 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../storage/schema.ts';
+import type { ThrottleStore } from './store.ts';
+
+/** Rate-limit windows live in the database so every node of a cluster sees the same counts. */
+export function createThrottleStore(db: Kysely<Database>, opts: { locking: boolean }): ThrottleStore {
+  return {
+    hit: (key, now, since, limit) => db.transaction().execute(async (tx) => {
+      // Serialises hits on one key across PostgreSQL sessions; SQLite has one writer anyway.
+      if (opts.locking) await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
+      await tx.deleteFrom('rate_hits').where('key', '=', key).where('at', '<=', since).execute();
+      const rows = await tx.selectFrom('rate_hits').select('at').where('key', '=', key).orderBy('at').execute();
+      const allowed = rows.length < limit;
+      if (allowed) await tx.insertInto('rate_hits').values({ key, at: now }).execute();
+      return { allowed, oldest: rows[0]?.at ?? (allowed ? now : undefined) };
+    }),
+  };
+}

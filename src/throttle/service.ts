@@ -1,0 +1,18 @@
+import type { Clock } from '../runtime/clock.ts';
+import type { ThrottleStore } from './store.ts';
+
+export interface Throttle {
+  /** Counts one call; refuses it when `limit` calls were already made within the rolling window. */
+  take(key: string, limit: number, windowMs: number): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+}
+
+export function createThrottle(deps: { store: ThrottleStore; clock: Clock }): Throttle {
+  return {
+    async take(key, limit, windowMs) {
+      const now = deps.clock.now();
+      const r = await deps.store.hit(key, now, now - windowMs, limit);
+      if (r.allowed) return { allowed: true };
+      return { allowed: false, retryAfterMs: Math.max(0, (r.oldest ?? now) + windowMs - now) };
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+
+/** AES-256-GCM: returns base64url of iv(12) ‖ tag(16) ‖ ciphertext. `aad` binds the text to its context. */
+export function seal(key: Buffer, plaintext: Buffer, aad: string): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64url');
+}
+
+export function unseal(key: Buffer, sealed: string, aad: string): Buffer {
+  const raw = Buffer.from(sealed, 'base64url');
+  const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  d.setAAD(Buffer.from(aad, 'utf8'));
+  d.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([d.update(raw.subarray(28)), d.final()]);
+}
+
+/** Derives an independent purpose key from the master key, so one key never serves two uses. */
+export function deriveKey(master: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `switchyard:${purpose}`, 32));
+}
+
+/** Keyed fingerprint: finds the same card again without storing anything reversible. */
+export function fingerprint(key: Buffer, value: string): string {
+  return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+}
+
+export function newDataKey(): Buffer {
+  return randomBytes(32);
+}

@@ -1,0 +1,40 @@
+import type { Insertable, Kysely } from 'kysely';
+import type { CardsTable, Database } from '../storage/schema.ts';
+import type { CardBrand } from './card.ts';
+import type { StoredCard, VaultStore } from './store.ts';
+
+/** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
+export function cardRow(c: StoredCard): Insertable<CardsTable> {
+  return {
+    id: c.id, merchant_id: c.merchantId, fingerprint: c.fingerprint, key_version: c.keyVersion,
+    wrapped_key: c.wrappedKey, pan_ciphertext: c.panCiphertext, brand: c.brand, bin: c.bin, last4: c.last4,
+    holder: c.holder ?? null, expiry_month: c.expiryMonth, expiry_year: c.expiryYear, created_at: c.createdAt,
+  };
+}
+
+export function createVaultStore(db: Kysely<Database>): VaultStore {
+  return {
+    async keyVersions() {
+      const rows = await db.selectFrom('key_versions').select(['version', 'sealed_key']).orderBy('version').execute();
+      return rows.map((r) => ({ version: r.version, sealedKey: r.sealed_key }));
+    },
+    async addKeyVersion(version, sealedKey, at) {
+      const r = await db.insertInto('key_versions').values({ version, sealed_key: sealedKey, created_at: at })
+        .onConflict((oc) => oc.column('version').doNothing()).executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+    async insertCard(c) {
+      await db.insertInto('cards').values(cardRow(c)).execute();
+    },
+    async card(id) {
+      const r = await db.selectFrom('cards').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!r) return undefined;
+      return {
+        id: r.id, merchantId: r.merchant_id, fingerprint: r.fingerprint, keyVersion: r.key_version,
+        wrappedKey: r.wrapped_key, panCiphertext: r.pan_ciphertext, brand: r.brand as CardBrand, bin: r.bin,
+        last4: r.last4, holder: r.holder ?? undefined, expiryMonth: r.expiry_month, expiryYear: r.expiry_year,
+        createdAt: r.created_at,
+      };
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import type { Clock } from '../runtime/clock.ts';
+import type { Ids } from '../runtime/ids.ts';
+import { Pan, type CardInput, type MaskedCard } from './card.ts';
+import { deriveKey, fingerprint, newDataKey, seal, unseal } from './crypto.ts';
+import type { StoredCard, VaultStore } from './store.ts';
+
+/** A stored card opened for one PSP call: the PAN stays wrapped in its masking type. */
+export interface OpenedCard extends MaskedCard {
+  readonly pan: Pan;
+}
+
+export interface VaultService {
+  /**
+   * Encrypts the card into a record the caller inserts in its own transaction (so a payment's
+   * intent and its card commit together); returns the record and the masked view.
+   */
+  sealCard(merchantId: string, card: CardInput): { record: StoredCard; masked: MaskedCard };
+  /** Encrypts and stores the card; returns only its masked view. */
+  storeCard(merchantId: string, card: CardInput): Promise<MaskedCard>;
+  masked(cardId: string): Promise<MaskedCard | undefined>;
+  /** Decrypts the PAN for a PSP call. */
+  open(cardId: string): Promise<OpenedCard | undefined>;
+  /** Fingerprint of a PAN, for finding the same card again. */
+  fingerprintOf(pan: Pan): string;
+}
+
+const masked = (c: StoredCard): MaskedCard => ({
+  id: c.id, brand: c.brand, bin: c.bin, last4: c.last4, holder: c.holder, expiryMonth: c.expiryMonth, expiryYear: c.expiryYear,
+});
+
+/**
+ * Envelope encryption: each card has its own data key; the data key is wrapped by a versioned
+ * key-encrypting key (KEK); KEKs are sealed by the master key. The associated data binds each
+ * ciphertext to its card id, so swapping ciphertexts between rows fails to decrypt.
+ */
+export async function createVaultService(deps: { store: VaultStore; clock: Clock; ids: Ids; masterKey: Buffer }): Promise<VaultService> {
+  const { store, clock, ids, masterKey } = deps;
+  const sealingKey = deriveKey(masterKey, 'kek-seal');
+  const fingerprintKey = deriveKey(masterKey, 'card-fingerprint');
+  const keks = new Map<number, Buffer>();
+
+  async function loadKeks() {
+    for (const v of await store.keyVersions()) keks.set(v.version, unseal(sealingKey, v.sealedKey, `kek:${v.version}`));
+  }
+  await loadKeks();
+  if (keks.size === 0) {
+    const kek = newDataKey();
+    await store.addKeyVersion(1, seal(sealingKey, kek, 'kek:1'), clock.now());
+    keks.clear();
+    await loadKeks();
+  }
+  const current = () => Math.max(...keks.keys());
+
+  async function kek(version: number): Promise<Buffer> {
+    if (!keks.has(version)) await loadKeks();
+    const k = keks.get(version);
+    if (!k) throw new Error(`key version ${version} is not in the key ring`);
+    return k;
+  }
+
+  async function open(cardId: string): Promise<OpenedCard | undefined> {
+    const c = await store.card(cardId);
+    if (!c) return undefined;
+    const dataKey = unseal(await kek(c.keyVersion), c.wrappedKey, `dek:${c.id}`);
+    const pan = new Pan(unseal(dataKey, c.panCiphertext, `pan:${c.id}`).toString('utf8'));
+    return { ...masked(c), pan };
+  }
+
+  function sealCard(merchantId: string, card: CardInput) {
+      const id = ids.hex32();
+      const version = current();
+      const dataKey = newDataKey();
+      const stored: StoredCard = {
+        id, merchantId,
+        fingerprint: fingerprint(fingerprintKey, card.pan.reveal()),
+        keyVersion: version,
+        wrappedKey: seal(keks.get(version)!, dataKey, `dek:${id}`),
+        panCiphertext: seal(dataKey, Buffer.from(card.pan.reveal(), 'utf8'), `pan:${id}`),
+        brand: card.brand, bin: card.pan.bin, last4: card.pan.last4, holder: card.holder,
+        expiryMonth: card.expiryMonth, expiryYear: card.expiryYear, createdAt: clock.now(),
+      };
+      return { record: stored, masked: masked(stored) };
+  }
+
+  return {
+    sealCard,
+    async storeCard(merchantId, card) {
+      const { record, masked: view } = sealCard(merchantId, card);
+      await store.insertCard(record);
+      return view;
+    },
+    async masked(cardId) {
+      const c = await store.card(cardId);
+      return c ? masked(c) : undefined;
+    },
+    open,
+    fingerprintOf: (pan) => fingerprint(fingerprintKey, pan.reveal()),
+  };
+}
