@@ -1,0 +1,23 @@
+/**
+ * The test command (`npm test`): type-check, then every unit and end-to-end test with `node --test`.
+ * Under CI (the `CI` variable set) PostgreSQL must answer, so the store conformance suite always
+ * runs on both stores there; elsewhere its PostgreSQL half is skipped with a notice.
+ */
+import { spawnSync } from 'node:child_process';
+import { defaultPostgresUrl, postgresReachable } from '../src/storage/postgres.ts';
+
+const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || defaultPostgresUrl;
+if (!(await postgresReachable(pgUrl, 5000))) {
+  if (process.env.CI) {
+    process.stderr.write(`CI: PostgreSQL is unreachable at ${pgUrl.replace(/\/\/[^@]*@/, '//***@')}; the store conformance suite must run on it.\n`);
+    process.exit(1);
+  }
+  process.stderr.write('notice: PostgreSQL is unreachable; its conformance tests will be skipped.\n');
+}
+
+const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'inherit', env: process.env }).status ?? 1;
+
+if (run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit']) !== 0) process.exit(1);
+const extra = process.argv.slice(2);
+const files = extra.length > 0 ? extra : ['src/**/*.test.ts', 'test/**/*.test.ts'];
+process.exit(run(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files]));
