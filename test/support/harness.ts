@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createApp, type App, type AppOverrides } from '../../src/app.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
@@ -17,6 +18,12 @@ let pgChecked: Promise<boolean> | undefined;
 export function postgresAvailable(): Promise<boolean> {
   pgChecked ??= postgresReachable(testPostgresUrl);
   return pgChecked;
+}
+
+async function dropSchema(schema: string) {
+  const client = new pg.Client({ connectionString: testPostgresUrl });
+  await client.connect();
+  try { await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await client.end(); }
 }
 
 export function tempDir(prefix = 'switchyard-test-'): string {
@@ -57,6 +64,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     async close() {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (options.store === 'postgres') await dropSchema(schema);
     },
   };
 }

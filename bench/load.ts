@@ -1,0 +1,63 @@
+/**
+ * Load worker: runs one autocannon pass and prints a LoadResult as JSON on stdout. It runs in its
+ * own process so the load generator never competes with the measured server for an event loop.
+ * Usage: node bench/load.ts '<LoadSpec as JSON>'
+ */
+import { createRequire } from 'node:module';
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  /** Seconds. */
+  duration: number;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadResult {
+  /** Mean of autocannon's per-second samples. */
+  requestsPerSecond: number;
+  /** Latency of 2xx responses only (autocannon records no other), in ms. */
+  p50: number;
+  p99: number;
+  /** Responses received. */
+  total: number;
+  non2xx: number;
+  /** Connection errors, timeouts included. */
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  seconds: number;
+}
+
+/** The slice of autocannon's result this worker reads (the package ships no types). */
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodeStats: Record<string, { count: number }>;
+  duration: number;
+}
+type Autocannon = (opts: LoadSpec) => Promise<AutocannonResult>;
+
+// Loaded through require with a local signature rather than an ambient module declaration, which
+// would clash with @types/autocannon should it ever be installed.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
+const r = await autocannon(spec);
+const result: LoadResult = {
+  requestsPerSecond: r.requests.average,
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  total: r.requests.total,
+  non2xx: r.non2xx,
+  errors: r.errors,
+  timeouts: r.timeouts,
+  statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count])),
+  seconds: r.duration,
+};
+process.stdout.write(JSON.stringify(result) + '\n');

@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MerchantCredentials } from '../../src/merchants/service.ts';
+
+export interface GatewayProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends the signal and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `npm start`'s entry point (`node src/main.ts`) as a real process and waits until it listens. */
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += String(d); });
+  child.stderr!.on('data', (d) => { out += String(d); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 20_000);
+    const check = () => {
+      const m = /Switchyard listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]!); }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited with ${code}:\n${out}`)); });
+  });
+  return {
+    url, child,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Reads the demo merchant's credentials the gateway saved on first start. */
+export function demoCredentials(dataDir: string): MerchantCredentials {
+  const text = readFileSync(join(dataDir, 'demo-merchant.env'), 'utf8');
+  const get = (name: string) => new RegExp(`^export ${name}=(.*)$`, 'm').exec(text)![1]!;
+  return {
+    merchantId: '', entityId: get('ENTITY_ID'), accessToken: get('ACCESS_TOKEN'),
+    clientId: get('CLIENT_ID'), apiKey: get('API_KEY'), workspaceId: get('WORKSPACE_ID'),
+  };
+}
