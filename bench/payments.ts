@@ -1,0 +1,171 @@
+/**
+ * Payments benchmark: synchronous DB payments against a fresh gateway, next to a bare node:http
+ * server under the same load, so the gateway's cost per payment can be read off the ratio.
+ *
+ *   npm run bench [-- --connections 16 --duration 10 --warmup 2]
+ *   BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP (seconds) do the same; flags win.
+ *   SWITCHYARD_SIM_* and SWITCHYARD_PSP_TIMEOUT_MS are passed on to the gateway.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePort, runNode, startServer, stopAll, type Server } from './proc.ts';
+import type { LoadResult, LoadSpec } from './load.ts';
+
+const root = join(import.meta.dirname, '..');
+const script = (name: string) => join(import.meta.dirname, name);
+
+function setting(flag: string | undefined, envName: string, fallback: number, min: number): number {
+  const raw = flag ?? process.env[envName];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${envName} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function readSettings() {
+  const { values } = parseArgs({
+    options: { connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' } },
+  });
+  return {
+    connections: setting(values.connections, 'BENCH_CONNECTIONS', 16, 1),
+    duration: setting(values.duration, 'BENCH_DURATION', 10, 1),
+    warmup: setting(values.warmup, 'BENCH_WARMUP', 2, 0),
+  };
+}
+type Settings = ReturnType<typeof readSettings>;
+
+/** Gateway settings taken from the caller's environment, shown so a run can be reproduced. */
+const passedOn = Object.entries(process.env)
+  .filter(([k, v]) => (k.startsWith('SWITCHYARD_SIM_') || k === 'SWITCHYARD_PSP_TIMEOUT_MS') && v)
+  .map(([k, v]) => `${k}=${v}`);
+
+async function startGateway(dataDir: string): Promise<Server> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, SWITCHYARD_DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'warn',
+  };
+  // Each would point the run somewhere other than a fresh SQLite store in dataDir with its demo merchant.
+  delete env.DATABASE_URL;
+  delete env.SWITCHYARD_DEMO_FILE;
+  delete env.HOST;
+  return startServer([join(root, 'src/main.ts')], env, /Switchyard listening on (http:\/\/\S+)/);
+}
+
+function demoCredentials(dataDir: string): { entityId: string; accessToken: string } {
+  const text = readFileSync(join(dataDir, 'demo-merchant.env'), 'utf8');
+  const value = (name: string) => {
+    const m = new RegExp(`^export ${name}=(.+)$`, 'm').exec(text);
+    if (!m) throw new Error(`demo-merchant.env has no ${name}`);
+    return m[1]!.trim();
+  };
+  return { entityId: value('ENTITY_ID'), accessToken: value('ACCESS_TOKEN') };
+}
+
+function paymentRequest(url: string, creds: { entityId: string; accessToken: string }): Omit<LoadSpec, 'connections' | 'duration'> {
+  const body = new URLSearchParams({
+    entityId: creds.entityId, amount: '92.00', currency: 'EUR', paymentType: 'DB', paymentBrand: 'VISA',
+    'card.number': '4200000000000000', 'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034',
+    'card.cvv': '123',
+  }).toString();
+  return {
+    url: `${url}/v1/payments`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${creds.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  };
+}
+
+/** One payment before the load, so a broken setup fails with the gateway's own answer rather than a wall of non-2xx. */
+async function checkOnce(req: Omit<LoadSpec, 'connections' | 'duration'>): Promise<void> {
+  const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body ?? null });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`a single payment answered HTTP ${res.status}, not 200:\n${text}`);
+}
+
+async function load(spec: LoadSpec): Promise<LoadResult> {
+  return JSON.parse(await runNode([script('load.ts'), JSON.stringify(spec)])) as LoadResult;
+}
+
+/** A discarded warm-up pass (JIT, caches, SQLite pages), then the measured one. */
+async function measure(label: string, req: Omit<LoadSpec, 'connections' | 'duration'>, s: Settings): Promise<LoadResult> {
+  if (s.warmup > 0) {
+    process.stderr.write(`${label}: warming up ${s.warmup} s\n`);
+    await load({ ...req, connections: s.connections, duration: s.warmup });
+  }
+  process.stderr.write(`${label}: measuring ${s.duration} s\n`);
+  return load({ ...req, connections: s.connections, duration: s.duration });
+}
+
+/** What went wrong in a run, empty when every response was an HTTP 200. */
+function problems(r: LoadResult): string[] {
+  const out: string[] = [];
+  if (r.non2xx > 0) out.push(`${r.non2xx} non-2xx responses`);
+  if (r.errors > 0) out.push(`${r.errors} connection errors (${r.timeouts} timeouts)`);
+  const others = Object.entries(r.statusCodes).filter(([code]) => code !== '200');
+  if (others.length > 0) out.push(`status codes other than 200: ${others.map(([c, n]) => `${c}×${n}`).join(', ')}`);
+  if (r.total === 0) out.push('no responses at all');
+  return out;
+}
+
+function table(rows: [string, LoadResult][]): string {
+  const head = ['', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors'];
+  const body = rows.map(([name, r]) => [
+    name, r.requestsPerSecond.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), String(r.total), String(r.non2xx), String(r.errors),
+  ]);
+  const widths = head.map((_, i) => Math.max(...[head, ...body].map((row) => row[i]!.length)));
+  return [head, ...body]
+    .map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+async function main(dataDir: string): Promise<boolean> {
+  const s = readSettings();
+  console.log('Switchyard payments benchmark');
+  console.log(`  node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`);
+  console.log(`  ${s.connections} connections, ${s.duration} s measured after ${s.warmup} s warm-up, load from a separate process`);
+  console.log(`  gateway env: ${passedOn.length > 0 ? passedOn.join(' ') : 'simulator defaults (no SWITCHYARD_SIM_* set)'}`);
+
+  const gateway = await startGateway(dataDir);
+  const gatewayUrl = gateway.ready[1]!;
+  const payment = paymentRequest(gatewayUrl, demoCredentials(dataDir));
+  await checkOnce(payment);
+  const gw = await measure('gateway', payment, s);
+  if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) {
+    throw new Error(`the gateway died during the run\n--- its output ---\n${gateway.tail()}`);
+  }
+
+  const bare = await startServer([script('bare-server.ts')], { ...process.env, PORT: '0' }, /listening on (http:\/\/\S+)/);
+  const baseline = await measure('bare', { ...payment, url: `${bare.ready[1]!}/v1/payments` }, s);
+
+  console.log('');
+  console.log(table([['gateway (DB payments)', gw], ['bare node:http', baseline]]));
+  console.log('');
+  const ratio = baseline.requestsPerSecond > 0 ? gw.requestsPerSecond / baseline.requestsPerSecond : NaN;
+  console.log(`throughput gateway/bare: ${ratio.toFixed(3)} (${(ratio * 100).toFixed(1)}% of bare node:http)`);
+  if (gateway.linesSinceReady() > 0) {
+    console.log(`gateway logged ${gateway.linesSinceReady()} lines at warn or worse; last output:\n${gateway.tail().split('\n').slice(-6).join('\n')}`);
+  }
+
+  const failures = [...problems(gw).map((p) => `gateway: ${p}`), ...problems(baseline).map((p) => `bare: ${p}`)];
+  for (const f of failures) console.log(`ERROR ${f}`);
+  console.log(failures.length > 0 ? 'RESULT: RUN HAD ERRORS, the figures above are not a clean measurement' : 'RESULT: ok, every response was HTTP 200');
+  return failures.length === 0;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+let cleaning: Promise<void> | undefined;
+// Shared by the normal exit and the signal handlers, so children die and the folder goes either way.
+const cleanup = () => (cleaning ??= stopAll().finally(() => rmSync(dataDir, { recursive: true, force: true })));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+}
+
+try {
+  if (!(await main(dataDir))) process.exitCode = 1;
+} catch (err) {
+  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,3 @@
+import { resultCodesMarkdown } from '../src/dialects/opp/result-codes-doc.ts';
+
+process.stdout.write(resultCodesMarkdown());
