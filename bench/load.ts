@@ -12,6 +12,8 @@ export interface LoadSpec {
   connections: number;
   /** Seconds. */
   duration: number;
+  /** Seconds without an answer before autocannon counts a timeout. */
+  timeout: number;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string;

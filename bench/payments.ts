@@ -62,14 +62,19 @@ function demoCredentials(dataDir: string): { entityId: string; accessToken: stri
   return { entityId: value('ENTITY_ID'), accessToken: value('ACCESS_TOKEN') };
 }
 
-function paymentRequest(url: string, creds: { entityId: string; accessToken: string }): Omit<LoadSpec, 'connections' | 'duration'> {
+type Target = Omit<LoadSpec, 'connections' | 'duration'>;
+
+function paymentRequest(url: string, creds: { entityId: string; accessToken: string }): Target {
   const body = new URLSearchParams({
     entityId: creds.entityId, amount: '92.00', currency: 'EUR', paymentType: 'DB', paymentBrand: 'VISA',
     'card.number': '4200000000000000', 'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034',
     'card.cvv': '123',
   }).toString();
+  // The gateway answers a lost PSP call once its PSP timeout passes; only silence beyond that is an error.
+  const pspTimeoutMs = Number(process.env.SWITCHYARD_PSP_TIMEOUT_MS || 10_000);
   return {
     url: `${url}/v1/payments`,
+    timeout: Math.ceil(pspTimeoutMs / 1000) + 10,
     method: 'POST',
     headers: { authorization: `Bearer ${creds.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
     body,
@@ -77,7 +82,7 @@ function paymentRequest(url: string, creds: { entityId: string; accessToken: str
 }
 
 /** One payment before the load, so a broken setup fails with the gateway's own answer rather than a wall of non-2xx. */
-async function checkOnce(req: Omit<LoadSpec, 'connections' | 'duration'>): Promise<void> {
+async function checkOnce(req: Target): Promise<void> {
   const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body ?? null });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`a single payment answered HTTP ${res.status}, not 200:\n${text}`);
@@ -88,7 +93,7 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** A discarded warm-up pass (JIT, caches, SQLite pages), then the measured one. */
-async function measure(label: string, req: Omit<LoadSpec, 'connections' | 'duration'>, s: Settings): Promise<LoadResult> {
+async function measure(label: string, req: Target, s: Settings): Promise<LoadResult> {
   if (s.warmup > 0) {
     process.stderr.write(`${label}: warming up ${s.warmup} s\n`);
     await load({ ...req, connections: s.connections, duration: s.warmup });

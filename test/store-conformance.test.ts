@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
-import { Migrator } from 'kysely/migration';
 import { openStorage, type Storage } from '../src/storage/database.ts';
-import { openPostgres } from '../src/storage/postgres.ts';
 import { createMerchantStore } from '../src/merchants/kysely-store.ts';
 import type { MerchantStore } from '../src/merchants/store.ts';
 import type { CredentialKind, Entity, Merchant } from '../src/merchants/model.ts';
@@ -18,7 +16,8 @@ import { createVaultStore } from '../src/vault/kysely-store.ts';
 import type { StoredCard, VaultStore } from '../src/vault/store.ts';
 import { createPaymentStore } from '../src/payments/kysely-store.ts';
 import type { PaymentRecord, PaymentStore, TransactionRecord } from '../src/payments/store.ts';
-import type { PaymentStatus, TransactionStatus, TransactionType } from '../src/payments/model.ts';
+import type { TransactionStatus, TransactionType } from '../src/payments/model.ts';
+import { isCurrency, type Currency } from '../src/money/money.ts';
 import { createThrottleStore } from '../src/throttle/kysely-store.ts';
 import type { ThrottleStore } from '../src/throttle/store.ts';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
@@ -33,6 +32,10 @@ interface Opened {
 }
 
 const id = () => randomBytes(16).toString('hex');
+const currency = (code: string): Currency => {
+  assert.ok(isCurrency(code), `${code} is no currency`);
+  return code;
+};
 const digest = () => randomBytes(32).toString('hex');
 /** Far above 2^31 and any 32-bit integer type, still below 2^53. */
 const bigMinor = 999_999_999_999_999;
@@ -56,30 +59,10 @@ async function dropSchema(schema: string): Promise<void> {
   try { await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await client.end(); }
 }
 
-/**
- * WORKAROUND (remove once src/storage/database.ts passes `migrationTableSchema`): Kysely's Migrator,
- * as `migrate()` builds it, looks for its `kysely_migration*` tables in EVERY schema of the database.
- * When any other schema has them (another test file's schema, or one `startGateway` left behind),
- * it skips creating its own and then fails with `relation "kysely_migration_lock" does not exist`.
- * Creating the bookkeeping tables in the new schema first (by Kysely itself, no migrations) lets
- * `openStorage` apply the real migrations there. The `cross-location-migration` test below runs
- * WITHOUT this workaround and so shows the bug.
- */
-async function primeMigrationTables(schema: string): Promise<void> {
-  const { db } = await openPostgres(testPostgresUrl, { schema });
-  try {
-    const { error } = await new Migrator({ db, provider: { getMigrations: async () => ({}) }, migrationTableSchema: schema }).migrateToLatest();
-    if (error) throw error;
-  } finally {
-    await db.destroy();
-  }
-}
-
-async function openPostgresLocation(options: { prime?: boolean } = {}): Promise<Opened> {
+async function openPostgresLocation(): Promise<Opened> {
   const schema = `sy_conf_${randomBytes(6).toString('hex')}`;
   let storage: Storage;
   try {
-    if (options.prime ?? true) await primeMigrationTables(schema);
     storage = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
   } catch (error) {
     // openStorage creates the schema before migrating; do not leave it behind when migrating fails.
@@ -116,11 +99,16 @@ function newPayment(f: Fixture, overrides: Partial<PaymentRecord> = {}): Payment
   };
 }
 
+/** Next position within each payment, so that fixtures respect the unique (payment_id, seq). */
+const nextSeq = new Map<string, number>();
+
 function newTransaction(p: PaymentRecord, overrides: Partial<TransactionRecord> = {}): TransactionRecord {
   const at = now();
+  const seq = overrides.seq ?? nextSeq.get(p.id) ?? 0;
+  nextSeq.set(p.id, Math.max(seq + 1, nextSeq.get(p.id) ?? 0));
   return {
-    id: id(), paymentId: p.id, merchantId: p.merchantId, entityId: p.entityId, type: p.initialType as TransactionType,
-    status: 'pending', amount: { amount: p.amount, currency: 'EUR' }, referencedId: undefined, resultCode: undefined,
+    id: id(), paymentId: p.id, seq, merchantId: p.merchantId, entityId: p.entityId, type: p.initialType as TransactionType,
+    status: 'pending', amount: { amount: p.amount, currency: currency(p.currency) }, referencedId: undefined, resultCode: undefined,
     pspReference: undefined, merchantTransactionId: undefined, shortId: randomBytes(7).toString('hex').slice(0, 14),
     echo: {}, details: {}, createdAt: at, updatedAt: at, ...overrides,
   };
@@ -137,10 +125,6 @@ function newCard(merchantId: string, overrides: Partial<StoredCard> = {}): Store
 export interface ConformanceOptions {
   /** Skips the whole block, with this reason. */
   skip?: string;
-  /** Tests (by key) that fail because of a known src bug: run, reported, but not failing the run. */
-  knownBugs?: Record<string, string>;
-  /** Opens a fresh location exactly as the application would (no test-side workaround); defaults to `open`. */
-  openPlain?: () => Promise<Opened>;
 }
 
 export function conformance(name: string, open: () => Promise<Opened>, options: ConformanceOptions = {}): void {
@@ -151,7 +135,6 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     let vault: VaultStore;
     let payments: PaymentStore;
     let throttle: ThrottleStore;
-    const todo = (key: string) => (options.knownBugs?.[key] ? { todo: options.knownBugs[key] } : {});
 
     before(async () => {
       opened = await open();
@@ -194,8 +177,10 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         }
       });
 
-      test('a fresh location migrates while another one is already migrated', todo('cross-location-migration'), async () => {
-        const other = await (options.openPlain ?? open)();
+      // PostgreSQL: Kysely's Migrator finds its bookkeeping tables in ANY schema unless told which one;
+      // another schema's tables (another test file's, or a leftover) made it skip creating ours.
+      test('a fresh location migrates while another one is already migrated', async () => {
+        const other = await open();
         try {
           const store = createMerchantStore(other.storage.db);
           assert.equal(await store.count(), 0);
@@ -357,24 +342,34 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await payments.payment(p3.id), p3);
       });
 
-      test('lock() returns the payment and its transactions oldest first; undefined when unknown', async () => {
+      test('lock() returns the payment and its transactions in order (seq); undefined when unknown', async () => {
         const f = await merchant();
         const p = newPayment(f, { initialType: 'PA' });
-        const base = now();
-        // Inserted out of order; two share a timestamp (then ordered by id).
-        const [idA, idB] = [id(), id()].sort();
-        const t3 = newTransaction(p, { type: 'CP', createdAt: base + 300, updatedAt: base + 300 });
-        const t1 = newTransaction(p, { type: 'PA', createdAt: base + 100, updatedAt: base + 100 });
-        const t2b = newTransaction(p, { id: idB!, type: 'RF', createdAt: base + 200, updatedAt: base + 200, referencedId: t3.id });
-        const t2a = newTransaction(p, { id: idA!, type: 'RF', createdAt: base + 200, updatedAt: base + 200 });
+        const at = now();
+        // Inserted out of order, all within the same millisecond, ids in reverse order of seq.
+        const ids = [id(), id(), id(), id()].sort().reverse();
+        const [t0, t1, t2, t3] = ([['PA', 0], ['CP', 1], ['RF', 2], ['RF', 3]] as const).map(([type, seq]) =>
+          newTransaction(p, { id: ids[seq]!, type, seq, createdAt: at, updatedAt: at }));
         await payments.write(async (w) => {
           await w.insertPayment(p);
-          for (const t of [t3, t1, t2b, t2a]) await w.insertTransaction(t);
+          for (const t of [t2!, t0!, t3!, t1!]) await w.insertTransaction(t);
         });
         const locked = await payments.write((w) => w.lock(p.id));
-        assert.deepEqual(locked, { payment: p, transactions: [t1, t2a, t2b, t3] });
-        assert.deepEqual(await payments.transactionsOf(p.id), [t1, t2a, t2b, t3]);
+        assert.deepEqual(locked, { payment: p, transactions: [t0, t1, t2, t3] });
+        assert.deepEqual(await payments.transactionsOf(p.id), [t0, t1, t2, t3]);
         assert.equal(await payments.write((w) => w.lock(id())), undefined);
+      });
+
+      test('a second transaction at the same seq of a payment is refused', async () => {
+        const f = await merchant();
+        const p = newPayment(f);
+        const t0 = newTransaction(p, { seq: 0 });
+        await payments.write(async (w) => { await w.insertPayment(p); await w.insertTransaction(t0); });
+        await assert.rejects(payments.write((w) => w.insertTransaction(newTransaction(p, { seq: 0, type: 'CP' }))));
+        // The same seq in another payment is fine.
+        const q = newPayment(f);
+        await payments.write(async (w) => { await w.insertPayment(q); await w.insertTransaction(newTransaction(q, { seq: 0 })); });
+        assert.deepEqual(await payments.transactionsOf(p.id), [t0]);
       });
 
       test('settleTransaction, updatePaymentStatus and addEvent take effect', async () => {
@@ -478,7 +473,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       test('money round-trips as numbers and timestamps as numbers, not strings', async () => {
         const f = await merchant();
         const p = newPayment(f, { amount: bigMinor, currency: 'JPY' });
-        const t = newTransaction(p, { amount: { amount: bigMinor, currency: 'JPY' } });
+        const t = newTransaction(p, { amount: { amount: bigMinor, currency: currency('JPY') } });
         const card = newCard(f.merchant.id);
         await vault.insertCard(card);
         await payments.write(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
@@ -488,7 +483,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.ok(rp && rt);
         assert.strictEqual(rp.amount, bigMinor);
         assert.strictEqual(rt.amount.amount, bigMinor);
-        for (const v of [rp.amount, rp.version, rp.createdAt, rp.updatedAt, rt.amount.amount, rt.createdAt, rt.updatedAt]) {
+        for (const v of [rp.amount, rp.version, rp.createdAt, rp.updatedAt, rt.amount.amount, rt.seq, rt.createdAt, rt.updatedAt]) {
           assert.equal(typeof v, 'number', `${String(v)} is a ${typeof v}`);
         }
         const locked = await payments.write((w) => w.lock(p.id));
@@ -506,7 +501,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const settledAt = Date.UTC(2099, 11, 31, 23, 59, 59, 999);
         await payments.write(async (w) => {
           await w.settleTransaction(t.id, { status: 'succeeded', resultCode: '000.000.000', pspReference: undefined, details: {}, at: settledAt });
-          await w.updatePaymentStatus(p.id, 'captured' satisfies PaymentStatus, settledAt);
+          await w.updatePaymentStatus(p.id, 'captured', settledAt);
         });
         assert.strictEqual((await payments.transaction(t.id))?.updatedAt, settledAt);
         assert.strictEqual((await payments.payment(p.id))?.updatedAt, settledAt);
@@ -525,12 +520,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           const n = locked.transactions.length;
           // Give a competing writer every chance to interleave if nothing serialises us.
           await new Promise((resolve) => setTimeout(resolve, 2));
-          await w.insertTransaction(newTransaction(p, { type: 'CP', createdAt: base + n, updatedAt: base + n }));
+          // seq is unique per payment: a writer that read a stale count fails here instead of passing silently.
+          await w.insertTransaction(newTransaction(p, { type: 'CP', seq: n, createdAt: base + n, updatedAt: base + n }));
           return n;
         })));
         assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
         const txs = await payments.transactionsOf(p.id);
         assert.equal(txs.length, 20);
+        assert.deepEqual(txs.map((t) => t.seq), Array.from({ length: 20 }, (_, i) => i));
         assert.deepEqual(txs.map((t) => t.createdAt), Array.from({ length: 20 }, (_, i) => base + i));
       });
     });
@@ -550,10 +547,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await throttle.hit(key, T + 40, T + 5, 2), { allowed: false, oldest: T + 10 });
         // Everything falls out.
         assert.deepEqual(await throttle.hit(key, T + 5000, T + 4000, 2), { allowed: true, oldest: T + 5000 });
-        for (const r of [await throttle.hit(key, T + 5001, T + 4000, 2)]) {
-          assert.equal(r.allowed, true);
-          assert.equal(typeof r.oldest, 'number');
-        }
+        // `oldest` comes back from the database as a number (bigint column on PostgreSQL).
+        assert.deepEqual(await throttle.hit(key, T + 5001, T + 4000, 2), { allowed: true, oldest: T + 5000 });
       });
 
       test('10 concurrent hits on one key with limit 2: exactly 2 allowed', async () => {
@@ -570,10 +565,6 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
 conformance('store conformance: SQLite', openSqliteLocation);
 
 const pgUp = await postgresAvailable();
-conformance('store conformance: PostgreSQL', () => openPostgresLocation(), {
-  openPlain: () => openPostgresLocation({ prime: false }),
-  ...(pgUp ? {} : { skip: `PostgreSQL is not reachable at ${testPostgresUrl.replace(/\/\/[^@]*@/, '//***@')} (set TEST_DATABASE_URL); CI fails instead of skipping` }),
-  knownBugs: {
-    'cross-location-migration': 'src/storage/database.ts: Migrator without migrationTableSchema sees kysely_migration tables of OTHER schemas and skips creating its own',
-  },
+conformance('store conformance: PostgreSQL', openPostgresLocation, pgUp ? {} : {
+  skip: `PostgreSQL is not reachable at ${testPostgresUrl.replace(/\/\/[^@]*@/, '//***@')} (set TEST_DATABASE_URL); CI fails instead of skipping`,
 });

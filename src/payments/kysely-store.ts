@@ -12,7 +12,7 @@ const toPayment = (r: Selectable<PaymentsTable>): PaymentRecord => ({
 });
 
 const toTransaction = (r: Selectable<TransactionsTable>): TransactionRecord => ({
-  id: r.id, paymentId: r.payment_id, merchantId: r.merchant_id, entityId: r.entity_id,
+  id: r.id, paymentId: r.payment_id, seq: r.seq, merchantId: r.merchant_id, entityId: r.entity_id,
   type: r.type as TransactionType, status: r.status as TransactionStatus,
   amount: { amount: r.amount, currency: r.currency as Currency },
   referencedId: r.referenced_id ?? undefined, resultCode: r.result_code ?? undefined,
@@ -25,7 +25,7 @@ const toTransaction = (r: Selectable<TransactionsTable>): TransactionRecord => (
 export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolean }): PaymentStore {
   const txOf = (q: Kysely<Database> | KyselyTx<Database>, paymentId: string) =>
     q.selectFrom('transactions').selectAll().where('payment_id', '=', paymentId)
-      .orderBy('created_at').orderBy('id').execute();
+      .orderBy('seq').execute();
 
   function writer(tx: KyselyTx<Database>): PaymentWriter {
     return {
@@ -53,7 +53,7 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
       },
       async insertTransaction(t) {
         await tx.insertInto('transactions').values({
-          id: t.id, payment_id: t.paymentId, merchant_id: t.merchantId, entity_id: t.entityId, type: t.type,
+          id: t.id, payment_id: t.paymentId, seq: t.seq, merchant_id: t.merchantId, entity_id: t.entityId, type: t.type,
           status: t.status, amount: t.amount.amount, currency: t.amount.currency, result_code: t.resultCode ?? null,
           psp_reference: t.pspReference ?? null, referenced_id: t.referencedId ?? null,
           merchant_transaction_id: t.merchantTransactionId ?? null, short_id: t.shortId,
@@ -94,14 +94,14 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
     },
     async byMerchantTransactionId(entityId, mtx) {
       const rows = await db.selectFrom('transactions').selectAll().where('entity_id', '=', entityId)
-        .where('merchant_transaction_id', '=', mtx).orderBy('created_at').orderBy('id').execute();
+        .where('merchant_transaction_id', '=', mtx).orderBy('created_at').orderBy('payment_id').orderBy('seq').execute();
       return rows.map(toTransaction);
     },
     async unsettled(before, limit) {
       const rows = await db.selectFrom('transactions').selectAll()
         // Pending without a result code: the intent was recorded but the PSP's answer never was (a crash).
         .where((eb) => eb.or([eb('status', '=', 'unknown'), eb.and([eb('status', '=', 'pending'), eb('result_code', 'is', null)])]))
-        .where('updated_at', '<', before).orderBy('updated_at').limit(limit).execute();
+        .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toTransaction);
     },
   };

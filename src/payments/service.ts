@@ -9,7 +9,7 @@ import type { Processor, ProcessingMode, PspOperation, PspRequest, PspResult } f
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   canTransition, decideBackOffice, initialOf, paymentStatusOf,
-  type BackOfficeType, type InitialType, type TransactionStatus,
+  type BackOfficeType, type PaymentStatus, type InitialType, type TransactionStatus,
 } from './model.ts';
 import type { PaymentRecord, PaymentStore, PaymentWriter, TransactionOutcome, TransactionRecord } from './store.ts';
 
@@ -113,12 +113,15 @@ export function createPaymentService(deps: {
     };
   }
 
-  /** Records an outcome, the payment's new status and its event in one transaction. */
-  async function settle(w: PaymentWriter, paymentId: string, transactionId: string, outcome: TransactionOutcome) {
+  /**
+   * Records an outcome, the payment's new status and its event in one transaction. Returns the new
+   * status, or undefined when the attempt was already settled (by a racing reconciler).
+   */
+  async function settle(w: PaymentWriter, paymentId: string, transactionId: string, outcome: TransactionOutcome): Promise<PaymentStatus | undefined> {
     const locked = await w.lock(paymentId);
     if (!locked) throw new Error(`payment ${paymentId} vanished`);
     const current = locked.transactions.find((t) => t.id === transactionId);
-    if (!current || (current.status !== 'pending' && current.status !== 'unknown')) return false;
+    if (!current || (current.status !== 'pending' && current.status !== 'unknown')) return undefined;
     await w.settleTransaction(transactionId, outcome);
     const txs = locked.transactions.map((t) => (t.id === transactionId ? { ...t, status: outcome.status } : t));
     const next = paymentStatusOf(txs);
@@ -131,7 +134,7 @@ export function createPaymentService(deps: {
       subjectId: transactionId, createdAt: outcome.at,
       payload: { paymentId, transactionId, transactionType: current.type, status: outcome.status, resultCode: outcome.resultCode, paymentStatus: next },
     });
-    return true;
+    return next;
   }
 
   async function view(transactionId: string): Promise<TransactionView> {
@@ -141,10 +144,16 @@ export function createPaymentService(deps: {
     return { transaction, payment, card };
   }
 
-  async function runAttempt(t: TransactionRecord, req: PspRequest): Promise<TransactionView> {
+  /** Calls the PSP and records its answer; the view is built from what was written, not re-read. */
+  async function runAttempt(t: TransactionRecord, payment: PaymentRecord, card: MaskedCard | undefined, req: PspRequest): Promise<TransactionView> {
     const outcome = outcomeOf(await callPsp(req));
-    await store.write((w) => settle(w, t.paymentId, t.id, outcome));
-    return view(t.id);
+    const next = await store.write((w) => settle(w, t.paymentId, t.id, outcome));
+    if (next === undefined) return view(t.id);
+    return {
+      transaction: { ...t, status: outcome.status, resultCode: outcome.resultCode, pspReference: outcome.pspReference, details: outcome.details, updatedAt: outcome.at },
+      payment: { ...payment, status: next, updatedAt: outcome.at },
+      card,
+    };
   }
 
   return {
@@ -161,7 +170,7 @@ export function createPaymentService(deps: {
       };
       // The initial transaction shares the payment's id: it is what the merchant calls "the payment".
       const transaction: TransactionRecord = {
-        id: paymentId, paymentId, merchantId: input.merchant.id, entityId: input.entity.id, type: input.type,
+        id: paymentId, paymentId, seq: 0, merchantId: input.merchant.id, entityId: input.entity.id, type: input.type,
         status: 'pending', amount: input.amount, referencedId: undefined, resultCode: undefined, pspReference: undefined,
         merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(), echo: input.echo, details: {},
         createdAt: now, updatedAt: now,
@@ -176,7 +185,7 @@ export function createPaymentService(deps: {
         return true;
       });
       if (!recorded) return fail('duplicate_merchant_transaction_id');
-      return ok(await runAttempt(transaction, {
+      return ok(await runAttempt(transaction, payment, sealed.masked, {
         operation: pspOperationOf[input.type], attemptId: transaction.id, amount: input.amount, mode: input.mode,
         card: { ...input.card }, testParameters: input.testParameters,
       }));
@@ -195,7 +204,7 @@ export function createPaymentService(deps: {
         const decision = decideBackOffice(locked.transactions, { type: input.type, amount: input.amount, target: current });
         if (!decision.ok) return decision;
         const t: TransactionRecord = {
-          id, paymentId: target.paymentId, merchantId: input.merchant.id, entityId: input.entity.id, type: input.type,
+          id, paymentId: target.paymentId, seq: locked.transactions.length, merchantId: input.merchant.id, entityId: input.entity.id, type: input.type,
           status: 'pending', amount: decision.value, referencedId: target.id, resultCode: undefined, pspReference: undefined,
           merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(), echo: input.echo, details: {},
           createdAt: now, updatedAt: now,
@@ -214,7 +223,7 @@ export function createPaymentService(deps: {
       const initial = initialOf(await store.transactionsOf(payment.id));
       const needsCard = input.type === 'RB';
       const opened = needsCard && payment.cardId ? await vault.open(payment.cardId) : undefined;
-      return ok(await runAttempt(t, {
+      return ok(await runAttempt(t, payment, undefined, {
         operation: pspOperationOf[input.type as 'CP' | 'RV' | 'RF' | 'RB'], attemptId: id, amount: t.amount,
         mode: payment.mode as ProcessingMode, originalReference: initial.pspReference,
         ...(opened ? { card: { pan: opened.pan, cvv: undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear } } : {}),
@@ -245,7 +254,7 @@ export function createPaymentService(deps: {
           ? outcomeOf(known)
           : { status: 'failed', resultCode: '900.100.400', pspReference: undefined, details: { reconciled: 'not received by PSP' }, at: clock.now() };
         if (outcome.status === 'unknown') continue;
-        if (await store.write((w) => settle(w, t.paymentId, t.id, outcome))) settled++;
+        if (await store.write((w) => settle(w, t.paymentId, t.id, outcome)) !== undefined) settled++;
       }
       return settled;
     },

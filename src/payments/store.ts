@@ -19,6 +19,8 @@ export interface PaymentRecord {
 
 /** A transaction with what the store keeps beside the rule-relevant fields. */
 export interface TransactionRecord extends Transaction {
+  /** Position within the payment (0 for the initial transaction). */
+  readonly seq: number;
   readonly merchantId: string;
   readonly entityId: string;
   readonly resultCode: string | undefined;

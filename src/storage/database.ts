@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
@@ -21,13 +21,25 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/**
+ * `schema` names where PostgreSQL keeps the migration bookkeeping: Kysely looks for its tables in
+ * every schema otherwise, and another schema's bookkeeping would make it skip creating ours.
+ */
+export async function migrate(db: Kysely<Database>, schema?: string): Promise<void> {
+  const migrator = new Migrator({
+    db, provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
   }
+}
+
+/** A failed migration must not leave a pool or file handle keeping the process alive. */
+async function migrateOrClose(db: Kysely<Database>, schema?: string): Promise<void> {
+  try { await migrate(db, schema); } catch (err) { await db.destroy(); throw err; }
 }
 
 export type StorageTarget =
@@ -39,10 +51,11 @@ export async function openStorage(target: StorageTarget): Promise<Storage> {
   if (target.kind === 'sqlite') {
     mkdirSync(target.dataDir, { recursive: true });
     const { db } = openSqlite(join(target.dataDir, 'switchyard.sqlite'));
-    await migrate(db);
+    await migrateOrClose(db);
     return { db, kind: 'sqlite', close: () => db.destroy() };
   }
   const { db } = await openPostgres(target.url, target.schema ? { schema: target.schema } : {});
-  await migrate(db);
+  const schema = target.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
+  await migrateOrClose(db, schema);
   return { db, kind: 'postgres', close: () => db.destroy() };
 }

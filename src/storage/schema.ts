@@ -71,6 +71,8 @@ export interface PaymentsTable {
 export interface TransactionsTable {
   id: string;
   payment_id: string;
+  /** Position within its payment: orders transactions made within the same millisecond. */
+  seq: number;
   merchant_id: string;
   entity_id: string;
   type: string;

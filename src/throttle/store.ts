@@ -1,6 +1,6 @@
 export interface ThrottleStore {
   /**
-   * Atomically: forgets hits of `key` older than `since`, and records a hit at `now` if fewer than
+   * Atomically: forgets hits of `key` at or before `since`, and records a hit at `now` if fewer than
    * `limit` remain. Returns whether the hit was recorded and the oldest remaining hit's time.
    */
   hit(key: string, now: number, since: number, limit: number): Promise<{ allowed: boolean; oldest: number | undefined }>;

@@ -48,17 +48,19 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const merchant = m ? await merchants.byAccessToken(m[1]!) : undefined;
-    const entityId = params.entityId ?? params['authentication.entityId'];
+    const given = params.entityId ?? params['authentication.entityId'];
+    // Only a well-formed id goes into the ndc; anything else the client sent is not reflected.
+    const entityId = given !== undefined && idPattern.test(given) ? given : undefined;
     if (!merchant) {
       reply.header('www-authenticate', 'Bearer realm="switchyard", error="invalid_token", error_description="Invalid Authorization header!"');
       await refuse(reply, 401, entityId, '800.900.300');
       return undefined;
     }
-    if (entityId === undefined) {
+    if (given === undefined) {
       await refuse(reply, 400, undefined, '200.300.404', [{ name: 'entityId', value: null, message: 'may not be empty' }]);
       return undefined;
     }
-    const entity = idPattern.test(entityId) ? await merchants.entityOf(merchant, entityId) : undefined;
+    const entity = entityId !== undefined ? await merchants.entityOf(merchant, entityId) : undefined;
     if (!entity) {
       await refuse(reply, 401, entityId, '800.900.300');
       return undefined;
@@ -70,6 +72,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
 
   // Forms are the dialect's only body format; any other body type is read as a form too, so a
   // mislabelled request gets a parameter error instead of a 415 outside the envelope.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/x-www-form-urlencoded', '*'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
     try { done(null, parseForm(String(body))); } catch (err) { done(err as Error, undefined); }
   });

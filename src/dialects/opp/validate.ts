@@ -22,7 +22,7 @@ class Collector {
   add(name: string, message: string, code = '200.300.404') {
     const raw = this.params[name];
     // Card data never goes back out, not even in an error body.
-    const value = raw === undefined ? null : cardFields.has(name) ? '[REDACTED]' : raw.slice(0, 256);
+    const value = raw === undefined ? null : cardFields.has(name) ? '[REDACTED]' : String(raw).slice(0, 256);
     this.errors.push({ name, message, code, value });
   }
   /** Optional field: checked when present. */

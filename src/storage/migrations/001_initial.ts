@@ -62,6 +62,7 @@ export const initial: Migration = {
     await db.schema.createTable('transactions')
       .addColumn('id', 'varchar(32)', (c) => c.primaryKey())
       .addColumn('payment_id', 'varchar(32)', (c) => c.notNull().references('payments.id'))
+      .addColumn('seq', 'integer', (c) => c.notNull())
       .addColumn('merchant_id', 'varchar(32)', (c) => c.notNull())
       .addColumn('entity_id', 'varchar(32)', (c) => c.notNull())
       .addColumn('type', 'varchar(8)', (c) => c.notNull())
@@ -78,7 +79,7 @@ export const initial: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('transactions_payment').on('transactions').columns(['payment_id', 'created_at']).execute();
+    await db.schema.createIndex('transactions_payment').on('transactions').columns(['payment_id', 'seq']).unique().execute();
     await db.schema.createIndex('transactions_mtx').on('transactions').columns(['entity_id', 'merchant_transaction_id']).execute();
     await db.schema.createIndex('transactions_status').on('transactions').columns(['status', 'updated_at']).execute();
     await db.schema.createTable('rate_hits')
