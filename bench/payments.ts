@@ -147,7 +147,7 @@ async function main(dataDir: string): Promise<boolean> {
   console.log(table([['gateway (DB payments)', gw], ['bare node:http', baseline]]));
   console.log('');
   const ratio = baseline.requestsPerSecond > 0 ? gw.requestsPerSecond / baseline.requestsPerSecond : NaN;
-  console.log(`throughput gateway/bare: ${ratio.toFixed(3)} (${(ratio * 100).toFixed(1)}% of bare node:http)`);
+  console.log(`throughput gateway/bare: ${ratio.toPrecision(3)} (gateway does ${(ratio * 100).toPrecision(3)}% of bare node:http's requests/s)`);
   if (gateway.linesSinceReady() > 0) {
     console.log(`gateway logged ${gateway.linesSinceReady()} lines at warn or worse; last output:\n${gateway.tail().split('\n').slice(-6).join('\n')}`);
   }
@@ -162,14 +162,20 @@ const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
 let cleaning: Promise<void> | undefined;
 // Shared by the normal exit and the signal handlers, so children die and the folder goes either way.
 const cleanup = () => (cleaning ??= stopAll().finally(() => rmSync(dataDir, { recursive: true, force: true })));
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`${signal}: stopping children, removing ${dataDir}`);
+    void cleanup().finally(() => process.exit(130));
+  });
 }
 
 try {
   if (!(await main(dataDir))) process.exitCode = 1;
 } catch (err) {
-  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  // After a signal, the children it stopped fail the run; that is not worth reporting.
+  if (!interrupted) console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 } finally {
   await cleanup();

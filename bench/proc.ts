@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 
 /** Every child still alive, so cleanup can reach them from whatever path the run fails on. */
 const running = new Set<ChildProcess>();
@@ -43,7 +44,7 @@ export function startServer(args: string[], env: NodeJS.ProcessEnv, ready: RegEx
       if (done) return;
       done = true;
       clearTimeout(timer);
-      reject(new Error(`node ${args.join(' ')} ${why}\n--- its output ---\n${tail}`));
+      reject(new Error(`${basename(args[0]!)} ${why}\n--- its output ---\n${tail}`));
     };
     const timer = setTimeout(() => fail(`printed nothing matching ${ready} within ${timeoutMs} ms`), timeoutMs);
     child.stderr!.setEncoding('utf8').on('data', keep);
@@ -70,7 +71,7 @@ export async function runNode(args: string[], env: NodeJS.ProcessEnv = process.e
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; });
   child.stderr!.setEncoding('utf8').on('data', (s: string) => { err = (err + s).slice(-4000); });
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  if (code !== 0) throw new Error(`node ${args.join(' ')} exited (${signal ?? code})\n${err}`);
+  if (code !== 0) throw new Error(`${basename(args[0]!)} exited (${signal ?? code})\n${err}`);
   return out;
 }
 

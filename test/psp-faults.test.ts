@@ -77,3 +77,20 @@ test('a communication error from the PSP is a definite decline', async () => {
     await g2.close();
   }
 });
+
+test('the reconciler never decides an attempt whose PSP call is still running', async () => {
+  const slowClock = manualClock(Date.now());
+  const slow = createSimulatedAcquirer({ latencyMs: 300, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
+  const g3 = await startGateway({ clock: slowClock, processor: slow, env: { SWITCHYARD_PSP_TIMEOUT_MS: '5000' } });
+  try {
+    const paying = pay(g3);
+    await new Promise((r) => setTimeout(r, 100));
+    slowClock.advance(60_000);
+    assert.equal(await g3.app.payments.reconcile(), 0, 'the in-flight attempt is left to its caller');
+    const r = await paying;
+    assert.equal(r.body.result.code, '000.100.110');
+    assert.equal(slow.received.size, 1);
+  } finally {
+    await g3.close();
+  }
+});

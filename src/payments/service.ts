@@ -89,6 +89,8 @@ export function createPaymentService(deps: {
   pspTimeoutMs: number;
 }): PaymentService {
   const { store, vault, processor, clock, ids, logger, pspTimeoutMs } = deps;
+  /** Attempts this process is still waiting on the PSP for: never the reconciler's to decide. */
+  const inFlight = new Set<string>();
 
   /** Calls the PSP outside any database transaction, bounded by the PSP timeout. */
   async function callPsp(req: PspRequest): Promise<PspResult | undefined> {
@@ -146,7 +148,13 @@ export function createPaymentService(deps: {
 
   /** Calls the PSP and records its answer; the view is built from what was written, not re-read. */
   async function runAttempt(t: TransactionRecord, payment: PaymentRecord, card: MaskedCard | undefined, req: PspRequest): Promise<TransactionView> {
-    const outcome = outcomeOf(await callPsp(req));
+    inFlight.add(t.id);
+    let outcome: TransactionOutcome;
+    try {
+      outcome = outcomeOf(await callPsp(req));
+    } finally {
+      inFlight.delete(t.id);
+    }
     const next = await store.write((w) => settle(w, t.paymentId, t.id, outcome));
     if (next === undefined) return view(t.id);
     return {
@@ -245,9 +253,11 @@ export function createPaymentService(deps: {
     },
 
     async reconcile() {
-      const stale = await store.unsettled(clock.now() - pspTimeoutMs, 100);
+      // Twice the PSP timeout: an intent whose call another node may still be making is left alone.
+      const stale = await store.unsettled(clock.now() - 2 * pspTimeoutMs, 100);
       let settled = 0;
       for (const t of stale) {
+        if (inFlight.has(t.id)) continue;
         const known = await processor.lookup(t.id);
         // The PSP never received it: no money moved, so the attempt failed.
         const outcome: TransactionOutcome = known

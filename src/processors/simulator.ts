@@ -17,9 +17,24 @@ export function simulatedDecision(req: PspRequest): { code: string; details: Rec
   return { code: successCode[req.mode], details: {} };
 }
 
+/** What the simulator remembers of a request: never the card. */
+export interface ReceivedAttempt {
+  readonly operation: PspRequest['operation'];
+  readonly amount: PspRequest['amount'];
+  readonly mode: PspRequest['mode'];
+}
+
 export interface SimulatedAcquirer extends Processor {
   /** Attempts seen, for tests that count PSP calls (a double charge shows as two). */
-  readonly received: ReadonlyMap<string, PspRequest>;
+  readonly received: ReadonlyMap<string, ReceivedAttempt>;
+}
+
+/** How many attempts the simulator remembers; the oldest are forgotten first. */
+const memory = 200_000;
+
+function remember<V>(map: Map<string, V>, key: string, value: V) {
+  map.set(key, value);
+  if (map.size > memory) map.delete(map.keys().next().value!);
 }
 
 /**
@@ -29,7 +44,7 @@ export interface SimulatedAcquirer extends Processor {
  */
 export function createSimulatedAcquirer(config: SimulatorConfig, random: () => number = Math.random): SimulatedAcquirer {
   const results = new Map<string, PspResult>();
-  const received = new Map<string, PspRequest>();
+  const received = new Map<string, ReceivedAttempt>();
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
   return {
@@ -39,7 +54,7 @@ export function createSimulatedAcquirer(config: SimulatorConfig, random: () => n
       // A retried attempt id gets the stored answer: the PSP is idempotent on it, never charging twice.
       const known = results.get(req.attemptId);
       if (known) return known;
-      received.set(req.attemptId, req);
+      remember(received, req.attemptId, { operation: req.operation, amount: req.amount, mode: req.mode });
       const delay = config.latencyMs + (config.jitterMs ? (random() * 2 - 1) * config.jitterMs : 0);
       if (delay > 0) await sleep(delay);
       const roll = random();
@@ -55,7 +70,7 @@ export function createSimulatedAcquirer(config: SimulatorConfig, random: () => n
         pspReference: randomBytes(8).toString('hex').toUpperCase(),
         details: { ConnectorTxID1: req.attemptId, AcquirerResponse: cls === 'rejected' ? 'DECLINED' : 'APPROVED', ...details },
       };
-      results.set(req.attemptId, result);
+      remember(results, req.attemptId, result);
       if (roll < config.errorRate + config.timeoutRate) return new Promise<PspResult>(() => {});
       return result;
     },
