@@ -6,6 +6,7 @@ import type { Entity, Merchant } from '../merchants/model.ts';
 import type { VaultService } from '../vault/service.ts';
 import { cvvLength, detectBrand, isExpired, luhnValid, type CardInput, type MaskedCard } from '../vault/card.ts';
 import type { Processor, ProcessingMode, PspOperation, PspRequest, PspResult } from '../processors/port.ts';
+import { successCodeByMode } from '../processors/result-codes.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   canTransition, decideBackOffice, initialOf, paymentStatusOf,
@@ -220,7 +221,7 @@ export function createPaymentService(deps: {
         await w.insertTransaction(t);
         if (!needsPsp) {
           // Chargebacks and their reversals report what the scheme already did: no PSP call, settled at once.
-          const code = locked.payment.mode === 'LIVE' ? '000.000.000' : locked.payment.mode === 'EXTERNAL' ? '000.100.112' : '000.100.110';
+          const code = successCodeByMode[locked.payment.mode as ProcessingMode];
           await settle(w, target.paymentId, id, { status: 'succeeded', resultCode: code, pspReference: undefined, details: {}, at: now });
         }
         return ok({ t, payment: locked.payment });

@@ -124,6 +124,9 @@ export const resultCodes: Readonly<Record<string, string>> = {
   '999.999.999': 'UNDEFINED CONNECTOR/ACQUIRER ERROR',
 };
 
+/** Success code per processing mode: integrator test, connector test, live. */
+export const successCodeByMode = { INTERNAL: '000.100.110', EXTERNAL: '000.100.112', LIVE: '000.000.000' } as const;
+
 export function isKnownResultCode(code: string): boolean {
   return Object.hasOwn(resultCodes, code);
 }

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SimulatorConfig } from '../config.ts';
-import { classifyResultCode, isKnownResultCode } from './result-codes.ts';
+import { classifyResultCode, isKnownResultCode, successCodeByMode as successCode } from './result-codes.ts';
 import type { Processor, PspRequest, PspResult } from './port.ts';
 
-/** Success code per mode, as the platform's test and live systems answer. */
-const successCode = { INTERNAL: '000.100.110', EXTERNAL: '000.100.112', LIVE: '000.000.000' } as const;
 
 /**
  * Decides a request the way the platform's test system does: a forced result code wins, then the
