@@ -20,7 +20,8 @@ export interface InitiateInput {
   readonly type: InitialType;
   readonly amount: Money;
   readonly card: CardInput;
-  readonly mode: ProcessingMode;
+  /** The merchant's test-system choice; ignored for live merchants, whose payments are live. */
+  readonly testMode: 'INTERNAL' | 'EXTERNAL' | undefined;
   readonly merchantTransactionId: string | undefined;
   /** Request parameters echoed in every response about this transaction. */
   readonly echo: Readonly<Record<string, unknown>>;
@@ -168,6 +169,7 @@ export function createPaymentService(deps: {
   return {
     async initiate(input) {
       const now = clock.now();
+      const mode: ProcessingMode = input.merchant.live ? 'LIVE' : input.testMode ?? 'INTERNAL';
       const cardError = checkCard(input.card, now);
       if (cardError) return fail(cardError);
       const sealed = vault.sealCard(input.merchant.id, input.card);
@@ -175,7 +177,7 @@ export function createPaymentService(deps: {
       const payment: PaymentRecord = {
         id: paymentId, merchantId: input.merchant.id, entityId: input.entity.id, initialType: input.type,
         status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId: sealed.record.id,
-        mode: input.mode, version: 1, createdAt: now, updatedAt: now,
+        mode, version: 1, createdAt: now, updatedAt: now,
       };
       // The initial transaction shares the payment's id: it is what the merchant calls "the payment".
       const transaction: TransactionRecord = {
@@ -195,7 +197,7 @@ export function createPaymentService(deps: {
       });
       if (!recorded) return fail('duplicate_merchant_transaction_id');
       return ok(await runAttempt(transaction, payment, sealed.masked, {
-        operation: pspOperationOf[input.type], attemptId: transaction.id, amount: input.amount, mode: input.mode,
+        operation: pspOperationOf[input.type], attemptId: transaction.id, amount: input.amount, mode,
         card: { ...input.card }, testParameters: input.testParameters,
       }));
     },
@@ -206,7 +208,7 @@ export function createPaymentService(deps: {
       const now = clock.now();
       const id = ids.hex32();
       const needsPsp = input.type !== 'CB' && input.type !== 'CR';
-      const decided = await store.write(async (w): Promise<Result<{ t: TransactionRecord; payment: PaymentRecord }, BackOfficeError>> => {
+      const decided = await store.write(async (w): Promise<Result<{ t: TransactionRecord; payment: PaymentRecord; originalReference: string | undefined }, BackOfficeError>> => {
         const locked = await w.lock(target.paymentId);
         if (!locked) return fail('not_found');
         const current = locked.transactions.find((t) => t.id === target.id)!;
@@ -224,17 +226,16 @@ export function createPaymentService(deps: {
           const code = successCodeByMode[locked.payment.mode as ProcessingMode];
           await settle(w, target.paymentId, id, { status: 'succeeded', resultCode: code, pspReference: undefined, details: {}, at: now });
         }
-        return ok({ t, payment: locked.payment });
+        return ok({ t, payment: locked.payment, originalReference: initialOf(locked.transactions).pspReference });
       });
       if (!decided.ok) return decided;
       if (!needsPsp) return ok(await view(id));
-      const { t, payment } = decided.value;
-      const initial = initialOf(await store.transactionsOf(payment.id));
+      const { t, payment, originalReference } = decided.value;
       const needsCard = input.type === 'RB';
       const opened = needsCard && payment.cardId ? await vault.open(payment.cardId) : undefined;
       return ok(await runAttempt(t, payment, undefined, {
         operation: pspOperationOf[input.type as 'CP' | 'RV' | 'RF' | 'RB'], attemptId: id, amount: t.amount,
-        mode: payment.mode as ProcessingMode, originalReference: initial.pspReference,
+        mode: payment.mode as ProcessingMode, originalReference,
         ...(opened ? { card: { pan: opened.pan, cvv: undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear } } : {}),
         testParameters: input.testParameters,
       }));

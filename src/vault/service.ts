@@ -15,13 +15,9 @@ export interface VaultService {
    * intent and its card commit together); returns the record and the masked view.
    */
   sealCard(merchantId: string, card: CardInput): { record: StoredCard; masked: MaskedCard };
-  /** Encrypts and stores the card; returns only its masked view. */
-  storeCard(merchantId: string, card: CardInput): Promise<MaskedCard>;
   masked(cardId: string): Promise<MaskedCard | undefined>;
   /** Decrypts the PAN for a PSP call. */
   open(cardId: string): Promise<OpenedCard | undefined>;
-  /** Fingerprint of a PAN, for finding the same card again. */
-  fingerprintOf(pan: Pan): string;
 }
 
 const masked = (c: StoredCard): MaskedCard => ({
@@ -84,16 +80,10 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
 
   return {
     sealCard,
-    async storeCard(merchantId, card) {
-      const { record, masked: view } = sealCard(merchantId, card);
-      await store.insertCard(record);
-      return view;
-    },
     async masked(cardId) {
       const c = await store.card(cardId);
       return c ? masked(c) : undefined;
     },
     open,
-    fingerprintOf: (pan) => fingerprint(fingerprintKey, pan.reveal()),
   };
 }

@@ -3,7 +3,6 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { Entity, Merchant } from '../../merchants/model.ts';
 import type { MerchantService } from '../../merchants/service.ts';
 import type { PaymentService, TransactionView } from '../../payments/service.ts';
-import type { ProcessingMode } from '../../processors/port.ts';
 import { resultCodes } from '../../processors/result-codes.ts';
 import type { Throttle } from '../../throttle/service.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
@@ -98,9 +97,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (auth.merchant.live && r.testMode !== undefined) {
       return refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: r.testMode, message: 'not allowed for a live entity' }]);
     }
-    const mode: ProcessingMode = auth.merchant.live ? 'LIVE' : r.testMode ?? 'INTERNAL';
     const result = await payments.initiate({
-      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount, card: r.card, mode,
+      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount, card: r.card, testMode: r.testMode,
       merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
     });
     if (!result.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error]);
