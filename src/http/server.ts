@@ -1,10 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
+import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
+import type { ThreeDsService } from '../threeds/service.ts';
+import type { Clock } from '../runtime/clock.ts';
 
 export interface ServerDeps {
   logger: Logger;
   opp: OppDeps;
+  hosted: { threeds: ThreeDsService; clock: Clock };
 }
 
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
@@ -17,5 +21,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
+  await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
   return app;
 }

@@ -27,6 +27,8 @@ export interface PspRequest {
   readonly card?: PspCard;
   /** The PSP's reference of the original authorization or debit, for follow-up operations. */
   readonly originalReference?: string;
+  /** The 3-D Secure result the authorization carries (the issuer sees who authenticated). */
+  readonly authentication?: { readonly status: string; readonly eci: string | undefined };
   /** Test-system switches sent by the merchant (customParameters). */
   readonly testParameters: Readonly<Record<string, string>>;
 }
