@@ -386,7 +386,8 @@ export function createPaymentService(deps: {
         const t = totalsOf(txs);
         const open = t.authorized - t.captured - t.inFlightCaptures;
         if (open <= 0 || t.reversed) continue;
-        const r = await performBackOffice(initial, 'RC', { amount: open, currency: initial.amount.currency }, undefined, {}, {});
+        // Filed under the payment's own merchantTransactionId so the merchant's query finds it.
+        const r = await performBackOffice(initial, 'RC', { amount: open, currency: initial.amount.currency }, initial.merchantTransactionId, {}, {});
         if (r.ok) confirmed++;
       }
       return confirmed;
