@@ -6,7 +6,7 @@ import { createLogger, type Logger } from './runtime/logger.ts';
 import { createMerchantStore } from './merchants/kysely-store.ts';
 import { createMerchantService, type MerchantService } from './merchants/service.ts';
 import { createVaultStore } from './vault/kysely-store.ts';
-import { createVaultService } from './vault/service.ts';
+import { createVaultService, type VaultService } from './vault/service.ts';
 import { loadMasterKey } from './vault/keyring.ts';
 import { createPaymentStore } from './payments/kysely-store.ts';
 import { createPaymentService, type PaymentService } from './payments/service.ts';
@@ -30,6 +30,7 @@ export interface App {
   readonly merchants: MerchantService;
   readonly payments: PaymentService;
   readonly threeds: ThreeDsService;
+  readonly vault: VaultService;
   readonly processor: Processor;
   readonly server: FastifyInstance;
   readonly logger: Logger;
@@ -74,7 +75,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     hosted: { threeds, clock },
   });
   return {
-    config, storage, merchants, payments, threeds, processor, server, logger,
+    config, storage, merchants, payments, threeds, vault, processor, server, logger,
     async close() {
       await server.close();
       await storage.close();

@@ -31,6 +31,8 @@ export interface Config {
    * the merchant's request came to is used.
    */
   readonly publicUrl: string | undefined;
+  /** How often a server reloads its key ring, so a rotation made elsewhere reaches it. */
+  readonly keyRefreshMs: number;
   readonly logLevel: string;
   /** Where the demo merchant's credentials are written on first start (shell-sourcable). */
   readonly demoCredentialsFile: string;
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS', 30 * 60_000),
     bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', 60_000),
     publicUrl: publicUrlOf(env.SWITCHYARD_PUBLIC_URL),
+    keyRefreshMs: Math.max(100, num(env, 'SWITCHYARD_KEY_REFRESH_MS', 5_000)),
     logLevel: env.LOG_LEVEL || 'info',
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
   });

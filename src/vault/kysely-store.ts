@@ -36,5 +36,21 @@ export function createVaultStore(db: Kysely<Database>): VaultStore {
         createdAt: r.created_at,
       };
     },
+    async cardsBelowVersion(version, limit) {
+      const rows = await db.selectFrom('cards').select(['id', 'key_version', 'wrapped_key']).where('key_version', '<', version)
+        .orderBy('created_at').orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({ id: r.id, keyVersion: r.key_version, wrappedKey: r.wrapped_key }));
+    },
+    async rewrap(id, fromVersion, toVersion, wrappedKey) {
+      const r = await db.updateTable('cards').set({ key_version: toVersion, wrapped_key: wrappedKey })
+        .where('id', '=', id).where('key_version', '=', fromVersion).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async cardsPerVersion() {
+      const rows = await db.selectFrom('key_versions').leftJoin('cards', 'cards.key_version', 'key_versions.version')
+        .select((eb) => ['key_versions.version', eb.fn.count<number>('cards.id').as('cards')])
+        .groupBy('key_versions.version').orderBy('key_versions.version').execute();
+      return rows.map((r) => ({ version: r.version, cards: Number(r.cards) }));
+    },
   };
 }
