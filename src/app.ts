@@ -17,6 +17,22 @@ import { createThrottle } from './throttle/service.ts';
 import { buildServer } from './http/server.ts';
 import { buildNumberOf } from './dialects/opp/envelope.ts';
 import type { FastifyInstance } from 'fastify';
+import { deriveKey } from './vault/crypto.ts';
+import { createInstrumentStore } from './vault/kysely-store.ts';
+import { createInstrumentService } from './vault/instruments.ts';
+import { createAccessTokens } from './merchants/tokens.ts';
+import { createAccountRouter, type AccountRouter } from './processors/accounts.ts';
+import { createCascade } from './payments/cascade.ts';
+import { createCascadeStore } from './payments/cascade-kysely-store.ts';
+import { createWorkflowStore } from './workflows/kysely-store.ts';
+import { createWorkflowService, type WorkflowService } from './workflows/service.ts';
+import { createExecutionStore, executionChannel } from './executions/kysely-store.ts';
+import { createExecutionService, type ExecutionService, type ThreeDsGate } from './executions/service.ts';
+import { createWaiters, listenForChanges, type ChangeListener, type Waiters } from './executions/waiters.ts';
+import { createIdempotencyStore } from './idempotency/kysely-store.ts';
+import { createIdempotency, type Idempotency } from './idempotency/service.ts';
+import { renderEvent } from './dialects/executions/render.ts';
+import { loadAdminToken } from './admin/token.ts';
 
 export const version = '0.1.0';
 
@@ -28,6 +44,14 @@ export interface App {
   readonly processor: Processor;
   readonly server: FastifyInstance;
   readonly logger: Logger;
+  readonly workflows: WorkflowService;
+  readonly executions: ExecutionService;
+  readonly idempotency: Idempotency;
+  /** The processor in front of the merchants' PSP accounts (its `calls` show what each account received). */
+  readonly accounts: AccountRouter;
+  readonly waiters: Waiters;
+  /** PostgreSQL only: the LISTEN connection that wakes long-polls for changes made on other nodes. */
+  readonly changeListener: ChangeListener | undefined;
   close(): Promise<void>;
 }
 
@@ -36,6 +60,7 @@ export interface AppOverrides {
   ids?: Ids;
   logger?: Logger;
   processor?: Processor;
+  threeds?: ThreeDsGate;
 }
 
 /** Composition root: config → storage → services → HTTP server. Nothing else builds things. */
@@ -49,18 +74,39 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const merchants = createMerchantService({ store: createMerchantStore(storage.db), clock, ids });
   const vault = await createVaultService({ store: createVaultStore(storage.db), clock, ids, masterKey });
   const processor = overrides.processor ?? createSimulatedAcquirer(config.simulator);
+  const workflows = createWorkflowService({ store: createWorkflowStore(storage.db), clock, ids });
+  // Requests naming a merchant's PSP account go to that (simulated) account; the rest to the default acquirer.
+  const accounts = createAccountRouter({ fallback: processor, behaviourOf: (id) => workflows.behaviourOf(id) });
   const payments = createPaymentService({
-    store: createPaymentStore(storage.db, { locking }), vault, processor, clock, ids, logger, pspTimeoutMs: config.pspTimeoutMs,
+    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, clock, ids, logger, pspTimeoutMs: config.pspTimeoutMs,
   });
+  const instruments = createInstrumentService({ store: createInstrumentStore(storage.db), vault, clock });
+  const cascade = createCascade({ payments, store: createCascadeStore(storage.db), ids, clock });
+  const waiters = createWaiters();
+  const executions = createExecutionService({
+    store: createExecutionStore(storage.db, { postgres: locking }), merchants, payments, cascade, workflows, instruments,
+    waiters, clock, ids, logger, renderEvent, ...(overrides.threeds ? { threeds: overrides.threeds } : {}),
+  });
+  const changeListener = config.storage.kind === 'postgres'
+    // LISTEN/NOTIFY is database-wide, so a test schema needs no say in it.
+    ? listenForChanges({ url: config.storage.url, channel: executionChannel, waiters, logger })
+    : undefined;
+  const idempotency = createIdempotency({ store: createIdempotencyStore(storage.db), clock });
+  const tokens = createAccessTokens({ key: deriveKey(masterKey, 'access-tokens'), clock });
+  const adminToken = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
   const throttle = createThrottle({ store: createThrottleStore(storage.db, { locking }), clock });
   const server = await buildServer({
     logger,
     opp: { merchants, payments, throttle, clock, buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 } },
+    executions: { merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl },
+    admin: { merchants, workflows, adminToken },
   });
   return {
-    config, storage, merchants, payments, processor, server, logger,
+    config, storage, merchants, payments, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
     async close() {
       await server.close();
+      await changeListener?.close();
+      await executions.idle();
       await storage.close();
     },
   };

@@ -25,6 +25,12 @@ export interface Config {
   readonly logLevel: string;
   /** Where the demo merchant's credentials are written on first start (shell-sourcable). */
   readonly demoCredentialsFile: string;
+  /** Longest hold of an executions `waitWhile` long-poll (decision 2; below the seed client's 30 s timeout). */
+  readonly longPollMs: number;
+  /** Base URL of links a shopper's browser follows (3-D Secure pages); else taken from each request. */
+  readonly publicUrl: string | undefined;
+  /** The operator's admin API token; when absent one is generated into the data folder. */
+  readonly adminToken: string | undefined;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -60,5 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     logLevel: env.LOG_LEVEL || 'info',
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
+    longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
+    publicUrl: env.SWITCHYARD_PUBLIC_URL ? env.SWITCHYARD_PUBLIC_URL.replace(/\/+$/, '') : undefined,
+    adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
   });
 }

@@ -1,10 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
+import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
+import { registerAdminRoutes, type AdminDeps } from '../admin/routes.ts';
 
 export interface ServerDeps {
   logger: Logger;
   opp: OppDeps;
+  executions?: ExecutionsDeps;
+  admin?: AdminDeps;
 }
 
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
@@ -17,5 +21,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
+  const executions = deps.executions;
+  if (executions) await app.register(async (scope) => registerExecutionsRoutes(scope, executions));
+  const admin = deps.admin;
+  if (admin) await app.register(async (scope) => registerAdminRoutes(scope, admin), { prefix: '/admin' });
   return app;
 }

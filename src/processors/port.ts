@@ -29,6 +29,19 @@ export interface PspRequest {
   readonly originalReference?: string;
   /** Test-system switches sent by the merchant (customParameters). */
   readonly testParameters: Readonly<Record<string, string>>;
+  /** The merchant's PSP account to route to (a cascade step); absent: the gateway's default acquirer. */
+  readonly account?: string;
+  /** A 3-D Secure authentication result obtained before the call (sent instead of a second challenge). */
+  readonly authentication?: Authentication;
+}
+
+/** The outcome of a 3-D Secure authentication, passed to every PSP a cascade tries afterwards. */
+export interface Authentication {
+  readonly eci: string;
+  /** The authentication value (cryptogram) the issuer's ACS produced. */
+  readonly cavv: string;
+  readonly transactionId: string;
+  readonly version: string;
 }
 
 export const pspOutcomes = ['approved', 'declined', 'pending'] as const;

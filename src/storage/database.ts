@@ -6,12 +6,14 @@ import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
+import { executions } from './migrations/020_executions.ts';
 
 export type { Database };
 
 /** Numbered migrations, applied in order at start. */
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '020_executions': executions,
 };
 
 /** The handle every store implementation is built over. */

@@ -18,6 +18,8 @@ export interface VaultService {
   masked(cardId: string): Promise<MaskedCard | undefined>;
   /** Decrypts the PAN for a PSP call. */
   open(cardId: string): Promise<OpenedCard | undefined>;
+  /** The card's keyed fingerprint (equal for equal card numbers). */
+  fingerprintOf(cardId: string): Promise<string | undefined>;
 }
 
 const masked = (c: StoredCard): MaskedCard => ({
@@ -85,5 +87,8 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
       return c ? masked(c) : undefined;
     },
     open,
+    async fingerprintOf(cardId) {
+      return (await store.card(cardId))?.fingerprint;
+    },
   };
 }
