@@ -10,12 +10,16 @@ import { createVaultService } from './vault/service.ts';
 import { loadMasterKey } from './vault/keyring.ts';
 import { createPaymentStore } from './payments/kysely-store.ts';
 import { createPaymentService, type PaymentService } from './payments/service.ts';
+import { createChallengeStore } from './threeds/kysely-store.ts';
+import { createThreeDsService, type ThreeDsService } from './threeds/service.ts';
+import { createCvvCache } from './vault/cvv-cache.ts';
 import { createSimulatedAcquirer } from './processors/simulator.ts';
 import type { Processor } from './processors/port.ts';
 import { createThrottleStore } from './throttle/kysely-store.ts';
 import { createThrottle } from './throttle/service.ts';
 import { buildServer } from './http/server.ts';
 import { buildNumberOf } from './dialects/opp/envelope.ts';
+import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
 import { deriveKey } from './vault/crypto.ts';
 import { createInstrumentStore } from './vault/kysely-store.ts';
@@ -27,7 +31,8 @@ import { createCascadeStore } from './payments/cascade-kysely-store.ts';
 import { createWorkflowStore } from './workflows/kysely-store.ts';
 import { createWorkflowService, type WorkflowService } from './workflows/service.ts';
 import { createExecutionStore, executionChannel } from './executions/kysely-store.ts';
-import { createExecutionService, type ExecutionService, type ThreeDsGate } from './executions/service.ts';
+import { createExecutionService, type ExecutionService } from './executions/service.ts';
+import { createExecutionsThreeDs } from './executions/threeds-gate.ts';
 import { createWaiters, listenForChanges, type ChangeListener, type Waiters } from './executions/waiters.ts';
 import { createIdempotencyStore } from './idempotency/kysely-store.ts';
 import { createIdempotency, type Idempotency } from './idempotency/service.ts';
@@ -41,6 +46,7 @@ export interface App {
   readonly storage: Storage;
   readonly merchants: MerchantService;
   readonly payments: PaymentService;
+  readonly threeds: ThreeDsService;
   readonly processor: Processor;
   readonly server: FastifyInstance;
   readonly logger: Logger;
@@ -60,7 +66,6 @@ export interface AppOverrides {
   ids?: Ids;
   logger?: Logger;
   processor?: Processor;
-  threeds?: ThreeDsGate;
 }
 
 /** Composition root: config → storage → services → HTTP server. Nothing else builds things. */
@@ -77,16 +82,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const workflows = createWorkflowService({ store: createWorkflowStore(storage.db), clock, ids });
   // Requests naming a merchant's PSP account go to that (simulated) account; the rest to the default acquirer.
   const accounts = createAccountRouter({ fallback: processor, behaviourOf: (id) => workflows.behaviourOf(id) });
+  const threeds = createThreeDsService({ store: createChallengeStore(storage.db), clock, ids });
   const payments = createPaymentService({
-    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, clock, ids, logger, pspTimeoutMs: config.pspTimeoutMs,
+    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, threeds, cvvs: createCvvCache(clock), clock, ids, logger,
+    pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
+  });
+  // A finished hosted page of a /v1 payment runs the payment on and sends the shopper to the merchant.
+  threeds.onOutcome('payment', async (challenge, outcome) => {
+    const v = await payments.completeAuthentication(challenge.subject.id, outcome);
+    return shopperResultUrlOf(v.transaction);
   });
   const instruments = createInstrumentService({ store: createInstrumentStore(storage.db), vault, clock });
   const cascade = createCascade({ payments, store: createCascadeStore(storage.db), ids, clock });
   const waiters = createWaiters();
+  const executionsThreeDs = createExecutionsThreeDs({
+    threeds, vault, clock, challengeTtlMs: config.asyncTimeoutMs, publicUrl: config.publicUrl,
+  });
   const executions = createExecutionService({
     store: createExecutionStore(storage.db, { postgres: locking }), merchants, payments, cascade, workflows, instruments,
-    waiters, clock, ids, logger, renderEvent, ...(overrides.threeds ? { threeds: overrides.threeds } : {}),
+    waiters, clock, ids, logger, renderEvent, threeds: executionsThreeDs.gate,
   });
+  executionsThreeDs.register(executions);
   const changeListener = config.storage.kind === 'postgres'
     // LISTEN/NOTIFY is database-wide, so a test schema needs no say in it.
     ? listenForChanges({ url: config.storage.url, channel: executionChannel, waiters, logger })
@@ -97,12 +113,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const throttle = createThrottle({ store: createThrottleStore(storage.db, { locking }), clock });
   const server = await buildServer({
     logger,
-    opp: { merchants, payments, throttle, clock, buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 } },
+    opp: {
+      merchants, payments, threeds, throttle, clock, publicUrl: config.publicUrl,
+      buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 },
+    },
+    hosted: { threeds, clock },
     executions: { merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl },
     admin: { merchants, workflows, adminToken },
   });
   return {
-    config, storage, merchants, payments, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
+    config, storage, merchants, payments, threeds, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
     async close() {
       await server.close();
       await changeListener?.close();

@@ -22,13 +22,20 @@ export interface Config {
   /** How long a PSP call may take before its outcome is `unknown`. */
   readonly pspTimeoutMs: number;
   readonly simulator: SimulatorConfig;
+  /** An asynchronous payment nobody finishes ends this long after it started (decision 6: 30 min). */
+  readonly asyncTimeoutMs: number;
+  /** The simulated bank posts the receipt of a confirmed bank transfer after this long. */
+  readonly bankReceiptDelayMs: number;
+  /**
+   * The gateway's address as shoppers' browsers reach it (redirect URLs). When unset, the address
+   * the merchant's request came to is used.
+   */
+  readonly publicUrl: string | undefined;
   readonly logLevel: string;
   /** Where the demo merchant's credentials are written on first start (shell-sourcable). */
   readonly demoCredentialsFile: string;
   /** Longest hold of an executions `waitWhile` long-poll (decision 2; below the seed client's 30 s timeout). */
   readonly longPollMs: number;
-  /** Base URL of links a shopper's browser follows (3-D Secure pages); else taken from each request. */
-  readonly publicUrl: string | undefined;
   /** The operator's admin API token; when absent one is generated into the data folder. */
   readonly adminToken: string | undefined;
 }
@@ -39,6 +46,14 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
   return n;
+}
+
+function publicUrlOf(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  let url: URL;
+  try { url = new URL(v); } catch { throw new Error(`SWITCHYARD_PUBLIC_URL must be an absolute URL, got ${JSON.stringify(v)}`); }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('SWITCHYARD_PUBLIC_URL must be http(s)');
+  return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
 /** One typed, frozen configuration read from the environment, with working defaults. */
@@ -64,10 +79,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutRate: num(env, 'SWITCHYARD_SIM_TIMEOUT_RATE', 0),
       errorRate: num(env, 'SWITCHYARD_SIM_ERROR_RATE', 0),
     }),
+    asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS', 30 * 60_000),
+    bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', 60_000),
+    publicUrl: publicUrlOf(env.SWITCHYARD_PUBLIC_URL),
     logLevel: env.LOG_LEVEL || 'info',
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
     longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
-    publicUrl: env.SWITCHYARD_PUBLIC_URL ? env.SWITCHYARD_PUBLIC_URL.replace(/\/+$/, '') : undefined,
     adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
   });
 }

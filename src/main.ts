@@ -32,6 +32,13 @@ async function main() {
       .catch((err) => app.logger.error({ err: String(err) }, 'reconcile failed'));
   }, Math.max(1000, Math.min(config.pspTimeoutMs, 30_000)));
   reconciler.unref();
+  // Shoppers who never come back, and the simulated bank's receipts, are dealt with on the clock.
+  const sweeper = setInterval(() => {
+    app.payments.expireAwaiting()
+      .then(() => app.payments.confirmBankTransfers())
+      .catch((err) => app.logger.error({ err: String(err) }, 'asynchronous sweep failed'));
+  }, Math.max(1000, Math.min(config.bankReceiptDelayMs, 5_000)));
+  sweeper.unref();
 
   const address = await app.server.listen({ port: config.port, host: config.host });
   const store = config.storage.kind === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL';
@@ -43,6 +50,7 @@ async function main() {
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
     clearInterval(reconciler);
+    clearInterval(sweeper);
     await app.close();
     process.exit(0);
   };

@@ -104,8 +104,10 @@ export interface AuthorizeRequest {
   readonly paymentMethodCode: string;
   readonly instrumentId: string;
   readonly cardId: string;
+  /** The gateway's address as the merchant reached it: the base of the hosted pages' URLs. */
+  readonly baseUrl: string;
   /** Set after a completed 3-D Secure challenge: passed to every PSP the cascade tries. */
-  readonly authentication?: { eci: string; cavv: string; transactionId: string; version: string };
+  readonly authentication?: { readonly status: string; readonly eci: string | undefined };
   /** The shopper's challenge ended (completed, failed or cancelled): there is no second one. */
   readonly challengeDone?: boolean;
 }

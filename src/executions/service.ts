@@ -43,9 +43,15 @@ export interface ActionAck {
  * flow a card gets, and opening a hosted challenge whose outcome comes back through `challengeDone`.
  */
 export interface ThreeDsGate {
-  /** Opens a challenge when this card needs one; undefined: frictionless (or not enrolled). */
-  challengeFor(input: { merchant: Merchant; execution: ExecutionRecord; cardId: string; amount: Money; returnInfo: ReturnInfo }): Promise<RequiredAction | undefined>;
+  /** Decides the card's 3-D Secure flow and opens the hosted challenge when it needs one. */
+  authenticate(input: { merchant: Merchant; execution: ExecutionRecord; cardId: string; amount: Money; returnInfo: ReturnInfo }): Promise<GateDecision>;
 }
+
+export type GateDecision =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'authenticated'; readonly authentication: NonNullable<AuthorizeRequest['authentication']> }
+  | { readonly kind: 'challenge'; readonly action: RequiredAction }
+  | { readonly kind: 'refused'; readonly resultCode: string };
 
 /** An event a status change produces (catalogue of reference §3.3). */
 export interface EventSpec {
@@ -66,12 +72,13 @@ export interface ExecutionService {
    */
   waitWhile(merchant: Merchant, workflowCode: string, id: string, statuses: ReadonlySet<string>, ms: number, signal?: AbortSignal): Promise<ExecutionView | undefined>;
   patchMeta(merchant: Merchant, workflowCode: string, id: string, patch: Record<string, unknown>): Promise<ExecResult<ExecutionRecord>>;
-  authorize(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string }): Promise<ExecResult<ActionAck>>;
+  authorize(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string }): Promise<ExecResult<ActionAck>>;
   capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
   cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
   refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
   /** The shopper finished the challenge; runs the cascade with the authentication result. Returns the execution after it. */
-  challengeDone(executionId: string, outcome: 'completed' | 'failed' | 'cancelled', authentication: AuthorizeRequest['authentication']): Promise<ExecutionRecord | undefined>;
+  challengeDone(executionId: string, outcome: 'completed' | 'failed' | 'cancelled', authentication: AuthorizeRequest['authentication'],
+    resultOf?: (cardId: string) => Promise<AuthorizeRequest['authentication']>): Promise<ExecutionRecord | undefined>;
   /** Picks up authorizations a crash or a lost PSP answer left unfinished; returns how many moved on. */
   resume(): Promise<number>;
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
@@ -190,15 +197,29 @@ export function createExecutionService(deps: {
     const merchant = await merchants.byId(e.merchantId);
     if (!merchant) return e;
     const auth = e.authorize;
+    let authentication = auth.authentication;
     if (e.status === 'authorizeRequested' && deps.threeds && !auth.challengeDone && !auth.authentication) {
-      const challenge = await deps.threeds.challengeFor({ merchant, execution: e, cardId: auth.cardId, amount: auth.amount, returnInfo: auth.returnInfo });
-      if (challenge) {
+      const decision = await deps.threeds.authenticate({ merchant, execution: e, cardId: auth.cardId, amount: auth.amount, returnInfo: auth.returnInfo });
+      if (decision.kind === 'refused') {
+        return commit(id, async (w) => {
+          const locked = await w.lock(id);
+          if (!locked || locked.status !== 'authorizeRequested') return locked;
+          const action = lastAction(locked, 'authorize')!;
+          const errors: FailureInfo[] = [{ reason: 'authentication_error', resultCode: decision.resultCode }];
+          return change(w, locked, {
+            status: 'authorizeFailed', entries: [{ code: 'authorizeFailed', errors }], patch: { actions: completeAction(locked, action.id, false) },
+            event: { name: 'executionActionCompleted', action, success: false, errors },
+          });
+        });
+      }
+      if (decision.kind === 'authenticated') authentication = decision.authentication;
+      if (decision.kind === 'challenge') {
         const wf = await workflows.workflow(e.merchantId, e.workflowCode);
         return commit(id, async (w) => {
           const locked = await w.lock(id);
           if (!locked || locked.status !== 'authorizeRequested') return locked;
           return change(w, locked, {
-            status: 'authorizePending', entries: [{ code: 'authorizePending' }], patch: { action: challenge },
+            status: 'authorizePending', entries: [{ code: 'authorizePending' }], patch: { action: decision.action },
             ...(wf?.notifyPending ? { event: { name: 'executionActionPending' as const, action: lastAction(locked, 'authorize')! } } : {}),
           });
         });
@@ -209,7 +230,7 @@ export function createExecutionService(deps: {
     const outcome = await cascade.run({
       cascadeId: e.id, merchant, entity: await merchants.executionsEntity(merchant), amount: auth.amount, cardId: auth.cardId,
       cvv: instruments.takeCvv(auth.instrumentId), rules: await workflows.rulesOf(e.merchantId, e.workflowCode),
-      authentication: auth.authentication, merchantTransactionId: e.merchantReference,
+      authentication, merchantTransactionId: e.merchantReference,
     });
     return finishAuthorize(id, outcome);
   }
@@ -379,7 +400,7 @@ export function createExecutionService(deps: {
         return change(w, locked, {
           status: 'authorizeRequested', entries: [{ code: 'authorizeRequested' }],
           patch: {
-            authorize: { amount: input.amount, returnInfo: input.returnInfo, paymentMethodCode: input.paymentMethodCode, instrumentId: instrument.id, cardId: instrument.cardId },
+            authorize: { amount: input.amount, returnInfo: input.returnInfo, paymentMethodCode: input.paymentMethodCode, instrumentId: instrument.id, cardId: instrument.cardId, baseUrl: input.baseUrl },
             actions: [...locked.actions, action],
           },
           event: { name: 'executionActionRequested', action, trigger: 'api' },
@@ -395,7 +416,9 @@ export function createExecutionService(deps: {
     refund: (merchant, code, id, input) => backOfficeAction(merchant, code, id, 'refund', input),
     cancel: (merchant, code, id, input) => backOfficeAction(merchant, code, id, 'cancel', { amount: undefined, ...input }),
 
-    async challengeDone(executionId, outcome, authentication) {
+    async challengeDone(executionId, outcome, given, resultOf) {
+      const current = await store.get(executionId);
+      const authentication = given ?? (outcome === 'completed' && current?.authorize && resultOf ? await resultOf(current.authorize.cardId) : undefined);
       const updated = await commit(executionId, async (w) => {
         const e = await w.lock(executionId);
         if (!e?.authorize || e.status !== 'authorizePending' || e.authorize.challengeDone) return undefined;

@@ -3,12 +3,16 @@ import type { Logger } from '../runtime/logger.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
 import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
 import { registerAdminRoutes, type AdminDeps } from '../admin/routes.ts';
+import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
+import type { ThreeDsService } from '../threeds/service.ts';
+import type { Clock } from '../runtime/clock.ts';
 
 export interface ServerDeps {
   logger: Logger;
   opp: OppDeps;
   executions?: ExecutionsDeps;
   admin?: AdminDeps;
+  hosted: { threeds: ThreeDsService; clock: Clock };
 }
 
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
@@ -25,5 +29,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (executions) await app.register(async (scope) => registerExecutionsRoutes(scope, executions));
   const admin = deps.admin;
   if (admin) await app.register(async (scope) => registerAdminRoutes(scope, admin), { prefix: '/admin' });
+  await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
   return app;
 }

@@ -53,7 +53,7 @@ export function nextStep(rules: CascadeRules, attempts: readonly AttemptState[])
   switch (last.status) {
     // Recorded, never sent (a crash between the two): the same attempt is started again.
     case 'missing': return { kind: 'attempt', seq: last.seq, account: { id: last.accountId, name: last.accountName }, rerun: last };
-    case 'pending': case 'unknown': return { kind: 'unknown', attempt: last };
+    case 'awaiting': case 'pending': case 'unknown': return { kind: 'unknown', attempt: last };
     case 'succeeded': return { kind: 'approved', attempt: last };
     case 'failed': {
       const category = declineCategoryOf(last.resultCode ?? '');

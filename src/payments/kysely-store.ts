@@ -3,11 +3,12 @@ import type { Database, PaymentsTable, TransactionsTable } from '../storage/sche
 import { cardRow } from '../vault/kysely-store.ts';
 import type { Currency } from '../money/money.ts';
 import type { PaymentStatus, TransactionStatus, TransactionType } from './model.ts';
-import type { OutboxEvent, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
+import type { OutboxEvent, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
 
 const toPayment = (r: Selectable<PaymentsTable>): PaymentRecord => ({
   id: r.id, merchantId: r.merchant_id, entityId: r.entity_id, initialType: r.initial_type,
   status: r.status as PaymentStatus, amount: r.amount, currency: r.currency, cardId: r.card_id ?? undefined,
+  method: r.method as PaymentMethod,
   mode: r.mode, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
@@ -55,7 +56,7 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
       async insertPayment(p) {
         await tx.insertInto('payments').values({
           id: p.id, merchant_id: p.merchantId, entity_id: p.entityId, initial_type: p.initialType, status: p.status,
-          currency: p.currency, amount: p.amount, card_id: p.cardId ?? null, mode: p.mode, version: p.version,
+          currency: p.currency, amount: p.amount, card_id: p.cardId ?? null, method: p.method, mode: p.mode, version: p.version,
           created_at: p.createdAt, updated_at: p.updatedAt,
         }).execute();
       },
@@ -73,6 +74,10 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
           status: o.status, result_code: o.resultCode, psp_reference: o.pspReference ?? null,
           details: JSON.stringify(o.details), updated_at: o.at,
         }).where('id', '=', id).execute();
+      },
+      async resumeTransaction(id, details, at) {
+        await tx.updateTable('transactions').set({ status: 'pending', result_code: null, details: JSON.stringify(details), updated_at: at })
+          .where('id', '=', id).where('status', '=', 'awaiting').execute();
       },
       async updatePaymentStatus(id, status, at) {
         await tx.updateTable('payments').set((eb) => ({ status, updated_at: at, version: eb('version', '+', 1) }))
@@ -106,6 +111,16 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
         .where((eb) => eb.or([eb('status', '=', 'unknown'), eb.and([eb('status', '=', 'pending'), eb('result_code', 'is', null)])]))
         .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toTransaction);
+    },
+    async awaitingBefore(before, limit) {
+      const rows = await db.selectFrom('transactions').selectAll().where('status', '=', 'awaiting')
+        .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
+      return rows.map(toTransaction);
+    },
+    async bankTransfersAwaitingReceipt(before, limit) {
+      const rows = await db.selectFrom('payments').selectAll().where('method', '=', 'bank_transfer')
+        .where('status', '=', 'authorized').where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
+      return rows.map(toPayment);
     },
   };
 }

@@ -7,14 +7,19 @@ import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
 import { executions } from './migrations/020_executions.ts';
+import { challenges } from './migrations/002_challenges.ts';
 
 export type { Database };
 
 /** Numbered migrations, applied in order at start. */
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '002_challenges': challenges,
   '020_executions': executions,
 };
+
+/** Every migration's name, in the order they apply. */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
 
 /** The handle every store implementation is built over. */
 export interface Storage {

@@ -3,6 +3,7 @@
  * units, booleans are 0/1 and structured echoes are JSON text, so that SQLite and PostgreSQL hold
  * exactly the same values.
  */
+import type { Generated } from 'kysely';
 export interface MerchantsTable {
   id: string;
   name: string;
@@ -62,6 +63,8 @@ export interface PaymentsTable {
   currency: string;
   amount: number;
   card_id: string | null;
+  /** `card` or `bank_transfer` (migration 002). */
+  method: Generated<string>;
   mode: string;
   version: number;
   created_at: number;
@@ -186,6 +189,26 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
+export interface ChallengesTable {
+  id: string;
+  merchant_id: string;
+  merchant_name: string;
+  /** `3ds` (an issuer challenge) or `bank_transfer` (the shopper's bank confirming a transfer). */
+  purpose: string;
+  subject_kind: string;
+  subject_id: string;
+  amount: number;
+  currency: string;
+  /** What the page shows of the instrument: a masked card or a bank name. */
+  instrument_label: string;
+  /** JSON array of the origins the shopper may be sent back to (the page's form-action). */
+  return_origins: string;
+  status: string;
+  created_at: number;
+  expires_at: number;
+  resolved_at: number | null;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   entities: EntitiesTable;
@@ -202,4 +225,5 @@ export interface Database {
   cascade_attempts: CascadeAttemptsTable;
   executions: ExecutionsTable;
   idempotency_keys: IdempotencyKeysTable;
+  challenges: ChallengesTable;
 }

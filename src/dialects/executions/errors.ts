@@ -64,6 +64,9 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   card_expired: ['request.param.invalid', 'data.expiryMonth/expiryYear: the card has expired'],
   brand_mismatch: ['request.param.invalid', 'data.cardNumber: unknown card network'],
   cvv_brand_mismatch: ['request.param.invalid', 'data.securityCode has the wrong length for this card network'],
+  receipt_requires_payment: ['workflow.action.not-allowed', 'Not allowed'],
+  receipt_exceeds_amount: ['workflow.action.not-allowed', 'Not allowed'],
+  return_url_required: ['request.param.missing', 'returnInfo.success is required'],
 };
 
 /** Operation results (reference §2.2) for the failures recorded on an execution. */

@@ -264,7 +264,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       if (item.paymentInstrumentData !== undefined) throw new ParamError('paymentComposition[0].paymentInstrumentData', 'not accepted yet; create an instrument with POST /payment/instruments');
       const instrumentId = stringAt(item, 'paymentInstrumentId', { required: true, path: 'paymentComposition[0].paymentInstrumentId', pattern: uuidPattern })!;
       if (body.meta !== undefined) objectAt(body.meta, 'meta', false);
-      const r = await executions.authorize(merchant, code, id, { amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase() });
+      const r = await executions.authorize(merchant, code, id, { amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req) });
       return ack(reply, req, r, 200);
     });
 

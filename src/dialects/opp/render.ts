@@ -1,5 +1,6 @@
 import { formatMajorUnits } from '../../money/money.ts';
 import type { TransactionView } from '../../payments/service.ts';
+import type { TransactionRecord } from '../../payments/store.ts';
 import { isInitialType } from '../../payments/model.ts';
 import { resultOf } from './envelope.ts';
 
@@ -14,7 +15,10 @@ export function renderTransaction(v: TransactionView, channelName: string): Reco
   const body: Record<string, unknown> = { id: t.id };
   if (!initial && t.referencedId) body.referencedId = t.referencedId;
   body.paymentType = t.type;
-  if (initial && v.card) body.paymentBrand = v.card.brand;
+  if (initial) {
+    const brand = v.card?.brand ?? echo.paymentBrand;
+    if (typeof brand === 'string') body.paymentBrand = brand;
+  }
   body.amount = formatMajorUnits(t.amount);
   body.currency = t.amount.currency;
   body.descriptor = typeof echo.descriptor === 'string' ? echo.descriptor : `${t.shortId} ${channelName}`;
@@ -29,10 +33,24 @@ export function renderTransaction(v: TransactionView, channelName: string): Reco
       expiryMonth: v.card.expiryMonth, expiryYear: v.card.expiryYear,
     };
   }
-  for (const group of ['customer', 'billing', 'shipping', 'cart', 'merchant', 'threeDSecure', 'customParameters', 'standingInstruction']) {
+  for (const group of ['bankAccount', 'customer', 'billing', 'shipping', 'cart', 'merchant', 'threeDSecure', 'customParameters', 'standingInstruction']) {
     if (echo[group] !== undefined) body[group] = echo[group];
   }
+  // The authentication's ECI, as the platform echoes it beside the merchant's own 3-D Secure fields.
+  const eci = t.details['3ds.acsEci'];
+  if (initial && eci !== undefined) body.threeDSecure = { ...(echo.threeDSecure as Record<string, unknown> | undefined), eci };
   if (typeof echo.recurringType === 'string') body.recurringType = echo.recurringType;
   if (initial) body.risk = { score: '0' };
   return body;
+}
+
+/**
+ * Where the shopper's browser goes after a hosted page: the merchant's `shopperResultUrl` with
+ * `id` and `resourcePath` (the status call to make), keeping the merchant's own query parameters.
+ */
+export function shopperResultUrlOf(t: TransactionRecord): string {
+  const url = new URL(String(t.echo.shopperResultUrl));
+  url.searchParams.set('id', t.id);
+  url.searchParams.set('resourcePath', `/v1/payments/${t.id}`);
+  return url.toString();
 }

@@ -21,6 +21,9 @@ export const paymentErrorCodes: Readonly<Record<Exclude<BackOfficeError, 'not_fo
   chargeback_reversal_requires_chargeback: '700.400.420',
   chargeback_reversal_exceeds_chargeback: '700.400.410',
   rebill_requires_capture: '700.100.700',
+  receipt_requires_payment: '700.400.560',
+  receipt_exceeds_amount: '700.400.560',
+  return_url_required: '100.370.101',
   amount_required: '200.300.404',
   duplicate_merchant_transaction_id: '800.130.100',
   invalid_card_number: '100.100.101',
@@ -40,6 +43,7 @@ export const notFoundCodes: Readonly<Record<BackOfficeType, string>> = {
   RB: '700.400.520',
   CB: '700.400.550',
   CR: '700.400.420',
+  RC: '700.400.560',
 };
 
 /** HTTP status by result: success, review and pending are 200; every rejection is 400. */

@@ -5,6 +5,7 @@ import type { MerchantService } from '../../merchants/service.ts';
 import type { PaymentService, TransactionView } from '../../payments/service.ts';
 import { resultCodes } from '../../processors/result-codes.ts';
 import type { Throttle } from '../../throttle/service.ts';
+import type { ThreeDsService } from '../../threeds/service.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes } from './result-map.ts';
@@ -15,7 +16,10 @@ export interface OppDeps {
   merchants: MerchantService;
   payments: PaymentService;
   throttle: Throttle;
+  threeds: ThreeDsService;
   clock: Clock;
+  /** The gateway's address for shoppers' browsers; defaults to the address the request came to. */
+  publicUrl: string | undefined;
   buildNumber: string;
   /** Status calls allowed per payment per window (the platform allows two a minute). */
   statusLimit: { calls: number; windowMs: number };
@@ -25,7 +29,7 @@ const idPattern = /^[0-9a-f]{32}$/;
 
 /** The `/v1` payments dialect (register with prefix `/v1`): parses its form bodies, calls the engine, shapes its answers. */
 export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Promise<void> {
-  const { merchants, payments, throttle, clock, buildNumber } = deps;
+  const { merchants, payments, throttle, threeds, clock, buildNumber } = deps;
 
   function send(reply: FastifyReply, status: number, entityId: string | undefined, body: Record<string, unknown>) {
     const envelope = { ...body, buildNumber, timestamp: body.timestamp ?? oppTimestamp(clock.now()), ndc: newNdc(entityId) };
@@ -98,11 +102,21 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       return refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: r.testMode, message: 'not allowed for a live entity' }]);
     }
     const result = await payments.initiate({
-      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount, card: r.card, testMode: r.testMode,
+      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount,
+      ...(r.card ? { card: r.card } : {}), ...(r.bankTransfer ? { bankTransfer: r.bankTransfer } : {}),
+      authentication: r.authentication, returnUrl: r.shopperResultUrl, testMode: r.testMode,
       merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
     });
     if (!result.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error]);
     const body = renderView(result.value, auth.entity);
+    const challenge = result.value.challenge;
+    if (challenge) {
+      // The issuer's challenge is posted like a 3-D Secure CReq; the bank's login page is a plain link.
+      const baseUrl = deps.publicUrl ?? `${req.protocol}://${req.host}`;
+      body.redirect = challenge.purpose === '3ds'
+        ? { url: threeds.urlOf(challenge, baseUrl), method: 'POST', parameters: [{ name: 'threeDSSessionData', value: challenge.id }] }
+        : { url: threeds.urlOf(challenge, baseUrl), method: 'GET', parameters: [] };
+    }
     return send(reply, httpStatusOf(result.value.transaction.resultCode ?? ''), auth.entity.id, body);
   });
 

@@ -1,5 +1,7 @@
 import { isCurrency, parseMajorUnits, exponentOf, type Money } from '../../money/money.ts';
-import { isBackOfficeType, isInitialType, type BackOfficeType, type InitialType } from '../../payments/model.ts';
+import { backOfficeTypes, isBackOfficeType, isInitialType, type BackOfficeType, type InitialType } from '../../payments/model.ts';
+import type { AuthenticationRequest } from '../../threeds/model.ts';
+import type { BankTransferInput } from '../../payments/service.ts';
 import { isKnownResultCode } from '../../processors/result-codes.ts';
 import { Cvv, isCardBrand, Pan, type CardInput } from '../../vault/card.ts';
 import { customParameters, nest, type FormParams } from './form.ts';
@@ -140,10 +142,35 @@ function readCommon(c: Collector) {
   };
 }
 
+/**
+ * Online bank transfers: the shopper is sent to their bank and the merchant (or the bank, after
+ * a while) posts the receipt. Sofort is the platform's documented example of this flow.
+ */
+export const bankTransferBrands = ['SOFORTUEBERWEISUNG'] as const;
+const isBankTransferBrand = (s: string) => (bankTransferBrands as readonly string[]).includes(s);
+
+/** The 3-D Secure test switches of reference §7.5. */
+function readAuthentication(c: Collector): AuthenticationRequest {
+  const p = c.params;
+  c.match('customParameters[3DS2_enrolled]', /^(true|false)$/, '200.300.404', 'must be true or false');
+  c.match('customParameters[3DS2_flow]', /^(challenge|frictionless)$/, '200.300.404', 'must be challenge or frictionless');
+  c.match('threeDSecure.challengeIndicator', /^0[1-4]$/, '200.300.404', 'must be one of 01, 02, 03, 04');
+  const enrolled = p['customParameters[3DS2_enrolled]'];
+  const flow = p['customParameters[3DS2_flow]'];
+  return {
+    enrolled: enrolled === 'true' ? true : enrolled === 'false' ? false : undefined,
+    flow: flow === 'challenge' || flow === 'frictionless' ? flow : undefined,
+    challengeIndicator: p['threeDSecure.challengeIndicator'],
+  };
+}
+
 export interface InitialRequest {
   readonly type: InitialType;
   readonly amount: Money;
-  readonly card: CardInput;
+  /** Exactly one of `card` and `bankTransfer`. */
+  readonly card: CardInput | undefined;
+  readonly bankTransfer: BankTransferInput | undefined;
+  readonly authentication: AuthenticationRequest;
   readonly merchantTransactionId: string | undefined;
   readonly testMode: TestMode | undefined;
   readonly shopperResultUrl: string | undefined;
@@ -159,8 +186,14 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
   else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, PA.CP]');
   const amount = readMoney(c, true);
   const hasCard = Object.keys(p).some((k) => k.startsWith('card.'));
+  const bank = p.paymentBrand !== undefined && isBankTransferBrand(p.paymentBrand);
   if (p.paymentBrand === undefined) c.add('paymentBrand', hasCard ? 'may not be empty' : 'card properties must be set', hasCard ? '100.100.500' : '200.300.404');
-  else if (!isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card brand', '100.100.501');
+  else if (bank) {
+    if (hasCard) c.add('paymentBrand', 'card properties are not allowed for a bank transfer');
+    c.required('bankAccount.country', /^[A-Z]{2}$/, '200.300.404', '100.800.501');
+    c.maxLength('bankAccount.bankName', 60);
+    c.maxLength('bankAccount.holder', 128);
+  } else if (!isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card or bank-transfer brand', '100.100.501');
   else if (!hasCard) c.add('paymentBrand', 'card properties must be set');
   if (hasCard) {
     c.required('card.number', /^[0-9]{12,19}$/, '100.100.100', '100.100.101');
@@ -181,8 +214,22 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
     if (!okUrl) c.add('shopperResultUrl', 'must be an absolute http(s) URL', '100.370.102');
   }
   const common = readCommon(c);
+  const authentication = readAuthentication(c);
   const refusal = c.refusal();
-  if (refusal || !amount || !hasCard) return { ok: false, refusal: refusal ?? { code: '200.300.404', parameterErrors: [] } };
+  if (refusal || !amount || !(hasCard || bank)) return { ok: false, refusal: refusal ?? { code: '200.300.404', parameterErrors: [] } };
+  if (bank) {
+    // Only what identifies the bank is echoed; account numbers are not repeated back.
+    const bankAccount = Object.fromEntries((['country', 'bankName', 'holder'] as const)
+      .filter((k) => p[`bankAccount.${k}`] !== undefined).map((k) => [k, p[`bankAccount.${k}`]]));
+    return {
+      ok: true,
+      value: {
+        type: p.paymentType as InitialType, amount, card: undefined, authentication,
+        bankTransfer: { bankName: p['bankAccount.bankName'] },
+        shopperResultUrl: url, ...common, echo: { ...common.echo, paymentBrand: p.paymentBrand, bankAccount },
+      },
+    };
+  }
   const brand = p.paymentBrand!;
   if (!isCardBrand(brand)) return { ok: false, refusal: { code: '100.100.501', parameterErrors: [] } };
   return {
@@ -198,6 +245,8 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
         expiryYear: p['card.expiryYear']!,
         brand,
       },
+      bankTransfer: undefined,
+      authentication,
       shopperResultUrl: url,
       ...common,
     },
@@ -217,7 +266,7 @@ export function readBackOffice(params: FormParams): { ok: true; value: BackOffic
   const c = new Collector(params);
   const t = params.paymentType;
   if (t === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isBackOfficeType(t)) c.add('paymentType', 'must be one of [CP, RV, RF, RB, CB, CR]');
+  else if (!isBackOfficeType(t)) c.add('paymentType', `must be one of [${backOfficeTypes.join(', ')}]`);
   const amount = readMoney(c, t !== 'RV');
   const common = readCommon(c);
   const refusal = c.refusal();
