@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { luhnValid } from '../src/runtime/scrub.ts';
 import { opp, postgresAvailable, startGateway, tempDir } from './support/harness.ts';
 import { demoCredentials, startGatewayProcess } from './support/process.ts';
+import { answer, openRedirect } from './support/shopper.ts';
 
 let current = '';
 
@@ -36,6 +37,17 @@ async function exercise(gw: { url: string; merchant: any }): Promise<string[]> {
   await call('POST', `/v1/payments/${pa.body.id}`, { paymentType: 'RF', amount: '5.00', currency: 'EUR' });
   await call('GET', `/v1/payments/${pa.body.id}`, {});
   await call('GET', '/v1/query', { merchantTransactionId: 'canary' });
+  // Through a 3-D Secure challenge: the page, the held CVV and the later authorization.
+  const challenged = await call('POST', '/v1/payments', {
+    ...card, amount: '12.00', currency: 'EUR', paymentType: 'DB', merchantTransactionId: 'canary',
+    'customParameters[3DS2_enrolled]': 'true', shopperResultUrl: 'https://shop.example/result',
+  });
+  assert.equal(challenged.body.result.code, '000.200.000');
+  const page = await openRedirect(challenged.body.redirect);
+  bodies.push(page.html);
+  await answer(page, 'completed');
+  const done = await call('GET', `/v1/query/${challenged.body.id}`, {});
+  assert.equal(done.body.result.code, '000.100.110');
   // Refused requests must not echo the card either.
   await call('POST', '/v1/payments', { ...card, 'card.expiryYear': '2020', amount: '1.00', currency: 'EUR', paymentType: 'DB' });
   await call('POST', '/v1/payments', { ...card, 'card.cvv': '12', amount: '1.00', currency: 'EUR', paymentType: 'DB' });

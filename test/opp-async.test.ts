@@ -330,3 +330,29 @@ describe('pending life cycle', () => {
     assert.equal((await query(r.body.id)).body.result.code, '100.396.103');
   });
 });
+
+test('the asynchronous timeout is configurable (SWITCHYARD_ASYNC_TIMEOUT_MS) and the sweep runs on PostgreSQL too', async (t) => {
+  const { postgresAvailable } = await import('./support/harness.ts');
+  const stores: ('sqlite' | 'postgres')[] = (await postgresAvailable()) ? ['sqlite', 'postgres'] : ['sqlite'];
+  for (const store of stores) {
+    await t.test(store, async () => {
+      const c = manualClock(Date.now());
+      const g = await startGateway({ clock: c, store, env: { SWITCHYARD_ASYNC_TIMEOUT_MS: '60000' } });
+      try {
+        const r = await opp(g, 'POST', '/v1/payments', { amount: '5.00', currency: 'EUR', paymentType: 'PA', shopperResultUrl, ...cardParams(challengeCard) });
+        assert.equal(r.body.result.code, pending);
+        c.advance(59_000);
+        assert.equal(await g.app.payments.expireAwaiting(), 0);
+        c.advance(2_000);
+        assert.equal(await g.app.payments.expireAwaiting(), 1);
+        assert.equal((await opp(g, 'GET', `/v1/query/${r.body.id}`)).body.result.code, '100.396.103');
+        // And a completed challenge on this store authorizes as on the other.
+        const r2 = await opp(g, 'POST', '/v1/payments', { amount: '5.00', currency: 'EUR', paymentType: 'PA', shopperResultUrl, ...cardParams(challengeCard) });
+        await shopper(r2.body.redirect, 'completed');
+        assert.equal((await opp(g, 'GET', `/v1/query/${r2.body.id}`)).body.result.code, success);
+      } finally {
+        await g.close();
+      }
+    });
+  }
+});

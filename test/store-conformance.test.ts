@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
+import { createChallengeStore } from '../src/threeds/kysely-store.ts';
+import type { Challenge, ChallengeStore } from '../src/threeds/store.ts';
 import { migrationNames, openStorage, type Storage } from '../src/storage/database.ts';
 import { createMerchantStore } from '../src/merchants/kysely-store.ts';
 import type { MerchantStore } from '../src/merchants/store.ts';
@@ -135,6 +137,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     let vault: VaultStore;
     let payments: PaymentStore;
     let throttle: ThrottleStore;
+    let challenges: ChallengeStore;
 
     before(async () => {
       opened = await open();
@@ -144,6 +147,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       vault = createVaultStore(db);
       payments = createPaymentStore(db, { locking });
       throttle = createThrottleStore(db, { locking });
+      challenges = createChallengeStore(db);
     });
     after(async () => {
       await opened?.storage.close();
@@ -529,6 +533,69 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(txs.length, 20);
         assert.deepEqual(txs.map((t) => t.seq), Array.from({ length: 20 }, (_, i) => i));
         assert.deepEqual(txs.map((t) => t.createdAt), Array.from({ length: 20 }, (_, i) => base + i));
+      });
+    });
+
+    describe('challenge store', () => {
+      function newChallenge(f: Fixture, overrides: Partial<Challenge> = {}): Challenge {
+        return {
+          id: id(), merchantId: f.merchant.id, merchantName: f.merchant.name, purpose: '3ds', subject: { kind: 'payment', id: id() },
+          amount: { amount: 9200, currency: currency('EUR') }, instrumentLabel: 'VISA •••• 0042',
+          returnOrigins: ['https://shop.example'], status: 'open', createdAt: now(), expiresAt: now() + 60_000, resolvedAt: undefined, ...overrides,
+        };
+      }
+
+      test('round-trips a challenge and finds the open one of a subject', async () => {
+        const f = await merchant();
+        const c = newChallenge(f);
+        await challenges.insert(c);
+        assert.deepEqual(await challenges.get(c.id), c);
+        assert.deepEqual(await challenges.openOf('payment', c.subject.id), c);
+        assert.equal(await challenges.openOf('execution', c.subject.id), undefined);
+      });
+
+      test('resolve(): exactly one of 10 concurrent answers wins; none after expiry', async () => {
+        const f = await merchant();
+        const c = newChallenge(f);
+        await challenges.insert(c);
+        const won = await Promise.all(Array.from({ length: 10 }, (_, i) => challenges.resolve(c.id, i % 2 ? 'failed' : 'completed', now(), now())));
+        assert.equal(won.filter(Boolean).length, 1);
+        assert.notEqual((await challenges.get(c.id))!.status, 'open');
+        assert.equal(await challenges.openOf('payment', c.subject.id), undefined);
+        const late = newChallenge(f, { expiresAt: 1000 });
+        await challenges.insert(late);
+        assert.equal(await challenges.resolve(late.id, 'completed', 2000, 2000), false, 'expired pages take no answer');
+        assert.equal(await challenges.resolve(late.id, 'expired', 2000, 0), true, 'the expiry sweep still closes it');
+      });
+    });
+
+    describe('asynchronous payment queries', () => {
+      test('awaitingBefore() lists initial attempts still waiting for their shopper; resumeTransaction() takes them out', async () => {
+        const f = await merchant();
+        const p = newPayment(f, { initialType: 'PA' });
+        const t = newTransaction(p, { status: 'awaiting', resultCode: '000.200.000', createdAt: 1000, updatedAt: 1000 });
+        await payments.write(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
+        assert.ok((await payments.awaitingBefore(1001, 1000)).some((x) => x.id === t.id));
+        assert.ok(!(await payments.awaitingBefore(1000, 1000)).some((x) => x.id === t.id));
+        await payments.write((w) => w.resumeTransaction(t.id, { '3ds.acsEci': '05' }, 2000));
+        const resumed = await payments.transaction(t.id);
+        assert.equal(resumed!.status, 'pending');
+        assert.equal(resumed!.resultCode, undefined);
+        assert.deepEqual(resumed!.details, { '3ds.acsEci': '05' });
+        assert.ok(!(await payments.awaitingBefore(Number.MAX_SAFE_INTEGER, 1000)).some((x) => x.id === t.id));
+      });
+
+      test('bankTransfersAwaitingReceipt() lists authorized bank transfers only, by last change', async () => {
+        const f = await merchant();
+        const bank = newPayment(f, { method: 'bank_transfer', status: 'authorized', updatedAt: 5000 });
+        const card = newPayment(f, { method: 'card', status: 'authorized', updatedAt: 5000 });
+        const captured = newPayment(f, { method: 'bank_transfer', status: 'captured', updatedAt: 5000 });
+        await payments.write(async (w) => { for (const p of [bank, card, captured]) await w.insertPayment(p); });
+        const due = (await payments.bankTransfersAwaitingReceipt(5001, 1000)).map((p) => p.id);
+        assert.ok(due.includes(bank.id));
+        assert.ok(!due.includes(card.id) && !due.includes(captured.id));
+        assert.ok(!(await payments.bankTransfersAwaitingReceipt(5000, 1000)).some((p) => p.id === bank.id));
+        assert.equal((await payments.payment(bank.id))!.method, 'bank_transfer');
       });
     });
 

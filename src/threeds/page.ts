@@ -76,6 +76,21 @@ export function renderEndedPage(reason: keyof typeof endings): string {
 <p class="lead">${escapeHtml(e.text)}</p>`);
 }
 
+/**
+ * A stand-in for a merchant's result page, so the flow can be tried with curl and a browser alone:
+ * shows what a shop's `shopperResultUrl` receives and the status call to make next.
+ */
+export function renderDemoReturnPage(params: URLSearchParams): string {
+  const resourcePath = params.get('resourcePath') ?? '';
+  const rows = [...params].map(([k, v]) => `  <div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('\n');
+  return layout('Back at the merchant', `<p class="issuer">Switchyard demo · shopperResultUrl</p>
+<h1>Back at the merchant</h1>
+<p class="lead">A shop's result page receives these parameters. Its backend now asks for the outcome with <code>GET ${escapeHtml(resourcePath || '/v1/payments/{id}')}?entityId=…</code> and its access token.</p>
+<dl class="summary">
+${rows}
+</dl>`);
+}
+
 export const hostedCss = `:root { color-scheme: light; --ink: #14213d; --muted: #5c677d; --line: #d9dee7; --accent: #0b6e4f; --bad: #a4161a; }
 * { box-sizing: border-box; }
 body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: #eef1f6; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); }
@@ -89,6 +104,7 @@ h1 { margin: 0 0 8px; font-size: 22px; }
 dt { color: var(--muted); }
 dd { margin: 0; font-weight: 600; text-align: right; overflow-wrap: anywhere; }
 .amount { font-variant-numeric: tabular-nums; }
+code { font-family: ui-monospace, monospace; font-size: 14px; overflow-wrap: anywhere; }
 .actions { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; margin-bottom: 12px; }
 button { font: inherit; border-radius: 8px; padding: 12px 16px; cursor: pointer; }
 button:focus-visible { outline: 3px solid #4d7cfe; outline-offset: 2px; }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../runtime/clock.ts';
 import { challengeOutcomes, type ChallengeOutcome } from './model.ts';
 import { hostedPaths, type ThreeDsService } from './service.ts';
-import { hostedCss, renderChallengePage, renderEndedPage } from './page.ts';
+import { hostedCss, renderChallengePage, renderDemoReturnPage, renderEndedPage } from './page.ts';
 import type { Challenge, ChallengePurpose } from './store.ts';
 
 const idPattern = /^[0-9a-f]{32}$/;
@@ -36,6 +36,9 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
 
   app.get('/hosted/assets/hosted.css', (_req, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(hostedCss));
+
+  app.get('/hosted/return', (req, reply) =>
+    html(reply, 200, renderDemoReturnPage(new URLSearchParams(req.raw.url?.split('?')[1] ?? ''))));
 
   async function load(purpose: ChallengePurpose, id: string): Promise<Challenge | undefined> {
     if (!idPattern.test(id)) return undefined;
