@@ -21,6 +21,23 @@ import { buildServer } from './http/server.ts';
 import { buildNumberOf } from './dialects/opp/envelope.ts';
 import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
+import { deriveKey } from './vault/crypto.ts';
+import { createInstrumentStore } from './vault/kysely-store.ts';
+import { createInstrumentService } from './vault/instruments.ts';
+import { createAccessTokens } from './merchants/tokens.ts';
+import { createAccountRouter, type AccountRouter } from './processors/accounts.ts';
+import { createCascade } from './payments/cascade.ts';
+import { createCascadeStore } from './payments/cascade-kysely-store.ts';
+import { createWorkflowStore } from './workflows/kysely-store.ts';
+import { createWorkflowService, type WorkflowService } from './workflows/service.ts';
+import { createExecutionStore, executionChannel } from './executions/kysely-store.ts';
+import { createExecutionService, type ExecutionService } from './executions/service.ts';
+import { createExecutionsThreeDs } from './executions/threeds-gate.ts';
+import { createWaiters, listenForChanges, type ChangeListener, type Waiters } from './executions/waiters.ts';
+import { createIdempotencyStore } from './idempotency/kysely-store.ts';
+import { createIdempotency, type Idempotency } from './idempotency/service.ts';
+import { renderEvent } from './dialects/executions/render.ts';
+import { loadAdminToken } from './admin/token.ts';
 
 export const version = '0.1.0';
 
@@ -34,6 +51,14 @@ export interface App {
   readonly processor: Processor;
   readonly server: FastifyInstance;
   readonly logger: Logger;
+  readonly workflows: WorkflowService;
+  readonly executions: ExecutionService;
+  readonly idempotency: Idempotency;
+  /** The processor in front of the merchants' PSP accounts (its `calls` show what each account received). */
+  readonly accounts: AccountRouter;
+  readonly waiters: Waiters;
+  /** PostgreSQL only: the LISTEN connection that wakes long-polls for changes made on other nodes. */
+  readonly changeListener: ChangeListener | undefined;
   close(): Promise<void>;
 }
 
@@ -55,9 +80,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const merchants = createMerchantService({ store: createMerchantStore(storage.db), clock, ids });
   const vault = await createVaultService({ store: createVaultStore(storage.db), clock, ids, masterKey });
   const processor = overrides.processor ?? createSimulatedAcquirer(config.simulator);
+  const workflows = createWorkflowService({ store: createWorkflowStore(storage.db), clock, ids });
+  // Requests naming a merchant's PSP account go to that (simulated) account; the rest to the default acquirer.
+  const accounts = createAccountRouter({ fallback: processor, behaviourOf: (id) => workflows.behaviourOf(id) });
   const threeds = createThreeDsService({ store: createChallengeStore(storage.db), clock, ids });
   const payments = createPaymentService({
-    store: createPaymentStore(storage.db, { locking }), vault, processor, threeds, cvvs: createCvvCache(clock), clock, ids, logger,
+    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, threeds, cvvs: createCvvCache(clock), clock, ids, logger,
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
   });
   // A finished hosted page of a /v1 payment runs the payment on and sends the shopper to the merchant.
@@ -65,6 +93,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const v = await payments.completeAuthentication(challenge.subject.id, outcome);
     return shopperResultUrlOf(v.transaction);
   });
+  const instruments = createInstrumentService({ store: createInstrumentStore(storage.db), vault, clock });
+  const cascade = createCascade({ payments, store: createCascadeStore(storage.db), ids, clock });
+  const waiters = createWaiters();
+  const executionsThreeDs = createExecutionsThreeDs({
+    threeds, vault, clock, challengeTtlMs: config.asyncTimeoutMs, publicUrl: config.publicUrl,
+  });
+  const executions = createExecutionService({
+    store: createExecutionStore(storage.db, { postgres: locking }), merchants, payments, cascade, workflows, instruments,
+    waiters, clock, ids, logger, renderEvent, threeds: executionsThreeDs.gate,
+  });
+  executionsThreeDs.register(executions);
+  const changeListener = config.storage.kind === 'postgres'
+    // LISTEN/NOTIFY is database-wide, so a test schema needs no say in it.
+    ? listenForChanges({ url: config.storage.url, channel: executionChannel, waiters, logger })
+    : undefined;
+  const idempotency = createIdempotency({ store: createIdempotencyStore(storage.db), clock });
+  const tokens = createAccessTokens({ key: deriveKey(masterKey, 'access-tokens'), clock });
+  const adminToken = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
   const throttle = createThrottle({ store: createThrottleStore(storage.db, { locking }), clock });
   const server = await buildServer({
     logger,
@@ -73,11 +119,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 },
     },
     hosted: { threeds, clock },
+    executions: { merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl },
+    admin: { merchants, workflows, adminToken },
   });
   return {
-    config, storage, merchants, payments, threeds, vault, processor, server, logger,
+    config, storage, merchants, payments, threeds, vault, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
     async close() {
       await server.close();
+      await changeListener?.close();
+      await executions.idle();
       await storage.close();
     },
   };

@@ -36,6 +36,10 @@ export interface Config {
   readonly logLevel: string;
   /** Where the demo merchant's credentials are written on first start (shell-sourcable). */
   readonly demoCredentialsFile: string;
+  /** Longest hold of an executions `waitWhile` long-poll (decision 2; below the seed client's 30 s timeout). */
+  readonly longPollMs: number;
+  /** The operator's admin API token; when absent one is generated into the data folder. */
+  readonly adminToken: string | undefined;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -83,5 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyRefreshMs: Math.max(100, num(env, 'SWITCHYARD_KEY_REFRESH_MS', 5_000)),
     logLevel: env.LOG_LEVEL || 'info',
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
+    longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
+    adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
   });
 }

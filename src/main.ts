@@ -25,7 +25,11 @@ async function main() {
   }
   // Attempts whose PSP answer was lost are asked about again until the PSP settles them.
   const reconciler = setInterval(() => {
-    app.payments.reconcile().catch((err) => app.logger.error({ err: String(err) }, 'reconcile failed'));
+    app.payments.reconcile()
+      // Authorizations a crash or a lost PSP answer left unfinished move on once the engine knows more.
+      .then(() => app.executions.resume())
+      .then(() => app.idempotency.purge())
+      .catch((err) => app.logger.error({ err: String(err) }, 'reconcile failed'));
   }, Math.max(1000, Math.min(config.pspTimeoutMs, 30_000)));
   reconciler.unref();
   // Shoppers who never come back, and the simulated bank's receipts, are dealt with on the clock.

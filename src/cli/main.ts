@@ -10,13 +10,23 @@ import { createVaultService } from '../vault/service.ts';
 import { loadMasterKey } from '../vault/keyring.ts';
 import type { Config } from '../config.ts';
 import type { Storage } from '../storage/database.ts';
+import { createWorkflowStore } from '../workflows/kysely-store.ts';
+import { createWorkflowService } from '../workflows/service.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
   switchyard merchants list [--json]
   switchyard keys rotate [--json]    new key-encrypting key; re-wraps every card's data key (safe while servers run)
   switchyard keys rewrap [--json]    re-wraps cards still on older key versions
-  switchyard keys status [--json]`;
+  switchyard keys status [--json]
+  switchyard psp-accounts put --merchant ID --name NAME [--behaviour JSON]
+  switchyard psp-accounts list --merchant ID
+  switchyard workflows show --merchant ID
+  switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
+
+  A PSP account is a simulated acquirer; --behaviour is JSON such as
+  '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'`;
+
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,9 +62,12 @@ async function main(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, live: { type: 'boolean' }, json: { type: 'boolean' },
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      merchant: { type: 'string' }, behaviour: { type: 'string' }, accounts: { type: 'string' },
+      'move-on': { type: 'string' }, 'notify-pending': { type: 'string' },
     },
   });
   const [group, command] = positionals;
+  if (!values.help && (group === 'psp-accounts' || group === 'workflows')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));
   if (values.help || !known) {
@@ -92,3 +105,38 @@ main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
+
+/** PSP accounts and the cascade of a merchant's payment-acceptance workflow (same rules as the admin API). */
+async function routing(group: string, command: string | undefined, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const merchantId = typeof values.merchant === 'string' ? values.merchant : undefined;
+  if (!merchantId) { process.stderr.write('--merchant is required\n' + usage + '\n'); return 2; }
+  const config = loadConfig();
+  const storage = await openStorage(config.storage);
+  try {
+    if (!(await createMerchantStore(storage.db).byId(merchantId))) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
+    const workflows = createWorkflowService({ store: createWorkflowStore(storage.db), clock: systemClock, ids: randomIds });
+    const out = (v: unknown) => { process.stdout.write(JSON.stringify(v, null, 2) + '\n'); return 0; };
+    const fail = (msg: string) => { process.stderr.write(msg + '\n'); return 1; };
+    if (group === 'psp-accounts' && command === 'put') {
+      if (typeof values.name !== 'string') return fail('--name is required');
+      let behaviour: unknown;
+      try { behaviour = typeof values.behaviour === 'string' ? JSON.parse(values.behaviour) : {}; } catch { return fail('--behaviour must be JSON'); }
+      const r = await workflows.putAccount(merchantId, values.name, behaviour);
+      return r.ok ? out({ name: r.value.name, behaviour: r.value.behaviour }) : fail(r.error);
+    }
+    if (group === 'psp-accounts' && command === 'list') return out((await workflows.accounts(merchantId)).map(({ name, behaviour }) => ({ name, behaviour })));
+    if (group === 'workflows' && command === 'show') return out(await workflows.workflow(merchantId, 'payment-acceptance'));
+    if (group === 'workflows' && command === 'set') {
+      const input: Record<string, unknown> = {};
+      if (typeof values.accounts === 'string') input.accounts = values.accounts.split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof values['move-on'] === 'string') input.moveOn = values['move-on'].split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof values['notify-pending'] === 'string') input.notifyPending = values['notify-pending'] === 'true';
+      const r = await workflows.configure(merchantId, 'payment-acceptance', input);
+      return r.ok ? out(r.value) : fail(r.error);
+    }
+    process.stderr.write(usage + '\n');
+    return 2;
+  } finally {
+    await storage.close();
+  }
+}

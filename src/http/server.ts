@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
+import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
+import { registerAdminRoutes, type AdminDeps } from '../admin/routes.ts';
 import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -8,6 +10,8 @@ import type { Clock } from '../runtime/clock.ts';
 export interface ServerDeps {
   logger: Logger;
   opp: OppDeps;
+  executions?: ExecutionsDeps;
+  admin?: AdminDeps;
   hosted: { threeds: ThreeDsService; clock: Clock };
 }
 
@@ -21,6 +25,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
+  const executions = deps.executions;
+  if (executions) await app.register(async (scope) => registerExecutionsRoutes(scope, executions));
+  const admin = deps.admin;
+  if (admin) await app.register(async (scope) => registerAdminRoutes(scope, admin), { prefix: '/admin' });
   await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
   return app;
 }

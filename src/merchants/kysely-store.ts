@@ -44,6 +44,22 @@ export function createMerchantStore(db: Kysely<Database>): MerchantStore {
       const row = await db.selectFrom('entities').selectAll().where('id', '=', entityId).executeTakeFirst();
       return row ? toEntity(row) : undefined;
     },
+    async byId(merchantId) {
+      const row = await db.selectFrom('merchants').selectAll().where('id', '=', merchantId).executeTakeFirst();
+      return row ? toMerchant(row) : undefined;
+    },
+    async entityByChannel(merchantId, channelName) {
+      const row = await db.selectFrom('entities').selectAll().where('merchant_id', '=', merchantId)
+        .where('channel_name', '=', channelName).orderBy('created_at').orderBy('id').executeTakeFirst();
+      return row ? toEntity(row) : undefined;
+    },
+    async insertEntity(e, at) {
+      const r = await db.insertInto('entities').values({
+        id: e.id, merchant_id: e.merchantId, channel_name: e.channelName,
+        unique_merchant_tx: e.uniqueMerchantTransactionId ? 1 : 0, created_at: at,
+      }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
     async count() {
       const r = await db.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(r.n);

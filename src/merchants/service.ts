@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import { secretDigest, type Entity, type Merchant } from './model.ts';
@@ -22,7 +22,18 @@ export interface MerchantService {
   /** The entity, only when it belongs to the merchant (another merchant's entity is "not found"). */
   entityOf(merchant: Merchant, entityId: string): Promise<Entity | undefined>;
   count(): Promise<number>;
+  /** The merchant whose client id and API key (the executions dialect's client credentials) these are. */
+  byClientCredentials(clientId: string, apiKey: string): Promise<Merchant | undefined>;
+  byId(merchantId: string): Promise<Merchant | undefined>;
+  /**
+   * The merchant's entity for payments made through the executions dialect, created on first use:
+   * a channel of its own, so that /v1 listeners never see those payments.
+   */
+  executionsEntity(merchant: Merchant): Promise<Entity>;
 }
+
+/** Channel name of the entity that carries a merchant's executions-dialect payments. */
+export const executionsChannel = 'executions';
 
 export function createMerchantService(deps: { store: MerchantStore; clock: Clock; ids: Ids }): MerchantService {
   const { store, clock, ids } = deps;
@@ -54,5 +65,18 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
       return e && e.merchantId === merchant.id ? e : undefined;
     },
     count: () => store.count(),
+    async byClientCredentials(clientId, apiKey) {
+      const m = await store.byCredential(secretDigest(apiKey), 'api_key');
+      return m && m.clientId === clientId ? m : undefined;
+    },
+    byId: (merchantId) => store.byId(merchantId),
+    async executionsEntity(merchant) {
+      const found = await store.entityByChannel(merchant.id, executionsChannel);
+      if (found) return found;
+      // A deterministic id: two nodes creating it at once insert the same row, and one of them no-ops.
+      const id = createHash('sha256').update(`executions:${merchant.id}`).digest('hex').slice(0, 32);
+      await store.insertEntity({ id, merchantId: merchant.id, channelName: executionsChannel, uniqueMerchantTransactionId: false }, clock.now());
+      return (await store.entityByChannel(merchant.id, executionsChannel))!;
+    },
   };
 }

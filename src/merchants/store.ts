@@ -12,4 +12,8 @@ export interface MerchantStore {
   byCredential(digest: string, kind: CredentialKind): Promise<Merchant | undefined>;
   entity(entityId: string): Promise<Entity | undefined>;
   count(): Promise<number>;
+  byId(merchantId: string): Promise<Merchant | undefined>;
+  entityByChannel(merchantId: string, channelName: string): Promise<Entity | undefined>;
+  /** False when the merchant has a channel of that name already (another request created it first). */
+  insertEntity(entity: Entity, at: number): Promise<boolean>;
 }

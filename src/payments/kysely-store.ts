@@ -3,7 +3,7 @@ import type { Database, PaymentsTable, TransactionsTable } from '../storage/sche
 import { cardRow } from '../vault/kysely-store.ts';
 import type { Currency } from '../money/money.ts';
 import type { PaymentStatus, TransactionStatus, TransactionType } from './model.ts';
-import type { PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
+import type { OutboxEvent, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
 
 const toPayment = (r: Selectable<PaymentsTable>): PaymentRecord => ({
   id: r.id, merchantId: r.merchant_id, entityId: r.entity_id, initialType: r.initial_type,
@@ -21,6 +21,14 @@ const toTransaction = (r: Selectable<TransactionsTable>): TransactionRecord => (
   shortId: r.short_id, echo: JSON.parse(r.echo), details: JSON.parse(r.details),
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
+
+/** Writes an outbox row inside the caller's transaction (every concern's events go through here). */
+export async function addEventRow(tx: KyselyTx<Database>, e: OutboxEvent): Promise<void> {
+  await tx.insertInto('outbox').values({
+    id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
+    payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
+  }).execute();
+}
 
 /** One implementation over Kysely for both stores; `locking` adds FOR UPDATE where the database has it. */
 export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolean }): PaymentStore {
@@ -75,12 +83,7 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
         await tx.updateTable('payments').set((eb) => ({ status, updated_at: at, version: eb('version', '+', 1) }))
           .where('id', '=', id).execute();
       },
-      async addEvent(e) {
-        await tx.insertInto('outbox').values({
-          id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
-          payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
-        }).execute();
-      },
+      addEvent: (e) => addEventRow(tx, e),
     };
   }
 

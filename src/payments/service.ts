@@ -4,7 +4,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { Money } from '../money/money.ts';
 import type { Entity, Merchant } from '../merchants/model.ts';
 import type { VaultService } from '../vault/service.ts';
-import { cvvLength, detectBrand, isExpired, luhnValid, type CardInput, type MaskedCard } from '../vault/card.ts';
+import { cvvLength, detectBrand, isExpired, luhnValid, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
 import type { CvvCache } from '../vault/cvv-cache.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Challenge, ChallengePurpose } from '../threeds/store.ts';
@@ -12,7 +12,7 @@ import {
   authenticationDetails, challengeRefusalCodes, challengeResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome,
 } from '../threeds/model.ts';
-import type { Processor, ProcessingMode, PspOperation, PspRequest, PspResult } from '../processors/port.ts';
+import type { Authentication, Processor, ProcessingMode, PspOperation, PspRequest, PspResult } from '../processors/port.ts';
 import { successCodeByMode } from '../processors/result-codes.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
@@ -69,6 +69,22 @@ export interface TransactionView {
 
 export type BackOfficeError = PaymentError | 'not_found';
 
+/** An authorization of a card already in the vault, at one named PSP account (a cascade step). */
+export interface AuthorizeStoredInput {
+  readonly merchant: Merchant;
+  readonly entity: Entity;
+  /** Chosen by the caller and recorded before this call, so a crash cannot orphan the attempt. */
+  readonly paymentId: string;
+  readonly amount: Money;
+  readonly cardId: string;
+  /** Held in memory only, for this one authorization. */
+  readonly cvv: Cvv | undefined;
+  readonly account: string | undefined;
+  readonly authentication: Authentication | undefined;
+  readonly merchantTransactionId: string | undefined;
+  readonly echo: Readonly<Record<string, unknown>>;
+}
+
 export interface PaymentService {
   initiate(input: InitiateInput): Promise<Result<TransactionView>>;
   backOffice(input: BackOfficeInput): Promise<Result<TransactionView, BackOfficeError>>;
@@ -77,6 +93,13 @@ export interface PaymentService {
   findByMerchantTransactionId(merchant: Merchant, entity: Entity, merchantTransactionId: string): Promise<TransactionView[]>;
   /** Settles attempts whose PSP answer was lost by asking the PSP; returns how many were settled. */
   reconcile(): Promise<number>;
+  /**
+   * Pre-authorizes a stored card at one PSP account (intent, call, outcome). An id that already has
+   * a payment is not sent again: its recorded state is returned (a resumed cascade never re-sends).
+   */
+  authorizeStored(input: AuthorizeStoredInput): Promise<Result<TransactionView, PaymentError | 'card_not_found'>>;
+  /** The payment and its transactions, oldest first. */
+  transactionsOf(paymentId: string): Promise<{ payment: PaymentRecord; transactions: TransactionRecord[] } | undefined>;
   /**
    * The shopper finished the hosted page of a payment: a completed challenge authorizes (or
    * debits) with the authentication result, anything else ends the payment. Idempotent: a payment
@@ -421,6 +444,47 @@ export function createPaymentService(deps: {
         if (await store.write((w) => settle(w, t.paymentId, t.id, outcome)) !== undefined) settled++;
       }
       return settled;
+    },
+
+    async authorizeStored(input) {
+      const existing = await store.payment(input.paymentId);
+      if (existing) return ok(await view(input.paymentId));
+      const opened = await vault.open(input.cardId);
+      if (!opened) return fail('card_not_found');
+      const now = clock.now();
+      if (isExpired(opened.expiryMonth, opened.expiryYear, now)) return fail('card_expired');
+      const mode: ProcessingMode = input.merchant.live ? 'LIVE' : 'INTERNAL';
+      const paymentId = input.paymentId;
+      const payment: PaymentRecord = {
+        id: paymentId, merchantId: input.merchant.id, entityId: input.entity.id, initialType: 'PA',
+        status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId: input.cardId,
+        method: 'card', mode, version: 1, createdAt: now, updatedAt: now,
+      };
+      const transaction: TransactionRecord = {
+        id: paymentId, paymentId, seq: 0, merchantId: input.merchant.id, entityId: input.entity.id, type: 'PA',
+        status: 'pending', amount: input.amount, referencedId: undefined, resultCode: undefined, pspReference: undefined,
+        merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(), echo: input.echo, details: {},
+        createdAt: now, updatedAt: now,
+      };
+      // Intent first, committed before the PSP hears of it (DESIGN rule 1).
+      await store.write(async (w) => {
+        await w.insertPayment(payment);
+        await w.insertTransaction(transaction);
+      });
+      const { pan, ...masked } = opened;
+      return ok(await runAttempt(transaction, payment, masked, {
+        operation: 'authorize', attemptId: paymentId, amount: input.amount, mode,
+        card: { pan, cvv: input.cvv, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear },
+        testParameters: {},
+        ...(input.account !== undefined ? { account: input.account } : {}),
+        ...(input.authentication !== undefined ? { authentication: input.authentication } : {}),
+      }));
+    },
+
+    async transactionsOf(paymentId) {
+      const payment = await store.payment(paymentId);
+      if (!payment) return undefined;
+      return { payment, transactions: await store.transactionsOf(paymentId) };
     },
   };
 }

@@ -31,7 +31,12 @@ export interface PspRequest {
   readonly authentication?: { readonly status: string; readonly eci: string | undefined };
   /** Test-system switches sent by the merchant (customParameters). */
   readonly testParameters: Readonly<Record<string, string>>;
+  /** The merchant's PSP account to route to (a cascade step); absent: the gateway's default acquirer. */
+  readonly account?: string;
 }
+
+/** A 3-D Secure result as a PSP receives it; a cascade passes the same one to every PSP it tries. */
+export type Authentication = NonNullable<PspRequest['authentication']>;
 
 export const pspOutcomes = ['approved', 'declined', 'pending'] as const;
 export type PspOutcome = (typeof pspOutcomes)[number];

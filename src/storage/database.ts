@@ -6,6 +6,7 @@ import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
+import { executions } from './migrations/020_executions.ts';
 import { challenges } from './migrations/002_challenges.ts';
 
 export type { Database };
@@ -14,6 +15,7 @@ export type { Database };
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_challenges': challenges,
+  '020_executions': executions,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -110,6 +110,85 @@ export interface OutboxTable {
   delivered_at: number | null;
 }
 
+export interface InstrumentsTable {
+  id: string;
+  merchant_id: string;
+  card_id: string;
+  holder_reference: string;
+  status: string;
+  future_usage: string | null;
+  store_instrument: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PspAccountsTable {
+  id: string;
+  merchant_id: string;
+  name: string;
+  /** The simulated account's behaviour as JSON (latency, declines, timeouts). */
+  behaviour: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkflowsTable {
+  merchant_id: string;
+  code: string;
+  /** Cascade order and rules as JSON. */
+  config: string;
+  updated_at: number;
+}
+
+export interface CascadeAttemptsTable {
+  /** The engine payment this attempt is (its id is chosen before the payment exists). */
+  id: string;
+  cascade_id: string;
+  seq: number;
+  account_id: string;
+  account_name: string;
+  authenticated: number;
+  created_at: number;
+}
+
+export interface ExecutionsTable {
+  id: string;
+  merchant_id: string;
+  workflow_code: string;
+  merchant_reference: string | null;
+  holder_reference: string | null;
+  workspace_id: string;
+  meta: string;
+  status: string;
+  /** JSON array of {code, time, errors?}. */
+  history: string;
+  amount: number | null;
+  currency: string | null;
+  instrument_id: string | null;
+  payment_id: string | null;
+  /** The authorize request (amount, returnInfo, composition) as JSON. */
+  authorize: string | null;
+  /** The action the shopper must take (3-D Secure) as JSON. */
+  action: string | null;
+  /** JSON array of the actions requested on the execution (authorize, capture, ...) with their ids. */
+  actions: string;
+  capture_closed: number;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  merchant_id: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+  state: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: number;
+}
+
 export interface ChallengesTable {
   id: string;
   merchant_id: string;
@@ -140,5 +219,11 @@ export interface Database {
   transactions: TransactionsTable;
   rate_hits: RateHitsTable;
   outbox: OutboxTable;
+  instruments: InstrumentsTable;
+  psp_accounts: PspAccountsTable;
+  workflows: WorkflowsTable;
+  cascade_attempts: CascadeAttemptsTable;
+  executions: ExecutionsTable;
+  idempotency_keys: IdempotencyKeysTable;
   challenges: ChallengesTable;
 }

@@ -1,7 +1,7 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { CardsTable, Database } from '../storage/schema.ts';
 import type { CardBrand } from './card.ts';
-import type { StoredCard, VaultStore } from './store.ts';
+import type { InstrumentStatus, InstrumentStore, StoredCard, VaultStore } from './store.ts';
 
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
 export function cardRow(c: StoredCard): Insertable<CardsTable> {
@@ -51,6 +51,32 @@ export function createVaultStore(db: Kysely<Database>): VaultStore {
         .select((eb) => ['key_versions.version', eb.fn.count<number>('cards.id').as('cards')])
         .groupBy('key_versions.version').orderBy('key_versions.version').execute();
       return rows.map((r) => ({ version: r.version, cards: Number(r.cards) }));
+    },
+  };
+}
+
+export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
+  return {
+    async insert(card, i) {
+      await db.transaction().execute(async (tx) => {
+        await tx.insertInto('cards').values(cardRow(card)).execute();
+        await tx.insertInto('instruments').values({
+          id: i.id, merchant_id: i.merchantId, card_id: i.cardId, holder_reference: i.holderReference, status: i.status,
+          future_usage: i.futureUsage ?? null, store_instrument: i.storeInstrument ? 1 : 0, created_at: i.createdAt, updated_at: i.updatedAt,
+        }).execute();
+      });
+    },
+    async instrument(id) {
+      const r = await db.selectFrom('instruments').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!r) return undefined;
+      return {
+        id: r.id, merchantId: r.merchant_id, cardId: r.card_id, holderReference: r.holder_reference,
+        status: r.status as InstrumentStatus, futureUsage: r.future_usage ?? undefined, storeInstrument: r.store_instrument === 1,
+        createdAt: r.created_at, updatedAt: r.updated_at,
+      };
+    },
+    async setStatus(id, status, at) {
+      await db.updateTable('instruments').set({ status, updated_at: at }).where('id', '=', id).execute();
     },
   };
 }

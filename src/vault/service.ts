@@ -25,6 +25,8 @@ export interface VaultService {
   /** Re-wraps the data keys of cards on older versions with the current one; returns how many moved. */
   rewrapAll(batchSize?: number): Promise<number>;
   keyStatus(): Promise<{ current: number; versions: { version: number; cards: number }[] }>;
+  /** The card's keyed fingerprint (equal for equal card numbers). */
+  fingerprintOf(cardId: string): Promise<string | undefined>;
 }
 
 const masked = (c: StoredCard): MaskedCard => ({
@@ -127,6 +129,9 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
     async keyStatus() {
       await loadKeks();
       return { current: current(), versions: await store.cardsPerVersion() };
+    },
+    async fingerprintOf(cardId) {
+      return (await store.card(cardId))?.fingerprint;
     },
   };
 }

@@ -29,3 +29,26 @@ export interface VaultStore {
   /** How many cards each key version wraps. */
   cardsPerVersion(): Promise<{ version: number; cards: number }[]>;
 }
+
+export const instrumentStatuses = ['enabled', 'transient', 'deleted'] as const;
+export type InstrumentStatus = (typeof instrumentStatuses)[number];
+
+/** A vault instrument: a stored card that belongs to one holder of one merchant. */
+export interface InstrumentRecord {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly cardId: string;
+  readonly holderReference: string;
+  readonly status: InstrumentStatus;
+  readonly futureUsage: string | undefined;
+  readonly storeInstrument: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface InstrumentStore {
+  /** The card and its instrument, in one transaction. */
+  insert(card: StoredCard, instrument: InstrumentRecord): Promise<void>;
+  instrument(id: string): Promise<InstrumentRecord | undefined>;
+  setStatus(id: string, status: InstrumentStatus, at: number): Promise<void>;
+}

@@ -1,0 +1,77 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { MerchantService } from '../merchants/service.ts';
+import type { WorkflowService } from '../workflows/service.ts';
+
+export interface AdminDeps {
+  merchants: MerchantService;
+  workflows: WorkflowService;
+  adminToken: string;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * The operator's admin API (register with prefix `/admin`): a merchant's PSP accounts and its
+ * workflows' cascade. Authenticated with the operator's admin token (`Authorization: Bearer`).
+ */
+export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const { merchants, workflows } = deps;
+  const expected = digest(deps.adminToken);
+  const problem = (reply: FastifyReply, status: number, detail: string) => reply.code(status).send({ error: detail });
+
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    if (err.statusCode && err.statusCode < 500) return problem(reply, err.statusCode, 'the request could not be read (JSON expected)');
+    req.log.error({ err: String(err) }, 'admin failure');
+    return problem(reply, 500, 'internal error');
+  });
+  app.setNotFoundHandler(async (_req, reply) => problem(reply, 404, 'no such resource'));
+  app.addHook('onRequest', async (req, reply) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    // Compared as digests in constant time: the comparison leaks neither content nor length.
+    if (!m || !timingSafeEqual(digest(m[1]!), expected)) return problem(reply, 401, 'an admin token is required');
+  });
+
+  const merchantOf = async (reply: FastifyReply, id: string) => {
+    const m = /^[0-9a-f]{32}$/.test(id) ? await merchants.byId(id) : undefined;
+    if (!m) await problem(reply, 404, 'no such merchant');
+    return m;
+  };
+
+  app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    return { accounts: (await workflows.accounts(m.id)).map(({ name, behaviour }) => ({ name, behaviour })) };
+  });
+
+  app.put<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const r = await workflows.putAccount(m.id, req.params.name, req.body ?? {});
+    if (!r.ok) return problem(reply, 400, r.error);
+    return { name: r.value.name, behaviour: r.value.behaviour };
+  });
+
+  app.delete<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    if (!(await workflows.removeAccount(m.id, req.params.name))) return problem(reply, 409, 'no such account, or a workflow still names it');
+    return { removed: req.params.name };
+  });
+
+  app.get<{ Params: { merchantId: string; code: string } }>('/merchants/:merchantId/workflows/:code', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const wf = await workflows.workflow(m.id, req.params.code);
+    if (!wf) return problem(reply, 404, 'no such workflow');
+    return { code: req.params.code, ...wf };
+  });
+
+  app.patch<{ Params: { merchantId: string; code: string } }>('/merchants/:merchantId/workflows/:code', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const r = await workflows.configure(m.id, req.params.code, req.body ?? {});
+    if (!r.ok) return problem(reply, r.notFound ? 404 : 400, r.error);
+    return { code: req.params.code, ...r.value };
+  });
+}
