@@ -6,7 +6,7 @@ import { createLogger, type Logger } from './runtime/logger.ts';
 import { createMerchantStore } from './merchants/kysely-store.ts';
 import { createMerchantService, type MerchantService } from './merchants/service.ts';
 import { createVaultStore } from './vault/kysely-store.ts';
-import { createVaultService } from './vault/service.ts';
+import { createVaultService, type VaultService } from './vault/service.ts';
 import { loadMasterKey } from './vault/keyring.ts';
 import { createPaymentStore } from './payments/kysely-store.ts';
 import { createPaymentService, type PaymentService } from './payments/service.ts';
@@ -22,7 +22,8 @@ import { buildNumberOf } from './dialects/opp/envelope.ts';
 import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
 import { deriveKey } from './vault/crypto.ts';
-import { createInstrumentStore } from './vault/kysely-store.ts';
+import { createInstrumentStore, createTokenizationKeyStore } from './vault/kysely-store.ts';
+import { createTokenizationKeys } from './vault/tokenization.ts';
 import { createInstrumentService } from './vault/instruments.ts';
 import { createAccessTokens } from './merchants/tokens.ts';
 import { createAccountRouter, type AccountRouter } from './processors/accounts.ts';
@@ -47,6 +48,7 @@ export interface App {
   readonly merchants: MerchantService;
   readonly payments: PaymentService;
   readonly threeds: ThreeDsService;
+  readonly vault: VaultService;
   readonly processor: Processor;
   readonly server: FastifyInstance;
   readonly logger: Logger;
@@ -83,8 +85,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Requests naming a merchant's PSP account go to that (simulated) account; the rest to the default acquirer.
   const accounts = createAccountRouter({ fallback: processor, behaviourOf: (id) => workflows.behaviourOf(id) });
   const threeds = createThreeDsService({ store: createChallengeStore(storage.db), clock, ids });
+  // One in-memory CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization.
+  const cvvs = createCvvCache(clock);
   const payments = createPaymentService({
-    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, threeds, cvvs: createCvvCache(clock), clock, ids, logger,
+    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, threeds, cvvs, clock, ids, logger,
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
   });
   // A finished hosted page of a /v1 payment runs the payment on and sends the shopper to the merchant.
@@ -92,7 +96,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const v = await payments.completeAuthentication(challenge.subject.id, outcome);
     return shopperResultUrlOf(v.transaction);
   });
-  const instruments = createInstrumentService({ store: createInstrumentStore(storage.db), vault, clock });
+  const instruments = createInstrumentService({
+    store: createInstrumentStore(storage.db), vault, clock, cvvs, ephemeralTtlMs: config.ephemeralInstrumentTtlMs,
+  });
+  const tokenizationKeys = createTokenizationKeys({
+    store: createTokenizationKeyStore(storage.db), sealingKey: deriveKey(masterKey, 'tokenization-keys'), clock,
+  });
   const cascade = createCascade({ payments, store: createCascadeStore(storage.db), ids, clock });
   const waiters = createWaiters();
   const executionsThreeDs = createExecutionsThreeDs({
@@ -118,11 +127,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 },
     },
     hosted: { threeds, clock },
-    executions: { merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl },
+    executions: {
+      merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl,
+      browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
+    },
     admin: { merchants, workflows, adminToken },
   });
   return {
-    config, storage, merchants, payments, threeds, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
+    config, storage, merchants, payments, threeds, vault, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
     async close() {
       await server.close();
       await changeListener?.close();

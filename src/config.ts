@@ -31,11 +31,17 @@ export interface Config {
    * the merchant's request came to is used.
    */
   readonly publicUrl: string | undefined;
+  /** How often a server reloads its key ring, so a rotation made elsewhere reaches it. */
+  readonly keyRefreshMs: number;
   readonly logLevel: string;
   /** Where the demo merchant's credentials are written on first start (shell-sourcable). */
   readonly demoCredentialsFile: string;
   /** Longest hold of an executions `waitWhile` long-poll (decision 2; below the seed client's 30 s timeout). */
   readonly longPollMs: number;
+  /** An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use. */
+  readonly ephemeralInstrumentTtlMs: number;
+  /** Port of the demo storefront `npm start` runs beside the gateway (its own origin); 0 turns it off. */
+  readonly demoPort: number;
   /** The operator's admin API token; when absent one is generated into the data folder. */
   readonly adminToken: string | undefined;
 }
@@ -82,9 +88,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS', 30 * 60_000),
     bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', 60_000),
     publicUrl: publicUrlOf(env.SWITCHYARD_PUBLIC_URL),
+    keyRefreshMs: Math.max(100, num(env, 'SWITCHYARD_KEY_REFRESH_MS', 5_000)),
     logLevel: env.LOG_LEVEL || 'info',
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
     longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
+    ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', 30 * 60_000),
+    demoPort: num(env, 'SWITCHYARD_DEMO_PORT', num(env, 'PORT', 8080) + 1),
     adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
   });
 }

@@ -39,6 +39,11 @@ async function main() {
       .catch((err) => app.logger.error({ err: String(err) }, 'asynchronous sweep failed'));
   }, Math.max(1000, Math.min(config.bankReceiptDelayMs, 5_000)));
   sweeper.unref();
+  // A key rotation run by the CLI (or another node) reaches this process within one interval.
+  const keyRefresh = setInterval(() => {
+    app.vault.refreshKeys().catch((err) => app.logger.error({ err: String(err) }, 'key ring refresh failed'));
+  }, config.keyRefreshMs);
+  keyRefresh.unref();
 
   const address = await app.server.listen({ port: config.port, host: config.host });
   const store = config.storage.kind === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL';
@@ -51,6 +56,7 @@ async function main() {
     app.logger.info({ signal }, 'shutting down');
     clearInterval(reconciler);
     clearInterval(sweeper);
+    clearInterval(keyRefresh);
     await app.close();
     process.exit(0);
   };

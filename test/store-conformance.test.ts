@@ -256,6 +256,26 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(after.map((k) => k.version), [...after.map((k) => k.version)].sort((x, y) => x - y));
       });
 
+      test('rewrap moves a card to a newer key version once; cardsBelowVersion and cardsPerVersion see it', async () => {
+        const f = await merchant();
+        const versions = await vault.keyVersions();
+        const top = Math.max(0, ...versions.map((k) => k.version)) + 100;
+        await vault.addKeyVersion(top, 'sealed-old', now());
+        await vault.addKeyVersion(top + 1, 'sealed-new', now());
+        const c = newCard(f.merchant.id, { keyVersion: top });
+        await vault.insertCard(c);
+        assert.ok((await vault.cardsBelowVersion(top + 1, 100_000)).some((x) => x.id === c.id && x.keyVersion === top));
+        const moved = await Promise.all([vault.rewrap(c.id, top, top + 1, 'wrapped-A'), vault.rewrap(c.id, top, top + 1, 'wrapped-B')]);
+        assert.deepEqual(moved.filter(Boolean).length, 1, 'two racing re-wraps: one wins');
+        const after = await vault.card(c.id);
+        assert.equal(after!.keyVersion, top + 1);
+        assert.ok(['wrapped-A', 'wrapped-B'].includes(after!.wrappedKey));
+        assert.equal(after!.panCiphertext, c.panCiphertext, 'the PAN ciphertext is untouched');
+        assert.ok(!(await vault.cardsBelowVersion(top + 1, 100_000)).some((x) => x.id === c.id));
+        const counts = await vault.cardsPerVersion();
+        assert.deepEqual(counts.filter((v) => v.version >= top), [{ version: top, cards: 0 }, { version: top + 1, cards: 1 }]);
+      });
+
       test('insertCard / card round-trip every field; holder undefined ↔ null', async () => {
         const f = await merchant();
         const withHolder = newCard(f.merchant.id, { brand: 'MASTER', bin: '55555555', last4: '4444', holder: 'Jöhn Ñoël', keyVersion: 7 });

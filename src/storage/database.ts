@@ -7,6 +7,7 @@ import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
 import { executions } from './migrations/020_executions.ts';
+import { browser } from './migrations/030_browser.ts';
 import { challenges } from './migrations/002_challenges.ts';
 
 export type { Database };
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_challenges': challenges,
   '020_executions': executions,
+  '030_browser': browser,
 };
 
 /** Every migration's name, in the order they apply. */

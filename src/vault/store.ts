@@ -22,6 +22,12 @@ export interface VaultStore {
   addKeyVersion(version: number, sealedKey: string, at: number): Promise<boolean>;
   insertCard(card: StoredCard): Promise<void>;
   card(id: string): Promise<StoredCard | undefined>;
+  /** Cards whose data key is wrapped by a key version older than `version`, oldest first. */
+  cardsBelowVersion(version: number, limit: number): Promise<Pick<StoredCard, 'id' | 'keyVersion' | 'wrappedKey'>[]>;
+  /** Replaces a card's wrapped data key if it is still wrapped by `fromVersion`; false when someone else moved it. */
+  rewrap(id: string, fromVersion: number, toVersion: number, wrappedKey: string): Promise<boolean>;
+  /** How many cards each key version wraps. */
+  cardsPerVersion(): Promise<{ version: number; cards: number }[]>;
 }
 
 export const instrumentStatuses = ['enabled', 'transient', 'deleted'] as const;
@@ -45,4 +51,22 @@ export interface InstrumentStore {
   insert(card: StoredCard, instrument: InstrumentRecord): Promise<void>;
   instrument(id: string): Promise<InstrumentRecord | undefined>;
   setStatus(id: string, status: InstrumentStatus, at: number): Promise<void>;
+  /** A holder's instruments, newest first (at most 50). */
+  byHolder(merchantId: string, holderReference: string): Promise<InstrumentRecord[]>;
+}
+
+/** An RSA key pair for client-side encryption; the private half sealed (never stored in the clear). */
+export interface TokenizationKeyRecord {
+  readonly id: string;
+  readonly publicKey: string;
+  readonly sealedPrivateKey: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface TokenizationKeyStore {
+  insertKey(k: TokenizationKeyRecord): Promise<void>;
+  key(id: string): Promise<TokenizationKeyRecord | undefined>;
+  /** The key that expires last, if any. */
+  freshestKey(): Promise<TokenizationKeyRecord | undefined>;
 }
