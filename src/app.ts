@@ -68,6 +68,8 @@ export interface AppOverrides {
   ids?: Ids;
   logger?: Logger;
   processor?: Processor;
+  /** Where the gateway's `/demo` redirects (the demo storefront `main.ts` starts on its own origin). */
+  demoUrl?: string;
 }
 
 /** Composition root: config → storage → services → HTTP server. Nothing else builds things. */
@@ -132,6 +134,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
     },
     admin: { merchants, workflows, adminToken },
+    sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
