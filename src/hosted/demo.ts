@@ -116,7 +116,7 @@ main{max-width:920px;margin:32px auto;padding:0 16px;display:grid;grid-template-
 @media (max-width:700px){main{grid-template-columns:1fr;margin:16px auto}}
 section{background:#fff;border-radius:12px;padding:24px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:0 0 16px}.price{font-size:28px;font-weight:700;margin:12px 0}
-.shoe{height:160px;border-radius:10px;background:linear-gradient(135deg,#4d7cfe,#9b6bff);display:flex;align-items:center;justify-content:center;color:#fff;font-size:48px}
+.shoe{height:160px;border-radius:10px;background:linear-gradient(135deg,#4d7cfe,#9b6bff);display:flex;align-items:center;justify-content:center;color:#fff;font-size:32px;font-weight:800;letter-spacing:.12em}
 label{display:block;font-size:14px;font-weight:600;margin:12px 0 4px}.field{border:1px solid #c9d0de;border-radius:8px;background:#fff;height:46px}
 .field.focus{border-color:#4d7cfe;box-shadow:0 0 0 3px rgba(77,124,254,.2)}.field.invalid{border-color:#d93025}
 .row{display:grid;grid-template-columns:1fr 1fr;gap:12px}button{font:inherit;width:100%;margin-top:18px;padding:12px;border:0;border-radius:8px;background:#4d7cfe;color:#fff;font-weight:600;cursor:pointer}
@@ -129,7 +129,7 @@ function checkoutPage(gatewayUrl: string) {
 <title>Demo store — checkout</title><style>${style}</style>
 <script src="${esc(gatewayUrl)}/sdk/v1/switchyard.js"></script></head>
 <body><header>Demo store · powered by Switchyard</header><main>
-<section><div class="shoe" aria-hidden="true">👟</div><h1>${esc(product.name)}</h1><div class="price">€129.90</div>
+<section><div class="shoe" aria-hidden="true">TRAIL · RUN</div><h1>${esc(product.name)}</h1><div class="price">€129.90</div>
 <p class="muted">Test mode. Try card 4200 0000 0000 0042 (3-D Secure challenge) or 4111 1111 1111 1111 (frictionless), any future expiry, any CVC.</p></section>
 <section><h2>Payment</h2>
 <div class="saved" id="saved" hidden><div class="muted">Your saved cards</div><div id="saved-list"></div>
