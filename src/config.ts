@@ -93,7 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
     longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
     ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', 30 * 60_000),
-    demoPort: num(env, 'SWITCHYARD_DEMO_PORT', num(env, 'PORT', 8080) + 1),
+    // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.
+    demoPort: num(env, 'SWITCHYARD_DEMO_PORT', num(env, 'PORT', 8080) === 0 ? 0 : num(env, 'PORT', 8080) + 1),
     adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
   });
 }

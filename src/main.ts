@@ -51,7 +51,13 @@ async function main() {
   const address = await app.server.listen({ port: config.port, host: config.host });
   const store = config.storage.kind === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL';
   process.stdout.write(`Switchyard listening on ${address} (${store})\n`);
-  const demo = config.demoPort ? await startDemo(app, config.demoCredentialsFile, gatewayUrl, demoHost, config.demoPort) : undefined;
+  // The demo is a convenience: if its port is taken the gateway still serves, and says why the demo is missing.
+  const demo = config.demoPort
+    ? await startDemo(app, config.demoCredentialsFile, gatewayUrl, demoHost, config.demoPort).catch((err: unknown) => {
+      process.stdout.write(`demo storefront not started: ${err instanceof Error ? err.message : String(err)}\n`);
+      return undefined;
+    })
+    : undefined;
   if (demo) process.stdout.write(`\nOpen the demo checkout: ${demo.url}\n\n`);
 
   let stopping = false;
