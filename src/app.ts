@@ -22,7 +22,8 @@ import { buildNumberOf } from './dialects/opp/envelope.ts';
 import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
 import { deriveKey } from './vault/crypto.ts';
-import { createInstrumentStore } from './vault/kysely-store.ts';
+import { createInstrumentStore, createTokenizationKeyStore } from './vault/kysely-store.ts';
+import { createTokenizationKeys } from './vault/tokenization.ts';
 import { createRegistrationService } from './vault/registrations.ts';
 import { createInstrumentService } from './vault/instruments.ts';
 import { createAccessTokens } from './merchants/tokens.ts';
@@ -68,6 +69,8 @@ export interface AppOverrides {
   ids?: Ids;
   logger?: Logger;
   processor?: Processor;
+  /** Where the gateway's `/demo` redirects (the demo storefront `main.ts` starts on its own origin). */
+  demoUrl?: string;
 }
 
 /** Composition root: config → storage → services → HTTP server. Nothing else builds things. */
@@ -85,8 +88,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Requests naming a merchant's PSP account go to that (simulated) account; the rest to the default acquirer.
   const accounts = createAccountRouter({ fallback: processor, behaviourOf: (id) => workflows.behaviourOf(id) });
   const threeds = createThreeDsService({ store: createChallengeStore(storage.db), clock, ids });
+  // One in-memory CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization.
+  const cvvs = createCvvCache(clock);
   const payments = createPaymentService({
-    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, threeds, cvvs: createCvvCache(clock), clock, ids, logger,
+    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, threeds, cvvs, clock, ids, logger,
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
   });
   // A finished hosted page of a /v1 payment runs the payment on and sends the shopper to the merchant.
@@ -95,7 +100,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return shopperResultUrlOf(v.transaction);
   });
   const instrumentStore = createInstrumentStore(storage.db);
-  const instruments = createInstrumentService({ store: instrumentStore, vault, clock });
+  const instruments = createInstrumentService({
+    store: instrumentStore, vault, clock, cvvs, ephemeralTtlMs: config.ephemeralInstrumentTtlMs,
+  });
+  const tokenizationKeys = createTokenizationKeys({
+    store: createTokenizationKeyStore(storage.db), sealingKey: deriveKey(masterKey, 'tokenization-keys'), clock,
+  });
   const registrations = createRegistrationService({ store: instrumentStore, vault, clock, ids });
   const cascade = createCascade({ payments, store: createCascadeStore(storage.db), ids, clock });
   const waiters = createWaiters();
@@ -122,8 +132,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 },
     },
     hosted: { threeds, clock },
-    executions: { merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl },
+    executions: {
+      merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl,
+      browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
+    },
     admin: { merchants, workflows, adminToken },
+    sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,

@@ -38,6 +38,10 @@ export interface Config {
   readonly demoCredentialsFile: string;
   /** Longest hold of an executions `waitWhile` long-poll (decision 2; below the seed client's 30 s timeout). */
   readonly longPollMs: number;
+  /** An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use. */
+  readonly ephemeralInstrumentTtlMs: number;
+  /** Port of the demo storefront `npm start` runs beside the gateway (its own origin); 0 turns it off. */
+  readonly demoPort: number;
   /** The operator's admin API token; when absent one is generated into the data folder. */
   readonly adminToken: string | undefined;
 }
@@ -88,6 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
     longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
+    ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', 30 * 60_000),
+    // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.
+    demoPort: num(env, 'SWITCHYARD_DEMO_PORT', num(env, 'PORT', 8080) === 0 ? 0 : num(env, 'PORT', 8080) + 1),
     adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
   });
 }

@@ -8,6 +8,7 @@ import { luhnValid } from '../src/runtime/scrub.ts';
 import { opp, postgresAvailable, startGateway, tempDir } from './support/harness.ts';
 import { demoCredentials, startGatewayProcess } from './support/process.ts';
 import { answer, openRedirect } from './support/shopper.ts';
+import { PayrailsCSE } from '@payrails/web-cse';
 
 let current = '';
 
@@ -59,6 +60,44 @@ async function exercise(gw: { url: string; merchant: any }): Promise<string[]> {
   await call('POST', '/v1/payments', { ...card, 'card.cvv': '12', amount: '1.00', currency: 'EUR', paymentType: 'DB' });
   await call('POST', '/v1/payments', { ...card, paymentBrand: 'MASTER', amount: '1.00', currency: 'EUR', paymentType: 'DB' });
   await call('POST', '/v1/payments', { ...card, amount: 'x', currency: 'EUR', paymentType: 'DB' });
+  bodies.push(...await exerciseInstruments(gw, pan));
+  return bodies;
+}
+
+/** The executions dialect's card paths: a server-side instrument, browser tokenization (JWE) and authorizations. */
+async function exerciseInstruments(gw: { url: string; merchant: any }, pan: string): Promise<string[]> {
+  const bodies: string[] = [];
+  const tokenRes = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, { method: 'POST', headers: { 'x-api-key': gw.merchant.apiKey } });
+  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const json = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(gw.url + path, {
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-idempotency-key': crypto.randomUUID() },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    bodies.push(text);
+    return { status: r.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const cardData = { cardNumber: pan, expiryMonth: '12', expiryYear: '31', securityCode: canaryCvv.slice(0, 3), holderName: 'Canary Bird' };
+  const server = await json('POST', '/payment/instruments', { holderReference: 'canary', paymentMethod: 'card', storeInstrument: true, data: cardData });
+  assert.equal(server.status, 201);
+  await json('GET', `/payment/instruments/${server.body.id}`);
+  await json('POST', '/payment/instruments', { holderReference: 'canary', data: { ...cardData, expiryMonth: '13' } });
+  const init = await json('POST', '/merchant/client/init', { holderReference: 'canary', merchantReference: 'canary-order' });
+  const tokenized = await PayrailsCSE.init(init.body).tokenize(cardData, { storeInstrument: false });
+  bodies.push(await tokenized.clone().text());
+  assert.equal(tokenized.status, 201);
+  const instrumentIds = [server.body.id, ((await tokenized.json()) as { id: string }).id];
+  for (const instrumentId of instrumentIds) {
+    const e = await json('POST', '/merchant/workflows/payment-acceptance/executions', { merchantReference: 'canary', holderReference: 'canary' });
+    const value = { value: '9.00', currency: 'EUR' };
+    await json('POST', `/merchant/workflows/payment-acceptance/executions/${e.body.id}/authorize`, {
+      amount: value, returnInfo: { success: 'https://shop.example/return' },
+      paymentComposition: [{ paymentMethodCode: 'card', integrationType: 'api', amount: value, paymentInstrumentId: instrumentId }],
+    });
+    const done = await json('GET', `/merchant/workflows/payment-acceptance/executions/${e.body.id}?waitWhile[status]=${encodeURIComponent('["created","authorizeRequested"]')}`);
+    assert.equal(done.body.status, 'authorized');
+  }
   return bodies;
 }
 
@@ -66,7 +105,7 @@ function assertNoCardData(where: string, text: string) {
   const pan = current;
   assert.ok(!text.includes(pan), `PAN found in ${where}`);
   assert.ok(!text.includes(`${pan.slice(0, 4)} ${pan.slice(4, 8)}`), `spaced PAN found in ${where}`);
-  for (const needle of [`"cvv":"${canaryCvv.slice(0, 3)}"`, `card.cvv=${canaryCvv.slice(0, 3)}`, `"card.cvv":"${canaryCvv.slice(0, 3)}"`]) {
+  for (const needle of [`"securityCode":"${canaryCvv.slice(0, 3)}"`, `"cvv":"${canaryCvv.slice(0, 3)}"`, `card.cvv=${canaryCvv.slice(0, 3)}`, `"card.cvv":"${canaryCvv.slice(0, 3)}"`]) {
     assert.ok(!text.includes(needle), `CVV found in ${where}`);
   }
 }

@@ -38,6 +38,27 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     return m;
   };
 
+  // Web origins whose pages may frame the secure fields and call browser tokenization.
+  app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/origins', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    return { origins: await merchants.origins(m.id) };
+  });
+  app.post<{ Params: { merchantId: string }; Body: { origin?: unknown } }>('/merchants/:merchantId/origins', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const given = req.body?.origin;
+    const origin = typeof given === 'string' && given.length <= 255 ? await merchants.addOrigin(m.id, given) : undefined;
+    if (!origin) return problem(reply, 400, 'origin must be a web origin such as https://shop.example (http only on loopback hosts)');
+    return reply.code(201).send({ origin });
+  });
+  app.delete<{ Params: { merchantId: string }; Querystring: { origin?: string } }>('/merchants/:merchantId/origins', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    if (!(await merchants.removeOrigin(m.id, req.query.origin ?? ''))) return problem(reply, 404, 'that origin is not registered');
+    return { removed: req.query.origin };
+  });
+
   app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;

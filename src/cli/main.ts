@@ -19,6 +19,8 @@ const usage = `usage:
   switchyard keys rotate [--json]    new key-encrypting key; re-wraps every card's data key (safe while servers run)
   switchyard keys rewrap [--json]    re-wraps cards still on older key versions
   switchyard keys status [--json]
+  switchyard origins add|remove --merchant ID --origin https://shop.example   pages that may frame the secure fields
+  switchyard origins list --merchant ID
   switchyard psp-accounts put --merchant ID --name NAME [--behaviour JSON]
   switchyard psp-accounts list --merchant ID
   switchyard workflows show --merchant ID
@@ -63,11 +65,11 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' }, live: { type: 'boolean' }, json: { type: 'boolean' },
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       merchant: { type: 'string' }, behaviour: { type: 'string' }, accounts: { type: 'string' },
-      'move-on': { type: 'string' }, 'notify-pending': { type: 'string' },
+      'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
     },
   });
   const [group, command] = positionals;
-  if (!values.help && (group === 'psp-accounts' || group === 'workflows')) return routing(group, command, values);
+  if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));
   if (values.help || !known) {
@@ -123,6 +125,17 @@ async function routing(group: string, command: string | undefined, values: Recor
       try { behaviour = typeof values.behaviour === 'string' ? JSON.parse(values.behaviour) : {}; } catch { return fail('--behaviour must be JSON'); }
       const r = await workflows.putAccount(merchantId, values.name, behaviour);
       return r.ok ? out({ name: r.value.name, behaviour: r.value.behaviour }) : fail(r.error);
+    }
+    if (group === 'origins') {
+      const merchants = createMerchantService({ store: createMerchantStore(storage.db), clock: systemClock, ids: randomIds });
+      const origin = typeof values.origin === 'string' ? values.origin : '';
+      if (command === 'list') return out(await merchants.origins(merchantId));
+      if (command === 'add') {
+        const added = await merchants.addOrigin(merchantId, origin);
+        return added ? out({ added }) : fail('--origin must be a web origin such as https://shop.example (http only on loopback hosts)');
+      }
+      if (command === 'remove') return (await merchants.removeOrigin(merchantId, origin)) ? out({ removed: origin }) : fail('that origin is not registered');
+      return fail(usage);
     }
     if (group === 'psp-accounts' && command === 'list') return out((await workflows.accounts(merchantId)).map(({ name, behaviour }) => ({ name, behaviour })));
     if (group === 'workflows' && command === 'show') return out(await workflows.workflow(merchantId, 'payment-acceptance'));

@@ -229,10 +229,17 @@ export function createExecutionService(deps: {
     if (!(e.status === 'authorizeRequested' || e.status === 'authorizePending' || e.status === 'unknown')) return e;
     const outcome = await cascade.run({
       cascadeId: e.id, merchant, entity: await merchants.executionsEntity(merchant), amount: auth.amount, cardId: auth.cardId,
-      cvv: instruments.takeCvv(auth.instrumentId), rules: await workflows.rulesOf(e.merchantId, e.workflowCode),
+      cvv: takeCvvOrSay(id, auth.instrumentId), rules: await workflows.rulesOf(e.merchantId, e.workflowCode),
       authentication, merchantTransactionId: e.merchantReference,
     });
     return finishAuthorize(id, outcome);
+  }
+
+  /** The CVV lives in memory only: after use, expiry or a restart it is gone, and the log says so. */
+  function takeCvvOrSay(executionId: string, instrumentId: string) {
+    const cvv = instruments.takeCvv(instrumentId);
+    if (!cvv) logger.info({ executionId, instrumentId }, 'no security code held for this instrument (used, expired or the gateway restarted); authorizing without it');
+    return cvv;
   }
 
   function inBackground(p: Promise<unknown>) {
@@ -407,6 +414,8 @@ export function createExecutionService(deps: {
         });
       });
       if (!acked) return { ok: false, error: 'not_allowed', detail: `authorize is allowed once, on a created execution (status ${e.status})` };
+      // An ephemeral instrument is spent by its first authorization.
+      if (instrument.status === 'transient') await instruments.markUsed(merchant.id, instrument.id);
       // Acknowledged once recorded; the cascade runs after the answer (the outcome arrives by long-poll or webhook).
       inBackground(drive(id));
       return { ok: true, value: { execution: acked, action } };

@@ -6,6 +6,7 @@ import { registerAdminRoutes, type AdminDeps } from '../admin/routes.ts';
 import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -13,6 +14,7 @@ export interface ServerDeps {
   executions?: ExecutionsDeps;
   admin?: AdminDeps;
   hosted: { threeds: ThreeDsService; clock: Clock };
+  sdk?: HostedSdkDeps;
 }
 
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
@@ -30,5 +32,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const admin = deps.admin;
   if (admin) await app.register(async (scope) => registerAdminRoutes(scope, admin), { prefix: '/admin' });
   await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
+  const sdk = deps.sdk;
+  if (sdk) await app.register(async (scope) => registerHostedSdkRoutes(scope, sdk));
   return app;
 }

@@ -60,6 +60,18 @@ export function createMerchantStore(db: Kysely<Database>): MerchantStore {
       }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
+    async origins(merchantId) {
+      const rows = await db.selectFrom('merchant_origins').select('origin').where('merchant_id', '=', merchantId).orderBy('origin').execute();
+      return rows.map((r) => r.origin);
+    },
+    async addOrigin(merchantId, origin, at) {
+      await db.insertInto('merchant_origins').values({ merchant_id: merchantId, origin, created_at: at })
+        .onConflict((oc) => oc.columns(['merchant_id', 'origin']).doNothing()).execute();
+    },
+    async removeOrigin(merchantId, origin) {
+      const r = await db.deleteFrom('merchant_origins').where('merchant_id', '=', merchantId).where('origin', '=', origin).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
     async count() {
       const r = await db.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(r.n);

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
-import { secretDigest, type Entity, type Merchant } from './model.ts';
+import { normalizeOrigin, secretDigest, type Entity, type Merchant } from './model.ts';
 import type { MerchantStore } from './store.ts';
 
 export interface MerchantCredentials {
@@ -30,6 +30,11 @@ export interface MerchantService {
    * a channel of its own, so that /v1 listeners never see those payments.
    */
   executionsEntity(merchant: Merchant): Promise<Entity>;
+  /** Web origins whose pages may embed the secure fields and call browser tokenization. */
+  origins(merchantId: string): Promise<string[]>;
+  /** Registers an origin (see `normalizeOrigin`); returns the canonical form, or undefined when not an origin. */
+  addOrigin(merchantId: string, origin: string): Promise<string | undefined>;
+  removeOrigin(merchantId: string, origin: string): Promise<boolean>;
 }
 
 /** Channel name of the entity that carries a merchant's executions-dialect payments. */
@@ -77,6 +82,16 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
       const id = createHash('sha256').update(`executions:${merchant.id}`).digest('hex').slice(0, 32);
       await store.insertEntity({ id, merchantId: merchant.id, channelName: executionsChannel, uniqueMerchantTransactionId: false }, clock.now());
       return (await store.entityByChannel(merchant.id, executionsChannel))!;
+    },
+    origins: (merchantId) => store.origins(merchantId),
+    async addOrigin(merchantId, origin) {
+      const canonical = normalizeOrigin(origin);
+      if (canonical) await store.addOrigin(merchantId, canonical, clock.now());
+      return canonical;
+    },
+    async removeOrigin(merchantId, origin) {
+      const canonical = normalizeOrigin(origin);
+      return canonical ? store.removeOrigin(merchantId, canonical) : false;
     },
   };
 }

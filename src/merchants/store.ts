@@ -16,4 +16,8 @@ export interface MerchantStore {
   entityByChannel(merchantId: string, channelName: string): Promise<Entity | undefined>;
   /** False when the merchant has a channel of that name already (another request created it first). */
   insertEntity(entity: Entity, at: number): Promise<boolean>;
+  origins(merchantId: string): Promise<string[]>;
+  addOrigin(merchantId: string, origin: string, at: number): Promise<void>;
+  /** False when the origin was not registered. */
+  removeOrigin(merchantId: string, origin: string): Promise<boolean>;
 }

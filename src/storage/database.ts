@@ -7,6 +7,7 @@ import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
 import { executions } from './migrations/020_executions.ts';
+import { browser } from './migrations/030_browser.ts';
 import { challenges } from './migrations/002_challenges.ts';
 import { registrations } from './migrations/025_registrations.ts';
 
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '002_challenges': challenges,
   '020_executions': executions,
   '025_registrations': registrations,
+  '030_browser': browser,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -124,6 +124,23 @@ export interface InstrumentsTable {
   updated_at: number;
 }
 
+export interface MerchantOriginsTable {
+  merchant_id: string;
+  /** A web origin (`https://shop.example`) whose pages may embed the secure fields and call tokenization. */
+  origin: string;
+  created_at: number;
+}
+
+export interface TokenizationKeysTable {
+  id: string;
+  /** Base64 DER SPKI of the RSA public key browsers encrypt card data to. */
+  public_key: string;
+  /** The PKCS#8 private key, sealed with a key derived from the master key. */
+  sealed_private_key: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface PspAccountsTable {
   id: string;
   merchant_id: string;
@@ -228,4 +245,6 @@ export interface Database {
   executions: ExecutionsTable;
   idempotency_keys: IdempotencyKeysTable;
   challenges: ChallengesTable;
+  merchant_origins: MerchantOriginsTable;
+  tokenization_keys: TokenizationKeysTable;
 }

@@ -11,6 +11,8 @@ export interface CvvCache {
   /** Returns the CVV once and forgets it; undefined when absent or expired. */
   take(key: string): Cvv | undefined;
   drop(key: string): void;
+  /** Whether a live (unexpired) CVV is held for the key, without taking it. */
+  has(key: string): boolean;
   readonly size: number;
 }
 
@@ -33,6 +35,10 @@ export function createCvvCache(clock: Clock, maxEntries = 100_000): CvvCache {
       return e && e.expiresAt > clock.now() ? e.cvv : undefined;
     },
     drop(key) { entries.delete(key); },
+    has(key) {
+      const e = entries.get(key);
+      return e !== undefined && e.expiresAt > clock.now();
+    },
     get size() { return entries.size; },
   };
 }

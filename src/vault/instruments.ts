@@ -4,6 +4,7 @@ import { checkCard } from '../payments/service.ts';
 import type { PaymentError } from '../payments/errors.ts';
 import type { Cvv, CardInput, MaskedCard } from './card.ts';
 import type { VaultService } from './service.ts';
+import type { CvvCache } from './cvv-cache.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
 
 export interface Instrument extends InstrumentRecord {
@@ -31,23 +32,38 @@ export interface InstrumentService {
    * then forgotten. It lives in this process's memory only (never in a row), for at most `cvvTtlMs`.
    */
   takeCvv(instrumentId: string): Cvv | undefined;
+  /** Whether a security code is still held in memory for the instrument (false after use, expiry or a restart). */
+  holdsCvv(instrumentId: string): boolean;
+  /** An ephemeral (`storeInstrument: false`) instrument is spent by its first authorization. */
+  markUsed(merchantId: string, id: string): Promise<void>;
+  /** The holder's saved (enabled) instruments, newest first. */
+  savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
 }
 
-export function createInstrumentService(deps: { store: InstrumentStore; vault: VaultService; clock: Clock; cvvTtlMs?: number }): InstrumentService {
-  const { store, vault, clock } = deps;
-  const ttl = deps.cvvTtlMs ?? 15 * 60_000;
-  const cvvs = new Map<string, { cvv: Cvv; until: number }>();
-  const sweep = () => {
-    const now = clock.now();
-    for (const [k, v] of cvvs) if (v.until <= now) cvvs.delete(k);
-  };
+/**
+ * Vault instruments. A saved one (`storeInstrument: true`) stays `enabled` until deleted; an
+ * ephemeral one is `transient` and ends — shown as `deleted` — at its first authorization or
+ * `ephemeralTtlMs` after creation, whichever comes first.
+ */
+export function createInstrumentService(deps: {
+  store: InstrumentStore; vault: VaultService; clock: Clock; cvvs: CvvCache; cvvTtlMs?: number; ephemeralTtlMs?: number;
+}): InstrumentService {
+  const { store, vault, clock, cvvs } = deps;
+  const cvvTtl = deps.cvvTtlMs ?? 15 * 60_000;
+  const ephemeralTtl = deps.ephemeralTtlMs ?? 30 * 60_000;
+  const key = (id: string) => `instrument:${id}`;
+
+  async function view(i: InstrumentRecord): Promise<Instrument | undefined> {
+    const ended = i.status === 'transient' && i.createdAt + ephemeralTtl <= clock.now();
+    const card = await vault.masked(i.cardId);
+    const fp = await vault.fingerprintOf(i.cardId);
+    return card && fp ? { ...i, ...(ended ? { status: 'deleted' as const } : {}), card, fingerprint: fp } : undefined;
+  }
 
   async function get(merchantId: string, id: string): Promise<Instrument | undefined> {
     const i = await store.instrument(id);
     if (!i || i.merchantId !== merchantId) return undefined;
-    const card = await vault.masked(i.cardId);
-    const fp = await vault.fingerprintOf(i.cardId);
-    return card && fp ? { ...i, card, fingerprint: fp } : undefined;
+    return view(i);
   }
 
   return {
@@ -62,8 +78,7 @@ export function createInstrumentService(deps: { store: InstrumentStore; vault: V
         storeInstrument: input.storeInstrument, createdAt: now, updatedAt: now,
       };
       await store.insert(sealed.record, record);
-      sweep();
-      if (input.card.cvv) cvvs.set(record.id, { cvv: input.card.cvv, until: now + ttl });
+      if (input.card.cvv) cvvs.put(key(record.id), input.card.cvv, now + Math.min(cvvTtl, input.storeInstrument ? cvvTtl : ephemeralTtl));
       return { ok: true, value: { ...record, card: sealed.masked, fingerprint: sealed.record.fingerprint } };
     },
     get,
@@ -71,14 +86,19 @@ export function createInstrumentService(deps: { store: InstrumentStore; vault: V
       const i = await store.instrument(id);
       if (!i || i.merchantId !== merchantId || i.status === 'deleted') return false;
       await store.setStatus(id, 'deleted', clock.now());
-      cvvs.delete(id);
+      cvvs.drop(key(id));
       return true;
     },
-    takeCvv(instrumentId) {
-      sweep();
-      const held = cvvs.get(instrumentId);
-      cvvs.delete(instrumentId);
-      return held?.cvv;
+    takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),
+    holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
+    async markUsed(merchantId, id) {
+      const i = await store.instrument(id);
+      if (i && i.merchantId === merchantId && i.status === 'transient') await store.setStatus(id, 'deleted', clock.now());
+    },
+    async savedOf(merchantId, holderReference) {
+      const rows = await store.byHolder(merchantId, holderReference);
+      const views = await Promise.all(rows.filter((r) => r.status === 'enabled').map(view));
+      return views.filter((v): v is Instrument => v !== undefined);
     },
   };
 }

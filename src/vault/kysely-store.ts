@@ -1,8 +1,8 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { CardsTable, Database, InstrumentsTable } from '../storage/schema.ts';
 import { addEventRow } from '../payments/kysely-store.ts';
 import type { CardBrand } from './card.ts';
-import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, VaultStore } from './store.ts';
+import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, TokenizationKeyRecord, TokenizationKeyStore, VaultStore } from './store.ts';
 
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
 export function cardRow(c: StoredCard): Insertable<CardsTable> {
@@ -65,6 +65,13 @@ export function instrumentRow(i: InstrumentRecord): Insertable<InstrumentsTable>
   };
 }
 
+const toInstrument = (r: Selectable<InstrumentsTable>): InstrumentRecord => ({
+  id: r.id, merchantId: r.merchant_id, cardId: r.card_id, holderReference: r.holder_reference,
+  status: r.status as InstrumentStatus, futureUsage: r.future_usage ?? undefined, storeInstrument: r.store_instrument === 1,
+  entityId: r.entity_id ?? undefined,
+  createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+});
+
 export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
   return {
     async insert(card, i, events = []) {
@@ -76,12 +83,14 @@ export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
     },
     async instrument(id) {
       const r = await db.selectFrom('instruments').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!r) return undefined;
-      return {
-        id: r.id, merchantId: r.merchant_id, cardId: r.card_id, holderReference: r.holder_reference,
-        status: r.status as InstrumentStatus, futureUsage: r.future_usage ?? undefined, storeInstrument: r.store_instrument === 1,
-        entityId: r.entity_id ?? undefined, createdAt: r.created_at, updatedAt: r.updated_at,
-      };
+      return r ? toInstrument(r) : undefined;
+    },
+    async byHolder(merchantId, holderReference) {
+      const rows = await db.selectFrom('instruments').selectAll().where('merchant_id', '=', merchantId)
+        .where('holder_reference', '=', holderReference)
+        // /v1 registrations belong to an entity, not to a holder's saved cards.
+        .where('entity_id', 'is', null).orderBy('created_at', 'desc').orderBy('id').limit(50).execute();
+      return rows.map(toInstrument);
     },
     async setStatus(id, status, at, events = []) {
       return db.transaction().execute(async (tx) => {
@@ -90,6 +99,27 @@ export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
         for (const e of events) await addEventRow(tx, e);
         return true;
       });
+    },
+  };
+}
+
+export function createTokenizationKeyStore(db: Kysely<Database>): TokenizationKeyStore {
+  const toRecord = (r: { id: string; public_key: string; sealed_private_key: string; created_at: number; expires_at: number }): TokenizationKeyRecord => ({
+    id: r.id, publicKey: r.public_key, sealedPrivateKey: r.sealed_private_key, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
+  });
+  return {
+    async insertKey(k) {
+      await db.insertInto('tokenization_keys').values({
+        id: k.id, public_key: k.publicKey, sealed_private_key: k.sealedPrivateKey, created_at: k.createdAt, expires_at: k.expiresAt,
+      }).execute();
+    },
+    async key(id) {
+      const r = await db.selectFrom('tokenization_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toRecord(r) : undefined;
+    },
+    async freshestKey() {
+      const r = await db.selectFrom('tokenization_keys').selectAll().orderBy('expires_at', 'desc').limit(1).executeTakeFirst();
+      return r ? toRecord(r) : undefined;
     },
   };
 }

@@ -55,4 +55,22 @@ export interface InstrumentStore {
   instrument(id: string): Promise<InstrumentRecord | undefined>;
   /** Moves the instrument to `status` unless it is there already (false then), with its events. */
   setStatus(id: string, status: InstrumentStatus, at: number, events?: readonly OutboxEvent[]): Promise<boolean>;
+  /** A holder's instruments, newest first (at most 50). */
+  byHolder(merchantId: string, holderReference: string): Promise<InstrumentRecord[]>;
+}
+
+/** An RSA key pair for client-side encryption; the private half sealed (never stored in the clear). */
+export interface TokenizationKeyRecord {
+  readonly id: string;
+  readonly publicKey: string;
+  readonly sealedPrivateKey: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface TokenizationKeyStore {
+  insertKey(k: TokenizationKeyRecord): Promise<void>;
+  key(id: string): Promise<TokenizationKeyRecord | undefined>;
+  /** The key that expires last, if any. */
+  freshestKey(): Promise<TokenizationKeyRecord | undefined>;
 }

@@ -15,8 +15,9 @@ export const networkOf: Readonly<Record<CardBrand, string>> = {
   VISA: 'visa', MASTER: 'mastercard', AMEX: 'amex', DINERS: 'diners_club', DISCOVER: 'discover', JCB: 'jcb', MAESTRO: 'maestro', UNIONPAY: 'unionpay',
 };
 
-export function renderInstrument(i: Instrument) {
+export function renderInstrument(i: Instrument, securityCodeHeld?: boolean) {
   return {
+    ...(securityCodeHeld === undefined ? {} : { securityCodeHeld }),
     id: i.id, createdAt: iso(i.createdAt), updatedAt: iso(i.updatedAt), holderReference: i.holderReference,
     paymentMethod: 'card', status: i.status, fingerprint: i.fingerprint, futureUsage: i.futureUsage ?? null,
     data: {

@@ -12,6 +12,8 @@ import {
   ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, stringAt, uuidPattern, waitWhileOf, type Json,
 } from './parse.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
+import { registerBrowserRoutes, type BrowserDeps } from './browser.ts';
+import type { Clock } from '../../runtime/clock.ts';
 
 export interface ExecutionsDeps {
   merchants: MerchantService;
@@ -23,6 +25,8 @@ export interface ExecutionsDeps {
   longPollMs: number;
   /** Base URL of links the shopper's browser follows; else taken from the request. */
   publicUrl: string | undefined;
+  /** Browser tokenization (client/init and the endpoints it links to). */
+  browser?: BrowserDeps & { clock: Clock };
 }
 
 const refusalReasons = ['BetterPrice', 'CustomerDontNeed', 'DamagedProduct', 'Duplicate', 'FraudulentProduct', 'LateDelivery',
@@ -148,6 +152,13 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     const reasonDescription = stringAt(body, 'reasonDescription', { max: 500 });
     return { ...(reason ? { reason } : {}), ...(reasonDescription ? { reasonDescription } : {}) };
   };
+
+  if (deps.browser) {
+    const { clock, ...browser } = deps.browser;
+    await registerBrowserRoutes(app, browser, {
+      merchants, tokens, executions, instruments, idempotency, guard, refuse, clock, publicBase: (req) => deps.publicUrl ?? baseOf(req),
+    });
+  }
 
   await app.register(async (scope) => {
     scope.addHook('preHandler', guard);
@@ -310,7 +321,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     scope.get<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {
       const i = uuidPattern.test(req.params.id) ? await instruments.get(req.merchant!.id, req.params.id.toLowerCase()) : undefined;
       if (!i) return refuse(reply, 'request.not-found', 'The instrument was not found');
-      return reply.send(renderInstrument(i));
+      // Says plainly whether the security code is still held for the next authorization (memory only).
+      return reply.send(renderInstrument(i, instruments.holdsCvv(i.id)));
     });
 
     scope.delete<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {

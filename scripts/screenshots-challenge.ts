@@ -1,6 +1,6 @@
 /**
  * Renders the hosted challenge page in Debian's Chromium and saves screenshots under docs/
- * (desktop and a narrow mobile viewport). Run: `node scripts/screenshots.ts`.
+ * (desktop and a narrow mobile viewport). Run: `node scripts/screenshots-challenge.ts`.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
