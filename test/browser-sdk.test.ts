@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway, type Gateway } from './support/harness.ts';
-import { launchChromium, withScreenshot } from './support/browser.ts';
+import { launchChromium, typeCard, watchParent, withScreenshot } from './support/browser.ts';
 import { startDemoStore, type DemoStore } from '../src/hosted/demo.ts';
 
 // A 3-D Secure challenge card that the page's own hint text does not show, so any appearance would be a leak.
@@ -23,23 +23,6 @@ after(async () => {
   await store?.close();
   await gw?.close();
 });
-
-/** Everything the merchant page itself sees: its DOM, and the requests its own frame makes. */
-function watchParent(page: Page) {
-  const parentRequests: string[] = [];
-  const frameRequests: string[] = [];
-  page.on('request', (r) => {
-    const text = `${r.method()} ${r.url()}\n${r.postData() ?? ''}`;
-    (r.frame() === page.mainFrame() ? parentRequests : frameRequests).push(text);
-  });
-  return { parentRequests, frameRequests };
-}
-
-async function typeCard(page: Page, number: string) {
-  await page.frameLocator('#card-number iframe').locator('input').pressSequentially(number);
-  await page.frameLocator('#card-expiry iframe').locator('input').pressSequentially('1230');
-  await page.frameLocator('#card-cvv iframe').locator('input').pressSequentially('123');
-}
 
 async function passChallenge(page: Page) {
   await page.waitForURL(/\/hosted\/3ds\//);

@@ -21,3 +21,21 @@ export async function withScreenshot<T>(page: Page, name: string, fn: () => Prom
     throw new Error(`${(err as Error).message}\n(screenshot: ${file})`, { cause: err });
   }
 }
+
+/** Everything the merchant page itself sees of the network: the requests its own frame makes, and those of the field frames. */
+export function watchParent(page: Page): { parentRequests: string[]; frameRequests: string[] } {
+  const parentRequests: string[] = [];
+  const frameRequests: string[] = [];
+  page.on('request', (r) => {
+    const text = `${r.method()} ${r.url()}\n${r.postData() ?? ''}`;
+    (r.frame() === page.mainFrame() ? parentRequests : frameRequests).push(text);
+  });
+  return { parentRequests, frameRequests };
+}
+
+/** Types a card into the demo checkout's secure-field iframes, as a shopper would. */
+export async function typeCard(page: Page, number: string, cvv = '123', expiry = '1230'): Promise<void> {
+  await page.frameLocator('#card-number iframe').locator('input').pressSequentially(number);
+  await page.frameLocator('#card-expiry iframe').locator('input').pressSequentially(expiry);
+  await page.frameLocator('#card-cvv iframe').locator('input').pressSequentially(cvv);
+}

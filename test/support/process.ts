@@ -41,12 +41,20 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   };
 }
 
-/** Reads the demo merchant's credentials the gateway saved on first start. */
-export function demoCredentials(dataDir: string): MerchantCredentials {
+/**
+ * Reads the demo merchant's credentials the gateway saved on first start; the merchant id (not in
+ * the file) from the first start's output when given.
+ */
+export function demoCredentials(dataDir: string, firstOutput = ''): MerchantCredentials {
   const text = readFileSync(join(dataDir, 'demo-merchant.env'), 'utf8');
   const get = (name: string) => new RegExp(`^export ${name}=(.*)$`, 'm').exec(text)![1]!;
   return {
-    merchantId: '', entityId: get('ENTITY_ID'), accessToken: get('ACCESS_TOKEN'),
+    merchantId: /^\s+merchantId\s+([0-9a-f]{32})$/m.exec(firstOutput)?.[1] ?? '', entityId: get('ENTITY_ID'), accessToken: get('ACCESS_TOKEN'),
     clientId: get('CLIENT_ID'), apiKey: get('API_KEY'), workspaceId: get('WORKSPACE_ID'),
   };
+}
+
+/** The admin API's headers for a gateway whose admin token is the one generated into its data folder (or `configured`). */
+export function adminHeaders(dataDir: string, configured?: string): Record<string, string> {
+  return { authorization: `Bearer ${configured ?? readFileSync(join(dataDir, 'admin.token'), 'utf8').trim()}`, 'content-type': 'application/json' };
 }
