@@ -1,5 +1,5 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
-import { scrubPans } from './scrub.ts';
+import { scrubJsonLine } from './scrub.ts';
 
 /**
  * Field paths that may carry card data or secrets anywhere in a log object. Pino censors them by
@@ -13,11 +13,14 @@ export const redactPaths = [
 
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   const dest = options.destination ?? pino.destination({ dest: 1, sync: false });
-  const scrubbing: DestinationStream = { write: (line: string) => dest.write(scrubPans(line)) };
+  // Each line is JSON; the scrubber keeps it so. The time is an ISO string: an epoch-ms number has
+  // 13 digits and one in ten passes the Luhn check, which would have it redacted as a PAN.
+  const scrubbing: DestinationStream = { write: (line: string) => dest.write(scrubJsonLine(line)) };
   return pino({
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: { paths: redactPaths, censor: '[REDACTED]' },
     base: { service: 'switchyard' },
+    timestamp: pino.stdTimeFunctions.isoTime,
   }, scrubbing);
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { luhnValid, scrubPans } from './scrub.ts';
+import { luhnValid, scrubJsonLine, scrubPans } from './scrub.ts';
 
 test('luhn accepts valid test cards and rejects altered ones', () => {
   assert.equal(luhnValid('4200000000000000'), true);
@@ -14,4 +14,16 @@ test('scrubber removes Luhn-valid digit runs, keeps other numbers', () => {
   assert.equal(scrubPans('card 4200000000000000 ok'), 'card [PAN REDACTED] ok');
   assert.equal(scrubPans('card 4200 0000 0000 0000'), 'card [PAN REDACTED]');
   assert.equal(scrubPans('id 8a82944a5fe82704015fff6cf5e572b4 amount 1234567890123'), 'id 8a82944a5fe82704015fff6cf5e572b4 amount 1234567890123');
+});
+
+test('a JSON log line stays valid JSON: a PAN-like number becomes a redacted string, strings are scrubbed, clean lines are untouched', () => {
+  // 1765213920009 passes Luhn: as an epoch-ms field it used to become `"time":[PAN REDACTED]`, breaking the line.
+  assert.equal(luhnValid('1765213920009'), true);
+  const line = '{"level":30,"at":1765213920009,"msg":"card 4200 0000 0000 0000 refused","n":[4200000000000000,5]}\n';
+  const out = scrubJsonLine(line);
+  assert.ok(out.endsWith('\n'));
+  assert.deepEqual(JSON.parse(out), { level: 30, at: '[PAN REDACTED]', msg: 'card [PAN REDACTED] refused', n: ['[PAN REDACTED]', 5] });
+  const clean = '{"level":30,"time":"2025-12-08T17:12:00.007Z","amount":1234567890123}\n';
+  assert.equal(scrubJsonLine(clean), clean);
+  assert.equal(scrubJsonLine('not json 4200000000000000\n'), 'not json [PAN REDACTED]\n');
 });

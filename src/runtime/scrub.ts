@@ -24,3 +24,23 @@ export function scrubPans(text: string): string {
     return luhnValid(digits) ? '[PAN REDACTED]' : m;
   });
 }
+
+/**
+ * The scrubber for one serialized JSON log line: strings are scrubbed as free text, and a bare
+ * number that looks like a PAN becomes the string "[PAN REDACTED]", so the line stays valid JSON
+ * (replacing the digits of a number in place would leave `"x":[PAN REDACTED]`). A line that is not
+ * JSON is scrubbed as text. Lines without a candidate are returned as they are, unparsed.
+ */
+export function scrubJsonLine(line: string): string {
+  if (scrubPans(line) === line) return line;
+  let parsed: unknown;
+  try { parsed = JSON.parse(line); } catch { return scrubPans(line); }
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') return scrubPans(v);
+    if (typeof v === 'number') return Number.isInteger(v) && scrubPans(String(v)) !== String(v) ? '[PAN REDACTED]' : v;
+    if (Array.isArray(v)) return v.map(clean);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrubPans(k), clean(x)]));
+    return v;
+  };
+  return JSON.stringify(clean(parsed)) + (line.endsWith('\n') ? '\n' : '');
+}

@@ -7,10 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { tempDir, type Gateway } from './harness.ts';
 import { adminHeaders } from './process.ts';
 
+/** Enough of a gateway to call it: its URL and the merchant's credentials (an in-process harness or a real process). */
+export type Reachable = Pick<Gateway, 'url' | 'merchant'>;
+
 export interface Json { status: number; headers: Headers; body: any }
 
 /** A JSON call of the executions dialect, as a merchant backend makes it. */
-export async function call(gw: Gateway, method: string, path: string, opts: { token?: string | null; body?: unknown; key?: string | null; headers?: Record<string, string> } = {}): Promise<Json> {
+export async function call(gw: Reachable, method: string, path: string, opts: { token?: string | null; body?: unknown; key?: string | null; headers?: Record<string, string> } = {}): Promise<Json> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
@@ -21,14 +24,14 @@ export async function call(gw: Gateway, method: string, path: string, opts: { to
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-export async function tokenOf(gw: Gateway): Promise<string> {
+export async function tokenOf(gw: Reachable): Promise<string> {
   const r = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, { method: 'POST', headers: { 'x-api-key': gw.merchant.apiKey } });
   return ((await r.json()) as { access_token: string }).access_token;
 }
 
 export const wf = '/merchant/workflows/payment-acceptance/executions';
 
-export async function instrument(gw: Gateway, token: string, cardNumber = '4111111111111111', holderReference = 'customer-1'): Promise<string> {
+export async function instrument(gw: Reachable, token: string, cardNumber = '4111111111111111', holderReference = 'customer-1'): Promise<string> {
   const r = await call(gw, 'POST', '/payment/instruments', {
     token, body: { holderReference, paymentMethod: 'card', data: { cardNumber, expiryMonth: '03', expiryYear: '30', securityCode: '737', holderName: 'John Doe' } },
   });
@@ -36,7 +39,7 @@ export async function instrument(gw: Gateway, token: string, cardNumber = '41111
   return r.body.id;
 }
 
-export async function execution(gw: Gateway, token: string, holderReference = 'customer-1', merchantReference = `order-${randomUUID().slice(0, 8)}`): Promise<string> {
+export async function execution(gw: Reachable, token: string, holderReference = 'customer-1', merchantReference = `order-${randomUUID().slice(0, 8)}`): Promise<string> {
   const r = await call(gw, 'POST', wf, { token, body: { merchantReference, holderReference, workspaceId: gw.merchant.workspaceId, meta: { order: { reference: merchantReference } } } });
   if (r.status !== 201) throw new Error(`create: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.id;
@@ -48,7 +51,7 @@ export const authorizeBody = (instrumentId: string, value = '129.90') => ({
 });
 
 /** Long-polls until the execution leaves `statuses` (or the server's time limit). */
-export async function poll(gw: Gateway, token: string, id: string, statuses: string[]): Promise<any> {
+export async function poll(gw: Reachable, token: string, id: string, statuses: string[]): Promise<any> {
   const r = await call(gw, 'GET', `${wf}/${id}?waitWhile[status]=${encodeURIComponent(JSON.stringify(statuses))}`, { token });
   return r.body;
 }
