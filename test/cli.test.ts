@@ -1,12 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { opp, tempDir, testCard } from './support/harness.ts';
-import { startGatewayProcess } from './support/process.ts';
-
-const cli = (dataDir: string, ...args: string[]) =>
-  spawnSync(process.execPath, ['src/cli/main.ts', ...args], { env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir }, encoding: 'utf8' });
+import { runCli as cli, startGatewayProcess } from './support/process.ts';
 
 test('merchants create --json prints working credentials; list shows them; bad usage exits non-zero', async () => {
   const dataDir = tempDir();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MerchantCredentials } from '../../src/merchants/service.ts';
@@ -57,4 +57,9 @@ export function demoCredentials(dataDir: string, firstOutput = ''): MerchantCred
 /** The admin API's headers for a gateway whose admin token is the one generated into its data folder (or `configured`). */
 export function adminHeaders(dataDir: string, configured?: string): Record<string, string> {
   return { authorization: `Bearer ${configured ?? readFileSync(join(dataDir, 'admin.token'), 'utf8').trim()}`, 'content-type': 'application/json' };
+}
+
+/** Runs the operator CLI (`npm run -s cli --`'s entry point) over a data folder; waits for it. */
+export function runCli(dataDir: string, ...args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['src/cli/main.ts', ...args], { env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir }, encoding: 'utf8' });
 }
