@@ -14,8 +14,9 @@ import { migrationNames, openStorage, type Storage } from '../src/storage/databa
 import { createMerchantStore } from '../src/merchants/kysely-store.ts';
 import type { MerchantStore } from '../src/merchants/store.ts';
 import type { CredentialKind, Entity, Merchant } from '../src/merchants/model.ts';
-import { createVaultStore } from '../src/vault/kysely-store.ts';
-import type { StoredCard, VaultStore } from '../src/vault/store.ts';
+import { createInstrumentStore, createTokenizationKeyStore, createVaultStore } from '../src/vault/kysely-store.ts';
+import type { InstrumentRecord, InstrumentStore, StoredCard, TokenizationKeyStore, VaultStore } from '../src/vault/store.ts';
+import type { OutboxEvent } from '../src/payments/store.ts';
 import { createPaymentStore } from '../src/payments/kysely-store.ts';
 import type { PaymentRecord, PaymentStore, TransactionRecord } from '../src/payments/store.ts';
 import type { TransactionStatus, TransactionType } from '../src/payments/model.ts';
@@ -138,6 +139,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     let payments: PaymentStore;
     let throttle: ThrottleStore;
     let challenges: ChallengeStore;
+    let instruments: InstrumentStore;
+    let tokenizationKeys: TokenizationKeyStore;
 
     before(async () => {
       opened = await open();
@@ -148,6 +151,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       payments = createPaymentStore(db, { locking });
       throttle = createThrottleStore(db, { locking });
       challenges = createChallengeStore(db);
+      instruments = createInstrumentStore(db);
+      tokenizationKeys = createTokenizationKeyStore(db);
     });
     after(async () => {
       await opened?.storage.close();
@@ -616,6 +621,136 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.ok(!due.includes(card.id) && !due.includes(captured.id));
         assert.ok(!(await payments.bankTransfersAwaitingReceipt(5000, 1000)).some((p) => p.id === bank.id));
         assert.equal((await payments.payment(bank.id))!.method, 'bank_transfer');
+      });
+    });
+
+    describe('merchant origins', () => {
+      test('add, list (per merchant, in byte order whatever the collation), adding twice is harmless, remove once; an unknown merchant is refused', async () => {
+        const a = await merchant();
+        const b = await merchant();
+        assert.deepEqual(await merchants.origins(a.merchant.id), []);
+        // 'a-c' sorts before 'ab' byte-wise; a locale collation that ignores punctuation would put it after.
+        for (const o of ['https://z.example', 'https://ab.example', 'https://a-c.example', 'http://127.0.0.1:8081', 'https://ab.example']) {
+          await merchants.addOrigin(a.merchant.id, o, now());
+        }
+        await Promise.all(Array.from({ length: 5 }, () => merchants.addOrigin(b.merchant.id, 'https://b.example', now())));
+        assert.deepEqual(await merchants.origins(a.merchant.id), ['http://127.0.0.1:8081', 'https://a-c.example', 'https://ab.example', 'https://z.example']);
+        assert.deepEqual(await merchants.origins(b.merchant.id), ['https://b.example'], 'concurrent adds of one origin keep one');
+        // Exact match: canonical form is the service's job; the store neither folds case nor matches another merchant's.
+        assert.equal(await merchants.removeOrigin(a.merchant.id, 'https://AB.example'), false);
+        assert.equal(await merchants.removeOrigin(b.merchant.id, 'https://ab.example'), false);
+        assert.equal(await merchants.removeOrigin(a.merchant.id, 'https://ab.example'), true);
+        assert.equal(await merchants.removeOrigin(a.merchant.id, 'https://ab.example'), false);
+        assert.deepEqual(await merchants.origins(a.merchant.id), ['http://127.0.0.1:8081', 'https://a-c.example', 'https://z.example']);
+        await assert.rejects(merchants.addOrigin(id(), 'https://x.example', now()));
+        assert.deepEqual(await merchants.origins(id()), []);
+      });
+    });
+
+    describe('instrument store', () => {
+      function newInstrument(f: Fixture, cardId: string, overrides: Partial<InstrumentRecord> = {}): InstrumentRecord {
+        const at = now();
+        return {
+          id: crypto.randomUUID(), merchantId: f.merchant.id, cardId, holderReference: 'holder-1', status: 'enabled',
+          futureUsage: undefined, storeInstrument: true, createdAt: at, updatedAt: at, ...overrides,
+        };
+      }
+      const instrumentEvent = (f: Fixture, subjectId: string): OutboxEvent =>
+        ({ id: id(), merchantId: f.merchant.id, type: 'registration.created', subjectId, payload: { n: 1 }, createdAt: now() });
+      /** Inserts a card and its instrument; returns the instrument. */
+      async function saved(f: Fixture, overrides: Partial<InstrumentRecord> = {}): Promise<InstrumentRecord> {
+        const c = newCard(f.merchant.id);
+        const i = newInstrument(f, c.id, overrides);
+        await instruments.insert(c, i);
+        return i;
+      }
+
+      test('insert / instrument round-trip every field; entityId and futureUsage undefined ↔ null; the card and the events commit with it', async () => {
+        const f = await merchant();
+        const plain = await saved(f, { status: 'transient', storeInstrument: false });
+        const c = newCard(f.merchant.id);
+        const registration = newInstrument(f, c.id, { holderReference: '', entityId: f.entity.id, futureUsage: 'CardOnFile', id: id() });
+        const event = instrumentEvent(f, registration.id);
+        await instruments.insert(c, registration, [event]);
+        const p = await instruments.instrument(plain.id);
+        assert.deepEqual(p, { ...plain, entityId: undefined });
+        assert.equal(p!.storeInstrument, false);
+        assert.equal(typeof p!.createdAt, 'number');
+        assert.deepEqual(await instruments.instrument(registration.id), registration);
+        assert.ok(await vault.card(c.id));
+        assert.equal((await outboxRow(event.id))?.subject_id, registration.id);
+        assert.equal(await instruments.instrument(crypto.randomUUID()), undefined);
+      });
+
+      test('a refused insert (duplicate id, unknown merchant) leaves neither its card nor its events behind', async () => {
+        const f = await merchant();
+        const first = await saved(f);
+        const c = newCard(f.merchant.id);
+        const event = instrumentEvent(f, first.id);
+        await assert.rejects(instruments.insert(c, newInstrument(f, c.id, { id: first.id }), [event]));
+        assert.equal(await vault.card(c.id), undefined);
+        assert.equal(await outboxRow(event.id), undefined);
+        const stranger = newMerchant();
+        const c2 = newCard(stranger.merchant.id);
+        await assert.rejects(instruments.insert(c2, newInstrument(stranger, c2.id)));
+        assert.equal(await vault.card(c2.id), undefined);
+      });
+
+      test('setStatus moves once, with its events only when it moves; racing moves: one wins', async () => {
+        const f = await merchant();
+        const i = await saved(f);
+        const at = now();
+        const moved = instrumentEvent(f, i.id);
+        const again = instrumentEvent(f, i.id);
+        assert.equal(await instruments.setStatus(i.id, 'deleted', at, [moved]), true);
+        assert.equal(await instruments.setStatus(i.id, 'deleted', now(), [again]), false);
+        assert.ok(await outboxRow(moved.id));
+        assert.equal(await outboxRow(again.id), undefined);
+        assert.deepEqual(await instruments.instrument(i.id), { ...i, entityId: undefined, status: 'deleted', updatedAt: at });
+        assert.equal(await instruments.setStatus(crypto.randomUUID(), 'deleted', now()), false);
+        const raced = await saved(f);
+        const results = await Promise.all(Array.from({ length: 4 }, () => instruments.setStatus(raced.id, 'deleted', now())));
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+
+      test('byHolder: the holder\'s instruments of this merchant, newest first, at most 50; registrations (with an entity) are never among them', async () => {
+        const f = await merchant();
+        const other = await merchant();
+        const holder = `holder-${id()}`;
+        const oldest = await saved(f, { holderReference: holder });
+        const deleted = await saved(f, { holderReference: holder, status: 'deleted' });
+        const newest = await saved(f, { holderReference: holder, status: 'transient' });
+        // A registration with the same holder reference, and the empty one registrations carry.
+        const registration = await saved(f, { holderReference: holder, entityId: f.entity.id });
+        const plainRegistration = await saved(f, { holderReference: '', entityId: f.entity.id });
+        await saved(f, { holderReference: `${holder}-2` });
+        await saved(other, { holderReference: holder });
+        const found = await instruments.byHolder(f.merchant.id, holder);
+        assert.deepEqual(found.map((i) => i.id), [newest.id, deleted.id, oldest.id], 'status is the service\'s filter, the store returns them all');
+        assert.ok(!found.some((i) => i.id === registration.id || i.id === plainRegistration.id));
+        assert.deepEqual(found[2], { ...oldest, entityId: undefined });
+        assert.deepEqual(await instruments.byHolder(f.merchant.id, ''), [], 'registrations are no holder\'s saved cards');
+        assert.deepEqual(await instruments.byHolder(id(), holder), []);
+        const many = `many-${id()}`;
+        for (let n = 0; n < 51; n++) await saved(f, { holderReference: many });
+        assert.equal((await instruments.byHolder(f.merchant.id, many)).length, 50);
+      });
+    });
+
+    describe('tokenization key store', () => {
+      test('insertKey / key round-trip; freshestKey is the one that expires last; a duplicate id is refused', async () => {
+        const T = Date.UTC(2100, 0, 1);
+        const key = (expiresAt: number) => ({
+          id: crypto.randomUUID(), publicKey: randomBytes(294).toString('base64'), sealedPrivateKey: randomBytes(1200).toString('base64'), createdAt: now(), expiresAt,
+        });
+        const [early, late, middle] = [key(T + 1000), key(T + 3000), key(T + 2000)];
+        for (const k of [early, late, middle]) await tokenizationKeys.insertKey(k);
+        assert.deepEqual(await tokenizationKeys.key(middle.id), middle);
+        assert.equal(typeof (await tokenizationKeys.key(middle.id))!.expiresAt, 'number');
+        assert.deepEqual(await tokenizationKeys.freshestKey(), late);
+        assert.equal(await tokenizationKeys.key(crypto.randomUUID()), undefined);
+        await assert.rejects(tokenizationKeys.insertKey({ ...early, publicKey: 'other' }));
+        assert.deepEqual(await tokenizationKeys.key(early.id), early, 'the first insert stands');
       });
     });
 

@@ -61,8 +61,9 @@ export function createMerchantStore(db: Kysely<Database>): MerchantStore {
       return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
     async origins(merchantId) {
-      const rows = await db.selectFrom('merchant_origins').select('origin').where('merchant_id', '=', merchantId).orderBy('origin').execute();
-      return rows.map((r) => r.origin);
+      const rows = await db.selectFrom('merchant_origins').select('origin').where('merchant_id', '=', merchantId).execute();
+      // Sorted here, not by the database: PostgreSQL's order follows its collation, SQLite's is byte order.
+      return rows.map((r) => r.origin).sort();
     },
     async addOrigin(merchantId, origin, at) {
       await db.insertInto('merchant_origins').values({ merchant_id: merchantId, origin, created_at: at })
