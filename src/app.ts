@@ -17,6 +17,13 @@ import { createThrottle } from './throttle/service.ts';
 import { buildServer } from './http/server.ts';
 import { buildNumberOf } from './dialects/opp/envelope.ts';
 import type { FastifyInstance } from 'fastify';
+import { deriveKey } from './vault/crypto.ts';
+import { createAddressPolicy } from './webhooks/address.ts';
+import { createSender, type Sender } from './webhooks/sender.ts';
+import { createWebhookStore } from './webhooks/kysely-store.ts';
+import { createWebhookService, type WebhookService } from './webhooks/service.ts';
+import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
+import { loadAdminToken } from './admin/token.ts';
 
 export const version = '0.1.0';
 
@@ -28,6 +35,9 @@ export interface App {
   readonly processor: Processor;
   readonly server: FastifyInstance;
   readonly logger: Logger;
+  readonly webhooks: WebhookService;
+  /** The operator token for /admin/api; `created` when it was generated on this start. */
+  readonly admin: { readonly token: string; readonly created: boolean };
   close(): Promise<void>;
 }
 
@@ -36,9 +46,11 @@ export interface AppOverrides {
   ids?: Ids;
   logger?: Logger;
   processor?: Processor;
+  /** The webhook HTTP client (tests may wrap it). */
+  sender?: Sender;
 }
 
-/** Composition root: config → storage → services → HTTP server. Nothing else builds things. */
+/** Composition root: config → storage → services → HTTP server (+ the webhook worker, started by main). Nothing else builds things. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
@@ -53,13 +65,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store: createPaymentStore(storage.db, { locking }), vault, processor, clock, ids, logger, pspTimeoutMs: config.pspTimeoutMs,
   });
   const throttle = createThrottle({ store: createThrottleStore(storage.db, { locking }), clock });
+  const buildNumber = buildNumberOf(version, clock.now());
+  const policy = createAddressPolicy(config.webhooks.allow);
+  const webhooks = createWebhookService({
+    store: createWebhookStore(storage.db, { locking }), merchants, clock, ids, logger,
+    sealingKey: deriveKey(masterKey, 'webhook-secrets'), policy, sender: overrides.sender ?? createSender(policy),
+    opp: createOppNotificationRenderer({ merchants, payments, buildNumber }), settings: config.webhooks,
+  });
+  const admin = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
   const server = await buildServer({
     logger,
-    opp: { merchants, payments, throttle, clock, buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 } },
+    opp: { merchants, payments, throttle, clock, buildNumber, statusLimit: { calls: 2, windowMs: 60_000 } },
+    admin: { webhooks, token: admin.token },
   });
   return {
-    config, storage, merchants, payments, processor, server, logger,
+    config, storage, merchants, payments, processor, server, logger, webhooks, admin,
     async close() {
+      await webhooks.stop();
       await server.close();
       await storage.close();
     },

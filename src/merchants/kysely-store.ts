@@ -34,6 +34,10 @@ export function createMerchantStore(db: Kysely<Database>): MerchantStore {
         entities: entities.filter((e) => e.merchant_id === r.id).map(toEntity),
       }));
     },
+    async byId(merchantId: string) {
+      const row = await db.selectFrom('merchants').selectAll().where('id', '=', merchantId).executeTakeFirst();
+      return row ? toMerchant(row) : undefined;
+    },
     async byCredential(digest: string, kind: CredentialKind) {
       const row = await db.selectFrom('credentials').innerJoin('merchants', 'merchants.id', 'credentials.merchant_id')
         .selectAll('merchants').where('credentials.secret_hash', '=', digest).where('credentials.kind', '=', kind)

@@ -17,6 +17,7 @@ export interface MerchantService {
   /** Creates a merchant with one entity and returns its secrets; they are never shown again. */
   create(input: { name: string; live?: boolean; uniqueMerchantTransactionId?: boolean }): Promise<MerchantCredentials>;
   list(): Promise<{ merchant: Merchant; entities: Entity[] }[]>;
+  byId(merchantId: string): Promise<Merchant | undefined>;
   /** The merchant a /v1 bearer token belongs to, if any. */
   byAccessToken(token: string): Promise<Merchant | undefined>;
   /** The entity, only when it belongs to the merchant (another merchant's entity is "not found"). */
@@ -48,6 +49,7 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
       return { merchantId, entityId: entity.id, accessToken, clientId: merchant.clientId, apiKey, workspaceId: merchant.workspaceId };
     },
     list: () => store.list(),
+    byId: (merchantId) => store.byId(merchantId),
     byAccessToken: (token) => store.byCredential(secretDigest(token), 'opp_bearer'),
     async entityOf(merchant, entityId) {
       const e = await store.entity(entityId);

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Transaction as KyselyTx } from 'kysely';
 import type { Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
 import { cardRow } from '../vault/kysely-store.ts';
+import { addOutboxEvent } from '../webhooks/outbox.ts';
 import type { Currency } from '../money/money.ts';
 import type { PaymentStatus, TransactionStatus, TransactionType } from './model.ts';
 import type { PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
@@ -70,12 +71,7 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
         await tx.updateTable('payments').set((eb) => ({ status, updated_at: at, version: eb('version', '+', 1) }))
           .where('id', '=', id).execute();
       },
-      async addEvent(e) {
-        await tx.insertInto('outbox').values({
-          id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
-          payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
-        }).execute();
-      },
+      addEvent: (e) => addOutboxEvent(tx, e),
     };
   }
 

@@ -6,13 +6,18 @@ import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
+import { webhooks } from './migrations/010_webhooks.ts';
 
 export type { Database };
 
 /** Numbered migrations, applied in order at start. */
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '010_webhooks': webhooks,
 };
+
+/** The names of every registered migration, in the order they apply. */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
 
 /** The handle every store implementation is built over. */
 export interface Storage {
