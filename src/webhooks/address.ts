@@ -17,6 +17,8 @@ export interface AddressPolicy {
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
+const globalUnicast = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
+
 /** Parses `SWITCHYARD_WEBHOOK_ALLOW` (comma-separated CIDR ranges; a bare address means just it). */
 export function parseAllowList(text: string | undefined): Cidr[] {
   if (!text || !text.trim()) return [];
@@ -47,7 +49,11 @@ export function createAddressPolicy(allowText: string | undefined): AddressPolic
         if (range.kind() === parsed.kind() && parsed.match(range as never, bits)) return undefined;
       }
       const kind = parsed.range();
-      return kind === 'unicast' ? undefined : `${parsed.toString()} is a ${kind} address`;
+      if (kind !== 'unicast') return `${parsed.toString()} is a ${kind} address`;
+      // ipaddr.js counts everything it has no name for as unicast, including the deprecated
+      // IPv4-compatible ::/96 (::7f00:1 is 127.0.0.1): IPv6 must be global unicast, 2000::/3.
+      if (parsed.kind() === 'ipv6' && !parsed.match(globalUnicast)) return `${parsed.toString()} is not a global unicast address`;
+      return undefined;
     },
   };
 }
@@ -57,19 +63,22 @@ export function createAddressPolicy(allowText: string | undefined): AddressPolic
  * host (an IP literal, or every address the name resolves to now) passes the policy. The same check
  * runs again at connect time, so a later DNS change cannot open a refused address.
  */
-export async function checkEndpointUrl(text: string, policy: AddressPolicy, options: { allowHttp: boolean }): Promise<string | undefined> {
+export async function checkEndpointUrl(text: string, policy: AddressPolicy, options: { allowHttp: boolean }): Promise<{ refused: boolean; message: string } | undefined> {
+  const invalid = (message: string) => ({ refused: false, message });
   let url: URL;
-  try { url = new URL(text); } catch { return 'url must be an absolute URL'; }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'url must use https';
-  if (url.protocol === 'http:' && !options.allowHttp) return 'url must use https (http is accepted for test-mode merchants only)';
-  if (url.username || url.password) return 'url must not carry credentials';
+  try { url = new URL(text); } catch { return invalid('url must be an absolute URL'); }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return invalid('url must use https');
+  if (url.protocol === 'http:' && !options.allowHttp) return invalid('url must use https (http is accepted for test-mode merchants only)');
+  if (url.username || url.password) return invalid('url must not carry credentials');
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) return policy.refusal(host);
   let addresses: { address: string }[];
-  try { addresses = await lookup(host, { all: true }); } catch { return `url host ${host} does not resolve`; }
+  if (isIP(host)) addresses = [{ address: host }];
+  else {
+    try { addresses = await lookup(host, { all: true }); } catch { return invalid(`url host ${host} does not resolve`); }
+  }
   for (const a of addresses) {
     const refused = policy.refusal(a.address);
-    if (refused) return `url host ${host} resolves to a refused address: ${refused}`;
+    if (refused) return { refused: true, message: isIP(host) ? `refused: ${refused}` : `refused: ${host} resolves to a refused address (${refused})` };
   }
   return undefined;
 }

@@ -64,7 +64,7 @@ test('address policy refuses every non-public class, in IPv4, IPv6 and IPv4-mapp
   const refused = [
     '127.0.0.1', '127.1.2.3', '0.0.0.0', '10.0.0.1', '172.16.5.4', '192.168.1.1', '100.64.0.1', '169.254.169.254',
     '224.0.0.1', '255.255.255.255', '192.0.2.1', '198.18.0.1', '::1', '::', 'fe80::1', 'fc00::1', 'fd00:ec2::254',
-    '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:169.254.169.254', '::ffff:10.0.0.1', '64:ff9b::7f00:1', '2002:7f00:1::', 'ff02::1', '2001:db8::1',
+    '::ffff:127.0.0.1', '::ffff:7f00:1', '::7f00:1', '::a00:1', '::ffff:0:7f00:1', '100::1', '3fff::1', '::ffff:169.254.169.254', '::ffff:10.0.0.1', '64:ff9b::7f00:1', '2002:7f00:1::', 'ff02::1', '2001:db8::1',
   ];
   for (const a of refused) assert.ok(strict.refusal(a), `${a} must be refused`);
   for (const a of ['8.8.8.8', '93.184.216.34', '2606:4700::1111']) assert.equal(strict.refusal(a), undefined, a);

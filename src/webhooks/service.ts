@@ -287,7 +287,7 @@ export function createWebhookService(deps: {
       const unknownType = types.find((t) => !known.includes(t));
       if (unknownType !== undefined) return refuse('invalid_types', `unknown type ${unknownType}; one of ${known.join(', ')}`);
       const urlProblem = await checkEndpointUrl(input.url, policy, { allowHttp: !merchant.live });
-      if (urlProblem) return refuse(/refused|is a /.test(urlProblem) ? 'refused_address' : 'invalid_url', urlProblem);
+      if (urlProblem) return refuse(urlProblem.refused ? 'refused_address' : 'invalid_url', urlProblem.message);
       const now = clock.now();
       const id = ids.hex32();
       const secret = newSecret(dialect);
