@@ -80,6 +80,11 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     });
   }
 
+  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/test', async (req, reply) => {
+    const r = await webhooks.sendTest(req.params.id);
+    return r.ok ? reply.code(202).send(r.value) : failed(reply, r.error);
+  });
+
   app.get('/webhooks/deliveries', async (req, reply) => {
     const q = query(req);
     const since = time(reply, q.since, 'since');

@@ -12,6 +12,7 @@ const usage = `usage:
   switchyard webhooks list [--merchant MERCHANT_ID] [--json]
   switchyard webhooks rotate --endpoint ENDPOINT_ID [--overlap-hours 24] [--json]
   switchyard webhooks disable|enable --endpoint ENDPOINT_ID [--json]
+  switchyard webhooks test --endpoint ENDPOINT_ID [--json]       (sends the /v1 activation message again)
   switchyard webhooks log [--endpoint ID] [--merchant ID] [--event ID] [--status pending|delivered|failed] [--since ISO] [--limit N] [--json]
   switchyard webhooks event --event EVENT_ID [--json]
   switchyard webhooks redeliver --event EVENT_ID [--endpoint ENDPOINT_ID] [--json]
@@ -19,7 +20,7 @@ const usage = `usage:
 
 const commands: Record<string, readonly string[]> = {
   merchants: ['create', 'list'],
-  webhooks: ['add', 'list', 'rotate', 'disable', 'enable', 'log', 'event', 'redeliver'],
+  webhooks: ['add', 'list', 'rotate', 'disable', 'enable', 'test', 'log', 'event', 'redeliver'],
 };
 
 class UsageError extends Error {}
@@ -84,6 +85,12 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
     case 'disable':
     case 'enable': {
       const r = await w.setStatus(need(v, 'endpoint'), command === 'disable' ? 'disabled' : 'active');
+      if (!r.ok) return failed(r.error);
+      print(json, r.value);
+      return 0;
+    }
+    case 'test': {
+      const r = await w.sendTest(need(v, 'endpoint'));
       if (!r.ok) return failed(r.error);
       print(json, r.value);
       return 0;

@@ -43,6 +43,9 @@ export function createWebhookStore(db: Kysely<Database>, opts: { locking: boolea
         for (const d of deliveries) await tx.insertInto('webhook_deliveries').values(deliveryRow(d)).execute();
       });
     },
+    async addDelivery(d) {
+      await db.insertInto('webhook_deliveries').values(deliveryRow(d)).execute();
+    },
     async endpoint(id) {
       const r = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toEndpoint(r) : undefined;

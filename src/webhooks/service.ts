@@ -90,6 +90,8 @@ export interface WebhookService {
   /** New secret; the old one keeps signing beside it for `overlapMs` (executions endpoints; a /v1 key changes at once). */
   rotateSecret(endpointId: string, overlapMs: number): Promise<WebhookResult<{ secret: string; previousSecretUntil: string | undefined }>>;
   setStatus(endpointId: string, status: EndpointStatus): Promise<WebhookResult<EndpointView>>;
+  /** Queues the /v1 activation message again ("Click to Test"), e.g. once the receiver runs with its key. */
+  sendTest(endpointId: string): Promise<WebhookResult<{ eventId: string }>>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryView[]>;
   /** Every delivery of one event with every attempt. */
   event(eventId: string): Promise<(DeliveryView & { attemptLog: AttemptView[] })[]>;
@@ -332,6 +334,16 @@ export function createWebhookService(deps: {
       // Re-enabling starts a new failure streak, so the endpoint is not disabled again at its next failure.
       await store.updateEndpoint(e.id, { status, failingSince: undefined }, clock.now());
       return { ok: true, value: endpointView((await find(endpointId))!) };
+    },
+
+    async sendTest(endpointId) {
+      const e = await find(endpointId);
+      if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
+      if (e.dialect !== 'opp') return refuse('invalid_argument', 'only /v1 listeners have an activation message');
+      const merchant = await merchants.byId(e.merchantId);
+      const d = newDelivery(ids.hex32(), e, 'test', JSON.stringify(opp.activation(merchant!)), clock.now());
+      await store.addDelivery(d);
+      return { ok: true, value: { eventId: d.eventId } };
     },
 
     async deliveries(filter) {

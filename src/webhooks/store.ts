@@ -68,6 +68,8 @@ export interface DeliveryFilter {
 export interface WebhookStore {
   /** Adds an endpoint and its first deliveries (the /v1 activation message) together. */
   insertEndpoint(e: EndpointRecord, deliveries: readonly DeliveryRecord[]): Promise<void>;
+  /** Queues one more delivery (the activation message sent again). */
+  addDelivery(d: DeliveryRecord): Promise<void>;
   endpoint(id: string): Promise<EndpointRecord | undefined>;
   endpoints(filter: { merchantId?: string }): Promise<EndpointRecord[]>;
   /** Replaces the secrets (rotation) or the status (disable/enable). */
