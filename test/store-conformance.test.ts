@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
-import { openStorage, type Storage } from '../src/storage/database.ts';
+import { migrationNames, openStorage, type Storage } from '../src/storage/database.ts';
+import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
+import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhooks/store.ts';
+import { addOutboxEvent } from '../src/webhooks/outbox.ts';
 import { createMerchantStore } from '../src/merchants/kysely-store.ts';
 import type { MerchantStore } from '../src/merchants/store.ts';
 import type { CredentialKind, Entity, Merchant } from '../src/merchants/model.ts';
@@ -135,6 +138,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     let vault: VaultStore;
     let payments: PaymentStore;
     let throttle: ThrottleStore;
+    let webhooks: WebhookStore;
 
     before(async () => {
       opened = await open();
@@ -144,6 +148,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       vault = createVaultStore(db);
       payments = createPaymentStore(db, { locking });
       throttle = createThrottleStore(db, { locking });
+      webhooks = createWebhookStore(db, { locking });
     });
     after(async () => {
       await opened?.storage.close();
@@ -171,7 +176,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           const m = await createMerchantStore(again.db).byCredential(f.credentials[0]!.digest, 'opp_bearer');
           assert.deepEqual(m, f.merchant);
           const applied = await again.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
-          assert.deepEqual(applied.map((r) => (r as { name: string }).name), ['001_initial']);
+          assert.deepEqual(applied.map((r) => (r as { name: string }).name), migrationNames);
         } finally {
           await again.close();
         }
@@ -529,6 +534,93 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(txs.length, 20);
         assert.deepEqual(txs.map((t) => t.seq), Array.from({ length: 20 }, (_, i) => i));
         assert.deepEqual(txs.map((t) => t.createdAt), Array.from({ length: 20 }, (_, i) => base + i));
+      });
+    });
+
+    describe('webhook store', () => {
+      const T = 1_800_000_000_000;
+      async function endpoint(f: Fixture, overrides: Partial<EndpointRecord> = {}): Promise<EndpointRecord> {
+        const e: EndpointRecord = {
+          id: id(), merchantId: f.merchant.id, dialect: 'executions', entityId: undefined, url: 'https://example.com/hook', types: [],
+          sealedSecret: 'sealed', sealedPreviousSecret: undefined, previousSecretUntil: undefined, status: 'active',
+          failingSince: undefined, createdAt: T, updatedAt: T, ...overrides,
+        };
+        await webhooks.insertEndpoint(e, []);
+        return e;
+      }
+      const delivery = (e: EndpointRecord, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
+        id: id(), eventId: id(), endpointId: e.id, merchantId: e.merchantId, eventType: 'executionCreated', body: '{"a":1}',
+        status: 'pending', attempts: 0, retryIndex: 0, ladderStart: T, nextAttemptAt: T, lastStatus: undefined, lastError: undefined,
+        deliveredAt: undefined, createdAt: T, ...overrides,
+      });
+
+      test('endpoints round-trip; updates change only what they name', async () => {
+        const f = await merchant();
+        const e = await endpoint(f, { dialect: 'opp', entityId: f.entity.id, types: ['PAYMENT'] });
+        assert.deepEqual(await webhooks.endpoint(e.id), e);
+        await webhooks.updateEndpoint(e.id, { sealedPreviousSecret: 'old', previousSecretUntil: T + 5, sealedSecret: 'new' }, T + 1);
+        assert.deepEqual(await webhooks.endpoint(e.id), { ...e, sealedSecret: 'new', sealedPreviousSecret: 'old', previousSecretUntil: T + 5, updatedAt: T + 1 });
+        await webhooks.updateEndpoint(e.id, { status: 'disabled' }, T + 2);
+        assert.equal((await webhooks.endpoint(e.id))!.sealedPreviousSecret, 'old');
+        assert.deepEqual((await webhooks.endpoints({ merchantId: f.merchant.id })).map((x) => x.status), ['disabled']);
+      });
+
+      test('fan-out: two concurrent claims of the same events create each delivery once', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        const events = Array.from({ length: 5 }, () => id());
+        for (const ev of events) {
+          await addOutboxEvent(db, { id: ev, merchantId: f.merchant.id, type: 'execution.executionCreated', subjectId: ev, payload: { n: 1 }, createdAt: T });
+        }
+        const pending = (await webhooks.undispatched(1000)).filter((x) => events.includes(x.id));
+        assert.equal(pending.length, 5);
+        assert.deepEqual(pending[0]!.payload, { n: 1 });
+        const plan = () => new Map(events.map((ev) => [ev, [delivery(e, { eventId: ev })]]));
+        const [a, b] = await Promise.all([webhooks.fanOut(plan(), T), webhooks.fanOut(plan(), T)]);
+        assert.deepEqual([...a, ...b].sort(), [...events].sort(), 'each event claimed by exactly one');
+        assert.equal((await webhooks.deliveries({ endpointId: e.id, limit: 100 })).length, 5);
+        assert.equal((await webhooks.undispatched(1000)).filter((x) => events.includes(x.id)).length, 0);
+      });
+
+      test('claims: concurrent workers get disjoint leases; a live lease is respected, an expired one is not; disabled endpoints wait', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        const off = await endpoint(f, { status: 'disabled' });
+        // Earlier tests' deliveries are due too: lease them far away so only this test's compete.
+        await webhooks.claimDue(T, T + 1e9, 'earlier', 1000);
+        const due = Array.from({ length: 10 }, () => delivery(e));
+        for (const d of [...due, delivery(off), delivery(e, { nextAttemptAt: T + 10_000 })]) await webhooks.addDelivery(d);
+        const mine = (ds: DeliveryRecord[]) => ds.filter((d) => d.merchantId === f.merchant.id).map((d) => d.id);
+        const [a, b] = await Promise.all([webhooks.claimDue(T, T + 1000, 'a', 6), webhooks.claimDue(T, T + 1000, 'b', 6)]);
+        const claimed = [...mine(a), ...mine(b)];
+        assert.equal(new Set(claimed).size, claimed.length, 'no delivery leased twice');
+        assert.deepEqual(claimed.sort(), due.map((d) => d.id).sort(), 'every due delivery of the active endpoint, nothing else');
+        assert.deepEqual(mine(await webhooks.claimDue(T + 999, T + 2000, 'c', 100)), [], 'leases still live');
+        assert.equal(mine(await webhooks.claimDue(T + 1001, T + 3000, 'c', 100)).length, 10, 'expired leases are claimable again');
+      });
+
+      test('recording an attempt: once per pending delivery, with the endpoint\'s streak; redelivery restarts the ladder', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        const d = delivery(e);
+        await webhooks.addDelivery(d);
+        const attempt = { id: id(), deliveryId: d.id, attemptedAt: T, httpStatus: 503, latencyMs: 12, error: undefined, excerpt: 'busy' };
+        const failed = { attempt, status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 30_000, endpoint: { id: e.id, failingSince: T, status: 'active' as const, at: T } };
+        assert.equal(await webhooks.recordAttempt(d.id, failed), true);
+        let [row] = await webhooks.deliveries({ eventId: d.eventId });
+        assert.deepEqual([row!.status, row!.attempts, row!.retryIndex, row!.nextAttemptAt, row!.lastStatus], ['pending', 1, 1, T + 30_000, 503]);
+        assert.equal((await webhooks.endpoint(e.id))!.failingSince, T);
+        assert.deepEqual(await webhooks.attemptsOf(d.id), [attempt]);
+        const ok = { ...failed, attempt: { ...attempt, id: id(), attemptedAt: T + 30_000, httpStatus: 200, excerpt: undefined }, status: 'delivered' as const, endpoint: { ...failed.endpoint, failingSince: undefined } };
+        assert.equal(await webhooks.recordAttempt(d.id, ok), true);
+        assert.equal(await webhooks.recordAttempt(d.id, { ...ok, attempt: { ...ok.attempt, id: id() } }), false, 'a late duplicate changes nothing');
+        [row] = await webhooks.deliveries({ eventId: d.eventId });
+        assert.deepEqual([row!.status, row!.attempts, row!.deliveredAt], ['delivered', 2, T + 30_000]);
+        assert.equal((await webhooks.endpoint(e.id))!.failingSince, undefined);
+        assert.equal(await webhooks.redeliver({ failedSince: T }, T + 99), 0, 'delivered is not failed');
+        assert.equal(await webhooks.redeliver({ deliveryIds: [d.id] }, T + 100), 1);
+        [row] = await webhooks.deliveries({ eventId: d.eventId });
+        assert.deepEqual([row!.status, row!.retryIndex, row!.ladderStart, row!.nextAttemptAt, row!.attempts], ['pending', 0, T + 100, T + 100, 2]);
       });
     });
 
