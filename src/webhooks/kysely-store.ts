@@ -102,23 +102,32 @@ export function createWebhookStore(db: Kysely<Database>, opts: { locking: boolea
         return rows.map(toDelivery);
       });
     },
-    async recordAttempt(deliveryId, o) {
+    async recordAttempt(deliveryId, outcome) {
+      return (await this.recordAttempts([{ deliveryId, outcome }]))[0]!;
+    },
+    async recordAttempts(list) {
+      if (list.length === 0) return [];
       return db.transaction().execute(async (tx) => {
-        const a = o.attempt;
-        await tx.insertInto('webhook_attempts').values({
-          id: a.id, delivery_id: deliveryId, attempted_at: a.attemptedAt, http_status: a.httpStatus ?? null,
-          latency_ms: a.latencyMs, error: a.error ?? null, excerpt: a.excerpt ?? null,
-        }).execute();
-        const updated = await tx.updateTable('webhook_deliveries').set((eb) => ({
-          status: o.status, attempts: eb('attempts', '+', 1), retry_index: o.retryIndex, next_attempt_at: o.nextAttemptAt,
-          lease_until: null, lease_owner: null, last_status: a.httpStatus ?? null, last_error: a.error ?? null,
-          delivered_at: o.status === 'delivered' ? a.attemptedAt : null,
-        })).where('id', '=', deliveryId).where('status', '=', 'pending').executeTakeFirst();
-        if (Number(updated.numUpdatedRows) === 0) return false;
-        const e = o.endpoint;
-        await tx.updateTable('webhook_endpoints').set({ failing_since: e.failingSince ?? null, status: e.status, updated_at: e.at })
-          .where('id', '=', e.id).execute();
-        return true;
+        const recorded: boolean[] = [];
+        for (const { deliveryId, outcome: o } of list) {
+          const a = o.attempt;
+          await tx.insertInto('webhook_attempts').values({
+            id: a.id, delivery_id: deliveryId, attempted_at: a.attemptedAt, http_status: a.httpStatus ?? null,
+            latency_ms: a.latencyMs, error: a.error ?? null, excerpt: a.excerpt ?? null,
+          }).execute();
+          const updated = await tx.updateTable('webhook_deliveries').set((eb) => ({
+            status: o.status, attempts: eb('attempts', '+', 1), retry_index: o.retryIndex, next_attempt_at: o.nextAttemptAt,
+            lease_until: null, lease_owner: null, last_status: a.httpStatus ?? null, last_error: a.error ?? null,
+            delivered_at: o.status === 'delivered' ? a.attemptedAt : null,
+          })).where('id', '=', deliveryId).where('status', '=', 'pending').executeTakeFirst();
+          const done = Number(updated.numUpdatedRows) > 0;
+          recorded.push(done);
+          if (!done) continue;
+          const e = o.endpoint;
+          await tx.updateTable('webhook_endpoints').set({ failing_since: e.failingSince ?? null, status: e.status, updated_at: e.at })
+            .where('id', '=', e.id).execute();
+        }
+        return recorded;
       });
     },
     async deliveries(f) {

@@ -205,28 +205,42 @@ export function createWebhookService(deps: {
     return { body: d.body, headers: { 'content-type': 'application/json', ...signExecutionsWebhook(secrets, d.eventId, Math.floor(now / 1000), d.body) } };
   }
 
-  async function attempt(d: DeliveryRecord, endpoint: EndpointRecord): Promise<void> {
+  /** Sends one attempt; what it changes is decided by `settleBatch`, in order, with the endpoint's state so far. */
+  async function attempt(d: DeliveryRecord, endpoint: EndpointRecord) {
     const at = clock.now();
     const req = requestFor(d, endpoint, at);
     const res = await sender({ url: endpoint.url, headers: req.headers, body: req.body, timeoutMs: settings.timeoutMs });
-    const delivered = isSuccess(res.status);
-    const done = clock.now();
-    const next = delivered ? undefined : nextAttemptAt(endpoint.dialect, d.retryIndex, d.ladderStart, done);
-    const status: DeliveryStatus = delivered ? 'delivered' : next === undefined ? 'failed' : 'pending';
-    const failingSince = delivered ? undefined : endpoint.failingSince ?? at;
-    const disable = !delivered && shouldDisable(failingSince, done, settings.disableAfterMs);
-    const recorded = await store.recordAttempt(d.id, {
-      attempt: {
-        id: ids.hex32(), deliveryId: d.id, attemptedAt: at, httpStatus: res.status, latencyMs: res.latencyMs,
-        error: res.error, excerpt: res.excerpt === undefined ? undefined : scrubPans(res.excerpt.slice(0, excerptChars)),
-      },
-      status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt,
-      endpoint: { id: endpoint.id, failingSince, status: disable ? 'disabled' : endpoint.status, at: done },
+    return { d, at, res, done: clock.now() };
+  }
+
+  /** Records a batch of attempts in one transaction (one commit for the batch, not one per message). */
+  async function settleBatch(results: Awaited<ReturnType<typeof attempt>>[], endpoints: Map<string, EndpointRecord>): Promise<void> {
+    const outcomes = results.map(({ d, at, res, done }) => {
+      const endpoint = endpoints.get(d.endpointId)!;
+      const delivered = isSuccess(res.status);
+      const next = delivered ? undefined : nextAttemptAt(endpoint.dialect, d.retryIndex, d.ladderStart, done);
+      const status: DeliveryStatus = delivered ? 'delivered' : next === undefined ? 'failed' : 'pending';
+      const failingSince = delivered ? undefined : endpoint.failingSince ?? at;
+      const disable = !delivered && shouldDisable(failingSince, done, settings.disableAfterMs);
+      // Later attempts of the batch to the same endpoint see this one's effect on its streak.
+      endpoints.set(endpoint.id, { ...endpoint, failingSince, status: disable ? 'disabled' : endpoint.status });
+      const log = { eventId: d.eventId, deliveryId: d.id, endpointId: endpoint.id, httpStatus: res.status, latencyMs: res.latencyMs, error: res.error, status };
+      if (delivered) logger.info(log, 'webhook delivered');
+      else logger.warn(log, 'webhook attempt failed');
+      if (disable && endpoint.status !== 'disabled') logger.warn({ endpointId: endpoint.id }, 'webhook endpoint disabled after failing for too long');
+      return {
+        deliveryId: d.id,
+        outcome: {
+          attempt: {
+            id: ids.hex32(), deliveryId: d.id, attemptedAt: at, httpStatus: res.status, latencyMs: res.latencyMs,
+            error: res.error, excerpt: res.excerpt === undefined ? undefined : scrubPans(res.excerpt.slice(0, excerptChars)),
+          },
+          status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt,
+          endpoint: { id: endpoint.id, failingSince, status: disable ? 'disabled' as const : endpoint.status, at: done },
+        },
+      };
     });
-    const log = { eventId: d.eventId, deliveryId: d.id, endpointId: endpoint.id, httpStatus: res.status, latencyMs: res.latencyMs, error: res.error, status };
-    if (delivered) logger.info(log, 'webhook delivered');
-    else logger.warn(log, 'webhook attempt failed');
-    if (recorded && disable) logger.warn({ endpointId: endpoint.id }, 'webhook endpoint disabled after failing for too long');
+    await store.recordAttempts(outcomes);
   }
 
   async function deliverDue(): Promise<number> {
@@ -236,11 +250,12 @@ export function createWebhookService(deps: {
       // The lease outlives the attempt's timeout with room to record it; a dead worker's lease simply expires.
       const due = await store.claimDue(now, now + 2 * settings.timeoutMs + 1000, workerId, settings.batchSize);
       if (due.length === 0) return sent;
-      const endpoints = new Map<string, EndpointRecord | undefined>();
-      for (const d of due) if (!endpoints.has(d.endpointId)) endpoints.set(d.endpointId, await store.endpoint(d.endpointId));
-      await Promise.all(due.map((d) => attempt(d, endpoints.get(d.endpointId)!).catch((err) => {
-        logger.error({ err: String(err), deliveryId: d.id }, 'webhook attempt could not be recorded');
-      })));
+      const endpoints = new Map<string, EndpointRecord>();
+      for (const d of due) {
+        if (!endpoints.has(d.endpointId)) endpoints.set(d.endpointId, (await store.endpoint(d.endpointId))!);
+      }
+      const results = await Promise.all(due.map((d) => attempt(d, endpoints.get(d.endpointId)!)));
+      await settleBatch(results, endpoints);
       sent += due.length;
       if (due.length < settings.batchSize) return sent;
     }

@@ -89,6 +89,8 @@ export interface WebhookStore {
   claimDue(now: number, leaseUntil: number, owner: string, limit: number): Promise<DeliveryRecord[]>;
   /** Records an attempt and its consequences; ignored (returns false) when the delivery is no longer pending. */
   recordAttempt(deliveryId: string, outcome: AttemptOutcome): Promise<boolean>;
+  /** The same for a batch of attempts, in one transaction (one commit, one fsync, for the whole batch). */
+  recordAttempts(outcomes: readonly { deliveryId: string; outcome: AttemptOutcome }[]): Promise<boolean[]>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
   attemptsOf(deliveryId: string): Promise<AttemptRecord[]>;
   /** Makes deliveries due now on a fresh ladder; returns how many. */
