@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { manualClock } from '../src/runtime/clock.ts';
 import { addOutboxEvent } from '../src/webhooks/outbox.ts';
 import { executionEvents } from '../src/webhooks/model.ts';
@@ -393,5 +394,59 @@ describe('operator API', () => {
     assert.ok(!gw.logs.join('').includes(ok.body.secret), 'nor logged');
     const stored = await gw.app.storage.db.selectFrom('webhook_endpoints').select('secret').execute();
     assert.ok(!stored[0]!.secret.includes(ok.body.secret), 'sealed at rest');
+  });
+});
+
+describe('several nodes on PostgreSQL', async () => {
+  const { postgresAvailable, testPostgresUrl, tempDir } = await import('./support/harness.ts');
+  const { loadConfig } = await import('../src/config.ts');
+  const { createApp } = await import('../src/app.ts');
+  const { createLogger } = await import('../src/runtime/logger.ts');
+  const { Writable } = await import('node:stream');
+  const pg = (await import('pg')).default;
+  const up = await postgresAvailable();
+
+  test('two nodes over one schema share the work: every event delivered exactly once, all in the log', { skip: up ? false : 'PostgreSQL unreachable' }, async () => {
+    const schema = `sy_test_${randomBytes(6).toString('hex')}`;
+    const dataDir = tempDir();
+    const config = { ...loadConfig({ SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow, SWITCHYARD_WEBHOOK_BATCH: '4' }), storage: { kind: 'postgres' as const, url: testPostgresUrl, schema } };
+    const quiet = () => createLogger({ level: 'warn', destination: new Writable({ write(_c, _e, cb) { cb(); } }) as never });
+    const clock = manualClock();
+    const a = await createApp(config, { clock, logger: quiet() });
+    const b = await createApp(config, { clock, logger: quiet() });
+    const port = await freePort();
+    const seen = new Map<string, number>();
+    try {
+      const m = await a.merchants.create({ name: 'Cluster Shop' });
+      const ep = await a.webhooks.addEndpoint({ merchantId: m.merchantId, dialect: 'executions', url: `http://127.0.0.1:${port}/` });
+      assert.ok(ep.ok);
+      const receiver = createExecutionsReceiver(ep.value.secret, (_e, id) => { seen.set(id, (seen.get(id) ?? 0) + 1); }, clock.now);
+      await listen(receiver, port);
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < 40; i++) {
+          const id = randomBytes(16).toString('hex');
+          ids.push(id);
+          await addOutboxEvent(a.storage.db, { id, merchantId: m.merchantId, type: 'execution.executionCreated', subjectId: id, createdAt: clock.now(),
+            payload: { event: 'executionCreated', time: new Date(clock.now()).toISOString(), workspaceId: m.workspaceId, eventTrigger: 'api', details: { execution: { id } } } });
+        }
+        await Promise.all([a.webhooks.runOnce(), b.webhooks.runOnce(), a.webhooks.runOnce(), b.webhooks.runOnce()]);
+        await Promise.all([a.webhooks.runOnce(), b.webhooks.runOnce()]);
+        assert.deepEqual([...seen.keys()].sort(), [...ids].sort());
+        assert.ok([...seen.values()].every((n) => n === 1), 'no event sent twice by two nodes');
+        const log = await b.webhooks.deliveries({ endpointId: ep.value.endpointId, limit: 100 });
+        assert.equal(log.length, 40);
+        assert.ok(log.every((d) => d.status === 'delivered' && d.attempts === 1));
+      } finally {
+        await closeServer(receiver);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+      const client = new pg.Client({ connectionString: testPostgresUrl });
+      await client.connect();
+      try { await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await client.end(); }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
