@@ -285,7 +285,17 @@ describe('outage, disabling and redelivery', () => {
     const start = clock.now();
     const payments = [];
     for (let i = 0; i < 5; i++) payments.push((await pay(gw, { merchantTransactionId: `outage-${i}` })).body.id);
-    // Down: nothing listens on the port for 24 hours.
+    // An executions endpoint down as long, with signed events.
+    const exPort = await freePort();
+    const ex = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'executions', url: `http://127.0.0.1:${exPort}/` });
+    const exEvents: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = randomBytes(16).toString('hex');
+      exEvents.push(id);
+      await addOutboxEvent(gw.app.storage.db, { id, merchantId: gw.merchant.merchantId, type: 'execution.executionActionCompleted', subjectId: id, createdAt: clock.now(),
+        payload: { event: 'executionActionCompleted', time: new Date(clock.now()).toISOString(), workspaceId: gw.merchant.workspaceId, eventTrigger: 'action', details: { action: 'authorize', success: true, execution: { id } } } });
+    }
+    // Down: nothing listens on either port for 24 hours.
     await runUntil(start + day);
     let log = (await admin(gw, 'GET', `/webhooks/deliveries?endpointId=${endpointId}`)).body.deliveries;
     assert.equal(log.length, 6);
@@ -299,8 +309,21 @@ describe('outage, disabling and redelivery', () => {
     const got: { n: Notification; id: string }[] = [];
     const receiver = createOppReceiver(secret, (n, id) => { got.push({ n, id }); });
     await listen(receiver, port);
+    const exGot: string[] = [];
+    const exReceiver = createExecutionsReceiver(ex.body.secret, (e, id) => { exGot.push(id); }, clock.now);
+    const exRaw = recordRequests(exReceiver);
+    await listen(exReceiver, exPort);
     try {
       await runUntil(start + 2 * day);
+      // Executions: every event delivered once after the outage, signed for the time it was sent, same ids.
+      assert.deepEqual([...exGot].sort(), [...exEvents].sort());
+      for (const r of exRaw) assert.equal(r.headers['x-signature'], b64hmac(ex.body.secret, r.body));
+      for (const id of exEvents) {
+        const [d] = (await admin(gw, 'GET', `/webhooks/events/${id}`)).body.deliveries;
+        assert.equal(d.status, 'delivered');
+        assert.ok(Date.parse(d.deliveredAt) > start + day, 'delivered after the outage');
+        assert.deepEqual(d.attemptLog.map((a: any) => a.httpStatus ?? 'error'), [...Array(10).fill('error'), 200]);
+      }
       assert.equal(got.length, 6);
       assert.deepEqual(got.filter((g) => g.n.type === 'PAYMENT').map((g) => g.n.payload.id).sort(), [...payments].sort());
       log = (await admin(gw, 'GET', `/webhooks/deliveries?endpointId=${endpointId}`)).body.deliveries;
@@ -323,6 +346,7 @@ describe('outage, disabling and redelivery', () => {
       assert.equal((await admin(gw, 'POST', `/webhooks/events/${'0'.repeat(32)}/redeliver`, {})).status, 404);
     } finally {
       await closeServer(receiver);
+      await closeServer(exReceiver);
     }
   });
 
