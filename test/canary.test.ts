@@ -7,6 +7,8 @@ import { sql } from 'kysely';
 import { luhnValid } from '../src/runtime/scrub.ts';
 import { opp, postgresAvailable, startGateway, tempDir } from './support/harness.ts';
 import { demoCredentials, startGatewayProcess } from './support/process.ts';
+import { closeServer, freePort, listen, loopbackAllow, recordRequests } from './support/webhooks.ts';
+import { createReceiver } from '../examples/webhooks/opp-receiver.ts';
 
 let current = '';
 
@@ -84,9 +86,21 @@ test('canary card on the embedded store: not in logs, responses, SQLite files or
 test('canary card on PostgreSQL: not in any row of any table, nor in logs or responses', async (t) => {
   if (!(await postgresAvailable())) { t.skip('PostgreSQL unreachable'); return; }
   current = newCanaryPan();
-  const gw = await startGateway({ store: 'postgres' });
+  const gw = await startGateway({ store: 'postgres', env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow } });
+  // A /v1 listener, so the notifications (stored rendered, sent encrypted) are scanned too.
+  const port = await freePort();
+  const listener = await gw.app.webhooks.addEndpoint({ merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/` });
+  assert.ok(listener.ok);
+  const notifications: string[] = [];
+  const receiver = createReceiver(listener.value.secret, (n) => { notifications.push(JSON.stringify(n)); });
+  const raw = recordRequests(receiver);
+  await listen(receiver, port);
   try {
     const bodies = await exercise(gw);
+    await gw.app.webhooks.runOnce();
+    assert.ok(notifications.filter((n) => n.includes('"PAYMENT"')).length >= 4, 'the payments were notified');
+    for (const n of notifications) assertNoCardData('a webhook notification', n);
+    for (const r of raw) assertNoCardData('a webhook request', JSON.stringify(r));
     for (const b of bodies) assertNoCardData('a response', b);
     assertNoCardData('the logs', gw.logs.join(''));
     const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = current_schema()`.execute(gw.app.storage.db);
@@ -96,6 +110,7 @@ test('canary card on PostgreSQL: not in any row of any table, nor in logs or res
       assertNoCardData(`table ${table_name}`, JSON.stringify(rows.rows));
     }
   } finally {
+    await closeServer(receiver);
     await gw.close();
   }
 });
