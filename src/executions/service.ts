@@ -14,7 +14,7 @@ import type { PaymentError } from '../payments/errors.ts';
 import { declineCategoryOf } from '../processors/accounts.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import {
-  backOfficeFrom, canMove, metaLocked, mergePatch, nextTime,
+  backOfficeFrom, canMove, metaLocked, mergePatch, nextTime, shopperStepOf,
   type ActionName, type ActionRecord, type AuthorizeRequest, type EventName, type ExecutionRecord,
   type ExecutionStatus, type FailureInfo, type HistoryCode, type HistoryEntry, type RequiredAction, type ReturnInfo,
 } from './model.ts';
@@ -71,6 +71,11 @@ export interface ExecutionService {
    * The wait is woken by the change itself (in process, or by NOTIFY from another node).
    */
   waitWhile(merchant: Merchant, workflowCode: string, id: string, statuses: ReadonlySet<string>, ms: number, signal?: AbortSignal): Promise<ExecutionView | undefined>;
+  /**
+   * The execution behind a shopper's `consumerWait` link (the id is the capability), once authorize
+   * was called; while the authorization is running, waits up to `ms` for its next step.
+   */
+  forShopper(id: string, ms: number, signal?: AbortSignal): Promise<ExecutionRecord | undefined>;
   patchMeta(merchant: Merchant, workflowCode: string, id: string, patch: Record<string, unknown>): Promise<ExecResult<ExecutionRecord>>;
   authorize(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string }): Promise<ExecResult<ActionAck>>;
   capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
@@ -334,7 +339,7 @@ export function createExecutionService(deps: {
     });
   }
 
-  return {
+  const service: ExecutionService = {
     async create(merchant, workflowCode, input) {
       const now = clock.now();
       const e: ExecutionRecord = {
@@ -370,6 +375,14 @@ export function createExecutionService(deps: {
         }
         if (!(await woken)) return viewOf((await store.get(id))!);
       }
+    },
+
+    async forShopper(id, ms, signal) {
+      const e = await store.get(id);
+      if (!e?.authorize || shopperStepOf(e)?.kind !== 'running') return e?.authorize ? e : undefined;
+      const merchant = await merchants.byId(e.merchantId);
+      if (!merchant) return undefined;
+      return (await service.waitWhile(merchant, e.workflowCode, id, new Set([e.status]), ms, signal))?.execution;
     },
 
     async patchMeta(merchant, workflowCode, id, patch) {
@@ -454,6 +467,7 @@ export function createExecutionService(deps: {
       while (running.size > 0) await Promise.all([...running]);
     },
   };
+  return service;
 }
 
 export type { TransactionView };
