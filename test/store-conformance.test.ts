@@ -750,12 +750,13 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual((await executions.list({ merchantId: other.merchant.id, workflowCode: 'payment-acceptance', limit: 100 })).map((r) => r.id), [foreign.id]);
       });
 
-      test('stale(): the given statuses, changed before `before`, oldest change first, at most `limit`', async () => {
+      test('stale(): the given statuses, changed before `before`, oldest change first, at most `limit`; not those awaiting their shopper', async () => {
         const f = await merchant();
         const T = now();
         clock += 1000;
         const mk = (status: ExecutionRecord['status'], updatedAt: number) => newExecution(f, { status, createdAt: T, updatedAt });
-        const rows = [mk('authorizeRequested', T + 30), mk('unknown', T + 10), mk('authorizePending', T + 20), mk('authorized', T + 5), mk('authorizeRequested', T + 500)];
+        const awaitingShopper = { ...mk('authorizePending', T + 1), action: { kind: '3ds' as const, challengeId: id(), href: 'https://gw.example/hosted/3ds/x' } };
+        const rows = [mk('authorizeRequested', T + 30), mk('unknown', T + 10), mk('authorizePending', T + 20), mk('authorized', T + 5), mk('authorizeRequested', T + 500), awaitingShopper];
         await executions.write(async (w) => { for (const r of rows) await w.insert(r); });
         const mine = (list: ExecutionRecord[]) => list.filter((e) => e.merchantId === f.merchant.id).map((e) => [e.status, e.updatedAt]);
         const stale = await executions.stale(['authorizeRequested', 'authorizePending', 'unknown'], T + 100, 1000);

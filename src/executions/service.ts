@@ -108,6 +108,11 @@ export function createExecutionService(deps: {
   ids: Ids;
   logger: Logger;
   threeds?: ThreeDsGate;
+  /**
+   * How long an authorization may stand unchanged before `resume()` takes it up (its node crashed
+   * or a PSP answer was lost); a PSP call in flight is never taken up, whatever its age.
+   */
+  resumeAfterMs?: number;
   /** The webhook body of an event (the dialect's renderer, injected by the composition root). */
   renderEvent: (e: ExecutionRecord, ev: EventSpec) => Readonly<Record<string, unknown>>;
 }): ExecutionService {
@@ -237,6 +242,10 @@ export function createExecutionService(deps: {
       cvv: instruments.takeCvv(auth.instrumentId), rules: await workflows.rulesOf(e.merchantId, e.workflowCode),
       authentication, merchantTransactionId: e.merchantReference,
     });
+    // An attempt recorded but not answered: its PSP call is still running (here or on another node),
+    // or its node died and the engine's reconciler will settle it. Either way the outcome is not
+    // unknown yet: the execution stays as it is, and resume() takes it up once the attempt settles.
+    if (outcome.kind === 'unknown' && outcome.attempt.status === 'pending' && outcome.attempt.resultCode === undefined) return e;
     return finishAuthorize(id, outcome);
   }
 
@@ -452,8 +461,8 @@ export function createExecutionService(deps: {
     },
 
     async resume() {
-      // Left for 30 s without change: the node driving it crashed, or a PSP answer was lost.
-      const stale = await store.stale(['authorizeRequested', 'authorizePending', 'unknown'], clock.now() - 30_000, 50);
+      // Left unchanged for a while: the node driving it crashed, or a PSP answer was lost.
+      const stale = await store.stale(['authorizeRequested', 'authorizePending', 'unknown'], clock.now() - (deps.resumeAfterMs ?? 30_000), 50);
       let moved = 0;
       for (const e of stale) {
         if (e.status === 'authorizePending' && !e.authorize?.challengeDone) continue;

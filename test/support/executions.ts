@@ -53,8 +53,8 @@ export async function poll(gw: Gateway, token: string, id: string, statuses: str
 }
 
 /** Configures the test merchant's PSP accounts and cascade through the admin API. */
-export async function configureCascade(gw: Gateway, accounts: Record<string, unknown>, order: string[], moveOn?: string[]): Promise<void> {
-  const admin = { authorization: `Bearer ${gw.app.config.adminToken ?? readFileSync(join(gw.dataDir, 'admin.token'), 'utf8').trim()}`, 'content-type': 'application/json' };
+export async function configureCascade(gw: Pick<Gateway, 'url' | 'merchant' | 'dataDir'> & { app?: Gateway['app'] }, accounts: Record<string, unknown>, order: string[], moveOn?: string[]): Promise<void> {
+  const admin = { authorization: `Bearer ${gw.app?.config.adminToken ?? readFileSync(join(gw.dataDir, 'admin.token'), 'utf8').trim()}`, 'content-type': 'application/json' };
   for (const [name, behaviour] of Object.entries(accounts)) {
     const r = await fetch(`${gw.url}/admin/merchants/${gw.merchant.merchantId}/psp-accounts/${name}`, { method: 'PUT', headers: admin, body: JSON.stringify(behaviour) });
     if (r.status !== 200) throw new Error(`account ${name}: ${r.status} ${await r.text()}`);
