@@ -23,6 +23,7 @@ import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
 import { deriveKey } from './vault/crypto.ts';
 import { createInstrumentStore } from './vault/kysely-store.ts';
+import { createRegistrationService } from './vault/registrations.ts';
 import { createInstrumentService } from './vault/instruments.ts';
 import { createAccessTokens } from './merchants/tokens.ts';
 import { createAccountRouter, type AccountRouter } from './processors/accounts.ts';
@@ -93,7 +94,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const v = await payments.completeAuthentication(challenge.subject.id, outcome);
     return shopperResultUrlOf(v.transaction);
   });
-  const instruments = createInstrumentService({ store: createInstrumentStore(storage.db), vault, clock });
+  const instrumentStore = createInstrumentStore(storage.db);
+  const instruments = createInstrumentService({ store: instrumentStore, vault, clock });
+  const registrations = createRegistrationService({ store: instrumentStore, vault, clock, ids });
   const cascade = createCascade({ payments, store: createCascadeStore(storage.db), ids, clock });
   const waiters = createWaiters();
   const executionsThreeDs = createExecutionsThreeDs({
@@ -117,7 +120,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const server = await buildServer({
     logger,
     opp: {
-      merchants, payments, threeds, throttle, clock, publicUrl: config.publicUrl,
+      merchants, payments, threeds, registrations, throttle, clock, publicUrl: config.publicUrl,
       buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 },
     },
     hosted: { threeds, clock },

@@ -25,7 +25,7 @@ async function exercise(gw: { url: string; merchant: any }): Promise<string[]> {
   const pan = current;
   const card = { paymentBrand: 'VISA', 'card.number': pan, 'card.holder': 'Canary Bird', 'card.expiryMonth': '12', 'card.expiryYear': '2031', 'card.cvv': canaryCvv.slice(0, 3) };
   const bodies: string[] = [];
-  const call = async (method: 'GET' | 'POST', path: string, params: Record<string, string>) => {
+  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>) => {
     const r = await opp(gw, method, path, params);
     bodies.push(JSON.stringify(r.body));
     return r;
@@ -48,6 +48,12 @@ async function exercise(gw: { url: string; merchant: any }): Promise<string[]> {
   await answer(page, 'completed');
   const done = await call('GET', `/v1/query/${challenged.body.id}`, {});
   assert.equal(done.body.result.code, '000.100.110');
+  // Registrations: stored, paid with, made with a payment, deleted.
+  const reg = await call('POST', '/v1/registrations', { ...card });
+  assert.equal(reg.body.result.code, '000.100.110');
+  await call('POST', `/v1/registrations/${reg.body.id}/payments`, { amount: '3.00', currency: 'EUR', paymentType: 'DB', 'card.cvv': canaryCvv.slice(0, 3) });
+  await call('POST', '/v1/payments', { ...card, amount: '2.00', currency: 'EUR', paymentType: 'DB', createRegistration: 'true' });
+  await call('DELETE', `/v1/registrations/${reg.body.id}`, {});
   // Refused requests must not echo the card either.
   await call('POST', '/v1/payments', { ...card, 'card.expiryYear': '2020', amount: '1.00', currency: 'EUR', paymentType: 'DB' });
   await call('POST', '/v1/payments', { ...card, 'card.cvv': '12', amount: '1.00', currency: 'EUR', paymentType: 'DB' });

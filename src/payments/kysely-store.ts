@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Transaction as KyselyTx } from 'kysely';
 import type { Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
-import { cardRow } from '../vault/kysely-store.ts';
+import { cardRow, instrumentRow } from '../vault/kysely-store.ts';
 import type { Currency } from '../money/money.ts';
 import type { PaymentStatus, TransactionStatus, TransactionType } from './model.ts';
 import type { OutboxEvent, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
@@ -52,6 +52,9 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
       },
       async insertCard(card) {
         await tx.insertInto('cards').values(cardRow(card)).execute();
+      },
+      async insertInstrument(i) {
+        await tx.insertInto('instruments').values(instrumentRow(i)).execute();
       },
       async insertPayment(p) {
         await tx.insertInto('payments').values({

@@ -5,6 +5,7 @@ import type { Money } from '../money/money.ts';
 import type { Entity, Merchant } from '../merchants/model.ts';
 import type { VaultService } from '../vault/service.ts';
 import { cvvLength, detectBrand, isExpired, luhnValid, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
+import { registrationEvent, registrationRecord } from '../vault/registrations.ts';
 import type { CvvCache } from '../vault/cvv-cache.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Challenge, ChallengePurpose } from '../threeds/store.ts';
@@ -31,9 +32,12 @@ export interface InitiateInput {
   readonly entity: Entity;
   readonly type: InitialType;
   readonly amount: Money;
-  /** Exactly one of `card` and `bankTransfer`. */
+  /** Exactly one of `card`, `storedCard` (a registration's) and `bankTransfer`. */
   readonly card?: CardInput;
+  readonly storedCard?: { readonly cardId: string; readonly cvv: Cvv | undefined; readonly registrationId: string };
   readonly bankTransfer?: BankTransferInput;
+  /** Keep the card as a /v1 registration; its id comes back in the echo as `registrationId`. */
+  readonly createRegistration?: boolean;
   /** The merchant's 3-D Secure test switches; absent means the card's own behaviour. */
   readonly authentication?: AuthenticationRequest;
   /** Where the shopper's browser goes after a hosted page; required when one is needed. */
@@ -294,8 +298,14 @@ export function createPaymentService(deps: {
     async initiate(input) {
       const now = clock.now();
       const mode: ProcessingMode = input.merchant.live ? 'LIVE' : input.testMode ?? 'INTERNAL';
-      const card = input.card;
-      if (!card === !input.bankTransfer) throw new Error('initiate needs exactly one of card and bankTransfer');
+      if ([input.card, input.storedCard, input.bankTransfer].filter(Boolean).length !== 1) {
+        throw new Error('initiate needs exactly one of card, storedCard and bankTransfer');
+      }
+      const stored = input.storedCard ? await vault.open(input.storedCard.cardId) : undefined;
+      if (input.storedCard && !stored) throw new Error(`card ${input.storedCard.cardId} of a registration vanished`);
+      const card: CardInput | undefined = input.card ?? (stored && {
+        pan: stored.pan, cvv: input.storedCard!.cvv, brand: stored.brand, holder: stored.holder, expiryMonth: stored.expiryMonth, expiryYear: stored.expiryYear,
+      });
       if (card) {
         const cardError = checkCard(card, now);
         if (cardError) return fail(cardError);
@@ -305,19 +315,22 @@ export function createPaymentService(deps: {
         : { kind: 'bank' };
       const purpose: ChallengePurpose | undefined = plan.kind === 'challenge' ? '3ds' : plan.kind === 'bank' ? 'bank_transfer' : undefined;
       if (purpose && input.returnUrl === undefined) return fail('return_url_required');
-      const sealed = card ? vault.sealCard(input.merchant.id, card) : undefined;
+      const sealed = input.card ? vault.sealCard(input.merchant.id, input.card) : undefined;
+      const masked: MaskedCard | undefined = sealed?.masked ?? (stored && (({ pan: _pan, ...rest }) => rest)(stored));
+      const cardId = sealed?.record.id ?? input.storedCard?.cardId;
       const paymentId = ids.hex32();
+      const registrationId = input.createRegistration && card ? ids.hex32() : input.storedCard?.registrationId;
       // The page is opened before the payment that points to it: a crash in between leaves only
       // an unreachable page behind, never a payment waiting on a page that does not exist.
       const challenge = purpose ? await threeds.open({
         merchantId: input.merchant.id, merchantName: input.merchant.name, purpose,
         subject: { kind: 'payment', id: paymentId }, amount: input.amount,
-        instrumentLabel: sealed ? `${sealed.masked.brand} •••• ${sealed.masked.last4}` : input.bankTransfer?.bankName ?? 'Bank transfer',
+        instrumentLabel: masked ? `${masked.brand} •••• ${masked.last4}` : input.bankTransfer?.bankName ?? 'Bank transfer',
         returnUrls: [input.returnUrl!], expiresAt: now + asyncTimeoutMs,
       }) : undefined;
       const payment: PaymentRecord = {
         id: paymentId, merchantId: input.merchant.id, entityId: input.entity.id, initialType: input.type,
-        status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId: sealed?.record.id,
+        status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId,
         method: card ? 'card' : 'bank_transfer', mode, version: 1, createdAt: now, updatedAt: now,
       };
       const authenticated = plan.kind === 'frictionless' ? authenticationDetails(plan.result) : {};
@@ -327,7 +340,11 @@ export function createPaymentService(deps: {
         status: challenge ? 'awaiting' : 'pending', amount: input.amount, referencedId: undefined,
         resultCode: challenge ? '000.200.000' : undefined, pspReference: undefined,
         merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(),
-        echo: input.returnUrl !== undefined ? { ...input.echo, shopperResultUrl: input.returnUrl } : input.echo,
+        echo: {
+          ...input.echo,
+          ...(input.returnUrl !== undefined ? { shopperResultUrl: input.returnUrl } : {}),
+          ...(registrationId !== undefined ? { registrationId } : {}),
+        },
         details: authenticated, createdAt: now, updatedAt: now,
       };
       // Intent first, committed before the PSP hears of it (DESIGN rule 1).
@@ -335,6 +352,11 @@ export function createPaymentService(deps: {
         if (input.entity.uniqueMerchantTransactionId && input.merchantTransactionId !== undefined
           && await w.merchantTransactionIdTaken(input.entity.id, input.merchantTransactionId)) return false;
         if (sealed) await w.insertCard(sealed.record);
+        if (input.createRegistration && registrationId && cardId && masked) {
+          // The registration commits with the payment's intent: a token for a card the payment stored.
+          await w.insertInstrument(registrationRecord(registrationId, input.merchant.id, input.entity.id, cardId, now));
+          await w.addEvent(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: input.merchant.id, entityId: input.entity.id, card: masked }, now));
+        }
         await w.insertPayment(payment);
         await w.insertTransaction(transaction);
         if (plan.kind === 'refused') {
@@ -352,10 +374,10 @@ export function createPaymentService(deps: {
       if (challenge) {
         // Kept in memory only, for the one authorization after the challenge (DESIGN rule 5).
         if (card?.cvv) cvvs.put(paymentId, card.cvv, challenge.expiresAt);
-        return ok({ transaction, payment, card: sealed?.masked, challenge: { id: challenge.id, purpose: challenge.purpose } });
+        return ok({ transaction, payment, card: masked, challenge: { id: challenge.id, purpose: challenge.purpose } });
       }
       const result = plan.kind === 'frictionless' ? plan.result : undefined;
-      return ok(await runAttempt(transaction, payment, sealed?.masked, await initialRequest(transaction, payment, card, input.testParameters, result)));
+      return ok(await runAttempt(transaction, payment, masked, await initialRequest(transaction, payment, card, input.testParameters, result)));
     },
 
     async backOffice(input) {

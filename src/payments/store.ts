@@ -1,4 +1,4 @@
-import type { StoredCard } from '../vault/store.ts';
+import type { InstrumentRecord, StoredCard } from '../vault/store.ts';
 import type { PaymentStatus, Transaction, TransactionStatus } from './model.ts';
 
 export const paymentMethods = ['card', 'bank_transfer'] as const;
@@ -61,6 +61,8 @@ export interface PaymentWriter {
   lock(paymentId: string): Promise<{ payment: PaymentRecord; transactions: TransactionRecord[] } | undefined>;
   merchantTransactionIdTaken(entityId: string, merchantTransactionId: string): Promise<boolean>;
   insertCard(card: StoredCard): Promise<void>;
+  /** A registration made with the payment (`createRegistration`). */
+  insertInstrument(instrument: InstrumentRecord): Promise<void>;
   insertPayment(p: PaymentRecord): Promise<void>;
   insertTransaction(t: TransactionRecord): Promise<void>;
   settleTransaction(id: string, outcome: TransactionOutcome): Promise<void>;

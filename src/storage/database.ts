@@ -8,6 +8,7 @@ import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
 import { executions } from './migrations/020_executions.ts';
 import { challenges } from './migrations/002_challenges.ts';
+import { registrations } from './migrations/025_registrations.ts';
 
 export type { Database };
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_challenges': challenges,
   '020_executions': executions,
+  '025_registrations': registrations,
 };
 
 /** Every migration's name, in the order they apply. */

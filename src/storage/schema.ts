@@ -118,6 +118,8 @@ export interface InstrumentsTable {
   status: string;
   future_usage: string | null;
   store_instrument: number;
+  /** The /v1 entity a registration was made on (migration 025); null for executions instruments. */
+  entity_id: Generated<string | null>;
   created_at: number;
   updated_at: number;
 }

@@ -1,7 +1,8 @@
 import type { Insertable, Kysely } from 'kysely';
-import type { CardsTable, Database } from '../storage/schema.ts';
+import type { CardsTable, Database, InstrumentsTable } from '../storage/schema.ts';
+import { addEventRow } from '../payments/kysely-store.ts';
 import type { CardBrand } from './card.ts';
-import type { InstrumentStatus, InstrumentStore, StoredCard, VaultStore } from './store.ts';
+import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, VaultStore } from './store.ts';
 
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
 export function cardRow(c: StoredCard): Insertable<CardsTable> {
@@ -55,15 +56,22 @@ export function createVaultStore(db: Kysely<Database>): VaultStore {
   };
 }
 
+/** The row of an instrument; exported so a payment's intent can insert a registration in its own transaction. */
+export function instrumentRow(i: InstrumentRecord): Insertable<InstrumentsTable> {
+  return {
+    id: i.id, merchant_id: i.merchantId, card_id: i.cardId, holder_reference: i.holderReference, status: i.status,
+    future_usage: i.futureUsage ?? null, store_instrument: i.storeInstrument ? 1 : 0, entity_id: i.entityId ?? null,
+    created_at: i.createdAt, updated_at: i.updatedAt,
+  };
+}
+
 export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
   return {
-    async insert(card, i) {
+    async insert(card, i, events = []) {
       await db.transaction().execute(async (tx) => {
         await tx.insertInto('cards').values(cardRow(card)).execute();
-        await tx.insertInto('instruments').values({
-          id: i.id, merchant_id: i.merchantId, card_id: i.cardId, holder_reference: i.holderReference, status: i.status,
-          future_usage: i.futureUsage ?? null, store_instrument: i.storeInstrument ? 1 : 0, created_at: i.createdAt, updated_at: i.updatedAt,
-        }).execute();
+        await tx.insertInto('instruments').values(instrumentRow(i)).execute();
+        for (const e of events) await addEventRow(tx, e);
       });
     },
     async instrument(id) {
@@ -72,11 +80,16 @@ export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
       return {
         id: r.id, merchantId: r.merchant_id, cardId: r.card_id, holderReference: r.holder_reference,
         status: r.status as InstrumentStatus, futureUsage: r.future_usage ?? undefined, storeInstrument: r.store_instrument === 1,
-        createdAt: r.created_at, updatedAt: r.updated_at,
+        entityId: r.entity_id ?? undefined, createdAt: r.created_at, updatedAt: r.updated_at,
       };
     },
-    async setStatus(id, status, at) {
-      await db.updateTable('instruments').set({ status, updated_at: at }).where('id', '=', id).execute();
+    async setStatus(id, status, at, events = []) {
+      return db.transaction().execute(async (tx) => {
+        const r = await tx.updateTable('instruments').set({ status, updated_at: at }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) return false;
+        for (const e of events) await addEventRow(tx, e);
+        return true;
+      });
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { OutboxEvent } from '../payments/store.ts';
 import type { CardBrand } from './card.ts';
 
 export interface StoredCard {
@@ -42,13 +43,16 @@ export interface InstrumentRecord {
   readonly status: InstrumentStatus;
   readonly futureUsage: string | undefined;
   readonly storeInstrument: boolean;
+  /** Set for /v1 registrations: the entity (channel) that made it and alone may use it. */
+  readonly entityId?: string | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
 
 export interface InstrumentStore {
-  /** The card and its instrument, in one transaction. */
-  insert(card: StoredCard, instrument: InstrumentRecord): Promise<void>;
+  /** The card and its instrument (and the events announcing it), in one transaction. */
+  insert(card: StoredCard, instrument: InstrumentRecord, events?: readonly OutboxEvent[]): Promise<void>;
   instrument(id: string): Promise<InstrumentRecord | undefined>;
-  setStatus(id: string, status: InstrumentStatus, at: number): Promise<void>;
+  /** Moves the instrument to `status` unless it is there already (false then), with its events. */
+  setStatus(id: string, status: InstrumentStatus, at: number, events?: readonly OutboxEvent[]): Promise<boolean>;
 }

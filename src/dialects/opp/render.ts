@@ -1,6 +1,7 @@
 import { formatMajorUnits } from '../../money/money.ts';
 import type { TransactionView } from '../../payments/service.ts';
 import type { TransactionRecord } from '../../payments/store.ts';
+import type { Registration } from '../../vault/registrations.ts';
 import { isInitialType } from '../../payments/model.ts';
 import { resultOf } from './envelope.ts';
 
@@ -13,6 +14,7 @@ export function renderTransaction(v: TransactionView, channelName: string): Reco
   const initial = isInitialType(t.type);
   const echo = t.echo as Record<string, unknown>;
   const body: Record<string, unknown> = { id: t.id };
+  if (initial && typeof echo.registrationId === 'string') body.registrationId = echo.registrationId;
   if (!initial && t.referencedId) body.referencedId = t.referencedId;
   body.paymentType = t.type;
   if (initial) {
@@ -53,4 +55,19 @@ export function shopperResultUrlOf(t: TransactionRecord): string {
   url.searchParams.set('id', t.id);
   url.searchParams.set('resourcePath', `/v1/payments/${t.id}`);
   return url.toString();
+}
+
+/** A registration (reference §4.3 G): its id, brand and masked card, with the echoed groups. */
+export function renderRegistration(r: Registration, code: string, echo: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  return {
+    id: r.id,
+    paymentBrand: r.card.brand,
+    result: resultOf(code),
+    card: {
+      bin: r.card.bin, last4Digits: r.card.last4,
+      ...(r.card.holder !== undefined ? { holder: r.card.holder } : {}),
+      expiryMonth: r.card.expiryMonth, expiryYear: r.card.expiryYear,
+    },
+    ...Object.fromEntries(['customer', 'billing', 'customParameters'].filter((g) => echo[g] !== undefined).map((g) => [g, echo[g]])),
+  };
 }

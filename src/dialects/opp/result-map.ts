@@ -1,5 +1,6 @@
 import type { BackOfficeError } from '../../payments/service.ts';
 import type { BackOfficeType } from '../../payments/model.ts';
+import type { RegistrationError } from '../../vault/registrations.ts';
 import { classifyResultCode } from '../../processors/result-codes.ts';
 
 /** Engine refusals → /v1 result codes (the reference's §6 table). */
@@ -50,3 +51,9 @@ export const notFoundCodes: Readonly<Record<BackOfficeType, string>> = {
 export function httpStatusOf(code: string): number {
   return classifyResultCode(code) === 'rejected' ? 400 : 200;
 }
+
+/** Registration refusals → /v1 result codes. */
+export const registrationErrorCodes: Readonly<Record<RegistrationError, string>> = {
+  not_found: '100.150.200',
+  deregistered: '100.150.202',
+};
