@@ -939,7 +939,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     describe('instrument store', () => {
       const newInstrument = (merchantId: string, cardId: string, overrides: Partial<InstrumentRecord> = {}): InstrumentRecord => ({
         id: randomUUID(), merchantId, cardId, holderReference: 'customer-1', status: 'enabled', futureUsage: undefined,
-        storeInstrument: false, createdAt: now(), updatedAt: now(), ...overrides,
+        storeInstrument: false, entityId: undefined, createdAt: now(), updatedAt: now(), ...overrides,
       });
 
       test('insert() stores card and instrument together; round-trip; setStatus()', async () => {
@@ -950,7 +950,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await instruments.instrument(i.id), i);
         assert.deepEqual(await vault.card(card.id), card);
         const card2 = newCard(f.merchant.id);
-        const stored = newInstrument(f.merchant.id, card2.id, { futureUsage: 'CardOnFile', storeInstrument: true, status: 'transient' });
+        const stored = newInstrument(f.merchant.id, card2.id, { futureUsage: 'CardOnFile', storeInstrument: true, status: 'transient', entityId: f.entity.id });
         await instruments.insert(card2, stored);
         assert.deepEqual(await instruments.instrument(stored.id), stored);
         const at = now();
