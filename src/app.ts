@@ -115,6 +115,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const executions = createExecutionService({
     store: createExecutionStore(storage.db, { postgres: locking }), merchants, payments, cascade, workflows, instruments,
     waiters, clock, ids, logger, renderEvent, threeds: executionsThreeDs.gate,
+    // As the engine's reconciler: after twice the PSP timeout nobody is still waiting for an answer.
+    resumeAfterMs: Math.min(30_000, 2 * config.pspTimeoutMs),
   });
   executionsThreeDs.register(executions);
   const changeListener = config.storage.kind === 'postgres'

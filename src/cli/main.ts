@@ -143,7 +143,9 @@ async function routing(group: string, command: string | undefined, values: Recor
       const input: Record<string, unknown> = {};
       if (typeof values.accounts === 'string') input.accounts = values.accounts.split(',').map((s) => s.trim()).filter(Boolean);
       if (typeof values['move-on'] === 'string') input.moveOn = values['move-on'].split(',').map((s) => s.trim()).filter(Boolean);
-      if (typeof values['notify-pending'] === 'string') input.notifyPending = values['notify-pending'] === 'true';
+      // Anything but true/false is passed on as given, so the workflow rules refuse it by name.
+      const notify = values['notify-pending'];
+      if (typeof notify === 'string') input.notifyPending = notify === 'true' ? true : notify === 'false' ? false : notify;
       const r = await workflows.configure(merchantId, 'payment-acceptance', input);
       return r.ok ? out(r.value) : fail(r.error);
     }
