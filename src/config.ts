@@ -35,11 +35,28 @@ export interface Config {
   /** How long a PSP call may take before its outcome is `unknown`. */
   readonly pspTimeoutMs: number;
   readonly simulator: SimulatorConfig;
+  /** An asynchronous payment nobody finishes ends this long after it started (decision 6: 30 min). */
+  readonly asyncTimeoutMs: number;
+  /** The simulated bank posts the receipt of a confirmed bank transfer after this long. */
+  readonly bankReceiptDelayMs: number;
+  /**
+   * The gateway's address as shoppers' browsers reach it (redirect URLs). When unset, the address
+   * the merchant's request came to is used.
+   */
+  readonly publicUrl: string | undefined;
+  /** How often a server reloads its key ring, so a rotation made elsewhere reaches it. */
+  readonly keyRefreshMs: number;
   readonly logLevel: string;
   /** Where the demo merchant's credentials are written on first start (shell-sourcable). */
   readonly demoCredentialsFile: string;
   readonly webhooks: WebhookConfig;
-  /** Operator token for /admin/api; when absent one is generated into the data folder on first start. */
+  /** Longest hold of an executions `waitWhile` long-poll (decision 2; below the seed client's 30 s timeout). */
+  readonly longPollMs: number;
+  /** An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use. */
+  readonly ephemeralInstrumentTtlMs: number;
+  /** Port of the demo storefront `npm start` runs beside the gateway (its own origin); 0 turns it off. */
+  readonly demoPort: number;
+  /** The operator's admin API token; when absent one is generated into the data folder. */
   readonly adminToken: string | undefined;
 }
 
@@ -55,6 +72,14 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 function checkedAllowList(text: string | undefined): string | undefined {
   parseAllowList(text);
   return text || undefined;
+}
+
+function publicUrlOf(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  let url: URL;
+  try { url = new URL(v); } catch { throw new Error(`SWITCHYARD_PUBLIC_URL must be an absolute URL, got ${JSON.stringify(v)}`); }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('SWITCHYARD_PUBLIC_URL must be http(s)');
+  return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
 /** One typed, frozen configuration read from the environment, with working defaults. */
@@ -80,6 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutRate: num(env, 'SWITCHYARD_SIM_TIMEOUT_RATE', 0),
       errorRate: num(env, 'SWITCHYARD_SIM_ERROR_RATE', 0),
     }),
+    asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS', 30 * 60_000),
+    bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', 60_000),
+    publicUrl: publicUrlOf(env.SWITCHYARD_PUBLIC_URL),
+    keyRefreshMs: Math.max(100, num(env, 'SWITCHYARD_KEY_REFRESH_MS', 5_000)),
     logLevel: env.LOG_LEVEL || 'info',
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
     webhooks: Object.freeze({
@@ -89,6 +118,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterMs: num(env, 'SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS', 120) * 3_600_000,
       batchSize: Math.max(1, num(env, 'SWITCHYARD_WEBHOOK_BATCH', 32)),
     }),
+    longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
+    ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', 30 * 60_000),
+    // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.
+    demoPort: num(env, 'SWITCHYARD_DEMO_PORT', num(env, 'PORT', 8080) === 0 ? 0 : num(env, 'PORT', 8080) + 1),
     adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
   });
 }

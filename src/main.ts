@@ -1,11 +1,14 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { startDemoStore, type DemoStore } from './hosted/demo.ts';
 import { loadConfig } from './config.ts';
 import { createApp } from './app.ts';
 
 /** Starts the gateway: opens the store, creates the demo merchant on first start, serves HTTP. */
 async function main() {
   const config = loadConfig();
-  const app = await createApp(config);
+  const gatewayUrl = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+  const demoHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const app = await createApp(config, config.demoPort ? { demoUrl: `http://${demoHost}:${config.demoPort}/demo` } : {});
   if ((await app.merchants.count()) === 0) {
     const demo = await app.merchants.create({ name: 'Demo Merchant' });
     const env = [
@@ -29,20 +32,40 @@ async function main() {
   }
   // Attempts whose PSP answer was lost are asked about again until the PSP settles them.
   const reconciler = setInterval(() => {
-    app.payments.reconcile().catch((err) => app.logger.error({ err: String(err) }, 'reconcile failed'));
+    app.payments.reconcile()
+      // Authorizations a crash or a lost PSP answer left unfinished move on once the engine knows more.
+      .then(() => app.executions.resume())
+      .then(() => app.idempotency.purge())
+      .catch((err) => app.logger.error({ err: String(err) }, 'reconcile failed'));
   }, Math.max(1000, Math.min(config.pspTimeoutMs, 30_000)));
   reconciler.unref();
+  // Shoppers who never come back, and the simulated bank's receipts, are dealt with on the clock.
+  const sweeper = setInterval(() => {
+    app.payments.expireAwaiting()
+      .then(() => app.payments.confirmBankTransfers())
+      .catch((err) => app.logger.error({ err: String(err) }, 'asynchronous sweep failed'));
+  }, Math.max(1000, Math.min(config.bankReceiptDelayMs, 5_000)));
+  sweeper.unref();
+  // A key rotation run by the CLI (or another node) reaches this process within one interval.
+  const keyRefresh = setInterval(() => {
+    app.vault.refreshKeys().catch((err) => app.logger.error({ err: String(err) }, 'key ring refresh failed'));
+  }, config.keyRefreshMs);
+  keyRefresh.unref();
 
-  if (app.admin.created) {
-    process.stdout.write(`Generated the operator token for /admin/api (shown once; also saved to ${config.dataDir}/admin.token):\n  ${app.admin.token}\n\n`);
-  } else if (!config.adminToken) {
-    process.stdout.write(`The operator token for /admin/api is in ${config.dataDir}/admin.token\n`);
-  }
+  if (!config.adminToken) process.stdout.write(`The operator token for /admin and /admin/api is in ${config.dataDir}/admin.token\n`);
   const address = await app.server.listen({ port: config.port, host: config.host });
   // Webhook deliveries run in the server process; app.close() stops them.
   app.webhooks.start();
   const store = config.storage.kind === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL';
   process.stdout.write(`Switchyard listening on ${address} (${store})\n`);
+  // The demo is a convenience: if its port is taken the gateway still serves, and says why the demo is missing.
+  const demo = config.demoPort
+    ? await startDemo(app, config.demoCredentialsFile, gatewayUrl, demoHost, config.demoPort).catch((err: unknown) => {
+      process.stdout.write(`demo storefront not started: ${err instanceof Error ? err.message : String(err)}\n`);
+      return undefined;
+    })
+    : undefined;
+  if (demo) process.stdout.write(`\nOpen the demo checkout: ${demo.url}\n\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -50,11 +73,34 @@ async function main() {
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
     clearInterval(reconciler);
+    clearInterval(sweeper);
+    clearInterval(keyRefresh);
+    await demo?.close();
     await app.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * The demo storefront, with the demo merchant's credentials from the file written on first start;
+ * its origin is registered for the demo merchant so the secure fields may be framed there.
+ */
+async function startDemo(app: Awaited<ReturnType<typeof createApp>>, file: string, gatewayUrl: string, host: string, port: number): Promise<DemoStore | undefined> {
+  if (!existsSync(file)) {
+    process.stdout.write(`demo storefront not started: ${file} (the demo merchant's credentials) is missing\n`);
+    return undefined;
+  }
+  const env = Object.fromEntries([...readFileSync(file, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+  const merchant = env.CLIENT_ID && env.API_KEY ? await app.merchants.byClientCredentials(env.CLIENT_ID, env.API_KEY) : undefined;
+  if (!merchant || !env.WORKSPACE_ID) {
+    process.stdout.write(`demo storefront not started: the credentials in ${file} belong to no merchant of this store\n`);
+    return undefined;
+  }
+  const store = await startDemoStore({ gatewayUrl, clientId: env.CLIENT_ID!, apiKey: env.API_KEY!, workspaceId: env.WORKSPACE_ID, host, port });
+  await app.merchants.addOrigin(merchant.id, store.origin);
+  return store;
 }
 
 main().catch((err) => {

@@ -9,6 +9,8 @@ import { opp, postgresAvailable, startGateway, tempDir } from './support/harness
 import { demoCredentials, startGatewayProcess } from './support/process.ts';
 import { closeServer, freePort, listen, loopbackAllow, recordRequests } from './support/webhooks.ts';
 import { createReceiver } from '../examples/webhooks/opp-receiver.ts';
+import { answer, openRedirect } from './support/shopper.ts';
+import { PayrailsCSE } from '@payrails/web-cse';
 
 let current = '';
 
@@ -26,7 +28,7 @@ async function exercise(gw: { url: string; merchant: any }): Promise<string[]> {
   const pan = current;
   const card = { paymentBrand: 'VISA', 'card.number': pan, 'card.holder': 'Canary Bird', 'card.expiryMonth': '12', 'card.expiryYear': '2031', 'card.cvv': canaryCvv.slice(0, 3) };
   const bodies: string[] = [];
-  const call = async (method: 'GET' | 'POST', path: string, params: Record<string, string>) => {
+  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>) => {
     const r = await opp(gw, method, path, params);
     bodies.push(JSON.stringify(r.body));
     return r;
@@ -38,11 +40,66 @@ async function exercise(gw: { url: string; merchant: any }): Promise<string[]> {
   await call('POST', `/v1/payments/${pa.body.id}`, { paymentType: 'RF', amount: '5.00', currency: 'EUR' });
   await call('GET', `/v1/payments/${pa.body.id}`, {});
   await call('GET', '/v1/query', { merchantTransactionId: 'canary' });
+  // Through a 3-D Secure challenge: the page, the held CVV and the later authorization.
+  const challenged = await call('POST', '/v1/payments', {
+    ...card, amount: '12.00', currency: 'EUR', paymentType: 'DB', merchantTransactionId: 'canary',
+    'customParameters[3DS2_enrolled]': 'true', shopperResultUrl: 'https://shop.example/result',
+  });
+  assert.equal(challenged.body.result.code, '000.200.000');
+  const page = await openRedirect(challenged.body.redirect);
+  bodies.push(page.html);
+  await answer(page, 'completed');
+  const done = await call('GET', `/v1/query/${challenged.body.id}`, {});
+  assert.equal(done.body.result.code, '000.100.110');
+  // Registrations: stored, paid with, made with a payment, deleted.
+  const reg = await call('POST', '/v1/registrations', { ...card });
+  assert.equal(reg.body.result.code, '000.100.110');
+  await call('POST', `/v1/registrations/${reg.body.id}/payments`, { amount: '3.00', currency: 'EUR', paymentType: 'DB', 'card.cvv': canaryCvv.slice(0, 3) });
+  await call('POST', '/v1/payments', { ...card, amount: '2.00', currency: 'EUR', paymentType: 'DB', createRegistration: 'true' });
+  await call('DELETE', `/v1/registrations/${reg.body.id}`, {});
   // Refused requests must not echo the card either.
   await call('POST', '/v1/payments', { ...card, 'card.expiryYear': '2020', amount: '1.00', currency: 'EUR', paymentType: 'DB' });
   await call('POST', '/v1/payments', { ...card, 'card.cvv': '12', amount: '1.00', currency: 'EUR', paymentType: 'DB' });
   await call('POST', '/v1/payments', { ...card, paymentBrand: 'MASTER', amount: '1.00', currency: 'EUR', paymentType: 'DB' });
   await call('POST', '/v1/payments', { ...card, amount: 'x', currency: 'EUR', paymentType: 'DB' });
+  bodies.push(...await exerciseInstruments(gw, pan));
+  return bodies;
+}
+
+/** The executions dialect's card paths: a server-side instrument, browser tokenization (JWE) and authorizations. */
+async function exerciseInstruments(gw: { url: string; merchant: any }, pan: string): Promise<string[]> {
+  const bodies: string[] = [];
+  const tokenRes = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, { method: 'POST', headers: { 'x-api-key': gw.merchant.apiKey } });
+  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const json = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(gw.url + path, {
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-idempotency-key': crypto.randomUUID() },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    bodies.push(text);
+    return { status: r.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const cardData = { cardNumber: pan, expiryMonth: '12', expiryYear: '31', securityCode: canaryCvv.slice(0, 3), holderName: 'Canary Bird' };
+  const server = await json('POST', '/payment/instruments', { holderReference: 'canary', paymentMethod: 'card', storeInstrument: true, data: cardData });
+  assert.equal(server.status, 201);
+  await json('GET', `/payment/instruments/${server.body.id}`);
+  await json('POST', '/payment/instruments', { holderReference: 'canary', data: { ...cardData, expiryMonth: '13' } });
+  const init = await json('POST', '/merchant/client/init', { holderReference: 'canary', merchantReference: 'canary-order' });
+  const tokenized = await PayrailsCSE.init(init.body).tokenize(cardData, { storeInstrument: false });
+  bodies.push(await tokenized.clone().text());
+  assert.equal(tokenized.status, 201);
+  const instrumentIds = [server.body.id, ((await tokenized.json()) as { id: string }).id];
+  for (const instrumentId of instrumentIds) {
+    const e = await json('POST', '/merchant/workflows/payment-acceptance/executions', { merchantReference: 'canary', holderReference: 'canary' });
+    const value = { value: '9.00', currency: 'EUR' };
+    await json('POST', `/merchant/workflows/payment-acceptance/executions/${e.body.id}/authorize`, {
+      amount: value, returnInfo: { success: 'https://shop.example/return' },
+      paymentComposition: [{ paymentMethodCode: 'card', integrationType: 'api', amount: value, paymentInstrumentId: instrumentId }],
+    });
+    const done = await json('GET', `/merchant/workflows/payment-acceptance/executions/${e.body.id}?waitWhile[status]=${encodeURIComponent('["created","authorizeRequested"]')}`);
+    assert.equal(done.body.status, 'authorized');
+  }
   return bodies;
 }
 
@@ -50,7 +107,7 @@ function assertNoCardData(where: string, text: string) {
   const pan = current;
   assert.ok(!text.includes(pan), `PAN found in ${where}`);
   assert.ok(!text.includes(`${pan.slice(0, 4)} ${pan.slice(4, 8)}`), `spaced PAN found in ${where}`);
-  for (const needle of [`"cvv":"${canaryCvv.slice(0, 3)}"`, `card.cvv=${canaryCvv.slice(0, 3)}`, `"card.cvv":"${canaryCvv.slice(0, 3)}"`]) {
+  for (const needle of [`"securityCode":"${canaryCvv.slice(0, 3)}"`, `"cvv":"${canaryCvv.slice(0, 3)}"`, `card.cvv=${canaryCvv.slice(0, 3)}`, `"card.cvv":"${canaryCvv.slice(0, 3)}"`]) {
     assert.ok(!text.includes(needle), `CVV found in ${where}`);
   }
 }

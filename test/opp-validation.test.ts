@@ -580,8 +580,7 @@ test('back-office: RV needs no amount (succeeds on a PA)', async () => {
   assert.notEqual(res.body.id, id);
 });
 
-test('back-office: RC (receipt, listed in the /v1 surface of opp.md) is not refused as an unknown paymentType',
-  { todo: 'RC (receipt) arrives with the asynchronous flows of issue 3' }, async () => {
+test('back-office: RC (receipt, listed in the /v1 surface of opp.md) is not refused as an unknown paymentType', async () => {
     const paid = await acceptedPayment({});
     const res = await opp(gw, 'POST', `/v1/payments/${paid.body.id}`, { paymentType: 'RC', amount: '92.00', currency: 'EUR' });
     const names = (res.body.result.parameterErrors ?? []).map((e: { name: string }) => e.name);

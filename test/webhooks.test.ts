@@ -410,10 +410,15 @@ describe('operator API', () => {
     assert.equal((await admin(gw, 'GET', `/webhooks/endpoints/${'a'.repeat(32)}`)).status, 404);
     assert.equal((await admin(gw, 'GET', '/webhooks/deliveries?since=yesterday')).status, 400);
     assert.equal((await admin(gw, 'POST', '/webhooks/redeliver', {})).status, 400);
+    // The executions dialect's own entity does not make the /v1 listener's entity ambiguous.
+    const m = (await gw.app.merchants.byId(gw.merchant.merchantId))!;
+    const execEntity = await gw.app.merchants.executionsEntity(m);
     const ok = await admin(gw, 'POST', '/webhooks/endpoints', { ...base, types: ['PAYMENT'] });
     assert.equal(ok.status, 201);
     const listed = (await admin(gw, 'GET', `/webhooks/endpoints?merchantId=${gw.merchant.merchantId}`)).body.endpoints;
     assert.equal(listed.length, 1);
+    assert.equal(listed[0].entityId, gw.merchant.entityId);
+    assert.notEqual(listed[0].entityId, execEntity.id);
     assert.ok(!JSON.stringify(listed).includes(ok.body.secret), 'secrets are shown once');
     assert.ok(!gw.logs.join('').includes(ok.body.secret), 'nor logged');
     const stored = await gw.app.storage.db.selectFrom('webhook_endpoints').select('secret').execute();

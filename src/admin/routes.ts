@@ -1,121 +1,98 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { WebhookService } from '../webhooks/service.ts';
-import type { WebhookError } from '../webhooks/errors.ts';
-import { isDeliveryStatus } from '../webhooks/model.ts';
-import { tokenMatches } from './token.ts';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { MerchantService } from '../merchants/service.ts';
+import type { WorkflowService } from '../workflows/service.ts';
 
 export interface AdminDeps {
-  webhooks: WebhookService;
-  /** The operator token every request must bear. */
-  token: string;
+  merchants: MerchantService;
+  workflows: WorkflowService;
+  adminToken: string;
 }
 
-const statusOf: Partial<Record<WebhookError['code'], number>> = {
-  merchant_not_found: 404, entity_not_found: 404, endpoint_not_found: 404, event_not_found: 404,
-};
-
-type Body = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
- * The operator's API (register with prefix `/admin/api`): webhook endpoints, the delivery log and
- * redelivery. Every route needs `Authorization: Bearer <operator token>`; errors are
- * `{error: {code, message}}`.
+ * The operator's admin API (register with prefix `/admin`): a merchant's PSP accounts and its
+ * workflows' cascade. Authenticated with the operator's admin token (`Authorization: Bearer`).
  */
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
-  const { webhooks } = deps;
-  const error = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ error: { code, message } });
-  const failed = (reply: FastifyReply, e: WebhookError) => error(reply, statusOf[e.code] ?? 400, e.code, e.message);
+  const { merchants, workflows } = deps;
+  const expected = digest(deps.adminToken);
+  const problem = (reply: FastifyReply, status: number, detail: string) => reply.code(status).send({ error: detail });
 
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    if (err.statusCode && err.statusCode < 500) return problem(reply, err.statusCode, 'the request could not be read (JSON expected)');
+    req.log.error({ err: String(err) }, 'admin failure');
+    return problem(reply, 500, 'internal error');
+  });
+  app.setNotFoundHandler(async (_req, reply) => problem(reply, 404, 'no such resource'));
   app.addHook('onRequest', async (req, reply) => {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m || !tokenMatches(m[1]!, deps.token)) {
-      reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
-      return error(reply, 401, 'unauthorized', 'an operator token is required (Authorization: Bearer ...)');
-    }
-  });
-  app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    return error(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : err.message);
+    // Compared as digests in constant time: the comparison leaks neither content nor length.
+    if (!m || !timingSafeEqual(digest(m[1]!), expected)) return problem(reply, 401, 'an admin token is required');
   });
 
-  const body = (req: FastifyRequest): Body => (req.body && typeof req.body === 'object' ? req.body as Body : {});
-  const query = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
-  function time(reply: FastifyReply, v: unknown, name: string): number | undefined | null {
-    if (v === undefined || v === '') return undefined;
-    const t = typeof v === 'string' ? Date.parse(v) : NaN;
-    if (Number.isNaN(t)) { void error(reply, 400, 'bad_request', `${name} must be an ISO 8601 time`); return null; }
-    return t;
-  }
+  const merchantOf = async (reply: FastifyReply, id: string) => {
+    const m = /^[0-9a-f]{32}$/.test(id) ? await merchants.byId(id) : undefined;
+    if (!m) await problem(reply, 404, 'no such merchant');
+    return m;
+  };
 
-  app.get('/webhooks/endpoints', async (req) => ({ endpoints: await webhooks.listEndpoints(str(query(req).merchantId)) }));
-
-  app.post('/webhooks/endpoints', async (req, reply) => {
-    const b = body(req);
-    const types = b.types === undefined ? [] : Array.isArray(b.types) && b.types.every((t) => typeof t === 'string') ? b.types as string[] : null;
-    if (types === null) return error(reply, 400, 'invalid_types', 'types must be an array of strings');
-    const r = await webhooks.addEndpoint({
-      merchantId: str(b.merchantId) ?? '', dialect: str(b.dialect) ?? '', url: str(b.url) ?? '', entityId: str(b.entityId), types,
-    });
-    return r.ok ? reply.code(201).send(r.value) : failed(reply, r.error);
+  // Web origins whose pages may frame the secure fields and call browser tokenization.
+  app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/origins', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    return { origins: await merchants.origins(m.id) };
+  });
+  app.post<{ Params: { merchantId: string }; Body: { origin?: unknown } }>('/merchants/:merchantId/origins', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const given = req.body?.origin;
+    const origin = typeof given === 'string' && given.length <= 255 ? await merchants.addOrigin(m.id, given) : undefined;
+    if (!origin) return problem(reply, 400, 'origin must be a web origin such as https://shop.example (http only on loopback hosts)');
+    return reply.code(201).send({ origin });
+  });
+  app.delete<{ Params: { merchantId: string }; Querystring: { origin?: string } }>('/merchants/:merchantId/origins', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    if (!(await merchants.removeOrigin(m.id, req.query.origin ?? ''))) return problem(reply, 404, 'that origin is not registered');
+    return { removed: req.query.origin };
   });
 
-  app.get<{ Params: { id: string } }>('/webhooks/endpoints/:id', async (req, reply) => {
-    const e = await webhooks.endpoint(req.params.id);
-    return e ?? error(reply, 404, 'endpoint_not_found', `no endpoint ${req.params.id}`);
+  app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    return { accounts: (await workflows.accounts(m.id)).map(({ name, behaviour }) => ({ name, behaviour })) };
   });
 
-  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/rotate', async (req, reply) => {
-    const hours = body(req).overlapHours ?? 24;
-    if (typeof hours !== 'number') return error(reply, 400, 'invalid_argument', 'overlapHours must be a number');
-    const r = await webhooks.rotateSecret(req.params.id, hours * 3_600_000);
-    return r.ok ? r.value : failed(reply, r.error);
+  app.put<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const r = await workflows.putAccount(m.id, req.params.name, req.body ?? {});
+    if (!r.ok) return problem(reply, 400, r.error);
+    return { name: r.value.name, behaviour: r.value.behaviour };
   });
 
-  for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
-    app.post<{ Params: { id: string } }>(`/webhooks/endpoints/:id/${action}`, async (req, reply) => {
-      const r = await webhooks.setStatus(req.params.id, status);
-      return r.ok ? r.value : failed(reply, r.error);
-    });
-  }
-
-  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/test', async (req, reply) => {
-    const r = await webhooks.sendTest(req.params.id);
-    return r.ok ? reply.code(202).send(r.value) : failed(reply, r.error);
+  app.delete<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    if (!(await workflows.removeAccount(m.id, req.params.name))) return problem(reply, 409, 'no such account, or a workflow still names it');
+    return { removed: req.params.name };
   });
 
-  app.get('/webhooks/deliveries', async (req, reply) => {
-    const q = query(req);
-    const since = time(reply, q.since, 'since');
-    if (since === null) return reply;
-    if (q.status !== undefined && !isDeliveryStatus(q.status)) return error(reply, 400, 'bad_request', 'status must be pending, delivered or failed');
-    const limit = q.limit === undefined ? 100 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return error(reply, 400, 'bad_request', 'limit must be 1..1000');
-    return {
-      deliveries: await webhooks.deliveries({
-        merchantId: str(q.merchantId), endpointId: str(q.endpointId), eventId: str(q.eventId),
-        ...(q.status !== undefined && isDeliveryStatus(q.status) ? { status: q.status } : {}), ...(since !== undefined ? { since } : {}), limit,
-      }),
-    };
+  app.get<{ Params: { merchantId: string; code: string } }>('/merchants/:merchantId/workflows/:code', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const wf = await workflows.workflow(m.id, req.params.code);
+    if (!wf) return problem(reply, 404, 'no such workflow');
+    return { code: req.params.code, ...wf };
   });
 
-  app.get<{ Params: { eventId: string } }>('/webhooks/events/:eventId', async (req, reply) => {
-    const deliveries = await webhooks.event(req.params.eventId);
-    return deliveries.length > 0 ? { eventId: req.params.eventId, deliveries } : error(reply, 404, 'event_not_found', `no delivery of event ${req.params.eventId}`);
-  });
-
-  app.post<{ Params: { eventId: string } }>('/webhooks/events/:eventId/redeliver', async (req, reply) => {
-    const r = await webhooks.redeliverEvent(req.params.eventId, str(body(req).endpointId));
-    return r.ok ? r.value : failed(reply, r.error);
-  });
-
-  app.post('/webhooks/redeliver', async (req, reply) => {
-    const b = body(req);
-    const since = time(reply, b.since, 'since');
-    if (since === null) return reply;
-    if (since === undefined) return error(reply, 400, 'bad_request', 'since is required (ISO 8601)');
-    const n = await webhooks.redeliverFailedSince(since, { endpointId: str(b.endpointId), merchantId: str(b.merchantId) });
-    return { redelivered: n };
+  app.patch<{ Params: { merchantId: string; code: string } }>('/merchants/:merchantId/workflows/:code', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const r = await workflows.configure(m.id, req.params.code, req.body ?? {});
+    if (!r.ok) return problem(reply, r.notFound ? 404 : 400, r.error);
+    return { code: req.params.code, ...r.value };
   });
 }

@@ -1,174 +1,109 @@
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { loadConfig } from '../config.ts';
-import { createApp, type App } from '../app.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { isDeliveryStatus } from '../webhooks/model.ts';
+import { openStorage } from '../storage/database.ts';
+import { systemClock } from '../runtime/clock.ts';
+import { randomIds } from '../runtime/ids.ts';
+import { createMerchantStore } from '../merchants/kysely-store.ts';
+import { createMerchantService } from '../merchants/service.ts';
+import { createVaultStore } from '../vault/kysely-store.ts';
+import { createVaultService } from '../vault/service.ts';
+import { loadMasterKey } from '../vault/keyring.ts';
+import type { Config } from '../config.ts';
+import type { Storage } from '../storage/database.ts';
+import { createWorkflowStore } from '../workflows/kysely-store.ts';
+import { createWorkflowService } from '../workflows/service.ts';
+import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
   switchyard merchants list [--json]
-  switchyard webhooks add --merchant MERCHANT_ID --dialect opp|executions --url URL [--entity ENTITY_ID] [--types T1,T2] [--json]
-  switchyard webhooks list [--merchant MERCHANT_ID] [--json]
-  switchyard webhooks rotate --endpoint ENDPOINT_ID [--overlap-hours 24] [--json]
-  switchyard webhooks disable|enable --endpoint ENDPOINT_ID [--json]
-  switchyard webhooks test --endpoint ENDPOINT_ID [--json]       (sends the /v1 activation message again)
-  switchyard webhooks log [--endpoint ID] [--merchant ID] [--event ID] [--status pending|delivered|failed] [--since ISO] [--limit N] [--json]
-  switchyard webhooks event --event EVENT_ID [--json]
-  switchyard webhooks redeliver --event EVENT_ID [--endpoint ENDPOINT_ID] [--json]
-  switchyard webhooks redeliver --since ISO [--endpoint ENDPOINT_ID] [--merchant MERCHANT_ID] [--json]`;
+  switchyard keys rotate [--json]    new key-encrypting key; re-wraps every card's data key (safe while servers run)
+  switchyard keys rewrap [--json]    re-wraps cards still on older key versions
+  switchyard keys status [--json]
+  switchyard origins add|remove --merchant ID --origin https://shop.example   pages that may frame the secure fields
+  switchyard origins list --merchant ID
+  switchyard psp-accounts put --merchant ID --name NAME [--behaviour JSON]
+  switchyard psp-accounts list --merchant ID
+  switchyard workflows show --merchant ID
+  switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
 
-const commands: Record<string, readonly string[]> = {
-  merchants: ['create', 'list'],
-  webhooks: ['add', 'list', 'rotate', 'disable', 'enable', 'test', 'log', 'event', 'redeliver'],
-};
+  A PSP account is a simulated acquirer; --behaviour is JSON such as
+  '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'
+${webhooksUsage}`;
 
-class UsageError extends Error {}
 
-type Values = Record<string, string | boolean | undefined>;
-const need = (v: Values, name: string): string => {
-  const x = v[name];
-  if (typeof x !== 'string' || !x.trim()) throw new UsageError(`--${name} is required`);
-  return x.trim();
-};
-const opt = (v: Values, name: string): string | undefined => (typeof v[name] === 'string' && v[name] ? (v[name] as string) : undefined);
-const timeOf = (text: string, name: string): number => {
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new UsageError(`--${name} must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z`);
-  return t;
-};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Prints one result: JSON with --json, else `key value` lines (objects) or one line per row (lists). */
-function print(json: boolean, value: unknown, line?: (row: any) => string): void {
-  if (json) { process.stdout.write(JSON.stringify(value) + '\n'); return; }
-  if (Array.isArray(value) && line) { for (const row of value) process.stdout.write(line(row) + '\n'); return; }
-  for (const [k, v] of Object.entries(value as object)) process.stdout.write(`${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
-}
-
-async function merchantsCommand(app: App, command: string, v: Values, json: boolean): Promise<number> {
-  if (command === 'create') {
-    const name = need(v, 'name');
-    const created = await app.merchants.create({ name, live: v.live === true, uniqueMerchantTransactionId: v['unique-merchant-transaction-id'] === true });
-    print(json, created);
+/** Key ring commands: rotation re-wraps data keys only; PAN ciphertexts are never rewritten. */
+async function keys(command: string, config: Config, storage: Storage, json: boolean): Promise<number> {
+  const vault = await createVaultService({
+    store: createVaultStore(storage.db), clock: systemClock, ids: randomIds,
+    masterKey: loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }),
+  });
+  const print = (result: Record<string, unknown>, text: string) => process.stdout.write(json ? JSON.stringify(result) + '\n' : text + '\n');
+  if (command === 'status') {
+    const status = await vault.keyStatus();
+    print(status, [`current key version ${status.current}`, ...status.versions.map((v) => `  version ${v.version}: ${v.cards} cards`)].join('\n'));
     return 0;
   }
-  const rows = (await app.merchants.list()).map(({ merchant: m, entities }) => ({
-    merchantId: m.id, name: m.name, mode: m.live ? 'live' : 'test', entityIds: entities.map((e) => e.id),
-    clientId: m.clientId, workspaceId: m.workspaceId, createdAt: new Date(m.createdAt).toISOString(),
-  }));
-  print(json, rows, (r) => `${r.merchantId}  ${r.mode.padEnd(4)}  ${r.entityIds.join(',')}  ${r.name}`);
-  return 0;
-}
-
-async function webhooksCommand(app: App, command: string, v: Values, json: boolean): Promise<number> {
-  const w = app.webhooks;
-  const failed = (e: { code: string; message: string }) => { process.stderr.write(`${e.code}: ${e.message}\n`); return 1; };
-  switch (command) {
-    case 'add': {
-      const types = opt(v, 'types')?.split(',').map((t) => t.trim()).filter(Boolean);
-      const r = await w.addEndpoint({ merchantId: need(v, 'merchant'), dialect: need(v, 'dialect'), url: need(v, 'url'), entityId: opt(v, 'entity'), types });
-      if (!r.ok) return failed(r.error);
-      print(json, r.value);
-      return 0;
-    }
-    case 'list':
-      print(json, await w.listEndpoints(opt(v, 'merchant')), (e) => `${e.endpointId}  ${e.dialect.padEnd(10)}  ${e.status.padEnd(8)}  ${e.url}  ${e.types.join(',') || '(all)'}`);
-      return 0;
-    case 'rotate': {
-      const hours = Number(opt(v, 'overlap-hours') ?? 24);
-      if (!Number.isFinite(hours) || hours < 0) throw new UsageError('--overlap-hours must be a non-negative number');
-      const r = await w.rotateSecret(need(v, 'endpoint'), hours * 3_600_000);
-      if (!r.ok) return failed(r.error);
-      print(json, r.value);
-      return 0;
-    }
-    case 'disable':
-    case 'enable': {
-      const r = await w.setStatus(need(v, 'endpoint'), command === 'disable' ? 'disabled' : 'active');
-      if (!r.ok) return failed(r.error);
-      print(json, r.value);
-      return 0;
-    }
-    case 'test': {
-      const r = await w.sendTest(need(v, 'endpoint'));
-      if (!r.ok) return failed(r.error);
-      print(json, r.value);
-      return 0;
-    }
-    case 'log': {
-      const status = opt(v, 'status');
-      if (status !== undefined && !isDeliveryStatus(status)) throw new UsageError('--status must be pending, delivered or failed');
-      const limit = Number(opt(v, 'limit') ?? 50);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
-      const since = opt(v, 'since');
-      const rows = await w.deliveries({
-        endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant'), eventId: opt(v, 'event'), limit,
-        ...(status !== undefined && isDeliveryStatus(status) ? { status } : {}), ...(since ? { since: timeOf(since, 'since') } : {}),
-      });
-      print(json, rows, (d) => `${d.createdAt}  ${d.eventId}  ${d.eventType.padEnd(26)}  ${d.status.padEnd(9)}  attempts=${d.attempts}  last=${d.lastStatus ?? d.lastError ?? '-'}`);
-      return 0;
-    }
-    case 'event': {
-      const rows = await w.event(need(v, 'event'));
-      if (rows.length === 0) return failed({ code: 'event_not_found', message: `no delivery of event ${v.event}` });
-      if (json) { print(true, rows); return 0; }
-      for (const d of rows) {
-        process.stdout.write(`${d.eventId} → ${d.endpointId}  ${d.eventType}  ${d.status}\n`);
-        for (const a of d.attemptLog) process.stdout.write(`  ${a.at}  ${a.httpStatus ?? '-'}  ${a.latencyMs} ms  ${a.error ?? a.excerpt ?? ''}\n`);
-      }
-      return 0;
-    }
-    case 'redeliver': {
-      const event = opt(v, 'event');
-      const since = opt(v, 'since');
-      if ((event === undefined) === (since === undefined)) throw new UsageError('give either --event or --since');
-      if (event !== undefined) {
-        const r = await w.redeliverEvent(event, opt(v, 'endpoint'));
-        if (!r.ok) return failed(r.error);
-        print(json, r.value);
-      } else {
-        print(json, { redelivered: await w.redeliverFailedSince(timeOf(since!, 'since'), { endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant') }) });
-      }
-      return 0;
-    }
+  const version = command === 'rotate' ? (await vault.rotate()).version : (await vault.keyStatus()).current;
+  let rewrapped = await vault.rewrapAll();
+  if (command === 'rotate') {
+    // Running servers seal new cards with the old version until their next key-ring refresh;
+    // one more pass after that interval moves those too.
+    await sleep(config.keyRefreshMs + 500);
+    rewrapped += await vault.rewrapAll();
   }
-  throw new UsageError(`unknown command webhooks ${command}`);
+  const remaining = (await vault.keyStatus()).versions.filter((v) => v.version < version).reduce((n, v) => n + v.cards, 0);
+  print({ version, rewrapped, remaining }, `key version ${version}: ${rewrapped} cards re-wrapped, ${remaining} still on older versions${remaining ? ' (run keys rewrap)' : ''}`);
+  return 0;
 }
 
 /** Operator commands over the same store the server uses (SWITCHYARD_DATA_DIR or DATABASE_URL). */
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: {
-        name: { type: 'string' }, live: { type: 'boolean' }, json: { type: 'boolean' },
-        'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        merchant: { type: 'string' }, dialect: { type: 'string' }, url: { type: 'string' }, entity: { type: 'string' },
-        types: { type: 'string' }, endpoint: { type: 'string' }, event: { type: 'string' }, since: { type: 'string' },
-        status: { type: 'string' }, limit: { type: 'string' }, 'overlap-hours': { type: 'string' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${usage}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: {
+      name: { type: 'string' }, live: { type: 'boolean' }, json: { type: 'boolean' },
+      'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      merchant: { type: 'string' }, behaviour: { type: 'string' }, accounts: { type: 'string' },
+      'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
+      ...webhookOptions,
+    },
+  });
   const [group, command] = positionals;
-  if (values.help || !group || !command || !commands[group]?.includes(command)) {
+  if (!values.help && group === 'webhooks') return webhooksCli(command, values);
+  if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
+  const known = (group === 'merchants' && (command === 'create' || command === 'list'))
+    || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));
+  if (values.help || !known) {
     process.stderr.write(usage + '\n');
     return values.help ? 0 : 2;
   }
-  // Logs go to stderr so that --json output stays machine-readable.
-  const app = await createApp(loadConfig(), { logger: createLogger({ level: 'warn', destination: pino.destination(2) }) });
+  const config = loadConfig();
+  const storage = await openStorage(config.storage);
   try {
-    const json = values.json === true;
-    return group === 'merchants' ? await merchantsCommand(app, command, values, json) : await webhooksCommand(app, command, values, json);
-  } catch (err) {
-    if (err instanceof UsageError) { process.stderr.write(`${err.message}\n${usage}\n`); return 2; }
-    throw err;
+    if (group === 'keys') return await keys(command!, config, storage, values.json ?? false);
+    const merchants = createMerchantService({ store: createMerchantStore(storage.db), clock: systemClock, ids: randomIds });
+    if (command === 'create') {
+      if (!values.name || !values.name.trim()) { process.stderr.write('--name is required\n' + usage + '\n'); return 2; }
+      const created = await merchants.create({
+        name: values.name.trim(), live: values.live ?? false, uniqueMerchantTransactionId: values['unique-merchant-transaction-id'] ?? false,
+      });
+      if (values.json) process.stdout.write(JSON.stringify(created) + '\n');
+      else for (const [k, v] of Object.entries(created)) process.stdout.write(`${k.padEnd(12)} ${v}\n`);
+      return 0;
+    }
+    const list = await merchants.list();
+    const rows = list.map(({ merchant: m, entities }) => ({
+      merchantId: m.id, name: m.name, mode: m.live ? 'live' : 'test', entityIds: entities.map((e) => e.id),
+      clientId: m.clientId, workspaceId: m.workspaceId, createdAt: new Date(m.createdAt).toISOString(),
+    }));
+    if (values.json) process.stdout.write(JSON.stringify(rows) + '\n');
+    else for (const r of rows) process.stdout.write(`${r.merchantId}  ${r.mode.padEnd(4)}  ${r.entityIds.join(',')}  ${r.name}\n`);
+    return 0;
   } finally {
-    await app.close();
+    await storage.close();
   }
 }
 
@@ -176,3 +111,51 @@ main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
+
+/** PSP accounts and the cascade of a merchant's payment-acceptance workflow (same rules as the admin API). */
+async function routing(group: string, command: string | undefined, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const merchantId = typeof values.merchant === 'string' ? values.merchant : undefined;
+  if (!merchantId) { process.stderr.write('--merchant is required\n' + usage + '\n'); return 2; }
+  const config = loadConfig();
+  const storage = await openStorage(config.storage);
+  try {
+    if (!(await createMerchantStore(storage.db).byId(merchantId))) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
+    const workflows = createWorkflowService({ store: createWorkflowStore(storage.db), clock: systemClock, ids: randomIds });
+    const out = (v: unknown) => { process.stdout.write(JSON.stringify(v, null, 2) + '\n'); return 0; };
+    const fail = (msg: string) => { process.stderr.write(msg + '\n'); return 1; };
+    if (group === 'psp-accounts' && command === 'put') {
+      if (typeof values.name !== 'string') return fail('--name is required');
+      let behaviour: unknown;
+      try { behaviour = typeof values.behaviour === 'string' ? JSON.parse(values.behaviour) : {}; } catch { return fail('--behaviour must be JSON'); }
+      const r = await workflows.putAccount(merchantId, values.name, behaviour);
+      return r.ok ? out({ name: r.value.name, behaviour: r.value.behaviour }) : fail(r.error);
+    }
+    if (group === 'origins') {
+      const merchants = createMerchantService({ store: createMerchantStore(storage.db), clock: systemClock, ids: randomIds });
+      const origin = typeof values.origin === 'string' ? values.origin : '';
+      if (command === 'list') return out(await merchants.origins(merchantId));
+      if (command === 'add') {
+        const added = await merchants.addOrigin(merchantId, origin);
+        return added ? out({ added }) : fail('--origin must be a web origin such as https://shop.example (http only on loopback hosts)');
+      }
+      if (command === 'remove') return (await merchants.removeOrigin(merchantId, origin)) ? out({ removed: origin }) : fail('that origin is not registered');
+      return fail(usage);
+    }
+    if (group === 'psp-accounts' && command === 'list') return out((await workflows.accounts(merchantId)).map(({ name, behaviour }) => ({ name, behaviour })));
+    if (group === 'workflows' && command === 'show') return out(await workflows.workflow(merchantId, 'payment-acceptance'));
+    if (group === 'workflows' && command === 'set') {
+      const input: Record<string, unknown> = {};
+      if (typeof values.accounts === 'string') input.accounts = values.accounts.split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof values['move-on'] === 'string') input.moveOn = values['move-on'].split(',').map((s) => s.trim()).filter(Boolean);
+      // Anything but true/false is passed on as given, so the workflow rules refuse it by name.
+      const notify = values['notify-pending'];
+      if (typeof notify === 'string') input.notifyPending = notify === 'true' ? true : notify === 'false' ? false : notify;
+      const r = await workflows.configure(merchantId, 'payment-acceptance', input);
+      return r.ok ? out(r.value) : fail(r.error);
+    }
+    process.stderr.write(usage + '\n');
+    return 2;
+  } finally {
+    await storage.close();
+  }
+}

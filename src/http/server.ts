@@ -1,12 +1,23 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
+import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
+import { registerConsumerWaitRoute } from '../dialects/executions/consumer-wait.ts';
 import { registerAdminRoutes, type AdminDeps } from '../admin/routes.ts';
+import { registerWebhookAdminRoutes, type WebhookAdminDeps } from '../admin/webhook-routes.ts';
+import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
+import type { ThreeDsService } from '../threeds/service.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts';
 
 export interface ServerDeps {
   logger: Logger;
   opp: OppDeps;
-  admin: AdminDeps;
+  executions?: ExecutionsDeps;
+  admin?: AdminDeps;
+  webhookAdmin?: WebhookAdminDeps;
+  hosted: { threeds: ThreeDsService; clock: Clock };
+  sdk?: HostedSdkDeps;
 }
 
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
@@ -19,6 +30,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
-  await app.register(async (scope) => registerAdminRoutes(scope, deps.admin), { prefix: '/admin/api' });
+  const executions = deps.executions;
+  if (executions) await app.register(async (scope) => registerExecutionsRoutes(scope, executions));
+  // The shopper's interstitial behind `links.consumerWait`: holds up to 5 s per request, then reloads every 2 s.
+  if (executions) {
+    await app.register(async (scope) => registerConsumerWaitRoute(scope, {
+      executions: executions.executions, merchants: executions.merchants, holdMs: Math.min(executions.longPollMs, 5_000), refreshSeconds: 2,
+    }));
+  }
+  const admin = deps.admin;
+  // The webhook operator API first: its own scope under /admin/api, with its own error shapes.
+  const webhookAdmin = deps.webhookAdmin;
+  if (webhookAdmin) await app.register(async (scope) => registerWebhookAdminRoutes(scope, webhookAdmin), { prefix: '/admin/api' });
+  if (admin) await app.register(async (scope) => registerAdminRoutes(scope, admin), { prefix: '/admin' });
+  await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
+  const sdk = deps.sdk;
+  if (sdk) await app.register(async (scope) => registerHostedSdkRoutes(scope, sdk));
   return app;
 }

@@ -34,10 +34,6 @@ export function createMerchantStore(db: Kysely<Database>): MerchantStore {
         entities: entities.filter((e) => e.merchant_id === r.id).map(toEntity),
       }));
     },
-    async byId(merchantId: string) {
-      const row = await db.selectFrom('merchants').selectAll().where('id', '=', merchantId).executeTakeFirst();
-      return row ? toMerchant(row) : undefined;
-    },
     async byCredential(digest: string, kind: CredentialKind) {
       const row = await db.selectFrom('credentials').innerJoin('merchants', 'merchants.id', 'credentials.merchant_id')
         .selectAll('merchants').where('credentials.secret_hash', '=', digest).where('credentials.kind', '=', kind)
@@ -47,6 +43,34 @@ export function createMerchantStore(db: Kysely<Database>): MerchantStore {
     async entity(entityId: string) {
       const row = await db.selectFrom('entities').selectAll().where('id', '=', entityId).executeTakeFirst();
       return row ? toEntity(row) : undefined;
+    },
+    async byId(merchantId) {
+      const row = await db.selectFrom('merchants').selectAll().where('id', '=', merchantId).executeTakeFirst();
+      return row ? toMerchant(row) : undefined;
+    },
+    async entityByChannel(merchantId, channelName) {
+      const row = await db.selectFrom('entities').selectAll().where('merchant_id', '=', merchantId)
+        .where('channel_name', '=', channelName).orderBy('created_at').orderBy('id').executeTakeFirst();
+      return row ? toEntity(row) : undefined;
+    },
+    async insertEntity(e, at) {
+      const r = await db.insertInto('entities').values({
+        id: e.id, merchant_id: e.merchantId, channel_name: e.channelName,
+        unique_merchant_tx: e.uniqueMerchantTransactionId ? 1 : 0, created_at: at,
+      }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+    async origins(merchantId) {
+      const rows = await db.selectFrom('merchant_origins').select('origin').where('merchant_id', '=', merchantId).orderBy('origin').execute();
+      return rows.map((r) => r.origin);
+    },
+    async addOrigin(merchantId, origin, at) {
+      await db.insertInto('merchant_origins').values({ merchant_id: merchantId, origin, created_at: at })
+        .onConflict((oc) => oc.columns(['merchant_id', 'origin']).doNothing()).execute();
+    },
+    async removeOrigin(merchantId, origin) {
+      const r = await db.deleteFrom('merchant_origins').where('merchant_id', '=', merchantId).where('origin', '=', origin).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
     },
     async count() {
       const r = await db.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -22,6 +22,22 @@ export interface Entity {
 export const credentialKinds = ['opp_bearer', 'api_key'] as const;
 export type CredentialKind = (typeof credentialKinds)[number];
 
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * A web origin as a merchant registers it: scheme, host and port only. `https`, or `http` on a
+ * loopback host (local development). Returns the canonical form or undefined.
+ *
+ * @example normalizeOrigin('https://Shop.example:443') === 'https://shop.example'
+ */
+export function normalizeOrigin(text: string): string | undefined {
+  let u: URL;
+  try { u = new URL(text); } catch { return undefined; }
+  if (u.origin === 'null' || u.username || u.password || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) return undefined;
+  if (u.protocol === 'https:' || (u.protocol === 'http:' && loopbackHosts.has(u.hostname))) return u.origin;
+  return undefined;
+}
+
 /** Secrets are stored only as this digest; equal digests mean the same secret. */
 export function secretDigest(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');

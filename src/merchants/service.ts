@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
-import { secretDigest, type Entity, type Merchant } from './model.ts';
+import { normalizeOrigin, secretDigest, type Entity, type Merchant } from './model.ts';
 import type { MerchantStore } from './store.ts';
 
 export interface MerchantCredentials {
@@ -17,13 +17,28 @@ export interface MerchantService {
   /** Creates a merchant with one entity and returns its secrets; they are never shown again. */
   create(input: { name: string; live?: boolean; uniqueMerchantTransactionId?: boolean }): Promise<MerchantCredentials>;
   list(): Promise<{ merchant: Merchant; entities: Entity[] }[]>;
-  byId(merchantId: string): Promise<Merchant | undefined>;
   /** The merchant a /v1 bearer token belongs to, if any. */
   byAccessToken(token: string): Promise<Merchant | undefined>;
   /** The entity, only when it belongs to the merchant (another merchant's entity is "not found"). */
   entityOf(merchant: Merchant, entityId: string): Promise<Entity | undefined>;
   count(): Promise<number>;
+  /** The merchant whose client id and API key (the executions dialect's client credentials) these are. */
+  byClientCredentials(clientId: string, apiKey: string): Promise<Merchant | undefined>;
+  byId(merchantId: string): Promise<Merchant | undefined>;
+  /**
+   * The merchant's entity for payments made through the executions dialect, created on first use:
+   * a channel of its own, so that /v1 listeners never see those payments.
+   */
+  executionsEntity(merchant: Merchant): Promise<Entity>;
+  /** Web origins whose pages may embed the secure fields and call browser tokenization. */
+  origins(merchantId: string): Promise<string[]>;
+  /** Registers an origin (see `normalizeOrigin`); returns the canonical form, or undefined when not an origin. */
+  addOrigin(merchantId: string, origin: string): Promise<string | undefined>;
+  removeOrigin(merchantId: string, origin: string): Promise<boolean>;
 }
+
+/** Channel name of the entity that carries a merchant's executions-dialect payments. */
+export const executionsChannel = 'executions';
 
 export function createMerchantService(deps: { store: MerchantStore; clock: Clock; ids: Ids }): MerchantService {
   const { store, clock, ids } = deps;
@@ -49,12 +64,34 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
       return { merchantId, entityId: entity.id, accessToken, clientId: merchant.clientId, apiKey, workspaceId: merchant.workspaceId };
     },
     list: () => store.list(),
-    byId: (merchantId) => store.byId(merchantId),
     byAccessToken: (token) => store.byCredential(secretDigest(token), 'opp_bearer'),
     async entityOf(merchant, entityId) {
       const e = await store.entity(entityId);
       return e && e.merchantId === merchant.id ? e : undefined;
     },
     count: () => store.count(),
+    async byClientCredentials(clientId, apiKey) {
+      const m = await store.byCredential(secretDigest(apiKey), 'api_key');
+      return m && m.clientId === clientId ? m : undefined;
+    },
+    byId: (merchantId) => store.byId(merchantId),
+    async executionsEntity(merchant) {
+      const found = await store.entityByChannel(merchant.id, executionsChannel);
+      if (found) return found;
+      // A deterministic id: two nodes creating it at once insert the same row, and one of them no-ops.
+      const id = createHash('sha256').update(`executions:${merchant.id}`).digest('hex').slice(0, 32);
+      await store.insertEntity({ id, merchantId: merchant.id, channelName: executionsChannel, uniqueMerchantTransactionId: false }, clock.now());
+      return (await store.entityByChannel(merchant.id, executionsChannel))!;
+    },
+    origins: (merchantId) => store.origins(merchantId),
+    async addOrigin(merchantId, origin) {
+      const canonical = normalizeOrigin(origin);
+      if (canonical) await store.addOrigin(merchantId, canonical, clock.now());
+      return canonical;
+    },
+    async removeOrigin(merchantId, origin) {
+      const canonical = normalizeOrigin(origin);
+      return canonical ? store.removeOrigin(merchantId, canonical) : false;
+    },
   };
 }

@@ -9,8 +9,15 @@ export interface NewMerchant {
 export interface MerchantStore {
   insert(m: NewMerchant): Promise<void>;
   list(): Promise<{ merchant: Merchant; entities: Entity[] }[]>;
-  byId(merchantId: string): Promise<Merchant | undefined>;
   byCredential(digest: string, kind: CredentialKind): Promise<Merchant | undefined>;
   entity(entityId: string): Promise<Entity | undefined>;
   count(): Promise<number>;
+  byId(merchantId: string): Promise<Merchant | undefined>;
+  entityByChannel(merchantId: string, channelName: string): Promise<Entity | undefined>;
+  /** False when the merchant has a channel of that name already (another request created it first). */
+  insertEntity(entity: Entity, at: number): Promise<boolean>;
+  origins(merchantId: string): Promise<string[]>;
+  addOrigin(merchantId: string, origin: string, at: number): Promise<void>;
+  /** False when the origin was not registered. */
+  removeOrigin(merchantId: string, origin: string): Promise<boolean>;
 }

@@ -1,14 +1,14 @@
 import type { Kysely, Selectable, Transaction as KyselyTx } from 'kysely';
 import type { Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
-import { cardRow } from '../vault/kysely-store.ts';
-import { addOutboxEvent } from '../webhooks/outbox.ts';
+import { cardRow, instrumentRow } from '../vault/kysely-store.ts';
 import type { Currency } from '../money/money.ts';
 import type { PaymentStatus, TransactionStatus, TransactionType } from './model.ts';
-import type { PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
+import type { OutboxEvent, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
 
 const toPayment = (r: Selectable<PaymentsTable>): PaymentRecord => ({
   id: r.id, merchantId: r.merchant_id, entityId: r.entity_id, initialType: r.initial_type,
   status: r.status as PaymentStatus, amount: r.amount, currency: r.currency, cardId: r.card_id ?? undefined,
+  method: r.method as PaymentMethod,
   mode: r.mode, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
@@ -21,6 +21,14 @@ const toTransaction = (r: Selectable<TransactionsTable>): TransactionRecord => (
   shortId: r.short_id, echo: JSON.parse(r.echo), details: JSON.parse(r.details),
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
+
+/** Writes an outbox row inside the caller's transaction (every concern's events go through here). */
+export async function addEventRow(tx: KyselyTx<Database>, e: OutboxEvent): Promise<void> {
+  await tx.insertInto('outbox').values({
+    id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
+    payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
+  }).execute();
+}
 
 /** One implementation over Kysely for both stores; `locking` adds FOR UPDATE where the database has it. */
 export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolean }): PaymentStore {
@@ -45,10 +53,13 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
       async insertCard(card) {
         await tx.insertInto('cards').values(cardRow(card)).execute();
       },
+      async insertInstrument(i) {
+        await tx.insertInto('instruments').values(instrumentRow(i)).execute();
+      },
       async insertPayment(p) {
         await tx.insertInto('payments').values({
           id: p.id, merchant_id: p.merchantId, entity_id: p.entityId, initial_type: p.initialType, status: p.status,
-          currency: p.currency, amount: p.amount, card_id: p.cardId ?? null, mode: p.mode, version: p.version,
+          currency: p.currency, amount: p.amount, card_id: p.cardId ?? null, method: p.method, mode: p.mode, version: p.version,
           created_at: p.createdAt, updated_at: p.updatedAt,
         }).execute();
       },
@@ -67,11 +78,15 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
           details: JSON.stringify(o.details), updated_at: o.at,
         }).where('id', '=', id).execute();
       },
+      async resumeTransaction(id, details, at) {
+        await tx.updateTable('transactions').set({ status: 'pending', result_code: null, details: JSON.stringify(details), updated_at: at })
+          .where('id', '=', id).where('status', '=', 'awaiting').execute();
+      },
       async updatePaymentStatus(id, status, at) {
         await tx.updateTable('payments').set((eb) => ({ status, updated_at: at, version: eb('version', '+', 1) }))
           .where('id', '=', id).execute();
       },
-      addEvent: (e) => addOutboxEvent(tx, e),
+      addEvent: (e) => addEventRow(tx, e),
     };
   }
 
@@ -99,6 +114,16 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
         .where((eb) => eb.or([eb('status', '=', 'unknown'), eb.and([eb('status', '=', 'pending'), eb('result_code', 'is', null)])]))
         .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toTransaction);
+    },
+    async awaitingBefore(before, limit) {
+      const rows = await db.selectFrom('transactions').selectAll().where('status', '=', 'awaiting')
+        .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
+      return rows.map(toTransaction);
+    },
+    async bankTransfersAwaitingReceipt(before, limit) {
+      const rows = await db.selectFrom('payments').selectAll().where('method', '=', 'bank_transfer')
+        .where('status', '=', 'authorized').where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
+      return rows.map(toPayment);
     },
   };
 }

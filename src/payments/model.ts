@@ -4,7 +4,7 @@ import { fail, ok, type PaymentError, type Result } from './errors.ts';
 export const initialTypes = ['PA', 'DB', 'PA.CP'] as const;
 export type InitialType = (typeof initialTypes)[number];
 
-export const backOfficeTypes = ['CP', 'RV', 'RF', 'RB', 'CB', 'CR'] as const;
+export const backOfficeTypes = ['CP', 'RV', 'RF', 'RB', 'CB', 'CR', 'RC'] as const;
 export type BackOfficeType = (typeof backOfficeTypes)[number];
 
 export type TransactionType = InitialType | BackOfficeType;
@@ -12,8 +12,12 @@ export type TransactionType = InitialType | BackOfficeType;
 export const isInitialType = (s: string): s is InitialType => (initialTypes as readonly string[]).includes(s);
 export const isBackOfficeType = (s: string): s is BackOfficeType => (backOfficeTypes as readonly string[]).includes(s);
 
-/** One attempt at one money movement. `unknown`: the PSP's answer was lost; the reconciler settles it. */
-export const transactionStatuses = ['pending', 'succeeded', 'failed', 'unknown'] as const;
+/**
+ * One attempt at one money movement. `awaiting`: the shopper has not finished the hosted page
+ * (3-D Secure, bank) and no PSP has been asked; `pending`: the PSP is being asked; `unknown`: the
+ * PSP's answer was lost and the reconciler settles it.
+ */
+export const transactionStatuses = ['awaiting', 'pending', 'succeeded', 'failed', 'unknown'] as const;
 export type TransactionStatus = (typeof transactionStatuses)[number];
 
 export interface Transaction {
@@ -72,14 +76,23 @@ export interface Totals {
   readonly inFlight: number;
 }
 
+/** Whether a transaction moves the authorization's open amount into captured money. */
+function capturesAuthorization(t: Transaction, initial: Transaction): boolean {
+  // A receipt on the authorization confirms the reserved funds arrived; on a debit, capture or
+  // rebill it confirms money already counted as captured.
+  return t.type === 'CP' || (t.type === 'RC' && initial.type === 'PA' && t.referencedId === initial.id);
+}
+
 export function totalsOf(txs: readonly Transaction[]): Totals {
   let authorized = 0, captured = 0, refunded = 0, chargedBack = 0, reversed = false;
   let inFlightCaptures = 0, inFlightRefunds = 0, inFlight = 0;
+  const initial = txs.find((t) => isInitialType(t.type));
   for (const t of txs) {
     const a = t.amount.amount;
-    if (t.status === 'pending' || t.status === 'unknown') {
+    const capturing = initial !== undefined && capturesAuthorization(t, initial);
+    if (t.status === 'pending' || t.status === 'unknown' || t.status === 'awaiting') {
       inFlight++;
-      if (t.type === 'CP') inFlightCaptures += a;
+      if (capturing) inFlightCaptures += a;
       if (t.type === 'RF') inFlightRefunds += a;
       continue;
     }
@@ -87,7 +100,7 @@ export function totalsOf(txs: readonly Transaction[]): Totals {
     switch (t.type) {
       case 'PA': authorized += a; break;
       case 'DB': case 'PA.CP': authorized += a; captured += a; break;
-      case 'CP': captured += a; break;
+      case 'CP': case 'RC': if (capturing) captured += a; break;
       case 'RB': authorized += a; captured += a; break;
       case 'RF': refunded += a; break;
       case 'RV': reversed = true; break;
@@ -108,7 +121,7 @@ export function initialOf<T extends Transaction>(txs: readonly T[]): T {
 /** The payment's status, derived from its transactions. */
 export function paymentStatusOf(txs: readonly Transaction[]): PaymentStatus {
   const initial = initialOf(txs);
-  if (initial.status === 'pending') return 'pending';
+  if (initial.status === 'pending' || initial.status === 'awaiting') return 'pending';
   if (initial.status === 'unknown') return 'unknown';
   if (initial.status === 'failed') return 'declined';
   const t = totalsOf(txs);
@@ -135,7 +148,7 @@ export function decideBackOffice(txs: readonly Transaction[], req: BackOfficeReq
   const currency: Currency = initial.amount.currency;
   const t = totalsOf(txs);
   const needsSuccess = (err: PaymentError): Result<Money> | undefined => {
-    if (initial.status === 'pending' || initial.status === 'unknown') return fail('reference_pending');
+    if (initial.status === 'pending' || initial.status === 'unknown' || initial.status === 'awaiting') return fail('reference_pending');
     if (initial.status === 'failed') return fail(err);
     return undefined;
   };
@@ -187,6 +200,21 @@ export function decideBackOffice(txs: readonly Transaction[], req: BackOfficeReq
       if (t.captured === 0) return fail('chargeback_requires_capture');
       if (txs.some((x) => x.type === 'CB' && x.status === 'succeeded')) return fail('multiple_chargebacks');
       if (amount > t.captured - t.refunded - t.inFlightRefunds) return fail('chargeback_exceeds_captured');
+      return ok(of(amount));
+    }
+    case 'RC': {
+      // A receipt confirms money the bank moved: on the authorization (funds arrived) up to its open
+      // amount, on a debit, capture or rebill up to that transaction's amount.
+      const target = req.target;
+      const confirmable = ['PA', 'CP', 'DB', 'PA.CP', 'RB'].includes(target.type) && target.status === 'succeeded';
+      if (!confirmable) return needsSuccess('receipt_requires_payment') ?? fail('receipt_requires_payment');
+      if (target.id === initial.id && initial.type === 'PA') {
+        if (t.reversed || t.captured + t.inFlightCaptures + amount > t.authorized) return fail('capture_exceeds_authorization');
+        return ok(of(amount));
+      }
+      const confirmed = txs.filter((x) => x.type === 'RC' && x.referencedId === target.id && x.status !== 'failed')
+        .reduce((s, x) => s + x.amount.amount, 0);
+      if (confirmed + amount > target.amount.amount) return fail('receipt_exceeds_amount');
       return ok(of(amount));
     }
     case 'CR': {

@@ -1,5 +1,8 @@
-import type { StoredCard } from '../vault/store.ts';
+import type { InstrumentRecord, StoredCard } from '../vault/store.ts';
 import type { PaymentStatus, Transaction, TransactionStatus } from './model.ts';
+
+export const paymentMethods = ['card', 'bank_transfer'] as const;
+export type PaymentMethod = (typeof paymentMethods)[number];
 
 /** A payment row: the root of a tree of transactions. */
 export interface PaymentRecord {
@@ -11,6 +14,7 @@ export interface PaymentRecord {
   readonly amount: number;
   readonly currency: string;
   readonly cardId: string | undefined;
+  readonly method: PaymentMethod;
   readonly mode: string;
   readonly version: number;
   readonly createdAt: number;
@@ -57,9 +61,13 @@ export interface PaymentWriter {
   lock(paymentId: string): Promise<{ payment: PaymentRecord; transactions: TransactionRecord[] } | undefined>;
   merchantTransactionIdTaken(entityId: string, merchantTransactionId: string): Promise<boolean>;
   insertCard(card: StoredCard): Promise<void>;
+  /** A registration made with the payment (`createRegistration`). */
+  insertInstrument(instrument: InstrumentRecord): Promise<void>;
   insertPayment(p: PaymentRecord): Promise<void>;
   insertTransaction(t: TransactionRecord): Promise<void>;
   settleTransaction(id: string, outcome: TransactionOutcome): Promise<void>;
+  /** An awaiting attempt whose shopper finished: back to `pending` without a result, about to go to the PSP. */
+  resumeTransaction(id: string, details: Readonly<Record<string, string>>, at: number): Promise<void>;
   updatePaymentStatus(id: string, status: PaymentStatus, at: number): Promise<void>;
   addEvent(e: OutboxEvent): Promise<void>;
 }
@@ -73,4 +81,8 @@ export interface PaymentStore {
   byMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<TransactionRecord[]>;
   /** Attempts left `unknown`, or `pending` without any PSP answer, last touched before `before`. */
   unsettled(before: number, limit: number): Promise<TransactionRecord[]>;
+  /** Initial attempts still waiting for their shopper, started before `before`. */
+  awaitingBefore(before: number, limit: number): Promise<TransactionRecord[]>;
+  /** Authorized bank-transfer payments without a full receipt, last changed before `before`. */
+  bankTransfersAwaitingReceipt(before: number, limit: number): Promise<PaymentRecord[]>;
 }

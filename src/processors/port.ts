@@ -27,9 +27,16 @@ export interface PspRequest {
   readonly card?: PspCard;
   /** The PSP's reference of the original authorization or debit, for follow-up operations. */
   readonly originalReference?: string;
+  /** The 3-D Secure result the authorization carries (the issuer sees who authenticated). */
+  readonly authentication?: { readonly status: string; readonly eci: string | undefined };
   /** Test-system switches sent by the merchant (customParameters). */
   readonly testParameters: Readonly<Record<string, string>>;
+  /** The merchant's PSP account to route to (a cascade step); absent: the gateway's default acquirer. */
+  readonly account?: string;
 }
+
+/** A 3-D Secure result as a PSP receives it; a cascade passes the same one to every PSP it tries. */
+export type Authentication = NonNullable<PspRequest['authentication']>;
 
 export const pspOutcomes = ['approved', 'declined', 'pending'] as const;
 export type PspOutcome = (typeof pspOutcomes)[number];

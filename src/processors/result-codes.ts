@@ -65,6 +65,7 @@ export const resultCodes: Readonly<Record<string, string>> = {
   '100.900.401': 'invalid ip number',
   '100.900.450': 'invalid birthdate',
   '100.300.200': 'transaction id too long',
+  '100.370.101': 'responseUrl not set in Transaction/Frontend',
   '100.370.102': 'malformed responseUrl in Transaction/Frontend',
   '100.100.303': 'card expired',
   '100.100.600': 'empty CVV for VISA,MASTER, AMEX not allowed',

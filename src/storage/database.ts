@@ -7,6 +7,10 @@ import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
 import { webhooks } from './migrations/010_webhooks.ts';
+import { executions } from './migrations/020_executions.ts';
+import { browser } from './migrations/030_browser.ts';
+import { challenges } from './migrations/002_challenges.ts';
+import { registrations } from './migrations/025_registrations.ts';
 
 export type { Database };
 
@@ -14,9 +18,13 @@ export type { Database };
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '010_webhooks': webhooks,
+  '002_challenges': challenges,
+  '020_executions': executions,
+  '025_registrations': registrations,
+  '030_browser': browser,
 };
 
-/** The names of every registered migration, in the order they apply. */
+/** Every migration's name, in the order they apply. */
 export const migrationNames: readonly string[] = Object.keys(migrations).sort();
 
 /** The handle every store implementation is built over. */

@@ -3,6 +3,7 @@
  * units, booleans are 0/1 and structured echoes are JSON text, so that SQLite and PostgreSQL hold
  * exactly the same values.
  */
+import type { Generated } from 'kysely';
 export interface MerchantsTable {
   id: string;
   name: string;
@@ -62,6 +63,8 @@ export interface PaymentsTable {
   currency: string;
   amount: number;
   card_id: string | null;
+  /** `card` or `bank_transfer` (migration 002). */
+  method: Generated<string>;
   mode: string;
   version: number;
   created_at: number;
@@ -105,6 +108,124 @@ export interface OutboxTable {
   payload: string;
   created_at: number;
   delivered_at: number | null;
+}
+
+export interface InstrumentsTable {
+  id: string;
+  merchant_id: string;
+  card_id: string;
+  holder_reference: string;
+  status: string;
+  future_usage: string | null;
+  store_instrument: number;
+  /** The /v1 entity a registration was made on (migration 025); null for executions instruments. */
+  entity_id: Generated<string | null>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MerchantOriginsTable {
+  merchant_id: string;
+  /** A web origin (`https://shop.example`) whose pages may embed the secure fields and call tokenization. */
+  origin: string;
+  created_at: number;
+}
+
+export interface TokenizationKeysTable {
+  id: string;
+  /** Base64 DER SPKI of the RSA public key browsers encrypt card data to. */
+  public_key: string;
+  /** The PKCS#8 private key, sealed with a key derived from the master key. */
+  sealed_private_key: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface PspAccountsTable {
+  id: string;
+  merchant_id: string;
+  name: string;
+  /** The simulated account's behaviour as JSON (latency, declines, timeouts). */
+  behaviour: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkflowsTable {
+  merchant_id: string;
+  code: string;
+  /** Cascade order and rules as JSON. */
+  config: string;
+  updated_at: number;
+}
+
+export interface CascadeAttemptsTable {
+  /** The engine payment this attempt is (its id is chosen before the payment exists). */
+  id: string;
+  cascade_id: string;
+  seq: number;
+  account_id: string;
+  account_name: string;
+  authenticated: number;
+  created_at: number;
+}
+
+export interface ExecutionsTable {
+  id: string;
+  merchant_id: string;
+  workflow_code: string;
+  merchant_reference: string | null;
+  holder_reference: string | null;
+  workspace_id: string;
+  meta: string;
+  status: string;
+  /** JSON array of {code, time, errors?}. */
+  history: string;
+  amount: number | null;
+  currency: string | null;
+  instrument_id: string | null;
+  payment_id: string | null;
+  /** The authorize request (amount, returnInfo, composition) as JSON. */
+  authorize: string | null;
+  /** The action the shopper must take (3-D Secure) as JSON. */
+  action: string | null;
+  /** JSON array of the actions requested on the execution (authorize, capture, ...) with their ids. */
+  actions: string;
+  capture_closed: number;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  merchant_id: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+  state: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: number;
+}
+
+export interface ChallengesTable {
+  id: string;
+  merchant_id: string;
+  merchant_name: string;
+  /** `3ds` (an issuer challenge) or `bank_transfer` (the shopper's bank confirming a transfer). */
+  purpose: string;
+  subject_kind: string;
+  subject_id: string;
+  amount: number;
+  currency: string;
+  /** What the page shows of the instrument: a masked card or a bank name. */
+  instrument_label: string;
+  /** JSON array of the origins the shopper may be sent back to (the page's form-action). */
+  return_origins: string;
+  status: string;
+  created_at: number;
+  expires_at: number;
+  resolved_at: number | null;
 }
 
 export interface WebhookEndpointsTable {
@@ -177,4 +298,13 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  instruments: InstrumentsTable;
+  psp_accounts: PspAccountsTable;
+  workflows: WorkflowsTable;
+  cascade_attempts: CascadeAttemptsTable;
+  executions: ExecutionsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  challenges: ChallengesTable;
+  merchant_origins: MerchantOriginsTable;
+  tokenization_keys: TokenizationKeysTable;
 }

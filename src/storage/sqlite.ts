@@ -11,6 +11,10 @@ function shim(db: DatabaseSync): SqliteDatabase {
   return {
     close: () => db.close(),
     prepare(sql: string): SqliteStatement {
+      // Every transaction here writes. A deferred BEGIN that reads first cannot wait for another
+      // process's writer to finish (SQLite refuses the upgrade at once: "database is locked");
+      // BEGIN IMMEDIATE takes the write lock up front and so waits under busy_timeout instead.
+      if (/^begin$/i.test(sql.trim())) sql = 'begin immediate';
       let entry = cache.get(sql);
       if (!entry) {
         const stmt = db.prepare(sql);

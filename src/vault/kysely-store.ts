@@ -1,7 +1,8 @@
-import type { Insertable, Kysely } from 'kysely';
-import type { CardsTable, Database } from '../storage/schema.ts';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { CardsTable, Database, InstrumentsTable } from '../storage/schema.ts';
+import { addEventRow } from '../payments/kysely-store.ts';
 import type { CardBrand } from './card.ts';
-import type { StoredCard, VaultStore } from './store.ts';
+import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, TokenizationKeyRecord, TokenizationKeyStore, VaultStore } from './store.ts';
 
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
 export function cardRow(c: StoredCard): Insertable<CardsTable> {
@@ -35,6 +36,90 @@ export function createVaultStore(db: Kysely<Database>): VaultStore {
         last4: r.last4, holder: r.holder ?? undefined, expiryMonth: r.expiry_month, expiryYear: r.expiry_year,
         createdAt: r.created_at,
       };
+    },
+    async cardsBelowVersion(version, limit) {
+      const rows = await db.selectFrom('cards').select(['id', 'key_version', 'wrapped_key']).where('key_version', '<', version)
+        .orderBy('created_at').orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({ id: r.id, keyVersion: r.key_version, wrappedKey: r.wrapped_key }));
+    },
+    async rewrap(id, fromVersion, toVersion, wrappedKey) {
+      const r = await db.updateTable('cards').set({ key_version: toVersion, wrapped_key: wrappedKey })
+        .where('id', '=', id).where('key_version', '=', fromVersion).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async cardsPerVersion() {
+      const rows = await db.selectFrom('key_versions').leftJoin('cards', 'cards.key_version', 'key_versions.version')
+        .select((eb) => ['key_versions.version', eb.fn.count<number>('cards.id').as('cards')])
+        .groupBy('key_versions.version').orderBy('key_versions.version').execute();
+      return rows.map((r) => ({ version: r.version, cards: Number(r.cards) }));
+    },
+  };
+}
+
+/** The row of an instrument; exported so a payment's intent can insert a registration in its own transaction. */
+export function instrumentRow(i: InstrumentRecord): Insertable<InstrumentsTable> {
+  return {
+    id: i.id, merchant_id: i.merchantId, card_id: i.cardId, holder_reference: i.holderReference, status: i.status,
+    future_usage: i.futureUsage ?? null, store_instrument: i.storeInstrument ? 1 : 0, entity_id: i.entityId ?? null,
+    created_at: i.createdAt, updated_at: i.updatedAt,
+  };
+}
+
+const toInstrument = (r: Selectable<InstrumentsTable>): InstrumentRecord => ({
+  id: r.id, merchantId: r.merchant_id, cardId: r.card_id, holderReference: r.holder_reference,
+  status: r.status as InstrumentStatus, futureUsage: r.future_usage ?? undefined, storeInstrument: r.store_instrument === 1,
+  entityId: r.entity_id ?? undefined,
+  createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+});
+
+export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
+  return {
+    async insert(card, i, events = []) {
+      await db.transaction().execute(async (tx) => {
+        await tx.insertInto('cards').values(cardRow(card)).execute();
+        await tx.insertInto('instruments').values(instrumentRow(i)).execute();
+        for (const e of events) await addEventRow(tx, e);
+      });
+    },
+    async instrument(id) {
+      const r = await db.selectFrom('instruments').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toInstrument(r) : undefined;
+    },
+    async byHolder(merchantId, holderReference) {
+      const rows = await db.selectFrom('instruments').selectAll().where('merchant_id', '=', merchantId)
+        .where('holder_reference', '=', holderReference)
+        // /v1 registrations belong to an entity, not to a holder's saved cards.
+        .where('entity_id', 'is', null).orderBy('created_at', 'desc').orderBy('id').limit(50).execute();
+      return rows.map(toInstrument);
+    },
+    async setStatus(id, status, at, events = []) {
+      return db.transaction().execute(async (tx) => {
+        const r = await tx.updateTable('instruments').set({ status, updated_at: at }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) return false;
+        for (const e of events) await addEventRow(tx, e);
+        return true;
+      });
+    },
+  };
+}
+
+export function createTokenizationKeyStore(db: Kysely<Database>): TokenizationKeyStore {
+  const toRecord = (r: { id: string; public_key: string; sealed_private_key: string; created_at: number; expires_at: number }): TokenizationKeyRecord => ({
+    id: r.id, publicKey: r.public_key, sealedPrivateKey: r.sealed_private_key, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
+  });
+  return {
+    async insertKey(k) {
+      await db.insertInto('tokenization_keys').values({
+        id: k.id, public_key: k.publicKey, sealed_private_key: k.sealedPrivateKey, created_at: k.createdAt, expires_at: k.expiresAt,
+      }).execute();
+    },
+    async key(id) {
+      const r = await db.selectFrom('tokenization_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toRecord(r) : undefined;
+    },
+    async freshestKey() {
+      const r = await db.selectFrom('tokenization_keys').selectAll().orderBy('expires_at', 'desc').limit(1).executeTakeFirst();
+      return r ? toRecord(r) : undefined;
     },
   };
 }

@@ -18,6 +18,15 @@ export interface VaultService {
   masked(cardId: string): Promise<MaskedCard | undefined>;
   /** Decrypts the PAN for a PSP call. */
   open(cardId: string): Promise<OpenedCard | undefined>;
+  /** Reloads the key ring, picking up versions another process added (servers call it on a timer). */
+  refreshKeys(): Promise<void>;
+  /** Adds a new key-encrypting key version; new cards are sealed with it from now on. */
+  rotate(): Promise<{ version: number }>;
+  /** Re-wraps the data keys of cards on older versions with the current one; returns how many moved. */
+  rewrapAll(batchSize?: number): Promise<number>;
+  keyStatus(): Promise<{ current: number; versions: { version: number; cards: number }[] }>;
+  /** The card's keyed fingerprint (equal for equal card numbers). */
+  fingerprintOf(cardId: string): Promise<string | undefined>;
 }
 
 const masked = (c: StoredCard): MaskedCard => ({
@@ -78,6 +87,35 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
       return { record: stored, masked: masked(stored) };
   }
 
+  async function rotate() {
+    await loadKeks();
+    for (;;) {
+      const version = current() + 1;
+      // Another node may claim the same number first; then its key is the new one and we go again.
+      if (await store.addKeyVersion(version, seal(sealingKey, newDataKey(), `kek:${version}`), clock.now())) {
+        await loadKeks();
+        return { version };
+      }
+      await loadKeks();
+    }
+  }
+
+  async function rewrapAll(batchSize = 500): Promise<number> {
+    await loadKeks();
+    const target = current();
+    const kekTarget = await kek(target);
+    let moved = 0;
+    for (;;) {
+      const batch = await store.cardsBelowVersion(target, batchSize);
+      if (batch.length === 0) return moved;
+      for (const c of batch) {
+        // Only the data key's wrapping changes: the PAN's ciphertext stays as it is.
+        const dataKey = unseal(await kek(c.keyVersion), c.wrappedKey, `dek:${c.id}`);
+        if (await store.rewrap(c.id, c.keyVersion, target, seal(kekTarget, dataKey, `dek:${c.id}`))) moved++;
+      }
+    }
+  }
+
   return {
     sealCard,
     async masked(cardId) {
@@ -85,5 +123,15 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
       return c ? masked(c) : undefined;
     },
     open,
+    refreshKeys: loadKeks,
+    rotate,
+    rewrapAll,
+    async keyStatus() {
+      await loadKeks();
+      return { current: current(), versions: await store.cardsPerVersion() };
+    },
+    async fingerprintOf(cardId) {
+      return (await store.card(cardId))?.fingerprint;
+    },
   };
 }

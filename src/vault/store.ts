@@ -1,3 +1,4 @@
+import type { OutboxEvent } from '../payments/store.ts';
 import type { CardBrand } from './card.ts';
 
 export interface StoredCard {
@@ -22,4 +23,54 @@ export interface VaultStore {
   addKeyVersion(version: number, sealedKey: string, at: number): Promise<boolean>;
   insertCard(card: StoredCard): Promise<void>;
   card(id: string): Promise<StoredCard | undefined>;
+  /** Cards whose data key is wrapped by a key version older than `version`, oldest first. */
+  cardsBelowVersion(version: number, limit: number): Promise<Pick<StoredCard, 'id' | 'keyVersion' | 'wrappedKey'>[]>;
+  /** Replaces a card's wrapped data key if it is still wrapped by `fromVersion`; false when someone else moved it. */
+  rewrap(id: string, fromVersion: number, toVersion: number, wrappedKey: string): Promise<boolean>;
+  /** How many cards each key version wraps. */
+  cardsPerVersion(): Promise<{ version: number; cards: number }[]>;
+}
+
+export const instrumentStatuses = ['enabled', 'transient', 'deleted'] as const;
+export type InstrumentStatus = (typeof instrumentStatuses)[number];
+
+/** A vault instrument: a stored card that belongs to one holder of one merchant. */
+export interface InstrumentRecord {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly cardId: string;
+  readonly holderReference: string;
+  readonly status: InstrumentStatus;
+  readonly futureUsage: string | undefined;
+  readonly storeInstrument: boolean;
+  /** Set for /v1 registrations: the entity (channel) that made it and alone may use it. */
+  readonly entityId?: string | undefined;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface InstrumentStore {
+  /** The card and its instrument (and the events announcing it), in one transaction. */
+  insert(card: StoredCard, instrument: InstrumentRecord, events?: readonly OutboxEvent[]): Promise<void>;
+  instrument(id: string): Promise<InstrumentRecord | undefined>;
+  /** Moves the instrument to `status` unless it is there already (false then), with its events. */
+  setStatus(id: string, status: InstrumentStatus, at: number, events?: readonly OutboxEvent[]): Promise<boolean>;
+  /** A holder's instruments, newest first (at most 50). */
+  byHolder(merchantId: string, holderReference: string): Promise<InstrumentRecord[]>;
+}
+
+/** An RSA key pair for client-side encryption; the private half sealed (never stored in the clear). */
+export interface TokenizationKeyRecord {
+  readonly id: string;
+  readonly publicKey: string;
+  readonly sealedPrivateKey: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface TokenizationKeyStore {
+  insertKey(k: TokenizationKeyRecord): Promise<void>;
+  key(id: string): Promise<TokenizationKeyRecord | undefined>;
+  /** The key that expires last, if any. */
+  freshestKey(): Promise<TokenizationKeyRecord | undefined>;
 }

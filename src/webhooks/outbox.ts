@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import type { OutboxEvent } from '../payments/store.ts';
+import { addEventRow } from '../payments/kysely-store.ts';
 
 export type { OutboxEvent };
 
@@ -21,8 +22,6 @@ export type OutboxTarget = Kysely<Database> | Transaction<Database> | { addEvent
  */
 export async function addOutboxEvent(target: OutboxTarget, e: OutboxEvent): Promise<void> {
   if ('addEvent' in target) return target.addEvent(e);
-  await target.insertInto('outbox').values({
-    id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
-    payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
-  }).execute();
+  // A Kysely handle outside a transaction writes the row on its own (tests, one-row changes).
+  await addEventRow(target as Transaction<Database>, e);
 }

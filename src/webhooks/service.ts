@@ -5,7 +5,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { scrubPans } from '../runtime/scrub.ts';
 import { seal, unseal } from '../vault/crypto.ts';
 import type { Merchant } from '../merchants/model.ts';
-import type { MerchantService } from '../merchants/service.ts';
+import { executionsChannel, type MerchantService } from '../merchants/service.ts';
 import { checkEndpointUrl, type AddressPolicy } from './address.ts';
 import { refuse, type WebhookResult } from './errors.ts';
 import {
@@ -294,7 +294,9 @@ export function createWebhookService(deps: {
           if (!(await merchants.entityOf(merchant, input.entityId))) return refuse('entity_not_found', `no entity ${input.entityId} for this merchant`);
           entityId = input.entityId;
         } else {
-          const entities = (await merchants.list()).find((m) => m.merchant.id === merchant.id)?.entities ?? [];
+          // The executions dialect's own entity carries no /v1 traffic, so it is never the default.
+          const entities = ((await merchants.list()).find((m) => m.merchant.id === merchant.id)?.entities ?? [])
+            .filter((e) => e.channelName !== executionsChannel);
           if (entities.length !== 1) return refuse('entity_required', 'name the listener\'s entity (--entity)');
           entityId = entities[0]!.id;
         }

@@ -1,5 +1,7 @@
 import { formatMajorUnits } from '../../money/money.ts';
 import type { TransactionView } from '../../payments/service.ts';
+import type { TransactionRecord } from '../../payments/store.ts';
+import type { Registration } from '../../vault/registrations.ts';
 import { isInitialType } from '../../payments/model.ts';
 import { resultOf } from './envelope.ts';
 
@@ -12,9 +14,13 @@ export function renderTransaction(v: TransactionView, channelName: string): Reco
   const initial = isInitialType(t.type);
   const echo = t.echo as Record<string, unknown>;
   const body: Record<string, unknown> = { id: t.id };
+  if (initial && typeof echo.registrationId === 'string') body.registrationId = echo.registrationId;
   if (!initial && t.referencedId) body.referencedId = t.referencedId;
   body.paymentType = t.type;
-  if (initial && v.card) body.paymentBrand = v.card.brand;
+  if (initial) {
+    const brand = v.card?.brand ?? echo.paymentBrand;
+    if (typeof brand === 'string') body.paymentBrand = brand;
+  }
   body.amount = formatMajorUnits(t.amount);
   body.currency = t.amount.currency;
   body.descriptor = typeof echo.descriptor === 'string' ? echo.descriptor : `${t.shortId} ${channelName}`;
@@ -29,10 +35,39 @@ export function renderTransaction(v: TransactionView, channelName: string): Reco
       expiryMonth: v.card.expiryMonth, expiryYear: v.card.expiryYear,
     };
   }
-  for (const group of ['customer', 'billing', 'shipping', 'cart', 'merchant', 'threeDSecure', 'customParameters', 'standingInstruction']) {
+  for (const group of ['bankAccount', 'customer', 'billing', 'shipping', 'cart', 'merchant', 'threeDSecure', 'customParameters', 'standingInstruction']) {
     if (echo[group] !== undefined) body[group] = echo[group];
   }
+  // The authentication's ECI, as the platform echoes it beside the merchant's own 3-D Secure fields.
+  const eci = t.details['3ds.acsEci'];
+  if (initial && eci !== undefined) body.threeDSecure = { ...(echo.threeDSecure as Record<string, unknown> | undefined), eci };
   if (typeof echo.recurringType === 'string') body.recurringType = echo.recurringType;
   if (initial) body.risk = { score: '0' };
   return body;
+}
+
+/**
+ * Where the shopper's browser goes after a hosted page: the merchant's `shopperResultUrl` with
+ * `id` and `resourcePath` (the status call to make), keeping the merchant's own query parameters.
+ */
+export function shopperResultUrlOf(t: TransactionRecord): string {
+  const url = new URL(String(t.echo.shopperResultUrl));
+  url.searchParams.set('id', t.id);
+  url.searchParams.set('resourcePath', `/v1/payments/${t.id}`);
+  return url.toString();
+}
+
+/** A registration (reference §4.3 G): its id, brand and masked card, with the echoed groups. */
+export function renderRegistration(r: Registration, code: string, echo: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  return {
+    id: r.id,
+    paymentBrand: r.card.brand,
+    result: resultOf(code),
+    card: {
+      bin: r.card.bin, last4Digits: r.card.last4,
+      ...(r.card.holder !== undefined ? { holder: r.card.holder } : {}),
+      expiryMonth: r.card.expiryMonth, expiryYear: r.card.expiryYear,
+    },
+    ...Object.fromEntries(['customer', 'billing', 'customParameters'].filter((g) => echo[g] !== undefined).map((g) => [g, echo[g]])),
+  };
 }

@@ -1,5 +1,6 @@
 import type { BackOfficeError } from '../../payments/service.ts';
 import type { BackOfficeType } from '../../payments/model.ts';
+import type { RegistrationError } from '../../vault/registrations.ts';
 import { classifyResultCode } from '../../processors/result-codes.ts';
 
 /** Engine refusals → /v1 result codes (the reference's §6 table). */
@@ -21,6 +22,9 @@ export const paymentErrorCodes: Readonly<Record<Exclude<BackOfficeError, 'not_fo
   chargeback_reversal_requires_chargeback: '700.400.420',
   chargeback_reversal_exceeds_chargeback: '700.400.410',
   rebill_requires_capture: '700.100.700',
+  receipt_requires_payment: '700.400.560',
+  receipt_exceeds_amount: '700.400.560',
+  return_url_required: '100.370.101',
   amount_required: '200.300.404',
   duplicate_merchant_transaction_id: '800.130.100',
   invalid_card_number: '100.100.101',
@@ -40,9 +44,16 @@ export const notFoundCodes: Readonly<Record<BackOfficeType, string>> = {
   RB: '700.400.520',
   CB: '700.400.550',
   CR: '700.400.420',
+  RC: '700.400.560',
 };
 
 /** HTTP status by result: success, review and pending are 200; every rejection is 400. */
 export function httpStatusOf(code: string): number {
   return classifyResultCode(code) === 'rejected' ? 400 : 200;
 }
+
+/** Registration refusals → /v1 result codes. */
+export const registrationErrorCodes: Readonly<Record<RegistrationError, string>> = {
+  not_found: '100.150.200',
+  deregistered: '100.150.202',
+};

@@ -5,17 +5,24 @@ import type { MerchantService } from '../../merchants/service.ts';
 import type { PaymentService, TransactionView } from '../../payments/service.ts';
 import { resultCodes } from '../../processors/result-codes.ts';
 import type { Throttle } from '../../throttle/service.ts';
+import type { ThreeDsService } from '../../threeds/service.ts';
+import type { RegistrationService } from '../../vault/registrations.ts';
+import { successCodeByMode } from '../../processors/result-codes.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
-import { httpStatusOf, notFoundCodes, paymentErrorCodes } from './result-map.ts';
-import { renderTransaction } from './render.ts';
-import { readBackOffice, readInitial } from './validate.ts';
+import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
+import { renderRegistration, renderTransaction } from './render.ts';
+import { readBackOffice, readInitial, readRegistration, readRegistrationPayment } from './validate.ts';
 
 export interface OppDeps {
   merchants: MerchantService;
   payments: PaymentService;
   throttle: Throttle;
+  threeds: ThreeDsService;
+  registrations: RegistrationService;
   clock: Clock;
+  /** The gateway's address for shoppers' browsers; defaults to the address the request came to. */
+  publicUrl: string | undefined;
   buildNumber: string;
   /** Status calls allowed per payment per window (the platform allows two a minute). */
   statusLimit: { calls: number; windowMs: number };
@@ -25,7 +32,7 @@ const idPattern = /^[0-9a-f]{32}$/;
 
 /** The `/v1` payments dialect (register with prefix `/v1`): parses its form bodies, calls the engine, shapes its answers. */
 export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Promise<void> {
-  const { merchants, payments, throttle, clock, buildNumber } = deps;
+  const { merchants, payments, throttle, threeds, registrations, clock, buildNumber } = deps;
 
   function send(reply: FastifyReply, status: number, entityId: string | undefined, body: Record<string, unknown>) {
     const envelope = { ...body, buildNumber, timestamp: body.timestamp ?? oppTimestamp(clock.now()), ndc: newNdc(entityId) };
@@ -68,6 +75,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   }
 
   const renderView = (v: TransactionView, entity: Entity) => renderTransaction(v, entity.channelName);
+  /** A registration has no test-mode switch of its own: integrator test for test merchants. */
+  const successCodeOf = (m: Merchant) => successCodeByMode[m.live ? 'LIVE' : 'INTERNAL'];
 
   // Forms are the dialect's only body format; any other body type is read as a form too, so a
   // mislabelled request gets a parameter error instead of a 415 outside the envelope.
@@ -87,23 +96,87 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
 
   app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: req.url.split('?')[0]!.slice(0, 128), message: 'no such resource' }]));
 
+  /** Authentication, validation and the live/test check every initial payment request shares. */
+  async function acceptInitial<R extends { testMode: string | undefined }>(req: FastifyRequest, reply: FastifyReply,
+    read: (p: FormParams) => { ok: true; value: R } | { ok: false; refusal: { code: string; parameterErrors: ParameterError[] } }) {
+    const params = formOf(req);
+    const auth = await authenticate(req, reply, params);
+    if (!auth) return undefined;
+    const parsed = read(params);
+    if (!parsed.ok) { await refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors); return undefined; }
+    if (auth.merchant.live && parsed.value.testMode !== undefined) {
+      await refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: parsed.value.testMode, message: 'not allowed for a live entity' }]);
+      return undefined;
+    }
+    return { auth, request: parsed.value };
+  }
+
   app.post('/payments', async (req, reply) => {
+    const accepted = await acceptInitial(req, reply, readInitial);
+    if (!accepted) return reply;
+    const { auth, request: r } = accepted;
+    return answerInitial(req, reply, auth, await payments.initiate({
+      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount,
+      ...(r.card ? { card: r.card } : {}), ...(r.bankTransfer ? { bankTransfer: r.bankTransfer } : {}),
+      createRegistration: r.createRegistration,
+      authentication: r.authentication, returnUrl: r.shopperResultUrl, testMode: r.testMode,
+      merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
+    }));
+  });
+
+  /** The answer to an initial payment, with the shopper's `redirect` when the payment awaits one. */
+  function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, result: Awaited<ReturnType<PaymentService['initiate']>>) {
+    if (!result.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error]);
+    const body = renderView(result.value, auth.entity);
+    const challenge = result.value.challenge;
+    if (challenge) {
+      // The issuer's challenge is posted like a 3-D Secure CReq; the bank's login page is a plain link.
+      const baseUrl = deps.publicUrl ?? `${req.protocol}://${req.host}`;
+      body.redirect = challenge.purpose === '3ds'
+        ? { url: threeds.urlOf(challenge, baseUrl), method: 'POST', parameters: [{ name: 'threeDSSessionData', value: challenge.id }] }
+        : { url: threeds.urlOf(challenge, baseUrl), method: 'GET', parameters: [] };
+    }
+    return send(reply, httpStatusOf(result.value.transaction.resultCode ?? ''), auth.entity.id, body);
+  }
+
+  app.post('/registrations', async (req, reply) => {
     const params = formOf(req);
     const auth = await authenticate(req, reply, params);
     if (!auth) return reply;
-    const parsed = readInitial(params);
+    const parsed = readRegistration(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
-    const r = parsed.value;
-    if (auth.merchant.live && r.testMode !== undefined) {
-      return refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: r.testMode, message: 'not allowed for a live entity' }]);
-    }
-    const result = await payments.initiate({
-      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount, card: r.card, testMode: r.testMode,
+    const r = await registrations.register(auth.merchant, auth.entity, parsed.value.card);
+    if (!r.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[r.error]);
+    return send(reply, 200, auth.entity.id, renderRegistration(r.value, successCodeOf(auth.merchant), parsed.value.echo));
+  });
+
+  app.post<{ Params: { id: string } }>('/registrations/:id/payments', async (req, reply) => {
+    const accepted = await acceptInitial(req, reply, readRegistrationPayment);
+    if (!accepted) return reply;
+    const { auth, request: r } = accepted;
+    const registration = idPattern.test(req.params.id)
+      ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
+      : { ok: false as const, error: 'not_found' as const };
+    if (!registration.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[registration.error]);
+    return answerInitial(req, reply, auth, await payments.initiate({
+      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount,
+      storedCard: { cardId: registration.value.cardId, cvv: r.cvv, registrationId: registration.value.id },
+      // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
+      authentication: r.merchantInitiated ? { ...r.authentication, enrolled: false } : r.authentication,
+      returnUrl: r.shopperResultUrl, testMode: r.testMode,
       merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
-    });
-    if (!result.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error]);
-    const body = renderView(result.value, auth.entity);
-    return send(reply, httpStatusOf(result.value.transaction.resultCode ?? ''), auth.entity.id, body);
+    }));
+  });
+
+  app.delete<{ Params: { id: string } }>('/registrations/:id', async (req, reply) => {
+    const params = queryOf(req);
+    const auth = await authenticate(req, reply, params);
+    if (!auth) return reply;
+    const r = idPattern.test(req.params.id)
+      ? await registrations.deregister(auth.merchant, auth.entity, req.params.id)
+      : { ok: false as const, error: 'not_found' as const };
+    if (!r.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error]);
+    return send(reply, 200, auth.entity.id, { id: r.value.id, result: resultOf(successCodeOf(auth.merchant)) });
   });
 
   app.post<{ Params: { id: string } }>('/payments/:id', async (req, reply) => {

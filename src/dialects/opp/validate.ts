@@ -1,7 +1,9 @@
 import { isCurrency, parseMajorUnits, exponentOf, type Money } from '../../money/money.ts';
-import { isBackOfficeType, isInitialType, type BackOfficeType, type InitialType } from '../../payments/model.ts';
+import { backOfficeTypes, isBackOfficeType, isInitialType, type BackOfficeType, type InitialType } from '../../payments/model.ts';
+import type { AuthenticationRequest } from '../../threeds/model.ts';
+import type { BankTransferInput } from '../../payments/service.ts';
 import { isKnownResultCode } from '../../processors/result-codes.ts';
-import { Cvv, isCardBrand, Pan, type CardInput } from '../../vault/card.ts';
+import { Cvv, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vault/card.ts';
 import { customParameters, nest, type FormParams } from './form.ts';
 import type { ParameterError } from './envelope.ts';
 
@@ -140,10 +142,76 @@ function readCommon(c: Collector) {
   };
 }
 
+/**
+ * Online bank transfers: the shopper is sent to their bank and the merchant (or the bank, after
+ * a while) posts the receipt. Sofort is the platform's documented example of this flow.
+ */
+export const bankTransferBrands = ['SOFORTUEBERWEISUNG'] as const;
+const isBankTransferBrand = (s: string) => (bankTransferBrands as readonly string[]).includes(s);
+
+/** The 3-D Secure test switches of reference §7.5. */
+function readAuthentication(c: Collector): AuthenticationRequest {
+  const p = c.params;
+  c.match('customParameters[3DS2_enrolled]', /^(true|false)$/, '200.300.404', 'must be true or false');
+  c.match('customParameters[3DS2_flow]', /^(challenge|frictionless)$/, '200.300.404', 'must be challenge or frictionless');
+  c.match('threeDSecure.challengeIndicator', /^0[1-4]$/, '200.300.404', 'must be one of 01, 02, 03, 04');
+  const enrolled = p['customParameters[3DS2_enrolled]'];
+  const flow = p['customParameters[3DS2_flow]'];
+  return {
+    enrolled: enrolled === 'true' ? true : enrolled === 'false' ? false : undefined,
+    flow: flow === 'challenge' || flow === 'frictionless' ? flow : undefined,
+    challengeIndicator: p['threeDSecure.challengeIndicator'],
+  };
+}
+
+/** The card fields' own checks (reference §3.2 codes); `card.number` and the expiry are required. */
+function checkCardFields(c: Collector) {
+  const p = c.params;
+  c.required('card.number', /^[0-9]{12,19}$/, '100.100.100', '100.100.101');
+  c.required('card.expiryMonth', /^(0[1-9]|1[0-2])$/, '100.100.200', '100.100.201');
+  c.required('card.expiryYear', /^(19|20)([0-9]{2})$/, '100.100.300', '100.100.301');
+  c.match('card.cvv', /^[0-9]{3,4}$/, '100.100.601');
+  const holder = p['card.holder'];
+  if (holder !== undefined) {
+    const len = [...holder].length;
+    if (len < 2 || len > 128) c.add('card.holder', 'size must be between 2 and 128', '100.100.401');
+    else if (/[\p{Cc}<>]/u.test(holder)) c.add('card.holder', 'must not contain control characters or angle brackets', '100.100.402');
+  }
+}
+
+/** The card of a request whose fields passed `checkCardFields`, in its masking types. */
+function cardOf(p: FormParams, brand: CardBrand): CardInput {
+  return {
+    pan: new Pan(p['card.number']!),
+    cvv: p['card.cvv'] !== undefined ? new Cvv(p['card.cvv']) : undefined,
+    holder: p['card.holder'],
+    expiryMonth: p['card.expiryMonth']!,
+    expiryYear: p['card.expiryYear']!,
+    brand,
+  };
+}
+
+function readShopperResultUrl(c: Collector): string | undefined {
+  const url = c.params.shopperResultUrl;
+  if (url !== undefined) {
+    let okUrl = url.length <= 2048;
+    try { okUrl &&= ['http:', 'https:'].includes(new URL(url).protocol); } catch { okUrl = false; }
+    if (!okUrl) c.add('shopperResultUrl', 'must be an absolute http(s) URL', '100.370.102');
+  }
+  return url;
+}
+
+const createRegistrationPattern = /^(true|false)$/;
+
 export interface InitialRequest {
   readonly type: InitialType;
   readonly amount: Money;
-  readonly card: CardInput;
+  /** Exactly one of `card` and `bankTransfer`. */
+  readonly card: CardInput | undefined;
+  readonly bankTransfer: BankTransferInput | undefined;
+  readonly authentication: AuthenticationRequest;
+  /** `createRegistration=true`: keep the card as a registration (token) for later payments. */
+  readonly createRegistration: boolean;
   readonly merchantTransactionId: string | undefined;
   readonly testMode: TestMode | undefined;
   readonly shopperResultUrl: string | undefined;
@@ -159,30 +227,37 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
   else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, PA.CP]');
   const amount = readMoney(c, true);
   const hasCard = Object.keys(p).some((k) => k.startsWith('card.'));
+  const bank = p.paymentBrand !== undefined && isBankTransferBrand(p.paymentBrand);
   if (p.paymentBrand === undefined) c.add('paymentBrand', hasCard ? 'may not be empty' : 'card properties must be set', hasCard ? '100.100.500' : '200.300.404');
-  else if (!isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card brand', '100.100.501');
+  else if (bank) {
+    if (hasCard) c.add('paymentBrand', 'card properties are not allowed for a bank transfer');
+    c.required('bankAccount.country', /^[A-Z]{2}$/, '200.300.404', '100.800.501');
+    c.maxLength('bankAccount.bankName', 60);
+    c.maxLength('bankAccount.holder', 128);
+  } else if (!isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card or bank-transfer brand', '100.100.501');
   else if (!hasCard) c.add('paymentBrand', 'card properties must be set');
-  if (hasCard) {
-    c.required('card.number', /^[0-9]{12,19}$/, '100.100.100', '100.100.101');
-    c.required('card.expiryMonth', /^(0[1-9]|1[0-2])$/, '100.100.200', '100.100.201');
-    c.required('card.expiryYear', /^(19|20)([0-9]{2})$/, '100.100.300', '100.100.301');
-    c.match('card.cvv', /^[0-9]{3,4}$/, '100.100.601');
-    const holder = p['card.holder'];
-    if (holder !== undefined) {
-      const len = [...holder].length;
-      if (len < 2 || len > 128) c.add('card.holder', 'size must be between 2 and 128', '100.100.401');
-      else if (/[\p{Cc}<>]/u.test(holder)) c.add('card.holder', 'must not contain control characters or angle brackets', '100.100.402');
-    }
-  }
-  const url = p.shopperResultUrl;
-  if (url !== undefined) {
-    let okUrl = url.length <= 2048;
-    try { okUrl &&= ['http:', 'https:'].includes(new URL(url).protocol); } catch { okUrl = false; }
-    if (!okUrl) c.add('shopperResultUrl', 'must be an absolute http(s) URL', '100.370.102');
-  }
+  if (hasCard) checkCardFields(c);
+  const url = readShopperResultUrl(c);
+  c.match('createRegistration', createRegistrationPattern, '200.300.404', 'must be true or false');
+  if (bank && p.createRegistration === 'true') c.add('createRegistration', 'only cards can be registered');
+  const createRegistration = p.createRegistration === 'true';
   const common = readCommon(c);
+  const authentication = readAuthentication(c);
   const refusal = c.refusal();
-  if (refusal || !amount || !hasCard) return { ok: false, refusal: refusal ?? { code: '200.300.404', parameterErrors: [] } };
+  if (refusal || !amount || !(hasCard || bank)) return { ok: false, refusal: refusal ?? { code: '200.300.404', parameterErrors: [] } };
+  if (bank) {
+    // Only what identifies the bank is echoed; account numbers are not repeated back.
+    const bankAccount = Object.fromEntries((['country', 'bankName', 'holder'] as const)
+      .filter((k) => p[`bankAccount.${k}`] !== undefined).map((k) => [k, p[`bankAccount.${k}`]]));
+    return {
+      ok: true,
+      value: {
+        type: p.paymentType as InitialType, amount, card: undefined, authentication, createRegistration,
+        bankTransfer: { bankName: p['bankAccount.bankName'] },
+        shopperResultUrl: url, ...common, echo: { ...common.echo, paymentBrand: p.paymentBrand, bankAccount },
+      },
+    };
+  }
   const brand = p.paymentBrand!;
   if (!isCardBrand(brand)) return { ok: false, refusal: { code: '100.100.501', parameterErrors: [] } };
   return {
@@ -190,14 +265,10 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
     value: {
       type: p.paymentType as InitialType,
       amount,
-      card: {
-        pan: new Pan(p['card.number']!),
-        cvv: p['card.cvv'] !== undefined ? new Cvv(p['card.cvv']) : undefined,
-        holder: p['card.holder'],
-        expiryMonth: p['card.expiryMonth']!,
-        expiryYear: p['card.expiryYear']!,
-        brand,
-      },
+      card: cardOf(p, brand),
+      createRegistration,
+      bankTransfer: undefined,
+      authentication,
       shopperResultUrl: url,
       ...common,
     },
@@ -217,10 +288,57 @@ export function readBackOffice(params: FormParams): { ok: true; value: BackOffic
   const c = new Collector(params);
   const t = params.paymentType;
   if (t === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isBackOfficeType(t)) c.add('paymentType', 'must be one of [CP, RV, RF, RB, CB, CR]');
+  else if (!isBackOfficeType(t)) c.add('paymentType', `must be one of [${backOfficeTypes.join(', ')}]`);
   const amount = readMoney(c, t !== 'RV');
   const common = readCommon(c);
   const refusal = c.refusal();
   if (refusal) return { ok: false, refusal };
   return { ok: true, value: { type: t as BackOfficeType, amount, ...common } };
+}
+
+/** Validates `POST /v1/registrations`: a card to keep, no payment. */
+export function readRegistration(params: FormParams): { ok: true; value: { card: CardInput; echo: Record<string, unknown> } } | { ok: false; refusal: Refusal } {
+  const c = new Collector(params);
+  const p = params;
+  if (p.paymentBrand === undefined) c.add('paymentBrand', 'may not be empty', '100.100.500');
+  else if (!isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card brand', '100.100.501');
+  checkCardFields(c);
+  const { echo } = readCommon(c);
+  const refusal = c.refusal();
+  if (refusal) return { ok: false, refusal };
+  return { ok: true, value: { card: cardOf(p, p.paymentBrand as CardBrand), echo } };
+}
+
+export interface RegistrationPaymentRequest extends Omit<InitialRequest, 'card' | 'bankTransfer' | 'createRegistration'> {
+  /** A CVV the shopper typed again for this payment (customer-initiated); usually absent. */
+  readonly cvv: Cvv | undefined;
+  /** Merchant-initiated (`standingInstruction.source=MIT`): the shopper is not there to authenticate. */
+  readonly merchantInitiated: boolean;
+}
+
+/** Validates `POST /v1/registrations/{id}/payments`: an initial payment whose card is the registration's. */
+export function readRegistrationPayment(params: FormParams): { ok: true; value: RegistrationPaymentRequest } | { ok: false; refusal: Refusal } {
+  const c = new Collector(params);
+  const p = params;
+  if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
+  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, PA.CP]');
+  const amount = readMoney(c, true);
+  for (const name of Object.keys(p)) {
+    if (name.startsWith('card.') && name !== 'card.cvv') c.add(name, 'the registration holds the card; only card.cvv may be sent');
+  }
+  c.match('card.cvv', /^[0-9]{3,4}$/, '100.100.601');
+  const url = readShopperResultUrl(c);
+  const common = readCommon(c);
+  const authentication = readAuthentication(c);
+  const refusal = c.refusal();
+  if (refusal || !amount) return { ok: false, refusal: refusal ?? { code: '200.300.404', parameterErrors: [] } };
+  return {
+    ok: true,
+    value: {
+      type: p.paymentType as InitialType, amount, authentication, shopperResultUrl: url,
+      cvv: p['card.cvv'] !== undefined ? new Cvv(p['card.cvv']) : undefined,
+      merchantInitiated: p['standingInstruction.source'] === 'MIT',
+      ...common,
+    },
+  };
 }

@@ -1,0 +1,214 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Merchant } from '../../merchants/model.ts';
+import type { MerchantService } from '../../merchants/service.ts';
+import type { AccessTokens, ClientScope } from '../../merchants/tokens.ts';
+import type { ExecutionService } from '../../executions/service.ts';
+import type { Idempotency } from '../../idempotency/service.ts';
+import type { InstrumentService } from '../../vault/instruments.ts';
+import type { TokenizationKeys } from '../../vault/tokenization.ts';
+import type { Throttle } from '../../throttle/service.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { isWorkflowCode } from '../../workflows/model.ts';
+import { executionErrorCodes, type ErrorCode } from './errors.ts';
+import { ParamError, booleanAt, cardAt, moneyAt, objectAt, stringAt, uuidPattern, type Json } from './parse.ts';
+import { renderExecution, renderInstrument, wireMoney } from './render.ts';
+
+export interface BrowserDeps {
+  tokenizationKeys: TokenizationKeys;
+  throttle: Throttle;
+  /** Tokenization calls one holder may make per window (card testing is the attack this slows). */
+  tokenizeLimit: { calls: number; windowMs: number };
+}
+
+interface Helpers {
+  merchants: MerchantService;
+  tokens: AccessTokens;
+  executions: ExecutionService;
+  instruments: InstrumentService;
+  idempotency: Idempotency;
+  guard: preHandlerAsyncHookHandler;
+  refuse(reply: FastifyReply, code: ErrorCode, detail: string): FastifyReply;
+  /** The gateway's address as browsers reach it. */
+  publicBase(req: FastifyRequest): string;
+  clock: Clock;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    clientScope?: ClientScope;
+  }
+}
+
+const initTypes = ['secureFields', 'tokenization', 'dropIn'] as const;
+const futureUsages = ['CardOnFile', 'Subscription', 'UnscheduledCardOnFile'];
+const corsHeaders = 'authorization, content-type, x-idempotency-key, x-client-version, x-client-type';
+
+/** JSON as ASCII only: `@payrails/web-cse` decodes `data` with `atob` (Latin-1), reference §5.2. */
+const asciiJson = (v: unknown) => JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
+ * `POST /merchant/client/init` (merchant-authenticated) and the browser-facing tokenization
+ * endpoints it links to. The browser side authenticates with the short-lived client token, is
+ * answered with CORS only for the merchant's registered origins, and is rate-limited per holder.
+ */
+export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserDeps, h: Helpers): Promise<void> {
+  const { merchants, tokens, instruments, idempotency, refuse } = h;
+  const { tokenizationKeys, throttle, tokenizeLimit } = deps;
+
+  await app.register(async (scope) => {
+    scope.addHook('preHandler', h.guard);
+    scope.post('/merchant/client/init', async (req, reply) => {
+      const merchant = req.merchant!;
+      const body = objectAt(req.body ?? {}, 'body', true)!;
+      const type = stringAt(body, 'type', { max: 32 }) ?? 'secureFields';
+      if (!(initTypes as readonly string[]).includes(type)) throw new ParamError('type', `must be one of ${initTypes.join(', ')}`);
+      const holderReference = stringAt(body, 'holderReference', { required: true })!;
+      const workspaceId = stringAt(body, 'workspaceId', { max: 64 }) ?? merchant.workspaceId;
+      if (workspaceId !== merchant.workspaceId) throw new ParamError('workspaceId', 'not a workspace of this client');
+      const workflowCode = stringAt(body, 'workflowCode', { max: 64 }) ?? 'payment-acceptance';
+      if (!isWorkflowCode(workflowCode)) throw new ParamError('workflowCode', 'no such workflow');
+      const merchantReference = stringAt(body, 'merchantReference');
+      const amount = moneyAt(body, 'amount', false);
+      const meta = objectAt(body.meta, 'meta', false) ?? {};
+      const base = h.publicBase(req);
+      // The execution is created here only when the request describes one (a merchantReference).
+      const execution = merchantReference
+        ? await h.executions.create(merchant, workflowCode, { workspaceId, meta, merchantReference, holderReference })
+        : undefined;
+      const key = await tokenizationKeys.current();
+      const client = await h.tokens.issueClient({ merchantId: merchant.id, holderReference, keyId: key.id, ...(execution ? { executionId: execution.id } : {}) });
+      const keyExpiresIn = Math.max(0, Math.floor((key.expiresAt - h.clock.now()) / 1000));
+      const data = {
+        token: client.token,
+        tokenExpiresAt: new Date(client.expiresAt).toISOString(),
+        holderReference, type, workflowCode,
+        ...(amount ? { amount: wireMoney(amount) } : {}),
+        vaultConfiguration: {
+          vaultId: merchant.id, vaultUrl: `${base}/public/payment`, token: client.token, providerConfigId: key.id,
+          cardTableName: 'cards', vaultType: 'Switchyard', status: 'enabled',
+          encryptionPublicKey: key.publicKey, encryptionPublicKeyExpiresIn: keyExpiresIn,
+          links: { saveInstrument: { method: 'POST', href: `${base}/public/payment/instruments` } },
+        },
+        tokenization: {
+          id: key.id, publicKey: key.publicKey,
+          links: { tokenize: { method: 'POST', href: `${base}/public/payment/instruments/tokenize` } },
+        },
+        links: { instruments: { method: 'GET', href: `${base}/public/payment/instruments` } },
+        sdk: { script: `${base}/sdk/v1/switchyard.js`, merchantId: merchant.id },
+        ...(execution ? { execution: renderExecution({ execution, attempts: [], totals: undefined }, base) } : {}),
+      };
+      return reply.code(200).header('cache-control', 'no-store').send({ version: '1.0.0', data: Buffer.from(asciiJson(data), 'latin1').toString('base64') });
+    });
+  });
+
+  /** CORS for the browser endpoints: only the merchant's registered origins (same-origin calls need none). */
+  async function allowOrigin(req: FastifyRequest, reply: FastifyReply, merchantId: string): Promise<boolean> {
+    const origin = req.headers.origin;
+    if (origin === undefined || origin === new URL(h.publicBase(req)).origin) return true;
+    const allowed = (await merchants.origins(merchantId)).includes(origin);
+    if (allowed) reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    return allowed;
+  }
+
+  /** The client token, its merchant, the origin and the rate limit; then the idempotency key. */
+  async function clientGuard(req: FastifyRequest, reply: FastifyReply) {
+    reply.header('cache-control', 'no-store');
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const check = m ? await tokens.verifyClient(m[1]!) : undefined;
+    const merchant: Merchant | undefined = check?.ok ? await merchants.byId(check.scope.merchantId) : undefined;
+    if (!check?.ok || !merchant) {
+      // CORS headers are still needed for the browser to read this refusal: echo nothing unregistered.
+      return refuse(reply, 'request.unauthorized', check && !check.ok && check.reason === 'expired'
+        ? 'The client token has expired; call client/init again' : 'A client token from client/init is required');
+    }
+    if (!(await allowOrigin(req, reply, merchant.id))) return refuse(reply, 'request.forbidden', 'This origin is not registered for the merchant');
+    const limit = await throttle.take(`tokenize:${merchant.id}:${check.scope.holderReference}`, tokenizeLimit.calls, tokenizeLimit.windowMs);
+    if (!limit.allowed) {
+      reply.header('retry-after', String(Math.ceil(limit.retryAfterMs / 1000)));
+      return refuse(reply, 'request.rate-limit', 'Too many tokenization requests for this holder; try again later');
+    }
+    req.merchant = merchant;
+    req.clientScope = check.scope;
+    if (req.method === 'GET') return;
+    const key = req.headers['x-idempotency-key'];
+    if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
+    if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
+    const admission = await idempotency.admit(merchant.id, key.toLowerCase(), `${req.method} ${req.routeOptions.url}`, req.body ?? null);
+    if (admission.kind === 'conflict') return refuse(reply, 'request.conflict', 'x-idempotency-key was used for a different request, or it is still in progress');
+    if (admission.kind === 'replay') {
+      return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
+    }
+    req.idempotencyKey = key.toLowerCase();
+  }
+
+  /** Decrypts the JWE with the key the client token names; the plaintext is the card (reference §5.4). */
+  async function cardFromJwe(scope: ClientScope, jwe: string, field: string) {
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){4}$/.test(jwe) || jwe.length > 8192) throw new ParamError(field, 'must be a JWE in compact serialization');
+    const opened = await tokenizationKeys.decrypt(scope.keyId, jwe);
+    if (!opened.ok) {
+      throw new ParamError(field, opened.reason === 'expired_key'
+        ? 'was encrypted with a key that has expired; call client/init again'
+        : 'could not be decrypted: it must be RSA-OAEP-256 + A256CBC-HS512 to the public key from client/init');
+    }
+    let plain: unknown;
+    try { plain = JSON.parse(new TextDecoder().decode(opened.plaintext)); } catch { throw new ParamError(field, 'does not contain JSON card data'); }
+    const data = objectAt(plain, field, true)!;
+    const inner = stringAt(data, 'holderReference');
+    if (inner !== undefined && inner !== scope.holderReference) throw new ParamError(field, 'was made for another holder');
+    return cardAt(data);
+  }
+
+  async function tokenize(req: FastifyRequest, reply: FastifyReply, body: Json, jwe: string, field: string) {
+    const scope = req.clientScope!;
+    const holder = stringAt(body, 'holderReference');
+    if (holder !== undefined && holder !== scope.holderReference) return refuse(reply, 'request.forbidden', 'holderReference: the client token is for another holder');
+    const futureUsage = stringAt(body, 'futureUsage', { max: 32 });
+    if (futureUsage !== undefined && !futureUsages.includes(futureUsage)) throw new ParamError('futureUsage', `must be ${futureUsages.join(', ')}`);
+    const storeInstrument = booleanAt(body, 'storeInstrument', false);
+    const card = await cardFromJwe(scope, jwe, field);
+    const r = await instruments.create({ merchantId: scope.merchantId, holderReference: scope.holderReference, card, storeInstrument, futureUsage });
+    if (!r.ok) {
+      const [code, detail] = executionErrorCodes[r.error];
+      return refuse(reply, code, detail);
+    }
+    return reply.code(201).send({ ...renderInstrument(r.value), holderId: scope.holderReference });
+  }
+
+  await app.register(async (scope) => {
+    // Preflights first: they carry no token, so they are answered from the Origin alone.
+    scope.options('/public/payment/*', async (req, reply) => {
+      const origin = req.headers.origin;
+      reply.header('access-control-allow-methods', 'GET, POST, OPTIONS').header('access-control-allow-headers', corsHeaders)
+        .header('access-control-max-age', '600').header('vary', 'Origin');
+      // Any https/loopback origin gets a preflight answer; the real request then checks it against the merchant's list.
+      if (typeof origin === 'string' && /^https?:\/\/[^/]+$/.test(origin)) reply.header('access-control-allow-origin', origin);
+      return reply.code(204).send();
+    });
+    scope.register(async (guarded) => {
+      guarded.addHook('preHandler', clientGuard);
+      // The public CSE library's call (reference §5.4).
+      guarded.post('/public/payment/instruments/tokenize', async (req, reply) => {
+        const body = objectAt(req.body, 'body', true)!;
+        const id = stringAt(body, 'id', { max: 64 });
+        if (id !== undefined && id !== req.clientScope!.keyId) throw new ParamError('id', 'is not the tokenization id from client/init');
+        const jwe = stringAt(body, 'encryptedInstrumentDetails', { required: true, max: 8192 })!;
+        return tokenize(req, reply, body, jwe, 'encryptedInstrumentDetails');
+      });
+      // The secure fields' save-instrument call (vaultConfiguration.links.saveInstrument).
+      guarded.post('/public/payment/instruments', async (req, reply) => {
+        const body = objectAt(req.body, 'body', true)!;
+        const paymentMethod = stringAt(body, 'paymentMethod', { max: 32 }) ?? 'card';
+        if (paymentMethod !== 'card') throw new ParamError('paymentMethod', 'only "card" is offered');
+        const data = objectAt(body.data, 'data', true)!;
+        const jwe = stringAt(data, 'encryptedData', { required: true, max: 8192, path: 'data.encryptedData' })!;
+        return tokenize(req, reply, body, jwe, 'data.encryptedData');
+      });
+      // The holder's saved cards (the saved-cards list of the SDK).
+      guarded.get('/public/payment/instruments', async (req, reply) => {
+        const scope = req.clientScope!;
+        const saved = await instruments.savedOf(scope.merchantId, scope.holderReference);
+        return reply.send({ results: saved.map((i) => ({ ...renderInstrument(i), holderId: scope.holderReference })) });
+      });
+    });
+  });
+}

@@ -1,0 +1,106 @@
+import { formatMajorUnits, type Money } from '../../money/money.ts';
+import type { CardBrand } from '../../vault/card.ts';
+import type { Instrument } from '../../vault/instruments.ts';
+import type { ExecutionView } from '../../executions/service.ts';
+import type { ActionRecord, EventName, ExecutionRecord, FailureInfo } from '../../executions/model.ts';
+import { failureItem } from './errors.ts';
+
+/** Money on this dialect's wire: `{value: "12.50", currency}`. */
+export const wireMoney = (m: Money) => ({ value: formatMajorUnits(m), currency: m.currency });
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Card networks as the dialect names them. */
+export const networkOf: Readonly<Record<CardBrand, string>> = {
+  VISA: 'visa', MASTER: 'mastercard', AMEX: 'amex', DINERS: 'diners_club', DISCOVER: 'discover', JCB: 'jcb', MAESTRO: 'maestro', UNIONPAY: 'unionpay',
+};
+
+export function renderInstrument(i: Instrument, securityCodeHeld?: boolean) {
+  return {
+    ...(securityCodeHeld === undefined ? {} : { securityCodeHeld }),
+    id: i.id, createdAt: iso(i.createdAt), updatedAt: iso(i.updatedAt), holderReference: i.holderReference,
+    paymentMethod: 'card', status: i.status, fingerprint: i.fingerprint, futureUsage: i.futureUsage ?? null,
+    data: {
+      network: networkOf[i.card.brand], bin: i.card.bin, suffix: i.card.last4,
+      expiryMonth: i.card.expiryMonth, expiryYear: i.card.expiryYear, holderName: i.card.holder ?? null,
+    },
+  };
+}
+
+export const executionPath = (e: { workflowCode: string; id: string }) => `/merchant/workflows/${e.workflowCode}/executions/${e.id}`;
+
+const errorsOf = (e: ExecutionRecord, i: number, errors: readonly FailureInfo[] | undefined) =>
+  errors?.map((f, j) => failureItem(f, `${e.id}:${i}:${j}`));
+
+/** The execution object (reference §1.4, decision 1): `status` a string, the timeline in `statusHistory`. */
+export function renderExecution(v: ExecutionView, baseUrl: string) {
+  const e = v.execution;
+  const self = baseUrl + executionPath(e);
+  const links: Record<string, unknown> = { self };
+  const allowed = (name: string) => ({ method: 'POST', href: `${self}/${name}` });
+  if (e.status === 'created') links.authorize = allowed('authorize');
+  if (e.paymentId && ['authorized', 'partiallyCaptured', 'captureFailed'].includes(e.status) && !e.captureClosed) links.capture = allowed('capture');
+  if (e.paymentId && ['authorized', 'partiallyCaptured', 'captureFailed', 'captured', 'partiallyRefunded', 'refundFailed'].includes(e.status)) links.cancel = allowed('cancel');
+  if (e.paymentId && ['captured', 'partiallyCaptured', 'partiallyRefunded', 'refundFailed'].includes(e.status)) links.refund = allowed('refund');
+  const challenge = e.status === 'authorizePending' && e.action ? e.action : undefined;
+  if (challenge) { links.redirect = challenge.href; links['3ds'] = challenge.href; }
+  const auth = e.authorize;
+  return {
+    id: e.id,
+    merchantReference: e.merchantReference ?? null,
+    holderReference: e.holderReference ?? null,
+    workspaceId: e.workspaceId,
+    workflow: { code: e.workflowCode, version: 1 },
+    createdAt: iso(e.createdAt),
+    meta: e.meta,
+    status: e.status,
+    statusHistory: e.history.map((h, i) => ({ code: h.code, time: iso(h.time), ...(h.errors ? { errors: errorsOf(e, i, h.errors) } : {}) })),
+    ...(auth ? { amount: wireMoney(auth.amount) } : {}),
+    ...(v.totals && auth ? {
+      authorizedAmount: wireMoney({ amount: v.totals.authorized, currency: auth.amount.currency }),
+      capturedAmount: wireMoney({ amount: v.totals.captured, currency: auth.amount.currency }),
+      refundedAmount: wireMoney({ amount: v.totals.refunded, currency: auth.amount.currency }),
+    } : {}),
+    ...(challenge ? {
+      actionRequired: '3ds',
+      requiredAction: { method: 'GET', href: challenge.href, type: 'redirect', subType: '3ds' },
+    } : {}),
+    ...(auth ? {
+      paymentComposition: [{
+        paymentMethodCode: auth.paymentMethodCode, integrationType: 'api', amount: wireMoney(auth.amount),
+        paymentInstrumentId: auth.instrumentId, paymentId: e.paymentId ?? null,
+        // Every attempt of the cascade, in order, with the PSP account that answered.
+        attempts: v.attempts.map((a) => ({
+          id: a.id, pspAccount: a.accountName, status: a.status === 'missing' ? 'pending' : a.status,
+          resultCode: a.resultCode ?? null, authenticated: a.authenticated, createdAt: iso(a.createdAt),
+        })),
+      }],
+    } : {}),
+    links,
+  };
+}
+
+/** The webhook body of an execution event (decision 7 envelope, reference §3.4 details). */
+export function renderEvent(e: ExecutionRecord, ev: { name: EventName; action?: ActionRecord; success?: boolean; errors?: readonly FailureInfo[]; trigger?: 'api' | 'action' | 'external' }) {
+  const at = e.history.at(-1)?.time ?? e.updatedAt;
+  return {
+    event: ev.name,
+    time: iso(at),
+    workspaceId: e.workspaceId,
+    eventTrigger: ev.trigger ?? 'action',
+    details: {
+      ...(ev.action ? {
+        action: ev.action.name, actionId: ev.action.id,
+        ...(ev.action.amount ? { actionAmount: wireMoney(ev.action.amount) } : {}),
+      } : {}),
+      ...(ev.success !== undefined ? { success: ev.success } : {}),
+      ...(ev.errors ? { errors: errorsOf(e, e.history.length - 1, ev.errors) } : {}),
+      execution: {
+        id: e.id, merchantReference: e.merchantReference ?? null, holderReference: e.holderReference ?? null,
+        workflowCode: e.workflowCode, status: e.status,
+      },
+      ...(e.authorize ? { amount: wireMoney(e.authorize.amount) } : {}),
+      ...(e.authorize ? { paymentComposition: [{ paymentMethodCode: e.authorize.paymentMethodCode, integrationType: 'api', amount: wireMoney(e.authorize.amount), paymentId: e.paymentId ?? null }] } : {}),
+    },
+  };
+}

@@ -1,0 +1,335 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Merchant } from '../../merchants/model.ts';
+import type { MerchantService } from '../../merchants/service.ts';
+import type { AccessTokens } from '../../merchants/tokens.ts';
+import type { ExecutionService, ExecResult, ActionAck } from '../../executions/service.ts';
+import { isExecutionStatus } from '../../executions/model.ts';
+import type { Idempotency } from '../../idempotency/service.ts';
+import type { InstrumentService } from '../../vault/instruments.ts';
+import { isWorkflowCode } from '../../workflows/model.ts';
+import { errorBody, errorStatus, executionErrorCodes, type ErrorCode } from './errors.ts';
+import {
+  ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, stringAt, uuidPattern, waitWhileOf, type Json,
+} from './parse.ts';
+import { consumerWaitPath } from './consumer-wait.ts';
+import { executionPath, renderExecution, renderInstrument } from './render.ts';
+import { registerBrowserRoutes, type BrowserDeps } from './browser.ts';
+import type { Clock } from '../../runtime/clock.ts';
+
+export interface ExecutionsDeps {
+  merchants: MerchantService;
+  tokens: AccessTokens;
+  executions: ExecutionService;
+  instruments: InstrumentService;
+  idempotency: Idempotency;
+  /** Longest a `waitWhile` long-poll is held (decision 2). */
+  longPollMs: number;
+  /** Base URL of links the shopper's browser follows; else taken from the request. */
+  publicUrl: string | undefined;
+  /** Browser tokenization (client/init and the endpoints it links to). */
+  browser?: BrowserDeps & { clock: Clock };
+}
+
+const refusalReasons = ['BetterPrice', 'CustomerDontNeed', 'DamagedProduct', 'Duplicate', 'FraudulentProduct', 'LateDelivery',
+  'NoReason', 'ProductMismatchDescription', 'WrongProduct', 'WrongProductSpecification'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    merchant?: Merchant;
+    idempotencyKey?: string;
+  }
+}
+
+/** The executions dialect: `/auth/token`, `/merchant/...` and `/payment/instruments` (JSON, Bearer tokens, `errors[]`). */
+export async function registerExecutionsRoutes(app: FastifyInstance, deps: ExecutionsDeps): Promise<void> {
+  const { merchants, tokens, executions, instruments, idempotency } = deps;
+
+  const refuse = (reply: FastifyReply, code: ErrorCode, detail: string) =>
+    reply.code(errorStatus[code]).header('cache-control', 'no-store').send(errorBody(code, detail));
+  const baseOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
+
+  // Bodies are JSON whatever the label (the browser SDK sends JSON as text/plain).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text, (k, v) => {
+        if (k === '__proto__' || k === 'constructor' || k === 'prototype') return undefined;
+        return v;
+      }));
+    } catch {
+      const err = new ParamError('body', 'is not valid JSON') as ParamError & { statusCode: number };
+      err.statusCode = 400;
+      done(err, undefined);
+    }
+  });
+
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof ParamError) {
+      if (err.message.startsWith('body:')) return refuse(reply, 'request.malformed', err.message);
+      return refuse(reply, err.missing ? 'request.param.missing' : 'request.param.invalid', err.message);
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(reply, 'request.entity-too-large', 'The request body is too large');
+    if (err.statusCode && err.statusCode < 500) return refuse(reply, 'request.malformed', 'The request could not be read');
+    req.log.error({ err: String(err) }, 'executions dialect failure');
+    if (req.idempotencyKey && req.merchant) await idempotency.release(req.merchant.id, req.idempotencyKey);
+    return refuse(reply, 'internal', 'An internal error occurred');
+  });
+  app.setNotFoundHandler(async (_req, reply) => refuse(reply, 'request.not-found', 'No such resource'));
+
+  // The stored answer of an idempotent write is written before the client gets it; a 5xx frees the key.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.idempotencyKey || !req.merchant || reply.getHeader('idempotent-replayed')) return payload;
+    if (reply.statusCode >= 500) await idempotency.release(req.merchant.id, req.idempotencyKey);
+    else await idempotency.complete(req.merchant.id, req.idempotencyKey, reply.statusCode, String(payload));
+    return payload;
+  });
+
+  app.post<{ Params: { clientId: string } }>('/auth/token/:clientId', async (req, reply) => {
+    const apiKey = req.headers['x-api-key'];
+    const merchant = typeof apiKey === 'string' && apiKey.length > 0 && apiKey.length <= 256
+      ? await merchants.byClientCredentials(req.params.clientId, apiKey) : undefined;
+    reply.header('cache-control', 'no-store');
+    if (!merchant) {
+      return reply.code(401).send({ error: 'invalid_client', error_description: 'Unknown client id or API key' });
+    }
+    return reply.code(200).send(await tokens.issue(merchant.id));
+  });
+
+  /** Bearer token first (a 401 never consumes an idempotency key), then the key on writes. */
+  async function guard(req: FastifyRequest, reply: FastifyReply) {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const check = m ? await tokens.verify(m[1]!) : undefined;
+    const merchant = check?.ok ? await merchants.byId(check.merchantId) : undefined;
+    if (!merchant) {
+      reply.header('www-authenticate', `Bearer realm="switchyard", error="invalid_token"`);
+      const detail = !m ? 'An Authorization: Bearer access token is required'
+        : check && !check.ok && check.reason === 'expired' ? 'The access token has expired' : 'The access token is invalid';
+      return refuse(reply, 'request.unauthorized', detail);
+    }
+    req.merchant = merchant;
+    if (req.method === 'GET') return;
+    const key = req.headers['x-idempotency-key'];
+    if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
+    if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
+    const operation = `${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params)}`;
+    const admission = await idempotency.admit(merchant.id, key.toLowerCase(), operation, req.body ?? null);
+    if (admission.kind === 'conflict') {
+      return refuse(reply, 'request.conflict', admission.reason === 'mismatch'
+        ? 'x-idempotency-key was used for a different request' : 'A request with this x-idempotency-key is still in progress');
+    }
+    if (admission.kind === 'replay') {
+      return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
+    }
+    req.idempotencyKey = key.toLowerCase();
+  }
+
+  const workflowOf = (code: string) => {
+    if (!isWorkflowCode(code)) throw Object.assign(new Error('no workflow'), { workflow: code });
+    return code;
+  };
+  const sendError = (reply: FastifyReply, r: { error: keyof typeof executionErrorCodes; detail?: string }) => {
+    const [code, detail] = executionErrorCodes[r.error];
+    return refuse(reply, code, r.detail ?? detail);
+  };
+  const ack = (reply: FastifyReply, req: FastifyRequest, r: ExecResult<ActionAck>, status: number) => {
+    if (!r.ok) return sendError(reply, r);
+    const { execution: e, action } = r.value;
+    const self = baseOf(req) + executionPath(e);
+    return reply.code(status).send({
+      name: action.name, actionId: action.id, executedAt: new Date(action.requestedAt).toISOString(),
+      ...(action.reason ? { reason: action.reason } : {}), ...(action.reasonDescription ? { reasonDescription: action.reasonDescription } : {}),
+      links: {
+        execution: self,
+        ...(action.name === 'authorize' ? { consumerWait: (deps.publicUrl ?? baseOf(req)) + consumerWaitPath(e.id) } : {}),
+        ...(action.name === 'capture' ? { refund: `${self}/refund` } : {}),
+      },
+    });
+  };
+  const reasonOf = (body: Json) => {
+    const reason = stringAt(body, 'reason', { max: 64 });
+    if (reason !== undefined && !refusalReasons.includes(reason)) throw new ParamError('reason', `must be one of ${refusalReasons.join(', ')}`);
+    const reasonDescription = stringAt(body, 'reasonDescription', { max: 500 });
+    return { ...(reason ? { reason } : {}), ...(reasonDescription ? { reasonDescription } : {}) };
+  };
+
+  if (deps.browser) {
+    const { clock, ...browser } = deps.browser;
+    await registerBrowserRoutes(app, browser, {
+      merchants, tokens, executions, instruments, idempotency, guard, refuse, clock, publicBase: (req) => deps.publicUrl ?? baseOf(req),
+    });
+  }
+
+  await app.register(async (scope) => {
+    scope.addHook('preHandler', guard);
+
+    scope.post<{ Params: { code: string } }>('/merchant/workflows/:code/executions', async (req, reply) => {
+      if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
+      const merchant = req.merchant!;
+      const body = objectAt(req.body ?? {}, 'body', true)!;
+      const workspaceId = stringAt(body, 'workspaceId', { max: 64 }) ?? merchant.workspaceId;
+      if (workspaceId !== merchant.workspaceId) return refuse(reply, 'request.param.invalid', 'workspaceId: not a workspace of this client');
+      const meta = objectAt(body.meta, 'meta', false) ?? {};
+      const merchantReference = stringAt(body, 'merchantReference');
+      const holderReference = stringAt(body, 'holderReference');
+      if (body.initialActions !== undefined) return refuse(reply, 'request.param.invalid', 'initialActions: not supported; call authorize after create');
+      const e = await executions.create(merchant, workflowOf(req.params.code), {
+        workspaceId, meta, ...(merchantReference ? { merchantReference } : {}), ...(holderReference ? { holderReference } : {}),
+      });
+      return reply.code(201).send(renderExecution({ execution: e, attempts: [], totals: undefined }, baseOf(req)));
+    });
+
+    scope.get<{ Params: { code: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions', async (req, reply) => {
+      if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
+      const q = req.query;
+      const str = (k: string) => {
+        const v = q[k];
+        if (v !== undefined && (typeof v !== 'string' || v.length > 255)) throw new ParamError(k, 'must be given once, at most 255 characters');
+        return v;
+      };
+      const lastStatus = str('filter[lastStatus]');
+      if (lastStatus !== undefined && !isExecutionStatus(lastStatus)) throw new ParamError('filter[lastStatus]', 'is not an execution status');
+      const limitText = str('limit') ?? '20';
+      if (!/^[0-9]{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 100) throw new ParamError('limit', 'must be 1 to 100');
+      const cursor = str('cursor');
+      let before: { createdAt: number; id: string } | undefined;
+      if (cursor !== undefined) {
+        const m = /^([0-9]{1,15})\.([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+        if (!m) throw new ParamError('cursor', 'is not a cursor this API returned');
+        before = { createdAt: Number(m[1]), id: m[2]! };
+      }
+      const limit = Number(limitText);
+      const merchantReference = str('filter[merchantReference]');
+      const holderReference = str('filter[holderReference]');
+      const workspaceId = str('filter[workspaceId]');
+      const rows = await executions.list({
+        merchantId: req.merchant!.id, workflowCode: req.params.code, limit: limit + 1,
+        ...(merchantReference !== undefined ? { merchantReference } : {}), ...(holderReference !== undefined ? { holderReference } : {}),
+        ...(workspaceId !== undefined ? { workspaceId } : {}), ...(lastStatus !== undefined ? { lastStatus } : {}),
+        ...(before ? { before } : {}),
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const next = rows.length > limit && last ? Buffer.from(`${last.createdAt}.${last.id}`).toString('base64url') : null;
+      const base = baseOf(req);
+      const url = new URL(base + req.url);
+      if (next) url.searchParams.set('cursor', next);
+      return reply.send({
+        results: page.map((e) => renderExecution({ execution: e, attempts: [], totals: undefined }, base)),
+        nextCursor: next,
+        links: { self: base + req.url, ...(next ? { next: url.href } : {}) },
+      });
+    });
+
+    scope.get<{ Params: { code: string; id: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions/:id', async (req, reply) => {
+      const { code, id } = req.params;
+      const merchant = req.merchant!;
+      const statuses = waitWhileOf(req.query['waitWhile[status]']);
+      if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
+      let view;
+      if (statuses && statuses.size > 0) {
+        const abort = new AbortController();
+        const onClose = () => { if (!reply.raw.writableFinished) abort.abort(); };
+        reply.raw.once('close', onClose);
+        view = await executions.waitWhile(merchant, code, id, statuses, deps.longPollMs, abort.signal);
+        reply.raw.off('close', onClose);
+      } else {
+        view = await executions.view(merchant, code, id);
+      }
+      if (!view) return refuse(reply, 'request.not-found', 'The execution was not found');
+      return reply.header('cache-control', 'no-store').send(renderExecution(view, deps.publicUrl ?? baseOf(req)));
+    });
+
+    scope.patch<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id', async (req, reply) => {
+      const { code, id } = req.params;
+      if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
+      const body = objectAt(req.body, 'body', true)!;
+      const unknown = Object.keys(body).filter((k) => k !== 'meta');
+      if (unknown.length > 0) return refuse(reply, 'request.param.invalid', `${unknown[0]}: only meta can be changed`);
+      const meta = objectAt(body.meta, 'meta', true)!;
+      const r = await executions.patchMeta(req.merchant!, code, id, meta);
+      if (!r.ok) return sendError(reply, r);
+      return reply.send(renderExecution(await executions.view(req.merchant!, code, id) ?? { execution: r.value, attempts: [], totals: undefined }, baseOf(req)));
+    });
+
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/authorize', async (req, reply) => {
+      const { code, id } = req.params;
+      if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
+      const merchant = req.merchant!;
+      const body = objectAt(req.body, 'body', true)!;
+      const amount = moneyAt(body, 'amount', true)!;
+      const returnInfo = returnInfoAt(body, merchant.live);
+      const composition = body.paymentComposition;
+      if (!Array.isArray(composition) || composition.length === 0) throw new ParamError('paymentComposition', 'must list one payment', composition === undefined);
+      if (composition.length > 1) throw new ParamError('paymentComposition', 'one payment per execution');
+      const item = objectAt(composition[0], 'paymentComposition[0]', true)!;
+      const method = stringAt(item, 'paymentMethodCode', { required: true, path: 'paymentComposition[0].paymentMethodCode', max: 32 })!;
+      if (method !== 'card') throw new ParamError('paymentComposition[0].paymentMethodCode', 'only "card" is offered');
+      const integration = stringAt(item, 'integrationType', { path: 'paymentComposition[0].integrationType', max: 16 }) ?? 'api';
+      if (integration !== 'api') throw new ParamError('paymentComposition[0].integrationType', 'must be "api"');
+      const itemAmount = moneyAt(item, 'amount', false, 'paymentComposition[0].amount');
+      if (itemAmount && (itemAmount.amount !== amount.amount || itemAmount.currency !== amount.currency)) {
+        throw new ParamError('paymentComposition[0].amount', 'must equal amount');
+      }
+      booleanAt(item, 'storeInstrument', false);
+      if (item.paymentInstrumentData !== undefined) throw new ParamError('paymentComposition[0].paymentInstrumentData', 'not accepted yet; create an instrument with POST /payment/instruments');
+      const instrumentId = stringAt(item, 'paymentInstrumentId', { required: true, path: 'paymentComposition[0].paymentInstrumentId', pattern: uuidPattern })!;
+      if (body.meta !== undefined) objectAt(body.meta, 'meta', false);
+      const r = await executions.authorize(merchant, code, id, { amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req) });
+      return ack(reply, req, r, 200);
+    });
+
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/capture', async (req, reply) => {
+      const { code, id } = req.params;
+      if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
+      const body = objectAt(req.body ?? {}, 'body', true)!;
+      const amount = moneyAt(body, 'amount', false);
+      const final = booleanAt(body, 'final', true);
+      return ack(reply, req, await executions.capture(req.merchant!, code, id, { amount, final, ...reasonOf(body) }), 202);
+    });
+
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/refund', async (req, reply) => {
+      const { code, id } = req.params;
+      if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
+      const body = objectAt(req.body ?? {}, 'body', true)!;
+      const amount = moneyAt(body, 'amount', false);
+      return ack(reply, req, await executions.refund(req.merchant!, code, id, { amount, ...reasonOf(body) }), 202);
+    });
+
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/cancel', async (req, reply) => {
+      const { code, id } = req.params;
+      if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
+      const body = objectAt(req.body ?? {}, 'body', true)!;
+      return ack(reply, req, await executions.cancel(req.merchant!, code, id, reasonOf(body)), 202);
+    });
+
+    scope.post('/payment/instruments', async (req, reply) => {
+      const body = objectAt(req.body, 'body', true)!;
+      const holderReference = stringAt(body, 'holderReference', { required: true })!;
+      const paymentMethod = stringAt(body, 'paymentMethod', { max: 32 }) ?? 'card';
+      if (paymentMethod !== 'card') throw new ParamError('paymentMethod', 'only "card" is offered');
+      const futureUsage = stringAt(body, 'futureUsage', { max: 32 });
+      if (futureUsage !== undefined && !['CardOnFile', 'Subscription', 'UnscheduledCardOnFile'].includes(futureUsage)) {
+        throw new ParamError('futureUsage', 'must be CardOnFile, Subscription or UnscheduledCardOnFile');
+      }
+      const card = cardAt(objectAt(body.data, 'data', true)!);
+      const r = await instruments.create({ merchantId: req.merchant!.id, holderReference, card, storeInstrument: booleanAt(body, 'storeInstrument', false), futureUsage });
+      if (!r.ok) return sendError(reply, r);
+      return reply.code(201).send(renderInstrument(r.value));
+    });
+
+    scope.get<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {
+      const i = uuidPattern.test(req.params.id) ? await instruments.get(req.merchant!.id, req.params.id.toLowerCase()) : undefined;
+      if (!i) return refuse(reply, 'request.not-found', 'The instrument was not found');
+      // Says plainly whether the security code is still held for the next authorization (memory only).
+      return reply.send(renderInstrument(i, instruments.holdsCvv(i.id)));
+    });
+
+    scope.delete<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {
+      const done = uuidPattern.test(req.params.id) && await instruments.remove(req.merchant!.id, req.params.id.toLowerCase());
+      if (!done) return refuse(reply, 'request.not-found', 'The instrument was not found');
+      return reply.send({ success: true });
+    });
+  });
+}

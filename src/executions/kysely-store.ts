@@ -1,0 +1,84 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database, ExecutionsTable } from '../storage/schema.ts';
+import { addEventRow } from '../payments/kysely-store.ts';
+import type { ExecutionRecord, ExecutionStatus } from './model.ts';
+import type { ExecutionStore, ExecutionWriter } from './store.ts';
+
+/** The PostgreSQL channel execution changes are announced on (payload: the execution id). */
+export const executionChannel = 'switchyard_executions';
+
+const parse = <T>(s: string | null): T | undefined => (s === null ? undefined : JSON.parse(s) as T);
+
+const toRecord = (r: Selectable<ExecutionsTable>): ExecutionRecord => ({
+  id: r.id, merchantId: r.merchant_id, workflowCode: r.workflow_code, merchantReference: r.merchant_reference ?? undefined,
+  holderReference: r.holder_reference ?? undefined, workspaceId: r.workspace_id, meta: JSON.parse(r.meta),
+  status: r.status as ExecutionStatus, history: JSON.parse(r.history), authorize: parse(r.authorize),
+  paymentId: r.payment_id ?? undefined, action: parse(r.action), actions: JSON.parse(r.actions),
+  captureClosed: r.capture_closed === 1, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const toRow = (e: ExecutionRecord): ExecutionsTable => ({
+  id: e.id, merchant_id: e.merchantId, workflow_code: e.workflowCode, merchant_reference: e.merchantReference ?? null,
+  holder_reference: e.holderReference ?? null, workspace_id: e.workspaceId, meta: JSON.stringify(e.meta), status: e.status,
+  history: JSON.stringify(e.history), amount: e.authorize?.amount.amount ?? null, currency: e.authorize?.amount.currency ?? null,
+  instrument_id: e.authorize?.instrumentId ?? null, payment_id: e.paymentId ?? null,
+  authorize: e.authorize ? JSON.stringify(e.authorize) : null, action: e.action ? JSON.stringify(e.action) : null,
+  actions: JSON.stringify(e.actions), capture_closed: e.captureClosed ? 1 : 0, version: e.version,
+  created_at: e.createdAt, updated_at: e.updatedAt,
+});
+
+export function createExecutionStore(db: Kysely<Database>, opts: { postgres: boolean }): ExecutionStore {
+  function writer(tx: Transaction<Database>): ExecutionWriter {
+    return {
+      async lock(id) {
+        let q = tx.selectFrom('executions').selectAll().where('id', '=', id);
+        if (opts.postgres) q = q.forUpdate();
+        const r = await q.executeTakeFirst();
+        return r ? toRecord(r) : undefined;
+      },
+      async insert(e) {
+        await tx.insertInto('executions').values(toRow(e)).execute();
+      },
+      async update(e) {
+        const { id, created_at: _c, ...rest } = toRow(e);
+        await tx.updateTable('executions').set(rest).where('id', '=', id).execute();
+      },
+      addEvent: (e) => addEventRow(tx, e),
+      async notify(id) {
+        // NOTIFY is transactional: listeners hear it only once the change is committed.
+        if (opts.postgres) await sql`select pg_notify(${executionChannel}, ${id})`.execute(tx);
+      },
+    };
+  }
+  return {
+    write: (fn) => db.transaction().execute((tx) => fn(writer(tx))),
+    async get(id) {
+      const r = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toRecord(r) : undefined;
+    },
+    async list(f) {
+      let q = db.selectFrom('executions').selectAll().where('merchant_id', '=', f.merchantId).where('workflow_code', '=', f.workflowCode);
+      if (f.merchantReference !== undefined) q = q.where('merchant_reference', '=', f.merchantReference);
+      if (f.holderReference !== undefined) q = q.where('holder_reference', '=', f.holderReference);
+      if (f.lastStatus !== undefined) q = q.where('status', '=', f.lastStatus);
+      if (f.workspaceId !== undefined) q = q.where('workspace_id', '=', f.workspaceId);
+      const before = f.before;
+      if (before) {
+        q = q.where((eb) => eb.or([
+          eb('created_at', '<', before.createdAt),
+          eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)]),
+        ]));
+      }
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+      return rows.map(toRecord);
+    },
+    async stale(statuses, before, limit) {
+      // An execution with a required action waits for its shopper, not for a node: left out, so that
+      // abandoned challenges never crowd out the work a crash left.
+      const rows = await db.selectFrom('executions').selectAll().where('status', 'in', [...statuses])
+        .where('updated_at', '<', before).where((eb) => eb.or([eb('action', 'is', null), eb('status', '!=', 'authorizePending')]))
+        .orderBy('updated_at').limit(limit).execute();
+      return rows.map(toRecord);
+    },
+  };
+}

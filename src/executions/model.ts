@@ -1,0 +1,201 @@
+import type { Money } from '../money/money.ts';
+
+/** An execution's current status (decision 1). */
+export const executionStatuses = [
+  'created', 'authorizeRequested', 'authorizePending', 'authorized', 'authorizeFailed',
+  'captureRequested', 'captured', 'partiallyCaptured', 'captureFailed', 'cancelled',
+  'refunded', 'partiallyRefunded', 'refundFailed', 'unknown',
+] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+export const isExecutionStatus = (s: unknown): s is ExecutionStatus => (executionStatuses as readonly unknown[]).includes(s);
+
+/**
+ * The execution state machine: the statuses each status may move to, declared once. Only the
+ * executions service changes status, in the transaction that writes the outbox event.
+ */
+export const executionTransitions: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
+  created: ['authorizeRequested'],
+  // The cascade runs; 3-D Secure may pause it; a lost PSP answer leaves it unknown.
+  authorizeRequested: ['authorizePending', 'authorized', 'authorizeFailed', 'unknown'],
+  // The shopper's challenge; after it the cascade runs without leaving this status, so a long-poll
+  // on ["authorizePending"] resolves only at the outcome.
+  authorizePending: ['authorized', 'authorizeFailed', 'unknown'],
+  // Reconciliation settles it (and a settled soft decline lets the cascade go on).
+  unknown: ['authorized', 'authorizeFailed'],
+  authorizeFailed: [],
+  authorized: ['captureRequested', 'cancelled'],
+  captureRequested: ['captured', 'partiallyCaptured', 'captureFailed'],
+  partiallyCaptured: ['captureRequested', 'cancelled', 'partiallyRefunded', 'refunded', 'refundFailed'],
+  captureFailed: ['captureRequested', 'cancelled'],
+  captured: ['cancelled', 'partiallyRefunded', 'refunded', 'refundFailed'],
+  partiallyRefunded: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled'],
+  refundFailed: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled'],
+  cancelled: [],
+  refunded: [],
+};
+
+export function canMove(from: ExecutionStatus, to: ExecutionStatus): boolean {
+  return executionTransitions[from].includes(to);
+}
+
+/** Codes of the status timeline (`statusHistory`), the reference's event codes. */
+export const historyCodes = [
+  'created', 'authorizeRequested', 'authorizePending', 'authorizeSuccessful', 'authorizeFailed', 'authorizeUnknown',
+  'captureRequested', 'captureSuccessful', 'captureFailed', 'cancelRequested', 'cancelSuccessful', 'cancelFailed',
+  'refundRequested', 'refundSuccessful', 'refundFailed',
+] as const;
+export type HistoryCode = (typeof historyCodes)[number];
+
+/** Why an action failed, dialect-neutral: the dialect renders it in its own error shape. */
+export interface FailureInfo {
+  /** What went wrong, in the engine's terms. */
+  readonly reason:
+    | 'declined_soft' | 'declined_hard' | 'provider_error' | 'authentication_failed' | 'cancelled_by_payer'
+    | 'authentication_error' | 'not_allowed' | 'invalid_instrument';
+  /** The acquirer's result code, when a PSP answered. */
+  readonly resultCode?: string;
+}
+
+export interface HistoryEntry {
+  readonly code: HistoryCode;
+  /** Epoch ms; strictly increasing along the history. */
+  readonly time: number;
+  readonly errors?: readonly FailureInfo[];
+}
+
+/** The next history time: never before the previous entry, and at least 1 ms after it (clients compare times). */
+export function nextTime(history: readonly HistoryEntry[], now: number): number {
+  const last = history.at(-1)?.time ?? -Infinity;
+  return Math.max(now, last + 1);
+}
+
+export const actionNames = ['authorize', 'capture', 'cancel', 'refund'] as const;
+export type ActionName = (typeof actionNames)[number];
+
+export interface ActionRecord {
+  readonly id: string;
+  readonly name: ActionName;
+  readonly requestedAt: number;
+  readonly amount?: Money;
+  readonly reason?: string;
+  readonly reasonDescription?: string;
+  /** Set once the action completed. */
+  readonly success?: boolean;
+}
+
+/** What the shopper must do before the authorization can go on. */
+export interface RequiredAction {
+  readonly kind: '3ds';
+  readonly challengeId: string;
+  readonly href: string;
+}
+
+export interface ReturnInfo {
+  readonly success: string;
+  readonly cancel?: string;
+  readonly error?: string;
+  readonly pending?: string;
+}
+
+/** The authorize request as accepted, kept for the cascade (which may resume on another node). */
+export interface AuthorizeRequest {
+  readonly amount: Money;
+  readonly returnInfo: ReturnInfo;
+  readonly paymentMethodCode: string;
+  readonly instrumentId: string;
+  readonly cardId: string;
+  /** The gateway's address as the merchant reached it: the base of the hosted pages' URLs. */
+  readonly baseUrl: string;
+  /** Set after a completed 3-D Secure challenge: passed to every PSP the cascade tries. */
+  readonly authentication?: { readonly status: string; readonly eci: string | undefined };
+  /** The shopper's challenge ended (completed, failed or cancelled): there is no second one. */
+  readonly challengeDone?: boolean;
+}
+
+export interface ExecutionRecord {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly workflowCode: string;
+  readonly merchantReference: string | undefined;
+  readonly holderReference: string | undefined;
+  readonly workspaceId: string;
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly status: ExecutionStatus;
+  readonly history: readonly HistoryEntry[];
+  readonly authorize: AuthorizeRequest | undefined;
+  /** The approved attempt's payment, once authorized. */
+  readonly paymentId: string | undefined;
+  readonly action: RequiredAction | undefined;
+  readonly actions: readonly ActionRecord[];
+  /** A final capture was made: no further capture. */
+  readonly captureClosed: boolean;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Statuses a back-office action may be requested from (the engine then checks the amounts). */
+export const backOfficeFrom: Readonly<Record<'capture' | 'refund' | 'cancel', readonly ExecutionStatus[]>> = {
+  capture: ['authorized', 'partiallyCaptured', 'captureFailed'],
+  refund: ['captured', 'partiallyCaptured', 'partiallyRefunded', 'refundFailed'],
+  cancel: ['authorized', 'partiallyCaptured', 'captureFailed', 'captured', 'partiallyRefunded', 'refundFailed'],
+};
+
+/** `meta` may change until the authorization completes (seed: "Metadata immutability"). */
+export function metaLocked(status: ExecutionStatus): boolean {
+  return !(status === 'created' || status === 'authorizeRequested' || status === 'authorizePending');
+}
+
+/** Webhook events of the catalogue (reference §3.3) that status changes produce. */
+export const eventNames = ['executionCreated', 'executionActionRequested', 'executionActionPending', 'executionActionCompleted', 'executionActionUpdated'] as const;
+export type EventName = (typeof eventNames)[number];
+
+/**
+ * RFC 7396 JSON merge patch: objects merge key by key, `null` removes a key, anything else replaces.
+ * Keys that could reach an object's prototype are dropped.
+ */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+    if (v === null) delete base[k];
+    else base[k] = mergePatch(base[k], v);
+  }
+  return base;
+}
+
+/** Where the shopper's browser goes next: on to the challenge, back to the merchant, or nowhere yet. */
+export type ShopperStep =
+  | { readonly kind: 'running' }
+  | { readonly kind: 'challenge'; readonly href: string }
+  | { readonly kind: 'return'; readonly url: string };
+
+/**
+ * The shopper's next step for an authorized-or-authorizing execution (undefined before authorize):
+ * the hosted challenge while it is awaited; `returnInfo.success` once authorized (whatever the
+ * back office did since); `cancel` (else `success`) when the payer cancelled the challenge, `error`
+ * (else `success`) on any other failure; `pending` (else `success`) while the outcome is unknown.
+ * URLs come only from the merchant's authenticated authorize call.
+ */
+export function shopperStepOf(e: ExecutionRecord): ShopperStep | undefined {
+  const info = e.authorize?.returnInfo;
+  if (!info) return undefined;
+  switch (e.status) {
+    case 'created':
+      return undefined;
+    case 'authorizeRequested':
+      return { kind: 'running' };
+    case 'authorizePending':
+      if (e.action && !e.authorize!.challengeDone) return { kind: 'challenge', href: e.action.href };
+      return { kind: 'running' };
+    case 'unknown':
+      return { kind: 'return', url: info.pending ?? info.success };
+    case 'authorizeFailed': {
+      const cancelled = e.history.at(-1)?.errors?.some((x) => x.reason === 'cancelled_by_payer');
+      return { kind: 'return', url: (cancelled ? info.cancel : info.error) ?? info.success };
+    }
+    default:
+      return { kind: 'return', url: info.success };
+  }
+}

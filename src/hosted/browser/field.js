@@ -1,0 +1,122 @@
+// One secure field, inside an iframe on the gateway's origin. The card-number frame is the
+// controller: the expiry and CVV frames hand it their values over a BroadcastChannel (same origin
+// only, so the merchant page cannot listen), and it encrypts the card (JWE RSA-OAEP-256 +
+// A256CBC-HS512) and saves it. The parent page receives field states and the instrument only.
+import { CompactEncrypt, importSPKI } from 'jose';
+
+const params = new URLSearchParams(location.search);
+const type = params.get('type');
+const parentOrigin = params.get('parent');
+const channelId = params.get('channel');
+const input = document.getElementById('field');
+const bus = new BroadcastChannel(`switchyard-${channelId}`);
+let config;
+const siblings = { expiry: '', cvv: '' };
+
+const digits = (s) => s.replace(/\D/g, '');
+function luhn(pan) {
+  let sum = 0;
+  for (let i = 0; i < pan.length; i++) {
+    let d = Number(pan[pan.length - 1 - i]);
+    if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
+    sum += d;
+  }
+  return pan.length >= 12 && sum % 10 === 0;
+}
+function brandOf(pan) {
+  if (/^3[47]/.test(pan)) return 'amex';
+  if (/^(5[1-5]|2[2-7])/.test(pan)) return 'mastercard';
+  if (/^(6011|65|64[4-9])/.test(pan)) return 'discover';
+  if (/^35(2[89]|[3-8])/.test(pan)) return 'jcb';
+  if (/^3(0[0-5]|[689])/.test(pan)) return 'diners_club';
+  if (/^62/.test(pan)) return 'unionpay';
+  if (/^4/.test(pan)) return 'visa';
+  return undefined;
+}
+function parseExpiry(text) {
+  const m = /^\s*(\d{1,2})\s*\/?\s*(\d{2}|\d{4})\s*$/.exec(text);
+  if (!m) return undefined;
+  const month = Number(m[1]);
+  const year = m[2].length === 2 ? 2000 + Number(m[2]) : Number(m[2]);
+  const now = new Date();
+  if (month < 1 || month > 12 || year < now.getFullYear() || (year === now.getFullYear() && month < now.getMonth() + 1)) return undefined;
+  return { expiryMonth: String(month).padStart(2, '0'), expiryYear: String(year) };
+}
+function state() {
+  const v = input.value;
+  if (type === 'cardNumber') {
+    const pan = digits(v);
+    return { valid: pan.length >= 12 && pan.length <= 19 && luhn(pan), empty: pan.length === 0, brand: brandOf(pan) };
+  }
+  if (type === 'expiry') return { valid: parseExpiry(v) !== undefined, empty: v.trim() === '' };
+  return { valid: /^\d{3,4}$/.test(v.trim()), empty: v.trim() === '' };
+}
+
+function toParent(message) {
+  window.parent.postMessage({ sy: true, channel: channelId, ...message }, parentOrigin);
+}
+
+function format() {
+  if (type === 'cardNumber') {
+    const pan = digits(input.value).slice(0, 19);
+    input.value = pan.replace(/(\d{4})(?=\d)/g, '$1 ');
+  } else if (type === 'expiry') {
+    const d = digits(input.value).slice(0, 4);
+    input.value = d.length > 2 ? `${d.slice(0, 2)} / ${d.slice(2)}` : d;
+  } else {
+    input.value = digits(input.value).slice(0, 4);
+  }
+}
+
+input.addEventListener('input', () => {
+  format();
+  if (type !== 'cardNumber') bus.postMessage({ field: type, value: input.value });
+  toParent({ kind: 'change', ...state() });
+});
+input.addEventListener('focus', () => toParent({ kind: 'focus' }));
+input.addEventListener('blur', () => toParent({ kind: 'blur' }));
+if (type === 'cardNumber') bus.onmessage = (e) => { if (e.data && e.data.field in siblings) siblings[e.data.field] = String(e.data.value); };
+
+async function tokenize(request, storeInstrument) {
+  const pan = digits(input.value);
+  const expiry = parseExpiry(siblings.expiry);
+  const cvv = siblings.cvv.trim();
+  if (!state().valid) return toParent({ kind: 'failed', request, code: 'VALIDATION_FAILED', message: 'The card number is not valid' });
+  if (!expiry) return toParent({ kind: 'failed', request, code: 'VALIDATION_FAILED', message: 'The expiry date is not valid' });
+  if (cvv && !/^\d{3,4}$/.test(cvv)) return toParent({ kind: 'failed', request, code: 'VALIDATION_FAILED', message: 'The security code is not valid' });
+  const pem = `-----BEGIN PUBLIC KEY-----\n${config.publicKey}\n-----END PUBLIC KEY-----`;
+  const key = await importSPKI(pem, 'RSA-OAEP-256');
+  const plaintext = JSON.stringify({ cardNumber: pan, ...expiry, ...(cvv ? { securityCode: cvv } : {}), holderReference: config.holderReference });
+  const encryptedData = await new CompactEncrypt(new TextEncoder().encode(plaintext))
+    .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512' }).encrypt(key);
+  const res = await fetch(config.saveUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${config.token}`, 'content-type': 'application/json', 'x-idempotency-key': crypto.randomUUID(), 'x-client-type': 'switchyard-sdk' },
+    body: JSON.stringify({
+      holderReference: config.holderReference, paymentMethod: 'card', storeInstrument,
+      ...(storeInstrument ? { futureUsage: 'CardOnFile' } : {}), data: { encryptedData, vaultProviderConfigId: config.providerConfigId },
+    }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (res.status !== 201) {
+    const e = body.errors && body.errors[0];
+    return toParent({ kind: 'failed', request, code: res.status === 429 ? 'TOO_MANY_REQUESTS' : 'TOKENIZATION_FAILED', message: e ? e.detail : `HTTP ${res.status}` });
+  }
+  toParent({ kind: 'tokenized', request, instrument: { id: body.id, bin: body.data.bin, suffix: body.data.suffix, network: body.data.network, expiryMonth: body.data.expiryMonth, expiryYear: body.data.expiryYear } });
+}
+
+window.addEventListener('message', (event) => {
+  // Only the page that embeds us, from the origin the gateway checked against the registered ones.
+  if (event.origin !== parentOrigin || event.source !== window.parent) return;
+  const m = event.data;
+  if (!m || m.sy !== true || m.channel !== channelId) return;
+  if (m.kind === 'configure') {
+    config = m;
+    const allowed = ['color', 'fontSize', 'fontFamily', 'fontWeight', 'letterSpacing', 'backgroundColor', 'padding'];
+    for (const [k, v] of Object.entries(m.style || {})) if (allowed.includes(k) && typeof v === 'string' && !/[;{}()]/.test(v)) input.style[k] = v;
+    if (typeof m.placeholder === 'string') input.placeholder = m.placeholder.slice(0, 40);
+  } else if (m.kind === 'tokenize' && type === 'cardNumber' && config) {
+    tokenize(m.request, m.storeInstrument === true).catch((err) => toParent({ kind: 'failed', request: m.request, code: 'TOKENIZATION_FAILED', message: String(err && err.message || err) }));
+  }
+});
+toParent({ kind: 'ready' });

@@ -1,0 +1,73 @@
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { build } from 'esbuild';
+import type { MerchantService } from '../merchants/service.ts';
+
+export interface HostedSdkDeps {
+  merchants: MerchantService;
+  /** Where `/demo` on the gateway sends a visitor: the demo storefront, on its own origin. */
+  demoUrl: string | undefined;
+}
+
+const entry = (name: string) => fileURLToPath(new URL(`./browser/${name}`, import.meta.url));
+
+/** Bundles a browser script once per process (esbuild takes ~50 ms; the result is cached). */
+function bundler(name: string): () => Promise<string> {
+  let cached: Promise<string> | undefined;
+  return () => {
+    cached ??= build({
+      entryPoints: [entry(name)], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022', minify: true, legalComments: 'none',
+    }).then((r) => r.outputFiles[0]!.text);
+    return cached;
+  };
+}
+
+const fieldPage = (type: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Secure field</title>
+<style>html,body{margin:0;padding:0;background:transparent}input{box-sizing:border-box;width:100%;height:44px;border:0;outline:0;background:transparent;font:16px system-ui,sans-serif;color:#1d2433;padding:0 12px}</style>
+</head><body><input id="field" ${({
+  cardNumber: 'autocomplete="cc-number" inputmode="numeric" placeholder="1234 1234 1234 1234" aria-label="Card number"',
+  expiry: 'autocomplete="cc-exp" inputmode="numeric" placeholder="MM / YY" aria-label="Expiry date"',
+  cvv: 'autocomplete="cc-csc" inputmode="numeric" placeholder="CVC" aria-label="Security code"',
+} as Record<string, string>)[type]}>
+<script src="/sdk/v1/field.js"></script></body></html>`;
+
+/**
+ * The secure-fields SDK: the merchant page's script, and the field pages it frames. A field page
+ * may only be framed by (and only talks to) an origin the merchant registered.
+ */
+export async function registerHostedSdkRoutes(app: FastifyInstance, deps: HostedSdkDeps): Promise<void> {
+  const sdk = bundler('sdk.js');
+  const field = bundler('field.js');
+  const script = async (reply: FastifyReply, text: Promise<string>) =>
+    reply.header('content-type', 'application/javascript; charset=utf-8').header('cache-control', 'public, max-age=300')
+      .header('access-control-allow-origin', '*').header('x-content-type-options', 'nosniff').send(await text);
+
+  app.get('/sdk/v1/switchyard.js', async (_req, reply) => script(reply, sdk()));
+  app.get('/sdk/v1/field.js', async (_req, reply) => script(reply, field()));
+
+  app.get<{ Querystring: Record<string, string> }>('/sdk/v1/field', async (req, reply) => {
+    const { type, merchant, parent, channel } = req.query;
+    const refuse = (text: string) => reply.code(400).header('content-type', 'text/plain; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; frame-ancestors 'none'").send(text);
+    if (typeof type !== 'string' || !['cardNumber', 'expiry', 'cvv'].includes(type)) return refuse('unknown field type');
+    if (typeof channel !== 'string' || !/^[0-9a-zA-Z-]{8,64}$/.test(channel)) return refuse('missing channel');
+    const m = typeof merchant === 'string' && /^[0-9a-f]{32}$/.test(merchant) ? await deps.merchants.byId(merchant) : undefined;
+    if (!m) return refuse('unknown merchant');
+    const origins = await deps.merchants.origins(m.id);
+    if (typeof parent !== 'string' || !origins.includes(parent)) return refuse('this page is not registered to embed the secure fields');
+    return reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')
+      .header('content-security-policy', [
+        "default-src 'none'", "script-src 'self'", "style-src 'unsafe-inline'", "connect-src 'self'",
+        `frame-ancestors ${origins.join(' ')}`, "base-uri 'none'", "form-action 'none'",
+      ].join('; '))
+      .header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff')
+      .send(fieldPage(type));
+  });
+
+  app.get('/demo', async (_req, reply) => {
+    if (!deps.demoUrl) return reply.code(404).send({ error: 'the demo storefront is not running (SWITCHYARD_DEMO_PORT=0)' });
+    return reply.redirect(deps.demoUrl, 302);
+  });
+}

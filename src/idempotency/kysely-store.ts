@@ -1,0 +1,41 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.ts';
+import type { IdempotencyStore } from './store.ts';
+
+export function createIdempotencyStore(db: Kysely<Database>): IdempotencyStore {
+  return {
+    async claim(row) {
+      // The primary key (merchant_id, key) is the lock: of concurrent claims exactly one inserts.
+      const r = await db.insertInto('idempotency_keys').values({
+        merchant_id: row.merchantId, key: row.key, operation: row.operation, request_hash: row.requestHash,
+        state: 'in_flight', response_status: null, response_body: null, created_at: row.createdAt,
+      }).onConflict((oc) => oc.columns(['merchant_id', 'key']).doNothing()).executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) return { claimed: true };
+      const e = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', row.merchantId).where('key', '=', row.key).executeTakeFirstOrThrow();
+      return {
+        claimed: false,
+        existing: {
+          merchantId: e.merchant_id, key: e.key, operation: e.operation, requestHash: e.request_hash, state: e.state as 'in_flight' | 'done',
+          responseStatus: e.response_status ?? undefined, responseBody: e.response_body ?? undefined, createdAt: e.created_at,
+        },
+      };
+    },
+    async takeOver(merchantId, key, staleAt, now) {
+      const r = await db.updateTable('idempotency_keys').set({ created_at: now })
+        .where('merchant_id', '=', merchantId).where('key', '=', key).where('state', '=', 'in_flight').where('created_at', '=', staleAt)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async complete(merchantId, key, status, body) {
+      await db.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: body })
+        .where('merchant_id', '=', merchantId).where('key', '=', key).execute();
+    },
+    async release(merchantId, key) {
+      await db.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).where('key', '=', key).where('state', '=', 'in_flight').execute();
+    },
+    async purge(before) {
+      const r = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../runtime/clock.ts';
+import type { IdempotencyStore } from './store.ts';
+
+export type Admission =
+  | { kind: 'proceed' }
+  | { kind: 'replay'; status: number; body: string }
+  | { kind: 'conflict'; reason: 'in_flight' | 'mismatch' };
+
+export interface Idempotency {
+  /**
+   * Admits a write under a key: the first request proceeds; a repeat of a finished one gets its
+   * stored response; the same key with another request, or while the first is in flight, conflicts.
+   */
+  admit(merchantId: string, key: string, operation: string, request: unknown): Promise<Admission>;
+  /** Stores the response the proceeding request gave (before it is sent). */
+  complete(merchantId: string, key: string, status: number, body: string): Promise<void>;
+  /** The request failed without effect (a 5xx): the key is free again. */
+  release(merchantId: string, key: string): Promise<void>;
+  /** Forgets keys older than the retention (at least 24 hours). */
+  purge(): Promise<number>;
+}
+
+/** Serializes JSON with sorted keys, so equal bodies hash equally whatever their key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * Idempotency at the edge, implemented once over a keys table with a unique constraint, so every
+ * node of a cluster and the embedded store behave the same (DESIGN rule 3).
+ */
+export function createIdempotency(deps: { store: IdempotencyStore; clock: Clock; retentionMs?: number; abandonAfterMs?: number }): Idempotency {
+  const { store, clock } = deps;
+  const retention = deps.retentionMs ?? 48 * 3600_000;
+  // A claim left in flight this long belongs to a request that died (a crashed node).
+  const abandonAfter = deps.abandonAfterMs ?? 5 * 60_000;
+  return {
+    async admit(merchantId, key, operation, request) {
+      const requestHash = createHash('sha256').update(operation).update('\n').update(canonical(request)).digest('hex');
+      const now = clock.now();
+      const r = await store.claim({ merchantId, key, operation, requestHash, state: 'in_flight', responseStatus: undefined, responseBody: undefined, createdAt: now });
+      if (r.claimed) return { kind: 'proceed' };
+      const e = r.existing;
+      if (e.requestHash !== requestHash) return { kind: 'conflict', reason: 'mismatch' };
+      if (e.state === 'done') return { kind: 'replay', status: e.responseStatus!, body: e.responseBody! };
+      if (now - e.createdAt > abandonAfter && await store.takeOver(merchantId, key, e.createdAt, now)) return { kind: 'proceed' };
+      return { kind: 'conflict', reason: 'in_flight' };
+    },
+    complete: (m, k, status, body) => store.complete(m, k, status, body),
+    release: (m, k) => store.release(m, k),
+    purge: () => store.purge(clock.now() - retention),
+  };
+}

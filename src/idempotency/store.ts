@@ -1,0 +1,21 @@
+export interface IdempotencyRow {
+  readonly merchantId: string;
+  readonly key: string;
+  readonly operation: string;
+  readonly requestHash: string;
+  readonly state: 'in_flight' | 'done';
+  readonly responseStatus: number | undefined;
+  readonly responseBody: string | undefined;
+  readonly createdAt: number;
+}
+
+export interface IdempotencyStore {
+  /** Inserts the key as in flight; when the (merchant, key) exists already, returns that row instead. */
+  claim(row: IdempotencyRow): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }>;
+  /** Takes over an in-flight claim made at `staleAt` (its request died); false when someone else did. */
+  takeOver(merchantId: string, key: string, staleAt: number, now: number): Promise<boolean>;
+  complete(merchantId: string, key: string, status: number, body: string): Promise<void>;
+  /** Forgets a claim whose request failed without effect, so the client may retry with the same key. */
+  release(merchantId: string, key: string): Promise<void>;
+  purge(before: number): Promise<number>;
+}

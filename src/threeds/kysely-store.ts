@@ -1,0 +1,40 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ChallengesTable, Database } from '../storage/schema.ts';
+import type { Currency } from '../money/money.ts';
+import type { Challenge, ChallengePurpose, ChallengeStatus, ChallengeStore, SubjectKind } from './store.ts';
+
+const toChallenge = (r: Selectable<ChallengesTable>): Challenge => ({
+  id: r.id, merchantId: r.merchant_id, merchantName: r.merchant_name, purpose: r.purpose as ChallengePurpose,
+  subject: { kind: r.subject_kind as SubjectKind, id: r.subject_id },
+  amount: { amount: r.amount, currency: r.currency as Currency }, instrumentLabel: r.instrument_label,
+  returnOrigins: JSON.parse(r.return_origins), status: r.status as ChallengeStatus,
+  createdAt: r.created_at, expiresAt: r.expires_at, resolvedAt: r.resolved_at ?? undefined,
+});
+
+export function createChallengeStore(db: Kysely<Database>): ChallengeStore {
+  return {
+    async insert(c) {
+      await db.insertInto('challenges').values({
+        id: c.id, merchant_id: c.merchantId, merchant_name: c.merchantName, purpose: c.purpose,
+        subject_kind: c.subject.kind, subject_id: c.subject.id, amount: c.amount.amount, currency: c.amount.currency,
+        instrument_label: c.instrumentLabel, return_origins: JSON.stringify(c.returnOrigins), status: c.status,
+        created_at: c.createdAt, expires_at: c.expiresAt, resolved_at: c.resolvedAt ?? null,
+      }).execute();
+    },
+    async get(id) {
+      const r = await db.selectFrom('challenges').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toChallenge(r) : undefined;
+    },
+    async resolve(id, status, at, openUntilAfter) {
+      // One conditional update: of two racing requests exactly one sees a changed row.
+      const r = await db.updateTable('challenges').set({ status, resolved_at: at })
+        .where('id', '=', id).where('status', '=', 'open').where('expires_at', '>', openUntilAfter).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async openOf(kind, subjectId) {
+      const r = await db.selectFrom('challenges').selectAll().where('subject_kind', '=', kind)
+        .where('subject_id', '=', subjectId).where('status', '=', 'open').executeTakeFirst();
+      return r ? toChallenge(r) : undefined;
+    },
+  };
+}

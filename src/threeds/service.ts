@@ -1,0 +1,70 @@
+import type { Clock } from '../runtime/clock.ts';
+import type { Ids } from '../runtime/ids.ts';
+import { fail, ok, type Result } from '../payments/errors.ts';
+import type { ChallengeOutcome } from './model.ts';
+import type { Challenge, ChallengePurpose, ChallengeStore, SubjectKind } from './store.ts';
+
+export type OpenChallengeInput = Pick<Challenge, 'merchantId' | 'merchantName' | 'purpose' | 'subject' | 'amount' | 'instrumentLabel' | 'expiresAt'> & {
+  /** Every URL the shopper may be sent to afterwards; their origins become the page's form-action. */
+  readonly returnUrls: readonly string[];
+};
+
+/**
+ * Runs what a finished challenge means for its subject (authorize, decline, cancel) and returns the
+ * URL the shopper's browser goes to next. Registered once per subject kind by the composition root.
+ */
+export type OutcomeHandler = (challenge: Challenge, outcome: ChallengeOutcome) => Promise<string>;
+
+export type FinishError = 'not_found' | 'used' | 'expired';
+
+export interface ThreeDsService {
+  open(input: OpenChallengeInput): Promise<Challenge>;
+  get(id: string): Promise<Challenge | undefined>;
+  /** The hosted page's address, e.g. `urlOf(id, 'https://pay.example')` → `https://pay.example/hosted/3ds/{id}`. */
+  urlOf(challenge: Pick<Challenge, 'id' | 'purpose'>, baseUrl: string): string;
+  onOutcome(kind: SubjectKind, handler: OutcomeHandler): void;
+  /** The shopper's answer: accepted once, before expiry; returns where to send the browser. */
+  finish(id: string, outcome: ChallengeOutcome): Promise<Result<string, FinishError>>;
+  /** Closes the subject's open challenge without the shopper (its payment timed out). */
+  expire(kind: SubjectKind, subjectId: string): Promise<void>;
+}
+
+/** Path of the hosted page for each purpose. */
+export const hostedPaths: Readonly<Record<ChallengePurpose, string>> = { '3ds': '/hosted/3ds', bank_transfer: '/hosted/bank' };
+
+const statusOfOutcome = { completed: 'completed', failed: 'failed', cancelled: 'cancelled' } as const;
+
+export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock; ids: Ids }): ThreeDsService {
+  const { store, clock, ids } = deps;
+  const handlers = new Map<SubjectKind, OutcomeHandler>();
+  return {
+    async open(input) {
+      const challenge: Challenge = {
+        id: ids.hex32(), merchantId: input.merchantId, merchantName: input.merchantName, purpose: input.purpose,
+        subject: input.subject, amount: input.amount, instrumentLabel: input.instrumentLabel,
+        returnOrigins: [...new Set(input.returnUrls.map((u) => new URL(u).origin))],
+        status: 'open', createdAt: clock.now(), expiresAt: input.expiresAt, resolvedAt: undefined,
+      };
+      await store.insert(challenge);
+      return challenge;
+    },
+    get: (id) => store.get(id),
+    urlOf: (c, baseUrl) => `${baseUrl}${hostedPaths[c.purpose]}/${c.id}`,
+    onOutcome(kind, handler) { handlers.set(kind, handler); },
+    async finish(id, outcome) {
+      const challenge = await store.get(id);
+      if (!challenge) return fail('not_found');
+      const now = clock.now();
+      if (!await store.resolve(id, statusOfOutcome[outcome], now, now)) {
+        return fail(challenge.status === 'open' && challenge.expiresAt <= now ? 'expired' : 'used');
+      }
+      const handler = handlers.get(challenge.subject.kind);
+      if (!handler) throw new Error(`no outcome handler for ${challenge.subject.kind}`);
+      return ok(await handler(challenge, outcome));
+    },
+    async expire(kind, subjectId) {
+      const open = await store.openOf(kind, subjectId);
+      if (open) await store.resolve(open.id, 'expired', clock.now(), 0);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../runtime/clock.ts';
+import { checkCard } from '../payments/service.ts';
+import type { PaymentError } from '../payments/errors.ts';
+import type { Cvv, CardInput, MaskedCard } from './card.ts';
+import type { VaultService } from './service.ts';
+import type { CvvCache } from './cvv-cache.ts';
+import type { InstrumentRecord, InstrumentStore } from './store.ts';
+
+export interface Instrument extends InstrumentRecord {
+  readonly card: MaskedCard;
+  /** Keyed fingerprint of the card number: equal for the same card, reveals nothing. */
+  readonly fingerprint: string;
+}
+
+export interface NewInstrument {
+  readonly merchantId: string;
+  readonly holderReference: string;
+  readonly card: CardInput;
+  readonly storeInstrument: boolean;
+  readonly futureUsage: string | undefined;
+}
+
+export interface InstrumentService {
+  create(input: NewInstrument): Promise<{ ok: true; value: Instrument } | { ok: false; error: PaymentError }>;
+  /** The merchant's instrument; another merchant's id is simply not found. */
+  get(merchantId: string, id: string): Promise<Instrument | undefined>;
+  /** Marks it deleted; it can no longer be authorized. False when not found. */
+  remove(merchantId: string, id: string): Promise<boolean>;
+  /**
+   * The security code given with the instrument, handed out once for the first authorization and
+   * then forgotten. It lives in this process's memory only (never in a row), for at most `cvvTtlMs`.
+   */
+  takeCvv(instrumentId: string): Cvv | undefined;
+  /** Whether a security code is still held in memory for the instrument (false after use, expiry or a restart). */
+  holdsCvv(instrumentId: string): boolean;
+  /** An ephemeral (`storeInstrument: false`) instrument is spent by its first authorization. */
+  markUsed(merchantId: string, id: string): Promise<void>;
+  /** The holder's saved (enabled) instruments, newest first. */
+  savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
+}
+
+/**
+ * Vault instruments. A saved one (`storeInstrument: true`) stays `enabled` until deleted; an
+ * ephemeral one is `transient` and ends — shown as `deleted` — at its first authorization or
+ * `ephemeralTtlMs` after creation, whichever comes first.
+ */
+export function createInstrumentService(deps: {
+  store: InstrumentStore; vault: VaultService; clock: Clock; cvvs: CvvCache; cvvTtlMs?: number; ephemeralTtlMs?: number;
+}): InstrumentService {
+  const { store, vault, clock, cvvs } = deps;
+  const cvvTtl = deps.cvvTtlMs ?? 15 * 60_000;
+  const ephemeralTtl = deps.ephemeralTtlMs ?? 30 * 60_000;
+  const key = (id: string) => `instrument:${id}`;
+
+  async function view(i: InstrumentRecord): Promise<Instrument | undefined> {
+    const ended = i.status === 'transient' && i.createdAt + ephemeralTtl <= clock.now();
+    const card = await vault.masked(i.cardId);
+    const fp = await vault.fingerprintOf(i.cardId);
+    return card && fp ? { ...i, ...(ended ? { status: 'deleted' as const } : {}), card, fingerprint: fp } : undefined;
+  }
+
+  async function get(merchantId: string, id: string): Promise<Instrument | undefined> {
+    const i = await store.instrument(id);
+    if (!i || i.merchantId !== merchantId) return undefined;
+    return view(i);
+  }
+
+  return {
+    async create(input) {
+      const now = clock.now();
+      const refused = checkCard(input.card, now);
+      if (refused) return { ok: false, error: refused };
+      const sealed = vault.sealCard(input.merchantId, input.card);
+      const record: InstrumentRecord = {
+        id: randomUUID(), merchantId: input.merchantId, cardId: sealed.record.id, holderReference: input.holderReference,
+        status: input.storeInstrument ? 'enabled' : 'transient', futureUsage: input.futureUsage,
+        storeInstrument: input.storeInstrument, createdAt: now, updatedAt: now,
+      };
+      await store.insert(sealed.record, record);
+      if (input.card.cvv) cvvs.put(key(record.id), input.card.cvv, now + Math.min(cvvTtl, input.storeInstrument ? cvvTtl : ephemeralTtl));
+      return { ok: true, value: { ...record, card: sealed.masked, fingerprint: sealed.record.fingerprint } };
+    },
+    get,
+    async remove(merchantId, id) {
+      const i = await store.instrument(id);
+      if (!i || i.merchantId !== merchantId || i.status === 'deleted') return false;
+      await store.setStatus(id, 'deleted', clock.now());
+      cvvs.drop(key(id));
+      return true;
+    },
+    takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),
+    holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
+    async markUsed(merchantId, id) {
+      const i = await store.instrument(id);
+      if (i && i.merchantId === merchantId && i.status === 'transient') await store.setStatus(id, 'deleted', clock.now());
+    },
+    async savedOf(merchantId, holderReference) {
+      const rows = await store.byHolder(merchantId, holderReference);
+      const views = await Promise.all(rows.filter((r) => r.status === 'enabled').map(view));
+      return views.filter((v): v is Instrument => v !== undefined);
+    },
+  };
+}

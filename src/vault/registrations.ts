@@ -1,0 +1,96 @@
+import type { Clock } from '../runtime/clock.ts';
+import type { Ids } from '../runtime/ids.ts';
+import type { Entity, Merchant } from '../merchants/model.ts';
+import { checkCard } from '../payments/service.ts';
+import { fail, ok, type PaymentError, type Result } from '../payments/errors.ts';
+import type { OutboxEvent } from '../payments/store.ts';
+import type { CardInput, MaskedCard } from './card.ts';
+import type { VaultService } from './service.ts';
+import type { InstrumentRecord, InstrumentStore } from './store.ts';
+
+/**
+ * A /v1 registration: a vault instrument made on one entity, usable for later payments on that
+ * entity until it is deregistered. Ids are 32 hex characters like the platform's.
+ */
+export interface Registration {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly entityId: string;
+  readonly cardId: string;
+  readonly status: 'enabled' | 'deleted';
+  readonly card: MaskedCard;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type RegistrationError = 'not_found' | 'deregistered';
+
+export interface RegistrationService {
+  register(merchant: Merchant, entity: Entity, card: CardInput): Promise<Result<Registration, PaymentError>>;
+  /** A registration the entity may pay with; a deleted one is `deregistered`, another entity's `not_found`. */
+  usable(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
+  deregister(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
+}
+
+/** The instrument row of a new registration of a stored card. */
+export function registrationRecord(id: string, merchantId: string, entityId: string, cardId: string, at: number): InstrumentRecord {
+  return { id, merchantId, cardId, holderReference: '', status: 'enabled', futureUsage: undefined, storeInstrument: true, entityId, createdAt: at, updatedAt: at };
+}
+
+/**
+ * The REGISTRATION notification event (webhooks/outbox.ts convention): the entity and the
+ * registration as the /v1 registration response shows it — masked card only.
+ */
+export function registrationEvent(eventId: string, action: 'created' | 'deleted', r: Pick<Registration, 'id' | 'merchantId' | 'entityId' | 'card'>, at: number): OutboxEvent {
+  return {
+    id: eventId, merchantId: r.merchantId, type: `registration.${action}`, subjectId: r.id, createdAt: at,
+    payload: {
+      entityId: r.entityId,
+      registration: {
+        id: r.id, paymentBrand: r.card.brand,
+        card: { bin: r.card.bin, last4Digits: r.card.last4, ...(r.card.holder !== undefined ? { holder: r.card.holder } : {}), expiryMonth: r.card.expiryMonth, expiryYear: r.card.expiryYear },
+      },
+    },
+  };
+}
+
+export function createRegistrationService(deps: { store: InstrumentStore; vault: VaultService; clock: Clock; ids: Ids }): RegistrationService {
+  const { store, vault, clock, ids } = deps;
+
+  async function load(merchant: Merchant, entity: Entity, id: string): Promise<Registration | undefined> {
+    const i = await store.instrument(id);
+    // Another merchant's or another entity's registration does not exist for this caller.
+    if (!i || i.merchantId !== merchant.id || i.entityId !== entity.id) return undefined;
+    const card = await vault.masked(i.cardId);
+    if (!card) return undefined;
+    return {
+      id: i.id, merchantId: i.merchantId, entityId: entity.id, cardId: i.cardId, status: i.status === 'deleted' ? 'deleted' : 'enabled',
+      card, createdAt: i.createdAt, updatedAt: i.updatedAt,
+    };
+  }
+
+  return {
+    async register(merchant, entity, card) {
+      const now = clock.now();
+      const refused = checkCard(card, now);
+      if (refused) return fail(refused);
+      const sealed = vault.sealCard(merchant.id, card);
+      const record = registrationRecord(ids.hex32(), merchant.id, entity.id, sealed.record.id, now);
+      const registration: Registration = { ...record, entityId: entity.id, status: 'enabled', card: sealed.masked };
+      await store.insert(sealed.record, record, [registrationEvent(ids.hex32(), 'created', registration, now)]);
+      return ok(registration);
+    },
+    async usable(merchant, entity, id) {
+      const r = await load(merchant, entity, id);
+      if (!r) return fail('not_found');
+      return r.status === 'deleted' ? fail('deregistered') : ok(r);
+    },
+    async deregister(merchant, entity, id) {
+      const r = await load(merchant, entity, id);
+      if (!r) return fail('not_found');
+      const now = clock.now();
+      if (!await store.setStatus(id, 'deleted', now, [registrationEvent(ids.hex32(), 'deleted', r, now)])) return fail('deregistered');
+      return ok({ ...r, status: 'deleted', updatedAt: now });
+    },
+  };
+}

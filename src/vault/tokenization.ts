@@ -1,0 +1,83 @@
+import { createPrivateKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import { compactDecrypt, errors as joseErrors } from 'jose';
+import type { Clock } from '../runtime/clock.ts';
+import { seal, unseal } from './crypto.ts';
+import type { TokenizationKeyStore } from './store.ts';
+
+const generate = promisify(generateKeyPair);
+
+/** The key browsers encrypt card data to: base64 DER SPKI, as client/init hands it out (reference §5.4). */
+export interface PublicTokenizationKey {
+  readonly id: string;
+  readonly publicKey: string;
+  readonly expiresAt: number;
+}
+
+export type DecryptResult =
+  | { ok: true; plaintext: Uint8Array }
+  | { ok: false; reason: 'unknown_key' | 'expired_key' | 'undecryptable' };
+
+export interface TokenizationKeys {
+  /** A key with at least half its life left, creating one when none has (an RSA-2048 key pair takes ~50 ms). */
+  current(): Promise<PublicTokenizationKey>;
+  /**
+   * Opens a JWE compact serialization made with exactly `RSA-OAEP-256` + `A256CBC-HS512` (what the
+   * public CSE library produces). Any other algorithm, a broken tag or an expired key is refused.
+   */
+  decrypt(keyId: string, jwe: string): Promise<DecryptResult>;
+}
+
+/**
+ * RSA key pairs for client-side encryption, shared by every node through the store: the private
+ * half is sealed with a key derived from the master key, so a database dump alone opens nothing.
+ * A key is handed out for `lifetimeMs / 2` and accepted for its whole `lifetimeMs`.
+ */
+export function createTokenizationKeys(deps: { store: TokenizationKeyStore; sealingKey: Buffer; clock: Clock; lifetimeMs?: number }): TokenizationKeys {
+  const { store, sealingKey, clock } = deps;
+  const lifetime = deps.lifetimeMs ?? 24 * 3600_000;
+  const opened = new Map<string, { key: KeyObject; expiresAt: number }>();
+  let creating: Promise<PublicTokenizationKey> | undefined;
+
+  async function create(): Promise<PublicTokenizationKey> {
+    const { publicKey, privateKey } = await generate('rsa', { modulusLength: 2048 });
+    const id = randomUUID();
+    const now = clock.now();
+    const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+    await store.insertKey({ id, publicKey: spki, sealedPrivateKey: seal(sealingKey, pkcs8, `tokenization:${id}`), createdAt: now, expiresAt: now + lifetime });
+    opened.set(id, { key: privateKey, expiresAt: now + lifetime });
+    return { id, publicKey: spki, expiresAt: now + lifetime };
+  }
+
+  return {
+    async current() {
+      const now = clock.now();
+      const found = await store.freshestKey();
+      if (found && found.expiresAt - now > lifetime / 2) return { id: found.id, publicKey: found.publicKey, expiresAt: found.expiresAt };
+      // One generation per process at a time; two nodes may each make one, both stay valid.
+      creating ??= create().finally(() => { creating = undefined; });
+      return creating;
+    },
+    async decrypt(keyId, jwe) {
+      let entry = opened.get(keyId);
+      if (!entry) {
+        const row = await store.key(keyId);
+        if (!row) return { ok: false, reason: 'unknown_key' };
+        const der = unseal(sealingKey, row.sealedPrivateKey, `tokenization:${row.id}`);
+        entry = { key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }), expiresAt: row.expiresAt };
+        opened.set(keyId, entry);
+      }
+      if (entry.expiresAt <= clock.now()) return { ok: false, reason: 'expired_key' };
+      try {
+        const { plaintext } = await compactDecrypt(jwe, entry.key, {
+          keyManagementAlgorithms: ['RSA-OAEP-256'], contentEncryptionAlgorithms: ['A256CBC-HS512'],
+        });
+        return { ok: true, plaintext };
+      } catch (err) {
+        if (err instanceof joseErrors.JOSEError || err instanceof TypeError) return { ok: false, reason: 'undecryptable' };
+        throw err;
+      }
+    },
+  };
+}

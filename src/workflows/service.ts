@@ -1,0 +1,70 @@
+import type { Clock } from '../runtime/clock.ts';
+import type { Ids } from '../runtime/ids.ts';
+import { parseBehaviour, type AccountBehaviour } from '../processors/accounts.ts';
+import { defaultAccount, type CascadeRules } from '../payments/cascade.ts';
+import { defaultWorkflow, isAccountName, isWorkflowCode, parseWorkflowConfig, type WorkflowConfig } from './model.ts';
+import type { PspAccount, WorkflowStore } from './store.ts';
+
+export type WorkflowResult<T> = { ok: true; value: T } | { ok: false; error: string; notFound?: true };
+
+export interface WorkflowService {
+  /** Creates or replaces the merchant's PSP account of that name (a simulated acquirer with this behaviour). */
+  putAccount(merchantId: string, name: string, behaviour: unknown): Promise<WorkflowResult<PspAccount>>;
+  accounts(merchantId: string): Promise<PspAccount[]>;
+  removeAccount(merchantId: string, name: string): Promise<boolean>;
+  /** The workflow's configuration (the default template until the merchant changes it). */
+  workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
+  /** Changes the fields given; every account named must exist. */
+  configure(merchantId: string, code: string, input: unknown): Promise<WorkflowResult<WorkflowConfig>>;
+  /** The cascade a workflow runs now: its accounts resolved to ids, in order. */
+  rulesOf(merchantId: string, code: string): Promise<CascadeRules>;
+  /** The behaviour of an account, for the routing processor. */
+  behaviourOf(accountId: string): Promise<AccountBehaviour | undefined>;
+}
+
+export function createWorkflowService(deps: { store: WorkflowStore; clock: Clock; ids: Ids }): WorkflowService {
+  const { store, clock, ids } = deps;
+  async function workflow(merchantId: string, code: string) {
+    if (!isWorkflowCode(code)) return undefined;
+    return (await store.workflow(merchantId, code)) ?? defaultWorkflow;
+  }
+  return {
+    async putAccount(merchantId, name, behaviour) {
+      if (!isAccountName(name)) return { ok: false, error: 'the account name must be 1-64 letters, digits, "_", "." or "-"' };
+      if (name === defaultAccount.name) return { ok: false, error: `"${defaultAccount.name}" names the gateway's own acquirer` };
+      const parsed = parseBehaviour(behaviour);
+      if (!parsed.ok) return parsed;
+      const now = clock.now();
+      return { ok: true, value: await store.upsertAccount({ id: ids.hex32(), merchantId, name, behaviour: parsed.value, createdAt: now, updatedAt: now }) };
+    },
+    accounts: (merchantId) => store.accounts(merchantId),
+    async removeAccount(merchantId, name) {
+      const wf = await workflow(merchantId, 'payment-acceptance');
+      // An account a cascade names stays until the workflow stops naming it.
+      if (wf?.accounts.includes(name)) return false;
+      return store.removeAccount(merchantId, name);
+    },
+    workflow,
+    async configure(merchantId, code, input) {
+      const current = await workflow(merchantId, code);
+      if (!current) return { ok: false, error: `no workflow ${JSON.stringify(code)}`, notFound: true };
+      const parsed = parseWorkflowConfig(input, current);
+      if (!parsed.ok) return parsed;
+      const known = new Set((await store.accounts(merchantId)).map((a) => a.name));
+      const missing = parsed.value.accounts.filter((n) => n !== defaultAccount.name && !known.has(n));
+      if (missing.length > 0) return { ok: false, error: `unknown PSP account(s): ${missing.join(', ')}` };
+      await store.setWorkflow(merchantId, code, parsed.value, clock.now());
+      return parsed;
+    },
+    async rulesOf(merchantId, code) {
+      const wf = (await workflow(merchantId, code)) ?? defaultWorkflow;
+      const byName = new Map((await store.accounts(merchantId)).map((a) => [a.name, a]));
+      const accounts = wf.accounts.map((n) => (n === defaultAccount.name ? defaultAccount : byName.get(n)))
+        .filter((a) => a !== undefined).map((a) => ({ id: a.id, name: a.name }));
+      return { accounts: accounts.length > 0 ? accounts : [defaultAccount], moveOn: wf.moveOn };
+    },
+    async behaviourOf(accountId) {
+      return (await store.account(accountId))?.behaviour;
+    },
+  };
+}

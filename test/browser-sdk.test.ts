@@ -1,0 +1,122 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startGateway, type Gateway } from './support/harness.ts';
+import { launchChromium, withScreenshot } from './support/browser.ts';
+import { startDemoStore, type DemoStore } from '../src/hosted/demo.ts';
+
+// A 3-D Secure challenge card that the page's own hint text does not show, so any appearance would be a leak.
+const pan = '4012000000003119';
+let gw: Gateway;
+let store: DemoStore;
+let browser: Browser;
+before(async () => {
+  gw = await startGateway();
+  store = await startDemoStore({
+    gatewayUrl: gw.url, clientId: gw.merchant.clientId, apiKey: gw.merchant.apiKey, workspaceId: gw.merchant.workspaceId, host: '127.0.0.1', port: 0,
+  });
+  await gw.app.merchants.addOrigin(gw.merchant.merchantId, store.origin);
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await store?.close();
+  await gw?.close();
+});
+
+/** Everything the merchant page itself sees: its DOM, and the requests its own frame makes. */
+function watchParent(page: Page) {
+  const parentRequests: string[] = [];
+  const frameRequests: string[] = [];
+  page.on('request', (r) => {
+    const text = `${r.method()} ${r.url()}\n${r.postData() ?? ''}`;
+    (r.frame() === page.mainFrame() ? parentRequests : frameRequests).push(text);
+  });
+  return { parentRequests, frameRequests };
+}
+
+async function typeCard(page: Page, number: string) {
+  await page.frameLocator('#card-number iframe').locator('input').pressSequentially(number);
+  await page.frameLocator('#card-expiry iframe').locator('input').pressSequentially('1230');
+  await page.frameLocator('#card-cvv iframe').locator('input').pressSequentially('123');
+}
+
+async function passChallenge(page: Page) {
+  await page.waitForURL(/\/hosted\/3ds\//);
+  await page.getByRole('button', { name: 'Complete', exact: true }).click();
+  await page.waitForURL(`${store.origin}/demo/confirmation/**`);
+  assert.equal(await page.locator('#status').innerText(), 'authorized');
+  assert.match(await page.locator('#outcome').innerText(), /confirmed/);
+}
+
+describe('secure fields and the demo checkout in Chromium', () => {
+  let context: BrowserContext;
+  before(async () => { context = await browser.newContext(); });
+  after(async () => { await context?.close(); });
+
+  test('type a card into the iframes, tokenize and save it, authorize through the demo backend, pass 3-D Secure, see the confirmation; the PAN never reaches the parent page', async () => {
+    const page = await context.newPage();
+    const seen = watchParent(page);
+    await withScreenshot(page, 'sdk-new-card', async () => {
+      await page.goto(store.url);
+      await page.frameLocator('#card-number iframe').locator('input').waitFor();
+      await typeCard(page, pan);
+      await page.locator('#save-card').check();
+      await page.waitForFunction('!document.getElementById("place-order").disabled');
+      assert.equal(await page.locator('#brand').innerText(), 'visa');
+      // The merchant page's script cannot reach into the frames (another origin).
+      const reach = await page.evaluate(`(() => {
+        try { return document.querySelector('#card-number iframe').contentDocument?.body?.innerHTML ?? 'blocked'; } catch { return 'blocked'; }
+      })()`);
+      assert.equal(reach, 'blocked');
+      const dom = await page.content();
+      assert.ok(!dom.includes(pan) && !dom.includes('4012 0000 0000 3119'), 'the parent DOM never holds the card number');
+      await page.locator('#place-order').click();
+      await passChallenge(page);
+    });
+    const parentText = seen.parentRequests.join('\n');
+    assert.ok(!parentText.includes(pan) && !parentText.includes('0000 3119'), 'no request of the parent page carries the PAN');
+    assert.ok(seen.parentRequests.some((r) => r.includes('/demo/api/place-order')));
+    // The frame sent the card encrypted: a JWE to the gateway, never the digits.
+    const save = seen.frameRequests.find((r) => r.startsWith('POST') && r.includes('/public/payment/instruments'));
+    assert.ok(save, 'the card frame saved the instrument');
+    assert.ok(!save.includes(pan) && /"encryptedData":"[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+"/.test(save));
+    assert.ok(!gw.logs.join('\n').includes(pan), 'no log line holds the PAN');
+    await page.close();
+  });
+
+  test('a returning holder pays with the saved card from the list, with 3-D Secure', async () => {
+    const page = await context.newPage();
+    await withScreenshot(page, 'sdk-saved-card', async () => {
+      await page.goto(store.url);
+      const saved = page.locator('#saved-list label');
+      await saved.first().waitFor();
+      assert.match(await saved.first().innerText(), /VISA •••• 3119\s+12\/30/);
+      await page.locator('#place-order').click();
+      await passChallenge(page);
+    });
+    await page.close();
+  });
+
+  test('field frames are framed only by registered origins and talk only to them', async () => {
+    const page = await context.newPage();
+    const merchantId = gw.merchant.merchantId;
+    const unregistered = await page.request.get(`${gw.url}/sdk/v1/field?type=cardNumber&merchant=${merchantId}&parent=${encodeURIComponent('https://evil.example')}&channel=abcdefgh12`);
+    assert.equal(unregistered.status(), 400);
+    const ok = await page.request.get(`${gw.url}/sdk/v1/field?type=cardNumber&merchant=${merchantId}&parent=${encodeURIComponent(store.origin)}&channel=abcdefgh12`);
+    assert.equal(ok.status(), 200);
+    assert.match(ok.headers()['content-security-policy']!, new RegExp(`frame-ancestors ${store.origin.replace(/[.]/g, '\\.')}(;|$)`));
+    // A page on an origin the merchant did not register cannot show the fields (the browser refuses to frame them).
+    await page.goto(`${gw.url}/health`);
+    const src = `${gw.url}/sdk/v1/field?type=cardNumber&merchant=${merchantId}&parent=${encodeURIComponent(store.origin)}&channel=abcdefgh12`;
+    const framed = await page.evaluate(`(async () => {
+      const f = document.createElement('iframe');
+      f.src = ${JSON.stringify(src)};
+      document.body.append(f);
+      await new Promise((r) => setTimeout(r, 1500));
+      try { return f.contentDocument?.querySelector('input') ? 'rendered' : 'refused'; } catch { return 'refused'; }
+    })()`);
+    assert.equal(framed, 'refused');
+    await page.close();
+  });
+});

@@ -1,0 +1,115 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PayrailsCSE } from '@payrails/web-cse';
+import { startGateway, type Gateway } from './support/harness.ts';
+import { authorizeBody, call, execution, poll, tokenOf, wf } from './support/executions.ts';
+
+/** The public client-side-encryption library (npm `@payrails/web-cse`), used unchanged as an outside client. */
+let gw: Gateway;
+let token: string;
+before(async () => {
+  gw = await startGateway();
+  token = await tokenOf(gw);
+});
+after(async () => { await gw?.close(); });
+
+const card = { cardNumber: '4111111111111111', expiryMonth: '03', expiryYear: '30', securityCode: '737', holderName: 'John Doe' };
+
+async function clientInit(holderReference: string, extra: Record<string, unknown> = {}) {
+  const r = await call(gw, 'POST', '/merchant/client/init', { token, body: { type: 'tokenization', holderReference, workflowCode: 'payment-acceptance', ...extra } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body as { version: string; data: string };
+}
+
+describe('client/init and the public CSE library', () => {
+  test('client/init answers {version, data}: base64 ASCII JSON with a scoped token, vault links and an RSA public key', async () => {
+    const init = await clientInit('holder-cse-1');
+    const raw = Buffer.from(init.data, 'base64').toString('latin1');
+    assert.match(raw, /^[\x20-\x7e]+$/, 'ASCII only');
+    const data = JSON.parse(raw);
+    assert.equal(data.holderReference, 'holder-cse-1');
+    assert.equal(data.tokenization.links.tokenize.href, `${gw.url}/public/payment/instruments/tokenize`);
+    assert.equal(data.vaultConfiguration.links.saveInstrument.href, `${gw.url}/public/payment/instruments`);
+    assert.equal(data.vaultConfiguration.encryptionPublicKey, data.tokenization.publicKey);
+    const { createPublicKey } = await import('node:crypto');
+    const key = createPublicKey({ key: Buffer.from(data.tokenization.publicKey, 'base64'), format: 'der', type: 'spki' });
+    assert.equal(key.asymmetricKeyDetails?.modulusLength, 2048);
+    // The browser token is not a merchant token: the merchant API refuses it.
+    const asMerchant = await call(gw, 'GET', `${wf}?limit=1`, { token: data.token });
+    assert.equal(asMerchant.status, 401);
+    assert.equal(data.execution, undefined, 'no execution unless the request describes one');
+    const withExecution = JSON.parse(Buffer.from((await clientInit('holder-cse-1', { merchantReference: 'order-cse-x' })).data, 'base64').toString('latin1'));
+    assert.equal(withExecution.execution.status, 'created');
+    assert.equal(withExecution.execution.merchantReference, 'order-cse-x');
+  });
+
+  test('tokenize with @payrails/web-cse, then authorize the instrument through an execution', async () => {
+    const cse = PayrailsCSE.init(await clientInit('holder-cse-2'));
+    const res = await cse.tokenize(card, { storeInstrument: true, futureUsage: 'CardOnFile' });
+    const body = await res.json() as any;
+    assert.equal(res.status, 201, JSON.stringify(body));
+    assert.deepEqual({ bin: body.data.bin, suffix: body.data.suffix, network: body.data.network, status: body.status }, { bin: '411111', suffix: '1111', network: 'visa', status: 'enabled' });
+    assert.equal(body.holderReference, 'holder-cse-2');
+    assert.doesNotMatch(JSON.stringify(body), /4111111111111111|737/);
+    const id = await execution(gw, token, 'holder-cse-2');
+    const ack = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(body.id) });
+    assert.equal(ack.status, 200, JSON.stringify(ack.body));
+    const done = await poll(gw, token, id, ['created', 'authorizeRequested']);
+    assert.equal(done.status, 'authorized');
+  });
+
+  test('an ephemeral instrument is spent by its first authorization', async () => {
+    const cse = PayrailsCSE.init(await clientInit('holder-cse-3'));
+    const instrument = await (await cse.tokenize(card, { storeInstrument: false })).json() as any;
+    assert.equal(instrument.status, 'transient');
+    const first = await execution(gw, token, 'holder-cse-3');
+    assert.equal((await call(gw, 'POST', `${wf}/${first}/authorize`, { token, body: authorizeBody(instrument.id) })).status, 200);
+    assert.equal((await poll(gw, token, first, ['created', 'authorizeRequested'])).status, 'authorized');
+    const second = await execution(gw, token, 'holder-cse-3');
+    const again = await call(gw, 'POST', `${wf}/${second}/authorize`, { token, body: authorizeBody(instrument.id) });
+    assert.equal(again.status, 400);
+    assert.equal((await call(gw, 'GET', `/payment/instruments/${instrument.id}`, { token })).body.status, 'deleted');
+  });
+
+  test('the browser token is for one holder, tokenization only; bad ciphertext and wrong algorithms are refused', async () => {
+    const init = await clientInit('holder-cse-4');
+    const data = JSON.parse(Buffer.from(init.data, 'base64').toString('latin1'));
+    const post = (body: unknown, headers: Record<string, string> = {}) => fetch(`${gw.url}/public/payment/instruments/tokenize`, {
+      method: 'POST', headers: { authorization: `Bearer ${data.token}`, 'content-type': 'application/json', 'x-idempotency-key': crypto.randomUUID(), ...headers }, body: JSON.stringify(body),
+    });
+    const cse = PayrailsCSE.init(init);
+    const jwe = await cse.encryptCardData({ card, data: { holderReference: 'holder-cse-4' } });
+    const other = await post({ encryptedInstrumentDetails: jwe, id: data.tokenization.id, holderReference: 'someone-else' });
+    assert.equal(other.status, 403);
+    const forged = jwe.split('.'); forged[3] = forged[3]!.slice(0, -2) + (forged[3]!.endsWith('AA') ? 'AB' : 'AA');
+    const tampered = await post({ encryptedInstrumentDetails: forged.join('.'), id: data.tokenization.id });
+    assert.equal(tampered.status, 400);
+    assert.equal(((await tampered.json()) as any).errors[0].code, 'request.param.invalid');
+    const { CompactEncrypt, importSPKI } = await import('jose');
+    const pem = `-----BEGIN PUBLIC KEY-----\n${data.tokenization.publicKey}\n-----END PUBLIC KEY-----`;
+    const weak = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(card)))
+      .setProtectedHeader({ alg: 'RSA-OAEP', enc: 'A128GCM' }).encrypt(await importSPKI(pem, 'RSA-OAEP'));
+    assert.equal((await post({ encryptedInstrumentDetails: weak })).status, 400);
+    const noToken = await fetch(`${gw.url}/public/payment/instruments/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ encryptedInstrumentDetails: jwe }) });
+    assert.equal(noToken.status, 401);
+    // An unregistered origin gets no CORS grant and a refusal.
+    const foreign = await post({ encryptedInstrumentDetails: jwe }, { origin: 'https://evil.example' });
+    assert.equal(foreign.status, 403);
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+    await gw.app.merchants.addOrigin(gw.merchant.merchantId, 'https://shop.example');
+    const registered = await post({ encryptedInstrumentDetails: jwe }, { origin: 'https://shop.example' });
+    assert.equal(registered.status, 201);
+    assert.equal(registered.headers.get('access-control-allow-origin'), 'https://shop.example');
+    const saved = await fetch(`${gw.url}/public/payment/instruments`, { headers: { authorization: `Bearer ${data.token}` } });
+    assert.deepEqual(((await saved.json()) as any).results, [], 'ephemeral instruments are not saved cards');
+  });
+
+  test('tokenization is rate-limited per holder', async () => {
+    const init = await clientInit('holder-cse-5');
+    const cse = PayrailsCSE.init(init);
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) statuses.push((await cse.tokenize({ ...card, securityCode: undefined }, { storeInstrument: false })).status);
+    assert.deepEqual(statuses.slice(0, 30), Array(30).fill(201));
+    assert.deepEqual(statuses.slice(30), [429, 429]);
+  });
+});

@@ -1,0 +1,125 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+
+const success = '000.100.110';
+let gw: Gateway;
+before(async () => { gw = await startGateway(); });
+after(() => gw.close());
+
+const register = (card: Record<string, string> = {}, extra: Record<string, string> = {}) =>
+  opp(gw, 'POST', '/v1/registrations', { ...testCard, ...card, ...extra });
+const payWith = (id: string, params: Record<string, string> = {}) =>
+  opp(gw, 'POST', `/v1/registrations/${id}/payments`, { amount: '25.00', currency: 'EUR', paymentType: 'DB', ...params });
+const outbox = (subjectId: string) =>
+  gw.app.storage.db.selectFrom('outbox').selectAll().where('subject_id', '=', subjectId).orderBy('created_at').execute();
+
+describe('/v1 registrations', () => {
+  test('POST /v1/registrations stores the card and answers with the registration and the masked card only', async () => {
+    const r = await register({}, { 'customer.merchantCustomerId': 'cust-7' });
+    assert.equal(r.status, 200);
+    assert.match(r.body.id, /^[0-9a-f]{32}$/);
+    assert.equal(r.body.result.code, success);
+    assert.equal(r.body.paymentBrand, 'VISA');
+    assert.deepEqual(r.body.card, { bin: '420000', last4Digits: '0000', holder: 'Jane Jones', expiryMonth: '05', expiryYear: '2034' });
+    assert.deepEqual(r.body.customer, { merchantCustomerId: 'cust-7' });
+    assert.match(r.body.ndc, /^[0-9a-f]{32}_[0-9a-f]{32}$/);
+    assert.doesNotMatch(JSON.stringify(r.body), /4200000000000000|"123"/);
+    const events = await outbox(r.body.id);
+    assert.deepEqual(events.map((e) => e.type), ['registration.created']);
+    const payload = JSON.parse(events[0]!.payload);
+    assert.equal(payload.entityId, gw.merchant.entityId);
+    assert.equal(payload.registration.card.last4Digits, '0000');
+  });
+
+  test('a registration pays again: DB, and PA then CP, with standing-instruction fields echoed; no card data sent', async () => {
+    const reg = await register();
+    const db = await payWith(reg.body.id, {
+      'standingInstruction.mode': 'REPEATED', 'standingInstruction.type': 'UNSCHEDULED', 'standingInstruction.source': 'MIT',
+      recurringType: 'REPEATED', merchantTransactionId: 'sub-1',
+    });
+    assert.equal(db.status, 200);
+    assert.equal(db.body.result.code, success);
+    assert.equal(db.body.registrationId, reg.body.id);
+    assert.equal(db.body.card.last4Digits, '0000');
+    assert.deepEqual(db.body.standingInstruction, { mode: 'REPEATED', type: 'UNSCHEDULED', source: 'MIT' });
+    assert.equal(db.body.recurringType, 'REPEATED');
+    const pa = await payWith(reg.body.id, { paymentType: 'PA', 'card.cvv': '321' });
+    assert.equal(pa.body.result.code, success);
+    const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '25.00', currency: 'EUR' });
+    assert.equal(cp.body.result.code, success);
+    const q = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'sub-1' });
+    assert.equal(q.body.payments[0].registrationId, reg.body.id);
+  });
+
+  test('createRegistration=true on a payment returns registrationId, which then pays', async () => {
+    const first = await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '10.00', currency: 'EUR', paymentType: 'DB', createRegistration: 'true', 'standingInstruction.mode': 'INITIAL', 'standingInstruction.source': 'CIT' });
+    assert.equal(first.body.result.code, success);
+    assert.match(first.body.registrationId, /^[0-9a-f]{32}$/);
+    assert.notEqual(first.body.registrationId, first.body.id);
+    const again = await payWith(first.body.registrationId);
+    assert.equal(again.body.result.code, success);
+    assert.equal(again.body.registrationId, first.body.registrationId);
+    assert.deepEqual((await outbox(first.body.registrationId)).map((e) => e.type), ['registration.created']);
+    const plain = await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '10.00', currency: 'EUR', paymentType: 'DB' });
+    assert.equal(plain.body.registrationId, undefined);
+  });
+
+  test('DELETE deregisters once; a deregistered or unknown registration cannot pay (100.150.202 / 100.150.200)', async () => {
+    const reg = await register();
+    const del = await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);
+    assert.equal(del.status, 200);
+    assert.equal(del.body.id, reg.body.id);
+    assert.equal(del.body.result.code, success);
+    const again = await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);
+    assert.equal(again.status, 400);
+    assert.equal(again.body.result.code, '100.150.202');
+    assert.equal((await payWith(reg.body.id)).body.result.code, '100.150.202');
+    assert.equal((await payWith('0'.repeat(32))).body.result.code, '100.150.200');
+    assert.equal((await payWith('nonsense')).body.result.code, '100.150.200');
+    assert.equal((await opp(gw, 'DELETE', `/v1/registrations/${'0'.repeat(32)}`)).body.result.code, '100.150.200');
+    assert.deepEqual((await outbox(reg.body.id)).map((e) => e.type), ['registration.created', 'registration.deleted']);
+  });
+
+  test("another merchant's registration does not exist for this merchant", async () => {
+    const reg = await register();
+    const other = await gw.app.merchants.create({ name: 'Other Shop' });
+    const asOther = { url: gw.url, merchant: other };
+    const r = await opp(asOther, 'POST', `/v1/registrations/${reg.body.id}/payments`, { amount: '1.00', currency: 'EUR', paymentType: 'DB' });
+    assert.equal(r.body.result.code, '100.150.200');
+    assert.equal((await opp(asOther, 'DELETE', `/v1/registrations/${reg.body.id}`)).body.result.code, '100.150.200');
+    assert.equal((await payWith(reg.body.id)).body.result.code, success, 'still usable by its owner');
+  });
+
+  test('bad input is refused with the field named and stores nothing', async () => {
+    const before = (await gw.app.storage.db.selectFrom('instruments').select('id').execute()).length;
+    const luhn = await register({ 'card.number': '4200000000000001' });
+    assert.equal(luhn.body.result.code, '100.100.101');
+    const missing = await opp(gw, 'POST', '/v1/registrations', { paymentBrand: 'VISA', 'card.expiryMonth': '05', 'card.expiryYear': '2034' });
+    assert.equal(missing.body.result.code, '100.100.100');
+    assert.equal(missing.body.result.parameterErrors[0].name, 'card.number');
+    const expired = await register({ 'card.expiryYear': '2020' });
+    assert.equal(expired.body.result.code, '100.100.303');
+    assert.equal((await gw.app.storage.db.selectFrom('instruments').select('id').execute()).length, before);
+    const reg = await register();
+    const withCard = await payWith(reg.body.id, { 'card.number': '4242424242424242' });
+    assert.equal(withCard.status, 400);
+    assert.equal(withCard.body.result.parameterErrors[0].name, 'card.number');
+    assert.equal(withCard.body.result.parameterErrors[0].value, '[REDACTED]');
+    const noAmount = await opp(gw, 'POST', `/v1/registrations/${reg.body.id}/payments`, { paymentType: 'DB', currency: 'EUR' });
+    assert.equal(noAmount.body.result.parameterErrors[0].name, 'amount');
+    const bad = await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB', createRegistration: 'yes' });
+    assert.equal(bad.body.result.parameterErrors[0].name, 'createRegistration');
+  });
+
+  test('3-D Secure: a customer-initiated payment with a challenge card is challenged; a merchant-initiated one is not', async () => {
+    const reg = await register({ 'card.number': '4200000000000042' });
+    const cit = await payWith(reg.body.id, { shopperResultUrl: 'https://shop.example/back', 'standingInstruction.source': 'CIT' });
+    assert.equal(cit.body.result.code, '000.200.000');
+    assert.match(cit.body.redirect.url, /\/hosted\/3ds\//);
+    assert.equal(cit.body.registrationId, reg.body.id);
+    const mit = await payWith(reg.body.id, { 'standingInstruction.source': 'MIT', 'standingInstruction.mode': 'REPEATED' });
+    assert.equal(mit.body.result.code, success);
+    assert.equal(mit.body.redirect, undefined);
+  });
+});

@@ -1,0 +1,109 @@
+import { execFileSync, execFile, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { connect, type AddressInfo } from 'node:net';
+import { createServer } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { tempDir, type Gateway } from './harness.ts';
+
+export interface Json { status: number; headers: Headers; body: any }
+
+/** A JSON call of the executions dialect, as a merchant backend makes it. */
+export async function call(gw: Gateway, method: string, path: string, opts: { token?: string | null; body?: unknown; key?: string | null; headers?: Record<string, string> } = {}): Promise<Json> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const key = opts.key === undefined ? randomUUID() : opts.key;
+  if (key !== null && method !== 'GET') headers['x-idempotency-key'] = key;
+  const res = await fetch(gw.url + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function tokenOf(gw: Gateway): Promise<string> {
+  const r = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, { method: 'POST', headers: { 'x-api-key': gw.merchant.apiKey } });
+  return ((await r.json()) as { access_token: string }).access_token;
+}
+
+export const wf = '/merchant/workflows/payment-acceptance/executions';
+
+export async function instrument(gw: Gateway, token: string, cardNumber = '4111111111111111', holderReference = 'customer-1'): Promise<string> {
+  const r = await call(gw, 'POST', '/payment/instruments', {
+    token, body: { holderReference, paymentMethod: 'card', data: { cardNumber, expiryMonth: '03', expiryYear: '30', securityCode: '737', holderName: 'John Doe' } },
+  });
+  if (r.status !== 201) throw new Error(`instrument: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
+
+export async function execution(gw: Gateway, token: string, holderReference = 'customer-1', merchantReference = `order-${randomUUID().slice(0, 8)}`): Promise<string> {
+  const r = await call(gw, 'POST', wf, { token, body: { merchantReference, holderReference, workspaceId: gw.merchant.workspaceId, meta: { order: { reference: merchantReference } } } });
+  if (r.status !== 201) throw new Error(`create: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
+
+export const authorizeBody = (instrumentId: string, value = '129.90') => ({
+  amount: { value, currency: 'EUR' }, returnInfo: { success: 'https://shop.example/return' },
+  paymentComposition: [{ paymentMethodCode: 'card', integrationType: 'api', amount: { value, currency: 'EUR' }, storeInstrument: false, paymentInstrumentId: instrumentId }],
+});
+
+/** Long-polls until the execution leaves `statuses` (or the server's time limit). */
+export async function poll(gw: Gateway, token: string, id: string, statuses: string[]): Promise<any> {
+  const r = await call(gw, 'GET', `${wf}/${id}?waitWhile[status]=${encodeURIComponent(JSON.stringify(statuses))}`, { token });
+  return r.body;
+}
+
+/** Configures the test merchant's PSP accounts and cascade through the admin API. */
+export async function configureCascade(gw: Pick<Gateway, 'url' | 'merchant' | 'dataDir'> & { app?: Gateway['app'] }, accounts: Record<string, unknown>, order: string[], moveOn?: string[]): Promise<void> {
+  const admin = { authorization: `Bearer ${gw.app?.config.adminToken ?? readFileSync(join(gw.dataDir, 'admin.token'), 'utf8').trim()}`, 'content-type': 'application/json' };
+  for (const [name, behaviour] of Object.entries(accounts)) {
+    const r = await fetch(`${gw.url}/admin/merchants/${gw.merchant.merchantId}/psp-accounts/${name}`, { method: 'PUT', headers: admin, body: JSON.stringify(behaviour) });
+    if (r.status !== 200) throw new Error(`account ${name}: ${r.status} ${await r.text()}`);
+  }
+  const r = await fetch(`${gw.url}/admin/merchants/${gw.merchant.merchantId}/workflows/payment-acceptance`, {
+    method: 'PATCH', headers: admin, body: JSON.stringify({ accounts: order, ...(moveOn ? { moveOn } : {}) }),
+  });
+  if (r.status !== 200) throw new Error(`workflow: ${r.status} ${await r.text()}`);
+}
+
+/**
+ * A TLS front for a gateway (the seed's code calls `https://{host}`): a self-signed certificate for
+ * 127.0.0.1 and a byte pipe to the gateway. `caFile` is what the client trusts.
+ */
+export async function tlsFront(targetUrl: string): Promise<{ host: string; caFile: string; close(): Promise<void> }> {
+  const dir = tempDir('switchyard-tls-');
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const target = new URL(targetUrl);
+  const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (tls) => {
+    const plain = connect(Number(target.port), target.hostname);
+    tls.pipe(plain).pipe(tls);
+    const end = () => { tls.destroy(); plain.destroy(); };
+    tls.on('error', end); plain.on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return { host: `127.0.0.1:${port}`, caFile: cert, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** The Python that runs the seed's backend: `SEED_PYTHON`, else `python3` on the PATH. */
+export const seedPython = process.env.SEED_PYTHON || 'python3';
+
+/** Why the seed's backend cannot run here (no Python, or no `requests`), or undefined when it can. */
+export function seedPythonMissing(): string | undefined {
+  const r = spawnSync(seedPython, ['-c', 'import requests'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error) return `${seedPython} was not found (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); install Python 3 or set SEED_PYTHON`;
+  if (r.status !== 0) return `${seedPython} cannot import requests (pip install requests): ${r.stderr.trim().split('\n').at(-1) ?? ''}`;
+  return undefined;
+}
+
+/** Runs one step of the seed's Python backend (test/seed/driver.py) and returns its JSON result. */
+export function runSeed(env: Record<string, string>, args: string[]): Promise<any> {
+  return new Promise((resolve, reject) => {
+    execFile(seedPython, ['driver.py', ...args], { cwd: join(import.meta.dirname, '..', 'seed'), env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
