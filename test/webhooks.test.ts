@@ -479,3 +479,49 @@ describe('several nodes on PostgreSQL', async () => {
     }
   });
 });
+
+describe('events written by the dialects themselves', () => {
+  let gw: Gateway;
+  before(async () => { gw = await startGateway({ env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow } }); });
+  after(async () => { await gw.close(); });
+
+  test('an executions authorization and /v1 registrations reach their own endpoints only', async () => {
+    const { tokenOf, instrument, execution, authorizeBody, poll, call, wf } = await import('./support/executions.ts');
+    const [oppPort, exPort] = [await freePort(), await freePort()];
+    const listener = await addListener(gw, oppPort);
+    const ex = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'executions', url: `http://127.0.0.1:${exPort}/` });
+    const notes: Notification[] = [];
+    const events: ExecutionsEvent[] = [];
+    const oppR = createOppReceiver(listener.secret, (n) => { notes.push(n); });
+    const exR = createExecutionsReceiver(ex.body.secret, (e) => { events.push(e); });
+    await listen(oppR, oppPort);
+    await listen(exR, exPort);
+    try {
+      const token = await tokenOf(gw);
+      const id = await execution(gw, token);
+      const auth = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(await instrument(gw, token)) });
+      assert.ok(auth.status < 300, JSON.stringify(auth.body));
+      const done = await poll(gw, token, id, ['created', 'authorizeRequested']);
+      assert.equal(done.status, 'authorized', JSON.stringify(done));
+      const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard });
+      assert.ok(reg.body.id, JSON.stringify(reg.body));
+      await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);
+      await gw.app.webhooks.runOnce();
+
+      const names = events.map((e) => e.event);
+      for (const name of ['executionCreated', 'executionActionRequested', 'executionActionCompleted']) assert.ok(names.includes(name), `${name} in ${names}`);
+      const completed = events.find((e) => e.event === 'executionActionCompleted')!;
+      assert.equal(completed.details.action, 'authorize');
+      assert.equal(completed.details.success, true);
+      assert.equal(completed.details.execution.id, id);
+      assert.equal(completed.workspaceId, gw.merchant.workspaceId);
+      // The /v1 listener got its activation message and the registration's lifecycle, not the execution's payment.
+      assert.deepEqual(notes.map((n) => `${n.type}${n.action ? ':' + n.action : ''}`).sort(), ['REGISTRATION:CREATED', 'REGISTRATION:DELETED', 'test:webhook activation']);
+      assert.equal(notes.find((n) => n.action === 'CREATED')!.payload.id, reg.body.id);
+      assert.ok(!JSON.stringify(notes).includes(testCard['card.number']));
+    } finally {
+      await closeServer(oppR);
+      await closeServer(exR);
+    }
+  });
+});
