@@ -39,6 +39,11 @@ import { createWaiters, listenForChanges, type ChangeListener, type Waiters } fr
 import { createIdempotencyStore } from './idempotency/kysely-store.ts';
 import { createIdempotency, type Idempotency } from './idempotency/service.ts';
 import { renderEvent } from './dialects/executions/render.ts';
+import { createAddressPolicy } from './webhooks/address.ts';
+import { createSender, type Sender } from './webhooks/sender.ts';
+import { createWebhookStore } from './webhooks/kysely-store.ts';
+import { createWebhookService, type WebhookService } from './webhooks/service.ts';
+import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
 import { loadAdminToken } from './admin/token.ts';
 
 export const version = '0.1.0';
@@ -61,6 +66,9 @@ export interface App {
   readonly waiters: Waiters;
   /** PostgreSQL only: the LISTEN connection that wakes long-polls for changes made on other nodes. */
   readonly changeListener: ChangeListener | undefined;
+  readonly webhooks: WebhookService;
+  /** The operator token for /admin and /admin/api. */
+  readonly admin: { readonly token: string };
   close(): Promise<void>;
 }
 
@@ -71,9 +79,11 @@ export interface AppOverrides {
   processor?: Processor;
   /** Where the gateway's `/demo` redirects (the demo storefront `main.ts` starts on its own origin). */
   demoUrl?: string;
+  /** The webhook HTTP client (tests may wrap it). */
+  sender?: Sender;
 }
 
-/** Composition root: config → storage → services → HTTP server. Nothing else builds things. */
+/** Composition root: config → storage → services → HTTP server (+ the webhook worker, started by main). Nothing else builds things. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
@@ -115,6 +125,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const executions = createExecutionService({
     store: createExecutionStore(storage.db, { postgres: locking }), merchants, payments, cascade, workflows, instruments,
     waiters, clock, ids, logger, renderEvent, threeds: executionsThreeDs.gate,
+    // As the engine's reconciler: after twice the PSP timeout nobody is still waiting for an answer.
+    resumeAfterMs: Math.min(30_000, 2 * config.pspTimeoutMs),
   });
   executionsThreeDs.register(executions);
   const changeListener = config.storage.kind === 'postgres'
@@ -125,11 +137,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const tokens = createAccessTokens({ key: deriveKey(masterKey, 'access-tokens'), clock });
   const adminToken = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
   const throttle = createThrottle({ store: createThrottleStore(storage.db, { locking }), clock });
+  const buildNumber = buildNumberOf(version, clock.now());
+  const policy = createAddressPolicy(config.webhooks.allow);
+  const webhooks = createWebhookService({
+    store: createWebhookStore(storage.db, { locking }), merchants, clock, ids, logger,
+    sealingKey: deriveKey(masterKey, 'webhook-secrets'), policy, sender: overrides.sender ?? createSender(policy),
+    opp: createOppNotificationRenderer({ merchants, payments, buildNumber }), settings: config.webhooks,
+  });
   const server = await buildServer({
     logger,
     opp: {
       merchants, payments, threeds, registrations, throttle, clock, publicUrl: config.publicUrl,
-      buildNumber: buildNumberOf(version, clock.now()), statusLimit: { calls: 2, windowMs: 60_000 },
+      buildNumber, statusLimit: { calls: 2, windowMs: 60_000 },
     },
     hosted: { threeds, clock },
     executions: {
@@ -137,11 +156,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
     },
     admin: { merchants, workflows, adminToken },
+    webhookAdmin: { webhooks, token: adminToken },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
+    webhooks, admin: { token: adminToken },
     async close() {
+      await webhooks.stop();
       await server.close();
       await changeListener?.close();
       await executions.idle();

@@ -1,4 +1,5 @@
 import type { StorageTarget } from './storage/database.ts';
+import { parseAllowList } from './webhooks/address.ts';
 
 /** Behaviour of the simulated acquirer, so benchmarks and fault tests can model a real PSP. */
 export interface SimulatorConfig {
@@ -10,6 +11,18 @@ export interface SimulatorConfig {
   readonly timeoutRate: number;
   /** Share (0..1) of calls that answer with a communication error. */
   readonly errorRate: number;
+}
+
+/** Webhook delivery (see src/webhooks/). */
+export interface WebhookConfig {
+  /** SWITCHYARD_WEBHOOK_ALLOW: CIDR ranges opened beside public addresses (e.g. `127.0.0.0/8,::1/128`). */
+  readonly allow: string | undefined;
+  /** An attempt without a complete answer in this time failed (the platform's 30 s). */
+  readonly timeoutMs: number;
+  readonly pollMs: number;
+  /** An endpoint failing without a success for this long is disabled. */
+  readonly disableAfterMs: number;
+  readonly batchSize: number;
 }
 
 export interface Config {
@@ -36,6 +49,7 @@ export interface Config {
   readonly logLevel: string;
   /** Where the demo merchant's credentials are written on first start (shell-sourcable). */
   readonly demoCredentialsFile: string;
+  readonly webhooks: WebhookConfig;
   /** Longest hold of an executions `waitWhile` long-poll (decision 2; below the seed client's 30 s timeout). */
   readonly longPollMs: number;
   /** An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use. */
@@ -52,6 +66,12 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
   return n;
+}
+
+/** Refuses to start on a malformed allow list rather than silently refusing (or opening) ranges. */
+function checkedAllowList(text: string | undefined): string | undefined {
+  parseAllowList(text);
+  return text || undefined;
 }
 
 function publicUrlOf(v: string | undefined): string | undefined {
@@ -91,6 +111,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyRefreshMs: Math.max(100, num(env, 'SWITCHYARD_KEY_REFRESH_MS', 5_000)),
     logLevel: env.LOG_LEVEL || 'info',
     demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
+    webhooks: Object.freeze({
+      allow: checkedAllowList(env.SWITCHYARD_WEBHOOK_ALLOW),
+      timeoutMs: num(env, 'SWITCHYARD_WEBHOOK_TIMEOUT_MS', 30_000),
+      pollMs: num(env, 'SWITCHYARD_WEBHOOK_POLL_MS', 500),
+      disableAfterMs: num(env, 'SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS', 120) * 3_600_000,
+      batchSize: Math.max(1, num(env, 'SWITCHYARD_WEBHOOK_BATCH', 32)),
+    }),
     longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
     ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', 30 * 60_000),
     // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.

@@ -18,6 +18,10 @@ async function main() {
       `export CLIENT_ID=${demo.clientId}`,
       `export API_KEY=${demo.apiKey}`,
       `export WORKSPACE_ID=${demo.workspaceId}`,
+      `export MERCHANT_ID=${demo.merchantId}`,
+      // Receivers on this machine are loopback addresses, refused unless the operator opens them;
+      // sourcing this file opens them for the CLI's registration check (start the server with it too).
+      `export SWITCHYARD_WEBHOOK_ALLOW=\${SWITCHYARD_WEBHOOK_ALLOW:-127.0.0.0/8,::1/128}`,
     ].join('\n') + '\n';
     writeFileSync(config.demoCredentialsFile, env, { mode: 0o600 });
     process.stdout.write(
@@ -48,7 +52,10 @@ async function main() {
   }, config.keyRefreshMs);
   keyRefresh.unref();
 
+  if (!config.adminToken) process.stdout.write(`The operator token for /admin and /admin/api is in ${config.dataDir}/admin.token\n`);
   const address = await app.server.listen({ port: config.port, host: config.host });
+  // Webhook deliveries run in the server process; app.close() stops them.
+  app.webhooks.start();
   const store = config.storage.kind === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL';
   process.stdout.write(`Switchyard listening on ${address} (${store})\n`);
   // The demo is a convenience: if its port is taken the gateway still serves, and says why the demo is missing.

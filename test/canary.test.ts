@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { opp, postgresAvailable, startGateway, tempDir } from './support/harness.ts';
 import { demoCredentials, startGatewayProcess } from './support/process.ts';
+import { closeServer, freePort, listen, loopbackAllow, recordRequests } from './support/webhooks.ts';
+import { createReceiver } from '../examples/webhooks/opp-receiver.ts';
 import { answer, openRedirect } from './support/shopper.ts';
 import { assertNoCardData, assertNoCardDataInFiles, assertNoCardDataInRows, newCanary, type Canary } from './support/canary.ts';
 import { PayrailsCSE } from '@payrails/web-cse';
@@ -112,13 +114,26 @@ test('canary card on the embedded store: not in logs, responses, SQLite files or
 test('canary card on PostgreSQL: not in any row of any table, nor in logs or responses', async (t) => {
   if (!(await postgresAvailable())) { t.skip('PostgreSQL unreachable'); return; }
   canary = newCanary();
-  const gw = await startGateway({ store: 'postgres' });
+  const gw = await startGateway({ store: 'postgres', env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow } });
+  // A /v1 listener, so the notifications (stored rendered, sent encrypted) are scanned too.
+  const port = await freePort();
+  const listener = await gw.app.webhooks.addEndpoint({ merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/` });
+  assert.ok(listener.ok);
+  const notifications: string[] = [];
+  const receiver = createReceiver(listener.value.secret, (n) => { notifications.push(JSON.stringify(n)); });
+  const raw = recordRequests(receiver);
+  await listen(receiver, port);
   try {
     const bodies = await exercise(gw);
+    await gw.app.webhooks.runOnce();
+    assert.ok(notifications.filter((n) => n.includes('"PAYMENT"')).length >= 4, 'the payments were notified');
+    for (const n of notifications) assertNoCardData(canary, 'a webhook notification', n);
+    for (const r of raw) assertNoCardData(canary, 'a webhook request', JSON.stringify(r));
     for (const b of bodies) assertNoCardData(canary, 'a response', b);
     assertNoCardData(canary, 'the logs', gw.logs.join(''));
     await assertNoCardDataInRows(canary, gw.app.storage.db);
   } finally {
+    await closeServer(receiver);
     await gw.close();
   }
 });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { opp, tempDir, testCard } from './support/harness.ts';
+import { opp, tempDir, testCard, type Gateway } from './support/harness.ts';
+import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 import { runCli as cli, startGatewayProcess } from './support/process.ts';
 
 test('merchants create --json prints working credentials; list shows them; bad usage exits non-zero', async () => {
@@ -30,6 +31,69 @@ test('merchants create --json prints working credentials; list shows them; bad u
       assert.equal(r.body.result.code, '000.100.110');
       const l = await opp({ url: proc.url, merchant: live }, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB' });
       assert.equal(l.body.result.code, '000.000.000');
+    } finally {
+      await proc.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('psp-accounts put|list and workflows show|set configure the cascade a gateway on the same folder uses', async () => {
+  const dataDir = tempDir();
+  try {
+    const m = JSON.parse(cli(dataDir, 'merchants', 'create', '--name', 'Cascade Shop', '--json').stdout);
+    const ok = (...args: string[]) => {
+      const r = cli(dataDir, ...args);
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    const refused = (pattern: RegExp, ...args: string[]) => {
+      const r = cli(dataDir, ...args);
+      assert.notEqual(r.status, 0, `${args.join(' ')} should fail`);
+      assert.match(r.stderr, pattern, args.join(' '));
+    };
+
+    assert.deepEqual(ok('workflows', 'show', '--merchant', m.merchantId), { accounts: [], moveOn: ['soft', 'error'], notifyPending: false });
+    assert.deepEqual(ok('psp-accounts', 'list', '--merchant', m.merchantId), []);
+    assert.deepEqual(ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-a', '--behaviour', '{"declines":[{"cardSuffixes":["1111"],"category":"soft"}]}'),
+      { name: 'psp-a', behaviour: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] } });
+    ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-b');
+    // put again replaces the behaviour of the same name.
+    ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-b', '--behaviour', '{"latencyMs":5}');
+    assert.deepEqual(ok('psp-accounts', 'list', '--merchant', m.merchantId).map((a: any) => [a.name, a.behaviour.latencyMs]), [['psp-a', 0], ['psp-b', 5]]);
+    assert.deepEqual(ok('workflows', 'set', '--merchant', m.merchantId, '--accounts', 'psp-a,psp-b', '--move-on', 'soft', '--notify-pending', 'true'),
+      { accounts: ['psp-a', 'psp-b'], moveOn: ['soft'], notifyPending: true });
+    // Fields left out keep their values.
+    assert.deepEqual(ok('workflows', 'set', '--merchant', m.merchantId, '--move-on', 'soft,error'), { accounts: ['psp-a', 'psp-b'], moveOn: ['soft', 'error'], notifyPending: true });
+    assert.deepEqual(ok('workflows', 'show', '--merchant', m.merchantId), { accounts: ['psp-a', 'psp-b'], moveOn: ['soft', 'error'], notifyPending: true });
+
+    // Bad input is refused by name and changes nothing.
+    refused(/--merchant is required/, 'psp-accounts', 'list');
+    refused(/no merchant/, 'workflows', 'show', '--merchant', 'f'.repeat(32));
+    refused(/--name is required/, 'psp-accounts', 'put', '--merchant', m.merchantId);
+    refused(/--behaviour must be JSON/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-c', '--behaviour', '{nope');
+    refused(/latencyMs/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-c', '--behaviour', '{"latencyMs":-1}');
+    refused(/cardSuffixes/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-c', '--behaviour', '{"declines":[{"cardSuffixes":["4111111111111111"],"category":"soft"}]}');
+    refused(/account name/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'bad name!');
+    refused(/unknown PSP account\(s\): psp-x/, 'workflows', 'set', '--merchant', m.merchantId, '--accounts', 'psp-a,psp-x');
+    refused(/moveOn/, 'workflows', 'set', '--merchant', m.merchantId, '--move-on', 'sometimes');
+    refused(/notifyPending/, 'workflows', 'set', '--merchant', m.merchantId, '--notify-pending', 'maybe');
+    refused(/usage/, 'workflows', 'delete', '--merchant', m.merchantId);
+    assert.deepEqual(ok('psp-accounts', 'list', '--merchant', m.merchantId).map((a: any) => a.name), ['psp-a', 'psp-b']);
+    assert.deepEqual(ok('workflows', 'show', '--merchant', m.merchantId), { accounts: ['psp-a', 'psp-b'], moveOn: ['soft', 'error'], notifyPending: true });
+
+    // A gateway on the same folder runs that cascade: psp-a soft-declines ····1111, psp-b approves it.
+    const proc = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir });
+    try {
+      const gw = { url: proc.url, merchant: m } as unknown as Gateway;
+      const token = await tokenOf(gw);
+      const inst = await instrument(gw, token, '4111111111111111');
+      const id = await execution(gw, token);
+      assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) })).status, 200);
+      const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
+      assert.equal(e.status, 'authorized');
+      assert.deepEqual(e.paymentComposition[0].attempts.map((a: any) => [a.pspAccount, a.status]), [['psp-a', 'failed'], ['psp-b', 'succeeded']]);
     } finally {
       await proc.stop();
     }

@@ -11,18 +11,35 @@ import pg from 'pg';
 import { createChallengeStore } from '../src/threeds/kysely-store.ts';
 import type { Challenge, ChallengeStore } from '../src/threeds/store.ts';
 import { migrationNames, openStorage, type Storage } from '../src/storage/database.ts';
+import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
+import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhooks/store.ts';
+import { addOutboxEvent } from '../src/webhooks/outbox.ts';
 import { createMerchantStore } from '../src/merchants/kysely-store.ts';
 import type { MerchantStore } from '../src/merchants/store.ts';
 import type { CredentialKind, Entity, Merchant } from '../src/merchants/model.ts';
-import { createInstrumentStore, createTokenizationKeyStore, createVaultStore } from '../src/vault/kysely-store.ts';
-import type { InstrumentRecord, InstrumentStore, StoredCard, TokenizationKeyStore, VaultStore } from '../src/vault/store.ts';
-import type { OutboxEvent } from '../src/payments/store.ts';
+import { createVaultStore } from '../src/vault/kysely-store.ts';
+import type { StoredCard, VaultStore } from '../src/vault/store.ts';
 import { createPaymentStore } from '../src/payments/kysely-store.ts';
 import type { PaymentRecord, PaymentStore, TransactionRecord } from '../src/payments/store.ts';
 import type { TransactionStatus, TransactionType } from '../src/payments/model.ts';
 import { isCurrency, type Currency } from '../src/money/money.ts';
 import { createThrottleStore } from '../src/throttle/kysely-store.ts';
 import type { ThrottleStore } from '../src/throttle/store.ts';
+import { createExecutionStore, executionChannel } from '../src/executions/kysely-store.ts';
+import type { ExecutionStore } from '../src/executions/store.ts';
+import type { ExecutionRecord } from '../src/executions/model.ts';
+import { createIdempotencyStore } from '../src/idempotency/kysely-store.ts';
+import { createIdempotency } from '../src/idempotency/service.ts';
+import type { IdempotencyRow, IdempotencyStore } from '../src/idempotency/store.ts';
+import { createCascadeStore } from '../src/payments/cascade-kysely-store.ts';
+import type { CascadeAttemptRecord, CascadeStore } from '../src/payments/cascade.ts';
+import { createWorkflowStore } from '../src/workflows/kysely-store.ts';
+import type { PspAccount, WorkflowStore } from '../src/workflows/store.ts';
+import { createInstrumentStore, createTokenizationKeyStore } from '../src/vault/kysely-store.ts';
+import type { InstrumentRecord, InstrumentStore, TokenizationKeyStore } from '../src/vault/store.ts';
+import type { OutboxEvent } from '../src/payments/store.ts';
+import { manualClock } from '../src/runtime/clock.ts';
+import { randomUUID } from 'node:crypto';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
 
 /** A freshly opened, migrated store location, with a way to open it again and to remove it. */
@@ -138,7 +155,12 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     let vault: VaultStore;
     let payments: PaymentStore;
     let throttle: ThrottleStore;
+    let webhooks: WebhookStore;
     let challenges: ChallengeStore;
+    let executions: ExecutionStore;
+    let keys: IdempotencyStore;
+    let cascades: CascadeStore;
+    let workflows: WorkflowStore;
     let instruments: InstrumentStore;
     let tokenizationKeys: TokenizationKeyStore;
 
@@ -150,7 +172,12 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       vault = createVaultStore(db);
       payments = createPaymentStore(db, { locking });
       throttle = createThrottleStore(db, { locking });
+      webhooks = createWebhookStore(db, { locking });
       challenges = createChallengeStore(db);
+      executions = createExecutionStore(db, { postgres: locking });
+      keys = createIdempotencyStore(db);
+      cascades = createCascadeStore(db);
+      workflows = createWorkflowStore(db);
       instruments = createInstrumentStore(db);
       tokenizationKeys = createTokenizationKeyStore(db);
     });
@@ -561,6 +588,93 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       });
     });
 
+    describe('webhook store', () => {
+      const T = 1_800_000_000_000;
+      async function endpoint(f: Fixture, overrides: Partial<EndpointRecord> = {}): Promise<EndpointRecord> {
+        const e: EndpointRecord = {
+          id: id(), merchantId: f.merchant.id, dialect: 'executions', entityId: undefined, url: 'https://example.com/hook', types: [],
+          sealedSecret: 'sealed', sealedPreviousSecret: undefined, previousSecretUntil: undefined, status: 'active',
+          failingSince: undefined, createdAt: T, updatedAt: T, ...overrides,
+        };
+        await webhooks.insertEndpoint(e, []);
+        return e;
+      }
+      const delivery = (e: EndpointRecord, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
+        id: id(), eventId: id(), endpointId: e.id, merchantId: e.merchantId, eventType: 'executionCreated', body: '{"a":1}',
+        status: 'pending', attempts: 0, retryIndex: 0, ladderStart: T, nextAttemptAt: T, lastStatus: undefined, lastError: undefined,
+        deliveredAt: undefined, createdAt: T, ...overrides,
+      });
+
+      test('endpoints round-trip; updates change only what they name', async () => {
+        const f = await merchant();
+        const e = await endpoint(f, { dialect: 'opp', entityId: f.entity.id, types: ['PAYMENT'] });
+        assert.deepEqual(await webhooks.endpoint(e.id), e);
+        await webhooks.updateEndpoint(e.id, { sealedPreviousSecret: 'old', previousSecretUntil: T + 5, sealedSecret: 'new' }, T + 1);
+        assert.deepEqual(await webhooks.endpoint(e.id), { ...e, sealedSecret: 'new', sealedPreviousSecret: 'old', previousSecretUntil: T + 5, updatedAt: T + 1 });
+        await webhooks.updateEndpoint(e.id, { status: 'disabled' }, T + 2);
+        assert.equal((await webhooks.endpoint(e.id))!.sealedPreviousSecret, 'old');
+        assert.deepEqual((await webhooks.endpoints({ merchantId: f.merchant.id })).map((x) => x.status), ['disabled']);
+      });
+
+      test('fan-out: two concurrent claims of the same events create each delivery once', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        const events = Array.from({ length: 5 }, () => id());
+        for (const ev of events) {
+          await addOutboxEvent(db, { id: ev, merchantId: f.merchant.id, type: 'execution.executionCreated', subjectId: ev, payload: { n: 1 }, createdAt: T });
+        }
+        const pending = (await webhooks.undispatched(1000)).filter((x) => events.includes(x.id));
+        assert.equal(pending.length, 5);
+        assert.deepEqual(pending[0]!.payload, { n: 1 });
+        const plan = () => new Map(events.map((ev) => [ev, [delivery(e, { eventId: ev })]]));
+        const [a, b] = await Promise.all([webhooks.fanOut(plan(), T), webhooks.fanOut(plan(), T)]);
+        assert.deepEqual([...a, ...b].sort(), [...events].sort(), 'each event claimed by exactly one');
+        assert.equal((await webhooks.deliveries({ endpointId: e.id, limit: 100 })).length, 5);
+        assert.equal((await webhooks.undispatched(1000)).filter((x) => events.includes(x.id)).length, 0);
+      });
+
+      test('claims: concurrent workers get disjoint leases; a live lease is respected, an expired one is not; disabled endpoints wait', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        const off = await endpoint(f, { status: 'disabled' });
+        // Earlier tests' deliveries are due too: lease them far away so only this test's compete.
+        await webhooks.claimDue(T, T + 1e9, 'earlier', 1000);
+        const due = Array.from({ length: 10 }, () => delivery(e));
+        for (const d of [...due, delivery(off), delivery(e, { nextAttemptAt: T + 10_000 })]) await webhooks.addDelivery(d);
+        const mine = (ds: DeliveryRecord[]) => ds.filter((d) => d.merchantId === f.merchant.id).map((d) => d.id);
+        const [a, b] = await Promise.all([webhooks.claimDue(T, T + 1000, 'a', 6), webhooks.claimDue(T, T + 1000, 'b', 6)]);
+        const claimed = [...mine(a), ...mine(b)];
+        assert.equal(new Set(claimed).size, claimed.length, 'no delivery leased twice');
+        assert.deepEqual(claimed.sort(), due.map((d) => d.id).sort(), 'every due delivery of the active endpoint, nothing else');
+        assert.deepEqual(mine(await webhooks.claimDue(T + 999, T + 2000, 'c', 100)), [], 'leases still live');
+        assert.equal(mine(await webhooks.claimDue(T + 1001, T + 3000, 'c', 100)).length, 10, 'expired leases are claimable again');
+      });
+
+      test('recording an attempt: once per pending delivery, with the endpoint\'s streak; redelivery restarts the ladder', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        const d = delivery(e);
+        await webhooks.addDelivery(d);
+        const attempt = { id: id(), deliveryId: d.id, attemptedAt: T, httpStatus: 503, latencyMs: 12, error: undefined, excerpt: 'busy' };
+        const failed = { attempt, status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 30_000, endpoint: { id: e.id, failingSince: T, status: 'active' as const, at: T } };
+        assert.equal(await webhooks.recordAttempt(d.id, failed), true);
+        let [row] = await webhooks.deliveries({ eventId: d.eventId });
+        assert.deepEqual([row!.status, row!.attempts, row!.retryIndex, row!.nextAttemptAt, row!.lastStatus], ['pending', 1, 1, T + 30_000, 503]);
+        assert.equal((await webhooks.endpoint(e.id))!.failingSince, T);
+        assert.deepEqual(await webhooks.attemptsOf(d.id), [attempt]);
+        const ok = { ...failed, attempt: { ...attempt, id: id(), attemptedAt: T + 30_000, httpStatus: 200, excerpt: undefined }, status: 'delivered' as const, endpoint: { ...failed.endpoint, failingSince: undefined } };
+        assert.equal(await webhooks.recordAttempt(d.id, ok), true);
+        assert.equal(await webhooks.recordAttempt(d.id, { ...ok, attempt: { ...ok.attempt, id: id() } }), false, 'a late duplicate changes nothing');
+        [row] = await webhooks.deliveries({ eventId: d.eventId });
+        assert.deepEqual([row!.status, row!.attempts, row!.deliveredAt], ['delivered', 2, T + 30_000]);
+        assert.equal((await webhooks.endpoint(e.id))!.failingSince, undefined);
+        assert.equal(await webhooks.redeliver({ failedSince: T }, T + 99), 0, 'delivered is not failed');
+        assert.equal(await webhooks.redeliver({ deliveryIds: [d.id] }, T + 100), 1);
+        [row] = await webhooks.deliveries({ eventId: d.eventId });
+        assert.deepEqual([row!.status, row!.retryIndex, row!.ladderStart, row!.nextAttemptAt, row!.attempts], ['pending', 0, T + 100, T + 100, 2]);
+      });
+    });
+
     describe('challenge store', () => {
       function newChallenge(f: Fixture, overrides: Partial<Challenge> = {}): Challenge {
         return {
@@ -624,6 +738,299 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       });
     });
 
+    describe('execution store', () => {
+      function newExecution(f: Fixture, overrides: Partial<ExecutionRecord> = {}): ExecutionRecord {
+        const at = now();
+        return {
+          id: randomUUID(), merchantId: f.merchant.id, workflowCode: 'payment-acceptance', merchantReference: undefined,
+          holderReference: undefined, workspaceId: f.merchant.workspaceId, meta: {}, status: 'created',
+          history: [{ code: 'created', time: at }], authorize: undefined, paymentId: undefined, action: undefined, actions: [],
+          captureClosed: false, version: 1, createdAt: at, updatedAt: at, ...overrides,
+        };
+      }
+
+      test('insert / get round-trip every field; undefined ↔ null; money and times as numbers', async () => {
+        const f = await merchant();
+        const bare = newExecution(f);
+        const at = now();
+        const full = newExecution(f, {
+          merchantReference: 'order-1', holderReference: 'c-1', meta: { order: { reference: 'order-1', lines: [1, 'two', null] }, flag: true },
+          status: 'authorizePending',
+          history: [{ code: 'created', time: at }, { code: 'authorizeRequested', time: at + 1 }, { code: 'authorizeFailed', time: at + 2, errors: [{ reason: 'declined_soft', resultCode: '800.100.152' }] }],
+          authorize: {
+            amount: { amount: bigMinor, currency: currency('EUR') }, returnInfo: { success: 'https://shop.example/ok', cancel: 'https://shop.example/no' },
+            paymentMethodCode: 'card', instrumentId: randomUUID(), cardId: id(), baseUrl: 'http://127.0.0.1:8080',
+            authentication: { status: 'Y', eci: '05' }, challengeDone: true,
+          },
+          paymentId: id(), action: { kind: '3ds', challengeId: id(), href: 'http://127.0.0.1:8080/hosted/3ds/x' },
+          actions: [{ id: randomUUID(), name: 'authorize', requestedAt: at, amount: { amount: 12990, currency: currency('EUR') }, success: false }],
+          captureClosed: true, version: 7,
+        });
+        await executions.write(async (w) => { await w.insert(bare); await w.insert(full); });
+        assert.deepEqual(await executions.get(bare.id), bare);
+        const got = await executions.get(full.id);
+        assert.deepEqual(got, full);
+        assert.equal(typeof got?.authorize?.amount.amount, 'number');
+        assert.equal(typeof got?.createdAt, 'number');
+        assert.equal(await executions.get(randomUUID()), undefined);
+      });
+
+      test('write(): lock, update and addEvent commit together; a callback that throws leaves nothing', async () => {
+        const f = await merchant();
+        const e = newExecution(f);
+        const eventId = id();
+        await executions.write(async (w) => {
+          await w.insert(e);
+          await w.addEvent({ id: eventId, merchantId: f.merchant.id, type: 'execution.executionCreated', subjectId: e.id, payload: { event: 'executionCreated' }, createdAt: e.createdAt });
+          await w.notify(e.id);
+        });
+        assert.deepEqual(JSON.parse((await outboxRow(eventId))!.payload), { event: 'executionCreated' });
+        const moved = { ...e, status: 'authorizeRequested' as const, history: [...e.history, { code: 'authorizeRequested' as const, time: e.createdAt + 1 }], version: 2, updatedAt: e.createdAt + 1 };
+        await executions.write(async (w) => {
+          assert.deepEqual(await w.lock(e.id), e);
+          await w.update(moved);
+        });
+        assert.deepEqual(await executions.get(e.id), moved);
+
+        const lost = newExecution(f);
+        const lostEvent = id();
+        await assert.rejects(executions.write(async (w) => {
+          await w.insert(lost);
+          await w.update({ ...moved, status: 'authorized', version: 3 });
+          await w.addEvent({ id: lostEvent, merchantId: f.merchant.id, type: 'execution.executionCreated', subjectId: lost.id, payload: {}, createdAt: lost.createdAt });
+          throw new Error('boom');
+        }), /boom/);
+        assert.equal(await executions.get(lost.id), undefined);
+        assert.equal(await outboxRow(lostEvent), undefined);
+        assert.deepEqual(await executions.get(e.id), moved, 'the update rolled back too');
+        // created_at is never rewritten by update().
+        await executions.write((w) => w.update({ ...moved, createdAt: 1, version: 3 }));
+        assert.equal((await executions.get(e.id))?.createdAt, e.createdAt);
+      });
+
+      test('list(): scoped to merchant and workflow, filters, newest first, keyset cursor through ties', async () => {
+        const f = await merchant();
+        const other = await merchant();
+        const T = now();
+        clock += 100;
+        // Three rows share one createdAt: the cursor must break the tie by id.
+        const rows = [
+          newExecution(f, { createdAt: T, updatedAt: T, merchantReference: 'o-1', holderReference: 'h-1' }),
+          newExecution(f, { createdAt: T + 10, updatedAt: T + 10, merchantReference: 'o-2', holderReference: 'h-1', status: 'authorized' }),
+          newExecution(f, { createdAt: T + 10, updatedAt: T + 10, merchantReference: 'o-3', holderReference: 'h-2' }),
+          newExecution(f, { createdAt: T + 10, updatedAt: T + 10, merchantReference: 'o-4', holderReference: 'h-2', workspaceId: 'ws-other' }),
+          newExecution(f, { createdAt: T + 20, updatedAt: T + 20, merchantReference: 'o-5', holderReference: 'h-1', status: 'authorized' }),
+        ];
+        const foreign = newExecution(other, { merchantReference: 'o-1' });
+        await executions.write(async (w) => { for (const r of [...rows, foreign]) await w.insert(r); });
+        const base = { merchantId: f.merchant.id, workflowCode: 'payment-acceptance' };
+        const expected = [...rows].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).map((r) => r.id);
+        assert.deepEqual((await executions.list({ ...base, limit: 100 })).map((r) => r.id), expected);
+        const paged: string[] = [];
+        let before: { createdAt: number; id: string } | undefined;
+        for (;;) {
+          const page = await executions.list({ ...base, limit: 2, ...(before ? { before } : {}) });
+          paged.push(...page.map((r) => r.id));
+          if (page.length < 2) break;
+          before = { createdAt: page.at(-1)!.createdAt, id: page.at(-1)!.id };
+        }
+        assert.deepEqual(paged, expected);
+        const ids = async (extra: object) => (await executions.list({ ...base, limit: 100, ...extra })).map((r) => r.merchantReference).sort();
+        assert.deepEqual(await ids({ merchantReference: 'o-1' }), ['o-1']);
+        assert.deepEqual(await ids({ holderReference: 'h-1' }), ['o-1', 'o-2', 'o-5']);
+        assert.deepEqual(await ids({ lastStatus: 'authorized' }), ['o-2', 'o-5']);
+        assert.deepEqual(await ids({ workspaceId: 'ws-other' }), ['o-4']);
+        assert.deepEqual(await ids({ holderReference: 'h-1', lastStatus: 'authorized' }), ['o-2', 'o-5']);
+        assert.deepEqual(await executions.list({ ...base, workflowCode: 'other-workflow', limit: 100 }), []);
+        assert.deepEqual((await executions.list({ merchantId: other.merchant.id, workflowCode: 'payment-acceptance', limit: 100 })).map((r) => r.id), [foreign.id]);
+      });
+
+      test('stale(): the given statuses, changed before `before`, oldest change first, at most `limit`; not those awaiting their shopper', async () => {
+        const f = await merchant();
+        const T = now();
+        clock += 1000;
+        const mk = (status: ExecutionRecord['status'], updatedAt: number) => newExecution(f, { status, createdAt: T, updatedAt });
+        const awaitingShopper = { ...mk('authorizePending', T + 1), action: { kind: '3ds' as const, challengeId: id(), href: 'https://gw.example/hosted/3ds/x' } };
+        const rows = [mk('authorizeRequested', T + 30), mk('unknown', T + 10), mk('authorizePending', T + 20), mk('authorized', T + 5), mk('authorizeRequested', T + 500), awaitingShopper];
+        await executions.write(async (w) => { for (const r of rows) await w.insert(r); });
+        const mine = (list: ExecutionRecord[]) => list.filter((e) => e.merchantId === f.merchant.id).map((e) => [e.status, e.updatedAt]);
+        const stale = await executions.stale(['authorizeRequested', 'authorizePending', 'unknown'], T + 100, 1000);
+        assert.deepEqual(mine(stale), [['unknown', T + 10], ['authorizePending', T + 20], ['authorizeRequested', T + 30]]);
+        assert.equal((await executions.stale(['authorizeRequested', 'authorizePending', 'unknown'], T + 100, 1)).length, 1);
+      });
+
+      test('10 concurrent write()s locking one execution serialise: each sees the previous version', async () => {
+        const f = await merchant();
+        const e = newExecution(f);
+        await executions.write((w) => w.insert(e));
+        const seen = await Promise.all(Array.from({ length: 10 }, () => executions.write(async (w) => {
+          const locked = (await w.lock(e.id))!;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          await w.update({ ...locked, version: locked.version + 1, meta: { ...locked.meta, [`v${locked.version}`]: true } });
+          return locked.version;
+        })));
+        assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i + 1));
+        const after = await executions.get(e.id);
+        assert.equal(after?.version, 11);
+        assert.equal(Object.keys(after!.meta).length, 10, 'no update was lost');
+      });
+
+      test('notify(): on PostgreSQL a listener hears the id once the change commits, never for a rolled-back one', async (t) => {
+        if (opened.storage.kind !== 'postgres') return t.skip('LISTEN/NOTIFY is PostgreSQL only; SQLite has one node');
+        const client = new pg.Client({ connectionString: testPostgresUrl });
+        await client.connect();
+        try {
+          const heard: string[] = [];
+          client.on('notification', (n) => { if (n.channel === executionChannel && n.payload) heard.push(n.payload); });
+          await client.query(`LISTEN ${executionChannel}`);
+          const f = await merchant();
+          const e = newExecution(f);
+          const gone = newExecution(f);
+          await assert.rejects(executions.write(async (w) => { await w.insert(gone); await w.notify(gone.id); throw new Error('rolled back'); }));
+          let heardBeforeCommit = true;
+          await executions.write(async (w) => {
+            await w.insert(e);
+            await w.notify(e.id);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            heardBeforeCommit = heard.includes(e.id);
+          });
+          for (let i = 0; i < 100 && !heard.includes(e.id); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+          assert.equal(heardBeforeCommit, false);
+          assert.ok(heard.includes(e.id));
+          assert.ok(!heard.includes(gone.id));
+        } finally {
+          await client.end();
+        }
+      });
+    });
+
+    describe('idempotency key store', () => {
+      const row = (merchantId: string, overrides: Partial<IdempotencyRow> = {}): IdempotencyRow => ({
+        merchantId, key: randomUUID(), operation: 'POST /merchant/workflows/:code/executions {}', requestHash: digest(),
+        state: 'in_flight', responseStatus: undefined, responseBody: undefined, createdAt: now(), ...overrides,
+      });
+
+      test('claim(): the first inserts; a repeat returns the stored row; the key is scoped per merchant', async () => {
+        const a = await merchant();
+        const b = await merchant();
+        const r = row(a.merchant.id);
+        assert.deepEqual(await keys.claim(r), { claimed: true });
+        assert.deepEqual(await keys.claim({ ...r, requestHash: digest(), createdAt: now() }), { claimed: false, existing: r });
+        assert.deepEqual(await keys.claim({ ...r, merchantId: b.merchant.id }), { claimed: true });
+        const body = JSON.stringify({ id: randomUUID(), note: 'ünïcode ✓' });
+        await keys.complete(a.merchant.id, r.key, 201, body);
+        assert.deepEqual(await keys.claim(r), { claimed: false, existing: { ...r, state: 'done', responseStatus: 201, responseBody: body } });
+      });
+
+      test('release() frees only an in-flight key; takeOver() only the claim made at staleAt; purge() forgets old keys', async () => {
+        const f = await merchant();
+        const m = f.merchant.id;
+        const inFlight = row(m);
+        const done = row(m);
+        await keys.claim(inFlight);
+        await keys.claim(done);
+        await keys.complete(m, done.key, 200, '{}');
+        await keys.release(m, inFlight.key);
+        await keys.release(m, done.key);
+        assert.deepEqual(await keys.claim(inFlight), { claimed: true }, 'released: claimable again');
+        assert.equal((await keys.claim(done) as { existing: IdempotencyRow }).existing.state, 'done', 'a done key is kept');
+
+        assert.equal(await keys.takeOver(m, inFlight.key, inFlight.createdAt - 1, now()), false);
+        const takenAt = now();
+        assert.equal(await keys.takeOver(m, inFlight.key, inFlight.createdAt, takenAt), true);
+        assert.equal(await keys.takeOver(m, inFlight.key, inFlight.createdAt, now()), false, 'taken over once only');
+        assert.equal(await keys.takeOver(m, done.key, done.createdAt, now()), false, 'a finished key is never taken over');
+        assert.equal((await keys.claim(inFlight) as { existing: IdempotencyRow }).existing.createdAt, takenAt);
+
+        const old = row(m, { createdAt: 1_000 });
+        await keys.claim(old);
+        assert.ok(await keys.purge(2_000) >= 1);
+        assert.deepEqual(await keys.claim(old), { claimed: true }, 'purged');
+        assert.equal((await keys.claim(done) as { claimed: boolean }).claimed, false, 'newer keys stay');
+      });
+
+      test('10 concurrent duplicates of one key: exactly one proceeds, the others conflict (in flight)', async () => {
+        const f = await merchant();
+        const r = row(f.merchant.id);
+        const claims = await Promise.all(Array.from({ length: 10 }, () => keys.claim({ ...r })));
+        assert.equal(claims.filter((c) => c.claimed).length, 1);
+
+        const idem = createIdempotency({ store: keys, clock: manualClock(Date.now()) });
+        const key = randomUUID();
+        const admissions = await Promise.all(Array.from({ length: 10 }, () => idem.admit(f.merchant.id, key, 'POST /x {}', { amount: { value: '1.00' } })));
+        assert.deepEqual(admissions.filter((a) => a.kind === 'proceed').length, 1);
+        assert.deepEqual(admissions.filter((a) => a.kind !== 'proceed'), Array.from({ length: 9 }, () => ({ kind: 'conflict', reason: 'in_flight' })));
+        await idem.complete(f.merchant.id, key, 201, '{"ok":true}');
+        assert.deepEqual(await idem.admit(f.merchant.id, key, 'POST /x {}', { amount: { value: '1.00' } }), { kind: 'replay', status: 201, body: '{"ok":true}' });
+        assert.deepEqual(await idem.admit(f.merchant.id, key, 'POST /x {}', { amount: { value: '2.00' } }), { kind: 'conflict', reason: 'mismatch' });
+      });
+    });
+
+    describe('cascade attempt store', () => {
+      const attempt = (cascadeId: string, seq: number, overrides: Partial<CascadeAttemptRecord> = {}): CascadeAttemptRecord => ({
+        id: id(), cascadeId, seq, accountId: id(), accountName: `psp-${seq}`, authenticated: seq % 2 === 1, createdAt: now(), ...overrides,
+      });
+
+      test('insert() takes a (cascade, seq) slot once; attempts() lists them by seq with every field', async () => {
+        const cascadeId = randomUUID();
+        const a1 = attempt(cascadeId, 1);
+        const a0 = attempt(cascadeId, 0);
+        assert.equal(await cascades.insert(a1), true);
+        assert.equal(await cascades.insert(a0), true);
+        assert.equal(await cascades.insert(attempt(cascadeId, 1)), false, 'slot 1 is taken');
+        assert.equal(await cascades.insert(attempt(randomUUID(), 1)), true, 'another cascade has its own slots');
+        assert.deepEqual(await cascades.attempts(cascadeId), [a0, a1]);
+        assert.deepEqual(await cascades.attempts(randomUUID()), []);
+      });
+
+      test('10 concurrent inserts into one slot: exactly one wins, and it is the stored one', async () => {
+        const cascadeId = randomUUID();
+        const tries = Array.from({ length: 10 }, () => attempt(cascadeId, 0));
+        const won = await Promise.all(tries.map((a) => cascades.insert(a)));
+        assert.equal(won.filter(Boolean).length, 1);
+        assert.deepEqual(await cascades.attempts(cascadeId), [tries[won.indexOf(true)]]);
+      });
+    });
+
+    describe('workflow and PSP account store', () => {
+      const account = (merchantId: string, name: string, overrides: Partial<PspAccount> = {}): PspAccount => ({
+        id: id(), merchantId, name, behaviour: { latencyMs: 20, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
+        createdAt: now(), updatedAt: now(), ...overrides,
+      });
+
+      test('upsertAccount() inserts, then replaces the behaviour of the same name keeping its id; list, get, remove', async () => {
+        const f = await merchant();
+        const other = await merchant();
+        const b = account(f.merchant.id, 'psp-b');
+        assert.deepEqual(await workflows.upsertAccount(b), b);
+        const a = account(f.merchant.id, 'psp-a', { behaviour: { latencyMs: 0, declines: [], timeouts: [{ amounts: [bigMinor] }] } });
+        await workflows.upsertAccount(a);
+        await workflows.upsertAccount(account(other.merchant.id, 'psp-a'));
+        const changedAt = now();
+        const replaced = await workflows.upsertAccount(account(f.merchant.id, 'psp-b', { behaviour: { latencyMs: 5, declines: [], timeouts: [] }, createdAt: changedAt, updatedAt: changedAt }));
+        assert.deepEqual(replaced, { ...b, behaviour: { latencyMs: 5, declines: [], timeouts: [] }, updatedAt: changedAt });
+        assert.deepEqual(await workflows.accounts(f.merchant.id), [a, replaced]);
+        assert.deepEqual(await workflows.account(b.id), replaced);
+        assert.equal(await workflows.account(id()), undefined);
+        assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), true);
+        assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), false);
+        assert.deepEqual((await workflows.accounts(f.merchant.id)).map((x) => x.name), ['psp-b']);
+        assert.equal((await workflows.accounts(other.merchant.id)).length, 1, 'another merchant keeps its psp-a');
+      });
+
+      test('workflow(): undefined until set; setWorkflow() inserts then replaces', async () => {
+        const f = await merchant();
+        assert.equal(await workflows.workflow(f.merchant.id, 'payment-acceptance'), undefined);
+        const first = { accounts: ['psp-a', 'psp-b'], moveOn: ['soft' as const], notifyPending: true };
+        await workflows.setWorkflow(f.merchant.id, 'payment-acceptance', first, now());
+        assert.deepEqual(await workflows.workflow(f.merchant.id, 'payment-acceptance'), first);
+        const second = { accounts: [], moveOn: ['soft' as const, 'error' as const], notifyPending: false };
+        await workflows.setWorkflow(f.merchant.id, 'payment-acceptance', second, now());
+        assert.deepEqual(await workflows.workflow(f.merchant.id, 'payment-acceptance'), second);
+        assert.equal(await workflows.workflow((await merchant()).merchant.id, 'payment-acceptance'), undefined);
+      });
+    });
+
     describe('merchant origins', () => {
       test('add, list (per merchant, in byte order whatever the collation), adding twice is harmless, remove once; an unknown merchant is refused', async () => {
         const a = await merchant();
@@ -648,51 +1055,59 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     });
 
     describe('instrument store', () => {
-      function newInstrument(f: Fixture, cardId: string, overrides: Partial<InstrumentRecord> = {}): InstrumentRecord {
+      const newInstrument = (merchantId: string, cardId: string, overrides: Partial<InstrumentRecord> = {}): InstrumentRecord => ({
+        id: randomUUID(), merchantId, cardId, holderReference: 'customer-1', status: 'enabled', futureUsage: undefined,
+        storeInstrument: false, entityId: undefined, createdAt: now(), updatedAt: now(), ...overrides,
+      });
+
+      test('insert() stores card and instrument together; round-trip; setStatus()', async () => {
+        const f = await merchant();
+        const card = newCard(f.merchant.id);
+        const i = newInstrument(f.merchant.id, card.id);
+        await instruments.insert(card, i);
+        assert.deepEqual(await instruments.instrument(i.id), i);
+        assert.deepEqual(await vault.card(card.id), card);
+        const card2 = newCard(f.merchant.id);
+        const stored = newInstrument(f.merchant.id, card2.id, { futureUsage: 'CardOnFile', storeInstrument: true, status: 'transient', entityId: f.entity.id });
+        await instruments.insert(card2, stored);
+        assert.deepEqual(await instruments.instrument(stored.id), stored);
         const at = now();
-        return {
-          id: crypto.randomUUID(), merchantId: f.merchant.id, cardId, holderReference: 'holder-1', status: 'enabled',
-          futureUsage: undefined, storeInstrument: true, createdAt: at, updatedAt: at, ...overrides,
-        };
-      }
+        await instruments.setStatus(i.id, 'deleted', at);
+        assert.deepEqual(await instruments.instrument(i.id), { ...i, status: 'deleted', updatedAt: at });
+        assert.equal(await instruments.instrument(randomUUID()), undefined);
+      });
+
+      test('an instrument that cannot be inserted leaves no card behind', async () => {
+        const f = await merchant();
+        const first = newCard(f.merchant.id);
+        const i = newInstrument(f.merchant.id, first.id);
+        await instruments.insert(first, i);
+        const orphan = newCard(f.merchant.id);
+        await assert.rejects(instruments.insert(orphan, newInstrument(f.merchant.id, orphan.id, { id: i.id })));
+        assert.equal(await vault.card(orphan.id), undefined);
+      });
+
       const instrumentEvent = (f: Fixture, subjectId: string): OutboxEvent =>
         ({ id: id(), merchantId: f.merchant.id, type: 'registration.created', subjectId, payload: { n: 1 }, createdAt: now() });
       /** Inserts a card and its instrument; returns the instrument. */
       async function saved(f: Fixture, overrides: Partial<InstrumentRecord> = {}): Promise<InstrumentRecord> {
         const c = newCard(f.merchant.id);
-        const i = newInstrument(f, c.id, overrides);
+        const i = newInstrument(f.merchant.id, c.id, overrides);
         await instruments.insert(c, i);
         return i;
       }
-
-      test('insert / instrument round-trip every field; entityId and futureUsage undefined ↔ null; the card and the events commit with it', async () => {
-        const f = await merchant();
-        const plain = await saved(f, { status: 'transient', storeInstrument: false });
-        const c = newCard(f.merchant.id);
-        const registration = newInstrument(f, c.id, { holderReference: '', entityId: f.entity.id, futureUsage: 'CardOnFile', id: id() });
-        const event = instrumentEvent(f, registration.id);
-        await instruments.insert(c, registration, [event]);
-        const p = await instruments.instrument(plain.id);
-        assert.deepEqual(p, { ...plain, entityId: undefined });
-        assert.equal(p!.storeInstrument, false);
-        assert.equal(typeof p!.createdAt, 'number');
-        assert.deepEqual(await instruments.instrument(registration.id), registration);
-        assert.ok(await vault.card(c.id));
-        assert.equal((await outboxRow(event.id))?.subject_id, registration.id);
-        assert.equal(await instruments.instrument(crypto.randomUUID()), undefined);
-      });
 
       test('a refused insert (duplicate id, unknown merchant) leaves neither its card nor its events behind', async () => {
         const f = await merchant();
         const first = await saved(f);
         const c = newCard(f.merchant.id);
         const event = instrumentEvent(f, first.id);
-        await assert.rejects(instruments.insert(c, newInstrument(f, c.id, { id: first.id }), [event]));
+        await assert.rejects(instruments.insert(c, newInstrument(f.merchant.id, c.id, { id: first.id }), [event]));
         assert.equal(await vault.card(c.id), undefined);
         assert.equal(await outboxRow(event.id), undefined);
         const stranger = newMerchant();
         const c2 = newCard(stranger.merchant.id);
-        await assert.rejects(instruments.insert(c2, newInstrument(stranger, c2.id)));
+        await assert.rejects(instruments.insert(c2, newInstrument(stranger.merchant.id, c2.id)));
         assert.equal(await vault.card(c2.id), undefined);
       });
 
@@ -707,7 +1122,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.ok(await outboxRow(moved.id));
         assert.equal(await outboxRow(again.id), undefined);
         assert.deepEqual(await instruments.instrument(i.id), { ...i, entityId: undefined, status: 'deleted', updatedAt: at });
-        assert.equal(await instruments.setStatus(crypto.randomUUID(), 'deleted', now()), false);
+        assert.equal(await instruments.setStatus(randomUUID(), 'deleted', now()), false);
         const raced = await saved(f);
         const results = await Promise.all(Array.from({ length: 4 }, () => instruments.setStatus(raced.id, 'deleted', now())));
         assert.equal(results.filter(Boolean).length, 1);
@@ -741,14 +1156,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       test('insertKey / key round-trip; freshestKey is the one that expires last; a duplicate id is refused', async () => {
         const T = Date.UTC(2100, 0, 1);
         const key = (expiresAt: number) => ({
-          id: crypto.randomUUID(), publicKey: randomBytes(294).toString('base64'), sealedPrivateKey: randomBytes(1200).toString('base64'), createdAt: now(), expiresAt,
+          id: randomUUID(), publicKey: randomBytes(294).toString('base64'), sealedPrivateKey: randomBytes(1200).toString('base64'), createdAt: now(), expiresAt,
         });
         const [early, late, middle] = [key(T + 1000), key(T + 3000), key(T + 2000)];
         for (const k of [early, late, middle]) await tokenizationKeys.insertKey(k);
         assert.deepEqual(await tokenizationKeys.key(middle.id), middle);
         assert.equal(typeof (await tokenizationKeys.key(middle.id))!.expiresAt, 'number');
         assert.deepEqual(await tokenizationKeys.freshestKey(), late);
-        assert.equal(await tokenizationKeys.key(crypto.randomUUID()), undefined);
+        assert.equal(await tokenizationKeys.key(randomUUID()), undefined);
         await assert.rejects(tokenizationKeys.insertKey({ ...early, publicKey: 'other' }));
         assert.deepEqual(await tokenizationKeys.key(early.id), early, 'the first insert stands');
       });

@@ -12,6 +12,7 @@ import type { Config } from '../config.ts';
 import type { Storage } from '../storage/database.ts';
 import { createWorkflowStore } from '../workflows/kysely-store.ts';
 import { createWorkflowService } from '../workflows/service.ts';
+import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
@@ -27,7 +28,8 @@ const usage = `usage:
   switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
 
   A PSP account is a simulated acquirer; --behaviour is JSON such as
-  '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'`;
+  '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'
+${webhooksUsage}`;
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,9 +68,11 @@ async function main(argv: string[]): Promise<number> {
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       merchant: { type: 'string' }, behaviour: { type: 'string' }, accounts: { type: 'string' },
       'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
+      ...webhookOptions,
     },
   });
   const [group, command] = positionals;
+  if (!values.help && group === 'webhooks') return webhooksCli(command, values);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));
@@ -143,7 +147,9 @@ async function routing(group: string, command: string | undefined, values: Recor
       const input: Record<string, unknown> = {};
       if (typeof values.accounts === 'string') input.accounts = values.accounts.split(',').map((s) => s.trim()).filter(Boolean);
       if (typeof values['move-on'] === 'string') input.moveOn = values['move-on'].split(',').map((s) => s.trim()).filter(Boolean);
-      if (typeof values['notify-pending'] === 'string') input.notifyPending = values['notify-pending'] === 'true';
+      // Anything but true/false is passed on as given, so the workflow rules refuse it by name.
+      const notify = values['notify-pending'];
+      if (typeof notify === 'string') input.notifyPending = notify === 'true' ? true : notify === 'false' ? false : notify;
       const r = await workflows.configure(merchantId, 'payment-acceptance', input);
       return r.ok ? out(r.value) : fail(r.error);
     }

@@ -73,8 +73,11 @@ export function createExecutionStore(db: Kysely<Database>, opts: { postgres: boo
       return rows.map(toRecord);
     },
     async stale(statuses, before, limit) {
+      // An execution with a required action waits for its shopper, not for a node: left out, so that
+      // abandoned challenges never crowd out the work a crash left.
       const rows = await db.selectFrom('executions').selectAll().where('status', 'in', [...statuses])
-        .where('updated_at', '<', before).orderBy('updated_at').limit(limit).execute();
+        .where('updated_at', '<', before).where((eb) => eb.or([eb('action', 'is', null), eb('status', '!=', 'authorizePending')]))
+        .orderBy('updated_at').limit(limit).execute();
       return rows.map(toRecord);
     },
   };

@@ -164,3 +164,38 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   }
   return base;
 }
+
+/** Where the shopper's browser goes next: on to the challenge, back to the merchant, or nowhere yet. */
+export type ShopperStep =
+  | { readonly kind: 'running' }
+  | { readonly kind: 'challenge'; readonly href: string }
+  | { readonly kind: 'return'; readonly url: string };
+
+/**
+ * The shopper's next step for an authorized-or-authorizing execution (undefined before authorize):
+ * the hosted challenge while it is awaited; `returnInfo.success` once authorized (whatever the
+ * back office did since); `cancel` (else `success`) when the payer cancelled the challenge, `error`
+ * (else `success`) on any other failure; `pending` (else `success`) while the outcome is unknown.
+ * URLs come only from the merchant's authenticated authorize call.
+ */
+export function shopperStepOf(e: ExecutionRecord): ShopperStep | undefined {
+  const info = e.authorize?.returnInfo;
+  if (!info) return undefined;
+  switch (e.status) {
+    case 'created':
+      return undefined;
+    case 'authorizeRequested':
+      return { kind: 'running' };
+    case 'authorizePending':
+      if (e.action && !e.authorize!.challengeDone) return { kind: 'challenge', href: e.action.href };
+      return { kind: 'running' };
+    case 'unknown':
+      return { kind: 'return', url: info.pending ?? info.success };
+    case 'authorizeFailed': {
+      const cancelled = e.history.at(-1)?.errors?.some((x) => x.reason === 'cancelled_by_payer');
+      return { kind: 'return', url: (cancelled ? info.cancel : info.error) ?? info.success };
+    }
+    default:
+      return { kind: 'return', url: info.success };
+  }
+}

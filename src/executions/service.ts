@@ -14,7 +14,7 @@ import type { PaymentError } from '../payments/errors.ts';
 import { declineCategoryOf } from '../processors/accounts.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import {
-  backOfficeFrom, canMove, metaLocked, mergePatch, nextTime,
+  backOfficeFrom, canMove, metaLocked, mergePatch, nextTime, shopperStepOf,
   type ActionName, type ActionRecord, type AuthorizeRequest, type EventName, type ExecutionRecord,
   type ExecutionStatus, type FailureInfo, type HistoryCode, type HistoryEntry, type RequiredAction, type ReturnInfo,
 } from './model.ts';
@@ -71,6 +71,11 @@ export interface ExecutionService {
    * The wait is woken by the change itself (in process, or by NOTIFY from another node).
    */
   waitWhile(merchant: Merchant, workflowCode: string, id: string, statuses: ReadonlySet<string>, ms: number, signal?: AbortSignal): Promise<ExecutionView | undefined>;
+  /**
+   * The execution behind a shopper's `consumerWait` link (the id is the capability), once authorize
+   * was called; while the authorization is running, waits up to `ms` for its next step.
+   */
+  forShopper(id: string, ms: number, signal?: AbortSignal): Promise<ExecutionRecord | undefined>;
   patchMeta(merchant: Merchant, workflowCode: string, id: string, patch: Record<string, unknown>): Promise<ExecResult<ExecutionRecord>>;
   authorize(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string }): Promise<ExecResult<ActionAck>>;
   capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
@@ -103,6 +108,11 @@ export function createExecutionService(deps: {
   ids: Ids;
   logger: Logger;
   threeds?: ThreeDsGate;
+  /**
+   * How long an authorization may stand unchanged before `resume()` takes it up (its node crashed
+   * or a PSP answer was lost); a PSP call in flight is never taken up, whatever its age.
+   */
+  resumeAfterMs?: number;
   /** The webhook body of an event (the dialect's renderer, injected by the composition root). */
   renderEvent: (e: ExecutionRecord, ev: EventSpec) => Readonly<Record<string, unknown>>;
 }): ExecutionService {
@@ -232,6 +242,10 @@ export function createExecutionService(deps: {
       cvv: takeCvvOrSay(id, auth.instrumentId), rules: await workflows.rulesOf(e.merchantId, e.workflowCode),
       authentication, merchantTransactionId: e.merchantReference,
     });
+    // An attempt recorded but not answered: its PSP call is still running (here or on another node),
+    // or its node died and the engine's reconciler will settle it. Either way the outcome is not
+    // unknown yet: the execution stays as it is, and resume() takes it up once the attempt settles.
+    if (outcome.kind === 'unknown' && outcome.attempt.status === 'pending' && outcome.attempt.resultCode === undefined) return e;
     return finishAuthorize(id, outcome);
   }
 
@@ -341,7 +355,7 @@ export function createExecutionService(deps: {
     });
   }
 
-  return {
+  const service: ExecutionService = {
     async create(merchant, workflowCode, input) {
       const now = clock.now();
       const e: ExecutionRecord = {
@@ -377,6 +391,14 @@ export function createExecutionService(deps: {
         }
         if (!(await woken)) return viewOf((await store.get(id))!);
       }
+    },
+
+    async forShopper(id, ms, signal) {
+      const e = await store.get(id);
+      if (!e?.authorize || shopperStepOf(e)?.kind !== 'running') return e?.authorize ? e : undefined;
+      const merchant = await merchants.byId(e.merchantId);
+      if (!merchant) return undefined;
+      return (await service.waitWhile(merchant, e.workflowCode, id, new Set([e.status]), ms, signal))?.execution;
     },
 
     async patchMeta(merchant, workflowCode, id, patch) {
@@ -448,8 +470,8 @@ export function createExecutionService(deps: {
     },
 
     async resume() {
-      // Left for 30 s without change: the node driving it crashed, or a PSP answer was lost.
-      const stale = await store.stale(['authorizeRequested', 'authorizePending', 'unknown'], clock.now() - 30_000, 50);
+      // Left unchanged for a while: the node driving it crashed, or a PSP answer was lost.
+      const stale = await store.stale(['authorizeRequested', 'authorizePending', 'unknown'], clock.now() - (deps.resumeAfterMs ?? 30_000), 50);
       let moved = 0;
       for (const e of stale) {
         if (e.status === 'authorizePending' && !e.authorize?.challengeDone) continue;
@@ -463,6 +485,7 @@ export function createExecutionService(deps: {
       while (running.size > 0) await Promise.all([...running]);
     },
   };
+  return service;
 }
 
 export type { TransactionView };

@@ -28,6 +28,9 @@ export interface ExecutionStore {
   write<T>(fn: (w: ExecutionWriter) => Promise<T>): Promise<T>;
   get(id: string): Promise<ExecutionRecord | undefined>;
   list(filter: ExecutionFilter): Promise<ExecutionRecord[]>;
-  /** Executions in one of these statuses, last changed before `before`: work a crash may have left. */
+  /**
+   * Executions in one of these statuses, last changed before `before`, oldest change first: work a
+   * crash may have left. Executions awaiting their shopper (`authorizePending` with an action) are left out.
+   */
   stale(statuses: readonly ExecutionStatus[], before: number, limit: number): Promise<ExecutionRecord[]>;
 }

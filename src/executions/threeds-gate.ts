@@ -3,6 +3,7 @@ import type { VaultService } from '../vault/service.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import { challengeResultOf, noAuthenticationRequest, planAuthentication } from '../threeds/model.ts';
 import type { ExecutionService, ThreeDsGate } from './service.ts';
+import { shopperStepOf } from './model.ts';
 
 /**
  * Executions' use of the shared 3-D Secure concern: the simulator table decides the card's flow,
@@ -45,10 +46,9 @@ export function createExecutionsThreeDs(deps: {
           return { status: r.status, eci: r.eci };
         });
         const info = before?.authorize?.returnInfo;
-        if (!before || !info) throw new Error(`challenge ${challenge.id} names no execution awaiting it`);
-        if (before.status === 'authorized') return info.success;
-        if (before.status === 'authorizeFailed') return outcome === 'cancelled' ? info.cancel ?? info.success : info.error ?? info.success;
-        return info.pending ?? info.success;
+        const step = before ? shopperStepOf(before) : undefined;
+        if (!before || !info || !step) throw new Error(`challenge ${challenge.id} names no execution awaiting it`);
+        return step.kind === 'return' ? step.url : info.pending ?? info.success;
       });
     },
   };

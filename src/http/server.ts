@@ -2,7 +2,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
 import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
+import { registerConsumerWaitRoute } from '../dialects/executions/consumer-wait.ts';
 import { registerAdminRoutes, type AdminDeps } from '../admin/routes.ts';
+import { registerWebhookAdminRoutes, type WebhookAdminDeps } from '../admin/webhook-routes.ts';
 import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -13,6 +15,7 @@ export interface ServerDeps {
   opp: OppDeps;
   executions?: ExecutionsDeps;
   admin?: AdminDeps;
+  webhookAdmin?: WebhookAdminDeps;
   hosted: { threeds: ThreeDsService; clock: Clock };
   sdk?: HostedSdkDeps;
 }
@@ -29,7 +32,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
   const executions = deps.executions;
   if (executions) await app.register(async (scope) => registerExecutionsRoutes(scope, executions));
+  // The shopper's interstitial behind `links.consumerWait`: holds up to 5 s per request, then reloads every 2 s.
+  if (executions) {
+    await app.register(async (scope) => registerConsumerWaitRoute(scope, {
+      executions: executions.executions, merchants: executions.merchants, holdMs: Math.min(executions.longPollMs, 5_000), refreshSeconds: 2,
+    }));
+  }
   const admin = deps.admin;
+  // The webhook operator API first: its own scope under /admin/api, with its own error shapes.
+  const webhookAdmin = deps.webhookAdmin;
+  if (webhookAdmin) await app.register(async (scope) => registerWebhookAdminRoutes(scope, webhookAdmin), { prefix: '/admin/api' });
   if (admin) await app.register(async (scope) => registerAdminRoutes(scope, admin), { prefix: '/admin' });
   await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
   const sdk = deps.sdk;

@@ -203,7 +203,7 @@ export function createPaymentService(deps: {
     await w.addEvent({
       id: ids.hex32(), merchantId: locked.payment.merchantId, type: `transaction.${outcome.status}`,
       subjectId: transactionId, createdAt: outcome.at,
-      payload: { paymentId, transactionId, transactionType: current.type, status: outcome.status, resultCode: outcome.resultCode, paymentStatus: next },
+      payload: { entityId: locked.payment.entityId, paymentId, transactionId, transactionType: current.type, status: outcome.status, resultCode: outcome.resultCode, paymentStatus: next },
     });
     return next;
   }

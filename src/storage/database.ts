@@ -6,6 +6,7 @@ import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
 import { initial } from './migrations/001_initial.ts';
+import { webhooks } from './migrations/010_webhooks.ts';
 import { executions } from './migrations/020_executions.ts';
 import { browser } from './migrations/030_browser.ts';
 import { challenges } from './migrations/002_challenges.ts';
@@ -16,6 +17,7 @@ export type { Database };
 /** Numbered migrations, applied in order at start. */
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '010_webhooks': webhooks,
   '002_challenges': challenges,
   '020_executions': executions,
   '025_registrations': registrations,

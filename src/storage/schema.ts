@@ -228,6 +228,63 @@ export interface ChallengesTable {
   resolved_at: number | null;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  merchant_id: string;
+  /** `opp` (/v1 notifications) or `executions`. */
+  dialect: string;
+  /** /v1 listeners belong to one entity; executions endpoints to the whole merchant. */
+  entity_id: string | null;
+  url: string;
+  /** JSON array of notification types the endpoint wants; empty means all. */
+  types: string;
+  /** The key or signing secret, sealed under a key derived from the master key. */
+  secret: string;
+  /** During a rotation's overlap window: the old secret (sealed) and until when it is still used. */
+  previous_secret: string | null;
+  previous_secret_until: number | null;
+  status: string;
+  /** First failure since the last success; the endpoint is disabled when this gets too old. */
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  /** The outbox event's id (or the activation message's): stable across retries and redeliveries. */
+  event_id: string;
+  endpoint_id: string;
+  merchant_id: string;
+  event_type: string;
+  /** The plaintext JSON to send (rendered once, so every retry sends the same notification). */
+  body: string;
+  status: string;
+  attempts: number;
+  /** Position on the dialect's retry ladder, counted from `ladder_start` (a redelivery restarts both). */
+  retry_index: number;
+  ladder_start: number;
+  next_attempt_at: number;
+  /** A worker's claim: nobody else sends this delivery before the lease runs out. */
+  lease_until: number | null;
+  lease_owner: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempted_at: number;
+  http_status: number | null;
+  latency_ms: number;
+  error: string | null;
+  /** The first few hundred characters of the receiver's answer, card numbers scrubbed. */
+  excerpt: string | null;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   entities: EntitiesTable;
@@ -238,6 +295,9 @@ export interface Database {
   transactions: TransactionsTable;
   rate_hits: RateHitsTable;
   outbox: OutboxTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   instruments: InstrumentsTable;
   psp_accounts: PspAccountsTable;
   workflows: WorkflowsTable;

@@ -21,7 +21,8 @@ const copy = {
   },
 } as const;
 
-function layout(title: string, main: string): string {
+/** The frame of every hosted page: our stylesheet only, no script, no referrer. */
+export function layout(title: string, main: string, head = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -30,7 +31,7 @@ function layout(title: string, main: string): string {
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/hosted/assets/hosted.css">
-</head>
+${head}</head>
 <body>
 <main class="card">
 ${main}

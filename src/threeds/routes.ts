@@ -12,7 +12,7 @@ const idPattern = /^[0-9a-f]{32}$/;
  * forms post only to us and to the merchant's return origins (browsers check form-action on the
  * redirect that follows a submission too), and no copy is cached or sent on as a referrer.
  */
-function secure(reply: FastifyReply, formOrigins: readonly string[]): FastifyReply {
+export function secureHosted(reply: FastifyReply, formOrigins: readonly string[]): FastifyReply {
   const formAction = ["'self'", ...formOrigins].join(' ');
   return reply
     .header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`)
@@ -22,8 +22,9 @@ function secure(reply: FastifyReply, formOrigins: readonly string[]): FastifyRep
     .header('cache-control', 'no-store');
 }
 
-const html = (reply: FastifyReply, status: number, body: string, formOrigins: readonly string[] = []) =>
-  secure(reply, formOrigins).code(status).type('text/html; charset=utf-8').send(body);
+/** Sends a hosted page with the headers of {@link secureHosted}. */
+export const hostedHtml = (reply: FastifyReply, status: number, body: string, formOrigins: readonly string[] = []) =>
+  secureHosted(reply, formOrigins).code(status).type('text/html; charset=utf-8').send(body);
 
 /** The shopper-facing challenge pages under `/hosted/`: shown by GET or POST (as `redirect.method` says). */
 export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock }): Promise<void> {
@@ -38,7 +39,7 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(hostedCss));
 
   app.get('/hosted/return', (req, reply) =>
-    html(reply, 200, renderDemoReturnPage(new URLSearchParams(req.raw.url?.split('?')[1] ?? ''))));
+    hostedHtml(reply, 200, renderDemoReturnPage(new URLSearchParams(req.raw.url?.split('?')[1] ?? ''))));
 
   async function load(purpose: ChallengePurpose, id: string): Promise<Challenge | undefined> {
     if (!idPattern.test(id)) return undefined;
@@ -50,25 +51,25 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
     const base = hostedPaths[purpose];
     const show = async (id: string, reply: FastifyReply) => {
       const c = await load(purpose, id);
-      if (!c) return html(reply, 404, renderEndedPage('not_found'));
-      if (c.status !== 'open') return html(reply, 410, renderEndedPage('used'));
-      if (c.expiresAt <= clock.now()) return html(reply, 410, renderEndedPage('expired'));
-      return html(reply, 200, renderChallengePage(c, `${base}/${c.id}/result`), c.returnOrigins);
+      if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
+      if (c.status !== 'open') return hostedHtml(reply, 410, renderEndedPage('used'));
+      if (c.expiresAt <= clock.now()) return hostedHtml(reply, 410, renderEndedPage('expired'));
+      return hostedHtml(reply, 200, renderChallengePage(c, `${base}/${c.id}/result`), c.returnOrigins);
     };
     app.get<{ Params: { id: string } }>(`${base}/:id`, (req, reply) => show(req.params.id, reply));
     app.post<{ Params: { id: string } }>(`${base}/:id`, (req, reply) => show(req.params.id, reply));
 
     app.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(`${base}/:id/result`, async (req, reply) => {
       const c = await load(purpose, req.params.id);
-      if (!c) return html(reply, 404, renderEndedPage('not_found'));
+      if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
       const outcome = req.body?.outcome;
       if (!(challengeOutcomes as readonly string[]).includes(outcome ?? '')) {
-        return html(reply, 400, renderEndedPage('invalid'));
+        return hostedHtml(reply, 400, renderEndedPage('invalid'));
       }
       const finished = await threeds.finish(c.id, outcome as ChallengeOutcome);
-      if (!finished.ok) return html(reply, finished.error === 'not_found' ? 404 : 410, renderEndedPage(finished.error));
+      if (!finished.ok) return hostedHtml(reply, finished.error === 'not_found' ? 404 : 410, renderEndedPage(finished.error));
       // 303: the browser follows with a GET, so a reload on the merchant's page cannot resubmit.
-      return secure(reply, c.returnOrigins).code(303).header('location', finished.value).send();
+      return secureHosted(reply, c.returnOrigins).code(303).header('location', finished.value).send();
     });
   }
 }

@@ -1,4 +1,4 @@
-import { execFileSync, execFile } from 'node:child_process';
+import { execFileSync, execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connect, type AddressInfo } from 'node:net';
 import { createServer } from 'node:tls';
@@ -57,8 +57,8 @@ export async function poll(gw: Reachable, token: string, id: string, statuses: s
 }
 
 /** Configures the test merchant's PSP accounts and cascade through the admin API. */
-export async function configureCascade(gw: Gateway, accounts: Record<string, unknown>, order: string[], moveOn?: string[]): Promise<void> {
-  const admin = adminHeaders(gw.dataDir, gw.app.config.adminToken);
+export async function configureCascade(gw: Pick<Gateway, 'url' | 'merchant' | 'dataDir'> & { app?: Gateway['app'] }, accounts: Record<string, unknown>, order: string[], moveOn?: string[]): Promise<void> {
+  const admin = adminHeaders(gw.dataDir, gw.app?.config.adminToken);
   for (const [name, behaviour] of Object.entries(accounts)) {
     const r = await fetch(`${gw.url}/admin/merchants/${gw.merchant.merchantId}/psp-accounts/${name}`, { method: 'PUT', headers: admin, body: JSON.stringify(behaviour) });
     if (r.status !== 200) throw new Error(`account ${name}: ${r.status} ${await r.text()}`);
@@ -91,10 +91,21 @@ export async function tlsFront(targetUrl: string): Promise<{ host: string; caFil
   return { host: `127.0.0.1:${port}`, caFile: cert, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+/** The Python that runs the seed's backend: `SEED_PYTHON`, else `python3` on the PATH. */
+export const seedPython = process.env.SEED_PYTHON || 'python3';
+
+/** Why the seed's backend cannot run here (no Python, or no `requests`), or undefined when it can. */
+export function seedPythonMissing(): string | undefined {
+  const r = spawnSync(seedPython, ['-c', 'import requests'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error) return `${seedPython} was not found (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); install Python 3 or set SEED_PYTHON`;
+  if (r.status !== 0) return `${seedPython} cannot import requests (pip install requests): ${r.stderr.trim().split('\n').at(-1) ?? ''}`;
+  return undefined;
+}
+
 /** Runs one step of the seed's Python backend (test/seed/driver.py) and returns its JSON result. */
 export function runSeed(env: Record<string, string>, args: string[]): Promise<any> {
   return new Promise((resolve, reject) => {
-    execFile('python3', ['driver.py', ...args], { cwd: join(import.meta.dirname, '..', 'seed'), env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(seedPython, ['driver.py', ...args], { cwd: join(import.meta.dirname, '..', 'seed'), env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${err.message}\n${stderr}`));
       else resolve(JSON.parse(stdout));
     });

@@ -11,6 +11,7 @@ import { errorBody, errorStatus, executionErrorCodes, type ErrorCode } from './e
 import {
   ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, stringAt, uuidPattern, waitWhileOf, type Json,
 } from './parse.ts';
+import { consumerWaitPath } from './consumer-wait.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
 import { registerBrowserRoutes, type BrowserDeps } from './browser.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -141,7 +142,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       ...(action.reason ? { reason: action.reason } : {}), ...(action.reasonDescription ? { reasonDescription: action.reasonDescription } : {}),
       links: {
         execution: self,
-        ...(action.name === 'authorize' ? { consumerWait: `${deps.publicUrl ?? baseOf(req)}/hosted/executions/${e.id}/wait` } : {}),
+        ...(action.name === 'authorize' ? { consumerWait: (deps.publicUrl ?? baseOf(req)) + consumerWaitPath(e.id) } : {}),
         ...(action.name === 'capture' ? { refund: `${self}/refund` } : {}),
       },
     });

@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebhookService } from '../webhooks/service.ts';
+import type { WebhookError } from '../webhooks/errors.ts';
+import { isDeliveryStatus } from '../webhooks/model.ts';
+import { tokenMatches } from './token.ts';
+
+export interface WebhookAdminDeps {
+  webhooks: WebhookService;
+  /** The operator token every request must bear. */
+  token: string;
+}
+
+const statusOf: Partial<Record<WebhookError['code'], number>> = {
+  merchant_not_found: 404, entity_not_found: 404, endpoint_not_found: 404, event_not_found: 404,
+};
+
+type Body = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * The operator's webhook API (register with prefix `/admin/api`): endpoints, the delivery log and
+ * redelivery. Every route needs `Authorization: Bearer <operator token>`; errors are
+ * `{error: {code, message}}`.
+ */
+export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: WebhookAdminDeps): Promise<void> {
+  const { webhooks } = deps;
+  const error = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ error: { code, message } });
+  const failed = (reply: FastifyReply, e: WebhookError) => error(reply, statusOf[e.code] ?? 400, e.code, e.message);
+
+  app.addHook('onRequest', async (req, reply) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!m || !tokenMatches(m[1]!, deps.token)) {
+      reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
+      return error(reply, 401, 'unauthorized', 'an operator token is required (Authorization: Bearer ...)');
+    }
+  });
+  app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    return error(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : err.message);
+  });
+
+  const body = (req: FastifyRequest): Body => (req.body && typeof req.body === 'object' ? req.body as Body : {});
+  const query = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
+  function time(reply: FastifyReply, v: unknown, name: string): number | undefined | null {
+    if (v === undefined || v === '') return undefined;
+    const t = typeof v === 'string' ? Date.parse(v) : NaN;
+    if (Number.isNaN(t)) { void error(reply, 400, 'bad_request', `${name} must be an ISO 8601 time`); return null; }
+    return t;
+  }
+
+  app.get('/webhooks/endpoints', async (req) => ({ endpoints: await webhooks.listEndpoints(str(query(req).merchantId)) }));
+
+  app.post('/webhooks/endpoints', async (req, reply) => {
+    const b = body(req);
+    const types = b.types === undefined ? [] : Array.isArray(b.types) && b.types.every((t) => typeof t === 'string') ? b.types as string[] : null;
+    if (types === null) return error(reply, 400, 'invalid_types', 'types must be an array of strings');
+    const r = await webhooks.addEndpoint({
+      merchantId: str(b.merchantId) ?? '', dialect: str(b.dialect) ?? '', url: str(b.url) ?? '', entityId: str(b.entityId), types,
+    });
+    return r.ok ? reply.code(201).send(r.value) : failed(reply, r.error);
+  });
+
+  app.get<{ Params: { id: string } }>('/webhooks/endpoints/:id', async (req, reply) => {
+    const e = await webhooks.endpoint(req.params.id);
+    return e ?? error(reply, 404, 'endpoint_not_found', `no endpoint ${req.params.id}`);
+  });
+
+  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/rotate', async (req, reply) => {
+    const hours = body(req).overlapHours ?? 24;
+    if (typeof hours !== 'number') return error(reply, 400, 'invalid_argument', 'overlapHours must be a number');
+    const r = await webhooks.rotateSecret(req.params.id, hours * 3_600_000);
+    return r.ok ? r.value : failed(reply, r.error);
+  });
+
+  for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
+    app.post<{ Params: { id: string } }>(`/webhooks/endpoints/:id/${action}`, async (req, reply) => {
+      const r = await webhooks.setStatus(req.params.id, status);
+      return r.ok ? r.value : failed(reply, r.error);
+    });
+  }
+
+  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/test', async (req, reply) => {
+    const r = await webhooks.sendTest(req.params.id);
+    return r.ok ? reply.code(202).send(r.value) : failed(reply, r.error);
+  });
+
+  app.get('/webhooks/deliveries', async (req, reply) => {
+    const q = query(req);
+    const since = time(reply, q.since, 'since');
+    if (since === null) return reply;
+    if (q.status !== undefined && !isDeliveryStatus(q.status)) return error(reply, 400, 'bad_request', 'status must be pending, delivered or failed');
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return error(reply, 400, 'bad_request', 'limit must be 1..1000');
+    return {
+      deliveries: await webhooks.deliveries({
+        merchantId: str(q.merchantId), endpointId: str(q.endpointId), eventId: str(q.eventId),
+        ...(q.status !== undefined && isDeliveryStatus(q.status) ? { status: q.status } : {}), ...(since !== undefined ? { since } : {}), limit,
+      }),
+    };
+  });
+
+  app.get<{ Params: { eventId: string } }>('/webhooks/events/:eventId', async (req, reply) => {
+    const deliveries = await webhooks.event(req.params.eventId);
+    return deliveries.length > 0 ? { eventId: req.params.eventId, deliveries } : error(reply, 404, 'event_not_found', `no delivery of event ${req.params.eventId}`);
+  });
+
+  app.post<{ Params: { eventId: string } }>('/webhooks/events/:eventId/redeliver', async (req, reply) => {
+    const r = await webhooks.redeliverEvent(req.params.eventId, str(body(req).endpointId));
+    return r.ok ? r.value : failed(reply, r.error);
+  });
+
+  app.post('/webhooks/redeliver', async (req, reply) => {
+    const b = body(req);
+    const since = time(reply, b.since, 'since');
+    if (since === null) return reply;
+    if (since === undefined) return error(reply, 400, 'bad_request', 'since is required (ISO 8601)');
+    const n = await webhooks.redeliverFailedSince(since, { endpointId: str(b.endpointId), merchantId: str(b.merchantId) });
+    return { redelivered: n };
+  });
+}

@@ -1,0 +1,139 @@
+import pino from 'pino';
+import { loadConfig } from '../config.ts';
+import { createApp, type App } from '../app.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { isDeliveryStatus } from '../webhooks/model.ts';
+
+export const webhooksUsage = `  switchyard webhooks add --merchant MERCHANT_ID --dialect opp|executions --url URL [--entity ENTITY_ID] [--types T1,T2] [--json]
+  switchyard webhooks list [--merchant MERCHANT_ID] [--json]
+  switchyard webhooks rotate --endpoint ENDPOINT_ID [--overlap-hours 24] [--json]
+  switchyard webhooks disable|enable --endpoint ENDPOINT_ID [--json]
+  switchyard webhooks test --endpoint ENDPOINT_ID [--json]       (sends the /v1 activation message again)
+  switchyard webhooks log [--endpoint ID] [--merchant ID] [--event ID] [--status pending|delivered|failed] [--since ISO] [--limit N] [--json]
+  switchyard webhooks event --event EVENT_ID [--json]
+  switchyard webhooks redeliver --event EVENT_ID [--endpoint ENDPOINT_ID] [--json]
+  switchyard webhooks redeliver --since ISO [--endpoint ENDPOINT_ID] [--merchant MERCHANT_ID] [--json]`;
+
+export const webhookCommands = ['add', 'list', 'rotate', 'disable', 'enable', 'test', 'log', 'event', 'redeliver'] as const;
+
+/** parseArgs options the webhook commands read (beside --merchant and --json). */
+export const webhookOptions = {
+  dialect: { type: 'string' }, url: { type: 'string' }, entity: { type: 'string' }, types: { type: 'string' },
+  endpoint: { type: 'string' }, event: { type: 'string' }, since: { type: 'string' }, status: { type: 'string' },
+  limit: { type: 'string' }, 'overlap-hours': { type: 'string' },
+} as const;
+
+class UsageError extends Error {}
+
+type Values = Record<string, string | boolean | undefined>;
+const need = (v: Values, name: string): string => {
+  const x = v[name];
+  if (typeof x !== 'string' || !x.trim()) throw new UsageError(`--${name} is required`);
+  return x.trim();
+};
+const opt = (v: Values, name: string): string | undefined => (typeof v[name] === 'string' && v[name] ? (v[name] as string) : undefined);
+const timeOf = (text: string, name: string): number => {
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new UsageError(`--${name} must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z`);
+  return t;
+};
+
+/** Prints one result: JSON with --json, else `key value` lines (objects) or one line per row (lists). */
+function print(json: boolean, value: unknown, line?: (row: any) => string): void {
+  if (json) { process.stdout.write(JSON.stringify(value) + '\n'); return; }
+  if (Array.isArray(value) && line) { for (const row of value) process.stdout.write(line(row) + '\n'); return; }
+  for (const [k, v] of Object.entries(value as object)) process.stdout.write(`${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+}
+
+async function webhooksCommand(app: App, command: string, v: Values, json: boolean): Promise<number> {
+  const w = app.webhooks;
+  const failed = (e: { code: string; message: string }) => { process.stderr.write(`${e.code}: ${e.message}\n`); return 1; };
+  switch (command) {
+    case 'add': {
+      const types = opt(v, 'types')?.split(',').map((t) => t.trim()).filter(Boolean);
+      const r = await w.addEndpoint({ merchantId: need(v, 'merchant'), dialect: need(v, 'dialect'), url: need(v, 'url'), entityId: opt(v, 'entity'), types });
+      if (!r.ok) return failed(r.error);
+      print(json, r.value);
+      return 0;
+    }
+    case 'list':
+      print(json, await w.listEndpoints(opt(v, 'merchant')), (e) => `${e.endpointId}  ${e.dialect.padEnd(10)}  ${e.status.padEnd(8)}  ${e.url}  ${e.types.join(',') || '(all)'}`);
+      return 0;
+    case 'rotate': {
+      const hours = Number(opt(v, 'overlap-hours') ?? 24);
+      if (!Number.isFinite(hours) || hours < 0) throw new UsageError('--overlap-hours must be a non-negative number');
+      const r = await w.rotateSecret(need(v, 'endpoint'), hours * 3_600_000);
+      if (!r.ok) return failed(r.error);
+      print(json, r.value);
+      return 0;
+    }
+    case 'disable':
+    case 'enable': {
+      const r = await w.setStatus(need(v, 'endpoint'), command === 'disable' ? 'disabled' : 'active');
+      if (!r.ok) return failed(r.error);
+      print(json, r.value);
+      return 0;
+    }
+    case 'test': {
+      const r = await w.sendTest(need(v, 'endpoint'));
+      if (!r.ok) return failed(r.error);
+      print(json, r.value);
+      return 0;
+    }
+    case 'log': {
+      const status = opt(v, 'status');
+      if (status !== undefined && !isDeliveryStatus(status)) throw new UsageError('--status must be pending, delivered or failed');
+      const limit = Number(opt(v, 'limit') ?? 50);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+      const since = opt(v, 'since');
+      const rows = await w.deliveries({
+        endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant'), eventId: opt(v, 'event'), limit,
+        ...(status !== undefined && isDeliveryStatus(status) ? { status } : {}), ...(since ? { since: timeOf(since, 'since') } : {}),
+      });
+      print(json, rows, (d) => `${d.createdAt}  ${d.eventId}  ${d.eventType.padEnd(26)}  ${d.status.padEnd(9)}  attempts=${d.attempts}  last=${d.lastStatus ?? d.lastError ?? '-'}`);
+      return 0;
+    }
+    case 'event': {
+      const rows = await w.event(need(v, 'event'));
+      if (rows.length === 0) return failed({ code: 'event_not_found', message: `no delivery of event ${v.event}` });
+      if (json) { print(true, rows); return 0; }
+      for (const d of rows) {
+        process.stdout.write(`${d.eventId} → ${d.endpointId}  ${d.eventType}  ${d.status}\n`);
+        for (const a of d.attemptLog) process.stdout.write(`  ${a.at}  ${a.httpStatus ?? '-'}  ${a.latencyMs} ms  ${a.error ?? a.excerpt ?? ''}\n`);
+      }
+      return 0;
+    }
+    case 'redeliver': {
+      const event = opt(v, 'event');
+      const since = opt(v, 'since');
+      if ((event === undefined) === (since === undefined)) throw new UsageError('give either --event or --since');
+      if (event !== undefined) {
+        const r = await w.redeliverEvent(event, opt(v, 'endpoint'));
+        if (!r.ok) return failed(r.error);
+        print(json, r.value);
+      } else {
+        print(json, { redelivered: await w.redeliverFailedSince(timeOf(since!, 'since'), { endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant') }) });
+      }
+      return 0;
+    }
+  }
+  throw new UsageError(`unknown command webhooks ${command}`);
+}
+
+/** `switchyard webhooks ...`: the same operations as /admin/api/webhooks, over the server's store. */
+export async function webhooksCli(command: string | undefined, values: Values): Promise<number> {
+  if (!command || !(webhookCommands as readonly string[]).includes(command)) {
+    process.stderr.write(webhooksUsage + '\n');
+    return 2;
+  }
+  // Logs go to stderr so that --json output stays machine-readable.
+  const app = await createApp(loadConfig(), { logger: createLogger({ level: 'warn', destination: pino.destination(2) }) });
+  try {
+    return await webhooksCommand(app, command, values, values.json === true);
+  } catch (err) {
+    if (err instanceof UsageError) { process.stderr.write(`${err.message}\n${webhooksUsage}\n`); return 2; }
+    throw err;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { formatMajorUnits } from '../../money/money.ts';
+import type { MerchantService } from '../../merchants/service.ts';
+import type { ExecutionService } from '../../executions/service.ts';
+import { shopperStepOf } from '../../executions/model.ts';
+import { escapeHtml, layout, renderEndedPage } from '../../threeds/page.ts';
+import { hostedHtml, secureHosted } from '../../threeds/routes.ts';
+import { uuidPattern } from './parse.ts';
+
+export interface ConsumerWaitDeps {
+  executions: ExecutionService;
+  merchants: MerchantService;
+  /** How long one request holds while the authorization runs before it answers with the waiting page. */
+  holdMs: number;
+  /** Seconds between the waiting page's reloads. */
+  refreshSeconds: number;
+}
+
+export const consumerWaitPath = (executionId: string) => `/hosted/executions/${executionId}/wait`;
+
+/** The waiting page: reloads itself (meta refresh, no script) and offers a plain link to do the same. */
+export function renderWaitPage(input: { merchantName: string; amount: string; self: string; refreshSeconds: number }): string {
+  const head = `<meta http-equiv="refresh" content="${input.refreshSeconds}">\n`;
+  return layout('Processing your payment', `<p class="issuer">Switchyard · secure payment</p>
+<h1>Processing your payment</h1>
+<p class="lead">Your payment is being authorized. This page updates itself every few seconds and then takes you on; please do not close it.</p>
+<dl class="summary">
+  <div><dt>Merchant</dt><dd>${escapeHtml(input.merchantName)}</dd></div>
+  <div><dt>Amount</dt><dd class="amount">${escapeHtml(input.amount)}</dd></div>
+</dl>
+<p><a href="${escapeHtml(input.self)}">Check again now</a></p>`, head);
+}
+
+/**
+ * `links.consumerWait` of every authorize acknowledgment: a gateway-hosted interstitial the shopper's
+ * browser may be sent to. It forwards (303) to the 3-D Secure challenge while one is awaited, or to
+ * the merchant's `returnInfo` URL once the authorization has an outcome; while the cascade still runs
+ * it holds the request briefly, then shows a self-refreshing page. The execution id in the path is
+ * the capability: the page shows only the merchant's name and the amount, and an unknown id, a
+ * malformed one and an execution not yet authorized all get the same 404 page.
+ */
+export async function registerConsumerWaitRoute(app: FastifyInstance, deps: ConsumerWaitDeps): Promise<void> {
+  const notFound = (reply: FastifyReply) => hostedHtml(reply, 404, renderEndedPage('not_found'));
+
+  app.get<{ Params: { id: string } }>(consumerWaitPath(':id'), async (req, reply) => {
+    const id = req.params.id;
+    if (!uuidPattern.test(id)) return notFound(reply);
+    // A shopper who closes the tab stops the wait.
+    const abort = new AbortController();
+    const onClose = () => { if (!reply.raw.writableFinished) abort.abort(); };
+    reply.raw.once('close', onClose);
+    const e = await deps.executions.forShopper(id.toLowerCase(), deps.holdMs, abort.signal);
+    reply.raw.off('close', onClose);
+    const step = e ? shopperStepOf(e) : undefined;
+    if (!e || !step) return notFound(reply);
+    if (step.kind === 'challenge') return secureHosted(reply, []).code(303).header('location', step.href).send();
+    if (step.kind === 'return') return secureHosted(reply, []).code(303).header('location', step.url).send();
+    const merchant = await deps.merchants.byId(e.merchantId);
+    const amount = e.authorize!.amount;
+    return hostedHtml(reply, 200, renderWaitPage({
+      merchantName: merchant?.name ?? '', amount: `${formatMajorUnits(amount)} ${amount.currency}`,
+      self: consumerWaitPath(e.id), refreshSeconds: deps.refreshSeconds,
+    }));
+  });
+}

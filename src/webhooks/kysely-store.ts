@@ -1,0 +1,166 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../storage/schema.ts';
+import type { DeliveryStatus, EndpointStatus, WebhookDialect } from './model.ts';
+import type { AttemptRecord, DeliveryRecord, EndpointRecord, WebhookStore } from './store.ts';
+
+const toEndpoint = (r: Selectable<WebhookEndpointsTable>): EndpointRecord => ({
+  id: r.id, merchantId: r.merchant_id, dialect: r.dialect as WebhookDialect, entityId: r.entity_id ?? undefined, url: r.url,
+  types: JSON.parse(r.types), sealedSecret: r.secret, sealedPreviousSecret: r.previous_secret ?? undefined,
+  previousSecretUntil: r.previous_secret_until ?? undefined, status: r.status as EndpointStatus,
+  failingSince: r.failing_since ?? undefined, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const toDelivery = (r: Selectable<WebhookDeliveriesTable>): DeliveryRecord => ({
+  id: r.id, eventId: r.event_id, endpointId: r.endpoint_id, merchantId: r.merchant_id, eventType: r.event_type, body: r.body,
+  status: r.status as DeliveryStatus, attempts: r.attempts, retryIndex: r.retry_index, ladderStart: r.ladder_start,
+  nextAttemptAt: r.next_attempt_at, lastStatus: r.last_status ?? undefined, lastError: r.last_error ?? undefined,
+  deliveredAt: r.delivered_at ?? undefined, createdAt: r.created_at,
+});
+
+const toAttempt = (r: Selectable<WebhookAttemptsTable>): AttemptRecord => ({
+  id: r.id, deliveryId: r.delivery_id, attemptedAt: r.attempted_at, httpStatus: r.http_status ?? undefined,
+  latencyMs: r.latency_ms, error: r.error ?? undefined, excerpt: r.excerpt ?? undefined,
+});
+
+const deliveryRow = (d: DeliveryRecord): WebhookDeliveriesTable => ({
+  id: d.id, event_id: d.eventId, endpoint_id: d.endpointId, merchant_id: d.merchantId, event_type: d.eventType, body: d.body,
+  status: d.status, attempts: d.attempts, retry_index: d.retryIndex, ladder_start: d.ladderStart, next_attempt_at: d.nextAttemptAt,
+  lease_until: null, lease_owner: null, last_status: d.lastStatus ?? null, last_error: d.lastError ?? null,
+  delivered_at: d.deliveredAt ?? null, created_at: d.createdAt,
+});
+
+/** One implementation for both stores; `locking` adds FOR UPDATE SKIP LOCKED where the database has it (SQLite has one writer). */
+export function createWebhookStore(db: Kysely<Database>, opts: { locking: boolean }): WebhookStore {
+  return {
+    async insertEndpoint(e, deliveries) {
+      await db.transaction().execute(async (tx) => {
+        await tx.insertInto('webhook_endpoints').values({
+          id: e.id, merchant_id: e.merchantId, dialect: e.dialect, entity_id: e.entityId ?? null, url: e.url,
+          types: JSON.stringify(e.types), secret: e.sealedSecret, previous_secret: e.sealedPreviousSecret ?? null,
+          previous_secret_until: e.previousSecretUntil ?? null, status: e.status, failing_since: e.failingSince ?? null,
+          created_at: e.createdAt, updated_at: e.updatedAt,
+        }).execute();
+        for (const d of deliveries) await tx.insertInto('webhook_deliveries').values(deliveryRow(d)).execute();
+      });
+    },
+    async addDelivery(d) {
+      await db.insertInto('webhook_deliveries').values(deliveryRow(d)).execute();
+    },
+    async endpoint(id) {
+      const r = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toEndpoint(r) : undefined;
+    },
+    async endpoints({ merchantId }) {
+      let q = db.selectFrom('webhook_endpoints').selectAll();
+      if (merchantId) q = q.where('merchant_id', '=', merchantId);
+      return (await q.orderBy('created_at').orderBy('id').execute()).map(toEndpoint);
+    },
+    async updateEndpoint(id, p, at) {
+      await db.updateTable('webhook_endpoints').set({
+        ...(p.sealedSecret !== undefined ? { secret: p.sealedSecret } : {}),
+        ...('sealedPreviousSecret' in p ? { previous_secret: p.sealedPreviousSecret ?? null } : {}),
+        ...('previousSecretUntil' in p ? { previous_secret_until: p.previousSecretUntil ?? null } : {}),
+        ...(p.status !== undefined ? { status: p.status } : {}),
+        ...('failingSince' in p ? { failing_since: p.failingSince ?? null } : {}),
+        updated_at: at,
+      }).where('id', '=', id).execute();
+    },
+    async undispatched(limit) {
+      const rows = await db.selectFrom('outbox').selectAll().where('delivered_at', 'is', null)
+        .orderBy('created_at').orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({ id: r.id, merchantId: r.merchant_id, type: r.type, subjectId: r.subject_id, payload: JSON.parse(r.payload), createdAt: r.created_at }));
+    },
+    async fanOut(byEvent, at) {
+      const ids = [...byEvent.keys()];
+      if (ids.length === 0) return [];
+      return db.transaction().execute(async (tx) => {
+        let q = tx.selectFrom('outbox').select('id').where('id', 'in', ids).where('delivered_at', 'is', null);
+        if (opts.locking) q = q.forUpdate().skipLocked();
+        const claimed = (await q.execute()).map((r) => r.id);
+        for (const id of claimed) {
+          for (const d of byEvent.get(id) ?? []) {
+            await tx.insertInto('webhook_deliveries').values(deliveryRow(d))
+              .onConflict((oc) => oc.columns(['event_id', 'endpoint_id']).doNothing()).execute();
+          }
+        }
+        if (claimed.length > 0) await tx.updateTable('outbox').set({ delivered_at: at }).where('id', 'in', claimed).execute();
+        return claimed;
+      });
+    },
+    async claimDue(now, leaseUntil, owner, limit) {
+      return db.transaction().execute(async (tx) => {
+        let q = tx.selectFrom('webhook_deliveries').select('id')
+          .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .where('endpoint_id', 'in', (eb) => eb.selectFrom('webhook_endpoints').select('id').where('status', '=', 'active'))
+          .orderBy('next_attempt_at').orderBy('id').limit(limit);
+        if (opts.locking) q = q.forUpdate().skipLocked();
+        const ids = (await q.execute()).map((r) => r.id);
+        if (ids.length === 0) return [];
+        await tx.updateTable('webhook_deliveries').set({ lease_until: leaseUntil, lease_owner: owner }).where('id', 'in', ids).execute();
+        const rows = await tx.selectFrom('webhook_deliveries').selectAll().where('id', 'in', ids).orderBy('next_attempt_at').orderBy('id').execute();
+        return rows.map(toDelivery);
+      });
+    },
+    async recordAttempt(deliveryId, outcome) {
+      return (await this.recordAttempts([{ deliveryId, outcome }]))[0]!;
+    },
+    async recordAttempts(list) {
+      if (list.length === 0) return [];
+      return db.transaction().execute(async (tx) => {
+        const recorded: boolean[] = [];
+        for (const { deliveryId, outcome: o } of list) {
+          const a = o.attempt;
+          await tx.insertInto('webhook_attempts').values({
+            id: a.id, delivery_id: deliveryId, attempted_at: a.attemptedAt, http_status: a.httpStatus ?? null,
+            latency_ms: a.latencyMs, error: a.error ?? null, excerpt: a.excerpt ?? null,
+          }).execute();
+          const updated = await tx.updateTable('webhook_deliveries').set((eb) => ({
+            status: o.status, attempts: eb('attempts', '+', 1), retry_index: o.retryIndex, next_attempt_at: o.nextAttemptAt,
+            lease_until: null, lease_owner: null, last_status: a.httpStatus ?? null, last_error: a.error ?? null,
+            delivered_at: o.status === 'delivered' ? a.attemptedAt : null,
+          })).where('id', '=', deliveryId).where('status', '=', 'pending').executeTakeFirst();
+          const done = Number(updated.numUpdatedRows) > 0;
+          recorded.push(done);
+          if (!done) continue;
+          const e = o.endpoint;
+          await tx.updateTable('webhook_endpoints').set({ failing_since: e.failingSince ?? null, status: e.status, updated_at: e.at })
+            .where('id', '=', e.id).execute();
+        }
+        return recorded;
+      });
+    },
+    async deliveries(f) {
+      let q = db.selectFrom('webhook_deliveries').selectAll();
+      if (f.merchantId) q = q.where('merchant_id', '=', f.merchantId);
+      if (f.endpointId) q = q.where('endpoint_id', '=', f.endpointId);
+      if (f.eventId) q = q.where('event_id', '=', f.eventId);
+      if (f.status) q = q.where('status', '=', f.status);
+      if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit ?? 100).execute();
+      return rows.map(toDelivery);
+    },
+    async attemptsOf(deliveryId) {
+      const rows = await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId)
+        .orderBy('attempted_at').orderBy('id').execute();
+      return rows.map(toAttempt);
+    },
+    async redeliver(f, now) {
+      let q = db.updateTable('webhook_deliveries').set({
+        status: 'pending', retry_index: 0, ladder_start: now, next_attempt_at: now, lease_until: null, lease_owner: null,
+      });
+      if (f.deliveryIds) {
+        if (f.deliveryIds.length === 0) return 0;
+        q = q.where('id', 'in', f.deliveryIds);
+      }
+      if (f.failedSince !== undefined) {
+        q = q.where('created_at', '>=', f.failedSince)
+          .where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'pending'), eb('attempts', '>', 0)])]));
+      }
+      if (f.endpointId) q = q.where('endpoint_id', '=', f.endpointId);
+      if (f.merchantId) q = q.where('merchant_id', '=', f.merchantId);
+      const r = await q.executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+  };
+}

@@ -1,0 +1,407 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../runtime/clock.ts';
+import type { Ids } from '../runtime/ids.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { scrubPans } from '../runtime/scrub.ts';
+import { seal, unseal } from '../vault/crypto.ts';
+import type { Merchant } from '../merchants/model.ts';
+import { executionsChannel, type MerchantService } from '../merchants/service.ts';
+import { checkEndpointUrl, type AddressPolicy } from './address.ts';
+import { refuse, type WebhookResult } from './errors.ts';
+import {
+  endpointWants, executionEvents, isSuccess, isWebhookDialect, nextAttemptAt, oppNotificationTypes, routeOf, shouldDisable,
+  type DeliveryStatus, type EndpointStatus, type Route, type WebhookDialect,
+} from './model.ts';
+import type { OutboxEvent } from './outbox.ts';
+import type { Sender } from './sender.ts';
+import { encryptNotification, signExecutionsWebhook } from './signing.ts';
+import type { AttemptRecord, DeliveryFilter, DeliveryRecord, EndpointRecord, WebhookStore } from './store.ts';
+
+/** Renders /v1 notifications; injected from app.ts so that webhooks/ never imports a dialect. */
+export interface OppNotificationRenderer {
+  /** The decrypted notification `{type, action?, payload}` for a /v1 outbox event, or undefined when its subject is gone. */
+  event(e: OutboxEvent, route: Route): Promise<Record<string, unknown> | undefined>;
+  /** The test message a new listener receives first. */
+  activation(merchant: Merchant): Record<string, unknown>;
+}
+
+export interface WebhookSettings {
+  /** An attempt without a complete answer within this time failed (default 30 s). */
+  readonly timeoutMs: number;
+  /** How often the worker looks for work. */
+  readonly pollMs: number;
+  /** An endpoint failing without any success for this long is disabled. */
+  readonly disableAfterMs: number;
+  /** Deliveries claimed (and sent concurrently) per batch. */
+  readonly batchSize: number;
+}
+
+/** An endpoint as operators see it: never its secrets. */
+export interface EndpointView {
+  readonly endpointId: string;
+  readonly merchantId: string;
+  readonly dialect: WebhookDialect;
+  readonly entityId: string | undefined;
+  readonly url: string;
+  readonly types: readonly string[];
+  readonly status: EndpointStatus;
+  readonly failingSince: string | undefined;
+  readonly previousSecretUntil: string | undefined;
+  readonly createdAt: string;
+}
+
+export interface DeliveryView {
+  readonly deliveryId: string;
+  readonly eventId: string;
+  readonly endpointId: string;
+  readonly merchantId: string;
+  readonly eventType: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: string | undefined;
+  readonly lastStatus: number | undefined;
+  readonly lastError: string | undefined;
+  readonly deliveredAt: string | undefined;
+  readonly createdAt: string;
+}
+
+export interface AttemptView {
+  readonly at: string;
+  readonly httpStatus: number | undefined;
+  readonly latencyMs: number;
+  readonly error: string | undefined;
+  readonly excerpt: string | undefined;
+}
+
+export interface AddEndpointInput {
+  readonly merchantId: string;
+  readonly dialect: string;
+  readonly url: string;
+  /** /v1: the listener's entity; defaults to the merchant's only entity. */
+  readonly entityId?: string | undefined;
+  /** /v1: PAYMENT, REGISTRATION, ...; executions: catalogue event names. Empty or absent: all. */
+  readonly types?: readonly string[] | undefined;
+}
+
+export interface WebhookService {
+  addEndpoint(input: AddEndpointInput): Promise<WebhookResult<{ endpointId: string; secret: string }>>;
+  listEndpoints(merchantId?: string): Promise<EndpointView[]>;
+  endpoint(endpointId: string): Promise<EndpointView | undefined>;
+  /** New secret; the old one keeps signing beside it for `overlapMs` (executions endpoints; a /v1 key changes at once). */
+  rotateSecret(endpointId: string, overlapMs: number): Promise<WebhookResult<{ secret: string; previousSecretUntil: string | undefined }>>;
+  setStatus(endpointId: string, status: EndpointStatus): Promise<WebhookResult<EndpointView>>;
+  /** Queues the /v1 activation message again ("Click to Test"), e.g. once the receiver runs with its key. */
+  sendTest(endpointId: string): Promise<WebhookResult<{ eventId: string }>>;
+  deliveries(filter: DeliveryFilter): Promise<DeliveryView[]>;
+  /** Every delivery of one event with every attempt. */
+  event(eventId: string): Promise<(DeliveryView & { attemptLog: AttemptView[] })[]>;
+  redeliverEvent(eventId: string, endpointId?: string): Promise<WebhookResult<{ redelivered: number }>>;
+  redeliverFailedSince(since: number, filter?: { endpointId?: string; merchantId?: string }): Promise<number>;
+  /** One pass of the worker: fan out new events, then send everything due. */
+  runOnce(): Promise<void>;
+  /** Starts the background worker (the server process does); `stop` waits for the pass under way. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+const endpointView = (e: EndpointRecord): EndpointView => ({
+  endpointId: e.id, merchantId: e.merchantId, dialect: e.dialect, entityId: e.entityId, url: e.url, types: e.types,
+  status: e.status, failingSince: iso(e.failingSince), previousSecretUntil: iso(e.previousSecretUntil), createdAt: iso(e.createdAt)!,
+});
+
+const deliveryView = (d: DeliveryRecord): DeliveryView => ({
+  deliveryId: d.id, eventId: d.eventId, endpointId: d.endpointId, merchantId: d.merchantId, eventType: d.eventType,
+  status: d.status, attempts: d.attempts, nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : undefined,
+  lastStatus: d.lastStatus, lastError: d.lastError, deliveredAt: iso(d.deliveredAt), createdAt: iso(d.createdAt)!,
+});
+
+const attemptView = (a: AttemptRecord): AttemptView => ({
+  at: iso(a.attemptedAt)!, httpStatus: a.httpStatus, latencyMs: a.latencyMs, error: a.error, excerpt: a.excerpt,
+});
+
+/** The longest excerpt of a receiver's answer kept in the log. */
+const excerptChars = 200;
+
+export function createWebhookService(deps: {
+  store: WebhookStore;
+  merchants: MerchantService;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  /** Seals endpoint secrets at rest (derived from the master key). */
+  sealingKey: Buffer;
+  policy: AddressPolicy;
+  sender: Sender;
+  opp: OppNotificationRenderer;
+  settings: WebhookSettings;
+}): WebhookService {
+  const { store, merchants, clock, ids, logger, sealingKey, policy, sender, opp, settings } = deps;
+  const workerId = randomBytes(8).toString('hex');
+  const sealSecret = (endpointId: string, secret: string) => seal(sealingKey, Buffer.from(secret, 'utf8'), `webhook:${endpointId}`);
+  const openSecret = (endpointId: string, sealed: string) => unseal(sealingKey, sealed, `webhook:${endpointId}`).toString('utf8');
+
+  /** /v1: 64 hex characters (the AES key); executions: 64 upper-case hex characters, as the platform issues them. */
+  const newSecret = (dialect: WebhookDialect) => {
+    const hex = randomBytes(32).toString('hex');
+    return dialect === 'executions' ? hex.toUpperCase() : hex;
+  };
+
+  function newDelivery(eventId: string, endpoint: EndpointRecord, eventType: string, body: string, at: number): DeliveryRecord {
+    return {
+      id: ids.hex32(), eventId, endpointId: endpoint.id, merchantId: endpoint.merchantId, eventType, body, status: 'pending',
+      attempts: 0, retryIndex: 0, ladderStart: at, nextAttemptAt: at, lastStatus: undefined, lastError: undefined,
+      deliveredAt: undefined, createdAt: at,
+    };
+  }
+
+  /** Fans new outbox events out into one delivery per interested endpoint, each rendered once. */
+  async function dispatch(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const events = await store.undispatched(100);
+      if (events.length === 0) return total;
+      const endpointsByMerchant = new Map<string, EndpointRecord[]>();
+      const byEvent = new Map<string, DeliveryRecord[]>();
+      for (const e of events) {
+        const list: DeliveryRecord[] = [];
+        byEvent.set(e.id, list);
+        const route = routeOf(e.type, e.payload);
+        if (!route) continue;
+        let endpoints = endpointsByMerchant.get(e.merchantId);
+        if (!endpoints) endpointsByMerchant.set(e.merchantId, endpoints = await store.endpoints({ merchantId: e.merchantId }));
+        const wanting = endpoints.filter((ep) => endpointWants(ep, route, e.createdAt));
+        if (wanting.length === 0) continue;
+        const body = route.dialect === 'opp' ? await opp.event(e, route) : e.payload;
+        if (body === undefined) {
+          logger.warn({ eventId: e.id, type: e.type }, 'webhook event subject not found; not delivered');
+          continue;
+        }
+        const text = JSON.stringify(body);
+        for (const ep of wanting) list.push(newDelivery(e.id, ep, route.notificationType, text, clock.now()));
+      }
+      const claimed = await store.fanOut(byEvent, clock.now());
+      total += claimed.length;
+      // Another node claimed them all: let it finish rather than spin on the same rows.
+      if (claimed.length === 0) return total;
+    }
+  }
+
+  /** The request one attempt sends: encrypted (/v1) or signed (executions), fresh for each attempt. */
+  function requestFor(d: DeliveryRecord, endpoint: EndpointRecord, now: number): { headers: Record<string, string>; body: string } {
+    const secret = openSecret(endpoint.id, endpoint.sealedSecret);
+    if (endpoint.dialect === 'opp') {
+      const enc = encryptNotification(secret, d.body);
+      return {
+        body: enc.body,
+        headers: { 'content-type': 'text/plain;charset=UTF-8', 'x-initialization-vector': enc.iv, 'x-authentication-tag': enc.tag, 'x-notification-id': d.eventId },
+      };
+    }
+    const secrets = [secret];
+    if (endpoint.sealedPreviousSecret && endpoint.previousSecretUntil !== undefined && now < endpoint.previousSecretUntil) {
+      secrets.push(openSecret(endpoint.id, endpoint.sealedPreviousSecret));
+    }
+    return { body: d.body, headers: { 'content-type': 'application/json', ...signExecutionsWebhook(secrets, d.eventId, Math.floor(now / 1000), d.body) } };
+  }
+
+  /** Sends one attempt; what it changes is decided by `settleBatch`, in order, with the endpoint's state so far. */
+  async function attempt(d: DeliveryRecord, endpoint: EndpointRecord) {
+    const at = clock.now();
+    const req = requestFor(d, endpoint, at);
+    const res = await sender({ url: endpoint.url, headers: req.headers, body: req.body, timeoutMs: settings.timeoutMs });
+    return { d, at, res, done: clock.now() };
+  }
+
+  /** Records a batch of attempts in one transaction (one commit for the batch, not one per message). */
+  async function settleBatch(results: Awaited<ReturnType<typeof attempt>>[], endpoints: Map<string, EndpointRecord>): Promise<void> {
+    const outcomes = results.map(({ d, at, res, done }) => {
+      const endpoint = endpoints.get(d.endpointId)!;
+      const delivered = isSuccess(res.status);
+      const next = delivered ? undefined : nextAttemptAt(endpoint.dialect, d.retryIndex, d.ladderStart, done);
+      const status: DeliveryStatus = delivered ? 'delivered' : next === undefined ? 'failed' : 'pending';
+      const failingSince = delivered ? undefined : endpoint.failingSince ?? at;
+      const disable = !delivered && shouldDisable(failingSince, done, settings.disableAfterMs);
+      // Later attempts of the batch to the same endpoint see this one's effect on its streak.
+      endpoints.set(endpoint.id, { ...endpoint, failingSince, status: disable ? 'disabled' : endpoint.status });
+      const log = { eventId: d.eventId, deliveryId: d.id, endpointId: endpoint.id, httpStatus: res.status, latencyMs: res.latencyMs, error: res.error, status };
+      if (delivered) logger.info(log, 'webhook delivered');
+      else logger.warn(log, 'webhook attempt failed');
+      if (disable && endpoint.status !== 'disabled') logger.warn({ endpointId: endpoint.id }, 'webhook endpoint disabled after failing for too long');
+      return {
+        deliveryId: d.id,
+        outcome: {
+          attempt: {
+            id: ids.hex32(), deliveryId: d.id, attemptedAt: at, httpStatus: res.status, latencyMs: res.latencyMs,
+            error: res.error, excerpt: res.excerpt === undefined ? undefined : scrubPans(res.excerpt.slice(0, excerptChars)),
+          },
+          status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt,
+          endpoint: { id: endpoint.id, failingSince, status: disable ? 'disabled' as const : endpoint.status, at: done },
+        },
+      };
+    });
+    await store.recordAttempts(outcomes);
+  }
+
+  async function deliverDue(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const now = clock.now();
+      // The lease outlives the attempt's timeout with room to record it; a dead worker's lease simply expires.
+      const due = await store.claimDue(now, now + 2 * settings.timeoutMs + 1000, workerId, settings.batchSize);
+      if (due.length === 0) return sent;
+      const endpoints = new Map<string, EndpointRecord>();
+      for (const d of due) {
+        if (!endpoints.has(d.endpointId)) endpoints.set(d.endpointId, (await store.endpoint(d.endpointId))!);
+      }
+      const results = await Promise.all(due.map((d) => attempt(d, endpoints.get(d.endpointId)!)));
+      await settleBatch(results, endpoints);
+      sent += due.length;
+      if (due.length < settings.batchSize) return sent;
+    }
+  }
+
+  let pass: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+
+  function runOnce(): Promise<void> {
+    // One pass at a time per process: a tick arriving during a pass waits for it instead of racing it.
+    pass ??= (async () => {
+      try {
+        await dispatch();
+        await deliverDue();
+      } finally {
+        pass = undefined;
+      }
+    })();
+    return pass;
+  }
+
+  async function find(endpointId: string) {
+    return store.endpoint(endpointId);
+  }
+
+  return {
+    async addEndpoint(input) {
+      if (!isWebhookDialect(input.dialect)) return refuse('invalid_dialect', 'dialect must be opp or executions');
+      const dialect = input.dialect;
+      const merchant = await merchants.byId(input.merchantId);
+      if (!merchant) return refuse('merchant_not_found', `no merchant ${input.merchantId}`);
+      let entityId: string | undefined;
+      if (dialect === 'opp') {
+        if (input.entityId) {
+          if (!(await merchants.entityOf(merchant, input.entityId))) return refuse('entity_not_found', `no entity ${input.entityId} for this merchant`);
+          entityId = input.entityId;
+        } else {
+          // The executions dialect's own entity carries no /v1 traffic, so it is never the default.
+          const entities = ((await merchants.list()).find((m) => m.merchant.id === merchant.id)?.entities ?? [])
+            .filter((e) => e.channelName !== executionsChannel);
+          if (entities.length !== 1) return refuse('entity_required', 'name the listener\'s entity (--entity)');
+          entityId = entities[0]!.id;
+        }
+      }
+      const types = [...new Set(input.types ?? [])];
+      const known: readonly string[] = dialect === 'opp' ? oppNotificationTypes : executionEvents;
+      const unknownType = types.find((t) => !known.includes(t));
+      if (unknownType !== undefined) return refuse('invalid_types', `unknown type ${unknownType}; one of ${known.join(', ')}`);
+      const urlProblem = await checkEndpointUrl(input.url, policy, { allowHttp: !merchant.live });
+      if (urlProblem) return refuse(urlProblem.refused ? 'refused_address' : 'invalid_url', urlProblem.message);
+      const now = clock.now();
+      const id = ids.hex32();
+      const secret = newSecret(dialect);
+      const endpoint: EndpointRecord = {
+        id, merchantId: merchant.id, dialect, entityId, url: new URL(input.url).toString(), types, sealedSecret: sealSecret(id, secret),
+        sealedPreviousSecret: undefined, previousSecretUntil: undefined, status: 'active', failingSince: undefined, createdAt: now, updatedAt: now,
+      };
+      // A new /v1 listener gets the platform's activation message first, queued like any delivery.
+      const first = dialect === 'opp' ? [newDelivery(ids.hex32(), endpoint, 'test', JSON.stringify(opp.activation(merchant)), now)] : [];
+      await store.insertEndpoint(endpoint, first);
+      return { ok: true, value: { endpointId: id, secret } };
+    },
+
+    async listEndpoints(merchantId) {
+      return (await store.endpoints(merchantId ? { merchantId } : {})).map(endpointView);
+    },
+
+    async endpoint(endpointId) {
+      const e = await find(endpointId);
+      return e ? endpointView(e) : undefined;
+    },
+
+    async rotateSecret(endpointId, overlapMs) {
+      const e = await find(endpointId);
+      if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
+      if (!Number.isFinite(overlapMs) || overlapMs < 0) return refuse('invalid_argument', 'the overlap must be a non-negative duration');
+      const now = clock.now();
+      const secret = newSecret(e.dialect);
+      // A /v1 key decrypts; the receiver can hold only one, so it changes at once. Executions sign with both meanwhile.
+      const overlap = e.dialect === 'executions' && overlapMs > 0;
+      await store.updateEndpoint(e.id, {
+        sealedSecret: sealSecret(e.id, secret),
+        sealedPreviousSecret: overlap ? e.sealedSecret : undefined,
+        previousSecretUntil: overlap ? now + overlapMs : undefined,
+      }, now);
+      return { ok: true, value: { secret, previousSecretUntil: overlap ? iso(now + overlapMs) : undefined } };
+    },
+
+    async setStatus(endpointId, status) {
+      const e = await find(endpointId);
+      if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
+      // Re-enabling starts a new failure streak, so the endpoint is not disabled again at its next failure.
+      await store.updateEndpoint(e.id, { status, failingSince: undefined }, clock.now());
+      return { ok: true, value: endpointView((await find(endpointId))!) };
+    },
+
+    async sendTest(endpointId) {
+      const e = await find(endpointId);
+      if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
+      if (e.dialect !== 'opp') return refuse('invalid_argument', 'only /v1 listeners have an activation message');
+      const merchant = await merchants.byId(e.merchantId);
+      const d = newDelivery(ids.hex32(), e, 'test', JSON.stringify(opp.activation(merchant!)), clock.now());
+      await store.addDelivery(d);
+      return { ok: true, value: { eventId: d.eventId } };
+    },
+
+    async deliveries(filter) {
+      return (await store.deliveries(filter)).map(deliveryView);
+    },
+
+    async event(eventId) {
+      const list = await store.deliveries({ eventId, limit: 1000 });
+      return Promise.all(list.map(async (d) => ({ ...deliveryView(d), attemptLog: (await store.attemptsOf(d.id)).map(attemptView) })));
+    },
+
+    async redeliverEvent(eventId, endpointId) {
+      const list = (await store.deliveries({ eventId, limit: 1000 })).filter((d) => !endpointId || d.endpointId === endpointId);
+      if (list.length === 0) return refuse('event_not_found', `no delivery of event ${eventId}${endpointId ? ` to ${endpointId}` : ''}`);
+      return { ok: true, value: { redelivered: await store.redeliver({ deliveryIds: list.map((d) => d.id) }, clock.now()) } };
+    },
+
+    redeliverFailedSince: (since, filter = {}) => store.redeliver({ failedSince: since, ...filter }, clock.now()),
+
+    runOnce,
+
+    start() {
+      if (running) return;
+      running = true;
+      const loop = () => {
+        if (!running) return;
+        runOnce().catch((err) => logger.error({ err: String(err) }, 'webhook worker pass failed')).finally(() => {
+          if (running) timer = setTimeout(loop, settings.pollMs);
+        });
+      };
+      loop();
+    },
+
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      // An attempt still waiting on a slow receiver is not waited for in full: its lease expires and
+      // it is sent again (at least once), so shutting down stays quick.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([pass?.catch(() => {}), new Promise((r) => { grace = setTimeout(r, 5000); })]);
+      clearTimeout(grace);
+    },
+  };
+}

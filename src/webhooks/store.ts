@@ -1,0 +1,98 @@
+import type { DeliveryStatus, EndpointStatus, WebhookDialect } from './model.ts';
+import type { OutboxEvent } from './outbox.ts';
+
+export interface EndpointRecord {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly dialect: WebhookDialect;
+  readonly entityId: string | undefined;
+  readonly url: string;
+  readonly types: readonly string[];
+  /** Sealed; only the service opens it. */
+  readonly sealedSecret: string;
+  readonly sealedPreviousSecret: string | undefined;
+  readonly previousSecretUntil: number | undefined;
+  readonly status: EndpointStatus;
+  readonly failingSince: number | undefined;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface DeliveryRecord {
+  readonly id: string;
+  readonly eventId: string;
+  readonly endpointId: string;
+  readonly merchantId: string;
+  readonly eventType: string;
+  readonly body: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly retryIndex: number;
+  readonly ladderStart: number;
+  readonly nextAttemptAt: number;
+  readonly lastStatus: number | undefined;
+  readonly lastError: string | undefined;
+  readonly deliveredAt: number | undefined;
+  readonly createdAt: number;
+}
+
+export interface AttemptRecord {
+  readonly id: string;
+  readonly deliveryId: string;
+  readonly attemptedAt: number;
+  readonly httpStatus: number | undefined;
+  readonly latencyMs: number;
+  readonly error: string | undefined;
+  readonly excerpt: string | undefined;
+}
+
+/** What one attempt changes, written in one transaction with the attempt row. */
+export interface AttemptOutcome {
+  readonly attempt: AttemptRecord;
+  readonly status: DeliveryStatus;
+  readonly retryIndex: number;
+  readonly nextAttemptAt: number;
+  /** The endpoint after this attempt: its failure streak and whether it is now disabled. */
+  readonly endpoint: { readonly id: string; readonly failingSince: number | undefined; readonly status: EndpointStatus; readonly at: number };
+}
+
+export interface DeliveryFilter {
+  readonly merchantId?: string;
+  readonly endpointId?: string;
+  readonly eventId?: string;
+  readonly status?: DeliveryStatus;
+  readonly since?: number;
+  readonly limit?: number;
+}
+
+export interface WebhookStore {
+  /** Adds an endpoint and its first deliveries (the /v1 activation message) together. */
+  insertEndpoint(e: EndpointRecord, deliveries: readonly DeliveryRecord[]): Promise<void>;
+  /** Queues one more delivery (the activation message sent again). */
+  addDelivery(d: DeliveryRecord): Promise<void>;
+  endpoint(id: string): Promise<EndpointRecord | undefined>;
+  endpoints(filter: { merchantId?: string }): Promise<EndpointRecord[]>;
+  /** Replaces the secrets (rotation) or the status (disable/enable). */
+  updateEndpoint(id: string, patch: Partial<Pick<EndpointRecord, 'sealedSecret' | 'sealedPreviousSecret' | 'previousSecretUntil' | 'status' | 'failingSince'>>, at: number): Promise<void>;
+  /** Outbox events not yet fanned out, oldest first (read without locking; `fanOut` claims). */
+  undispatched(limit: number): Promise<OutboxEvent[]>;
+  /**
+   * Claims the events still undispatched (PostgreSQL: FOR UPDATE SKIP LOCKED, so two nodes never
+   * fan out the same event), inserts their deliveries and marks them dispatched, in one transaction.
+   * Returns the ids it claimed.
+   */
+  fanOut(deliveriesByEvent: ReadonlyMap<string, readonly DeliveryRecord[]>, at: number): Promise<string[]>;
+  /**
+   * Leases up to `limit` due deliveries of active endpoints until `leaseUntil` (PostgreSQL: FOR
+   * UPDATE SKIP LOCKED). An expired lease (a worker that died mid-send) makes a delivery due again.
+   */
+  claimDue(now: number, leaseUntil: number, owner: string, limit: number): Promise<DeliveryRecord[]>;
+  /** Records an attempt and its consequences; ignored (returns false) when the delivery is no longer pending. */
+  recordAttempt(deliveryId: string, outcome: AttemptOutcome): Promise<boolean>;
+  /** The same for a batch of attempts, in one transaction (one commit, one fsync, for the whole batch). */
+  recordAttempts(outcomes: readonly { deliveryId: string; outcome: AttemptOutcome }[]): Promise<boolean[]>;
+  deliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
+  attemptsOf(deliveryId: string): Promise<AttemptRecord[]>;
+  /** Makes deliveries due now on a fresh ladder; returns how many. */
+  redeliver(filter: { deliveryIds?: readonly string[]; failedSince?: number; endpointId?: string; merchantId?: string }, now: number): Promise<number>;
+}

@@ -1,0 +1,118 @@
+/** Crash recovery of the executions dialect with a real process: SIGKILL while a PSP call is in flight. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { startGateway, tempDir, type Gateway } from './support/harness.ts';
+import { manualClock } from '../src/runtime/clock.ts';
+import { createExecutionStore } from '../src/executions/kysely-store.ts';
+import type { ExecutionRecord } from '../src/executions/model.ts';
+import { money, type Currency } from '../src/money/money.ts';
+import { demoCredentials, startGatewayProcess, type GatewayProcess } from './support/process.ts';
+import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+
+test('a gateway killed while an authorization is at the PSP finishes it after restart, with one charge', async () => {
+  const dataDir = tempDir();
+  // PSP timeout 1 s: the engine's reconciler and executions.resume() look again after 2 s, every second.
+  const env = { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_PSP_TIMEOUT_MS: '1000' };
+  let proc: GatewayProcess | undefined;
+  try {
+    proc = await startGatewayProcess(env);
+    const merchantId = /merchantId\s+([0-9a-f]{32})/.exec(proc.output())![1]!;
+    let gw = { url: proc.url, merchant: { ...demoCredentials(dataDir), merchantId }, dataDir } as unknown as Gateway;
+    // psp-slow answers after 900 ms (within the timeout) — unless the process dies first.
+    await configureCascade(gw, { 'psp-slow': { latencyMs: 900 }, 'psp-b': {} }, ['psp-slow', 'psp-b']);
+    let token = await tokenOf(gw);
+    const inst = await instrument(gw, token);
+    const id = await execution(gw, token);
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) })).status, 200);
+    // The attempt is recorded and its PSP call under way: kill -9 now.
+    for (let i = 0; i < 100; i++) {
+      const e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+      if (e.paymentComposition?.[0]?.attempts?.length === 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const before = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+    assert.equal(before.status, 'authorizeRequested');
+    assert.deepEqual(before.paymentComposition[0].attempts.map((a: any) => [a.pspAccount, a.status]), [['psp-slow', 'pending']]);
+    await proc.stop('SIGKILL');
+
+    proc = await startGatewayProcess(env);
+    gw = { ...gw, url: proc.url } as Gateway;
+    token = await tokenOf(gw);
+    let e = before;
+    const deadline = Date.now() + 30_000;
+    while (['authorizeRequested', 'unknown'].includes(e.status) && Date.now() < deadline) e = await poll(gw, token, id, ['authorizeRequested', 'unknown']);
+    assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory));
+    // psp-slow never answered (the simulated PSP died with the process): its attempt is settled as not
+    // received, the cascade moves on, and exactly one attempt charged the card.
+    const attempts = e.paymentComposition[0].attempts;
+    assert.deepEqual(attempts.map((a: any) => [a.pspAccount, a.status, a.resultCode]), [['psp-slow', 'failed', '900.100.400'], ['psp-b', 'succeeded', '000.100.110']]);
+    assert.equal(attempts[0].id, before.paymentComposition[0].attempts[0].id, 'the in-flight attempt was settled, not replaced');
+    assert.deepEqual(e.statusHistory.map((h: any) => h.code), ['created', 'authorizeRequested', 'authorizeSuccessful']);
+    // Still one charge a few reconciler rounds later.
+    await new Promise((r) => setTimeout(r, 2500));
+    const later = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+    assert.equal(later.paymentComposition[0].attempts.length, 2);
+    assert.equal(later.status, 'authorized');
+    await proc.stop('SIGTERM');
+  } finally {
+    await proc?.stop('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+describe('resume() in one process (manual clock)', () => {
+  const clock = manualClock(Date.now());
+  let gw: Gateway;
+  let token: string;
+  before(async () => { gw = await startGateway({ clock }); token = await tokenOf(gw); });
+  after(() => gw.close());
+
+  test('leaves an authorization whose PSP call is still in flight alone, however old it looks', async () => {
+    await configureCascade(gw, { 'psp-slow': { latencyMs: 1500 } }, ['psp-slow']);
+    const inst = await instrument(gw, token);
+    const id = await execution(gw, token);
+    await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    for (let i = 0; i < 100 && (await gw.app.executions.view(await gw.app.merchants.byId(gw.merchant.merchantId) as never, 'payment-acceptance', id))?.attempts.length !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    clock.advance(10 * 60_000);
+    assert.equal(await gw.app.executions.resume(), 0);
+    assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'authorizeRequested');
+    const e = await poll(gw, token, id, ['authorizeRequested']);
+    assert.equal(e.status, 'authorized');
+    assert.deepEqual(e.statusHistory.map((h: any) => h.code), ['created', 'authorizeRequested', 'authorizeSuccessful'], 'no spurious authorizeUnknown');
+  });
+
+  test('shoppers who abandoned their challenge do not crowd out an authorization a crash left', async () => {
+    await configureCascade(gw, { 'psp-a': {} }, ['psp-a']);
+    const store = createExecutionStore(gw.app.storage.db, { postgres: false });
+    const inst = await instrument(gw, token);
+    const cardId = (await gw.app.storage.db.selectFrom('instruments').select('card_id').where('id', '=', inst).executeTakeFirstOrThrow()).card_id;
+    const t = clock.now();
+    const authorize = {
+      amount: money(12990, 'EUR' as Currency), returnInfo: { success: 'https://shop.example/return' },
+      paymentMethodCode: 'card', instrumentId: inst, cardId, baseUrl: gw.url,
+    };
+    const base = (status: ExecutionRecord['status'], at: number): ExecutionRecord => ({
+      id: randomUUID(), merchantId: gw.merchant.merchantId, workflowCode: 'payment-acceptance', merchantReference: undefined, holderReference: 'c-1',
+      workspaceId: gw.merchant.workspaceId, meta: {}, status, history: [{ code: 'created', time: at }, { code: 'authorizeRequested', time: at + 1 }],
+      authorize, paymentId: undefined, action: undefined, actions: [{ id: randomUUID(), name: 'authorize', requestedAt: at }],
+      captureClosed: false, version: 2, createdAt: at, updatedAt: at + 1,
+    });
+    // 60 shoppers left at their challenge page, all older than the crashed authorization.
+    await store.write(async (w) => {
+      for (let i = 0; i < 60; i++) {
+        const e = base('authorizePending', t + i);
+        await w.insert({ ...e, history: [...e.history, { code: 'authorizePending', time: t + i + 2 }], action: { kind: '3ds', challengeId: randomUUID().replaceAll('-', ''), href: `${gw.url}/hosted/3ds/x` } });
+      }
+    });
+    // Acknowledged, then the node died before its cascade began.
+    const crashed = base('authorizeRequested', t + 100);
+    await store.write((w) => w.insert(crashed));
+    clock.advance(10 * 60_000);
+    assert.equal(await gw.app.executions.resume(), 1);
+    assert.equal((await store.get(crashed.id))?.status, 'authorized');
+  });
+});
