@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, ExecutionsTable } from '../storage/schema.ts';
-import { addEventRow } from '../payments/kysely-store.ts';
+import { addEventRow } from '../storage/outbox-row.ts';
 import type { ExecutionRecord, ExecutionStatus } from './model.ts';
 import type { ExecutionStore, ExecutionWriter } from './store.ts';
 

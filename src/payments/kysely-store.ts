@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction as KyselyTx } from 'kysely';
 import type { Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
+import { addEventRow } from '../storage/outbox-row.ts';
 import { cardRow, instrumentRow } from '../vault/kysely-store.ts';
 import type { Currency } from '../money/money.ts';
 import type { PaymentStatus, TransactionStatus, TransactionType } from './model.ts';
@@ -22,13 +23,6 @@ const toTransaction = (r: Selectable<TransactionsTable>): TransactionRecord => (
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-/** Writes an outbox row inside the caller's transaction (every concern's events go through here). */
-export async function addEventRow(tx: KyselyTx<Database>, e: OutboxEvent): Promise<void> {
-  await tx.insertInto('outbox').values({
-    id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
-    payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
-  }).execute();
-}
 
 /** One implementation over Kysely for both stores; `locking` adds FOR UPDATE where the database has it. */
 export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolean }): PaymentStore {

@@ -1,5 +1,6 @@
 import type { Currency, Money } from '../money/money.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
+import { cvvLength, detectBrand, isExpired, luhnValid, type CardInput } from '../vault/card.ts';
 
 export const initialTypes = ['PA', 'DB', 'PA.CP'] as const;
 export type InitialType = (typeof initialTypes)[number];
@@ -237,4 +238,15 @@ export function brokenInvariants(txs: readonly Transaction[]): string[] {
   if (t.chargedBack < 0) broken.push('chargeback reversals exceed chargebacks');
   if (t.chargedBack + t.refunded > t.captured) broken.push('chargebacks and refunds exceed captured');
   return broken;
+}
+
+/** Card checks both dialects need before anything is stored (pure: the time is passed in). */
+export function checkCard(card: CardInput, nowMs: number): PaymentError | undefined {
+  const digits = card.pan.reveal();
+  if (!luhnValid(digits)) return 'invalid_card_number';
+  const detected = detectBrand(digits);
+  if (detected !== undefined && detected !== card.brand) return 'brand_mismatch';
+  if (isExpired(card.expiryMonth, card.expiryYear, nowMs)) return 'card_expired';
+  if (card.cvv !== undefined && card.cvv.reveal().length !== cvvLength(card.brand)) return 'cvv_brand_mismatch';
+  return undefined;
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { Money } from '../money/money.ts';
 import type { Entity, Merchant } from '../merchants/model.ts';
 import type { VaultService } from '../vault/service.ts';
-import { cvvLength, detectBrand, isExpired, luhnValid, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
+import { isExpired, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
 import { registrationEvent, registrationRecord } from '../vault/registrations.ts';
 import type { CvvCache } from '../vault/cvv-cache.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
@@ -17,7 +17,7 @@ import type { Authentication, Processor, ProcessingMode, PspOperation, PspReques
 import { successCodeByMode } from '../processors/result-codes.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
-  canTransition, decideBackOffice, initialOf, paymentStatusOf, totalsOf,
+  canTransition, checkCard, decideBackOffice, initialOf, paymentStatusOf, totalsOf,
   type BackOfficeType, type PaymentStatus, type InitialType, type TransactionStatus,
 } from './model.ts';
 import type { PaymentRecord, PaymentStore, PaymentWriter, TransactionOutcome, TransactionRecord } from './store.ts';
@@ -116,16 +116,6 @@ export interface PaymentService {
   confirmBankTransfers(): Promise<number>;
 }
 
-/** Card checks both dialects need before anything is stored. */
-export function checkCard(card: CardInput, nowMs: number): PaymentError | undefined {
-  const digits = card.pan.reveal();
-  if (!luhnValid(digits)) return 'invalid_card_number';
-  const detected = detectBrand(digits);
-  if (detected !== undefined && detected !== card.brand) return 'brand_mismatch';
-  if (isExpired(card.expiryMonth, card.expiryYear, nowMs)) return 'card_expired';
-  if (card.cvv !== undefined && card.cvv.reveal().length !== cvvLength(card.brand)) return 'cvv_brand_mismatch';
-  return undefined;
-}
 
 const pspOperationOf: Record<InitialType | 'CP' | 'RV' | 'RF' | 'RB', PspOperation> = {
   PA: 'authorize', DB: 'debit', 'PA.CP': 'debit', CP: 'capture', RV: 'reverse', RF: 'refund', RB: 'rebill',

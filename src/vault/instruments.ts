@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
-import { checkCard } from '../payments/service.ts';
+import { checkCard } from '../payments/model.ts';
 import type { PaymentError } from '../payments/errors.ts';
 import type { Cvv, CardInput, MaskedCard } from './card.ts';
 import type { VaultService } from './service.ts';

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { CardsTable, Database, InstrumentsTable } from '../storage/schema.ts';
-import { addEventRow } from '../payments/kysely-store.ts';
+import { addEventRow } from '../storage/outbox-row.ts';
 import type { CardBrand } from './card.ts';
 import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, TokenizationKeyRecord, TokenizationKeyStore, VaultStore } from './store.ts';
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Entity, Merchant } from '../merchants/model.ts';
-import { checkCard } from '../payments/service.ts';
+import { checkCard } from '../payments/model.ts';
 import { fail, ok, type PaymentError, type Result } from '../payments/errors.ts';
 import type { OutboxEvent } from '../payments/store.ts';
 import type { CardInput, MaskedCard } from './card.ts';

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import type { OutboxEvent } from '../payments/store.ts';
-import { addEventRow } from '../payments/kysely-store.ts';
+import { addEventRow } from '../storage/outbox-row.ts';
 
 export type { OutboxEvent };
 
