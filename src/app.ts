@@ -22,7 +22,7 @@ import { buildNumberOf } from './dialects/opp/envelope.ts';
 import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
 import { deriveKey } from './vault/crypto.ts';
-import { createInstrumentStore, createTokenizationKeyStore } from './vault/kysely-store.ts';
+import { createInstrumentStore, createTokenizationKeyStore, vaultWriter } from './vault/kysely-store.ts';
 import { createTokenizationKeys } from './vault/tokenization.ts';
 import { createRegistrationService } from './vault/registrations.ts';
 import { createInstrumentService } from './vault/instruments.ts';
@@ -91,17 +91,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const storage = await openStorage(config.storage);
   const locking = storage.kind === 'postgres';
   const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
-  const merchants = createMerchantService({ store: createMerchantStore(storage.db), clock, ids });
-  const vault = await createVaultService({ store: createVaultStore(storage.db), clock, ids, masterKey });
+  const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
+  const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey });
   const processor = overrides.processor ?? createSimulatedAcquirer(config.simulator);
-  const workflows = createWorkflowService({ store: createWorkflowStore(storage.db), clock, ids });
+  const workflows = createWorkflowService({ store: createWorkflowStore(storage.uow), clock, ids });
   // Requests naming a merchant's PSP account go to that (simulated) account; the rest to the default acquirer.
   const accounts = createAccountRouter({ fallback: processor, behaviourOf: (id) => workflows.behaviourOf(id) });
-  const threeds = createThreeDsService({ store: createChallengeStore(storage.db), clock, ids });
+  const threeds = createThreeDsService({ store: createChallengeStore(storage.uow), clock, ids });
   // One in-memory CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization.
   const cvvs = createCvvCache(clock);
   const payments = createPaymentService({
-    store: createPaymentStore(storage.db, { locking }), vault, processor: accounts, threeds, cvvs, clock, ids, logger,
+    uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter, vault, processor: accounts, threeds, cvvs, clock, ids, logger,
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
   });
   // A finished hosted page of a /v1 payment runs the payment on and sends the shopper to the merchant.
@@ -109,21 +109,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const v = await payments.completeAuthentication(challenge.subject.id, outcome);
     return shopperResultUrlOf(v.transaction);
   });
-  const instrumentStore = createInstrumentStore(storage.db);
+  const instrumentStore = createInstrumentStore(storage.uow);
   const instruments = createInstrumentService({
-    store: instrumentStore, vault, clock, cvvs, ephemeralTtlMs: config.ephemeralInstrumentTtlMs,
+    uow: storage.uow, store: instrumentStore, vault, clock, cvvs, ephemeralTtlMs: config.ephemeralInstrumentTtlMs,
   });
   const tokenizationKeys = createTokenizationKeys({
-    store: createTokenizationKeyStore(storage.db), sealingKey: deriveKey(masterKey, 'tokenization-keys'), clock,
+    store: createTokenizationKeyStore(storage.uow), sealingKey: deriveKey(masterKey, 'tokenization-keys'), clock,
   });
-  const registrations = createRegistrationService({ store: instrumentStore, vault, clock, ids });
-  const cascade = createCascade({ payments, store: createCascadeStore(storage.db), ids, clock });
+  const registrations = createRegistrationService({ uow: storage.uow, store: instrumentStore, vault, clock, ids });
+  const cascade = createCascade({ payments, store: createCascadeStore(storage.uow), ids, clock });
   const waiters = createWaiters();
   const executionsThreeDs = createExecutionsThreeDs({
     threeds, vault, clock, challengeTtlMs: config.asyncTimeoutMs, publicUrl: config.publicUrl,
   });
   const executions = createExecutionService({
-    store: createExecutionStore(storage.db, { postgres: locking }), merchants, payments, cascade, workflows, instruments,
+    uow: storage.uow, store: createExecutionStore(storage.uow), merchants, payments, cascade, workflows, instruments,
     waiters, clock, ids, logger, renderEvent, threeds: executionsThreeDs.gate,
     // As the engine's reconciler: after twice the PSP timeout nobody is still waiting for an answer.
     resumeAfterMs: Math.min(30_000, 2 * config.pspTimeoutMs),
@@ -133,14 +133,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     // LISTEN/NOTIFY is database-wide, so a test schema needs no say in it.
     ? listenForChanges({ url: config.storage.url, channel: executionChannel, waiters, logger })
     : undefined;
-  const idempotency = createIdempotency({ store: createIdempotencyStore(storage.db), clock });
+  const idempotency = createIdempotency({ store: createIdempotencyStore(storage.uow), clock });
   const tokens = createAccessTokens({ key: deriveKey(masterKey, 'access-tokens'), clock });
   const adminToken = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
-  const throttle = createThrottle({ store: createThrottleStore(storage.db, { locking }), clock });
+  const throttle = createThrottle({ store: createThrottleStore(storage.uow), clock });
   const buildNumber = buildNumberOf(version, clock.now());
   const policy = createAddressPolicy(config.webhooks.allow);
   const webhooks = createWebhookService({
-    store: createWebhookStore(storage.db, { locking }), merchants, clock, ids, logger,
+    store: createWebhookStore(storage.uow), merchants, clock, ids, logger,
     sealingKey: deriveKey(masterKey, 'webhook-secrets'), policy, sender: overrides.sender ?? createSender(policy),
     opp: createOppNotificationRenderer({ merchants, payments, buildNumber }), settings: config.webhooks,
   });

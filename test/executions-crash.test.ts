@@ -87,7 +87,8 @@ describe('resume() in one process (manual clock)', () => {
 
   test('shoppers who abandoned their challenge do not crowd out an authorization a crash left', async () => {
     await configureCascade(gw, { 'psp-a': {} }, ['psp-a']);
-    const store = createExecutionStore(gw.app.storage.db, { postgres: false });
+    const store = createExecutionStore(gw.app.storage.uow);
+    const write = <T>(fn: (w: ReturnType<typeof store.writer>) => Promise<T>) => gw.app.storage.uow.run((tx) => fn(store.writer(tx)));
     const inst = await instrument(gw, token);
     const cardId = (await gw.app.storage.db.selectFrom('instruments').select('card_id').where('id', '=', inst).executeTakeFirstOrThrow()).card_id;
     const t = clock.now();
@@ -102,7 +103,7 @@ describe('resume() in one process (manual clock)', () => {
       captureClosed: false, version: 2, createdAt: at, updatedAt: at + 1,
     });
     // 60 shoppers left at their challenge page, all older than the crashed authorization.
-    await store.write(async (w) => {
+    await write(async (w) => {
       for (let i = 0; i < 60; i++) {
         const e = base('authorizePending', t + i);
         await w.insert({ ...e, history: [...e.history, { code: 'authorizePending', time: t + i + 2 }], action: { kind: '3ds', challengeId: randomUUID().replaceAll('-', ''), href: `${gw.url}/hosted/3ds/x` } });
@@ -110,7 +111,7 @@ describe('resume() in one process (manual clock)', () => {
     });
     // Acknowledged, then the node died before its cascade began.
     const crashed = base('authorizeRequested', t + 100);
-    await store.write((w) => w.insert(crashed));
+    await write((w) => w.insert(crashed));
     clock.advance(10 * 60_000);
     assert.equal(await gw.app.executions.resume(), 1);
     assert.equal((await store.get(crashed.id))?.status, 'authorized');

@@ -20,13 +20,13 @@ import type { CredentialKind, Entity, Merchant } from '../src/merchants/model.ts
 import { createVaultStore } from '../src/vault/kysely-store.ts';
 import type { StoredCard, VaultStore } from '../src/vault/store.ts';
 import { createPaymentStore } from '../src/payments/kysely-store.ts';
-import type { PaymentRecord, PaymentStore, TransactionRecord } from '../src/payments/store.ts';
+import type { PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from '../src/payments/store.ts';
 import type { TransactionStatus, TransactionType } from '../src/payments/model.ts';
 import { isCurrency, type Currency } from '../src/money/money.ts';
 import { createThrottleStore } from '../src/throttle/kysely-store.ts';
 import type { ThrottleStore } from '../src/throttle/store.ts';
 import { createExecutionStore, executionChannel } from '../src/executions/kysely-store.ts';
-import type { ExecutionStore } from '../src/executions/store.ts';
+import type { ExecutionStore, ExecutionWriter } from '../src/executions/store.ts';
 import type { ExecutionRecord } from '../src/executions/model.ts';
 import { createIdempotencyStore } from '../src/idempotency/kysely-store.ts';
 import { createIdempotency } from '../src/idempotency/service.ts';
@@ -35,9 +35,9 @@ import { createCascadeStore } from '../src/payments/cascade-kysely-store.ts';
 import type { CascadeAttemptRecord, CascadeStore } from '../src/payments/cascade.ts';
 import { createWorkflowStore } from '../src/workflows/kysely-store.ts';
 import type { PspAccount, WorkflowStore } from '../src/workflows/store.ts';
-import { createInstrumentStore, createTokenizationKeyStore } from '../src/vault/kysely-store.ts';
-import type { InstrumentRecord, InstrumentStore, TokenizationKeyStore } from '../src/vault/store.ts';
-import type { OutboxEvent } from '../src/payments/store.ts';
+import { createInstrumentStore, createTokenizationKeyStore, vaultWriter } from '../src/vault/kysely-store.ts';
+import type { InstrumentRecord, InstrumentStatus, InstrumentStore, TokenizationKeyStore, VaultWriter } from '../src/vault/store.ts';
+import type { OutboxEvent } from '../src/webhooks/outbox.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 import { randomUUID } from 'node:crypto';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
@@ -167,23 +167,40 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     before(async () => {
       opened = await open();
       db = opened.storage.db;
-      const locking = opened.storage.kind === 'postgres';
-      merchants = createMerchantStore(db);
-      vault = createVaultStore(db);
-      payments = createPaymentStore(db, { locking });
-      throttle = createThrottleStore(db, { locking });
-      webhooks = createWebhookStore(db, { locking });
-      challenges = createChallengeStore(db);
-      executions = createExecutionStore(db, { postgres: locking });
-      keys = createIdempotencyStore(db);
-      cascades = createCascadeStore(db);
-      workflows = createWorkflowStore(db);
-      instruments = createInstrumentStore(db);
-      tokenizationKeys = createTokenizationKeyStore(db);
+      const uow = opened.storage.uow;
+      merchants = createMerchantStore(uow);
+      vault = createVaultStore(uow);
+      payments = createPaymentStore(uow);
+      throttle = createThrottleStore(uow);
+      webhooks = createWebhookStore(uow);
+      challenges = createChallengeStore(uow);
+      executions = createExecutionStore(uow);
+      keys = createIdempotencyStore(uow);
+      cascades = createCascadeStore(uow);
+      workflows = createWorkflowStore(uow);
+      instruments = createInstrumentStore(uow);
+      tokenizationKeys = createTokenizationKeyStore(uow);
     });
     after(async () => {
       await opened?.storage.close();
       await opened?.destroy();
+    });
+
+    /** One unit of work with the payment, vault and outbox writers, as the payment service composes them. */
+    const payWrite = <T>(fn: (w: PaymentWriter & VaultWriter & { addEvent(e: OutboxEvent): Promise<void> }) => Promise<T>) =>
+      opened.storage.uow.run((tx) => fn({ ...payments.writer(tx), ...vaultWriter(tx), addEvent: (e: OutboxEvent) => addOutboxEvent(tx, e) }));
+    const execWrite = <T>(fn: (w: ExecutionWriter & { addEvent(e: OutboxEvent): Promise<void> }) => Promise<T>) =>
+      opened.storage.uow.run((tx) => fn({ ...executions.writer(tx), addEvent: (e: OutboxEvent) => addOutboxEvent(tx, e) }));
+    /** A card, its instrument and the events announcing them, in one unit of work. */
+    const insertInstrument = (card: StoredCard, i: InstrumentRecord, events: readonly OutboxEvent[] = []) => opened.storage.uow.run(async (tx) => {
+      await vaultWriter(tx).insertCard(card);
+      await vaultWriter(tx).insertInstrument(i);
+      for (const e of events) await addOutboxEvent(tx, e);
+    });
+    const setInstrumentStatus = (id: string, status: InstrumentStatus, at: number, events: readonly OutboxEvent[] = []) => opened.storage.uow.run(async (tx) => {
+      if (!await vaultWriter(tx).setInstrumentStatus(id, status, at)) return false;
+      for (const e of events) await addOutboxEvent(tx, e);
+      return true;
     });
 
     /** A merchant with its entity, inserted; payments and cards need one (foreign keys). */
@@ -204,7 +221,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         try {
           const third = await opened.reopen();
           await third.close();
-          const m = await createMerchantStore(again.db).byCredential(f.credentials[0]!.digest, 'opp_bearer');
+          const m = await createMerchantStore(again.uow).byCredential(f.credentials[0]!.digest, 'opp_bearer');
           assert.deepEqual(m, f.merchant);
           const applied = await again.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
           assert.deepEqual(applied.map((r) => (r as { name: string }).name).sort(), [...migrationNames]);
@@ -218,7 +235,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       test('a fresh location migrates while another one is already migrated', async () => {
         const other = await open();
         try {
-          const store = createMerchantStore(other.storage.db);
+          const store = createMerchantStore(other.storage.uow);
           assert.equal(await store.count(), 0);
         } finally {
           await other.storage.close();
@@ -336,7 +353,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const p = newPayment(f, { cardId: card.id });
         const t = newTransaction(p, { merchantTransactionId: `order-${id()}`, echo: { customer: { email: 'a@b.c' }, customParameters: { x: '1' } } });
         const eventId = id();
-        const result = await payments.write(async (w) => {
+        const result = await payWrite(async (w) => {
           await w.insertCard(card);
           await w.insertPayment(p);
           await w.insertTransaction(t);
@@ -364,7 +381,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const t = newTransaction(p);
         const eventId = id();
         const boom = new Error('boom after the inserts');
-        await assert.rejects(payments.write(async (w) => {
+        await assert.rejects(payWrite(async (w) => {
           await w.insertCard(card);
           await w.insertPayment(p);
           await w.insertTransaction(t);
@@ -379,7 +396,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
 
         // A database error mid-way (a transaction of an unknown payment: foreign key) rolls back as well.
         const p2 = newPayment(f);
-        await assert.rejects(payments.write(async (w) => {
+        await assert.rejects(payWrite(async (w) => {
           await w.insertPayment(p2);
           await w.insertTransaction(newTransaction(newPayment(f)));
         }));
@@ -388,8 +405,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         // Updates are rolled back too, and the store keeps working afterwards.
         const p3 = newPayment(f);
         const t3 = newTransaction(p3);
-        await payments.write(async (w) => { await w.insertPayment(p3); await w.insertTransaction(t3); });
-        await assert.rejects(payments.write(async (w) => {
+        await payWrite(async (w) => { await w.insertPayment(p3); await w.insertTransaction(t3); });
+        await assert.rejects(payWrite(async (w) => {
           await w.settleTransaction(t3.id, { status: 'succeeded', resultCode: '000.100.110', pspReference: 'psp-1', details: {}, at: now() });
           await w.updatePaymentStatus(p3.id, 'captured', now());
           throw new Error('abandon');
@@ -406,25 +423,25 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const ids = [id(), id(), id(), id()].sort().reverse();
         const [t0, t1, t2, t3] = ([['PA', 0], ['CP', 1], ['RF', 2], ['RF', 3]] as const).map(([type, seq]) =>
           newTransaction(p, { id: ids[seq]!, type, seq, createdAt: at, updatedAt: at }));
-        await payments.write(async (w) => {
+        await payWrite(async (w) => {
           await w.insertPayment(p);
           for (const t of [t2!, t0!, t3!, t1!]) await w.insertTransaction(t);
         });
-        const locked = await payments.write((w) => w.lock(p.id));
+        const locked = await payWrite((w) => w.lock(p.id));
         assert.deepEqual(locked, { payment: p, transactions: [t0, t1, t2, t3] });
         assert.deepEqual(await payments.transactionsOf(p.id), [t0, t1, t2, t3]);
-        assert.equal(await payments.write((w) => w.lock(id())), undefined);
+        assert.equal(await payWrite((w) => w.lock(id())), undefined);
       });
 
       test('a second transaction at the same seq of a payment is refused', async () => {
         const f = await merchant();
         const p = newPayment(f);
         const t0 = newTransaction(p, { seq: 0 });
-        await payments.write(async (w) => { await w.insertPayment(p); await w.insertTransaction(t0); });
-        await assert.rejects(payments.write((w) => w.insertTransaction(newTransaction(p, { seq: 0, type: 'CP' }))));
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertTransaction(t0); });
+        await assert.rejects(payWrite((w) => w.insertTransaction(newTransaction(p, { seq: 0, type: 'CP' }))));
         // The same seq in another payment is fine.
         const q = newPayment(f);
-        await payments.write(async (w) => { await w.insertPayment(q); await w.insertTransaction(newTransaction(q, { seq: 0 })); });
+        await payWrite(async (w) => { await w.insertPayment(q); await w.insertTransaction(newTransaction(q, { seq: 0 })); });
         assert.deepEqual(await payments.transactionsOf(p.id), [t0]);
       });
 
@@ -432,10 +449,10 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const f = await merchant();
         const p = newPayment(f);
         const t = newTransaction(p);
-        await payments.write(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
         const settledAt = now();
         const eventId = id();
-        await payments.write(async (w) => {
+        await payWrite(async (w) => {
           const locked = await w.lock(p.id);
           assert.ok(locked);
           await w.settleTransaction(t.id, {
@@ -455,7 +472,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
 
         // A second status change bumps the version again; a settle without a PSP reference stores none.
         const t2 = newTransaction(p, { type: 'RF' });
-        await payments.write(async (w) => {
+        await payWrite(async (w) => {
           await w.insertTransaction(t2);
           await w.settleTransaction(t2.id, { status: 'failed', resultCode: '800.100.100', pspReference: undefined, details: {}, at: settledAt + 5 });
           await w.updatePaymentStatus(p.id, 'captured', settledAt + 5);
@@ -476,7 +493,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const t2 = newTransaction(p2, { merchantTransactionId: mtx });
         const pg2 = newPayment(g);
         const tOther = newTransaction(pg2, { merchantTransactionId: mtx });
-        await payments.write(async (w) => {
+        await payWrite(async (w) => {
           assert.equal(await w.merchantTransactionIdTaken(f.entity.id, mtx), false);
           await w.insertPayment(p1);
           await w.insertTransaction(t1);
@@ -485,14 +502,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           await w.insertPayment(p2);
           await w.insertTransaction(t2);
         });
-        assert.equal(await payments.write((w) => w.merchantTransactionIdTaken(g.entity.id, mtx)), false);
-        await payments.write(async (w) => { await w.insertPayment(pg2); await w.insertTransaction(tOther); });
+        assert.equal(await payWrite((w) => w.merchantTransactionIdTaken(g.entity.id, mtx)), false);
+        await payWrite(async (w) => { await w.insertPayment(pg2); await w.insertTransaction(tOther); });
 
         assert.deepEqual(await payments.byMerchantTransactionId(f.entity.id, mtx), [t1, t2]);
         assert.deepEqual(await payments.byMerchantTransactionId(g.entity.id, mtx), [tOther]);
         assert.deepEqual(await payments.byMerchantTransactionId(f.entity.id, `order-${id()}`), []);
-        assert.equal(await payments.write((w) => w.merchantTransactionIdTaken(f.entity.id, mtx)), true);
-        assert.equal(await payments.write((w) => w.merchantTransactionIdTaken(f.entity.id, `order-${id()}`)), false);
+        assert.equal(await payWrite((w) => w.merchantTransactionIdTaken(f.entity.id, mtx)), true);
+        assert.equal(await payWrite((w) => w.merchantTransactionIdTaken(f.entity.id, `order-${id()}`)), false);
       });
 
       test('unsettled(before, limit): unknown, and pending without a result code, touched before `before`', async () => {
@@ -509,7 +526,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const succeeded = tx('succeeded', T + 5, '000.000.000');
         const failed = tx('failed', T + 6, '800.100.100');
         const pendingNoCode2 = tx('pending', T + 40);
-        await payments.write(async (w) => {
+        await payWrite(async (w) => {
           await w.insertPayment(p);
           for (const t of [unknownLate, pendingWithCode, succeeded, pendingNoCode2, failed, pendingNoCode, unknown]) await w.insertTransaction(t);
         });
@@ -520,7 +537,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await payments.unsettled(T + 10, 10), []);
         assert.deepEqual(await payments.unsettled(T + 101, 2), [unknown, pendingNoCode]);
         // Settling takes one out.
-        await payments.write((w) => w.settleTransaction(unknown.id, { status: 'succeeded', resultCode: '000.000.000', pspReference: 'r', details: {}, at: T + 200 }));
+        await payWrite((w) => w.settleTransaction(unknown.id, { status: 'succeeded', resultCode: '000.000.000', pspReference: 'r', details: {}, at: T + 200 }));
         assert.deepEqual(await payments.unsettled(T + 101, 10), [pendingNoCode, pendingNoCode2, unknownLate]);
       });
     });
@@ -532,7 +549,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const t = newTransaction(p, { amount: { amount: bigMinor, currency: currency('JPY') } });
         const card = newCard(f.merchant.id);
         await vault.insertCard(card);
-        await payments.write(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
 
         const rp = await payments.payment(p.id);
         const rt = await payments.transaction(t.id);
@@ -542,7 +559,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         for (const v of [rp.amount, rp.version, rp.createdAt, rp.updatedAt, rt.amount.amount, rt.seq, rt.createdAt, rt.updatedAt]) {
           assert.equal(typeof v, 'number', `${String(v)} is a ${typeof v}`);
         }
-        const locked = await payments.write((w) => w.lock(p.id));
+        const locked = await payWrite((w) => w.lock(p.id));
         assert.strictEqual(locked?.payment.amount, bigMinor);
         assert.strictEqual(locked?.transactions[0]?.amount.amount, bigMinor);
         assert.strictEqual(locked?.payment.createdAt, p.createdAt);
@@ -555,7 +572,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.strictEqual(c?.keyVersion, card.keyVersion);
 
         const settledAt = Date.UTC(2099, 11, 31, 23, 59, 59, 999);
-        await payments.write(async (w) => {
+        await payWrite(async (w) => {
           await w.settleTransaction(t.id, { status: 'succeeded', resultCode: '000.000.000', pspReference: undefined, details: {}, at: settledAt });
           await w.updatePaymentStatus(p.id, 'captured', settledAt);
         });
@@ -568,9 +585,9 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       test('20 concurrent write()s locking one payment serialise: every one sees the previous ones', async () => {
         const f = await merchant();
         const p = newPayment(f);
-        await payments.write((w) => w.insertPayment(p));
+        await payWrite((w) => w.insertPayment(p));
         const base = now();
-        const seen = await Promise.all(Array.from({ length: 20 }, () => payments.write(async (w) => {
+        const seen = await Promise.all(Array.from({ length: 20 }, () => payWrite(async (w) => {
           const locked = await w.lock(p.id);
           assert.ok(locked);
           const n = locked.transactions.length;
@@ -713,10 +730,10 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const f = await merchant();
         const p = newPayment(f, { initialType: 'PA' });
         const t = newTransaction(p, { status: 'awaiting', resultCode: '000.200.000', createdAt: 1000, updatedAt: 1000 });
-        await payments.write(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
         assert.ok((await payments.awaitingBefore(1001, 1000)).some((x) => x.id === t.id));
         assert.ok(!(await payments.awaitingBefore(1000, 1000)).some((x) => x.id === t.id));
-        await payments.write((w) => w.resumeTransaction(t.id, { '3ds.acsEci': '05' }, 2000));
+        await payWrite((w) => w.resumeTransaction(t.id, { '3ds.acsEci': '05' }, 2000));
         const resumed = await payments.transaction(t.id);
         assert.equal(resumed!.status, 'pending');
         assert.equal(resumed!.resultCode, undefined);
@@ -729,7 +746,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const bank = newPayment(f, { method: 'bank_transfer', status: 'authorized', updatedAt: 5000 });
         const card = newPayment(f, { method: 'card', status: 'authorized', updatedAt: 5000 });
         const captured = newPayment(f, { method: 'bank_transfer', status: 'captured', updatedAt: 5000 });
-        await payments.write(async (w) => { for (const p of [bank, card, captured]) await w.insertPayment(p); });
+        await payWrite(async (w) => { for (const p of [bank, card, captured]) await w.insertPayment(p); });
         const due = (await payments.bankTransfersAwaitingReceipt(5001, 1000)).map((p) => p.id);
         assert.ok(due.includes(bank.id));
         assert.ok(!due.includes(card.id) && !due.includes(captured.id));
@@ -766,7 +783,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           actions: [{ id: randomUUID(), name: 'authorize', requestedAt: at, amount: { amount: 12990, currency: currency('EUR') }, success: false }],
           captureClosed: true, version: 7,
         });
-        await executions.write(async (w) => { await w.insert(bare); await w.insert(full); });
+        await execWrite(async (w) => { await w.insert(bare); await w.insert(full); });
         assert.deepEqual(await executions.get(bare.id), bare);
         const got = await executions.get(full.id);
         assert.deepEqual(got, full);
@@ -779,14 +796,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const f = await merchant();
         const e = newExecution(f);
         const eventId = id();
-        await executions.write(async (w) => {
+        await execWrite(async (w) => {
           await w.insert(e);
           await w.addEvent({ id: eventId, merchantId: f.merchant.id, type: 'execution.executionCreated', subjectId: e.id, payload: { event: 'executionCreated' }, createdAt: e.createdAt });
           await w.notify(e.id);
         });
         assert.deepEqual(JSON.parse((await outboxRow(eventId))!.payload), { event: 'executionCreated' });
         const moved = { ...e, status: 'authorizeRequested' as const, history: [...e.history, { code: 'authorizeRequested' as const, time: e.createdAt + 1 }], version: 2, updatedAt: e.createdAt + 1 };
-        await executions.write(async (w) => {
+        await execWrite(async (w) => {
           assert.deepEqual(await w.lock(e.id), e);
           await w.update(moved);
         });
@@ -794,7 +811,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
 
         const lost = newExecution(f);
         const lostEvent = id();
-        await assert.rejects(executions.write(async (w) => {
+        await assert.rejects(execWrite(async (w) => {
           await w.insert(lost);
           await w.update({ ...moved, status: 'authorized', version: 3 });
           await w.addEvent({ id: lostEvent, merchantId: f.merchant.id, type: 'execution.executionCreated', subjectId: lost.id, payload: {}, createdAt: lost.createdAt });
@@ -804,7 +821,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await outboxRow(lostEvent), undefined);
         assert.deepEqual(await executions.get(e.id), moved, 'the update rolled back too');
         // created_at is never rewritten by update().
-        await executions.write((w) => w.update({ ...moved, createdAt: 1, version: 3 }));
+        await execWrite((w) => w.update({ ...moved, createdAt: 1, version: 3 }));
         assert.equal((await executions.get(e.id))?.createdAt, e.createdAt);
       });
 
@@ -822,7 +839,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           newExecution(f, { createdAt: T + 20, updatedAt: T + 20, merchantReference: 'o-5', holderReference: 'h-1', status: 'authorized' }),
         ];
         const foreign = newExecution(other, { merchantReference: 'o-1' });
-        await executions.write(async (w) => { for (const r of [...rows, foreign]) await w.insert(r); });
+        await execWrite(async (w) => { for (const r of [...rows, foreign]) await w.insert(r); });
         const base = { merchantId: f.merchant.id, workflowCode: 'payment-acceptance' };
         const expected = [...rows].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).map((r) => r.id);
         assert.deepEqual((await executions.list({ ...base, limit: 100 })).map((r) => r.id), expected);
@@ -852,7 +869,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const mk = (status: ExecutionRecord['status'], updatedAt: number) => newExecution(f, { status, createdAt: T, updatedAt });
         const awaitingShopper = { ...mk('authorizePending', T + 1), action: { kind: '3ds' as const, challengeId: id(), href: 'https://gw.example/hosted/3ds/x' } };
         const rows = [mk('authorizeRequested', T + 30), mk('unknown', T + 10), mk('authorizePending', T + 20), mk('authorized', T + 5), mk('authorizeRequested', T + 500), awaitingShopper];
-        await executions.write(async (w) => { for (const r of rows) await w.insert(r); });
+        await execWrite(async (w) => { for (const r of rows) await w.insert(r); });
         const mine = (list: ExecutionRecord[]) => list.filter((e) => e.merchantId === f.merchant.id).map((e) => [e.status, e.updatedAt]);
         const stale = await executions.stale(['authorizeRequested', 'authorizePending', 'unknown'], T + 100, 1000);
         assert.deepEqual(mine(stale), [['unknown', T + 10], ['authorizePending', T + 20], ['authorizeRequested', T + 30]]);
@@ -862,8 +879,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       test('10 concurrent write()s locking one execution serialise: each sees the previous version', async () => {
         const f = await merchant();
         const e = newExecution(f);
-        await executions.write((w) => w.insert(e));
-        const seen = await Promise.all(Array.from({ length: 10 }, () => executions.write(async (w) => {
+        await execWrite((w) => w.insert(e));
+        const seen = await Promise.all(Array.from({ length: 10 }, () => execWrite(async (w) => {
           const locked = (await w.lock(e.id))!;
           await new Promise((resolve) => setTimeout(resolve, 2));
           await w.update({ ...locked, version: locked.version + 1, meta: { ...locked.meta, [`v${locked.version}`]: true } });
@@ -886,9 +903,9 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           const f = await merchant();
           const e = newExecution(f);
           const gone = newExecution(f);
-          await assert.rejects(executions.write(async (w) => { await w.insert(gone); await w.notify(gone.id); throw new Error('rolled back'); }));
+          await assert.rejects(execWrite(async (w) => { await w.insert(gone); await w.notify(gone.id); throw new Error('rolled back'); }));
           let heardBeforeCommit = true;
-          await executions.write(async (w) => {
+          await execWrite(async (w) => {
             await w.insert(e);
             await w.notify(e.id);
             await new Promise((resolve) => setTimeout(resolve, 100));
@@ -1064,15 +1081,15 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const f = await merchant();
         const card = newCard(f.merchant.id);
         const i = newInstrument(f.merchant.id, card.id);
-        await instruments.insert(card, i);
+        await insertInstrument(card, i);
         assert.deepEqual(await instruments.instrument(i.id), i);
         assert.deepEqual(await vault.card(card.id), card);
         const card2 = newCard(f.merchant.id);
         const stored = newInstrument(f.merchant.id, card2.id, { futureUsage: 'CardOnFile', storeInstrument: true, status: 'transient', entityId: f.entity.id });
-        await instruments.insert(card2, stored);
+        await insertInstrument(card2, stored);
         assert.deepEqual(await instruments.instrument(stored.id), stored);
         const at = now();
-        await instruments.setStatus(i.id, 'deleted', at);
+        await setInstrumentStatus(i.id, 'deleted', at);
         assert.deepEqual(await instruments.instrument(i.id), { ...i, status: 'deleted', updatedAt: at });
         assert.equal(await instruments.instrument(randomUUID()), undefined);
       });
@@ -1081,9 +1098,9 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const f = await merchant();
         const first = newCard(f.merchant.id);
         const i = newInstrument(f.merchant.id, first.id);
-        await instruments.insert(first, i);
+        await insertInstrument(first, i);
         const orphan = newCard(f.merchant.id);
-        await assert.rejects(instruments.insert(orphan, newInstrument(f.merchant.id, orphan.id, { id: i.id })));
+        await assert.rejects(insertInstrument(orphan, newInstrument(f.merchant.id, orphan.id, { id: i.id })));
         assert.equal(await vault.card(orphan.id), undefined);
       });
 
@@ -1093,7 +1110,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       async function saved(f: Fixture, overrides: Partial<InstrumentRecord> = {}): Promise<InstrumentRecord> {
         const c = newCard(f.merchant.id);
         const i = newInstrument(f.merchant.id, c.id, overrides);
-        await instruments.insert(c, i);
+        await insertInstrument(c, i);
         return i;
       }
 
@@ -1102,12 +1119,12 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const first = await saved(f);
         const c = newCard(f.merchant.id);
         const event = instrumentEvent(f, first.id);
-        await assert.rejects(instruments.insert(c, newInstrument(f.merchant.id, c.id, { id: first.id }), [event]));
+        await assert.rejects(insertInstrument(c, newInstrument(f.merchant.id, c.id, { id: first.id }), [event]));
         assert.equal(await vault.card(c.id), undefined);
         assert.equal(await outboxRow(event.id), undefined);
         const stranger = newMerchant();
         const c2 = newCard(stranger.merchant.id);
-        await assert.rejects(instruments.insert(c2, newInstrument(stranger.merchant.id, c2.id)));
+        await assert.rejects(insertInstrument(c2, newInstrument(stranger.merchant.id, c2.id)));
         assert.equal(await vault.card(c2.id), undefined);
       });
 
@@ -1117,14 +1134,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const at = now();
         const moved = instrumentEvent(f, i.id);
         const again = instrumentEvent(f, i.id);
-        assert.equal(await instruments.setStatus(i.id, 'deleted', at, [moved]), true);
-        assert.equal(await instruments.setStatus(i.id, 'deleted', now(), [again]), false);
+        assert.equal(await setInstrumentStatus(i.id, 'deleted', at, [moved]), true);
+        assert.equal(await setInstrumentStatus(i.id, 'deleted', now(), [again]), false);
         assert.ok(await outboxRow(moved.id));
         assert.equal(await outboxRow(again.id), undefined);
         assert.deepEqual(await instruments.instrument(i.id), { ...i, entityId: undefined, status: 'deleted', updatedAt: at });
-        assert.equal(await instruments.setStatus(randomUUID(), 'deleted', now()), false);
+        assert.equal(await setInstrumentStatus(randomUUID(), 'deleted', now()), false);
         const raced = await saved(f);
-        const results = await Promise.all(Array.from({ length: 4 }, () => instruments.setStatus(raced.id, 'deleted', now())));
+        const results = await Promise.all(Array.from({ length: 4 }, () => setInstrumentStatus(raced.id, 'deleted', now())));
         assert.equal(results.filter(Boolean).length, 1);
       });
 

@@ -37,7 +37,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Key ring commands: rotation re-wraps data keys only; PAN ciphertexts are never rewritten. */
 async function keys(command: string, config: Config, storage: Storage, json: boolean): Promise<number> {
   const vault = await createVaultService({
-    store: createVaultStore(storage.db), clock: systemClock, ids: randomIds,
+    store: createVaultStore(storage.uow), clock: systemClock, ids: randomIds,
     masterKey: loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }),
   });
   const print = (result: Record<string, unknown>, text: string) => process.stdout.write(json ? JSON.stringify(result) + '\n' : text + '\n');
@@ -84,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
   const storage = await openStorage(config.storage);
   try {
     if (group === 'keys') return await keys(command!, config, storage, values.json ?? false);
-    const merchants = createMerchantService({ store: createMerchantStore(storage.db), clock: systemClock, ids: randomIds });
+    const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock: systemClock, ids: randomIds });
     if (command === 'create') {
       if (!values.name || !values.name.trim()) { process.stderr.write('--name is required\n' + usage + '\n'); return 2; }
       const created = await merchants.create({
@@ -119,8 +119,8 @@ async function routing(group: string, command: string | undefined, values: Recor
   const config = loadConfig();
   const storage = await openStorage(config.storage);
   try {
-    if (!(await createMerchantStore(storage.db).byId(merchantId))) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
-    const workflows = createWorkflowService({ store: createWorkflowStore(storage.db), clock: systemClock, ids: randomIds });
+    if (!(await createMerchantStore(storage.uow).byId(merchantId))) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
+    const workflows = createWorkflowService({ store: createWorkflowStore(storage.uow), clock: systemClock, ids: randomIds });
     const out = (v: unknown) => { process.stdout.write(JSON.stringify(v, null, 2) + '\n'); return 0; };
     const fail = (msg: string) => { process.stderr.write(msg + '\n'); return 1; };
     if (group === 'psp-accounts' && command === 'put') {
@@ -131,7 +131,7 @@ async function routing(group: string, command: string | undefined, values: Recor
       return r.ok ? out({ name: r.value.name, behaviour: r.value.behaviour }) : fail(r.error);
     }
     if (group === 'origins') {
-      const merchants = createMerchantService({ store: createMerchantStore(storage.db), clock: systemClock, ids: randomIds });
+      const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock: systemClock, ids: randomIds });
       const origin = typeof values.origin === 'string' ? values.origin : '';
       if (command === 'list') return out(await merchants.origins(merchantId));
       if (command === 'add') {

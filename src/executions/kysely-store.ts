@@ -1,6 +1,6 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, ExecutionsTable } from '../storage/schema.ts';
-import { addEventRow } from '../storage/outbox-row.ts';
+import { sql, type Selectable } from 'kysely';
+import type { ExecutionsTable } from '../storage/schema.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { ExecutionRecord, ExecutionStatus } from './model.ts';
 import type { ExecutionStore, ExecutionWriter } from './store.ts';
 
@@ -27,8 +27,10 @@ const toRow = (e: ExecutionRecord): ExecutionsTable => ({
   created_at: e.createdAt, updated_at: e.updatedAt,
 });
 
-export function createExecutionStore(db: Kysely<Database>, opts: { postgres: boolean }): ExecutionStore {
-  function writer(tx: Transaction<Database>): ExecutionWriter {
+export function createExecutionStore(uow: UnitOfWork): ExecutionStore {
+  const { db } = uow;
+  const opts = { postgres: uow.kind === 'postgres' };
+  function writer(tx: Tx): ExecutionWriter {
     return {
       async lock(id) {
         let q = tx.selectFrom('executions').selectAll().where('id', '=', id);
@@ -43,7 +45,6 @@ export function createExecutionStore(db: Kysely<Database>, opts: { postgres: boo
         const { id, created_at: _c, ...rest } = toRow(e);
         await tx.updateTable('executions').set(rest).where('id', '=', id).execute();
       },
-      addEvent: (e) => addEventRow(tx, e),
       async notify(id) {
         // NOTIFY is transactional: listeners hear it only once the change is committed.
         if (opts.postgres) await sql`select pg_notify(${executionChannel}, ${id})`.execute(tx);
@@ -51,7 +52,7 @@ export function createExecutionStore(db: Kysely<Database>, opts: { postgres: boo
     };
   }
   return {
-    write: (fn) => db.transaction().execute((tx) => fn(writer(tx))),
+    writer,
     async get(id) {
       const r = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toRecord(r) : undefined;

@@ -19,6 +19,14 @@ import {
   type ExecutionStatus, type FailureInfo, type HistoryCode, type HistoryEntry, type RequiredAction, type ReturnInfo,
 } from './model.ts';
 import type { ExecutionFilter, ExecutionStore, ExecutionWriter } from './store.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import { addOutboxEvent, type OutboxEvent } from '../webhooks/outbox.ts';
+
+/** The writers of one unit of work an execution change uses. */
+interface Writers {
+  readonly executions: ExecutionWriter;
+  event(e: OutboxEvent): Promise<void>;
+}
 import type { Waiters } from './waiters.ts';
 
 export type ExecutionError =
@@ -97,6 +105,7 @@ const failureOf = (resultCode: string | undefined): FailureInfo => {
 };
 
 export function createExecutionService(deps: {
+  uow: UnitOfWork;
   store: ExecutionStore;
   merchants: MerchantService;
   payments: PaymentService;
@@ -116,11 +125,11 @@ export function createExecutionService(deps: {
   /** The webhook body of an event (the dialect's renderer, injected by the composition root). */
   renderEvent: (e: ExecutionRecord, ev: EventSpec) => Readonly<Record<string, unknown>>;
 }): ExecutionService {
-  const { store, merchants, payments, cascade, workflows, instruments, waiters, clock, ids, logger } = deps;
+  const { uow, store, merchants, payments, cascade, workflows, instruments, waiters, clock, ids, logger } = deps;
   const running = new Set<Promise<unknown>>();
 
   /** Appends history entries, moves status (checked against the state machine) and writes the event, in the caller's transaction. */
-  async function change(w: ExecutionWriter, e: ExecutionRecord, to: {
+  async function change(w: Writers, e: ExecutionRecord, to: {
     status?: ExecutionStatus; entries: { code: HistoryCode; errors?: readonly FailureInfo[] }[];
     patch?: Partial<ExecutionRecord>; event?: EventSpec;
   }): Promise<ExecutionRecord> {
@@ -129,9 +138,9 @@ export function createExecutionService(deps: {
     const history: HistoryEntry[] = [...e.history];
     for (const entry of to.entries) history.push({ code: entry.code, time: nextTime(history, clock.now()), ...(entry.errors ? { errors: entry.errors } : {}) });
     const next: ExecutionRecord = { ...e, ...to.patch, status, history, version: e.version + 1, updatedAt: history.at(-1)?.time ?? clock.now() };
-    await w.update(next);
-    if (to.event) await w.addEvent(eventOf(next, to.event));
-    await w.notify(next.id);
+    await w.executions.update(next);
+    if (to.event) await w.event(eventOf(next, to.event));
+    await w.executions.notify(next.id);
     return next;
   }
 
@@ -141,8 +150,8 @@ export function createExecutionService(deps: {
   }
 
   /** Commits a change and wakes this process's long-polls (other nodes hear the NOTIFY). */
-  async function commit<T>(id: string, fn: (w: ExecutionWriter) => Promise<T>): Promise<T> {
-    const r = await store.write(fn);
+  async function commit<T>(id: string, fn: (w: Writers) => Promise<T>): Promise<T> {
+    const r = await uow.run((tx) => fn({ executions: store.writer(tx), event: (e) => addOutboxEvent(tx, e) }));
     waiters.wake(id);
     return r;
   }
@@ -169,7 +178,7 @@ export function createExecutionService(deps: {
   /** Records the cascade's outcome on the execution (idempotent: only from an authorize-in-progress status). */
   async function finishAuthorize(id: string, outcome: CascadeOutcome): Promise<ExecutionRecord | undefined> {
     return commit(id, async (w) => {
-      const e = await w.lock(id);
+      const e = await w.executions.lock(id);
       if (!e || !(e.status === 'authorizeRequested' || e.status === 'authorizePending' || e.status === 'unknown')) return e;
       const action = lastAction(e, 'authorize')!;
       switch (outcome.kind) {
@@ -212,7 +221,7 @@ export function createExecutionService(deps: {
       const decision = await deps.threeds.authenticate({ merchant, execution: e, cardId: auth.cardId, amount: auth.amount, returnInfo: auth.returnInfo });
       if (decision.kind === 'refused') {
         return commit(id, async (w) => {
-          const locked = await w.lock(id);
+          const locked = await w.executions.lock(id);
           if (!locked || locked.status !== 'authorizeRequested') return locked;
           const action = lastAction(locked, 'authorize')!;
           const errors: FailureInfo[] = [{ reason: 'authentication_error', resultCode: decision.resultCode }];
@@ -226,7 +235,7 @@ export function createExecutionService(deps: {
       if (decision.kind === 'challenge') {
         const wf = await workflows.workflow(e.merchantId, e.workflowCode);
         return commit(id, async (w) => {
-          const locked = await w.lock(id);
+          const locked = await w.executions.lock(id);
           if (!locked || locked.status !== 'authorizeRequested') return locked;
           return change(w, locked, {
             status: 'authorizePending', entries: [{ code: 'authorizePending' }], patch: { action: decision.action },
@@ -301,7 +310,7 @@ export function createExecutionService(deps: {
       ...(input.reason ? { reason: input.reason } : {}), ...(input.reasonDescription ? { reasonDescription: input.reasonDescription } : {}),
     };
     const requested = await commit(id, async (w) => {
-      const locked = (await w.lock(id))!;
+      const locked = (await w.executions.lock(id))!;
       if (locked.version !== e.version) return undefined;
       return change(w, locked, {
         ...(name === 'capture' ? { status: 'captureRequested' as const } : {}),
@@ -338,7 +347,7 @@ export function createExecutionService(deps: {
     const p = (await payments.transactionsOf(e0.paymentId!))!;
     const t = totalsOf(p.transactions);
     return commit(id, async (w) => {
-      const e = (await w.lock(id))!;
+      const e = (await w.executions.lock(id))!;
       if (pending) return e;
       const name = action.name;
       let status: ExecutionStatus;
@@ -365,8 +374,8 @@ export function createExecutionService(deps: {
         captureClosed: false, version: 1, createdAt: now, updatedAt: now,
       };
       await commit(e.id, async (w) => {
-        await w.insert(e);
-        await w.addEvent(eventOf(e, { name: 'executionCreated', trigger: 'api' }));
+        await w.executions.insert(e);
+        await w.event(eventOf(e, { name: 'executionCreated', trigger: 'api' }));
       });
       return e;
     },
@@ -405,12 +414,12 @@ export function createExecutionService(deps: {
       const e = await own(merchant, workflowCode, id);
       if (!e) return { ok: false, error: 'not_found' };
       return commit(id, async (w) => {
-        const locked = (await w.lock(id))!;
+        const locked = (await w.executions.lock(id))!;
         if (metaLocked(locked.status)) return { ok: false, error: 'not_allowed', detail: `meta is locked once authorize completed (status ${locked.status})` } as const;
         const meta = mergePatch(locked.meta, patch) as Record<string, unknown>;
         const next: ExecutionRecord = { ...locked, meta, version: locked.version + 1, updatedAt: clock.now() };
-        await w.update(next);
-        await w.notify(id);
+        await w.executions.update(next);
+        await w.executions.notify(id);
         return { ok: true, value: next } as const;
       });
     },
@@ -423,7 +432,7 @@ export function createExecutionService(deps: {
       if (e.holderReference !== undefined && instrument.holderReference !== e.holderReference) return { ok: false, error: 'instrument_not_found' };
       const action: ActionRecord = { id: randomUUID(), name: 'authorize', requestedAt: clock.now(), amount: input.amount };
       const acked = await commit(id, async (w) => {
-        const locked = (await w.lock(id))!;
+        const locked = (await w.executions.lock(id))!;
         // One authorization per execution; a declined one is retried with a new execution.
         if (locked.status !== 'created') return undefined;
         return change(w, locked, {
@@ -451,7 +460,7 @@ export function createExecutionService(deps: {
       const current = await store.get(executionId);
       const authentication = given ?? (outcome === 'completed' && current?.authorize && resultOf ? await resultOf(current.authorize.cardId) : undefined);
       const updated = await commit(executionId, async (w) => {
-        const e = await w.lock(executionId);
+        const e = await w.executions.lock(executionId);
         if (!e?.authorize || e.status !== 'authorizePending' || e.authorize.challengeDone) return undefined;
         if (outcome === 'completed') {
           return change(w, e, { entries: [], patch: { authorize: { ...e.authorize, challengeDone: true, ...(authentication ? { authentication } : {}) }, action: undefined } });

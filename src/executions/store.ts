@@ -1,13 +1,12 @@
-import type { OutboxEvent } from '../payments/store.ts';
+import type { Tx } from '../storage/unit-of-work.ts';
 import type { ExecutionRecord, ExecutionStatus } from './model.ts';
 
-/** Writes inside one database transaction. */
+/** The execution writes inside one unit of work. */
 export interface ExecutionWriter {
   /** Loads and locks (PostgreSQL: FOR UPDATE) an execution. */
   lock(id: string): Promise<ExecutionRecord | undefined>;
   insert(e: ExecutionRecord): Promise<void>;
   update(e: ExecutionRecord): Promise<void>;
-  addEvent(e: OutboxEvent): Promise<void>;
   /** Tells other nodes the execution changed; delivered when (and only if) the transaction commits. */
   notify(id: string): Promise<void>;
 }
@@ -25,7 +24,8 @@ export interface ExecutionFilter {
 }
 
 export interface ExecutionStore {
-  write<T>(fn: (w: ExecutionWriter) => Promise<T>): Promise<T>;
+  /** The execution writes of a unit of work (storage opens the transaction). */
+  writer(tx: Tx): ExecutionWriter;
   get(id: string): Promise<ExecutionRecord | undefined>;
   list(filter: ExecutionFilter): Promise<ExecutionRecord[]>;
   /**

@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.ts';
 import type { IdempotencyStore } from './store.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 
-export function createIdempotencyStore(db: Kysely<Database>): IdempotencyStore {
+export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
+  const { db } = uow;
   return {
     async claim(row) {
       // The primary key (merchant_id, key) is the lock: of concurrent claims exactly one inserts.

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Database, EntitiesTable, MerchantsTable } from '../storage/schema.ts';
 import type { CredentialKind, Entity, Merchant } from './model.ts';
 import type { MerchantStore, NewMerchant } from './store.ts';
@@ -10,10 +11,11 @@ const toEntity = (r: Selectable<EntitiesTable>): Entity => ({
   id: r.id, merchantId: r.merchant_id, channelName: r.channel_name, uniqueMerchantTransactionId: r.unique_merchant_tx === 1,
 });
 
-export function createMerchantStore(db: Kysely<Database>): MerchantStore {
+export function createMerchantStore(uow: UnitOfWork): MerchantStore {
+  const { db } = uow;
   return {
     async insert({ merchant: m, entity: e, credentials }) {
-      await db.transaction().execute(async (tx) => {
+      await uow.run(async (tx) => {
         await tx.insertInto('merchants').values({
           id: m.id, name: m.name, live: m.live ? 1 : 0, client_id: m.clientId, workspace_id: m.workspaceId, created_at: m.createdAt,
         }).execute();

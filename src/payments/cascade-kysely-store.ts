@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.ts';
 import type { CascadeStore } from './cascade.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 
-export function createCascadeStore(db: Kysely<Database>): CascadeStore {
+export function createCascadeStore(uow: UnitOfWork): CascadeStore {
+  const { db } = uow;
   return {
     async insert(a) {
       const r = await db.insertInto('cascade_attempts').values({

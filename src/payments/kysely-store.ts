@@ -1,10 +1,9 @@
-import type { Kysely, Selectable, Transaction as KyselyTx } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
-import { addEventRow } from '../storage/outbox-row.ts';
-import { cardRow, instrumentRow } from '../vault/kysely-store.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Currency } from '../money/money.ts';
 import type { PaymentStatus, TransactionStatus, TransactionType } from './model.ts';
-import type { OutboxEvent, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
+import type { PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
 
 const toPayment = (r: Selectable<PaymentsTable>): PaymentRecord => ({
   id: r.id, merchantId: r.merchant_id, entityId: r.entity_id, initialType: r.initial_type,
@@ -25,12 +24,14 @@ const toTransaction = (r: Selectable<TransactionsTable>): TransactionRecord => (
 
 
 /** One implementation over Kysely for both stores; `locking` adds FOR UPDATE where the database has it. */
-export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolean }): PaymentStore {
-  const txOf = (q: Kysely<Database> | KyselyTx<Database>, paymentId: string) =>
+export function createPaymentStore(uow: UnitOfWork): PaymentStore {
+  const { db } = uow;
+  const opts = { locking: uow.kind === 'postgres' };
+  const txOf = (q: Kysely<Database> | Tx, paymentId: string) =>
     q.selectFrom('transactions').selectAll().where('payment_id', '=', paymentId)
       .orderBy('seq').execute();
 
-  function writer(tx: KyselyTx<Database>): PaymentWriter {
+  function writer(tx: Tx): PaymentWriter {
     return {
       async lock(paymentId) {
         let q = tx.selectFrom('payments').selectAll().where('id', '=', paymentId);
@@ -43,12 +44,6 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
         const r = await tx.selectFrom('transactions').select('id').where('entity_id', '=', entityId)
           .where('merchant_transaction_id', '=', mtx).limit(1).executeTakeFirst();
         return r !== undefined;
-      },
-      async insertCard(card) {
-        await tx.insertInto('cards').values(cardRow(card)).execute();
-      },
-      async insertInstrument(i) {
-        await tx.insertInto('instruments').values(instrumentRow(i)).execute();
       },
       async insertPayment(p) {
         await tx.insertInto('payments').values({
@@ -80,12 +75,11 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
         await tx.updateTable('payments').set((eb) => ({ status, updated_at: at, version: eb('version', '+', 1) }))
           .where('id', '=', id).execute();
       },
-      addEvent: (e) => addEventRow(tx, e),
     };
   }
 
   return {
-    write: (fn) => db.transaction().execute((tx) => fn(writer(tx))),
+    writer,
     async transaction(id) {
       const r = await db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toTransaction(r) : undefined;

@@ -21,6 +21,16 @@ import {
   type BackOfficeType, type PaymentStatus, type InitialType, type TransactionStatus,
 } from './model.ts';
 import type { PaymentRecord, PaymentStore, PaymentWriter, TransactionOutcome, TransactionRecord } from './store.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
+import type { VaultWriter } from '../vault/store.ts';
+import { addOutboxEvent, type OutboxEvent } from '../webhooks/outbox.ts';
+
+/** The writers of one unit of work a payment change uses: its own, the vault's and the outbox. */
+interface Writers {
+  readonly payments: PaymentWriter;
+  readonly vault: VaultWriter;
+  event(e: OutboxEvent): Promise<void>;
+}
 
 /** A bank transfer the shopper confirms at their (simulated) bank; no card involved. */
 export interface BankTransferInput {
@@ -132,7 +142,9 @@ export const uncertainResultCode = '900.100.300';
 const recordedOnly = new Set<BackOfficeType>(['CB', 'CR', 'RC']);
 
 export function createPaymentService(deps: {
+  uow: UnitOfWork;
   store: PaymentStore;
+  vaultWriter: (tx: Tx) => VaultWriter;
   vault: VaultService;
   processor: Processor;
   threeds: ThreeDsService;
@@ -146,7 +158,10 @@ export function createPaymentService(deps: {
   /** How long the simulated bank takes to post a confirmed transfer's receipt. */
   bankReceiptDelayMs: number;
 }): PaymentService {
-  const { store, vault, processor, threeds, cvvs, clock, ids, logger, pspTimeoutMs, asyncTimeoutMs, bankReceiptDelayMs } = deps;
+  const { uow, store, vault, processor, threeds, cvvs, clock, ids, logger, pspTimeoutMs, asyncTimeoutMs, bankReceiptDelayMs } = deps;
+  /** One unit of work: the payment's writes, the vault's and the outbox's in one transaction. */
+  const write = <T>(fn: (w: Writers) => Promise<T>): Promise<T> =>
+    uow.run((tx) => fn({ payments: store.writer(tx), vault: deps.vaultWriter(tx), event: (e) => addOutboxEvent(tx, e) }));
   /** Attempts this process is still waiting on the PSP for: never the reconciler's to decide. */
   const inFlight = new Set<string>();
 
@@ -178,19 +193,19 @@ export function createPaymentService(deps: {
    * Records an outcome, the payment's new status and its event in one transaction. Returns the new
    * status, or undefined when the attempt was already settled (by a racing reconciler).
    */
-  async function settle(w: PaymentWriter, paymentId: string, transactionId: string, outcome: TransactionOutcome): Promise<PaymentStatus | undefined> {
-    const locked = await w.lock(paymentId);
+  async function settle(w: Writers, paymentId: string, transactionId: string, outcome: TransactionOutcome): Promise<PaymentStatus | undefined> {
+    const locked = await w.payments.lock(paymentId);
     if (!locked) throw new Error(`payment ${paymentId} vanished`);
     const current = locked.transactions.find((t) => t.id === transactionId);
     if (!current || (current.status !== 'pending' && current.status !== 'unknown' && current.status !== 'awaiting')) return undefined;
-    await w.settleTransaction(transactionId, outcome);
+    await w.payments.settleTransaction(transactionId, outcome);
     const txs = locked.transactions.map((t) => (t.id === transactionId ? { ...t, status: outcome.status } : t));
     const next = paymentStatusOf(txs);
     if (!canTransition(locked.payment.status, next)) {
       throw new Error(`illegal payment transition ${locked.payment.status} → ${next} on ${paymentId}`);
     }
-    if (next !== locked.payment.status) await w.updatePaymentStatus(paymentId, next, outcome.at);
-    await w.addEvent({
+    if (next !== locked.payment.status) await w.payments.updatePaymentStatus(paymentId, next, outcome.at);
+    await w.event({
       id: ids.hex32(), merchantId: locked.payment.merchantId, type: `transaction.${outcome.status}`,
       subjectId: transactionId, createdAt: outcome.at,
       payload: { entityId: locked.payment.entityId, paymentId, transactionId, transactionType: current.type, status: outcome.status, resultCode: outcome.resultCode, paymentStatus: next },
@@ -218,7 +233,7 @@ export function createPaymentService(deps: {
     } finally {
       inFlight.delete(t.id);
     }
-    const next = await store.write((w) => settle(w, t.paymentId, t.id, outcome));
+    const next = await write((w) => settle(w, t.paymentId, t.id, outcome));
     if (next === undefined) return view(t.id);
     return {
       transaction: { ...t, status: outcome.status, resultCode: outcome.resultCode, pspReference: outcome.pspReference, details: outcome.details, updatedAt: outcome.at },
@@ -252,8 +267,8 @@ export function createPaymentService(deps: {
     const now = clock.now();
     const id = ids.hex32();
     const needsPsp = !recordedOnly.has(type);
-    const decided = await store.write(async (w): Promise<Result<{ t: TransactionRecord; payment: PaymentRecord; originalReference: string | undefined }, BackOfficeError>> => {
-      const locked = await w.lock(target.paymentId);
+    const decided = await write(async (w): Promise<Result<{ t: TransactionRecord; payment: PaymentRecord; originalReference: string | undefined }, BackOfficeError>> => {
+      const locked = await w.payments.lock(target.paymentId);
       if (!locked) return fail('not_found');
       const current = locked.transactions.find((t) => t.id === target.id)!;
       const decision = decideBackOffice(locked.transactions, { type, amount, target: current });
@@ -264,7 +279,7 @@ export function createPaymentService(deps: {
         merchantTransactionId, shortId: ids.shortId(), echo, details: {},
         createdAt: now, updatedAt: now,
       };
-      await w.insertTransaction(t);
+      await w.payments.insertTransaction(t);
       if (!needsPsp) {
         // Chargebacks, their reversals and receipts report what the scheme or bank already did.
         const code = successCodeByMode[locked.payment.mode as ProcessingMode];
@@ -338,21 +353,21 @@ export function createPaymentService(deps: {
         details: authenticated, createdAt: now, updatedAt: now,
       };
       // Intent first, committed before the PSP hears of it (DESIGN rule 1).
-      const recorded = await store.write(async (w) => {
+      const recorded = await write(async (w) => {
         if (input.entity.uniqueMerchantTransactionId && input.merchantTransactionId !== undefined
-          && await w.merchantTransactionIdTaken(input.entity.id, input.merchantTransactionId)) return false;
-        if (sealed) await w.insertCard(sealed.record);
+          && await w.payments.merchantTransactionIdTaken(input.entity.id, input.merchantTransactionId)) return false;
+        if (sealed) await w.vault.insertCard(sealed.record);
         if (input.createRegistration && registrationId && cardId && masked) {
           // The registration commits with the payment's intent: a token for a card the payment stored.
-          await w.insertInstrument(registrationRecord(registrationId, input.merchant.id, input.entity.id, cardId, now));
-          await w.addEvent(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: input.merchant.id, entityId: input.entity.id, card: masked }, now));
+          await w.vault.insertInstrument(registrationRecord(registrationId, input.merchant.id, input.entity.id, cardId, now));
+          await w.event(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: input.merchant.id, entityId: input.entity.id, card: masked }, now));
         }
-        await w.insertPayment(payment);
-        await w.insertTransaction(transaction);
+        await w.payments.insertPayment(payment);
+        await w.payments.insertTransaction(transaction);
         if (plan.kind === 'refused') {
           await settle(w, paymentId, paymentId, refusal(plan.code, authenticationDetails({ status: plan.status, eci: plan.eci, flow: 'frictionless' })));
         } else if (challenge) {
-          await w.addEvent({
+          await w.event({
             id: ids.hex32(), merchantId: input.merchant.id, type: 'transaction.awaiting', subjectId: paymentId, createdAt: now,
             payload: { paymentId, transactionId: paymentId, transactionType: input.type, status: 'awaiting', resultCode: '000.200.000', paymentStatus: 'pending' },
           });
@@ -382,8 +397,8 @@ export function createPaymentService(deps: {
       const masked = payment.cardId ? await vault.masked(payment.cardId) : undefined;
       const result = masked ? challengeResultOf(masked.brand, outcome) : undefined;
       const details = result ? authenticationDetails(result) : {};
-      const resumed = await store.write(async (w) => {
-        const locked = await w.lock(paymentId);
+      const resumed = await write(async (w) => {
+        const locked = await w.payments.lock(paymentId);
         const initial = locked && initialOf(locked.transactions);
         if (!locked || !initial || initial.status !== 'awaiting') return undefined;
         if (outcome !== 'completed') {
@@ -392,7 +407,7 @@ export function createPaymentService(deps: {
         }
         // From here the PSP may be asked: the attempt is an ordinary intent the reconciler knows.
         const at = clock.now();
-        await w.resumeTransaction(initial.id, details, at);
+        await w.payments.resumeTransaction(initial.id, details, at);
         return { ...initial, status: 'pending' as const, resultCode: undefined, details, updatedAt: at };
       });
       if (outcome !== 'completed') cvvs.drop(paymentId);
@@ -407,7 +422,7 @@ export function createPaymentService(deps: {
       for (const t of stale) {
         await threeds.expire('payment', t.paymentId);
         cvvs.drop(t.paymentId);
-        if (await store.write((w) => settle(w, t.paymentId, t.id, refusal(challengeRefusalCodes.expired, t.details))) !== undefined) expired++;
+        if (await write((w) => settle(w, t.paymentId, t.id, refusal(challengeRefusalCodes.expired, t.details))) !== undefined) expired++;
       }
       return expired;
     },
@@ -453,7 +468,7 @@ export function createPaymentService(deps: {
           ? outcomeOf(known)
           : { status: 'failed', resultCode: '900.100.400', pspReference: undefined, details: { reconciled: 'not received by PSP' }, at: clock.now() };
         if (outcome.status === 'unknown') continue;
-        if (await store.write((w) => settle(w, t.paymentId, t.id, outcome)) !== undefined) settled++;
+        if (await write((w) => settle(w, t.paymentId, t.id, outcome)) !== undefined) settled++;
       }
       return settled;
     },
@@ -479,9 +494,9 @@ export function createPaymentService(deps: {
         createdAt: now, updatedAt: now,
       };
       // Intent first, committed before the PSP hears of it (DESIGN rule 1).
-      await store.write(async (w) => {
-        await w.insertPayment(payment);
-        await w.insertTransaction(transaction);
+      await write(async (w) => {
+        await w.payments.insertPayment(payment);
+        await w.payments.insertTransaction(transaction);
       });
       const { pan, ...masked } = opened;
       return ok(await runAttempt(transaction, payment, masked, {

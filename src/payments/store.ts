@@ -1,4 +1,4 @@
-import type { InstrumentRecord, StoredCard } from '../vault/store.ts';
+import type { Tx } from '../storage/unit-of-work.ts';
 import type { PaymentStatus, Transaction, TransactionStatus } from './model.ts';
 
 export const paymentMethods = ['card', 'bank_transfer'] as const;
@@ -46,35 +46,22 @@ export interface TransactionOutcome {
   readonly at: number;
 }
 
-export interface OutboxEvent {
-  readonly id: string;
-  readonly merchantId: string;
-  readonly type: string;
-  readonly subjectId: string;
-  readonly payload: Readonly<Record<string, unknown>>;
-  readonly createdAt: number;
-}
-
-/** Writes that happen inside one database transaction. */
+/** The payment writes inside one unit of work. */
 export interface PaymentWriter {
   /** Loads and locks (PostgreSQL: FOR UPDATE) a payment and its transactions, oldest first. */
   lock(paymentId: string): Promise<{ payment: PaymentRecord; transactions: TransactionRecord[] } | undefined>;
   merchantTransactionIdTaken(entityId: string, merchantTransactionId: string): Promise<boolean>;
-  insertCard(card: StoredCard): Promise<void>;
-  /** A registration made with the payment (`createRegistration`). */
-  insertInstrument(instrument: InstrumentRecord): Promise<void>;
   insertPayment(p: PaymentRecord): Promise<void>;
   insertTransaction(t: TransactionRecord): Promise<void>;
   settleTransaction(id: string, outcome: TransactionOutcome): Promise<void>;
   /** An awaiting attempt whose shopper finished: back to `pending` without a result, about to go to the PSP. */
   resumeTransaction(id: string, details: Readonly<Record<string, string>>, at: number): Promise<void>;
   updatePaymentStatus(id: string, status: PaymentStatus, at: number): Promise<void>;
-  addEvent(e: OutboxEvent): Promise<void>;
 }
 
 export interface PaymentStore {
-  /** Runs `fn` in one database transaction; everything it writes commits together or not at all. */
-  write<T>(fn: (w: PaymentWriter) => Promise<T>): Promise<T>;
+  /** The payment writes of a unit of work (storage opens the transaction). */
+  writer(tx: Tx): PaymentWriter;
   transaction(id: string): Promise<TransactionRecord | undefined>;
   payment(id: string): Promise<PaymentRecord | undefined>;
   transactionsOf(paymentId: string): Promise<TransactionRecord[]>;

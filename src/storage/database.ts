@@ -5,6 +5,7 @@ import { Migrator, type Migration } from 'kysely/migration';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
+import { createUnitOfWork, type UnitOfWork } from './unit-of-work.ts';
 import { initial } from './migrations/001_initial.ts';
 import { webhooks } from './migrations/010_webhooks.ts';
 import { executions } from './migrations/020_executions.ts';
@@ -31,6 +32,8 @@ export const migrationNames: readonly string[] = Object.keys(migrations).sort();
 export interface Storage {
   readonly db: Kysely<Database>;
   readonly kind: 'sqlite' | 'postgres';
+  /** Opens the transactions every store writes in. */
+  readonly uow: UnitOfWork;
   close(): Promise<void>;
 }
 
@@ -65,10 +68,10 @@ export async function openStorage(target: StorageTarget): Promise<Storage> {
     mkdirSync(target.dataDir, { recursive: true });
     const { db } = openSqlite(join(target.dataDir, 'switchyard.sqlite'));
     await migrateOrClose(db);
-    return { db, kind: 'sqlite', close: () => db.destroy() };
+    return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite'), close: () => db.destroy() };
   }
   const { db } = await openPostgres(target.url, target.schema ? { schema: target.schema } : {});
   const schema = target.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
   await migrateOrClose(db, schema);
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return { db, kind: 'postgres', uow: createUnitOfWork(db, 'postgres'), close: () => db.destroy() };
 }

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { ChallengesTable, Database } from '../storage/schema.ts';
 import type { Currency } from '../money/money.ts';
 import type { Challenge, ChallengePurpose, ChallengeStatus, ChallengeStore, SubjectKind } from './store.ts';
@@ -11,7 +12,8 @@ const toChallenge = (r: Selectable<ChallengesTable>): Challenge => ({
   createdAt: r.created_at, expiresAt: r.expires_at, resolvedAt: r.resolved_at ?? undefined,
 });
 
-export function createChallengeStore(db: Kysely<Database>): ChallengeStore {
+export function createChallengeStore(uow: UnitOfWork): ChallengeStore {
+  const { db } = uow;
   return {
     async insert(c) {
       await db.insertInto('challenges').values({

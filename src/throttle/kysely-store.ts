@@ -1,11 +1,13 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../storage/schema.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { ThrottleStore } from './store.ts';
 
 /** Rate-limit windows live in the database so every node of a cluster sees the same counts. */
-export function createThrottleStore(db: Kysely<Database>, opts: { locking: boolean }): ThrottleStore {
+export function createThrottleStore(uow: UnitOfWork): ThrottleStore {
+  const { db } = uow;
+  const opts = { locking: uow.kind === 'postgres' };
   return {
-    hit: (key, now, since, limit) => db.transaction().execute(async (tx) => {
+    hit: (key, now, since, limit) => uow.run(async (tx) => {
       // Serialises hits on one key across PostgreSQL sessions; SQLite has one writer anyway.
       if (opts.locking) await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
       await tx.deleteFrom('rate_hits').where('key', '=', key).where('at', '<=', since).execute();

@@ -6,6 +6,7 @@ import type { Cvv, CardInput, MaskedCard } from './card.ts';
 import type { VaultService } from './service.ts';
 import type { CvvCache } from './cvv-cache.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 
 export interface Instrument extends InstrumentRecord {
   readonly card: MaskedCard;
@@ -46,9 +47,10 @@ export interface InstrumentService {
  * `ephemeralTtlMs` after creation, whichever comes first.
  */
 export function createInstrumentService(deps: {
+  uow: UnitOfWork;
   store: InstrumentStore; vault: VaultService; clock: Clock; cvvs: CvvCache; cvvTtlMs?: number; ephemeralTtlMs?: number;
 }): InstrumentService {
-  const { store, vault, clock, cvvs } = deps;
+  const { uow, store, vault, clock, cvvs } = deps;
   const cvvTtl = deps.cvvTtlMs ?? 15 * 60_000;
   const ephemeralTtl = deps.ephemeralTtlMs ?? 30 * 60_000;
   const key = (id: string) => `instrument:${id}`;
@@ -77,7 +79,11 @@ export function createInstrumentService(deps: {
         status: input.storeInstrument ? 'enabled' : 'transient', futureUsage: input.futureUsage,
         storeInstrument: input.storeInstrument, createdAt: now, updatedAt: now,
       };
-      await store.insert(sealed.record, record);
+      await uow.run(async (tx) => {
+        const w = store.writer(tx);
+        await w.insertCard(sealed.record);
+        await w.insertInstrument(record);
+      });
       if (input.card.cvv) cvvs.put(key(record.id), input.card.cvv, now + Math.min(cvvTtl, input.storeInstrument ? cvvTtl : ephemeralTtl));
       return { ok: true, value: { ...record, card: sealed.masked, fingerprint: sealed.record.fingerprint } };
     },
@@ -85,7 +91,7 @@ export function createInstrumentService(deps: {
     async remove(merchantId, id) {
       const i = await store.instrument(id);
       if (!i || i.merchantId !== merchantId || i.status === 'deleted') return false;
-      await store.setStatus(id, 'deleted', clock.now());
+      await uow.run((tx) => store.writer(tx).setInstrumentStatus(id, 'deleted', clock.now()));
       cvvs.drop(key(id));
       return true;
     },
@@ -93,7 +99,7 @@ export function createInstrumentService(deps: {
     holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
     async markUsed(merchantId, id) {
       const i = await store.instrument(id);
-      if (i && i.merchantId === merchantId && i.status === 'transient') await store.setStatus(id, 'deleted', clock.now());
+      if (i && i.merchantId === merchantId && i.status === 'transient') await uow.run((tx) => store.writer(tx).setInstrumentStatus(id, 'deleted', clock.now()));
     },
     async savedOf(merchantId, holderReference) {
       const rows = await store.byHolder(merchantId, holderReference);

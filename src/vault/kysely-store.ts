@@ -1,8 +1,8 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { CardsTable, Database, InstrumentsTable } from '../storage/schema.ts';
-import { addEventRow } from '../storage/outbox-row.ts';
+import type { Insertable, Selectable } from 'kysely';
+import type { CardsTable, InstrumentsTable } from '../storage/schema.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { CardBrand } from './card.ts';
-import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, TokenizationKeyRecord, TokenizationKeyStore, VaultStore } from './store.ts';
+import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, TokenizationKeyRecord, TokenizationKeyStore, VaultStore, VaultWriter } from './store.ts';
 
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
 export function cardRow(c: StoredCard): Insertable<CardsTable> {
@@ -13,7 +13,8 @@ export function cardRow(c: StoredCard): Insertable<CardsTable> {
   };
 }
 
-export function createVaultStore(db: Kysely<Database>): VaultStore {
+export function createVaultStore(uow: UnitOfWork): VaultStore {
+  const { db } = uow;
   return {
     async keyVersions() {
       const rows = await db.selectFrom('key_versions').select(['version', 'sealed_key']).orderBy('version').execute();
@@ -72,15 +73,26 @@ const toInstrument = (r: Selectable<InstrumentsTable>): InstrumentRecord => ({
   createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
 });
 
-export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
+/** The vault's writes over a unit of work's transaction. */
+export function vaultWriter(tx: Tx): VaultWriter {
   return {
-    async insert(card, i, events = []) {
-      await db.transaction().execute(async (tx) => {
-        await tx.insertInto('cards').values(cardRow(card)).execute();
-        await tx.insertInto('instruments').values(instrumentRow(i)).execute();
-        for (const e of events) await addEventRow(tx, e);
-      });
+    async insertCard(card) {
+      await tx.insertInto('cards').values(cardRow(card)).execute();
     },
+    async insertInstrument(i) {
+      await tx.insertInto('instruments').values(instrumentRow(i)).execute();
+    },
+    async setInstrumentStatus(id, status, at) {
+      const r = await tx.updateTable('instruments').set({ status, updated_at: at }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+  };
+}
+
+export function createInstrumentStore(uow: UnitOfWork): InstrumentStore {
+  const { db } = uow;
+  return {
+    writer: vaultWriter,
     async instrument(id) {
       const r = await db.selectFrom('instruments').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toInstrument(r) : undefined;
@@ -92,18 +104,11 @@ export function createInstrumentStore(db: Kysely<Database>): InstrumentStore {
         .where('entity_id', 'is', null).orderBy('created_at', 'desc').orderBy('id').limit(50).execute();
       return rows.map(toInstrument);
     },
-    async setStatus(id, status, at, events = []) {
-      return db.transaction().execute(async (tx) => {
-        const r = await tx.updateTable('instruments').set({ status, updated_at: at }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
-        if (Number(r.numUpdatedRows) !== 1) return false;
-        for (const e of events) await addEventRow(tx, e);
-        return true;
-      });
-    },
   };
 }
 
-export function createTokenizationKeyStore(db: Kysely<Database>): TokenizationKeyStore {
+export function createTokenizationKeyStore(uow: UnitOfWork): TokenizationKeyStore {
+  const { db } = uow;
   const toRecord = (r: { id: string; public_key: string; sealed_private_key: string; created_at: number; expires_at: number }): TokenizationKeyRecord => ({
     id: r.id, publicKey: r.public_key, sealedPrivateKey: r.sealed_private_key, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
   });

@@ -3,7 +3,8 @@ import type { Ids } from '../runtime/ids.ts';
 import type { Entity, Merchant } from '../merchants/model.ts';
 import { checkCard } from '../payments/model.ts';
 import { fail, ok, type PaymentError, type Result } from '../payments/errors.ts';
-import type { OutboxEvent } from '../payments/store.ts';
+import { addOutboxEvent, type OutboxEvent } from '../webhooks/outbox.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { CardInput, MaskedCard } from './card.ts';
 import type { VaultService } from './service.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
@@ -54,8 +55,8 @@ export function registrationEvent(eventId: string, action: 'created' | 'deleted'
   };
 }
 
-export function createRegistrationService(deps: { store: InstrumentStore; vault: VaultService; clock: Clock; ids: Ids }): RegistrationService {
-  const { store, vault, clock, ids } = deps;
+export function createRegistrationService(deps: { uow: UnitOfWork; store: InstrumentStore; vault: VaultService; clock: Clock; ids: Ids }): RegistrationService {
+  const { uow, store, vault, clock, ids } = deps;
 
   async function load(merchant: Merchant, entity: Entity, id: string): Promise<Registration | undefined> {
     const i = await store.instrument(id);
@@ -77,7 +78,12 @@ export function createRegistrationService(deps: { store: InstrumentStore; vault:
       const sealed = vault.sealCard(merchant.id, card);
       const record = registrationRecord(ids.hex32(), merchant.id, entity.id, sealed.record.id, now);
       const registration: Registration = { ...record, entityId: entity.id, status: 'enabled', card: sealed.masked };
-      await store.insert(sealed.record, record, [registrationEvent(ids.hex32(), 'created', registration, now)]);
+      await uow.run(async (tx) => {
+        const w = store.writer(tx);
+        await w.insertCard(sealed.record);
+        await w.insertInstrument(record);
+        await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'created', registration, now));
+      });
       return ok(registration);
     },
     async usable(merchant, entity, id) {
@@ -89,7 +95,12 @@ export function createRegistrationService(deps: { store: InstrumentStore; vault:
       const r = await load(merchant, entity, id);
       if (!r) return fail('not_found');
       const now = clock.now();
-      if (!await store.setStatus(id, 'deleted', now, [registrationEvent(ids.hex32(), 'deleted', r, now)])) return fail('deregistered');
+      const deleted = await uow.run(async (tx) => {
+        if (!await store.writer(tx).setInstrumentStatus(id, 'deleted', now)) return false;
+        await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'deleted', r, now));
+        return true;
+      });
+      if (!deleted) return fail('deregistered');
       return ok({ ...r, status: 'deleted', updatedAt: now });
     },
   };

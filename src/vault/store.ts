@@ -1,4 +1,4 @@
-import type { OutboxEvent } from '../payments/store.ts';
+import type { Tx } from '../storage/unit-of-work.ts';
 import type { CardBrand } from './card.ts';
 
 export interface StoredCard {
@@ -49,12 +49,18 @@ export interface InstrumentRecord {
   readonly updatedAt: number;
 }
 
+/** The vault's writes inside a unit of work (a payment's intent, a registration, an instrument). */
+export interface VaultWriter {
+  insertCard(card: StoredCard): Promise<void>;
+  insertInstrument(instrument: InstrumentRecord): Promise<void>;
+  /** Moves the instrument to `status` unless it is there already (false then). */
+  setInstrumentStatus(id: string, status: InstrumentStatus, at: number): Promise<boolean>;
+}
+
 export interface InstrumentStore {
-  /** The card and its instrument (and the events announcing it), in one transaction. */
-  insert(card: StoredCard, instrument: InstrumentRecord, events?: readonly OutboxEvent[]): Promise<void>;
+  /** The vault's writer over the unit of work's transaction. */
+  writer(tx: Tx): VaultWriter;
   instrument(id: string): Promise<InstrumentRecord | undefined>;
-  /** Moves the instrument to `status` unless it is there already (false then), with its events. */
-  setStatus(id: string, status: InstrumentStatus, at: number, events?: readonly OutboxEvent[]): Promise<boolean>;
   /** A holder's instruments, newest first (at most 50). */
   byHolder(merchantId: string, holderReference: string): Promise<InstrumentRecord[]>;
 }

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../storage/schema.ts';
 import type { DeliveryStatus, EndpointStatus, WebhookDialect } from './model.ts';
 import type { AttemptRecord, DeliveryRecord, EndpointRecord, WebhookStore } from './store.ts';
@@ -30,10 +31,12 @@ const deliveryRow = (d: DeliveryRecord): WebhookDeliveriesTable => ({
 });
 
 /** One implementation for both stores; `locking` adds FOR UPDATE SKIP LOCKED where the database has it (SQLite has one writer). */
-export function createWebhookStore(db: Kysely<Database>, opts: { locking: boolean }): WebhookStore {
+export function createWebhookStore(uow: UnitOfWork): WebhookStore {
+  const { db } = uow;
+  const opts = { locking: uow.kind === 'postgres' };
   return {
     async insertEndpoint(e, deliveries) {
-      await db.transaction().execute(async (tx) => {
+      await uow.run(async (tx) => {
         await tx.insertInto('webhook_endpoints').values({
           id: e.id, merchant_id: e.merchantId, dialect: e.dialect, entity_id: e.entityId ?? null, url: e.url,
           types: JSON.stringify(e.types), secret: e.sealedSecret, previous_secret: e.sealedPreviousSecret ?? null,
@@ -73,7 +76,7 @@ export function createWebhookStore(db: Kysely<Database>, opts: { locking: boolea
     async fanOut(byEvent, at) {
       const ids = [...byEvent.keys()];
       if (ids.length === 0) return [];
-      return db.transaction().execute(async (tx) => {
+      return uow.run(async (tx) => {
         let q = tx.selectFrom('outbox').select('id').where('id', 'in', ids).where('delivered_at', 'is', null);
         if (opts.locking) q = q.forUpdate().skipLocked();
         const claimed = (await q.execute()).map((r) => r.id);
@@ -88,7 +91,7 @@ export function createWebhookStore(db: Kysely<Database>, opts: { locking: boolea
       });
     },
     async claimDue(now, leaseUntil, owner, limit) {
-      return db.transaction().execute(async (tx) => {
+      return uow.run(async (tx) => {
         let q = tx.selectFrom('webhook_deliveries').select('id')
           .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
           .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
@@ -107,7 +110,7 @@ export function createWebhookStore(db: Kysely<Database>, opts: { locking: boolea
     },
     async recordAttempts(list) {
       if (list.length === 0) return [];
-      return db.transaction().execute(async (tx) => {
+      return uow.run(async (tx) => {
         const recorded: boolean[] = [];
         for (const { deliveryId, outcome: o } of list) {
           const a = o.attempt;

@@ -1,16 +1,20 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
-import type { OutboxEvent } from '../payments/store.ts';
-import { addEventRow } from '../storage/outbox-row.ts';
+import type { Tx } from '../storage/unit-of-work.ts';
 
-export type { OutboxEvent };
-
-/** Anything that can write an outbox row inside the caller's transaction. */
-export type OutboxTarget = Kysely<Database> | Transaction<Database> | { addEvent(e: OutboxEvent): Promise<void> };
+/** A state change announced to whoever listens: written with the change, delivered later by the worker. */
+export interface OutboxEvent {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly type: string;
+  readonly subjectId: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+}
 
 /**
- * The one outbox writer every dialect and concern uses. Call it inside the transaction that makes
- * the state change (a payment writer `w`, or a Kysely transaction), so the event commits with it.
+ * The one outbox writer every concern uses. Call it with the unit of work's `tx` of the change it
+ * announces, so the event commits with the change or not at all; nothing is ever sent inline.
  *
  * Types: `transaction.<status>` (payload with `entityId`) are /v1 PAYMENT notifications;
  * `registration.<created|updated|deleted>` (payload `{entityId, registration}`) are /v1
@@ -18,10 +22,11 @@ export type OutboxTarget = Kysely<Database> | Transaction<Database> | { addEvent
  * `{event, time, workspaceId, eventTrigger, details}`) go to the merchant's executions endpoints.
  *
  * @example
- * await store.write(async (w) => { ...; await addOutboxEvent(w, { id, merchantId, type: 'execution.executionCreated', subjectId, payload, createdAt }); });
+ * await uow.run(async (tx) => { ...; await addOutboxEvent(tx, { id, merchantId, type: 'execution.executionCreated', subjectId, payload, createdAt }); });
  */
-export async function addOutboxEvent(target: OutboxTarget, e: OutboxEvent): Promise<void> {
-  if ('addEvent' in target) return target.addEvent(e);
-  // A Kysely handle outside a transaction writes the row on its own (tests, one-row changes).
-  await addEventRow(target as Transaction<Database>, e);
+export async function addOutboxEvent(tx: Tx | Kysely<Database>, e: OutboxEvent): Promise<void> {
+  await tx.insertInto('outbox').values({
+    id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
+    payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
+  }).execute();
 }

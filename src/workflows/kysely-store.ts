@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Database, PspAccountsTable } from '../storage/schema.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
 
@@ -6,7 +7,8 @@ const toAccount = (r: Selectable<PspAccountsTable>): PspAccount => ({
   id: r.id, merchantId: r.merchant_id, name: r.name, behaviour: JSON.parse(r.behaviour), createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-export function createWorkflowStore(db: Kysely<Database>): WorkflowStore {
+export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
+  const { db } = uow;
   return {
     async upsertAccount(a) {
       await db.insertInto('psp_accounts').values({

@@ -1,0 +1,28 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './schema.ts';
+
+/** One open database transaction, handed to every concern's writer that takes part in a change. */
+export type Tx = Transaction<Database>;
+
+/**
+ * The unit of work: the only place a database transaction begins. A use case that changes several
+ * concerns (a payment's intent, its card in the vault, its outbox event, its idempotency record)
+ * asks for one transaction here and gives the same `tx` to each concern's writer, so they commit
+ * together or not at all. Stores never open transactions of their own; they read through `db` and
+ * write through the `tx` they are handed. This is also the seam where group commit batches the
+ * units of concurrent requests into one database commit.
+ *
+ * @example
+ * await uow.run(async (tx) => { await payments.writer(tx).insertPayment(p); await outbox(tx).add(event); });
+ */
+export interface UnitOfWork {
+  /** Reads outside any transaction. */
+  readonly db: Kysely<Database>;
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction: everything written through `tx` commits together, or nothing does. */
+  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+export function createUnitOfWork(db: Kysely<Database>, kind: 'sqlite' | 'postgres'): UnitOfWork {
+  return { db, kind, run: (fn) => db.transaction().execute(fn) };
+}
