@@ -13,8 +13,10 @@ import { createPaymentService, type PaymentService } from './payments/service.ts
 import { createChallengeStore } from './threeds/kysely-store.ts';
 import { createThreeDsService, type ThreeDsService } from './threeds/service.ts';
 import { createCvvCache } from './vault/cvv-cache.ts';
-import { createSimulatedAcquirer } from './processors/simulator.ts';
-import type { Processor } from './processors/port.ts';
+import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/simulator/connector.ts';
+import type { Connector } from './processors/connector.ts';
+import { createConnectorRegistry, type ConnectorRegistry } from './processors/registry.ts';
+import { connectorFactories } from './processors/connectors.ts';
 import { createThrottleStore } from './throttle/kysely-store.ts';
 import { createThrottle } from './throttle/service.ts';
 import { buildServer } from './http/server.ts';
@@ -27,14 +29,11 @@ import { createTokenizationKeys } from './vault/tokenization.ts';
 import { createRegistrationService } from './vault/registrations.ts';
 import { createInstrumentService } from './vault/instruments.ts';
 import { createAccessTokens } from './merchants/tokens.ts';
-import { createAccountRouter, type AccountRouter } from './processors/accounts.ts';
-import { createCascade } from './payments/cascade.ts';
-import { createCascadeStore } from './payments/cascade-kysely-store.ts';
 import { createWorkflowStore } from './workflows/kysely-store.ts';
 import { createWorkflowService, type WorkflowService } from './workflows/service.ts';
 import { createExecutionStore, executionChannel } from './executions/kysely-store.ts';
 import { createExecutionService, type ExecutionService } from './executions/service.ts';
-import { createExecutionsThreeDs } from './executions/threeds-gate.ts';
+import { shopperStepOf } from './executions/model.ts';
 import { createWaiters, listenForChanges, type ChangeListener, type Waiters } from './executions/waiters.ts';
 import { createIdempotencyStore } from './idempotency/kysely-store.ts';
 import { createIdempotency, type Idempotency } from './idempotency/service.ts';
@@ -55,14 +54,16 @@ export interface App {
   readonly payments: PaymentService;
   readonly threeds: ThreeDsService;
   readonly vault: VaultService;
-  readonly processor: Processor;
+  /** The gateway's default acquirer (a simulated one unless a test gives another). */
+  readonly processor: Connector;
+  /** The simulated PSP behind every simulated account (its `received` shows what each account was sent). */
+  readonly simulator: SimulatedAcquirer;
+  readonly connectors: ConnectorRegistry;
   readonly server: FastifyInstance;
   readonly logger: Logger;
   readonly workflows: WorkflowService;
   readonly executions: ExecutionService;
   readonly idempotency: Idempotency;
-  /** The processor in front of the merchants' PSP accounts (its `calls` show what each account received). */
-  readonly accounts: AccountRouter;
   readonly waiters: Waiters;
   /** PostgreSQL only: the LISTEN connection that wakes long-polls for changes made on other nodes. */
   readonly changeListener: ChangeListener | undefined;
@@ -76,7 +77,7 @@ export interface AppOverrides {
   clock?: Clock;
   ids?: Ids;
   logger?: Logger;
-  processor?: Processor;
+  processor?: Connector;
   /** Where the gateway's `/demo` redirects (the demo storefront `main.ts` starts on its own origin). */
   demoUrl?: string;
   /** The webhook HTTP client (tests may wrap it). */
@@ -93,21 +94,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
   const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey });
-  const processor = overrides.processor ?? createSimulatedAcquirer(config.simulator);
-  const workflows = createWorkflowService({ store: createWorkflowStore(storage.uow), clock, ids });
-  // Requests naming a merchant's PSP account go to that (simulated) account; the rest to the default acquirer.
-  const accounts = createAccountRouter({ fallback: processor, behaviourOf: (id) => workflows.behaviourOf(id) });
+  const simulator = createSimulatedAcquirer(config.simulator);
+  const processor = overrides.processor ?? simulator;
+  const factories = connectorFactories({ simulator });
+  const workflows = createWorkflowService({ store: createWorkflowStore(storage.uow), clock, ids, connectors: factories });
+  // A payment's attempts go to the connector of their PSP account; without one, to the default acquirer.
+  const connectors = createConnectorRegistry({ defaultConnector: processor, factories, accountOf: (id) => workflows.routedAccount(id) });
   const threeds = createThreeDsService({ store: createChallengeStore(storage.uow), clock, ids });
   // One in-memory CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization.
   const cvvs = createCvvCache(clock);
   const payments = createPaymentService({
-    uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter, vault, processor: accounts, threeds, cvvs, clock, ids, logger,
+    uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter, vault, threeds, cvvs, clock, ids, logger,
+    connectorFor: (id) => connectors.connectorFor(id),
+    rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
+    connectorNameOf: async (id) => (await workflows.routedAccount(id))?.connector,
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
-  });
-  // A finished hosted page of a /v1 payment runs the payment on and sends the shopper to the merchant.
-  threeds.onOutcome('payment', async (challenge, outcome) => {
-    const v = await payments.completeAuthentication(challenge.subject.id, outcome);
-    return shopperResultUrlOf(v.transaction);
   });
   const instrumentStore = createInstrumentStore(storage.uow);
   const instruments = createInstrumentService({
@@ -117,18 +118,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store: createTokenizationKeyStore(storage.uow), sealingKey: deriveKey(masterKey, 'tokenization-keys'), clock,
   });
   const registrations = createRegistrationService({ uow: storage.uow, store: instrumentStore, vault, clock, ids });
-  const cascade = createCascade({ payments, store: createCascadeStore(storage.uow), ids, clock });
   const waiters = createWaiters();
-  const executionsThreeDs = createExecutionsThreeDs({
-    threeds, vault, clock, challengeTtlMs: config.asyncTimeoutMs, publicUrl: config.publicUrl,
-  });
   const executions = createExecutionService({
-    uow: storage.uow, store: createExecutionStore(storage.uow), merchants, payments, cascade, workflows, instruments,
-    waiters, clock, ids, logger, renderEvent, threeds: executionsThreeDs.gate,
-    // As the engine's reconciler: after twice the PSP timeout nobody is still waiting for an answer.
-    resumeAfterMs: Math.min(30_000, 2 * config.pspTimeoutMs),
+    uow: storage.uow, store: createExecutionStore(storage.uow), merchants, payments, workflows, instruments, threeds,
+    waiters, clock, ids, logger, renderEvent, publicUrl: config.publicUrl,
   });
-  executionsThreeDs.register(executions);
+  // The executions dialect's view of its payments moves in the engine's own units of work.
+  payments.observe(executions);
+  // A finished hosted page runs its payment on, then sends the shopper where the payment's dialect says.
+  threeds.onOutcome('payment', async (challenge, outcome) => {
+    const v = await payments.completeChallenge(challenge.subject.id, outcome);
+    if (v.payment.channel === 'opp') return shopperResultUrlOf(v.operation);
+    const e = await executions.byPayment(v.payment.id);
+    const step = e && shopperStepOf(e);
+    const info = e?.authorize?.returnInfo;
+    if (!e || !info || !step) throw new Error(`challenge ${challenge.id} names no execution awaiting it`);
+    return step.kind === 'return' ? step.url : info.pending ?? info.success;
+  });
   const changeListener = config.storage.kind === 'postgres'
     // LISTEN/NOTIFY is database-wide, so a test schema needs no say in it.
     ? listenForChanges({ url: config.storage.url, channel: executionChannel, waiters, logger })
@@ -160,13 +166,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
-    config, storage, merchants, payments, threeds, vault, processor, server, logger, workflows, executions, idempotency, accounts, waiters, changeListener,
+    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, idempotency, waiters, changeListener,
     webhooks, admin: { token: adminToken },
     async close() {
       await webhooks.stop();
       await server.close();
       await changeListener?.close();
-      await executions.idle();
+      await payments.idle();
       await storage.close();
     },
   };

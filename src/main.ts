@@ -33,8 +33,6 @@ async function main() {
   // Attempts whose PSP answer was lost are asked about again until the PSP settles them.
   const reconciler = setInterval(() => {
     app.payments.reconcile()
-      // Authorizations a crash or a lost PSP answer left unfinished move on once the engine knows more.
-      .then(() => app.executions.resume())
       .then(() => app.idempotency.purge())
       .catch((err) => app.logger.error({ err: String(err) }, 'reconcile failed'));
   }, Math.max(1000, Math.min(config.pspTimeoutMs, 30_000)));

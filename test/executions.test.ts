@@ -252,8 +252,8 @@ describe('cascade', () => {
     assert.equal(after.status, 'authorized');
     const attempts = after.paymentComposition[0].attempts;
     assert.deepEqual(attempts.map((a: any) => [a.pspAccount, a.status, a.authenticated]), [['psp-a', 'failed', true], ['psp-b', 'succeeded', true]]);
-    for (const a of attempts) assert.equal(gw.app.accounts.calls.get(a.id)?.authenticated, true);
-    const challenges = await gw.app.storage.db.selectFrom('challenges').select('id').where('subject_id', '=', e.id).execute();
+    for (const a of attempts) assert.equal(gw.app.simulator.received.get(a.id)?.authenticated, true);
+    const challenges = await gw.app.storage.db.selectFrom('challenges').select('id').where('subject_id', '=', after.paymentComposition[0].paymentId).execute();
     assert.equal(challenges.length, 1);
     const replay = await fetch(`${page}/result`, { method: 'POST', body: new URLSearchParams({ outcome: 'completed' }), redirect: 'manual' });
     assert.notEqual(replay.status, 303, 'the page is single-use');

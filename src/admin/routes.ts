@@ -2,6 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MerchantService } from '../merchants/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
+import { accountInput, accountView } from '../workflows/model.ts';
 
 export interface AdminDeps {
   merchants: MerchantService;
@@ -62,15 +63,15 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
-    return { accounts: (await workflows.accounts(m.id)).map(({ name, behaviour }) => ({ name, behaviour })) };
+    return { accounts: (await workflows.accounts(m.id)).map(accountView) };
   });
 
   app.put<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
-    const r = await workflows.putAccount(m.id, req.params.name, req.body ?? {});
+    const r = await workflows.putAccount(m.id, req.params.name, accountInput(req.body));
     if (!r.ok) return problem(reply, 400, r.error);
-    return { name: r.value.name, behaviour: r.value.behaviour };
+    return accountView(r.value);
   });
 
   app.delete<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {

@@ -1,3 +1,6 @@
+import { accountView } from '../workflows/model.ts';
+import { connectorFactories } from '../processors/connectors.ts';
+import { createSimulatedAcquirer } from '../processors/simulator/connector.ts';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { openStorage } from '../storage/database.ts';
@@ -22,12 +25,13 @@ const usage = `usage:
   switchyard keys status [--json]
   switchyard origins add|remove --merchant ID --origin https://shop.example   pages that may frame the secure fields
   switchyard origins list --merchant ID
-  switchyard psp-accounts put --merchant ID --name NAME [--behaviour JSON]
+  switchyard psp-accounts put --merchant ID --name NAME [--connector simulator] [--settings JSON]
   switchyard psp-accounts list --merchant ID
   switchyard workflows show --merchant ID
   switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
 
-  A PSP account is a simulated acquirer; --behaviour is JSON such as
+  A PSP account names its connector (simulator) and that connector's settings (--behaviour is
+  accepted as another name for --settings). The simulator's settings are JSON such as
   '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'
 ${webhooksUsage}`;
 
@@ -66,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, live: { type: 'boolean' }, json: { type: 'boolean' },
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      merchant: { type: 'string' }, behaviour: { type: 'string' }, accounts: { type: 'string' },
+      merchant: { type: 'string' }, behaviour: { type: 'string' }, settings: { type: 'string' }, connector: { type: 'string' }, accounts: { type: 'string' },
       'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
       ...webhookOptions,
     },
@@ -120,15 +124,16 @@ async function routing(group: string, command: string | undefined, values: Recor
   const storage = await openStorage(config.storage);
   try {
     if (!(await createMerchantStore(storage.uow).byId(merchantId))) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
-    const workflows = createWorkflowService({ store: createWorkflowStore(storage.uow), clock: systemClock, ids: randomIds });
+    const workflows = createWorkflowService({ store: createWorkflowStore(storage.uow), clock: systemClock, ids: randomIds, connectors: connectorFactories({ simulator: createSimulatedAcquirer() }) });
     const out = (v: unknown) => { process.stdout.write(JSON.stringify(v, null, 2) + '\n'); return 0; };
     const fail = (msg: string) => { process.stderr.write(msg + '\n'); return 1; };
     if (group === 'psp-accounts' && command === 'put') {
       if (typeof values.name !== 'string') return fail('--name is required');
-      let behaviour: unknown;
-      try { behaviour = typeof values.behaviour === 'string' ? JSON.parse(values.behaviour) : {}; } catch { return fail('--behaviour must be JSON'); }
-      const r = await workflows.putAccount(merchantId, values.name, behaviour);
-      return r.ok ? out({ name: r.value.name, behaviour: r.value.behaviour }) : fail(r.error);
+      const json = values.settings ?? values.behaviour;
+      let settings: unknown;
+      try { settings = typeof json === 'string' ? JSON.parse(json) : {}; } catch { return fail('--settings must be JSON'); }
+      const r = await workflows.putAccount(merchantId, values.name, { connector: typeof values.connector === 'string' ? values.connector : 'simulator', settings });
+      return r.ok ? out(accountView(r.value)) : fail(r.error);
     }
     if (group === 'origins') {
       const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock: systemClock, ids: randomIds });
@@ -141,7 +146,7 @@ async function routing(group: string, command: string | undefined, values: Recor
       if (command === 'remove') return (await merchants.removeOrigin(merchantId, origin)) ? out({ removed: origin }) : fail('that origin is not registered');
       return fail(usage);
     }
-    if (group === 'psp-accounts' && command === 'list') return out((await workflows.accounts(merchantId)).map(({ name, behaviour }) => ({ name, behaviour })));
+    if (group === 'psp-accounts' && command === 'list') return out((await workflows.accounts(merchantId)).map(accountView));
     if (group === 'workflows' && command === 'show') return out(await workflows.workflow(merchantId, 'payment-acceptance'));
     if (group === 'workflows' && command === 'set') {
       const input: Record<string, unknown> = {};

@@ -38,6 +38,12 @@ export function createExecutionStore(uow: UnitOfWork): ExecutionStore {
         const r = await q.executeTakeFirst();
         return r ? toRecord(r) : undefined;
       },
+      async lockByPayment(paymentId) {
+        let q = tx.selectFrom('executions').selectAll().where('payment_id', '=', paymentId);
+        if (opts.postgres) q = q.forUpdate();
+        const r = await q.executeTakeFirst();
+        return r ? toRecord(r) : undefined;
+      },
       async insert(e) {
         await tx.insertInto('executions').values(toRow(e)).execute();
       },
@@ -57,6 +63,10 @@ export function createExecutionStore(uow: UnitOfWork): ExecutionStore {
       const r = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toRecord(r) : undefined;
     },
+    async byPayment(paymentId) {
+      const r = await db.selectFrom('executions').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
+      return r ? toRecord(r) : undefined;
+    },
     async list(f) {
       let q = db.selectFrom('executions').selectAll().where('merchant_id', '=', f.merchantId).where('workflow_code', '=', f.workflowCode);
       if (f.merchantReference !== undefined) q = q.where('merchant_reference', '=', f.merchantReference);
@@ -71,14 +81,6 @@ export function createExecutionStore(uow: UnitOfWork): ExecutionStore {
         ]));
       }
       const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
-      return rows.map(toRecord);
-    },
-    async stale(statuses, before, limit) {
-      // An execution with a required action waits for its shopper, not for a node: left out, so that
-      // abandoned challenges never crowd out the work a crash left.
-      const rows = await db.selectFrom('executions').selectAll().where('status', 'in', [...statuses])
-        .where('updated_at', '<', before).where((eb) => eb.or([eb('action', 'is', null), eb('status', '!=', 'authorizePending')]))
-        .orderBy('updated_at').limit(limit).execute();
       return rows.map(toRecord);
     },
   };

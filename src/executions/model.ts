@@ -110,6 +110,8 @@ export interface AuthorizeRequest {
   readonly authentication?: { readonly status: string; readonly eci: string | undefined };
   /** The shopper's challenge ended (completed, failed or cancelled): there is no second one. */
   readonly challengeDone?: boolean;
+  /** The workflow announces the 3-D Secure pause (`executionActionPending`), as it said when authorize was asked. */
+  readonly notifyPending?: boolean;
 }
 
 export interface ExecutionRecord {
@@ -141,10 +143,6 @@ export const backOfficeFrom: Readonly<Record<'capture' | 'refund' | 'cancel', re
   cancel: ['authorized', 'partiallyCaptured', 'captureFailed', 'captured', 'partiallyRefunded', 'refundFailed'],
 };
 
-/** `meta` may change until the authorization completes (seed: "Metadata immutability"). */
-export function metaLocked(status: ExecutionStatus): boolean {
-  return !(status === 'created' || status === 'authorizeRequested' || status === 'authorizePending');
-}
 
 /** Webhook events of the catalogue (reference §3.3) that status changes produce. */
 export const eventNames = ['executionCreated', 'executionActionRequested', 'executionActionPending', 'executionActionCompleted', 'executionActionUpdated'] as const;

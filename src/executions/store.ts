@@ -5,6 +5,8 @@ import type { ExecutionRecord, ExecutionStatus } from './model.ts';
 export interface ExecutionWriter {
   /** Loads and locks (PostgreSQL: FOR UPDATE) an execution. */
   lock(id: string): Promise<ExecutionRecord | undefined>;
+  /** Loads and locks the execution whose authorization made this payment. */
+  lockByPayment(paymentId: string): Promise<ExecutionRecord | undefined>;
   insert(e: ExecutionRecord): Promise<void>;
   update(e: ExecutionRecord): Promise<void>;
   /** Tells other nodes the execution changed; delivered when (and only if) the transaction commits. */
@@ -27,10 +29,6 @@ export interface ExecutionStore {
   /** The execution writes of a unit of work (storage opens the transaction). */
   writer(tx: Tx): ExecutionWriter;
   get(id: string): Promise<ExecutionRecord | undefined>;
+  byPayment(paymentId: string): Promise<ExecutionRecord | undefined>;
   list(filter: ExecutionFilter): Promise<ExecutionRecord[]>;
-  /**
-   * Executions in one of these statuses, last changed before `before`, oldest change first: work a
-   * crash may have left. Executions awaiting their shopper (`authorizePending` with an action) are left out.
-   */
-  stale(statuses: readonly ExecutionStatus[], before: number, limit: number): Promise<ExecutionRecord[]>;
 }

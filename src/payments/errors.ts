@@ -29,6 +29,8 @@ export const paymentErrors = [
   'card_expired',
   'brand_mismatch',
   'cvv_brand_mismatch',
+  'not_allowed_on_credit',
+  'card_not_found',
 ] as const;
 export type PaymentError = (typeof paymentErrors)[number];
 

@@ -1,112 +1,159 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
+import type { AttemptsTable, Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Currency } from '../money/money.ts';
-import type { PaymentStatus, TransactionStatus, TransactionType } from './model.ts';
-import type { PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from './store.ts';
+import type { DeclineReason, InitialKind, OperationKind, OperationStatus, PaymentStatus } from './model.ts';
+import type { AttemptRecord, Channel, OperationRecord, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter } from './store.ts';
 
 const toPayment = (r: Selectable<PaymentsTable>): PaymentRecord => ({
-  id: r.id, merchantId: r.merchant_id, entityId: r.entity_id, initialType: r.initial_type,
-  status: r.status as PaymentStatus, amount: r.amount, currency: r.currency, cardId: r.card_id ?? undefined,
-  method: r.method as PaymentMethod,
-  mode: r.mode, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id, merchantId: r.merchant_id, channel: r.channel as Channel, entityId: r.entity_id ?? undefined,
+  initialKind: r.initial_type as InitialKind, status: r.status as PaymentStatus, amount: r.amount, currency: r.currency,
+  cardId: r.card_id ?? undefined, method: r.method as PaymentMethod, live: r.mode === 'live',
+  pspAccountId: r.psp_account_id ?? undefined, workflowCode: r.workflow_code ?? undefined,
+  version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-const toTransaction = (r: Selectable<TransactionsTable>): TransactionRecord => ({
-  id: r.id, paymentId: r.payment_id, seq: r.seq, merchantId: r.merchant_id, entityId: r.entity_id,
-  type: r.type as TransactionType, status: r.status as TransactionStatus,
+const toOperation = (r: Selectable<TransactionsTable>): OperationRecord => ({
+  id: r.id, paymentId: r.payment_id, seq: r.seq, merchantId: r.merchant_id, entityId: r.entity_id ?? undefined,
+  kind: r.type as OperationKind, status: r.status as OperationStatus,
   amount: { amount: r.amount, currency: r.currency as Currency },
-  referencedId: r.referenced_id ?? undefined, resultCode: r.result_code ?? undefined,
+  referencedId: r.referenced_id ?? undefined, resultCode: r.result_code ?? undefined, reason: (r.reason ?? undefined) as DeclineReason | undefined,
   pspReference: r.psp_reference ?? undefined, merchantTransactionId: r.merchant_transaction_id ?? undefined,
-  shortId: r.short_id, echo: JSON.parse(r.echo), details: JSON.parse(r.details),
+  shortId: r.short_id, context: JSON.parse(r.echo), details: JSON.parse(r.details), unknownSince: r.unknown_since ?? undefined,
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
+const toAttempt = (r: Selectable<AttemptsTable>): AttemptRecord => ({
+  id: r.id, paymentId: r.payment_id, operationId: r.transaction_id, seq: r.seq, accountId: r.account_id, accountName: r.account_name,
+  connector: r.connector, authenticated: r.authenticated === 1, status: r.status as OperationStatus,
+  reason: (r.reason ?? undefined) as DeclineReason | undefined, resultCode: r.result_code ?? undefined,
+  pspReference: r.psp_reference ?? undefined, createdAt: r.created_at, updatedAt: r.updated_at,
+});
 
-/** One implementation over Kysely for both stores; `locking` adds FOR UPDATE where the database has it. */
+/** A unique index refused the row (both databases' wording). */
+const isUniqueViolation = (err: unknown) =>
+  (err as { code?: string }).code === '23505' || /UNIQUE constraint failed/.test(String((err as Error)?.message ?? err));
+
+/** One implementation over Kysely for both stores; on PostgreSQL `lock` takes the payment's row lock. */
 export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const { db } = uow;
-  const opts = { locking: uow.kind === 'postgres' };
-  const txOf = (q: Kysely<Database> | Tx, paymentId: string) =>
-    q.selectFrom('transactions').selectAll().where('payment_id', '=', paymentId)
-      .orderBy('seq').execute();
+  const locking = uow.kind === 'postgres';
+  const operationsOf = (q: Kysely<Database> | Tx, paymentId: string) =>
+    q.selectFrom('transactions').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
+  const attemptsOf = (q: Kysely<Database> | Tx, paymentId: string) =>
+    q.selectFrom('attempts').selectAll().where('payment_id', '=', paymentId).orderBy('created_at').orderBy('seq').execute();
 
   function writer(tx: Tx): PaymentWriter {
     return {
       async lock(paymentId) {
         let q = tx.selectFrom('payments').selectAll().where('id', '=', paymentId);
-        if (opts.locking) q = q.forUpdate();
+        if (locking) q = q.forUpdate();
         const p = await q.executeTakeFirst();
         if (!p) return undefined;
-        return { payment: toPayment(p), transactions: (await txOf(tx, paymentId)).map(toTransaction) };
-      },
-      async merchantTransactionIdTaken(entityId, mtx) {
-        const r = await tx.selectFrom('transactions').select('id').where('entity_id', '=', entityId)
-          .where('merchant_transaction_id', '=', mtx).limit(1).executeTakeFirst();
-        return r !== undefined;
+        return {
+          payment: toPayment(p),
+          operations: (await operationsOf(tx, paymentId)).map(toOperation),
+          attempts: (await attemptsOf(tx, paymentId)).map(toAttempt),
+        };
       },
       async insertPayment(p) {
         await tx.insertInto('payments').values({
-          id: p.id, merchant_id: p.merchantId, entity_id: p.entityId, initial_type: p.initialType, status: p.status,
-          currency: p.currency, amount: p.amount, card_id: p.cardId ?? null, method: p.method, mode: p.mode, version: p.version,
-          created_at: p.createdAt, updated_at: p.updatedAt,
+          id: p.id, merchant_id: p.merchantId, channel: p.channel, entity_id: p.entityId ?? null, initial_type: p.initialKind,
+          status: p.status, currency: p.currency, amount: p.amount, card_id: p.cardId ?? null, method: p.method,
+          mode: p.live ? 'live' : 'test', psp_account_id: p.pspAccountId ?? null, workflow_code: p.workflowCode ?? null,
+          version: p.version, created_at: p.createdAt, updated_at: p.updatedAt,
         }).execute();
       },
-      async insertTransaction(t) {
-        await tx.insertInto('transactions').values({
-          id: t.id, payment_id: t.paymentId, seq: t.seq, merchant_id: t.merchantId, entity_id: t.entityId, type: t.type,
-          status: t.status, amount: t.amount.amount, currency: t.amount.currency, result_code: t.resultCode ?? null,
-          psp_reference: t.pspReference ?? null, referenced_id: t.referencedId ?? null,
-          merchant_transaction_id: t.merchantTransactionId ?? null, short_id: t.shortId,
-          echo: JSON.stringify(t.echo), details: JSON.stringify(t.details), created_at: t.createdAt, updated_at: t.updatedAt,
-        }).execute();
+      async insertOperation(o, options = {}) {
+        const row = {
+          id: o.id, payment_id: o.paymentId, seq: o.seq, merchant_id: o.merchantId, entity_id: o.entityId ?? null, type: o.kind,
+          status: o.status, amount: o.amount.amount, currency: o.amount.currency, result_code: o.resultCode ?? null,
+          psp_reference: o.pspReference ?? null, referenced_id: o.referencedId ?? null,
+          merchant_transaction_id: o.merchantTransactionId ?? null, short_id: o.shortId, reason: o.reason ?? null,
+          unique_mtx: options.uniqueMerchantTransactionId && o.merchantTransactionId !== undefined ? 1 : null,
+          unknown_since: o.unknownSince ?? null,
+          echo: JSON.stringify(o.context), details: JSON.stringify(o.details), created_at: o.createdAt, updated_at: o.updatedAt,
+        };
+        if (row.unique_mtx === null) {
+          await tx.insertInto('transactions').values(row).execute();
+          return true;
+        }
+        // The unique index decides between concurrent requests on every node; ON CONFLICT keeps
+        // PostgreSQL's transaction usable so the caller can answer "duplicate".
+        const r = await tx.insertInto('transactions').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
       },
-      async settleTransaction(id, o) {
+      async settleOperation(id, s, unknownSince) {
         await tx.updateTable('transactions').set({
-          status: o.status, result_code: o.resultCode, psp_reference: o.pspReference ?? null,
-          details: JSON.stringify(o.details), updated_at: o.at,
+          status: s.status, result_code: s.resultCode ?? null, reason: s.reason ?? null, psp_reference: s.pspReference ?? null,
+          details: JSON.stringify(s.details), updated_at: s.at, unknown_since: unknownSince ?? null,
         }).where('id', '=', id).execute();
       },
-      async resumeTransaction(id, details, at) {
-        await tx.updateTable('transactions').set({ status: 'pending', result_code: null, details: JSON.stringify(details), updated_at: at })
+      async resumeOperation(id, details, at) {
+        await tx.updateTable('transactions').set({ status: 'pending', result_code: null, reason: null, details: JSON.stringify(details), updated_at: at })
           .where('id', '=', id).where('status', '=', 'awaiting').execute();
       },
-      async updatePaymentStatus(id, status, at) {
-        await tx.updateTable('payments').set((eb) => ({ status, updated_at: at, version: eb('version', '+', 1) }))
-          .where('id', '=', id).execute();
+      async touchOperation(id, at) {
+        await tx.updateTable('transactions').set({ updated_at: at }).where('id', '=', id).execute();
+      },
+      async updatePayment(id, change, at) {
+        await tx.updateTable('payments').set((eb) => ({
+          status: change.status, updated_at: at, version: eb('version', '+', 1),
+          ...('pspAccountId' in change ? { psp_account_id: change.pspAccountId ?? null } : {}),
+        })).where('id', '=', id).execute();
+      },
+      async insertAttempt(a) {
+        try {
+          const r = await tx.insertInto('attempts').values({
+            id: a.id, payment_id: a.paymentId, transaction_id: a.operationId, seq: a.seq, account_id: a.accountId,
+            account_name: a.accountName, connector: a.connector, authenticated: a.authenticated ? 1 : 0, status: a.status,
+            reason: a.reason ?? null, result_code: a.resultCode ?? null, psp_reference: a.pspReference ?? null,
+            created_at: a.createdAt, updated_at: a.updatedAt,
+          }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+          return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+        } catch (err) {
+          if (isUniqueViolation(err)) return false;
+          throw err;
+        }
+      },
+      async settleAttempt(id, s) {
+        await tx.updateTable('attempts').set({
+          status: s.status, reason: s.reason ?? null, result_code: s.resultCode ?? null, psp_reference: s.pspReference ?? null, updated_at: s.at,
+        }).where('id', '=', id).execute();
       },
     };
   }
 
   return {
     writer,
-    async transaction(id) {
+    async operation(id) {
       const r = await db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirst();
-      return r ? toTransaction(r) : undefined;
+      return r ? toOperation(r) : undefined;
     },
     async payment(id) {
       const r = await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toPayment(r) : undefined;
     },
-    async transactionsOf(paymentId) {
-      return (await txOf(db, paymentId)).map(toTransaction);
+    async operationsOf(paymentId) {
+      return (await operationsOf(db, paymentId)).map(toOperation);
+    },
+    async attemptsOf(paymentId) {
+      return (await attemptsOf(db, paymentId)).map(toAttempt);
     },
     async byMerchantTransactionId(entityId, mtx) {
       const rows = await db.selectFrom('transactions').selectAll().where('entity_id', '=', entityId)
         .where('merchant_transaction_id', '=', mtx).orderBy('created_at').orderBy('payment_id').orderBy('seq').execute();
-      return rows.map(toTransaction);
+      return rows.map(toOperation);
     },
-    async unsettled(before, limit) {
-      const rows = await db.selectFrom('transactions').selectAll()
-        // Pending without a result code: the intent was recorded but the PSP's answer never was (a crash).
-        .where((eb) => eb.or([eb('status', '=', 'unknown'), eb.and([eb('status', '=', 'pending'), eb('result_code', 'is', null)])]))
+    async openOperations(before, limit) {
+      const rows = await db.selectFrom('transactions').selectAll().where('status', 'in', ['pending', 'unknown'])
         .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
-      return rows.map(toTransaction);
+      return rows.map(toOperation);
     },
     async awaitingBefore(before, limit) {
       const rows = await db.selectFrom('transactions').selectAll().where('status', '=', 'awaiting')
         .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
-      return rows.map(toTransaction);
+      return rows.map(toOperation);
     },
     async bankTransfersAwaitingReceipt(before, limit) {
       const rows = await db.selectFrom('payments').selectAll().where('method', '=', 'bank_transfer')

@@ -2,185 +2,264 @@ import type { Currency, Money } from '../money/money.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import { cvvLength, detectBrand, isExpired, luhnValid, type CardInput } from '../vault/card.ts';
 
-export const initialTypes = ['PA', 'DB', 'PA.CP'] as const;
-export type InitialType = (typeof initialTypes)[number];
+/**
+ * The payment engine's model, in payment terms: a payment (the merchant's intent), its operations
+ * (each money movement asked for), and the rules on their amounts. Pure: values in, values out.
+ * Neither dialect's vocabulary appears here; each dialect maps these names to its own.
+ */
 
-export const backOfficeTypes = ['CP', 'RV', 'RF', 'RB', 'CB', 'CR', 'RC'] as const;
-export type BackOfficeType = (typeof backOfficeTypes)[number];
+/** Operations that open a payment: an authorization (a hold), a sale (authorize and capture at once), a credit to a card. */
+export const initialKinds = ['authorize', 'sale', 'credit'] as const;
+export type InitialKind = (typeof initialKinds)[number];
 
-export type TransactionType = InitialType | BackOfficeType;
+/** Operations on a payment that exists. */
+export const followUpKinds = ['capture', 'void', 'refund', 'rebill', 'chargeback', 'chargeback_reversal', 'receipt'] as const;
+export type FollowUpKind = (typeof followUpKinds)[number];
 
-export const isInitialType = (s: string): s is InitialType => (initialTypes as readonly string[]).includes(s);
-export const isBackOfficeType = (s: string): s is BackOfficeType => (backOfficeTypes as readonly string[]).includes(s);
+export type OperationKind = InitialKind | FollowUpKind;
+
+export const isInitialKind = (s: string): s is InitialKind => (initialKinds as readonly string[]).includes(s);
+export const isFollowUpKind = (s: string): s is FollowUpKind => (followUpKinds as readonly string[]).includes(s);
+
+/** Follow-ups that report what the card scheme or the bank already did: recorded, never sent to a PSP. */
+export const recordedOnlyKinds: ReadonlySet<OperationKind> = new Set<OperationKind>(['chargeback', 'chargeback_reversal', 'receipt']);
 
 /**
- * One attempt at one money movement. `awaiting`: the shopper has not finished the hosted page
- * (3-D Secure, bank) and no PSP has been asked; `pending`: the PSP is being asked; `unknown`: the
- * PSP's answer was lost and the reconciler settles it.
+ * The state of one operation. `awaiting`: the shopper must act first (3-D Secure, the bank) and
+ * no PSP has been asked; `pending`: the PSP is being asked, or answered that it is still
+ * processing; `unknown`: the PSP's answer was lost and the reconciler settles it.
  */
-export const transactionStatuses = ['awaiting', 'pending', 'succeeded', 'failed', 'unknown'] as const;
-export type TransactionStatus = (typeof transactionStatuses)[number];
+export const operationStatuses = ['awaiting', 'pending', 'succeeded', 'failed', 'unknown'] as const;
+export type OperationStatus = (typeof operationStatuses)[number];
 
-export interface Transaction {
+/** The operation state machine: the states each state may move to. */
+export const operationTransitions: Readonly<Record<OperationStatus, readonly OperationStatus[]>> = {
+  // The shopper finishes (on to the PSP), fails, cancels or never comes back.
+  awaiting: ['pending', 'failed'],
+  // The PSP answers, or its answer is lost, or it keeps processing (stays pending).
+  pending: ['pending', 'succeeded', 'failed', 'unknown'],
+  // Only the reconciler, asking the PSP, moves an unknown operation on.
+  unknown: ['pending', 'succeeded', 'failed'],
+  succeeded: [],
+  failed: [],
+};
+
+export const isOpen = (s: OperationStatus) => s === 'awaiting' || s === 'pending' || s === 'unknown';
+
+/**
+ * Why an operation did not succeed, in neutral terms (the acquirer's own code travels beside it).
+ * `soft`: this acquirer refused this time, another may approve; `hard`: the card itself is bad;
+ * `fraud`: refused as suspected fraud; `invalid_request`: the request could not be processed as
+ * sent; `provider_error`: the PSP failed to process it; the rest end a payment before any PSP:
+ * 3-D Secure failed, was unavailable or errored, the shopper cancelled or never came back, or the
+ * PSP never received the request.
+ */
+export const declineReasons = [
+  'soft', 'hard', 'fraud', 'invalid_request', 'provider_error',
+  'authentication_failed', 'authentication_error', 'not_enrolled', 'not_participating',
+  'cancelled_by_shopper', 'expired', 'not_received',
+] as const;
+export type DeclineReason = (typeof declineReasons)[number];
+export const isDeclineReason = (s: unknown): s is DeclineReason => (declineReasons as readonly unknown[]).includes(s);
+
+/** What the shopper must do before a pending payment can go on. */
+export const shopperActions = ['three_ds', 'bank_transfer'] as const;
+export type ShopperAction = (typeof shopperActions)[number];
+
+/**
+ * The neutral outcome of an attempt at a PSP, which every connector answers and both dialects map
+ * to their own vocabulary: approved; declined with a reason plus the acquirer's code and message;
+ * pending (the PSP is still processing, or the shopper must act); unknown (the answer was lost).
+ */
+export type Outcome =
+  | { readonly kind: 'approved'; readonly pspReference: string | undefined; readonly acquirerCode: string | undefined; readonly details: Readonly<Record<string, string>> }
+  | { readonly kind: 'declined'; readonly reason: DeclineReason; readonly acquirerCode: string | undefined; readonly message: string | undefined; readonly pspReference: string | undefined; readonly details: Readonly<Record<string, string>> }
+  | { readonly kind: 'pending'; readonly action: ShopperAction | undefined; readonly pspReference: string | undefined; readonly acquirerCode: string | undefined; readonly details: Readonly<Record<string, string>> }
+  | { readonly kind: 'unknown' };
+
+/** The operation state an outcome leaves. */
+export const statusOfOutcome: Readonly<Record<Outcome['kind'], OperationStatus>> = {
+  approved: 'succeeded', declined: 'failed', pending: 'pending', unknown: 'unknown',
+};
+
+/** One operation as the amount rules see it. */
+export interface Operation {
   readonly id: string;
   readonly paymentId: string;
-  readonly type: TransactionType;
-  readonly status: TransactionStatus;
+  readonly kind: OperationKind;
+  readonly status: OperationStatus;
   readonly amount: Money;
-  /** For a chargeback reversal, the chargeback it reverses; otherwise the id the merchant named. */
+  /** For a chargeback reversal, the chargeback it reverses; for a receipt, what it confirms; otherwise the operation the merchant named. */
   readonly referencedId: string | undefined;
   readonly createdAt: number;
 }
 
-/** Status of a payment (the root authorization or debit and everything done on it since). */
+/** Status of a payment (its opening operation and everything done on it since). */
 export const paymentStatuses = [
-  'pending', 'unknown', 'declined', 'authorized', 'reversed', 'captured', 'refunded', 'charged_back',
+  'pending', 'unknown', 'declined', 'authorized', 'reversed', 'captured', 'refunded', 'charged_back', 'credited',
 ] as const;
 export type PaymentStatus = (typeof paymentStatuses)[number];
 
 /**
  * The payment state machine: the statuses each status may move to. Status is derived from the
- * transactions (see `paymentStatusOf`) and every change is checked against this table, so a
- * derivation bug shows up as a refused transition instead of a silent jump out of a final state.
+ * operations (`paymentStatusOf`) and every change is checked against this table, so a derivation
+ * bug shows up as a refused transition instead of a silent jump out of a final state.
  */
 export const paymentTransitions: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
-  // Waiting for the PSP's first answer.
-  pending: ['authorized', 'captured', 'declined', 'unknown'],
-  // The PSP's answer was lost; reconciliation decides.
-  unknown: ['authorized', 'captured', 'declined'],
+  // Waiting for the PSP's first answer (or the shopper's).
+  pending: ['authorized', 'captured', 'credited', 'declined', 'unknown'],
+  // The PSP's answer was lost; reconciliation decides (or learns the PSP is still processing).
+  unknown: ['pending', 'authorized', 'captured', 'credited', 'declined'],
   // Final: nothing happened at the issuer.
   declined: [],
   authorized: ['captured', 'reversed'],
   // Final: the authorization was released before any capture.
   reversed: [],
+  // Captured money can be refunded or charged back; a capture after a void of the open rest keeps it captured.
   captured: ['refunded', 'charged_back'],
   // A full refund can be followed by a rebill that makes money refundable again.
   refunded: ['captured', 'charged_back'],
   charged_back: ['captured', 'refunded'],
+  // Final: money sent to a card.
+  credited: [],
 };
 
 export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return from === to || paymentTransitions[from].includes(to);
 }
 
-/** Money totals of a payment, counting settled transactions and reserving in-flight ones. */
+/** Money totals of a payment, counting settled operations and reserving in-flight ones. */
 export interface Totals {
   readonly authorized: number;
   readonly captured: number;
   readonly refunded: number;
   /** Chargebacks minus their reversals. */
   readonly chargedBack: number;
+  readonly credited: number;
   readonly reversed: boolean;
-  /** Captures, refunds and rebills still waiting for the PSP (or unknown): reserved against limits. */
+  /** Captures still waiting for the PSP (or unknown): reserved against the authorization. */
   readonly inFlightCaptures: number;
   readonly inFlightRefunds: number;
+  /** A void waiting for its PSP: nothing may be captured meanwhile. */
+  readonly inFlightVoid: boolean;
   readonly inFlight: number;
 }
 
-/** Whether a transaction moves the authorization's open amount into captured money. */
-function capturesAuthorization(t: Transaction, initial: Transaction): boolean {
-  // A receipt on the authorization confirms the reserved funds arrived; on a debit, capture or
-  // rebill it confirms money already counted as captured.
-  return t.type === 'CP' || (t.type === 'RC' && initial.type === 'PA' && t.referencedId === initial.id);
+/** Whether an operation moves the authorization's open amount into captured money. */
+function capturesAuthorization(o: Operation, initial: Operation): boolean {
+  // A receipt on the authorization confirms the reserved funds arrived (a bank transfer); on a
+  // sale, capture or rebill it confirms money already counted as captured.
+  return o.kind === 'capture' || (o.kind === 'receipt' && initial.kind === 'authorize' && o.referencedId === initial.id);
 }
 
-export function totalsOf(txs: readonly Transaction[]): Totals {
-  let authorized = 0, captured = 0, refunded = 0, chargedBack = 0, reversed = false;
-  let inFlightCaptures = 0, inFlightRefunds = 0, inFlight = 0;
-  const initial = txs.find((t) => isInitialType(t.type));
-  for (const t of txs) {
-    const a = t.amount.amount;
-    const capturing = initial !== undefined && capturesAuthorization(t, initial);
-    if (t.status === 'pending' || t.status === 'unknown' || t.status === 'awaiting') {
+export function totalsOf(ops: readonly Operation[]): Totals {
+  let authorized = 0, captured = 0, refunded = 0, chargedBack = 0, credited = 0, reversed = false;
+  let inFlightCaptures = 0, inFlightRefunds = 0, inFlightVoid = false, inFlight = 0;
+  const initial = ops.find((o) => isInitialKind(o.kind));
+  for (const o of ops) {
+    const a = o.amount.amount;
+    const capturing = initial !== undefined && capturesAuthorization(o, initial);
+    if (isOpen(o.status)) {
       inFlight++;
       if (capturing) inFlightCaptures += a;
-      if (t.type === 'RF') inFlightRefunds += a;
+      if (o.kind === 'refund') inFlightRefunds += a;
+      if (o.kind === 'void') inFlightVoid = true;
       continue;
     }
-    if (t.status !== 'succeeded') continue;
-    switch (t.type) {
-      case 'PA': authorized += a; break;
-      case 'DB': case 'PA.CP': authorized += a; captured += a; break;
-      case 'CP': case 'RC': if (capturing) captured += a; break;
-      case 'RB': authorized += a; captured += a; break;
-      case 'RF': refunded += a; break;
-      case 'RV': reversed = true; break;
-      case 'CB': chargedBack += a; break;
-      case 'CR': chargedBack -= a; break;
+    if (o.status !== 'succeeded') continue;
+    switch (o.kind) {
+      case 'authorize': authorized += a; break;
+      case 'sale': authorized += a; captured += a; break;
+      case 'credit': credited += a; break;
+      case 'capture': case 'receipt': if (capturing) captured += a; break;
+      case 'rebill': authorized += a; captured += a; break;
+      case 'refund': refunded += a; break;
+      case 'void': reversed = true; break;
+      case 'chargeback': chargedBack += a; break;
+      case 'chargeback_reversal': chargedBack -= a; break;
     }
   }
-  return { authorized, captured, refunded, chargedBack, reversed, inFlightCaptures, inFlightRefunds, inFlight };
+  return { authorized, captured, refunded, chargedBack, credited, reversed, inFlightCaptures, inFlightRefunds, inFlightVoid, inFlight };
 }
 
-/** The transaction that opened the payment (exactly one per payment). */
-export function initialOf<T extends Transaction>(txs: readonly T[]): T {
-  const initial = txs.find((t) => isInitialType(t.type));
-  if (!initial) throw new Error('payment without an initial transaction');
+/** The operation that opened the payment (exactly one per payment). */
+export function initialOf<T extends Operation>(ops: readonly T[]): T {
+  const initial = ops.find((o) => isInitialKind(o.kind));
+  if (!initial) throw new Error('payment without an opening operation');
   return initial;
 }
 
-/** The payment's status, derived from its transactions. */
-export function paymentStatusOf(txs: readonly Transaction[]): PaymentStatus {
-  const initial = initialOf(txs);
+/** The payment's status, derived from its operations. */
+export function paymentStatusOf(ops: readonly Operation[]): PaymentStatus {
+  const initial = initialOf(ops);
   if (initial.status === 'pending' || initial.status === 'awaiting') return 'pending';
   if (initial.status === 'unknown') return 'unknown';
   if (initial.status === 'failed') return 'declined';
-  const t = totalsOf(txs);
+  if (initial.kind === 'credit') return 'credited';
+  const t = totalsOf(ops);
   if (t.captured === 0) return t.reversed ? 'reversed' : 'authorized';
   if (t.chargedBack > 0) return 'charged_back';
   if (t.refunded >= t.captured) return 'refunded';
   return 'captured';
 }
 
-export interface BackOfficeRequest {
-  readonly type: BackOfficeType;
-  /** Absent only for reversals, which always release the whole open amount. */
+export interface FollowUpRequest {
+  readonly kind: FollowUpKind;
+  /** Absent only for voids, which always release the whole open amount. */
   readonly amount: Money | undefined;
-  /** The transaction the merchant named. */
-  readonly target: Transaction;
+  /** The operation the merchant named. */
+  readonly target: Operation;
+  /** Whether the payment is settled by the shopper's bank and confirmed by a receipt (a bank transfer). */
+  readonly awaitsReceipt: boolean;
 }
 
 /**
- * Decides whether a back-office operation may run on a payment and for how much (the reference's
- * §6 rules). Pure: the service calls it inside the transaction that holds the payment's lock.
+ * Decides whether a follow-up may run on a payment and for how much. Pure: the service calls it
+ * inside the unit of work that holds the payment's lock, counting operations in flight as
+ * reserved, so two concurrent requests can never both spend the same money, and an operation that
+ * conflicts with one in flight (a capture while a void is on its way) is refused before any PSP call.
  */
-export function decideBackOffice(txs: readonly Transaction[], req: BackOfficeRequest): Result<Money> {
-  const initial = initialOf(txs);
+export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest): Result<Money> {
+  const initial = initialOf(ops);
   const currency: Currency = initial.amount.currency;
-  const t = totalsOf(txs);
+  const t = totalsOf(ops);
   const needsSuccess = (err: PaymentError): Result<Money> | undefined => {
-    if (initial.status === 'pending' || initial.status === 'unknown' || initial.status === 'awaiting') return fail('reference_pending');
+    if (isOpen(initial.status)) return fail('reference_pending');
     if (initial.status === 'failed') return fail(err);
     return undefined;
   };
-  if (req.type !== 'RV') {
+  if (initial.kind === 'credit') return fail('not_allowed_on_credit');
+  if (req.kind !== 'void') {
     if (!req.amount) return fail('amount_required');
     if (req.amount.currency !== currency) return fail('currency_mismatch');
+    if (req.amount.amount <= 0) return fail('amount_required');
   }
   const amount = req.amount?.amount ?? 0;
   const of = (n: number): Money => ({ amount: n, currency });
 
-  switch (req.type) {
-    case 'CP': {
-      if (initial.type !== 'PA') return fail('capture_requires_authorization');
+  switch (req.kind) {
+    case 'capture': {
+      if (initial.kind !== 'authorize') return fail('capture_requires_authorization');
       const refused = needsSuccess('capture_requires_authorization');
       if (refused) return refused;
+      // A void on its way releases the open amount: a capture now would race it at the PSP.
+      if (t.inFlightVoid) return fail('reference_pending');
       if (t.reversed || t.captured + t.inFlightCaptures + amount > t.authorized) return fail('capture_exceeds_authorization');
       return ok(of(amount));
     }
-    case 'RV': {
+    case 'void': {
       const refused = needsSuccess('reversal_requires_authorization');
       if (refused) return refused;
       if (t.chargedBack > 0) return fail('charged_back');
       if (t.reversed) return fail('already_reversed');
-      if (initial.type !== 'PA') return fail('reversal_not_possible');
+      if (initial.kind !== 'authorize') return fail('reversal_not_possible');
       if (t.inFlight > 0) return fail('reference_pending');
       const open = t.authorized - t.captured;
-      // After a partial capture a reversal releases the open remainder ("voids the entire open amount").
+      // After a partial capture a void releases the open remainder.
       if (open <= 0) return fail('reversal_after_capture');
       return ok(of(open));
     }
-    case 'RF': {
+    case 'refund': {
       const refused = needsSuccess('refund_requires_capture');
       if (refused) return refused;
       if (t.chargedBack > 0) return fail('charged_back');
@@ -188,40 +267,40 @@ export function decideBackOffice(txs: readonly Transaction[], req: BackOfficeReq
       if (t.refunded + t.inFlightRefunds + amount > t.captured) return fail('refund_exceeds_captured');
       return ok(of(amount));
     }
-    case 'RB': {
+    case 'rebill': {
       const refused = needsSuccess('rebill_requires_capture');
       if (refused) return refused;
       if (t.captured === 0) return fail('rebill_requires_capture');
       if (t.chargedBack > 0) return fail('charged_back');
       return ok(of(amount));
     }
-    case 'CB': {
+    case 'chargeback': {
       const refused = needsSuccess('chargeback_requires_capture');
       if (refused) return refused;
       if (t.captured === 0) return fail('chargeback_requires_capture');
-      if (txs.some((x) => x.type === 'CB' && x.status === 'succeeded')) return fail('multiple_chargebacks');
+      if (ops.some((x) => x.kind === 'chargeback' && x.status === 'succeeded')) return fail('multiple_chargebacks');
       if (amount > t.captured - t.refunded - t.inFlightRefunds) return fail('chargeback_exceeds_captured');
       return ok(of(amount));
     }
-    case 'RC': {
-      // A receipt confirms money the bank moved: on the authorization (funds arrived) up to its open
-      // amount, on a debit, capture or rebill up to that transaction's amount.
+    case 'receipt': {
+      // A receipt confirms money the shopper's bank moved: only payments settled that way await one.
+      if (!req.awaitsReceipt) return fail('receipt_requires_payment');
       const target = req.target;
-      const confirmable = ['PA', 'CP', 'DB', 'PA.CP', 'RB'].includes(target.type) && target.status === 'succeeded';
+      const confirmable = (['authorize', 'capture', 'sale', 'rebill'] as OperationKind[]).includes(target.kind) && target.status === 'succeeded';
       if (!confirmable) return needsSuccess('receipt_requires_payment') ?? fail('receipt_requires_payment');
-      if (target.id === initial.id && initial.type === 'PA') {
-        if (t.reversed || t.captured + t.inFlightCaptures + amount > t.authorized) return fail('capture_exceeds_authorization');
+      if (target.id === initial.id && initial.kind === 'authorize') {
+        if (t.reversed || t.inFlightVoid || t.captured + t.inFlightCaptures + amount > t.authorized) return fail('capture_exceeds_authorization');
         return ok(of(amount));
       }
-      const confirmed = txs.filter((x) => x.type === 'RC' && x.referencedId === target.id && x.status !== 'failed')
+      const confirmed = ops.filter((x) => x.kind === 'receipt' && x.referencedId === target.id && x.status !== 'failed')
         .reduce((s, x) => s + x.amount.amount, 0);
       if (confirmed + amount > target.amount.amount) return fail('receipt_exceeds_amount');
       return ok(of(amount));
     }
-    case 'CR': {
+    case 'chargeback_reversal': {
       const cb = req.target;
-      if (cb.type !== 'CB' || cb.status !== 'succeeded') return fail('chargeback_reversal_requires_chargeback');
-      const reversedSoFar = txs.filter((x) => x.type === 'CR' && x.status === 'succeeded' && x.referencedId === cb.id)
+      if (cb.kind !== 'chargeback' || cb.status !== 'succeeded') return fail('chargeback_reversal_requires_chargeback');
+      const reversedSoFar = ops.filter((x) => x.kind === 'chargeback_reversal' && x.status === 'succeeded' && x.referencedId === cb.id)
         .reduce((s, x) => s + x.amount.amount, 0);
       if (reversedSoFar + amount > cb.amount.amount) return fail('chargeback_reversal_exceeds_chargeback');
       return ok(of(amount));
@@ -229,18 +308,34 @@ export function decideBackOffice(txs: readonly Transaction[], req: BackOfficeReq
   }
 }
 
+/**
+ * What cancelling a payment means now: refund what was captured and not yet refunded, and void
+ * what was authorized and not captured. Each step is still checked by `decideFollowUp`.
+ */
+export function cancelPlan(ops: readonly Operation[]): { refund: Money | undefined; voidOpen: boolean } {
+  const t = totalsOf(ops);
+  const currency = initialOf(ops).amount.currency;
+  const refundable = t.captured - t.refunded - t.inFlightRefunds;
+  const open = t.authorized - t.captured - t.inFlightCaptures;
+  return {
+    refund: refundable > 0 ? { amount: refundable, currency } : undefined,
+    voidOpen: !t.reversed && !t.inFlightVoid && open > 0,
+  };
+}
+
 /** Invariants an independent checker asserts after every operation. Returns the broken ones. */
-export function brokenInvariants(txs: readonly Transaction[]): string[] {
-  const t = totalsOf(txs);
+export function brokenInvariants(ops: readonly Operation[]): string[] {
+  const t = totalsOf(ops);
   const broken: string[] = [];
   if (t.captured > t.authorized) broken.push('captured exceeds authorized');
   if (t.refunded > t.captured) broken.push('refunded exceeds captured');
   if (t.chargedBack < 0) broken.push('chargeback reversals exceed chargebacks');
   if (t.chargedBack + t.refunded > t.captured) broken.push('chargebacks and refunds exceed captured');
+  if (t.reversed && t.inFlightCaptures > 0) broken.push('capture in flight on a voided authorization');
   return broken;
 }
 
-/** Card checks both dialects need before anything is stored (pure: the time is passed in). */
+/** Card checks every payment and instrument needs before anything is stored (pure: the time is passed in). */
 export function checkCard(card: CardInput, nowMs: number): PaymentError | undefined {
   const digits = card.pan.reveal();
   if (!luhnValid(digits)) return 'invalid_card_number';
@@ -249,4 +344,9 @@ export function checkCard(card: CardInput, nowMs: number): PaymentError | undefi
   if (isExpired(card.expiryMonth, card.expiryYear, nowMs)) return 'card_expired';
   if (card.cvv !== undefined && card.cvv.reveal().length !== cvvLength(card.brand)) return 'cvv_brand_mismatch';
   return undefined;
+}
+
+/** A payment's metadata may change until its authorization has an outcome. */
+export function metadataLocked(status: PaymentStatus | undefined): boolean {
+  return status !== undefined && status !== 'pending';
 }

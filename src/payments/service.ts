@@ -2,427 +2,520 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Money } from '../money/money.ts';
-import type { Entity, Merchant } from '../merchants/model.ts';
+import type { Merchant } from '../merchants/model.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { VaultService } from '../vault/service.ts';
+import type { VaultWriter } from '../vault/store.ts';
 import { isExpired, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
 import { registrationEvent, registrationRecord } from '../vault/registrations.ts';
 import type { CvvCache } from '../vault/cvv-cache.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Challenge, ChallengePurpose } from '../threeds/store.ts';
 import {
-  authenticationDetails, challengeRefusalCodes, challengeResultOf, noAuthenticationRequest, planAuthentication,
+  authenticationDetails, challengeRefusals, challengeResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome,
 } from '../threeds/model.ts';
-import type { Authentication, Processor, ProcessingMode, PspOperation, PspRequest, PspResult } from '../processors/port.ts';
-import { successCodeByMode } from '../processors/result-codes.ts';
+import type { Connector, ConnectorOperation, ConnectorRequest, PspCard } from '../processors/connector.ts';
+import { defaultAccount } from '../processors/registry.ts';
+import type { CascadeRules } from '../workflows/model.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
-  canTransition, checkCard, decideBackOffice, initialOf, paymentStatusOf, totalsOf,
-  type BackOfficeType, type PaymentStatus, type InitialType, type TransactionStatus,
+  cancelPlan, checkCard, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
+  type FollowUpKind, type OperationKind, type PaymentStatus,
 } from './model.ts';
-import type { PaymentRecord, PaymentStore, PaymentWriter, TransactionOutcome, TransactionRecord } from './store.ts';
-import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
-import type { VaultWriter } from '../vault/store.ts';
-import { addOutboxEvent, type OutboxEvent } from '../webhooks/outbox.ts';
-
-/** The writers of one unit of work a payment change uses: its own, the vault's and the outbox. */
-interface Writers {
-  readonly payments: PaymentWriter;
-  readonly vault: VaultWriter;
-  event(e: OutboxEvent): Promise<void>;
-}
+import type { PaymentObserver, Writers } from './change.ts';
+import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
+import type { AttemptRecord, Channel, LockedPayment, OperationRecord, PaymentRecord, PaymentStore } from './store.ts';
 
 /** A bank transfer the shopper confirms at their (simulated) bank; no card involved. */
 export interface BankTransferInput {
   readonly bankName: string | undefined;
 }
 
-export interface InitiateInput {
+/** Whose payments a caller may see: a /v1 entity's, or the executions channel's of the merchant. */
+export type Scope = { readonly channel: 'opp'; readonly entityId: string } | { readonly channel: 'executions' };
+
+export interface PayInput {
   readonly merchant: Merchant;
-  readonly entity: Entity;
-  readonly type: InitialType;
+  readonly scope: Scope;
+  readonly kind: 'authorize' | 'sale';
   readonly amount: Money;
-  /** Exactly one of `card`, `storedCard` (a registration's) and `bankTransfer`. */
+  /** Exactly one of `card`, `storedCard` and `bankTransfer`. */
   readonly card?: CardInput;
-  readonly storedCard?: { readonly cardId: string; readonly cvv: Cvv | undefined; readonly registrationId: string };
+  readonly storedCard?: { readonly cardId: string; readonly cvv: Cvv | undefined; readonly registrationId?: string };
   readonly bankTransfer?: BankTransferInput;
-  /** Keep the card as a /v1 registration; its id comes back in the echo as `registrationId`. */
+  /** Keep the new card as a /v1 registration of the scope's entity; its id is returned in the context as `registrationId`. */
   readonly createRegistration?: boolean;
   /** The merchant's 3-D Secure test switches; absent means the card's own behaviour. */
   readonly authentication?: AuthenticationRequest;
-  /** Where the shopper's browser goes after a hosted page; required when one is needed. */
-  readonly returnUrl?: string | undefined;
-  /** The merchant's test-system choice; ignored for live merchants, whose payments are live. */
-  readonly testMode: 'INTERNAL' | 'EXTERNAL' | undefined;
+  /** Initiated by the merchant without the shopper (a recurring charge): nobody to authenticate, an exemption. */
+  readonly merchantInitiated?: boolean;
+  /** The merchant asked for one of a PSP's test systems, which a live merchant may not. */
+  readonly testSystemRequested?: boolean;
+  /** Where the shopper's browser may go after a hosted page (the first is required when one is needed). */
+  readonly returnUrls: readonly string[];
+  /** The workflow whose cascade routes the authorization; none: the gateway's default acquirer. */
+  readonly workflowCode?: string;
   readonly merchantTransactionId: string | undefined;
-  /** Request parameters echoed in every response about this transaction. */
-  readonly echo: Readonly<Record<string, unknown>>;
+  /** Refuse a second payment with the same merchant transaction id (enforced by the database). */
+  readonly uniqueMerchantTransactionId?: boolean;
+  /** Kept with the operation for the dialect; the engine never reads it. */
+  readonly context: Readonly<Record<string, unknown>>;
   readonly testParameters: Readonly<Record<string, string>>;
+  /** Answer once the intent is recorded; the authorization then runs on in the background. */
+  readonly background?: boolean;
+  /**
+   * The caller's own writes in the intent's unit of work (the executions dialect links its
+   * execution); returning false refuses the payment and nothing is written.
+   */
+  readonly join?: (tx: Tx, paymentId: string) => Promise<boolean>;
 }
 
-export interface BackOfficeInput {
+export interface FollowUpInput {
   readonly merchant: Merchant;
-  readonly entity: Entity;
-  readonly type: BackOfficeType;
-  /** The transaction id the merchant named. */
+  readonly scope: Scope;
+  readonly kind: FollowUpKind;
+  /** The operation the merchant named (a payment's id names its opening operation). */
   readonly referencedId: string;
   readonly amount: Money | undefined;
   readonly merchantTransactionId: string | undefined;
-  readonly echo: Readonly<Record<string, unknown>>;
+  readonly context: Readonly<Record<string, unknown>>;
   readonly testParameters: Readonly<Record<string, string>>;
+  /** A final capture: what it leaves of the authorization is released once it succeeds. */
+  readonly final?: boolean;
 }
 
-/** What a dialect renders: the transaction, its payment and the masked card. */
-export interface TransactionView {
-  readonly transaction: TransactionRecord;
+/** What a dialect renders: the operation, its payment, the payment's opening operation and the masked card. */
+export interface PaymentView {
+  readonly operation: OperationRecord;
+  readonly initial: OperationRecord;
   readonly payment: PaymentRecord;
   readonly card: MaskedCard | undefined;
-  /** The hosted page the shopper must visit before the payment can go on (initial answer only). */
+  /** The hosted page the shopper must visit before the payment can go on (opening answer only). */
   readonly challenge?: Pick<Challenge, 'id' | 'purpose'>;
 }
 
-export type BackOfficeError = PaymentError | 'not_found';
+export type FollowUpError = PaymentError | 'not_found';
+export type PayError = PaymentError | 'not_allowed' | 'test_system_on_live_merchant';
 
-/** An authorization of a card already in the vault, at one named PSP account (a cascade step). */
-export interface AuthorizeStoredInput {
-  readonly merchant: Merchant;
-  readonly entity: Entity;
-  /** Chosen by the caller and recorded before this call, so a crash cannot orphan the attempt. */
-  readonly paymentId: string;
-  readonly amount: Money;
-  readonly cardId: string;
-  /** Held in memory only, for this one authorization. */
-  readonly cvv: Cvv | undefined;
-  readonly account: string | undefined;
-  readonly authentication: Authentication | undefined;
-  readonly merchantTransactionId: string | undefined;
-  readonly echo: Readonly<Record<string, unknown>>;
+export interface PaymentDetails {
+  readonly payment: PaymentRecord;
+  readonly operations: OperationRecord[];
+  readonly attempts: AttemptRecord[];
 }
 
 export interface PaymentService {
-  initiate(input: InitiateInput): Promise<Result<TransactionView>>;
-  backOffice(input: BackOfficeInput): Promise<Result<TransactionView, BackOfficeError>>;
-  /** A transaction of the merchant's entity; another merchant's id is simply not found. */
-  find(merchant: Merchant, entity: Entity, transactionId: string): Promise<TransactionView | undefined>;
-  findByMerchantTransactionId(merchant: Merchant, entity: Entity, merchantTransactionId: string): Promise<TransactionView[]>;
-  /** Settles attempts whose PSP answer was lost by asking the PSP; returns how many were settled. */
+  /** Creates a payment and runs its opening operation (synchronously, unless `background`). */
+  pay(input: PayInput): Promise<Result<PaymentView, PayError>>;
+  /** Runs a follow-up on a payment: the amount rules decide under the payment's lock before any PSP call. */
+  followUp(input: FollowUpInput): Promise<Result<PaymentView, FollowUpError>>;
+  /** Refunds what was captured and voids what is open, in one unit of work; the operations it started. */
+  cancel(input: { merchant: Merchant; scope: Scope; paymentId: string; context: Readonly<Record<string, unknown>> }): Promise<Result<PaymentView[], FollowUpError>>;
+  /** An operation in the caller's scope; another merchant's or channel's id is simply not found. */
+  find(merchant: Merchant, scope: Scope, operationId: string): Promise<PaymentView | undefined>;
+  findByMerchantTransactionId(merchant: Merchant, entityId: string, merchantTransactionId: string): Promise<PaymentView[]>;
+  /** The payment with its operations and attempts, oldest first. */
+  details(paymentId: string): Promise<PaymentDetails | undefined>;
+  /**
+   * The shopper finished the hosted page of a payment: a completed challenge authorizes (or sells)
+   * with the authentication result, anything else ends the payment. Idempotent.
+   */
+  completeChallenge(paymentId: string, outcome: ChallengeOutcome): Promise<PaymentView>;
+  /**
+   * Settles operations whose PSP outcome is open by asking the PSP (pending answers on a backoff,
+   * expiring after the pending timeout), and takes up cascades a crash left; returns how many moved.
+   * One payment that fails to settle is logged and never stops the others.
+   */
   reconcile(): Promise<number>;
-  /**
-   * Pre-authorizes a stored card at one PSP account (intent, call, outcome). An id that already has
-   * a payment is not sent again: its recorded state is returned (a resumed cascade never re-sends).
-   */
-  authorizeStored(input: AuthorizeStoredInput): Promise<Result<TransactionView, PaymentError | 'card_not_found'>>;
-  /** The payment and its transactions, oldest first. */
-  transactionsOf(paymentId: string): Promise<{ payment: PaymentRecord; transactions: TransactionRecord[] } | undefined>;
-  /**
-   * The shopper finished the hosted page of a payment: a completed challenge authorizes (or
-   * debits) with the authentication result, anything else ends the payment. Idempotent: a payment
-   * no longer awaiting its shopper is returned as it is.
-   */
-  completeAuthentication(paymentId: string, outcome: ChallengeOutcome): Promise<TransactionView>;
-  /** Ends payments whose shopper never finished within the asynchronous timeout (100.396.103). */
+  /** Ends payments whose shopper never finished within the asynchronous timeout. */
   expireAwaiting(): Promise<number>;
-  /** The simulated bank's receipts: confirmed bank transfers older than the receipt delay get their RC. */
+  /** The simulated bank's receipts: confirmed bank transfers older than the receipt delay get theirs. */
   confirmBankTransfers(): Promise<number>;
+  /** Registers a concern told of every payment change inside its unit of work. */
+  observe(observer: PaymentObserver): void;
+  /** Background authorizations still running in this process (tests and shutdown wait for them). */
+  idle(): Promise<void>;
 }
 
-
-const pspOperationOf: Record<InitialType | 'CP' | 'RV' | 'RF' | 'RB', PspOperation> = {
-  PA: 'authorize', DB: 'debit', 'PA.CP': 'debit', CP: 'capture', RV: 'reverse', RF: 'refund', RB: 'rebill',
+const connectorOperationOf: Readonly<Record<Exclude<OperationKind, 'chargeback' | 'chargeback_reversal' | 'receipt'>, ConnectorOperation>> = {
+  authorize: 'authorize', sale: 'sale', credit: 'credit', capture: 'capture', void: 'void', refund: 'refund', rebill: 'rebill',
 };
-
-const statusOfOutcome: Record<PspResult['outcome'], TransactionStatus> = {
-  approved: 'succeeded', declined: 'failed', pending: 'pending',
-};
-
-/** The code an attempt shows while its PSP answer is lost. */
-export const uncertainResultCode = '900.100.300';
-
-/** Back-office operations that report what already happened elsewhere: recorded without a PSP call. */
-const recordedOnly = new Set<BackOfficeType>(['CB', 'CR', 'RC']);
 
 export function createPaymentService(deps: {
   uow: UnitOfWork;
   store: PaymentStore;
   vaultWriter: (tx: Tx) => VaultWriter;
   vault: VaultService;
-  processor: Processor;
+  connectorFor: (accountId: string | undefined) => Promise<Connector | undefined>;
+  /** The cascade of a merchant's workflow (its accounts resolved, in order). */
+  rulesOf: (merchantId: string, workflowCode: string) => Promise<CascadeRules>;
+  /** The connector name of a PSP account, for recording follow-ups' attempts. */
+  connectorNameOf: (accountId: string) => Promise<string | undefined>;
   threeds: ThreeDsService;
   cvvs: CvvCache;
   clock: Clock;
   ids: Ids;
   logger: Logger;
   pspTimeoutMs: number;
-  /** How long a payment may wait for its shopper (decision 6). */
+  /** How long a payment may wait for its shopper, or a PSP's pending answer for its outcome. */
   asyncTimeoutMs: number;
   /** How long the simulated bank takes to post a confirmed transfer's receipt. */
   bankReceiptDelayMs: number;
 }): PaymentService {
-  const { uow, store, vault, processor, threeds, cvvs, clock, ids, logger, pspTimeoutMs, asyncTimeoutMs, bankReceiptDelayMs } = deps;
-  /** One unit of work: the payment's writes, the vault's and the outbox's in one transaction. */
-  const write = <T>(fn: (w: Writers) => Promise<T>): Promise<T> =>
-    uow.run((tx) => fn({ payments: store.writer(tx), vault: deps.vaultWriter(tx), event: (e) => addOutboxEvent(tx, e) }));
-  /** Attempts this process is still waiting on the PSP for: never the reconciler's to decide. */
-  const inFlight = new Set<string>();
+  const { store, vault, threeds, cvvs, clock, ids, logger, pspTimeoutMs, asyncTimeoutMs, bankReceiptDelayMs } = deps;
+  const observers: PaymentObserver[] = [];
+  const runner = createRunner({ ...deps, observers });
+  const { write } = runner;
+  const running = new Set<Promise<unknown>>();
 
-  /** Calls the PSP outside any database transaction, bounded by the PSP timeout. */
-  async function callPsp(req: PspRequest): Promise<PspResult | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, pspTimeoutMs, undefined); });
-    try {
-      return await Promise.race([processor.execute(req), timeout]);
-    } catch (err) {
-      // A connection that broke mid-call may or may not have reached the PSP: unknown, never retried blindly.
-      logger.warn({ err: String(err), attemptId: req.attemptId }, 'psp call failed');
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const inScope = (p: PaymentRecord, merchant: Merchant, scope: Scope) =>
+    p.merchantId === merchant.id && p.channel === scope.channel && (scope.channel !== 'opp' || p.entityId === scope.entityId);
 
-  /** `known` details (the authentication's) stay on the attempt beside what the PSP reports. */
-  function outcomeOf(result: PspResult | undefined, known: Readonly<Record<string, string>> = {}): TransactionOutcome {
-    if (!result) return { status: 'unknown', resultCode: uncertainResultCode, pspReference: undefined, details: known, at: clock.now() };
-    return {
-      status: statusOfOutcome[result.outcome], resultCode: result.code,
-      pspReference: result.pspReference || undefined, details: { ...known, ...result.details }, at: clock.now(),
-    };
-  }
-
-  /**
-   * Records an outcome, the payment's new status and its event in one transaction. Returns the new
-   * status, or undefined when the attempt was already settled (by a racing reconciler).
-   */
-  async function settle(w: Writers, paymentId: string, transactionId: string, outcome: TransactionOutcome): Promise<PaymentStatus | undefined> {
-    const locked = await w.payments.lock(paymentId);
-    if (!locked) throw new Error(`payment ${paymentId} vanished`);
-    const current = locked.transactions.find((t) => t.id === transactionId);
-    if (!current || (current.status !== 'pending' && current.status !== 'unknown' && current.status !== 'awaiting')) return undefined;
-    await w.payments.settleTransaction(transactionId, outcome);
-    const txs = locked.transactions.map((t) => (t.id === transactionId ? { ...t, status: outcome.status } : t));
-    const next = paymentStatusOf(txs);
-    if (!canTransition(locked.payment.status, next)) {
-      throw new Error(`illegal payment transition ${locked.payment.status} → ${next} on ${paymentId}`);
-    }
-    if (next !== locked.payment.status) await w.payments.updatePaymentStatus(paymentId, next, outcome.at);
-    await w.event({
-      id: ids.hex32(), merchantId: locked.payment.merchantId, type: `transaction.${outcome.status}`,
-      subjectId: transactionId, createdAt: outcome.at,
-      payload: { entityId: locked.payment.entityId, paymentId, transactionId, transactionType: current.type, status: outcome.status, resultCode: outcome.resultCode, paymentStatus: next },
-    });
-    return next;
-  }
-
-  /** The outcome that ends an attempt before any PSP hears of it. */
-  const refusal = (code: string, details: Readonly<Record<string, string>>): TransactionOutcome =>
-    ({ status: 'failed', resultCode: code, pspReference: undefined, details, at: clock.now() });
-
-  async function view(transactionId: string): Promise<TransactionView> {
-    const transaction = (await store.transaction(transactionId))!;
-    const payment = (await store.payment(transaction.paymentId))!;
+  async function view(operationId: string): Promise<PaymentView> {
+    const operation = (await store.operation(operationId))!;
+    const payment = (await store.payment(operation.paymentId))!;
+    // The opening operation's id is the payment's.
+    const initial = operation.id === payment.id ? operation : (await store.operation(payment.id))!;
     const card = payment.cardId ? await vault.masked(payment.cardId) : undefined;
-    return { transaction, payment, card };
+    return { operation, initial, payment, card };
   }
 
-  /** Calls the PSP and records its answer; the view is built from what was written, not re-read. */
-  async function runAttempt(t: TransactionRecord, payment: PaymentRecord, card: MaskedCard | undefined, req: PspRequest): Promise<TransactionView> {
-    inFlight.add(t.id);
-    let outcome: TransactionOutcome;
-    try {
-      outcome = outcomeOf(await callPsp(req), t.details);
-    } finally {
-      inFlight.delete(t.id);
+  const singleAccount = async (accountId: string | undefined): Promise<CascadeRules> => {
+    if (accountId === undefined) return { accounts: [defaultAccount], moveOn: [] };
+    return { accounts: [{ id: accountId, name: accountId, connector: (await deps.connectorNameOf(accountId)) ?? 'unknown' }], moveOn: [] };
+  };
+
+  /** The cascade an operation's attempts follow: the workflow's for an opening one, the authorizing account for follow-ups. */
+  async function rulesFor(payment: PaymentRecord, op: OperationRecord): Promise<CascadeRules> {
+    if (op.seq === 0 && payment.workflowCode !== undefined) {
+      const rules = await deps.rulesOf(payment.merchantId, payment.workflowCode);
+      return rules.accounts.length > 0 ? rules : { accounts: [defaultAccount], moveOn: rules.moveOn };
     }
-    const next = await write((w) => settle(w, t.paymentId, t.id, outcome));
-    if (next === undefined) return view(t.id);
-    return {
-      transaction: { ...t, status: outcome.status, resultCode: outcome.resultCode, pspReference: outcome.pspReference, details: outcome.details, updatedAt: outcome.at },
-      payment: { ...payment, status: next, updatedAt: outcome.at },
-      card,
-    };
+    return singleAccount(payment.pspAccountId);
   }
 
-  /** Everything a PSP call of an initial transaction needs; the card is read back from the vault when not at hand. */
-  async function initialRequest(t: TransactionRecord, payment: PaymentRecord, card: CardInput | undefined, testParameters: Readonly<Record<string, string>>, authentication?: AuthenticationResult): Promise<PspRequest> {
-    let pspCard = card ? { ...card } : undefined;
-    if (!pspCard && payment.cardId) {
+  /** The PSP request an operation's attempts send; the card is read back from the vault when not at hand. */
+  async function requestFor(payment: PaymentRecord, op: OperationRecord, initial: OperationRecord, card: PspCard | undefined, testParameters: Readonly<Record<string, string>>): Promise<AttemptPlan['request']> {
+    const kind = op.kind as keyof typeof connectorOperationOf;
+    const needsCard = kind === 'authorize' || kind === 'sale' || kind === 'rebill' || kind === 'credit';
+    let pspCard = card;
+    if (!pspCard && needsCard && payment.cardId) {
       const opened = await vault.open(payment.cardId);
       if (!opened) throw new Error(`card of payment ${payment.id} vanished`);
-      pspCard = { pan: opened.pan, cvv: cvvs.take(payment.id), brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
+      pspCard = { pan: opened.pan, cvv: op.seq === 0 ? cvvs.take(payment.id) : undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
     }
+    const status = op.details['3ds.transactionStatus'];
     return {
-      operation: pspOperationOf[t.type as InitialType], attemptId: t.id, amount: t.amount, mode: payment.mode as ProcessingMode,
+      operation: connectorOperationOf[kind], amount: op.amount, live: payment.live,
       ...(pspCard ? { card: pspCard } : {}),
-      ...(authentication ? { authentication: { status: authentication.status, eci: authentication.eci } } : {}),
+      ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
+      ...(status !== undefined && op.seq === 0 ? { authentication: { status, eci: op.details['3ds.acsEci'] } } : {}),
       testParameters,
     };
   }
 
-  /**
-   * Records a back-office transaction on a payment the caller has already found, and runs it:
-   * the §6 rules decide under the payment's lock, recorded-only types settle in the same
-   * transaction, the rest go to the PSP afterwards.
-   */
-  async function performBackOffice(target: TransactionRecord, type: BackOfficeType, amount: Money | undefined, merchantTransactionId: string | undefined, echo: Readonly<Record<string, unknown>>, testParameters: Readonly<Record<string, string>>): Promise<Result<TransactionView, BackOfficeError>> {
-    const now = clock.now();
-    const id = ids.hex32();
-    const needsPsp = !recordedOnly.has(type);
-    const decided = await write(async (w): Promise<Result<{ t: TransactionRecord; payment: PaymentRecord; originalReference: string | undefined }, BackOfficeError>> => {
-      const locked = await w.payments.lock(target.paymentId);
-      if (!locked) return fail('not_found');
-      const current = locked.transactions.find((t) => t.id === target.id)!;
-      const decision = decideBackOffice(locked.transactions, { type, amount, target: current });
-      if (!decision.ok) return decision;
-      const t: TransactionRecord = {
-        id, paymentId: target.paymentId, seq: locked.transactions.length, merchantId: target.merchantId, entityId: target.entityId, type,
-        status: 'pending', amount: decision.value, referencedId: target.id, resultCode: undefined, pspReference: undefined,
-        merchantTransactionId, shortId: ids.shortId(), echo, details: {},
-        createdAt: now, updatedAt: now,
-      };
-      await w.payments.insertTransaction(t);
-      if (!needsPsp) {
-        // Chargebacks, their reversals and receipts report what the scheme or bank already did.
-        const code = successCodeByMode[locked.payment.mode as ProcessingMode];
-        await settle(w, target.paymentId, id, { status: 'succeeded', resultCode: code, pspReference: undefined, details: {}, at: now });
-      }
-      return ok({ t, payment: locked.payment, originalReference: initialOf(locked.transactions).pspReference });
-    });
-    if (!decided.ok) return decided;
-    if (!needsPsp) return ok(await view(id));
-    const { t, payment, originalReference } = decided.value;
-    const opened = type === 'RB' && payment.cardId ? await vault.open(payment.cardId) : undefined;
-    return ok(await runAttempt(t, payment, undefined, {
-      operation: pspOperationOf[type as 'CP' | 'RV' | 'RF' | 'RB'], attemptId: id, amount: t.amount,
-      mode: payment.mode as ProcessingMode, originalReference,
-      ...(opened ? { card: { pan: opened.pan, cvv: undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear } } : {}),
-      testParameters,
-    }));
+  function inBackground(p: Promise<unknown>) {
+    const tracked = p.catch((err) => logger.error({ err: String(err) }, 'background payment work failed')).finally(() => running.delete(tracked));
+    running.add(tracked);
   }
 
-  return {
-    async initiate(input) {
-      const now = clock.now();
-      const mode: ProcessingMode = input.merchant.live ? 'LIVE' : input.testMode ?? 'INTERNAL';
-      if ([input.card, input.storedCard, input.bankTransfer].filter(Boolean).length !== 1) {
-        throw new Error('initiate needs exactly one of card, storedCard and bankTransfer');
+  const testParametersOf = (op: OperationRecord) => (op.context.testParameters ?? {}) as Record<string, string>;
+
+  /** Drives an operation from a recorded attempt (or its next one) and returns its view afterwards. */
+  async function driveOperation(payment: PaymentRecord, op: OperationRecord, attempt: AttemptRecord | undefined, card: PspCard | undefined, testParameters: Readonly<Record<string, string>>): Promise<void> {
+    const ops = await store.operationsOf(payment.id);
+    const initial = ops.length > 0 ? initialOf(ops) : op;
+    const plan: AttemptPlan = { rules: await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters) };
+    let first = attempt;
+    if (!first) {
+      first = await write(async (w) => {
+        const locked = await w.payments.lock(payment.id);
+        const current = locked?.operations.find((o) => o.id === op.id);
+        if (!locked || !current || current.status !== 'pending') return undefined;
+        const last = locked.attempts.filter((a) => a.operationId === op.id).at(-1);
+        if (last && last.status !== 'failed') return undefined;
+        return runner.recordAttempt(w, locked, op.id, plan.rules, current.details['3ds.transactionStatus'] !== undefined);
+      });
+    }
+    await runner.drive(payment.id, op.id, first, plan);
+  }
+
+  /** Records follow-up operations decided under the payment's lock, in one unit of work. */
+  async function recordFollowUps(paymentId: string, decide: (locked: LockedPayment, w: Writers) => Promise<Result<OperationRecord[], FollowUpError>>) {
+    // Follow-ups go to the account that holds the authorization (fixed once authorized); read
+    // before the unit of work, whose transaction owns SQLite's one connection.
+    const holder = (await store.payment(paymentId))?.pspAccountId;
+    const rules = await singleAccount(holder);
+    return write(async (w): Promise<Result<{ ops: OperationRecord[]; attempts: (AttemptRecord | undefined)[]; locked: LockedPayment }, FollowUpError>> => {
+      const locked = await w.payments.lock(paymentId);
+      if (!locked) return fail('not_found');
+      const decided = await decide(locked, w);
+      if (!decided.ok) return decided;
+      const attempts: (AttemptRecord | undefined)[] = [];
+      for (const op of decided.value) {
+        await w.payments.insertOperation(op);
+        locked.operations.push(op);
+        if (recordedOnlyKinds.has(op.kind)) {
+          // Chargebacks, their reversals and receipts report what the scheme or bank already did.
+          await runner.settle(w, locked, op.id, { status: 'succeeded', reason: undefined, resultCode: undefined, pspReference: undefined, details: {}, at: op.createdAt });
+          attempts.push(undefined);
+        } else {
+          attempts.push(await runner.recordAttempt(w, locked, op.id, rules, false));
+          await runner.announce(w, locked, op.id);
+        }
       }
+      return ok({ ops: decided.value, attempts, locked });
+    });
+  }
+
+  const newOperation = (payment: PaymentRecord, seq: number, kind: OperationKind, amount: Money, referencedId: string | undefined,
+    merchantTransactionId: string | undefined, context: Readonly<Record<string, unknown>>): OperationRecord => {
+    const now = clock.now();
+    return {
+      id: ids.hex32(), paymentId: payment.id, seq, merchantId: payment.merchantId, entityId: payment.entityId, kind,
+      status: 'pending', amount, referencedId, resultCode: undefined, reason: undefined, pspReference: undefined,
+      merchantTransactionId, shortId: ids.shortId(), context, details: {}, unknownSince: undefined, createdAt: now, updatedAt: now,
+    };
+  };
+
+  /** Sends recorded follow-ups to the PSP (in order) and releases a final capture's rest afterwards. */
+  async function runFollowUps(locked: LockedPayment, ops: readonly OperationRecord[], attempts: readonly (AttemptRecord | undefined)[], testParameters: Readonly<Record<string, string>>) {
+    for (const [i, op] of ops.entries()) {
+      if (recordedOnlyKinds.has(op.kind)) continue;
+      await driveOperation(locked.payment, op, attempts[i], undefined, testParameters);
+      if (op.kind === 'capture' && op.context.final === true) await releaseRest(locked.payment.id, op);
+    }
+  }
+
+  /** After a final capture succeeded, what it left of the authorization is voided. */
+  async function releaseRest(paymentId: string, capture: OperationRecord) {
+    const recorded = await recordFollowUps(paymentId, async (locked) => {
+      const settled = locked.operations.find((o) => o.id === capture.id);
+      if (settled?.status !== 'succeeded' || !cancelPlan(locked.operations).voidOpen) return ok([]);
+      const initial = initialOf(locked.operations);
+      const decided = decideFollowUp(locked.operations, { kind: 'void', amount: undefined, target: initial, awaitsReceipt: false });
+      if (!decided.ok) return ok([]);
+      return ok([newOperation(locked.payment, locked.operations.length, 'void', decided.value, initial.id, capture.merchantTransactionId, { ...capture.context, final: undefined, releases: capture.id })]);
+    });
+    if (recorded.ok) await runFollowUps(recorded.value.locked, recorded.value.ops, recorded.value.attempts, testParametersOf(capture));
+  }
+
+  const service: PaymentService = {
+    async pay(input) {
+      const now = clock.now();
+      if ([input.card, input.storedCard, input.bankTransfer].filter(Boolean).length !== 1) {
+        throw new Error('pay needs exactly one of card, storedCard and bankTransfer');
+      }
+      // A live merchant's payments move real money: no test system may answer them.
+      if (input.merchant.live && input.testSystemRequested) return fail('test_system_on_live_merchant');
       const stored = input.storedCard ? await vault.open(input.storedCard.cardId) : undefined;
-      if (input.storedCard && !stored) throw new Error(`card ${input.storedCard.cardId} of a registration vanished`);
+      if (input.storedCard && !stored) return fail('card_not_found');
       const card: CardInput | undefined = input.card ?? (stored && {
         pan: stored.pan, cvv: input.storedCard!.cvv, brand: stored.brand, holder: stored.holder, expiryMonth: stored.expiryMonth, expiryYear: stored.expiryYear,
       });
-      if (card) {
-        const cardError = checkCard(card, now);
+      if (input.card) {
+        const cardError = checkCard(input.card, now);
         if (cardError) return fail(cardError);
+      } else if (stored && isExpired(stored.expiryMonth, stored.expiryYear, now)) {
+        return fail('card_expired');
       }
       const plan: AuthenticationPlan | { kind: 'bank' } = card
-        ? planAuthentication(card.pan.reveal(), card.brand, input.authentication ?? noAuthenticationRequest)
+        // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
+        ? planAuthentication(card.pan.reveal(), card.brand, input.merchantInitiated
+          ? { ...(input.authentication ?? noAuthenticationRequest), enrolled: false }
+          : input.authentication ?? noAuthenticationRequest)
         : { kind: 'bank' };
       const purpose: ChallengePurpose | undefined = plan.kind === 'challenge' ? '3ds' : plan.kind === 'bank' ? 'bank_transfer' : undefined;
-      if (purpose && input.returnUrl === undefined) return fail('return_url_required');
+      if (purpose && input.returnUrls.length === 0) return fail('return_url_required');
       const sealed = input.card ? vault.sealCard(input.merchant.id, input.card) : undefined;
       const masked: MaskedCard | undefined = sealed?.masked ?? (stored && (({ pan: _pan, ...rest }) => rest)(stored));
       const cardId = sealed?.record.id ?? input.storedCard?.cardId;
       const paymentId = ids.hex32();
-      const registrationId = input.createRegistration && card ? ids.hex32() : input.storedCard?.registrationId;
+      const entityId = input.scope.channel === 'opp' ? input.scope.entityId : undefined;
+      const registrationId = input.createRegistration && card && entityId ? ids.hex32() : input.storedCard?.registrationId;
       // The page is opened before the payment that points to it: a crash in between leaves only
       // an unreachable page behind, never a payment waiting on a page that does not exist.
       const challenge = purpose ? await threeds.open({
         merchantId: input.merchant.id, merchantName: input.merchant.name, purpose,
         subject: { kind: 'payment', id: paymentId }, amount: input.amount,
         instrumentLabel: masked ? `${masked.brand} •••• ${masked.last4}` : input.bankTransfer?.bankName ?? 'Bank transfer',
-        returnUrls: [input.returnUrl!], expiresAt: now + asyncTimeoutMs,
+        returnUrls: input.returnUrls, expiresAt: now + asyncTimeoutMs,
       }) : undefined;
       const payment: PaymentRecord = {
-        id: paymentId, merchantId: input.merchant.id, entityId: input.entity.id, initialType: input.type,
+        id: paymentId, merchantId: input.merchant.id, channel: input.scope.channel, entityId, initialKind: input.kind,
         status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId,
-        method: card ? 'card' : 'bank_transfer', mode, version: 1, createdAt: now, updatedAt: now,
+        method: card ? 'card' : 'bank_transfer', live: input.merchant.live, pspAccountId: undefined,
+        workflowCode: input.workflowCode, version: 1, createdAt: now, updatedAt: now,
       };
       const authenticated = plan.kind === 'frictionless' ? authenticationDetails(plan.result) : {};
-      // The initial transaction shares the payment's id: it is what the merchant calls "the payment".
-      const transaction: TransactionRecord = {
-        id: paymentId, paymentId, seq: 0, merchantId: input.merchant.id, entityId: input.entity.id, type: input.type,
+      // The opening operation shares the payment's id: it is what the merchant calls "the payment".
+      const operation: OperationRecord = {
+        id: paymentId, paymentId, seq: 0, merchantId: input.merchant.id, entityId, kind: input.kind,
         status: challenge ? 'awaiting' : 'pending', amount: input.amount, referencedId: undefined,
-        resultCode: challenge ? '000.200.000' : undefined, pspReference: undefined,
+        resultCode: undefined, reason: undefined, pspReference: undefined,
         merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(),
-        echo: {
-          ...input.echo,
-          ...(input.returnUrl !== undefined ? { shopperResultUrl: input.returnUrl } : {}),
-          ...(registrationId !== undefined ? { registrationId } : {}),
-        },
-        details: authenticated, createdAt: now, updatedAt: now,
+        context: { ...input.context, ...(registrationId !== undefined ? { registrationId } : {}), testParameters: input.testParameters },
+        details: authenticated, unknownSince: undefined, createdAt: now, updatedAt: now,
       };
-      // Intent first, committed before the PSP hears of it (DESIGN rule 1).
-      const recorded = await write(async (w) => {
-        if (input.entity.uniqueMerchantTransactionId && input.merchantTransactionId !== undefined
-          && await w.payments.merchantTransactionIdTaken(input.entity.id, input.merchantTransactionId)) return false;
+      const rules = challenge || plan.kind === 'refused' ? undefined : await rulesFor(payment, operation);
+      // Intent first, with its first attempt, committed before any PSP hears of it (DESIGN rule 1).
+      const recorded = await write(async (w): Promise<Result<{ attempt: AttemptRecord | undefined; status: PaymentStatus }, PayError>> => {
         if (sealed) await w.vault.insertCard(sealed.record);
-        if (input.createRegistration && registrationId && cardId && masked) {
+        if (input.createRegistration && registrationId && cardId && masked && entityId) {
           // The registration commits with the payment's intent: a token for a card the payment stored.
-          await w.vault.insertInstrument(registrationRecord(registrationId, input.merchant.id, input.entity.id, cardId, now));
-          await w.event(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: input.merchant.id, entityId: input.entity.id, card: masked }, now));
+          await w.vault.insertInstrument(registrationRecord(registrationId, input.merchant.id, entityId, cardId, now));
+          await w.event(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: input.merchant.id, entityId, card: masked }, now));
         }
         await w.payments.insertPayment(payment);
-        await w.payments.insertTransaction(transaction);
-        if (plan.kind === 'refused') {
-          await settle(w, paymentId, paymentId, refusal(plan.code, authenticationDetails({ status: plan.status, eci: plan.eci, flow: 'frictionless' })));
-        } else if (challenge) {
-          await w.event({
-            id: ids.hex32(), merchantId: input.merchant.id, type: 'transaction.awaiting', subjectId: paymentId, createdAt: now,
-            payload: { paymentId, transactionId: paymentId, transactionType: input.type, status: 'awaiting', resultCode: '000.200.000', paymentStatus: 'pending' },
-          });
+        if (!await w.payments.insertOperation(operation, { uniqueMerchantTransactionId: input.uniqueMerchantTransactionId === true })) {
+          throw new DuplicateMerchantTransactionId();
         }
-        return true;
+        if (input.join && !(await input.join(w.tx, paymentId))) throw new JoinRefused();
+        const locked: LockedPayment = { payment, operations: [operation], attempts: [] };
+        if (plan.kind === 'refused') {
+          const status = await runner.settle(w, locked, paymentId, refusal(plan.reason, authenticationDetails({ status: plan.status, eci: plan.eci, flow: 'frictionless' }), now));
+          return ok({ attempt: undefined, status });
+        }
+        const attempt = rules ? await runner.recordAttempt(w, locked, paymentId, rules, plan.kind === 'frictionless') : undefined;
+        await runner.announce(w, locked, paymentId, challenge ? { id: challenge.id, purpose: challenge.purpose } : undefined);
+        return ok({ attempt, status: 'pending' });
+      }).catch((err: unknown) => {
+        if (err instanceof DuplicateMerchantTransactionId) return fail('duplicate_merchant_transaction_id' as const);
+        if (err instanceof JoinRefused) return fail('not_allowed' as const);
+        throw err;
       });
-      if (!recorded) return fail('duplicate_merchant_transaction_id');
+      if (!recorded.ok) return recorded;
       if (plan.kind === 'refused') return ok(await view(paymentId));
       if (challenge) {
         // Kept in memory only, for the one authorization after the challenge (DESIGN rule 5).
         if (card?.cvv) cvvs.put(paymentId, card.cvv, challenge.expiresAt);
-        return ok({ transaction, payment, card: masked, challenge: { id: challenge.id, purpose: challenge.purpose } });
+        return ok({ operation, initial: operation, payment, card: masked, challenge: { id: challenge.id, purpose: challenge.purpose } });
       }
-      const result = plan.kind === 'frictionless' ? plan.result : undefined;
-      return ok(await runAttempt(transaction, payment, masked, await initialRequest(transaction, payment, card, input.testParameters, result)));
+      const pspCard: PspCard | undefined = card && { pan: card.pan, cvv: card.cvv, brand: card.brand, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear };
+      const running = driveOperation(payment, operation, recorded.value.attempt, pspCard, input.testParameters);
+      if (input.background) {
+        inBackground(running);
+        return ok({ operation, initial: operation, payment, card: masked });
+      }
+      await running;
+      return ok(await view(paymentId));
     },
 
-    async backOffice(input) {
-      const target = await store.transaction(input.referencedId);
-      if (!target || target.merchantId !== input.merchant.id || target.entityId !== input.entity.id) return fail('not_found');
-      return performBackOffice(target, input.type, input.amount, input.merchantTransactionId, input.echo, input.testParameters);
+    async followUp(input) {
+      const target = await store.operation(input.referencedId);
+      const owner = target && await store.payment(target.paymentId);
+      if (!target || !owner || !inScope(owner, input.merchant, input.scope)) return fail('not_found');
+      const recorded = await recordFollowUps(target.paymentId, async (locked) => {
+        const current = locked.operations.find((o) => o.id === target.id)!;
+        const decided = decideFollowUp(locked.operations, {
+          kind: input.kind, amount: input.amount, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer',
+        });
+        if (!decided.ok) return decided;
+        const referencedId = input.kind === 'chargeback_reversal' || input.kind === 'receipt' ? target.id : target.id;
+        return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, referencedId, input.merchantTransactionId,
+          { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}) })]);
+      });
+      if (!recorded.ok) return recorded;
+      const { ops, attempts, locked } = recorded.value;
+      await runFollowUps(locked, ops, attempts, input.testParameters);
+      return ok(await view(ops[0]!.id));
     },
 
-    async completeAuthentication(paymentId, outcome) {
+    async cancel(input) {
+      const owner = await store.payment(input.paymentId);
+      if (!owner || !inScope(owner, input.merchant, input.scope)) return fail('not_found');
+      const recorded = await recordFollowUps(input.paymentId, async (locked) => {
+        const plan = cancelPlan(locked.operations);
+        const initial = initialOf(locked.operations);
+        const ops: OperationRecord[] = [];
+        const all = [...locked.operations];
+        const steps: { kind: FollowUpKind; amount: Money | undefined }[] = [];
+        if (plan.refund) steps.push({ kind: 'refund', amount: plan.refund });
+        if (plan.voidOpen) steps.push({ kind: 'void', amount: undefined });
+        if (steps.length === 0) return fail('reversal_after_capture');
+        for (const step of steps) {
+          const decided = decideFollowUp(all, { kind: step.kind, amount: step.amount, target: initial, awaitsReceipt: false });
+          if (!decided.ok) return decided;
+          const op = newOperation(locked.payment, locked.operations.length + ops.length, step.kind, decided.value, initial.id, initial.merchantTransactionId, input.context);
+          ops.push(op);
+          all.push(op);
+        }
+        return ok(ops);
+      });
+      if (!recorded.ok) return recorded;
+      const { ops, attempts, locked } = recorded.value;
+      await runFollowUps(locked, ops, attempts, {});
+      return ok(await Promise.all(ops.map((o) => view(o.id))));
+    },
+
+    async find(merchant, scope, operationId) {
+      const o = await store.operation(operationId);
+      const p = o && await store.payment(o.paymentId);
+      if (!o || !p || !inScope(p, merchant, scope)) return undefined;
+      return view(o.id);
+    },
+
+    async findByMerchantTransactionId(merchant, entityId, mtx) {
+      const list = await store.byMerchantTransactionId(entityId, mtx);
+      const views: PaymentView[] = [];
+      for (const o of list) if (o.merchantId === merchant.id) views.push(await view(o.id));
+      return views;
+    },
+
+    async details(paymentId) {
+      const payment = await store.payment(paymentId);
+      if (!payment) return undefined;
+      return { payment, operations: await store.operationsOf(paymentId), attempts: await store.attemptsOf(paymentId) };
+    },
+
+    async completeChallenge(paymentId, outcome) {
       const payment = await store.payment(paymentId);
       if (!payment) throw new Error(`payment ${paymentId} vanished`);
       const masked = payment.cardId ? await vault.masked(payment.cardId) : undefined;
-      const result = masked ? challengeResultOf(masked.brand, outcome) : undefined;
+      const result: AuthenticationResult | undefined = masked ? challengeResultOf(masked.brand, outcome) : undefined;
       const details = result ? authenticationDetails(result) : {};
+      const rules = await rulesFor(payment, { seq: 0 } as OperationRecord);
       const resumed = await write(async (w) => {
         const locked = await w.payments.lock(paymentId);
-        const initial = locked && initialOf(locked.transactions);
+        const initial = locked && initialOf(locked.operations);
         if (!locked || !initial || initial.status !== 'awaiting') return undefined;
+        const at = clock.now();
         if (outcome !== 'completed') {
-          await settle(w, paymentId, initial.id, refusal(challengeRefusalCodes[outcome], details));
+          await runner.settle(w, locked, initial.id, refusal(challengeRefusals[outcome], details, at));
           return undefined;
         }
-        // From here the PSP may be asked: the attempt is an ordinary intent the reconciler knows.
-        const at = clock.now();
-        await w.payments.resumeTransaction(initial.id, details, at);
-        return { ...initial, status: 'pending' as const, resultCode: undefined, details, updatedAt: at };
+        // From here the PSP may be asked: the operation is an ordinary intent the reconciler knows.
+        await w.payments.resumeOperation(initial.id, details, at);
+        const op: OperationRecord = { ...initial, status: 'pending', resultCode: undefined, details, updatedAt: at };
+        locked.operations.splice(locked.operations.indexOf(initial), 1, op);
+        const attempt = await runner.recordAttempt(w, locked, op.id, rules, result !== undefined);
+        await runner.announce(w, locked, op.id);
+        return { op, attempt };
       });
       if (outcome !== 'completed') cvvs.drop(paymentId);
       if (!resumed) return view(paymentId);
-      const testParameters = (resumed.echo.customParameters ?? {}) as Record<string, string>;
-      return runAttempt(resumed, payment, masked, await initialRequest(resumed, payment, undefined, testParameters, result));
+      await driveOperation(payment, resumed.op, resumed.attempt, undefined, testParametersOf(resumed.op));
+      return view(paymentId);
     },
 
     async expireAwaiting() {
       const stale = await store.awaitingBefore(clock.now() - asyncTimeoutMs, 100);
       let expired = 0;
-      for (const t of stale) {
-        await threeds.expire('payment', t.paymentId);
-        cvvs.drop(t.paymentId);
-        if (await write((w) => settle(w, t.paymentId, t.id, refusal(challengeRefusalCodes.expired, t.details))) !== undefined) expired++;
+      for (const o of stale) {
+        try {
+          await threeds.expire('payment', o.paymentId);
+          cvvs.drop(o.paymentId);
+          const done = await write(async (w) => {
+            const locked = await w.payments.lock(o.paymentId);
+            const current = locked?.operations.find((x) => x.id === o.id);
+            if (!locked || current?.status !== 'awaiting') return false;
+            await runner.settle(w, locked, o.id, refusal(challengeRefusals.expired, o.details, clock.now()));
+            return true;
+          });
+          if (done) expired++;
+        } catch (err) {
+          logger.error({ err: String(err), paymentId: o.paymentId }, 'could not expire an abandoned payment');
+        }
       }
       return expired;
     },
@@ -431,87 +524,108 @@ export function createPaymentService(deps: {
       const due = await store.bankTransfersAwaitingReceipt(clock.now() - bankReceiptDelayMs, 100);
       let confirmed = 0;
       for (const p of due) {
-        const txs = await store.transactionsOf(p.id);
-        const initial = initialOf(txs);
-        const t = totalsOf(txs);
-        const open = t.authorized - t.captured - t.inFlightCaptures;
-        if (open <= 0 || t.reversed) continue;
-        // Filed under the payment's own merchantTransactionId so the merchant's query finds it.
-        const r = await performBackOffice(initial, 'RC', { amount: open, currency: initial.amount.currency }, initial.merchantTransactionId, {}, {});
-        if (r.ok) confirmed++;
+        try {
+          const ops = await store.operationsOf(p.id);
+          const initial = initialOf(ops);
+          const t = totalsOf(ops);
+          const open = t.authorized - t.captured - t.inFlightCaptures;
+          if (open <= 0 || t.reversed) continue;
+          const merchant = { id: p.merchantId } as Merchant;
+          const scope: Scope = p.channel === 'opp' ? { channel: 'opp', entityId: p.entityId! } : { channel: 'executions' };
+          // Filed under the payment's own merchantTransactionId so the merchant's query finds it.
+          const r = await service.followUp({
+            merchant, scope, kind: 'receipt', referencedId: initial.id, amount: { amount: open, currency: initial.amount.currency },
+            merchantTransactionId: initial.merchantTransactionId, context: {}, testParameters: {},
+          });
+          if (r.ok) confirmed++;
+        } catch (err) {
+          logger.error({ err: String(err), paymentId: p.id }, 'could not post a bank transfer receipt');
+        }
       }
       return confirmed;
     },
 
-    async find(merchant, entity, transactionId) {
-      const t = await store.transaction(transactionId);
-      if (!t || t.merchantId !== merchant.id || t.entityId !== entity.id) return undefined;
-      return view(t.id);
-    },
-
-    async findByMerchantTransactionId(merchant, entity, mtx) {
-      const list = await store.byMerchantTransactionId(entity.id, mtx);
-      const views: TransactionView[] = [];
-      for (const t of list) if (t.merchantId === merchant.id) views.push(await view(t.id));
-      return views;
-    },
-
     async reconcile() {
-      // Twice the PSP timeout: an intent whose call another node may still be making is left alone.
-      const stale = await store.unsettled(clock.now() - 2 * pspTimeoutMs, 100);
-      let settled = 0;
-      for (const t of stale) {
-        if (inFlight.has(t.id)) continue;
-        const known = await processor.lookup(t.id);
-        // The PSP never received it: no money moved, so the attempt failed.
-        const outcome: TransactionOutcome = known
-          ? outcomeOf(known)
-          : { status: 'failed', resultCode: '900.100.400', pspReference: undefined, details: { reconciled: 'not received by PSP' }, at: clock.now() };
-        if (outcome.status === 'unknown') continue;
-        if (await write((w) => settle(w, t.paymentId, t.id, outcome)) !== undefined) settled++;
-      }
-      return settled;
-    },
-
-    async authorizeStored(input) {
-      const existing = await store.payment(input.paymentId);
-      if (existing) return ok(await view(input.paymentId));
-      const opened = await vault.open(input.cardId);
-      if (!opened) return fail('card_not_found');
+      // Twice the PSP timeout: an attempt whose call another node may still be making is left alone.
       const now = clock.now();
-      if (isExpired(opened.expiryMonth, opened.expiryYear, now)) return fail('card_expired');
-      const mode: ProcessingMode = input.merchant.live ? 'LIVE' : 'INTERNAL';
-      const paymentId = input.paymentId;
-      const payment: PaymentRecord = {
-        id: paymentId, merchantId: input.merchant.id, entityId: input.entity.id, initialType: 'PA',
-        status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId: input.cardId,
-        method: 'card', mode, version: 1, createdAt: now, updatedAt: now,
-      };
-      const transaction: TransactionRecord = {
-        id: paymentId, paymentId, seq: 0, merchantId: input.merchant.id, entityId: input.entity.id, type: 'PA',
-        status: 'pending', amount: input.amount, referencedId: undefined, resultCode: undefined, pspReference: undefined,
-        merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(), echo: input.echo, details: {},
-        createdAt: now, updatedAt: now,
-      };
-      // Intent first, committed before the PSP hears of it (DESIGN rule 1).
-      await write(async (w) => {
-        await w.payments.insertPayment(payment);
-        await w.payments.insertTransaction(transaction);
-      });
-      const { pan, ...masked } = opened;
-      return ok(await runAttempt(transaction, payment, masked, {
-        operation: 'authorize', attemptId: paymentId, amount: input.amount, mode,
-        card: { pan, cvv: input.cvv, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear },
-        testParameters: {},
-        ...(input.account !== undefined ? { account: input.account } : {}),
-        ...(input.authentication !== undefined ? { authentication: input.authentication } : {}),
-      }));
+      const open = await store.openOperations(now - 2 * pspTimeoutMs, 100);
+      let moved = 0;
+      for (const op of open) {
+        try {
+          if (await reconcileOne(op, now)) moved++;
+        } catch (err) {
+          // One payment that cannot be settled now is retried on the next pass; it never stops the others.
+          logger.error({ err: String(err), paymentId: op.paymentId, operationId: op.id }, 'could not reconcile an operation');
+        }
+      }
+      return moved;
     },
 
-    async transactionsOf(paymentId) {
-      const payment = await store.payment(paymentId);
-      if (!payment) return undefined;
-      return { payment, transactions: await store.transactionsOf(paymentId) };
+    observe(observer) { observers.push(observer); },
+
+    async idle() {
+      while (running.size > 0) await Promise.all([...running]);
     },
   };
+
+  /**
+   * One open operation: an attempt this process is calling is left alone; a PSP that said
+   * "pending" is asked again on a backoff and expires after the pending timeout; a lost answer is
+   * asked for; an attempt recorded but never sent is sent (the operation was never reported
+   * uncertain); one the PSP never received after being reported uncertain failed; a cascade a crash
+   * interrupted goes on.
+   */
+  async function reconcileOne(op: OperationRecord, now: number): Promise<boolean> {
+    const details = await service.details(op.paymentId);
+    if (!details) return false;
+    const { payment, attempts } = details;
+    const last = attempts.filter((a) => a.operationId === op.id).at(-1);
+    const rules = await rulesFor(payment, op);
+    if (!last || (last.status === 'failed' && op.status === 'pending')) {
+      // Recorded, but its (next) attempt never started: a crash. Take the cascade up again.
+      inBackground(driveOperation(payment, op, undefined, undefined, testParametersOf(op)));
+      return true;
+    }
+    if (runner.inFlight.has(last.id)) return false;
+    const pspPending = last.status === 'pending' && last.resultCode !== undefined;
+    if (pspPending) {
+      if (now - op.createdAt >= asyncTimeoutMs) {
+        // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved.
+        return (await runner.settleAttempt(payment.id, last.id,
+          { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, { accounts: [], moveOn: [] })).changed;
+      }
+      // Asked again after a quarter of its age (at least twice the PSP timeout, at most ten minutes).
+      const backoff = Math.min(10 * 60_000, Math.max(2 * pspTimeoutMs, (now - op.createdAt) / 4));
+      if (now - op.updatedAt < backoff) return false;
+    }
+    const known = await runner.lookup(last);
+    if (!known) {
+      if (op.status === 'pending' && last.status === 'pending' && !pspPending) {
+        // Never received, never reported uncertain: sent now (the PSP is idempotent on the attempt id).
+        inBackground(driveOperation(payment, op, last, undefined, testParametersOf(op)));
+        return true;
+      }
+      const r = await runner.settleAttempt(payment.id, last.id, {
+        kind: 'declined', reason: 'not_received', acquirerCode: undefined, message: undefined, pspReference: undefined, details: { reconciled: 'not received by PSP' },
+      }, rules);
+      if (r.continueCascade) inBackground(driveOperation(payment, op, undefined, undefined, testParametersOf(op)));
+      return r.changed;
+    }
+    if (known.kind === 'pending') {
+      await write((w) => w.payments.touchOperation(op.id, clock.now()));
+      if (isOpen(op.status) && op.status === 'unknown') await runner.settleAttempt(payment.id, last.id, known, rules);
+      return false;
+    }
+    const r = await runner.settleAttempt(payment.id, last.id, known, rules);
+    if (r.continueCascade) inBackground(driveOperation(payment, op, undefined, undefined, testParametersOf(op)));
+    return r.changed;
+  }
+
+  return service;
 }
+
+class DuplicateMerchantTransactionId extends Error {}
+class JoinRefused extends Error {}
+
+export { settlementOf };
+export type { Channel, ConnectorRequest };

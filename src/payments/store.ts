@@ -1,75 +1,130 @@
 import type { Tx } from '../storage/unit-of-work.ts';
-import type { PaymentStatus, Transaction, TransactionStatus } from './model.ts';
+import type { DeclineReason, InitialKind, Operation, OperationStatus, PaymentStatus } from './model.ts';
 
 export const paymentMethods = ['card', 'bank_transfer'] as const;
 export type PaymentMethod = (typeof paymentMethods)[number];
 
-/** A payment row: the root of a tree of transactions. */
+/** Which dialect a payment was made through: it decides who is told about it, never how money moves. */
+export const channels = ['opp', 'executions'] as const;
+export type Channel = (typeof channels)[number];
+
+/** A payment: the merchant's intent, the root of its operations. */
 export interface PaymentRecord {
   readonly id: string;
   readonly merchantId: string;
-  readonly entityId: string;
-  readonly initialType: string;
+  readonly channel: Channel;
+  /** The /v1 entity a payment of that channel belongs to. */
+  readonly entityId: string | undefined;
+  readonly initialKind: InitialKind;
   readonly status: PaymentStatus;
   readonly amount: number;
   readonly currency: string;
   readonly cardId: string | undefined;
   readonly method: PaymentMethod;
-  readonly mode: string;
+  /** A live merchant's payments reach PSPs' production systems. */
+  readonly live: boolean;
+  /** The PSP account that holds the authorization (set by the approving attempt); every follow-up goes there. */
+  readonly pspAccountId: string | undefined;
+  /** The workflow whose cascade routes the authorization; none: the gateway's default acquirer. */
+  readonly workflowCode: string | undefined;
   readonly version: number;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
 
-/** A transaction with what the store keeps beside the rule-relevant fields. */
-export interface TransactionRecord extends Transaction {
-  /** Position within the payment (0 for the initial transaction). */
+/** An operation with what the store keeps beside the rule-relevant fields. */
+export interface OperationRecord extends Operation {
+  /** Position within the payment (0 for the opening operation). */
   readonly seq: number;
   readonly merchantId: string;
-  readonly entityId: string;
+  readonly entityId: string | undefined;
+  /** The acquirer's own result code, when a PSP answered. */
   readonly resultCode: string | undefined;
+  /** Why it did not succeed, in neutral terms. */
+  readonly reason: DeclineReason | undefined;
   readonly pspReference: string | undefined;
   readonly merchantTransactionId: string | undefined;
   readonly shortId: string;
-  /** Request parameters to echo back (customer, billing, customParameters, …). */
-  readonly echo: Readonly<Record<string, unknown>>;
-  /** What the PSP reported (resultDetails). */
+  /** What the merchant sent that the engine keeps for the dialect and never interprets. */
+  readonly context: Readonly<Record<string, unknown>>;
+  /** What the PSP and 3-D Secure reported. */
   readonly details: Readonly<Record<string, string>>;
+  /** When its PSP answer was found lost (the reconciler settles it later). */
+  readonly unknownSince: number | undefined;
   readonly updatedAt: number;
 }
 
-export interface TransactionOutcome {
-  readonly status: TransactionStatus;
-  readonly resultCode: string;
+/** One try of an operation at one PSP account, recorded before the call. */
+export interface AttemptRecord {
+  /** Also the PSP's idempotency key and what the reconciler asks about. */
+  readonly id: string;
+  readonly paymentId: string;
+  readonly operationId: string;
+  readonly seq: number;
+  readonly accountId: string;
+  readonly accountName: string;
+  readonly connector: string;
+  readonly authenticated: boolean;
+  readonly status: OperationStatus;
+  readonly reason: DeclineReason | undefined;
+  readonly resultCode: string | undefined;
+  readonly pspReference: string | undefined;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** What settling an operation or an attempt writes. */
+export interface Settlement {
+  readonly status: OperationStatus;
+  readonly reason: DeclineReason | undefined;
+  readonly resultCode: string | undefined;
   readonly pspReference: string | undefined;
   readonly details: Readonly<Record<string, string>>;
   readonly at: number;
 }
 
+export interface LockedPayment {
+  readonly payment: PaymentRecord;
+  readonly operations: OperationRecord[];
+  readonly attempts: AttemptRecord[];
+}
+
 /** The payment writes inside one unit of work. */
 export interface PaymentWriter {
-  /** Loads and locks (PostgreSQL: FOR UPDATE) a payment and its transactions, oldest first. */
-  lock(paymentId: string): Promise<{ payment: PaymentRecord; transactions: TransactionRecord[] } | undefined>;
-  merchantTransactionIdTaken(entityId: string, merchantTransactionId: string): Promise<boolean>;
+  /** Loads and locks (PostgreSQL: FOR UPDATE) a payment with its operations and attempts, oldest first. */
+  lock(paymentId: string): Promise<LockedPayment | undefined>;
   insertPayment(p: PaymentRecord): Promise<void>;
-  insertTransaction(t: TransactionRecord): Promise<void>;
-  settleTransaction(id: string, outcome: TransactionOutcome): Promise<void>;
-  /** An awaiting attempt whose shopper finished: back to `pending` without a result, about to go to the PSP. */
-  resumeTransaction(id: string, details: Readonly<Record<string, string>>, at: number): Promise<void>;
-  updatePaymentStatus(id: string, status: PaymentStatus, at: number): Promise<void>;
+  /**
+   * Inserts an operation. With `uniqueMerchantTransactionId` the database refuses a second opening
+   * operation with the same merchant transaction id on the entity: false then, and nothing written.
+   */
+  insertOperation(o: OperationRecord, options?: { uniqueMerchantTransactionId?: boolean }): Promise<boolean>;
+  settleOperation(id: string, s: Settlement, unknownSince?: number): Promise<void>;
+  /** An awaiting operation whose shopper finished: back to `pending`, about to go to the PSP. */
+  resumeOperation(id: string, details: Readonly<Record<string, string>>, at: number): Promise<void>;
+  /** Marks an open operation as looked at (the reconciler's backoff counts from here). */
+  touchOperation(id: string, at: number): Promise<void>;
+  updatePayment(id: string, change: { status: PaymentStatus; pspAccountId?: string | undefined }, at: number): Promise<void>;
+  /** False when the (operation, seq) slot is taken: another node started that attempt. */
+  insertAttempt(a: AttemptRecord): Promise<boolean>;
+  settleAttempt(id: string, s: Settlement): Promise<void>;
 }
 
 export interface PaymentStore {
   /** The payment writes of a unit of work (storage opens the transaction). */
   writer(tx: Tx): PaymentWriter;
-  transaction(id: string): Promise<TransactionRecord | undefined>;
+  operation(id: string): Promise<OperationRecord | undefined>;
   payment(id: string): Promise<PaymentRecord | undefined>;
-  transactionsOf(paymentId: string): Promise<TransactionRecord[]>;
-  byMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<TransactionRecord[]>;
-  /** Attempts left `unknown`, or `pending` without any PSP answer, last touched before `before`. */
-  unsettled(before: number, limit: number): Promise<TransactionRecord[]>;
-  /** Initial attempts still waiting for their shopper, started before `before`. */
-  awaitingBefore(before: number, limit: number): Promise<TransactionRecord[]>;
+  operationsOf(paymentId: string): Promise<OperationRecord[]>;
+  attemptsOf(paymentId: string): Promise<AttemptRecord[]>;
+  byMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<OperationRecord[]>;
+  /**
+   * Operations whose PSP outcome is open (unknown, pending with the PSP, or recorded without an
+   * attempt's answer), last touched before `before`, oldest first.
+   */
+  openOperations(before: number, limit: number): Promise<OperationRecord[]>;
+  /** Opening operations still waiting for their shopper, started before `before`. */
+  awaitingBefore(before: number, limit: number): Promise<OperationRecord[]>;
   /** Authorized bank-transfer payments without a full receipt, last changed before `before`. */
   bankTransfersAwaitingReceipt(before: number, limit: number): Promise<PaymentRecord[]>;
 }

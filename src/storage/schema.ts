@@ -57,7 +57,14 @@ export interface CardsTable {
 export interface PaymentsTable {
   id: string;
   merchant_id: string;
-  entity_id: string;
+  /** The /v1 entity of an `opp` payment (migration 050: null for other channels). */
+  entity_id: string | null;
+  /** `opp` or `executions` (migration 050). */
+  channel: Generated<string>;
+  /** The PSP account holding the authorization; null: the gateway's default acquirer. */
+  psp_account_id: string | null;
+  workflow_code: string | null;
+  /** The opening operation's kind (authorize, sale, credit). */
   initial_type: string;
   status: string;
   currency: string;
@@ -77,7 +84,8 @@ export interface TransactionsTable {
   /** Position within its payment: orders transactions made within the same millisecond. */
   seq: number;
   merchant_id: string;
-  entity_id: string;
+  entity_id: string | null;
+  /** The operation's kind in the engine's terms (capture, refund, …). */
   type: string;
   status: string;
   amount: number;
@@ -91,6 +99,28 @@ export interface TransactionsTable {
   echo: string;
   /** What the PSP reported beside the code (resultDetails) as JSON. */
   details: string;
+  /** The neutral reason of a failure (migration 050). */
+  reason: string | null;
+  /** 1 on opening operations of entities that refuse duplicate merchant transaction ids (a unique index). */
+  unique_mtx: number | null;
+  unknown_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptsTable {
+  id: string;
+  payment_id: string;
+  transaction_id: string;
+  seq: number;
+  account_id: string;
+  account_name: string;
+  connector: string;
+  authenticated: number;
+  status: string;
+  reason: string | null;
+  result_code: string | null;
+  psp_reference: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -145,8 +175,10 @@ export interface PspAccountsTable {
   id: string;
   merchant_id: string;
   name: string;
-  /** The simulated account's behaviour as JSON (latency, declines, timeouts). */
-  behaviour: string;
+  /** Which connector serves the account (migration 050). */
+  connector: Generated<string>;
+  /** The connector's settings for this account, as JSON. */
+  settings: string;
   created_at: number;
   updated_at: number;
 }
@@ -157,17 +189,6 @@ export interface WorkflowsTable {
   /** Cascade order and rules as JSON. */
   config: string;
   updated_at: number;
-}
-
-export interface CascadeAttemptsTable {
-  /** The engine payment this attempt is (its id is chosen before the payment exists). */
-  id: string;
-  cascade_id: string;
-  seq: number;
-  account_id: string;
-  account_name: string;
-  authenticated: number;
-  created_at: number;
 }
 
 export interface ExecutionsTable {
@@ -301,7 +322,7 @@ export interface Database {
   instruments: InstrumentsTable;
   psp_accounts: PspAccountsTable;
   workflows: WorkflowsTable;
-  cascade_attempts: CascadeAttemptsTable;
+  attempts: AttemptsTable;
   executions: ExecutionsTable;
   idempotency_keys: IdempotencyKeysTable;
   challenges: ChallengesTable;

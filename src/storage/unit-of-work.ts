@@ -21,8 +21,30 @@ export interface UnitOfWork {
   readonly kind: 'sqlite' | 'postgres';
   /** Runs `fn` in one transaction: everything written through `tx` commits together, or nothing does. */
   run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` once the unit of work of `tx` has committed (never if it rolls back): in-process
+   * wake-ups must not let a reader see the state before the commit.
+   */
+  afterCommit(tx: Tx, fn: () => void): void;
 }
 
 export function createUnitOfWork(db: Kysely<Database>, kind: 'sqlite' | 'postgres'): UnitOfWork {
-  return { db, kind, run: (fn) => db.transaction().execute(fn) };
+  const pending = new WeakMap<Tx, (() => void)[]>();
+  return {
+    db, kind,
+    async run(fn) {
+      let callbacks: (() => void)[] = [];
+      const result = await db.transaction().execute((tx) => {
+        pending.set(tx, callbacks);
+        return fn(tx).finally(() => { callbacks = pending.get(tx) ?? []; pending.delete(tx); });
+      });
+      for (const cb of callbacks) cb();
+      return result;
+    },
+    afterCommit(tx, fn) {
+      const list = pending.get(tx);
+      if (!list) throw new Error('afterCommit outside a unit of work');
+      list.push(fn);
+    },
+  };
 }

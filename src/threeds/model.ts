@@ -21,8 +21,11 @@ export type AuthenticationPlan =
   | { readonly kind: 'none' }
   | { readonly kind: 'frictionless'; readonly result: AuthenticationResult }
   | { readonly kind: 'challenge' }
-  /** Authentication itself ends the payment with this code; no PSP is asked. */
-  | { readonly kind: 'refused'; readonly code: string; readonly status: AuthenticationStatus; readonly eci: string | undefined };
+  /** Authentication itself ends the payment for this reason; no PSP is asked. */
+  | { readonly kind: 'refused'; readonly reason: AuthenticationRefusal; readonly status: AuthenticationStatus; readonly eci: string | undefined };
+
+/** Why authentication ended a payment before any PSP: the issuer's 3-D Secure failed, or the card takes no part. */
+export type AuthenticationRefusal = 'authentication_error' | 'not_enrolled' | 'not_participating';
 
 type Row =
   | { flow: 'frictionless'; status: 'Y' | 'A' }
@@ -87,9 +90,9 @@ export function planAuthentication(pan: string, brand: CardBrand, req: Authentic
       const status = base.flow === 'frictionless' ? base.status : 'Y';
       return { kind: 'frictionless', result: { status, eci: eciOf(brand, status), flow: 'frictionless' } };
     }
-    case 'error': return { kind: 'refused', code: '100.390.112', status: 'U', eci: undefined };
-    case 'not_enrolled': return { kind: 'refused', code: '000.400.109', status: 'N', eci: eciOf(brand, 'A') };
-    case 'not_participating': return { kind: 'refused', code: '000.400.101', status: 'U', eci: undefined };
+    case 'error': return { kind: 'refused', reason: 'authentication_error', status: 'U', eci: undefined };
+    case 'not_enrolled': return { kind: 'refused', reason: 'not_enrolled', status: 'N', eci: eciOf(brand, 'A') };
+    case 'not_participating': return { kind: 'refused', reason: 'not_participating', status: 'U', eci: undefined };
   }
 }
 
@@ -97,12 +100,12 @@ export function planAuthentication(pan: string, brand: CardBrand, req: Authentic
 export const challengeOutcomes = ['completed', 'failed', 'cancelled'] as const;
 export type ChallengeOutcome = (typeof challengeOutcomes)[number];
 
-/** The result code that ends a payment whose challenge did not succeed. */
-export const challengeRefusalCodes: Readonly<Record<Exclude<ChallengeOutcome, 'completed'> | 'expired', string>> = {
-  failed: '100.380.401',
-  cancelled: '100.396.101',
-  expired: '100.396.103',
-};
+/** Why a payment whose challenge did not succeed ends. */
+export const challengeRefusals = {
+  failed: 'authentication_failed',
+  cancelled: 'cancelled_by_shopper',
+  expired: 'expired',
+} as const satisfies Readonly<Record<Exclude<ChallengeOutcome, 'completed'> | 'expired', string>>;
 
 /** What a finished challenge contributes to the authorization. */
 export function challengeResultOf(brand: CardBrand, outcome: ChallengeOutcome): AuthenticationResult {

@@ -34,8 +34,8 @@ test('the executions ladder spans more than three days and ends', () => {
 });
 
 test('routing follows the outbox type convention', () => {
-  assert.deepEqual(routeOf('transaction.succeeded', { entityId: 'e1' }), { dialect: 'opp', entityId: 'e1', notificationType: 'PAYMENT' });
-  assert.equal(routeOf('transaction.succeeded', {}), undefined, 'no entity, no /v1 listener');
+  assert.deepEqual(routeOf('operation.succeeded', { entityId: 'e1' }), { dialect: 'opp', entityId: 'e1', notificationType: 'PAYMENT' });
+  assert.equal(routeOf('operation.succeeded', {}), undefined, 'no entity, no /v1 listener');
   assert.deepEqual(routeOf('registration.deleted', { entityId: 'e1' }), { dialect: 'opp', entityId: 'e1', notificationType: 'REGISTRATION' });
   assert.deepEqual(routeOf('execution.executionActionCompleted', {}), { dialect: 'executions', entityId: undefined, notificationType: 'executionActionCompleted' });
   assert.equal(routeOf('execution.somethingElse', {}), undefined);
@@ -44,10 +44,10 @@ test('routing follows the outbox type convention', () => {
 
 test('an endpoint gets its own dialect, entity and chosen types, and only events made after it was added', () => {
   const listener = { dialect: 'opp' as const, entityId: 'e1', types: ['PAYMENT'], status: 'active' as const, createdAt: 100 };
-  const payment = routeOf('transaction.succeeded', { entityId: 'e1' })!;
+  const payment = routeOf('operation.succeeded', { entityId: 'e1' })!;
   assert.equal(endpointWants(listener, payment, 100), true);
   assert.equal(endpointWants(listener, payment, 99), false);
-  assert.equal(endpointWants(listener, routeOf('transaction.succeeded', { entityId: 'e2' })!, 200), false);
+  assert.equal(endpointWants(listener, routeOf('operation.succeeded', { entityId: 'e2' })!, 200), false);
   assert.equal(endpointWants(listener, routeOf('registration.created', { entityId: 'e1' })!, 200), false);
   assert.equal(endpointWants({ ...listener, types: [] }, routeOf('registration.created', { entityId: 'e1' })!, 200), true);
   assert.equal(endpointWants({ ...listener, dialect: 'executions' }, payment, 200), false);

@@ -39,7 +39,7 @@ export interface Route {
 export function routeOf(type: string, payload: Readonly<Record<string, unknown>>): Route | undefined {
   const [prefix, name] = splitType(type);
   const entityId = typeof payload.entityId === 'string' ? payload.entityId : undefined;
-  if (prefix === 'transaction' && entityId) return { dialect: 'opp', entityId, notificationType: 'PAYMENT' };
+  if (prefix === 'operation' && entityId) return { dialect: 'opp', entityId, notificationType: 'PAYMENT' };
   if (prefix === 'registration' && entityId && ['created', 'updated', 'deleted'].includes(name)) {
     return { dialect: 'opp', entityId, notificationType: 'REGISTRATION' };
   }

@@ -4,7 +4,7 @@ import type { Database, PspAccountsTable } from '../storage/schema.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
 
 const toAccount = (r: Selectable<PspAccountsTable>): PspAccount => ({
-  id: r.id, merchantId: r.merchant_id, name: r.name, behaviour: JSON.parse(r.behaviour), createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id, merchantId: r.merchant_id, name: r.name, connector: r.connector, settings: JSON.parse(r.settings), createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
 export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
@@ -12,8 +12,8 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
   return {
     async upsertAccount(a) {
       await db.insertInto('psp_accounts').values({
-        id: a.id, merchant_id: a.merchantId, name: a.name, behaviour: JSON.stringify(a.behaviour), created_at: a.createdAt, updated_at: a.updatedAt,
-      }).onConflict((oc) => oc.columns(['merchant_id', 'name']).doUpdateSet({ behaviour: JSON.stringify(a.behaviour), updated_at: a.updatedAt })).execute();
+        id: a.id, merchant_id: a.merchantId, name: a.name, connector: a.connector, settings: JSON.stringify(a.settings), created_at: a.createdAt, updated_at: a.updatedAt,
+      }).onConflict((oc) => oc.columns(['merchant_id', 'name']).doUpdateSet({ connector: a.connector, settings: JSON.stringify(a.settings), updated_at: a.updatedAt })).execute();
       const r = await db.selectFrom('psp_accounts').selectAll().where('merchant_id', '=', a.merchantId).where('name', '=', a.name).executeTakeFirstOrThrow();
       return toAccount(r);
     },

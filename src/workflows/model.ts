@@ -1,4 +1,25 @@
-import { declineCategories, isDeclineCategory, type DeclineCategory } from '../processors/accounts.ts';
+/**
+ * How a cascade treats a decline: `soft` (this acquirer refused this time; another may approve),
+ * `hard` (the card itself is bad, or fraud: no acquirer should try again), `error` (the provider
+ * failed to process it at all).
+ */
+export const declineCategories = ['soft', 'hard', 'error'] as const;
+export type DeclineCategory = (typeof declineCategories)[number];
+export const isDeclineCategory = (s: unknown): s is DeclineCategory => (declineCategories as readonly unknown[]).includes(s);
+
+/** A PSP account of a cascade: `default` is the gateway's own acquirer. */
+export interface CascadeAccount {
+  readonly id: string;
+  readonly name: string;
+  /** The connector serving it (recorded on each attempt). */
+  readonly connector: string;
+}
+
+/** The ordered PSP accounts of a cascade and the decline categories that move on to the next one. */
+export interface CascadeRules {
+  readonly accounts: readonly CascadeAccount[];
+  readonly moveOn: readonly DeclineCategory[];
+}
 
 /** The workflows a merchant can run; `payment-acceptance` exists for every merchant. */
 export const workflowCodes = ['payment-acceptance'] as const;
@@ -35,4 +56,19 @@ export function parseWorkflowConfig(input: unknown, base: WorkflowConfig = defau
   const notifyPending = o.notifyPending ?? base.notifyPending;
   if (typeof notifyPending !== 'boolean') return { ok: false, error: 'notifyPending must be true or false' };
   return { ok: true, value: { accounts: [...accounts], moveOn: [...new Set(moveOn)], notifyPending } };
+}
+
+/** A PSP account as the admin API and the CLI show it; a simulated account's settings also as `behaviour`, the name earlier versions used. */
+export function accountView(a: { name: string; connector: string; settings: unknown }) {
+  return { name: a.name, connector: a.connector, settings: a.settings, ...(a.connector === 'simulator' ? { behaviour: a.settings } : {}) };
+}
+
+/**
+ * Reads an account as the admin API and CLI take it: `{connector, settings}`, or (as earlier
+ * versions took it) a simulated account's behaviour itself.
+ */
+export function accountInput(body: unknown): { connector: string; settings: unknown } {
+  const o = typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {};
+  if (typeof o.connector === 'string' || 'settings' in o) return { connector: typeof o.connector === 'string' ? o.connector : 'simulator', settings: o.settings };
+  return { connector: 'simulator', settings: body ?? {} };
 }

@@ -1,11 +1,12 @@
-import type { AccountBehaviour } from '../processors/accounts.ts';
 import type { WorkflowConfig } from './model.ts';
 
 export interface PspAccount {
   readonly id: string;
   readonly merchantId: string;
   readonly name: string;
-  readonly behaviour: AccountBehaviour;
+  /** The connector that serves the account, and its settings (validated by that connector). */
+  readonly connector: string;
+  readonly settings: unknown;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

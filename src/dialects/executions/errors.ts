@@ -67,6 +67,9 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   receipt_requires_payment: ['workflow.action.not-allowed', 'Not allowed'],
   receipt_exceeds_amount: ['workflow.action.not-allowed', 'Not allowed'],
   return_url_required: ['request.param.missing', 'returnInfo.success is required'],
+  card_not_found: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: the instrument\'s card is gone'],
+  not_allowed_on_credit: ['workflow.action.not-allowed', 'Not allowed'],
+  test_system_on_live_merchant: ['workflow.action.not-allowed', 'Not allowed for a live merchant'],
 };
 
 /** Operation results (reference §2.2) for the failures recorded on an execution. */

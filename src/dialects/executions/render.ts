@@ -71,7 +71,7 @@ export function renderExecution(v: ExecutionView, baseUrl: string) {
         paymentInstrumentId: auth.instrumentId, paymentId: e.paymentId ?? null,
         // Every attempt of the cascade, in order, with the PSP account that answered.
         attempts: v.attempts.map((a) => ({
-          id: a.id, pspAccount: a.accountName, status: a.status === 'missing' ? 'pending' : a.status,
+          id: a.id, pspAccount: a.accountName, status: a.status,
           resultCode: a.resultCode ?? null, authenticated: a.authenticated, createdAt: iso(a.createdAt),
         })),
       }],

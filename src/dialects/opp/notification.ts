@@ -2,7 +2,9 @@ import type { MerchantService } from '../../merchants/service.ts';
 import type { PaymentService } from '../../payments/service.ts';
 import type { OppNotificationRenderer } from '../../webhooks/service.ts';
 import { oppTimestamp, resultOf } from './envelope.ts';
-import { renderTransaction } from './render.ts';
+import { modeOf, renderTransaction } from './render.ts';
+import { resultCodeOf } from './result-map.ts';
+import type { DeclineReason, OperationStatus } from '../../payments/model.ts';
 
 /**
  * /v1 notification bodies (reference §8.2): `{type, action?, payload}` where a PAYMENT payload is
@@ -20,12 +22,17 @@ export function createOppNotificationRenderer(deps: { merchants: MerchantService
       }
       const merchant = await merchants.byId(e.merchantId);
       const entity = merchant && route.entityId ? await merchants.entityOf(merchant, route.entityId) : undefined;
-      const transactionId = e.payload.transactionId;
-      if (!merchant || !entity || typeof transactionId !== 'string') return undefined;
-      const view = await payments.find(merchant, entity, transactionId);
+      const operationId = e.payload.operationId;
+      if (!merchant || !entity || typeof operationId !== 'string') return undefined;
+      const view = await payments.find(merchant, { channel: 'opp', entityId: entity.id }, operationId);
       if (!view) return undefined;
       const payload = renderTransaction(view, entity.channelName);
-      if (typeof e.payload.resultCode === 'string') payload.result = resultOf(e.payload.resultCode);
+      // The result as the event recorded it, not as the operation stands when this is rendered.
+      const recorded = {
+        status: e.payload.status as OperationStatus, reason: (e.payload.reason ?? undefined) as DeclineReason | undefined,
+        resultCode: typeof e.payload.resultCode === 'string' ? e.payload.resultCode : undefined,
+      };
+      payload.result = resultOf(resultCodeOf(recorded, modeOf(view.payment, view.initial)));
       return { type: 'PAYMENT', payload: { ...payload, buildNumber, timestamp: oppTimestamp(e.createdAt), ndc: `${entity.id}_${e.id}` } };
     },
     activation(merchant) {

@@ -1,22 +1,32 @@
 import { formatMajorUnits } from '../../money/money.ts';
-import type { TransactionView } from '../../payments/service.ts';
-import type { TransactionRecord } from '../../payments/store.ts';
+import type { PaymentView } from '../../payments/service.ts';
+import type { OperationRecord, PaymentRecord } from '../../payments/store.ts';
 import type { Registration } from '../../vault/registrations.ts';
-import { isInitialType } from '../../payments/model.ts';
 import { resultOf } from './envelope.ts';
+import { paymentTypeOf } from './payment-types.ts';
+import { resultCodeOf, type ProcessingMode } from './result-map.ts';
+
+/** Which success code a payment's approvals show: live, or the test system its merchant chose. */
+export function modeOf(payment: PaymentRecord, initial: OperationRecord): ProcessingMode {
+  if (payment.live) return 'LIVE';
+  return initial.context.testMode === 'EXTERNAL' ? 'EXTERNAL' : 'INTERNAL';
+}
+
+/** The /v1 result code of an operation of a payment. */
+export const codeOfView = (v: Pick<PaymentView, 'operation' | 'initial' | 'payment'>) => resultCodeOf(v.operation, modeOf(v.payment, v.initial));
 
 /**
  * The JSON the platform returns for one transaction (reference §4.2): initial payments carry the
  * card and the echoed groups; back-office transactions carry `referencedId`.
  */
-export function renderTransaction(v: TransactionView, channelName: string): Record<string, unknown> {
-  const t = v.transaction;
-  const initial = isInitialType(t.type);
-  const echo = t.echo as Record<string, unknown>;
+export function renderTransaction(v: PaymentView, channelName: string): Record<string, unknown> {
+  const t = v.operation;
+  const initial = t.seq === 0;
+  const echo = t.context as Record<string, unknown>;
   const body: Record<string, unknown> = { id: t.id };
   if (initial && typeof echo.registrationId === 'string') body.registrationId = echo.registrationId;
   if (!initial && t.referencedId) body.referencedId = t.referencedId;
-  body.paymentType = t.type;
+  body.paymentType = paymentTypeOf(t.kind, echo);
   if (initial) {
     const brand = v.card?.brand ?? echo.paymentBrand;
     if (typeof brand === 'string') body.paymentBrand = brand;
@@ -26,7 +36,7 @@ export function renderTransaction(v: TransactionView, channelName: string): Reco
   body.descriptor = typeof echo.descriptor === 'string' ? echo.descriptor : `${t.shortId} ${channelName}`;
   if (t.merchantTransactionId !== undefined) body.merchantTransactionId = t.merchantTransactionId;
   if (typeof echo.merchantInvoiceId === 'string') body.merchantInvoiceId = echo.merchantInvoiceId;
-  body.result = resultOf(t.resultCode ?? '000.200.000');
+  body.result = resultOf(codeOfView(v));
   if (Object.keys(t.details).length > 0) body.resultDetails = t.details;
   if (initial && v.card) {
     body.card = {
@@ -50,8 +60,8 @@ export function renderTransaction(v: TransactionView, channelName: string): Reco
  * Where the shopper's browser goes after a hosted page: the merchant's `shopperResultUrl` with
  * `id` and `resourcePath` (the status call to make), keeping the merchant's own query parameters.
  */
-export function shopperResultUrlOf(t: TransactionRecord): string {
-  const url = new URL(String(t.echo.shopperResultUrl));
+export function shopperResultUrlOf(t: OperationRecord): string {
+  const url = new URL(String(t.context.shopperResultUrl));
   url.searchParams.set('id', t.id);
   url.searchParams.set('resourcePath', `/v1/payments/${t.id}`);
   return url.toString();

@@ -1,10 +1,52 @@
-import type { BackOfficeError } from '../../payments/service.ts';
-import type { BackOfficeType } from '../../payments/model.ts';
+import type { PayError } from '../../payments/service.ts';
+import type { DeclineReason, OperationStatus } from '../../payments/model.ts';
 import type { RegistrationError } from '../../vault/registrations.ts';
-import { classifyResultCode } from '../../processors/result-codes.ts';
+import { classifyResultCode, isKnownResultCode, successCodeByMode } from '../../processors/result-codes.ts';
+import type { BackOfficeType } from './payment-types.ts';
+
+/** The test system a /v1 merchant chose (or live): it decides which success code an approval shows. */
+export type ProcessingMode = keyof typeof successCodeByMode;
+
+/**
+ * Neutral decline reasons → /v1 result codes, for outcomes no OPP-family acquirer coded: refusals
+ * before any PSP (3-D Secure, the shopper, the pending timeout) and other connectors' declines.
+ */
+export const reasonCodes: Readonly<Record<DeclineReason, string>> = {
+  soft: '800.100.152',
+  hard: '800.100.151',
+  fraud: '100.400.319',
+  invalid_request: '200.300.404',
+  provider_error: '900.100.100',
+  authentication_failed: '100.380.401',
+  authentication_error: '100.390.112',
+  not_enrolled: '000.400.109',
+  not_participating: '000.400.101',
+  cancelled_by_shopper: '100.396.101',
+  expired: '100.396.103',
+  not_received: '900.100.400',
+};
+
+const plainSuccess = new Set<string>(Object.values(successCodeByMode));
+
+/**
+ * The /v1 result code of an operation: the acquirer's own code when an OPP-family acquirer
+ * answered (the platform passes it through), else the code of the neutral outcome.
+ */
+export function resultCodeOf(o: { status: OperationStatus; reason: DeclineReason | undefined; resultCode: string | undefined }, mode: ProcessingMode): string {
+  if (o.status === 'unknown') return '900.100.300';
+  // A plain approval shows the success code of the test system the merchant chose (or live).
+  if (o.status === 'succeeded' && (o.resultCode === undefined || plainSuccess.has(o.resultCode))) return successCodeByMode[mode];
+  if (o.status === 'failed' && o.reason !== undefined && o.resultCode === undefined) return reasonCodes[o.reason];
+  if (o.resultCode !== undefined && isKnownResultCode(o.resultCode)) return o.resultCode;
+  switch (o.status) {
+    case 'succeeded': return successCodeByMode[mode];
+    case 'failed': return reasonCodes[o.reason ?? 'soft'];
+    default: return '000.200.000';
+  }
+}
 
 /** Engine refusals → /v1 result codes (the reference's §6 table). */
-export const paymentErrorCodes: Readonly<Record<Exclude<BackOfficeError, 'not_found'>, string>> = {
+export const paymentErrorCodes: Readonly<Record<Exclude<PayError, 'not_found' | 'not_allowed'>, string>> = {
   reference_pending: '700.400.570',
   capture_requires_authorization: '700.400.510',
   capture_exceeds_authorization: '700.400.100',
@@ -31,6 +73,9 @@ export const paymentErrorCodes: Readonly<Record<Exclude<BackOfficeError, 'not_fo
   card_expired: '100.100.303',
   brand_mismatch: '100.100.700',
   cvv_brand_mismatch: '100.100.601',
+  not_allowed_on_credit: '700.100.700',
+  card_not_found: '100.150.200',
+  test_system_on_live_merchant: '100.300.101',
 };
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Entity, Merchant } from '../../merchants/model.ts';
 import type { MerchantService } from '../../merchants/service.ts';
-import type { PaymentService, TransactionView } from '../../payments/service.ts';
+import type { PaymentService, PaymentView, Scope } from '../../payments/service.ts';
 import { resultCodes } from '../../processors/result-codes.ts';
 import type { Throttle } from '../../throttle/service.ts';
 import type { ThreeDsService } from '../../threeds/service.ts';
@@ -11,7 +11,8 @@ import { successCodeByMode } from '../../processors/result-codes.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
-import { renderRegistration, renderTransaction } from './render.ts';
+import { codeOfView, renderRegistration, renderTransaction } from './render.ts';
+import { kindOfBackOffice, kindOfInitial, type InitialType } from './payment-types.ts';
 import { readBackOffice, readInitial, readRegistration, readRegistrationPayment } from './validate.ts';
 
 export interface OppDeps {
@@ -74,7 +75,13 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return { merchant, entity };
   }
 
-  const renderView = (v: TransactionView, entity: Entity) => renderTransaction(v, entity.channelName);
+  const renderView = (v: PaymentView, entity: Entity) => renderTransaction(v, entity.channelName);
+  const scopeOf = (entity: Entity): Scope => ({ channel: 'opp', entityId: entity.id });
+  /** What the dialect keeps with a payment for its answers: the echoed groups, the letters asked with, the return URL and test system. */
+  const contextOf = (type: InitialType, r: { echo: Readonly<Record<string, unknown>>; shopperResultUrl: string | undefined; testMode: string | undefined }) => ({
+    ...r.echo, ...(type === 'PA.CP' ? { paymentType: type } : {}),
+    ...(r.shopperResultUrl !== undefined ? { shopperResultUrl: r.shopperResultUrl } : {}), ...(r.testMode !== undefined ? { testMode: r.testMode } : {}),
+  });
   /** A registration has no test-mode switch of its own: integrator test for test merchants. */
   const successCodeOf = (m: Merchant) => successCodeByMode[m.live ? 'LIVE' : 'INTERNAL'];
 
@@ -104,10 +111,6 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (!auth) return undefined;
     const parsed = read(params);
     if (!parsed.ok) { await refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors); return undefined; }
-    if (auth.merchant.live && parsed.value.testMode !== undefined) {
-      await refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: parsed.value.testMode, message: 'not allowed for a live entity' }]);
-      return undefined;
-    }
     return { auth, request: parsed.value };
   }
 
@@ -115,18 +118,24 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const accepted = await acceptInitial(req, reply, readInitial);
     if (!accepted) return reply;
     const { auth, request: r } = accepted;
-    return answerInitial(req, reply, auth, await payments.initiate({
-      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount,
+    return answerInitial(req, reply, auth, r.testMode, await payments.pay({
+      merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
       ...(r.card ? { card: r.card } : {}), ...(r.bankTransfer ? { bankTransfer: r.bankTransfer } : {}),
-      createRegistration: r.createRegistration,
-      authentication: r.authentication, returnUrl: r.shopperResultUrl, testMode: r.testMode,
-      merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
+      createRegistration: r.createRegistration, authentication: r.authentication,
+      returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
+      merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
+      context: contextOf(r.type, r), testParameters: r.testParameters,
     }));
   });
 
   /** The answer to an initial payment, with the shopper's `redirect` when the payment awaits one. */
-  function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, result: Awaited<ReturnType<PaymentService['initiate']>>) {
-    if (!result.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error]);
+  function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>) {
+    if (!result.ok) {
+      if (result.error === 'test_system_on_live_merchant') {
+        return refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: testMode ?? null, message: 'not allowed for a live entity' }]);
+      }
+      return refuse(reply, 400, auth.entity.id, result.error === 'not_allowed' ? '700.400.700' : paymentErrorCodes[result.error]);
+    }
     const body = renderView(result.value, auth.entity);
     const challenge = result.value.challenge;
     if (challenge) {
@@ -136,7 +145,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
         ? { url: threeds.urlOf(challenge, baseUrl), method: 'POST', parameters: [{ name: 'threeDSSessionData', value: challenge.id }] }
         : { url: threeds.urlOf(challenge, baseUrl), method: 'GET', parameters: [] };
     }
-    return send(reply, httpStatusOf(result.value.transaction.resultCode ?? ''), auth.entity.id, body);
+    return send(reply, httpStatusOf(codeOfView(result.value)), auth.entity.id, body);
   }
 
   app.post('/registrations', async (req, reply) => {
@@ -158,13 +167,13 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
       : { ok: false as const, error: 'not_found' as const };
     if (!registration.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[registration.error]);
-    return answerInitial(req, reply, auth, await payments.initiate({
-      merchant: auth.merchant, entity: auth.entity, type: r.type, amount: r.amount,
+    return answerInitial(req, reply, auth, r.testMode, await payments.pay({
+      merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
       storedCard: { cardId: registration.value.cardId, cvv: r.cvv, registrationId: registration.value.id },
-      // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
-      authentication: r.merchantInitiated ? { ...r.authentication, enrolled: false } : r.authentication,
-      returnUrl: r.shopperResultUrl, testMode: r.testMode,
-      merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
+      authentication: r.authentication, merchantInitiated: r.merchantInitiated,
+      returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
+      merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
+      context: contextOf(r.type, r), testParameters: r.testParameters,
     }));
   });
 
@@ -187,15 +196,15 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
     const r = parsed.value;
     if (!idPattern.test(req.params.id)) return refuse(reply, 400, auth.entity.id, notFoundCodes[r.type]);
-    const result = await payments.backOffice({
-      merchant: auth.merchant, entity: auth.entity, type: r.type, referencedId: req.params.id, amount: r.amount,
-      merchantTransactionId: r.merchantTransactionId, echo: r.echo, testParameters: r.testParameters,
+    const result = await payments.followUp({
+      merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfBackOffice[r.type], referencedId: req.params.id, amount: r.amount,
+      merchantTransactionId: r.merchantTransactionId, context: r.echo, testParameters: r.testParameters,
     });
     if (!result.ok) {
       const code = result.error === 'not_found' ? notFoundCodes[r.type] : paymentErrorCodes[result.error];
       return refuse(reply, 400, auth.entity.id, code);
     }
-    return send(reply, httpStatusOf(result.value.transaction.resultCode ?? ''), auth.entity.id, renderView(result.value, auth.entity));
+    return send(reply, httpStatusOf(codeOfView(result.value)), auth.entity.id, renderView(result.value, auth.entity));
   });
 
   /** Reads one transaction for status and query calls; unknown and foreign ids answer 700.400.580. */
@@ -204,7 +213,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const auth = await authenticate(req, reply, params);
     if (!auth) return reply;
     const id = req.params.id;
-    const view = idPattern.test(id) ? await payments.find(auth.merchant, auth.entity, id) : undefined;
+    const view = idPattern.test(id) ? await payments.find(auth.merchant, scopeOf(auth.entity), id) : undefined;
     if (!view) return refuse(reply, 400, auth.entity.id, '700.400.580');
     if (throttled) {
       const t = await throttle.take(`opp-status:${id}`, deps.statusLimit.calls, deps.statusLimit.windowMs);
@@ -213,7 +222,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
         return refuse(reply, 429, auth.entity.id, '800.120.100');
       }
     }
-    return send(reply, 200, auth.entity.id, { ...renderView(view, auth.entity), timestamp: oppTimestamp(view.transaction.updatedAt) });
+    return send(reply, 200, auth.entity.id, { ...renderView(view, auth.entity), timestamp: oppTimestamp(view.operation.updatedAt) });
   }
 
   app.get<{ Params: { id: string } }>('/payments/:id', (req, reply) => lookup(req, reply, true));
@@ -225,11 +234,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (!auth) return reply;
     const mtx = params.merchantTransactionId;
     if (mtx === undefined) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'merchantTransactionId', value: null, message: 'may not be empty' }]);
-    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity, mtx);
+    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity.id, mtx);
     if (views.length === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
     return send(reply, 200, auth.entity.id, {
       result: resultOf('000.000.100'),
-      payments: views.map((v) => ({ ...renderView(v, auth.entity), timestamp: oppTimestamp(v.transaction.updatedAt) })),
+      payments: views.map((v) => ({ ...renderView(v, auth.entity), timestamp: oppTimestamp(v.operation.updatedAt) })),
     });
   });
 

@@ -1,5 +1,5 @@
 import { isCurrency, parseMajorUnits, exponentOf, type Money } from '../../money/money.ts';
-import { backOfficeTypes, isBackOfficeType, isInitialType, type BackOfficeType, type InitialType } from '../../payments/model.ts';
+import { backOfficeTypes, isBackOfficeType, isInitialType, type BackOfficeType, type InitialType } from './payment-types.ts';
 import type { AuthenticationRequest } from '../../threeds/model.ts';
 import type { BankTransferInput } from '../../payments/service.ts';
 import { isKnownResultCode } from '../../processors/result-codes.ts';

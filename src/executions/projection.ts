@@ -1,0 +1,124 @@
+import type { PaymentChange } from '../payments/change.ts';
+import { isOpen, totalsOf, type DeclineReason } from '../payments/model.ts';
+import type { OperationRecord } from '../payments/store.ts';
+import {
+  nextTime, type ActionRecord, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo,
+  type HistoryCode, type RequiredAction,
+} from './model.ts';
+
+/** What a change of its payment does to an execution: its next status, history entries and event. Pure. */
+export interface ExecutionStep {
+  readonly status: ExecutionStatus;
+  readonly entries: readonly { readonly code: HistoryCode; readonly errors?: readonly FailureInfo[] }[];
+  readonly patch: Partial<ExecutionRecord>;
+  readonly event?: { readonly name: EventName; readonly action?: ActionRecord; readonly success?: boolean; readonly errors?: readonly FailureInfo[]; readonly trigger?: 'api' | 'action' | 'external' };
+}
+
+/** An engine decline, as an execution's failure (the acquirer's own code kept when a PSP answered). */
+export function failureOf(reason: DeclineReason | undefined, resultCode: string | undefined): FailureInfo {
+  const byReason: Readonly<Record<DeclineReason, FailureInfo['reason']>> = {
+    soft: 'declined_soft', hard: 'declined_hard', fraud: 'declined_hard', invalid_request: 'declined_hard',
+    provider_error: 'provider_error', not_received: 'provider_error',
+    authentication_failed: 'authentication_failed', authentication_error: 'authentication_error',
+    not_enrolled: 'authentication_error', not_participating: 'authentication_error',
+    cancelled_by_shopper: 'cancelled_by_payer', expired: 'cancelled_by_payer',
+  };
+  const r = byReason[reason ?? 'provider_error'];
+  return resultCode ? { reason: r, resultCode } : { reason: r };
+}
+
+/** The action an operation was made for (executions put it in the operation's context). */
+export const actionOf = (o: OperationRecord): ActionRecord | undefined => o.context.executionAction as ActionRecord | undefined;
+
+const completeAction = (e: ExecutionRecord, id: string, success: boolean): ActionRecord[] =>
+  e.actions.map((a) => (a.id === id ? { ...a, success } : a));
+
+/**
+ * The execution's next step after its payment changed: the engine's state mapped to this
+ * dialect's statuses, history and events. Undefined when nothing changes for the execution.
+ * `challengeHref` is the hosted page's address when the change opened one.
+ */
+export function projectExecution(e: ExecutionRecord, change: PaymentChange, challengeHref: string | undefined, notifyPending: boolean): ExecutionStep | undefined {
+  const op = change.operation;
+  if (op.seq === 0) return projectAuthorization(e, change, challengeHref, notifyPending);
+  const action = actionOf(op);
+  if (!action) return undefined;
+  const known = e.actions.find((a) => a.id === action.id);
+  if (!known) {
+    return {
+      status: action.name === 'capture' ? 'captureRequested' : e.status,
+      entries: [{ code: `${action.name}Requested` as HistoryCode }],
+      patch: { actions: [...e.actions, action] },
+      event: { name: 'executionActionRequested', action, trigger: 'api' },
+    };
+  }
+  if (known.success !== undefined) return undefined;
+  const mine = change.operations.filter((o) => actionOf(o)?.id === action.id);
+  if (mine.some((o) => isOpen(o.status))) return undefined;
+  const failed = mine.find((o) => o.status === 'failed');
+  const success = failed === undefined;
+  const t = totalsOf(change.operations);
+  const closeCapture = action.name === 'capture' && mine.some((o) => o.context.final === true);
+  let status: ExecutionStatus;
+  if (!success) status = action.name === 'capture' ? 'captureFailed' : action.name === 'refund' ? 'refundFailed' : e.status;
+  else if (action.name === 'cancel') status = 'cancelled';
+  else if (action.name === 'capture') status = t.captured >= t.authorized || closeCapture ? 'captured' : 'partiallyCaptured';
+  else status = t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
+  const failure = failed ? failureOf(failed.reason, failed.resultCode) : undefined;
+  return {
+    status,
+    entries: [{ code: `${action.name}${success ? 'Successful' : 'Failed'}` as HistoryCode, ...(failure ? { errors: [failure] } : {}) }],
+    patch: { actions: completeAction(e, action.id, success), ...(closeCapture && success ? { captureClosed: true } : {}) },
+    event: { name: 'executionActionCompleted', action: known, success, ...(failure ? { errors: [failure] } : {}) },
+  };
+}
+
+function projectAuthorization(e: ExecutionRecord, change: PaymentChange, challengeHref: string | undefined, notifyPending: boolean): ExecutionStep | undefined {
+  const op = change.operation;
+  const action = [...e.actions].reverse().find((a) => a.name === 'authorize');
+  if (!action || !e.authorize) return undefined;
+  const authorizing = e.status === 'authorizeRequested' || e.status === 'authorizePending' || e.status === 'unknown';
+  if (!authorizing) return undefined;
+  switch (op.status) {
+    case 'awaiting': {
+      if (!change.challenge || !challengeHref || e.status !== 'authorizeRequested') return undefined;
+      const required: RequiredAction = { kind: '3ds', challengeId: change.challenge.id, href: challengeHref };
+      return {
+        status: 'authorizePending', entries: [{ code: 'authorizePending' }], patch: { action: required },
+        ...(notifyPending ? { event: { name: 'executionActionPending' as const, action } } : {}),
+      };
+    }
+    case 'pending':
+      // The shopper finished the challenge: the cascade runs on without leaving this status, so a
+      // long-poll on ["authorizePending"] resolves only at the outcome.
+      if (e.status === 'authorizePending' && e.action) {
+        return { status: e.status, entries: [], patch: { action: undefined, authorize: { ...e.authorize, challengeDone: true } } };
+      }
+      return undefined;
+    case 'unknown':
+      if (e.status === 'unknown') return undefined;
+      return { status: 'unknown', entries: [{ code: 'authorizeUnknown' }], patch: { action: undefined }, event: { name: 'executionActionUpdated', action } };
+    case 'succeeded':
+      return {
+        status: 'authorized', entries: [{ code: 'authorizeSuccessful' }],
+        patch: { action: undefined, actions: completeAction(e, action.id, true) },
+        event: { name: 'executionActionCompleted', action, success: true },
+      };
+    case 'failed': {
+      const errors = [failureOf(op.reason, op.resultCode)];
+      const challengeEnded = op.reason === 'authentication_failed' || op.reason === 'cancelled_by_shopper' || op.reason === 'expired';
+      return {
+        status: 'authorizeFailed', entries: [{ code: 'authorizeFailed', errors }],
+        patch: { action: undefined, actions: completeAction(e, action.id, false), ...(challengeEnded ? { authorize: { ...e.authorize, challengeDone: true } } : {}) },
+        event: { name: 'executionActionCompleted', action, success: false, errors },
+      };
+    }
+  }
+}
+
+/** Applies a step: history entries with strictly increasing times, status, version. */
+export function applyStep(e: ExecutionRecord, step: ExecutionStep, now: number): ExecutionRecord {
+  const history = [...e.history];
+  for (const entry of step.entries) history.push({ code: entry.code, time: nextTime(history, now), ...(entry.errors ? { errors: entry.errors } : {}) });
+  return { ...e, ...step.patch, status: step.status, history, version: e.version + 1, updatedAt: history.at(-1)?.time ?? now };
+}

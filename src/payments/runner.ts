@@ -1,0 +1,240 @@
+import type { Clock } from '../runtime/clock.ts';
+import type { Ids } from '../runtime/ids.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Tx } from '../storage/unit-of-work.ts';
+import type { VaultWriter } from '../vault/store.ts';
+import { addOutboxEvent } from '../webhooks/outbox.ts';
+import type { Connector, ConnectorRequest } from '../processors/connector.ts';
+import { defaultAccount } from '../processors/registry.ts';
+import { nextStep, type CascadeRules } from './cascade.ts';
+import {
+  canTransition, isOpen, paymentStatusOf, statusOfOutcome,
+  type DeclineReason, type Outcome, type OperationStatus, type PaymentStatus,
+} from './model.ts';
+import type { PaymentChange, PaymentObserver, Writers } from './change.ts';
+import type { AttemptRecord, LockedPayment, OperationRecord, PaymentStore, Settlement } from './store.ts';
+
+/** Where an attempt goes and what it carries, decided by the service for each operation. */
+export interface AttemptPlan {
+  readonly rules: CascadeRules;
+  /** The request every attempt of the operation sends (the attempt id is filled in per attempt). */
+  readonly request: Omit<ConnectorRequest, 'attemptId'>;
+}
+
+export interface Runner {
+  /** One unit of work with every writer a payment change uses. */
+  write<T>(fn: (w: Writers) => Promise<T>): Promise<T>;
+  /**
+   * Settles an operation and moves the payment on, in the caller's unit of work: the new status
+   * (checked against the state machine), the outbox event and every observer. Returns the status.
+   */
+  settle(w: Writers, locked: LockedPayment, operationId: string, s: Settlement, extra?: { pspAccountId?: string; unknownSince?: number; challenge?: PaymentChange['challenge'] }): Promise<PaymentStatus>;
+  /** Tells observers and the outbox of an operation recorded or resumed (no settlement). */
+  announce(w: Writers, locked: LockedPayment, operationId: string, challenge?: PaymentChange['challenge']): Promise<void>;
+  /** Records the operation's next attempt (in the caller's unit of work); undefined when none is due. */
+  recordAttempt(w: Writers, locked: LockedPayment, operationId: string, rules: CascadeRules, authenticated: boolean): Promise<AttemptRecord | undefined>;
+  /**
+   * Sends an operation's recorded attempt and every further attempt its cascade allows, each
+   * recorded before it is sent, until the operation has an outcome or waits on an open one.
+   */
+  drive(paymentId: string, operationId: string, attempt: AttemptRecord | undefined, plan: AttemptPlan): Promise<void>;
+  /** Asks the PSP about an attempt whose outcome is open; the answer, or undefined when the PSP never received it. */
+  lookup(attempt: AttemptRecord): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
+  /** Applies an outcome learnt later (reconciler, PSP notification) to an open attempt; returns whether anything changed. */
+  settleAttempt(paymentId: string, attemptId: string, outcome: Outcome, rules: CascadeRules | undefined): Promise<{ changed: boolean; continueCascade: boolean }>;
+  /** Attempts this process is waiting on the PSP for: never the reconciler's to decide. */
+  readonly inFlight: ReadonlySet<string>;
+}
+
+export function settlementOf(outcome: Outcome, at: number, known: Readonly<Record<string, string>> = {}): Settlement {
+  switch (outcome.kind) {
+    case 'unknown': return { status: 'unknown', reason: undefined, resultCode: undefined, pspReference: undefined, details: known, at };
+    case 'declined': return { status: 'failed', reason: outcome.reason, resultCode: outcome.acquirerCode, pspReference: outcome.pspReference, details: { ...known, ...outcome.details }, at };
+    default: return { status: statusOfOutcome[outcome.kind], reason: undefined, resultCode: outcome.acquirerCode, pspReference: outcome.pspReference, details: { ...known, ...outcome.details }, at };
+  }
+}
+
+/** A refusal that ends an operation before any PSP hears of it. */
+export const refusal = (reason: DeclineReason, details: Readonly<Record<string, string>>, at: number): Settlement =>
+  ({ status: 'failed', reason, resultCode: undefined, pspReference: undefined, details, at });
+
+/**
+ * The part of the engine that talks to PSPs: attempts recorded before each call, calls made outside
+ * any transaction and bounded by the PSP timeout, outcomes recorded with the payment's new status,
+ * its outbox event and its observers in one unit of work (DESIGN: intent, call, outcome).
+ */
+export function createRunner(deps: {
+  uow: UnitOfWork;
+  store: PaymentStore;
+  vaultWriter: (tx: Tx) => VaultWriter;
+  connectorFor: (accountId: string | undefined) => Promise<Connector | undefined>;
+  observers: readonly PaymentObserver[];
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  pspTimeoutMs: number;
+}): Runner {
+  const { uow, store, clock, ids, logger, pspTimeoutMs } = deps;
+  const inFlight = new Set<string>();
+
+  const write = <T>(fn: (w: Writers) => Promise<T>): Promise<T> =>
+    uow.run((tx) => fn({ tx, payments: store.writer(tx), vault: deps.vaultWriter(tx), event: (e) => addOutboxEvent(tx, e) }));
+
+  async function tell(w: Writers, change: PaymentChange) {
+    const p = change.payment;
+    const o = change.operation;
+    // A neutral record of every operation change; the webhooks concern decides who hears of it.
+    await w.event({
+      id: ids.hex32(), merchantId: p.merchantId, type: `operation.${o.status}`, subjectId: o.id, createdAt: o.updatedAt,
+      payload: {
+        channel: p.channel, ...(p.entityId ? { entityId: p.entityId } : {}), paymentId: p.id, operationId: o.id, kind: o.kind,
+        status: o.status, reason: o.reason ?? null, resultCode: o.resultCode ?? null, amount: o.amount.amount, currency: o.amount.currency,
+        paymentStatus: p.status, context: o.context,
+      },
+    });
+    for (const observer of deps.observers) await observer.paymentChanged(w.tx, change);
+  }
+
+  const runner: Runner = {
+    write,
+    inFlight,
+
+    async settle(w, locked, operationId, s, extra = {}) {
+      await w.payments.settleOperation(operationId, s, s.status === 'unknown' ? (extra.unknownSince ?? s.at) : undefined);
+      const operations = locked.operations.map((o) => (o.id === operationId
+        ? { ...o, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference, details: s.details, updatedAt: s.at }
+        : o));
+      const before = locked.payment.status;
+      const next = paymentStatusOf(operations);
+      if (!canTransition(before, next)) {
+        // The rules refuse conflicting operations before any PSP call, so this means money moved in a
+        // way the rules did not foresee: recorded as it happened, loudly, never thrown (a throw here
+        // would leave the outcome unrecorded and stop the reconciler on this row for ever).
+        logger.error({ paymentId: locked.payment.id, from: before, to: next }, 'payment moved outside its state machine');
+      }
+      const pspAccountId = extra.pspAccountId !== undefined ? { pspAccountId: extra.pspAccountId === defaultAccount.id ? undefined : extra.pspAccountId } : {};
+      if (next !== before || 'pspAccountId' in pspAccountId) await w.payments.updatePayment(locked.payment.id, { status: next, ...pspAccountId }, s.at);
+      const payment = { ...locked.payment, status: next, ...pspAccountId, updatedAt: s.at };
+      await tell(w, {
+        payment, operations, attempts: locked.attempts, operation: operations.find((o) => o.id === operationId)!,
+        previousStatus: before, ...(extra.challenge ? { challenge: extra.challenge } : {}),
+      });
+      return next;
+    },
+
+    async announce(w, locked, operationId, challenge) {
+      await tell(w, {
+        payment: locked.payment, operations: locked.operations, attempts: locked.attempts,
+        operation: locked.operations.find((o) => o.id === operationId)!, previousStatus: locked.payment.status,
+        ...(challenge ? { challenge } : {}),
+      });
+    },
+
+    async recordAttempt(w, locked, operationId, rules, authenticated) {
+      const attempts = locked.attempts.filter((a) => a.operationId === operationId);
+      const step = nextStep(rules, attempts);
+      if (step.kind !== 'attempt') return undefined;
+      const now = clock.now();
+      const attempt: AttemptRecord = {
+        // The first attempt carries its operation's id, so the PSP's idempotency key is the id the merchant knows.
+        id: step.seq === 0 ? operationId : ids.hex32(), paymentId: locked.payment.id, operationId, seq: step.seq,
+        accountId: step.account.id, accountName: step.account.name, connector: step.account.connector, authenticated,
+        status: 'pending', reason: undefined, resultCode: undefined, pspReference: undefined, createdAt: now, updatedAt: now,
+      };
+      if (!(await w.payments.insertAttempt(attempt))) return undefined;
+      locked.attempts.push(attempt);
+      return attempt;
+    },
+
+    async drive(paymentId, operationId, first, plan) {
+      let attempt = first;
+      while (attempt) {
+        const outcome = await call(attempt, plan);
+        const current: AttemptRecord = attempt;
+        attempt = await write(async (w) => {
+          const locked = await w.payments.lock(paymentId);
+          if (!locked) throw new Error(`payment ${paymentId} vanished`);
+          const mine = locked.attempts.find((a) => a.id === current.id);
+          // A racing reconciler settled it first: its record stands.
+          if (!mine || !isOpen(mine.status) || (mine.status === 'pending' && mine.resultCode !== undefined)) return undefined;
+          return applyAttemptOutcome(w, locked, mine, outcome, plan.rules);
+        });
+      }
+    },
+
+    async lookup(attempt) {
+      const connector = await deps.connectorFor(attempt.accountId);
+      return connector?.lookup(attempt.id);
+    },
+
+    async settleAttempt(paymentId, attemptId, outcome, rules) {
+      let next: AttemptRecord | undefined;
+      const changed = await write(async (w) => {
+        const locked = await w.payments.lock(paymentId);
+        const attempt = locked?.attempts.find((a) => a.id === attemptId);
+        if (!locked || !attempt || !isOpen(attempt.status)) return false;
+        next = await applyAttemptOutcome(w, locked, attempt, outcome, rules ?? { accounts: [], moveOn: [] });
+        return true;
+      });
+      return { changed, continueCascade: next !== undefined };
+    },
+  };
+
+  /** Calls the PSP outside any transaction, bounded by the PSP timeout; a lost or broken answer is unknown. */
+  async function call(attempt: AttemptRecord, plan: AttemptPlan): Promise<Outcome> {
+    const connector = await deps.connectorFor(attempt.accountId);
+    if (!connector) {
+      return { kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: 'PSP account not configured', pspReference: undefined, details: {} };
+    }
+    inFlight.add(attempt.id);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Outcome>((resolve) => { timer = setTimeout(resolve, pspTimeoutMs, { kind: 'unknown' }); });
+    try {
+      const request: ConnectorRequest = { ...plan.request, attemptId: attempt.id };
+      return await Promise.race([connector.execute(request), timeout]);
+    } catch (err) {
+      // A connection that broke mid-call may or may not have reached the PSP: unknown, never retried blindly.
+      logger.warn({ err: String(err), attemptId: attempt.id }, 'psp call failed');
+      return { kind: 'unknown' };
+    } finally {
+      clearTimeout(timer);
+      inFlight.delete(attempt.id);
+    }
+  }
+
+  /**
+   * Records an attempt's outcome and what it means for its operation: approved settles it (and the
+   * payment remembers the account that holds the authorization), a decline the cascade moves on
+   * from records the next attempt, a final decline settles it failed, pending keeps it open, unknown
+   * marks it unknown. Returns the next attempt to send, if any.
+   */
+  async function applyAttemptOutcome(w: Writers, locked: LockedPayment, attempt: AttemptRecord, outcome: Outcome, rules: CascadeRules): Promise<AttemptRecord | undefined> {
+    const at = clock.now();
+    const op = locked.operations.find((o) => o.id === attempt.operationId)!;
+    const s = settlementOf(outcome, at, op.details);
+    await w.payments.settleAttempt(attempt.id, s);
+    const settledAttempt: AttemptRecord = { ...attempt, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference, updatedAt: at };
+    locked.attempts.splice(locked.attempts.indexOf(attempt), 1, settledAttempt);
+    if (s.status === 'pending') {
+      // The PSP is still processing: the operation stays open with what the PSP said so far.
+      await runner.settle(w, locked, op.id, s);
+      return undefined;
+    }
+    if (s.status === 'failed') {
+      const step = nextStep(rules, locked.attempts.filter((a) => a.operationId === op.id));
+      if (step.kind === 'attempt') {
+        const next = await runner.recordAttempt(w, locked, op.id, rules, attempt.authenticated);
+        if (op.status === 'unknown') await runner.settle(w, locked, op.id, { ...s, status: 'pending', reason: undefined });
+        else await w.payments.settleOperation(op.id, { ...s, status: 'pending' });
+        return next;
+      }
+    }
+    await runner.settle(w, locked, op.id, s, s.status === 'succeeded' ? { pspAccountId: attempt.accountId } : {});
+    return undefined;
+  }
+
+  return runner;
+}
+
+export type { OperationRecord, OperationStatus };

@@ -1,0 +1,80 @@
+import type { Money } from '../money/money.ts';
+import type { CardBrand, Cvv, Pan } from '../vault/card.ts';
+import type { Outcome } from '../payments/model.ts';
+
+/** What a connector may be asked to do; a connector lists the ones its PSP offers. */
+export const connectorOperations = ['authorize', 'sale', 'capture', 'void', 'refund', 'rebill', 'credit'] as const;
+export type ConnectorOperation = (typeof connectorOperations)[number];
+
+/** A card as a PSP receives it: the PAN and CVV are values that print masked. */
+export interface PspCard {
+  readonly pan: Pan;
+  readonly cvv: Cvv | undefined;
+  readonly brand: CardBrand;
+  readonly holder: string | undefined;
+  readonly expiryMonth: string;
+  readonly expiryYear: string;
+}
+
+/** A 3-D Secure result as a PSP receives it; a cascade passes the same one to every PSP it tries. */
+export interface Authentication {
+  readonly status: string;
+  readonly eci: string | undefined;
+}
+
+export interface ConnectorRequest {
+  readonly operation: ConnectorOperation;
+  /** Our attempt id: the PSP's idempotency key, and what the reconciler asks about later. */
+  readonly attemptId: string;
+  readonly amount: Money;
+  /** A live merchant's payments reach the PSP's production system; the rest its test system. */
+  readonly live: boolean;
+  /** Card data for operations that reach the issuer (authorize, sale, rebill, credit). */
+  readonly card?: PspCard;
+  /** The PSP's reference of the original authorization or sale, for follow-ups. */
+  readonly originalReference?: string;
+  readonly authentication?: Authentication;
+  /** Switches the merchant sent for a PSP's test system (ignored by live systems). */
+  readonly testParameters: Readonly<Record<string, string>>;
+}
+
+/** An inbound HTTP notification from a PSP, as its endpoint received it. */
+export interface InboundNotification {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+/** What a PSP's notification says about our attempts (each settles the attempt it names). */
+export interface InboundResult {
+  /** Whether the notification is authentic (signature checked); unauthentic ones change nothing. */
+  readonly authentic: boolean;
+  readonly settled: readonly { readonly attemptId: string; readonly outcome: Outcome }[];
+  /** What the PSP expects as the HTTP answer body. */
+  readonly answer: string;
+}
+
+/**
+ * The one interface every PSP connector implements. It answers neutral outcomes (never a dialect's
+ * codes). `execute` may never settle (a lost answer): the engine bounds it with its own timeout,
+ * records the attempt `unknown` and later asks `lookup`. A connector never retries a charge itself.
+ *
+ * @example
+ * const outcome = await connector.execute({ operation: 'authorize', attemptId, amount, live: false, card, testParameters: {} });
+ */
+export interface Connector {
+  readonly name: string;
+  readonly operations: readonly ConnectorOperation[];
+  execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
+  /** What the PSP knows of an attempt; undefined means it never received it. */
+  lookup(attemptId: string): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
+  /** The PSP's own notifications (asynchronous captures, refunds): verified and mapped to outcomes. */
+  inbound?(notification: InboundNotification): Promise<InboundResult>;
+}
+
+/** Builds a connector for one PSP account from that account's settings (validated by `parseSettings`). */
+export interface ConnectorFactory {
+  readonly name: string;
+  /** Reads settings from untrusted JSON (admin API, CLI); the reason they are refused otherwise. */
+  parseSettings(input: unknown): { ok: true; value: unknown } | { ok: false; error: string };
+  create(account: { readonly id: string; readonly settings: unknown }): Connector;
+}

@@ -1,0 +1,9 @@
+import type { ConnectorFactory } from './connector.ts';
+import { simulatorFactory, type SimulatedAcquirer } from './simulator/connector.ts';
+
+/** Every connector this build offers to PSP accounts: one line each. */
+export function connectorFactories(deps: { simulator: SimulatedAcquirer }): ConnectorFactory[] {
+  return [
+    simulatorFactory(deps.simulator),
+  ];
+}

@@ -1,0 +1,103 @@
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
+
+/** The engine's own names for the operations the first schema stored as /v1 payment-type letters. */
+const kindOfLetter: Readonly<Record<string, string>> = {
+  PA: 'authorize', DB: 'sale', 'PA.CP': 'sale', CP: 'capture', RV: 'void', RF: 'refund', RB: 'rebill',
+  CB: 'chargeback', CR: 'chargeback_reversal', RC: 'receipt', CD: 'credit',
+};
+
+const caseOf = (column: string) =>
+  sql.raw(`case ${column} ${Object.entries(kindOfLetter).map(([l, k]) => `when '${l}' then '${k}'`).join(' ')} else ${column} end`);
+
+/**
+ * One engine for both dialects. Payments (intents) belong to a channel (`opp` or `executions`), no
+ * longer to a hidden /v1 entity, and remember the PSP account that holds their authorization;
+ * operations are named in payment terms and carry a neutral outcome reason; every PSP try is an
+ * attempt row of its operation (the cascade's attempts included); a unique merchant transaction
+ * id is enforced by an index; PSP accounts name their connector and its settings.
+ */
+export const engine: Migration = {
+  async up(db: Kysely<any>) {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    if (postgres) {
+      await sql`alter table payments alter column entity_id drop not null`.execute(db);
+      await sql`alter table transactions alter column entity_id drop not null`.execute(db);
+      await sql`alter table transactions alter column type type varchar(24)`.execute(db);
+      await sql`alter table payments alter column initial_type type varchar(24)`.execute(db);
+      await sql`alter table transactions alter column result_code type varchar(64)`.execute(db);
+    } else {
+      // SQLite cannot drop NOT NULL in place: the two tables are rebuilt (foreign keys checked at commit).
+      await sql`pragma defer_foreign_keys = on`.execute(db);
+      await sql`create table payments_next (
+        id varchar(32) primary key, merchant_id varchar(32) not null references merchants(id),
+        entity_id varchar(32) references entities(id), initial_type varchar(24) not null, status varchar(24) not null,
+        currency varchar(3) not null, amount bigint not null, card_id varchar(32) references cards(id),
+        mode varchar(16) not null, version integer not null, created_at bigint not null, updated_at bigint not null,
+        method text not null default 'card')`.execute(db);
+      await sql`insert into payments_next (id, merchant_id, entity_id, initial_type, status, currency, amount, card_id, mode, version, created_at, updated_at, method)
+        select id, merchant_id, entity_id, initial_type, status, currency, amount, card_id, mode, version, created_at, updated_at, method from payments`.execute(db);
+      await sql`create table transactions_next (
+        id varchar(32) primary key, payment_id varchar(32) not null references payments(id), seq integer not null,
+        merchant_id varchar(32) not null, entity_id varchar(32), type varchar(24) not null, status varchar(16) not null,
+        amount bigint not null, currency varchar(3) not null, result_code varchar(64), psp_reference text,
+        referenced_id varchar(32), merchant_transaction_id text, short_id varchar(14) not null, echo text not null,
+        details text not null, created_at bigint not null, updated_at bigint not null)`.execute(db);
+      await sql`insert into transactions_next select id, payment_id, seq, merchant_id, entity_id, type, status, amount, currency,
+        result_code, psp_reference, referenced_id, merchant_transaction_id, short_id, echo, details, created_at, updated_at from transactions`.execute(db);
+      await sql`drop table transactions`.execute(db);
+      await sql`drop table payments`.execute(db);
+      await sql`alter table payments_next rename to payments`.execute(db);
+      await sql`alter table transactions_next rename to transactions`.execute(db);
+      await db.schema.createIndex('transactions_payment').on('transactions').columns(['payment_id', 'seq']).unique().execute();
+      await db.schema.createIndex('transactions_mtx').on('transactions').columns(['entity_id', 'merchant_transaction_id']).execute();
+      await db.schema.createIndex('transactions_status').on('transactions').columns(['status', 'updated_at']).execute();
+    }
+    await db.updateTable('transactions').set({ type: caseOf('type') }).execute();
+    await db.updateTable('payments').set({ initial_type: caseOf('initial_type') }).execute();
+    // The engine knows test from live; which test system a /v1 merchant chose is the dialect's business.
+    await db.updateTable('payments').set({ mode: sql`case when mode = 'LIVE' then 'live' else 'test' end` }).execute();
+
+    await db.schema.alterTable('payments').addColumn('channel', 'varchar(16)', (c) => c.notNull().defaultTo('opp')).execute();
+    await db.schema.alterTable('payments').addColumn('psp_account_id', 'varchar(32)').execute();
+    await db.schema.alterTable('payments').addColumn('workflow_code', 'text').execute();
+    // Executions' payments used to run under a hidden entity of their own channel.
+    await sql`update payments set channel = 'executions', entity_id = null
+      where entity_id in (select id from entities where channel_name = 'executions')`.execute(db);
+    await sql`update transactions set entity_id = null where payment_id in (select id from payments where channel = 'executions')`.execute(db);
+
+    await db.schema.alterTable('transactions').addColumn('reason', 'varchar(32)').execute();
+    await db.schema.alterTable('transactions').addColumn('unique_mtx', 'integer').execute();
+    await db.schema.alterTable('transactions').addColumn('unknown_since', 'bigint').execute();
+    // NULLs are distinct in a unique index on both databases: only initial operations of entities
+    // that refuse duplicates (unique_mtx = 1) compete for a merchant transaction id.
+    await db.schema.createIndex('transactions_unique_mtx').on('transactions')
+      .columns(['entity_id', 'merchant_transaction_id', 'unique_mtx']).unique().execute();
+
+    await db.schema.createTable('attempts')
+      .addColumn('id', 'varchar(32)', (c) => c.primaryKey())
+      .addColumn('payment_id', 'varchar(32)', (c) => c.notNull().references('payments.id'))
+      .addColumn('transaction_id', 'varchar(32)', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('account_id', 'varchar(32)', (c) => c.notNull())
+      .addColumn('account_name', 'text', (c) => c.notNull())
+      .addColumn('connector', 'varchar(32)', (c) => c.notNull())
+      .addColumn('authenticated', 'integer', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('reason', 'varchar(32)')
+      .addColumn('result_code', 'varchar(64)')
+      .addColumn('psp_reference', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('attempts_transaction').on('attempts').columns(['transaction_id', 'seq']).unique().execute();
+    await db.schema.createIndex('attempts_status').on('attempts').columns(['status', 'updated_at']).execute();
+    await db.schema.dropTable('cascade_attempts').execute();
+
+    // The executions dialect follows its payment's changes by payment id.
+    await db.schema.createIndex('executions_payment').on('executions').column('payment_id').execute();
+
+    await db.schema.alterTable('psp_accounts').addColumn('connector', 'varchar(32)', (c) => c.notNull().defaultTo('simulator')).execute();
+    await db.schema.alterTable('psp_accounts').renameColumn('behaviour', 'settings').execute();
+  },
+};
