@@ -57,7 +57,11 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
     assert.deepEqual(ok('workflows', 'show', '--merchant', m.merchantId), { accounts: [], moveOn: ['soft', 'error'], notifyPending: false });
     assert.deepEqual(ok('psp-accounts', 'list', '--merchant', m.merchantId), []);
     assert.deepEqual(ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-a', '--behaviour', '{"declines":[{"cardSuffixes":["1111"],"category":"soft"}]}'),
-      { name: 'psp-a', behaviour: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] } });
+      {
+        name: 'psp-a', connector: 'simulator',
+        settings: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
+        behaviour: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
+      });
     ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-b');
     // put again replaces the behaviour of the same name.
     ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-b', '--behaviour', '{"latencyMs":5}');
@@ -72,7 +76,7 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
     refused(/--merchant is required/, 'psp-accounts', 'list');
     refused(/no merchant/, 'workflows', 'show', '--merchant', 'f'.repeat(32));
     refused(/--name is required/, 'psp-accounts', 'put', '--merchant', m.merchantId);
-    refused(/--behaviour must be JSON/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-c', '--behaviour', '{nope');
+    refused(/--settings must be JSON/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-c', '--behaviour', '{nope');
     refused(/latencyMs/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-c', '--behaviour', '{"latencyMs":-1}');
     refused(/cardSuffixes/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-c', '--behaviour', '{"declines":[{"cardSuffixes":["4111111111111111"],"category":"soft"}]}');
     refused(/account name/, 'psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'bad name!');

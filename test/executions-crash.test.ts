@@ -2,12 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { startGateway, tempDir, type Gateway } from './support/harness.ts';
 import { manualClock } from '../src/runtime/clock.ts';
-import { createExecutionStore } from '../src/executions/kysely-store.ts';
-import type { ExecutionRecord } from '../src/executions/model.ts';
-import { money, type Currency } from '../src/money/money.ts';
 import { demoCredentials, startGatewayProcess, type GatewayProcess } from './support/process.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 
@@ -62,7 +58,7 @@ test('a gateway killed while an authorization is at the PSP finishes it after re
   }
 });
 
-describe('resume() in one process (manual clock)', () => {
+describe('the reconciler in one process (manual clock)', () => {
   const clock = manualClock(Date.now());
   let gw: Gateway;
   let token: string;
@@ -78,42 +74,10 @@ describe('resume() in one process (manual clock)', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     clock.advance(10 * 60_000);
-    assert.equal(await gw.app.executions.resume(), 0);
+    assert.equal(await gw.app.payments.reconcile(), 0);
     assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'authorizeRequested');
     const e = await poll(gw, token, id, ['authorizeRequested']);
     assert.equal(e.status, 'authorized');
     assert.deepEqual(e.statusHistory.map((h: any) => h.code), ['created', 'authorizeRequested', 'authorizeSuccessful'], 'no spurious authorizeUnknown');
-  });
-
-  test('shoppers who abandoned their challenge do not crowd out an authorization a crash left', async () => {
-    await configureCascade(gw, { 'psp-a': {} }, ['psp-a']);
-    const store = createExecutionStore(gw.app.storage.uow);
-    const write = <T>(fn: (w: ReturnType<typeof store.writer>) => Promise<T>) => gw.app.storage.uow.run((tx) => fn(store.writer(tx)));
-    const inst = await instrument(gw, token);
-    const cardId = (await gw.app.storage.db.selectFrom('instruments').select('card_id').where('id', '=', inst).executeTakeFirstOrThrow()).card_id;
-    const t = clock.now();
-    const authorize = {
-      amount: money(12990, 'EUR' as Currency), returnInfo: { success: 'https://shop.example/return' },
-      paymentMethodCode: 'card', instrumentId: inst, cardId, baseUrl: gw.url,
-    };
-    const base = (status: ExecutionRecord['status'], at: number): ExecutionRecord => ({
-      id: randomUUID(), merchantId: gw.merchant.merchantId, workflowCode: 'payment-acceptance', merchantReference: undefined, holderReference: 'c-1',
-      workspaceId: gw.merchant.workspaceId, meta: {}, status, history: [{ code: 'created', time: at }, { code: 'authorizeRequested', time: at + 1 }],
-      authorize, paymentId: undefined, action: undefined, actions: [{ id: randomUUID(), name: 'authorize', requestedAt: at }],
-      captureClosed: false, version: 2, createdAt: at, updatedAt: at + 1,
-    });
-    // 60 shoppers left at their challenge page, all older than the crashed authorization.
-    await write(async (w) => {
-      for (let i = 0; i < 60; i++) {
-        const e = base('authorizePending', t + i);
-        await w.insert({ ...e, history: [...e.history, { code: 'authorizePending', time: t + i + 2 }], action: { kind: '3ds', challengeId: randomUUID().replaceAll('-', ''), href: `${gw.url}/hosted/3ds/x` } });
-      }
-    });
-    // Acknowledged, then the node died before its cascade began.
-    const crashed = base('authorizeRequested', t + 100);
-    await write((w) => w.insert(crashed));
-    clock.advance(10 * 60_000);
-    assert.equal(await gw.app.executions.resume(), 1);
-    assert.equal((await store.get(crashed.id))?.status, 'authorized');
   });
 });

@@ -19,7 +19,7 @@ const eur = (amount: string) => ({ amount, currency: 'EUR' });
 async function assertInvariants(paymentId: string) {
   const txs = await gw.app.storage.db.selectFrom('transactions').selectAll().where('payment_id', '=', paymentId).execute();
   const broken = brokenInvariants(txs.map((t) => ({
-    id: t.id, paymentId: t.payment_id, type: t.type as never, status: t.status as never,
+    id: t.id, paymentId: t.payment_id, kind: t.type as never, status: t.status as never,
     amount: { amount: t.amount, currency: t.currency as never }, referencedId: t.referenced_id ?? undefined, createdAt: t.created_at,
   })));
   assert.deepEqual(broken, []);

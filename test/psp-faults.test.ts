@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
-import { createSimulatedAcquirer } from '../src/processors/simulator.ts';
+import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 import { opp, pay, startGateway, type Gateway } from './support/harness.ts';
 
 const clock = manualClock(Date.now());
@@ -11,6 +11,7 @@ const acquirer = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRat
 // Lets one test switch the PSP between losing every answer and answering normally.
 const processor = {
   name: 'switchable',
+  operations: acquirer.operations,
   execute: (req: Parameters<typeof acquirer.execute>[0]) =>
     silent ? acquirer.execute(req) : createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 }).execute(req),
   lookup: (id: string) => acquirer.lookup(id),
@@ -27,8 +28,8 @@ test('a PSP that does not answer in time leaves the attempt unknown and the merc
   assert.equal(r.body.result.description, 'timeout, uncertain result');
   const id = r.body.id;
   assert.match(id, /^[0-9a-f]{32}$/);
-  const row = await gw.app.storage.db.selectFrom('transactions').select(['status', 'result_code']).where('id', '=', id).executeTakeFirstOrThrow();
-  assert.deepEqual({ ...row }, { status: 'unknown', result_code: '900.100.300' });
+  const row = await gw.app.storage.db.selectFrom('transactions').select(['status', 'result_code', 'unknown_since']).where('id', '=', id).executeTakeFirstOrThrow();
+  assert.deepEqual({ ...row, unknown_since: row.unknown_since !== null }, { status: 'unknown', result_code: null, unknown_since: true });
   // While the outcome is unknown, nothing may reference it.
   const cp = await opp(gw, 'POST', `/v1/payments/${id}`, { paymentType: 'CP', amount: '92.00', currency: 'EUR' });
   assert.equal(cp.body.result.code, '700.400.570');
@@ -49,9 +50,8 @@ test('an attempt the PSP never received is settled as failed by the reconciler',
   silent = true;
   const r = await pay(gw);
   const id = r.body.id;
-  // Simulate a crash between intent and PSP call: the PSP forgets it ever saw the attempt.
+  // The answer was lost and the PSP forgets it ever saw the attempt (it never arrived there).
   (acquirer.received as Map<string, unknown>).delete(id);
-  await gw.app.storage.db.updateTable('transactions').set({ status: 'pending', result_code: null }).where('id', '=', id).execute();
   const realLookup = processor.lookup;
   processor.lookup = async () => undefined;
   try {

@@ -1,6 +1,7 @@
 import type { PaymentChange } from '../payments/change.ts';
 import { isOpen, totalsOf, type DeclineReason } from '../payments/model.ts';
 import type { OperationRecord } from '../payments/store.ts';
+import { codeOfReason } from '../processors/result-codes.ts';
 import {
   nextTime, type ActionRecord, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo,
   type HistoryCode, type RequiredAction,
@@ -14,6 +15,8 @@ export interface ExecutionStep {
   readonly event?: { readonly name: EventName; readonly action?: ActionRecord; readonly success?: boolean; readonly errors?: readonly FailureInfo[]; readonly trigger?: 'api' | 'action' | 'external' };
 }
 
+const shopperEnded = new Set<DeclineReason>(['authentication_failed', 'cancelled_by_shopper', 'expired']);
+
 /** An engine decline, as an execution's failure (the acquirer's own code kept when a PSP answered). */
 export function failureOf(reason: DeclineReason | undefined, resultCode: string | undefined): FailureInfo {
   const byReason: Readonly<Record<DeclineReason, FailureInfo['reason']>> = {
@@ -24,7 +27,10 @@ export function failureOf(reason: DeclineReason | undefined, resultCode: string 
     cancelled_by_shopper: 'cancelled_by_payer', expired: 'cancelled_by_payer',
   };
   const r = byReason[reason ?? 'provider_error'];
-  return resultCode ? { reason: r, resultCode } : { reason: r };
+  // Failures before any PSP answered carry the family's code of their reason, as acquirers' declines carry theirs;
+  // the shopper's own choices (a failed or abandoned challenge) carry none.
+  const code = resultCode ?? (reason && !shopperEnded.has(reason) ? codeOfReason[reason] : undefined);
+  return code ? { reason: r, resultCode: code } : { reason: r };
 }
 
 /** The action an operation was made for (executions put it in the operation's context). */

@@ -46,36 +46,8 @@ export const operationTransitions: Readonly<Record<OperationStatus, readonly Ope
 
 export const isOpen = (s: OperationStatus) => s === 'awaiting' || s === 'pending' || s === 'unknown';
 
-/**
- * Why an operation did not succeed, in neutral terms (the acquirer's own code travels beside it).
- * `soft`: this acquirer refused this time, another may approve; `hard`: the card itself is bad;
- * `fraud`: refused as suspected fraud; `invalid_request`: the request could not be processed as
- * sent; `provider_error`: the PSP failed to process it; the rest end a payment before any PSP:
- * 3-D Secure failed, was unavailable or errored, the shopper cancelled or never came back, or the
- * PSP never received the request.
- */
-export const declineReasons = [
-  'soft', 'hard', 'fraud', 'invalid_request', 'provider_error',
-  'authentication_failed', 'authentication_error', 'not_enrolled', 'not_participating',
-  'cancelled_by_shopper', 'expired', 'not_received',
-] as const;
-export type DeclineReason = (typeof declineReasons)[number];
-export const isDeclineReason = (s: unknown): s is DeclineReason => (declineReasons as readonly unknown[]).includes(s);
-
-/** What the shopper must do before a pending payment can go on. */
-export const shopperActions = ['three_ds', 'bank_transfer'] as const;
-export type ShopperAction = (typeof shopperActions)[number];
-
-/**
- * The neutral outcome of an attempt at a PSP, which every connector answers and both dialects map
- * to their own vocabulary: approved; declined with a reason plus the acquirer's code and message;
- * pending (the PSP is still processing, or the shopper must act); unknown (the answer was lost).
- */
-export type Outcome =
-  | { readonly kind: 'approved'; readonly pspReference: string | undefined; readonly acquirerCode: string | undefined; readonly details: Readonly<Record<string, string>> }
-  | { readonly kind: 'declined'; readonly reason: DeclineReason; readonly acquirerCode: string | undefined; readonly message: string | undefined; readonly pspReference: string | undefined; readonly details: Readonly<Record<string, string>> }
-  | { readonly kind: 'pending'; readonly action: ShopperAction | undefined; readonly pspReference: string | undefined; readonly acquirerCode: string | undefined; readonly details: Readonly<Record<string, string>> }
-  | { readonly kind: 'unknown' };
+export { declineReasons, isDeclineReason, shopperActions, type DeclineReason, type Outcome, type ShopperAction } from '../processors/outcome.ts';
+import type { Outcome } from '../processors/outcome.ts';
 
 /** The operation state an outcome leaves. */
 export const statusOfOutcome: Readonly<Record<Outcome['kind'], OperationStatus>> = {

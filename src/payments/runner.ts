@@ -42,7 +42,7 @@ export interface Runner {
   /** Asks the PSP about an attempt whose outcome is open; the answer, or undefined when the PSP never received it. */
   lookup(attempt: AttemptRecord): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
   /** Applies an outcome learnt later (reconciler, PSP notification) to an open attempt; returns whether anything changed. */
-  settleAttempt(paymentId: string, attemptId: string, outcome: Outcome, rules: CascadeRules | undefined): Promise<{ changed: boolean; continueCascade: boolean }>;
+  settleAttempt(paymentId: string, attemptId: string, outcome: Outcome, rules: CascadeRules | undefined): Promise<{ changed: boolean; next: AttemptRecord | undefined }>;
   /** Attempts this process is waiting on the PSP for: never the reconciler's to decide. */
   readonly inFlight: ReadonlySet<string>;
 }
@@ -81,11 +81,12 @@ export function createRunner(deps: {
   const write = <T>(fn: (w: Writers) => Promise<T>): Promise<T> =>
     uow.run((tx) => fn({ tx, payments: store.writer(tx), vault: deps.vaultWriter(tx), event: (e) => addOutboxEvent(tx, e) }));
 
-  async function tell(w: Writers, change: PaymentChange) {
+  /** Observers hear of every change; the outbox of outcomes (and of a wait for the shopper), not of mere recording. */
+  async function tell(w: Writers, change: PaymentChange, announce: boolean) {
     const p = change.payment;
     const o = change.operation;
-    // A neutral record of every operation change; the webhooks concern decides who hears of it.
-    await w.event({
+    // A neutral record of the operation's outcome; the webhooks concern decides who hears of it.
+    if (announce) await w.event({
       id: ids.hex32(), merchantId: p.merchantId, type: `operation.${o.status}`, subjectId: o.id, createdAt: o.updatedAt,
       payload: {
         channel: p.channel, ...(p.entityId ? { entityId: p.entityId } : {}), paymentId: p.id, operationId: o.id, kind: o.kind,
@@ -119,7 +120,7 @@ export function createRunner(deps: {
       await tell(w, {
         payment, operations, attempts: locked.attempts, operation: operations.find((o) => o.id === operationId)!,
         previousStatus: before, ...(extra.challenge ? { challenge: extra.challenge } : {}),
-      });
+      }, true);
       return next;
     },
 
@@ -128,7 +129,7 @@ export function createRunner(deps: {
         payment: locked.payment, operations: locked.operations, attempts: locked.attempts,
         operation: locked.operations.find((o) => o.id === operationId)!, previousStatus: locked.payment.status,
         ...(challenge ? { challenge } : {}),
-      });
+      }, locked.operations.find((o) => o.id === operationId)!.status === 'awaiting');
     },
 
     async recordAttempt(w, locked, operationId, rules, authenticated) {
@@ -177,7 +178,7 @@ export function createRunner(deps: {
         next = await applyAttemptOutcome(w, locked, attempt, outcome, rules ?? { accounts: [], moveOn: [] });
         return true;
       });
-      return { changed, continueCascade: next !== undefined };
+      return { changed, next };
     },
   };
 

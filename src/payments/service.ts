@@ -571,9 +571,7 @@ export function createPaymentService(deps: {
   /**
    * One open operation: an attempt this process is calling is left alone; a PSP that said
    * "pending" is asked again on a backoff and expires after the pending timeout; a lost answer is
-   * asked for; an attempt recorded but never sent is sent (the operation was never reported
-   * uncertain); one the PSP never received after being reported uncertain failed; a cascade a crash
-   * interrupted goes on.
+   * asked for; one the PSP never received failed; a cascade a crash interrupted goes on.
    */
   async function reconcileOne(op: OperationRecord, now: number): Promise<boolean> {
     const details = await service.details(op.paymentId);
@@ -600,15 +598,11 @@ export function createPaymentService(deps: {
     }
     const known = await runner.lookup(last);
     if (!known) {
-      if (op.status === 'pending' && last.status === 'pending' && !pspPending) {
-        // Never received, never reported uncertain: sent now (the PSP is idempotent on the attempt id).
-        inBackground(driveOperation(payment, op, last, undefined, testParametersOf(op)));
-        return true;
-      }
+      // The PSP never received it: no money moved, the attempt failed (and a cascade may go on).
       const r = await runner.settleAttempt(payment.id, last.id, {
         kind: 'declined', reason: 'not_received', acquirerCode: undefined, message: undefined, pspReference: undefined, details: { reconciled: 'not received by PSP' },
       }, rules);
-      if (r.continueCascade) inBackground(driveOperation(payment, op, undefined, undefined, testParametersOf(op)));
+      if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op)));
       return r.changed;
     }
     if (known.kind === 'pending') {
@@ -617,7 +611,7 @@ export function createPaymentService(deps: {
       return false;
     }
     const r = await runner.settleAttempt(payment.id, last.id, known, rules);
-    if (r.continueCascade) inBackground(driveOperation(payment, op, undefined, undefined, testParametersOf(op)));
+    if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op)));
     return r.changed;
   }
 

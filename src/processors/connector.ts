@@ -1,6 +1,6 @@
 import type { Money } from '../money/money.ts';
 import type { CardBrand, Cvv, Pan } from '../vault/card.ts';
-import type { Outcome } from '../payments/model.ts';
+import type { Outcome } from './outcome.ts';
 
 /** What a connector may be asked to do; a connector lists the ones its PSP offers. */
 export const connectorOperations = ['authorize', 'sale', 'capture', 'void', 'refund', 'rebill', 'credit'] as const;

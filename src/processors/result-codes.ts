@@ -1,3 +1,4 @@
+import type { DeclineReason } from './outcome.ts';
 /**
  * The acquirer network's result codes, in the Open Payment Platform numbering that the simulated
  * acquirer speaks natively and the /v1 dialect serves from GET /v1/resultcodes. Descriptions are
@@ -127,6 +128,26 @@ export const resultCodes: Readonly<Record<string, string>> = {
 
 /** Success code per processing mode: integrator test, connector test, live. */
 export const successCodeByMode = { INTERNAL: '000.100.110', EXTERNAL: '000.100.112', LIVE: '000.000.000' } as const;
+
+/**
+ * The OPP family's code for each neutral decline reason, for outcomes no acquirer coded: refusals
+ * before any PSP (3-D Secure, the shopper, the pending timeout), a PSP that never received the
+ * request, and declines of connectors outside the family.
+ */
+export const codeOfReason: Readonly<Record<DeclineReason, string>> = {
+  soft: '800.100.152',
+  hard: '800.100.151',
+  fraud: '100.400.319',
+  invalid_request: '200.300.404',
+  provider_error: '900.100.100',
+  authentication_failed: '100.380.401',
+  authentication_error: '100.390.112',
+  not_enrolled: '000.400.109',
+  not_participating: '000.400.101',
+  cancelled_by_shopper: '100.396.101',
+  expired: '100.396.103',
+  not_received: '900.100.400',
+};
 
 export function isKnownResultCode(code: string): boolean {
   return Object.hasOwn(resultCodes, code);

@@ -4,6 +4,7 @@ import type { Instrument } from '../../vault/instruments.ts';
 import type { ExecutionView } from '../../executions/service.ts';
 import type { ActionRecord, EventName, ExecutionRecord, FailureInfo } from '../../executions/model.ts';
 import { failureItem } from './errors.ts';
+import { codeOfReason } from '../../processors/result-codes.ts';
 
 /** Money on this dialect's wire: `{value: "12.50", currency}`. */
 export const wireMoney = (m: Money) => ({ value: formatMajorUnits(m), currency: m.currency });
@@ -72,7 +73,7 @@ export function renderExecution(v: ExecutionView, baseUrl: string) {
         // Every attempt of the cascade, in order, with the PSP account that answered.
         attempts: v.attempts.map((a) => ({
           id: a.id, pspAccount: a.accountName, status: a.status,
-          resultCode: a.resultCode ?? null, authenticated: a.authenticated, createdAt: iso(a.createdAt),
+          resultCode: a.resultCode ?? (a.reason ? codeOfReason[a.reason] : null), authenticated: a.authenticated, createdAt: iso(a.createdAt),
         })),
       }],
     } : {}),

@@ -1,30 +1,14 @@
 import type { PayError } from '../../payments/service.ts';
 import type { DeclineReason, OperationStatus } from '../../payments/model.ts';
 import type { RegistrationError } from '../../vault/registrations.ts';
-import { classifyResultCode, isKnownResultCode, successCodeByMode } from '../../processors/result-codes.ts';
+import { classifyResultCode, codeOfReason, isKnownResultCode, successCodeByMode } from '../../processors/result-codes.ts';
 import type { BackOfficeType } from './payment-types.ts';
 
 /** The test system a /v1 merchant chose (or live): it decides which success code an approval shows. */
 export type ProcessingMode = keyof typeof successCodeByMode;
 
-/**
- * Neutral decline reasons → /v1 result codes, for outcomes no OPP-family acquirer coded: refusals
- * before any PSP (3-D Secure, the shopper, the pending timeout) and other connectors' declines.
- */
-export const reasonCodes: Readonly<Record<DeclineReason, string>> = {
-  soft: '800.100.152',
-  hard: '800.100.151',
-  fraud: '100.400.319',
-  invalid_request: '200.300.404',
-  provider_error: '900.100.100',
-  authentication_failed: '100.380.401',
-  authentication_error: '100.390.112',
-  not_enrolled: '000.400.109',
-  not_participating: '000.400.101',
-  cancelled_by_shopper: '100.396.101',
-  expired: '100.396.103',
-  not_received: '900.100.400',
-};
+/** Neutral decline reasons → /v1 result codes, where no OPP-family acquirer coded the outcome. */
+export const reasonCodes = codeOfReason;
 
 const plainSuccess = new Set<string>(Object.values(successCodeByMode));
 

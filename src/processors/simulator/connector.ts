@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Outcome } from '../../payments/model.ts';
+import type { Outcome } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, isKnownResultCode, successCodeByMode } from '../result-codes.ts';
 import { declineCodeOf, declineReasonOf, defaultSettings, matches, parseSettings, type SimulatorSettings } from './settings.ts';

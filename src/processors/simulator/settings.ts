@@ -1,5 +1,5 @@
 import type { Money } from '../../money/money.ts';
-import type { DeclineReason } from '../../payments/model.ts';
+import type { DeclineReason } from '../outcome.ts';
 import { classifyResultCode } from '../result-codes.ts';
 
 /** The kinds of decline a simulated account can be told to make, and the code it answers for each. */
