@@ -149,7 +149,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     opp: createOppNotificationRenderer({ merchants, payments, buildNumber }), settings: config.webhooks,
   });
   // Each is a job of its own: one that throws is logged and retried next period, and the others run on.
-  const jobs = createJobRunner({ store: createJobStore(storage.db, { locking }), clock, ids, logger });
+  const jobs = createJobRunner({
+    store: createJobStore(storage.db, { locking }), clock, ids, logger, leaseMs: config.jobs.leaseMs, maxWaitMs: config.jobs.pollMs,
+  });
   // Attempts whose PSP answer was lost are asked about again until the PSP settles them, and
   // authorizations a crash left unfinished move on once the engine knows more.
   const reconcileEveryMs = Math.max(1000, Math.min(config.pspTimeoutMs, 30_000));

@@ -174,7 +174,12 @@ function conformance(name: string, locate: () => Location, skip?: string) {
         try {
           await client.query('BEGIN');
           await client.query('SELECT name FROM jobs WHERE name = $1 FOR UPDATE', [held]);
-          const claimed = await jobs.claim([held, free], T, 'node-a', T + 1000);
+          // A claim that waited for the lock would wait for ever here (the lock is released after it).
+          let timer: NodeJS.Timeout | undefined;
+          const claimed = await Promise.race([
+            jobs.claim([held, free], T, 'node-a', T + 1000),
+            new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('the claim waited for the locked row')), 5000); }),
+          ]).finally(() => clearTimeout(timer));
           assert.deepEqual(claimed.map((c) => c.name), [free], 'the locked row is skipped, not waited for');
           await client.query('ROLLBACK');
           assert.deepEqual((await jobs.claim([held, free], T, 'node-a', T + 1000)).map((c) => c.name), [held]);
