@@ -44,6 +44,8 @@ import { createWebhookStore } from './webhooks/kysely-store.ts';
 import { createWebhookService, type WebhookService } from './webhooks/service.ts';
 import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
 import { loadAdminToken } from './admin/token.ts';
+import { createJobStore } from './jobs/kysely-store.ts';
+import { createJobRunner, type JobRunner } from './jobs/service.ts';
 
 export const version = '0.1.0';
 
@@ -70,6 +72,8 @@ export interface App {
   readonly webhooks: WebhookService;
   /** The operator token for /admin and /admin/api. */
   readonly admin: { readonly token: string };
+  /** Periodic work claimed in the database (reconciler, sweeps, purges); `main.ts` starts it, `close` stops it. */
+  readonly jobs: JobRunner;
   close(): Promise<void>;
 }
 
@@ -150,6 +154,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sealingKey: deriveKey(masterKey, 'webhook-secrets'), policy, sender: overrides.sender ?? createSender(policy),
     opp: createOppNotificationRenderer({ merchants, payments, buildNumber }), settings: config.webhooks,
   });
+  // Each is a job of its own: one that throws is logged and retried next period, and the others run on.
+  const jobs = createJobRunner({
+    store: createJobStore(storage.uow), clock, ids, logger, leaseMs: config.jobs.leaseMs, maxWaitMs: config.jobs.pollMs,
+  });
+  // Attempts whose PSP answer was lost are asked about again until the PSP settles them, and
+  // authorizations a crash left unfinished move on once the engine knows more.
+  const reconcileEveryMs = Math.max(1000, Math.min(config.pspTimeoutMs, 30_000));
+  jobs.register({ name: 'reconcile-payments', intervalMs: reconcileEveryMs, run: () => payments.reconcile() });
+  jobs.register({ name: 'purge-idempotency', intervalMs: reconcileEveryMs, run: () => idempotency.purge() });
+  // Shoppers who never come back, and the simulated bank's receipts, are dealt with on the clock.
+  const sweepEveryMs = Math.max(1000, Math.min(config.bankReceiptDelayMs, 5_000));
+  jobs.register({ name: 'expire-awaiting', intervalMs: sweepEveryMs, run: () => payments.expireAwaiting() });
+  jobs.register({ name: 'confirm-bank-transfers', intervalMs: sweepEveryMs, run: () => payments.confirmBankTransfers() });
   const server = await buildServer({
     logger,
     opp: {
@@ -167,8 +184,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, idempotency, waiters, changeListener,
-    webhooks, admin: { token: adminToken },
+    webhooks, admin: { token: adminToken }, jobs,
     async close() {
+      await jobs.stop();
       await webhooks.stop();
       await server.close();
       await changeListener?.close();

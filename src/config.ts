@@ -25,6 +25,14 @@ export interface WebhookConfig {
   readonly batchSize: number;
 }
 
+/** Periodic jobs claimed in the database (see src/jobs/). */
+export interface JobsConfig {
+  /** A claim holds this long without renewal: a killed node's jobs wait at most this long for another node. */
+  readonly leaseMs: number;
+  /** The longest a node sleeps between looks at the jobs table. */
+  readonly pollMs: number;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -58,6 +66,7 @@ export interface Config {
   readonly demoPort: number;
   /** The operator's admin API token; when absent one is generated into the data folder. */
   readonly adminToken: string | undefined;
+  readonly jobs: JobsConfig;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -123,5 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.
     demoPort: num(env, 'SWITCHYARD_DEMO_PORT', num(env, 'PORT', 8080) === 0 ? 0 : num(env, 'PORT', 8080) + 1),
     adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
+    jobs: Object.freeze({
+      leaseMs: Math.max(100, num(env, 'SWITCHYARD_JOB_LEASE_MS', 30_000)),
+      pollMs: Math.max(10, num(env, 'SWITCHYARD_JOB_POLL_MS', 1000)),
+    }),
   });
 }

@@ -30,21 +30,8 @@ async function main() {
       `  clientId    ${demo.clientId}\n  apiKey      ${demo.apiKey}\n  workspaceId ${demo.workspaceId}\n\n`,
     );
   }
-  // Attempts whose PSP answer was lost are asked about again until the PSP settles them.
-  const reconciler = setInterval(() => {
-    app.payments.reconcile()
-      .then(() => app.idempotency.purge())
-      .catch((err) => app.logger.error({ err: String(err) }, 'reconcile failed'));
-  }, Math.max(1000, Math.min(config.pspTimeoutMs, 30_000)));
-  reconciler.unref();
-  // Shoppers who never come back, and the simulated bank's receipts, are dealt with on the clock.
-  const sweeper = setInterval(() => {
-    app.payments.expireAwaiting()
-      .then(() => app.payments.confirmBankTransfers())
-      .catch((err) => app.logger.error({ err: String(err) }, 'asynchronous sweep failed'));
-  }, Math.max(1000, Math.min(config.bankReceiptDelayMs, 5_000)));
-  sweeper.unref();
-  // A key rotation run by the CLI (or another node) reaches this process within one interval.
+  // A key rotation run by the CLI (or another node) reaches this process within one interval. Each
+  // node keeps its own key ring in memory, so this one stays a timer per process, not a job.
   const keyRefresh = setInterval(() => {
     app.vault.refreshKeys().catch((err) => app.logger.error({ err: String(err) }, 'key ring refresh failed'));
   }, config.keyRefreshMs);
@@ -52,8 +39,9 @@ async function main() {
 
   if (!config.adminToken) process.stdout.write(`The operator token for /admin and /admin/api is in ${config.dataDir}/admin.token\n`);
   const address = await app.server.listen({ port: config.port, host: config.host });
-  // Webhook deliveries run in the server process; app.close() stops them.
+  // Webhook deliveries and the periodic jobs run in the server process; app.close() stops them.
   app.webhooks.start();
+  app.jobs.start();
   const store = config.storage.kind === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL';
   process.stdout.write(`Switchyard listening on ${address} (${store})\n`);
   // The demo is a convenience: if its port is taken the gateway still serves, and says why the demo is missing.
@@ -70,8 +58,6 @@ async function main() {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
-    clearInterval(reconciler);
-    clearInterval(sweeper);
     clearInterval(keyRefresh);
     await demo?.close();
     await app.close();

@@ -20,8 +20,8 @@ import type { CredentialKind, Entity, Merchant } from '../src/merchants/model.ts
 import { createVaultStore } from '../src/vault/kysely-store.ts';
 import type { StoredCard, VaultStore } from '../src/vault/store.ts';
 import { createPaymentStore } from '../src/payments/kysely-store.ts';
-import type { PaymentRecord, PaymentStore, PaymentWriter, TransactionRecord } from '../src/payments/store.ts';
-import type { TransactionStatus, TransactionType } from '../src/payments/model.ts';
+import type { AttemptRecord, OperationRecord, PaymentRecord, PaymentStore, PaymentWriter, Settlement } from '../src/payments/store.ts';
+import type { OperationStatus } from '../src/payments/model.ts';
 import { isCurrency, type Currency } from '../src/money/money.ts';
 import { createThrottleStore } from '../src/throttle/kysely-store.ts';
 import type { ThrottleStore } from '../src/throttle/store.ts';
@@ -31,8 +31,6 @@ import type { ExecutionRecord } from '../src/executions/model.ts';
 import { createIdempotencyStore } from '../src/idempotency/kysely-store.ts';
 import { createIdempotency } from '../src/idempotency/service.ts';
 import type { IdempotencyRow, IdempotencyStore } from '../src/idempotency/store.ts';
-import { createCascadeStore } from '../src/payments/cascade-kysely-store.ts';
-import type { CascadeAttemptRecord, CascadeStore } from '../src/payments/cascade.ts';
 import { createWorkflowStore } from '../src/workflows/kysely-store.ts';
 import type { PspAccount, WorkflowStore } from '../src/workflows/store.ts';
 import { createInstrumentStore, createTokenizationKeyStore, vaultWriter } from '../src/vault/kysely-store.ts';
@@ -114,25 +112,40 @@ function newMerchant(overrides: Partial<Merchant> = {}): Fixture {
 function newPayment(f: Fixture, overrides: Partial<PaymentRecord> = {}): PaymentRecord {
   const at = now();
   return {
-    id: id(), merchantId: f.merchant.id, entityId: f.entity.id, initialType: 'DB', status: 'pending',
-    amount: 9200, currency: 'EUR', cardId: undefined, method: 'card', mode: 'test', version: 1, createdAt: at, updatedAt: at, ...overrides,
+    id: id(), merchantId: f.merchant.id, channel: 'opp', entityId: f.entity.id, initialKind: 'sale', status: 'pending',
+    amount: 9200, currency: 'EUR', cardId: undefined, method: 'card', live: false, pspAccountId: undefined, workflowCode: undefined,
+    version: 1, createdAt: at, updatedAt: at, ...overrides,
   };
 }
 
 /** Next position within each payment, so that fixtures respect the unique (payment_id, seq). */
 const nextSeq = new Map<string, number>();
 
-function newTransaction(p: PaymentRecord, overrides: Partial<TransactionRecord> = {}): TransactionRecord {
+function newOperation(p: PaymentRecord, overrides: Partial<OperationRecord> = {}): OperationRecord {
   const at = now();
   const seq = overrides.seq ?? nextSeq.get(p.id) ?? 0;
   nextSeq.set(p.id, Math.max(seq + 1, nextSeq.get(p.id) ?? 0));
   return {
-    id: id(), paymentId: p.id, seq, merchantId: p.merchantId, entityId: p.entityId, type: p.initialType as TransactionType,
+    id: id(), paymentId: p.id, seq, merchantId: p.merchantId, entityId: p.entityId, kind: p.initialKind,
     status: 'pending', amount: { amount: p.amount, currency: currency(p.currency) }, referencedId: undefined, resultCode: undefined,
-    pspReference: undefined, merchantTransactionId: undefined, shortId: randomBytes(7).toString('hex').slice(0, 14),
-    echo: {}, details: {}, createdAt: at, updatedAt: at, ...overrides,
+    reason: undefined, pspReference: undefined, merchantTransactionId: undefined, shortId: randomBytes(7).toString('hex').slice(0, 14),
+    context: {}, details: {}, unknownSince: undefined, createdAt: at, updatedAt: at, ...overrides,
   };
 }
+
+function newAttempt(o: OperationRecord, seq: number, overrides: Partial<AttemptRecord> = {}): AttemptRecord {
+  const at = now();
+  return {
+    id: id(), paymentId: o.paymentId, operationId: o.id, seq, accountId: id(), accountName: `psp-${seq}`, connector: 'simulator',
+    authenticated: seq % 2 === 1, status: 'pending', reason: undefined, resultCode: undefined, pspReference: undefined,
+    createdAt: at, updatedAt: at, ...overrides,
+  };
+}
+
+/** A settlement with nothing but its status and time unless told otherwise. */
+const settlement = (status: OperationStatus, at: number, overrides: Partial<Settlement> = {}): Settlement => ({
+  status, reason: undefined, resultCode: undefined, pspReference: undefined, details: {}, at, ...overrides,
+});
 
 function newCard(merchantId: string, overrides: Partial<StoredCard> = {}): StoredCard {
   return {
@@ -159,7 +172,6 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     let challenges: ChallengeStore;
     let executions: ExecutionStore;
     let keys: IdempotencyStore;
-    let cascades: CascadeStore;
     let workflows: WorkflowStore;
     let instruments: InstrumentStore;
     let tokenizationKeys: TokenizationKeyStore;
@@ -176,7 +188,6 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       challenges = createChallengeStore(uow);
       executions = createExecutionStore(uow);
       keys = createIdempotencyStore(uow);
-      cascades = createCascadeStore(uow);
       workflows = createWorkflowStore(uow);
       instruments = createInstrumentStore(uow);
       tokenizationKeys = createTokenizationKeyStore(uow);
@@ -225,6 +236,12 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           assert.deepEqual(m, f.merchant);
           const applied = await again.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
           assert.deepEqual(applied.map((r) => (r as { name: string }).name).sort(), [...migrationNames]);
+          assert.ok(migrationNames.includes('050_engine'));
+          // 050: attempts have their own table (the cascade's is gone) and PSP accounts name connector and settings.
+          await assert.rejects(again.db.selectFrom('cascade_attempts' as never).selectAll().execute());
+          assert.ok(Array.isArray(await again.db.selectFrom('attempts').select('id').limit(1).execute()));
+          assert.ok(Array.isArray(await again.db.selectFrom('psp_accounts').select(['connector', 'settings']).limit(1).execute()));
+          await assert.rejects(again.db.selectFrom('psp_accounts').select('behaviour' as never).execute());
         } finally {
           await again.close();
         }
@@ -347,24 +364,44 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     });
 
     describe('payment store', () => {
-      test('write() commits everything it wrote together and returns its value', async () => {
+      test('write() commits everything it wrote together and returns its value; every field round-trips', async () => {
         const f = await merchant();
         const card = newCard(f.merchant.id, { holder: undefined });
-        const p = newPayment(f, { cardId: card.id });
-        const t = newTransaction(p, { merchantTransactionId: `order-${id()}`, echo: { customer: { email: 'a@b.c' }, customParameters: { x: '1' } } });
+        const p = newPayment(f, { cardId: card.id, initialKind: 'authorize' });
+        const o = newOperation(p, {
+          merchantTransactionId: `order-${id()}`, context: { customer: { email: 'a@b.c' }, customParameters: { x: '1' }, n: [1, null] },
+          details: { '3ds.eci': '05' },
+        });
+        const a = newAttempt(o, 0, { authenticated: true });
+        // An executions payment: no /v1 entity, a live merchant, routed by a workflow to an account.
+        const e = newPayment(f, { channel: 'executions', entityId: undefined, live: true, pspAccountId: id(), workflowCode: 'payment-acceptance', method: 'bank_transfer' });
+        const eo = newOperation(e, { kind: 'authorize', status: 'unknown', reason: 'provider_error', resultCode: '900.100.300', pspReference: 'psp-9', unknownSince: e.createdAt + 1 });
         const eventId = id();
         const result = await payWrite(async (w) => {
           await w.insertCard(card);
           await w.insertPayment(p);
-          await w.insertTransaction(t);
+          assert.equal(await w.insertOperation(o), true);
+          assert.equal(await w.insertAttempt(a), true);
+          await w.insertPayment(e);
+          assert.equal(await w.insertOperation(eo), true);
           await w.addEvent({ id: eventId, merchantId: f.merchant.id, type: 'payment.created', subjectId: p.id, payload: { id: p.id, n: 1 }, createdAt: p.createdAt });
           return 'done';
         });
         assert.equal(result, 'done');
         assert.deepEqual(await vault.card(card.id), card);
         assert.deepEqual(await payments.payment(p.id), p);
-        assert.deepEqual(await payments.transaction(t.id), t);
-        assert.deepEqual(await payments.transactionsOf(p.id), [t]);
+        assert.deepEqual(await payments.operation(o.id), o);
+        assert.deepEqual(await payments.operationsOf(p.id), [o]);
+        assert.deepEqual(await payments.attemptsOf(p.id), [a]);
+        const re = await payments.payment(e.id);
+        assert.deepEqual(re, e);
+        assert.ok(re && 'entityId' in re && re.entityId === undefined);
+        assert.equal(re.live, true);
+        assert.deepEqual(await payments.operation(eo.id), eo);
+        assert.deepEqual(await payments.attemptsOf(e.id), []);
+        assert.equal(await payments.payment(id()), undefined);
+        assert.equal(await payments.operation(id()), undefined);
+        assert.deepEqual(await payments.operationsOf(id()), []);
         const ev = await outboxRow(eventId);
         assert.ok(ev);
         assert.deepEqual(JSON.parse(ev.payload), { id: p.id, n: 1 });
@@ -378,167 +415,321 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const f = await merchant();
         const card = newCard(f.merchant.id);
         const p = newPayment(f, { cardId: card.id });
-        const t = newTransaction(p);
+        const o = newOperation(p);
+        const a = newAttempt(o, 0);
         const eventId = id();
         const boom = new Error('boom after the inserts');
         await assert.rejects(payWrite(async (w) => {
           await w.insertCard(card);
           await w.insertPayment(p);
-          await w.insertTransaction(t);
+          await w.insertOperation(o);
+          await w.insertAttempt(a);
           await w.addEvent({ id: eventId, merchantId: f.merchant.id, type: 'payment.created', subjectId: p.id, payload: {}, createdAt: p.createdAt });
           throw boom;
         }), (e) => e === boom);
         assert.equal(await vault.card(card.id), undefined);
         assert.equal(await payments.payment(p.id), undefined);
-        assert.equal(await payments.transaction(t.id), undefined);
-        assert.deepEqual(await payments.transactionsOf(p.id), []);
+        assert.equal(await payments.operation(o.id), undefined);
+        assert.deepEqual(await payments.operationsOf(p.id), []);
+        assert.deepEqual(await payments.attemptsOf(p.id), []);
         assert.equal(await outboxRow(eventId), undefined);
 
-        // A database error mid-way (a transaction of an unknown payment: foreign key) rolls back as well.
+        // A database error mid-way (an operation of an unknown payment: foreign key) rolls back as well.
         const p2 = newPayment(f);
         await assert.rejects(payWrite(async (w) => {
           await w.insertPayment(p2);
-          await w.insertTransaction(newTransaction(newPayment(f)));
+          await w.insertOperation(newOperation(newPayment(f)));
         }));
         assert.equal(await payments.payment(p2.id), undefined);
 
         // Updates are rolled back too, and the store keeps working afterwards.
         const p3 = newPayment(f);
-        const t3 = newTransaction(p3);
-        await payWrite(async (w) => { await w.insertPayment(p3); await w.insertTransaction(t3); });
+        const o3 = newOperation(p3);
+        const a3 = newAttempt(o3, 0);
+        await payWrite(async (w) => { await w.insertPayment(p3); await w.insertOperation(o3); await w.insertAttempt(a3); });
         await assert.rejects(payWrite(async (w) => {
-          await w.settleTransaction(t3.id, { status: 'succeeded', resultCode: '000.100.110', pspReference: 'psp-1', details: {}, at: now() });
-          await w.updatePaymentStatus(p3.id, 'captured', now());
+          await w.settleAttempt(a3.id, settlement('succeeded', now(), { resultCode: '000.100.110', pspReference: 'psp-1' }));
+          await w.settleOperation(o3.id, settlement('succeeded', now(), { resultCode: '000.100.110', pspReference: 'psp-1' }));
+          await w.updatePayment(p3.id, { status: 'captured', pspAccountId: a3.accountId }, now());
+          await w.insertAttempt(newAttempt(o3, 1));
           throw new Error('abandon');
         }));
-        assert.deepEqual(await payments.transaction(t3.id), t3);
+        assert.deepEqual(await payments.operation(o3.id), o3);
         assert.deepEqual(await payments.payment(p3.id), p3);
+        assert.deepEqual(await payments.attemptsOf(p3.id), [a3]);
       });
 
-      test('lock() returns the payment and its transactions in order (seq); undefined when unknown', async () => {
+      test('lock() returns the payment, its operations in order (seq) and its attempts; undefined when unknown', async () => {
         const f = await merchant();
-        const p = newPayment(f, { initialType: 'PA' });
+        const p = newPayment(f, { initialKind: 'authorize' });
         const at = now();
         // Inserted out of order, all within the same millisecond, ids in reverse order of seq.
         const ids = [id(), id(), id(), id()].sort().reverse();
-        const [t0, t1, t2, t3] = ([['PA', 0], ['CP', 1], ['RF', 2], ['RF', 3]] as const).map(([type, seq]) =>
-          newTransaction(p, { id: ids[seq]!, type, seq, createdAt: at, updatedAt: at }));
+        const [o0, o1, o2, o3] = ([['authorize', 0], ['capture', 1], ['refund', 2], ['refund', 3]] as const).map(([kind, seq]) =>
+          newOperation(p, { id: ids[seq]!, kind, seq, createdAt: at, updatedAt: at }));
+        // Attempts of the opening operation (a cascade) and of a refund: oldest first, then by seq.
+        const a0 = newAttempt(o0!, 0, { status: 'failed', reason: 'soft', resultCode: '800.100.152', createdAt: at, updatedAt: at });
+        const a1 = newAttempt(o0!, 1, { status: 'succeeded', pspReference: 'psp-1', createdAt: at, updatedAt: at });
+        const r0 = newAttempt(o2!, 0, { createdAt: at + 1, updatedAt: at + 1 });
         await payWrite(async (w) => {
           await w.insertPayment(p);
-          for (const t of [t2!, t0!, t3!, t1!]) await w.insertTransaction(t);
+          for (const o of [o2!, o0!, o3!, o1!]) assert.equal(await w.insertOperation(o), true);
+          for (const a of [r0, a1, a0]) assert.equal(await w.insertAttempt(a), true);
         });
         const locked = await payWrite((w) => w.lock(p.id));
-        assert.deepEqual(locked, { payment: p, transactions: [t0, t1, t2, t3] });
-        assert.deepEqual(await payments.transactionsOf(p.id), [t0, t1, t2, t3]);
+        assert.deepEqual(locked, { payment: p, operations: [o0, o1, o2, o3], attempts: [a0, a1, r0] });
+        assert.deepEqual(await payments.operationsOf(p.id), [o0, o1, o2, o3]);
+        assert.deepEqual(await payments.attemptsOf(p.id), [a0, a1, r0]);
         assert.equal(await payWrite((w) => w.lock(id())), undefined);
       });
 
-      test('a second transaction at the same seq of a payment is refused', async () => {
+      test('a second operation at the same seq of a payment is refused', async () => {
         const f = await merchant();
         const p = newPayment(f);
-        const t0 = newTransaction(p, { seq: 0 });
-        await payWrite(async (w) => { await w.insertPayment(p); await w.insertTransaction(t0); });
-        await assert.rejects(payWrite((w) => w.insertTransaction(newTransaction(p, { seq: 0, type: 'CP' }))));
+        const o0 = newOperation(p, { seq: 0 });
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o0); });
+        await assert.rejects(payWrite((w) => w.insertOperation(newOperation(p, { seq: 0, kind: 'capture' }))));
         // The same seq in another payment is fine.
         const q = newPayment(f);
-        await payWrite(async (w) => { await w.insertPayment(q); await w.insertTransaction(newTransaction(q, { seq: 0 })); });
-        assert.deepEqual(await payments.transactionsOf(p.id), [t0]);
+        await payWrite(async (w) => { await w.insertPayment(q); await w.insertOperation(newOperation(q, { seq: 0 })); });
+        assert.deepEqual(await payments.operationsOf(p.id), [o0]);
       });
 
-      test('settleTransaction, updatePaymentStatus and addEvent take effect', async () => {
+      test('settleOperation, settleAttempt, updatePayment and addEvent take effect', async () => {
         const f = await merchant();
         const p = newPayment(f);
-        const t = newTransaction(p);
-        await payWrite(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
+        const o = newOperation(p);
+        const a = newAttempt(o, 0);
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o); await w.insertAttempt(a); });
         const settledAt = now();
         const eventId = id();
+        const details = { ConnectorTxID1: 'abc', AcquirerResponse: '00' };
         await payWrite(async (w) => {
           const locked = await w.lock(p.id);
           assert.ok(locked);
-          await w.settleTransaction(t.id, {
-            status: 'succeeded', resultCode: '000.100.110', pspReference: 'psp-8f3a', details: { ConnectorTxID1: 'abc', AcquirerResponse: '00' }, at: settledAt,
-          });
-          await w.updatePaymentStatus(p.id, 'captured', settledAt);
+          await w.settleAttempt(a.id, settlement('succeeded', settledAt, { resultCode: '000.100.110', pspReference: 'psp-8f3a', details }));
+          await w.settleOperation(o.id, settlement('succeeded', settledAt, { resultCode: '000.100.110', pspReference: 'psp-8f3a', details }));
+          await w.updatePayment(p.id, { status: 'captured', pspAccountId: a.accountId }, settledAt);
           await w.addEvent({ id: eventId, merchantId: f.merchant.id, type: 'payment.captured', subjectId: p.id, payload: { status: 'captured', amount: p.amount }, createdAt: settledAt });
         });
-        assert.deepEqual(await payments.transaction(t.id), {
-          ...t, status: 'succeeded', resultCode: '000.100.110', pspReference: 'psp-8f3a',
-          details: { ConnectorTxID1: 'abc', AcquirerResponse: '00' }, updatedAt: settledAt,
+        assert.deepEqual(await payments.operation(o.id), {
+          ...o, status: 'succeeded', resultCode: '000.100.110', pspReference: 'psp-8f3a', details, updatedAt: settledAt,
         });
-        assert.deepEqual(await payments.payment(p.id), { ...p, status: 'captured', updatedAt: settledAt, version: p.version + 1 });
+        assert.deepEqual(await payments.attemptsOf(p.id), [{ ...a, status: 'succeeded', resultCode: '000.100.110', pspReference: 'psp-8f3a', updatedAt: settledAt }]);
+        assert.deepEqual(await payments.payment(p.id), { ...p, status: 'captured', pspAccountId: a.accountId, updatedAt: settledAt, version: p.version + 1 });
         const ev = await outboxRow(eventId);
         assert.ok(ev);
         assert.deepEqual(JSON.parse(ev.payload), { status: 'captured', amount: p.amount });
 
-        // A second status change bumps the version again; a settle without a PSP reference stores none.
-        const t2 = newTransaction(p, { type: 'RF' });
+        // A second status change bumps the version again and, naming no account, keeps the one that holds the money;
+        // a decline stores its reason and no PSP reference.
+        const o2 = newOperation(p, { kind: 'refund' });
+        const a2 = newAttempt(o2, 0);
         await payWrite(async (w) => {
-          await w.insertTransaction(t2);
-          await w.settleTransaction(t2.id, { status: 'failed', resultCode: '800.100.100', pspReference: undefined, details: {}, at: settledAt + 5 });
-          await w.updatePaymentStatus(p.id, 'captured', settledAt + 5);
+          await w.insertOperation(o2);
+          await w.insertAttempt(a2);
+          await w.settleAttempt(a2.id, settlement('failed', settledAt + 5, { reason: 'hard', resultCode: '800.100.100' }));
+          await w.settleOperation(o2.id, settlement('failed', settledAt + 5, { reason: 'hard', resultCode: '800.100.100' }));
+          await w.updatePayment(p.id, { status: 'captured' }, settledAt + 5);
         });
-        const t2after = await payments.transaction(t2.id);
-        assert.equal(t2after?.status, 'failed');
-        assert.equal(t2after?.pspReference, undefined);
-        assert.equal((await payments.payment(p.id))?.version, p.version + 2);
+        const o2after = await payments.operation(o2.id);
+        assert.deepEqual(o2after, { ...o2, status: 'failed', reason: 'hard', resultCode: '800.100.100', updatedAt: settledAt + 5 });
+        assert.equal((await payments.attemptsOf(p.id)).find((x) => x.id === a2.id)?.reason, 'hard');
+        assert.deepEqual(await payments.payment(p.id), { ...p, status: 'captured', pspAccountId: a.accountId, updatedAt: settledAt + 5, version: p.version + 2 });
+        // Naming the account as undefined clears it.
+        await payWrite((w) => w.updatePayment(p.id, { status: 'refunded', pspAccountId: undefined }, settledAt + 6));
+        assert.deepEqual(await payments.payment(p.id), { ...p, status: 'refunded', updatedAt: settledAt + 6, version: p.version + 3 });
       });
 
-      test('byMerchantTransactionId and merchantTransactionIdTaken are scoped to the entity', async () => {
+      test('settleOperation keeps unknownSince only while it says so; touchOperation changes nothing but the time', async () => {
+        const f = await merchant();
+        const p = newPayment(f);
+        const o = newOperation(p);
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o); });
+        const lostAt = now();
+        await payWrite((w) => w.settleOperation(o.id, settlement('unknown', lostAt, { details: { timeout: 'psp' } }), lostAt));
+        const lost = await payments.operation(o.id);
+        assert.deepEqual(lost, { ...o, status: 'unknown', details: { timeout: 'psp' }, unknownSince: lostAt, updatedAt: lostAt });
+        assert.equal(typeof lost?.unknownSince, 'number');
+        const touchedAt = now();
+        await payWrite((w) => w.touchOperation(o.id, touchedAt));
+        assert.deepEqual(await payments.operation(o.id), { ...lost, updatedAt: touchedAt });
+        const settledAt = now();
+        await payWrite((w) => w.settleOperation(o.id, settlement('succeeded', settledAt, { pspReference: 'psp-late' })));
+        assert.deepEqual(await payments.operation(o.id), { ...o, status: 'succeeded', pspReference: 'psp-late', unknownSince: undefined, updatedAt: settledAt });
+      });
+
+      test('byMerchantTransactionId is scoped to the entity, oldest first', async () => {
         const f = await merchant();
         const g = await merchant();
         const mtx = `order-${id()}`;
         const p1 = newPayment(f);
         const p2 = newPayment(f);
-        const t1 = newTransaction(p1, { merchantTransactionId: mtx });
-        const t2 = newTransaction(p2, { merchantTransactionId: mtx });
+        const o1 = newOperation(p1, { merchantTransactionId: mtx });
+        const o2 = newOperation(p2, { merchantTransactionId: mtx });
         const pg2 = newPayment(g);
-        const tOther = newTransaction(pg2, { merchantTransactionId: mtx });
+        const oOther = newOperation(pg2, { merchantTransactionId: mtx });
+        // An executions payment has no entity: never found by a /v1 entity's query.
+        const ex = newPayment(f, { channel: 'executions', entityId: undefined });
+        const oEx = newOperation(ex, { merchantTransactionId: mtx });
         await payWrite(async (w) => {
-          assert.equal(await w.merchantTransactionIdTaken(f.entity.id, mtx), false);
           await w.insertPayment(p1);
-          await w.insertTransaction(t1);
-          // Visible to the same database transaction before it commits.
-          assert.equal(await w.merchantTransactionIdTaken(f.entity.id, mtx), true);
+          await w.insertOperation(o1);
           await w.insertPayment(p2);
-          await w.insertTransaction(t2);
+          await w.insertOperation(o2);
         });
-        assert.equal(await payWrite((w) => w.merchantTransactionIdTaken(g.entity.id, mtx)), false);
-        await payWrite(async (w) => { await w.insertPayment(pg2); await w.insertTransaction(tOther); });
+        await payWrite(async (w) => { await w.insertPayment(pg2); await w.insertOperation(oOther); await w.insertPayment(ex); await w.insertOperation(oEx); });
 
-        assert.deepEqual(await payments.byMerchantTransactionId(f.entity.id, mtx), [t1, t2]);
-        assert.deepEqual(await payments.byMerchantTransactionId(g.entity.id, mtx), [tOther]);
+        assert.deepEqual(await payments.byMerchantTransactionId(f.entity.id, mtx), [o1, o2]);
+        assert.deepEqual(await payments.byMerchantTransactionId(g.entity.id, mtx), [oOther]);
         assert.deepEqual(await payments.byMerchantTransactionId(f.entity.id, `order-${id()}`), []);
-        assert.equal(await payWrite((w) => w.merchantTransactionIdTaken(f.entity.id, mtx)), true);
-        assert.equal(await payWrite((w) => w.merchantTransactionIdTaken(f.entity.id, `order-${id()}`)), false);
       });
 
-      test('unsettled(before, limit): unknown, and pending without a result code, touched before `before`', async () => {
+      test('uniqueMerchantTransactionId: a second opening operation with the id on the entity is refused, and the unit of work goes on', async () => {
+        const f = await merchant();
+        const g = await merchant();
+        const mtx = `order-${id()}`;
+        const unique = { uniqueMerchantTransactionId: true };
+        const first = newPayment(f);
+        const o1 = newOperation(first, { merchantTransactionId: mtx });
+        assert.equal(await payWrite(async (w) => { await w.insertPayment(first); return w.insertOperation(o1, unique); }), true);
+
+        const dup = newPayment(f);
+        const oDup = newOperation(dup, { merchantTransactionId: mtx });
+        const after = newPayment(f);
+        const oAfter = newOperation(after, { merchantTransactionId: `order-${id()}` });
+        const refused = await payWrite(async (w) => {
+          await w.insertPayment(dup);
+          const inserted = await w.insertOperation(oDup, unique);
+          // On PostgreSQL a failed statement would abort the transaction: the refusal must leave it usable.
+          await w.insertPayment(after);
+          await w.insertOperation(oAfter, unique);
+          return inserted;
+        });
+        assert.equal(refused, false);
+        assert.equal(await payments.operation(oDup.id), undefined, 'nothing written');
+        assert.deepEqual(await payments.operation(oAfter.id), oAfter);
+        assert.deepEqual(await payments.byMerchantTransactionId(f.entity.id, mtx), [o1]);
+
+        // Another entity has its own ids.
+        const other = newPayment(g);
+        const oOther = newOperation(other, { merchantTransactionId: mtx });
+        assert.equal(await payWrite(async (w) => { await w.insertPayment(other); return w.insertOperation(oOther, unique); }), true);
+
+        // Without the flag the same id is taken again (entities that allow duplicates, follow-ups filed under the payment's id).
+        const free = newPayment(f);
+        const oFree = newOperation(free, { merchantTransactionId: mtx });
+        const capture = newOperation(first, { kind: 'capture', merchantTransactionId: mtx });
+        assert.deepEqual(await payWrite(async (w) => {
+          await w.insertPayment(free);
+          return [await w.insertOperation(oFree), await w.insertOperation(capture, { uniqueMerchantTransactionId: false })];
+        }), [true, true]);
+        assert.deepEqual((await payments.byMerchantTransactionId(f.entity.id, mtx)).map((o) => o.id).sort(), [o1.id, capture.id, oFree.id].sort());
+
+        // Without a merchant transaction id there is nothing to compete for.
+        const [n1, n2] = [newPayment(f), newPayment(f)];
+        assert.deepEqual(await payWrite(async (w) => {
+          await w.insertPayment(n1);
+          await w.insertPayment(n2);
+          return [await w.insertOperation(newOperation(n1), unique), await w.insertOperation(newOperation(n2), unique)];
+        }), [true, true]);
+      });
+
+      test('uniqueMerchantTransactionId: 10 concurrent units of work with one id, exactly one inserts', async () => {
+        const f = await merchant();
+        const mtx = `order-${id()}`;
+        const tries = Array.from({ length: 10 }, () => {
+          const p = newPayment(f);
+          return { p, o: newOperation(p, { merchantTransactionId: mtx }) };
+        });
+        const won = await Promise.all(tries.map(({ p, o }) => payWrite(async (w) => {
+          await w.insertPayment(p);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          return w.insertOperation(o, { uniqueMerchantTransactionId: true });
+        })));
+        assert.equal(won.filter(Boolean).length, 1);
+        assert.deepEqual(await payments.byMerchantTransactionId(f.entity.id, mtx), [tries[won.indexOf(true)]!.o]);
+      });
+
+      test('openOperations(before, limit): pending and unknown, touched before `before`, oldest first', async () => {
         const f = await merchant();
         const p = newPayment(f);
-        // Timestamps far in the past so that no other test's transactions fall below `before`.
-        const T = 1_000_000;
-        const tx = (status: TransactionStatus, updatedAt: number, resultCode?: string) =>
-          newTransaction(p, { status, resultCode, createdAt: T, updatedAt });
-        const unknown = tx('unknown', T + 10);
-        const pendingNoCode = tx('pending', T + 20);
-        const pendingWithCode = tx('pending', T + 30, '000.200.000');
-        const unknownLate = tx('unknown', T + 100);
-        const succeeded = tx('succeeded', T + 5, '000.000.000');
-        const failed = tx('failed', T + 6, '800.100.100');
-        const pendingNoCode2 = tx('pending', T + 40);
+        // Timestamps far in the past so that no other test's operations fall below `before`.
+        const T = 100;
+        const op = (status: OperationStatus, updatedAt: number, resultCode?: string) =>
+          newOperation(p, { status, resultCode, createdAt: T, updatedAt });
+        const unknown = op('unknown', T + 10);
+        const pendingNoCode = op('pending', T + 20);
+        const pendingWithCode = op('pending', T + 30, '000.200.000');
+        const unknownLate = op('unknown', T + 100);
+        const succeeded = op('succeeded', T + 5, '000.000.000');
+        const failed = op('failed', T + 6, '800.100.100');
+        const awaiting = op('awaiting', T + 7);
+        const pendingNoCode2 = op('pending', T + 40);
         await payWrite(async (w) => {
           await w.insertPayment(p);
-          for (const t of [unknownLate, pendingWithCode, succeeded, pendingNoCode2, failed, pendingNoCode, unknown]) await w.insertTransaction(t);
+          for (const o of [unknownLate, pendingWithCode, succeeded, pendingNoCode2, awaiting, failed, pendingNoCode, unknown]) await w.insertOperation(o);
         });
         // Oldest touched first; `before` is exclusive.
-        assert.deepEqual(await payments.unsettled(T + 100, 10), [unknown, pendingNoCode, pendingNoCode2]);
-        assert.deepEqual(await payments.unsettled(T + 101, 10), [unknown, pendingNoCode, pendingNoCode2, unknownLate]);
-        assert.deepEqual(await payments.unsettled(T + 20, 10), [unknown]);
-        assert.deepEqual(await payments.unsettled(T + 10, 10), []);
-        assert.deepEqual(await payments.unsettled(T + 101, 2), [unknown, pendingNoCode]);
-        // Settling takes one out.
-        await payWrite((w) => w.settleTransaction(unknown.id, { status: 'succeeded', resultCode: '000.000.000', pspReference: 'r', details: {}, at: T + 200 }));
-        assert.deepEqual(await payments.unsettled(T + 101, 10), [pendingNoCode, pendingNoCode2, unknownLate]);
+        assert.deepEqual(await payments.openOperations(T + 100, 10), [unknown, pendingNoCode, pendingWithCode, pendingNoCode2]);
+        assert.deepEqual(await payments.openOperations(T + 101, 10), [unknown, pendingNoCode, pendingWithCode, pendingNoCode2, unknownLate]);
+        assert.deepEqual(await payments.openOperations(T + 20, 10), [unknown]);
+        assert.deepEqual(await payments.openOperations(T + 10, 10), []);
+        assert.deepEqual(await payments.openOperations(T + 101, 2), [unknown, pendingNoCode]);
+        // Settling takes one out; touching one moves it behind `before` (the reconciler's backoff).
+        await payWrite((w) => w.settleOperation(unknown.id, settlement('succeeded', T + 200, { resultCode: '000.000.000', pspReference: 'r' })));
+        await payWrite((w) => w.touchOperation(pendingWithCode.id, T + 150));
+        assert.deepEqual(await payments.openOperations(T + 101, 10), [pendingNoCode, pendingNoCode2, unknownLate]);
+        assert.deepEqual(await payments.openOperations(T + 151, 10), [pendingNoCode, pendingNoCode2, unknownLate, { ...pendingWithCode, updatedAt: T + 150 }]);
+      });
+    });
+
+    describe('attempts', () => {
+      /** A payment with one operation, inserted. */
+      async function operation(): Promise<OperationRecord> {
+        const f = await merchant();
+        const p = newPayment(f);
+        const o = newOperation(p);
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o); });
+        return o;
+      }
+
+      test('insertAttempt() takes an (operation, seq) slot once; attemptsOf() lists them with every field', async () => {
+        const o = await operation();
+        const p = (await payments.payment(o.paymentId))!;
+        const other = newOperation(p, { kind: 'capture' });
+        await payWrite((w) => w.insertOperation(other));
+        const at = now();
+        const a0 = newAttempt(o, 0, { createdAt: at, updatedAt: at, status: 'failed', reason: 'soft', resultCode: '800.100.152', pspReference: 'psp-0' });
+        const a1 = newAttempt(o, 1, { createdAt: at + 1, updatedAt: at + 1, connector: 'other-psp', accountName: 'Acquirer B — ünïcode' });
+        const taken = newAttempt(o, 1, { createdAt: at + 2, updatedAt: at + 2 });
+        const elsewhere = newAttempt(other, 1, { createdAt: at + 3, updatedAt: at + 3 });
+        const results = await payWrite(async (w) => [
+          await w.insertAttempt(a1),
+          await w.insertAttempt(a0),
+          await w.insertAttempt(taken),
+          // The refusal leaves the unit of work usable (PostgreSQL aborts a transaction on a failed statement).
+          await w.insertAttempt(elsewhere),
+        ]);
+        assert.deepEqual(results, [true, true, false, true], 'slot 1 of the operation is taken; another operation has its own slots');
+        assert.deepEqual(await payments.attemptsOf(o.paymentId), [a0, a1, elsewhere]);
+        assert.equal((await payments.attemptsOf(o.paymentId))[0]!.authenticated, false);
+        assert.equal((await payments.attemptsOf(o.paymentId))[1]!.authenticated, true);
+        assert.deepEqual(await payments.attemptsOf(id()), []);
+        // Attempts belong to a payment (foreign key).
+        await assert.rejects(payWrite((w) => w.insertAttempt(newAttempt(o, 7, { paymentId: id() }))));
+        assert.equal((await payments.attemptsOf(o.paymentId)).length, 3);
+      });
+
+      test('10 concurrent units of work inserting into one slot: exactly one wins, and it is the stored one', async () => {
+        const o = await operation();
+        const tries = Array.from({ length: 10 }, () => newAttempt(o, 0));
+        const won = await Promise.all(tries.map((a) => payWrite(async (w) => {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          return w.insertAttempt(a);
+        })));
+        assert.equal(won.filter(Boolean).length, 1);
+        assert.deepEqual(await payments.attemptsOf(o.paymentId), [tries[won.indexOf(true)]]);
       });
     });
 
@@ -546,22 +737,26 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       test('money round-trips as numbers and timestamps as numbers, not strings', async () => {
         const f = await merchant();
         const p = newPayment(f, { amount: bigMinor, currency: 'JPY' });
-        const t = newTransaction(p, { amount: { amount: bigMinor, currency: currency('JPY') } });
+        const o = newOperation(p, { amount: { amount: bigMinor, currency: currency('JPY') }, unknownSince: Date.UTC(2099, 0, 1) });
+        const a = newAttempt(o, 3);
         const card = newCard(f.merchant.id);
         await vault.insertCard(card);
-        await payWrite(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o); await w.insertAttempt(a); });
 
         const rp = await payments.payment(p.id);
-        const rt = await payments.transaction(t.id);
-        assert.ok(rp && rt);
+        const ro = await payments.operation(o.id);
+        const [ra] = await payments.attemptsOf(p.id);
+        assert.ok(rp && ro && ra);
         assert.strictEqual(rp.amount, bigMinor);
-        assert.strictEqual(rt.amount.amount, bigMinor);
-        for (const v of [rp.amount, rp.version, rp.createdAt, rp.updatedAt, rt.amount.amount, rt.seq, rt.createdAt, rt.updatedAt]) {
+        assert.strictEqual(ro.amount.amount, bigMinor);
+        for (const v of [rp.amount, rp.version, rp.createdAt, rp.updatedAt, ro.amount.amount, ro.seq, ro.createdAt, ro.updatedAt, ro.unknownSince, ra.seq, ra.createdAt, ra.updatedAt]) {
           assert.equal(typeof v, 'number', `${String(v)} is a ${typeof v}`);
         }
+        assert.strictEqual(ro.unknownSince, o.unknownSince);
         const locked = await payWrite((w) => w.lock(p.id));
         assert.strictEqual(locked?.payment.amount, bigMinor);
-        assert.strictEqual(locked?.transactions[0]?.amount.amount, bigMinor);
+        assert.strictEqual(locked?.operations[0]?.amount.amount, bigMinor);
+        assert.strictEqual(locked?.attempts[0]?.createdAt, a.createdAt);
         assert.strictEqual(locked?.payment.createdAt, p.createdAt);
 
         const m = (await merchants.list()).find((x) => x.merchant.id === f.merchant.id)?.merchant;
@@ -573,10 +768,12 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
 
         const settledAt = Date.UTC(2099, 11, 31, 23, 59, 59, 999);
         await payWrite(async (w) => {
-          await w.settleTransaction(t.id, { status: 'succeeded', resultCode: '000.000.000', pspReference: undefined, details: {}, at: settledAt });
-          await w.updatePaymentStatus(p.id, 'captured', settledAt);
+          await w.settleAttempt(a.id, settlement('succeeded', settledAt));
+          await w.settleOperation(o.id, settlement('succeeded', settledAt, { resultCode: '000.000.000' }));
+          await w.updatePayment(p.id, { status: 'captured' }, settledAt);
         });
-        assert.strictEqual((await payments.transaction(t.id))?.updatedAt, settledAt);
+        assert.strictEqual((await payments.operation(o.id))?.updatedAt, settledAt);
+        assert.strictEqual((await payments.attemptsOf(p.id))[0]?.updatedAt, settledAt);
         assert.strictEqual((await payments.payment(p.id))?.updatedAt, settledAt);
       });
     });
@@ -590,18 +787,20 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const seen = await Promise.all(Array.from({ length: 20 }, () => payWrite(async (w) => {
           const locked = await w.lock(p.id);
           assert.ok(locked);
-          const n = locked.transactions.length;
+          const n = locked.operations.length;
           // Give a competing writer every chance to interleave if nothing serialises us.
           await new Promise((resolve) => setTimeout(resolve, 2));
           // seq is unique per payment: a writer that read a stale count fails here instead of passing silently.
-          await w.insertTransaction(newTransaction(p, { type: 'CP', seq: n, createdAt: base + n, updatedAt: base + n }));
+          await w.insertOperation(newOperation(p, { kind: 'capture', seq: n, createdAt: base + n, updatedAt: base + n }));
+          await w.updatePayment(p.id, { status: 'captured' }, base + n);
           return n;
         })));
         assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
-        const txs = await payments.transactionsOf(p.id);
-        assert.equal(txs.length, 20);
-        assert.deepEqual(txs.map((t) => t.seq), Array.from({ length: 20 }, (_, i) => i));
-        assert.deepEqual(txs.map((t) => t.createdAt), Array.from({ length: 20 }, (_, i) => base + i));
+        const ops = await payments.operationsOf(p.id);
+        assert.equal(ops.length, 20);
+        assert.deepEqual(ops.map((o) => o.seq), Array.from({ length: 20 }, (_, i) => i));
+        assert.deepEqual(ops.map((o) => o.createdAt), Array.from({ length: 20 }, (_, i) => base + i));
+        assert.equal((await payments.payment(p.id))?.version, p.version + 20, 'no version bump was lost');
       });
     });
 
@@ -726,29 +925,35 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     });
 
     describe('asynchronous payment queries', () => {
-      test('awaitingBefore() lists initial attempts still waiting for their shopper; resumeTransaction() takes them out', async () => {
+      test('awaitingBefore() lists operations still waiting for their shopper; resumeOperation() takes them out', async () => {
         const f = await merchant();
-        const p = newPayment(f, { initialType: 'PA' });
-        const t = newTransaction(p, { status: 'awaiting', resultCode: '000.200.000', createdAt: 1000, updatedAt: 1000 });
-        await payWrite(async (w) => { await w.insertPayment(p); await w.insertTransaction(t); });
-        assert.ok((await payments.awaitingBefore(1001, 1000)).some((x) => x.id === t.id));
-        assert.ok(!(await payments.awaitingBefore(1000, 1000)).some((x) => x.id === t.id));
-        await payWrite((w) => w.resumeTransaction(t.id, { '3ds.acsEci': '05' }, 2000));
-        const resumed = await payments.transaction(t.id);
-        assert.equal(resumed!.status, 'pending');
-        assert.equal(resumed!.resultCode, undefined);
-        assert.deepEqual(resumed!.details, { '3ds.acsEci': '05' });
-        assert.ok(!(await payments.awaitingBefore(Number.MAX_SAFE_INTEGER, 1000)).some((x) => x.id === t.id));
+        const p = newPayment(f, { initialKind: 'authorize' });
+        const o = newOperation(p, { status: 'awaiting', resultCode: '000.200.000', createdAt: 1000, updatedAt: 1000 });
+        const pending = newOperation(p, { kind: 'capture', status: 'pending', createdAt: 1000, updatedAt: 1000 });
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o); await w.insertOperation(pending); });
+        const listed = await payments.awaitingBefore(1001, 1000);
+        assert.deepEqual(listed.find((x) => x.id === o.id), o);
+        assert.ok(!listed.some((x) => x.id === pending.id), 'pending is no shopper\'s business');
+        assert.ok(!(await payments.awaitingBefore(1000, 1000)).some((x) => x.id === o.id));
+        // Only an awaiting operation resumes.
+        await payWrite((w) => w.resumeOperation(pending.id, { '3ds.acsEci': '05' }, 2000));
+        assert.deepEqual(await payments.operation(pending.id), pending);
+        await payWrite((w) => w.resumeOperation(o.id, { '3ds.acsEci': '05' }, 2000));
+        const resumed = await payments.operation(o.id);
+        assert.deepEqual(resumed, { ...o, status: 'pending', resultCode: undefined, details: { '3ds.acsEci': '05' }, updatedAt: 2000 });
+        assert.ok(!(await payments.awaitingBefore(Number.MAX_SAFE_INTEGER, 1000)).some((x) => x.id === o.id));
       });
 
       test('bankTransfersAwaitingReceipt() lists authorized bank transfers only, by last change', async () => {
         const f = await merchant();
         const bank = newPayment(f, { method: 'bank_transfer', status: 'authorized', updatedAt: 5000 });
+        const older = newPayment(f, { method: 'bank_transfer', status: 'authorized', updatedAt: 4000, channel: 'executions', entityId: undefined });
         const card = newPayment(f, { method: 'card', status: 'authorized', updatedAt: 5000 });
         const captured = newPayment(f, { method: 'bank_transfer', status: 'captured', updatedAt: 5000 });
-        await payWrite(async (w) => { for (const p of [bank, card, captured]) await w.insertPayment(p); });
+        await payWrite(async (w) => { for (const p of [bank, older, card, captured]) await w.insertPayment(p); });
         const due = (await payments.bankTransfersAwaitingReceipt(5001, 1000)).map((p) => p.id);
-        assert.ok(due.includes(bank.id));
+        assert.deepEqual(due.filter((x) => x === bank.id || x === older.id), [older.id, bank.id], 'oldest change first, whatever the channel');
+        assert.deepEqual((await payments.bankTransfersAwaitingReceipt(5001, 1000)).find((p) => p.id === older.id), older);
         assert.ok(!due.includes(card.id) && !due.includes(captured.id));
         assert.ok(!(await payments.bankTransfersAwaitingReceipt(5000, 1000)).some((p) => p.id === bank.id));
         assert.equal((await payments.payment(bank.id))!.method, 'bank_transfer');
@@ -862,18 +1067,37 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual((await executions.list({ merchantId: other.merchant.id, workflowCode: 'payment-acceptance', limit: 100 })).map((r) => r.id), [foreign.id]);
       });
 
-      test('stale(): the given statuses, changed before `before`, oldest change first, at most `limit`; not those awaiting their shopper', async () => {
+      test('byPayment() and lockByPayment() find the execution whose authorization made the payment', async () => {
         const f = await merchant();
-        const T = now();
-        clock += 1000;
-        const mk = (status: ExecutionRecord['status'], updatedAt: number) => newExecution(f, { status, createdAt: T, updatedAt });
-        const awaitingShopper = { ...mk('authorizePending', T + 1), action: { kind: '3ds' as const, challengeId: id(), href: 'https://gw.example/hosted/3ds/x' } };
-        const rows = [mk('authorizeRequested', T + 30), mk('unknown', T + 10), mk('authorizePending', T + 20), mk('authorized', T + 5), mk('authorizeRequested', T + 500), awaitingShopper];
-        await execWrite(async (w) => { for (const r of rows) await w.insert(r); });
-        const mine = (list: ExecutionRecord[]) => list.filter((e) => e.merchantId === f.merchant.id).map((e) => [e.status, e.updatedAt]);
-        const stale = await executions.stale(['authorizeRequested', 'authorizePending', 'unknown'], T + 100, 1000);
-        assert.deepEqual(mine(stale), [['unknown', T + 10], ['authorizePending', T + 20], ['authorizeRequested', T + 30]]);
-        assert.equal((await executions.stale(['authorizeRequested', 'authorizePending', 'unknown'], T + 100, 1)).length, 1);
+        const paymentId = id();
+        const e = newExecution(f, { status: 'authorized', paymentId });
+        const unrelated = newExecution(f, { paymentId: id() });
+        const none = newExecution(f);
+        await execWrite(async (w) => { for (const r of [unrelated, e, none]) await w.insert(r); });
+        assert.deepEqual(await executions.byPayment(paymentId), e);
+        assert.equal(await executions.byPayment(id()), undefined);
+        assert.deepEqual(await execWrite((w) => w.lockByPayment(paymentId)), e);
+        assert.equal(await execWrite((w) => w.lockByPayment(id())), undefined);
+        // Sees the unit of work's own uncommitted insert.
+        const fresh = newExecution(f, { paymentId: id() });
+        assert.deepEqual(await execWrite(async (w) => { await w.insert(fresh); return w.lockByPayment(fresh.paymentId!); }), fresh);
+      });
+
+      test('10 concurrent write()s locking one execution by its payment serialise: each sees the previous version', async () => {
+        const f = await merchant();
+        const paymentId = id();
+        const e = newExecution(f, { paymentId });
+        await execWrite((w) => w.insert(e));
+        const seen = await Promise.all(Array.from({ length: 10 }, () => execWrite(async (w) => {
+          const locked = (await w.lockByPayment(paymentId))!;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          await w.update({ ...locked, version: locked.version + 1, meta: { ...locked.meta, [`v${locked.version}`]: true } });
+          return locked.version;
+        })));
+        assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i + 1));
+        const after = await executions.byPayment(paymentId);
+        assert.equal(after?.version, 11);
+        assert.equal(Object.keys(after!.meta).length, 10, 'no update was lost');
       });
 
       test('10 concurrent write()s locking one execution serialise: each sees the previous version', async () => {
@@ -983,51 +1207,27 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       });
     });
 
-    describe('cascade attempt store', () => {
-      const attempt = (cascadeId: string, seq: number, overrides: Partial<CascadeAttemptRecord> = {}): CascadeAttemptRecord => ({
-        id: id(), cascadeId, seq, accountId: id(), accountName: `psp-${seq}`, authenticated: seq % 2 === 1, createdAt: now(), ...overrides,
-      });
-
-      test('insert() takes a (cascade, seq) slot once; attempts() lists them by seq with every field', async () => {
-        const cascadeId = randomUUID();
-        const a1 = attempt(cascadeId, 1);
-        const a0 = attempt(cascadeId, 0);
-        assert.equal(await cascades.insert(a1), true);
-        assert.equal(await cascades.insert(a0), true);
-        assert.equal(await cascades.insert(attempt(cascadeId, 1)), false, 'slot 1 is taken');
-        assert.equal(await cascades.insert(attempt(randomUUID(), 1)), true, 'another cascade has its own slots');
-        assert.deepEqual(await cascades.attempts(cascadeId), [a0, a1]);
-        assert.deepEqual(await cascades.attempts(randomUUID()), []);
-      });
-
-      test('10 concurrent inserts into one slot: exactly one wins, and it is the stored one', async () => {
-        const cascadeId = randomUUID();
-        const tries = Array.from({ length: 10 }, () => attempt(cascadeId, 0));
-        const won = await Promise.all(tries.map((a) => cascades.insert(a)));
-        assert.equal(won.filter(Boolean).length, 1);
-        assert.deepEqual(await cascades.attempts(cascadeId), [tries[won.indexOf(true)]]);
-      });
-    });
-
     describe('workflow and PSP account store', () => {
       const account = (merchantId: string, name: string, overrides: Partial<PspAccount> = {}): PspAccount => ({
-        id: id(), merchantId, name, behaviour: { latencyMs: 20, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
+        id: id(), merchantId, name, connector: 'simulator',
+        settings: { latencyMs: 20, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
         createdAt: now(), updatedAt: now(), ...overrides,
       });
 
-      test('upsertAccount() inserts, then replaces the behaviour of the same name keeping its id; list, get, remove', async () => {
+      test('upsertAccount() inserts, then replaces the connector and settings of the same name keeping its id; list, get, remove', async () => {
         const f = await merchant();
         const other = await merchant();
         const b = account(f.merchant.id, 'psp-b');
         assert.deepEqual(await workflows.upsertAccount(b), b);
-        const a = account(f.merchant.id, 'psp-a', { behaviour: { latencyMs: 0, declines: [], timeouts: [{ amounts: [bigMinor] }] } });
+        const a = account(f.merchant.id, 'psp-a', { connector: 'other-psp', settings: { apiKey: 'sealed:xyz', nested: { amounts: [bigMinor] }, list: [1, 'two', null] } });
         await workflows.upsertAccount(a);
         await workflows.upsertAccount(account(other.merchant.id, 'psp-a'));
         const changedAt = now();
-        const replaced = await workflows.upsertAccount(account(f.merchant.id, 'psp-b', { behaviour: { latencyMs: 5, declines: [], timeouts: [] }, createdAt: changedAt, updatedAt: changedAt }));
-        assert.deepEqual(replaced, { ...b, behaviour: { latencyMs: 5, declines: [], timeouts: [] }, updatedAt: changedAt });
+        const replaced = await workflows.upsertAccount(account(f.merchant.id, 'psp-b', { connector: 'other-psp', settings: { latencyMs: 5 }, createdAt: changedAt, updatedAt: changedAt }));
+        assert.deepEqual(replaced, { ...b, connector: 'other-psp', settings: { latencyMs: 5 }, updatedAt: changedAt });
         assert.deepEqual(await workflows.accounts(f.merchant.id), [a, replaced]);
         assert.deepEqual(await workflows.account(b.id), replaced);
+        assert.deepEqual(await workflows.account(a.id), a);
         assert.equal(await workflows.account(id()), undefined);
         assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), true);
         assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), false);

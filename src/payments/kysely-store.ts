@@ -30,10 +30,6 @@ const toAttempt = (r: Selectable<AttemptsTable>): AttemptRecord => ({
   pspReference: r.psp_reference ?? undefined, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-/** A unique index refused the row (both databases' wording). */
-const isUniqueViolation = (err: unknown) =>
-  (err as { code?: string }).code === '23505' || /UNIQUE constraint failed/.test(String((err as Error)?.message ?? err));
-
 /** One implementation over Kysely for both stores; on PostgreSQL `lock` takes the payment's row lock. */
 export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const { db } = uow;
@@ -80,7 +76,8 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         }
         // The unique index decides between concurrent requests on every node; ON CONFLICT keeps
         // PostgreSQL's transaction usable so the caller can answer "duplicate".
-        const r = await tx.insertInto('transactions').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        const r = await tx.insertInto('transactions').values(row)
+          .onConflict((oc) => oc.columns(['entity_id', 'merchant_transaction_id', 'unique_mtx']).doNothing()).executeTakeFirst();
         return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
       },
       async settleOperation(id, s, unknownSince) {
@@ -103,18 +100,14 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         })).where('id', '=', id).execute();
       },
       async insertAttempt(a) {
-        try {
-          const r = await tx.insertInto('attempts').values({
-            id: a.id, payment_id: a.paymentId, transaction_id: a.operationId, seq: a.seq, account_id: a.accountId,
-            account_name: a.accountName, connector: a.connector, authenticated: a.authenticated ? 1 : 0, status: a.status,
-            reason: a.reason ?? null, result_code: a.resultCode ?? null, psp_reference: a.pspReference ?? null,
-            created_at: a.createdAt, updated_at: a.updatedAt,
-          }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-          return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
-        } catch (err) {
-          if (isUniqueViolation(err)) return false;
-          throw err;
-        }
+        // Only the (operation, seq) slot may be taken by another node; any other clash is a bug and throws.
+        const r = await tx.insertInto('attempts').values({
+          id: a.id, payment_id: a.paymentId, transaction_id: a.operationId, seq: a.seq, account_id: a.accountId,
+          account_name: a.accountName, connector: a.connector, authenticated: a.authenticated ? 1 : 0, status: a.status,
+          reason: a.reason ?? null, result_code: a.resultCode ?? null, psp_reference: a.pspReference ?? null,
+          created_at: a.createdAt, updated_at: a.updatedAt,
+        }).onConflict((oc) => oc.columns(['transaction_id', 'seq']).doNothing()).executeTakeFirst();
+        return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
       },
       async settleAttempt(id, s) {
         await tx.updateTable('attempts').set({

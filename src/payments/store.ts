@@ -123,7 +123,7 @@ export interface PaymentStore {
    * attempt's answer), last touched before `before`, oldest first.
    */
   openOperations(before: number, limit: number): Promise<OperationRecord[]>;
-  /** Opening operations still waiting for their shopper, started before `before`. */
+  /** Operations still waiting for their shopper, last changed before `before`. */
   awaitingBefore(before: number, limit: number): Promise<OperationRecord[]>;
   /** Authorized bank-transfer payments without a full receipt, last changed before `before`. */
   bankTransfersAwaitingReceipt(before: number, limit: number): Promise<PaymentRecord[]>;

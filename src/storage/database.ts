@@ -12,6 +12,7 @@ import { executions } from './migrations/020_executions.ts';
 import { browser } from './migrations/030_browser.ts';
 import { challenges } from './migrations/002_challenges.ts';
 import { registrations } from './migrations/025_registrations.ts';
+import { jobs } from './migrations/040_jobs.ts';
 import { engine } from './migrations/050_engine.ts';
 
 export type { Database };
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '020_executions': executions,
   '025_registrations': registrations,
   '030_browser': browser,
+  '040_jobs': jobs,
   '050_engine': engine,
 };
 

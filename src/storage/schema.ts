@@ -306,6 +306,20 @@ export interface WebhookAttemptsTable {
   excerpt: string | null;
 }
 
+export interface JobsTable {
+  /** e.g. `reconcile-payments`. */
+  name: string;
+  next_run_at: number;
+  /** The node running the job while `lease_until` is set; the node that ran it last once cleared. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_started_at: number | null;
+  last_finished_at: number | null;
+  /** The last run's failure (scrubbed message); null after a success. */
+  last_error: string | null;
+  run_count: number;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   entities: EntitiesTable;
@@ -328,4 +342,5 @@ export interface Database {
   challenges: ChallengesTable;
   merchant_origins: MerchantOriginsTable;
   tokenization_keys: TokenizationKeysTable;
+  jobs: JobsTable;
 }

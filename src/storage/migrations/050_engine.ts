@@ -20,6 +20,29 @@ const caseOf = (column: string) =>
 export const engine: Migration = {
   async up(db: Kysely<any>) {
     const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    if (postgres) return change(db, true);
+    // SQLite migrations run outside a transaction (Kysely's migrator): this one rebuilds two tables
+    // that others reference, so foreign keys are off meanwhile (possible only outside a
+    // transaction), the whole change is one transaction, and the keys are checked before it commits.
+    await sql`pragma foreign_keys = off`.execute(db);
+    try {
+      await sql`begin`.execute(db);
+      try {
+        await change(db, false);
+        const broken = await sql`pragma foreign_key_check`.execute(db);
+        if (broken.rows.length > 0) throw new Error(`foreign keys broken by the engine migration: ${JSON.stringify(broken.rows.slice(0, 3))}`);
+        await sql`commit`.execute(db);
+      } catch (err) {
+        await sql`rollback`.execute(db);
+        throw err;
+      }
+    } finally {
+      await sql`pragma foreign_keys = on`.execute(db);
+    }
+  },
+};
+
+async function change(db: Kysely<any>, postgres: boolean) {
     if (postgres) {
       await sql`alter table payments alter column entity_id drop not null`.execute(db);
       await sql`alter table transactions alter column entity_id drop not null`.execute(db);
@@ -27,8 +50,7 @@ export const engine: Migration = {
       await sql`alter table payments alter column initial_type type varchar(24)`.execute(db);
       await sql`alter table transactions alter column result_code type varchar(64)`.execute(db);
     } else {
-      // SQLite cannot drop NOT NULL in place: the two tables are rebuilt (foreign keys checked at commit).
-      await sql`pragma defer_foreign_keys = on`.execute(db);
+      // SQLite cannot drop NOT NULL in place: the two tables are rebuilt.
       await sql`create table payments_next (
         id varchar(32) primary key, merchant_id varchar(32) not null references merchants(id),
         entity_id varchar(32) references entities(id), initial_type varchar(24) not null, status varchar(24) not null,
@@ -92,6 +114,18 @@ export const engine: Migration = {
       .execute();
     await db.schema.createIndex('attempts_transaction').on('attempts').columns(['transaction_id', 'seq']).unique().execute();
     await db.schema.createIndex('attempts_status').on('attempts').columns(['status', 'updated_at']).execute();
+    // Every operation that went to a PSP gets its attempt: the operation's id is the attempt id the
+    // PSP knows (the reconciler asks by it), at the cascade's account for executions' payments.
+    await sql`insert into attempts (id, payment_id, transaction_id, seq, account_id, account_name, connector, authenticated,
+        status, reason, result_code, psp_reference, created_at, updated_at)
+      select t.id, t.payment_id, t.id, 0, coalesce(c.account_id, 'default'), coalesce(c.account_name, 'default'),
+        case when c.id is null or c.account_id = 'default' then 'default' else 'simulator' end, coalesce(c.authenticated, 0),
+        t.status, null, t.result_code, t.psp_reference, t.created_at, t.updated_at
+      from transactions t left join cascade_attempts c on c.id = t.payment_id
+      where t.status <> 'awaiting' and t.type not in ('chargeback', 'chargeback_reversal', 'receipt')`.execute(db);
+    // A payment remembers the account that holds its authorization.
+    await sql`update payments set psp_account_id = (select c.account_id from cascade_attempts c where c.id = payments.id)
+      where exists (select 1 from cascade_attempts c where c.id = payments.id and c.account_id <> 'default')`.execute(db);
     await db.schema.dropTable('cascade_attempts').execute();
 
     // The executions dialect follows its payment's changes by payment id.
@@ -99,5 +133,4 @@ export const engine: Migration = {
 
     await db.schema.alterTable('psp_accounts').addColumn('connector', 'varchar(32)', (c) => c.notNull().defaultTo('simulator')).execute();
     await db.schema.alterTable('psp_accounts').renameColumn('behaviour', 'settings').execute();
-  },
-};
+}
