@@ -48,6 +48,10 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     reply.code(errorStatus[code]).header('cache-control', 'no-store').send(errorBody(code, detail));
   const baseOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
 
+  // Every answer of this dialect is private to one merchant and may carry card or credential data
+  // (masked cards, tokens, instruments): no browser or proxy cache may keep any of them.
+  app.addHook('onRequest', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
+
   // Bodies are JSON whatever the label (the browser SDK sends JSON as text/plain).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
