@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { ensurePrivateDir, restrictFiles } from '../runtime/private-files.ts';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
@@ -62,8 +62,10 @@ export type StorageTarget =
 /** Opens the configured store and brings its schema up to date. */
 export async function openStorage(target: StorageTarget): Promise<Storage> {
   if (target.kind === 'sqlite') {
-    mkdirSync(target.dataDir, { recursive: true });
-    const { db } = openSqlite(join(target.dataDir, 'switchyard.sqlite'));
+    ensurePrivateDir(target.dataDir);
+    const file = join(target.dataDir, 'switchyard.sqlite');
+    restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
+    const { db } = openSqlite(file);
     await migrateOrClose(db);
     return { db, kind: 'sqlite', close: () => db.destroy() };
   }
