@@ -145,7 +145,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     opp: createOppNotificationRenderer({ merchants, payments, buildNumber }), settings: config.webhooks,
   });
   const server = await buildServer({
-    logger,
+    logger, timeouts: config.http,
     opp: {
       merchants, payments, threeds, registrations, throttle, clock, publicUrl: config.publicUrl,
       buildNumber, statusLimit: { calls: 2, windowMs: 60_000 },

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
+import type { HttpTimeouts } from '../config.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
 import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
 import { registerConsumerWaitRoute } from '../dialects/executions/consumer-wait.ts';
@@ -12,6 +13,7 @@ import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts
 
 export interface ServerDeps {
   logger: Logger;
+  timeouts: HttpTimeouts;
   opp: OppDeps;
   executions?: ExecutionsDeps;
   admin?: AdminDeps;
@@ -22,9 +24,21 @@ export interface ServerDeps {
 
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = deps.timeouts;
+  const limits = [requestTimeoutMs, headersTimeoutMs].filter((ms) => ms > 0);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
+    // A request still arriving after these limits gets a 408 and its socket is closed.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: headersTimeoutMs,
+      // Node looks for expired requests on this interval (30 s by default, which would let a
+      // trickling socket live well past a short limit).
+      ...(limits.length > 0 ? { connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(Math.min(...limits) / 4))) } : {}),
+    },
     genReqId: () => crypto.randomUUID(),
     return503OnClosing: true,
   });
