@@ -1,4 +1,6 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { refusalEnvelope } from '../dialects/opp/envelope.ts';
+import { errorBody } from '../dialects/executions/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { HttpTimeouts } from '../config.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
@@ -22,6 +24,24 @@ export interface ServerDeps {
   sdk?: HostedSdkDeps;
 }
 
+/**
+ * A URL the router cannot even decode (malformed percent-encoding) is refused in the shape of the
+ * dialect its path belongs to, never the framework's own. The path itself is not echoed: it is
+ * whatever the client sent, card numbers included.
+ */
+function answerUnreadableUrl(deps: ServerDeps, err: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) {
+  const path = (req.raw.url ?? '/').split('?')[0]!;
+  const message = err.code === 'FST_ERR_BAD_URL' ? 'is not a valid URL (malformed percent-encoding)' : 'is not a valid URL';
+  reply.header('cache-control', 'no-store');
+  if (path === '/v1' || path.startsWith('/v1/')) {
+    return reply.code(400).header('content-type', 'application/json;charset=UTF-8')
+      .send(refusalEnvelope('200.300.404', [{ name: 'path', value: null, message }], deps.opp.buildNumber, deps.opp.clock.now()));
+  }
+  if (path.startsWith('/admin/api/')) return reply.code(400).send({ error: { code: 'bad_request', message: `the path ${message}` } });
+  if (path.startsWith('/admin/')) return reply.code(400).send({ error: `the path ${message}` });
+  return reply.code(400).send(errorBody('request.malformed', `The path ${message}`));
+}
+
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = deps.timeouts;
@@ -41,6 +61,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     genReqId: () => crypto.randomUUID(),
     return503OnClosing: true,
+    // Above any URL Node accepts (its 16 KiB header limit): an over-long id reaches its route and
+    // is refused there like any other unknown id, in the dialect's own shape and code.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    frameworkErrors: (err, req, reply) => answerUnreadableUrl(deps, err, req, reply),
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });

@@ -8,6 +8,7 @@ import type { Throttle } from '../../throttle/service.ts';
 import type { ThreeDsService } from '../../threeds/service.ts';
 import type { RegistrationService } from '../../vault/registrations.ts';
 import { successCodeByMode } from '../../processors/result-codes.ts';
+import { scrubPans } from '../../runtime/scrub.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
@@ -94,7 +95,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return refuse(reply, 500, undefined, '999.999.999');
   });
 
-  app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: req.url.split('?')[0]!.slice(0, 128), message: 'no such resource' }]));
+  // The path is echoed to help the integrator, but never a card number someone put into it.
+  app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: scrubPans(req.url.split('?')[0]!).slice(0, 128), message: 'no such resource' }]));
 
   /** Authentication, validation and the live/test check every initial payment request shares. */
   async function acceptInitial<R extends { testMode: string | undefined }>(req: FastifyRequest, reply: FastifyReply,
