@@ -11,6 +11,7 @@ import { executions } from './migrations/020_executions.ts';
 import { browser } from './migrations/030_browser.ts';
 import { challenges } from './migrations/002_challenges.ts';
 import { registrations } from './migrations/025_registrations.ts';
+import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
 
 export type { Database };
 
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '020_executions': executions,
   '025_registrations': registrations,
   '030_browser': browser,
+  '035_card_fingerprint_scope': cardFingerprintScope,
 };
 
 /** Every migration's name, in the order they apply. */
