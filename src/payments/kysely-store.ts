@@ -97,10 +97,16 @@ export function createPaymentStore(db: Kysely<Database>, opts: { locking: boolea
     async transactionsOf(paymentId) {
       return (await txOf(db, paymentId)).map(toTransaction);
     },
-    async byMerchantTransactionId(entityId, mtx) {
-      const rows = await db.selectFrom('transactions').selectAll().where('entity_id', '=', entityId)
-        .where('merchant_transaction_id', '=', mtx).orderBy('created_at').orderBy('payment_id').orderBy('seq').execute();
-      return rows.map(toTransaction);
+    async byMerchantTransactionId(entityId, mtx, page) {
+      let q = db.selectFrom('transactions').selectAll().where('entity_id', '=', entityId)
+        .where('merchant_transaction_id', '=', mtx).orderBy('created_at').orderBy('payment_id').orderBy('seq');
+      if (page) q = q.limit(page.limit).offset(page.offset);
+      return (await q.execute()).map(toTransaction);
+    },
+    async countByMerchantTransactionId(entityId, mtx) {
+      const r = await db.selectFrom('transactions').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('entity_id', '=', entityId).where('merchant_transaction_id', '=', mtx).executeTakeFirst();
+      return Number(r?.n ?? 0);
     },
     async unsettled(before, limit) {
       const rows = await db.selectFrom('transactions').selectAll()

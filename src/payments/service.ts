@@ -94,7 +94,9 @@ export interface PaymentService {
   backOffice(input: BackOfficeInput): Promise<Result<TransactionView, BackOfficeError>>;
   /** A transaction of the merchant's entity; another merchant's id is simply not found. */
   find(merchant: Merchant, entity: Entity, transactionId: string): Promise<TransactionView | undefined>;
-  findByMerchantTransactionId(merchant: Merchant, entity: Entity, merchantTransactionId: string): Promise<TransactionView[]>;
+  /** The entity's transactions with that reference, oldest first; `page` for one page of them. */
+  findByMerchantTransactionId(merchant: Merchant, entity: Entity, merchantTransactionId: string, page?: { offset: number; limit: number }): Promise<TransactionView[]>;
+  countByMerchantTransactionId(merchant: Merchant, entity: Entity, merchantTransactionId: string): Promise<number>;
   /** Settles attempts whose PSP answer was lost by asking the PSP; returns how many were settled. */
   reconcile(): Promise<number>;
   /**
@@ -434,8 +436,12 @@ export function createPaymentService(deps: {
       return view(t.id);
     },
 
-    async findByMerchantTransactionId(merchant, entity, mtx) {
-      const list = await store.byMerchantTransactionId(entity.id, mtx);
+    async countByMerchantTransactionId(merchant, entity, mtx) {
+      return entity.merchantId === merchant.id ? store.countByMerchantTransactionId(entity.id, mtx) : 0;
+    },
+
+    async findByMerchantTransactionId(merchant, entity, mtx, page) {
+      const list = await store.byMerchantTransactionId(entity.id, mtx, page);
       const views: TransactionView[] = [];
       for (const t of list) if (t.merchantId === merchant.id) views.push(await view(t.id));
       return views;

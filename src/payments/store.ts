@@ -78,7 +78,9 @@ export interface PaymentStore {
   transaction(id: string): Promise<TransactionRecord | undefined>;
   payment(id: string): Promise<PaymentRecord | undefined>;
   transactionsOf(paymentId: string): Promise<TransactionRecord[]>;
-  byMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<TransactionRecord[]>;
+  /** An entity's transactions with that reference, oldest first; `page` skips `offset` and returns at most `limit`. */
+  byMerchantTransactionId(entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }): Promise<TransactionRecord[]>;
+  countByMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<number>;
   /** Attempts left `unknown`, or `pending` without any PSP answer, last touched before `before`. */
   unsettled(before: number, limit: number): Promise<TransactionRecord[]>;
   /** Initial attempts still waiting for their shopper, started before `before`. */

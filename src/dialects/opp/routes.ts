@@ -13,7 +13,7 @@ import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
 import { renderRegistration, renderTransaction } from './render.ts';
-import { readBackOffice, readInitial, readRegistration, readRegistrationPayment } from './validate.ts';
+import { readBackOffice, readInitial, readQueryPage, readRegistration, readRegistrationPayment } from './validate.ts';
 
 export interface OppDeps {
   merchants: MerchantService;
@@ -227,10 +227,16 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (!auth) return reply;
     const mtx = params.merchantTransactionId;
     if (mtx === undefined) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'merchantTransactionId', value: null, message: 'may not be empty' }]);
-    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity, mtx);
-    if (views.length === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
+    const paging = readQueryPage(params);
+    if (!paging.ok) return refuse(reply, 400, auth.entity.id, paging.refusal.code, paging.refusal.parameterErrors);
+    const { limit, pageNo } = paging.value;
+    const records = await payments.countByMerchantTransactionId(auth.merchant, auth.entity, mtx);
+    if (records === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
+    // Oldest first, so pages already read never shift when new transactions join the reference.
+    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity, mtx, { offset: (pageNo - 1) * limit, limit });
     return send(reply, 200, auth.entity.id, {
       result: resultOf('000.000.100'),
+      records, pageNo, pages: Math.ceil(records / limit),
       payments: views.map((v) => ({ ...renderView(v, auth.entity), timestamp: oppTimestamp(v.transaction.updatedAt) })),
     });
   });

@@ -275,6 +275,21 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
   };
 }
 
+/** Most transactions one `/v1/query` page holds, and the page size when none is asked for. */
+export const queryPageLimit = 100;
+
+/** Validates the paging of `GET /v1/query?merchantTransactionId=`: `limit` (1–100) and `pageNo` (from 1). */
+export function readQueryPage(params: FormParams): { ok: true; value: { limit: number; pageNo: number } } | { ok: false; refusal: Refusal } {
+  const c = new Collector(params);
+  const limit = params.limit ?? String(queryPageLimit);
+  const pageNo = params.pageNo ?? '1';
+  if (!/^[0-9]{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > queryPageLimit) c.add('limit', `must be between 1 and ${queryPageLimit}`);
+  if (!/^[0-9]{1,9}$/.test(pageNo) || Number(pageNo) < 1) c.add('pageNo', 'must be a page number from 1');
+  const refusal = c.refusal();
+  if (refusal) return { ok: false, refusal };
+  return { ok: true, value: { limit: Number(limit), pageNo: Number(pageNo) } };
+}
+
 export interface BackOfficeRequestParams {
   readonly type: BackOfficeType;
   readonly amount: Money | undefined;
