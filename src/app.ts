@@ -45,6 +45,7 @@ import { createWebhookStore } from './webhooks/kysely-store.ts';
 import { createWebhookService, type WebhookService } from './webhooks/service.ts';
 import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
 import { loadAdminToken } from './admin/token.ts';
+import { createCardDataScreen } from './vault/free-text.ts';
 
 export const version = '0.1.0';
 
@@ -138,6 +139,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const adminToken = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
   const throttle = createThrottle({ store: createThrottleStore(storage.db, { locking }), clock });
   const buildNumber = buildNumberOf(version, clock.now());
+  // Card numbers typed into non-card fields are masked under a key of their own (docs/compatibility.md).
+  const cardData = createCardDataScreen(deriveKey(masterKey, 'free-text-card-numbers'));
   const policy = createAddressPolicy(config.webhooks.allow);
   const webhooks = createWebhookService({
     store: createWebhookStore(storage.db, { locking }), merchants, clock, ids, logger,
@@ -148,11 +151,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger, timeouts: config.http,
     opp: {
       merchants, payments, threeds, registrations, throttle, clock, publicUrl: config.publicUrl,
-      buildNumber, statusLimit: { calls: 2, windowMs: 60_000 },
+      buildNumber, statusLimit: { calls: 2, windowMs: 60_000 }, cardData,
     },
     hosted: { threeds, clock },
     executions: {
-      merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl,
+      merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
     },
     admin: { merchants, workflows, adminToken },

@@ -13,7 +13,8 @@ import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
 import { renderRegistration, renderTransaction } from './render.ts';
-import { readBackOffice, readInitial, readQueryPage, readRegistration, readRegistrationPayment } from './validate.ts';
+import { readBackOffice, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
+import type { CardDataScreen } from '../../vault/free-text.ts';
 
 export interface OppDeps {
   merchants: MerchantService;
@@ -27,6 +28,8 @@ export interface OppDeps {
   buildNumber: string;
   /** Status calls allowed per payment per window (the platform allows two a minute). */
   statusLimit: { calls: number; windowMs: number };
+  /** Card numbers typed into other fields: refused or masked before anything is read. */
+  cardData: CardDataScreen;
 }
 
 const idPattern = /^[0-9a-f]{32}$/;
@@ -75,6 +78,14 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return { merchant, entity };
   }
 
+  /** The parameters with card numbers masked, or undefined once the refusal is sent. */
+  async function screened(reply: FastifyReply, entity: Entity, params: FormParams): Promise<FormParams | undefined> {
+    const s = screenCardData(params, deps.cardData);
+    if (s.ok) return s.value;
+    await refuse(reply, 400, entity.id, s.refusal.code, s.refusal.parameterErrors);
+    return undefined;
+  }
+
   const renderView = (v: TransactionView, entity: Entity) => renderTransaction(v, entity.channelName);
   /** A registration has no test-mode switch of its own: integrator test for test merchants. */
   const successCodeOf = (m: Merchant) => successCodeByMode[m.live ? 'LIVE' : 'INTERNAL'];
@@ -101,9 +112,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   /** Authentication, validation and the live/test check every initial payment request shares. */
   async function acceptInitial<R extends { testMode: string | undefined }>(req: FastifyRequest, reply: FastifyReply,
     read: (p: FormParams) => { ok: true; value: R } | { ok: false; refusal: { code: string; parameterErrors: ParameterError[] } }) {
-    const params = formOf(req);
-    const auth = await authenticate(req, reply, params);
+    const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return undefined;
+    const params = await screened(reply, auth.entity, formOf(req));
+    if (!params) return undefined;
     const parsed = read(params);
     if (!parsed.ok) { await refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors); return undefined; }
     if (auth.merchant.live && parsed.value.testMode !== undefined) {
@@ -142,9 +154,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   }
 
   app.post('/registrations', async (req, reply) => {
-    const params = formOf(req);
-    const auth = await authenticate(req, reply, params);
+    const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return reply;
+    const params = await screened(reply, auth.entity, formOf(req));
+    if (!params) return reply;
     const parsed = readRegistration(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
     const r = await registrations.register(auth.merchant, auth.entity, parsed.value.card);
@@ -182,9 +195,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   });
 
   app.post<{ Params: { id: string } }>('/payments/:id', async (req, reply) => {
-    const params = formOf(req);
-    const auth = await authenticate(req, reply, params);
+    const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return reply;
+    const params = await screened(reply, auth.entity, formOf(req));
+    if (!params) return reply;
     const parsed = readBackOffice(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
     const r = parsed.value;
@@ -222,9 +236,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   app.get<{ Params: { id: string } }>('/query/:id', (req, reply) => lookup(req, reply, false));
 
   app.get('/query', async (req, reply) => {
-    const params = queryOf(req);
-    const auth = await authenticate(req, reply, params);
+    const auth = await authenticate(req, reply, queryOf(req));
     if (!auth) return reply;
+    // The reference is looked up as it was stored: masked the same way when it holds a card number.
+    const params = await screened(reply, auth.entity, queryOf(req));
+    if (!params) return reply;
     const mtx = params.merchantTransactionId;
     if (mtx === undefined) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'merchantTransactionId', value: null, message: 'may not be empty' }]);
     const paging = readQueryPage(params);
