@@ -46,6 +46,7 @@ import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
 import { loadAdminToken } from './admin/token.ts';
 import { createJobStore } from './jobs/kysely-store.ts';
 import { createJobRunner, type JobRunner } from './jobs/service.ts';
+import { createCardDataScreen } from './vault/free-text.ts';
 
 export const version = '0.1.0';
 
@@ -148,6 +149,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const adminToken = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
   const throttle = createThrottle({ store: createThrottleStore(storage.uow), clock });
   const buildNumber = buildNumberOf(version, clock.now());
+  // Card numbers typed into non-card fields are masked under a key of their own (docs/compatibility.md).
+  const cardData = createCardDataScreen(deriveKey(masterKey, 'free-text-card-numbers'));
   const policy = createAddressPolicy(config.webhooks.allow);
   const webhooks = createWebhookService({
     store: createWebhookStore(storage.uow), merchants, clock, ids, logger,
@@ -168,14 +171,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'expire-awaiting', intervalMs: sweepEveryMs, run: () => payments.expireAwaiting() });
   jobs.register({ name: 'confirm-bank-transfers', intervalMs: sweepEveryMs, run: () => payments.confirmBankTransfers() });
   const server = await buildServer({
-    logger,
+    logger, timeouts: config.http,
     opp: {
       merchants, payments, threeds, registrations, throttle, clock, publicUrl: config.publicUrl,
-      buildNumber, statusLimit: { calls: 2, windowMs: 60_000 },
+      buildNumber, statusLimit: { calls: 2, windowMs: 60_000 }, cardData,
     },
     hosted: { threeds, clock },
     executions: {
-      merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl,
+      merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
     },
     admin: { merchants, workflows, adminToken },

@@ -33,6 +33,20 @@ export interface JobsConfig {
   readonly pollMs: number;
 }
 
+/**
+ * Limits on how long a client may take to send its request, so that slow or stalled sockets
+ * (slowloris, trickled bodies) cannot pile up. A long-poll is not affected: these count until the
+ * request has arrived, not until the answer has been sent. 0 turns a limit off.
+ */
+export interface HttpTimeouts {
+  /** SWITCHYARD_REQUEST_TIMEOUT_MS: the whole request (headers and body) must arrive within this. */
+  readonly requestTimeoutMs: number;
+  /** SWITCHYARD_HEADERS_TIMEOUT_MS: the request's headers must arrive within this (at most the request timeout). */
+  readonly headersTimeoutMs: number;
+  /** SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS: an idle kept-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -67,6 +81,7 @@ export interface Config {
   /** The operator's admin API token; when absent one is generated into the data folder. */
   readonly adminToken: string | undefined;
   readonly jobs: JobsConfig;
+  readonly http: HttpTimeouts;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -89,6 +104,18 @@ function publicUrlOf(v: string | undefined): string | undefined {
   try { url = new URL(v); } catch { throw new Error(`SWITCHYARD_PUBLIC_URL must be an absolute URL, got ${JSON.stringify(v)}`); }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('SWITCHYARD_PUBLIC_URL must be http(s)');
   return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+function httpTimeouts(env: NodeJS.ProcessEnv): HttpTimeouts {
+  const requestTimeoutMs = num(env, 'SWITCHYARD_REQUEST_TIMEOUT_MS', 30_000);
+  const headersTimeoutMs = num(env, 'SWITCHYARD_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs || 10_000));
+  // Node refuses a headers limit above the request limit; saying so here names the variables.
+  if (requestTimeoutMs > 0 && (headersTimeoutMs === 0 || headersTimeoutMs > requestTimeoutMs)) {
+    throw new Error(`SWITCHYARD_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must be between 1 and SWITCHYARD_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  // Above the 60 s idle timeout of common load balancers, so they never reuse a connection we just closed.
+  const keepAliveTimeoutMs = num(env, 'SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS', 72_000);
+  return Object.freeze({ requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs });
 }
 
 /** One typed, frozen configuration read from the environment, with working defaults. */
@@ -136,5 +163,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: Math.max(100, num(env, 'SWITCHYARD_JOB_LEASE_MS', 30_000)),
       pollMs: Math.max(10, num(env, 'SWITCHYARD_JOB_POLL_MS', 1000)),
     }),
+    http: httpTimeouts(env),
   });
 }

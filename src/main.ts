@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { privateFileMode, writePrivateFile } from './runtime/private-files.ts';
 import { startDemoStore, type DemoStore } from './hosted/demo.ts';
 import { loadConfig } from './config.ts';
 import { createApp } from './app.ts';
@@ -23,7 +24,7 @@ async function main() {
       // sourcing this file opens them for the CLI's registration check (start the server with it too).
       `export SWITCHYARD_WEBHOOK_ALLOW=\${SWITCHYARD_WEBHOOK_ALLOW:-127.0.0.0/8,::1/128}`,
     ].join('\n') + '\n';
-    writeFileSync(config.demoCredentialsFile, env, { mode: 0o600 });
+    writePrivateFile(config.demoCredentialsFile, env);
     process.stdout.write(
       `\nCreated the test-mode demo merchant (shown once; also saved to ${config.demoCredentialsFile}):\n` +
       `  merchantId  ${demo.merchantId}\n  entityId    ${demo.entityId}\n  accessToken ${demo.accessToken}\n` +
@@ -76,6 +77,8 @@ async function startDemo(app: Awaited<ReturnType<typeof createApp>>, file: strin
     process.stdout.write(`demo storefront not started: ${file} (the demo merchant's credentials) is missing\n`);
     return undefined;
   }
+  // A credentials file from an older version may still be readable by others.
+  chmodSync(file, privateFileMode);
   const env = Object.fromEntries([...readFileSync(file, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
   const merchant = env.CLIENT_ID && env.API_KEY ? await app.merchants.byClientCredentials(env.CLIENT_ID, env.API_KEY) : undefined;
   if (!merchant || !env.WORKSPACE_ID) {

@@ -58,7 +58,7 @@ async function checkout(gatewayUrl: string, merchant: MerchantCredentials, regis
       await page.frameLocator('#card-number iframe').locator('input').waitFor();
       await typeCard(page, canary.pan, canary.cvv);
       await page.locator('#save-card').check();
-      await page.waitForFunction('!document.getElementById("place-order").disabled');
+      await page.locator('#place-order:not([disabled])').waitFor();
       view.doms.push(await page.content());
       await page.locator('#place-order').click();
       await confirmed(page);

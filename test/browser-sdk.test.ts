@@ -40,12 +40,22 @@ describe('secure fields and the demo checkout in Chromium', () => {
   test('type a card into the iframes, tokenize and save it, authorize through the demo backend, pass 3-D Secure, see the confirmation; the PAN never reaches the parent page', async () => {
     const page = await context.newPage();
     const seen = watchParent(page);
+    // The page runs under its CSP: anything the policy blocked would show up as a console report.
+    const violations: string[] = [];
+    page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) violations.push(m.text()); });
     await withScreenshot(page, 'sdk-new-card', async () => {
-      await page.goto(store.url);
+      const res = await page.goto(store.url);
+      const headers = res!.headers();
+      assert.equal(headers['x-content-type-options'], 'nosniff');
+      const csp = headers['content-security-policy'] ?? '';
+      assert.match(csp, /default-src 'none'/);
+      assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]+' http:\/\/127\.0\.0\.1:[0-9]+\/sdk\//);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.ok(!csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'));
       await page.frameLocator('#card-number iframe').locator('input').waitFor();
       await typeCard(page, pan);
       await page.locator('#save-card').check();
-      await page.waitForFunction('!document.getElementById("place-order").disabled');
+      await page.locator('#place-order:not([disabled])').waitFor();
       assert.equal(await page.locator('#brand').innerText(), 'visa');
       // The merchant page's script cannot reach into the frames (another origin).
       const reach = await page.evaluate(`(() => {
@@ -57,6 +67,7 @@ describe('secure fields and the demo checkout in Chromium', () => {
       await page.locator('#place-order').click();
       await passChallenge(page);
     });
+    assert.deepEqual(violations, [], 'the demo pages run without a CSP violation');
     const parentText = seen.parentRequests.join('\n');
     assert.ok(!parentText.includes(pan) && !parentText.includes('0000 3119'), 'no request of the parent page carries the PAN');
     assert.ok(seen.parentRequests.some((r) => r.includes('/demo/api/place-order')));

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { ensurePrivateDir, privateFileMode, writePrivateFile } from '../runtime/private-files.ts';
 import { join } from 'node:path';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -6,10 +7,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 export function loadAdminToken(opts: { configured: string | undefined; dataDir: string }): string {
   if (opts.configured) return opts.configured;
   const file = join(opts.dataDir, 'admin.token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(opts.dataDir, { recursive: true });
+  if (existsSync(file)) {
+    chmodSync(file, privateFileMode);
+    return readFileSync(file, 'utf8').trim();
+  }
+  ensurePrivateDir(opts.dataDir);
   const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
+  writePrivateFile(file, token + '\n', 'wx');
   return token;
 }
 

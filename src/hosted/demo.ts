@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { randomBytes, randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 
 /**
  * The demo storefront: a merchant's page with the secure fields, and the "small merchant backend"
@@ -50,6 +50,19 @@ export async function startDemoStore(o: DemoStoreOptions): Promise<DemoStore> {
   const poll = (id: string, statuses: string[]) => gateway('GET', `${wf}/${id}?waitWhile[status]=${encodeURIComponent(JSON.stringify(statuses))}`);
 
   const app: FastifyInstance = Fastify({ logger: false });
+  // Every answer is typed as sent (no sniffing); an HTML answer without its own policy loads nothing.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('content-security-policy') && String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+    }
+    return payload;
+  });
+  const page = (reply: FastifyReply, html: (nonce: string) => string) => {
+    const nonce = randomBytes(16).toString('base64');
+    return reply.header('content-security-policy', demoPolicy(o.gatewayUrl, nonce)).header('referrer-policy', 'same-origin')
+      .header('content-type', 'text/html; charset=utf-8').send(html(nonce));
+  };
   const holderOf = (cookie: string | undefined) => /(?:^|;\s*)holder=([0-9a-f-]{36})/.exec(cookie ?? '')?.[1];
   let origin = '';
 
@@ -60,7 +73,7 @@ export async function startDemoStore(o: DemoStoreOptions): Promise<DemoStore> {
       holder = randomUUID();
       reply.header('set-cookie', `holder=${holder}; Path=/; HttpOnly; SameSite=Lax`);
     }
-    return reply.header('content-type', 'text/html; charset=utf-8').send(checkoutPage(o.gatewayUrl));
+    return page(reply, (nonce) => checkoutPage(o.gatewayUrl, nonce));
   });
 
   // The storefront's own API (the seed's /payments/init and /checkout/place-order).
@@ -99,12 +112,26 @@ export async function startDemoStore(o: DemoStoreOptions): Promise<DemoStore> {
   app.get<{ Params: { id: string } }>('/demo/confirmation/:id', async (req, reply) => {
     if (!/^[0-9a-f-]{36}$/.test(req.params.id)) return reply.code(404).send('no such order');
     const e = await gateway('GET', `${wf}/${req.params.id}`);
-    return reply.header('content-type', 'text/html; charset=utf-8').send(confirmationPage(e));
+    return page(reply, (nonce) => confirmationPage(e, nonce));
   });
 
   const address = await app.listen({ host: o.host, port: o.port });
   origin = new URL(address.replace('://0.0.0.0', '://127.0.0.1')).origin;
   return { url: `${origin}/demo`, origin, close: () => app.close() };
+}
+
+/**
+ * The demo pages' Content-Security-Policy: scripts and styles only from the gateway's SDK and the
+ * page's own nonce-bearing blocks, the secure fields framed from the gateway, API calls to this
+ * origin and the gateway, and nothing else (no plugins, no base or form hijacking, no framing).
+ */
+export function demoPolicy(gatewayUrl: string, nonce: string): string {
+  const gateway = new URL(gatewayUrl);
+  return [
+    "default-src 'none'", `script-src 'nonce-${nonce}' ${gateway.origin}${gateway.pathname.replace(/\/+$/, '')}/sdk/`, `style-src 'nonce-${nonce}'`,
+    `connect-src 'self' ${gateway.origin}`, `frame-src ${gateway.origin}`, "img-src 'self'",
+    "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'", "object-src 'none'",
+  ].join('; ');
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -124,10 +151,10 @@ button:disabled{background:#9fb3f5;cursor:default}.saved label{display:flex;gap:
 .muted{color:#5b6477;font-size:14px}#message{min-height:24px;margin-top:12px;color:#d93025;font-size:14px}.brand{font-size:13px;color:#5b6477;float:right}
 .check{display:flex;gap:8px;align-items:center;font-weight:500}`;
 
-function checkoutPage(gatewayUrl: string) {
+function checkoutPage(gatewayUrl: string, nonce: string) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Demo store — checkout</title><style>${style}</style>
-<script src="${esc(gatewayUrl)}/sdk/v1/switchyard.js"></script></head>
+<title>Demo store — checkout</title><style nonce="${nonce}">${style}</style>
+<script nonce="${nonce}" src="${esc(gatewayUrl)}/sdk/v1/switchyard.js"></script></head>
 <body><header>Demo store · powered by Switchyard</header><main>
 <section><div class="shoe" aria-hidden="true">TRAIL · RUN</div><h1>${esc(product.name)}</h1><div class="price">€129.90</div>
 <p class="muted">Test mode. Try card 4200 0000 0000 0042 (3-D Secure challenge) or 4111 1111 1111 1111 (frictionless), any future expiry, any CVC.</p></section>
@@ -141,7 +168,7 @@ function checkoutPage(gatewayUrl: string) {
 <label class="check"><input type="checkbox" id="save-card"> Save this card for next time</label></div>
 <button id="place-order" type="button" disabled>Pay €129.90</button><div id="message" role="alert"></div></section>
 </main>
-<script>
+<script nonce="${nonce}">
 (async () => {
   const message = document.getElementById('message');
   const button = document.getElementById('place-order');
@@ -187,11 +214,11 @@ function checkoutPage(gatewayUrl: string) {
 </script></body></html>`;
 }
 
-function confirmationPage(e: { status: string; merchantReference?: string; amount?: { value: string; currency: string } }) {
+function confirmationPage(e: { status: string; merchantReference?: string; amount?: { value: string; currency: string } }, nonce: string) {
   const ok = e.status === 'authorized';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Demo store — ${ok ? 'thank you' : 'payment not completed'}</title><style>${style}</style></head>
-<body><header>Demo store · powered by Switchyard</header><main><section style="grid-column:1/-1">
+<title>Demo store — ${ok ? 'thank you' : 'payment not completed'}</title><style nonce="${nonce}">${style}.wide{grid-column:1/-1}</style></head>
+<body><header>Demo store · powered by Switchyard</header><main><section class="wide">
 <h1 id="outcome">${ok ? 'Thank you — your order is confirmed' : 'Your payment was not completed'}</h1>
 <p>Order <strong id="order">${esc(e.merchantReference ?? '')}</strong> · status <strong id="status">${esc(e.status)}</strong></p>
 <p><a href="/demo">Back to the store</a></p></section></main></body></html>`;

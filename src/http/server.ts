@@ -1,5 +1,8 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { refusalEnvelope } from '../dialects/opp/envelope.ts';
+import { errorBody } from '../dialects/executions/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { HttpTimeouts } from '../config.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
 import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
 import { registerConsumerWaitRoute } from '../dialects/executions/consumer-wait.ts';
@@ -12,6 +15,7 @@ import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts
 
 export interface ServerDeps {
   logger: Logger;
+  timeouts: HttpTimeouts;
   opp: OppDeps;
   executions?: ExecutionsDeps;
   admin?: AdminDeps;
@@ -20,13 +24,47 @@ export interface ServerDeps {
   sdk?: HostedSdkDeps;
 }
 
+/**
+ * A URL the router cannot even decode (malformed percent-encoding) is refused in the shape of the
+ * dialect its path belongs to, never the framework's own. The path itself is not echoed: it is
+ * whatever the client sent, card numbers included.
+ */
+function answerUnreadableUrl(deps: ServerDeps, err: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) {
+  const path = (req.raw.url ?? '/').split('?')[0]!;
+  const message = err.code === 'FST_ERR_BAD_URL' ? 'is not a valid URL (malformed percent-encoding)' : 'is not a valid URL';
+  reply.header('cache-control', 'no-store');
+  if (path === '/v1' || path.startsWith('/v1/')) {
+    return reply.code(400).header('content-type', 'application/json;charset=UTF-8')
+      .send(refusalEnvelope('200.300.404', [{ name: 'path', value: null, message }], deps.opp.buildNumber, deps.opp.clock.now()));
+  }
+  if (path.startsWith('/admin/api/')) return reply.code(400).send({ error: { code: 'bad_request', message: `the path ${message}` } });
+  if (path.startsWith('/admin/')) return reply.code(400).send({ error: `the path ${message}` });
+  return reply.code(400).send(errorBody('request.malformed', `The path ${message}`));
+}
+
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = deps.timeouts;
+  const limits = [requestTimeoutMs, headersTimeoutMs].filter((ms) => ms > 0);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
+    // A request still arriving after these limits gets a 408 and its socket is closed.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: headersTimeoutMs,
+      // Node looks for expired requests on this interval (30 s by default, which would let a
+      // trickling socket live well past a short limit).
+      ...(limits.length > 0 ? { connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(Math.min(...limits) / 4))) } : {}),
+    },
     genReqId: () => crypto.randomUUID(),
     return503OnClosing: true,
+    // Above any URL Node accepts (its 16 KiB header limit): an over-long id reaches its route and
+    // is refused there like any other unknown id, in the dialect's own shape and code.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    frameworkErrors: (err, req, reply) => answerUnreadableUrl(deps, err, req, reply),
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });

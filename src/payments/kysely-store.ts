@@ -133,10 +133,16 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
     async attemptsOf(paymentId) {
       return (await attemptsOf(db, paymentId)).map(toAttempt);
     },
-    async byMerchantTransactionId(entityId, mtx) {
-      const rows = await db.selectFrom('transactions').selectAll().where('entity_id', '=', entityId)
-        .where('merchant_transaction_id', '=', mtx).orderBy('created_at').orderBy('payment_id').orderBy('seq').execute();
-      return rows.map(toOperation);
+    async byMerchantTransactionId(entityId, mtx, page) {
+      let q = db.selectFrom('transactions').selectAll().where('entity_id', '=', entityId)
+        .where('merchant_transaction_id', '=', mtx).orderBy('created_at').orderBy('payment_id').orderBy('seq');
+      if (page) q = q.limit(page.limit).offset(page.offset);
+      return (await q.execute()).map(toOperation);
+    },
+    async countByMerchantTransactionId(entityId, mtx) {
+      const r = await db.selectFrom('transactions').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('entity_id', '=', entityId).where('merchant_transaction_id', '=', mtx).executeTakeFirst();
+      return Number(r?.n ?? 0);
     },
     async openOperations(before, limit) {
       const rows = await db.selectFrom('transactions').selectAll().where('status', 'in', ['pending', 'unknown'])

@@ -113,7 +113,9 @@ export interface PaymentService {
   cancel(input: { merchant: Merchant; scope: Scope; paymentId: string; context: Readonly<Record<string, unknown>> }): Promise<Result<PaymentView[], FollowUpError>>;
   /** An operation in the caller's scope; another merchant's or channel's id is simply not found. */
   find(merchant: Merchant, scope: Scope, operationId: string): Promise<PaymentView | undefined>;
-  findByMerchantTransactionId(merchant: Merchant, entityId: string, merchantTransactionId: string): Promise<PaymentView[]>;
+  /** The entity's operations with that reference, oldest first; `page` for one page of them. */
+  findByMerchantTransactionId(merchant: Merchant, entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }): Promise<PaymentView[]>;
+  countByMerchantTransactionId(merchant: Merchant, entityId: string, merchantTransactionId: string): Promise<number>;
   /** The payment with its operations and attempts, oldest first. */
   details(paymentId: string): Promise<PaymentDetails | undefined>;
   /**
@@ -455,8 +457,8 @@ export function createPaymentService(deps: {
       return view(o.id);
     },
 
-    async findByMerchantTransactionId(merchant, entityId, mtx) {
-      const list = await store.byMerchantTransactionId(entityId, mtx);
+    async findByMerchantTransactionId(merchant, entityId, mtx, page) {
+      const list = await store.byMerchantTransactionId(entityId, mtx, page);
       const views: PaymentView[] = [];
       for (const o of list) if (o.merchantId === merchant.id) views.push(await view(o.id));
       return views;
@@ -543,6 +545,12 @@ export function createPaymentService(deps: {
         }
       }
       return confirmed;
+    },
+
+    async countByMerchantTransactionId(merchant, entityId, mtx) {
+      // An entity id names one merchant's entity: the caller authenticated both together.
+      void merchant;
+      return store.countByMerchantTransactionId(entityId, mtx);
     },
 
     async reconcile() {

@@ -117,7 +117,9 @@ export interface PaymentStore {
   payment(id: string): Promise<PaymentRecord | undefined>;
   operationsOf(paymentId: string): Promise<OperationRecord[]>;
   attemptsOf(paymentId: string): Promise<AttemptRecord[]>;
-  byMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<OperationRecord[]>;
+  /** An entity's operations with that reference, oldest first; `page` skips `offset` and returns at most `limit`. */
+  byMerchantTransactionId(entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }): Promise<OperationRecord[]>;
+  countByMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<number>;
   /**
    * Operations whose PSP outcome is open (unknown, pending with the PSP, or recorded without an
    * attempt's answer), last touched before `before`, oldest first.

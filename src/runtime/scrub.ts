@@ -18,11 +18,16 @@ export function luhnValid(digits: string): boolean {
   return digits.length > 0 && sum % 10 === 0;
 }
 
-export function scrubPans(text: string): string {
+/** Replaces each card-number-looking run in `text` (13–19 digits, maybe spaced or dashed, Luhn-valid) with `replace(digits)`. */
+export function replacePans(text: string, replace: (digits: string) => string): string {
   return text.replace(candidate, (m) => {
     const digits = m.replace(/[ -]/g, '');
-    return luhnValid(digits) ? '[PAN REDACTED]' : m;
+    return luhnValid(digits) ? replace(digits) : m;
   });
+}
+
+export function scrubPans(text: string): string {
+  return replacePans(text, () => '[PAN REDACTED]');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { ensurePrivateDir, restrictFiles } from '../runtime/private-files.ts';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
@@ -14,6 +14,7 @@ import { challenges } from './migrations/002_challenges.ts';
 import { registrations } from './migrations/025_registrations.ts';
 import { jobs } from './migrations/040_jobs.ts';
 import { engine } from './migrations/050_engine.ts';
+import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
 
 export type { Database };
 
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '030_browser': browser,
   '040_jobs': jobs,
   '050_engine': engine,
+  '035_card_fingerprint_scope': cardFingerprintScope,
 };
 
 /** Every migration's name, in the order they apply. */
@@ -69,8 +71,10 @@ export type StorageTarget =
 /** Opens the configured store and brings its schema up to date. */
 export async function openStorage(target: StorageTarget): Promise<Storage> {
   if (target.kind === 'sqlite') {
-    mkdirSync(target.dataDir, { recursive: true });
-    const { db } = openSqlite(join(target.dataDir, 'switchyard.sqlite'));
+    ensurePrivateDir(target.dataDir);
+    const file = join(target.dataDir, 'switchyard.sqlite');
+    restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
+    const { db } = openSqlite(file);
     await migrateOrClose(db);
     return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite'), close: () => db.destroy() };
   }

@@ -3,7 +3,7 @@
  * units, booleans are 0/1 and structured echoes are JSON text, so that SQLite and PostgreSQL hold
  * exactly the same values.
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 export interface MerchantsTable {
   id: string;
   name: string;
@@ -39,7 +39,10 @@ export interface KeyVersionsTable {
 export interface CardsTable {
   id: string;
   merchant_id: string;
+  /** Keyed fingerprint of the PAN, scoped to the merchant (see `fingerprint_scope`). */
   fingerprint: string;
+  /** 0: an older, merchant-independent fingerprint the vault has yet to re-derive; 1: per merchant. */
+  fingerprint_scope: ColumnType<number, number | undefined, number>;
   key_version: number;
   /** Per-record data key, wrapped by the key-encrypting key of `key_version`. */
   wrapped_key: string;

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { ensurePrivateDir, privateFileMode, writePrivateFile } from '../runtime/private-files.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -10,12 +11,13 @@ export function loadMasterKey(opts: { configured: string | undefined; dataDir: s
   if (opts.configured) return Buffer.from(opts.configured, 'hex');
   const file = join(opts.dataDir, 'master.key');
   if (existsSync(file)) {
+    chmodSync(file, privateFileMode);
     const hex = readFileSync(file, 'utf8').trim();
     if (!/^[0-9a-f]{64}$/i.test(hex)) throw new Error(`${file} does not hold a 64-hex-character key`);
     return Buffer.from(hex, 'hex');
   }
-  mkdirSync(opts.dataDir, { recursive: true });
+  ensurePrivateDir(opts.dataDir);
   const key = randomBytes(32);
-  writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  writePrivateFile(file, key.toString('hex') + '\n', 'wx');
   return key;
 }

@@ -7,7 +7,7 @@ import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, T
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
 export function cardRow(c: StoredCard): Insertable<CardsTable> {
   return {
-    id: c.id, merchant_id: c.merchantId, fingerprint: c.fingerprint, key_version: c.keyVersion,
+    id: c.id, merchant_id: c.merchantId, fingerprint: c.fingerprint, fingerprint_scope: 1, key_version: c.keyVersion,
     wrapped_key: c.wrappedKey, pan_ciphertext: c.panCiphertext, brand: c.brand, bin: c.bin, last4: c.last4,
     holder: c.holder ?? null, expiry_month: c.expiryMonth, expiry_year: c.expiryYear, created_at: c.createdAt,
   };
@@ -46,6 +46,16 @@ export function createVaultStore(uow: UnitOfWork): VaultStore {
     async rewrap(id, fromVersion, toVersion, wrappedKey) {
       const r = await db.updateTable('cards').set({ key_version: toVersion, wrapped_key: wrappedKey })
         .where('id', '=', id).where('key_version', '=', fromVersion).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async legacyFingerprints(limit) {
+      const rows = await db.selectFrom('cards').select(['id', 'merchant_id', 'fingerprint']).where('fingerprint_scope', '=', 0)
+        .orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({ id: r.id, merchantId: r.merchant_id, fingerprint: r.fingerprint }));
+    },
+    async scopeFingerprint(id, legacy, scoped) {
+      const r = await db.updateTable('cards').set({ fingerprint: scoped, fingerprint_scope: 1 })
+        .where('id', '=', id).where('fingerprint_scope', '=', 0).where('fingerprint', '=', legacy).executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
     async cardsPerVersion() {

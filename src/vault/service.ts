@@ -25,7 +25,7 @@ export interface VaultService {
   /** Re-wraps the data keys of cards on older versions with the current one; returns how many moved. */
   rewrapAll(batchSize?: number): Promise<number>;
   keyStatus(): Promise<{ current: number; versions: { version: number; cards: number }[] }>;
-  /** The card's keyed fingerprint (equal for equal card numbers). */
+  /** The card's keyed fingerprint: equal for equal card numbers at one merchant, unrelated across merchants. */
   fingerprintOf(cardId: string): Promise<string | undefined>;
 }
 
@@ -42,6 +42,14 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
   const { store, clock, ids, masterKey } = deps;
   const sealingKey = deriveKey(masterKey, 'kek-seal');
   const fingerprintKey = deriveKey(masterKey, 'card-fingerprint');
+  const merchantFingerprintKey = deriveKey(masterKey, 'card-fingerprint-merchant');
+  /**
+   * Per merchant: a keyed hash of the PAN, keyed again with the merchant's id, so the same card has
+   * unrelated fingerprints at two merchants. The inner hash is what older rows stored, which lets
+   * them be re-derived without decrypting a single card number.
+   */
+  const scoped = (merchantId: string, panFingerprint: string) => fingerprint(merchantFingerprintKey, `${merchantId}:${panFingerprint}`);
+  const cardFingerprint = (merchantId: string, pan: string) => scoped(merchantId, fingerprint(fingerprintKey, pan));
   const keks = new Map<number, Buffer>();
 
   async function loadKeks() {
@@ -55,6 +63,17 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
     await loadKeks();
   }
   const current = () => Math.max(...keks.keys());
+
+  // Rows from before per-merchant fingerprints are re-derived once; several nodes may share the work.
+  const tried = new Set<string>();
+  for (;;) {
+    const legacy = (await store.legacyFingerprints(500)).filter((c) => !tried.has(c.id));
+    if (legacy.length === 0) break;
+    for (const c of legacy) {
+      tried.add(c.id);
+      await store.scopeFingerprint(c.id, c.fingerprint, scoped(c.merchantId, c.fingerprint));
+    }
+  }
 
   async function kek(version: number): Promise<Buffer> {
     if (!keks.has(version)) await loadKeks();
@@ -77,7 +96,7 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
       const dataKey = newDataKey();
       const stored: StoredCard = {
         id, merchantId,
-        fingerprint: fingerprint(fingerprintKey, card.pan.reveal()),
+        fingerprint: cardFingerprint(merchantId, card.pan.reveal()),
         keyVersion: version,
         wrappedKey: seal(keks.get(version)!, dataKey, `dek:${id}`),
         panCiphertext: seal(dataKey, Buffer.from(card.pan.reveal(), 'utf8'), `pan:${id}`),

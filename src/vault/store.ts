@@ -27,6 +27,10 @@ export interface VaultStore {
   cardsBelowVersion(version: number, limit: number): Promise<Pick<StoredCard, 'id' | 'keyVersion' | 'wrappedKey'>[]>;
   /** Replaces a card's wrapped data key if it is still wrapped by `fromVersion`; false when someone else moved it. */
   rewrap(id: string, fromVersion: number, toVersion: number, wrappedKey: string): Promise<boolean>;
+  /** Cards still carrying a merchant-independent fingerprint (written before fingerprints were per merchant). */
+  legacyFingerprints(limit: number): Promise<{ id: string; merchantId: string; fingerprint: string }[]>;
+  /** Replaces a legacy fingerprint with its per-merchant form; false when another node did it first. */
+  scopeFingerprint(id: string, legacy: string, scoped: string): Promise<boolean>;
   /** How many cards each key version wraps. */
   cardsPerVersion(): Promise<{ version: number; cards: number }[]>;
 }

@@ -10,7 +10,8 @@ import type { Throttle } from '../../throttle/service.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { isWorkflowCode } from '../../workflows/model.ts';
 import { executionErrorCodes, type ErrorCode } from './errors.ts';
-import { ParamError, booleanAt, cardAt, moneyAt, objectAt, stringAt, uuidPattern, type Json } from './parse.ts';
+import { ParamError, booleanAt, cardAt, moneyAt, objectAt, screenCardData, stringAt, uuidPattern, type Json } from './parse.ts';
+import type { CardDataScreen } from '../../vault/free-text.ts';
 import { renderExecution, renderInstrument, wireMoney } from './render.ts';
 
 export interface BrowserDeps {
@@ -31,6 +32,7 @@ interface Helpers {
   /** The gateway's address as browsers reach it. */
   publicBase(req: FastifyRequest): string;
   clock: Clock;
+  cardData: CardDataScreen;
 }
 
 declare module 'fastify' {
@@ -152,7 +154,8 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     }
     let plain: unknown;
     try { plain = JSON.parse(new TextDecoder().decode(opened.plaintext)); } catch { throw new ParamError(field, 'does not contain JSON card data'); }
-    const data = objectAt(plain, field, true)!;
+    // The encrypted card is screened like a plain one: its holder name refused, its reference masked.
+    const data = screenCardData(objectAt(plain, field, true)!, h.cardData) as Json;
     const inner = stringAt(data, 'holderReference');
     if (inner !== undefined && inner !== scope.holderReference) throw new ParamError(field, 'was made for another holder');
     return cardAt(data);

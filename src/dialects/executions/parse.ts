@@ -1,6 +1,7 @@
 import { isCurrency, parseMajorUnits, type Money } from '../../money/money.ts';
 import { Cvv, Pan, detectBrand, type CardInput } from '../../vault/card.ts';
 import type { ReturnInfo } from '../../executions/model.ts';
+import type { CardDataScreen } from '../../vault/free-text.ts';
 
 /** A refused field: the dialect answers `request.param.invalid` / `request.param.missing` naming it. */
 export class ParamError extends Error {
@@ -12,6 +13,23 @@ export class ParamError extends Error {
 }
 
 export type Json = Record<string, unknown>;
+
+/**
+ * Card numbers outside the card fields (the per-field decision; docs/compatibility.md): the card
+ * holder's name and a refund's or cancel's free-text description are refused — no real value
+ * there looks like a card number; references and `meta` (merchant data, where a numeric order
+ * number may pass the Luhn check by chance) are masked. The card fields themselves and ids with
+ * their own format are left to their own checks.
+ */
+const refusedWithCardNumber = /^(data\.holderName|holderName|reasonDescription)$/;
+const notScreened = /^(data\.(cardNumber|securityCode|expiryMonth|expiryYear|encryptedData)|cardNumber|securityCode|expiryMonth|expiryYear|encryptedInstrumentDetails|id|workspaceId|paymentComposition\[[0-9]+\]\.paymentInstrumentId)$/;
+
+/** A JSON body with card numbers masked where tolerated; throws the field's `request.param.invalid` where not. */
+export function screenCardData(body: unknown, screen: CardDataScreen, path = ''): unknown {
+  const r = screen.maskJson(body, { refuse: (p) => refusedWithCardNumber.test(p), skip: (p) => notScreened.test(p), path });
+  if (!r.ok) throw new ParamError(r.path, 'must not contain a card number (send card data only in the card fields)');
+  return r.value;
+}
 
 export function objectAt(body: unknown, field: string, required: boolean): Json | undefined {
   if (body === undefined || body === null) {

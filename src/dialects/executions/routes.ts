@@ -9,12 +9,13 @@ import type { InstrumentService } from '../../vault/instruments.ts';
 import { isWorkflowCode } from '../../workflows/model.ts';
 import { errorBody, errorStatus, executionErrorCodes, type ErrorCode } from './errors.ts';
 import {
-  ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, stringAt, uuidPattern, waitWhileOf, type Json,
+  ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, type Json,
 } from './parse.ts';
 import { consumerWaitPath } from './consumer-wait.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
 import { registerBrowserRoutes, type BrowserDeps } from './browser.ts';
 import type { Clock } from '../../runtime/clock.ts';
+import type { CardDataScreen } from '../../vault/free-text.ts';
 
 export interface ExecutionsDeps {
   merchants: MerchantService;
@@ -28,6 +29,8 @@ export interface ExecutionsDeps {
   publicUrl: string | undefined;
   /** Browser tokenization (client/init and the endpoints it links to). */
   browser?: BrowserDeps & { clock: Clock };
+  /** Card numbers typed into other fields: refused or masked before anything is read. */
+  cardData: CardDataScreen;
 }
 
 const refusalReasons = ['BetterPrice', 'CustomerDontNeed', 'DamagedProduct', 'Duplicate', 'FraudulentProduct', 'LateDelivery',
@@ -47,6 +50,20 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   const refuse = (reply: FastifyReply, code: ErrorCode, detail: string) =>
     reply.code(errorStatus[code]).header('cache-control', 'no-store').send(errorBody(code, detail));
   const baseOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
+
+  // Every answer of this dialect is private to one merchant and may carry card or credential data
+  // (masked cards, tokens, instruments): no browser or proxy cache may keep any of them.
+  app.addHook('onRequest', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
+  // Before authentication, idempotency and every handler: what they see (and what the idempotency
+  // record keeps) is the body with card numbers masked; a list filter is masked the same way, so
+  // it finds what was stored.
+  app.addHook('preValidation', async (req) => {
+    if (req.body !== undefined && req.body !== null && typeof req.body === 'object') req.body = screenCardData(req.body, deps.cardData);
+    const query = req.query as Record<string, unknown> | undefined;
+    if (query && typeof query === 'object') {
+      for (const [k, v] of Object.entries(query)) if (k.startsWith('filter[') && typeof v === 'string') query[k] = deps.cardData.mask(v);
+    }
+  });
 
   // Bodies are JSON whatever the label (the browser SDK sends JSON as text/plain).
   app.removeAllContentTypeParsers();
@@ -157,7 +174,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   if (deps.browser) {
     const { clock, ...browser } = deps.browser;
     await registerBrowserRoutes(app, browser, {
-      merchants, tokens, executions, instruments, idempotency, guard, refuse, clock, publicBase: (req) => deps.publicUrl ?? baseOf(req),
+      merchants, tokens, executions, instruments, idempotency, guard, refuse, clock, publicBase: (req) => deps.publicUrl ?? baseOf(req), cardData: deps.cardData,
     });
   }
 

@@ -23,6 +23,11 @@ export interface ParameterError {
   readonly message: string;
 }
 
+/** A refusal as the dialect answers it when no route was reached (a URL the router could not read). */
+export function refusalEnvelope(code: string, parameterErrors: readonly ParameterError[], buildNumber: string, now: number) {
+  return { result: resultOf(code, parameterErrors), buildNumber, timestamp: oppTimestamp(now), ndc: newNdc(undefined) };
+}
+
 export function resultOf(code: string, parameterErrors?: readonly ParameterError[]) {
   return parameterErrors && parameterErrors.length > 0
     ? { code, description: describeResultCode(code), parameterErrors }

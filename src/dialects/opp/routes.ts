@@ -8,12 +8,14 @@ import type { Throttle } from '../../throttle/service.ts';
 import type { ThreeDsService } from '../../threeds/service.ts';
 import type { RegistrationService } from '../../vault/registrations.ts';
 import { successCodeByMode } from '../../processors/result-codes.ts';
+import { scrubPans } from '../../runtime/scrub.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
 import { codeOfView, renderRegistration, renderTransaction } from './render.ts';
 import { kindOfBackOffice, kindOfInitial, type InitialType } from './payment-types.ts';
-import { readBackOffice, readInitial, readRegistration, readRegistrationPayment } from './validate.ts';
+import { readBackOffice, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
+import type { CardDataScreen } from '../../vault/free-text.ts';
 
 export interface OppDeps {
   merchants: MerchantService;
@@ -27,6 +29,8 @@ export interface OppDeps {
   buildNumber: string;
   /** Status calls allowed per payment per window (the platform allows two a minute). */
   statusLimit: { calls: number; windowMs: number };
+  /** Card numbers typed into other fields: refused or masked before anything is read. */
+  cardData: CardDataScreen;
 }
 
 const idPattern = /^[0-9a-f]{32}$/;
@@ -75,6 +79,14 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return { merchant, entity };
   }
 
+  /** The parameters with card numbers masked, or undefined once the refusal is sent. */
+  async function screened(reply: FastifyReply, entity: Entity, params: FormParams): Promise<FormParams | undefined> {
+    const s = screenCardData(params, deps.cardData);
+    if (s.ok) return s.value;
+    await refuse(reply, 400, entity.id, s.refusal.code, s.refusal.parameterErrors);
+    return undefined;
+  }
+
   const renderView = (v: PaymentView, entity: Entity) => renderTransaction(v, entity.channelName);
   const scopeOf = (entity: Entity): Scope => ({ channel: 'opp', entityId: entity.id });
   /** What the dialect keeps with a payment for its answers: the echoed groups, the letters asked with, the return URL and test system. */
@@ -101,14 +113,16 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return refuse(reply, 500, undefined, '999.999.999');
   });
 
-  app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: req.url.split('?')[0]!.slice(0, 128), message: 'no such resource' }]));
+  // The path is echoed to help the integrator, but never a card number someone put into it.
+  app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: scrubPans(req.url.split('?')[0]!).slice(0, 128), message: 'no such resource' }]));
 
   /** Authentication, validation and the live/test check every initial payment request shares. */
   async function acceptInitial<R extends { testMode: string | undefined }>(req: FastifyRequest, reply: FastifyReply,
     read: (p: FormParams) => { ok: true; value: R } | { ok: false; refusal: { code: string; parameterErrors: ParameterError[] } }) {
-    const params = formOf(req);
-    const auth = await authenticate(req, reply, params);
+    const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return undefined;
+    const params = await screened(reply, auth.entity, formOf(req));
+    if (!params) return undefined;
     const parsed = read(params);
     if (!parsed.ok) { await refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors); return undefined; }
     return { auth, request: parsed.value };
@@ -149,9 +163,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   }
 
   app.post('/registrations', async (req, reply) => {
-    const params = formOf(req);
-    const auth = await authenticate(req, reply, params);
+    const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return reply;
+    const params = await screened(reply, auth.entity, formOf(req));
+    if (!params) return reply;
     const parsed = readRegistration(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
     const r = await registrations.register(auth.merchant, auth.entity, parsed.value.card);
@@ -189,9 +204,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   });
 
   app.post<{ Params: { id: string } }>('/payments/:id', async (req, reply) => {
-    const params = formOf(req);
-    const auth = await authenticate(req, reply, params);
+    const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return reply;
+    const params = await screened(reply, auth.entity, formOf(req));
+    if (!params) return reply;
     const parsed = readBackOffice(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
     const r = parsed.value;
@@ -229,15 +245,23 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   app.get<{ Params: { id: string } }>('/query/:id', (req, reply) => lookup(req, reply, false));
 
   app.get('/query', async (req, reply) => {
-    const params = queryOf(req);
-    const auth = await authenticate(req, reply, params);
+    const auth = await authenticate(req, reply, queryOf(req));
     if (!auth) return reply;
+    // The reference is looked up as it was stored: masked the same way when it holds a card number.
+    const params = await screened(reply, auth.entity, queryOf(req));
+    if (!params) return reply;
     const mtx = params.merchantTransactionId;
     if (mtx === undefined) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'merchantTransactionId', value: null, message: 'may not be empty' }]);
-    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity.id, mtx);
-    if (views.length === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
+    const paging = readQueryPage(params);
+    if (!paging.ok) return refuse(reply, 400, auth.entity.id, paging.refusal.code, paging.refusal.parameterErrors);
+    const { limit, pageNo } = paging.value;
+    const records = await payments.countByMerchantTransactionId(auth.merchant, auth.entity.id, mtx);
+    if (records === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
+    // Oldest first, so pages already read never shift when new transactions join the reference.
+    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, { offset: (pageNo - 1) * limit, limit });
     return send(reply, 200, auth.entity.id, {
       result: resultOf('000.000.100'),
+      records, pageNo, pages: Math.ceil(records / limit),
       payments: views.map((v) => ({ ...renderView(v, auth.entity), timestamp: oppTimestamp(v.operation.updatedAt) })),
     });
   });

@@ -6,6 +6,8 @@ import { isKnownResultCode } from '../../processors/result-codes.ts';
 import { Cvv, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vault/card.ts';
 import { customParameters, nest, type FormParams } from './form.ts';
 import type { ParameterError } from './envelope.ts';
+import type { CardDataScreen } from '../../vault/free-text.ts';
+import { scrubPans } from '../../runtime/scrub.ts';
 
 /** A refused request: the result code to answer with and the fields at fault. */
 export interface Refusal {
@@ -24,7 +26,7 @@ class Collector {
   add(name: string, message: string, code = '200.300.404') {
     const raw = this.params[name];
     // Card data never goes back out, not even in an error body.
-    const value = raw === undefined ? null : cardFields.has(name) ? '[REDACTED]' : String(raw).slice(0, 256);
+    const value = raw === undefined ? null : cardFields.has(name) ? '[REDACTED]' : scrubPans(String(raw)).slice(0, 256);
     this.errors.push({ name, message, code, value });
   }
   /** Optional field: checked when present. */
@@ -49,6 +51,44 @@ class Collector {
       parameterErrors: this.errors.map(({ name, value, message }) => ({ name, value: value ?? null, message })),
     };
   }
+}
+
+/**
+ * Card numbers outside the card fields (the per-field decision; docs/compatibility.md). Human text
+ * — names, addresses, the descriptor, the bank's and the holder's names, cart item names — is
+ * refused: a card number there is a mistake and nothing legitimate looks like one. Everything
+ * else — references, custom parameters, phone numbers, ids the merchant makes up, return URLs —
+ * is masked, because a numeric reference may pass the Luhn check by chance and must keep working.
+ */
+const refusedWithCardNumber = /^(card\.holder|customer\.(givenName|surname|middleName|companyName|email)|(billing|shipping)\..+|descriptor|bankAccount\.(holder|bankName)|cart\.items\[[0-9]+\]\.(name|description))$/;
+/** The card fields themselves, and ids with their own strict format. */
+const notScreened = new Set(['card.number', 'card.cvv', 'entityId', 'authentication.entityId']);
+const refusalCodes: Readonly<Record<string, string>> = {
+  'card.holder': '100.100.402', 'bankAccount.holder': '100.100.402', 'customer.email': '100.900.101', 'customer.phone': '100.900.200', 'customer.mobile': '100.900.300',
+};
+/**
+ * A phone number in international form (`+` and at most 15 digits, E.164) may pass the Luhn check
+ * and is kept as sent; any other card-number-looking phone value is refused (a mask would not be
+ * a phone number).
+ */
+const phoneFields = /^customer\.(phone|mobile)$/;
+const internationalPhone = (v: string) => /^\+/.test(v) && v.replace(/[^0-9]/g, '').length <= 15;
+
+/** The request's parameters with card numbers masked where they are tolerated, or the refusal naming the fields where they are not. */
+export function screenCardData(params: FormParams, screen: CardDataScreen): { ok: true; value: FormParams } | { ok: false; refusal: Refusal } {
+  const out: Record<string, string> = Object.create(null);
+  const c = new Collector(params);
+  for (const [name, value] of Object.entries(params)) {
+    if (notScreened.has(name)) { out[name] = value; continue; }
+    if (phoneFields.test(name) && internationalPhone(value)) { out[name] = value; continue; }
+    if ((refusedWithCardNumber.test(name) || phoneFields.test(name)) && screen.holdsPan(value)) {
+      c.errors.push({ name, value: '[REDACTED]', message: 'must not contain a card number (send card data only in the card fields)', code: refusalCodes[name] ?? '200.300.404' });
+      continue;
+    }
+    out[screen.mask(name)] = screen.mask(value);
+  }
+  const refusal = c.refusal();
+  return refusal ? { ok: false, refusal } : { ok: true, value: out };
 }
 
 export const amountPattern = /^[0-9]{1,12}(\.[0-9]{2})?$/;
@@ -273,6 +313,21 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
       ...common,
     },
   };
+}
+
+/** Most transactions one `/v1/query` page holds, and the page size when none is asked for. */
+export const queryPageLimit = 100;
+
+/** Validates the paging of `GET /v1/query?merchantTransactionId=`: `limit` (1–100) and `pageNo` (from 1). */
+export function readQueryPage(params: FormParams): { ok: true; value: { limit: number; pageNo: number } } | { ok: false; refusal: Refusal } {
+  const c = new Collector(params);
+  const limit = params.limit ?? String(queryPageLimit);
+  const pageNo = params.pageNo ?? '1';
+  if (!/^[0-9]{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > queryPageLimit) c.add('limit', `must be between 1 and ${queryPageLimit}`);
+  if (!/^[0-9]{1,9}$/.test(pageNo) || Number(pageNo) < 1) c.add('pageNo', 'must be a page number from 1');
+  const refusal = c.refusal();
+  if (refusal) return { ok: false, refusal };
+  return { ok: true, value: { limit: Number(limit), pageNo: Number(pageNo) } };
 }
 
 export interface BackOfficeRequestParams {

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createCardDataScreen } from './free-text.ts';
+
+const screen = createCardDataScreen(randomBytes(32));
+
+test('a card number in free text is masked to its last four digits and a keyed tag; equal inputs mask equally', () => {
+  const a = screen.mask('order 4111111111111111');
+  assert.match(a, /^order \*{4}1111_[0-9a-f]{12}$/);
+  assert.equal(screen.mask('order 4111111111111111'), a);
+  assert.equal(screen.mask('order 4111-1111-1111-1111'), a, 'the same digits however they are separated');
+  assert.notEqual(screen.mask('4242424242424242'), screen.mask('4111111111111111'));
+  // Two numbers sharing their last four digits still differ.
+  assert.notEqual(screen.mask('5500000000001111'), screen.mask('4111111111111111'));
+  assert.equal(screen.mask('order 4111111111111112'), 'order 4111111111111112', 'not Luhn-valid: left alone');
+  assert.equal(screen.mask('123456789012'), '123456789012', 'too short for a card number');
+  assert.ok(!screen.holdsPan(screen.mask('4111111111111111')), 'a mask is not itself a card number');
+});
+
+test('another key masks differently (nothing to correlate between installations)', () => {
+  assert.notEqual(createCardDataScreen(randomBytes(32)).mask('4111111111111111'), screen.mask('4111111111111111'));
+});
+
+test('JSON: strings, keys and PAN-looking integers are masked; refused paths are reported; skipped paths kept', () => {
+  const r = screen.maskJson({ a: { b: ['x 4111111111111111'] }, n: 4111111111111111, ['4111111111111111']: 1, id: '4111111111111111', small: 42 }, { skip: (p) => p === 'id' });
+  assert.ok(r.ok);
+  const v = r.value as any;
+  assert.match(v.a.b[0], /^x \*{4}1111_/);
+  assert.match(v.n, /^\*{4}1111_/);
+  assert.equal(v.id, '4111111111111111');
+  assert.equal(v.small, 42);
+  assert.ok(Object.keys(v).every((k) => !k.includes('4111111111111111')));
+  const refused = screen.maskJson({ data: { holderName: 'Jo 4111 1111 1111 1111' } }, { refuse: (p) => p === 'data.holderName' });
+  assert.deepEqual(refused, { ok: false, path: 'data.holderName' });
+  assert.deepEqual(screen.maskJson({ data: { holderName: 'Jo Doe' } }, { refuse: (p) => p === 'data.holderName' }), { ok: true, value: { data: { holderName: 'Jo Doe' } } });
+});

@@ -1,0 +1,63 @@
+import { createHmac } from 'node:crypto';
+import { replacePans } from '../runtime/scrub.ts';
+
+/**
+ * Card numbers typed into fields that are not card fields. Two answers, chosen per field by each
+ * dialect (see docs/compatibility.md):
+ * - **refuse** where the field is human text (a name, an address, a description): no real value
+ *   there holds 13–19 digits that pass the Luhn check, so one that does is a card number in the
+ *   wrong box, and the request is refused naming the field;
+ * - **mask** where the field is a reference or merchant data (order numbers, custom parameters,
+ *   metadata): a numeric reference passes the Luhn check one time in ten, so refusing would break
+ *   legitimate orders. The run of digits is replaced by `****<last 4>_<12 hex>`, the hex being a
+ *   keyed hash of the digits: equal references stay equal (lookups, duplicate checks and
+ *   idempotency keep working), different ones stay different, and nothing stored or echoed can be
+ *   turned back into the number without the gateway's key.
+ */
+export interface CardDataScreen {
+  /** Whether `text` holds something that looks like a card number. */
+  holdsPan(text: string): boolean;
+  /** `text` with each card-number-looking run replaced by its keyed mask; unchanged when there is none. */
+  mask(text: string): string;
+  /**
+   * A JSON value with every string (keys too) masked, and every integer that looks like a card
+   * number turned into its masked string; `refuse(path)` lists the paths whose values are refused
+   * instead, `skip(path)` those left alone (the card fields themselves, ids with their own format).
+   * Returns the masked value, or the first refused path holding a card number.
+   */
+  maskJson(value: unknown, opts?: { refuse?: (path: string) => boolean; skip?: (path: string) => boolean; path?: string }):
+    { ok: true; value: unknown } | { ok: false; path: string };
+}
+
+export function createCardDataScreen(key: Buffer): CardDataScreen {
+  const masked = (digits: string) => `****${digits.slice(-4)}_${createHmac('sha256', key).update(digits).digest('hex').slice(0, 12)}`;
+  const mask = (text: string) => replacePans(text, masked);
+  const holdsPan = (text: string) => replacePans(text, () => '') !== text;
+
+  function maskJson(value: unknown, opts: { refuse?: (path: string) => boolean; skip?: (path: string) => boolean; path?: string } = {}) {
+    let refused: string | undefined;
+    const walk = (v: unknown, path: string): unknown => {
+      if (refused !== undefined || (path && opts.skip?.(path))) return v;
+      if (typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v))) {
+        const text = String(v);
+        if (!holdsPan(text)) return v;
+        if (opts.refuse?.(path)) { refused = path; return v; }
+        return mask(text);
+      }
+      if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
+      if (v !== null && typeof v === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) {
+          const name = holdsPan(k) ? mask(k) : k;
+          out[name] = walk(x, path ? `${path}.${k}` : k);
+        }
+        return out;
+      }
+      return v;
+    };
+    const out = walk(value, opts.path ?? '');
+    return refused !== undefined ? { ok: false as const, path: refused } : { ok: true as const, value: out };
+  }
+
+  return { holdsPan, mask, maskJson };
+}
