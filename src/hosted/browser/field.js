@@ -120,3 +120,10 @@ window.addEventListener('message', (event) => {
   }
 });
 toParent({ kind: 'ready' });
+// What was typed (or autofilled) before this script ran has fired no input event: report it now,
+// or the page would wait for ever on a field that is in fact complete.
+if (input.value !== '') {
+  format();
+  if (type !== 'cardNumber') bus.postMessage({ field: type, value: input.value });
+  toParent({ kind: 'change', ...state() });
+}

@@ -75,6 +75,12 @@ async function change(db: Kysely<any>, postgres: boolean) {
       await db.schema.createIndex('transactions_mtx').on('transactions').columns(['entity_id', 'merchant_transaction_id']).execute();
       await db.schema.createIndex('transactions_status').on('transactions').columns(['status', 'updated_at']).execute();
     }
+    // What the /v1 dialect now keeps with the opening operation: the letters a PA.CP was asked with,
+    // and the connector test system a merchant chose (the engine itself knows only test or live).
+    const merged = (json: string) => sql.raw(postgres ? `(echo::jsonb || '${json}'::jsonb)::text` : `json_patch(echo, '${json}')`);
+    await sql`update transactions set echo = ${merged('{"paymentType":"PA.CP"}')} where type = 'PA.CP'`.execute(db);
+    await sql`update transactions set echo = ${merged('{"testMode":"EXTERNAL"}')}
+      where seq = 0 and payment_id in (select id from payments where mode = 'EXTERNAL')`.execute(db);
     await db.updateTable('transactions').set({ type: caseOf('type') }).execute();
     await db.updateTable('payments').set({ initial_type: caseOf('initial_type') }).execute();
     // The engine knows test from live; which test system a /v1 merchant chose is the dialect's business.
@@ -87,10 +93,14 @@ async function change(db: Kysely<any>, postgres: boolean) {
     await sql`update payments set channel = 'executions', entity_id = null
       where entity_id in (select id from entities where channel_name = 'executions')`.execute(db);
     await sql`update transactions set entity_id = null where payment_id in (select id from payments where channel = 'executions')`.execute(db);
+    // An executions payment's authorization follows its workflow's cascade.
+    await sql`update payments set workflow_code = (select e.workflow_code from executions e where e.payment_id = payments.id)
+      where channel = 'executions' and exists (select 1 from executions e where e.payment_id = payments.id)`.execute(db);
 
     await db.schema.alterTable('transactions').addColumn('reason', 'varchar(32)').execute();
     await db.schema.alterTable('transactions').addColumn('unique_mtx', 'integer').execute();
     await db.schema.alterTable('transactions').addColumn('unknown_since', 'bigint').execute();
+    await sql`update transactions set unknown_since = updated_at where status = 'unknown'`.execute(db);
     // NULLs are distinct in a unique index on both databases: only initial operations of entities
     // that refuse duplicates (unique_mtx = 1) compete for a merchant transaction id.
     await db.schema.createIndex('transactions_unique_mtx').on('transactions')

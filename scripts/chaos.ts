@@ -1,0 +1,408 @@
+/**
+ * The chaos suite (`npm run chaos`): a real gateway process per store, attacked over HTTP.
+ *
+ *  1. races: conflicting operations on one payment at the same instant, in both dialects
+ *     (capture/reversal/refund/chargeback, double submissions with one idempotency key,
+ *     duplicate merchant transaction ids);
+ *  2. fuzzing: fast-check inputs to both dialects' parsers; the dialect's error shape, never a 5xx;
+ *  3. crashes: mixed load with PSP faults (lost answers, errors, pending answers) while the
+ *     process is killed with SIGKILL and restarted, N times;
+ *  4. the reckoning: after the reconciler had its time, every payment acknowledged as approved
+ *     exists exactly once, nothing is left in flight, and the independent invariant checker
+ *     (test/support/invariants.ts) finds nothing.
+ *
+ * Flags (or env): --store sqlite|postgres|both (CHAOS_STORE, default sqlite), --cycles N
+ * (CHAOS_CYCLES, 10), --concurrency N (CHAOS_CONCURRENCY, 6), --races N (CHAOS_RACES, 20),
+ * --fuzz N (CHAOS_FUZZ, 300 inputs per parser), --fault-rate R (CHAOS_FAULT_RATE, 0.15),
+ * --seed N (CHAOS_SEED, random), --load-ms N (CHAOS_LOAD_MS, 1500 per crash cycle), --json.
+ * Exits 1 when an invariant is violated or a 5xx was answered.
+ */
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { testCard, postgresAvailable } from '../test/support/harness.ts';
+import { demoCredentials, startGatewayProcess, type GatewayProcess } from '../test/support/process.ts';
+import { processStore, type ProcessStore, type StoreKind } from '../test/support/stores.ts';
+import { checkInvariants, describeViolations, type Violation } from '../test/support/invariants.ts';
+import type { MerchantCredentials } from '../src/merchants/service.ts';
+
+// Flags are read only when run as the script; the test suite's short form sets `options` itself.
+const { values: flags } = parseArgs({
+  args: import.meta.main ? process.argv.slice(2) : [],
+  options: {
+    store: { type: 'string' }, cycles: { type: 'string' }, concurrency: { type: 'string' }, races: { type: 'string' },
+    fuzz: { type: 'string' }, 'fault-rate': { type: 'string' }, seed: { type: 'string' }, 'load-ms': { type: 'string' }, json: { type: 'boolean' },
+  },
+});
+const num = (flag: string | undefined, env: string, fallback: number) => Number(flag ?? process.env[env] ?? fallback);
+export const options = {
+  store: (flags.store ?? process.env.CHAOS_STORE ?? 'sqlite') as StoreKind | 'both',
+  cycles: num(flags.cycles, 'CHAOS_CYCLES', 10),
+  concurrency: num(flags.concurrency, 'CHAOS_CONCURRENCY', 6),
+  races: num(flags.races, 'CHAOS_RACES', 20),
+  fuzz: num(flags.fuzz, 'CHAOS_FUZZ', 300),
+  faultRate: num(flags['fault-rate'], 'CHAOS_FAULT_RATE', 0.15),
+  seed: num(flags.seed, 'CHAOS_SEED', Math.floor(Math.random() * 2 ** 31)),
+  loadMs: num(flags['load-ms'], 'CHAOS_LOAD_MS', 1500),
+};
+
+/** A small seeded PRNG (mulberry32): the same seed replays the same choices. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+let rand = prng(options.seed);
+/** Replays the choices of `seed` (after `options` were changed by a caller). */
+export function reseed(seed: number) { options.seed = seed; rand = prng(seed); }
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+
+const success = '000.100.110';
+const pendingCodes = ['000.200.000', '800.400.500', '100.400.500'];
+const pspTimeoutMs = 1000;
+const asyncTimeoutMs = 8000;
+
+interface Stats {
+  store: StoreKind;
+  operations: number;
+  races: number;
+  crashCycles: number;
+  faultsInjected: number;
+  fuzzInputs: number;
+  acknowledged: number;
+  fiveXX: number;
+  /** Requests cut off by a kill (no answer at all): expected, not counted as failures. */
+  cutOff: number;
+  violations: Violation[];
+  fiveXXSamples: string[];
+}
+
+/** The gateway under attack: its current address (it moves on every restart) and its merchants. */
+interface Target {
+  url: string;
+  demo: MerchantCredentials;
+  strict: MerchantCredentials;
+  adminToken: string;
+}
+
+function statsFor(store: StoreKind): Stats {
+  return { store, operations: 0, races: 0, crashCycles: 0, faultsInjected: 0, fuzzInputs: 0, acknowledged: 0, fiveXX: 0, cutOff: 0, violations: [], fiveXXSamples: [] };
+}
+
+interface Answer { status: number; body: any }
+
+/** Every HTTP call of the suite: counts operations and 5xx; a connection cut by a kill answers status 0. */
+async function request(s: Stats, t: Target, method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  s.operations++;
+  let res: Response;
+  try {
+    res = await fetch(t.url + path, { method, headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}), signal: AbortSignal.timeout(30_000) });
+  } catch {
+    s.cutOff++;
+    return { status: 0, body: undefined };
+  }
+  const text = await res.text().catch(() => '');
+  let body: any;
+  try { body = text ? JSON.parse(text) : undefined; } catch { body = text; }
+  if (res.status >= 500) {
+    s.fiveXX++;
+    if (s.fiveXXSamples.length < 10) s.fiveXXSamples.push(`${method} ${path.replace(/[0-9a-f]{32}/g, '{id}')} → ${res.status} ${text.slice(0, 160)}`);
+  }
+  return { status: res.status, body };
+}
+
+const oppCall = (s: Stats, t: Target, m: MerchantCredentials, path: string, params: Record<string, string>) =>
+  request(s, t, 'POST', path, {
+    headers: { authorization: `Bearer ${m.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ entityId: m.entityId, ...params }).toString(),
+  });
+const oppPay = (s: Stats, t: Target, params: Record<string, string>, m = t.demo) =>
+  oppCall(s, t, m, '/v1/payments', { ...testCard, amount: '100.00', currency: 'EUR', paymentType: 'PA', ...params });
+const oppOp = (s: Stats, t: Target, id: string, paymentType: string, params: Record<string, string> = {}) =>
+  oppCall(s, t, t.demo, `/v1/payments/${id}`, { paymentType, currency: 'EUR', ...params });
+
+const wf = '/merchant/workflows/payment-acceptance/executions';
+const tokens = new Map<string, { token: string; at: number }>();
+async function tokenOf(s: Stats, t: Target): Promise<string> {
+  const known = tokens.get(t.url);
+  if (known && Date.now() - known.at < 60_000) return known.token;
+  const r = await request(s, t, 'POST', `/auth/token/${t.demo.clientId}`, { headers: { 'x-api-key': t.demo.apiKey } });
+  const token = r.body?.access_token ?? '';
+  if (token) tokens.set(t.url, { token, at: Date.now() });
+  return token;
+}
+async function exe(s: Stats, t: Target, method: string, path: string, body?: unknown, key: string = randomUUID()): Promise<Answer> {
+  const headers: Record<string, string> = { authorization: `Bearer ${await tokenOf(s, t)}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-idempotency-key'] = key;
+  return request(s, t, method, path, { headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+}
+const eurValue = (value: string) => ({ value, currency: 'EUR' });
+
+/** An authorized execution (or undefined when the cascade or a fault said otherwise). */
+async function authorizedExecution(s: Stats, t: Target, value = '100.00'): Promise<string | undefined> {
+  const inst = await exe(s, t, 'POST', '/payment/instruments', {
+    holderReference: 'chaos', paymentMethod: 'card',
+    data: { cardNumber: '4111111111111111', expiryMonth: '03', expiryYear: '30', securityCode: '737', holderName: 'Chaos Monkey' },
+  });
+  if (inst.status !== 201) return undefined;
+  const created = await exe(s, t, 'POST', wf, { merchantReference: `chaos-${randomUUID().slice(0, 8)}`, holderReference: 'chaos', workspaceId: t.demo.workspaceId });
+  if (created.status !== 201) return undefined;
+  const id = created.body.id as string;
+  await exe(s, t, 'POST', `${wf}/${id}/authorize`, {
+    amount: eurValue(value), returnInfo: { success: 'https://shop.example/return' },
+    paymentComposition: [{ paymentMethodCode: 'card', integrationType: 'api', amount: eurValue(value), storeInstrument: false, paymentInstrumentId: inst.body.id }],
+  });
+  const e = await exe(s, t, 'GET', `${wf}/${id}?waitWhile[status]=${encodeURIComponent('["authorizeRequested"]')}`);
+  return e.body?.status === 'authorized' ? id : undefined;
+}
+
+function raceViolation(s: Stats, rule: string, ids: string[], detail: string) {
+  s.violations.push({ rule: `race_${rule}`, ids, detail });
+}
+const wins = (...rs: Answer[]) => rs.filter((r) => r.body?.result?.code === success).length;
+
+/** Conflicting operations on one payment at the same instant; each kind checks its own outcome. */
+async function races(s: Stats, t: Target): Promise<void> {
+  const kinds = ['rv-cp', 'cp-cp', 'rf-rf', 'cb-rf', 'same-key', 'dup-mtx', 'capture-cancel', 'refund-refund'] as const;
+  for (let i = 0; i < options.races; i++) {
+    const kind = kinds[i % kinds.length]!;
+    s.races++;
+    if (kind === 'rv-cp' || kind === 'cp-cp') {
+      const pa = await oppPay(s, t, {});
+      if (pa.body?.result?.code !== success) continue;
+      const [a, b] = await Promise.all([
+        kind === 'rv-cp' ? oppOp(s, t, pa.body.id, 'RV') : oppOp(s, t, pa.body.id, 'CP', { amount: '60.00' }),
+        oppOp(s, t, pa.body.id, 'CP', { amount: '60.00' }),
+      ]);
+      // Exactly one wins, unless the PSP itself failed the winner (an injected fault: 900.x).
+      const pspFault = [a, b].some((r) => /^900\./.test(r.body?.result?.code ?? ''));
+      if (wins(a, b) > 1 || (wins(a, b) === 0 && !pspFault)) raceViolation(s, kind, [pa.body.id], `${wins(a, b)} of two conflicting operations won (${a.body?.result?.code}, ${b.body?.result?.code})`);
+    } else if (kind === 'rf-rf' || kind === 'cb-rf') {
+      const db = await oppPay(s, t, { paymentType: 'DB' });
+      if (db.body?.result?.code !== success) continue;
+      const [a, b] = await Promise.all([
+        oppOp(s, t, db.body.id, kind === 'rf-rf' ? 'RF' : 'CB', { amount: '70.00' }),
+        oppOp(s, t, db.body.id, 'RF', { amount: '70.00' }),
+      ]);
+      if (wins(a, b) > 1) raceViolation(s, kind, [db.body.id], `both ${kind} operations of 70.00 on 100.00 won`);
+    } else if (kind === 'dup-mtx') {
+      const mtx = `chaos-${randomUUID()}`;
+      const all = await Promise.all(Array.from({ length: 10 }, () => oppPay(s, t, { paymentType: 'DB', amount: '5.00', merchantTransactionId: mtx }, t.strict)));
+      if (wins(...all) > 1 || (wins(...all) === 0 && !all.some((r) => /^900\./.test(r.body?.result?.code ?? '')))) raceViolation(s, kind, all.map((r) => r.body?.id).filter(Boolean), `${wins(...all)} approved payments for one unique merchantTransactionId`);
+    } else {
+      const id = await authorizedExecution(s, t);
+      if (!id) continue;
+      if (kind === 'same-key') {
+        const key = randomUUID();
+        await Promise.all([0, 1].map(() => exe(s, t, 'POST', `${wf}/${id}/capture`, { amount: eurValue('40.00') }, key)));
+        const e = await exe(s, t, 'GET', `${wf}/${id}`);
+        const captured = e.body?.capturedAmount?.value;
+        if (captured !== undefined && captured !== '40.00' && captured !== '0.00') raceViolation(s, kind, [id], `one idempotency key captured ${captured}`);
+      } else if (kind === 'capture-cancel') {
+        await Promise.all([exe(s, t, 'POST', `${wf}/${id}/capture`, { amount: eurValue('100.00') }), exe(s, t, 'POST', `${wf}/${id}/cancel`, {})]);
+      } else {
+        await exe(s, t, 'POST', `${wf}/${id}/capture`, { amount: eurValue('100.00') });
+        await Promise.all([0, 1].map(() => exe(s, t, 'POST', `${wf}/${id}/refund`, { amount: eurValue('70.00') })));
+      }
+    }
+  }
+}
+
+const oppCodeShape = /^\d{3}\.\d{3}\.\d{3}$/;
+const executionCodes = new Set(['request.malformed', 'request.unauthorized', 'request.forbidden', 'request.not-found', 'request.method-not-allowed',
+  'request.conflict', 'request.entity-too-large', 'request.header.missing', 'request.header.invalid', 'request.param.missing',
+  'request.param.invalid', 'request.rate-limit', 'workflow.action.not-allowed', 'workflow.action.failed']);
+
+/** Property-based fuzzing of both dialects' parsers over HTTP. */
+async function fuzz(s: Stats, t: Target): Promise<void> {
+  const fields = ['amount', 'currency', 'paymentType', 'paymentBrand', 'card.number', 'card.holder', 'card.expiryMonth', 'card.expiryYear',
+    'card.cvv', 'merchantTransactionId', 'descriptor', 'customer.email', 'billing.country', 'customParameters[forceResultCode]',
+    'customParameters[__proto__]', 'cart.items[0].name', 'cart.items[99999].price', 'testMode', 'shopperResultUrl', 'threeDSecure.eci', 'entityId', 'createRegistration'];
+  const value = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constantFrom('', '0', '-1', '1e400', '١٢٣', '92.00', 'EUR', 'PA', 'DB', 'CP', '4200000000000000', '__proto__', 'constructor'),
+    fc.integer().map(String), fc.double().map(String));
+  const form = fc.dictionary(fc.oneof(fc.constantFrom(...fields), fc.string({ maxLength: 30 })), value, { maxKeys: 12 });
+  const oppProp = fc.asyncProperty(form, fc.boolean(), fc.constantFrom('/v1/payments', '/v1/payments/' + 'a'.repeat(32), '/v1/registrations'), async (params, withEntity, path) => {
+    s.fuzzInputs++;
+    const body = new URLSearchParams({ ...(withEntity ? { entityId: t.demo.entityId } : {}), ...params }).toString();
+    const r = await request(s, t, 'POST', path, { headers: { authorization: `Bearer ${t.demo.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    if (r.status === 0) return;
+    if (r.status >= 500) throw new Error(`5xx for ${body.slice(0, 200)}`);
+    if (r.status >= 400 && !oppCodeShape.test(r.body?.result?.code ?? '')) throw new Error(`not the /v1 error shape: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+  });
+  const jsonBody = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.record({
+    amount: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.record({ value: fc.oneof(fc.string({ maxLength: 12 }), fc.double()), currency: fc.string({ maxLength: 4 }) })),
+    returnInfo: fc.jsonValue({ maxDepth: 2 }),
+    paymentComposition: fc.array(fc.dictionary(fc.constantFrom('paymentMethodCode', 'integrationType', 'amount', 'paymentInstrumentId', 'storeInstrument', '__proto__'), fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }),
+  }, { requiredKeys: [] }));
+  const exeProp = fc.asyncProperty(jsonBody, fc.constantFrom(wf, `${wf}/${randomUUID()}/authorize`, `${wf}/${randomUUID()}/capture`, '/payment/instruments'), async (body, path) => {
+    s.fuzzInputs++;
+    const r = await request(s, t, 'POST', path, {
+      headers: { authorization: `Bearer ${await tokenOf(s, t)}`, 'content-type': 'application/json', 'x-idempotency-key': randomUUID() },
+      body: JSON.stringify(body),
+    });
+    if (r.status === 0) return;
+    if (r.status >= 500) throw new Error(`5xx for ${JSON.stringify(body).slice(0, 200)}`);
+    if (r.status >= 400 && !executionCodes.has(r.body?.errors?.[0]?.code)) throw new Error(`not the executions error shape: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+  });
+  for (const [name, prop] of [['/v1', oppProp], ['executions', exeProp]] as const) {
+    const out = await fc.check(prop as fc.IAsyncProperty<unknown[]>, { numRuns: options.fuzz, seed: options.seed, endOnFailure: true });
+    if (out.failed) s.violations.push({ rule: 'fuzz', ids: [], detail: `${name}: ${String(out.errorInstance).split('\n')[0]} (counterexample ${JSON.stringify(out.counterexample).slice(0, 300)})` });
+  }
+}
+
+/** What was acknowledged to a merchant as approved: it must be in the books exactly once afterwards. */
+interface Acks { payments: Set<string>; executions: Set<string> }
+
+/** One load worker: mixed operations in both dialects, some with a PSP fault asked for. */
+async function worker(s: Stats, t: () => Target, acks: Acks, until: () => boolean): Promise<void> {
+  while (!until()) {
+    const target = t();
+    const fault = rand() < options.faultRate / 3;
+    const force: Record<string, string> = fault ? { 'customParameters[forceResultCode]': pick(pendingCodes) } : {};
+    if (fault) s.faultsInjected++;
+    const what = rand();
+    if (what < 0.55) {
+      const type = pick(['PA', 'DB', 'PA.CP']);
+      const r = await oppPay(s, target, { paymentType: type, ...force });
+      if (r.body?.result?.code === success) { acks.payments.add(r.body.id); s.acknowledged++; } else continue;
+      if (type === 'PA') {
+        const cp = await oppOp(s, target, r.body.id, 'CP', { amount: pick(['40.00', '100.00']), ...(rand() < options.faultRate / 3 ? { 'customParameters[forceResultCode]': '800.400.500' } : {}) });
+        if (cp.body?.result?.code === success && rand() < 0.5) await oppOp(s, target, r.body.id, 'RF', { amount: '20.00' });
+        else if (rand() < 0.3) await oppOp(s, target, r.body.id, 'RV');
+      } else if (rand() < 0.5) {
+        await oppOp(s, target, r.body.id, 'RF', { amount: pick(['10.00', '100.00']), ...(rand() < options.faultRate / 3 ? { 'customParameters[forceResultCode]': '100.400.500' } : {}) });
+      }
+    } else {
+      const id = await authorizedExecution(s, target, pick(['100.00', '55.55']));
+      if (!id) continue;
+      acks.executions.add(id);
+      s.acknowledged++;
+      const c = await exe(s, target, 'POST', `${wf}/${id}/capture`, {});
+      if (c.status === 202 && rand() < 0.5) await exe(s, target, 'POST', `${wf}/${id}/refund`, { amount: eurValue('10.00') });
+      else if (rand() < 0.3) await exe(s, target, 'POST', `${wf}/${id}/cancel`, {});
+    }
+  }
+}
+
+function env(st: ProcessStore, adminToken: string): Record<string, string> {
+  // The simulated acquirer loses some answers and fails some calls; the reconciler settles them.
+  return {
+    ...st.env, SWITCHYARD_ADMIN_TOKEN: adminToken, SWITCHYARD_PSP_TIMEOUT_MS: String(pspTimeoutMs), SWITCHYARD_ASYNC_TIMEOUT_MS: String(asyncTimeoutMs),
+    SWITCHYARD_SIM_LATENCY_MS: '40', SWITCHYARD_SIM_JITTER_MS: '30', SWITCHYARD_SIM_TIMEOUT_RATE: String(options.faultRate / 3),
+    SWITCHYARD_SIM_ERROR_RATE: String(options.faultRate / 3), SWITCHYARD_LONG_POLL_MS: '3000', LOG_LEVEL: 'warn',
+  };
+}
+
+/** One store's campaign; returns its figures. */
+export async function campaign(store: StoreKind): Promise<Stats> {
+  const s = statsFor(store);
+  const st = await processStore(store);
+  const adminToken = randomUUID().replaceAll('-', '');
+  const e = env(st, adminToken);
+  let proc: GatewayProcess | undefined;
+  try {
+    proc = await startGatewayProcess(e);
+    const merchantId = /merchantId\s+([0-9a-f]{32})/.exec(proc.output())![1]!;
+    const cli = spawnSync(process.execPath, ['src/cli/main.ts', 'merchants', 'create', '--name', 'Strict Shop', '--unique-merchant-transaction-id', '--json'], { env: { ...process.env, ...st.env }, encoding: 'utf8' });
+    if (cli.status !== 0) throw new Error(`merchants create: ${cli.stderr}`);
+    let target: Target = { url: proc.url, demo: { ...demoCredentials(st.dataDir), merchantId }, strict: JSON.parse(cli.stdout), adminToken };
+    // A cascade with a soft-declining first account: executions authorize at the merchant's own second account.
+    const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    for (const [name, behaviour] of Object.entries({ 'psp-a': { latencyMs: 20, declines: [{ category: 'soft', amounts: [5555] }] }, 'psp-b': { latencyMs: 30 } })) {
+      await fetch(`${proc.url}/admin/merchants/${merchantId}/psp-accounts/${name}`, { method: 'PUT', headers: admin, body: JSON.stringify(behaviour) });
+    }
+    await fetch(`${proc.url}/admin/merchants/${merchantId}/workflows/payment-acceptance`, { method: 'PATCH', headers: admin, body: JSON.stringify({ accounts: ['psp-a', 'psp-b'] }) });
+
+    await races(s, target);
+    await fuzz(s, target);
+
+    const acks: Acks = { payments: new Set(), executions: new Set() };
+    for (let cycle = 0; cycle < options.cycles; cycle++) {
+      let stop = false;
+      const workers = Array.from({ length: options.concurrency }, () => worker(s, () => target, acks, () => stop));
+      await sleep(options.loadMs * (0.5 + rand()));
+      await proc.stop('SIGKILL');
+      s.crashCycles++;
+      stop = true;
+      await Promise.all(workers);
+      proc = await startGatewayProcess(e);
+      target = { ...target, url: proc.url };
+    }
+    // Load without crashes for a moment, so requests are also acknowledged by a process that lives on.
+    let stop = false;
+    const workers = Array.from({ length: options.concurrency }, () => worker(s, () => target, acks, () => stop));
+    await sleep(options.loadMs);
+    stop = true;
+    await Promise.all(workers);
+
+    // The reckoning: give the reconciler and the pending-answer expiry their time, then look.
+    const { db, close } = await st.open();
+    try {
+      const settleBy = Date.now() + asyncTimeoutMs + 4 * pspTimeoutMs + 10_000;
+      let v: Violation[] = [];
+      do {
+        await sleep(1000);
+        v = await checkInvariants(db, { inFlightMaxAgeMs: 0 });
+      } while (v.length > 0 && Date.now() < settleBy);
+      await proc.stop('SIGTERM');
+      proc = undefined;
+      v = await checkInvariants(db, { inFlightMaxAgeMs: 0 });
+      s.violations.push(...v);
+      for (const id of acks.payments) {
+        const rows = await db.selectFrom('transactions').select(['status']).where('id', '=', id).execute();
+        if (rows.length !== 1 || rows[0]!.status !== 'succeeded') s.violations.push({ rule: 'acknowledged_payment_lost', ids: [id], detail: `acknowledged as approved; in the books: ${JSON.stringify(rows)}` });
+      }
+      for (const id of acks.executions) {
+        // Every PSP try of the execution's authorization is an attempt of its payment's opening operation.
+        const r = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM attempts a JOIN executions e ON e.payment_id = a.payment_id
+          WHERE e.id = ${id} AND a.transaction_id = a.payment_id AND a.status = 'succeeded'`.execute(db);
+        const n = Number(r.rows[0]?.n ?? 0);
+        if (n !== 1) s.violations.push({ rule: 'acknowledged_execution_charges', ids: [id], detail: `acknowledged as authorized; ${n} successful authorizations in the books` });
+      }
+    } finally { await close(); }
+  } finally {
+    await proc?.stop('SIGKILL');
+    await st.drop();
+  }
+  return s;
+}
+
+export function summary(all: Stats[]): string {
+  const lines: string[] = [`chaos seed ${options.seed}: cycles ${options.cycles}, concurrency ${options.concurrency}, races ${options.races}, fuzz ${options.fuzz}/parser, fault rate ${options.faultRate}`];
+  for (const s of all) {
+    const byRule = new Map<string, number>();
+    for (const v of s.violations) byRule.set(v.rule, (byRule.get(v.rule) ?? 0) + 1);
+    lines.push(`[${s.store}] operations ${s.operations} · races ${s.races} · crash cycles ${s.crashCycles} · faults injected ${s.faultsInjected} (+ simulator losses/errors at ${(options.faultRate * 2 / 3).toFixed(2)}) · fuzz inputs ${s.fuzzInputs} · acknowledged ${s.acknowledged} · cut off by kills ${s.cutOff} · invariant violations ${s.violations.length} · 5xx ${s.fiveXX}`);
+    if (byRule.size) lines.push(`  violations by rule: ${[...byRule].map(([r, n]) => `${r} ${n}`).join(', ')}`);
+    if (s.violations.length) lines.push(describeViolations(s.violations, 8).replace(/^/gm, '    '));
+    if (s.fiveXXSamples.length) lines.push('  5xx:', ...s.fiveXXSamples.slice(0, 5).map((x) => `    ${x}`));
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const stores: StoreKind[] = options.store === 'both' ? ['sqlite', 'postgres'] : [options.store];
+  const results: Stats[] = [];
+  for (const store of stores) {
+    if (store === 'postgres' && !(await postgresAvailable())) {
+      if (process.env.CI) throw new Error('PostgreSQL is unreachable');
+      process.stdout.write('PostgreSQL unreachable: skipped\n');
+      continue;
+    }
+    results.push(await campaign(store));
+  }
+  process.stdout.write(summary(results) + '\n');
+  if (flags.json) process.stdout.write(JSON.stringify(results.map(({ violations, fiveXXSamples, ...figures }) => ({ ...figures, violations: violations.length, rules: [...new Set(violations.map((v) => v.rule))] }))) + '\n');
+  process.exitCode = results.some((s) => s.violations.length > 0 || s.fiveXX > 0) ? 1 : 0;
+}
+
+if (import.meta.main) await main();

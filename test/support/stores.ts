@@ -1,0 +1,56 @@
+/**
+ * A store for a gateway run as a real process (`node src/main.ts`), on SQLite or in a PostgreSQL
+ * schema of its own, and a direct connection to it for the invariant checker.
+ */
+import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { openSqlite } from '../../src/storage/sqlite.ts';
+import { openPostgres } from '../../src/storage/postgres.ts';
+import type { Database } from '../../src/storage/schema.ts';
+import { tempDir, testPostgresUrl } from './harness.ts';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface ProcessStore {
+  readonly kind: StoreKind;
+  readonly dataDir: string;
+  /** The environment that points `src/main.ts` at this store. */
+  readonly env: Record<string, string>;
+  /** A connection of the test's own to the same tables. */
+  open(): Promise<{ db: Kysely<Database>; close(): Promise<void> }>;
+  /** Removes the data folder and the schema. */
+  drop(): Promise<void>;
+}
+
+async function adminQuery(text: string) {
+  const client = new pg.Client({ connectionString: testPostgresUrl });
+  await client.connect();
+  try { await client.query(text); } finally { await client.end(); }
+}
+
+export async function processStore(kind: StoreKind): Promise<ProcessStore> {
+  const dataDir = tempDir('switchyard-chaos-');
+  const schema = `sy_test_${randomBytes(6).toString('hex')}`;
+  if (kind === 'postgres') await adminQuery(`CREATE SCHEMA "${schema}"`);
+  const url = new URL(testPostgresUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    kind, dataDir,
+    env: { SWITCHYARD_DATA_DIR: dataDir, ...(kind === 'postgres' ? { DATABASE_URL: url.toString() } : {}) },
+    async open() {
+      if (kind === 'sqlite') {
+        const { db } = openSqlite(join(dataDir, 'switchyard.sqlite'));
+        return { db, close: () => db.destroy() };
+      }
+      const { db } = await openPostgres(testPostgresUrl, { schema, max: 2 });
+      return { db, close: () => db.destroy() };
+    },
+    async drop() {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (kind === 'postgres') await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+  };
+}
