@@ -23,7 +23,7 @@ import { buildServer } from './http/server.ts';
 import { buildNumberOf } from './dialects/opp/envelope.ts';
 import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
-import { deriveKey } from './vault/crypto.ts';
+import { deriveKey } from './runtime/crypto.ts';
 import { createInstrumentStore, createTokenizationKeyStore, vaultWriter } from './vault/kysely-store.ts';
 import { createTokenizationKeys } from './vault/tokenization.ts';
 import { createRegistrationService } from './vault/registrations.ts';

@@ -5,7 +5,7 @@ import { call, instrument, tokenOf } from './support/executions.ts';
 import { createVaultService } from '../src/vault/service.ts';
 import { createVaultStore } from '../src/vault/kysely-store.ts';
 import { loadMasterKey } from '../src/vault/keyring.ts';
-import { deriveKey, fingerprint } from '../src/vault/crypto.ts';
+import { deriveKey, fingerprint } from '../src/runtime/crypto.ts';
 import { systemClock } from '../src/runtime/clock.ts';
 import { randomIds } from '../src/runtime/ids.ts';
 

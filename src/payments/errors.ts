@@ -1,3 +1,5 @@
+import { fail, ok, type Result as GenericResult } from '../runtime/result.ts';
+import type { CardError } from '../vault/errors.ts';
 /**
  * Expected refusals of the payment engine, as stable codes. Each dialect maps them to its own
  * wire codes in one table.
@@ -25,16 +27,11 @@ export const paymentErrors = [
   'return_url_required',
   'amount_required',
   'duplicate_merchant_transaction_id',
-  'invalid_card_number',
-  'card_expired',
-  'brand_mismatch',
-  'cvv_brand_mismatch',
   'not_allowed_on_credit',
   'card_not_found',
 ] as const;
-export type PaymentError = (typeof paymentErrors)[number];
+/** The engine's refusals, and the card checks' (the vault's) it passes on. */
+export type PaymentError = (typeof paymentErrors)[number] | CardError;
 
-export type Result<T, E = PaymentError> = { ok: true; value: T } | { ok: false; error: E };
-
-export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
-export const fail = <E>(error: E): { ok: false; error: E } => ({ ok: false, error });
+export type Result<T, E = PaymentError> = GenericResult<T, E>;
+export { ok, fail };

@@ -1,6 +1,5 @@
 import type { Currency, Money } from '../money/money.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
-import { cvvLength, detectBrand, isExpired, luhnValid, type CardInput } from '../vault/card.ts';
 
 /**
  * The payment engine's model, in payment terms: a payment (the merchant's intent), its operations
@@ -307,16 +306,6 @@ export function brokenInvariants(ops: readonly Operation[]): string[] {
   return broken;
 }
 
-/** Card checks every payment and instrument needs before anything is stored (pure: the time is passed in). */
-export function checkCard(card: CardInput, nowMs: number): PaymentError | undefined {
-  const digits = card.pan.reveal();
-  if (!luhnValid(digits)) return 'invalid_card_number';
-  const detected = detectBrand(digits);
-  if (detected !== undefined && detected !== card.brand) return 'brand_mismatch';
-  if (isExpired(card.expiryMonth, card.expiryYear, nowMs)) return 'card_expired';
-  if (card.cvv !== undefined && card.cvv.reveal().length !== cvvLength(card.brand)) return 'cvv_brand_mismatch';
-  return undefined;
-}
 
 /** A payment's metadata may change until its authorization has an outcome. */
 export function metadataLocked(status: PaymentStatus | undefined): boolean {

@@ -6,7 +6,7 @@ import type { Merchant } from '../merchants/model.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { VaultService } from '../vault/service.ts';
 import type { VaultWriter } from '../vault/store.ts';
-import { isExpired, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
+import { checkCard, isExpired, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
 import { registrationEvent, registrationRecord } from '../vault/registrations.ts';
 import type { CvvCache } from '../vault/cvv-cache.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
@@ -20,7 +20,7 @@ import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
-  cancelPlan, checkCard, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
+  cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
   type FollowUpKind, type OperationKind, type PaymentStatus,
 } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';

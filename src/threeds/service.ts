@@ -1,6 +1,6 @@
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
-import { fail, ok, type Result } from '../payments/errors.ts';
+import { fail, ok, type Result } from '../runtime/result.ts';
 import type { ChallengeOutcome } from './model.ts';
 import type { Challenge, ChallengePurpose, ChallengeStore, SubjectKind } from './store.ts';
 

@@ -1,3 +1,4 @@
+import type { CardError } from './errors.ts';
 import { luhnValid } from '../runtime/scrub.ts';
 
 export { luhnValid };
@@ -85,4 +86,15 @@ export function isExpired(expiryMonth: string, expiryYear: string, nowMs: number
   const ey = Number(expiryYear);
   const em = Number(expiryMonth);
   return ey < y || (ey === y && em < m);
+}
+
+/** Card checks every payment and instrument needs before anything is stored (pure: the time is passed in). */
+export function checkCard(card: CardInput, nowMs: number): CardError | undefined {
+  const digits = card.pan.reveal();
+  if (!luhnValid(digits)) return 'invalid_card_number';
+  const detected = detectBrand(digits);
+  if (detected !== undefined && detected !== card.brand) return 'brand_mismatch';
+  if (isExpired(card.expiryMonth, card.expiryYear, nowMs)) return 'card_expired';
+  if (card.cvv !== undefined && card.cvv.reveal().length !== cvvLength(card.brand)) return 'cvv_brand_mismatch';
+  return undefined;
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
-import { checkCard } from '../payments/model.ts';
-import type { PaymentError } from '../payments/errors.ts';
-import type { Cvv, CardInput, MaskedCard } from './card.ts';
+import { checkCard, type Cvv, type CardInput, type MaskedCard } from './card.ts';
+import type { CardError } from './errors.ts';
 import type { VaultService } from './service.ts';
 import type { CvvCache } from './cvv-cache.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
@@ -23,7 +22,7 @@ export interface NewInstrument {
 }
 
 export interface InstrumentService {
-  create(input: NewInstrument): Promise<{ ok: true; value: Instrument } | { ok: false; error: PaymentError }>;
+  create(input: NewInstrument): Promise<{ ok: true; value: Instrument } | { ok: false; error: CardError }>;
   /** The merchant's instrument; another merchant's id is simply not found. */
   get(merchantId: string, id: string): Promise<Instrument | undefined>;
   /** Marks it deleted; it can no longer be authorized. False when not found. */

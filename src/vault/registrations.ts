@@ -1,11 +1,11 @@
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Entity, Merchant } from '../merchants/model.ts';
-import { checkCard } from '../payments/model.ts';
-import { fail, ok, type PaymentError, type Result } from '../payments/errors.ts';
+import { fail, ok, type Result } from '../runtime/result.ts';
+import type { CardError } from './errors.ts';
 import { addOutboxEvent, type OutboxEvent } from '../webhooks/outbox.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
-import type { CardInput, MaskedCard } from './card.ts';
+import { checkCard, type CardInput, type MaskedCard } from './card.ts';
 import type { VaultService } from './service.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
 
@@ -27,7 +27,7 @@ export interface Registration {
 export type RegistrationError = 'not_found' | 'deregistered';
 
 export interface RegistrationService {
-  register(merchant: Merchant, entity: Entity, card: CardInput): Promise<Result<Registration, PaymentError>>;
+  register(merchant: Merchant, entity: Entity, card: CardInput): Promise<Result<Registration, CardError>>;
   /** A registration the entity may pay with; a deleted one is `deregistered`, another entity's `not_found`. */
   usable(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
   deregister(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;

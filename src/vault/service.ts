@@ -1,7 +1,7 @@
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import { Pan, type CardInput, type MaskedCard } from './card.ts';
-import { deriveKey, fingerprint, newDataKey, seal, unseal } from './crypto.ts';
+import { deriveKey, fingerprint, newDataKey, seal, unseal } from '../runtime/crypto.ts';
 import type { StoredCard, VaultStore } from './store.ts';
 
 /** A stored card opened for one PSP call: the PAN stays wrapped in its masking type. */

@@ -2,7 +2,7 @@ import { createPrivateKey, generateKeyPair, randomUUID, type KeyObject } from 'n
 import { promisify } from 'node:util';
 import { compactDecrypt, errors as joseErrors } from 'jose';
 import type { Clock } from '../runtime/clock.ts';
-import { seal, unseal } from './crypto.ts';
+import { seal, unseal } from '../runtime/crypto.ts';
 import type { TokenizationKeyStore } from './store.ts';
 
 const generate = promisify(generateKeyPair);

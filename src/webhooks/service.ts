@@ -3,7 +3,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { scrubPans } from '../runtime/scrub.ts';
-import { seal, unseal } from '../vault/crypto.ts';
+import { seal, unseal } from '../runtime/crypto.ts';
 import type { Merchant } from '../merchants/model.ts';
 import { executionsChannel, type MerchantService } from '../merchants/service.ts';
 import { checkEndpointUrl, type AddressPolicy } from './address.ts';
