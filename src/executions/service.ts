@@ -6,7 +6,8 @@ import type { Currency, Money } from '../money/money.ts';
 import type { Merchant } from '../merchants/model.ts';
 import type { MerchantService } from '../merchants/service.ts';
 import type { InstrumentService } from '../vault/instruments.ts';
-import type { FollowUpError, PayError, PaymentService } from '../payments/service.ts';
+import type { PaymentService } from '../payments/service.ts';
+import type { ExecResult, ExecutionError } from './errors.ts';
 import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
 import { metadataLocked, totalsOf } from '../payments/model.ts';
 import type { AttemptRecord } from '../payments/store.ts';
@@ -22,10 +23,7 @@ import { applyStep, projectExecution, type ExecutionStep } from './projection.ts
 import type { ExecutionFilter, ExecutionStore } from './store.ts';
 import type { Waiters } from './waiters.ts';
 
-export type ExecutionError =
-  | 'not_found' | 'not_allowed' | 'instrument_not_found' | 'currency_mismatch' | 'amount_mismatch' | PayError | FollowUpError;
-
-export type ExecResult<T> = { ok: true; value: T } | { ok: false; error: ExecutionError; detail?: string };
+export type { ExecResult, ExecutionError };
 
 /** The execution with what the dialect shows beside it: its payment's attempts and money totals. */
 export interface ExecutionView {
@@ -142,9 +140,9 @@ export function createExecutionService(deps: {
     input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>> {
     const e = await own(merchant, workflowCode, id);
     if (!e) return { ok: false, error: 'not_found' };
-    if (!e.paymentId) return { ok: false, error: 'not_allowed', detail: `${name} needs an authorized execution; it is ${e.status}` };
-    if (name === 'capture' && e.captureClosed) return { ok: false, error: 'not_allowed', detail: 'a final capture was made already' };
-    if (!backOfficeFrom[name].includes(e.status)) return { ok: false, error: 'not_allowed', detail: `${name} is not allowed while the execution is ${e.status}` };
+    if (!e.paymentId) return { ok: false, error: 'not_allowed', why: { reason: 'needs_authorization', action: name, status: e.status } };
+    if (name === 'capture' && e.captureClosed) return { ok: false, error: 'not_allowed', why: { reason: 'capture_closed' } };
+    if (!backOfficeFrom[name].includes(e.status)) return { ok: false, error: 'not_allowed', why: { reason: 'wrong_status', action: name, status: e.status } };
     const p = (await payments.details(e.paymentId))!;
     const currency = p.payment.currency as Currency;
     if (input.amount && input.amount.currency !== currency) return { ok: false, error: 'currency_mismatch' };
@@ -152,7 +150,7 @@ export function createExecutionService(deps: {
     const amount = input.amount ?? (name === 'capture'
       ? { amount: t.authorized - t.captured - t.inFlightCaptures, currency }
       : { amount: t.captured - t.refunded - t.inFlightRefunds, currency });
-    if (name !== 'cancel' && amount.amount <= 0) return { ok: false, error: 'not_allowed', detail: `nothing is left to ${name}` };
+    if (name !== 'cancel' && amount.amount <= 0) return { ok: false, error: 'not_allowed', why: { reason: 'nothing_left', action: name } };
     const action: ActionRecord = {
       id: randomUUID(), name, requestedAt: clock.now(), ...(name !== 'cancel' ? { amount } : {}), ...reasonFields(input),
     };
@@ -165,7 +163,7 @@ export function createExecutionService(deps: {
         context, testParameters: {}, ...(name === 'capture' && input.final ? { final: true } : {}),
       });
     if (!r.ok) {
-      if (name === 'cancel' && r.error === 'reversal_after_capture') return { ok: false, error: 'not_allowed', detail: 'nothing is left to cancel' };
+      if (name === 'cancel' && r.error === 'reversal_after_capture') return { ok: false, error: 'not_allowed', why: { reason: 'nothing_left', action: 'cancel' } };
       return { ok: false, error: r.error };
     }
     return { ok: true, value: { execution: (await store.get(id))!, action } };
@@ -230,7 +228,7 @@ export function createExecutionService(deps: {
         const locked = (await w.lock(id))!;
         // Metadata may change until the authorization has an outcome (the engine's rule).
         if (metadataLocked(payment?.payment.status) || (locked.paymentId !== undefined && payment === undefined)) {
-          return { ok: false, error: 'not_allowed', detail: `meta is locked once authorize completed (status ${locked.status})` } as const;
+          return { ok: false, error: 'not_allowed', why: { reason: 'meta_locked', status: locked.status } } as const;
         }
         const meta = mergePatch(locked.meta, patch) as Record<string, unknown>;
         const next: ExecutionRecord = { ...locked, meta, version: locked.version + 1, updatedAt: clock.now() };
@@ -247,7 +245,7 @@ export function createExecutionService(deps: {
       const instrument = await instruments.get(merchant.id, input.instrumentId);
       if (!instrument || instrument.status === 'deleted') return { ok: false, error: 'instrument_not_found' };
       if (e.holderReference !== undefined && instrument.holderReference !== e.holderReference) return { ok: false, error: 'instrument_not_found' };
-      if (e.status !== 'created') return { ok: false, error: 'not_allowed', detail: `authorize is allowed once, on a created execution (status ${e.status})` };
+      if (e.status !== 'created') return { ok: false, error: 'not_allowed', why: { reason: 'authorize_once', status: e.status } };
       const action: ActionRecord = { id: randomUUID(), name: 'authorize', requestedAt: clock.now(), amount: input.amount };
       // The workflow's choice is kept with the request: the 3-D Secure pause is announced (or not) inside the engine's unit of work.
       const notifyPending = (await workflows.workflow(merchant.id, workflowCode))?.notifyPending ?? false;
@@ -279,7 +277,7 @@ export function createExecutionService(deps: {
         },
       });
       if (!r.ok) {
-        if (r.error === 'not_allowed') return { ok: false, error: 'not_allowed', detail: `authorize is allowed once, on a created execution (status ${(await store.get(id))?.status})` };
+        if (r.error === 'not_allowed') return { ok: false, error: 'not_allowed', why: { reason: 'authorize_once', status: (await store.get(id))?.status } };
         return { ok: false, error: r.error };
       }
       // An ephemeral instrument is spent by its first authorization.

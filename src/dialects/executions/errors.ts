@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ExecutionError } from '../../executions/service.ts';
+import type { ExecutionError, NotAllowed } from '../../executions/errors.ts';
 import type { FailureInfo } from '../../executions/model.ts';
 
 /** The dialect's public error codes (reference §4.2) and the HTTP status each answers with. */
@@ -71,6 +71,18 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   not_allowed_on_credit: ['workflow.action.not-allowed', 'Not allowed'],
   test_system_on_live_merchant: ['workflow.action.not-allowed', 'Not allowed for a live merchant'],
 };
+
+/** The words for why an action is not allowed (the use cases give the facts). */
+export function notAllowedDetail(why: NotAllowed): string {
+  switch (why.reason) {
+    case 'authorize_once': return `authorize is allowed once, on a created execution (status ${why.status ?? 'unknown'})`;
+    case 'needs_authorization': return `${why.action} needs an authorized execution; it is ${why.status}`;
+    case 'capture_closed': return 'a final capture was made already';
+    case 'wrong_status': return `${why.action} is not allowed while the execution is ${why.status}`;
+    case 'nothing_left': return `nothing is left to ${why.action}`;
+    case 'meta_locked': return `meta is locked once authorize completed (status ${why.status})`;
+  }
+}
 
 /** Operation results (reference §2.2) for the failures recorded on an execution. */
 const specific: Readonly<Record<string, readonly [string, string]>> = {

@@ -7,7 +7,8 @@ import { isExecutionStatus } from '../../executions/model.ts';
 import type { Idempotency } from '../../idempotency/service.ts';
 import type { InstrumentService } from '../../vault/instruments.ts';
 import { isWorkflowCode } from '../../workflows/model.ts';
-import { errorBody, errorStatus, executionErrorCodes, type ErrorCode } from './errors.ts';
+import { errorBody, errorStatus, executionErrorCodes, notAllowedDetail, type ErrorCode } from './errors.ts';
+import type { NotAllowed } from '../../executions/errors.ts';
 import {
   ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, type Json,
 } from './parse.ts';
@@ -146,9 +147,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (!isWorkflowCode(code)) throw Object.assign(new Error('no workflow'), { workflow: code });
     return code;
   };
-  const sendError = (reply: FastifyReply, r: { error: keyof typeof executionErrorCodes; detail?: string }) => {
+  const sendError = (reply: FastifyReply, r: { error: keyof typeof executionErrorCodes; why?: NotAllowed }) => {
     const [code, detail] = executionErrorCodes[r.error];
-    return refuse(reply, code, r.detail ?? detail);
+    return refuse(reply, code, r.why ? notAllowedDetail(r.why) : detail);
   };
   const ack = (reply: FastifyReply, req: FastifyRequest, r: ExecResult<ActionAck>, status: number) => {
     if (!r.ok) return sendError(reply, r);
