@@ -63,7 +63,15 @@ export interface ExecutionService extends PaymentObserver {
   /** The execution whose payment this is (the hosted challenge page sends its shopper back by it). */
   byPayment(paymentId: string): Promise<ExecutionRecord | undefined>;
   patchMeta(merchant: Merchant, workflowCode: string, id: string, patch: Record<string, unknown>): Promise<ExecResult<ExecutionRecord>>;
-  authorize(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string }): Promise<ExecResult<ActionAck>>;
+  /**
+   * Records the authorization and creates its payment in one unit of work, then runs it in the
+   * background. `acknowledge` writes the caller's record of the answer (its idempotency record) in
+   * that same unit of work.
+   */
+  authorize(merchant: Merchant, workflowCode: string, id: string, input: {
+    amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string;
+    acknowledge?: (tx: Tx, ack: ActionAck) => Promise<void>;
+  }): Promise<ExecResult<ActionAck>>;
   capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
   cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
   refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
@@ -273,6 +281,7 @@ export function createExecutionService(deps: {
             },
             event: { name: 'executionActionRequested', action, trigger: 'api' },
           });
+          await input.acknowledge?.(tx, { execution: acked, action });
           return true;
         },
       });

@@ -1,9 +1,14 @@
 import type { IdempotencyStore } from './store.ts';
-import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 
 export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
   const { db } = uow;
+  const completeWith = async (q: typeof db | Tx, merchantId: string, key: string, status: number, body: string) => {
+    await q.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: body })
+      .where('merchant_id', '=', merchantId).where('key', '=', key).execute();
+  };
   return {
+    writer: (tx) => ({ complete: (m, k, status, body) => completeWith(tx, m, k, status, body) }),
     async claim(row) {
       // The primary key (merchant_id, key) is the lock: of concurrent claims exactly one inserts.
       const r = await db.insertInto('idempotency_keys').values({
@@ -26,10 +31,7 @@ export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    async complete(merchantId, key, status, body) {
-      await db.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: body })
-        .where('merchant_id', '=', merchantId).where('key', '=', key).execute();
-    },
+    complete: (merchantId, key, status, body) => completeWith(db, merchantId, key, status, body),
     async release(merchantId, key) {
       await db.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).where('key', '=', key).where('state', '=', 'in_flight').execute();
     },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { IdempotencyStore } from './store.ts';
+import type { Tx } from '../storage/unit-of-work.ts';
 
 export type Admission =
   | { kind: 'proceed' }
@@ -15,6 +16,8 @@ export interface Idempotency {
   admit(merchantId: string, key: string, operation: string, request: unknown): Promise<Admission>;
   /** Stores the response the proceeding request gave (before it is sent). */
   complete(merchantId: string, key: string, status: number, body: string): Promise<void>;
+  /** The same, inside the unit of work whose change the response acknowledges: they commit together. */
+  completeIn(tx: Tx, merchantId: string, key: string, status: number, body: string): Promise<void>;
   /** The request failed without effect (a 5xx): the key is free again. */
   release(merchantId: string, key: string): Promise<void>;
   /** Forgets keys older than the retention (at least 24 hours). */
@@ -52,6 +55,7 @@ export function createIdempotency(deps: { store: IdempotencyStore; clock: Clock;
       return { kind: 'conflict', reason: 'in_flight' };
     },
     complete: (m, k, status, body) => store.complete(m, k, status, body),
+    completeIn: (tx, m, k, status, body) => store.writer(tx).complete(m, k, status, body),
     release: (m, k) => store.release(m, k),
     purge: () => store.purge(clock.now() - retention),
   };

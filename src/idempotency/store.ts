@@ -1,3 +1,4 @@
+import type { Tx } from '../storage/unit-of-work.ts';
 export interface IdempotencyRow {
   readonly merchantId: string;
   readonly key: string;
@@ -9,7 +10,13 @@ export interface IdempotencyRow {
   readonly createdAt: number;
 }
 
+/** The idempotency writes of a unit of work: the answer stored in the same commit as what it acknowledges. */
+export interface IdempotencyWriter {
+  complete(merchantId: string, key: string, status: number, body: string): Promise<void>;
+}
+
 export interface IdempotencyStore {
+  writer(tx: Tx): IdempotencyWriter;
   /** Inserts the key as in flight; when the (merchant, key) exists already, returns that row instead. */
   claim(row: IdempotencyRow): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }>;
   /** Takes over an in-flight claim made at `staleAt` (its request died); false when someone else did. */

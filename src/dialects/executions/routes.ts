@@ -9,6 +9,7 @@ import type { InstrumentService } from '../../vault/instruments.ts';
 import { isWorkflowCode } from '../../workflows/model.ts';
 import { errorBody, errorStatus, executionErrorCodes, notAllowedDetail, type ErrorCode } from './errors.ts';
 import type { NotAllowed } from '../../executions/errors.ts';
+import type { Tx } from '../../storage/unit-of-work.ts';
 import {
   ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, type Json,
 } from './parse.ts';
@@ -41,6 +42,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     merchant?: Merchant;
     idempotencyKey?: string;
+    /** The answer was stored with the change it acknowledges (one commit): nothing left to store. */
+    idempotencyRecorded?: boolean;
   }
 }
 
@@ -98,7 +101,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
 
   // The stored answer of an idempotent write is written before the client gets it; a 5xx frees the key.
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!req.idempotencyKey || !req.merchant || reply.getHeader('idempotent-replayed')) return payload;
+    if (!req.idempotencyKey || !req.merchant || reply.getHeader('idempotent-replayed') || req.idempotencyRecorded) return payload;
     if (reply.statusCode >= 500) await idempotency.release(req.merchant.id, req.idempotencyKey);
     else await idempotency.complete(req.merchant.id, req.idempotencyKey, reply.statusCode, String(payload));
     return payload;
@@ -153,9 +156,13 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   };
   const ack = (reply: FastifyReply, req: FastifyRequest, r: ExecResult<ActionAck>, status: number) => {
     if (!r.ok) return sendError(reply, r);
-    const { execution: e, action } = r.value;
+    return reply.code(status).send(ackBody(req, r.value));
+  };
+  /** The acknowledgment of an action request (reference: `{name, actionId, executedAt, links}`). */
+  const ackBody = (req: FastifyRequest, a: ActionAck) => {
+    const { execution: e, action } = a;
     const self = baseOf(req) + executionPath(e);
-    return reply.code(status).send({
+    return ({
       name: action.name, actionId: action.id, executedAt: new Date(action.requestedAt).toISOString(),
       ...(action.reason ? { reason: action.reason } : {}), ...(action.reasonDescription ? { reasonDescription: action.reasonDescription } : {}),
       links: {
@@ -294,8 +301,16 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       if (item.paymentInstrumentData !== undefined) throw new ParamError('paymentComposition[0].paymentInstrumentData', 'not accepted yet; create an instrument with POST /payment/instruments');
       const instrumentId = stringAt(item, 'paymentInstrumentId', { required: true, path: 'paymentComposition[0].paymentInstrumentId', pattern: uuidPattern })!;
       if (body.meta !== undefined) objectAt(body.meta, 'meta', false);
-      const r = await executions.authorize(merchant, code, id, { amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req) });
-      return ack(reply, req, r, 200);
+      // The acknowledgment is stored as the key's answer in the authorization's own commit.
+      let stored: string | undefined;
+      const key = req.idempotencyKey;
+      const r = await executions.authorize(merchant, code, id, {
+        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req),
+        ...(key ? { acknowledge: async (tx: Tx, a: ActionAck) => { stored = JSON.stringify(ackBody(req, a)); await idempotency.completeIn(tx, merchant.id, key, 200, stored); } } : {}),
+      });
+      if (!r.ok || stored === undefined) return ack(reply, req, r, 200);
+      req.idempotencyRecorded = true;
+      return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(stored);
     });
 
     scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/capture', async (req, reply) => {
