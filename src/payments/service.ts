@@ -18,6 +18,7 @@ import {
 import type { Connector, ConnectorOperation, ConnectorRequest, PspCard } from '../processors/connector.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
+import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
@@ -236,7 +237,13 @@ export function createPaymentService(deps: {
         if (!locked || !current || current.status !== 'pending') return undefined;
         const last = locked.attempts.filter((a) => a.operationId === op.id).at(-1);
         if (last && last.status !== 'failed') return undefined;
-        return runner.recordAttempt(w, locked, op.id, plan.rules, current.details['3ds.transactionStatus'] !== undefined);
+        const next = await runner.recordAttempt(w, locked, op.id, plan.rules, current.details['3ds.transactionStatus'] !== undefined);
+        // Nothing left to try (the rules changed since, or another node took the slot and ended it):
+        // the operation ends with its last attempt's decline rather than waiting for ever.
+        if (!next && last && nextStep(plan.rules, locked.attempts.filter((a) => a.operationId === op.id)).kind === 'declined') {
+          await runner.settle(w, locked, op.id, { status: 'failed', reason: last.reason, resultCode: last.resultCode, pspReference: last.pspReference, details: current.details, at: clock.now() });
+        }
+        return next;
       });
     }
     await runner.drive(payment.id, op.id, first, plan);
@@ -302,39 +309,105 @@ export function createPaymentService(deps: {
     if (recorded.ok) await runFollowUps(recorded.value.locked, recorded.value.ops, recorded.value.attempts, testParametersOf(capture));
   }
 
+  /** The card a payment uses, checked: a new one (sealed for the vault), a stored one (opened), or none (a bank transfer). */
+  async function instrumentOf(input: PayInput, now: number): Promise<Result<Instrument, PayError>> {
+    if ([input.card, input.storedCard, input.bankTransfer].filter(Boolean).length !== 1) {
+      throw new Error('pay needs exactly one of card, storedCard and bankTransfer');
+    }
+    const stored = input.storedCard ? await vault.open(input.storedCard.cardId) : undefined;
+    if (input.storedCard && !stored) return fail('card_not_found');
+    if (input.card) {
+      const cardError = checkCard(input.card, now);
+      if (cardError) return fail(cardError);
+      const sealed = vault.sealCard(input.merchant.id, input.card);
+      return ok({ card: input.card, masked: sealed.masked, sealed, cardId: sealed.record.id });
+    }
+    if (!stored) return ok({ card: undefined, masked: undefined, sealed: undefined, cardId: undefined });
+    if (isExpired(stored.expiryMonth, stored.expiryYear, now)) return fail('card_expired');
+    const { pan, ...masked } = stored;
+    return ok({
+      card: { pan, cvv: input.storedCard!.cvv, brand: stored.brand, holder: stored.holder, expiryMonth: stored.expiryMonth, expiryYear: stored.expiryYear },
+      masked, sealed: undefined, cardId: input.storedCard!.cardId,
+    });
+  }
+
+  /** How the payment is authenticated: 3-D Secure's plan for a card, the shopper's bank for a transfer. */
+  function planOf(input: PayInput, card: CardInput | undefined): AuthenticationPlan | { kind: 'bank' } {
+    if (!card) return { kind: 'bank' };
+    const asked = input.authentication ?? noAuthenticationRequest;
+    // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
+    return planAuthentication(card.pan.reveal(), card.brand, input.merchantInitiated ? { ...asked, enrolled: false } : asked);
+  }
+
+  /** The payment and its opening operation as the intent records them. */
+  function intentOf(input: PayInput, instrument: Instrument, plan: AuthenticationPlan | { kind: 'bank' }, paymentId: string, awaiting: boolean, now: number) {
+    const entityId = input.scope.channel === 'opp' ? input.scope.entityId : undefined;
+    const registrationId = input.createRegistration && instrument.sealed && entityId ? ids.hex32() : input.storedCard?.registrationId;
+    const payment: PaymentRecord = {
+      id: paymentId, merchantId: input.merchant.id, channel: input.scope.channel, entityId, initialKind: input.kind,
+      status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId: instrument.cardId,
+      method: instrument.card ? 'card' : 'bank_transfer', live: input.merchant.live, pspAccountId: undefined,
+      workflowCode: input.workflowCode, version: 1, createdAt: now, updatedAt: now,
+    };
+    // The opening operation shares the payment's id: it is what the merchant calls "the payment".
+    const operation: OperationRecord = {
+      id: paymentId, paymentId, seq: 0, merchantId: input.merchant.id, entityId, kind: input.kind,
+      status: awaiting ? 'awaiting' : 'pending', amount: input.amount, referencedId: undefined,
+      resultCode: undefined, reason: undefined, pspReference: undefined,
+      merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(),
+      context: { ...input.context, ...(registrationId !== undefined ? { registrationId } : {}), testParameters: input.testParameters },
+      details: plan.kind === 'frictionless' ? authenticationDetails(plan.result) : {}, unknownSince: undefined, createdAt: now, updatedAt: now,
+    };
+    return { payment, operation, registrationId, instrument };
+  }
+
+  /**
+   * Intent first, with its first attempt, committed before any PSP hears of it: the sealed card, a
+   * registration made with it, the payment, its opening operation (a duplicate merchant transaction
+   * id refused by the database), the caller's own writes (`join`) and the outbox, in one unit of work.
+   */
+  async function recordIntent(input: PayInput, intent: ReturnType<typeof intentOf>, plan: AuthenticationPlan | { kind: 'bank' },
+    rules: CascadeRules | undefined, challenge: Challenge | undefined, now: number): Promise<Result<AttemptRecord | undefined, PayError>> {
+    const { payment, operation, registrationId, instrument } = intent;
+    return write(async (w): Promise<Result<AttemptRecord | undefined, PayError>> => {
+      if (instrument.sealed) await w.vault.insertCard(instrument.sealed.record);
+      if (registrationId && instrument.sealed && payment.entityId) {
+        // The registration commits with the payment's intent: a token for a card the payment stored.
+        await w.vault.insertInstrument(registrationRecord(registrationId, payment.merchantId, payment.entityId, instrument.sealed.record.id, now));
+        await w.event(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: payment.merchantId, entityId: payment.entityId, card: instrument.sealed.masked }, now));
+      }
+      await w.payments.insertPayment(payment);
+      if (!await w.payments.insertOperation(operation, { uniqueMerchantTransactionId: input.uniqueMerchantTransactionId === true })) {
+        throw new DuplicateMerchantTransactionId();
+      }
+      if (input.join && !(await input.join(w.tx, payment.id))) throw new JoinRefused();
+      const locked: LockedPayment = { payment, operations: [operation], attempts: [] };
+      if (plan.kind === 'refused') {
+        await runner.settle(w, locked, payment.id, refusal(plan.reason, authenticationDetails({ status: plan.status, eci: plan.eci, flow: 'frictionless' }), now));
+        return ok(undefined);
+      }
+      const attempt = rules ? await runner.recordAttempt(w, locked, payment.id, rules, plan.kind === 'frictionless') : undefined;
+      await runner.announce(w, locked, payment.id, challenge ? { id: challenge.id, purpose: challenge.purpose } : undefined);
+      return ok(attempt);
+    }).catch((err: unknown) => {
+      if (err instanceof DuplicateMerchantTransactionId) return fail('duplicate_merchant_transaction_id' as const);
+      if (err instanceof JoinRefused) return fail('not_allowed' as const);
+      throw err;
+    });
+  }
+
   const service: PaymentService = {
     async pay(input) {
       const now = clock.now();
-      if ([input.card, input.storedCard, input.bankTransfer].filter(Boolean).length !== 1) {
-        throw new Error('pay needs exactly one of card, storedCard and bankTransfer');
-      }
       // A live merchant's payments move real money: no test system may answer them.
       if (input.merchant.live && input.testSystemRequested) return fail('test_system_on_live_merchant');
-      const stored = input.storedCard ? await vault.open(input.storedCard.cardId) : undefined;
-      if (input.storedCard && !stored) return fail('card_not_found');
-      const card: CardInput | undefined = input.card ?? (stored && {
-        pan: stored.pan, cvv: input.storedCard!.cvv, brand: stored.brand, holder: stored.holder, expiryMonth: stored.expiryMonth, expiryYear: stored.expiryYear,
-      });
-      if (input.card) {
-        const cardError = checkCard(input.card, now);
-        if (cardError) return fail(cardError);
-      } else if (stored && isExpired(stored.expiryMonth, stored.expiryYear, now)) {
-        return fail('card_expired');
-      }
-      const plan: AuthenticationPlan | { kind: 'bank' } = card
-        // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
-        ? planAuthentication(card.pan.reveal(), card.brand, input.merchantInitiated
-          ? { ...(input.authentication ?? noAuthenticationRequest), enrolled: false }
-          : input.authentication ?? noAuthenticationRequest)
-        : { kind: 'bank' };
+      const instrument = await instrumentOf(input, now);
+      if (!instrument.ok) return instrument;
+      const { card, masked } = instrument.value;
+      const plan = planOf(input, card);
       const purpose: ChallengePurpose | undefined = plan.kind === 'challenge' ? '3ds' : plan.kind === 'bank' ? 'bank_transfer' : undefined;
       if (purpose && input.returnUrls.length === 0) return fail('return_url_required');
-      const sealed = input.card ? vault.sealCard(input.merchant.id, input.card) : undefined;
-      const masked: MaskedCard | undefined = sealed?.masked ?? (stored && (({ pan: _pan, ...rest }) => rest)(stored));
-      const cardId = sealed?.record.id ?? input.storedCard?.cardId;
       const paymentId = ids.hex32();
-      const entityId = input.scope.channel === 'opp' ? input.scope.entityId : undefined;
-      const registrationId = input.createRegistration && card && entityId ? ids.hex32() : input.storedCard?.registrationId;
       // The page is opened before the payment that points to it: a crash in between leaves only
       // an unreachable page behind, never a payment waiting on a page that does not exist.
       const challenge = purpose ? await threeds.open({
@@ -343,58 +416,19 @@ export function createPaymentService(deps: {
         instrumentLabel: masked ? `${masked.brand} •••• ${masked.last4}` : input.bankTransfer?.bankName ?? 'Bank transfer',
         returnUrls: input.returnUrls, expiresAt: now + asyncTimeoutMs,
       }) : undefined;
-      const payment: PaymentRecord = {
-        id: paymentId, merchantId: input.merchant.id, channel: input.scope.channel, entityId, initialKind: input.kind,
-        status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId,
-        method: card ? 'card' : 'bank_transfer', live: input.merchant.live, pspAccountId: undefined,
-        workflowCode: input.workflowCode, version: 1, createdAt: now, updatedAt: now,
-      };
-      const authenticated = plan.kind === 'frictionless' ? authenticationDetails(plan.result) : {};
-      // The opening operation shares the payment's id: it is what the merchant calls "the payment".
-      const operation: OperationRecord = {
-        id: paymentId, paymentId, seq: 0, merchantId: input.merchant.id, entityId, kind: input.kind,
-        status: challenge ? 'awaiting' : 'pending', amount: input.amount, referencedId: undefined,
-        resultCode: undefined, reason: undefined, pspReference: undefined,
-        merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(),
-        context: { ...input.context, ...(registrationId !== undefined ? { registrationId } : {}), testParameters: input.testParameters },
-        details: authenticated, unknownSince: undefined, createdAt: now, updatedAt: now,
-      };
+      const intent = intentOf(input, instrument.value, plan, paymentId, challenge !== undefined, now);
+      const { payment, operation } = intent;
       const rules = challenge || plan.kind === 'refused' ? undefined : await rulesFor(payment, operation);
-      // Intent first, with its first attempt, committed before any PSP hears of it (DESIGN rule 1).
-      const recorded = await write(async (w): Promise<Result<{ attempt: AttemptRecord | undefined; status: PaymentStatus }, PayError>> => {
-        if (sealed) await w.vault.insertCard(sealed.record);
-        if (input.createRegistration && registrationId && cardId && masked && entityId) {
-          // The registration commits with the payment's intent: a token for a card the payment stored.
-          await w.vault.insertInstrument(registrationRecord(registrationId, input.merchant.id, entityId, cardId, now));
-          await w.event(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: input.merchant.id, entityId, card: masked }, now));
-        }
-        await w.payments.insertPayment(payment);
-        if (!await w.payments.insertOperation(operation, { uniqueMerchantTransactionId: input.uniqueMerchantTransactionId === true })) {
-          throw new DuplicateMerchantTransactionId();
-        }
-        if (input.join && !(await input.join(w.tx, paymentId))) throw new JoinRefused();
-        const locked: LockedPayment = { payment, operations: [operation], attempts: [] };
-        if (plan.kind === 'refused') {
-          const status = await runner.settle(w, locked, paymentId, refusal(plan.reason, authenticationDetails({ status: plan.status, eci: plan.eci, flow: 'frictionless' }), now));
-          return ok({ attempt: undefined, status });
-        }
-        const attempt = rules ? await runner.recordAttempt(w, locked, paymentId, rules, plan.kind === 'frictionless') : undefined;
-        await runner.announce(w, locked, paymentId, challenge ? { id: challenge.id, purpose: challenge.purpose } : undefined);
-        return ok({ attempt, status: 'pending' });
-      }).catch((err: unknown) => {
-        if (err instanceof DuplicateMerchantTransactionId) return fail('duplicate_merchant_transaction_id' as const);
-        if (err instanceof JoinRefused) return fail('not_allowed' as const);
-        throw err;
-      });
+      const recorded = await recordIntent(input, intent, plan, rules, challenge, now);
       if (!recorded.ok) return recorded;
       if (plan.kind === 'refused') return ok(await view(paymentId));
       if (challenge) {
-        // Kept in memory only, for the one authorization after the challenge (DESIGN rule 5).
+        // Kept in memory only, for the one authorization after the challenge (card data rules).
         if (card?.cvv) cvvs.put(paymentId, card.cvv, challenge.expiresAt);
         return ok({ operation, initial: operation, payment, card: masked, challenge: { id: challenge.id, purpose: challenge.purpose } });
       }
       const pspCard: PspCard | undefined = card && { pan: card.pan, cvv: card.cvv, brand: card.brand, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear };
-      const running = driveOperation(payment, operation, recorded.value.attempt, pspCard, input.testParameters);
+      const running = driveOperation(payment, operation, recorded.value, pspCard, input.testParameters);
       if (input.background) {
         inBackground(running);
         return ok({ operation, initial: operation, payment, card: masked });
@@ -624,6 +658,14 @@ export function createPaymentService(deps: {
   }
 
   return service;
+}
+
+/** The card a payment uses, checked, with what the intent stores of it. */
+interface Instrument {
+  readonly card: CardInput | undefined;
+  readonly masked: MaskedCard | undefined;
+  readonly sealed: ReturnType<VaultService['sealCard']> | undefined;
+  readonly cardId: string | undefined;
 }
 
 class DuplicateMerchantTransactionId extends Error {}
