@@ -100,6 +100,21 @@ describe('executions', () => {
     assert.equal(types.filter((t) => t === 'execution.executionActionCompleted').length, 6);
   });
 
+  test('cancel after a partial capture refunds the capture and voids the rest in one action', async () => {
+    const inst = await instrument(gw, token);
+    const id = await execution(gw, token);
+    await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '100.00') });
+    assert.equal((await poll(gw, token, id, ['created', 'authorizeRequested'])).status, 'authorized');
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '30.00', currency: 'EUR' }, final: false } })).status, 202);
+    assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'partiallyCaptured');
+    // The refund is recorded before the void is decided: the void must not wait for it.
+    const cancel = await call(gw, 'POST', `${wf}/${id}/cancel`, { token, body: { reason: 'NoReason' } });
+    assert.equal(cancel.status, 202, JSON.stringify(cancel.body));
+    const now = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+    assert.equal(now.status, 'cancelled');
+    assert.deepEqual(now.refundedAmount, { value: '30.00', currency: 'EUR' });
+  });
+
   test('cancel before capture voids; list filters and paginates with a cursor', async () => {
     const inst = await instrument(gw, token, '4242424242424242', 'holder-list');
     const ids: string[] = [];

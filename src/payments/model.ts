@@ -224,7 +224,9 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       if (t.chargedBack > 0) return fail('charged_back');
       if (t.reversed) return fail('already_reversed');
       if (initial.kind !== 'authorize') return fail('reversal_not_possible');
-      if (t.inFlight > 0) return fail('reference_pending');
+      // A capture on its way would change the open rest; a refund or rebill on its way does not,
+      // so cancelling a partly captured authorization can refund the capture and void the rest at once.
+      if (t.inFlightCaptures > 0 || t.inFlightVoid) return fail('reference_pending');
       const open = t.authorized - t.captured;
       // After a partial capture a void releases the open remainder.
       if (open <= 0) return fail('reversal_after_capture');
