@@ -448,7 +448,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const a3 = newAttempt(o3, 0);
         await payWrite(async (w) => { await w.insertPayment(p3); await w.insertOperation(o3); await w.insertAttempt(a3); });
         await assert.rejects(payWrite(async (w) => {
-          await w.settleAttempt(a3.id, settlement('succeeded', now(), { resultCode: '000.100.110', pspReference: 'psp-1' }));
+          await w.settleAttempt(a3, settlement('succeeded', now(), { resultCode: '000.100.110', pspReference: 'psp-1' }));
           await w.settleOperation(o3.id, settlement('succeeded', now(), { resultCode: '000.100.110', pspReference: 'psp-1' }));
           await w.updatePayment(p3.id, { status: 'captured', pspAccountId: a3.accountId }, now());
           await w.insertAttempt(newAttempt(o3, 1));
@@ -507,7 +507,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         await payWrite(async (w) => {
           const locked = await w.lock(p.id);
           assert.ok(locked);
-          await w.settleAttempt(a.id, settlement('succeeded', settledAt, { resultCode: '000.100.110', pspReference: 'psp-8f3a', details }));
+          await w.settleAttempt(a, settlement('succeeded', settledAt, { resultCode: '000.100.110', pspReference: 'psp-8f3a', details }));
           await w.settleOperation(o.id, settlement('succeeded', settledAt, { resultCode: '000.100.110', pspReference: 'psp-8f3a', details }));
           await w.updatePayment(p.id, { status: 'captured', pspAccountId: a.accountId }, settledAt);
           await w.addEvent({ id: eventId, merchantId: f.merchant.id, type: 'payment.captured', subjectId: p.id, payload: { status: 'captured', amount: p.amount }, createdAt: settledAt });
@@ -528,7 +528,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         await payWrite(async (w) => {
           await w.insertOperation(o2);
           await w.insertAttempt(a2);
-          await w.settleAttempt(a2.id, settlement('failed', settledAt + 5, { reason: 'hard', resultCode: '800.100.100' }));
+          await w.settleAttempt(a2, settlement('failed', settledAt + 5, { reason: 'hard', resultCode: '800.100.100' }));
           await w.settleOperation(o2.id, settlement('failed', settledAt + 5, { reason: 'hard', resultCode: '800.100.100' }));
           await w.updatePayment(p.id, { status: 'captured' }, settledAt + 5);
         });
@@ -716,8 +716,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal((await payments.attemptsOf(o.paymentId))[0]!.authenticated, false);
         assert.equal((await payments.attemptsOf(o.paymentId))[1]!.authenticated, true);
         assert.deepEqual(await payments.attemptsOf(id()), []);
-        // Attempts belong to a payment (foreign key).
-        await assert.rejects(payWrite((w) => w.insertAttempt(newAttempt(o, 7, { paymentId: id() }))));
+        // Attempts belong to an operation (foreign key).
+        await assert.rejects(payWrite((w) => w.insertAttempt(newAttempt(o, 7, { operationId: id() }))));
         assert.equal((await payments.attemptsOf(o.paymentId)).length, 3);
       });
 
@@ -768,7 +768,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
 
         const settledAt = Date.UTC(2099, 11, 31, 23, 59, 59, 999);
         await payWrite(async (w) => {
-          await w.settleAttempt(a.id, settlement('succeeded', settledAt));
+          await w.settleAttempt(a, settlement('succeeded', settledAt));
           await w.settleOperation(o.id, settlement('succeeded', settledAt, { resultCode: '000.000.000' }));
           await w.updatePayment(p.id, { status: 'captured' }, settledAt);
         });

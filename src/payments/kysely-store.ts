@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AttemptsTable, Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Currency } from '../money/money.ts';
@@ -36,8 +36,11 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const locking = uow.kind === 'postgres';
   const operationsOf = (q: Kysely<Database> | Tx, paymentId: string) =>
     q.selectFrom('transactions').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
+  // Through the operations' ids: the attempts' primary key (operation, seq) serves it, no index of their own.
   const attemptsOf = (q: Kysely<Database> | Tx, paymentId: string) =>
-    q.selectFrom('attempts').selectAll().where('payment_id', '=', paymentId).orderBy('created_at').orderBy('seq').execute();
+    q.selectFrom('attempts').selectAll()
+      .where('transaction_id', 'in', (eb) => eb.selectFrom('transactions').select('id').where('payment_id', '=', paymentId))
+      .orderBy('created_at').orderBy('seq').execute();
 
   function writer(tx: Tx): PaymentWriter {
     return {
@@ -77,7 +80,8 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         // The unique index decides between concurrent requests on every node; ON CONFLICT keeps
         // PostgreSQL's transaction usable so the caller can answer "duplicate".
         const r = await tx.insertInto('transactions').values(row)
-          .onConflict((oc) => oc.columns(['entity_id', 'merchant_transaction_id', 'unique_mtx']).doNothing()).executeTakeFirst();
+          .onConflict((oc) => oc.columns(['entity_id', 'merchant_transaction_id']).where(sql.ref('unique_mtx'), '=', sql.lit(1)).doNothing())
+          .executeTakeFirst();
         return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
       },
       async settleOperation(id, s, unknownSince) {
@@ -109,10 +113,10 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         }).onConflict((oc) => oc.columns(['transaction_id', 'seq']).doNothing()).executeTakeFirst();
         return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
       },
-      async settleAttempt(id, s) {
+      async settleAttempt(a, s) {
         await tx.updateTable('attempts').set({
           status: s.status, reason: s.reason ?? null, result_code: s.resultCode ?? null, psp_reference: s.pspReference ?? null, updated_at: s.at,
-        }).where('id', '=', id).execute();
+        }).where('transaction_id', '=', a.operationId).where('seq', '=', a.seq).execute();
       },
     };
   }

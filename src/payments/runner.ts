@@ -38,7 +38,7 @@ export interface Runner {
    * Sends an operation's recorded attempt and every further attempt its cascade allows, each
    * recorded before it is sent, until the operation has an outcome or waits on an open one.
    */
-  drive(paymentId: string, operationId: string, attempt: AttemptRecord | undefined, plan: AttemptPlan): Promise<void>;
+  drive(paymentId: string, operationId: string, attempt: AttemptRecord | undefined, plan: AttemptPlan): Promise<LockedPayment | undefined>;
   /** Asks the PSP about an attempt whose outcome is open; the answer, or undefined when the PSP never received it. */
   lookup(attempt: AttemptRecord): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
   /** Applies an outcome learnt later (reconciler, PSP notification) to an open attempt; returns whether anything changed. */
@@ -117,6 +117,9 @@ export function createRunner(deps: {
       const pspAccountId = extra.pspAccountId !== undefined ? { pspAccountId: extra.pspAccountId === defaultAccount.id ? undefined : extra.pspAccountId } : {};
       if (next !== before || 'pspAccountId' in pspAccountId) await w.payments.updatePayment(locked.payment.id, { status: next, ...pspAccountId }, s.at);
       const payment = { ...locked.payment, status: next, ...pspAccountId, updatedAt: s.at };
+      // The unit's own view moves with its writes, so callers answer from it without reading again.
+      locked.payment = payment;
+      locked.operations = operations;
       await tell(w, {
         payment, operations, attempts: locked.attempts, operation: operations.find((o) => o.id === operationId)!,
         previousStatus: before, ...(extra.challenge ? { challenge: extra.challenge } : {}),
@@ -150,6 +153,7 @@ export function createRunner(deps: {
 
     async drive(paymentId, operationId, first, plan) {
       let attempt = first;
+      let last: LockedPayment | undefined;
       while (attempt) {
         const outcome = await call(attempt, plan);
         const current: AttemptRecord = attempt;
@@ -159,9 +163,12 @@ export function createRunner(deps: {
           const mine = locked.attempts.find((a) => a.id === current.id);
           // A racing reconciler settled it first: its record stands.
           if (!mine || !isOpen(mine.status) || (mine.status === 'pending' && mine.resultCode !== undefined)) return undefined;
-          return applyAttemptOutcome(w, locked, mine, outcome, plan.rules);
+          const next = await applyAttemptOutcome(w, locked, mine, outcome, plan.rules);
+          last = locked;
+          return next;
         });
       }
+      return last;
     },
 
     async lookup(attempt) {
@@ -214,7 +221,7 @@ export function createRunner(deps: {
     const at = clock.now();
     const op = locked.operations.find((o) => o.id === attempt.operationId)!;
     const s = settlementOf(outcome, at, op.details);
-    await w.payments.settleAttempt(attempt.id, s);
+    await w.payments.settleAttempt(attempt, s);
     const settledAttempt: AttemptRecord = { ...attempt, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference, updatedAt: at };
     locked.attempts.splice(locked.attempts.indexOf(attempt), 1, settledAttempt);
     if (s.status === 'pending') {

@@ -225,9 +225,9 @@ export function createPaymentService(deps: {
   const testParametersOf = (op: OperationRecord) => (op.context.testParameters ?? {}) as Record<string, string>;
 
   /** Drives an operation from a recorded attempt (or its next one) and returns its view afterwards. */
-  async function driveOperation(payment: PaymentRecord, op: OperationRecord, attempt: AttemptRecord | undefined, card: PspCard | undefined, testParameters: Readonly<Record<string, string>>): Promise<void> {
-    const ops = await store.operationsOf(payment.id);
-    const initial = ops.length > 0 ? initialOf(ops) : op;
+  async function driveOperation(payment: PaymentRecord, op: OperationRecord, attempt: AttemptRecord | undefined, card: PspCard | undefined, testParameters: Readonly<Record<string, string>>): Promise<LockedPayment | undefined> {
+    // The opening operation is the payment's own id; a follow-up needs it for the PSP reference.
+    const initial = op.seq === 0 ? op : (await store.operation(payment.id)) ?? op;
     const plan: AttemptPlan = { rules: await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters) };
     let first = attempt;
     if (!first) {
@@ -246,7 +246,7 @@ export function createPaymentService(deps: {
         return next;
       });
     }
-    await runner.drive(payment.id, op.id, first, plan);
+    return runner.drive(payment.id, op.id, first, plan);
   }
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
@@ -433,8 +433,10 @@ export function createPaymentService(deps: {
         inBackground(running);
         return ok({ operation, initial: operation, payment, card: masked });
       }
-      await running;
-      return ok(await view(paymentId));
+      // Answered from what the outcome's unit of work wrote (read again only if a reconciler got there first).
+      const after = await running;
+      const settled = after?.operations.find((o) => o.id === paymentId);
+      return ok(after && settled ? { operation: settled, initial: settled, payment: after.payment, card: masked } : await view(paymentId));
     },
 
     async followUp(input) {

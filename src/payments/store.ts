@@ -83,9 +83,10 @@ export interface Settlement {
   readonly at: number;
 }
 
+/** A payment as a unit of work holds it: kept up to date by that unit's own writes. */
 export interface LockedPayment {
-  readonly payment: PaymentRecord;
-  readonly operations: OperationRecord[];
+  payment: PaymentRecord;
+  operations: OperationRecord[];
   readonly attempts: AttemptRecord[];
 }
 
@@ -107,7 +108,7 @@ export interface PaymentWriter {
   updatePayment(id: string, change: { status: PaymentStatus; pspAccountId?: string | undefined }, at: number): Promise<void>;
   /** False when the (operation, seq) slot is taken: another node started that attempt. */
   insertAttempt(a: AttemptRecord): Promise<boolean>;
-  settleAttempt(id: string, s: Settlement): Promise<void>;
+  settleAttempt(attempt: Pick<AttemptRecord, 'operationId' | 'seq'>, s: Settlement): Promise<void>;
 }
 
 export interface PaymentStore {

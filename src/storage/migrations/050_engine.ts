@@ -101,16 +101,18 @@ async function change(db: Kysely<any>, postgres: boolean) {
     await db.schema.alterTable('transactions').addColumn('unique_mtx', 'integer').execute();
     await db.schema.alterTable('transactions').addColumn('unknown_since', 'bigint').execute();
     await sql`update transactions set unknown_since = updated_at where status = 'unknown'`.execute(db);
-    // NULLs are distinct in a unique index on both databases: only initial operations of entities
-    // that refuse duplicates (unique_mtx = 1) compete for a merchant transaction id.
+    // Only opening operations of entities that refuse duplicates (unique_mtx = 1) are in this
+    // partial index, so every other payment's commit does not touch it.
     await db.schema.createIndex('transactions_unique_mtx').on('transactions')
-      .columns(['entity_id', 'merchant_transaction_id', 'unique_mtx']).unique().execute();
+      .columns(['entity_id', 'merchant_transaction_id']).unique().where(sql.ref('unique_mtx'), '=', sql.lit(1)).execute();
 
+    // One row per try of an operation; keyed by its slot, so two nodes can never take the same one.
+    // The id (the PSP's idempotency key) needs no index of its own: it is looked up at the PSP, not here.
     await db.schema.createTable('attempts')
-      .addColumn('id', 'varchar(32)', (c) => c.primaryKey())
-      .addColumn('payment_id', 'varchar(32)', (c) => c.notNull().references('payments.id'))
-      .addColumn('transaction_id', 'varchar(32)', (c) => c.notNull())
+      .addColumn('transaction_id', 'varchar(32)', (c) => c.notNull().references('transactions.id'))
       .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('id', 'varchar(32)', (c) => c.notNull())
+      .addColumn('payment_id', 'varchar(32)', (c) => c.notNull())
       .addColumn('account_id', 'varchar(32)', (c) => c.notNull())
       .addColumn('account_name', 'text', (c) => c.notNull())
       .addColumn('connector', 'varchar(32)', (c) => c.notNull())
@@ -121,9 +123,8 @@ async function change(db: Kysely<any>, postgres: boolean) {
       .addColumn('psp_reference', 'text')
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('attempts_pk', ['transaction_id', 'seq'])
       .execute();
-    await db.schema.createIndex('attempts_transaction').on('attempts').columns(['transaction_id', 'seq']).unique().execute();
-    await db.schema.createIndex('attempts_status').on('attempts').columns(['status', 'updated_at']).execute();
     // Every operation that went to a PSP gets its attempt: the operation's id is the attempt id the
     // PSP knows (the reconciler asks by it), at the cascade's account for executions' payments.
     await sql`insert into attempts (id, payment_id, transaction_id, seq, account_id, account_name, connector, authenticated,
