@@ -281,6 +281,8 @@ export function createExecutionService(deps: {
             },
             event: { name: 'executionActionRequested', action, trigger: 'api' },
           });
+          // An ephemeral instrument is spent by its first authorization, in the same commit.
+          await instruments.markUsedIn(tx, instrument);
           await input.acknowledge?.(tx, { execution: acked, action });
           return true;
         },
@@ -289,8 +291,6 @@ export function createExecutionService(deps: {
         if (r.error === 'not_allowed') return { ok: false, error: 'not_allowed', why: { reason: 'authorize_once', status: (await store.get(id))?.status } };
         return { ok: false, error: r.error };
       }
-      // An ephemeral instrument is spent by its first authorization.
-      if (instrument.status === 'transient') await instruments.markUsed(merchant.id, instrument.id);
       return { ok: true, value: { execution: acked!, action } };
     },
 

@@ -5,7 +5,7 @@ import type { CardError } from './errors.ts';
 import type { VaultService } from './service.ts';
 import type { CvvCache } from './cvv-cache.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
-import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 
 export interface Instrument extends InstrumentRecord {
   readonly card: MaskedCard;
@@ -36,6 +36,8 @@ export interface InstrumentService {
   holdsCvv(instrumentId: string): boolean;
   /** An ephemeral (`storeInstrument: false`) instrument is spent by its first authorization. */
   markUsed(merchantId: string, id: string): Promise<void>;
+  /** The same, inside the unit of work of the authorization that spends it. */
+  markUsedIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id' | 'status'>): Promise<void>;
   /** The holder's saved (enabled) instruments, newest first. */
   savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
 }
@@ -96,6 +98,9 @@ export function createInstrumentService(deps: {
     },
     takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),
     holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
+    async markUsedIn(tx, instrument) {
+      if (instrument.status === 'transient') await store.writer(tx).setInstrumentStatus(instrument.id, 'deleted', clock.now());
+    },
     async markUsed(merchantId, id) {
       const i = await store.instrument(id);
       if (i && i.merchantId === merchantId && i.status === 'transient') await uow.run((tx) => store.writer(tx).setInstrumentStatus(id, 'deleted', clock.now()));

@@ -2,7 +2,7 @@ import { formatMajorUnits, type Money } from '../../money/money.ts';
 import type { CardBrand } from '../../vault/card.ts';
 import type { Instrument } from '../../vault/instruments.ts';
 import type { ExecutionView } from '../../executions/service.ts';
-import type { ActionRecord, EventName, ExecutionRecord, FailureInfo } from '../../executions/model.ts';
+import { backOfficeFrom, type ActionRecord, type EventName, type ExecutionRecord, type FailureInfo } from '../../executions/model.ts';
 import { failureItem } from './errors.ts';
 import { codeOfReason } from '../../processors/result-codes.ts';
 
@@ -40,9 +40,10 @@ export function renderExecution(v: ExecutionView, baseUrl: string) {
   const links: Record<string, unknown> = { self };
   const allowed = (name: string) => ({ method: 'POST', href: `${self}/${name}` });
   if (e.status === 'created') links.authorize = allowed('authorize');
-  if (e.paymentId && ['authorized', 'partiallyCaptured', 'captureFailed'].includes(e.status) && !e.captureClosed) links.capture = allowed('capture');
-  if (e.paymentId && ['authorized', 'partiallyCaptured', 'captureFailed', 'captured', 'partiallyRefunded', 'refundFailed'].includes(e.status)) links.cancel = allowed('cancel');
-  if (e.paymentId && ['captured', 'partiallyCaptured', 'partiallyRefunded', 'refundFailed'].includes(e.status)) links.refund = allowed('refund');
+  // The actions the execution's status allows (the same table the use cases check).
+  if (e.paymentId && backOfficeFrom.capture.includes(e.status) && !e.captureClosed) links.capture = allowed('capture');
+  if (e.paymentId && backOfficeFrom.cancel.includes(e.status)) links.cancel = allowed('cancel');
+  if (e.paymentId && backOfficeFrom.refund.includes(e.status)) links.refund = allowed('refund');
   const challenge = e.status === 'authorizePending' && e.action ? e.action : undefined;
   if (challenge) { links.redirect = challenge.href; links['3ds'] = challenge.href; }
   const auth = e.authorize;
