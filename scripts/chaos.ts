@@ -299,6 +299,9 @@ function env(st: ProcessStore, adminToken: string): Record<string, string> {
     ...st.env, SWITCHYARD_ADMIN_TOKEN: adminToken, SWITCHYARD_PSP_TIMEOUT_MS: String(pspTimeoutMs), SWITCHYARD_ASYNC_TIMEOUT_MS: String(asyncTimeoutMs),
     SWITCHYARD_SIM_LATENCY_MS: '40', SWITCHYARD_SIM_JITTER_MS: '30', SWITCHYARD_SIM_TIMEOUT_RATE: String(options.faultRate / 3),
     SWITCHYARD_SIM_ERROR_RATE: String(options.faultRate / 3), SWITCHYARD_LONG_POLL_MS: '3000', LOG_LEVEL: 'warn',
+    // A killed node's claim on the reconciler lapses after the lease: short here, so that after
+    // each kill the next process takes the periodic jobs over within the reckoning's window.
+    SWITCHYARD_JOB_LEASE_MS: '2000', SWITCHYARD_JOB_POLL_MS: '200',
   };
 }
 
