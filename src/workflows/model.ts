@@ -58,9 +58,22 @@ export function parseWorkflowConfig(input: unknown, base: WorkflowConfig = defau
   return { ok: true, value: { accounts: [...accounts], moveOn: [...new Set(moveOn)], notifyPending } };
 }
 
-/** A PSP account as the admin API and the CLI show it; a simulated account's settings also as `behaviour`, the name earlier versions used. */
+/** Settings that hold a PSP credential: shown back only by their last four characters. */
+const secretSettings = ['accessToken'];
+
+function maskedSettings(settings: unknown): unknown {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return settings;
+  const o = { ...(settings as Record<string, unknown>) };
+  for (const k of secretSettings) if (typeof o[k] === 'string') o[k] = `****${(o[k] as string).slice(-4)}`;
+  return o;
+}
+
+/**
+ * A PSP account as the admin API and the CLI show it, credentials masked; a simulated account's
+ * settings also as `behaviour`, the name earlier versions used.
+ */
 export function accountView(a: { name: string; connector: string; settings: unknown }) {
-  return { name: a.name, connector: a.connector, settings: a.settings, ...(a.connector === 'simulator' ? { behaviour: a.settings } : {}) };
+  return { name: a.name, connector: a.connector, settings: maskedSettings(a.settings), ...(a.connector === 'simulator' ? { behaviour: a.settings } : {}) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Money } from '../../money/money.ts';
-import type { DeclineReason } from '../outcome.ts';
 import { classifyResultCode } from '../result-codes.ts';
+
+export { declineReasonOf } from '../result-codes.ts';
 
 /** The kinds of decline a simulated account can be told to make, and the code it answers for each. */
 export const simulatedDeclines = ['soft', 'hard', 'error'] as const;
@@ -50,24 +51,6 @@ export interface SimulatorSettings {
 export type AccountSettings = Pick<SimulatorSettings, 'latencyMs' | 'declines' | 'timeouts'>;
 
 export const defaultSettings: SimulatorSettings = { latencyMs: 0, jitterMs: 0, errorRate: 0, timeoutRate: 0, declines: [], timeouts: [] };
-
-const hardCodes = new Set([
-  '800.100.151', '800.100.153', '800.100.157', '800.100.159', '800.100.171', '100.100.101', '100.100.303',
-  '100.400.121', '800.300.101', '100.380.401', '800.400.200',
-]);
-
-/**
- * The neutral reason of a rejecting result code of the OPP family: communication and system
- * errors are the provider's; risk and blacklist codes are fraud; bad card data hard; format
- * errors an invalid request; the rest soft (this acquirer refused this time). Pure.
- */
-export function declineReasonOf(code: string): DeclineReason {
-  if (code.startsWith('900.') || code === '999.999.999' || code.startsWith('600.')) return 'provider_error';
-  if (hardCodes.has(code)) return 'hard';
-  if (/^(100\.400\.[0-3]|100\.380\.[15]|800\.(110|150|160|200|300)\.)/.test(code)) return 'fraud';
-  if (/^(100\.[123]|200\.|100\.350|100\.390)/.test(code)) return 'invalid_request';
-  return 'soft';
-}
 
 export function matches(m: Match, pan: string | undefined, amount: Money): boolean {
   const checks: boolean[] = [];

@@ -1,0 +1,167 @@
+import { formatMajorUnits } from '../../money/money.ts';
+import type { Outcome } from '../outcome.ts';
+import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
+import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
+import { parseSettings, type OppSettings } from './settings.ts';
+
+type Answer = Exclude<Outcome, { kind: 'unknown' }>;
+
+/** The acquirer's payment type for each operation; initial ones open a payment, the rest reference one. */
+export const paymentTypeOf: Readonly<Record<ConnectorOperation, { type: string; initial: boolean }>> = {
+  authorize: { type: 'PA', initial: true },
+  sale: { type: 'DB', initial: true },
+  credit: { type: 'CD', initial: true },
+  capture: { type: 'CP', initial: false },
+  void: { type: 'RV', initial: false },
+  refund: { type: 'RF', initial: false },
+  rebill: { type: 'RB', initial: false },
+};
+
+const operations = Object.keys(paymentTypeOf) as ConnectorOperation[];
+
+/** The acquirer's result details worth keeping beside an attempt (free text it may add stays out). */
+const keptDetails = ['ExtendedDescription', 'AcquirerResponse', 'clearingInstituteName', 'ConnectorTxID1', 'ConnectorTxID2', 'ConnectorTxID3'];
+
+/** The one acquirer code that says its own answer is uncertain: the reconciler asks again later. */
+const uncertainCode = '900.100.300';
+
+/** A payment object as the acquirer answers it (the fields read here; the rest is ignored). */
+interface PaymentObject {
+  readonly id?: unknown;
+  readonly result?: { readonly code?: unknown; readonly description?: unknown };
+  readonly resultDetails?: unknown;
+}
+
+/**
+ * The neutral outcome of an acquirer's answer, by the code classes of the OPP family: success and
+ * review approve, pending waits, the rest decline with the reason its code says. Undefined when the
+ * answer carries no result code. Pure.
+ */
+export function outcomeOfPayment(p: PaymentObject): Answer | undefined {
+  const code = typeof p.result?.code === 'string' && /^[0-9]{3}\.[0-9]{3}\.[0-9]{3}$/.test(p.result.code) ? p.result.code : undefined;
+  if (code === undefined) return undefined;
+  const pspReference = typeof p.id === 'string' && p.id.length > 0 && p.id.length <= 64 ? p.id : undefined;
+  const details: Record<string, string> = {};
+  if (typeof p.resultDetails === 'object' && p.resultDetails !== null) {
+    for (const k of keptDetails) {
+      const v = (p.resultDetails as Record<string, unknown>)[k];
+      if (typeof v === 'string') details[k] = v.slice(0, 256);
+    }
+  }
+  switch (classifyResultCode(code)) {
+    case 'success': case 'review': return { kind: 'approved', pspReference, acquirerCode: code, details };
+    case 'pending': return { kind: 'pending', action: undefined, pspReference, acquirerCode: code, details };
+    case 'rejected': {
+      const message = typeof p.result?.description === 'string' ? p.result.description.slice(0, 256) : undefined;
+      return { kind: 'declined', reason: declineReasonOf(code), acquirerCode: code, message, pspReference, details };
+    }
+  }
+}
+
+/**
+ * The form an operation is sent as: initial payments carry the amount, the card and the brand;
+ * follow-ups only the amount, against the original payment's id. Our attempt id goes as
+ * `merchantTransactionId` so the query API finds the attempt again. Test switches go only to test
+ * systems. Holds the card's digits: never logged, dropped once sent.
+ */
+export function formOf(settings: OppSettings, req: ConnectorRequest): { path: string; body: URLSearchParams } {
+  const { type, initial } = paymentTypeOf[req.operation];
+  const body = new URLSearchParams({
+    entityId: settings.entityId,
+    amount: formatMajorUnits(req.amount),
+    currency: req.amount.currency,
+    paymentType: type,
+    merchantTransactionId: req.attemptId,
+  });
+  if (initial) {
+    const card = req.card;
+    if (!card) throw new Error(`${req.operation} needs card data`);
+    body.set('paymentBrand', card.brand);
+    body.set('card.number', card.pan.reveal());
+    if (card.holder !== undefined) body.set('card.holder', card.holder);
+    body.set('card.expiryMonth', card.expiryMonth);
+    body.set('card.expiryYear', card.expiryYear.length === 2 ? `20${card.expiryYear}` : card.expiryYear);
+    if (card.cvv !== undefined) body.set('card.cvv', card.cvv.reveal());
+  } else if (!req.originalReference || !/^[A-Za-z0-9_-]{1,64}$/.test(req.originalReference)) {
+    throw new Error(`${req.operation} needs the acquirer's reference of the original payment`);
+  }
+  if (!req.live) {
+    for (const [k, v] of Object.entries(req.testParameters)) body.set(`customParameters[${k}]`, v);
+  }
+  const path = initial ? '/v1/payments' : `/v1/payments/${encodeURIComponent(req.originalReference!)}`;
+  return { path, body };
+}
+
+/** An acquirer answer as read off the wire: its HTTP status and JSON body (undefined when not JSON). */
+async function send(settings: OppSettings, path: string, init: { method: 'GET' | 'POST'; body?: URLSearchParams }): Promise<{ status: number; json: unknown }> {
+  const headers: Record<string, string> = { authorization: `Bearer ${settings.accessToken}`, accept: 'application/json' };
+  if (init.body) headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
+  let res: Response;
+  try {
+    res = await fetch(settings.baseUrl + path, {
+      method: init.method, headers, redirect: 'error', signal: AbortSignal.timeout(settings.timeoutMs),
+      ...(init.body ? { body: init.body.toString() } : {}),
+    });
+  } catch (err) {
+    // Only the cause's name: fetch's errors never carry the body, but say nothing more than needed.
+    const cause = err instanceof Error ? err.name : 'error';
+    throw new Error(`acquirer ${init.method} ${path.split('?')[0]} failed (${cause})`);
+  }
+  const text = await res.text().catch(() => '');
+  let json: unknown;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  return { status: res.status, json };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A connector to an acquirer of the Open Payment Platform family over its `/v1` server-to-server
+ * API. A lost answer (timeout, broken connection, a server error without a result code, or the
+ * acquirer's own "uncertain result") is thrown, so the engine records the attempt unknown and
+ * the reconciler later asks `lookup`, which finds the attempt by its `merchantTransactionId`.
+ */
+export function createOppConnector(settings: OppSettings): Connector {
+  return {
+    name: 'opp',
+    operations,
+    async execute(req) {
+      let form: ReturnType<typeof formOf>;
+      try { form = formOf(settings, req); } catch (err) {
+        // Refused before anything was sent: a decline, not an unknown the reconciler would chase.
+        return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
+      }
+      const { path, body } = form;
+      const { status, json } = await send(settings, path, { method: 'POST', body });
+      const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
+      if (!outcome) throw new Error(`acquirer answered HTTP ${status} without a result code`);
+      if (outcome.acquirerCode === uncertainCode) throw new Error(`acquirer answered ${uncertainCode} (uncertain result)`);
+      return outcome;
+    },
+    async lookup(attemptId) {
+      const query = new URLSearchParams({ entityId: settings.entityId, merchantTransactionId: attemptId });
+      const { status, json } = await send(settings, `/v1/query?${query}`, { method: 'GET' });
+      if (!isObject(json) || !isObject(json.result)) throw new Error(`acquirer query answered HTTP ${status} without a result`);
+      if (json.result.code === '700.400.580') return undefined;
+      if (!Array.isArray(json.payments)) throw new Error(`acquirer query answered ${String(json.result.code)} without payments`);
+      const found = json.payments.filter(isObject).map(outcomeOfPayment).filter((o): o is Answer => o !== undefined);
+      // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
+      return found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
+    },
+  };
+}
+
+/** The registry's entry: each account's connector from its own settings. */
+export const oppFactory: ConnectorFactory = {
+  name: 'opp',
+  parseSettings,
+  create(account) {
+    const parsed = parseSettings(account.settings);
+    // Settings were validated when stored; should they no longer parse, nothing is sent and every call declines.
+    if (!parsed.ok) {
+      const refuse = async (): Promise<Answer> => ({ kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: `PSP account settings invalid: ${parsed.error}`, pspReference: undefined, details: {} });
+      return { name: 'opp', operations, execute: refuse, lookup: async () => undefined };
+    }
+    return createOppConnector(parsed.value);
+  },
+};
