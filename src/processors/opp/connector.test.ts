@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Cvv, Pan } from '../../vault/card.ts';
+import { money, type Currency } from '../../money/money.ts';
+import type { ConnectorRequest } from '../connector.ts';
+import { createOppConnector, formOf, outcomeOfPayment } from './connector.ts';
+import type { OppSettings } from './settings.ts';
+
+const settings: OppSettings = { baseUrl: 'http://127.0.0.1:1', accessToken: 'secret-token-1234', entityId: 'entity1', timeoutMs: 1000 };
+const card = { pan: new Pan('4200000000000000'), cvv: new Cvv('123'), brand: 'VISA' as const, holder: 'Jane Jones', expiryMonth: '05', expiryYear: '34' };
+const eur = (minor: number) => money(minor, 'EUR' as Currency);
+const request = (over: Partial<ConnectorRequest> = {}): ConnectorRequest => ({
+  operation: 'authorize', attemptId: 'a'.repeat(32), amount: eur(9200), live: false, card, testParameters: {}, ...over,
+});
+
+test('result codes map to neutral outcomes by their class', () => {
+  const cases: [string, string, string?][] = [
+    ['000.000.000', 'approved'], ['000.100.110', 'approved'], ['000.400.000', 'approved'],
+    ['000.200.000', 'pending'], ['800.400.500', 'pending'],
+    ['800.100.152', 'declined', 'soft'], ['800.100.151', 'declined', 'hard'], ['100.400.319', 'declined', 'fraud'],
+    ['200.300.404', 'declined', 'invalid_request'], ['900.100.100', 'declined', 'provider_error'],
+  ];
+  for (const [code, kind, reason] of cases) {
+    const o = outcomeOfPayment({ id: 'p1', result: { code, description: 'd' }, resultDetails: { AcquirerResponse: 'X', card: '4200000000000000' } });
+    assert.equal(o?.kind, kind, code);
+    assert.equal(o?.kind !== 'unknown' && o?.acquirerCode, code);
+    assert.equal(o?.kind !== 'unknown' && o?.pspReference, 'p1');
+    if (reason) assert.equal(o?.kind === 'declined' && o.reason, reason, code);
+    // Only the listed details are kept: nothing else the acquirer echoes is stored.
+    assert.deepEqual(o?.kind !== 'unknown' && o?.details, { AcquirerResponse: 'X' });
+  }
+  assert.equal(outcomeOfPayment({ id: 'p1', result: {} }), undefined);
+  assert.equal(outcomeOfPayment({ id: 'p1', result: { code: 'garbage' } }), undefined);
+});
+
+test('an initial payment is sent with the card, major units by the currency exponent and our attempt id', () => {
+  const { path, body } = formOf(settings, request({ testParameters: { forceResultCode: '800.100.152' } }));
+  assert.equal(path, '/v1/payments');
+  assert.deepEqual(Object.fromEntries(body), {
+    entityId: 'entity1', amount: '92.00', currency: 'EUR', paymentType: 'PA', merchantTransactionId: 'a'.repeat(32),
+    paymentBrand: 'VISA', 'card.number': '4200000000000000', 'card.holder': 'Jane Jones', 'card.expiryMonth': '05',
+    'card.expiryYear': '2034', 'card.cvv': '123', 'customParameters[forceResultCode]': '800.100.152',
+  });
+  assert.equal(formOf(settings, request({ amount: money(1500, 'JPY' as Currency), operation: 'sale' })).body.get('amount'), '1500');
+  assert.equal(formOf(settings, request({ amount: money(1250, 'KWD' as Currency) })).body.get('amount'), '1.250');
+  // A live system never gets test switches.
+  assert.equal(formOf(settings, request({ live: true, testParameters: { forceResultCode: '800.100.152' } })).body.has('customParameters[forceResultCode]'), false);
+});
+
+test('follow-ups reference the original payment and carry no card', () => {
+  for (const [operation, type] of [['capture', 'CP'], ['void', 'RV'], ['refund', 'RF'], ['rebill', 'RB']] as const) {
+    const { path, body } = formOf(settings, request({ operation, originalReference: 'orig1', amount: eur(500) }));
+    assert.equal(path, '/v1/payments/orig1');
+    assert.equal(body.get('paymentType'), type);
+    assert.equal(body.get('amount'), '5.00');
+    assert.equal(body.has('card.number'), false);
+  }
+  assert.throws(() => formOf(settings, request({ operation: 'capture' })), /original payment/);
+});
+
+/** A stand-in acquirer answering each request with what `answer` says. */
+async function acquirer(answer: (req: IncomingMessage, body: string, res: ServerResponse) => void) {
+  const seen: { method: string; url: string; auth: string | undefined; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body }); answer(req, body, res); });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, seen, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+
+test('execute answers the acquirer\'s outcome, declines included; lost answers are thrown for the reconciler', async (t) => {
+  let mode = 'approve';
+  const acq = await acquirer((_req, _body, res) => {
+    if (mode === 'approve') return json(res, 200, { id: 'p1', result: { code: '000.100.110', description: 'ok' } });
+    if (mode === 'decline') return json(res, 400, { id: 'p2', result: { code: '800.100.151', description: 'transaction declined (invalid card)' } });
+    if (mode === 'uncertain') return json(res, 200, { id: 'p3', result: { code: '900.100.300', description: 'timeout, uncertain result' } });
+    if (mode === 'broken') return json(res, 502, { message: 'bad gateway' });
+    // 'silent': never answers; the connector's own timeout abandons the call.
+  });
+  t.after(() => acq.close());
+  const c = createOppConnector({ ...settings, baseUrl: acq.url, timeoutMs: 200 });
+
+  assert.deepEqual(await c.execute(request()), { kind: 'approved', pspReference: 'p1', acquirerCode: '000.100.110', details: {} });
+  assert.equal(acq.seen[0]!.auth, 'Bearer secret-token-1234');
+  assert.equal(acq.seen[0]!.url, '/v1/payments');
+  mode = 'decline';
+  const declined = await c.execute(request());
+  assert.equal(declined.kind, 'declined');
+  assert.equal(declined.kind === 'declined' && declined.reason, 'hard');
+  assert.equal(declined.kind === 'declined' && declined.message, 'transaction declined (invalid card)');
+  for (mode of ['uncertain', 'broken', 'silent']) {
+    const err: unknown = await c.execute(request()).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof Error, mode);
+    // Whatever is thrown is logged by the engine: it must hold neither the card nor the token.
+    assert.ok(!err.message.includes('4200000000000000') && !err.message.includes('123&') && !err.message.includes('secret-token'), err.message);
+  }
+  // Nothing is sent for a follow-up lacking its reference.
+  const before = acq.seen.length;
+  assert.equal((await c.execute(request({ operation: 'capture' }))).kind, 'declined');
+  assert.equal(acq.seen.length, before);
+});
+
+test('lookup finds an attempt by merchantTransactionId, and knows an unknown one was never received', async (t) => {
+  const acq = await acquirer((req, _body, res) => {
+    const q = new URL(req.url!, 'http://x').searchParams;
+    if (q.get('merchantTransactionId') === 'known') {
+      return json(res, 200, { result: { code: '000.000.100' }, payments: [{ id: 'p9', paymentType: 'PA', result: { code: '000.100.110' } }] });
+    }
+    return json(res, 400, { result: { code: '700.400.580', description: 'cannot find transaction' } });
+  });
+  t.after(() => acq.close());
+  const c = createOppConnector({ ...settings, baseUrl: acq.url });
+  assert.deepEqual(await c.lookup('known'), { kind: 'approved', pspReference: 'p9', acquirerCode: '000.100.110', details: {} });
+  assert.equal(acq.seen[0]!.url, '/v1/query?entityId=entity1&merchantTransactionId=known');
+  assert.equal(acq.seen[0]!.method, 'GET');
+  assert.equal(await c.lookup('other'), undefined);
+});
