@@ -107,7 +107,7 @@ async function send(settings: OppSettings, path: string, init: { method: 'GET' |
     const cause = err instanceof Error ? err.name : 'error';
     throw new Error(`acquirer ${init.method} ${path.split('?')[0]} failed (${cause})`);
   }
-  const text = await res.text().catch(() => '');
+  const text = await boundedText(res, maxAnswerBytes).catch(() => '');
   let json: unknown;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
   return { status: res.status, json };
@@ -165,3 +165,18 @@ export const oppFactory: ConnectorFactory = {
     return createOppConnector(parsed.value);
   },
 };
+
+/** An acquirer's answer is small; anything larger is not read into memory. */
+const maxAnswerBytes = 1 << 20;
+
+async function boundedText(res: Response, limit: number): Promise<string> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.byteLength;
+    if (size > limit) throw new Error('answer too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
