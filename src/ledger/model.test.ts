@@ -79,7 +79,7 @@ const scenario = fc.record({
   steps: fc.array(fc.record({ kind: fc.constantFrom(...kinds), amount: fc.integer({ min: 1, max: 100_000 }), outcome: fc.constantFrom<OperationStatus>('succeeded', 'succeeded', 'failed') }), { maxLength: 12 }),
 });
 
-function run(id: string, s: fc.RecordValue<typeof scenario> extends infer T ? T : never): Operation[] {
+function run(id: string, s: typeof scenario extends fc.Arbitrary<infer T> ? T : never): Operation[] {
   const c = s.currency as Currency;
   const ops: Operation[] = [op(id, s.initial, s.amount, 'succeeded', undefined, c)];
   for (const step of s.steps) {
