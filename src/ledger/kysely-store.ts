@@ -28,10 +28,13 @@ export function createLedgerStore(uow: UnitOfWork): LedgerStore {
       };
     },
     async postings(filter = {}) {
-      let q = db.selectFrom('postings').selectAll();
-      if (filter.merchantId !== undefined) q = q.where('merchant_id', '=', filter.merchantId);
-      if (filter.paymentId !== undefined) q = q.where('payment_id', '=', filter.paymentId);
-      const rows = await q.orderBy('created_at').orderBy('id').execute();
+      // In the order the operations were made (several can share a millisecond), then leg by leg; a
+      // left join, so a posting whose operation is gone still shows (and fails `verify`).
+      let q = db.selectFrom('postings').leftJoin('transactions', 'transactions.id', 'postings.operation_id').selectAll('postings');
+      if (filter.merchantId !== undefined) q = q.where('postings.merchant_id', '=', filter.merchantId);
+      if (filter.paymentId !== undefined) q = q.where('postings.payment_id', '=', filter.paymentId);
+      const rows = await q.orderBy('postings.created_at').orderBy('transactions.created_at').orderBy('postings.payment_id')
+        .orderBy('transactions.seq').orderBy('postings.leg').execute();
       return rows.map(toPosting);
     },
     async paymentsWithOperations() {
