@@ -44,6 +44,8 @@ import { createWebhookStore } from './webhooks/kysely-store.ts';
 import { createWebhookService, type WebhookService } from './webhooks/service.ts';
 import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
 import { loadAdminToken } from './admin/token.ts';
+import { createLedgerStore } from './ledger/kysely-store.ts';
+import { createLedgerService, type LedgerService } from './ledger/service.ts';
 import { createJobStore } from './jobs/kysely-store.ts';
 import { createJobRunner, type JobRunner } from './jobs/service.ts';
 import { createCardDataScreen } from './vault/free-text.ts';
@@ -66,6 +68,7 @@ export interface App {
   readonly logger: Logger;
   readonly workflows: WorkflowService;
   readonly executions: ExecutionService;
+  readonly ledger: LedgerService;
   readonly idempotency: Idempotency;
   readonly waiters: Waiters;
   /** PostgreSQL only: the LISTEN connection that wakes long-polls for changes made on other nodes. */
@@ -130,6 +133,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   // The executions dialect's view of its payments moves in the engine's own units of work.
   payments.observe(executions);
+  // The books post every money movement in the unit of work of the change it records.
+  const ledger = createLedgerService({ store: createLedgerStore(storage.uow), clock });
+  payments.observe(ledger);
   // A finished hosted page runs its payment on, then sends the shopper where the payment's dialect says.
   threeds.onOutcome('payment', async (challenge, outcome) => {
     const v = await payments.completeChallenge(challenge.subject.id, outcome);
@@ -183,10 +189,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     admin: { merchants, workflows, adminToken },
     webhookAdmin: { webhooks, token: adminToken },
+    ledgerAdmin: { ledger, token: adminToken },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
-    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, idempotency, waiters, changeListener,
+    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, ledger, idempotency, waiters, changeListener,
     webhooks, admin: { token: adminToken }, jobs,
     async close() {
       await jobs.stop();

@@ -21,6 +21,8 @@ export const layers: readonly (readonly string[])[] = [
   ['processors', 'threeds'],
   ['workflows'],
   ['payments'],
+  // The books: told of every payment change by the engine, read by the admin API and the CLI.
+  ['ledger'],
   ['executions', 'admin', 'hosted'],
   ['dialects/opp', 'dialects/executions'],
   ['http'],

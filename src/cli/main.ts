@@ -16,6 +16,7 @@ import type { Storage } from '../storage/database.ts';
 import { createWorkflowStore } from '../workflows/kysely-store.ts';
 import { createWorkflowService } from '../workflows/service.ts';
 import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
+import { ledgerCli, ledgerUsage } from './ledger.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
@@ -33,7 +34,8 @@ const usage = `usage:
   A PSP account names its connector (simulator) and that connector's settings (--behaviour is
   accepted as another name for --settings). The simulator's settings are JSON such as
   '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'
-${webhooksUsage}`;
+${webhooksUsage}
+${ledgerUsage}`;
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const [group, command] = positionals;
   if (!values.help && group === 'webhooks') return webhooksCli(command, values);
+  if (!values.help && group === 'ledger') return ledgerCli(command, values);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));

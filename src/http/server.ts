@@ -8,6 +8,7 @@ import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/execu
 import { registerConsumerWaitRoute } from '../dialects/executions/consumer-wait.ts';
 import { registerAdminRoutes, type AdminDeps } from '../admin/routes.ts';
 import { registerWebhookAdminRoutes, type WebhookAdminDeps } from '../admin/webhook-routes.ts';
+import { registerLedgerAdminRoutes, type LedgerAdminDeps } from '../admin/ledger-routes.ts';
 import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -20,6 +21,7 @@ export interface ServerDeps {
   executions?: ExecutionsDeps;
   admin?: AdminDeps;
   webhookAdmin?: WebhookAdminDeps;
+  ledgerAdmin?: LedgerAdminDeps;
   hosted: { threeds: ThreeDsService; clock: Clock };
   sdk?: HostedSdkDeps;
 }
@@ -80,6 +82,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // The webhook operator API first: its own scope under /admin/api, with its own error shapes.
   const webhookAdmin = deps.webhookAdmin;
   if (webhookAdmin) await app.register(async (scope) => registerWebhookAdminRoutes(scope, webhookAdmin), { prefix: '/admin/api' });
+  const ledgerAdmin = deps.ledgerAdmin;
+  if (ledgerAdmin) await app.register(async (scope) => registerLedgerAdminRoutes(scope, ledgerAdmin), { prefix: '/admin/api' });
   if (admin) await app.register(async (scope) => registerAdminRoutes(scope, admin), { prefix: '/admin' });
   await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
   const sdk = deps.sdk;

@@ -14,6 +14,7 @@ import { challenges } from './migrations/002_challenges.ts';
 import { registrations } from './migrations/025_registrations.ts';
 import { jobs } from './migrations/040_jobs.ts';
 import { engine } from './migrations/050_engine.ts';
+import { ledger } from './migrations/060_ledger.ts';
 import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
 
 export type { Database };
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '030_browser': browser,
   '040_jobs': jobs,
   '050_engine': engine,
+  '060_ledger': ledger,
   '035_card_fingerprint_scope': cardFingerprintScope,
 };
 

@@ -323,6 +323,23 @@ export interface JobsTable {
   run_count: number;
 }
 
+/** One leg of a ledger transfer (migration 060); never updated or deleted. */
+export interface PostingsTable {
+  id: string;
+  transfer_id: string;
+  operation_id: string;
+  payment_id: string;
+  merchant_id: string;
+  currency: string;
+  psp_account_id: string;
+  debit_account: string;
+  credit_account: string;
+  amount: number;
+  phase: string;
+  leg: number;
+  created_at: number;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   entities: EntitiesTable;
@@ -346,4 +363,5 @@ export interface Database {
   merchant_origins: MerchantOriginsTable;
   tokenization_keys: TokenizationKeysTable;
   jobs: JobsTable;
+  postings: PostingsTable;
 }

@@ -1,0 +1,58 @@
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { PostingsTable } from '../storage/schema.ts';
+import type { Currency } from '../money/money.ts';
+import type { Operation, OperationKind, OperationStatus } from '../payments/model.ts';
+import type { AccountKind, Phase, Posting } from './model.ts';
+import type { LedgerStore, PaymentOperations } from './store.ts';
+
+const toPosting = (r: PostingsTable): Posting => ({
+  id: r.id, transferId: r.transfer_id, operationId: r.operation_id, paymentId: r.payment_id, merchantId: r.merchant_id,
+  currency: r.currency, pspAccountId: r.psp_account_id, debit: r.debit_account as AccountKind, credit: r.credit_account as AccountKind,
+  amount: Number(r.amount), phase: r.phase as Phase, leg: r.leg, createdAt: Number(r.created_at),
+});
+
+/** One implementation over Kysely for both stores. */
+export function createLedgerStore(uow: UnitOfWork): LedgerStore {
+  const { db } = uow;
+  return {
+    writer(tx) {
+      return {
+        async post(postings) {
+          if (postings.length === 0) return;
+          await tx.insertInto('postings').values(postings.map((p) => ({
+            id: p.id, transfer_id: p.transferId, operation_id: p.operationId, payment_id: p.paymentId, merchant_id: p.merchantId,
+            currency: p.currency, psp_account_id: p.pspAccountId, debit_account: p.debit, credit_account: p.credit,
+            amount: p.amount, phase: p.phase, leg: p.leg, created_at: p.createdAt,
+          }))).onConflict((oc) => oc.columns(['operation_id', 'phase', 'leg']).doNothing()).execute();
+        },
+      };
+    },
+    async postings(filter = {}) {
+      // In the order the operations were made (several can share a millisecond), then leg by leg; a
+      // left join, so a posting whose operation is gone still shows (and fails `verify`).
+      let q = db.selectFrom('postings').leftJoin('transactions', 'transactions.id', 'postings.operation_id').selectAll('postings');
+      if (filter.merchantId !== undefined) q = q.where('postings.merchant_id', '=', filter.merchantId);
+      if (filter.paymentId !== undefined) q = q.where('postings.payment_id', '=', filter.paymentId);
+      const rows = await q.orderBy('postings.created_at').orderBy('transactions.created_at').orderBy('postings.payment_id')
+        .orderBy('transactions.seq').orderBy('postings.leg').execute();
+      return rows.map(toPosting);
+    },
+    async paymentsWithOperations() {
+      const payments = await db.selectFrom('payments').select(['id', 'merchant_id']).orderBy('created_at').orderBy('id').execute();
+      const ops = await db.selectFrom('transactions')
+        .select(['id', 'payment_id', 'type', 'status', 'amount', 'currency', 'referenced_id', 'created_at'])
+        .orderBy('payment_id').orderBy('seq').execute();
+      const byPayment = new Map<string, Operation[]>();
+      for (const r of ops) {
+        const list = byPayment.get(r.payment_id) ?? [];
+        list.push({
+          id: r.id, paymentId: r.payment_id, kind: r.type as OperationKind, status: r.status as OperationStatus,
+          amount: { amount: Number(r.amount), currency: r.currency as Currency }, referencedId: r.referenced_id ?? undefined,
+          createdAt: Number(r.created_at),
+        });
+        byPayment.set(r.payment_id, list);
+      }
+      return payments.map((p): PaymentOperations => ({ payment: { id: p.id, merchantId: p.merchant_id }, operations: byPayment.get(p.id) ?? [] }));
+    },
+  };
+}
