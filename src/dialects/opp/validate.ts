@@ -61,8 +61,8 @@ class Collector {
  * is masked, because a numeric reference may pass the Luhn check by chance and must keep working.
  */
 const refusedWithCardNumber = /^(card\.holder|customer\.(givenName|surname|middleName|companyName|email)|(billing|shipping)\..+|descriptor|bankAccount\.(holder|bankName)|cart\.items\[[0-9]+\]\.(name|description))$/;
-/** The card fields themselves, and ids with their own strict format. */
-const notScreened = new Set(['card.number', 'card.cvv', 'entityId', 'authentication.entityId']);
+/** The card fields themselves, ids with their own strict format, and the legacy credentials (checked, never stored). */
+const notScreened = new Set(['card.number', 'card.cvv', 'entityId', 'authentication.entityId', 'authentication.userId', 'authentication.password']);
 const refusalCodes: Readonly<Record<string, string>> = {
   'card.holder': '100.100.402', 'bankAccount.holder': '100.100.402', 'customer.email': '100.900.101', 'customer.phone': '100.900.200', 'customer.mobile': '100.900.300',
 };
