@@ -215,6 +215,17 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     }));
   });
 
+  // The stored registration, masked card only; a deregistered one answers as it would to a payment.
+  app.get<{ Params: { id: string } }>('/registrations/:id', async (req, reply) => {
+    const auth = await authenticate(req, reply, queryOf(req));
+    if (!auth) return reply;
+    const r = idPattern.test(req.params.id)
+      ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
+      : { ok: false as const, error: 'not_found' as const };
+    if (!r.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error]);
+    return send(reply, 200, auth.entity.id, { ...renderRegistration(r.value, successCodeOf(auth.merchant)), timestamp: oppTimestamp(r.value.updatedAt) });
+  });
+
   app.delete<{ Params: { id: string } }>('/registrations/:id', async (req, reply) => {
     const params = queryOf(req);
     const auth = await authenticate(req, reply, params);
