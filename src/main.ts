@@ -16,6 +16,8 @@ async function main() {
       `export SWITCHYARD_URL=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`,
       `export ENTITY_ID=${demo.entityId}`,
       `export ACCESS_TOKEN=${demo.accessToken}`,
+      `export USER_ID=${demo.userId}`,
+      `export PASSWORD=${demo.password}`,
       `export CLIENT_ID=${demo.clientId}`,
       `export API_KEY=${demo.apiKey}`,
       `export WORKSPACE_ID=${demo.workspaceId}`,

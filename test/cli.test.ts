@@ -11,15 +11,17 @@ test('merchants create --json prints working credentials; list shows them; bad u
     const created = cli(dataDir, 'merchants', 'create', '--name', 'Acme Shop', '--json');
     assert.equal(created.status, 0, created.stderr);
     const m = JSON.parse(created.stdout);
-    assert.deepEqual(Object.keys(m).sort(), ['accessToken', 'apiKey', 'clientId', 'entityId', 'merchantId', 'workspaceId']);
+    assert.deepEqual(Object.keys(m).sort(), ['accessToken', 'apiKey', 'clientId', 'entityId', 'merchantId', 'password', 'userId', 'workspaceId']);
     assert.match(m.entityId, /^[0-9a-f]{32}$/);
+    assert.match(m.userId, /^[0-9a-f]{32}$/);
+    assert.match(m.password, /^[A-Za-z0-9_-]{16,}$/);
     const live = JSON.parse(cli(dataDir, 'merchants', 'create', '--name', 'Live Shop', '--live', '--json').stdout);
 
     const list = cli(dataDir, 'merchants', 'list', '--json');
     assert.equal(list.status, 0);
     const rows = JSON.parse(list.stdout);
     assert.deepEqual(rows.map((r: any) => [r.name, r.mode]), [['Acme Shop', 'test'], ['Live Shop', 'live']]);
-    assert.ok(!list.stdout.includes(m.accessToken) && !list.stdout.includes(m.apiKey), 'secrets are shown only once');
+    assert.ok(!list.stdout.includes(m.accessToken) && !list.stdout.includes(m.apiKey) && !list.stdout.includes(m.password), 'secrets are shown only once');
 
     assert.notEqual(cli(dataDir, 'merchants', 'create', '--json').status, 0);
     assert.notEqual(cli(dataDir, 'nonsense').status, 0);
@@ -31,6 +33,11 @@ test('merchants create --json prints working credentials; list shows them; bad u
       assert.equal(r.body.result.code, '000.100.110');
       const l = await opp({ url: proc.url, merchant: live }, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB' });
       assert.equal(l.body.result.code, '000.000.000');
+      // The printed pair is accepted in place of the bearer token.
+      const legacy = await opp({ url: proc.url, merchant: m }, 'POST', '/v1/payments', {
+        ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB', 'authentication.userId': m.userId, 'authentication.password': m.password,
+      }, null);
+      assert.equal(legacy.body.result.code, '000.100.110');
     } finally {
       await proc.stop();
     }

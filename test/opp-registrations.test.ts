@@ -81,6 +81,37 @@ describe('/v1 registrations', () => {
     assert.deepEqual((await outbox(reg.body.id)).map((e) => e.type), ['registration.created', 'registration.deleted']);
   });
 
+  test('GET /v1/registrations/{id} answers the stored registration, masked; unknown, foreign and deregistered ones are refused', async () => {
+    const reg = await register({ 'card.holder': 'Max Mustermann', 'card.expiryMonth': '11', 'card.expiryYear': '2031' });
+    const got = await opp(gw, 'GET', `/v1/registrations/${reg.body.id}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get('cache-control'), 'no-store');
+    assert.equal(got.body.id, reg.body.id);
+    assert.equal(got.body.result.code, success);
+    assert.equal(got.body.paymentBrand, 'VISA');
+    assert.deepEqual(got.body.card, { bin: '420000', last4Digits: '0000', holder: 'Max Mustermann', expiryMonth: '11', expiryYear: '2031' });
+    assert.match(got.body.timestamp, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\+0000$/);
+    assert.ok(got.body.ndc.startsWith(gw.merchant.entityId + '_'));
+    assert.doesNotMatch(JSON.stringify(got.body), /4200000000000000|"123"/);
+    // Another registration answers with its own card.
+    const amex = await register({ paymentBrand: 'AMEX', 'card.number': '377777777777770', 'card.cvv': '1234' });
+    const gotAmex = await opp(gw, 'GET', `/v1/registrations/${amex.body.id}`);
+    assert.deepEqual([gotAmex.body.paymentBrand, gotAmex.body.card.last4Digits], ['AMEX', '7770']);
+
+    const unknown = await opp(gw, 'GET', `/v1/registrations/${'0'.repeat(32)}`);
+    assert.deepEqual([unknown.status, unknown.body.result.code, unknown.body.card], [400, '100.150.200', undefined]);
+    assert.equal((await opp(gw, 'GET', '/v1/registrations/not-an-id')).body.result.code, '100.150.200');
+    const other = await gw.app.merchants.create({ name: 'Nosy Shop' });
+    const foreign = await opp({ url: gw.url, merchant: other }, 'GET', `/v1/registrations/${reg.body.id}`);
+    assert.deepEqual([foreign.body.result.code, foreign.body.card], ['100.150.200', undefined]);
+    const noToken = await opp(gw, 'GET', `/v1/registrations/${reg.body.id}`, {}, null);
+    assert.deepEqual([noToken.status, noToken.body.result.code], [401, '800.900.300']);
+
+    await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);
+    const gone = await opp(gw, 'GET', `/v1/registrations/${reg.body.id}`);
+    assert.deepEqual([gone.status, gone.body.result.code, gone.body.card], [400, '100.150.202', undefined]);
+  });
+
   test("another merchant's registration does not exist for this merchant", async () => {
     const reg = await register();
     const other = await gw.app.merchants.create({ name: 'Other Shop' });

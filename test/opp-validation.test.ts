@@ -30,6 +30,10 @@ const descriptions: Record<string, string> = {
   '100.550.300': 'request contains no amount or too low amount',
   '100.550.401': 'invalid currency',
   '100.700.201': 'customer.givenName length must be between 0 and 50',
+  '100.700.101': 'customer.surname length must be between 0 and 50',
+  '100.800.201': 'zip too long',
+  '100.800.301': 'city too long',
+  '100.900.300': "invalid mobile phone number (has to start with a digit or a '+', at least 7 and max 25 chars long)",
   '100.800.101': 'The combination of street1 and street2 must not exceed 201 characters.',
   '100.800.501': 'invalid country',
   '100.900.101': 'invalid email address (probably invalid syntax)',
@@ -290,7 +294,14 @@ const refusals: { label: string; params: Record<string, string>; code: string; f
   { label: 'invalid customer.email', params: { 'customer.email': 'not-an-email' }, code: '100.900.101', field: 'customer.email' },
   { label: 'customer.email over 50 chars', params: { 'customer.email': `${'a'.repeat(45)}@example.com` }, code: '100.900.105', field: 'customer.email' },
   { label: 'customer.givenName over 50 chars', params: { 'customer.givenName': 'G'.repeat(51) }, code: '100.700.201', field: 'customer.givenName' },
-  { label: 'customer.phone abc', params: { 'customer.phone': 'abc' }, code: '100.900.200', field: 'customer.phone' },
+  { label: 'customer.phone with a control character', params: { 'customer.phone': '+49 30\u0007 1234567' }, code: '100.900.200', field: 'customer.phone' },
+  { label: 'customer.mobile with a line break', params: { 'customer.mobile': '0151 234\n5678' }, code: '100.900.300', field: 'customer.mobile' },
+  { label: 'customer.phone over 50 chars', params: { 'customer.phone': '1'.repeat(51) }, code: '100.900.200', field: 'customer.phone' },
+  { label: 'customer.surname with a NUL', params: { 'customer.surname': 'Jo\u0000nes' }, code: '100.700.101', field: 'customer.surname' },
+  { label: 'billing.city with a tab', params: { 'billing.city': 'Ber\tlin' }, code: '100.800.301', field: 'billing.city' },
+  { label: 'shipping.postcode with an escape', params: { 'shipping.postcode': '10\u001b115' }, code: '100.800.201', field: 'shipping.postcode' },
+  { label: 'billing.street1 with a C1 control', params: { 'billing.street1': 'Main St\u0085 1' }, code: '100.800.101', field: 'billing.street1' },
+  { label: 'customer.email with a control character', params: { 'customer.email': 'jane\u0001@example.com' }, code: '100.900.101', field: 'customer.email' },
   { label: 'customer.ip 999.1.1.1', params: { 'customer.ip': '999.1.1.1' }, code: '100.900.401', field: 'customer.ip' },
   { label: 'customer.birthDate 1990-13-01', params: { 'customer.birthDate': '1990-13-01' }, code: '100.900.450', field: 'customer.birthDate' },
   { label: 'billing.country Germany', params: { 'billing.country': 'Germany' }, code: '100.800.501', field: 'billing.country' },
@@ -311,6 +322,29 @@ for (const c of refusals) {
     else assert.equal(entry.value, sent);
   });
 }
+
+test('phone and mobile numbers as people write them are accepted and echoed as sent', async () => {
+  const written = [
+    '+1 (555) 123-4567', '(030) 123 456 78', '030/1234-5678', '+44 20 7946 0958 ext. 1234', '555.123.4567', '+49-30-1234567 x12',
+    '0049 (0)30 12 34 56', '-', '.', 'n/a', '000-000-0000', '+33 6 12 34 56 78 (mobile)', '#123*', '12',
+  ];
+  for (const phone of written) {
+    const res = await acceptedPayment({ 'customer.phone': phone, 'customer.mobile': phone });
+    assert.equal(res.body.customer.phone, phone);
+    assert.equal(res.body.customer.mobile, phone);
+  }
+  await acceptedPayment({ 'customer.phone': '1'.repeat(50) });
+});
+
+test('names and addresses are not refused over their format: punctuation, other scripts, placeholders, a two-line street', async () => {
+  const res = await acceptedPayment({
+    'customer.givenName': 'Zoë-Anne', 'customer.surname': "O'Brien (née Müller)", 'customer.companyName': '株式会社 & Co. / #1',
+    'billing.street1': 'Flat 3\nBuilding B, 12 High St.', 'billing.street2': 'c/o Ms. Ng; 2nd floor', 'billing.city': 'St. John\'s',
+    'billing.postcode': 'SW1A 1AA', 'billing.state': '—', 'shipping.postcode': '00-950', 'shipping.city': '...',
+  });
+  assert.equal(res.body.billing.street1, 'Flat 3\nBuilding B, 12 High St.');
+  assert.equal(res.body.customer.surname, "O'Brien (née Müller)");
+});
 
 test('the street-length check counts street1 + street2 exactly: 201 characters pass', async () => {
   await acceptedPayment({ 'billing.street1': 'S'.repeat(150), 'billing.street2': 'T'.repeat(51) });

@@ -8,6 +8,9 @@ export interface MerchantCredentials {
   merchantId: string;
   entityId: string;
   accessToken: string;
+  /** The same credential as the bearer token, for clients that send `authentication.userId` and `authentication.password`. */
+  userId: string;
+  password: string;
   clientId: string;
   apiKey: string;
   workspaceId: string;
@@ -19,6 +22,8 @@ export interface MerchantService {
   list(): Promise<{ merchant: Merchant; entities: Entity[] }[]>;
   /** The merchant a /v1 bearer token belongs to, if any. */
   byAccessToken(token: string): Promise<Merchant | undefined>;
+  /** The merchant of a legacy `authentication.userId` + `authentication.password` pair: the bearer token's two halves. */
+  byUserPassword(userId: string, password: string): Promise<Merchant | undefined>;
   /** The entity, only when it belongs to the merchant (another merchant's entity is "not found"). */
   entityOf(merchant: Merchant, entityId: string): Promise<Entity | undefined>;
   count(): Promise<number>;
@@ -37,6 +42,9 @@ export interface MerchantService {
   removeOrigin(merchantId: string, origin: string): Promise<boolean>;
 }
 
+/** The platform's bearer token is base64 of "<user id>|<password>"; clients treat it as opaque. */
+const accessTokenOf = (userId: string, password: string) => Buffer.from(`${userId}|${password}`, 'utf8').toString('base64');
+
 /** Channel name of the entity that carries a merchant's executions-dialect payments. */
 export const executionsChannel = 'executions';
 
@@ -45,8 +53,9 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
   return {
     async create({ name, live = false, uniqueMerchantTransactionId = false }) {
       const merchantId = ids.hex32();
-      // The platform's tokens are base64 of "<user id>|<password>"; clients treat them as opaque.
-      const accessToken = Buffer.from(`${ids.hex32()}|${ids.secret(18)}`).toString('base64');
+      const userId = ids.hex32();
+      const password = ids.secret(18);
+      const accessToken = accessTokenOf(userId, password);
       const apiKey = ids.secret(32);
       const merchant: Merchant = {
         id: merchantId, name, live, clientId: randomUUID(), workspaceId: randomUUID(), createdAt: clock.now(),
@@ -61,10 +70,12 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
           { digest: secretDigest(apiKey), kind: 'api_key' },
         ],
       });
-      return { merchantId, entityId: entity.id, accessToken, clientId: merchant.clientId, apiKey, workspaceId: merchant.workspaceId };
+      return { merchantId, entityId: entity.id, accessToken, userId, password, clientId: merchant.clientId, apiKey, workspaceId: merchant.workspaceId };
     },
     list: () => store.list(),
     byAccessToken: (token) => store.byCredential(secretDigest(token), 'opp_bearer'),
+    // Only the token's digest is stored, and the pair rebuilds the token: one secret, two spellings.
+    byUserPassword: async (userId, password) => userId.includes('|') ? undefined : store.byCredential(secretDigest(accessTokenOf(userId, password)), 'opp_bearer'),
     async entityOf(merchant, entityId) {
       const e = await store.entity(entityId);
       return e && e.merchantId === merchant.id ? e : undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { luhnValid, scrubJsonLine, scrubPans } from './scrub.ts';
+import { luhnValid, scrubJsonLine, scrubPans, scrubQuerySecrets } from './scrub.ts';
 
 test('luhn accepts valid test cards and rejects altered ones', () => {
   assert.equal(luhnValid('4200000000000000'), true);
@@ -26,4 +26,17 @@ test('a JSON log line stays valid JSON: a PAN-like number becomes a redacted str
   const clean = '{"level":30,"time":"2025-12-08T17:12:00.007Z","amount":1234567890123}\n';
   assert.equal(scrubJsonLine(clean), clean);
   assert.equal(scrubJsonLine('not json 4200000000000000\n'), 'not json [PAN REDACTED]\n');
+});
+
+test('password parameters are removed from query strings, whatever the spelling of their name; other parameters stay', () => {
+  assert.equal(scrubQuerySecrets('/v1/query?entityId=abc&authentication.password=s3cret%21&merchantTransactionId=7'),
+    '/v1/query?entityId=abc&authentication.password=[REDACTED]&merchantTransactionId=7');
+  assert.equal(scrubQuerySecrets('/v1/payments/x?authentication%2Epassword=a&AUTHENTICATION.PASSWORD=b&authentication.p%61ssword=c'),
+    '/v1/payments/x?authentication%2Epassword=[REDACTED]&AUTHENTICATION.PASSWORD=[REDACTED]&authentication.p%61ssword=[REDACTED]');
+  assert.equal(scrubQuerySecrets('authentication.password=first&a=b'), 'authentication.password=[REDACTED]&a=b');
+  assert.equal(scrubQuerySecrets('/v1/query?passwordHint=1&userId=2'), '/v1/query?passwordHint=1&userId=2');
+  const line = JSON.stringify({ level: 30, req: { url: '/v1/registrations/x?authentication.password=Canary%2Fpw' } }) + '\n';
+  const out = scrubJsonLine(line);
+  assert.doesNotMatch(out, /Canary/);
+  assert.equal(JSON.parse(out).req.url, '/v1/registrations/x?authentication.password=[REDACTED]');
 });

@@ -30,18 +30,44 @@ export function scrubPans(text: string): string {
   return replacePans(text, () => '[PAN REDACTED]');
 }
 
+// A `name=value` pair of a query string or form body; the name may be percent-encoded.
+const queryPair = /([?&;]|^)([^=&?#;\s]+)=([^&#;\s]*)/g;
+const secretName = /(^|\.)password$/i;
+
+function decodedName(raw: string): string {
+  try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }
+}
+
 /**
- * The scrubber for one serialized JSON log line: strings are scrubbed as free text, and a bare
+ * Replaces the value of every password parameter in query-string-shaped text
+ * (`?authentication.password=…`, however its name is percent-encoded) with `[REDACTED]`. Legacy
+ * /v1 clients send their password in the URL of GET and DELETE calls, and URLs get logged.
+ *
+ * @example scrubQuerySecrets('/v1/query?authentication.password=s3cret&x=1') === '/v1/query?authentication.password=[REDACTED]&x=1'
+ */
+export function scrubQuerySecrets(text: string): string {
+  if (!text.includes('=')) return text;
+  return text.replace(queryPair, (m, sep: string, name: string) => (secretName.test(decodedName(name)) ? `${sep}${name}=[REDACTED]` : m));
+}
+
+/** Free text with card numbers and password parameters removed. */
+const scrubText = (text: string) => scrubQuerySecrets(scrubPans(text));
+// Cheap pre-check for a line that might hold a password parameter (plainly or percent-encoded).
+const maybeSecret = /passw|%[0-9a-f]{2}/i;
+
+/**
+ * The scrubber for one serialized JSON log line: strings are scrubbed as free text (card numbers
+ * and password parameters), and a bare
  * number that looks like a PAN becomes the string "[PAN REDACTED]", so the line stays valid JSON
  * (replacing the digits of a number in place would leave `"x":[PAN REDACTED]`). A line that is not
  * JSON is scrubbed as text. Lines without a candidate are returned as they are, unparsed.
  */
 export function scrubJsonLine(line: string): string {
-  if (scrubPans(line) === line) return line;
+  if (scrubPans(line) === line && !maybeSecret.test(line)) return line;
   let parsed: unknown;
-  try { parsed = JSON.parse(line); } catch { return scrubPans(line); }
+  try { parsed = JSON.parse(line); } catch { return scrubText(line); }
   const clean = (v: unknown): unknown => {
-    if (typeof v === 'string') return scrubPans(v);
+    if (typeof v === 'string') return scrubText(v);
     if (typeof v === 'number') return Number.isInteger(v) && scrubPans(String(v)) !== String(v) ? '[PAN REDACTED]' : v;
     if (Array.isArray(v)) return v.map(clean);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrubPans(k), clean(x)]));

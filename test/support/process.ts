@@ -50,6 +50,7 @@ export function demoCredentials(dataDir: string, firstOutput = ''): MerchantCred
   const get = (name: string) => new RegExp(`^export ${name}=(.*)$`, 'm').exec(text)![1]!;
   return {
     merchantId: /^\s+merchantId\s+([0-9a-f]{32})$/m.exec(firstOutput)?.[1] ?? '', entityId: get('ENTITY_ID'), accessToken: get('ACCESS_TOKEN'),
+    userId: get('USER_ID'), password: get('PASSWORD'),
     clientId: get('CLIENT_ID'), apiKey: get('API_KEY'), workspaceId: get('WORKSPACE_ID'),
   };
 }

@@ -54,15 +54,38 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return parseForm(q);
   }
 
-  /** Bearer token, then entity: 401 + 800.900.300 unless both belong together (decision 2 for foreign entities). */
+  /**
+   * Who is calling: the bearer token, or the legacy `authentication.userId` + `authentication.password`
+   * pair (the token's two halves) from the form or query. Both may be sent, but must name the same
+   * merchant; anything missing, unknown or disagreeing is the bearer refusal.
+   */
+  async function caller(req: FastifyRequest, params: FormParams): Promise<Merchant | undefined> {
+    const header = req.headers.authorization;
+    const userId = params['authentication.userId'];
+    const password = params['authentication.password'];
+    const legacy = userId !== undefined || password !== undefined;
+    if (header === undefined && !legacy) return undefined;
+    let byHeader: Merchant | undefined;
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      byHeader = m ? await merchants.byAccessToken(m[1]!) : undefined;
+      if (!byHeader) return undefined;
+    }
+    if (!legacy) return byHeader;
+    const byPair = userId !== undefined && password !== undefined ? await merchants.byUserPassword(userId, password) : undefined;
+    if (!byPair || (byHeader && byHeader.id !== byPair.id)) return undefined;
+    return byPair;
+  }
+
+  /** Caller, then entity: 401 + 800.900.300 unless both belong together (decision 2 for foreign entities). */
   async function authenticate(req: FastifyRequest, reply: FastifyReply, params: FormParams): Promise<{ merchant: Merchant; entity: Entity } | undefined> {
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const merchant = m ? await merchants.byAccessToken(m[1]!) : undefined;
+    const merchant = await caller(req, params);
     const given = params.entityId ?? params['authentication.entityId'];
     // Only a well-formed id goes into the ndc; anything else the client sent is not reflected.
     const entityId = given !== undefined && idPattern.test(given) ? given : undefined;
-    if (!merchant) {
+    // Both spellings of the entity sent: they name one entity or the request is not authenticated.
+    const conflicting = params.entityId !== undefined && params['authentication.entityId'] !== undefined && params.entityId !== params['authentication.entityId'];
+    if (!merchant || conflicting) {
       reply.header('www-authenticate', 'Bearer realm="switchyard", error="invalid_token", error_description="Invalid Authorization header!"');
       await refuse(reply, 401, entityId, '800.900.300');
       return undefined;
@@ -190,6 +213,17 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
       context: contextOf(r.type, r), testParameters: r.testParameters,
     }));
+  });
+
+  // The stored registration, masked card only; a deregistered one answers as it would to a payment.
+  app.get<{ Params: { id: string } }>('/registrations/:id', async (req, reply) => {
+    const auth = await authenticate(req, reply, queryOf(req));
+    if (!auth) return reply;
+    const r = idPattern.test(req.params.id)
+      ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
+      : { ok: false as const, error: 'not_found' as const };
+    if (!r.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error]);
+    return send(reply, 200, auth.entity.id, { ...renderRegistration(r.value, successCodeOf(auth.merchant)), timestamp: oppTimestamp(r.value.updatedAt) });
   });
 
   app.delete<{ Params: { id: string } }>('/registrations/:id', async (req, reply) => {

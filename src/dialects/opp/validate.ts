@@ -18,6 +18,8 @@ export interface Refusal {
 type Check = { name: string; message: string; code: string; value?: string | null };
 
 const cardFields = new Set(['card.number', 'card.cvv']);
+const control = /\p{Cc}/u;
+const multilineControl = /(?![\t\n\r])\p{Cc}/u;
 
 class Collector {
   readonly errors: Check[] = [];
@@ -42,6 +44,16 @@ class Collector {
     const v = this.params[name];
     if (v !== undefined && [...v].length > max) this.add(name, `size must be between 1 and ${max}`, code);
   }
+  /**
+   * A contact or address field (docs/compatibility.md, "Contact and address fields"): any text up
+   * to `max` characters without control characters; line breaks and tabs only where `multiline`.
+   */
+  contact(name: string, max: number, code: string, multiline = false) {
+    const v = this.params[name];
+    if (v === undefined) return;
+    if ([...v].length > max) this.add(name, `size must be between 1 and ${max}`, code);
+    else if ((multiline ? multilineControl : control).test(v)) this.add(name, 'must not contain control characters', code);
+  }
   refusal(): Refusal | undefined {
     if (this.errors.length === 0) return undefined;
     // One error with its own code answers with that code; several answer with the generic one.
@@ -61,8 +73,8 @@ class Collector {
  * is masked, because a numeric reference may pass the Luhn check by chance and must keep working.
  */
 const refusedWithCardNumber = /^(card\.holder|customer\.(givenName|surname|middleName|companyName|email)|(billing|shipping)\..+|descriptor|bankAccount\.(holder|bankName)|cart\.items\[[0-9]+\]\.(name|description))$/;
-/** The card fields themselves, and ids with their own strict format. */
-const notScreened = new Set(['card.number', 'card.cvv', 'entityId', 'authentication.entityId']);
+/** The card fields themselves, ids with their own strict format, and the legacy credentials (checked, never stored). */
+const notScreened = new Set(['card.number', 'card.cvv', 'entityId', 'authentication.entityId', 'authentication.userId', 'authentication.password']);
 const refusalCodes: Readonly<Record<string, string>> = {
   'card.holder': '100.100.402', 'bankAccount.holder': '100.100.402', 'customer.email': '100.900.101', 'customer.phone': '100.900.200', 'customer.mobile': '100.900.300',
 };
@@ -116,21 +128,30 @@ export type TestMode = (typeof testModes)[number];
 /** Everything echoed back about a transaction: the documented parameter groups of reference §3. */
 function readEcho(c: Collector): Record<string, unknown> {
   const p = c.params;
-  c.match('customer.email', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, '100.900.101', 'must be a valid email address');
+  // The email keeps its format check: the platform documents the refusal and 3-D Secure passes it on.
+  c.match('customer.email', /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u, '100.900.101', 'must be a valid email address');
   c.maxLength('customer.email', 50, '100.900.105');
-  c.maxLength('customer.givenName', 50, '100.700.201');
-  c.maxLength('customer.surname', 50, '100.700.101');
-  c.maxLength('customer.companyName', 60, '100.700.500');
-  c.match('customer.phone', /^[+0-9][0-9 ()/-]{6,24}$/, '100.900.200');
-  c.match('customer.mobile', /^[+0-9][0-9 ()/-]{6,24}$/, '100.900.300');
+  // Contact and address fields: never refused over their format, only over length or control
+  // characters (phones as people write them: `+1 (555) 123-4567 ext. 89`, `0049.30.1234`, `-`).
+  c.contact('customer.givenName', 50, '100.700.201');
+  c.contact('customer.middleName', 50, '200.300.404');
+  c.contact('customer.surname', 50, '100.700.101');
+  c.contact('customer.companyName', 60, '100.700.500');
+  c.contact('customer.phone', 50, '100.900.200');
+  c.contact('customer.mobile', 50, '100.900.300');
   c.match('customer.ip', /^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$|^[0-9a-fA-F:]{2,39}$/, '100.900.401', 'must be an IPv4 or IPv6 address');
   c.match('customer.birthDate', /^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/, '100.900.450');
   c.match('customer.sex', /^[FM]$/);
   for (const group of ['billing', 'shipping']) {
     c.match(`${group}.country`, /^[A-Z]{2}$/, '100.800.501');
-    c.maxLength(`${group}.postcode`, 16, '100.800.201');
-    c.maxLength(`${group}.city`, 80, '100.800.301');
-    c.maxLength(`${group}.state`, 50, '100.800.401');
+    c.contact(`${group}.postcode`, 16, '100.800.201');
+    c.contact(`${group}.city`, 80, '100.800.301');
+    c.contact(`${group}.state`, 50, '100.800.401');
+    // The streets' bound is their combined length, checked below.
+    c.contact(`${group}.street1`, Infinity, '100.800.101', true);
+    c.contact(`${group}.street2`, Infinity, '100.800.101', true);
+    c.contact(`${group}.givenName`, 50, '200.300.404');
+    c.contact(`${group}.surname`, 50, '200.300.404');
     const streets = (p[`${group}.street1`] ?? '') + (p[`${group}.street2`] ?? '');
     if ([...streets].length > 201) c.add(`${group}.street1`, 'street1 and street2 together must not exceed 201 characters', '100.800.101');
   }
