@@ -28,11 +28,13 @@ export interface ErrorItem {
   readonly code: string;
   readonly detail: string;
   readonly reason?: Record<string, string>;
+  /** The request that was refused (docs/compatibility.md): the same id as its `X-Request-Id` header and log lines. */
+  readonly meta?: { readonly requestId: string };
 }
 
-/** Decision 6: `{errors: [{id, code, detail, reason?}]}`. */
-export function errorBody(code: ErrorCode, detail: string): { errors: ErrorItem[] } {
-  return { errors: [{ id: randomUUID(), code, detail }] };
+/** Decision 6: `{errors: [{id, code, detail, reason?, meta?}]}`. */
+export function errorBody(code: ErrorCode, detail: string, requestId?: string): { errors: ErrorItem[] } {
+  return { errors: [{ id: randomUUID(), code, detail, ...(requestId ? { meta: { requestId } } : {}) }] };
 }
 
 /** The engine's and the execution service's refusals, mapped once to this dialect's codes. */
