@@ -94,6 +94,8 @@ const specific: Readonly<Record<string, readonly [string, string]>> = {
   '800.100.171': ['Instrument', 'BlockedInstrument'],
   '800.100.155': ['InsufficientBalance', 'InsufficientBalance'],
   '800.100.162': ['Operation', 'LimitExceeded'],
+  '800.100.153': ['Instrument', 'InvalidInstrument'],
+  '100.400.319': ['FraudRisk', 'FraudRisk'],
 };
 const byReason: Readonly<Record<FailureInfo['reason'], readonly [string, string]>> = {
   declined_soft: ['Operation', 'GenericRejection'],
