@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { opp, startGateway, type Gateway } from './support/harness.ts';
+import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { call } from './support/executions.ts';
+import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 
 let gw: Gateway;
 before(async () => { gw = await startGateway(); });
@@ -64,4 +65,22 @@ test('a URL the router cannot read is answered with the id too, in either dialec
   const v1 = await fetch(`${gw.url}/v1/payments/%E0%A4%A`, { headers: { 'x-request-id': 'bad-url-2' } });
   assert.equal(v1.status, 400);
   assert.equal(v1.headers.get('x-request-id'), 'bad-url-2');
+});
+
+test('a service\'s own log line, written while it works for a request, carries the request id', async () => {
+  const acquirer = createSimulatedAcquirer();
+  // A PSP connection that breaks: the payment engine logs it (its own logger, no HTTP in sight).
+  const failing = await startGateway({ processor: { ...acquirer, execute: async () => { throw new Error('connection reset'); } } });
+  try {
+    const r = await fetch(`${failing.url}/v1/payments`, {
+      method: 'POST', headers: { 'x-request-id': 'rid-psp-1', 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${failing.merchant.accessToken}` },
+      body: new URLSearchParams({ entityId: failing.merchant.entityId, amount: '1.00', currency: 'EUR', paymentType: 'DB', ...testCard }).toString(),
+    });
+    assert.equal(r.headers.get('x-request-id'), 'rid-psp-1');
+    const line = failing.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'psp call failed');
+    assert.ok(line, 'the engine logged the failed PSP call');
+    assert.equal(line.requestId, 'rid-psp-1');
+  } finally {
+    await failing.close();
+  }
 });
