@@ -1,5 +1,6 @@
 import type { Config } from './config.ts';
-import { openStorage, type Storage } from './storage/database.ts';
+import { openStorage, pendingMigrations, type Storage } from './storage/database.ts';
+import { sql } from 'kysely';
 import { systemClock, type Clock } from './runtime/clock.ts';
 import { randomIds, type Ids } from './runtime/ids.ts';
 import { createLogger, type Logger } from './runtime/logger.ts';
@@ -176,8 +177,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const sweepEveryMs = Math.max(1000, Math.min(config.bankReceiptDelayMs, 5_000));
   jobs.register({ name: 'expire-awaiting', intervalMs: sweepEveryMs, run: () => payments.expireAwaiting() });
   jobs.register({ name: 'confirm-bank-transfers', intervalMs: sweepEveryMs, run: () => payments.confirmBankTransfers() });
+  let closing: Promise<void> | undefined;
   const server = await buildServer({
     logger, timeouts: config.http,
+    readiness: {
+      draining: () => closing !== undefined,
+      checks: {
+        store: async () => { await sql`select 1`.execute(storage.db); },
+        migrations: async () => {
+          const pending = await pendingMigrations(storage);
+          if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
+        },
+        keyRing: () => { if (vault.loadedKeyVersions().length === 0) throw new Error('no key version is loaded'); },
+      },
+    },
     opp: {
       merchants, payments, threeds, registrations, throttle, clock, publicUrl: config.publicUrl,
       buildNumber, statusLimit: { calls: 2, windowMs: 60_000 }, cardData,
@@ -195,13 +208,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   return {
     config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, ledger, idempotency, waiters, changeListener,
     webhooks, admin: { token: adminToken }, jobs,
-    async close() {
-      await jobs.stop();
-      await webhooks.stop();
-      await server.close();
-      await changeListener?.close();
-      await payments.idle();
-      await storage.close();
+    close() {
+      // From the first call on, `/ready` says draining while jobs and deliveries wind down and
+      // requests under way finish; a second call waits for the same shutdown.
+      closing ??= (async () => {
+        await jobs.stop();
+        await webhooks.stop();
+        await server.close();
+        await changeListener?.close();
+        await payments.idle();
+        await storage.close();
+      })();
+      return closing;
     },
   };
 }

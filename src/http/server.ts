@@ -1,7 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { refusalEnvelope } from '../dialects/opp/envelope.ts';
 import { errorBody } from '../dialects/executions/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { requestIdFrom, runForRequest } from '../runtime/request-context.ts';
+import { registerHealthRoutes, type Readiness } from './health.ts';
 import type { HttpTimeouts } from '../config.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
 import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
@@ -24,6 +26,7 @@ export interface ServerDeps {
   ledgerAdmin?: LedgerAdminDeps;
   hosted: { threeds: ThreeDsService; clock: Clock };
   sdk?: HostedSdkDeps;
+  readiness: Readiness;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface ServerDeps {
  */
 function answerUnreadableUrl(deps: ServerDeps, err: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) {
   const path = (req.raw.url ?? '/').split('?')[0]!;
+  reply.header('x-request-id', req.id);
   const message = err.code === 'FST_ERR_BAD_URL' ? 'is not a valid URL (malformed percent-encoding)' : 'is not a valid URL';
   reply.header('cache-control', 'no-store');
   if (path === '/v1' || path.startsWith('/v1/')) {
@@ -41,7 +45,7 @@ function answerUnreadableUrl(deps: ServerDeps, err: Error & { code?: string }, r
   }
   if (path.startsWith('/admin/api/')) return reply.code(400).send({ error: { code: 'bad_request', message: `the path ${message}` } });
   if (path.startsWith('/admin/')) return reply.code(400).send({ error: `the path ${message}` });
-  return reply.code(400).send(errorBody('request.malformed', `The path ${message}`));
+  return reply.code(400).send(errorBody('request.malformed', `The path ${message}`, req.id));
 }
 
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
@@ -61,14 +65,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       // trickling socket live well past a short limit).
       ...(limits.length > 0 ? { connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(Math.min(...limits) / 4))) } : {}),
     },
-    genReqId: () => crypto.randomUUID(),
+    // The caller's X-Request-Id when it is a safe token, else a new one (src/runtime/request-context.ts).
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     // Above any URL Node accepts (its 16 KiB header limit): an over-long id reaches its route and
     // is refused there like any other unknown id, in the dialect's own shape and code.
     routerOptions: { maxParamLength: 16 * 1024 },
     frameworkErrors: (err, req, reply) => answerUnreadableUrl(deps, err, req, reply),
   });
-  app.get('/health', async () => ({ status: 'ok' }));
+  // Every answer names its request; the work done for it (service log lines included) runs in its context.
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    runForRequest(req.id, done);
+  });
+  registerHealthRoutes(app, deps.readiness);
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
   const executions = deps.executions;
   if (executions) await app.register(async (scope) => registerExecutionsRoutes(scope, executions));

@@ -1,5 +1,6 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
 import { scrubJsonLine } from './scrub.ts';
+import { currentRequestId } from './request-context.ts';
 
 /**
  * Field paths that may carry card data or secrets anywhere in a log object. Pino censors them by
@@ -21,6 +22,12 @@ export function createLogger(options: { level?: string; destination?: Destinatio
     redact: { paths: redactPaths, censor: '[REDACTED]' },
     base: { service: 'switchyard' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Lines written by services while they work for a request carry its id; the request's own
+    // logger (Fastify's child) has it bound already, and a second copy would repeat the key.
+    mixin: (_obj, _level, logger) => {
+      const requestId = currentRequestId();
+      return requestId === undefined || logger.bindings().requestId !== undefined ? {} : { requestId };
+    },
   }, scrubbing);
 }
 

@@ -61,6 +61,18 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
   }
 }
 
+/** The migrations this code has that the store has not applied (readiness: a node must not serve an older schema). */
+export async function pendingMigrations(storage: Storage): Promise<string[]> {
+  const schema = storage.kind === 'postgres'
+    ? (await sql<{ s: string }>`select current_schema() as s`.execute(storage.db)).rows[0]!.s
+    : undefined;
+  const migrator = new Migrator({
+    db: storage.db, provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
 /** A failed migration must not leave a pool or file handle keeping the process alive. */
 async function migrateOrClose(db: Kysely<Database>, schema?: string): Promise<void> {
   try {

@@ -25,6 +25,8 @@ export interface VaultService {
   /** Re-wraps the data keys of cards on older versions with the current one; returns how many moved. */
   rewrapAll(batchSize?: number): Promise<number>;
   keyStatus(): Promise<{ current: number; versions: { version: number; cards: number }[] }>;
+  /** The key versions this process holds unsealed (readiness: none means no card can be sealed or opened). */
+  loadedKeyVersions(): number[];
   /** The card's keyed fingerprint: equal for equal card numbers at one merchant, unrelated across merchants. */
   fingerprintOf(cardId: string): Promise<string | undefined>;
 }
@@ -145,6 +147,7 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
     refreshKeys: loadKeks,
     rotate,
     rewrapAll,
+    loadedKeyVersions: () => [...keks.keys()],
     async keyStatus() {
       await loadKeks();
       return { current: current(), versions: await store.cardsPerVersion() };

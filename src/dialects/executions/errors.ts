@@ -28,11 +28,13 @@ export interface ErrorItem {
   readonly code: string;
   readonly detail: string;
   readonly reason?: Record<string, string>;
+  /** The request that was refused (docs/compatibility.md): the same id as its `X-Request-Id` header and log lines. */
+  readonly meta?: { readonly requestId: string };
 }
 
-/** Decision 6: `{errors: [{id, code, detail, reason?}]}`. */
-export function errorBody(code: ErrorCode, detail: string): { errors: ErrorItem[] } {
-  return { errors: [{ id: randomUUID(), code, detail }] };
+/** Decision 6: `{errors: [{id, code, detail, reason?, meta?}]}`. */
+export function errorBody(code: ErrorCode, detail: string, requestId?: string): { errors: ErrorItem[] } {
+  return { errors: [{ id: randomUUID(), code, detail, ...(requestId ? { meta: { requestId } } : {}) }] };
 }
 
 /** The engine's and the execution service's refusals, mapped once to this dialect's codes. */
@@ -92,6 +94,8 @@ const specific: Readonly<Record<string, readonly [string, string]>> = {
   '800.100.171': ['Instrument', 'BlockedInstrument'],
   '800.100.155': ['InsufficientBalance', 'InsufficientBalance'],
   '800.100.162': ['Operation', 'LimitExceeded'],
+  '800.100.153': ['Instrument', 'InvalidInstrument'],
+  '100.400.319': ['FraudRisk', 'FraudRisk'],
 };
 const byReason: Readonly<Record<FailureInfo['reason'], readonly [string, string]>> = {
   declined_soft: ['Operation', 'GenericRejection'],

@@ -51,8 +51,12 @@ declare module 'fastify' {
 export async function registerExecutionsRoutes(app: FastifyInstance, deps: ExecutionsDeps): Promise<void> {
   const { merchants, tokens, executions, instruments, idempotency } = deps;
 
-  const refuse = (reply: FastifyReply, code: ErrorCode, detail: string) =>
-    reply.code(errorStatus[code]).header('cache-control', 'no-store').send(errorBody(code, detail));
+  const refuse = (reply: FastifyReply, code: ErrorCode, detail: string) => {
+    const body = errorBody(code, detail, reply.request.id);
+    // A merchant who quotes the error's id finds this line (its request id finds the rest).
+    reply.request.log.info({ errorId: body.errors[0]!.id, code }, 'request refused');
+    return reply.code(errorStatus[code]).header('cache-control', 'no-store').send(body);
+  };
   const baseOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
 
   // Every answer of this dialect is private to one merchant and may carry card or credential data

@@ -2,22 +2,26 @@ import { randomBytes } from 'node:crypto';
 import type { Outcome } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, isKnownResultCode, successCodeByMode } from '../result-codes.ts';
+import { testCardOf } from './test-cards.ts';
 import { declineCodeOf, declineReasonOf, defaultSettings, matches, parseSettings, type SimulatorSettings } from './settings.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
 /**
  * What the simulated acquirer decides for a request, the way an OPP-family test system does: live
- * requests are approved; otherwise a forced result code wins, then the account's decline rules
- * (on authorizations and sales), then approval. Pure.
+ * requests are approved; otherwise a forced result code wins, then the test cards' answers and
+ * the account's decline rules (on authorizations and sales), then approval. Pure.
  */
 export function simulatedDecision(settings: SimulatorSettings, req: ConnectorRequest): { code: string; silent: boolean; details: Record<string, string> } {
   if (req.live) return { code: successCodeByMode.LIVE, silent: false, details: {} };
   const pan = req.card?.pan.reveal();
   const initial = req.operation === 'authorize' || req.operation === 'sale';
-  const silent = initial && settings.timeouts.some((m) => matches(m, pan, req.amount));
+  const card = initial ? testCardOf(pan) : undefined;
+  const silent = initial && (card?.behaviour.kind === 'no_answer' || settings.timeouts.some((m) => matches(m, pan, req.amount)));
   const forced = req.testParameters['forceResultCode'];
   if (forced !== undefined && isKnownResultCode(forced)) return { code: forced, silent, details: { ExtendedDescription: 'forced by forceResultCode' } };
+  // The test cards (test-cards.ts) answer as the PSP itself would, before any account's own rules.
+  if (card?.behaviour.kind === 'decline') return { code: card.behaviour.code, silent, details: { ExtendedDescription: `test card: ${card.reason}` } };
   const rule = initial ? settings.declines.find((r) => matches(r, pan, req.amount)) : undefined;
   if (rule) return { code: rule.code ?? declineCodeOf[rule.category], silent, details: {} };
   return { code: successCodeByMode.INTERNAL, silent, details: {} };
