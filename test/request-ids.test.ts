@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { call } from './support/executions.ts';
 import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
@@ -21,7 +22,8 @@ test('a well-formed X-Request-Id is echoed; an unsafe one is replaced by a fresh
 });
 
 test('/v1: the id comes back in the header of an error, the envelope keeps its shape, and the request\'s log lines carry it', async () => {
-  const id = `v1-${Date.now()}`;
+  // Not a long digit run: one that passes the card-number check is replaced, by design.
+  const id = `v1-${randomUUID()}`;
   const res = await fetch(`${gw.url}/v1/payments`, {
     method: 'POST', headers: { 'x-request-id': id, 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${gw.merchant.accessToken}` },
     body: new URLSearchParams({ entityId: gw.merchant.entityId, amount: 'x', currency: 'EUR', paymentType: 'DB' }).toString(),
@@ -42,7 +44,7 @@ test('/v1: the id comes back in the header of an error, the envelope keeps its s
 });
 
 test('executions: every error item names the request (meta.requestId = header); the error id and request id are both in a log line', async () => {
-  const id = `ex-${Date.now()}`;
+  const id = `ex-${randomUUID()}`;
   const r = await call(gw, 'GET', '/merchant/workflows/payment-acceptance/executions/nope', { headers: { 'x-request-id': id } });
   assert.equal(r.status, 401);
   assert.equal(r.headers.get('x-request-id'), id);
