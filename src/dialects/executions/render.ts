@@ -14,6 +14,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Card networks as the dialect names them. */
 export const networkOf: Readonly<Record<CardBrand, string>> = {
   VISA: 'visa', MASTER: 'mastercard', AMEX: 'amex', DINERS: 'diners_club', DISCOVER: 'discover', JCB: 'jcb', MAESTRO: 'maestro', UNIONPAY: 'unionpay',
+  VISAELECTRON: 'visa_electron', VPAY: 'vpay', DANKORT: 'dankort', ELO: 'elo', HIPERCARD: 'hipercard', CARTEBLEUE: 'cartes_bancaires', MADA: 'mada',
 };
 
 export function renderInstrument(i: Instrument, securityCodeHeld?: boolean) {
