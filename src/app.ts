@@ -50,6 +50,9 @@ import { createLedgerService, type LedgerService } from './ledger/service.ts';
 import { createJobStore } from './jobs/kysely-store.ts';
 import { createJobRunner, type JobRunner } from './jobs/service.ts';
 import { createCardDataScreen } from './vault/free-text.ts';
+import { createMetrics, type Metrics } from './runtime/metrics.ts';
+import type { PaymentObserver } from './payments/change.ts';
+import type { UnitOfWork } from './storage/unit-of-work.ts';
 
 export const version = '0.1.0';
 
@@ -79,6 +82,8 @@ export interface App {
   readonly admin: { readonly token: string };
   /** Periodic work claimed in the database (reconciler, sweeps, purges); `main.ts` starts it, `close` stops it. */
   readonly jobs: JobRunner;
+  /** This instance's own metrics registry, served at `/metrics`. */
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -98,7 +103,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
-  const storage = await openStorage(config.storage);
+  const metrics = createMetrics();
+  const storage = await openStorage(config.storage, (outcome, seconds) => metrics.unitOfWork(outcome, seconds));
   const locking = storage.kind === 'postgres';
   const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
@@ -114,7 +120,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const cvvs = createCvvCache(clock);
   const payments = createPaymentService({
     uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter, vault, threeds, cvvs, clock, ids, logger,
-    connectorFor: (id) => connectors.connectorFor(id),
+    connectorFor: async (id) => { const c = await connectors.connectorFor(id); return c && timedConnector(c, metrics, config.pspTimeoutMs); },
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
     connectorNameOf: async (id) => (await workflows.routedAccount(id))?.connector,
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
@@ -137,6 +143,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // The books post every money movement in the unit of work of the change it records.
   const ledger = createLedgerService({ store: createLedgerStore(storage.uow), clock });
   payments.observe(ledger);
+  payments.observe(outcomeCounter(storage.uow, metrics));
+  metrics.setBacklogProbe(async () => {
+    const now = clock.now();
+    const db = storage.db;
+    const [waiting, outbox, deliveries] = await Promise.all([
+      db.selectFrom('transactions').select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('status', 'in', ['unknown', 'pending']).where('updated_at', '<', now - config.pspTimeoutMs).executeTakeFirstOrThrow(),
+      db.selectFrom('outbox').select((eb) => eb.fn.min<number | string | null>('created_at').as('oldest')).where('delivered_at', 'is', null).executeTakeFirstOrThrow(),
+      db.selectFrom('webhook_deliveries').select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<number | string | null>('created_at').as('oldest')])
+        .where('status', '=', 'pending').executeTakeFirstOrThrow(),
+    ]);
+    const age = (oldest: number | string | null) => oldest === null ? 0 : Math.max(0, (now - Number(oldest)) / 1000);
+    return {
+      unknownWaiting: Number(waiting.n), outboxLagSeconds: age(outbox.oldest),
+      webhookPending: Number(deliveries.n), webhookOldestSeconds: age(deliveries.oldest),
+    };
+  });
   // A finished hosted page runs its payment on, then sends the shopper where the payment's dialect says.
   threeds.onOutcome('payment', async (challenge, outcome) => {
     const v = await payments.completeChallenge(challenge.subject.id, outcome);
@@ -179,7 +202,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'confirm-bank-transfers', intervalMs: sweepEveryMs, run: () => payments.confirmBankTransfers() });
   let closing: Promise<void> | undefined;
   const server = await buildServer({
-    logger, timeouts: config.http,
+    logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken },
     readiness: {
       draining: () => closing !== undefined,
       checks: {
@@ -207,7 +230,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, ledger, idempotency, waiters, changeListener,
-    webhooks, admin: { token: adminToken }, jobs,
+    webhooks, admin: { token: adminToken }, jobs, metrics,
     close() {
       // From the first call on, `/ready` says draining while jobs and deliveries wind down and
       // requests under way finish; a second call waits for the same shutdown.
@@ -220,6 +243,53 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await storage.close();
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * Counts each operation's outcome once its unit of work commits (a rolled-back change never
+ * happened). Only outcomes: recording an operation or resuming it is not counted, and an unknown
+ * outcome the reconciler settles later counts again under its final status.
+ */
+function outcomeCounter(uow: UnitOfWork, metrics: Metrics): PaymentObserver {
+  const counted = new Set(['succeeded', 'failed', 'unknown']);
+  return {
+    async paymentChanged(tx, change) {
+      const o = change.operation;
+      if (!counted.has(o.status)) return;
+      const last = change.attempts.filter((a) => a.operationId === o.id).sort((a, b) => b.seq - a.seq)[0];
+      const labels = { channel: change.payment.channel, kind: o.kind, status: o.status, reason: o.reason ?? '', account: last?.accountId ?? 'none' };
+      uow.afterCommit(tx, () => metrics.paymentOutcome(labels));
+    },
+  };
+}
+
+/**
+ * Times a connector's calls. The engine bounds a call by the PSP timeout and records it unknown; a
+ * call still running then is counted as `timeout` at that bound, and its late answer is not counted.
+ */
+function timedConnector(c: Connector, metrics: Metrics, timeoutMs: number): Connector {
+  return {
+    name: c.name,
+    operations: c.operations,
+    lookup: (attemptId) => c.lookup(attemptId),
+    ...(c.inbound ? { inbound: c.inbound.bind(c) } : {}),
+    execute(request) {
+      const started = performance.now();
+      let done = false;
+      const record = (outcome: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        metrics.pspCall(c.name, outcome, (performance.now() - started) / 1000);
+      };
+      const timer = setTimeout(() => record('timeout'), timeoutMs);
+      timer.unref();
+      return c.execute(request).then(
+        (outcome) => { record(outcome.kind); return outcome; },
+        (err: unknown) => { record('error'); throw err; },
+      );
     },
   };
 }

@@ -80,6 +80,8 @@ export interface Config {
   readonly demoPort: number;
   /** The operator's admin API token; when absent one is generated into the data folder. */
   readonly adminToken: string | undefined;
+  /** When set, `/metrics` requires `Authorization: Bearer <it>`; unset, it is open (bind or firewall it). */
+  readonly metricsToken: string | undefined;
   readonly jobs: JobsConfig;
   readonly http: HttpTimeouts;
 }
@@ -159,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.
     demoPort: num(env, 'SWITCHYARD_DEMO_PORT', num(env, 'PORT', 8080) === 0 ? 0 : num(env, 'PORT', 8080) + 1),
     adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
+    metricsToken: env.SWITCHYARD_METRICS_TOKEN || undefined,
     jobs: Object.freeze({
       leaseMs: Math.max(100, num(env, 'SWITCHYARD_JOB_LEASE_MS', 30_000)),
       pollMs: Math.max(10, num(env, 'SWITCHYARD_JOB_POLL_MS', 1000)),

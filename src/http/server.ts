@@ -1,7 +1,9 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { refusalEnvelope } from '../dialects/opp/envelope.ts';
 import { errorBody } from '../dialects/executions/errors.ts';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../runtime/logger.ts';
+import type { Metrics } from '../runtime/metrics.ts';
 import { requestIdFrom, runForRequest } from '../runtime/request-context.ts';
 import { registerHealthRoutes, type Readiness } from './health.ts';
 import type { HttpTimeouts } from '../config.ts';
@@ -27,6 +29,8 @@ export interface ServerDeps {
   hosted: { threeds: ThreeDsService; clock: Clock };
   sdk?: HostedSdkDeps;
   readiness: Readiness;
+  /** `/metrics`, open unless a bearer token is set (docs/metrics.md). */
+  metrics?: { metrics: Metrics; token: string | undefined };
 }
 
 /**
@@ -80,6 +84,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     runForRequest(req.id, done);
   });
   registerHealthRoutes(app, deps.readiness);
+  if (deps.metrics) registerMetrics(app, deps.metrics);
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
   const executions = deps.executions;
   if (executions) await app.register(async (scope) => registerExecutionsRoutes(scope, executions));
@@ -100,4 +105,30 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const sdk = deps.sdk;
   if (sdk) await app.register(async (scope) => registerHostedSdkRoutes(scope, sdk));
   return app;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Counts every answer by its route pattern (`/v1/payments/:id`, never the URL itself: ids and
+ * whatever a client typed must not become labels), and serves the text format at `/metrics`.
+ */
+function registerMetrics(app: FastifyInstance, deps: { metrics: Metrics; token: string | undefined }) {
+  const { metrics, token } = deps;
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.httpRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+  const expected = token === undefined ? undefined : digest(token);
+  app.get('/metrics', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    if (expected) {
+      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+      if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'unauthorized', message: 'a bearer token is required (SWITCHYARD_METRICS_TOKEN)' } });
+      }
+    }
+    const { contentType, body } = await metrics.scrape();
+    return reply.header('content-type', contentType).send(body);
+  });
 }

@@ -5,7 +5,7 @@ import { Migrator, type Migration } from 'kysely/migration';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
-import { createUnitOfWork, type UnitOfWork } from './unit-of-work.ts';
+import { createUnitOfWork, type UnitOfWork, type UnitOfWorkObserver } from './unit-of-work.ts';
 import { initial } from './migrations/001_initial.ts';
 import { webhooks } from './migrations/010_webhooks.ts';
 import { executions } from './migrations/020_executions.ts';
@@ -96,17 +96,17 @@ export type StorageTarget =
   | { kind: 'postgres'; url: string; schema?: string };
 
 /** Opens the configured store and brings its schema up to date. */
-export async function openStorage(target: StorageTarget): Promise<Storage> {
+export async function openStorage(target: StorageTarget, observer?: UnitOfWorkObserver): Promise<Storage> {
   if (target.kind === 'sqlite') {
     ensurePrivateDir(target.dataDir);
     const file = join(target.dataDir, 'switchyard.sqlite');
     restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
     const { db } = openSqlite(file);
     await migrateOrClose(db);
-    return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite'), close: () => db.destroy() };
+    return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', observer), close: () => db.destroy() };
   }
   const { db } = await openPostgres(target.url, target.schema ? { schema: target.schema } : {});
   const schema = target.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
   await migrateOrClose(db, schema);
-  return { db, kind: 'postgres', uow: createUnitOfWork(db, 'postgres'), close: () => db.destroy() };
+  return { db, kind: 'postgres', uow: createUnitOfWork(db, 'postgres', observer), close: () => db.destroy() };
 }

@@ -28,16 +28,30 @@ export interface UnitOfWork {
   afterCommit(tx: Tx, fn: () => void): void;
 }
 
-export function createUnitOfWork(db: Kysely<Database>, kind: 'sqlite' | 'postgres'): UnitOfWork {
+/**
+ * Told how long each unit of work took, begin to commit or rollback (the metrics of the composition
+ * root; storage knows nothing of what listens).
+ */
+export type UnitOfWorkObserver = (outcome: 'commit' | 'rollback', seconds: number) => void;
+
+export function createUnitOfWork(db: Kysely<Database>, kind: 'sqlite' | 'postgres', observer?: UnitOfWorkObserver): UnitOfWork {
   const pending = new WeakMap<Tx, (() => void)[]>();
   return {
     db, kind,
     async run(fn) {
       let callbacks: (() => void)[] = [];
-      const result = await db.transaction().execute((tx) => {
-        pending.set(tx, callbacks);
-        return fn(tx).finally(() => { callbacks = pending.get(tx) ?? []; pending.delete(tx); });
-      });
+      const started = observer ? performance.now() : 0;
+      let result: Awaited<ReturnType<typeof fn>>;
+      try {
+        result = await db.transaction().execute((tx) => {
+          pending.set(tx, callbacks);
+          return fn(tx).finally(() => { callbacks = pending.get(tx) ?? []; pending.delete(tx); });
+        });
+      } catch (err) {
+        observer?.('rollback', (performance.now() - started) / 1000);
+        throw err;
+      }
+      observer?.('commit', (performance.now() - started) / 1000);
       for (const cb of callbacks) cb();
       return result;
     },

@@ -1,0 +1,102 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * What the gateway exposes at `/metrics` (docs/metrics.md). Labels are bounded sets only — route
+ * patterns, status codes, dialects, operation kinds, outcomes, connector and PSP account ids —
+ * never a payment id, a raw URL or anything a merchant or shopper typed, so cardinality stays fixed
+ * and no card data can reach a scrape.
+ *
+ * One registry per app instance (not prom-client's global one), so several apps in one process
+ * (the tests) each count their own.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  /** One HTTP answer: its route pattern (`unmatched` when no route matched), method and status. */
+  httpRequest(route: string, method: string, status: number, seconds: number): void;
+  /** An operation reached an outcome, counted once its unit of work committed. */
+  paymentOutcome(labels: { channel: string; kind: string; status: string; reason: string; account: string }): void;
+  /** One PSP call: `approved`, `declined`, `pending`, `error` (it threw) or `timeout`. */
+  pspCall(connector: string, outcome: string, seconds: number): void;
+  /** One unit of work, from begin to commit (or rollback). */
+  unitOfWork(outcome: 'commit' | 'rollback', seconds: number): void;
+  /** Read from the store on each scrape, so every node reports the cluster's backlog as it is now. */
+  setBacklogProbe(probe: () => Promise<Backlog>): void;
+  /** The text exposition format. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface Backlog {
+  /** Operations whose outcome is unknown, or pending at a PSP, for longer than the PSP timeout. */
+  readonly unknownWaiting: number;
+  /** Age of the oldest outbox row not yet fanned out, 0 when none. */
+  readonly outboxLagSeconds: number;
+  /** Webhook deliveries not yet delivered (pending or retrying) and the age of the oldest. */
+  readonly webhookPending: number;
+  readonly webhookOldestSeconds: number;
+}
+
+// Seconds; PSP calls run up to the PSP timeout (default tens of seconds), HTTP long-polls longer.
+const httpBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const pspBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
+const uowBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  // Process metrics (CPU, memory, handles) and `nodejs_eventloop_lag_*` / `nodejs_eventloop_lag_p99_seconds`.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  const httpRequests = new Counter({
+    name: 'switchyard_http_requests_total', help: 'HTTP requests answered, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'] as const, registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'switchyard_http_request_duration_seconds', help: 'Time to answer an HTTP request, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'] as const, buckets: httpBuckets, registers: [registry],
+  });
+  const payments = new Counter({
+    name: 'switchyard_payment_operations_total',
+    help: 'Payment operations settled or changed, by dialect (channel), operation kind, status, decline reason and PSP account',
+    labelNames: ['channel', 'kind', 'status', 'reason', 'psp_account'] as const, registers: [registry],
+  });
+  const psp = new Histogram({
+    name: 'switchyard_psp_call_duration_seconds', help: 'PSP call latency, by connector and outcome',
+    labelNames: ['connector', 'outcome'] as const, buckets: pspBuckets, registers: [registry],
+  });
+  const uow = new Histogram({
+    name: 'switchyard_unit_of_work_duration_seconds', help: 'Unit of work duration from begin to commit or rollback',
+    labelNames: ['outcome'] as const, buckets: uowBuckets, registers: [registry],
+  });
+  let probe: (() => Promise<Backlog>) | undefined;
+  // One probe run serves the four gauges of a scrape (prom-client collects them concurrently).
+  let current: Promise<Backlog> | undefined;
+  const read = () => current ?? probe?.();
+  const gauge = (name: string, help: string, pick: (b: Backlog) => number) => new Gauge({
+    name, help, registers: [registry],
+    async collect() { const b = await read(); if (b) this.set(pick(b)); },
+  });
+  gauge('switchyard_unknown_outcomes_waiting', 'Operations unknown or pending at a PSP for longer than the PSP timeout', (b) => b.unknownWaiting);
+  gauge('switchyard_outbox_lag_seconds', 'Age of the oldest outbox event not yet fanned out to webhook deliveries (0 when none)', (b) => b.outboxLagSeconds);
+  gauge('switchyard_webhook_deliveries_pending', 'Webhook deliveries not yet delivered (pending or retrying)', (b) => b.webhookPending);
+  gauge('switchyard_webhook_oldest_pending_seconds', 'Age of the oldest webhook delivery not yet delivered (0 when none)', (b) => b.webhookOldestSeconds);
+  return {
+    registry,
+    httpRequest(route, method, status, seconds) {
+      const labels = { route, method, status: String(status) };
+      httpRequests.inc(labels);
+      httpDuration.observe(labels, seconds);
+    },
+    paymentOutcome(l) {
+      payments.inc({ channel: l.channel, kind: l.kind, status: l.status, reason: l.reason, psp_account: l.account });
+    },
+    pspCall(connector, outcome, seconds) { psp.observe({ connector, outcome }, seconds); },
+    unitOfWork(outcome, seconds) { uow.observe({ outcome }, seconds); },
+    setBacklogProbe(p) { probe = p; },
+    async scrape() {
+      current = probe?.();
+      try {
+        return { contentType: registry.contentType, body: await registry.metrics() };
+      } finally {
+        current = undefined;
+      }
+    },
+  };
+}
