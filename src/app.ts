@@ -124,6 +124,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
     connectorNameOf: async (id) => (await workflows.routedAccount(id))?.connector,
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
+    authorizationExpiryMs: config.authorizationExpiryMs,
   });
   const instrumentStore = createInstrumentStore(storage.uow);
   const instruments = createInstrumentService({
@@ -200,6 +201,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const sweepEveryMs = Math.max(1000, Math.min(config.bankReceiptDelayMs, 5_000));
   jobs.register({ name: 'expire-awaiting', intervalMs: sweepEveryMs, run: () => payments.expireAwaiting() });
   jobs.register({ name: 'confirm-bank-transfers', intervalMs: sweepEveryMs, run: () => payments.confirmBankTransfers() });
+  // Authorizations expire in days; a minute's lag past the expiry is immaterial.
+  jobs.register({ name: 'expire-authorizations', intervalMs: 60_000, run: () => payments.expireAuthorizations() });
   let closing: Promise<void> | undefined;
   const server = await buildServer({
     logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken },

@@ -61,6 +61,8 @@ export interface Config {
   readonly asyncTimeoutMs: number;
   /** The simulated bank posts the receipt of a confirmed bank transfer after this long. */
   readonly bankReceiptDelayMs: number;
+  /** A card authorization still open (uncaptured) this long after it was made expires: its rest is voided. */
+  readonly authorizationExpiryMs: number;
   /**
    * The gateway's address as shoppers' browsers reach it (redirect URLs). When unset, the address
    * the merchant's request came to is used.
@@ -145,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS', 30 * 60_000),
     bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', 60_000),
+    authorizationExpiryMs: Math.round(num(env, 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS', 7) * 86_400_000),
     publicUrl: publicUrlOf(env.SWITCHYARD_PUBLIC_URL),
     keyRefreshMs: Math.max(100, num(env, 'SWITCHYARD_KEY_REFRESH_MS', 5_000)),
     logLevel: env.LOG_LEVEL || 'info',

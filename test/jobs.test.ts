@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const builtIn = ['reconcile-payments', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers'];
+const builtIn = ['reconcile-payments', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations'];
 
 describe('two gateways on one PostgreSQL schema', { skip }, () => {
   const schema = `sy_jobs_e2e_${randomBytes(6).toString('hex')}`;
@@ -117,6 +117,8 @@ describe('two gateways on one PostgreSQL schema', { skip }, () => {
       'reconcile-payments': 1 + Math.floor(periods / 2),
       'purge-idempotency': 1 + Math.floor(periods / 2), 'expire-awaiting': 1 + periods, 'confirm-bank-transfers': 1 + periods,
       'always-fails': 1 + periods, 'count-probe': 1 + periods,
+      // Once a minute: only the run on start falls within these seconds.
+      'expire-authorizations': 1,
     });
     await settled(expected(0));
     const periods = 6;

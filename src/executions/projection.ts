@@ -48,7 +48,7 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
   const op = change.operation;
   if (op.seq === 0) return projectAuthorization(e, change, challengeHref, notifyPending);
   const action = actionOf(op);
-  if (!action) return undefined;
+  if (!action) return expiryStep(e, op);
   const known = e.actions.find((a) => a.id === action.id);
   if (!known) {
     return {
@@ -77,6 +77,17 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
     patch: { actions: completeAction(e, action.id, success), ...(closeCapture && success ? { captureClosed: true } : {}) },
     event: { name: 'executionActionCompleted', action: known, success, ...(failure ? { errors: [failure] } : {}) },
   };
+}
+
+/**
+ * An authorization that expired uncaptured (the engine voided its open rest): the execution ends
+ * `cancelled` with a `cancelSuccessful` entry, as if cancelled, because nothing more can be
+ * captured; a capture asked for afterwards is refused. A partly captured execution keeps its status.
+ */
+function expiryStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | undefined {
+  if (op.kind !== 'void' || op.context.expired !== true || op.status !== 'succeeded') return undefined;
+  if (e.status !== 'authorized' && e.status !== 'captureFailed') return undefined;
+  return { status: 'cancelled', entries: [{ code: 'cancelSuccessful' }], patch: {}, event: { name: 'executionActionUpdated', trigger: 'external' } };
 }
 
 function projectAuthorization(e: ExecutionRecord, change: PaymentChange, challengeHref: string | undefined, notifyPending: boolean): ExecutionStep | undefined {

@@ -163,5 +163,14 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         .where('status', '=', 'authorized').where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toPayment);
     },
+    async authorizedCardsBefore(before, after, limit) {
+      let q = db.selectFrom('payments').selectAll().where('method', '=', 'card').where('initial_type', '=', 'authorize')
+        .where('status', '=', 'authorized').where('created_at', '<=', before);
+      if (after) {
+        q = q.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]));
+      }
+      const rows = await q.orderBy('created_at').orderBy('id').limit(limit).execute();
+      return rows.map(toPayment);
+    },
   };
 }

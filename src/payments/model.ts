@@ -313,3 +313,16 @@ export function brokenInvariants(ops: readonly Operation[]): string[] {
 export function metadataLocked(status: PaymentStatus | undefined): boolean {
   return status !== undefined && status !== 'pending';
 }
+
+/**
+ * Whether a payment's authorization has expired and its open rest must be released: an approved
+ * authorization made at or before `cutoff` with money still open (uncaptured, no capture or void
+ * on its way, not already voided). The authorization's age counts from when it was asked for.
+ */
+export function authorizationExpired(ops: readonly Operation[], cutoff: number): boolean {
+  const initial = ops.find((o) => isInitialKind(o.kind));
+  if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded' || initial.createdAt > cutoff) return false;
+  const t = totalsOf(ops);
+  if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0 || t.chargedBack > 0) return false;
+  return t.authorized - t.captured > 0;
+}

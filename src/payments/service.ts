@@ -21,7 +21,7 @@ import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
-  cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
+  authorizationExpired, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
   type FollowUpKind, type OperationKind, type PaymentStatus,
 } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
@@ -134,6 +134,8 @@ export interface PaymentService {
   expireAwaiting(): Promise<number>;
   /** The simulated bank's receipts: confirmed bank transfers older than the receipt delay get theirs. */
   confirmBankTransfers(): Promise<number>;
+  /** Card authorizations left uncaptured past their expiry get their open rest voided (context `{expired: true}`). */
+  expireAuthorizations(): Promise<number>;
   /** Registers a concern told of every payment change inside its unit of work. */
   observe(observer: PaymentObserver): void;
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
@@ -164,6 +166,8 @@ export function createPaymentService(deps: {
   asyncTimeoutMs: number;
   /** How long the simulated bank takes to post a confirmed transfer's receipt. */
   bankReceiptDelayMs: number;
+  /** How long a card authorization may stay uncaptured before its open rest is voided (default 7 days). */
+  authorizationExpiryMs?: number;
 }): PaymentService {
   const { store, vault, threeds, cvvs, clock, ids, logger, pspTimeoutMs, asyncTimeoutMs, bankReceiptDelayMs } = deps;
   const observers: PaymentObserver[] = [];
@@ -581,6 +585,41 @@ export function createPaymentService(deps: {
         }
       }
       return confirmed;
+    },
+
+    async expireAuthorizations() {
+      const cutoff = clock.now() - (deps.authorizationExpiryMs ?? 7 * 86_400_000);
+      let expired = 0;
+      let after: { createdAt: number; id: string } | undefined;
+      // Pages through every candidate so that payments whose void keeps failing never hide the rest.
+      for (;;) {
+        const page = await store.authorizedCardsBefore(cutoff, after, 100);
+        for (const p of page) {
+          try {
+            const ops = await store.operationsOf(p.id);
+            if (!authorizationExpired(ops, cutoff)) continue;
+            const initial = initialOf(ops);
+            const merchant = { id: p.merchantId } as Merchant;
+            const scope: Scope = p.channel === 'opp' ? { channel: 'opp', entityId: p.entityId! } : { channel: 'executions' };
+            // A void like the merchant's own, to the account holding the authorization, under the
+            // payment's lock (decideFollowUp checks it again); filed under the payment's own
+            // merchantTransactionId so the merchant's query finds it.
+            const r = await service.followUp({
+              merchant, scope, kind: 'void', referencedId: initial.id, amount: undefined,
+              merchantTransactionId: initial.merchantTransactionId, context: { expired: true }, testParameters: {},
+            });
+            if (r.ok && r.value.operation.status === 'succeeded') expired++;
+            else if (!r.ok || r.value.operation.status === 'failed') {
+              logger.warn({ paymentId: p.id, error: r.ok ? r.value.operation.reason : r.error }, 'an expired authorization could not be voided');
+            }
+          } catch (err) {
+            logger.error({ err: String(err), paymentId: p.id }, 'could not expire an authorization');
+          }
+        }
+        if (page.length < 100) return expired;
+        const last = page.at(-1)!;
+        after = { createdAt: last.createdAt, id: last.id };
+      }
     },
 
     async countByMerchantTransactionId(merchant, entityId, mtx) {

@@ -130,4 +130,6 @@ export interface PaymentStore {
   awaitingBefore(before: number, limit: number): Promise<OperationRecord[]>;
   /** Authorized bank-transfer payments without a full receipt, last changed before `before`. */
   bankTransfersAwaitingReceipt(before: number, limit: number): Promise<PaymentRecord[]>;
+  /** Card authorizations still uncaptured, made before `before`, after the (created_at, id) cursor, oldest first. */
+  authorizedCardsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<PaymentRecord[]>;
 }

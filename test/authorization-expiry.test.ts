@@ -1,0 +1,93 @@
+/**
+ * Authorization expiry (issue 12), walked through with the injected clock over HTTP on each store:
+ * an authorization left uncaptured past SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS is voided by the
+ * `expire-authorizations` job, its hold is released in the books, a later capture is refused in the
+ * dialect's own words, and the void goes to the webhook outbox like any other.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manualClock } from '../src/runtime/clock.ts';
+import { opp, postgresAvailable, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+
+const pgUp = await postgresAvailable();
+const day = 86_400_000;
+
+for (const store of ['sqlite', 'postgres'] as const) {
+  describe(`authorization expiry (${store})`, { skip: store === 'postgres' && !pgUp ? 'PostgreSQL unreachable' : false }, () => {
+    const clock = manualClock(Date.UTC(2026, 0, 5, 12));
+    let gw: Gateway;
+    before(async () => { gw = await startGateway({ clock, store, env: { SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS: '7' } }); });
+    after(async () => { await gw.close(); });
+
+    const holds = async () => (await gw.app.ledger.balances(gw.merchant.merchantId))
+      .filter((b) => b.kind === 'holds').reduce((s, b) => s + Math.abs(b.balance), 0);
+    const expiryJob = async () => {
+      const runs = await gw.app.jobs.runDue();
+      assert.ok(runs.some((r) => r.name === 'expire-authorizations'), 'the job is registered and due');
+      await gw.app.payments.idle();
+    };
+
+    test('a /v1 PA left uncaptured is voided after its expiry, and a later CP is refused', async () => {
+      const mtx = `exp-${store}-${Date.now()}`;
+      const pa = await opp(gw, 'POST', '/v1/payments', { amount: '40.00', currency: 'EUR', paymentType: 'PA', merchantTransactionId: mtx, ...testCard });
+      assert.equal(pa.body.result.code, '000.100.110', JSON.stringify(pa.body));
+      clock.advance(day);
+      const fresh = await opp(gw, 'POST', '/v1/payments', { amount: '15.00', currency: 'EUR', paymentType: 'PA', ...testCard });
+      assert.equal(fresh.body.result.code, '000.100.110');
+      assert.ok(await holds() >= 5500, 'both holds are open');
+
+      // A second short of the expiry nothing happens.
+      clock.advance(6 * day - 1000);
+      assert.equal(await gw.app.payments.expireAuthorizations(), 0);
+      clock.advance(2000);
+      await expiryJob();
+
+      const q = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: mtx });
+      const kinds = q.body.payments.map((p: any) => `${p.paymentType}:${p.result.code}`).sort();
+      assert.deepEqual(kinds, ['PA:000.100.110', 'RV:000.100.110'], JSON.stringify(q.body));
+      assert.equal(await holds(), 1500, 'only the young authorization still holds money');
+
+      const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '40.00', currency: 'EUR' });
+      assert.equal(cp.status, 400);
+      assert.equal(cp.body.result.code, '700.400.100', JSON.stringify(cp.body));
+      const young = await opp(gw, 'POST', `/v1/payments/${fresh.body.id}`, { paymentType: 'CP', amount: '15.00', currency: 'EUR' });
+      assert.equal(young.body.result.code, '000.100.110', 'an authorization within its expiry still captures');
+
+      assert.equal(await gw.app.ledger.verify(), undefined);
+      const events = await gw.app.storage.db.selectFrom('outbox').select(['type', 'payload']).where('type', '=', 'operation.succeeded').execute();
+      const voids = events.map((e) => JSON.parse(e.payload)).filter((p) => p.kind === 'void' && p.paymentId === pa.body.id);
+      assert.equal(voids.length, 1);
+      assert.equal(voids[0].context.expired, true);
+      // A second run finds nothing more to do.
+      assert.equal(await gw.app.payments.expireAuthorizations(), 0);
+    });
+
+    test('an execution left authorized is cancelled on expiry, and a later capture is refused', async () => {
+      let token = await tokenOf(gw);
+      const id = await execution(gw, token);
+      const inst = await instrument(gw, token);
+      assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '20.00') })).status < 300, true);
+      await gw.app.payments.idle();
+      await poll(gw, token, id, ['authorizeRequested', 'authorizePending']);
+      assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'authorized');
+
+      clock.advance(7 * day + 1000);
+      assert.equal(await gw.app.payments.expireAuthorizations(), 1);
+      await gw.app.payments.idle();
+
+      // The clock moved a week: the earlier access token has expired.
+      token = await tokenOf(gw);
+      const after = await call(gw, 'GET', `${wf}/${id}`, { token });
+      assert.equal(after.body.status, 'cancelled', JSON.stringify(after.body));
+      assert.equal(after.body.statusHistory.at(-1).code, 'cancelSuccessful', JSON.stringify(after.body.statusHistory));
+      const capture = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '20.00', currency: 'EUR' } } });
+      assert.equal(capture.status, 422, `capture after expiry: ${capture.status} ${JSON.stringify(capture.body)}`);
+      assert.equal(capture.body.errors?.[0]?.code, 'workflow.action.not-allowed', JSON.stringify(capture.body));
+
+      assert.equal(await gw.app.ledger.verify(), undefined);
+      const events = await gw.app.storage.db.selectFrom('outbox').select(['type', 'payload']).where('subject_id', '=', id).execute();
+      assert.ok(events.some((e) => e.type === 'execution.executionActionUpdated'), events.map((e) => e.type).join(', '));
+    });
+  });
+}
