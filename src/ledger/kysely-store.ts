@@ -32,7 +32,10 @@ export function createLedgerStore(uow: UnitOfWork): LedgerStore {
       // left join, so a posting whose operation is gone still shows (and fails `verify`).
       let q = db.selectFrom('postings').leftJoin('transactions', 'transactions.id', 'postings.operation_id').selectAll('postings');
       if (filter.merchantId !== undefined) q = q.where('postings.merchant_id', '=', filter.merchantId);
-      if (filter.paymentId !== undefined) q = q.where('postings.payment_id', '=', filter.paymentId);
+      const paymentId = filter.paymentId;
+      if (paymentId !== undefined) {
+        q = q.where('postings.operation_id', 'in', (eb) => eb.selectFrom('transactions as ops').select('ops.id').where('ops.payment_id', '=', paymentId));
+      }
       const rows = await q.orderBy('postings.created_at').orderBy('transactions.created_at').orderBy('postings.payment_id')
         .orderBy('transactions.seq').orderBy('postings.leg').execute();
       return rows.map(toPosting);

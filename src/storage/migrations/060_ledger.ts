@@ -9,7 +9,7 @@ import type { Migration } from 'kysely/migration';
 export const ledger: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.createTable('postings')
-      .addColumn('id', 'varchar(96)', (c) => c.primaryKey())
+      .addColumn('id', 'varchar(96)', (c) => c.notNull())
       .addColumn('transfer_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('operation_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('payment_id', 'varchar(64)', (c) => c.notNull())
@@ -22,9 +22,10 @@ export const ledger: Migration = {
       .addColumn('phase', 'varchar(8)', (c) => c.notNull())
       .addColumn('leg', 'integer', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addUniqueConstraint('postings_operation_phase_leg', ['operation_id', 'phase', 'leg'])
+      // The key is the posting's identity: every commit touches as few trees as it can (a payment's
+      // postings are found through its operations' ids, a prefix of this key).
+      .addPrimaryKeyConstraint('postings_pk', ['operation_id', 'phase', 'leg'])
       .execute();
-    await db.schema.createIndex('postings_payment').on('postings').columns(['payment_id']).execute();
     await db.schema.createIndex('postings_merchant').on('postings').columns(['merchant_id', 'currency']).execute();
   },
 };
