@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { LedgerService } from '../ledger/service.ts';
-import { tokenMatches } from './token.ts';
+import { adminError, guardAdminApi } from './api-guard.ts';
 
 export interface LedgerAdminDeps {
   ledger: LedgerService;
@@ -15,20 +15,9 @@ export interface LedgerAdminDeps {
  */
 export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: LedgerAdminDeps): Promise<void> {
   const { ledger } = deps;
-  const error = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ error: { code, message } });
+  const error = adminError;
 
-  app.addHook('onRequest', async (req, reply) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m || !tokenMatches(m[1]!, deps.token)) {
-      reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
-      return error(reply, 401, 'unauthorized', 'an operator token is required (Authorization: Bearer ...)');
-    }
-  });
-  app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    return error(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : err.message);
-  });
+  guardAdminApi(app, deps.token);
 
   app.get('/ledger/balances', async (req, reply) => {
     const merchantId = (req.query as Record<string, unknown>).merchantId;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebhookService } from '../webhooks/service.ts';
 import type { WebhookError } from '../webhooks/errors.ts';
 import { isDeliveryStatus } from '../webhooks/model.ts';
-import { tokenMatches } from './token.ts';
+import { adminError, guardAdminApi } from './api-guard.ts';
 
 export interface WebhookAdminDeps {
   webhooks: WebhookService;
@@ -24,21 +24,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
  */
 export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: WebhookAdminDeps): Promise<void> {
   const { webhooks } = deps;
-  const error = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ error: { code, message } });
+  const error = adminError;
   const failed = (reply: FastifyReply, e: WebhookError) => error(reply, statusOf[e.code] ?? 400, e.code, e.message);
 
-  app.addHook('onRequest', async (req, reply) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m || !tokenMatches(m[1]!, deps.token)) {
-      reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
-      return error(reply, 401, 'unauthorized', 'an operator token is required (Authorization: Bearer ...)');
-    }
-  });
-  app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    return error(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : err.message);
-  });
+  guardAdminApi(app, deps.token);
 
   const body = (req: FastifyRequest): Body => (req.body && typeof req.body === 'object' ? req.body as Body : {});
   const query = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
