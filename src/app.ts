@@ -122,7 +122,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter, vault, threeds, cvvs, clock, ids, logger,
     connectorFor: async (id) => { const c = await connectors.connectorFor(id); return c && timedConnector(c, metrics, config.pspTimeoutMs); },
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
-    connectorNameOf: async (id) => (await workflows.routedAccount(id))?.connector,
+    accountOf: (id) => workflows.routedAccount(id),
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
     authorizationExpiryMs: config.authorizationExpiryMs,
   });

@@ -245,4 +245,3 @@ export function createRunner(deps: {
   return runner;
 }
 
-export type { OperationRecord, OperationStatus };

@@ -25,7 +25,8 @@ import {
   type FollowUpKind, type OperationKind, type PaymentStatus,
 } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
-import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
+import { createRunner, refusal, type AttemptPlan } from './runner.ts';
+import { eachIsolated } from '../jobs/isolated.ts';
 import type { AttemptRecord, Channel, LockedPayment, OperationRecord, PaymentRecord, PaymentStore } from './store.ts';
 
 /** A bank transfer the shopper confirms at their (simulated) bank; no card involved. */
@@ -154,8 +155,8 @@ export function createPaymentService(deps: {
   connectorFor: (accountId: string | undefined) => Promise<Connector | undefined>;
   /** The cascade of a merchant's workflow (its accounts resolved, in order). */
   rulesOf: (merchantId: string, workflowCode: string) => Promise<CascadeRules>;
-  /** The connector name of a PSP account, for recording follow-ups' attempts. */
-  connectorNameOf: (accountId: string) => Promise<string | undefined>;
+  /** A PSP account's name and connector, for recording follow-ups' attempts. */
+  accountOf: (accountId: string) => Promise<{ readonly name: string; readonly connector: string } | undefined>;
   threeds: ThreeDsService;
   cvvs: CvvCache;
   clock: Clock;
@@ -189,7 +190,8 @@ export function createPaymentService(deps: {
 
   const singleAccount = async (accountId: string | undefined): Promise<CascadeRules> => {
     if (accountId === undefined) return { accounts: [defaultAccount], moveOn: [] };
-    return { accounts: [{ id: accountId, name: accountId, connector: (await deps.connectorNameOf(accountId)) ?? 'unknown' }], moveOn: [] };
+    const account = await deps.accountOf(accountId);
+    return { accounts: [{ id: accountId, name: account?.name ?? accountId, connector: account?.connector ?? 'unknown' }], moveOn: [] };
   };
 
   /** The cascade an operation's attempts follow: the workflow's for an opening one, the authorizing account for follow-ups. */
@@ -228,11 +230,15 @@ export function createPaymentService(deps: {
 
   const testParametersOf = (op: OperationRecord) => (op.context.testParameters ?? {}) as Record<string, string>;
 
-  /** Drives an operation from a recorded attempt (or its next one) and returns its view afterwards. */
-  async function driveOperation(payment: PaymentRecord, op: OperationRecord, attempt: AttemptRecord | undefined, card: PspCard | undefined, testParameters: Readonly<Record<string, string>>): Promise<LockedPayment | undefined> {
+  /**
+   * Drives an operation from a recorded attempt (or its next one); returns the payment as the last
+   * outcome's unit of work left it. `known` spares reading again what the caller holds already.
+   */
+  async function driveOperation(payment: PaymentRecord, op: OperationRecord, attempt: AttemptRecord | undefined, card: PspCard | undefined,
+    testParameters: Readonly<Record<string, string>>, known: { initial?: OperationRecord; rules?: CascadeRules } = {}): Promise<LockedPayment | undefined> {
     // The opening operation is the payment's own id; a follow-up needs it for the PSP reference.
-    const initial = op.seq === 0 ? op : (await store.operation(payment.id)) ?? op;
-    const plan: AttemptPlan = { rules: await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters) };
+    const initial = op.seq === 0 ? op : known.initial ?? (await store.operation(payment.id)) ?? op;
+    const plan: AttemptPlan = { rules: known.rules ?? await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters) };
     let first = attempt;
     if (!first) {
       first = await write(async (w) => {
@@ -254,15 +260,14 @@ export function createPaymentService(deps: {
   }
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
-  async function recordFollowUps(paymentId: string, decide: (locked: LockedPayment, w: Writers) => Promise<Result<OperationRecord[], FollowUpError>>) {
-    // Follow-ups go to the account that holds the authorization (fixed once authorized); read
+  async function recordFollowUps(payment: PaymentRecord, decide: (locked: LockedPayment) => Result<OperationRecord[], FollowUpError>) {
+    // Follow-ups go to the account that holds the authorization (fixed once authorized), resolved
     // before the unit of work, whose transaction owns SQLite's one connection.
-    const holder = (await store.payment(paymentId))?.pspAccountId;
-    const rules = await singleAccount(holder);
-    return write(async (w): Promise<Result<{ ops: OperationRecord[]; attempts: (AttemptRecord | undefined)[]; locked: LockedPayment }, FollowUpError>> => {
-      const locked = await w.payments.lock(paymentId);
+    const rules = await singleAccount(payment.pspAccountId);
+    return write(async (w): Promise<Result<RecordedFollowUps, FollowUpError>> => {
+      const locked = await w.payments.lock(payment.id);
       if (!locked) return fail('not_found');
-      const decided = await decide(locked, w);
+      const decided = decide(locked);
       if (!decided.ok) return decided;
       const attempts: (AttemptRecord | undefined)[] = [];
       for (const op of decided.value) {
@@ -277,7 +282,7 @@ export function createPaymentService(deps: {
           await runner.announce(w, locked, op.id);
         }
       }
-      return ok({ ops: decided.value, attempts, locked });
+      return ok({ ops: decided.value, attempts, locked, rules });
     });
   }
 
@@ -291,18 +296,30 @@ export function createPaymentService(deps: {
     };
   };
 
-  /** Sends recorded follow-ups to the PSP (in order) and releases a final capture's rest afterwards. */
-  async function runFollowUps(locked: LockedPayment, ops: readonly OperationRecord[], attempts: readonly (AttemptRecord | undefined)[], testParameters: Readonly<Record<string, string>>) {
+  /**
+   * Sends recorded follow-ups to the PSP (in order), releases a final capture's rest afterwards,
+   * and answers their views from what the units of work wrote.
+   */
+  async function runFollowUps(recorded: RecordedFollowUps, testParameters: Readonly<Record<string, string>>): Promise<PaymentView[]> {
+    const { ops, attempts, rules } = recorded;
+    let state: LockedPayment = recorded.locked;
+    const initial = initialOf(state.operations);
     for (const [i, op] of ops.entries()) {
       if (recordedOnlyKinds.has(op.kind)) continue;
-      await driveOperation(locked.payment, op, attempts[i], undefined, testParameters);
-      if (op.kind === 'capture' && op.context.final === true) await releaseRest(locked.payment.id, op);
+      state = (await driveOperation(state.payment, op, attempts[i], undefined, testParameters, { initial, rules })) ?? state;
+      if (op.kind === 'capture' && op.context.final === true) await releaseRest(state.payment, op);
     }
+    const card = state.payment.cardId ? await vault.masked(state.payment.cardId) : undefined;
+    // An operation a racing reconciler settled is read again; the rest are as this call left them.
+    return Promise.all(ops.map(async (op) => {
+      const settled = state.operations.find((o) => o.id === op.id);
+      return settled && settled.status !== 'pending' ? { operation: settled, initial, payment: state.payment, card } : view(op.id);
+    }));
   }
 
   /** After a final capture succeeded, what it left of the authorization is voided. */
-  async function releaseRest(paymentId: string, capture: OperationRecord) {
-    const recorded = await recordFollowUps(paymentId, async (locked) => {
+  async function releaseRest(payment: PaymentRecord, capture: OperationRecord) {
+    const recorded = await recordFollowUps(payment, (locked) => {
       const settled = locked.operations.find((o) => o.id === capture.id);
       if (settled?.status !== 'succeeded' || !cancelPlan(locked.operations).voidOpen) return ok([]);
       const initial = initialOf(locked.operations);
@@ -310,7 +327,7 @@ export function createPaymentService(deps: {
       if (!decided.ok) return ok([]);
       return ok([newOperation(locked.payment, locked.operations.length, 'void', decided.value, initial.id, capture.merchantTransactionId, { ...capture.context, final: undefined, releases: capture.id })]);
     });
-    if (recorded.ok) await runFollowUps(recorded.value.locked, recorded.value.ops, recorded.value.attempts, testParametersOf(capture));
+    if (recorded.ok) await runFollowUps(recorded.value, testParametersOf(capture));
   }
 
   /** The card a payment uses, checked: a new one (sealed for the vault), a stored one (opened), or none (a bank transfer). */
@@ -400,6 +417,20 @@ export function createPaymentService(deps: {
     });
   }
 
+  /**
+   * A follow-up the engine makes on its own (a bank's receipt, an expired authorization's void),
+   * in the payment's own scope and filed under its merchant transaction id, so the merchant's
+   * query finds it.
+   */
+  function ownFollowUp(p: PaymentRecord, ops: readonly OperationRecord[], kind: FollowUpKind, amount: Money | undefined, context: Readonly<Record<string, unknown>>) {
+    const initial = initialOf(ops);
+    const scope: Scope = p.channel === 'opp' ? { channel: 'opp', entityId: p.entityId! } : { channel: 'executions' };
+    return service.followUp({
+      merchant: { id: p.merchantId } as Merchant, scope, kind, referencedId: initial.id, amount,
+      merchantTransactionId: initial.merchantTransactionId, context, testParameters: {},
+    });
+  }
+
   const service: PaymentService = {
     async pay(input) {
       const now = clock.now();
@@ -432,7 +463,7 @@ export function createPaymentService(deps: {
         return ok({ operation, initial: operation, payment, card: masked, challenge: { id: challenge.id, purpose: challenge.purpose } });
       }
       const pspCard: PspCard | undefined = card && { pan: card.pan, cvv: card.cvv, brand: card.brand, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear };
-      const running = driveOperation(payment, operation, recorded.value, pspCard, input.testParameters);
+      const running = driveOperation(payment, operation, recorded.value, pspCard, input.testParameters, { ...(rules ? { rules } : {}) });
       if (input.background) {
         inBackground(running);
         return ok({ operation, initial: operation, payment, card: masked });
@@ -447,26 +478,23 @@ export function createPaymentService(deps: {
       const target = await store.operation(input.referencedId);
       const owner = target && await store.payment(target.paymentId);
       if (!target || !owner || !inScope(owner, input.merchant, input.scope)) return fail('not_found');
-      const recorded = await recordFollowUps(target.paymentId, async (locked) => {
+      const recorded = await recordFollowUps(owner, (locked) => {
         const current = locked.operations.find((o) => o.id === target.id)!;
         const decided = decideFollowUp(locked.operations, {
           kind: input.kind, amount: input.amount, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer',
         });
         if (!decided.ok) return decided;
-        const referencedId = input.kind === 'chargeback_reversal' || input.kind === 'receipt' ? target.id : target.id;
-        return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, referencedId, input.merchantTransactionId,
+        return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,
           { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}) })]);
       });
       if (!recorded.ok) return recorded;
-      const { ops, attempts, locked } = recorded.value;
-      await runFollowUps(locked, ops, attempts, input.testParameters);
-      return ok(await view(ops[0]!.id));
+      return ok((await runFollowUps(recorded.value, input.testParameters))[0]!);
     },
 
     async cancel(input) {
       const owner = await store.payment(input.paymentId);
       if (!owner || !inScope(owner, input.merchant, input.scope)) return fail('not_found');
-      const recorded = await recordFollowUps(input.paymentId, async (locked) => {
+      const recorded = await recordFollowUps(owner, (locked) => {
         const plan = cancelPlan(locked.operations);
         const initial = initialOf(locked.operations);
         const ops: OperationRecord[] = [];
@@ -485,9 +513,7 @@ export function createPaymentService(deps: {
         return ok(ops);
       });
       if (!recorded.ok) return recorded;
-      const { ops, attempts, locked } = recorded.value;
-      await runFollowUps(locked, ops, attempts, {});
-      return ok(await Promise.all(ops.map((o) => view(o.id))));
+      return ok(await runFollowUps(recorded.value, {}));
     },
 
     async find(merchant, scope, operationId) {
@@ -536,54 +562,39 @@ export function createPaymentService(deps: {
       });
       if (outcome !== 'completed') cvvs.drop(paymentId);
       if (!resumed) return view(paymentId);
-      await driveOperation(payment, resumed.op, resumed.attempt, undefined, testParametersOf(resumed.op));
+      await driveOperation(payment, resumed.op, resumed.attempt, undefined, testParametersOf(resumed.op), { rules });
       return view(paymentId);
     },
 
     async expireAwaiting() {
       const stale = await store.awaitingBefore(clock.now() - asyncTimeoutMs, 100);
       let expired = 0;
-      for (const o of stale) {
-        try {
-          await threeds.expire('payment', o.paymentId);
-          cvvs.drop(o.paymentId);
-          const done = await write(async (w) => {
-            const locked = await w.payments.lock(o.paymentId);
-            const current = locked?.operations.find((x) => x.id === o.id);
-            if (!locked || current?.status !== 'awaiting') return false;
-            await runner.settle(w, locked, o.id, refusal(challengeRefusals.expired, o.details, clock.now()));
-            return true;
-          });
-          if (done) expired++;
-        } catch (err) {
-          logger.error({ err: String(err), paymentId: o.paymentId }, 'could not expire an abandoned payment');
-        }
-      }
+      await eachIsolated(stale, async (o) => {
+        await threeds.expire('payment', o.paymentId);
+        cvvs.drop(o.paymentId);
+        const done = await write(async (w) => {
+          const locked = await w.payments.lock(o.paymentId);
+          const current = locked?.operations.find((x) => x.id === o.id);
+          if (!locked || current?.status !== 'awaiting') return false;
+          await runner.settle(w, locked, o.id, refusal(challengeRefusals.expired, o.details, clock.now()));
+          return true;
+        });
+        if (done) expired++;
+      }, logger, 'expire-awaiting', (o) => o.paymentId);
       return expired;
     },
 
     async confirmBankTransfers() {
       const due = await store.bankTransfersAwaitingReceipt(clock.now() - bankReceiptDelayMs, 100);
       let confirmed = 0;
-      for (const p of due) {
-        try {
-          const ops = await store.operationsOf(p.id);
-          const initial = initialOf(ops);
-          const t = totalsOf(ops);
-          const open = t.authorized - t.captured - t.inFlightCaptures;
-          if (open <= 0 || t.reversed) continue;
-          const merchant = { id: p.merchantId } as Merchant;
-          const scope: Scope = p.channel === 'opp' ? { channel: 'opp', entityId: p.entityId! } : { channel: 'executions' };
-          // Filed under the payment's own merchantTransactionId so the merchant's query finds it.
-          const r = await service.followUp({
-            merchant, scope, kind: 'receipt', referencedId: initial.id, amount: { amount: open, currency: initial.amount.currency },
-            merchantTransactionId: initial.merchantTransactionId, context: {}, testParameters: {},
-          });
-          if (r.ok) confirmed++;
-        } catch (err) {
-          logger.error({ err: String(err), paymentId: p.id }, 'could not post a bank transfer receipt');
-        }
-      }
+      await eachIsolated(due, async (p) => {
+        const ops = await store.operationsOf(p.id);
+        const t = totalsOf(ops);
+        const open = t.authorized - t.captured - t.inFlightCaptures;
+        if (open <= 0 || t.reversed) return;
+        const r = await ownFollowUp(p, ops, 'receipt', { amount: open, currency: initialOf(ops).amount.currency }, {});
+        if (r.ok) confirmed++;
+      }, logger, 'confirm-bank-transfers', (p) => p.id);
       return confirmed;
     },
 
@@ -594,53 +605,33 @@ export function createPaymentService(deps: {
       // Pages through every candidate so that payments whose void keeps failing never hide the rest.
       for (;;) {
         const page = await store.authorizedCardsBefore(cutoff, after, 100);
-        for (const p of page) {
-          try {
-            const ops = await store.operationsOf(p.id);
-            if (!authorizationExpired(ops, cutoff)) continue;
-            const initial = initialOf(ops);
-            const merchant = { id: p.merchantId } as Merchant;
-            const scope: Scope = p.channel === 'opp' ? { channel: 'opp', entityId: p.entityId! } : { channel: 'executions' };
-            // A void like the merchant's own, to the account holding the authorization, under the
-            // payment's lock (decideFollowUp checks it again); filed under the payment's own
-            // merchantTransactionId so the merchant's query finds it.
-            const r = await service.followUp({
-              merchant, scope, kind: 'void', referencedId: initial.id, amount: undefined,
-              merchantTransactionId: initial.merchantTransactionId, context: { expired: true }, testParameters: {},
-            });
-            if (r.ok && r.value.operation.status === 'succeeded') expired++;
-            else if (!r.ok || r.value.operation.status === 'failed') {
-              logger.warn({ paymentId: p.id, error: r.ok ? r.value.operation.reason : r.error }, 'an expired authorization could not be voided');
-            }
-          } catch (err) {
-            logger.error({ err: String(err), paymentId: p.id }, 'could not expire an authorization');
+        await eachIsolated(page, async (p) => {
+          const ops = await store.operationsOf(p.id);
+          if (!authorizationExpired(ops, cutoff)) return;
+          // A void like the merchant's own, to the account holding the authorization, under the
+          // payment's lock (decideFollowUp checks it again).
+          const r = await ownFollowUp(p, ops, 'void', undefined, { expired: true });
+          if (r.ok && r.value.operation.status === 'succeeded') expired++;
+          else if (!r.ok || r.value.operation.status === 'failed') {
+            logger.warn({ paymentId: p.id, error: r.ok ? r.value.operation.reason : r.error }, 'an expired authorization could not be voided');
           }
-        }
+        }, logger, 'expire-authorizations', (p) => p.id);
         if (page.length < 100) return expired;
         const last = page.at(-1)!;
         after = { createdAt: last.createdAt, id: last.id };
       }
     },
 
-    async countByMerchantTransactionId(merchant, entityId, mtx) {
-      // An entity id names one merchant's entity: the caller authenticated both together.
-      void merchant;
-      return store.countByMerchantTransactionId(entityId, mtx);
-    },
+    // An entity id names one merchant's entity: the caller authenticated both together.
+    countByMerchantTransactionId: (_merchant, entityId, mtx) => store.countByMerchantTransactionId(entityId, mtx),
 
     async reconcile() {
       // Twice the PSP timeout: an attempt whose call another node may still be making is left alone.
       const now = clock.now();
       const open = await store.openOperations(now - 2 * pspTimeoutMs, 100);
       let moved = 0;
-      for (const op of open) {
-        try {
-          if (await reconcileOne(op, now)) moved++;
-        } catch (err) {
-          // One payment that cannot be settled now is retried on the next pass; it never stops the others.
-          logger.error({ err: String(err), paymentId: op.paymentId, operationId: op.id }, 'could not reconcile an operation');
-        }
-      }
+      // One payment that cannot be settled now is retried on the next pass; it never stops the others.
+      await eachIsolated(open, async (op) => { if (await reconcileOne(op, now)) moved++; }, logger, 'reconcile-payments', (op) => op.id);
       return moved;
     },
 
@@ -664,7 +655,7 @@ export function createPaymentService(deps: {
     const rules = await rulesFor(payment, op);
     if (!last || (last.status === 'failed' && op.status === 'pending')) {
       // Recorded, but its (next) attempt never started: a crash. Take the cascade up again.
-      inBackground(driveOperation(payment, op, undefined, undefined, testParametersOf(op)));
+      inBackground(driveOperation(payment, op, undefined, undefined, testParametersOf(op), { rules }));
       return true;
     }
     if (runner.inFlight.has(last.id)) return false;
@@ -685,16 +676,16 @@ export function createPaymentService(deps: {
       const r = await runner.settleAttempt(payment.id, last.id, {
         kind: 'declined', reason: 'not_received', acquirerCode: undefined, message: undefined, pspReference: undefined, details: { reconciled: 'not received by PSP' },
       }, rules);
-      if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op)));
+      if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op), { rules }));
       return r.changed;
     }
     if (known.kind === 'pending') {
       await write((w) => w.payments.touchOperation(op.id, clock.now()));
-      if (isOpen(op.status) && op.status === 'unknown') await runner.settleAttempt(payment.id, last.id, known, rules);
+      if (op.status === 'unknown') await runner.settleAttempt(payment.id, last.id, known, rules);
       return false;
     }
     const r = await runner.settleAttempt(payment.id, last.id, known, rules);
-    if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op)));
+    if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op), { rules }));
     return r.changed;
   }
 
@@ -709,8 +700,14 @@ interface Instrument {
   readonly cardId: string | undefined;
 }
 
+/** Follow-ups recorded in one unit of work, with the payment as it left it and the account rules they go by. */
+interface RecordedFollowUps {
+  readonly ops: OperationRecord[];
+  readonly attempts: (AttemptRecord | undefined)[];
+  readonly locked: LockedPayment;
+  readonly rules: CascadeRules;
+}
+
 class DuplicateMerchantTransactionId extends Error {}
 class JoinRefused extends Error {}
 
-export { settlementOf };
-export type { Channel, ConnectorRequest };

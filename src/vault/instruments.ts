@@ -34,9 +34,7 @@ export interface InstrumentService {
   takeCvv(instrumentId: string): Cvv | undefined;
   /** Whether a security code is still held in memory for the instrument (false after use, expiry or a restart). */
   holdsCvv(instrumentId: string): boolean;
-  /** An ephemeral (`storeInstrument: false`) instrument is spent by its first authorization. */
-  markUsed(merchantId: string, id: string): Promise<void>;
-  /** The same, inside the unit of work of the authorization that spends it. */
+  /** An ephemeral (`storeInstrument: false`) instrument is spent by its first authorization, in that authorization's unit of work. */
   markUsedIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id' | 'status'>): Promise<void>;
   /** The holder's saved (enabled) instruments, newest first. */
   savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
@@ -100,10 +98,6 @@ export function createInstrumentService(deps: {
     holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
     async markUsedIn(tx, instrument) {
       if (instrument.status === 'transient') await store.writer(tx).setInstrumentStatus(instrument.id, 'deleted', clock.now());
-    },
-    async markUsed(merchantId, id) {
-      const i = await store.instrument(id);
-      if (i && i.merchantId === merchantId && i.status === 'transient') await uow.run((tx) => store.writer(tx).setInstrumentStatus(id, 'deleted', clock.now()));
     },
     async savedOf(merchantId, holderReference) {
       const rows = await store.byHolder(merchantId, holderReference);

@@ -7,8 +7,6 @@ import type { BackOfficeType } from './payment-types.ts';
 /** The test system a /v1 merchant chose (or live): it decides which success code an approval shows. */
 export type ProcessingMode = keyof typeof successCodeByMode;
 
-/** Neutral decline reasons → /v1 result codes, where no OPP-family acquirer coded the outcome. */
-export const reasonCodes = codeOfReason;
 
 const plainSuccess = new Set<string>(Object.values(successCodeByMode));
 
@@ -20,11 +18,11 @@ export function resultCodeOf(o: { status: OperationStatus; reason: DeclineReason
   if (o.status === 'unknown') return '900.100.300';
   // A plain approval shows the success code of the test system the merchant chose (or live).
   if (o.status === 'succeeded' && (o.resultCode === undefined || plainSuccess.has(o.resultCode))) return successCodeByMode[mode];
-  if (o.status === 'failed' && o.reason !== undefined && o.resultCode === undefined) return reasonCodes[o.reason];
+  if (o.status === 'failed' && o.reason !== undefined && o.resultCode === undefined) return codeOfReason[o.reason];
   if (o.resultCode !== undefined && isKnownResultCode(o.resultCode)) return o.resultCode;
   switch (o.status) {
     case 'succeeded': return successCodeByMode[mode];
-    case 'failed': return reasonCodes[o.reason ?? 'soft'];
+    case 'failed': return codeOfReason[o.reason ?? 'soft'];
     default: return '000.200.000';
   }
 }
