@@ -13,7 +13,8 @@ import { createPaymentStore } from './payments/kysely-store.ts';
 import { createPaymentService, type PaymentService } from './payments/service.ts';
 import { createChallengeStore } from './threeds/kysely-store.ts';
 import { createThreeDsService, type ThreeDsService } from './threeds/service.ts';
-import { createCvvCache } from './vault/cvv-cache.ts';
+import { createCvvCache, createSharedCvvCache } from './vault/cvv-cache.ts';
+import { createCvvHoldStore } from './vault/cvv-hold-store.ts';
 import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/simulator/connector.ts';
 import type { Connector } from './processors/connector.ts';
 import { createConnectorRegistry, type ConnectorRegistry } from './processors/registry.ts';
@@ -116,8 +117,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // A payment's attempts go to the connector of their PSP account; without one, to the default acquirer.
   const connectors = createConnectorRegistry({ defaultConnector: processor, factories, accountOf: (id) => workflows.routedAccount(id) });
   const threeds = createThreeDsService({ store: createChallengeStore(storage.uow), clock, ids });
-  // One in-memory CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization.
-  const cvvs = createCvvCache(clock);
+  // The CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization:
+  // one process owns the embedded store, so memory; nodes of a PostgreSQL cluster share sealed rows.
+  const cvvs = storage.kind === 'postgres'
+    ? createSharedCvvCache({ store: createCvvHoldStore(storage.uow), key: deriveKey(masterKey, 'cvv-holds'), clock })
+    : createCvvCache(clock);
   const payments = createPaymentService({
     uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter, vault, threeds, cvvs, clock, ids, logger,
     connectorFor: async (id) => { const c = await connectors.connectorFor(id); return c && timedConnector(c, metrics, config.pspTimeoutMs); },
@@ -203,6 +207,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'confirm-bank-transfers', intervalMs: sweepEveryMs, run: () => payments.confirmBankTransfers() });
   // Authorizations expire in days; a minute's lag past the expiry is immaterial.
   jobs.register({ name: 'expire-authorizations', intervalMs: 60_000, run: () => payments.expireAuthorizations() });
+  // Held codes outlive no page or instrument they were held for; memory prunes itself, rows need a sweep.
+  if (storage.kind === 'postgres') jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
   let closing: Promise<void> | undefined;
   const server = await buildServer({
     logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken },

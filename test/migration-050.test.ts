@@ -15,19 +15,9 @@ import { Writable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
 import pg from 'pg';
-import { migrationNames, openStorage, type StorageTarget } from '../src/storage/database.ts';
+import { migrationNames, openStorage, shippedMigrations, type StorageTarget } from '../src/storage/database.ts';
 import { openSqlite } from '../src/storage/sqlite.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
-import { initial } from '../src/storage/migrations/001_initial.ts';
-import { challenges } from '../src/storage/migrations/002_challenges.ts';
-import { webhooks } from '../src/storage/migrations/010_webhooks.ts';
-import { executions } from '../src/storage/migrations/020_executions.ts';
-import { registrations } from '../src/storage/migrations/025_registrations.ts';
-import { browser } from '../src/storage/migrations/030_browser.ts';
-import { cardFingerprintScope } from '../src/storage/migrations/035_card_fingerprint_scope.ts';
-import { jobs } from '../src/storage/migrations/040_jobs.ts';
-import { engine } from '../src/storage/migrations/050_engine.ts';
-import { ledger } from '../src/storage/migrations/060_ledger.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createApp, type App } from '../src/app.ts';
 import { createLogger } from '../src/runtime/logger.ts';
@@ -35,12 +25,6 @@ import { isCurrency } from '../src/money/money.ts';
 import { secretDigest } from '../src/merchants/model.ts';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
 
-/** The very migration objects the gateway applies; checked below against the gateway's own list. */
-const shipped: Record<string, Migration> = {
-  '001_initial': initial, '002_challenges': challenges, '010_webhooks': webhooks, '020_executions': executions,
-  '025_registrations': registrations, '030_browser': browser, '035_card_fingerprint_scope': cardFingerprintScope,
-  '040_jobs': jobs, '050_engine': engine, '060_ledger': ledger,
-};
 const lastBeforeEngine = migrationNames[migrationNames.indexOf('050_engine') - 1]!;
 
 /** Ids as the gateway made them (32 hex digits, which the /v1 dialect insists on), named for the reader. */
@@ -182,7 +166,7 @@ function postgresLocation(): Location {
 }
 
 const migratorOver = (db: Kysely<any>, loc: Location) => new Migrator({
-  db, provider: { getMigrations: async () => shipped },
+  db, provider: { getMigrations: async () => shippedMigrations },
   ...(loc.migrationTableSchema ? { migrationTableSchema: loc.migrationTableSchema } : {}),
 });
 
@@ -210,10 +194,6 @@ function migrationSuite(name: string, makeLocation: () => Location, skip?: strin
     after(async () => {
       await db?.destroy();
       await loc?.destroy();
-    });
-
-    test('the test applies the gateway\'s own migrations, in its order', () => {
-      assert.deepEqual(Object.keys(shipped).sort(), migrationNames);
     });
 
     test('the upgrade succeeds and applies everything after the last migration before it', () => {

@@ -38,7 +38,7 @@ test('a restarted gateway keeps every record, even after SIGKILL, and does not r
   }
 });
 
-test('the CVV lives in memory only: after a restart the instrument says securityCodeHeld false, and the authorization goes ahead without it, the log saying why', async () => {
+test('on the embedded store the CVV lives in memory only: after a restart the instrument says securityCodeHeld false, and the authorization goes ahead without it, the log saying why', async () => {
   const dataDir = tempDir();
   try {
     let proc = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir });
@@ -76,7 +76,7 @@ test('the CVV lives in memory only: after a restart the instrument says security
       const logged = JSON.parse(line);
       assert.equal(logged.instrumentId, kept);
       assert.equal(logged.executionId, after);
-      assert.match(logged.msg, /gateway restarted.*authorizing without it/);
+      assert.match(logged.msg, /restarted.*authorizing without it/);
     } finally {
       await proc.stop('SIGTERM');
     }

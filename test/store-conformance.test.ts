@@ -4,6 +4,7 @@
  * The PostgreSQL half is skipped when no server answers; the test command fails under CI then.
  */
 import { after, before, describe, test } from 'node:test';
+import { createCvvHoldStore } from '../src/vault/cvv-hold-store.ts';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -1411,6 +1412,43 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const results = await Promise.all(Array.from({ length: 10 }, (_, i) => throttle.hit(key, T + i, T - 60_000, 2)));
         assert.equal(results.filter((r) => r.allowed).length, 2);
         assert.equal(results.filter((r) => !r.allowed).length, 8);
+      });
+    });
+
+    describe('CVV hold store', () => {
+      test('put() then take() returns the sealed text once and deletes it; a second put() replaces', async () => {
+        const holds = createCvvHoldStore(opened.storage.uow);
+        const key = `payment:${id()}`;
+        const T = 1_700_000_000_000;
+        await holds.put(key, 'sealed-1', T + 1000);
+        await holds.put(key, 'sealed-2', T + 2000);
+        assert.equal(await holds.has(key, T), true);
+        assert.equal(await holds.has(key, T + 2000), false, 'not held at or after its expiry');
+        assert.deepEqual(await holds.take(key), { sealed: 'sealed-2', expiresAt: T + 2000 });
+        assert.equal(await holds.take(key), undefined);
+        assert.equal(await holds.has(key, T), false);
+      });
+
+      test('10 concurrent take() of one hold: exactly one gets it', async () => {
+        const holds = createCvvHoldStore(opened.storage.uow);
+        const key = `instrument:${id()}`;
+        await holds.put(key, 'sealed', 1_700_000_001_000);
+        const taken = await Promise.all(Array.from({ length: 10 }, () => holds.take(key)));
+        assert.equal(taken.filter((t) => t !== undefined).length, 1);
+      });
+
+      test('purgeBefore() deletes expired holds only; drop() deletes one', async () => {
+        const holds = createCvvHoldStore(opened.storage.uow);
+        const T = 1_800_000_000_000;
+        const [old, live, dropped] = [`a:${id()}`, `b:${id()}`, `c:${id()}`];
+        await holds.put(old, 's', T - 1);
+        await holds.put(live, 's', T + 60_000);
+        await holds.put(dropped, 's', T + 60_000);
+        await holds.drop(dropped);
+        assert.ok(await holds.purgeBefore(T) >= 1);
+        assert.equal(await holds.take(old), undefined);
+        assert.equal(await holds.take(dropped), undefined);
+        assert.deepEqual(await holds.take(live), { sealed: 's', expiresAt: T + 60_000 });
       });
     });
   });

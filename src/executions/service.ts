@@ -259,9 +259,9 @@ export function createExecutionService(deps: {
       const notifyPending = (await workflows.workflow(merchant.id, workflowCode))?.notifyPending ?? false;
       let acked: ExecutionRecord | undefined;
       const info = input.returnInfo;
-      const cvv = instruments.takeCvv(instrument.id);
-      // The CVV lives in memory only: after use, expiry or a restart it is gone, and the log says so.
-      if (!cvv) logger.info({ executionId: id, instrumentId: instrument.id }, 'no security code held for this instrument (used, expired or the gateway restarted); authorizing without it');
+      const cvv = await instruments.takeCvv(instrument.id);
+      // The CVV is held once, for a short time: after use or expiry it is gone, and the log says so.
+      if (!cvv) logger.info({ executionId: id, instrumentId: instrument.id }, 'no security code held for this instrument (used, expired, or held in the memory of an embedded store that restarted); authorizing without it');
       // Acknowledged once recorded; the cascade runs after the answer (the outcome arrives by long-poll or webhook).
       const r = await payments.pay({
         merchant, scope: { channel: 'executions' }, kind: 'authorize', amount: input.amount,

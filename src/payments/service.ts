@@ -211,7 +211,7 @@ export function createPaymentService(deps: {
     if (!pspCard && needsCard && payment.cardId) {
       const opened = await vault.open(payment.cardId);
       if (!opened) throw new Error(`card of payment ${payment.id} vanished`);
-      pspCard = { pan: opened.pan, cvv: op.seq === 0 ? cvvs.take(payment.id) : undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
+      pspCard = { pan: opened.pan, cvv: op.seq === 0 ? await cvvs.take(payment.id) : undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
     }
     const status = op.details['3ds.transactionStatus'];
     return {
@@ -458,8 +458,8 @@ export function createPaymentService(deps: {
       if (!recorded.ok) return recorded;
       if (plan.kind === 'refused') return ok(await view(paymentId));
       if (challenge) {
-        // Kept in memory only, for the one authorization after the challenge (card data rules).
-        if (card?.cvv) cvvs.put(paymentId, card.cvv, challenge.expiresAt);
+        // Held once, for the one authorization after the challenge, no longer than the page lives.
+        if (card?.cvv) await cvvs.put(paymentId, card.cvv, challenge.expiresAt);
         return ok({ operation, initial: operation, payment, card: masked, challenge: { id: challenge.id, purpose: challenge.purpose } });
       }
       const pspCard: PspCard | undefined = card && { pan: card.pan, cvv: card.cvv, brand: card.brand, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear };
@@ -560,7 +560,7 @@ export function createPaymentService(deps: {
         await runner.announce(w, locked, op.id);
         return { op, attempt };
       });
-      if (outcome !== 'completed') cvvs.drop(paymentId);
+      if (outcome !== 'completed') await cvvs.drop(paymentId);
       if (!resumed) return view(paymentId);
       await driveOperation(payment, resumed.op, resumed.attempt, undefined, testParametersOf(resumed.op), { rules });
       return view(paymentId);
@@ -571,7 +571,7 @@ export function createPaymentService(deps: {
       let expired = 0;
       await eachIsolated(stale, async (o) => {
         await threeds.expire('payment', o.paymentId);
-        cvvs.drop(o.paymentId);
+        await cvvs.drop(o.paymentId);
         const done = await write(async (w) => {
           const locked = await w.payments.lock(o.paymentId);
           const current = locked?.operations.find((x) => x.id === o.id);

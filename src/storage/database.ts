@@ -15,12 +15,13 @@ import { registrations } from './migrations/025_registrations.ts';
 import { jobs } from './migrations/040_jobs.ts';
 import { engine } from './migrations/050_engine.ts';
 import { ledger } from './migrations/060_ledger.ts';
+import { cvvHolds } from './migrations/092_cvv_holds.ts';
 import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
 
 export type { Database };
 
-/** Numbered migrations, applied in order at start. */
-const migrations: Record<string, Migration> = {
+/** Numbered migrations, applied in order at start (tests that rebuild an old store use these very objects). */
+export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
   '010_webhooks': webhooks,
   '002_challenges': challenges,
@@ -30,11 +31,12 @@ const migrations: Record<string, Migration> = {
   '040_jobs': jobs,
   '050_engine': engine,
   '060_ledger': ledger,
+  '092_cvv_holds': cvvHolds,
   '035_card_fingerprint_scope': cardFingerprintScope,
 };
 
 /** Every migration's name, in the order they apply. */
-export const migrationNames: readonly string[] = Object.keys(migrations).sort();
+export const migrationNames: readonly string[] = Object.keys(shippedMigrations).sort();
 
 /** The handle every store implementation is built over. */
 export interface Storage {
@@ -51,7 +53,7 @@ export interface Storage {
  */
 export async function migrate(db: Kysely<Database>, schema?: string): Promise<void> {
   const migrator = new Migrator({
-    db, provider: { getMigrations: async () => migrations },
+    db, provider: { getMigrations: async () => shippedMigrations },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
@@ -67,7 +69,7 @@ export async function pendingMigrations(storage: Storage): Promise<string[]> {
     ? (await sql<{ s: string }>`select current_schema() as s`.execute(storage.db)).rows[0]!.s
     : undefined;
   const migrator = new Migrator({
-    db: storage.db, provider: { getMigrations: async () => migrations },
+    db: storage.db, provider: { getMigrations: async () => shippedMigrations },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);

@@ -340,6 +340,13 @@ export interface PostingsTable {
   created_at: number;
 }
 
+/** A sealed security code waiting for its one authorization (migration 092, PostgreSQL clusters). */
+export interface CvvHoldsTable {
+  key: string;
+  sealed: string;
+  expires_at: number;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   entities: EntitiesTable;
@@ -364,4 +371,5 @@ export interface Database {
   tokenization_keys: TokenizationKeysTable;
   jobs: JobsTable;
   postings: PostingsTable;
+  cvv_holds: CvvHoldsTable;
 }

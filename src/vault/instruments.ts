@@ -29,11 +29,11 @@ export interface InstrumentService {
   remove(merchantId: string, id: string): Promise<boolean>;
   /**
    * The security code given with the instrument, handed out once for the first authorization and
-   * then forgotten. It lives in this process's memory only (never in a row), for at most `cvvTtlMs`.
+   * then forgotten. It is held by the CVV holder (memory on the embedded store, sealed rows on PostgreSQL) for at most `cvvTtlMs`.
    */
-  takeCvv(instrumentId: string): Cvv | undefined;
-  /** Whether a security code is still held in memory for the instrument (false after use, expiry or a restart). */
-  holdsCvv(instrumentId: string): boolean;
+  takeCvv(instrumentId: string): Promise<Cvv | undefined>;
+  /** Whether a security code is still held for the instrument (false after use or expiry, and after a restart of the embedded store). */
+  holdsCvv(instrumentId: string): Promise<boolean>;
   /** An ephemeral (`storeInstrument: false`) instrument is spent by its first authorization, in that authorization's unit of work. */
   markUsedIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id' | 'status'>): Promise<void>;
   /** The holder's saved (enabled) instruments, newest first. */
@@ -83,7 +83,7 @@ export function createInstrumentService(deps: {
         await w.insertCard(sealed.record);
         await w.insertInstrument(record);
       });
-      if (input.card.cvv) cvvs.put(key(record.id), input.card.cvv, now + Math.min(cvvTtl, input.storeInstrument ? cvvTtl : ephemeralTtl));
+      if (input.card.cvv) await cvvs.put(key(record.id), input.card.cvv, now + Math.min(cvvTtl, input.storeInstrument ? cvvTtl : ephemeralTtl));
       return { ok: true, value: { ...record, card: sealed.masked, fingerprint: sealed.record.fingerprint } };
     },
     get,
@@ -91,7 +91,7 @@ export function createInstrumentService(deps: {
       const i = await store.instrument(id);
       if (!i || i.merchantId !== merchantId || i.status === 'deleted') return false;
       await uow.run((tx) => store.writer(tx).setInstrumentStatus(id, 'deleted', clock.now()));
-      cvvs.drop(key(id));
+      await cvvs.drop(key(id));
       return true;
     },
     takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),

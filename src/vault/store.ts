@@ -84,3 +84,14 @@ export interface TokenizationKeyStore {
   /** The key that expires last, if any. */
   freshestKey(): Promise<TokenizationKeyRecord | undefined>;
 }
+
+/** Sealed security codes waiting for their one authorization (PostgreSQL clusters). */
+export interface CvvHoldStore {
+  put(key: string, sealed: string, expiresAt: number): Promise<void>;
+  /** Deletes the hold and returns what it held, in one statement: only one caller gets it. */
+  take(key: string): Promise<{ sealed: string; expiresAt: number } | undefined>;
+  drop(key: string): Promise<void>;
+  has(key: string, now: number): Promise<boolean>;
+  /** Deletes holds that expired at or before `now`; returns how many. */
+  purgeBefore(now: number): Promise<number>;
+}

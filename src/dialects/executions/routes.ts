@@ -359,8 +359,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     scope.get<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {
       const i = uuidPattern.test(req.params.id) ? await instruments.get(req.merchant!.id, req.params.id.toLowerCase()) : undefined;
       if (!i) return refuse(reply, 'request.not-found', 'The instrument was not found');
-      // Says plainly whether the security code is still held for the next authorization (memory only).
-      return reply.send(renderInstrument(i, instruments.holdsCvv(i.id)));
+      // Says plainly whether the security code is still held for the next authorization (held once, for a short time).
+      return reply.send(renderInstrument(i, await instruments.holdsCvv(i.id)));
     });
 
     scope.delete<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {

@@ -1,0 +1,149 @@
+/**
+ * Three gateway processes on one PostgreSQL database, one merchant, requests spread across them:
+ * what one node records or holds, the others see and honour as if they were one gateway.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import pg from 'pg';
+import { opp, postgresAvailable, tempDir, testCard, testPostgresUrl } from './support/harness.ts';
+import { demoCredentials, startGatewayProcess, type GatewayProcess } from './support/process.ts';
+import { authorizeBody, call, execution, instrument, tokenOf, wf, type Reachable } from './support/executions.ts';
+import type { MerchantCredentials } from '../src/merchants/service.ts';
+
+const pgUp = await postgresAvailable();
+const skip = pgUp ? undefined : 'PostgreSQL is not reachable (set TEST_DATABASE_URL); CI fails instead of skipping';
+
+async function onDatabase<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: testPostgresUrl });
+  await c.connect();
+  try { return await fn(c); } finally { await c.end(); }
+}
+
+/** The schema travels in the connection string, as an operator would point a cluster at its own schema. */
+function urlWithSchema(schema: string): string {
+  const u = new URL(testPostgresUrl);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return u.toString();
+}
+
+describe('three gateway processes on one PostgreSQL database', { skip }, () => {
+  const schema = `sy_multi_${randomBytes(6).toString('hex')}`;
+  const dirs: string[] = [];
+  const nodes: GatewayProcess[] = [];
+  let merchant: MerchantCredentials;
+  let started = 0;
+  const gw = (i: number): Reachable => ({ url: nodes[i % nodes.length]!.url, merchant });
+
+  before(async () => {
+    await onDatabase((c) => c.query(`CREATE SCHEMA "${schema}"`));
+    const shared = {
+      DATABASE_URL: urlWithSchema(schema),
+      SWITCHYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+      SWITCHYARD_ADMIN_TOKEN: randomBytes(16).toString('hex'),
+      // Short periods, so each job has run many times on some node while the test watches.
+      SWITCHYARD_PSP_TIMEOUT_MS: '1000', SWITCHYARD_BANK_RECEIPT_DELAY_MS: '1000',
+      SWITCHYARD_LONG_POLL_MS: '20000',
+    };
+    started = Date.now();
+    // One after another: the first migrates the schema and creates the demo merchant.
+    for (let i = 0; i < 3; i++) {
+      const dir = tempDir();
+      dirs.push(dir);
+      nodes.push(await startGatewayProcess({ ...shared, SWITCHYARD_DATA_DIR: dir }));
+    }
+    merchant = demoCredentials(dirs[0]!, nodes[0]!.output());
+    for (const n of nodes.slice(1)) assert.doesNotMatch(n.output(), /Created the test-mode demo merchant/, 'one demo merchant for the cluster');
+  });
+
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await onDatabase((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  });
+
+  test('a CVV given on one node is used by the authorization another node runs, once, and never stored in plain text', async () => {
+    const token = await tokenOf(gw(0));
+    const instrumentId = await instrument(gw(0), token);
+    // A third node sees the code held: it is in the database, sealed.
+    const held = await call(gw(2), 'GET', `/payment/instruments/${instrumentId}`, { token });
+    assert.equal(held.body.securityCodeHeld, true);
+    const rows = await onDatabase((c) => c.query(`SELECT key, sealed FROM "${schema}".cvv_holds`));
+    assert.equal(rows.rowCount, 1);
+    assert.doesNotMatch(JSON.stringify(rows.rows), /737/, 'the test card\'s code (737) appears in no column');
+
+    const id = await execution(gw(1), token);
+    const auth = await call(gw(1), 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(instrumentId) });
+    assert.equal(auth.status, 200, JSON.stringify(auth.body));
+    const polled = await call(gw(1), 'GET', `${wf}/${id}?waitWhile[status]=${encodeURIComponent(JSON.stringify(['created', 'authorizeRequested']))}`, { token });
+    assert.equal(polled.body.status, 'authorized');
+    // Node 1 took the code from the shared holder: it said nothing of authorizing without one.
+    assert.doesNotMatch(nodes[1]!.output(), new RegExp(`no security code held[^\\n]*${instrumentId}|${instrumentId}[^\\n]*no security code held`));
+    assert.equal((await call(gw(2), 'GET', `/payment/instruments/${instrumentId}`, { token })).body.securityCodeHeld, false, 'used once, then gone for every node');
+    assert.equal((await onDatabase((c) => c.query(`SELECT 1 FROM "${schema}".cvv_holds`))).rowCount, 0);
+  });
+
+  test('a long-poll held on one node is woken by an authorization on another', async () => {
+    const token = await tokenOf(gw(0));
+    const instrumentId = await instrument(gw(0), token);
+    const id = await execution(gw(0), token);
+    const t0 = Date.now();
+    const waiting = call(gw(0), 'GET', `${wf}/${id}?waitWhile[status]=${encodeURIComponent(JSON.stringify(['created']))}`, { token });
+    // Give the wait time to be in place before the change it waits for happens elsewhere.
+    await new Promise((r) => setTimeout(r, 300));
+    const auth = await call(gw(2), 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(instrumentId) });
+    assert.equal(auth.status, 200);
+    const woken = await waiting;
+    assert.notEqual(woken.body.status, 'created');
+    // Woken by the change, not released by the 20 s limit.
+    assert.ok(Date.now() - t0 < 15_000, `the long-poll ran ${Date.now() - t0} ms`);
+  });
+
+  test('the two-per-minute status limit counts calls on every node together', async () => {
+    const paid = await opp(gw(0), 'POST', '/v1/payments', { amount: '12.00', currency: 'EUR', paymentType: 'DB', ...testCard });
+    assert.equal(paid.body.result.code, '000.100.110');
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await opp(gw(i), 'GET', `/v1/payments/${paid.body.id}`));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 429]);
+    assert.equal(answers[2]!.body.result.code, '800.120.100');
+  });
+
+  test('one idempotency key sent to three nodes at once creates one execution', async () => {
+    const token = await tokenOf(gw(0));
+    const key = randomUUID();
+    const body = { merchantReference: `order-${key.slice(0, 8)}`, holderReference: 'customer-1', workspaceId: merchant.workspaceId, meta: {} };
+    const answers = await Promise.all([0, 1, 2].map((i) => call(gw(i), 'POST', wf, { token, key, body })));
+    const created = answers.filter((a) => a.status === 201);
+    assert.ok(created.length >= 1, JSON.stringify(answers.map((a) => [a.status, a.body])));
+    assert.equal(new Set(created.map((a) => a.body.id)).size, 1, 'every answer names the same execution');
+    // A concurrent duplicate is either the same answer replayed or told the first is still in progress.
+    for (const a of answers) if (a.status !== 201) assert.equal(a.status, 409, JSON.stringify(a.body));
+    const count = await onDatabase((c) => c.query(`SELECT count(*)::int AS n FROM "${schema}".executions WHERE merchant_reference = $1`, [body.merchantReference]));
+    assert.equal(count.rows[0].n, 1);
+  });
+
+  test('each periodic job runs once per period for the whole cluster, not once per node', async () => {
+    // Let every node poll for jobs through a few periods.
+    await new Promise((r) => setTimeout(r, 4000));
+    const elapsed = Date.now() - started;
+    const jobs = await onDatabase((c) => c.query(`SELECT name, run_count, lease_owner FROM "${schema}".jobs`));
+    const periodOf: Record<string, number> = {
+      'reconcile-payments': 1000, 'purge-idempotency': 1000, 'expire-awaiting': 1000, 'confirm-bank-transfers': 1000,
+      'purge-cvv-holds': 1000, 'expire-authorizations': 60_000,
+    };
+    const owners = new Set<string>();
+    for (const row of jobs.rows) {
+      const period = periodOf[row.name];
+      if (period === undefined) continue;
+      owners.add(row.lease_owner);
+      // One run on start plus one per period elapsed since, with one period of slack for timing;
+      // three nodes each running it would be about three times as many.
+      const most = 2 + Math.floor(elapsed / period);
+      assert.ok(row.run_count <= most, `${row.name} ran ${row.run_count} times in ${elapsed} ms (at most ${most})`);
+      assert.ok(row.run_count >= 1, `${row.name} ran`);
+    }
+    assert.deepEqual(Object.keys(periodOf).filter((n) => !jobs.rows.some((r) => r.name === n)), [], 'every job is known to the cluster');
+    assert.ok(owners.size >= 1);
+  });
+});
