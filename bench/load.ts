@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { createHistogram } from 'node:perf_hooks';
 
 export interface LoadSpec {
-  url: string;
+  /** Several URLs spread the connections across them (one gateway process each). */
+  url: string | string[];
   connections: number;
   /** Seconds. */
   duration: number;

@@ -62,7 +62,7 @@ function demoCredentials(dataDir: string): { entityId: string; accessToken: stri
   return { entityId: value('ENTITY_ID'), accessToken: value('ACCESS_TOKEN') };
 }
 
-type Target = Omit<LoadSpec, 'connections' | 'duration'>;
+type Target = Omit<LoadSpec, 'connections' | 'duration' | 'url'> & { url: string };
 
 function paymentRequest(url: string, creds: { entityId: string; accessToken: string }): Target {
   const body = new URLSearchParams({
