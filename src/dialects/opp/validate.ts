@@ -285,13 +285,14 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
   const c = new Collector(params);
   const p = params;
   if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, PA.CP]');
+  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, CD, PA.CP]');
   const amount = readMoney(c, true);
   const hasCard = Object.keys(p).some((k) => k.startsWith('card.'));
   const bank = p.paymentBrand !== undefined && isBankTransferBrand(p.paymentBrand);
   if (p.paymentBrand === undefined) c.add('paymentBrand', hasCard ? 'may not be empty' : 'card properties must be set', hasCard ? '100.100.500' : '200.300.404');
   else if (bank) {
     if (hasCard) c.add('paymentBrand', 'card properties are not allowed for a bank transfer');
+    if (p.paymentType === 'CD') c.add('paymentType', 'a credit (CD) goes to a card, not to a bank transfer');
     c.required('bankAccount.country', /^[A-Z]{2}$/, '200.300.404', '100.800.501');
     c.maxLength('bankAccount.bankName', 60);
     c.maxLength('bankAccount.holder', 128);
@@ -397,7 +398,7 @@ export function readRegistrationPayment(params: FormParams): { ok: true; value: 
   const c = new Collector(params);
   const p = params;
   if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, PA.CP]');
+  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, CD, PA.CP]');
   const amount = readMoney(c, true);
   for (const name of Object.keys(p)) {
     if (name.startsWith('card.') && name !== 'card.cvv') c.add(name, 'the registration holds the card; only card.cvv may be sent');
