@@ -419,3 +419,44 @@ export function readRegistrationPayment(params: FormParams): { ok: true; value: 
     },
   };
 }
+
+/** What COPYandPAY's widget may ask for: the card payment types (a credit needs no shopper). */
+export const checkoutTypes = ['PA', 'DB', 'PA.CP'] as const;
+
+export interface CheckoutRequest {
+  /** The parameters replayed when the shopper pays: everything but who called and the registrations offered. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly registrationIds: readonly string[];
+}
+
+/**
+ * Validates `POST /v1/checkouts`: the initial payment's own checks without the card, which the
+ * shopper types into the widget later; `registrations[n].id` offers stored cards for one-click.
+ */
+export function readCheckout(params: FormParams): { ok: true; value: CheckoutRequest } | { ok: false; refusal: Refusal } {
+  const c = new Collector(params);
+  const p = params;
+  if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
+  else if (!(checkoutTypes as readonly string[]).includes(p.paymentType)) c.add('paymentType', `must be one of [${checkoutTypes.join(', ')}]`);
+  readMoney(c, true);
+  for (const name of Object.keys(p)) {
+    if (name.startsWith('card.') || name.startsWith('bankAccount.')) c.add(name, 'the shopper enters the payment details in the widget');
+  }
+  if (p.paymentBrand !== undefined) c.add('paymentBrand', 'the widget offers the brands of its form\'s data-brands');
+  readShopperResultUrl(c);
+  c.match('createRegistration', createRegistrationPattern, '200.300.404', 'must be true or false');
+  readCommon(c);
+  readAuthentication(c);
+  const registrationIds: string[] = [];
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(p)) {
+    const reg = /^registrations\[([0-9]{1,2})\]\.id$/.exec(name);
+    if (reg) {
+      if (!/^[0-9a-f]{32}$/.test(value)) c.add(name, 'must match ^[0-9a-f]{32}$');
+      else if (!registrationIds.includes(value)) registrationIds.push(value);
+    } else if (!/^(authentication\.|entityId$)/.test(name)) kept[name] = value;
+  }
+  const refusal = c.refusal();
+  if (refusal) return { ok: false, refusal };
+  return { ok: true, value: { params: kept, registrationIds } };
+}
