@@ -178,7 +178,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     storedCard: { cardId: registration.cardId, cvv: r.cvv, registrationId: registration.id },
     authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...common(auth, r, checkout),
   });
-  function common(auth: { entity: Entity }, r: Omit<RegistrationPaymentRequest, 'cvv' | 'merchantInitiated'>, checkout: CheckoutRecord | undefined) {
+  function common(auth: { entity: Entity }, r: Omit<RegistrationPaymentRequest, 'cvv' | 'merchantInitiated' | 'change'>, checkout: CheckoutRecord | undefined) {
     return {
       returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
       merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
@@ -228,7 +228,13 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
       : { ok: false as const, error: 'not_found' as const };
     if (!registration.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[registration.error]);
-    return answerInitial(req, reply, auth, r.testMode, await payStored(auth, r, registration.value));
+    // A renewed expiry or another brand of the card sent with the payment updates the registration first.
+    const current = await registrations.update(registration.value, r.change);
+    if (!current.ok) {
+      const e = current.error;
+      return refuse(reply, 400, auth.entity.id, e === 'not_found' || e === 'deregistered' ? registrationErrorCodes[e] : paymentErrorCodes[e]);
+    }
+    return answerInitial(req, reply, auth, r.testMode, await payStored(auth, r, current.value));
   });
 
   // The stored registration, masked card only; a deregistered one answers as it would to a payment.

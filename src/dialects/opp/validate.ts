@@ -6,6 +6,7 @@ import { isKnownResultCode } from '../../processors/result-codes.ts';
 import { Cvv, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vault/card.ts';
 import { customParameters, nest, type FormParams } from './form.ts';
 import type { ParameterError } from './envelope.ts';
+import type { RegistrationChange } from '../../vault/registrations.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
 
@@ -391,6 +392,8 @@ export interface RegistrationPaymentRequest extends Omit<InitialRequest, 'card' 
   readonly cvv: Cvv | undefined;
   /** Merchant-initiated (`standingInstruction.source=MIT`): the shopper is not there to authenticate. */
   readonly merchantInitiated: boolean;
+  /** New card details for the registration (its renewed expiry, another of its brands); empty when none were sent. */
+  readonly change: RegistrationChange;
 }
 
 /** Validates `POST /v1/registrations/{id}/payments`: an initial payment whose card is the registration's. */
@@ -400,10 +403,18 @@ export function readRegistrationPayment(params: FormParams): { ok: true; value: 
   if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
   else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, CD, PA.CP]');
   const amount = readMoney(c, true);
+  // The registration holds the card; a payment may bring its renewed expiry or another of its brands.
+  const renewable = new Set(['card.cvv', 'card.expiryMonth', 'card.expiryYear']);
   for (const name of Object.keys(p)) {
-    if (name.startsWith('card.') && name !== 'card.cvv') c.add(name, 'the registration holds the card; only card.cvv may be sent');
+    if (name.startsWith('card.') && !renewable.has(name)) c.add(name, 'the registration holds the card; only card.cvv, card.expiryMonth and card.expiryYear may be sent');
   }
   c.match('card.cvv', /^[0-9]{3,4}$/, '100.100.601');
+  if ((p['card.expiryMonth'] === undefined) !== (p['card.expiryYear'] === undefined)) {
+    c.add(p['card.expiryMonth'] === undefined ? 'card.expiryMonth' : 'card.expiryYear', 'card.expiryMonth and card.expiryYear come together');
+  }
+  c.match('card.expiryMonth', /^(0[1-9]|1[0-2])$/, '100.100.201');
+  c.match('card.expiryYear', /^(19|20)([0-9]{2})$/, '100.100.301');
+  if (p.paymentBrand !== undefined && !isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card brand', '100.100.501');
   const url = readShopperResultUrl(c);
   const common = readCommon(c);
   const authentication = readAuthentication(c);
@@ -415,6 +426,10 @@ export function readRegistrationPayment(params: FormParams): { ok: true; value: 
       type: p.paymentType as InitialType, amount, authentication, shopperResultUrl: url,
       cvv: p['card.cvv'] !== undefined ? new Cvv(p['card.cvv']) : undefined,
       merchantInitiated: p['standingInstruction.source'] === 'MIT',
+      change: {
+        ...(p['card.expiryMonth'] !== undefined ? { expiryMonth: p['card.expiryMonth'], expiryYear: p['card.expiryYear'] } : {}),
+        ...(p.paymentBrand !== undefined ? { brand: p.paymentBrand as CardBrand } : {}),
+      },
       ...common,
     },
   };
