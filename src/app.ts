@@ -48,6 +48,8 @@ import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
 import { loadAdminToken } from './admin/token.ts';
 import { createLedgerStore } from './ledger/kysely-store.ts';
 import { createLedgerService, type LedgerService } from './ledger/service.ts';
+import { createCheckoutStore } from './checkouts/kysely-store.ts';
+import { createCheckoutService } from './checkouts/service.ts';
 import { createJobStore } from './jobs/kysely-store.ts';
 import { createJobRunner, type JobRunner } from './jobs/service.ts';
 import { createCardDataScreen } from './vault/free-text.ts';
@@ -148,6 +150,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // The books post every money movement in the unit of work of the change it records.
   const ledger = createLedgerService({ store: createLedgerStore(storage.uow), clock });
   payments.observe(ledger);
+  // COPYandPAY: a declined payment opens its checkout again, in the payment's own unit of work.
+  const checkouts = createCheckoutService({ store: createCheckoutStore(storage.uow), clock, ids });
+  payments.observe(checkouts);
   payments.observe(outcomeCounter(storage.uow, metrics));
   metrics.setBacklogProbe(async () => {
     const now = clock.now();
@@ -225,7 +230,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     opp: {
       merchants, payments, threeds, registrations, throttle, clock, publicUrl: config.publicUrl,
-      buildNumber, statusLimit: { calls: 2, windowMs: 60_000 }, cardData,
+      buildNumber, statusLimit: { calls: 2, windowMs: 60_000 }, cardData, checkouts,
     },
     hosted: { threeds, clock },
     executions: {

@@ -23,6 +23,8 @@ export const layers: readonly (readonly string[])[] = [
   ['payments'],
   // The books: told of every payment change by the engine, read by the admin API and the CLI.
   ['ledger'],
+  // COPYandPAY checkouts: paid by engine payments, framed by the hosted fields, served by /v1.
+  ['checkouts'],
   ['executions', 'admin', 'hosted'],
   ['dialects/opp', 'dialects/executions'],
   ['http'],

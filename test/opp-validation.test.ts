@@ -257,7 +257,7 @@ const noCard = { 'card.number': '', 'card.holder': '', 'card.expiryMonth': '', '
 
 const refusals: { label: string; params: Record<string, string>; code: string; field?: string; message?: string | RegExp }[] = [
   { label: 'missing paymentType', params: { paymentType: '' }, code: '200.300.404', field: 'paymentType', message: 'may not be empty' },
-  { label: 'paymentType RV on /v1/payments', params: { paymentType: 'RV' }, code: '200.300.404', field: 'paymentType', message: 'must be one of [PA, DB, PA.CP]' },
+  { label: 'paymentType RV on /v1/payments', params: { paymentType: 'RV' }, code: '200.300.404', field: 'paymentType', message: 'must be one of [PA, DB, CD, PA.CP]' },
   { label: 'missing amount', params: { amount: '' }, code: '200.300.404', field: 'amount', message: 'may not be empty' },
   { label: 'missing currency', params: { currency: '' }, code: '200.300.404', field: 'currency', message: 'may not be empty' },
   { label: 'amount -20.20', params: { amount: '-20.20' }, code: '200.300.404', field: 'amount', message: amountRule },
@@ -372,7 +372,7 @@ test('an RV posted to /v1/payments with nothing else lists every missing field (
   const byName = Object.fromEntries(res.body.result.parameterErrors.map((e: { name: string; value: unknown; message: string }) => [e.name, e]));
   assert.deepEqual(Object.keys(byName).sort(), ['amount', 'currency', 'paymentBrand', 'paymentType']);
   assert.deepEqual(byName.paymentBrand, { name: 'paymentBrand', value: null, message: 'card properties must be set' });
-  assert.deepEqual(byName.paymentType, { name: 'paymentType', value: 'RV', message: 'must be one of [PA, DB, PA.CP]' });
+  assert.deepEqual(byName.paymentType, { name: 'paymentType', value: 'RV', message: 'must be one of [PA, DB, CD, PA.CP]' });
   assert.deepEqual(byName.amount, { name: 'amount', value: null, message: 'may not be empty' });
   assert.deepEqual(byName.currency, { name: 'currency', value: null, message: 'may not be empty' });
 });

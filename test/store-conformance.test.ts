@@ -39,6 +39,8 @@ import type { InstrumentRecord, InstrumentStatus, InstrumentStore, TokenizationK
 import type { OutboxEvent } from '../src/webhooks/outbox.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 import { randomUUID } from 'node:crypto';
+import { createCheckoutStore } from '../src/checkouts/kysely-store.ts';
+import type { CheckoutRecord } from '../src/checkouts/model.ts';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
 
 /** A freshly opened, migrated store location, with a way to open it again and to remove it. */
@@ -1384,6 +1386,58 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await tokenizationKeys.key(randomUUID()), undefined);
         await assert.rejects(tokenizationKeys.insertKey({ ...early, publicKey: 'other' }));
         assert.deepEqual(await tokenizationKeys.key(early.id), early, 'the first insert stands');
+      });
+    });
+
+    describe('checkout store (COPYandPAY)', () => {
+      const T0 = now();
+      const checkout = (f: { merchant: Merchant; entity: Entity }, overrides: Partial<CheckoutRecord> = {}): CheckoutRecord => ({
+        id: `${id().toUpperCase()}.sy01`, merchantId: f.merchant.id, entityId: f.entity.id,
+        params: { amount: '12.00', currency: 'EUR', paymentType: 'DB', 'customer.email': 'jane@example.com' },
+        registrationIds: [id()], status: 'open', paymentId: undefined, createdAt: T0, expiresAt: T0 + 1_800_000, ...overrides,
+      });
+
+      test('round-trip; claim() once while open and unexpired; reopen() only by the payment that holds it', async () => {
+        const checkouts = createCheckoutStore(opened.storage.uow);
+        const c = checkout(await merchant());
+        await checkouts.insert(c);
+        assert.deepEqual(await checkouts.get(c.id), c);
+        assert.equal(await checkouts.get(`${id().toUpperCase()}.sy01`), undefined);
+        const claim = (paymentId: string, at: number) => opened.storage.uow.run((tx) => checkouts.writer(tx).claim(c.id, paymentId, at));
+        assert.equal(await claim('p1', c.expiresAt), false, 'expired at its expiry time');
+        assert.equal(await claim('p1', c.createdAt), true);
+        assert.equal(await claim('p2', c.createdAt), false, 'paid: a second payment cannot claim it');
+        assert.deepEqual(await checkouts.get(c.id), { ...c, status: 'paid', paymentId: 'p1' });
+        await opened.storage.uow.run((tx) => checkouts.writer(tx).reopen(c.id, 'p2'));
+        assert.equal((await checkouts.get(c.id))?.status, 'paid', 'another payment cannot reopen it');
+        await opened.storage.uow.run((tx) => checkouts.writer(tx).reopen(c.id, 'p1'));
+        assert.deepEqual(await checkouts.get(c.id), { ...c, status: 'open', paymentId: 'p1' });
+        assert.equal(await claim('p3', c.createdAt), true);
+        assert.equal((await checkouts.get(c.id))?.paymentId, 'p3');
+      });
+
+      test('10 concurrent claims of one checkout: exactly one wins', async () => {
+        const checkouts = createCheckoutStore(opened.storage.uow);
+        const c = checkout(await merchant());
+        await checkouts.insert(c);
+        const wins = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+          opened.storage.uow.run((tx) => checkouts.writer(tx).claim(c.id, `p${i}`, c.createdAt))));
+        assert.equal(wins.filter(Boolean).length, 1);
+      });
+
+      test('setInstrumentCard() points an enabled instrument at another card, never a deleted one', async () => {
+        const f = await merchant();
+        const first = newCard(f.merchant.id);
+        const i: InstrumentRecord = { id: id(), merchantId: f.merchant.id, cardId: first.id, holderReference: '', status: 'enabled', futureUsage: undefined, storeInstrument: true, entityId: f.entity.id, createdAt: now(), updatedAt: now() };
+        await insertInstrument(first, i);
+        const renewed = newCard(f.merchant.id);
+        const at = now();
+        const moved = await opened.storage.uow.run(async (tx) => { await vaultWriter(tx).insertCard(renewed); return vaultWriter(tx).setInstrumentCard(i.id, renewed.id, at); });
+        assert.equal(moved, true);
+        assert.deepEqual(await instruments.instrument(i.id), { ...i, cardId: renewed.id, updatedAt: at });
+        assert.deepEqual(await vault.card(first.id), first, 'the old card stays for the payments that used it');
+        await setInstrumentStatus(i.id, 'deleted', now());
+        assert.equal(await opened.storage.uow.run((tx) => vaultWriter(tx).setInstrumentCard(i.id, first.id, now())), false);
       });
     });
 

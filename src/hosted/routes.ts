@@ -2,6 +2,12 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { build } from 'esbuild';
 import type { MerchantService } from '../merchants/service.ts';
+import { checkoutIdPattern } from '../checkouts/model.ts';
+
+/** `https://shop.example` or `http://127.0.0.1:8080`: exactly an origin, nothing after it. */
+const isWebOrigin = (s: string) => {
+  try { const u = new URL(s); return ['http:', 'https:'].includes(u.protocol) && u.origin === s; } catch { return false; }
+};
 
 export interface HostedSdkDeps {
   merchants: MerchantService;
@@ -21,6 +27,9 @@ function bundler(name: string): () => Promise<string> {
     return cached;
   };
 }
+
+/** The COPYandPAY payment widget (`/v1/paymentWidgets.js`): it frames the same secure fields in checkout mode. */
+export const widgetScript = bundler('widget.js');
 
 const fieldPage = (type: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -53,10 +62,19 @@ export async function registerHostedSdkRoutes(app: FastifyInstance, deps: Hosted
       .header('content-security-policy', "default-src 'none'; frame-ancestors 'none'").send(text);
     if (typeof type !== 'string' || !['cardNumber', 'expiry', 'cvv'].includes(type)) return refuse('unknown field type');
     if (typeof channel !== 'string' || !/^[0-9a-zA-Z-]{8,64}$/.test(channel)) return refuse('missing channel');
-    const m = typeof merchant === 'string' && /^[0-9a-f]{32}$/.test(merchant) ? await deps.merchants.byId(merchant) : undefined;
-    if (!m) return refuse('unknown merchant');
-    const origins = await deps.merchants.origins(m.id);
-    if (typeof parent !== 'string' || !origins.includes(parent)) return refuse('this page is not registered to embed the secure fields');
+    let origins: string[];
+    if (typeof req.query.checkout === 'string') {
+      // COPYandPAY: the widget's fields pay one checkout, whose id is the credential; like the
+      // platform's, they may sit on any shop page, but only on the one origin they were opened for.
+      if (!checkoutIdPattern.test(req.query.checkout)) return refuse('unknown checkout');
+      if (typeof parent !== 'string' || !isWebOrigin(parent)) return refuse('parent must be a web origin');
+      origins = [parent];
+    } else {
+      const m = typeof merchant === 'string' && /^[0-9a-f]{32}$/.test(merchant) ? await deps.merchants.byId(merchant) : undefined;
+      if (!m) return refuse('unknown merchant');
+      origins = await deps.merchants.origins(m.id);
+      if (typeof parent !== 'string' || !origins.includes(parent)) return refuse('this page is not registered to embed the secure fields');
+    }
     return reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')
       .header('content-security-policy', [
         "default-src 'none'", "script-src 'self'", "style-src 'unsafe-inline'", "connect-src 'self'",

@@ -22,7 +22,7 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
-  type FollowUpKind, type OperationKind, type PaymentStatus,
+  type FollowUpKind, type InitialKind, type OperationKind, type PaymentStatus,
 } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, type AttemptPlan } from './runner.ts';
@@ -40,7 +40,8 @@ export type Scope = { readonly channel: 'opp'; readonly entityId: string } | { r
 export interface PayInput {
   readonly merchant: Merchant;
   readonly scope: Scope;
-  readonly kind: 'authorize' | 'sale';
+  /** `credit`: money to the card (a payout) — never authenticated, never followed up. */
+  readonly kind: InitialKind;
   readonly amount: Money;
   /** Exactly one of `card`, `storedCard` and `bankTransfer`. */
   readonly card?: CardInput;
@@ -355,6 +356,8 @@ export function createPaymentService(deps: {
   /** How the payment is authenticated: 3-D Secure's plan for a card, the shopper's bank for a transfer. */
   function planOf(input: PayInput, card: CardInput | undefined): AuthenticationPlan | { kind: 'bank' } {
     if (!card) return { kind: 'bank' };
+    // Money to the card: the shopper proves nothing to receive it, so nobody is challenged.
+    if (input.kind === 'credit') return { kind: 'none' };
     const asked = input.authentication ?? noAuthenticationRequest;
     // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
     return planAuthentication(card.pan.reveal(), card.brand, input.merchantInitiated ? { ...asked, enrolled: false } : asked);

@@ -17,6 +17,7 @@ import { engine } from './migrations/050_engine.ts';
 import { ledger } from './migrations/060_ledger.ts';
 import { cvvHolds } from './migrations/092_cvv_holds.ts';
 import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
+import { checkouts } from './migrations/085_checkouts.ts';
 
 export type { Database };
 
@@ -33,6 +34,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '060_ledger': ledger,
   '092_cvv_holds': cvvHolds,
   '035_card_fingerprint_scope': cardFingerprintScope,
+  '085_checkouts': checkouts,
 };
 
 /** Every migration's name, in the order they apply. */

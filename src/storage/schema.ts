@@ -372,4 +372,20 @@ export interface Database {
   jobs: JobsTable;
   postings: PostingsTable;
   cvv_holds: CvvHoldsTable;
+  checkouts: CheckoutsTable;
+}
+
+/** COPYandPAY checkouts (migration 085). */
+export interface CheckoutsTable {
+  id: string;
+  merchant_id: string;
+  entity_id: string;
+  /** JSON: the checkout's validated /v1 parameters, replayed when the shopper pays. */
+  params: string;
+  /** JSON array: the registrations offered to the shopper for one-click payment. */
+  registration_ids: string;
+  status: string;
+  payment_id: string | null;
+  created_at: number;
+  expires_at: number;
 }

@@ -96,6 +96,10 @@ export function vaultWriter(tx: Tx): VaultWriter {
       const r = await tx.updateTable('instruments').set({ status, updated_at: at }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
+    async setInstrumentCard(id, cardId, at) {
+      const r = await tx.updateTable('instruments').set({ card_id: cardId, updated_at: at }).where('id', '=', id).where('status', '=', 'enabled').executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
   };
 }
 

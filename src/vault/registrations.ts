@@ -5,7 +5,7 @@ import { fail, ok, type Result } from '../runtime/result.ts';
 import type { CardError } from './errors.ts';
 import { addOutboxEvent, type OutboxEvent } from '../webhooks/outbox.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
-import { checkCard, type CardInput, type MaskedCard } from './card.ts';
+import { checkCard, type CardBrand, type CardInput, type MaskedCard } from './card.ts';
 import type { VaultService } from './service.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
 
@@ -26,11 +26,31 @@ export interface Registration {
 
 export type RegistrationError = 'not_found' | 'deregistered';
 
+/** Card details a later payment with the registration may bring: the card renewed (expiry), or named by another of its brands. */
+export interface RegistrationChange {
+  readonly expiryMonth?: string;
+  readonly expiryYear?: string;
+  readonly brand?: CardBrand;
+}
+
+/** Whether a change differs from what the registration holds (pure). */
+export function changes(card: Pick<MaskedCard, 'expiryMonth' | 'expiryYear' | 'brand'>, change: RegistrationChange): boolean {
+  return (change.expiryMonth !== undefined && change.expiryMonth !== card.expiryMonth)
+    || (change.expiryYear !== undefined && change.expiryYear !== card.expiryYear)
+    || (change.brand !== undefined && change.brand !== card.brand);
+}
+
 export interface RegistrationService {
   register(merchant: Merchant, entity: Entity, card: CardInput): Promise<Result<Registration, CardError>>;
   /** A registration the entity may pay with; a deleted one is `deregistered`, another entity's `not_found`. */
   usable(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
   deregister(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
+  /**
+   * Keeps new card details a payment brought (a renewed expiry, another brand of the card): the
+   * card is sealed again with them and the registration points at it, with a REGISTRATION UPDATED
+   * notification; earlier payments keep the card as they made it. Unchanged details change nothing.
+   */
+  update(registration: Registration, change: RegistrationChange): Promise<Result<Registration, CardError | RegistrationError>>;
 }
 
 /** The instrument row of a new registration of a stored card. */
@@ -42,7 +62,7 @@ export function registrationRecord(id: string, merchantId: string, entityId: str
  * The REGISTRATION notification event (webhooks/outbox.ts convention): the entity and the
  * registration as the /v1 registration response shows it — masked card only.
  */
-export function registrationEvent(eventId: string, action: 'created' | 'deleted', r: Pick<Registration, 'id' | 'merchantId' | 'entityId' | 'card'>, at: number): OutboxEvent {
+export function registrationEvent(eventId: string, action: 'created' | 'updated' | 'deleted', r: Pick<Registration, 'id' | 'merchantId' | 'entityId' | 'card'>, at: number): OutboxEvent {
   return {
     id: eventId, merchantId: r.merchantId, type: `registration.${action}`, subjectId: r.id, createdAt: at,
     payload: {
@@ -54,6 +74,8 @@ export function registrationEvent(eventId: string, action: 'created' | 'deleted'
     },
   };
 }
+
+class Deregistered extends Error {}
 
 export function createRegistrationService(deps: { uow: UnitOfWork; store: InstrumentStore; vault: VaultService; clock: Clock; ids: Ids }): RegistrationService {
   const { uow, store, vault, clock, ids } = deps;
@@ -90,6 +112,29 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
       const r = await load(merchant, entity, id);
       if (!r) return fail('not_found');
       return r.status === 'deleted' ? fail('deregistered') : ok(r);
+    },
+    async update(r, change) {
+      if (!changes(r.card, change)) return ok(r);
+      const opened = await vault.open(r.cardId);
+      if (!opened) return fail('not_found');
+      const now = clock.now();
+      const card: CardInput = {
+        pan: opened.pan, cvv: undefined, holder: opened.holder, brand: change.brand ?? opened.brand,
+        expiryMonth: change.expiryMonth ?? opened.expiryMonth, expiryYear: change.expiryYear ?? opened.expiryYear,
+      };
+      const refused = checkCard(card, now);
+      if (refused) return fail(refused);
+      const sealed = vault.sealCard(r.merchantId, card);
+      const updated: Registration = { ...r, cardId: sealed.record.id, card: sealed.masked, updatedAt: now };
+      const done = await uow.run(async (tx) => {
+        const w = store.writer(tx);
+        await w.insertCard(sealed.record);
+        // Deregistered meanwhile: the unit of work is rolled back, so the new card is not kept either.
+        if (!await w.setInstrumentCard(r.id, sealed.record.id, now)) throw new Deregistered();
+        await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'updated', updated, now));
+        return true;
+      }).catch((err: unknown) => { if (err instanceof Deregistered) return false; throw err; });
+      return done ? ok(updated) : fail('deregistered');
     },
     async deregister(merchant, entity, id) {
       const r = await load(merchant, entity, id);

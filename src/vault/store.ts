@@ -59,6 +59,8 @@ export interface VaultWriter {
   insertInstrument(instrument: InstrumentRecord): Promise<void>;
   /** Moves the instrument to `status` unless it is there already (false then). */
   setInstrumentStatus(id: string, status: InstrumentStatus, at: number): Promise<boolean>;
+  /** Points an enabled instrument at another stored card (the same card with new details); false when it is not enabled. */
+  setInstrumentCard(id: string, cardId: string, at: number): Promise<boolean>;
 }
 
 export interface InstrumentStore {

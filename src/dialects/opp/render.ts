@@ -62,8 +62,10 @@ export function renderTransaction(v: PaymentView, channelName: string): Record<s
  */
 export function shopperResultUrlOf(t: OperationRecord): string {
   const url = new URL(String(t.context.shopperResultUrl));
-  url.searchParams.set('id', t.id);
-  url.searchParams.set('resourcePath', `/v1/payments/${t.id}`);
+  // A COPYandPAY payment is read through its checkout (reference §7.3).
+  const checkoutId = typeof t.context.checkoutId === 'string' ? t.context.checkoutId : undefined;
+  url.searchParams.set('id', checkoutId ?? t.id);
+  url.searchParams.set('resourcePath', checkoutId ? `/v1/checkouts/${checkoutId}/payment` : `/v1/payments/${t.id}`);
   return url.toString();
 }
 

@@ -6,7 +6,7 @@ import type { PaymentService, PaymentView, Scope } from '../../payments/service.
 import { resultCodes } from '../../processors/result-codes.ts';
 import type { Throttle } from '../../throttle/service.ts';
 import type { ThreeDsService } from '../../threeds/service.ts';
-import type { RegistrationService } from '../../vault/registrations.ts';
+import type { Registration, RegistrationService } from '../../vault/registrations.ts';
 import { successCodeByMode } from '../../processors/result-codes.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
@@ -14,8 +14,12 @@ import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
 import { codeOfView, renderRegistration, renderTransaction } from './render.ts';
 import { kindOfBackOffice, kindOfInitial, type InitialType } from './payment-types.ts';
-import { readBackOffice, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
+import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, readCheckout, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
+import type { CheckoutService } from '../../checkouts/service.ts';
+import { checkoutIdPattern, payable, sessionFound, type CheckoutRecord } from '../../checkouts/model.ts';
+import { detectBrand } from '../../vault/card.ts';
+import { widgetScript } from '../../hosted/routes.ts';
 
 export interface OppDeps {
   merchants: MerchantService;
@@ -31,6 +35,8 @@ export interface OppDeps {
   statusLimit: { calls: number; windowMs: number };
   /** Card numbers typed into other fields: refused or masked before anything is read. */
   cardData: CardDataScreen;
+  /** COPYandPAY checkouts the payment widget pays. */
+  checkouts: CheckoutService;
 }
 
 const idPattern = /^[0-9a-f]{32}$/;
@@ -40,7 +46,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   const { merchants, payments, throttle, threeds, registrations, clock, buildNumber } = deps;
 
   function send(reply: FastifyReply, status: number, entityId: string | undefined, body: Record<string, unknown>) {
-    const envelope = { ...body, buildNumber, timestamp: body.timestamp ?? oppTimestamp(clock.now()), ndc: newNdc(entityId) };
+    // Checkout flows answer with the checkout's id as the ndc, as the platform does.
+    const ndc = typeof body.ndc === 'string' ? body.ndc : newNdc(entityId);
+    const envelope = { ...body, buildNumber, timestamp: body.timestamp ?? oppTimestamp(clock.now()), ndc };
     return reply.code(status).header('content-type', 'application/json;charset=UTF-8').header('cache-control', 'no-store').send(envelope);
   }
   const refuse = (reply: FastifyReply, status: number, entityId: string | undefined, code: string, errors?: ParameterError[]) =>
@@ -139,8 +147,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   // The path is echoed to help the integrator, but never a card number someone put into it.
   app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: scrubPans(req.url.split('?')[0]!).slice(0, 128), message: 'no such resource' }]));
 
-  /** Authentication, validation and the live/test check every initial payment request shares. */
-  async function acceptInitial<R extends { testMode: string | undefined }>(req: FastifyRequest, reply: FastifyReply,
+  /** Authentication, the card-data screen and validation every request with a form body shares. */
+  async function accept<R>(req: FastifyRequest, reply: FastifyReply,
     read: (p: FormParams) => { ok: true; value: R } | { ok: false; refusal: { code: string; parameterErrors: ParameterError[] } }) {
     const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return undefined;
@@ -152,28 +160,43 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   }
 
   app.post('/payments', async (req, reply) => {
-    const accepted = await acceptInitial(req, reply, readInitial);
+    const accepted = await accept(req, reply, readInitial);
     if (!accepted) return reply;
     const { auth, request: r } = accepted;
-    return answerInitial(req, reply, auth, r.testMode, await payments.pay({
-      merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
-      ...(r.card ? { card: r.card } : {}), ...(r.bankTransfer ? { bankTransfer: r.bankTransfer } : {}),
-      createRegistration: r.createRegistration, authentication: r.authentication,
-      returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
-      merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
-      context: contextOf(r.type, r), testParameters: r.testParameters,
-    }));
+    return answerInitial(req, reply, auth, r.testMode, await payNew(auth, r));
   });
 
+  /** How the engine is asked for a payment with a new card (or a bank transfer); a checkout's joins it. */
+  const payNew = (auth: { merchant: Merchant; entity: Entity }, r: InitialRequest, checkout?: CheckoutRecord) => payments.pay({
+    merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
+    ...(r.card ? { card: r.card } : {}), ...(r.bankTransfer ? { bankTransfer: r.bankTransfer } : {}),
+    createRegistration: r.createRegistration, authentication: r.authentication, ...common(auth, r, checkout),
+  });
+  /** … and with a registration's stored card. */
+  const payStored = (auth: { merchant: Merchant; entity: Entity }, r: RegistrationPaymentRequest, registration: Registration, checkout?: CheckoutRecord) => payments.pay({
+    merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
+    storedCard: { cardId: registration.cardId, cvv: r.cvv, registrationId: registration.id },
+    authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...common(auth, r, checkout),
+  });
+  function common(auth: { entity: Entity }, r: Omit<RegistrationPaymentRequest, 'cvv' | 'merchantInitiated' | 'change'>, checkout: CheckoutRecord | undefined) {
+    return {
+      returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
+      merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
+      context: { ...contextOf(r.type, r), ...(checkout ? { checkoutId: checkout.id } : {}) }, testParameters: r.testParameters,
+      ...(checkout ? { join: deps.checkouts.claimFor(checkout.id) } : {}),
+    };
+  }
+
   /** The answer to an initial payment, with the shopper's `redirect` when the payment awaits one. */
-  function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>) {
+  function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>,
+    extra: Record<string, unknown> = {}) {
     if (!result.ok) {
       if (result.error === 'test_system_on_live_merchant') {
         return refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: testMode ?? null, message: 'not allowed for a live entity' }]);
       }
       return refuse(reply, 400, auth.entity.id, result.error === 'not_allowed' ? '700.400.700' : paymentErrorCodes[result.error]);
     }
-    const body = renderView(result.value, auth.entity);
+    const body = { ...renderView(result.value, auth.entity), ...extra };
     const challenge = result.value.challenge;
     if (challenge) {
       // The issuer's challenge is posted like a 3-D Secure CReq; the bank's login page is a plain link.
@@ -198,21 +221,20 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   });
 
   app.post<{ Params: { id: string } }>('/registrations/:id/payments', async (req, reply) => {
-    const accepted = await acceptInitial(req, reply, readRegistrationPayment);
+    const accepted = await accept(req, reply, readRegistrationPayment);
     if (!accepted) return reply;
     const { auth, request: r } = accepted;
     const registration = idPattern.test(req.params.id)
       ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
       : { ok: false as const, error: 'not_found' as const };
     if (!registration.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[registration.error]);
-    return answerInitial(req, reply, auth, r.testMode, await payments.pay({
-      merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
-      storedCard: { cardId: registration.value.cardId, cvv: r.cvv, registrationId: registration.value.id },
-      authentication: r.authentication, merchantInitiated: r.merchantInitiated,
-      returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
-      merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
-      context: contextOf(r.type, r), testParameters: r.testParameters,
-    }));
+    // A renewed expiry or another brand of the card sent with the payment updates the registration first.
+    const current = await registrations.update(registration.value, r.change);
+    if (!current.ok) {
+      const e = current.error;
+      return refuse(reply, 400, auth.entity.id, e === 'not_found' || e === 'deregistered' ? registrationErrorCodes[e] : paymentErrorCodes[e]);
+    }
+    return answerInitial(req, reply, auth, r.testMode, await payStored(auth, r, current.value));
   });
 
   // The stored registration, masked card only; a deregistered one answers as it would to a payment.
@@ -299,6 +321,124 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       payments: views.map((v) => ({ ...renderView(v, auth.entity), timestamp: oppTimestamp(v.operation.updatedAt) })),
     });
   });
+
+  // ---- COPYandPAY: the merchant's backend creates a checkout; the widget on the shopper's page pays it.
+
+  app.post('/checkouts', async (req, reply) => {
+    const accepted = await accept(req, reply, readCheckout);
+    if (!accepted) return reply;
+    const { auth, request: checkout } = accepted;
+    for (const id of checkout.registrationIds) {
+      const r = await registrations.usable(auth.merchant, auth.entity, id);
+      if (!r.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error], [{ name: 'registrations', value: id, message: 'no usable registration of this entity' }]);
+    }
+    const c = await deps.checkouts.create({ merchantId: auth.merchant.id, entityId: auth.entity.id, ...checkout });
+    return send(reply, 200, auth.entity.id, { result: resultOf('000.200.100'), id: c.id, ndc: c.id });
+  });
+
+  const noSession = (reply: FastifyReply, entityId: string | undefined) =>
+    refuse(reply, 400, entityId, '200.300.404', [{ name: 'id', value: null, message: 'No payment session found for the requested id' }]);
+
+  /** A checkout the widget may still pay, with its merchant and entity; undefined once the refusal is sent. */
+  async function payableCheckout(reply: FastifyReply, id: string) {
+    const checkout = checkoutIdPattern.test(id) ? await deps.checkouts.get(id) : undefined;
+    const merchant = checkout && await merchants.byId(checkout.merchantId);
+    const entity = merchant && checkout && await merchants.entityOf(merchant, checkout.entityId);
+    const state = checkout && payable(checkout, clock.now());
+    if (!checkout || !merchant || !entity || state === 'expired') { await noSession(reply, undefined); return undefined; }
+    if (state === 'paid') { await refuse(reply, 400, entity.id, '200.300.404', [{ name: 'id', value: checkout.id, message: 'the checkout has been paid already' }]); return undefined; }
+    return { checkout, auth: { merchant, entity } };
+  }
+
+  // The widget's view of a checkout: what it shows the shopper (amount, saved cards masked), nothing more.
+  app.get<{ Params: { id: string } }>('/checkouts/:id/widget', async (req, reply) => {
+    reply.header('access-control-allow-origin', '*');
+    const found = await payableCheckout(reply, req.params.id);
+    if (!found) return reply;
+    const { checkout, auth } = found;
+    const saved = [];
+    for (const id of checkout.registrationIds) {
+      const r = await registrations.usable(auth.merchant, auth.entity, id);
+      if (r.ok) saved.push({ id, brand: r.value.card.brand, last4Digits: r.value.card.last4, expiryMonth: r.value.card.expiryMonth, expiryYear: r.value.card.expiryYear, holder: r.value.card.holder ?? null });
+    }
+    return send(reply, 200, auth.entity.id, {
+      result: resultOf('000.200.103'), id: checkout.id, ndc: checkout.id, amount: checkout.params.amount, currency: checkout.params.currency,
+      paymentType: checkout.params.paymentType, registrations: saved, expiresAt: new Date(checkout.expiresAt).toISOString(),
+    });
+  });
+
+  // What only the shopper's browser adds to a checkout: the card (from the gateway's own card frame),
+  // a registration chosen for one-click, and the form's action as the result URL. The checkout's own
+  // parameters always win, so the browser cannot change the amount or the type.
+  const shopperFields = /^(card\.(number|holder|expiryMonth|expiryYear|cvv)|shopperResultUrl|customer\.browser\.[a-zA-Z]+)$/;
+
+  app.post<{ Params: { id: string } }>('/checkouts/:id/payment', async (req, reply) => {
+    reply.header('access-control-allow-origin', '*');
+    const found = await payableCheckout(reply, req.params.id);
+    if (!found) return reply;
+    const { checkout, auth } = found;
+    const form = formOf(req);
+    const fromShopper = Object.fromEntries(Object.entries(form).filter(([k]) => shopperFields.test(k)));
+    const merged: FormParams = Object.assign(Object.create(null), fromShopper, checkout.params);
+    const params = await screened(reply, auth.entity, merged);
+    if (!params) return reply;
+    const resultUrl = (op: { id: string }) => {
+      const url = params.shopperResultUrl;
+      if (url === undefined) return undefined;
+      const u = new URL(url);
+      u.searchParams.set('id', checkout.id);
+      u.searchParams.set('resourcePath', `/v1/checkouts/${checkout.id}/payment`);
+      return { resultUrl: u.toString(), ndc: checkout.id, paymentId: op.id };
+    };
+    const answer = async (testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>) => {
+      if (!result.ok && result.error === 'not_allowed') {
+        // The payment's own unit of work could not claim the checkout: another payment got there first.
+        return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'id', value: checkout.id, message: 'the checkout has been paid already' }]);
+      }
+      return answerInitial(req, reply, auth, testMode, result, result.ok ? resultUrl(result.value.operation) : {});
+    };
+    const registrationId = form.registrationId;
+    if (registrationId !== undefined) {
+      if (!checkout.registrationIds.includes(registrationId)) return refuse(reply, 400, auth.entity.id, '100.150.200');
+      const registration = await registrations.usable(auth.merchant, auth.entity, registrationId);
+      if (!registration.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[registration.error]);
+      const { createRegistration: _ignored, ...rest } = params;
+      const parsed = readRegistrationPayment(rest);
+      if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
+      return answer(parsed.value.testMode, await payStored(auth, parsed.value, registration.value, checkout));
+    }
+    // The brand is the number's own; the form's data-brands say which the shop takes.
+    const brand = params['card.number'] !== undefined ? detectBrand(params['card.number']) : undefined;
+    const accepted = typeof form.brands === 'string' ? form.brands.split(/\s+/).filter(Boolean) : undefined;
+    if (brand && accepted && !accepted.includes(brand)) {
+      return refuse(reply, 400, auth.entity.id, '100.100.501', [{ name: 'paymentBrand', value: brand, message: 'this brand is not accepted here' }]);
+    }
+    const parsed = readInitial(Object.assign(Object.create(null), params, brand ? { paymentBrand: brand } : {}));
+    if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
+    return answer(parsed.value.testMode, await payNew(auth, parsed.value, checkout));
+  });
+
+  // The merchant's backend reads the checkout's payment through the resourcePath the shopper brought back.
+  app.get<{ Params: { id: string } }>('/checkouts/:id/payment', async (req, reply) => {
+    const auth = await authenticate(req, reply, queryOf(req));
+    if (!auth) return reply;
+    const id = req.params.id;
+    const checkout = checkoutIdPattern.test(id) ? await deps.checkouts.get(id) : undefined;
+    const mine = checkout && checkout.merchantId === auth.merchant.id && checkout.entityId === auth.entity.id ? checkout : undefined;
+    if (!mine || !sessionFound(mine, clock.now())) return noSession(reply, auth.entity.id);
+    const t = await throttle.take(`opp-status:${id}`, deps.statusLimit.calls, deps.statusLimit.windowMs);
+    if (!t.allowed) {
+      reply.header('retry-after', String(Math.max(1, Math.ceil(t.retryAfterMs / 1000))));
+      return refuse(reply, 429, auth.entity.id, '800.120.100');
+    }
+    const view = mine.paymentId !== undefined ? await payments.find(auth.merchant, scopeOf(auth.entity), mine.paymentId) : undefined;
+    if (!view) return send(reply, 200, auth.entity.id, { id: mine.id, result: resultOf('000.200.000'), ndc: mine.id });
+    return send(reply, 200, auth.entity.id, { ...renderView(view, auth.entity), timestamp: oppTimestamp(view.operation.updatedAt), ndc: mine.id });
+  });
+
+  app.get('/paymentWidgets.js', async (_req, reply) => reply.header('content-type', 'application/javascript; charset=utf-8')
+    .header('cache-control', 'public, max-age=300').header('access-control-allow-origin', '*').header('x-content-type-options', 'nosniff')
+    .send(await widgetScript()));
 
   app.get('/resultcodes', async (_req, reply) => send(reply, 200, undefined, {
     result: resultOf('000.000.100'),

@@ -6,6 +6,7 @@ import { isKnownResultCode } from '../../processors/result-codes.ts';
 import { Cvv, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vault/card.ts';
 import { customParameters, nest, type FormParams } from './form.ts';
 import type { ParameterError } from './envelope.ts';
+import type { RegistrationChange } from '../../vault/registrations.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
 
@@ -285,13 +286,14 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
   const c = new Collector(params);
   const p = params;
   if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, PA.CP]');
+  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, CD, PA.CP]');
   const amount = readMoney(c, true);
   const hasCard = Object.keys(p).some((k) => k.startsWith('card.'));
   const bank = p.paymentBrand !== undefined && isBankTransferBrand(p.paymentBrand);
   if (p.paymentBrand === undefined) c.add('paymentBrand', hasCard ? 'may not be empty' : 'card properties must be set', hasCard ? '100.100.500' : '200.300.404');
   else if (bank) {
     if (hasCard) c.add('paymentBrand', 'card properties are not allowed for a bank transfer');
+    if (p.paymentType === 'CD') c.add('paymentType', 'a credit (CD) goes to a card, not to a bank transfer');
     c.required('bankAccount.country', /^[A-Z]{2}$/, '200.300.404', '100.800.501');
     c.maxLength('bankAccount.bankName', 60);
     c.maxLength('bankAccount.holder', 128);
@@ -390,6 +392,8 @@ export interface RegistrationPaymentRequest extends Omit<InitialRequest, 'card' 
   readonly cvv: Cvv | undefined;
   /** Merchant-initiated (`standingInstruction.source=MIT`): the shopper is not there to authenticate. */
   readonly merchantInitiated: boolean;
+  /** New card details for the registration (its renewed expiry, another of its brands); empty when none were sent. */
+  readonly change: RegistrationChange;
 }
 
 /** Validates `POST /v1/registrations/{id}/payments`: an initial payment whose card is the registration's. */
@@ -397,12 +401,20 @@ export function readRegistrationPayment(params: FormParams): { ok: true; value: 
   const c = new Collector(params);
   const p = params;
   if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, PA.CP]');
+  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, CD, PA.CP]');
   const amount = readMoney(c, true);
+  // The registration holds the card; a payment may bring its renewed expiry or another of its brands.
+  const renewable = new Set(['card.cvv', 'card.expiryMonth', 'card.expiryYear']);
   for (const name of Object.keys(p)) {
-    if (name.startsWith('card.') && name !== 'card.cvv') c.add(name, 'the registration holds the card; only card.cvv may be sent');
+    if (name.startsWith('card.') && !renewable.has(name)) c.add(name, 'the registration holds the card; only card.cvv, card.expiryMonth and card.expiryYear may be sent');
   }
   c.match('card.cvv', /^[0-9]{3,4}$/, '100.100.601');
+  if ((p['card.expiryMonth'] === undefined) !== (p['card.expiryYear'] === undefined)) {
+    c.add(p['card.expiryMonth'] === undefined ? 'card.expiryMonth' : 'card.expiryYear', 'card.expiryMonth and card.expiryYear come together');
+  }
+  c.match('card.expiryMonth', /^(0[1-9]|1[0-2])$/, '100.100.201');
+  c.match('card.expiryYear', /^(19|20)([0-9]{2})$/, '100.100.301');
+  if (p.paymentBrand !== undefined && !isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card brand', '100.100.501');
   const url = readShopperResultUrl(c);
   const common = readCommon(c);
   const authentication = readAuthentication(c);
@@ -414,7 +426,52 @@ export function readRegistrationPayment(params: FormParams): { ok: true; value: 
       type: p.paymentType as InitialType, amount, authentication, shopperResultUrl: url,
       cvv: p['card.cvv'] !== undefined ? new Cvv(p['card.cvv']) : undefined,
       merchantInitiated: p['standingInstruction.source'] === 'MIT',
+      change: {
+        ...(p['card.expiryMonth'] !== undefined ? { expiryMonth: p['card.expiryMonth'], expiryYear: p['card.expiryYear'] } : {}),
+        ...(p.paymentBrand !== undefined ? { brand: p.paymentBrand as CardBrand } : {}),
+      },
       ...common,
     },
   };
+}
+
+/** What COPYandPAY's widget may ask for: the card payment types (a credit needs no shopper). */
+export const checkoutTypes = ['PA', 'DB', 'PA.CP'] as const;
+
+export interface CheckoutRequest {
+  /** The parameters replayed when the shopper pays: everything but who called and the registrations offered. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly registrationIds: readonly string[];
+}
+
+/**
+ * Validates `POST /v1/checkouts`: the initial payment's own checks without the card, which the
+ * shopper types into the widget later; `registrations[n].id` offers stored cards for one-click.
+ */
+export function readCheckout(params: FormParams): { ok: true; value: CheckoutRequest } | { ok: false; refusal: Refusal } {
+  const c = new Collector(params);
+  const p = params;
+  if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
+  else if (!(checkoutTypes as readonly string[]).includes(p.paymentType)) c.add('paymentType', `must be one of [${checkoutTypes.join(', ')}]`);
+  readMoney(c, true);
+  for (const name of Object.keys(p)) {
+    if (name.startsWith('card.') || name.startsWith('bankAccount.')) c.add(name, 'the shopper enters the payment details in the widget');
+  }
+  if (p.paymentBrand !== undefined) c.add('paymentBrand', 'the widget offers the brands of its form\'s data-brands');
+  readShopperResultUrl(c);
+  c.match('createRegistration', createRegistrationPattern, '200.300.404', 'must be true or false');
+  readCommon(c);
+  readAuthentication(c);
+  const registrationIds: string[] = [];
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(p)) {
+    const reg = /^registrations\[([0-9]{1,2})\]\.id$/.exec(name);
+    if (reg) {
+      if (!/^[0-9a-f]{32}$/.test(value)) c.add(name, 'must match ^[0-9a-f]{32}$');
+      else if (!registrationIds.includes(value)) registrationIds.push(value);
+    } else if (!/^(authentication\.|entityId$)/.test(name)) kept[name] = value;
+  }
+  const refusal = c.refusal();
+  if (refusal) return { ok: false, refusal };
+  return { ok: true, value: { params: kept, registrationIds } };
 }

@@ -1,13 +1,16 @@
 // One secure field, inside an iframe on the gateway's origin. The card-number frame is the
 // controller: the expiry and CVV frames hand it their values over a BroadcastChannel (same origin
-// only, so the merchant page cannot listen), and it encrypts the card (JWE RSA-OAEP-256 +
-// A256CBC-HS512) and saves it. The parent page receives field states and the instrument only.
+// only, so the merchant page cannot listen), and it either encrypts the card (JWE RSA-OAEP-256 +
+// A256CBC-HS512) and saves it (the SDK), or pays a COPYandPAY checkout with it over the gateway's
+// own origin (the widget, `checkout` in the frame's query). The parent page receives field states
+// and the instrument or the payment's answer (masked card) only.
 import { CompactEncrypt, importSPKI } from 'jose';
 
 const params = new URLSearchParams(location.search);
 const type = params.get('type');
 const parentOrigin = params.get('parent');
 const channelId = params.get('channel');
+const checkoutId = params.get('checkout');
 const input = document.getElementById('field');
 const bus = new BroadcastChannel(`switchyard-${channelId}`);
 let config;
@@ -77,13 +80,22 @@ input.addEventListener('focus', () => toParent({ kind: 'focus' }));
 input.addEventListener('blur', () => toParent({ kind: 'blur' }));
 if (type === 'cardNumber') bus.onmessage = (e) => { if (e.data && e.data.field in siblings) siblings[e.data.field] = String(e.data.value); };
 
-async function tokenize(request, storeInstrument) {
+/** The card the three frames hold, or undefined once the parent was told which field is wrong. */
+function cardOrRefusal(request, cvvRequired) {
   const pan = digits(input.value);
   const expiry = parseExpiry(siblings.expiry);
   const cvv = siblings.cvv.trim();
-  if (!state().valid) return toParent({ kind: 'failed', request, code: 'VALIDATION_FAILED', message: 'The card number is not valid' });
-  if (!expiry) return toParent({ kind: 'failed', request, code: 'VALIDATION_FAILED', message: 'The expiry date is not valid' });
-  if (cvv && !/^\d{3,4}$/.test(cvv)) return toParent({ kind: 'failed', request, code: 'VALIDATION_FAILED', message: 'The security code is not valid' });
+  const refuse = (field, message) => { toParent({ kind: 'failed', request, code: 'VALIDATION_FAILED', field, message }); };
+  if (!state().valid) return refuse('card.number', 'The card number is not valid');
+  if (!expiry) return refuse('card.expiry', 'The expiry date is not valid');
+  if ((cvv || cvvRequired) && !/^\d{3,4}$/.test(cvv)) return refuse('card.cvv', 'The security code is not valid');
+  return { pan, expiry, cvv };
+}
+
+async function tokenize(request, storeInstrument) {
+  const card = cardOrRefusal(request, false);
+  if (!card) return;
+  const { pan, expiry, cvv } = card;
   const pem = `-----BEGIN PUBLIC KEY-----\n${config.publicKey}\n-----END PUBLIC KEY-----`;
   const key = await importSPKI(pem, 'RSA-OAEP-256');
   const plaintext = JSON.stringify({ cardNumber: pan, ...expiry, ...(cvv ? { securityCode: cvv } : {}), holderReference: config.holderReference });
@@ -105,6 +117,21 @@ async function tokenize(request, storeInstrument) {
   toParent({ kind: 'tokenized', request, instrument: { id: body.id, bin: body.data.bin, suffix: body.data.suffix, network: body.data.network, expiryMonth: body.data.expiryMonth, expiryYear: body.data.expiryYear } });
 }
 
+/** COPYandPAY: pays the checkout with the card the frames hold; the answer shows the card masked. */
+async function pay(request, m) {
+  const card = cardOrRefusal(request, true);
+  if (!card) return;
+  const { pan, expiry, cvv } = card;
+  const form = new URLSearchParams({ 'card.number': pan, 'card.expiryMonth': expiry.expiryMonth, 'card.expiryYear': expiry.expiryYear, 'card.cvv': cvv });
+  if (typeof m.holder === 'string' && m.holder.trim() !== '') form.set('card.holder', m.holder.trim().slice(0, 128));
+  if (typeof m.shopperResultUrl === 'string') form.set('shopperResultUrl', m.shopperResultUrl);
+  if (typeof m.brands === 'string') form.set('brands', m.brands);
+  for (const [k, v] of Object.entries(m.browser || {})) if (/^[a-zA-Z]+$/.test(k)) form.set(`customer.browser.${k}`, String(v).slice(0, 256));
+  const res = await fetch(`/v1/checkouts/${encodeURIComponent(checkoutId)}/payment`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+  const answer = await res.json().catch(() => ({ result: { code: '999.999.999', description: `HTTP ${res.status}` } }));
+  toParent({ kind: 'paid', request, answer });
+}
+
 window.addEventListener('message', (event) => {
   // Only the page that embeds us, from the origin the gateway checked against the registered ones.
   if (event.origin !== parentOrigin || event.source !== window.parent) return;
@@ -115,7 +142,9 @@ window.addEventListener('message', (event) => {
     const allowed = ['color', 'fontSize', 'fontFamily', 'fontWeight', 'letterSpacing', 'backgroundColor', 'padding'];
     for (const [k, v] of Object.entries(m.style || {})) if (allowed.includes(k) && typeof v === 'string' && !/[;{}()]/.test(v)) input.style[k] = v;
     if (typeof m.placeholder === 'string') input.placeholder = m.placeholder.slice(0, 40);
-  } else if (m.kind === 'tokenize' && type === 'cardNumber' && config) {
+  } else if (m.kind === 'pay' && type === 'cardNumber' && config && checkoutId) {
+    pay(m.request, m).catch((err) => toParent({ kind: 'failed', request: m.request, code: 'network', message: String(err && err.message || err) }));
+  } else if (m.kind === 'tokenize' && type === 'cardNumber' && config && !checkoutId) {
     tokenize(m.request, m.storeInstrument === true).catch((err) => toParent({ kind: 'failed', request: m.request, code: 'TOKENIZATION_FAILED', message: String(err && err.message || err) }));
   }
 });

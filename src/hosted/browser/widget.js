@@ -1,0 +1,274 @@
+// The COPYandPAY payment widget: the script a shop page loads from
+// GET /v1/paymentWidgets.js?checkoutId=… beside `<form action="{shopperResultUrl}" class="paymentWidgets"
+// data-brands="VISA MASTER AMEX">`. It renders the card form with the gateway's secure-field frames
+// (the card number, expiry and CVV never enter this page), honours `window.wpwlOptions`, pays the
+// checkout, runs 3-D Secure by sending the shopper to the challenge, and lands them on the form's
+// action with `id` and `resourcePath`. A decline is shown in the form so the shopper may try again.
+import { SecureFields } from './secure-fields.js';
+
+const scriptUrl = new URL(document.currentScript.src);
+const gatewayOrigin = scriptUrl.origin;
+const checkoutId = scriptUrl.searchParams.get('checkoutId') || '';
+
+const texts = {
+  en: {
+    cardNumber: 'Card Number', expiryDate: 'Expiry Date', cvv: 'CVV', cardHolder: 'Card holder', submit: 'Pay now', savedCards: 'Saved cards',
+    otherCard: 'Pay with another card', useSaved: 'Use a saved card', invalidCardNumber: 'Invalid card number or brand', invalidExpiryDate: 'Invalid expiry date',
+    invalidCvv: 'Invalid CVV', brandNotSupported: 'This brand is not accepted here', declined: 'The payment was declined',
+    noSession: 'This payment session is no longer valid', processing: 'Processing…', expires: 'Expires',
+  },
+  de: {
+    cardNumber: 'Kartennummer', expiryDate: 'Gültig bis', cvv: 'Prüfnummer', cardHolder: 'Karteninhaber', submit: 'Jetzt bezahlen', savedCards: 'Gespeicherte Karten',
+    otherCard: 'Mit einer anderen Karte bezahlen', useSaved: 'Gespeicherte Karte verwenden', invalidCardNumber: 'Ungültige Kartennummer oder Marke',
+    invalidExpiryDate: 'Ungültiges Ablaufdatum', invalidCvv: 'Ungültige Prüfnummer', brandNotSupported: 'Diese Kartenmarke wird hier nicht akzeptiert',
+    declined: 'Die Zahlung wurde abgelehnt', noSession: 'Diese Zahlungssitzung ist nicht mehr gültig', processing: 'Wird bearbeitet…', expires: 'Gültig bis',
+  },
+  fr: {
+    cardNumber: 'Numéro de carte', expiryDate: "Date d'expiration", cvv: 'Cryptogramme', cardHolder: 'Titulaire de la carte', submit: 'Payer maintenant',
+    savedCards: 'Cartes enregistrées', otherCard: 'Payer avec une autre carte', useSaved: 'Utiliser une carte enregistrée',
+    invalidCardNumber: 'Numéro de carte ou marque invalide', invalidExpiryDate: "Date d'expiration invalide", invalidCvv: 'Cryptogramme invalide',
+    brandNotSupported: "Cette marque n'est pas acceptée ici", declined: 'Le paiement a été refusé', noSession: "Cette session de paiement n'est plus valide",
+    processing: 'Traitement…', expires: 'Expire',
+  },
+  es: {
+    cardNumber: 'Número de tarjeta', expiryDate: 'Fecha de caducidad', cvv: 'CVV', cardHolder: 'Titular de la tarjeta', submit: 'Pagar ahora',
+    savedCards: 'Tarjetas guardadas', otherCard: 'Pagar con otra tarjeta', useSaved: 'Usar una tarjeta guardada', invalidCardNumber: 'Número de tarjeta o marca no válido',
+    invalidExpiryDate: 'Fecha de caducidad no válida', invalidCvv: 'CVV no válido', brandNotSupported: 'Esta marca no se acepta aquí',
+    declined: 'El pago ha sido rechazado', noSession: 'Esta sesión de pago ya no es válida', processing: 'Procesando…', expires: 'Caduca',
+  },
+  nl: {
+    cardNumber: 'Kaartnummer', expiryDate: 'Vervaldatum', cvv: 'CVC', cardHolder: 'Kaarthouder', submit: 'Nu betalen', savedCards: 'Opgeslagen kaarten',
+    otherCard: 'Met een andere kaart betalen', useSaved: 'Opgeslagen kaart gebruiken', invalidCardNumber: 'Ongeldig kaartnummer of merk',
+    invalidExpiryDate: 'Ongeldige vervaldatum', invalidCvv: 'Ongeldige CVC', brandNotSupported: 'Dit merk wordt hier niet geaccepteerd',
+    declined: 'De betaling is geweigerd', noSession: 'Deze betaalsessie is niet meer geldig', processing: 'Bezig…', expires: 'Vervalt',
+  },
+};
+
+// The secure field reports the network it sees; the platform names brands its own way.
+const brandOfNetwork = { visa: 'VISA', mastercard: 'MASTER', amex: 'AMEX', discover: 'DISCOVER', jcb: 'JCB', diners_club: 'DINERS', unionpay: 'UNIONPAY' };
+const brandLabels = { VISA: 'Visa', MASTER: 'Mastercard', AMEX: 'American Express', MAESTRO: 'Maestro', DISCOVER: 'Discover', JCB: 'JCB', DINERS: 'Diners', UNIONPAY: 'UnionPay' };
+
+// The platform's success and pending classes of result codes (reference §5).
+const succeeded = /^(000\.000\.|000\.100\.1|000\.[36]|000\.400\.(0[^3]|100))/;
+const pending = /^(000\.200)/;
+
+const css = `
+.wpwl-container{box-sizing:border-box;max-width:460px;width:100%;margin:0 auto;font:15px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2433}
+.wpwl-container *{box-sizing:border-box}
+.wpwl-style-card .wpwl-form,.wpwl-style-card .wpwl-container-registration{background:#fff;border:1px solid #dfe3ea;border-radius:14px;padding:20px;box-shadow:0 8px 24px rgba(29,36,51,.08)}
+.wpwl-style-plain .wpwl-form,.wpwl-style-logos .wpwl-form,.wpwl-style-plain .wpwl-container-registration{padding:4px 0}
+.wpwl-container-registration{margin-bottom:14px}
+.wpwl-brand-list{display:flex;gap:6px;flex-wrap:wrap;margin-bottom:14px}
+.wpwl-brand{font-size:11px;font-weight:700;letter-spacing:.04em;padding:5px 8px;border:1px solid #cfd6e1;border-radius:6px;color:#5b6474;background:#f7f8fa;transition:all .15s}
+.wpwl-style-logos .wpwl-brand{font-size:13px;padding:8px 12px}
+.wpwl-brand-detected{color:#fff;background:#1d4ed8;border-color:#1d4ed8}
+.wpwl-brand-dimmed{opacity:.35}
+.wpwl-group{margin-bottom:12px}
+.wpwl-row{display:flex;gap:12px}.wpwl-row>.wpwl-group{flex:1}
+.wpwl-label{display:block;font-size:13px;font-weight:600;margin-bottom:5px;color:#3b4456}
+.wpwl-wrapper,.wpwl-control{display:block;width:100%;height:46px;border:1px solid #cfd6e1;border-radius:9px;background:#fff}
+.wpwl-control{font:16px system-ui,sans-serif;padding:0 12px;color:#1d2433}
+.wpwl-wrapper.wpwl-focus,.wpwl-control:focus{border-color:#1d4ed8;outline:2px solid rgba(29,78,216,.15)}
+.wpwl-has-error .wpwl-wrapper{border-color:#c0262d}
+.wpwl-hint{display:none;font-size:12px;color:#c0262d;margin-top:4px}.wpwl-has-error .wpwl-hint{display:block}
+.wpwl-message{border-radius:9px;padding:10px 12px;margin-bottom:12px;font-size:14px}
+.wpwl-message.wpwl-has-error{background:#fdecec;color:#8f1d22;border:1px solid #f3b8bb}
+.wpwl-button{display:block;width:100%;height:48px;border:0;border-radius:10px;background:#1d4ed8;color:#fff;font:600 16px system-ui,sans-serif;cursor:pointer}
+.wpwl-button:disabled{opacity:.6;cursor:progress}
+.wpwl-button-link{background:none;border:0;color:#1d4ed8;font:14px system-ui,sans-serif;cursor:pointer;padding:10px 0 0;text-decoration:underline}
+.wpwl-registration{display:flex;align-items:center;gap:10px;border:1px solid #cfd6e1;border-radius:9px;padding:10px 12px;margin-bottom:8px;cursor:pointer}
+.wpwl-registration-brand{font-weight:700;font-size:12px;min-width:80px}
+.wpwl-registration-expiry{margin-left:auto;color:#5b6474;font-size:13px}
+.wpwl-title{font-weight:600;margin:0 0 10px}
+@media (max-width:480px){.wpwl-style-card .wpwl-form,.wpwl-style-card .wpwl-container-registration{border-radius:0;border-left:0;border-right:0;box-shadow:none;padding:16px}}
+`;
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === false) continue;
+    if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c) e.append(c);
+  return e;
+}
+
+function browserData() {
+  return {
+    language: navigator.language || 'en', screenWidth: screen.width, screenHeight: screen.height, screenColorDepth: screen.colorDepth,
+    timezone: new Date().getTimezoneOffset(), javaEnabled: 'false', javascriptEnabled: 'true',
+  };
+}
+
+/** Sends the shopper's browser where a payment's `redirect` says (the 3-D Secure challenge), posting its parameters. */
+function follow(redirect) {
+  if ((redirect.method || 'POST').toUpperCase() === 'GET') { location.assign(redirect.url); return; }
+  const f = el('form', { method: 'POST', action: redirect.url, style: 'display:none' });
+  for (const p of redirect.parameters || []) f.append(el('input', { type: 'hidden', name: p.name, value: p.value }));
+  document.body.append(f);
+  f.submit();
+}
+
+function call(name, ...args) {
+  const fn = (window.wpwlOptions || {})[name];
+  if (typeof fn !== 'function') return undefined;
+  try { return fn(...args); } catch (err) { console.error(`wpwlOptions.${name} failed`, err); return undefined; }
+}
+
+function render(form, checkout) {
+  const opts = window.wpwlOptions || {};
+  const locale = String(opts.locale || 'en');
+  const t = { ...texts.en, ...(texts[locale.slice(0, 2).toLowerCase()] || {}), ...(opts.labels || {}) };
+  const style = ['card', 'plain', 'logos', 'none'].includes(opts.style) ? opts.style : 'card';
+  const brands = (form.getAttribute('data-brands') || 'VISA MASTER AMEX').split(/\s+/).filter(Boolean);
+  const detectBrands = opts.brandDetection !== false;
+  const resultUrl = form.action;
+
+  if (style !== 'none' && !document.getElementById('wpwl-styles')) document.head.append(el('style', { id: 'wpwl-styles', text: css }));
+  const container = el('div', { class: `wpwl-container wpwl-container-card wpwl-style-${style}`, lang: locale });
+  form.style.display = 'none';
+  form.after(container);
+
+  const message = el('div', { class: 'wpwl-message', role: 'alert', hidden: true });
+  const showError = (text) => { message.textContent = text; message.className = 'wpwl-message wpwl-has-error'; message.hidden = false; };
+  const clearError = () => { message.hidden = true; message.textContent = ''; };
+
+  if (!checkout.ok) {
+    container.append(el('div', { class: 'wpwl-message wpwl-has-error', role: 'alert', text: t.noSession }));
+    call('onError', { name: 'InvalidCheckoutIdError', message: checkout.description });
+    return;
+  }
+  const c = checkout.body;
+  container.append(message);
+
+  // The answer of a payment: the challenge, the result page, or the decline shown here.
+  const settle = (answer, buttons) => {
+    if (answer.redirect) { follow(answer.redirect); return; }
+    const code = answer.result && answer.result.code || '';
+    if ((succeeded.test(code) || pending.test(code)) && answer.resultUrl) { location.assign(answer.resultUrl); return; }
+    for (const b of buttons) { b.disabled = false; b.textContent = t.submit; }
+    const detail = answer.result && (answer.result.parameterErrors && answer.result.parameterErrors[0]
+      ? answer.result.parameterErrors[0].message : answer.result.description);
+    showError(`${succeeded.test(code) ? '' : `${t.declined}: `}${detail || code}`);
+    call('onError', { name: 'PaymentError', code, message: detail });
+  };
+  const busy = (buttons) => { clearError(); for (const b of buttons) { b.disabled = true; b.textContent = t.processing; } };
+
+  // Saved cards (registrations offered by the checkout): one click pays with the chosen one.
+  let cardForm;
+  if (c.registrations && c.registrations.length > 0) {
+    const list = el('div', { class: 'wpwl-group-registration', role: 'radiogroup', 'aria-label': t.savedCards });
+    c.registrations.forEach((r, i) => list.append(el('label', { class: 'wpwl-registration' },
+      el('input', { type: 'radio', name: 'registrationId', value: r.id, checked: i === 0 }),
+      el('span', { class: 'wpwl-registration-brand', text: brandLabels[r.brand] || r.brand }),
+      el('span', { class: 'wpwl-registration-number', text: `•••• ${r.last4Digits}` }),
+      el('span', { class: 'wpwl-registration-expiry', text: `${t.expires} ${r.expiryMonth}/${String(r.expiryYear).slice(-2)}` }))));
+    const paySaved = el('button', { type: 'button', class: 'wpwl-button wpwl-button-pay', text: t.submit });
+    const other = el('button', { type: 'button', class: 'wpwl-button-link', text: t.otherCard });
+    const section = el('div', { class: 'wpwl-container-registration' }, el('p', { class: 'wpwl-title', text: t.savedCards }), list, paySaved, other);
+    container.append(section);
+    other.addEventListener('click', () => {
+      const showing = cardForm.hidden;
+      cardForm.hidden = !showing;
+      other.textContent = showing ? t.useSaved : t.otherCard;
+    });
+    paySaved.addEventListener('click', async () => {
+      const chosen = list.querySelector('input:checked');
+      if (!chosen) return;
+      if (call('onBeforeSubmitRegistration', chosen.value) === false) return;
+      busy([paySaved]);
+      const body = new URLSearchParams({ registrationId: chosen.value, shopperResultUrl: resultUrl });
+      for (const [k, v] of Object.entries(browserData())) body.set(`customer.browser.${k}`, String(v));
+      try {
+        const res = await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/payment`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+        settle(await res.json(), [paySaved]);
+      } catch (err) {
+        settle({ result: { code: '999.999.999', description: String(err && err.message || err) } }, [paySaved]);
+      }
+    });
+  }
+
+  // A new card: the gateway's frames hold the number, expiry and CVV; only the holder's name is typed here.
+  const brandList = el('div', { class: 'wpwl-brand-list' }, ...brands.map((b) => el('span', { class: `wpwl-brand wpwl-brand-${b}`, 'data-brand': b, text: brandLabels[b] || b })));
+  const group = (name, label) => {
+    const wrapper = el('div', { class: `wpwl-wrapper wpwl-wrapper-${name}` });
+    const g = el('div', { class: `wpwl-group wpwl-group-${name}` }, el('label', { class: 'wpwl-label', text: label }), wrapper,
+      el('div', { class: `wpwl-hint wpwl-hint-${name}Error`, text: { cardNumber: t.invalidCardNumber, expiry: t.invalidExpiryDate, cvv: t.invalidCvv }[name] }));
+    return { g, wrapper };
+  };
+  const number = group('cardNumber', t.cardNumber);
+  const expiry = group('expiry', t.expiryDate);
+  const cvv = group('cvv', t.cvv);
+  const holder = el('input', { class: 'wpwl-control wpwl-control-cardHolder', name: 'card.holder', autocomplete: 'cc-name', placeholder: t.cardHolder, maxlength: 128 });
+  const submit = el('button', { type: 'submit', class: 'wpwl-button wpwl-button-pay', text: t.submit });
+  cardForm = el('form', { class: 'wpwl-form wpwl-form-card', novalidate: true },
+    brandList, number.g, el('div', { class: 'wpwl-row' }, expiry.g, cvv.g),
+    el('div', { class: 'wpwl-group wpwl-group-cardHolder' }, el('label', { class: 'wpwl-label', text: t.cardHolder }), holder),
+    submit);
+  if (c.registrations && c.registrations.length > 0) cardForm.hidden = true;
+  container.append(cardForm);
+
+  const fields = new SecureFields(gatewayOrigin, { checkout: checkoutId }, { placeholders: { cvv: locale.startsWith('de') ? 'CVC' : 'CVV' } });
+  fields.mount('cardNumber', number.wrapper).mount('expiry', expiry.wrapper).mount('cvv', cvv.wrapper);
+  const groups = { cardNumber: number, expiry, cvv };
+  let detected;
+  const ready = new Set();
+  fields.on('ready', ({ field }) => {
+    ready.add(field);
+    if (ready.size === 3) call('onReady', [cardForm]);
+  });
+  fields.on('focus', ({ field }) => groups[field].wrapper.classList.add('wpwl-focus'));
+  fields.on('blur', ({ field }) => groups[field].wrapper.classList.remove('wpwl-focus'));
+  fields.on('change', (s) => {
+    if (s.valid) groups[s.field].g.classList.remove('wpwl-has-error');
+    if (s.field !== 'cardNumber' || !detectBrands) return;
+    detected = brandOfNetwork[s.brand];
+    for (const b of brandList.children) {
+      b.classList.toggle('wpwl-brand-detected', b.dataset.brand === detected);
+      b.classList.toggle('wpwl-brand-dimmed', detected !== undefined && b.dataset.brand !== detected);
+    }
+    if (detected) call('onDetectBrand', [detected]);
+  });
+
+  cardForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearError();
+    if (call('onBeforeSubmitCard', e) === false) return;
+    let ok = true;
+    for (const [name, g] of Object.entries(groups)) {
+      const valid = fields.states[name] && fields.states[name].valid;
+      g.g.classList.toggle('wpwl-has-error', !valid);
+      ok &&= !!valid;
+    }
+    if (ok && detected && !brands.includes(detected)) {
+      number.g.classList.add('wpwl-has-error');
+      showError(t.brandNotSupported);
+      ok = false;
+    }
+    if (!ok) return;
+    busy([submit]);
+    try {
+      settle(await fields.ask('pay', { holder: holder.value, brands: brands.join(' '), shopperResultUrl: resultUrl, browser: browserData() }), [submit]);
+    } catch (err) {
+      settle({ result: { code: err.code || '', description: t[{ 'card.number': 'invalidCardNumber', 'card.expiry': 'invalidExpiryDate', 'card.cvv': 'invalidCvv' }[err.field]] || err.message } }, [submit]);
+    }
+  });
+}
+
+async function start() {
+  const form = document.querySelector('form.paymentWidgets');
+  if (!form) return;
+  let checkout;
+  try {
+    const res = await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/widget`);
+    const body = await res.json();
+    checkout = res.ok ? { ok: true, body } : { ok: false, description: body.result && body.result.description };
+  } catch (err) {
+    checkout = { ok: false, description: String(err && err.message || err) };
+  }
+  render(form, checkout);
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();
