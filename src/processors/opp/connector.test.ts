@@ -114,6 +114,9 @@ test('lookup finds an attempt by merchantTransactionId, and knows an unknown one
     if (q.get('merchantTransactionId') === 'known') {
       return json(res, 200, { result: { code: '000.000.100' }, payments: [{ id: 'p9', paymentType: 'PA', result: { code: '000.100.110' } }] });
     }
+    if (q.get('merchantTransactionId') === 'uncertain') {
+      return json(res, 200, { result: { code: '000.000.100' }, payments: [{ id: 'p8', paymentType: 'PA', result: { code: '900.100.300' } }] });
+    }
     return json(res, 400, { result: { code: '700.400.580', description: 'cannot find transaction' } });
   });
   t.after(() => acq.close());
@@ -122,4 +125,6 @@ test('lookup finds an attempt by merchantTransactionId, and knows an unknown one
   assert.equal(acq.seen[0]!.url, '/v1/query?entityId=entity1&merchantTransactionId=known');
   assert.equal(acq.seen[0]!.method, 'GET');
   assert.equal(await c.lookup('other'), undefined);
+  // An acquirer that itself lost the answer knows no outcome yet: never settled as a decline.
+  await assert.rejects(c.lookup('uncertain'), /does not know the outcome yet/);
 });

@@ -144,7 +144,10 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       if (!isObject(json) || !isObject(json.result)) throw new Error(`acquirer query answered HTTP ${status} without a result`);
       if (json.result.code === '700.400.580') return undefined;
       if (!Array.isArray(json.payments)) throw new Error(`acquirer query answered ${String(json.result.code)} without payments`);
-      const found = json.payments.filter(isObject).map(outcomeOfPayment).filter((o): o is Answer => o !== undefined);
+      const listed = json.payments.filter(isObject).map(outcomeOfPayment).filter((o): o is Answer => o !== undefined);
+      // The acquirer's own "uncertain result" is no outcome: asked again on the reconciler's next pass.
+      const found = listed.filter((o) => o.acquirerCode !== uncertainCode);
+      if (found.length === 0 && listed.length > 0) throw new Error(`acquirer query answered ${uncertainCode} (it does not know the outcome yet)`);
       // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
       return found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
     },
