@@ -19,6 +19,7 @@ import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/si
 import type { Connector } from './processors/connector.ts';
 import { createConnectorRegistry, type ConnectorRegistry } from './processors/registry.ts';
 import { connectorFactories } from './processors/connectors.ts';
+import { createBreakers, type Breakers } from './processors/breaker.ts';
 import { createThrottleStore } from './throttle/kysely-store.ts';
 import { createThrottle } from './throttle/service.ts';
 import { buildServer } from './http/server.ts';
@@ -71,6 +72,8 @@ export interface App {
   /** The simulated PSP behind every simulated account (its `received` shows what each account was sent). */
   readonly simulator: SimulatedAcquirer;
   readonly connectors: ConnectorRegistry;
+  /** Each PSP account's circuit breaker, as this node sees it. */
+  readonly breakers: Breakers;
   readonly server: FastifyInstance;
   readonly logger: Logger;
   readonly workflows: WorkflowService;
@@ -115,9 +118,26 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const simulator = createSimulatedAcquirer(config.simulator);
   const processor = overrides.processor ?? simulator;
   const factories = connectorFactories({ simulator });
-  const workflows = createWorkflowService({ store: createWorkflowStore(storage.uow), clock, ids, connectors: factories });
+  // PSP credentials are sealed under the vault's key ring; a live merchant routes only to real PSPs.
+  const workflows = createWorkflowService({
+    store: createWorkflowStore(storage.uow), clock, ids, connectors: factories, secrets: vault,
+    merchantOf: (id) => merchants.byId(id), defaultSimulated: processor.simulated === true, maxTimeoutMs: config.pspTimeoutMs,
+  });
+  // Accounts stored before credentials were sealed are sealed now (and read as they are until then).
+  const sealedNow = await workflows.sealUnsealed();
+  if (sealedNow > 0) logger.info({ accounts: sealedNow }, 'sealed the credentials of PSP accounts stored in the clear');
+  // Per node: each judges a PSP by its own calls (docs/architecture.md, PSP accounts and safety).
+  const breakers = createBreakers({
+    clock, settings: config.breaker,
+    onChange: (account, state) => {
+      metrics.pspCircuit(account, state);
+      logger[state === 'open' ? 'warn' : 'info']({ pspAccountId: account, circuit: state }, `PSP account circuit ${state}`);
+    },
+  });
   // A payment's attempts go to the connector of their PSP account; without one, to the default acquirer.
-  const connectors = createConnectorRegistry({ defaultConnector: processor, factories, accountOf: (id) => workflows.routedAccount(id) });
+  const connectors = createConnectorRegistry({
+    defaultConnector: processor, factories, accountOf: (id) => workflows.routedAccount(id), breakers, defaultTimeoutMs: config.pspTimeoutMs,
+  });
   const threeds = createThreeDsService({ store: createChallengeStore(storage.uow), clock, ids });
   // The CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization:
   // one process owns the embedded store, so memory; nodes of a PostgreSQL cluster share sealed rows.
@@ -237,13 +257,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
     },
-    admin: { merchants, workflows, adminToken },
+    admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId) },
     webhookAdmin: { webhooks, token: adminToken },
     ledgerAdmin: { ledger, token: adminToken },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
-    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, ledger, idempotency, waiters, changeListener,
+    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, breakers, server, logger, workflows, executions, ledger, idempotency, waiters, changeListener,
     webhooks, admin: { token: adminToken }, jobs, metrics,
     close() {
       // From the first call on, `/ready` says draining while jobs and deliveries wind down and
@@ -283,10 +303,12 @@ function outcomeCounter(uow: UnitOfWork, metrics: Metrics): PaymentObserver {
  * Times a connector's calls. The engine bounds a call by the PSP timeout and records it unknown; a
  * call still running then is counted as `timeout` at that bound, and its late answer is not counted.
  */
-function timedConnector(c: Connector, metrics: Metrics, timeoutMs: number): Connector {
+function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): Connector {
+  const timeoutMs = c.timeoutMs ?? pspTimeoutMs;
   return {
     name: c.name,
     operations: c.operations,
+    timeoutMs,
     lookup: (attemptId) => c.lookup(attemptId),
     ...(c.inbound ? { inbound: c.inbound.bind(c) } : {}),
     execute(request) {

@@ -56,6 +56,8 @@ export interface Config {
   readonly masterKey: string | undefined;
   /** How long a PSP call may take before its outcome is `unknown`. */
   readonly pspTimeoutMs: number;
+  /** PSP accounts' circuit breakers: failures in a row that open one, and how long it stays open. */
+  readonly breaker: { readonly failureThreshold: number; readonly openMs: number };
   readonly simulator: SimulatorConfig;
   /** An asynchronous payment nobody finishes ends this long after it started (decision 6: 30 min). */
   readonly asyncTimeoutMs: number;
@@ -139,6 +141,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     masterKey,
     pspTimeoutMs: num(env, 'SWITCHYARD_PSP_TIMEOUT_MS', 10_000),
+    breaker: Object.freeze({
+      failureThreshold: Math.max(1, num(env, 'SWITCHYARD_BREAKER_FAILURES', 5)),
+      openMs: Math.max(1000, num(env, 'SWITCHYARD_BREAKER_OPEN_MS', 30_000)),
+    }),
     simulator: Object.freeze({
       latencyMs: num(env, 'SWITCHYARD_SIM_LATENCY_MS', 0),
       jitterMs: num(env, 'SWITCHYARD_SIM_JITTER_MS', 0),

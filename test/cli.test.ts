@@ -26,13 +26,31 @@ test('merchants create --json prints working credentials; list shows them; bad u
     assert.notEqual(cli(dataDir, 'merchants', 'create', '--json').status, 0);
     assert.notEqual(cli(dataDir, 'nonsense').status, 0);
 
+    // A live merchant may not use a simulated PSP account.
+    const sim = cli(dataDir, 'psp-accounts', 'put', '--merchant', live.merchantId, '--name', 'sim');
+    assert.notEqual(sim.status, 0);
+    assert.match(sim.stderr, /live merchant.*real PSP connector/);
+
     // The server started on the same folder accepts the CLI's credentials.
     const proc = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir });
     try {
       const r = await opp({ url: proc.url, merchant: m }, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB' });
       assert.equal(r.body.result.code, '000.100.110');
+      // With no real PSP account, a live payment reaches no simulator: refused.
+      const refusedLive = await opp({ url: proc.url, merchant: live }, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB' });
+      assert.equal(refusedLive.body.result.code, '900.100.100');
+      // A real (OPP-family) account, here the test merchant of this same gateway, takes it; its token is shown back masked only.
+      const settings = JSON.stringify({ baseUrl: proc.url, accessToken: m.accessToken, entityId: m.entityId });
+      const put = cli(dataDir, 'psp-accounts', 'put', '--merchant', live.merchantId, '--name', 'acq', '--connector', 'opp', '--settings', settings, '--timeout-ms', '5000');
+      assert.equal(put.status, 0, put.stderr);
+      assert.equal(JSON.parse(put.stdout).settings.accessToken, `****${m.accessToken.slice(-4)}`);
+      assert.equal(JSON.parse(put.stdout).timeoutMs, 5000);
+      const listed = cli(dataDir, 'psp-accounts', 'list', '--merchant', live.merchantId);
+      assert.ok(!put.stdout.includes(m.accessToken) && !listed.stdout.includes(m.accessToken), 'the token is never shown back');
+      assert.equal(cli(dataDir, 'workflows', 'set', '--merchant', live.merchantId, '--accounts', 'acq').status, 0);
       const l = await opp({ url: proc.url, merchant: live }, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB' });
       assert.equal(l.body.result.code, '000.000.000');
+      assert.ok(!proc.output().includes(m.accessToken), 'nor logged');
       // The printed pair is accepted in place of the bearer token.
       const legacy = await opp({ url: proc.url, merchant: m }, 'POST', '/v1/payments', {
         ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB', 'authentication.userId': m.userId, 'authentication.password': m.password,
@@ -66,7 +84,7 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
     assert.deepEqual(ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-a', '--behaviour', '{"declines":[{"cardSuffixes":["1111"],"category":"soft"}]}'),
       {
         name: 'psp-a', connector: 'simulator',
-        settings: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
+        settings: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] }, timeoutMs: null,
         behaviour: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
       });
     ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-b');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
 import { brokenInvariants } from '../src/payments/model.ts';
 import { opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { configureCascade } from './support/executions.ts';
 
 const success = '000.100.110';
 const clock = manualClock(Date.now());
@@ -101,6 +102,8 @@ describe('initial payments', () => {
   test('a live merchant is answered with 000.000.000 and may not send testMode', async () => {
     const live = await gw.app.merchants.create({ name: 'Live Shop', live: true });
     const lgw = { url: gw.url, merchant: live };
+    // Live payments reach real PSPs only: here an OPP-family account whose acquirer is this gateway's test merchant.
+    await configureCascade({ ...gw, merchant: live }, { acq: { connector: 'opp', settings: { baseUrl: gw.url, accessToken: gw.merchant.accessToken, entityId: gw.merchant.entityId } } }, ['acq']);
     const r = await opp(lgw, 'POST', '/v1/payments', { ...testCard, amount: '10.00', currency: 'EUR', paymentType: 'DB' });
     assert.equal(r.body.result.code, '000.000.000');
     assert.equal(r.body.result.description, 'Transaction succeeded');

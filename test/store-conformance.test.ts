@@ -1214,7 +1214,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       const account = (merchantId: string, name: string, overrides: Partial<PspAccount> = {}): PspAccount => ({
         id: id(), merchantId, name, connector: 'simulator',
         settings: { latencyMs: 20, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
-        createdAt: now(), updatedAt: now(), ...overrides,
+        sealedSecrets: undefined, timeoutMs: undefined, createdAt: now(), updatedAt: now(), ...overrides,
       });
 
       test('upsertAccount() inserts, then replaces the connector and settings of the same name keeping its id; list, get, remove', async () => {
@@ -1236,6 +1236,25 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), false);
         assert.deepEqual((await workflows.accounts(f.merchant.id)).map((x) => x.name), ['psp-b']);
         assert.equal((await workflows.accounts(other.merchant.id)).length, 1, 'another merchant keeps its psp-a');
+      });
+
+      test('sealed credentials and timeouts are kept; unsealedAccounts() finds the rest of the named connectors; replaceSecrets() only over what it expects', async () => {
+        const f = await merchant();
+        const plain = account(f.merchant.id, 'plain', { connector: 'acq-075', settings: { token: 'in-the-clear-1234' } });
+        const sealed = account(f.merchant.id, 'sealed', { connector: 'acq-075', settings: { token: '****1234' }, sealedSecrets: '1.abc', timeoutMs: 2500 });
+        const sim = account(f.merchant.id, 'sim');
+        for (const a of [plain, sealed, sim]) await workflows.upsertAccount(a);
+        assert.deepEqual(await workflows.account(sealed.id), sealed);
+        const unsealed = await workflows.unsealedAccounts(['acq-075'], 100);
+        assert.deepEqual(unsealed.map((a) => a.id), [plain.id], 'only the named connectors, only unsealed');
+        assert.deepEqual(await workflows.unsealedAccounts([], 100), []);
+        assert.ok((await workflows.sealedAccounts()).some((a) => a.id === sealed.id));
+        assert.equal(await workflows.replaceSecrets(plain.id, '1.other', { token: '****1234' }, '1.def'), false, 'not over a value it did not expect');
+        assert.equal(await workflows.replaceSecrets(plain.id, undefined, { token: '****1234' }, '1.def'), true);
+        assert.equal(await workflows.replaceSecrets(plain.id, undefined, { token: '****1234' }, '1.ghi'), false, 'a second sealing loses');
+        assert.deepEqual(await workflows.account(plain.id), { ...plain, settings: { token: '****1234' }, sealedSecrets: '1.def' });
+        assert.equal(await workflows.replaceSecrets(plain.id, '1.def', { token: '****1234' }, '2.jkl'), true, 're-sealed under a new version');
+        assert.equal((await workflows.unsealedAccounts(['acq-075'], 100)).some((a) => a.merchantId === f.merchant.id), false);
       });
 
       test('workflow(): undefined until set; setWorkflow() inserts then replaces', async () => {

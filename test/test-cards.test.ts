@@ -53,11 +53,12 @@ describe('/v1: a DB on each test card', () => {
     const row = await gw.app.storage.db.selectFrom('transactions').select('status').where('id', '=', r.body.id).executeTakeFirstOrThrow();
     assert.equal(row.status, 'unknown');
   });
-  test('the ordinary test card is still approved, and a live merchant\'s decline card is not simulated', async () => {
+  test('the ordinary test card is still approved, and a live merchant\'s payment never reaches the simulator', async () => {
     assert.equal((await pay(gw)).body.result.code, '000.100.110');
     const live = await gw.app.merchants.create({ name: 'Live Shop', live: true });
     const r = await opp({ url: gw.url, merchant: live }, 'POST', '/v1/payments', { amount: '1.00', currency: 'EUR', paymentType: 'DB', ...testCard, 'card.number': '4000000000009995' });
-    assert.equal(r.body.result.code, '000.000.000');
+    assert.equal(r.body.result.code, '900.100.100');
+    assert.equal(gw.app.simulator.received.has(r.body.id), false, 'the simulated acquirer never saw it');
   });
   test('a capture is not touched by the catalogue (authorize and sale only)', async () => {
     const pa = await pay(gw, { paymentType: 'PA' });

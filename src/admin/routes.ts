@@ -3,11 +3,15 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MerchantService } from '../merchants/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import { accountInput, accountView } from '../workflows/model.ts';
+import type { PspAccount } from '../workflows/store.ts';
+import type { CircuitView } from '../processors/breaker.ts';
 
 export interface AdminDeps {
   merchants: MerchantService;
   workflows: WorkflowService;
   adminToken: string;
+  /** A PSP account's circuit breaker as this node sees it. */
+  circuitOf: (accountId: string) => CircuitView;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -18,6 +22,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  */
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const { merchants, workflows } = deps;
+  // Credentials masked; the circuit as the node answering sees it (breakers are per node).
+  const view = (a: PspAccount) => ({ ...accountView(a), circuit: deps.circuitOf(a.id) });
   const expected = digest(deps.adminToken);
   const problem = (reply: FastifyReply, status: number, detail: string) => reply.code(status).send({ error: detail });
 
@@ -63,7 +69,15 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
-    return { accounts: (await workflows.accounts(m.id)).map(accountView) };
+    return { accounts: (await workflows.accounts(m.id)).map(view) };
+  });
+
+  app.get<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const account = (await workflows.accounts(m.id)).find((a) => a.name === req.params.name);
+    if (!account) return problem(reply, 404, 'no such PSP account');
+    return view(account);
   });
 
   app.put<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
@@ -71,7 +85,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     if (!m) return reply;
     const r = await workflows.putAccount(m.id, req.params.name, accountInput(req.body));
     if (!r.ok) return problem(reply, 400, r.error);
-    return accountView(r.value);
+    return view(r.value);
   });
 
   app.delete<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {

@@ -9,7 +9,7 @@ import { randomIds } from '../runtime/ids.ts';
 import { createMerchantStore } from '../merchants/kysely-store.ts';
 import { createMerchantService } from '../merchants/service.ts';
 import { createVaultStore } from '../vault/kysely-store.ts';
-import { createVaultService } from '../vault/service.ts';
+import { createVaultService, type VaultService } from '../vault/service.ts';
 import { loadMasterKey } from '../vault/keyring.ts';
 import type { Config } from '../config.ts';
 import type { Storage } from '../storage/database.ts';
@@ -26,13 +26,14 @@ const usage = `usage:
   switchyard keys status [--json]
   switchyard origins add|remove --merchant ID --origin https://shop.example   pages that may frame the secure fields
   switchyard origins list --merchant ID
-  switchyard psp-accounts put --merchant ID --name NAME [--connector simulator] [--settings JSON]
+  switchyard psp-accounts put --merchant ID --name NAME [--connector simulator|opp] [--settings JSON] [--timeout-ms MS]
   switchyard psp-accounts list --merchant ID
   switchyard workflows show --merchant ID
   switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
 
-  A PSP account names its connector (simulator) and that connector's settings (--behaviour is
-  accepted as another name for --settings). The simulator's settings are JSON such as
+  A PSP account names its connector (simulator, opp) and that connector's settings (--behaviour is
+  accepted as another name for --settings); credentials in them are sealed at rest and shown back
+  masked. Live merchants may use real PSP connectors only. The simulator's settings are JSON such as
   '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'
 ${webhooksUsage}
 ${ledgerUsage}`;
@@ -40,12 +41,26 @@ ${ledgerUsage}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Key ring commands: rotation re-wraps data keys only; PAN ciphertexts are never rewritten. */
-async function keys(command: string, config: Config, storage: Storage, json: boolean): Promise<number> {
-  const vault = await createVaultService({
-    store: createVaultStore(storage.uow), clock: systemClock, ids: randomIds,
-    masterKey: loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }),
+const vaultOver = (config: Config, storage: Storage) => createVaultService({
+  store: createVaultStore(storage.uow), clock: systemClock, ids: randomIds,
+  masterKey: loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }),
+});
+
+/** PSP accounts under the same rules as the server's: credentials sealed by the key ring, live merchants on real PSPs only. */
+async function workflowsOver(config: Config, storage: Storage, vault?: VaultService) {
+  const merchants = createMerchantStore(storage.uow);
+  const workflows = createWorkflowService({
+    store: createWorkflowStore(storage.uow), clock: systemClock, ids: randomIds, connectors: connectorFactories({ simulator: createSimulatedAcquirer() }),
+    secrets: vault ?? await vaultOver(config, storage), merchantOf: (id) => merchants.byId(id), maxTimeoutMs: config.pspTimeoutMs,
   });
+  // Accounts stored in the clear by an older version are sealed before anything is shown.
+  await workflows.sealUnsealed();
+  return workflows;
+}
+
+/** Key ring commands: rotation re-wraps data keys only; PAN ciphertexts are never rewritten. PSP credentials are re-sealed. */
+async function keys(command: string, config: Config, storage: Storage, json: boolean): Promise<number> {
+  const vault = await vaultOver(config, storage);
   const print = (result: Record<string, unknown>, text: string) => process.stdout.write(json ? JSON.stringify(result) + '\n' : text + '\n');
   if (command === 'status') {
     const status = await vault.keyStatus();
@@ -61,7 +76,9 @@ async function keys(command: string, config: Config, storage: Storage, json: boo
     rewrapped += await vault.rewrapAll();
   }
   const remaining = (await vault.keyStatus()).versions.filter((v) => v.version < version).reduce((n, v) => n + v.cards, 0);
-  print({ version, rewrapped, remaining }, `key version ${version}: ${rewrapped} cards re-wrapped, ${remaining} still on older versions${remaining ? ' (run keys rewrap)' : ''}`);
+  const resealed = await (await workflowsOver(config, storage, vault)).resealAll();
+  print({ version, rewrapped, remaining, pspAccountsResealed: resealed },
+    `key version ${version}: ${rewrapped} cards re-wrapped, ${remaining} still on older versions${remaining ? ' (run keys rewrap)' : ''}; ${resealed} PSP accounts' credentials re-sealed`);
   return 0;
 }
 
@@ -72,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, live: { type: 'boolean' }, json: { type: 'boolean' },
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      merchant: { type: 'string' }, behaviour: { type: 'string' }, settings: { type: 'string' }, connector: { type: 'string' }, accounts: { type: 'string' },
+      merchant: { type: 'string' }, behaviour: { type: 'string' }, 'timeout-ms': { type: 'string' }, settings: { type: 'string' }, connector: { type: 'string' }, accounts: { type: 'string' },
       'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
       ...webhookOptions,
     },
@@ -127,7 +144,7 @@ async function routing(group: string, command: string | undefined, values: Recor
   const storage = await openStorage(config.storage);
   try {
     if (!(await createMerchantStore(storage.uow).byId(merchantId))) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
-    const workflows = createWorkflowService({ store: createWorkflowStore(storage.uow), clock: systemClock, ids: randomIds, connectors: connectorFactories({ simulator: createSimulatedAcquirer() }) });
+    const workflows = await workflowsOver(config, storage);
     const out = (v: unknown) => { process.stdout.write(JSON.stringify(v, null, 2) + '\n'); return 0; };
     const fail = (msg: string) => { process.stderr.write(msg + '\n'); return 1; };
     if (group === 'psp-accounts' && command === 'put') {
@@ -135,7 +152,11 @@ async function routing(group: string, command: string | undefined, values: Recor
       const json = values.settings ?? values.behaviour;
       let settings: unknown;
       try { settings = typeof json === 'string' ? JSON.parse(json) : {}; } catch { return fail('--settings must be JSON'); }
-      const r = await workflows.putAccount(merchantId, values.name, { connector: typeof values.connector === 'string' ? values.connector : 'simulator', settings });
+      const timeout = values['timeout-ms'];
+      const r = await workflows.putAccount(merchantId, values.name, {
+        connector: typeof values.connector === 'string' ? values.connector : 'simulator', settings,
+        ...(typeof timeout === 'string' ? { timeoutMs: /^[0-9]+$/.test(timeout) ? Number(timeout) : timeout } : {}),
+      });
       return r.ok ? out(accountView(r.value)) : fail(r.error);
     }
     if (group === 'origins') {

@@ -189,7 +189,7 @@ export function createRunner(deps: {
     },
   };
 
-  /** Calls the PSP outside any transaction, bounded by the PSP timeout; a lost or broken answer is unknown. */
+  /** Calls the PSP outside any transaction, bounded by its account's timeout (else the PSP timeout); a lost or broken answer is unknown. */
   async function call(attempt: AttemptRecord, plan: AttemptPlan): Promise<Outcome> {
     const connector = await deps.connectorFor(attempt.accountId);
     if (!connector) {
@@ -197,7 +197,7 @@ export function createRunner(deps: {
     }
     inFlight.add(attempt.id);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Outcome>((resolve) => { timer = setTimeout(resolve, pspTimeoutMs, { kind: 'unknown' }); });
+    const timeout = new Promise<Outcome>((resolve) => { timer = setTimeout(resolve, connector.timeoutMs ?? pspTimeoutMs, { kind: 'unknown' }); });
     try {
       const request: ConnectorRequest = { ...plan.request, attemptId: attempt.id };
       return await Promise.race([connector.execute(request), timeout]);

@@ -57,7 +57,7 @@ export interface PayInput {
   readonly testSystemRequested?: boolean;
   /** Where the shopper's browser may go after a hosted page (the first is required when one is needed). */
   readonly returnUrls: readonly string[];
-  /** The workflow whose cascade routes the authorization; none: the gateway's default acquirer. */
+  /** The workflow whose cascade routes the authorization; none: the merchant's `payment-acceptance`. */
   readonly workflowCode?: string;
   readonly merchantTransactionId: string | undefined;
   /** Refuse a second payment with the same merchant transaction id (enforced by the database). */
@@ -371,7 +371,8 @@ export function createPaymentService(deps: {
       id: paymentId, merchantId: input.merchant.id, channel: input.scope.channel, entityId, initialKind: input.kind,
       status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId: instrument.cardId,
       method: instrument.card ? 'card' : 'bank_transfer', live: input.merchant.live, pspAccountId: undefined,
-      workflowCode: input.workflowCode, version: 1, createdAt: now, updatedAt: now,
+      // Every payment follows its merchant's cascade: /v1 names no workflow, so it runs payment-acceptance's.
+      workflowCode: input.workflowCode ?? 'payment-acceptance', version: 1, createdAt: now, updatedAt: now,
     };
     // The opening operation shares the payment's id: it is what the merchant calls "the payment".
     const operation: OperationRecord = {

@@ -64,6 +64,10 @@ export interface InboundResult {
 export interface Connector {
   readonly name: string;
   readonly operations: readonly ConnectorOperation[];
+  /** A simulated PSP moves no money: only test-mode merchants' payments may reach it. */
+  readonly simulated?: boolean;
+  /** How long the engine waits for one call before recording it unknown; the gateway's PSP timeout when absent. */
+  readonly timeoutMs?: number;
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /** What the PSP knows of an attempt; undefined means it never received it. */
   lookup(attemptId: string): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
@@ -71,10 +75,30 @@ export interface Connector {
   inbound?(notification: InboundNotification): Promise<InboundResult>;
 }
 
-/** Builds a connector for one PSP account from that account's settings (validated by `parseSettings`). */
+/** A PSP account as a factory builds its connector: its settings (secrets opened) and its request timeout. */
+export interface ConnectorAccount {
+  readonly id: string;
+  readonly settings: unknown;
+  /** How long one call to the PSP may take before it is abandoned (the attempt is then unknown). */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Builds a connector for one PSP account from that account's settings (validated by `parseSettings`).
+ *
+ * @example
+ * export const acmeFactory: ConnectorFactory = { name: 'acme', secretSettings: ['apiKey'], parseSettings, create: (a) => createAcme(a) };
+ */
 export interface ConnectorFactory {
   readonly name: string;
+  /**
+   * Top-level settings that hold credentials (API keys, bearer tokens, webhook HMAC keys): sealed
+   * at rest under the vault's key ring, shown back only masked, never logged. Each must be a string.
+   */
+  readonly secretSettings?: readonly string[];
+  /** A simulated PSP: accounts of live merchants may not use it. */
+  readonly simulated?: boolean;
   /** Reads settings from untrusted JSON (admin API, CLI); the reason they are refused otherwise. */
   parseSettings(input: unknown): { ok: true; value: unknown } | { ok: false; error: string };
-  create(account: { readonly id: string; readonly settings: unknown }): Connector;
+  create(account: ConnectorAccount): Connector;
 }

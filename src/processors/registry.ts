@@ -1,11 +1,15 @@
 import type { Connector, ConnectorFactory } from './connector.ts';
+import type { Breakers } from './breaker.ts';
 
 /** A PSP account as routing sees it: which connector serves it, with what settings. */
 export interface RoutedAccount {
   readonly id: string;
   readonly name: string;
   readonly connector: string;
+  /** The connector's settings, credentials opened for the call (never kept). */
   readonly settings: unknown;
+  /** The account's own request timeout; undefined: the gateway's. */
+  readonly timeoutMs: number | undefined;
 }
 
 /** The account every payment uses when its merchant routes nowhere else: the gateway's own acquirer. */
@@ -16,8 +20,9 @@ export interface ConnectorRegistry {
   readonly names: readonly string[];
   factory(name: string): ConnectorFactory | undefined;
   /**
-   * The connector behind an account id (`default` or undefined: the gateway's own acquirer). An
-   * account that no longer exists, or names a connector this build lacks, has none.
+   * The connector behind an account id (`default` or undefined: the gateway's own acquirer), behind
+   * its circuit breaker and timeout, refusing live requests if it is simulated. An account that no
+   * longer exists, or names a connector this build lacks, has none.
    */
   connectorFor(accountId: string | undefined): Promise<Connector | undefined>;
 }
@@ -25,21 +30,44 @@ export interface ConnectorRegistry {
 /**
  * Maps PSP accounts to connectors. Settings are read per call, so a changed account applies at
  * once on every node. Adding a connector is its folder plus one entry in the list given here.
+ * `defaultTimeoutMs` bounds calls of accounts without a timeout of their own.
  */
 export function createConnectorRegistry(deps: {
   defaultConnector: Connector;
   factories: readonly ConnectorFactory[];
   accountOf: (id: string) => Promise<RoutedAccount | undefined>;
+  breakers: Breakers;
+  defaultTimeoutMs: number;
 }): ConnectorRegistry {
   const byName = new Map(deps.factories.map((f) => [f.name, f]));
+  const guarded = (id: string, c: Connector, timeoutMs: number) => liveOnlyReal(deps.breakers.guard(id, c, timeoutMs));
   return {
     names: [...byName.keys()],
     factory: (name) => byName.get(name),
     async connectorFor(accountId) {
-      if (accountId === undefined || accountId === defaultAccount.id) return deps.defaultConnector;
+      if (accountId === undefined || accountId === defaultAccount.id) return guarded(defaultAccount.id, deps.defaultConnector, deps.defaultTimeoutMs);
       const account = await deps.accountOf(accountId);
-      if (!account) return undefined;
-      return byName.get(account.connector)?.create(account);
+      const factory = account && byName.get(account.connector);
+      if (!account || !factory) return undefined;
+      const timeoutMs = account.timeoutMs ?? deps.defaultTimeoutMs;
+      const connector = factory.create({ id: account.id, settings: account.settings, timeoutMs });
+      return guarded(account.id, { ...connector, simulated: connector.simulated || factory.simulated === true }, timeoutMs);
+    },
+  };
+}
+
+/**
+ * A live payment never reaches a simulated PSP, whatever the configuration says (accounts are
+ * checked when configured; this holds for the default acquirer and for accounts configured before
+ * their merchant went live). Declined as `provider_error` without calling, so a cascade moves on.
+ */
+function liveOnlyReal(c: Connector): Connector {
+  if (!c.simulated) return c;
+  return {
+    ...c,
+    async execute(req) {
+      if (req.live) return { kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: 'live payments go only to real PSP accounts (this one is simulated)', pspReference: undefined, details: {} };
+      return c.execute(req);
     },
   };
 }

@@ -10,6 +10,8 @@ export const redactPaths = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization',
   '*.card.number', '*.card.cvv', 'card.number', 'card.cvv', '*["card.number"]', '*["card.cvv"]',
   'body', 'req.body', '*.password', '*.accessToken', '*.apiKey', '*.secret',
+  // A PSP account's settings may hold its credentials (a connector's secretSettings).
+  'settings', '*.settings', '*.hmacKey', '*.webhookSecret', '*.secretKey',
 ];
 
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {

@@ -17,6 +17,8 @@ export interface Metrics {
   paymentOutcome(labels: { channel: string; kind: string; status: string; reason: string; account: string }): void;
   /** One PSP call: `approved`, `declined`, `pending`, `error` (it threw) or `timeout`. */
   pspCall(connector: string, outcome: string, seconds: number): void;
+  /** A PSP account's circuit breaker changed state (`closed`, `half_open`, `open`). */
+  pspCircuit(account: string, state: string): void;
   /** One unit of work, from begin to commit (or rollback). */
   unitOfWork(outcome: 'commit' | 'rollback', seconds: number): void;
   /** Read from the store on each scrape, so every node reports the cluster's backlog as it is now. */
@@ -65,6 +67,15 @@ export function createMetrics(): Metrics {
     name: 'switchyard_unit_of_work_duration_seconds', help: 'Unit of work duration from begin to commit or rollback',
     labelNames: ['outcome'] as const, buckets: uowBuckets, registers: [registry],
   });
+  const circuit = new Gauge({
+    name: 'switchyard_psp_circuit_state', help: 'Circuit breaker of each PSP account on this node: 0 closed, 1 half-open (probing), 2 open (out of cascades)',
+    labelNames: ['psp_account'] as const, registers: [registry],
+  });
+  const circuitOpened = new Counter({
+    name: 'switchyard_psp_circuit_opened_total', help: 'Times a PSP account\'s circuit opened on this node (taken out of cascades)',
+    labelNames: ['psp_account'] as const, registers: [registry],
+  });
+  const circuitLevel: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
   let probe: (() => Promise<Backlog>) | undefined;
   // One probe run serves the four gauges of a scrape (prom-client collects them concurrently).
   let current: Promise<Backlog> | undefined;
@@ -88,6 +99,10 @@ export function createMetrics(): Metrics {
       payments.inc({ channel: l.channel, kind: l.kind, status: l.status, reason: l.reason, psp_account: l.account });
     },
     pspCall(connector, outcome, seconds) { psp.observe({ connector, outcome }, seconds); },
+    pspCircuit(account, state) {
+      circuit.set({ psp_account: account }, circuitLevel[state] ?? 0);
+      if (state === 'open') circuitOpened.inc({ psp_account: account });
+    },
     unitOfWork(outcome, seconds) { uow.observe({ outcome }, seconds); },
     setBacklogProbe(p) { probe = p; },
     async scrape() {

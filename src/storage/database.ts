@@ -18,6 +18,7 @@ import { ledger } from './migrations/060_ledger.ts';
 import { cvvHolds } from './migrations/092_cvv_holds.ts';
 import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
 import { checkouts } from './migrations/085_checkouts.ts';
+import { pspAccountSecrets } from './migrations/075_psp_account_secrets.ts';
 
 export type { Database };
 
@@ -35,6 +36,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '092_cvv_holds': cvvHolds,
   '035_card_fingerprint_scope': cardFingerprintScope,
   '085_checkouts': checkouts,
+  '075_psp_account_secrets': pspAccountSecrets,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -180,8 +180,12 @@ export interface PspAccountsTable {
   name: string;
   /** Which connector serves the account (migration 050). */
   connector: Generated<string>;
-  /** The connector's settings for this account, as JSON. */
+  /** The connector's settings for this account, as JSON; secret ones only masked once `secrets` is set. */
   settings: string;
+  /** The secret settings as JSON, sealed under the vault's key ring (migration 075); null on rows not sealed yet. */
+  secrets: string | null;
+  /** The account's own PSP request timeout; null: the gateway's (migration 075). */
+  timeout_ms: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -29,6 +29,14 @@ export interface VaultService {
   loadedKeyVersions(): number[];
   /** The card's keyed fingerprint: equal for equal card numbers at one merchant, unrelated across merchants. */
   fingerprintOf(cardId: string): Promise<string | undefined>;
+  /**
+   * Seals a credential (a PSP account's API key) under the current key version, bound to `context`
+   * (where it is kept): `"<version>.<ciphertext>"`. Opening it under another context fails.
+   */
+  sealSecret(plaintext: string, context: string): string;
+  openSecret(sealed: string, context: string): Promise<string>;
+  /** The same secret sealed under the current key version; undefined when it is on it already. */
+  resealSecret(sealed: string, context: string): Promise<string | undefined>;
 }
 
 const masked = (c: StoredCard): MaskedCard => ({
@@ -137,8 +145,29 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
     }
   }
 
+  // Secrets are sealed under a key derived from each key version, never by the key that wraps data keys itself.
+  const secretKey = (kekOfVersion: Buffer) => deriveKey(kekOfVersion, 'psp-secrets');
+  const secretAad = (version: number, context: string) => `secret:${version}:${context}`;
+  function sealSecret(plaintext: string, context: string): string {
+    const version = current();
+    return `${version}.${seal(secretKey(keks.get(version)!), Buffer.from(plaintext, 'utf8'), secretAad(version, context))}`;
+  }
+  async function openSecret(sealed: string, context: string): Promise<string> {
+    const m = /^([0-9]+)\.([A-Za-z0-9_-]+)$/.exec(sealed);
+    if (!m) throw new Error('not a sealed secret');
+    const version = Number(m[1]);
+    return unseal(secretKey(await kek(version)), m[2]!, secretAad(version, context)).toString('utf8');
+  }
+
   return {
     sealCard,
+    sealSecret,
+    openSecret,
+    async resealSecret(sealed, context) {
+      await loadKeks();
+      if (sealed.startsWith(`${current()}.`)) return undefined;
+      return sealSecret(await openSecret(sealed, context), context);
+    },
     async masked(cardId) {
       const c = await store.card(cardId);
       return c ? masked(c) : undefined;

@@ -4,16 +4,17 @@ import type { Database, PspAccountsTable } from '../storage/schema.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
 
 const toAccount = (r: Selectable<PspAccountsTable>): PspAccount => ({
-  id: r.id, merchantId: r.merchant_id, name: r.name, connector: r.connector, settings: JSON.parse(r.settings), createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id, merchantId: r.merchant_id, name: r.name, connector: r.connector, settings: JSON.parse(r.settings),
+  sealedSecrets: r.secrets ?? undefined, timeoutMs: r.timeout_ms ?? undefined, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
 export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
   const { db } = uow;
   return {
     async upsertAccount(a) {
-      await db.insertInto('psp_accounts').values({
-        id: a.id, merchant_id: a.merchantId, name: a.name, connector: a.connector, settings: JSON.stringify(a.settings), created_at: a.createdAt, updated_at: a.updatedAt,
-      }).onConflict((oc) => oc.columns(['merchant_id', 'name']).doUpdateSet({ connector: a.connector, settings: JSON.stringify(a.settings), updated_at: a.updatedAt })).execute();
+      const changed = { connector: a.connector, settings: JSON.stringify(a.settings), secrets: a.sealedSecrets ?? null, timeout_ms: a.timeoutMs ?? null };
+      await db.insertInto('psp_accounts').values({ id: a.id, merchant_id: a.merchantId, name: a.name, ...changed, created_at: a.createdAt, updated_at: a.updatedAt })
+        .onConflict((oc) => oc.columns(['merchant_id', 'name']).doUpdateSet({ ...changed, updated_at: a.updatedAt })).execute();
       const r = await db.selectFrom('psp_accounts').selectAll().where('merchant_id', '=', a.merchantId).where('name', '=', a.name).executeTakeFirstOrThrow();
       return toAccount(r);
     },
@@ -23,6 +24,19 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
     async account(id) {
       const r = await db.selectFrom('psp_accounts').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toAccount(r) : undefined;
+    },
+    async unsealedAccounts(connectors, limit) {
+      if (connectors.length === 0) return [];
+      return (await db.selectFrom('psp_accounts').selectAll().where('secrets', 'is', null).where('connector', 'in', [...connectors])
+        .orderBy('id').limit(limit).execute()).map(toAccount);
+    },
+    async sealedAccounts() {
+      return (await db.selectFrom('psp_accounts').selectAll().where('secrets', 'is not', null).orderBy('id').execute()).map(toAccount);
+    },
+    async replaceSecrets(id, expected, settings, sealedSecrets) {
+      const r = await db.updateTable('psp_accounts').set({ settings: JSON.stringify(settings), secrets: sealedSecrets })
+        .where('id', '=', id).where('secrets', expected === undefined ? 'is' : '=', expected ?? null).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
     async removeAccount(merchantId, name) {
       const r = await db.deleteFrom('psp_accounts').where('merchant_id', '=', merchantId).where('name', '=', name).executeTakeFirst();

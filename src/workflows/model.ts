@@ -58,30 +58,75 @@ export function parseWorkflowConfig(input: unknown, base: WorkflowConfig = defau
   return { ok: true, value: { accounts: [...accounts], moveOn: [...new Set(moveOn)], notifyPending } };
 }
 
-/** Settings that hold a PSP credential: shown back only by their last four characters. */
-const secretSettings = ['accessToken'];
-
-function maskedSettings(settings: unknown): unknown {
-  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return settings;
-  const o = { ...(settings as Record<string, unknown>) };
-  for (const k of secretSettings) if (typeof o[k] === 'string') o[k] = `****${(o[k] as string).slice(-4)}`;
-  return o;
-}
+/** How a secret setting is shown back: its last four characters only when it is long enough to spare them. */
+export const maskSecret = (value: string) => (value.length >= 16 ? `****${value.slice(-4)}` : '****');
 
 /**
- * A PSP account as the admin API and the CLI show it, credentials masked; a simulated account's
- * settings also as `behaviour`, the name earlier versions used.
+ * Splits a connector's validated settings into what may be shown (each secret replaced by its
+ * mask) and the secrets themselves, to be sealed. Pure.
  */
-export function accountView(a: { name: string; connector: string; settings: unknown }) {
-  return { name: a.name, connector: a.connector, settings: maskedSettings(a.settings), ...(a.connector === 'simulator' ? { behaviour: a.settings } : {}) };
+export function splitSecrets(settings: unknown, secretKeys: readonly string[]): { shown: unknown; secrets: Record<string, string> } {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return { shown: settings, secrets: {} };
+  const shown: Record<string, unknown> = { ...(settings as Record<string, unknown>) };
+  const secrets: Record<string, string> = {};
+  for (const k of secretKeys) {
+    const v = shown[k];
+    if (typeof v === 'string') { secrets[k] = v; shown[k] = maskSecret(v); }
+  }
+  return { shown, secrets };
+}
+
+/** The shortest request timeout a PSP account may have, in milliseconds. */
+export const minTimeoutMs = 100;
+
+/**
+ * A PSP account as the admin API and the CLI show it: credentials masked (the caller passes
+ * settings as the service returns them), its timeout (undefined: the gateway's); a simulated
+ * account's settings also as `behaviour`, the name earlier versions used.
+ */
+export function accountView(a: { name: string; connector: string; settings: unknown; timeoutMs?: number | undefined }) {
+  return {
+    name: a.name, connector: a.connector, settings: a.settings, timeoutMs: a.timeoutMs ?? null,
+    ...(a.connector === 'simulator' ? { behaviour: a.settings } : {}),
+  };
 }
 
 /**
  * Reads an account as the admin API and CLI take it: `{connector, settings}`, or (as earlier
  * versions took it) a simulated account's behaviour itself.
  */
-export function accountInput(body: unknown): { connector: string; settings: unknown } {
+export function accountInput(body: unknown): AccountInput {
   const o = typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {};
-  if (typeof o.connector === 'string' || 'settings' in o) return { connector: typeof o.connector === 'string' ? o.connector : 'simulator', settings: o.settings };
+  if (typeof o.connector === 'string' || 'settings' in o) {
+    return { connector: typeof o.connector === 'string' ? o.connector : 'simulator', settings: o.settings, ...('timeoutMs' in o ? { timeoutMs: o.timeoutMs } : {}) };
+  }
   return { connector: 'simulator', settings: body ?? {} };
+}
+
+/** What an operator gives for a PSP account (unvalidated). */
+export interface AccountInput {
+  readonly connector: string;
+  readonly settings: unknown;
+  /** The account's request timeout in ms; absent: the gateway's. Also taken from `settings.timeoutMs`, where earlier versions kept it. */
+  readonly timeoutMs?: unknown;
+}
+
+/**
+ * Reads an account's timeout and settings: a timeout given inside the settings (as earlier
+ * versions of the `opp` connector took it) is lifted out of them. At most `maxMs`, the gateway's
+ * PSP timeout, which the reconciler waits out before asking a PSP about an open attempt. Pure.
+ */
+export function readTimeout(input: AccountInput, maxMs: number): { ok: true; timeoutMs: number | undefined; settings: unknown } | { ok: false; error: string } {
+  let settings = input.settings;
+  let given = input.timeoutMs;
+  if (typeof settings === 'object' && settings !== null && !Array.isArray(settings) && 'timeoutMs' in settings) {
+    const { timeoutMs, ...rest } = settings as Record<string, unknown>;
+    settings = rest;
+    given ??= timeoutMs;
+  }
+  if (given === undefined || given === null) return { ok: true, timeoutMs: undefined, settings };
+  if (typeof given !== 'number' || !Number.isInteger(given) || given < minTimeoutMs || given > maxMs) {
+    return { ok: false, error: `timeoutMs must be an integer between ${minTimeoutMs} and ${maxMs} (the gateway's SWITCHYARD_PSP_TIMEOUT_MS)` };
+  }
+  return { ok: true, timeoutMs: given, settings };
 }

@@ -2,45 +2,98 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import { defaultAccount, type RoutedAccount } from '../processors/registry.ts';
 import type { ConnectorFactory } from '../processors/connector.ts';
-import { defaultWorkflow, isAccountName, isWorkflowCode, parseWorkflowConfig, type CascadeRules, type WorkflowConfig } from './model.ts';
+import {
+  defaultWorkflow, isAccountName, isWorkflowCode, parseWorkflowConfig, readTimeout, splitSecrets,
+  type AccountInput, type CascadeRules, type WorkflowConfig,
+} from './model.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
 
 export type WorkflowResult<T> = { ok: true; value: T } | { ok: false; error: string; notFound?: true };
 
+/** Seals and opens PSP credentials (the vault's key ring); `context` binds a ciphertext to where it is kept. */
+export interface SecretBox {
+  sealSecret(plaintext: string, context: string): string;
+  openSecret(sealed: string, context: string): Promise<string>;
+  resealSecret(sealed: string, context: string): Promise<string | undefined>;
+}
+
 export interface WorkflowService {
-  /** Creates or replaces the merchant's PSP account of that name, served by `connector` with these settings. */
-  putAccount(merchantId: string, name: string, input: { connector: string; settings: unknown }): Promise<WorkflowResult<PspAccount>>;
+  /**
+   * Creates or replaces the merchant's PSP account of that name, served by `connector` with these
+   * settings; the connector's secret settings are sealed before they are stored. A live merchant's
+   * accounts must use a real (not simulated) connector.
+   */
+  putAccount(merchantId: string, name: string, input: AccountInput): Promise<WorkflowResult<PspAccount>>;
+  /** The merchant's accounts as they may be shown: secret settings masked. */
   accounts(merchantId: string): Promise<PspAccount[]>;
   removeAccount(merchantId: string, name: string): Promise<boolean>;
   /** The workflow's configuration (the default template until the merchant changes it). */
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
-  /** Changes the fields given; every account named must exist. */
+  /** Changes the fields given; every account named must exist (and be real, for a live merchant). */
   configure(merchantId: string, code: string, input: unknown): Promise<WorkflowResult<WorkflowConfig>>;
   /** The cascade a workflow runs now: its accounts resolved to ids, in order. */
   rulesOf(merchantId: string, code: string): Promise<CascadeRules>;
-  /** An account as routing needs it (its connector and settings). */
+  /** An account as routing needs it: its connector and settings, credentials opened for the call. */
   routedAccount(accountId: string): Promise<RoutedAccount | undefined>;
+  /** Seals the credentials of accounts written before they were sealed; returns how many. */
+  sealUnsealed(): Promise<number>;
+  /** Re-seals every account's credentials under the key ring's current version; returns how many moved. */
+  resealAll(): Promise<number>;
 }
 
-/** `connectors` validate each account's settings (the registry's factories). */
-export function createWorkflowService(deps: { store: WorkflowStore; clock: Clock; ids: Ids; connectors: readonly Pick<ConnectorFactory, 'name' | 'parseSettings'>[] }): WorkflowService {
-  const { store, clock, ids } = deps;
+type Factory = Pick<ConnectorFactory, 'name' | 'parseSettings' | 'secretSettings' | 'simulated'>;
+
+/**
+ * `connectors` validate each account's settings and name its secret ones (the registry's
+ * factories); `secrets` seals them; `merchantOf` says whether a merchant is live; the default
+ * acquirer (no account) is simulated unless `defaultSimulated` says otherwise.
+ */
+export function createWorkflowService(deps: {
+  store: WorkflowStore; clock: Clock; ids: Ids; connectors: readonly Factory[]; secrets: SecretBox;
+  merchantOf: (id: string) => Promise<{ readonly live: boolean } | undefined>;
+  defaultSimulated?: boolean;
+  /** The gateway's PSP timeout: the longest an account's own may be. */
+  maxTimeoutMs: number;
+}): WorkflowService {
+  const { store, clock, ids, secrets } = deps;
+  const factoryOf = (name: string) => deps.connectors.find((c) => c.name === name);
+  const secretKeysOf = (connector: string) => factoryOf(connector)?.secretSettings ?? [];
+  const contextOf = (a: { merchantId: string; name: string }) => `psp-account:${a.merchantId}:${a.name}`;
+  /** As shown: rows not sealed yet keep their credentials in the settings, masked here. */
+  const shown = (a: PspAccount): PspAccount => (a.sealedSecrets !== undefined ? a : { ...a, settings: splitSecrets(a.settings, secretKeysOf(a.connector)).shown });
+  const isLive = async (merchantId: string) => (await deps.merchantOf(merchantId))?.live === true;
+
   async function workflow(merchantId: string, code: string) {
     if (!isWorkflowCode(code)) return undefined;
     return (await store.workflow(merchantId, code)) ?? defaultWorkflow;
   }
+  /** Splits settings and seals the secret part; the shown part holds masks only. */
+  function sealed(a: { merchantId: string; name: string; connector: string }, settings: unknown) {
+    const { shown: visible, secrets: secret } = splitSecrets(settings, secretKeysOf(a.connector));
+    return { settings: visible, sealedSecrets: secrets.sealSecret(JSON.stringify(secret), contextOf(a)) };
+  }
+
   return {
     async putAccount(merchantId, name, input) {
       if (!isAccountName(name)) return { ok: false, error: 'the account name must be 1-64 letters, digits, "_", "." or "-"' };
       if (name === defaultAccount.name) return { ok: false, error: `"${defaultAccount.name}" names the gateway's own acquirer` };
-      const factory = deps.connectors.find((c) => c.name === input.connector);
+      const factory = factoryOf(input.connector);
       if (!factory) return { ok: false, error: `connector must be one of ${deps.connectors.map((c) => c.name).join(', ')}` };
-      const parsed = factory.parseSettings(input.settings);
+      if (factory.simulated && await isLive(merchantId)) {
+        return { ok: false, error: `a live merchant's PSP accounts must use a real PSP connector (${factory.name} is simulated)` };
+      }
+      const timeout = readTimeout(input, deps.maxTimeoutMs);
+      if (!timeout.ok) return timeout;
+      const parsed = factory.parseSettings(timeout.settings);
       if (!parsed.ok) return parsed;
       const now = clock.now();
-      return { ok: true, value: await store.upsertAccount({ id: ids.hex32(), merchantId, name, connector: factory.name, settings: parsed.value, createdAt: now, updatedAt: now }) };
+      const account = { merchantId, name, connector: factory.name };
+      const stored = await store.upsertAccount({
+        id: ids.hex32(), ...account, ...sealed(account, parsed.value), timeoutMs: timeout.timeoutMs, createdAt: now, updatedAt: now,
+      });
+      return { ok: true, value: shown(stored) };
     },
-    accounts: (merchantId) => store.accounts(merchantId),
+    accounts: async (merchantId) => (await store.accounts(merchantId)).map(shown),
     async removeAccount(merchantId, name) {
       const wf = await workflow(merchantId, 'payment-acceptance');
       // An account a cascade names stays until the workflow stops naming it.
@@ -53,9 +106,13 @@ export function createWorkflowService(deps: { store: WorkflowStore; clock: Clock
       if (!current) return { ok: false, error: `no workflow ${JSON.stringify(code)}`, notFound: true };
       const parsed = parseWorkflowConfig(input, current);
       if (!parsed.ok) return parsed;
-      const known = new Set((await store.accounts(merchantId)).map((a) => a.name));
-      const missing = parsed.value.accounts.filter((n) => n !== defaultAccount.name && !known.has(n));
+      const byName = new Map((await store.accounts(merchantId)).map((a) => [a.name, a]));
+      const missing = parsed.value.accounts.filter((n) => n !== defaultAccount.name && !byName.has(n));
       if (missing.length > 0) return { ok: false, error: `unknown PSP account(s): ${missing.join(', ')}` };
+      if (await isLive(merchantId)) {
+        const simulated = parsed.value.accounts.filter((n) => (n === defaultAccount.name ? deps.defaultSimulated ?? true : factoryOf(byName.get(n)!.connector)?.simulated));
+        if (simulated.length > 0) return { ok: false, error: `a live merchant's cascade may name only real PSP accounts (simulated: ${simulated.join(', ')})` };
+      }
       await store.setWorkflow(merchantId, code, parsed.value, clock.now());
       return parsed;
     },
@@ -68,7 +125,31 @@ export function createWorkflowService(deps: { store: WorkflowStore; clock: Clock
     },
     async routedAccount(accountId) {
       const a = await store.account(accountId);
-      return a && { id: a.id, name: a.name, connector: a.connector, settings: a.settings };
+      if (!a) return undefined;
+      const opened = a.sealedSecrets === undefined ? {} : JSON.parse(await secrets.openSecret(a.sealedSecrets, contextOf(a))) as Record<string, string>;
+      const settings = typeof a.settings === 'object' && a.settings !== null ? { ...a.settings, ...opened } : a.settings;
+      return { id: a.id, name: a.name, connector: a.connector, settings, timeoutMs: a.timeoutMs };
+    },
+    async sealUnsealed() {
+      let sealedCount = 0;
+      const connectors = deps.connectors.filter((c) => (c.secretSettings ?? []).length > 0).map((c) => c.name);
+      for (;;) {
+        const batch = await store.unsealedAccounts(connectors, 100);
+        if (batch.length === 0) return sealedCount;
+        for (const a of batch) {
+          const s = sealed(a, a.settings);
+          // Another node starting at the same time may seal it first; its sealing stands.
+          if (await store.replaceSecrets(a.id, undefined, s.settings, s.sealedSecrets)) sealedCount++;
+        }
+      }
+    },
+    async resealAll() {
+      let moved = 0;
+      for (const a of await store.sealedAccounts()) {
+        const again = await secrets.resealSecret(a.sealedSecrets!, contextOf(a));
+        if (again !== undefined && await store.replaceSecrets(a.id, a.sealedSecrets, a.settings, again)) moved++;
+      }
+      return moved;
     },
   };
 }

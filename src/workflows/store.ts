@@ -6,7 +6,15 @@ export interface PspAccount {
   readonly name: string;
   /** The connector that serves the account, and its settings (validated by that connector). */
   readonly connector: string;
+  /**
+   * The settings as stored: secret ones masked once sealed into `sealedSecrets`; on rows written
+   * before credentials were sealed, still in the clear until the gateway's next start seals them.
+   */
   readonly settings: unknown;
+  /** The connector's secret settings as JSON, sealed by the vault (bound to the merchant and name). */
+  readonly sealedSecrets: string | undefined;
+  /** The account's own PSP request timeout; undefined: the gateway's. */
+  readonly timeoutMs: number | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -16,6 +24,12 @@ export interface WorkflowStore {
   upsertAccount(a: PspAccount): Promise<PspAccount>;
   accounts(merchantId: string): Promise<PspAccount[]>;
   account(id: string): Promise<PspAccount | undefined>;
+  /** Accounts of these connectors whose credentials are not sealed yet (written before they were). */
+  unsealedAccounts(connectors: readonly string[], limit: number): Promise<PspAccount[]>;
+  /** Every account with sealed credentials (to re-seal them under a new key version). */
+  sealedAccounts(): Promise<PspAccount[]>;
+  /** Replaces an account's settings and sealed credentials if its sealed credentials are still `expected`. */
+  replaceSecrets(id: string, expected: string | undefined, settings: unknown, sealedSecrets: string): Promise<boolean>;
   removeAccount(merchantId: string, name: string): Promise<boolean>;
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
   setWorkflow(merchantId: string, code: string, config: WorkflowConfig, at: number): Promise<void>;

@@ -8,7 +8,7 @@ import type { ConnectorRequest } from '../connector.ts';
 import { createOppConnector, formOf, outcomeOfPayment } from './connector.ts';
 import type { OppSettings } from './settings.ts';
 
-const settings: OppSettings = { baseUrl: 'http://127.0.0.1:1', accessToken: 'secret-token-1234', entityId: 'entity1', timeoutMs: 1000 };
+const settings: OppSettings = { baseUrl: 'http://127.0.0.1:1', accessToken: 'secret-token-1234', entityId: 'entity1' };
 const card = { pan: new Pan('4200000000000000'), cvv: new Cvv('123'), brand: 'VISA' as const, holder: 'Jane Jones', expiryMonth: '05', expiryYear: '34' };
 const eur = (minor: number) => money(minor, 'EUR' as Currency);
 const request = (over: Partial<ConnectorRequest> = {}): ConnectorRequest => ({
@@ -86,7 +86,7 @@ test('execute answers the acquirer\'s outcome, declines included; lost answers a
     // 'silent': never answers; the connector's own timeout abandons the call.
   });
   t.after(() => acq.close());
-  const c = createOppConnector({ ...settings, baseUrl: acq.url, timeoutMs: 200 });
+  const c = createOppConnector({ ...settings, baseUrl: acq.url }, 1000);
 
   assert.deepEqual(await c.execute(request()), { kind: 'approved', pspReference: 'p1', acquirerCode: '000.100.110', details: {} });
   assert.equal(acq.seen[0]!.auth, 'Bearer secret-token-1234');
@@ -114,12 +114,17 @@ test('lookup finds an attempt by merchantTransactionId, and knows an unknown one
     if (q.get('merchantTransactionId') === 'known') {
       return json(res, 200, { result: { code: '000.000.100' }, payments: [{ id: 'p9', paymentType: 'PA', result: { code: '000.100.110' } }] });
     }
+    if (q.get('merchantTransactionId') === 'uncertain') {
+      return json(res, 200, { result: { code: '000.000.100' }, payments: [{ id: 'p8', paymentType: 'PA', result: { code: '900.100.300' } }] });
+    }
     return json(res, 400, { result: { code: '700.400.580', description: 'cannot find transaction' } });
   });
   t.after(() => acq.close());
-  const c = createOppConnector({ ...settings, baseUrl: acq.url });
+  const c = createOppConnector({ ...settings, baseUrl: acq.url }, 1000);
   assert.deepEqual(await c.lookup('known'), { kind: 'approved', pspReference: 'p9', acquirerCode: '000.100.110', details: {} });
   assert.equal(acq.seen[0]!.url, '/v1/query?entityId=entity1&merchantTransactionId=known');
   assert.equal(acq.seen[0]!.method, 'GET');
   assert.equal(await c.lookup('other'), undefined);
+  // An acquirer that itself lost the answer knows no outcome yet: never settled as a decline.
+  await assert.rejects(c.lookup('uncertain'), /does not know the outcome yet/);
 });

@@ -2,7 +2,7 @@ import { formatMajorUnits } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
-import { parseSettings, type OppSettings } from './settings.ts';
+import { parseSettings, secretSettings, type OppSettings } from './settings.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
@@ -93,13 +93,13 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
 }
 
 /** An acquirer answer as read off the wire: its HTTP status and JSON body (undefined when not JSON). */
-async function send(settings: OppSettings, path: string, init: { method: 'GET' | 'POST'; body?: URLSearchParams }): Promise<{ status: number; json: unknown }> {
+async function send(settings: OppSettings, timeoutMs: number, path: string, init: { method: 'GET' | 'POST'; body?: URLSearchParams }): Promise<{ status: number; json: unknown }> {
   const headers: Record<string, string> = { authorization: `Bearer ${settings.accessToken}`, accept: 'application/json' };
   if (init.body) headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
   let res: Response;
   try {
     res = await fetch(settings.baseUrl + path, {
-      method: init.method, headers, redirect: 'error', signal: AbortSignal.timeout(settings.timeoutMs),
+      method: init.method, headers, redirect: 'error', signal: AbortSignal.timeout(timeoutMs),
       ...(init.body ? { body: init.body.toString() } : {}),
     });
   } catch (err) {
@@ -121,7 +121,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * acquirer's own "uncertain result") is thrown, so the engine records the attempt unknown and
  * the reconciler later asks `lookup`, which finds the attempt by its `merchantTransactionId`.
  */
-export function createOppConnector(settings: OppSettings): Connector {
+export function createOppConnector(settings: OppSettings, timeoutMs: number): Connector {
   return {
     name: 'opp',
     operations,
@@ -132,7 +132,7 @@ export function createOppConnector(settings: OppSettings): Connector {
         return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
       }
       const { path, body } = form;
-      const { status, json } = await send(settings, path, { method: 'POST', body });
+      const { status, json } = await send(settings, timeoutMs, path, { method: 'POST', body });
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
       if (!outcome) throw new Error(`acquirer answered HTTP ${status} without a result code`);
       if (outcome.acquirerCode === uncertainCode) throw new Error(`acquirer answered ${uncertainCode} (uncertain result)`);
@@ -140,11 +140,14 @@ export function createOppConnector(settings: OppSettings): Connector {
     },
     async lookup(attemptId) {
       const query = new URLSearchParams({ entityId: settings.entityId, merchantTransactionId: attemptId });
-      const { status, json } = await send(settings, `/v1/query?${query}`, { method: 'GET' });
+      const { status, json } = await send(settings, timeoutMs, `/v1/query?${query}`, { method: 'GET' });
       if (!isObject(json) || !isObject(json.result)) throw new Error(`acquirer query answered HTTP ${status} without a result`);
       if (json.result.code === '700.400.580') return undefined;
       if (!Array.isArray(json.payments)) throw new Error(`acquirer query answered ${String(json.result.code)} without payments`);
-      const found = json.payments.filter(isObject).map(outcomeOfPayment).filter((o): o is Answer => o !== undefined);
+      const listed = json.payments.filter(isObject).map(outcomeOfPayment).filter((o): o is Answer => o !== undefined);
+      // The acquirer's own "uncertain result" is no outcome: asked again on the reconciler's next pass.
+      const found = listed.filter((o) => o.acquirerCode !== uncertainCode);
+      if (found.length === 0 && listed.length > 0) throw new Error(`acquirer query answered ${uncertainCode} (it does not know the outcome yet)`);
       // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
       return found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
     },
@@ -154,6 +157,7 @@ export function createOppConnector(settings: OppSettings): Connector {
 /** The registry's entry: each account's connector from its own settings. */
 export const oppFactory: ConnectorFactory = {
   name: 'opp',
+  secretSettings,
   parseSettings,
   create(account) {
     const parsed = parseSettings(account.settings);
@@ -162,7 +166,7 @@ export const oppFactory: ConnectorFactory = {
       const refuse = async (): Promise<Answer> => ({ kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: `PSP account settings invalid: ${parsed.error}`, pspReference: undefined, details: {} });
       return { name: 'opp', operations, execute: refuse, lookup: async () => undefined };
     }
-    return createOppConnector(parsed.value);
+    return createOppConnector(parsed.value, account.timeoutMs);
   },
 };
 

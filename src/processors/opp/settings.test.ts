@@ -4,13 +4,12 @@ import { parseSettings } from './settings.ts';
 
 const good = { baseUrl: 'https://eu-test.acquirer.example/', accessToken: 'OGE4Mjk0MTc0YjdlY2IyODAxNGI5Njk5MjIwMDE1Y2N8c3k2S0pzVDg=', entityId: '8a8294174b7ecb28014b9699220015ca' };
 
-test('valid settings are read with the default timeout and the base URL without its trailing slash', () => {
+test('valid settings are read with the base URL without its trailing slash', () => {
   const r = parseSettings(good);
-  assert.deepEqual(r, { ok: true, value: { ...good, baseUrl: 'https://eu-test.acquirer.example', timeoutMs: 10_000 } });
-  const withPath = parseSettings({ ...good, baseUrl: 'https://acq.example/gw/', timeoutMs: 2500 });
+  assert.deepEqual(r, { ok: true, value: { ...good, baseUrl: 'https://eu-test.acquirer.example' } });
+  const withPath = parseSettings({ ...good, baseUrl: 'https://acq.example/gw/' });
   assert.ok(withPath.ok);
   assert.equal(withPath.value.baseUrl, 'https://acq.example/gw');
-  assert.equal(withPath.value.timeoutMs, 2500);
 });
 
 test('plain http is accepted only on the loopback interface', () => {
@@ -33,9 +32,6 @@ test('missing or malformed fields are refused with a reason that never repeats t
     [{ ...good, accessToken: 'has a space in it' }, /accessToken/],
     [{ ...good, entityId: '' }, /entityId/],
     [{ ...good, entityId: 'a/b' }, /entityId/],
-    [{ ...good, timeoutMs: 0 }, /timeoutMs/],
-    [{ ...good, timeoutMs: 1.5 }, /timeoutMs/],
-    [{ ...good, timeoutMs: '100' }, /timeoutMs/],
     [{ ...good, acessToken: 'typo' }, /unknown settings: acessToken/],
   ];
   for (const [input, reason] of cases) {

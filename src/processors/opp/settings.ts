@@ -8,14 +8,13 @@ export interface OppSettings {
   /** The bearer token the acquirer issued: a secret, shown back only masked. */
   readonly accessToken: string;
   readonly entityId: string;
-  /** How long one call may take before it is abandoned (the attempt then becomes unknown). */
-  readonly timeoutMs: number;
 }
 
-export const defaultTimeoutMs = 10_000;
+/** The settings holding the acquirer's credential: sealed at rest, shown back masked. */
+export const secretSettings = ['accessToken'] as const;
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
-const allowedKeys = new Set(['baseUrl', 'accessToken', 'entityId', 'timeoutMs']);
+const allowedKeys = new Set(['baseUrl', 'accessToken', 'entityId']);
 
 /**
  * Reads settings from untrusted JSON (admin API, CLI); returns the reason they are refused
@@ -46,10 +45,6 @@ export function parseSettings(input: unknown): { ok: true; value: OppSettings } 
   if (typeof o.entityId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(o.entityId)) {
     return { ok: false, error: 'entityId must be 1 to 64 letters, digits, "_" or "-"' };
   }
-  const timeoutMs = o.timeoutMs ?? defaultTimeoutMs;
-  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 120_000) {
-    return { ok: false, error: 'timeoutMs must be an integer between 1 and 120000' };
-  }
   const baseUrl = `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-  return { ok: true, value: { baseUrl, accessToken: o.accessToken, entityId: o.entityId, timeoutMs } };
+  return { ok: true, value: { baseUrl, accessToken: o.accessToken, entityId: o.entityId } };
 }

@@ -78,6 +78,7 @@ export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {},
     return {
       name: 'simulator',
       operations,
+      simulated: true,
       async execute(req) {
         // A retried attempt id gets the stored answer: the PSP is idempotent on it, never charging twice.
         const known = results.get(req.attemptId);
@@ -112,6 +113,7 @@ export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {},
 export function simulatorFactory(acquirer: SimulatedAcquirer): ConnectorFactory {
   return {
     name: 'simulator',
+    simulated: true,
     parseSettings,
     create(account) {
       const parsed = parseSettings(account.settings);
