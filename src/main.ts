@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { privateFileMode, writePrivateFile } from './runtime/private-files.ts';
 import { startDemoStore, type DemoStore } from './hosted/demo.ts';
-import { loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { MasterKeyMismatchError } from './vault/errors.ts';
 import { createApp } from './app.ts';
 
 /** Starts the gateway: opens the store, creates the demo merchant on first start, serves HTTP. */
@@ -93,6 +94,8 @@ async function startDemo(app: Awaited<ReturnType<typeof createApp>>, file: strin
 }
 
 main().catch((err) => {
-  process.stderr.write(`switchyard failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  // An operator's mistake (a setting, the wrong master key) is told in one sentence; anything else is a bug: its stack.
+  const told = err instanceof ConfigError || err instanceof MasterKeyMismatchError;
+  process.stderr.write(`switchyard failed to start: ${told ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
