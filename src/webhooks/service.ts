@@ -3,13 +3,14 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { scrubPans } from '../runtime/scrub.ts';
+import { childTraceparent, newTrace, traceFrom } from '../runtime/trace.ts';
 import { seal, unseal } from '../runtime/crypto.ts';
 import type { Merchant } from '../merchants/model.ts';
 import { executionsChannel, type MerchantService } from '../merchants/service.ts';
 import { checkEndpointUrl, type AddressPolicy } from './address.ts';
 import { refuse, type WebhookResult } from './errors.ts';
 import {
-  endpointWants, executionEvents, isSuccess, isWebhookDialect, nextAttemptAt, oppNotificationTypes, routeOf, shouldDisable,
+  endpointWants, executionEvents, orderingKeyOf, isSuccess, isWebhookDialect, nextAttemptAt, oppNotificationTypes, routeOf, shouldDisable,
   type DeliveryStatus, type EndpointStatus, type Route, type WebhookDialect,
 } from './model.ts';
 import type { OutboxEvent } from './outbox.ts';
@@ -148,11 +149,12 @@ export function createWebhookService(deps: {
     return dialect === 'executions' ? hex.toUpperCase() : hex;
   };
 
-  function newDelivery(eventId: string, endpoint: EndpointRecord, eventType: string, body: string, at: number): DeliveryRecord {
+  function newDelivery(eventId: string, endpoint: EndpointRecord, eventType: string, body: string, at: number,
+    order: Pick<DeliveryRecord, 'orderingKey' | 'seq' | 'traceparent'> = {}): DeliveryRecord {
     return {
       id: ids.hex32(), eventId, endpointId: endpoint.id, merchantId: endpoint.merchantId, eventType, body, status: 'pending',
       attempts: 0, retryIndex: 0, ladderStart: at, nextAttemptAt: at, lastStatus: undefined, lastError: undefined,
-      deliveredAt: undefined, createdAt: at,
+      deliveredAt: undefined, createdAt: at, ...order,
     };
   }
 
@@ -179,7 +181,8 @@ export function createWebhookService(deps: {
           continue;
         }
         const text = JSON.stringify(body);
-        for (const ep of wanting) list.push(newDelivery(e.id, ep, route.notificationType, text, clock.now()));
+        const order = { orderingKey: orderingKeyOf(e.type, e.subjectId, e.payload), seq: e.seq, traceparent: e.traceparent };
+        for (const ep of wanting) list.push(newDelivery(e.id, ep, route.notificationType, text, clock.now(), order));
       }
       const claimed = await store.fanOut(byEvent, clock.now());
       total += claimed.length;
@@ -209,7 +212,9 @@ export function createWebhookService(deps: {
   async function attempt(d: DeliveryRecord, endpoint: EndpointRecord) {
     const at = clock.now();
     const req = requestFor(d, endpoint, at);
-    const res = await sender({ url: endpoint.url, headers: req.headers, body: req.body, timeoutMs: settings.timeoutMs });
+    // Each attempt is a span of the trace that caused the event (a new trace for the activation message).
+    const traceparent = childTraceparent(d.traceparent ? traceFrom(d.traceparent) : newTrace());
+    const res = await sender({ url: endpoint.url, headers: { ...req.headers, traceparent }, body: req.body, timeoutMs: settings.timeoutMs });
     return { d, at, res, done: clock.now() };
   }
 
@@ -218,7 +223,10 @@ export function createWebhookService(deps: {
     const outcomes = results.map(({ d, at, res, done }) => {
       const endpoint = endpoints.get(d.endpointId)!;
       const delivered = isSuccess(res.status);
-      const next = delivered ? undefined : nextAttemptAt(endpoint.dialect, d.retryIndex, d.ladderStart, done);
+      // A delivery may wait its turn behind earlier events of the same payment; its ladder starts
+      // at its own first attempt, so the wait does not use up its retries.
+      const ladderStart = d.retryIndex === 0 ? at : d.ladderStart;
+      const next = delivered ? undefined : nextAttemptAt(endpoint.dialect, d.retryIndex, ladderStart, done);
       const status: DeliveryStatus = delivered ? 'delivered' : next === undefined ? 'failed' : 'pending';
       const failingSince = delivered ? undefined : endpoint.failingSince ?? at;
       const disable = !delivered && shouldDisable(failingSince, done, settings.disableAfterMs);
@@ -235,7 +243,7 @@ export function createWebhookService(deps: {
             id: ids.hex32(), deliveryId: d.id, attemptedAt: at, httpStatus: res.status, latencyMs: res.latencyMs,
             error: res.error, excerpt: res.excerpt === undefined ? undefined : scrubPans(res.excerpt.slice(0, excerptChars)),
           },
-          status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt,
+          status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt, ladderStart,
           endpoint: { id: endpoint.id, failingSince, status: disable ? 'disabled' as const : endpoint.status, at: done },
         },
       };
