@@ -91,7 +91,7 @@ export interface WebhookService {
   /** New secret; the old one keeps signing beside it for `overlapMs` (executions endpoints; a /v1 key changes at once). */
   rotateSecret(endpointId: string, overlapMs: number): Promise<WebhookResult<{ secret: string; previousSecretUntil: string | undefined }>>;
   setStatus(endpointId: string, status: EndpointStatus): Promise<WebhookResult<EndpointView>>;
-  /** Queues the /v1 activation message again ("Click to Test"), e.g. once the receiver runs with its key. */
+  /** Queues a test message: the /v1 activation message again ("Click to Test"), or an executions `webhookTest` event. */
   sendTest(endpointId: string): Promise<WebhookResult<{ eventId: string }>>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryView[]>;
   /** Every delivery of one event with every attempt. */
@@ -121,6 +121,18 @@ const deliveryView = (d: DeliveryRecord): DeliveryView => ({
 const attemptView = (a: AttemptRecord): AttemptView => ({
   at: iso(a.attemptedAt)!, httpStatus: a.httpStatus, latencyMs: a.latencyMs, error: a.error, excerpt: a.excerpt,
 });
+
+/**
+ * The test event an executions endpoint receives on `webhooks test`: shaped and signed like every
+ * event (`{event, time, workspaceId, eventTrigger, details}`), named `webhookTest` so that a receiver
+ * can tell it from a payment's events and answer 200 without acting on it.
+ */
+export function executionsTestEvent(merchant: Merchant, endpointId: string, now: number): Record<string, unknown> {
+  return {
+    event: 'webhookTest', time: new Date(now).toISOString(), workspaceId: merchant.workspaceId, eventTrigger: 'manual',
+    details: { endpointId, message: 'Test event sent by `webhooks test`: the endpoint is reachable and the signature verifies.' },
+  };
+}
 
 /** The longest excerpt of a receiver's answer kept in the log. */
 const excerptChars = 200;
@@ -364,9 +376,10 @@ export function createWebhookService(deps: {
     async sendTest(endpointId) {
       const e = await find(endpointId);
       if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
-      if (e.dialect !== 'opp') return refuse('invalid_argument', 'only /v1 listeners have an activation message');
-      const merchant = await merchants.byId(e.merchantId);
-      const d = newDelivery(ids.hex32(), e, 'test', JSON.stringify(opp.activation(merchant!)), clock.now());
+      const merchant = (await merchants.byId(e.merchantId))!;
+      const now = clock.now();
+      const body = e.dialect === 'opp' ? opp.activation(merchant) : executionsTestEvent(merchant, e.id, now);
+      const d = newDelivery(ids.hex32(), e, 'test', JSON.stringify(body), now);
       await store.addDelivery(d);
       return { ok: true, value: { eventId: d.eventId } };
     },
