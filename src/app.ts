@@ -56,6 +56,7 @@ import { createJobRunner, type JobRunner } from './jobs/service.ts';
 import { createCardDataScreen } from './vault/free-text.ts';
 import { createMetrics, type Metrics } from './runtime/metrics.ts';
 import type { PaymentObserver } from './payments/change.ts';
+import { outcomeLogger } from './payments/outcome-log.ts';
 import type { UnitOfWork } from './storage/unit-of-work.ts';
 
 export const version = '0.1.0';
@@ -174,6 +175,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const checkouts = createCheckoutService({ store: createCheckoutStore(storage.uow), clock, ids });
   payments.observe(checkouts);
   payments.observe(outcomeCounter(storage.uow, metrics));
+  payments.observe(outcomeLogger(storage.uow, logger));
   metrics.setBacklogProbe(async () => {
     const now = clock.now();
     const db = storage.db;

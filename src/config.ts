@@ -90,91 +90,258 @@ export interface Config {
   readonly http: HttpTimeouts;
 }
 
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** The kinds of value a setting takes; each has one parser and one sentence for the reference. */
+export const settingTypes = ['integer', 'number', 'rate', 'string', 'url', 'hex-key', 'cidr-list', 'log-level', 'postgres-url'] as const;
+export type SettingType = (typeof settingTypes)[number];
+
+/**
+ * One environment variable the gateway reads: the single source of its name, type, default, unit
+ * and meaning. `loadConfig` reads through this table and docs/configuration.md is generated from it
+ * (`node scripts/configuration-doc.ts`), so the reference cannot miss or misstate a setting.
+ */
+export interface Setting {
+  readonly name: string;
+  readonly type: SettingType;
+  /** The value used when the variable is unset or empty; undefined: none (the feature is off, or something is generated). */
+  readonly default: number | string | undefined;
+  /** What the default means when it is not a plain value (e.g. "PORT + 1"). */
+  readonly defaultText?: string;
+  readonly unit?: 'ms' | 'hours' | 'days' | 'share 0..1' | 'rows';
+  /** The smallest value accepted (numbers). */
+  readonly min?: number;
+  readonly group: string;
+  readonly description: string;
+}
+
+const ms = 'ms' as const;
+
+export const settings: readonly Setting[] = [
+  { group: 'Server', name: 'PORT', type: 'integer', default: 8080, min: 0, description: 'TCP port the gateway listens on; 0 picks a free port (and turns the demo storefront off unless SWITCHYARD_DEMO_PORT is set).' },
+  { group: 'Server', name: 'HOST', type: 'string', default: '127.0.0.1', description: 'Interface to listen on; `0.0.0.0` for every interface.' },
+  { group: 'Server', name: 'SWITCHYARD_PUBLIC_URL', type: 'url', default: undefined, defaultText: 'the address each request came to', description: 'The gateway\'s address as shoppers\' browsers reach it, used in redirect URLs (behind a proxy or load balancer).' },
+  { group: 'Server', name: 'LOG_LEVEL', type: 'log-level', default: 'info', description: 'Lowest level written to stdout as JSON lines: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
+  { group: 'Server', name: 'SWITCHYARD_REQUEST_TIMEOUT_MS', type: 'integer', unit: ms, default: 30_000, min: 0, description: 'A client must have sent its whole request (headers and body) within this; 0 turns the limit off. A long-poll is not affected.' },
+  { group: 'Server', name: 'SWITCHYARD_HEADERS_TIMEOUT_MS', type: 'integer', unit: ms, default: 10_000, defaultText: '10000, at most SWITCHYARD_REQUEST_TIMEOUT_MS', min: 0, description: 'A client must have sent its request headers within this (at most the request timeout).' },
+  { group: 'Server', name: 'SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS', type: 'integer', unit: ms, default: 72_000, min: 0, description: 'An idle kept-alive connection is closed after this (above the 60 s idle timeout of common load balancers).' },
+  { group: 'Storage and keys', name: 'SWITCHYARD_DATA_DIR', type: 'string', default: './data', description: 'Folder of the embedded SQLite store and of generated files (master key, operator token, demo credentials).' },
+  { group: 'Storage and keys', name: 'DATABASE_URL', type: 'postgres-url', default: undefined, defaultText: 'the embedded SQLite store', description: 'A PostgreSQL connection URL (`postgres://user@host:5432/db`); when set, the gateway uses PostgreSQL instead of SQLite.' },
+  { group: 'Storage and keys', name: 'SWITCHYARD_MASTER_KEY', type: 'hex-key', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/master.key on first start', description: 'The master key (64 hex characters) that seals the key-encrypting keys of stored cards. It must stay the key the store was created with.' },
+  { group: 'Storage and keys', name: 'SWITCHYARD_KEY_REFRESH_MS', type: 'integer', unit: ms, default: 5_000, min: 100, description: 'How often a server reloads its key ring, so that a key rotation made by the CLI or another node reaches it.' },
+  { group: 'Operator access', name: 'SWITCHYARD_ADMIN_TOKEN', type: 'string', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/admin.token', description: 'Bearer token of the operator API (`/admin/api`) and page (`/admin`).' },
+  { group: 'Operator access', name: 'SWITCHYARD_METRICS_TOKEN', type: 'string', default: undefined, defaultText: 'none: `/metrics` is open', description: 'When set, `/metrics` requires `Authorization: Bearer <token>`.' },
+  { group: 'Payments', name: 'SWITCHYARD_PSP_TIMEOUT_MS', type: 'integer', unit: ms, default: 10_000, min: 0, description: 'A PSP call without an answer within this leaves its attempt `unknown` (the reconciler settles it later).' },
+  { group: 'Payments', name: 'SWITCHYARD_BREAKER_FAILURES', type: 'integer', default: 5, min: 1, description: 'A PSP account whose calls fail (provider errors, timeouts) this many times in a row is taken out of the cascade (its circuit opens).' },
+  { group: 'Payments', name: 'SWITCHYARD_BREAKER_OPEN_MS', type: 'integer', unit: ms, default: 30_000, min: 1000, description: 'How long an open circuit keeps its PSP account out of the cascade before one trial call is let through (half-open).' },
+  { group: 'Payments', name: 'SWITCHYARD_ASYNC_TIMEOUT_MS', type: 'integer', unit: ms, default: 30 * 60_000, min: 0, description: 'An asynchronous payment (3-D Secure, bank transfer) nobody finishes ends this long after it started.' },
+  { group: 'Payments', name: 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS', type: 'number', unit: 'days', default: 7, min: 0, description: 'A card authorization still uncaptured this long after it was made expires: its rest is voided.' },
+  { group: 'Payments', name: 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', type: 'integer', unit: ms, default: 60_000, min: 0, description: 'The simulated bank posts the receipt of a confirmed bank transfer after this long.' },
+  { group: 'Payments', name: 'SWITCHYARD_LONG_POLL_MS', type: 'integer', unit: ms, default: 25_000, min: 0, description: 'Longest hold of an executions `waitWhile` long-poll (below the usual 30 s client timeout).' },
+  { group: 'Payments', name: 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', type: 'integer', unit: ms, default: 30 * 60_000, min: 0, description: 'An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use.' },
+  { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_LATENCY_MS', type: 'integer', unit: ms, default: 0, min: 0, description: 'Mean latency the simulated acquirer adds to each call.' },
+  { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_JITTER_MS', type: 'integer', unit: ms, default: 0, min: 0, description: 'Random spread (±) around that latency.' },
+  { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_TIMEOUT_RATE', type: 'rate', unit: 'share 0..1', default: 0, description: 'Share of simulated calls that never answer (their attempts end `unknown`).' },
+  { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_ERROR_RATE', type: 'rate', unit: 'share 0..1', default: 0, description: 'Share of simulated calls that answer with a communication error.' },
+  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_ALLOW', type: 'cidr-list', default: undefined, defaultText: 'none: public addresses only', description: 'Comma-separated CIDR ranges opened beside public addresses for webhook endpoints, e.g. `127.0.0.0/8,::1/128` for receivers on this machine.' },
+  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_TIMEOUT_MS', type: 'integer', unit: ms, default: 30_000, min: 0, description: 'A delivery attempt without a complete answer within this failed.' },
+  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_POLL_MS', type: 'integer', unit: ms, default: 500, min: 0, description: 'How often the delivery worker looks for new events and due retries.' },
+  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS', type: 'number', unit: 'hours', default: 120, min: 0, description: 'An endpoint failing without a single success for this long is disabled.' },
+  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_BATCH', type: 'integer', unit: 'rows', default: 32, min: 1, description: 'Deliveries claimed and sent concurrently per pass.' },
+  { group: 'Jobs', name: 'SWITCHYARD_JOB_LEASE_MS', type: 'integer', unit: ms, default: 30_000, min: 100, description: 'A periodic job\'s claim lasts this long without renewal: a killed node\'s jobs wait at most this long for another node.' },
+  { group: 'Jobs', name: 'SWITCHYARD_JOB_POLL_MS', type: 'integer', unit: ms, default: 1_000, min: 10, description: 'The longest a node sleeps between looks at the jobs table.' },
+  { group: 'Demo', name: 'SWITCHYARD_DEMO_PORT', type: 'integer', default: undefined, defaultText: 'PORT + 1 (none when PORT is 0)', min: 0, description: 'Port of the demo storefront `npm start` runs beside the gateway; 0 turns it off.' },
+  { group: 'Demo', name: 'SWITCHYARD_DEMO_FILE', type: 'string', default: undefined, defaultText: 'SWITCHYARD_DATA_DIR/demo-merchant.env', description: 'Where the demo merchant\'s credentials are written on first start (a shell file to `source`).' },
+];
+
+/** A setting with a value the gateway cannot use: the message names the variable, the value and what is expected. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const byName = new Map(settings.map((s) => [s.name, s]));
+
+function settingOf(name: string): Setting {
+  const s = byName.get(name);
+  // A bug, not an operator's mistake: every variable read must be in the table (and so in the reference).
+  if (!s) throw new Error(`${name} is read but not declared in src/config.ts settings`);
+  return s;
+}
+
+const expectation = (s: Setting): string => {
+  const unit = s.unit === undefined ? '' : s.unit === 'share 0..1' ? '' : ` (${s.unit})`;
+  switch (s.type) {
+    case 'integer': return `a whole number ≥ ${s.min ?? 0}${unit}`;
+    case 'number': return `a number ≥ ${s.min ?? 0}${unit}`;
+    case 'rate': return 'a share between 0 and 1, e.g. 0.05';
+    case 'url': return 'an absolute http(s) URL';
+    case 'hex-key': return '64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`';
+    case 'cidr-list': return 'comma-separated IP addresses or CIDR ranges, e.g. 127.0.0.0/8,::1/128';
+    case 'log-level': return `one of ${logLevels.join(', ')}`;
+    case 'postgres-url': return 'a postgres:// or postgresql:// URL';
+    case 'string': return 'text';
+  }
+};
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function invalid(s: Setting, value: string, why?: string): ConfigError {
+  return new ConfigError(`${s.name}=${JSON.stringify(value)} is not valid: ${why ?? `expected ${expectation(s)}`}. ${s.description}`);
+}
+
+/** The raw text of a setting, or undefined when unset or empty. */
+function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  settingOf(name);
   const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** A numeric setting, checked against its declared type and minimum; `fallback` overrides the declared default. */
+function num(env: NodeJS.ProcessEnv, name: string, fallback?: number): number {
+  const s = settingOf(name);
+  const v = text(env, name);
+  const byDefault = fallback ?? (typeof s.default === 'number' ? s.default : undefined);
+  if (v === undefined) {
+    if (byDefault === undefined) throw new Error(`${name} has no default`);
+    return byDefault;
+  }
+  const n = Number(v.trim());
+  const ok = v.trim() !== '' && Number.isFinite(n) && n >= (s.min ?? 0)
+    && (s.type !== 'integer' || Number.isInteger(n)) && (s.type !== 'rate' || n <= 1);
+  if (!ok) throw invalid(s, v);
   return n;
 }
 
 /** Refuses to start on a malformed allow list rather than silently refusing (or opening) ranges. */
-function checkedAllowList(text: string | undefined): string | undefined {
-  parseAllowList(text);
-  return text || undefined;
+function checkedAllowList(env: NodeJS.ProcessEnv): string | undefined {
+  const v = text(env, 'SWITCHYARD_WEBHOOK_ALLOW');
+  try { parseAllowList(v); } catch (err) { throw invalid(settingOf('SWITCHYARD_WEBHOOK_ALLOW'), v!, (err as Error).message.replace(/^SWITCHYARD_WEBHOOK_ALLOW: /, '')); }
+  return v;
 }
 
-function publicUrlOf(v: string | undefined): string | undefined {
+function publicUrlOf(env: NodeJS.ProcessEnv): string | undefined {
+  const v = text(env, 'SWITCHYARD_PUBLIC_URL');
   if (!v) return undefined;
   let url: URL;
-  try { url = new URL(v); } catch { throw new Error(`SWITCHYARD_PUBLIC_URL must be an absolute URL, got ${JSON.stringify(v)}`); }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('SWITCHYARD_PUBLIC_URL must be http(s)');
+  try { url = new URL(v); } catch { throw invalid(settingOf('SWITCHYARD_PUBLIC_URL'), v); }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(settingOf('SWITCHYARD_PUBLIC_URL'), v);
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
 function httpTimeouts(env: NodeJS.ProcessEnv): HttpTimeouts {
-  const requestTimeoutMs = num(env, 'SWITCHYARD_REQUEST_TIMEOUT_MS', 30_000);
+  const requestTimeoutMs = num(env, 'SWITCHYARD_REQUEST_TIMEOUT_MS');
   const headersTimeoutMs = num(env, 'SWITCHYARD_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs || 10_000));
   // Node refuses a headers limit above the request limit; saying so here names the variables.
   if (requestTimeoutMs > 0 && (headersTimeoutMs === 0 || headersTimeoutMs > requestTimeoutMs)) {
-    throw new Error(`SWITCHYARD_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must be between 1 and SWITCHYARD_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+    throw new ConfigError(`SWITCHYARD_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must be between 1 and SWITCHYARD_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
   }
-  // Above the 60 s idle timeout of common load balancers, so they never reuse a connection we just closed.
-  const keepAliveTimeoutMs = num(env, 'SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS', 72_000);
+  const keepAliveTimeoutMs = num(env, 'SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS');
   return Object.freeze({ requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs });
+}
+
+function storageOf(env: NodeJS.ProcessEnv, dataDir: string): StorageTarget {
+  const url = text(env, 'DATABASE_URL');
+  if (!url) return { kind: 'sqlite', dataDir };
+  let parsed: URL | undefined;
+  try { parsed = new URL(url); } catch { parsed = undefined; }
+  // The URL itself may carry a password: the message shows its scheme only.
+  if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
+    throw new ConfigError(`DATABASE_URL is not valid: expected ${expectation(settingOf('DATABASE_URL'))}, got one starting ${JSON.stringify(url.slice(0, url.indexOf(':') + 1 || 12))}. ${settingOf('DATABASE_URL').description}`);
+  }
+  return { kind: 'postgres', url };
 }
 
 /** One typed, frozen configuration read from the environment, with working defaults. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const dataDir = env.SWITCHYARD_DATA_DIR || './data';
-  const storage: StorageTarget = env.DATABASE_URL
-    ? { kind: 'postgres', url: env.DATABASE_URL }
-    : { kind: 'sqlite', dataDir };
-  const masterKey = env.SWITCHYARD_MASTER_KEY || undefined;
+  const dataDir = text(env, 'SWITCHYARD_DATA_DIR') ?? './data';
+  const storage = storageOf(env, dataDir);
+  const masterKey = text(env, 'SWITCHYARD_MASTER_KEY');
   if (masterKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(masterKey)) {
-    throw new Error('SWITCHYARD_MASTER_KEY must be 64 hex characters (32 bytes)');
+    // Never echo a key, even a malformed one: only its length.
+    throw new ConfigError(`SWITCHYARD_MASTER_KEY is not valid: expected ${expectation(settingOf('SWITCHYARD_MASTER_KEY'))}, got ${masterKey.length} characters${/^[0-9a-fA-F]*$/.test(masterKey) ? '' : ' (not all hex)'}`);
   }
+  const logLevel = text(env, 'LOG_LEVEL') ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) throw invalid(settingOf('LOG_LEVEL'), logLevel);
+  const port = num(env, 'PORT');
+  if (port > 65_535) throw invalid(settingOf('PORT'), String(port), 'a TCP port is at most 65535');
   return Object.freeze({
-    port: num(env, 'PORT', 8080),
-    host: env.HOST || '127.0.0.1',
+    port,
+    host: text(env, 'HOST') ?? '127.0.0.1',
     storage,
     dataDir,
     masterKey,
-    pspTimeoutMs: num(env, 'SWITCHYARD_PSP_TIMEOUT_MS', 10_000),
+    pspTimeoutMs: num(env, 'SWITCHYARD_PSP_TIMEOUT_MS'),
     breaker: Object.freeze({
-      failureThreshold: Math.max(1, num(env, 'SWITCHYARD_BREAKER_FAILURES', 5)),
-      openMs: Math.max(1000, num(env, 'SWITCHYARD_BREAKER_OPEN_MS', 30_000)),
+      failureThreshold: num(env, 'SWITCHYARD_BREAKER_FAILURES'),
+      openMs: num(env, 'SWITCHYARD_BREAKER_OPEN_MS'),
     }),
     simulator: Object.freeze({
-      latencyMs: num(env, 'SWITCHYARD_SIM_LATENCY_MS', 0),
-      jitterMs: num(env, 'SWITCHYARD_SIM_JITTER_MS', 0),
-      timeoutRate: num(env, 'SWITCHYARD_SIM_TIMEOUT_RATE', 0),
-      errorRate: num(env, 'SWITCHYARD_SIM_ERROR_RATE', 0),
+      latencyMs: num(env, 'SWITCHYARD_SIM_LATENCY_MS'),
+      jitterMs: num(env, 'SWITCHYARD_SIM_JITTER_MS'),
+      timeoutRate: num(env, 'SWITCHYARD_SIM_TIMEOUT_RATE'),
+      errorRate: num(env, 'SWITCHYARD_SIM_ERROR_RATE'),
     }),
-    asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS', 30 * 60_000),
-    bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', 60_000),
-    authorizationExpiryMs: Math.round(num(env, 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS', 7) * 86_400_000),
-    publicUrl: publicUrlOf(env.SWITCHYARD_PUBLIC_URL),
-    keyRefreshMs: Math.max(100, num(env, 'SWITCHYARD_KEY_REFRESH_MS', 5_000)),
-    logLevel: env.LOG_LEVEL || 'info',
-    demoCredentialsFile: env.SWITCHYARD_DEMO_FILE || `${dataDir}/demo-merchant.env`,
+    asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS'),
+    bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS'),
+    authorizationExpiryMs: Math.round(num(env, 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS') * 86_400_000),
+    publicUrl: publicUrlOf(env),
+    keyRefreshMs: num(env, 'SWITCHYARD_KEY_REFRESH_MS'),
+    logLevel,
+    demoCredentialsFile: text(env, 'SWITCHYARD_DEMO_FILE') ?? `${dataDir}/demo-merchant.env`,
     webhooks: Object.freeze({
-      allow: checkedAllowList(env.SWITCHYARD_WEBHOOK_ALLOW),
-      timeoutMs: num(env, 'SWITCHYARD_WEBHOOK_TIMEOUT_MS', 30_000),
-      pollMs: num(env, 'SWITCHYARD_WEBHOOK_POLL_MS', 500),
-      disableAfterMs: num(env, 'SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS', 120) * 3_600_000,
-      batchSize: Math.max(1, num(env, 'SWITCHYARD_WEBHOOK_BATCH', 32)),
+      allow: checkedAllowList(env),
+      timeoutMs: num(env, 'SWITCHYARD_WEBHOOK_TIMEOUT_MS'),
+      pollMs: num(env, 'SWITCHYARD_WEBHOOK_POLL_MS'),
+      disableAfterMs: num(env, 'SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS') * 3_600_000,
+      batchSize: num(env, 'SWITCHYARD_WEBHOOK_BATCH'),
     }),
-    longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS', 25_000),
-    ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', 30 * 60_000),
+    longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS'),
+    ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS'),
     // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.
-    demoPort: num(env, 'SWITCHYARD_DEMO_PORT', num(env, 'PORT', 8080) === 0 ? 0 : num(env, 'PORT', 8080) + 1),
-    adminToken: env.SWITCHYARD_ADMIN_TOKEN || undefined,
-    metricsToken: env.SWITCHYARD_METRICS_TOKEN || undefined,
+    demoPort: num(env, 'SWITCHYARD_DEMO_PORT', port === 0 ? 0 : port + 1),
+    adminToken: text(env, 'SWITCHYARD_ADMIN_TOKEN'),
+    metricsToken: text(env, 'SWITCHYARD_METRICS_TOKEN'),
     jobs: Object.freeze({
-      leaseMs: Math.max(100, num(env, 'SWITCHYARD_JOB_LEASE_MS', 30_000)),
-      pollMs: Math.max(10, num(env, 'SWITCHYARD_JOB_POLL_MS', 1000)),
+      leaseMs: num(env, 'SWITCHYARD_JOB_LEASE_MS'),
+      pollMs: num(env, 'SWITCHYARD_JOB_POLL_MS'),
     }),
     http: httpTimeouts(env),
   });
+}
+
+const defaultCell = (s: Setting): string => {
+  if (s.defaultText !== undefined) return s.defaultText;
+  if (s.default === undefined) return 'none';
+  return `\`${s.default}\``;
+};
+
+/**
+ * The configuration reference (docs/configuration.md), generated from `settings`:
+ * `node scripts/configuration-doc.ts > docs/configuration.md`; a test fails when they differ.
+ */
+export function configurationMarkdown(): string {
+  const lines = [
+    '# Configuration reference',
+    '',
+    'Switchyard reads its settings from environment variables only; every one it reads is listed here,',
+    'with its default and unit. An unset or empty variable takes the default. A value the gateway',
+    'cannot use stops it at start with one line naming the variable, the value and what is expected,',
+    'for example:',
+    '',
+    '```',
+    '$ SWITCHYARD_PSP_TIMEOUT_MS=10s npm start',
+    `switchyard failed to start: ${invalid(settingOf('SWITCHYARD_PSP_TIMEOUT_MS'), '10s').message}`,
+    '```',
+    '',
+    'A master key that does not open the store\'s card keys (the store was created under another one)',
+    'is refused the same way, naming the variable and the key file instead of a cipher error.',
+    '',
+    'Generated from `settings` in `src/config.ts` by `node scripts/configuration-doc.ts > docs/configuration.md`;',
+    'a test fails when this file and the code differ.',
+  ];
+  for (const group of [...new Set(settings.map((s) => s.group))]) {
+    lines.push('', `## ${group}`, '', '| Variable | Type | Default | Unit | Meaning |', '|---|---|---|---|---|');
+    for (const s of settings.filter((x) => x.group === group)) {
+      lines.push(`| \`${s.name}\` | ${s.type} | ${defaultCell(s)} | ${s.unit ?? ''} | ${s.description.replaceAll('|', '\\|')} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
 }

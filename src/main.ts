@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { privateFileMode, writePrivateFile } from './runtime/private-files.ts';
 import { startDemoStore, type DemoStore } from './hosted/demo.ts';
-import { loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { MasterKeyMismatchError } from './vault/errors.ts';
 import { createApp } from './app.ts';
 
 /** Starts the gateway: opens the store, creates the demo merchant on first start, serves HTTP. */
@@ -10,6 +11,9 @@ async function main() {
   const gatewayUrl = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   const demoHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const app = await createApp(config, config.demoPort ? { demoUrl: `http://${demoHost}:${config.demoPort}/demo` } : {});
+  // stdout carries JSON lines only (the log stream); what a person starting it needs to read goes to
+  // stderr as text. Start-up lines are written whatever LOG_LEVEL says: scripts wait for them.
+  const announce = app.logger.child({}, { level: 'info' });
   if ((await app.merchants.count()) === 0) {
     const demo = await app.merchants.create({ name: 'Demo Merchant' });
     const env = [
@@ -27,11 +31,13 @@ async function main() {
       `export SWITCHYARD_WEBHOOK_ALLOW=\${SWITCHYARD_WEBHOOK_ALLOW:-127.0.0.0/8,::1/128}`,
     ].join('\n') + '\n';
     writePrivateFile(config.demoCredentialsFile, env);
-    process.stdout.write(
+    // Secrets go to the person at the terminal (stderr), never into the JSON log stream.
+    say(
       `\nCreated the test-mode demo merchant (shown once; also saved to ${config.demoCredentialsFile}):\n` +
       `  merchantId  ${demo.merchantId}\n  entityId    ${demo.entityId}\n  accessToken ${demo.accessToken}\n` +
       `  clientId    ${demo.clientId}\n  apiKey      ${demo.apiKey}\n  workspaceId ${demo.workspaceId}\n\n`,
     );
+    announce.info({ merchantId: demo.merchantId, entityId: demo.entityId, credentialsFile: config.demoCredentialsFile }, 'created the test-mode demo merchant');
   }
   // A key rotation run by the CLI (or another node) reaches this process within one interval. Each
   // node keeps its own key ring in memory, so this one stays a timer per process, not a job.
@@ -40,21 +46,25 @@ async function main() {
   }, config.keyRefreshMs);
   keyRefresh.unref();
 
-  if (!config.adminToken) process.stdout.write(`The operator token for /admin and /admin/api is in ${config.dataDir}/admin.token\n`);
+  if (!config.adminToken) say(`The operator token for /admin and /admin/api is in ${config.dataDir}/admin.token\n`);
   const address = await app.server.listen({ port: config.port, host: config.host });
   // Webhook deliveries and the periodic jobs run in the server process; app.close() stops them.
   app.webhooks.start();
   app.jobs.start();
   const store = config.storage.kind === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL';
-  process.stdout.write(`Switchyard listening on ${address} (${store})\n`);
+  announce.info({ address, store: config.storage.kind }, `Switchyard listening on ${address} (${store})`);
+  say(`Switchyard listening on ${address} (${store})\n`);
   // The demo is a convenience: if its port is taken the gateway still serves, and says why the demo is missing.
   const demo = config.demoPort
     ? await startDemo(app, config.demoCredentialsFile, gatewayUrl, demoHost, config.demoPort).catch((err: unknown) => {
-      process.stdout.write(`demo storefront not started: ${err instanceof Error ? err.message : String(err)}\n`);
+      app.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'demo storefront not started');
       return undefined;
     })
     : undefined;
-  if (demo) process.stdout.write(`\nOpen the demo checkout: ${demo.url}\n\n`);
+  if (demo) {
+    announce.info({ url: demo.url }, 'demo checkout started');
+    say(`\nOpen the demo checkout: ${demo.url}\n\n`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -70,13 +80,15 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+const say = (text: string) => { process.stderr.write(text); };
+
 /**
  * The demo storefront, with the demo merchant's credentials from the file written on first start;
  * its origin is registered for the demo merchant so the secure fields may be framed there.
  */
 async function startDemo(app: Awaited<ReturnType<typeof createApp>>, file: string, gatewayUrl: string, host: string, port: number): Promise<DemoStore | undefined> {
   if (!existsSync(file)) {
-    process.stdout.write(`demo storefront not started: ${file} (the demo merchant's credentials) is missing\n`);
+    app.logger.warn({ file }, 'demo storefront not started: the demo merchant\'s credentials file is missing');
     return undefined;
   }
   // A credentials file from an older version may still be readable by others.
@@ -84,7 +96,7 @@ async function startDemo(app: Awaited<ReturnType<typeof createApp>>, file: strin
   const env = Object.fromEntries([...readFileSync(file, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
   const merchant = env.CLIENT_ID && env.API_KEY ? await app.merchants.byClientCredentials(env.CLIENT_ID, env.API_KEY) : undefined;
   if (!merchant || !env.WORKSPACE_ID) {
-    process.stdout.write(`demo storefront not started: the credentials in ${file} belong to no merchant of this store\n`);
+    app.logger.warn({ file }, 'demo storefront not started: the credentials in the file belong to no merchant of this store');
     return undefined;
   }
   const store = await startDemoStore({ gatewayUrl, clientId: env.CLIENT_ID!, apiKey: env.API_KEY!, workspaceId: env.WORKSPACE_ID, host, port });
@@ -93,6 +105,8 @@ async function startDemo(app: Awaited<ReturnType<typeof createApp>>, file: strin
 }
 
 main().catch((err) => {
-  process.stderr.write(`switchyard failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  // An operator's mistake (a setting, the wrong master key) is told in one sentence; anything else is a bug: its stack.
+  const told = err instanceof ConfigError || err instanceof MasterKeyMismatchError;
+  process.stderr.write(`switchyard failed to start: ${told ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

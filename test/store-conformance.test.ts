@@ -15,6 +15,8 @@ import { migrationNames, openStorage, type Storage } from '../src/storage/databa
 import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
 import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhooks/store.ts';
 import { addOutboxEvent } from '../src/webhooks/outbox.ts';
+import { runForRequest } from '../src/runtime/request-context.ts';
+import { traceFrom } from '../src/runtime/trace.ts';
 import { createMerchantStore } from '../src/merchants/kysely-store.ts';
 import type { MerchantStore } from '../src/merchants/store.ts';
 import type { CredentialKind, Entity, Merchant } from '../src/merchants/model.ts';
@@ -891,6 +893,43 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await webhooks.redeliver({ deliveryIds: [d.id] }, T + 100), 1);
         [row] = await webhooks.deliveries({ eventId: d.eventId });
         assert.deepEqual([row!.status, row!.retryIndex, row!.ladderStart, row!.nextAttemptAt, row!.attempts], ['pending', 0, T + 100, T + 100, 2]);
+      });
+
+      test('order: events come back in the order written; a delivery waits while an earlier one about the same subject is pending at its endpoint', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        const other = await endpoint(f);
+        // Same created_at, ids in no order: only the order of writing tells them apart.
+        const events = ['f', '0', '9', '3'].map((c) => c.repeat(31) + 'a');
+        await runForRequest('r', async () => {
+          for (const ev of events) {
+            await addOutboxEvent(db, { id: ev, merchantId: f.merchant.id, type: 'execution.executionCreated', subjectId: 's', payload: {}, createdAt: T });
+          }
+        }, traceFrom('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'));
+        const read = (await webhooks.undispatched(100000)).filter((x) => events.includes(x.id));
+        assert.deepEqual(read.map((x) => x.id), events);
+        assert.ok(read.every((x, i) => i === 0 || x.seq! > read[i - 1]!.seq!));
+        assert.match(read[0]!.traceparent!, /^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+        await webhooks.claimDue(T, T + 1e9, 'earlier', 1000);
+        const key = `payment:${id()}`;
+        const first = delivery(e, { orderingKey: key, seq: 10, traceparent: read[0]!.traceparent });
+        const second = delivery(e, { orderingKey: key, seq: 11 });
+        const elsewhere = delivery(other, { orderingKey: key, seq: 12 });
+        const unrelated = delivery(e, { orderingKey: `payment:${id()}`, seq: 13 });
+        for (const d of [second, first, elsewhere, unrelated]) await webhooks.addDelivery(d);
+        const mine = (ds: DeliveryRecord[]) => ds.filter((d) => d.merchantId === f.merchant.id);
+        const claimed = mine(await webhooks.claimDue(T, T + 1000, 'w', 100));
+        assert.deepEqual(claimed.map((d) => d.id).sort(), [first.id, elsewhere.id, unrelated.id].sort(), 'the second waits for the first');
+        assert.equal(claimed.find((d) => d.id === first.id)!.traceparent, read[0]!.traceparent);
+        // Still waiting while the first is pending (leased or due again later)...
+        const failed = { attempt: { id: id(), deliveryId: first.id, attemptedAt: T, httpStatus: 500, latencyMs: 1, error: undefined, excerpt: undefined },
+          status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 60_000, ladderStart: T, endpoint: { id: e.id, failingSince: T, status: 'active' as const, at: T } };
+        await webhooks.recordAttempt(first.id, failed);
+        const ids = (ds: DeliveryRecord[]) => mine(ds).map((d) => d.id);
+        assert.ok(!ids(await webhooks.claimDue(T + 2000, T + 3000, 'w', 100)).includes(second.id));
+        // ...and its turn comes once the first is delivered.
+        await webhooks.recordAttempt(first.id, { ...failed, attempt: { ...failed.attempt, id: id(), httpStatus: 200 }, status: 'delivered' });
+        assert.ok(ids(await webhooks.claimDue(T + 4000, T + 5000, 'w', 100)).includes(second.id));
       });
     });
 

@@ -17,6 +17,7 @@ import { createWorkflowStore } from '../workflows/kysely-store.ts';
 import { createWorkflowService } from '../workflows/service.ts';
 import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
 import { ledgerCli, ledgerUsage } from './ledger.ts';
+import { printHelp } from './help.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
@@ -95,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const [group, command] = positionals;
+  // `help [command]` and `<command> --help` print that command's usage, before anything opens the store.
+  if (group === 'help' || values.help) return printHelp(usage, group === 'help' ? positionals.slice(1) : positionals);
   if (!values.help && group === 'webhooks') return webhooksCli(command, values);
   if (!values.help && group === 'ledger') return ledgerCli(command, values);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);

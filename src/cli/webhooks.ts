@@ -8,19 +8,21 @@ export const webhooksUsage = `  switchyard webhooks add --merchant MERCHANT_ID -
   switchyard webhooks list [--merchant MERCHANT_ID] [--json]
   switchyard webhooks rotate --endpoint ENDPOINT_ID [--overlap-hours 24] [--json]
   switchyard webhooks disable|enable --endpoint ENDPOINT_ID [--json]
-  switchyard webhooks test --endpoint ENDPOINT_ID [--json]       (sends the /v1 activation message again)
+  switchyard webhooks test --endpoint ENDPOINT_ID [--json]       (the /v1 activation message again; executions: a webhookTest event)
+  switchyard webhooks forward --merchant MERCHANT_ID --forward-to URL [--dialect executions|opp] [--entity ID] [--types T1,T2]
+                                 (while it runs, the running gateway sends the merchant's new events to URL; each is printed)
   switchyard webhooks log [--endpoint ID] [--merchant ID] [--event ID] [--status pending|delivered|failed] [--since ISO] [--limit N] [--json]
   switchyard webhooks event --event EVENT_ID [--json]
   switchyard webhooks redeliver --event EVENT_ID [--endpoint ENDPOINT_ID] [--json]
   switchyard webhooks redeliver --since ISO [--endpoint ENDPOINT_ID] [--merchant MERCHANT_ID] [--json]`;
 
-export const webhookCommands = ['add', 'list', 'rotate', 'disable', 'enable', 'test', 'log', 'event', 'redeliver'] as const;
+export const webhookCommands = ['add', 'list', 'rotate', 'disable', 'enable', 'test', 'log', 'event', 'redeliver', 'forward'] as const;
 
 /** parseArgs options the webhook commands read (beside --merchant and --json). */
 export const webhookOptions = {
   dialect: { type: 'string' }, url: { type: 'string' }, entity: { type: 'string' }, types: { type: 'string' },
   endpoint: { type: 'string' }, event: { type: 'string' }, since: { type: 'string' }, status: { type: 'string' },
-  limit: { type: 'string' }, 'overlap-hours': { type: 'string' },
+  limit: { type: 'string' }, 'overlap-hours': { type: 'string' }, 'forward-to': { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -116,8 +118,47 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
       }
       return 0;
     }
+    case 'forward':
+      return forward(app, v, json);
   }
   throw new UsageError(`unknown command webhooks ${command}`);
+}
+
+/**
+ * `webhooks forward`: a developer's receiver on this machine gets the merchant's events while the
+ * command runs, like the PSP CLIs' "listen --forward-to". It registers an endpoint for the URL (the
+ * running gateway's worker delivers to it, signed or encrypted as usual, in order), prints every
+ * attempt as it happens, and disables the endpoint when stopped (Ctrl-C).
+ */
+async function forward(app: App, v: Values, json: boolean): Promise<number> {
+  const w = app.webhooks;
+  const types = opt(v, 'types')?.split(',').map((t) => t.trim()).filter(Boolean);
+  const r = await w.addEndpoint({
+    merchantId: need(v, 'merchant'), dialect: opt(v, 'dialect') ?? 'executions', url: need(v, 'forward-to'), entityId: opt(v, 'entity'), types,
+  });
+  if (!r.ok) { process.stderr.write(`${r.error.code}: ${r.error.message}\n`); return 1; }
+  const { endpointId, secret } = r.value;
+  const out = (line: string, value: unknown) => process.stdout.write((json ? JSON.stringify(value) : line) + '\n');
+  out(`Ready: forwarding to ${need(v, 'forward-to')} (endpoint ${endpointId}, secret ${secret}). Ctrl-C to stop.`, { ready: true, endpointId, secret });
+  let stopping = false;
+  const stop = new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { stopping = true; resolve(); });
+  });
+  const seen = new Map<string, number>();
+  const since = Date.now() - 1000;
+  while (!stopping) {
+    for (const d of (await w.deliveries({ endpointId, limit: 500, since })).reverse()) {
+      if ((seen.get(d.deliveryId) ?? 0) >= d.attempts) continue;
+      seen.set(d.deliveryId, d.attempts);
+      const [last] = (await w.event(d.eventId)).filter((x) => x.deliveryId === d.deliveryId).map((x) => x.attemptLog.at(-1));
+      out(`${new Date().toISOString()}  ${d.eventType.padEnd(26)}  ${d.eventId}  --> ${d.lastStatus ?? d.lastError ?? '-'}${last ? `  (${last.latencyMs} ms)` : ''}${d.status === 'pending' ? '  will retry' : ''}`,
+        { eventId: d.eventId, eventType: d.eventType, status: d.status, httpStatus: d.lastStatus, error: d.lastError, attempts: d.attempts, latencyMs: last?.latencyMs });
+    }
+    await Promise.race([stop, new Promise((res) => setTimeout(res, 300))]);
+  }
+  await w.setStatus(endpointId, 'disabled');
+  out(`Stopped: endpoint ${endpointId} disabled.`, { stopped: true, endpointId });
+  return 0;
 }
 
 /** `switchyard webhooks ...`: the same operations as /admin/api/webhooks, over the server's store. */

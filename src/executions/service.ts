@@ -50,6 +50,8 @@ export interface ExecutionService extends PaymentObserver {
   create(merchant: Merchant, workflowCode: string, input: { merchantReference?: string; holderReference?: string; workspaceId: string; meta: Record<string, unknown> }): Promise<ExecutionRecord>;
   view(merchant: Merchant, workflowCode: string, id: string): Promise<ExecutionView | undefined>;
   list(filter: ExecutionFilter): Promise<ExecutionRecord[]>;
+  /** The same page as `list`, each execution with its attempts and totals as `view` shows them. */
+  listViews(filter: ExecutionFilter): Promise<ExecutionView[]>;
   /**
    * Waits while the execution's status is in `statuses`, up to `ms`; returns it as it then is.
    * The wait is woken by the change itself (in process, or by NOTIFY from another node).
@@ -200,6 +202,10 @@ export function createExecutionService(deps: {
     },
 
     list: (filter) => store.list(filter),
+
+    async listViews(filter) {
+      return Promise.all((await store.list(filter)).map(viewOf));
+    },
 
     async waitWhile(merchant, workflowCode, id, statuses, ms, signal) {
       const deadline = clock.now() + ms;

@@ -5,6 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import { requestIdFrom, runForRequest } from '../runtime/request-context.ts';
+import { traceFrom } from '../runtime/trace.ts';
 import { registerHealthRoutes, type Readiness } from './health.ts';
 import type { HttpTimeouts } from '../config.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
@@ -81,7 +82,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Every answer names its request; the work done for it (service log lines included) runs in its context.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    runForRequest(req.id, done);
+    // A caller's W3C traceparent is joined (else a trace starts here): log lines, PSP calls and webhooks carry it on.
+    runForRequest(req.id, done, traceFrom(req.headers.traceparent));
   });
   registerHealthRoutes(app, deps.readiness);
   if (deps.metrics) registerMetrics(app, deps.metrics);

@@ -1,6 +1,6 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
 import { scrubJsonLine } from './scrub.ts';
-import { currentRequestId } from './request-context.ts';
+import { currentRequestId, currentTrace } from './request-context.ts';
 
 /**
  * Field paths that may carry card data or secrets anywhere in a log object. Pino censors them by
@@ -28,7 +28,11 @@ export function createLogger(options: { level?: string; destination?: Destinatio
     // logger (Fastify's child) has it bound already, and a second copy would repeat the key.
     mixin: (_obj, _level, logger) => {
       const requestId = currentRequestId();
-      return requestId === undefined || logger.bindings().requestId !== undefined ? {} : { requestId };
+      const traceId = currentTrace()?.traceId;
+      return {
+        ...(requestId === undefined || logger.bindings().requestId !== undefined ? {} : { requestId }),
+        ...(traceId === undefined ? {} : { traceId }),
+      };
     },
   }, scrubbing);
 }

@@ -19,6 +19,7 @@ import { cvvHolds } from './migrations/092_cvv_holds.ts';
 import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
 import { checkouts } from './migrations/085_checkouts.ts';
 import { pspAccountSecrets } from './migrations/075_psp_account_secrets.ts';
+import { eventOrder } from './migrations/095_event_order.ts';
 
 export type { Database };
 
@@ -37,6 +38,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '035_card_fingerprint_scope': cardFingerprintScope,
   '085_checkouts': checkouts,
   '075_psp_account_secrets': pspAccountSecrets,
+  '095_event_order': eventOrder,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -141,6 +141,8 @@ export interface OutboxTable {
   payload: string;
   created_at: number;
   delivered_at: number | null;
+  /** W3C trace context of the request that caused the event (095); its deliveries send a child of it. */
+  traceparent: string | null;
 }
 
 export interface InstrumentsTable {
@@ -300,6 +302,11 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   delivered_at: number | null;
   created_at: number;
+  /** What the event is about (`payment:<id>`, `execution:<id>`, ...): one endpoint gets these in order (095). */
+  ordering_key: string | null;
+  /** The event's position in the outbox, within its ordering key. */
+  seq: number | null;
+  traceparent: string | null;
 }
 
 export interface WebhookAttemptsTable {

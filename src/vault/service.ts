@@ -3,6 +3,7 @@ import type { Ids } from '../runtime/ids.ts';
 import { Pan, type CardInput, type MaskedCard } from './card.ts';
 import { deriveKey, fingerprint, newDataKey, seal, unseal } from '../runtime/crypto.ts';
 import type { StoredCard, VaultStore } from './store.ts';
+import { MasterKeyMismatchError } from './errors.ts';
 
 /** A stored card opened for one PSP call: the PAN stays wrapped in its masking type. */
 export interface OpenedCard extends MaskedCard {
@@ -63,7 +64,11 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
   const keks = new Map<number, Buffer>();
 
   async function loadKeks() {
-    for (const v of await store.keyVersions()) keks.set(v.version, unseal(sealingKey, v.sealedKey, `kek:${v.version}`));
+    for (const v of await store.keyVersions()) {
+      let kek: Buffer;
+      try { kek = unseal(sealingKey, v.sealedKey, `kek:${v.version}`); } catch { throw new MasterKeyMismatchError(v.version); }
+      keks.set(v.version, kek);
+    }
   }
   await loadKeks();
   if (keks.size === 0) {

@@ -78,7 +78,9 @@ export async function checkEndpointUrl(text: string, policy: AddressPolicy, opti
   }
   for (const a of addresses) {
     const refused = policy.refusal(a.address);
-    if (refused) return { refused: true, message: isIP(host) ? `refused: ${refused}` : `refused: ${host} resolves to a refused address (${refused})` };
+    // The operator's remedy, named: a developer's receiver on this machine is the usual case.
+    const hint = '; to allow it, open its range with SWITCHYARD_WEBHOOK_ALLOW (e.g. SWITCHYARD_WEBHOOK_ALLOW=127.0.0.0/8,::1/128 for receivers on this machine), set where the gateway and the CLI run';
+    if (refused) return { refused: true, message: (isIP(host) ? `refused: ${refused}` : `refused: ${host} resolves to a refused address (${refused})`) + hint };
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../storage/schema.ts';
 import type { DeliveryStatus, EndpointStatus, WebhookDialect } from './model.ts';
@@ -16,6 +16,7 @@ const toDelivery = (r: Selectable<WebhookDeliveriesTable>): DeliveryRecord => ({
   status: r.status as DeliveryStatus, attempts: r.attempts, retryIndex: r.retry_index, ladderStart: r.ladder_start,
   nextAttemptAt: r.next_attempt_at, lastStatus: r.last_status ?? undefined, lastError: r.last_error ?? undefined,
   deliveredAt: r.delivered_at ?? undefined, createdAt: r.created_at,
+  orderingKey: r.ordering_key ?? undefined, seq: r.seq === null ? undefined : Number(r.seq), traceparent: r.traceparent ?? undefined,
 });
 
 const toAttempt = (r: Selectable<WebhookAttemptsTable>): AttemptRecord => ({
@@ -28,6 +29,7 @@ const deliveryRow = (d: DeliveryRecord): WebhookDeliveriesTable => ({
   status: d.status, attempts: d.attempts, retry_index: d.retryIndex, ladder_start: d.ladderStart, next_attempt_at: d.nextAttemptAt,
   lease_until: null, lease_owner: null, last_status: d.lastStatus ?? null, last_error: d.lastError ?? null,
   delivered_at: d.deliveredAt ?? null, created_at: d.createdAt,
+  ordering_key: d.orderingKey ?? null, seq: d.seq ?? null, traceparent: d.traceparent ?? null,
 });
 
 /** One implementation for both stores; `locking` adds FOR UPDATE SKIP LOCKED where the database has it (SQLite has one writer). */
@@ -69,9 +71,14 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       }).where('id', '=', id).execute();
     },
     async undispatched(limit) {
-      const rows = await db.selectFrom('outbox').selectAll().where('delivered_at', 'is', null)
-        .orderBy('created_at').orderBy('id').limit(limit).execute();
-      return rows.map((r) => ({ id: r.id, merchantId: r.merchant_id, type: r.type, subjectId: r.subject_id, payload: JSON.parse(r.payload), createdAt: r.created_at }));
+      // In the order they were written (095): a sequence on PostgreSQL, the rowid on SQLite.
+      const seq = opts.locking ? sql<string | number>`seq` : sql<string | number>`rowid`;
+      const rows = await db.selectFrom('outbox').selectAll().select(seq.as('seq')).where('delivered_at', 'is', null)
+        .orderBy(seq).limit(limit).execute();
+      return rows.map((r) => ({
+        id: r.id, merchantId: r.merchant_id, type: r.type, subjectId: r.subject_id, payload: JSON.parse(r.payload), createdAt: r.created_at,
+        seq: Number(r.seq), traceparent: r.traceparent ?? undefined,
+      }));
     },
     async fanOut(byEvent, at) {
       const ids = [...byEvent.keys()];
@@ -96,6 +103,13 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
           .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
           .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
           .where('endpoint_id', 'in', (eb) => eb.selectFrom('webhook_endpoints').select('id').where('status', '=', 'active'))
+          // One at a time per endpoint and subject, in the order the events happened: a delivery waits
+          // while an earlier one about the same payment (execution, registration) is pending there.
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as earlier').select('earlier.id')
+            .whereRef('earlier.endpoint_id', '=', 'webhook_deliveries.endpoint_id')
+            .whereRef('earlier.ordering_key', '=', 'webhook_deliveries.ordering_key')
+            .where('earlier.status', '=', 'pending')
+            .whereRef('earlier.seq', '<', 'webhook_deliveries.seq'))))
           .orderBy('next_attempt_at').orderBy('id').limit(limit);
         if (opts.locking) q = q.forUpdate().skipLocked();
         const ids = (await q.execute()).map((r) => r.id);
@@ -120,6 +134,7 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
           }).execute();
           const updated = await tx.updateTable('webhook_deliveries').set((eb) => ({
             status: o.status, attempts: eb('attempts', '+', 1), retry_index: o.retryIndex, next_attempt_at: o.nextAttemptAt,
+            ...(o.ladderStart !== undefined ? { ladder_start: o.ladderStart } : {}),
             lease_until: null, lease_owner: null, last_status: a.httpStatus ?? null, last_error: a.error ?? null,
             delivered_at: o.status === 'delivered' ? a.attemptedAt : null,
           })).where('id', '=', deliveryId).where('status', '=', 'pending').executeTakeFirst();

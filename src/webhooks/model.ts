@@ -49,6 +49,16 @@ export function routeOf(type: string, payload: Readonly<Record<string, unknown>>
   return undefined;
 }
 
+/**
+ * What an event is about, for ordering: events of one payment (its operations, in /v1), of one
+ * execution or of one registration reach an endpoint in the order they were written.
+ */
+export function orderingKeyOf(type: string, subjectId: string, payload: Readonly<Record<string, unknown>>): string {
+  const [prefix] = splitType(type);
+  if (prefix === 'operation' && typeof payload.paymentId === 'string') return `payment:${payload.paymentId}`;
+  return `${prefix}:${subjectId}`;
+}
+
 function splitType(type: string): [string, string] {
   const dot = type.indexOf('.');
   return dot < 0 ? [type, ''] : [type.slice(0, dot), type.slice(dot + 1)];

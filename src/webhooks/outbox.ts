@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
+import { currentTrace } from '../runtime/request-context.ts';
+import { traceparentOf } from '../runtime/trace.ts';
 
 /** A state change announced to whoever listens: written with the change, delivered later by the worker. */
 export interface OutboxEvent {
@@ -10,6 +12,10 @@ export interface OutboxEvent {
   readonly subjectId: string;
   readonly payload: Readonly<Record<string, unknown>>;
   readonly createdAt: number;
+  /** Read back only: the event's position in the outbox (the order events were written). */
+  readonly seq?: number;
+  /** Read back only: the W3C trace context the event was written in. */
+  readonly traceparent?: string | undefined;
 }
 
 /**
@@ -28,5 +34,7 @@ export async function addOutboxEvent(tx: Tx | Kysely<Database>, e: OutboxEvent):
   await tx.insertInto('outbox').values({
     id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
     payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
+    // The request (or job) whose work wrote the event: its webhooks join the same trace.
+    traceparent: currentTrace() ? traceparentOf(currentTrace()!) : null,
   }).execute();
 }

@@ -3,13 +3,14 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { scrubPans } from '../runtime/scrub.ts';
+import { childTraceparent, newTrace, traceFrom } from '../runtime/trace.ts';
 import { seal, unseal } from '../runtime/crypto.ts';
 import type { Merchant } from '../merchants/model.ts';
 import { executionsChannel, type MerchantService } from '../merchants/service.ts';
 import { checkEndpointUrl, type AddressPolicy } from './address.ts';
 import { refuse, type WebhookResult } from './errors.ts';
 import {
-  endpointWants, executionEvents, isSuccess, isWebhookDialect, nextAttemptAt, oppNotificationTypes, routeOf, shouldDisable,
+  endpointWants, executionEvents, orderingKeyOf, isSuccess, isWebhookDialect, nextAttemptAt, oppNotificationTypes, routeOf, shouldDisable,
   type DeliveryStatus, type EndpointStatus, type Route, type WebhookDialect,
 } from './model.ts';
 import type { OutboxEvent } from './outbox.ts';
@@ -90,7 +91,7 @@ export interface WebhookService {
   /** New secret; the old one keeps signing beside it for `overlapMs` (executions endpoints; a /v1 key changes at once). */
   rotateSecret(endpointId: string, overlapMs: number): Promise<WebhookResult<{ secret: string; previousSecretUntil: string | undefined }>>;
   setStatus(endpointId: string, status: EndpointStatus): Promise<WebhookResult<EndpointView>>;
-  /** Queues the /v1 activation message again ("Click to Test"), e.g. once the receiver runs with its key. */
+  /** Queues a test message: the /v1 activation message again ("Click to Test"), or an executions `webhookTest` event. */
   sendTest(endpointId: string): Promise<WebhookResult<{ eventId: string }>>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryView[]>;
   /** Every delivery of one event with every attempt. */
@@ -121,6 +122,18 @@ const attemptView = (a: AttemptRecord): AttemptView => ({
   at: iso(a.attemptedAt)!, httpStatus: a.httpStatus, latencyMs: a.latencyMs, error: a.error, excerpt: a.excerpt,
 });
 
+/**
+ * The test event an executions endpoint receives on `webhooks test`: shaped and signed like every
+ * event (`{event, time, workspaceId, eventTrigger, details}`), named `webhookTest` so that a receiver
+ * can tell it from a payment's events and answer 200 without acting on it.
+ */
+export function executionsTestEvent(merchant: Merchant, endpointId: string, now: number): Record<string, unknown> {
+  return {
+    event: 'webhookTest', time: new Date(now).toISOString(), workspaceId: merchant.workspaceId, eventTrigger: 'manual',
+    details: { endpointId, message: 'Test event sent by `webhooks test`: the endpoint is reachable and the signature verifies.' },
+  };
+}
+
 /** The longest excerpt of a receiver's answer kept in the log. */
 const excerptChars = 200;
 
@@ -148,11 +161,12 @@ export function createWebhookService(deps: {
     return dialect === 'executions' ? hex.toUpperCase() : hex;
   };
 
-  function newDelivery(eventId: string, endpoint: EndpointRecord, eventType: string, body: string, at: number): DeliveryRecord {
+  function newDelivery(eventId: string, endpoint: EndpointRecord, eventType: string, body: string, at: number,
+    order: Pick<DeliveryRecord, 'orderingKey' | 'seq' | 'traceparent'> = {}): DeliveryRecord {
     return {
       id: ids.hex32(), eventId, endpointId: endpoint.id, merchantId: endpoint.merchantId, eventType, body, status: 'pending',
       attempts: 0, retryIndex: 0, ladderStart: at, nextAttemptAt: at, lastStatus: undefined, lastError: undefined,
-      deliveredAt: undefined, createdAt: at,
+      deliveredAt: undefined, createdAt: at, ...order,
     };
   }
 
@@ -179,7 +193,8 @@ export function createWebhookService(deps: {
           continue;
         }
         const text = JSON.stringify(body);
-        for (const ep of wanting) list.push(newDelivery(e.id, ep, route.notificationType, text, clock.now()));
+        const order = { orderingKey: orderingKeyOf(e.type, e.subjectId, e.payload), seq: e.seq, traceparent: e.traceparent };
+        for (const ep of wanting) list.push(newDelivery(e.id, ep, route.notificationType, text, clock.now(), order));
       }
       const claimed = await store.fanOut(byEvent, clock.now());
       total += claimed.length;
@@ -209,7 +224,9 @@ export function createWebhookService(deps: {
   async function attempt(d: DeliveryRecord, endpoint: EndpointRecord) {
     const at = clock.now();
     const req = requestFor(d, endpoint, at);
-    const res = await sender({ url: endpoint.url, headers: req.headers, body: req.body, timeoutMs: settings.timeoutMs });
+    // Each attempt is a span of the trace that caused the event (a new trace for the activation message).
+    const traceparent = childTraceparent(d.traceparent ? traceFrom(d.traceparent) : newTrace());
+    const res = await sender({ url: endpoint.url, headers: { ...req.headers, traceparent }, body: req.body, timeoutMs: settings.timeoutMs });
     return { d, at, res, done: clock.now() };
   }
 
@@ -218,7 +235,10 @@ export function createWebhookService(deps: {
     const outcomes = results.map(({ d, at, res, done }) => {
       const endpoint = endpoints.get(d.endpointId)!;
       const delivered = isSuccess(res.status);
-      const next = delivered ? undefined : nextAttemptAt(endpoint.dialect, d.retryIndex, d.ladderStart, done);
+      // A delivery may wait its turn behind earlier events of the same payment; its ladder starts
+      // at its own first attempt, so the wait does not use up its retries.
+      const ladderStart = d.retryIndex === 0 ? at : d.ladderStart;
+      const next = delivered ? undefined : nextAttemptAt(endpoint.dialect, d.retryIndex, ladderStart, done);
       const status: DeliveryStatus = delivered ? 'delivered' : next === undefined ? 'failed' : 'pending';
       const failingSince = delivered ? undefined : endpoint.failingSince ?? at;
       const disable = !delivered && shouldDisable(failingSince, done, settings.disableAfterMs);
@@ -235,7 +255,7 @@ export function createWebhookService(deps: {
             id: ids.hex32(), deliveryId: d.id, attemptedAt: at, httpStatus: res.status, latencyMs: res.latencyMs,
             error: res.error, excerpt: res.excerpt === undefined ? undefined : scrubPans(res.excerpt.slice(0, excerptChars)),
           },
-          status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt,
+          status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt, ladderStart,
           endpoint: { id: endpoint.id, failingSince, status: disable ? 'disabled' as const : endpoint.status, at: done },
         },
       };
@@ -356,9 +376,10 @@ export function createWebhookService(deps: {
     async sendTest(endpointId) {
       const e = await find(endpointId);
       if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
-      if (e.dialect !== 'opp') return refuse('invalid_argument', 'only /v1 listeners have an activation message');
-      const merchant = await merchants.byId(e.merchantId);
-      const d = newDelivery(ids.hex32(), e, 'test', JSON.stringify(opp.activation(merchant!)), clock.now());
+      const merchant = (await merchants.byId(e.merchantId))!;
+      const now = clock.now();
+      const body = e.dialect === 'opp' ? opp.activation(merchant) : executionsTestEvent(merchant, e.id, now);
+      const d = newDelivery(ids.hex32(), e, 'test', JSON.stringify(body), now);
       await store.addDelivery(d);
       return { ok: true, value: { eventId: d.eventId } };
     },

@@ -34,6 +34,11 @@ export interface DeliveryRecord {
   readonly lastError: string | undefined;
   readonly deliveredAt: number | undefined;
   readonly createdAt: number;
+  /** What the event is about; deliveries to one endpoint with the same key go out in `seq` order, one at a time. */
+  readonly orderingKey?: string | undefined;
+  readonly seq?: number | undefined;
+  /** The trace of the request that caused the event: each attempt sends a child of it. */
+  readonly traceparent?: string | undefined;
 }
 
 export interface AttemptRecord {
@@ -52,6 +57,8 @@ export interface AttemptOutcome {
   readonly status: DeliveryStatus;
   readonly retryIndex: number;
   readonly nextAttemptAt: number;
+  /** Where the retry ladder now starts, when this attempt started it (a delivery's first attempt, after it waited its turn). */
+  readonly ladderStart?: number;
   /** The endpoint after this attempt: its failure streak and whether it is now disabled. */
   readonly endpoint: { readonly id: string; readonly failingSince: number | undefined; readonly status: EndpointStatus; readonly at: number };
 }

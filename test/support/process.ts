@@ -8,6 +8,8 @@ export interface GatewayProcess {
   readonly child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
+  /** What it wrote to stdout alone (JSON lines). */
+  stdout(): string;
   /** Sends the signal and waits for the process to exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -19,7 +21,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => { out += String(d); });
+  let stdout = '';
+  child.stdout!.on('data', (d) => { out += String(d); stdout += String(d); });
   child.stderr!.on('data', (d) => { out += String(d); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -34,6 +37,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   return {
     url, child,
     output: () => out,
+    stdout: () => stdout,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

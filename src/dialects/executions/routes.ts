@@ -232,20 +232,21 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const merchantReference = str('filter[merchantReference]');
       const holderReference = str('filter[holderReference]');
       const workspaceId = str('filter[workspaceId]');
-      const rows = await executions.list({
+      // The list shows each execution as GET does, attempts and totals included.
+      const rows = await executions.listViews({
         merchantId: req.merchant!.id, workflowCode: req.params.code, limit: limit + 1,
         ...(merchantReference !== undefined ? { merchantReference } : {}), ...(holderReference !== undefined ? { holderReference } : {}),
         ...(workspaceId !== undefined ? { workspaceId } : {}), ...(lastStatus !== undefined ? { lastStatus } : {}),
         ...(before ? { before } : {}),
       });
       const page = rows.slice(0, limit);
-      const last = page.at(-1);
+      const last = page.at(-1)?.execution;
       const next = rows.length > limit && last ? Buffer.from(`${last.createdAt}.${last.id}`).toString('base64url') : null;
       const base = baseOf(req);
       const url = new URL(base + req.url);
       if (next) url.searchParams.set('cursor', next);
       return reply.send({
-        results: page.map((e) => renderExecution({ execution: e, attempts: [], totals: undefined }, base)),
+        results: page.map((v) => renderExecution(v, base)),
         nextCursor: next,
         links: { self: base + req.url, ...(next ? { next: url.href } : {}) },
       });

@@ -3,6 +3,7 @@ import type { Outcome } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
 import { parseSettings, secretSettings, type OppSettings } from './settings.ts';
+import { outgoingTraceparent } from '../../runtime/request-context.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
@@ -94,7 +95,8 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
 
 /** An acquirer answer as read off the wire: its HTTP status and JSON body (undefined when not JSON). */
 async function send(settings: OppSettings, timeoutMs: number, path: string, init: { method: 'GET' | 'POST'; body?: URLSearchParams }): Promise<{ status: number; json: unknown }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${settings.accessToken}`, accept: 'application/json' };
+  // The payment's trace goes on to the acquirer, as a child span of the request that caused the call.
+  const headers: Record<string, string> = { authorization: `Bearer ${settings.accessToken}`, accept: 'application/json', traceparent: outgoingTraceparent() };
   if (init.body) headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
   let res: Response;
   try {

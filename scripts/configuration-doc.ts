@@ -1,0 +1,3 @@
+import { configurationMarkdown } from '../src/config.ts';
+
+process.stdout.write(configurationMarkdown());
