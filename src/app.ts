@@ -47,6 +47,8 @@ import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
 import { loadAdminToken } from './admin/token.ts';
 import { createLedgerStore } from './ledger/kysely-store.ts';
 import { createLedgerService, type LedgerService } from './ledger/service.ts';
+import { createSettlementStore } from './ledger/settlement-store.ts';
+import { createSettlementService, type SettlementService } from './ledger/settlement.ts';
 import { createJobStore } from './jobs/kysely-store.ts';
 import { createJobRunner, type JobRunner } from './jobs/service.ts';
 import { createCardDataScreen } from './vault/free-text.ts';
@@ -73,6 +75,8 @@ export interface App {
   readonly workflows: WorkflowService;
   readonly executions: ExecutionService;
   readonly ledger: LedgerService;
+  /** Settlement reports, reconciliation with the ledger, discrepancies and postings exports. */
+  readonly settlement: SettlementService;
   readonly idempotency: Idempotency;
   readonly waiters: Waiters;
   /** PostgreSQL only: the LISTEN connection that wakes long-polls for changes made on other nodes. */
@@ -142,8 +146,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // The executions dialect's view of its payments moves in the engine's own units of work.
   payments.observe(executions);
   // The books post every money movement in the unit of work of the change it records.
-  const ledger = createLedgerService({ store: createLedgerStore(storage.uow), clock });
+  const ledgerStore = createLedgerStore(storage.uow);
+  const ledger = createLedgerService({ store: ledgerStore, clock });
   payments.observe(ledger);
+  const settlement = createSettlementService({ uow: storage.uow, store: createSettlementStore(storage.uow), ledger: ledgerStore, clock, ids });
   payments.observe(outcomeCounter(storage.uow, metrics));
   metrics.setBacklogProbe(async () => {
     const now = clock.now();
@@ -228,11 +234,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     admin: { merchants, workflows, adminToken },
     webhookAdmin: { webhooks, token: adminToken },
-    ledgerAdmin: { ledger, token: adminToken },
+    ledgerAdmin: { ledger, settlement, token: adminToken },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
-    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, ledger, idempotency, waiters, changeListener,
+    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, server, logger, workflows, executions, ledger, settlement, idempotency, waiters, changeListener,
     webhooks, admin: { token: adminToken }, jobs, metrics,
     close() {
       // From the first call on, `/ready` says draining while jobs and deliveries wind down and

@@ -16,7 +16,7 @@ import type { Storage } from '../storage/database.ts';
 import { createWorkflowStore } from '../workflows/kysely-store.ts';
 import { createWorkflowService } from '../workflows/service.ts';
 import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
-import { ledgerCli, ledgerUsage } from './ledger.ts';
+import { ledgerCli, ledgerOptions, ledgerUsage, settlementCli } from './ledger.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
@@ -74,12 +74,13 @@ async function main(argv: string[]): Promise<number> {
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       merchant: { type: 'string' }, behaviour: { type: 'string' }, settings: { type: 'string' }, connector: { type: 'string' }, accounts: { type: 'string' },
       'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
-      ...webhookOptions,
+      ...webhookOptions, ...ledgerOptions,
     },
   });
   const [group, command] = positionals;
   if (!values.help && group === 'webhooks') return webhooksCli(command, values);
   if (!values.help && group === 'ledger') return ledgerCli(command, values);
+  if (!values.help && (group === 'settlement-report' || group === 'reconcile')) return settlementCli(group, values);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));

@@ -5,7 +5,7 @@ import type { Operation, OperationKind, OperationStatus } from '../payments/mode
 import type { AccountKind, Phase, Posting } from './model.ts';
 import type { LedgerStore, PaymentOperations } from './store.ts';
 
-const toPosting = (r: PostingsTable): Posting => ({
+export const toPosting = (r: PostingsTable): Posting => ({
   id: r.id, transferId: r.transfer_id, operationId: r.operation_id, paymentId: r.payment_id, merchantId: r.merchant_id,
   currency: r.currency, pspAccountId: r.psp_account_id, debit: r.debit_account as AccountKind, credit: r.credit_account as AccountKind,
   amount: Number(r.amount), phase: r.phase as Phase, leg: r.leg, createdAt: Number(r.created_at),

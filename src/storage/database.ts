@@ -15,6 +15,7 @@ import { registrations } from './migrations/025_registrations.ts';
 import { jobs } from './migrations/040_jobs.ts';
 import { engine } from './migrations/050_engine.ts';
 import { ledger } from './migrations/060_ledger.ts';
+import { settlement } from './migrations/070_settlement.ts';
 import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
 
 export type { Database };
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '040_jobs': jobs,
   '050_engine': engine,
   '060_ledger': ledger,
+  '070_settlement': settlement,
   '035_card_fingerprint_scope': cardFingerprintScope,
 };
 
