@@ -128,7 +128,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
     accountOf: (id) => workflows.routedAccount(id),
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
-    authorizationExpiryMs: config.authorizationExpiryMs,
+    authorizationExpiryMs: config.authorizationExpiryMs, authorizationExpiryByBrandMs: config.authorizationExpiryByBrandMs,
   });
   const instrumentStore = createInstrumentStore(storage.uow);
   const instruments = createInstrumentService({

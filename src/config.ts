@@ -63,6 +63,8 @@ export interface Config {
   readonly bankReceiptDelayMs: number;
   /** A card authorization still open (uncaptured) this long after it was made expires: its rest is voided. */
   readonly authorizationExpiryMs: number;
+  /** Per card brand: the built-in table (payments/model.ts) with SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND's overrides. */
+  readonly authorizationExpiryByBrandMs: Readonly<Record<string, number>>;
   /**
    * The gateway's address as shoppers' browsers reach it (redirect URLs). When unset, the address
    * the merchant's request came to is used.
@@ -86,6 +88,24 @@ export interface Config {
   readonly metricsToken: string | undefined;
   readonly jobs: JobsConfig;
   readonly http: HttpTimeouts;
+}
+
+/**
+ * How long a card authorization holds, in days, for brands whose schemes let it hold longer than
+ * the default (SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS, 7: what Visa and Mastercard allow a
+ * card-not-present authorization): Discover 10, Cartes Bancaires 13, Diners, JCB and UnionPay 30.
+ */
+export const authorizationExpiryDaysByBrand: Readonly<Record<string, number>> = { DISCOVER: 10, CARTEBLEUE: 13, DINERS: 30, JCB: 30, UNIONPAY: 30 };
+
+/** The built-in table with the operator's overrides, `BRAND=DAYS,BRAND=DAYS` (brands in the /v1 spelling). */
+function expiryByBrand(text: string | undefined): Readonly<Record<string, number>> {
+  const days: Record<string, number> = { ...authorizationExpiryDaysByBrand };
+  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Z_]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(part);
+    if (!m || Number(m[2]) <= 0) throw new Error(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${part}" is not BRAND=DAYS (e.g. DINERS=30)`);
+    days[m[1]!] = Number(m[2]);
+  }
+  return Object.freeze(Object.fromEntries(Object.entries(days).map(([b, d]) => [b, Math.round(d * 86_400_000)])));
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -148,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS', 30 * 60_000),
     bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', 60_000),
     authorizationExpiryMs: Math.round(num(env, 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS', 7) * 86_400_000),
+    authorizationExpiryByBrandMs: expiryByBrand(env.SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND),
     publicUrl: publicUrlOf(env.SWITCHYARD_PUBLIC_URL),
     keyRefreshMs: Math.max(100, num(env, 'SWITCHYARD_KEY_REFRESH_MS', 5_000)),
     logLevel: env.LOG_LEVEL || 'info',
