@@ -192,6 +192,18 @@ export function firstBrokenInvariant(input: {
       return `bounds: ${b.kind} of merchant ${b.merchantId} ${b.currency} at ${b.pspAccountId} is ${b.balance}`;
     }
   }
+  // A settled movement leaves nothing receivable: its fee and net add up to what it moved.
+  const receivable = new Map<string, { posted: number; settled: number; settledAtAll: boolean }>();
+  for (const p of input.postings) {
+    if (p.phase !== 'posted' && p.phase !== 'settled') continue;
+    const delta = (p.debit === 'receivable' ? p.amount : 0) - (p.credit === 'receivable' ? p.amount : 0);
+    const r = receivable.get(p.operationId) ?? { posted: 0, settled: 0, settledAtAll: false };
+    if (p.phase === 'posted') r.posted += delta; else { r.settled += delta; r.settledAtAll = true; }
+    receivable.set(p.operationId, r);
+  }
+  for (const [operationId, r] of receivable) {
+    if (r.settledAtAll && r.posted + r.settled !== 0) return `settlement: operation ${operationId} moved ${r.posted} receivable but its settlement ${-r.settled}`;
+  }
   const byPayment = new Map<string, Posting[]>();
   for (const p of input.postings) byPayment.set(p.paymentId, [...(byPayment.get(p.paymentId) ?? []), p]);
   for (const { payment, operations } of input.payments) {

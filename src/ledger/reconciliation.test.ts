@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Currency } from '../money/money.ts';
 import type { SettlementLine, SettlementReport } from '../processors/settlement-report.ts';
-import { balancesOf } from './model.ts';
+import { balancesOf, firstBrokenInvariant, type Posting } from './model.ts';
 import { reconcile, settlementPostingsOf, summaryOf, type LedgerMovement } from './reconciliation.ts';
 
 const EUR = 'EUR' as Currency;
@@ -57,4 +57,16 @@ test('matched lines post the fee and move the net out of receivable: a capture a
   assert.deepEqual(b, { receivable: 0, payable: -1000, refunds: 300, fees: 35, settled: 665 });
   const s = summaryOf('rep', 'acq', report, r);
   assert.deepEqual(s.payouts, [{ currency: 'EUR', reported: 665, matchedNet: 665, fees: 35 }]);
+});
+
+test('verify: a settlement that does not add up to its movement is a broken invariant', () => {
+  const capture: Posting = {
+    id: 'c1:posted:0', transferId: 'c1', operationId: 'c1', paymentId: 'p1', merchantId: 'm1', currency: 'EUR', pspAccountId: 'acq',
+    debit: 'receivable', credit: 'payable', amount: 1000, phase: 'posted', leg: 0, createdAt: 1,
+  };
+  const ops = [{ payment: { id: 'p1' }, operations: [{ id: 'p1', paymentId: 'p1', kind: 'sale' as const, status: 'succeeded' as const, amount: { amount: 1000, currency: EUR }, referencedId: undefined, createdAt: 1 }] }];
+  const m = reconcile({ report: reportOf([line('c1', 'capture', 1000, 30)]), merchantId: 'm1', known: [{ ...mv('c1', 'capture', 1000), paymentId: 'p1' }], due: [] }).matched[0]!;
+  const settled = settlementPostingsOf(m, 'rep', 2);
+  assert.equal(firstBrokenInvariant({ postings: [capture, ...settled], payments: ops }), undefined);
+  assert.match(firstBrokenInvariant({ postings: [capture, settled[0]!], payments: ops }) ?? '', /^settlement: operation c1/);
 });
