@@ -34,7 +34,7 @@ function cli(gw: Gateway, ...args: string[]) {
     url.searchParams.set('options', `-c search_path=${storage.schema}`);
     env.DATABASE_URL = url.toString();
   }
-  return spawnSync(process.execPath, ['src/cli/main.ts', ...args], { env, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['src/cli/main.ts', ...args], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
 }
 
 async function admin(gw: Gateway, method: string, path: string, body?: unknown) {
