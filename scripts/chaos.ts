@@ -72,6 +72,8 @@ const asyncTimeoutMs = 8000;
 
 interface Stats {
   store: StoreKind;
+  /** Whether `ledger verify` passed on the store after the crash cycles. */
+  ledgerVerified: boolean;
   operations: number;
   races: number;
   crashCycles: number;
@@ -94,7 +96,7 @@ interface Target {
 }
 
 function statsFor(store: StoreKind): Stats {
-  return { store, operations: 0, races: 0, crashCycles: 0, faultsInjected: 0, fuzzInputs: 0, acknowledged: 0, fiveXX: 0, cutOff: 0, violations: [], fiveXXSamples: [] };
+  return { store, ledgerVerified: false, operations: 0, races: 0, crashCycles: 0, faultsInjected: 0, fuzzInputs: 0, acknowledged: 0, fiveXX: 0, cutOff: 0, violations: [], fiveXXSamples: [] };
 }
 
 interface Answer { status: number; body: any }
@@ -360,6 +362,10 @@ export async function campaign(store: StoreKind): Promise<Stats> {
       proc = undefined;
       v = await checkInvariants(db, { inFlightMaxAgeMs: 0 });
       s.violations.push(...v);
+      // The books after the crashes, checked as an operator would: `ledger verify` on the store.
+      const verify = spawnSync(process.execPath, ['src/cli/main.ts', 'ledger', 'verify', '--json'], { env: { ...process.env, ...st.env }, encoding: 'utf8' });
+      s.ledgerVerified = verify.status === 0;
+      if (verify.status !== 0) s.violations.push({ rule: 'ledger_verify', ids: [], detail: `ledger verify exited ${verify.status}: ${verify.stdout}${verify.stderr}` });
       for (const id of acks.payments) {
         const rows = await db.selectFrom('transactions').select(['status']).where('id', '=', id).execute();
         if (rows.length !== 1 || rows[0]!.status !== 'succeeded') s.violations.push({ rule: 'acknowledged_payment_lost', ids: [id], detail: `acknowledged as approved; in the books: ${JSON.stringify(rows)}` });

@@ -51,6 +51,8 @@ import { createLedgerStore } from './ledger/kysely-store.ts';
 import { createLedgerService, type LedgerService } from './ledger/service.ts';
 import { createCheckoutStore } from './checkouts/kysely-store.ts';
 import { createCheckoutService } from './checkouts/service.ts';
+import { createSettlementStore } from './ledger/settlement-store.ts';
+import { createSettlementService, type SettlementService } from './ledger/settlement.ts';
 import { createJobStore } from './jobs/kysely-store.ts';
 import { createJobRunner, type JobRunner } from './jobs/service.ts';
 import { createCardDataScreen } from './vault/free-text.ts';
@@ -80,6 +82,8 @@ export interface App {
   readonly workflows: WorkflowService;
   readonly executions: ExecutionService;
   readonly ledger: LedgerService;
+  /** Settlement reports, reconciliation with the ledger, discrepancies and postings exports. */
+  readonly settlement: SettlementService;
   readonly idempotency: Idempotency;
   readonly waiters: Waiters;
   /** PostgreSQL only: the LISTEN connection that wakes long-polls for changes made on other nodes. */
@@ -151,7 +155,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
     accountOf: (id) => workflows.routedAccount(id),
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
-    authorizationExpiryMs: config.authorizationExpiryMs,
+    authorizationExpiryMs: config.authorizationExpiryMs, authorizationExpiryByBrandMs: config.authorizationExpiryByBrandMs,
   });
   const instrumentStore = createInstrumentStore(storage.uow);
   const instruments = createInstrumentService({
@@ -169,11 +173,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // The executions dialect's view of its payments moves in the engine's own units of work.
   payments.observe(executions);
   // The books post every money movement in the unit of work of the change it records.
-  const ledger = createLedgerService({ store: createLedgerStore(storage.uow), clock });
+  const ledgerStore = createLedgerStore(storage.uow);
+  const ledger = createLedgerService({ store: ledgerStore, clock });
   payments.observe(ledger);
   // COPYandPAY: a declined payment opens its checkout again, in the payment's own unit of work.
   const checkouts = createCheckoutService({ store: createCheckoutStore(storage.uow), clock, ids });
   payments.observe(checkouts);
+  const settlement = createSettlementService({ uow: storage.uow, store: createSettlementStore(storage.uow), ledger: ledgerStore, clock, ids });
   payments.observe(outcomeCounter(storage.uow, metrics));
   payments.observe(outcomeLogger(storage.uow, logger));
   metrics.setBacklogProbe(async () => {
@@ -261,11 +267,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId) },
     webhookAdmin: { webhooks, token: adminToken },
-    ledgerAdmin: { ledger, token: adminToken },
+    ledgerAdmin: { ledger, settlement, token: adminToken },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
-    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, breakers, server, logger, workflows, executions, ledger, idempotency, waiters, changeListener,
+    config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, breakers, server, logger, workflows, executions, ledger, settlement, idempotency, waiters, changeListener,
     webhooks, admin: { token: adminToken }, jobs, metrics,
     close() {
       // From the first call on, `/ready` says draining while jobs and deliveries wind down and

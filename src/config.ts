@@ -65,6 +65,8 @@ export interface Config {
   readonly bankReceiptDelayMs: number;
   /** A card authorization still open (uncaptured) this long after it was made expires: its rest is voided. */
   readonly authorizationExpiryMs: number;
+  /** Per card brand: the built-in table (payments/model.ts) with SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND's overrides. */
+  readonly authorizationExpiryByBrandMs: Readonly<Record<string, number>>;
   /**
    * The gateway's address as shoppers' browsers reach it (redirect URLs). When unset, the address
    * the merchant's request came to is used.
@@ -134,6 +136,7 @@ export const settings: readonly Setting[] = [
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_OPEN_MS', type: 'integer', unit: ms, default: 30_000, min: 1000, description: 'How long an open circuit keeps its PSP account out of the cascade before one trial call is let through (half-open).' },
   { group: 'Payments', name: 'SWITCHYARD_ASYNC_TIMEOUT_MS', type: 'integer', unit: ms, default: 30 * 60_000, min: 0, description: 'An asynchronous payment (3-D Secure, bank transfer) nobody finishes ends this long after it started.' },
   { group: 'Payments', name: 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS', type: 'number', unit: 'days', default: 7, min: 0, description: 'A card authorization still uncaptured this long after it was made expires: its rest is voided.' },
+  { group: 'Payments', name: 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND', type: 'string', default: undefined, defaultText: 'DISCOVER=10,CARTEBLEUE=13,DINERS=30,JCB=30,UNIONPAY=30', description: 'Per-brand exceptions to SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS as `BRAND=DAYS,…` (brands in the /v1 spelling); added to or replacing the built-in ones.' },
   { group: 'Payments', name: 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', type: 'integer', unit: ms, default: 60_000, min: 0, description: 'The simulated bank posts the receipt of a confirmed bank transfer after this long.' },
   { group: 'Payments', name: 'SWITCHYARD_LONG_POLL_MS', type: 'integer', unit: ms, default: 25_000, min: 0, description: 'Longest hold of an executions `waitWhile` long-poll (below the usual 30 s client timeout).' },
   { group: 'Payments', name: 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', type: 'integer', unit: ms, default: 30 * 60_000, min: 0, description: 'An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use.' },
@@ -185,6 +188,24 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 function invalid(s: Setting, value: string, why?: string): ConfigError {
   return new ConfigError(`${s.name}=${JSON.stringify(value)} is not valid: ${why ?? `expected ${expectation(s)}`}. ${s.description}`);
+}
+
+/**
+ * How long a card authorization holds, in days, for brands whose schemes let it hold longer than
+ * the default (SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS, 7: what Visa and Mastercard allow a
+ * card-not-present authorization): Discover 10, Cartes Bancaires 13, Diners, JCB and UnionPay 30.
+ */
+export const authorizationExpiryDaysByBrand: Readonly<Record<string, number>> = { DISCOVER: 10, CARTEBLEUE: 13, DINERS: 30, JCB: 30, UNIONPAY: 30 };
+
+/** The built-in table with the operator's overrides, `BRAND=DAYS,BRAND=DAYS` (brands in the /v1 spelling). */
+function expiryByBrand(text: string | undefined): Readonly<Record<string, number>> {
+  const days: Record<string, number> = { ...authorizationExpiryDaysByBrand };
+  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Z_]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(part);
+    if (!m || Number(m[2]) <= 0) throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${part}" is not BRAND=DAYS (e.g. DINERS=30)`);
+    days[m[1]!] = Number(m[2]);
+  }
+  return Object.freeze(Object.fromEntries(Object.entries(days).map(([b, d]) => [b, Math.round(d * 86_400_000)])));
 }
 
 /** The raw text of a setting, or undefined when unset or empty. */
@@ -282,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     asyncTimeoutMs: num(env, 'SWITCHYARD_ASYNC_TIMEOUT_MS'),
     bankReceiptDelayMs: num(env, 'SWITCHYARD_BANK_RECEIPT_DELAY_MS'),
     authorizationExpiryMs: Math.round(num(env, 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS') * 86_400_000),
+    authorizationExpiryByBrandMs: expiryByBrand(text(env, 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND')),
     publicUrl: publicUrlOf(env),
     keyRefreshMs: num(env, 'SWITCHYARD_KEY_REFRESH_MS'),
     logLevel,

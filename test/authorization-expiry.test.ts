@@ -89,5 +89,40 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const events = await gw.app.storage.db.selectFrom('outbox').select(['type', 'payload']).where('subject_id', '=', id).execute();
       assert.ok(events.some((e) => e.type === 'execution.executionActionUpdated'), events.map((e) => e.type).join(', '));
     });
+    test('a partly captured authorization expires too: its rest is voided, the captured part stays', async () => {
+      const pa = await opp(gw, 'POST', '/v1/payments', { amount: '50.00', currency: 'EUR', paymentType: 'PA', ...testCard });
+      assert.equal(pa.body.result.code, '000.100.110');
+      const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '20.00', currency: 'EUR' });
+      assert.equal(cp.body.result.code, '000.100.110');
+      clock.advance(7 * day + 1000);
+      await expiryJob();
+      const postings = await gw.app.ledger.paymentPostings(pa.body.id);
+      assert.deepEqual(postings.filter((p) => p.phase === 'voided').map((p) => p.amount), [3000], 'the open 30.00 is released');
+      const again = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '10.00', currency: 'EUR' });
+      assert.equal(again.status, 400);
+      assert.equal(again.body.result.code, '700.400.100', JSON.stringify(again.body));
+      const rf = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'RF', amount: '20.00', currency: 'EUR' });
+      assert.equal(rf.body.result.code, '000.100.110', 'what was captured can still be refunded');
+      assert.equal(await gw.app.ledger.verify(), undefined);
+      // Marked released: later runs never look at it again.
+      const row = await gw.app.storage.db.selectFrom('payments').select('hold_released_at').where('id', '=', pa.body.id).executeTakeFirstOrThrow();
+      assert.notEqual(row.hold_released_at, null);
+    });
+
+    test('per brand: a Diners authorization holds 30 days, a Visa one 7', async () => {
+      const diners = { ...testCard, 'card.number': '36227206271667', paymentBrand: 'DINERS' };
+      const d = await opp(gw, 'POST', '/v1/payments', { amount: '12.00', currency: 'EUR', paymentType: 'PA', ...diners });
+      assert.equal(d.body.result.code, '000.100.110', JSON.stringify(d.body));
+      const v = await opp(gw, 'POST', '/v1/payments', { amount: '13.00', currency: 'EUR', paymentType: 'PA', ...testCard });
+      clock.advance(8 * day);
+      await expiryJob();
+      const voided = async (id: string) => (await gw.app.ledger.paymentPostings(id)).some((p) => p.phase === 'voided');
+      assert.equal(await voided(v.body.id), true, 'Visa: expired after 7 days');
+      assert.equal(await voided(d.body.id), false, 'Diners: still held after 8 days');
+      clock.advance(22 * day);
+      await expiryJob();
+      assert.equal(await voided(d.body.id), true, 'Diners: expired after 30 days');
+      assert.equal(await gw.app.ledger.verify(), undefined);
+    });
   });
 }

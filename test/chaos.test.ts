@@ -38,6 +38,10 @@ for (const store of ['sqlite', 'postgres'] as StoreKind[]) {
       assert.deepEqual(figures.violations, [], describeViolations(figures.violations));
     });
 
+    test('after kill -9 during load and a restart, `ledger verify` passes', () => {
+      assert.equal(figures.ledgerVerified, true, describeViolations(figures.violations.filter((x) => x.rule === 'ledger_verify')));
+    });
+
     test('no 5xx', () => {
       assert.equal(figures.fiveXX, 0, figures.fiveXXSamples.join('\n'));
     });

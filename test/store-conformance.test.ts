@@ -44,6 +44,10 @@ import { randomUUID } from 'node:crypto';
 import { createCheckoutStore } from '../src/checkouts/kysely-store.ts';
 import type { CheckoutRecord } from '../src/checkouts/model.ts';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
+import { createLedgerStore } from '../src/ledger/kysely-store.ts';
+import { createSettlementStore } from '../src/ledger/settlement-store.ts';
+import type { Posting } from '../src/ledger/model.ts';
+import type { DiscrepancyRecord } from '../src/ledger/store.ts';
 
 /** A freshly opened, migrated store location, with a way to open it again and to remove it. */
 interface Opened {
@@ -1561,6 +1565,83 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await holds.take(old), undefined);
         assert.equal(await holds.take(dropped), undefined);
         assert.deepEqual(await holds.take(live), { sealed: 's', expiresAt: T + 60_000 });
+      });
+    });
+
+    describe('settlement store', () => {
+      const posting = (operationId: string, phase: Posting['phase'], leg: number, debit: Posting['debit'], credit: Posting['credit'], amount: number, at: number, merchantId: string): Posting => ({
+        id: `${operationId}:${phase}:${leg}`, transferId: operationId, operationId, paymentId: `p-${operationId}`, merchantId, currency: 'EUR',
+        pspAccountId: 'acq-conf', debit, credit, amount, phase, leg, createdAt: at,
+      });
+
+      test('a report is recorded once; receivable movements by day or by operation; settled ones known; exports by time', async () => {
+        const f = await merchant();
+        const uow = opened.storage.uow;
+        const ledger = createLedgerStore(uow), settlement = createSettlementStore(uow);
+        const T = Date.UTC(2026, 0, 10);
+        const [a, b, c] = [id(), id(), id()];
+        await uow.run((tx) => ledger.writer(tx).post([
+          posting(a, 'posted', 0, 'receivable', 'payable', bigMinor, T + 1000, f.merchant.id),
+          posting(b, 'posted', 0, 'refunds', 'receivable', 300, T + 2000, f.merchant.id),
+          posting(c, 'pending', 0, 'authorized', 'holds', 900, T + 3000, f.merchant.id),
+          posting(a, 'posted', 0, 'receivable', 'payable', 1, T + 86_400_000, f.merchant.id),
+        ]));
+        const day = await settlement.receivablePostings('acq-conf', { from: T, to: T + 86_400_000 });
+        assert.deepEqual(day.map((p) => [p.operationId, p.amount]), [[a, bigMinor], [b, 300]], 'a hold is no movement; the duplicate id posted nothing');
+        assert.deepEqual((await settlement.receivablePostings('acq-conf', { operationIds: [b, c, 'nope'] })).map((p) => p.operationId), [b]);
+        assert.equal((await settlement.receivablePostings('other', { operationIds: [a] })).length, 0);
+
+        const reportId = digest();
+        const first = await uow.run(async (tx) => {
+          const w = settlement.writer(tx);
+          const inserted = await w.insertReport({ id: reportId, pspAccountId: 'acq-conf', day: '2026-01-10', summary: '{"n":1}', importedAt: T });
+          await ledger.writer(tx).post([posting(a, 'settled', 0, 'fees', 'receivable', 20, T + 5000, f.merchant.id)]);
+          return inserted;
+        });
+        assert.equal(first, true);
+        assert.equal(await uow.run((tx) => settlement.writer(tx).insertReport({ id: reportId, pspAccountId: 'acq-conf', day: '2026-01-10', summary: '{"n":2}', importedAt: T + 1 })), false);
+        assert.equal(await settlement.reportSummary(reportId), '{"n":1}');
+        assert.deepEqual([...await settlement.settledOperations([a, b])], [a]);
+
+        const between = await settlement.postingsBetween(T, T + 86_400_000, f.merchant.id);
+        assert.deepEqual(between.map((p) => p.phase), ['posted', 'posted', 'pending', 'settled']);
+        assert.equal(between[0]!.amount, bigMinor, 'amounts above 2^31 come back as numbers');
+        assert.equal((await settlement.postingsBetween(T, T + 86_400_000, 'someone-else')).length, 0);
+        assert.equal((await settlement.workspaces([f.merchant.id])).get(f.merchant.id), f.merchant.workspaceId);
+      });
+
+      test('discrepancies are stored open, listed by status, merchant and report, and resolved once', async () => {
+        const f = await merchant();
+        const uow = opened.storage.uow;
+        const settlement = createSettlementStore(uow);
+        const reportId = digest();
+        const d = (kind: string, merchantId: string | undefined): DiscrepancyRecord => ({
+          id: id(), reportId, pspAccountId: 'acq-conf', merchantId, kind, reference: id(), paymentId: undefined, operationId: undefined,
+          currency: 'JPY', expected: bigMinor, reported: undefined, status: 'open', note: undefined, createdAt: now(), resolvedAt: undefined,
+        });
+        const list = [d('missing_line', f.merchant.id), d('unknown_reference', undefined)];
+        await uow.run((tx) => settlement.writer(tx).insertDiscrepancies(list));
+        assert.deepEqual(await settlement.discrepancies({ reportId }), list);
+        assert.deepEqual((await settlement.discrepancies({ merchantId: f.merchant.id, status: 'open' })).map((x) => x.id), [list[0]!.id]);
+        const at = now();
+        const resolved = await uow.run((tx) => settlement.writer(tx).resolve(list[0]!.id, 'found in next report', at));
+        assert.deepEqual(resolved, { ...list[0]!, status: 'resolved', note: 'found in next report', resolvedAt: at });
+        assert.equal(await uow.run((tx) => settlement.writer(tx).resolve(list[0]!.id, 'again', at + 1)), undefined);
+        assert.deepEqual((await settlement.discrepancies({ reportId, status: 'open' })).map((x) => x.id), [list[1]!.id]);
+        assert.deepEqual((await settlement.discrepancies({ id: list[1]!.id })).map((x) => x.kind), ['unknown_reference']);
+      });
+
+      test('PSP accounts by name: one merchant\'s, every merchant\'s, and the default acquirer', async () => {
+        const f = await merchant(), g = await merchant();
+        const name = `acq-${id().slice(0, 8)}`;
+        for (const m of [f, g]) {
+          await workflows.upsertAccount({ id: id(), merchantId: m.merchant.id, name, connector: 'simulator', settings: { fees: { captureBps: 1 } }, sealedSecrets: undefined, timeoutMs: undefined, createdAt: now(), updatedAt: now() });
+        }
+        const settlement = createSettlementStore(opened.storage.uow);
+        assert.equal((await settlement.accountsNamed(name, undefined)).length, 2);
+        const [mine] = await settlement.accountsNamed(name, f.merchant.id);
+        assert.deepEqual([mine!.merchantId, mine!.settings], [f.merchant.id, { fees: { captureBps: 1 } }]);
+        assert.deepEqual((await settlement.accountsNamed('default', undefined)).map((a) => [a.id, a.merchantId]), [['default', undefined]]);
       });
     });
   });

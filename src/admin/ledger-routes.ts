@@ -1,20 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import type { LedgerService } from '../ledger/service.ts';
+import type { SettlementError, SettlementService } from '../ledger/settlement.ts';
+import { isExportFormat, parseInstant } from '../ledger/export.ts';
+import { parseSettlementReport } from '../processors/settlement-report.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
 
 export interface LedgerAdminDeps {
   ledger: LedgerService;
+  settlement: SettlementService;
   /** The operator token every request must bear. */
   token: string;
 }
 
+/** The longest export window one request may ask for: a quarter keeps an answer's size in reach. */
+const maxExportMs = 92 * 86_400_000;
+
+const statusOf: Record<SettlementError['code'], number> = {
+  psp_account_unknown: 404, psp_account_ambiguous: 409, report_account_mismatch: 422, not_simulated: 422, discrepancy_not_open: 404,
+};
+
 /**
  * The operator's ledger API (register with prefix `/admin/api`): balances per account and
- * currency, and a payment's postings. Every route needs `Authorization: Bearer <operator token>`;
- * errors are `{error: {code, message}}`.
+ * currency, a payment's postings, exports of postings by time, settlement reconciliation and its
+ * discrepancies. Every route needs `Authorization: Bearer <operator token>`; errors are
+ * `{error: {code, message}}`.
  */
 export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: LedgerAdminDeps): Promise<void> {
-  const { ledger } = deps;
+  const { ledger, settlement } = deps;
   const error = adminError;
 
   guardAdminApi(app, deps.token);
@@ -30,5 +42,54 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
     // A payment without postings (declined, pending, unknown id) has an empty history, not an error:
     // the ledger does not know which payments exist.
     return { paymentId, postings: await ledger.paymentPostings(paymentId) };
+  });
+
+  // GET /ledger/postings?from=2026-12-01&to=2026-12-02[&merchantId=…][&format=csv|json]: postings made in [from, to).
+  app.get('/ledger/postings', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const from = parseInstant(q.from), to = parseInstant(q.to);
+    if (from === undefined) return error(reply, 400, 'from_invalid', 'from must be an ISO date or date-time, or epoch milliseconds');
+    if (to === undefined) return error(reply, 400, 'to_invalid', 'to must be an ISO date or date-time, or epoch milliseconds');
+    if (to <= from || to - from > maxExportMs) return error(reply, 400, 'window_invalid', 'to must be after from, at most 92 days later');
+    const format = q.format ?? 'json';
+    if (!isExportFormat(format)) return error(reply, 400, 'format_invalid', 'format must be csv or json');
+    if (q.merchantId !== undefined && (typeof q.merchantId !== 'string' || q.merchantId === '')) return error(reply, 400, 'merchant_invalid', 'merchantId must be an id');
+    const body = await settlement.exportPostings({ from, to, merchantId: q.merchantId as string | undefined }, format);
+    return reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(body);
+  });
+
+  // POST /ledger/reconciliations {pspAccount, merchantId?, report}: imports a settlement report.
+  app.post('/ledger/reconciliations', { bodyLimit: 64 * 1024 * 1024 }, async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b.pspAccount !== 'string' || b.pspAccount === '') return error(reply, 400, 'psp_account_required', 'pspAccount is required');
+    if (b.merchantId !== undefined && (typeof b.merchantId !== 'string' || b.merchantId === '')) return error(reply, 400, 'merchant_invalid', 'merchantId must be an id');
+    const report = parseSettlementReport(b.report);
+    if (!report.ok) return error(reply, 400, 'report_invalid', report.error);
+    const account = await settlement.account(b.pspAccount, b.merchantId as string | undefined);
+    if (!account.ok) return error(reply, statusOf[account.error.code], account.error.code, account.error.message);
+    const r = await settlement.reconcile(account.value, report.value);
+    if (!r.ok) return error(reply, statusOf[r.error.code], r.error.code, r.error.message);
+    return reply.code(r.value.imported ? 201 : 200).send(r.value);
+  });
+
+  app.get('/ledger/discrepancies', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    if (q.status !== undefined && q.status !== 'open' && q.status !== 'resolved') return error(reply, 400, 'status_invalid', 'status must be open or resolved');
+    const filter = {
+      ...(q.status ? { status: q.status as 'open' | 'resolved' } : {}),
+      ...(typeof q.merchantId === 'string' && q.merchantId ? { merchantId: q.merchantId } : {}),
+      ...(typeof q.reportId === 'string' && q.reportId ? { reportId: q.reportId } : {}),
+    };
+    return { discrepancies: await settlement.discrepancies(filter) };
+  });
+
+  // POST /ledger/discrepancies/:id/resolve {note}: closes an open discrepancy with the operator's explanation.
+  app.post('/ledger/discrepancies/:id/resolve', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const note = ((req.body ?? {}) as Record<string, unknown>).note;
+    if (typeof note !== 'string' || note.trim() === '' || note.length > 2000) return error(reply, 400, 'note_required', 'note (at most 2000 characters) says how it was resolved');
+    const r = await settlement.resolve(id, note.trim());
+    if (!r.ok) return error(reply, statusOf[r.error.code], r.error.code, r.error.message);
+    return r.value;
   });
 }

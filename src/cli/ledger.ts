@@ -1,26 +1,128 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { loadConfig } from '../config.ts';
-import { openStorage } from '../storage/database.ts';
+import { openStorage, type Storage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
-import { exponentOf, isCurrency } from '../money/money.ts';
+import { randomIds } from '../runtime/ids.ts';
+import { isCurrency } from '../money/money.ts';
 import { createLedgerStore } from '../ledger/kysely-store.ts';
 import { createLedgerService } from '../ledger/service.ts';
+import { createSettlementStore } from '../ledger/settlement-store.ts';
+import { createSettlementService, type SettlementService } from '../ledger/settlement.ts';
+import { isExportFormat, parseInstant } from '../ledger/export.ts';
+import { formatSigned, isDay, parseSettlementReport, serializeSettlementReport } from '../processors/settlement-report.ts';
+import { isSettlementInjection, settlementInjections } from '../processors/simulator/settlement.ts';
 
 export const ledgerUsage = `  switchyard ledger verify [--json]    checks the books; exits 1 naming the first broken invariant
-  switchyard ledger balances --merchant ID [--json]    balances per account, currency and PSP account (debits minus credits)`;
+  switchyard ledger balances --merchant ID [--json]    balances per account, currency and PSP account (debits minus credits)
+  switchyard ledger export --from T --to T [--merchant ID] [--format csv|json] [--out FILE]    postings made in [from, to)
+  switchyard ledger discrepancies [--status open|resolved] [--merchant ID] [--json]
+  switchyard ledger resolve --id DISCREPANCY --note TEXT
+  switchyard settlement-report --psp-account NAME [--merchant ID] --day YYYY-MM-DD [--inject KINDS] [--out FILE]
+      a simulated acquirer's settlement report of that day; --inject ${settlementInjections.join(',')}
+  switchyard reconcile --psp-account NAME [--merchant ID] --file REPORT [--json]
+      matches a settlement report to the ledger; the same report twice changes nothing
 
-const decimal = (minor: number, currency: string): string => {
-  const e = isCurrency(currency) ? exponentOf(currency) : 2;
-  const sign = minor < 0 ? '-' : '';
-  const s = String(Math.abs(minor)).padStart(e + 1, '0');
-  return e === 0 ? sign + s : `${sign}${s.slice(0, -e)}.${s.slice(-e)}`;
-};
+  T is an ISO date or date-time (UTC) or epoch milliseconds. The PSP account "default" is the
+  gateway's own acquirer; a name several merchants use needs --merchant.`;
+
+export const ledgerOptions = {
+  'psp-account': { type: 'string' }, file: { type: 'string' }, day: { type: 'string' }, inject: { type: 'string' }, out: { type: 'string' },
+  from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, id: { type: 'string' }, note: { type: 'string' },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+
+const decimal = (minor: number, currency: string): string => (isCurrency(currency) ? formatSigned(minor, currency) : String(minor));
+
+const usageError = (message: string) => { process.stderr.write(`${message}\nusage:\n${ledgerUsage}\n`); return 2; };
+const str = (v: string | boolean | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+async function withSettlement<T>(fn: (s: SettlementService, storage: Storage) => Promise<T>): Promise<T> {
+  const storage = await openStorage(loadConfig().storage);
+  try {
+    const settlement = createSettlementService({
+      uow: storage.uow, store: createSettlementStore(storage.uow), ledger: createLedgerStore(storage.uow), clock: systemClock, ids: randomIds,
+    });
+    return await fn(settlement, storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+const output = async (text: string, out: string | undefined) => { if (out) await writeFile(out, text); else process.stdout.write(text); };
+
+/** Settlement reports and reconciliation over the same store the server uses. */
+export async function settlementCli(group: 'settlement-report' | 'reconcile', values: Values): Promise<number> {
+  const name = str(values['psp-account']);
+  if (!name) return usageError('--psp-account is required');
+  const merchant = str(values.merchant);
+  if (group === 'settlement-report') {
+    const day = str(values.day);
+    if (!isDay(day)) return usageError('--day YYYY-MM-DD is required');
+    const inject = (str(values.inject) ?? '').split(',').filter(Boolean);
+    const bad = inject.find((k) => !isSettlementInjection(k));
+    if (bad) return usageError(`--inject: ${bad} is not one of ${settlementInjections.join(', ')}`);
+    return withSettlement(async (s) => {
+      const account = await s.account(name, merchant);
+      if (!account.ok) { process.stderr.write(`${account.error.message}\n`); return 1; }
+      const r = await s.simulatedReport(account.value, day, { inject: inject.filter(isSettlementInjection) });
+      if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
+      await output(serializeSettlementReport(r.value.report), str(values.out));
+      for (const i of r.value.injected) process.stderr.write(`injected ${i.kind} at ${i.reference}\n`);
+      return 0;
+    });
+  }
+  const file = str(values.file);
+  if (!file) return usageError('--file is required');
+  const report = parseSettlementReport(await readFile(file, 'utf8'));
+  if (!report.ok) { process.stderr.write(`${file}: ${report.error}\n`); return 1; }
+  return withSettlement(async (s) => {
+    const account = await s.account(name, merchant);
+    if (!account.ok) { process.stderr.write(`${account.error.message}\n`); return 1; }
+    const r = await s.reconcile(account.value, report.value);
+    if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
+    const { summary, discrepancies, imported } = r.value;
+    if (values.json) { process.stdout.write(JSON.stringify(r.value) + '\n'); return 0; }
+    process.stdout.write(`${imported ? 'imported' : 'already imported (nothing changed)'}: report ${summary.reportId.slice(0, 16)} of ${summary.day}, ${summary.lines} lines, ${summary.matched} matched, ${discrepancies.length} discrepancies\n`);
+    for (const p of summary.payouts) process.stdout.write(`  payout ${p.currency} ${decimal(p.reported, p.currency)}  matched net ${decimal(p.matchedNet, p.currency)}  fees ${decimal(p.fees, p.currency)}\n`);
+    for (const d of discrepancies) process.stdout.write(`  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.reference}  ${d.id}\n`);
+    return 0;
+  });
+}
 
 /** The books over the same store the server uses. */
-export async function ledgerCli(command: string | undefined, values: { merchant?: string | undefined; json?: boolean | undefined }): Promise<number> {
-  if (command !== 'verify' && command !== 'balances') { process.stderr.write(`usage:\n${ledgerUsage}\n`); return 2; }
-  if (command === 'balances' && !values.merchant) { process.stderr.write(`--merchant is required\nusage:\n${ledgerUsage}\n`); return 2; }
-  const config = loadConfig();
-  const storage = await openStorage(config.storage);
+export async function ledgerCli(command: string | undefined, values: Values): Promise<number> {
+  if (!['verify', 'balances', 'export', 'discrepancies', 'resolve'].includes(command ?? '')) return usageError(`unknown command ${command ?? ''}`);
+  const merchant = str(values.merchant);
+  if (command === 'balances' && !merchant) return usageError('--merchant is required');
+  if (command === 'export') {
+    const from = parseInstant(values.from), to = parseInstant(values.to);
+    if (from === undefined || to === undefined || to <= from) return usageError('--from and --to (to after from) are required');
+    const format = values.format ?? 'csv';
+    if (!isExportFormat(format)) return usageError('--format must be csv or json');
+    return withSettlement(async (s) => { await output(await s.exportPostings({ from, to, merchantId: merchant }, format), str(values.out)); return 0; });
+  }
+  if (command === 'discrepancies') {
+    const status = values.status;
+    if (status !== undefined && status !== 'open' && status !== 'resolved') return usageError('--status must be open or resolved');
+    return withSettlement(async (s) => {
+      const list = await s.discrepancies({ ...(status ? { status } : {}), ...(merchant ? { merchantId: merchant } : {}) });
+      if (values.json) process.stdout.write(JSON.stringify({ discrepancies: list }) + '\n');
+      else for (const d of list) process.stdout.write(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency} ${d.reference}${d.note ? `  (${d.note})` : ''}\n`);
+      return 0;
+    });
+  }
+  if (command === 'resolve') {
+    const id = str(values.id), note = str(values.note)?.trim();
+    if (!id || !note) return usageError('--id and --note are required');
+    return withSettlement(async (s) => {
+      const r = await s.resolve(id, note);
+      if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
+      process.stdout.write(`resolved ${r.value.id} (${r.value.kind} ${r.value.reference})\n`);
+      return 0;
+    });
+  }
+  const storage = await openStorage(loadConfig().storage);
   try {
     const ledger = createLedgerService({ store: createLedgerStore(storage.uow), clock: systemClock });
     if (command === 'verify') {
@@ -30,8 +132,8 @@ export async function ledgerCli(command: string | undefined, values: { merchant?
       else process.stdout.write('ledger ok\n');
       return broken ? 1 : 0;
     }
-    const balances = (await ledger.balances(values.merchant!)).map(({ merchantId: _, ...b }) => b);
-    if (values.json) process.stdout.write(JSON.stringify({ merchantId: values.merchant, balances }) + '\n');
+    const balances = (await ledger.balances(merchant!)).map(({ merchantId: _, ...b }) => b);
+    if (values.json) process.stdout.write(JSON.stringify({ merchantId: merchant, balances }) + '\n');
     else for (const b of balances) process.stdout.write(`${b.currency}  ${b.pspAccountId.padEnd(20)}  ${b.kind.padEnd(12)}  ${decimal(b.balance, b.currency).padStart(16)}\n`);
     return 0;
   } finally {

@@ -16,8 +16,8 @@ import type { Storage } from '../storage/database.ts';
 import { createWorkflowStore } from '../workflows/kysely-store.ts';
 import { createWorkflowService } from '../workflows/service.ts';
 import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
-import { ledgerCli, ledgerUsage } from './ledger.ts';
 import { printHelp } from './help.ts';
+import { ledgerCli, ledgerOptions, ledgerUsage, settlementCli } from './ledger.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       merchant: { type: 'string' }, behaviour: { type: 'string' }, 'timeout-ms': { type: 'string' }, settings: { type: 'string' }, connector: { type: 'string' }, accounts: { type: 'string' },
       'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
-      ...webhookOptions,
+      ...webhookOptions, ...ledgerOptions,
     },
   });
   const [group, command] = positionals;
@@ -100,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
   if (group === 'help' || values.help) return printHelp(usage, group === 'help' ? positionals.slice(1) : positionals);
   if (!values.help && group === 'webhooks') return webhooksCli(command, values);
   if (!values.help && group === 'ledger') return ledgerCli(command, values);
+  if (!values.help && (group === 'settlement-report' || group === 'reconcile')) return settlementCli(group, values);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));

@@ -5,7 +5,7 @@ import type { Operation, OperationKind, OperationStatus } from '../payments/mode
 import type { AccountKind, Phase, Posting } from './model.ts';
 import type { LedgerStore, PaymentOperations } from './store.ts';
 
-const toPosting = (r: PostingsTable): Posting => ({
+export const toPosting = (r: PostingsTable): Posting => ({
   id: r.id, transferId: r.transfer_id, operationId: r.operation_id, paymentId: r.payment_id, merchantId: r.merchant_id,
   currency: r.currency, pspAccountId: r.psp_account_id, debit: r.debit_account as AccountKind, credit: r.credit_account as AccountKind,
   amount: Number(r.amount), phase: r.phase as Phase, leg: r.leg, createdAt: Number(r.created_at),
@@ -18,14 +18,17 @@ export function createLedgerStore(uow: UnitOfWork): LedgerStore {
     writer(tx) {
       return {
         async post(postings) {
-          if (postings.length === 0) return;
-          await tx.insertInto('postings').values(postings.map((p) => ({
-            id: p.id, transfer_id: p.transferId, operation_id: p.operationId, payment_id: p.paymentId, merchant_id: p.merchantId,
-            currency: p.currency, psp_account_id: p.pspAccountId, debit_account: p.debit, credit_account: p.credit,
-            amount: p.amount, phase: p.phase, leg: p.leg, created_at: p.createdAt,
-          }))).onConflict((oc) => oc.columns(['operation_id', 'phase', 'leg']).doNothing()).execute();
+          // A settlement report posts thousands at once: rows per statement stay under SQLite's variable limit.
+          for (let i = 0; i < postings.length; i += 1000) await insert(postings.slice(i, i + 1000));
         },
       };
+      async function insert(postings: readonly Posting[]) {
+        await tx.insertInto('postings').values(postings.map((p) => ({
+          id: p.id, transfer_id: p.transferId, operation_id: p.operationId, payment_id: p.paymentId, merchant_id: p.merchantId,
+          currency: p.currency, psp_account_id: p.pspAccountId, debit_account: p.debit, credit_account: p.credit,
+          amount: p.amount, phase: p.phase, leg: p.leg, created_at: p.createdAt,
+        }))).onConflict((oc) => oc.columns(['operation_id', 'phase', 'leg']).doNothing()).execute();
+      }
     },
     async postings(filter = {}) {
       // In the order the operations were made (several can share a millisecond), then leg by leg; a

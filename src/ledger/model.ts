@@ -11,21 +11,25 @@ import type { PaymentRecord } from '../payments/store.ts';
  * - `receivable`: what the PSP owes the gateway for captured money, less what it paid back.
  * - `payable`: what the gateway owes the merchant for captured money (gross).
  * - `refunds`, `chargebacks`, `credits`: what went back to shoppers (or out to cards) against it.
- * - `fees`, `settled`: the PSP's fees and what was paid out to the merchant's bank (posted by
- *   settlement reconciliation, which is not built yet).
+ * - `fees`, `settled`: the PSP's fees and what it paid out to the merchant's bank (posted by
+ *   settlement reconciliation). `settled` has no lower bound: a day of refunds is a negative payout.
  */
 export const accountKinds = ['authorized', 'holds', 'receivable', 'payable', 'refunds', 'chargebacks', 'credits', 'fees', 'settled'] as const;
 export type AccountKind = (typeof accountKinds)[number];
 
 /** The lowest balance each kind may have (debits minus credits); absent: unbounded. */
 export const lowerBounds: Partial<Record<AccountKind, number>> = {
-  authorized: 0, refunds: 0, chargebacks: 0, credits: 0, fees: 0, settled: 0,
+  authorized: 0, refunds: 0, chargebacks: 0, credits: 0, fees: 0,
 };
 /** The highest balance each kind may have; `payable` and `holds` are credit accounts. */
 export const upperBounds: Partial<Record<AccountKind, number>> = { holds: 0, payable: 0 };
 
-/** A hold is `pending`; a capture `posted` (part of it, or a movement without a hold); a void releases the rest: `voided`. */
-export const phases = ['pending', 'posted', 'voided'] as const;
+/**
+ * A hold is `pending`; a capture `posted` (part of it, or a movement without a hold); a void
+ * releases the rest: `voided`. `settled`: a PSP's settlement report confirmed the movement (its fee
+ * and payout, see reconciliation.ts).
+ */
+export const phases = ['pending', 'posted', 'voided', 'settled'] as const;
 export type Phase = (typeof phases)[number];
 
 /** The PSP account of a payment taken by the gateway's default acquirer. */
@@ -187,6 +191,18 @@ export function firstBrokenInvariant(input: {
     if ((lo !== undefined && b.balance < lo) || (hi !== undefined && b.balance > hi)) {
       return `bounds: ${b.kind} of merchant ${b.merchantId} ${b.currency} at ${b.pspAccountId} is ${b.balance}`;
     }
+  }
+  // A settled movement leaves nothing receivable: its fee and net add up to what it moved.
+  const receivable = new Map<string, { posted: number; settled: number; settledAtAll: boolean }>();
+  for (const p of input.postings) {
+    if (p.phase !== 'posted' && p.phase !== 'settled') continue;
+    const delta = (p.debit === 'receivable' ? p.amount : 0) - (p.credit === 'receivable' ? p.amount : 0);
+    const r = receivable.get(p.operationId) ?? { posted: 0, settled: 0, settledAtAll: false };
+    if (p.phase === 'posted') r.posted += delta; else { r.settled += delta; r.settledAtAll = true; }
+    receivable.set(p.operationId, r);
+  }
+  for (const [operationId, r] of receivable) {
+    if (r.settledAtAll && r.posted + r.settled !== 0) return `settlement: operation ${operationId} moved ${r.posted} receivable but its settlement ${-r.settled}`;
   }
   const byPayment = new Map<string, Posting[]>();
   for (const p of input.postings) byPayment.set(p.paymentId, [...(byPayment.get(p.paymentId) ?? []), p]);

@@ -21,3 +21,54 @@ export interface LedgerStore {
   /** Every payment and its operations, for `ledger verify`. */
   paymentsWithOperations(): Promise<PaymentOperations[]>;
 }
+
+/** A PSP account a report can be reconciled for; `default` (no merchant) is the gateway's own acquirer. */
+export interface SettlementAccount {
+  readonly id: string;
+  readonly name: string;
+  readonly merchantId: string | undefined;
+  readonly connector: string;
+  readonly settings: unknown;
+}
+
+export interface DiscrepancyRecord {
+  readonly id: string;
+  readonly reportId: string;
+  readonly pspAccountId: string;
+  readonly merchantId: string | undefined;
+  readonly kind: string;
+  readonly reference: string;
+  readonly paymentId: string | undefined;
+  readonly operationId: string | undefined;
+  readonly currency: string;
+  readonly expected: number | undefined;
+  readonly reported: number | undefined;
+  readonly status: 'open' | 'resolved';
+  readonly note: string | undefined;
+  readonly createdAt: number;
+  readonly resolvedAt: number | undefined;
+}
+
+/** The settlement side of the books: reports imported, discrepancies, and the ledger's view of a PSP account. */
+export interface SettlementStore {
+  writer(tx: Tx): {
+    /** Records a report; false when one with the same id is there already (nothing else is written then). */
+    insertReport(r: { id: string; pspAccountId: string; day: string; summary: string; importedAt: number }): Promise<boolean>;
+    insertDiscrepancies(ds: readonly DiscrepancyRecord[]): Promise<void>;
+    /** Marks an open discrepancy resolved; undefined when there is no open one with that id. */
+    resolve(id: string, note: string, at: number): Promise<DiscrepancyRecord | undefined>;
+  };
+  /** The summary an import of this report recorded, as JSON. */
+  reportSummary(id: string): Promise<string | undefined>;
+  /** PSP accounts named so (for one merchant, or all). */
+  accountsNamed(name: string, merchantId: string | undefined): Promise<SettlementAccount[]>;
+  /** Posted receivable legs at a PSP account: made within [from, to), or of these operations. */
+  receivablePostings(pspAccountId: string, filter: { from: number; to: number } | { operationIds: readonly string[] }): Promise<Posting[]>;
+  /** Which of these operations a settlement has posted already. */
+  settledOperations(operationIds: readonly string[]): Promise<Set<string>>;
+  /** Merchant id → workspace id, for webhook bodies. */
+  workspaces(merchantIds: readonly string[]): Promise<Map<string, string>>;
+  discrepancies(filter: { id?: string; status?: 'open' | 'resolved'; merchantId?: string; reportId?: string }): Promise<DiscrepancyRecord[]>;
+  /** Postings made within [from, to), oldest first, optionally of one merchant. */
+  postingsBetween(from: number, to: number, merchantId: string | undefined): Promise<Posting[]>;
+}

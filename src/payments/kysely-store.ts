@@ -163,14 +163,18 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         .where('status', '=', 'authorized').where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toPayment);
     },
-    async authorizedCardsBefore(before, after, limit) {
-      let q = db.selectFrom('payments').selectAll().where('method', '=', 'card').where('initial_type', '=', 'authorize')
-        .where('status', '=', 'authorized').where('created_at', '<=', before);
+    async openHoldsBefore(before, after, limit) {
+      let q = db.selectFrom('payments').leftJoin('cards', 'cards.id', 'payments.card_id').selectAll('payments').select('cards.brand')
+        .where('payments.hold_released_at', 'is', null).where('payments.created_at', '<=', before)
+        .where('payments.method', '=', 'card').where('payments.initial_type', '=', 'authorize').where('payments.status', 'in', ['authorized', 'captured']);
       if (after) {
-        q = q.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]));
+        q = q.where((eb) => eb.or([eb('payments.created_at', '>', after.createdAt), eb.and([eb('payments.created_at', '=', after.createdAt), eb('payments.id', '>', after.id)])]));
       }
-      const rows = await q.orderBy('created_at').orderBy('id').limit(limit).execute();
-      return rows.map(toPayment);
+      const rows = await q.orderBy('payments.created_at').orderBy('payments.id').limit(limit).execute();
+      return rows.map((r) => ({ ...toPayment(r), brand: r.brand ?? undefined }));
+    },
+    async markHoldReleased(paymentId, at) {
+      await db.updateTable('payments').set({ hold_released_at: at }).where('id', '=', paymentId).where('hold_released_at', 'is', null).execute();
     },
   };
 }

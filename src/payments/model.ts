@@ -314,6 +314,15 @@ export function metadataLocked(status: PaymentStatus | undefined): boolean {
   return status !== undefined && status !== 'pending';
 }
 
+/** Whether nothing more can ever be voided of this payment's hold: fully captured, voided, charged back, or not a hold at all. */
+export function holdClosed(ops: readonly Operation[]): boolean {
+  const initial = ops.find((o) => isInitialKind(o.kind));
+  if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded') return initial?.status === 'failed';
+  const t = totalsOf(ops);
+  if (t.inFlightVoid || t.inFlightCaptures > 0) return false;
+  return t.reversed || t.chargedBack > 0 || t.authorized - t.captured <= 0;
+}
+
 /**
  * Whether a payment's authorization has expired and its open rest must be released: an approved
  * authorization made at or before `cutoff` with money still open (uncaptured, no capture or void

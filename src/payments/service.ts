@@ -21,7 +21,7 @@ import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
-  authorizationExpired, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
+  authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
   type FollowUpKind, type InitialKind, type OperationKind, type PaymentStatus,
 } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
@@ -170,6 +170,8 @@ export function createPaymentService(deps: {
   bankReceiptDelayMs: number;
   /** How long a card authorization may stay uncaptured before its open rest is voided (default 7 days). */
   authorizationExpiryMs?: number;
+  /** Per card brand, how long its authorizations hold (brands absent: `authorizationExpiryMs`). */
+  authorizationExpiryByBrandMs?: Readonly<Record<string, number>>;
 }): PaymentService {
   const { store, vault, threeds, cvvs, clock, ids, logger, pspTimeoutMs, asyncTimeoutMs, bankReceiptDelayMs } = deps;
   const observers: PaymentObserver[] = [];
@@ -603,20 +605,26 @@ export function createPaymentService(deps: {
     },
 
     async expireAuthorizations() {
-      const cutoff = clock.now() - (deps.authorizationExpiryMs ?? 7 * 86_400_000);
+      const now = clock.now();
+      const expiryOf = (brand: string | undefined) => (brand !== undefined ? deps.authorizationExpiryByBrandMs?.[brand] : undefined) ?? deps.authorizationExpiryMs ?? 7 * 86_400_000;
+      // Candidates are those old enough for the shortest expiry; each is then held to its brand's.
+      const shortest = Math.min(expiryOf(undefined), ...Object.values(deps.authorizationExpiryByBrandMs ?? {}));
       let expired = 0;
       let after: { createdAt: number; id: string } | undefined;
       // Pages through every candidate so that payments whose void keeps failing never hide the rest.
       for (;;) {
-        const page = await store.authorizedCardsBefore(cutoff, after, 100);
+        const page = await store.openHoldsBefore(now - shortest, after, 100);
         await eachIsolated(page, async (p) => {
           const ops = await store.operationsOf(p.id);
-          if (!authorizationExpired(ops, cutoff)) return;
+          if (holdClosed(ops)) { await store.markHoldReleased(p.id, now); return; }
+          if (!authorizationExpired(ops, now - expiryOf(p.brand))) return;
           // A void like the merchant's own, to the account holding the authorization, under the
-          // payment's lock (decideFollowUp checks it again).
+          // payment's lock (decideFollowUp checks it again); what a partial capture left is released.
           const r = await ownFollowUp(p, ops, 'void', undefined, { expired: true });
-          if (r.ok && r.value.operation.status === 'succeeded') expired++;
-          else if (!r.ok || r.value.operation.status === 'failed') {
+          if (r.ok && r.value.operation.status === 'succeeded') {
+            expired++;
+            await store.markHoldReleased(p.id, now);
+          } else if (!r.ok || r.value.operation.status === 'failed') {
             logger.warn({ paymentId: p.id, error: r.ok ? r.value.operation.reason : r.error }, 'an expired authorization could not be voided');
           }
         }, logger, 'expire-authorizations', (p) => p.id);

@@ -130,6 +130,11 @@ export interface PaymentStore {
   awaitingBefore(before: number, limit: number): Promise<OperationRecord[]>;
   /** Authorized bank-transfer payments without a full receipt, last changed before `before`. */
   bankTransfersAwaitingReceipt(before: number, limit: number): Promise<PaymentRecord[]>;
-  /** Card authorizations still uncaptured, made before `before`, after the (created_at, id) cursor, oldest first. */
-  authorizedCardsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<PaymentRecord[]>;
+  /**
+   * Card authorizations whose hold may still be open (authorized or partly captured, not yet marked
+   * released), made before `before`, after the (created_at, id) cursor, oldest first, with the card's brand.
+   */
+  openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
+  /** Marks a payment's hold closed for good (fully captured, voided or expired): the expiry job skips it from then on. */
+  markHoldReleased(paymentId: string, at: number): Promise<void>;
 }

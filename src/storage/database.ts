@@ -16,6 +16,7 @@ import { jobs } from './migrations/040_jobs.ts';
 import { engine } from './migrations/050_engine.ts';
 import { ledger } from './migrations/060_ledger.ts';
 import { cvvHolds } from './migrations/092_cvv_holds.ts';
+import { settlement } from './migrations/070_settlement.ts';
 import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
 import { checkouts } from './migrations/085_checkouts.ts';
 import { pspAccountSecrets } from './migrations/075_psp_account_secrets.ts';
@@ -35,6 +36,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '050_engine': engine,
   '060_ledger': ledger,
   '092_cvv_holds': cvvHolds,
+  '070_settlement': settlement,
   '035_card_fingerprint_scope': cardFingerprintScope,
   '085_checkouts': checkouts,
   '075_psp_account_secrets': pspAccountSecrets,

@@ -79,6 +79,8 @@ export interface PaymentsTable {
   version: number;
   created_at: number;
   updated_at: number;
+  /** When the expiry job found the authorization's hold closed (migration 070); null: still to look at. */
+  hold_released_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface TransactionsTable {
@@ -334,6 +336,36 @@ export interface JobsTable {
   run_count: number;
 }
 
+/** One imported settlement report (migration 070); the id is a hash of its content. */
+export interface SettlementReportsTable {
+  id: string;
+  psp_account_id: string;
+  day: string;
+  /** What the import found (counts, payouts), as JSON: returned again when the same report comes back. */
+  summary: string;
+  imported_at: number;
+}
+
+/** A disagreement between a settlement report and the ledger (migration 070). */
+export interface SettlementDiscrepanciesTable {
+  id: string;
+  report_id: string;
+  psp_account_id: string;
+  merchant_id: string | null;
+  kind: string;
+  reference: string;
+  payment_id: string | null;
+  operation_id: string | null;
+  currency: string;
+  expected_amount: number | null;
+  reported_amount: number | null;
+  /** `open` or `resolved`. */
+  status: string;
+  note: string | null;
+  created_at: number;
+  resolved_at: number | null;
+}
+
 /** One leg of a ledger transfer (migration 060); never updated or deleted. */
 export interface PostingsTable {
   id: string;
@@ -383,6 +415,8 @@ export interface Database {
   jobs: JobsTable;
   postings: PostingsTable;
   cvv_holds: CvvHoldsTable;
+  settlement_reports: SettlementReportsTable;
+  settlement_discrepancies: SettlementDiscrepanciesTable;
   checkouts: CheckoutsTable;
 }
 

@@ -15,6 +15,8 @@ export type OppNotificationType = (typeof oppNotificationTypes)[number];
 export const executionEvents = [
   'executionCreated', 'executionActionRequested', 'ruleEngineExecuted', 'executionActionCompleted',
   'executionActionUpdated', 'executionActionPending', 'networkOffersEnrollmentCompleted',
+  // The gateway's own: a settlement report disagreed with the books, and an operator resolved it.
+  'settlementDiscrepancyOpened', 'settlementDiscrepancyResolved',
 ] as const;
 export type ExecutionEvent = (typeof executionEvents)[number];
 

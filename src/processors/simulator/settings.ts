@@ -1,5 +1,6 @@
 import type { Money } from '../../money/money.ts';
 import { classifyResultCode } from '../result-codes.ts';
+import { parseFees, type FeeSchedule } from './settlement.ts';
 
 export { declineReasonOf } from '../result-codes.ts';
 
@@ -45,10 +46,12 @@ export interface SimulatorSettings {
   readonly declines: readonly DeclineRule[];
   /** Requests matching one of these are processed but never answered (the caller's timeout decides `unknown`). */
   readonly timeouts: readonly Match[];
+  /** What its daily settlement report charges; absent: the simulator's default fees. */
+  readonly fees?: FeeSchedule;
 }
 
 /** What an operator sets per simulated account (the rates belong to the default acquirer's configuration). */
-export type AccountSettings = Pick<SimulatorSettings, 'latencyMs' | 'declines' | 'timeouts'>;
+export type AccountSettings = Pick<SimulatorSettings, 'latencyMs' | 'declines' | 'timeouts' | 'fees'>;
 
 export const defaultSettings: SimulatorSettings = { latencyMs: 0, jitterMs: 0, errorRate: 0, timeoutRate: 0, declines: [], timeouts: [] };
 
@@ -114,6 +117,9 @@ export function parseSettings(input: unknown): { ok: true; value: AccountSetting
     if (typeof m === 'string') return { ok: false, error: m };
     timeouts.push(m);
   }
-  return { ok: true, value: { latencyMs, declines, timeouts } };
+  if (o.fees === undefined) return { ok: true, value: { latencyMs, declines, timeouts } };
+  const fees = parseFees(o.fees);
+  if (!fees.ok) return fees;
+  return { ok: true, value: { latencyMs, declines, timeouts, fees: fees.value } };
 }
 

@@ -1,0 +1,169 @@
+import type { Currency } from '../money/money.ts';
+import type { SettlementLine, SettlementLineType, SettlementReport } from '../processors/settlement-report.ts';
+import type { AccountKind, Posting } from './model.ts';
+
+/**
+ * Settlement reconciliation, pure: a PSP's report against what the ledger says moved through that
+ * PSP account. A line that agrees with the ledger is *matched*: its fee is posted and its net moves
+ * from `receivable` to `settled`. Everything else is a *discrepancy* of one kind, kept open until an
+ * operator resolves it:
+ *
+ * - `missing_line`: the ledger moved money that day that the report does not settle;
+ * - `amount_mismatch`: the line's gross (or currency) differs from the ledger's, or its net is not gross less fee;
+ * - `unknown_reference`: no movement of that type with that reference at that PSP account;
+ * - `late_chargeback`: the acquirer charged back a transaction the gateway has no chargeback for;
+ * - `duplicate_line`: the movement was settled already (by an earlier report, or earlier in this one);
+ * - `payout_mismatch`: a currency's payout is not the sum of its lines' nets.
+ */
+export const discrepancyKinds = ['missing_line', 'amount_mismatch', 'unknown_reference', 'late_chargeback', 'duplicate_line', 'payout_mismatch'] as const;
+export type DiscrepancyKind = (typeof discrepancyKinds)[number];
+export const isDiscrepancyKind = (v: unknown): v is DiscrepancyKind => discrepancyKinds.includes(v as DiscrepancyKind);
+
+/** One receivable movement of the ledger, as a settlement line would show it. */
+export interface LedgerMovement {
+  readonly operationId: string;
+  readonly paymentId: string;
+  readonly merchantId: string;
+  readonly pspAccountId: string;
+  readonly type: SettlementLineType;
+  /** Signed like a settlement line: positive towards the merchant. */
+  readonly gross: number;
+  readonly currency: string;
+  /** Whether a settlement already posted it. */
+  readonly settled: boolean;
+}
+
+/** The receivable movement a posted leg records, if it is one. */
+export function movementOf(p: Pick<Posting, 'debit' | 'credit' | 'amount' | 'phase'>): { type: SettlementLineType; gross: number } | undefined {
+  if (p.phase !== 'posted') return undefined;
+  const pair = `${p.debit}/${p.credit}` as `${AccountKind}/${AccountKind}`;
+  switch (pair) {
+    case 'receivable/payable': return { type: 'capture', gross: p.amount };
+    case 'refunds/receivable': return { type: 'refund', gross: -p.amount };
+    case 'credits/receivable': return { type: 'credit', gross: -p.amount };
+    case 'chargebacks/receivable': return { type: 'chargeback', gross: -p.amount };
+    case 'receivable/chargebacks': return { type: 'chargeback_reversal', gross: p.amount };
+    default: return undefined;
+  }
+}
+
+export interface Discrepancy {
+  readonly kind: DiscrepancyKind;
+  readonly reference: string;
+  readonly operationId: string | undefined;
+  readonly paymentId: string | undefined;
+  readonly merchantId: string | undefined;
+  readonly currency: string;
+  /** What the ledger says (signed minor units), when it says something. */
+  readonly expected: number | undefined;
+  /** What the report says. */
+  readonly reported: number | undefined;
+}
+
+export interface Match { readonly line: SettlementLine; readonly movement: LedgerMovement }
+
+export interface ReconciliationResult {
+  readonly matched: readonly Match[];
+  readonly discrepancies: readonly Discrepancy[];
+}
+
+const key = (reference: string, type: SettlementLineType) => `${reference}\u0000${type}`;
+
+/**
+ * Matches a report to the ledger. `known` holds the ledger's movements for the references the
+ * report names; `due` those the ledger made at that PSP account during the report's day (what the
+ * report should settle). Both are of the report's PSP account only.
+ */
+export function reconcile(input: {
+  report: SettlementReport;
+  merchantId: string | undefined;
+  known: readonly LedgerMovement[];
+  due: readonly LedgerMovement[];
+}): ReconciliationResult {
+  const byKey = new Map(input.known.map((m) => [key(m.operationId, m.type), m]));
+  const captures = new Map(input.known.filter((m) => m.type === 'capture').map((m) => [m.operationId, m]));
+  const seen = new Set<string>();
+  const matched: Match[] = [];
+  const discrepancies: Discrepancy[] = [];
+  const add = (kind: DiscrepancyKind, line: SettlementLine, m: Pick<LedgerMovement, 'operationId' | 'paymentId' | 'merchantId' | 'gross'> | undefined) => discrepancies.push({
+    kind, reference: line.reference, operationId: m?.operationId, paymentId: m?.paymentId, merchantId: m?.merchantId ?? input.merchantId,
+    currency: line.currency, expected: m?.gross, reported: line.gross,
+  });
+  for (const line of input.report.lines) {
+    const k = key(line.reference, line.type);
+    const m = byKey.get(k);
+    const first = !seen.has(k);
+    seen.add(k);
+    if (!m) {
+      const captured = line.type === 'chargeback' ? captures.get(line.reference) : undefined;
+      if (captured) add('late_chargeback', line, { ...captured, gross: 0 });
+      else add('unknown_reference', line, undefined);
+    } else if (m.settled || !first) add('duplicate_line', line, m);
+    else if (m.currency !== line.currency || m.gross !== line.gross || line.net !== line.gross - line.fee) add('amount_mismatch', line, m);
+    else matched.push({ line, movement: m });
+  }
+  for (const m of input.due) {
+    if (m.settled || seen.has(key(m.operationId, m.type))) continue;
+    discrepancies.push({
+      kind: 'missing_line', reference: m.operationId, operationId: m.operationId, paymentId: m.paymentId, merchantId: m.merchantId,
+      currency: m.currency, expected: m.gross, reported: undefined,
+    });
+  }
+  const nets = new Map<string, number>();
+  for (const l of input.report.lines) nets.set(l.currency, (nets.get(l.currency) ?? 0) + l.net);
+  const paid = new Map<string, number>();
+  for (const p of input.report.payouts) paid.set(p.currency, (paid.get(p.currency) ?? 0) + p.amount);
+  for (const currency of [...new Set([...nets.keys(), ...paid.keys()])].sort()) {
+    const want = nets.get(currency) ?? 0, got = paid.get(currency);
+    if (got !== want) {
+      discrepancies.push({
+        kind: 'payout_mismatch', reference: `payout:${currency}`, operationId: undefined, paymentId: undefined, merchantId: input.merchantId,
+        currency, expected: want, reported: got,
+      });
+    }
+  }
+  return { matched, discrepancies };
+}
+
+/**
+ * The postings a matched line makes: the fee from receivable to fees, and the net from receivable
+ * to settled (back from settled when the net is negative: the acquirer debits the merchant). Keyed
+ * by the movement's operation and phase `settled`, so no movement settles twice.
+ */
+export function settlementPostingsOf(match: Match, transferId: string, now: number): Posting[] {
+  const { line, movement: m } = match;
+  const legs: { debit: AccountKind; credit: AccountKind; amount: number }[] = [];
+  if (line.fee > 0) legs.push({ debit: 'fees', credit: 'receivable', amount: line.fee });
+  if (line.net > 0) legs.push({ debit: 'settled', credit: 'receivable', amount: line.net });
+  if (line.net < 0) legs.push({ debit: 'receivable', credit: 'settled', amount: -line.net });
+  return legs.map((l, leg) => ({
+    ...l, id: `${m.operationId}:settled:${leg}`, transferId, operationId: m.operationId, paymentId: m.paymentId, merchantId: m.merchantId,
+    currency: m.currency as Currency, pspAccountId: m.pspAccountId, phase: 'settled', leg, createdAt: now,
+  }));
+}
+
+/** Per currency: what the report pays out and what its matched lines add up to. */
+export interface ReconciliationSummary {
+  readonly reportId: string;
+  readonly pspAccountId: string;
+  readonly day: string;
+  readonly lines: number;
+  readonly matched: number;
+  readonly discrepancies: Readonly<Partial<Record<DiscrepancyKind, number>>>;
+  readonly payouts: readonly { currency: string; reported: number; matchedNet: number; fees: number }[];
+}
+
+export function summaryOf(reportId: string, pspAccountId: string, report: SettlementReport, result: ReconciliationResult): ReconciliationSummary {
+  const kinds: Partial<Record<DiscrepancyKind, number>> = {};
+  for (const d of result.discrepancies) kinds[d.kind] = (kinds[d.kind] ?? 0) + 1;
+  const currencies = [...new Set([...report.payouts.map((p) => p.currency as string), ...report.lines.map((l) => l.currency as string)])].sort();
+  return {
+    reportId, pspAccountId, day: report.day, lines: report.lines.length, matched: result.matched.length, discrepancies: kinds,
+    payouts: currencies.map((currency) => ({
+      currency,
+      reported: report.payouts.filter((p) => p.currency === currency).reduce((s, p) => s + p.amount, 0),
+      matchedNet: result.matched.filter((x) => x.line.currency === currency).reduce((s, x) => s + x.line.net, 0),
+      fees: result.matched.filter((x) => x.line.currency === currency).reduce((s, x) => s + x.line.fee, 0),
+    })),
+  };
+}

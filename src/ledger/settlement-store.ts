@@ -1,0 +1,98 @@
+import type { Selectable } from 'kysely';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { SettlementDiscrepanciesTable } from '../storage/schema.ts';
+import { defaultPspAccount, type Posting } from './model.ts';
+import { toPosting } from './kysely-store.ts';
+import type { DiscrepancyRecord, SettlementStore } from './store.ts';
+
+const chunk = 500;
+function* chunks<T>(list: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < list.length; i += chunk) yield list.slice(i, i + chunk);
+}
+
+const toDiscrepancy = (r: Selectable<SettlementDiscrepanciesTable>): DiscrepancyRecord => ({
+  id: r.id, reportId: r.report_id, pspAccountId: r.psp_account_id, merchantId: r.merchant_id ?? undefined, kind: r.kind, reference: r.reference,
+  paymentId: r.payment_id ?? undefined, operationId: r.operation_id ?? undefined, currency: r.currency,
+  expected: r.expected_amount === null ? undefined : Number(r.expected_amount), reported: r.reported_amount === null ? undefined : Number(r.reported_amount),
+  status: r.status === 'resolved' ? 'resolved' : 'open', note: r.note ?? undefined, createdAt: Number(r.created_at),
+  resolvedAt: r.resolved_at === null ? undefined : Number(r.resolved_at),
+});
+
+/** One implementation over Kysely for both stores. */
+export function createSettlementStore(uow: UnitOfWork): SettlementStore {
+  const { db } = uow;
+  return {
+    writer(tx) {
+      return {
+        async insertReport(r) {
+          const res = await tx.insertInto('settlement_reports').values({ id: r.id, psp_account_id: r.pspAccountId, day: r.day, summary: r.summary, imported_at: r.importedAt })
+            .onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
+          return res.length > 0;
+        },
+        async insertDiscrepancies(ds) {
+          for (const part of chunks(ds)) {
+            await tx.insertInto('settlement_discrepancies').values(part.map((d) => ({
+              id: d.id, report_id: d.reportId, psp_account_id: d.pspAccountId, merchant_id: d.merchantId ?? null, kind: d.kind, reference: d.reference,
+              payment_id: d.paymentId ?? null, operation_id: d.operationId ?? null, currency: d.currency,
+              expected_amount: d.expected ?? null, reported_amount: d.reported ?? null, status: d.status, note: d.note ?? null,
+              created_at: d.createdAt, resolved_at: d.resolvedAt ?? null,
+            }))).execute();
+          }
+        },
+        async resolve(id, note, at) {
+          const res = await tx.updateTable('settlement_discrepancies').set({ status: 'resolved', note, resolved_at: at })
+            .where('id', '=', id).where('status', '=', 'open').executeTakeFirst();
+          if (Number(res.numUpdatedRows) === 0) return undefined;
+          return toDiscrepancy(await tx.selectFrom('settlement_discrepancies').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+        },
+      };
+    },
+    async reportSummary(id) {
+      return (await db.selectFrom('settlement_reports').select('summary').where('id', '=', id).executeTakeFirst())?.summary;
+    },
+    async accountsNamed(name, merchantId) {
+      if (name === defaultPspAccount) return [{ id: defaultPspAccount, name, merchantId: undefined, connector: 'simulator', settings: {} }];
+      let q = db.selectFrom('psp_accounts').selectAll().where('name', '=', name);
+      if (merchantId !== undefined) q = q.where('merchant_id', '=', merchantId);
+      return (await q.orderBy('merchant_id').execute()).map((r) => ({ id: r.id, name: r.name, merchantId: r.merchant_id, connector: r.connector, settings: JSON.parse(r.settings) as unknown }));
+    },
+    async receivablePostings(pspAccountId, filter) {
+      const base = () => db.selectFrom('postings').selectAll().where('psp_account_id', '=', pspAccountId).where('phase', '=', 'posted')
+        .where((eb) => eb.or([eb('debit_account', '=', 'receivable'), eb('credit_account', '=', 'receivable')]));
+      if ('from' in filter) {
+        return (await base().where('created_at', '>=', filter.from).where('created_at', '<', filter.to).orderBy('created_at').orderBy('operation_id').execute()).map(toPosting);
+      }
+      const out: Posting[] = [];
+      for (const part of chunks([...new Set(filter.operationIds)])) out.push(...(await base().where('operation_id', 'in', part).execute()).map(toPosting));
+      return out;
+    },
+    async settledOperations(operationIds) {
+      const out = new Set<string>();
+      for (const part of chunks([...new Set(operationIds)])) {
+        const rows = await db.selectFrom('postings').select('operation_id').where('operation_id', 'in', part).where('phase', '=', 'settled').execute();
+        for (const r of rows) out.add(r.operation_id);
+      }
+      return out;
+    },
+    async workspaces(merchantIds) {
+      const out = new Map<string, string>();
+      for (const part of chunks([...new Set(merchantIds)])) {
+        for (const r of await db.selectFrom('merchants').select(['id', 'workspace_id']).where('id', 'in', part).execute()) out.set(r.id, r.workspace_id);
+      }
+      return out;
+    },
+    async discrepancies(filter) {
+      let q = db.selectFrom('settlement_discrepancies').selectAll();
+      if (filter.id) q = q.where('id', '=', filter.id);
+      if (filter.status) q = q.where('status', '=', filter.status);
+      if (filter.merchantId) q = q.where('merchant_id', '=', filter.merchantId);
+      if (filter.reportId) q = q.where('report_id', '=', filter.reportId);
+      return (await q.orderBy('created_at').orderBy('id').limit(10_000).execute()).map(toDiscrepancy);
+    },
+    async postingsBetween(from, to, merchantId) {
+      let q = db.selectFrom('postings').selectAll().where('created_at', '>=', from).where('created_at', '<', to);
+      if (merchantId !== undefined) q = q.where('merchant_id', '=', merchantId);
+      return (await q.orderBy('created_at').orderBy('operation_id').orderBy('phase').orderBy('leg').execute()).map(toPosting);
+    },
+  };
+}

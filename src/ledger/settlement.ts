@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../runtime/clock.ts';
+import type { Ids } from '../runtime/ids.ts';
+import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import { addOutboxEvent } from '../webhooks/outbox.ts';
+import { serializeSettlementReport, type SettlementReport } from '../processors/settlement-report.ts';
+import { defaultFees, parseFees, simulatedSettlementReport, type ProcessedMovement, type SettlementInjection } from '../processors/simulator/settlement.ts';
+import type { Currency } from '../money/money.ts';
+import { postingsCsv, postingsJson, type ExportFormat } from './export.ts';
+import {
+  movementOf, reconcile, settlementPostingsOf, summaryOf, type LedgerMovement, type ReconciliationSummary,
+} from './reconciliation.ts';
+import type { Posting } from './model.ts';
+import type { DiscrepancyRecord, LedgerStore, SettlementAccount, SettlementStore } from './store.ts';
+
+const day = 86_400_000;
+
+export type SettlementError =
+  | { code: 'psp_account_unknown'; message: string }
+  | { code: 'psp_account_ambiguous'; message: string }
+  | { code: 'report_account_mismatch'; message: string }
+  | { code: 'not_simulated'; message: string }
+  | { code: 'discrepancy_not_open'; message: string };
+type Result<T> = { ok: true; value: T } | { ok: false; error: SettlementError };
+
+export interface ReconciliationOutcome {
+  /** False when the same report was imported before: nothing changed, the first import's summary is returned. */
+  readonly imported: boolean;
+  readonly summary: ReconciliationSummary;
+  readonly discrepancies: readonly DiscrepancyRecord[];
+}
+
+export interface SettlementService {
+  /** The PSP account a name means (for a merchant, or the only one so named). */
+  account(name: string, merchantId: string | undefined): Promise<Result<SettlementAccount>>;
+  /** A simulated acquirer's report of one day (UTC) for one of its accounts; `inject` adds disagreements for tests. */
+  simulatedReport(account: SettlementAccount, day: string, options?: { inject?: readonly SettlementInjection[]; random?: () => number }):
+    Promise<Result<{ report: SettlementReport; injected: { kind: SettlementInjection; reference: string }[] }>>;
+  /** Matches a report to the ledger and records the outcome in one unit of work; the same report again changes nothing. */
+  reconcile(account: SettlementAccount, report: SettlementReport): Promise<Result<ReconciliationOutcome>>;
+  discrepancies(filter: { id?: string; status?: 'open' | 'resolved'; merchantId?: string; reportId?: string }): Promise<DiscrepancyRecord[]>;
+  resolve(id: string, note: string): Promise<Result<DiscrepancyRecord>>;
+  /** Postings made within [from, to) as CSV or JSON. */
+  exportPostings(window: { from: number; to: number; merchantId?: string | undefined }, format: ExportFormat): Promise<string>;
+}
+
+const dayStart = (d: string) => Date.parse(`${d}T00:00:00Z`);
+
+function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>): LedgerMovement[] {
+  return postings.flatMap((p) => {
+    const m = movementOf(p);
+    return m ? [{ operationId: p.operationId, paymentId: p.paymentId, merchantId: p.merchantId, pspAccountId: p.pspAccountId, currency: p.currency, settled: settled.has(p.operationId), ...m }] : [];
+  });
+}
+
+/**
+ * Settlement reports and reconciliation. Reads what it needs before its unit of work (never
+ * through `db` inside it), then writes the report's record, the matched lines' postings, the
+ * discrepancies and their webhook events together: a crash leaves all of it or none.
+ */
+export function createSettlementService(deps: { uow: UnitOfWork; store: SettlementStore; ledger: LedgerStore; clock: Clock; ids: Ids }): SettlementService {
+  const { uow, store, ledger, clock, ids } = deps;
+
+  async function event(tx: Parameters<Parameters<UnitOfWork['run']>[0]>[0], d: DiscrepancyRecord, name: 'settlementDiscrepancyOpened' | 'settlementDiscrepancyResolved', workspaceId: string | undefined, at: number) {
+    if (!d.merchantId) return;
+    await addOutboxEvent(tx, {
+      id: ids.hex32(), merchantId: d.merchantId, type: `execution.${name}`, subjectId: d.id, createdAt: at,
+      payload: {
+        event: name, time: new Date(at).toISOString(), workspaceId, eventTrigger: 'settlement',
+        details: {
+          discrepancyId: d.id, kind: d.kind, status: d.status, reference: d.reference, paymentId: d.paymentId, currency: d.currency,
+          expectedAmount: d.expected, reportedAmount: d.reported, reportId: d.reportId, ...(d.note ? { note: d.note } : {}),
+        },
+      },
+    });
+  }
+
+  return {
+    async account(name, merchantId) {
+      const found = await store.accountsNamed(name, merchantId);
+      if (found.length === 0) return { ok: false, error: { code: 'psp_account_unknown', message: `no PSP account named ${name}${merchantId ? ` for merchant ${merchantId}` : ''}` } };
+      if (found.length > 1) return { ok: false, error: { code: 'psp_account_ambiguous', message: `several merchants have a PSP account named ${name}: name the merchant` } };
+      return { ok: true, value: found[0]! };
+    },
+
+    async simulatedReport(account, d, options = {}) {
+      if (account.connector !== 'simulator') return { ok: false, error: { code: 'not_simulated', message: `PSP account ${account.name} is not a simulated acquirer` } };
+      const settings = (account.settings ?? {}) as Record<string, unknown>;
+      const fees = parseFees(settings.fees);
+      const from = dayStart(d);
+      const postings = await store.receivablePostings(account.id, { from, to: from + day });
+      const movements: ProcessedMovement[] = movementsOf(postings, new Set()).map((m) => ({
+        reference: m.operationId, pspReference: undefined, type: m.type, amount: Math.abs(m.gross), currency: m.currency as Currency,
+      }));
+      return {
+        ok: true,
+        value: simulatedSettlementReport({
+          pspAccount: account.name, merchantId: account.merchantId, day: d, movements, fees: fees.ok ? fees.value : defaultFees,
+          ...(options.inject ? { inject: options.inject } : {}), ...(options.random ? { random: options.random } : {}),
+        }),
+      };
+    },
+
+    async reconcile(account, report) {
+      if (report.pspAccount !== account.name || (report.merchantId !== undefined && report.merchantId !== account.merchantId)) {
+        return { ok: false, error: { code: 'report_account_mismatch', message: `the report is for ${report.pspAccount}${report.merchantId ? ` of merchant ${report.merchantId}` : ''}, not ${account.name}` } };
+      }
+      const reportId = createHash('sha256').update(`${account.id}\n${serializeSettlementReport(report)}`).digest('hex');
+      const from = dayStart(report.day);
+      const [named, due] = await Promise.all([
+        store.receivablePostings(account.id, { operationIds: report.lines.map((l) => l.reference) }),
+        store.receivablePostings(account.id, { from, to: from + day }),
+      ]);
+      const settled = await store.settledOperations([...named, ...due].map((p) => p.operationId));
+      const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled) });
+      const summary = summaryOf(reportId, account.id, report, result);
+      const now = clock.now();
+      const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
+        id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind, reference: d.reference,
+        paymentId: d.paymentId, operationId: d.operationId, currency: d.currency, expected: d.expected, reported: d.reported,
+        status: 'open', note: undefined, createdAt: now, resolvedAt: undefined,
+      }));
+      const workspaces = await store.workspaces(records.flatMap((r) => (r.merchantId ? [r.merchantId] : [])));
+      const imported = await uow.run(async (tx) => {
+        const w = store.writer(tx);
+        if (!(await w.insertReport({ id: reportId, pspAccountId: account.id, day: report.day, summary: JSON.stringify(summary), importedAt: now }))) {
+          return false;
+        }
+        await ledger.writer(tx).post(result.matched.flatMap((m) => settlementPostingsOf(m, reportId, now)));
+        await w.insertDiscrepancies(records);
+        for (const r of records) await event(tx, r, 'settlementDiscrepancyOpened', r.merchantId ? workspaces.get(r.merchantId) : undefined, now);
+        return true;
+      });
+      if (imported) return { ok: true, value: { imported, summary, discrepancies: records } };
+      const stored = await store.reportSummary(reportId);
+      return { ok: true, value: { imported, summary: stored ? JSON.parse(stored) as ReconciliationSummary : summary, discrepancies: await store.discrepancies({ reportId }) } };
+    },
+
+    discrepancies: (filter) => store.discrepancies(filter),
+
+    async resolve(id, note) {
+      const now = clock.now();
+      const [before] = await store.discrepancies({ id });
+      const workspaceId = before?.merchantId ? (await store.workspaces([before.merchantId])).get(before.merchantId) : undefined;
+      const resolved = await uow.run(async (tx) => {
+        const d = await store.writer(tx).resolve(id, note, now);
+        if (d) await event(tx, d, 'settlementDiscrepancyResolved', workspaceId, now);
+        return d;
+      });
+      return resolved ? { ok: true, value: resolved } : { ok: false, error: { code: 'discrepancy_not_open', message: `no open discrepancy ${id}` } };
+    },
+
+    async exportPostings(window, format) {
+      const postings = await store.postingsBetween(window.from, window.to, window.merchantId);
+      return format === 'csv' ? postingsCsv(postings) : postingsJson(postings, window);
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { exponentOf, isCurrency, type Currency } from '../money/money.ts';
+
+/**
+ * A PSP's daily settlement report, in the one shape every connector's report is read into: one
+ * line per transaction the acquirer settled that day, and what it paid out per currency.
+ * Amounts are signed minor units: money towards the merchant is positive (a capture), money back
+ * to the shopper negative (a refund, a chargeback). `net` is `gross - fee`; fees are never negative.
+ */
+export const settlementLineTypes = ['capture', 'refund', 'credit', 'chargeback', 'chargeback_reversal'] as const;
+export type SettlementLineType = (typeof settlementLineTypes)[number];
+export const isSettlementLineType = (v: unknown): v is SettlementLineType => settlementLineTypes.includes(v as SettlementLineType);
+
+export interface SettlementLine {
+  /** The gateway's reference the acquirer was sent: the operation's id. */
+  readonly reference: string;
+  readonly pspReference: string | undefined;
+  readonly type: SettlementLineType;
+  readonly gross: number;
+  readonly fee: number;
+  readonly net: number;
+  readonly currency: Currency;
+  /** YYYY-MM-DD: the day the money reaches (or leaves) the merchant's bank. */
+  readonly valueDate: string;
+}
+
+export interface Payout {
+  readonly currency: Currency;
+  /** The sum of the day's net amounts in that currency (negative: the acquirer debits the merchant). */
+  readonly amount: number;
+  readonly valueDate: string;
+}
+
+export interface SettlementReport {
+  /** The PSP account's name as the gateway knows it (`default`: the gateway's own acquirer). */
+  readonly pspAccount: string;
+  /** The merchant owning the account; absent for the default acquirer, which settles for all. */
+  readonly merchantId: string | undefined;
+  /** YYYY-MM-DD (UTC): the day whose transactions the report settles. */
+  readonly day: string;
+  readonly lines: readonly SettlementLine[];
+  readonly payouts: readonly Payout[];
+}
+
+/** The file format's name, written into every report so another format is refused plainly. */
+export const settlementReportFormat = 'switchyard-settlement-report/1';
+
+const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
+export const isDay = (s: unknown): s is string => typeof s === 'string' && dayPattern.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`))
+  && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
+
+/** Signed major units with the currency's decimals: -1250 EUR → "-12.50". */
+export function formatSigned(minor: number, currency: Currency): string {
+  const e = exponentOf(currency);
+  const s = String(Math.abs(minor)).padStart(e + 1, '0');
+  return (minor < 0 ? '-' : '') + (e === 0 ? s : `${s.slice(0, -e)}.${s.slice(-e)}`);
+}
+
+function parseSigned(text: unknown, currency: Currency): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const e = exponentOf(currency);
+  const m = (e === 0 ? /^(-?)([0-9]{1,15})$/ : new RegExp(`^(-?)([0-9]{1,15})\\.([0-9]{${e}})$`)).exec(text);
+  if (!m) return undefined;
+  const n = Number(m[2]) * 10 ** e + (m[3] ? Number(m[3]) : 0);
+  return Number.isSafeInteger(n) ? (m[1] ? -n : n) : undefined;
+}
+
+/** The report as a JSON file: decimal strings in each line's currency, as acquirers print them. */
+export function serializeSettlementReport(r: SettlementReport): string {
+  return JSON.stringify({
+    format: settlementReportFormat, pspAccount: r.pspAccount, ...(r.merchantId ? { merchantId: r.merchantId } : {}), day: r.day,
+    lines: r.lines.map((l) => ({
+      reference: l.reference, ...(l.pspReference ? { pspReference: l.pspReference } : {}), type: l.type,
+      gross: formatSigned(l.gross, l.currency), fee: formatSigned(l.fee, l.currency), net: formatSigned(l.net, l.currency),
+      currency: l.currency, valueDate: l.valueDate,
+    })),
+    payouts: r.payouts.map((p) => ({ currency: p.currency, amount: formatSigned(p.amount, p.currency), valueDate: p.valueDate })),
+  }, null, 2) + '\n';
+}
+
+/**
+ * Reads a report from untrusted text (a file, an admin request); the reason it is refused
+ * otherwise, naming the field. Sums are not checked here: a report whose lines disagree with its
+ * payouts is still a report, and reconciliation says so.
+ */
+export function parseSettlementReport(input: unknown): { ok: true; value: SettlementReport } | { ok: false; error: string } {
+  let o: unknown = input;
+  if (typeof input === 'string') {
+    try { o = JSON.parse(input); } catch { return { ok: false, error: 'the report is not JSON' }; }
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, error: 'the report must be an object' };
+  const r = o as Record<string, unknown>;
+  if (r.format !== settlementReportFormat) return { ok: false, error: `format must be ${settlementReportFormat}` };
+  if (typeof r.pspAccount !== 'string' || r.pspAccount === '' || r.pspAccount.length > 128) return { ok: false, error: 'pspAccount must be a name' };
+  if (r.merchantId !== undefined && (typeof r.merchantId !== 'string' || r.merchantId === '')) return { ok: false, error: 'merchantId must be a string' };
+  if (!isDay(r.day)) return { ok: false, error: 'day must be a date YYYY-MM-DD' };
+  if (!Array.isArray(r.lines) || r.lines.length > 1_000_000) return { ok: false, error: 'lines must be a list' };
+  if (!Array.isArray(r.payouts) || r.payouts.length > 200) return { ok: false, error: 'payouts must be a list' };
+  const lines: SettlementLine[] = [];
+  for (const [i, x] of (r.lines as unknown[]).entries()) {
+    const at = `lines[${i}]`;
+    if (typeof x !== 'object' || x === null) return { ok: false, error: `${at} must be an object` };
+    const l = x as Record<string, unknown>;
+    if (typeof l.reference !== 'string' || l.reference === '' || l.reference.length > 128) return { ok: false, error: `${at}.reference must be a string of at most 128 characters` };
+    if (l.pspReference !== undefined && (typeof l.pspReference !== 'string' || l.pspReference.length > 128)) return { ok: false, error: `${at}.pspReference must be a string` };
+    if (!isSettlementLineType(l.type)) return { ok: false, error: `${at}.type must be one of ${settlementLineTypes.join(', ')}` };
+    if (typeof l.currency !== 'string' || !isCurrency(l.currency)) return { ok: false, error: `${at}.currency must be an ISO 4217 code` };
+    const gross = parseSigned(l.gross, l.currency), fee = parseSigned(l.fee, l.currency), net = parseSigned(l.net, l.currency);
+    if (gross === undefined) return { ok: false, error: `${at}.gross must be a decimal amount in ${l.currency}` };
+    if (fee === undefined || fee < 0) return { ok: false, error: `${at}.fee must be a non-negative decimal amount in ${l.currency}` };
+    if (net === undefined) return { ok: false, error: `${at}.net must be a decimal amount in ${l.currency}` };
+    if (!isDay(l.valueDate)) return { ok: false, error: `${at}.valueDate must be a date YYYY-MM-DD` };
+    lines.push({ reference: l.reference, pspReference: l.pspReference as string | undefined, type: l.type, gross, fee, net, currency: l.currency, valueDate: l.valueDate });
+  }
+  const payouts: Payout[] = [];
+  for (const [i, x] of (r.payouts as unknown[]).entries()) {
+    const at = `payouts[${i}]`;
+    if (typeof x !== 'object' || x === null) return { ok: false, error: `${at} must be an object` };
+    const p = x as Record<string, unknown>;
+    if (typeof p.currency !== 'string' || !isCurrency(p.currency)) return { ok: false, error: `${at}.currency must be an ISO 4217 code` };
+    const amount = parseSigned(p.amount, p.currency);
+    if (amount === undefined) return { ok: false, error: `${at}.amount must be a decimal amount in ${p.currency}` };
+    if (!isDay(p.valueDate)) return { ok: false, error: `${at}.valueDate must be a date YYYY-MM-DD` };
+    payouts.push({ currency: p.currency, amount, valueDate: p.valueDate });
+  }
+  return { ok: true, value: { pspAccount: r.pspAccount, merchantId: r.merchantId as string | undefined, day: r.day, lines, payouts } };
+}
