@@ -23,7 +23,7 @@ export const layers: readonly (readonly string[])[] = [
   ['payments'],
   // The books: told of every payment change by the engine, read by the admin API and the CLI.
   ['ledger'],
-  ['executions', 'admin', 'hosted'],
+  ['executions', 'admin', 'hosted', 'dashboard'],
   ['dialects/opp', 'dialects/executions'],
   ['http'],
   // The composition root, and the two programs built on it.
