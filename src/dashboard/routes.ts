@@ -187,7 +187,15 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     return sendPage(reply, paymentPage(ctx, await story(d), canAct(ctx.user) ? offersOf(d) : [], message), status);
   };
 
-  app.get<{ Params: { id: string } }>('/payments/:id', async (req, reply) => showPayment(req, reply, req.params.id, undefined));
+  app.get<{ Params: { id: string }; Querystring: { done?: string; refused?: string } }>('/payments/:id', async (req, reply) => {
+    const { done, refused } = req.query;
+    const d = done ? await payments.details(req.params.id) : undefined;
+    const op = d?.operations.find((o) => o.id === done);
+    const message = op
+      ? notice(op.status === 'failed' ? 'error' : 'ok', `${op.kind[0]!.toUpperCase()}${op.kind.slice(1)} ${op.status} (${amountText(op.amount.amount, op.amount.currency)})${op.reason ? `: ${op.reason}` : ''}.`)
+      : typeof refused === 'string' && /^[a-z_]{1,64}$/.test(refused) ? notice('error', `The gateway refused: ${refused.replaceAll('_', ' ')}.`) : undefined;
+    return showPayment(req, reply, req.params.id, message);
+  });
 
   for (const kind of ['capture', 'refund', 'void'] as const) {
     app.post<{ Params: { id: string } }>(`/payments/:id/${kind}`, async (req, reply) => {
@@ -216,16 +224,16 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       const r = await deps.act({ payment: d.payment, kind, amount: amount === undefined ? undefined : { amount, currency: currency as Money['currency'] } });
       if (!r.ok) {
         await audit('refused', { reason: r.error, ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}) });
-        return showPayment(req, reply, id, notice('error', `The gateway refused: ${r.error.replaceAll('_', ' ')}.`), 409);
+        return reply.redirect(`/dashboard/payments/${id}?refused=${encodeURIComponent(r.error)}`, 303);
       }
       const after = await payments.details(id);
-      const op = after?.operations.filter((o) => o.kind === kind).at(-1);
+      const op = after?.operations.filter((o) => o.kind === kind || (kind === 'void' && o.kind === 'refund')).at(-1);
       const outcome = op?.status ?? 'pending';
       await audit(outcome === 'failed' ? 'failed' : 'ok', {
         ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}), operationId: op?.id, status: outcome, ...(op?.reason ? { reason: op.reason } : {}),
       });
-      const text = `${kind[0]!.toUpperCase()}${kind.slice(1)} ${outcome}${amount !== undefined ? ` (${amountText(amount, currency)})` : ''}${op?.reason ? `: ${op.reason}` : ''}.`;
-      return showPayment(req, reply, id, notice(outcome === 'failed' ? 'error' : 'ok', text));
+      // Post/redirect/get: reloading the page shows the result again and never repeats the action.
+      return reply.redirect(`/dashboard/payments/${id}${op ? `?done=${op.id}` : ''}`, 303);
     });
   }
 
