@@ -48,6 +48,10 @@ export const dashboard: Migration = {
     await db.schema.createIndex('payments_created').on('payments').columns(['created_at', 'id']).execute();
     await db.schema.createIndex('payments_merchant_created').on('payments').columns(['merchant_id', 'created_at', 'id']).execute();
     await db.schema.createIndex('payments_card').on('payments').column('card_id').execute();
+    // A rare status (unknown, pending) would otherwise walk the whole date index to fill a page;
+    // an amount range is read as a range and sorted (it matches few payments).
+    await db.schema.createIndex('payments_status_created').on('payments').columns(['status', 'created_at', 'id']).execute();
+    await db.schema.createIndex('payments_amount').on('payments').columns(['currency', 'amount']).execute();
     // Search keys: an order reference or a PSP reference across every entity, a card's last four.
     await db.schema.createIndex('transactions_reference').on('transactions').column('merchant_transaction_id').execute();
     await db.schema.createIndex('transactions_psp_reference').on('transactions').column('psp_reference').execute();
