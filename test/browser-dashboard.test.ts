@@ -300,6 +300,51 @@ describe('operator dashboard in Chromium', () => {
     }
   });
 
+  test('configuration: a merchant created with its secrets shown once, an origin, a PSP account, the cascade, a webhook endpoint and its test send', async () => {
+    const { context, page, blocked } = await signedIn('admin@example.com');
+    try {
+      await withScreenshot(page, 'dashboard-config', async () => {
+        await page.goto(`${gw.url}/dashboard/merchants`);
+        await page.getByLabel('Name').fill('Config <Shop>');
+        await page.getByRole('button', { name: 'Create merchant' }).click();
+        await page.getByRole('heading', { name: 'Merchant Config <Shop> created' }).waitFor();
+        const token = await page.locator('#secret-2').innerText();
+        const merchantId = await page.locator('#secret-0').innerText();
+        // The token shown is the merchant's working /v1 token.
+        const created = (await gw.app.merchants.list()).find((m) => m.merchant.id === merchantId)!;
+        assert.equal((await gw.app.merchants.byAccessToken(token))?.id, merchantId);
+        await page.getByRole('link', { name: 'Continue' }).click();
+        await page.getByLabel('Origin', { exact: true }).fill('https://config-shop.example');
+        await page.getByRole('button', { name: 'Add origin' }).click();
+        assert.match(await page.getByRole('status').innerText(), /Origin https:\/\/config-shop\.example added/);
+        await page.getByLabel('Account name').fill('acq-one');
+        await page.getByRole('button', { name: 'Add or replace account' }).click();
+        assert.match(await page.getByRole('status').innerText(), /PSP account acq-one saved/);
+        await page.getByLabel(/^Accounts, tried in this order/).fill('acq-one');
+        await page.getByLabel('hard').check();
+        await page.getByRole('button', { name: 'Save cascade' }).click();
+        assert.match(await page.getByRole('status').innerText(), /Cascade saved: acq-one/);
+        assert.deepEqual(await gw.app.workflows.workflow(merchantId, 'payment-acceptance').then((w) => [w?.accounts, [...(w?.moveOn ?? [])].sort()]), [['acq-one'], ['error', 'hard', 'soft']]);
+        assert.deepEqual(await gw.app.merchants.origins(created.merchant.id), ['https://config-shop.example']);
+        await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/hook');
+        await page.getByRole('button', { name: 'Add endpoint' }).click();
+        await page.getByRole('heading', { name: 'Webhook endpoint added' }).waitFor();
+        await page.getByRole('link', { name: 'Continue' }).click();
+        await page.getByRole('button', { name: 'Send test notification' }).click();
+        assert.match(await page.getByRole('status').innerText(), /Test notification queued/);
+        await page.goto(`${gw.url}/dashboard/keys`);
+        assert.match(await page.locator('main').innerText(), /Current key-encrypting key: version 1/);
+        assert.deepEqual(blocked, []);
+      });
+      // Operators do not configure: neither the page nor a post.
+      const op = await signedIn('operator@example.com');
+      assert.equal((await op.page.goto(`${gw.url}/dashboard/merchants`))?.status(), 403);
+      await op.context.close();
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the audit log lists sign-ins, each action with its amount, and the refused requests', async () => {
     const { context, page } = await signedIn('admin@example.com');
     try {
@@ -307,7 +352,7 @@ describe('operator dashboard in Chromium', () => {
         await page.getByRole('link', { name: 'Audit log' }).click();
         const text = await page.locator('table.list').innerText();
         for (const pattern of [/operator@example\.com\s+payment\.capture\s+\S+\s+ok\s+amount=60\.00 EUR/, /payment\.refund\s+\S+\s+ok\s+amount=25\.00 EUR/, /payment\.void\s+\S+\s+ok/,
-          /viewer@example\.com\s+payment\.refund\s+\S+\s+refused\s+reason=role/, /request\.csrf\s+\S+\s+refused/, /request\.cross_site/, /session\.sign_in\s+(\S+\s+)?refused/, /127\.0\.0\.1/]) {
+          /viewer@example\.com\s+payment\.refund\s+\S+\s+refused\s+reason=role/, /request\.csrf\s+\S+\s+refused/, /request\.cross_site/, /session\.sign_in\s+(\S+\s+)?refused/, /127\.0\.0\.1/, /merchant\.create/, /origin\.add/, /psp_account\.put/, /workflow\.configure/, /webhook\.add/, /webhook\.test/]) {
           assert.match(text, pattern);
         }
       });

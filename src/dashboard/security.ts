@@ -61,14 +61,25 @@ export function sameOriginPost(req: FastifyRequest): boolean {
   }
 }
 
-/** The form fields of a urlencoded body (the first value of a repeated field). */
+/** The form fields of a urlencoded body: the first value of each field (`allValues` reads a repeated one). */
 export function formOf(req: FastifyRequest): Record<string, string> {
   const body = req.body;
   return body && typeof body === 'object' ? body as Record<string, string> : {};
 }
 
+const repeated = Symbol('repeated');
+
 export function parseForm(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(body)) if (!(k in out)) out[k] = v;
+  const out: Record<string, string> & { [repeated]?: Map<string, string[]> } = {};
+  const all = new Map<string, string[]>();
+  for (const [k, v] of new URLSearchParams(body)) {
+    if (!(k in out)) out[k] = v;
+    all.set(k, [...(all.get(k) ?? []), v]);
+  }
+  out[repeated] = all;
   return out;
 }
+
+/** Every value of a repeated field (checkboxes). */
+export const allValues = (form: Record<string, string>, name: string): string[] =>
+  (form as { [repeated]?: Map<string, string[]> })[repeated]?.get(name) ?? [];

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import { isInitialKind, paymentStatuses, type PaymentStatus } from './model.ts';
-import { encodeCursor, type PaymentSearch, type PaymentSummary } from './search.ts';
+import { encodeCursor, type Overview, type PaymentSearch, type PaymentSummary } from './search.ts';
 
 /**
  * The payment list over the store, newest first. Every search key has an index (migration 080),
@@ -113,18 +113,31 @@ async function paymentRelated(db: Kysely<Database>, paymentId: string, operation
   };
 }
 
-/** Counts for the overview: payments and outcomes since `since`, per PSP account. */
-async function overviewSince(db: Kysely<Database>, since: number, merchantId: string | undefined) {
-  let ops = db.selectFrom('transactions as t')
-    .leftJoin('attempts as at', (j) => j.onRef('at.transaction_id', '=', 't.id'))
-    .select(['t.status', 't.reason', 't.currency', 'at.account_name'])
-    .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.sum<string | number>('t.amount').as('amount')])
-    .where('t.seq', '=', 0).where('t.created_at', '>=', since);
-  if (merchantId !== undefined) ops = ops.where('t.merchant_id', '=', merchantId);
-  const rows = await ops.groupBy(['t.status', 't.reason', 't.currency', 'at.account_name']).execute();
-  return rows.map((r) => ({
-    status: r.status, reason: r.reason ?? undefined, currency: r.currency, account: r.account_name ?? 'default acquirer',
-    count: Number(r.n), amount: Number(r.amount ?? 0),
-  }));
+/** The overview's counts, each read through an index: payments by date, attempts by operation, open operations and deliveries by status. */
+async function overviewSince(db: Kysely<Database>, since: number, merchantId: string | undefined): Promise<Overview> {
+  let volume = db.selectFrom('payments as p').select(['p.currency', 'p.status'])
+    .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.sum<string | number>('p.amount').as('amount')])
+    .where('p.created_at', '>=', since);
+  if (merchantId !== undefined) volume = volume.where('p.merchant_id', '=', merchantId);
+  let attempts = db.selectFrom('payments as p').innerJoin('attempts as a', 'a.transaction_id', 'p.id')
+    .select(['a.account_name', 'a.status', 'a.reason']).select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('p.created_at', '>=', since);
+  if (merchantId !== undefined) attempts = attempts.where('p.merchant_id', '=', merchantId);
+  let unknown = db.selectFrom('transactions').select((eb) => eb.fn.countAll<string | number>().as('n')).where('status', '=', 'unknown');
+  if (merchantId !== undefined) unknown = unknown.where('merchant_id', '=', merchantId);
+  let backlog = db.selectFrom('webhook_deliveries')
+    .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<string | number | null>('created_at').as('oldest')])
+    .where('status', '=', 'pending');
+  if (merchantId !== undefined) backlog = backlog.where('merchant_id', '=', merchantId);
+  const [v, a, u, b] = await Promise.all([
+    volume.groupBy(['p.currency', 'p.status']).execute(),
+    attempts.groupBy(['a.account_name', 'a.status', 'a.reason']).execute(),
+    unknown.executeTakeFirstOrThrow(), backlog.executeTakeFirstOrThrow(),
+  ]);
+  return {
+    volume: v.map((r) => ({ currency: r.currency, status: r.status, count: Number(r.n), amount: Number(r.amount ?? 0) })),
+    attempts: a.map((r) => ({ account: r.account_name, status: r.status, reason: r.reason ?? undefined, count: Number(r.n) })),
+    unknownWaiting: Number(u.n),
+    webhookBacklog: { pending: Number(b.n), oldest: b.oldest === null ? undefined : Number(b.oldest) },
+  };
 }
-

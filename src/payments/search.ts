@@ -82,20 +82,22 @@ export interface WebhookDeliveryTrace {
   readonly attemptLog: { at: number; httpStatus: number | undefined; latencyMs: number; error: string | undefined }[];
 }
 
-/** Opening operations since a time, grouped by outcome, decline reason, currency and the PSP account of their attempts. */
-export interface OutcomeCount {
-  readonly status: string;
-  readonly reason: string | undefined;
-  readonly currency: string;
-  readonly account: string;
-  readonly count: number;
-  readonly amount: number;
+/** What an operator checks first: the day's payments, how each PSP account answers, what is stuck. */
+export interface Overview {
+  /** Payments made since the start, by currency and status. */
+  readonly volume: { currency: string; status: string; count: number; amount: number }[];
+  /** First attempts of those payments' authorizations, by PSP account, outcome and decline reason. */
+  readonly attempts: { account: string; status: string; reason: string | undefined; count: number }[];
+  /** Operations whose PSP answer was lost, waiting for the reconciler. */
+  readonly unknownWaiting: number;
+  /** Webhook deliveries not yet accepted by their receiver, and the oldest one's creation time. */
+  readonly webhookBacklog: { pending: number; oldest: number | undefined };
 }
 
 export interface PaymentSearch {
   list(filter: PaymentFilter): Promise<PaymentPage>;
   related(paymentId: string, operationIds: readonly string[]): Promise<PaymentRelated>;
-  overview(since: number, merchantId: string | undefined): Promise<OutcomeCount[]>;
+  overview(since: number, merchantId: string | undefined): Promise<Overview>;
 }
 
 export const encodeCursor = (c: Cursor): string => Buffer.from(`${c.createdAt}.${c.id}`).toString('base64url');
