@@ -101,7 +101,7 @@ export function createDashboardStore(uow: UnitOfWork): DashboardStore {
       let q = db.selectFrom('audit_log').selectAll();
       if (filter.merchantId !== undefined) q = q.where('merchant_id', '=', filter.merchantId);
       const before = filter.before;
-      if (before) q = q.where((eb) => eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]));
+      if (before) q = q.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(before.at, before.id)));
       return (await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()).map(toAudit);
     },
   };

@@ -2,7 +2,38 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import { isInitialKind, paymentStatuses, type PaymentStatus } from './model.ts';
-import { encodeCursor, type Overview, type PaymentSearch, type PaymentSummary } from './search.ts';
+import { encodeCursor, type Overview, type PaymentFilter, type PaymentSearch, type PaymentSummary } from './search.ts';
+
+/** Above this many payments found by one search, the list reads them through a subquery instead. */
+const maxCandidates = 2000;
+
+/** Payment ids a search text names: a payment, operation or execution id, an order or PSP reference, a card's last four. */
+function candidateQuery(db: Kysely<Database>, text: string) {
+  let u = db.selectFrom('payments').select('id').where('id', '=', text)
+    .union(db.selectFrom('transactions').select('payment_id as id').where('id', '=', text))
+    .union(db.selectFrom('transactions').select('payment_id as id').where('merchant_transaction_id', '=', text))
+    .union(db.selectFrom('transactions').select('payment_id as id').where('psp_reference', '=', text))
+    .union(db.selectFrom('executions').select('payment_id as id').where('id', '=', text).where('payment_id', 'is not', null) as never);
+  if (/^\d{4}$/.test(text)) {
+    u = u.union(db.selectFrom('payments').select('id').where('card_id', 'in', db.selectFrom('cards').select('id').where('last4', '=', text)));
+  }
+  return u;
+}
+
+/** The filter, as the list's SQL applies it, over payments a search already found. */
+function matches(r: { id: string; merchant_id: string; status: string; currency: string; amount: number | string; psp_account_id: string | null; channel: string; created_at: number | string }, f: PaymentFilter): boolean {
+  const at = Number(r.created_at), amount = Number(r.amount);
+  return (f.merchantId === undefined || r.merchant_id === f.merchantId) && (f.status === undefined || r.status === f.status)
+    && (f.currency === undefined || r.currency === f.currency) && (f.pspAccountId === undefined || r.psp_account_id === f.pspAccountId)
+    && (f.channel === undefined || r.channel === f.channel) && (f.from === undefined || at >= f.from) && (f.to === undefined || at < f.to)
+    && (f.minAmount === undefined || amount >= f.minAmount) && (f.maxAmount === undefined || amount <= f.maxAmount)
+    && (f.after === undefined || at < f.after.createdAt || (at === f.after.createdAt && r.id < f.after.id));
+}
+
+async function candidates(db: Kysely<Database>, text: string): Promise<string[]> {
+  const rows = await candidateQuery(db, text).limit(maxCandidates + 1).execute();
+  return rows.map((r) => r.id);
+}
 
 /**
  * The payment list over the store, newest first. Every search key has an index (migration 080),
@@ -22,36 +53,43 @@ export function createPaymentSearch(db: Kysely<Database>): PaymentSearch {
           'p.psp_account_id', 'p.created_at', 'p.updated_at', 'c.brand', 'c.last4', 'm.name as merchant_name', 'a.name as account_name',
           't.id as operation_id', 't.merchant_transaction_id', 't.psp_reference',
         ]);
-      const text = f.q;
-      if (text !== undefined) {
-        // One list of candidate payment ids from every key's index; a term that matches nothing costs one index probe.
-        q = q.where('p.id', 'in', (eb) => {
-          let u = eb.selectFrom('payments').select('id').where('id', '=', text)
-            .union(eb.selectFrom('transactions').select('payment_id as id').where('id', '=', text))
-            .union(eb.selectFrom('transactions').select('payment_id as id').where('merchant_transaction_id', '=', text))
-            .union(eb.selectFrom('transactions').select('payment_id as id').where('psp_reference', '=', text))
-            .union(eb.selectFrom('executions').select('payment_id as id').where('id', '=', text).where('payment_id', 'is not', null) as never);
-          if (/^\d{4}$/.test(text)) {
-            u = u.union(eb.selectFrom('payments').select('id').where('card_id', 'in', eb.selectFrom('cards').select('id').where('last4', '=', text)));
-          }
-          return u;
-        });
+      // Whether the filters were applied to the payments a search found (then the SQL below must not
+      // repeat them: an equality on merchant or status would lure the planner onto that index again).
+      let filtered = false;
+      if (f.q !== undefined) {
+        // The search keys first, each one index probe; then the filters and the order over the few
+        // payments found. A planner left to choose would rather walk a date index and test every payment.
+        const found = await candidates(db, f.q);
+        if (found.length === 0) return { payments: [], next: undefined };
+        if (found.length <= maxCandidates) {
+          const rows = await db.selectFrom('payments')
+            .select(['id', 'merchant_id', 'status', 'currency', 'amount', 'psp_account_id', 'channel', 'created_at'])
+            .where('id', 'in', found).execute();
+          const page = rows.filter((r) => matches(r, f))
+            .sort((a, b) => Number(b.created_at) - Number(a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+            .slice(0, f.limit + 1).map((r) => r.id);
+          if (page.length === 0) return { payments: [], next: undefined };
+          q = q.where('p.id', 'in', page);
+          filtered = true;
+        } else {
+          q = q.where('p.id', 'in', (eb) => candidateQuery(eb as never, f.q!));
+        }
       }
-      if (f.merchantId !== undefined) q = q.where('p.merchant_id', '=', f.merchantId);
-      if (f.status !== undefined) q = q.where('p.status', '=', f.status);
-      if (f.currency !== undefined) q = q.where('p.currency', '=', f.currency);
-      if (f.pspAccountId !== undefined) q = q.where('p.psp_account_id', '=', f.pspAccountId);
-      if (f.channel !== undefined) q = q.where('p.channel', '=', f.channel);
-      if (f.from !== undefined) q = q.where('p.created_at', '>=', f.from);
-      if (f.to !== undefined) q = q.where('p.created_at', '<', f.to);
-      if (f.minAmount !== undefined) q = q.where('p.amount', '>=', f.minAmount);
-      if (f.maxAmount !== undefined) q = q.where('p.amount', '<=', f.maxAmount);
-      const after = f.after;
-      if (after) {
-        q = q.where((eb) => eb.or([
-          eb('p.created_at', '<', after.createdAt),
-          eb.and([eb('p.created_at', '=', after.createdAt), eb('p.id', '<', after.id)]),
-        ]));
+      if (!filtered) {
+        if (f.merchantId !== undefined) q = q.where('p.merchant_id', '=', f.merchantId);
+        if (f.status !== undefined) q = q.where('p.status', '=', f.status);
+        if (f.currency !== undefined) q = q.where('p.currency', '=', f.currency);
+        if (f.pspAccountId !== undefined) q = q.where('p.psp_account_id', '=', f.pspAccountId);
+        if (f.channel !== undefined) q = q.where('p.channel', '=', f.channel);
+        if (f.from !== undefined) q = q.where('p.created_at', '>=', f.from);
+        if (f.to !== undefined) q = q.where('p.created_at', '<', f.to);
+        if (f.minAmount !== undefined) q = q.where('p.amount', '>=', f.minAmount);
+        if (f.maxAmount !== undefined) q = q.where('p.amount', '<=', f.maxAmount);
+        const after = f.after;
+        if (after) {
+          // A row value, which both stores read as one range of the (…, created_at, id) index.
+          q = q.where((eb) => eb(eb.refTuple('p.created_at', 'p.id'), '<', eb.tuple(after.createdAt, after.id)));
+        }
       }
       const rows = await q.orderBy('p.created_at', 'desc').orderBy('p.id', 'desc').limit(f.limit + 1).execute();
       const page = rows.slice(0, f.limit).map((r): PaymentSummary => ({
