@@ -60,6 +60,11 @@ import { createMetrics, type Metrics } from './runtime/metrics.ts';
 import type { PaymentObserver } from './payments/change.ts';
 import { outcomeLogger } from './payments/outcome-log.ts';
 import type { UnitOfWork } from './storage/unit-of-work.ts';
+import { createDashboardStore } from './dashboard/kysely-store.ts';
+import { createDashboardAuth, type DashboardAuth } from './dashboard/service.ts';
+import type { PaymentAction } from './dashboard/deps.ts';
+import { createPaymentSearch } from './payments/search-store.ts';
+import { ok, fail } from './runtime/result.ts';
 
 export const version = '0.1.0';
 
@@ -95,6 +100,8 @@ export interface App {
   readonly jobs: JobRunner;
   /** This instance's own metrics registry, served at `/metrics`. */
   readonly metrics: Metrics;
+  /** The dashboard's users, sessions and audit log. */
+  readonly dashboard: DashboardAuth;
   close(): Promise<void>;
 }
 
@@ -242,6 +249,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'expire-authorizations', intervalMs: 60_000, run: () => payments.expireAuthorizations() });
   // Held codes outlive no page or instrument they were held for; memory prunes itself, rows need a sweep.
   if (storage.kind === 'postgres') jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
+  const dashboard = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids });
+  jobs.register({ name: 'purge-dashboard-sessions', intervalMs: 3_600_000, run: () => dashboard.purgeSessions() });
+  const search = createPaymentSearch(storage.db);
   let closing: Promise<void> | undefined;
   const server = await buildServer({
     logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken },
@@ -268,11 +278,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId) },
     webhookAdmin: { webhooks, token: adminToken },
     ledgerAdmin: { ledger, settlement, token: adminToken },
+    paymentAdmin: { search, payments, ledger, token: adminToken },
+    dashboard: {
+      auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,
+      act: dashboardAction({ merchants, payments, executions }),
+    },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, breakers, server, logger, workflows, executions, ledger, settlement, idempotency, waiters, changeListener,
-    webhooks, admin: { token: adminToken }, jobs, metrics,
+    webhooks, admin: { token: adminToken }, jobs, metrics, dashboard,
     close() {
       // From the first call on, `/ready` says draining while jobs and deliveries wind down and
       // requests under way finish; a second call waits for the same shutdown.
@@ -286,6 +301,34 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * A dashboard action goes through the payment's own dialect service: an executions payment's
+ * capture is that execution's capture (its view, history and webhooks follow); a /v1 payment's
+ * goes to the engine as the /v1 back office would send it. The engine's checks apply either way.
+ */
+function dashboardAction(deps: { merchants: MerchantService; payments: PaymentService; executions: ExecutionService }): PaymentAction {
+  return async ({ payment, kind, amount }) => {
+    const merchant = await deps.merchants.byId(payment.merchantId);
+    if (!merchant) return fail('not_found');
+    if (payment.channel === 'executions') {
+      const e = await deps.executions.byPayment(payment.id);
+      if (!e) return fail('not_found');
+      const r = kind === 'capture' ? await deps.executions.capture(merchant, e.workflowCode, e.id, { amount, final: false })
+        : kind === 'refund' ? await deps.executions.refund(merchant, e.workflowCode, e.id, { amount })
+        : await deps.executions.cancel(merchant, e.workflowCode, e.id, {});
+      if (r.ok) return ok(undefined);
+      const why = 'why' in r && r.why && typeof r.why === 'object' && 'reason' in r.why ? String(r.why.reason) : undefined;
+      return fail(why ?? r.error);
+    }
+    if (!payment.entityId) return fail('not_found');
+    const r = await deps.payments.followUp({
+      merchant, scope: { channel: 'opp', entityId: payment.entityId }, kind, referencedId: payment.id, amount,
+      merchantTransactionId: undefined, context: {}, testParameters: {},
+    });
+    return r.ok ? ok(undefined) : fail(r.error);
   };
 }
 

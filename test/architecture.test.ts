@@ -25,7 +25,7 @@ export const layers: readonly (readonly string[])[] = [
   ['ledger'],
   // COPYandPAY checkouts: paid by engine payments, framed by the hosted fields, served by /v1.
   ['checkouts'],
-  ['executions', 'admin', 'hosted'],
+  ['executions', 'admin', 'hosted', 'dashboard'],
   ['dialects/opp', 'dialects/executions'],
   ['http'],
   // The composition root, and the two programs built on it.

@@ -48,6 +48,9 @@ import { createLedgerStore } from '../src/ledger/kysely-store.ts';
 import { createSettlementStore } from '../src/ledger/settlement-store.ts';
 import type { Posting } from '../src/ledger/model.ts';
 import type { DiscrepancyRecord } from '../src/ledger/store.ts';
+import { createDashboardStore } from '../src/dashboard/kysely-store.ts';
+import { createPaymentSearch } from '../src/payments/search-store.ts';
+import { decodeCursor } from '../src/payments/search.ts';
 
 /** A freshly opened, migrated store location, with a way to open it again and to remove it. */
 interface Opened {
@@ -1642,6 +1645,79 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const [mine] = await settlement.accountsNamed(name, f.merchant.id);
         assert.deepEqual([mine!.merchantId, mine!.settings], [f.merchant.id, { fees: { captureBps: 1 } }]);
         assert.deepEqual((await settlement.accountsNamed('default', undefined)).map((a) => [a.id, a.merchantId]), [['default', undefined]]);
+      });
+    });
+
+    describe('dashboard users, sessions and audit log (migration 080)', () => {
+      test('a user per email; sessions by token digest; the sign-in state; audit entries newest first by cursor, per merchant', async () => {
+        const store = createDashboardStore(opened.storage.uow);
+        const f = await merchant();
+        const T = now();
+        const user = { id: id(), email: `u-${id()}@example.com`, role: 'operator' as const, merchantId: f.merchant.id, failedSignIns: 0, lockedUntil: undefined, createdAt: T, passwordHash: 'scrypt$x' };
+        assert.equal(await store.insertUser(user), true);
+        assert.equal(await store.insertUser({ ...user, id: id() }), false, 'the email is taken');
+        assert.deepEqual(await store.userByEmail(user.email), user);
+        await store.setSignInState(user.id, { failedSignIns: 0, lockedUntil: T + 900_000 }, T);
+        assert.equal((await store.userById(user.id))?.lockedUntil, T + 900_000);
+        await store.setPassword(user.id, 'scrypt$y', T + 1);
+        const changed = await store.userById(user.id);
+        assert.equal(changed?.passwordHash, 'scrypt$y');
+        assert.equal(changed?.lockedUntil, undefined);
+        const session = { tokenHash: digest(), userId: user.id, csrfToken: 'c'.repeat(32), ip: '203.0.113.9', createdAt: T, seenAt: T, expiresAt: T + 1000 };
+        await store.insertSession(session);
+        assert.deepEqual(await store.session(session.tokenHash), session);
+        await store.touchSession(session.tokenHash, T + 500);
+        assert.equal((await store.session(session.tokenHash))?.seenAt, T + 500);
+        assert.equal(await store.deleteExpiredSessions(T + 1000), 1);
+        assert.equal(await store.session(session.tokenHash), undefined);
+        await store.insertSession(session);
+        await store.deleteSessionsOf(user.id);
+        assert.equal(await store.session(session.tokenHash), undefined);
+        const entries = [1, 2, 3].map((i) => ({
+          id: id(), at: T + i, userId: user.id, email: user.email, merchantId: i === 3 ? undefined : f.merchant.id, action: `payment.capture`,
+          subject: id(), outcome: 'ok' as const, detail: { amount: `${i}.00 EUR` }, ip: '203.0.113.9',
+        }));
+        for (const e of entries) await store.appendAudit(e);
+        const mine = await store.audit({ merchantId: f.merchant.id, limit: 10 });
+        assert.deepEqual(mine, [entries[1], entries[0]]);
+        assert.deepEqual(await store.audit({ merchantId: f.merchant.id, before: { at: entries[1]!.at, id: entries[1]!.id }, limit: 10 }), [entries[0]]);
+      });
+    });
+
+    describe('payment search (migration 080)', () => {
+      test('lists newest first across merchants by cursor, filters, and finds a payment by each key', async () => {
+        const search = createPaymentSearch(db);
+        const f = await merchant();
+        const g = await merchant();
+        const made: PaymentRecord[] = [];
+        for (let i = 0; i < 5; i++) {
+          const at = now();
+          const p = newPayment(i === 4 ? g : f, { initialKind: 'authorize', status: i % 2 ? 'declined' : 'authorized', amount: 1000 * (i + 1), currency: i === 3 ? 'USD' : 'EUR', createdAt: at, updatedAt: at });
+          const o = newOperation(p, { id: p.id, merchantTransactionId: `conf-order-${p.id}`, pspReference: `PSP${p.id.slice(0, 8)}`, createdAt: at, updatedAt: at });
+          await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o); });
+          made.push(p);
+        }
+        const ids = (r: { payments: { id: string }[] }) => r.payments.map((x) => x.id);
+        const first = await search.list({ merchantId: f.merchant.id, limit: 2 });
+        assert.deepEqual(ids(first), [made[3]!.id, made[2]!.id]);
+        assert.ok(first.next);
+        const second = await search.list({ merchantId: f.merchant.id, limit: 2, after: decodeCursor(first.next!) });
+        assert.deepEqual(ids(second), [made[1]!.id, made[0]!.id]);
+        assert.equal(second.next, undefined);
+        assert.deepEqual(ids(await search.list({ merchantId: f.merchant.id, status: 'declined', limit: 10 })), [made[3]!.id, made[1]!.id]);
+        assert.deepEqual(ids(await search.list({ merchantId: f.merchant.id, currency: 'EUR' as never, minAmount: 2000, maxAmount: 3000, limit: 10 })), [made[2]!.id, made[1]!.id]);
+        assert.deepEqual(ids(await search.list({ q: made[4]!.id, limit: 10 })), [made[4]!.id]);
+        assert.deepEqual(ids(await search.list({ q: `conf-order-${made[2]!.id}`, limit: 10 })), [made[2]!.id]);
+        assert.deepEqual(ids(await search.list({ q: `PSP${made[1]!.id.slice(0, 8)}`, limit: 10 })), [made[1]!.id]);
+        assert.deepEqual(ids(await search.list({ q: made[4]!.id, merchantId: f.merchant.id, limit: 10 })), []);
+        const summary = (await search.list({ q: made[0]!.id, limit: 1 })).payments[0]!;
+        assert.equal(summary.merchantName, f.merchant.name);
+        assert.equal(summary.amount, 1000);
+        assert.equal(summary.reference, `conf-order-${made[0]!.id}`);
+        const related = await search.related(made[0]!.id, [made[0]!.id]);
+        assert.deepEqual(related, { executionId: undefined, challenges: [], webhooks: [] });
+        const overview = await search.overview(made[0]!.createdAt, f.merchant.id);
+        assert.equal(overview.volume.reduce((n, v) => n + v.count, 0), 4);
       });
     });
   });

@@ -18,6 +18,8 @@ import { createWorkflowService } from '../workflows/service.ts';
 import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
 import { printHelp } from './help.ts';
 import { ledgerCli, ledgerOptions, ledgerUsage, settlementCli } from './ledger.ts';
+import { userOptions, usersCli, usersUsage } from './users.ts';
+import { paymentOptions, paymentsCli, paymentsUsage } from './payments.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
@@ -37,7 +39,9 @@ const usage = `usage:
   masked. Live merchants may use real PSP connectors only. The simulator's settings are JSON such as
   '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'
 ${webhooksUsage}
-${ledgerUsage}`;
+${ledgerUsage}
+${usersUsage}
+${paymentsUsage}`;
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       merchant: { type: 'string' }, behaviour: { type: 'string' }, 'timeout-ms': { type: 'string' }, settings: { type: 'string' }, connector: { type: 'string' }, accounts: { type: 'string' },
       'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
-      ...webhookOptions, ...ledgerOptions,
+      ...webhookOptions, ...ledgerOptions, ...userOptions, ...paymentOptions,
     },
   });
   const [group, command] = positionals;
@@ -101,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
   if (!values.help && group === 'webhooks') return webhooksCli(command, values);
   if (!values.help && group === 'ledger') return ledgerCli(command, values);
   if (!values.help && (group === 'settlement-report' || group === 'reconcile')) return settlementCli(group, values);
+  if (!values.help && group === 'users') return usersCli(command, values);
+  if (!values.help && group === 'payments') return paymentsCli(command, positionals[2], values);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));

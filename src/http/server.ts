@@ -18,6 +18,9 @@ import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts';
+import { registerDashboardRoutes } from '../dashboard/routes.ts';
+import type { DashboardDeps } from '../dashboard/deps.ts';
+import { registerPaymentAdminRoutes, type PaymentAdminDeps } from '../admin/payment-routes.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -27,6 +30,10 @@ export interface ServerDeps {
   admin?: AdminDeps;
   webhookAdmin?: WebhookAdminDeps;
   ledgerAdmin?: LedgerAdminDeps;
+  /** The payment search of `/admin/api/payments`. */
+  paymentAdmin?: PaymentAdminDeps;
+  /** The operator dashboard at `/dashboard`. */
+  dashboard?: DashboardDeps;
   hosted: { threeds: ThreeDsService; clock: Clock };
   sdk?: HostedSdkDeps;
   readiness: Readiness;
@@ -102,7 +109,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (webhookAdmin) await app.register(async (scope) => registerWebhookAdminRoutes(scope, webhookAdmin), { prefix: '/admin/api' });
   const ledgerAdmin = deps.ledgerAdmin;
   if (ledgerAdmin) await app.register(async (scope) => registerLedgerAdminRoutes(scope, ledgerAdmin), { prefix: '/admin/api' });
+  const paymentAdmin = deps.paymentAdmin;
+  if (paymentAdmin) await app.register(async (scope) => registerPaymentAdminRoutes(scope, paymentAdmin), { prefix: '/admin/api' });
   if (admin) await app.register(async (scope) => registerAdminRoutes(scope, admin), { prefix: '/admin' });
+  const dashboard = deps.dashboard;
+  if (dashboard) await app.register(async (scope) => registerDashboardRoutes(scope, dashboard), { prefix: '/dashboard' });
   await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
   const sdk = deps.sdk;
   if (sdk) await app.register(async (scope) => registerHostedSdkRoutes(scope, sdk));

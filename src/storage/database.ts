@@ -21,6 +21,7 @@ import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts
 import { checkouts } from './migrations/085_checkouts.ts';
 import { pspAccountSecrets } from './migrations/075_psp_account_secrets.ts';
 import { eventOrder } from './migrations/095_event_order.ts';
+import { dashboard } from './migrations/080_dashboard.ts';
 
 export type { Database };
 
@@ -41,6 +42,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '085_checkouts': checkouts,
   '075_psp_account_secrets': pspAccountSecrets,
   '095_event_order': eventOrder,
+  '080_dashboard': dashboard,
 };
 
 /** Every migration's name, in the order they apply. */

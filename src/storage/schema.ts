@@ -390,6 +390,47 @@ export interface CvvHoldsTable {
   expires_at: number;
 }
 
+/** A person who signs in to the dashboard (migration 080). */
+export interface DashboardUsersTable {
+  id: string;
+  email: string;
+  /** admin, operator or viewer. */
+  role: string;
+  /** Set: the user sees and acts on this merchant only. */
+  merchant_id: string | null;
+  password_hash: string;
+  failed_sign_ins: Generated<number>;
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DashboardSessionsTable {
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  ip: string;
+  created_at: number;
+  seen_at: number;
+  expires_at: number;
+}
+
+/** Who did what, when and from where (migration 080); never updated. */
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  user_id: string | null;
+  email: string;
+  merchant_id: string | null;
+  action: string;
+  subject: string | null;
+  /** ok, refused or failed. */
+  outcome: string;
+  /** JSON object: the action's parameters and result. */
+  detail: string;
+  ip: string;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   entities: EntitiesTable;
@@ -418,6 +459,9 @@ export interface Database {
   settlement_reports: SettlementReportsTable;
   settlement_discrepancies: SettlementDiscrepanciesTable;
   checkouts: CheckoutsTable;
+  dashboard_users: DashboardUsersTable;
+  dashboard_sessions: DashboardSessionsTable;
+  audit_log: AuditLogTable;
 }
 
 /** COPYandPAY checkouts (migration 085). */

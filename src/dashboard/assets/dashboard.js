@@ -1,0 +1,16 @@
+// Small conveniences only: every page works without this script.
+document.addEventListener('DOMContentLoaded', () => {
+  // A copy button beside a secret shown once.
+  for (const b of document.querySelectorAll('button[data-copy]')) {
+    b.hidden = false;
+    b.addEventListener('click', async () => {
+      const el = document.getElementById(b.getAttribute('data-copy'));
+      if (!el) return;
+      try { await navigator.clipboard.writeText(el.textContent.trim()); b.textContent = 'Copied'; } catch { b.textContent = 'Select and copy'; }
+    });
+  }
+  // Filter selects apply at once; the Search button still does the same without script.
+  for (const s of document.querySelectorAll('form.filters select')) {
+    s.addEventListener('change', () => s.form.requestSubmit());
+  }
+});

@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Merchant } from '../merchants/model.ts';
+import type { DashboardDeps } from './deps.ts';
+import { canConfigure, isGatewayAdmin, mayView } from './model.ts';
+import { html } from './html.ts';
+import { notice, page, type PageContext } from './layout.ts';
+import { contextOf, sendPage } from './reply.ts';
+import { allValues, formOf } from './security.ts';
+import { credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, secretPage } from './config-pages.ts';
+
+/**
+ * Configuration pages, for admins (a merchant-scoped admin configures its own merchant only):
+ * each form calls the same service the admin API and the CLI call, and writes an audit entry.
+ */
+export async function registerConfigRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  const { auth, merchants, workflows, webhooks } = deps;
+
+  const refuse = (reply: FastifyReply, ctx: PageContext, status: number, text: string) =>
+    sendPage(reply, page(ctx, status === 404 ? 'Not found' : 'Not allowed', html`<p>${text} <a href="/dashboard">Back to the dashboard</a></p>`), status);
+
+  /** The admin's page context, or the refusal already sent. */
+  const adminContext = async (req: FastifyRequest, reply: FastifyReply, section: PageContext['section']) => {
+    const ctx = contextOf(req, section);
+    if (canConfigure(ctx.user)) return ctx;
+    if (req.method === 'POST') await auth.audit({ user: ctx.user, ip: req.ip }, { action: 'config.change', outcome: 'refused', subject: req.url, detail: { reason: 'role' } });
+    await refuse(reply, ctx, 403, 'Only admins configure the gateway.');
+    return undefined;
+  };
+  const merchantFor = async (req: FastifyRequest, reply: FastifyReply, ctx: PageContext, id: string): Promise<Merchant | undefined> => {
+    const m = /^[0-9a-f]{32}$/.test(id) && mayView(ctx.user, id) ? await merchants.byId(id) : undefined;
+    if (!m) await refuse(reply, ctx, 404, 'No such merchant is visible to you.');
+    return m;
+  };
+  const audit = (req: FastifyRequest, ctx: PageContext, action: string, merchantId: string | undefined, ok: boolean, detail: Record<string, unknown>, subject?: string) =>
+    auth.audit({ user: ctx.user, ip: req.ip }, { action, outcome: ok ? 'ok' : 'refused', merchantId, detail, ...(subject ? { subject } : {}) });
+
+  const showMerchants = async (ctx: PageContext, reply: FastifyReply, message?: ReturnType<typeof notice>, status = 200) => {
+    const list = (await merchants.list()).filter(({ merchant }) => mayView(ctx.user, merchant.id));
+    return sendPage(reply, merchantsPage(ctx, list, isGatewayAdmin(ctx.user), message), status);
+  };
+  app.get('/merchants', async (req, reply) => {
+    const ctx = await adminContext(req, reply, 'merchants');
+    return ctx ? showMerchants(ctx, reply) : reply;
+  });
+  app.post('/merchants', async (req, reply) => {
+    const ctx = await adminContext(req, reply, 'merchants');
+    if (!ctx) return reply;
+    if (!isGatewayAdmin(ctx.user)) return refuse(reply, ctx, 403, 'Only an admin of the whole gateway creates merchants.');
+    const f = formOf(req);
+    const name = String(f.name ?? '').trim();
+    if (!name || name.length > 200) return showMerchants(ctx, reply, notice('error', 'A name (up to 200 characters) is required.'), 400);
+    const created = await merchants.create({ name, live: f.live === 'yes', uniqueMerchantTransactionId: f.unique === 'yes' });
+    await audit(req, ctx, 'merchant.create', created.merchantId, true, { name, live: f.live === 'yes' }, created.merchantId);
+    return sendPage(reply, secretPage(ctx, `Merchant ${name} created`, 'These are the merchant\'s credentials.', credentialSecrets(created), `/dashboard/merchants/${created.merchantId}`), 201);
+  });
+
+  const showMerchant = async (ctx: PageContext, reply: FastifyReply, m: Merchant, message?: ReturnType<typeof notice>, status = 200) => {
+    const all = await merchants.list();
+    const [origins, accounts, workflow, endpoints] = await Promise.all([
+      merchants.origins(m.id), workflows.accounts(m.id), workflows.workflow(m.id, 'payment-acceptance'), webhooks.listEndpoints(m.id),
+    ]);
+    const entities = all.find((x) => x.merchant.id === m.id)?.entities ?? [];
+    return sendPage(reply, merchantPage({ ...ctx, section: 'merchants' }, { merchant: m, entities, origins, accounts, workflow, endpoints }, message), status);
+  };
+  app.get<{ Params: { id: string } }>('/merchants/:id', async (req, reply) => {
+    const ctx = await adminContext(req, reply, 'merchants');
+    const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
+    return ctx && m ? showMerchant(ctx, reply, m) : reply;
+  });
+
+  /** A merchant's configuration form: run it, write the audit entry, show the merchant page with the outcome. */
+  const merchantForm = (path: string, action: string, run: (m: Merchant, f: Record<string, string>) => Promise<{ ok: true; text: string; detail: Record<string, unknown> } | { ok: false; error: string; detail: Record<string, unknown> }>) => {
+    app.post<{ Params: { id: string } }>(`/merchants/:id/${path}`, async (req, reply) => {
+      const ctx = await adminContext(req, reply, 'merchants');
+      const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
+      if (!ctx || !m) return reply;
+      const r = await run(m, formOf(req));
+      await audit(req, ctx, action, m.id, r.ok, r.detail, m.id);
+      return showMerchant(ctx, reply, m, r.ok ? notice('ok', r.text) : notice('error', r.error), r.ok ? 200 : 400);
+    });
+  };
+  merchantForm('origins', 'origin.add', async (m, f) => {
+    const added = await merchants.addOrigin(m.id, String(f.origin ?? '').slice(0, 255));
+    return added ? { ok: true, text: `Origin ${added} added.`, detail: { origin: added } }
+      : { ok: false, error: 'An origin looks like https://shop.example (http only on loopback hosts).', detail: { origin: f.origin } };
+  });
+  merchantForm('origins/remove', 'origin.remove', async (m, f) => (await merchants.removeOrigin(m.id, String(f.origin ?? '')))
+    ? { ok: true, text: `Origin ${f.origin} removed.`, detail: { origin: f.origin } } : { ok: false, error: 'That origin is not registered.', detail: { origin: f.origin } });
+  merchantForm('psp-accounts', 'psp_account.put', async (m, f) => {
+    let settings: unknown;
+    try { settings = JSON.parse(String(f.settings || '{}')); } catch { return { ok: false, error: 'Settings must be JSON.', detail: { name: f.name } }; }
+    const r = await workflows.putAccount(m.id, String(f.name ?? '').trim(), { connector: String(f.connector ?? 'simulator').trim(), settings });
+    // The settings may hold a PSP's secrets: the audit log names the account, never its settings.
+    return r.ok ? { ok: true, text: `PSP account ${r.value.name} saved.`, detail: { name: r.value.name, connector: r.value.connector } }
+      : { ok: false, error: r.error, detail: { name: f.name } };
+  });
+  merchantForm('psp-accounts/remove', 'psp_account.remove', async (m, f) => (await workflows.removeAccount(m.id, String(f.name ?? '')))
+    ? { ok: true, text: `PSP account ${f.name} removed.`, detail: { name: f.name } }
+    : { ok: false, error: 'No such account, or the cascade still names it.', detail: { name: f.name } });
+  merchantForm('workflow', 'workflow.configure', async (m, f) => {
+    const raw = allValues(f, 'moveOn');
+    const accounts = String(f.accounts ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const r = await workflows.configure(m.id, 'payment-acceptance', { accounts, moveOn: raw });
+    return r.ok ? { ok: true, text: `Cascade saved: ${r.value.accounts.join(' → ') || 'default acquirer'}.`, detail: { accounts, moveOn: raw } }
+      : { ok: false, error: r.error, detail: { accounts } };
+  });
+
+  app.post<{ Params: { id: string } }>('/merchants/:id/webhooks', async (req, reply) => {
+    const ctx = await adminContext(req, reply, 'merchants');
+    const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
+    if (!ctx || !m) return reply;
+    const f = formOf(req);
+    const types = String(f.types ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const r = await webhooks.addEndpoint({ merchantId: m.id, dialect: String(f.dialect ?? ''), url: String(f.url ?? ''), types });
+    await audit(req, ctx, 'webhook.add', m.id, r.ok, { url: f.url, dialect: f.dialect }, r.ok ? r.value.endpointId : undefined);
+    if (!r.ok) return showMerchant(ctx, reply, m, notice('error', r.error.message), 400);
+    return sendPage(reply, secretPage(ctx, 'Webhook endpoint added', 'This is the endpoint\'s secret (the /v1 decryption key, or the executions signing secret).',
+      [['Endpoint id', r.value.endpointId], ['Secret', r.value.secret]], `/dashboard/webhooks/${r.value.endpointId}`), 201);
+  });
+
+  const endpointFor = async (req: FastifyRequest, reply: FastifyReply, ctx: PageContext, id: string) => {
+    const e = /^[0-9a-zA-Z-]{1,64}$/.test(id) ? await webhooks.endpoint(id) : undefined;
+    if (!e || !mayView(ctx.user, e.merchantId)) { await refuse(reply, ctx, 404, 'No such webhook endpoint is visible to you.'); return undefined; }
+    return e;
+  };
+  const showEndpoint = async (ctx: PageContext, reply: FastifyReply, id: string, message?: ReturnType<typeof notice>, status = 200) => {
+    const e = (await webhooks.endpoint(id))!;
+    const deliveries = await webhooks.deliveries({ endpointId: id, limit: 100 });
+    return sendPage(reply, endpointPage({ ...ctx, section: 'merchants' }, e, deliveries, message), status);
+  };
+  app.get<{ Params: { id: string } }>('/webhooks/:id', async (req, reply) => {
+    const ctx = await adminContext(req, reply, 'merchants');
+    const e = ctx && await endpointFor(req, reply, ctx, req.params.id);
+    return ctx && e ? showEndpoint(ctx, reply, e.endpointId) : reply;
+  });
+  app.post<{ Params: { id: string; op: string } }>('/webhooks/:id/:op', async (req, reply) => {
+    const ctx = await adminContext(req, reply, 'merchants');
+    const e = ctx && await endpointFor(req, reply, ctx, req.params.id);
+    if (!ctx || !e) return reply;
+    const f = formOf(req);
+    const op = req.params.op;
+    const done = async (r: { ok: true } | { ok: false; error: { message: string } }, text: string, detail: Record<string, unknown> = {}) => {
+      await audit(req, ctx, `webhook.${op}`, e.merchantId, r.ok, detail, e.endpointId);
+      return showEndpoint(ctx, reply, e.endpointId, r.ok ? notice('ok', text) : notice('error', r.error.message), r.ok ? 200 : 400);
+    };
+    if (op === 'test') return done(await webhooks.sendTest(e.endpointId), 'Test notification queued.');
+    if (op === 'redeliver') {
+      const event = String(f.event ?? '');
+      const r = await webhooks.redeliverEvent(event, e.endpointId);
+      return done(r, r.ok ? `Redelivery queued (${r.value.redelivered}).` : '', { eventId: event });
+    }
+    if (op === 'status') {
+      const status = f.status === 'disabled' ? 'disabled' : 'active';
+      return done(await webhooks.setStatus(e.endpointId, status), `Endpoint ${status === 'active' ? 'enabled' : 'disabled'}.`, { status });
+    }
+    if (op === 'rotate') {
+      const r = await webhooks.rotateSecret(e.endpointId, 24 * 3600_000);
+      await audit(req, ctx, 'webhook.rotate', e.merchantId, r.ok, {}, e.endpointId);
+      if (!r.ok) return showEndpoint(ctx, reply, e.endpointId, notice('error', r.error.message), 400);
+      return sendPage(reply, secretPage(ctx, 'Secret rotated', `The endpoint's new secret.${r.value.previousSecretUntil ? ` The old one keeps signing beside it until ${r.value.previousSecretUntil}.` : ''}`,
+        [['Secret', r.value.secret]], `/dashboard/webhooks/${e.endpointId}`));
+    }
+    return reply.callNotFound();
+  });
+
+  app.get('/keys', async (req, reply) => {
+    const ctx = await adminContext(req, reply, 'keys');
+    if (!ctx) return reply;
+    if (!isGatewayAdmin(ctx.user)) return refuse(reply, ctx, 403, 'Only an admin of the whole gateway sees the key ring.');
+    return sendPage(reply, keysPage(ctx, await deps.vault.keyStatus(), deps.vault.loadedKeyVersions()));
+  });
+}
+

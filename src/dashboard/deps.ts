@@ -1,0 +1,34 @@
+import type { Clock } from '../runtime/clock.ts';
+import type { Result } from '../runtime/result.ts';
+import type { Money } from '../money/money.ts';
+import type { MerchantService } from '../merchants/service.ts';
+import type { WorkflowService } from '../workflows/service.ts';
+import type { WebhookService } from '../webhooks/service.ts';
+import type { VaultService } from '../vault/service.ts';
+import type { PaymentService } from '../payments/service.ts';
+import type { PaymentRecord } from '../payments/store.ts';
+import type { PaymentSearch } from '../payments/search.ts';
+import type { LedgerService } from '../ledger/service.ts';
+import type { DashboardAuth } from './service.ts';
+
+export type ActionKind = 'capture' | 'refund' | 'void';
+
+/**
+ * Runs a back-office action through the engine (the composition root routes it through the
+ * payment's own dialect, so that dialect's view and webhooks follow). Errors are the engine's codes.
+ */
+export type PaymentAction = (input: { payment: PaymentRecord; kind: ActionKind; amount: Money | undefined }) => Promise<Result<void, string>>;
+
+export interface DashboardDeps {
+  auth: DashboardAuth;
+  search: PaymentSearch;
+  payments: PaymentService;
+  merchants: MerchantService;
+  workflows: WorkflowService;
+  webhooks: WebhookService;
+  vault: Pick<VaultService, 'keyStatus' | 'loadedKeyVersions'>;
+  ledger: Pick<LedgerService, 'paymentPostings'>;
+  act: PaymentAction;
+  clock: Clock;
+}
+

@@ -1,0 +1,62 @@
+/**
+ * The dashboard's people and what each may do. Pure rules: roles, scopes, the lockout rule, the
+ * password rule and the audit entry's shape.
+ */
+
+/** admin: everything, configuration and the audit log included; operator: payments and their actions; viewer: reads only. */
+export const roles = ['admin', 'operator', 'viewer'] as const;
+export type Role = (typeof roles)[number];
+export const isRole = (s: unknown): s is Role => typeof s === 'string' && (roles as readonly string[]).includes(s);
+
+export interface DashboardUser {
+  readonly id: string;
+  readonly email: string;
+  readonly role: Role;
+  /** Set: this user sees and acts on one merchant only. */
+  readonly merchantId: string | undefined;
+  readonly failedSignIns: number;
+  readonly lockedUntil: number | undefined;
+  readonly createdAt: number;
+}
+
+export const canAct = (u: Pick<DashboardUser, 'role'>): boolean => u.role === 'admin' || u.role === 'operator';
+export const canConfigure = (u: Pick<DashboardUser, 'role'>): boolean => u.role === 'admin';
+/** Key versions and other gateway-wide settings: only an admin who is not limited to one merchant. */
+export const isGatewayAdmin = (u: Pick<DashboardUser, 'role' | 'merchantId'>): boolean => u.role === 'admin' && u.merchantId === undefined;
+/** Whether a user may see a merchant's data. */
+export const mayView = (u: Pick<DashboardUser, 'merchantId'>, merchantId: string): boolean => u.merchantId === undefined || u.merchantId === merchantId;
+
+/** Consecutive failed sign-ins that lock an account, and for how long. */
+export const lockout = { failures: 5, lockMs: 15 * 60_000 } as const;
+
+/** The failure count and lock a wrong password leaves: the fifth in a row locks the account. */
+export function afterFailedSignIn(failed: number, now: number): { failedSignIns: number; lockedUntil: number | undefined } {
+  const n = failed + 1;
+  return n >= lockout.failures ? { failedSignIns: 0, lockedUntil: now + lockout.lockMs } : { failedSignIns: n, lockedUntil: undefined };
+}
+
+export const isLocked = (u: Pick<DashboardUser, 'lockedUntil'>, now: number): boolean => u.lockedUntil !== undefined && u.lockedUntil > now;
+
+/** Long enough that guessing is hopeless under the lockout; no composition rules (they make passwords worse). */
+export const passwordProblem = (p: string): string | undefined =>
+  p.length < 12 ? 'the password must be at least 12 characters' : p.length > 1024 ? 'the password must be at most 1024 characters' : undefined;
+
+export const emailProblem = (e: string): string | undefined =>
+  /^[^\s@]+@[^\s@]+$/.test(e) && e.length <= 254 ? undefined : 'the email must look like name@example.com';
+
+/** How long a session lives without use, and at most. */
+export const sessionTtl = { idleMs: 30 * 60_000, maxMs: 12 * 3600_000 } as const;
+
+export interface AuditEntry {
+  readonly id: string;
+  readonly at: number;
+  readonly userId: string | undefined;
+  readonly email: string;
+  readonly merchantId: string | undefined;
+  /** e.g. `payment.capture`, `session.sign_in`, `merchant.create`. */
+  readonly action: string;
+  readonly subject: string | undefined;
+  readonly outcome: 'ok' | 'refused' | 'failed';
+  readonly detail: Readonly<Record<string, unknown>>;
+  readonly ip: string;
+}

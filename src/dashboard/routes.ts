@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Money } from '../money/money.ts';
+import { isCurrency } from '../money/money.ts';
+import { decideFollowUp, initialOf, totalsOf } from '../payments/model.ts';
+import { parseFilter } from '../payments/search.ts';
+import { newFormToken } from './service.ts';
+import { canAct, canConfigure, mayView, sessionTtl, type DashboardUser } from './model.ts';
+import { html, type Html } from './html.ts';
+import { notice, page, publicPage, type PageContext } from './layout.ts';
+import { amountText, parseAmount } from './format.ts';
+import { confirmPage, paymentListPage, paymentPage, type ActionOffer, type PaymentStory } from './payment-pages.ts';
+import { auditPage } from './audit-page.ts';
+import {
+  cookieOf, formOf, parseForm, sameOriginPost, sameToken, securityHeaders, sessionCookie, setCookie, signInCookie,
+} from './security.ts';
+import { registerConfigRoutes } from './config-routes.ts';
+import type { ActionKind, DashboardDeps } from './deps.ts';
+import { contextOf, sendPage } from './reply.ts';
+import { overviewPage } from './overview-page.ts';
+
+const assets: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
+  [['dashboard.css', 'text/css; charset=utf-8'], ['dashboard.js', 'text/javascript; charset=utf-8']].map(([f, type]) =>
+    [f!, { type: type!, body: readFileSync(join(import.meta.dirname, 'assets', f!)) }]),
+);
+
+/**
+ * The operator dashboard (register with prefix `/dashboard`): server-rendered pages, a session
+ * cookie, a CSRF token on every form and an Origin check on every post, an audit entry for every
+ * action. Pages need no script; the one small script only adds conveniences.
+ */
+export async function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  const { auth, search, payments, merchants, workflows } = deps;
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
+    done(null, parseForm(String(body)));
+  });
+  app.addHook('onRequest', async (_req, reply) => { securityHeaders(reply); });
+  app.setNotFoundHandler(async (_req, reply) => sendPage(reply, publicPage('Not found', html`<p>There is no such page. <a href="/dashboard">Back to the dashboard</a></p>`), 404));
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err: String(err) }, 'dashboard failure');
+    return sendPage(reply, publicPage(status === 500 ? 'Something went wrong' : 'Bad request', html`<p>${status === 500 ? 'The gateway could not answer this page. Try again.' : 'The request could not be read.'} <a href="/dashboard">Back to the dashboard</a></p>`), status);
+  });
+
+  const isPublic = (url: string) => url.startsWith('/dashboard/assets/') || url.startsWith('/dashboard/sign-in');
+  // Every page but sign-in and the static files needs a session; every post also needs the session's
+  // CSRF token and a same-origin browser. A refused post changes nothing and is written to the audit log.
+  app.addHook('preHandler', async (req, reply) => {
+    const url = req.url;
+    if (req.method === 'POST' && !sameOriginPost(req)) {
+      const s = await auth.session(cookieOf(req, sessionCookie) ?? '');
+      await auth.audit({ user: s?.user, ip: req.ip }, { action: 'request.cross_site', outcome: 'refused', subject: url.split('?')[0] });
+      return sendPage(reply, publicPage('Refused', html`<p>This form was not sent from the dashboard's own pages.</p>`), 403);
+    }
+    if (isPublic(url)) return;
+    const session = await auth.session(cookieOf(req, sessionCookie) ?? '');
+    if (!session) {
+      if (req.method === 'GET') return reply.redirect(`/dashboard/sign-in?next=${encodeURIComponent(url)}`, 303);
+      return sendPage(reply, publicPage('Signed out', html`<p>Your session has ended. <a href="/dashboard/sign-in">Sign in again</a></p>`), 401);
+    }
+    req.dashboard = session;
+    if (req.method === 'POST' && !sameToken(formOf(req)._csrf, session.csrfToken)) {
+      await auth.audit({ user: session.user, ip: req.ip }, { action: 'request.csrf', outcome: 'refused', subject: url.split('?')[0] });
+      return sendPage(reply, publicPage('Refused', html`<p>This form has expired or was not sent from the dashboard. <a href="/dashboard">Back to the dashboard</a></p>`), 403);
+    }
+  });
+
+  app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
+    const a = assets[req.params.file];
+    if (!a) return reply.callNotFound();
+    return reply.header('cache-control', 'public, max-age=300').type(a.type).send(a.body);
+  });
+
+  // ---- sign-in and sign-out
+  const safeNext = (next: unknown) => typeof next === 'string' && /^\/dashboard(\/[^\s\\]*)?(\?[^\s\\]*)?$/.test(next) && !next.startsWith('//') ? next : '/dashboard';
+  const signInForm = (reply: FastifyReply, next: string, message: Html | undefined, status = 200) => {
+    const token = newFormToken();
+    setCookie(reply, signInCookie, token, 3600);
+    return sendPage(reply, publicPage('Sign in', html`${message ?? ''}<form class="signin" method="post" action="/dashboard/sign-in">
+<input type="hidden" name="_csrf" value="${token}">
+<input type="hidden" name="next" value="${next}">
+<div><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required autofocus></div>
+<div><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
+<button type="submit">Sign in</button>
+</form>`), status);
+  };
+  app.get<{ Querystring: { next?: string } }>('/sign-in', async (req, reply) => signInForm(reply, safeNext(req.query.next), undefined));
+  app.post('/sign-in', async (req, reply) => {
+    const f = formOf(req);
+    const next = safeNext(f.next);
+    if (!sameToken(f._csrf, cookieOf(req, signInCookie) ?? '\0')) {
+      await auth.audit({ user: undefined, email: String(f.email ?? ''), ip: req.ip }, { action: 'request.csrf', outcome: 'refused', subject: '/dashboard/sign-in' });
+      return signInForm(reply, next, notice('error', 'The sign-in form expired. Please try again.'), 403);
+    }
+    const r = await auth.signIn(String(f.email ?? ''), String(f.password ?? ''), req.ip);
+    if (!r.ok) {
+      const text = r.error === 'locked' ? 'Too many failed attempts: this account is locked for 15 minutes.' : 'The email or password is wrong.';
+      return signInForm(reply, next, notice('error', text), r.error === 'locked' ? 429 : 401);
+    }
+    setCookie(reply, sessionCookie, r.value.token, sessionTtl.maxMs / 1000);
+    setCookie(reply, signInCookie, '', 0);
+    return reply.redirect(next, 303);
+  });
+  app.post('/sign-out', async (req, reply) => {
+    await auth.signOut(cookieOf(req, sessionCookie) ?? '', req.ip);
+    setCookie(reply, sessionCookie, '', 0);
+    return reply.redirect('/dashboard/sign-in', 303);
+  });
+
+  // ---- payments
+  const merchantOptions = async (u: DashboardUser) => (await merchants.list())
+    .filter(({ merchant }) => mayView(u, merchant.id)).map(({ merchant }) => ({ id: merchant.id, name: merchant.name }));
+  const accountOptions = async (u: DashboardUser, merchantIds: string[]) => {
+    const names = new Map(merchantIds.length > 1 ? (await merchants.list()).map(({ merchant }) => [merchant.id, merchant.name] as const) : []);
+    const lists = await Promise.all(merchantIds.filter((id) => mayView(u, id)).map(async (id) => (await workflows.accounts(id))
+      .map((a) => ({ id: a.id, label: names.size > 1 ? `${a.name} (${names.get(id) ?? id})` : a.name }))));
+    return lists.flat();
+  };
+
+  app.get<{ Querystring: Record<string, string> }>('/payments', async (req, reply) => {
+    const ctx = contextOf(req, 'payments');
+    const u = ctx.user;
+    const query = Object.fromEntries(Object.entries(req.query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const parsed = parseFilter(query);
+    const ms = await merchantOptions(u);
+    const accounts = await accountOptions(u, u.merchantId ? [u.merchantId] : query.merchant ? [query.merchant] : ms.map((m) => m.id));
+    if (!parsed.ok) return sendPage(reply, paymentListPage(ctx, { query, filter: undefined, problem: parsed.error, result: undefined, merchants: ms, accounts }), 400);
+    // A merchant-scoped user's list is that merchant's, whatever the query says.
+    const filter = u.merchantId ? { ...parsed.value, merchantId: u.merchantId } : parsed.value;
+    const result = await search.list(filter);
+    return sendPage(reply, paymentListPage(ctx, { query, filter, problem: undefined, result, merchants: ms, accounts }));
+  });
+
+  /** The payment if this user may see it; another merchant's payment is "not found", never "forbidden". */
+  const visiblePayment = async (u: DashboardUser, id: string) => {
+    const details = /^[0-9a-f]{32}$/.test(id) ? await payments.details(id) : undefined;
+    return details && mayView(u, details.payment.merchantId) ? details : undefined;
+  };
+
+  const offersOf = (d: NonNullable<Awaited<ReturnType<typeof payments.details>>>): ActionOffer[] => {
+    const ops = d.operations;
+    const initial = initialOf(ops);
+    const currency = d.payment.currency;
+    if (!isCurrency(currency)) return [];
+    const t = totalsOf(ops);
+    const awaitsReceipt = d.payment.method === 'bank_transfer';
+    // The engine's own rules decide what is offered: one minor unit stands for "some amount".
+    const allowed = (kind: ActionKind) => decideFollowUp(ops, { kind, amount: kind === 'void' ? undefined : { amount: 1, currency }, target: initial, awaitsReceipt }).ok;
+    const offers: ActionOffer[] = [];
+    if (allowed('capture')) offers.push({ kind: 'capture', max: t.authorized - t.captured - t.inFlightCaptures });
+    if (allowed('refund')) offers.push({ kind: 'refund', max: t.captured - t.refunded - t.inFlightRefunds });
+    if (allowed('void')) offers.push({ kind: 'void', max: t.authorized - t.captured });
+    return offers.filter((o) => o.max > 0);
+  };
+
+  const story = async (d: NonNullable<Awaited<ReturnType<typeof payments.details>>>): Promise<PaymentStory> => {
+    const [summary, related, postings, accounts] = await Promise.all([
+      search.list({ q: d.payment.id, limit: 1 }),
+      search.related(d.payment.id, d.operations.map((o) => o.id)),
+      deps.ledger.paymentPostings(d.payment.id),
+      workflows.accounts(d.payment.merchantId),
+    ]);
+    const s = summary.payments[0];
+    const t = totalsOf(d.operations);
+    return {
+      payment: d.payment, merchantName: s?.merchantName ?? d.payment.merchantId, operations: d.operations, attempts: d.attempts, related, postings,
+      card: s?.card, accountNames: new Map(accounts.map((a) => [a.id, a.name])),
+      totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded },
+    };
+  };
+
+  const showPayment = async (req: FastifyRequest, reply: FastifyReply, id: string, message: Html | undefined, status = 200) => {
+    const ctx = contextOf(req, 'payments');
+    const d = await visiblePayment(ctx.user, id);
+    if (!d) return sendPage(reply, page(ctx, 'No such payment', html`<p>No payment <span class="mono">${id}</span> is visible to you. <a href="/dashboard/payments">All payments</a></p>`), 404);
+    return sendPage(reply, paymentPage(ctx, await story(d), canAct(ctx.user) ? offersOf(d) : [], message), status);
+  };
+
+  app.get<{ Params: { id: string }; Querystring: { done?: string; refused?: string } }>('/payments/:id', async (req, reply) => {
+    const { done, refused } = req.query;
+    const d = done ? await payments.details(req.params.id) : undefined;
+    const op = d?.operations.find((o) => o.id === done);
+    const message = op
+      ? notice(op.status === 'failed' ? 'error' : 'ok', `${op.kind[0]!.toUpperCase()}${op.kind.slice(1)} ${op.status} (${amountText(op.amount.amount, op.amount.currency)})${op.reason ? `: ${op.reason}` : ''}.`)
+      : typeof refused === 'string' && /^[a-z_]{1,64}$/.test(refused) ? notice('error', `The gateway refused: ${refused.replaceAll('_', ' ')}.`) : undefined;
+    return showPayment(req, reply, req.params.id, message);
+  });
+
+  for (const kind of ['capture', 'refund', 'void'] as const) {
+    app.post<{ Params: { id: string } }>(`/payments/:id/${kind}`, async (req, reply) => {
+      const ctx = contextOf(req, 'payments');
+      const u = ctx.user;
+      const f = formOf(req);
+      const id = req.params.id;
+      const d = await visiblePayment(u, id);
+      const audit = (outcome: 'ok' | 'refused' | 'failed', detail: Record<string, unknown>) =>
+        auth.audit({ user: u, ip: req.ip }, { action: `payment.${kind}`, subject: id, outcome, merchantId: d?.payment.merchantId, detail });
+      if (!d) {
+        await audit('refused', { reason: 'not_found' });
+        return showPayment(req, reply, id, undefined, 404);
+      }
+      if (!canAct(u)) {
+        await audit('refused', { reason: 'role', role: u.role });
+        return sendPage(reply, page(ctx, 'Not allowed', html`<p>Your role (${u.role}) cannot act on payments. <a href="/dashboard/payments/${id}">Back to the payment</a></p>`), 403);
+      }
+      const currency = d.payment.currency;
+      const amountField = String(f.amount ?? '');
+      const amount = kind === 'void' ? undefined : parseAmount(amountField, currency);
+      if (kind !== 'void' && amount === undefined) {
+        return showPayment(req, reply, id, notice('error', `The amount must be a positive amount in ${currency}, such as 10.00.`), 400);
+      }
+      if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField));
+      const r = await deps.act({ payment: d.payment, kind, amount: amount === undefined ? undefined : { amount, currency: currency as Money['currency'] } });
+      if (!r.ok) {
+        await audit('refused', { reason: r.error, ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}) });
+        return reply.redirect(`/dashboard/payments/${id}?refused=${encodeURIComponent(r.error)}`, 303);
+      }
+      const after = await payments.details(id);
+      const op = after?.operations.filter((o) => o.kind === kind || (kind === 'void' && o.kind === 'refund')).at(-1);
+      const outcome = op?.status ?? 'pending';
+      await audit(outcome === 'failed' ? 'failed' : 'ok', {
+        ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}), operationId: op?.id, status: outcome, ...(op?.reason ? { reason: op.reason } : {}),
+      });
+      // Post/redirect/get: reloading the page shows the result again and never repeats the action.
+      return reply.redirect(`/dashboard/payments/${id}${op ? `?done=${op.id}` : ''}`, 303);
+    });
+  }
+
+  // ---- audit log
+  app.get<{ Querystring: { before?: string } }>('/audit', async (req, reply) => {
+    const ctx = contextOf(req, 'audit');
+    if (!canConfigure(ctx.user)) return sendPage(reply, page(ctx, 'Not allowed', html`<p>Only admins read the audit log.</p>`), 403);
+    const m = /^(\d+)\.([0-9a-f]{32})$/.exec(req.query.before ?? '');
+    const entries = await auth.auditLog({ merchantId: ctx.user.merchantId, before: m ? { at: Number(m[1]), id: m[2]! } : undefined, limit: 100 });
+    return sendPage(reply, auditPage(ctx, entries));
+  });
+
+  app.get('/', async (req, reply) => sendPage(reply, await overviewPage(contextOf(req, 'overview'), deps)));
+
+  await registerConfigRoutes(app, deps);
+}
+

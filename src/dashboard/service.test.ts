@@ -1,0 +1,80 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStorage, type Storage } from '../storage/database.ts';
+import { manualClock } from '../runtime/clock.ts';
+import { randomIds } from '../runtime/ids.ts';
+import { createDashboardStore } from './kysely-store.ts';
+import { createDashboardAuth, type DashboardAuth } from './service.ts';
+import { lockout, sessionTtl } from './model.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+
+const clock = manualClock();
+const password = 'twelve chars or more';
+let dir: string;
+let storage: Storage;
+let auth: DashboardAuth;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'switchyard-dash-'));
+  storage = await openStorage({ kind: 'sqlite', dataDir: dir });
+  auth = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids: randomIds });
+});
+after(async () => {
+  await storage.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('scrypt hashes are salted and carry their parameters; only the right password verifies', async () => {
+  const [a, b] = [await hashPassword(password), await hashPassword(password)];
+  assert.notEqual(a, b);
+  assert.match(a, /^scrypt\$32768\$8\$1\$/);
+  assert.equal(await verifyPassword(password, a), true);
+  assert.equal(await verifyPassword(`${password}!`, a), false);
+  assert.equal(await verifyPassword(password, 'plain'), false);
+});
+
+test('users: a valid email, a long enough password, one user per email (case-insensitive)', async () => {
+  assert.deepEqual(await auth.addUser({ email: 'nope', role: 'viewer', merchantId: undefined, password }), { ok: false, error: 'the email must look like name@example.com' });
+  assert.deepEqual(await auth.addUser({ email: 'a@example.com', role: 'viewer', merchantId: undefined, password: 'short' }), { ok: false, error: 'the password must be at least 12 characters' });
+  const r = await auth.addUser({ email: 'Ann@Example.com', role: 'operator', merchantId: undefined, password });
+  assert.ok(r.ok);
+  assert.equal(r.value.email, 'ann@example.com');
+  assert.equal((await auth.addUser({ email: 'ann@example.com', role: 'admin', merchantId: undefined, password })).ok, false);
+});
+
+test('sign-in gives a session whose cookie value is not stored; idle sessions end; sign-out ends it at once', async () => {
+  const r = await auth.signIn('ann@example.com', password, '198.51.100.7');
+  assert.ok(r.ok);
+  const row = await storage.db.selectFrom('dashboard_sessions').selectAll().where('user_id', '=', r.value.session.user.id).executeTakeFirstOrThrow();
+  assert.notEqual(row.token_hash, r.value.token);
+  assert.equal((await auth.session(r.value.token))?.user.email, 'ann@example.com');
+  clock.advance(sessionTtl.idleMs + 1);
+  assert.equal(await auth.session(r.value.token), undefined);
+  const again = await auth.signIn('ann@example.com', password, '198.51.100.7');
+  assert.ok(again.ok);
+  await auth.signOut(again.value.token, '198.51.100.7');
+  assert.equal(await auth.session(again.value.token), undefined);
+});
+
+test('lockout: the fifth wrong password in a row locks the account for 15 minutes, then the right one works again', async () => {
+  assert.ok((await auth.addUser({ email: 'bob@example.com', role: 'viewer', merchantId: undefined, password })).ok);
+  for (let i = 1; i < lockout.failures; i++) assert.deepEqual(await auth.signIn('bob@example.com', 'wrong password!', '198.51.100.8'), { ok: false, error: 'invalid' });
+  assert.deepEqual(await auth.signIn('bob@example.com', 'wrong password!', '198.51.100.8'), { ok: false, error: 'locked' });
+  assert.deepEqual(await auth.signIn('bob@example.com', password, '198.51.100.8'), { ok: false, error: 'locked' });
+  clock.advance(lockout.lockMs + 1);
+  assert.equal((await auth.signIn('bob@example.com', password, '198.51.100.8')).ok, true);
+  // An unknown email is refused the same way and audited under the email typed.
+  assert.deepEqual(await auth.signIn('nobody@example.com', password, '198.51.100.9'), { ok: false, error: 'invalid' });
+  const log = await auth.auditLog({ limit: 100 });
+  assert.ok(log.some((e) => e.email === 'nobody@example.com' && e.outcome === 'refused' && e.ip === '198.51.100.9'));
+  assert.ok(log.some((e) => e.email === 'bob@example.com' && e.detail.locked === true));
+});
+
+test('a new password signs the user out everywhere', async () => {
+  const r = await auth.signIn('ann@example.com', password, '198.51.100.7');
+  assert.ok(r.ok);
+  assert.ok((await auth.setPassword('ann@example.com', 'another long password')).ok);
+  assert.equal(await auth.session(r.value.token), undefined);
+});

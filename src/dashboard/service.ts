@@ -1,0 +1,138 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../runtime/clock.ts';
+import type { Ids } from '../runtime/ids.ts';
+import { fail, ok, type Result } from '../runtime/result.ts';
+import {
+  afterFailedSignIn, emailProblem, isLocked, passwordProblem, sessionTtl, type AuditEntry, type DashboardUser, type Role,
+} from './model.ts';
+import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
+import type { AuditFilter, DashboardStore, SessionRecord } from './store.ts';
+
+export interface Session {
+  readonly user: DashboardUser;
+  readonly csrfToken: string;
+  readonly tokenHash: string;
+}
+
+export type SignInError = 'invalid' | 'locked';
+
+export interface Actor {
+  readonly user: DashboardUser | undefined;
+  /** The email typed, when no user signed in yet (a failed sign-in). */
+  readonly email?: string;
+  readonly ip: string;
+}
+
+export interface DashboardAuth {
+  addUser(input: { email: string; role: Role; merchantId: string | undefined; password: string }): Promise<Result<DashboardUser, string>>;
+  setPassword(email: string, password: string): Promise<Result<DashboardUser, string>>;
+  users(): Promise<DashboardUser[]>;
+  /** A new session's cookie value, or why not. Five wrong passwords in a row lock the account for 15 minutes. */
+  signIn(email: string, password: string, ip: string): Promise<Result<{ token: string; session: Session }, SignInError>>;
+  /** The live session of a cookie value (its idle timer restarted), or undefined. */
+  session(token: string): Promise<Session | undefined>;
+  signOut(token: string, ip: string): Promise<void>;
+  audit(actor: Actor, entry: Pick<AuditEntry, 'action' | 'outcome'> & Partial<Pick<AuditEntry, 'subject' | 'merchantId' | 'detail'>>): Promise<void>;
+  auditLog(filter: AuditFilter): Promise<AuditEntry[]>;
+  purgeSessions(): Promise<number>;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const normalizeEmail = (e: string) => e.trim().toLowerCase();
+
+/** Dashboard users, sessions and the audit log. */
+export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock; ids: Ids }): DashboardAuth {
+  const { store, clock, ids } = deps;
+  const live = (s: SessionRecord, now: number) => s.expiresAt > now && s.seenAt + sessionTtl.idleMs > now;
+
+  const auth: DashboardAuth = {
+    async addUser(input) {
+      const email = normalizeEmail(input.email);
+      const problem = emailProblem(email) ?? passwordProblem(input.password);
+      if (problem) return fail(problem);
+      const now = clock.now();
+      const user = { id: ids.hex32(), email, role: input.role, merchantId: input.merchantId, failedSignIns: 0, lockedUntil: undefined, createdAt: now };
+      if (!(await store.insertUser({ ...user, passwordHash: await hashPassword(input.password) }))) return fail(`a user ${email} exists already`);
+      return ok(user);
+    },
+
+    async setPassword(email, password) {
+      const u = await store.userByEmail(normalizeEmail(email));
+      if (!u) return fail(`no user ${email}`);
+      const problem = passwordProblem(password);
+      if (problem) return fail(problem);
+      await store.setPassword(u.id, await hashPassword(password), clock.now());
+      await store.deleteSessionsOf(u.id);
+      const { passwordHash: _, ...user } = u;
+      return ok({ ...user, failedSignIns: 0, lockedUntil: undefined });
+    },
+
+    users: () => store.users(),
+
+    async signIn(emailGiven, password, ip) {
+      const email = normalizeEmail(emailGiven);
+      const u = await store.userByEmail(email);
+      const now = clock.now();
+      // An unknown email costs the same hash as a known one.
+      const matches = await verifyPassword(password, u?.passwordHash ?? await decoyHash());
+      if (!u) {
+        await auth.audit({ user: undefined, email, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'unknown_user' } });
+        return fail('invalid');
+      }
+      const { passwordHash: _, ...user } = u;
+      if (isLocked(u, now)) {
+        await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'locked' } });
+        return fail('locked');
+      }
+      if (!matches) {
+        const state = afterFailedSignIn(u.failedSignIns, now);
+        await store.setSignInState(u.id, state, now);
+        await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'wrong_password', ...(state.lockedUntil ? { locked: true } : {}) } });
+        return fail(state.lockedUntil ? 'locked' : 'invalid');
+      }
+      if (u.failedSignIns > 0 || u.lockedUntil !== undefined) await store.setSignInState(u.id, { failedSignIns: 0, lockedUntil: undefined }, now);
+      const token = ids.secret(32);
+      const record: SessionRecord = {
+        tokenHash: sha256(token), userId: u.id, csrfToken: ids.secret(24), ip, createdAt: now, seenAt: now, expiresAt: now + sessionTtl.maxMs,
+      };
+      await store.insertSession(record);
+      await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'ok' });
+      return ok({ token, session: { user: { ...user, failedSignIns: 0, lockedUntil: undefined }, csrfToken: record.csrfToken, tokenHash: record.tokenHash } });
+    },
+
+    async session(token) {
+      if (!token || token.length > 128) return undefined;
+      const s = await store.session(sha256(token));
+      const now = clock.now();
+      if (!s || !live(s, now)) return undefined;
+      const u = await store.userById(s.userId);
+      if (!u) return undefined;
+      // Restarting the idle timer at most once a minute keeps page views from writing each time.
+      if (now - s.seenAt > 60_000) await store.touchSession(s.tokenHash, now);
+      const { passwordHash: _, ...user } = u;
+      return { user, csrfToken: s.csrfToken, tokenHash: s.tokenHash };
+    },
+
+    async signOut(token, ip) {
+      const s = await auth.session(token);
+      if (!s) return;
+      await store.deleteSession(s.tokenHash);
+      await auth.audit({ user: s.user, ip }, { action: 'session.sign_out', outcome: 'ok' });
+    },
+
+    async audit(actor, entry) {
+      await store.appendAudit({
+        id: ids.hex32(), at: clock.now(), userId: actor.user?.id, email: actor.user?.email ?? actor.email ?? '',
+        merchantId: entry.merchantId ?? actor.user?.merchantId, action: entry.action, subject: entry.subject,
+        outcome: entry.outcome, detail: entry.detail ?? {}, ip: actor.ip,
+      });
+    },
+
+    auditLog: (filter) => store.audit(filter),
+    purgeSessions: () => store.deleteExpiredSessions(clock.now()),
+  };
+  return auth;
+}
+
+/** A random token for the sign-in form's double-submit cookie. */
+export const newFormToken = (): string => randomBytes(24).toString('base64url');

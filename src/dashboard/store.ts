@@ -1,0 +1,43 @@
+import type { AuditEntry, DashboardUser } from './model.ts';
+
+export interface StoredUser extends DashboardUser {
+  readonly passwordHash: string;
+}
+
+export interface SessionRecord {
+  readonly tokenHash: string;
+  readonly userId: string;
+  readonly csrfToken: string;
+  readonly ip: string;
+  readonly createdAt: number;
+  readonly seenAt: number;
+  readonly expiresAt: number;
+}
+
+export interface AuditFilter {
+  readonly merchantId?: string | undefined;
+  /** Entries older than this (at, id) cursor. */
+  readonly before?: { at: number; id: string } | undefined;
+  readonly limit: number;
+}
+
+/** What the dashboard keeps: its users, their sessions, the audit log. */
+export interface DashboardStore {
+  /** False when the email is taken. */
+  insertUser(u: StoredUser): Promise<boolean>;
+  userByEmail(email: string): Promise<StoredUser | undefined>;
+  userById(id: string): Promise<StoredUser | undefined>;
+  users(): Promise<DashboardUser[]>;
+  setPassword(userId: string, passwordHash: string, at: number): Promise<void>;
+  /** Records a sign-in's effect on the failure count and lock. */
+  setSignInState(userId: string, state: { failedSignIns: number; lockedUntil: number | undefined }, at: number): Promise<void>;
+  insertSession(s: SessionRecord): Promise<void>;
+  session(tokenHash: string): Promise<SessionRecord | undefined>;
+  touchSession(tokenHash: string, seenAt: number): Promise<void>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Signs a user out everywhere (a password change, a removed user). */
+  deleteSessionsOf(userId: string): Promise<void>;
+  deleteExpiredSessions(now: number): Promise<number>;
+  appendAudit(e: AuditEntry): Promise<void>;
+  audit(filter: AuditFilter): Promise<AuditEntry[]>;
+}

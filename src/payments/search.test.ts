@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeCursor, encodeCursor, filterQuery, parseFilter } from './search.ts';
+
+test('a filter reads from query parameters; amounts in the currency\'s units; dates as whole UTC days', () => {
+  const r = parseFilter({ q: ' order-1 ', status: 'captured', currency: 'jpy', min: '100', max: '2500', from: '2026-05-01', to: '2026-05-01', limit: '10', channel: 'executions' });
+  assert.ok(r.ok);
+  assert.equal(r.value.q, 'order-1');
+  assert.equal(r.value.currency, 'JPY');
+  assert.equal(r.value.minAmount, 100);
+  assert.equal(r.value.maxAmount, 2500);
+  assert.equal(r.value.from, Date.parse('2026-05-01T00:00:00Z'));
+  assert.equal(r.value.to, Date.parse('2026-05-02T00:00:00Z'));
+  assert.equal(r.value.limit, 10);
+  const eur = parseFilter({ currency: 'EUR', min: '10.5' });
+  assert.ok(eur.ok && eur.value.minAmount === 1050);
+  assert.equal(parseFilter({}).ok, true);
+});
+
+test('what does not read is named, field by field', () => {
+  const problem = (q: Record<string, string>) => { const r = parseFilter(q); return r.ok ? undefined : r.error.field; };
+  assert.equal(problem({ status: 'paid' }), 'status');
+  assert.equal(problem({ currency: 'EURO' }), 'currency');
+  assert.equal(problem({ min: '10' }), 'min');
+  assert.equal(problem({ currency: 'EUR', max: '10.123' }), 'max');
+  assert.equal(problem({ from: 'yesterday' }), 'from');
+  assert.equal(problem({ merchant: 'x' }), 'merchant');
+  assert.equal(problem({ cursor: 'garbage!' }), 'cursor');
+  assert.equal(problem({ limit: '0' }), 'limit');
+  assert.equal(problem({ limit: '201' }), 'limit');
+  assert.equal(problem({ channel: 'soap' }), 'channel');
+});
+
+test('cursors round-trip, and a filter prints back to the same filter', () => {
+  const c = { createdAt: 1_767_225_600_123, id: 'a'.repeat(32) };
+  assert.deepEqual(decodeCursor(encodeCursor(c)), c);
+  const r = parseFilter({ q: 'x', currency: 'EUR', min: '1.00', max: '2.50', status: 'authorized', from: '2026-01-01T10:00:00Z' });
+  assert.ok(r.ok);
+  const again = parseFilter(Object.fromEntries(filterQuery(r.value)));
+  assert.deepEqual(again, r);
+});
