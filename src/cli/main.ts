@@ -154,9 +154,21 @@ async function routing(group: string, command: string | undefined, values: Recor
   const storage = await openStorage(config.storage);
   try {
     if (!(await createMerchantStore(storage.uow).byId(merchantId))) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
-    const workflows = await workflowsOver(config, storage);
     const out = (v: unknown) => { process.stdout.write(JSON.stringify(v, null, 2) + '\n'); return 0; };
     const fail = (msg: string) => { process.stderr.write(msg + '\n'); return 1; };
+    if (group === 'origins') {
+      const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock: systemClock, ids: randomIds });
+      const origin = typeof values.origin === 'string' ? values.origin : '';
+      if (command === 'list') return out(await merchants.origins(merchantId));
+      if (command === 'add') {
+        const added = await merchants.addOrigin(merchantId, origin);
+        return added ? out({ added }) : fail('--origin must be a web origin such as https://shop.example (http only on loopback hosts)');
+      }
+      if (command === 'remove') return (await merchants.removeOrigin(merchantId, origin)) ? out({ removed: origin }) : fail('that origin is not registered');
+      return fail(usage);
+    }
+    // Origins need no PSP accounts: the key ring is opened only for the commands that do.
+    const workflows = await workflowsOver(config, storage);
     if (group === 'psp-accounts' && command === 'put') {
       if (typeof values.name !== 'string') return fail('--name is required');
       const json = values.settings ?? values.behaviour;
@@ -168,17 +180,6 @@ async function routing(group: string, command: string | undefined, values: Recor
         ...(typeof timeout === 'string' ? { timeoutMs: /^[0-9]+$/.test(timeout) ? Number(timeout) : timeout } : {}),
       });
       return r.ok ? out(accountView(r.value)) : fail(r.error);
-    }
-    if (group === 'origins') {
-      const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock: systemClock, ids: randomIds });
-      const origin = typeof values.origin === 'string' ? values.origin : '';
-      if (command === 'list') return out(await merchants.origins(merchantId));
-      if (command === 'add') {
-        const added = await merchants.addOrigin(merchantId, origin);
-        return added ? out({ added }) : fail('--origin must be a web origin such as https://shop.example (http only on loopback hosts)');
-      }
-      if (command === 'remove') return (await merchants.removeOrigin(merchantId, origin)) ? out({ removed: origin }) : fail('that origin is not registered');
-      return fail(usage);
     }
     if (group === 'psp-accounts' && command === 'list') return out((await workflows.accounts(merchantId)).map(accountView));
     if (group === 'workflows' && command === 'show') return out(await workflows.workflow(merchantId, 'payment-acceptance'));

@@ -114,6 +114,16 @@ export function createBreakers(deps: { clock: Clock; settings?: BreakerSettings;
   };
 }
 
+/** A connector whose calls are abandoned (thrown: the engine records them unknown) once `timeoutMs` pass. */
+export function withTimeout(connector: Connector, timeoutMs: number): Connector {
+  return {
+    ...connector,
+    timeoutMs,
+    execute: (req) => within(timeoutMs, connector.execute(req)),
+    lookup: (attemptId) => within(timeoutMs, connector.lookup(attemptId)),
+  };
+}
+
 /** The promise's result, or a rejection once `ms` have passed without one. */
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

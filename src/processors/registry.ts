@@ -1,5 +1,5 @@
 import type { Connector, ConnectorFactory } from './connector.ts';
-import type { Breakers } from './breaker.ts';
+import { withTimeout, type Breakers } from './breaker.ts';
 
 /** A PSP account as routing sees it: which connector serves it, with what settings. */
 export interface RoutedAccount {
@@ -21,7 +21,7 @@ export interface ConnectorRegistry {
   factory(name: string): ConnectorFactory | undefined;
   /**
    * The connector behind an account id (`default` or undefined: the gateway's own acquirer), behind
-   * its circuit breaker and timeout, refusing live requests if it is simulated. An account that no
+   * its timeout and (a real PSP's) circuit breaker, refusing live requests if it is simulated. An account that no
    * longer exists, or names a connector this build lacks, has none.
    */
   connectorFor(accountId: string | undefined): Promise<Connector | undefined>;
@@ -40,7 +40,10 @@ export function createConnectorRegistry(deps: {
   defaultTimeoutMs: number;
 }): ConnectorRegistry {
   const byName = new Map(deps.factories.map((f) => [f.name, f]));
-  const guarded = (id: string, c: Connector, timeoutMs: number) => liveOnlyReal(deps.breakers.guard(id, c, timeoutMs));
+  // Simulated PSPs inject their faults on purpose (to exercise unknown outcomes and the reconciler):
+  // a breaker would hide them, so only real PSPs get one. Every call is bounded by its timeout.
+  const guarded = (id: string, c: Connector, timeoutMs: number) =>
+    liveOnlyReal(c.simulated ? withTimeout(c, timeoutMs) : deps.breakers.guard(id, c, timeoutMs));
   return {
     names: [...byName.keys()],
     factory: (name) => byName.get(name),
