@@ -28,7 +28,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     // Generous: a gateway starts in about a second on a quiet machine, far slower on a loaded one.
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 90_000);
+    // A gateway that is not up in time is stopped, so it cannot keep the test file alive.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gateway did not start:\n${out}`)); }, 90_000);
     // The JSON line on stdout and the person's text on stderr arrive through two pipes in no fixed
     // order: wait for both, so everything printed before listening (the demo credentials) is in.
     const check = () => {
