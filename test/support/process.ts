@@ -22,17 +22,22 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   });
   let out = '';
   let stdout = '';
+  let stderr = '';
   child.stdout!.on('data', (d) => { out += String(d); stdout += String(d); });
-  child.stderr!.on('data', (d) => { out += String(d); });
+  child.stderr!.on('data', (d) => { out += String(d); stderr += String(d); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    // A gateway that is too slow to start is killed: left running, it would keep the test process alive.
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gateway did not start:\n${out}`)); }, 20_000);
+    // Generous: a gateway starts in about a second on a quiet machine, far slower on a loaded one.
+    // A gateway that is not up in time is stopped, so it cannot keep the test file alive.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gateway did not start:\n${out}`)); }, 90_000);
+    // The JSON line on stdout and the person's text on stderr arrive through two pipes in no fixed
+    // order: wait for both, so everything printed before listening (the demo credentials) is in.
     const check = () => {
-      const m = /Switchyard listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
+      const m = /Switchyard listening on (http:\/\/[^\s"]+)/.exec(stdout);
+      if (m && /Switchyard listening on/.test(stderr)) { clearTimeout(timer); resolve(m[1]!); }
     };
     child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited with ${code}:\n${out}`)); });
   });
   return {
