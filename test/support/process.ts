@@ -23,7 +23,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   child.stderr!.on('data', (d) => { out += String(d); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 20_000);
+    // A process that never says it listens is killed: left running, it would keep the test file alive.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gateway did not start:\n${out}`)); }, 20_000);
     const check = () => {
       const m = /Switchyard listening on (http:\/\/[^\s]+)/.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]!); }
