@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
-import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
 import { serializeSettlementReport, type SettlementReport } from '../processors/settlement-report.ts';
 import { defaultFees, parseFees, simulatedSettlementReport, type ProcessedMovement, type SettlementInjection } from '../processors/simulator/settlement.ts';
@@ -61,7 +61,7 @@ function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>)
 export function createSettlementService(deps: { uow: UnitOfWork; store: SettlementStore; ledger: LedgerStore; clock: Clock; ids: Ids }): SettlementService {
   const { uow, store, ledger, clock, ids } = deps;
 
-  async function event(tx: Parameters<Parameters<UnitOfWork['run']>[0]>[0], d: DiscrepancyRecord, name: 'settlementDiscrepancyOpened' | 'settlementDiscrepancyResolved', workspaceId: string | undefined, at: number) {
+  async function event(tx: Tx, d: DiscrepancyRecord, name: 'settlementDiscrepancyOpened' | 'settlementDiscrepancyResolved', workspaceId: string | undefined, at: number) {
     if (!d.merchantId) return;
     await addOutboxEvent(tx, {
       id: ids.hex32(), merchantId: d.merchantId, type: `execution.${name}`, subjectId: d.id, createdAt: at,
