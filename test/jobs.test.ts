@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const builtIn = ['reconcile-payments', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations'];
+const builtIn = ['reconcile-payments', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions'];
 
 describe('two gateways on one PostgreSQL schema', { skip }, () => {
   const schema = `sy_jobs_e2e_${randomBytes(6).toString('hex')}`;
@@ -119,6 +119,8 @@ describe('two gateways on one PostgreSQL schema', { skip }, () => {
       'always-fails': 1 + periods, 'count-probe': 1 + periods,
       // Once a minute: only the run on start falls within these seconds.
       'expire-authorizations': 1,
+      // Once an hour: the dashboard's expired sessions.
+      'purge-dashboard-sessions': 1,
     });
     await settled(expected(0));
     const periods = 6;
