@@ -49,7 +49,11 @@ async function withSettlement<T>(fn: (s: SettlementService, storage: Storage) =>
   }
 }
 
-const output = async (text: string, out: string | undefined) => { if (out) await writeFile(out, text); else process.stdout.write(text); };
+/** Writes to the file, or to stdout and waits until it is flushed: `process.exit` would cut a large export on a pipe. */
+const output = async (text: string, out: string | undefined) => {
+  if (out) await writeFile(out, text);
+  else await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+};
 
 /** Settlement reports and reconciliation over the same store the server uses. */
 export async function settlementCli(group: 'settlement-report' | 'reconcile', values: Values): Promise<number> {
