@@ -205,7 +205,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'expire-authorizations', intervalMs: 60_000, run: () => payments.expireAuthorizations() });
   let closing: Promise<void> | undefined;
   const server = await buildServer({
-    logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken },
+    logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken }, version,
     readiness: {
       draining: () => closing !== undefined,
       checks: {

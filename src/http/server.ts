@@ -17,6 +17,9 @@ import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts';
+import { validatorCompiler } from '../runtime/json-schema.ts';
+import { routeCatalog } from './openapi.ts';
+import { registerDocsRoutes } from './docs-routes.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -31,6 +34,8 @@ export interface ServerDeps {
   readiness: Readiness;
   /** `/metrics`, open unless a bearer token is set (docs/metrics.md). */
   metrics?: { metrics: Metrics; token: string | undefined };
+  /** The version the OpenAPI documents carry. */
+  version?: string;
 }
 
 /**
@@ -78,6 +83,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 16 * 1024 },
     frameworkErrors: (err, req, reply) => answerUnreadableUrl(deps, err, req, reply),
   });
+  // Every route registered from here on, by whichever plugin, is listed for the OpenAPI documents
+  // and the completeness test; routes declare their schemas, validated by the one shared Ajv.
+  const catalog = routeCatalog(app);
+  app.setValidatorCompiler(validatorCompiler);
+  // Response schemas document answers; they never filter them (a field the schema does not list
+  // still reaches the client, as before schemas were declared).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   // Every answer names its request; the work done for it (service log lines included) runs in its context.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
@@ -104,6 +116,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
   const sdk = deps.sdk;
   if (sdk) await app.register(async (scope) => registerHostedSdkRoutes(scope, sdk));
+  await app.register(async (scope) => registerDocsRoutes(scope, { catalog, version: deps.version ?? '0.0.0' }));
   return app;
 }
 
