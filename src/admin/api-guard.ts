@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fieldOf, type SchemaError } from '../runtime/json-schema.ts';
 import { tokenMatches } from './token.ts';
 
 /** The admin API's one error shape: `{error: {code, message}}`. */
@@ -18,8 +19,14 @@ export function guardAdminApi(app: FastifyInstance, token: string): void {
     }
   });
   app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    return adminError(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : err.message);
-  });
+  app.setErrorHandler(adminErrorHandler);
+}
+
+/** Unreadable requests and schema refusals as `bad_request` naming the field; anything else an `internal` error, its message logged only. */
+export async function adminErrorHandler(err: Error & { statusCode?: number; validation?: SchemaError[] }, req: FastifyRequest, reply: FastifyReply) {
+  const first = err.validation?.[0];
+  if (first) return adminError(reply, 400, 'bad_request', `${fieldOf(first)} ${first.message ?? 'is invalid'}`);
+  const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) req.log.error({ err: String(err) }, 'admin failure');
+  return adminError(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : err.message);
 }

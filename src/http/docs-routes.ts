@@ -22,7 +22,6 @@ export async function registerDocsRoutes(app: FastifyInstance, deps: { catalog: 
     return d;
   };
   let page: string | undefined;
-  app.decorate('routeCatalog', deps.catalog);
 
   for (const surface of surfaces) {
     app.get(`/openapi/${surface}.json`, {

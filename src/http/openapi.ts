@@ -79,7 +79,9 @@ const securitySchemes: Readonly<Record<Surface, Record<string, JsonSchema>>> = {
     apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: "The client's API key (token requests only)." },
     clientToken: { type: 'http', scheme: 'bearer', description: 'The short-lived client token from POST /merchant/client/init (browser calls).' },
   },
-  public: {},
+  public: {
+    metrics: { type: 'http', scheme: 'bearer', description: 'SWITCHYARD_METRICS_TOKEN, when set.' },
+  },
   admin: {
     operator: { type: 'http', scheme: 'bearer', description: 'The operator token (SWITCHYARD_ADMIN_TOKEN, or the one written to the data directory).' },
   },
@@ -134,4 +136,10 @@ export function openApiDocument(surface: Surface, routes: readonly CatalogRoute[
     paths: sorted,
     components: { securitySchemes: securitySchemes[surface] },
   };
+}
+
+/** Routes a document would leave out or describe badly: no schema, no summary, or no documented answer. */
+export function undocumented(routes: readonly CatalogRoute[]): string[] {
+  return routes.filter((r) => !r.schema || !r.schema.summary || !r.schema.response || Object.keys(r.schema.response).length === 0)
+    .map((r) => `${r.method} ${r.url}`);
 }

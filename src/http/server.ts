@@ -17,7 +17,7 @@ import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts';
-import { validatorCompiler } from '../runtime/json-schema.ts';
+import { jsonAnswer, object, str, textAnswer, validatorCompiler } from '../runtime/json-schema.ts';
 import { routeCatalog } from './openapi.ts';
 import { registerDocsRoutes } from './docs-routes.ts';
 
@@ -86,6 +86,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Every route registered from here on, by whichever plugin, is listed for the OpenAPI documents
   // and the completeness test; routes declare their schemas, validated by the one shared Ajv.
   const catalog = routeCatalog(app);
+  app.decorate('routeCatalog', catalog);
   app.setValidatorCompiler(validatorCompiler);
   // Response schemas document answers; they never filter them (a field the schema does not list
   // still reaches the client, as before schemas were declared).
@@ -133,7 +134,12 @@ function registerMetrics(app: FastifyInstance, deps: { metrics: Metrics; token: 
     done();
   });
   const expected = token === undefined ? undefined : digest(token);
-  app.get('/metrics', async (req, reply) => {
+  app.get('/metrics', {
+    schema: {
+      summary: 'Prometheus metrics (text format)', tags: ['operations'], ...(expected ? { security: ['metrics'] } : {}),
+      response: { 200: textAnswer('The metrics.', 'text/plain'), 401: jsonAnswer('A bearer token is required (SWITCHYARD_METRICS_TOKEN).', object({ error: object({ code: str(), message: str() }) })) },
+    },
+  }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     if (expected) {
       const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');

@@ -1,3 +1,4 @@
+import { emptyAnswer, object, str, textAnswer } from '../../runtime/json-schema.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatMajorUnits } from '../../money/money.ts';
 import type { MerchantService } from '../../merchants/service.ts';
@@ -39,10 +40,20 @@ export function renderWaitPage(input: { merchantName: string; amount: string; se
  * the capability: the page shows only the merchant's name and the amount, and an unknown id, a
  * malformed one and an execution not yet authorized all get the same 404 page.
  */
+const waitSchema = {
+  summary: "The shopper's wait page after authorize (links.consumerWait)", tags: ['hosted pages'],
+  params: object({ id: str('The execution id.') }, ['id']),
+  response: {
+    200: textAnswer('A page that reloads itself while the authorization runs.', 'text/html'),
+    303: emptyAnswer('On to the 3-D Secure challenge, or to the merchant\'s returnInfo URL once there is an outcome.'),
+    404: textAnswer('Unknown, malformed, or not yet authorized.', 'text/html'),
+  },
+};
+
 export async function registerConsumerWaitRoute(app: FastifyInstance, deps: ConsumerWaitDeps): Promise<void> {
   const notFound = (reply: FastifyReply) => hostedHtml(reply, 404, renderEndedPage('not_found'));
 
-  app.get<{ Params: { id: string } }>(consumerWaitPath(':id'), async (req, reply) => {
+  app.get<{ Params: { id: string } }>(consumerWaitPath(':id'), { schema: waitSchema }, async (req, reply) => {
     const id = req.params.id;
     if (!uuidPattern.test(id)) return notFound(reply);
     // A shopper who closes the tab stops the wait.

@@ -16,6 +16,7 @@ import {
 import { consumerWaitPath } from './consumer-wait.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
 import { registerBrowserRoutes, type BrowserDeps } from './browser.ts';
+import { executionsSchemas } from './schemas.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 
@@ -73,6 +74,10 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     }
   });
 
+  // The routes' schemas (schemas.ts) document what parse.ts checks; the checks run in the
+  // handlers, after the bearer token and the idempotency key, as the dialect's order requires.
+  app.setValidatorCompiler(() => () => true);
+
   // Bodies are JSON whatever the label (the browser SDK sends JSON as text/plain).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
@@ -111,7 +116,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     return payload;
   });
 
-  app.post<{ Params: { clientId: string } }>('/auth/token/:clientId', async (req, reply) => {
+  app.post<{ Params: { clientId: string } }>('/auth/token/:clientId', { schema: executionsSchemas.token }, async (req, reply) => {
     const apiKey = req.headers['x-api-key'];
     const merchant = typeof apiKey === 'string' && apiKey.length > 0 && apiKey.length <= 256
       ? await merchants.byClientCredentials(req.params.clientId, apiKey) : undefined;
@@ -193,7 +198,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   await app.register(async (scope) => {
     scope.addHook('preHandler', guard);
 
-    scope.post<{ Params: { code: string } }>('/merchant/workflows/:code/executions', async (req, reply) => {
+    scope.post<{ Params: { code: string } }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.create }, async (req, reply) => {
       if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
       const merchant = req.merchant!;
       const body = objectAt(req.body ?? {}, 'body', true)!;
@@ -209,7 +214,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.code(201).send(renderExecution({ execution: e, attempts: [], totals: undefined }, baseOf(req)));
     });
 
-    scope.get<{ Params: { code: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions', async (req, reply) => {
+    scope.get<{ Params: { code: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.list }, async (req, reply) => {
       if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
       const q = req.query;
       const str = (k: string) => {
@@ -251,7 +256,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       });
     });
 
-    scope.get<{ Params: { code: string; id: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions/:id', async (req, reply) => {
+    scope.get<{ Params: { code: string; id: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions/:id', { schema: executionsSchemas.get }, async (req, reply) => {
       const { code, id } = req.params;
       const merchant = req.merchant!;
       const statuses = waitWhileOf(req.query['waitWhile[status]']);
@@ -270,7 +275,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.header('cache-control', 'no-store').send(renderExecution(view, deps.publicUrl ?? baseOf(req)));
     });
 
-    scope.patch<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id', async (req, reply) => {
+    scope.patch<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id', { schema: executionsSchemas.patch }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body, 'body', true)!;
@@ -282,7 +287,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.send(renderExecution(await executions.view(req.merchant!, code, id) ?? { execution: r.value, attempts: [], totals: undefined }, baseOf(req)));
     });
 
-    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/authorize', async (req, reply) => {
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/authorize', { schema: executionsSchemas.authorize }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const merchant = req.merchant!;
@@ -317,7 +322,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(stored);
     });
 
-    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/capture', async (req, reply) => {
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/capture', { schema: executionsSchemas.capture }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
@@ -326,7 +331,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return ack(reply, req, await executions.capture(req.merchant!, code, id, { amount, final, ...reasonOf(body) }), 202);
     });
 
-    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/refund', async (req, reply) => {
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/refund', { schema: executionsSchemas.refund }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
@@ -334,14 +339,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return ack(reply, req, await executions.refund(req.merchant!, code, id, { amount, ...reasonOf(body) }), 202);
     });
 
-    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/cancel', async (req, reply) => {
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/cancel', { schema: executionsSchemas.cancel }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
       return ack(reply, req, await executions.cancel(req.merchant!, code, id, reasonOf(body)), 202);
     });
 
-    scope.post('/payment/instruments', async (req, reply) => {
+    scope.post('/payment/instruments', { schema: executionsSchemas.createInstrument }, async (req, reply) => {
       const body = objectAt(req.body, 'body', true)!;
       const holderReference = stringAt(body, 'holderReference', { required: true })!;
       const paymentMethod = stringAt(body, 'paymentMethod', { max: 32 }) ?? 'card';
@@ -356,14 +361,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.code(201).send(renderInstrument(r.value));
     });
 
-    scope.get<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {
+    scope.get<{ Params: { id: string } }>('/payment/instruments/:id', { schema: executionsSchemas.getInstrument }, async (req, reply) => {
       const i = uuidPattern.test(req.params.id) ? await instruments.get(req.merchant!.id, req.params.id.toLowerCase()) : undefined;
       if (!i) return refuse(reply, 'request.not-found', 'The instrument was not found');
       // Says plainly whether the security code is still held for the next authorization (memory only).
       return reply.send(renderInstrument(i, instruments.holdsCvv(i.id)));
     });
 
-    scope.delete<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {
+    scope.delete<{ Params: { id: string } }>('/payment/instruments/:id', { schema: executionsSchemas.deleteInstrument }, async (req, reply) => {
       const done = uuidPattern.test(req.params.id) && await instruments.remove(req.merchant!.id, req.params.id.toLowerCase());
       if (!done) return refuse(reply, 'request.not-found', 'The instrument was not found');
       return reply.send({ success: true });
