@@ -32,14 +32,6 @@ export function renderWaitPage(input: { merchantName: string; amount: string; se
 <p><a href="${escapeHtml(input.self)}">Check again now</a></p>`, head);
 }
 
-/**
- * `links.consumerWait` of every authorize acknowledgment: a gateway-hosted interstitial the shopper's
- * browser may be sent to. It forwards (303) to the 3-D Secure challenge while one is awaited, or to
- * the merchant's `returnInfo` URL once the authorization has an outcome; while the cascade still runs
- * it holds the request briefly, then shows a self-refreshing page. The execution id in the path is
- * the capability: the page shows only the merchant's name and the amount, and an unknown id, a
- * malformed one and an execution not yet authorized all get the same 404 page.
- */
 const waitSchema = {
   summary: "The shopper's wait page after authorize (links.consumerWait)", tags: ['hosted pages'],
   params: object({ id: str('The execution id.') }, ['id']),
@@ -50,6 +42,14 @@ const waitSchema = {
   },
 };
 
+/**
+ * `links.consumerWait` of every authorize acknowledgment: a gateway-hosted interstitial the shopper's
+ * browser may be sent to. It forwards (303) to the 3-D Secure challenge while one is awaited, or to
+ * the merchant's `returnInfo` URL once the authorization has an outcome; while the cascade still runs
+ * it holds the request briefly, then shows a self-refreshing page. The execution id in the path is
+ * the capability: the page shows only the merchant's name and the amount, and an unknown id, a
+ * malformed one and an execution not yet authorized all get the same 404 page.
+ */
 export async function registerConsumerWaitRoute(app: FastifyInstance, deps: ConsumerWaitDeps): Promise<void> {
   const notFound = (reply: FastifyReply) => hostedHtml(reply, 404, renderEndedPage('not_found'));
 
