@@ -59,7 +59,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
   const { tokenizationKeys, throttle, tokenizeLimit } = deps;
 
   await app.register(async (scope) => {
-    scope.addHook('preHandler', h.guard);
+    scope.addHook('preValidation', h.guard);
     scope.post('/merchant/client/init', { schema: executionsSchemas.clientInit }, async (req, reply) => {
       const merchant = req.merchant!;
       const body = objectAt(req.body ?? {}, 'body', true)!;
@@ -189,7 +189,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       return reply.code(204).send();
     });
     scope.register(async (guarded) => {
-      guarded.addHook('preHandler', clientGuard);
+      guarded.addHook('preValidation', clientGuard);
       // The public CSE library's call (reference §5.4).
       guarded.post('/public/payment/instruments/tokenize', { schema: executionsSchemas.tokenize }, async (req, reply) => {
         const body = objectAt(req.body, 'body', true)!;

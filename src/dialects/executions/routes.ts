@@ -10,8 +10,9 @@ import { isWorkflowCode } from '../../workflows/model.ts';
 import { errorBody, errorStatus, executionErrorCodes, notAllowedDetail, type ErrorCode } from './errors.ts';
 import type { NotAllowed } from '../../executions/errors.ts';
 import type { Tx } from '../../storage/unit-of-work.ts';
+import { compile, type JsonSchema, type SchemaError } from '../../runtime/json-schema.ts';
 import {
-  ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, type Json,
+  ParamError, paramErrorOf, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, type Json,
 } from './parse.ts';
 import { consumerWaitPath } from './consumer-wait.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
@@ -74,9 +75,17 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     }
   });
 
-  // The routes' schemas (schemas.ts) document what parse.ts checks; the checks run in the
-  // handlers, after the bearer token and the idempotency key, as the dialect's order requires.
-  app.setValidatorCompiler(() => () => true);
+  // Requests are validated against the routes' schemas (schemas.ts) once the bearer token and the
+  // idempotency key are checked (the guards are preValidation hooks); an absent body is left to
+  // the handler, which knows whether its route needs one.
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const validate = compile(schema as JsonSchema);
+    return (data: unknown) => {
+      if (httpPart === 'body' && (data === null || data === undefined)) return true;
+      if (validate(data)) return true;
+      return { error: Object.assign(new Error('request does not match its schema'), { validation: validate.errors ?? [] }) };
+    };
+  });
 
   // Bodies are JSON whatever the label (the browser SDK sends JSON as text/plain).
   app.removeAllContentTypeParsers();
@@ -95,7 +104,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     }
   });
 
-  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string; validation?: SchemaError[]; validationContext?: string }, req, reply) => {
+    const first = err.validation?.[0];
+    if (first) err = paramErrorOf(first, err.validationContext);
     if (err instanceof ParamError) {
       if (err.message.startsWith('body:')) return refuse(reply, 'request.malformed', err.message);
       return refuse(reply, err.missing ? 'request.param.missing' : 'request.param.invalid', err.message);
@@ -196,7 +207,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   }
 
   await app.register(async (scope) => {
-    scope.addHook('preHandler', guard);
+    scope.addHook('preValidation', guard);
 
     scope.post<{ Params: { code: string } }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.create }, async (req, reply) => {
       if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
