@@ -28,5 +28,5 @@ export async function adminErrorHandler(err: Error & { statusCode?: number; vali
   if (first) return adminError(reply, 400, 'bad_request', `${fieldOf(first)} ${first.message ?? 'is invalid'}`);
   const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
   if (status === 500) req.log.error({ err: String(err) }, 'admin failure');
-  return adminError(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : err.message);
+  return adminError(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : `the request could not be read: ${err.message}`);
 }

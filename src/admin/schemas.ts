@@ -38,7 +38,7 @@ export const adminSchemas = {
   endpoints: op('Webhook endpoints', ['webhooks'], { querystring: object({ merchantId: str() }) }, { 200: jsonAnswer('The endpoints.', list('endpoints', endpoint)) }),
   addEndpoint: op('Add a webhook endpoint', ['webhooks'], {
     // Checked by the webhook service, whose codes name each fault (merchant_not_found, invalid_types…).
-    body: object({ merchantId: str('Required.'), dialect: str('Required: opp or executions.'), url: str('Required: https, public address.'), entityId: str('opp only: one entity.'), types: { description: 'Event types (all when absent).', type: 'array', items: { type: 'string' } } }),
+    body: object({ merchantId: str('Required.'), dialect: str('Required: opp or executions.'), url: str('Required: https, public address.'), entityId: str('opp only: one entity.'), types: { description: 'An array of event types (all when absent); anything else is invalid_types.' } }),
   }, { 201: jsonAnswer('The endpoint, with its secret (shown once).', endpoint) }, { 400: 'The operation\'s code (invalid_url, invalid_types…).', 404: '`merchant_not_found` / `entity_not_found`.' }),
   endpoint: op('A webhook endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
   rotate: op('Rotate an endpoint\'s secret (the old one keeps working for overlapHours)', ['webhooks'], { ...endpointParams, body: object({ overlapHours: { description: 'Hours the old secret stays valid (default 24).' } }) },
