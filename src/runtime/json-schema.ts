@@ -57,8 +57,21 @@ export function fieldOf(e: ErrorObject): string {
   return parts.reduce((acc, p) => (/^[0-9]+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
 }
 
-/** Fastify's validator compiler over the shared Ajv: what routes declare is what they accept. */
-export const validatorCompiler = ({ schema }: { schema: JsonSchema }) => compile(schema);
+/**
+ * Fastify's validator compiler over the shared Ajv: what routes declare is what they accept.
+ * Each schema is compiled on its route's first request, not at start (start time is a restart's
+ * downtime).
+ */
+export function validatorCompiler({ schema }: { schema: JsonSchema }) {
+  const validate = (data: unknown): boolean => {
+    const v = compile(schema);
+    const ok = v(data) as boolean;
+    validate.errors = v.errors;
+    return ok;
+  };
+  validate.errors = undefined as ValidateFunction['errors'];
+  return validate;
+}
 
 /** A documented JSON answer. */
 export const jsonAnswer = (description: string, schema: JsonSchema): DocumentedResponse =>

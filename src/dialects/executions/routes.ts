@@ -79,9 +79,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   // idempotency key are checked (the guards are preValidation hooks); an absent body is left to
   // the handler, which knows whether its route needs one.
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    const validate = compile(schema as JsonSchema);
     return (data: unknown) => {
       if (httpPart === 'body' && (data === null || data === undefined)) return true;
+      const validate = compile(schema as JsonSchema);
       if (validate(data)) return true;
       return { error: Object.assign(new Error('request does not match its schema'), { validation: validate.errors ?? [] }) };
     };
