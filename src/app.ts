@@ -254,7 +254,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const search = createPaymentSearch(storage.db);
   let closing: Promise<void> | undefined;
   const server = await buildServer({
-    logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken },
+    logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken }, version,
     readiness: {
       draining: () => closing !== undefined,
       checks: {

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fieldOf, type JsonSchema, type SchemaError } from '../runtime/json-schema.ts';
 import { tokenMatches } from './token.ts';
 
 /** The admin API's one error shape: `{error: {code, message}}`. */
@@ -18,8 +19,40 @@ export function guardAdminApi(app: FastifyInstance, token: string): void {
     }
   });
   app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    return adminError(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : err.message);
-  });
+  app.setErrorHandler(adminErrorHandler);
+}
+
+/**
+ * The code and words a schema refusal answers with: the field's own (`x-missing-code` when it is
+ * absent, `x-invalid-code` otherwise, with `x-message`) where its schema names them, so a route's
+ * codes stay what they were before it had a schema; else `bad_request` naming the field.
+ */
+export function refusalOf(e: SchemaError, root: JsonSchema | undefined): { code: string; message: string } {
+  let at: JsonSchema | undefined = root;
+  let named: JsonSchema | undefined = root;
+  // Walk the schema path to the keyword that failed, keeping the nearest schema that names a code.
+  for (const part of e.schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) {
+    at = at?.[decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~')] as JsonSchema | undefined;
+    if (at && typeof at === 'object' && (at['x-invalid-code'] || at['x-missing-code'])) named = at;
+  }
+  if (e.keyword === 'required') {
+    const prop = (named?.properties as Record<string, JsonSchema> | undefined)?.[(e.params as { missingProperty: string }).missingProperty];
+    if (prop?.['x-missing-code'] ?? prop?.['x-invalid-code']) named = prop;
+  }
+  const code = (e.keyword === 'required' ? named?.['x-missing-code'] : undefined) ?? named?.['x-invalid-code'];
+  if (typeof code !== 'string') return { code: 'bad_request', message: `${fieldOf(e)} ${e.message ?? 'is invalid'}` };
+  return { code, message: typeof named?.['x-message'] === 'string' ? named['x-message'] : `${fieldOf(e)} ${e.message ?? 'is invalid'}` };
+}
+
+/** Unreadable requests and schema refusals as `bad_request` naming the field (or the field's own code); anything else an `internal` error, its message logged only. */
+export async function adminErrorHandler(err: Error & { statusCode?: number; validation?: SchemaError[]; validationContext?: string }, req: FastifyRequest, reply: FastifyReply) {
+  const first = err.validation?.[0];
+  if (first) {
+    const part = (req.routeOptions.schema as Record<string, JsonSchema | undefined> | undefined)?.[err.validationContext ?? 'body'];
+    const r = refusalOf(first, part);
+    return adminError(reply, 400, r.code, r.message);
+  }
+  const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) req.log.error({ err: String(err) }, 'admin failure');
+  return adminError(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : `the request could not be read: ${err.message}`);
 }

@@ -4,6 +4,7 @@ import type { SettlementError, SettlementService } from '../ledger/settlement.ts
 import { isExportFormat, parseInstant } from '../ledger/export.ts';
 import { parseSettlementReport } from '../processors/settlement-report.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
+import { adminSchemas } from './schemas.ts';
 
 export interface LedgerAdminDeps {
   ledger: LedgerService;
@@ -31,13 +32,13 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
 
   guardAdminApi(app, deps.token);
 
-  app.get('/ledger/balances', async (req, reply) => {
+  app.get('/ledger/balances', { schema: adminSchemas.balances }, async (req, reply) => {
     const merchantId = (req.query as Record<string, unknown>).merchantId;
     if (typeof merchantId !== 'string' || merchantId === '') return error(reply, 400, 'merchant_required', 'merchantId is required');
     return { merchantId, balances: (await ledger.balances(merchantId)).map(({ merchantId: _, ...b }) => b) };
   });
 
-  app.get('/ledger/payments/:paymentId', async (req) => {
+  app.get('/ledger/payments/:paymentId', { schema: adminSchemas.postings }, async (req) => {
     const { paymentId } = req.params as { paymentId: string };
     // A payment without postings (declined, pending, unknown id) has an empty history, not an error:
     // the ledger does not know which payments exist.
@@ -45,7 +46,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
   });
 
   // GET /ledger/postings?from=2026-12-01&to=2026-12-02[&merchantId=…][&format=csv|json]: postings made in [from, to).
-  app.get('/ledger/postings', async (req, reply) => {
+  app.get('/ledger/postings', { schema: adminSchemas.export }, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const from = parseInstant(q.from), to = parseInstant(q.to);
     if (from === undefined) return error(reply, 400, 'from_invalid', 'from must be an ISO date or date-time, or epoch milliseconds');
@@ -59,7 +60,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
   });
 
   // POST /ledger/reconciliations {pspAccount, merchantId?, report}: imports a settlement report.
-  app.post('/ledger/reconciliations', { bodyLimit: 64 * 1024 * 1024 }, async (req, reply) => {
+  app.post('/ledger/reconciliations', { bodyLimit: 64 * 1024 * 1024, schema: adminSchemas.reconcile }, async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     if (typeof b.pspAccount !== 'string' || b.pspAccount === '') return error(reply, 400, 'psp_account_required', 'pspAccount is required');
     if (b.merchantId !== undefined && (typeof b.merchantId !== 'string' || b.merchantId === '')) return error(reply, 400, 'merchant_invalid', 'merchantId must be an id');
@@ -72,7 +73,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
     return reply.code(r.value.imported ? 201 : 200).send(r.value);
   });
 
-  app.get('/ledger/discrepancies', async (req, reply) => {
+  app.get('/ledger/discrepancies', { schema: adminSchemas.discrepancies }, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     if (q.status !== undefined && q.status !== 'open' && q.status !== 'resolved') return error(reply, 400, 'status_invalid', 'status must be open or resolved');
     const filter = {
@@ -84,7 +85,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
   });
 
   // POST /ledger/discrepancies/:id/resolve {note}: closes an open discrepancy with the operator's explanation.
-  app.post('/ledger/discrepancies/:id/resolve', async (req, reply) => {
+  app.post('/ledger/discrepancies/:id/resolve', { schema: adminSchemas.resolve }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const note = ((req.body ?? {}) as Record<string, unknown>).note;
     if (typeof note !== 'string' || note.trim() === '' || note.length > 2000) return error(reply, 400, 'note_required', 'note (at most 2000 characters) says how it was resolved');

@@ -4,6 +4,7 @@ import type { PaymentService } from '../payments/service.ts';
 import { parseFilter, type PaymentSearch, type PaymentSummary } from '../payments/search.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
+import { adminSchemas } from './schemas.ts';
 
 export interface PaymentAdminDeps {
   search: PaymentSearch;
@@ -66,14 +67,14 @@ export async function paymentStoryJson(deps: Pick<PaymentAdminDeps, 'search' | '
 export async function registerPaymentAdminRoutes(app: FastifyInstance, deps: PaymentAdminDeps): Promise<void> {
   guardAdminApi(app, deps.token);
 
-  app.get('/payments', async (req, reply) => {
+  app.get('/payments', { schema: adminSchemas.payments }, async (req, reply) => {
     const parsed = parseFilter(req.query as Record<string, unknown>);
     if (!parsed.ok) return adminError(reply, 400, 'invalid_filter', `${parsed.error.field} ${parsed.error.message}`);
     const page = await deps.search.list(parsed.value);
     return { payments: page.payments.map(summaryJson), ...(page.next ? { next: page.next } : {}) };
   });
 
-  app.get<{ Params: { id: string } }>('/payments/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/payments/:id', { schema: adminSchemas.payment }, async (req, reply) => {
     const story = await paymentStoryJson(deps, req.params.id);
     if (!story) return adminError(reply, 404, 'not_found', 'no such payment');
     return story;

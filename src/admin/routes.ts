@@ -5,6 +5,8 @@ import type { WorkflowService } from '../workflows/service.ts';
 import { accountInput, accountView } from '../workflows/model.ts';
 import type { PspAccount } from '../workflows/store.ts';
 import type { CircuitView } from '../processors/breaker.ts';
+import { adminError, adminErrorHandler } from './api-guard.ts';
+import { adminSchemas } from './schemas.ts';
 
 export interface AdminDeps {
   merchants: MerchantService;
@@ -15,6 +17,7 @@ export interface AdminDeps {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+const codeOfStatus: Readonly<Record<number, string>> = { 401: 'unauthorized', 404: 'not_found', 409: 'conflict', 500: 'internal' };
 
 /**
  * The operator's admin API (register with prefix `/admin`): a merchant's PSP accounts and its
@@ -25,18 +28,18 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   // Credentials masked; the circuit as the node answering sees it (breakers are per node).
   const view = (a: PspAccount) => ({ ...accountView(a), circuit: deps.circuitOf(a.id) });
   const expected = digest(deps.adminToken);
-  const problem = (reply: FastifyReply, status: number, detail: string) => reply.code(status).send({ error: detail });
+  // The admin API's one error shape, `{error: {code, message}}`, as under /admin/api (docs/errors.md).
+  const problem = (reply: FastifyReply, status: number, message: string) => adminError(reply, status, codeOfStatus[status] ?? 'bad_request', message);
 
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
-    if (err.statusCode && err.statusCode < 500) return problem(reply, err.statusCode, 'the request could not be read (JSON expected)');
-    req.log.error({ err: String(err) }, 'admin failure');
-    return problem(reply, 500, 'internal error');
-  });
+  app.setErrorHandler(adminErrorHandler);
   app.setNotFoundHandler(async (_req, reply) => problem(reply, 404, 'no such resource'));
   app.addHook('onRequest', async (req, reply) => {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     // Compared as digests in constant time: the comparison leaks neither content nor length.
-    if (!m || !timingSafeEqual(digest(m[1]!), expected)) return problem(reply, 401, 'an admin token is required');
+    if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+      reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
+      return problem(reply, 401, 'an operator token is required (Authorization: Bearer ...)');
+    }
   });
 
   const merchantOf = async (reply: FastifyReply, id: string) => {
@@ -46,12 +49,12 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   };
 
   // Web origins whose pages may frame the secure fields and call browser tokenization.
-  app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/origins', async (req, reply) => {
+  app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/origins', { schema: adminSchemas.origins }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     return { origins: await merchants.origins(m.id) };
   });
-  app.post<{ Params: { merchantId: string }; Body: { origin?: unknown } }>('/merchants/:merchantId/origins', async (req, reply) => {
+  app.post<{ Params: { merchantId: string }; Body: { origin?: unknown } }>('/merchants/:merchantId/origins', { schema: adminSchemas.addOrigin }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     const given = req.body?.origin;
@@ -59,20 +62,20 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     if (!origin) return problem(reply, 400, 'origin must be a web origin such as https://shop.example (http only on loopback hosts)');
     return reply.code(201).send({ origin });
   });
-  app.delete<{ Params: { merchantId: string }; Querystring: { origin?: string } }>('/merchants/:merchantId/origins', async (req, reply) => {
+  app.delete<{ Params: { merchantId: string }; Querystring: { origin?: string } }>('/merchants/:merchantId/origins', { schema: adminSchemas.removeOrigin }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     if (!(await merchants.removeOrigin(m.id, req.query.origin ?? ''))) return problem(reply, 404, 'that origin is not registered');
     return { removed: req.query.origin };
   });
 
-  app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', async (req, reply) => {
+  app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', { schema: adminSchemas.accounts }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     return { accounts: (await workflows.accounts(m.id)).map(view) };
   });
 
-  app.get<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
+  app.get<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', { schema: adminSchemas.account }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     const account = (await workflows.accounts(m.id)).find((a) => a.name === req.params.name);
@@ -80,7 +83,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     return view(account);
   });
 
-  app.put<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
+  app.put<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', { schema: adminSchemas.putAccount }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     const r = await workflows.putAccount(m.id, req.params.name, accountInput(req.body));
@@ -88,14 +91,14 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     return view(r.value);
   });
 
-  app.delete<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', async (req, reply) => {
+  app.delete<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', { schema: adminSchemas.removeAccount }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     if (!(await workflows.removeAccount(m.id, req.params.name))) return problem(reply, 409, 'no such account, or a workflow still names it');
     return { removed: req.params.name };
   });
 
-  app.get<{ Params: { merchantId: string; code: string } }>('/merchants/:merchantId/workflows/:code', async (req, reply) => {
+  app.get<{ Params: { merchantId: string; code: string } }>('/merchants/:merchantId/workflows/:code', { schema: adminSchemas.workflow }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     const wf = await workflows.workflow(m.id, req.params.code);
@@ -103,7 +106,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     return { code: req.params.code, ...wf };
   });
 
-  app.patch<{ Params: { merchantId: string; code: string } }>('/merchants/:merchantId/workflows/:code', async (req, reply) => {
+  app.patch<{ Params: { merchantId: string; code: string } }>('/merchants/:merchantId/workflows/:code', { schema: adminSchemas.configureWorkflow }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
     const r = await workflows.configure(m.id, req.params.code, req.body ?? {});

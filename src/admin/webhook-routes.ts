@@ -3,6 +3,7 @@ import type { WebhookService } from '../webhooks/service.ts';
 import type { WebhookError } from '../webhooks/errors.ts';
 import { isDeliveryStatus } from '../webhooks/model.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
+import { adminSchemas } from './schemas.ts';
 
 export interface WebhookAdminDeps {
   webhooks: WebhookService;
@@ -38,9 +39,9 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
     return t;
   }
 
-  app.get('/webhooks/endpoints', async (req) => ({ endpoints: await webhooks.listEndpoints(str(query(req).merchantId)) }));
+  app.get('/webhooks/endpoints', { schema: adminSchemas.endpoints }, async (req) => ({ endpoints: await webhooks.listEndpoints(str(query(req).merchantId)) }));
 
-  app.post('/webhooks/endpoints', async (req, reply) => {
+  app.post('/webhooks/endpoints', { schema: adminSchemas.addEndpoint }, async (req, reply) => {
     const b = body(req);
     const types = b.types === undefined ? [] : Array.isArray(b.types) && b.types.every((t) => typeof t === 'string') ? b.types as string[] : null;
     if (types === null) return error(reply, 400, 'invalid_types', 'types must be an array of strings');
@@ -50,12 +51,12 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
     return r.ok ? reply.code(201).send(r.value) : failed(reply, r.error);
   });
 
-  app.get<{ Params: { id: string } }>('/webhooks/endpoints/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/webhooks/endpoints/:id', { schema: adminSchemas.endpoint }, async (req, reply) => {
     const e = await webhooks.endpoint(req.params.id);
     return e ?? error(reply, 404, 'endpoint_not_found', `no endpoint ${req.params.id}`);
   });
 
-  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/rotate', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/rotate', { schema: adminSchemas.rotate }, async (req, reply) => {
     const hours = body(req).overlapHours ?? 24;
     if (typeof hours !== 'number') return error(reply, 400, 'invalid_argument', 'overlapHours must be a number');
     const r = await webhooks.rotateSecret(req.params.id, hours * 3_600_000);
@@ -63,18 +64,18 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
   });
 
   for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
-    app.post<{ Params: { id: string } }>(`/webhooks/endpoints/:id/${action}`, async (req, reply) => {
+    app.post<{ Params: { id: string } }>(`/webhooks/endpoints/:id/${action}`, { schema: adminSchemas[action] }, async (req, reply) => {
       const r = await webhooks.setStatus(req.params.id, status);
       return r.ok ? r.value : failed(reply, r.error);
     });
   }
 
-  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/test', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/webhooks/endpoints/:id/test', { schema: adminSchemas.test }, async (req, reply) => {
     const r = await webhooks.sendTest(req.params.id);
     return r.ok ? reply.code(202).send(r.value) : failed(reply, r.error);
   });
 
-  app.get('/webhooks/deliveries', async (req, reply) => {
+  app.get('/webhooks/deliveries', { schema: adminSchemas.deliveries }, async (req, reply) => {
     const q = query(req);
     const since = time(reply, q.since, 'since');
     if (since === null) return reply;
@@ -89,17 +90,17 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
     };
   });
 
-  app.get<{ Params: { eventId: string } }>('/webhooks/events/:eventId', async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/webhooks/events/:eventId', { schema: adminSchemas.event }, async (req, reply) => {
     const deliveries = await webhooks.event(req.params.eventId);
     return deliveries.length > 0 ? { eventId: req.params.eventId, deliveries } : error(reply, 404, 'event_not_found', `no delivery of event ${req.params.eventId}`);
   });
 
-  app.post<{ Params: { eventId: string } }>('/webhooks/events/:eventId/redeliver', async (req, reply) => {
+  app.post<{ Params: { eventId: string } }>('/webhooks/events/:eventId/redeliver', { schema: adminSchemas.redeliverEvent }, async (req, reply) => {
     const r = await webhooks.redeliverEvent(req.params.eventId, str(body(req).endpointId));
     return r.ok ? r.value : failed(reply, r.error);
   });
 
-  app.post('/webhooks/redeliver', async (req, reply) => {
+  app.post('/webhooks/redeliver', { schema: adminSchemas.redeliver }, async (req, reply) => {
     const b = body(req);
     const since = time(reply, b.since, 'since');
     if (since === null) return reply;

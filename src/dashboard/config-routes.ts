@@ -6,6 +6,8 @@ import { html } from './html.ts';
 import { notice, page, type PageContext } from './layout.ts';
 import { contextOf, sendPage } from './reply.ts';
 import { allValues, formOf } from './security.ts';
+import { dashboardSchemas } from './schemas.ts';
+import type { RouteSchema } from '../runtime/json-schema.ts';
 import { credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, secretPage } from './config-pages.ts';
 
 /**
@@ -38,11 +40,11 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const list = (await merchants.list()).filter(({ merchant }) => mayView(ctx.user, merchant.id));
     return sendPage(reply, merchantsPage(ctx, list, isGatewayAdmin(ctx.user), message), status);
   };
-  app.get('/merchants', async (req, reply) => {
+  app.get('/merchants', { schema: dashboardSchemas.merchants }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     return ctx ? showMerchants(ctx, reply) : reply;
   });
-  app.post('/merchants', async (req, reply) => {
+  app.post('/merchants', { schema: dashboardSchemas.createMerchant }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     if (!ctx) return reply;
     if (!isGatewayAdmin(ctx.user)) return refuse(reply, ctx, 403, 'Only an admin of the whole gateway creates merchants.');
@@ -62,15 +64,15 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const entities = all.find((x) => x.merchant.id === m.id)?.entities ?? [];
     return sendPage(reply, merchantPage({ ...ctx, section: 'merchants' }, { merchant: m, entities, origins, accounts, workflow, endpoints }, message), status);
   };
-  app.get<{ Params: { id: string } }>('/merchants/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/merchants/:id', { schema: dashboardSchemas.merchant }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
     return ctx && m ? showMerchant(ctx, reply, m) : reply;
   });
 
   /** A merchant's configuration form: run it, write the audit entry, show the merchant page with the outcome. */
-  const merchantForm = (path: string, action: string, run: (m: Merchant, f: Record<string, string>) => Promise<{ ok: true; text: string; detail: Record<string, unknown> } | { ok: false; error: string; detail: Record<string, unknown> }>) => {
-    app.post<{ Params: { id: string } }>(`/merchants/:id/${path}`, async (req, reply) => {
+  const merchantForm = (path: string, action: string, schema: RouteSchema, run: (m: Merchant, f: Record<string, string>) => Promise<{ ok: true; text: string; detail: Record<string, unknown> } | { ok: false; error: string; detail: Record<string, unknown> }>) => {
+    app.post<{ Params: { id: string } }>(`/merchants/:id/${path}`, { schema }, async (req, reply) => {
       const ctx = await adminContext(req, reply, 'merchants');
       const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
       if (!ctx || !m) return reply;
@@ -79,14 +81,14 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
       return showMerchant(ctx, reply, m, r.ok ? notice('ok', r.text) : notice('error', r.error), r.ok ? 200 : 400);
     });
   };
-  merchantForm('origins', 'origin.add', async (m, f) => {
+  merchantForm('origins', 'origin.add', dashboardSchemas.addOrigin, async (m, f) => {
     const added = await merchants.addOrigin(m.id, String(f.origin ?? '').slice(0, 255));
     return added ? { ok: true, text: `Origin ${added} added.`, detail: { origin: added } }
       : { ok: false, error: 'An origin looks like https://shop.example (http only on loopback hosts).', detail: { origin: f.origin } };
   });
-  merchantForm('origins/remove', 'origin.remove', async (m, f) => (await merchants.removeOrigin(m.id, String(f.origin ?? '')))
+  merchantForm('origins/remove', 'origin.remove', dashboardSchemas.removeOrigin, async (m, f) => (await merchants.removeOrigin(m.id, String(f.origin ?? '')))
     ? { ok: true, text: `Origin ${f.origin} removed.`, detail: { origin: f.origin } } : { ok: false, error: 'That origin is not registered.', detail: { origin: f.origin } });
-  merchantForm('psp-accounts', 'psp_account.put', async (m, f) => {
+  merchantForm('psp-accounts', 'psp_account.put', dashboardSchemas.putAccount, async (m, f) => {
     let settings: unknown;
     try { settings = JSON.parse(String(f.settings || '{}')); } catch { return { ok: false, error: 'Settings must be JSON.', detail: { name: f.name } }; }
     const r = await workflows.putAccount(m.id, String(f.name ?? '').trim(), { connector: String(f.connector ?? 'simulator').trim(), settings });
@@ -94,10 +96,10 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     return r.ok ? { ok: true, text: `PSP account ${r.value.name} saved.`, detail: { name: r.value.name, connector: r.value.connector } }
       : { ok: false, error: r.error, detail: { name: f.name } };
   });
-  merchantForm('psp-accounts/remove', 'psp_account.remove', async (m, f) => (await workflows.removeAccount(m.id, String(f.name ?? '')))
+  merchantForm('psp-accounts/remove', 'psp_account.remove', dashboardSchemas.removeAccount, async (m, f) => (await workflows.removeAccount(m.id, String(f.name ?? '')))
     ? { ok: true, text: `PSP account ${f.name} removed.`, detail: { name: f.name } }
     : { ok: false, error: 'No such account, or the cascade still names it.', detail: { name: f.name } });
-  merchantForm('workflow', 'workflow.configure', async (m, f) => {
+  merchantForm('workflow', 'workflow.configure', dashboardSchemas.workflow, async (m, f) => {
     const raw = allValues(f, 'moveOn');
     const accounts = String(f.accounts ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const r = await workflows.configure(m.id, 'payment-acceptance', { accounts, moveOn: raw });
@@ -105,7 +107,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
       : { ok: false, error: r.error, detail: { accounts } };
   });
 
-  app.post<{ Params: { id: string } }>('/merchants/:id/webhooks', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/merchants/:id/webhooks', { schema: dashboardSchemas.addEndpoint }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
     if (!ctx || !m) return reply;
@@ -128,12 +130,12 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const deliveries = await webhooks.deliveries({ endpointId: id, limit: 100 });
     return sendPage(reply, endpointPage({ ...ctx, section: 'merchants' }, e, deliveries, message), status);
   };
-  app.get<{ Params: { id: string } }>('/webhooks/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/webhooks/:id', { schema: dashboardSchemas.endpoint }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     const e = ctx && await endpointFor(req, reply, ctx, req.params.id);
     return ctx && e ? showEndpoint(ctx, reply, e.endpointId) : reply;
   });
-  app.post<{ Params: { id: string; op: string } }>('/webhooks/:id/:op', async (req, reply) => {
+  app.post<{ Params: { id: string; op: string } }>('/webhooks/:id/:op', { schema: dashboardSchemas.endpointAction }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     const e = ctx && await endpointFor(req, reply, ctx, req.params.id);
     if (!ctx || !e) return reply;
@@ -163,7 +165,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     return reply.callNotFound();
   });
 
-  app.get('/keys', async (req, reply) => {
+  app.get('/keys', { schema: dashboardSchemas.keys }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'keys');
     if (!ctx) return reply;
     if (!isGatewayAdmin(ctx.user)) return refuse(reply, ctx, 403, 'Only an admin of the whole gateway sees the key ring.');

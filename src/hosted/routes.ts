@@ -1,3 +1,4 @@
+import { emptyAnswer, jsonAnswer, object, str, textAnswer } from '../runtime/json-schema.ts';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { build } from 'esbuild';
@@ -46,6 +47,13 @@ const fieldPage = (type: string) => `<!doctype html>
  * The secure-fields SDK: the merchant page's script, and the field pages it frames. A field page
  * may only be framed by (and only talks to) an origin the merchant registered.
  */
+const fieldSchema = {
+  summary: 'One secure field, framed by a registered origin of the merchant', tags: ['browser SDK'],
+  // Checked by the handler, which answers a plain-text refusal the field frame can show.
+  querystring: object({ type: { description: 'cardNumber, expiry or cvv.' }, merchant: { description: 'The merchant id.' }, parent: { description: 'The framing page\'s origin.' }, channel: { description: 'The SDK\'s channel id.' } }),
+  response: { 200: textAnswer('The field page.', 'text/html'), 400: textAnswer('Why the field cannot be shown.', 'text/plain') },
+};
+
 export async function registerHostedSdkRoutes(app: FastifyInstance, deps: HostedSdkDeps): Promise<void> {
   const sdk = bundler('sdk.js');
   const field = bundler('field.js');
@@ -53,10 +61,10 @@ export async function registerHostedSdkRoutes(app: FastifyInstance, deps: Hosted
     reply.header('content-type', 'application/javascript; charset=utf-8').header('cache-control', 'public, max-age=300')
       .header('access-control-allow-origin', '*').header('x-content-type-options', 'nosniff').send(await text);
 
-  app.get('/sdk/v1/switchyard.js', async (_req, reply) => script(reply, sdk()));
-  app.get('/sdk/v1/field.js', async (_req, reply) => script(reply, field()));
+  app.get('/sdk/v1/switchyard.js', { schema: { summary: 'The secure-fields SDK for the merchant\'s checkout page', tags: ['browser SDK'], response: { 200: textAnswer('JavaScript.', 'application/javascript') } } }, async (_req, reply) => script(reply, sdk()));
+  app.get('/sdk/v1/field.js', { schema: { summary: 'The script of one secure field', tags: ['browser SDK'], response: { 200: textAnswer('JavaScript.', 'application/javascript') } } }, async (_req, reply) => script(reply, field()));
 
-  app.get<{ Querystring: Record<string, string> }>('/sdk/v1/field', async (req, reply) => {
+  app.get<{ Querystring: Record<string, string> }>('/sdk/v1/field', { schema: fieldSchema }, async (req, reply) => {
     const { type, merchant, parent, channel } = req.query;
     const refuse = (text: string) => reply.code(400).header('content-type', 'text/plain; charset=utf-8')
       .header('content-security-policy', "default-src 'none'; frame-ancestors 'none'").send(text);
@@ -84,7 +92,7 @@ export async function registerHostedSdkRoutes(app: FastifyInstance, deps: Hosted
       .send(fieldPage(type));
   });
 
-  app.get('/demo', async (_req, reply) => {
+  app.get('/demo', { schema: { summary: 'The demo storefront (when it runs)', tags: ['demo'], response: { 302: emptyAnswer('To the demo storefront.'), 404: jsonAnswer('The demo is not running.', object({ error: str() }, ['error'])) } } }, async (_req, reply) => {
     if (!deps.demoUrl) return reply.code(404).send({ error: 'the demo storefront is not running (SWITCHYARD_DEMO_PORT=0)' });
     return reply.redirect(deps.demoUrl, 302);
   });

@@ -1,3 +1,4 @@
+import { jsonAnswer, object, str } from '../runtime/json-schema.ts';
 import type { FastifyInstance } from 'fastify';
 
 /** One thing the gateway needs before it can take traffic; it throws (or rejects) when it is not there. */
@@ -30,12 +31,18 @@ async function run(check: ReadinessCheck): Promise<string | undefined> {
  * it says 503 while the store, its schema or the key ring is missing, and while draining at
  * shutdown, so a load balancer stops sending traffic before the listener closes.
  */
+const readyBody = object({ status: str('ready, not ready or draining.'), checks: object({}, [], { additionalProperties: { enum: ['ok', 'failing'] } }) }, ['status', 'checks']);
+const readySchema = {
+  summary: 'Readiness: the store, its migrations and the key ring', tags: ['operations'],
+  response: { 200: jsonAnswer('Ready for traffic.', readyBody), 503: jsonAnswer('Not ready, or draining at shutdown (why is in the log).', readyBody) },
+};
+
 export function registerHealthRoutes(app: FastifyInstance, readiness: Readiness): void {
-  app.get('/health', async (_req, reply) => {
+  app.get('/health', { schema: { summary: 'Liveness: the process answers', tags: ['operations'], response: { 200: jsonAnswer('Alive.', object({ status: { const: 'ok' } }, ['status'])) } } }, async (_req, reply) => {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
-  app.get('/ready', async (req, reply) => {
+  app.get('/ready', { schema: readySchema }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     if (readiness.draining()) return reply.code(503).send({ status: 'draining', checks: {} });
     const names = Object.keys(readiness.checks);

@@ -21,6 +21,9 @@ import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts
 import { registerDashboardRoutes } from '../dashboard/routes.ts';
 import type { DashboardDeps } from '../dashboard/deps.ts';
 import { registerPaymentAdminRoutes, type PaymentAdminDeps } from '../admin/payment-routes.ts';
+import { jsonAnswer, object, str, textAnswer, validatorCompiler } from '../runtime/json-schema.ts';
+import { routeCatalog } from './openapi.ts';
+import { registerDocsRoutes } from './docs-routes.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -39,6 +42,8 @@ export interface ServerDeps {
   readiness: Readiness;
   /** `/metrics`, open unless a bearer token is set (docs/metrics.md). */
   metrics?: { metrics: Metrics; token: string | undefined };
+  /** The version the OpenAPI documents carry. */
+  version?: string;
 }
 
 /**
@@ -86,6 +91,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 16 * 1024 },
     frameworkErrors: (err, req, reply) => answerUnreadableUrl(deps, err, req, reply),
   });
+  // Every route registered from here on, by whichever plugin, is listed for the OpenAPI documents
+  // and the completeness test; routes declare their schemas, validated by the one shared Ajv.
+  const catalog = routeCatalog(app);
+  app.decorate('routeCatalog', catalog);
+  app.setValidatorCompiler(validatorCompiler);
+  // Response schemas document answers; they never filter them (a field the schema does not list
+  // still reaches the client, as before schemas were declared).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   // Every answer names its request; the work done for it (service log lines included) runs in its context.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
@@ -117,6 +130,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
   const sdk = deps.sdk;
   if (sdk) await app.register(async (scope) => registerHostedSdkRoutes(scope, sdk));
+  await app.register(async (scope) => registerDocsRoutes(scope, { catalog, version: deps.version ?? '0.0.0' }));
   return app;
 }
 
@@ -133,7 +147,12 @@ function registerMetrics(app: FastifyInstance, deps: { metrics: Metrics; token: 
     done();
   });
   const expected = token === undefined ? undefined : digest(token);
-  app.get('/metrics', async (req, reply) => {
+  app.get('/metrics', {
+    schema: {
+      summary: 'Prometheus metrics (text format)', tags: ['operations'], ...(expected ? { security: ['metrics'] } : {}),
+      response: { 200: textAnswer('The metrics.', 'text/plain'), 401: jsonAnswer('A bearer token is required (SWITCHYARD_METRICS_TOKEN).', object({ error: object({ code: str(), message: str() }) })) },
+    },
+  }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     if (expected) {
       const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');

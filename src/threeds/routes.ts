@@ -1,3 +1,4 @@
+import { emptyAnswer, object, str, textAnswer } from '../runtime/json-schema.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../runtime/clock.ts';
 import { challengeOutcomes, type ChallengeOutcome } from './model.ts';
@@ -27,6 +28,23 @@ export const hostedHtml = (reply: FastifyReply, status: number, body: string, fo
   secureHosted(reply, formOrigins).code(status).type('text/html; charset=utf-8').send(body);
 
 /** The shopper-facing challenge pages under `/hosted/`: shown by GET or POST (as `redirect.method` says). */
+const page = textAnswer('An HTML page.', 'text/html');
+const ended = textAnswer('The page that says the session is unknown, used or expired.', 'text/html');
+const sessionParams = object({ id: str('The session id from the payment\'s redirect.') }, ['id']);
+const pageSchema = (purpose: ChallengePurpose, method: string) => ({
+  summary: purpose === '3ds' ? `The simulated issuer's 3-D Secure challenge (${method}, as the redirect says)` : `The simulated bank's login page (${method})`,
+  tags: ['hosted pages'], params: sessionParams,
+  ...(method === 'POST' ? { consumes: ['application/x-www-form-urlencoded'], body: object({ threeDSSessionData: { description: 'Informative; the path names the session.' } }) } : {}),
+  response: { 200: page, 404: ended, 410: ended },
+});
+const resultSchema = (purpose: ChallengePurpose) => ({
+  summary: purpose === '3ds' ? "The shopper's answer to the challenge" : "The shopper's answer at the bank",
+  tags: ['hosted pages'], params: sessionParams, consumes: ['application/x-www-form-urlencoded'],
+  // Checked by the handler, which answers the hosted page saying so.
+  body: object({ outcome: { description: `The simulated answer: ${challengeOutcomes.join(', ')}.` } }),
+  response: { 303: emptyAnswer("On to the merchant's return URL."), 400: ended, 404: ended, 410: ended },
+});
+
 export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock }): Promise<void> {
   const { threeds, clock } = deps;
 
@@ -35,10 +53,10 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
 
-  app.get('/hosted/assets/hosted.css', (_req, reply) =>
+  app.get('/hosted/assets/hosted.css', { schema: { summary: 'The stylesheet of the hosted pages', tags: ['hosted pages'], response: { 200: textAnswer('CSS.', 'text/css') } } }, (_req, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(hostedCss));
 
-  app.get('/hosted/return', (req, reply) =>
+  app.get('/hosted/return', { schema: { summary: 'Where test payments without a shopperResultUrl of their own come back to: shows the outcome', tags: ['hosted pages'], response: { 200: textAnswer('An HTML page.', 'text/html') } } }, (req, reply) =>
     hostedHtml(reply, 200, renderDemoReturnPage(new URLSearchParams(req.raw.url?.split('?')[1] ?? ''))));
 
   async function load(purpose: ChallengePurpose, id: string): Promise<Challenge | undefined> {
@@ -56,10 +74,10 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
       if (c.expiresAt <= clock.now()) return hostedHtml(reply, 410, renderEndedPage('expired'));
       return hostedHtml(reply, 200, renderChallengePage(c, `${base}/${c.id}/result`), c.returnOrigins);
     };
-    app.get<{ Params: { id: string } }>(`${base}/:id`, (req, reply) => show(req.params.id, reply));
-    app.post<{ Params: { id: string } }>(`${base}/:id`, (req, reply) => show(req.params.id, reply));
+    app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: pageSchema(purpose, 'GET') }, (req, reply) => show(req.params.id, reply));
+    app.post<{ Params: { id: string } }>(`${base}/:id`, { schema: pageSchema(purpose, 'POST') }, (req, reply) => show(req.params.id, reply));
 
-    app.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(`${base}/:id/result`, async (req, reply) => {
+    app.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(`${base}/:id/result`, { schema: resultSchema(purpose) }, async (req, reply) => {
       const c = await load(purpose, req.params.id);
       if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
       const outcome = req.body?.outcome;

@@ -13,6 +13,7 @@ import { executionErrorCodes, type ErrorCode } from './errors.ts';
 import { ParamError, booleanAt, cardAt, moneyAt, objectAt, screenCardData, stringAt, uuidPattern, type Json } from './parse.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { renderExecution, renderInstrument, wireMoney } from './render.ts';
+import { executionsSchemas } from './schemas.ts';
 
 export interface BrowserDeps {
   tokenizationKeys: TokenizationKeys;
@@ -58,8 +59,8 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
   const { tokenizationKeys, throttle, tokenizeLimit } = deps;
 
   await app.register(async (scope) => {
-    scope.addHook('preHandler', h.guard);
-    scope.post('/merchant/client/init', async (req, reply) => {
+    scope.addHook('preValidation', h.guard);
+    scope.post('/merchant/client/init', { schema: executionsSchemas.clientInit }, async (req, reply) => {
       const merchant = req.merchant!;
       const body = objectAt(req.body ?? {}, 'body', true)!;
       const type = stringAt(body, 'type', { max: 32 }) ?? 'secureFields';
@@ -179,7 +180,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
 
   await app.register(async (scope) => {
     // Preflights first: they carry no token, so they are answered from the Origin alone.
-    scope.options('/public/payment/*', async (req, reply) => {
+    scope.options('/public/payment/*', { schema: executionsSchemas.preflight }, async (req, reply) => {
       const origin = req.headers.origin;
       reply.header('access-control-allow-methods', 'GET, POST, OPTIONS').header('access-control-allow-headers', corsHeaders)
         .header('access-control-max-age', '600').header('vary', 'Origin');
@@ -188,9 +189,9 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       return reply.code(204).send();
     });
     scope.register(async (guarded) => {
-      guarded.addHook('preHandler', clientGuard);
+      guarded.addHook('preValidation', clientGuard);
       // The public CSE library's call (reference §5.4).
-      guarded.post('/public/payment/instruments/tokenize', async (req, reply) => {
+      guarded.post('/public/payment/instruments/tokenize', { schema: executionsSchemas.tokenize }, async (req, reply) => {
         const body = objectAt(req.body, 'body', true)!;
         const id = stringAt(body, 'id', { max: 64 });
         if (id !== undefined && id !== req.clientScope!.keyId) throw new ParamError('id', 'is not the tokenization id from client/init');
@@ -198,7 +199,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
         return tokenize(req, reply, body, jwe, 'encryptedInstrumentDetails');
       });
       // The secure fields' save-instrument call (vaultConfiguration.links.saveInstrument).
-      guarded.post('/public/payment/instruments', async (req, reply) => {
+      guarded.post('/public/payment/instruments', { schema: executionsSchemas.saveInstrument }, async (req, reply) => {
         const body = objectAt(req.body, 'body', true)!;
         const paymentMethod = stringAt(body, 'paymentMethod', { max: 32 }) ?? 'card';
         if (paymentMethod !== 'card') throw new ParamError('paymentMethod', 'only "card" is offered');
@@ -207,7 +208,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
         return tokenize(req, reply, body, jwe, 'data.encryptedData');
       });
       // The holder's saved cards (the saved-cards list of the SDK).
-      guarded.get('/public/payment/instruments', async (req, reply) => {
+      guarded.get('/public/payment/instruments', { schema: executionsSchemas.savedInstruments }, async (req, reply) => {
         const scope = req.clientScope!;
         const saved = await instruments.savedOf(scope.merchantId, scope.holderReference);
         return reply.send({ results: saved.map((i) => ({ ...renderInstrument(i), holderId: scope.holderReference })) });

@@ -1,3 +1,4 @@
+import { emptyAnswer, object, str, textAnswer } from '../../runtime/json-schema.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatMajorUnits } from '../../money/money.ts';
 import type { MerchantService } from '../../merchants/service.ts';
@@ -31,6 +32,16 @@ export function renderWaitPage(input: { merchantName: string; amount: string; se
 <p><a href="${escapeHtml(input.self)}">Check again now</a></p>`, head);
 }
 
+const waitSchema = {
+  summary: "The shopper's wait page after authorize (links.consumerWait)", tags: ['hosted pages'],
+  params: object({ id: str('The execution id.') }, ['id']),
+  response: {
+    200: textAnswer('A page that reloads itself while the authorization runs.', 'text/html'),
+    303: emptyAnswer('On to the 3-D Secure challenge, or to the merchant\'s returnInfo URL once there is an outcome.'),
+    404: textAnswer('Unknown, malformed, or not yet authorized.', 'text/html'),
+  },
+};
+
 /**
  * `links.consumerWait` of every authorize acknowledgment: a gateway-hosted interstitial the shopper's
  * browser may be sent to. It forwards (303) to the 3-D Secure challenge while one is awaited, or to
@@ -42,7 +53,7 @@ export function renderWaitPage(input: { merchantName: string; amount: string; se
 export async function registerConsumerWaitRoute(app: FastifyInstance, deps: ConsumerWaitDeps): Promise<void> {
   const notFound = (reply: FastifyReply) => hostedHtml(reply, 404, renderEndedPage('not_found'));
 
-  app.get<{ Params: { id: string } }>(consumerWaitPath(':id'), async (req, reply) => {
+  app.get<{ Params: { id: string } }>(consumerWaitPath(':id'), { schema: waitSchema }, async (req, reply) => {
     const id = req.params.id;
     if (!uuidPattern.test(id)) return notFound(reply);
     // A shopper who closes the tab stops the wait.

@@ -2,6 +2,7 @@ import { isCurrency, parseMajorUnits, type Money } from '../../money/money.ts';
 import { Cvv, Pan, detectBrand, type CardInput } from '../../vault/card.ts';
 import type { ReturnInfo } from '../../executions/model.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
+import { fieldOf, type SchemaError } from '../../runtime/json-schema.ts';
 
 /** A refused field: the dialect answers `request.param.invalid` / `request.param.missing` naming it. */
 export class ParamError extends Error {
@@ -13,6 +14,25 @@ export class ParamError extends Error {
 }
 
 export type Json = Record<string, unknown>;
+
+/** A schema refusal (schemas.ts) in the dialect's words: the field, then what is wrong with it. */
+export function paramErrorOf(e: SchemaError, context: string | undefined): ParamError {
+  const field = context === 'body' || context === undefined ? fieldOf(e) : fieldOf(e) === 'body' ? context : fieldOf(e);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required': return new ParamError(field, 'is required', true);
+    case 'type': {
+      const t = String(p.type).split(',')[0];
+      return new ParamError(field, t === 'object' ? 'must be an object' : t === 'boolean' ? 'must be true or false' : t === 'array' ? 'must be a list' : t === 'number' ? 'must be a number' : 'must be a non-empty string');
+    }
+    case 'maxLength': return new ParamError(field, `must be at most ${String(p.limit)} characters`);
+    case 'minLength': return new ParamError(field, 'must be a non-empty string');
+    case 'pattern': return new ParamError(field, 'has an invalid format');
+    case 'enum': return new ParamError(field, `must be one of ${(p.allowedValues as unknown[]).filter((v) => v !== null).join(', ')}`);
+    case 'minItems': case 'maxItems': return new ParamError(field, `must list ${String(p.limit)} item${p.limit === 1 ? '' : 's'}`);
+    default: return new ParamError(field, e.message ?? 'is invalid');
+  }
+}
 
 /**
  * Card numbers outside the card fields (the per-field decision; docs/compatibility.md): the card

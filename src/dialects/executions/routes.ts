@@ -10,12 +10,14 @@ import { isWorkflowCode } from '../../workflows/model.ts';
 import { errorBody, errorStatus, executionErrorCodes, notAllowedDetail, type ErrorCode } from './errors.ts';
 import type { NotAllowed } from '../../executions/errors.ts';
 import type { Tx } from '../../storage/unit-of-work.ts';
+import { compile, type JsonSchema, type SchemaError } from '../../runtime/json-schema.ts';
 import {
-  ParamError, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, type Json,
+  ParamError, paramErrorOf, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, type Json,
 } from './parse.ts';
 import { consumerWaitPath } from './consumer-wait.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
 import { registerBrowserRoutes, type BrowserDeps } from './browser.ts';
+import { executionsSchemas } from './schemas.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 
@@ -73,6 +75,18 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     }
   });
 
+  // Requests are validated against the routes' schemas (schemas.ts) once the bearer token and the
+  // idempotency key are checked (the guards are preValidation hooks); an absent body is left to
+  // the handler, which knows whether its route needs one.
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    return (data: unknown) => {
+      if (httpPart === 'body' && (data === null || data === undefined)) return true;
+      const validate = compile(schema as JsonSchema);
+      if (validate(data)) return true;
+      return { error: Object.assign(new Error('request does not match its schema'), { validation: validate.errors ?? [] }) };
+    };
+  });
+
   // Bodies are JSON whatever the label (the browser SDK sends JSON as text/plain).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
@@ -90,7 +104,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     }
   });
 
-  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string; validation?: SchemaError[]; validationContext?: string }, req, reply) => {
+    const first = err.validation?.[0];
+    if (first) err = paramErrorOf(first, err.validationContext);
     if (err instanceof ParamError) {
       if (err.message.startsWith('body:')) return refuse(reply, 'request.malformed', err.message);
       return refuse(reply, err.missing ? 'request.param.missing' : 'request.param.invalid', err.message);
@@ -111,7 +127,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     return payload;
   });
 
-  app.post<{ Params: { clientId: string } }>('/auth/token/:clientId', async (req, reply) => {
+  app.post<{ Params: { clientId: string } }>('/auth/token/:clientId', { schema: executionsSchemas.token }, async (req, reply) => {
     const apiKey = req.headers['x-api-key'];
     const merchant = typeof apiKey === 'string' && apiKey.length > 0 && apiKey.length <= 256
       ? await merchants.byClientCredentials(req.params.clientId, apiKey) : undefined;
@@ -191,9 +207,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   }
 
   await app.register(async (scope) => {
-    scope.addHook('preHandler', guard);
+    scope.addHook('preValidation', guard);
 
-    scope.post<{ Params: { code: string } }>('/merchant/workflows/:code/executions', async (req, reply) => {
+    scope.post<{ Params: { code: string } }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.create }, async (req, reply) => {
       if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
       const merchant = req.merchant!;
       const body = objectAt(req.body ?? {}, 'body', true)!;
@@ -209,7 +225,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.code(201).send(renderExecution({ execution: e, attempts: [], totals: undefined }, baseOf(req)));
     });
 
-    scope.get<{ Params: { code: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions', async (req, reply) => {
+    scope.get<{ Params: { code: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.list }, async (req, reply) => {
       if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
       const q = req.query;
       const str = (k: string) => {
@@ -252,7 +268,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       });
     });
 
-    scope.get<{ Params: { code: string; id: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions/:id', async (req, reply) => {
+    scope.get<{ Params: { code: string; id: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions/:id', { schema: executionsSchemas.get }, async (req, reply) => {
       const { code, id } = req.params;
       const merchant = req.merchant!;
       const statuses = waitWhileOf(req.query['waitWhile[status]']);
@@ -271,7 +287,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.header('cache-control', 'no-store').send(renderExecution(view, deps.publicUrl ?? baseOf(req)));
     });
 
-    scope.patch<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id', async (req, reply) => {
+    scope.patch<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id', { schema: executionsSchemas.patch }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body, 'body', true)!;
@@ -283,7 +299,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.send(renderExecution(await executions.view(req.merchant!, code, id) ?? { execution: r.value, attempts: [], totals: undefined }, baseOf(req)));
     });
 
-    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/authorize', async (req, reply) => {
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/authorize', { schema: executionsSchemas.authorize }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const merchant = req.merchant!;
@@ -318,7 +334,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(stored);
     });
 
-    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/capture', async (req, reply) => {
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/capture', { schema: executionsSchemas.capture }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
@@ -327,7 +343,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return ack(reply, req, await executions.capture(req.merchant!, code, id, { amount, final, ...reasonOf(body) }), 202);
     });
 
-    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/refund', async (req, reply) => {
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/refund', { schema: executionsSchemas.refund }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
@@ -335,14 +351,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return ack(reply, req, await executions.refund(req.merchant!, code, id, { amount, ...reasonOf(body) }), 202);
     });
 
-    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/cancel', async (req, reply) => {
+    scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/cancel', { schema: executionsSchemas.cancel }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
       return ack(reply, req, await executions.cancel(req.merchant!, code, id, reasonOf(body)), 202);
     });
 
-    scope.post('/payment/instruments', async (req, reply) => {
+    scope.post('/payment/instruments', { schema: executionsSchemas.createInstrument }, async (req, reply) => {
       const body = objectAt(req.body, 'body', true)!;
       const holderReference = stringAt(body, 'holderReference', { required: true })!;
       const paymentMethod = stringAt(body, 'paymentMethod', { max: 32 }) ?? 'card';
@@ -357,14 +373,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return reply.code(201).send(renderInstrument(r.value));
     });
 
-    scope.get<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {
+    scope.get<{ Params: { id: string } }>('/payment/instruments/:id', { schema: executionsSchemas.getInstrument }, async (req, reply) => {
       const i = uuidPattern.test(req.params.id) ? await instruments.get(req.merchant!.id, req.params.id.toLowerCase()) : undefined;
       if (!i) return refuse(reply, 'request.not-found', 'The instrument was not found');
       // Says plainly whether the security code is still held for the next authorization (held once, for a short time).
       return reply.send(renderInstrument(i, await instruments.holdsCvv(i.id)));
     });
 
-    scope.delete<{ Params: { id: string } }>('/payment/instruments/:id', async (req, reply) => {
+    scope.delete<{ Params: { id: string } }>('/payment/instruments/:id', { schema: executionsSchemas.deleteInstrument }, async (req, reply) => {
       const done = uuidPattern.test(req.params.id) && await instruments.remove(req.merchant!.id, req.params.id.toLowerCase());
       if (!done) return refuse(reply, 'request.not-found', 'The instrument was not found');
       return reply.send({ success: true });

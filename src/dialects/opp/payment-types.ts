@@ -4,6 +4,9 @@ import type { FollowUpKind, InitialKind, OperationKind } from '../../payments/mo
 export const initialTypes = ['PA', 'DB', 'CD', 'PA.CP'] as const;
 export type InitialType = (typeof initialTypes)[number];
 
+/** What COPYandPAY's widget may ask for: the card payment types (a credit needs no shopper). */
+export const checkoutTypes = ['PA', 'DB', 'PA.CP'] as const;
+
 export const backOfficeTypes = ['CP', 'RV', 'RF', 'RB', 'CB', 'CR', 'RC'] as const;
 export type BackOfficeType = (typeof backOfficeTypes)[number];
 

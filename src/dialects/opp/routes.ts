@@ -20,6 +20,7 @@ import type { CheckoutService } from '../../checkouts/service.ts';
 import { checkoutIdPattern, payable, sessionFound, type CheckoutRecord } from '../../checkouts/model.ts';
 import { detectBrand } from '../../vault/card.ts';
 import { widgetScript } from '../../hosted/routes.ts';
+import { oppSchemas } from './schemas.ts';
 
 export interface OppDeps {
   merchants: MerchantService;
@@ -41,6 +42,24 @@ export interface OppDeps {
 
 const idPattern = /^[0-9a-f]{32}$/;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The `/v1` body was JSON, which the dialect does not read (it is answered with what to send instead). */
+    oppJsonBody?: boolean;
+  }
+}
+
+/** The three ways authentication fails, each told apart (docs/errors.md); the wrong-token case keeps the reference's words. */
+export const authDescriptions = {
+  missing: 'invalid authentication information: no credentials were sent. Send the header Authorization: Bearer <access token>',
+  unknown: 'invalid authentication information',
+  foreign: 'invalid authentication information: the access token is valid, but entityId is not an entity of this merchant. Use an entityId the token was issued with',
+  conflicting: 'invalid authentication information: entityId and authentication.entityId name different entities. Send one of them',
+} as const;
+export const jsonBodyDescription = 'invalid or missing parameter: the /v1 dialect reads form-encoded bodies, not JSON';
+export const jsonBodyMessage = 'send Content-Type: application/x-www-form-urlencoded with name=value pairs (entityId=...&amount=92.00&card.number=...), not a JSON document';
+export const returnUrlMessage = 'is required for this payment: the shopper is sent to 3-D Secure (or the bank) and comes back to this URL';
+
 /** The `/v1` payments dialect (register with prefix `/v1`): parses its form bodies, calls the engine, shapes its answers. */
 export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Promise<void> {
   const { merchants, payments, throttle, threeds, registrations, clock, buildNumber } = deps;
@@ -51,8 +70,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const envelope = { ...body, buildNumber, timestamp: body.timestamp ?? oppTimestamp(clock.now()), ndc };
     return reply.code(status).header('content-type', 'application/json;charset=UTF-8').header('cache-control', 'no-store').send(envelope);
   }
-  const refuse = (reply: FastifyReply, status: number, entityId: string | undefined, code: string, errors?: ParameterError[]) =>
-    send(reply, status, entityId, { result: resultOf(code, errors) });
+  /** A refusal; `description` replaces the code's catalogue words where they would not say what to do. */
+  const refuse = (reply: FastifyReply, status: number, entityId: string | undefined, code: string, errors?: ParameterError[], description?: string) =>
+    send(reply, status, entityId, { result: { ...resultOf(code, errors), ...(description ? { description } : {}) } });
 
   function formOf(req: FastifyRequest): FormParams {
     return (req.body as FormParams | undefined) ?? Object.create(null);
@@ -85,7 +105,12 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return byPair;
   }
 
-  /** Caller, then entity: 401 + 800.900.300 unless both belong together (decision 2 for foreign entities). */
+  /**
+   * Caller, then entity: 401 + 800.900.300 unless both belong together (decision 2 for foreign
+   * entities). The code stays the reference's; the description says which of the three it was
+   * (docs/errors.md): nothing sent, credentials not known, or an entity that is not the caller's
+   * (an unknown entity and another merchant's answer alike, so nothing leaks about either).
+   */
   async function authenticate(req: FastifyRequest, reply: FastifyReply, params: FormParams): Promise<{ merchant: Merchant; entity: Entity } | undefined> {
     const merchant = await caller(req, params);
     const given = params.entityId ?? params['authentication.entityId'];
@@ -93,18 +118,27 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const entityId = given !== undefined && idPattern.test(given) ? given : undefined;
     // Both spellings of the entity sent: they name one entity or the request is not authenticated.
     const conflicting = params.entityId !== undefined && params['authentication.entityId'] !== undefined && params.entityId !== params['authentication.entityId'];
-    if (!merchant || conflicting) {
+    const unauthorized = (description: string) => {
       reply.header('www-authenticate', 'Bearer realm="switchyard", error="invalid_token", error_description="Invalid Authorization header!"');
-      await refuse(reply, 401, entityId, '800.900.300');
+      return refuse(reply, 401, entityId, '800.900.300', undefined, description);
+    };
+    if (!merchant) {
+      const sent = req.headers.authorization !== undefined || params['authentication.userId'] !== undefined || params['authentication.password'] !== undefined;
+      await unauthorized(sent ? authDescriptions.unknown : authDescriptions.missing);
       return undefined;
     }
+    if (req.oppJsonBody) {
+      await refuse(reply, 400, entityId, '200.300.404', [{ name: 'body', value: null, message: jsonBodyMessage }], jsonBodyDescription);
+      return undefined;
+    }
+    if (conflicting) { await unauthorized(authDescriptions.conflicting); return undefined; }
     if (given === undefined) {
       await refuse(reply, 400, undefined, '200.300.404', [{ name: 'entityId', value: null, message: 'may not be empty' }]);
       return undefined;
     }
     const entity = entityId !== undefined ? await merchants.entityOf(merchant, entityId) : undefined;
     if (!entity) {
-      await refuse(reply, 401, entityId, '800.900.300');
+      await unauthorized(authDescriptions.foreign);
       return undefined;
     }
     return { merchant, entity };
@@ -131,9 +165,20 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   // Forms are the dialect's only body format; any other body type is read as a form too, so a
   // mislabelled request gets a parameter error instead of a 415 outside the envelope.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/x-www-form-urlencoded', '*'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    try { done(null, parseForm(String(body))); } catch (err) { done(err as Error, undefined); }
+  // A JSON body is the commonest first mistake: it is answered as such once the caller is known.
+  app.addContentTypeParser(['application/x-www-form-urlencoded', '*'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
+    const text = String(body);
+    if (/^application\/([a-z.+-]+\+)?json/i.test(req.headers['content-type'] ?? '') || /^\s*[{[]/.test(text)) {
+      req.oppJsonBody = true;
+      return done(null, Object.create(null));
+    }
+    try { done(null, parseForm(text)); } catch (err) { done(err as Error, undefined); }
   });
+
+  // The routes' schemas (schemas.ts, from the field table) are checked by the dialect itself, after
+  // authentication and the card-data screen (validate.ts): a refusal then names every field at
+  // fault with its own result code, and an unauthenticated caller learns nothing about the form.
+  app.setValidatorCompiler(() => () => true);
 
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof FormError || (err.statusCode && err.statusCode < 500)) {
@@ -159,7 +204,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return { auth, request: parsed.value };
   }
 
-  app.post('/payments', async (req, reply) => {
+  app.post('/payments', { schema: oppSchemas.pay }, async (req, reply) => {
     const accepted = await accept(req, reply, readInitial);
     if (!accepted) return reply;
     const { auth, request: r } = accepted;
@@ -191,6 +236,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>,
     extra: Record<string, unknown> = {}) {
     if (!result.ok) {
+      if (result.error === 'return_url_required') {
+        return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error], [{ name: 'shopperResultUrl', value: null, message: returnUrlMessage }]);
+      }
       if (result.error === 'test_system_on_live_merchant') {
         return refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: testMode ?? null, message: 'not allowed for a live entity' }]);
       }
@@ -208,7 +256,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return send(reply, httpStatusOf(codeOfView(result.value)), auth.entity.id, body);
   }
 
-  app.post('/registrations', async (req, reply) => {
+  app.post('/registrations', { schema: oppSchemas.register }, async (req, reply) => {
     const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return reply;
     const params = await screened(reply, auth.entity, formOf(req));
@@ -220,7 +268,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return send(reply, 200, auth.entity.id, renderRegistration(r.value, successCodeOf(auth.merchant), parsed.value.echo));
   });
 
-  app.post<{ Params: { id: string } }>('/registrations/:id/payments', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/registrations/:id/payments', { schema: oppSchemas.registrationPay }, async (req, reply) => {
     const accepted = await accept(req, reply, readRegistrationPayment);
     if (!accepted) return reply;
     const { auth, request: r } = accepted;
@@ -238,7 +286,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   });
 
   // The stored registration, masked card only; a deregistered one answers as it would to a payment.
-  app.get<{ Params: { id: string } }>('/registrations/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/registrations/:id', { schema: oppSchemas.registrationGet }, async (req, reply) => {
     const auth = await authenticate(req, reply, queryOf(req));
     if (!auth) return reply;
     const r = idPattern.test(req.params.id)
@@ -248,7 +296,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return send(reply, 200, auth.entity.id, { ...renderRegistration(r.value, successCodeOf(auth.merchant)), timestamp: oppTimestamp(r.value.updatedAt) });
   });
 
-  app.delete<{ Params: { id: string } }>('/registrations/:id', async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/registrations/:id', { schema: oppSchemas.registrationDelete }, async (req, reply) => {
     const params = queryOf(req);
     const auth = await authenticate(req, reply, params);
     if (!auth) return reply;
@@ -259,7 +307,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return send(reply, 200, auth.entity.id, { id: r.value.id, result: resultOf(successCodeOf(auth.merchant)) });
   });
 
-  app.post<{ Params: { id: string } }>('/payments/:id', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/payments/:id', { schema: oppSchemas.followUp }, async (req, reply) => {
     const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return reply;
     const params = await screened(reply, auth.entity, formOf(req));
@@ -267,14 +315,18 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const parsed = readBackOffice(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
     const r = parsed.value;
-    if (!idPattern.test(req.params.id)) return refuse(reply, 400, auth.entity.id, notFoundCodes[r.type]);
+    // The reference's code and words for an unknown id (clients match them); the parameter error says what is wrong.
+    const unknownPayment = () => refuse(reply, 400, auth.entity.id, notFoundCodes[r.type], [{
+      name: 'id', value: scrubPans(req.params.id).slice(0, 128), message: `no payment with this id for entity ${auth.entity.id}: send the id the original payment was answered with`,
+    }]);
+    if (!idPattern.test(req.params.id)) return unknownPayment();
     const result = await payments.followUp({
       merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfBackOffice[r.type], referencedId: req.params.id, amount: r.amount,
       merchantTransactionId: r.merchantTransactionId, context: r.echo, testParameters: r.testParameters,
     });
     if (!result.ok) {
-      const code = result.error === 'not_found' ? notFoundCodes[r.type] : paymentErrorCodes[result.error];
-      return refuse(reply, 400, auth.entity.id, code);
+      if (result.error === 'not_found') return unknownPayment();
+      return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error]);
     }
     return send(reply, httpStatusOf(codeOfView(result.value)), auth.entity.id, renderView(result.value, auth.entity));
   });
@@ -297,10 +349,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return send(reply, 200, auth.entity.id, { ...renderView(view, auth.entity), timestamp: oppTimestamp(view.operation.updatedAt) });
   }
 
-  app.get<{ Params: { id: string } }>('/payments/:id', (req, reply) => lookup(req, reply, true));
-  app.get<{ Params: { id: string } }>('/query/:id', (req, reply) => lookup(req, reply, false));
+  app.get<{ Params: { id: string } }>('/payments/:id', { schema: oppSchemas.status }, (req, reply) => lookup(req, reply, true));
+  app.get<{ Params: { id: string } }>('/query/:id', { schema: oppSchemas.queryOne }, (req, reply) => lookup(req, reply, false));
 
-  app.get('/query', async (req, reply) => {
+  app.get('/query', { schema: oppSchemas.queryByReference }, async (req, reply) => {
     const auth = await authenticate(req, reply, queryOf(req));
     if (!auth) return reply;
     // The reference is looked up as it was stored: masked the same way when it holds a card number.
@@ -324,7 +376,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
 
   // ---- COPYandPAY: the merchant's backend creates a checkout; the widget on the shopper's page pays it.
 
-  app.post('/checkouts', async (req, reply) => {
+  app.post('/checkouts', { schema: oppSchemas.checkout }, async (req, reply) => {
     const accepted = await accept(req, reply, readCheckout);
     if (!accepted) return reply;
     const { auth, request: checkout } = accepted;
@@ -351,7 +403,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   }
 
   // The widget's view of a checkout: what it shows the shopper (amount, saved cards masked), nothing more.
-  app.get<{ Params: { id: string } }>('/checkouts/:id/widget', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/checkouts/:id/widget', { schema: oppSchemas.checkoutWidget }, async (req, reply) => {
     reply.header('access-control-allow-origin', '*');
     const found = await payableCheckout(reply, req.params.id);
     if (!found) return reply;
@@ -372,7 +424,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   // parameters always win, so the browser cannot change the amount or the type.
   const shopperFields = /^(card\.(number|holder|expiryMonth|expiryYear|cvv)|shopperResultUrl|customer\.browser\.[a-zA-Z]+)$/;
 
-  app.post<{ Params: { id: string } }>('/checkouts/:id/payment', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/checkouts/:id/payment', { schema: oppSchemas.checkoutPay }, async (req, reply) => {
     reply.header('access-control-allow-origin', '*');
     const found = await payableCheckout(reply, req.params.id);
     if (!found) return reply;
@@ -419,7 +471,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   });
 
   // The merchant's backend reads the checkout's payment through the resourcePath the shopper brought back.
-  app.get<{ Params: { id: string } }>('/checkouts/:id/payment', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/checkouts/:id/payment', { schema: oppSchemas.checkoutPayment }, async (req, reply) => {
     const auth = await authenticate(req, reply, queryOf(req));
     if (!auth) return reply;
     const id = req.params.id;
@@ -436,11 +488,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return send(reply, 200, auth.entity.id, { ...renderView(view, auth.entity), timestamp: oppTimestamp(view.operation.updatedAt), ndc: mine.id });
   });
 
-  app.get('/paymentWidgets.js', async (_req, reply) => reply.header('content-type', 'application/javascript; charset=utf-8')
+  app.get('/paymentWidgets.js', { schema: oppSchemas.widgetScript }, async (_req, reply) => reply.header('content-type', 'application/javascript; charset=utf-8')
     .header('cache-control', 'public, max-age=300').header('access-control-allow-origin', '*').header('x-content-type-options', 'nosniff')
     .send(await widgetScript()));
 
-  app.get('/resultcodes', async (_req, reply) => send(reply, 200, undefined, {
+  app.get('/resultcodes', { schema: oppSchemas.resultCodes }, async (_req, reply) => send(reply, 200, undefined, {
     result: resultOf('000.000.100'),
     resultCodes: Object.entries(resultCodes).map(([code, description]) => ({ code, description })),
   }));

@@ -1,5 +1,5 @@
 import { isCurrency, parseMajorUnits, exponentOf, type Money } from '../../money/money.ts';
-import { backOfficeTypes, isBackOfficeType, isInitialType, type BackOfficeType, type InitialType } from './payment-types.ts';
+import type { BackOfficeType, InitialType } from './payment-types.ts';
 import type { AuthenticationRequest } from '../../threeds/model.ts';
 import type { BankTransferInput } from '../../payments/service.ts';
 import { isKnownResultCode } from '../../processors/result-codes.ts';
@@ -9,6 +9,8 @@ import type { ParameterError } from './envelope.ts';
 import type { RegistrationChange } from '../../vault/registrations.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
+import { compile, type JsonSchema } from '../../runtime/json-schema.ts';
+import { amountPattern as amountSource, oppFields, type OppField } from './fields.ts';
 
 /** A refused request: the result code to answer with and the fields at fault. */
 export interface Refusal {
@@ -19,8 +21,6 @@ export interface Refusal {
 type Check = { name: string; message: string; code: string; value?: string | null };
 
 const cardFields = new Set(['card.number', 'card.cvv']);
-const control = /\p{Cc}/u;
-const multilineControl = /(?![\t\n\r])\p{Cc}/u;
 
 class Collector {
   readonly errors: Check[] = [];
@@ -32,28 +32,33 @@ class Collector {
     const value = raw === undefined ? null : cardFields.has(name) ? '[REDACTED]' : scrubPans(String(raw)).slice(0, 256);
     this.errors.push({ name, message, code, value });
   }
-  /** Optional field: checked when present. */
-  match(name: string, re: RegExp, code = '200.300.404', message = `must match ${re.source}`) {
-    const v = this.params[name];
-    if (v !== undefined && !re.test(v)) this.add(name, message, code);
-  }
-  required(name: string, re: RegExp, missingCode = '200.300.404', code = '200.300.404') {
-    if (this.params[name] === undefined) this.add(name, 'may not be empty', missingCode);
-    else this.match(name, re, code);
-  }
-  maxLength(name: string, max: number, code = '200.300.404') {
-    const v = this.params[name];
-    if (v !== undefined && [...v].length > max) this.add(name, `size must be between 1 and ${max}`, code);
-  }
   /**
-   * A contact or address field (docs/compatibility.md, "Contact and address fields"): any text up
-   * to `max` characters without control characters; line breaks and tabs only where `multiline`.
+   * Checks a field against its schema in `oppFields`: `may not be empty` when required and absent;
+   * else the schema's length and format, answered with the codes and words the schema names.
    */
-  contact(name: string, max: number, code: string, multiline = false) {
-    const v = this.params[name];
-    if (v === undefined) return;
-    if ([...v].length > max) this.add(name, `size must be between 1 and ${max}`, code);
-    else if ((multiline ? multilineControl : control).test(v)) this.add(name, 'must not contain control characters', code);
+  check(name: OppField, opts: { required?: boolean; as?: string } = {}) {
+    const field = opts.as ?? name;
+    const spec: JsonSchema = oppFields[name];
+    const v = this.params[field];
+    if (v === undefined) {
+      if (opts.required) this.add(field, 'may not be empty', (spec['x-missing-code'] as string | undefined) ?? '200.300.404');
+      return;
+    }
+    const validate = compile(spec);
+    if (validate(v)) return;
+    const keywords = new Set(validate.errors!.map((e) => e.keyword));
+    const length = keywords.has('maxLength') || keywords.has('minLength');
+    const format = keywords.has('pattern') || keywords.has('enum');
+    const invalidCode = (spec['x-invalid-code'] as string | undefined) ?? '200.300.404';
+    const formatMessage = (spec['x-message'] as string | undefined) ?? `must match ${spec.pattern as string}`;
+    const lengthMessage = (spec['x-length-message'] as string | undefined) ?? `size must be between 1 and ${spec.maxLength as number}`;
+    const lengthCode = (spec['x-length-code'] as string | undefined) ?? invalidCode;
+    // Most fields name one fault, their length first; a few (the email) name each.
+    if (spec['x-checks'] === 'each') {
+      if (format) this.add(field, formatMessage, invalidCode);
+      if (length) this.add(field, lengthMessage, lengthCode);
+    } else if (length) this.add(field, lengthMessage, lengthCode);
+    else this.add(field, formatMessage, invalidCode);
   }
   refusal(): Refusal | undefined {
     if (this.errors.length === 0) return undefined;
@@ -104,15 +109,15 @@ export function screenCardData(params: FormParams, screen: CardDataScreen): { ok
   return refusal ? { ok: false, refusal } : { ok: true, value: out };
 }
 
-export const amountPattern = /^[0-9]{1,12}(\.[0-9]{2})?$/;
+export const amountPattern = new RegExp(amountSource);
 const amountPatternFor = (e: number) => (e === 2 ? amountPattern : e === 0 ? /^[0-9]{1,12}$/ : new RegExp(`^[0-9]{1,12}(\\.[0-9]{${e}})?$`));
 
 /** Reads `amount` + `currency` against the currency's exponent (decision 4). */
 function readMoney(c: Collector, required: boolean): Money | undefined {
   const { amount, currency } = c.params;
-  if (currency === undefined) { if (required) c.add('currency', 'may not be empty'); }
-  else if (!/^[A-Z]{3}$/.test(currency)) c.add('currency', 'must match ^[A-Z]{3}$');
-  else if (!isCurrency(currency)) c.add('currency', 'must be an ISO 4217 currency code', '100.550.401');
+  const before = c.errors.length;
+  c.check('currency', { required });
+  if (currency !== undefined && c.errors.length === before && !isCurrency(currency)) c.add('currency', 'must be an ISO 4217 currency code', oppFields.currency['x-known-code']);
   if (amount === undefined) { if (required) c.add('amount', 'may not be empty'); return undefined; }
   const pattern = currency !== undefined && isCurrency(currency) ? amountPatternFor(exponentOf(currency)) : amountPattern;
   if (!pattern.test(amount)) { c.add('amount', `must match ${pattern.source}`); return undefined; }
@@ -130,29 +135,13 @@ export type TestMode = (typeof testModes)[number];
 function readEcho(c: Collector): Record<string, unknown> {
   const p = c.params;
   // The email keeps its format check: the platform documents the refusal and 3-D Secure passes it on.
-  c.match('customer.email', /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u, '100.900.101', 'must be a valid email address');
-  c.maxLength('customer.email', 50, '100.900.105');
   // Contact and address fields: never refused over their format, only over length or control
   // characters (phones as people write them: `+1 (555) 123-4567 ext. 89`, `0049.30.1234`, `-`).
-  c.contact('customer.givenName', 50, '100.700.201');
-  c.contact('customer.middleName', 50, '200.300.404');
-  c.contact('customer.surname', 50, '100.700.101');
-  c.contact('customer.companyName', 60, '100.700.500');
-  c.contact('customer.phone', 50, '100.900.200');
-  c.contact('customer.mobile', 50, '100.900.300');
-  c.match('customer.ip', /^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$|^[0-9a-fA-F:]{2,39}$/, '100.900.401', 'must be an IPv4 or IPv6 address');
-  c.match('customer.birthDate', /^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/, '100.900.450');
-  c.match('customer.sex', /^[FM]$/);
+  for (const name of ['customer.email', 'customer.givenName', 'customer.middleName', 'customer.surname', 'customer.companyName',
+    'customer.phone', 'customer.mobile', 'customer.ip', 'customer.birthDate', 'customer.sex'] as const) c.check(name);
   for (const group of ['billing', 'shipping']) {
-    c.match(`${group}.country`, /^[A-Z]{2}$/, '100.800.501');
-    c.contact(`${group}.postcode`, 16, '100.800.201');
-    c.contact(`${group}.city`, 80, '100.800.301');
-    c.contact(`${group}.state`, 50, '100.800.401');
-    // The streets' bound is their combined length, checked below.
-    c.contact(`${group}.street1`, Infinity, '100.800.101', true);
-    c.contact(`${group}.street2`, Infinity, '100.800.101', true);
-    c.contact(`${group}.givenName`, 50, '200.300.404');
-    c.contact(`${group}.surname`, 50, '200.300.404');
+    for (const f of ['country', 'postcode', 'city', 'state', 'street1', 'street2', 'givenName', 'surname']) c.check(`${group}.${f}` as OppField);
+    // The streets' bound is their combined length.
     const streets = (p[`${group}.street1`] ?? '') + (p[`${group}.street2`] ?? '');
     if ([...streets].length > 201) c.add(`${group}.street1`, 'street1 and street2 together must not exceed 201 characters', '100.800.101');
   }
@@ -160,19 +149,14 @@ function readEcho(c: Collector): Record<string, unknown> {
     const item = /^cart\.items\[([0-9]+)\]\.(price|tax|discount|quantity)$/.exec(name);
     if (item) {
       if (Number(item[1]) > 99) c.add(name, 'cart may hold at most 100 items');
-      else if (item[2] === 'quantity') c.match(name, /^[0-9]{1,6}$/);
-      else c.match(name, amountPattern);
+      else if (item[2] === 'quantity') { if (!/^[0-9]{1,6}$/.test(p[name]!)) c.add(name, 'must match ^[0-9]{1,6}$'); }
+      else c.check('amount', { as: name });
     }
     const cp = /^customParameters\[(.*)\]$/.exec(name);
     if (cp && !/^[a-zA-Z0-9._]{3,64}$/.test(cp[1]!)) c.add(name, 'custom parameter names must match ^[a-zA-Z0-9._]{3,64}$');
   }
-  c.maxLength('merchantInvoiceId', 255);
-  c.maxLength('descriptor', 127);
-  c.match('recurringType', /^(INITIAL|REPEATED)$/);
-  c.match('standingInstruction.mode', /^(INITIAL|REPEATED)$/);
-  c.match('standingInstruction.type', /^(UNSCHEDULED|RECURRING|INSTALLMENT)$/);
-  c.match('standingInstruction.source', /^(CIT|MIT)$/);
-  c.match('threeDSecure.eci', /^[0-9]{2}$/);
+  for (const name of ['merchantInvoiceId', 'descriptor', 'recurringType', 'standingInstruction.mode', 'standingInstruction.type',
+    'standingInstruction.source', 'threeDSecure.eci'] as const) c.check(name);
   const echo: Record<string, unknown> = {};
   for (const group of ['customer', 'billing', 'shipping', 'cart', 'merchant', 'standingInstruction', 'threeDSecure']) {
     const v = nest(p, group);
@@ -194,8 +178,8 @@ function readTestParameters(c: Collector): Record<string, string> {
 }
 
 function readCommon(c: Collector) {
-  c.maxLength('merchantTransactionId', 255);
-  c.match('testMode', /^(INTERNAL|EXTERNAL)$/, '100.300.101');
+  c.check('merchantTransactionId');
+  c.check('testMode');
   return {
     merchantTransactionId: c.params.merchantTransactionId,
     testMode: c.params.testMode as TestMode | undefined,
@@ -214,9 +198,9 @@ const isBankTransferBrand = (s: string) => (bankTransferBrands as readonly strin
 /** The 3-D Secure test switches of reference §7.5. */
 function readAuthentication(c: Collector): AuthenticationRequest {
   const p = c.params;
-  c.match('customParameters[3DS2_enrolled]', /^(true|false)$/, '200.300.404', 'must be true or false');
-  c.match('customParameters[3DS2_flow]', /^(challenge|frictionless)$/, '200.300.404', 'must be challenge or frictionless');
-  c.match('threeDSecure.challengeIndicator', /^0[1-4]$/, '200.300.404', 'must be one of 01, 02, 03, 04');
+  c.check('customParameters[3DS2_enrolled]');
+  c.check('customParameters[3DS2_flow]');
+  c.check('threeDSecure.challengeIndicator');
   const enrolled = p['customParameters[3DS2_enrolled]'];
   const flow = p['customParameters[3DS2_flow]'];
   return {
@@ -229,16 +213,11 @@ function readAuthentication(c: Collector): AuthenticationRequest {
 /** The card fields' own checks (reference §3.2 codes); `card.number` and the expiry are required. */
 function checkCardFields(c: Collector) {
   const p = c.params;
-  c.required('card.number', /^[0-9]{12,19}$/, '100.100.100', '100.100.101');
-  c.required('card.expiryMonth', /^(0[1-9]|1[0-2])$/, '100.100.200', '100.100.201');
-  c.required('card.expiryYear', /^(19|20)([0-9]{2})$/, '100.100.300', '100.100.301');
-  c.match('card.cvv', /^[0-9]{3,4}$/, '100.100.601');
-  const holder = p['card.holder'];
-  if (holder !== undefined) {
-    const len = [...holder].length;
-    if (len < 2 || len > 128) c.add('card.holder', 'size must be between 2 and 128', '100.100.401');
-    else if (/[\p{Cc}<>]/u.test(holder)) c.add('card.holder', 'must not contain control characters or angle brackets', '100.100.402');
-  }
+  c.check('card.number', { required: true });
+  c.check('card.expiryMonth', { required: true });
+  c.check('card.expiryYear', { required: true });
+  c.check('card.cvv');
+  c.check('card.holder');
 }
 
 /** The card of a request whose fields passed `checkCardFields`, in its masking types. */
@@ -256,14 +235,12 @@ function cardOf(p: FormParams, brand: CardBrand): CardInput {
 function readShopperResultUrl(c: Collector): string | undefined {
   const url = c.params.shopperResultUrl;
   if (url !== undefined) {
-    let okUrl = url.length <= 2048;
+    let okUrl = compile(oppFields.shopperResultUrl)(url);
     try { okUrl &&= ['http:', 'https:'].includes(new URL(url).protocol); } catch { okUrl = false; }
-    if (!okUrl) c.add('shopperResultUrl', 'must be an absolute http(s) URL', '100.370.102');
+    if (!okUrl) c.add('shopperResultUrl', oppFields.shopperResultUrl['x-message'], oppFields.shopperResultUrl['x-invalid-code']);
   }
   return url;
 }
-
-const createRegistrationPattern = /^(true|false)$/;
 
 export interface InitialRequest {
   readonly type: InitialType;
@@ -285,8 +262,7 @@ export interface InitialRequest {
 export function readInitial(params: FormParams): { ok: true; value: InitialRequest } | { ok: false; refusal: Refusal } {
   const c = new Collector(params);
   const p = params;
-  if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, CD, PA.CP]');
+  c.check('paymentType', { required: true });
   const amount = readMoney(c, true);
   const hasCard = Object.keys(p).some((k) => k.startsWith('card.'));
   const bank = p.paymentBrand !== undefined && isBankTransferBrand(p.paymentBrand);
@@ -294,14 +270,14 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
   else if (bank) {
     if (hasCard) c.add('paymentBrand', 'card properties are not allowed for a bank transfer');
     if (p.paymentType === 'CD') c.add('paymentType', 'a credit (CD) goes to a card, not to a bank transfer');
-    c.required('bankAccount.country', /^[A-Z]{2}$/, '200.300.404', '100.800.501');
-    c.maxLength('bankAccount.bankName', 60);
-    c.maxLength('bankAccount.holder', 128);
+    c.check('bankAccount.country', { required: true });
+    c.check('bankAccount.bankName');
+    c.check('bankAccount.holder');
   } else if (!isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card or bank-transfer brand', '100.100.501');
   else if (!hasCard) c.add('paymentBrand', 'card properties must be set');
   if (hasCard) checkCardFields(c);
   const url = readShopperResultUrl(c);
-  c.match('createRegistration', createRegistrationPattern, '200.300.404', 'must be true or false');
+  c.check('createRegistration');
   if (bank && p.createRegistration === 'true') c.add('createRegistration', 'only cards can be registered');
   const createRegistration = p.createRegistration === 'true';
   const common = readCommon(c);
@@ -365,8 +341,7 @@ export interface BackOfficeRequestParams {
 export function readBackOffice(params: FormParams): { ok: true; value: BackOfficeRequestParams } | { ok: false; refusal: Refusal } {
   const c = new Collector(params);
   const t = params.paymentType;
-  if (t === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isBackOfficeType(t)) c.add('paymentType', `must be one of [${backOfficeTypes.join(', ')}]`);
+  c.check('backOfficeType', { required: true, as: 'paymentType' });
   const amount = readMoney(c, t !== 'RV');
   const common = readCommon(c);
   const refusal = c.refusal();
@@ -400,21 +375,20 @@ export interface RegistrationPaymentRequest extends Omit<InitialRequest, 'card' 
 export function readRegistrationPayment(params: FormParams): { ok: true; value: RegistrationPaymentRequest } | { ok: false; refusal: Refusal } {
   const c = new Collector(params);
   const p = params;
-  if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
-  else if (!isInitialType(p.paymentType)) c.add('paymentType', 'must be one of [PA, DB, CD, PA.CP]');
+  c.check('paymentType', { required: true });
   const amount = readMoney(c, true);
   // The registration holds the card; a payment may bring its renewed expiry or another of its brands.
   const renewable = new Set(['card.cvv', 'card.expiryMonth', 'card.expiryYear']);
   for (const name of Object.keys(p)) {
     if (name.startsWith('card.') && !renewable.has(name)) c.add(name, 'the registration holds the card; only card.cvv, card.expiryMonth and card.expiryYear may be sent');
   }
-  c.match('card.cvv', /^[0-9]{3,4}$/, '100.100.601');
+  c.check('card.cvv');
   if ((p['card.expiryMonth'] === undefined) !== (p['card.expiryYear'] === undefined)) {
     c.add(p['card.expiryMonth'] === undefined ? 'card.expiryMonth' : 'card.expiryYear', 'card.expiryMonth and card.expiryYear come together');
   }
-  c.match('card.expiryMonth', /^(0[1-9]|1[0-2])$/, '100.100.201');
-  c.match('card.expiryYear', /^(19|20)([0-9]{2})$/, '100.100.301');
-  if (p.paymentBrand !== undefined && !isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card brand', '100.100.501');
+  c.check('card.expiryMonth');
+  c.check('card.expiryYear');
+  c.check('cardBrand', { as: 'paymentBrand' });
   const url = readShopperResultUrl(c);
   const common = readCommon(c);
   const authentication = readAuthentication(c);
@@ -435,9 +409,6 @@ export function readRegistrationPayment(params: FormParams): { ok: true; value: 
   };
 }
 
-/** What COPYandPAY's widget may ask for: the card payment types (a credit needs no shopper). */
-export const checkoutTypes = ['PA', 'DB', 'PA.CP'] as const;
-
 export interface CheckoutRequest {
   /** The parameters replayed when the shopper pays: everything but who called and the registrations offered. */
   readonly params: Readonly<Record<string, string>>;
@@ -451,15 +422,14 @@ export interface CheckoutRequest {
 export function readCheckout(params: FormParams): { ok: true; value: CheckoutRequest } | { ok: false; refusal: Refusal } {
   const c = new Collector(params);
   const p = params;
-  if (p.paymentType === undefined) c.add('paymentType', 'may not be empty');
-  else if (!(checkoutTypes as readonly string[]).includes(p.paymentType)) c.add('paymentType', `must be one of [${checkoutTypes.join(', ')}]`);
+  c.check('checkoutType', { required: true, as: 'paymentType' });
   readMoney(c, true);
   for (const name of Object.keys(p)) {
     if (name.startsWith('card.') || name.startsWith('bankAccount.')) c.add(name, 'the shopper enters the payment details in the widget');
   }
   if (p.paymentBrand !== undefined) c.add('paymentBrand', 'the widget offers the brands of its form\'s data-brands');
   readShopperResultUrl(c);
-  c.match('createRegistration', createRegistrationPattern, '200.300.404', 'must be true or false');
+  c.check('createRegistration');
   readCommon(c);
   readAuthentication(c);
   const registrationIds: string[] = [];
@@ -467,8 +437,8 @@ export function readCheckout(params: FormParams): { ok: true; value: CheckoutReq
   for (const [name, value] of Object.entries(p)) {
     const reg = /^registrations\[([0-9]{1,2})\]\.id$/.exec(name);
     if (reg) {
-      if (!/^[0-9a-f]{32}$/.test(value)) c.add(name, 'must match ^[0-9a-f]{32}$');
-      else if (!registrationIds.includes(value)) registrationIds.push(value);
+      c.check('registrations[n].id', { as: name });
+      if (/^[0-9a-f]{32}$/.test(value) && !registrationIds.includes(value)) registrationIds.push(value);
     } else if (!/^(authentication\.|entityId$)/.test(name)) kept[name] = value;
   }
   const refusal = c.refusal();

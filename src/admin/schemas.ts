@@ -1,0 +1,111 @@
+import { jsonAnswer, object, str, type JsonSchema, type RouteSchema } from '../runtime/json-schema.ts';
+
+/** The admin API's routes (under /admin): one error shape, `{error: {code, message}}` (docs/errors.md). */
+
+export const adminErrorSchema = object({
+  error: object({ code: str('A stable code: unauthorized, not_found, bad_request, or the operation\'s own (invalid_types, endpoint_not_found…).'), message: str('What is wrong and what to do.') }, ['code', 'message']),
+}, ['error']);
+const err = (description: string) => jsonAnswer(description, adminErrorSchema);
+const guarded = { 401: err('`unauthorized`: the operator token is missing or wrong.') };
+const any = object({}, [], { additionalProperties: true });
+const merchant = object({ merchantId: str('32 hex characters.') }, ['merchantId']);
+const op = (summary: string, tags: string[], parts: Partial<RouteSchema>, ok: Record<string, ReturnType<typeof jsonAnswer>>, errors: Record<string, string> = {}): RouteSchema => ({
+  summary, tags, security: ['operator'], ...parts,
+  response: { ...ok, ...guarded, ...Object.fromEntries(Object.entries(errors).map(([s, d]) => [s, err(d)])) },
+});
+/** A string whose refusal keeps the route's own code and words (api-guard.ts reads them). */
+const coded = (description: string, code: string, message: string): JsonSchema => ({ type: 'string', description, 'x-invalid-code': code, 'x-missing-code': code, 'x-message': message });
+const list = (key: string, item: JsonSchema = any) => object({ [key]: { type: 'array', items: item } }, [key]);
+
+const endpoint = object({ id: str(), merchantId: str(), dialect: str(), url: str(), status: str() }, ['id']);
+const endpointParams = { params: object({ id: str() }, ['id']) };
+const eventParams = { params: object({ eventId: str() }, ['eventId']) };
+
+export const adminSchemas = {
+  origins: op('A merchant\'s registered web origins (pages that may frame the secure fields)', ['merchants'], { params: merchant },
+    { 200: jsonAnswer('The origins.', list('origins', { type: 'string' })) }, { 404: '`not_found`: no such merchant.' }),
+  addOrigin: op('Register a web origin', ['merchants'], { params: merchant, body: object({ origin: { description: 'Required: a web origin such as https://shop.example (http only on loopback hosts), at most 255 characters.' } }) },
+    { 201: jsonAnswer('Registered.', object({ origin: str() }, ['origin'])) }, { 400: '`bad_request`: not a web origin.', 404: '`not_found`.' }),
+  removeOrigin: op('Remove a web origin', ['merchants'], { params: merchant, querystring: object({ origin: str('The origin to remove.') }) },
+    { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 404: '`not_found`: no such merchant or origin.' }),
+  accounts: op('A merchant\'s PSP accounts', ['routing'], { params: merchant }, { 200: jsonAnswer('The accounts (credentials never shown).', list('accounts')) }, { 404: '`not_found`.' }),
+  putAccount: op('Create or replace a PSP account', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']), body: object({ connector: str(), settings: any }) },
+    { 200: jsonAnswer('The account.', any) }, { 400: '`bad_request`: the message names the setting.', 404: '`not_found`.' }),
+  removeAccount: op('Remove a PSP account no workflow names', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']) },
+    { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 404: '`not_found`.', 409: '`conflict`: no such account, or a workflow still names it.' }),
+  workflow: op('A workflow\'s cascade', ['routing'], { params: object({ merchantId: str(), code: str() }, ['merchantId', 'code']) },
+    { 200: jsonAnswer('The workflow.', object({ code: str() }, ['code'])) }, { 404: '`not_found`.' }),
+  configureWorkflow: op('Change a workflow\'s cascade', ['routing'], { params: object({ merchantId: str(), code: str() }, ['merchantId', 'code']), body: any },
+    { 200: jsonAnswer('The workflow.', object({ code: str() }, ['code'])) }, { 400: '`bad_request`.', 404: '`not_found`.' }),
+  endpoints: op('Webhook endpoints', ['webhooks'], { querystring: object({ merchantId: str() }) }, { 200: jsonAnswer('The endpoints.', list('endpoints', endpoint)) }),
+  addEndpoint: op('Add a webhook endpoint', ['webhooks'], {
+    // Checked by the webhook service, whose codes name each fault (merchant_not_found, invalid_types…).
+    body: object({ merchantId: str('Required.'), dialect: str('Required: opp or executions.'), url: str('Required: https, public address.'), entityId: str('opp only: one entity.'), types: { description: 'An array of event types (all when absent); anything else is invalid_types.' } }),
+  }, { 201: jsonAnswer('The endpoint, with its secret (shown once).', endpoint) }, { 400: 'The operation\'s code (invalid_url, invalid_types…).', 404: '`merchant_not_found` / `entity_not_found`.' }),
+  endpoint: op('A webhook endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
+  rotate: op('Rotate an endpoint\'s secret (the old one keeps working for overlapHours)', ['webhooks'], { ...endpointParams, body: object({ overlapHours: { description: 'Hours the old secret stays valid (default 24).' } }) },
+    { 200: jsonAnswer('The new secret.', any) }, { 400: '`invalid_argument`.', 404: '`endpoint_not_found`.' }),
+  disable: op('Disable an endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
+  enable: op('Enable an endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
+  test: op('Send a test event to an endpoint', ['webhooks'], endpointParams, { 202: jsonAnswer('Queued.', any) }, { 400: 'The operation\'s code.', 404: '`endpoint_not_found`.' }),
+  deliveries: op('The delivery log', ['webhooks'], {
+    querystring: object({ merchantId: str(), endpointId: str(), eventId: str(), status: str('pending, delivered or failed.'), since: str('ISO 8601.'), limit: str('1..1000.') }),
+  }, { 200: jsonAnswer('Deliveries, newest first.', list('deliveries')) }, { 400: '`bad_request`: the message names the parameter.' }),
+  event: op('An event\'s deliveries', ['webhooks'], eventParams, { 200: jsonAnswer('The deliveries.', object({ eventId: str(), deliveries: { type: 'array' } }, ['eventId', 'deliveries'])) }, { 404: '`event_not_found`.' }),
+  redeliverEvent: op('Deliver an event again', ['webhooks'], { ...eventParams, body: object({ endpointId: str() }) }, { 200: jsonAnswer('Queued.', any) }, { 400: 'The operation\'s code.', 404: '`event_not_found`.' }),
+  redeliver: op('Deliver every failed delivery since a time again', ['webhooks'], { body: object({ since: str('Required, ISO 8601.'), endpointId: str(), merchantId: str() }) },
+    { 200: jsonAnswer('How many were queued.', object({ redelivered: { type: 'integer' } }, ['redelivered'])) }, { 400: '`bad_request`.' }),
+  balances: op('Ledger balances per account and currency', ['ledger'], { querystring: object({ merchantId: str('Required (merchant_required).') }) },
+    { 200: jsonAnswer('The balances.', object({ merchantId: str(), balances: { type: 'array' } }, ['merchantId', 'balances'])) }, { 400: '`merchant_required`.' }),
+  postings: op('A payment\'s ledger postings', ['ledger'], { params: object({ paymentId: str() }, ['paymentId']) },
+    { 200: jsonAnswer('The postings (empty for a payment without any).', object({ paymentId: str(), postings: { type: 'array' } }, ['paymentId', 'postings'])) }),
+  account: op('One PSP account, with its circuit as the answering node sees it', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']) },
+    { 200: jsonAnswer('The account (credentials masked) and `circuit` (closed, open or half-open, per node).', object({ name: str(), circuit: any }, ['name'])) },
+    { 404: '`not_found`: no such merchant or PSP account.' }),
+  export: op('Export the postings made in [from, to), as JSON or CSV', ['ledger'], {
+    querystring: object({
+      from: coded('An ISO date or date-time, or epoch milliseconds.', 'from_invalid', 'from must be an ISO date or date-time, or epoch milliseconds'),
+      to: coded('As `from`; at most 92 days after it (`window_invalid`).', 'to_invalid', 'to must be an ISO date or date-time, or epoch milliseconds'),
+      format: { ...coded('json (default) or csv.', 'format_invalid', 'format must be csv or json'), enum: ['json', 'csv'] },
+      merchantId: { ...coded('Only this merchant\'s postings.', 'merchant_invalid', 'merchantId must be an id'), minLength: 1 },
+    }, ['from', 'to']),
+  }, { 200: { description: 'The postings.', content: { 'application/json': { schema: any }, 'text/csv': { schema: { type: 'string' } } } } },
+  { 400: '`from_invalid`, `to_invalid`, `window_invalid`, `format_invalid` or `merchant_invalid`.' }),
+  reconcile: op('Import a settlement report and reconcile it against the ledger', ['ledger'], {
+    body: object({
+      pspAccount: { ...coded('Required: the PSP account (name or id) the report is from.', 'psp_account_required', 'pspAccount is required'), minLength: 1 },
+      merchantId: { ...coded('Which merchant\'s account, when several have that name.', 'merchant_invalid', 'merchantId must be an id'), minLength: 1 },
+      report: { description: 'The report as the PSP sent it (`report_invalid` names what does not read).' },
+    }, ['pspAccount'], { 'x-invalid-code': 'psp_account_required', 'x-message': 'pspAccount is required' }),
+  }, {
+    201: jsonAnswer('Imported and reconciled: the report, its matches and discrepancies.', any),
+    200: jsonAnswer('The same report again: the earlier reconciliation.', any),
+  }, { 400: '`psp_account_required`, `merchant_invalid` or `report_invalid`.', 404: '`psp_account_unknown`.', 409: '`psp_account_ambiguous`: name the merchant.', 422: '`report_account_mismatch` or `not_simulated`.' }),
+  discrepancies: op('Reconciliation discrepancies', ['ledger'], {
+    querystring: object({
+      status: { ...coded('open or resolved.', 'status_invalid', 'status must be open or resolved'), enum: ['open', 'resolved'] },
+      merchantId: str(), reportId: str(),
+    }),
+  }, { 200: jsonAnswer('The discrepancies.', list('discrepancies')) }, { 400: '`status_invalid`.' }),
+  resolve: op('Resolve an open discrepancy with the operator\'s note', ['ledger'], {
+    params: object({ id: str() }, ['id']),
+    body: object({
+      note: { ...coded('Required: how it was resolved, at most 2000 characters.', 'note_required', 'note (at most 2000 characters) says how it was resolved'), minLength: 1, maxLength: 2000, pattern: '\\S' },
+    }, ['note'], { 'x-invalid-code': 'note_required', 'x-message': 'note (at most 2000 characters) says how it was resolved' }),
+  }, { 200: jsonAnswer('The resolved discrepancy.', any) }, { 400: '`note_required`.', 404: '`discrepancy_not_open`: no open discrepancy with this id.' }),
+  payments: op('Search payments (the dashboard\'s list as JSON), newest first, a page at a time', ['payments'], {
+    // Read by parseFilter, which the dashboard and the CLI share: it names the parameter at fault (`invalid_filter`).
+    querystring: object({
+      q: { description: 'Free text: an id, a reference, the last four digits… (at most 256 characters).' },
+      merchant: { description: 'A merchant id.' }, status: { description: 'A payment status.' }, currency: { description: 'ISO 4217.' },
+      account: { description: 'A PSP account id.' }, channel: { description: 'opp or executions.' },
+      from: { description: 'A date (2026-05-01) or ISO instant, UTC.' }, to: { description: 'As from; inclusive for a date.' },
+      min: { description: 'Amount in `currency` (needs it).' }, max: { description: 'Amount in `currency` (needs it).' },
+      cursor: { description: 'The `next` of the previous page.' }, limit: { description: 'Page size, 1 to the maximum (default 50).' },
+    }),
+  }, { 200: jsonAnswer('A page; `next` is the cursor of the next one.', object({ payments: { type: 'array', items: any }, next: str() }, ['payments'])) },
+  { 400: '`invalid_filter`: the message names the parameter.' }),
+  payment: op('One payment\'s story: operations, attempts, 3-D Secure, webhooks, postings', ['payments'], { params: object({ id: str('32 hex characters.') }, ['id']) },
+    { 200: jsonAnswer('The story.', object({ payment: any, operations: { type: 'array' }, postings: { type: 'array' } }, ['payment', 'operations'])) }, { 404: '`not_found`.' }),
+} as const satisfies Record<string, RouteSchema>;
+
