@@ -113,6 +113,8 @@ export function simulatorFactory(acquirer: SimulatedAcquirer): ConnectorFactory 
   return {
     name: 'simulator',
     parseSettings,
+    // A simulated account holds no secret.
+    secretFields: [],
     create(account) {
       const parsed = parseSettings(account.settings);
       return acquirer.forAccount(account.id, { ...defaultSettings, ...(parsed.ok ? parsed.value : {}) });
