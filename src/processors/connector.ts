@@ -71,7 +71,7 @@ export interface InboundNotification {
 export interface InboundResult {
   /** Whether the notification is authentic (signature checked); unauthentic ones change nothing. */
   readonly authentic: boolean;
-  readonly settled: readonly { readonly attemptId: string; readonly outcome: Outcome }[];
+  readonly settled: readonly { readonly attemptId: string; readonly outcome: Exclude<Outcome, { kind: 'unknown' }> }[];
   /** What the PSP expects as the HTTP answer body. */
   readonly answer: string;
 }

@@ -27,6 +27,9 @@ const keptDetails = ['ExtendedDescription', 'AcquirerResponse', 'clearingInstitu
 /** The one acquirer code that says its own answer is uncertain: the reconciler asks again later. */
 const uncertainCode = '900.100.300';
 
+/** "Transaction with same TransactionId already exists": an entity that keeps merchant transaction ids unique saw this attempt before. */
+const duplicateCode = '800.130.100';
+
 /** A payment object as the acquirer answers it (the fields read here; the rest is ignored). */
 interface PaymentObject {
   readonly id?: unknown;
@@ -143,6 +146,11 @@ export function createOppConnector(settings: OppSettings): Connector {
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
       if (!outcome) throw new Error(`acquirer answered HTTP ${status} without a result code`);
       if (outcome.acquirerCode === uncertainCode) throw new Error(`acquirer answered ${uncertainCode} (uncertain result)`);
+      // A retried attempt: the acquirer's answer to the first send is the attempt's outcome (charged once).
+      if (outcome.acquirerCode === duplicateCode && paymentTypeOf[req.operation].initial) {
+        const first = await this.lookup(req.attemptId);
+        if (first) return first;
+      }
       return outcome;
     },
     async lookup(attemptId) {
