@@ -126,6 +126,8 @@ export async function serveFake(handler: (req: FakeRequest) => FakeAnswer | Prom
       }
     });
   });
+  // Longer than any pause in a test (a schema compiling), so a kept-alive socket is never closed under a client.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
