@@ -28,6 +28,7 @@ import { cardFingerprintScope } from '../src/storage/migrations/035_card_fingerp
 import { jobs } from '../src/storage/migrations/040_jobs.ts';
 import { engine } from '../src/storage/migrations/050_engine.ts';
 import { ledger } from '../src/storage/migrations/060_ledger.ts';
+import { pspRedirects } from '../src/storage/migrations/078_psp_redirects.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createApp, type App } from '../src/app.ts';
 import { createLogger } from '../src/runtime/logger.ts';
@@ -40,6 +41,7 @@ const shipped: Record<string, Migration> = {
   '001_initial': initial, '002_challenges': challenges, '010_webhooks': webhooks, '020_executions': executions,
   '025_registrations': registrations, '030_browser': browser, '035_card_fingerprint_scope': cardFingerprintScope,
   '040_jobs': jobs, '050_engine': engine, '060_ledger': ledger,
+  '078_psp_redirects': pspRedirects,
 };
 const lastBeforeEngine = migrationNames[migrationNames.indexOf('050_engine') - 1]!;
 

@@ -16,6 +16,7 @@ import { jobs } from './migrations/040_jobs.ts';
 import { engine } from './migrations/050_engine.ts';
 import { ledger } from './migrations/060_ledger.ts';
 import { cardFingerprintScope } from './migrations/035_card_fingerprint_scope.ts';
+import { pspRedirects } from './migrations/078_psp_redirects.ts';
 
 export type { Database };
 
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '050_engine': engine,
   '060_ledger': ledger,
   '035_card_fingerprint_scope': cardFingerprintScope,
+  '078_psp_redirects': pspRedirects,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -59,7 +59,7 @@ export function parseWorkflowConfig(input: unknown, base: WorkflowConfig = defau
 }
 
 /** Settings that hold a PSP credential: shown back only by their last four characters. */
-const secretSettings = ['accessToken'];
+const secretSettings = ['accessToken', 'apiKey', 'hmacKey', 'secretKey', 'webhookSecret'];
 
 function maskedSettings(settings: unknown): unknown {
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return settings;

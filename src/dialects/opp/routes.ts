@@ -160,6 +160,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       ...(r.card ? { card: r.card } : {}), ...(r.bankTransfer ? { bankTransfer: r.bankTransfer } : {}),
       createRegistration: r.createRegistration, authentication: r.authentication,
       returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
+      shopperBaseUrl: deps.publicUrl ?? `${req.protocol}://${req.host}`,
       merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
       context: contextOf(r.type, r), testParameters: r.testParameters,
     }));
@@ -175,7 +176,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     }
     const body = renderView(result.value, auth.entity);
     const challenge = result.value.challenge;
-    if (challenge) {
+    if (challenge?.pspRedirect) {
+      // The PSP runs 3-D Secure itself: its redirect goes to the shopper as the PSP gave it.
+      const { url, method, parameters } = challenge.pspRedirect;
+      body.redirect = { url, method, parameters: parameters.map((p) => ({ name: p.name, value: p.value })) };
+    } else if (challenge) {
       // The issuer's challenge is posted like a 3-D Secure CReq; the bank's login page is a plain link.
       const baseUrl = deps.publicUrl ?? `${req.protocol}://${req.host}`;
       body.redirect = challenge.purpose === '3ds'
@@ -210,6 +215,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       storedCard: { cardId: registration.value.cardId, cvv: r.cvv, registrationId: registration.value.id },
       authentication: r.authentication, merchantInitiated: r.merchantInitiated,
       returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
+      shopperBaseUrl: deps.publicUrl ?? `${req.protocol}://${req.host}`,
       merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
       context: contextOf(r.type, r), testParameters: r.testParameters,
     }));
