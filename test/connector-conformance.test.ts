@@ -14,7 +14,7 @@ import { startStripeFake, stripeFakeCredentials } from './support/fake-psps/stri
 import type { ShopperRedirect } from '../src/processors/outcome.ts';
 
 /** A shortened call timeout: the lost-answer case waits for it. */
-const timeoutMs = 400;
+const timeoutMs = 1_500;
 
 /** The shopper's browser: follows the PSP's redirect, passes or fails its page, and reads what the PSP appended to our return URL. */
 async function shopper(redirect: ShopperRedirect, passed: boolean): Promise<Record<string, string>> {

@@ -133,7 +133,7 @@ export function runConformance(subject: ConformanceSubject) {
       const before = run.charges();
       const lost = await Promise.race([
         run.connector.execute(req).then(() => 'answered', () => 'unknown'),
-        new Promise((r) => setTimeout(r, 1_500, 'unknown')),
+        new Promise((r) => setTimeout(r, 2_500, 'unknown')),
       ]);
       assert.equal(lost, 'unknown');
       let known: Answer | undefined;
