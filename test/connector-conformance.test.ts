@@ -12,6 +12,11 @@ import { startOppFake, oppFakeCredentials } from './support/fake-psps/opp.ts';
 import { startAdyenFake, adyenFakeCredentials } from './support/fake-psps/adyen.ts';
 import { startStripeFake, stripeFakeCredentials } from './support/fake-psps/stripe.ts';
 import type { ShopperRedirect } from '../src/processors/outcome.ts';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cvv, Pan } from '../src/vault/card.ts';
+import { money, type Currency } from '../src/money/money.ts';
+import { suiteCards } from './support/fake-psps/bank.ts';
 
 /** A shortened call timeout: the lost-answer case waits for it. */
 const timeoutMs = 1_500;
@@ -77,4 +82,23 @@ runConformance({
       notifications: () => fake.takeEvents().map((e) => ({ headers: { 'stripe-signature': e.signature }, body: e.body })),
     };
   },
+});
+
+test('adyen: a return carrying another payment\'s redirectResult finishes nothing', async () => {
+  const fake = await startAdyenFake();
+  try {
+    const connector = createAdyenConnector({ baseUrl: fake.url, ...adyenFakeCredentials, timeoutMs });
+    const request = (attemptId: string) => ({
+      operation: 'authorize' as const, attemptId, amount: money(500, 'EUR' as Currency), live: false, testParameters: {}, returnUrl: 'https://gw.example/r',
+      card: { pan: new Pan(suiteCards.challenge), cvv: new Cvv('737'), brand: 'VISA' as const, holder: undefined, expiryMonth: '03', expiryYear: '30' },
+    });
+    const mine = await connector.execute(request('a'.repeat(32)));
+    const theirs = await connector.execute(request('b'.repeat(32)));
+    assert.ok(mine.kind === 'pending' && mine.redirect && theirs.kind === 'pending' && theirs.redirect);
+    const theirReturn = await shopper(theirs.redirect, true);
+    await assert.rejects(connector.complete!({ attemptId: 'a'.repeat(32), pspReference: mine.pspReference, parameters: theirReturn }), /another payment/);
+    assert.equal((await connector.complete!({ attemptId: 'b'.repeat(32), pspReference: theirs.pspReference, parameters: theirReturn })).kind, 'approved');
+  } finally {
+    await fake.close();
+  }
 });

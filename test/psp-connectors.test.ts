@@ -56,6 +56,9 @@ describe('executions: a PSP account whose PSP runs 3-D Secure', () => {
     assert.equal(e.status, 'authorizePending', JSON.stringify(e.statusHistory?.at(-1)));
     assert.deepEqual([e.requiredAction.method, e.requiredAction.subType], ['GET', '3ds']);
     // Our hosted page forwards the shopper to the PSP's own challenge, as its redirect said.
+    // Our own challenge's answer cannot stand in for the PSP's.
+    const skip = await hop(`${e.requiredAction.href}/result`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'outcome=completed' });
+    assert.equal(skip.status, 404);
     const forward = await hop(e.requiredAction.href);
     assert.equal(forward.status, 303);
     assert.ok(forward.location?.startsWith(`${stripe.url}/3ds/`), String(forward.location));

@@ -578,6 +578,8 @@ export function createPaymentService(deps: {
         const locked = await w.payments.lock(paymentId);
         const initial = locked && initialOf(locked.operations);
         if (!locked || !initial || initial.status !== 'awaiting') return undefined;
+        // Awaiting a PSP's own 3-D Secure (an attempt is open): only the PSP's answer finishes it.
+        if (locked.attempts.some((a) => a.operationId === initial.id && isOpen(a.status))) return undefined;
         const at = clock.now();
         if (outcome !== 'completed') {
           await runner.settle(w, locked, initial.id, refusal(challengeRefusals[outcome], details, at));

@@ -83,7 +83,8 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
 
     app.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(`${base}/:id/result`, async (req, reply) => {
       const c = await load(purpose, req.params.id);
-      if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
+      // A PSP-run challenge is answered only by the PSP (through the shopper's return), never here.
+      if (!c || c.pspRedirect) return hostedHtml(reply, 404, renderEndedPage('not_found'));
       const outcome = req.body?.outcome;
       if (!(challengeOutcomes as readonly string[]).includes(outcome ?? '')) {
         return hostedHtml(reply, 400, renderEndedPage('invalid'));

@@ -134,6 +134,11 @@ export function createAdyenConnector(settings: AdyenSettings): Connector {
       const { status, json } = await send('/payments/details', { details: { redirectResult } }, `${back.attemptId}-details`);
       const outcome = isObject(json) && status < 300 ? outcomeOfPaymentResponse(json) : declineOfError(status, json);
       if (!outcome) throw new Error(`Adyen answered HTTP ${status} without a result`);
+      // The redirectResult comes through the shopper's browser: it must be this attempt's payment's,
+      // or a shopper could finish an attempt with another payment's result.
+      if (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference) {
+        throw new Error('Adyen\'s return names another payment');
+      }
       // The shopper is back: another redirect would loop, so only a final answer or a wait stands.
       if (outcome.kind === 'pending' && outcome.redirect) {
         return { kind: 'declined', reason: 'authentication_error', acquirerCode: outcome.acquirerCode, message: 'a second 3-D Secure action', pspReference: outcome.pspReference, details: outcome.details };
