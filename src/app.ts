@@ -205,15 +205,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       webhookPending: Number(deliveries.n), webhookOldestSeconds: age(deliveries.oldest),
     };
   });
-  // A finished hosted page runs its payment on, then sends the shopper where the payment's dialect says.
-  threeds.onOutcome('payment', async (challenge, outcome) => {
-    const v = await payments.completeChallenge(challenge.subject.id, outcome);
+  /** Where the shopper's browser goes once a payment's challenge is over: where the payment's dialect says. */
+  async function shopperDestination(v: { payment: { id: string; channel: string }; operation: Parameters<typeof shopperResultUrlOf>[0] }, what: string): Promise<string> {
     if (v.payment.channel === 'opp') return shopperResultUrlOf(v.operation);
     const e = await executions.byPayment(v.payment.id);
     const step = e && shopperStepOf(e);
     const info = e?.authorize?.returnInfo;
-    if (!e || !info || !step) throw new Error(`challenge ${challenge.id} names no execution awaiting it`);
+    if (!e || !info || !step) throw new Error(`${what} names no execution awaiting it`);
     return step.kind === 'return' ? step.url : info.pending ?? info.success;
+  }
+  // A finished hosted page runs its payment on, then sends the shopper on.
+  threeds.onOutcome('payment', async (challenge, outcome) =>
+    shopperDestination(await payments.completeChallenge(challenge.subject.id, outcome), `challenge ${challenge.id}`));
+  // The shopper back from a PSP's own 3-D Secure: the PSP finishes the attempt, then the same.
+  threeds.onReturn(async (paymentId, attemptId, parameters) => {
+    const v = await payments.completePspReturn(paymentId, attemptId, parameters);
+    return v && shopperDestination(v, `payment ${paymentId}`);
   });
   const changeListener = config.storage.kind === 'postgres'
     // LISTEN/NOTIFY is database-wide, so a test schema needs no say in it.
@@ -271,6 +278,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       buildNumber, statusLimit: { calls: 2, windowMs: 60_000 }, cardData, checkouts,
     },
     hosted: { threeds, clock },
+    pspNotifications: {
+      logger,
+      async accountOf(merchantId, name) {
+        const account = (await workflows.accounts(merchantId)).find((a) => a.name === name);
+        return account && { id: account.id, connector: await connectors.connectorFor(account.id) };
+      },
+      settle: (accountId, attemptId, outcome) => payments.settleFromPsp(accountId, attemptId, outcome),
+    },
     executions: {
       merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
@@ -360,8 +375,9 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     name: c.name,
     operations: c.operations,
     timeoutMs,
-    lookup: (attemptId) => c.lookup(attemptId),
+    lookup: (attemptId, hint) => c.lookup(attemptId, hint),
     ...(c.inbound ? { inbound: c.inbound.bind(c) } : {}),
+    ...(c.complete ? { complete: c.complete.bind(c) } : {}),
     execute(request) {
       const started = performance.now();
       let done = false;

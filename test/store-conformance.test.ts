@@ -958,6 +958,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await challenges.openOf('execution', c.subject.id), undefined);
       });
 
+      test('round-trips a challenge run by the PSP with its redirect', async () => {
+        const f = await merchant();
+        const c = newChallenge(f, { pspRedirect: { url: 'https://acs.psp.example/3ds?x=1', method: 'POST', parameters: [{ name: 'MD', value: 'm d' }, { name: 'PaReq', value: 'é' }] } });
+        await challenges.insert(c);
+        assert.deepEqual(await challenges.get(c.id), c);
+        assert.deepEqual(await challenges.openOf('payment', c.subject.id), c);
+      });
+
       test('resolve(): exactly one of 10 concurrent answers wins; none after expiry', async () => {
         const f = await merchant();
         const c = newChallenge(f);

@@ -272,6 +272,7 @@ export function createExecutionService(deps: {
       const r = await payments.pay({
         merchant, scope: { channel: 'executions' }, kind: 'authorize', amount: input.amount,
         storedCard: { cardId: instrument.cardId, cvv }, returnUrls: [info.success, info.cancel, info.error, info.pending].filter((u) => u !== undefined),
+        shopperBaseUrl: deps.publicUrl ?? input.baseUrl,
         workflowCode, merchantTransactionId: e.merchantReference, context: { executionId: id }, testParameters: {}, background: true,
         // The execution records the request in the payment's own unit of work: one commit for both.
         join: async (tx, paymentId) => {

@@ -15,6 +15,7 @@ import { registerAdminRoutes, type AdminDeps } from '../admin/routes.ts';
 import { registerWebhookAdminRoutes, type WebhookAdminDeps } from '../admin/webhook-routes.ts';
 import { registerLedgerAdminRoutes, type LedgerAdminDeps } from '../admin/ledger-routes.ts';
 import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
+import { registerPspNotificationRoutes, type PspNotificationDeps } from './psp-notifications.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts';
@@ -38,6 +39,8 @@ export interface ServerDeps {
   /** The operator dashboard at `/dashboard`. */
   dashboard?: DashboardDeps;
   hosted: { threeds: ThreeDsService; clock: Clock };
+  /** Each PSP account's inbound endpoint for the PSP's own notifications. */
+  pspNotifications?: PspNotificationDeps;
   sdk?: HostedSdkDeps;
   readiness: Readiness;
   /** `/metrics`, open unless a bearer token is set (docs/metrics.md). */
@@ -128,6 +131,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const dashboard = deps.dashboard;
   if (dashboard) await app.register(async (scope) => registerDashboardRoutes(scope, dashboard), { prefix: '/dashboard' });
   await app.register(async (scope) => registerHostedChallengeRoutes(scope, deps.hosted));
+  const pspNotifications = deps.pspNotifications;
+  if (pspNotifications) await app.register(async (scope) => registerPspNotificationRoutes(scope, pspNotifications));
   const sdk = deps.sdk;
   if (sdk) await app.register(async (scope) => registerHostedSdkRoutes(scope, sdk));
   await app.register(async (scope) => registerDocsRoutes(scope, { catalog, version: deps.version ?? '0.0.0' }));

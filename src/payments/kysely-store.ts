@@ -134,6 +134,10 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
     async operationsOf(paymentId) {
       return (await operationsOf(db, paymentId)).map(toOperation);
     },
+    async attempt(id) {
+      const r = await db.selectFrom('attempts').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toAttempt(r) : undefined;
+    },
     async attemptsOf(paymentId) {
       return (await attemptsOf(db, paymentId)).map(toAttempt);
     },

@@ -25,7 +25,7 @@ export const recordedOnlyKinds: ReadonlySet<OperationKind> = new Set<OperationKi
 
 /**
  * The state of one operation. `awaiting`: the shopper must act first (3-D Secure, the bank) and
- * no PSP has been asked; `pending`: the PSP is being asked, or answered that it is still
+ * no PSP has been asked, or the PSP asked the shopper to pass its own 3-D Secure; `pending`: the PSP is being asked, or answered that it is still
  * processing; `unknown`: the PSP's answer was lost and the reconciler settles it.
  */
 export const operationStatuses = ['awaiting', 'pending', 'succeeded', 'failed', 'unknown'] as const;
@@ -33,10 +33,12 @@ export type OperationStatus = (typeof operationStatuses)[number];
 
 /** The operation state machine: the states each state may move to. */
 export const operationTransitions: Readonly<Record<OperationStatus, readonly OperationStatus[]>> = {
-  // The shopper finishes (on to the PSP), fails, cancels or never comes back.
-  awaiting: ['pending', 'failed'],
-  // The PSP answers, or its answer is lost, or it keeps processing (stays pending).
-  pending: ['pending', 'succeeded', 'failed', 'unknown'],
+  // The shopper finishes (on to the PSP), fails, cancels or never comes back; back from a PSP's
+  // own 3-D Secure, the PSP's answer settles it.
+  awaiting: ['pending', 'succeeded', 'failed', 'unknown'],
+  // The PSP answers, or its answer is lost, or it keeps processing (stays pending), or it sends
+  // the shopper to its own 3-D Secure (awaiting).
+  pending: ['pending', 'awaiting', 'succeeded', 'failed', 'unknown'],
   // Only the reconciler, asking the PSP, moves an unknown operation on.
   unknown: ['pending', 'succeeded', 'failed'],
   succeeded: [],

@@ -5,7 +5,9 @@ import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
 import type { VaultWriter } from '../vault/store.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
-import type { Connector, ConnectorRequest } from '../processors/connector.ts';
+import type { Connector, ConnectorRequest, LookupHint } from '../processors/connector.ts';
+import type { ThreeDsService } from '../threeds/service.ts';
+import type { Challenge } from '../threeds/store.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import { nextStep, type CascadeRules } from './cascade.ts';
 import {
@@ -19,7 +21,9 @@ import type { AttemptRecord, LockedPayment, OperationRecord, PaymentStore, Settl
 export interface AttemptPlan {
   readonly rules: CascadeRules;
   /** The request every attempt of the operation sends (the attempt id is filled in per attempt). */
-  readonly request: Omit<ConnectorRequest, 'attemptId'>;
+  readonly request: Omit<ConnectorRequest, 'attemptId' | 'returnUrl'>;
+  /** Where a PSP running its own 3-D Secure sends the shopper back: this plus `/{attemptId}`. */
+  readonly returnBaseUrl?: string;
 }
 
 export interface Runner {
@@ -40,7 +44,7 @@ export interface Runner {
    */
   drive(paymentId: string, operationId: string, attempt: AttemptRecord | undefined, plan: AttemptPlan): Promise<LockedPayment | undefined>;
   /** Asks the PSP about an attempt whose outcome is open; the answer, or undefined when the PSP never received it. */
-  lookup(attempt: AttemptRecord): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
+  lookup(attempt: AttemptRecord, hint?: LookupHint): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
   /** Applies an outcome learnt later (reconciler, PSP notification) to an open attempt; returns whether anything changed. */
   settleAttempt(paymentId: string, attemptId: string, outcome: Outcome, rules: CascadeRules | undefined): Promise<{ changed: boolean; next: AttemptRecord | undefined }>;
   /** Attempts this process is waiting on the PSP for: never the reconciler's to decide. */
@@ -74,6 +78,9 @@ export function createRunner(deps: {
   ids: Ids;
   logger: Logger;
   pspTimeoutMs: number;
+  threeds: ThreeDsService;
+  /** How long a shopper may take at a PSP's own 3-D Secure. */
+  asyncTimeoutMs: number;
 }): Runner {
   const { uow, store, clock, ids, logger, pspTimeoutMs } = deps;
   const inFlight = new Set<string>();
@@ -157,13 +164,16 @@ export function createRunner(deps: {
       while (attempt) {
         const outcome = await call(attempt, plan);
         const current: AttemptRecord = attempt;
+        // The PSP runs 3-D Secure itself: the shopper's page is opened before the outcome that
+        // points to it is recorded (a crash in between leaves only an unreachable page).
+        const challenge = outcome.kind === 'pending' && outcome.redirect ? await openPspChallenge(paymentId, plan, outcome.redirect) : undefined;
         attempt = await write(async (w) => {
           const locked = await w.payments.lock(paymentId);
           if (!locked) throw new Error(`payment ${paymentId} vanished`);
           const mine = locked.attempts.find((a) => a.id === current.id);
           // A racing reconciler settled it first: its record stands.
           if (!mine || !isOpen(mine.status) || (mine.status === 'pending' && mine.resultCode !== undefined)) return undefined;
-          const next = await applyAttemptOutcome(w, locked, mine, outcome, plan.rules);
+          const next = await applyAttemptOutcome(w, locked, mine, outcome, plan.rules, challenge);
           last = locked;
           return next;
         });
@@ -171,9 +181,9 @@ export function createRunner(deps: {
       return last;
     },
 
-    async lookup(attempt) {
+    async lookup(attempt, hint) {
       const connector = await deps.connectorFor(attempt.accountId);
-      return connector?.lookup(attempt.id);
+      return connector?.lookup(attempt.id, hint);
     },
 
     async settleAttempt(paymentId, attemptId, outcome, rules) {
@@ -189,6 +199,17 @@ export function createRunner(deps: {
     },
   };
 
+  /** The hosted page that forwards the shopper to a PSP's own 3-D Secure, open as long as a shopper may take. */
+  async function openPspChallenge(paymentId: string, plan: AttemptPlan, redirect: NonNullable<Extract<Outcome, { kind: 'pending' }>['redirect']>): Promise<Challenge | undefined> {
+    const payment = await store.payment(paymentId);
+    if (!payment) return undefined;
+    return deps.threeds.open({
+      merchantId: payment.merchantId, merchantName: '', purpose: '3ds', subject: { kind: 'payment', id: paymentId },
+      amount: plan.request.amount, instrumentLabel: plan.request.card ? `${plan.request.card.brand} •••• ${plan.request.card.pan.last4}` : '',
+      returnUrls: [], expiresAt: clock.now() + deps.asyncTimeoutMs, pspRedirect: redirect,
+    });
+  }
+
   /** Calls the PSP outside any transaction, bounded by its account's timeout (else the PSP timeout); a lost or broken answer is unknown. */
   async function call(attempt: AttemptRecord, plan: AttemptPlan): Promise<Outcome> {
     const connector = await deps.connectorFor(attempt.accountId);
@@ -199,7 +220,7 @@ export function createRunner(deps: {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Outcome>((resolve) => { timer = setTimeout(resolve, connector.timeoutMs ?? pspTimeoutMs, { kind: 'unknown' }); });
     try {
-      const request: ConnectorRequest = { ...plan.request, attemptId: attempt.id };
+      const request: ConnectorRequest = { ...plan.request, attemptId: attempt.id, ...(plan.returnBaseUrl ? { returnUrl: `${plan.returnBaseUrl}/${attempt.id}` } : {}) };
       return await Promise.race([connector.execute(request), timeout]);
     } catch (err) {
       // A connection that broke mid-call may or may not have reached the PSP: unknown, never retried blindly.
@@ -217,7 +238,8 @@ export function createRunner(deps: {
    * from records the next attempt, a final decline settles it failed, pending keeps it open, unknown
    * marks it unknown. Returns the next attempt to send, if any.
    */
-  async function applyAttemptOutcome(w: Writers, locked: LockedPayment, attempt: AttemptRecord, outcome: Outcome, rules: CascadeRules): Promise<AttemptRecord | undefined> {
+  async function applyAttemptOutcome(w: Writers, locked: LockedPayment, attempt: AttemptRecord, outcome: Outcome, rules: CascadeRules,
+    challenge?: Challenge): Promise<AttemptRecord | undefined> {
     const at = clock.now();
     const op = locked.operations.find((o) => o.id === attempt.operationId)!;
     const s = settlementOf(outcome, at, op.details);
@@ -225,8 +247,10 @@ export function createRunner(deps: {
     const settledAttempt: AttemptRecord = { ...attempt, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference, updatedAt: at };
     locked.attempts.splice(locked.attempts.indexOf(attempt), 1, settledAttempt);
     if (s.status === 'pending') {
-      // The PSP is still processing: the operation stays open with what the PSP said so far.
-      await runner.settle(w, locked, op.id, s);
+      // The PSP is still processing, or waits for the shopper at its own 3-D Secure (the
+      // operation awaits the shopper, whose page the dialects show): it stays open either way.
+      if (challenge) await runner.settle(w, locked, op.id, { ...s, status: 'awaiting' }, { challenge: { id: challenge.id, purpose: challenge.purpose } });
+      else await runner.settle(w, locked, op.id, s);
       return undefined;
     }
     if (s.status === 'failed') {

@@ -22,7 +22,7 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
-  type FollowUpKind, type InitialKind, type OperationKind, type PaymentStatus,
+  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus,
 } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, type AttemptPlan } from './runner.ts';
@@ -68,6 +68,11 @@ export interface PayInput {
   /** Answer once the intent is recorded; the authorization then runs on in the background. */
   readonly background?: boolean;
   /**
+   * The gateway's public base URL as the shopper reaches it: a PSP that runs 3-D Secure itself
+   * sends the shopper back under it. Absent: no PSP may send the shopper anywhere.
+   */
+  readonly shopperBaseUrl?: string;
+  /**
    * The caller's own writes in the intent's unit of work (the executions dialect links its
    * execution); returning false refuses the payment and nothing is written.
    */
@@ -94,8 +99,11 @@ export interface PaymentView {
   readonly initial: OperationRecord;
   readonly payment: PaymentRecord;
   readonly card: MaskedCard | undefined;
-  /** The hosted page the shopper must visit before the payment can go on (opening answer only). */
-  readonly challenge?: Pick<Challenge, 'id' | 'purpose'>;
+  /**
+   * The hosted page the shopper must visit before the payment can go on (opening answer only);
+   * with the PSP's own redirect when the PSP runs the challenge.
+   */
+  readonly challenge?: Pick<Challenge, 'id' | 'purpose' | 'pspRedirect'>;
 }
 
 export type FollowUpError = PaymentError | 'not_found';
@@ -126,6 +134,18 @@ export interface PaymentService {
    * with the authentication result, anything else ends the payment. Idempotent.
    */
   completeChallenge(paymentId: string, outcome: ChallengeOutcome): Promise<PaymentView>;
+  /**
+   * The shopper is back from a PSP's own 3-D Secure: the PSP is asked to finish the attempt (a
+   * decline the cascade moves on from tries the next account). Undefined when no such attempt
+   * exists; a return that comes twice changes nothing the second time.
+   */
+  completePspReturn(paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>): Promise<PaymentView | undefined>;
+  /**
+   * A PSP's notification settles one of its account's attempts (an asynchronous capture, refund,
+   * or an authorization whose answer was lost); false when nothing changed (unknown, another
+   * account's, or settled already).
+   */
+  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>): Promise<boolean>;
   /**
    * Settles operations whose PSP outcome is open by asking the PSP (pending answers on a backoff,
    * expiring after the pending timeout), and takes up cascades a crash left; returns how many moved.
@@ -241,7 +261,11 @@ export function createPaymentService(deps: {
     testParameters: Readonly<Record<string, string>>, known: { initial?: OperationRecord; rules?: CascadeRules } = {}): Promise<LockedPayment | undefined> {
     // The opening operation is the payment's own id; a follow-up needs it for the PSP reference.
     const initial = op.seq === 0 ? op : known.initial ?? (await store.operation(payment.id)) ?? op;
-    const plan: AttemptPlan = { rules: known.rules ?? await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters) };
+    const returnBase = op.seq === 0 && typeof op.context.pspReturnUrl === 'string' ? op.context.pspReturnUrl : undefined;
+    const plan: AttemptPlan = {
+      rules: known.rules ?? await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters),
+      ...(returnBase ? { returnBaseUrl: returnBase } : {}),
+    };
     let first = attempt;
     if (!first) {
       first = await write(async (w) => {
@@ -382,7 +406,11 @@ export function createPaymentService(deps: {
       status: awaiting ? 'awaiting' : 'pending', amount: input.amount, referencedId: undefined,
       resultCode: undefined, reason: undefined, pspReference: undefined,
       merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(),
-      context: { ...input.context, ...(registrationId !== undefined ? { registrationId } : {}), testParameters: input.testParameters },
+      context: {
+        ...input.context, ...(registrationId !== undefined ? { registrationId } : {}), testParameters: input.testParameters,
+        // Where a PSP's own 3-D Secure returns the shopper (only with a shopper and a page to return to).
+        ...(input.shopperBaseUrl && input.returnUrls.length > 0 && !input.merchantInitiated ? { pspReturnUrl: `${input.shopperBaseUrl}/hosted/psp-return/${paymentId}` } : {}),
+      },
       details: plan.kind === 'frictionless' ? authenticationDetails(plan.result) : {}, unknownSince: undefined, createdAt: now, updatedAt: now,
     };
     return { payment, operation, registrationId, instrument };
@@ -477,7 +505,10 @@ export function createPaymentService(deps: {
       // Answered from what the outcome's unit of work wrote (read again only if a reconciler got there first).
       const after = await running;
       const settled = after?.operations.find((o) => o.id === paymentId);
-      return ok(after && settled ? { operation: settled, initial: settled, payment: after.payment, card: masked } : await view(paymentId));
+      const answer = after && settled ? { operation: settled, initial: settled, payment: after.payment, card: masked } : await view(paymentId);
+      // The PSP sent the shopper to its own 3-D Secure: the answer carries the page that forwards there.
+      const pspChallenge = answer.operation.status === 'awaiting' ? await threeds.openOf('payment', paymentId) : undefined;
+      return ok(pspChallenge ? { ...answer, challenge: { id: pspChallenge.id, purpose: pspChallenge.purpose, ...(pspChallenge.pspRedirect ? { pspRedirect: pspChallenge.pspRedirect } : {}) } } : answer);
     },
 
     async followUp(input) {
@@ -553,6 +584,8 @@ export function createPaymentService(deps: {
         const locked = await w.payments.lock(paymentId);
         const initial = locked && initialOf(locked.operations);
         if (!locked || !initial || initial.status !== 'awaiting') return undefined;
+        // Awaiting a PSP's own 3-D Secure (an attempt is open): only the PSP's answer finishes it.
+        if (locked.attempts.some((a) => a.operationId === initial.id && isOpen(a.status))) return undefined;
         const at = clock.now();
         if (outcome !== 'completed') {
           await runner.settle(w, locked, initial.id, refusal(challengeRefusals[outcome], details, at));
@@ -572,6 +605,45 @@ export function createPaymentService(deps: {
       return view(paymentId);
     },
 
+    async completePspReturn(paymentId, attemptId, parameters) {
+      const attempt = await store.attempt(attemptId);
+      if (!attempt || attempt.paymentId !== paymentId) return undefined;
+      const op = await store.operation(attempt.operationId);
+      const payment = await store.payment(paymentId);
+      if (!op || !payment) return undefined;
+      if (op.status !== 'awaiting' || attempt.status !== 'pending') return view(op.id);
+      const connector = await deps.connectorFor(attempt.accountId);
+      let outcome: Outcome;
+      try {
+        outcome = connector?.complete
+          ? await connector.complete({ attemptId, pspReference: attempt.pspReference, parameters })
+          : { kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: 'the connector cannot finish a PSP redirect', pspReference: attempt.pspReference, details: {} };
+      } catch (err) {
+        // The PSP's answer was lost: unknown, so the reconciler asks the PSP (or its webhook settles it).
+        logger.warn({ err: String(err), attemptId }, 'psp return could not be completed');
+        outcome = { kind: 'unknown' };
+      }
+      const rules = await rulesFor(payment, op);
+      const r = await runner.settleAttempt(paymentId, attemptId, outcome, rules);
+      await threeds.close('payment', paymentId);
+      if (r.next) await driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules });
+      return view(op.id);
+    },
+
+    async settleFromPsp(accountId, attemptId, outcome) {
+      const attempt = await store.attempt(attemptId);
+      // A notification of one account never settles another's attempts.
+      if (!attempt || attempt.accountId !== accountId || !isOpen(attempt.status)) return false;
+      const payment = await store.payment(attempt.paymentId);
+      const op = await store.operation(attempt.operationId);
+      if (!payment || !op) return false;
+      const rules = await rulesFor(payment, op);
+      const r = await runner.settleAttempt(payment.id, attemptId, outcome, rules);
+      if (r.changed && op.status === 'awaiting') await threeds.close('payment', payment.id);
+      if (r.next) inBackground(driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }));
+      return r.changed;
+    },
+
     async expireAwaiting() {
       const stale = await store.awaitingBefore(clock.now() - asyncTimeoutMs, 100);
       let expired = 0;
@@ -582,7 +654,11 @@ export function createPaymentService(deps: {
           const locked = await w.payments.lock(o.paymentId);
           const current = locked?.operations.find((x) => x.id === o.id);
           if (!locked || current?.status !== 'awaiting') return false;
-          await runner.settle(w, locked, o.id, refusal(challengeRefusals.expired, o.details, clock.now()));
+          const expired = refusal(challengeRefusals.expired, o.details, clock.now());
+          // A shopper who never came back from a PSP's own 3-D Secure: its attempt ends with it.
+          const open = locked.attempts.filter((a) => a.operationId === o.id && isOpen(a.status)).at(-1);
+          if (open) await w.payments.settleAttempt(open, { ...expired, pspReference: open.pspReference });
+          await runner.settle(w, locked, o.id, expired);
           return true;
         });
         if (done) expired++;
@@ -682,7 +758,13 @@ export function createPaymentService(deps: {
       const backoff = Math.min(10 * 60_000, Math.max(2 * pspTimeoutMs, (now - op.createdAt) / 4));
       if (now - op.updatedAt < backoff) return false;
     }
-    const known = await runner.lookup(last);
+    // What the PSP may need to find the attempt again (Stripe finds a capture through its PaymentIntent).
+    const initial = op.seq === 0 ? op : details.operations.find((o) => o.seq === 0);
+    const kind = op.kind as keyof typeof connectorOperationOf;
+    const known = await runner.lookup(last, connectorOperationOf[kind] ? {
+      operation: connectorOperationOf[kind], amount: op.amount, pspReference: last.pspReference,
+      originalReference: op.seq > 0 ? initial?.pspReference : undefined,
+    } : undefined);
     if (!known) {
       // The PSP never received it: no money moved, the attempt failed (and a cascade may go on).
       const r = await runner.settleAttempt(payment.id, last.id, {

@@ -118,6 +118,8 @@ export interface PaymentStore {
   payment(id: string): Promise<PaymentRecord | undefined>;
   operationsOf(paymentId: string): Promise<OperationRecord[]>;
   attemptsOf(paymentId: string): Promise<AttemptRecord[]>;
+  /** One attempt by its id (the id a PSP knows it by). */
+  attempt(id: string): Promise<AttemptRecord | undefined>;
   /** An entity's operations with that reference, oldest first; `page` skips `offset` and returns at most `limit`. */
   byMerchantTransactionId(entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }): Promise<OperationRecord[]>;
   countByMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<number>;

@@ -83,3 +83,22 @@ test('after the open period one payment probes: success closes, failure opens ag
   assert.equal(await outcome(c), 'approved');
   assert.deepEqual(breakers.view('acc'), { state: 'closed', consecutiveFailures: 0, retryAt: undefined });
 });
+
+test('the guarded connector hands lookups their hint and keeps the PSP\'s own 3-D Secure completion, both bounded', async () => {
+  const breakers = createBreakers({ clock: manualClock(), settings: { failureThreshold: 3, openMs: 10_000 } });
+  const hints: unknown[] = [];
+  const returns: unknown[] = [];
+  const connector: Connector = {
+    ...psp().connector,
+    lookup: async (_id, hint) => { hints.push(hint); return approved; },
+    complete: async (back) => { returns.push(back); return back.parameters.hang ? new Promise<Answer>(() => {}) : approved; },
+  };
+  const c = breakers.guard('acc', connector, 50);
+  const hint = { operation: 'capture' as const, amount: { amount: 100, currency: 'EUR' as Currency }, originalReference: 'pi_1', pspReference: undefined };
+  assert.deepEqual(await c.lookup('a', hint), approved);
+  assert.deepEqual(hints, [hint]);
+  assert.deepEqual(await c.complete!({ attemptId: 'a', pspReference: 'r', parameters: {} }), approved);
+  await assert.rejects(c.complete!({ attemptId: 'a', pspReference: 'r', parameters: { hang: '1' } }), /no answer within 50 ms/);
+  assert.equal(returns.length, 2);
+  assert.equal(breakers.guard('acc', psp().connector, 50).complete, undefined, 'a connector without one gets none');
+});

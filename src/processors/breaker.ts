@@ -1,5 +1,5 @@
 import type { Clock } from '../runtime/clock.ts';
-import type { Connector, ConnectorOperation } from './connector.ts';
+import type { Connector, ConnectorOperation, ShopperReturn } from './connector.ts';
 import type { Outcome } from './outcome.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
@@ -91,6 +91,7 @@ export function createBreakers(deps: { clock: Clock; settings?: BreakerSettings;
       return { state: due ? 'half_open' : c.state, consecutiveFailures: c.failures, retryAt: c.state === 'open' && !due ? c.openedAt + settings.openMs : undefined };
     },
     guard(id, connector, timeoutMs) {
+      const complete = connector.complete?.bind(connector);
       return {
         ...connector,
         timeoutMs,
@@ -108,7 +109,9 @@ export function createBreakers(deps: { clock: Clock; settings?: BreakerSettings;
             throw err;
           }
         },
-        lookup: (attemptId) => within(timeoutMs, connector.lookup(attemptId)),
+        lookup: (attemptId, hint) => within(timeoutMs, connector.lookup(attemptId, hint)),
+        // The shopper's return from the PSP's own 3-D Secure is bounded like any call (not counted: the shopper drives it).
+        ...(complete ? { complete: (back: ShopperReturn) => within(timeoutMs, complete(back)) } : {}),
       };
     },
   };

@@ -36,6 +36,29 @@ export interface ConnectorRequest {
   readonly authentication?: Authentication;
   /** Switches the merchant sent for a PSP's test system (ignored by live systems). */
   readonly testParameters: Readonly<Record<string, string>>;
+  /**
+   * Where a PSP that runs 3-D Secure itself sends the shopper back (our return endpoint for this
+   * attempt); absent when nobody can come back (a follow-up, a merchant-initiated charge).
+   */
+  readonly returnUrl?: string;
+}
+
+/** The shopper came back from a PSP's redirect: what the return carried (query and form fields). */
+export interface ShopperReturn {
+  readonly attemptId: string;
+  /** The PSP's reference the pending answer gave, if any. */
+  readonly pspReference: string | undefined;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/** What the engine knows of an attempt when it asks the PSP about it again. */
+export interface LookupHint {
+  readonly operation: ConnectorOperation;
+  readonly amount: Money;
+  /** The PSP's reference of the original payment, for follow-ups. */
+  readonly originalReference: string | undefined;
+  /** The PSP's reference its pending answer gave to this attempt, if any. */
+  readonly pspReference: string | undefined;
 }
 
 /** An inbound HTTP notification from a PSP, as its endpoint received it. */
@@ -48,7 +71,7 @@ export interface InboundNotification {
 export interface InboundResult {
   /** Whether the notification is authentic (signature checked); unauthentic ones change nothing. */
   readonly authentic: boolean;
-  readonly settled: readonly { readonly attemptId: string; readonly outcome: Outcome }[];
+  readonly settled: readonly { readonly attemptId: string; readonly outcome: Exclude<Outcome, { kind: 'unknown' }> }[];
   /** What the PSP expects as the HTTP answer body. */
   readonly answer: string;
 }
@@ -69,8 +92,17 @@ export interface Connector {
   /** How long the engine waits for one call before recording it unknown; the gateway's PSP timeout when absent. */
   readonly timeoutMs?: number;
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
-  /** What the PSP knows of an attempt; undefined means it never received it. */
-  lookup(attemptId: string): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
+  /**
+   * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP
+   * cannot say now (nor ever, for PSPs without a status API, whose webhooks settle it instead).
+   */
+  lookup(attemptId: string, hint?: LookupHint): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
+  /**
+   * Finishes an attempt whose pending answer sent the shopper to the PSP's own 3-D Secure, once
+   * the shopper is back (Adyen's /payments/details, Stripe's retrieve, an OPP acquirer's query).
+   * Connectors that never answer with a redirect leave it out.
+   */
+  complete?(shopperReturn: ShopperReturn): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /** The PSP's own notifications (asynchronous captures, refunds): verified and mapped to outcomes. */
   inbound?(notification: InboundNotification): Promise<InboundResult>;
 }

@@ -24,6 +24,16 @@ export const shopperActions = ['three_ds', 'bank_transfer'] as const;
 export type ShopperAction = (typeof shopperActions)[number];
 
 /**
+ * Where a PSP sends the shopper to authenticate (its own 3-D Secure): passed through unchanged,
+ * the way the PSP gave it. The parameters are posted as form fields when `method` is POST.
+ */
+export interface ShopperRedirect {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly parameters: readonly { readonly name: string; readonly value: string }[];
+}
+
+/**
  * The neutral outcome of an attempt at a PSP, which every connector answers and both dialects map
  * to their own vocabulary: approved; declined with a reason plus the acquirer's code and message;
  * pending (the PSP is still processing, or the shopper must act); unknown (the answer was lost).
@@ -31,6 +41,8 @@ export type ShopperAction = (typeof shopperActions)[number];
 export type Outcome =
   | { readonly kind: 'approved'; readonly pspReference: string | undefined; readonly acquirerCode: string | undefined; readonly details: Readonly<Record<string, string>> }
   | { readonly kind: 'declined'; readonly reason: DeclineReason; readonly acquirerCode: string | undefined; readonly message: string | undefined; readonly pspReference: string | undefined; readonly details: Readonly<Record<string, string>> }
-  | { readonly kind: 'pending'; readonly action: ShopperAction | undefined; readonly pspReference: string | undefined; readonly acquirerCode: string | undefined; readonly details: Readonly<Record<string, string>> }
+  | { readonly kind: 'pending'; readonly action: ShopperAction | undefined; readonly pspReference: string | undefined; readonly acquirerCode: string | undefined; readonly details: Readonly<Record<string, string>>;
+      /** The PSP runs the shopper's 3-D Secure itself: where to send the shopper (with `action: 'three_ds'`). */
+      readonly redirect?: ShopperRedirect }
   | { readonly kind: 'unknown' };
 

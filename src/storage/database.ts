@@ -22,6 +22,7 @@ import { checkouts } from './migrations/085_checkouts.ts';
 import { pspAccountSecrets } from './migrations/075_psp_account_secrets.ts';
 import { eventOrder } from './migrations/095_event_order.ts';
 import { dashboard } from './migrations/080_dashboard.ts';
+import { pspRedirects } from './migrations/078_psp_redirects.ts';
 
 export type { Database };
 
@@ -43,6 +44,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '075_psp_account_secrets': pspAccountSecrets,
   '095_event_order': eventOrder,
   '080_dashboard': dashboard,
+  '078_psp_redirects': pspRedirects,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -258,6 +258,8 @@ export interface ChallengesTable {
   created_at: number;
   expires_at: number;
   resolved_at: number | null;
+  /** JSON of the PSP's redirect when the PSP runs the challenge (url, method, parameters); null when the engine does. */
+  psp_redirect: string | null;
 }
 
 export interface WebhookEndpointsTable {

@@ -10,6 +10,7 @@ const toChallenge = (r: Selectable<ChallengesTable>): Challenge => ({
   amount: { amount: r.amount, currency: r.currency as Currency }, instrumentLabel: r.instrument_label,
   returnOrigins: JSON.parse(r.return_origins), status: r.status as ChallengeStatus,
   createdAt: r.created_at, expiresAt: r.expires_at, resolvedAt: r.resolved_at ?? undefined,
+  ...(r.psp_redirect !== null ? { pspRedirect: JSON.parse(r.psp_redirect) } : {}),
 });
 
 export function createChallengeStore(uow: UnitOfWork): ChallengeStore {
@@ -21,6 +22,7 @@ export function createChallengeStore(uow: UnitOfWork): ChallengeStore {
         subject_kind: c.subject.kind, subject_id: c.subject.id, amount: c.amount.amount, currency: c.amount.currency,
         instrument_label: c.instrumentLabel, return_origins: JSON.stringify(c.returnOrigins), status: c.status,
         created_at: c.createdAt, expires_at: c.expiresAt, resolved_at: c.resolvedAt ?? null,
+        psp_redirect: c.pspRedirect ? JSON.stringify(c.pspRedirect) : null,
       }).execute();
     },
     async get(id) {

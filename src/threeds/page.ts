@@ -62,6 +62,22 @@ export function renderChallengePage(c: Challenge, action: string): string {
 </form>`);
 }
 
+/**
+ * The page that sends the shopper on to a PSP that runs the challenge itself and wants a POST:
+ * its form, as the PSP gave it, submitted by the shopper (hosted pages run no script).
+ */
+export function renderForwardPage(c: Challenge, redirect: NonNullable<Challenge['pspRedirect']>): string {
+  const amount = `${formatMajorUnits(c.amount)} ${c.amount.currency}`;
+  const fields = redirect.parameters.map((p) => `  <input type="hidden" name="${escapeHtml(p.name)}" value="${escapeHtml(p.value)}">`).join('\n');
+  return layout('Verify your payment', `<p class="issuer">3-D Secure</p>
+<h1>Verify your payment</h1>
+<p class="lead">Your bank asks you to confirm this purchase of ${escapeHtml(amount)} on its own page.</p>
+<form method="post" action="${escapeHtml(redirect.url)}">
+${fields}
+  <div class="actions"><button type="submit" class="primary">Continue to your bank</button></div>
+</form>`);
+}
+
 const endings = {
   used: { title: 'Already answered', text: 'This page has already been used. Return to the merchant’s site to see the result of your payment.' },
   expired: { title: 'Session expired', text: 'This payment session has expired. Return to the merchant’s site and start the payment again.' },

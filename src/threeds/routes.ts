@@ -1,9 +1,9 @@
 import { emptyAnswer, object, str, textAnswer } from '../runtime/json-schema.ts';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../runtime/clock.ts';
 import { challengeOutcomes, type ChallengeOutcome } from './model.ts';
 import { hostedPaths, type ThreeDsService } from './service.ts';
-import { hostedCss, renderChallengePage, renderDemoReturnPage, renderEndedPage } from './page.ts';
+import { hostedCss, renderChallengePage, renderDemoReturnPage, renderEndedPage, renderForwardPage } from './page.ts';
 import type { Challenge, ChallengePurpose } from './store.ts';
 
 const idPattern = /^[0-9a-f]{32}$/;
@@ -45,6 +45,15 @@ const resultSchema = (purpose: ChallengePurpose) => ({
   response: { 303: emptyAnswer("On to the merchant's return URL."), 400: ended, 404: ended, 410: ended },
 });
 
+const pspReturnSchema = (method: 'GET' | 'POST') => ({
+  summary: `The shopper back from a PSP that ran the 3-D Secure challenge (${method}, as the PSP sends them)`,
+  description: 'The payment is finished with the PSP (its own fields arrive in the query or as a form), then the shopper goes on to the merchant.',
+  tags: ['hosted pages'],
+  params: object({ paymentId: str('The payment.'), attemptId: str('The attempt the PSP was asked.') }, ['paymentId', 'attemptId']),
+  ...(method === 'POST' ? { consumes: ['application/x-www-form-urlencoded'] } : {}),
+  response: { 303: emptyAnswer("On to the merchant's return URL."), 404: ended },
+});
+
 export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock }): Promise<void> {
   const { threeds, clock } = deps;
 
@@ -65,6 +74,20 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
     return c && c.purpose === purpose ? c : undefined;
   }
 
+  // The shopper back from a PSP that ran the challenge: the PSP's fields arrive in the query (GET)
+  // or as a form (POST); the payment is finished with the PSP before the browser moves on.
+  const pspReturn = async (req: FastifyRequest<{ Params: { paymentId: string; attemptId: string } }>, reply: FastifyReply) => {
+    const { paymentId, attemptId } = req.params;
+    if (!idPattern.test(paymentId) || !idPattern.test(attemptId)) return hostedHtml(reply, 404, renderEndedPage('not_found'));
+    const query = Object.fromEntries(new URLSearchParams(req.raw.url?.split('?')[1] ?? ''));
+    const form = typeof req.body === 'object' && req.body !== null ? req.body as Record<string, string> : {};
+    const next = await threeds.returned(paymentId, attemptId, { ...query, ...form });
+    if (!next) return hostedHtml(reply, 404, renderEndedPage('not_found'));
+    return secureHosted(reply, []).code(303).header('location', next).send();
+  };
+  app.get<{ Params: { paymentId: string; attemptId: string } }>('/hosted/psp-return/:paymentId/:attemptId', { schema: pspReturnSchema('GET') }, pspReturn);
+  app.post<{ Params: { paymentId: string; attemptId: string } }>('/hosted/psp-return/:paymentId/:attemptId', { schema: pspReturnSchema('POST') }, pspReturn);
+
   for (const purpose of Object.keys(hostedPaths) as ChallengePurpose[]) {
     const base = hostedPaths[purpose];
     const show = async (id: string, reply: FastifyReply) => {
@@ -72,6 +95,14 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
       if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
       if (c.status !== 'open') return hostedHtml(reply, 410, renderEndedPage('used'));
       if (c.expiresAt <= clock.now()) return hostedHtml(reply, 410, renderEndedPage('expired'));
+      const psp = c.pspRedirect;
+      if (psp) {
+        // The PSP runs this challenge: the shopper goes on to its page, as it asked.
+        if (psp.method === 'POST') return hostedHtml(reply, 200, renderForwardPage(c, psp), [new URL(psp.url).origin]);
+        const url = new URL(psp.url);
+        for (const p of psp.parameters) url.searchParams.set(p.name, p.value);
+        return secureHosted(reply, []).code(303).header('location', url.href).send();
+      }
       return hostedHtml(reply, 200, renderChallengePage(c, `${base}/${c.id}/result`), c.returnOrigins);
     };
     app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: pageSchema(purpose, 'GET') }, (req, reply) => show(req.params.id, reply));
@@ -79,7 +110,8 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
 
     app.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(`${base}/:id/result`, { schema: resultSchema(purpose) }, async (req, reply) => {
       const c = await load(purpose, req.params.id);
-      if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
+      // A PSP-run challenge is answered only by the PSP (through the shopper's return), never here.
+      if (!c || c.pspRedirect) return hostedHtml(reply, 404, renderEndedPage('not_found'));
       const outcome = req.body?.outcome;
       if (!(challengeOutcomes as readonly string[]).includes(outcome ?? '')) {
         return hostedHtml(reply, 400, renderEndedPage('invalid'));

@@ -4,7 +4,7 @@ import { fail, ok, type Result } from '../runtime/result.ts';
 import type { ChallengeOutcome } from './model.ts';
 import type { Challenge, ChallengePurpose, ChallengeStore, SubjectKind } from './store.ts';
 
-export type OpenChallengeInput = Pick<Challenge, 'merchantId' | 'merchantName' | 'purpose' | 'subject' | 'amount' | 'instrumentLabel' | 'expiresAt'> & {
+export type OpenChallengeInput = Pick<Challenge, 'merchantId' | 'merchantName' | 'purpose' | 'subject' | 'amount' | 'instrumentLabel' | 'expiresAt' | 'pspRedirect'> & {
   /** Every URL the shopper may be sent to afterwards; their origins become the page's form-action. */
   readonly returnUrls: readonly string[];
 };
@@ -17,6 +17,13 @@ export type OutcomeHandler = (challenge: Challenge, outcome: ChallengeOutcome) =
 
 export type FinishError = 'not_found' | 'used' | 'expired';
 
+/**
+ * Runs what the shopper's return from a PSP-run challenge means for the payment (the PSP asked to
+ * finish the attempt) and returns the URL the browser goes to next; undefined when the payment or
+ * attempt is unknown. Registered once by the composition root.
+ */
+export type ReturnHandler = (paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>) => Promise<string | undefined>;
+
 export interface ThreeDsService {
   open(input: OpenChallengeInput): Promise<Challenge>;
   get(id: string): Promise<Challenge | undefined>;
@@ -27,6 +34,13 @@ export interface ThreeDsService {
   finish(id: string, outcome: ChallengeOutcome): Promise<Result<string, FinishError>>;
   /** Closes the subject's open challenge without the shopper (its payment timed out). */
   expire(kind: SubjectKind, subjectId: string): Promise<void>;
+  /** The subject's open challenge, if any. */
+  openOf(kind: SubjectKind, subjectId: string): Promise<Challenge | undefined>;
+  /** Closes a PSP-run challenge once its shopper is back (a used forwarding page cannot be replayed). */
+  close(kind: SubjectKind, subjectId: string): Promise<void>;
+  onReturn(handler: ReturnHandler): void;
+  /** The shopper is back from a PSP-run challenge: where to send the browser (undefined: nothing known). */
+  returned(paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>): Promise<string | undefined>;
 }
 
 /** Path of the hosted page for each purpose. */
@@ -37,6 +51,7 @@ const statusOfOutcome = { completed: 'completed', failed: 'failed', cancelled: '
 export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock; ids: Ids }): ThreeDsService {
   const { store, clock, ids } = deps;
   const handlers = new Map<SubjectKind, OutcomeHandler>();
+  let returnHandler: ReturnHandler | undefined;
   return {
     async open(input) {
       const challenge: Challenge = {
@@ -44,6 +59,7 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
         subject: input.subject, amount: input.amount, instrumentLabel: input.instrumentLabel,
         returnOrigins: [...new Set(input.returnUrls.map((u) => new URL(u).origin))],
         status: 'open', createdAt: clock.now(), expiresAt: input.expiresAt, resolvedAt: undefined,
+        ...(input.pspRedirect ? { pspRedirect: input.pspRedirect } : {}),
       };
       await store.insert(challenge);
       return challenge;
@@ -65,6 +81,16 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
     async expire(kind, subjectId) {
       const open = await store.openOf(kind, subjectId);
       if (open) await store.resolve(open.id, 'expired', clock.now(), 0);
+    },
+    openOf: (kind, subjectId) => store.openOf(kind, subjectId),
+    async close(kind, subjectId) {
+      const open = await store.openOf(kind, subjectId);
+      if (open) await store.resolve(open.id, 'completed', clock.now(), 0);
+    },
+    onReturn(handler) { returnHandler = handler; },
+    async returned(paymentId, attemptId, parameters) {
+      if (!returnHandler) throw new Error('no handler for shoppers back from a PSP');
+      return returnHandler(paymentId, attemptId, parameters);
     },
   };
 }

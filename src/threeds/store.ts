@@ -15,6 +15,13 @@ export type SubjectKind = (typeof subjectKinds)[number];
 export const challengeStatuses = ['open', 'completed', 'failed', 'cancelled', 'expired'] as const;
 export type ChallengeStatus = (typeof challengeStatuses)[number];
 
+/** Where a PSP that runs the challenge itself sends the shopper: its URL, method and form fields, as it gave them. */
+export interface PspRedirect {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly parameters: readonly { readonly name: string; readonly value: string }[];
+}
+
 export interface Challenge {
   readonly id: string;
   readonly merchantId: string;
@@ -30,6 +37,8 @@ export interface Challenge {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly resolvedAt: number | undefined;
+  /** Set when the PSP runs the challenge: the hosted page forwards the shopper there. */
+  readonly pspRedirect?: PspRedirect;
 }
 
 export interface ChallengeStore {

@@ -208,24 +208,25 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const accepted = await accept(req, reply, readInitial);
     if (!accepted) return reply;
     const { auth, request: r } = accepted;
-    return answerInitial(req, reply, auth, r.testMode, await payNew(auth, r));
+    return answerInitial(req, reply, auth, r.testMode, await payNew(req, auth, r));
   });
 
   /** How the engine is asked for a payment with a new card (or a bank transfer); a checkout's joins it. */
-  const payNew = (auth: { merchant: Merchant; entity: Entity }, r: InitialRequest, checkout?: CheckoutRecord) => payments.pay({
+  const payNew = (req: FastifyRequest, auth: { merchant: Merchant; entity: Entity }, r: InitialRequest, checkout?: CheckoutRecord) => payments.pay({
     merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
     ...(r.card ? { card: r.card } : {}), ...(r.bankTransfer ? { bankTransfer: r.bankTransfer } : {}),
-    createRegistration: r.createRegistration, authentication: r.authentication, ...common(auth, r, checkout),
+    createRegistration: r.createRegistration, authentication: r.authentication, ...common(req, auth, r, checkout),
   });
   /** … and with a registration's stored card. */
-  const payStored = (auth: { merchant: Merchant; entity: Entity }, r: RegistrationPaymentRequest, registration: Registration, checkout?: CheckoutRecord) => payments.pay({
+  const payStored = (req: FastifyRequest, auth: { merchant: Merchant; entity: Entity }, r: RegistrationPaymentRequest, registration: Registration, checkout?: CheckoutRecord) => payments.pay({
     merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
     storedCard: { cardId: registration.cardId, cvv: r.cvv, registrationId: registration.id },
-    authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...common(auth, r, checkout),
+    authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...common(req, auth, r, checkout),
   });
-  function common(auth: { entity: Entity }, r: Omit<RegistrationPaymentRequest, 'cvv' | 'merchantInitiated' | 'change'>, checkout: CheckoutRecord | undefined) {
+  function common(req: FastifyRequest, auth: { entity: Entity }, r: Omit<RegistrationPaymentRequest, 'cvv' | 'merchantInitiated' | 'change'>, checkout: CheckoutRecord | undefined) {
     return {
       returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
+      shopperBaseUrl: deps.publicUrl ?? `${req.protocol}://${req.host}`,
       merchantTransactionId: r.merchantTransactionId, uniqueMerchantTransactionId: auth.entity.uniqueMerchantTransactionId,
       context: { ...contextOf(r.type, r), ...(checkout ? { checkoutId: checkout.id } : {}) }, testParameters: r.testParameters,
       ...(checkout ? { join: deps.checkouts.claimFor(checkout.id) } : {}),
@@ -246,7 +247,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     }
     const body = { ...renderView(result.value, auth.entity), ...extra };
     const challenge = result.value.challenge;
-    if (challenge) {
+    if (challenge?.pspRedirect) {
+      // The PSP runs 3-D Secure itself: its redirect goes to the shopper as the PSP gave it.
+      const { url, method, parameters } = challenge.pspRedirect;
+      body.redirect = { url, method, parameters: parameters.map((p) => ({ name: p.name, value: p.value })) };
+    } else if (challenge) {
       // The issuer's challenge is posted like a 3-D Secure CReq; the bank's login page is a plain link.
       const baseUrl = deps.publicUrl ?? `${req.protocol}://${req.host}`;
       body.redirect = challenge.purpose === '3ds'
@@ -282,7 +287,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       const e = current.error;
       return refuse(reply, 400, auth.entity.id, e === 'not_found' || e === 'deregistered' ? registrationErrorCodes[e] : paymentErrorCodes[e]);
     }
-    return answerInitial(req, reply, auth, r.testMode, await payStored(auth, r, current.value));
+    return answerInitial(req, reply, auth, r.testMode, await payStored(req, auth, r, current.value));
   });
 
   // The stored registration, masked card only; a deregistered one answers as it would to a payment.
@@ -457,7 +462,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       const { createRegistration: _ignored, ...rest } = params;
       const parsed = readRegistrationPayment(rest);
       if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
-      return answer(parsed.value.testMode, await payStored(auth, parsed.value, registration.value, checkout));
+      return answer(parsed.value.testMode, await payStored(req, auth, parsed.value, registration.value, checkout));
     }
     // The brand is the number's own; the form's data-brands say which the shop takes.
     const brand = params['card.number'] !== undefined ? detectBrand(params['card.number']) : undefined;
@@ -467,7 +472,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     }
     const parsed = readInitial(Object.assign(Object.create(null), params, brand ? { paymentBrand: brand } : {}));
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
-    return answer(parsed.value.testMode, await payNew(auth, parsed.value, checkout));
+    return answer(parsed.value.testMode, await payNew(req, auth, parsed.value, checkout));
   });
 
   // The merchant's backend reads the checkout's payment through the resourcePath the shopper brought back.

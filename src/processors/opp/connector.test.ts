@@ -86,7 +86,8 @@ test('execute answers the acquirer\'s outcome, declines included; lost answers a
     // 'silent': never answers; the connector's own timeout abandons the call.
   });
   t.after(() => acq.close());
-  const c = createOppConnector({ ...settings, baseUrl: acq.url }, 1000);
+  // Long enough for a first call on a loaded machine; the silent case waits it out.
+  const c = createOppConnector({ ...settings, baseUrl: acq.url }, 1500);
 
   assert.deepEqual(await c.execute(request()), { kind: 'approved', pspReference: 'p1', acquirerCode: '000.100.110', details: {} });
   assert.equal(acq.seen[0]!.auth, 'Bearer secret-token-1234');

@@ -1,9 +1,10 @@
 import { formatMajorUnits } from '../../money/money.ts';
-import type { Outcome } from '../outcome.ts';
+import type { Outcome, ShopperRedirect } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
+import { isObject, pspFetch } from '../http.ts';
+import { httpConnectorFactory } from '../refusing.ts';
 import { parseSettings, secretSettings, type OppSettings } from './settings.ts';
-import { outgoingTraceparent } from '../../runtime/request-context.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
@@ -26,11 +27,28 @@ const keptDetails = ['ExtendedDescription', 'AcquirerResponse', 'clearingInstitu
 /** The one acquirer code that says its own answer is uncertain: the reconciler asks again later. */
 const uncertainCode = '900.100.300';
 
+/** "Transaction with same TransactionId already exists": an entity that keeps merchant transaction ids unique saw this attempt before. */
+const duplicateCode = '800.130.100';
+
 /** A payment object as the acquirer answers it (the fields read here; the rest is ignored). */
 interface PaymentObject {
   readonly id?: unknown;
   readonly result?: { readonly code?: unknown; readonly description?: unknown };
   readonly resultDetails?: unknown;
+  readonly redirect?: unknown;
+}
+
+/** The acquirer's own 3-D Secure redirect, as its pending answer gives it (undefined when absent or malformed). */
+export function redirectOf(v: unknown): ShopperRedirect | undefined {
+  if (!isObject(v) || typeof v.url !== 'string') return undefined;
+  let url: URL;
+  try { url = new URL(v.url); } catch { return undefined; }
+  // The shopper's browser follows it: nothing but a web page.
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const parameters = Array.isArray(v.parameters)
+    ? v.parameters.filter(isObject).filter((p) => typeof p.name === 'string' && typeof p.value === 'string').map((p) => ({ name: p.name as string, value: p.value as string }))
+    : [];
+  return { url: url.href, method: v.method === 'GET' ? 'GET' : 'POST', parameters };
 }
 
 /**
@@ -51,7 +69,12 @@ export function outcomeOfPayment(p: PaymentObject): Answer | undefined {
   }
   switch (classifyResultCode(code)) {
     case 'success': case 'review': return { kind: 'approved', pspReference, acquirerCode: code, details };
-    case 'pending': return { kind: 'pending', action: undefined, pspReference, acquirerCode: code, details };
+    case 'pending': {
+      const redirect = redirectOf(p.redirect);
+      return redirect
+        ? { kind: 'pending', action: 'three_ds', pspReference, acquirerCode: code, details, redirect }
+        : { kind: 'pending', action: undefined, pspReference, acquirerCode: code, details };
+    }
     case 'rejected': {
       const message = typeof p.result?.description === 'string' ? p.result.description.slice(0, 256) : undefined;
       return { kind: 'declined', reason: declineReasonOf(code), acquirerCode: code, message, pspReference, details };
@@ -83,6 +106,8 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     body.set('card.expiryMonth', card.expiryMonth);
     body.set('card.expiryYear', card.expiryYear.length === 2 ? `20${card.expiryYear}` : card.expiryYear);
     if (card.cvv !== undefined) body.set('card.cvv', card.cvv.reveal());
+    // The acquirer may then run 3-D Secure itself and send the shopper back here.
+    if (req.returnUrl !== undefined && !req.authentication) body.set('shopperResultUrl', req.returnUrl);
   } else if (!req.originalReference || !/^[A-Za-z0-9_-]{1,64}$/.test(req.originalReference)) {
     throw new Error(`${req.operation} needs the acquirer's reference of the original payment`);
   }
@@ -94,28 +119,11 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
 }
 
 /** An acquirer answer as read off the wire: its HTTP status and JSON body (undefined when not JSON). */
-async function send(settings: OppSettings, timeoutMs: number, path: string, init: { method: 'GET' | 'POST'; body?: URLSearchParams }): Promise<{ status: number; json: unknown }> {
-  // The payment's trace goes on to the acquirer, as a child span of the request that caused the call.
-  const headers: Record<string, string> = { authorization: `Bearer ${settings.accessToken}`, accept: 'application/json', traceparent: outgoingTraceparent() };
+function send(settings: OppSettings, timeoutMs: number, path: string, init: { method: 'GET' | 'POST'; body?: URLSearchParams }) {
+  const headers: Record<string, string> = { authorization: `Bearer ${settings.accessToken}`, accept: 'application/json' };
   if (init.body) headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
-  let res: Response;
-  try {
-    res = await fetch(settings.baseUrl + path, {
-      method: init.method, headers, redirect: 'error', signal: AbortSignal.timeout(timeoutMs),
-      ...(init.body ? { body: init.body.toString() } : {}),
-    });
-  } catch (err) {
-    // Only the cause's name: fetch's errors never carry the body, but say nothing more than needed.
-    const cause = err instanceof Error ? err.name : 'error';
-    throw new Error(`acquirer ${init.method} ${path.split('?')[0]} failed (${cause})`);
-  }
-  const text = await boundedText(res, maxAnswerBytes).catch(() => '');
-  let json: unknown;
-  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-  return { status: res.status, json };
+  return pspFetch(settings.baseUrl + path, { method: init.method, headers, timeoutMs, ...(init.body ? { body: init.body.toString() } : {}) });
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A connector to an acquirer of the Open Payment Platform family over its `/v1` server-to-server
@@ -138,6 +146,11 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
       if (!outcome) throw new Error(`acquirer answered HTTP ${status} without a result code`);
       if (outcome.acquirerCode === uncertainCode) throw new Error(`acquirer answered ${uncertainCode} (uncertain result)`);
+      // A retried attempt: the acquirer's answer to the first send is the attempt's outcome (charged once).
+      if (outcome.acquirerCode === duplicateCode && paymentTypeOf[req.operation].initial) {
+        const first = await this.lookup(req.attemptId);
+        if (first) return first;
+      }
       return outcome;
     },
     async lookup(attemptId) {
@@ -153,36 +166,19 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
       return found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
     },
+    async complete(back) {
+      // The shopper's return names the payment (`id`), but only our own record of it is trusted:
+      // its status is asked of the acquirer by the reference its pending answer gave.
+      const id = back.pspReference ?? back.parameters.id;
+      if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new Error('the acquirer\'s return names no payment');
+      const query = new URLSearchParams({ entityId: settings.entityId });
+      const { status, json } = await send(settings, timeoutMs, `/v1/payments/${encodeURIComponent(id)}?${query}`, { method: 'GET' });
+      const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
+      if (!outcome) throw new Error(`acquirer status answered HTTP ${status} without a result code`);
+      return outcome;
+    },
   };
 }
 
 /** The registry's entry: each account's connector from its own settings. */
-export const oppFactory: ConnectorFactory = {
-  name: 'opp',
-  secretSettings,
-  parseSettings,
-  create(account) {
-    const parsed = parseSettings(account.settings);
-    // Settings were validated when stored; should they no longer parse, nothing is sent and every call declines.
-    if (!parsed.ok) {
-      const refuse = async (): Promise<Answer> => ({ kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: `PSP account settings invalid: ${parsed.error}`, pspReference: undefined, details: {} });
-      return { name: 'opp', operations, execute: refuse, lookup: async () => undefined };
-    }
-    return createOppConnector(parsed.value, account.timeoutMs);
-  },
-};
-
-/** An acquirer's answer is small; anything larger is not read into memory. */
-const maxAnswerBytes = 1 << 20;
-
-async function boundedText(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Error('answer too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+export const oppFactory: ConnectorFactory = httpConnectorFactory({ name: 'opp', operations, secretSettings, parseSettings, connect: (settings, timeoutMs) => createOppConnector(settings, timeoutMs) });

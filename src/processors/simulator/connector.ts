@@ -115,6 +115,7 @@ export function simulatorFactory(acquirer: SimulatedAcquirer): ConnectorFactory 
     name: 'simulator',
     simulated: true,
     parseSettings,
+    // A simulated account holds no secret.
     create(account) {
       const parsed = parseSettings(account.settings);
       return acquirer.forAccount(account.id, { ...defaultSettings, ...(parsed.ok ? parsed.value : {}) });

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { jsonAnswer, object, str, textAnswer } from '../runtime/json-schema.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { Connector } from '../processors/connector.ts';
+import type { Outcome } from '../processors/outcome.ts';
+
+export interface PspNotificationDeps {
+  /** The id and connector of a merchant's PSP account, by the account's name. */
+  accountOf(merchantId: string, name: string): Promise<{ id: string; connector: Connector | undefined } | undefined>;
+  /** Settles one of the account's attempts by what the PSP says of it; whether anything changed. */
+  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>): Promise<boolean>;
+  logger: Logger;
+}
+
+const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * The inbound endpoint of each PSP account, `/psp-notifications/{merchantId}/{accountName}`, where
+ * a PSP posts its own notifications (Adyen's standard webhook, Stripe's events). The body is read
+ * as the exact bytes the PSP signed; the account's connector verifies the signature and says what
+ * the notification settles. A notification that fails its signature is refused (401) and changes
+ * nothing; an authentic one is acknowledged as the PSP expects, even when it names nothing of
+ * ours, so the PSP does not send it again for ever.
+ */
+export async function registerPspNotificationRoutes(app: FastifyInstance, deps: PspNotificationDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1 << 20 }, (_req, body, done) => done(null, body));
+
+  const refusal = object({ error: str() }, ['error']);
+  const schema = {
+    summary: "A PSP's own notifications for one PSP account (Adyen standard webhooks, Stripe events)",
+    description: 'The body is read as the exact bytes the PSP signed; the account\'s connector checks the signature (Adyen HMAC, Stripe-Signature) before anything changes.',
+    tags: ['psp notifications'],
+    params: object({ merchantId: str('The merchant.'), account: str("The PSP account's name.") }, ['merchantId', 'account']),
+    response: {
+      200: textAnswer('Acknowledged as the PSP expects (e.g. `[accepted]` for Adyen).', 'text/plain'),
+      401: jsonAnswer('The signature is not valid: nothing changed.', refusal),
+      404: jsonAnswer('No PSP account of that name takes notifications.', refusal),
+    },
+  };
+  app.post<{ Params: { merchantId: string; account: string }; Body: string | undefined }>('/psp-notifications/:merchantId/:account', { schema }, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    const { merchantId, account } = req.params;
+    const found = namePattern.test(merchantId) && namePattern.test(account) ? await deps.accountOf(merchantId, account) : undefined;
+    if (!found?.connector?.inbound) return reply.code(404).send({ error: 'no PSP account here takes notifications' });
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    const result = await found.connector.inbound({ headers, body: typeof req.body === 'string' ? req.body : '' });
+    if (!result.authentic) {
+      deps.logger.warn({ account, merchantId }, 'PSP notification refused: bad signature');
+      return reply.code(401).send({ error: 'signature not valid' });
+    }
+    let settled = 0;
+    for (const s of result.settled) if (await deps.settle(found.id, s.attemptId, s.outcome)) settled++;
+    deps.logger.info({ account, merchantId, items: result.settled.length, settled }, 'PSP notification received');
+    return reply.code(200).type('text/plain; charset=utf-8').send(result.answer);
+  });
+}

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cvv, Pan } from '../../vault/card.ts';
+import { money, type Currency } from '../../money/money.ts';
+import { outcomeOfPaymentResponse, refusalReasonOf } from './outcomes.ts';
+import { requestOf, settlementOfItem } from './connector.ts';
+import { parseSettings } from './settings.ts';
+import { itemsOf, signItem, verifyItem } from './webhook.ts';
+
+const settings = { baseUrl: 'https://checkout-test.adyen.com/v71', apiKey: 'AQE-key-123456', merchantAccount: 'ShopECOM', hmacKey: 'ab'.repeat(32) };
+const card = { pan: new Pan('4111111111111111'), cvv: new Cvv('737'), brand: 'VISA' as const, holder: 'Jane Jones', expiryMonth: '03', expiryYear: '30' };
+const eur = (minor: number) => money(minor, 'EUR' as Currency);
+
+test('resultCode and refusalReasonCode map to neutral outcomes: soft, hard, fraud, 3-D Secure', () => {
+  assert.equal(outcomeOfPaymentResponse({ resultCode: 'Authorised', pspReference: 'P1' })?.kind, 'approved');
+  assert.equal(outcomeOfPaymentResponse({ resultCode: 'Received' })?.kind, 'pending');
+  const cases: [string, string][] = [['2', 'soft'], ['12', 'soft'], ['6', 'hard'], ['5', 'hard'], ['24', 'hard'], ['20', 'fraud'], ['31', 'fraud'], ['11', 'authentication_failed'], ['4', 'provider_error'], ['999', 'soft']];
+  for (const [code, reason] of cases) {
+    const o = outcomeOfPaymentResponse({ resultCode: 'Refused', refusalReasonCode: code, refusalReason: 'x', pspReference: 'P2' });
+    assert.equal(o?.kind === 'declined' && o.reason, reason, code);
+    assert.equal(o?.acquirerCode, `Refused:${code}`);
+  }
+  assert.deepEqual(refusalReasonOf(undefined, 'Expired Card'), { reason: 'hard', code: '6' });
+  assert.equal(outcomeOfPaymentResponse({ resultCode: 'Error' })?.kind === 'declined' && true, true);
+  assert.equal(outcomeOfPaymentResponse({}), undefined);
+});
+
+test('a redirect action is passed through; any other action is not followed', () => {
+  const o = outcomeOfPaymentResponse({ resultCode: 'RedirectShopper', pspReference: 'P3', action: { type: 'redirect', method: 'POST', url: 'https://acs.example/x', data: { MD: 'm', PaReq: 'p' } } });
+  assert.ok(o?.kind === 'pending' && o.redirect);
+  assert.deepEqual(o.redirect, { url: 'https://acs.example/x', method: 'POST', parameters: [{ name: 'MD', value: 'm' }, { name: 'PaReq', value: 'p' }] });
+  const native = outcomeOfPaymentResponse({ resultCode: 'IdentifyShopper', action: { type: 'threeDS2', token: 't' } });
+  assert.equal(native?.kind === 'declined' && native.reason, 'authentication_error');
+});
+
+test('payments carry the card, manual capture and our attempt id; modifications only the reference', () => {
+  const auth = requestOf(settings, { operation: 'authorize', attemptId: 'a1', amount: eur(9200), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r/a1' });
+  assert.equal(auth.path, '/payments');
+  assert.deepEqual(auth.body.amount, { value: 9200, currency: 'EUR' });
+  assert.deepEqual(auth.body.additionalData, { manualCapture: 'true' });
+  assert.equal(auth.body.reference, 'a1');
+  assert.equal((auth.body.paymentMethod as Record<string, unknown>).expiryYear, '2030');
+  assert.equal(auth.body.returnUrl, 'https://gw.example/r/a1');
+  const noShopper = requestOf(settings, { operation: 'sale', attemptId: 'a2', amount: eur(100), live: false, card, testParameters: {} });
+  assert.deepEqual(noShopper.body.authenticationData, { attemptAuthentication: 'never' });
+  assert.equal(noShopper.body.captureDelayHours, 0);
+  const capture = requestOf(settings, { operation: 'capture', attemptId: 'c1', amount: eur(500), live: false, originalReference: 'PSP123', testParameters: {} });
+  assert.deepEqual(capture, { path: '/payments/PSP123/captures', body: { merchantAccount: 'ShopECOM', reference: 'c1', amount: { value: 500, currency: 'EUR' } } });
+  assert.deepEqual(requestOf(settings, { operation: 'void', attemptId: 'v1', amount: eur(500), live: false, originalReference: 'PSP123', testParameters: {} }).body, { merchantAccount: 'ShopECOM', reference: 'v1' });
+  assert.throws(() => requestOf(settings, { operation: 'refund', attemptId: 'r1', amount: eur(1), live: false, originalReference: '../x', testParameters: {} }));
+});
+
+test('webhook items are verified by their HMAC; a changed field or another key fails', () => {
+  const item = { pspReference: 'MOD1', originalReference: 'PSP1', merchantAccountCode: 'ShopECOM', merchantReference: 'c1', value: 500, currency: 'EUR', eventCode: 'CAPTURE', success: 'true' };
+  const body = JSON.stringify({ live: 'false', notificationItems: [{ NotificationRequestItem: { ...item, amount: { value: 500, currency: 'EUR' }, eventDate: '2026-01-01T00:00:00+01:00', additionalData: { hmacSignature: signItem(item, settings.hmacKey) } } }] });
+  const [parsed] = itemsOf(body)!;
+  assert.ok(verifyItem(parsed!, settings.hmacKey));
+  assert.equal(verifyItem({ ...parsed!, value: 501 }, settings.hmacKey), false);
+  assert.equal(verifyItem(parsed!, 'cd'.repeat(32)), false);
+  assert.deepEqual(settlementOfItem(parsed!), { attemptId: 'c1', outcome: { kind: 'approved', pspReference: 'MOD1', acquirerCode: 'CAPTURE', details: { eventCode: 'CAPTURE' } } });
+  assert.equal(settlementOfItem({ ...parsed!, eventCode: 'REPORT_AVAILABLE' }), undefined);
+  assert.equal(itemsOf('not json'), undefined);
+});
+
+test('settings: secrets checked by shape and never repeated in an error', () => {
+  assert.ok(parseSettings({ apiKey: settings.apiKey, merchantAccount: 'ShopECOM', hmacKey: settings.hmacKey }).ok);
+  for (const bad of [{ apiKey: 'short', merchantAccount: 'M', hmacKey: settings.hmacKey }, { apiKey: settings.apiKey, merchantAccount: 'M', hmacKey: 'nothex' }, { apiKey: settings.apiKey, merchantAccount: 'a b', hmacKey: settings.hmacKey }, { ...settings, baseUrl: 'http://adyen.example' }]) {
+    const r = parseSettings(bad);
+    assert.equal(r.ok, false, JSON.stringify(bad));
+    if (!r.ok) assert.ok(!r.error.includes(settings.apiKey) && !r.error.includes(settings.hmacKey));
+  }
+});

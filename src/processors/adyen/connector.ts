@@ -1,0 +1,162 @@
+import type { Outcome } from '../outcome.ts';
+import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
+import { isObject, pspFetch, text } from '../http.ts';
+import { httpConnectorFactory } from '../refusing.ts';
+import { outcomeOfPaymentResponse, refusalReasonOf } from './outcomes.ts';
+import { parseSettings, secretSettings, type AdyenSettings } from './settings.ts';
+import { itemsOf, verifyItem, type NotificationItem } from './webhook.ts';
+
+type Answer = Exclude<Outcome, { kind: 'unknown' }>;
+
+/** What Adyen's Checkout API offers this connector: card payments and their modifications. */
+const operations: readonly ConnectorOperation[] = ['authorize', 'sale', 'capture', 'void', 'refund'];
+
+const modificationPaths: Partial<Record<ConnectorOperation, string>> = { capture: 'captures', void: 'cancels', refund: 'refunds' };
+
+/**
+ * The request an operation is sent as. Payments carry the card (`scheme`), our attempt id as
+ * `reference` (what webhooks name it by), manual capture for authorizations and the return URL
+ * of our PSP-return endpoint for its 3-D Secure redirect; a 3-D Secure result the engine already
+ * holds goes as `mpiData`. Modifications reference the payment's pspReference and carry our
+ * attempt id as their `reference`. Holds the card's digits: never logged, dropped once sent.
+ */
+export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { path: string; body: Record<string, unknown> } {
+  const amount = { value: req.amount.amount, currency: req.amount.currency };
+  const modification = modificationPaths[req.operation];
+  if (modification) {
+    if (!req.originalReference || !/^[A-Za-z0-9]{1,64}$/.test(req.originalReference)) throw new Error(`${req.operation} needs Adyen's pspReference of the payment`);
+    const body: Record<string, unknown> = { merchantAccount: settings.merchantAccount, reference: req.attemptId };
+    if (req.operation !== 'void') body.amount = amount;
+    return { path: `/payments/${req.originalReference}/${modification}`, body };
+  }
+  if (req.operation !== 'authorize' && req.operation !== 'sale') throw new Error(`Adyen does not offer ${req.operation}`);
+  const card = req.card;
+  if (!card) throw new Error(`${req.operation} needs card data`);
+  const paymentMethod: Record<string, unknown> = {
+    type: 'scheme', number: card.pan.reveal(), expiryMonth: card.expiryMonth,
+    expiryYear: card.expiryYear.length === 2 ? `20${card.expiryYear}` : card.expiryYear,
+  };
+  if (card.cvv !== undefined) paymentMethod.cvc = card.cvv.reveal();
+  if (card.holder !== undefined) paymentMethod.holderName = card.holder;
+  const body: Record<string, unknown> = {
+    merchantAccount: settings.merchantAccount, amount, reference: req.attemptId, paymentMethod,
+    shopperInteraction: 'Ecommerce', channel: 'Web',
+    // Adyen requires a return URL; without a shopper to come back no authentication is attempted.
+    returnUrl: req.returnUrl ?? `${settings.baseUrl}/no-shopper`,
+    // A redirect the engine passes through, never Adyen's native 3-D Secure 2 SDK flow.
+    authenticationData: req.returnUrl !== undefined && !req.authentication
+      ? { threeDSRequestData: { nativeThreeDS: 'disabled' } }
+      : { attemptAuthentication: 'never' },
+  };
+  if (req.operation === 'authorize') body.additionalData = { manualCapture: 'true' };
+  else body.captureDelayHours = 0;
+  if (req.authentication) {
+    body.mpiData = { directoryResponse: req.authentication.status, authenticationResponse: req.authentication.status, ...(req.authentication.eci ? { eci: req.authentication.eci } : {}) };
+  }
+  return { path: '/payments', body };
+}
+
+/**
+ * The neutral outcome of a modification's answer: Adyen only says it received it (`status:
+ * received`); the CAPTURE, CANCELLATION or REFUND webhook settles it later.
+ */
+function outcomeOfModification(json: Record<string, unknown>): Answer | undefined {
+  if (json.status !== 'received') return undefined;
+  return { kind: 'pending', action: undefined, pspReference: text(json.pspReference, 64), acquirerCode: 'received', details: {} };
+}
+
+/** An Adyen error answer (`ServiceError`) the request caused: a decline, since nothing was processed. */
+function declineOfError(status: number, json: unknown): Answer | undefined {
+  if (!isObject(json) || status < 400 || status >= 500) return undefined;
+  const errorCode = text(json.errorCode, 32);
+  const reason = status === 401 || status === 403 ? 'provider_error' : 'invalid_request';
+  return { kind: 'declined', reason, acquirerCode: errorCode ? `error:${errorCode}` : `HTTP ${status}`, message: text(json.message), pspReference: text(json.pspReference, 64), details: {} };
+}
+
+/** What one webhook item settles: our attempt (its `merchantReference`) and its outcome. */
+export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer } | undefined {
+  const success = i.success === 'true';
+  const details = { eventCode: i.eventCode };
+  switch (i.eventCode) {
+    case 'AUTHORISATION': {
+      if (success) return { attemptId: i.merchantReference, outcome: { kind: 'approved', pspReference: i.pspReference, acquirerCode: 'Authorised', details } };
+      const refusal = refusalReasonOf(undefined, i.reason);
+      return { attemptId: i.merchantReference, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: i.reason?.slice(0, 256), pspReference: i.pspReference, details } };
+    }
+    case 'CAPTURE': case 'CANCELLATION': case 'REFUND': case 'CAPTURE_FAILED': case 'REFUND_FAILED': {
+      const ok = success && !i.eventCode.endsWith('_FAILED');
+      return {
+        attemptId: i.merchantReference,
+        outcome: ok
+          ? { kind: 'approved', pspReference: i.pspReference, acquirerCode: i.eventCode, details }
+          : { kind: 'declined', reason: 'provider_error', acquirerCode: i.eventCode, message: i.reason?.slice(0, 256), pspReference: i.pspReference, details },
+      };
+    }
+    default: return undefined;
+  }
+}
+
+/**
+ * A connector to Adyen's Checkout API v71. A lost answer (timeout, broken connection, a server
+ * error) is thrown, so the engine records the attempt unknown; Adyen has no status API to ask, so
+ * `lookup` cannot settle it and the account's webhook does (AUTHORISATION names our attempt by its
+ * reference). Modifications are confirmed the same way. Every request carries our attempt id as
+ * its `Idempotency-Key`, so a retried call never charges twice.
+ */
+export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number): Connector {
+  const send = (path: string, body: Record<string, unknown>, idempotencyKey: string) => pspFetch(settings.baseUrl + path, {
+    method: 'POST', timeoutMs, body: JSON.stringify(body),
+    headers: { 'x-api-key': settings.apiKey, 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': idempotencyKey },
+  });
+  return {
+    name: 'adyen',
+    operations,
+    async execute(req) {
+      let request: ReturnType<typeof requestOf>;
+      try { request = requestOf(settings, req); } catch (err) {
+        // Refused before anything was sent: a decline, not an unknown the reconciler would chase.
+        return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
+      }
+      const { status, json } = await send(request.path, request.body, req.attemptId);
+      const outcome = isObject(json) && status < 300
+        ? (request.path === '/payments' ? outcomeOfPaymentResponse(json) : outcomeOfModification(json))
+        : declineOfError(status, json);
+      if (!outcome) throw new Error(`Adyen answered HTTP ${status} without a result`);
+      return outcome;
+    },
+    async lookup() {
+      throw new Error('Adyen has no status API: the account\'s webhook settles this attempt');
+    },
+    async complete(back) {
+      const redirectResult = back.parameters.redirectResult;
+      if (!redirectResult || redirectResult.length > 16_384) throw new Error('Adyen\'s return carries no redirectResult');
+      // Its own idempotency key: the details call is a request of its own, retried safely.
+      const { status, json } = await send('/payments/details', { details: { redirectResult } }, `${back.attemptId}-details`);
+      const outcome = isObject(json) && status < 300 ? outcomeOfPaymentResponse(json) : declineOfError(status, json);
+      if (!outcome) throw new Error(`Adyen answered HTTP ${status} without a result`);
+      // The redirectResult comes through the shopper's browser: it must be this attempt's payment's,
+      // or a shopper could finish an attempt with another payment's result.
+      if (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference) {
+        throw new Error('Adyen\'s return names another payment');
+      }
+      // The shopper is back: another redirect would loop, so only a final answer or a wait stands.
+      if (outcome.kind === 'pending' && outcome.redirect) {
+        return { kind: 'declined', reason: 'authentication_error', acquirerCode: outcome.acquirerCode, message: 'a second 3-D Secure action', pspReference: outcome.pspReference, details: outcome.details };
+      }
+      return outcome;
+    },
+    async inbound(notification): Promise<InboundResult> {
+      const items = itemsOf(notification.body);
+      // One item that fails its signature refuses the whole batch: Adyen retries it, and nothing forged settles.
+      if (!items || !items.every((i) => verifyItem(i, settings.hmacKey))) return { authentic: false, settled: [], answer: '' };
+      const settled = items
+        .filter((i) => i.merchantAccountCode === settings.merchantAccount)
+        .map(settlementOfItem)
+        .filter((s) => s !== undefined);
+      return { authentic: true, settled, answer: '[accepted]' };
+    },
+  };
+}
+
+/** The registry's entry: each account's connector from its own settings. */
+export const adyenFactory: ConnectorFactory = httpConnectorFactory({ name: 'adyen', operations, secretSettings, parseSettings, connect: (settings, timeoutMs) => createAdyenConnector(settings, timeoutMs) });

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cvv, Pan } from '../../vault/card.ts';
+import { money, type Currency } from '../../money/money.ts';
+import { outcomeOfIntent, outcomeOfRefund } from './outcomes.ts';
+import { formOf, captureKey } from './connector.ts';
+import { parseSettings } from './settings.ts';
+import { signatureHeader, verifySignature } from './webhook.ts';
+
+const card = { pan: new Pan('4111111111111111'), cvv: new Cvv('123'), brand: 'VISA' as const, holder: 'Jane Jones', expiryMonth: '05', expiryYear: '34' };
+const eur = (minor: number) => money(minor, 'EUR' as Currency);
+
+test('PaymentIntent statuses map to neutral outcomes; decline codes to soft, hard, fraud', () => {
+  assert.equal(outcomeOfIntent({ id: 'pi_1', status: 'requires_capture' })?.kind, 'approved');
+  assert.equal(outcomeOfIntent({ id: 'pi_1', status: 'succeeded' })?.kind, 'approved');
+  assert.equal(outcomeOfIntent({ id: 'pi_1', status: 'processing' })?.kind, 'pending');
+  const cases: [Record<string, unknown>, string][] = [
+    [{ type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds' }, 'soft'],
+    [{ type: 'card_error', code: 'expired_card' }, 'hard'],
+    [{ type: 'card_error', code: 'card_declined', decline_code: 'fraudulent' }, 'fraud'],
+    [{ type: 'invalid_request_error', code: 'payment_intent_authentication_failure' }, 'authentication_failed'],
+    [{ type: 'invalid_request_error', code: 'parameter_missing' }, 'invalid_request'],
+  ];
+  for (const [error, reason] of cases) {
+    const o = outcomeOfIntent({ id: 'pi_2', status: 'requires_payment_method', last_payment_error: error });
+    assert.equal(o?.kind === 'declined' && o.reason, reason, JSON.stringify(error));
+  }
+  const action = outcomeOfIntent({ id: 'pi_3', status: 'requires_action', next_action: { type: 'redirect_to_url', redirect_to_url: { url: 'https://hooks.stripe.com/3d_secure/x', return_url: 'r' } } });
+  assert.ok(action?.kind === 'pending' && action.action === 'three_ds');
+  assert.deepEqual(action.redirect, { url: 'https://hooks.stripe.com/3d_secure/x', method: 'GET', parameters: [] });
+  assert.equal(outcomeOfIntent({ id: 'pi_4', status: 'requires_action', next_action: { type: 'use_stripe_sdk' } })?.kind, 'declined');
+  assert.equal(outcomeOfRefund({ id: 're_1', status: 'pending' })?.kind, 'pending');
+  assert.equal(outcomeOfRefund({ id: 're_1', status: 'failed' })?.kind, 'declined');
+});
+
+test('an authorization confirms with manual capture, multicapture and our attempt id; follow-ups act on the PaymentIntent', () => {
+  const auth = formOf({ operation: 'authorize', attemptId: 'a'.repeat(32), amount: eur(9200), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r' });
+  assert.equal(auth.path, '/v1/payment_intents');
+  const b = Object.fromEntries(auth.body);
+  assert.deepEqual([b.amount, b.currency, b.capture_method, b.confirm, b['payment_method_options[card][request_multicapture]'], b['metadata[switchyard_attempt]'], b.return_url, b['payment_method_data[card][exp_year]']],
+    ['9200', 'eur', 'manual', 'true', 'if_available', 'a'.repeat(32), 'https://gw.example/r', '2034']);
+  assert.equal(formOf({ operation: 'sale', attemptId: 'x', amount: eur(1), live: false, card, testParameters: {} }).body.get('error_on_requires_action'), 'true');
+  const capture = formOf({ operation: 'capture', attemptId: 'c'.repeat(32), amount: eur(500), live: false, originalReference: 'pi_123', testParameters: {} });
+  assert.equal(capture.path, '/v1/payment_intents/pi_123/capture');
+  assert.equal(capture.body.get(`metadata[${captureKey('c'.repeat(32))}]`), '500');
+  assert.equal(capture.body.get('final_capture'), 'false');
+  assert.equal(formOf({ operation: 'refund', attemptId: 'r', amount: eur(5), live: false, originalReference: 'pi_123', testParameters: {} }).path, '/v1/refunds');
+  assert.throws(() => formOf({ operation: 'void', attemptId: 'v', amount: eur(5), live: false, originalReference: 'ch_1', testParameters: {} }));
+});
+
+test('Stripe-Signature: verified against the body and the secret, within five minutes', () => {
+  const body = '{"id":"evt_1"}';
+  const secret = 'whsec_abcdefgh12345678';
+  const t = 1_700_000_000;
+  const header = signatureHeader(body, secret, t);
+  assert.ok(verifySignature(header, body, secret, t + 10));
+  assert.equal(verifySignature(header, body.replace('1', '2'), secret, t), false);
+  assert.equal(verifySignature(header, body, 'whsec_other0000000', t), false);
+  assert.equal(verifySignature(header, body, secret, t + 301), false, 'a replay after the tolerance');
+  assert.ok(verifySignature(`t=${t},v1=${'0'.repeat(64)},${header.split(',')[1]}`, body, secret, t), 'one of several v1 signatures');
+  assert.equal(verifySignature(undefined, body, secret, t), false);
+});
+
+test('settings: keys checked by shape and never repeated in an error', () => {
+  assert.ok(parseSettings({ secretKey: 'sk_test_abcdefgh1234', webhookSecret: 'whsec_abcdefgh1234' }).ok);
+  for (const bad of [{ secretKey: 'pk_test_abcdefgh1234', webhookSecret: 'whsec_abcdefgh1234' }, { secretKey: 'sk_test_abcdefgh1234', webhookSecret: 'nope' }, { secretKey: 'sk_test_abcdefgh1234', webhookSecret: 'whsec_abcdefgh1234', extra: 1 }]) {
+    const r = parseSettings(bad);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.ok(!r.error.includes('abcdefgh1234'));
+  }
+});

@@ -1,0 +1,167 @@
+import type { Outcome } from '../outcome.ts';
+import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
+import { isObject, pspFetch, text } from '../http.ts';
+import { httpConnectorFactory } from '../refusing.ts';
+import { declineOfError, outcomeOfIntent, outcomeOfRefund } from './outcomes.ts';
+import { parseSettings, secretSettings, type StripeSettings } from './settings.ts';
+import { verifySignature } from './webhook.ts';
+
+type Answer = Exclude<Outcome, { kind: 'unknown' }>;
+
+const operations: readonly ConnectorOperation[] = ['authorize', 'sale', 'capture', 'void', 'refund'];
+
+/** The metadata key our attempt id travels under, on PaymentIntents and Refunds. */
+export const attemptKey = 'switchyard_attempt';
+/** A capture leaves its attempt id in the PaymentIntent's metadata, the one trace `lookup` can find it by. */
+export const captureKey = (attemptId: string) => `sy_${attemptId}`;
+
+/**
+ * The form an operation is sent as (Stripe's bracketed form encoding). An authorization creates
+ * and confirms a PaymentIntent with manual capture (multicapture asked for, so captures may come
+ * in parts) and a return URL for its 3-D Secure redirect; follow-ups act on the PaymentIntent.
+ * Holds the card's digits: never logged, dropped once sent.
+ */
+export function formOf(req: ConnectorRequest): { path: string; body: URLSearchParams } {
+  const body = new URLSearchParams();
+  const ref = req.originalReference;
+  if (req.operation === 'authorize' || req.operation === 'sale') {
+    const card = req.card;
+    if (!card) throw new Error(`${req.operation} needs card data`);
+    body.set('amount', String(req.amount.amount));
+    body.set('currency', req.amount.currency.toLowerCase());
+    body.set('confirm', 'true');
+    body.set('capture_method', req.operation === 'authorize' ? 'manual' : 'automatic');
+    body.set('payment_method_types[]', 'card');
+    body.set('payment_method_data[type]', 'card');
+    body.set('payment_method_data[card][number]', card.pan.reveal());
+    body.set('payment_method_data[card][exp_month]', String(Number(card.expiryMonth)));
+    body.set('payment_method_data[card][exp_year]', card.expiryYear.length === 2 ? `20${card.expiryYear}` : card.expiryYear);
+    if (card.cvv !== undefined) body.set('payment_method_data[card][cvc]', card.cvv.reveal());
+    if (card.holder !== undefined) body.set('payment_method_data[billing_details][name]', card.holder);
+    if (req.operation === 'authorize') body.set('payment_method_options[card][request_multicapture]', 'if_available');
+    body.set(`metadata[${attemptKey}]`, req.attemptId);
+    if (req.returnUrl !== undefined && !req.authentication) body.set('return_url', req.returnUrl);
+    // Nobody to send to 3-D Secure: Stripe declines rather than asking for an action.
+    else body.set('error_on_requires_action', 'true');
+    return { path: '/v1/payment_intents', body };
+  }
+  if (!ref || !/^pi_[A-Za-z0-9_]{1,250}$/.test(ref)) throw new Error(`${req.operation} needs the PaymentIntent of the payment`);
+  switch (req.operation) {
+    case 'capture':
+      body.set('amount_to_capture', String(req.amount.amount));
+      // Not final: a later capture may take more; the engine voids what is left when it is done.
+      body.set('final_capture', 'false');
+      body.set(`metadata[${captureKey(req.attemptId)}]`, String(req.amount.amount));
+      return { path: `/v1/payment_intents/${ref}/capture`, body };
+    case 'void':
+      return { path: `/v1/payment_intents/${ref}/cancel`, body };
+    case 'refund':
+      body.set('payment_intent', ref);
+      body.set('amount', String(req.amount.amount));
+      body.set(`metadata[${attemptKey}]`, req.attemptId);
+      return { path: '/v1/refunds', body };
+    default:
+      throw new Error(`Stripe does not offer ${req.operation}`);
+  }
+}
+
+/**
+ * A connector to Stripe's PaymentIntents API. Every call carries our attempt id as its
+ * `Idempotency-Key`, so a retried call never charges twice; a lost answer is thrown (the attempt
+ * becomes unknown) and `lookup` finds the attempt again by the metadata it carried.
+ */
+export function createStripeConnector(settings: StripeSettings, timeoutMs: number, now: () => number = Date.now): Connector {
+  const headers = { authorization: `Bearer ${settings.secretKey}`, accept: 'application/json' };
+  const get = (path: string) => pspFetch(settings.baseUrl + path, { method: 'GET', headers, timeoutMs });
+  const post = (path: string, body: URLSearchParams, idempotencyKey: string) => pspFetch(settings.baseUrl + path, {
+    method: 'POST', timeoutMs, body: body.toString(),
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': idempotencyKey },
+  });
+
+  /** An answer as an outcome: the object itself, or the error Stripe answered (with its PaymentIntent, if any). */
+  function outcomeOf(status: number, json: unknown, refund: boolean): Answer | undefined {
+    if (!isObject(json)) return undefined;
+    if (status < 300) return refund ? outcomeOfRefund(json) : outcomeOfIntent(json);
+    if (status >= 500 || !isObject(json.error)) return undefined;
+    const pi = isObject(json.error.payment_intent) ? json.error.payment_intent : undefined;
+    if (status === 401 || status === 403) return { kind: 'declined', reason: 'provider_error', acquirerCode: `HTTP ${status}`, message: text(json.error.message), pspReference: undefined, details: {} };
+    // 409: the key was used with other parameters, or the same request is still running: not a decline to trust.
+    if (status === 409 || status === 429) return undefined;
+    return declineOfError(json.error, pi ? text(pi.id, 64) : undefined);
+  }
+
+  async function intent(id: string): Promise<Record<string, unknown>> {
+    const { status, json } = await get(`/v1/payment_intents/${encodeURIComponent(id)}`);
+    if (status !== 200 || !isObject(json)) throw new Error(`Stripe answered HTTP ${status} for a PaymentIntent`);
+    return json;
+  }
+
+  return {
+    name: 'stripe',
+    operations,
+    async execute(req) {
+      let form: ReturnType<typeof formOf>;
+      try { form = formOf(req); } catch (err) {
+        return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
+      }
+      const { status, json } = await post(form.path, form.body, req.attemptId);
+      const outcome = outcomeOf(status, json, req.operation === 'refund');
+      if (!outcome) throw new Error(`Stripe answered HTTP ${status} without a result`);
+      // A capture or a cancel answers the PaymentIntent: its status says the operation happened.
+      if (req.operation === 'void' && outcome.kind === 'declined' && outcome.acquirerCode === 'canceled') {
+        return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'canceled', details: outcome.details };
+      }
+      return outcome;
+    },
+    async lookup(attemptId, hint) {
+      const operation = hint?.operation ?? 'authorize';
+      if (operation === 'authorize' || operation === 'sale') {
+        const query = new URLSearchParams({ query: `metadata['${attemptKey}']:'${attemptId}'` });
+        const { status, json } = await get(`/v1/payment_intents/search?${query}`);
+        if (status !== 200 || !isObject(json) || !Array.isArray(json.data)) throw new Error(`Stripe search answered HTTP ${status}`);
+        const found = json.data.find(isObject);
+        return found ? outcomeOfIntent(found) : undefined;
+      }
+      const ref = hint?.originalReference;
+      if (!ref) throw new Error(`a ${operation} is found only through its PaymentIntent`);
+      if (operation === 'refund') {
+        const { status, json } = await get(`/v1/refunds?${new URLSearchParams({ payment_intent: ref, limit: '100' })}`);
+        if (status !== 200 || !isObject(json) || !Array.isArray(json.data)) throw new Error(`Stripe refunds answered HTTP ${status}`);
+        const found = json.data.filter(isObject).find((r) => isObject(r.metadata) && r.metadata[attemptKey] === attemptId);
+        return found ? outcomeOfRefund(found) : undefined;
+      }
+      const pi = await intent(ref);
+      const approved: Answer = { kind: 'approved', pspReference: text(pi.id, 64), acquirerCode: text(pi.status, 64), details: {} };
+      if (operation === 'capture') return isObject(pi.metadata) && pi.metadata[captureKey(attemptId)] !== undefined ? approved : undefined;
+      if (operation === 'void') return pi.status === 'canceled' ? approved : undefined;
+      throw new Error(`Stripe does not offer ${operation}`);
+    },
+    async complete(back) {
+      const id = back.pspReference ?? back.parameters.payment_intent;
+      if (!id || !/^pi_[A-Za-z0-9_]{1,250}$/.test(id)) throw new Error('Stripe\'s return names no PaymentIntent');
+      const outcome = outcomeOfIntent(await intent(id));
+      if (!outcome) throw new Error('Stripe answered a PaymentIntent without a status');
+      // Back from the redirect but still asked to act: the shopper did not finish 3-D Secure.
+      if (outcome.kind === 'pending' && outcome.redirect) {
+        return { kind: 'declined', reason: 'authentication_failed', acquirerCode: 'requires_action', message: '3-D Secure not completed', pspReference: outcome.pspReference, details: outcome.details };
+      }
+      return outcome;
+    },
+    async inbound(notification): Promise<InboundResult> {
+      if (!verifySignature(notification.headers['stripe-signature'], notification.body, settings.webhookSecret, Math.floor(now() / 1000))) {
+        return { authentic: false, settled: [], answer: '' };
+      }
+      let event: unknown;
+      try { event = JSON.parse(notification.body); } catch { event = undefined; }
+      const object = isObject(event) && isObject(event.data) && isObject(event.data.object) ? event.data.object : undefined;
+      const attemptId = object && isObject(object.metadata) ? object.metadata[attemptKey] : undefined;
+      const outcome = object?.object === 'payment_intent' ? outcomeOfIntent(object) : object?.object === 'refund' ? outcomeOfRefund(object) : undefined;
+      // Only final answers settle: a PaymentIntent still asking for action waits for its shopper.
+      const settled = typeof attemptId === 'string' && outcome && outcome.kind !== 'pending' ? [{ attemptId, outcome }] : [];
+      return { authentic: true, settled, answer: '{"received":true}' };
+    },
+  };
+}
+
+/** The registry's entry: each account's connector from its own settings. */
+export const stripeFactory: ConnectorFactory = httpConnectorFactory({ name: 'stripe', operations, secretSettings, parseSettings, connect: (settings, timeoutMs) => createStripeConnector(settings, timeoutMs) });

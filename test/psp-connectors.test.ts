@@ -1,0 +1,148 @@
+/**
+ * Real-PSP connectors behind the one engine, end to end over HTTP: a PSP that runs 3-D Secure
+ * itself sends the shopper through both dialects (the /v1 `redirect` passed through as the PSP
+ * gave it, the executions `requiredAction.href` forwarding to it) and back to our return endpoint,
+ * which finishes the attempt with the PSP; asynchronous confirmations arrive on each account's
+ * inbound endpoint, verified, and a forged one changes nothing.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, opp, type Gateway } from './support/harness.ts';
+import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
+import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
+import { startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
+import { suiteCards } from './support/fake-psps/bank.ts';
+import { createStripeConnector } from '../src/processors/stripe/connector.ts';
+import { createOppConnector } from '../src/processors/opp/connector.ts';
+
+/** A browser that follows one redirect hop at a time (so each hop can be checked). */
+async function hop(url: string, init: RequestInit = {}): Promise<{ status: number; location: string | undefined; text: string }> {
+  const r = await fetch(url, { redirect: 'manual', ...init });
+  return { status: r.status, location: r.headers.get('location') ?? undefined, text: await r.text() };
+}
+
+let stripe: StripeFake;
+let adyen: AdyenFake;
+let oppFake: OppFake;
+before(async () => { [stripe, adyen, oppFake] = await Promise.all([startStripeFake(), startAdyenFake(), startOppFake()]); });
+after(async () => { await Promise.all([stripe?.close(), adyen?.close(), oppFake?.close()]); });
+
+describe('executions: a PSP account whose PSP runs 3-D Secure', () => {
+  let a: Gateway;
+  let token: string;
+  before(async () => {
+    a = await startGateway();
+    token = await tokenOf(a);
+    await configureCascade(a, {
+      stripe: { connector: 'stripe', settings: { baseUrl: stripe.url, ...stripeFakeCredentials } },
+      adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } },
+      sim: {},
+    }, ['stripe', 'sim'], ['soft', 'error']);
+  });
+  after(async () => { await a?.close(); });
+
+  async function authorize(card: string, holder: string) {
+    const inst = await instrument(a, token, card, holder);
+    const id = await execution(a, token, holder);
+    const body = { ...authorizeBody(inst, '50.00'), returnInfo: { success: 'https://shop.example/ok', cancel: 'https://shop.example/cancel', error: 'https://shop.example/error' } };
+    const ack = await call(a, 'POST', `${wf}/${id}/authorize`, { token, body });
+    assert.equal(ack.status, 200, JSON.stringify(ack.body));
+    return { id, e: await poll(a, token, id, ['created', 'authorizeRequested']) };
+  }
+
+  test('requiredAction forwards to the PSP\'s page; back on our return endpoint the PSP finishes the authorization', async () => {
+    const { id, e } = await authorize(suiteCards.challenge, 'c-3ds');
+    assert.equal(e.status, 'authorizePending', JSON.stringify(e.statusHistory?.at(-1)));
+    assert.deepEqual([e.requiredAction.method, e.requiredAction.subType], ['GET', '3ds']);
+    // Our hosted page forwards the shopper to the PSP's own challenge, as its redirect said.
+    // Our own challenge's answer cannot stand in for the PSP's.
+    const skip = await hop(`${e.requiredAction.href}/result`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'outcome=completed' });
+    assert.equal(skip.status, 404);
+    const forward = await hop(e.requiredAction.href);
+    assert.equal(forward.status, 303);
+    assert.ok(forward.location?.startsWith(`${stripe.url}/3ds/`), String(forward.location));
+    const atPsp = await hop(`${forward.location!}?outcome=passed`);
+    assert.equal(atPsp.status, 302);
+    const returnUrl = new URL(atPsp.location!);
+    assert.equal(returnUrl.origin, a.url);
+    assert.match(returnUrl.pathname, /^\/hosted\/psp-return\/[0-9a-f]{32}\/[0-9a-f]{32}$/);
+    const back = await hop(atPsp.location!);
+    assert.equal(back.status, 303);
+    assert.equal(back.location, 'https://shop.example/ok');
+    const done = (await call(a, 'GET', `${wf}/${id}`, { token })).body;
+    assert.equal(done.status, 'authorized', JSON.stringify(done.statusHistory?.at(-1)));
+    assert.deepEqual(done.paymentComposition[0].attempts.map((x: any) => [x.pspAccount, x.status]), [['stripe', 'succeeded']]);
+    // The return cannot be replayed, nor the forwarding page reused.
+    assert.equal((await hop(atPsp.location!)).location, 'https://shop.example/ok');
+    assert.equal((await hop(e.requiredAction.href)).status, 410);
+  });
+
+  test('a failed PSP challenge declines; the shopper who failed it is not charged elsewhere', async () => {
+    const { id, e } = await authorize(suiteCards.challenge, 'c-3ds-fail');
+    const forward = await hop(e.requiredAction.href);
+    const atPsp = await hop(`${forward.location!}?outcome=failed`);
+    const back = await hop(atPsp.location!);
+    assert.equal(back.location, 'https://shop.example/error');
+    const done = await poll(a, token, id, ['authorizePending']);
+    assert.equal(done.status, 'authorizeFailed');
+    assert.deepEqual(done.paymentComposition[0].attempts.map((x: any) => [x.pspAccount, x.status]), [['stripe', 'failed']]);
+  });
+
+  test('Adyen confirms captures by webhook on the account\'s inbound endpoint; a forged one is refused', async () => {
+    await configureCascade(a, {}, ['adyen']);
+    const { id, e } = await authorize(suiteCards.approved, 'c-adyen');
+    assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
+    adyen.takeNotifications();
+    assert.equal((await call(a, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '20.00', currency: 'EUR' }, final: false } })).status, 202);
+    const pending = (await call(a, 'GET', `${wf}/${id}`, { token })).body;
+    assert.notEqual(pending.status, 'partiallyCaptured', 'Adyen only said it received the capture');
+    const [notification] = adyen.takeNotifications();
+    assert.ok(notification);
+    const endpoint = `${a.url}/psp-notifications/${a.merchant.merchantId}/adyen`;
+    const forged = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: notification.replace(/"value":2000/, '"value":5000') });
+    assert.equal(forged.status, 401);
+    assert.notEqual((await call(a, 'GET', `${wf}/${id}`, { token })).body.status, 'partiallyCaptured');
+    const genuine = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: notification });
+    assert.equal(genuine.status, 200);
+    assert.equal(await genuine.text(), '[accepted]');
+    assert.equal((await call(a, 'GET', `${wf}/${id}`, { token })).body.status, 'partiallyCaptured');
+    // Another account's endpoint, or one that takes no notifications, settles nothing.
+    assert.equal((await fetch(`${a.url}/psp-notifications/${a.merchant.merchantId}/sim`, { method: 'POST', body: notification })).status, 404);
+    assert.ok(!a.logs.join('').includes(adyenFakeCredentials.apiKey) && !a.logs.join('').includes(suiteCards.approved));
+  });
+});
+
+describe('/v1: the PSP\'s redirect passed through to the shopper', () => {
+  for (const vendor of ['stripe', 'opp'] as const) {
+    test(`${vendor}: the /v1 redirect is the PSP's own; the shopperResultUrl is reached through our return endpoint`, async () => {
+      const processor = vendor === 'stripe'
+        ? createStripeConnector({ baseUrl: stripe.url, ...stripeFakeCredentials }, 5000)
+        : createOppConnector({ baseUrl: oppFake.url, ...oppFakeCredentials }, 5000);
+      const g = await startGateway({ processor });
+      try {
+        const r = await opp(g, 'POST', '/v1/payments', {
+          amount: '12.50', currency: 'EUR', paymentBrand: 'VISA', paymentType: 'PA', 'card.number': suiteCards.challenge,
+          'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/result',
+        });
+        assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
+        const redirect = r.body.redirect;
+        assert.ok(redirect.url.startsWith(vendor === 'stripe' ? stripe.url : oppFake.url), redirect.url);
+        assert.equal(redirect.method, vendor === 'stripe' ? 'GET' : 'POST');
+        const url = new URL(redirect.url);
+        url.searchParams.set('outcome', 'passed');
+        const form = new URLSearchParams(redirect.parameters.map((p: { name: string; value: string }) => [p.name, p.value]));
+        const atPsp = await hop(url.href, redirect.method === 'POST' ? { method: 'POST', body: form } : {});
+        assert.equal(atPsp.status, 302);
+        const back = await hop(atPsp.location!);
+        assert.equal(back.status, 303);
+        const result = new URL(back.location!);
+        assert.equal(result.origin + result.pathname, 'https://shop.example/result');
+        const status = await opp(g, 'GET', `/v1/payments/${r.body.id}`);
+        assert.match(status.body.result.code, /^000\.(000|100)\./, JSON.stringify(status.body));
+      } finally {
+        await g.close();
+      }
+    });
+  }
+});

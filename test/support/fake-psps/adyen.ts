@@ -1,0 +1,118 @@
+/**
+ * A fake of Adyen's Checkout API v71 and its standard webhooks, written from Adyen's published
+ * contract: `/payments` (manual capture, 3-D Secure by redirect), `/payments/details`, the
+ * modifications (`captures`, `cancels`, `refunds`, answered `received` and confirmed by webhook),
+ * `X-API-Key`, `Idempotency-Key` replays, and HMAC-signed notification items.
+ */
+import { signItem } from '../../../src/processors/adyen/webhook.ts';
+import { createBank, serveFake, withQuery, type FakeAnswer, type FakePayment, type FakeRequest } from './bank.ts';
+
+export const adyenFakeCredentials = { apiKey: 'AQE-fake-api-key-0123456789', merchantAccount: 'SwitchyardECOM', hmacKey: '44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056' };
+
+type AdyenPayment = FakePayment & { declineReason?: string; declineCode?: string };
+
+interface Item {
+  pspReference: string; originalReference?: string; merchantReference: string; eventCode: string; success: 'true' | 'false';
+  amount: { value: number; currency: string }; reason?: string;
+}
+
+export async function startAdyenFake(options: { hmacKey?: string } = {}) {
+  const bank = createBank('FAKEPSP');
+  const hmacKey = options.hmacKey ?? adyenFakeCredentials.hmacKey;
+  const idempotent = new Map<string, FakeAnswer>();
+  /** Every API request received, as (path, parsed JSON body): what the validation test checks. */
+  const requests: { path: string; body: unknown }[] = [];
+  /** Signed webhook bodies not yet delivered, oldest first. */
+  const outbox: string[] = [];
+  let modifications = 0;
+
+  function notify(item: Item) {
+    const n = { ...item, merchantAccountCode: adyenFakeCredentials.merchantAccount, eventDate: new Date().toISOString() };
+    const signed = { pspReference: n.pspReference, originalReference: n.originalReference, merchantAccountCode: n.merchantAccountCode, merchantReference: n.merchantReference, value: n.amount.value, currency: n.amount.currency, eventCode: n.eventCode, success: n.success };
+    const body = { live: 'false', notificationItems: [{ NotificationRequestItem: { ...n, additionalData: { hmacSignature: signItem(signed, hmacKey) } } }] };
+    outbox.push(JSON.stringify(body));
+  }
+
+  const paymentResponse = (p: AdyenPayment) => {
+    const base = { pspReference: p.id, merchantReference: p.attemptId, amount: { value: p.amount, currency: p.currency } };
+    switch (p.status) {
+      case 'authorized': return { ...base, resultCode: 'Authorised' };
+      case 'challenge': return { ...base, resultCode: 'RedirectShopper', action: { type: 'redirect', paymentMethodType: 'scheme', method: 'GET', url: `${fake.url}/3ds/${p.id}` } };
+      default: return { ...base, resultCode: 'Refused', refusalReason: p.declineReason, refusalReasonCode: p.declineCode };
+    }
+  };
+
+  function handle(req: FakeRequest): FakeAnswer {
+    if (req.method === 'GET' && req.path.startsWith('/3ds/')) {
+      // The shopper's browser at the issuer's challenge: passed or failed, then back to the merchant.
+      const p = bank.payments.get(req.path.split('/')[2] ?? '') as AdyenPayment | undefined;
+      if (!p || p.status !== 'challenge' || !p.returnUrl) return { status: 404, json: { message: 'no challenge' } };
+      const returnUrl = p.returnUrl;
+      const passed = req.query.get('outcome') !== 'failed';
+      bank.finishChallenge(p, passed);
+      if (!passed) Object.assign(p, { declineReason: '3D Not Authenticated', declineCode: '11' });
+      p.returnUrl = undefined;
+      return { redirect: withQuery(returnUrl, { redirectResult: Buffer.from(JSON.stringify({ psp: p.id })).toString('base64url') }) };
+    }
+    if (req.headers['x-api-key'] !== adyenFakeCredentials.apiKey) return { status: 401, json: { status: 401, errorCode: '000', message: 'HTTP Status Response - Unauthorized', errorType: 'security' } };
+    let body: any;
+    try { body = JSON.parse(req.body); } catch { return { status: 400, json: { status: 400, errorCode: '702', message: 'Unexpected input', errorType: 'validation' } }; }
+    requests.push({ path: req.path, body });
+    const key = req.headers['idempotency-key'];
+    if (typeof key === 'string' && idempotent.has(key)) return idempotent.get(key)!;
+    const answer = route(req.path, body);
+    if (typeof key === 'string') idempotent.set(key, answer.answer);
+    return answer.hang ? 'hang' : answer.answer;
+  }
+
+  function route(path: string, body: any): { answer: FakeAnswer; hang?: boolean } {
+    if (body?.merchantAccount !== undefined && body.merchantAccount !== adyenFakeCredentials.merchantAccount) {
+      return { answer: { status: 403, json: { status: 403, errorCode: '901', message: 'Invalid Merchant Account', errorType: 'security' } } };
+    }
+    if (path === '/payments') {
+      const pm = body.paymentMethod ?? {};
+      const wantsRedirect = body.authenticationData?.attemptAuthentication !== 'never';
+      const p = bank.open(body.reference, pm.number, body.amount.value, body.amount.currency, body.additionalData?.manualCapture !== 'true', wantsRedirect ? body.returnUrl : undefined) as AdyenPayment;
+      if (p.status === 'declined') {
+        const hard = pm.number === '4000000000000069';
+        Object.assign(p, hard ? { declineReason: 'Expired Card', declineCode: '6' } : { declineReason: 'Refused', declineCode: '2' });
+      }
+      if (p.status !== 'challenge') notify({ pspReference: p.id, merchantReference: p.attemptId, eventCode: 'AUTHORISATION', success: p.status === 'authorized' ? 'true' : 'false', amount: { value: p.amount, currency: p.currency }, ...(p.status === 'declined' ? { reason: p.declineReason! } : {}) });
+      return { answer: { status: 200, json: paymentResponse(p) }, hang: pm.number === '4000000000003006' };
+    }
+    if (path === '/payments/details') {
+      let psp: string | undefined;
+      try { psp = JSON.parse(Buffer.from(String(body.details?.redirectResult), 'base64url').toString('utf8')).psp; } catch { psp = undefined; }
+      const p = psp ? bank.payments.get(psp) : undefined;
+      if (!p || p.status === 'challenge') return { answer: { status: 422, json: { status: 422, errorCode: '14_006', message: 'Invalid redirectResult', errorType: 'validation' } } };
+      notify({ pspReference: p.id, merchantReference: p.attemptId, eventCode: 'AUTHORISATION', success: p.status === 'authorized' ? 'true' : 'false', amount: { value: p.amount, currency: p.currency } });
+      return { answer: { status: 200, json: paymentResponse(p) } };
+    }
+    const m = /^\/payments\/([A-Za-z0-9]+)\/(captures|cancels|refunds)$/.exec(path);
+    if (m) {
+      const [, original, kind] = m as unknown as [string, string, 'captures' | 'cancels' | 'refunds'];
+      if (!bank.payments.has(original)) return { answer: { status: 422, json: { status: 422, errorCode: '167', message: 'Original pspReference required for this operation', errorType: 'validation' } } };
+      const amount = body.amount ?? { value: bank.payments.get(original)!.amount, currency: bank.payments.get(original)!.currency };
+      const done = kind === 'captures' ? bank.capture(original, amount.value) : kind === 'refunds' ? bank.refund(original, amount.value) : bank.void(original);
+      const pspReference = `FAKEMOD${String(++modifications).padStart(9, '0')}`;
+      // Adyen accepts the modification now and says later, by webhook, whether it happened.
+      notify({
+        pspReference, originalReference: original, merchantReference: body.reference, amount,
+        eventCode: kind === 'captures' ? 'CAPTURE' : kind === 'refunds' ? 'REFUND' : 'CANCELLATION',
+        success: typeof done === 'string' ? 'false' : 'true', ...(typeof done === 'string' ? { reason: done } : {}),
+      });
+      return { answer: { status: 201, json: { merchantAccount: body.merchantAccount, paymentPspReference: original, pspReference, reference: body.reference, status: 'received', ...(kind === 'cancels' ? {} : { amount }) } } };
+    }
+    return { answer: { status: 404, json: { status: 404, errorCode: '000', message: 'Not found', errorType: 'validation' } } };
+  }
+
+  const server = await serveFake(handle);
+  const fake = {
+    url: server.url, bank, requests,
+    /** Takes the webhook bodies Adyen would have sent since the last call. */
+    takeNotifications: () => outbox.splice(0),
+    close: () => server.close(),
+  };
+  return fake;
+}
+export type AdyenFake = Awaited<ReturnType<typeof startAdyenFake>>;
