@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const builtIn = ['reconcile-payments', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions'];
+const builtIn = ['reconcile-payments', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds'];
 
 describe('two gateways on one PostgreSQL schema', { skip }, () => {
   const schema = `sy_jobs_e2e_${randomBytes(6).toString('hex')}`;
@@ -117,6 +117,8 @@ describe('two gateways on one PostgreSQL schema', { skip }, () => {
       'reconcile-payments': 1 + Math.floor(periods / 2),
       'purge-idempotency': 1 + Math.floor(periods / 2), 'expire-awaiting': 1 + periods, 'confirm-bank-transfers': 1 + periods,
       'always-fails': 1 + periods, 'count-probe': 1 + periods,
+      // PostgreSQL's shared CVV holder is swept with the other short-period jobs.
+      'purge-cvv-holds': 1 + periods,
       // Once a minute: only the run on start falls within these seconds.
       'expire-authorizations': 1,
       // Once an hour: the dashboard's expired sessions.

@@ -277,7 +277,9 @@ export function createWebhookService(deps: {
       const results = await Promise.all(due.map((d) => attempt(d, endpoints.get(d.endpointId)!)));
       await settleBatch(results, endpoints);
       sent += due.length;
-      if (due.length < settings.batchSize) return sent;
+      // Not done when the batch was short: a delivered event makes the next one of its payment due
+      // (events of one payment go out in order), and that one belongs to this pass too. A failed
+      // attempt is rescheduled later, so the loop ends once nothing is due now.
     }
   }
 
