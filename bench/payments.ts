@@ -2,8 +2,9 @@
  * Payments benchmark: synchronous DB payments against a fresh gateway, next to a bare node:http
  * server under the same load, so the gateway's cost per payment can be read off the ratio.
  *
- *   npm run bench [-- --connections 16 --duration 10 --warmup 2]
- *   BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP (seconds) do the same; flags win.
+ *   npm run bench:sqlite [-- --connections 16,64 --duration 10 --warmup 2]
+ *   BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP (seconds) do the same; flags win. Each
+ *   connection count is measured against the gateway and against the bare server.
  *   SWITCHYARD_SIM_* and SWITCHYARD_PSP_TIMEOUT_MS are passed on to the gateway.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,12 +25,18 @@ function setting(flag: string | undefined, envName: string, fallback: number, mi
   return n;
 }
 
+/** A comma-separated list of connection counts, e.g. "16,64". */
+function connectionCounts(flag: string | undefined): number[] {
+  const raw = flag ?? process.env.BENCH_CONNECTIONS ?? '16,64';
+  return raw.split(',').map((part) => setting(part.trim(), 'BENCH_CONNECTIONS', 16, 1));
+}
+
 function readSettings() {
   const { values } = parseArgs({
     options: { connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' } },
   });
   return {
-    connections: setting(values.connections, 'BENCH_CONNECTIONS', 16, 1),
+    connections: connectionCounts(values.connections),
     duration: setting(values.duration, 'BENCH_DURATION', 10, 1),
     warmup: setting(values.warmup, 'BENCH_WARMUP', 2, 0),
   };
@@ -93,13 +100,24 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** A discarded warm-up pass (JIT, caches, SQLite pages), then the measured one. */
-async function measure(label: string, req: Target, s: Settings): Promise<LoadResult> {
+async function measure(label: string, req: Target, s: Settings, connections: number): Promise<LoadResult> {
   if (s.warmup > 0) {
-    process.stderr.write(`${label}: warming up ${s.warmup} s\n`);
-    await load({ ...req, connections: s.connections, duration: s.warmup });
+    process.stderr.write(`${label}, ${connections} connections: warming up ${s.warmup} s\n`);
+    await load({ ...req, connections, duration: s.warmup });
   }
-  process.stderr.write(`${label}: measuring ${s.duration} s\n`);
-  return load({ ...req, connections: s.connections, duration: s.duration });
+  process.stderr.write(`${label}, ${connections} connections: measuring ${s.duration} s\n`);
+  return load({ ...req, connections, duration: s.duration });
+}
+
+/** The group commit's running totals, read off the gateway's own /metrics. */
+async function commitTotals(gatewayUrl: string): Promise<{ commits: number; units: number; seconds: number }> {
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    commits: value('switchyard_commit_batch_size_count'),
+    units: value('switchyard_commit_batch_size_sum'),
+    seconds: value('switchyard_commit_duration_seconds_sum'),
+  };
 }
 
 /** What went wrong in a run, empty when every response was an HTTP 200. */
@@ -126,33 +144,52 @@ function table(rows: [string, LoadResult][]): string {
 
 async function main(dataDir: string): Promise<boolean> {
   const s = readSettings();
-  console.log('Switchyard payments benchmark');
+  console.log('Switchyard payments benchmark (SQLite, the embedded store)');
   console.log(`  node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`);
-  console.log(`  ${s.connections} connections, ${s.duration} s measured after ${s.warmup} s warm-up, load from a separate process`);
+  console.log(`  ${s.connections.join(' and ')} connections, ${s.duration} s measured after ${s.warmup} s warm-up each, load from a separate process`);
   console.log(`  gateway env: ${passedOn.length > 0 ? passedOn.join(' ') : 'simulator defaults (no SWITCHYARD_SIM_* set)'}`);
 
   const gateway = await startGateway(dataDir);
   const gatewayUrl = gateway.ready[1]!;
   const payment = paymentRequest(gatewayUrl, demoCredentials(dataDir));
   await checkOnce(payment);
-  const gw = await measure('gateway', payment, s);
-  if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) {
-    throw new Error(`the gateway died during the run\n--- its output ---\n${gateway.tail()}`);
+  const runs: { connections: number; gw: LoadResult; commits: number; units: number; commitMs: number }[] = [];
+  for (const connections of s.connections) {
+    if (s.warmup > 0) await load({ ...payment, connections, duration: s.warmup });
+    const before = await commitTotals(gatewayUrl);
+    process.stderr.write(`gateway, ${connections} connections: measuring ${s.duration} s\n`);
+    const gw = await load({ ...payment, connections, duration: s.duration });
+    const after = await commitTotals(gatewayUrl);
+    const commits = after.commits - before.commits;
+    runs.push({ connections, gw, commits, units: after.units - before.units, commitMs: (1000 * (after.seconds - before.seconds)) / commits });
+    if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) {
+      throw new Error(`the gateway died during the run\n--- its output ---\n${gateway.tail()}`);
+    }
   }
 
   const bare = await startServer([script('bare-server.ts')], { ...process.env, PORT: '0' }, /listening on (http:\/\/\S+)/);
-  const baseline = await measure('bare', { ...payment, url: `${bare.ready[1]!}/v1/payments` }, s);
+  const baselines = new Map<number, LoadResult>();
+  for (const connections of s.connections) baselines.set(connections, await measure('bare', { ...payment, url: `${bare.ready[1]!}/v1/payments` }, s, connections));
 
   console.log('');
-  console.log(table([['gateway (DB payments)', gw], ['bare node:http', baseline]]));
+  console.log(table(s.connections.flatMap((c) => [
+    [`gateway (DB payments), ${c} conns`, runs.find((r) => r.connections === c)!.gw] as [string, LoadResult],
+    [`bare node:http, ${c} conns`, baselines.get(c)!] as [string, LoadResult],
+  ])));
   console.log('');
-  const ratio = baseline.requestsPerSecond > 0 ? gw.requestsPerSecond / baseline.requestsPerSecond : NaN;
-  console.log(`throughput gateway/bare: ${ratio.toPrecision(3)} (gateway does ${(ratio * 100).toPrecision(3)}% of bare node:http's requests/s)`);
+  for (const r of runs) {
+    const baseline = baselines.get(r.connections)!;
+    const ratio = baseline.requestsPerSecond > 0 ? r.gw.requestsPerSecond / baseline.requestsPerSecond : NaN;
+    console.log(`${r.connections} connections: gateway/bare ${ratio.toPrecision(3)}; group commit: ${r.commits} commits carried ${r.units} units of work (${(r.units / r.commits).toFixed(2)} per commit, ${(r.units / r.gw.total).toFixed(2)} per payment), ${r.commitMs.toFixed(2)} ms per commit`);
+  }
   if (gateway.linesSinceReady() > 0) {
     console.log(`gateway logged ${gateway.linesSinceReady()} lines at warn or worse; last output:\n${gateway.tail().split('\n').slice(-6).join('\n')}`);
   }
 
-  const failures = [...problems(gw).map((p) => `gateway: ${p}`), ...problems(baseline).map((p) => `bare: ${p}`)];
+  const failures = [
+    ...runs.flatMap((r) => problems(r.gw).map((p) => `gateway, ${r.connections} connections: ${p}`)),
+    ...[...baselines].flatMap(([c, b]) => problems(b).map((p) => `bare, ${c} connections: ${p}`)),
+  ];
   for (const f of failures) console.log(`ERROR ${f}`);
   console.log(failures.length > 0 ? 'RESULT: RUN HAD ERRORS, the figures above are not a clean measurement' : 'RESULT: ok, every response was HTTP 200');
   return failures.length === 0;

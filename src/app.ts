@@ -122,7 +122,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const ids = overrides.ids ?? randomIds;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const metrics = createMetrics();
-  const storage = await openStorage(config.storage, (outcome, seconds) => metrics.unitOfWork(outcome, seconds));
+  const storage = await openStorage(config.storage, {
+    unit: (outcome, seconds) => metrics.unitOfWork(outcome, seconds),
+    batch: (size, seconds) => metrics.commitBatch(size, seconds),
+  });
   const locking = storage.kind === 'postgres';
   const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
@@ -189,6 +192,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const settlement = createSettlementService({ uow: storage.uow, store: createSettlementStore(storage.uow), ledger: ledgerStore, clock, ids });
   payments.observe(outcomeCounter(storage.uow, metrics));
   payments.observe(outcomeLogger(storage.uow, logger));
+  metrics.setLongPollProbe(() => waiters.size);
   metrics.setBacklogProbe(async () => {
     const now = clock.now();
     const db = storage.db;

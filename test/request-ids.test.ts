@@ -11,6 +11,15 @@ after(async () => { await gw.close(); });
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const linesOf = (id: string) => gw.logs.filter((l) => l.includes(id)).map((l) => JSON.parse(l));
+/** The response can reach the client before the server's log line for it is written: wait for the line, briefly. */
+async function lineOf(id: string, msg: string): Promise<any> {
+  for (let i = 0; i < 50; i++) {
+    const line = linesOf(id).find((l) => l.msg === msg);
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return undefined;
+}
 
 test('a well-formed X-Request-Id is echoed; an unsafe one is replaced by a fresh id', async () => {
   const sent = await fetch(`${gw.url}/health`, { headers: { 'x-request-id': 'lb-7f3a.42' } });
@@ -50,7 +59,7 @@ test('executions: every error item names the request (meta.requestId = header); 
   assert.equal(r.headers.get('x-request-id'), id);
   assert.equal(r.body.errors[0].meta.requestId, id);
   assert.match(r.body.errors[0].id, uuid);
-  const refused = linesOf(id).find((l) => l.msg === 'request refused');
+  const refused = await lineOf(id, 'request refused');
   assert.ok(refused, 'a refusal line');
   assert.equal(refused.errorId, r.body.errors[0].id);
   // A made id works the same way.

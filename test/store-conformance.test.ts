@@ -12,6 +12,7 @@ import pg from 'pg';
 import { createChallengeStore } from '../src/threeds/kysely-store.ts';
 import type { Challenge, ChallengeStore } from '../src/threeds/store.ts';
 import { migrationNames, openStorage, type Storage } from '../src/storage/database.ts';
+import { createUnitOfWork } from '../src/storage/unit-of-work.ts';
 import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
 import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhooks/store.ts';
 import { addOutboxEvent } from '../src/webhooks/outbox.ts';
@@ -813,6 +814,61 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(ops.map((o) => o.seq), Array.from({ length: 20 }, (_, i) => i));
         assert.deepEqual(ops.map((o) => o.createdAt), Array.from({ length: 20 }, (_, i) => base + i));
         assert.equal((await payments.payment(p.id))?.version, p.version + 20, 'no version bump was lost');
+      });
+
+      describe('group commit', () => {
+        /** A unit of work over this store that batches as SQLite's does (one lane), with its batches recorded. */
+        const batching = () => {
+          const sizes: number[] = [];
+          const uow = createUnitOfWork(opened.storage.db, opened.storage.kind, { lanes: 1, maxBatch: 64, gather: true }, {
+            unit: () => {}, batch: (size) => sizes.push(size),
+          });
+          return { uow, sizes };
+        };
+
+        test('concurrent units share one commit; a unit that throws loses only its own writes; afterCommit runs for the committed ones', async () => {
+          const f = await merchant();
+          const { uow, sizes } = batching();
+          const ps = Array.from({ length: 8 }, () => newPayment(f));
+          const after: string[] = [];
+          const results = await Promise.allSettled(ps.map((p, i) => uow.run(async (tx) => {
+            await payments.writer(tx).insertPayment(p);
+            uow.afterCommit(tx, () => after.push(p.id));
+            if (i % 3 === 1) throw new Error(`unit ${i} refuses`);
+            return i;
+          })));
+          assert.ok(sizes.some((n) => n > 1), `the eight units were batched (batch sizes ${sizes.join(', ')})`);
+          for (const [i, r] of results.entries()) {
+            const stored = await payments.payment(ps[i]!.id);
+            if (i % 3 === 1) {
+              assert.equal(r.status, 'rejected');
+              assert.match(String((r as PromiseRejectedResult).reason), new RegExp(`unit ${i} refuses`), 'each failed unit gets its own error');
+              assert.equal(stored, undefined, `unit ${i}'s payment was rolled back`);
+            } else {
+              assert.deepEqual(r, { status: 'fulfilled', value: i });
+              assert.equal(stored?.id, ps[i]!.id, `unit ${i}'s payment is committed and readable once its run() resolved`);
+            }
+          }
+          assert.deepEqual(after.sort(), ps.filter((_, i) => i % 3 !== 1).map((p) => p.id).sort());
+        });
+
+        test('a unit whose statement fails inside a batch (a duplicate key) is rolled back to its savepoint; the batch goes on and commits', async () => {
+          const f = await merchant();
+          const { uow, sizes } = batching();
+          const taken = newPayment(f);
+          await uow.run((tx) => payments.writer(tx).insertPayment(taken));
+          const fresh = Array.from({ length: 4 }, () => newPayment(f));
+          const results = await Promise.allSettled([
+            uow.run((tx) => payments.writer(tx).insertPayment(fresh[0]!)),
+            uow.run(async (tx) => { await payments.writer(tx).insertPayment(fresh[1]!); await payments.writer(tx).insertPayment({ ...taken }); }),
+            uow.run((tx) => payments.writer(tx).insertPayment(fresh[2]!)),
+            uow.run((tx) => payments.writer(tx).insertPayment(fresh[3]!)),
+          ]);
+          assert.ok(sizes.at(-1)! > 1, `the four units shared a commit (batch sizes ${sizes.join(', ')})`);
+          assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+          assert.equal(await payments.payment(fresh[1]!.id), undefined, 'the failing unit\'s first insert went with it');
+          for (const i of [0, 2, 3]) assert.equal((await payments.payment(fresh[i]!.id))?.id, fresh[i]!.id);
+        });
       });
     });
 

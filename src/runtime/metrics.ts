@@ -19,10 +19,14 @@ export interface Metrics {
   pspCall(connector: string, outcome: string, seconds: number): void;
   /** A PSP account's circuit breaker changed state (`closed`, `half_open`, `open`). */
   pspCircuit(account: string, state: string): void;
-  /** One unit of work, from begin to commit (or rollback). */
+  /** One unit of work, from its call to its answer (waiting for its batch, its statements, the shared commit). */
   unitOfWork(outcome: 'commit' | 'rollback', seconds: number): void;
+  /** One database commit of the group commit: how many units it carried and how long it took. */
+  commitBatch(size: number, seconds: number): void;
   /** Read from the store on each scrape, so every node reports the cluster's backlog as it is now. */
   setBacklogProbe(probe: () => Promise<Backlog>): void;
+  /** How many `waitWhile` long-polls this node holds open, read on each scrape. */
+  setLongPollProbe(probe: () => number): void;
   /** The text exposition format. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -64,8 +68,16 @@ export function createMetrics(): Metrics {
     labelNames: ['connector', 'outcome'] as const, buckets: pspBuckets, registers: [registry],
   });
   const uow = new Histogram({
-    name: 'switchyard_unit_of_work_duration_seconds', help: 'Unit of work duration from begin to commit or rollback',
+    name: 'switchyard_unit_of_work_duration_seconds', help: 'Unit of work duration from its call to its durable commit (or rollback), group-commit wait included',
     labelNames: ['outcome'] as const, buckets: uowBuckets, registers: [registry],
+  });
+  const commitDuration = new Histogram({
+    name: 'switchyard_commit_duration_seconds', help: 'Database transaction of one group commit, begin to durable commit',
+    buckets: uowBuckets, registers: [registry],
+  });
+  const commitSize = new Histogram({
+    name: 'switchyard_commit_batch_size', help: 'Units of work carried by one database commit (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry],
   });
   const circuit = new Gauge({
     name: 'switchyard_psp_circuit_state', help: 'Circuit breaker of each PSP account on this node: 0 closed, 1 half-open (probing), 2 open (out of cascades)',
@@ -77,6 +89,11 @@ export function createMetrics(): Metrics {
   });
   const circuitLevel: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
   let probe: (() => Promise<Backlog>) | undefined;
+  let longPolls: (() => number) | undefined;
+  new Gauge({
+    name: 'switchyard_long_polls_waiting', help: 'waitWhile long-polls this node holds open', registers: [registry],
+    collect() { this.set(longPolls?.() ?? 0); },
+  });
   // One probe run serves the four gauges of a scrape (prom-client collects them concurrently).
   let current: Promise<Backlog> | undefined;
   const read = () => current ?? probe?.();
@@ -104,7 +121,9 @@ export function createMetrics(): Metrics {
       if (state === 'open') circuitOpened.inc({ psp_account: account });
     },
     unitOfWork(outcome, seconds) { uow.observe({ outcome }, seconds); },
+    commitBatch(size, seconds) { commitSize.observe(size); commitDuration.observe(seconds); },
     setBacklogProbe(p) { probe = p; },
+    setLongPollProbe(p) { longPolls = p; },
     async scrape() {
       current = probe?.();
       try {

@@ -40,3 +40,11 @@ test('password parameters are removed from query strings, whatever the spelling 
   assert.doesNotMatch(out, /Canary/);
   assert.equal(JSON.parse(out).req.url, '/v1/registrations/x?authentication.password=[REDACTED]');
 });
+
+test('a UUID whose digit groups happen to pass Luhn is kept; a card number beside it is still removed', () => {
+  const id = 'dc54ac4e-af3a-4469-8634-33250815bc84';
+  assert.ok(luhnValid('4469863433250815'), 'the id really holds a Luhn-valid run');
+  assert.equal(scrubPans(`error ${id}`), `error ${id}`);
+  assert.equal(scrubPans(`{"errorId":"${id}","card":"4111 1111 1111 1111"}`), `{"errorId":"${id}","card":"[PAN REDACTED]"}`);
+  assert.equal(scrubPans('4469-8634-3325-0815'), '[PAN REDACTED]', 'dashed groups outside an id are a card number');
+});

@@ -20,10 +20,20 @@ export function luhnValid(digits: string): boolean {
 
 /** Replaces each card-number-looking run in `text` (13–19 digits, maybe spaced or dashed, Luhn-valid) with `replace(digits)`. */
 export function replacePans(text: string, replace: (digits: string) => string): string {
-  return text.replace(candidate, (m) => {
+  const ids = uuidSpans(text);
+  return text.replace(candidate, (m, offset: number) => {
+    // A UUID's last groups can be 13+ dashed digits that pass Luhn by chance (about one id in
+    // 10,000 has such a run); an id is not a card number, and redacting it breaks the log line.
+    if (ids.some(([from, to]) => offset >= from && offset + m.length <= to)) return m;
     const digits = m.replace(/[ -]/g, '');
     return luhnValid(digits) ? replace(digits) : m;
   });
+}
+
+const uuid = /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/gi;
+function uuidSpans(text: string): [number, number][] {
+  if (!text.includes('-')) return [];
+  return [...text.matchAll(uuid)].map((m) => [m.index, m.index + m[0].length]);
 }
 
 export function scrubPans(text: string): string {

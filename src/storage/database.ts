@@ -5,7 +5,7 @@ import { Migrator, type Migration } from 'kysely/migration';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 import { openPostgres } from './postgres.ts';
-import { createUnitOfWork, type UnitOfWork, type UnitOfWorkObserver } from './unit-of-work.ts';
+import { createUnitOfWork, type GroupCommitOptions, type UnitOfWork, type UnitOfWorkObserver } from './unit-of-work.ts';
 import { initial } from './migrations/001_initial.ts';
 import { webhooks } from './migrations/010_webhooks.ts';
 import { executions } from './migrations/020_executions.ts';
@@ -109,6 +109,15 @@ export type StorageTarget =
   | { kind: 'sqlite'; dataDir: string }
   | { kind: 'postgres'; url: string; schema?: string };
 
+/**
+ * Group commit per store: SQLite has one writer, so one transaction at a time carries every unit
+ * that queued behind it; PostgreSQL commits several transactions at once on pooled connections.
+ */
+export const groupCommit: Readonly<Record<'sqlite' | 'postgres', GroupCommitOptions>> = {
+  sqlite: { lanes: 1, maxBatch: 64, gather: true },
+  postgres: { lanes: 4, maxBatch: 32, gather: false },
+};
+
 /** Opens the configured store and brings its schema up to date. */
 export async function openStorage(target: StorageTarget, observer?: UnitOfWorkObserver): Promise<Storage> {
   if (target.kind === 'sqlite') {
@@ -117,10 +126,10 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
     const { db } = openSqlite(file);
     await migrateOrClose(db);
-    return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', observer), close: () => db.destroy() };
+    return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
   }
   const { db } = await openPostgres(target.url, target.schema ? { schema: target.schema } : {});
   const schema = target.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
   await migrateOrClose(db, schema);
-  return { db, kind: 'postgres', uow: createUnitOfWork(db, 'postgres', observer), close: () => db.destroy() };
+  return { db, kind: 'postgres', uow: createUnitOfWork(db, 'postgres', groupCommit.postgres, observer), close: () => db.destroy() };
 }

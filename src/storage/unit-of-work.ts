@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 
 /** One open database transaction, handed to every concern's writer that takes part in a change. */
@@ -9,8 +9,9 @@ export type Tx = Transaction<Database>;
  * concerns (a payment's intent, its card in the vault, its outbox event, its idempotency record)
  * asks for one transaction here and gives the same `tx` to each concern's writer, so they commit
  * together or not at all. Stores never open transactions of their own; they read through `db` and
- * write through the `tx` they are handed. This is also the seam where group commit batches the
- * units of concurrent requests into one database commit.
+ * write through the `tx` they are handed.
+ *
+ * Units of concurrent requests share a database commit (group commit): see `createUnitOfWork`.
  *
  * @example
  * await uow.run(async (tx) => { await payments.writer(tx).insertPayment(p); await outbox(tx).add(event); });
@@ -19,7 +20,10 @@ export interface UnitOfWork {
   /** Reads outside any transaction. */
   readonly db: Kysely<Database>;
   readonly kind: 'sqlite' | 'postgres';
-  /** Runs `fn` in one transaction: everything written through `tx` commits together, or nothing does. */
+  /**
+   * Runs `fn` in one transaction: everything written through `tx` commits together, or nothing
+   * does. Resolves only once that commit is durable.
+   */
   run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` once the unit of work of `tx` has committed (never if it rolls back): in-process
@@ -29,34 +33,172 @@ export interface UnitOfWork {
 }
 
 /**
- * Told how long each unit of work took, begin to commit or rollback (the metrics of the composition
- * root; storage knows nothing of what listens).
+ * Told what each unit of work and each database commit cost (the metrics of the composition root;
+ * storage knows nothing of what listens).
  */
-export type UnitOfWorkObserver = (outcome: 'commit' | 'rollback', seconds: number) => void;
+export interface UnitOfWorkObserver {
+  /** One unit, from the call to its answer: queueing for a batch, its own statements, the shared commit. */
+  unit(outcome: 'commit' | 'rollback', seconds: number): void;
+  /** One database transaction: how many units it carried and how long it took, begin to commit. */
+  batch(size: number, seconds: number): void;
+}
 
-export function createUnitOfWork(db: Kysely<Database>, kind: 'sqlite' | 'postgres', observer?: UnitOfWorkObserver): UnitOfWork {
-  const pending = new WeakMap<Tx, (() => void)[]>();
+export interface GroupCommitOptions {
+  /** Database transactions that may be open at once: 1 for SQLite's single writer, a few on PostgreSQL. */
+  lanes: number;
+  /** Most units one transaction carries. */
+  maxBatch: number;
+  /**
+   * Wait for the end of the current event-loop turn before opening a transaction, so the units
+   * that requests reach in the same turn share it. For a store whose statements run on the event
+   * loop (SQLite), a batch runs start to commit without yielding to I/O; without this wait every
+   * batch would carry one unit.
+   */
+  gather: boolean;
+}
+
+interface Unit {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  callbacks: (() => void)[];
+  queuedAt: number;
+  state: 'waiting' | 'done' | 'failed';
+  value?: unknown;
+  error?: unknown;
+}
+
+/**
+ * Group commit. A unit that arrives while every lane is busy waits; when a lane frees, it takes
+ * every waiting unit (up to `maxBatch`) into one database transaction, runs them one after another,
+ * each inside its own savepoint, and commits once. So sixteen concurrent payments cost one fsync
+ * instead of sixteen, and no unit is answered before the commit that holds its writes is durable.
+ * A unit that throws is rolled back to its savepoint: the others in the batch still commit. A unit
+ * alone in its batch needs no savepoint (its failure rolls back the whole transaction, which is its own).
+ * Units run one at a time inside a batch because savepoints nest: two interleaved units could not be
+ * undone separately. A unit never spans a PSP call (the write path's first rule), so a batch never
+ * holds a lock while waiting on the network.
+ */
+export function createUnitOfWork(
+  db: Kysely<Database>, kind: 'sqlite' | 'postgres', options: GroupCommitOptions, observer?: UnitOfWorkObserver,
+): UnitOfWork {
+  const callbacksOf = new WeakMap<Tx, (() => void)[]>();
+  const queue: Unit[] = [];
+  let active = 0;
+
+  const settle = (u: Unit) => {
+    const seconds = (performance.now() - u.queuedAt) / 1000;
+    if (u.state === 'done') {
+      observer?.unit('commit', seconds);
+      for (const cb of u.callbacks) cb();
+      u.resolve(u.value);
+    } else {
+      observer?.unit('rollback', seconds);
+      u.reject(u.error);
+    }
+  };
+
+  const fail = (u: Unit, err: unknown) => { u.state = 'failed'; u.error = err; };
+
+  async function runUnit(u: Unit, tx: Tx): Promise<void> {
+    callbacksOf.set(tx, u.callbacks);
+    try {
+      u.value = await u.fn(tx);
+      u.state = 'done';
+    } catch (err) {
+      fail(u, err);
+    } finally {
+      callbacksOf.delete(tx);
+    }
+  }
+
+  async function runBatch(batch: Unit[]): Promise<void> {
+    const started = performance.now();
+    let trx: ControlledTransaction<Database>;
+    try {
+      trx = await db.startTransaction().execute();
+    } catch (err) {
+      for (const u of batch) { fail(u, err); settle(u); }
+      return;
+    }
+    let broken: unknown;
+    let ran = 0;
+    if (batch.length === 1) {
+      await runUnit(batch[0]!, trx);
+      ran = 1;
+    } else {
+      for (const [i, u] of batch.entries()) {
+        const name = `unit_${i}`;
+        let sp: ControlledTransaction<Database, string[]>;
+        try {
+          sp = await trx.savepoint(name).execute();
+        } catch (err) {
+          broken = err;
+          break;
+        }
+        ran = i + 1;
+        try {
+          await runUnit(u, sp as unknown as Tx);
+          if (u.state === 'done') await sp.releaseSavepoint(name as never).execute();
+          else await (await sp.rollbackToSavepoint(name as never).execute()).releaseSavepoint(name as never).execute();
+        } catch (err) {
+          // The savepoint commands themselves failed: the transaction is gone (the connection
+          // broke, or SQLite rolled everything back on a full disk). Nothing here can commit.
+          broken = err;
+          break;
+        }
+      }
+    }
+    const done = batch.slice(0, ran).filter((u) => u.state === 'done');
+    if (broken !== undefined) {
+      await trx.rollback().execute().catch(() => {});
+      for (const u of batch.slice(0, ran)) { if (u.state === 'done') fail(u, broken); }
+      // Units that never ran lost nothing: they go first into the next batch.
+      queue.unshift(...batch.slice(ran));
+    } else if (done.length === 0) {
+      await trx.rollback().execute().catch(() => {});
+    } else {
+      try {
+        await trx.commit().execute();
+      } catch (err) {
+        for (const u of done) fail(u, err);
+      }
+    }
+    observer?.batch(ran, (performance.now() - started) / 1000);
+    for (const u of batch.slice(0, ran)) settle(u);
+  }
+
+  let gathering = false;
+  function pump(): void {
+    if (options.gather) {
+      if (gathering || active >= options.lanes) return;
+      gathering = true;
+      setImmediate(() => { gathering = false; start(); });
+      return;
+    }
+    start();
+  }
+
+  function start(): void {
+    while (active < options.lanes && queue.length > 0) {
+      const batch = queue.splice(0, options.maxBatch);
+      active++;
+      void runBatch(batch).finally(() => { active--; pump(); });
+    }
+  }
+
   return {
     db, kind,
-    async run(fn) {
-      let callbacks: (() => void)[] = [];
-      const started = observer ? performance.now() : 0;
-      let result: Awaited<ReturnType<typeof fn>>;
-      try {
-        result = await db.transaction().execute((tx) => {
-          pending.set(tx, callbacks);
-          return fn(tx).finally(() => { callbacks = pending.get(tx) ?? []; pending.delete(tx); });
+    run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({
+          fn, resolve: resolve as (v: unknown) => void, reject, callbacks: [], queuedAt: performance.now(), state: 'waiting',
         });
-      } catch (err) {
-        observer?.('rollback', (performance.now() - started) / 1000);
-        throw err;
-      }
-      observer?.('commit', (performance.now() - started) / 1000);
-      for (const cb of callbacks) cb();
-      return result;
+        pump();
+      });
     },
     afterCommit(tx, fn) {
-      const list = pending.get(tx);
+      const list = callbacksOf.get(tx);
       if (!list) throw new Error('afterCommit outside a unit of work');
       list.push(fn);
     },
