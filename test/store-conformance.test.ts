@@ -1563,6 +1563,18 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(results.filter((r) => r.allowed).length, 2);
         assert.equal(results.filter((r) => !r.allowed).length, 8);
       });
+
+      test('count(): the hits after `since` and the oldest of them, recording nothing', async () => {
+        const key = `ip:${id()}`;
+        const T = 1_700_000_000_000;
+        assert.deepEqual(await throttle.count(key, T - 1000), { count: 0, oldest: undefined });
+        await throttle.hit(key, T, T - 1000, 5);
+        await throttle.hit(key, T + 10, T - 1000, 5);
+        assert.deepEqual(await throttle.count(key, T - 1000), { count: 2, oldest: T });
+        assert.deepEqual(await throttle.count(key, T), { count: 1, oldest: T + 10 });
+        assert.deepEqual(await throttle.count(key, T - 1000), { count: 2, oldest: T }, 'counting recorded nothing');
+        assert.deepEqual(await throttle.count(`ip:${id()}`, T - 1000), { count: 0, oldest: undefined });
+      });
     });
 
     describe('CVV hold store', () => {
