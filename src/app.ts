@@ -260,7 +260,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'expire-authorizations', intervalMs: 60_000, run: () => payments.expireAuthorizations() });
   // Held codes outlive no page or instrument they were held for; memory prunes itself, rows need a sweep.
   if (storage.kind === 'postgres') jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
-  const dashboard = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids });
+  const dashboard = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids, throttle });
   jobs.register({ name: 'purge-dashboard-sessions', intervalMs: 3_600_000, run: () => dashboard.purgeSessions() });
   const search = createPaymentSearch(storage.db);
   let closing: Promise<void> | undefined;

@@ -345,6 +345,79 @@ describe('operator dashboard in Chromium', () => {
     }
   });
 
+  test('credentials: an admin rotates a merchant\'s credentials from its page (confirmed, shown once); the old ones are refused; operators and viewers cannot', async () => {
+    const m = await gw.app.merchants.create({ name: 'Rotate <Shop>' });
+    const shop = { url: gw.url, merchant: m };
+    const v1 = (token: string) => opp(shop, 'POST', '/v1/payments', { ...testCard, amount: '7.00', currency: 'EUR', paymentType: 'PA' }, token);
+    const apiToken = (apiKey: string) => fetch(`${gw.url}/auth/token/${m.clientId}`, { method: 'POST', headers: { 'x-api-key': apiKey } });
+    const oldAccess = await tokenOf(shop);
+    assert.equal((await v1(m.accessToken)).status, 200);
+
+    // Operators and viewers: no page, and a forged post (with their own valid CSRF token) is refused and rotates nothing.
+    for (const email of ['operator@example.com', 'viewer@example.com']) {
+      const s = await signedIn(email);
+      try {
+        assert.equal((await s.page.goto(`${gw.url}/dashboard/merchants/${m.merchantId}`))?.status(), 403);
+        await s.page.goto(`${gw.url}/dashboard/payments`);
+        const csrf = await s.page.locator('input[name="_csrf"]').first().inputValue();
+        const r = await s.page.request.post(`${gw.url}/dashboard/merchants/${m.merchantId}/credentials/rotate`, {
+          form: { _csrf: csrf, dialect: 'both', confirmed: 'yes' }, headers: { origin: gw.url }, maxRedirects: 0,
+        });
+        assert.equal(r.status(), 403, email);
+        assert.doesNotMatch(await r.text(), /API key \(executions\)/);
+      } finally {
+        await s.context.close();
+      }
+    }
+    assert.equal((await v1(m.accessToken)).status, 200, 'the refused posts rotated nothing');
+
+    const { context, page, blocked } = await signedIn('admin@example.com');
+    try {
+      await withScreenshot(page, 'dashboard-rotate', async () => {
+        await page.goto(`${gw.url}/dashboard/merchants/${m.merchantId}`);
+        await page.getByLabel('Credentials to rotate').selectOption('both');
+        await page.getByRole('button', { name: 'Rotate credentials…' }).click();
+        await page.getByRole('heading', { name: 'Rotate credentials?' }).waitFor();
+        // Nothing is rotated before the confirmation.
+        assert.equal((await v1(m.accessToken)).status, 200);
+        await page.getByRole('button', { name: 'Yes, rotate' }).click();
+        await page.getByRole('heading', { name: 'Credentials of Rotate <Shop> rotated' }).waitFor();
+        const facts = Object.fromEntries(await page.locator('.secret dt').evaluateAll((dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.querySelector('code')?.textContent])));
+        const token = facts['/v1 access token']!;
+        const apiKey = facts['API key (executions)']!;
+        assert.equal(facts['Merchant id'], m.merchantId);
+        assert.equal(facts['Client id (executions, unchanged)'], m.clientId);
+        assert.ok(token && apiKey && token !== m.accessToken && apiKey !== m.apiKey);
+
+        // /v1: the old token is refused in the dialect's own words, the new one pays.
+        const old = await v1(m.accessToken);
+        assert.equal(old.status, 401);
+        assert.equal(old.body.result.code, '800.900.300');
+        assert.equal((await v1(token)).status, 200);
+        // executions: the old key gets no token, the token issued before is refused, the new key works.
+        assert.equal((await apiToken(m.apiKey)).status, 401);
+        assert.equal((await call(shop, 'GET', `${wf}?limit=1`, { token: oldAccess })).status, 401);
+        const fresh = await apiToken(apiKey);
+        assert.equal(fresh.status, 200);
+        assert.equal((await call(shop, 'GET', `${wf}?limit=1`, { token: ((await fresh.json()) as { access_token: string }).access_token })).status, 200);
+
+        // Shown once: the merchant page, and every page after, never shows the secrets again.
+        await page.getByRole('link', { name: 'Continue' }).click();
+        await page.getByRole('heading', { name: 'Rotate <Shop>' }).waitFor();
+        const html = await page.content();
+        assert.ok(!html.includes(token) && !html.includes(apiKey));
+        await page.goto(`${gw.url}/dashboard/audit`);
+        const audit = await page.locator('table.list').innerText();
+        assert.match(audit, /admin@example\.com\s+merchant\.rotate_credentials\s+\S+\s+ok\s+dialects=/);
+        assert.match(audit, /operator@example\.com\s+config\.change\s+\S+\s+refused/);
+        assert.ok(!audit.includes(token) && !audit.includes(apiKey));
+        assert.deepEqual(blocked, []);
+      });
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the audit log lists sign-ins, each action with its amount, and the refused requests', async () => {
     const { context, page } = await signedIn('admin@example.com');
     try {
@@ -352,7 +425,7 @@ describe('operator dashboard in Chromium', () => {
         await page.getByRole('link', { name: 'Audit log' }).click();
         const text = await page.locator('table.list').innerText();
         for (const pattern of [/operator@example\.com\s+payment\.capture\s+\S+\s+ok\s+amount=60\.00 EUR/, /payment\.refund\s+\S+\s+ok\s+amount=25\.00 EUR/, /payment\.void\s+\S+\s+ok/,
-          /viewer@example\.com\s+payment\.refund\s+\S+\s+refused\s+reason=role/, /request\.csrf\s+\S+\s+refused/, /request\.cross_site/, /session\.sign_in\s+(\S+\s+)?refused/, /127\.0\.0\.1/, /merchant\.create/, /origin\.add/, /psp_account\.put/, /workflow\.configure/, /webhook\.add/, /webhook\.test/]) {
+          /viewer@example\.com\s+payment\.refund\s+\S+\s+refused\s+reason=role/, /request\.csrf\s+\S+\s+refused/, /request\.cross_site/, /session\.sign_in\s+(\S+\s+)?refused/, /127\.0\.0\.1/, /merchant\.create/, /origin\.add/, /psp_account\.put/, /workflow\.configure/, /webhook\.add/, /webhook\.test/, /merchant\.rotate_credentials/]) {
           assert.match(text, pattern);
         }
       });

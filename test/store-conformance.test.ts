@@ -116,7 +116,7 @@ interface Fixture {
 function newMerchant(overrides: Partial<Merchant> = {}): Fixture {
   const merchant: Merchant = {
     id: id(), name: `Merchant ${randomBytes(3).toString('hex')}`, live: false, clientId: id(), workspaceId: id(),
-    createdAt: now(), ...overrides,
+    createdAt: now(), tokenGeneration: 1, ...overrides,
   };
   const entity: Entity = { id: id(), merchantId: merchant.id, channelName: 'web shop', uniqueMerchantTransactionId: false };
   return { merchant, entity, credentials: [{ digest: digest(), kind: 'opp_bearer' }, { digest: digest(), kind: 'api_key' }] };
@@ -319,6 +319,29 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await merchants.entity(dup.entity.id), undefined);
         assert.equal(await merchants.byCredential(dup.credentials[0]!.digest, 'opp_bearer'), undefined);
         assert.deepEqual(await merchants.byCredential(a.credentials[0]!.digest, 'opp_bearer'), a.merchant);
+      });
+
+      test('replaceCredentials swaps the digests of the kinds given, moves the token generation on when asked, and knows no unknown merchant', async () => {
+        const a = await merchant();
+        const b = await merchant();
+        const [bearer, apiKey] = [digest(), digest()];
+        const afterOpp = await merchants.replaceCredentials(a.merchant.id, [{ digest: bearer, kind: 'opp_bearer' }], false, now());
+        assert.deepEqual(afterOpp, a.merchant);
+        assert.equal(await merchants.byCredential(a.credentials[0]!.digest, 'opp_bearer'), undefined);
+        assert.deepEqual(await merchants.byCredential(bearer, 'opp_bearer'), a.merchant);
+        // The kind not named keeps its secret.
+        assert.deepEqual(await merchants.byCredential(a.credentials[1]!.digest, 'api_key'), a.merchant);
+        const afterKey = await merchants.replaceCredentials(a.merchant.id, [{ digest: apiKey, kind: 'api_key' }], true, now());
+        assert.equal(afterKey?.tokenGeneration, 2);
+        assert.equal(await merchants.byCredential(a.credentials[1]!.digest, 'api_key'), undefined);
+        assert.equal((await merchants.byCredential(apiKey, 'api_key'))?.tokenGeneration, 2);
+        assert.equal((await merchants.byId(a.merchant.id))?.tokenGeneration, 2);
+        // Another merchant is untouched.
+        assert.deepEqual(await merchants.byCredential(b.credentials[0]!.digest, 'opp_bearer'), b.merchant);
+        assert.deepEqual(await merchants.byCredential(b.credentials[1]!.digest, 'api_key'), b.merchant);
+        const unknown = digest();
+        assert.equal(await merchants.replaceCredentials(id(), [{ digest: unknown, kind: 'opp_bearer' }], true, now()), undefined);
+        assert.equal(await merchants.byCredential(unknown, 'opp_bearer'), undefined);
       });
     });
 
@@ -1595,6 +1618,18 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const results = await Promise.all(Array.from({ length: 10 }, (_, i) => throttle.hit(key, T + i, T - 60_000, 2)));
         assert.equal(results.filter((r) => r.allowed).length, 2);
         assert.equal(results.filter((r) => !r.allowed).length, 8);
+      });
+
+      test('count(): the hits after `since` and the oldest of them, recording nothing', async () => {
+        const key = `ip:${id()}`;
+        const T = 1_700_000_000_000;
+        assert.deepEqual(await throttle.count(key, T - 1000), { count: 0, oldest: undefined });
+        await throttle.hit(key, T, T - 1000, 5);
+        await throttle.hit(key, T + 10, T - 1000, 5);
+        assert.deepEqual(await throttle.count(key, T - 1000), { count: 2, oldest: T });
+        assert.deepEqual(await throttle.count(key, T), { count: 1, oldest: T + 10 });
+        assert.deepEqual(await throttle.count(key, T - 1000), { count: 2, oldest: T }, 'counting recorded nothing');
+        assert.deepEqual(await throttle.count(`ip:${id()}`, T - 1000), { count: 0, oldest: undefined });
       });
     });
 

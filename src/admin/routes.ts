@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MerchantService } from '../merchants/service.ts';
+import { credentialDialects } from '../merchants/model.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import { accountInput, accountView } from '../workflows/model.ts';
 import type { PspAccount } from '../workflows/store.ts';
@@ -67,6 +68,16 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     if (!m) return reply;
     if (!(await merchants.removeOrigin(m.id, req.query.origin ?? ''))) return problem(reply, 404, 'that origin is not registered');
     return { removed: req.query.origin };
+  });
+
+  // New secrets for a merchant, shown in this one answer: the old ones are refused from now on.
+  app.post<{ Params: { merchantId: string }; Body: { dialect?: 'opp' | 'executions' | 'both' } | undefined }>('/merchants/:merchantId/credentials/rotate', { schema: adminSchemas.rotateCredentials }, async (req, reply) => {
+    const m = await merchantOf(reply, req.params.merchantId);
+    if (!m) return reply;
+    const dialect = req.body?.dialect ?? 'both';
+    const rotated = await merchants.rotate(m.id, dialect === 'both' ? credentialDialects : [dialect]);
+    if (!rotated) return problem(reply, 404, 'no such merchant');
+    return reply.header('cache-control', 'no-store').send(rotated);
   });
 
   app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', { schema: adminSchemas.accounts }, async (req, reply) => {

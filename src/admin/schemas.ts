@@ -28,6 +28,18 @@ export const adminSchemas = {
     { 201: jsonAnswer('Registered.', object({ origin: str() }, ['origin'])) }, { 400: '`bad_request`: not a web origin.', 404: '`not_found`.' }),
   removeOrigin: op('Remove a web origin', ['merchants'], { params: merchant, querystring: object({ origin: str('The origin to remove.') }) },
     { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 404: '`not_found`: no such merchant or origin.' }),
+  rotateCredentials: op('Rotate a merchant\'s credentials: new secrets, shown once; the old ones are refused at once', ['merchants'], {
+    params: merchant,
+    body: object({
+      dialect: { ...coded('opp (the /v1 bearer token), executions (the API key; access tokens issued before are refused too) or both (default).', 'dialect_invalid', 'dialect must be opp, executions or both'), enum: ['opp', 'executions', 'both'] },
+    }, [], { description: 'A JSON object, `{}` for both dialects.' }),
+  }, {
+    200: jsonAnswer('The new secrets of each dialect rotated (shown once, stored only as digests).', object({
+      merchantId: str(), rotated: { type: 'array', items: { type: 'string', enum: ['opp', 'executions'] } },
+      accessToken: str('/v1 bearer token.'), userId: str('/v1: the token\'s authentication.userId.'), password: str('/v1: the token\'s authentication.password.'),
+      clientId: str('executions: the client id (unchanged).'), apiKey: str('executions: the new API key.'),
+    }, ['merchantId', 'rotated'])),
+  }, { 400: '`dialect_invalid`, or `bad_request` without a JSON object body.', 404: '`not_found`: no such merchant.' }),
   accounts: op('A merchant\'s PSP accounts', ['routing'], { params: merchant }, { 200: jsonAnswer('The accounts (credentials never shown).', list('accounts')) }, { 404: '`not_found`.' }),
   putAccount: op('Create or replace a PSP account', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']), body: object({ connector: str(), settings: any }) },
     { 200: jsonAnswer('The account.', any) }, { 400: '`bad_request`: the message names the setting.', 404: '`not_found`.' }),

@@ -7,6 +7,10 @@
 const details: Readonly<Record<string, string>> = {
   'merchants create': 'Creates a merchant with a /v1 entity and executions credentials, and prints them once (--json for a script).\n' +
     '--live makes a live-mode merchant (its payments are never simulated).',
+  'merchants rotate': 'Replaces the merchant\'s secrets and prints the new ones once (--json for a script): --dialect opp a new /v1\n' +
+    'bearer token (and its userId/password pair), executions a new API key (the client id stays), both (the default) each.\n' +
+    'The old secrets stop working at once, with no overlap; a new API key also ends every executions access token\n' +
+    'issued before it. Running gateways follow at once: nothing is cached.',
   'keys rotate': 'Adds a key-encrypting key and re-wraps every stored card\'s data key under it; card numbers are never re-encrypted.\n' +
     'Safe while servers run: they pick the new key up within SWITCHYARD_KEY_REFRESH_MS.',
   'psp-accounts put': 'Creates or replaces a PSP account of the merchant\'s payment-acceptance workflow. --connector names the\n' +

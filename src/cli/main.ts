@@ -7,7 +7,8 @@ import { openStorage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { randomIds } from '../runtime/ids.ts';
 import { createMerchantStore } from '../merchants/kysely-store.ts';
-import { createMerchantService } from '../merchants/service.ts';
+import { createMerchantService, type MerchantService } from '../merchants/service.ts';
+import { credentialDialects, isCredentialDialect } from '../merchants/model.ts';
 import { createVaultStore } from '../vault/kysely-store.ts';
 import { createVaultService, type VaultService } from '../vault/service.ts';
 import { loadMasterKey } from '../vault/keyring.ts';
@@ -24,6 +25,8 @@ import { paymentOptions, paymentsCli, paymentsUsage } from './payments.ts';
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
   switchyard merchants list [--json]
+  switchyard merchants rotate --merchant ID [--dialect opp|executions|both] [--json]
+                        new credentials, printed once; the old ones are refused at once
   switchyard keys rotate [--json]    new key-encrypting key; re-wraps every card's data key (safe while servers run)
   switchyard keys rewrap [--json]    re-wraps cards still on older key versions
   switchyard keys status [--json]
@@ -108,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.help && group === 'users') return usersCli(command, values);
   if (!values.help && group === 'payments') return paymentsCli(command, positionals[2], values);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
-  const known = (group === 'merchants' && (command === 'create' || command === 'list'))
+  const known = (group === 'merchants' && (command === 'create' || command === 'list' || command === 'rotate'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));
   if (values.help || !known) {
     process.stderr.write(usage + '\n');
@@ -128,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
       else for (const [k, v] of Object.entries(created)) process.stdout.write(`${k.padEnd(12)} ${v}\n`);
       return 0;
     }
+    if (command === 'rotate') return await rotate(merchants, values);
     const list = await merchants.list();
     const rows = list.map(({ merchant: m, entities }) => ({
       merchantId: m.id, name: m.name, mode: m.live ? 'live' : 'test', entityIds: entities.map((e) => e.id),
@@ -139,6 +143,19 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await storage.close();
   }
+}
+
+/** `merchants rotate`: bad input exits 2 and changes nothing; an unknown merchant exits 1. */
+async function rotate(merchants: MerchantService, values: { merchant?: string | undefined; dialect?: string | undefined; json?: boolean | undefined }): Promise<number> {
+  const merchantId = values.merchant;
+  if (!merchantId) { process.stderr.write('--merchant is required\n'); return 2; }
+  const dialect = values.dialect ?? 'both';
+  if (dialect !== 'both' && !isCredentialDialect(dialect)) { process.stderr.write('--dialect must be opp, executions or both\n'); return 2; }
+  const rotated = await merchants.rotate(merchantId, dialect === 'both' ? credentialDialects : [dialect]);
+  if (!rotated) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
+  if (values.json) process.stdout.write(JSON.stringify(rotated) + '\n');
+  else for (const [k, v] of Object.entries(rotated)) process.stdout.write(`${k.padEnd(12)} ${Array.isArray(v) ? v.join(',') : v}\n`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {

@@ -6,6 +6,8 @@ import { createDashboardStore } from '../dashboard/kysely-store.ts';
 import { createDashboardAuth } from '../dashboard/service.ts';
 import { isRole, roles } from '../dashboard/model.ts';
 import { createMerchantStore } from '../merchants/kysely-store.ts';
+import { createThrottleStore } from '../throttle/kysely-store.ts';
+import { createThrottle } from '../throttle/service.ts';
 
 export const usersUsage = `  switchyard users add --email E --role admin|operator|viewer [--merchant ID] --password-stdin [--json]
                         a dashboard user; the password (12+ characters) is read from standard input
@@ -36,7 +38,9 @@ export async function usersCli(command: string | undefined, values: Record<strin
   const config = loadConfig();
   const storage = await openStorage(config.storage);
   try {
-    const auth = createDashboardAuth({ store: createDashboardStore(storage.uow), clock: systemClock, ids: randomIds });
+    const auth = createDashboardAuth({
+      store: createDashboardStore(storage.uow), clock: systemClock, ids: randomIds, throttle: createThrottle({ store: createThrottleStore(storage.uow), clock: systemClock }),
+    });
     const out = (v: unknown, text: string) => { process.stdout.write(values.json ? JSON.stringify(v) + '\n' : text + '\n'); return 0; };
     const show = (u: { email: string; role: string; merchantId: string | undefined }) => `${u.email}  ${u.role}${u.merchantId ? `  merchant ${u.merchantId}` : ''}`;
     if (command === 'list') {

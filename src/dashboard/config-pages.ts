@@ -1,12 +1,13 @@
 import type { Entity, Merchant } from '../merchants/model.ts';
-import type { MerchantCredentials } from '../merchants/service.ts';
+import type { MerchantCredentials, RotatedCredentials } from '../merchants/service.ts';
+import type { CredentialDialect } from '../merchants/model.ts';
 import type { DeliveryView, EndpointView } from '../webhooks/service.ts';
 import type { WorkflowConfig } from '../workflows/model.ts';
 import type { PspAccount } from '../workflows/store.ts';
 import { accountView, declineCategories } from '../workflows/model.ts';
 import { timeText } from './format.ts';
 import { html, type Html } from './html.ts';
-import { badge, csrfField, page, type PageContext } from './layout.ts';
+import { badge, csrfField, notice, page, type PageContext } from './layout.ts';
 
 const when = (iso: string | undefined) => iso ? timeText(Date.parse(iso)) : '';
 
@@ -42,6 +43,32 @@ export const credentialSecrets = (c: MerchantCredentials): [string, string][] =>
   ['Client id (executions)', c.clientId], ['API key (executions)', c.apiKey], ['Workspace id', c.workspaceId],
 ];
 
+/** What a rotation printed: only the secrets of the dialects rotated. */
+export const rotatedSecrets = (r: RotatedCredentials): [string, string][] => [
+  ['Merchant id', r.merchantId],
+  ...(r.accessToken ? [['/v1 access token', r.accessToken], ['/v1 authentication.userId', r.userId!], ['/v1 authentication.password', r.password!]] as [string, string][] : []),
+  ...(r.apiKey ? [['Client id (executions, unchanged)', r.clientId!], ['API key (executions)', r.apiKey]] as [string, string][] : []),
+];
+
+const dialectText: Readonly<Record<string, string>> = {
+  both: 'the /v1 access token and the executions API key',
+  opp: 'the /v1 access token',
+  executions: 'the executions API key',
+};
+
+export function rotateConfirmPage(ctx: PageContext, m: Merchant, dialect: 'both' | CredentialDialect): string {
+  const base = `/dashboard/merchants/${m.id}`;
+  return page(ctx, 'Rotate credentials?', html`<p>Replace ${dialectText[dialect]} of <strong>${m.name}</strong>? The new secret is shown once, on the next page.</p>
+${notice('error', `The old ${dialect === 'both' ? 'secrets stop' : 'secret stops'} working at once, with no overlap${dialect !== 'opp' ? ', and so does every executions access token issued with the old API key' : ''}: the merchant's servers must switch to the new one straight away.`)}
+<form method="post" action="${base}/credentials/rotate">
+${csrfField(ctx)}
+<input type="hidden" name="dialect" value="${dialect}">
+<input type="hidden" name="confirmed" value="yes">
+<div class="actions"><button type="submit" class="danger">Yes, rotate</button>
+<a class="button secondary" href="${base}">Cancel</a></div>
+</form>`);
+}
+
 export interface MerchantView {
   readonly merchant: Merchant;
   readonly entities: Entity[];
@@ -64,6 +91,14 @@ export function merchantPage(ctx: PageContext, v: MerchantView, message: Html | 
 <dt>Entities</dt><dd>${v.entities.map((e) => html`<span class="mono">${e.id}</span> (${e.channelName}${e.uniqueMerchantTransactionId ? ', unique order references' : ''})<br>`)}</dd>
 </dl>
 <p><a href="/dashboard/payments?merchant=${m.id}">This merchant's payments</a></p>
+
+<h2 id="credentials">Credentials</h2>
+<p class="muted">Secrets are kept only as digests and were shown once, when made. Rotating makes new ones (shown once) and the old ones stop working at once.</p>
+<form method="post" action="${base}/credentials/rotate" class="filters">
+${csrfField(ctx)}
+<div><label for="c-dialect">Credentials to rotate</label><select id="c-dialect" name="dialect"><option value="both">/v1 access token and executions API key</option><option value="opp">/v1 access token</option><option value="executions">executions API key</option></select></div>
+<div><button type="submit" class="secondary">Rotate credentials…</button></div>
+</form>
 
 <h2 id="accounts">PSP accounts</h2>
 <div class="scroll"><table class="list" aria-label="PSP accounts"><thead><tr><th>Name</th><th>Connector</th><th>Settings</th><th></th></tr></thead>

@@ -8,7 +8,8 @@ import { contextOf, sendPage } from './reply.ts';
 import { allValues, formOf } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
 import type { RouteSchema } from '../runtime/json-schema.ts';
-import { credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, secretPage } from './config-pages.ts';
+import { credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
+import { credentialDialects, isCredentialDialect } from '../merchants/model.ts';
 
 /**
  * Configuration pages, for admins (a merchant-scoped admin configures its own merchant only):
@@ -68,6 +69,22 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const ctx = await adminContext(req, reply, 'merchants');
     const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
     return ctx && m ? showMerchant(ctx, reply, m) : reply;
+  });
+
+  // New secrets for a merchant: confirmed first, shown once on the answer, never kept but as digests.
+  app.post<{ Params: { id: string } }>('/merchants/:id/credentials/rotate', { schema: dashboardSchemas.rotateCredentials }, async (req, reply) => {
+    const ctx = await adminContext(req, reply, 'merchants');
+    const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
+    if (!ctx || !m) return reply;
+    const f = formOf(req);
+    const dialect = f.dialect === undefined || f.dialect === 'both' ? 'both' : isCredentialDialect(f.dialect) ? f.dialect : undefined;
+    if (!dialect) return showMerchant(ctx, reply, m, notice('error', 'Choose which credentials to rotate: /v1, executions or both.'), 400);
+    if (f.confirmed !== 'yes') return sendPage(reply, rotateConfirmPage(ctx, m, dialect));
+    const r = await merchants.rotate(m.id, dialect === 'both' ? credentialDialects : [dialect]);
+    await audit(req, ctx, 'merchant.rotate_credentials', m.id, r !== undefined, { dialects: r?.rotated ?? [dialect] }, m.id);
+    if (!r) return refuse(reply, ctx, 404, 'No such merchant is visible to you.');
+    return sendPage(reply, secretPage(ctx, `Credentials of ${m.name} rotated`, 'These are the merchant\'s new credentials; the old ones no longer work.',
+      rotatedSecrets(r), `/dashboard/merchants/${m.id}`));
   });
 
   /** A merchant's configuration form: run it, write the audit entry, show the merchant page with the outcome. */

@@ -35,6 +35,32 @@ export function afterFailedSignIn(failed: number, now: number): { failedSignIns:
   return n >= lockout.failures ? { failedSignIns: 0, lockedUntil: now + lockout.lockMs } : { failedSignIns: n, lockedUntil: undefined };
 }
 
+/**
+ * Failed sign-ins from one source that refuse further attempts from it, over a rolling window: the
+ * account lockout stops guessing one account's password, this stops trying one password (or a few)
+ * across many accounts. A correct password from a refused source is refused too, until the window
+ * has room again; the count lives in the database, so every node of a cluster sees it.
+ */
+export const signInThrottle = { failures: 20, windowMs: 15 * 60_000 } as const;
+
+/**
+ * The source a sign-in is counted against: the IPv4 address, or the /64 network of an IPv6 one (a
+ * single host commonly holds a whole /64, so counting addresses would count nothing).
+ *
+ * @example signInSource('2001:db8::1') === '2001:db8:0:0::/64'; signInSource('::ffff:192.0.2.7') === '192.0.2.7'
+ */
+export function signInSource(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(':')) return ip;
+  const address = ip.split('%')[0]!.toLowerCase();
+  const [head = '', tail] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 export const isLocked = (u: Pick<DashboardUser, 'lockedUntil'>, now: number): boolean => u.lockedUntil !== undefined && u.lockedUntil > now;
 
 /** Long enough that guessing is hopeless under the lockout; no composition rules (they make passwords worse). */

@@ -6,7 +6,7 @@ import { isCurrency } from '../money/money.ts';
 import { decideFollowUp, initialOf, totalsOf } from '../payments/model.ts';
 import { parseFilter } from '../payments/search.ts';
 import { newFormToken } from './service.ts';
-import { canAct, canConfigure, mayView, sessionTtl, type DashboardUser } from './model.ts';
+import { canAct, canConfigure, mayView, sessionTtl, signInThrottle, type DashboardUser } from './model.ts';
 import { html, type Html } from './html.ts';
 import { notice, page, publicPage, type PageContext } from './layout.ts';
 import { amountText, parseAmount } from './format.ts';
@@ -100,6 +100,11 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     }
     const r = await auth.signIn(String(f.email ?? ''), String(f.password ?? ''), req.ip);
     if (!r.ok) {
+      if (r.error === 'throttled') {
+        // The window is rolling: its full length is the longest the address may have to wait.
+        reply.header('retry-after', String(signInThrottle.windowMs / 1000));
+        return signInForm(reply, next, notice('error', `Too many failed sign-ins from your network: sign-in from here is paused for up to ${signInThrottle.windowMs / 60_000} minutes. Try again later.`), 429);
+      }
       const text = r.error === 'locked' ? 'Too many failed attempts: this account is locked for 15 minutes.' : 'The email or password is wrong.';
       return signInForm(reply, next, notice('error', text), r.error === 'locked' ? 429 : 401);
     }

@@ -43,7 +43,8 @@ export const dashboardSchemas = {
     body: fields({ ...csrf, email: 'The user\'s email.', password: 'The user\'s password.', next: 'Where to go afterwards (a /dashboard path).' }),
     response: {
       303: emptyAnswer('Signed in: a session cookie, and on to `next`.'), 401: htmlPage('The email or password is wrong.'),
-      403: htmlPage('The sign-in form expired.'), 429: htmlPage('Too many failed attempts: the account is locked for a while.'),
+      403: htmlPage('The sign-in form expired.'),
+      429: htmlPage('Too many failed attempts: the account is locked for a while, or this address made too many failed sign-ins (any accounts) and waits `Retry-After` seconds at most.'),
     },
   },
   signOut: { summary: 'Sign out', tags: ['dashboard'], consumes: form, body: fields(csrf), response: { 303: emptyAnswer('To the sign-in page, the session ended.'), 401: htmlPage('No session.'), 403: htmlPage('Not sent from the dashboard.') } },
@@ -66,6 +67,10 @@ export const dashboardSchemas = {
   createMerchant: formOf('Create a merchant (gateway admins)', { name: 'Required, at most 200 characters.', live: '`yes` for a live merchant.', unique: '`yes`: merchantTransactionId must be unique.' }, {},
     { 201: htmlPage('The new merchant\'s credentials, shown once.'), 400: htmlPage('The merchants page naming what is wrong.') }),
   merchant: pageOf('A merchant\'s configuration: entities, origins, PSP accounts, cascade, webhooks', { params: merchant }, { 200: htmlPage('The merchant.'), 404: outcome[404] }),
+  rotateCredentials: formOf('Rotate a merchant\'s credentials (confirm first; the new secrets are shown once)', {
+    dialect: 'both (default), opp (the /v1 access token) or executions (the API key; access tokens issued with the old one stop working too).',
+    confirmed: '`yes` once the confirmation page was shown; otherwise the confirmation page is the answer.',
+  }, { params: merchant }, { 200: htmlPage('The confirmation page, or after it the new secrets, shown once.'), 400: outcome[400], 404: outcome[404] }),
   addOrigin: formOf('Register a web origin', { origin: 'https://shop.example (http only on loopback hosts).' }, { params: merchant }, outcome),
   removeOrigin: formOf('Remove a web origin', { origin: 'The origin.' }, { params: merchant }, outcome),
   putAccount: formOf('Create or replace a PSP account', { name: 'The account name.', connector: 'The connector (simulator by default).', settings: 'The settings, as JSON.' }, { params: merchant }, outcome),

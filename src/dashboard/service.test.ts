@@ -7,8 +7,10 @@ import { openStorage, type Storage } from '../storage/database.ts';
 import { manualClock } from '../runtime/clock.ts';
 import { randomIds } from '../runtime/ids.ts';
 import { createDashboardStore } from './kysely-store.ts';
+import { createThrottleStore } from '../throttle/kysely-store.ts';
+import { createThrottle } from '../throttle/service.ts';
 import { createDashboardAuth, type DashboardAuth } from './service.ts';
-import { lockout, sessionTtl } from './model.ts';
+import { lockout, sessionTtl, signInSource, signInThrottle } from './model.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
 const clock = manualClock();
@@ -19,7 +21,7 @@ let auth: DashboardAuth;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchyard-dash-'));
   storage = await openStorage({ kind: 'sqlite', dataDir: dir });
-  auth = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids: randomIds });
+  auth = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids: randomIds, throttle: createThrottle({ store: createThrottleStore(storage.uow), clock }) });
 });
 after(async () => {
   await storage.close();
@@ -77,4 +79,38 @@ test('a new password signs the user out everywhere', async () => {
   assert.ok(r.ok);
   assert.ok((await auth.setPassword('ann@example.com', 'another long password')).ok);
   assert.equal(await auth.session(r.value.token), undefined);
+});
+
+test('sign-in source: an IPv4 address as is (also IPv4-mapped), an IPv6 address by its /64', () => {
+  assert.equal(signInSource('203.0.113.9'), '203.0.113.9');
+  assert.equal(signInSource('::ffff:203.0.113.9'), '203.0.113.9');
+  assert.equal(signInSource('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(signInSource('2001:0db8:0000:0001:aaaa:bbbb:cccc:dddd'), '2001:db8:0:1::/64');
+  assert.equal(signInSource('2001:db8:0:1:ffff::2'), signInSource('2001:db8:0:1::3'), 'one /64, one source');
+  assert.notEqual(signInSource('2001:db8:0:1::1'), signInSource('2001:db8:0:2::1'));
+  assert.equal(signInSource('::1'), '0:0:0:0::/64');
+  assert.equal(signInSource('fe80::1%eth0'), 'fe80:0:0:0::/64');
+});
+
+test('per-address throttle: failures across many emails refuse the address, the right password included, until the window has room; other addresses unaffected', async () => {
+  assert.ok((await auth.addUser({ email: 'carol@example.com', role: 'viewer', merchantId: undefined, password })).ok);
+  const spray = '192.0.2.51';
+  for (let i = 0; i < signInThrottle.failures; i++) {
+    assert.deepEqual(await auth.signIn(`spray-${i}@example.com`, 'password spray!', spray), { ok: false, error: 'invalid' });
+  }
+  assert.deepEqual(await auth.signIn('carol@example.com', password, spray), { ok: false, error: 'throttled' });
+  assert.deepEqual(await auth.signIn('nobody-else@example.com', 'password spray!', spray), { ok: false, error: 'throttled' });
+  // Another address signs in; carol's account is not locked by the spray.
+  assert.equal((await auth.signIn('carol@example.com', password, '192.0.2.52')).ok, true);
+  const log = await auth.auditLog({ limit: 200 });
+  assert.ok(log.some((e) => e.ip === spray && e.detail.reason === 'address_throttled' && e.email === 'carol@example.com'));
+  // Refused attempts are not counted: once the window has passed, the address may try again.
+  clock.advance(signInThrottle.windowMs - 1);
+  assert.deepEqual(await auth.signIn('carol@example.com', password, spray), { ok: false, error: 'throttled' });
+  clock.advance(2);
+  assert.equal((await auth.signIn('carol@example.com', password, spray)).ok, true);
+  // An IPv6 attacker moving through its /64 is one source.
+  for (let i = 0; i < signInThrottle.failures; i++) await auth.signIn(`v6-${i}@example.com`, 'password spray!', `2001:db8:5:6::${(i + 1).toString(16)}`);
+  assert.deepEqual(await auth.signIn('carol@example.com', password, '2001:db8:5:6:ffff::1'), { ok: false, error: 'throttled' });
+  assert.equal((await auth.signIn('carol@example.com', password, '2001:db8:5:7::1')).ok, true);
 });

@@ -3,8 +3,9 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
 import {
-  afterFailedSignIn, emailProblem, isLocked, passwordProblem, sessionTtl, type AuditEntry, type DashboardUser, type Role,
+  afterFailedSignIn, emailProblem, isLocked, passwordProblem, sessionTtl, signInSource, signInThrottle, type AuditEntry, type DashboardUser, type Role,
 } from './model.ts';
+import type { Throttle } from '../throttle/service.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import type { AuditFilter, DashboardStore, SessionRecord } from './store.ts';
 
@@ -14,7 +15,8 @@ export interface Session {
   readonly tokenHash: string;
 }
 
-export type SignInError = 'invalid' | 'locked';
+/** `throttled`: too many failed sign-ins from the caller's address (any accounts); see `signInThrottle`. */
+export type SignInError = 'invalid' | 'locked' | 'throttled';
 
 export interface Actor {
   readonly user: DashboardUser | undefined;
@@ -27,7 +29,11 @@ export interface DashboardAuth {
   addUser(input: { email: string; role: Role; merchantId: string | undefined; password: string }): Promise<Result<DashboardUser, string>>;
   setPassword(email: string, password: string): Promise<Result<DashboardUser, string>>;
   users(): Promise<DashboardUser[]>;
-  /** A new session's cookie value, or why not. Five wrong passwords in a row lock the account for 15 minutes. */
+  /**
+   * A new session's cookie value, or why not. Five wrong passwords in a row lock the account for 15
+   * minutes; `signInThrottle.failures` failed sign-ins from one address within its window refuse
+   * every sign-in from that address (whatever the account) until the window has room again.
+   */
   signIn(email: string, password: string, ip: string): Promise<Result<{ token: string; session: Session }, SignInError>>;
   /** The live session of a cookie value (its idle timer restarted), or undefined. */
   session(token: string): Promise<Session | undefined>;
@@ -41,8 +47,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const normalizeEmail = (e: string) => e.trim().toLowerCase();
 
 /** Dashboard users, sessions and the audit log. */
-export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock; ids: Ids }): DashboardAuth {
-  const { store, clock, ids } = deps;
+export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock; ids: Ids; throttle: Throttle }): DashboardAuth {
+  const { store, clock, ids, throttle } = deps;
   const live = (s: SessionRecord, now: number) => s.expiresAt > now && s.seenAt + sessionTtl.idleMs > now;
 
   const auth: DashboardAuth = {
@@ -71,20 +77,30 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
 
     async signIn(emailGiven, password, ip) {
       const email = normalizeEmail(emailGiven);
+      const source = `sign-in:${signInSource(ip)}`;
+      // Checked before the password is: a refused source learns nothing and costs no hash.
+      if (!(await throttle.check(source, signInThrottle.failures, signInThrottle.windowMs)).allowed) {
+        await auth.audit({ user: undefined, email, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'address_throttled' } });
+        return fail('throttled');
+      }
+      const failed = () => throttle.take(source, signInThrottle.failures, signInThrottle.windowMs);
       const u = await store.userByEmail(email);
       const now = clock.now();
       // An unknown email costs the same hash as a known one.
       const matches = await verifyPassword(password, u?.passwordHash ?? await decoyHash());
       if (!u) {
+        await failed();
         await auth.audit({ user: undefined, email, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'unknown_user' } });
         return fail('invalid');
       }
       const { passwordHash: _, ...user } = u;
       if (isLocked(u, now)) {
+        await failed();
         await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'locked' } });
         return fail('locked');
       }
       if (!matches) {
+        await failed();
         const state = afterFailedSignIn(u.failedSignIns, now);
         await store.setSignInState(u.id, state, now);
         await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'wrong_password', ...(state.lockedUntil ? { locked: true } : {}) } });

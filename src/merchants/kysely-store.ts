@@ -6,6 +6,7 @@ import type { MerchantStore, NewMerchant } from './store.ts';
 
 const toMerchant = (r: Selectable<MerchantsTable>): Merchant => ({
   id: r.id, name: r.name, live: r.live === 1, clientId: r.client_id, workspaceId: r.workspace_id, createdAt: r.created_at,
+  tokenGeneration: Number(r.token_generation),
 });
 const toEntity = (r: Selectable<EntitiesTable>): Entity => ({
   id: r.id, merchantId: r.merchant_id, channelName: r.channel_name, uniqueMerchantTransactionId: r.unique_merchant_tx === 1,
@@ -18,6 +19,7 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
       await uow.run(async (tx) => {
         await tx.insertInto('merchants').values({
           id: m.id, name: m.name, live: m.live ? 1 : 0, client_id: m.clientId, workspace_id: m.workspaceId, created_at: m.createdAt,
+          token_generation: m.tokenGeneration,
         }).execute();
         await tx.insertInto('entities').values({
           id: e.id, merchant_id: e.merchantId, channel_name: e.channelName,
@@ -75,6 +77,19 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
       const r = await db.deleteFrom('merchant_origins').where('merchant_id', '=', merchantId).where('origin', '=', origin).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     },
+    replaceCredentials: (merchantId, credentials, newTokenGeneration, at) => uow.run(async (tx) => {
+      const found = await tx.selectFrom('merchants').select('id').where('id', '=', merchantId).executeTakeFirst();
+      if (!found) return undefined;
+      const kinds = [...new Set(credentials.map((c) => c.kind))];
+      if (kinds.length > 0) await tx.deleteFrom('credentials').where('merchant_id', '=', merchantId).where('kind', 'in', kinds).execute();
+      for (const c of credentials) {
+        await tx.insertInto('credentials').values({ secret_hash: c.digest, merchant_id: merchantId, kind: c.kind, created_at: at }).execute();
+      }
+      if (newTokenGeneration) {
+        await tx.updateTable('merchants').set((eb) => ({ token_generation: eb('token_generation', '+', 1) })).where('id', '=', merchantId).execute();
+      }
+      return toMerchant(await tx.selectFrom('merchants').selectAll().where('id', '=', merchantId).executeTakeFirstOrThrow());
+    }),
     async count() {
       const r = await db.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(r.n);

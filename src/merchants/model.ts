@@ -8,6 +8,11 @@ export interface Merchant {
   readonly clientId: string;
   readonly workspaceId: string;
   readonly createdAt: number;
+  /**
+   * Written into every executions access token; rotating the executions credentials moves it on,
+   * and a token of an earlier generation is refused (it would otherwise outlive its API key).
+   */
+  readonly tokenGeneration: number;
 }
 
 /** A channel of a merchant: the `entityId` of the /v1 dialect. */
@@ -21,6 +26,12 @@ export interface Entity {
 
 export const credentialKinds = ['opp_bearer', 'api_key'] as const;
 export type CredentialKind = (typeof credentialKinds)[number];
+
+/** Whose credentials a rotation replaces: the /v1 bearer token, the executions API key, or both. */
+export const credentialDialects = ['opp', 'executions'] as const;
+export type CredentialDialect = (typeof credentialDialects)[number];
+export const isCredentialDialect = (s: unknown): s is CredentialDialect => typeof s === 'string' && (credentialDialects as readonly string[]).includes(s);
+export const kindOfDialect: Readonly<Record<CredentialDialect, CredentialKind>> = { opp: 'opp_bearer', executions: 'api_key' };
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 

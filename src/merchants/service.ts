@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
-import { normalizeOrigin, secretDigest, type Entity, type Merchant } from './model.ts';
+import { credentialDialects, kindOfDialect, normalizeOrigin, secretDigest, type CredentialDialect, type Entity, type Merchant } from './model.ts';
 import type { MerchantStore } from './store.ts';
 
 export interface MerchantCredentials {
@@ -14,6 +14,22 @@ export interface MerchantCredentials {
   clientId: string;
   apiKey: string;
   workspaceId: string;
+}
+
+/**
+ * The secrets a rotation made: those of each dialect rotated, shown once. The client id, the
+ * workspace and the entities stay: only the secrets change.
+ */
+export interface RotatedCredentials {
+  merchantId: string;
+  rotated: CredentialDialect[];
+  /** /v1: the new bearer token, and the same secret as `authentication.userId` + `authentication.password`. */
+  accessToken?: string;
+  userId?: string;
+  password?: string;
+  /** executions: the client id (unchanged) and the new API key. */
+  clientId?: string;
+  apiKey?: string;
 }
 
 export interface MerchantService {
@@ -40,6 +56,12 @@ export interface MerchantService {
   /** Registers an origin (see `normalizeOrigin`); returns the canonical form, or undefined when not an origin. */
   addOrigin(merchantId: string, origin: string): Promise<string | undefined>;
   removeOrigin(merchantId: string, origin: string): Promise<boolean>;
+  /**
+   * New secrets for the dialects named (both when none is), shown once. The old ones stop working
+   * at once, with no overlap: the old /v1 token and API key are refused, and so is every executions
+   * access token issued before. Undefined when there is no such merchant.
+   */
+  rotate(merchantId: string, dialects?: readonly CredentialDialect[]): Promise<RotatedCredentials | undefined>;
 }
 
 /** The platform's bearer token is base64 of "<user id>|<password>"; clients treat it as opaque. */
@@ -50,15 +72,19 @@ export const executionsChannel = 'executions';
 
 export function createMerchantService(deps: { store: MerchantStore; clock: Clock; ids: Ids }): MerchantService {
   const { store, clock, ids } = deps;
+  const newBearer = () => {
+    const userId = ids.hex32();
+    const password = ids.secret(18);
+    return { userId, password, accessToken: accessTokenOf(userId, password) };
+  };
+  const newApiKey = () => ids.secret(32);
   return {
     async create({ name, live = false, uniqueMerchantTransactionId = false }) {
       const merchantId = ids.hex32();
-      const userId = ids.hex32();
-      const password = ids.secret(18);
-      const accessToken = accessTokenOf(userId, password);
-      const apiKey = ids.secret(32);
+      const { userId, password, accessToken } = newBearer();
+      const apiKey = newApiKey();
       const merchant: Merchant = {
-        id: merchantId, name, live, clientId: randomUUID(), workspaceId: randomUUID(), createdAt: clock.now(),
+        id: merchantId, name, live, clientId: randomUUID(), workspaceId: randomUUID(), createdAt: clock.now(), tokenGeneration: 1,
       };
       const entity: Entity = {
         id: ids.hex32(), merchantId, channelName: `${name.replace(/\s+/g, '_')}_Channel`, uniqueMerchantTransactionId,
@@ -103,6 +129,18 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
     async removeOrigin(merchantId, origin) {
       const canonical = normalizeOrigin(origin);
       return canonical ? store.removeOrigin(merchantId, canonical) : false;
+    },
+    async rotate(merchantId, dialects = credentialDialects) {
+      const which = credentialDialects.filter((d) => dialects.includes(d));
+      if (which.length === 0) return undefined;
+      const bearer = which.includes('opp') ? newBearer() : undefined;
+      const apiKey = which.includes('executions') ? newApiKey() : undefined;
+      const m = await store.replaceCredentials(merchantId, [
+        ...(bearer ? [{ digest: secretDigest(bearer.accessToken), kind: kindOfDialect.opp }] : []),
+        ...(apiKey ? [{ digest: secretDigest(apiKey), kind: kindOfDialect.executions }] : []),
+      ], apiKey !== undefined, clock.now());
+      if (!m) return undefined;
+      return { merchantId, rotated: which, ...(bearer ?? {}), ...(apiKey ? { clientId: m.clientId, apiKey } : {}) };
     },
   };
 }

@@ -20,4 +20,10 @@ export interface MerchantStore {
   addOrigin(merchantId: string, origin: string, at: number): Promise<void>;
   /** False when the origin was not registered. */
   removeOrigin(merchantId: string, origin: string): Promise<boolean>;
+  /**
+   * In one transaction: deletes the merchant's credentials of each kind given and stores the new
+   * digests in their place; with `newTokenGeneration`, moves the merchant's token generation on.
+   * Returns the merchant as it is afterwards, or undefined (and changes nothing) when there is none.
+   */
+  replaceCredentials(merchantId: string, credentials: { digest: string; kind: CredentialKind }[], newTokenGeneration: boolean, at: number): Promise<Merchant | undefined>;
 }

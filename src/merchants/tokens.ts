@@ -9,7 +9,7 @@ export interface IssuedToken {
 }
 
 export type TokenCheck =
-  | { ok: true; merchantId: string }
+  | { ok: true; merchantId: string; generation: number }
   | { ok: false; reason: 'expired' | 'invalid' };
 
 /** What a browser token from client/init allows: tokenizing cards for one holder, nothing else. */
@@ -24,8 +24,9 @@ export interface ClientScope {
 export type ClientTokenCheck = { ok: true; scope: ClientScope } | { ok: false; reason: 'expired' | 'invalid' };
 
 export interface AccessTokens {
-  issue(merchantId: string): Promise<IssuedToken>;
-  /** Merchant tokens only: a browser token is refused here. */
+  /** `generation`: the merchant's token generation (a rotation of its API key moves it on). */
+  issue(merchantId: string, generation: number): Promise<IssuedToken>;
+  /** Merchant tokens only: a browser token is refused here. The caller compares `generation` with the merchant's. */
   verify(token: string): Promise<TokenCheck>;
   /** A short-lived browser token (client/init) scoped to tokenization for one holder. */
   issueClient(scope: ClientScope): Promise<{ token: string; expiresAt: number }>;
@@ -47,15 +48,15 @@ const permissions = [
  * of a cluster verifies what any other issued, and a token signed with another key (another
  * installation's, a forged one) is refused. Lifetime one hour, measured on the injected clock.
  *
- * @example const { access_token } = await tokens.issue(merchant.id); (await tokens.verify(access_token)).ok === true
+ * @example const { access_token } = await tokens.issue(merchant.id, merchant.tokenGeneration); (await tokens.verify(access_token)).ok === true
  */
 export function createAccessTokens(deps: { key: Uint8Array; clock: Clock; lifetimeSeconds?: number; clientLifetimeSeconds?: number }): AccessTokens {
   const lifetime = deps.lifetimeSeconds ?? 3600;
   const clientLifetime = deps.clientLifetimeSeconds ?? 900;
   return {
-    async issue(merchantId) {
+    async issue(merchantId, generation) {
       const now = Math.floor(deps.clock.now() / 1000);
-      const token = await new SignJWT({ permissions, scope: 'merchant' })
+      const token = await new SignJWT({ permissions, scope: 'merchant', gen: generation })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(issuer).setAudience(audience).setSubject(merchantId)
         .setIssuedAt(now).setExpirationTime(now + lifetime)
@@ -67,7 +68,10 @@ export function createAccessTokens(deps: { key: Uint8Array; clock: Clock; lifeti
         const { payload } = await jwtVerify(token, deps.key, {
           issuer, audience, algorithms: ['HS256'], currentDate: new Date(deps.clock.now()), requiredClaims: ['sub', 'exp'],
         });
-        return { ok: true, merchantId: payload.sub! };
+        // A token without `gen` was issued before generations existed (at most one lifetime ago): generation 1.
+        const gen = payload.gen === undefined ? 1 : payload.gen;
+        if (typeof gen !== 'number' || !Number.isInteger(gen)) return { ok: false, reason: 'invalid' };
+        return { ok: true, merchantId: payload.sub!, generation: gen };
       } catch (err) {
         return { ok: false, reason: err instanceof errors.JWTExpired ? 'expired' : 'invalid' };
       }

@@ -23,6 +23,7 @@ import { pspAccountSecrets } from './migrations/075_psp_account_secrets.ts';
 import { eventOrder } from './migrations/095_event_order.ts';
 import { dashboard } from './migrations/080_dashboard.ts';
 import { pspRedirects } from './migrations/078_psp_redirects.ts';
+import { credentialRotation } from './migrations/096_credential_rotation.ts';
 
 export type { Database };
 
@@ -45,6 +46,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '095_event_order': eventOrder,
   '080_dashboard': dashboard,
   '078_psp_redirects': pspRedirects,
+  '096_credential_rotation': credentialRotation,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -11,6 +11,8 @@ export interface MerchantsTable {
   client_id: string;
   workspace_id: string;
   created_at: number;
+  /** Moves on when the executions credentials are rotated; access tokens of an earlier one are refused. */
+  token_generation: Generated<number>;
 }
 
 export interface EntitiesTable {

@@ -16,5 +16,10 @@ export function createThrottleStore(uow: UnitOfWork): ThrottleStore {
       if (allowed) await tx.insertInto('rate_hits').values({ key, at: now }).execute();
       return { allowed, oldest: rows[0]?.at ?? (allowed ? now : undefined) };
     }),
+    async count(key, since) {
+      const r = await db.selectFrom('rate_hits').where('key', '=', key).where('at', '>', since)
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')]).executeTakeFirstOrThrow();
+      return { count: Number(r.n), oldest: r.oldest === null || r.oldest === undefined ? undefined : Number(r.oldest) };
+    },
   };
 }

@@ -9,8 +9,9 @@ document.addEventListener('DOMContentLoaded', () => {
       try { await navigator.clipboard.writeText(el.textContent.trim()); b.textContent = 'Copied'; } catch { b.textContent = 'Select and copy'; }
     });
   }
-  // Filter selects apply at once; the Search button still does the same without script.
-  for (const s of document.querySelectorAll('form.filters select')) {
+  // Filter selects apply at once; the Search button still does the same without script. Only on
+  // search forms: a select in a form that changes something (a new merchant, a rotation) waits for its button.
+  for (const s of document.querySelectorAll('form.filters[method="get"] select')) {
     s.addEventListener('change', () => s.form.requestSubmit());
   }
 });

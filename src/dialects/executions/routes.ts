@@ -135,14 +135,16 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (!merchant) {
       return reply.code(401).send({ error: 'invalid_client', error_description: 'Unknown client id or API key' });
     }
-    return reply.code(200).send(await tokens.issue(merchant.id));
+    return reply.code(200).send(await tokens.issue(merchant.id, merchant.tokenGeneration));
   });
 
   /** Bearer token first (a 401 never consumes an idempotency key), then the key on writes. */
   async function guard(req: FastifyRequest, reply: FastifyReply) {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const check = m ? await tokens.verify(m[1]!) : undefined;
-    const merchant = check?.ok ? await merchants.byId(check.merchantId) : undefined;
+    const found = check?.ok ? await merchants.byId(check.merchantId) : undefined;
+    // A token issued before the merchant's API key was rotated is refused like any invalid one.
+    const merchant = found && check?.ok && check.generation === found.tokenGeneration ? found : undefined;
     if (!merchant) {
       reply.header('www-authenticate', `Bearer realm="switchyard", error="invalid_token"`);
       const detail = !m ? 'An Authorization: Bearer access token is required'
