@@ -1,4 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
+
+// Ids are drawn from the CSPRNG 4 KiB at a time: a randomBytes() call costs several microseconds
+// whatever its size, and a payment makes about ten ids. Each byte of the pool is used once.
+const pool = Buffer.allocUnsafe(4096);
+let used = pool.length;
+
+/** Hex of `bytes` fresh random bytes. */
+export function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) { randomFillSync(pool); used = 0; }
+  const hex = pool.toString('hex', used, used + bytes);
+  used += bytes;
+  return hex;
+}
 
 /** Id source injected so tests may make ids predictable. */
 export interface Ids {
@@ -11,7 +24,7 @@ export interface Ids {
 }
 
 export const randomIds: Ids = {
-  hex32: () => randomBytes(16).toString('hex'),
+  hex32: () => randomHex(16),
   shortId: () => {
     const n = randomBytes(8).readBigUInt64BE() % 1_000_000_000_000n;
     const d = n.toString().padStart(12, '0');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './ids.ts';
 
 /**
  * W3C Trace Context (`traceparent: 00-<trace id>-<parent span id>-<flags>`). A request that brings
@@ -15,7 +15,7 @@ export interface TraceContext {
 
 const pattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
-const newSpanId = () => randomBytes(8).toString('hex');
+const newSpanId = () => randomHex(8);
 
 /** The caller's trace joined with a new span of ours, or a new trace when the header is absent or invalid (as the spec asks). */
 export function traceFrom(header: string | string[] | undefined): TraceContext {
@@ -28,7 +28,7 @@ export function traceFrom(header: string | string[] | undefined): TraceContext {
 }
 
 export function newTrace(): TraceContext {
-  return { traceId: randomBytes(16).toString('hex'), spanId: newSpanId(), flags: '01' };
+  return { traceId: randomHex(16), spanId: newSpanId(), flags: '01' };
 }
 
 /** The `traceparent` of this hop itself (what a stored event remembers as its cause). */

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomHex } from '../../runtime/ids.ts';
 import { describeResultCode } from '../../processors/result-codes.ts';
 
 /** `YYYY-MM-DD hh:mm:ss+0000`, the platform's timestamp form. */
@@ -14,7 +15,7 @@ export function buildNumberOf(version: string, startedAt: number): string {
 
 /** Request correlation id: `<entityId>_<32 hex>`. */
 export function newNdc(entityId: string | undefined): string {
-  return `${entityId ?? randomBytes(16).toString('hex')}_${randomBytes(16).toString('hex')}`;
+  return `${entityId ?? randomHex(16)}_${randomHex(16)}`;
 }
 
 export interface ParameterError {
