@@ -375,6 +375,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     name: c.name,
     operations: c.operations,
     timeoutMs,
+    ...(c.runsThreeDs ? { runsThreeDs: true } : {}),
     lookup: (attemptId, hint) => c.lookup(attemptId, hint),
     ...(c.inbound ? { inbound: c.inbound.bind(c) } : {}),
     ...(c.complete ? { complete: c.complete.bind(c) } : {}),

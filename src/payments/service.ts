@@ -217,13 +217,23 @@ export function createPaymentService(deps: {
     return { accounts: [{ id: accountId, name: account?.name ?? accountId, connector: account?.connector ?? 'unknown' }], moveOn: [] };
   };
 
+  /** The cascade of a workflow; the gateway's own acquirer when it names no account. */
+  async function workflowRules(merchantId: string, workflowCode: string): Promise<CascadeRules> {
+    const rules = await deps.rulesOf(merchantId, workflowCode);
+    return rules.accounts.length > 0 ? rules : { accounts: [defaultAccount], moveOn: rules.moveOn };
+  }
+
   /** The cascade an operation's attempts follow: the workflow's for an opening one, the authorizing account for follow-ups. */
   async function rulesFor(payment: PaymentRecord, op: OperationRecord): Promise<CascadeRules> {
-    if (op.seq === 0 && payment.workflowCode !== undefined) {
-      const rules = await deps.rulesOf(payment.merchantId, payment.workflowCode);
-      return rules.accounts.length > 0 ? rules : { accounts: [defaultAccount], moveOn: rules.moveOn };
-    }
+    if (op.seq === 0 && payment.workflowCode !== undefined) return workflowRules(payment.merchantId, payment.workflowCode);
     return singleAccount(payment.pspAccountId);
+  }
+
+  /** Whether the PSP a cascade tries first runs 3-D Secure itself (a real PSP's account, not a simulated one). */
+  async function firstRunsThreeDs(rules: CascadeRules): Promise<boolean> {
+    const first = rules.accounts[0];
+    if (!first || first.id === defaultAccount.id) return false;
+    return (await deps.connectorFor(first.id))?.runsThreeDs === true;
   }
 
   /** The PSP request an operation's attempts send; the card is read back from the vault when not at hand. */
@@ -379,11 +389,17 @@ export function createPaymentService(deps: {
     });
   }
 
-  /** How the payment is authenticated: 3-D Secure's plan for a card, the shopper's bank for a transfer. */
-  function planOf(input: PayInput, card: CardInput | undefined): AuthenticationPlan | { kind: 'bank' } {
+  /**
+   * How the payment is authenticated: 3-D Secure's plan for a card, the shopper's bank for a
+   * transfer. `pspAuthenticates`: the cascade's first PSP runs 3-D Secure itself, so the card goes
+   * to it unauthenticated and it challenges the shopper (or not) on its own page; the engine's own
+   * gate (whose issuer is simulated) would otherwise challenge, or refuse, before the PSP is asked.
+   */
+  function planOf(input: PayInput, card: CardInput | undefined, pspAuthenticates: boolean): AuthenticationPlan | { kind: 'bank' } {
     if (!card) return { kind: 'bank' };
     // Money to the card: the shopper proves nothing to receive it, so nobody is challenged.
     if (input.kind === 'credit') return { kind: 'none' };
+    if (pspAuthenticates) return { kind: 'none' };
     const asked = input.authentication ?? noAuthenticationRequest;
     // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
     return planAuthentication(card.pan.reveal(), card.brand, input.merchantInitiated ? { ...asked, enrolled: false } : asked);
@@ -473,7 +489,10 @@ export function createPaymentService(deps: {
       const instrument = await instrumentOf(input, now);
       if (!instrument.ok) return instrument;
       const { card, masked } = instrument.value;
-      const plan = planOf(input, card);
+      const cascade = await workflowRules(input.merchant.id, input.workflowCode ?? 'payment-acceptance');
+      // Only a shopper who is there can be sent to a PSP's own 3-D Secure.
+      const pspAuthenticates = card !== undefined && !input.merchantInitiated && await firstRunsThreeDs(cascade);
+      const plan = planOf(input, card, pspAuthenticates);
       const purpose: ChallengePurpose | undefined = plan.kind === 'challenge' ? '3ds' : plan.kind === 'bank' ? 'bank_transfer' : undefined;
       if (purpose && input.returnUrls.length === 0) return fail('return_url_required');
       const paymentId = ids.hex32();
@@ -487,7 +506,7 @@ export function createPaymentService(deps: {
       }) : undefined;
       const intent = intentOf(input, instrument.value, plan, paymentId, challenge !== undefined, now);
       const { payment, operation } = intent;
-      const rules = challenge || plan.kind === 'refused' ? undefined : await rulesFor(payment, operation);
+      const rules = challenge || plan.kind === 'refused' ? undefined : cascade;
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);
       if (!recorded.ok) return recorded;
       if (plan.kind === 'refused') return ok(await view(paymentId));

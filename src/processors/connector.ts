@@ -91,6 +91,12 @@ export interface Connector {
   readonly simulated?: boolean;
   /** How long the engine waits for one call before recording it unknown; the gateway's PSP timeout when absent. */
   readonly timeoutMs?: number;
+  /**
+   * The PSP runs 3-D Secure itself: given a `returnUrl` it challenges the shopper on its own page
+   * (answering `pending` with a redirect, finished by `complete`). The engine's own gate then
+   * leaves to it the card payments whose cascade starts at this account.
+   */
+  readonly runsThreeDs?: boolean;
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /**
    * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP

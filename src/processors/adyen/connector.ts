@@ -110,6 +110,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
   });
   return {
     name: 'adyen',
+    runsThreeDs: true,
     operations,
     async execute(req) {
       let request: ReturnType<typeof requestOf>;

@@ -98,6 +98,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
 
   return {
     name: 'stripe',
+    runsThreeDs: true,
     operations,
     async execute(req) {
       let form: ReturnType<typeof formOf>;
