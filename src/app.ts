@@ -290,13 +290,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
     },
-    admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId) },
+    admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId), publicUrl: config.publicUrl },
     webhookAdmin: { webhooks, token: adminToken },
     ledgerAdmin: { ledger, settlement, token: adminToken },
     paymentAdmin: { search, payments, ledger, token: adminToken },
     dashboard: {
       auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,
-      act: dashboardAction({ merchants, payments, executions }),
+      act: dashboardAction({ merchants, payments, executions }), publicUrl: config.publicUrl,
     },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });

@@ -136,6 +136,11 @@ export interface ConnectorFactory {
   readonly secretSettings?: readonly string[];
   /** A simulated PSP: accounts of live merchants may not use it. */
   readonly simulated?: boolean;
+  /**
+   * The PSP posts its own notifications (asynchronous outcomes) to each account's inbound endpoint,
+   * `/psp-notifications/{merchantId}/{accountName}`, which the operator must configure at the PSP.
+   */
+  readonly takesNotifications?: boolean;
   /** Reads settings from untrusted JSON (admin API, CLI); the reason they are refused otherwise. */
   parseSettings(input: unknown): { ok: true; value: unknown } | { ok: false; error: string };
   create(account: ConnectorAccount): Connector;

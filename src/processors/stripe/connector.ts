@@ -165,4 +165,4 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
 }
 
 /** The registry's entry: each account's connector from its own settings. */
-export const stripeFactory: ConnectorFactory = httpConnectorFactory({ name: 'stripe', operations, secretSettings, parseSettings, connect: (settings, timeoutMs) => createStripeConnector(settings, timeoutMs) });
+export const stripeFactory: ConnectorFactory = httpConnectorFactory({ name: 'stripe', operations, secretSettings, parseSettings, takesNotifications: true, connect: (settings, timeoutMs) => createStripeConnector(settings, timeoutMs) });
