@@ -284,7 +284,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         const account = (await workflows.accounts(merchantId)).find((a) => a.name === name);
         return account && { id: account.id, connector: await connectors.connectorFor(account.id) };
       },
-      settle: (accountId, attemptId, outcome) => payments.settleFromPsp(accountId, attemptId, outcome),
+      settle: (accountId, attemptId, outcome, reverses) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses }),
     },
     executions: {
       merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,

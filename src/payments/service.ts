@@ -22,10 +22,10 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
-  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus,
+  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds,
 } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
-import { createRunner, refusal, type AttemptPlan } from './runner.ts';
+import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
 import { eachIsolated } from '../jobs/isolated.ts';
 import type { AttemptRecord, Channel, LockedPayment, OperationRecord, PaymentRecord, PaymentStore } from './store.ts';
 
@@ -143,9 +143,11 @@ export interface PaymentService {
   /**
    * A PSP's notification settles one of its account's attempts (an asynchronous capture, refund,
    * or an authorization whose answer was lost); false when nothing changed (unknown, another
-   * account's, or settled already).
+   * account's, or settled already). With `reverses`, a decline of a capture or refund that had
+   * succeeded undoes it: the operation fails, the payment's status and the ledger move back, and
+   * the merchant hears of it as of any outcome.
    */
-  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>): Promise<boolean>;
+  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, options?: { reverses?: boolean }): Promise<boolean>;
   /**
    * Settles operations whose PSP outcome is open by asking the PSP (pending answers on a backoff,
    * expiring after the pending timeout), and takes up cascades a crash left; returns how many moved.
@@ -481,6 +483,27 @@ export function createPaymentService(deps: {
     });
   }
 
+  /**
+   * A capture or refund its PSP confirmed, then reported failed (the card scheme rejected it): the
+   * attempt and its operation fail, so the captured (or refunded) amount is open again, and the
+   * change is told like any outcome (outbox event, ledger reversal, projections). Only the attempt
+   * that succeeded the operation, and only once.
+   */
+  async function undoConfirmed(attempt: AttemptRecord, outcome: Extract<Outcome, { kind: 'declined' }>): Promise<boolean> {
+    return write(async (w) => {
+      const locked = await w.payments.lock(attempt.paymentId);
+      const mine = locked?.attempts.find((a) => a.id === attempt.id);
+      const op = locked?.operations.find((o) => o.id === attempt.operationId);
+      if (!locked || !mine || !op || mine.status !== 'succeeded' || op.status !== 'succeeded' || !undoableKinds.has(op.kind)) return false;
+      const s = settlementOf(outcome, clock.now(), op.details);
+      await w.payments.settleAttempt(mine, s);
+      locked.attempts.splice(locked.attempts.indexOf(mine), 1, { ...mine, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference ?? mine.pspReference, updatedAt: s.at });
+      logger.warn({ paymentId: locked.payment.id, operationId: op.id, kind: op.kind, resultCode: s.resultCode }, 'PSP reported a confirmed operation failed: undone');
+      await runner.settle(w, locked, op.id, { ...s, pspReference: s.pspReference ?? op.pspReference }, { undone: true });
+      return true;
+    });
+  }
+
   const service: PaymentService = {
     async pay(input) {
       const now = clock.now();
@@ -649,10 +672,12 @@ export function createPaymentService(deps: {
       return view(op.id);
     },
 
-    async settleFromPsp(accountId, attemptId, outcome) {
+    async settleFromPsp(accountId, attemptId, outcome, options = {}) {
       const attempt = await store.attempt(attemptId);
       // A notification of one account never settles another's attempts.
-      if (!attempt || attempt.accountId !== accountId || !isOpen(attempt.status)) return false;
+      if (!attempt || attempt.accountId !== accountId) return false;
+      if (options.reverses && attempt.status === 'succeeded' && outcome.kind === 'declined') return undoConfirmed(attempt, outcome);
+      if (!isOpen(attempt.status)) return false;
       const payment = await store.payment(attempt.paymentId);
       const op = await store.operation(attempt.operationId);
       if (!payment || !op) return false;

@@ -71,7 +71,16 @@ export interface InboundNotification {
 export interface InboundResult {
   /** Whether the notification is authentic (signature checked); unauthentic ones change nothing. */
   readonly authentic: boolean;
-  readonly settled: readonly { readonly attemptId: string; readonly outcome: Exclude<Outcome, { kind: 'unknown' }> }[];
+  readonly settled: readonly {
+    readonly attemptId: string;
+    readonly outcome: Exclude<Outcome, { kind: 'unknown' }>;
+    /**
+     * The PSP takes back what it confirmed earlier: a capture or refund it reported successful
+     * failed after all (Adyen's CAPTURE_FAILED, REFUND_FAILED, when the card scheme rejects it).
+     * Applied to that attempt even though it is settled; any other item settles open attempts only.
+     */
+    readonly reverses?: boolean;
+  }[];
   /** What the PSP expects as the HTTP answer body. */
   readonly answer: string;
 }
