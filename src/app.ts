@@ -288,19 +288,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         const account = (await workflows.accounts(merchantId)).find((a) => a.name === name);
         return account && { id: account.id, connector: await connectors.connectorFor(account.id) };
       },
-      settle: (accountId, attemptId, outcome) => payments.settleFromPsp(accountId, attemptId, outcome),
+      settle: (accountId, attemptId, outcome, reverses) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses }),
     },
     executions: {
       merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
     },
-    admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId) },
+    admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId), publicUrl: config.publicUrl },
     webhookAdmin: { webhooks, token: adminToken },
     ledgerAdmin: { ledger, settlement, token: adminToken },
     paymentAdmin: { search, payments, ledger, token: adminToken },
     dashboard: {
       auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,
-      act: dashboardAction({ merchants, payments, executions }),
+      act: dashboardAction({ merchants, payments, executions }), publicUrl: config.publicUrl,
     },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
@@ -379,6 +379,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     name: c.name,
     operations: c.operations,
     timeoutMs,
+    ...(c.runsThreeDs ? { runsThreeDs: true } : {}),
     lookup: (attemptId, hint) => c.lookup(attemptId, hint),
     ...(c.inbound ? { inbound: c.inbound.bind(c) } : {}),
     ...(c.complete ? { complete: c.complete.bind(c) } : {}),

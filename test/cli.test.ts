@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { opp, tempDir, testCard, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 import { runCli as cli, startGatewayProcess } from './support/process.ts';
@@ -84,7 +85,7 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
     assert.deepEqual(ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-a', '--behaviour', '{"declines":[{"cardSuffixes":["1111"],"category":"soft"}]}'),
       {
         name: 'psp-a', connector: 'simulator',
-        settings: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] }, timeoutMs: null,
+        settings: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] }, timeoutMs: null, notificationUrl: null,
         behaviour: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
       });
     ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-b');
@@ -111,6 +112,17 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
     refused(/usage/, 'workflows', 'delete', '--merchant', m.merchantId);
     assert.deepEqual(ok('psp-accounts', 'list', '--merchant', m.merchantId).map((a: any) => a.name), ['psp-a', 'psp-b']);
     assert.deepEqual(ok('workflows', 'show', '--merchant', m.merchantId), { accounts: ['psp-a', 'psp-b'], moveOn: ['soft', 'error'], notifyPending: true });
+
+    // An Adyen account shows where Adyen must post its webhooks: the path, as this folder's
+    // configuration names no public URL (under SWITCHYARD_PUBLIC_URL, the whole URL).
+    const adyenSettings = '{"apiKey":"AQE-test-key-0001","merchantAccount":"ShopECOM","hmacKey":"44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"}';
+    const adyen = ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'adyen-eu', '--connector', 'adyen', '--settings', adyenSettings);
+    assert.equal(adyen.notificationUrl, `/psp-notifications/${m.merchantId}/adyen-eu`);
+    const withUrl = spawnSync(process.execPath, ['src/cli/main.ts', 'psp-accounts', 'list', '--merchant', m.merchantId],
+      { env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_PUBLIC_URL: 'https://pay.example.com' }, encoding: 'utf8' });
+    assert.equal(withUrl.status, 0, withUrl.stderr);
+    assert.deepEqual(JSON.parse(withUrl.stdout).map((a: any) => [a.name, a.notificationUrl]),
+      [['adyen-eu', `https://pay.example.com/psp-notifications/${m.merchantId}/adyen-eu`], ['psp-a', null], ['psp-b', null]]);
 
     // A gateway on the same folder runs that cascade: psp-a soft-declines ····1111, psp-b approves it.
     const proc = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir });

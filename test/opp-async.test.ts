@@ -142,7 +142,8 @@ describe('asynchronous card payments with a 3-D Secure challenge', () => {
     const csp = page.headers.get('content-security-policy')!;
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /frame-ancestors 'none'/);
-    assert.match(csp, /form-action 'self' https:\/\/shop\.example(;|$)/);
+    // Any https page: the merchant's return URL may redirect on, and browsers check every hop.
+    assert.match(csp, /form-action 'self' https:(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline|script-src/);
     assert.equal(page.headers.get('cache-control'), 'no-store');
     assert.equal(page.headers.get('x-frame-options'), 'DENY');

@@ -41,6 +41,7 @@ describe('PSP account credentials', () => {
     assert.deepEqual(shown.settings, { baseUrl: b.url, accessToken: `****${token.slice(-4)}`, entityId: b.merchant.entityId });
     assert.equal(shown.timeoutMs, 5000);
     assert.deepEqual(shown.circuit, { state: 'closed', consecutiveFailures: 0 });
+    assert.equal(shown.notificationUrl, null, 'an OPP-family acquirer is asked, it posts no notifications');
     const stored = await row(a.merchant.merchantId, 'acq-b');
     const inRow = JSON.stringify(stored);
     assert.ok(!inRow.includes(token) && !inRow.includes(Buffer.from(token).toString('base64')), 'no plain credential in the row');
@@ -56,6 +57,27 @@ describe('PSP account credentials', () => {
     const listed = await (await fetch(accountsUrl(a.merchant.merchantId), { headers: admin() })).text();
     assert.ok(!(await one.text()).includes(token) && !listed.includes(token), 'never shown back');
     assert.ok(!a.logs.join('').includes(token), 'never logged');
+  });
+
+  test('an Adyen or Stripe account shows the notification URL to configure at the PSP, which takes its notifications', async () => {
+    const adyen = { apiKey: 'AQE-test-key-0001', merchantAccount: 'ShopECOM', hmacKey: '44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056' };
+    const stripe = { secretKey: 'sk_test_0123456789abcdef', webhookSecret: 'whsec_0123456789abcdef' };
+    for (const [name, body] of [['adyen-eu', { connector: 'adyen', settings: adyen }], ['stripe-eu', { connector: 'stripe', settings: stripe }]] as const) {
+      const r = await put(a.merchant.merchantId, name, body);
+      const text = await r.clone().text();
+      assert.equal(r.status, 200, text);
+      const url = `${a.url}/psp-notifications/${a.merchant.merchantId}/${name}`;
+      assert.equal(((await r.json()) as any).notificationUrl, url);
+      const one = await (await fetch(`${accountsUrl(a.merchant.merchantId)}/${name}`, { headers: admin() })).json() as any;
+      assert.equal(one.notificationUrl, url);
+      // That URL is the account's endpoint: it answers (a forged notification is refused), not 404.
+      const forged = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"notificationItems":[]}' });
+      assert.notEqual(forged.status, 404);
+    }
+    const listed = await (await fetch(accountsUrl(a.merchant.merchantId), { headers: admin() })).json() as any;
+    assert.deepEqual(listed.accounts.filter((x: any) => x.name !== 'acq-b').map((x: any) => [x.name, x.notificationUrl]),
+      [['adyen-eu', `${a.url}/psp-notifications/${a.merchant.merchantId}/adyen-eu`], ['stripe-eu', `${a.url}/psp-notifications/${a.merchant.merchantId}/stripe-eu`]]);
+    for (const name of ['adyen-eu', 'stripe-eu']) assert.equal((await fetch(`${accountsUrl(a.merchant.merchantId)}/${name}`, { method: 'DELETE', headers: { authorization: admin().authorization! } })).status, 200);
   });
 
   test('a key rotation re-seals them under the new version, and they still open', async () => {

@@ -13,6 +13,7 @@ import { startStripeFake, stripeFakeCredentials, type StripeFake } from './suppo
 import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
+import { ledgerTotalsOf } from '../src/ledger/model.ts';
 import { createStripeConnector } from '../src/processors/stripe/connector.ts';
 import { createOppConnector } from '../src/processors/opp/connector.ts';
 
@@ -110,6 +111,60 @@ describe('executions: a PSP account whose PSP runs 3-D Secure', () => {
     // Another account's endpoint, or one that takes no notifications, settles nothing.
     assert.equal((await fetch(`${a.url}/psp-notifications/${a.merchant.merchantId}/sim`, { method: 'POST', body: notification })).status, 404);
     assert.ok(!a.logs.join('').includes(adyenFakeCredentials.apiKey) && !a.logs.join('').includes(suiteCards.approved));
+  });
+
+  test('a late CAPTURE_FAILED takes back a capture Adyen had confirmed: the amount is open again, in the ledger and the merchant\'s events', async () => {
+    await configureCascade(a, {}, ['adyen']);
+    const { id, e } = await authorize(suiteCards.approved, 'c-adyen-late');
+    assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
+    const paymentId = e.paymentComposition[0].paymentId;
+    const endpoint = `${a.url}/psp-notifications/${a.merchant.merchantId}/adyen`;
+    const deliver = async () => {
+      for (const body of adyen.takeNotifications()) {
+        const r = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        assert.equal(r.status, 200);
+        assert.equal(await r.text(), '[accepted]');
+      }
+    };
+    await deliver();
+    assert.equal((await call(a, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '20.00', currency: 'EUR' }, final: false } })).status, 202);
+    await deliver();
+    assert.equal((await call(a, 'GET', `${wf}/${id}`, { token })).body.status, 'partiallyCaptured');
+    const captured = await a.app.ledger.paymentPostings(paymentId);
+    assert.equal(ledgerTotalsOf(captured).captured, 2000);
+
+    // Days later the scheme rejects it: Adyen says CAPTURE_FAILED for the capture it confirmed.
+    const capture = adyen.confirmedCaptures().at(-1);
+    adyen.failCapture(capture!);
+    const [late] = adyen.takeNotifications();
+    assert.match(late!, /"eventCode":"CAPTURE_FAILED"/);
+    const r = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: late });
+    assert.equal(r.status, 200);
+    const ops = await a.app.storage.db.selectFrom('transactions').select(['id', 'type', 'status', 'result_code']).where('payment_id', '=', paymentId).execute();
+    const cp = ops.find((o) => o.type === 'capture')!;
+    assert.deepEqual([cp.status, cp.result_code], ['failed', 'CAPTURE_FAILED']);
+    const after = (await call(a, 'GET', `${wf}/${id}`, { token })).body;
+    // The execution's capture failed after all: its history says so, with Adyen's event as the code.
+    assert.equal(after.status, 'captureFailed', JSON.stringify(after.statusHistory?.at(-1)));
+    assert.equal(after.statusHistory.at(-1).code, 'captureFailed');
+    assert.equal(after.statusHistory.at(-1).errors[0].reason.responseCode, 'CAPTURE_FAILED', JSON.stringify(after.statusHistory.at(-1)));
+    assert.equal((await a.app.storage.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status, 'authorized');
+    // The ledger takes the capture back (reversing postings, the first ones kept) and still balances.
+    const postings = await a.app.ledger.paymentPostings(paymentId);
+    assert.deepEqual({ ...ledgerTotalsOf(postings) }, { authorized: 5000, captured: 0, refunded: 0, chargedBack: 0, credited: 0, held: 5000 });
+    assert.equal(postings.filter((p) => p.operationId === cp.id).length, 4);
+    assert.equal(await a.app.ledger.verify(), undefined);
+    // The merchant hears of it: the capture's outcome event, now failed.
+    const events = await a.app.storage.db.selectFrom('outbox').select(['type', 'subject_id']).where('subject_id', '=', cp.id).execute();
+    assert.deepEqual(events.map((x) => x.type).sort(), ['operation.failed', 'operation.pending', 'operation.succeeded']);
+    // Adyen sending it again changes nothing.
+    assert.equal((await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: late })).status, 200);
+    assert.equal((await a.app.ledger.paymentPostings(paymentId)).length, postings.length);
+    // The amount is open again: capturing it once more works.
+    assert.equal((await call(a, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '50.00', currency: 'EUR' }, final: true } })).status, 202);
+    await deliver();
+    assert.equal((await call(a, 'GET', `${wf}/${id}`, { token })).body.status, 'captured');
+    assert.equal(await a.app.ledger.verify(), undefined);
   });
 });
 

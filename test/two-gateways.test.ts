@@ -3,10 +3,9 @@
  * merchant's payments (both dialects) to a PSP account whose acquirer is gateway B, a separate
  * `node src/main.ts`, reached over B's own `/v1` server-to-server API. B's simulated acquirer
  * declines by its account's rules and loses answers by its test cards; A's cascade moves on to its
- * own simulated account.
- *
- * Not covered here: a 3-D Secure challenge completed on B's hosted page (A passing B's redirect
- * through to the shopper), which needs the connector's redirect pass-through.
+ * own simulated account. A 3-D Secure challenge card goes to B unauthenticated (A's first PSP
+ * runs 3-D Secure itself, so A's own gate stands aside): A passes B's redirect through, the shopper
+ * (Chromium) answers B's hosted challenge and comes back through A's `/hosted/psp-return`.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,9 +13,16 @@ import { rmSync } from 'node:fs';
 import { opp, tempDir, testCard } from './support/harness.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 import { adminHeaders, demoCredentials, startGatewayProcess, type GatewayProcess } from './support/process.ts';
+import { launchChromium, withScreenshot } from './support/browser.ts';
+import { startMerchantSite, type MerchantSite } from './support/merchant-site.ts';
 import type { MerchantCredentials } from '../src/merchants/service.ts';
+import type { Browser, Page } from 'playwright-core';
 
-const cards = { approved: '4111111111111111', softDecline: '4242424242424242', lostAnswer: '4000000000003006' };
+const cards = {
+  approved: '4111111111111111', softDecline: '4242424242424242', lostAnswer: '4000000000003006',
+  // 3-D Secure test cards of B's simulated issuer (A's too, were A to authenticate itself).
+  challenge: '4200000000000042', challengeToFail: '4200000000000018',
+};
 
 const dirA = tempDir();
 const dirB = tempDir();
@@ -69,10 +75,10 @@ after(async () => {
 const atB = async (attemptId: string) => (await opp(b, 'GET', `/v1/query?merchantTransactionId=${attemptId}`)).body;
 const payAtA = (params: Record<string, string>) => opp(a, 'POST', '/v1/payments', { ...testCard, amount: '92.00', currency: 'EUR', paymentType: 'DB', ...params });
 
-async function authorize(card: string, holder: string) {
+async function authorize(card: string, holder: string, returnInfo?: Record<string, string>) {
   const inst = await instrument(a, token, card, holder);
   const id = await execution(a, token, holder);
-  const ack = await call(a, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '50.00') });
+  const ack = await call(a, 'POST', `${wf}/${id}/authorize`, { token, body: { ...authorizeBody(inst, '50.00'), ...(returnInfo ? { returnInfo } : {}) } });
   assert.equal(ack.status, 200, JSON.stringify(ack.body));
   return poll(a, token, id, ['created', 'authorizeRequested']);
 }
@@ -131,6 +137,126 @@ describe('gateway A routes to gateway B (two processes)', () => {
     assert.equal(held.payments[0].result.code, '000.100.110');
   });
 
+});
+
+describe('3-D Secure on B\'s hosted page, for payments made on A (Chromium)', () => {
+  let shop: MerchantSite;
+  let browser: Browser;
+  before(async () => {
+    // A's merchant: its backend calls A's /v1 and sends the shopper on with the redirect A answers.
+    shop = await startMerchantSite(a);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await shop?.close();
+  });
+
+  /** Every page the shopper's browser loaded, in order (the top frame's navigations). */
+  async function shopper(name: string, steps: (page: Page, visited: string[]) => Promise<void>) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const visited: string[] = [];
+    const blocked: string[] = [];
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) visited.push(f.url()); });
+    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) blocked.push(m.text()); });
+    try {
+      await withScreenshot(page, name, async () => {
+        try { await steps(page, visited); } catch (err) { throw new Error(`${(err as Error).message}\nblocked: ${blocked.join('\n')}\nvisited: ${visited.join('\n')}`, { cause: err }); }
+        // No page on the way (B's challenge, A's forwarding page) blocked where the shopper had to go.
+        assert.deepEqual(blocked, []);
+      });
+    } finally {
+      await context.close();
+    }
+    return visited;
+  }
+
+  const at = (base: string, path: RegExp) => (u: string) => u.startsWith(`${base}/`) && path.test(new URL(u).pathname);
+
+  test('/v1: A passes B\'s redirect through; the challenge completed on B\'s page; back through A to the merchant, approved', async () => {
+    let action = '';
+    const visited = await shopper('two-gw-3ds-complete', async (page, seen) => {
+      await page.goto(`${shop.url}/checkout?${new URLSearchParams({ card: cards.challenge, order: 'two-gw-3ds-1' })}`);
+      // The merchant's form is B's redirect as A answered it: B's challenge page, B's session field.
+      action = (await page.locator('form').getAttribute('action')) ?? '';
+      assert.ok(at(b.url, /^\/hosted\/3ds\/[0-9a-f]{32}$/)(action), action);
+      await page.getByRole('button', { name: 'Continue to your bank' }).click();
+      await page.waitForURL(`${b.url}/hosted/3ds/**`);
+      await page.getByRole('heading', { name: 'Verify your payment' }).waitFor();
+      assert.match(await page.locator('main').innerText(), /92\.00 EUR[\s\S]*VISA •••• 0042/);
+      await page.getByRole('button', { name: 'Complete', exact: true }).click();
+      await page.waitForURL(`${shop.url}/result?**`);
+      assert.equal(await page.locator('#code').innerText(), '000.100.110', seen.join('\n'));
+      const id = await page.locator('#payment-id').innerText();
+      assert.equal(shop.returns.at(-1), `/v1/payments/${id}`);
+      // A's own status call: approved, by B, under A's attempt id.
+      const status = await opp(a, 'GET', `/v1/payments/${id}`);
+      assert.equal(status.body.result.code, '000.100.110', JSON.stringify(status.body));
+      assert.equal(status.body.paymentType, 'DB');
+      const held = await atB(id);
+      assert.deepEqual(held.payments.map((p: any) => [p.paymentType, p.amount, p.result.code]), [['DB', '92.00', '000.100.110']]);
+      // B authenticated the shopper itself; A asked nothing of its own issuer.
+      assert.equal(held.payments[0].threeDSecure?.eci, '05', JSON.stringify(held.payments[0]));
+    });
+    // The shopper's way: the merchant, B's challenge, A's return endpoint (a 303, seen as the next
+    // page's load), the merchant's result page; never a challenge page of A's own.
+    assert.ok(visited.some(at(b.url, /^\/hosted\/3ds\//)), visited.join('\n'));
+    assert.ok(!visited.some(at(a.url, /^\/hosted\/3ds\//)), visited.join('\n'));
+    assert.ok(at(shop.url, /^\/result$/)(visited.at(-1)!), visited.join('\n'));
+  });
+
+  test('/v1: a challenge failed on B\'s page is declined at A, and a repeated return changes nothing', async () => {
+    let returnUrl = '';
+    await shopper('two-gw-3ds-fail', async (page) => {
+      // Seen on the way through: B sends the shopper back to A's return endpoint for this attempt.
+      page.on('request', (r) => { if (r.isNavigationRequest() && at(a.url, /^\/hosted\/psp-return\//)(r.url())) returnUrl = r.url(); });
+      await page.goto(`${shop.url}/checkout?${new URLSearchParams({ card: cards.challengeToFail, type: 'PA', order: 'two-gw-3ds-2' })}`);
+      await page.getByRole('button', { name: 'Continue to your bank' }).click();
+      await page.waitForURL(`${b.url}/hosted/3ds/**`);
+      await page.getByRole('button', { name: 'Fail', exact: true }).click();
+      await page.waitForURL(`${shop.url}/result?**`);
+      assert.equal(await page.locator('#code').innerText(), '100.380.401');
+      const id = await page.locator('#payment-id').innerText();
+      const status = await opp(a, 'GET', `/v1/payments/${id}`);
+      assert.equal(status.body.result.code, '100.380.401', JSON.stringify(status.body));
+      assert.equal((await atB(id)).payments[0].result.code, '100.380.401');
+      // Not moved on to A's simulated account: a shopper who failed authentication is charged nowhere.
+      const e = await opp(a, 'GET', `/v1/query?merchantTransactionId=two-gw-3ds-2`);
+      assert.equal(e.body.payments.length, 1, JSON.stringify(e.body));
+    });
+    assert.match(returnUrl, /\/hosted\/psp-return\/[0-9a-f]{32}\/[0-9a-f]{32}\?/);
+    const again = await fetch(returnUrl, { redirect: 'manual' });
+    assert.equal(again.status, 303);
+    assert.ok(again.headers.get('location')?.startsWith(`${shop.url}/result?`));
+  });
+
+  test('executions: requiredAction on A forwards to B\'s challenge; Complete there authorizes the execution at A', async () => {
+    const returnInfo = { success: `${shop.url}/done/success`, cancel: `${shop.url}/done/cancel`, error: `${shop.url}/done/error` };
+    const e = await authorize(cards.challenge, 'two-gw-3ds-exec', returnInfo);
+    assert.equal(e.status, 'authorizePending', JSON.stringify(e.statusHistory?.at(-1)));
+    assert.equal(e.requiredAction.subType, '3ds');
+    assert.ok(e.requiredAction.href.startsWith(`${a.url}/hosted/3ds/`), e.requiredAction.href);
+    const visited = await shopper('two-gw-3ds-exec', async (page) => {
+      // A's page forwards the shopper to B's (a form, as B asked for a POST; hosted pages run no script).
+      await page.goto(e.requiredAction.href);
+      await page.getByRole('button', { name: 'Continue to your bank' }).click();
+      await page.waitForURL(`${b.url}/hosted/3ds/**`);
+      assert.match(await page.locator('main').innerText(), /50\.00 EUR[\s\S]*VISA •••• 0042/);
+      await page.getByRole('button', { name: 'Complete', exact: true }).click();
+      await page.waitForURL(returnInfo.success);
+    });
+    assert.ok(visited.some(at(b.url, /^\/hosted\/3ds\//)), visited.join('\n'));
+    const done = (await call(a, 'GET', `${wf}/${e.id}`, { token })).body;
+    assert.equal(done.status, 'authorized', JSON.stringify(done.statusHistory?.at(-1)));
+    const attempts = done.paymentComposition[0].attempts;
+    assert.deepEqual(attempts.map((x: any) => [x.pspAccount, x.status]), [['acq-b', 'succeeded']]);
+    const held = await atB(attempts[0].id);
+    assert.deepEqual(held.payments.map((p: any) => [p.paymentType, p.amount, p.result.code]), [['PA', '50.00', '000.100.110']]);
+  });
+});
+
+describe('afterwards', () => {
   test('neither gateway logged the card numbers; A never logged B\'s token', () => {
     for (const out of [procA.output(), procB.output()]) for (const n of Object.values(cards)) assert.ok(!out.includes(n), n);
     assert.ok(!procA.output().includes(b.merchant.accessToken));

@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MerchantService } from '../merchants/service.ts';
 import { credentialDialects } from '../merchants/model.ts';
 import type { WorkflowService } from '../workflows/service.ts';
@@ -15,6 +15,8 @@ export interface AdminDeps {
   adminToken: string;
   /** A PSP account's circuit breaker as this node sees it. */
   circuitOf: (accountId: string) => CircuitView;
+  /** The gateway's public URL, the base of notification URLs (else the one the operator called). */
+  publicUrl?: string | undefined;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -27,7 +29,9 @@ const codeOfStatus: Readonly<Record<number, string>> = { 401: 'unauthorized', 40
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const { merchants, workflows } = deps;
   // Credentials masked; the circuit as the node answering sees it (breakers are per node).
-  const view = (a: PspAccount) => ({ ...accountView(a), circuit: deps.circuitOf(a.id) });
+  // and the notification URL to configure at the PSP (under the public URL, else the one called).
+  const view = (a: PspAccount, req: FastifyRequest) =>
+    ({ ...accountView(a, workflows.notificationUrlOf(a, deps.publicUrl ?? `${req.protocol}://${req.host}`)), circuit: deps.circuitOf(a.id) });
   const expected = digest(deps.adminToken);
   // The admin API's one error shape, `{error: {code, message}}`, as under /admin/api (docs/errors.md).
   const problem = (reply: FastifyReply, status: number, message: string) => adminError(reply, status, codeOfStatus[status] ?? 'bad_request', message);
@@ -83,7 +87,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.get<{ Params: { merchantId: string } }>('/merchants/:merchantId/psp-accounts', { schema: adminSchemas.accounts }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
-    return { accounts: (await workflows.accounts(m.id)).map(view) };
+    return { accounts: (await workflows.accounts(m.id)).map((a) => view(a, req)) };
   });
 
   app.get<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', { schema: adminSchemas.account }, async (req, reply) => {
@@ -91,7 +95,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     if (!m) return reply;
     const account = (await workflows.accounts(m.id)).find((a) => a.name === req.params.name);
     if (!account) return problem(reply, 404, 'no such PSP account');
-    return view(account);
+    return view(account, req);
   });
 
   app.put<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', { schema: adminSchemas.putAccount }, async (req, reply) => {
@@ -99,7 +103,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     if (!m) return reply;
     const r = await workflows.putAccount(m.id, req.params.name, accountInput(req.body));
     if (!r.ok) return problem(reply, 400, r.error);
-    return view(r.value);
+    return view(r.value, req);
   });
 
   app.delete<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', { schema: adminSchemas.removeAccount }, async (req, reply) => {

@@ -17,6 +17,14 @@ const op = (summary: string, tags: string[], parts: Partial<RouteSchema>, ok: Re
 const coded = (description: string, code: string, message: string): JsonSchema => ({ type: 'string', description, 'x-invalid-code': code, 'x-missing-code': code, 'x-message': message });
 const list = (key: string, item: JsonSchema = any) => object({ [key]: { type: 'array', items: item } }, [key]);
 
+/** A PSP account as the admin API shows it. */
+const pspAccount = object({
+  name: str(), connector: str(), settings: { ...any, description: 'The connector\'s settings; credentials masked (`****` and the last four characters).' },
+  timeoutMs: { type: ['integer', 'null'], description: 'The account\'s own request timeout; null: the gateway\'s.' },
+  notificationUrl: { type: ['string', 'null'], description: 'Where the PSP must post its notifications (Adyen standard webhook, Stripe webhook endpoint): the account\'s inbound endpoint under SWITCHYARD_PUBLIC_URL (else the URL this call was made to). Null when the connector takes no notifications.' },
+  circuit: { ...any, description: 'The circuit breaker as the answering node sees it: state (closed, open, half_open), consecutiveFailures, retryAt.' },
+}, ['name', 'connector', 'settings', 'timeoutMs', 'notificationUrl', 'circuit'], { additionalProperties: true });
+
 const endpoint = object({ id: str(), merchantId: str(), dialect: str(), url: str(), status: str() }, ['id']);
 const endpointParams = { params: object({ id: str() }, ['id']) };
 const eventParams = { params: object({ eventId: str() }, ['eventId']) };
@@ -40,9 +48,9 @@ export const adminSchemas = {
       clientId: str('executions: the client id (unchanged).'), apiKey: str('executions: the new API key.'),
     }, ['merchantId', 'rotated'])),
   }, { 400: '`dialect_invalid`, or `bad_request` without a JSON object body.', 404: '`not_found`: no such merchant.' }),
-  accounts: op('A merchant\'s PSP accounts', ['routing'], { params: merchant }, { 200: jsonAnswer('The accounts (credentials never shown).', list('accounts')) }, { 404: '`not_found`.' }),
+  accounts: op('A merchant\'s PSP accounts', ['routing'], { params: merchant }, { 200: jsonAnswer('The accounts (credentials never shown).', list('accounts', pspAccount)) }, { 404: '`not_found`.' }),
   putAccount: op('Create or replace a PSP account', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']), body: object({ connector: str(), settings: any }) },
-    { 200: jsonAnswer('The account.', any) }, { 400: '`bad_request`: the message names the setting.', 404: '`not_found`.' }),
+    { 200: jsonAnswer('The account.', pspAccount) }, { 400: '`bad_request`: the message names the setting.', 404: '`not_found`.' }),
   removeAccount: op('Remove a PSP account no workflow names', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']) },
     { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 404: '`not_found`.', 409: '`conflict`: no such account, or a workflow still names it.' }),
   workflow: op('A workflow\'s cascade', ['routing'], { params: object({ merchantId: str(), code: str() }, ['merchantId', 'code']) },
@@ -72,7 +80,7 @@ export const adminSchemas = {
   postings: op('A payment\'s ledger postings', ['ledger'], { params: object({ paymentId: str() }, ['paymentId']) },
     { 200: jsonAnswer('The postings (empty for a payment without any).', object({ paymentId: str(), postings: { type: 'array' } }, ['paymentId', 'postings'])) }),
   account: op('One PSP account, with its circuit as the answering node sees it', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']) },
-    { 200: jsonAnswer('The account (credentials masked) and `circuit` (closed, open or half-open, per node).', object({ name: str(), circuit: any }, ['name'])) },
+    { 200: jsonAnswer('The account (credentials masked), its `notificationUrl` and `circuit` (closed, open or half-open, per node).', pspAccount) },
     { 404: '`not_found`: no such merchant or PSP account.' }),
   export: op('Export the postings made in [from, to), as JSON or CSV', ['ledger'], {
     querystring: object({

@@ -16,6 +16,7 @@ import type { Config } from '../config.ts';
 import type { Storage } from '../storage/database.ts';
 import { createWorkflowStore } from '../workflows/kysely-store.ts';
 import { createWorkflowService } from '../workflows/service.ts';
+import type { PspAccount } from '../workflows/store.ts';
 import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
 import { printHelp } from './help.ts';
 import { ledgerCli, ledgerOptions, ledgerUsage, settlementCli } from './ledger.ts';
@@ -186,6 +187,8 @@ async function routing(group: string, command: string | undefined, values: Recor
     }
     // Origins need no PSP accounts: the key ring is opened only for the commands that do.
     const workflows = await workflowsOver(config, storage);
+    // The notification URL under SWITCHYARD_PUBLIC_URL; without one, the path (the CLI knows no address).
+    const shownAccount = (a: PspAccount) => accountView(a, workflows.notificationUrlOf(a, config.publicUrl ?? ''));
     if (group === 'psp-accounts' && command === 'put') {
       if (typeof values.name !== 'string') return fail('--name is required');
       const json = values.settings ?? values.behaviour;
@@ -196,9 +199,9 @@ async function routing(group: string, command: string | undefined, values: Recor
         connector: typeof values.connector === 'string' ? values.connector : 'simulator', settings,
         ...(typeof timeout === 'string' ? { timeoutMs: /^[0-9]+$/.test(timeout) ? Number(timeout) : timeout } : {}),
       });
-      return r.ok ? out(accountView(r.value)) : fail(r.error);
+      return r.ok ? out(shownAccount(r.value)) : fail(r.error);
     }
-    if (group === 'psp-accounts' && command === 'list') return out((await workflows.accounts(merchantId)).map(accountView));
+    if (group === 'psp-accounts' && command === 'list') return out((await workflows.accounts(merchantId)).map(shownAccount));
     if (group === 'workflows' && command === 'show') return out(await workflows.workflow(merchantId, 'payment-acceptance'));
     if (group === 'workflows' && command === 'set') {
       const input: Record<string, unknown> = {};

@@ -74,6 +74,8 @@ export interface MerchantView {
   readonly entities: Entity[];
   readonly origins: string[];
   readonly accounts: PspAccount[];
+  /** Per account name, where its PSP must post notifications (absent: its connector takes none). */
+  readonly notificationUrls: ReadonlyMap<string, string>;
   readonly workflow: WorkflowConfig | undefined;
   readonly endpoints: EndpointView[];
 }
@@ -101,9 +103,10 @@ ${csrfField(ctx)}
 </form>
 
 <h2 id="accounts">PSP accounts</h2>
-<div class="scroll"><table class="list" aria-label="PSP accounts"><thead><tr><th>Name</th><th>Connector</th><th>Settings</th><th></th></tr></thead>
+<div class="scroll"><table class="list" aria-label="PSP accounts"><thead><tr><th>Name</th><th>Connector</th><th>Settings</th><th>Notification URL</th><th></th></tr></thead>
 <tbody>${v.accounts.map((a) => html`<tr><td data-label="Name">${a.name}</td><td data-label="Connector">${a.connector}</td>
 <td data-label="Settings" class="mono">${JSON.stringify(accountView(a).settings)}</td>
+<td data-label="Notification URL" class="mono">${v.notificationUrls.get(a.name) ?? '—'}</td>
 <td><form method="post" action="${base}/psp-accounts/remove">${csrfField(ctx)}<input type="hidden" name="name" value="${a.name}"><button type="submit" class="secondary">Remove ${a.name}</button></form></td></tr>`)}</tbody></table></div>
 ${v.accounts.length === 0 ? html`<p>No PSP account: payments go to the gateway's default acquirer.</p>` : ''}
 <form method="post" action="${base}/psp-accounts" class="filters">

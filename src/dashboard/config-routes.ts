@@ -63,7 +63,12 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
       merchants.origins(m.id), workflows.accounts(m.id), workflows.workflow(m.id, 'payment-acceptance'), webhooks.listEndpoints(m.id),
     ]);
     const entities = all.find((x) => x.merchant.id === m.id)?.entities ?? [];
-    return sendPage(reply, merchantPage({ ...ctx, section: 'merchants' }, { merchant: m, entities, origins, accounts, workflow, endpoints }, message), status);
+    // What the operator configures at the PSP (Adyen, Stripe) for its webhooks.
+    const notificationUrls = new Map(accounts.flatMap((a) => {
+      const url = workflows.notificationUrlOf(a, deps.publicUrl ?? '');
+      return url ? [[a.name, url] as const] : [];
+    }));
+    return sendPage(reply, merchantPage({ ...ctx, section: 'merchants' }, { merchant: m, entities, origins, accounts, notificationUrls, workflow, endpoints }, message), status);
   };
   app.get<{ Params: { id: string } }>('/merchants/:id', { schema: dashboardSchemas.merchant }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');

@@ -30,5 +30,7 @@ export interface DashboardDeps {
   ledger: Pick<LedgerService, 'paymentPostings'>;
   act: PaymentAction;
   clock: Clock;
+  /** The gateway's public URL: the base of the notification URLs shown (without it, their paths). */
+  publicUrl?: string | undefined;
 }
 

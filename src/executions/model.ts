@@ -25,13 +25,15 @@ export const executionTransitions: Readonly<Record<ExecutionStatus, readonly Exe
   authorizeFailed: [],
   authorized: ['captureRequested', 'cancelled'],
   captureRequested: ['captured', 'partiallyCaptured', 'captureFailed'],
-  partiallyCaptured: ['captureRequested', 'cancelled', 'partiallyRefunded', 'refunded', 'refundFailed'],
+  // A capture (or refund) its PSP confirmed can still be reported failed later, when the card
+  // scheme rejects it: the execution moves back to what its money then says.
+  partiallyCaptured: ['captureRequested', 'cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'captureFailed'],
   captureFailed: ['captureRequested', 'cancelled'],
-  captured: ['cancelled', 'partiallyRefunded', 'refunded', 'refundFailed'],
+  captured: ['cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'partiallyCaptured', 'captureFailed'],
   partiallyRefunded: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled'],
   refundFailed: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled'],
   cancelled: [],
-  refunded: [],
+  refunded: ['partiallyRefunded', 'refundFailed'],
 };
 
 export function canMove(from: ExecutionStatus, to: ExecutionStatus): boolean {

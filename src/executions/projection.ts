@@ -50,6 +50,7 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
   const action = actionOf(op);
   if (!action) return expiryStep(e, op);
   const known = e.actions.find((a) => a.id === action.id);
+  if (change.undone && known) return undoneStep(e, change, known);
   if (!known) {
     return {
       status: action.name === 'capture' ? 'captureRequested' : e.status,
@@ -76,6 +77,25 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
     entries: [{ code: `${action.name}${success ? 'Successful' : 'Failed'}` as HistoryCode, ...(failure ? { errors: [failure] } : {}) }],
     patch: { actions: completeAction(e, action.id, success), ...(closeCapture && success ? { captureClosed: true } : {}) },
     event: { name: 'executionActionCompleted', action: known, success, ...(failure ? { errors: [failure] } : {}) },
+  };
+}
+
+/**
+ * A capture or refund its PSP reported failed after confirming it (the card scheme rejected it):
+ * the action ends failed after all, and the execution's status is what its money now says.
+ */
+function undoneStep(e: ExecutionRecord, change: PaymentChange, action: ActionRecord): ExecutionStep {
+  const op = change.operation;
+  const t = totalsOf(change.operations);
+  const failure = failureOf(op.reason, op.resultCode);
+  const status: ExecutionStatus = action.name === 'refund'
+    ? (t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed')
+    : (t.captured > 0 ? 'partiallyCaptured' : 'captureFailed');
+  return {
+    status,
+    entries: [{ code: `${action.name}Failed` as HistoryCode, errors: [failure] }],
+    patch: { actions: completeAction(e, action.id, false), ...(action.name === 'capture' ? { captureClosed: false } : {}) },
+    event: { name: 'executionActionUpdated', action, success: false, errors: [failure], trigger: 'external' },
   };
 }
 

@@ -8,7 +8,7 @@ export interface PspNotificationDeps {
   /** The id and connector of a merchant's PSP account, by the account's name. */
   accountOf(merchantId: string, name: string): Promise<{ id: string; connector: Connector | undefined } | undefined>;
   /** Settles one of the account's attempts by what the PSP says of it; whether anything changed. */
-  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>): Promise<boolean>;
+  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, reverses: boolean): Promise<boolean>;
   logger: Logger;
 }
 
@@ -51,7 +51,7 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
       return reply.code(401).send({ error: 'signature not valid' });
     }
     let settled = 0;
-    for (const s of result.settled) if (await deps.settle(found.id, s.attemptId, s.outcome)) settled++;
+    for (const s of result.settled) if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true)) settled++;
     deps.logger.info({ account, merchantId, items: result.settled.length, settled }, 'PSP notification received');
     return reply.code(200).type('text/plain; charset=utf-8').send(result.answer);
   });

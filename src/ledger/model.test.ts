@@ -119,3 +119,27 @@ test('property: replaying every change posts nothing new', () => {
     }
   }), { numRuns: 300 });
 });
+
+test('a capture or refund its PSP reports failed after confirming it is reversed: new legs, the first kept, the books sound', () => {
+  const pa = op('u', 'authorize', 1000);
+  const cp = op('u', 'capture', 600, 'succeeded', pa.id);
+  const rf = op('u', 'refund', 100, 'succeeded', cp.id);
+  const ops = [pa, cp, rf];
+  const ps = ledgerOf('u', ops);
+  const undo = (target: Operation, current: readonly Operation[]) => {
+    const failed = { ...target, status: 'failed' as const };
+    const after = current.map((o) => (o.id === target.id ? failed : o));
+    return { after, postings: postingsOf({ payment: payment('u') as never, operation: failed as never, operations: after as never, undone: true }, 0) };
+  };
+  const refundUndone = undo(rf, ops);
+  assert.deepEqual(refundUndone.postings.map((p) => [p.debit, p.credit, p.amount, p.leg]), [['receivable', 'refunds', 100, 1]]);
+  const captureUndone = undo(cp, refundUndone.after);
+  assert.deepEqual(captureUndone.postings.map((p) => [p.debit, p.credit, p.amount, p.leg]), [['authorized', 'holds', 600, 2], ['payable', 'receivable', 600, 3]]);
+  const all = [...ps, ...refundUndone.postings, ...captureUndone.postings];
+  assert.equal(new Set(all.map((p) => p.id)).size, all.length, 'reversals never collide with the postings they reverse');
+  assert.deepEqual(ledgerTotalsOf(all), expectedTotalsOf(captureUndone.after));
+  assert.deepEqual({ ...ledgerTotalsOf(all) }, { authorized: 1000, captured: 0, refunded: 0, chargedBack: 0, credited: 0, held: 1000 });
+  assert.equal(firstBrokenInvariant({ postings: all, payments: [{ payment: { id: 'u' }, operations: captureUndone.after }] }), undefined);
+  // Without `undone`, a failed operation posts nothing (a capture that never succeeded moved nothing).
+  assert.deepEqual(postingsOf({ payment: payment('u') as never, operation: { ...cp, status: 'failed' } as never, operations: captureUndone.after as never }, 0), []);
+});

@@ -92,14 +92,25 @@ export function legsOf(op: Operation, ops: readonly Operation[]): Leg[] {
   }
 }
 
+/**
+ * An operation's legs, or (`undone`: it had succeeded and its PSP reported it failed after all)
+ * the reverse of the legs it posted then, numbered after them so both stay in the books.
+ */
+function legsOrReversalOf(op: Operation, ops: readonly Operation[], undone: boolean): (Leg & { key: string; leg: number })[] {
+  if (!undone) return legsOf(op, ops).map((l, leg) => ({ ...l, key: l.phase, leg }));
+  const was = { ...op, status: 'succeeded' as const };
+  const posted = legsOf(was, ops.map((o) => (o.id === op.id ? was : o)));
+  return posted.map((l, i) => ({ ...l, debit: l.credit, credit: l.debit, key: 'undone', leg: posted.length + i }));
+}
+
 /** The postings a payment change makes: those of the operation that changed. */
-export function postingsOf(change: Pick<PaymentChange, 'payment' | 'operation' | 'operations'>, now: number): Posting[] {
+export function postingsOf(change: Pick<PaymentChange, 'payment' | 'operation' | 'operations' | 'undone'>, now: number): Posting[] {
   const { payment, operation } = change;
   // The changed operation as the payment now has it (the list is the state after the change).
   const op = change.operations.find((o) => o.id === operation.id) ?? operation;
-  return legsOf(op, change.operations).map((l, leg) => ({
+  return legsOrReversalOf(op, change.operations, change.undone === true).map(({ key, leg, ...l }) => ({
     ...l,
-    id: `${op.id}:${l.phase}:${leg}`,
+    id: `${op.id}:${key}:${leg}`,
     operationId: op.id,
     paymentId: payment.id,
     merchantId: payment.merchantId,
@@ -156,7 +167,10 @@ export function ledgerTotalsOf(postings: readonly Pick<Posting, 'debit' | 'credi
       // A sale or rebill is authorized and captured at once, with no hold of its own.
       if (p.transferId === p.operationId) authorized += p.amount;
     }
+    // The reversal of a capture or refund its PSP reported failed after confirming it.
+    if (p.debit === 'payable' && p.credit === 'receivable') captured -= p.amount;
     if (p.debit === 'refunds') refunded += p.amount;
+    if (p.credit === 'refunds') refunded -= p.amount;
     if (p.debit === 'chargebacks') chargedBack += p.amount;
     if (p.credit === 'chargebacks') chargedBack -= p.amount;
     if (p.debit === 'credits') credited += p.amount;

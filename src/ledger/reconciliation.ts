@@ -43,6 +43,9 @@ export function movementOf(p: Pick<Posting, 'debit' | 'credit' | 'amount' | 'pha
     case 'credits/receivable': return { type: 'credit', gross: -p.amount };
     case 'chargebacks/receivable': return { type: 'chargeback', gross: -p.amount };
     case 'receivable/chargebacks': return { type: 'chargeback_reversal', gross: p.amount };
+    // A capture or refund undone (its PSP reported it failed after confirming it) takes its movement back.
+    case 'payable/receivable': return { type: 'capture', gross: -p.amount };
+    case 'receivable/refunds': return { type: 'refund', gross: p.amount };
     default: return undefined;
   }
 }

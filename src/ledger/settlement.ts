@@ -47,10 +47,16 @@ export interface SettlementService {
 const dayStart = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
 function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>): LedgerMovement[] {
-  return postings.flatMap((p) => {
+  const all = postings.flatMap((p) => {
     const m = movementOf(p);
     return m ? [{ operationId: p.operationId, paymentId: p.paymentId, merchantId: p.merchantId, pspAccountId: p.pspAccountId, currency: p.currency, settled: settled.has(p.operationId), ...m }] : [];
   });
+  // An operation undone after its PSP confirmed it (a capture the scheme rejected) moved nothing:
+  // no report is expected to list it.
+  const net = new Map<string, number>();
+  for (const m of all) net.set(m.operationId, (net.get(m.operationId) ?? 0) + m.gross);
+  const undone = new Set(all.filter((m) => (m.type === 'capture' ? m.gross < 0 : m.type === 'refund' && m.gross > 0) && net.get(m.operationId) === 0).map((m) => m.operationId));
+  return all.filter((m) => !undone.has(m.operationId));
 }
 
 /**

@@ -23,6 +23,11 @@ export interface PaymentChange {
   readonly previousStatus: PaymentStatus | undefined;
   /** The hosted page opened for the shopper, when the change made the operation wait for one. */
   readonly challenge?: Pick<Challenge, 'id' | 'purpose'>;
+  /**
+   * The operation had succeeded and its PSP has since reported it failed (a capture or refund the
+   * card scheme rejected): what it moved goes back (the ledger reverses its postings).
+   */
+  readonly undone?: boolean;
 }
 
 /**

@@ -41,9 +41,14 @@ export const operationTransitions: Readonly<Record<OperationStatus, readonly Ope
   pending: ['pending', 'awaiting', 'succeeded', 'failed', 'unknown'],
   // Only the reconciler, asking the PSP, moves an unknown operation on.
   unknown: ['pending', 'succeeded', 'failed'],
-  succeeded: [],
+  // Only a PSP's later word that a capture or refund it confirmed failed after all (the card
+  // scheme rejected it): what it moved goes back.
+  succeeded: ['failed'],
   failed: [],
 };
+
+/** Operations a PSP may report failed after confirming them (Adyen's CAPTURE_FAILED, REFUND_FAILED). */
+export const undoableKinds: ReadonlySet<OperationKind> = new Set<OperationKind>(['capture', 'refund']);
 
 export const isOpen = (s: OperationStatus) => s === 'awaiting' || s === 'pending' || s === 'unknown';
 
@@ -88,8 +93,9 @@ export const paymentTransitions: Readonly<Record<PaymentStatus, readonly Payment
   authorized: ['captured', 'reversed'],
   // Final: the authorization was released before any capture.
   reversed: [],
-  // Captured money can be refunded or charged back; a capture after a void of the open rest keeps it captured.
-  captured: ['refunded', 'charged_back'],
+  // Captured money can be refunded or charged back; a capture after a void of the open rest keeps it
+  // captured; a capture the card scheme rejected after its PSP confirmed it leaves it authorized again.
+  captured: ['refunded', 'charged_back', 'authorized'],
   // A full refund can be followed by a rebill that makes money refundable again.
   refunded: ['captured', 'charged_back'],
   charged_back: ['captured', 'refunded'],

@@ -33,7 +33,7 @@ export interface Runner {
    * Settles an operation and moves the payment on, in the caller's unit of work: the new status
    * (checked against the state machine), the outbox event and every observer. Returns the status.
    */
-  settle(w: Writers, locked: LockedPayment, operationId: string, s: Settlement, extra?: { pspAccountId?: string; unknownSince?: number; challenge?: PaymentChange['challenge'] }): Promise<PaymentStatus>;
+  settle(w: Writers, locked: LockedPayment, operationId: string, s: Settlement, extra?: { pspAccountId?: string; unknownSince?: number; challenge?: PaymentChange['challenge']; undone?: boolean }): Promise<PaymentStatus>;
   /** Tells observers and the outbox of an operation recorded or resumed (no settlement). */
   announce(w: Writers, locked: LockedPayment, operationId: string, challenge?: PaymentChange['challenge']): Promise<void>;
   /** Records the operation's next attempt (in the caller's unit of work); undefined when none is due. */
@@ -129,7 +129,7 @@ export function createRunner(deps: {
       locked.operations = operations;
       await tell(w, {
         payment, operations, attempts: locked.attempts, operation: operations.find((o) => o.id === operationId)!,
-        previousStatus: before, ...(extra.challenge ? { challenge: extra.challenge } : {}),
+        previousStatus: before, ...(extra.challenge ? { challenge: extra.challenge } : {}), ...(extra.undone ? { undone: true } : {}),
       }, true);
       return next;
     },

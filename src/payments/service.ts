@@ -22,10 +22,10 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
-  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus,
+  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds,
 } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
-import { createRunner, refusal, type AttemptPlan } from './runner.ts';
+import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
 import { eachIsolated } from '../jobs/isolated.ts';
 import type { AttemptRecord, Channel, LockedPayment, OperationRecord, PaymentRecord, PaymentStore } from './store.ts';
 
@@ -143,9 +143,11 @@ export interface PaymentService {
   /**
    * A PSP's notification settles one of its account's attempts (an asynchronous capture, refund,
    * or an authorization whose answer was lost); false when nothing changed (unknown, another
-   * account's, or settled already).
+   * account's, or settled already). With `reverses`, a decline of a capture or refund that had
+   * succeeded undoes it: the operation fails, the payment's status and the ledger move back, and
+   * the merchant hears of it as of any outcome.
    */
-  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>): Promise<boolean>;
+  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, options?: { reverses?: boolean }): Promise<boolean>;
   /**
    * Settles operations whose PSP outcome is open by asking the PSP (pending answers on a backoff,
    * expiring after the pending timeout), and takes up cascades a crash left; returns how many moved.
@@ -217,13 +219,23 @@ export function createPaymentService(deps: {
     return { accounts: [{ id: accountId, name: account?.name ?? accountId, connector: account?.connector ?? 'unknown' }], moveOn: [] };
   };
 
+  /** The cascade of a workflow; the gateway's own acquirer when it names no account. */
+  async function workflowRules(merchantId: string, workflowCode: string): Promise<CascadeRules> {
+    const rules = await deps.rulesOf(merchantId, workflowCode);
+    return rules.accounts.length > 0 ? rules : { accounts: [defaultAccount], moveOn: rules.moveOn };
+  }
+
   /** The cascade an operation's attempts follow: the workflow's for an opening one, the authorizing account for follow-ups. */
   async function rulesFor(payment: PaymentRecord, op: OperationRecord): Promise<CascadeRules> {
-    if (op.seq === 0 && payment.workflowCode !== undefined) {
-      const rules = await deps.rulesOf(payment.merchantId, payment.workflowCode);
-      return rules.accounts.length > 0 ? rules : { accounts: [defaultAccount], moveOn: rules.moveOn };
-    }
+    if (op.seq === 0 && payment.workflowCode !== undefined) return workflowRules(payment.merchantId, payment.workflowCode);
     return singleAccount(payment.pspAccountId);
+  }
+
+  /** Whether the PSP a cascade tries first runs 3-D Secure itself (a real PSP's account, not a simulated one). */
+  async function firstRunsThreeDs(rules: CascadeRules): Promise<boolean> {
+    const first = rules.accounts[0];
+    if (!first || first.id === defaultAccount.id) return false;
+    return (await deps.connectorFor(first.id))?.runsThreeDs === true;
   }
 
   /** The PSP request an operation's attempts send; the card is read back from the vault when not at hand. */
@@ -379,11 +391,17 @@ export function createPaymentService(deps: {
     });
   }
 
-  /** How the payment is authenticated: 3-D Secure's plan for a card, the shopper's bank for a transfer. */
-  function planOf(input: PayInput, card: CardInput | undefined): AuthenticationPlan | { kind: 'bank' } {
+  /**
+   * How the payment is authenticated: 3-D Secure's plan for a card, the shopper's bank for a
+   * transfer. `pspAuthenticates`: the cascade's first PSP runs 3-D Secure itself, so the card goes
+   * to it unauthenticated and it challenges the shopper (or not) on its own page; the engine's own
+   * gate (whose issuer is simulated) would otherwise challenge, or refuse, before the PSP is asked.
+   */
+  function planOf(input: PayInput, card: CardInput | undefined, pspAuthenticates: boolean): AuthenticationPlan | { kind: 'bank' } {
     if (!card) return { kind: 'bank' };
     // Money to the card: the shopper proves nothing to receive it, so nobody is challenged.
     if (input.kind === 'credit') return { kind: 'none' };
+    if (pspAuthenticates) return { kind: 'none' };
     const asked = input.authentication ?? noAuthenticationRequest;
     // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
     return planAuthentication(card.pan.reveal(), card.brand, input.merchantInitiated ? { ...asked, enrolled: false } : asked);
@@ -465,6 +483,27 @@ export function createPaymentService(deps: {
     });
   }
 
+  /**
+   * A capture or refund its PSP confirmed, then reported failed (the card scheme rejected it): the
+   * attempt and its operation fail, so the captured (or refunded) amount is open again, and the
+   * change is told like any outcome (outbox event, ledger reversal, projections). Only the attempt
+   * that succeeded the operation, and only once.
+   */
+  async function undoConfirmed(attempt: AttemptRecord, outcome: Extract<Outcome, { kind: 'declined' }>): Promise<boolean> {
+    return write(async (w) => {
+      const locked = await w.payments.lock(attempt.paymentId);
+      const mine = locked?.attempts.find((a) => a.id === attempt.id);
+      const op = locked?.operations.find((o) => o.id === attempt.operationId);
+      if (!locked || !mine || !op || mine.status !== 'succeeded' || op.status !== 'succeeded' || !undoableKinds.has(op.kind)) return false;
+      const s = settlementOf(outcome, clock.now(), op.details);
+      await w.payments.settleAttempt(mine, s);
+      locked.attempts.splice(locked.attempts.indexOf(mine), 1, { ...mine, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference ?? mine.pspReference, updatedAt: s.at });
+      logger.warn({ paymentId: locked.payment.id, operationId: op.id, kind: op.kind, resultCode: s.resultCode }, 'PSP reported a confirmed operation failed: undone');
+      await runner.settle(w, locked, op.id, { ...s, pspReference: s.pspReference ?? op.pspReference }, { undone: true });
+      return true;
+    });
+  }
+
   const service: PaymentService = {
     async pay(input) {
       const now = clock.now();
@@ -473,7 +512,10 @@ export function createPaymentService(deps: {
       const instrument = await instrumentOf(input, now);
       if (!instrument.ok) return instrument;
       const { card, masked } = instrument.value;
-      const plan = planOf(input, card);
+      const cascade = await workflowRules(input.merchant.id, input.workflowCode ?? 'payment-acceptance');
+      // Only a shopper who is there can be sent to a PSP's own 3-D Secure.
+      const pspAuthenticates = card !== undefined && !input.merchantInitiated && await firstRunsThreeDs(cascade);
+      const plan = planOf(input, card, pspAuthenticates);
       const purpose: ChallengePurpose | undefined = plan.kind === 'challenge' ? '3ds' : plan.kind === 'bank' ? 'bank_transfer' : undefined;
       if (purpose && input.returnUrls.length === 0) return fail('return_url_required');
       const paymentId = ids.hex32();
@@ -487,7 +529,7 @@ export function createPaymentService(deps: {
       }) : undefined;
       const intent = intentOf(input, instrument.value, plan, paymentId, challenge !== undefined, now);
       const { payment, operation } = intent;
-      const rules = challenge || plan.kind === 'refused' ? undefined : await rulesFor(payment, operation);
+      const rules = challenge || plan.kind === 'refused' ? undefined : cascade;
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);
       if (!recorded.ok) return recorded;
       if (plan.kind === 'refused') return ok(await view(paymentId));
@@ -630,10 +672,12 @@ export function createPaymentService(deps: {
       return view(op.id);
     },
 
-    async settleFromPsp(accountId, attemptId, outcome) {
+    async settleFromPsp(accountId, attemptId, outcome, options = {}) {
       const attempt = await store.attempt(attemptId);
       // A notification of one account never settles another's attempts.
-      if (!attempt || attempt.accountId !== accountId || !isOpen(attempt.status)) return false;
+      if (!attempt || attempt.accountId !== accountId) return false;
+      if (options.reverses && attempt.status === 'succeeded' && outcome.kind === 'declined') return undoConfirmed(attempt, outcome);
+      if (!isOpen(attempt.status)) return false;
       const payment = await store.payment(attempt.paymentId);
       const op = await store.operation(attempt.operationId);
       if (!payment || !op) return false;

@@ -71,7 +71,16 @@ export interface InboundNotification {
 export interface InboundResult {
   /** Whether the notification is authentic (signature checked); unauthentic ones change nothing. */
   readonly authentic: boolean;
-  readonly settled: readonly { readonly attemptId: string; readonly outcome: Exclude<Outcome, { kind: 'unknown' }> }[];
+  readonly settled: readonly {
+    readonly attemptId: string;
+    readonly outcome: Exclude<Outcome, { kind: 'unknown' }>;
+    /**
+     * The PSP takes back what it confirmed earlier: a capture or refund it reported successful
+     * failed after all (Adyen's CAPTURE_FAILED, REFUND_FAILED, when the card scheme rejects it).
+     * Applied to that attempt even though it is settled; any other item settles open attempts only.
+     */
+    readonly reverses?: boolean;
+  }[];
   /** What the PSP expects as the HTTP answer body. */
   readonly answer: string;
 }
@@ -91,6 +100,12 @@ export interface Connector {
   readonly simulated?: boolean;
   /** How long the engine waits for one call before recording it unknown; the gateway's PSP timeout when absent. */
   readonly timeoutMs?: number;
+  /**
+   * The PSP runs 3-D Secure itself: given a `returnUrl` it challenges the shopper on its own page
+   * (answering `pending` with a redirect, finished by `complete`). The engine's own gate then
+   * leaves to it the card payments whose cascade starts at this account.
+   */
+  readonly runsThreeDs?: boolean;
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /**
    * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP
@@ -130,6 +145,11 @@ export interface ConnectorFactory {
   readonly secretSettings?: readonly string[];
   /** A simulated PSP: accounts of live merchants may not use it. */
   readonly simulated?: boolean;
+  /**
+   * The PSP posts its own notifications (asynchronous outcomes) to each account's inbound endpoint,
+   * `/psp-notifications/{merchantId}/{accountName}`, which the operator must configure at the PSP.
+   */
+  readonly takesNotifications?: boolean;
   /** Reads settings from untrusted JSON (admin API, CLI); the reason they are refused otherwise. */
   parseSettings(input: unknown): { ok: true; value: unknown } | { ok: false; error: string };
   create(account: ConnectorAccount): Connector;

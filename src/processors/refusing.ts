@@ -23,9 +23,11 @@ export function httpConnectorFactory<S>(spec: {
   secretSettings: readonly string[];
   parseSettings: (input: unknown) => Checked<S>;
   connect: (settings: S, timeoutMs: number) => Connector;
+  takesNotifications?: boolean;
 }): ConnectorFactory {
   return {
     name: spec.name,
+    ...(spec.takesNotifications ? { takesNotifications: true } : {}),
     parseSettings: spec.parseSettings,
     secretSettings: spec.secretSettings,
     create(account) {

@@ -23,6 +23,21 @@ export function secureHosted(reply: FastifyReply, formOrigins: readonly string[]
     .header('cache-control', 'no-store');
 }
 
+/**
+ * The form-action of a page whose form ends at the merchant's return URL. Browsers check it on
+ * every redirect after the submission, and a return URL may redirect on (a PSP's return endpoint
+ * passes the shopper on to its own merchant; a shop may send them to another page of its own), so
+ * listing the return URL's origin alone would block the shopper half-way: any https page, and for a
+ * test merchant's loopback return URL (plain http is allowed nowhere else) any port of that host.
+ */
+export function returnFormOrigins(returnOrigins: readonly string[]): string[] {
+  const sources = returnOrigins.map((o) => {
+    const u = new URL(o);
+    return u.protocol === 'https:' ? 'https:' : `${u.protocol}//${u.host.replace(/:\d+$/, '')}:*`;
+  });
+  return [...new Set(sources)];
+}
+
 /** Sends a hosted page with the headers of {@link secureHosted}. */
 export const hostedHtml = (reply: FastifyReply, status: number, body: string, formOrigins: readonly string[] = []) =>
   secureHosted(reply, formOrigins).code(status).type('text/html; charset=utf-8').send(body);
@@ -103,7 +118,7 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
         for (const p of psp.parameters) url.searchParams.set(p.name, p.value);
         return secureHosted(reply, []).code(303).header('location', url.href).send();
       }
-      return hostedHtml(reply, 200, renderChallengePage(c, `${base}/${c.id}/result`), c.returnOrigins);
+      return hostedHtml(reply, 200, renderChallengePage(c, `${base}/${c.id}/result`), returnFormOrigins(c.returnOrigins));
     };
     app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: pageSchema(purpose, 'GET') }, (req, reply) => show(req.params.id, reply));
     app.post<{ Params: { id: string } }>(`${base}/:id`, { schema: pageSchema(purpose, 'POST') }, (req, reply) => show(req.params.id, reply));
@@ -119,7 +134,7 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
       const finished = await threeds.finish(c.id, outcome as ChallengeOutcome);
       if (!finished.ok) return hostedHtml(reply, finished.error === 'not_found' ? 404 : 410, renderEndedPage(finished.error));
       // 303: the browser follows with a GET, so a reload on the merchant's page cannot resubmit.
-      return secureHosted(reply, c.returnOrigins).code(303).header('location', finished.value).send();
+      return secureHosted(reply, returnFormOrigins(c.returnOrigins)).code(303).header('location', finished.value).send();
     });
   }
 }

@@ -84,12 +84,18 @@ export const minTimeoutMs = 100;
  * settings as the service returns them), its timeout (undefined: the gateway's); a simulated
  * account's settings also as `behaviour`, the name earlier versions used.
  */
-export function accountView(a: { name: string; connector: string; settings: unknown; timeoutMs?: number | undefined }) {
+export function accountView(a: { name: string; connector: string; settings: unknown; timeoutMs?: number | undefined }, notificationUrl?: string) {
   return {
     name: a.name, connector: a.connector, settings: a.settings, timeoutMs: a.timeoutMs ?? null,
+    // Where the operator points the PSP's webhooks (null: its connector takes none).
+    notificationUrl: notificationUrl ?? null,
     ...(a.connector === 'simulator' ? { behaviour: a.settings } : {}),
   };
 }
+
+/** The path of an account's inbound endpoint for its PSP's notifications (under the gateway's public URL). */
+export const notificationPath = (merchantId: string, name: string): string =>
+  `/psp-notifications/${encodeURIComponent(merchantId)}/${encodeURIComponent(name)}`;
 
 /**
  * Reads an account as the admin API and CLI take it: `{connector, settings}`, or (as earlier

@@ -3,7 +3,7 @@ import type { Ids } from '../runtime/ids.ts';
 import { defaultAccount, type RoutedAccount } from '../processors/registry.ts';
 import type { ConnectorFactory } from '../processors/connector.ts';
 import {
-  defaultWorkflow, isAccountName, isWorkflowCode, parseWorkflowConfig, readTimeout, splitSecrets,
+  defaultWorkflow, isAccountName, isWorkflowCode, notificationPath, parseWorkflowConfig, readTimeout, splitSecrets,
   type AccountInput, type CascadeRules, type WorkflowConfig,
 } from './model.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
@@ -26,6 +26,11 @@ export interface WorkflowService {
   putAccount(merchantId: string, name: string, input: AccountInput): Promise<WorkflowResult<PspAccount>>;
   /** The merchant's accounts as they may be shown: secret settings masked. */
   accounts(merchantId: string): Promise<PspAccount[]>;
+  /**
+   * The account's notification URL, to be configured at its PSP: `base` (the gateway's public URL)
+   * plus its inbound endpoint's path; undefined when its connector takes no notifications.
+   */
+  notificationUrlOf(account: Pick<PspAccount, 'merchantId' | 'name' | 'connector'>, base: string): string | undefined;
   removeAccount(merchantId: string, name: string): Promise<boolean>;
   /** The workflow's configuration (the default template until the merchant changes it). */
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
@@ -41,7 +46,7 @@ export interface WorkflowService {
   resealAll(): Promise<number>;
 }
 
-type Factory = Pick<ConnectorFactory, 'name' | 'parseSettings' | 'secretSettings' | 'simulated'>;
+type Factory = Pick<ConnectorFactory, 'name' | 'parseSettings' | 'secretSettings' | 'simulated' | 'takesNotifications'>;
 
 /**
  * `connectors` validate each account's settings and name its secret ones (the registry's
@@ -94,6 +99,7 @@ export function createWorkflowService(deps: {
       return { ok: true, value: shown(stored) };
     },
     accounts: async (merchantId) => (await store.accounts(merchantId)).map(shown),
+    notificationUrlOf: (a, base) => (factoryOf(a.connector)?.takesNotifications ? `${base.replace(/\/+$/, '')}${notificationPath(a.merchantId, a.name)}` : undefined),
     async removeAccount(merchantId, name) {
       const wf = await workflow(merchantId, 'payment-acceptance');
       // An account a cascade names stays until the workflow stops naming it.

@@ -17,7 +17,7 @@ export interface MerchantSite {
   close(): Promise<void>;
 }
 
-export async function startMerchantSite(gw: Gateway): Promise<MerchantSite> {
+export async function startMerchantSite(gw: Pick<Gateway, 'url' | 'merchant'>): Promise<MerchantSite> {
   const returns: string[] = [];
   let base = '';
   const page = (title: string, body: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1>${body}</body></html>`;

@@ -62,6 +62,19 @@ test('webhook items are verified by their HMAC; a changed field or another key f
   assert.equal(itemsOf('not json'), undefined);
 });
 
+test('CAPTURE_FAILED and REFUND_FAILED (success "true", as Adyen sends them) decline the modification and take back a confirmed one', () => {
+  // Shaped as Adyen's own CAPTURE_FAILED example.
+  const item = { pspReference: 'QFQTPCQ8HXSKGK82', originalReference: '9913140798220028', merchantAccountCode: 'ShopECOM', merchantReference: 'c1', value: 1000, currency: 'EUR', eventCode: 'CAPTURE_FAILED', success: 'true', reason: 'Capture Failed', hmacSignature: undefined };
+  assert.deepEqual(settlementOfItem(item), {
+    attemptId: 'c1', reverses: true,
+    outcome: { kind: 'declined', reason: 'provider_error', acquirerCode: 'CAPTURE_FAILED', message: 'Capture Failed', pspReference: 'QFQTPCQ8HXSKGK82', details: { eventCode: 'CAPTURE_FAILED' } },
+  });
+  assert.equal(settlementOfItem({ ...item, eventCode: 'REFUND_FAILED' })?.reverses, true);
+  // A CAPTURE item, successful or not, only settles a capture still open.
+  assert.equal(settlementOfItem({ ...item, eventCode: 'CAPTURE' })?.reverses, undefined);
+  assert.equal(settlementOfItem({ ...item, eventCode: 'CAPTURE', success: 'false' })?.reverses, undefined);
+});
+
 test('settings: secrets checked by shape and never repeated in an error', () => {
   assert.ok(parseSettings({ apiKey: settings.apiKey, merchantAccount: 'ShopECOM', hmacKey: settings.hmacKey }).ok);
   for (const bad of [{ apiKey: 'short', merchantAccount: 'M', hmacKey: settings.hmacKey }, { apiKey: settings.apiKey, merchantAccount: 'M', hmacKey: 'nothex' }, { apiKey: settings.apiKey, merchantAccount: 'a b', hmacKey: settings.hmacKey }, { ...settings, baseUrl: 'http://adyen.example' }]) {

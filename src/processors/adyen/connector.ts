@@ -74,7 +74,7 @@ function declineOfError(status: number, json: unknown): Answer | undefined {
 }
 
 /** What one webhook item settles: our attempt (its `merchantReference`) and its outcome. */
-export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer } | undefined {
+export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer; reverses?: boolean } | undefined {
   const success = i.success === 'true';
   const details = { eventCode: i.eventCode };
   switch (i.eventCode) {
@@ -84,9 +84,13 @@ export function settlementOfItem(i: NotificationItem): { attemptId: string; outc
       return { attemptId: i.merchantReference, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: i.reason?.slice(0, 256), pspReference: i.pspReference, details } };
     }
     case 'CAPTURE': case 'CANCELLATION': case 'REFUND': case 'CAPTURE_FAILED': case 'REFUND_FAILED': {
-      const ok = success && !i.eventCode.endsWith('_FAILED');
+      const failed = i.eventCode.endsWith('_FAILED');
+      const ok = success && !failed;
       return {
         attemptId: i.merchantReference,
+        // The scheme rejected a capture or refund: it may come days after Adyen's CAPTURE or REFUND
+        // item confirmed it, and then takes that back.
+        ...(failed ? { reverses: true } : {}),
         outcome: ok
           ? { kind: 'approved', pspReference: i.pspReference, acquirerCode: i.eventCode, details }
           : { kind: 'declined', reason: 'provider_error', acquirerCode: i.eventCode, message: i.reason?.slice(0, 256), pspReference: i.pspReference, details },
@@ -110,6 +114,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
   });
   return {
     name: 'adyen',
+    runsThreeDs: true,
     operations,
     async execute(req) {
       let request: ReturnType<typeof requestOf>;
@@ -159,4 +164,4 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
 }
 
 /** The registry's entry: each account's connector from its own settings. */
-export const adyenFactory: ConnectorFactory = httpConnectorFactory({ name: 'adyen', operations, secretSettings, parseSettings, connect: (settings, timeoutMs) => createAdyenConnector(settings, timeoutMs) });
+export const adyenFactory: ConnectorFactory = httpConnectorFactory({ name: 'adyen', operations, secretSettings, parseSettings, takesNotifications: true, connect: (settings, timeoutMs) => createAdyenConnector(settings, timeoutMs) });

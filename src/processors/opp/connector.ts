@@ -134,6 +134,7 @@ function send(settings: OppSettings, timeoutMs: number, path: string, init: { me
 export function createOppConnector(settings: OppSettings, timeoutMs: number): Connector {
   return {
     name: 'opp',
+    runsThreeDs: true,
     operations,
     async execute(req) {
       let form: ReturnType<typeof formOf>;

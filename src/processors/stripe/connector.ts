@@ -98,6 +98,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
 
   return {
     name: 'stripe',
+    runsThreeDs: true,
     operations,
     async execute(req) {
       let form: ReturnType<typeof formOf>;
@@ -164,4 +165,4 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
 }
 
 /** The registry's entry: each account's connector from its own settings. */
-export const stripeFactory: ConnectorFactory = httpConnectorFactory({ name: 'stripe', operations, secretSettings, parseSettings, connect: (settings, timeoutMs) => createStripeConnector(settings, timeoutMs) });
+export const stripeFactory: ConnectorFactory = httpConnectorFactory({ name: 'stripe', operations, secretSettings, parseSettings, takesNotifications: true, connect: (settings, timeoutMs) => createStripeConnector(settings, timeoutMs) });

@@ -25,6 +25,8 @@ export async function startAdyenFake(options: { hmacKey?: string } = {}) {
   /** Signed webhook bodies not yet delivered, oldest first. */
   const outbox: string[] = [];
   let modifications = 0;
+  /** Captures Adyen confirmed, by their own pspReference: what a later CAPTURE_FAILED names. */
+  const captures = new Map<string, { original: string; reference: string; amount: { value: number; currency: string } }>();
 
   function notify(item: Item) {
     const n = { ...item, merchantAccountCode: adyenFakeCredentials.merchantAccount, eventDate: new Date().toISOString() };
@@ -95,6 +97,7 @@ export async function startAdyenFake(options: { hmacKey?: string } = {}) {
       const amount = body.amount ?? { value: bank.payments.get(original)!.amount, currency: bank.payments.get(original)!.currency };
       const done = kind === 'captures' ? bank.capture(original, amount.value) : kind === 'refunds' ? bank.refund(original, amount.value) : bank.void(original);
       const pspReference = `FAKEMOD${String(++modifications).padStart(9, '0')}`;
+      if (kind === 'captures' && typeof done !== 'string') captures.set(pspReference, { original, reference: body.reference, amount });
       // Adyen accepts the modification now and says later, by webhook, whether it happened.
       notify({
         pspReference, originalReference: original, merchantReference: body.reference, amount,
@@ -111,6 +114,19 @@ export async function startAdyenFake(options: { hmacKey?: string } = {}) {
     url: server.url, bank, requests,
     /** Takes the webhook bodies Adyen would have sent since the last call. */
     takeNotifications: () => outbox.splice(0),
+    /**
+     * The card scheme rejects a capture Adyen had confirmed: the money is not captured after all,
+     * and a CAPTURE_FAILED item follows (shaped as Adyen's own example: success "true").
+     */
+    failCapture(capturePspReference: string) {
+      const c = captures.get(capturePspReference);
+      if (!c) throw new Error(`no confirmed capture ${capturePspReference}`);
+      captures.delete(capturePspReference);
+      bank.payments.get(c.original)!.captured -= c.amount.value;
+      notify({ pspReference: capturePspReference, originalReference: c.original, merchantReference: c.reference, amount: c.amount, eventCode: 'CAPTURE_FAILED', success: 'true', reason: 'Capture Failed' });
+    },
+    /** The pspReferences of the captures Adyen confirmed (and the scheme has not rejected). */
+    confirmedCaptures: () => [...captures.keys()],
     close: () => server.close(),
   };
   return fake;
