@@ -64,6 +64,7 @@ try {
 
   // One socket per long-poll, as 10,000 merchant backends (or one with a wide pool) would hold them.
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  let connected = 0;
   const waitWhile = encodeURIComponent('["created","authorizeRequested"]');
   const answers = ids.map((id) => new Promise<{ status: number; body: string; at: number }>((resolve, reject) => {
     const req = http.get(`${url}${wf}/${id}?waitWhile[status]=${waitWhile}`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
@@ -72,12 +73,15 @@ try {
       res.on('data', (c: string) => { body += c; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, at: performance.now() }));
     });
+    req.on('socket', (socket) => socket.once('connect', () => { connected++; }));
     req.on('error', reject);
   }));
   for (const a of answers) a.catch(() => {});
   let waiting = 0;
   const deadline = Date.now() + 120_000;
   while ((waiting = await gauge(url, 'switchyard_long_polls_waiting')) < n) {
+    // A gateway from before the gauge existed: count what this client has connected instead.
+    if (Number.isNaN(waiting)) { waiting = connected; if (waiting >= n) { await new Promise((r) => setTimeout(r, 3000)); break; } }
     if (Date.now() > deadline) throw new Error(`only ${waiting} of ${n} long-polls reached the gateway`);
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -112,12 +112,15 @@ export type StorageTarget =
   | { kind: 'postgres'; url: string; schema?: string };
 
 /**
- * Group commit per store: SQLite has one writer, so one transaction at a time carries every unit
- * that queued behind it; PostgreSQL commits several transactions at once on pooled connections.
+ * Group commit per store. SQLite has one writer: one transaction at a time carries every unit that
+ * queued behind it, and its fsync is shared (measured: 15 units per commit at 16 connections, 60 at
+ * 64). On PostgreSQL each statement is a network round trip, so units queued in one batch wait for
+ * each other's round trips; several lanes (pooled connections, 4 of the 10 left for reads) served
+ * more payments/s than one or two batching lanes did, and batches form only when all six are busy.
  */
 export const groupCommit: Readonly<Record<'sqlite' | 'postgres', GroupCommitOptions>> = {
   sqlite: { lanes: 1, maxBatch: 64, gather: true },
-  postgres: { lanes: 4, maxBatch: 32, gather: false },
+  postgres: { lanes: 6, maxBatch: 32, gather: false },
 };
 
 /** Opens the configured store and brings its schema up to date. */
