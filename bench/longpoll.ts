@@ -2,7 +2,8 @@
  * Long-poll benchmark: holds 10,000 concurrent `waitWhile` long-polls against a gateway process of
  * its own and prints what they cost the gateway (resident memory and heap per waiting request, read
  * from that process, not from this client), then wakes a sample with real authorizations and prints
- * how long their answers took. `BENCH_WAITERS` changes the count.
+ * how long their answers took; then holds as many requests against a bare node:http server
+ * (bench/bare-hold.ts) for the floor Node itself sets. `BENCH_WAITERS` changes the count.
  *
  *   npm run bench:longpoll
  */
@@ -106,6 +107,27 @@ try {
   const statuses = new Set(results.map((r) => `${r.status} ${JSON.parse(r.body).status}`));
   console.log(`woke ${sample} by authorizing them: all answered within ${(Math.max(...results.map((r) => r.at)) - sent).toFixed(0)} ms of the first authorize; answers: ${[...statuses].join(', ')}`);
   agent.destroy();
+  await stopAll();
+
+  // The floor: what node:http alone spends on as many held requests, with the same headers.
+  const bare = await startServer(['--expose-gc', join(import.meta.dirname, 'bare-hold.ts')], { ...process.env, PORT: '0' }, /listening on (http:\/\/\S+)/);
+  const bareUrl = bare.ready[1]!;
+  const memory = async () => (await (await fetch(`${bareUrl}/memory`)).json()) as { rss: number; heapUsed: number; held: number };
+  const bareBefore = await memory();
+  const bareAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  for (const id of ids) {
+    const req = http.get(`${bareUrl}${wf}/${id}?waitWhile[status]=${waitWhile}`, { agent: bareAgent, headers: { authorization: `Bearer ${token}` } });
+    req.on('error', () => {});
+  }
+  let bareHeld = 0;
+  while ((bareHeld = (await memory()).held) < n) {
+    if (Date.now() > deadline + 120_000) throw new Error(`only ${bareHeld} of ${n} requests reached the bare server`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  const bareHeldMemory = await memory();
+  console.log(`bare node:http holding ${n} requests (the floor): rss +${mb(bareHeldMemory.rss - bareBefore.rss)} MB (${((bareHeldMemory.rss - bareBefore.rss) / n / 1024).toFixed(1)} KiB per request), heap after a full GC +${((bareHeldMemory.heapUsed - bareBefore.heapUsed) / n / 1024).toFixed(1)} KiB per request, ${mb(bareHeldMemory.rss)} MB in all`);
+  bareAgent.destroy();
 } finally {
   await stopAll();
   rmSync(dataDir, { recursive: true, force: true });
