@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
+import { sql } from 'kysely';
 import { createChallengeStore } from '../src/threeds/kysely-store.ts';
 import type { Challenge, ChallengeStore } from '../src/threeds/store.ts';
 import { migrationNames, openStorage, type Storage } from '../src/storage/database.ts';
@@ -891,6 +892,45 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
           assert.equal(await payments.payment(fresh[1]!.id), undefined, 'the failing unit\'s first insert went with it');
           for (const i of [0, 2, 3]) assert.equal((await payments.payment(fresh[i]!.id))?.id, fresh[i]!.id);
+        });
+
+        test('a COMMIT that fails (a deferred constraint) refuses every unit of its batch and gives the connection back: the next unit and reads go on', async () => {
+          const { uow, sizes } = batching();
+          const t = `gc_${randomBytes(4).toString('hex')}`;
+          await sql.raw(`create table ${t}_parent (id integer primary key)`).execute(db);
+          await sql.raw(`create table ${t}_child (id integer primary key, parent integer references ${t}_parent (id) deferrable initially deferred)`).execute(db);
+          try {
+            const results = await Promise.allSettled([
+              uow.run((tx) => sql.raw(`insert into ${t}_parent (id) values (1)`).execute(tx)),
+              // Accepted by its statement; refused only when the transaction commits.
+              uow.run((tx) => sql.raw(`insert into ${t}_child (id, parent) values (1, 99)`).execute(tx)),
+              uow.run((tx) => sql.raw(`insert into ${t}_parent (id) values (2)`).execute(tx)),
+            ]);
+            assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected'], 'no unit of a batch whose commit failed is answered as done');
+            assert.match(String((results[0] as PromiseRejectedResult).reason), /foreign key/i);
+            assert.deepEqual(sizes, [], 'a batch that did not commit is not counted as a commit');
+            const count = async () => Number((await sql<{ n: number | string }>`select count(*) as n from ${sql.raw(`${t}_parent`)}`.execute(db)).rows[0]!.n);
+            assert.equal(await count(), 0, 'nothing of the batch was kept');
+            await uow.run((tx) => sql.raw(`insert into ${t}_parent (id) values (3)`).execute(tx));
+            assert.equal(await count(), 1, 'the store serves the next unit and the next read');
+            assert.deepEqual(sizes, [1]);
+          } finally {
+            await sql.raw(`drop table ${t}_child`).execute(db);
+            await sql.raw(`drop table ${t}_parent`).execute(db);
+          }
+        });
+
+        test('a throwing afterCommit callback fails its own caller only; the batch\'s other units are answered', async () => {
+          const f = await merchant();
+          const { uow } = batching();
+          const ps = Array.from({ length: 3 }, () => newPayment(f));
+          const results = await Promise.allSettled(ps.map((p, i) => uow.run(async (tx) => {
+            await payments.writer(tx).insertPayment(p);
+            if (i === 1) uow.afterCommit(tx, () => { throw new Error('wake-up failed'); });
+            return i;
+          })));
+          assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+          for (const p of ps) assert.equal((await payments.payment(p.id))?.id, p.id, 'all three committed');
         });
       });
     });

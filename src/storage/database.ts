@@ -114,13 +114,15 @@ export type StorageTarget =
 /**
  * Group commit per store. SQLite has one writer: one transaction at a time carries every unit that
  * queued behind it, and its fsync is shared (measured: 15 units per commit at 16 connections, 60 at
- * 64). On PostgreSQL each statement is a network round trip, so units queued in one batch wait for
- * each other's round trips; several lanes (pooled connections, 4 of the 10 left for reads) served
- * more payments/s than one or two batching lanes did, and batches form only when all six are busy.
+ * 64). PostgreSQL keeps one transaction per unit, at most six at once (four of the pool's ten stay
+ * for reads): it already shares WAL flushes between concurrent commits, and units batched into one
+ * transaction there would hold each other's row and advisory locks until the batch commits — two
+ * lanes' batches taking the same rows in opposite order deadlock (seen in a review, one unit failed
+ * after PostgreSQL's one-second deadlock timeout), which one transaction per unit never does.
  */
 export const groupCommit: Readonly<Record<'sqlite' | 'postgres', GroupCommitOptions>> = {
   sqlite: { lanes: 1, maxBatch: 64, gather: true },
-  postgres: { lanes: 6, maxBatch: 32, gather: false },
+  postgres: { lanes: 6, maxBatch: 1, gather: false },
 };
 
 /** Opens the configured store and brings its schema up to date. */

@@ -39,7 +39,7 @@ export interface UnitOfWork {
 export interface UnitOfWorkObserver {
   /** One unit, from the call to its answer: queueing for a batch, its own statements, the shared commit. */
   unit(outcome: 'commit' | 'rollback', seconds: number): void;
-  /** One database transaction: how many units it carried and how long it took, begin to commit. */
+  /** One committed database transaction: how many units it committed and how long it took, begin to durable commit. */
   batch(size: number, seconds: number): void;
 }
 
@@ -64,6 +64,7 @@ interface Unit {
   callbacks: (() => void)[];
   queuedAt: number;
   state: 'waiting' | 'done' | 'failed';
+  answered?: boolean;
   value?: unknown;
   error?: unknown;
 }
@@ -86,16 +87,21 @@ export function createUnitOfWork(
   const queue: Unit[] = [];
   let active = 0;
 
+  /** Answers a unit's caller. Nothing here may throw: the other units of the batch are answered after it. */
   const settle = (u: Unit) => {
+    if (u.answered) return;
+    u.answered = true;
     const seconds = (performance.now() - u.queuedAt) / 1000;
-    if (u.state === 'done') {
-      observer?.unit('commit', seconds);
+    try { observer?.unit(u.state === 'done' ? 'commit' : 'rollback', seconds); } catch { /* metrics never fail a payment */ }
+    if (u.state !== 'done') { u.reject(u.error); return; }
+    // As before group commit: a throwing callback fails its own caller (whose writes did commit), no one else.
+    try {
       for (const cb of u.callbacks) cb();
-      u.resolve(u.value);
-    } else {
-      observer?.unit('rollback', seconds);
-      u.reject(u.error);
+    } catch (err) {
+      u.reject(err);
+      return;
     }
+    u.resolve(u.value);
   };
 
   const fail = (u: Unit, err: unknown) => { u.state = 'failed'; u.error = err; };
@@ -150,21 +156,36 @@ export function createUnitOfWork(
       }
     }
     const done = batch.slice(0, ran).filter((u) => u.state === 'done');
+    let committed = false;
     if (broken !== undefined) {
       await trx.rollback().execute().catch(() => {});
       for (const u of batch.slice(0, ran)) { if (u.state === 'done') fail(u, broken); }
-      // Units that never ran lost nothing: they go first into the next batch.
-      queue.unshift(...batch.slice(ran));
+      if (ran === 0) {
+        // Not even the first savepoint could be taken: the store is failing now, and trying the
+        // same units again at once would spin. They are refused, like a transaction that cannot begin.
+        for (const u of batch) fail(u, broken);
+        ran = batch.length;
+      } else {
+        // Units that never ran lost nothing: they go first into the next batch.
+        queue.unshift(...batch.slice(ran));
+      }
     } else if (done.length === 0) {
       await trx.rollback().execute().catch(() => {});
     } else {
       try {
         await trx.commit().execute();
+        committed = true;
       } catch (err) {
         for (const u of done) fail(u, err);
+        // A failed COMMIT (a full disk, a lost connection, a deferred constraint) can leave the
+        // transaction open and its connection held: roll back, which always gives the connection
+        // back (SQLite's one connection would otherwise stay taken for good).
+        await trx.rollback().execute().catch(() => {});
       }
     }
-    observer?.batch(ran, (performance.now() - started) / 1000);
+    if (committed) {
+      try { observer?.batch(done.length, (performance.now() - started) / 1000); } catch { /* metrics never fail a payment */ }
+    }
     for (const u of batch.slice(0, ran)) settle(u);
   }
 
@@ -183,7 +204,13 @@ export function createUnitOfWork(
     while (active < options.lanes && queue.length > 0) {
       const batch = queue.splice(0, options.maxBatch);
       active++;
-      void runBatch(batch).finally(() => { active--; pump(); });
+      void runBatch(batch)
+        .catch((err: unknown) => {
+          // A fault in this code itself: every unit of the batch still gets an answer, and since
+          // whether its commit happened is not known here, that answer is an error, never a success.
+          for (const u of batch) if (!u.answered) { fail(u, err); settle(u); }
+        })
+        .finally(() => { active--; pump(); });
     }
   }
 
