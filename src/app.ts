@@ -27,7 +27,7 @@ import { buildNumberOf } from './dialects/opp/envelope.ts';
 import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
 import { deriveKey } from './runtime/crypto.ts';
-import { createInstrumentStore, createTokenizationKeyStore, vaultWriter } from './vault/kysely-store.ts';
+import { createInstrumentStore, createTokenizationKeyStore, vaultWriterOf } from './vault/kysely-store.ts';
 import { createTokenizationKeys } from './vault/tokenization.ts';
 import { createRegistrationService } from './vault/registrations.ts';
 import { createInstrumentService } from './vault/instruments.ts';
@@ -160,7 +160,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ? createSharedCvvCache({ store: createCvvHoldStore(storage.uow), key: deriveKey(masterKey, 'cvv-holds'), clock })
     : createCvvCache(clock);
   const payments = createPaymentService({
-    uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter, vault, threeds, cvvs, clock, ids, logger,
+    uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter: vaultWriterOf(storage.db), vault, threeds, cvvs, clock, ids, logger,
     connectorFor: async (id) => { const c = await connectors.connectorFor(id); return c && timedConnector(c, metrics, config.pspTimeoutMs); },
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
     accountOf: (id) => workflows.routedAccount(id),

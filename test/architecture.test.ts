@@ -91,3 +91,12 @@ test('only storage/ begins a database transaction', () => {
   const offenders = files.filter((f) => !f.startsWith(join(src, 'storage')) && /\.transaction\(\)\s*\.execute/.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders.map((f) => relative(src, f)), []);
 });
+
+test('no code changes or removes an entity row once written (the merchant store keeps the entities it has read)', () => {
+  // Kysely's builders and raw SQL alike, migrations included: a statement that changed an entity
+  // would leave every node's kept copy stale.
+  const changes = /(updateTable|deleteFrom)\(\s*['"]entities['"]|\b(update|delete\s+from)\s+"?entities"?\s/i;
+  const offenders = files.filter((f) => changes.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(offenders.map((f) => relative(src, f)), []);
+  assert.ok(changes.test(`db.updateTable('entities')`) && changes.test('DELETE FROM entities WHERE') && changes.test('update "entities" set'), 'the pattern finds such statements');
+});

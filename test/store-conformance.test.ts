@@ -13,10 +13,10 @@ import { sql } from 'kysely';
 import { createChallengeStore } from '../src/threeds/kysely-store.ts';
 import type { Challenge, ChallengeStore } from '../src/threeds/store.ts';
 import { migrationNames, openStorage, type Storage } from '../src/storage/database.ts';
-import { createUnitOfWork } from '../src/storage/unit-of-work.ts';
+import { createUnitOfWork, type Tx } from '../src/storage/unit-of-work.ts';
 import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
 import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhooks/store.ts';
-import { addOutboxEvent } from '../src/webhooks/outbox.ts';
+import { addOutboxEvent, outboxWriterOf } from '../src/webhooks/outbox.ts';
 import { runForRequest } from '../src/runtime/request-context.ts';
 import { traceFrom } from '../src/runtime/trace.ts';
 import { createMerchantStore } from '../src/merchants/kysely-store.ts';
@@ -38,7 +38,7 @@ import { createIdempotency } from '../src/idempotency/service.ts';
 import type { IdempotencyRow, IdempotencyStore } from '../src/idempotency/store.ts';
 import { createWorkflowStore } from '../src/workflows/kysely-store.ts';
 import type { PspAccount, WorkflowStore } from '../src/workflows/store.ts';
-import { createInstrumentStore, createTokenizationKeyStore, vaultWriter } from '../src/vault/kysely-store.ts';
+import { createInstrumentStore, createTokenizationKeyStore, vaultWriterOf } from '../src/vault/kysely-store.ts';
 import type { InstrumentRecord, InstrumentStatus, InstrumentStore, TokenizationKeyStore, VaultWriter } from '../src/vault/store.ts';
 import type { OutboxEvent } from '../src/webhooks/outbox.ts';
 import { manualClock } from '../src/runtime/clock.ts';
@@ -189,6 +189,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     let workflows: WorkflowStore;
     let instruments: InstrumentStore;
     let tokenizationKeys: TokenizationKeyStore;
+    let vaultWriter: (tx: Tx) => VaultWriter;
+    let addPaymentEvent: (tx: Tx, e: OutboxEvent) => Promise<void>;
 
     before(async () => {
       opened = await open();
@@ -205,6 +207,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       workflows = createWorkflowStore(uow);
       instruments = createInstrumentStore(uow);
       tokenizationKeys = createTokenizationKeyStore(uow);
+      vaultWriter = vaultWriterOf(db);
+      addPaymentEvent = outboxWriterOf(db);
     });
     after(async () => {
       await opened?.storage.close();
@@ -213,7 +217,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
 
     /** One unit of work with the payment, vault and outbox writers, as the payment service composes them. */
     const payWrite = <T>(fn: (w: PaymentWriter & VaultWriter & { addEvent(e: OutboxEvent): Promise<void> }) => Promise<T>) =>
-      opened.storage.uow.run((tx) => fn({ ...payments.writer(tx), ...vaultWriter(tx), addEvent: (e: OutboxEvent) => addOutboxEvent(tx, e) }));
+      opened.storage.uow.run((tx) => fn({ ...payments.writer(tx), ...vaultWriter(tx), addEvent: (e: OutboxEvent) => addPaymentEvent(tx, e) }));
     const execWrite = <T>(fn: (w: ExecutionWriter & { addEvent(e: OutboxEvent): Promise<void> }) => Promise<T>) =>
       opened.storage.uow.run((tx) => fn({ ...executions.writer(tx), addEvent: (e: OutboxEvent) => addOutboxEvent(tx, e) }));
     /** A card, its instrument and the events announcing them, in one unit of work. */
@@ -276,6 +280,20 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     });
 
     describe('merchants', () => {
+      test('entity(): an entity another node creates after a miss is found (only entities found are kept); a rotation refuses the old secret at once', async () => {
+        const f = await merchant();
+        const otherNode = createMerchantStore(opened.storage.uow);
+        const later = { id: id(), merchantId: f.merchant.id, channelName: 'later', uniqueMerchantTransactionId: true };
+        assert.equal(await merchants.entity(later.id), undefined);
+        assert.equal(await otherNode.insertEntity(later, now()), true);
+        assert.deepEqual(await merchants.entity(later.id), later);
+        assert.deepEqual(await merchants.entity(later.id), later, 'and again, as kept');
+        const bearer = f.credentials.find((c) => c.kind === 'opp_bearer')!;
+        assert.deepEqual(await merchants.byCredential(bearer.digest, 'opp_bearer'), f.merchant);
+        await otherNode.replaceCredentials(f.merchant.id, [{ digest: digest(), kind: 'opp_bearer' }], false, now());
+        assert.equal(await merchants.byCredential(bearer.digest, 'opp_bearer'), undefined, 'the old bearer, rotated on another node, is refused');
+      });
+
       test('insert, list, byCredential, entity and count', async () => {
         const before = await merchants.count();
         const a = await merchant({ live: true });
@@ -1428,6 +1446,25 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await workflows.account(plain.id), { ...plain, settings: { token: '****1234' }, sealedSecrets: '1.def' });
         assert.equal(await workflows.replaceSecrets(plain.id, '1.def', { token: '****1234' }, '2.jkl'), true, 're-sealed under a new version');
         assert.equal((await workflows.unsealedAccounts(['acq-075'], 100)).some((a) => a.merchantId === f.merchant.id), false);
+      });
+
+      test('routing(): the workflow and every account of the merchant in one read, as workflow() and accounts() see them', async () => {
+        const f = await merchant();
+        const other = await merchant();
+        assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [] });
+        assert.deepEqual(await workflows.routing(id(), 'payment-acceptance'), { workflow: undefined, accounts: [] }, 'no such merchant');
+        const b = await workflows.upsertAccount(account(f.merchant.id, 'psp-b'));
+        const a = await workflows.upsertAccount(account(f.merchant.id, 'psp-a', { connector: 'other-psp' }));
+        await workflows.upsertAccount(account(other.merchant.id, 'psp-c'));
+        const brief = (x: PspAccount) => ({ id: x.id, name: x.name, connector: x.connector });
+        assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [brief(a), brief(b)] });
+        const config = { accounts: ['psp-b', 'psp-a'], moveOn: ['soft' as const], notifyPending: true };
+        await workflows.setWorkflow(f.merchant.id, 'payment-acceptance', config, now());
+        await workflows.setWorkflow(f.merchant.id, 'other-flow', { ...config, accounts: [] }, now());
+        assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: config, accounts: [brief(a), brief(b)] });
+        assert.deepEqual(await workflows.routing(other.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [brief((await workflows.accounts(other.merchant.id))[0]!)] });
+        await workflows.removeAccount(f.merchant.id, 'psp-a');
+        assert.deepEqual((await workflows.routing(f.merchant.id, 'payment-acceptance')).accounts, [brief(b)], 'a removed account is gone at once');
       });
 
       test('workflow(): undefined until set; setWorkflow() inserts then replaces', async () => {

@@ -1,4 +1,6 @@
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import { prepare } from '../storage/prepared.ts';
+import type { Selectable } from 'kysely';
 import type { PostingsTable } from '../storage/schema.ts';
 import type { Currency } from '../money/money.ts';
 import type { Operation, OperationKind, OperationStatus } from '../payments/model.ts';
@@ -14,6 +16,9 @@ export const toPosting = (r: PostingsTable): Posting => ({
 /** One implementation over Kysely for both stores. */
 export function createLedgerStore(uow: UnitOfWork): LedgerStore {
   const { db } = uow;
+  // Every payment change posts a few rows: compiled once per row count (storage/prepared.ts).
+  const insertRows = prepare(db, (q, p: { rows: Selectable<PostingsTable>[] }) => q.insertInto('postings').values(p.rows)
+    .onConflict((oc) => oc.columns(['operation_id', 'phase', 'leg']).doNothing()));
   return {
     writer(tx) {
       return {
@@ -23,11 +28,11 @@ export function createLedgerStore(uow: UnitOfWork): LedgerStore {
         },
       };
       async function insert(postings: readonly Posting[]) {
-        await tx.insertInto('postings').values(postings.map((p) => ({
+        await insertRows.affected(tx, { rows: postings.map((p) => ({
           id: p.id, transfer_id: p.transferId, operation_id: p.operationId, payment_id: p.paymentId, merchant_id: p.merchantId,
           currency: p.currency, psp_account_id: p.pspAccountId, debit_account: p.debit, credit_account: p.credit,
           amount: p.amount, phase: p.phase, leg: p.leg, created_at: p.createdAt,
-        }))).onConflict((oc) => oc.columns(['operation_id', 'phase', 'leg']).doNothing()).execute();
+        })) });
       }
     },
     async postings(filter = {}) {

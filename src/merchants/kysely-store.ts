@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import { prepare } from '../storage/prepared.ts';
 import type { Database, EntitiesTable, MerchantsTable } from '../storage/schema.ts';
 import type { CredentialKind, Entity, Merchant } from './model.ts';
 import type { MerchantStore, NewMerchant } from './store.ts';
@@ -12,8 +13,21 @@ const toEntity = (r: Selectable<EntitiesTable>): Entity => ({
   id: r.id, merchantId: r.merchant_id, channelName: r.channel_name, uniqueMerchantTransactionId: r.unique_merchant_tx === 1,
 });
 
+/** Entities kept per store: far more than a node serves, small beside its memory. */
+const maxCachedEntities = 10_000;
+
 export function createMerchantStore(uow: UnitOfWork): MerchantStore {
   const { db } = uow;
+  // Read on every /v1 request: compiled once (storage/prepared.ts). The credential is read from the
+  // database each time, so a rotation refuses the old secret at once on every node.
+  const merchantByCredential = prepare(db, (q, p: { digest: string; kind: string }) => q.selectFrom('credentials')
+    .innerJoin('merchants', 'merchants.id', 'credentials.merchant_id')
+    .selectAll('merchants').where('credentials.secret_hash', '=', p.digest).where('credentials.kind', '=', p.kind));
+  const entityById = prepare(db, (q, p: { id: string }) => q.selectFrom('entities').selectAll().where('id', '=', p.id));
+  // An entity row never changes once written (nothing updates or deletes one; a test holds every
+  // statement of the code to that), so one read is as good as the next on every node. Only entities
+  // found are kept: one another node creates is read from the database until then.
+  const entities = new Map<string, Entity>();
   return {
     async insert({ merchant: m, entity: e, credentials }) {
       await uow.run(async (tx) => {
@@ -39,14 +53,18 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
       }));
     },
     async byCredential(digest: string, kind: CredentialKind) {
-      const row = await db.selectFrom('credentials').innerJoin('merchants', 'merchants.id', 'credentials.merchant_id')
-        .selectAll('merchants').where('credentials.secret_hash', '=', digest).where('credentials.kind', '=', kind)
-        .executeTakeFirst();
+      const row = await merchantByCredential.first(db, { digest, kind });
       return row ? toMerchant(row) : undefined;
     },
     async entity(entityId: string) {
-      const row = await db.selectFrom('entities').selectAll().where('id', '=', entityId).executeTakeFirst();
-      return row ? toEntity(row) : undefined;
+      const cached = entities.get(entityId);
+      if (cached) return cached;
+      const row = await entityById.first(db, { id: entityId });
+      if (!row) return undefined;
+      const found = toEntity(row);
+      if (entities.size >= maxCachedEntities) entities.clear();
+      entities.set(entityId, found);
+      return found;
     },
     async byId(merchantId) {
       const row = await db.selectFrom('merchants').selectAll().where('id', '=', merchantId).executeTakeFirst();

@@ -1,9 +1,14 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
+import { prepare, type QueryRunner } from '../storage/prepared.ts';
 import type { AttemptsTable, Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Currency } from '../money/money.ts';
 import type { DeclineReason, InitialKind, OperationKind, OperationStatus, PaymentStatus } from './model.ts';
 import type { AttemptRecord, Channel, OperationRecord, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter } from './store.ts';
+
+type PaymentRow = Omit<Selectable<PaymentsTable>, 'hold_released_at'>;
+type OperationRow = Selectable<TransactionsTable>;
+type AttemptRow = Selectable<AttemptsTable>;
 
 const toPayment = (r: Selectable<PaymentsTable>): PaymentRecord => ({
   id: r.id, merchantId: r.merchant_id, channel: r.channel as Channel, entityId: r.entity_id ?? undefined,
@@ -34,20 +39,56 @@ const toAttempt = (r: Selectable<AttemptsTable>): AttemptRecord => ({
 export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const { db } = uow;
   const locking = uow.kind === 'postgres';
-  const operationsOf = (q: Kysely<Database> | Tx, paymentId: string) =>
-    q.selectFrom('transactions').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
+  // The engine's statements, compiled once: each payment runs them with its own values (storage/prepared.ts).
+  const paymentById = prepare(db, (q, p: { id: string }) => q.selectFrom('payments').selectAll().where('id', '=', p.id));
+  const paymentForUpdate = locking
+    ? prepare(db, (q, p: { id: string }) => q.selectFrom('payments').selectAll().where('id', '=', p.id).forUpdate())
+    : paymentById;
+  const operationById = prepare(db, (q, p: { id: string }) => q.selectFrom('transactions').selectAll().where('id', '=', p.id));
+  const attemptById = prepare(db, (q, p: { id: string }) => q.selectFrom('attempts').selectAll().where('id', '=', p.id));
+  const operationsOfPayment = prepare(db, (q, p: { paymentId: string }) =>
+    q.selectFrom('transactions').selectAll().where('payment_id', '=', p.paymentId).orderBy('seq'));
   // Through the operations' ids: the attempts' primary key (operation, seq) serves it, no index of their own.
-  const attemptsOf = (q: Kysely<Database> | Tx, paymentId: string) =>
-    q.selectFrom('attempts').selectAll()
-      .where('transaction_id', 'in', (eb) => eb.selectFrom('transactions').select('id').where('payment_id', '=', paymentId))
-      .orderBy('created_at').orderBy('seq').execute();
+  const attemptsOfPayment = prepare(db, (q, p: { paymentId: string }) => q.selectFrom('attempts').selectAll()
+    .where('transaction_id', 'in', (eb) => eb.selectFrom('transactions').select('id').where('payment_id', '=', p.paymentId))
+    .orderBy('created_at').orderBy('seq'));
+  const insertPaymentRow = prepare(db, (q, p: PaymentRow) => q.insertInto('payments').values(p));
+  const insertOperationRow = prepare(db, (q, p: OperationRow) => q.insertInto('transactions').values(p));
+  // The unique index decides between concurrent requests on every node; ON CONFLICT keeps
+  // PostgreSQL's transaction usable so the caller can answer "duplicate".
+  const insertUniqueOperationRow = prepare(db, (q, p: OperationRow) => q.insertInto('transactions').values(p)
+    .onConflict((oc) => oc.columns(['entity_id', 'merchant_transaction_id']).where(sql.ref('unique_mtx'), '=', sql.lit(1)).doNothing()));
+  // Only the (operation, seq) slot may be taken by another node; any other clash is a bug and throws.
+  const insertAttemptRow = prepare(db, (q, p: AttemptRow) => q.insertInto('attempts').values(p)
+    .onConflict((oc) => oc.columns(['transaction_id', 'seq']).doNothing()));
+  const settleOperationRow = prepare(db, (q, p: {
+    id: string; status: string; result_code: string | null; reason: string | null; psp_reference: string | null;
+    details: string; updated_at: number; unknown_since: number | null;
+  }) => q.updateTable('transactions').set({
+    status: p.status, result_code: p.result_code, reason: p.reason, psp_reference: p.psp_reference,
+    details: p.details, updated_at: p.updated_at, unknown_since: p.unknown_since,
+  }).where('id', '=', p.id));
+  const resumeOperationRow = prepare(db, (q, p: { id: string; details: string; at: number }) => q.updateTable('transactions')
+    .set({ status: 'pending', result_code: null, reason: null, details: p.details, updated_at: p.at })
+    .where('id', '=', p.id).where('status', '=', 'awaiting'));
+  const touchOperationRow = prepare(db, (q, p: { id: string; at: number }) => q.updateTable('transactions').set({ updated_at: p.at }).where('id', '=', p.id));
+  // `psp_account_id` absent (undefined) leaves the column alone: a shape of its own, compiled apart.
+  const updatePaymentRow = prepare(db, (q, p: { id: string; status: string; at: number; psp_account_id?: string | null }) => q.updateTable('payments')
+    .set((eb) => ({ status: p.status, updated_at: p.at, version: eb('version', '+', 1), psp_account_id: p.psp_account_id }))
+    .where('id', '=', p.id));
+  const settleAttemptRow = prepare(db, (q, p: {
+    operationId: string; seq: number; status: string; reason: string | null; result_code: string | null; psp_reference: string | null; at: number;
+  }) => q.updateTable('attempts').set({
+    status: p.status, reason: p.reason, result_code: p.result_code, psp_reference: p.psp_reference, updated_at: p.at,
+  }).where('transaction_id', '=', p.operationId).where('seq', '=', p.seq));
+
+  const operationsOf = (q: QueryRunner, paymentId: string) => operationsOfPayment.rows(q, { paymentId });
+  const attemptsOf = (q: QueryRunner, paymentId: string) => attemptsOfPayment.rows(q, { paymentId });
 
   function writer(tx: Tx): PaymentWriter {
     return {
       async lock(paymentId) {
-        let q = tx.selectFrom('payments').selectAll().where('id', '=', paymentId);
-        if (locking) q = q.forUpdate();
-        const p = await q.executeTakeFirst();
+        const p = await paymentForUpdate.first(tx, { id: paymentId });
         if (!p) return undefined;
         return {
           payment: toPayment(p),
@@ -56,15 +97,15 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         };
       },
       async insertPayment(p) {
-        await tx.insertInto('payments').values({
+        await insertPaymentRow.affected(tx, {
           id: p.id, merchant_id: p.merchantId, channel: p.channel, entity_id: p.entityId ?? null, initial_type: p.initialKind,
           status: p.status, currency: p.currency, amount: p.amount, card_id: p.cardId ?? null, method: p.method,
           mode: p.live ? 'live' : 'test', psp_account_id: p.pspAccountId ?? null, workflow_code: p.workflowCode ?? null,
           version: p.version, created_at: p.createdAt, updated_at: p.updatedAt,
-        }).execute();
+        });
       },
       async insertOperation(o, options = {}) {
-        const row = {
+        const row: OperationRow = {
           id: o.id, payment_id: o.paymentId, seq: o.seq, merchant_id: o.merchantId, entity_id: o.entityId ?? null, type: o.kind,
           status: o.status, amount: o.amount.amount, currency: o.amount.currency, result_code: o.resultCode ?? null,
           psp_reference: o.pspReference ?? null, referenced_id: o.referencedId ?? null,
@@ -74,49 +115,42 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
           echo: JSON.stringify(o.context), details: JSON.stringify(o.details), created_at: o.createdAt, updated_at: o.updatedAt,
         };
         if (row.unique_mtx === null) {
-          await tx.insertInto('transactions').values(row).execute();
+          await insertOperationRow.affected(tx, row);
           return true;
         }
-        // The unique index decides between concurrent requests on every node; ON CONFLICT keeps
-        // PostgreSQL's transaction usable so the caller can answer "duplicate".
-        const r = await tx.insertInto('transactions').values(row)
-          .onConflict((oc) => oc.columns(['entity_id', 'merchant_transaction_id']).where(sql.ref('unique_mtx'), '=', sql.lit(1)).doNothing())
-          .executeTakeFirst();
-        return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+        return (await insertUniqueOperationRow.affected(tx, row)) === 1;
       },
       async settleOperation(id, s, unknownSince) {
-        await tx.updateTable('transactions').set({
-          status: s.status, result_code: s.resultCode ?? null, reason: s.reason ?? null, psp_reference: s.pspReference ?? null,
+        await settleOperationRow.affected(tx, {
+          id, status: s.status, result_code: s.resultCode ?? null, reason: s.reason ?? null, psp_reference: s.pspReference ?? null,
           details: JSON.stringify(s.details), updated_at: s.at, unknown_since: unknownSince ?? null,
-        }).where('id', '=', id).execute();
+        });
       },
       async resumeOperation(id, details, at) {
-        await tx.updateTable('transactions').set({ status: 'pending', result_code: null, reason: null, details: JSON.stringify(details), updated_at: at })
-          .where('id', '=', id).where('status', '=', 'awaiting').execute();
+        await resumeOperationRow.affected(tx, { id, details: JSON.stringify(details), at });
       },
       async touchOperation(id, at) {
-        await tx.updateTable('transactions').set({ updated_at: at }).where('id', '=', id).execute();
+        await touchOperationRow.affected(tx, { id, at });
       },
       async updatePayment(id, change, at) {
-        await tx.updateTable('payments').set((eb) => ({
-          status: change.status, updated_at: at, version: eb('version', '+', 1),
+        await updatePaymentRow.affected(tx, {
+          id, status: change.status, at,
           ...('pspAccountId' in change ? { psp_account_id: change.pspAccountId ?? null } : {}),
-        })).where('id', '=', id).execute();
+        });
       },
       async insertAttempt(a) {
-        // Only the (operation, seq) slot may be taken by another node; any other clash is a bug and throws.
-        const r = await tx.insertInto('attempts').values({
+        return (await insertAttemptRow.affected(tx, {
           id: a.id, payment_id: a.paymentId, transaction_id: a.operationId, seq: a.seq, account_id: a.accountId,
           account_name: a.accountName, connector: a.connector, authenticated: a.authenticated ? 1 : 0, status: a.status,
           reason: a.reason ?? null, result_code: a.resultCode ?? null, psp_reference: a.pspReference ?? null,
           created_at: a.createdAt, updated_at: a.updatedAt,
-        }).onConflict((oc) => oc.columns(['transaction_id', 'seq']).doNothing()).executeTakeFirst();
-        return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+        })) === 1;
       },
       async settleAttempt(a, s) {
-        await tx.updateTable('attempts').set({
-          status: s.status, reason: s.reason ?? null, result_code: s.resultCode ?? null, psp_reference: s.pspReference ?? null, updated_at: s.at,
-        }).where('transaction_id', '=', a.operationId).where('seq', '=', a.seq).execute();
+        await settleAttemptRow.affected(tx, {
+          operationId: a.operationId, seq: a.seq, status: s.status, reason: s.reason ?? null, result_code: s.resultCode ?? null,
+          psp_reference: s.pspReference ?? null, at: s.at,
+        });
       },
     };
   }
@@ -124,18 +158,18 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   return {
     writer,
     async operation(id) {
-      const r = await db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirst();
+      const r = await operationById.first(db, { id });
       return r ? toOperation(r) : undefined;
     },
     async payment(id) {
-      const r = await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+      const r = await paymentById.first(db, { id });
       return r ? toPayment(r) : undefined;
     },
     async operationsOf(paymentId) {
       return (await operationsOf(db, paymentId)).map(toOperation);
     },
     async attempt(id) {
-      const r = await db.selectFrom('attempts').selectAll().where('id', '=', id).executeTakeFirst();
+      const r = await attemptById.first(db, { id });
       return r ? toAttempt(r) : undefined;
     },
     async attemptsOf(paymentId) {

@@ -4,7 +4,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
 import type { VaultWriter } from '../vault/store.ts';
-import { addOutboxEvent } from '../webhooks/outbox.ts';
+import { outboxWriterOf } from '../webhooks/outbox.ts';
 import type { Connector, ConnectorRequest, LookupHint } from '../processors/connector.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Challenge } from '../threeds/store.ts';
@@ -84,9 +84,10 @@ export function createRunner(deps: {
 }): Runner {
   const { uow, store, clock, ids, logger, pspTimeoutMs } = deps;
   const inFlight = new Set<string>();
+  const addEvent = outboxWriterOf(uow.db);
 
   const write = <T>(fn: (w: Writers) => Promise<T>): Promise<T> =>
-    uow.run((tx) => fn({ tx, payments: store.writer(tx), vault: deps.vaultWriter(tx), event: (e) => addOutboxEvent(tx, e) }));
+    uow.run((tx) => fn({ tx, payments: store.writer(tx), vault: deps.vaultWriter(tx), event: (e) => addEvent(tx, e) }));
 
   /** Observers hear of every change; the outbox of outcomes (and of a wait for the shopper), not of mere recording. */
   async function tell(w: Writers, change: PaymentChange, announce: boolean) {

@@ -1,11 +1,14 @@
-import type { Insertable, Selectable } from 'kysely';
-import type { CardsTable, InstrumentsTable } from '../storage/schema.ts';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { CardsTable, Database, InstrumentsTable } from '../storage/schema.ts';
+import { prepare } from '../storage/prepared.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { CardBrand } from './card.ts';
 import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, TokenizationKeyRecord, TokenizationKeyStore, VaultStore, VaultWriter } from './store.ts';
 
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
-export function cardRow(c: StoredCard): Insertable<CardsTable> {
+type CardRow = Selectable<CardsTable>;
+
+export function cardRow(c: StoredCard): CardRow {
   return {
     id: c.id, merchant_id: c.merchantId, fingerprint: c.fingerprint, fingerprint_scope: 1, key_version: c.keyVersion,
     wrapped_key: c.wrappedKey, pan_ciphertext: c.panCiphertext, brand: c.brand, bin: c.bin, last4: c.last4,
@@ -83,11 +86,15 @@ const toInstrument = (r: Selectable<InstrumentsTable>): InstrumentRecord => ({
   createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
 });
 
-/** The vault's writes over a unit of work's transaction. */
-export function vaultWriter(tx: Tx): VaultWriter {
-  return {
+/**
+ * The vault's writes over a unit of work's transaction, for transactions opened over `db`. A card
+ * is inserted with every /v1 card payment: that statement is compiled once (storage/prepared.ts).
+ */
+export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
+  const insertCardRow = prepare(db, (q, p: CardRow) => q.insertInto('cards').values(p));
+  return (tx) => ({
     async insertCard(card) {
-      await tx.insertInto('cards').values(cardRow(card)).execute();
+      await insertCardRow.affected(tx, cardRow(card));
     },
     async insertInstrument(i) {
       await tx.insertInto('instruments').values(instrumentRow(i)).execute();
@@ -100,13 +107,13 @@ export function vaultWriter(tx: Tx): VaultWriter {
       const r = await tx.updateTable('instruments').set({ card_id: cardId, updated_at: at }).where('id', '=', id).where('status', '=', 'enabled').executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
-  };
+  });
 }
 
 export function createInstrumentStore(uow: UnitOfWork): InstrumentStore {
   const { db } = uow;
   return {
-    writer: vaultWriter,
+    writer: vaultWriterOf(db),
     async instrument(id) {
       const r = await db.selectFrom('instruments').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toInstrument(r) : undefined;

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.ts';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, OutboxTable } from '../storage/schema.ts';
+import { prepare } from '../storage/prepared.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
 import { currentTrace } from '../runtime/request-context.ts';
 import { traceparentOf } from '../runtime/trace.ts';
@@ -31,10 +32,23 @@ export interface OutboxEvent {
  * await uow.run(async (tx) => { ...; await addOutboxEvent(tx, { id, merchantId, type: 'execution.executionCreated', subjectId, payload, createdAt }); });
  */
 export async function addOutboxEvent(tx: Tx | Kysely<Database>, e: OutboxEvent): Promise<void> {
-  await tx.insertInto('outbox').values({
+  await tx.insertInto('outbox').values(outboxRow(e)).execute();
+}
+
+/**
+ * `addOutboxEvent` for transactions opened over `db`, its statement compiled once
+ * (storage/prepared.ts): the payment engine writes an event with every outcome.
+ */
+export function outboxWriterOf(db: Kysely<Database>): (tx: Tx | Kysely<Database>, e: OutboxEvent) => Promise<void> {
+  const insert = prepare(db, (q, p: Selectable<OutboxTable>) => q.insertInto('outbox').values(p));
+  return async (tx, e) => { await insert.affected(tx, outboxRow(e)); };
+}
+
+function outboxRow(e: OutboxEvent): Selectable<OutboxTable> {
+  return {
     id: e.id, merchant_id: e.merchantId, type: e.type, subject_id: e.subjectId,
     payload: JSON.stringify(e.payload), created_at: e.createdAt, delivered_at: null,
     // The request (or job) whose work wrote the event: its webhooks join the same trace.
     traceparent: currentTrace() ? traceparentOf(currentTrace()!) : null,
-  }).execute();
+  };
 }

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import { prepare } from '../storage/prepared.ts';
 import type { Database, PspAccountsTable } from '../storage/schema.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
 
@@ -10,6 +11,14 @@ const toAccount = (r: Selectable<PspAccountsTable>): PspAccount => ({
 
 export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
   const { db } = uow;
+  // Read for every payment, never cached: a changed cascade or account applies at once on every
+  // node. One statement instead of two (the workflow, then the accounts), compiled once.
+  const routing = prepare(db, (q, p: { merchantId: string; code: string }) => q.selectFrom('merchants as m')
+    .leftJoin('workflows as w', (j) => j.onRef('w.merchant_id', '=', 'm.id').on('w.code', '=', p.code))
+    .leftJoin('psp_accounts as a', 'a.merchant_id', 'm.id')
+    .select(['w.config as workflow', 'a.id as account_id', 'a.name as account_name', 'a.connector as account_connector'])
+    .where('m.id', '=', p.merchantId).orderBy('a.name'));
+  const accountById = prepare(db, (q, p: { id: string }) => q.selectFrom('psp_accounts').selectAll().where('id', '=', p.id));
   return {
     async upsertAccount(a) {
       const changed = { connector: a.connector, settings: JSON.stringify(a.settings), secrets: a.sealedSecrets ?? null, timeout_ms: a.timeoutMs ?? null };
@@ -22,7 +31,7 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
       return (await db.selectFrom('psp_accounts').selectAll().where('merchant_id', '=', merchantId).orderBy('name').execute()).map(toAccount);
     },
     async account(id) {
-      const r = await db.selectFrom('psp_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+      const r = await accountById.first(db, { id });
       return r ? toAccount(r) : undefined;
     },
     async unsealedAccounts(connectors, limit) {
@@ -45,6 +54,14 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
     async workflow(merchantId, code) {
       const r = await db.selectFrom('workflows').select('config').where('merchant_id', '=', merchantId).where('code', '=', code).executeTakeFirst();
       return r ? JSON.parse(r.config) : undefined;
+    },
+    async routing(merchantId, code) {
+      const rows = await routing.rows(db, { merchantId, code });
+      const config = rows[0]?.workflow;
+      return {
+        workflow: config === null || config === undefined ? undefined : JSON.parse(config),
+        accounts: rows.flatMap((r) => (r.account_id === null ? [] : [{ id: r.account_id, name: r.account_name!, connector: r.account_connector! }])),
+      };
     },
     async setWorkflow(merchantId, code, config, at) {
       await db.insertInto('workflows').values({ merchant_id: merchantId, code, config: JSON.stringify(config), updated_at: at })

@@ -123,8 +123,10 @@ export function createWorkflowService(deps: {
       return parsed;
     },
     async rulesOf(merchantId, code) {
-      const wf = (await workflow(merchantId, code)) ?? defaultWorkflow;
-      const byName = new Map((await store.accounts(merchantId)).map((a) => [a.name, a]));
+      // One read for the workflow and the accounts: a payment pays for one statement, not two.
+      const routing = await store.routing(merchantId, code);
+      const wf = (isWorkflowCode(code) ? routing.workflow : undefined) ?? defaultWorkflow;
+      const byName = new Map(routing.accounts.map((a) => [a.name, a]));
       const accounts = wf.accounts.map((n) => (n === defaultAccount.name ? defaultAccount : byName.get(n)))
         .filter((a) => a !== undefined).map((a) => ({ id: a.id, name: a.name, connector: a.connector }));
       return { accounts: accounts.length > 0 ? accounts : [defaultAccount], moveOn: wf.moveOn };

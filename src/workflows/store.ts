@@ -32,5 +32,10 @@ export interface WorkflowStore {
   replaceSecrets(id: string, expected: string | undefined, settings: unknown, sealedSecrets: string): Promise<boolean>;
   removeAccount(merchantId: string, name: string): Promise<boolean>;
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
+  /**
+   * What routing a payment needs, read in one statement (one snapshot): the workflow's configuration
+   * (undefined until set) and every account of the merchant (nothing when there is no such merchant).
+   */
+  routing(merchantId: string, code: string): Promise<{ workflow: WorkflowConfig | undefined; accounts: Pick<PspAccount, 'id' | 'name' | 'connector'>[] }>;
   setWorkflow(merchantId: string, code: string, config: WorkflowConfig, at: number): Promise<void>;
 }

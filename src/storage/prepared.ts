@@ -1,0 +1,171 @@
+import { createQueryId, type Compilable, type CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+
+/**
+ * Hot-path queries compiled once and run many times with new values.
+ *
+ * Building a Kysely query and compiling it to SQL costs as much CPU as SQLite spends running a
+ * short statement, and a payment runs about twenty of them whose SQL never changes between
+ * payments. `prepare` runs the builder once per shape of its parameters, with a placeholder in
+ * place of every value, notes which parameter slot of the compiled query each placeholder went to,
+ * and later fills those slots with the values of each call.
+ *
+ * What may vary between calls without a new compilation is values only. The shape of the
+ * parameters — which keys are present (an `undefined` one counts as absent, as Kysely leaves such
+ * a column out), and the length of every array (rows of a multi-row insert) — selects a compiled
+ * query of its own, so a query whose SQL depends on them is never reused for another shape.
+ * The builder sees placeholders, never values: it must not branch on them. Anything that changes
+ * the SQL by value (`is null` against `= ?`, `for update` on one store only) is a separate prepared
+ * query, chosen by the caller. Placeholders that do not end up as bound parameters, or end up on
+ * the right of `is`, are refused when the query is compiled.
+ *
+ * @example
+ * const byId = prepare(db, (q, p: { id: string }) => q.selectFrom('payments').selectAll().where('id', '=', p.id));
+ * const row = await byId.first(tx, { id });
+ */
+
+/** What a prepared query runs on: the store's `db`, or a unit of work's `tx` opened over it. */
+export interface QueryRunner {
+  executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+}
+
+/** A value bound as one parameter. */
+export type Bindable = string | number | bigint | boolean | null | Uint8Array;
+
+/** Parameters: bindable values, possibly nested in plain objects and arrays (the rows of a multi-row insert). */
+export type Params = { readonly [key: string]: Bindable | Params | readonly Params[] | readonly Bindable[] | undefined };
+
+export interface Prepared<P extends Params, O> {
+  /** The rows a select (or a write's `returning`) gives. */
+  rows(on: QueryRunner, params: P): Promise<O[]>;
+  first(on: QueryRunner, params: P): Promise<O | undefined>;
+  /** How many rows a write inserted, updated or deleted. */
+  affected(on: QueryRunner, params: P): Promise<number>;
+  /** The SQL compiled for these parameters' shape (tests, diagnostics). */
+  sqlFor(params: P): string;
+  /** How many shapes have been compiled so far. */
+  readonly shapes: number;
+}
+
+/** Stands for one parameter value while the builder runs; never reaches the database. */
+class Placeholder {
+  readonly index: number;
+  constructor(index: number) { this.index = index; }
+  // Turning a placeholder into text or a number (a template string, a comparison, `sql.raw`) would
+  // bake the compile-time stand-in into the SQL: refused at once.
+  [Symbol.toPrimitive](): never { throw new TypeError('a prepared query\'s builder used a parameter as a value; it may only place it in the query'); }
+  toString(): never { return this[Symbol.toPrimitive](); }
+  toJSON(): never { return this[Symbol.toPrimitive](); }
+}
+
+const isBindable = (v: unknown): v is Bindable =>
+  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v instanceof Uint8Array;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * Walks the parameters in a fixed order: appends every bindable value to `values` and returns the
+ * shape (keys, array lengths, absent keys), which is all a builder can see of them.
+ */
+function walk(v: unknown, values: unknown[]): string {
+  if (isBindable(v)) { values.push(v); return '$'; }
+  if (Array.isArray(v)) {
+    let shape = '[';
+    for (const item of v) shape += `${walk(item, values)},`;
+    return `${shape}]`;
+  }
+  if (isPlainObject(v)) {
+    let shape = '{';
+    for (const key of Object.keys(v)) {
+      const item = v[key];
+      shape += item === undefined ? `${JSON.stringify(key)}?,` : `${JSON.stringify(key)}:${walk(item, values)},`;
+    }
+    return `${shape}}`;
+  }
+  throw new TypeError(`a prepared query's parameter must be a string, number, bigint, boolean, null, bytes, or a plain object or array of those; got ${Object.prototype.toString.call(v)}`);
+}
+
+/** The parameters as the builder sees them: the same structure, a placeholder for every value. */
+function standIns(v: unknown, next: { n: number }): unknown {
+  if (isBindable(v)) return new Placeholder(next.n++);
+  if (Array.isArray(v)) return v.map((item) => standIns(item, next));
+  if (isPlainObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v)) out[key] = v[key] === undefined ? undefined : standIns(v[key], next);
+    return out;
+  }
+  throw new TypeError('unreachable: walk() accepted the parameters');
+}
+
+/** Whether any `x is ?` / `x is not ?` in the query tree compares with a placeholder (SQL whose meaning depends on the value). */
+function placeholderAfterIs(node: unknown, seen = new Set<unknown>()): boolean {
+  if (typeof node !== 'object' || node === null || seen.has(node) || node instanceof Placeholder) return false;
+  seen.add(node);
+  const n = node as { kind?: string; operator?: { operator?: string }; rightOperand?: { kind?: string; value?: unknown } };
+  if (n.kind === 'BinaryOperationNode' && (n.operator?.operator === 'is' || n.operator?.operator === 'is not')
+    && n.rightOperand?.kind === 'ValueNode' && n.rightOperand.value instanceof Placeholder) return true;
+  for (const child of Object.values(node)) if (placeholderAfterIs(child, seen)) return true;
+  return false;
+}
+
+interface Compiled {
+  readonly query: CompiledQuery;
+  /** For each parameter of the SQL: the index of the call's value it takes, or -1 for a constant of the builder's. */
+  readonly slots: readonly number[];
+}
+
+/** Shapes kept per prepared query: a query whose shape keeps changing (bulk inserts of any size) compiles the rest each time. */
+const maxShapes = 16;
+
+/**
+ * Prepares a query over `db`. The builder is called with `db` and stand-ins for the parameters;
+ * the result runs on `db` or on any transaction of it (same dialect, so the same SQL).
+ */
+export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kysely<DB>, p: P) => Compilable<O>): Prepared<P, O> {
+  const byShape = new Map<string, Compiled>();
+
+  function compile(params: P, count: number): Compiled {
+    const query = build(db, standIns(params, { n: 0 }) as P).compile() as CompiledQuery;
+    const used = new Set<number>();
+    const slots = query.parameters.map((v) => {
+      if (!(v instanceof Placeholder)) return -1;
+      used.add(v.index);
+      return v.index;
+    });
+    if (used.size !== count) {
+      throw new Error(`prepared query: ${count - used.size} of ${count} parameters are not bound as values (the builder must place every parameter, and only as a value): ${query.sql}`);
+    }
+    if (placeholderAfterIs(query.query)) {
+      throw new Error(`prepared query: a parameter on the right of "is": its SQL would depend on the value; prepare one query per case: ${query.sql}`);
+    }
+    return { query, slots };
+  }
+
+  function bind(params: P): CompiledQuery<O> {
+    const values: unknown[] = [];
+    const shape = walk(params, values);
+    let compiled = byShape.get(shape);
+    if (!compiled) {
+      compiled = compile(params, values.length);
+      if (byShape.size < maxShapes) byShape.set(shape, compiled);
+    }
+    const { query, slots } = compiled;
+    const parameters = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      parameters[i] = slot < 0 ? query.parameters[i] : values[slot];
+    }
+    return { sql: query.sql, query: query.query, parameters, queryId: createQueryId() };
+  }
+
+  return {
+    async rows(on, params) { return (await on.executeQuery(bind(params))).rows; },
+    async first(on, params) { return (await on.executeQuery(bind(params))).rows[0]; },
+    async affected(on, params) { return Number((await on.executeQuery(bind(params))).numAffectedRows ?? 0n); },
+    sqlFor: (params) => bind(params).sql,
+    get shapes() { return byShape.size; },
+  };
+}
