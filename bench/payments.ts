@@ -7,7 +7,7 @@
  *   connection count is measured against the gateway and against the bare server.
  *   SWITCHYARD_SIM_* and SWITCHYARD_PSP_TIMEOUT_MS are passed on to the gateway.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -120,6 +120,29 @@ async function commitTotals(gatewayUrl: string): Promise<{ commits: number; unit
   };
 }
 
+/**
+ * CPU time the gateway process has used, in ms: its main thread (where every request and every
+ * SQLite statement runs) and all its threads. Read from Linux's per-thread scheduler statistics,
+ * which count nanoseconds; undefined elsewhere. On a machine shared with other work, CPU per
+ * payment moves far less than payments per second do.
+ */
+function cpuMs(pid: number | undefined): { main: number; all: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    let all = 0;
+    let main = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      let ns: number;
+      try { ns = Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]); } catch { continue; } // the thread ended
+      all += ns;
+      if (task === String(pid)) main = ns;
+    }
+    return { main: main / 1e6, all: all / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
 /** What went wrong in a run, empty when every response was an HTTP 200. */
 function problems(r: LoadResult): string[] {
   const out: string[] = [];
@@ -153,15 +176,18 @@ async function main(dataDir: string): Promise<boolean> {
   const gatewayUrl = gateway.ready[1]!;
   const payment = paymentRequest(gatewayUrl, demoCredentials(dataDir));
   await checkOnce(payment);
-  const runs: { connections: number; gw: LoadResult; commits: number; units: number; commitMs: number }[] = [];
+  const runs: { connections: number; gw: LoadResult; commits: number; units: number; commitMs: number; cpu: { main: number; all: number } | undefined }[] = [];
   for (const connections of s.connections) {
     if (s.warmup > 0) await load({ ...payment, connections, duration: s.warmup });
     const before = await commitTotals(gatewayUrl);
+    const cpuBefore = cpuMs(gateway.child.pid);
     process.stderr.write(`gateway, ${connections} connections: measuring ${s.duration} s\n`);
     const gw = await load({ ...payment, connections, duration: s.duration });
+    const cpuAfter = cpuMs(gateway.child.pid);
     const after = await commitTotals(gatewayUrl);
     const commits = after.commits - before.commits;
-    runs.push({ connections, gw, commits, units: after.units - before.units, commitMs: (1000 * (after.seconds - before.seconds)) / commits });
+    const cpu = cpuBefore && cpuAfter ? { main: cpuAfter.main - cpuBefore.main, all: cpuAfter.all - cpuBefore.all } : undefined;
+    runs.push({ connections, gw, commits, units: after.units - before.units, commitMs: (1000 * (after.seconds - before.seconds)) / commits, cpu });
     if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) {
       throw new Error(`the gateway died during the run\n--- its output ---\n${gateway.tail()}`);
     }
@@ -180,6 +206,10 @@ async function main(dataDir: string): Promise<boolean> {
   for (const r of runs) {
     const baseline = baselines.get(r.connections)!;
     const ratio = baseline.requestsPerSecond > 0 ? r.gw.requestsPerSecond / baseline.requestsPerSecond : NaN;
+    if (r.cpu && r.gw.total > 0) {
+      const per = (ms: number) => (ms * 1000 / r.gw.total).toFixed(0);
+      console.log(`${r.connections} connections: gateway CPU per payment ${per(r.cpu.main)} µs on its main thread, ${per(r.cpu.all)} µs in all its threads (main thread busy ${(100 * r.cpu.main / (s.duration * 1000)).toFixed(0)} % of the run)`);
+    }
     console.log(`${r.connections} connections: gateway/bare ${ratio.toPrecision(3)}; group commit: ${r.commits} commits carried ${r.units} units of work (${(r.units / r.commits).toFixed(2)} per commit, ${(r.units / r.gw.total).toFixed(2)} per payment), ${r.commitMs.toFixed(2)} ms per commit`);
   }
   if (gateway.linesSinceReady() > 0) {

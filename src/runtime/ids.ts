@@ -26,7 +26,7 @@ export interface Ids {
 export const randomIds: Ids = {
   hex32: () => randomHex(16),
   shortId: () => {
-    const n = randomBytes(8).readBigUInt64BE() % 1_000_000_000_000n;
+    const n = BigInt(`0x${randomHex(8)}`) % 1_000_000_000_000n;
     const d = n.toString().padStart(12, '0');
     return `${d.slice(0, 4)}.${d.slice(4, 8)}.${d.slice(8)}`;
   },

@@ -135,6 +135,14 @@ function suite(name: string, open: () => Promise<Opened>, skip?: string) {
       assert.deepEqual((await byIds.rows(db, { ids })).map((r) => r.id), [...ids].sort());
       assert.deepEqual((await byIds.rows(db, { ids: ids.slice(2, 4) })).map((r) => r.id), ids.slice(2, 4).sort());
       assert.equal(byIds.shapes, 2, 'lists of two share a query; a list of six has its own');
+      // More shapes than are kept: each still runs its own SQL, the ones kept or compiled again.
+      const many = rows(20, 'many');
+      await insertMany.affected(db, { rows: many });
+      for (const n of [...Array.from({ length: 20 }, (_, i) => i + 1), 3, 17, 1, 20]) {
+        const wanted = many.slice(0, n).map((r) => r.id);
+        assert.deepEqual((await byIds.rows(db, { ids: wanted })).map((r) => r.id), [...wanted].sort(), `a list of ${n}`);
+      }
+      assert.ok(byIds.shapes <= 16, 'the shapes kept stay bounded');
 
       // Kysely leaves an undefined column out of a SET: with it absent, the row keeps its value.
       const touch = prepare(db, (q, p: { id: string; channel?: string; at: number }) => q.updateTable('entities')

@@ -67,37 +67,70 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
 };
 
 /**
- * Walks the parameters in a fixed order: appends every bindable value to `values` and returns the
- * shape (keys, array lengths, absent keys), which is all a builder can see of them.
+ * The shape of parameters: all a builder can see of them. Values are leaves; an object's keys are
+ * kept in order, with those whose value is undefined marked absent; an array keeps its length.
  */
-function walk(v: unknown, values: unknown[]): string {
-  if (isBindable(v)) { values.push(v); return '$'; }
+type Shape =
+  | { readonly kind: 'value' }
+  | { readonly kind: 'list'; readonly items: readonly Shape[] }
+  | { readonly kind: 'record'; readonly keys: readonly string[]; readonly items: readonly (Shape | undefined)[] };
+
+const valueShape: Shape = { kind: 'value' };
+
+/** The shape of `v`, and stand-ins for the builder: the same structure with a placeholder for every value, numbered in `matches` order. */
+function shapeOf(v: unknown, next: { n: number }): { shape: Shape; standIn: unknown } {
+  if (isBindable(v)) return { shape: valueShape, standIn: new Placeholder(next.n++) };
   if (Array.isArray(v)) {
-    let shape = '[';
-    for (const item of v) shape += `${walk(item, values)},`;
-    return `${shape}]`;
+    const parts = v.map((item) => shapeOf(item, next));
+    return { shape: { kind: 'list', items: parts.map((x) => x.shape) }, standIn: parts.map((x) => x.standIn) };
   }
   if (isPlainObject(v)) {
-    let shape = '{';
-    for (const key of Object.keys(v)) {
-      const item = v[key];
-      shape += item === undefined ? `${JSON.stringify(key)}?,` : `${JSON.stringify(key)}:${walk(item, values)},`;
-    }
-    return `${shape}}`;
+    const keys = Object.keys(v);
+    const standIn: Record<string, unknown> = {};
+    const items = keys.map((key) => {
+      if (v[key] === undefined) { standIn[key] = undefined; return undefined; }
+      const part = shapeOf(v[key], next);
+      standIn[key] = part.standIn;
+      return part.shape;
+    });
+    return { shape: { kind: 'record', keys, items }, standIn };
   }
   throw new TypeError(`a prepared query's parameter must be a string, number, bigint, boolean, null, bytes, or a plain object or array of those; got ${Object.prototype.toString.call(v)}`);
 }
 
-/** The parameters as the builder sees them: the same structure, a placeholder for every value. */
-function standIns(v: unknown, next: { n: number }): unknown {
-  if (isBindable(v)) return new Placeholder(next.n++);
-  if (Array.isArray(v)) return v.map((item) => standIns(item, next));
-  if (isPlainObject(v)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(v)) out[key] = v[key] === undefined ? undefined : standIns(v[key], next);
-    return out;
+/**
+ * Whether `v` has exactly this shape; if so its values are appended to `values` in the order
+ * `shapeOf` numbered the placeholders. Runs on every call: no strings built, nothing hashed.
+ */
+function matches(v: unknown, shape: Shape, values: unknown[]): boolean {
+  switch (shape.kind) {
+    case 'value':
+      if (!isBindable(v)) return false;
+      values.push(v);
+      return true;
+    case 'list': {
+      if (!Array.isArray(v) || v.length !== shape.items.length) return false;
+      for (let i = 0; i < v.length; i++) if (!matches(v[i], shape.items[i]!, values)) return false;
+      return true;
+    }
+    case 'record': {
+      if (!isPlainObject(v)) return false;
+      const keys = Object.keys(v);
+      if (keys.length !== shape.keys.length) return false;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (key !== shape.keys[i]) return false;
+        const item = v[key];
+        const itemShape = shape.items[i];
+        if (item === undefined || itemShape === undefined) {
+          if (item !== itemShape) return false;
+        } else if (!matches(item, itemShape, values)) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
-  throw new TypeError('unreachable: walk() accepted the parameters');
 }
 
 /** Whether any `x is ?` / `x is not ?` in the query tree compares with a placeholder (SQL whose meaning depends on the value). */
@@ -112,6 +145,7 @@ function placeholderAfterIs(node: unknown, seen = new Set<unknown>()): boolean {
 }
 
 interface Compiled {
+  readonly shape: Shape;
   readonly query: CompiledQuery;
   /** For each parameter of the SQL: the index of the call's value it takes, or -1 for a constant of the builder's. */
   readonly slots: readonly number[];
@@ -125,10 +159,14 @@ const maxShapes = 16;
  * the result runs on `db` or on any transaction of it (same dialect, so the same SQL).
  */
 export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kysely<DB>, p: P) => Compilable<O>): Prepared<P, O> {
-  const byShape = new Map<string, Compiled>();
+  // Most queries have one shape, a few two or three: looked through in order, most used first.
+  const compiledShapes: Compiled[] = [];
 
-  function compile(params: P, count: number): Compiled {
-    const query = build(db, standIns(params, { n: 0 }) as P).compile() as CompiledQuery;
+  function compile(params: P): Compiled {
+    const next = { n: 0 };
+    const { shape, standIn } = shapeOf(params, next);
+    const count = next.n;
+    const query = build(db, standIn as P).compile() as CompiledQuery;
     const used = new Set<number>();
     const slots = query.parameters.map((v) => {
       if (!(v instanceof Placeholder)) return -1;
@@ -141,16 +179,24 @@ export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kyse
     if (placeholderAfterIs(query.query)) {
       throw new Error(`prepared query: a parameter on the right of "is": its SQL would depend on the value; prepare one query per case: ${query.sql}`);
     }
-    return { query, slots };
+    return { shape, query, slots };
   }
 
   function bind(params: P): CompiledQuery<O> {
     const values: unknown[] = [];
-    const shape = walk(params, values);
-    let compiled = byShape.get(shape);
+    let compiled: Compiled | undefined;
+    for (let i = 0; i < compiledShapes.length; i++) {
+      if (matches(params, compiledShapes[i]!.shape, values)) {
+        compiled = compiledShapes[i]!;
+        if (i > 0) { compiledShapes.splice(i, 1); compiledShapes.unshift(compiled); }
+        break;
+      }
+      values.length = 0;
+    }
     if (!compiled) {
-      compiled = compile(params, values.length);
-      if (byShape.size < maxShapes) byShape.set(shape, compiled);
+      compiled = compile(params);
+      if (compiledShapes.length < maxShapes) compiledShapes.unshift(compiled);
+      if (!matches(params, compiled.shape, values)) throw new Error('unreachable: parameters do not match their own shape');
     }
     const { query, slots } = compiled;
     const parameters = new Array<unknown>(slots.length);
@@ -166,6 +212,6 @@ export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kyse
     async first(on, params) { return (await on.executeQuery(bind(params))).rows[0]; },
     async affected(on, params) { return Number((await on.executeQuery(bind(params))).numAffectedRows ?? 0n); },
     sqlFor: (params) => bind(params).sql,
-    get shapes() { return byShape.size; },
+    get shapes() { return compiledShapes.length; },
   };
 }
