@@ -61,7 +61,8 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
       if (cached) return cached;
       const row = await entityById.first(db, { id: entityId });
       if (!row) return undefined;
-      const found = toEntity(row);
+      // Every caller gets this one object from now on: none may change it.
+      const found = Object.freeze(toEntity(row));
       if (entities.size >= maxCachedEntities) entities.clear();
       entities.set(entityId, found);
       return found;
