@@ -1,6 +1,11 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Worker } from 'node:worker_threads';
+import {
+  Kysely, SqliteDialect, SqliteDriver, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult,
+  type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement,
+} from 'kysely';
 import type { Database } from './schema.ts';
+import { WalSync } from './wal-sync.ts';
 
 /**
  * Adapts `node:sqlite` to the statement interface Kysely's SQLite dialect expects, with a cache
@@ -40,18 +45,108 @@ function toSqlite(v: unknown): unknown {
   return v;
 }
 
+/** Statements that never leave anything to flush: reads, and the edges of a transaction that writes nothing by itself. */
+const flushFree = /^\s*(select|explain|begin|rollback)\b/i;
+
+/**
+ * Answers a statement that ended a write (a COMMIT, or a write outside any transaction) only once
+ * the WAL holds it on disk. The flush runs on the thread pool while this connection stays taken
+ * (Kysely lends SQLite's one connection to one caller at a time), so no reader in this process
+ * sees a commit before it is durable, and the event loop goes on with everything else meanwhile.
+ */
+class DurableConnection implements DatabaseConnection {
+  readonly #inner: DatabaseConnection;
+  readonly #raw: DatabaseSync;
+  readonly #wal: WalSync;
+
+  constructor(inner: DatabaseConnection, raw: DatabaseSync, wal: WalSync) {
+    this.#inner = inner;
+    this.#raw = raw;
+    this.#wal = wal;
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    // After a failed flush, what the WAL holds past the last good one may never reach the disk:
+    // nothing may be written on it, nor read and passed on as committed.
+    if (this.#wal.failed) throw this.#wal.failed;
+    const result = await this.#inner.executeQuery<R>(query);
+    if (!this.#raw.isTransaction && !flushFree.test(query.sql)) await this.#wal.sync();
+    return result;
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.#inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+class DurableSqliteDriver extends SqliteDriver {
+  readonly #raw: DatabaseSync;
+  readonly #wal: WalSync;
+  readonly #checkpointer: Worker;
+  #connection: DurableConnection | undefined;
+
+  constructor(config: SqliteDialectConfig, raw: DatabaseSync, wal: WalSync, checkpointer: Worker) {
+    super(config);
+    this.#raw = raw;
+    this.#wal = wal;
+    this.#checkpointer = checkpointer;
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    this.#connection ??= new DurableConnection(await super.acquireConnection(), this.#raw, this.#wal);
+    return this.#connection;
+  }
+
+  override async destroy(): Promise<void> {
+    await stopCheckpointer(this.#checkpointer);
+    await this.#wal.close();
+    await super.destroy();
+  }
+}
+
+async function stopCheckpointer(worker: Worker): Promise<void> {
+  if (worker.threadId === -1) return;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage('stop');
+  await exited;
+}
+
 export interface SqliteStore {
   db: Kysely<Database>;
   raw: DatabaseSync;
+  /** Flushes of the WAL so far. */
+  flushes(): number;
 }
 
-/** Opens (creating if needed) the embedded store: WAL journal, full fsync on commit. */
-export function openSqlite(file: string): SqliteStore {
+/** Pages the WAL may hold before the writer checkpoints by itself, should the checkpoint thread fall behind (4 KiB pages: about 40 MB). */
+const writerCheckpointPages = 10_000;
+const checkpointIntervalMs = 100;
+
+/**
+ * Opens (creating if needed) the embedded store. WAL journal; every commit durable before it is
+ * answered, but the disk is waited for off the event loop: SQLite runs at `synchronous=NORMAL`
+ * (it writes a commit's frames to the WAL without flushing them) and `WalSync` flushes the WAL on
+ * the thread pool before the commit's caller — or any other reader — goes on. Checkpoints run on
+ * a thread of their own.
+ */
+export function openSqlite(
+  file: string, log: (message: string) => void = (m) => process.emitWarning(m, 'SwitchyardStorage'),
+  wal: WalSync = new WalSync(`${file}-wal`),
+): SqliteStore {
   const raw = new DatabaseSync(file);
   raw.exec('PRAGMA journal_mode = WAL');
-  raw.exec('PRAGMA synchronous = FULL');
+  raw.exec('PRAGMA synchronous = NORMAL');
+  raw.exec(`PRAGMA wal_autocheckpoint = ${writerCheckpointPages}`);
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: shim(raw) }) });
-  return { db, raw };
+  const checkpointer = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), { workerData: { file, intervalMs: checkpointIntervalMs } });
+  checkpointer.unref();
+  checkpointer.on('message', (m: { error?: string }) => { if (m.error) log(`SQLite checkpoint failed, the writer will checkpoint instead: ${m.error}`); });
+  checkpointer.on('error', (err) => log(`the SQLite checkpoint thread stopped, the writer will checkpoint instead: ${String(err)}`));
+  const config: SqliteDialectConfig = { database: shim(raw) };
+  const driver: Driver = new DurableSqliteDriver(config, raw, wal, checkpointer);
+  const dialect = new (class extends SqliteDialect {
+    override createDriver(): Driver { return driver; }
+  })(config);
+  return { db: new Kysely<Database>({ dialect }), raw, flushes: () => wal.flushes };
 }
