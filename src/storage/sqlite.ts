@@ -1,11 +1,11 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
 import {
   Kysely, SqliteDialect, SqliteDriver, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult,
   type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement,
 } from 'kysely';
 import type { Database } from './schema.ts';
 import { WalSync } from './wal-sync.ts';
+import { Checkpointer } from './checkpointer.ts';
 
 /**
  * Adapts `node:sqlite` to the statement interface Kysely's SQLite dialect expects, with a cache
@@ -58,11 +58,13 @@ class DurableConnection implements DatabaseConnection {
   readonly #inner: DatabaseConnection;
   readonly #raw: DatabaseSync;
   readonly #wal: WalSync;
+  readonly #checkpointer: Checkpointer;
 
-  constructor(inner: DatabaseConnection, raw: DatabaseSync, wal: WalSync) {
+  constructor(inner: DatabaseConnection, raw: DatabaseSync, wal: WalSync, checkpointer: Checkpointer) {
     this.#inner = inner;
     this.#raw = raw;
     this.#wal = wal;
+    this.#checkpointer = checkpointer;
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
@@ -70,7 +72,10 @@ class DurableConnection implements DatabaseConnection {
     // nothing may be written on it, nor read and passed on as committed.
     if (this.#wal.failed) throw this.#wal.failed;
     const result = await this.#inner.executeQuery<R>(query);
-    if (!this.#raw.isTransaction && !flushFree.test(query.sql)) await this.#wal.sync();
+    if (!this.#raw.isTransaction && !flushFree.test(query.sql)) {
+      await this.#wal.sync();
+      if (this.#checkpointer.due) await this.#checkpointer.catchUp();
+    }
     return result;
   }
 
@@ -82,10 +87,10 @@ class DurableConnection implements DatabaseConnection {
 class DurableSqliteDriver extends SqliteDriver {
   readonly #raw: DatabaseSync;
   readonly #wal: WalSync;
-  readonly #checkpointer: Worker;
+  readonly #checkpointer: Checkpointer;
   #connection: DurableConnection | undefined;
 
-  constructor(config: SqliteDialectConfig, raw: DatabaseSync, wal: WalSync, checkpointer: Worker) {
+  constructor(config: SqliteDialectConfig, raw: DatabaseSync, wal: WalSync, checkpointer: Checkpointer) {
     super(config);
     this.#raw = raw;
     this.#wal = wal;
@@ -93,22 +98,15 @@ class DurableSqliteDriver extends SqliteDriver {
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
-    this.#connection ??= new DurableConnection(await super.acquireConnection(), this.#raw, this.#wal);
+    this.#connection ??= new DurableConnection(await super.acquireConnection(), this.#raw, this.#wal, this.#checkpointer);
     return this.#connection;
   }
 
   override async destroy(): Promise<void> {
-    await stopCheckpointer(this.#checkpointer);
+    await this.#checkpointer.stop();
     await this.#wal.close();
     await super.destroy();
   }
-}
-
-async function stopCheckpointer(worker: Worker): Promise<void> {
-  if (worker.threadId === -1) return;
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  worker.postMessage('stop');
-  await exited;
 }
 
 export interface SqliteStore {
@@ -120,7 +118,6 @@ export interface SqliteStore {
 
 /** Pages the WAL may hold before the writer checkpoints by itself, should the checkpoint thread fall behind (4 KiB pages: about 40 MB). */
 const writerCheckpointPages = 10_000;
-const checkpointIntervalMs = 100;
 
 /**
  * Opens (creating if needed) the embedded store. WAL journal; every commit durable before it is
@@ -139,10 +136,7 @@ export function openSqlite(
   raw.exec(`PRAGMA wal_autocheckpoint = ${writerCheckpointPages}`);
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 5000');
-  const checkpointer = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), { workerData: { file, intervalMs: checkpointIntervalMs } });
-  checkpointer.unref();
-  checkpointer.on('message', (m: { error?: string }) => { if (m.error) log(`SQLite checkpoint failed, the writer will checkpoint instead: ${m.error}`); });
-  checkpointer.on('error', (err) => log(`the SQLite checkpoint thread stopped, the writer will checkpoint instead: ${String(err)}`));
+  const checkpointer = new Checkpointer(file, log);
   const config: SqliteDialectConfig = { database: shim(raw) };
   const driver: Driver = new DurableSqliteDriver(config, raw, wal, checkpointer);
   const dialect = new (class extends SqliteDialect {
