@@ -125,6 +125,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const storage = await openStorage(config.storage, {
     unit: (outcome, seconds) => metrics.unitOfWork(outcome, seconds),
     batch: (size, seconds) => metrics.commitBatch(size, seconds),
+    flush: (seconds) => metrics.walFlush(seconds),
   });
   const locking = storage.kind === 'postgres';
   const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });

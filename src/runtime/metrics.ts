@@ -23,6 +23,7 @@ export interface Metrics {
   unitOfWork(outcome: 'commit' | 'rollback', seconds: number): void;
   /** One database commit of the group commit: how many units it carried and how long it took. */
   commitBatch(size: number, seconds: number): void;
+  walFlush(seconds: number): void;
   /** Read from the store on each scrape, so every node reports the cluster's backlog as it is now. */
   setBacklogProbe(probe: () => Promise<Backlog>): void;
   /** How many `waitWhile` long-polls this node holds open, read on each scrape. */
@@ -79,6 +80,10 @@ export function createMetrics(): Metrics {
     name: 'switchyard_commit_batch_size', help: 'Units of work carried by one database commit (group commit)',
     buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry],
   });
+  const walFlush = new Histogram({
+    name: 'switchyard_wal_flush_duration_seconds', help: 'One flush of the embedded store\'s write-ahead log, made off the event loop before a commit is answered (SQLite only)',
+    buckets: uowBuckets, registers: [registry],
+  });
   const circuit = new Gauge({
     name: 'switchyard_psp_circuit_state', help: 'Circuit breaker of each PSP account on this node: 0 closed, 1 half-open (probing), 2 open (out of cascades)',
     labelNames: ['psp_account'] as const, registers: [registry],
@@ -122,6 +127,7 @@ export function createMetrics(): Metrics {
     },
     unitOfWork(outcome, seconds) { uow.observe({ outcome }, seconds); },
     commitBatch(size, seconds) { commitSize.observe(size); commitDuration.observe(seconds); },
+    walFlush(seconds) { walFlush.observe(seconds); },
     setBacklogProbe(p) { probe = p; },
     setLongPollProbe(p) { longPolls = p; },
     async scrape() {

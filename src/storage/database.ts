@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
+import { WalSync } from './wal-sync.ts';
 import { openPostgres } from './postgres.ts';
 import { createUnitOfWork, type GroupCommitOptions, type UnitOfWork, type UnitOfWorkObserver } from './unit-of-work.ts';
 import { initial } from './migrations/001_initial.ts';
@@ -131,7 +132,7 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     ensurePrivateDir(target.dataDir);
     const file = join(target.dataDir, 'switchyard.sqlite');
     restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
-    const { db } = openSqlite(file);
+    const { db } = openSqlite(file, undefined, new WalSync(`${file}-wal`, observer?.flush?.bind(observer)));
     await migrateOrClose(db);
     return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
   }

@@ -1,6 +1,11 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import {
+  Kysely, SqliteDialect, SqliteDriver, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult,
+  type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement,
+} from 'kysely';
 import type { Database } from './schema.ts';
+import { WalSync } from './wal-sync.ts';
+import { Checkpointer } from './checkpointer.ts';
 
 /**
  * Adapts `node:sqlite` to the statement interface Kysely's SQLite dialect expects, with a cache
@@ -40,18 +45,102 @@ function toSqlite(v: unknown): unknown {
   return v;
 }
 
+/** Statements that never leave anything to flush: reads, and the edges of a transaction that writes nothing by itself. */
+const flushFree = /^\s*(select|explain|begin|rollback)\b/i;
+
+/**
+ * Answers a statement that ended a write (a COMMIT, or a write outside any transaction) only once
+ * the WAL holds it on disk. The flush runs on the thread pool while this connection stays taken
+ * (Kysely lends SQLite's one connection to one caller at a time), so no reader in this process
+ * sees a commit before it is durable, and the event loop goes on with everything else meanwhile.
+ */
+class DurableConnection implements DatabaseConnection {
+  readonly #inner: DatabaseConnection;
+  readonly #raw: DatabaseSync;
+  readonly #wal: WalSync;
+  readonly #checkpointer: Checkpointer;
+
+  constructor(inner: DatabaseConnection, raw: DatabaseSync, wal: WalSync, checkpointer: Checkpointer) {
+    this.#inner = inner;
+    this.#raw = raw;
+    this.#wal = wal;
+    this.#checkpointer = checkpointer;
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    // After a failed flush, what the WAL holds past the last good one may never reach the disk:
+    // nothing may be written on it, nor read and passed on as committed.
+    if (this.#wal.failed) throw this.#wal.failed;
+    const result = await this.#inner.executeQuery<R>(query);
+    if (!this.#raw.isTransaction && !flushFree.test(query.sql)) {
+      await this.#wal.sync();
+      if (this.#checkpointer.due) await this.#checkpointer.catchUp();
+    }
+    return result;
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.#inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+class DurableSqliteDriver extends SqliteDriver {
+  readonly #raw: DatabaseSync;
+  readonly #wal: WalSync;
+  readonly #checkpointer: Checkpointer;
+  #connection: DurableConnection | undefined;
+
+  constructor(config: SqliteDialectConfig, raw: DatabaseSync, wal: WalSync, checkpointer: Checkpointer) {
+    super(config);
+    this.#raw = raw;
+    this.#wal = wal;
+    this.#checkpointer = checkpointer;
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    this.#connection ??= new DurableConnection(await super.acquireConnection(), this.#raw, this.#wal, this.#checkpointer);
+    return this.#connection;
+  }
+
+  override async destroy(): Promise<void> {
+    await this.#checkpointer.stop();
+    await this.#wal.close();
+    await super.destroy();
+  }
+}
+
 export interface SqliteStore {
   db: Kysely<Database>;
   raw: DatabaseSync;
+  /** Flushes of the WAL so far. */
+  flushes(): number;
 }
 
-/** Opens (creating if needed) the embedded store: WAL journal, full fsync on commit. */
-export function openSqlite(file: string): SqliteStore {
+/** Pages the WAL may hold before the writer checkpoints by itself, should the checkpoint thread fall behind (4 KiB pages: about 40 MB). */
+const writerCheckpointPages = 10_000;
+
+/**
+ * Opens (creating if needed) the embedded store. WAL journal; every commit durable before it is
+ * answered, but the disk is waited for off the event loop: SQLite runs at `synchronous=NORMAL`
+ * (it writes a commit's frames to the WAL without flushing them) and `WalSync` flushes the WAL on
+ * the thread pool before the commit's caller — or any other reader — goes on. Checkpoints run on
+ * a thread of their own.
+ */
+export function openSqlite(
+  file: string, log: (message: string) => void = (m) => process.emitWarning(m, 'SwitchyardStorage'),
+  wal: WalSync = new WalSync(`${file}-wal`),
+): SqliteStore {
   const raw = new DatabaseSync(file);
   raw.exec('PRAGMA journal_mode = WAL');
-  raw.exec('PRAGMA synchronous = FULL');
+  raw.exec('PRAGMA synchronous = NORMAL');
+  raw.exec(`PRAGMA wal_autocheckpoint = ${writerCheckpointPages}`);
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: shim(raw) }) });
-  return { db, raw };
+  const checkpointer = new Checkpointer(file, log);
+  const config: SqliteDialectConfig = { database: shim(raw) };
+  const driver: Driver = new DurableSqliteDriver(config, raw, wal, checkpointer);
+  const dialect = new (class extends SqliteDialect {
+    override createDriver(): Driver { return driver; }
+  })(config);
+  return { db: new Kysely<Database>({ dialect }), raw, flushes: () => wal.flushes };
 }

@@ -41,6 +41,8 @@ export interface UnitOfWorkObserver {
   unit(outcome: 'commit' | 'rollback', seconds: number): void;
   /** One committed database transaction: how many units it committed and how long it took, begin to durable commit. */
   batch(size: number, seconds: number): void;
+  /** One flush of SQLite's write-ahead log, made off the event loop after a commit (never on PostgreSQL). */
+  flush?(seconds: number): void;
 }
 
 export interface GroupCommitOptions {

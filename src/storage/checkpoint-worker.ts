@@ -1,0 +1,51 @@
+/**
+ * The embedded store's checkpointer, on a thread of its own: it copies committed pages from the
+ * write-ahead log into the database file and flushes that file, work that SQLite would otherwise
+ * do inside a COMMIT on the event loop every thousand pages. PASSIVE never takes the writer's
+ * lock, so the gateway's commits never wait for it. See `checkpointer.ts` for the other side.
+ */
+import { DatabaseSync } from 'node:sqlite';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { file, intervalMs, reportFrames } = workerData as { file: string; intervalMs: number; reportFrames: number };
+const db = new DatabaseSync(file);
+// NORMAL and FULL both flush the WAL before a checkpoint and the database file after one.
+db.exec('PRAGMA synchronous = FULL');
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+
+interface Outcome { busy: number; log: number; checkpointed: number }
+
+let failures = 0;
+function run(): Outcome | undefined {
+  try {
+    const r = checkpoint.get() as unknown as Outcome;
+    failures = 0;
+    return r;
+  } catch (err) {
+    // A busy or failing checkpoint loses nothing (the pages stay in the WAL); the writer's own
+    // auto-checkpoint bounds the WAL if this thread cannot. Said once per run of failures.
+    if (failures++ === 0) parentPort?.postMessage({ error: String(err) });
+    return undefined;
+  }
+}
+
+const timer = setInterval(() => {
+  const r = run();
+  // The WAL restarts from its start only once a checkpoint has copied every frame and the writer
+  // then begins; under steady load new frames land while a pass runs, so the writer is told when
+  // the WAL is long and holds still for one short catch-up pass (`catch-up` below).
+  if (r && r.log >= reportFrames) parentPort?.postMessage({ frames: r.log });
+}, intervalMs);
+
+parentPort?.on('message', (m: unknown) => {
+  if (m === 'catch-up') {
+    const r = run();
+    parentPort?.postMessage({ caughtUp: r ? r.log === r.checkpointed : false });
+    return;
+  }
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  run();
+  db.close();
+  parentPort?.close();
+});

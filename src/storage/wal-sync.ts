@@ -1,0 +1,117 @@
+import { close, fdatasync, fstat, fsync, open, stat } from 'node:fs';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const fdatasyncAsync = promisify(fdatasync);
+const fsyncAsync = promisify(fsync);
+const fstatAsync = promisify(fstat);
+const statAsync = promisify(stat);
+
+/**
+ * Makes what SQLite has written to its write-ahead log durable, on libuv's thread pool, so the
+ * event loop goes on parsing, signing and answering while the disk flushes.
+ *
+ * The store runs at `synchronous=NORMAL`, where SQLite writes a commit's frames into the WAL but
+ * does not flush them; `sync()` after the COMMIT flushes them, which is exactly what
+ * `synchronous=FULL` would have done inside the COMMIT on the event loop. One flush of the file
+ * covers every frame written before it, so concurrent requests share one: a caller gets a flush
+ * that started after it asked, never one already under way (that one may have started before its
+ * frames were written).
+ *
+ * A failed flush is not retried: after a failed fsync the kernel may have dropped the dirty pages
+ * and a second fsync can report success for data that never reached the disk. Every later call
+ * fails with the same error, and the process must be restarted (SQLite recovers from the WAL).
+ */
+export class WalSync {
+  readonly #path: string;
+  #fd: number | undefined;
+  #ino: bigint | undefined;
+  #running: Promise<void> | undefined;
+  #next: Promise<void> | undefined;
+  #failed: Error | undefined;
+  #flushes = 0;
+
+  readonly #observe: ((seconds: number) => void) | undefined;
+
+  /** `observe` is told how long each successful flush took. */
+  constructor(walPath: string, observe?: (seconds: number) => void) {
+    this.#path = walPath;
+    this.#observe = observe;
+  }
+
+  /** Flushes made so far (tests and metrics read it). */
+  get flushes(): number {
+    return this.#flushes;
+  }
+
+  /** The error of a failed flush, after which nothing may be written (or read as committed) again. */
+  get failed(): Error | undefined {
+    return this.#failed;
+  }
+
+  /** Resolves once every frame written to the WAL before this call is on the disk. */
+  sync(): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (!this.#running) {
+      this.#running = this.#flush().finally(() => { this.#running = undefined; });
+      return this.#running;
+    }
+    // A flush is running, and may have started before the caller's frames were written: the
+    // caller waits for the next one, which every caller arriving meanwhile shares.
+    this.#next ??= this.#running.catch(() => {}).then(() => {
+      this.#next = undefined;
+      return this.sync();
+    });
+    return this.#next;
+  }
+
+  async #flush(): Promise<void> {
+    const started = performance.now();
+    try {
+      if (this.#fd === undefined) {
+        await fdatasyncAsync(await this.#open());
+      } else {
+        // The inode is looked at while the flush runs, not before it, so the check adds no wait.
+        const [, now] = await Promise.all([fdatasyncAsync(this.#fd), statAsync(this.#path, { bigint: true }).catch(() => undefined)]);
+        if (now?.ino !== this.#ino) {
+          await closeAsync(this.#fd).catch(() => {});
+          this.#fd = undefined;
+          await fdatasyncAsync(await this.#open());
+        }
+      }
+      this.#flushes++;
+    } catch (err) {
+      this.#failed = new Error(`the write-ahead log ${this.#path} could not be flushed to disk; restart the gateway: ${String(err)}`, { cause: err });
+      throw this.#failed;
+    }
+    try { this.#observe?.((performance.now() - started) / 1000); } catch { /* metrics never fail a commit */ }
+  }
+
+  /**
+   * Opens the WAL (SQLite creates it at its first write) and flushes its folder, so the file's
+   * name is as durable as its contents. The inode is remembered: a WAL deleted and created anew
+   * (another process's last connection closing it) is opened again rather than flushed in vain.
+   */
+  async #open(): Promise<number> {
+    const fd = await openAsync(this.#path, 'r+');
+    try {
+      this.#ino = (await fstatAsync(fd, { bigint: true })).ino;
+      const dir = await openAsync(dirname(this.#path), 'r');
+      try { await fsyncAsync(dir); } finally { await closeAsync(dir); }
+    } catch (err) {
+      await closeAsync(fd).catch(() => {});
+      throw err;
+    }
+    this.#fd = fd;
+    return fd;
+  }
+
+  async close(): Promise<void> {
+    await this.#running?.catch(() => {});
+    if (this.#fd !== undefined) await closeAsync(this.#fd).catch(() => {});
+    this.#fd = undefined;
+    this.#ino = undefined;
+  }
+}
