@@ -1,4 +1,4 @@
-import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
+import { CompiledQuery, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 
 /** One open database transaction, handed to every concern's writer that takes part in a change. */
@@ -57,6 +57,19 @@ export interface GroupCommitOptions {
    * batch would carry one unit.
    */
   gather: boolean;
+}
+
+/**
+ * A batch's savepoint commands, written once: Kysely's savepoint builder compiled them anew for
+ * every unit of every batch. The names are ours (`unit_0` …), so there is nothing to quote.
+ */
+const savepoints: { take: CompiledQuery; release: CompiledQuery; rollback: CompiledQuery }[] = [];
+function savepointSql(i: number) {
+  return savepoints[i] ??= {
+    take: CompiledQuery.raw(`savepoint unit_${i}`),
+    release: CompiledQuery.raw(`release savepoint unit_${i}`),
+    rollback: CompiledQuery.raw(`rollback to savepoint unit_${i}`),
+  };
 }
 
 interface Unit {
@@ -136,19 +149,18 @@ export function createUnitOfWork(
       ran = 1;
     } else {
       for (const [i, u] of batch.entries()) {
-        const name = `unit_${i}`;
-        let sp: ControlledTransaction<Database, string[]>;
+        const sp = savepointSql(i);
         try {
-          sp = await trx.savepoint(name).execute();
+          await trx.executeQuery(sp.take);
         } catch (err) {
           broken = err;
           break;
         }
         ran = i + 1;
         try {
-          await runUnit(u, sp as unknown as Tx);
-          if (u.state === 'done') await sp.releaseSavepoint(name as never).execute();
-          else await (await sp.rollbackToSavepoint(name as never).execute()).releaseSavepoint(name as never).execute();
+          await runUnit(u, trx);
+          if (u.state === 'done') await trx.executeQuery(sp.release);
+          else { await trx.executeQuery(sp.rollback); await trx.executeQuery(sp.release); }
         } catch (err) {
           // The savepoint commands themselves failed: the transaction is gone (the connection
           // broke, or SQLite rolled everything back on a full disk). Nothing here can commit.
