@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, configurationMarkdown, loadConfig, settings } from '../src/config.ts';
@@ -137,6 +137,32 @@ test('the launcher runs the program in place on Node 24, with its own arguments'
   const r = spawnSync(process.execPath, ['scripts/launch.mjs', 'src/cli/main.ts', 'merchants', '--help'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout + r.stderr, /merchants create/);
+});
+
+test('the launcher caps the young generation at 8 MB per semi-space unless NODE_OPTIONS or node\'s own flags choose, and turns on the compile cache', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-launch-'));
+  try {
+    const program = join(dir, 'probe.ts');
+    writeFileSync(program, `import module from 'node:module';
+const argv: string[] = process.argv.slice(2);
+console.log(JSON.stringify({ execArgv: process.execArgv, argv, cache: module.getCompileCacheDir() ?? null }));
+`);
+    const run = (args: string[], env: NodeJS.ProcessEnv) => {
+      const r = spawnSync(process.execPath, [...args, 'scripts/launch.mjs', program, 'a b', '--c'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_COMPILE_CACHE: join(dir, 'cache'), ...env } });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { execArgv: string[]; argv: string[]; cache: string | null };
+    };
+    const plain = run([], { NODE_OPTIONS: '' });
+    assert.deepEqual(plain.execArgv, ['--max-semi-space-size=8']);
+    assert.deepEqual(plain.argv, ['a b', '--c'], 'the program sees its own arguments, once');
+    assert.equal(plain.cache?.startsWith(join(dir, 'cache')), true);
+    // Chosen by the operator: left as given, in NODE_OPTIONS or on node's command line.
+    assert.deepEqual(run([], { NODE_OPTIONS: '--max-semi-space-size=0' }).execArgv, []);
+    assert.deepEqual(run(['--max-semi-space-size=32'], { NODE_OPTIONS: '' }).execArgv, ['--max-semi-space-size=32']);
+    assert.equal(run([], { NODE_OPTIONS: '', NODE_DISABLE_COMPILE_CACHE: '1' }).cache, null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // Debian's Node 20 on this machine stands in for a new user's older `node`.

@@ -326,6 +326,37 @@ describe('long-poll', () => {
   });
 });
 
+describe('long-poll: a client that goes away', () => {
+  test('ends its wait at once (nothing held until the time limit), while another client on the same execution waits on', async () => {
+    const gw = await startGateway({ env: { SWITCHYARD_LONG_POLL_MS: '20000' } });
+    const token = await tokenOf(gw);
+    try {
+      const id = await execution(gw, token);
+      const url = `${gw.url}${wf}/${id}?waitWhile[status]=created`;
+      const leaving = new AbortController();
+      const left = fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: leaving.signal }).catch((err: Error) => err.name);
+      const staying = poll(gw, token, id, ['created']);
+      while (gw.app.waiters.size < 2) await new Promise((r) => setTimeout(r, 5));
+      leaving.abort();
+      assert.equal(await left, 'AbortError');
+      const t0 = performance.now();
+      while (gw.app.waiters.size > 1) {
+        assert.ok(performance.now() - t0 < 2000, 'the departed client is still waited for');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // The one still there is answered by the change, not by the time limit.
+      await call(gw, 'PATCH', `${wf}/${id}`, { token, body: { meta: { touched: true } } });
+      assert.equal(gw.app.waiters.size, 1, 'a change that leaves the status alone does not end the wait');
+      const inst = await instrument(gw, token);
+      await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+      assert.notEqual((await staying).status, 'created');
+      assert.equal(gw.app.waiters.size, 0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('long-poll across nodes (PostgreSQL LISTEN/NOTIFY)', async () => {
   const available = await postgresAvailable();
   test('a change committed on one node wakes a long-poll held by another', { skip: !available && 'PostgreSQL unreachable' }, async () => {

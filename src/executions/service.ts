@@ -21,7 +21,7 @@ import {
 } from './model.ts';
 import { applyStep, projectExecution, type ExecutionStep } from './projection.ts';
 import type { ExecutionFilter, ExecutionStore } from './store.ts';
-import type { Waiters } from './waiters.ts';
+import type { Departure, Waiters } from './waiters.ts';
 
 export type { ExecResult, ExecutionError };
 
@@ -54,14 +54,15 @@ export interface ExecutionService extends PaymentObserver {
   listViews(filter: ExecutionFilter): Promise<ExecutionView[]>;
   /**
    * Waits while the execution's status is in `statuses`, up to `ms`; returns it as it then is.
-   * The wait is woken by the change itself (in process, or by NOTIFY from another node).
+   * The wait is woken by the change itself (in process, or by NOTIFY from another node); it ends
+   * early when the client behind `departure` goes away.
    */
-  waitWhile(merchant: Merchant, workflowCode: string, id: string, statuses: ReadonlySet<string>, ms: number, signal?: AbortSignal): Promise<ExecutionView | undefined>;
+  waitWhile(merchant: Merchant, workflowCode: string, id: string, statuses: ReadonlySet<string>, ms: number, departure?: Departure): Promise<ExecutionView | undefined>;
   /**
    * The execution behind a shopper's `consumerWait` link (the id is the capability), once authorize
    * was called; while the authorization is running, waits up to `ms` for its next step.
    */
-  forShopper(id: string, ms: number, signal?: AbortSignal): Promise<ExecutionRecord | undefined>;
+  forShopper(id: string, ms: number, departure?: Departure): Promise<ExecutionRecord | undefined>;
   /** The execution whose payment this is (the hosted challenge page sends its shopper back by it). */
   byPayment(paymentId: string): Promise<ExecutionRecord | undefined>;
   patchMeta(merchant: Merchant, workflowCode: string, id: string, patch: Record<string, unknown>): Promise<ExecResult<ExecutionRecord>>;
@@ -80,6 +81,9 @@ export interface ExecutionService extends PaymentObserver {
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
   idle(): Promise<void>;
 }
+
+/** A long-poll's read found the execution still in a status it waits on. */
+const waitOn: unique symbol = Symbol('wait on');
 
 /**
  * The executions dialect's use cases over the one engine. An execution holds what this dialect
@@ -132,6 +136,15 @@ export function createExecutionService(deps: {
   async function own(merchant: Merchant, workflowCode: string, id: string): Promise<ExecutionRecord | undefined> {
     const e = await store.get(id);
     return e && e.merchantId === merchant.id && e.workflowCode === workflowCode ? e : undefined;
+  }
+
+  /** The execution's view when a long-poll has its answer now (gone, moved on, out of time), else `waitOn`. */
+  async function answerUnlessWaiting(merchant: Merchant, workflowCode: string, id: string, statuses: ReadonlySet<string>,
+    deadline: number, departure: Departure | undefined): Promise<ExecutionView | undefined | typeof waitOn> {
+    const e = await own(merchant, workflowCode, id);
+    if (!e) return undefined;
+    if (!statuses.has(e.status) || clock.now() >= deadline || departure?.closed) return viewOf(e);
+    return waitOn;
   }
 
   async function viewOf(e: ExecutionRecord): Promise<ExecutionView> {
@@ -207,27 +220,24 @@ export function createExecutionService(deps: {
       return Promise.all((await store.list(filter)).map(viewOf));
     },
 
-    async waitWhile(merchant, workflowCode, id, statuses, ms, signal) {
+    async waitWhile(merchant, workflowCode, id, statuses, ms, departure) {
       const deadline = clock.now() + ms;
       for (;;) {
         // Registered before the read, so a change committed between the two still wakes it.
-        const woken = waiters.wait(id, Math.max(0, deadline - clock.now()), signal);
-        const e = await own(merchant, workflowCode, id);
-        if (!e) { waiters.wake(id); return undefined; }
-        if (!statuses.has(e.status) || clock.now() >= deadline || signal?.aborted) {
-          waiters.wake(id);
-          return viewOf(e);
-        }
+        const woken = waiters.wait(id, Math.max(0, deadline - clock.now()), departure);
+        // The read and its answer stay in their own frame: a waiting request holds neither.
+        const answer = await answerUnlessWaiting(merchant, workflowCode, id, statuses, deadline, departure);
+        if (answer !== waitOn) { waiters.wake(id); return answer; }
         if (!(await woken)) return viewOf((await store.get(id))!);
       }
     },
 
-    async forShopper(id, ms, signal) {
+    async forShopper(id, ms, departure) {
       const e = await store.get(id);
       if (!e?.authorize || shopperStepOf(e)?.kind !== 'running') return e?.authorize ? e : undefined;
       const merchant = await deps.merchants.byId(e.merchantId);
       if (!merchant) return undefined;
-      return (await service.waitWhile(merchant, e.workflowCode, id, new Set([e.status]), ms, signal))?.execution;
+      return (await service.waitWhile(merchant, e.workflowCode, id, new Set([e.status]), ms, departure))?.execution;
     },
 
     byPayment: (paymentId) => store.byPayment(paymentId),

@@ -1,14 +1,27 @@
 import pg from 'pg';
 import type { Logger } from '../runtime/logger.ts';
 
+/** What a waiting request is tied to: its response, which emits `close` when the client goes away. */
+export interface Departure {
+  /** True once it has emitted `close`. */
+  readonly closed: boolean;
+  on(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
 /**
- * In-process registry of long-polls waiting for an execution to change. A waiting request costs a
- * closure and a timer: no database polling loop, no thread. The service wakes an id after it
- * commits a change; a PostgreSQL LISTEN bridge wakes it for changes committed on other nodes.
+ * In-process registry of long-polls waiting for an execution to change. No database polling loop,
+ * no thread, and no timer of its own per request: a waiting request is one small record, listed
+ * under its execution id and in a heap ordered by deadline that one shared timer serves. The
+ * service wakes an id after it commits a change; a PostgreSQL LISTEN bridge wakes it for changes
+ * committed on other nodes.
  */
 export interface Waiters {
-  /** Resolves true when the id is woken, false when `ms` passed or `signal` aborted first. */
-  wait(id: string, ms: number, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Resolves true when the id is woken, false when `ms` passed or the client behind `departure`
+   * went away first (its `close`).
+   */
+  wait(id: string, ms: number, departure?: Departure): Promise<boolean>;
   wake(id: string): void;
   /** Wakes every waiter (after a lost LISTEN connection, when notifications may have been missed). */
   wakeAll(): void;
@@ -16,40 +29,130 @@ export interface Waiters {
   readonly size: number;
 }
 
+/** One waiting request. */
+interface Waiter {
+  readonly id: string;
+  /** performance.now() at which it stops waiting. */
+  readonly deadline: number;
+  /** Its index in the deadline heap; -1 once settled. */
+  slot: number;
+  /** The other waiters on the same id: a list headed in `byId`. */
+  prev: Waiter | undefined;
+  next: Waiter | undefined;
+  readonly resolve: (woken: boolean) => void;
+  readonly departure: Departure | undefined;
+  /** The one closure a wait allocates: its `close` listener, when it has a departure. */
+  gone: (() => void) | undefined;
+}
+
+/** setTimeout's longest delay; a later deadline is reached by re-arming. */
+const longestDelay = 0x7fff_ffff;
+
 export function createWaiters(): Waiters {
-  const byId = new Map<string, Set<(woken: boolean) => void>>();
-  let size = 0;
+  const byId = new Map<string, Waiter>();
+  /** Binary min-heap on deadline: its root is the next to expire, the one the shared timer is set for. */
+  const heap: Waiter[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let armedFor = Infinity;
+
+  const before = (a: Waiter, b: Waiter) => a.deadline < b.deadline;
+  function place(w: Waiter, i: number) { heap[i] = w; w.slot = i; }
+  function up(i: number) {
+    const w = heap[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(w, heap[parent]!)) break;
+      place(heap[parent]!, i);
+      i = parent;
+    }
+    place(w, i);
+  }
+  function down(i: number) {
+    const w = heap[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= heap.length) break;
+      const c = l + 1 < heap.length && before(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+      if (!before(heap[c]!, w)) break;
+      place(heap[c]!, i);
+      i = c;
+    }
+    place(w, i);
+  }
+  function removeFromHeap(w: Waiter) {
+    const i = w.slot;
+    const last = heap.pop()!;
+    if (last !== w) {
+      place(last, i);
+      if (i > 0 && before(last, heap[(i - 1) >> 1]!)) up(i);
+      else down(i);
+    }
+    w.slot = -1;
+  }
+
+  /** Sets the one timer for the earliest deadline (a timer set for a later one is moved earlier). */
+  function arm() {
+    const first = heap[0];
+    if (!first) {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      armedFor = Infinity;
+      return;
+    }
+    if (timer && armedFor <= first.deadline) return;
+    if (timer) clearTimeout(timer);
+    armedFor = first.deadline;
+    timer = setTimeout(expire, Math.min(longestDelay, Math.max(0, Math.ceil(first.deadline - performance.now()))));
+  }
+  function expire() {
+    timer = undefined;
+    armedFor = Infinity;
+    // Timers count whole milliseconds from the loop's clock: one fired a fraction early has still served its time.
+    const now = performance.now() + 1;
+    while (heap.length > 0 && heap[0]!.deadline <= now) settle(heap[0]!, false);
+    arm();
+  }
+
+  function settle(w: Waiter, woken: boolean) {
+    if (w.slot < 0) return;
+    removeFromHeap(w);
+    // With nobody left the timer goes too: a pending timer would keep a stopping process alive.
+    if (heap.length === 0 && timer) { clearTimeout(timer); timer = undefined; armedFor = Infinity; }
+    if (w.prev) w.prev.next = w.next;
+    else if (w.next) byId.set(w.id, w.next);
+    else byId.delete(w.id);
+    if (w.next) w.next.prev = w.prev;
+    w.prev = w.next = undefined;
+    if (w.gone) w.departure!.off('close', w.gone);
+    w.resolve(woken);
+  }
+
   return {
-    wait(id, ms, signal) {
-      return new Promise<boolean>((resolve) => {
-        let set = byId.get(id);
-        if (!set) byId.set(id, (set = new Set()));
-        const done = (woken: boolean) => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          const s = byId.get(id);
-          if (s?.delete(done)) size--;
-          if (s && s.size === 0) byId.delete(id);
-          resolve(woken);
-        };
-        const onAbort = () => done(false);
-        const timer = setTimeout(done, ms, false);
-        set.add(done);
-        size++;
-        if (signal) {
-          if (signal.aborted) done(false);
-          else signal.addEventListener('abort', onAbort, { once: true });
-        }
-      });
+    wait(id, ms, departure) {
+      let resolve!: (woken: boolean) => void;
+      const promise = new Promise<boolean>((r) => { resolve = r; });
+      if (departure?.closed) { resolve(false); return promise; }
+      const head = byId.get(id);
+      const w: Waiter = { id, deadline: performance.now() + Math.max(0, ms), slot: heap.length, prev: undefined, next: head, resolve, departure, gone: undefined };
+      if (head) head.prev = w;
+      byId.set(id, w);
+      heap.push(w);
+      up(w.slot);
+      if (departure) departure.on('close', (w.gone = () => settle(w, false)));
+      arm();
+      return promise;
     },
     wake(id) {
-      const set = byId.get(id);
-      if (set) for (const done of [...set]) done(true);
+      for (let w = byId.get(id); w;) {
+        const next = w.next;
+        settle(w, true);
+        w = next;
+      }
     },
     wakeAll() {
-      for (const set of [...byId.values()]) for (const done of [...set]) done(true);
+      while (heap.length > 0) settle(heap[heap.length - 1]!, true);
     },
-    get size() { return size; },
+    get size() { return heap.length; },
   };
 }
 

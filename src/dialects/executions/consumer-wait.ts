@@ -57,11 +57,7 @@ export async function registerConsumerWaitRoute(app: FastifyInstance, deps: Cons
     const id = req.params.id;
     if (!uuidPattern.test(id)) return notFound(reply);
     // A shopper who closes the tab stops the wait.
-    const abort = new AbortController();
-    const onClose = () => { if (!reply.raw.writableFinished) abort.abort(); };
-    reply.raw.once('close', onClose);
-    const e = await deps.executions.forShopper(id.toLowerCase(), deps.holdMs, abort.signal);
-    reply.raw.off('close', onClose);
+    const e = await deps.executions.forShopper(id.toLowerCase(), deps.holdMs, reply.raw);
     const step = e ? shopperStepOf(e) : undefined;
     if (!e || !step) return notFound(reply);
     if (step.kind === 'challenge') return secureHosted(reply, []).code(303).header('location', step.href).send();

@@ -277,11 +277,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       let view;
       if (statuses && statuses.size > 0) {
-        const abort = new AbortController();
-        const onClose = () => { if (!reply.raw.writableFinished) abort.abort(); };
-        reply.raw.once('close', onClose);
-        view = await executions.waitWhile(merchant, code, id, statuses, deps.longPollMs, abort.signal);
-        reply.raw.off('close', onClose);
+        // A client that goes away (its response closes) ends the wait.
+        view = await executions.waitWhile(merchant, code, id, statuses, deps.longPollMs, reply.raw);
       } else {
         view = await executions.view(merchant, code, id);
       }
