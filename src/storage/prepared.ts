@@ -11,7 +11,8 @@ import { createQueryId, type Compilable, type CompiledQuery, type Kysely, type Q
  *
  * What may vary between calls without a new compilation is values only. The shape of the
  * parameters — which keys are present (an `undefined` one counts as absent, as Kysely leaves such
- * a column out), and the length of every array (rows of a multi-row insert) — selects a compiled
+ * a column out), which values are null, true or false (the builder sees those as they are: Kysely
+ * may write `is null` for them), and the length of every array — selects a compiled
  * query of its own, so a query whose SQL depends on them is never reused for another shape.
  * The builder sees placeholders, never values: it must not branch on them. Anything that changes
  * the SQL by value (`is null` against `= ?`, `for update` on one store only) is a separate prepared
@@ -72,6 +73,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
  */
 type Shape =
   | { readonly kind: 'value' }
+  | { readonly kind: 'const'; readonly value: null | boolean }
   | { readonly kind: 'list'; readonly items: readonly Shape[] }
   | { readonly kind: 'record'; readonly keys: readonly string[]; readonly items: readonly (Shape | undefined)[] };
 
@@ -79,6 +81,10 @@ const valueShape: Shape = { kind: 'value' };
 
 /** The shape of `v`, and stand-ins for the builder: the same structure with a placeholder for every value, numbered in `matches` order. */
 function shapeOf(v: unknown, next: { n: number }): { shape: Shape; standIn: unknown } {
+  // Kysely writes SQL that depends on these values themselves (an object filter gives `is null`
+  // or `is true` where a placeholder gives `= ?`), so each is part of the shape and the builder
+  // sees the real value.
+  if (v === null || typeof v === 'boolean') return { shape: { kind: 'const', value: v }, standIn: v };
   if (isBindable(v)) return { shape: valueShape, standIn: new Placeholder(next.n++) };
   if (Array.isArray(v)) {
     const parts = v.map((item) => shapeOf(item, next));
@@ -104,8 +110,10 @@ function shapeOf(v: unknown, next: { n: number }): { shape: Shape; standIn: unkn
  */
 function matches(v: unknown, shape: Shape, values: unknown[]): boolean {
   switch (shape.kind) {
+    case 'const':
+      return v === shape.value;
     case 'value':
-      if (!isBindable(v)) return false;
+      if (!isBindable(v) || v === null || typeof v === 'boolean') return false;
       values.push(v);
       return true;
     case 'list': {
@@ -152,7 +160,7 @@ interface Compiled {
 }
 
 /** Shapes kept per prepared query: a query whose shape keeps changing (bulk inserts of any size) compiles the rest each time. */
-const maxShapes = 16;
+const maxShapes = 64;
 
 /**
  * Prepares a query over `db`. The builder is called with `db` and stand-ins for the parameters;
