@@ -4,10 +4,12 @@
  * do inside a COMMIT on the event loop every thousand pages. PASSIVE never takes the writer's
  * lock, so the gateway's commits never wait for it. See `checkpointer.ts` for the other side.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, intervalMs, reportFrames } = workerData as { file: string; intervalMs: number; reportFrames: number };
+const { file, intervalMs, passFrames, reportFrames } = workerData as { file: string; intervalMs: number; passFrames: number; reportFrames: number };
 const db = new DatabaseSync(file);
 // NORMAL and FULL both flush the WAL before a checkpoint and the database file after one.
 db.exec('PRAGMA synchronous = FULL');
@@ -29,7 +31,32 @@ function run(): Outcome | undefined {
   }
 }
 
+/**
+ * Frames in the WAL not yet copied, read from the WAL index (the `-shm` file SQLite maps), whose
+ * layout SQLite documents and keeps: the header's `mxFrame` at byte 16 and the checkpoint's
+ * `nBackfill` at byte 96, in the machine's byte order. Only advice on when to run a pass: a torn
+ * or unreadable value just runs one.
+ */
+const index = Buffer.alloc(100);
+let shm: number | undefined;
+function framesWaiting(): number {
+  try {
+    shm ??= openSync(`${file}-shm`, 'r');
+    if (readSync(shm, index, 0, 100, 0) < 100) return Infinity;
+    const le = endianness() === 'LE';
+    const mxFrame = le ? index.readUInt32LE(16) : index.readUInt32BE(16);
+    const backfilled = le ? index.readUInt32LE(96) : index.readUInt32BE(96);
+    return mxFrame - backfilled;
+  } catch {
+    return Infinity;
+  }
+}
+
 const timer = setInterval(() => {
+  // A pass that copies everything lets the next commit start the WAL over, and SQLite flushes a
+  // restarted WAL's header inside that COMMIT, on the gateway's event loop. Waiting for a
+  // thousand frames keeps that to one flush per several megabytes written.
+  if (framesWaiting() < passFrames) return;
   const r = run();
   // The WAL restarts from its start only once a checkpoint has copied every frame and the writer
   // then begins; under steady load new frames land while a pass runs, so the writer is told when
@@ -46,6 +73,7 @@ parentPort?.on('message', (m: unknown) => {
   if (m !== 'stop') return;
   clearInterval(timer);
   run();
+  if (shm !== undefined) closeSync(shm);
   db.close();
   parentPort?.close();
 });

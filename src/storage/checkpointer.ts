@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
-/** Frames the WAL may reach before the writer holds still for a catch-up pass (4 KiB pages: 8 MB). */
+/** Frames waiting in the WAL before the thread runs a pass (4 KiB pages: 4 MB). */
+const passFrames = 1_000;
+/** Frames the WAL may reach before the writer holds still for a catch-up pass (8 MB). */
 const catchUpFrames = 2_000;
 const intervalMs = 100;
 
@@ -8,7 +10,10 @@ const intervalMs = 100;
  * Runs SQLite's checkpoints on a thread of its own (`checkpoint-worker.ts`), so the event loop
  * never copies pages into the database file or waits for it to flush.
  *
- * A passive pass every 100 ms copies what has committed. That alone never lets the WAL start over
+ * A passive pass copies what has committed; the thread looks every 100 ms and runs one once a
+ * thousand frames wait. (A WAL copied to its end starts over at the next commit, and SQLite flushes
+ * the new WAL's header inside that COMMIT, on the event loop: waiting for a thousand frames keeps
+ * that to one flush per several megabytes written.) Passes alone never let the WAL start over
  * under steady load (it restarts only when every frame has been copied at the moment the writer
  * begins, and new frames land while a pass runs); so when the WAL grows long the writer calls
  * `catchUp()` while it holds the connection between commits, and the thread copies the few frames
@@ -24,7 +29,7 @@ export class Checkpointer {
   constructor(file: string, log: (message: string) => void) {
     this.#log = log;
     this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
-      workerData: { file, intervalMs, reportFrames: catchUpFrames },
+      workerData: { file, intervalMs, passFrames, reportFrames: catchUpFrames },
     });
     this.#worker.unref();
     this.#worker.on('message', (m: { error?: string; frames?: number; caughtUp?: boolean }) => {
@@ -58,10 +63,19 @@ export class Checkpointer {
     });
   }
 
+  /** A last pass, then the thread ends. */
   async stop(): Promise<void> {
     if (!this.#alive) return;
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    // Held while it stops: an unreferenced thread lets the process end partway through a close.
+    this.#worker.ref();
     this.#worker.postMessage('stop');
     await exited;
+  }
+
+  /** Ends the thread at once, without another pass (after a failed flush, nothing more may be copied). */
+  terminate(): void {
+    this.#alive = false;
+    void this.#worker.terminate();
   }
 }

@@ -132,7 +132,7 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     ensurePrivateDir(target.dataDir);
     const file = join(target.dataDir, 'switchyard.sqlite');
     restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
-    const { db } = openSqlite(file, undefined, new WalSync(`${file}-wal`, observer?.flush?.bind(observer)));
+    const { db } = openSqlite(file, { wal: new WalSync(`${file}-wal`, { observe: observer?.flush?.bind(observer) }) });
     await migrateOrClose(db);
     return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
   }

@@ -1,6 +1,7 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -21,9 +22,13 @@ class GatedWalSync extends WalSync {
   }
 }
 
-function scratch(t: { after: (fn: () => void) => void }): string {
+// Removed after every test has closed its store: a folder gone under an open store makes its
+// checkpoint thread fail to open the file.
+const dirs: string[] = [];
+after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+function scratch(_t: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-sqlite-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  dirs.push(dir);
   return join(dir, 'store.sqlite');
 }
 
@@ -51,7 +56,7 @@ test('SQLite writes frames without flushing them; the gateway flushes the WAL it
 test('a commit is answered, and seen by any reader of the process, only after its flush', async (t) => {
   const file = scratch(t);
   const wal = new GatedWalSync(`${file}-wal`);
-  const store = openSqlite(file, () => {}, wal);
+  const store = openSqlite(file, { wal });
   t.after(() => store.db.destroy());
   // Create the table without waiting on the gate.
   const created = sql`create table t (a integer)`.execute(store.db);
@@ -75,12 +80,27 @@ test('a commit is answered, and seen by any reader of the process, only after it
   assert.equal(read, 1);
 });
 
-test('a failed flush fails its commit and refuses every statement after it', async (t) => {
+test('a failed flush fails its commit, stops the checkpoints at once, ends the process, and refuses every statement after it', async (t) => {
   const file = scratch(t);
-  // A WAL path that cannot be opened stands for a disk that refuses to flush.
-  const store = openSqlite(file, () => {}, new WalSync(join(file, 'no-such-dir', 'wal')));
+  let failing = false;
+  const wal = new WalSync(`${file}-wal`, {
+    fdatasync: (fd) => (failing ? Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) : new Promise<void>((resolve, reject) => {
+      void import('node:fs').then((fs) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    })),
+  });
+  const fatal: unknown[] = [];
+  const store = openSqlite(file, { wal, fatal: (err) => fatal.push(err), log: () => {} });
   t.after(() => store.db.destroy());
-  await assert.rejects(sql`create table t (a integer)`.execute(store.db), /could not be flushed to disk; restart the gateway/);
+  await sql`create table t (a integer, b blob)`.execute(store.db);
+  const sizeBefore = statSync(file).size;
+  failing = true;
+  // Far more frames than the checkpoint thread waits for: it would copy them within 100 ms.
+  await assert.rejects(store.db.transaction().execute(async (tx) => {
+    for (let i = 0; i < 1200; i++) await sql`insert into t values (${i}, randomblob(4000))`.execute(tx);
+  }), /could not be flushed to disk; restart the gateway/);
+  assert.equal(fatal.length, 1, 'the process is told to end');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(statSync(file).size, sizeBefore, 'no checkpoint copied the refused commit into the database file');
   await assert.rejects(sql`select 1`.execute(store.db), /could not be flushed/, 'not even a read goes on');
 });
 
@@ -100,17 +120,73 @@ test('concurrent flush requests share flushes, and a request never rides on a fl
   assert.equal(wal.flushes, 3);
 });
 
-test('checkpoints run on their own thread: the database file takes the WAL\'s pages without the writer checkpointing', async (t) => {
+async function fill(store: ReturnType<typeof openSqlite>, rows: number, bytes: number): Promise<void> {
+  await store.db.transaction().execute(async (tx) => {
+    for (let i = 0; i < rows; i++) await sql`insert into t values (${i}, randomblob(${bytes}))`.execute(tx);
+  });
+}
+
+async function grows(file: string, from: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    if (statSync(file).size > from) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return statSync(file).size > from;
+}
+
+test('checkpoints run on their own thread, once a thousand frames wait: the database file takes the WAL\'s pages without the writer checkpointing', async (t) => {
   const file = scratch(t);
   const store = openSqlite(file);
   t.after(() => store.db.destroy());
-  await sql`create table t (a integer, b text)`.execute(store.db);
+  await sql`create table t (a integer, b blob)`.execute(store.db);
   const sizeBefore = statSync(file).size;
-  await store.db.transaction().execute(async (tx) => {
-    for (let i = 0; i < 500; i++) await sql`insert into t values (${i}, ${'x'.repeat(200)})`.execute(tx);
+  // About 30 frames: a pass now would let the next commit restart the WAL, whose header SQLite
+  // then flushes inside that COMMIT on the event loop. None runs.
+  await fill(store, 30, 4000);
+  assert.equal(await grows(file, sizeBefore, 400), false, 'a short WAL is left alone');
+  // 1,100 more frames: far below the writer's own checkpoint threshold (10,000), past the thread's.
+  await fill(store, 1100, 4000);
+  assert.ok(await grows(file, sizeBefore + 4_000_000, 5000), `the database file grew from ${sizeBefore} to ${statSync(file).size} bytes`);
+});
+
+test('a store closes completely with nothing else keeping the process alive, used or not', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-sqlite-close-'));
+  try {
+    const script = (use: boolean) => `
+      import { openSqlite } from ${JSON.stringify(new URL('./sqlite.ts', import.meta.url).href)};
+      import { sql } from 'kysely';
+      const store = openSqlite(${JSON.stringify(join(dir, 's.sqlite'))} + ${use ? "'-used'" : "'-unused'"});
+      ${use ? 'await sql`create table if not exists t (a integer)`.execute(store.db);' : ''}
+      await store.db.destroy();
+      console.log('closed', store.raw.isOpen);
+      process.exitCode = 3;`;
+    for (const use of [true, false]) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script(use)], { encoding: 'utf8', timeout: 20_000, cwd: process.cwd() });
+      assert.equal(r.signal, null, `${use ? 'used' : 'unused'}: the process ended by itself (${r.stderr})`);
+      assert.equal(r.status, 3, `${use ? 'used' : 'unused'}: the close ran to its end (${r.stderr})`);
+      if (use) assert.match(r.stdout, /closed false/, 'the connection is closed');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a unit of work\'s transaction is its own: a callback registered after the unit ended is refused, not attached to the next unit of the batch', async (t) => {
+  const file = scratch(t);
+  const store = openSqlite(file);
+  t.after(() => store.db.destroy());
+  await sql`create table t (a integer)`.execute(store.db);
+  const uow = createUnitOfWork(store.db, 'sqlite', groupCommit.sqlite);
+  let first: Parameters<Parameters<typeof uow.run>[0]>[0] | undefined;
+  const ran: string[] = [];
+  const a = uow.run(async (tx) => { first = tx; await sql`insert into t values (1)`.execute(tx); });
+  const b = uow.run(async (tx) => {
+    assert.notEqual(tx, first, 'each unit of a batch has a transaction object of its own');
+    assert.throws(() => uow.afterCommit(first!, () => ran.push('late')), /afterCommit outside a unit of work/);
+    uow.afterCommit(tx, () => ran.push('b'));
+    await sql`insert into t values (2)`.execute(tx);
   });
-  // 500 rows of 200 bytes are about 25 pages: far below the writer's own checkpoint threshold.
-  const deadline = Date.now() + 5000;
-  while (statSync(file).size <= sizeBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(statSync(file).size > sizeBefore + 50_000, `the database file grew from ${sizeBefore} to ${statSync(file).size} bytes`);
+  await Promise.all([a, b]);
+  assert.deepEqual(ran, ['b']);
 });

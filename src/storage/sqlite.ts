@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   Kysely, SqliteDialect, SqliteDriver, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult,
@@ -57,54 +58,85 @@ const flushFree = /^\s*(select|explain|begin|rollback)\b/i;
 class DurableConnection implements DatabaseConnection {
   readonly #inner: DatabaseConnection;
   readonly #raw: DatabaseSync;
-  readonly #wal: WalSync;
-  readonly #checkpointer: Checkpointer;
+  readonly #store: StoreParts;
 
-  constructor(inner: DatabaseConnection, raw: DatabaseSync, wal: WalSync, checkpointer: Checkpointer) {
+  constructor(inner: DatabaseConnection, raw: DatabaseSync, store: StoreParts) {
     this.#inner = inner;
     this.#raw = raw;
-    this.#wal = wal;
-    this.#checkpointer = checkpointer;
+    this.#store = store;
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     // After a failed flush, what the WAL holds past the last good one may never reach the disk:
     // nothing may be written on it, nor read and passed on as committed.
-    if (this.#wal.failed) throw this.#wal.failed;
+    if (this.#store.wal.failed) throw this.#store.wal.failed;
     const result = await this.#inner.executeQuery<R>(query);
     if (!this.#raw.isTransaction && !flushFree.test(query.sql)) {
-      await this.#wal.sync();
-      if (this.#checkpointer.due) await this.#checkpointer.catchUp();
+      try {
+        await this.#store.wal.sync();
+      } catch (err) {
+        this.#store.flushFailed(err);
+        throw err;
+      }
+      const checkpointer = this.#store.checkpointer();
+      if (checkpointer?.due) await checkpointer.catchUp();
     }
     return result;
   }
 
   streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    if (this.#store.wal.failed) throw this.#store.wal.failed;
     return this.#inner.streamQuery<R>(query, chunkSize);
   }
 }
 
+/** What the connection needs of its store: the WAL's flusher, the checkpoint thread once started, and what to do when a flush fails. */
+interface StoreParts {
+  readonly wal: WalSync;
+  checkpointer(): Checkpointer | undefined;
+  flushFailed(err: unknown): void;
+}
+
 class DurableSqliteDriver extends SqliteDriver {
   readonly #raw: DatabaseSync;
-  readonly #wal: WalSync;
-  readonly #checkpointer: Checkpointer;
+  readonly #file: string;
+  readonly #options: Required<SqliteOptions>;
+  #checkpointer: Checkpointer | undefined;
   #connection: DurableConnection | undefined;
 
-  constructor(config: SqliteDialectConfig, raw: DatabaseSync, wal: WalSync, checkpointer: Checkpointer) {
+  constructor(config: SqliteDialectConfig, raw: DatabaseSync, file: string, options: Required<SqliteOptions>) {
     super(config);
     this.#raw = raw;
-    this.#wal = wal;
-    this.#checkpointer = checkpointer;
+    this.#file = file;
+    this.#options = options;
+  }
+
+  // The checkpoint thread starts with the store's first use, not when it is opened: Kysely never
+  // destroys a driver it never initialised, so a thread started earlier would outlive a store
+  // closed unused.
+  override async init(): Promise<void> {
+    await super.init();
+    this.#checkpointer = new Checkpointer(this.#file, this.#options.log);
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
-    this.#connection ??= new DurableConnection(await super.acquireConnection(), this.#raw, this.#wal, this.#checkpointer);
+    this.#connection ??= new DurableConnection(await super.acquireConnection(), this.#raw, {
+      wal: this.#options.wal,
+      checkpointer: () => this.#checkpointer,
+      flushFailed: (err) => {
+        // The checkpoint thread must not copy into the database file pages whose WAL frames may
+        // not be on disk; and closing SQLite would checkpoint them too. So: no more checkpoints,
+        // no close, and the process ends for a restart to recover from what the disk holds.
+        this.#checkpointer?.terminate();
+        this.#options.fatal(err);
+      },
+    });
     return this.#connection;
   }
 
   override async destroy(): Promise<void> {
-    await this.#checkpointer.stop();
-    await this.#wal.close();
+    await this.#checkpointer?.stop();
+    await this.#options.wal.close();
     await super.destroy();
   }
 }
@@ -116,8 +148,25 @@ export interface SqliteStore {
   flushes(): number;
 }
 
+export interface SqliteOptions {
+  /** Where the store reports trouble it works around (a checkpoint that failed). */
+  log?: (message: string) => void;
+  /** The WAL's flusher (tests give one that fails or waits; `openStorage` one that reports to metrics). */
+  wal?: WalSync;
+  /**
+   * Called once a flush of the WAL has failed; the default writes the error to stderr and aborts
+   * the process without closing the store (a close would checkpoint what may not be durable).
+   */
+  fatal?: (err: unknown) => void;
+}
+
 /** Pages the WAL may hold before the writer checkpoints by itself, should the checkpoint thread fall behind (4 KiB pages: about 40 MB). */
 const writerCheckpointPages = 10_000;
+
+function abortProcess(err: unknown): void {
+  writeSync(2, `switchyard: fatal: ${String(err)}\n`);
+  process.abort();
+}
 
 /**
  * Opens (creating if needed) the embedded store. WAL journal; every commit durable before it is
@@ -126,21 +175,22 @@ const writerCheckpointPages = 10_000;
  * the thread pool before the commit's caller — or any other reader — goes on. Checkpoints run on
  * a thread of their own.
  */
-export function openSqlite(
-  file: string, log: (message: string) => void = (m) => process.emitWarning(m, 'SwitchyardStorage'),
-  wal: WalSync = new WalSync(`${file}-wal`),
-): SqliteStore {
+export function openSqlite(file: string, options: SqliteOptions = {}): SqliteStore {
+  const settled: Required<SqliteOptions> = {
+    log: options.log ?? ((m) => process.emitWarning(m, 'SwitchyardStorage')),
+    wal: options.wal ?? new WalSync(`${file}-wal`),
+    fatal: options.fatal ?? abortProcess,
+  };
   const raw = new DatabaseSync(file);
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = NORMAL');
   raw.exec(`PRAGMA wal_autocheckpoint = ${writerCheckpointPages}`);
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 5000');
-  const checkpointer = new Checkpointer(file, log);
   const config: SqliteDialectConfig = { database: shim(raw) };
-  const driver: Driver = new DurableSqliteDriver(config, raw, wal, checkpointer);
+  const driver: Driver = new DurableSqliteDriver(config, raw, file, settled);
   const dialect = new (class extends SqliteDialect {
     override createDriver(): Driver { return driver; }
   })(config);
-  return { db: new Kysely<Database>({ dialect }), raw, flushes: () => wal.flushes };
+  return { db: new Kysely<Database>({ dialect }), raw, flushes: () => settled.wal.flushes };
 }

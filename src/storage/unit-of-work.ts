@@ -158,7 +158,10 @@ export function createUnitOfWork(
         }
         ran = i + 1;
         try {
-          await runUnit(u, trx);
+          // Each unit gets a transaction object of its own over the batch's connection (Kysely's
+          // copy without plugins; there are none), so a callback that a finished unit registers
+          // late is refused rather than attached to the unit after it.
+          await runUnit(u, trx.withoutPlugins());
           if (u.state === 'done') await trx.executeQuery(sp.release);
           else { await trx.executeQuery(sp.rollback); await trx.executeQuery(sp.release); }
         } catch (err) {

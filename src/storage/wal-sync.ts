@@ -34,11 +34,16 @@ export class WalSync {
   #flushes = 0;
 
   readonly #observe: ((seconds: number) => void) | undefined;
+  readonly #fdatasync: (fd: number) => Promise<void>;
 
-  /** `observe` is told how long each successful flush took. */
-  constructor(walPath: string, observe?: (seconds: number) => void) {
+  /**
+   * `observe` is told how long each successful flush took; `fdatasync` stands in for the system
+   * call in tests that need a disk that fails.
+   */
+  constructor(walPath: string, options: { observe?: (seconds: number) => void; fdatasync?: (fd: number) => Promise<void> } = {}) {
     this.#path = walPath;
-    this.#observe = observe;
+    this.#observe = options.observe;
+    this.#fdatasync = options.fdatasync ?? fdatasyncAsync;
   }
 
   /** Flushes made so far (tests and metrics read it). */
@@ -71,14 +76,14 @@ export class WalSync {
     const started = performance.now();
     try {
       if (this.#fd === undefined) {
-        await fdatasyncAsync(await this.#open());
+        await this.#fdatasync(await this.#open());
       } else {
         // The inode is looked at while the flush runs, not before it, so the check adds no wait.
-        const [, now] = await Promise.all([fdatasyncAsync(this.#fd), statAsync(this.#path, { bigint: true }).catch(() => undefined)]);
+        const [, now] = await Promise.all([this.#fdatasync(this.#fd), statAsync(this.#path, { bigint: true }).catch(() => undefined)]);
         if (now?.ino !== this.#ino) {
           await closeAsync(this.#fd).catch(() => {});
           this.#fd = undefined;
-          await fdatasyncAsync(await this.#open());
+          await this.#fdatasync(await this.#open());
         }
       }
       this.#flushes++;
