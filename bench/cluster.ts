@@ -50,7 +50,8 @@ async function startNode(env: NodeJS.ProcessEnv, dataDir: string): Promise<Serve
   const nodeEnv: NodeJS.ProcessEnv = { ...process.env, ...env, SWITCHYARD_DATA_DIR: dataDir, PORT: String(await freePort()), SWITCHYARD_DEMO_PORT: '0', LOG_LEVEL: 'warn' };
   delete nodeEnv.SWITCHYARD_DEMO_FILE;
   delete nodeEnv.HOST;
-  return startServer([join(root, 'src/main.ts')], nodeEnv, /Switchyard listening on (http:\/\/\S+)/);
+  // As `npm start` runs it: through the launcher, with its memory settings and compile cache.
+  return startServer([join(root, 'scripts/launch.mjs'), join(root, 'src/main.ts')], nodeEnv, /Switchyard listening on (http:\/\/\S+)/);
 }
 
 function paymentTarget(urls: string[], creds: { entityId: string; accessToken: string }): Omit<LoadSpec, 'connections' | 'duration'> {

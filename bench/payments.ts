@@ -56,7 +56,8 @@ async function startGateway(dataDir: string): Promise<Server> {
   delete env.DATABASE_URL;
   delete env.SWITCHYARD_DEMO_FILE;
   delete env.HOST;
-  return startServer([join(root, 'src/main.ts')], env, /Switchyard listening on (http:\/\/\S+)/);
+  // As `npm start` runs it: through the launcher, with its memory settings and compile cache.
+  return startServer([join(root, 'scripts/launch.mjs'), join(root, 'src/main.ts')], env, /Switchyard listening on (http:\/\/\S+)/);
 }
 
 function demoCredentials(dataDir: string): { entityId: string; accessToken: string } {
