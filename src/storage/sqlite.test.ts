@@ -1,6 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { fdatasync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,16 +27,17 @@ class GatedWalSync extends WalSync {
 // checkpoint thread fail to open the file.
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-function scratch(_t: unknown): string {
+function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-sqlite-'));
   dirs.push(dir);
   return join(dir, 'store.sqlite');
 }
 
+const realFdatasync = promisify(fdatasync);
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
 test('SQLite writes frames without flushing them; the gateway flushes the WAL itself after each commit', async (t) => {
-  const file = scratch(t);
+  const file = scratch();
   const store = openSqlite(file);
   t.after(() => store.db.destroy());
   assert.equal((store.raw.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous, 1, 'NORMAL');
@@ -54,7 +56,7 @@ test('SQLite writes frames without flushing them; the gateway flushes the WAL it
 });
 
 test('a commit is answered, and seen by any reader of the process, only after its flush', async (t) => {
-  const file = scratch(t);
+  const file = scratch();
   const wal = new GatedWalSync(`${file}-wal`);
   const store = openSqlite(file, { wal });
   t.after(() => store.db.destroy());
@@ -81,12 +83,10 @@ test('a commit is answered, and seen by any reader of the process, only after it
 });
 
 test('a failed flush fails its commit, stops the checkpoints at once, ends the process, and refuses every statement after it', async (t) => {
-  const file = scratch(t);
+  const file = scratch();
   let failing = false;
   const wal = new WalSync(`${file}-wal`, {
-    fdatasync: (fd) => (failing ? Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) : new Promise<void>((resolve, reject) => {
-      void import('node:fs').then((fs) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-    })),
+    fdatasync: (fd) => (failing ? Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) : realFdatasync(fd)),
   });
   const fatal: unknown[] = [];
   const store = openSqlite(file, { wal, fatal: (err) => fatal.push(err), log: () => {} });
@@ -105,7 +105,7 @@ test('a failed flush fails its commit, stops the checkpoints at once, ends the p
 });
 
 test('concurrent flush requests share flushes, and a request never rides on a flush that started before it', async (t) => {
-  const file = scratch(t);
+  const file = scratch();
   const store = openSqlite(file);
   t.after(() => store.db.destroy());
   await sql`create table t (a integer)`.execute(store.db);
@@ -136,7 +136,7 @@ async function grows(file: string, from: number, withinMs: number): Promise<bool
 }
 
 test('checkpoints run on their own thread, once a thousand frames wait: the database file takes the WAL\'s pages without the writer checkpointing', async (t) => {
-  const file = scratch(t);
+  const file = scratch();
   const store = openSqlite(file);
   t.after(() => store.db.destroy());
   await sql`create table t (a integer, b blob)`.execute(store.db);
@@ -173,7 +173,7 @@ test('a store closes completely with nothing else keeping the process alive, use
 });
 
 test('a unit of work\'s transaction is its own: a callback registered after the unit ended is refused, not attached to the next unit of the batch', async (t) => {
-  const file = scratch(t);
+  const file = scratch();
   const store = openSqlite(file);
   t.after(() => store.db.destroy());
   await sql`create table t (a integer)`.execute(store.db);
