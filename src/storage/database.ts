@@ -95,14 +95,6 @@ async function migrateOrClose(db: Kysely<Database>, schema?: string): Promise<vo
   try {
     await migrate(db, schema);
   } catch (err) {
-    // PostgreSQL: the migrator's look at the catalog can trip over another schema being dropped at
-    // that moment ("schema … does not exist", not ours): a second look settles it. Anything else,
-    // or a second failure, is a real one.
-    const otherSchemaGone = schema !== undefined && /schema "(?<name>[^"]+)" does not exist/.exec(String(err))?.groups?.name !== schema
-      && /does not exist/.test(String(err));
-    if (otherSchemaGone) {
-      try { await migrate(db, schema); return; } catch (again) { await db.destroy(); throw again; }
-    }
     await db.destroy();
     throw err;
   }

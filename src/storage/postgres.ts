@@ -1,9 +1,17 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
+import { OwnSchemaIntrospector } from './schema-introspector.ts';
 import type { Database } from './schema.ts';
 
 // bigint columns hold epoch milliseconds and minor units, all far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
+
+/** PostgreSQL as Kysely speaks it, except that the migrator looks only at the store's own schema. */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new OwnSchemaIntrospector(db);
+  }
+}
 
 export interface PostgresStore {
   db: Kysely<Database>;
@@ -22,7 +30,7 @@ export async function openPostgres(url: string, options: { schema?: string; max?
     max: options.max ?? 10,
     ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { db, pool };
 }
 
