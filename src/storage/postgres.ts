@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
 import { OwnSchemaIntrospector } from './schema-introspector.ts';
+import { hotStatements, isStalePlan, type StatementNames } from './statement-names.ts';
 import type { Database } from './schema.ts';
 
 // bigint columns hold epoch milliseconds and minor units, all far below 2^53.
@@ -11,6 +12,34 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new OwnSchemaIntrospector(db);
   }
+}
+
+type Query = (config: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
+
+/**
+ * Makes `client` run the SQL `names` knows as named statements, which PostgreSQL parses and plans
+ * once per connection. Anything else (cursors, SQL not registered) goes through as it came.
+ */
+export function useNamedStatements(client: pg.ClientBase, names: StatementNames = hotStatements): void {
+  const plain = client.query.bind(client) as unknown as Query;
+  const runNamed = async (name: string, text: string, values: unknown[]) => {
+    try {
+      return await plain({ name, text, values });
+    } catch (err) {
+      if (!isStalePlan(err)) throw err;
+      // A table's columns changed under the prepared statement: every name is renewed. Outside a
+      // transaction the statement can simply run again; inside one, PostgreSQL has already failed
+      // the transaction, so the second try fails and the first refusal is the answer.
+      names.renew();
+      try { return await plain(text, values); } catch { throw err; }
+    }
+  };
+  // Not async: a cursor passed in must come back as itself, not wrapped in a promise.
+  const named: Query = (config, values) => {
+    const name = typeof config === 'string' && Array.isArray(values) ? names.nameOf(config) : undefined;
+    return name === undefined ? plain(config, values) : runNamed(name, config as string, values!);
+  };
+  (client as unknown as { query: Query }).query = named;
 }
 
 export interface PostgresStore {
@@ -30,6 +59,7 @@ export async function openPostgres(url: string, options: { schema?: string; max?
     max: options.max ?? 10,
     ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
   });
+  pool.on('connect', (client) => useNamedStatements(client));
   const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { db, pool };
 }

@@ -1,4 +1,5 @@
 import { createQueryId, type Compilable, type CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+import { hotStatements } from './statement-names.ts';
 
 /**
  * Hot-path queries compiled once and run many times with new values.
@@ -203,7 +204,11 @@ export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kyse
     }
     if (!compiled) {
       compiled = compile(params);
-      if (compiledShapes.length < maxShapes) compiledShapes.unshift(compiled);
+      if (compiledShapes.length < maxShapes) {
+        compiledShapes.unshift(compiled);
+        // Kept, so run again and again: PostgreSQL may keep it planned too.
+        hotStatements.register(compiled.query.sql);
+      }
       if (!matches(params, compiled.shape, values)) throw new Error('unreachable: parameters do not match their own shape');
     }
     const { query, slots } = compiled;
