@@ -93,7 +93,7 @@ export interface Config {
 }
 
 /** The kinds of value a setting takes; each has one parser and one sentence for the reference. */
-export const settingTypes = ['integer', 'number', 'rate', 'string', 'url', 'hex-key', 'cidr-list', 'log-level', 'postgres-url'] as const;
+export const settingTypes = ['integer', 'number', 'rate', 'string', 'url', 'hex-key', 'cidr-list', 'log-level', 'postgres-url', 'on-off'] as const;
 export type SettingType = (typeof settingTypes)[number];
 
 /**
@@ -127,6 +127,7 @@ export const settings: readonly Setting[] = [
   { group: 'Server', name: 'SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS', type: 'integer', unit: ms, default: 72_000, min: 0, description: 'An idle kept-alive connection is closed after this (above the 60 s idle timeout of common load balancers).' },
   { group: 'Storage and keys', name: 'SWITCHYARD_DATA_DIR', type: 'string', default: './data', description: 'Folder of the embedded SQLite store and of generated files (master key, operator token, demo credentials).' },
   { group: 'Storage and keys', name: 'DATABASE_URL', type: 'postgres-url', default: undefined, defaultText: 'the embedded SQLite store', description: 'A PostgreSQL connection URL (`postgres://user@host:5432/db`); when set, the gateway uses PostgreSQL instead of SQLite.' },
+  { group: 'Storage and keys', name: 'SWITCHYARD_PG_PREPARED_STATEMENTS', type: 'on-off', default: 'on', description: 'PostgreSQL only: each connection keeps the hot path\'s statements prepared (parsed and planned once). Set `off` behind a connection pooler in transaction mode that does not carry prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`).' },
   { group: 'Storage and keys', name: 'SWITCHYARD_MASTER_KEY', type: 'hex-key', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/master.key on first start', description: 'The master key (64 hex characters) that seals the key-encrypting keys of stored cards. It must stay the key the store was created with.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_KEY_REFRESH_MS', type: 'integer', unit: ms, default: 5_000, min: 100, description: 'How often a server reloads its key ring, so that a key rotation made by the CLI or another node reaches it.' },
   { group: 'Operator access', name: 'SWITCHYARD_ADMIN_TOKEN', type: 'string', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/admin.token', description: 'Bearer token of the operator API (`/admin/api`) and page (`/admin`).' },
@@ -180,6 +181,7 @@ const expectation = (s: Setting): string => {
     case 'cidr-list': return 'comma-separated IP addresses or CIDR ranges, e.g. 127.0.0.0/8,::1/128';
     case 'log-level': return `one of ${logLevels.join(', ')}`;
     case 'postgres-url': return 'a postgres:// or postgresql:// URL';
+    case 'on-off': return '`on` or `off`';
     case 'string': return 'text';
   }
 };
@@ -267,7 +269,9 @@ function storageOf(env: NodeJS.ProcessEnv, dataDir: string): StorageTarget {
   if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
     throw new ConfigError(`DATABASE_URL is not valid: expected ${expectation(settingOf('DATABASE_URL'))}, got one starting ${JSON.stringify(url.slice(0, url.indexOf(':') + 1 || 12))}. ${settingOf('DATABASE_URL').description}`);
   }
-  return { kind: 'postgres', url };
+  const prepared = text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')?.trim().toLowerCase() ?? 'on';
+  if (prepared !== 'on' && prepared !== 'off') throw invalid(settingOf('SWITCHYARD_PG_PREPARED_STATEMENTS'), text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')!);
+  return { kind: 'postgres', url, ...(prepared === 'off' ? { preparedStatements: false } : {}) };
 }
 
 /** One typed, frozen configuration read from the environment, with working defaults. */

@@ -102,7 +102,7 @@ async function migrateOrClose(db: Kysely<Database>, schema?: string): Promise<vo
 
 export type StorageTarget =
   | { kind: 'sqlite'; dataDir: string }
-  | { kind: 'postgres'; url: string; schema?: string };
+  | { kind: 'postgres'; url: string; schema?: string; preparedStatements?: boolean };
 
 /**
  * Group commit per store. SQLite has one writer: one transaction at a time carries every unit that
@@ -128,7 +128,10 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     await migrateOrClose(db);
     return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
   }
-  const { db } = await openPostgres(target.url, target.schema ? { schema: target.schema } : {});
+  const { db } = await openPostgres(target.url, {
+    ...(target.schema ? { schema: target.schema } : {}),
+    ...(target.preparedStatements === false ? { preparedStatements: false } : {}),
+  });
   const schema = target.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
   await migrateOrClose(db, schema);
   return { db, kind: 'postgres', uow: createUnitOfWork(db, 'postgres', groupCommit.postgres, observer), close: () => db.destroy() };

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
 import { OwnSchemaIntrospector } from './schema-introspector.ts';
-import { hotStatements, isStalePlan, type StatementNames } from './statement-names.ts';
+import { hotStatements, mayBeStale, type StatementNames } from './statement-names.ts';
 import type { Database } from './schema.ts';
 
 // bigint columns hold epoch milliseconds and minor units, all far below 2^53.
@@ -14,30 +14,41 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
   }
 }
 
-type Query = (config: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
+type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 
 /**
  * Makes `client` run the SQL `names` knows as named statements, which PostgreSQL parses and plans
- * once per connection. Anything else (cursors, SQL not registered) goes through as it came.
+ * once per connection. Anything else (cursors, callbacks, SQL not registered) goes through as it came.
  */
 export function useNamedStatements(client: pg.ClientBase, names: StatementNames = hotStatements): void {
   const plain = client.query.bind(client) as unknown as Query;
+  const run = plain as (config: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
+  let generation = names.generation;
   const runNamed = async (name: string, text: string, values: unknown[]) => {
+    if (generation !== names.generation) {
+      // Names were renewed: the statements this connection prepared under the old ones would
+      // otherwise stay in its server's memory for the connection's life. Not transactional, and
+      // harmless if refused (an aborted transaction): the statement below then fails anyway.
+      generation = names.generation;
+      await run('deallocate all').catch(() => {});
+    }
     try {
-      return await plain({ name, text, values });
+      return await run({ name, text, values });
     } catch (err) {
-      if (!isStalePlan(err)) throw err;
-      // A table's columns changed under the prepared statement: every name is renewed. Outside a
-      // transaction the statement can simply run again; inside one, PostgreSQL has already failed
-      // the transaction, so the second try fails and the first refusal is the answer.
+      if (!mayBeStale(err)) throw err;
+      // Run once more unnamed, as it would have run before. A refused statement changed nothing,
+      // so this never writes twice. Inside a transaction PostgreSQL has already failed the
+      // transaction, so the second try fails and the first refusal is the answer.
+      let fresh: pg.QueryResult;
+      try { fresh = await run(text, values); } catch { names.renew(); throw err; }
       names.renew();
-      try { return await plain(text, values); } catch { throw err; }
+      return fresh;
     }
   };
-  // Not async: a cursor passed in must come back as itself, not wrapped in a promise.
-  const named: Query = (config, values) => {
-    const name = typeof config === 'string' && Array.isArray(values) ? names.nameOf(config) : undefined;
-    return name === undefined ? plain(config, values) : runNamed(name, config as string, values!);
+  // Not async: a cursor or a callback query must come back exactly as pg returns it.
+  const named: Query = (config, values, callback) => {
+    const name = typeof config === 'string' && Array.isArray(values) && callback === undefined ? names.nameOf(config) : undefined;
+    return name === undefined ? plain(config, values, callback) : runNamed(name, config as string, values as unknown[]);
   };
   (client as unknown as { query: Query }).query = named;
 }
@@ -47,8 +58,16 @@ export interface PostgresStore {
   pool: pg.Pool;
 }
 
-/** Connects to PostgreSQL; `schema`, when given, is created and made the search path (tests use one each). */
-export async function openPostgres(url: string, options: { schema?: string; max?: number } = {}): Promise<PostgresStore> {
+export interface PostgresOptions {
+  /** Created if missing and made the search path (tests use one each). */
+  schema?: string;
+  max?: number;
+  /** Hot-path statements prepared once per connection (default); off behind a pooler that cannot carry them. */
+  preparedStatements?: boolean;
+}
+
+/** Connects to PostgreSQL. */
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
   if (options.schema) {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
@@ -59,7 +78,7 @@ export async function openPostgres(url: string, options: { schema?: string; max?
     max: options.max ?? 10,
     ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
   });
-  pool.on('connect', (client) => useNamedStatements(client));
+  if (options.preparedStatements !== false) pool.on('connect', (client) => useNamedStatements(client));
   const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { db, pool };
 }

@@ -207,7 +207,7 @@ export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kyse
       if (compiledShapes.length < maxShapes) {
         compiledShapes.unshift(compiled);
         // Kept, so run again and again: PostgreSQL may keep it planned too.
-        hotStatements.register(compiled.query.sql);
+        hotStatements.register(compiled.query.sql, compiled.query.parameters.length);
       }
       if (!matches(params, compiled.shape, values)) throw new Error('unreachable: parameters do not match their own shape');
     }

@@ -7,6 +7,10 @@
  * shared database, or test schemas), the name no longer resolves and the whole read fails with
  * "schema … does not exist": a migration or a readiness check of this store failed because of a
  * schema it never uses. Reading only our own schema cannot trip over anyone else's.
+ *
+ * So the migrator's bookkeeping tables must live in that schema: `migrate` and the readiness check
+ * name it as their `migrationTableSchema`. A Migrator pointed at any other schema would find no
+ * bookkeeping there and report every migration pending.
  */
 import { sql, type ColumnMetadata, type DatabaseIntrospector, type DatabaseMetadataOptions, type Kysely, type SchemaMetadata, type TableMetadata } from 'kysely';
 

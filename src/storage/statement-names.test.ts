@@ -1,6 +1,6 @@
 /**
  * Hot-path statements as PostgreSQL prepared statements: the prepared queries of the code, and only
- * they, are kept parsed and planned per connection; and a table that gains a column under them
+ * they, are kept parsed and planned per connection, within bounds; and a table changed under them
  * (a newer gateway migrating the shared schema) does not leave them failing.
  */
 import { after, before, describe, test } from 'node:test';
@@ -9,28 +9,62 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { openStorage, type Storage } from './database.ts';
+import { openPostgres, useNamedStatements } from './postgres.ts';
 import { prepare } from './prepared.ts';
-import { StatementNames, hotStatements, isStalePlan } from './statement-names.ts';
+import { StatementNames, hotStatements, mayBeStale } from './statement-names.ts';
+import { loadConfig } from '../config.ts';
 import { postgresAvailable, testPostgresUrl } from '../../test/support/harness.ts';
 
-test('names: registered SQL only, up to the limit, anew after a renewal', () => {
-  const names = new StatementNames(2);
-  names.register('select 1');
-  names.register('select 1');
-  names.register('select 2');
-  names.register('select 3');
+test('names: registered SQL only, within the limits, renewed at most once per interval', () => {
+  let now = 0;
+  const names = new StatementNames({ limit: 2, maxParameters: 3, renewEveryMs: 1000, now: () => now });
+  names.register('select 1', 1);
+  names.register('select 1', 1);
+  names.register('select $1, $2, $3, $4', 4);
+  names.register('select 2', 0);
+  names.register('select 3', 0);
   assert.equal(names.size, 2);
   const one = names.nameOf('select 1');
   assert.ok(one);
-  assert.notEqual(names.nameOf('select 2'), one);
+  assert.ok(names.nameOf('select 2') && names.nameOf('select 2') !== one);
   assert.equal(names.nameOf('select 3'), undefined, 'beyond the limit a statement stays unnamed');
+  assert.equal(names.nameOf('select $1, $2, $3, $4'), undefined, 'so does one with many parameters');
   assert.equal(names.nameOf('select 4'), undefined);
   names.renew();
-  assert.ok(names.nameOf('select 1') && names.nameOf('select 1') !== one);
+  const renewed = names.nameOf('select 1');
+  assert.ok(renewed && renewed !== one);
+  now = 999;
+  names.renew();
+  assert.equal(names.nameOf('select 1'), renewed, 'refusals met at once renew once');
+  now = 1000;
+  names.renew();
+  assert.notEqual(names.nameOf('select 1'), renewed);
+});
+
+test('what a stale preparation can cause, and nothing else, counts as stale', () => {
+  assert.ok(mayBeStale({ code: '0A000', message: 'cached plan must not change result type' }));
+  assert.ok(!mayBeStale({ code: '0A000', message: 'something else not supported' }));
+  for (const code of ['26000', '42804', '22003', '22P02']) assert.ok(mayBeStale({ code }), code);
+  for (const code of ['23505', '40001', '25P02', '57014', undefined]) assert.ok(!mayBeStale({ code }), String(code));
+  assert.ok(!mayBeStale(null));
+});
+
+test('SWITCHYARD_PG_PREPARED_STATEMENTS: on by default, off on request, anything else refused by name', () => {
+  const url = 'postgres://u@h/db';
+  assert.deepEqual(loadConfig({ DATABASE_URL: url }).storage, { kind: 'postgres', url });
+  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'off' }).storage, { kind: 'postgres', url, preparedStatements: false });
+  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'ON' }).storage, { kind: 'postgres', url });
+  assert.throws(() => loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'no' }), /SWITCHYARD_PG_PREPARED_STATEMENTS="no" is not valid: expected `on` or `off`/);
 });
 
 const pgUp = await postgresAvailable();
 const id = () => randomBytes(16).toString('hex');
+
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: testPostgresUrl });
+  await client.connect();
+  try { return await work(client); } finally { await client.end(); }
+}
 
 describe('named statements on PostgreSQL', pgUp ? {} : { skip: 'PostgreSQL is not reachable' }, () => {
   const schema = `sy_named_${randomBytes(6).toString('hex')}`;
@@ -45,9 +79,7 @@ describe('named statements on PostgreSQL', pgUp ? {} : { skip: 'PostgreSQL is no
   });
   after(async () => {
     await storage?.close();
-    const client = new pg.Client({ connectionString: testPostgresUrl });
-    await client.connect();
-    try { await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await client.end(); }
+    await admin((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
   });
 
   const preparedOn = (c: { executeQuery: Storage['db']['executeQuery'] }) =>
@@ -67,25 +99,83 @@ describe('named statements on PostgreSQL', pgUp ? {} : { skip: 'PostgreSQL is no
     });
   });
 
-  test('a column added under a prepared read: outside a transaction it runs at once, inside one it fails once', async () => {
-    const table = `named_${randomBytes(4).toString('hex')}`;
-    await sql`create table ${sql.table(table)} (id text primary key)`.execute(storage.db);
-    await sql`insert into ${sql.table(table)} values ('a')`.execute(storage.db);
-    const all = prepare<any, { id: string }, object>(storage.db, (q, p) => q.selectFrom(table).selectAll().where('id', '=', p.id));
-    await storage.db.connection().execute(async (c) => {
-      assert.deepEqual({ ...(await all.first(c, { id: 'a' })) }, { id: 'a' });
-      await sql`alter table ${sql.table(table)} add column note text default 'new'`.execute(c);
-      assert.deepEqual({ ...(await all.first(c, { id: 'a' })) }, { id: 'a', note: 'new' }, 'the autocommit read answers with the new column');
-      assert.deepEqual({ ...(await all.first(c, { id: 'a' })) }, { id: 'a', note: 'new' }, 'prepared again, under a new name');
+  test('the pool still answers pg\'s own calls (pool.query, callbacks)', { timeout: 5000 }, async () => {
+    const { pool, db } = await openPostgres(testPostgresUrl, { schema });
+    try {
+      assert.equal((await pool.query('select 1 as x')).rows[0].x, 1);
+      const viaCallback = await new Promise((resolve, reject) => pool.query('select $1::text as y', ['z'], (err, r) => (err ? reject(err) : resolve(r.rows[0].y))));
+      assert.equal(viaCallback, 'z');
+    } finally {
+      await db.destroy();
+    }
+  });
 
-      await sql`alter table ${sql.table(table)} add column more text default 'more'`.execute(c);
-      await sql`begin`.execute(c);
-      const refused = await all.first(c, { id: 'a' }).then(() => undefined, (err: unknown) => err);
-      await sql`rollback`.execute(c);
-      assert.ok(isStalePlan(refused), `inside a transaction the stale statement is refused: ${String(refused)}`);
-      await sql`begin`.execute(c);
-      assert.deepEqual({ ...(await all.first(c, { id: 'a' })) }, { id: 'a', note: 'new', more: 'more' }, 'and the next transaction runs it anew');
-      await sql`commit`.execute(c);
+  test('turned off, nothing is kept prepared', async () => {
+    const { db } = await openPostgres(testPostgresUrl, { schema, preparedStatements: false });
+    try {
+      const byId = prepare(db, (q, p: { id: string }) => q.selectFrom('merchants').select('name').where('id', '=', p.id));
+      await db.connection().execute(async (c) => {
+        assert.equal((await byId.first(c, { id: merchantId }))?.name, 'Named');
+        assert.deepEqual((await preparedOn(c)).rows, []);
+      });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  describe('a table changed under its prepared statements', () => {
+    let client: pg.Client;
+    let names: StatementNames;
+    const table = `named_${randomBytes(4).toString('hex')}`;
+    const q = (text: string, values: unknown[] = []) => client.query(text, values);
+    const kept = async () => (await q('select name from pg_prepared_statements order by name')).rows.map((r) => r.name as string);
+
+    before(async () => {
+      client = new pg.Client({ connectionString: testPostgresUrl, options: `-c search_path="${schema}"` });
+      await client.connect();
+      names = new StatementNames({ renewEveryMs: 0 });
+      useNamedStatements(client, names);
+      await q(`create table ${table} (id text primary key, amount integer)`);
+      await q(`insert into ${table} values ('a', 1)`);
+    });
+    after(() => client?.end());
+
+    test('a column added: outside a transaction the read runs at once; inside one it fails once, then runs prepared anew', async () => {
+      const read = `select * from ${table} where id = $1`;
+      names.register(read, 1);
+      assert.deepEqual(Object.keys((await q(read, ['a'])).rows[0]), ['id', 'amount']);
+      await q(`alter table ${table} add column note text default 'new'`);
+      assert.deepEqual((await q(read, ['a'])).rows[0], { id: 'a', amount: 1, note: 'new' });
+      assert.deepEqual((await q(read, ['a'])).rows[0], { id: 'a', amount: 1, note: 'new' }, 'prepared again, under a new name');
+
+      await q(`alter table ${table} add column more text default 'more'`);
+      await q('begin');
+      const refused = await q(read, ['a']).then(() => undefined, (err: unknown) => err);
+      await q('rollback');
+      assert.ok(mayBeStale(refused), `inside a transaction the stale statement is refused: ${String(refused)}`);
+      await q('begin');
+      assert.deepEqual((await q(read, ['a'])).rows[0], { id: 'a', amount: 1, note: 'new', more: 'more' });
+      await q('commit');
+      assert.deepEqual((await kept()).filter((n) => names.nameOf(read) !== n), [], 'the older names were deallocated');
+    });
+
+    test('a column widened: a value the old parameter type cannot hold is written once, and later runs are prepared for the new type', async () => {
+      const write = `insert into ${table} (id, amount) values ($1, $2)`;
+      names.register(write, 2);
+      await q(write, ['b', 2]);
+      await q(`alter table ${table} alter column amount type bigint`);
+      await q(write, ['c', 3_000_000_000]);
+      await q(write, ['d', 3_000_000_001]);
+      const rows = (await q(`select id, amount::text as amount from ${table} where id in ('b', 'c', 'd') order by id`)).rows;
+      assert.deepEqual(rows, [{ id: 'b', amount: '2' }, { id: 'c', amount: '3000000000' }, { id: 'd', amount: '3000000001' }], 'each row once');
+    });
+
+    test('a genuine error is the answer, and nothing is written twice', async () => {
+      const write = `insert into ${table} (id, amount) values ($1, $2)`;
+      names.register(write, 2);
+      await assert.rejects(q(write, ['e', '9'.repeat(30)]), (err: { code?: string }) => err.code === '22003');
+      await assert.rejects(q(write, ['b', 5]), (err: { code?: string }) => err.code === '23505');
+      assert.equal((await q(`select count(*)::int as n from ${table} where id in ('b', 'e')`)).rows[0].n, 1);
     });
   });
 });
