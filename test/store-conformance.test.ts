@@ -526,15 +526,17 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const a0 = newAttempt(o0!, 0, { status: 'failed', reason: 'soft', resultCode: '800.100.152', createdAt: at, updatedAt: at });
         const a1 = newAttempt(o0!, 1, { status: 'succeeded', pspReference: 'psp-1', createdAt: at, updatedAt: at });
         const r0 = newAttempt(o2!, 0, { createdAt: at + 1, updatedAt: at + 1 });
+        // An attempt of a later operation that is older than the others comes first all the same.
+        const early = newAttempt(o3!, 0, { status: 'unknown', createdAt: at - 1, updatedAt: at - 1 });
         await payWrite(async (w) => {
           await w.insertPayment(p);
           for (const o of [o2!, o0!, o3!, o1!]) assert.equal(await w.insertOperation(o), true);
-          for (const a of [r0, a1, a0]) assert.equal(await w.insertAttempt(a), true);
+          for (const a of [r0, a1, early, a0]) assert.equal(await w.insertAttempt(a), true);
         });
         const locked = await payWrite((w) => w.lock(p.id));
-        assert.deepEqual(locked, { payment: p, operations: [o0, o1, o2, o3], attempts: [a0, a1, r0] });
+        assert.deepEqual(locked, { payment: p, operations: [o0, o1, o2, o3], attempts: [early, a0, a1, r0] });
         assert.deepEqual(await payments.operationsOf(p.id), [o0, o1, o2, o3]);
-        assert.deepEqual(await payments.attemptsOf(p.id), [a0, a1, r0]);
+        assert.deepEqual(await payments.attemptsOf(p.id), [early, a0, a1, r0]);
         assert.equal(await payWrite((w) => w.lock(id())), undefined);
       });
 

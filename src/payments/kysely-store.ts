@@ -35,6 +35,23 @@ const toAttempt = (r: Selectable<AttemptsTable>): AttemptRecord => ({
   pspReference: r.psp_reference ?? undefined, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
+/** Every column of an attempt, read beside its operation's columns under an `a_` name. */
+const attemptColumns = [
+  'id', 'payment_id', 'transaction_id', 'seq', 'account_id', 'account_name', 'connector', 'authenticated', 'status',
+  'reason', 'result_code', 'psp_reference', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof AttemptsTable)[];
+// A column added to the attempts table fails to compile here until it is read above.
+type UnreadAttemptColumn = Exclude<keyof AttemptsTable, (typeof attemptColumns)[number]>;
+const everyAttemptColumnRead: [UnreadAttemptColumn] extends [never] ? true : UnreadAttemptColumn = true;
+void everyAttemptColumnRead;
+
+/** The attempt of a joined row (whose `a_id` is not null: the left join found one). */
+function attemptOf(row: { readonly [column: string]: unknown }): AttemptRow {
+  const out: Record<string, unknown> = {};
+  for (const c of attemptColumns) out[c] = row[`a_${c}`];
+  return out as unknown as AttemptRow;
+}
+
 /** One implementation over Kysely for both stores; on PostgreSQL `lock` takes the payment's row lock. */
 export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const { db } = uow;
@@ -52,6 +69,14 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const attemptsOfPayment = prepare(db, (q, p: { paymentId: string }) => q.selectFrom('attempts').selectAll()
     .where('transaction_id', 'in', (eb) => eb.selectFrom('transactions').select('id').where('payment_id', '=', p.paymentId))
     .orderBy('created_at').orderBy('seq'));
+  // The operations of a payment with their attempts, in one statement: `lock` runs it on every
+  // change, where two statements cost PostgreSQL a second round trip (SQLite a second statement).
+  const operationsWithAttempts = prepare(db, (q, p: { paymentId: string }) => q.selectFrom('transactions as t')
+    .leftJoin('attempts as a', 'a.transaction_id', 't.id')
+    .selectAll('t')
+    .select(attemptColumns.map((c) => `a.${c} as a_${c}` as const))
+    .where('t.payment_id', '=', p.paymentId)
+    .orderBy('t.seq'));
   const insertPaymentRow = prepare(db, (q, p: PaymentRow) => q.insertInto('payments').values(p));
   const insertOperationRow = prepare(db, (q, p: OperationRow) => q.insertInto('transactions').values(p));
   // The unique index decides between concurrent requests on every node; ON CONFLICT keeps
@@ -90,11 +115,16 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       async lock(paymentId) {
         const p = await paymentForUpdate.first(tx, { id: paymentId });
         if (!p) return undefined;
-        return {
-          payment: toPayment(p),
-          operations: (await operationsOf(tx, paymentId)).map(toOperation),
-          attempts: (await attemptsOf(tx, paymentId)).map(toAttempt),
-        };
+        const operations: OperationRecord[] = [];
+        const attempts: AttemptRecord[] = [];
+        for (const row of await operationsWithAttempts.rows(tx, { paymentId })) {
+          // Ordered by the operation's seq, unique within the payment: an operation's rows are adjacent.
+          if (operations.at(-1)?.id !== row.id) operations.push(toOperation(row));
+          if (row.a_id !== null) attempts.push(toAttempt(attemptOf(row)));
+        }
+        // As `attemptsOf` orders them.
+        attempts.sort((x, y) => x.createdAt - y.createdAt || x.seq - y.seq);
+        return { payment: toPayment(p), operations, attempts };
       },
       async insertPayment(p) {
         await insertPaymentRow.affected(tx, {
