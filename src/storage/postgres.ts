@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
 import { OwnSchemaIntrospector } from './schema-introspector.ts';
-import { hotStatements, mayBeStale, type StatementNames } from './statement-names.ts';
+import { hotStatements, staleness, type StatementNames } from './statement-names.ts';
 import type { Database } from './schema.ts';
 
 // bigint columns hold epoch milliseconds and minor units, all far below 2^53.
@@ -23,32 +23,47 @@ type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 export function useNamedStatements(client: pg.ClientBase, names: StatementNames = hotStatements): void {
   const plain = client.query.bind(client) as unknown as Query;
   const run = plain as (config: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
-  let generation = names.generation;
-  const runNamed = async (name: string, text: string, values: unknown[]) => {
-    if (generation !== names.generation) {
-      // Names were renewed: the statements this connection prepared under the old ones would
-      // otherwise stay in its server's memory for the connection's life. Not transactional, and
-      // harmless if refused (an aborted transaction): the statement below then fails anyway.
-      generation = names.generation;
-      await run('deallocate all').catch(() => {});
+  // The generation whose statements this connection holds. Kysely runs one statement at a time
+  // on a connection, so nothing else prepares here between the drop below and the statement after it.
+  let held = names.generation;
+  const runNamed = async (text: string, values: unknown[]) => {
+    const generation = names.generation;
+    if (generation !== held) {
+      // Names were renewed: the statements this connection prepared under older ones would
+      // otherwise stay in its server's memory for the connection's life. Not transactional. Refused
+      // (an aborted transaction), the statement runs unnamed this once and gives its own answer; the
+      // drop is tried again next time, before anything is prepared under the new names.
+      try {
+        await run('deallocate all');
+      } catch {
+        return run(text, values);
+      }
+      held = generation;
     }
     try {
-      return await run({ name, text, values });
+      return await run({ name: names.nameOf(text, generation)!, text, values });
     } catch (err) {
-      if (!mayBeStale(err)) throw err;
+      const stale = staleness(err);
+      if (stale === undefined) throw err;
       // Run once more unnamed, as it would have run before. A refused statement changed nothing,
       // so this never writes twice. Inside a transaction PostgreSQL has already failed the
       // transaction, so the second try fails and the first refusal is the answer.
       let fresh: pg.QueryResult;
-      try { fresh = await run(text, values); } catch { names.renew(); throw err; }
-      names.renew();
+      try {
+        fresh = await run(text, values);
+      } catch {
+        names.renew(stale === 'stale' ? 'stale' : 'unproven');
+        throw err;
+      }
+      // Unnamed it ran: the named statement was stale, whatever the error said.
+      names.renew('stale');
       return fresh;
     }
   };
   // Not async: a cursor or a callback query must come back exactly as pg returns it.
   const named: Query = (config, values, callback) => {
-    const name = typeof config === 'string' && Array.isArray(values) && callback === undefined ? names.nameOf(config) : undefined;
-    return name === undefined ? plain(config, values, callback) : runNamed(name, config as string, values as unknown[]);
+    const hot = typeof config === 'string' && Array.isArray(values) && callback === undefined && names.nameOf(config) !== undefined;
+    return hot ? runNamed(config as string, values as unknown[]) : plain(config, values, callback);
   };
   (client as unknown as { query: Query }).query = named;
 }

@@ -11,13 +11,13 @@ import { sql } from 'kysely';
 import { openStorage, type Storage } from './database.ts';
 import { openPostgres, useNamedStatements } from './postgres.ts';
 import { prepare } from './prepared.ts';
-import { StatementNames, hotStatements, mayBeStale } from './statement-names.ts';
+import { StatementNames, hotStatements, staleness } from './statement-names.ts';
 import { loadConfig } from '../config.ts';
 import { postgresAvailable, testPostgresUrl } from '../../test/support/harness.ts';
 
 test('names: registered SQL only, within the limits, renewed at most once per interval', () => {
   let now = 0;
-  const names = new StatementNames({ limit: 2, maxParameters: 3, renewEveryMs: 1000, now: () => now });
+  const names = new StatementNames({ limit: 2, maxParameters: 3, renewEveryMs: 1000, unprovenRenewEveryMs: 60_000, now: () => now });
   names.register('select 1', 1);
   names.register('select 1', 1);
   names.register('select $1, $2, $3, $4', 4);
@@ -33,20 +33,28 @@ test('names: registered SQL only, within the limits, renewed at most once per in
   names.renew();
   const renewed = names.nameOf('select 1');
   assert.ok(renewed && renewed !== one);
+  assert.equal(names.nameOf('select 1', 0), one, 'the name under a given generation');
   now = 999;
   names.renew();
   assert.equal(names.nameOf('select 1'), renewed, 'refusals met at once renew once');
   now = 1000;
   names.renew();
-  assert.notEqual(names.nameOf('select 1'), renewed);
+  assert.equal(names.generation, 2);
+  now = 30_000;
+  names.renew('unproven');
+  assert.equal(names.generation, 2, 'an error a bad value could have caused renews far less often');
+  now = 61_000;
+  names.renew('unproven');
+  assert.equal(names.generation, 3);
 });
 
 test('what a stale preparation can cause, and nothing else, counts as stale', () => {
-  assert.ok(mayBeStale({ code: '0A000', message: 'cached plan must not change result type' }));
-  assert.ok(!mayBeStale({ code: '0A000', message: 'something else not supported' }));
-  for (const code of ['26000', '42804', '22003', '22P02']) assert.ok(mayBeStale({ code }), code);
-  for (const code of ['23505', '40001', '25P02', '57014', undefined]) assert.ok(!mayBeStale({ code }), String(code));
-  assert.ok(!mayBeStale(null));
+  assert.equal(staleness({ code: '0A000', message: 'cached plan must not change result type' }), 'stale');
+  assert.equal(staleness({ code: '0A000', message: 'something else not supported' }), undefined);
+  for (const code of ['26000', '42804']) assert.equal(staleness({ code }), 'stale', code);
+  for (const code of ['22003', '22P02']) assert.equal(staleness({ code }), 'maybe', code);
+  for (const code of ['23505', '40001', '25P02', '57014', undefined]) assert.equal(staleness({ code }), undefined, String(code));
+  assert.equal(staleness(null), undefined);
 });
 
 test('SWITCHYARD_PG_PREPARED_STATEMENTS: on by default, off on request, anything else refused by name', () => {
@@ -152,7 +160,7 @@ describe('named statements on PostgreSQL', pgUp ? {} : { skip: 'PostgreSQL is no
       await q('begin');
       const refused = await q(read, ['a']).then(() => undefined, (err: unknown) => err);
       await q('rollback');
-      assert.ok(mayBeStale(refused), `inside a transaction the stale statement is refused: ${String(refused)}`);
+      assert.equal(staleness(refused), 'stale', `inside a transaction the stale statement is refused: ${String(refused)}`);
       await q('begin');
       assert.deepEqual((await q(read, ['a'])).rows[0], { id: 'a', amount: 1, note: 'new', more: 'more' });
       await q('commit');
@@ -173,7 +181,9 @@ describe('named statements on PostgreSQL', pgUp ? {} : { skip: 'PostgreSQL is no
     test('a genuine error is the answer, and nothing is written twice', async () => {
       const write = `insert into ${table} (id, amount) values ($1, $2)`;
       names.register(write, 2);
+      const generation = names.generation;
       await assert.rejects(q(write, ['e', '9'.repeat(30)]), (err: { code?: string }) => err.code === '22003');
+      assert.equal(names.generation, generation, 'a bad value does not renew the names (not within a minute of the last renewal)');
       await assert.rejects(q(write, ['b', 5]), (err: { code?: string }) => err.code === '23505');
       assert.equal((await q(`select count(*)::int as n from ${table} where id in ('b', 'e')`)).rows[0].n, 1);
     });

@@ -15,9 +15,13 @@
  * A prepared statement keeps what it learned at preparation: the columns of a `select *`, the
  * types of its parameters. When a newer gateway changes a table under it (a rolling upgrade over
  * one schema), PostgreSQL refuses it ("cached plan must not change result type"), or its values
- * no longer fit the old parameter types. Such a refusal renews every name (at most once per
- * `renewEveryMs`, so a statement that fails for its own reasons cannot keep the whole process
- * re-preparing), and every connection prepares each statement afresh.
+ * no longer fit the old parameter types. Such a refusal renews every name, and every connection
+ * prepares each statement afresh. A refusal that only a stale statement gives (a changed result
+ * type, a statement the connection lost, a type mismatch), or one that the same SQL run unnamed
+ * does not repeat, renews at most once per `renewEveryMs`. A bad value gives the same errors as an
+ * old parameter type (out of range, not a number); when that cannot be told apart (inside a
+ * transaction, which the refusal aborted) it renews at most once per `unprovenRenewEveryMs`, so
+ * a statement failing for its own reasons cannot keep the process re-preparing.
  */
 export interface StatementNamesOptions {
   /** Most SQL texts named. */
@@ -26,6 +30,8 @@ export interface StatementNamesOptions {
   readonly maxParameters?: number;
   /** Shortest time between two renewals. */
   readonly renewEveryMs?: number;
+  /** Shortest time between two renewals on an error a bad value could have caused as well. */
+  readonly unprovenRenewEveryMs?: number;
   readonly now?: () => number;
 }
 
@@ -34,6 +40,7 @@ export class StatementNames {
   readonly #limit: number;
   readonly #maxParameters: number;
   readonly #renewEveryMs: number;
+  readonly #unprovenRenewEveryMs: number;
   readonly #now: () => number;
   #generation = 0;
   #renewedAt = -Infinity;
@@ -42,6 +49,7 @@ export class StatementNames {
     this.#limit = options.limit ?? 128;
     this.#maxParameters = options.maxParameters ?? 64;
     this.#renewEveryMs = options.renewEveryMs ?? 1000;
+    this.#unprovenRenewEveryMs = options.unprovenRenewEveryMs ?? 60_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -51,10 +59,10 @@ export class StatementNames {
     this.#names.set(sql, this.#names.size);
   }
 
-  /** The name PostgreSQL knows `sql` by on every connection, or undefined for SQL run unnamed. */
-  nameOf(sql: string): string | undefined {
+  /** The name PostgreSQL knows `sql` by under `generation` (the current one by default), or undefined for SQL run unnamed. */
+  nameOf(sql: string, generation = this.#generation): string | undefined {
     const n = this.#names.get(sql);
-    return n === undefined ? undefined : `sy_${this.#generation}_${n}`;
+    return n === undefined ? undefined : `sy_${generation}_${n}`;
   }
 
   /** Which set of names is current: a connection that prepared under an older one drops those first. */
@@ -66,9 +74,9 @@ export class StatementNames {
    * Forgets every statement prepared so far: the next run of each prepares it again under a new
    * name. Several refusals at once (every connection meets the same change) renew once.
    */
-  renew(): void {
+  renew(proof: 'stale' | 'unproven' = 'stale'): void {
     const now = this.#now();
-    if (now - this.#renewedAt < this.#renewEveryMs) return;
+    if (now - this.#renewedAt < (proof === 'stale' ? this.#renewEveryMs : this.#unprovenRenewEveryMs)) return;
     this.#renewedAt = now;
     this.#generation += 1;
   }
@@ -82,21 +90,23 @@ export class StatementNames {
 export const hotStatements = new StatementNames();
 
 /**
- * Whether `err` is one a statement prepared against an older shape of its tables can cause, so
- * that preparing it afresh may cure it: a changed result type, a parameter type that no longer
- * fits (out of range, mismatched), or a statement the connection no longer has (a pooler in front
- * that does not carry prepared statements from one server connection to another).
+ * What `err` says of a named statement: `stale`, an error only a statement prepared against an
+ * older shape of its tables gives (a changed result type; a statement the connection no longer
+ * has, as behind a pooler that does not carry prepared statements between server connections; a
+ * parameter type that no longer matches); `maybe`, one a bad value gives as well (out of range,
+ * not a number); undefined, anything else.
  */
-export function mayBeStale(err: unknown): boolean {
+export function staleness(err: unknown): 'stale' | 'maybe' | undefined {
   const e = err as { code?: unknown; message?: unknown } | null;
   switch (e?.code) {
-    case '0A000': return typeof e.message === 'string' && e.message.includes('cached plan must not change result type');
+    case '0A000': return typeof e.message === 'string' && e.message.includes('cached plan must not change result type') ? 'stale' : undefined;
     case '26000': // prepared statement does not exist
     case '42804': // datatype mismatch
+      return 'stale';
     case '22003': // numeric value out of range
     case '22P02': // invalid text representation
-      return true;
+      return 'maybe';
     default:
-      return false;
+      return undefined;
   }
 }
