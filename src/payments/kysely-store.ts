@@ -45,10 +45,12 @@ type UnreadAttemptColumn = Exclude<keyof AttemptsTable, (typeof attemptColumns)[
 const everyAttemptColumnRead: [UnreadAttemptColumn] extends [never] ? true : UnreadAttemptColumn = true;
 void everyAttemptColumnRead;
 
+const attemptAliases = attemptColumns.map((c) => [c, `a_${c}`] as const);
+
 /** The attempt of a joined row (whose `a_id` is not null: the left join found one). */
 function attemptOf(row: { readonly [column: string]: unknown }): AttemptRow {
   const out: Record<string, unknown> = {};
-  for (const c of attemptColumns) out[c] = row[`a_${c}`];
+  for (const [column, alias] of attemptAliases) out[column] = row[alias];
   return out as unknown as AttemptRow;
 }
 

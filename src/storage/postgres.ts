@@ -62,7 +62,7 @@ export function useNamedStatements(client: pg.ClientBase, names: StatementNames 
   };
   // Not async: a cursor or a callback query must come back exactly as pg returns it.
   const named: Query = (config, values, callback) => {
-    const hot = typeof config === 'string' && Array.isArray(values) && callback === undefined && names.nameOf(config) !== undefined;
+    const hot = typeof config === 'string' && Array.isArray(values) && callback === undefined && names.has(config);
     return hot ? runNamed(config as string, values as unknown[]) : plain(config, values, callback);
   };
   (client as unknown as { query: Query }).query = named;

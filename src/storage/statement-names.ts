@@ -59,6 +59,11 @@ export class StatementNames {
     this.#names.set(sql, this.#names.size);
   }
 
+  /** Whether `sql` runs as a named statement. */
+  has(sql: string): boolean {
+    return this.#names.has(sql);
+  }
+
   /** The name PostgreSQL knows `sql` by under `generation` (the current one by default), or undefined for SQL run unnamed. */
   nameOf(sql: string, generation = this.#generation): string | undefined {
     const n = this.#names.get(sql);
