@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomHex, randomIds } from './ids.ts';
+import { randomHex, randomIds, timeOrderedHex32 } from './ids.ts';
 
 test('randomHex: the asked number of bytes as hex, never repeating, across refills of its pool', () => {
   const seen = new Set<string>();
@@ -11,4 +11,16 @@ test('randomHex: the asked number of bytes as hex, never repeating, across refil
   }
   assert.equal(seen.size, 2000, '24,000 bytes drawn through six refills of a 4 KiB pool, no id twice');
   assert.match(randomIds.hex32(), /^[0-9a-f]{32}$/);
+});
+
+test('hex32: ids made later sort later (the clock first), with 80 random bits after it', () => {
+  const early = timeOrderedHex32(Date.UTC(2026, 0, 1));
+  const later = timeOrderedHex32(Date.UTC(2026, 0, 1) + 1);
+  assert.match(early, /^[0-9a-f]{32}$/);
+  assert.equal(early.slice(0, 12), Date.UTC(2026, 0, 1).toString(16).padStart(12, '0'));
+  assert.ok(early < later, 'one millisecond later sorts after');
+  const sameMs = new Set(Array.from({ length: 1000 }, () => timeOrderedHex32(1_800_000_000_000).slice(12)));
+  assert.equal(sameMs.size, 1000, 'ids of one millisecond differ in their random part');
+  const made = randomIds.hex32();
+  assert.ok(Math.abs(parseInt(made.slice(0, 12), 16) - Date.now()) < 5_000, 'the live source reads the clock');
 });
