@@ -25,6 +25,7 @@ import { eventOrder } from './migrations/095_event_order.ts';
 import { dashboard } from './migrations/080_dashboard.ts';
 import { pspRedirects } from './migrations/078_psp_redirects.ts';
 import { credentialRotation } from './migrations/096_credential_rotation.ts';
+import { outboxQueueIndex } from './migrations/097_outbox_queue_index.ts';
 
 export type { Database };
 
@@ -48,6 +49,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '080_dashboard': dashboard,
   '078_psp_redirects': pspRedirects,
   '096_credential_rotation': credentialRotation,
+  '097_outbox_queue_index': outboxQueueIndex,
 };
 
 /** Every migration's name, in the order they apply. */
