@@ -5,7 +5,8 @@ import type { Migration } from 'kysely/migration';
 /**
  * SQLite: the relay reads undispatched outbox events in the order they were written (the rowid,
  * 095), but `outbox_pending` holds them by `(delivered_at, created_at)`, so every poll sorted all the
- * waiting events in a temporary B-tree (about 0.2 ms a poll under load, several polls a second).
+ * waiting events in a temporary B-tree: 5.2 ms of the event loop a poll with 50,000 waiting (after a
+ * relay outage), against 0.21 ms walking the index below.
  * A partial index of only the undispatched events holds them by rowid (SQLite ends every index with
  * it): the poll walks it in order and stops at its limit. It stays as small as the backlog, and an
  * event leaves it when it is dispatched. It serves the oldest-undelivered gauge as well, so
