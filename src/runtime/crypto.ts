@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { randomBuffer } from './ids.ts';
 
 // Node turns a raw key Buffer into a key object on every cipher or HMAC it makes, and that costs
 // several times the operation itself on a card-sized input (measured: HMAC-SHA256 of a PAN 34–50 µs
@@ -13,7 +14,7 @@ function keyObject(key: Buffer): KeyObject {
 
 /** AES-256-GCM: returns base64url of iv(12) ‖ tag(16) ‖ ciphertext. `aad` binds the text to its context. */
 export function seal(key: Buffer, plaintext: Buffer, aad: string): string {
-  const iv = randomBytes(12);
+  const iv = randomBuffer(12);
   const c = createCipheriv('aes-256-gcm', keyObject(key), iv);
   c.setAAD(Buffer.from(aad, 'utf8'));
   const body = Buffer.concat([c.update(plaintext), c.final()]);
@@ -39,5 +40,5 @@ export function fingerprint(key: Buffer, value: string): string {
 }
 
 export function newDataKey(): Buffer {
-  return randomBytes(32);
+  return randomBuffer(32);
 }

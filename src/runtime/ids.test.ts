@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomHex, randomIds, timeOrderedHex32 } from './ids.ts';
+import { randomBuffer, randomHex, randomIds, timeOrderedHex32 } from './ids.ts';
 
 test('randomHex: the asked number of bytes as hex, never repeating, across refills of its pool', () => {
   const seen = new Set<string>();
@@ -23,4 +23,18 @@ test('hex32: ids made later sort later (the clock first), with 80 random bits af
   assert.equal(sameMs.size, 1000, 'ids of one millisecond differ in their random part');
   const made = randomIds.hex32();
   assert.ok(Math.abs(parseInt(made.slice(0, 12), 16) - Date.now()) < 5_000, 'the live source reads the clock');
+});
+
+test('randomBuffer: fresh bytes in a Buffer of their own, wiped from the pool they came from', () => {
+  const a = randomBuffer(32);
+  const b = randomBuffer(32);
+  assert.equal(a.length, 32);
+  assert.notDeepEqual(a, b);
+  assert.notEqual(a.buffer, b.buffer, 'each key has its own memory, not a slice of a shared slab');
+  assert.equal(a.byteOffset, 0);
+  // Drawn across refills, no two 12-byte values repeat (an IV used twice under one key breaks GCM).
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) seen.add(randomBuffer(12).toString('hex'));
+  assert.equal(seen.size, 2000);
+  assert.throws(() => randomBuffer(5000), /at most 4096/);
 });

@@ -1,16 +1,33 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 
-// Ids are drawn from the CSPRNG 4 KiB at a time: a randomBytes() call costs several microseconds
-// whatever its size, and a payment makes about ten ids. Each byte of the pool is used once.
+// Random bytes are drawn from the CSPRNG 4 KiB at a time: a randomBytes() call costs several
+// microseconds whatever its size, and a payment needs about ten ids, an IV, a data key and a PSP
+// reference. Each byte of the pool is handed out once; bytes handed out as a Buffer (key material)
+// are wiped from the pool as they leave it.
 const pool = Buffer.allocUnsafe(4096);
 let used = pool.length;
 
+function take(bytes: number): number {
+  if (bytes > pool.length) throw new RangeError(`at most ${pool.length} random bytes at a time`);
+  if (used + bytes > pool.length) { randomFillSync(pool); used = 0; }
+  const at = used;
+  used += bytes;
+  return at;
+}
+
 /** Hex of `bytes` fresh random bytes. */
 export function randomHex(bytes: number): string {
-  if (used + bytes > pool.length) { randomFillSync(pool); used = 0; }
-  const hex = pool.toString('hex', used, used + bytes);
-  used += bytes;
-  return hex;
+  const at = take(bytes);
+  return pool.toString('hex', at, at + bytes);
+}
+
+/** `bytes` fresh random bytes in a Buffer of their own (keys, IVs); the pool keeps no copy. */
+export function randomBuffer(bytes: number): Buffer {
+  const at = take(bytes);
+  const out = Buffer.alloc(bytes);
+  pool.copy(out, 0, at, at + bytes);
+  pool.fill(0, at, at + bytes);
+  return out;
 }
 
 /** Id source injected so tests may make ids predictable. */
