@@ -34,7 +34,7 @@ import { createInstrumentService } from './vault/instruments.ts';
 import { createAccessTokens } from './merchants/tokens.ts';
 import { createWorkflowStore } from './workflows/kysely-store.ts';
 import { createWorkflowService, type WorkflowService } from './workflows/service.ts';
-import { createExecutionStore, executionChannel } from './executions/kysely-store.ts';
+import { createExecutionStore, executionChannelOf } from './executions/kysely-store.ts';
 import { createExecutionService, type ExecutionService } from './executions/service.ts';
 import { shopperStepOf } from './executions/model.ts';
 import { createWaiters, listenForChanges, type ChangeListener, type Waiters } from './executions/waiters.ts';
@@ -128,6 +128,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     flush: (seconds) => metrics.walFlush(seconds),
   });
   const locking = storage.kind === 'postgres';
+  // PostgreSQL: long-polls on other nodes of this schema are woken through LISTEN/NOTIFY on its channel.
+  const executionChannel = storage.schema !== undefined ? executionChannelOf(storage.schema) : undefined;
   const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
   const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey });
@@ -178,7 +180,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const registrations = createRegistrationService({ uow: storage.uow, store: instrumentStore, vault, clock, ids });
   const waiters = createWaiters();
   const executions = createExecutionService({
-    uow: storage.uow, store: createExecutionStore(storage.uow), merchants, payments, workflows, instruments, threeds,
+    uow: storage.uow, store: createExecutionStore(storage.uow, executionChannel), merchants, payments, workflows, instruments, threeds,
     waiters, clock, ids, logger, renderEvent, publicUrl: config.publicUrl,
   });
   // The executions dialect's view of its payments moves in the engine's own units of work.
@@ -227,8 +229,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const v = await payments.completePspReturn(paymentId, attemptId, parameters);
     return v && shopperDestination(v, `payment ${paymentId}`);
   });
-  const changeListener = config.storage.kind === 'postgres'
-    // LISTEN/NOTIFY is database-wide, so a test schema needs no say in it.
+  const changeListener = config.storage.kind === 'postgres' && executionChannel
     ? listenForChanges({ url: config.storage.url, channel: executionChannel, waiters, logger })
     : undefined;
   const idempotency = createIdempotency({ store: createIdempotencyStore(storage.uow), clock });

@@ -30,7 +30,7 @@ import type { OperationStatus } from '../src/payments/model.ts';
 import { isCurrency, type Currency } from '../src/money/money.ts';
 import { createThrottleStore } from '../src/throttle/kysely-store.ts';
 import type { ThrottleStore } from '../src/throttle/store.ts';
-import { createExecutionStore, executionChannel } from '../src/executions/kysely-store.ts';
+import { createExecutionStore, executionChannelOf } from '../src/executions/kysely-store.ts';
 import type { ExecutionStore, ExecutionWriter } from '../src/executions/store.ts';
 import type { ExecutionRecord } from '../src/executions/model.ts';
 import { createIdempotencyStore } from '../src/idempotency/kysely-store.ts';
@@ -202,7 +202,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       throttle = createThrottleStore(uow);
       webhooks = createWebhookStore(uow);
       challenges = createChallengeStore(uow);
-      executions = createExecutionStore(uow);
+      executions = createExecutionStore(uow, opened.storage.schema !== undefined ? executionChannelOf(opened.storage.schema) : undefined);
       keys = createIdempotencyStore(uow);
       workflows = createWorkflowStore(uow);
       instruments = createInstrumentStore(uow);
@@ -1312,14 +1312,23 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(Object.keys(after!.meta).length, 10, 'no update was lost');
       });
 
-      test('notify(): on PostgreSQL a listener hears the id once the change commits, never for a rolled-back one', async (t) => {
+      test('notify(): on PostgreSQL a listener of the schema hears the id once the change commits, never for a rolled-back one; another schema\'s listener never', async (t) => {
         if (opened.storage.kind !== 'postgres') return t.skip('LISTEN/NOTIFY is PostgreSQL only; SQLite has one node');
         const client = new pg.Client({ connectionString: testPostgresUrl });
         await client.connect();
         try {
           const heard: string[] = [];
-          client.on('notification', (n) => { if (n.channel === executionChannel && n.payload) heard.push(n.payload); });
-          await client.query(`LISTEN ${executionChannel}`);
+          const elsewhere: string[] = [];
+          const channel = executionChannelOf(opened.storage.schema!);
+          const otherChannel = executionChannelOf(`${opened.storage.schema}_other`);
+          assert.notEqual(channel, otherChannel);
+          assert.ok(executionChannelOf('s'.repeat(63)).length <= 63, 'within PostgreSQL\'s identifier length for any schema name');
+          client.on('notification', (n) => {
+            if (n.channel === channel && n.payload) heard.push(n.payload);
+            if (n.channel === otherChannel && n.payload) elsewhere.push(n.payload);
+          });
+          await client.query(`LISTEN ${channel}`);
+          await client.query(`LISTEN ${otherChannel}`);
           const f = await merchant();
           const e = newExecution(f);
           const gone = newExecution(f);
@@ -1335,6 +1344,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           assert.equal(heardBeforeCommit, false);
           assert.ok(heard.includes(e.id));
           assert.ok(!heard.includes(gone.id));
+          assert.deepEqual(elsewhere, [], 'a gateway of another schema in the same database is not woken');
         } finally {
           await client.end();
         }

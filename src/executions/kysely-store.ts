@@ -1,11 +1,19 @@
+import { createHash } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import type { ExecutionsTable } from '../storage/schema.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { ExecutionRecord, ExecutionStatus } from './model.ts';
 import type { ExecutionStore, ExecutionWriter } from './store.ts';
 
-/** The PostgreSQL channel execution changes are announced on (payload: the execution id). */
-export const executionChannel = 'switchyard_executions';
+/**
+ * The PostgreSQL channel execution changes are announced on (payload: the execution id). NOTIFY is
+ * database-wide, so the channel is the schema's own: gateways of two schemas in one database (a
+ * staging and a live deployment, or tests) would otherwise wake each other's long-polls for
+ * nothing. A hash keeps the name within PostgreSQL's 63 bytes for any schema name.
+ */
+export function executionChannelOf(schema: string): string {
+  return `switchyard_executions_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
+}
 
 const parse = <T>(s: string | null): T | undefined => (s === null ? undefined : JSON.parse(s) as T);
 
@@ -27,7 +35,7 @@ const toRow = (e: ExecutionRecord): ExecutionsTable => ({
   created_at: e.createdAt, updated_at: e.updatedAt,
 });
 
-export function createExecutionStore(uow: UnitOfWork): ExecutionStore {
+export function createExecutionStore(uow: UnitOfWork, channel?: string): ExecutionStore {
   const { db } = uow;
   const opts = { postgres: uow.kind === 'postgres' };
   function writer(tx: Tx): ExecutionWriter {
@@ -53,7 +61,7 @@ export function createExecutionStore(uow: UnitOfWork): ExecutionStore {
       },
       async notify(id) {
         // NOTIFY is transactional: listeners hear it only once the change is committed.
-        if (opts.postgres) await sql`select pg_notify(${executionChannel}, ${id})`.execute(tx);
+        if (channel) await sql`select pg_notify(${channel}, ${id})`.execute(tx);
       },
     };
   }

@@ -59,6 +59,8 @@ export const migrationNames: readonly string[] = Object.keys(shippedMigrations).
 export interface Storage {
   readonly db: Kysely<Database>;
   readonly kind: 'sqlite' | 'postgres';
+  /** PostgreSQL: the schema the store lives in (several gateways may share one database, each in its own). */
+  readonly schema?: string;
   /** Opens the transactions every store writes in. */
   readonly uow: UnitOfWork;
   close(): Promise<void>;
@@ -136,5 +138,5 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
   });
   const schema = target.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
   await migrateOrClose(db, schema);
-  return { db, kind: 'postgres', uow: createUnitOfWork(db, 'postgres', groupCommit.postgres, observer), close: () => db.destroy() };
+  return { db, kind: 'postgres', schema, uow: createUnitOfWork(db, 'postgres', groupCommit.postgres, observer), close: () => db.destroy() };
 }
