@@ -34,7 +34,7 @@ import { createInstrumentService } from './vault/instruments.ts';
 import { createAccessTokens } from './merchants/tokens.ts';
 import { createWorkflowStore } from './workflows/kysely-store.ts';
 import { createWorkflowService, type WorkflowService } from './workflows/service.ts';
-import { createExecutionStore, executionChannelOf } from './executions/kysely-store.ts';
+import { createExecutionStore, executionChannelsOf } from './executions/kysely-store.ts';
 import { createExecutionService, type ExecutionService } from './executions/service.ts';
 import { shopperStepOf } from './executions/model.ts';
 import { createWaiters, listenForChanges, type ChangeListener, type Waiters } from './executions/waiters.ts';
@@ -129,7 +129,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const locking = storage.kind === 'postgres';
   // PostgreSQL: long-polls on other nodes of this schema are woken through LISTEN/NOTIFY on its channel.
-  const executionChannel = storage.schema !== undefined ? executionChannelOf(storage.schema) : undefined;
+  const executionChannels = storage.schema !== undefined ? executionChannelsOf(storage.schema) : [];
   const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
   const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey });
@@ -180,7 +180,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const registrations = createRegistrationService({ uow: storage.uow, store: instrumentStore, vault, clock, ids });
   const waiters = createWaiters();
   const executions = createExecutionService({
-    uow: storage.uow, store: createExecutionStore(storage.uow, executionChannel), merchants, payments, workflows, instruments, threeds,
+    uow: storage.uow, store: createExecutionStore(storage.uow, executionChannels), merchants, payments, workflows, instruments, threeds,
     waiters, clock, ids, logger, renderEvent, publicUrl: config.publicUrl,
   });
   // The executions dialect's view of its payments moves in the engine's own units of work.
@@ -202,13 +202,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const [waiting, outbox, deliveries] = await Promise.all([
       db.selectFrom('transactions').select((eb) => eb.fn.countAll<string | number>().as('n'))
         .where('status', 'in', ['unknown', 'pending']).where('updated_at', '<', now - config.pspTimeoutMs).executeTakeFirstOrThrow(),
-      db.selectFrom('outbox').select((eb) => eb.fn.min<number | string | null>('created_at').as('oldest')).where('delivered_at', 'is', null).executeTakeFirstOrThrow(),
+      // The first undispatched event in written order (as the relay reads them): the index of the
+      // backlog finds it without reading the rest of the backlog, which min(created_at) would.
+      db.selectFrom('outbox').select('created_at as oldest').where('delivered_at', 'is', null)
+        .orderBy(locking ? sql`seq` : sql`rowid`).limit(1).executeTakeFirst(),
       db.selectFrom('webhook_deliveries').select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<number | string | null>('created_at').as('oldest')])
         .where('status', '=', 'pending').executeTakeFirstOrThrow(),
     ]);
     const age = (oldest: number | string | null) => oldest === null ? 0 : Math.max(0, (now - Number(oldest)) / 1000);
     return {
-      unknownWaiting: Number(waiting.n), outboxLagSeconds: age(outbox.oldest),
+      unknownWaiting: Number(waiting.n), outboxLagSeconds: age(outbox?.oldest ?? null),
       webhookPending: Number(deliveries.n), webhookOldestSeconds: age(deliveries.oldest),
     };
   });
@@ -229,8 +232,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const v = await payments.completePspReturn(paymentId, attemptId, parameters);
     return v && shopperDestination(v, `payment ${paymentId}`);
   });
-  const changeListener = config.storage.kind === 'postgres' && executionChannel
-    ? listenForChanges({ url: config.storage.url, channel: executionChannel, waiters, logger })
+  const changeListener = config.storage.kind === 'postgres' && executionChannels.length > 0
+    ? listenForChanges({ url: config.storage.url, channels: executionChannels, waiters, logger })
     : undefined;
   const idempotency = createIdempotency({ store: createIdempotencyStore(storage.uow), clock });
   const tokens = createAccessTokens({ key: deriveKey(masterKey, 'access-tokens'), clock });

@@ -30,7 +30,7 @@ import type { OperationStatus } from '../src/payments/model.ts';
 import { isCurrency, type Currency } from '../src/money/money.ts';
 import { createThrottleStore } from '../src/throttle/kysely-store.ts';
 import type { ThrottleStore } from '../src/throttle/store.ts';
-import { createExecutionStore, executionChannelOf } from '../src/executions/kysely-store.ts';
+import { createExecutionStore, executionChannelOf, executionChannelsOf, sharedExecutionChannel } from '../src/executions/kysely-store.ts';
 import type { ExecutionStore, ExecutionWriter } from '../src/executions/store.ts';
 import type { ExecutionRecord } from '../src/executions/model.ts';
 import { createIdempotencyStore } from '../src/idempotency/kysely-store.ts';
@@ -202,7 +202,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       throttle = createThrottleStore(uow);
       webhooks = createWebhookStore(uow);
       challenges = createChallengeStore(uow);
-      executions = createExecutionStore(uow, opened.storage.schema !== undefined ? executionChannelOf(opened.storage.schema) : undefined);
+      executions = createExecutionStore(uow, opened.storage.schema !== undefined ? executionChannelsOf(opened.storage.schema) : []);
       keys = createIdempotencyStore(uow);
       workflows = createWorkflowStore(uow);
       instruments = createInstrumentStore(uow);
@@ -1319,6 +1319,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         try {
           const heard: string[] = [];
           const elsewhere: string[] = [];
+          const shared: string[] = [];
           const channel = executionChannelOf(opened.storage.schema!);
           const otherChannel = executionChannelOf(`${opened.storage.schema}_other`);
           assert.notEqual(channel, otherChannel);
@@ -1326,9 +1327,11 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           client.on('notification', (n) => {
             if (n.channel === channel && n.payload) heard.push(n.payload);
             if (n.channel === otherChannel && n.payload) elsewhere.push(n.payload);
+            if (n.channel === sharedExecutionChannel && n.payload) shared.push(n.payload);
           });
           await client.query(`LISTEN ${channel}`);
           await client.query(`LISTEN ${otherChannel}`);
+          await client.query(`LISTEN ${sharedExecutionChannel}`);
           const f = await merchant();
           const e = newExecution(f);
           const gone = newExecution(f);
@@ -1345,6 +1348,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           assert.ok(heard.includes(e.id));
           assert.ok(!heard.includes(gone.id));
           assert.deepEqual(elsewhere, [], 'a gateway of another schema in the same database is not woken');
+          assert.ok(shared.includes(e.id) && !shared.includes(gone.id), 'announced on the channel nodes from before a rolling upgrade listen on');
         } finally {
           await client.end();
         }

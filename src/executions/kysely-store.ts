@@ -15,6 +15,18 @@ export function executionChannelOf(schema: string): string {
   return `switchyard_executions_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
 }
 
+/**
+ * The one channel every schema shared before. During a rolling upgrade, nodes from before listen and
+ * announce only there: changes are announced on it as well, and listened for on it, so wake-ups cross
+ * between old and new nodes both ways. To be dropped in the release after the one that made the
+ * channel per schema; until then, another schema's changes on it still wake long-polls here (they
+ * re-read and wait on, as they did before).
+ */
+export const sharedExecutionChannel = 'switchyard_executions';
+
+/** The channels a schema's execution changes are announced on. */
+export const executionChannelsOf = (schema: string): readonly string[] => [executionChannelOf(schema), sharedExecutionChannel];
+
 const parse = <T>(s: string | null): T | undefined => (s === null ? undefined : JSON.parse(s) as T);
 
 const toRecord = (r: Selectable<ExecutionsTable>): ExecutionRecord => ({
@@ -35,7 +47,7 @@ const toRow = (e: ExecutionRecord): ExecutionsTable => ({
   created_at: e.createdAt, updated_at: e.updatedAt,
 });
 
-export function createExecutionStore(uow: UnitOfWork, channel?: string): ExecutionStore {
+export function createExecutionStore(uow: UnitOfWork, channels: readonly string[] = []): ExecutionStore {
   const { db } = uow;
   const opts = { postgres: uow.kind === 'postgres' };
   function writer(tx: Tx): ExecutionWriter {
@@ -61,7 +73,7 @@ export function createExecutionStore(uow: UnitOfWork, channel?: string): Executi
       },
       async notify(id) {
         // NOTIFY is transactional: listeners hear it only once the change is committed.
-        if (channel) await sql`select pg_notify(${channel}, ${id})`.execute(tx);
+        if (channels.length > 0) await sql`select ${sql.join(channels.map((c) => sql`pg_notify(${c}, ${id})`))}`.execute(tx);
       },
     };
   }

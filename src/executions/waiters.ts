@@ -163,12 +163,12 @@ export interface ChangeListener {
 }
 
 /**
- * One LISTEN connection per process: every NOTIFY on `channel` (sent by any node inside the
+ * One LISTEN connection per process: every NOTIFY on one of `channels` (sent by any node inside the
  * transaction that changed an execution) wakes that execution's local waiters. If the connection
  * drops it reconnects with backoff and wakes every waiter, since notifications sent meanwhile
  * were lost (each waiter then re-reads its execution).
  */
-export function listenForChanges(deps: { url: string; channel: string; waiters: Waiters; logger: Logger }): ChangeListener {
+export function listenForChanges(deps: { url: string; channels: readonly string[]; waiters: Waiters; logger: Logger }): ChangeListener {
   let client: pg.Client | undefined;
   let closed = false;
   let delay = 100;
@@ -186,7 +186,7 @@ export function listenForChanges(deps: { url: string; channel: string; waiters: 
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${pg.escapeIdentifier(deps.channel)}`);
+      for (const channel of deps.channels) await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       if (closed) { await c.end(); return; }
       client = c;
       delay = 100;

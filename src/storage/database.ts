@@ -136,7 +136,9 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     ...(target.schema ? { schema: target.schema } : {}),
     ...(target.preparedStatements === false ? { preparedStatements: false } : {}),
   });
-  const schema = target.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
+  // Where the store really lives: a search_path in the URL wins over a schema given apart.
+  const current = (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s;
+  const schema = current ?? target.schema ?? 'public';
   await migrateOrClose(db, schema);
   return { db, kind: 'postgres', schema, uow: createUnitOfWork(db, 'postgres', groupCommit.postgres, observer), close: () => db.destroy() };
 }

@@ -9,8 +9,9 @@ import type { Migration } from 'kysely/migration';
  * relay outage), against 0.21 ms walking the index below.
  * A partial index of only the undispatched events holds them by rowid (SQLite ends every index with
  * it): the poll walks it in order and stops at its limit. It stays as small as the backlog, and an
- * event leaves it when it is dispatched. It serves the oldest-undelivered gauge as well, so
- * `outbox_pending` goes. PostgreSQL already reads them through `outbox_pending_seq`.
+ * event leaves it when it is dispatched. The outbox-lag gauge reads the first entry of it (the oldest
+ * undispatched event in written order) instead of the minimum `created_at` over `outbox_pending`, which
+ * goes. PostgreSQL already reads them through `outbox_pending_seq`.
  */
 export const outboxQueueIndex: Migration = {
   async up(db: Kysely<any>) {
