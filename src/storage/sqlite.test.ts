@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fdatasync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, fdatasync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,29 @@ test('SQLite writes frames without flushing them; the gateway flushes the WAL it
   assert.equal(store.flushes(), before + 2, 'a write outside any transaction is flushed too');
   await sql`select * from t`.execute(store.db);
   assert.equal(store.flushes(), before + 2, 'a read needs no flush');
+});
+
+test('a savepoint that changes many pages keeps its sub-journal in memory: no temporary file is written', async (t) => {
+  if (!existsSync('/proc/self/fd')) return t.skip('reads the open files from /proc');
+  const file = scratch();
+  const store = openSqlite(file);
+  t.after(() => store.db.destroy());
+  // About 400 pages of rows, then changed under a savepoint: SQLite keeps the first copy of each
+  // page the savepoint changes (1.6 MB here), by default in a temporary file once past 64 KiB.
+  await sql`create table t (a integer primary key, b text)`.execute(store.db);
+  await sql`with recursive n(v) as (select 1 union all select v + 1 from n where v < 500)
+    insert into t select v, printf('%.3000c', 'x') from n`.execute(store.db);
+  const temporaryFiles = () => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } })
+    .filter((target) => /etilqs_/.test(target));
+  let during: string[] = [];
+  await store.db.transaction().execute(async (tx) => {
+    await sql`savepoint unit_0`.execute(tx);
+    await sql`update t set b = printf('%.3000c', 'y')`.execute(tx);
+    during = temporaryFiles();
+    await sql`release savepoint unit_0`.execute(tx);
+  });
+  assert.deepEqual(during, []);
+  assert.equal((await sql<{ n: number }>`select count(*) as n from t where b like 'y%'`.execute(store.db)).rows[0]!.n, 500);
 });
 
 test('a commit is answered, and seen by any reader of the process, only after its flush', async (t) => {

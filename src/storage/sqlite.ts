@@ -187,6 +187,12 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqliteSto
   raw.exec(`PRAGMA wal_autocheckpoint = ${writerCheckpointPages}`);
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 5000');
+  // A unit of work in a batch runs inside a savepoint, and SQLite keeps the first-touched copy of
+  // every page a savepoint changes in a sub-journal so it can roll back to it; past 64 KiB that
+  // sub-journal spills to a temporary file, one write() system call per page. In memory instead: it
+  // lives only until the savepoint is released, holds a batch's pages at most, and a crash loses
+  // nothing by it (the WAL, not the sub-journal, carries what commits).
+  raw.exec('PRAGMA temp_store = MEMORY');
   const config: SqliteDialectConfig = { database: shim(raw) };
   const driver: Driver = new DurableSqliteDriver(config, raw, file, settled);
   const dialect = new (class extends SqliteDialect {
