@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import type { Database } from './schema.ts';
-import { openSqlite } from './sqlite.ts';
+import { keepJournalsInMemory, openSqlite } from './sqlite.ts';
 import { WalSync } from './wal-sync.ts';
 import { openPostgres } from './postgres.ts';
 import { createUnitOfWork, type GroupCommitOptions, type UnitOfWork, type UnitOfWorkObserver } from './unit-of-work.ts';
@@ -128,8 +128,9 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     ensurePrivateDir(target.dataDir);
     const file = join(target.dataDir, 'switchyard.sqlite');
     restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
-    const { db } = openSqlite(file, { wal: new WalSync(`${file}-wal`, { observe: observer?.flush?.bind(observer) }) });
+    const { db, raw } = openSqlite(file, { wal: new WalSync(`${file}-wal`, { observe: observer?.flush?.bind(observer) }) });
     await migrateOrClose(db);
+    keepJournalsInMemory(raw);
     return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
   }
   const { db } = await openPostgres(target.url, {

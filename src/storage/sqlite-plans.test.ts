@@ -28,3 +28,8 @@ test('the relay reads undispatched outbox events in written order from a partial
   const gauge = await planOf(oldest);
   assert.ok(gauge.some((d) => d.includes('outbox_undispatched')) && !gauge.some((d) => d.includes('TEMP B-TREE')), gauge.join('; '));
 });
+
+test('an opened store keeps its sub-journals in memory (set after the migrations, which ran with the default)', async () => {
+  const r = await sql<{ temp_store: number }>`pragma temp_store`.execute(storage.db);
+  assert.equal(r.rows[0]!.temp_store, 2, 'MEMORY');
+});

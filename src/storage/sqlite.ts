@@ -46,6 +46,20 @@ function toSqlite(v: unknown): unknown {
   return v;
 }
 
+/**
+ * Keeps SQLite's sub-journals (and the temporary tables and sorts of its queries) in memory. A unit
+ * of work in a batch runs inside a savepoint, and SQLite keeps the first-touched copy of every page a
+ * savepoint (or a statement inside a transaction) changes, so it can roll back to it; past 64 KiB
+ * that copy spills to a temporary file, one write() system call per page: about half of SQLite's
+ * time under load. In memory it lives until the savepoint is released and holds what one batch
+ * touched; a crash loses nothing by it (the WAL, not the sub-journal, carries what commits). Set only
+ * once the migrations have run: a migration that rewrites a whole table in one transaction would
+ * hold a copy of the table in memory.
+ */
+export function keepJournalsInMemory(raw: DatabaseSync): void {
+  raw.exec('PRAGMA temp_store = MEMORY');
+}
+
 /** Statements that never leave anything to flush: reads, and the edges of a transaction that writes nothing by itself. */
 const flushFree = /^\s*(select|explain|begin|rollback)\b/i;
 
@@ -187,12 +201,6 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqliteSto
   raw.exec(`PRAGMA wal_autocheckpoint = ${writerCheckpointPages}`);
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 5000');
-  // A unit of work in a batch runs inside a savepoint, and SQLite keeps the first-touched copy of
-  // every page a savepoint changes in a sub-journal so it can roll back to it; past 64 KiB that
-  // sub-journal spills to a temporary file, one write() system call per page. In memory instead: it
-  // lives only until the savepoint is released, holds a batch's pages at most, and a crash loses
-  // nothing by it (the WAL, not the sub-journal, carries what commits).
-  raw.exec('PRAGMA temp_store = MEMORY');
   const config: SqliteDialectConfig = { database: shim(raw) };
   const driver: Driver = new DurableSqliteDriver(config, raw, file, settled);
   const dialect = new (class extends SqliteDialect {
