@@ -196,22 +196,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   payments.observe(outcomeCounter(storage.uow, metrics));
   payments.observe(outcomeLogger(storage.uow, logger));
   metrics.setLongPollProbe(() => waiters.size);
+  const webhookStore = createWebhookStore(storage.uow);
   metrics.setBacklogProbe(async () => {
     const now = clock.now();
     const db = storage.db;
     const [waiting, outbox, deliveries] = await Promise.all([
       db.selectFrom('transactions').select((eb) => eb.fn.countAll<string | number>().as('n'))
         .where('status', 'in', ['unknown', 'pending']).where('updated_at', '<', now - config.pspTimeoutMs).executeTakeFirstOrThrow(),
-      // The first undispatched event in written order (as the relay reads them): the index of the
-      // backlog finds it without reading the rest of the backlog, which min(created_at) would.
-      db.selectFrom('outbox').select('created_at as oldest').where('delivered_at', 'is', null)
-        .orderBy(locking ? sql`seq` : sql`rowid`).limit(1).executeTakeFirst(),
+      webhookStore.oldestUndispatchedAt(),
       db.selectFrom('webhook_deliveries').select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<number | string | null>('created_at').as('oldest')])
         .where('status', '=', 'pending').executeTakeFirstOrThrow(),
     ]);
     const age = (oldest: number | string | null) => oldest === null ? 0 : Math.max(0, (now - Number(oldest)) / 1000);
     return {
-      unknownWaiting: Number(waiting.n), outboxLagSeconds: age(outbox?.oldest ?? null),
+      unknownWaiting: Number(waiting.n), outboxLagSeconds: age(outbox ?? null),
       webhookPending: Number(deliveries.n), webhookOldestSeconds: age(deliveries.oldest),
     };
   });
@@ -244,7 +242,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const cardData = createCardDataScreen(deriveKey(masterKey, 'free-text-card-numbers'));
   const policy = createAddressPolicy(config.webhooks.allow);
   const webhooks = createWebhookService({
-    store: createWebhookStore(storage.uow), merchants, clock, ids, logger,
+    store: webhookStore, merchants, clock, ids, logger,
     sealingKey: deriveKey(masterKey, 'webhook-secrets'), policy, sender: overrides.sender ?? createSender(policy),
     opp: createOppNotificationRenderer({ merchants, payments, buildNumber }), settings: config.webhooks,
   });

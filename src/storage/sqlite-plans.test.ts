@@ -5,28 +5,49 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { openStorage } from './database.ts';
+import type { UnitOfWork } from './unit-of-work.ts';
+import { createWebhookStore } from '../webhooks/kysely-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-plans-'));
 const storage = await openStorage({ kind: 'sqlite', dataDir: dir });
 after(async () => { await storage.close(); rmSync(dir, { recursive: true, force: true }); });
 
-/** SQLite's plan for a query; its placeholders stay unbound (NULL), which the plan does not depend on. */
-async function planOf(query: { compile(): { sql: string } }): Promise<string[]> {
-  const rows = await sql.raw<{ detail: string }>(`explain query plan ${query.compile().sql}`).execute(storage.db);
+/** SQLite's plan for a statement; its placeholders stay unbound (NULL), which the plan does not depend on. */
+async function planOf(text: string): Promise<string[]> {
+  const rows = await sql.raw<{ detail: string }>(`explain query plan ${text}`).execute(storage.db);
   return rows.rows.map((r) => r.detail);
 }
 
-test('the relay reads undispatched outbox events in written order from a partial index, with no sort', async () => {
-  const poll = storage.db.selectFrom('outbox').selectAll().select(sql<number>`rowid`.as('seq'))
-    .where('delivered_at', 'is', null).orderBy(sql`rowid`).limit(100);
-  const plan = await planOf(poll);
-  assert.ok(plan.some((d) => d.includes('outbox_undispatched')), plan.join('; '));
-  assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `no sort of the backlog: ${plan.join('; ')}`);
-  // The outbox-lag gauge (app.ts) reads the first of the backlog in the same order, never all of it.
-  const oldest = storage.db.selectFrom('outbox').select('created_at as oldest').where('delivered_at', 'is', null)
-    .orderBy(sql`rowid`).limit(1);
-  const gauge = await planOf(oldest);
-  assert.ok(gauge.some((d) => d.includes('outbox_undispatched')) && !gauge.some((d) => d.includes('TEMP B-TREE')), gauge.join('; '));
+/** The SQL of every statement `fn` runs through a store built over `storage`, as the store really builds it. */
+async function statementsOf(fn: (uow: UnitOfWork) => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const executor = storage.db.getExecutor();
+  const watched = storage.db.withPlugin({
+    transformQuery: ({ node, queryId }) => { seen.push(executor.compileQuery(node, queryId).sql); return node; },
+    transformResult: async ({ result }) => result,
+  });
+  await fn({ ...storage.uow, db: watched });
+  return seen;
+}
+
+test('the relay reads undispatched outbox events in written order from a partial index, with no sort; so does the outbox-lag gauge', async () => {
+  const [poll] = await statementsOf((uow) => createWebhookStore(uow).undispatched(100));
+  const [gauge] = await statementsOf((uow) => createWebhookStore(uow).oldestUndispatchedAt());
+  for (const text of [poll!, gauge!]) {
+    const plan = await planOf(text);
+    assert.ok(plan.some((d) => d.includes('outbox_undispatched')), `${text}: ${plan.join('; ')}`);
+    assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `no sort of the backlog: ${text}: ${plan.join('; ')}`);
+  }
+});
+
+test('the outbox-lag gauge reads the oldest undispatched event in written order, and nothing once all are dispatched', async () => {
+  const store = createWebhookStore(storage.uow);
+  assert.equal(await store.oldestUndispatchedAt(), undefined);
+  const event = (id: string, createdAt: number) => ({ id, merchant_id: 'm', type: 'operation.succeeded', subject_id: id, payload: '{}', created_at: createdAt });
+  await storage.db.insertInto('outbox').values([event('e1', 2_000), event('e2', 1_000)]).execute();
+  assert.equal(await store.oldestUndispatchedAt(), 2_000, 'the first written, as the relay will send it');
+  await storage.db.updateTable('outbox').set({ delivered_at: 3_000 }).execute();
+  assert.equal(await store.oldestUndispatchedAt(), undefined);
 });
 
 test('an opened store keeps its sub-journals in memory (set after the migrations, which ran with the default)', async () => {

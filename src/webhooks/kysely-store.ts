@@ -36,6 +36,8 @@ const deliveryRow = (d: DeliveryRecord): WebhookDeliveriesTable => ({
 export function createWebhookStore(uow: UnitOfWork): WebhookStore {
   const { db } = uow;
   const opts = { locking: uow.kind === 'postgres' };
+  // Outbox events in the order they were written (095): a sequence on PostgreSQL, the rowid on SQLite.
+  const written = opts.locking ? sql<string | number>`seq` : sql<string | number>`rowid`;
   return {
     async insertEndpoint(e, deliveries) {
       await uow.run(async (tx) => {
@@ -71,14 +73,19 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       }).where('id', '=', id).execute();
     },
     async undispatched(limit) {
-      // In the order they were written (095): a sequence on PostgreSQL, the rowid on SQLite.
-      const seq = opts.locking ? sql<string | number>`seq` : sql<string | number>`rowid`;
-      const rows = await db.selectFrom('outbox').selectAll().select(seq.as('seq')).where('delivered_at', 'is', null)
-        .orderBy(seq).limit(limit).execute();
+      const rows = await db.selectFrom('outbox').selectAll().select(written.as('seq')).where('delivered_at', 'is', null)
+        .orderBy(written).limit(limit).execute();
       return rows.map((r) => ({
         id: r.id, merchantId: r.merchant_id, type: r.type, subjectId: r.subject_id, payload: JSON.parse(r.payload), createdAt: r.created_at,
         seq: Number(r.seq), traceparent: r.traceparent ?? undefined,
       }));
+    },
+    async oldestUndispatchedAt() {
+      // The first in written order: the index of the backlog finds it without reading the rest of
+      // the backlog, which min(created_at) would.
+      const r = await db.selectFrom('outbox').select('created_at').where('delivered_at', 'is', null)
+        .orderBy(written).limit(1).executeTakeFirst();
+      return r?.created_at;
     },
     async fanOut(byEvent, at) {
       const ids = [...byEvent.keys()];

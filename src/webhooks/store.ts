@@ -83,6 +83,8 @@ export interface WebhookStore {
   updateEndpoint(id: string, patch: Partial<Pick<EndpointRecord, 'sealedSecret' | 'sealedPreviousSecret' | 'previousSecretUntil' | 'status' | 'failingSince'>>, at: number): Promise<void>;
   /** Outbox events not yet fanned out, oldest first (read without locking; `fanOut` claims). */
   undispatched(limit: number): Promise<OutboxEvent[]>;
+  /** When the first of them (in the order `undispatched` reads them) was written, if any waits (the outbox-lag gauge). */
+  oldestUndispatchedAt(): Promise<number | undefined>;
   /**
    * Claims the events still undispatched (PostgreSQL: FOR UPDATE SKIP LOCKED, so two nodes never
    * fan out the same event), inserts their deliveries and marks them dispatched, in one transaction.
