@@ -28,7 +28,7 @@ export function createLedgerStore(uow: UnitOfWork): LedgerStore {
         },
       };
       async function insert(postings: readonly Posting[]) {
-        await insertRows.affected(tx, { rows: postings.map((p) => ({
+        await insertRows.later(tx, { rows: postings.map((p) => ({
           id: p.id, transfer_id: p.transferId, operation_id: p.operationId, payment_id: p.paymentId, merchant_id: p.merchantId,
           currency: p.currency, psp_account_id: p.pspAccountId, debit_account: p.debit, credit_account: p.credit,
           amount: p.amount, phase: p.phase, leg: p.leg, created_at: p.createdAt,

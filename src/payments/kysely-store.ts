@@ -129,7 +129,7 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         return { payment: toPayment(p), operations, attempts };
       },
       async insertPayment(p) {
-        await insertPaymentRow.affected(tx, {
+        await insertPaymentRow.later(tx, {
           id: p.id, merchant_id: p.merchantId, channel: p.channel, entity_id: p.entityId ?? null, initial_type: p.initialKind,
           status: p.status, currency: p.currency, amount: p.amount, card_id: p.cardId ?? null, method: p.method,
           mode: p.live ? 'live' : 'test', psp_account_id: p.pspAccountId ?? null, workflow_code: p.workflowCode ?? null,
@@ -147,25 +147,25 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
           echo: JSON.stringify(o.context), details: JSON.stringify(o.details), created_at: o.createdAt, updated_at: o.updatedAt,
         };
         if (row.unique_mtx === null) {
-          await insertOperationRow.affected(tx, row);
+          await insertOperationRow.later(tx, row);
           return true;
         }
         return (await insertUniqueOperationRow.affected(tx, row)) === 1;
       },
       async settleOperation(id, s, unknownSince) {
-        await settleOperationRow.affected(tx, {
+        await settleOperationRow.later(tx, {
           id, status: s.status, result_code: s.resultCode ?? null, reason: s.reason ?? null, psp_reference: s.pspReference ?? null,
           details: JSON.stringify(s.details), updated_at: s.at, unknown_since: unknownSince ?? null,
         });
       },
       async resumeOperation(id, details, at) {
-        await resumeOperationRow.affected(tx, { id, details: JSON.stringify(details), at });
+        await resumeOperationRow.later(tx, { id, details: JSON.stringify(details), at });
       },
       async touchOperation(id, at) {
-        await touchOperationRow.affected(tx, { id, at });
+        await touchOperationRow.later(tx, { id, at });
       },
       async updatePayment(id, change, at) {
-        await updatePaymentRow.affected(tx, {
+        await updatePaymentRow.later(tx, {
           id, status: change.status, at,
           ...('pspAccountId' in change ? { psp_account_id: change.pspAccountId ?? null } : {}),
         });
@@ -179,7 +179,7 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         })) === 1;
       },
       async settleAttempt(a, s) {
-        await settleAttemptRow.affected(tx, {
+        await settleAttemptRow.later(tx, {
           operationId: a.operationId, seq: a.seq, status: s.status, reason: s.reason ?? null, result_code: s.resultCode ?? null,
           psp_reference: s.pspReference ?? null, at: s.at,
         });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
+import { holdBlindWrites } from './postgres-pipeline.ts';
 import { OwnSchemaIntrospector } from './schema-introspector.ts';
 import { hotStatements, staleness, type StatementNames } from './statement-names.ts';
 import type { Database } from './schema.ts';
@@ -23,25 +24,33 @@ type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 export function useNamedStatements(client: pg.ClientBase, names: StatementNames = hotStatements): void {
   const plain = client.query.bind(client) as unknown as Query;
   const run = plain as (config: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
-  // The generation whose statements this connection holds. Kysely runs one statement at a time
-  // on a connection, so nothing else prepares here between the drop below and the statement after it.
+  // The generation whose statements this connection holds.
   let held = names.generation;
-  const runNamed = async (text: string, values: unknown[]) => {
+  // Not async up to the statement's send: on a pipelined connection (storage/postgres-pipeline.ts)
+  // the next statement may be sent before this one is answered, so the DEALLOCATE and the named
+  // statement after it go out back to back, before anything else is asked for.
+  const runNamed = (text: string, values: unknown[]): Promise<pg.QueryResult> => {
     const generation = names.generation;
+    let dropped: Promise<unknown> | undefined;
     if (generation !== held) {
       // Names were renewed: the statements this connection prepared under older ones would
-      // otherwise stay in its server's memory for the connection's life. Not transactional. Refused
-      // (an aborted transaction), the statement runs unnamed this once and gives its own answer; the
-      // drop is tried again next time, before anything is prepared under the new names.
-      try {
-        await run('deallocate all');
-      } catch {
-        return run(text, values);
-      }
+      // otherwise stay in its server's memory for the connection's life. Not transactional.
+      dropped = run('deallocate all');
+      const before = held;
       held = generation;
+      // Refused (an aborted transaction, in which the statement after it fails too), it is tried
+      // again next time, before anything is prepared under the new names.
+      dropped.catch(() => { if (held === generation) held = before; });
     }
+    const first = run({ name: names.nameOf(text, generation)!, text, values });
+    // Read below once the DEALLOCATE is answered; a failure that arrives first is not unhandled.
+    first.catch(() => {});
+    return settleNamed(first, dropped, text, values);
+  };
+  const settleNamed = async (first: Promise<pg.QueryResult>, dropped: Promise<unknown> | undefined, text: string, values: unknown[]) => {
     try {
-      return await run({ name: names.nameOf(text, generation)!, text, values });
+      if (dropped) await dropped.catch(() => {});
+      return await first;
     } catch (err) {
       const stale = staleness(err);
       if (stale === undefined) throw err;
@@ -90,10 +99,16 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   }
   const pool = new pg.Pool({
     connectionString: url,
+    // Sends a query while earlier ones are unanswered: what lets held writes go out together.
+    pipeline: true,
     max: options.max ?? 10,
     ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
   });
-  if (options.preparedStatements !== false) pool.on('connect', (client) => useNamedStatements(client));
+  // Named statements first, so that held writes (laid over them) are named too.
+  pool.on('connect', (client) => {
+    if (options.preparedStatements !== false) useNamedStatements(client);
+    holdBlindWrites(client);
+  });
   const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { db, pool };
 }

@@ -1,4 +1,5 @@
-import { createQueryId, type Compilable, type CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+import { createQueryId, PostgresAdapter, type Compilable, type CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+import { laterMark } from './postgres-pipeline.ts';
 import { hotStatements } from './statement-names.ts';
 
 /**
@@ -42,6 +43,13 @@ export interface Prepared<P extends Params, O> {
   first(on: QueryRunner, params: P): Promise<O | undefined>;
   /** How many rows a write inserted, updated or deleted. */
   affected(on: QueryRunner, params: P): Promise<number>;
+  /**
+   * A write whose answer nobody reads. On PostgreSQL, inside a transaction, it resolves at once and
+   * its answer is checked with the next statement that is read, or at COMMIT
+   * (storage/postgres-pipeline.ts): its failure then fails that statement or the commit, never
+   * the caller here. So only for a write nothing decides on: no count read, no error caught.
+   */
+  later(on: QueryRunner, params: P): Promise<void>;
   /** The SQL compiled for these parameters' shape (tests, diagnostics). */
   sqlFor(params: P): string;
   /** How many shapes have been compiled so far. */
@@ -220,8 +228,14 @@ export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kyse
     return { sql: query.sql, query: query.query, parameters, queryId: createQueryId() };
   }
 
+  // Marked for the PostgreSQL connection that holds such writes; SQLite runs each at once anyway.
+  const holds = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     async rows(on, params) { return (await on.executeQuery(bind(params))).rows; },
+    async later(on, params) {
+      const q = bind(params);
+      await on.executeQuery(holds ? { ...q, sql: laterMark + q.sql } : q);
+    },
     async first(on, params) { return (await on.executeQuery(bind(params))).rows[0]; },
     async affected(on, params) { return Number((await on.executeQuery(bind(params))).numAffectedRows ?? 0n); },
     sqlFor: (params) => bind(params).sql,

@@ -1,4 +1,5 @@
 import { CompiledQuery, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
+import { heldWritesCheck } from './postgres-pipeline.ts';
 import type { Database } from './schema.ts';
 
 /** One open database transaction, handed to every concern's writer that takes part in a change. */
@@ -64,6 +65,7 @@ export interface GroupCommitOptions {
  * every unit of every batch. The names are ours (`unit_0` …), so there is nothing to quote.
  */
 const savepoints: { take: CompiledQuery; release: CompiledQuery; rollback: CompiledQuery }[] = [];
+const heldCheck = CompiledQuery.raw(heldWritesCheck);
 function savepointSql(i: number) {
   return savepoints[i] ??= {
     take: CompiledQuery.raw(`savepoint unit_${i}`),
@@ -121,10 +123,14 @@ export function createUnitOfWork(
 
   const fail = (u: Unit, err: unknown) => { u.state = 'failed'; u.error = err; };
 
-  async function runUnit(u: Unit, tx: Tx): Promise<void> {
+  async function runUnit(u: Unit, tx: Tx, shared: boolean): Promise<void> {
     callbacksOf.set(tx, u.callbacks);
     try {
       u.value = await u.fn(tx);
+      // PostgreSQL may still be running writes of this unit that no one waited for
+      // (storage/postgres-pipeline.ts): in a shared transaction their failure must be this unit's,
+      // undone with its savepoint, not the next unit's. Alone, COMMIT checks them.
+      if (shared && kind === 'postgres') await tx.executeQuery(heldCheck);
       u.state = 'done';
     } catch (err) {
       fail(u, err);
@@ -145,7 +151,7 @@ export function createUnitOfWork(
     let broken: unknown;
     let ran = 0;
     if (batch.length === 1) {
-      await runUnit(batch[0]!, trx);
+      await runUnit(batch[0]!, trx, false);
       ran = 1;
     } else {
       for (const [i, u] of batch.entries()) {
@@ -161,7 +167,7 @@ export function createUnitOfWork(
           // Each unit gets a transaction object of its own over the batch's connection (Kysely's
           // copy without plugins; there are none), so a callback that a finished unit registers
           // late is refused rather than attached to the unit after it.
-          await runUnit(u, trx.withoutPlugins());
+          await runUnit(u, trx.withoutPlugins(), true);
           if (u.state === 'done') await trx.executeQuery(sp.release);
           else { await trx.executeQuery(sp.rollback); await trx.executeQuery(sp.release); }
         } catch (err) {

@@ -94,7 +94,7 @@ export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
   const insertCardRow = prepare(db, (q, p: CardRow) => q.insertInto('cards').values(p));
   return (tx) => ({
     async insertCard(card) {
-      await insertCardRow.affected(tx, cardRow(card));
+      await insertCardRow.later(tx, cardRow(card));
     },
     async insertInstrument(i) {
       await tx.insertInto('instruments').values(instrumentRow(i)).execute();

@@ -41,7 +41,7 @@ export async function addOutboxEvent(tx: Tx | Kysely<Database>, e: OutboxEvent):
  */
 export function outboxWriterOf(db: Kysely<Database>): (tx: Tx | Kysely<Database>, e: OutboxEvent) => Promise<void> {
   const insert = prepare(db, (q, p: Selectable<OutboxTable>) => q.insertInto('outbox').values(p));
-  return async (tx, e) => { await insert.affected(tx, outboxRow(e)); };
+  return async (tx, e) => { await insert.later(tx, outboxRow(e)); };
 }
 
 function outboxRow(e: OutboxEvent): Selectable<OutboxTable> {

@@ -1,0 +1,192 @@
+/**
+ * Held writes on a real PostgreSQL server: sent without waiting, yet never acknowledged before they
+ * succeeded. Each test drives one pipelined connection with the wrappers the pool installs, and
+ * watches the server from a second connection.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import { heldWritesCheck, holdBlindWrites, laterMark } from './postgres-pipeline.ts';
+import { useNamedStatements } from './postgres.ts';
+import { prepare } from './prepared.ts';
+import { StatementNames } from './statement-names.ts';
+import { createUnitOfWork } from './unit-of-work.ts';
+import { postgresAvailable, testPostgresUrl } from '../../test/support/harness.ts';
+
+const skip = (await postgresAvailable()) ? false : 'PostgreSQL is not reachable';
+
+describe('held writes on PostgreSQL', { skip }, () => {
+  const schema = `sy_held_${randomBytes(5).toString('hex')}`;
+  const options = `-c search_path="${schema}"`;
+  let watcher: pg.Client;
+  let client: pg.Client;
+  let names: StatementNames;
+  let t = '';
+  const q = (text: string, values: unknown[] = []) => client.query(text, values);
+  const later = (text: string, values: unknown[] = []) => client.query(laterMark + text, values);
+  const ids = async () => (await watcher.query(`select id from ${t} order by id`)).rows.map((r) => r.id as string);
+  const errorCode = (code: string) => (err: { code?: string }) => err.code === code;
+
+  before(async () => {
+    watcher = new pg.Client({ connectionString: testPostgresUrl });
+    await watcher.connect();
+    await watcher.query(`CREATE SCHEMA "${schema}"`);
+    await watcher.query(`SET search_path = "${schema}"`);
+    client = new pg.Client({ connectionString: testPostgresUrl, options, pipeline: true } as pg.ClientConfig);
+    await client.connect();
+    names = new StatementNames({ renewEveryMs: 0 });
+    useNamedStatements(client, names);
+    holdBlindWrites(client);
+  });
+  after(async () => {
+    await client?.end();
+    await watcher?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await watcher?.end();
+  });
+
+  test('a held write is answered at once, and the read after it waits for it', async (ctx) => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key, n integer not null)`);
+    await watcher.query(`insert into ${t} values ('x', 0)`);
+    const pid = (await q('select pg_backend_pid() as pid')).rows[0].pid as number;
+    // The watcher holds the row: PostgreSQL cannot run the held update until it lets go.
+    await watcher.query('begin');
+    await watcher.query(`select * from ${t} where id = 'x' for update`);
+    ctx.after(() => watcher.query('rollback').catch(() => {}));
+    await q('begin');
+    await later(`update ${t} set n = n + 1 where id = $1`, ['x']);
+    let read: number | undefined;
+    const reading = q(`select n from ${t} where id = $1`, ['x']).then((r) => { read = r.rows[0].n as number; });
+    // The update is on the server, waiting for the row: it was sent, and nobody waited for it.
+    for (let waiting = false; !waiting;) {
+      const r = await watcher.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid]);
+      waiting = r.rows[0]?.wait_event_type === 'Lock';
+    }
+    assert.equal(read, undefined, 'the read is not answered while the held write before it waits');
+    await watcher.query('commit');
+    await reading;
+    assert.equal(read, 1, 'the read runs after the held write, and sees it');
+    await q('commit');
+    assert.equal((await watcher.query(`select n from ${t}`)).rows[0].n, 1);
+  });
+
+  test('a held write that fails fails the next read with its own error; later statements are refused until ROLLBACK; the connection then serves', async () => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key)`);
+    await watcher.query(`insert into ${t} values ('taken')`);
+    await q('begin');
+    await later(`insert into ${t} (id) values ($1)`, ['a']);
+    await later(`insert into ${t} (id) values ($1)`, ['taken']);
+    await later(`insert into ${t} (id) values ($1)`, ['b']);
+    await assert.rejects(q(`select count(*) from ${t}`), errorCode('23505'), 'the duplicate key, not "transaction aborted"');
+    await assert.rejects(q(`select 1`), errorCode('23505'), 'refused with the same failure');
+    await assert.rejects(later(`insert into ${t} (id) values ($1)`, ['c']), errorCode('23505'));
+    await q('rollback');
+    assert.deepEqual(await ids(), ['taken']);
+    await q('begin');
+    await later(`insert into ${t} (id) values ($1)`, ['d']);
+    await q('commit');
+    assert.deepEqual(await ids(), ['d', 'taken']);
+  });
+
+  test('COMMIT after a held write that failed is refused with that failure and keeps nothing; the connection then serves', async () => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key)`);
+    await watcher.query(`insert into ${t} values ('taken')`);
+    await q('begin');
+    await later(`insert into ${t} (id) values ($1)`, ['a']);
+    await later(`insert into ${t} (id) values ($1)`, ['taken']);
+    await assert.rejects(q('commit'), errorCode('23505'));
+    // What a caller does after a failed COMMIT: PostgreSQL finds no transaction and only warns.
+    await q('rollback');
+    assert.deepEqual(await ids(), ['taken'], 'the good write before the failure was not committed either');
+    assert.equal((await q('select 1 as one')).rows[0].one, 1);
+  });
+
+  test('ROLLBACK drops the held writes and their failure', async () => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key)`);
+    await watcher.query(`insert into ${t} values ('taken')`);
+    await q('begin');
+    await later(`insert into ${t} (id) values ($1)`, ['a']);
+    await later(`insert into ${t} (id) values ($1)`, ['taken']);
+    await q('rollback');
+    await q('begin');
+    await later(`insert into ${t} (id) values ($1)`, ['b']);
+    await q('commit');
+    assert.deepEqual(await ids(), ['b', 'taken']);
+  });
+
+  test('outside a transaction a marked write runs as any other: its failure is its own answer', async () => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key)`);
+    await watcher.query(`insert into ${t} values ('taken')`);
+    await assert.rejects(later(`insert into ${t} (id) values ($1)`, ['taken']), errorCode('23505'));
+    await later(`insert into ${t} (id) values ($1)`, ['a']);
+    assert.deepEqual(await ids(), ['a', 'taken'], 'answered, so already there');
+  });
+
+  test('the held-writes check answers for the writes before it, and a savepoint undoes one that failed', async () => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key)`);
+    await watcher.query(`insert into ${t} values ('taken')`);
+    await q('begin');
+    await later(`insert into ${t} (id) values ($1)`, ['a']);
+    await q('savepoint unit_1');
+    await later(`insert into ${t} (id) values ($1)`, ['taken']);
+    await assert.rejects(q(heldWritesCheck), errorCode('23505'));
+    await q('rollback to savepoint unit_1');
+    await later(`insert into ${t} (id) values ($1)`, ['b']);
+    await q(heldWritesCheck);
+    await q('commit');
+    assert.deepEqual(await ids(), ['a', 'b', 'taken']);
+  });
+
+  test('names renewed mid-transaction: the DEALLOCATE and the statement after it keep their place among held writes', async () => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key)`);
+    const insert = `insert into ${t} (id) values ($1)`;
+    const count = `select count(*)::int as n from ${t}`;
+    names.register(insert, 1);
+    names.register(count, 0);
+    await q('begin');
+    await later(insert, ['a']);
+    names.renew();
+    await later(insert, ['b']);
+    names.renew();
+    await later(insert, ['c']);
+    assert.equal((await q(count)).rows[0].n, 3);
+    await q('commit');
+    assert.deepEqual(await ids(), ['a', 'b', 'c']);
+    const kept = (await q('select name from pg_prepared_statements')).rows.map((r) => r.name as string);
+    assert.ok(kept.every((n) => n === names.nameOf(insert) || n === names.nameOf(count)), `only the newest names are kept: ${kept.join(', ')}`);
+  });
+
+  test('through the unit of work: a unit whose held write fails is refused with that failure, and the next unit commits', async () => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key)`);
+    await watcher.query(`insert into ${t} values ('taken')`);
+    const pool = new pg.Pool({ connectionString: testPostgresUrl, options, max: 2, pipeline: true } as pg.PoolConfig);
+    pool.on('connect', (c) => holdBlindWrites(c));
+    const db = new Kysely<Record<string, { id: string }>>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      const insert = prepare(db, (k, p: { id: string }) => k.insertInto(t).values({ id: p.id }));
+      const uow = createUnitOfWork(db as unknown as Parameters<typeof createUnitOfWork>[0], 'postgres', { lanes: 1, maxBatch: 1, gather: false });
+      let ranOn = false;
+      await assert.rejects(uow.run(async (tx) => {
+        await insert.later(tx, { id: 'a' });
+        await insert.later(tx, { id: 'taken' });
+        ranOn = true;
+        return 'done';
+      }), errorCode('23505'));
+      assert.ok(ranOn, 'the unit itself went on: the failure came with its commit');
+      assert.deepEqual(await ids(), ['taken']);
+      await uow.run((tx) => insert.later(tx, { id: 'b' }));
+      assert.deepEqual(await ids(), ['b', 'taken'], 'answered only once committed');
+    } finally {
+      await db.destroy();
+    }
+  });
+});
