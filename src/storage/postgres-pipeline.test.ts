@@ -164,6 +164,31 @@ describe('held writes on PostgreSQL', { skip }, () => {
     assert.ok(kept.every((n) => n === names.nameOf(insert) || n === names.nameOf(count)), `only the newest names are kept: ${kept.join(', ')}`);
   });
 
+  test('a held named write made stale by a change of its table fails its transaction, and is never run again outside it', async () => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id integer primary key, v text)`);
+    const write = `insert into ${t} (id, v) values ($1, $2)`;
+    names.register(write, 2);
+    for (const [end, id] of [['commit', 3], ['rollback', 5]] as const) {
+      await q('begin');
+      await later(write, [id - 2, '"a"']);
+      await q('commit');
+      // A newer gateway changes the column under the statement this connection prepared.
+      await watcher.query(`alter table ${t} alter column v type jsonb using v::jsonb`);
+      await q('begin');
+      await later(`insert into ${t} (id, v) values (${id - 1}, 'null')`);
+      await later(write, [id, '"b"']);
+      if (end === 'commit') await assert.rejects(q(end), (err: { code?: string }) => err.code === '0A000' || err.code === '42804' || err.code === '26000');
+      else await q(end);
+      assert.deepEqual((await watcher.query(`select id from ${t} where id >= ${id - 1} order by id`)).rows, [], `after ${end}: nothing of the transaction, the stale write included`);
+      await watcher.query(`alter table ${t} alter column v type text`);
+    }
+    await q('begin');
+    await later(write, [10, 'c']);
+    await q('commit');
+    assert.deepEqual((await watcher.query(`select id from ${t} order by id`)).rows.map((r) => r.id), [1, 3, 10], 'prepared anew once refused');
+  });
+
   test('through the unit of work: a unit whose held write fails is refused with that failure, and the next unit commits', async () => {
     t = `held_${randomBytes(3).toString('hex')}`;
     await watcher.query(`create table ${t} (id text primary key)`);

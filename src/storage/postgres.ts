@@ -26,6 +26,9 @@ export function useNamedStatements(client: pg.ClientBase, names: StatementNames 
   const run = plain as (config: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
   // The generation whose statements this connection holds.
   let held = names.generation;
+  // Whether what is sent now runs inside a transaction, as of the statements sent before it (the
+  // server runs them in that order, answered or not).
+  let inTransaction = false;
   // Not async up to the statement's send: on a pipelined connection (storage/postgres-pipeline.ts)
   // the next statement may be sent before this one is answered, so the DEALLOCATE and the named
   // statement after it go out back to back, before anything else is asked for.
@@ -45,18 +48,24 @@ export function useNamedStatements(client: pg.ClientBase, names: StatementNames 
     const first = run({ name: names.nameOf(text, generation)!, text, values });
     // Read below once the DEALLOCATE is answered; a failure that arrives first is not unhandled.
     first.catch(() => {});
-    return settleNamed(first, dropped, text, values);
+    return settleNamed(first, dropped, text, values, inTransaction);
   };
-  const settleNamed = async (first: Promise<pg.QueryResult>, dropped: Promise<unknown> | undefined, text: string, values: unknown[]) => {
+  const settleNamed = async (first: Promise<pg.QueryResult>, dropped: Promise<unknown> | undefined, text: string, values: unknown[], inside: boolean) => {
     try {
       if (dropped) await dropped.catch(() => {});
       return await first;
     } catch (err) {
       const stale = staleness(err);
       if (stale === undefined) throw err;
+      if (inside) {
+        // PostgreSQL has failed the transaction, and the refusal is the answer: the unit rolls back.
+        // Never tried again: on a pipelined connection the COMMIT or ROLLBACK that ends the
+        // transaction may already be sent, and a second try would then run on its own, outside it.
+        names.renew(stale === 'stale' ? 'stale' : 'unproven');
+        throw err;
+      }
       // Run once more unnamed, as it would have run before. A refused statement changed nothing,
-      // so this never writes twice. Inside a transaction PostgreSQL has already failed the
-      // transaction, so the second try fails and the first refusal is the answer.
+      // so this never writes twice.
       let fresh: pg.QueryResult;
       try {
         fresh = await run(text, values);
@@ -71,6 +80,10 @@ export function useNamedStatements(client: pg.ClientBase, names: StatementNames 
   };
   // Not async: a cursor or a callback query must come back exactly as pg returns it.
   const named: Query = (config, values, callback) => {
+    if (typeof config === 'string') {
+      if (config === 'begin' || config.startsWith('start transaction')) inTransaction = true;
+      else if (config === 'commit' || config === 'rollback') inTransaction = false;
+    }
     const hot = typeof config === 'string' && Array.isArray(values) && callback === undefined && names.has(config);
     return hot ? runNamed(config as string, values as unknown[]) : plain(config, values, callback);
   };
