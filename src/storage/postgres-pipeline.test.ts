@@ -27,6 +27,12 @@ describe('held writes on PostgreSQL', { skip }, () => {
   const q = (text: string, values: unknown[] = []) => client.query(text, values);
   const later = (text: string, values: unknown[] = []) => client.query(laterMark + text, values);
   const ids = async () => (await watcher.query(`select id from ${t} order by id`)).rows.map((r) => r.id as string);
+  /** A table of its own for each test, `t`, holding the ids given. */
+  const freshTable = async (...rows: string[]) => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key)`);
+    for (const id of rows) await watcher.query(`insert into ${t} values ($1)`, [id]);
+  };
   const errorCode = (code: string) => (err: { code?: string }) => err.code === code;
 
   before(async () => {
@@ -73,9 +79,7 @@ describe('held writes on PostgreSQL', { skip }, () => {
   });
 
   test('a held write that fails fails the next read with its own error; later statements are refused until ROLLBACK; the connection then serves', async () => {
-    t = `held_${randomBytes(3).toString('hex')}`;
-    await watcher.query(`create table ${t} (id text primary key)`);
-    await watcher.query(`insert into ${t} values ('taken')`);
+    await freshTable('taken');
     await q('begin');
     await later(`insert into ${t} (id) values ($1)`, ['a']);
     await later(`insert into ${t} (id) values ($1)`, ['taken']);
@@ -92,9 +96,7 @@ describe('held writes on PostgreSQL', { skip }, () => {
   });
 
   test('COMMIT after a held write that failed is refused with that failure and keeps nothing; the connection then serves', async () => {
-    t = `held_${randomBytes(3).toString('hex')}`;
-    await watcher.query(`create table ${t} (id text primary key)`);
-    await watcher.query(`insert into ${t} values ('taken')`);
+    await freshTable('taken');
     await q('begin');
     await later(`insert into ${t} (id) values ($1)`, ['a']);
     await later(`insert into ${t} (id) values ($1)`, ['taken']);
@@ -106,9 +108,7 @@ describe('held writes on PostgreSQL', { skip }, () => {
   });
 
   test('ROLLBACK drops the held writes and their failure', async () => {
-    t = `held_${randomBytes(3).toString('hex')}`;
-    await watcher.query(`create table ${t} (id text primary key)`);
-    await watcher.query(`insert into ${t} values ('taken')`);
+    await freshTable('taken');
     await q('begin');
     await later(`insert into ${t} (id) values ($1)`, ['a']);
     await later(`insert into ${t} (id) values ($1)`, ['taken']);
@@ -120,18 +120,14 @@ describe('held writes on PostgreSQL', { skip }, () => {
   });
 
   test('outside a transaction a marked write runs as any other: its failure is its own answer', async () => {
-    t = `held_${randomBytes(3).toString('hex')}`;
-    await watcher.query(`create table ${t} (id text primary key)`);
-    await watcher.query(`insert into ${t} values ('taken')`);
+    await freshTable('taken');
     await assert.rejects(later(`insert into ${t} (id) values ($1)`, ['taken']), errorCode('23505'));
     await later(`insert into ${t} (id) values ($1)`, ['a']);
     assert.deepEqual(await ids(), ['a', 'taken'], 'answered, so already there');
   });
 
   test('the held-writes check answers for the writes before it, and a savepoint undoes one that failed', async () => {
-    t = `held_${randomBytes(3).toString('hex')}`;
-    await watcher.query(`create table ${t} (id text primary key)`);
-    await watcher.query(`insert into ${t} values ('taken')`);
+    await freshTable('taken');
     await q('begin');
     await later(`insert into ${t} (id) values ($1)`, ['a']);
     await q('savepoint unit_1');
@@ -145,8 +141,7 @@ describe('held writes on PostgreSQL', { skip }, () => {
   });
 
   test('names renewed mid-transaction: the DEALLOCATE and the statement after it keep their place among held writes', async () => {
-    t = `held_${randomBytes(3).toString('hex')}`;
-    await watcher.query(`create table ${t} (id text primary key)`);
+    await freshTable();
     const insert = `insert into ${t} (id) values ($1)`;
     const count = `select count(*)::int as n from ${t}`;
     names.register(insert, 1);
@@ -190,9 +185,7 @@ describe('held writes on PostgreSQL', { skip }, () => {
   });
 
   test('through the unit of work: a unit whose held write fails is refused with that failure, and the next unit commits', async () => {
-    t = `held_${randomBytes(3).toString('hex')}`;
-    await watcher.query(`create table ${t} (id text primary key)`);
-    await watcher.query(`insert into ${t} values ('taken')`);
+    await freshTable('taken');
     const pool = new pg.Pool({ connectionString: testPostgresUrl, options, max: 2, pipeline: true } as pg.PoolConfig);
     pool.on('connect', (c) => holdBlindWrites(c));
     const db = new Kysely<Record<string, { id: string }>>({ dialect: new PostgresDialect({ pool }) });

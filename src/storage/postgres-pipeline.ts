@@ -46,8 +46,8 @@ const heldAnswer = (command: string): Result => ({ command, rowCount: null, oid:
 
 /** Sets `client` (created with `pipeline: true`) to hold the writes `laterMark` marks, as described above. */
 export function holdBlindWrites(client: pg.ClientBase): void {
-  const send = client.query.bind(client) as unknown as (text: string, values?: unknown[]) => Promise<Result>;
   const passThrough = client.query.bind(client) as unknown as Query;
+  const send = passThrough as (text: string, values?: unknown[]) => Promise<Result>;
   const stream = (client as unknown as { connection: { stream: { cork?: () => void; uncork?: () => void } } }).connection.stream;
   let inTransaction = false;
   let held: Promise<unknown>[] = [];
