@@ -66,7 +66,9 @@ describe('held writes on PostgreSQL', { skip }, () => {
     let read: number | undefined;
     const reading = q(`select n from ${t} where id = $1`, ['x']).then((r) => { read = r.rows[0].n as number; });
     // The update is on the server, waiting for the row: it was sent, and nobody waited for it.
+    const until = Date.now() + 20_000;
     for (let waiting = false; !waiting;) {
+      assert.ok(Date.now() < until, 'the held update never reached the server');
       const r = await watcher.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid]);
       waiting = r.rows[0]?.wait_event_type === 'Lock';
     }

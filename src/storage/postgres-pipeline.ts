@@ -38,6 +38,13 @@ export const laterMark = '/* later */ ';
  */
 export const heldWritesCheck = '/* check held writes */';
 
+/** Whether `text` opens or ends a transaction as Kysely writes those commands (savepoints excluded). */
+export function transactionEdge(text: string): 'begin' | 'end' | undefined {
+  if (text === 'begin' || text.startsWith('start transaction')) return 'begin';
+  if (text === 'commit' || text === 'rollback') return 'end';
+  return undefined;
+}
+
 type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 type Result = pg.QueryResult;
 
@@ -92,13 +99,14 @@ export function holdBlindWrites(client: pg.ClientBase): void {
   };
 
   const run = async (text: string, values: unknown[] | undefined): Promise<Result> => {
-    if (text === 'begin' || text.startsWith('start transaction')) {
+    const edge = transactionEdge(text);
+    if (edge === 'begin') {
       inTransaction = true;
       failure = undefined;
       hold(sendNow(text, values));
       return heldAnswer('BEGIN');
     }
-    if (text === 'rollback' || text === 'commit') {
+    if (edge === 'end') {
       // An aborted transaction's COMMIT would only roll back: it is rolled back as such, and the
       // failure that aborted it is the answer (the ROLLBACK the caller sends after a failed COMMIT
       // then finds no transaction, which PostgreSQL only warns about).

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
-import { holdBlindWrites } from './postgres-pipeline.ts';
+import { holdBlindWrites, transactionEdge } from './postgres-pipeline.ts';
 import { OwnSchemaIntrospector } from './schema-introspector.ts';
 import { hotStatements, staleness, type StatementNames } from './statement-names.ts';
 import type { Database } from './schema.ts';
@@ -80,10 +80,8 @@ export function useNamedStatements(client: pg.ClientBase, names: StatementNames 
   };
   // Not async: a cursor or a callback query must come back exactly as pg returns it.
   const named: Query = (config, values, callback) => {
-    if (typeof config === 'string') {
-      if (config === 'begin' || config.startsWith('start transaction')) inTransaction = true;
-      else if (config === 'commit' || config === 'rollback') inTransaction = false;
-    }
+    const edge = typeof config === 'string' ? transactionEdge(config) : undefined;
+    if (edge) inTransaction = edge === 'begin';
     const hot = typeof config === 'string' && Array.isArray(values) && callback === undefined && names.has(config);
     return hot ? runNamed(config as string, values as unknown[]) : plain(config, values, callback);
   };

@@ -199,7 +199,7 @@ export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kyse
     return { shape, query, slots };
   }
 
-  function bind(params: P): CompiledQuery<O> {
+  function bind(params: P, mark = ''): CompiledQuery<O> {
     const values: unknown[] = [];
     let compiled: Compiled | undefined;
     for (let i = 0; i < compiledShapes.length; i++) {
@@ -225,17 +225,14 @@ export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kyse
       const slot = slots[i]!;
       parameters[i] = slot < 0 ? query.parameters[i] : values[slot];
     }
-    return { sql: query.sql, query: query.query, parameters, queryId: createQueryId() };
+    return { sql: mark ? mark + query.sql : query.sql, query: query.query, parameters, queryId: createQueryId() };
   }
 
   // Marked for the PostgreSQL connection that holds such writes; SQLite runs each at once anyway.
   const holds = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     async rows(on, params) { return (await on.executeQuery(bind(params))).rows; },
-    async later(on, params) {
-      const q = bind(params);
-      await on.executeQuery(holds ? { ...q, sql: laterMark + q.sql } : q);
-    },
+    async later(on, params) { await on.executeQuery(bind(params, holds ? laterMark : '')); },
     async first(on, params) { return (await on.executeQuery(bind(params))).rows[0]; },
     async affected(on, params) { return Number((await on.executeQuery(bind(params))).numAffectedRows ?? 0n); },
     sqlFor: (params) => bind(params).sql,
