@@ -88,6 +88,11 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   // Only the (operation, seq) slot may be taken by another node; any other clash is a bug and throws.
   const insertAttemptRow = prepare(db, (q, p: AttemptRow) => q.insertInto('attempts').values(p)
     .onConflict((oc) => oc.columns(['transaction_id', 'seq']).doNothing()));
+  // An operation this unit inserted is seen by no other transaction until the unit commits, so no
+  // node can have taken a slot of its: its attempt needs no answer and is held like any blind write
+  // (on PostgreSQL one round trip fewer per payment). Without ON CONFLICT, a clash would be a bug,
+  // and it fails the unit at its next read or COMMIT.
+  const insertFreshAttemptRow = prepare(db, (q, p: AttemptRow) => q.insertInto('attempts').values(p));
   const settleOperationRow = prepare(db, (q, p: {
     id: string; status: string; result_code: string | null; reason: string | null; psp_reference: string | null;
     details: string; updated_at: number; unknown_since: number | null;
@@ -113,6 +118,8 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const attemptsOf = (q: QueryRunner, paymentId: string) => attemptsOfPayment.rows(q, { paymentId });
 
   function writer(tx: Tx): PaymentWriter {
+    /** The operations this unit inserted. */
+    const inserted = new Set<string>();
     return {
       async lock(paymentId) {
         const p = await paymentForUpdate.first(tx, { id: paymentId });
@@ -146,11 +153,10 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
           unknown_since: o.unknownSince ?? null,
           echo: JSON.stringify(o.context), details: JSON.stringify(o.details), created_at: o.createdAt, updated_at: o.updatedAt,
         };
-        if (row.unique_mtx === null) {
-          await insertOperationRow.later(tx, row);
-          return true;
-        }
-        return (await insertUniqueOperationRow.affected(tx, row)) === 1;
+        if (row.unique_mtx === null) await insertOperationRow.later(tx, row);
+        else if ((await insertUniqueOperationRow.affected(tx, row)) !== 1) return false;
+        inserted.add(o.id);
+        return true;
       },
       async settleOperation(id, s, unknownSince) {
         await settleOperationRow.later(tx, {
@@ -171,12 +177,17 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         });
       },
       async insertAttempt(a) {
-        return (await insertAttemptRow.affected(tx, {
+        const row: AttemptRow = {
           id: a.id, payment_id: a.paymentId, transaction_id: a.operationId, seq: a.seq, account_id: a.accountId,
           account_name: a.accountName, connector: a.connector, authenticated: a.authenticated ? 1 : 0, status: a.status,
           reason: a.reason ?? null, result_code: a.resultCode ?? null, psp_reference: a.pspReference ?? null,
           created_at: a.createdAt, updated_at: a.updatedAt,
-        })) === 1;
+        };
+        if (inserted.has(a.operationId)) {
+          await insertFreshAttemptRow.later(tx, row);
+          return true;
+        }
+        return (await insertAttemptRow.affected(tx, row)) === 1;
       },
       async settleAttempt(a, s) {
         await settleAttemptRow.later(tx, {
