@@ -122,11 +122,16 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
     const inserted = new Set<string>();
     return {
       async lock(paymentId) {
-        const p = await paymentForUpdate.first(tx, { id: paymentId });
+        // Sent ahead: the joined read goes out with it, and PostgreSQL runs it once the lock is
+        // taken, so it sees what the lock's previous holder committed (one round trip for both).
+        const payment = await paymentForUpdate.ahead(tx, { id: paymentId });
+        const joined = operationsWithAttempts.rows(tx, { paymentId });
+        joined.catch(() => {}); // a failed lock fails both: the lock's own error is the one answered
+        const p = (await payment())[0];
         if (!p) return undefined;
         const operations: OperationRecord[] = [];
         const attempts: AttemptRecord[] = [];
-        for (const row of await operationsWithAttempts.rows(tx, { paymentId })) {
+        for (const row of await joined) {
           // Ordered by the operation's seq, unique within the payment: an operation's rows are adjacent.
           if (operations.at(-1)?.id !== row.id) operations.push(toOperation(row));
           if (row.a_id !== null) attempts.push(toAttempt(attemptOf(row)));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
-import { heldWritesCheck, holdBlindWrites, laterMark } from './postgres-pipeline.ts';
+import { aheadAnswer, aheadMark, heldWritesCheck, holdBlindWrites, laterMark } from './postgres-pipeline.ts';
 import { useNamedStatements } from './postgres.ts';
 import { prepare } from './prepared.ts';
 import { StatementNames } from './statement-names.ts';
@@ -78,6 +78,47 @@ describe('held writes on PostgreSQL', { skip }, () => {
     assert.equal(read, 1, 'the read runs after the held write, and sees it');
     await q('commit');
     assert.equal((await watcher.query(`select n from ${t}`)).rows[0].n, 1);
+  });
+
+  test('a read sent ahead is answered later; the read after it runs once the first has its lock and sees what the lock\'s holder committed', async (ctx) => {
+    t = `held_${randomBytes(3).toString('hex')}`;
+    await watcher.query(`create table ${t} (id text primary key, n integer not null)`);
+    await watcher.query(`create table ${t}_log (n integer not null)`);
+    await watcher.query(`insert into ${t} values ('x', 0)`);
+    const pid = (await q('select pg_backend_pid() as pid')).rows[0].pid as number;
+    await watcher.query('begin');
+    await watcher.query(`update ${t} set n = 1 where id = 'x'`);
+    await watcher.query(`insert into ${t}_log values (1)`);
+    ctx.after(() => watcher.query('rollback').catch(() => {}));
+    await q('begin');
+    const sent = await q(aheadMark + `select n from ${t} where id = $1 for update`, ['x']);
+    const pending = sent.rows[0][aheadAnswer] as Promise<pg.QueryResult>;
+    assert.ok(pending instanceof Promise, 'answered at once, with the promise of its rows');
+    let logged: number[] | undefined;
+    const after = q(`select n from ${t}_log`).then((r) => { logged = r.rows.map((row) => row.n as number); });
+    const until = Date.now() + 20_000;
+    for (let waiting = false; !waiting;) {
+      assert.ok(Date.now() < until, 'the locking read never reached the server');
+      const r = await watcher.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid]);
+      waiting = r.rows[0]?.wait_event_type === 'Lock';
+    }
+    assert.equal(logged, undefined, 'the read after it waits behind the lock');
+    await watcher.query('commit');
+    assert.deepEqual((await pending).rows, [{ n: 1 }], 'the locked row as its holder left it');
+    await after;
+    assert.deepEqual(logged, [1], 'the second read took its snapshot after the lock: it sees the holder\'s other writes');
+    await q('commit');
+  });
+
+  test('a read sent ahead that fails gives its own error to whoever takes its answer; outside a transaction it is an ordinary read', async () => {
+    await freshTable('a');
+    await q('begin');
+    const sent = await q(aheadMark + `select 1 / (count(*) - 1) from ${t}`);
+    const next = q('select 1');
+    await assert.rejects(sent.rows[0][aheadAnswer] as Promise<unknown>, errorCode('22012'), 'division by zero, its own error');
+    await assert.rejects(next, errorCode('25P02'), 'the statement after it finds the transaction aborted');
+    await q('rollback');
+    assert.deepEqual((await q(aheadMark + `select id from ${t}`)).rows, [{ id: 'a' }]);
   });
 
   test('a held write that fails fails the next read with its own error; later statements are refused until ROLLBACK; the connection then serves', async () => {

@@ -32,6 +32,17 @@ import type pg from 'pg';
 export const laterMark = '/* later */ ';
 
 /**
+ * Marks a read whose answer the caller takes later, after sending the statement that follows it:
+ * both go out in one write and cost one round trip. PostgreSQL runs them one after the other all
+ * the same, so the second sees what the first did (under READ COMMITTED it takes its snapshot when
+ * it starts, after a `for update` before it got its lock). Inside a transaction the connection
+ * answers such a read at once with one row holding `aheadAnswer`: the promise of the real answer,
+ * which fails as a read would (with the first failure of the held writes before it).
+ */
+export const aheadMark = '/* ahead */ ';
+export const aheadAnswer = Symbol('the answer of a read sent ahead');
+
+/**
  * Not SQL: asks the connection to wait for its held writes and fail with the first failure among
  * them. A unit of work sharing its transaction with others asks it at the unit's end, so that a
  * failure is its own, rolled back to its savepoint, and not the next unit's.
@@ -143,6 +154,13 @@ export function holdBlindWrites(client: pg.ClientBase): void {
   const query: Query = (config, values, callback) => {
     if (typeof config !== 'string' || callback !== undefined || (values !== undefined && !Array.isArray(values))) {
       return passThrough(config, values, callback);
+    }
+    if (config.startsWith(aheadMark)) {
+      const text = config.slice(aheadMark.length);
+      if (!inTransaction) return run(text, values as unknown[] | undefined);
+      const answer = run(text, values as unknown[] | undefined);
+      answer.catch(() => {});
+      return Promise.resolve({ ...heldAnswer('AHEAD'), rows: [{ [aheadAnswer]: answer }] });
     }
     if (config.startsWith(laterMark)) {
       const text = config.slice(laterMark.length);

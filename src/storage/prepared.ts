@@ -1,5 +1,5 @@
 import { createQueryId, PostgresAdapter, type Compilable, type CompiledQuery, type Kysely, type QueryResult } from 'kysely';
-import { laterMark } from './postgres-pipeline.ts';
+import { aheadAnswer, aheadMark, laterMark } from './postgres-pipeline.ts';
 import { hotStatements } from './statement-names.ts';
 
 /**
@@ -50,6 +50,12 @@ export interface Prepared<P extends Params, O> {
    * the caller here. So only for a write nothing decides on: no count read, no error caught.
    */
   later(on: QueryRunner, params: P): Promise<void>;
+  /**
+   * Sends the read and gives its rows later: on PostgreSQL inside a transaction the statement the
+   * caller sends next goes out before this one is answered, one round trip for both (they still run
+   * in order, see `aheadMark`). Elsewhere it runs at once.
+   */
+  ahead(on: QueryRunner, params: P): Promise<() => Promise<O[]>>;
   /** The SQL compiled for these parameters' shape (tests, diagnostics). */
   sqlFor(params: P): string;
   /** How many shapes have been compiled so far. */
@@ -233,6 +239,17 @@ export function prepare<DB, P extends Params, O>(db: Kysely<DB>, build: (q: Kyse
   return {
     async rows(on, params) { return (await on.executeQuery(bind(params))).rows; },
     async later(on, params) { await on.executeQuery(bind(params, holds ? laterMark : '')); },
+    async ahead(on, params) {
+      const rows = (await on.executeQuery(bind(params, holds ? aheadMark : ''))).rows;
+      const first = rows[0] as { [aheadAnswer]?: Promise<{ rows: O[] }> } | undefined;
+      const pending = first?.[aheadAnswer];
+      if (pending) return async () => (await pending).rows;
+      // A row without a column can only be the placeholder stripped of its promise (a plugin that
+      // copies rows would do it): never taken for the answer.
+      if (holds && rows.length === 1 && Object.keys(first!).length === 0) throw new Error('the answer of a read sent ahead was lost on its way through Kysely');
+      // Answered already: SQLite, a connection outside a transaction, or one without the pipeline.
+      return async () => rows;
+    },
     async first(on, params) { return (await on.executeQuery(bind(params))).rows[0]; },
     async affected(on, params) { return Number((await on.executeQuery(bind(params))).numAffectedRows ?? 0n); },
     sqlFor: (params) => bind(params).sql,
