@@ -642,6 +642,49 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await payments.byMerchantTransactionId(f.entity.id, `order-${id()}`), []);
       });
 
+      test('an attempt on an operation of the same unit: taken at once; the slot taken twice within the unit fails the unit and keeps nothing', async () => {
+        const f = await merchant();
+        const p = newPayment(f);
+        const o = newOperation(p);
+        const a = newAttempt(o, 0);
+        assert.equal(await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o); return w.insertAttempt(a); }), true);
+        assert.deepEqual(await payments.attemptsOf(p.id), [a]);
+        // On an operation of an earlier unit the slot is asked about: taken, so false.
+        assert.equal(await payWrite((w) => w.insertAttempt({ ...newAttempt(o, 0), id: id() })), false);
+
+        const q = newPayment(f);
+        const oq = newOperation(q);
+        await assert.rejects(payWrite(async (w) => {
+          await w.insertPayment(q);
+          await w.insertOperation(oq);
+          await w.insertAttempt(newAttempt(oq, 0));
+          await w.insertAttempt({ ...newAttempt(oq, 0), id: id() });
+          // A held insert's clash surfaces at the latest when the unit's answer is read.
+          await w.lock(q.id);
+        }));
+        assert.equal(await payments.payment(q.id), undefined, 'nothing of the failed unit was kept');
+
+        // An operation whose unique merchant transaction id was refused was not inserted: its slot is asked about.
+        const mtx = `order-${id()}`;
+        const r = newPayment(f);
+        const or = newOperation(r, { merchantTransactionId: mtx });
+        await payWrite(async (w) => { await w.insertPayment(r); await w.insertOperation(or, { uniqueMerchantTransactionId: true }); await w.insertAttempt(newAttempt(or, 0)); });
+        const dup = newPayment(f);
+        const odup = { ...newOperation(dup, { merchantTransactionId: mtx }), id: or.id };
+        assert.deepEqual(await payWrite(async (w) => {
+          await w.insertPayment(dup);
+          return [await w.insertOperation(odup, { uniqueMerchantTransactionId: true }), await w.insertAttempt({ ...newAttempt(or, 0), id: id() })];
+        }), [false, false]);
+      });
+      test('lock of a payment that does not exist answers undefined, and the unit goes on', async () => {
+        const f = await merchant();
+        const p = newPayment(f);
+        assert.equal(await payWrite(async (w) => {
+          assert.equal(await w.lock(`missing-${id()}`), undefined);
+          await w.insertPayment(p);
+          return (await w.lock(p.id))?.payment.id;
+        }), p.id);
+      });
       test('uniqueMerchantTransactionId: a second opening operation with the id on the entity is refused, and the unit of work goes on', async () => {
         const f = await merchant();
         const g = await merchant();

@@ -124,14 +124,15 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       async lock(paymentId) {
         // Sent ahead: the joined read goes out with it, and PostgreSQL runs it once the lock is
         // taken, so it sees what the lock's previous holder committed (one round trip for both).
+        // Both answers are always taken: a failure of either fails the unit here, with its own
+        // error (a failed lock's comes first; the joined read then only finds the transaction aborted).
         const payment = await paymentForUpdate.ahead(tx, { id: paymentId });
-        const joined = operationsWithAttempts.rows(tx, { paymentId });
-        joined.catch(() => {}); // a failed lock fails both: the lock's own error is the one answered
-        const p = (await payment())[0];
+        const [locked, joined] = await Promise.all([payment(), operationsWithAttempts.rows(tx, { paymentId })]);
+        const p = locked[0];
         if (!p) return undefined;
         const operations: OperationRecord[] = [];
         const attempts: AttemptRecord[] = [];
-        for (const row of await joined) {
+        for (const row of joined) {
           // Ordered by the operation's seq, unique within the payment: an operation's rows are adjacent.
           if (operations.at(-1)?.id !== row.id) operations.push(toOperation(row));
           if (row.a_id !== null) attempts.push(toAttempt(attemptOf(row)));

@@ -106,7 +106,11 @@ export interface PaymentWriter {
   /** Marks an open operation as looked at (the reconciler's backoff counts from here). */
   touchOperation(id: string, at: number): Promise<void>;
   updatePayment(id: string, change: { status: PaymentStatus; pspAccountId?: string | undefined }, at: number): Promise<void>;
-  /** False when the (operation, seq) slot is taken: another node started that attempt. */
+  /**
+   * False when the (operation, seq) slot is taken: another node started that attempt. For an
+   * operation this writer inserted (no other transaction can see it) the answer is true at once and
+   * the insert may be held: a slot taken twice within the unit is a bug, and fails the unit.
+   */
   insertAttempt(a: AttemptRecord): Promise<boolean>;
   settleAttempt(attempt: Pick<AttemptRecord, 'operationId' | 'seq'>, s: Settlement): Promise<void>;
 }

@@ -37,7 +37,9 @@ export const laterMark = '/* later */ ';
  * the same, so the second sees what the first did (under READ COMMITTED it takes its snapshot when
  * it starts, after a `for update` before it got its lock). Inside a transaction the connection
  * answers such a read at once with one row holding `aheadAnswer`: the promise of the real answer,
- * which fails as a read would (with the first failure of the held writes before it).
+ * which fails as a read would (with the first failure of the held writes before it). Unlike a held
+ * write it is not tracked here: its caller must take that answer, and the next statement's, before
+ * the unit goes on (`lock` takes both, always), or a failure of theirs would surface only at COMMIT.
  */
 export const aheadMark = '/* ahead */ ';
 export const aheadAnswer = Symbol('the answer of a read sent ahead');
