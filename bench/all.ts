@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every write-path figure in one run, one after the other on a quiet machine —
  * SQLite at 16 and 64 connections against the bare node:http ceiling (bench/payments.ts),
- * PostgreSQL with 1, 2 and 3 gateway processes (bench/cluster.ts), and 10,000 waiting long-polls
+ * PostgreSQL with 1, 2 and 3 gateway processes at 16 and 64 connections (bench/cluster.ts), and 10,000 waiting long-polls
  * (bench/longpoll.ts). Flags go to each part through the environment (BENCH_DURATION, BENCH_WARMUP,
  * BENCH_CONNECTIONS, BENCH_WAITERS); each part also runs alone through its own npm script.
  */

@@ -1,9 +1,9 @@
 /**
- * PostgreSQL benchmark: durable DB payments against 1, 2 and 3 gateway processes sharing one
+ * PostgreSQL benchmark: durable DB payments at 16 and 64 connections against 1, 2 and 3 gateway processes sharing one
  * PostgreSQL database (a fresh schema each), the load spread across the processes by one load
  * generator, next to a bare node:http server under the same load.
  *
- *   node bench/cluster.ts [-- --connections 16 --duration 10 --warmup 2 --nodes 1,2,3]
+ *   node bench/cluster.ts [-- --connections 16,64 --duration 10 --warmup 2 --nodes 1,2,3]
  *   TEST_DATABASE_URL or DATABASE_URL picks the server (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,7 +23,7 @@ const { values } = parseArgs({
   options: { connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, nodes: { type: 'string' } },
 });
 const settings = {
-  connections: Number(values.connections ?? process.env.BENCH_CONNECTIONS ?? 16),
+  connections: (values.connections ?? process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number),
   duration: Number(values.duration ?? process.env.BENCH_DURATION ?? 10),
   warmup: Number(values.warmup ?? process.env.BENCH_WARMUP ?? 2),
   nodes: (values.nodes ?? '1,2,3').split(',').map(Number),
@@ -70,17 +70,17 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   return JSON.parse(await runNode([join(import.meta.dirname, 'load.ts'), JSON.stringify(spec)])) as LoadResult;
 }
 
-async function measure(label: string, target: Omit<LoadSpec, 'connections' | 'duration'>): Promise<LoadResult> {
+async function measure(label: string, target: Omit<LoadSpec, 'connections' | 'duration'>, connections: number): Promise<LoadResult> {
   if (settings.warmup > 0) {
-    process.stderr.write(`${label}: warming up ${settings.warmup} s\n`);
-    await load({ ...target, connections: settings.connections, duration: settings.warmup });
+    process.stderr.write(`${label}, ${connections} connections: warming up ${settings.warmup} s\n`);
+    await load({ ...target, connections, duration: settings.warmup });
   }
-  process.stderr.write(`${label}: measuring ${settings.duration} s\n`);
-  return load({ ...target, connections: settings.connections, duration: settings.duration });
+  process.stderr.write(`${label}, ${connections} connections: measuring ${settings.duration} s\n`);
+  return load({ ...target, connections, duration: settings.duration });
 }
 
-/** One cluster of `n` processes over a fresh schema; the first creates the schema's tables and the demo merchant. */
-async function cluster(n: number): Promise<LoadResult> {
+/** One cluster of `n` processes over a fresh schema, measured at each connection count; the first creates the schema's tables and the demo merchant. */
+async function cluster(n: number): Promise<LoadResult[]> {
   const schema = `sy_bench_${randomBytes(5).toString('hex')}`;
   const dirs: string[] = [];
   await onDatabase(`CREATE SCHEMA "${schema}"`);
@@ -96,7 +96,8 @@ async function cluster(n: number): Promise<LoadResult> {
     const target = paymentTarget(nodes.map((s) => s.ready[1]!), { entityId: value('ENTITY_ID'), accessToken: value('ACCESS_TOKEN') });
     const check = await fetch((target.url as string[])[0]!, { method: 'POST', headers: target.headers, body: target.body! });
     if (check.status !== 200) throw new Error(`a single payment answered HTTP ${check.status}: ${await check.text()}`);
-    const r = await measure(`postgres ×${n}`, target);
+    const r: LoadResult[] = [];
+    for (const c of settings.connections) r.push(await measure(`postgres ×${n}`, target, c));
     for (const s of nodes) if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`a gateway died during the run\n${s.tail()}`);
     await stopAll();
     return r;
@@ -109,14 +110,20 @@ async function cluster(n: number): Promise<LoadResult> {
 
 const rows: [string, LoadResult][] = [];
 try {
-  for (const n of settings.nodes) rows.push([`postgres, ${n} process${n > 1 ? 'es' : ''}`, await cluster(n)]);
+  const byCluster: [number, LoadResult[]][] = [];
+  for (const n of settings.nodes) byCluster.push([n, await cluster(n)]);
   const bare = await startServer([join(import.meta.dirname, 'bare-server.ts')], { ...process.env, PORT: '0' }, /listening on (http:\/\/\S+)/);
-  const baseline = await measure('bare', { url: `${bare.ready[1]!}/v1/payments`, timeout: 20, method: 'POST', headers: {}, body: 'x=1' });
-  console.log(`PostgreSQL cluster benchmark: ${settings.connections} connections spread over the processes, ${settings.duration} s after ${settings.warmup} s warm-up`);
+  const baselines: LoadResult[] = [];
+  for (const c of settings.connections) baselines.push(await measure('bare', { url: `${bare.ready[1]!}/v1/payments`, timeout: 20, method: 'POST', headers: {}, body: 'x=1' }, c));
+  console.log(`PostgreSQL cluster benchmark: ${settings.connections.join(' and ')} connections spread over the processes, ${settings.duration} s after ${settings.warmup} s warm-up`);
   console.log(['', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'ratio to bare'].join('\t'));
-  for (const [name, r] of [...rows, ['bare node:http', baseline] as [string, LoadResult]]) {
-    console.log([name, r.requestsPerSecond.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), r.errors, r.non2xx, (r.requestsPerSecond / baseline.requestsPerSecond).toFixed(4)].join('\t'));
-  }
+  settings.connections.forEach((c, i) => {
+    const baseline = baselines[i]!;
+    for (const [n, results] of byCluster) rows.push([`postgres, ${n} process${n > 1 ? 'es' : ''}, ${c} conns`, results[i]!]);
+    for (const [name, r] of [...rows.slice(-byCluster.length), [`bare node:http, ${c} conns`, baseline] as [string, LoadResult]]) {
+      console.log([name, r.requestsPerSecond.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), r.errors, r.non2xx, (r.requestsPerSecond / baseline.requestsPerSecond).toFixed(4)].join('\t'));
+    }
+  });
   const bad = rows.filter(([, r]) => r.errors > 0 || r.non2xx > 0);
   console.log(bad.length > 0 ? `RESULT: errors in ${bad.map(([n]) => n).join(', ')}` : 'RESULT: ok, every response was HTTP 200');
   if (bad.length > 0) process.exitCode = 1;
