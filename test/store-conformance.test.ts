@@ -538,6 +538,15 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await payments.operationsOf(p.id), [o0, o1, o2, o3]);
         assert.deepEqual(await payments.attemptsOf(p.id), [early, a0, a1, r0]);
         assert.equal(await payWrite((w) => w.lock(id())), undefined);
+
+        // Attempts of two operations made in the same millisecond at the same seq: one order in both reads, by id.
+        const q = newPayment(f);
+        const [x, y] = [id(), id()].sort().reverse().map((oid, seq) => newOperation(q, { id: oid, seq, kind: seq === 0 ? 'authorize' : 'capture', createdAt: at, updatedAt: at }));
+        const [ax, ay] = [x!, y!].map((o) => newAttempt(o, 0, { id: o.id, createdAt: at, updatedAt: at }));
+        await payWrite(async (w) => { await w.insertPayment(q); for (const o of [x!, y!]) await w.insertOperation(o); for (const a of [ax!, ay!]) await w.insertAttempt(a); });
+        const byId = [ax!, ay!].sort((a, b) => (a.id < b.id ? -1 : 1));
+        assert.deepEqual((await payWrite((w) => w.lock(q.id)))?.attempts, byId);
+        assert.deepEqual(await payments.attemptsOf(q.id), byId);
       });
 
       test('a second operation at the same seq of a payment is refused', async () => {

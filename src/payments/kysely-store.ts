@@ -70,7 +70,7 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   // Through the operations' ids: the attempts' primary key (operation, seq) serves it, no index of their own.
   const attemptsOfPayment = prepare(db, (q, p: { paymentId: string }) => q.selectFrom('attempts').selectAll()
     .where('transaction_id', 'in', (eb) => eb.selectFrom('transactions').select('id').where('payment_id', '=', p.paymentId))
-    .orderBy('created_at').orderBy('seq'));
+    .orderBy('created_at').orderBy('seq').orderBy('id'));
   // The operations of a payment with their attempts, in one statement: `lock` runs it on every
   // change, where two statements cost PostgreSQL a second round trip (SQLite a second statement).
   const operationsWithAttempts = prepare(db, (q, p: { paymentId: string }) => q.selectFrom('transactions as t')
@@ -138,7 +138,8 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
           if (row.a_id !== null) attempts.push(toAttempt(attemptOf(row)));
         }
         // As `attemptsOf` orders them.
-        attempts.sort((x, y) => x.createdAt - y.createdAt || x.seq - y.seq);
+        // Ids are lowercase hex: `<` orders them as both databases do.
+        attempts.sort((x, y) => x.createdAt - y.createdAt || x.seq - y.seq || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
         return { payment: toPayment(p), operations, attempts };
       },
       async insertPayment(p) {
