@@ -227,7 +227,7 @@ export function createExecutionService(deps: {
         const woken = waiters.wait(id, Math.max(0, deadline - clock.now()), departure);
         // The read and its answer stay in their own frame: a waiting request holds neither.
         const answer = await answerUnlessWaiting(merchant, workflowCode, id, statuses, deadline, departure);
-        if (answer !== waitOn) { waiters.wake(id); return answer; }
+        if (answer !== waitOn) { waiters.leave(woken); return answer; }
         if (!(await woken)) return viewOf((await store.get(id))!);
       }
     },

@@ -94,3 +94,23 @@ test('no timer is left pending once nobody waits (a stopping process is not held
   await p;
   assert.equal(timers(), during - 1);
 });
+
+test('leave ends that one wait with false; the other waiters of its id keep waiting, and its close listener goes', async () => {
+  const w = createWaiters();
+  const res = new Response();
+  const mine = w.wait(id(1), 10_000, res);
+  const other = w.wait(id(1), 10_000);
+  let otherDone = false;
+  void other.then(() => { otherDone = true; });
+  w.leave(mine);
+  assert.equal(await mine, false);
+  assert.equal(res.listenerCount('close'), 0);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(otherDone, false, 'the other waiter was not woken');
+  assert.equal(w.size, 1);
+  w.leave(mine); // a second leave, or one after the wait ended, changes nothing
+  assert.equal(w.size, 1);
+  w.wake(id(1));
+  assert.equal(await other, true);
+  assert.equal(w.size, 0);
+});

@@ -22,6 +22,12 @@ export interface Waiters {
    * went away first (its `close`).
    */
   wait(id: string, ms: number, departure?: Departure): Promise<boolean>;
+  /**
+   * Ends the wait that `wait` answered with `waiting` (resolved false), leaving the other waiters
+   * of its id alone: a request that registered and then found it need not wait goes without
+   * making the others read again.
+   */
+  leave(waiting: Promise<boolean>): void;
   wake(id: string): void;
   /** Wakes every waiter (after a lost LISTEN connection, when notifications may have been missed). */
   wakeAll(): void;
@@ -50,6 +56,8 @@ const longestDelay = 0x7fff_ffff;
 
 export function createWaiters(): Waiters {
   const byId = new Map<string, Waiter>();
+  /** Each wait's record by its promise, for `leave`; an entry goes with its promise. */
+  const byPromise = new WeakMap<Promise<boolean>, Waiter>();
   /** Binary min-heap on deadline: its root is the next to expire, the one the shared timer is set for. */
   const heap: Waiter[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -139,8 +147,13 @@ export function createWaiters(): Waiters {
       heap.push(w);
       up(w.slot);
       if (departure) departure.on('close', (w.gone = () => settle(w, false)));
+      byPromise.set(promise, w);
       arm();
       return promise;
+    },
+    leave(waiting) {
+      const w = byPromise.get(waiting);
+      if (w) settle(w, false);
     },
     wake(id) {
       for (let w = byId.get(id); w;) {
