@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { attemptsOfOperation } from './payments/model.ts';
 import { openStorage, pendingMigrations, type Storage } from './storage/database.ts';
 import { sql } from 'kysely';
 import { systemClock, type Clock } from './runtime/clock.ts';
@@ -365,7 +366,7 @@ function outcomeCounter(uow: UnitOfWork, metrics: Metrics): PaymentObserver {
     async paymentChanged(tx, change) {
       const o = change.operation;
       if (!counted.has(o.status)) return;
-      const last = change.attempts.filter((a) => a.operationId === o.id).sort((a, b) => b.seq - a.seq)[0];
+      const last = attemptsOfOperation(change.attempts, o.id).at(-1);
       const labels = { channel: change.payment.channel, kind: o.kind, status: o.status, reason: o.reason ?? '', account: last?.accountId ?? 'none' };
       uow.afterCommit(tx, () => metrics.paymentOutcome(labels));
     },

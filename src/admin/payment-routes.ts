@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { attemptsOfOperation } from '../payments/model.ts';
 import { formatMajorUnits, isCurrency } from '../money/money.ts';
 import type { PaymentService } from '../payments/service.ts';
 import { parseFilter, type PaymentSearch, type PaymentSummary } from '../payments/search.ts';
@@ -42,7 +43,7 @@ export async function paymentStoryJson(deps: Pick<PaymentAdminDeps, 'search' | '
       id: o.id, seq: o.seq, kind: o.kind, status: o.status, amount: decimal(o.amount.amount, cur), currency: cur, reason: o.reason,
       resultCode: o.resultCode, pspReference: o.pspReference, merchantTransactionId: o.merchantTransactionId,
       unknownSince: iso(o.unknownSince), createdAt: iso(o.createdAt), updatedAt: iso(o.updatedAt),
-      attempts: d.attempts.filter((a) => a.operationId === o.id).map((a) => ({
+      attempts: attemptsOfOperation(d.attempts, o.id).map((a) => ({
         id: a.id, seq: a.seq, account: a.accountName, accountId: a.accountId, connector: a.connector, authenticated: a.authenticated,
         status: a.status, reason: a.reason, resultCode: a.resultCode, pspReference: a.pspReference,
         latencyMs: a.status === 'pending' ? undefined : a.updatedAt - a.createdAt, createdAt: iso(a.createdAt),

@@ -1,4 +1,4 @@
-import { paymentStatuses } from '../payments/model.ts';
+import { paymentStatuses, attemptsOfOperation } from '../payments/model.ts';
 import { channels, type AttemptRecord, type OperationRecord, type PaymentRecord } from '../payments/store.ts';
 import { filterQuery, type PaymentFilter, type PaymentPage, type PaymentRelated } from '../payments/search.ts';
 import type { Posting } from '../ledger/model.ts';
@@ -81,7 +81,7 @@ function timeline(s: PaymentStory): Html {
   const entries: TimelineEntry[] = [];
   const cur = s.payment.currency;
   for (const o of s.operations) {
-    const attempts = s.attempts.filter((a) => a.operationId === o.id);
+    const attempts = attemptsOfOperation(s.attempts, o.id);
     entries.push({ at: o.createdAt, order: o.seq * 10, body: html`<span class="kind">${o.kind}</span> ${amountText(o.amount.amount, cur)} ${badge(o.status)}
 <span class="muted">${timeText(o.createdAt)} · operation <span class="mono">${o.id}</span></span>
 ${o.reason || o.resultCode || o.pspReference ? html`<br>${o.reason ? html`reason ${o.reason} · ` : ''}${o.resultCode ? html`result ${o.resultCode} · ` : ''}${o.pspReference ? html`PSP reference <span class="mono">${o.pspReference}</span>` : ''}` : ''}

@@ -9,7 +9,7 @@ import type { InstrumentService } from '../vault/instruments.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { ExecResult, ExecutionError } from './errors.ts';
 import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
-import { metadataLocked, totalsOf } from '../payments/model.ts';
+import { metadataLocked, totalsOf, attemptsOfOperation } from '../payments/model.ts';
 import type { AttemptRecord } from '../payments/store.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
@@ -152,7 +152,7 @@ export function createExecutionService(deps: {
     if (!p) return { execution: e, attempts: [], totals: undefined };
     const t = totalsOf(p.operations);
     // The cascade's attempts are those of the authorization (the payment's opening operation).
-    return { execution: e, attempts: p.attempts.filter((a) => a.operationId === p.payment.id), totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded } };
+    return { execution: e, attempts: attemptsOfOperation(p.attempts, p.payment.id), totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded } };
   }
 
   const reasonFields = (input: { reason?: string; reasonDescription?: string }) =>

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { declineCategories, type CascadeAccount, type CascadeRules, type DeclineCategory } from '../workflows/model.ts';
 import { cascadeCategoryOf, nextStep, type CascadeAttempt, type CascadeStep } from './cascade.ts';
-import { declineReasons, isOpen, operationStatuses, type DeclineReason, type OperationStatus } from './model.ts';
+import { attemptsOfOperation, declineReasons, isOpen, operationStatuses, type DeclineReason, type OperationStatus } from './model.ts';
 
 const account = (i: number): CascadeAccount => ({ id: `acc${i}`, name: `psp-${i}`, connector: 'simulator' });
 
@@ -85,4 +85,17 @@ test('a cascade driven by nextStep tries each account at most once, in order, an
       : { kind: 'declined', category: cascadeCategoryOf(last.reason) satisfies DeclineCategory };
     assert.deepEqual(step, expected);
   }), { numRuns: 500 });
+});
+
+test('the cascade goes on from the last attempt by seq, whatever times the attempts carry (a clock stepped back between them)', () => {
+  const r: CascadeRules = { accounts: [account(0), account(1), account(2)], moveOn: ['soft'] };
+  const made = (operationId: string, seq: number, createdAt: number, status: OperationStatus) =>
+    ({ operationId, seq, createdAt, accountId: `acc${seq}`, status, reason: status === 'failed' ? 'soft' as const : undefined });
+  // As the store lists them (oldest first): seq 1 was stamped before seq 0, and another operation's attempt in between.
+  const listed = [made('op', 1, 900, 'failed'), made('other', 0, 950, 'succeeded'), made('op', 0, 1000, 'failed')];
+  const ofOp = attemptsOfOperation(listed, 'op');
+  assert.deepEqual(ofOp.map((a) => a.seq), [0, 1]);
+  assert.deepEqual(nextStep(r, ofOp), { kind: 'attempt', seq: 2, account: account(2) });
+  // In time order the last would be seq 0, and the cascade would ask for seq 1 again: a slot already taken.
+  assert.deepEqual(nextStep(r, listed.filter((a) => a.operationId === 'op')), { kind: 'attempt', seq: 1, account: account(1) });
 });

@@ -28,9 +28,10 @@ export type CascadeStep =
   | { readonly kind: 'waiting' };
 
 /**
- * The cascade's rule, pure: given the attempts so far (oldest first), what happens next. An attempt
- * whose outcome is pending or unknown stops everything: the next PSP is never tried while the
- * previous one may still have charged the card.
+ * The cascade's rule, pure: given the attempts of one operation so far (in seq order, as
+ * `attemptsOfOperation` gives them), what happens next. An attempt whose outcome is pending or
+ * unknown stops everything: the next PSP is never tried while the previous one may still have
+ * charged the card.
  */
 export function nextStep(rules: CascadeRules, attempts: readonly CascadeAttempt[]): CascadeStep {
   const first = rules.accounts[0];

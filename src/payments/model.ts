@@ -343,3 +343,12 @@ export function authorizationExpired(ops: readonly Operation[], cutoff: number):
   if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0 || t.chargedBack > 0) return false;
   return t.authorized - t.captured > 0;
 }
+
+/**
+ * The attempts of one operation in the order they were made: by seq. Not by their time: clocks of
+ * two nodes (or one clock stepped back) can put a later attempt's time before an earlier one's, and
+ * the cascade, which goes on from the last attempt, would then go on from the wrong one.
+ */
+export function attemptsOfOperation<A extends { readonly operationId: string; readonly seq: number }>(attempts: readonly A[], operationId: string): A[] {
+  return attempts.filter((a) => a.operationId === operationId).sort((a, b) => a.seq - b.seq);
+}

@@ -1,4 +1,5 @@
 import type { Logger } from '../runtime/logger.ts';
+import { attemptsOfOperation } from './model.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { PaymentObserver } from './change.ts';
 
@@ -20,7 +21,7 @@ export function outcomeLogger(uow: UnitOfWork, logger: Logger): PaymentObserver 
     async paymentChanged(tx, change) {
       const o = change.operation;
       if (!outcomes.has(o.status)) return;
-      const attempts = change.attempts.filter((a) => a.operationId === o.id).sort((a, b) => a.seq - b.seq);
+      const attempts = attemptsOfOperation(change.attempts, o.id);
       const last = attempts.at(-1);
       const line = {
         event: 'payment.operation', paymentId: change.payment.id, operationId: o.id, merchantId: change.payment.merchantId,

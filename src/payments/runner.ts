@@ -12,8 +12,7 @@ import { defaultAccount } from '../processors/registry.ts';
 import { nextStep, type CascadeRules } from './cascade.ts';
 import {
   canTransition, isOpen, paymentStatusOf, statusOfOutcome,
-  type DeclineReason, type Outcome, type OperationStatus, type PaymentStatus,
-} from './model.ts';
+  type DeclineReason, type Outcome, type OperationStatus, type PaymentStatus, attemptsOfOperation } from './model.ts';
 import type { PaymentChange, PaymentObserver, Writers } from './change.ts';
 import type { AttemptRecord, LockedPayment, OperationRecord, PaymentStore, Settlement } from './store.ts';
 
@@ -144,7 +143,7 @@ export function createRunner(deps: {
     },
 
     async recordAttempt(w, locked, operationId, rules, authenticated) {
-      const attempts = locked.attempts.filter((a) => a.operationId === operationId);
+      const attempts = attemptsOfOperation(locked.attempts, operationId);
       const step = nextStep(rules, attempts);
       if (step.kind !== 'attempt') return undefined;
       const now = clock.now();
@@ -255,7 +254,7 @@ export function createRunner(deps: {
       return undefined;
     }
     if (s.status === 'failed') {
-      const step = nextStep(rules, locked.attempts.filter((a) => a.operationId === op.id));
+      const step = nextStep(rules, attemptsOfOperation(locked.attempts, op.id));
       if (step.kind === 'attempt') {
         const next = await runner.recordAttempt(w, locked, op.id, rules, attempt.authenticated);
         if (op.status === 'unknown') await runner.settle(w, locked, op.id, { ...s, status: 'pending', reason: undefined });

@@ -22,8 +22,7 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
-  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds,
-} from './model.ts';
+  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
 import { eachIsolated } from '../jobs/isolated.ts';
@@ -284,12 +283,12 @@ export function createPaymentService(deps: {
         const locked = await w.payments.lock(payment.id);
         const current = locked?.operations.find((o) => o.id === op.id);
         if (!locked || !current || current.status !== 'pending') return undefined;
-        const last = locked.attempts.filter((a) => a.operationId === op.id).at(-1);
+        const last = attemptsOfOperation(locked.attempts, op.id).at(-1);
         if (last && last.status !== 'failed') return undefined;
         const next = await runner.recordAttempt(w, locked, op.id, plan.rules, current.details['3ds.transactionStatus'] !== undefined);
         // Nothing left to try (the rules changed since, or another node took the slot and ended it):
         // the operation ends with its last attempt's decline rather than waiting for ever.
-        if (!next && last && nextStep(plan.rules, locked.attempts.filter((a) => a.operationId === op.id)).kind === 'declined') {
+        if (!next && last && nextStep(plan.rules, attemptsOfOperation(locked.attempts, op.id)).kind === 'declined') {
           await runner.settle(w, locked, op.id, { status: 'failed', reason: last.reason, resultCode: last.resultCode, pspReference: last.pspReference, details: current.details, at: clock.now() });
         }
         return next;
@@ -700,7 +699,7 @@ export function createPaymentService(deps: {
           if (!locked || current?.status !== 'awaiting') return false;
           const expired = refusal(challengeRefusals.expired, o.details, clock.now());
           // A shopper who never came back from a PSP's own 3-D Secure: its attempt ends with it.
-          const open = locked.attempts.filter((a) => a.operationId === o.id && isOpen(a.status)).at(-1);
+          const open = attemptsOfOperation(locked.attempts, o.id).filter((a) => isOpen(a.status)).at(-1);
           if (open) await w.payments.settleAttempt(open, { ...expired, pspReference: open.pspReference });
           await runner.settle(w, locked, o.id, expired);
           return true;
@@ -783,7 +782,7 @@ export function createPaymentService(deps: {
     const details = await service.details(op.paymentId);
     if (!details) return false;
     const { payment, attempts } = details;
-    const last = attempts.filter((a) => a.operationId === op.id).at(-1);
+    const last = attemptsOfOperation(attempts, op.id).at(-1);
     const rules = await rulesFor(payment, op);
     if (!last || (last.status === 'failed' && op.status === 'pending')) {
       // Recorded, but its (next) attempt never started: a crash. Take the cascade up again.
