@@ -190,7 +190,9 @@ export function listenForChanges(deps: { url: string; channels: readonly string[
 
   async function connect(): Promise<void> {
     if (closed) return;
-    const c = new pg.Client({ connectionString: deps.url });
+    // A connection that died without a word (a half-open TCP connection) sends no NOTIFY and no
+    // error: TCP keepalive probes find it, the error handler then reconnects and wakes every waiter.
+    const c = new pg.Client({ connectionString: deps.url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     c.on('notification', (msg) => { if (msg.payload) deps.waiters.wake(msg.payload); });
     c.on('error', (err) => {
       deps.logger.warn({ err: String(err) }, 'execution change listener lost its connection');
