@@ -34,6 +34,15 @@ describe('held writes on PostgreSQL', { skip }, () => {
     for (const id of rows) await watcher.query(`insert into ${t} values ($1)`, [id]);
   };
   const errorCode = (code: string) => (err: { code?: string }) => err.code === code;
+  /** Returns once the backend `pid` waits for a lock, as the watcher sees it; fails after 20 s. */
+  const waitingForLock = async (pid: number, never: string) => {
+    const until = Date.now() + 20_000;
+    for (let waiting = false; !waiting;) {
+      assert.ok(Date.now() < until, never);
+      const r = await watcher.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid]);
+      waiting = r.rows[0]?.wait_event_type === 'Lock';
+    }
+  };
 
   before(async () => {
     watcher = new pg.Client({ connectionString: testPostgresUrl });
@@ -66,12 +75,7 @@ describe('held writes on PostgreSQL', { skip }, () => {
     let read: number | undefined;
     const reading = q(`select n from ${t} where id = $1`, ['x']).then((r) => { read = r.rows[0].n as number; });
     // The update is on the server, waiting for the row: it was sent, and nobody waited for it.
-    const until = Date.now() + 20_000;
-    for (let waiting = false; !waiting;) {
-      assert.ok(Date.now() < until, 'the held update never reached the server');
-      const r = await watcher.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid]);
-      waiting = r.rows[0]?.wait_event_type === 'Lock';
-    }
+    await waitingForLock(pid, 'the held update never reached the server');
     assert.equal(read, undefined, 'the read is not answered while the held write before it waits');
     await watcher.query('commit');
     await reading;
@@ -96,12 +100,7 @@ describe('held writes on PostgreSQL', { skip }, () => {
     assert.ok(pending instanceof Promise, 'answered at once, with the promise of its rows');
     let logged: number[] | undefined;
     const after = q(`select n from ${t}_log`).then((r) => { logged = r.rows.map((row) => row.n as number); });
-    const until = Date.now() + 20_000;
-    for (let waiting = false; !waiting;) {
-      assert.ok(Date.now() < until, 'the locking read never reached the server');
-      const r = await watcher.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid]);
-      waiting = r.rows[0]?.wait_event_type === 'Lock';
-    }
+    await waitingForLock(pid, 'the locking read never reached the server');
     assert.equal(logged, undefined, 'the read after it waits behind the lock');
     await watcher.query('commit');
     assert.deepEqual((await pending).rows, [{ n: 1 }], 'the locked row as its holder left it');
