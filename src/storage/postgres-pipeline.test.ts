@@ -26,6 +26,8 @@ describe('held writes on PostgreSQL', { skip }, () => {
   let t = '';
   const q = (text: string, values: unknown[] = []) => client.query(text, values);
   const later = (text: string, values: unknown[] = []) => client.query(laterMark + text, values);
+  /** A held insert of `id` into the test's table `t`. */
+  const heldInsert = (id: string) => later(`insert into ${t} (id) values ($1)`, [id]);
   const ids = async () => (await watcher.query(`select id from ${t} order by id`)).rows.map((r) => r.id as string);
   /** A table of its own for each test, `t`, holding the ids given. */
   const freshTable = async (...rows: string[]) => {
@@ -123,16 +125,16 @@ describe('held writes on PostgreSQL', { skip }, () => {
   test('a held write that fails fails the next read with its own error; later statements are refused until ROLLBACK; the connection then serves', async () => {
     await freshTable('taken');
     await q('begin');
-    await later(`insert into ${t} (id) values ($1)`, ['a']);
-    await later(`insert into ${t} (id) values ($1)`, ['taken']);
-    await later(`insert into ${t} (id) values ($1)`, ['b']);
+    await heldInsert('a');
+    await heldInsert('taken');
+    await heldInsert('b');
     await assert.rejects(q(`select count(*) from ${t}`), errorCode('23505'), 'the duplicate key, not "transaction aborted"');
     await assert.rejects(q(`select 1`), errorCode('23505'), 'refused with the same failure');
-    await assert.rejects(later(`insert into ${t} (id) values ($1)`, ['c']), errorCode('23505'));
+    await assert.rejects(heldInsert('c'), errorCode('23505'));
     await q('rollback');
     assert.deepEqual(await ids(), ['taken']);
     await q('begin');
-    await later(`insert into ${t} (id) values ($1)`, ['d']);
+    await heldInsert('d');
     await q('commit');
     assert.deepEqual(await ids(), ['d', 'taken']);
   });
@@ -140,8 +142,8 @@ describe('held writes on PostgreSQL', { skip }, () => {
   test('COMMIT after a held write that failed is refused with that failure and keeps nothing; the connection then serves', async () => {
     await freshTable('taken');
     await q('begin');
-    await later(`insert into ${t} (id) values ($1)`, ['a']);
-    await later(`insert into ${t} (id) values ($1)`, ['taken']);
+    await heldInsert('a');
+    await heldInsert('taken');
     await assert.rejects(q('commit'), errorCode('23505'));
     // What a caller does after a failed COMMIT: PostgreSQL finds no transaction and only warns.
     await q('rollback');
@@ -152,31 +154,31 @@ describe('held writes on PostgreSQL', { skip }, () => {
   test('ROLLBACK drops the held writes and their failure', async () => {
     await freshTable('taken');
     await q('begin');
-    await later(`insert into ${t} (id) values ($1)`, ['a']);
-    await later(`insert into ${t} (id) values ($1)`, ['taken']);
+    await heldInsert('a');
+    await heldInsert('taken');
     await q('rollback');
     await q('begin');
-    await later(`insert into ${t} (id) values ($1)`, ['b']);
+    await heldInsert('b');
     await q('commit');
     assert.deepEqual(await ids(), ['b', 'taken']);
   });
 
   test('outside a transaction a marked write runs as any other: its failure is its own answer', async () => {
     await freshTable('taken');
-    await assert.rejects(later(`insert into ${t} (id) values ($1)`, ['taken']), errorCode('23505'));
-    await later(`insert into ${t} (id) values ($1)`, ['a']);
+    await assert.rejects(heldInsert('taken'), errorCode('23505'));
+    await heldInsert('a');
     assert.deepEqual(await ids(), ['a', 'taken'], 'answered, so already there');
   });
 
   test('the held-writes check answers for the writes before it, and a savepoint undoes one that failed', async () => {
     await freshTable('taken');
     await q('begin');
-    await later(`insert into ${t} (id) values ($1)`, ['a']);
+    await heldInsert('a');
     await q('savepoint unit_1');
-    await later(`insert into ${t} (id) values ($1)`, ['taken']);
+    await heldInsert('taken');
     await assert.rejects(q(heldWritesCheck), errorCode('23505'));
     await q('rollback to savepoint unit_1');
-    await later(`insert into ${t} (id) values ($1)`, ['b']);
+    await heldInsert('b');
     await q(heldWritesCheck);
     await q('commit');
     assert.deepEqual(await ids(), ['a', 'b', 'taken']);
