@@ -136,6 +136,8 @@ export function executionsTestEvent(merchant: Merchant, endpointId: string, now:
 
 /** The longest excerpt of a receiver's answer kept in the log. */
 const excerptChars = 200;
+/** Outbox events read per step of a dispatch pass. */
+const dispatchPage = 100;
 
 export function createWebhookService(deps: {
   store: WebhookStore;
@@ -170,11 +172,17 @@ export function createWebhookService(deps: {
     };
   }
 
-  /** Fans new outbox events out into one delivery per interested endpoint, each rendered once. */
+  /**
+   * Fans new outbox events out into one delivery per interested endpoint, each rendered once. A
+   * pass reads on only while it finds full pages: events committed after a short page wait for the
+   * next pass. Reading on until a page came back empty chased the tail under steady load (each read
+   * found the dozen events of the last commit, about 90 reads a second at 800 payments/s, each with
+   * its own transaction) and kept the pass from reaching the deliveries that were due.
+   */
   async function dispatch(): Promise<number> {
     let total = 0;
     for (;;) {
-      const events = await store.undispatched(100);
+      const events = await store.undispatched(dispatchPage);
       if (events.length === 0) return total;
       const endpointsByMerchant = new Map<string, EndpointRecord[]>();
       const byEvent = new Map<string, DeliveryRecord[]>();
@@ -199,7 +207,7 @@ export function createWebhookService(deps: {
       const claimed = await store.fanOut(byEvent, clock.now());
       total += claimed.length;
       // Another node claimed them all: let it finish rather than spin on the same rows.
-      if (claimed.length === 0) return total;
+      if (claimed.length === 0 || events.length < dispatchPage) return total;
     }
   }
 
