@@ -122,6 +122,21 @@ describe('held writes on PostgreSQL', { skip }, () => {
     assert.deepEqual((await q(aheadMark + `select id from ${t}`)).rows, [{ id: 'a' }]);
   });
 
+  test('a read sent ahead that fails and is never taken fails the held-writes check with its own error, and COMMIT; a rollback to a savepoint clears it', async () => {
+    await freshTable('a');
+    await q('begin');
+    await q('savepoint unit_0');
+    await q(aheadMark + `select 1 / (count(*) - 1) from ${t}`);
+    await assert.rejects(q(heldWritesCheck), errorCode('22012'), 'the unit that sent it learns of it, with its own error');
+    await q('rollback to savepoint unit_0');
+    await heldInsert('b');
+    await q('savepoint unit_1');
+    await q(aheadMark + `select 1 / (count(*) - 2) from ${t}`);
+    await assert.rejects(q('commit'), errorCode('22012'), 'nor does a COMMIT pass over it');
+    await q('rollback');
+    assert.deepEqual(await ids(), ['a'], 'nothing of the failed transaction was kept');
+  });
+
   test('a held write that fails fails the next read with its own error; later statements are refused until ROLLBACK; the connection then serves', async () => {
     await freshTable('taken');
     await q('begin');

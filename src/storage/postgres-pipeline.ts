@@ -37,9 +37,11 @@ export const laterMark = '/* later */ ';
  * the same, so the second sees what the first did (under READ COMMITTED it takes its snapshot when
  * it starts, after a `for update` before it got its lock). Inside a transaction the connection
  * answers such a read at once with one row holding `aheadAnswer`: the promise of the real answer,
- * which fails as a read would (with the first failure of the held writes before it). Unlike a held
- * write it is not tracked here: its caller must take that answer, and the next statement's, before
- * the unit goes on (`lock` takes both, always), or a failure of theirs would surface only at COMMIT.
+ * which fails as a read would (with the first failure of the held writes before it). Its caller
+ * takes that answer, and the next statement's, before the unit goes on (`lock` takes both, always).
+ * Its failure also counts as the transaction's, as a held write's does (PostgreSQL has aborted the
+ * transaction either way): a unit that left such an answer untaken fails its own held-writes check,
+ * and is rolled back to its own savepoint, instead of the next statement of whichever unit follows.
  */
 export const aheadMark = '/* ahead */ ';
 export const aheadAnswer = Symbol('the answer of a read sent ahead');
@@ -71,6 +73,8 @@ export function holdBlindWrites(client: pg.ClientBase): void {
   const stream = (client as unknown as { connection: { stream: { cork?: () => void; uncork?: () => void } } }).connection.stream;
   let inTransaction = false;
   let held: Promise<unknown>[] = [];
+  /** Answers of reads sent ahead, each settled (its failure kept in `failure`); kept apart from `held`, which a read's own run drains. */
+  let ahead: Promise<unknown>[] = [];
   let failure: { error: unknown } | undefined;
   let corked = false;
 
@@ -100,6 +104,17 @@ export function holdBlindWrites(client: pg.ClientBase): void {
     }
   };
 
+  /** Waits for every held write and every read sent ahead: what a unit's end and a transaction's end wait for. */
+  const settle = async (): Promise<void> => {
+    await drain();
+    while (ahead.length > 0) {
+      const waiting = ahead;
+      ahead = [];
+      await Promise.all(waiting);
+      await drain();
+    }
+  };
+
   /**
    * Sends a statement whose answer is read. Its answer is marked handled at once: while the held
    * writes before it are awaited it may already have failed, and an unhandled rejection would end
@@ -116,6 +131,7 @@ export function holdBlindWrites(client: pg.ClientBase): void {
     if (edge === 'begin') {
       inTransaction = true;
       failure = undefined;
+      ahead = [];
       hold(sendNow(text, values));
       return heldAnswer('BEGIN');
     }
@@ -125,7 +141,7 @@ export function holdBlindWrites(client: pg.ClientBase): void {
       // then finds no transaction, which PostgreSQL only warns about).
       const aborted = failure;
       const answer = sendAnswered(aborted ? 'rollback' : text, values);
-      await drain();
+      await settle();
       inTransaction = false;
       const f = aborted ?? failure;
       failure = undefined;
@@ -133,14 +149,14 @@ export function holdBlindWrites(client: pg.ClientBase): void {
       return answer;
     }
     if (text === heldWritesCheck) {
-      await drain();
+      await settle();
       if (failure) throw failure.error;
       return heldAnswer('CHECK');
     }
     if (text.startsWith('rollback to savepoint')) {
       // Undoes what failed after the savepoint, the failure with it (or fails itself).
       const answer = sendAnswered(text, values);
-      await drain();
+      await settle();
       failure = undefined;
       return answer;
     }
@@ -161,7 +177,7 @@ export function holdBlindWrites(client: pg.ClientBase): void {
       const text = config.slice(aheadMark.length);
       if (!inTransaction) return run(text, values as unknown[] | undefined);
       const answer = run(text, values as unknown[] | undefined);
-      answer.catch(() => {});
+      ahead.push(answer.catch((error: unknown) => { failure ??= { error }; }));
       return Promise.resolve({ ...heldAnswer('AHEAD'), rows: [{ [aheadAnswer]: answer }] });
     }
     if (config.startsWith(laterMark)) {

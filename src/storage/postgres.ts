@@ -113,6 +113,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     // Sends a query while earlier ones are unanswered: what lets held writes go out together.
     pipeline: true,
     max: options.max ?? 10,
+    // A connection that dies unannounced (a failover, a dropped NAT entry, a host gone) is found by
+    // TCP's probes once idle for 10 s, not by a unit of work that would otherwise wait on it for
+    // as long as the kernel keeps retrying (minutes).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
   });
   // Named statements first, so that held writes (laid over them) are named too.

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { openPostgres } from './postgres.ts';
+import { postgresAvailable, testPostgresUrl } from '../../test/support/harness.ts';
+
+const skip = (await postgresAvailable()) ? false : 'PostgreSQL is not reachable';
+
+/**
+ * The kernel's timer on the TCP connection from local `port` (Linux, /proc/net/tcp and tcp6): 2
+ * is the keepalive timer, which an idle connection has only when keepalive is on for it.
+ */
+function timerOf(port: number): number | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...; st 01 is ESTABLISHED.
+      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '01') return Number.parseInt(f[5]!.split(':')[0]!, 16);
+    }
+  }
+  return undefined;
+}
+
+test('the pool\'s connections have TCP keepalive on: a connection that died unannounced is found while idle', { skip }, async () => {
+  const { db, pool } = await openPostgres(testPostgresUrl, { max: 1 });
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query('select 1');
+      const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+      assert.equal(timerOf(socket.localPort!), 2, 'the idle connection runs the keepalive timer');
+    } finally {
+      client.release();
+    }
+  } finally {
+    await db.destroy();
+  }
+});
