@@ -8,6 +8,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import { endsCheckpoints } from './checkpointer.ts';
 
 const { file, intervalMs, passFrames, reportFrames } = workerData as { file: string; intervalMs: number; passFrames: number; reportFrames: number };
 const db = new DatabaseSync(file);
@@ -18,14 +19,26 @@ const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 interface Outcome { busy: number; log: number; checkpointed: number }
 
 let failures = 0;
+/** Set by an I/O error: no pass runs again in this process. */
+let broken = false;
 function run(): Outcome | undefined {
+  if (broken) return undefined;
   try {
     const r = checkpoint.get() as unknown as Outcome;
     failures = 0;
     return r;
   } catch (err) {
-    // A busy or failing checkpoint loses nothing (the pages stay in the WAL); the writer's own
-    // auto-checkpoint bounds the WAL if this thread cannot. Said once per run of failures.
+    if (endsCheckpoints(err)) {
+      // A failed flush (of the WAL before the copy, or of the database file after it) is final, as
+      // for the writer's own flushes: a second try can report success for pages the kernel dropped,
+      // and the pass would then copy into the database file what may never reach the disk.
+      broken = true;
+      clearInterval(timer);
+      parentPort?.postMessage({ fatal: String(err) });
+      return undefined;
+    }
+    // A busy checkpoint, or one that found no room, loses nothing (the pages stay in the WAL); the
+    // writer's own auto-checkpoint bounds the WAL if this thread cannot. Said once per run of failures.
     if (failures++ === 0) parentPort?.postMessage({ error: String(err) });
     return undefined;
   }
@@ -74,6 +87,7 @@ parentPort?.on('message', (m: unknown) => {
   clearInterval(timer);
   run();
   if (shm !== undefined) closeSync(shm);
-  db.close();
+  // After an I/O error the connection is left open: closing it could checkpoint.
+  if (!broken) db.close();
   parentPort?.close();
 });

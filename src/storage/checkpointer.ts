@@ -7,6 +7,16 @@ const catchUpFrames = 2_000;
 const intervalMs = 100;
 
 /**
+ * Whether a checkpoint's error ends checkpointing for the process: an I/O error (SQLite's
+ * SQLITE_IOERR family, a failed read, write or flush of the WAL or the database file). Anything
+ * else (busy, a full disk) leaves the pages in the WAL, and the next pass tries again.
+ */
+export function endsCheckpoints(err: unknown): boolean {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && (code & 0xff) === 10;
+}
+
+/**
  * Runs SQLite's checkpoints on a thread of its own (`checkpoint-worker.ts`), so the event loop
  * never copies pages into the database file or waits for it to flush.
  *
@@ -22,17 +32,29 @@ const intervalMs = 100;
 export class Checkpointer {
   readonly #worker: Worker;
   readonly #log: (message: string) => void;
+  readonly #fatal: (err: Error) => void;
   #frames = 0;
   #alive = true;
   #waiting: ((caughtUp: boolean) => void)[] = [];
 
-  constructor(file: string, log: (message: string) => void) {
+  /**
+   * `fatal`: a pass met an I/O error; the thread has stopped for good, and the store must stop too
+   * (as after a failed flush of its own). `worker`: the thread's script (tests give another).
+   */
+  constructor(file: string, log: (message: string) => void, fatal: (err: Error) => void, worker: URL) {
     this.#log = log;
-    this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
+    this.#fatal = fatal;
+    this.#worker = new Worker(worker, {
       workerData: { file, intervalMs, passFrames, reportFrames: catchUpFrames },
     });
     this.#worker.unref();
-    this.#worker.on('message', (m: { error?: string; frames?: number; caughtUp?: boolean }) => {
+    this.#worker.on('message', (m: { error?: string; fatal?: string; frames?: number; caughtUp?: boolean }) => {
+      if (m.fatal) {
+        this.terminate();
+        for (const w of this.#waiting.splice(0)) w(false);
+        this.#fatal(new Error(`a SQLite checkpoint could not read, write or flush its files; restart the gateway: ${m.fatal}`));
+        return;
+      }
       if (m.error) this.#log(`SQLite checkpoint failed, the writer will checkpoint instead: ${m.error}`);
       if (m.frames !== undefined) this.#frames = m.frames;
       if (m.caughtUp !== undefined) {

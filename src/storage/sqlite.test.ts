@@ -220,3 +220,34 @@ test('a unit of work\'s transaction is its own: a callback registered after the 
   await Promise.all([a, b]);
   assert.deepEqual(ran, ['b']);
 });
+
+test('a unit that goes on after SQLite rolled its batch back by itself (a full disk) writes nothing outside it: each unit\'s writes are kept exactly when it is answered as done', async (t) => {
+  const file = scratch();
+  const store = openSqlite(file, { log: () => {} });
+  t.after(() => store.db.destroy());
+  await sql`create table t (id text primary key, b blob)`.execute(store.db);
+  const pages = (store.raw.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
+  // The database may not grow: a megabyte written in a unit fills it, and SQLite rolls the whole
+  // transaction back (SQLITE_FULL).
+  store.raw.exec(`PRAGMA max_page_count = ${pages + 8}`);
+  const uow = createUnitOfWork(store.db, 'sqlite', groupCommit.sqlite);
+  const insert = (tx: Parameters<Parameters<typeof uow.run>[0]>[0], id: string) => sql`insert into t (id) values (${id})`.execute(tx);
+  let full: unknown;
+  const units = {
+    a: uow.run(async (tx) => { await insert(tx, 'a'); }),
+    b: uow.run(async (tx) => {
+      await sql`insert into t values ('b', randomblob(1000000))`.execute(tx).catch((err: unknown) => { full = err; });
+      store.raw.exec('PRAGMA max_page_count = 1000000');
+      // Goes on as if nothing happened: SQLite's own transaction is gone.
+      await insert(tx, 'b2');
+    }),
+    c: uow.run(async (tx) => { await insert(tx, 'c'); }),
+  };
+  const settled = Object.fromEntries(await Promise.all(Object.entries(units).map(async ([k, p]) => [k, await p.then(() => 'done', () => 'refused')])));
+  assert.match(String(full), /full/, 'the big write met a full database');
+  const kept = (await sql<{ id: string }>`select id from t order by id`.execute(store.db)).rows.map((r) => r.id);
+  assert.equal(settled.b, 'refused');
+  assert.ok(!kept.includes('b2'), `the refused unit's write after the rollback is not kept (kept: ${kept.join(', ')})`);
+  assert.equal(kept.includes('a'), settled.a === 'done', 'a is kept exactly when it was answered as done');
+  assert.equal(kept.includes('c'), settled.c === 'done', 'c is kept exactly when it was answered as done');
+});

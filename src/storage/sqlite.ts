@@ -62,6 +62,8 @@ export function keepJournalsInMemory(raw: DatabaseSync): void {
 
 /** Statements that never leave anything to flush: reads, and the edges of a transaction that writes nothing by itself. */
 const flushFree = /^\s*(select|explain|begin|rollback)\b/i;
+/** What may still be sent in a transaction SQLite has rolled back by itself: only what ends it. */
+const transactionEnd = /^\s*(commit|end|rollback)\b(?!\s+to\b)/i;
 
 /**
  * Answers a statement that ended a write (a COMMIT, or a write outside any transaction) only once
@@ -73,6 +75,8 @@ class DurableConnection implements DatabaseConnection {
   readonly #inner: DatabaseConnection;
   readonly #raw: DatabaseSync;
   readonly #store: StoreParts;
+  /** A BEGIN of this connection's caller has not been ended by a COMMIT or ROLLBACK yet. */
+  #begun = false;
 
   constructor(inner: DatabaseConnection, raw: DatabaseSync, store: StoreParts) {
     this.#inner = inner;
@@ -83,8 +87,23 @@ class DurableConnection implements DatabaseConnection {
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     // After a failed flush, what the WAL holds past the last good one may never reach the disk:
     // nothing may be written on it, nor read and passed on as committed.
-    if (this.#store.wal.failed) throw this.#store.wal.failed;
-    const result = await this.#inner.executeQuery<R>(query);
+    const failed = this.#store.failed();
+    if (failed) throw failed;
+    // SQLite rolls a whole transaction back by itself on some errors (a full disk, an I/O error, no
+    // memory). A caller that went on regardless would write outside any transaction: each statement
+    // committed on its own, a unit of work's writes kept although the unit is refused. Until the
+    // caller ends what it began, nothing else runs.
+    const ends = transactionEnd.test(query.sql);
+    if (this.#begun && !this.#raw.isTransaction && !ends) {
+      throw new Error('SQLite rolled this transaction back after an error; nothing more is written in it');
+    }
+    let result: QueryResult<R>;
+    try {
+      result = await this.#inner.executeQuery<R>(query);
+    } finally {
+      if (ends && !this.#raw.isTransaction) this.#begun = false;
+    }
+    if (/^\s*begin\b/i.test(query.sql)) this.#begun = true;
     if (!this.#raw.isTransaction && !flushFree.test(query.sql)) {
       try {
         await this.#store.wal.sync();
@@ -99,7 +118,8 @@ class DurableConnection implements DatabaseConnection {
   }
 
   streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
-    if (this.#store.wal.failed) throw this.#store.wal.failed;
+    const failed = this.#store.failed();
+    if (failed) throw failed;
     return this.#inner.streamQuery<R>(query, chunkSize);
   }
 }
@@ -107,6 +127,8 @@ class DurableConnection implements DatabaseConnection {
 /** What the connection needs of its store: the WAL's flusher, the checkpoint thread once started, and what to do when a flush fails. */
 interface StoreParts {
   readonly wal: WalSync;
+  /** Why nothing may be written or read any more (a failed flush of the WAL, or of a checkpoint). */
+  failed(): Error | undefined;
   checkpointer(): Checkpointer | undefined;
   flushFailed(err: unknown): void;
 }
@@ -116,6 +138,7 @@ class DurableSqliteDriver extends SqliteDriver {
   readonly #file: string;
   readonly #options: Required<SqliteOptions>;
   #checkpointer: Checkpointer | undefined;
+  #checkpointFailed: Error | undefined;
   #connection: DurableConnection | undefined;
 
   constructor(config: SqliteDialectConfig, raw: DatabaseSync, file: string, options: Required<SqliteOptions>) {
@@ -130,12 +153,18 @@ class DurableSqliteDriver extends SqliteDriver {
   // closed unused.
   override async init(): Promise<void> {
     await super.init();
-    this.#checkpointer = new Checkpointer(this.#file, this.#options.log);
+    this.#checkpointer = new Checkpointer(this.#file, this.#options.log, (err) => {
+      // As after a failed flush of the WAL: nothing more is written or read as committed, and the
+      // process ends for a restart to recover from what the disk holds.
+      this.#checkpointFailed = err;
+      this.#options.fatal(err);
+    }, this.#options.checkpointWorker);
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     this.#connection ??= new DurableConnection(await super.acquireConnection(), this.#raw, {
       wal: this.#options.wal,
+      failed: () => this.#options.wal.failed ?? this.#checkpointFailed,
       checkpointer: () => this.#checkpointer,
       flushFailed: (err) => {
         // The checkpoint thread must not copy into the database file pages whose WAL frames may
@@ -168,10 +197,12 @@ export interface SqliteOptions {
   /** The WAL's flusher (tests give one that fails or waits; `openStorage` one that reports to metrics). */
   wal?: WalSync;
   /**
-   * Called once a flush of the WAL has failed; the default writes the error to stderr and aborts
+   * Called once a flush of the WAL has failed, or a checkpoint met an I/O error; the default writes the error to stderr and aborts
    * the process without closing the store (a close would checkpoint what may not be durable).
    */
   fatal?: (err: unknown) => void;
+  /** The checkpoint thread's script (tests give one that fails). */
+  checkpointWorker?: URL;
 }
 
 /** Pages the WAL may hold before the writer checkpoints by itself, should the checkpoint thread fall behind (4 KiB pages: about 40 MB). */
@@ -194,6 +225,7 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqliteSto
     log: options.log ?? ((m) => process.emitWarning(m, 'SwitchyardStorage')),
     wal: options.wal ?? new WalSync(`${file}-wal`),
     fatal: options.fatal ?? abortProcess,
+    checkpointWorker: options.checkpointWorker ?? new URL('./checkpoint-worker.ts', import.meta.url),
   };
   const raw = new DatabaseSync(file);
   raw.exec('PRAGMA journal_mode = WAL');
