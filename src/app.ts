@@ -384,6 +384,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     operations: c.operations,
     timeoutMs,
     ...(c.runsThreeDs ? { runsThreeDs: true } : {}),
+    ...(c.lookupLagMs !== undefined ? { lookupLagMs: c.lookupLagMs } : {}),
     lookup: (attemptId, hint) => c.lookup(attemptId, hint),
     ...(c.inbound ? { inbound: c.inbound.bind(c) } : {}),
     ...(c.complete ? { complete: c.complete.bind(c) } : {}),

@@ -785,6 +785,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await payments.openOperations(T + 20, 10), [unknown]);
         assert.deepEqual(await payments.openOperations(T + 10, 10), []);
         assert.deepEqual(await payments.openOperations(T + 101, 2), [unknown, pendingNoCode]);
+        // Page by page: after the last of a page, ties on the time broken by id.
+        assert.deepEqual(await payments.openOperations(T + 101, 2, pendingNoCode), [pendingWithCode, pendingNoCode2]);
+        assert.deepEqual(await payments.openOperations(T + 101, 2, pendingNoCode2), [unknownLate]);
+        const twin = op('unknown', T + 20);
+        await payWrite((w) => w.insertOperation(twin));
+        const [first, second] = [pendingNoCode, twin].sort((a, b) => (a.id < b.id ? -1 : 1));
+        assert.deepEqual(await payments.openOperations(T + 101, 1, first!), [second]);
+        await payWrite((w) => w.settleOperation(twin.id, settlement('succeeded', T + 200, { resultCode: '000.000.000', pspReference: 't' })));
         // Settling takes one out; touching one moves it behind `before` (the reconciler's backoff).
         await payWrite((w) => w.settleOperation(unknown.id, settlement('succeeded', T + 200, { resultCode: '000.000.000', pspReference: 'r' })));
         await payWrite((w) => w.touchOperation(pendingWithCode.id, T + 150));

@@ -236,9 +236,12 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         .where('entity_id', '=', entityId).where('merchant_transaction_id', '=', mtx).executeTakeFirst();
       return Number(r?.n ?? 0);
     },
-    async openOperations(before, limit) {
-      const rows = await db.selectFrom('transactions').selectAll().where('status', 'in', ['pending', 'unknown'])
-        .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
+    async openOperations(before, limit, after) {
+      let q = db.selectFrom('transactions').selectAll().where('status', 'in', ['pending', 'unknown']).where('updated_at', '<', before);
+      if (after) {
+        q = q.where((eb) => eb.or([eb('updated_at', '>', after.updatedAt), eb.and([eb('updated_at', '=', after.updatedAt), eb('id', '>', after.id)])]));
+      }
+      const rows = await q.orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toOperation);
     },
     async awaitingBefore(before, limit) {

@@ -299,29 +299,39 @@ export function createPaymentService(deps: {
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
   async function recordFollowUps(payment: PaymentRecord, decide: (locked: LockedPayment) => Result<OperationRecord[], FollowUpError>) {
-    // Follow-ups go to the account that holds the authorization (fixed once authorized), resolved
-    // before the unit of work, whose transaction owns SQLite's one connection.
-    const rules = await singleAccount(payment.pspAccountId);
-    return write(async (w): Promise<Result<RecordedFollowUps, FollowUpError>> => {
-      const locked = await w.payments.lock(payment.id);
-      if (!locked) return fail('not_found');
-      const decided = decide(locked);
-      if (!decided.ok) return decided;
-      const attempts: (AttemptRecord | undefined)[] = [];
-      for (const op of decided.value) {
-        await w.payments.insertOperation(op);
-        locked.operations.push(op);
-        if (recordedOnlyKinds.has(op.kind)) {
-          // Chargebacks, their reversals and receipts report what the scheme or bank already did.
-          await runner.settle(w, locked, op.id, { status: 'succeeded', reason: undefined, resultCode: undefined, pspReference: undefined, details: {}, at: op.createdAt });
-          attempts.push(undefined);
-        } else {
-          attempts.push(await runner.recordAttempt(w, locked, op.id, rules, false));
-          await runner.announce(w, locked, op.id);
+    for (let read = payment, tries = 0; ; tries++) {
+      // Follow-ups go to the account that holds the authorization (fixed once authorized), resolved
+      // before the unit of work, whose transaction owns SQLite's one connection.
+      const rules = await singleAccount(read.pspAccountId);
+      const r = await write(async (w): Promise<Result<RecordedFollowUps, FollowUpError> | { moved: PaymentRecord }> => {
+        const locked = await w.payments.lock(read.id);
+        if (!locked) return fail('not_found');
+        // The authorization was settled at its account since `read` was taken (a reconciler or a
+        // PSP's notification approved it meanwhile): decided again with that account, never sent
+        // to the one an unsettled payment falls back to.
+        if (locked.payment.pspAccountId !== read.pspAccountId) return { moved: locked.payment };
+        const decided = decide(locked);
+        if (!decided.ok) return decided;
+        const attempts: (AttemptRecord | undefined)[] = [];
+        for (const op of decided.value) {
+          await w.payments.insertOperation(op);
+          locked.operations.push(op);
+          if (recordedOnlyKinds.has(op.kind)) {
+            // Chargebacks, their reversals and receipts report what the scheme or bank already did.
+            await runner.settle(w, locked, op.id, { status: 'succeeded', reason: undefined, resultCode: undefined, pspReference: undefined, details: {}, at: op.createdAt });
+            attempts.push(undefined);
+          } else {
+            attempts.push(await runner.recordAttempt(w, locked, op.id, rules, false));
+            await runner.announce(w, locked, op.id);
+          }
         }
-      }
-      return ok({ ops: decided.value, attempts, locked, rules });
-    });
+        return ok({ ops: decided.value, attempts, locked, rules });
+      });
+      if (!('moved' in r)) return r;
+      // An account is set once, so a second read finds it settled; more means something is wrong.
+      if (tries >= 2) throw new Error(`the account of payment ${read.id} keeps changing`);
+      read = r.moved;
+    }
   }
 
   const newOperation = (payment: PaymentRecord, seq: number, kind: OperationKind, amount: Money, referencedId: string | undefined,
@@ -676,7 +686,15 @@ export function createPaymentService(deps: {
       // A notification of one account never settles another's attempts.
       if (!attempt || attempt.accountId !== accountId) return false;
       if (options.reverses && attempt.status === 'succeeded' && outcome.kind === 'declined') return undoConfirmed(attempt, outcome);
-      if (!isOpen(attempt.status)) return false;
+      if (!isOpen(attempt.status)) {
+        if (attempt.status === 'failed' && outcome.kind === 'approved') {
+          // The engine ended the attempt (never received, expired) and the PSP has charged it after
+          // all: money moved for a payment the merchant was told failed. An operator must reverse it.
+          logger.error({ paymentId: attempt.paymentId, attemptId, accountId, reason: attempt.reason, pspReference: outcome.pspReference },
+            'a PSP approved an attempt the gateway had ended as failed: reverse the charge at the PSP');
+        }
+        return false;
+      }
       const payment = await store.payment(attempt.paymentId);
       const op = await store.operation(attempt.operationId);
       if (!payment || !op) return false;
@@ -759,11 +777,18 @@ export function createPaymentService(deps: {
     async reconcile() {
       // Twice the PSP timeout: an attempt whose call another node may still be making is left alone.
       const now = clock.now();
-      const open = await store.openOperations(now - 2 * pspTimeoutMs, 100);
       let moved = 0;
-      // One payment that cannot be settled now is retried on the next pass; it never stops the others.
-      await eachIsolated(open, async (op) => { if (await reconcileOne(op, now)) moved++; }, logger, 'reconcile-payments', (op) => op.id);
-      return moved;
+      let after: { updatedAt: number; id: string } | undefined;
+      // Pages through every open operation: one that cannot be settled now (its PSP cannot say, or
+      // it waits for its backoff) is retried on the next pass, and never stops the others, however
+      // many such operations are older than they are.
+      for (;;) {
+        const page = await store.openOperations(now - 2 * pspTimeoutMs, 100, after);
+        await eachIsolated(page, async (op) => { if (await reconcileOne(op, now)) moved++; }, logger, 'reconcile-payments', (op) => op.id);
+        if (page.length < 100) return moved;
+        const last = page.at(-1)!;
+        after = { updatedAt: last.updatedAt, id: last.id };
+      }
     },
 
     observe(observer) { observers.push(observer); },
@@ -791,12 +816,12 @@ export function createPaymentService(deps: {
     }
     if (runner.inFlight.has(last.id)) return false;
     const pspPending = last.status === 'pending' && last.resultCode !== undefined;
-    if (pspPending) {
-      if (now - op.createdAt >= asyncTimeoutMs) {
-        // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved.
-        return (await runner.settleAttempt(payment.id, last.id,
-          { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, { accounts: [], moveOn: [] })).changed;
-      }
+    // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved,
+    // unless the PSP, asked one last time, says it has ended already.
+    const expire = async () => (await runner.settleAttempt(payment.id, last.id,
+      { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, { accounts: [], moveOn: [] })).changed;
+    const expiring = pspPending && now - op.createdAt >= asyncTimeoutMs;
+    if (pspPending && !expiring) {
       // Asked again after a quarter of its age (at least twice the PSP timeout, at most ten minutes).
       const backoff = Math.min(10 * 60_000, Math.max(2 * pspTimeoutMs, (now - op.createdAt) / 4));
       if (now - op.updatedAt < backoff) return false;
@@ -804,10 +829,24 @@ export function createPaymentService(deps: {
     // What the PSP may need to find the attempt again (Stripe finds a capture through its PaymentIntent).
     const initial = op.seq === 0 ? op : details.operations.find((o) => o.seq === 0);
     const kind = op.kind as keyof typeof connectorOperationOf;
-    const known = await runner.lookup(last, connectorOperationOf[kind] ? {
-      operation: connectorOperationOf[kind], amount: op.amount, pspReference: last.pspReference,
-      originalReference: op.seq > 0 ? initial?.pspReference : undefined,
-    } : undefined);
+    let known: Awaited<ReturnType<typeof runner.lookup>>;
+    try {
+      known = await runner.lookup(last, connectorOperationOf[kind] ? {
+        operation: connectorOperationOf[kind], amount: op.amount, pspReference: last.pspReference,
+        originalReference: op.seq > 0 ? initial?.pspReference : undefined,
+      } : undefined);
+    } catch (err) {
+      // A PSP that cannot say now keeps its pending operation open no longer than the timeout.
+      if (expiring) return expire();
+      throw err;
+    }
+    if (expiring && (!known || known.kind === 'pending')) return expire();
+    if (!known && now - last.createdAt < ((await deps.connectorFor(last.accountId))?.lookupLagMs ?? 0)) {
+      // This PSP's lookup may not find an attempt this recent yet (a search that indexes new
+      // payments late): "not found" means "not yet", and is asked again after the backoff.
+      await write((w) => w.payments.touchOperation(op.id, clock.now()));
+      return false;
+    }
     if (!known) {
       // The PSP never received it: no money moved, the attempt failed (and a cascade may go on).
       const r = await runner.settleAttempt(payment.id, last.id, {

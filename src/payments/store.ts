@@ -129,9 +129,10 @@ export interface PaymentStore {
   countByMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<number>;
   /**
    * Operations whose PSP outcome is open (unknown, pending with the PSP, or recorded without an
-   * attempt's answer), last touched before `before`, oldest first.
+   * attempt's answer), last touched before `before`, oldest first; after `after` (the last of the
+   * previous page) when given.
    */
-  openOperations(before: number, limit: number): Promise<OperationRecord[]>;
+  openOperations(before: number, limit: number, after?: { readonly updatedAt: number; readonly id: string }): Promise<OperationRecord[]>;
   /** Operations still waiting for their shopper, last changed before `before`. */
   awaitingBefore(before: number, limit: number): Promise<OperationRecord[]>;
   /** Authorized bank-transfer payments without a full receipt, last changed before `before`. */

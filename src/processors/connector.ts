@@ -106,6 +106,13 @@ export interface Connector {
    * leaves to it the card payments whose cascade starts at this account.
    */
   readonly runsThreeDs?: boolean;
+  /**
+   * How long after an attempt was sent `lookup` may still miss it (a search that indexes new
+   * payments late). Until then the engine takes "not found" as "not yet", never as "never
+   * received": deciding that too early would decline, or send on to the next PSP, a payment the
+   * PSP has in fact charged.
+   */
+  readonly lookupLagMs?: number;
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /**
    * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP

@@ -99,6 +99,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
   return {
     name: 'stripe',
     runsThreeDs: true,
+    // An authorization is found by searching PaymentIntents, and Stripe's search indexes a new one
+    // within about a minute (longer during incidents): ten minutes before "not found" counts.
+    lookupLagMs: 10 * 60_000,
     operations,
     async execute(req) {
       let form: ReturnType<typeof formOf>;
