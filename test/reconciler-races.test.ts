@@ -121,11 +121,11 @@ test('a PSP-pending operation past the async timeout is asked once more before i
   const processor: Connector = {
     name: 'pending-acquirer', operations: sim.operations,
     async execute(req: ConnectorRequest) {
-      if (req.testParameters['SHOPPER_pending']) return { kind: 'pending', pspReference: 'P1', acquirerCode: '000.200.000', details: {} };
+      if (req.testParameters['SHOPPER_pending']) return { kind: 'pending' as const, action: undefined, pspReference: 'P1', acquirerCode: '000.200.000', details: {} };
       return sim.execute(req);
     },
     async lookup(id: string) {
-      return approvedAtPsp ? { kind: 'approved' as const, pspReference: 'P1', acquirerCode: success, details: {} } : { kind: 'pending' as const, pspReference: 'P1', acquirerCode: '000.200.000', details: {} };
+      return approvedAtPsp ? { kind: 'approved' as const, pspReference: 'P1', acquirerCode: success, details: {} } : { kind: 'pending' as const, action: undefined, pspReference: 'P1', acquirerCode: '000.200.000', details: {} };
     },
   };
   const gw = await startGateway({ clock, processor, env: { SWITCHYARD_PSP_TIMEOUT_MS: '200', SWITCHYARD_ASYNC_TIMEOUT_MS: '1800000' } });

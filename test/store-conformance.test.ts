@@ -1429,20 +1429,21 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await keys.claim({ ...r, requestHash: digest(), createdAt: now() }), { claimed: false, existing: r });
         assert.deepEqual(await keys.claim({ ...r, merchantId: b.merchant.id }), { claimed: true });
         const body = JSON.stringify({ id: randomUUID(), note: 'ünïcode ✓' });
-        await keys.complete(a.merchant.id, r.key, 201, body);
+        await keys.complete({ merchantId: a.merchant.id, key: r.key, at: r.createdAt }, 201, body);
         assert.deepEqual(await keys.claim(r), { claimed: false, existing: { ...r, state: 'done', responseStatus: 201, responseBody: body } });
       });
 
-      test('release() frees only an in-flight key; takeOver() only the claim made at staleAt; purge() forgets old keys', async () => {
+      test('release() frees only an in-flight key; takeOver() only the claim made at staleAt, after which the stalled claim neither answers for the key nor frees it; purge() forgets old keys', async () => {
         const f = await merchant();
         const m = f.merchant.id;
         const inFlight = row(m);
         const done = row(m);
         await keys.claim(inFlight);
         await keys.claim(done);
-        await keys.complete(m, done.key, 200, '{}');
-        await keys.release(m, inFlight.key);
-        await keys.release(m, done.key);
+        const claimOf = (r: IdempotencyRow) => ({ merchantId: m, key: r.key, at: r.createdAt });
+        await keys.complete(claimOf(done), 200, '{}');
+        await keys.release(claimOf(inFlight));
+        await keys.release(claimOf(done));
         assert.deepEqual(await keys.claim(inFlight), { claimed: true }, 'released: claimable again');
         assert.equal((await keys.claim(done) as { existing: IdempotencyRow }).existing.state, 'done', 'a done key is kept');
 
@@ -1452,6 +1453,12 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await keys.takeOver(m, inFlight.key, inFlight.createdAt, now()), false, 'taken over once only');
         assert.equal(await keys.takeOver(m, done.key, done.createdAt, now()), false, 'a finished key is never taken over');
         assert.equal((await keys.claim(inFlight) as { existing: IdempotencyRow }).existing.createdAt, takenAt);
+        // The request that stalled holds the key no longer: it neither answers for it nor frees it.
+        await keys.complete(claimOf(inFlight), 201, '{"stale":true}');
+        await keys.release(claimOf(inFlight));
+        assert.deepEqual((await keys.claim(inFlight) as { existing: IdempotencyRow }).existing, { ...inFlight, createdAt: takenAt }, 'still in flight, for the request that took it over');
+        await keys.complete({ ...claimOf(inFlight), at: takenAt }, 201, '{"id":"B"}');
+        assert.deepEqual((await keys.claim(inFlight) as { existing: IdempotencyRow }).existing, { ...inFlight, createdAt: takenAt, state: 'done', responseStatus: 201, responseBody: '{"id":"B"}' });
 
         const old = row(m, { createdAt: 1_000 });
         await keys.claim(old);
@@ -1469,9 +1476,10 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const idem = createIdempotency({ store: keys, clock: manualClock(Date.now()) });
         const key = randomUUID();
         const admissions = await Promise.all(Array.from({ length: 10 }, () => idem.admit(f.merchant.id, key, 'POST /x {}', { amount: { value: '1.00' } })));
-        assert.deepEqual(admissions.filter((a) => a.kind === 'proceed').length, 1);
+        const proceeding = admissions.filter((a) => a.kind === 'proceed');
+        assert.deepEqual(proceeding.length, 1);
         assert.deepEqual(admissions.filter((a) => a.kind !== 'proceed'), Array.from({ length: 9 }, () => ({ kind: 'conflict', reason: 'in_flight' })));
-        await idem.complete(f.merchant.id, key, 201, '{"ok":true}');
+        await idem.complete(proceeding[0]!.claim, 201, '{"ok":true}');
         assert.deepEqual(await idem.admit(f.merchant.id, key, 'POST /x {}', { amount: { value: '1.00' } }), { kind: 'replay', status: 201, body: '{"ok":true}' });
         assert.deepEqual(await idem.admit(f.merchant.id, key, 'POST /x {}', { amount: { value: '2.00' } }), { kind: 'conflict', reason: 'mismatch' });
       });

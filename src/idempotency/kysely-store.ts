@@ -1,14 +1,14 @@
-import type { IdempotencyStore } from './store.ts';
+import type { IdempotencyClaim, IdempotencyStore } from './store.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 
 export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
   const { db } = uow;
-  const completeWith = async (q: typeof db | Tx, merchantId: string, key: string, status: number, body: string) => {
+  const completeWith = async (q: typeof db | Tx, c: IdempotencyClaim, status: number, body: string) => {
     await q.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: body })
-      .where('merchant_id', '=', merchantId).where('key', '=', key).execute();
+      .where('merchant_id', '=', c.merchantId).where('key', '=', c.key).where('state', '=', 'in_flight').where('created_at', '=', c.at).execute();
   };
   return {
-    writer: (tx) => ({ complete: (m, k, status, body) => completeWith(tx, m, k, status, body) }),
+    writer: (tx) => ({ complete: (c, status, body) => completeWith(tx, c, status, body) }),
     async claim(row) {
       // The primary key (merchant_id, key) is the lock: of concurrent claims exactly one inserts.
       const r = await db.insertInto('idempotency_keys').values({
@@ -31,9 +31,10 @@ export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    complete: (merchantId, key, status, body) => completeWith(db, merchantId, key, status, body),
-    async release(merchantId, key) {
-      await db.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).where('key', '=', key).where('state', '=', 'in_flight').execute();
+    complete: (c, status, body) => completeWith(db, c, status, body),
+    async release(c) {
+      await db.deleteFrom('idempotency_keys').where('merchant_id', '=', c.merchantId).where('key', '=', c.key)
+        .where('state', '=', 'in_flight').where('created_at', '=', c.at).execute();
     },
     async purge(before) {
       const r = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
-import type { IdempotencyStore } from './store.ts';
+import type { IdempotencyClaim, IdempotencyStore } from './store.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
 
 export type Admission =
-  | { kind: 'proceed' }
+  | { kind: 'proceed'; claim: IdempotencyClaim }
   | { kind: 'replay'; status: number; body: string }
   | { kind: 'conflict'; reason: 'in_flight' | 'mismatch' };
 
@@ -14,12 +14,12 @@ export interface Idempotency {
    * stored response; the same key with another request, or while the first is in flight, conflicts.
    */
   admit(merchantId: string, key: string, operation: string, request: unknown): Promise<Admission>;
-  /** Stores the response the proceeding request gave (before it is sent). */
-  complete(merchantId: string, key: string, status: number, body: string): Promise<void>;
+  /** Stores the response the proceeding request gave (before it is sent), while its claim holds. */
+  complete(claim: IdempotencyClaim, status: number, body: string): Promise<void>;
   /** The same, inside the unit of work whose change the response acknowledges: they commit together. */
-  completeIn(tx: Tx, merchantId: string, key: string, status: number, body: string): Promise<void>;
-  /** The request failed without effect (a 5xx): the key is free again. */
-  release(merchantId: string, key: string): Promise<void>;
+  completeIn(tx: Tx, claim: IdempotencyClaim, status: number, body: string): Promise<void>;
+  /** The request failed without effect (a 5xx): the key is free again, unless another request has taken it over. */
+  release(claim: IdempotencyClaim): Promise<void>;
   /** Forgets keys older than the retention (at least 24 hours). */
   purge(): Promise<number>;
 }
@@ -47,16 +47,16 @@ export function createIdempotency(deps: { store: IdempotencyStore; clock: Clock;
       const requestHash = createHash('sha256').update(operation).update('\n').update(canonical(request)).digest('hex');
       const now = clock.now();
       const r = await store.claim({ merchantId, key, operation, requestHash, state: 'in_flight', responseStatus: undefined, responseBody: undefined, createdAt: now });
-      if (r.claimed) return { kind: 'proceed' };
+      if (r.claimed) return { kind: 'proceed', claim: { merchantId, key, at: now } };
       const e = r.existing;
       if (e.requestHash !== requestHash) return { kind: 'conflict', reason: 'mismatch' };
       if (e.state === 'done') return { kind: 'replay', status: e.responseStatus!, body: e.responseBody! };
-      if (now - e.createdAt > abandonAfter && await store.takeOver(merchantId, key, e.createdAt, now)) return { kind: 'proceed' };
+      if (now - e.createdAt > abandonAfter && await store.takeOver(merchantId, key, e.createdAt, now)) return { kind: 'proceed', claim: { merchantId, key, at: now } };
       return { kind: 'conflict', reason: 'in_flight' };
     },
-    complete: (m, k, status, body) => store.complete(m, k, status, body),
-    completeIn: (tx, m, k, status, body) => store.writer(tx).complete(m, k, status, body),
-    release: (m, k) => store.release(m, k),
+    complete: (claim, status, body) => store.complete(claim, status, body),
+    completeIn: (tx, claim, status, body) => store.writer(tx).complete(claim, status, body),
+    release: (claim) => store.release(claim),
     purge: () => store.purge(clock.now() - retention),
   };
 }

@@ -10,9 +10,20 @@ export interface IdempotencyRow {
   readonly createdAt: number;
 }
 
+/**
+ * One request's hold on a key: the key and when it was claimed (or taken over). What the request
+ * later writes under the key applies only while the hold is still its own: a request taken over
+ * after it stalled neither frees nor answers for the one that took over.
+ */
+export interface IdempotencyClaim {
+  readonly merchantId: string;
+  readonly key: string;
+  readonly at: number;
+}
+
 /** The idempotency writes of a unit of work: the answer stored in the same commit as what it acknowledges. */
 export interface IdempotencyWriter {
-  complete(merchantId: string, key: string, status: number, body: string): Promise<void>;
+  complete(claim: IdempotencyClaim, status: number, body: string): Promise<void>;
 }
 
 export interface IdempotencyStore {
@@ -21,8 +32,9 @@ export interface IdempotencyStore {
   claim(row: IdempotencyRow): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }>;
   /** Takes over an in-flight claim made at `staleAt` (its request died); false when someone else did. */
   takeOver(merchantId: string, key: string, staleAt: number, now: number): Promise<boolean>;
-  complete(merchantId: string, key: string, status: number, body: string): Promise<void>;
-  /** Forgets a claim whose request failed without effect, so the client may retry with the same key. */
-  release(merchantId: string, key: string): Promise<void>;
+  /** Stores the answer, if the claim is still the key's. */
+  complete(claim: IdempotencyClaim, status: number, body: string): Promise<void>;
+  /** Forgets a claim whose request failed without effect (if it is still the key's), so the client may retry with the same key. */
+  release(claim: IdempotencyClaim): Promise<void>;
   purge(before: number): Promise<number>;
 }

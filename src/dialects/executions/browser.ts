@@ -141,7 +141,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     if (admission.kind === 'replay') {
       return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
     }
-    req.idempotencyKey = key.toLowerCase();
+    req.idempotencyClaim = admission.claim;
   }
 
   /** Decrypts the JWE with the key the client token names; the plaintext is the card (reference §5.4). */

@@ -5,6 +5,7 @@ import type { AccessTokens } from '../../merchants/tokens.ts';
 import type { ExecutionService, ExecResult, ActionAck } from '../../executions/service.ts';
 import { isExecutionStatus } from '../../executions/model.ts';
 import type { Idempotency } from '../../idempotency/service.ts';
+import type { IdempotencyClaim } from '../../idempotency/store.ts';
 import type { InstrumentService } from '../../vault/instruments.ts';
 import { isWorkflowCode } from '../../workflows/model.ts';
 import { errorBody, errorStatus, executionErrorCodes, notAllowedDetail, type ErrorCode } from './errors.ts';
@@ -43,7 +44,8 @@ const refusalReasons = ['BetterPrice', 'CustomerDontNeed', 'DamagedProduct', 'Du
 declare module 'fastify' {
   interface FastifyRequest {
     merchant?: Merchant;
-    idempotencyKey?: string;
+    /** The idempotency key this write holds (proceeding under it), as claimed. */
+    idempotencyClaim?: IdempotencyClaim;
     /** The answer was stored with the change it acknowledges (one commit): nothing left to store. */
     idempotencyRecorded?: boolean;
   }
@@ -114,16 +116,17 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(reply, 'request.entity-too-large', 'The request body is too large');
     if (err.statusCode && err.statusCode < 500) return refuse(reply, 'request.malformed', 'The request could not be read');
     req.log.error({ err: String(err) }, 'executions dialect failure');
-    if (req.idempotencyKey && req.merchant) await idempotency.release(req.merchant.id, req.idempotencyKey);
+    if (req.idempotencyClaim) await idempotency.release(req.idempotencyClaim);
     return refuse(reply, 'internal', 'An internal error occurred');
   });
   app.setNotFoundHandler(async (_req, reply) => refuse(reply, 'request.not-found', 'No such resource'));
 
   // The stored answer of an idempotent write is written before the client gets it; a 5xx frees the key.
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!req.idempotencyKey || !req.merchant || reply.getHeader('idempotent-replayed') || req.idempotencyRecorded) return payload;
-    if (reply.statusCode >= 500) await idempotency.release(req.merchant.id, req.idempotencyKey);
-    else await idempotency.complete(req.merchant.id, req.idempotencyKey, reply.statusCode, String(payload));
+    const claim = req.idempotencyClaim;
+    if (!claim || reply.getHeader('idempotent-replayed') || req.idempotencyRecorded) return payload;
+    if (reply.statusCode >= 500) await idempotency.release(claim);
+    else await idempotency.complete(claim, reply.statusCode, String(payload));
     return payload;
   });
 
@@ -165,7 +168,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (admission.kind === 'replay') {
       return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
     }
-    req.idempotencyKey = key.toLowerCase();
+    req.idempotencyClaim = admission.claim;
   }
 
   const workflowOf = (code: string) => {
@@ -323,10 +326,10 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       if (body.meta !== undefined) objectAt(body.meta, 'meta', false);
       // The acknowledgment is stored as the key's answer in the authorization's own commit.
       let stored: string | undefined;
-      const key = req.idempotencyKey;
+      const claim = req.idempotencyClaim;
       const r = await executions.authorize(merchant, code, id, {
         amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req),
-        ...(key ? { acknowledge: async (tx: Tx, a: ActionAck) => { stored = JSON.stringify(ackBody(req, a)); await idempotency.completeIn(tx, merchant.id, key, 200, stored); } } : {}),
+        ...(claim ? { acknowledge: async (tx: Tx, a: ActionAck) => { stored = JSON.stringify(ackBody(req, a)); await idempotency.completeIn(tx, claim, 200, stored); } } : {}),
       });
       if (!r.ok || stored === undefined) return ack(reply, req, r, 200);
       req.idempotencyRecorded = true;
