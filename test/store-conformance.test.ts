@@ -1781,6 +1781,18 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(results.filter((r) => !r.allowed).length, 8);
       });
 
+      test('unhit(): takes back one hit of the key at that time, and only one', async () => {
+        const key = `ip:${id()}`;
+        const T = 1_700_000_000_000;
+        for (const at of [T, T, T + 5]) await throttle.hit(key, at, T - 1000, 10);
+        await throttle.hit(`ip:${id()}`, T, T - 1000, 10);
+        await throttle.unhit(key, T);
+        assert.deepEqual(await throttle.count(key, T - 1000), { count: 2, oldest: T });
+        await throttle.unhit(key, T);
+        await throttle.unhit(key, T);
+        assert.deepEqual(await throttle.count(key, T - 1000), { count: 1, oldest: T + 5 });
+      });
+
       test('count(): the hits after `since` and the oldest of them, recording nothing', async () => {
         const key = `ip:${id()}`;
         const T = 1_700_000_000_000;
@@ -1919,6 +1931,13 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await store.userByEmail(user.email), user);
         await store.setSignInState(user.id, { failedSignIns: 0, lockedUntil: T + 900_000 }, T);
         assert.equal((await store.userById(user.id))?.lockedUntil, T + 900_000);
+        // A change from the current state, one at a time: ten concurrent increments all count.
+        await store.setSignInState(user.id, { failedSignIns: 0, lockedUntil: undefined }, T);
+        const bump = (st: { failedSignIns: number }) => ({ failedSignIns: st.failedSignIns + 1, lockedUntil: undefined });
+        await Promise.all(Array.from({ length: 10 }, () => store.changeSignInState(user.id, bump, T)));
+        assert.equal((await store.userById(user.id))?.failedSignIns, 10);
+        assert.deepEqual(await store.changeSignInState(user.id, () => undefined, T), { changed: false, state: { failedSignIns: 10, lockedUntil: undefined } });
+        assert.equal(await store.changeSignInState(id(), bump, T), undefined, 'no such user');
         await store.setPassword(user.id, 'scrypt$y', T + 1);
         const changed = await store.userById(user.id);
         assert.equal(changed?.passwordHash, 'scrypt$y');

@@ -59,6 +59,19 @@ export function createDashboardStore(uow: UnitOfWork): DashboardStore {
           .where('id', '=', userId).execute();
       });
     },
+    changeSignInState: (userId, change, at) => uow.run(async (tx) => {
+      // The row's lock orders concurrent sign-ins on PostgreSQL; SQLite has one writer anyway.
+      let q = tx.selectFrom('dashboard_users').select(['failed_sign_ins', 'locked_until']).where('id', '=', userId);
+      if (uow.kind === 'postgres') q = q.forUpdate();
+      const r = await q.executeTakeFirst();
+      if (!r) return undefined;
+      const current = { failedSignIns: Number(r.failed_sign_ins), lockedUntil: r.locked_until === null ? undefined : Number(r.locked_until) };
+      const next = change(current);
+      if (!next) return { changed: false, state: current };
+      await tx.updateTable('dashboard_users').set({ failed_sign_ins: next.failedSignIns, locked_until: next.lockedUntil ?? null, updated_at: at })
+        .where('id', '=', userId).execute();
+      return { changed: true, state: next };
+    }),
     async insertSession(s) {
       await uow.run(async (tx) => {
         await tx.insertInto('dashboard_sessions').values({

@@ -29,10 +29,30 @@ export const mayView = (u: Pick<DashboardUser, 'merchantId'>, merchantId: string
 /** Consecutive failed sign-ins that lock an account, and for how long. */
 export const lockout = { failures: 5, lockMs: 15 * 60_000 } as const;
 
-/** The failure count and lock a wrong password leaves: the fifth in a row locks the account. */
-export function afterFailedSignIn(failed: number, now: number): { failedSignIns: number; lockedUntil: number | undefined } {
-  const n = failed + 1;
-  return n >= lockout.failures ? { failedSignIns: 0, lockedUntil: now + lockout.lockMs } : { failedSignIns: n, lockedUntil: undefined };
+/** An account's failed sign-ins in a row and its lock. */
+export interface SignInState {
+  readonly failedSignIns: number;
+  readonly lockedUntil: number | undefined;
+}
+
+/**
+ * A sign-in about to have its password checked: refused while the account is locked, or while the
+ * tries counted already (failures, and tries whose password is still being checked) have used
+ * every allowed failure; otherwise counted now, as a failure until its password proves right. So
+ * tries made at once, on one node or several, are counted against one another: a burst of guesses
+ * gets no more checks than the lockout allows.
+ */
+export function beginSignIn(s: SignInState, now: number): SignInState | undefined {
+  if ((s.lockedUntil !== undefined && s.lockedUntil > now) || s.failedSignIns >= lockout.failures) return undefined;
+  return { failedSignIns: s.failedSignIns + 1, lockedUntil: undefined };
+}
+
+/**
+ * What a wrong password changes, its try counted already by `beginSignIn`: the fifth in a row
+ * locks the account (and its count starts over); undefined when nothing changes.
+ */
+export function afterWrongPassword(s: SignInState, now: number): SignInState | undefined {
+  return s.failedSignIns >= lockout.failures ? { failedSignIns: 0, lockedUntil: now + lockout.lockMs } : undefined;
 }
 
 /**
@@ -60,8 +80,6 @@ export function signInSource(ip: string): string {
   const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
-
-export const isLocked = (u: Pick<DashboardUser, 'lockedUntil'>, now: number): boolean => u.lockedUntil !== undefined && u.lockedUntil > now;
 
 /** Long enough that guessing is hopeless under the lockout; no composition rules (they make passwords worse). */
 export const passwordProblem = (p: string): string | undefined =>

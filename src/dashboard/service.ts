@@ -3,7 +3,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
 import {
-  afterFailedSignIn, emailProblem, isLocked, passwordProblem, sessionTtl, signInSource, signInThrottle, type AuditEntry, type DashboardUser, type Role,
+  afterWrongPassword, beginSignIn, emailProblem, passwordProblem, sessionTtl, signInSource, signInThrottle, type AuditEntry, type DashboardUser, type Role,
 } from './model.ts';
 import type { Throttle } from '../throttle/service.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
@@ -78,35 +78,37 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
     async signIn(emailGiven, password, ip) {
       const email = normalizeEmail(emailGiven);
       const source = `sign-in:${signInSource(ip)}`;
-      // Checked before the password is: a refused source learns nothing and costs no hash.
-      if (!(await throttle.check(source, signInThrottle.failures, signInThrottle.windowMs)).allowed) {
+      // Every try is counted against its source before its password is checked (and taken back if
+      // it proves right), so tries made at once count against one another, on one node or several:
+      // a refused source learns nothing and costs no hash.
+      const counted = await throttle.take(source, signInThrottle.failures, signInThrottle.windowMs);
+      if (!counted.allowed) {
         await auth.audit({ user: undefined, email, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'address_throttled' } });
         return fail('throttled');
       }
-      const failed = () => throttle.take(source, signInThrottle.failures, signInThrottle.windowMs);
       const u = await store.userByEmail(email);
       const now = clock.now();
-      // An unknown email costs the same hash as a known one.
-      const matches = await verifyPassword(password, u?.passwordHash ?? await decoyHash());
       if (!u) {
-        await failed();
+        // An unknown email costs the same hash as a known one.
+        await verifyPassword(password, await decoyHash());
         await auth.audit({ user: undefined, email, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'unknown_user' } });
         return fail('invalid');
       }
       const { passwordHash: _, ...user } = u;
-      if (isLocked(u, now)) {
-        await failed();
+      // The account's lockout counts the same way: a try is a failure until its password is right.
+      const begun = await store.changeSignInState(u.id, (s) => beginSignIn(s, now), now);
+      if (!begun?.changed) {
         await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'locked' } });
         return fail('locked');
       }
-      if (!matches) {
-        await failed();
-        const state = afterFailedSignIn(u.failedSignIns, now);
-        await store.setSignInState(u.id, state, now);
-        await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'wrong_password', ...(state.lockedUntil ? { locked: true } : {}) } });
-        return fail(state.lockedUntil ? 'locked' : 'invalid');
+      if (!(await verifyPassword(password, u.passwordHash))) {
+        const after = await store.changeSignInState(u.id, (s) => afterWrongPassword(s, now), now);
+        const locked = after?.changed === true && after.state.lockedUntil !== undefined;
+        await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'wrong_password', ...(locked ? { locked: true } : {}) } });
+        return fail(locked ? 'locked' : 'invalid');
       }
-      if (u.failedSignIns > 0 || u.lockedUntil !== undefined) await store.setSignInState(u.id, { failedSignIns: 0, lockedUntil: undefined }, now);
+      await throttle.giveBack(source, counted.at);
+      await store.setSignInState(u.id, { failedSignIns: 0, lockedUntil: undefined }, now);
       const token = ids.secret(32);
       const record: SessionRecord = {
         tokenHash: sha256(token), userId: u.id, csrfToken: ids.secret(24), ip, createdAt: now, seenAt: now, expiresAt: now + sessionTtl.maxMs,

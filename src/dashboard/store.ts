@@ -1,4 +1,4 @@
-import type { AuditEntry, DashboardUser } from './model.ts';
+import type { AuditEntry, DashboardUser, SignInState } from './model.ts';
 
 export interface StoredUser extends DashboardUser {
   readonly passwordHash: string;
@@ -30,7 +30,13 @@ export interface DashboardStore {
   users(): Promise<DashboardUser[]>;
   setPassword(userId: string, passwordHash: string, at: number): Promise<void>;
   /** Records a sign-in's effect on the failure count and lock. */
-  setSignInState(userId: string, state: { failedSignIns: number; lockedUntil: number | undefined }, at: number): Promise<void>;
+  setSignInState(userId: string, state: SignInState, at: number): Promise<void>;
+  /**
+   * Changes the failure count and lock from what they are (no other change of them in between, on
+   * any node): `change` gets the current state and answers the next, or undefined for no change.
+   * Answers that next state (or the current one, unchanged), or undefined when there is no such user.
+   */
+  changeSignInState(userId: string, change: (current: SignInState) => SignInState | undefined, at: number): Promise<{ changed: boolean; state: SignInState } | undefined>;
   insertSession(s: SessionRecord): Promise<void>;
   session(tokenHash: string): Promise<SessionRecord | undefined>;
   touchSession(tokenHash: string, seenAt: number): Promise<void>;

@@ -16,6 +16,11 @@ export function createThrottleStore(uow: UnitOfWork): ThrottleStore {
       if (allowed) await tx.insertInto('rate_hits').values({ key, at: now }).execute();
       return { allowed, oldest: rows[0]?.at ?? (allowed ? now : undefined) };
     }),
+    async unhit(key, at) {
+      // Two hits of one key in one millisecond are alike: whichever goes, one goes.
+      const one = uow.kind === 'postgres' ? sql`ctid` : sql`rowid`;
+      await sql`delete from rate_hits where ${one} in (select ${one} from rate_hits where key = ${key} and at = ${at} limit 1)`.execute(db);
+    },
     async count(key, since) {
       const r = await db.selectFrom('rate_hits').where('key', '=', key).where('at', '>', since)
         .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')]).executeTakeFirstOrThrow();
