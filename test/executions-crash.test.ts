@@ -1,6 +1,7 @@
 /** Crash recovery of the executions dialect with a real process: SIGKILL while a PSP call is in flight. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { startGateway, tempDir, type Gateway } from './support/harness.ts';
 import { manualClock } from '../src/runtime/clock.ts';
@@ -79,5 +80,39 @@ describe('the reconciler in one process (manual clock)', () => {
     const e = await poll(gw, token, id, ['authorizeRequested']);
     assert.equal(e.status, 'authorized');
     assert.deepEqual(e.statusHistory.map((h: any) => h.code), ['created', 'authorizeRequested', 'authorizeSuccessful'], 'no spurious authorizeUnknown');
+  });
+});
+
+describe('an action\'s answer is stored with the action', () => {
+  let gw: Gateway;
+  let token: string;
+  before(async () => { gw = await startGateway(); token = await tokenOf(gw); });
+  after(() => gw.close());
+
+  test('a refund\'s answer is committed with the refund, before its PSP call ends: a retry with its key (after a crash, or an error past the commit) replays it instead of refunding again', async () => {
+    await configureCascade(gw, { 'psp-slow': { latencyMs: 800 } }, ['psp-slow']);
+    const inst = await instrument(gw, token);
+    const id = await execution(gw, token);
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) })).status, 200);
+    assert.equal((await poll(gw, token, id, ['created', 'authorizeRequested'])).status, 'authorized');
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '100.00', currency: 'EUR' }, final: true } })).status, 202);
+    const key = randomUUID();
+    const body = { amount: { value: '10.00', currency: 'EUR' } };
+    let answered = false;
+    const first = call(gw, 'POST', `${wf}/${id}/refund`, { token, body, key }).then((r) => { answered = true; return r; });
+    const stored = async () => (await gw.app.storage.db.selectFrom('idempotency_keys').select(['state', 'response_status', 'response_body']).where('key', '=', key).executeTakeFirst());
+    const paymentId = (await gw.app.storage.db.selectFrom('executions').select('payment_id').where('id', '=', id).executeTakeFirstOrThrow()).payment_id!;
+    const refunds = () => gw.app.storage.db.selectFrom('transactions').select(['id', 'status']).where('type', '=', 'refund').where('payment_id', '=', paymentId).execute();
+    for (let i = 0; i < 500 && (await stored())?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal((await stored())?.state, 'done', 'the answer is stored');
+    assert.deepEqual((await refunds()).map((r) => r.status), ['pending'], 'while the refund is still at the PSP: in the unit of work that recorded it');
+    assert.equal(answered, false);
+    const retry = await call(gw, 'POST', `${wf}/${id}/refund`, { token, body, key });
+    assert.equal(retry.status, 202);
+    assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+    const original = await first;
+    assert.equal(original.status, 202);
+    assert.deepEqual(retry.body, original.body, 'the replay is the answer the first request gave');
+    assert.deepEqual((await refunds()).map((r) => r.status), ['succeeded'], 'refunded once');
   });
 });

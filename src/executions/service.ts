@@ -46,6 +46,11 @@ export interface EventSpec {
   readonly trigger?: 'api' | 'action' | 'external';
 }
 
+/** What an action's caller writes of its answer (its idempotency record) in the unit of work that records the action. */
+export interface Acknowledged {
+  readonly acknowledge?: (tx: Tx, ack: ActionAck) => Promise<void>;
+}
+
 export interface ExecutionService extends PaymentObserver {
   create(merchant: Merchant, workflowCode: string, input: { merchantReference?: string; holderReference?: string; workspaceId: string; meta: Record<string, unknown> }): Promise<ExecutionRecord>;
   view(merchant: Merchant, workflowCode: string, id: string): Promise<ExecutionView | undefined>;
@@ -73,11 +78,11 @@ export interface ExecutionService extends PaymentObserver {
    */
   authorize(merchant: Merchant, workflowCode: string, id: string, input: {
     amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string;
-    acknowledge?: (tx: Tx, ack: ActionAck) => Promise<void>;
-  }): Promise<ExecResult<ActionAck>>;
-  capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
-  cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
-  refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>>;
+  } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  /** A back-office action; `acknowledge`, as for `authorize`, writes the caller's record of the answer in the unit of work that records it. */
+  capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
   idle(): Promise<void>;
 }
@@ -160,7 +165,7 @@ export function createExecutionService(deps: {
 
   /** A back-office action: the engine records its operations (and this execution's view of them) under the payment's lock. */
   async function backOffice(merchant: Merchant, workflowCode: string, id: string, name: 'capture' | 'refund' | 'cancel',
-    input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string }): Promise<ExecResult<ActionAck>> {
+    input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>> {
     const e = await own(merchant, workflowCode, id);
     if (!e) return { ok: false, error: 'not_found' };
     if (!e.paymentId) return { ok: false, error: 'not_allowed', why: { reason: 'needs_authorization', action: name, status: e.status } };
@@ -179,11 +184,14 @@ export function createExecutionService(deps: {
     };
     const scope = { channel: 'executions' } as const;
     const context = { executionAction: action };
+    // The answer names the execution and the action only: known now, stored with the action itself.
+    const acknowledge = input.acknowledge;
+    const join = acknowledge ? { join: (tx: Tx) => acknowledge(tx, { execution: e, action }) } : {};
     const r = name === 'cancel'
-      ? await payments.cancel({ merchant, scope, paymentId: e.paymentId, context })
+      ? await payments.cancel({ merchant, scope, paymentId: e.paymentId, context, ...join })
       : await payments.followUp({
         merchant, scope, kind: name, referencedId: e.paymentId, amount, merchantTransactionId: e.merchantReference,
-        context, testParameters: {}, ...(name === 'capture' && input.final ? { final: true } : {}),
+        context, testParameters: {}, ...(name === 'capture' && input.final ? { final: true } : {}), ...join,
       });
     if (!r.ok) {
       if (name === 'cancel' && r.error === 'reversal_after_capture') return { ok: false, error: 'not_allowed', why: { reason: 'nothing_left', action: 'cancel' } };

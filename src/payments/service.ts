@@ -90,6 +90,11 @@ export interface FollowUpInput {
   readonly testParameters: Readonly<Record<string, string>>;
   /** A final capture: what it leaves of the authorization is released once it succeeds. */
   readonly final?: boolean;
+  /**
+   * The caller's own writes in the unit of work that records the follow-up (the executions
+   * dialect stores its answer under the idempotency key there, so a retry after a crash finds it).
+   */
+  readonly join?: (tx: Tx) => Promise<void>;
 }
 
 /** What a dialect renders: the operation, its payment, the payment's opening operation and the masked card. */
@@ -120,7 +125,7 @@ export interface PaymentService {
   /** Runs a follow-up on a payment: the amount rules decide under the payment's lock before any PSP call. */
   followUp(input: FollowUpInput): Promise<Result<PaymentView, FollowUpError>>;
   /** Refunds what was captured and voids what is open, in one unit of work; the operations it started. */
-  cancel(input: { merchant: Merchant; scope: Scope; paymentId: string; context: Readonly<Record<string, unknown>> }): Promise<Result<PaymentView[], FollowUpError>>;
+  cancel(input: { merchant: Merchant; scope: Scope; paymentId: string; context: Readonly<Record<string, unknown>>; join?: (tx: Tx) => Promise<void> }): Promise<Result<PaymentView[], FollowUpError>>;
   /** An operation in the caller's scope; another merchant's or channel's id is simply not found. */
   find(merchant: Merchant, scope: Scope, operationId: string): Promise<PaymentView | undefined>;
   /** The entity's operations with that reference, oldest first; `page` for one page of them. */
@@ -298,7 +303,7 @@ export function createPaymentService(deps: {
   }
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
-  async function recordFollowUps(payment: PaymentRecord, decide: (locked: LockedPayment) => Result<OperationRecord[], FollowUpError>) {
+  async function recordFollowUps(payment: PaymentRecord, decide: (locked: LockedPayment) => Result<OperationRecord[], FollowUpError>, join?: (tx: Tx) => Promise<void>) {
     for (let read = payment, tries = 0; ; tries++) {
       // Follow-ups go to the account that holds the authorization (fixed once authorized), resolved
       // before the unit of work, whose transaction owns SQLite's one connection.
@@ -325,6 +330,7 @@ export function createPaymentService(deps: {
             await runner.announce(w, locked, op.id);
           }
         }
+        await join?.(w.tx);
         return ok({ ops: decided.value, attempts, locked, rules });
       });
       if (!('moved' in r)) return r;
@@ -574,7 +580,7 @@ export function createPaymentService(deps: {
         if (!decided.ok) return decided;
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,
           { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}) })]);
-      });
+      }, input.join);
       if (!recorded.ok) return recorded;
       return ok((await runFollowUps(recorded.value, input.testParameters))[0]!);
     },
@@ -599,7 +605,7 @@ export function createPaymentService(deps: {
           all.push(op);
         }
         return ok(ops);
-      });
+      }, input.join);
       if (!recorded.ok) return recorded;
       return ok(await runFollowUps(recorded.value, {}));
     },

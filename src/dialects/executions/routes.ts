@@ -184,6 +184,24 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     return reply.code(status).send(ackBody(req, r.value));
   };
   /** The acknowledgment of an action request (reference: `{name, actionId, executedAt, links}`). */
+  /**
+   * An action's answer stored under its idempotency key in the unit of work that records the action
+   * (one commit): a crash or an error after that commit leaves the key answered, so a retry gets
+   * this answer instead of acting a second time (a second capture or refund).
+   */
+  function acknowledged(req: FastifyRequest, status: number) {
+    let stored: string | undefined;
+    const claim = req.idempotencyClaim;
+    return {
+      input: claim ? { acknowledge: async (tx: Tx, a: ActionAck) => { stored = JSON.stringify(ackBody(req, a)); await idempotency.completeIn(tx, claim, status, stored); } } : {},
+      reply(reply: FastifyReply, r: ExecResult<ActionAck>) {
+        if (!r.ok || stored === undefined) return ack(reply, req, r, status);
+        req.idempotencyRecorded = true;
+        return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(stored);
+      },
+    };
+  }
+
   const ackBody = (req: FastifyRequest, a: ActionAck) => {
     const { execution: e, action } = a;
     const self = baseOf(req) + executionPath(e);
@@ -324,16 +342,11 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       if (item.paymentInstrumentData !== undefined) throw new ParamError('paymentComposition[0].paymentInstrumentData', 'not accepted yet; create an instrument with POST /payment/instruments');
       const instrumentId = stringAt(item, 'paymentInstrumentId', { required: true, path: 'paymentComposition[0].paymentInstrumentId', pattern: uuidPattern })!;
       if (body.meta !== undefined) objectAt(body.meta, 'meta', false);
-      // The acknowledgment is stored as the key's answer in the authorization's own commit.
-      let stored: string | undefined;
-      const claim = req.idempotencyClaim;
+      const acked = acknowledged(req, 200);
       const r = await executions.authorize(merchant, code, id, {
-        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req),
-        ...(claim ? { acknowledge: async (tx: Tx, a: ActionAck) => { stored = JSON.stringify(ackBody(req, a)); await idempotency.completeIn(tx, claim, 200, stored); } } : {}),
+        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), ...acked.input,
       });
-      if (!r.ok || stored === undefined) return ack(reply, req, r, 200);
-      req.idempotencyRecorded = true;
-      return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(stored);
+      return acked.reply(reply, r);
     });
 
     scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/capture', { schema: executionsSchemas.capture }, async (req, reply) => {
@@ -342,7 +355,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const body = objectAt(req.body ?? {}, 'body', true)!;
       const amount = moneyAt(body, 'amount', false);
       const final = booleanAt(body, 'final', true);
-      return ack(reply, req, await executions.capture(req.merchant!, code, id, { amount, final, ...reasonOf(body) }), 202);
+      const acked = acknowledged(req, 202);
+      return acked.reply(reply, await executions.capture(req.merchant!, code, id, { amount, final, ...reasonOf(body), ...acked.input }));
     });
 
     scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/refund', { schema: executionsSchemas.refund }, async (req, reply) => {
@@ -350,14 +364,16 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
       const amount = moneyAt(body, 'amount', false);
-      return ack(reply, req, await executions.refund(req.merchant!, code, id, { amount, ...reasonOf(body) }), 202);
+      const acked = acknowledged(req, 202);
+      return acked.reply(reply, await executions.refund(req.merchant!, code, id, { amount, ...reasonOf(body), ...acked.input }));
     });
 
     scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/cancel', { schema: executionsSchemas.cancel }, async (req, reply) => {
       const { code, id } = req.params;
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
-      return ack(reply, req, await executions.cancel(req.merchant!, code, id, reasonOf(body)), 202);
+      const acked = acknowledged(req, 202);
+      return acked.reply(reply, await executions.cancel(req.merchant!, code, id, { ...reasonOf(body), ...acked.input }));
     });
 
     scope.post('/payment/instruments', { schema: executionsSchemas.createInstrument }, async (req, reply) => {
