@@ -205,6 +205,25 @@ describe('idempotency', () => {
     assert.equal(e.body.paymentComposition[0].attempts.length, 1);
   });
 
+  test('an authorization that is refused before it is recorded leaves the instrument\'s security code held for the next', async () => {
+    const inst = await instrument(gw, token, '4111111111111111', 'h1');
+    const id = await execution(gw, token, 'h1');
+    const instrumentView = async () => (await call(gw, 'GET', `/payment/instruments/${inst}`, { token })).body;
+    assert.equal((await instrumentView()).securityCodeHeld, true);
+    // The engine refuses the payment before its intent commits (as when another request authorized the execution first).
+    const payments = gw.app.payments as { pay: typeof gw.app.payments.pay };
+    const pay = payments.pay;
+    payments.pay = async () => ({ ok: false, error: 'not_allowed' });
+    try {
+      assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) })).status, 422);
+    } finally {
+      payments.pay = pay;
+    }
+    assert.equal((await instrumentView()).securityCodeHeld, true, 'not spent by a refused request');
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) })).status, 200);
+    assert.equal((await instrumentView()).securityCodeHeld, false, 'spent by the authorization that was recorded');
+  });
+
   test('missing and malformed keys → 400 before any effect', async () => {
     const missing = await call(gw, 'POST', wf, { token, key: null, body: body() });
     assert.equal(missing.status, 400);
