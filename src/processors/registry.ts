@@ -52,7 +52,10 @@ export function createConnectorRegistry(deps: {
       const account = await deps.accountOf(accountId);
       const factory = account && byName.get(account.connector);
       if (!account || !factory) return undefined;
-      const timeoutMs = account.timeoutMs ?? deps.defaultTimeoutMs;
+      // At most the gateway's: the reconciler leaves alone only attempts younger than twice that, so
+      // a call allowed longer (a value stored before the setting was lowered) could still be under
+      // way when the reconciler asks the PSP about it and moves the cascade on.
+      const timeoutMs = Math.min(account.timeoutMs ?? deps.defaultTimeoutMs, deps.defaultTimeoutMs);
       const connector = factory.create({ id: account.id, settings: account.settings, timeoutMs });
       return guarded(account.id, { ...connector, simulated: connector.simulated || factory.simulated === true }, timeoutMs);
     },
