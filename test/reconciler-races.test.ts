@@ -139,3 +139,24 @@ test('a PSP-pending operation past the async timeout is asked once more before i
     assert.equal(q.body.result.code, success, `PSP approved, the engine says ${q.body.result.code} ${q.body.result.description}`);
   } finally { await gw.close(); }
 });
+
+test('an attempt recorded less than twice the PSP timeout ago is left alone, however old its operation (another node may be sending it); later it is looked up', async () => {
+  const clock = manualClock(Date.now());
+  const a = acquirer();
+  const gw = await startGateway({ clock, processor: a.processor, env: { SWITCHYARD_PSP_TIMEOUT_MS: '200' } });
+  try {
+    const p = await pay(gw, { paymentType: 'PA', amount: '10.00', 'customParameters[SHOPPER_lose]': '1' });
+    assert.equal(p.body.result.code, unknownCode);
+    // The operation was last touched long ago, its attempt just now: as when another node's cascade
+    // has just recorded its next attempt and is calling that PSP.
+    await gw.app.storage.db.updateTable('transactions').set({ updated_at: clock.now() - 60_000 }).where('id', '=', p.body.id).execute();
+    await gw.app.payments.reconcile();
+    await gw.app.payments.idle();
+    const attempt = () => gw.app.storage.db.selectFrom('attempts').select(['status', 'reason']).where('transaction_id', '=', p.body.id).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...await attempt() }, { status: 'unknown', reason: null }, 'not asked about while it may still be at its PSP');
+    clock.advance(400);
+    await gw.app.payments.reconcile();
+    await gw.app.payments.idle();
+    assert.deepEqual({ ...await attempt() }, { status: 'failed', reason: 'not_received' }, 'asked once it is older');
+  } finally { await gw.close(); }
+});

@@ -821,6 +821,10 @@ export function createPaymentService(deps: {
       return true;
     }
     if (runner.inFlight.has(last.id)) return false;
+    // An attempt recorded less than twice the PSP timeout ago may still be at its PSP, sent by
+    // another node (a cascade's next step does not touch its operation, whose age let it in here):
+    // asked now, the PSP could say "never received" of a call still under way.
+    if (isOpen(last.status) && now - last.createdAt < 2 * pspTimeoutMs) return false;
     const pspPending = last.status === 'pending' && last.resultCode !== undefined;
     // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved,
     // unless the PSP, asked one last time, says it has ended already.
