@@ -1787,22 +1787,13 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         for (const at of [T, T, T + 5]) await throttle.hit(key, at, T - 1000, 10);
         await throttle.hit(`ip:${id()}`, T, T - 1000, 10);
         await throttle.unhit(key, T);
-        assert.deepEqual(await throttle.count(key, T - 1000), { count: 2, oldest: T });
+        // Two are left (T and T + 5): with a limit of three, one more fits.
+        assert.deepEqual(await throttle.hit(key, T + 6, T - 1000, 3), { allowed: true, oldest: T });
+        assert.equal((await throttle.hit(key, T + 7, T - 1000, 3)).allowed, false);
         await throttle.unhit(key, T);
         await throttle.unhit(key, T);
-        assert.deepEqual(await throttle.count(key, T - 1000), { count: 1, oldest: T + 5 });
-      });
-
-      test('count(): the hits after `since` and the oldest of them, recording nothing', async () => {
-        const key = `ip:${id()}`;
-        const T = 1_700_000_000_000;
-        assert.deepEqual(await throttle.count(key, T - 1000), { count: 0, oldest: undefined });
-        await throttle.hit(key, T, T - 1000, 5);
-        await throttle.hit(key, T + 10, T - 1000, 5);
-        assert.deepEqual(await throttle.count(key, T - 1000), { count: 2, oldest: T });
-        assert.deepEqual(await throttle.count(key, T), { count: 1, oldest: T + 10 });
-        assert.deepEqual(await throttle.count(key, T - 1000), { count: 2, oldest: T }, 'counting recorded nothing');
-        assert.deepEqual(await throttle.count(`ip:${id()}`, T - 1000), { count: 0, oldest: undefined });
+        assert.deepEqual(await throttle.hit(key, T + 8, T - 1000, 3), { allowed: true, oldest: T + 5 }, 'the other hit at T went, and nothing more');
+        assert.equal((await throttle.hit(key, T + 9, T - 1000, 3)).allowed, false);
       });
     });
 

@@ -21,10 +21,5 @@ export function createThrottleStore(uow: UnitOfWork): ThrottleStore {
       const one = uow.kind === 'postgres' ? sql`ctid` : sql`rowid`;
       await sql`delete from rate_hits where ${one} in (select ${one} from rate_hits where key = ${key} and at = ${at} limit 1)`.execute(db);
     },
-    async count(key, since) {
-      const r = await db.selectFrom('rate_hits').where('key', '=', key).where('at', '>', since)
-        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')]).executeTakeFirstOrThrow();
-      return { count: Number(r.n), oldest: r.oldest === null || r.oldest === undefined ? undefined : Number(r.oldest) };
-    },
   };
 }

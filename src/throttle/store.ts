@@ -6,6 +6,4 @@ export interface ThrottleStore {
   hit(key: string, now: number, since: number, limit: number): Promise<{ allowed: boolean; oldest: number | undefined }>;
   /** Takes back one hit of `key` recorded at `at` (one counted before it was known to count). */
   unhit(key: string, at: number): Promise<void>;
-  /** Reads without recording: how many hits of `key` are later than `since`, and the oldest of them. */
-  count(key: string, since: number): Promise<{ count: number; oldest: number | undefined }>;
 }

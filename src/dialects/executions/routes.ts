@@ -183,7 +183,6 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (!r.ok) return sendError(reply, r);
     return reply.code(status).send(ackBody(req, r.value));
   };
-  /** The acknowledgment of an action request (reference: `{name, actionId, executedAt, links}`). */
   /**
    * An action's answer stored under its idempotency key in the unit of work that records the action
    * (one commit): a crash or an error after that commit leaves the key answered, so a retry gets
@@ -202,6 +201,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     };
   }
 
+  /** The acknowledgment of an action request (reference: `{name, actionId, executedAt, links}`). */
   const ackBody = (req: FastifyRequest, a: ActionAck) => {
     const { execution: e, action } = a;
     const self = baseOf(req) + executionPath(e);
