@@ -201,17 +201,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.setBacklogProbe(async () => {
     const now = clock.now();
     const db = storage.db;
-    const [waiting, outbox, deliveries] = await Promise.all([
+    const [waiting, outbox, deliveries, lateApprovals] = await Promise.all([
       db.selectFrom('transactions').select((eb) => eb.fn.countAll<string | number>().as('n'))
         .where('status', 'in', ['unknown', 'pending']).where('updated_at', '<', now - config.pspTimeoutMs).executeTakeFirstOrThrow(),
       webhookStore.oldestUndispatchedAt(),
       db.selectFrom('webhook_deliveries').select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<number | string | null>('created_at').as('oldest')])
         .where('status', '=', 'pending').executeTakeFirstOrThrow(),
+      payments.lateApprovalsUnsettled(),
     ]);
     const age = (oldest: number | string | null) => oldest === null ? 0 : Math.max(0, (now - Number(oldest)) / 1000);
     return {
       unknownWaiting: Number(waiting.n), outboxLagSeconds: age(outbox ?? null),
-      webhookPending: Number(deliveries.n), webhookOldestSeconds: age(deliveries.oldest),
+      webhookPending: Number(deliveries.n), webhookOldestSeconds: age(deliveries.oldest), lateApprovalsUnreversed: lateApprovals,
     };
   });
   /** Where the shopper's browser goes once a payment's challenge is over: where the payment's dialect says. */
@@ -255,6 +256,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // authorizations a crash left unfinished move on once the engine knows more.
   const reconcileEveryMs = Math.max(1000, Math.min(config.pspTimeoutMs, 30_000));
   jobs.register({ name: 'reconcile-payments', intervalMs: reconcileEveryMs, run: () => payments.reconcile() });
+  // Charges a PSP approved after the gateway had ended their attempts go back to the cardholder.
+  jobs.register({ name: 'reverse-late-approvals', intervalMs: reconcileEveryMs, run: () => payments.reverseLateApprovals() });
   jobs.register({ name: 'purge-idempotency', intervalMs: reconcileEveryMs, run: () => idempotency.purge() });
   // Shoppers who never come back, and the simulated bank's receipts, are dealt with on the clock.
   const sweepEveryMs = Math.max(1000, Math.min(config.bankReceiptDelayMs, 5_000));

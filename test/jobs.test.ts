@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const builtIn = ['reconcile-payments', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds'];
+const builtIn = ['reconcile-payments', 'reverse-late-approvals', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds'];
 
 describe('two gateways on one PostgreSQL schema', { skip }, () => {
   const schema = `sy_jobs_e2e_${randomBytes(6).toString('hex')}`;
@@ -114,7 +114,7 @@ describe('two gateways on one PostgreSQL schema', { skip }, () => {
     for (const n of nodes) n.app.jobs.start();
     const expected = (periods: number) => ({
       // Reconciler jobs every 2 s, the rest every 1 s; each also ran once on start.
-      'reconcile-payments': 1 + Math.floor(periods / 2),
+      'reconcile-payments': 1 + Math.floor(periods / 2), 'reverse-late-approvals': 1 + Math.floor(periods / 2),
       'purge-idempotency': 1 + Math.floor(periods / 2), 'expire-awaiting': 1 + periods, 'confirm-bank-transfers': 1 + periods,
       'always-fails': 1 + periods, 'count-probe': 1 + periods,
       // PostgreSQL's shared CVV holder is swept with the other short-period jobs.

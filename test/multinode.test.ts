@@ -131,7 +131,7 @@ describe('three gateway processes on one PostgreSQL database', { skip }, () => {
     // Runs counted over one window with all three nodes up: the cluster runs each job once per
     // period; three nodes each running it would count about three times as many.
     const periodOf: Record<string, number> = {
-      'reconcile-payments': 1000, 'purge-idempotency': 1000, 'expire-awaiting': 1000, 'confirm-bank-transfers': 1000, 'purge-cvv-holds': 1000,
+      'reconcile-payments': 1000, 'reverse-late-approvals': 1000, 'purge-idempotency': 1000, 'expire-awaiting': 1000, 'confirm-bank-transfers': 1000, 'purge-cvv-holds': 1000,
     };
     const counts = async () => new Map((await onDatabase((c) => c.query(`SELECT name, run_count FROM "${schema}".jobs`))).rows
       .map((r) => [r.name as string, Number(r.run_count)]));

@@ -5,6 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import { createCvvHoldStore } from '../src/vault/cvv-hold-store.ts';
+import { createLateApprovalStore } from '../src/payments/late-approvals-store.ts';
+import type { LateApproval } from '../src/payments/late-approvals.ts';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -1831,6 +1833,47 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await holds.take(old), undefined);
         assert.equal(await holds.take(dropped), undefined);
         assert.deepEqual(await holds.take(live), { sealed: 's', expiresAt: T + 60_000 });
+      });
+    });
+
+    describe('late approval store (migration 098)', () => {
+      async function latePayment(at: number, overrides: Partial<LateApproval> = {}): Promise<LateApproval> {
+        const f = await merchant();
+        const p = newPayment(f, {});
+        await payWrite((w) => w.insertPayment(p));
+        return {
+          attemptId: id(), paymentId: p.id, merchantId: f.merchant.id, accountId: 'default', operation: 'sale', pspReference: 'LATE',
+          originalReference: 'LATE', amount: { amount: 2500, currency: 'EUR' as Currency }, live: false, reversal: 'refund', reversalId: id(),
+          status: 'reversing', refusals: 0, nextTryAt: at, lastResult: undefined, foundAt: at, updatedAt: at, ...overrides,
+        };
+      }
+
+      test('record() keeps one row per attempt (a notification sent twice); every field round-trips', async () => {
+        const late = createLateApprovalStore(opened.storage.uow);
+        const a = await latePayment(1_700_000_000_000, { live: true, reversal: undefined, originalReference: undefined, lastResult: 'x' });
+        assert.equal(await late.record(a), true);
+        assert.equal(await late.record({ ...a, reversalId: id(), amount: { amount: 1, currency: 'EUR' as Currency } }), false);
+        assert.deepEqual(await late.get(a.attemptId), a);
+        assert.equal(await late.get(id()), undefined);
+      });
+
+      test('due() lists reversing rows whose time has come, the longest waiting first; update() moves a row only as it was read', async () => {
+        const late = createLateApprovalStore(opened.storage.uow);
+        const T = 1_900_000_000_000 + Number.parseInt(randomBytes(3).toString('hex'), 16) * 1000;
+        const later = await latePayment(T - 10);
+        const earlier = await latePayment(T - 20);
+        const notYet = await latePayment(T + 1);
+        const done = await latePayment(T - 30, { status: 'reversed' });
+        for (const a of [later, earlier, notYet, done]) await late.record(a);
+        const due = (await late.due(T, 1000)).map((a) => a.attemptId).filter((x) => [later, earlier, notYet, done].some((a) => a.attemptId === x));
+        assert.deepEqual(due, [earlier.attemptId, later.attemptId]);
+        const before = await late.unsettled();
+        const change = { status: 'reversed' as const, refusals: 1, nextTryAt: T, lastResult: 'refund approved', updatedAt: T };
+        assert.equal(await late.update(earlier.attemptId, earlier, change), true);
+        // A second pass (another node) that read the row before the first moved it changes nothing.
+        assert.equal(await late.update(earlier.attemptId, earlier, { ...change, status: 'operator', lastResult: 'stale' }), false);
+        assert.deepEqual(await late.get(earlier.attemptId), { ...earlier, ...change });
+        assert.equal(await late.unsettled(), before - 1);
       });
     });
 

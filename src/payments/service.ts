@@ -26,6 +26,8 @@ import {
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
 import { eachIsolated } from '../jobs/isolated.ts';
+import { createLateApprovals } from './late-approvals.ts';
+import { createLateApprovalStore } from './late-approvals-store.ts';
 import type { AttemptRecord, Channel, LockedPayment, OperationRecord, PaymentRecord, PaymentStore } from './store.ts';
 
 /** A bank transfer the shopper confirms at their (simulated) bank; no card involved. */
@@ -158,6 +160,13 @@ export interface PaymentService {
    * One payment that fails to settle is logged and never stops the others.
    */
   reconcile(): Promise<number>;
+  /**
+   * Reverses at the PSP the charges it approved after the gateway had ended their attempts as
+   * failed (recorded as their notifications arrive); returns how many the PSP took.
+   */
+  reverseLateApprovals(): Promise<number>;
+  /** Late approvals not reversed yet: waiting for their next try, or for an operator. */
+  lateApprovalsUnsettled(): Promise<number>;
   /** Ends payments whose shopper never finished within the asynchronous timeout. */
   expireAwaiting(): Promise<number>;
   /** The simulated bank's receipts: confirmed bank transfers older than the receipt delay get theirs. */
@@ -204,6 +213,11 @@ export function createPaymentService(deps: {
   const runner = createRunner({ ...deps, observers });
   const { write } = runner;
   const running = new Set<Promise<unknown>>();
+  const lateApprovalStore = createLateApprovalStore(deps.uow);
+  const lateApprovals = createLateApprovals({
+    store: lateApprovalStore, payments: store,
+    connectorFor: deps.connectorFor, clock, ids, logger, pspTimeoutMs,
+  });
 
   const inScope = (p: PaymentRecord, merchant: Merchant, scope: Scope) =>
     p.merchantId === merchant.id && p.channel === scope.channel && (scope.channel !== 'opp' || p.entityId === scope.entityId);
@@ -695,9 +709,8 @@ export function createPaymentService(deps: {
       if (!isOpen(attempt.status)) {
         if (attempt.status === 'failed' && outcome.kind === 'approved') {
           // The engine ended the attempt (never received, expired) and the PSP has charged it after
-          // all: money moved for a payment the merchant was told failed. An operator must reverse it.
-          logger.error({ paymentId: attempt.paymentId, attemptId, accountId, reason: attempt.reason, pspReference: outcome.pspReference },
-            'a PSP approved an attempt the gateway had ended as failed: reverse the charge at the PSP');
+          // all: money moved for a payment the merchant was told failed. The gateway gives it back.
+          await lateApprovals.found(attempt, outcome);
         }
         return false;
       }
@@ -796,6 +809,9 @@ export function createPaymentService(deps: {
         after = { updatedAt: last.updatedAt, id: last.id };
       }
     },
+
+    reverseLateApprovals: () => lateApprovals.reverseDue(),
+    lateApprovalsUnsettled: () => lateApprovalStore.unsettled(),
 
     observe(observer) { observers.push(observer); },
 

@@ -26,6 +26,7 @@ import { dashboard } from './migrations/080_dashboard.ts';
 import { pspRedirects } from './migrations/078_psp_redirects.ts';
 import { credentialRotation } from './migrations/096_credential_rotation.ts';
 import { outboxQueueIndex } from './migrations/097_outbox_queue_index.ts';
+import { lateApprovals } from './migrations/098_late_approvals.ts';
 
 export type { Database };
 
@@ -50,6 +51,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '078_psp_redirects': pspRedirects,
   '096_credential_rotation': credentialRotation,
   '097_outbox_queue_index': outboxQueueIndex,
+  '098_late_approvals': lateApprovals,
 };
 
 /** Every migration's name, in the order they apply. */

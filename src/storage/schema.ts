@@ -340,6 +340,34 @@ export interface JobsTable {
   run_count: number;
 }
 
+/** A charge a PSP approved after the gateway ended its attempt, and its reversal (migration 098). */
+export interface LateApprovalsTable {
+  attempt_id: string;
+  payment_id: string;
+  merchant_id: string;
+  account_id: string;
+  /** The connector operation the PSP approved (authorize, sale, capture, ...). */
+  operation: string;
+  psp_reference: string | null;
+  /** The payment's own PSP reference, which a refund of a late capture names. */
+  original_reference: string | null;
+  amount: number;
+  currency: string;
+  live: number;
+  /** void, refund, or null when the gateway cannot undo it. */
+  reversal: string | null;
+  reversal_id: string;
+  /** reversing (due at next_try_at), reversed (the PSP took it), operator (a person must act). */
+  status: string;
+  /** How many times the PSP refused the reversal. */
+  refusals: number;
+  next_try_at: number;
+  /** The PSP's last answer to the reversal, or why it could not be sent. */
+  last_result: string | null;
+  found_at: number;
+  updated_at: number;
+}
+
 /** One imported settlement report (migration 070); the id is a hash of its content. */
 export interface SettlementReportsTable {
   id: string;
@@ -466,6 +494,7 @@ export interface Database {
   dashboard_users: DashboardUsersTable;
   dashboard_sessions: DashboardSessionsTable;
   audit_log: AuditLogTable;
+  late_approvals: LateApprovalsTable;
 }
 
 /** COPYandPAY checkouts (migration 085). */
