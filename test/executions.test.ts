@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { manualClock } from '../src/runtime/clock.ts';
+import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
+import type { Connector, ConnectorRequest } from '../src/processors/connector.ts';
 import { postgresAvailable, startGateway, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 
@@ -405,4 +407,39 @@ describe('long-poll across nodes (PostgreSQL LISTEN/NOTIFY)', async () => {
       await a.close();
     }
   });
+});
+
+test('two authorize requests with different keys on one execution: the one that records the authorization is the one that sends the security code', async () => {
+  const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
+  const sent: { operation: string; cvv: boolean }[] = [];
+  const processor: Connector = {
+    name: 'cvv-witness', operations: sim.operations,
+    execute(req: ConnectorRequest) { sent.push({ operation: req.operation, cvv: req.card?.cvv !== undefined }); return sim.execute(req); },
+    lookup: (id) => sim.lookup(id),
+  };
+  const gw = await startGateway({ processor });
+  try {
+    const token = await tokenOf(gw);
+    const inst = await instrument(gw, token, '4111111111111111', 'h1');
+    const id = await execution(gw, token, 'h1');
+    // The first request reaches the engine only once the second has authorized: the second records first.
+    const payments = gw.app.payments as { pay: typeof gw.app.payments.pay };
+    const pay = payments.pay;
+    let secondDone!: () => void;
+    const second = new Promise<void>((resolve) => { secondDone = resolve; });
+    let calls = 0;
+    payments.pay = async (input) => {
+      if (++calls === 1) await second;
+      try { return await pay(input); } finally { if (calls === 2) secondDone(); }
+    };
+    const first = call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    while (calls < 1) await new Promise((r) => setTimeout(r, 5));
+    const won = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    const lost = await first;
+    payments.pay = pay;
+    assert.equal(won.status, 200, JSON.stringify(won.body));
+    assert.equal(lost.status, 422, JSON.stringify(lost.body));
+    await gw.app.executions.idle();
+    assert.deepEqual(sent, [{ operation: 'authorize', cvv: true }], 'the authorization that was made carried the code');
+  } finally { await gw.close(); }
 });

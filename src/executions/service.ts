@@ -283,13 +283,17 @@ export function createExecutionService(deps: {
       const notifyPending = (await workflows.workflow(merchant.id, workflowCode))?.notifyPending ?? false;
       let acked: ExecutionRecord | undefined;
       const info = input.returnInfo;
-      const taken = await instruments.takeCvv(instrument.id);
       // The CVV is held once, for a short time: after use or expiry it is gone, and the log says so.
-      if (!taken) logger.info({ executionId: id, instrumentId: instrument.id }, 'no security code held for this instrument (used, expired, or held in the memory of an embedded store that restarted); authorizing without it');
+      // It is taken only by the request whose authorization is recorded (another may race this one).
+      const takeCvv = async () => {
+        const cvv = await instruments.takeCvv(instrument.id);
+        if (!cvv) logger.info({ executionId: id, instrumentId: instrument.id }, 'no security code held for this instrument (used, expired, or held in the memory of an embedded store that restarted); authorizing without it');
+        return cvv;
+      };
       // Acknowledged once recorded; the cascade runs after the answer (the outcome arrives by long-poll or webhook).
       const r = await payments.pay({
         merchant, scope: { channel: 'executions' }, kind: 'authorize', amount: input.amount,
-        storedCard: { cardId: instrument.cardId, cvv: taken?.cvv }, returnUrls: [info.success, info.cancel, info.error, info.pending].filter((u) => u !== undefined),
+        storedCard: { cardId: instrument.cardId, cvv: undefined, takeCvv }, returnUrls: [info.success, info.cancel, info.error, info.pending].filter((u) => u !== undefined),
         shopperBaseUrl: deps.publicUrl ?? input.baseUrl,
         workflowCode, merchantTransactionId: e.merchantReference, context: { executionId: id }, testParameters: {}, background: true,
         // The execution records the request in the payment's own unit of work: one commit for both.
@@ -315,7 +319,6 @@ export function createExecutionService(deps: {
       if (!r.ok) {
         // No authorization was recorded (another request authorized the execution first, or the
         // payment was refused before its intent): the code stays held for the one that will be.
-        await taken?.putBack();
         if (r.error === 'not_allowed') return { ok: false, error: 'not_allowed', why: { reason: 'authorize_once', status: (await store.get(id))?.status } };
         return { ok: false, error: r.error };
       }

@@ -46,7 +46,11 @@ export interface PayInput {
   readonly amount: Money;
   /** Exactly one of `card`, `storedCard` and `bankTransfer`. */
   readonly card?: CardInput;
-  readonly storedCard?: { readonly cardId: string; readonly cvv: Cvv | undefined; readonly registrationId?: string };
+  /**
+   * A vault card. Its security code is given as `cvv`, or taken by `takeCvv` only once the intent is
+   * recorded: of two requests racing to authorize one thing, the one that records it gets the code.
+   */
+  readonly storedCard?: { readonly cardId: string; readonly cvv: Cvv | undefined; readonly takeCvv?: () => Promise<Cvv | undefined>; readonly registrationId?: string };
   readonly bankTransfer?: BankTransferInput;
   /** Keep the new card as a /v1 registration of the scope's entity; its id is returned in the context as `registrationId`. */
   readonly createRegistration?: boolean;
@@ -540,7 +544,8 @@ export function createPaymentService(deps: {
       if (input.merchant.live && input.testSystemRequested) return fail('test_system_on_live_merchant');
       const instrument = await instrumentOf(input, now);
       if (!instrument.ok) return instrument;
-      const { card, masked } = instrument.value;
+      let { card } = instrument.value;
+      const { masked } = instrument.value;
       const cascade = await workflowRules(input.merchant.id, input.workflowCode ?? 'payment-acceptance');
       // Only a shopper who is there can be sent to a PSP's own 3-D Secure.
       const pspAuthenticates = card !== undefined && !input.merchantInitiated && await firstRunsThreeDs(cascade);
@@ -561,6 +566,9 @@ export function createPaymentService(deps: {
       const rules = challenge || plan.kind === 'refused' ? undefined : cascade;
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);
       if (!recorded.ok) return recorded;
+      // Taken by the request that recorded the payment, and by no other; used, or gone with a refusal.
+      const taken = input.storedCard?.takeCvv && await input.storedCard.takeCvv();
+      if (card && taken) card = { ...card, cvv: taken };
       if (plan.kind === 'refused') return ok(await view(paymentId));
       if (challenge) {
         // Held once, for the one authorization after the challenge, no longer than the page lives.

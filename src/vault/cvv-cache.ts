@@ -14,8 +14,6 @@ export interface CvvCache {
   put(key: string, cvv: Cvv, expiresAt: number): Promise<void>;
   /** Returns the CVV once and forgets it; undefined when absent or expired. */
   take(key: string): Promise<Cvv | undefined>;
-  /** The same, with when it would have expired (so a code taken but not used can be put back for the rest of its life). */
-  takeHeld(key: string): Promise<{ cvv: Cvv; expiresAt: number } | undefined>;
   drop(key: string): Promise<void>;
   /** Whether a live (unexpired) CVV is held for the key, without taking it. */
   has(key: string): Promise<boolean>;
@@ -33,18 +31,16 @@ export function createCvvCache(clock: Clock, maxEntries = 100_000): CvvCache & {
     while (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
     return n;
   }
-  const takeHeld = async (key: string) => {
-    const e = entries.get(key);
-    entries.delete(key);
-    return e && e.expiresAt > clock.now() ? e : undefined;
-  };
   return {
     async put(key, cvv, expiresAt) {
       if (entries.size >= maxEntries) prune();
       entries.set(key, { cvv, expiresAt });
     },
-    take: async (key) => (await takeHeld(key))?.cvv,
-    takeHeld,
+    async take(key) {
+      const e = entries.get(key);
+      entries.delete(key);
+      return e && e.expiresAt > clock.now() ? e.cvv : undefined;
+    },
     async drop(key) { entries.delete(key); },
     async has(key) {
       const e = entries.get(key);
@@ -63,17 +59,15 @@ export function createCvvCache(clock: Clock, maxEntries = 100_000): CvvCache & {
 export function createSharedCvvCache(deps: { store: CvvHoldStore; key: Buffer; clock: Clock }): CvvCache {
   const { store, key, clock } = deps;
   const aad = (k: string) => `cvv:${k}`;
-  const takeHeld = async (k: string) => {
-    const held = await store.take(k);
-    if (!held || held.expiresAt <= clock.now()) return undefined;
-    return { cvv: new Cvv(unseal(key, held.sealed, aad(k)).toString('utf8')), expiresAt: held.expiresAt };
-  };
   return {
     async put(k, cvv, expiresAt) {
       await store.put(k, seal(key, Buffer.from(cvv.reveal(), 'utf8'), aad(k)), expiresAt);
     },
-    take: async (k) => (await takeHeld(k))?.cvv,
-    takeHeld,
+    async take(k) {
+      const held = await store.take(k);
+      if (!held || held.expiresAt <= clock.now()) return undefined;
+      return new Cvv(unseal(key, held.sealed, aad(k)).toString('utf8'));
+    },
     async drop(k) { await store.drop(k); },
     async has(k) { return store.has(k, clock.now()); },
     purgeExpired: () => store.purgeBefore(clock.now()),

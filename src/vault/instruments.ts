@@ -7,12 +7,6 @@ import type { CvvCache } from './cvv-cache.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 
-/** A held security code, taken for an authorization; `putBack` returns it, for the rest of its life, when that authorization did not happen. */
-export interface TakenCvv {
-  readonly cvv: Cvv;
-  putBack(): Promise<void>;
-}
-
 export interface Instrument extends InstrumentRecord {
   readonly card: MaskedCard;
   /** Keyed fingerprint of the card number: equal for the same card, reveals nothing. */
@@ -37,7 +31,7 @@ export interface InstrumentService {
    * The security code given with the instrument, handed out once for the first authorization and
    * then forgotten. It is held by the CVV holder (memory on the embedded store, sealed rows on PostgreSQL) for at most `cvvTtlMs`.
    */
-  takeCvv(instrumentId: string): Promise<TakenCvv | undefined>;
+  takeCvv(instrumentId: string): Promise<Cvv | undefined>;
   /** Whether a security code is still held for the instrument (false after use or expiry, and after a restart of the embedded store). */
   holdsCvv(instrumentId: string): Promise<boolean>;
   /** An ephemeral (`storeInstrument: false`) instrument is spent by its first authorization, in that authorization's unit of work. */
@@ -100,10 +94,7 @@ export function createInstrumentService(deps: {
       await cvvs.drop(key(id));
       return true;
     },
-    async takeCvv(instrumentId) {
-      const held = await cvvs.takeHeld(key(instrumentId));
-      return held && { cvv: held.cvv, putBack: () => cvvs.put(key(instrumentId), held.cvv, held.expiresAt) };
-    },
+    takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),
     holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
     async markUsedIn(tx, instrument) {
       if (instrument.status === 'transient') await store.writer(tx).setInstrumentStatus(instrument.id, 'deleted', clock.now());
