@@ -10,38 +10,55 @@ import { createSimulatedAcquirer } from '../src/processors/simulator/connector.t
 import type { Connector, ConnectorRequest } from '../src/processors/connector.ts';
 import type { Outcome } from '../src/processors/outcome.ts';
 import { opp, pay, startGateway, type Gateway } from './support/harness.ts';
+import { runCli } from './support/process.ts';
 
 const success = '000.100.110';
 const unknownCode = '900.100.300';
-type Answer = 'approve' | 'decline' | 'hang';
+/** How the PSP treats a reversal: made and answered, refused, made but the answer lost, or lost before it arrived. */
+type Answer = 'approve' | 'decline' | 'made-unanswered' | 'never-received';
 
-/** The default acquirer: SHOPPER_lose never answers (and its lookup never finds it); voids and refunds are answered from a queue. */
+/**
+ * The default acquirer: SHOPPER_lose never answers (and its lookup never finds it); SHOPPER_3ds
+ * sends the shopper to its own 3-D Secure; voids and refunds (the gateway's reversals here) are
+ * answered from a queue, and looked up as the PSP made them.
+ */
 function acquirer() {
   const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
   const lost = new Set<string>();
   const reversals: ConnectorRequest[] = [];
+  const made = new Map<string, Exclude<Outcome, { kind: 'unknown' }>>();
+  const approvedLater = new Set<string>();
   const answers: Answer[] = [];
   const processor: Connector = {
     name: 'late-acquirer',
     operations: sim.operations,
     execute(req: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>> {
       if (req.testParameters['SHOPPER_lose']) { lost.add(req.attemptId); return new Promise(() => {}); }
+      if (req.testParameters['SHOPPER_3ds']) {
+        return Promise.resolve({ kind: 'pending', action: 'three_ds', pspReference: 'ACS1', acquirerCode: '000.200.000', details: {},
+          redirect: { url: 'https://acs.example/challenge', method: 'GET', parameters: [] } });
+      }
       // The merchants here send no voids or refunds of their own that reach the PSP: these are the gateway's reversals.
       if (req.operation === 'void' || req.operation === 'refund') {
         reversals.push(req);
         const answer = answers.shift() ?? 'approve';
-        if (answer === 'hang') return new Promise(() => {});
-        return Promise.resolve(answer === 'approve'
-          ? { kind: 'approved', pspReference: `REV-${reversals.length}`, acquirerCode: success, details: {} }
-          : { kind: 'declined', reason: 'provider_error', acquirerCode: '900.100.100', message: 'try later', pspReference: undefined, details: {} });
+        if (answer === 'never-received') return new Promise(() => {});
+        const outcome: Exclude<Outcome, { kind: 'unknown' }> = answer === 'decline'
+          ? { kind: 'declined', reason: 'provider_error', acquirerCode: '900.100.100', message: 'try later', pspReference: undefined, details: {} }
+          : { kind: 'approved', pspReference: `REV-${reversals.length}`, acquirerCode: success, details: {} };
+        if (made.has(req.attemptId)) throw new Error(`reversal ${req.attemptId} sent again after the PSP made it`);
+        made.set(req.attemptId, outcome);
+        return answer === 'made-unanswered' ? new Promise(() => {}) : Promise.resolve(outcome);
       }
       return sim.execute(req);
     },
     async lookup(id: string) {
-      return lost.has(id) ? undefined : sim.lookup(id);
+      if (approvedLater.has(id)) return { kind: 'approved' as const, pspReference: 'LATE-3DS', acquirerCode: success, details: {} };
+      if (lost.has(id)) return undefined;
+      return made.get(id) ?? sim.lookup(id);
     },
   };
-  return { processor, reversals, answers };
+  return { processor, reversals, answers, approvedLater };
 }
 
 async function gateway() {
@@ -99,12 +116,12 @@ test('an authorization the PSP approves after the gateway ended it is voided at 
   } finally { await gw.close(); }
 });
 
-test('a sale is refunded; refusals are tried again on a backoff under the same key; an unanswered try is not a refusal', async () => {
+test('a sale is refunded; a refusal is tried again on a backoff under a new key; an unanswered try is looked up, and sent again under its key only if the PSP never received it', async () => {
   const { gw, clock, reversals, answers } = await gateway();
   try {
     const p = await endedAsNeverReceived(gw, clock, { paymentType: 'DB', amount: '25.00', ...cardOf() });
     await gw.app.payments.settleFromPsp('default', p.attemptId, approved('LATE2'));
-    answers.push('decline', 'hang', 'decline', 'approve');
+    answers.push('decline', 'never-received', 'decline', 'made-unanswered');
     assert.equal(await gw.app.payments.reverseLateApprovals(), 0);
     let r = await row(gw, p.attemptId);
     assert.equal(r?.status, 'reversing');
@@ -115,19 +132,25 @@ test('a sale is refunded; refusals are tried again on a backoff under the same k
     await gw.app.payments.reverseLateApprovals();
     assert.equal(reversals.length, 1);
     clock.advance(61_000);
-    await gw.app.payments.reverseLateApprovals(); // unanswered within the PSP timeout
+    await gw.app.payments.reverseLateApprovals(); // lost on its way: no answer within the PSP timeout
     r = await row(gw, p.attemptId);
     assert.equal(reversals.length, 2);
-    assert.equal(r?.refusals, 1, 'an unanswered reversal may have been made: not counted as refused');
-    assert.equal(r?.status, 'reversing');
+    assert.notEqual(reversals[1]!.attemptId, reversals[0]!.attemptId, 'a refused try moved no money: the next has a key of its own');
+    assert.deepEqual([r?.refusals, r?.in_doubt, r?.status], [1, 1, 'reversing'], 'an unanswered reversal may have been made: in doubt, not refused');
     clock.advance(1_000);
-    await gw.app.payments.reverseLateApprovals(); // refused again
+    await gw.app.payments.reverseLateApprovals(); // looked up: never received, so sent again under its key, and refused
+    assert.equal(reversals.length, 3);
+    assert.equal(reversals[2]!.attemptId, reversals[1]!.attemptId, 'sent again under the key the PSP never received');
     clock.advance(4 * 60_000);
-    assert.equal(await gw.app.payments.reverseLateApprovals(), 1);
+    await gw.app.payments.reverseLateApprovals(); // made by the PSP, its answer lost
+    assert.equal(reversals.length, 4);
+    assert.equal((await row(gw, p.attemptId))?.in_doubt, 1);
+    clock.advance(1_000);
+    assert.equal(await gw.app.payments.reverseLateApprovals(), 1, 'the lookup finds it made: reversed without sending it again');
     assert.equal(reversals.length, 4);
     assert.ok(reversals.every((x) => x.operation === 'refund' && x.originalReference === 'LATE2' && x.amount.amount === 2500));
-    assert.equal(new Set(reversals.map((x) => x.attemptId)).size, 1, 'one idempotency key for every try');
-    assert.equal((await row(gw, p.attemptId))?.status, 'reversed');
+    r = await row(gw, p.attemptId);
+    assert.deepEqual([r?.status, r?.in_doubt, r?.reversal_id], ['reversed', 0, reversals[3]!.attemptId]);
   } finally { await gw.close(); }
 });
 
@@ -147,6 +170,18 @@ test('a reversal the PSP refuses five times is left to an operator, loudly, and 
     assert.equal(r?.refusals, 5);
     assert.ok(gw.logs.some((l) => l.includes('refused a late approval') && l.includes('"level":50')), 'logged as an error');
     assert.equal(await gw.app.payments.lateApprovalsUnsettled(), 1, 'still owed: the gauge shows it');
+    // The operator finds it, reverses the charge in the PSP's portal, and says so.
+    const listed = runCli(gw.dataDir, 'late-approvals', 'list', '--json');
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout).map((x: Record<string, unknown>) => [x.attemptId, x.status, x.amount, x.currency, x.pspReference]),
+      [[p.attemptId, 'operator', '7.00', 'EUR', 'LATE3']]);
+    assert.equal(runCli(gw.dataDir, 'late-approvals', 'resolve', p.attemptId).status, 2, 'a note is required');
+    const resolved = runCli(gw.dataDir, 'late-approvals', 'resolve', p.attemptId, '--note', 'voided in the PSP portal');
+    assert.equal(resolved.status, 0, resolved.stderr);
+    assert.equal(runCli(gw.dataDir, 'late-approvals', 'resolve', p.attemptId, '--note', 'again').status, 1, 'resolved once');
+    assert.equal(await gw.app.payments.lateApprovalsUnsettled(), 0);
+    assert.deepEqual(JSON.parse(runCli(gw.dataDir, 'late-approvals', 'list', '--json').stdout), []);
+    assert.match(JSON.parse(runCli(gw.dataDir, 'late-approvals', 'list', '--all', '--json').stdout)[0].lastResult, /resolved by an operator: voided in the PSP portal/);
   } finally { await gw.close(); }
 });
 
@@ -172,6 +207,92 @@ test('a late capture is refunded through the payment it captured; a late refund 
     const r = await row(gw, rf.attemptId);
     assert.equal(r?.status, 'operator');
     assert.match(r?.last_result ?? '', /cannot be undone/);
+  } finally { await gw.close(); }
+});
+
+test('only what the gateway ended is reversed: an approval of an attempt its PSP declined, or of a capture its PSP took back, is left alone', async () => {
+  const { gw, clock, reversals } = await gateway();
+  try {
+    const declined = await pay(gw, { paymentType: 'DB', amount: '12.00', 'card.number': '4000000000000002' });
+    const att = await gw.app.storage.db.selectFrom('attempts').select(['id', 'status', 'reason']).where('transaction_id', '=', declined.body.id).executeTakeFirstOrThrow();
+    assert.equal(att.status, 'failed');
+    await gw.app.payments.settleFromPsp('default', att.id, approved('X1'));
+    assert.equal(await row(gw, att.id), undefined, `not recorded for a ${att.reason} decline`);
+
+    const pa = await pay(gw, { paymentType: 'PA', amount: '30.00' });
+    const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '30.00', currency: 'EUR' });
+    assert.equal(cp.body.result.code, success, JSON.stringify(cp.body));
+    const capture = await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', cp.body.id).executeTakeFirstOrThrow();
+    // CAPTURE_FAILED (the card scheme rejected it): the gateway undoes the capture; then the earlier CAPTURE item comes again.
+    const failed = { kind: 'declined' as const, reason: 'provider_error' as const, acquirerCode: 'CAPTURE_FAILED', message: 'rejected', pspReference: 'CAP1', details: {} };
+    assert.equal(await gw.app.payments.settleFromPsp('default', capture.id, failed, { reverses: true }), true);
+    await gw.app.payments.settleFromPsp('default', capture.id, approved('CAP1'));
+    assert.equal(await row(gw, capture.id), undefined, 'a capture that never took money is not refunded');
+    clock.advance(60_000);
+    assert.equal(await gw.app.payments.reverseLateApprovals(), 0);
+    assert.equal(reversals.length, 0);
+  } finally { await gw.close(); }
+});
+
+test('a late rebill is refunded through its own charge', async () => {
+  const { gw, clock, reversals } = await gateway();
+  try {
+    const db = await pay(gw, { paymentType: 'DB', amount: '40.00' });
+    assert.equal(db.body.result.code, success);
+    const rb = await endedAsNeverReceived(gw, clock, { paymentType: 'RB', amount: '15.00' }, `/v1/payments/${db.body.id}`);
+    await gw.app.payments.settleFromPsp('default', rb.attemptId, approved('LATE-RB'));
+    assert.equal(await gw.app.payments.reverseLateApprovals(), 1);
+    assert.deepEqual(reversals.map((r) => [r.operation, r.originalReference, r.amount.amount]), [['refund', 'LATE-RB', 1500]]);
+  } finally { await gw.close(); }
+});
+
+test('an approval that arrives while the reconciler ends its attempt is recorded as late, not dropped', async () => {
+  const { gw, clock, reversals } = await gateway();
+  try {
+    const p = await opp(gw, 'POST', '/v1/payments', { paymentType: 'PA', amount: '9.00', currency: 'EUR', 'customParameters[SHOPPER_lose]': '1', ...cardOf() });
+    assert.equal(p.body.result.code, unknownCode);
+    const attempt = await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', p.body.id).executeTakeFirstOrThrow();
+    clock.advance(60_000);
+    // The notification read the attempt open; the reconciler ends it before the notification's unit of work.
+    const uow = gw.app.storage.uow as { run: (fn: unknown) => Promise<unknown> };
+    const original = uow.run.bind(uow);
+    let armed = true;
+    uow.run = async (fn: unknown) => {
+      if (armed) {
+        armed = false;
+        await gw.app.payments.reconcile();
+        await gw.app.payments.idle();
+      }
+      return original(fn);
+    };
+    try {
+      assert.equal(await gw.app.payments.settleFromPsp('default', attempt.id, approved('LATE-RACE')), false);
+    } finally { uow.run = original; }
+    const ended = await gw.app.storage.db.selectFrom('attempts').select(['status', 'reason']).where('id', '=', attempt.id).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...ended }, { status: 'failed', reason: 'not_received' });
+    assert.equal((await row(gw, attempt.id))?.status, 'reversing');
+    assert.equal(await gw.app.payments.reverseLateApprovals(), 1);
+    assert.equal(reversals[0]?.originalReference, 'LATE-RACE');
+  } finally { await gw.close(); }
+});
+
+test('a shopper back from the PSP\'s own 3-D Secure after the payment expired: the PSP is asked, and a charge it made is reversed', async () => {
+  const { gw, clock, reversals, approvedLater } = await gateway();
+  try {
+    const p = await pay(gw, { paymentType: 'PA', amount: '18.00', 'customParameters[SHOPPER_3ds]': '1', shopperResultUrl: 'https://shop.example/done' });
+    const attempt = await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', p.body.id).executeTakeFirstOrThrow();
+    const op = await gw.app.storage.db.selectFrom('transactions').select('status').where('id', '=', p.body.id).executeTakeFirstOrThrow();
+    assert.equal(op.status, 'awaiting', JSON.stringify(p.body));
+    clock.advance(24 * 3_600_000);
+    await gw.app.payments.expireAwaiting();
+    const expired = await gw.app.storage.db.selectFrom('attempts').select(['status', 'reason']).where('id', '=', attempt.id).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...expired }, { status: 'failed', reason: 'expired' });
+    // The shopper finished at the PSP, which then authorized; the shopper comes back.
+    approvedLater.add(attempt.id);
+    await gw.app.payments.completePspReturn(p.body.id, attempt.id, {});
+    assert.equal((await row(gw, attempt.id))?.psp_reference, 'LATE-3DS');
+    assert.equal(await gw.app.payments.reverseLateApprovals(), 1);
+    assert.deepEqual(reversals.map((r) => [r.operation, r.originalReference]), [['void', 'LATE-3DS']]);
   } finally { await gw.close(); }
 });
 

@@ -22,6 +22,7 @@ import { printHelp } from './help.ts';
 import { ledgerCli, ledgerOptions, ledgerUsage, settlementCli } from './ledger.ts';
 import { userOptions, usersCli, usersUsage } from './users.ts';
 import { paymentOptions, paymentsCli, paymentsUsage } from './payments.ts';
+import { lateApprovalOptions, lateApprovalsCli, lateApprovalsUsage } from './late-approvals.ts';
 
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
@@ -45,7 +46,8 @@ const usage = `usage:
 ${webhooksUsage}
 ${ledgerUsage}
 ${usersUsage}
-${paymentsUsage}`;
+${paymentsUsage}
+${lateApprovalsUsage}`;
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
       'unique-merchant-transaction-id': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       merchant: { type: 'string' }, behaviour: { type: 'string' }, 'timeout-ms': { type: 'string' }, settings: { type: 'string' }, connector: { type: 'string' }, accounts: { type: 'string' },
       'move-on': { type: 'string' }, 'notify-pending': { type: 'string' }, origin: { type: 'string' },
-      ...webhookOptions, ...ledgerOptions, ...userOptions, ...paymentOptions,
+      ...webhookOptions, ...ledgerOptions, ...userOptions, ...paymentOptions, ...lateApprovalOptions,
     },
   });
   const [group, command] = positionals;
@@ -111,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.help && (group === 'settlement-report' || group === 'reconcile')) return settlementCli(group, values);
   if (!values.help && group === 'users') return usersCli(command, values);
   if (!values.help && group === 'payments') return paymentsCli(command, positionals[2], values);
+  if (!values.help && group === 'late-approvals') return lateApprovalsCli(command, positionals[2], values);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list' || command === 'rotate'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));

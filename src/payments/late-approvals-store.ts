@@ -9,10 +9,13 @@ const toLateApproval = (r: Selectable<LateApprovalsTable>): LateApproval => ({
   attemptId: r.attempt_id, paymentId: r.payment_id, merchantId: r.merchant_id, accountId: r.account_id,
   operation: r.operation as OperationKind, pspReference: r.psp_reference ?? undefined,
   originalReference: r.original_reference ?? undefined, amount: { amount: Number(r.amount), currency: r.currency as Currency },
-  live: r.live === 1, reversal: (r.reversal ?? undefined) as Reversal | undefined, reversalId: r.reversal_id,
+  live: r.live === 1, reversal: (r.reversal ?? undefined) as Reversal | undefined, reversalId: r.reversal_id, inDoubt: r.in_doubt === 1,
   status: r.status as LateApprovalStatus, refusals: r.refusals, nextTryAt: Number(r.next_try_at),
   lastResult: r.last_result ?? undefined, foundAt: Number(r.found_at), updatedAt: Number(r.updated_at),
 });
+
+/** What still calls for money to go back: a try to come, or an operator. */
+const open: LateApprovalStatus[] = ['reversing', 'operator'];
 
 /** One implementation over Kysely for both stores: single statements, no transaction of their own. */
 export function createLateApprovalStore(uow: UnitOfWork): LateApprovalStore {
@@ -23,7 +26,7 @@ export function createLateApprovalStore(uow: UnitOfWork): LateApprovalStore {
         attempt_id: a.attemptId, payment_id: a.paymentId, merchant_id: a.merchantId, account_id: a.accountId,
         operation: a.operation, psp_reference: a.pspReference ?? null, original_reference: a.originalReference ?? null,
         amount: a.amount.amount, currency: a.amount.currency, live: a.live ? 1 : 0, reversal: a.reversal ?? null,
-        reversal_id: a.reversalId, status: a.status, refusals: a.refusals, next_try_at: a.nextTryAt,
+        reversal_id: a.reversalId, in_doubt: a.inDoubt ? 1 : 0, status: a.status, refusals: a.refusals, next_try_at: a.nextTryAt,
         last_result: a.lastResult ?? null, found_at: a.foundAt, updated_at: a.updatedAt,
       }).onConflict((oc) => oc.column('attempt_id').doNothing()).executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
@@ -43,7 +46,7 @@ export function createLateApprovalStore(uow: UnitOfWork): LateApprovalStore {
     async update(attemptId, from, change) {
       // Conditional on the row as it was read: a pass on another node that already moved it wins.
       const r = await db.updateTable('late_approvals').set({
-        status: change.status, refusals: change.refusals, next_try_at: change.nextTryAt,
+        status: change.status, reversal_id: change.reversalId, in_doubt: change.inDoubt ? 1 : 0, refusals: change.refusals, next_try_at: change.nextTryAt,
         last_result: change.lastResult ?? null, updated_at: change.updatedAt,
       }).where('attempt_id', '=', attemptId).where('status', '=', from.status).where('updated_at', '=', from.updatedAt)
         .executeTakeFirst();
@@ -52,8 +55,20 @@ export function createLateApprovalStore(uow: UnitOfWork): LateApprovalStore {
 
     async unsettled() {
       const r = await db.selectFrom('late_approvals').select((eb) => eb.fn.countAll<string | number>().as('n'))
-        .where('status', '!=', 'reversed').executeTakeFirstOrThrow();
+        .where('status', 'in', open).executeTakeFirstOrThrow();
       return Number(r.n);
+    },
+
+    async list(options) {
+      let q = db.selectFrom('late_approvals').selectAll();
+      if (options.open) q = q.where('status', 'in', open);
+      return (await q.orderBy('found_at', 'desc').orderBy('attempt_id', 'desc').limit(options.limit).execute()).map(toLateApproval);
+    },
+
+    async resolve(attemptId, note, at) {
+      const r = await db.updateTable('late_approvals').set({ status: 'resolved', last_result: `resolved by an operator: ${note}`, updated_at: at })
+        .where('attempt_id', '=', attemptId).where('status', '=', 'operator').executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
   };
 }

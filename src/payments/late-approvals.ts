@@ -15,7 +15,8 @@ import type { AttemptRecord, PaymentStore } from './store.ts';
  * an operator have to.
  */
 export type Reversal = 'void' | 'refund';
-export type LateApprovalStatus = 'reversing' | 'reversed' | 'operator';
+/** `resolved`: an operator has dealt with one the gateway could not reverse. */
+export type LateApprovalStatus = 'reversing' | 'reversed' | 'operator' | 'resolved';
 
 export interface LateApproval {
   readonly attemptId: string;
@@ -31,8 +32,15 @@ export interface LateApproval {
   readonly live: boolean;
   /** What undoes it; none when the gateway cannot (money it paid out or gave back). */
   readonly reversal: Reversal | undefined;
-  /** The reversal's idempotency key at the PSP: every try sends the same one. */
+  /**
+   * The current try's idempotency key at the PSP. A try that got no answer keeps it: it is looked up
+   * under it, and sent again under it only if the PSP never received it. A refused try moved no
+   * money, and the next gets a key of its own (a PSP that keeps its answer per key, as Stripe does,
+   * would otherwise repeat the refusal).
+   */
   readonly reversalId: string;
+  /** The try under `reversalId` got no answer. */
+  readonly inDoubt: boolean;
   readonly status: LateApprovalStatus;
   readonly refusals: number;
   readonly nextTryAt: number;
@@ -49,13 +57,20 @@ export interface LateApprovalStore {
   due(now: number, limit: number): Promise<LateApproval[]>;
   /** Moves a row on, unless it changed since it was read (false then). */
   update(attemptId: string, from: Pick<LateApproval, 'status' | 'updatedAt'>,
-    change: Pick<LateApproval, 'status' | 'refusals' | 'nextTryAt' | 'lastResult' | 'updatedAt'>): Promise<boolean>;
+    change: Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'refusals' | 'nextTryAt' | 'lastResult' | 'updatedAt'>): Promise<boolean>;
   /** Late approvals not reversed yet, waiting for a try or for an operator. */
   unsettled(): Promise<number>;
+  /** The newest first; with `open`, only those waiting for a try or for an operator. */
+  list(options: { open: boolean; limit: number }): Promise<LateApproval[]>;
+  /** An operator has reversed (or otherwise settled) one left to them; false unless it waits for an operator. */
+  resolve(attemptId: string, note: string, at: number): Promise<boolean>;
 }
 
 /** A PSP that refused the reversal this many times will not take it: an operator must act. */
 export const maxRefusals = 5;
+
+/** What the gateway itself ended as failed, so that an approval of it is a charge nobody was told of. */
+export const endedByGateway = (reason: string | undefined) => reason === 'not_received' || reason === 'expired';
 
 /** Undone by a void while only authorized, by a refund once money moved; what the gateway paid out or gave back it cannot take back. */
 export function reversalOf(operation: OperationKind): Reversal | undefined {
@@ -109,44 +124,72 @@ export function createLateApprovals(deps: {
   async function reverse(a: LateApproval): Promise<boolean> {
     const now = clock.now();
     const connector = await deps.connectorFor(a.accountId);
-    const move = (status: LateApprovalStatus, lastResult: string, refusals = a.refusals, nextTryAt = a.nextTryAt) =>
-      store.update(a.attemptId, a, { status, refusals, nextTryAt, lastResult, updatedAt: Math.max(now, a.updatedAt + 1) });
-    const context = { paymentId: a.paymentId, attemptId: a.attemptId, accountId: a.accountId, pspReference: a.pspReference };
+    type Change = Partial<Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'refusals' | 'nextTryAt'>> & { lastResult: string };
+    const move = (c: Change) => store.update(a.attemptId, a, {
+      status: a.status, reversalId: a.reversalId, inDoubt: a.inDoubt, refusals: a.refusals, nextTryAt: a.nextTryAt, ...c, updatedAt: Math.max(now, a.updatedAt + 1),
+    });
+    const context = { paymentId: a.paymentId, attemptId: a.attemptId, accountId: a.accountId, pspReference: a.pspReference, reversalId: a.reversalId };
     if (!a.reversal || !connector || !connector.operations.includes(a.reversal)) {
       const why = !a.reversal ? `a ${a.operation} cannot be undone by the gateway`
         : !connector ? 'the PSP account is gone' : `the PSP account cannot ${a.reversal}`;
-      await move('operator', why);
+      await move({ status: 'operator', lastResult: why });
       logger.error({ ...context, why }, 'a late approval cannot be reversed by the gateway: reverse the charge at the PSP');
       return false;
     }
-    const outcome = await send(connector, a, a.reversal);
+    const timeoutMs = connector.timeoutMs ?? deps.pspTimeoutMs;
+    let outcome: Outcome | undefined;
+    if (a.inDoubt) {
+      // The last try may have been made: the PSP is asked before anything is sent again, since a
+      // PSP that does not dedupe by key (an OPP acquirer's refunds) would refund twice.
+      try {
+        outcome = await connector.lookup(a.reversalId, { operation: a.reversal, amount: a.amount, originalReference: a.originalReference, pspReference: undefined });
+      } catch (err) {
+        logger.warn({ ...context, err: String(err) }, 'a late approval\'s unanswered reversal could not be looked up; asked again later');
+        await move({ nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} unanswered, not found out yet` });
+        return false;
+      }
+      if (!outcome && now - a.updatedAt < (connector.lookupLagMs ?? 0)) {
+        await move({ nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} unanswered, not found yet` });
+        return false;
+      }
+    }
+    // Not tried yet, or the PSP never received the last try: sent under the same key.
+    outcome ??= await send(connector, a, a.reversal);
+    const code = 'acquirerCode' in outcome && outcome.acquirerCode ? ` (${outcome.acquirerCode})` : '';
     switch (outcome.kind) {
       case 'approved': case 'pending': {
         // A pending reversal is the PSP's acceptance of it (Adyen answers every cancel and refund so).
-        const moved = await move('reversed', `${a.reversal} ${outcome.kind}${outcome.acquirerCode ? ` (${outcome.acquirerCode})` : ''}`);
-        if (moved) logger.warn({ ...context, reversal: a.reversal, reversalId: a.reversalId, answer: outcome.kind }, 'a late approval was reversed at the PSP');
+        const moved = await move({ status: 'reversed', inDoubt: false, lastResult: `${a.reversal} ${outcome.kind}${code}` });
+        if (moved) logger.warn({ ...context, reversal: a.reversal, answer: outcome.kind }, 'a late approval was reversed at the PSP');
         return moved;
       }
       case 'declined': {
         const refusals = a.refusals + 1;
-        const answer = `${a.reversal} refused: ${outcome.reason}${outcome.acquirerCode ? ` (${outcome.acquirerCode})` : ''}`;
+        const lastResult = `${a.reversal} refused: ${outcome.reason}${code}`;
+        const fresh = { reversalId: deps.ids.hex32(), inDoubt: false, refusals, lastResult };
         if (refusals >= maxRefusals) {
-          await move('operator', answer, refusals);
-          logger.error({ ...context, answer, refusals }, 'the PSP refused a late approval\'s reversal every time: reverse the charge at the PSP');
+          await move({ ...fresh, status: 'operator' });
+          logger.error({ ...context, lastResult, refusals }, 'the PSP refused a late approval\'s reversal every time: reverse the charge at the PSP');
         } else {
-          await move('reversing', answer, refusals, now + backoffMs(refusals));
+          await move({ ...fresh, nextTryAt: now + backoffMs(refusals) });
         }
         return false;
       }
       default:
-        // Unknown: the same reversal id is sent again later, so the PSP makes it at most once.
-        await move('reversing', `${a.reversal} unanswered`, a.refusals, now + 2 * (connector.timeoutMs ?? deps.pspTimeoutMs));
+        await move({ inDoubt: true, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} unanswered` });
         return false;
     }
   }
 
   return {
     async found(attempt, outcome) {
+      if (!endedByGateway(attempt.reason)) {
+        // The PSP itself declined it (or reported a confirmed capture failed): an approval now
+        // contradicts its own answer, and reversing on it could refund money that never moved.
+        logger.warn({ paymentId: attempt.paymentId, attemptId: attempt.id, reason: attempt.reason, pspReference: outcome.pspReference },
+          'a PSP approved an attempt it had declined; left as it is');
+        return false;
+      }
       const op = await payments.operation(attempt.operationId);
       const payment = await payments.payment(attempt.paymentId);
       if (!op || !payment) {
@@ -156,13 +199,13 @@ export function createLateApprovals(deps: {
       }
       const operation = op.kind;
       const reversal = reversalOf(operation);
-      // A capture is refunded through the payment it captured; anything else through itself.
-      const original = op.seq > 0 ? (await payments.operationsOf(payment.id)).find((o) => o.seq === 0)?.pspReference : outcome.pspReference;
+      // A capture is refunded through the payment it captured; anything else (a rebill too) through itself.
+      const original = op.kind === 'capture' ? (await payments.operationsOf(payment.id)).find((o) => o.seq === 0)?.pspReference : outcome.pspReference;
       const now = clock.now();
       const recorded = await store.record({
         attemptId: attempt.id, paymentId: payment.id, merchantId: payment.merchantId, accountId: attempt.accountId, operation,
         pspReference: outcome.pspReference, originalReference: original, amount: op.amount, live: payment.live,
-        reversal: original !== undefined ? reversal : undefined, reversalId: deps.ids.hex32(), status: 'reversing', refusals: 0,
+        reversal: original !== undefined ? reversal : undefined, reversalId: deps.ids.hex32(), inDoubt: false, status: 'reversing', refusals: 0,
         nextTryAt: now, lastResult: undefined, foundAt: now, updatedAt: now,
       });
       if (recorded) {

@@ -690,7 +690,12 @@ export function createPaymentService(deps: {
       const op = await store.operation(attempt.operationId);
       const payment = await store.payment(paymentId);
       if (!op || !payment) return undefined;
-      if (op.status !== 'awaiting' || attempt.status !== 'pending') return view(op.id);
+      if (op.status !== 'awaiting' || attempt.status !== 'pending') {
+        // Back after the gateway gave up on the shopper: the PSP may have charged the card once its
+        // own 3-D Secure was done. Asked (never finished: that would authorize now), not assumed.
+        if (attempt.status === 'failed' && attempt.reason === 'expired') await askAfterExpiry(attempt, op);
+        return view(op.id);
+      }
       const connector = await deps.connectorFor(attempt.accountId);
       let outcome: Outcome;
       try {
@@ -704,6 +709,7 @@ export function createPaymentService(deps: {
       }
       const rules = await rulesFor(payment, op);
       const r = await runner.settleAttempt(paymentId, attemptId, outcome, rules);
+      if (!r.changed) await approvedAfterEnd(attemptId, outcome);
       await threeds.close('payment', paymentId);
       if (r.next) await driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules });
       return view(op.id);
@@ -715,11 +721,7 @@ export function createPaymentService(deps: {
       if (!attempt || attempt.accountId !== accountId) return false;
       if (options.reverses && attempt.status === 'succeeded' && outcome.kind === 'declined') return undoConfirmed(attempt, outcome);
       if (!isOpen(attempt.status)) {
-        if (attempt.status === 'failed' && outcome.kind === 'approved') {
-          // The engine ended the attempt (never received, expired) and the PSP has charged it after
-          // all: money moved for a payment the merchant was told failed. The gateway gives it back.
-          await lateApprovals.found(attempt, outcome);
-        }
+        await approvedAfterEnd(attempt, outcome);
         return false;
       }
       const payment = await store.payment(attempt.paymentId);
@@ -727,6 +729,8 @@ export function createPaymentService(deps: {
       if (!payment || !op) return false;
       const rules = await rulesFor(payment, op);
       const r = await runner.settleAttempt(payment.id, attemptId, outcome, rules);
+      // Ended under the lock since it was read (the reconciler found it never received, say).
+      if (!r.changed) await approvedAfterEnd(attemptId, outcome);
       if (r.changed && op.status === 'awaiting') await threeds.close('payment', payment.id);
       if (r.next) inBackground(driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }));
       return r.changed;
@@ -827,6 +831,30 @@ export function createPaymentService(deps: {
       while (running.size > 0) await Promise.all([...running]);
     },
   };
+
+  /**
+   * A PSP's approval of an attempt that had ended by then: if the gateway ended it (never received,
+   * expired), money moved for a payment the merchant was told failed, and the gateway gives it back.
+   */
+  async function approvedAfterEnd(attempt: AttemptRecord | string, outcome: Outcome): Promise<void> {
+    if (outcome.kind !== 'approved') return;
+    const ended = typeof attempt === 'string' ? await store.attempt(attempt) : attempt;
+    if (ended?.status === 'failed') await lateApprovals.found(ended, outcome);
+  }
+
+  /** A shopper back from a PSP's 3-D Secure after the attempt expired: what the PSP did meanwhile. */
+  async function askAfterExpiry(attempt: AttemptRecord, op: OperationRecord): Promise<void> {
+    const connector = await deps.connectorFor(attempt.accountId);
+    const operation = connectorOperationOf[op.kind as keyof typeof connectorOperationOf];
+    if (!connector || !operation) return;
+    try {
+      const known = await connector.lookup(attempt.id, { operation, amount: op.amount, originalReference: undefined, pspReference: attempt.pspReference });
+      if (known) await approvedAfterEnd(attempt, known);
+    } catch (err) {
+      // Its notification, if the PSP sends them, still tells; otherwise an operator sees the charge in the PSP's report.
+      logger.warn({ err: String(err), attemptId: attempt.id }, 'a PSP could not say what became of an expired attempt its shopper came back from');
+    }
+  }
 
   /**
    * One open operation: an attempt this process is calling is left alone; a PSP that said

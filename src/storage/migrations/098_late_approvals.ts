@@ -22,8 +22,11 @@ export const lateApprovals: Migration = {
       .addColumn('live', 'integer', (c) => c.notNull())
       // What undoes it at the PSP (void, refund); null when nothing can, and an operator must.
       .addColumn('reversal', 'varchar(16)')
-      // The PSP's idempotency key for the reversal: the same on every try, so it is never made twice.
+      // The current try's idempotency key at the PSP: kept while a try's answer is in doubt, new
+      // after a refusal (which moved no money).
       .addColumn('reversal_id', 'varchar(32)', (c) => c.notNull())
+      // 1 when the current try got no answer: it is looked up before anything is sent again.
+      .addColumn('in_doubt', 'integer', (c) => c.notNull())
       .addColumn('status', 'varchar(16)', (c) => c.notNull())
       .addColumn('refusals', 'integer', (c) => c.notNull())
       .addColumn('next_try_at', 'bigint', (c) => c.notNull())

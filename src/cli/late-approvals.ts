@@ -1,0 +1,45 @@
+import { loadConfig } from '../config.ts';
+import { openStorage } from '../storage/database.ts';
+import { systemClock } from '../runtime/clock.ts';
+import { formatMajorUnits } from '../money/money.ts';
+import { createLateApprovalStore } from '../payments/late-approvals-store.ts';
+
+export const lateApprovalsUsage = `  switchyard late-approvals list [--all] [--limit N] [--json]
+                        charges a PSP approved after the gateway had ended their attempts, newest first: those
+                        still being reversed or left to an operator (--all: every one)
+  switchyard late-approvals resolve ATTEMPT_ID --note TEXT   one left to an operator, reversed (or settled) by hand`;
+
+export const lateApprovalOptions = { all: { type: 'boolean' }, note: { type: 'string' } } as const;
+
+/** What the `reverse-late-approvals` job could not give back, for the operator who must. */
+export async function lateApprovalsCli(command: string | undefined, attemptId: string | undefined, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const usage = () => { process.stderr.write(`usage:\n${lateApprovalsUsage}\n`); return 2; };
+  if (command !== 'list' && command !== 'resolve') return usage();
+  const limit = typeof values.limit === 'string' ? Number(values.limit) : 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) { process.stderr.write('--limit must be a whole number from 1 to 1000\n'); return 2; }
+  const note = typeof values.note === 'string' ? values.note.trim() : '';
+  if (command === 'resolve' && (!attemptId || !note)) { process.stderr.write('an attempt id and --note are required\n'); return usage(); }
+  const config = loadConfig();
+  const storage = await openStorage(config.storage);
+  try {
+    const store = createLateApprovalStore(storage.uow);
+    if (command === 'resolve') {
+      if (await store.resolve(attemptId!, note, systemClock.now())) { process.stdout.write(`resolved ${attemptId}\n`); return 0; }
+      const found = await store.get(attemptId!);
+      process.stderr.write(found ? `${attemptId} is ${found.status}, not waiting for an operator\n` : `no late approval of attempt ${attemptId}\n`);
+      return 1;
+    }
+    const rows = (await store.list({ open: values.all !== true, limit })).map((a) => ({
+      attemptId: a.attemptId, paymentId: a.paymentId, merchantId: a.merchantId, pspAccountId: a.accountId, operation: a.operation,
+      pspReference: a.pspReference ?? null, amount: formatMajorUnits(a.amount), currency: a.amount.currency, reversal: a.reversal ?? null,
+      status: a.status, refusals: a.refusals, lastResult: a.lastResult ?? null, foundAt: new Date(a.foundAt).toISOString(),
+    }));
+    if (values.json) { process.stdout.write(JSON.stringify(rows) + '\n'); return 0; }
+    for (const r of rows) {
+      process.stdout.write(`${r.foundAt}  ${r.attemptId}  ${r.status.padEnd(9)} ${r.operation.padEnd(9)} ${r.amount.padStart(12)} ${r.currency}  psp ${r.pspReference ?? '-'}  ${r.lastResult ?? ''}\n`);
+    }
+    return 0;
+  } finally {
+    await storage.close();
+  }
+}
