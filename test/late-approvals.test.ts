@@ -9,7 +9,7 @@ import { manualClock } from '../src/runtime/clock.ts';
 import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 import type { Connector, ConnectorRequest } from '../src/processors/connector.ts';
 import type { Outcome } from '../src/processors/outcome.ts';
-import { opp, pay, startGateway, type Gateway } from './support/harness.ts';
+import { beforeNextUnitOfWork, opp, pay, startGateway, type Gateway } from './support/harness.ts';
 import { runCli } from './support/process.ts';
 
 const success = '000.100.110';
@@ -254,20 +254,10 @@ test('an approval that arrives while the reconciler ends its attempt is recorded
     const attempt = await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', p.body.id).executeTakeFirstOrThrow();
     clock.advance(60_000);
     // The notification read the attempt open; the reconciler ends it before the notification's unit of work.
-    const uow = gw.app.storage.uow as { run: (fn: unknown) => Promise<unknown> };
-    const original = uow.run.bind(uow);
-    let armed = true;
-    uow.run = async (fn: unknown) => {
-      if (armed) {
-        armed = false;
-        await gw.app.payments.reconcile();
-        await gw.app.payments.idle();
-      }
-      return original(fn);
-    };
+    const unhook = beforeNextUnitOfWork(gw, async () => { await gw.app.payments.reconcile(); await gw.app.payments.idle(); });
     try {
       assert.equal(await gw.app.payments.settleFromPsp('default', attempt.id, approved('LATE-RACE')), false);
-    } finally { uow.run = original; }
+    } finally { unhook(); }
     const ended = await gw.app.storage.db.selectFrom('attempts').select(['status', 'reason']).where('id', '=', attempt.id).executeTakeFirstOrThrow();
     assert.deepEqual({ ...ended }, { status: 'failed', reason: 'not_received' });
     assert.equal((await row(gw, attempt.id))?.status, 'reversing');

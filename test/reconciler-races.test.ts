@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
 import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 import type { Connector, ConnectorRequest } from '../src/processors/connector.ts';
-import { opp, pay, startGateway } from './support/harness.ts';
+import { beforeNextUnitOfWork, opp, pay, startGateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
 
 const success = '000.100.110';
@@ -97,18 +97,9 @@ test('a capture recorded while the authorization settles at a cascade account go
     const att = await gw.app.storage.db.selectFrom('attempts').select(['id', 'account_id']).where('payment_id', '=', p.body.id).executeTakeFirstOrThrow();
     assert.notEqual(att.account_id, 'default');
     // The settlement (reconciler or PSP webhook) commits between followUp's read of the payment and its lock.
-    const uow = gw.app.storage.uow as { run: (fn: unknown) => Promise<unknown> };
-    const original = uow.run.bind(uow);
-    let armed = true;
-    uow.run = async (fn: unknown) => {
-      if (armed) {
-        armed = false;
-        await gw.app.payments.settleFromPsp(att.account_id, att.id, { kind: 'approved', pspReference: 'PSPA1', acquirerCode: success, details: {} });
-      }
-      return original(fn);
-    };
+    const unhook = beforeNextUnitOfWork(gw, () => gw.app.payments.settleFromPsp(att.account_id, att.id, { kind: 'approved', pspReference: 'PSPA1', acquirerCode: success, details: {} }));
     const cp = await opp(gw, 'POST', `/v1/payments/${p.body.id}`, { paymentType: 'CP', amount: '42.42', currency: 'EUR' });
-    uow.run = original;
+    unhook();
     const capAttempt = await gw.app.storage.db.selectFrom('attempts').select(['account_id', 'status']).where('transaction_id', '=', cp.body.id).executeTakeFirst();
     assert.equal(capAttempt?.account_id, att.account_id, `capture (${cp.body.result?.code}) was sent to ${capAttempt?.account_id}, not to the account holding the authorization`);
   } finally { await gw.close(); }

@@ -107,3 +107,21 @@ export async function opp(gw: { url: string; merchant: MerchantCredentials }, me
 export async function pay(gw: Gateway, params: Record<string, string> = {}): Promise<OppResponse> {
   return opp(gw, 'POST', '/v1/payments', { amount: '92.00', currency: 'EUR', paymentType: 'DB', ...testCard, ...params });
 }
+
+/**
+ * Runs `meanwhile` just before the gateway's next unit of work starts, once: a race forced into
+ * the gap between a read and the write that follows it. Returns what undoes the hook.
+ */
+export function beforeNextUnitOfWork(gw: Gateway, meanwhile: () => Promise<unknown>): () => void {
+  const uow = gw.app.storage.uow as { run: (fn: unknown) => Promise<unknown> };
+  const original = uow.run.bind(uow);
+  let armed = true;
+  uow.run = async (fn: unknown) => {
+    if (armed) {
+      armed = false;
+      await meanwhile();
+    }
+    return original(fn);
+  };
+  return () => { uow.run = original; };
+}
