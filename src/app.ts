@@ -388,6 +388,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     timeoutMs,
     ...(c.runsThreeDs ? { runsThreeDs: true } : {}),
     ...(c.lookupLagMs !== undefined ? { lookupLagMs: c.lookupLagMs } : {}),
+    ...(c.dedupesByKey ? { dedupesByKey: true } : {}),
     lookup: (attemptId, hint) => c.lookup(attemptId, hint),
     ...(c.inbound ? { inbound: c.inbound.bind(c) } : {}),
     ...(c.complete ? { complete: c.complete.bind(c) } : {}),

@@ -443,3 +443,29 @@ test('two authorize requests with different keys on one execution: the one that 
     assert.deepEqual(sent, [{ operation: 'authorize', cvv: true }], 'the authorization that was made carried the code');
   } finally { await gw.close(); }
 });
+
+test('a security code holder that fails once the authorization is recorded does not stop it: it goes to the PSP without the code', async () => {
+  const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
+  const sent: { operation: string; cvv: boolean }[] = [];
+  const processor: Connector = {
+    name: 'cvv-witness', operations: sim.operations,
+    execute(req: ConnectorRequest) { sent.push({ operation: req.operation, cvv: req.card?.cvv !== undefined }); return sim.execute(req); },
+    lookup: (id) => sim.lookup(id),
+  };
+  const gw = await startGateway({ processor });
+  try {
+    const token = await tokenOf(gw);
+    const inst = await instrument(gw, token, '4111111111111111', 'h1');
+    const id = await execution(gw, token, 'h1');
+    // The shared holder's read fails (a PostgreSQL blip, a code sealed under a key no longer held).
+    const payments = gw.app.payments as { pay: typeof gw.app.payments.pay };
+    const pay = payments.pay;
+    payments.pay = (input) => pay({ ...input, storedCard: { ...input.storedCard!, takeCvv: async () => { throw new Error('connection terminated'); } } });
+    const r = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    payments.pay = pay;
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await gw.app.executions.idle();
+    assert.deepEqual(sent, [{ operation: 'authorize', cvv: false }]);
+    assert.ok(gw.logs.some((l) => l.includes('the held security code could not be taken')));
+  } finally { await gw.close(); }
+});

@@ -15,7 +15,7 @@ import { runCli } from './support/process.ts';
 const success = '000.100.110';
 const unknownCode = '900.100.300';
 /** How the PSP treats a reversal: made and answered, refused, made but the answer lost, or lost before it arrived. */
-type Answer = 'approve' | 'decline' | 'made-unanswered' | 'never-received';
+type Answer = 'approve' | 'pending' | 'decline' | 'made-unanswered' | 'never-received';
 
 /**
  * The default acquirer: SHOPPER_lose never answers (and its lookup never finds it); SHOPPER_3ds
@@ -45,6 +45,7 @@ function acquirer() {
         if (answer === 'never-received') return new Promise(() => {});
         const outcome: Exclude<Outcome, { kind: 'unknown' }> = answer === 'decline'
           ? { kind: 'declined', reason: 'provider_error', acquirerCode: '900.100.100', message: 'try later', pspReference: undefined, details: {} }
+          : answer === 'pending' ? { kind: 'pending', action: undefined, pspReference: `REV-${reversals.length}`, acquirerCode: '[refund-received]', details: {} }
           : { kind: 'approved', pspReference: `REV-${reversals.length}`, acquirerCode: success, details: {} };
         if (made.has(req.attemptId)) throw new Error(`reversal ${req.attemptId} sent again after the PSP made it`);
         made.set(req.attemptId, outcome);
@@ -283,6 +284,22 @@ test('a shopper back from the PSP\'s own 3-D Secure after the payment expired: t
     assert.equal((await row(gw, attempt.id))?.psp_reference, 'LATE-3DS');
     assert.equal(await gw.app.payments.reverseLateApprovals(), 1);
     assert.deepEqual(reversals.map((r) => [r.operation, r.originalReference]), [['void', 'LATE-3DS']]);
+  } finally { await gw.close(); }
+});
+
+test('a reversal the PSP takes as pending is owed until the PSP\'s notification about it, which names it by its key', async () => {
+  const { gw, clock, reversals, answers } = await gateway();
+  try {
+    const p = await endedAsNeverReceived(gw, clock, { paymentType: 'DB', amount: '21.00', ...cardOf() });
+    await gw.app.payments.settleFromPsp('default', p.attemptId, approved('LATE-P'));
+    answers.push('pending');
+    assert.equal(await gw.app.payments.reverseLateApprovals(), 0);
+    assert.equal(await gw.app.payments.lateApprovalsUnsettled(), 1, 'not back yet');
+    const key = reversals[0]!.attemptId;
+    assert.equal(await gw.app.payments.settleFromPsp('other-account', key, approved('REV-1')), false);
+    assert.equal(await gw.app.payments.settleFromPsp('default', key, approved('REV-1')), true);
+    assert.equal((await row(gw, p.attemptId))?.status, 'reversed');
+    assert.equal(await gw.app.payments.lateApprovalsUnsettled(), 0);
   } finally { await gw.close(); }
 });
 

@@ -7,7 +7,7 @@ import { createLateApprovalStore } from '../payments/late-approvals-store.ts';
 export const lateApprovalsUsage = `  switchyard late-approvals list [--all] [--limit N] [--json]
                         charges a PSP approved after the gateway had ended their attempts, newest first: those
                         still being reversed or left to an operator (--all: every one)
-  switchyard late-approvals resolve ATTEMPT_ID --note TEXT   one left to an operator, reversed (or settled) by hand`;
+  switchyard late-approvals resolve ATTEMPT_ID --note TEXT   one not yet reversed, reversed (or settled) by hand at the PSP`;
 
 export const lateApprovalOptions = { all: { type: 'boolean' }, note: { type: 'string' } } as const;
 
@@ -26,7 +26,7 @@ export async function lateApprovalsCli(command: string | undefined, attemptId: s
     if (command === 'resolve') {
       if (await store.resolve(attemptId!, note, systemClock.now())) { process.stdout.write(`resolved ${attemptId}\n`); return 0; }
       const found = await store.get(attemptId!);
-      process.stderr.write(found ? `${attemptId} is ${found.status}, not waiting for an operator\n` : `no late approval of attempt ${attemptId}\n`);
+      process.stderr.write(found ? `${attemptId} is ${found.status} already\n` : `no late approval of attempt ${attemptId}\n`);
       return 1;
     }
     const rows = (await store.list({ open: values.all !== true, limit })).map((a) => ({

@@ -39,8 +39,10 @@ export interface LateApproval {
    * would otherwise repeat the refusal).
    */
   readonly reversalId: string;
-  /** The try under `reversalId` got no answer. */
+  /** The try under `reversalId` is sent, and the PSP has not said how it ended (no answer yet, or pending). */
   readonly inDoubt: boolean;
+  /** When the try under `reversalId` was first sent. */
+  readonly triedAt: number | undefined;
   readonly status: LateApprovalStatus;
   readonly refusals: number;
   readonly nextTryAt: number;
@@ -57,12 +59,14 @@ export interface LateApprovalStore {
   due(now: number, limit: number): Promise<LateApproval[]>;
   /** Moves a row on, unless it changed since it was read (false then). */
   update(attemptId: string, from: Pick<LateApproval, 'status' | 'updatedAt'>,
-    change: Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'refusals' | 'nextTryAt' | 'lastResult' | 'updatedAt'>): Promise<boolean>;
+    change: Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'triedAt' | 'refusals' | 'nextTryAt' | 'lastResult' | 'updatedAt'>): Promise<boolean>;
+  /** The late approval whose current reversal try is under this key. */
+  byReversalId(reversalId: string): Promise<LateApproval | undefined>;
   /** Late approvals not reversed yet, waiting for a try or for an operator. */
   unsettled(): Promise<number>;
   /** The newest first; with `open`, only those waiting for a try or for an operator. */
   list(options: { open: boolean; limit: number }): Promise<LateApproval[]>;
-  /** An operator has reversed (or otherwise settled) one left to them; false unless it waits for an operator. */
+  /** An operator has reversed (or otherwise settled) one not yet reversed; false when there is none such. */
   resolve(attemptId: string, note: string, at: number): Promise<boolean>;
 }
 
@@ -81,6 +85,11 @@ export function reversalOf(operation: OperationKind): Reversal | undefined {
   }
 }
 
+/** A pending reversal is asked about again after this long, if its notification has not come. */
+const pendingRecheckMs = 15 * 60_000;
+/** A reversal whose fate the PSP has not told for this long (no answer, no lookup, no notification) goes to an operator. */
+export const inDoubtLimitMs = 24 * 3_600_000;
+
 /** Minutes between refused tries: 2, 4, 8, 16. */
 const backoffMs = (refusals: number) => 2 ** refusals * 60_000;
 
@@ -92,6 +101,11 @@ export interface LateApprovals {
   found(attempt: AttemptRecord, outcome: Extract<Outcome, { kind: 'approved' }>): Promise<boolean>;
   /** Tries every reversal that is due; returns how many the PSP took. */
   reverseDue(): Promise<number>;
+  /**
+   * A PSP's notification about one of the gateway's reversals (named by its key): its final word on
+   * a try that was pending or unanswered. False when the key names no reversal of that account.
+   */
+  reversalSettled(accountId: string, reversalId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>): Promise<boolean>;
 }
 
 export function createLateApprovals(deps: {
@@ -121,64 +135,103 @@ export function createLateApprovals(deps: {
     }
   }
 
-  async function reverse(a: LateApproval): Promise<boolean> {
+  type Change = Partial<Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'triedAt' | 'refusals' | 'nextTryAt'>> & { lastResult: string };
+  /** Moves the row on from `a` as it was read; the row as moved, or undefined when it had changed meanwhile. */
+  async function move(a: LateApproval, c: Change): Promise<LateApproval | undefined> {
+    const next: LateApproval = { ...a, ...c, updatedAt: Math.max(clock.now(), a.updatedAt + 1) };
+    return await store.update(a.attemptId, a, next) ? next : undefined;
+  }
+
+  const contextOf = (a: LateApproval) => ({ paymentId: a.paymentId, attemptId: a.attemptId, accountId: a.accountId, pspReference: a.pspReference, reversalId: a.reversalId });
+
+  /**
+   * What the PSP said of the reversal under the row's current key, applied: taken (approved), still
+   * to be confirmed (pending: in doubt until its notification or a lookup), refused (a new key, a
+   * backoff, an operator after the fifth) or unanswered (in doubt). True when it was taken.
+   */
+  async function apply(a: LateApproval, outcome: Outcome, timeoutMs: number): Promise<boolean> {
     const now = clock.now();
-    const connector = await deps.connectorFor(a.accountId);
-    type Change = Partial<Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'refusals' | 'nextTryAt'>> & { lastResult: string };
-    const move = (c: Change) => store.update(a.attemptId, a, {
-      status: a.status, reversalId: a.reversalId, inDoubt: a.inDoubt, refusals: a.refusals, nextTryAt: a.nextTryAt, ...c, updatedAt: Math.max(now, a.updatedAt + 1),
-    });
-    const context = { paymentId: a.paymentId, attemptId: a.attemptId, accountId: a.accountId, pspReference: a.pspReference, reversalId: a.reversalId };
-    if (!a.reversal || !connector || !connector.operations.includes(a.reversal)) {
-      const why = !a.reversal ? `a ${a.operation} cannot be undone by the gateway`
-        : !connector ? 'the PSP account is gone' : `the PSP account cannot ${a.reversal}`;
-      await move({ status: 'operator', lastResult: why });
-      logger.error({ ...context, why }, 'a late approval cannot be reversed by the gateway: reverse the charge at the PSP');
-      return false;
-    }
-    const timeoutMs = connector.timeoutMs ?? deps.pspTimeoutMs;
-    let outcome: Outcome | undefined;
-    if (a.inDoubt) {
-      // The last try may have been made: the PSP is asked before anything is sent again, since a
-      // PSP that does not dedupe by key (an OPP acquirer's refunds) would refund twice.
-      try {
-        outcome = await connector.lookup(a.reversalId, { operation: a.reversal, amount: a.amount, originalReference: a.originalReference, pspReference: undefined });
-      } catch (err) {
-        logger.warn({ ...context, err: String(err) }, 'a late approval\'s unanswered reversal could not be looked up; asked again later');
-        await move({ nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} unanswered, not found out yet` });
-        return false;
-      }
-      if (!outcome && now - a.updatedAt < (connector.lookupLagMs ?? 0)) {
-        await move({ nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} unanswered, not found yet` });
-        return false;
-      }
-    }
-    // Not tried yet, or the PSP never received the last try: sent under the same key.
-    outcome ??= await send(connector, a, a.reversal);
     const code = 'acquirerCode' in outcome && outcome.acquirerCode ? ` (${outcome.acquirerCode})` : '';
     switch (outcome.kind) {
-      case 'approved': case 'pending': {
-        // A pending reversal is the PSP's acceptance of it (Adyen answers every cancel and refund so).
-        const moved = await move({ status: 'reversed', inDoubt: false, lastResult: `${a.reversal} ${outcome.kind}${code}` });
-        if (moved) logger.warn({ ...context, reversal: a.reversal, answer: outcome.kind }, 'a late approval was reversed at the PSP');
-        return moved;
+      case 'approved': {
+        const moved = await move(a, { status: 'reversed', inDoubt: false, lastResult: `${a.reversal} approved${code}` });
+        if (moved) logger.warn({ ...contextOf(a), reversal: a.reversal }, 'a late approval was reversed at the PSP');
+        return moved !== undefined;
       }
       case 'declined': {
         const refusals = a.refusals + 1;
         const lastResult = `${a.reversal} refused: ${outcome.reason}${code}`;
-        const fresh = { reversalId: deps.ids.hex32(), inDoubt: false, refusals, lastResult };
+        // It moved no money: the next try is a request of its own, under a key of its own.
+        const fresh = { status: 'reversing' as const, reversalId: deps.ids.hex32(), inDoubt: false, triedAt: undefined, refusals, lastResult };
         if (refusals >= maxRefusals) {
-          await move({ ...fresh, status: 'operator' });
-          logger.error({ ...context, lastResult, refusals }, 'the PSP refused a late approval\'s reversal every time: reverse the charge at the PSP');
+          await move(a, { ...fresh, status: 'operator' });
+          logger.error({ ...contextOf(a), lastResult, refusals }, 'the PSP refused a late approval\'s reversal every time: reverse the charge at the PSP');
         } else {
-          await move({ ...fresh, nextTryAt: now + backoffMs(refusals) });
+          await move(a, { ...fresh, nextTryAt: now + backoffMs(refusals) });
         }
         return false;
       }
+      case 'pending':
+        // Accepted, not yet done (Adyen answers every cancel and refund so): its notification, or a
+        // lookup once it is due, says how it ended. Until then the money is not back.
+        await move(a, { inDoubt: true, nextTryAt: now + Math.max(2 * timeoutMs, pendingRecheckMs), lastResult: `${a.reversal} pending at the PSP${code}` });
+        return false;
       default:
-        await move({ inDoubt: true, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} unanswered` });
+        await move(a, { inDoubt: true, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} unanswered` });
         return false;
     }
+  }
+
+  async function reverse(read: LateApproval): Promise<boolean> {
+    let a = read;
+    const now = clock.now();
+    const connector = await deps.connectorFor(a.accountId);
+    const reversal = a.reversal;
+    if (!reversal || !connector || !connector.operations.includes(reversal)) {
+      const why = !reversal ? `a ${a.operation} cannot be undone by the gateway`
+        : !connector ? 'the PSP account is gone' : `the PSP account cannot ${reversal}`;
+      await move(a, { status: 'operator', lastResult: why });
+      logger.error({ ...contextOf(a), why }, 'a late approval cannot be reversed by the gateway: reverse the charge at the PSP');
+      return false;
+    }
+    const timeoutMs = connector.timeoutMs ?? deps.pspTimeoutMs;
+    if (a.inDoubt) {
+      const sentAt = a.triedAt ?? a.updatedAt;
+      // The last try may have been made: the PSP is asked before anything is sent again, since a
+      // PSP that does not dedupe by key (an OPP acquirer's refunds) would refund twice.
+      let known: Awaited<ReturnType<Connector['lookup']>>;
+      let unknowable = false;
+      try {
+        known = await connector.lookup(a.reversalId, { operation: reversal, amount: a.amount, originalReference: a.originalReference, pspReference: undefined });
+      } catch (err) {
+        logger.warn({ ...contextOf(a), err: String(err) }, 'a late approval\'s reversal could not be looked up');
+        unknowable = true;
+      }
+      if (known && known.kind !== 'pending') return apply(a, known, timeoutMs);
+      if (now - sentAt >= inDoubtLimitMs) {
+        const why = `${reversal} unconfirmed for ${Math.round((now - sentAt) / 3_600_000)} h: the PSP never said whether it was made`;
+        await move(a, { status: 'operator', lastResult: why });
+        logger.error({ ...contextOf(a), why }, 'a late approval\'s reversal was never confirmed: check it at the PSP');
+        return false;
+      }
+      // Asked as the reconciler asks: "not found" within the PSP's lag means "not yet".
+      const notYet = !unknowable && !known && now - sentAt < (connector.lookupLagMs ?? 0);
+      // Sent again under its key only where that is safe: the PSP never received it, or it answers
+      // a repeat with the first request's outcome (Adyen, Stripe) and cannot be asked.
+      const again = !unknowable && !known ? !notYet : unknowable && connector.dedupesByKey === true;
+      if (!again) {
+        const wait = known?.kind === 'pending' ? Math.max(2 * timeoutMs, pendingRecheckMs) : 2 * timeoutMs;
+        await move(a, { nextTryAt: now + wait, lastResult: known ? `${a.reversal} pending at the PSP` : `${a.reversal} unanswered, not found ${unknowable ? 'out' : ''} yet`.replace('  ', ' ') });
+        return false;
+      }
+    }
+    // Claimed before the call (rule 1 of the write path: intent, call, outcome): another node that
+    // read the row before this one finds it changed and stays away, and a crash during the call
+    // leaves it in doubt, to be looked up, never blindly sent again.
+    const claimed = await move(a, { inDoubt: true, triedAt: a.inDoubt ? a.triedAt : now, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} sent` });
+    if (!claimed) return false;
+    a = claimed;
+    return apply(a, await send(connector, a, reversal), timeoutMs);
   }
 
   return {
@@ -205,7 +258,7 @@ export function createLateApprovals(deps: {
       const recorded = await store.record({
         attemptId: attempt.id, paymentId: payment.id, merchantId: payment.merchantId, accountId: attempt.accountId, operation,
         pspReference: outcome.pspReference, originalReference: original, amount: op.amount, live: payment.live,
-        reversal: original !== undefined ? reversal : undefined, reversalId: deps.ids.hex32(), inDoubt: false, status: 'reversing', refusals: 0,
+        reversal: original !== undefined ? reversal : undefined, reversalId: deps.ids.hex32(), inDoubt: false, triedAt: undefined, status: 'reversing', refusals: 0,
         nextTryAt: now, lastResult: undefined, foundAt: now, updatedAt: now,
       });
       if (recorded) {
@@ -213,6 +266,15 @@ export function createLateApprovals(deps: {
           'a PSP approved an attempt the gateway had ended as failed: the gateway reverses it');
       }
       return recorded;
+    },
+
+    async reversalSettled(accountId, reversalId, outcome) {
+      const a = await store.byReversalId(reversalId);
+      if (!a || a.accountId !== accountId || outcome.kind === 'pending') return false;
+      // A reversal the PSP confirmed and then reports failed (Adyen's REFUND_FAILED) is owed again.
+      if (a.status !== 'reversing' && !(a.status === 'reversed' && outcome.kind === 'declined')) return false;
+      const connector = await deps.connectorFor(a.accountId);
+      return (await apply(a, outcome, connector?.timeoutMs ?? deps.pspTimeoutMs)) || outcome.kind === 'declined';
     },
 
     async reverseDue() {

@@ -567,7 +567,12 @@ export function createPaymentService(deps: {
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);
       if (!recorded.ok) return recorded;
       // Taken by the request that recorded the payment, and by no other; used, or gone with a refusal.
-      const taken = input.storedCard?.takeCvv && await input.storedCard.takeCvv();
+      // The payment is committed by now: a holder that fails (a database error, a code sealed under
+      // a key no longer held) must not stop it, so it goes on without the code, as after its expiry.
+      const taken = input.storedCard?.takeCvv && await input.storedCard.takeCvv().catch((err: unknown) => {
+        logger.warn({ err: String(err), paymentId }, 'the held security code could not be taken; authorizing without it');
+        return undefined;
+      });
       if (card && taken) card = { ...card, cvv: taken };
       if (plan.kind === 'refused') return ok(await view(paymentId));
       if (challenge) {
@@ -717,8 +722,10 @@ export function createPaymentService(deps: {
 
     async settleFromPsp(accountId, attemptId, outcome, options = {}) {
       const attempt = await store.attempt(attemptId);
+      // Not an attempt: perhaps the gateway's reversal of a late approval, which the PSP confirms the same way.
+      if (!attempt) return lateApprovals.reversalSettled(accountId, attemptId, outcome);
       // A notification of one account never settles another's attempts.
-      if (!attempt || attempt.accountId !== accountId) return false;
+      if (attempt.accountId !== accountId) return false;
       if (options.reverses && attempt.status === 'succeeded' && outcome.kind === 'declined') return undoConfirmed(attempt, outcome);
       if (!isOpen(attempt.status)) {
         await approvedAfterEnd(attempt, outcome);

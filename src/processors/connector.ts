@@ -113,6 +113,12 @@ export interface Connector {
    * PSP has in fact charged.
    */
   readonly lookupLagMs?: number;
+  /**
+   * The PSP answers a request sent again under the same idempotency key (our attempt id) with the
+   * first one's outcome and never makes it twice (Adyen, Stripe). Where it cannot be asked what
+   * became of a request, sending it again is then the way to find out.
+   */
+  readonly dedupesByKey?: boolean;
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /**
    * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP

@@ -357,8 +357,9 @@ export interface LateApprovalsTable {
   /** void, refund, or null when the gateway cannot undo it. */
   reversal: string | null;
   reversal_id: string;
-  /** 1 while the try under `reversal_id` got no answer. */
+  /** 1 from a try's send until the PSP says how it ended. */
   in_doubt: number;
+  tried_at: number | null;
   /** reversing (due at next_try_at), reversed (the PSP took it), operator (a person must act). */
   status: string;
   /** How many times the PSP refused the reversal. */

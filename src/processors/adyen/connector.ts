@@ -115,6 +115,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
   return {
     name: 'adyen',
     runsThreeDs: true,
+    dedupesByKey: true,
     operations,
     async execute(req) {
       let request: ReturnType<typeof requestOf>;

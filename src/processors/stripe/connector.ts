@@ -99,6 +99,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
   return {
     name: 'stripe',
     runsThreeDs: true,
+    dedupesByKey: true,
     // An authorization is found by searching PaymentIntents, and Stripe's search indexes a new one
     // within about a minute (longer during incidents): ten minutes before "not found" counts.
     lookupLagMs: 10 * 60_000,

@@ -25,8 +25,11 @@ export const lateApprovals: Migration = {
       // The current try's idempotency key at the PSP: kept while a try's answer is in doubt, new
       // after a refusal (which moved no money).
       .addColumn('reversal_id', 'varchar(32)', (c) => c.notNull())
-      // 1 when the current try got no answer: it is looked up before anything is sent again.
+      // 1 from the moment a try is sent until the PSP says how it ended: it is looked up before
+      // anything is sent again.
       .addColumn('in_doubt', 'integer', (c) => c.notNull())
+      // When the current try was first sent (a PSP's lookup lag and the limit of doubt count from it).
+      .addColumn('tried_at', 'bigint')
       .addColumn('status', 'varchar(16)', (c) => c.notNull())
       .addColumn('refusals', 'integer', (c) => c.notNull())
       .addColumn('next_try_at', 'bigint', (c) => c.notNull())
@@ -35,5 +38,7 @@ export const lateApprovals: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('late_approvals_due').on('late_approvals').columns(['status', 'next_try_at']).execute();
+    // A PSP's notification about a reversal names it by its key.
+    await db.schema.createIndex('late_approvals_reversal').on('late_approvals').column('reversal_id').unique().execute();
   },
 };

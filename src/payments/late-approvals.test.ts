@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manualClock } from '../runtime/clock.ts';
+import { randomIds } from '../runtime/ids.ts';
+import { createLogger } from '../runtime/logger.ts';
+import type { Connector, ConnectorRequest } from '../processors/connector.ts';
+import type { Outcome } from '../processors/outcome.ts';
+import type { AttemptRecord, OperationRecord, PaymentRecord, PaymentStore } from './store.ts';
+import { createLateApprovals, inDoubtLimitMs, type LateApproval, type LateApprovalStore } from './late-approvals.ts';
+
+/** The reversal job against PSPs that answer late, never, or only by notification; the store kept in memory with the same conditional update. */
+
+function memoryStore(): LateApprovalStore & { readonly rows: Map<string, LateApproval> } {
+  const rows = new Map<string, LateApproval>();
+  return {
+    rows,
+    async record(a) { if (rows.has(a.attemptId)) return false; rows.set(a.attemptId, a); return true; },
+    async get(id) { return rows.get(id); },
+    async byReversalId(id) { return [...rows.values()].find((r) => r.reversalId === id); },
+    async due(now) { return [...rows.values()].filter((r) => r.status === 'reversing' && r.nextTryAt <= now); },
+    async update(id, from, change) {
+      const r = rows.get(id);
+      if (!r || r.status !== from.status || r.updatedAt !== from.updatedAt) return false;
+      rows.set(id, { ...r, ...change });
+      return true;
+    },
+    async unsettled() { return [...rows.values()].filter((r) => r.status === 'reversing' || r.status === 'operator').length; },
+    async list() { return [...rows.values()]; },
+    async resolve() { return false; },
+  };
+}
+
+const approved: Exclude<Outcome, { kind: 'unknown' }> = { kind: 'approved', pspReference: 're_1', acquirerCode: undefined, details: {} };
+const pending: Exclude<Outcome, { kind: 'unknown' }> = { kind: 'pending', action: undefined, pspReference: 're_1', acquirerCode: '[refund-received]', details: {} };
+const refused: Exclude<Outcome, { kind: 'unknown' }> = { kind: 'declined', reason: 'provider_error', acquirerCode: 'REFUND_FAILED', message: undefined, pspReference: 're_1', details: {} };
+
+async function setup(connector: Connector) {
+  const clock = manualClock(1_800_000_000_000);
+  const store = memoryStore();
+  const payments = {
+    operation: async () => ({ id: 'op', kind: 'sale', amount: { amount: 1000, currency: 'EUR' }, seq: 0 }) as unknown as OperationRecord,
+    payment: async () => ({ id: 'p', merchantId: 'm', live: true }) as unknown as PaymentRecord,
+    operationsOf: async () => [],
+  } as unknown as PaymentStore;
+  const late = createLateApprovals({ store, payments, connectorFor: async () => connector, clock, ids: randomIds, logger: createLogger({ level: 'silent' }), pspTimeoutMs: 30_000 });
+  const attempt = { id: 'a1', paymentId: 'p', operationId: 'op', accountId: 'acc', reason: 'not_received', status: 'failed' } as unknown as AttemptRecord;
+  assert.equal(await late.found(attempt, { kind: 'approved', pspReference: 'pi_1', acquirerCode: undefined, details: {} }), true);
+  const row = () => store.rows.get('a1')!;
+  /** Job passes once a minute for `minutes`. */
+  const passes = async (minutes: number) => { for (let i = 0; i < minutes; i++) { clock.advance(60_000); await late.reverseDue(); } };
+  return { clock, store, late, row, passes };
+}
+
+function psp(behaviour: { execute: (req: ConnectorRequest) => Promise<Exclude<Outcome, { kind: 'unknown' }>>; lookup?: Connector['lookup'] } & Partial<Connector>) {
+  const sent: ConnectorRequest[] = [];
+  const connector: Connector = {
+    name: 'psp', operations: ['refund', 'void'], timeoutMs: 30_000, lookup: async () => undefined, ...behaviour,
+    execute: (req) => { sent.push(req); return behaviour.execute(req); },
+  };
+  return { connector, sent };
+}
+
+test('a lookup that lags (Stripe): a reversal lost on its way is sent again under its key once the lag has passed, not before', async () => {
+  let first = true;
+  const p = psp({ lookupLagMs: 10 * 60_000, async execute() { if (first) { first = false; throw new Error('connection reset'); } return approved; } });
+  const { late, row, passes } = await setup(p.connector);
+  await late.reverseDue();
+  assert.deepEqual([p.sent.length, row().inDoubt], [1, true]);
+  await passes(9);
+  assert.equal(p.sent.length, 1, 'not found within the lag means not yet');
+  await passes(2);
+  assert.equal(p.sent.length, 2);
+  assert.equal(p.sent[1]!.attemptId, p.sent[0]!.attemptId);
+  assert.equal(row().status, 'reversed');
+});
+
+test('a PSP that cannot be asked but answers a repeat as the first (Adyen) gets it again under its key; unconfirmed for a day, it goes to an operator', async () => {
+  const p = psp({ dedupesByKey: true, async execute() { throw new Error('HTTP 500'); }, async lookup() { throw new Error('no status API'); } });
+  const { late, row, passes } = await setup(p.connector);
+  await late.reverseDue();
+  await passes(60);
+  assert.ok(p.sent.length > 1, 'sent again');
+  assert.equal(new Set(p.sent.map((r) => r.attemptId)).size, 1, 'always under the one key');
+  assert.equal(row().status, 'reversing');
+  await passes(24 * 60);
+  assert.equal(row().status, 'operator');
+  assert.match(row().lastResult ?? '', /unconfirmed/);
+});
+
+test('a PSP that can neither be asked nor dedupes gets an unanswered reversal once, and an operator after a day', async () => {
+  const p = psp({ timeoutMs: 20, async execute() { return new Promise(() => {}); }, async lookup() { throw new Error('status API down'); } });
+  const { late, row, passes } = await setup(p.connector);
+  await late.reverseDue();
+  await passes(inDoubtLimitMs / 60_000 + 5);
+  assert.equal(p.sent.length, 1);
+  assert.equal(row().status, 'operator');
+});
+
+test('a pending reversal (Adyen\'s "received") stays owed until the PSP\'s notification; a later REFUND_FAILED makes it owed again under a new key', async () => {
+  const p = psp({ dedupesByKey: true, async execute() { return pending; }, async lookup() { throw new Error('no status API'); } });
+  const { late, row, passes } = await setup(p.connector);
+  await late.reverseDue();
+  assert.deepEqual([row().status, row().inDoubt], ['reversing', true]);
+  const key = p.sent[0]!.attemptId;
+  assert.equal(await late.reversalSettled('other-account', key, approved), false, 'another account\'s notification');
+  assert.equal(await late.reversalSettled('acc', key, approved), true);
+  assert.deepEqual([row().status, row().inDoubt], ['reversed', false]);
+  await passes(30);
+  assert.equal(p.sent.length, 1);
+  assert.equal(await late.reversalSettled('acc', key, refused), true);
+  assert.equal(row().status, 'reversing');
+  assert.notEqual(row().reversalId, key);
+  assert.equal(row().refusals, 1);
+  await passes(3);
+  assert.equal(p.sent.length, 2);
+  assert.equal(p.sent[1]!.attemptId, row().reversalId);
+});
+
+test('two passes that read the row together (two nodes) send it once: the row is claimed before the call, and a crash during it leaves it to a lookup', async () => {
+  let release!: (o: Exclude<Outcome, { kind: 'unknown' }>) => void;
+  const p = psp({ execute: () => new Promise((r) => { release = r; }), async lookup() { return approved; } });
+  const { store, late, row } = await setup(p.connector);
+  const due = await store.due(Number.MAX_SAFE_INTEGER, 10);
+  // Both read the row before either moves it.
+  const first = late.reverseDue();
+  const second = late.reverseDue();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(p.sent.length, 1);
+  assert.deepEqual([row().inDoubt, row().lastResult], [true, 'refund sent'], 'claimed before the call');
+  assert.equal(due.length, 1);
+  release(approved);
+  await Promise.all([first, second]);
+  assert.equal(p.sent.length, 1);
+  assert.equal(row().status, 'reversed');
+});
