@@ -409,7 +409,8 @@ describe('long-poll across nodes (PostgreSQL LISTEN/NOTIFY)', async () => {
   });
 });
 
-test('two authorize requests with different keys on one execution: the one that records the authorization is the one that sends the security code', async () => {
+/** The simulated acquirer, noting of each call whether it carried a security code. */
+function cvvWitness() {
   const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
   const sent: { operation: string; cvv: boolean }[] = [];
   const processor: Connector = {
@@ -417,6 +418,11 @@ test('two authorize requests with different keys on one execution: the one that 
     execute(req: ConnectorRequest) { sent.push({ operation: req.operation, cvv: req.card?.cvv !== undefined }); return sim.execute(req); },
     lookup: (id) => sim.lookup(id),
   };
+  return { processor, sent };
+}
+
+test('two authorize requests with different keys on one execution: the one that records the authorization is the one that sends the security code', async () => {
+  const { processor, sent } = cvvWitness();
   const gw = await startGateway({ processor });
   try {
     const token = await tokenOf(gw);
@@ -445,13 +451,7 @@ test('two authorize requests with different keys on one execution: the one that 
 });
 
 test('a security code holder that fails once the authorization is recorded does not stop it: it goes to the PSP without the code', async () => {
-  const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
-  const sent: { operation: string; cvv: boolean }[] = [];
-  const processor: Connector = {
-    name: 'cvv-witness', operations: sim.operations,
-    execute(req: ConnectorRequest) { sent.push({ operation: req.operation, cvv: req.card?.cvv !== undefined }); return sim.execute(req); },
-    lookup: (id) => sim.lookup(id),
-  };
+  const { processor, sent } = cvvWitness();
   const gw = await startGateway({ processor });
   try {
     const token = await tokenOf(gw);
