@@ -29,6 +29,8 @@ function acquirer() {
   const made = new Map<string, Exclude<Outcome, { kind: 'unknown' }>>();
   const approvedLater = new Set<string>();
   const answers: Answer[] = [];
+  /** Reversals made twice for one charge: what no test may see. */
+  const doubles: string[] = [];
   const processor: Connector = {
     name: 'late-acquirer',
     operations: sim.operations,
@@ -48,6 +50,9 @@ function acquirer() {
           : answer === 'pending' ? { kind: 'pending', action: undefined, pspReference: `REV-${reversals.length}`, acquirerCode: '[refund-received]', details: {} }
           : { kind: 'approved', pspReference: `REV-${reversals.length}`, acquirerCode: success, details: {} };
         if (made.has(req.attemptId)) throw new Error(`reversal ${req.attemptId} sent again after the PSP made it`);
+        // The money this PSP has given back already for that charge, under another key: a second refund.
+        const earlier = [...made].find(([key, o]) => key !== req.attemptId && o.kind === 'approved' && reversals.find((r) => r.attemptId === key)?.originalReference === req.originalReference);
+        if (earlier) doubles.push(`${req.operation} of ${req.originalReference} under ${req.attemptId} after ${earlier[0]}`);
         made.set(req.attemptId, outcome);
         return answer === 'made-unanswered' ? new Promise(() => {}) : Promise.resolve(outcome);
       }
@@ -59,13 +64,20 @@ function acquirer() {
       return made.get(id) ?? sim.lookup(id);
     },
   };
-  return { processor, reversals, answers, approvedLater };
+  return { processor, reversals, answers, approvedLater, doubles };
 }
 
 async function gateway() {
   const clock = manualClock(Date.now());
   const a = acquirer();
-  const gw = await startGateway({ clock, processor: a.processor, env: { SWITCHYARD_PSP_TIMEOUT_MS: '200' } });
+  const started = await startGateway({ clock, processor: a.processor, env: { SWITCHYARD_PSP_TIMEOUT_MS: '200' } });
+  const gw: Gateway = {
+    ...started,
+    async close() {
+      await started.close();
+      assert.deepEqual(a.doubles, [], 'no charge is reversed twice');
+    },
+  };
   return { gw, clock, ...a };
 }
 
@@ -142,6 +154,12 @@ test('a sale is refunded; a refusal is tried again on a backoff under a new key;
     await gw.app.payments.reverseLateApprovals(); // looked up: never received, so sent again under its key, and refused
     assert.equal(reversals.length, 3);
     assert.equal(reversals[2]!.attemptId, reversals[1]!.attemptId, 'sent again under the key the PSP never received');
+    r = await row(gw, p.attemptId);
+    assert.deepEqual([r?.refusals, r?.in_doubt], [1, 1], 'a refusal of a try sent again may mean "that key is taken": still in doubt');
+    clock.advance(1_000);
+    await gw.app.payments.reverseLateApprovals(); // looked up: the PSP has it refused, so it was
+    r = await row(gw, p.attemptId);
+    assert.deepEqual([r?.refusals, r?.in_doubt, reversals.length], [2, 0, 3]);
     clock.advance(4 * 60_000);
     await gw.app.payments.reverseLateApprovals(); // made by the PSP, its answer lost
     assert.equal(reversals.length, 4);

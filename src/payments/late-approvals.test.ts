@@ -35,6 +35,8 @@ const pending: Exclude<Outcome, { kind: 'unknown' }> = { kind: 'pending', action
 const refused: Exclude<Outcome, { kind: 'unknown' }> = { kind: 'declined', reason: 'provider_error', acquirerCode: 'REFUND_FAILED', message: undefined, pspReference: 're_1', details: {} };
 
 async function setup(connector: Connector) {
+  const errors: string[] = [];
+  const logger = { ...createLogger({ level: 'silent' }), error: (_o: unknown, message: string) => { errors.push(message); } } as unknown as ReturnType<typeof createLogger>;
   const clock = manualClock(1_800_000_000_000);
   const store = memoryStore();
   const payments = {
@@ -42,13 +44,18 @@ async function setup(connector: Connector) {
     payment: async () => ({ id: 'p', merchantId: 'm', live: true }) as unknown as PaymentRecord,
     operationsOf: async () => [],
   } as unknown as PaymentStore;
-  const late = createLateApprovals({ store, payments, connectorFor: async () => connector, clock, ids: randomIds, logger: createLogger({ level: 'silent' }), pspTimeoutMs: 30_000 });
+  const deps = { store, payments, connectorFor: async () => connector, clock, ids: randomIds, logger, pspTimeoutMs: 30_000 };
+  const late = createLateApprovals(deps);
   const attempt = { id: 'a1', paymentId: 'p', operationId: 'op', accountId: 'acc', reason: 'not_received', status: 'failed' } as unknown as AttemptRecord;
   assert.equal(await late.found(attempt, { kind: 'approved', pspReference: 'pi_1', acquirerCode: undefined, details: {} }), true);
+  assert.deepEqual(errors, ['a PSP approved an attempt the gateway had ended as failed: the gateway reverses it']);
+  errors.length = 0;
   const row = () => store.rows.get('a1')!;
   /** Job passes once a minute for `minutes`. */
   const passes = async (minutes: number) => { for (let i = 0; i < minutes; i++) { clock.advance(60_000); await late.reverseDue(); } };
-  return { clock, store, late, row, passes };
+  /** The same store as a process started afresh sees it. */
+  const restarted = () => createLateApprovals(deps);
+  return { clock, store, late, row, passes, errors, restarted };
 }
 
 function psp(behaviour: { execute: (req: ConnectorRequest) => Promise<Exclude<Outcome, { kind: 'unknown' }>>; lookup?: Connector['lookup'] } & Partial<Connector>) {
@@ -116,20 +123,105 @@ test('a pending reversal (Adyen\'s "received") stays owed until the PSP\'s notif
   assert.equal(p.sent[1]!.attemptId, row().reversalId);
 });
 
-test('two passes that read the row together (two nodes) send it once: the row is claimed before the call, and a crash during it leaves it to a lookup', async () => {
+test('two passes that read the row together (two nodes) send it once: the row is claimed before the call', async () => {
   let release!: (o: Exclude<Outcome, { kind: 'unknown' }>) => void;
-  const p = psp({ execute: () => new Promise((r) => { release = r; }), async lookup() { return approved; } });
-  const { store, late, row } = await setup(p.connector);
-  const due = await store.due(Number.MAX_SAFE_INTEGER, 10);
-  // Both read the row before either moves it.
+  const p = psp({ execute: () => new Promise((r) => { release = r; }) });
+  const { late, row } = await setup(p.connector);
   const first = late.reverseDue();
   const second = late.reverseDue();
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(p.sent.length, 1);
   assert.deepEqual([row().inDoubt, row().lastResult], [true, 'refund sent'], 'claimed before the call');
-  assert.equal(due.length, 1);
   release(approved);
   await Promise.all([first, second]);
   assert.equal(p.sent.length, 1);
   assert.equal(row().status, 'reversed');
+});
+
+test('a process that dies during the call leaves the reversal in doubt: after a restart it is looked up, not sent again', async () => {
+  const lookups: string[] = [];
+  const p = psp({ execute: () => new Promise(() => {}), async lookup(id) { lookups.push(id); return approved; } });
+  const { clock, late, row, restarted } = await setup(p.connector);
+  void late.reverseDue(); // the call never comes back: the process is killed during it
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(p.sent.length, 1);
+  clock.advance(60_000 + 1);
+  assert.equal(await restarted().reverseDue(), 1);
+  assert.deepEqual(lookups, [p.sent[0]!.attemptId]);
+  assert.equal(p.sent.length, 1);
+  assert.equal(row().status, 'reversed');
+});
+
+const declinedWith = (acquirerCode: string): Exclude<Outcome, { kind: 'unknown' }> =>
+  ({ kind: 'declined', reason: 'invalid_request', acquirerCode, message: undefined, pspReference: undefined, details: {} });
+
+for (const [name, behaviour, duplicate] of [
+  ['an OPP acquirer (no dedupe, a transaction id used twice is refused)', { async lookup() { return undefined; } }, declinedWith('800.130.100')],
+  ['Adyen (dedupes, cannot be asked; a key still in progress is refused)', { dedupesByKey: true, async lookup() { throw new Error('no status API'); } }, declinedWith('704')],
+] as const) {
+  test(`${name}: a refusal of a try sent again under its key proves nothing, and no second reversal goes out under a new key`, async () => {
+    let n = 0;
+    const p = psp({
+      ...behaviour, timeoutMs: 20,
+      async execute() { n++; return n === 1 ? new Promise(() => {}) /* made, its answer lost */ : n === 2 ? duplicate : approved; },
+    });
+    const { late, row, passes } = await setup(p.connector);
+    await late.reverseDue();
+    await passes(10);
+    assert.equal(new Set(p.sent.map((r) => r.attemptId)).size, 1, `sent ${p.sent.length} times under more than one key`);
+    assert.equal(row().refusals, 0);
+  });
+}
+
+test('a notification that reads the row just before the job moves it is not dropped: it reads again', async () => {
+  const p = psp({ dedupesByKey: true, async execute() { return pending; }, async lookup() { throw new Error('no status API'); } });
+  const { store, late, row, clock } = await setup(p.connector);
+  await late.reverseDue();
+  const key = row().reversalId;
+  clock.advance(16 * 60_000);
+  const read = store.byReversalId.bind(store);
+  let go!: () => void;
+  const gate = new Promise<void>((r) => { go = r; });
+  let held = false;
+  (store as { byReversalId: LateApprovalStore['byReversalId'] }).byReversalId = async (id) => {
+    const r = await read(id);
+    if (!held) { held = true; await gate; }
+    return r;
+  };
+  const notified = late.reversalSettled('acc', key, approved);
+  await late.reverseDue(); // the job sends it again under its key: "received" again
+  go();
+  assert.equal(await notified, true);
+  assert.equal(row().status, 'reversed');
+});
+
+test('a reversal left to an operator after a day still pending is reversed when the PSP confirms it; one an operator resolved by hand raises an alarm', async () => {
+  const p = psp({ dedupesByKey: true, async execute() { return pending; }, async lookup() { throw new Error('no status API'); } });
+  const { late, row, store, errors, passes } = await setup(p.connector);
+  await late.reverseDue();
+  const key = row().reversalId;
+  await passes(25 * 60);
+  assert.equal(row().status, 'operator');
+  assert.match(row().lastResult ?? '', /still pending at the PSP after 2\d h/);
+  assert.equal(await late.reversalSettled('acc', key, approved), true);
+  assert.equal(row().status, 'reversed');
+  store.rows.set('a1', { ...row(), status: 'resolved' });
+  errors.length = 0;
+  assert.equal(await late.reversalSettled('acc', key, approved), true);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /operator resolved by hand/);
+});
+
+test('a fifth refusal that arrives after a notification reversed the row changes nothing and raises no alarm', async () => {
+  let release!: (o: Exclude<Outcome, { kind: 'unknown' }>) => void;
+  const p = psp({ execute: () => new Promise((r) => { release = r; }) });
+  const { store, late, row, errors } = await setup(p.connector);
+  store.rows.set('a1', { ...row(), refusals: 4 });
+  const job = late.reverseDue();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await late.reversalSettled('acc', row().reversalId, approved), true);
+  release(declinedWith('error'));
+  await job;
+  assert.equal(row().status, 'reversed');
+  assert.deepEqual(errors, []);
 });

@@ -147,38 +147,39 @@ export function createLateApprovals(deps: {
   /**
    * What the PSP said of the reversal under the row's current key, applied: taken (approved), still
    * to be confirmed (pending: in doubt until its notification or a lookup), refused (a new key, a
-   * backoff, an operator after the fifth) or unanswered (in doubt). True when it was taken.
+   * backoff, an operator after the fifth) or unanswered (in doubt). `resent`: the answer is to a
+   * request sent again under a key whose first send may have been made; a refusal of it may only
+   * mean "that key is taken" (an OPP acquirer's duplicate transaction id, Adyen's request still in
+   * progress), so it proves nothing and the try stays in doubt. `moved`: the row was changed (it
+   * was not, if something else moved it since it was read).
    */
-  async function apply(a: LateApproval, outcome: Outcome, timeoutMs: number): Promise<boolean> {
+  async function apply(a: LateApproval, outcome: Outcome, timeoutMs: number, resent = false): Promise<{ moved: boolean; taken: boolean }> {
     const now = clock.now();
     const code = 'acquirerCode' in outcome && outcome.acquirerCode ? ` (${outcome.acquirerCode})` : '';
+    const inDoubt = async (lastResult: string, wait: number) => ({ moved: await move(a, { status: 'reversing', inDoubt: true, nextTryAt: now + wait, lastResult }) !== undefined, taken: false });
     switch (outcome.kind) {
       case 'approved': {
         const moved = await move(a, { status: 'reversed', inDoubt: false, lastResult: `${a.reversal} approved${code}` });
         if (moved) logger.warn({ ...contextOf(a), reversal: a.reversal }, 'a late approval was reversed at the PSP');
-        return moved !== undefined;
+        return { moved: moved !== undefined, taken: moved !== undefined };
       }
       case 'declined': {
+        if (resent) return inDoubt(`${a.reversal} sent again, refused${code}: the first send may have been made`, 2 * timeoutMs);
         const refusals = a.refusals + 1;
         const lastResult = `${a.reversal} refused: ${outcome.reason}${code}`;
         // It moved no money: the next try is a request of its own, under a key of its own.
         const fresh = { status: 'reversing' as const, reversalId: deps.ids.hex32(), inDoubt: false, triedAt: undefined, refusals, lastResult };
-        if (refusals >= maxRefusals) {
-          await move(a, { ...fresh, status: 'operator' });
-          logger.error({ ...contextOf(a), lastResult, refusals }, 'the PSP refused a late approval\'s reversal every time: reverse the charge at the PSP');
-        } else {
-          await move(a, { ...fresh, nextTryAt: now + backoffMs(refusals) });
-        }
-        return false;
+        const last = refusals >= maxRefusals;
+        const moved = await move(a, last ? { ...fresh, status: 'operator' } : { ...fresh, nextTryAt: now + backoffMs(refusals) });
+        if (moved && last) logger.error({ ...contextOf(a), lastResult, refusals }, 'the PSP refused a late approval\'s reversal every time: reverse the charge at the PSP');
+        return { moved: moved !== undefined, taken: false };
       }
       case 'pending':
         // Accepted, not yet done (Adyen answers every cancel and refund so): its notification, or a
         // lookup once it is due, says how it ended. Until then the money is not back.
-        await move(a, { inDoubt: true, nextTryAt: now + Math.max(2 * timeoutMs, pendingRecheckMs), lastResult: `${a.reversal} pending at the PSP${code}` });
-        return false;
+        return inDoubt(`${a.reversal} pending at the PSP${code}`, Math.max(2 * timeoutMs, pendingRecheckMs));
       default:
-        await move(a, { inDoubt: true, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} unanswered` });
-        return false;
+        return inDoubt(`${a.reversal} unanswered`, 2 * timeoutMs);
     }
   }
 
@@ -207,9 +208,12 @@ export function createLateApprovals(deps: {
         logger.warn({ ...contextOf(a), err: String(err) }, 'a late approval\'s reversal could not be looked up');
         unknowable = true;
       }
-      if (known && known.kind !== 'pending') return apply(a, known, timeoutMs);
+      if (known && known.kind !== 'pending') return (await apply(a, known, timeoutMs)).taken;
       if (now - sentAt >= inDoubtLimitMs) {
-        const why = `${reversal} unconfirmed for ${Math.round((now - sentAt) / 3_600_000)} h: the PSP never said whether it was made`;
+        const hours = Math.round((now - sentAt) / 3_600_000);
+        const why = known?.kind === 'pending' || a.lastResult?.includes('pending')
+          ? `${reversal} still pending at the PSP after ${hours} h`
+          : `${reversal} unconfirmed for ${hours} h: the PSP has not said whether it was made`;
         await move(a, { status: 'operator', lastResult: why });
         logger.error({ ...contextOf(a), why }, 'a late approval\'s reversal was never confirmed: check it at the PSP');
         return false;
@@ -228,10 +232,11 @@ export function createLateApprovals(deps: {
     // Claimed before the call (rule 1 of the write path: intent, call, outcome): another node that
     // read the row before this one finds it changed and stays away, and a crash during the call
     // leaves it in doubt, to be looked up, never blindly sent again.
-    const claimed = await move(a, { inDoubt: true, triedAt: a.inDoubt ? a.triedAt : now, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} sent` });
+    const resent = a.inDoubt;
+    const claimed = await move(a, { inDoubt: true, triedAt: resent ? a.triedAt : now, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} sent` });
     if (!claimed) return false;
     a = claimed;
-    return apply(a, await send(connector, a, reversal), timeoutMs);
+    return (await apply(a, await send(connector, a, reversal), timeoutMs, resent)).taken;
   }
 
   return {
@@ -269,12 +274,24 @@ export function createLateApprovals(deps: {
     },
 
     async reversalSettled(accountId, reversalId, outcome) {
-      const a = await store.byReversalId(reversalId);
-      if (!a || a.accountId !== accountId || outcome.kind === 'pending') return false;
-      // A reversal the PSP confirmed and then reports failed (Adyen's REFUND_FAILED) is owed again.
-      if (a.status !== 'reversing' && !(a.status === 'reversed' && outcome.kind === 'declined')) return false;
-      const connector = await deps.connectorFor(a.accountId);
-      return (await apply(a, outcome, connector?.timeoutMs ?? deps.pspTimeoutMs)) || outcome.kind === 'declined';
+      if (outcome.kind === 'pending') return false;
+      // Read again if the job moved the row meanwhile: the PSP sends its word once.
+      for (let read = 0; read < 5; read++) {
+        const a = await store.byReversalId(reversalId);
+        if (!a || a.accountId !== accountId) return false;
+        const context = { ...contextOf(a), answer: outcome.kind };
+        if (a.status === 'resolved') {
+          if (outcome.kind === 'approved') logger.error(context, 'the PSP confirms a late approval\'s reversal that an operator resolved by hand: check the cardholder was not refunded twice');
+          return true;
+        }
+        if (a.status === 'operator' && outcome.kind === 'declined') return true;
+        // A reversal the PSP confirmed and then reports failed (Adyen's REFUND_FAILED) is owed again.
+        if (a.status === 'reversed' && outcome.kind === 'approved') return true;
+        const connector = await deps.connectorFor(a.accountId);
+        if ((await apply(a, outcome, connector?.timeoutMs ?? deps.pspTimeoutMs)).moved) return true;
+      }
+      logger.error({ reversalId, answer: outcome.kind }, 'a PSP\'s word on a late approval\'s reversal could not be recorded: the row kept changing');
+      return false;
     },
 
     async reverseDue() {
