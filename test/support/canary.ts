@@ -13,7 +13,9 @@ export interface Canary {
 
 export function newCanary(): Canary {
   for (;;) {
-    const body = '4' + Array.from({ length: 14 }, () => randomInt(10)).join('');
+    // A plain Visa number: the 4-series also holds Visa Electron's and Elo's ranges, which the
+    // flows would show under those brands (the widget's saved card reads "VISA •••• 1234").
+    const body = '42' + Array.from({ length: 13 }, () => randomInt(10)).join('');
     for (let d = 0; d < 10; d++) if (luhnValid(body + d)) return { pan: body + d, cvv: String(randomInt(700, 800)) };
   }
 }
