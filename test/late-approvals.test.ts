@@ -157,7 +157,12 @@ test('a sale is refunded; a refusal is tried again on a backoff under a new key;
     r = await row(gw, p.attemptId);
     assert.deepEqual([r?.refusals, r?.in_doubt], [1, 1], 'a refusal of a try sent again may mean "that key is taken": still in doubt');
     clock.advance(1_000);
-    await gw.app.payments.reverseLateApprovals(); // looked up: the PSP has it refused, so it was
+    await gw.app.payments.reverseLateApprovals(); // looked up: refused, but perhaps only the repeat was
+    r = await row(gw, p.attemptId);
+    assert.deepEqual([r?.refusals, r?.in_doubt, reversals.length], [1, 1, 3], 'a lookup may list the repeat\'s refusal alone');
+    // The PSP's notification is its word on the try itself.
+    const refused = { kind: 'declined' as const, reason: 'provider_error' as const, acquirerCode: 'REFUND_FAILED', message: undefined, pspReference: undefined, details: {} };
+    assert.equal(await gw.app.payments.settleFromPsp('default', reversals[2]!.attemptId, refused), true);
     r = await row(gw, p.attemptId);
     assert.deepEqual([r?.refusals, r?.in_doubt, reversals.length], [2, 0, 3]);
     clock.advance(4 * 60_000);

@@ -1843,14 +1843,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         await payWrite((w) => w.insertPayment(p));
         return {
           attemptId: id(), paymentId: p.id, merchantId: f.merchant.id, accountId: 'default', operation: 'sale', pspReference: 'LATE',
-          originalReference: 'LATE', amount: { amount: 2500, currency: 'EUR' as Currency }, live: false, reversal: 'refund', reversalId: id(), inDoubt: false, triedAt: undefined,
+          originalReference: 'LATE', amount: { amount: 2500, currency: 'EUR' as Currency }, live: false, reversal: 'refund', reversalId: id(), inDoubt: false, triedAt: undefined, sends: 0,
           status: 'reversing', refusals: 0, nextTryAt: at, lastResult: undefined, foundAt: at, updatedAt: at, ...overrides,
         };
       }
 
       test('record() keeps one row per attempt (a notification sent twice); every field round-trips', async () => {
         const late = createLateApprovalStore(opened.storage.uow);
-        const a = await latePayment(1_700_000_000_000, { live: true, reversal: undefined, originalReference: undefined, lastResult: 'x', inDoubt: true, triedAt: 1_700_000_000_001 });
+        const a = await latePayment(1_700_000_000_000, { live: true, reversal: undefined, originalReference: undefined, lastResult: 'x', inDoubt: true, triedAt: 1_700_000_000_001, sends: 2 });
         assert.equal(await late.record(a), true);
         assert.equal(await late.record({ ...a, reversalId: id(), amount: { amount: 1, currency: 'EUR' as Currency } }), false);
         assert.deepEqual(await late.get(a.attemptId), a);
@@ -1870,7 +1870,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const due = (await late.due(T, 1000)).map((a) => a.attemptId).filter((x) => [later, earlier, notYet, done].some((a) => a.attemptId === x));
         assert.deepEqual(due, [earlier.attemptId, later.attemptId]);
         const before = await late.unsettled();
-        const change = { status: 'reversed' as const, reversalId: id(), inDoubt: true, triedAt: T - 5, refusals: 1, nextTryAt: T, lastResult: 'refund approved', updatedAt: T };
+        const change = { status: 'reversed' as const, reversalId: id(), inDoubt: true, triedAt: T - 5, sends: 1, refusals: 1, nextTryAt: T, lastResult: 'refund approved', updatedAt: T };
         assert.equal(await late.update(earlier.attemptId, earlier, change), true);
         // A second pass (another node) that read the row before the first moved it changes nothing.
         assert.equal(await late.update(earlier.attemptId, earlier, { ...change, status: 'operator', lastResult: 'stale' }), false);

@@ -24,7 +24,13 @@ export async function lateApprovalsCli(command: string | undefined, attemptId: s
   try {
     const store = createLateApprovalStore(storage.uow);
     if (command === 'resolve') {
-      if (await store.resolve(attemptId!, note, systemClock.now())) { process.stdout.write(`resolved ${attemptId}\n`); return 0; }
+      const before = await store.get(attemptId!);
+      if (await store.resolve(attemptId!, note, systemClock.now())) {
+        // The gateway's own try may still be made: then the cardholder gets the money back twice.
+        if (before?.inDoubt) process.stderr.write(`warning: the gateway's ${before.reversal} under key ${before.reversalId} was sent and the PSP has not said how it ended; check at the PSP that it was not made as well\n`);
+        process.stdout.write(`resolved ${attemptId}\n`);
+        return 0;
+      }
       const found = await store.get(attemptId!);
       process.stderr.write(found ? `${attemptId} is ${found.status} already\n` : `no late approval of attempt ${attemptId}\n`);
       return 1;

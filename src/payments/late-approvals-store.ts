@@ -10,7 +10,7 @@ const toLateApproval = (r: Selectable<LateApprovalsTable>): LateApproval => ({
   operation: r.operation as OperationKind, pspReference: r.psp_reference ?? undefined,
   originalReference: r.original_reference ?? undefined, amount: { amount: Number(r.amount), currency: r.currency as Currency },
   live: r.live === 1, reversal: (r.reversal ?? undefined) as Reversal | undefined, reversalId: r.reversal_id, inDoubt: r.in_doubt === 1,
-  triedAt: r.tried_at === null ? undefined : Number(r.tried_at),
+  triedAt: r.tried_at === null ? undefined : Number(r.tried_at), sends: r.sends,
   status: r.status as LateApprovalStatus, refusals: r.refusals, nextTryAt: Number(r.next_try_at),
   lastResult: r.last_result ?? undefined, foundAt: Number(r.found_at), updatedAt: Number(r.updated_at),
 });
@@ -27,7 +27,7 @@ export function createLateApprovalStore(uow: UnitOfWork): LateApprovalStore {
         attempt_id: a.attemptId, payment_id: a.paymentId, merchant_id: a.merchantId, account_id: a.accountId,
         operation: a.operation, psp_reference: a.pspReference ?? null, original_reference: a.originalReference ?? null,
         amount: a.amount.amount, currency: a.amount.currency, live: a.live ? 1 : 0, reversal: a.reversal ?? null,
-        reversal_id: a.reversalId, in_doubt: a.inDoubt ? 1 : 0, tried_at: a.triedAt ?? null, status: a.status, refusals: a.refusals, next_try_at: a.nextTryAt,
+        reversal_id: a.reversalId, in_doubt: a.inDoubt ? 1 : 0, tried_at: a.triedAt ?? null, sends: a.sends, status: a.status, refusals: a.refusals, next_try_at: a.nextTryAt,
         last_result: a.lastResult ?? null, found_at: a.foundAt, updated_at: a.updatedAt,
       }).onConflict((oc) => oc.column('attempt_id').doNothing()).executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
@@ -52,7 +52,7 @@ export function createLateApprovalStore(uow: UnitOfWork): LateApprovalStore {
     async update(attemptId, from, change) {
       // Conditional on the row as it was read: a pass on another node that already moved it wins.
       const r = await db.updateTable('late_approvals').set({
-        status: change.status, reversal_id: change.reversalId, in_doubt: change.inDoubt ? 1 : 0, tried_at: change.triedAt ?? null, refusals: change.refusals, next_try_at: change.nextTryAt,
+        status: change.status, reversal_id: change.reversalId, in_doubt: change.inDoubt ? 1 : 0, tried_at: change.triedAt ?? null, sends: change.sends, refusals: change.refusals, next_try_at: change.nextTryAt,
         last_result: change.lastResult ?? null, updated_at: change.updatedAt,
       }).where('attempt_id', '=', attemptId).where('status', '=', from.status).where('updated_at', '=', from.updatedAt)
         .executeTakeFirst();

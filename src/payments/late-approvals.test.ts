@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../runtime/clock.ts';
 import { randomIds } from '../runtime/ids.ts';
 import { createLogger } from '../runtime/logger.ts';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Connector, ConnectorRequest } from '../processors/connector.ts';
+import { createOppConnector } from '../processors/opp/connector.ts';
 import type { Outcome } from '../processors/outcome.ts';
 import type { AttemptRecord, OperationRecord, PaymentRecord, PaymentStore } from './store.ts';
 import { createLateApprovals, inDoubtLimitMs, type LateApproval, type LateApprovalStore } from './late-approvals.ts';
@@ -26,7 +29,12 @@ function memoryStore(): LateApprovalStore & { readonly rows: Map<string, LateApp
     },
     async unsettled() { return [...rows.values()].filter((r) => r.status === 'reversing' || r.status === 'operator').length; },
     async list() { return [...rows.values()]; },
-    async resolve() { return false; },
+    async resolve(id, note, at) {
+      const r = rows.get(id);
+      if (!r || (r.status !== 'reversing' && r.status !== 'operator')) return false;
+      rows.set(id, { ...r, status: 'resolved', lastResult: `resolved by an operator: ${note}`, updatedAt: at });
+      return true;
+    },
   };
 }
 
@@ -224,4 +232,65 @@ test('a fifth refusal that arrives after a notification reversed the row changes
   await job;
   assert.equal(row().status, 'reversed');
   assert.deepEqual(errors, []);
+});
+
+const json = (res: ServerResponse, status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+
+test('an OPP acquirer: a lookup that lists only the duplicate-id refusal of a resend (the first send not listed yet, or listed as uncertain) is no refusal: no second refund under a new key', async (t) => {
+  // The acquirer took the first refund (its answer lost; its bank still working on it) and lists it
+  // in its query only later; a resend under the same merchantTransactionId is refused as a duplicate,
+  // and that refusal is listed at once.
+  const posts: string[] = [];
+  const listed = new Map<string, { id: string; result: { code: string } }[]>();
+  let queries = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      if (req.method === 'POST') {
+        const key = new URLSearchParams(body).get('merchantTransactionId')!;
+        posts.push(key);
+        if (posts.length === 1) return; // made, never answered
+        if (posts.filter((k) => k === key).length > 1) {
+          const dup = { id: `dup${posts.length}`, result: { code: '800.130.100', description: 'transaction with same TransactionId already exists' } };
+          listed.set(key, [...(listed.get(key) ?? []), dup]);
+          return json(res, 200, dup);
+        }
+        return json(res, 200, { id: `rf${posts.length}`, result: { code: '000.100.110' } });
+      }
+      queries++;
+      const key = new URL(req.url!, 'http://x').searchParams.get('merchantTransactionId')!;
+      const found = listed.get(key);
+      if (!found) return json(res, 400, { result: { code: '700.400.580', description: 'cannot find transaction' } });
+      return json(res, 200, { result: { code: '000.000.100' }, payments: found });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  const connector = createOppConnector({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, accessToken: 't', entityId: 'e' }, 200);
+  const { late, row, passes } = await setup(connector);
+  await late.reverseDue();
+  await passes(10);
+  assert.ok(queries >= 2);
+  assert.deepEqual(posts.length >= 2 && new Set(posts).size, 1, `refunds sent under ${new Set(posts).size} keys (${posts.length} POSTs); row ${row().status} ${row().lastResult}`);
+});
+
+test('an operator resolves a row while its try is at the PSP, which then makes it: an error says the cardholder may be refunded twice', async () => {
+  let release!: (o: Exclude<Outcome, { kind: 'unknown' }>) => void;
+  const sent: ConnectorRequest[] = [];
+  const connector: Connector = {
+    name: 'psp', operations: ['refund', 'void'], timeoutMs: 30_000, lookup: async () => undefined,
+    execute: (req) => { sent.push(req); return new Promise((r) => { release = r; }); },
+  };
+  const { late, row, store, errors, clock } = await setup(connector);
+  const job = late.reverseDue();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(sent.length, 1);
+  // `switchyard late-approvals resolve a1 --note "refunded by hand"`, run now
+  assert.equal(await store.resolve('a1', 'refunded by hand', clock.now()), true);
+  release(approved);
+  await job;
+  assert.equal(row().status, 'resolved');
+  assert.equal(errors.length, 1, 'the PSP made the reversal of a row an operator resolved by hand, and nothing was logged');
+  assert.match(errors[0]!, /operator resolved by hand/);
 });

@@ -43,6 +43,8 @@ export interface LateApproval {
   readonly inDoubt: boolean;
   /** When the try under `reversalId` was first sent. */
   readonly triedAt: number | undefined;
+  /** How many times the try under `reversalId` was sent (more than once: a refusal may be of the repeat alone). */
+  readonly sends: number;
   readonly status: LateApprovalStatus;
   readonly refusals: number;
   readonly nextTryAt: number;
@@ -59,7 +61,7 @@ export interface LateApprovalStore {
   due(now: number, limit: number): Promise<LateApproval[]>;
   /** Moves a row on, unless it changed since it was read (false then). */
   update(attemptId: string, from: Pick<LateApproval, 'status' | 'updatedAt'>,
-    change: Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'triedAt' | 'refusals' | 'nextTryAt' | 'lastResult' | 'updatedAt'>): Promise<boolean>;
+    change: Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'triedAt' | 'sends' | 'refusals' | 'nextTryAt' | 'lastResult' | 'updatedAt'>): Promise<boolean>;
   /** The late approval whose current reversal try is under this key. */
   byReversalId(reversalId: string): Promise<LateApproval | undefined>;
   /** Late approvals not reversed yet, waiting for a try or for an operator. */
@@ -135,7 +137,7 @@ export function createLateApprovals(deps: {
     }
   }
 
-  type Change = Partial<Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'triedAt' | 'refusals' | 'nextTryAt'>> & { lastResult: string };
+  type Change = Partial<Pick<LateApproval, 'status' | 'reversalId' | 'inDoubt' | 'triedAt' | 'sends' | 'refusals' | 'nextTryAt'>> & { lastResult: string };
   /** Moves the row on from `a` as it was read; the row as moved, or undefined when it had changed meanwhile. */
   async function move(a: LateApproval, c: Change): Promise<LateApproval | undefined> {
     const next: LateApproval = { ...a, ...c, updatedAt: Math.max(clock.now(), a.updatedAt + 1) };
@@ -147,13 +149,14 @@ export function createLateApprovals(deps: {
   /**
    * What the PSP said of the reversal under the row's current key, applied: taken (approved), still
    * to be confirmed (pending: in doubt until its notification or a lookup), refused (a new key, a
-   * backoff, an operator after the fifth) or unanswered (in doubt). `resent`: the answer is to a
-   * request sent again under a key whose first send may have been made; a refusal of it may only
-   * mean "that key is taken" (an OPP acquirer's duplicate transaction id, Adyen's request still in
-   * progress), so it proves nothing and the try stays in doubt. `moved`: the row was changed (it
+   * backoff, an operator after the fifth) or unanswered (in doubt). Once a try was sent more than
+   * once under its key, a refusal in its answer or found by a lookup may be of the repeat alone ("that
+   * key is taken": an OPP acquirer's duplicate transaction id, which its query then lists under the
+   * same key; Adyen's request still in progress), so it proves nothing and the try stays in doubt;
+   * only the PSP's notification (`notified`) is its word on the try itself. `moved`: the row was changed (it
    * was not, if something else moved it since it was read).
    */
-  async function apply(a: LateApproval, outcome: Outcome, timeoutMs: number, resent = false): Promise<{ moved: boolean; taken: boolean }> {
+  async function apply(a: LateApproval, outcome: Outcome, timeoutMs: number, notified = false): Promise<{ moved: boolean; taken: boolean }> {
     const now = clock.now();
     const code = 'acquirerCode' in outcome && outcome.acquirerCode ? ` (${outcome.acquirerCode})` : '';
     const inDoubt = async (lastResult: string, wait: number) => ({ moved: await move(a, { status: 'reversing', inDoubt: true, nextTryAt: now + wait, lastResult }) !== undefined, taken: false });
@@ -161,14 +164,18 @@ export function createLateApprovals(deps: {
       case 'approved': {
         const moved = await move(a, { status: 'reversed', inDoubt: false, lastResult: `${a.reversal} approved${code}` });
         if (moved) logger.warn({ ...contextOf(a), reversal: a.reversal }, 'a late approval was reversed at the PSP');
+        else if ((await store.get(a.attemptId))?.status === 'resolved') {
+          // An operator settled it by hand while this try was at the PSP, which has now made it too.
+          logger.error({ ...contextOf(a), reversal: a.reversal }, 'the PSP made a late approval\'s reversal that an operator resolved by hand: check the cardholder was not refunded twice');
+        }
         return { moved: moved !== undefined, taken: moved !== undefined };
       }
       case 'declined': {
-        if (resent) return inDoubt(`${a.reversal} sent again, refused${code}: the first send may have been made`, 2 * timeoutMs);
+        if (a.sends > 1 && !notified) return inDoubt(`${a.reversal} sent again, refused${code}: the first send may have been made`, 2 * timeoutMs);
         const refusals = a.refusals + 1;
         const lastResult = `${a.reversal} refused: ${outcome.reason}${code}`;
         // It moved no money: the next try is a request of its own, under a key of its own.
-        const fresh = { status: 'reversing' as const, reversalId: deps.ids.hex32(), inDoubt: false, triedAt: undefined, refusals, lastResult };
+        const fresh = { status: 'reversing' as const, reversalId: deps.ids.hex32(), inDoubt: false, triedAt: undefined, sends: 0, refusals, lastResult };
         const last = refusals >= maxRefusals;
         const moved = await move(a, last ? { ...fresh, status: 'operator' } : { ...fresh, nextTryAt: now + backoffMs(refusals) });
         if (moved && last) logger.error({ ...contextOf(a), lastResult, refusals }, 'the PSP refused a late approval\'s reversal every time: reverse the charge at the PSP');
@@ -233,10 +240,10 @@ export function createLateApprovals(deps: {
     // read the row before this one finds it changed and stays away, and a crash during the call
     // leaves it in doubt, to be looked up, never blindly sent again.
     const resent = a.inDoubt;
-    const claimed = await move(a, { inDoubt: true, triedAt: resent ? a.triedAt : now, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} sent` });
+    const claimed = await move(a, { inDoubt: true, triedAt: resent ? a.triedAt : now, sends: a.sends + 1, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} sent` });
     if (!claimed) return false;
     a = claimed;
-    return (await apply(a, await send(connector, a, reversal), timeoutMs, resent)).taken;
+    return (await apply(a, await send(connector, a, reversal), timeoutMs)).taken;
   }
 
   return {
@@ -263,7 +270,7 @@ export function createLateApprovals(deps: {
       const recorded = await store.record({
         attemptId: attempt.id, paymentId: payment.id, merchantId: payment.merchantId, accountId: attempt.accountId, operation,
         pspReference: outcome.pspReference, originalReference: original, amount: op.amount, live: payment.live,
-        reversal: original !== undefined ? reversal : undefined, reversalId: deps.ids.hex32(), inDoubt: false, triedAt: undefined, status: 'reversing', refusals: 0,
+        reversal: original !== undefined ? reversal : undefined, reversalId: deps.ids.hex32(), inDoubt: false, triedAt: undefined, sends: 0, status: 'reversing', refusals: 0,
         nextTryAt: now, lastResult: undefined, foundAt: now, updatedAt: now,
       });
       if (recorded) {
@@ -288,7 +295,7 @@ export function createLateApprovals(deps: {
         // A reversal the PSP confirmed and then reports failed (Adyen's REFUND_FAILED) is owed again.
         if (a.status === 'reversed' && outcome.kind === 'approved') return true;
         const connector = await deps.connectorFor(a.accountId);
-        if ((await apply(a, outcome, connector?.timeoutMs ?? deps.pspTimeoutMs)).moved) return true;
+        if ((await apply(a, outcome, connector?.timeoutMs ?? deps.pspTimeoutMs, true)).moved) return true;
       }
       logger.error({ reversalId, answer: outcome.kind }, 'a PSP\'s word on a late approval\'s reversal could not be recorded: the row kept changing');
       return false;

@@ -360,6 +360,8 @@ export interface LateApprovalsTable {
   /** 1 from a try's send until the PSP says how it ended. */
   in_doubt: number;
   tried_at: number | null;
+  /** Sends of the try under `reversal_id`. */
+  sends: number;
   /** reversing (due at next_try_at), reversed (the PSP took it), operator (a person must act). */
   status: string;
   /** How many times the PSP refused the reversal. */

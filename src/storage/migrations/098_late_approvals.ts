@@ -30,6 +30,9 @@ export const lateApprovals: Migration = {
       .addColumn('in_doubt', 'integer', (c) => c.notNull())
       // When the current try was first sent (a PSP's lookup lag and the limit of doubt count from it).
       .addColumn('tried_at', 'bigint')
+      // How many times the current try was sent: a refusal of a second send may only mean "that key
+      // is taken", and a lookup may report it, so only the PSP's notification is then believed.
+      .addColumn('sends', 'integer', (c) => c.notNull())
       .addColumn('status', 'varchar(16)', (c) => c.notNull())
       .addColumn('refusals', 'integer', (c) => c.notNull())
       .addColumn('next_try_at', 'bigint', (c) => c.notNull())
