@@ -153,8 +153,8 @@ export function createLateApprovals(deps: {
    * once under its key, a refusal in its answer or found by a lookup may be of the repeat alone ("that
    * key is taken": an OPP acquirer's duplicate transaction id, which its query then lists under the
    * same key; Adyen's request still in progress), so it proves nothing and the try stays in doubt;
-   * only the PSP's notification (`notified`) is its word on the try itself. `moved`: the row was changed (it
-   * was not, if something else moved it since it was read).
+   * only the PSP's notification (`notified`) is its word on the try itself. `moved`: the row was
+   * changed (it was not, if something else moved it since it was read).
    */
   async function apply(a: LateApproval, outcome: Outcome, timeoutMs: number, notified = false): Promise<{ moved: boolean; taken: boolean }> {
     const now = clock.now();
@@ -232,7 +232,7 @@ export function createLateApprovals(deps: {
       const again = !unknowable && !known ? !notYet : unknowable && connector.dedupesByKey === true;
       if (!again) {
         const wait = known?.kind === 'pending' ? Math.max(2 * timeoutMs, pendingRecheckMs) : 2 * timeoutMs;
-        await move(a, { nextTryAt: now + wait, lastResult: known ? `${a.reversal} pending at the PSP` : `${a.reversal} unanswered, not found ${unknowable ? 'out' : ''} yet`.replace('  ', ' ') });
+        await move(a, { nextTryAt: now + wait, lastResult: `${a.reversal} ${known ? 'pending at the PSP' : unknowable ? 'unanswered, not found out yet' : 'unanswered, not found yet'}` });
         return false;
       }
     }
