@@ -409,8 +409,11 @@ describe('long-poll across nodes (PostgreSQL LISTEN/NOTIFY)', async () => {
   });
 });
 
-/** The simulated acquirer, noting of each call whether it carried a security code. */
-function cvvWitness() {
+/**
+ * A gateway whose acquirer notes of each call whether it carried a security code, with a saved
+ * instrument (its code held) and an execution to authorize with it; `payments` lets a test wrap `pay`.
+ */
+async function cvvWitness() {
   const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
   const sent: { operation: string; cvv: boolean }[] = [];
   const processor: Connector = {
@@ -418,19 +421,19 @@ function cvvWitness() {
     execute(req: ConnectorRequest) { sent.push({ operation: req.operation, cvv: req.card?.cvv !== undefined }); return sim.execute(req); },
     lookup: (id) => sim.lookup(id),
   };
-  return { processor, sent };
+  const gw = await startGateway({ processor });
+  const token = await tokenOf(gw);
+  const inst = await instrument(gw, token, '4111111111111111', 'h1');
+  const id = await execution(gw, token, 'h1');
+  const payments = gw.app.payments as { pay: typeof gw.app.payments.pay };
+  const authorize = () => call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+  return { gw, sent, payments, pay: payments.pay, authorize };
 }
 
 test('two authorize requests with different keys on one execution: the one that records the authorization is the one that sends the security code', async () => {
-  const { processor, sent } = cvvWitness();
-  const gw = await startGateway({ processor });
+  const { gw, sent, payments, pay, authorize } = await cvvWitness();
   try {
-    const token = await tokenOf(gw);
-    const inst = await instrument(gw, token, '4111111111111111', 'h1');
-    const id = await execution(gw, token, 'h1');
     // The first request reaches the engine only once the second has authorized: the second records first.
-    const payments = gw.app.payments as { pay: typeof gw.app.payments.pay };
-    const pay = payments.pay;
     let secondDone!: () => void;
     const second = new Promise<void>((resolve) => { secondDone = resolve; });
     let calls = 0;
@@ -438,9 +441,9 @@ test('two authorize requests with different keys on one execution: the one that 
       if (++calls === 1) await second;
       try { return await pay(input); } finally { if (calls === 2) secondDone(); }
     };
-    const first = call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    const first = authorize();
     while (calls < 1) await new Promise((r) => setTimeout(r, 5));
-    const won = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    const won = await authorize();
     const lost = await first;
     payments.pay = pay;
     assert.equal(won.status, 200, JSON.stringify(won.body));
@@ -451,17 +454,11 @@ test('two authorize requests with different keys on one execution: the one that 
 });
 
 test('a security code holder that fails once the authorization is recorded does not stop it: it goes to the PSP without the code', async () => {
-  const { processor, sent } = cvvWitness();
-  const gw = await startGateway({ processor });
+  const { gw, sent, payments, pay, authorize } = await cvvWitness();
   try {
-    const token = await tokenOf(gw);
-    const inst = await instrument(gw, token, '4111111111111111', 'h1');
-    const id = await execution(gw, token, 'h1');
     // The shared holder's read fails (a PostgreSQL blip, a code sealed under a key no longer held).
-    const payments = gw.app.payments as { pay: typeof gw.app.payments.pay };
-    const pay = payments.pay;
     payments.pay = (input) => pay({ ...input, storedCard: { ...input.storedCard!, takeCvv: async () => { throw new Error('connection terminated'); } } });
-    const r = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    const r = await authorize();
     payments.pay = pay;
     assert.equal(r.status, 200, JSON.stringify(r.body));
     await gw.app.executions.idle();

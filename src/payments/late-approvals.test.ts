@@ -134,12 +134,24 @@ test('a pending reversal (Adyen\'s "received") stays owed until the PSP\'s notif
 test('two passes that read the row together (two nodes) send it once: the row is claimed before the call', async () => {
   let release!: (o: Exclude<Outcome, { kind: 'unknown' }>) => void;
   const p = psp({ execute: () => new Promise((r) => { release = r; }) });
-  const { late, row } = await setup(p.connector);
+  const { store, late, row } = await setup(p.connector);
+  // Both passes read the row before either moves it.
+  const due = store.due.bind(store);
+  let readers = 0;
+  let bothRead!: () => void;
+  const both = new Promise<void>((r) => { bothRead = r; });
+  (store as { due: LateApprovalStore['due'] }).due = async (now, limit) => {
+    const rows = await due(now, limit);
+    if (++readers === 2) bothRead();
+    await both;
+    return rows;
+  };
   const first = late.reverseDue();
   const second = late.reverseDue();
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(p.sent.length, 1);
   assert.deepEqual([row().inDoubt, row().lastResult], [true, 'refund sent'], 'claimed before the call');
+  assert.equal(readers, 2);
   release(approved);
   await Promise.all([first, second]);
   assert.equal(p.sent.length, 1);
