@@ -6,6 +6,7 @@
  * inbound endpoint, verified, and a forged one changes nothing.
  */
 import { after, before, describe, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
@@ -16,6 +17,8 @@ import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 import { createStripeConnector } from '../src/processors/stripe/connector.ts';
 import { createOppConnector } from '../src/processors/opp/connector.ts';
+import { Cvv, Pan } from '../src/vault/card.ts';
+import { money, type Currency } from '../src/money/money.ts';
 
 /** A browser that follows one redirect hop at a time (so each hop can be checked). */
 async function hop(url: string, init: RequestInit = {}): Promise<{ status: number; location: string | undefined; text: string }> {
@@ -200,4 +203,27 @@ describe('/v1: the PSP\'s redirect passed through to the shopper', () => {
       }
     });
   }
+});
+
+test('stripe: a void of a PaymentIntent already canceled (a new key) is approved: the hold is gone; a void of a captured one is refused', async () => {
+  const connector = createStripeConnector({ baseUrl: stripe.url, ...stripeFakeCredentials }, 5000);
+  const eur = (minor: number) => money(minor, 'EUR' as Currency);
+  const key = () => randomBytes(16).toString('hex');
+  const card = { pan: new Pan(suiteCards.approved), cvv: new Cvv('123'), brand: 'VISA' as const, holder: 'Jane Jones', expiryMonth: '05', expiryYear: '34' };
+  const authorized = async () => {
+    const a = await connector.execute({ operation: 'authorize', attemptId: key(), amount: eur(5_000), live: false, card, testParameters: {} });
+    assert.equal(a.kind, 'approved', JSON.stringify(a));
+    return a.pspReference!;
+  };
+  const act = (operation: 'void' | 'capture', ref: string) => connector.execute({ operation, attemptId: key(), amount: eur(5_000), live: false, originalReference: ref, testParameters: {} });
+  const voided = await authorized();
+  assert.equal((await act('void', voided)).kind, 'approved');
+  const again = await act('void', voided);
+  assert.equal(again.kind, 'approved', JSON.stringify(again));
+  assert.equal(again.pspReference, voided);
+  const captured = await authorized();
+  assert.equal((await act('capture', captured)).kind, 'approved');
+  const refused = await act('void', captured);
+  assert.equal(refused.kind, 'declined', JSON.stringify(refused));
+  stripe.takeEvents();
 });

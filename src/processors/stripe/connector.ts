@@ -90,6 +90,10 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     return declineOfError(json.error, pi ? text(pi.id, 64) : undefined);
   }
 
+  function intentStatusOfError(json: unknown): string | undefined {
+    return isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? text(json.error.payment_intent.status, 64) : undefined;
+  }
+
   async function intent(id: string): Promise<Record<string, unknown>> {
     const { status, json } = await get(`/v1/payment_intents/${encodeURIComponent(id)}`);
     if (status !== 200 || !isObject(json)) throw new Error(`Stripe answered HTTP ${status} for a PaymentIntent`);
@@ -113,8 +117,11 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const outcome = outcomeOf(status, json, req.operation === 'refund');
       if (!outcome) throw new Error(`Stripe answered HTTP ${status} without a result`);
       // A capture or a cancel answers the PaymentIntent: its status says the operation happened.
-      if (req.operation === 'void' && outcome.kind === 'declined' && outcome.acquirerCode === 'canceled') {
-        return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'canceled', details: outcome.details };
+      // A cancel of one already canceled is refused (payment_intent_unexpected_state) with the
+      // PaymentIntent attached: the hold is gone all the same, which is what a void asks for (a
+      // reversal sent again under a new key, or Stripe's own cancel of an expired authorization).
+      if (req.operation === 'void' && outcome.kind === 'declined' && (outcome.acquirerCode === 'canceled' || intentStatusOfError(json) === 'canceled')) {
+        return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'canceled', details: { status: 'canceled' } };
       }
       return outcome;
     },
