@@ -16,6 +16,7 @@ import type { Currency } from '../src/money/money.ts';
 import type { Merchant } from '../src/merchants/model.ts';
 import type { Scope } from '../src/payments/service.ts';
 import { parseSettlementReport } from '../src/processors/settlement-report.ts';
+import type { SettlementAccount } from '../src/ledger/store.ts';
 import { settlementInjections } from '../src/processors/simulator/settlement.ts';
 import { postgresAvailable, startGateway, testPostgresUrl, type Gateway } from './support/harness.ts';
 
@@ -173,5 +174,47 @@ for (const store of ['sqlite', 'postgres'] as const) describe(`settlement reconc
     const refused = cli(gw, 'reconcile', '--psp-account', 'acq', '--file', join(gw.dataDir, 'bad.json'));
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /format must be/);
+  });
+});
+
+for (const store of ['sqlite', 'postgres'] as const) describe(`settlement: two reports naming one capture, imported at once (${store})`, { skip: store === 'postgres' && !pgUp ? 'PostgreSQL unreachable' : false }, () => {
+  const clock = manualClock(dayStart + 60_000);
+  let gw: Gateway;
+  before(async () => { gw = await startGateway({ clock, store }); });
+  after(async () => { await gw?.close(); });
+
+  test('settle it once: the other import reports a duplicate_line, and the books verify', async () => {
+    const merchant = (await gw.app.merchants.byId(gw.merchant.merchantId))!;
+    assert.ok((await gw.app.workflows.putAccount(merchant.id, 'acq', { connector: 'simulator', settings: {} })).ok);
+    assert.ok((await gw.app.workflows.configure(merchant.id, 'payment-acceptance', { accounts: ['acq'] })).ok);
+    const found = await gw.app.settlement.account('acq', merchant.id);
+    assert.ok(found.ok);
+    const account: SettlementAccount = found.value;
+    const report = (reference: string, fee: string, net: string) => {
+      const p = parseSettlementReport({
+        format: 'switchyard-settlement-report/1', pspAccount: 'acq', merchantId: merchant.id, day: '2026-03-10',
+        lines: [{ reference, type: 'capture', gross: '92.00', fee, net, currency: 'EUR', valueDate: '2026-03-11' }],
+        payouts: [{ currency: 'EUR', amount: net, valueDate: '2026-03-11' }],
+      });
+      assert.ok(p.ok, p.ok ? '' : p.error);
+      return p.value;
+    };
+    // Several rounds: on PostgreSQL the two imports overlap only as the scheduler lets them.
+    for (let round = 0; round < 4; round++) {
+      const r = await gw.app.payments.pay({
+        merchant, scope: { channel: 'opp', entityId: gw.merchant.entityId }, returnUrls: [], merchantTransactionId: undefined, context: {}, testParameters: {},
+        workflowCode: 'payment-acceptance', kind: 'sale', amount: { amount: 9200, currency: 'EUR' as Currency }, card: card(),
+      });
+      assert.ok(r.ok && r.value.operation.status === 'succeeded', JSON.stringify(r));
+      const reference = r.value.operation.id;
+      // Different reports (one with a fee): each would post the capture's settlement under other legs.
+      const [a, b] = await Promise.all([gw.app.settlement.reconcile(account, report(reference, '0.00', '92.00')), gw.app.settlement.reconcile(account, report(reference, '1.58', '90.42'))]);
+      assert.ok(a.ok && b.ok);
+      assert.equal(a.value.summary.matched + b.value.summary.matched, 1, `round ${round}: one import matched the line`);
+      assert.deepEqual([...a.value.discrepancies, ...b.value.discrepancies].map((d) => d.kind), ['duplicate_line'], `round ${round}`);
+      const settled = (await gw.app.ledger.paymentPostings(r.value.payment.id)).filter((p) => p.phase === 'settled');
+      assert.equal(settled.reduce((s, p) => s + p.amount, 0), 9200, `round ${round}: the capture settled once (fee and net)`);
+    }
+    assert.equal(await gw.app.ledger.verify(), undefined);
   });
 });

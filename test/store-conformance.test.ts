@@ -1912,7 +1912,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(first, true);
         assert.equal(await uow.run((tx) => settlement.writer(tx).insertReport({ id: reportId, pspAccountId: 'acq-conf', day: '2026-01-10', summary: '{"n":2}', importedAt: T + 1 })), false);
         assert.equal(await settlement.reportSummary(reportId), '{"n":1}');
-        assert.deepEqual([...await settlement.settledOperations([a, b])], [a]);
+        assert.deepEqual([...await uow.run((tx) => settlement.writer(tx).settledOperations([a, b]))], [a]);
 
         const between = await settlement.postingsBetween(T, T + 86_400_000, f.merchant.id);
         assert.deepEqual(between.map((p) => p.phase), ['posted', 'posted', 'pending', 'settled']);

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { SettlementDiscrepanciesTable } from '../storage/schema.ts';
 import { defaultPspAccount, type Posting } from './model.ts';
@@ -24,6 +24,17 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
   return {
     writer(tx) {
       return {
+        async lockAccount(pspAccountId) {
+          if (uow.kind === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`settlement:${pspAccountId}`}))`.execute(tx);
+        },
+        async settledOperations(operationIds) {
+          const out = new Set<string>();
+          for (const part of chunks([...new Set(operationIds)])) {
+            const rows = await tx.selectFrom('postings').select('operation_id').where('operation_id', 'in', part).where('phase', '=', 'settled').execute();
+            for (const r of rows) out.add(r.operation_id);
+          }
+          return out;
+        },
         async insertReport(r) {
           const res = await tx.insertInto('settlement_reports').values({ id: r.id, psp_account_id: r.pspAccountId, day: r.day, summary: r.summary, imported_at: r.importedAt })
             .onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
@@ -64,14 +75,6 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
       }
       const out: Posting[] = [];
       for (const part of chunks([...new Set(filter.operationIds)])) out.push(...(await base().where('operation_id', 'in', part).execute()).map(toPosting));
-      return out;
-    },
-    async settledOperations(operationIds) {
-      const out = new Set<string>();
-      for (const part of chunks([...new Set(operationIds)])) {
-        const rows = await db.selectFrom('postings').select('operation_id').where('operation_id', 'in', part).where('phase', '=', 'settled').execute();
-        for (const r of rows) out.add(r.operation_id);
-      }
       return out;
     },
     async workspaces(merchantIds) {

@@ -60,9 +60,10 @@ function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>)
 }
 
 /**
- * Settlement reports and reconciliation. Reads what it needs before its unit of work (never
- * through `db` inside it), then writes the report's record, the matched lines' postings, the
- * discrepancies and their webhook events together: a crash leaves all of it or none.
+ * Settlement reports and reconciliation. Reads the ledger's movements before its unit of work
+ * (never through `db` inside it); inside it, under the PSP account's lock, reads which are settled
+ * already, then writes the report's record, the matched lines' postings, the discrepancies and
+ * their webhook events together: a crash leaves all of it or none.
  */
 export function createSettlementService(deps: { uow: UnitOfWork; store: SettlementStore; ledger: LedgerStore; clock: Clock; ids: Ids }): SettlementService {
   const { uow, store, ledger, clock, ids } = deps;
@@ -117,29 +118,33 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         store.receivablePostings(account.id, { operationIds: report.lines.map((l) => l.reference) }),
         store.receivablePostings(account.id, { from, to: from + day }),
       ]);
-      const settled = await store.settledOperations([...named, ...due].map((p) => p.operationId));
-      const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled) });
-      const summary = summaryOf(reportId, account.id, report, result);
       const now = clock.now();
-      const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
-        id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind, reference: d.reference,
-        paymentId: d.paymentId, operationId: d.operationId, currency: d.currency, expected: d.expected, reported: d.reported,
-        status: 'open', note: undefined, createdAt: now, resolvedAt: undefined,
-      }));
-      const workspaces = await store.workspaces(records.flatMap((r) => (r.merchantId ? [r.merchantId] : [])));
+      const merchants = [account.merchantId, ...named.map((p) => p.merchantId), ...due.map((p) => p.merchantId)];
+      const workspaces = await store.workspaces(merchants.flatMap((m) => (m ? [m] : [])));
+      // What is settled already is read under the account's lock, inside the unit that posts: two
+      // reports naming one movement, imported at once, would otherwise both settle it.
       const imported = await uow.run(async (tx) => {
         const w = store.writer(tx);
-        if (!(await w.insertReport({ id: reportId, pspAccountId: account.id, day: report.day, summary: JSON.stringify(summary), importedAt: now }))) {
-          return false;
-        }
+        await w.lockAccount(account.id);
+        const settled = await w.settledOperations([...named, ...due].map((p) => p.operationId));
+        const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled) });
+        const summary = summaryOf(reportId, account.id, report, result);
+        const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
+          id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind, reference: d.reference,
+          paymentId: d.paymentId, operationId: d.operationId, currency: d.currency, expected: d.expected, reported: d.reported,
+          status: 'open', note: undefined, createdAt: now, resolvedAt: undefined,
+        }));
+        // The same report imported before (or meanwhile): the first write, so nothing else is written.
+        if (!(await w.insertReport({ id: reportId, pspAccountId: account.id, day: report.day, summary: JSON.stringify(summary), importedAt: now }))) return undefined;
         await ledger.writer(tx).post(result.matched.flatMap((m) => settlementPostingsOf(m, reportId, now)));
         await w.insertDiscrepancies(records);
         for (const r of records) await event(tx, r, 'settlementDiscrepancyOpened', r.merchantId ? workspaces.get(r.merchantId) : undefined, now);
-        return true;
+        return { summary, records };
       });
-      if (imported) return { ok: true, value: { imported, summary, discrepancies: records } };
+      if (imported) return { ok: true, value: { imported: true, summary: imported.summary, discrepancies: imported.records } };
       const stored = await store.reportSummary(reportId);
-      return { ok: true, value: { imported, summary: stored ? JSON.parse(stored) as ReconciliationSummary : summary, discrepancies: await store.discrepancies({ reportId }) } };
+      if (!stored) throw new Error(`settlement report ${reportId} was recorded without its summary`);
+      return { ok: true, value: { imported: false, summary: JSON.parse(stored) as ReconciliationSummary, discrepancies: await store.discrepancies({ reportId }) } };
     },
 
     discrepancies: (filter) => store.discrepancies(filter),

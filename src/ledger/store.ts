@@ -52,6 +52,13 @@ export interface DiscrepancyRecord {
 /** The settlement side of the books: reports imported, discrepancies, and the ledger's view of a PSP account. */
 export interface SettlementStore {
   writer(tx: Tx): {
+    /**
+     * Holds the PSP account's settlements until the transaction ends (PostgreSQL: an advisory lock;
+     * SQLite has one writer): two imports at once must not both find a movement unsettled.
+     */
+    lockAccount(pspAccountId: string): Promise<void>;
+    /** Which of these operations a settlement has posted already, read under the lock. */
+    settledOperations(operationIds: readonly string[]): Promise<Set<string>>;
     /** Records a report; false when one with the same id is there already (nothing else is written then). */
     insertReport(r: { id: string; pspAccountId: string; day: string; summary: string; importedAt: number }): Promise<boolean>;
     insertDiscrepancies(ds: readonly DiscrepancyRecord[]): Promise<void>;
@@ -64,8 +71,6 @@ export interface SettlementStore {
   accountsNamed(name: string, merchantId: string | undefined): Promise<SettlementAccount[]>;
   /** Posted receivable legs at a PSP account: made within [from, to), or of these operations. */
   receivablePostings(pspAccountId: string, filter: { from: number; to: number } | { operationIds: readonly string[] }): Promise<Posting[]>;
-  /** Which of these operations a settlement has posted already. */
-  settledOperations(operationIds: readonly string[]): Promise<Set<string>>;
   /** Merchant id → workspace id, for webhook bodies. */
   workspaces(merchantIds: readonly string[]): Promise<Map<string, string>>;
   discrepancies(filter: { id?: string; status?: 'open' | 'resolved'; merchantId?: string; reportId?: string }): Promise<DiscrepancyRecord[]>;
