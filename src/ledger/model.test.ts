@@ -143,3 +143,21 @@ test('a capture or refund its PSP reports failed after confirming it is reversed
   // Without `undone`, a failed operation posts nothing (a capture that never succeeded moved nothing).
   assert.deepEqual(postingsOf({ payment: payment('u') as never, operation: { ...cp, status: 'failed' } as never, operations: captureUndone.after as never }, 0), []);
 });
+
+test('a capture undone after a void closed the authorization releases what it puts back on hold: nothing stays held', () => {
+  const pa = op('v', 'authorize', 1000);
+  const cp = op('v', 'capture', 600, 'succeeded', pa.id);
+  // The rest released (by the merchant, a final capture's release, or expiry).
+  const rv = op('v', 'void', 400, 'succeeded', pa.id);
+  const ops = [pa, cp, rv];
+  const ps = ledgerOf('v', ops);
+  const failed = { ...cp, status: 'failed' as const };
+  const after = [pa, failed, rv];
+  const undone = postingsOf({ payment: payment('v') as never, operation: failed as never, operations: after as never, undone: true }, 0);
+  assert.deepEqual(undone.map((p) => [p.debit, p.credit, p.amount, p.phase, p.leg]),
+    [['authorized', 'holds', 600, 'posted', 2], ['payable', 'receivable', 600, 'posted', 3], ['holds', 'authorized', 600, 'voided', 4]]);
+  const all = [...ps, ...undone];
+  assert.equal(new Set(all.map((p) => p.id)).size, all.length);
+  assert.equal(ledgerTotalsOf(all).held, 0);
+  assert.equal(firstBrokenInvariant({ postings: all, payments: [{ payment: { id: 'v' }, operations: after }] }), undefined);
+});

@@ -100,7 +100,14 @@ function legsOrReversalOf(op: Operation, ops: readonly Operation[], undone: bool
   if (!undone) return legsOf(op, ops).map((l, leg) => ({ ...l, key: l.phase, leg }));
   const was = { ...op, status: 'succeeded' as const };
   const posted = legsOf(was, ops.map((o) => (o.id === op.id ? was : o)));
-  return posted.map((l, i) => ({ ...l, debit: l.credit, credit: l.debit, key: 'undone', leg: posted.length + i }));
+  const reversed = posted.map((l, i) => ({ ...l, debit: l.credit, credit: l.debit, key: 'undone', leg: posted.length + i }));
+  // Undoing a capture puts its amount back on hold; when a void has closed the authorization
+  // meanwhile (the rest released, or a final capture's release), nothing will ever release it
+  // again, so the same change releases it.
+  const reopened = reversed.find((l) => l.debit === 'authorized');
+  const voided = ops.some((o) => o.kind === 'void' && o.status === 'succeeded');
+  if (!reopened || !voided) return reversed;
+  return [...reversed, { transferId: reopened.transferId, debit: 'holds', credit: 'authorized', amount: reopened.amount, phase: 'voided', key: 'undone', leg: posted.length * 2 }];
 }
 
 /** The postings a payment change makes: those of the operation that changed. */
