@@ -200,6 +200,22 @@ describe('back-office rules (reference §6)', () => {
     assert.equal((await backOffice(full, 'RV')).body.result.code, '700.300.300');
   });
 
+  test('a reversal that names an amount must name the open remainder in the payment\'s currency; otherwise nothing is released', async () => {
+    const id = (await pa('100.00')).body.id;
+    await backOffice(id, 'CP', eur('30.00'));
+    const part = await backOffice(id, 'RV', eur('10.00'));
+    assert.equal(part.status, 400);
+    assert.equal(part.body.result.code, '700.100.200', 'a partial release is refused, not widened to the whole hold');
+    assert.equal((await backOffice(id, 'RV', { amount: '70.00', currency: 'USD' })).body.result.code, '700.100.500');
+    const alone = await backOffice(id, 'RV', { amount: '70.00' });
+    assert.equal(alone.status, 400);
+    assert.ok(alone.body.result.parameterErrors?.some((e: { name: string }) => e.name === 'currency'), JSON.stringify(alone.body));
+    assert.equal((await opp(gw, 'GET', `/v1/payments/${id}`)).body.result.code, success, 'still authorized: nothing was released');
+    const rv = await backOffice(id, 'RV', eur('70.00'));
+    assert.equal(rv.body.result.code, success);
+    assert.equal(rv.body.amount, '70.00');
+  });
+
   test('a debit cannot be reversed', async () => {
     const id = (await pay(gw)).body.id;
     assert.equal((await backOffice(id, 'RV')).body.result.code, '700.300.700');

@@ -24,6 +24,7 @@ export const paymentErrors = [
   'rebill_requires_capture',
   'receipt_requires_payment',
   'receipt_exceeds_amount',
+  'reversal_amount_mismatch',
   'return_url_required',
   'amount_required',
   'duplicate_merchant_transaction_id',

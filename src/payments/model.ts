@@ -184,7 +184,10 @@ export function paymentStatusOf(ops: readonly Operation[]): PaymentStatus {
 
 export interface FollowUpRequest {
   readonly kind: FollowUpKind;
-  /** Absent only for voids, which always release the whole open amount. */
+  /**
+   * Absent only for voids, which always release the whole open amount: one that names an amount
+   * must name that one (a merchant asking to release part must not lose the whole hold).
+   */
   readonly amount: Money | undefined;
   /** The operation the merchant named. */
   readonly target: Operation;
@@ -238,6 +241,8 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       const open = t.authorized - t.captured;
       // After a partial capture a void releases the open remainder.
       if (open <= 0) return fail('reversal_after_capture');
+      if (req.amount && req.amount.currency !== currency) return fail('currency_mismatch');
+      if (req.amount && req.amount.amount !== open) return fail('reversal_amount_mismatch');
       return ok(of(open));
     }
     case 'refund': {

@@ -68,6 +68,7 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   cvv_brand_mismatch: ['request.param.invalid', 'data.securityCode has the wrong length for this card network'],
   receipt_requires_payment: ['workflow.action.not-allowed', 'Not allowed'],
   receipt_exceeds_amount: ['workflow.action.not-allowed', 'Not allowed'],
+  reversal_amount_mismatch: ['request.param.invalid', 'A void releases the whole open amount: send it, or no amount'],
   return_url_required: ['request.param.missing', 'returnInfo.success is required'],
   card_not_found: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: the instrument\'s card is gone'],
   not_allowed_on_credit: ['workflow.action.not-allowed', 'Not allowed'],

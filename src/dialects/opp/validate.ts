@@ -116,7 +116,8 @@ const amountPatternFor = (e: number) => (e === 2 ? amountPattern : e === 0 ? /^[
 function readMoney(c: Collector, required: boolean): Money | undefined {
   const { amount, currency } = c.params;
   const before = c.errors.length;
-  c.check('currency', { required });
+  // An amount is read only with its currency: where both are optional (a reversal), one without the other is refused, not dropped.
+  c.check('currency', { required: required || amount !== undefined });
   if (currency !== undefined && c.errors.length === before && !isCurrency(currency)) c.add('currency', 'must be an ISO 4217 currency code', oppFields.currency['x-known-code']);
   if (amount === undefined) { if (required) c.add('amount', 'may not be empty'); return undefined; }
   const pattern = currency !== undefined && isCurrency(currency) ? amountPatternFor(exponentOf(currency)) : amountPattern;
