@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
-import { brokenInvariants } from '../src/payments/model.ts';
+import { authorizationExpired, brokenInvariants } from '../src/payments/model.ts';
 import { opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
 
@@ -214,6 +214,30 @@ describe('back-office rules (reference §6)', () => {
     const rv = await backOffice(id, 'RV', eur('70.00'));
     assert.equal(rv.body.result.code, success);
     assert.equal(rv.body.amount, '70.00');
+  });
+
+  test('refunds standing on a capture its PSP reported failed keep the hold: no RV until a new capture covers them', async () => {
+    const id = (await pa('100.00')).body.id;
+    const cp = await backOffice(id, 'CP', eur('100.00'));
+    assert.equal(cp.body.result.code, success);
+    assert.equal((await backOffice(id, 'RF', eur('60.00'))).body.result.code, success);
+    const capture = await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', cp.body.id).executeTakeFirstOrThrow();
+    // Days later the card scheme rejects the capture the PSP had confirmed (Adyen's CAPTURE_FAILED).
+    const failed = { kind: 'declined' as const, reason: 'provider_error' as const, acquirerCode: 'CAPTURE_FAILED', message: 'rejected', pspReference: undefined, details: {} };
+    assert.equal(await gw.app.payments.settleFromPsp('default', capture.id, failed, { reverses: true }), true);
+    // The shopper has 60.00 back that was never taken: a void would give up the hold it can be recovered from.
+    const rv = await backOffice(id, 'RV');
+    assert.equal(rv.status, 400);
+    assert.equal(rv.body.result.code, '700.400.300', JSON.stringify(rv.body));
+    const payment = (await gw.app.storage.db.selectFrom('transactions').select('payment_id').where('id', '=', id).executeTakeFirstOrThrow()).payment_id;
+    const ops = (await gw.app.payments.details(payment))!.operations;
+    assert.equal(authorizationExpired(ops, Date.now() + 365 * 86_400_000), false, 'nor does the expiry job void it');
+    // A new capture covers the refunds; the rest may then be voided.
+    assert.equal((await backOffice(id, 'CP', eur('60.00'))).body.result.code, success);
+    const rest = await backOffice(id, 'RV');
+    assert.equal(rest.body.result.code, success);
+    assert.equal(rest.body.amount, '40.00');
+    assert.deepEqual(brokenInvariants((await gw.app.payments.details(payment))!.operations), []);
   });
 
   test('a debit cannot be reversed', async () => {

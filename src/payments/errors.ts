@@ -25,6 +25,7 @@ export const paymentErrors = [
   'receipt_requires_payment',
   'receipt_exceeds_amount',
   'reversal_amount_mismatch',
+  'reversal_after_refund',
   'return_url_required',
   'amount_required',
   'duplicate_merchant_transaction_id',

@@ -161,6 +161,14 @@ export function totalsOf(ops: readonly Operation[]): Totals {
   return { authorized, captured, refunded, chargedBack, credited, reversed, inFlightCaptures, inFlightRefunds, inFlightVoid, inFlight };
 }
 
+/**
+ * What was refunded (or is being refunded) beyond what stays captured: nothing, unless a PSP
+ * reported a capture failed after confirming it and after refunds were drawn on it.
+ */
+export function uncovered(t: Pick<Totals, 'refunded' | 'inFlightRefunds' | 'captured'>): number {
+  return Math.max(0, t.refunded + t.inFlightRefunds - t.captured);
+}
+
 /** The operation that opened the payment (exactly one per payment). */
 export function initialOf<T extends Operation>(ops: readonly T[]): T {
   const initial = ops.find((o) => isInitialKind(o.kind));
@@ -241,6 +249,9 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       const open = t.authorized - t.captured;
       // After a partial capture a void releases the open remainder.
       if (open <= 0) return fail('reversal_after_capture');
+      // Refunds standing on a capture its PSP reported failed after confirming it: the shopper was
+      // paid back money never taken, and the hold is what a new capture can recover it from.
+      if (uncovered(t) > 0) return fail('reversal_after_refund');
       if (req.amount && req.amount.currency !== currency) return fail('currency_mismatch');
       if (req.amount && req.amount.amount !== open) return fail('reversal_amount_mismatch');
       return ok(of(open));
@@ -345,7 +356,7 @@ export function authorizationExpired(ops: readonly Operation[], cutoff: number):
   const initial = ops.find((o) => isInitialKind(o.kind));
   if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded' || initial.createdAt > cutoff) return false;
   const t = totalsOf(ops);
-  if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0 || t.chargedBack > 0) return false;
+  if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0 || t.chargedBack > 0 || uncovered(t) > 0) return false;
   return t.authorized - t.captured > 0;
 }
 

@@ -22,7 +22,7 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
-  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation } from './model.ts';
+  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, uncovered } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
 import { eachIsolated } from '../jobs/isolated.ts';
@@ -533,6 +533,14 @@ export function createPaymentService(deps: {
       locked.attempts.splice(locked.attempts.indexOf(mine), 1, { ...mine, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference ?? mine.pspReference, updatedAt: s.at });
       logger.warn({ paymentId: locked.payment.id, operationId: op.id, kind: op.kind, resultCode: s.resultCode }, 'PSP reported a confirmed operation failed: undone');
       await runner.settle(w, locked, op.id, { ...s, pspReference: s.pspReference ?? op.pspReference }, { undone: true });
+      const short = uncovered(totalsOf(locked.operations.map((o) => (o.id === op.id ? { ...o, status: s.status } : o))));
+      if (short > 0) {
+        // The PSP paid shoppers back money it now says was never taken: only a new capture (the
+        // hold is kept for it: no void is allowed meanwhile) or the PSP's own word that the refunds
+        // failed too makes the books whole.
+        logger.error({ paymentId: locked.payment.id, operationId: op.id, uncovered: short, currency: op.amount.currency },
+          'refunds stand on a capture the PSP reported failed: capture again to cover them, or have the PSP fail the refunds');
+      }
       return true;
     });
   }

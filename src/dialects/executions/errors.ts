@@ -69,6 +69,7 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   receipt_requires_payment: ['workflow.action.not-allowed', 'Not allowed'],
   receipt_exceeds_amount: ['workflow.action.not-allowed', 'Not allowed'],
   reversal_amount_mismatch: ['request.param.invalid', 'A void releases the whole open amount: send it, or no amount'],
+  reversal_after_refund: ['workflow.action.not-allowed', 'Refunds stand on a capture the PSP reported failed: capture again to cover them before voiding'],
   return_url_required: ['request.param.missing', 'returnInfo.success is required'],
   card_not_found: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: the instrument\'s card is gone'],
   not_allowed_on_credit: ['workflow.action.not-allowed', 'Not allowed'],

@@ -49,6 +49,7 @@ export const paymentErrorCodes: Readonly<Record<Exclude<PayError, 'not_found' | 
   receipt_requires_payment: '700.400.560',
   receipt_exceeds_amount: '700.400.560',
   reversal_amount_mismatch: '700.100.200',
+  reversal_after_refund: '700.400.300',
   return_url_required: '100.370.101',
   amount_required: '200.300.404',
   duplicate_merchant_transaction_id: '800.130.100',
