@@ -11,6 +11,7 @@ import type { Connector, ConnectorRequest } from '../src/processors/connector.ts
 import type { Outcome } from '../src/processors/outcome.ts';
 import { beforeNextUnitOfWork, opp, pay, startGateway, type Gateway } from './support/harness.ts';
 import { runCli } from './support/process.ts';
+import { parseSettlementReport } from '../src/processors/settlement-report.ts';
 
 const success = '000.100.110';
 const unknownCode = '900.100.300';
@@ -329,3 +330,28 @@ test('a reversal the PSP takes as pending is owed until the PSP\'s notification 
 function cardOf() {
   return { 'card.number': '4200000000000000', 'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', paymentBrand: 'VISA' };
 }
+
+test('a settlement report listing a late charge and its reversal names them late approvals of their payment, not unknown references', async () => {
+  const { gw, clock } = await gateway();
+  try {
+    const p = await endedAsNeverReceived(gw, clock, { paymentType: 'DB', amount: '25.00', ...cardOf() });
+    await gw.app.payments.settleFromPsp('default', p.attemptId, approved('LATE-S'));
+    assert.equal(await gw.app.payments.reverseLateApprovals(), 1);
+    const r = await row(gw, p.attemptId);
+    const account = await gw.app.settlement.account('default', undefined);
+    assert.ok(account.ok);
+    const line = (reference: string, type: string, gross: string) => ({ reference, type, gross, fee: '0.00', net: gross, currency: 'EUR', valueDate: '2026-03-11' });
+    const parsed = parseSettlementReport({
+      format: 'switchyard-settlement-report/1', pspAccount: 'default', day: '2026-03-10',
+      lines: [line(p.id, 'capture', '25.00'), line(r!.reversal_id, 'refund', '-25.00'), line('f'.repeat(32), 'capture', '1.00')],
+      payouts: [{ currency: 'EUR', amount: '1.00', valueDate: '2026-03-11' }],
+    });
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+    const out = await gw.app.settlement.reconcile(account.value, parsed.value);
+    assert.ok(out.ok);
+    assert.deepEqual(out.value.discrepancies.map((d) => [d.kind, d.reference, d.paymentId ?? null]),
+      [['late_approval', p.id, r!.payment_id], ['late_approval', r!.reversal_id, r!.payment_id], ['unknown_reference', 'f'.repeat(32), null]]);
+    assert.equal(out.value.discrepancies[0]!.merchantId, gw.merchant.merchantId, 'the merchant is told through its webhooks');
+    assert.equal(await gw.app.ledger.verify(), undefined, 'nothing posted');
+  } finally { await gw.close(); }
+});

@@ -12,10 +12,12 @@ import type { AccountKind, Posting } from './model.ts';
  * - `amount_mismatch`: the line's gross (or currency) differs from the ledger's, or its net is not gross less fee;
  * - `unknown_reference`: no movement of that type with that reference at that PSP account;
  * - `late_chargeback`: the acquirer charged back a transaction the gateway has no chargeback for;
+ * - `late_approval`: a charge the PSP approved after the gateway had ended it as failed, or the
+ *   reversal the gateway sent for it (late-approvals.ts): known, outside the books, never matched;
  * - `duplicate_line`: the movement was settled already (by an earlier report, or earlier in this one);
  * - `payout_mismatch`: a currency's payout is not the sum of its lines' nets.
  */
-export const discrepancyKinds = ['missing_line', 'amount_mismatch', 'unknown_reference', 'late_chargeback', 'duplicate_line', 'payout_mismatch'] as const;
+export const discrepancyKinds = ['missing_line', 'amount_mismatch', 'unknown_reference', 'late_chargeback', 'late_approval', 'duplicate_line', 'payout_mismatch'] as const;
 export type DiscrepancyKind = (typeof discrepancyKinds)[number];
 export const isDiscrepancyKind = (v: unknown): v is DiscrepancyKind => discrepancyKinds.includes(v as DiscrepancyKind);
 
@@ -65,6 +67,9 @@ export interface Discrepancy {
 
 export interface Match { readonly line: SettlementLine; readonly movement: LedgerMovement }
 
+/** A reference a late approval left at the PSP (its charge's operation, or its reversal's key). */
+export interface LateApprovalReference { readonly paymentId: string; readonly merchantId: string; readonly operationId: string }
+
 export interface ReconciliationResult {
   readonly matched: readonly Match[];
   readonly discrepancies: readonly Discrepancy[];
@@ -82,6 +87,8 @@ export function reconcile(input: {
   merchantId: string | undefined;
   known: readonly LedgerMovement[];
   due: readonly LedgerMovement[];
+  /** Late approvals at this PSP account by the references the report names. */
+  late?: ReadonlyMap<string, LateApprovalReference>;
 }): ReconciliationResult {
   const byKey = new Map(input.known.map((m) => [key(m.operationId, m.type), m]));
   const captures = new Map(input.known.filter((m) => m.type === 'capture').map((m) => [m.operationId, m]));
@@ -99,7 +106,9 @@ export function reconcile(input: {
     seen.add(k);
     if (!m) {
       const captured = line.type === 'chargeback' ? captures.get(line.reference) : undefined;
+      const late = input.late?.get(line.reference);
       if (captured) add('late_chargeback', line, { ...captured, gross: 0 });
+      else if (late) discrepancies.push({ kind: 'late_approval', reference: line.reference, ...late, currency: line.currency, expected: undefined, reported: line.gross });
       else add('unknown_reference', line, undefined);
     } else if (m.settled || !first) add('duplicate_line', line, m);
     else if (m.currency !== line.currency || m.gross !== line.gross || line.net !== line.gross - line.fee) add('amount_mismatch', line, m);

@@ -4,6 +4,7 @@ import type { SettlementDiscrepanciesTable } from '../storage/schema.ts';
 import { defaultPspAccount, type Posting } from './model.ts';
 import { toPosting } from './kysely-store.ts';
 import type { DiscrepancyRecord, SettlementStore } from './store.ts';
+import type { LateApprovalReference } from './reconciliation.ts';
 
 const chunk = 500;
 function* chunks<T>(list: readonly T[]): Generator<T[]> {
@@ -75,6 +76,22 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
       }
       const out: Posting[] = [];
       for (const part of chunks([...new Set(filter.operationIds)])) out.push(...(await base().where('operation_id', 'in', part).execute()).map(toPosting));
+      return out;
+    },
+    async lateApprovalReferences(pspAccountId, references) {
+      const out = new Map<string, LateApprovalReference>();
+      for (const part of chunks([...new Set(references)])) {
+        const rows = await db.selectFrom('late_approvals').innerJoin('attempts', 'attempts.id', 'late_approvals.attempt_id')
+          .select(['late_approvals.payment_id', 'late_approvals.merchant_id', 'late_approvals.reversal_id', 'attempts.transaction_id'])
+          .where('late_approvals.account_id', '=', pspAccountId)
+          .where((eb) => eb.or([eb('attempts.transaction_id', 'in', part), eb('late_approvals.reversal_id', 'in', part)]))
+          .execute();
+        for (const r of rows) {
+          const found = { paymentId: r.payment_id, merchantId: r.merchant_id, operationId: r.transaction_id };
+          out.set(r.transaction_id, found);
+          out.set(r.reversal_id, found);
+        }
+      }
       return out;
     },
     async workspaces(merchantIds) {

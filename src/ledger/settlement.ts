@@ -114,12 +114,14 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       }
       const reportId = createHash('sha256').update(`${account.id}\n${serializeSettlementReport(report)}`).digest('hex');
       const from = dayStart(report.day);
-      const [named, due] = await Promise.all([
-        store.receivablePostings(account.id, { operationIds: report.lines.map((l) => l.reference) }),
+      const references = report.lines.map((l) => l.reference);
+      const [named, due, late] = await Promise.all([
+        store.receivablePostings(account.id, { operationIds: references }),
         store.receivablePostings(account.id, { from, to: from + day }),
+        store.lateApprovalReferences(account.id, references),
       ]);
       const now = clock.now();
-      const merchants = [account.merchantId, ...named.map((p) => p.merchantId), ...due.map((p) => p.merchantId)];
+      const merchants = [account.merchantId, ...named.map((p) => p.merchantId), ...due.map((p) => p.merchantId), ...[...late.values()].map((l) => l.merchantId)];
       const workspaces = await store.workspaces(merchants.flatMap((m) => (m ? [m] : [])));
       // What is settled already is read under the account's lock, inside the unit that posts: two
       // reports naming one movement, imported at once, would otherwise both settle it.
@@ -127,7 +129,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         const w = store.writer(tx);
         await w.lockAccount(account.id);
         const settled = await w.settledOperations([...named, ...due].map((p) => p.operationId));
-        const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled) });
+        const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled), late });
         const summary = summaryOf(reportId, account.id, report, result);
         const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
           id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind, reference: d.reference,

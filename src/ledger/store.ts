@@ -1,6 +1,7 @@
 import type { Tx } from '../storage/unit-of-work.ts';
 import type { Operation } from '../payments/model.ts';
 import type { Posting } from './model.ts';
+import type { LateApprovalReference } from './reconciliation.ts';
 
 /** The ledger's writes inside the unit of work of a payment change. */
 export interface LedgerWriter {
@@ -71,6 +72,8 @@ export interface SettlementStore {
   accountsNamed(name: string, merchantId: string | undefined): Promise<SettlementAccount[]>;
   /** Posted receivable legs at a PSP account: made within [from, to), or of these operations. */
   receivablePostings(pspAccountId: string, filter: { from: number; to: number } | { operationIds: readonly string[] }): Promise<Posting[]>;
+  /** Late approvals at a PSP account whose charge's operation or reversal's key is one of these references. */
+  lateApprovalReferences(pspAccountId: string, references: readonly string[]): Promise<Map<string, LateApprovalReference>>;
   /** Merchant id → workspace id, for webhook bodies. */
   workspaces(merchantIds: readonly string[]): Promise<Map<string, string>>;
   discrepancies(filter: { id?: string; status?: 'open' | 'resolved'; merchantId?: string; reportId?: string }): Promise<DiscrepancyRecord[]>;
