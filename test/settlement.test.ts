@@ -177,16 +177,18 @@ for (const store of ['sqlite', 'postgres'] as const) describe(`settlement reconc
   });
 });
 
-for (const store of ['sqlite', 'postgres'] as const) describe(`settlement: two reports naming one capture, imported at once (${store})`, { skip: store === 'postgres' && !pgUp ? 'PostgreSQL unreachable' : false }, () => {
+for (const store of ['sqlite', 'postgres'] as const) describe(`settlement: imports at once, undone captures (${store})`, { skip: store === 'postgres' && !pgUp ? 'PostgreSQL unreachable' : false }, () => {
   const clock = manualClock(dayStart + 60_000);
   let gw: Gateway;
-  before(async () => { gw = await startGateway({ clock, store }); });
+  before(async () => {
+    gw = await startGateway({ clock, store });
+    assert.ok((await gw.app.workflows.putAccount(gw.merchant.merchantId, 'acq', { connector: 'simulator', settings: {} })).ok);
+    assert.ok((await gw.app.workflows.configure(gw.merchant.merchantId, 'payment-acceptance', { accounts: ['acq'] })).ok);
+  });
   after(async () => { await gw?.close(); });
 
   test('settle it once: the other import reports a duplicate_line, and the books verify', async () => {
     const merchant = (await gw.app.merchants.byId(gw.merchant.merchantId))!;
-    assert.ok((await gw.app.workflows.putAccount(merchant.id, 'acq', { connector: 'simulator', settings: {} })).ok);
-    assert.ok((await gw.app.workflows.configure(merchant.id, 'payment-acceptance', { accounts: ['acq'] })).ok);
     const found = await gw.app.settlement.account('acq', merchant.id);
     assert.ok(found.ok);
     const account: SettlementAccount = found.value;
@@ -216,5 +218,31 @@ for (const store of ['sqlite', 'postgres'] as const) describe(`settlement: two r
       assert.equal(settled.reduce((s, p) => s + p.amount, 0), 9200, `round ${round}: the capture settled once (fee and net)`);
     }
     assert.equal(await gw.app.ledger.verify(), undefined);
+  });
+
+  test('a capture its PSP reports failed a day later is expected in neither day\'s report once undone', async () => {
+    const merchant = (await gw.app.merchants.byId(gw.merchant.merchantId))!;
+    const found = await gw.app.settlement.account('acq', merchant.id);
+    assert.ok(found.ok);
+    const account: SettlementAccount = found.value;
+    clock.advance(86_400_000); // 2026-03-11: a day of its own
+    const r = await gw.app.payments.pay({
+      merchant, scope: { channel: 'opp', entityId: gw.merchant.entityId }, returnUrls: [], merchantTransactionId: undefined, context: {}, testParameters: {},
+      workflowCode: 'payment-acceptance', kind: 'authorize', amount: { amount: 5000, currency: 'EUR' as Currency }, card: card(),
+    });
+    assert.ok(r.ok && r.value.operation.status === 'succeeded');
+    const cp = await gw.app.payments.followUp({ merchant, scope: { channel: 'opp', entityId: gw.merchant.entityId }, kind: 'capture', referencedId: r.value.payment.id, amount: { amount: 5000, currency: 'EUR' as Currency }, merchantTransactionId: undefined, context: {}, testParameters: {} });
+    assert.ok(cp.ok && cp.value.operation.status === 'succeeded');
+    const attempt = await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', cp.value.operation.id).executeTakeFirstOrThrow();
+    clock.advance(86_400_000); // 2026-03-12: the scheme rejects the capture
+    const failed = { kind: 'declined' as const, reason: 'provider_error' as const, acquirerCode: 'CAPTURE_FAILED', message: 'rejected', pspReference: undefined, details: {} };
+    assert.equal(await gw.app.payments.settleFromPsp(account.id, attempt.id, failed, { reverses: true }), true);
+    for (const day of ['2026-03-11', '2026-03-12']) {
+      const report = parseSettlementReport({ format: 'switchyard-settlement-report/1', pspAccount: 'acq', merchantId: merchant.id, day, lines: [], payouts: [] });
+      assert.ok(report.ok);
+      const out = await gw.app.settlement.reconcile(account, report.value);
+      assert.ok(out.ok);
+      assert.deepEqual(out.value.discrepancies.filter((d) => d.operationId === cp.value.operation.id).map((d) => [d.kind, d.expected]), [], day);
+    }
   });
 });

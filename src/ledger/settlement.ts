@@ -46,17 +46,22 @@ export interface SettlementService {
 
 const dayStart = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
-function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>): LedgerMovement[] {
-  const all = postings.flatMap((p) => {
+/**
+ * The movements of `postings`. `history` holds every receivable posting of their operations (by
+ * default, `postings` themselves): an operation undone after its PSP confirmed it (a capture the
+ * scheme rejected) moved nothing, so no report is expected to list it, also when the undo was
+ * posted on a later day than the movement.
+ */
+function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>, history: readonly Posting[] = postings): LedgerMovement[] {
+  const of = (list: readonly Posting[]) => list.flatMap((p) => {
     const m = movementOf(p);
     return m ? [{ operationId: p.operationId, paymentId: p.paymentId, merchantId: p.merchantId, pspAccountId: p.pspAccountId, currency: p.currency, settled: settled.has(p.operationId), ...m }] : [];
   });
-  // An operation undone after its PSP confirmed it (a capture the scheme rejected) moved nothing:
-  // no report is expected to list it.
+  const everything = of(history);
   const net = new Map<string, number>();
-  for (const m of all) net.set(m.operationId, (net.get(m.operationId) ?? 0) + m.gross);
-  const undone = new Set(all.filter((m) => (m.type === 'capture' ? m.gross < 0 : m.type === 'refund' && m.gross > 0) && net.get(m.operationId) === 0).map((m) => m.operationId));
-  return all.filter((m) => !undone.has(m.operationId));
+  for (const m of everything) net.set(m.operationId, (net.get(m.operationId) ?? 0) + m.gross);
+  const undone = new Set(everything.filter((m) => (m.type === 'capture' ? m.gross < 0 : m.type === 'refund' && m.gross > 0) && net.get(m.operationId) === 0).map((m) => m.operationId));
+  return of(postings).filter((m) => !undone.has(m.operationId));
 }
 
 /**
@@ -96,7 +101,8 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       const fees = parseFees(settings.fees);
       const from = dayStart(d);
       const postings = await store.receivablePostings(account.id, { from, to: from + day });
-      const movements: ProcessedMovement[] = movementsOf(postings, new Set()).map((m) => ({
+      const history = await store.receivablePostings(account.id, { operationIds: postings.map((p) => p.operationId) });
+      const movements: ProcessedMovement[] = movementsOf(postings, new Set(), history).map((m) => ({
         reference: m.operationId, pspReference: undefined, type: m.type, amount: Math.abs(m.gross), currency: m.currency as Currency,
       }));
       return {
@@ -120,6 +126,8 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         store.receivablePostings(account.id, { from, to: from + day }),
         store.lateApprovalReferences(account.id, references),
       ]);
+      // The day's movements whose operation posted on other days too (undone later, or undoing an earlier one).
+      const history = await store.receivablePostings(account.id, { operationIds: due.map((p) => p.operationId) });
       const now = clock.now();
       const merchants = [account.merchantId, ...named.map((p) => p.merchantId), ...due.map((p) => p.merchantId), ...[...late.values()].map((l) => l.merchantId)];
       const workspaces = await store.workspaces(merchants.flatMap((m) => (m ? [m] : [])));
@@ -129,7 +137,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         const w = store.writer(tx);
         await w.lockAccount(account.id);
         const settled = await w.settledOperations([...named, ...due].map((p) => p.operationId));
-        const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled), late });
+        const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled, history), late });
         const summary = summaryOf(reportId, account.id, report, result);
         const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
           id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind, reference: d.reference,
