@@ -91,6 +91,11 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       const ids = [...byEvent.keys()];
       if (ids.length === 0) return [];
       return uow.run(async (tx) => {
+        // One node fans out at a time. With each skipping the rows another holds, a node could fan
+        // out (and send) a payment's later event while another node's open transaction still held
+        // its earlier one, whose deliveries the order check cannot see until they exist. Waiting
+        // here, the second node then finds what the first dispatched and leaves it.
+        if (opts.locking) await sql`select pg_advisory_xact_lock(hashtext('switchyard:webhook-fan-out'))`.execute(tx);
         let q = tx.selectFrom('outbox').select('id').where('id', 'in', ids).where('delivered_at', 'is', null);
         if (opts.locking) q = q.forUpdate().skipLocked();
         const claimed = (await q.execute()).map((r) => r.id);
