@@ -207,6 +207,7 @@ describe('back-office rules (reference §6)', () => {
     assert.equal(part.status, 400);
     assert.equal(part.body.result.code, '700.100.200', 'a partial release is refused, not widened to the whole hold');
     assert.equal((await backOffice(id, 'RV', { amount: '70.00', currency: 'USD' })).body.result.code, '700.100.500');
+    assert.equal((await backOffice(id, 'RV', { currency: 'USD' })).body.result.code, '700.100.500', 'a currency alone is checked too');
     const alone = await backOffice(id, 'RV', { amount: '70.00' });
     assert.equal(alone.status, 400);
     assert.ok(alone.body.result.parameterErrors?.some((e: { name: string }) => e.name === 'currency'), JSON.stringify(alone.body));

@@ -197,6 +197,8 @@ export interface FollowUpRequest {
    * must name that one (a merchant asking to release part must not lose the whole hold).
    */
   readonly amount: Money | undefined;
+  /** The currency a void names without an amount: it must be the payment's too. */
+  readonly currency?: Currency | undefined;
   /** The operation the merchant named. */
   readonly target: Operation;
   /** Whether the payment is settled by the shopper's bank and confirmed by a receipt (a bank transfer). */
@@ -252,7 +254,8 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       // Refunds standing on a capture its PSP reported failed after confirming it: the shopper was
       // paid back money never taken, and the hold is what a new capture can recover it from.
       if (uncovered(t) > 0) return fail('reversal_after_refund');
-      if (req.amount && req.amount.currency !== currency) return fail('currency_mismatch');
+      const named = req.amount?.currency ?? req.currency;
+      if (named !== undefined && named !== currency) return fail('currency_mismatch');
       if (req.amount && req.amount.amount !== open) return fail('reversal_amount_mismatch');
       return ok(of(open));
     }

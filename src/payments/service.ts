@@ -1,7 +1,7 @@
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { Money } from '../money/money.ts';
+import type { Currency, Money } from '../money/money.ts';
 import type { Merchant } from '../merchants/model.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { VaultService } from '../vault/service.ts';
@@ -91,6 +91,8 @@ export interface FollowUpInput {
   /** The operation the merchant named (a payment's id names its opening operation). */
   readonly referencedId: string;
   readonly amount: Money | undefined;
+  /** The currency a void names without an amount (the /v1 dialect's `RV` may): checked like an amount's. */
+  readonly currency?: Currency | undefined;
   readonly merchantTransactionId: string | undefined;
   readonly context: Readonly<Record<string, unknown>>;
   readonly testParameters: Readonly<Record<string, string>>;
@@ -610,7 +612,7 @@ export function createPaymentService(deps: {
       const recorded = await recordFollowUps(owner, (locked) => {
         const current = locked.operations.find((o) => o.id === target.id)!;
         const decided = decideFollowUp(locked.operations, {
-          kind: input.kind, amount: input.amount, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer',
+          kind: input.kind, amount: input.amount, currency: input.currency, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer',
         });
         if (!decided.ok) return decided;
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,

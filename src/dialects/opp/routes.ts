@@ -326,7 +326,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     }]);
     if (!idPattern.test(req.params.id)) return unknownPayment();
     const result = await payments.followUp({
-      merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfBackOffice[r.type], referencedId: req.params.id, amount: r.amount,
+      merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfBackOffice[r.type], referencedId: req.params.id, amount: r.amount, currency: r.currency,
       merchantTransactionId: r.merchantTransactionId, context: r.echo, testParameters: r.testParameters,
     });
     if (!result.ok) {

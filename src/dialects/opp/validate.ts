@@ -1,4 +1,4 @@
-import { isCurrency, parseMajorUnits, exponentOf, type Money } from '../../money/money.ts';
+import { isCurrency, parseMajorUnits, exponentOf, type Currency, type Money } from '../../money/money.ts';
 import type { BackOfficeType, InitialType } from './payment-types.ts';
 import type { AuthenticationRequest } from '../../threeds/model.ts';
 import type { BankTransferInput } from '../../payments/service.ts';
@@ -333,6 +333,8 @@ export function readQueryPage(params: FormParams): { ok: true; value: { limit: n
 export interface BackOfficeRequestParams {
   readonly type: BackOfficeType;
   readonly amount: Money | undefined;
+  /** The currency named, with or without an amount (a reversal needs neither, but what it names must be the payment's). */
+  readonly currency: Currency | undefined;
   readonly merchantTransactionId: string | undefined;
   readonly echo: Record<string, unknown>;
   readonly testParameters: Record<string, string>;
@@ -347,7 +349,8 @@ export function readBackOffice(params: FormParams): { ok: true; value: BackOffic
   const common = readCommon(c);
   const refusal = c.refusal();
   if (refusal) return { ok: false, refusal };
-  return { ok: true, value: { type: t as BackOfficeType, amount, ...common } };
+  const currency = params.currency !== undefined && isCurrency(params.currency) ? params.currency : undefined;
+  return { ok: true, value: { type: t as BackOfficeType, amount, currency, ...common } };
 }
 
 /** Validates `POST /v1/registrations`: a card to keep, no payment. */
