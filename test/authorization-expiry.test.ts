@@ -124,5 +124,25 @@ for (const store of ['sqlite', 'postgres'] as const) {
       assert.equal(await voided(d.body.id), true, 'Diners: expired after 30 days');
       assert.equal(await gw.app.ledger.verify(), undefined);
     });
+
+    test('a capture its PSP fails after the job found the hold closed opens it again: the job releases it', async () => {
+      const before = await holds();
+      const pa = await opp(gw, 'POST', '/v1/payments', { amount: '40.00', currency: 'EUR', paymentType: 'PA', ...testCard });
+      assert.equal(pa.body.result.code, '000.100.110');
+      const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '40.00', currency: 'EUR' });
+      assert.equal(cp.body.result.code, '000.100.110');
+      // Past the expiry the job finds the hold closed (fully captured) and marks it so.
+      clock.advance(8 * day);
+      await gw.app.payments.expireAuthorizations();
+      const capture = await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', cp.body.id).executeTakeFirstOrThrow();
+      const failed = { kind: 'declined' as const, reason: 'provider_error' as const, acquirerCode: 'CAPTURE_FAILED', message: 'rejected', pspReference: undefined, details: {} };
+      assert.equal(await gw.app.payments.settleFromPsp('default', capture.id, failed, { reverses: true }), true);
+      assert.equal(await holds(), before + 4000, 'the undone capture put its amount back on hold');
+      clock.advance(day);
+      await gw.app.payments.expireAuthorizations();
+      await gw.app.payments.idle();
+      assert.equal(await holds(), before, 'the expired authorization\'s hold is released');
+      assert.equal(await gw.app.ledger.verify(), undefined);
+    });
   });
 }

@@ -177,6 +177,9 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       async touchOperation(id, at) {
         await touchOperationRow.later(tx, { id, at });
       },
+      async setHoldReleased(paymentId, at) {
+        await tx.updateTable('payments').set({ hold_released_at: at }).where('id', '=', paymentId).execute();
+      },
       async updatePayment(id, change, at) {
         await updatePaymentRow.later(tx, {
           id, status: change.status, at,
@@ -263,9 +266,6 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       }
       const rows = await q.orderBy('payments.created_at').orderBy('payments.id').limit(limit).execute();
       return rows.map((r) => ({ ...toPayment(r), brand: r.brand ?? undefined }));
-    },
-    async markHoldReleased(paymentId, at) {
-      await db.updateTable('payments').set({ hold_released_at: at }).where('id', '=', paymentId).where('hold_released_at', 'is', null).execute();
     },
   };
 }

@@ -41,6 +41,20 @@ const errorOf = (r: ReturnType<typeof decideFollowUp>) => (r.ok ? undefined : r.
 // Example-based rules
 // ---------------------------------------------------------------------------------------------
 
+test('a void names the open rest or nothing; refunds standing on an undone capture keep the hold until the expiry job\'s void', () => {
+  const open = history(['authorize', 'succeeded', 100], ['capture', 'succeeded', 30]);
+  assert.deepEqual(decideFollowUp(open, request(open, 'void', undefined)), { ok: true, value: eur(70) });
+  assert.deepEqual(decideFollowUp(open, request(open, 'void', 70)), { ok: true, value: eur(70) });
+  assert.equal(errorOf(decideFollowUp(open, request(open, 'void', 10))), 'reversal_amount_mismatch');
+  assert.equal(errorOf(decideFollowUp(open, request(open, 'void', undefined, { currency: USD }))), 'currency_mismatch');
+  assert.equal(errorOf(decideFollowUp(open, request(open, 'void', undefined, { amount: { amount: 70, currency: USD } }))), 'currency_mismatch');
+  // The capture was refunded in part, then its PSP reported it failed: 60 went back that was never taken.
+  const undone = history(['authorize', 'succeeded', 100], ['capture', 'failed', 100], ['refund', 'succeeded', 60, 'op1']);
+  assert.equal(errorOf(decideFollowUp(undone, request(undone, 'void', undefined))), 'reversal_after_refund');
+  assert.deepEqual(decideFollowUp(undone, request(undone, 'void', undefined, { expiring: true })), { ok: true, value: eur(100) });
+  assert.deepEqual(decideFollowUp(undone, request(undone, 'capture', 60)), { ok: true, value: eur(60) }, 'a new capture covers them');
+});
+
 test('a capture is refused while a void is on its way, and a void while a capture is', () => {
   const voiding = history(['authorize', 'succeeded', 100], ['void', 'pending', 100]);
   assert.equal(errorOf(decideFollowUp(voiding, request(voiding, 'capture', 10))), 'reference_pending');

@@ -199,6 +199,8 @@ export interface FollowUpRequest {
   readonly amount: Money | undefined;
   /** The currency a void names without an amount: it must be the payment's too. */
   readonly currency?: Currency | undefined;
+  /** The expiry job's void: the issuer releases the hold about now whatever the books say. */
+  readonly expiring?: boolean;
   /** The operation the merchant named. */
   readonly target: Operation;
   /** Whether the payment is settled by the shopper's bank and confirmed by a receipt (a bank transfer). */
@@ -252,8 +254,9 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       // After a partial capture a void releases the open remainder.
       if (open <= 0) return fail('reversal_after_capture');
       // Refunds standing on a capture its PSP reported failed after confirming it: the shopper was
-      // paid back money never taken, and the hold is what a new capture can recover it from.
-      if (uncovered(t) > 0) return fail('reversal_after_refund');
+      // paid back money never taken, and the hold is what a new capture can recover it from, until
+      // the authorization expires.
+      if (uncovered(t) > 0 && !req.expiring) return fail('reversal_after_refund');
       const named = req.amount?.currency ?? req.currency;
       if (named !== undefined && named !== currency) return fail('currency_mismatch');
       if (req.amount && req.amount.amount !== open) return fail('reversal_amount_mismatch');
@@ -359,7 +362,7 @@ export function authorizationExpired(ops: readonly Operation[], cutoff: number):
   const initial = ops.find((o) => isInitialKind(o.kind));
   if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded' || initial.createdAt > cutoff) return false;
   const t = totalsOf(ops);
-  if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0 || t.chargedBack > 0 || uncovered(t) > 0) return false;
+  if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0 || t.chargedBack > 0) return false;
   return t.authorized - t.captured > 0;
 }
 

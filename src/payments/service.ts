@@ -96,6 +96,11 @@ export interface FollowUpInput {
   readonly merchantTransactionId: string | undefined;
   readonly context: Readonly<Record<string, unknown>>;
   readonly testParameters: Readonly<Record<string, string>>;
+  /**
+   * The expiry job's void of an authorization the issuer releases about now anyway: refunds standing
+   * on a capture its PSP reported failed no longer keep the hold (no capture could recover them).
+   */
+  readonly expiring?: boolean;
   /** A final capture: what it leaves of the authorization is released once it succeeds. */
   readonly final?: boolean;
   /**
@@ -514,7 +519,7 @@ export function createPaymentService(deps: {
     const scope: Scope = p.channel === 'opp' ? { channel: 'opp', entityId: p.entityId! } : { channel: 'executions' };
     return service.followUp({
       merchant: { id: p.merchantId } as Merchant, scope, kind, referencedId: initial.id, amount,
-      merchantTransactionId: initial.merchantTransactionId, context, testParameters: {},
+      merchantTransactionId: initial.merchantTransactionId, context, testParameters: {}, expiring: context.expired === true,
     });
   }
 
@@ -535,15 +540,30 @@ export function createPaymentService(deps: {
       locked.attempts.splice(locked.attempts.indexOf(mine), 1, { ...mine, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference ?? mine.pspReference, updatedAt: s.at });
       logger.warn({ paymentId: locked.payment.id, operationId: op.id, kind: op.kind, resultCode: s.resultCode }, 'PSP reported a confirmed operation failed: undone');
       await runner.settle(w, locked, op.id, { ...s, pspReference: s.pspReference ?? op.pspReference }, { undone: true });
+      // Money back on hold: the expiry job must look at the payment again (it may have marked it closed).
+      if (op.kind === 'capture' || op.kind === 'receipt') await w.payments.setHoldReleased(locked.payment.id, null);
       const short = uncovered(totalsOf(locked.operations.map((o) => (o.id === op.id ? { ...o, status: s.status } : o))));
       if (short > 0) {
         // The PSP paid shoppers back money it now says was never taken: only a new capture (the
-        // hold is kept for it: no void is allowed meanwhile) or the PSP's own word that the refunds
-        // failed too makes the books whole.
+        // hold is kept for it: no void but the expiry job's is allowed meanwhile) or the PSP's own
+        // word that the refunds failed too makes the books whole.
+        const voided = totalsOf(locked.operations).reversed;
         logger.error({ paymentId: locked.payment.id, operationId: op.id, uncovered: short, currency: op.amount.currency },
-          'refunds stand on a capture the PSP reported failed: capture again to cover them, or have the PSP fail the refunds');
+          voided ? 'refunds stand on a capture the PSP reported failed, and the authorization is voided: recover the amount with the PSP'
+            : 'refunds stand on a capture the PSP reported failed: capture again to cover them (before the authorization expires), or have the PSP fail the refunds');
       }
       return true;
+    });
+  }
+
+  /**
+   * Under the payment's lock, so that a capture undone meanwhile (which opens the hold again under
+   * the same lock) is never marked over: the job would not look at the payment again.
+   */
+  async function markHoldReleased(paymentId: string, at: number): Promise<void> {
+    await write(async (w) => {
+      const locked = await w.payments.lock(paymentId);
+      if (locked && holdClosed(locked.operations)) await w.payments.setHoldReleased(paymentId, at);
     });
   }
 
@@ -612,7 +632,7 @@ export function createPaymentService(deps: {
       const recorded = await recordFollowUps(owner, (locked) => {
         const current = locked.operations.find((o) => o.id === target.id)!;
         const decided = decideFollowUp(locked.operations, {
-          kind: input.kind, amount: input.amount, currency: input.currency, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer',
+          kind: input.kind, amount: input.amount, currency: input.currency, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer', expiring: input.expiring === true,
         });
         if (!decided.ok) return decided;
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,
@@ -801,14 +821,14 @@ export function createPaymentService(deps: {
         const page = await store.openHoldsBefore(now - shortest, after, 100);
         await eachIsolated(page, async (p) => {
           const ops = await store.operationsOf(p.id);
-          if (holdClosed(ops)) { await store.markHoldReleased(p.id, now); return; }
+          if (holdClosed(ops)) { await markHoldReleased(p.id, now); return; }
           if (!authorizationExpired(ops, now - expiryOf(p.brand))) return;
           // A void like the merchant's own, to the account holding the authorization, under the
           // payment's lock (decideFollowUp checks it again); what a partial capture left is released.
           const r = await ownFollowUp(p, ops, 'void', undefined, { expired: true });
           if (r.ok && r.value.operation.status === 'succeeded') {
             expired++;
-            await store.markHoldReleased(p.id, now);
+            await markHoldReleased(p.id, now);
           } else if (!r.ok || r.value.operation.status === 'failed') {
             logger.warn({ paymentId: p.id, error: r.ok ? r.value.operation.reason : r.error }, 'an expired authorization could not be voided');
           }

@@ -113,6 +113,11 @@ export interface PaymentWriter {
    */
   insertAttempt(a: AttemptRecord): Promise<boolean>;
   settleAttempt(attempt: Pick<AttemptRecord, 'operationId' | 'seq'>, s: Settlement): Promise<void>;
+  /**
+   * Marks the authorization's hold released (the expiry job need not look at it again), or, with
+   * null, open again (a capture its PSP reported failed put money back on hold).
+   */
+  setHoldReleased(paymentId: string, at: number | null): Promise<void>;
 }
 
 export interface PaymentStore {
@@ -142,6 +147,4 @@ export interface PaymentStore {
    * released), made before `before`, after the (created_at, id) cursor, oldest first, with the card's brand.
    */
   openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
-  /** Marks a payment's hold closed for good (fully captured, voided or expired): the expiry job skips it from then on. */
-  markHoldReleased(paymentId: string, at: number): Promise<void>;
 }
