@@ -149,7 +149,7 @@ export const settings: readonly Setting[] = [
   { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_TIMEOUT_MS', type: 'integer', unit: ms, default: 30_000, min: 0, description: 'A delivery attempt without a complete answer within this failed.' },
   { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_POLL_MS', type: 'integer', unit: ms, default: 500, min: 0, description: 'How often the delivery worker looks for new events and due retries.' },
   { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS', type: 'number', unit: 'hours', default: 120, min: 0, description: 'An endpoint failing without a single success for this long is disabled.' },
-  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_BATCH', type: 'integer', unit: 'rows', default: 32, min: 1, description: 'Deliveries claimed and sent concurrently per pass.' },
+  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_BATCH', type: 'integer', unit: 'rows', default: 32, min: 1, description: 'Delivery attempts in flight at once per node (one endpoint gets at most half of them, two while it is failing).' },
   { group: 'Jobs', name: 'SWITCHYARD_JOB_LEASE_MS', type: 'integer', unit: ms, default: 30_000, min: 100, description: 'A periodic job\'s claim lasts this long without renewal: a killed node\'s jobs wait at most this long for another node.' },
   { group: 'Jobs', name: 'SWITCHYARD_JOB_POLL_MS', type: 'integer', unit: ms, default: 1_000, min: 10, description: 'The longest a node sleeps between looks at the jobs table.' },
   { group: 'Demo', name: 'SWITCHYARD_DEMO_PORT', type: 'integer', default: undefined, defaultText: 'PORT + 1 (none when PORT is 0)', min: 0, description: 'Port of the demo storefront `npm start` runs beside the gateway; 0 turns it off.' },

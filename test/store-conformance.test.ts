@@ -1079,6 +1079,22 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(mine(await webhooks.claimDue(T + 1001, T + 3000, 'c', 100)).length, 10, 'expired leases are claimable again');
       });
 
+      test('claims shared between endpoints: none for a full one, and no more than its room for each other (told whether it is failing)', async () => {
+        const f = await merchant();
+        const [healthy, failing, full] = [await endpoint(f), await endpoint(f, { failingSince: T - 5 }), await endpoint(f)];
+        await webhooks.claimDue(T, T + 1e9, 'earlier', 1000);
+        for (const e of [full, healthy, failing]) for (let i = 0; i < 6; i++) await webhooks.addDelivery(delivery(e));
+        const told = new Map<string, boolean>();
+        const claimed = await webhooks.claimDue(T, T + 1000, 'x', 10, {
+          full: [full.id], roomOf: (endpointId, isFailing) => { told.set(endpointId, isFailing); return isFailing ? 1 : 2; },
+        });
+        const count = (e: EndpointRecord) => claimed.filter((d) => d.endpointId === e.id).length;
+        assert.deepEqual([count(healthy), count(failing), count(full)], [2, 1, 0]);
+        assert.deepEqual([told.get(healthy.id), told.get(failing.id), told.has(full.id)], [false, true, false]);
+        // What was left unclaimed stays due for the next claim.
+        assert.equal((await webhooks.claimDue(T, T + 1000, 'y', 100)).filter((d) => d.merchantId === f.merchant.id).length, 15);
+      });
+
       test('recording an attempt: once per pending delivery, with the endpoint\'s streak; redelivery restarts the ladder', async () => {
         const f = await merchant();
         const e = await endpoint(f);

@@ -66,3 +66,47 @@ test('two nodes on one PostgreSQL database: one execution\'s events still reach 
     await gw.close();
   }
 });
+test('a flood of events to one merchant\'s timing-out endpoint does not hold back another merchant\'s healthy endpoint', async () => {
+  const clock = manualClock(Date.now());
+  const sent: string[] = [];
+  const timeoutMs = 100;
+  // The dead receiver never answers: each attempt costs the whole timeout.
+  let hang = false;
+  const sender: Sender = async (req) => {
+    sent.push(req.url);
+    if (req.url.includes('dead')) {
+      if (hang) await new Promise((r) => setTimeout(r, req.timeoutMs));
+      return { status: undefined, latencyMs: 1, excerpt: undefined, error: hang ? `timeout after ${req.timeoutMs} ms` : 'ECONNREFUSED' };
+    }
+    return { status: 200, latencyMs: 1, excerpt: 'OK', error: undefined };
+  };
+  const gw = await startGateway({ clock, sender, env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow, SWITCHYARD_WEBHOOK_TIMEOUT_MS: String(timeoutMs) } });
+  try {
+    const a = gw.merchant.merchantId;
+    const b = (await gw.app.merchants.create({ name: 'Healthy Merchant' })).merchantId;
+    assert.ok((await gw.app.webhooks.addEndpoint({ merchantId: a, dialect: 'executions', url: 'http://127.0.0.1:4999/dead' })).ok);
+    assert.ok((await gw.app.webhooks.addEndpoint({ merchantId: b, dialect: 'executions', url: 'http://127.0.0.1:4999/healthy' })).ok);
+    const db = gw.app.storage.db;
+    const at = clock.now() + 1;
+    // Merchant A: 320 executions move at once (ten batches' worth); its endpoint's host is down
+    // (connection refused), so each is queued for a retry 30 s later.
+    for (let i = 0; i < 320; i++) await addOutboxEvent(db, execEvent(a, `a-${i}`, 'executionCreated', i, at));
+    clock.set(at + 1);
+    await gw.app.webhooks.runOnce();
+    assert.equal(sent.length, 320);
+    sent.length = 0;
+    // 30 s later the host is back but hangs (every attempt times out); merchant B's payment moves just then.
+    hang = true;
+    clock.set(at + 1 + 30_001);
+    await addOutboxEvent(db, execEvent(b, 'b-1', 'executionCreated', 0, clock.now()));
+    const started = Date.now();
+    await gw.app.webhooks.runOnce();
+    const index = sent.findIndex((u) => u.includes('healthy'));
+    assert.ok(index >= 0);
+    const deadBefore = sent.slice(0, index).length;
+    // 32 per batch at most; the healthy merchant should not wait behind the whole backlog of the dead one.
+    assert.ok(deadBefore <= 32, `merchant B's webhook waited behind ${deadBefore} timed-out attempts to merchant A (${Date.now() - started} ms at a ${timeoutMs} ms timeout; ${deadBefore / 32 * 30} s at the default 30 s)`);
+  } finally {
+    await gw.close();
+  }
+});

@@ -109,9 +109,11 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
         return claimed;
       });
     },
-    async claimDue(now, leaseUntil, owner, limit) {
+    async claimDue(now, leaseUntil, owner, limit, share) {
       return uow.run(async (tx) => {
-        let q = tx.selectFrom('webhook_deliveries').select('id')
+        let q = tx.selectFrom('webhook_deliveries')
+          .select(['id', 'endpoint_id'])
+          .select((eb) => eb.selectFrom('webhook_endpoints').select('failing_since').whereRef('webhook_endpoints.id', '=', 'webhook_deliveries.endpoint_id').as('failing_since'))
           .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
           .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
           .where('endpoint_id', 'in', (eb) => eb.selectFrom('webhook_endpoints').select('id').where('status', '=', 'active'))
@@ -122,9 +124,21 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
             .whereRef('earlier.ordering_key', '=', 'webhook_deliveries.ordering_key')
             .where('earlier.status', '=', 'pending')
             .whereRef('earlier.seq', '<', 'webhook_deliveries.seq'))))
-          .orderBy('next_attempt_at').orderBy('id').limit(limit);
+          .orderBy('next_attempt_at').orderBy('id');
+        if (share && share.full.length > 0) q = q.where('endpoint_id', 'not in', share.full);
+        // Shared: a few times the slots are read, so that an endpoint at its room leaves them to the next ones due.
+        q = q.limit(share ? limit * 4 : limit);
         if (opts.locking) q = q.forUpdate().skipLocked();
-        const ids = (await q.execute()).map((r) => r.id);
+        const candidates = await q.execute();
+        const taken = new Map<string, number>();
+        const ids: string[] = [];
+        for (const c of candidates) {
+          if (ids.length === limit) break;
+          const n = taken.get(c.endpoint_id) ?? 0;
+          if (share && n >= share.roomOf(c.endpoint_id, c.failing_since !== null)) continue;
+          taken.set(c.endpoint_id, n + 1);
+          ids.push(c.id);
+        }
         if (ids.length === 0) return [];
         await tx.updateTable('webhook_deliveries').set({ lease_until: leaseUntil, lease_owner: owner }).where('id', 'in', ids).execute();
         const rows = await tx.selectFrom('webhook_deliveries').selectAll().where('id', 'in', ids).orderBy('next_attempt_at').orderBy('id').execute();

@@ -72,6 +72,14 @@ export interface DeliveryFilter {
   readonly limit?: number;
 }
 
+/** How a claim shares the worker's slots between endpoints. */
+export interface ClaimShare {
+  /** Endpoints with no room left now (their attempts in flight fill it). */
+  readonly full: readonly string[];
+  /** How many more attempts to this endpoint may start now. */
+  roomOf(endpointId: string, failing: boolean): number;
+}
+
 export interface WebhookStore {
   /** Adds an endpoint and its first deliveries (the /v1 activation message) together. */
   insertEndpoint(e: EndpointRecord, deliveries: readonly DeliveryRecord[]): Promise<void>;
@@ -94,8 +102,10 @@ export interface WebhookStore {
   /**
    * Leases up to `limit` due deliveries of active endpoints until `leaseUntil` (PostgreSQL: FOR
    * UPDATE SKIP LOCKED). An expired lease (a worker that died mid-send) makes a delivery due again.
+   * With `share`, no endpoint gets more than its room: none for those in `full`, and otherwise what
+   * `roomOf` allows (told whether the endpoint is failing), so one endpoint cannot take every slot.
    */
-  claimDue(now: number, leaseUntil: number, owner: string, limit: number): Promise<DeliveryRecord[]>;
+  claimDue(now: number, leaseUntil: number, owner: string, limit: number, share?: ClaimShare): Promise<DeliveryRecord[]>;
   /** Records an attempt and its consequences; ignored (returns false) when the delivery is no longer pending. */
   recordAttempt(deliveryId: string, outcome: AttemptOutcome): Promise<boolean>;
   /** The same for a batch of attempts, in one transaction (one commit, one fsync, for the whole batch). */
