@@ -17,7 +17,9 @@ import { createThreeDsService, type ThreeDsService } from './threeds/service.ts'
 import { createCvvCache, createSharedCvvCache } from './vault/cvv-cache.ts';
 import { createCvvHoldStore } from './vault/cvv-hold-store.ts';
 import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/simulator/connector.ts';
-import type { Connector } from './processors/connector.ts';
+import type { Connector, InboundNotification, ShopperReturn } from './processors/connector.ts';
+import { withoutCardNumbers, type Outcome } from './processors/outcome.ts';
+import { scrubPans } from './runtime/scrub.ts';
 import { createConnectorRegistry, type ConnectorRegistry } from './processors/registry.ts';
 import { connectorFactories } from './processors/connectors.ts';
 import { createBreakers, type Breakers } from './processors/breaker.ts';
@@ -163,9 +165,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const cvvs = storage.kind === 'postgres'
     ? createSharedCvvCache({ store: createCvvHoldStore(storage.uow), key: deriveKey(masterKey, 'cvv-holds'), clock })
     : createCvvCache(clock);
+  const connectorFor = async (id: string | undefined) => { const c = await connectors.connectorFor(id); return c && timedConnector(c, metrics, config.pspTimeoutMs); };
   const payments = createPaymentService({
     uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter: vaultWriterOf(storage.db), vault, threeds, cvvs, clock, ids, logger,
-    connectorFor: async (id) => { const c = await connectors.connectorFor(id); return c && timedConnector(c, metrics, config.pspTimeoutMs); },
+    connectorFor,
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
     accountOf: (id) => workflows.routedAccount(id),
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
@@ -265,8 +268,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'confirm-bank-transfers', intervalMs: sweepEveryMs, run: () => payments.confirmBankTransfers() });
   // Authorizations expire in days; a minute's lag past the expiry is immaterial.
   jobs.register({ name: 'expire-authorizations', intervalMs: 60_000, run: () => payments.expireAuthorizations() });
-  // Held codes outlive no page or instrument they were held for; memory prunes itself, rows need a sweep.
-  if (storage.kind === 'postgres') jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
+  // Held codes outlive no page or instrument they were held for: rows and memory alike are swept
+  // (memory pruned itself only when full, so a quiet gateway kept expired codes until a restart).
+  jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
   const dashboard = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids, throttle });
   jobs.register({ name: 'purge-dashboard-sessions', intervalMs: 3_600_000, run: () => dashboard.purgeSessions() });
   const search = createPaymentSearch(storage.db);
@@ -293,7 +297,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       async accountOf(merchantId, name) {
         const account = (await workflows.accounts(merchantId)).find((a) => a.name === name);
-        return account && { id: account.id, connector: await connectors.connectorFor(account.id) };
+        return account && { id: account.id, connector: await connectorFor(account.id) };
       },
       settle: (accountId, attemptId, outcome, reverses) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses }),
     },
@@ -380,8 +384,13 @@ function outcomeCounter(uow: UnitOfWork, metrics: Metrics): PaymentObserver {
  * Times a connector's calls. The engine bounds a call by the PSP timeout and records it unknown; a
  * call still running then is counted as `timeout` at that bound, and its late answer is not counted.
  */
+/**
+ * Every connector as the engine sees it: each call timed, and card numbers masked in what the PSP
+ * says in free text (kept, answered and sent on), whichever connector it is.
+ */
 function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): Connector {
   const timeoutMs = c.timeoutMs ?? pspTimeoutMs;
+  const clean = <O extends Outcome>(o: O): O => withoutCardNumbers(o, scrubPans);
   return {
     name: c.name,
     operations: c.operations,
@@ -389,9 +398,17 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     ...(c.runsThreeDs ? { runsThreeDs: true } : {}),
     ...(c.lookupLagMs !== undefined ? { lookupLagMs: c.lookupLagMs } : {}),
     ...(c.dedupesByKey ? { dedupesByKey: true } : {}),
-    lookup: (attemptId, hint) => c.lookup(attemptId, hint),
-    ...(c.inbound ? { inbound: c.inbound.bind(c) } : {}),
-    ...(c.complete ? { complete: c.complete.bind(c) } : {}),
+    lookup: async (attemptId, hint) => {
+      const found = await c.lookup(attemptId, hint);
+      return found && clean(found);
+    },
+    ...(c.inbound ? {
+      inbound: async (notification: InboundNotification) => {
+        const r = await c.inbound!(notification);
+        return { ...r, settled: r.settled.map((s) => ({ ...s, outcome: clean(s.outcome) })) };
+      },
+    } : {}),
+    ...(c.complete ? { complete: async (back: ShopperReturn) => clean(await c.complete!(back)) } : {}),
     execute(request) {
       const started = performance.now();
       let done = false;
@@ -404,7 +421,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
       const timer = setTimeout(() => record('timeout'), timeoutMs);
       timer.unref();
       return c.execute(request).then(
-        (outcome) => { record(outcome.kind); return outcome; },
+        (outcome) => { record(outcome.kind); return clean(outcome); },
         (err: unknown) => { record('error'); throw err; },
       );
     },

@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { opp, pay, postgresAvailable, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { call, poll, tokenOf, wf } from './support/executions.ts';
 import { closeServer, freePort, listen, loopbackAllow, recordRequests } from './support/webhooks.ts';
@@ -157,3 +158,37 @@ for (const store of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+test('card numbers written in other ways (dotted, joined by plus signs, percent-encoded in a URL) or put in ids, paths and odd fields: in no answer, log line or stored row', async () => {
+  const canary = newCanary();
+  const pan = canary.pan;
+  const dotted = pan.replace(/(\d{4})(?=\d)/g, '$1.');
+  const gw = await startGateway();
+  const out: [string, string][] = [];
+  const rec = (what: string, body: unknown) => out.push([what, typeof body === 'string' ? body : JSON.stringify(body)]);
+  try {
+    const token = await tokenOf(gw);
+    rec('workspaceId', (await call(gw, 'POST', wf, { token, body: { merchantReference: 'r1', holderReference: 'h', workspaceId: pan } })).body);
+    rec('instrumentId', (await call(gw, 'POST', `${wf}/nope/authorize`, { token, body: { amount: { value: '1.00', currency: 'EUR' }, paymentComposition: [{ paymentMethodCode: 'card', integrationType: 'api', amount: { value: '1.00', currency: 'EUR' }, paymentInstrumentId: pan }] } })).body);
+    rec('cursor', (await call(gw, 'GET', `${wf}?cursor=${pan}&limit=${pan}`, { token })).body);
+    rec('exec path', (await call(gw, 'GET', `${wf}/${pan}`, { token })).body);
+    rec('dotted ref', (await call(gw, 'POST', wf, { token, body: { merchantReference: dotted, holderReference: 'h', workspaceId: gw.merchant.workspaceId } })).body);
+    rec('top cardNumber', (await call(gw, 'POST', wf, { token, body: { merchantReference: 'r2', holderReference: 'h', workspaceId: gw.merchant.workspaceId, cardNumber: pan, meta: { cardNumber: pan, data: { cardNumber: pan } } } })).body);
+    rec('entityId', (await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB', entityId: pan })).body);
+    rec('v1 userId', (await opp(gw, 'GET', `/v1/payments/x?authentication.userId=${pan}`, {})).body);
+    rec('v1 path enc', (await opp(gw, 'GET', `/v1/nope/${encodeURIComponent(pan.replace(/(\d{4})(?=\d)/g, '$1 '))}`, {})).body);
+    rec('v1 query plus', (await opp(gw, 'GET', `/v1/query?merchantTransactionId=${pan.replace(/(\d{4})(?=\d)/g, '$1+')}`, {})).body);
+    rec('v1 dotted mtid', (await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'DB', merchantTransactionId: dotted })).body);
+    rec('v1 CP with card', (await opp(gw, 'POST', `/v1/payments/${(await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'PA' })).body.id}`, { paymentType: 'CP', amount: '1.00', currency: 'EUR', 'card.number': pan, 'card.cvv': canary.cvv })).body);
+    rec('v1 checkout card', (await opp(gw, 'POST', '/v1/checkouts', { amount: '1.00', currency: 'EUR', paymentType: 'DB', 'card.number': pan })).body);
+    rec('v1 bad brand', (await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.number': pan, paymentBrand: pan, amount: '1.00', currency: 'EUR', paymentType: 'DB' })).body);
+    rec('v1 number in expiry', (await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.expiryMonth': pan, 'card.expiryYear': pan, amount: '1.00', currency: 'EUR', paymentType: 'DB' })).body);
+    const plain = (s: string) => [pan, dotted, pan.replace(/(\d{4})(?=\d)/g, '$1+'), pan.replace(/(\d{4})(?=\d)/g, '$1%20'), pan.replace(/(\d{4})(?=\d)/g, '$1 ')].some((x) => s.includes(x));
+    const leaks = out.filter(([, b]) => plain(b)).map(([w, b]) => `${w}: ${b.slice(0, 300)}`);
+    for (const l of gw.logs) if (plain(l)) leaks.push(`log: ${l.slice(0, 300)}`);
+    try { assertNoCardDataInFiles(canary, gw.dataDir); } catch (e) { leaks.push(`db: ${(e as Error).message}`); }
+    const raw = readFileSync(`${gw.dataDir}/switchyard.sqlite-wal`).toString('latin1');
+    if (raw.includes(dotted)) leaks.push('db: dotted PAN in the WAL');
+    assert.deepEqual(leaks, []);
+  } finally { await gw.close(); }
+});

@@ -23,7 +23,7 @@ import { createJobStore } from '../src/jobs/kysely-store.ts';
 import { createJobRunner } from '../src/jobs/service.ts';
 import type { JobRecord } from '../src/jobs/store.ts';
 import type { MerchantCredentials } from '../src/merchants/service.ts';
-import { opp, postgresAvailable, tempDir, testCard, testPostgresUrl } from './support/harness.ts';
+import { opp, postgresAvailable, startGateway, tempDir, testCard, testPostgresUrl } from './support/harness.ts';
 
 const pgUp = await postgresAvailable();
 const skip = pgUp ? undefined : 'PostgreSQL is not reachable (set TEST_DATABASE_URL); CI fails instead of skipping';
@@ -117,7 +117,7 @@ describe('two gateways on one PostgreSQL schema', { skip }, () => {
       'reconcile-payments': 1 + Math.floor(periods / 2), 'reverse-late-approvals': 1 + Math.floor(periods / 2),
       'purge-idempotency': 1 + Math.floor(periods / 2), 'expire-awaiting': 1 + periods, 'confirm-bank-transfers': 1 + periods,
       'always-fails': 1 + periods, 'count-probe': 1 + periods,
-      // PostgreSQL's shared CVV holder is swept with the other short-period jobs.
+      // The CVV holder is swept with the other short-period jobs.
       'purge-cvv-holds': 1 + periods,
       // Once a minute: only the run on start falls within these seconds.
       'expire-authorizations': 1,
@@ -217,4 +217,12 @@ describe('a killed node', { skip }, () => {
       await exited;
     }
   });
+});
+
+test('the embedded store sweeps its CVV holder too: a quiet gateway kept a code nobody took in memory until a restart', async () => {
+  const gw = await startGateway();
+  try {
+    const runs = await gw.app.jobs.runDue();
+    assert.ok(runs.some((r) => r.name === 'purge-cvv-holds'), runs.map((r) => r.name).join(', '));
+  } finally { await gw.close(); }
 });

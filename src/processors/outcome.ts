@@ -46,3 +46,16 @@ export type Outcome =
       readonly redirect?: ShopperRedirect }
   | { readonly kind: 'unknown' };
 
+
+/**
+ * An outcome with card numbers masked in the PSP's free text (its message and details): that text
+ * is kept with the attempt, answered to the merchant and sent in webhooks, and an acquirer may echo
+ * the card number in it ("card 4111… refused"). The PSP's reference and code are identifiers and
+ * stay as they are: an Adyen reference is sixteen digits and passes the Luhn check one time in ten.
+ */
+export function withoutCardNumbers<O extends Outcome>(outcome: O, scrub: (text: string) => string): O {
+  if (outcome.kind === 'unknown') return outcome;
+  const details = Object.fromEntries(Object.entries(outcome.details).map(([k, v]) => [scrub(k), scrub(v)]));
+  if (outcome.kind === 'declined') return { ...outcome, details, message: outcome.message === undefined ? undefined : scrub(outcome.message) };
+  return { ...outcome, details };
+}

@@ -16,6 +16,19 @@ test('scrubber removes Luhn-valid digit runs, keeps other numbers', () => {
   assert.equal(scrubPans('id 8a82944a5fe82704015fff6cf5e572b4 amount 1234567890123'), 'id 8a82944a5fe82704015fff6cf5e572b4 amount 1234567890123');
 });
 
+test('digits beside a card number do not hide it; dots, plus signs and several spaces separate its groups; a URL\'s encoded separators too', () => {
+  assert.equal(scrubPans('AcquirerResponse: 05 4200000000000000'), 'AcquirerResponse: 05 [PAN REDACTED]');
+  assert.equal(scrubPans('05 4200 0000 0000 0000 22'), '05 [PAN REDACTED] 22');
+  assert.equal(scrubPans('ref 4200.0000.0000.0000'), 'ref [PAN REDACTED]');
+  assert.equal(scrubPans('/v1/query?merchantTransactionId=4200+0000+0000+0000'), '/v1/query?merchantTransactionId=[PAN REDACTED]');
+  assert.equal(scrubPans('4200  0000 - 0000 0000'), '[PAN REDACTED]');
+  assert.equal(scrubPans('/v1/nope/4200%200000%200000%200000'), '/v1/nope/[PAN REDACTED]');
+  assert.equal(scrubPans('/v1/nope/4200%2D0000%2d0000%2E0000?x=1%20y'), '/v1/nope/[PAN REDACTED]?x=1 y');
+  assert.equal(scrubPans('/v1/query/8a82944a5fe82704015fff6cf5e572b4?x=%20'), '/v1/query/8a82944a5fe82704015fff6cf5e572b4?x=%20', 'nothing found: the text as it was');
+  assert.equal(scrubPans('two 4200000000000000 and 377777777777770'), 'two [PAN REDACTED] and [PAN REDACTED]');
+  assert.equal(scrubPans('version 1.2.3 build 20261203 port 8080'), 'version 1.2.3 build 20261203 port 8080');
+});
+
 test('a JSON log line stays valid JSON: a PAN-like number becomes a redacted string, strings are scrubbed, clean lines are untouched', () => {
   // 1765213920009 passes Luhn: as an epoch-ms field it used to become `"time":[PAN REDACTED]`, breaking the line.
   assert.equal(luhnValid('1765213920009'), true);

@@ -1,9 +1,11 @@
 /**
- * Backstop against card data in free text: any run of 13–19 digits (optionally split by spaces or
- * dashes) that passes the Luhn check is replaced. Structured fields are redacted by name first;
- * this catches what slips into messages, URLs and error strings.
+ * Backstop against card data in free text: 13–19 digits that pass the Luhn check, written whole or
+ * in groups split by up to three spaces, dashes, dots or plus signs (`4111 1111…`, `4111.1111…`,
+ * a form-encoded `4111+1111…`), are replaced. Structured fields are redacted by name first; this
+ * catches what slips into messages, URLs and error strings.
  */
-const candidate = /(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])/g;
+const run = /(?<![0-9])[0-9]+(?:[\s.+-]{1,3}[0-9]+)*(?![0-9])/g;
+const group = /[0-9]+/g;
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -18,15 +20,35 @@ export function luhnValid(digits: string): boolean {
   return digits.length > 0 && sum % 10 === 0;
 }
 
-/** Replaces each card-number-looking run in `text` (13–19 digits, maybe spaced or dashed, Luhn-valid) with `replace(digits)`. */
+/**
+ * Replaces each card number in `text` with `replace(digits)`. A run of digit groups is searched
+ * group by group, so that digits beside a card number ("05 4111 1111 1111 1111", an acquirer's
+ * code before it) do not hide it: the longest Luhn-valid span of whole groups, 13–19 digits, from
+ * the leftmost group on.
+ */
 export function replacePans(text: string, replace: (digits: string) => string): string {
   const ids = uuidSpans(text);
-  return text.replace(candidate, (m, offset: number) => {
-    // A UUID's last groups can be 13+ dashed digits that pass Luhn by chance (about one id in
-    // 10,000 has such a run); an id is not a card number, and redacting it breaks the log line.
-    if (ids.some(([from, to]) => offset >= from && offset + m.length <= to)) return m;
-    const digits = m.replace(/[ -]/g, '');
-    return luhnValid(digits) ? replace(digits) : m;
+  return text.replace(run, (m, offset: number) => {
+    if (m.length < 13) return m;
+    const groups = [...m.matchAll(group)].map((g) => ({ from: g.index, to: g.index + g[0].length, digits: g[0] }));
+    let out = '';
+    let at = 0;
+    for (let i = 0; i < groups.length; i++) {
+      let found: { to: number; digits: string } | undefined;
+      let digits = '';
+      for (let j = i; j < groups.length && digits.length + groups[j]!.digits.length <= 19; j++) {
+        digits += groups[j]!.digits;
+        // A UUID's last groups can be 13+ dashed digits that pass Luhn by chance (about one id in
+        // 10,000 has such a run); an id is not a card number, and redacting it breaks the log line.
+        const [from, to] = [offset + groups[i]!.from, offset + groups[j]!.to];
+        if (digits.length >= 13 && luhnValid(digits) && !ids.some(([a, b]) => from >= a && to <= b)) found = { to: groups[j]!.to, digits };
+      }
+      if (!found) continue;
+      out += m.slice(at, groups[i]!.from) + replace(found.digits);
+      at = found.to;
+      while (i + 1 < groups.length && groups[i + 1]!.from < at) i++;
+    }
+    return at === 0 ? m : out + m.slice(at);
   });
 }
 
@@ -36,8 +58,18 @@ function uuidSpans(text: string): [number, number][] {
   return [...text.matchAll(uuid)].map((m) => [m.index, m.index + m[0].length]);
 }
 
+const redacted = () => '[PAN REDACTED]';
+// A space, plus, dash or dot percent-encoded, as a URL carries a card number typed with spaces.
+const encodedSeparator = /%2[0BbDdEe]/g;
+
 export function scrubPans(text: string): string {
-  return replacePans(text, () => '[PAN REDACTED]');
+  const out = replacePans(text, redacted);
+  if (!text.includes('%2')) return out;
+  // Read again with encoded separators as spaces: when that finds a card number, the decoded text
+  // (with it redacted) is what is kept.
+  const decoded = out.replace(encodedSeparator, ' ');
+  const again = replacePans(decoded, redacted);
+  return again === decoded ? out : again;
 }
 
 // A `name=value` pair of a query string or form body; the name may be percent-encoded.

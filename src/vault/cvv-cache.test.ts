@@ -18,6 +18,17 @@ test('a CVV is handed out once, and not after it expired', async () => {
   assert.equal(cache.size, 0);
 });
 
+test('the sweep forgets what expired and keeps what lives', async () => {
+  const clock = manualClock();
+  const cache = createCvvCache(clock);
+  await cache.put('short', new Cvv('123'), clock.now() + 1000);
+  await cache.put('long', new Cvv('456'), clock.now() + 60_000);
+  clock.advance(1000);
+  assert.equal(await cache.purgeExpired(), 1);
+  assert.equal(cache.size, 1);
+  assert.equal((await cache.take('long'))?.reveal(), '456');
+});
+
 test('memory stays bounded: when full, expired entries go first, then the oldest', async () => {
   const clock = manualClock();
   const cache = createCvvCache(clock, 3);

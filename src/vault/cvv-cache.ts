@@ -17,7 +17,7 @@ export interface CvvCache {
   drop(key: string): Promise<void>;
   /** Whether a live (unexpired) CVV is held for the key, without taking it. */
   has(key: string): Promise<boolean>;
-  /** Forgets what expired (the shared holder's periodic job; memory prunes itself). */
+  /** Forgets what expired (the `purge-cvv-holds` job; memory also when it is full). */
   purgeExpired(): Promise<number>;
 }
 
