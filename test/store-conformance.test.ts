@@ -1079,20 +1079,22 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(mine(await webhooks.claimDue(T + 1001, T + 3000, 'c', 100)).length, 10, 'expired leases are claimable again');
       });
 
-      test('claims shared between endpoints: none for a full one, and no more than its room for each other (told whether it is failing)', async () => {
+      test('claims shared between endpoints: each first gets its share beside what is in flight, then the rest goes to those that answer; a failing one at its share gets nothing', async () => {
         const f = await merchant();
-        const [healthy, failing, full] = [await endpoint(f), await endpoint(f, { failingSince: T - 5 }), await endpoint(f)];
+        const [healthy, failing, full] = [await endpoint(f), await endpoint(f, { failingSince: T - 5 }), await endpoint(f, { failingSince: T - 5 })];
         await webhooks.claimDue(T, T + 1e9, 'earlier', 1000);
         for (const e of [full, healthy, failing]) for (let i = 0; i < 6; i++) await webhooks.addDelivery(delivery(e));
-        const told = new Map<string, boolean>();
-        const claimed = await webhooks.claimDue(T, T + 1000, 'x', 10, {
-          full: [full.id], roomOf: (endpointId, isFailing) => { told.set(endpointId, isFailing); return isFailing ? 1 : 2; },
-        });
-        const count = (e: EndpointRecord) => claimed.filter((d) => d.endpointId === e.id).length;
-        assert.deepEqual([count(healthy), count(failing), count(full)], [2, 1, 0]);
-        assert.deepEqual([told.get(healthy.id), told.get(failing.id), told.has(full.id)], [false, true, false]);
-        // What was left unclaimed stays due for the next claim.
-        assert.equal((await webhooks.claimDue(T, T + 1000, 'y', 100)).filter((d) => d.merchantId === f.merchant.id).length, 15);
+        const share = { busy: new Map([[failing.id, 1], [full.id, 2]]), shareOf: (isFailing: boolean) => (isFailing ? 2 : 3) };
+        const mine = (ds: DeliveryRecord[]) => ds.filter((d) => d.merchantId === f.merchant.id);
+        const count = (ds: DeliveryRecord[], e: EndpointRecord) => ds.filter((d) => d.endpointId === e.id).length;
+        // Four slots: the shares (three for the one that answers, one left of the failing one's two).
+        const first = mine(await webhooks.claimDue(T, T + 1000, 'x', 4, share));
+        assert.deepEqual([count(first, healthy), count(first, failing), count(first, full)], [3, 1, 0]);
+        // Ten slots: what the shares leave goes to the endpoint that answers; the failing ones get no more.
+        const second = mine(await webhooks.claimDue(T, T + 1000, 'y', 10, { ...share, busy: new Map([[healthy.id, 3], [failing.id, 2], [full.id, 2]]) }));
+        assert.deepEqual([count(second, healthy), count(second, failing), count(second, full)], [3, 0, 0]);
+        // Without a share every due delivery not leased is claimable: the failing ones' five and six.
+        assert.equal(mine(await webhooks.claimDue(T, T + 1000, 'z', 100)).length, 11);
       });
 
       test('recording an attempt: once per pending delivery, with the endpoint\'s streak; redelivery restarts the ladder', async () => {

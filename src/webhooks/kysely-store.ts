@@ -125,20 +125,28 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
             .where('earlier.status', '=', 'pending')
             .whereRef('earlier.seq', '<', 'webhook_deliveries.seq'))))
           .orderBy('next_attempt_at').orderBy('id');
-        if (share && share.full.length > 0) q = q.where('endpoint_id', 'not in', share.full);
-        // Shared: a few times the slots are read, so that an endpoint at its room leaves them to the next ones due.
+        // A failing endpoint whose share is in flight gets nothing: its due deliveries are not even read.
+        const busy = share ? [...share.busy.keys()] : [];
+        const failing = new Set(busy.length === 0 ? [] : (await tx.selectFrom('webhook_endpoints').select('id')
+          .where('id', 'in', busy).where('failing_since', 'is not', null).execute()).map((r) => r.id));
+        const full = busy.filter((id) => failing.has(id) && share!.busy.get(id)! >= share!.shareOf(true));
+        if (full.length > 0) { q = q.where('endpoint_id', 'not in', full); share!.heldBack?.(); }
+        // Shared: a few times the slots are read, so that an endpoint at its share leaves them to the next ones due.
         q = q.limit(share ? limit * 4 : limit);
         if (opts.locking) q = q.forUpdate().skipLocked();
         const candidates = await q.execute();
         const taken = new Map<string, number>();
         const ids: string[] = [];
+        const take = (c: (typeof candidates)[number]) => { taken.set(c.endpoint_id, (taken.get(c.endpoint_id) ?? 0) + 1); ids.push(c.id); };
+        const rest: typeof candidates = [];
         for (const c of candidates) {
           if (ids.length === limit) break;
-          const n = taken.get(c.endpoint_id) ?? 0;
-          if (share && n >= share.roomOf(c.endpoint_id, c.failing_since !== null)) continue;
-          taken.set(c.endpoint_id, n + 1);
-          ids.push(c.id);
+          const used = (share?.busy.get(c.endpoint_id) ?? 0) + (taken.get(c.endpoint_id) ?? 0);
+          if (!share || used < share.shareOf(c.failing_since !== null)) take(c);
+          else if (c.failing_since === null) rest.push(c);
+          else share.heldBack?.();
         }
+        for (const c of rest) { if (ids.length === limit) break; take(c); }
         if (ids.length === 0) return [];
         await tx.updateTable('webhook_deliveries').set({ lease_until: leaseUntil, lease_owner: owner }).where('id', 'in', ids).execute();
         const rows = await tx.selectFrom('webhook_deliveries').selectAll().where('id', 'in', ids).orderBy('next_attempt_at').orderBy('id').execute();

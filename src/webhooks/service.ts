@@ -183,33 +183,39 @@ export function createWebhookService(deps: {
   async function dispatch(): Promise<number> {
     let total = 0;
     for (;;) {
-      const events = await store.undispatched(dispatchPage);
-      if (events.length === 0) return total;
-      const endpointsByMerchant = new Map<string, EndpointRecord[]>();
-      const byEvent = new Map<string, DeliveryRecord[]>();
-      for (const e of events) {
-        const list: DeliveryRecord[] = [];
-        byEvent.set(e.id, list);
-        const route = routeOf(e.type, e.payload);
-        if (!route) continue;
-        let endpoints = endpointsByMerchant.get(e.merchantId);
-        if (!endpoints) endpointsByMerchant.set(e.merchantId, endpoints = await store.endpoints({ merchantId: e.merchantId }));
-        const wanting = endpoints.filter((ep) => endpointWants(ep, route, e.createdAt));
-        if (wanting.length === 0) continue;
-        const body = route.dialect === 'opp' ? await opp.event(e, route) : e.payload;
-        if (body === undefined) {
-          logger.warn({ eventId: e.id, type: e.type }, 'webhook event subject not found; not delivered');
-          continue;
-        }
-        const text = JSON.stringify(body);
-        const order = { orderingKey: orderingKeyOf(e.type, e.subjectId, e.payload), seq: e.seq, traceparent: e.traceparent };
-        for (const ep of wanting) list.push(newDelivery(e.id, ep, route.notificationType, text, clock.now(), order));
-      }
-      const claimed = await store.fanOut(byEvent, clock.now());
-      total += claimed.length;
+      const page = await dispatchOnePage();
+      total += page.claimed;
       // Another node claimed them all: let it finish rather than spin on the same rows.
-      if (claimed.length === 0 || events.length < dispatchPage) return total;
+      if (page.claimed === 0 || page.read < dispatchPage) return total;
     }
+  }
+
+  /** One page of the outbox fanned out: how many events it read, and how many this node claimed. */
+  async function dispatchOnePage(): Promise<{ read: number; claimed: number }> {
+    const events = await store.undispatched(dispatchPage);
+    if (events.length === 0) return { read: 0, claimed: 0 };
+    const endpointsByMerchant = new Map<string, EndpointRecord[]>();
+    const byEvent = new Map<string, DeliveryRecord[]>();
+    for (const e of events) {
+      const list: DeliveryRecord[] = [];
+      byEvent.set(e.id, list);
+      const route = routeOf(e.type, e.payload);
+      if (!route) continue;
+      let endpoints = endpointsByMerchant.get(e.merchantId);
+      if (!endpoints) endpointsByMerchant.set(e.merchantId, endpoints = await store.endpoints({ merchantId: e.merchantId }));
+      const wanting = endpoints.filter((ep) => endpointWants(ep, route, e.createdAt));
+      if (wanting.length === 0) continue;
+      const body = route.dialect === 'opp' ? await opp.event(e, route) : e.payload;
+      if (body === undefined) {
+        logger.warn({ eventId: e.id, type: e.type }, 'webhook event subject not found; not delivered');
+        continue;
+      }
+      const text = JSON.stringify(body);
+      const order = { orderingKey: orderingKeyOf(e.type, e.subjectId, e.payload), seq: e.seq, traceparent: e.traceparent };
+      for (const ep of wanting) list.push(newDelivery(e.id, ep, route.notificationType, text, clock.now(), order));
+    }
+    const claimed = await store.fanOut(byEvent, clock.now());
+    return { read: events.length, claimed: claimed.length };
   }
 
   /** The request one attempt sends: encrypted (/v1) or signed (executions), fresh for each attempt. */
@@ -273,18 +279,21 @@ export function createWebhookService(deps: {
   }
 
   /**
-   * How many attempts one endpoint may have in flight on this node: half the slots while it
-   * answers, two once it is failing. An endpoint that hangs holds its slots for the whole timeout;
-   * with every slot its own, the deliveries of every other merchant waited behind its backlog (a
-   * review measured five minutes per 320 hanging deliveries at the defaults).
+   * How many attempts one endpoint may have in flight on this node while others wait: half the
+   * slots while it answers (it may take the rest when nobody else has anything due), two once it is
+   * failing, whatever else waits. An endpoint that accepts connections and never answers keeps each
+   * slot for the whole timeout; with every slot its own, the deliveries of every other merchant
+   * waited behind its backlog (a review measured five minutes per 320 hanging deliveries).
    */
   const shareOf = (failing: boolean) => (failing ? 2 : Math.max(1, Math.floor(settings.batchSize / 2)));
 
   /**
-   * Sends what is due with up to `batchSize` attempts in flight. A slot freed is filled at once
-   * rather than when the slowest attempt of a batch ends, and what has finished is recorded together
-   * (one transaction). While attempts wait on slow receivers the pass goes on fanning out new events
-   * and sending what becomes due, every `pollMs`. It ends once nothing is due and nothing in flight.
+   * Sends what is due with up to `batchSize` attempts in flight. A freed slot is filled at once
+   * rather than when the slowest attempt of a batch ends; what has finished is recorded together
+   * (one transaction), always before anything else is claimed or fanned out, so no answered
+   * delivery outlives its lease unrecorded. While attempts wait on slow receivers the pass fans out
+   * one page of new events and sends what became due every `pollMs`. It ends once nothing is due
+   * and nothing is in flight.
    */
   async function deliverDue(): Promise<number> {
     let sent = 0;
@@ -293,7 +302,11 @@ export function createWebhookService(deps: {
     const sending = new Set<Promise<void>>();
     const finished: Awaited<ReturnType<typeof attempt>>[] = [];
     const endpoints = new Map<string, EndpointRecord>();
-    let dispatchedAt = Date.now();
+    let lookedAt = Date.now();
+    // Whether a claim may find something: not after one came back short with nothing held back for an
+    // endpoint at its share, until a delivery succeeded (its payment's next event is due now) or
+    // time passed (retries, newly fanned-out events).
+    let moreDue = true;
     const start = (d: DeliveryRecord) => {
       inFlight.set(d.endpointId, (inFlight.get(d.endpointId) ?? 0) + 1);
       const p: Promise<void> = attempt(d, endpoints.get(d.endpointId)!)
@@ -305,40 +318,42 @@ export function createWebhookService(deps: {
         });
       sending.add(p);
     };
+    const record = async () => {
+      if (finished.length === 0) return;
+      const batch = finished.splice(0);
+      await settleBatch(batch, endpoints);
+      sent += batch.length;
+      if (batch.some((r) => isSuccess(r.res.status))) moreDue = true;
+    };
     for (;;) {
-      let claimed = 0;
+      await record();
       const room = settings.batchSize - sending.size;
-      if (room > 0 && !stopping && failure === undefined) {
+      if (room > 0 && moreDue && !stopping && failure === undefined) {
         const now = clock.now();
-        const full = [...inFlight].filter(([id, n]) => n >= shareOf(endpoints.get(id)?.failingSince !== undefined)).map(([id]) => id);
         // The lease outlives the attempt's timeout with room to record it; a dead worker's lease simply expires.
-        const due = await store.claimDue(now, now + 2 * settings.timeoutMs + 1000, workerId, room, {
-          full, roomOf: (id, failing) => shareOf(failing) - (inFlight.get(id) ?? 0),
-        });
-        claimed = due.length;
+        let heldBack = false;
+        const due = await store.claimDue(now, now + 2 * settings.timeoutMs + 1000, workerId, room, { busy: inFlight, shareOf, heldBack: () => { heldBack = true; } });
+        // Short, and nothing left for an endpoint at its share: nothing more is due now.
+        if (due.length < room && !heldBack) moreDue = false;
         for (const id of new Set(due.map((d) => d.endpointId))) endpoints.set(id, (await store.endpoint(id))!);
         for (const d of due) start(d);
       }
       if (sending.size === 0 && finished.length === 0) {
         if (failure !== undefined) throw failure;
-        // Not done after a claim: a delivered event makes the next one of its payment due (events
-        // of one payment go out in order), and that one belongs to this pass too.
-        if (claimed === 0) return sent;
+        if (!moreDue || stopping) return sent;
         continue;
       }
-      // More may be due now: fill the free slots before waiting.
-      if (claimed > 0 && sending.size < settings.batchSize) continue;
-      if (finished.length === 0) await Promise.race([...sending, sleep(Math.max(settings.pollMs, 20), undefined, { ref: false })]);
+      if (finished.length === 0) {
+        const wait = Math.max(20, settings.pollMs - (Date.now() - lookedAt));
+        await Promise.race([...sending, sleep(wait, undefined, { ref: false })]);
+      }
       // Those answered in the same turn are recorded with it.
       await new Promise((r) => setImmediate(r));
-      const batch = finished.splice(0);
-      if (batch.length > 0) {
-        await settleBatch(batch, endpoints);
-        sent += batch.length;
-      }
-      if (!stopping && sending.size > 0 && Date.now() - dispatchedAt >= settings.pollMs) {
-        await dispatch();
-        dispatchedAt = Date.now();
+      if (!stopping && Date.now() - lookedAt >= settings.pollMs) {
+        lookedAt = Date.now();
+        await record();
+        await dispatchOnePage();
+        moreDue = true;
       }
     }
   }

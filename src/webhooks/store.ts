@@ -74,10 +74,12 @@ export interface DeliveryFilter {
 
 /** How a claim shares the worker's slots between endpoints. */
 export interface ClaimShare {
-  /** Endpoints with no room left now (their attempts in flight fill it). */
-  readonly full: readonly string[];
-  /** How many more attempts to this endpoint may start now. */
-  roomOf(endpointId: string, failing: boolean): number;
+  /** Attempts this node has in flight, by endpoint. */
+  readonly busy: ReadonlyMap<string, number>;
+  /** How many attempts one endpoint may have in flight while others wait (told whether it is failing, as the database says). */
+  shareOf(failing: boolean): number;
+  /** Told when due deliveries were left for an endpoint at its share: a claim after its attempts end finds them. */
+  heldBack?(): void;
 }
 
 export interface WebhookStore {
@@ -102,8 +104,9 @@ export interface WebhookStore {
   /**
    * Leases up to `limit` due deliveries of active endpoints until `leaseUntil` (PostgreSQL: FOR
    * UPDATE SKIP LOCKED). An expired lease (a worker that died mid-send) makes a delivery due again.
-   * With `share`, no endpoint gets more than its room: none for those in `full`, and otherwise what
-   * `roomOf` allows (told whether the endpoint is failing), so one endpoint cannot take every slot.
+   * With `share`, each endpoint first gets what its share leaves beside its attempts in flight; what
+   * is left goes to endpoints that answer (a failing one never gets more than its share), so one
+   * endpoint cannot take every slot while others wait, and may when nobody does.
    */
   claimDue(now: number, leaseUntil: number, owner: string, limit: number, share?: ClaimShare): Promise<DeliveryRecord[]>;
   /** Records an attempt and its consequences; ignored (returns false) when the delivery is no longer pending. */
