@@ -11,17 +11,29 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
 import { randomIds } from '../src/runtime/ids.ts';
 import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
-import { createWebhookService } from '../src/webhooks/service.ts';
+import { createWebhookService, type WebhookSettings } from '../src/webhooks/service.ts';
+import type { WebhookStore } from '../src/webhooks/store.ts';
+import type { Clock } from '../src/runtime/clock.ts';
 import { addOutboxEvent } from '../src/webhooks/outbox.ts';
 import type { Sender } from '../src/webhooks/sender.ts';
 import type { UnitOfWork } from '../src/storage/unit-of-work.ts';
-import { postgresAvailable, startGateway } from './support/harness.ts';
+import { postgresAvailable, startGateway, type Gateway } from './support/harness.ts';
 import { loopbackAllow } from './support/webhooks.ts';
 
 const execEvent = (merchantId: string, subjectId: string, name: string, n: number, at: number) => ({
   id: randomIds.hex32(), merchantId, type: `execution.${name}`, subjectId, createdAt: at,
   payload: { event: name, time: new Date(at).toISOString(), workspaceId: 'ws', eventTrigger: 'api', details: { executionId: subjectId, n } },
 });
+
+/** A delivery worker over `store` beside the gateway's own (another node, or one with a probe in its store). */
+function worker(gw: Gateway, store: WebhookStore, sender: Sender, settings: Partial<WebhookSettings> = {}, clock: Clock = { now: () => Date.now() }) {
+  return createWebhookService({
+    store, merchants: gw.app.merchants, clock, ids: randomIds, logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
+    sealingKey: Buffer.alloc(32), policy: { refusal: () => undefined, allowed: ['127.0.0.0/8'] }, sender,
+    opp: { event: async () => undefined, activation: () => ({}) },
+    settings: { timeoutMs: 1000, pollMs: 500, disableAfterMs: 1e12, batchSize: 32, ...settings },
+  });
+}
 
 test('two nodes on one PostgreSQL database: one execution\'s events still reach the endpoint in the order written', async (t) => {
   if (!(await postgresAvailable())) return t.skip('no PostgreSQL');
@@ -45,11 +57,7 @@ test('two nodes on one PostgreSQL database: one execution\'s events still reach 
     const slowUow: UnitOfWork = { ...uow, db: uow.db, kind: uow.kind, afterCommit: uow.afterCommit.bind(uow),
       run: (fn) => uow.run(async (tx) => { const r = await fn(tx); fanningOut(); await gate; return r; }) };
     const storeB = createWebhookStore(slowUow);
-    const nodeB = createWebhookService({
-      store: { ...storeB, claimDue: async () => [] }, merchants: gw.app.merchants, clock, ids: randomIds, logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
-      sealingKey: Buffer.alloc(32), policy: { refusal: () => undefined, allowed: [] }, sender, opp: { event: async () => undefined, activation: () => ({}) },
-      settings: { timeoutMs: 1000, pollMs: 500, disableAfterMs: 1e12, batchSize: 32 },
-    });
+    const nodeB = worker(gw, { ...storeB, claimDue: async () => [] }, sender, {}, clock);
     const now = clock.now() + 10;
     await addOutboxEvent(db, execEvent(m, 'exec-1', 'executionCreated', 1, now));
     const passB = nodeB.runOnce();      // B reads [created] and claims it in its fan-out transaction...
@@ -141,13 +149,7 @@ test('a delivery answered during a mid-pass fan-out longer than its lease is not
       open.set(name, open.get(name)! - 1);
       return { status: 200, latencyMs: 80, excerpt: 'OK', error: undefined };
     };
-    const svc = createWebhookService({
-      store: store as never, merchants: gw.app.merchants, clock: { now: () => Date.now() }, ids: randomIds,
-      logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
-      sealingKey: Buffer.alloc(32), policy: { refusal: () => undefined, allowed: ['127.0.0.0/8'] }, sender,
-      opp: { event: async () => undefined, activation: () => ({}) },
-      settings: { timeoutMs: 100, pollMs: 0, disableAfterMs: 1e12, batchSize: 32 },
-    });
+    const svc = worker(gw, store as WebhookStore, sender, { timeoutMs: 100, pollMs: 0 });
     const ep = await svc.addEndpoint({ merchantId: a, dialect: 'executions', url: 'http://127.0.0.1:4999/h' });
     assert.ok(ep.ok, JSON.stringify(ep));
     const now = Date.now();
@@ -176,13 +178,7 @@ test('a healthy endpoint is not held back when another node found a hanging endp
       await sleep(req.timeoutMs);
       return { status: undefined, latencyMs: req.timeoutMs, excerpt: undefined, error: 'timeout' };
     };
-    const svc = createWebhookService({
-      store: createWebhookStore(gw.app.storage.uow), merchants: gw.app.merchants, clock: { now: () => Date.now() }, ids: randomIds,
-      logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
-      sealingKey: Buffer.alloc(32), policy: { refusal: () => undefined, allowed: ['127.0.0.0/8'] }, sender,
-      opp: { event: async () => undefined, activation: () => ({}) },
-      settings: { timeoutMs, pollMs: 50, disableAfterMs: 1e12, batchSize: 32 },
-    });
+    const svc = worker(gw, createWebhookStore(gw.app.storage.uow), sender, { timeoutMs, pollMs: 50 });
     const dead = await svc.addEndpoint({ merchantId: a, dialect: 'executions', url: 'http://127.0.0.1:4999/dead' });
     assert.ok(dead.ok);
     assert.ok((await svc.addEndpoint({ merchantId: b, dialect: 'executions', url: 'http://127.0.0.1:4999/healthy' })).ok);
@@ -247,13 +243,7 @@ test('one healthy endpoint: claims and commits per delivered message stay at a b
       endpoint: async (id: string) => { calls.endpoint++; return base.endpoint(id); },
     };
     const sender: Sender = async () => { await sleep(5); return { status: 200, latencyMs: 5, excerpt: 'OK', error: undefined }; };
-    const svc = createWebhookService({
-      store, merchants: gw.app.merchants, clock: { now: () => Date.now() }, ids: randomIds,
-      logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
-      sealingKey: Buffer.alloc(32), policy: { refusal: () => undefined, allowed: ['127.0.0.0/8'] }, sender,
-      opp: { event: async () => undefined, activation: () => ({}) },
-      settings: { timeoutMs: 1000, pollMs: 500, disableAfterMs: 1e12, batchSize: 32 },
-    });
+    const svc = worker(gw, store, sender);
     assert.ok((await svc.addEndpoint({ merchantId: a, dialect: 'executions', url: 'http://127.0.0.1:4999/h' })).ok);
     const n = 2000;
     const now = Date.now();
