@@ -238,7 +238,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const changeListener = config.storage.kind === 'postgres' && executionChannels.length > 0
     ? listenForChanges({ url: config.storage.url, channels: executionChannels, waiters, logger })
     : undefined;
-  const idempotency = createIdempotency({ store: createIdempotencyStore(storage.uow), clock });
+  const idempotency = createIdempotency({ store: createIdempotencyStore(storage.uow), clock, key: deriveKey(masterKey, 'idempotency-requests') });
   const tokens = createAccessTokens({ key: deriveKey(masterKey, 'access-tokens'), clock });
   const adminToken = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
   const throttle = createThrottle({ store: createThrottleStore(storage.uow), clock });

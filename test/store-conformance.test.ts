@@ -1493,7 +1493,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const claims = await Promise.all(Array.from({ length: 10 }, () => keys.claim({ ...r })));
         assert.equal(claims.filter((c) => c.claimed).length, 1);
 
-        const idem = createIdempotency({ store: keys, clock: manualClock(Date.now()) });
+        const idem = createIdempotency({ store: keys, clock: manualClock(Date.now()), key: randomBytes(32) });
         const key = randomUUID();
         const admissions = await Promise.all(Array.from({ length: 10 }, () => idem.admit(f.merchant.id, key, 'POST /x {}', { amount: { value: '1.00' } })));
         const proceeding = admissions.filter((a) => a.kind === 'proceed');

@@ -52,7 +52,9 @@ export interface Acknowledged {
 }
 
 export interface ExecutionService extends PaymentObserver {
-  create(merchant: Merchant, workflowCode: string, input: { merchantReference?: string; holderReference?: string; workspaceId: string; meta: Record<string, unknown> }): Promise<ExecutionRecord>;
+  /** `acknowledge` writes the caller's answer in the unit of work that creates it (the idempotency key's stored answer). */
+  create(merchant: Merchant, workflowCode: string, input: { merchantReference?: string; holderReference?: string; workspaceId: string; meta: Record<string, unknown> },
+    acknowledge?: (tx: Tx, e: ExecutionRecord) => Promise<void>): Promise<ExecutionRecord>;
   view(merchant: Merchant, workflowCode: string, id: string): Promise<ExecutionView | undefined>;
   list(filter: ExecutionFilter): Promise<ExecutionRecord[]>;
   /** The same page as `list`, each execution with its attempts and totals as `view` shows them. */
@@ -201,7 +203,7 @@ export function createExecutionService(deps: {
   }
 
   const service: ExecutionService = {
-    async create(merchant, workflowCode, input) {
+    async create(merchant, workflowCode, input, acknowledge) {
       const now = clock.now();
       const e: ExecutionRecord = {
         id: randomUUID(), merchantId: merchant.id, workflowCode, merchantReference: input.merchantReference,
@@ -212,6 +214,7 @@ export function createExecutionService(deps: {
       await uow.run(async (tx) => {
         await store.writer(tx).insert(e);
         await addOutboxEvent(tx, eventOf(e, { name: 'executionCreated', trigger: 'api' }));
+        await acknowledge?.(tx, e);
         uow.afterCommit(tx, () => waiters.wake(e.id));
       });
       return e;

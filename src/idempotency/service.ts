@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { IdempotencyClaim, IdempotencyStore } from './store.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
@@ -37,19 +37,27 @@ function canonical(v: unknown): string {
  * Idempotency at the edge, implemented once over a keys table with a unique constraint, so every
  * node of a cluster and the embedded store behave the same (DESIGN rule 3).
  */
-export function createIdempotency(deps: { store: IdempotencyStore; clock: Clock; retentionMs?: number; abandonAfterMs?: number }): Idempotency {
+/** What a request's hash stored before hashes were keyed was replaced by (migration 099): any request matches it. */
+const unverifiable = 'unverifiable';
+
+/**
+ * `key` keys the hash that tells a repeat from another request under the same idempotency key: a
+ * plain hash of a request that carries a card number could be searched from the card's visible
+ * digits by anyone reading the table. Callers leave the security code out of `request` altogether.
+ */
+export function createIdempotency(deps: { store: IdempotencyStore; clock: Clock; key: Buffer; retentionMs?: number; abandonAfterMs?: number }): Idempotency {
   const { store, clock } = deps;
   const retention = deps.retentionMs ?? 48 * 3600_000;
   // A claim left in flight this long belongs to a request that died (a crashed node).
   const abandonAfter = deps.abandonAfterMs ?? 5 * 60_000;
   return {
     async admit(merchantId, key, operation, request) {
-      const requestHash = createHash('sha256').update(operation).update('\n').update(canonical(request)).digest('hex');
+      const requestHash = createHmac('sha256', deps.key).update(operation).update('\n').update(canonical(request)).digest('hex');
       const now = clock.now();
       const r = await store.claim({ merchantId, key, operation, requestHash, state: 'in_flight', responseStatus: undefined, responseBody: undefined, createdAt: now });
       if (r.claimed) return { kind: 'proceed', claim: { merchantId, key, at: now } };
       const e = r.existing;
-      if (e.requestHash !== requestHash) return { kind: 'conflict', reason: 'mismatch' };
+      if (e.requestHash !== requestHash && e.requestHash !== unverifiable) return { kind: 'conflict', reason: 'mismatch' };
       if (e.state === 'done') return { kind: 'replay', status: e.responseStatus!, body: e.responseBody! };
       if (now - e.createdAt > abandonAfter && await store.takeOver(merchantId, key, e.createdAt, now)) return { kind: 'proceed', claim: { merchantId, key, at: now } };
       return { kind: 'conflict', reason: 'in_flight' };

@@ -27,6 +27,7 @@ import { pspRedirects } from './migrations/078_psp_redirects.ts';
 import { credentialRotation } from './migrations/096_credential_rotation.ts';
 import { outboxQueueIndex } from './migrations/097_outbox_queue_index.ts';
 import { lateApprovals } from './migrations/098_late_approvals.ts';
+import { keyedRequestHashes } from './migrations/099_keyed_request_hashes.ts';
 
 export type { Database };
 
@@ -52,6 +53,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '096_credential_rotation': credentialRotation,
   '097_outbox_queue_index': outboxQueueIndex,
   '098_late_approvals': lateApprovals,
+  '099_keyed_request_hashes': keyedRequestHashes,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -22,7 +22,8 @@ export interface NewInstrument {
 }
 
 export interface InstrumentService {
-  create(input: NewInstrument): Promise<{ ok: true; value: Instrument } | { ok: false; error: CardError }>;
+  /** `acknowledge` writes the caller's answer in the unit of work that creates it (the idempotency key's stored answer). */
+  create(input: NewInstrument, acknowledge?: (tx: Tx, i: Instrument) => Promise<void>): Promise<{ ok: true; value: Instrument } | { ok: false; error: CardError }>;
   /** The merchant's instrument; another merchant's id is simply not found. */
   get(merchantId: string, id: string): Promise<Instrument | undefined>;
   /** Marks it deleted; it can no longer be authorized. False when not found. */
@@ -68,7 +69,7 @@ export function createInstrumentService(deps: {
   }
 
   return {
-    async create(input) {
+    async create(input, acknowledge) {
       const now = clock.now();
       const refused = checkCard(input.card, now);
       if (refused) return { ok: false, error: refused };
@@ -78,13 +79,15 @@ export function createInstrumentService(deps: {
         status: input.storeInstrument ? 'enabled' : 'transient', futureUsage: input.futureUsage,
         storeInstrument: input.storeInstrument, createdAt: now, updatedAt: now,
       };
+      const instrument: Instrument = { ...record, card: sealed.masked, fingerprint: sealed.record.fingerprint };
       await uow.run(async (tx) => {
         const w = store.writer(tx);
         await w.insertCard(sealed.record);
         await w.insertInstrument(record);
+        await acknowledge?.(tx, instrument);
       });
       if (input.card.cvv) await cvvs.put(key(record.id), input.card.cvv, now + Math.min(cvvTtl, input.storeInstrument ? cvvTtl : ephemeralTtl));
-      return { ok: true, value: { ...record, card: sealed.masked, fingerprint: sealed.record.fingerprint } };
+      return { ok: true, value: instrument };
     },
     get,
     async remove(merchantId, id) {

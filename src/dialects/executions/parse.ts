@@ -3,6 +3,7 @@ import { Cvv, Pan, detectBrand, type CardInput } from '../../vault/card.ts';
 import type { ReturnInfo } from '../../executions/model.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { fieldOf, type SchemaError } from '../../runtime/json-schema.ts';
+import { scrubPans } from '../../runtime/scrub.ts';
 
 /** A refused field: the dialect answers `request.param.invalid` / `request.param.missing` naming it. */
 export class ParamError extends Error {
@@ -30,6 +31,7 @@ export function paramErrorOf(e: SchemaError, context: string | undefined): Param
     case 'pattern': return new ParamError(field, 'has an invalid format');
     case 'enum': return new ParamError(field, `must be one of ${(p.allowedValues as unknown[]).filter((v) => v !== null).join(', ')}`);
     case 'minItems': case 'maxItems': return new ParamError(field, `must list ${String(p.limit)} item${p.limit === 1 ? '' : 's'}`);
+    case 'additionalProperties': return new ParamError(scrubPans(field), 'is not a field of this request (a misspelt field is refused, not ignored: an action without its amount takes the whole amount)');
     default: return new ParamError(field, e.message ?? 'is invalid');
   }
 }
@@ -152,4 +154,18 @@ export function waitWhileOf(raw: unknown): Set<string> | undefined {
     throw new ParamError('waitWhile[status]', 'must be a JSON array of status codes or one code');
   }
   return new Set(codes as string[]);
+}
+
+/**
+ * A request body as its idempotency key remembers it: without the security code (`data.securityCode`,
+ * or at the top level), which is never kept in any form once it has been used, not even hashed.
+ * A retry that changes only the code is the same request.
+ */
+export function withoutSecurityCode(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const { securityCode: _dropped, ...rest } = body as Record<string, unknown>;
+  const data = rest.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return rest;
+  const { securityCode: _alsoDropped, ...keptData } = data as Record<string, unknown>;
+  return { ...rest, data: keptData };
 }

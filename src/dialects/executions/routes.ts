@@ -3,6 +3,7 @@ import type { Merchant } from '../../merchants/model.ts';
 import type { MerchantService } from '../../merchants/service.ts';
 import type { AccessTokens } from '../../merchants/tokens.ts';
 import type { ExecutionService, ExecResult, ActionAck } from '../../executions/service.ts';
+import type { ExecutionRecord } from '../../executions/model.ts';
 import { isExecutionStatus } from '../../executions/model.ts';
 import type { Idempotency } from '../../idempotency/service.ts';
 import type { IdempotencyClaim } from '../../idempotency/store.ts';
@@ -13,7 +14,7 @@ import type { NotAllowed } from '../../executions/errors.ts';
 import type { Tx } from '../../storage/unit-of-work.ts';
 import { compile, type JsonSchema, type SchemaError } from '../../runtime/json-schema.ts';
 import {
-  ParamError, paramErrorOf, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, type Json,
+  ParamError, paramErrorOf, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, withoutSecurityCode, type Json,
 } from './parse.ts';
 import { consumerWaitPath } from './consumer-wait.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
@@ -160,7 +161,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
     if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
     const operation = `${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params)}`;
-    const admission = await idempotency.admit(merchant.id, key.toLowerCase(), operation, req.body ?? null);
+    const admission = await idempotency.admit(merchant.id, key.toLowerCase(), operation, withoutSecurityCode(req.body ?? null));
     if (admission.kind === 'conflict') {
       return refuse(reply, 'request.conflict', admission.reason === 'mismatch'
         ? 'x-idempotency-key was used for a different request' : 'A request with this x-idempotency-key is still in progress');
@@ -197,6 +198,26 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         if (!r.ok || stored === undefined) return ack(reply, req, r, status);
         req.idempotencyRecorded = true;
         return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(stored);
+      },
+    };
+  }
+
+  /**
+   * A created resource's answer, stored under the request's idempotency key in the unit of work that
+   * creates it: a crash between the commit and the answer leaves the answer for the retry to replay,
+   * where the key left in flight was taken over after five minutes and the resource made again.
+   */
+  function answeredIn(req: FastifyRequest, reply: FastifyReply, status: number) {
+    const claim = req.idempotencyClaim;
+    let stored: string | undefined;
+    reply.code(status);
+    return {
+      // Answers are serialized as plain JSON (http/server.ts), so this is the body the client gets.
+      acknowledge: claim ? async (tx: Tx, body: unknown) => { const text = JSON.stringify(body); stored = text; await idempotency.completeIn(tx, claim, status, text); } : undefined,
+      send(body: unknown) {
+        if (stored === undefined) return reply.send(body);
+        req.idempotencyRecorded = true;
+        return reply.header('content-type', 'application/json; charset=utf-8').send(stored);
       },
     };
   }
@@ -242,10 +263,12 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const merchantReference = stringAt(body, 'merchantReference');
       const holderReference = stringAt(body, 'holderReference');
       if (body.initialActions !== undefined) return refuse(reply, 'request.param.invalid', 'initialActions: not supported; call authorize after create');
+      const answer = answeredIn(req, reply, 201);
+      const rendered = (e: ExecutionRecord) => renderExecution({ execution: e, attempts: [], totals: undefined }, baseOf(req));
       const e = await executions.create(merchant, workflowOf(req.params.code), {
         workspaceId, meta, ...(merchantReference ? { merchantReference } : {}), ...(holderReference ? { holderReference } : {}),
-      });
-      return reply.code(201).send(renderExecution({ execution: e, attempts: [], totals: undefined }, baseOf(req)));
+      }, answer.acknowledge && ((tx, created) => answer.acknowledge!(tx, rendered(created))));
+      return answer.send(rendered(e));
     });
 
     scope.get<{ Params: { code: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.list }, async (req, reply) => {
@@ -386,9 +409,11 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         throw new ParamError('futureUsage', 'must be CardOnFile, Subscription or UnscheduledCardOnFile');
       }
       const card = cardAt(objectAt(body.data, 'data', true)!);
-      const r = await instruments.create({ merchantId: req.merchant!.id, holderReference, card, storeInstrument: booleanAt(body, 'storeInstrument', false), futureUsage });
+      const answer = answeredIn(req, reply, 201);
+      const r = await instruments.create({ merchantId: req.merchant!.id, holderReference, card, storeInstrument: booleanAt(body, 'storeInstrument', false), futureUsage },
+        answer.acknowledge && ((tx, created) => answer.acknowledge!(tx, renderInstrument(created))));
       if (!r.ok) return sendError(reply, r);
-      return reply.code(201).send(renderInstrument(r.value));
+      return answer.send(renderInstrument(r.value));
     });
 
     scope.get<{ Params: { id: string } }>('/payment/instruments/:id', { schema: executionsSchemas.getInstrument }, async (req, reply) => {

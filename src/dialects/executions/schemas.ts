@@ -130,9 +130,10 @@ export const executionsSchemas = {
     }, ['amount', 'returnInfo', 'paymentComposition'])),
     response: { 200: jsonAnswer('Accepted; links.consumerWait is where the shopper goes while it completes.', ack), ...writes, 404: err('`request.not-found`.'), 422: err('`workflow.action.not-allowed`.') },
   },
-  capture: action('Capture an authorized execution', object({ amount: money, final: { type: 'boolean' }, ...reasons })),
-  refund: action('Refund captured money', object({ amount: money, ...reasons })),
-  cancel: action('Void an authorization', object(reasons)),
+  // Strict: an absent amount means "all of it", so a misspelt one must be refused, never ignored.
+  capture: action('Capture an authorized execution', object({ amount: money, final: { type: 'boolean' }, ...reasons, meta: object({}) }, [], { additionalProperties: false })),
+  refund: action('Refund captured money', object({ amount: money, ...reasons, paymentId: str(), meta: object({}) }, [], { additionalProperties: false })),
+  cancel: action('Void an authorization', object({ ...reasons, meta: object({}) }, [], { additionalProperties: false })),
   createInstrument: {
     summary: 'Store a card as an instrument (server-side)', tags: ['instruments'], security, headers: idempotencyKey,
     body: requestBody(object({ holderReference: str(undefined, { maxLength: 255 }), paymentMethod: { const: 'card' }, futureUsage: { enum: ['CardOnFile', 'Subscription', 'UnscheduledCardOnFile'] }, storeInstrument: { type: 'boolean' }, data: cardData }, ['holderReference', 'data'])),
