@@ -1,11 +1,20 @@
 /**
  * Backstop against card data in free text: 13–19 digits that pass the Luhn check, written whole or
- * in groups split by up to three spaces, dashes, dots or plus signs (`4111 1111…`, `4111.1111…`,
- * a form-encoded `4111+1111…`), are replaced. Structured fields are redacted by name first; this
- * catches what slips into messages, URLs and error strings.
+ * in groups split by up to three spaces (tabs, line breaks and no-break spaces too), dashes, dots or
+ * plus signs (`4111 1111…`, `4111.1111…`, a form-encoded `4111+1111…`), are replaced; full-width
+ * digits (`４１１１…`, as a Japanese input method types them) count as digits. Structured fields are
+ * redacted by name first; this catches what slips into messages, URLs and error strings.
+ *
+ * A number written in groups counts when its groups have three digits or more, as card numbers are
+ * printed (4-4-4-4, 4-6-5), or when it is the whole run split by single spaces or dashes: dates and
+ * times (`09.01.2026 10.00`) are two-digit groups and, taken together, would pass the Luhn check one
+ * time in ten and get a shipping note refused as a card number.
  */
 const run = /(?<![0-9])[0-9]+(?:[\s.+-]{1,3}[0-9]+)*(?![0-9])/g;
 const group = /[0-9]+/g;
+const plainlySplit = /^[0-9]+(?:[ -][0-9]+)*$/;
+const wideDigit = /[\uFF10-\uFF19]/g;
+const hasWideDigit = /[\uFF10-\uFF19]/;
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -27,21 +36,28 @@ export function luhnValid(digits: string): boolean {
  * the leftmost group on.
  */
 export function replacePans(text: string, replace: (digits: string) => string): string {
-  const ids = uuidSpans(text);
-  return text.replace(run, (m, offset: number) => {
+  // Full-width digits read as ASCII ones (one UTF-16 unit each, so every offset stays): the text
+  // is returned with them so where a card number was found, as it is everywhere else.
+  const source = hasWideDigit.test(text) ? text.replace(wideDigit, (d) => String.fromCharCode(d.charCodeAt(0) - 0xFF10 + 48)) : text;
+  const ids = uuidSpans(source);
+  const replaced = source.replace(run, (m, offset: number) => {
     if (m.length < 13) return m;
     const groups = [...m.matchAll(group)].map((g) => ({ from: g.index, to: g.index + g[0].length, digits: g[0] }));
+    const wholeRunPlain = plainlySplit.test(m);
     let out = '';
     let at = 0;
     for (let i = 0; i < groups.length; i++) {
       let found: { to: number; digits: string } | undefined;
       let digits = '';
+      let short = 0;
       for (let j = i; j < groups.length && digits.length + groups[j]!.digits.length <= 19; j++) {
         digits += groups[j]!.digits;
+        if (groups[j]!.digits.length < 3) short++;
+        const shaped = (i === j) || short === 0 || (wholeRunPlain && i === 0 && j === groups.length - 1);
         // A UUID's last groups can be 13+ dashed digits that pass Luhn by chance (about one id in
         // 10,000 has such a run); an id is not a card number, and redacting it breaks the log line.
         const [from, to] = [offset + groups[i]!.from, offset + groups[j]!.to];
-        if (digits.length >= 13 && luhnValid(digits) && !ids.some(([a, b]) => from >= a && to <= b)) found = { to: groups[j]!.to, digits };
+        if (shaped && digits.length >= 13 && luhnValid(digits) && !ids.some(([a, b]) => from >= a && to <= b)) found = { to: groups[j]!.to, digits };
       }
       if (!found) continue;
       out += m.slice(at, groups[i]!.from) + replace(found.digits);
@@ -50,6 +66,7 @@ export function replacePans(text: string, replace: (digits: string) => string): 
     }
     return at === 0 ? m : out + m.slice(at);
   });
+  return replaced === source ? text : replaced;
 }
 
 const uuid = /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/gi;
@@ -59,12 +76,13 @@ function uuidSpans(text: string): [number, number][] {
 }
 
 const redacted = () => '[PAN REDACTED]';
-// A space, plus, dash or dot percent-encoded, as a URL carries a card number typed with spaces.
-const encodedSeparator = /%2[0BbDdEe]/g;
+// A space (tab, line break, no-break space), plus, dash or dot percent-encoded, as a URL carries a
+// card number typed with spaces.
+const encodedSeparator = /%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0/g;
 
 export function scrubPans(text: string): string {
   const out = replacePans(text, redacted);
-  if (!text.includes('%2')) return out;
+  if (!text.includes('%')) return out;
   // Read again with encoded separators as spaces: when that finds a card number, the decoded text
   // (with it redacted) is what is kept.
   const decoded = out.replace(encodedSeparator, ' ');
@@ -105,7 +123,9 @@ const maybeSecret = /passw|%[0-9a-f]{2}/i;
  * JSON is scrubbed as text. Lines without a candidate are returned as they are, unparsed.
  */
 export function scrubJsonLine(line: string): string {
-  if (scrubPans(line) === line && !maybeSecret.test(line)) return line;
+  // A JSON escape (`\t`, `\n`, `\u0001`) splits or glues digits in the serialized line: such a line
+  // is read as the strings it holds.
+  if (!line.includes('\\') && scrubPans(line) === line && !maybeSecret.test(line)) return line;
   let parsed: unknown;
   try { parsed = JSON.parse(line); } catch { return scrubText(line); }
   const clean = (v: unknown): unknown => {
