@@ -273,7 +273,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
   const dashboard = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids, throttle });
   jobs.register({ name: 'purge-dashboard-sessions', intervalMs: 3_600_000, run: () => dashboard.purgeSessions() });
-  const search = createPaymentSearch(storage.db);
+  const search = createPaymentSearch(storage.db, cardData.mask);
   let closing: Promise<void> | undefined;
   const server = await buildServer({
     logger, timeouts: config.http, metrics: { metrics, token: config.metricsToken }, version,

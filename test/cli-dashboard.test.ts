@@ -31,6 +31,15 @@ test('users add reads the password from stdin; payments list|show answer what th
       assert.deepEqual(body.payments.map((p: any) => [p.reference, p.amount, p.status]), [['cli-3', '30.00', 'authorized'], ['cli-2', '20.00', 'authorized']]);
       const api = await (await fetch(`${proc.url}/admin/api/payments?currency=EUR&min=15`, { headers: adminHeaders(dataDir) })).json();
       assert.deepEqual(api, body);
+      // An order number that passes the Luhn check is stored masked; an operator finds it as the merchant typed it.
+      const order = '4242424242424242';
+      const masked = await opp({ url: proc.url, merchant: m }, 'POST', '/v1/payments', { ...testCard, amount: '5.00', currency: 'EUR', paymentType: 'PA', merchantTransactionId: order });
+      assert.notEqual(masked.body.merchantTransactionId, order, 'kept masked');
+      const found = cli(dataDir, 'payments', 'list', '--q', order, '--json');
+      assert.equal(found.status, 0, found.stderr);
+      assert.deepEqual(JSON.parse(found.stdout).payments.map((p: any) => p.id), [masked.body.id]);
+      const viaApi = await (await fetch(`${proc.url}/admin/api/payments?q=${order}`, { headers: adminHeaders(dataDir) })).json();
+      assert.deepEqual(viaApi.payments.map((p: any) => p.id), [masked.body.id]);
       const shown = JSON.parse(cli(dataDir, 'payments', 'show', ids[0]!, '--json').stdout);
       assert.equal(shown.operations[0].kind, 'authorize');
       assert.equal(shown.operations[0].attempts[0].status, 'succeeded');

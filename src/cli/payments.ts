@@ -3,6 +3,9 @@ import { openStorage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { parseFilter } from '../payments/search.ts';
 import { createPaymentSearch } from '../payments/search-store.ts';
+import { createCardDataScreen } from '../vault/free-text.ts';
+import { loadMasterKey } from '../vault/keyring.ts';
+import { deriveKey } from '../runtime/crypto.ts';
 import { createPaymentStore } from '../payments/kysely-store.ts';
 import { createLedgerStore } from '../ledger/kysely-store.ts';
 import { createLedgerService } from '../ledger/service.ts';
@@ -29,7 +32,9 @@ export async function paymentsCli(command: string | undefined, id: string | unde
   const config = loadConfig();
   const storage = await openStorage(config.storage);
   try {
-    const search = createPaymentSearch(storage.db);
+    // References holding a card number were stored under the gateway's mask: --q finds them as typed.
+    const screen = createCardDataScreen(deriveKey(loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }), 'free-text-card-numbers'));
+    const search = createPaymentSearch(storage.db, screen.mask);
     if (command === 'show') {
       const store = createPaymentStore(storage.uow);
       const details = async (pid: string) => {

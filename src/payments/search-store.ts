@@ -8,10 +8,12 @@ import { encodeCursor, type Overview, type PaymentFilter, type PaymentSearch, ty
 const maxCandidates = 2000;
 
 /** Payment ids a search text names: a payment, operation or execution id, an order or PSP reference, a card's last four. */
-function candidateQuery(db: Kysely<Database>, text: string) {
+function candidateQuery(db: Kysely<Database>, text: string, masked: string) {
+  // An order reference holding a card number was stored masked: the operator types it as the merchant knows it.
+  const references = masked === text ? [text] : [text, masked];
   let u = db.selectFrom('payments').select('id').where('id', '=', text)
     .union(db.selectFrom('transactions').select('payment_id as id').where('id', '=', text))
-    .union(db.selectFrom('transactions').select('payment_id as id').where('merchant_transaction_id', '=', text))
+    .union(db.selectFrom('transactions').select('payment_id as id').where('merchant_transaction_id', 'in', references))
     .union(db.selectFrom('transactions').select('payment_id as id').where('psp_reference', '=', text))
     .union(db.selectFrom('executions').select('payment_id as id').where('id', '=', text).where('payment_id', 'is not', null) as never);
   if (/^\d{4}$/.test(text)) {
@@ -30,8 +32,8 @@ function matches(r: { id: string; merchant_id: string; status: string; currency:
     && (f.after === undefined || at < f.after.createdAt || (at === f.after.createdAt && r.id < f.after.id));
 }
 
-async function candidates(db: Kysely<Database>, text: string): Promise<string[]> {
-  const rows = await candidateQuery(db, text).limit(maxCandidates + 1).execute();
+async function candidates(db: Kysely<Database>, text: string, masked: string): Promise<string[]> {
+  const rows = await candidateQuery(db, text, masked).limit(maxCandidates + 1).execute();
   return rows.map((r) => r.id);
 }
 
@@ -40,7 +42,8 @@ async function candidates(db: Kysely<Database>, text: string): Promise<string[]>
  * so a search reads only the payments it finds, and a filtered list walks the (created_at, id)
  * index from the cursor.
  */
-export function createPaymentSearch(db: Kysely<Database>): PaymentSearch {
+/** `maskReference`: the card-data screen's mask, as references holding a card number were stored. */
+export function createPaymentSearch(db: Kysely<Database>, maskReference: (text: string) => string = (t) => t): PaymentSearch {
   return {
     async list(f) {
       let q = db.selectFrom('payments as p')
@@ -59,7 +62,7 @@ export function createPaymentSearch(db: Kysely<Database>): PaymentSearch {
       if (f.q !== undefined) {
         // The search keys first, each one index probe; then the filters and the order over the few
         // payments found. A planner left to choose would rather walk a date index and test every payment.
-        const found = await candidates(db, f.q);
+        const found = await candidates(db, f.q, maskReference(f.q));
         if (found.length === 0) return { payments: [], next: undefined };
         if (found.length <= maxCandidates) {
           const rows = await db.selectFrom('payments')
@@ -72,7 +75,7 @@ export function createPaymentSearch(db: Kysely<Database>): PaymentSearch {
           q = q.where('p.id', 'in', page);
           filtered = true;
         } else {
-          q = q.where('p.id', 'in', (eb) => candidateQuery(eb as never, f.q!));
+          q = q.where('p.id', 'in', (eb) => candidateQuery(eb as never, f.q!, maskReference(f.q!)));
         }
       }
       if (!filtered) {
