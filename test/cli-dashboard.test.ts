@@ -38,7 +38,7 @@ test('users add reads the password from stdin; payments list|show answer what th
       const found = cli(dataDir, 'payments', 'list', '--q', order, '--json');
       assert.equal(found.status, 0, found.stderr);
       assert.deepEqual(JSON.parse(found.stdout).payments.map((p: any) => p.id), [masked.body.id]);
-      const viaApi = await (await fetch(`${proc.url}/admin/api/payments?q=${order}`, { headers: adminHeaders(dataDir) })).json();
+      const viaApi = await (await fetch(`${proc.url}/admin/api/payments?q=${order}`, { headers: adminHeaders(dataDir) })).json() as { payments: { id: string }[] };
       assert.deepEqual(viaApi.payments.map((p: any) => p.id), [masked.body.id]);
       const shown = JSON.parse(cli(dataDir, 'payments', 'show', ids[0]!, '--json').stdout);
       assert.equal(shown.operations[0].kind, 'authorize');

@@ -78,5 +78,19 @@ describe('executions: idempotency and action bodies', () => {
     assert.equal(retry.status, 201);
     assert.equal(retry.body.id, first.body.id, 'the retry gets the first answer');
   });
-});
 
+  test('a retry naming the execution in upper case is the same request; a second authorize is refused as such, not as an unknown instrument', async () => {
+    const inst = await instrument(gw, token);
+    const id = await execution(gw, token);
+    const key = randomUUID();
+    const first = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, key, body: authorizeBody(inst, '10.00') });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const again = await call(gw, 'POST', `${wf}/${id.toUpperCase()}/authorize`, { token, key, body: authorizeBody(inst, '10.00') });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.deepEqual(again.body, first.body);
+    assert.equal((await poll(gw, token, id, ['created', 'authorizeRequested'])).status, 'authorized');
+    const second = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '10.00') });
+    assert.equal(second.status, 422, JSON.stringify(second.body));
+    assert.equal(second.body.errors[0].code, 'workflow.action.not-allowed');
+  });
+});

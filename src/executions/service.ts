@@ -277,10 +277,11 @@ export function createExecutionService(deps: {
     async authorize(merchant, workflowCode, id, input) {
       const e = await own(merchant, workflowCode, id);
       if (!e) return { ok: false, error: 'not_found' };
+      // Authorized once: a second authorize says so, whatever became of the instrument the first one spent.
+      if (e.status !== 'created') return { ok: false, error: 'not_allowed', why: { reason: 'authorize_once', status: e.status } };
       const instrument = await instruments.get(merchant.id, input.instrumentId);
       if (!instrument || instrument.status === 'deleted') return { ok: false, error: 'instrument_not_found' };
       if (e.holderReference !== undefined && instrument.holderReference !== e.holderReference) return { ok: false, error: 'instrument_not_found' };
-      if (e.status !== 'created') return { ok: false, error: 'not_allowed', why: { reason: 'authorize_once', status: e.status } };
       const action: ActionRecord = { id: randomUUID(), name: 'authorize', requestedAt: clock.now(), amount: input.amount };
       // The workflow's choice is kept with the request: the 3-D Secure pause is announced (or not) inside the engine's unit of work.
       const notifyPending = (await workflows.workflow(merchant.id, workflowCode))?.notifyPending ?? false;
