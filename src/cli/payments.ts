@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { openStorage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
@@ -32,9 +34,11 @@ export async function paymentsCli(command: string | undefined, id: string | unde
   const config = loadConfig();
   const storage = await openStorage(config.storage);
   try {
-    // References holding a card number were stored under the gateway's mask: --q finds them as typed.
-    const screen = createCardDataScreen(deriveKey(loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }), 'free-text-card-numbers'));
-    const search = createPaymentSearch(storage.db, screen.mask);
+    // References holding a card number were stored under the gateway's mask: --q finds them as typed,
+    // with the gateway's key (a search never makes a key where there is none).
+    const keyed = config.masterKey !== undefined || existsSync(join(config.dataDir, 'master.key'));
+    const screen = keyed ? createCardDataScreen(deriveKey(loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }), 'free-text-card-numbers')) : undefined;
+    const search = createPaymentSearch(storage.db, screen?.mask);
     if (command === 'show') {
       const store = createPaymentStore(storage.uow);
       const details = async (pid: string) => {

@@ -5,10 +5,13 @@
  * digits (`４１１１…`, as a Japanese input method types them) count as digits. Structured fields are
  * redacted by name first; this catches what slips into messages, URLs and error strings.
  *
- * A number written in groups counts when its groups have three digits or more, as card numbers are
- * printed (4-4-4-4, 4-6-5), or when it is the whole run split by single spaces or dashes: dates and
- * times (`09.01.2026 10.00`) are two-digit groups and, taken together, would pass the Luhn check one
- * time in ten and get a shipping note refused as a card number.
+ * Where a find refuses or masks what someone typed (the free-text screen), a number written in
+ * groups counts when its groups have three digits or more, as card numbers are printed (4-4-4-4,
+ * 4-6-5), or when it is the whole run split by single spaces or dashes: dates and times
+ * (`09.01.2026 10.00`) are two-digit groups and, taken together, would pass the Luhn check one time
+ * in ten and get a shipping note refused as a card number. The scrubber of logs, URLs and error
+ * strings (`scrubPans`) takes any grouping: there a false find costs a redacted number, a missed
+ * one a card number in a log.
  */
 const run = /(?<![0-9])[0-9]+(?:[\s.+-]{1,3}[0-9]+)*(?![0-9])/g;
 const group = /[0-9]+/g;
@@ -35,7 +38,7 @@ export function luhnValid(digits: string): boolean {
  * code before it) do not hide it: the longest Luhn-valid span of whole groups, 13–19 digits, from
  * the leftmost group on.
  */
-export function replacePans(text: string, replace: (digits: string) => string): string {
+export function replacePans(text: string, replace: (digits: string) => string, grouping: 'card' | 'any' = 'card'): string {
   // Full-width digits read as ASCII ones (one UTF-16 unit each, so every offset stays): the text
   // is returned with them so where a card number was found, as it is everywhere else.
   const source = hasWideDigit.test(text) ? text.replace(wideDigit, (d) => String.fromCharCode(d.charCodeAt(0) - 0xFF10 + 48)) : text;
@@ -53,7 +56,7 @@ export function replacePans(text: string, replace: (digits: string) => string): 
       for (let j = i; j < groups.length && digits.length + groups[j]!.digits.length <= 19; j++) {
         digits += groups[j]!.digits;
         if (groups[j]!.digits.length < 3) short++;
-        const shaped = (i === j) || short === 0 || (wholeRunPlain && i === 0 && j === groups.length - 1);
+        const shaped = grouping === 'any' || i === j || short === 0 || (wholeRunPlain && i === 0 && j === groups.length - 1);
         // A UUID's last groups can be 13+ dashed digits that pass Luhn by chance (about one id in
         // 10,000 has such a run); an id is not a card number, and redacting it breaks the log line.
         const [from, to] = [offset + groups[i]!.from, offset + groups[j]!.to];
@@ -81,12 +84,12 @@ const redacted = () => '[PAN REDACTED]';
 const encodedSeparator = /%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0/g;
 
 export function scrubPans(text: string): string {
-  const out = replacePans(text, redacted);
+  const out = replacePans(text, redacted, 'any');
   if (!text.includes('%')) return out;
   // Read again with encoded separators as spaces: when that finds a card number, the decoded text
   // (with it redacted) is what is kept.
   const decoded = out.replace(encodedSeparator, ' ');
-  const again = replacePans(decoded, redacted);
+  const again = replacePans(decoded, redacted, 'any');
   return again === decoded ? out : again;
 }
 

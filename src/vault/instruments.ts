@@ -80,13 +80,16 @@ export function createInstrumentService(deps: {
         storeInstrument: input.storeInstrument, createdAt: now, updatedAt: now,
       };
       const instrument: Instrument = { ...record, card: sealed.masked, fingerprint: sealed.record.fingerprint };
+      // The code is held before the instrument commits with its answer: a failure in between leaves
+      // no answer a retry would replay for an instrument without its code (a code held for an
+      // instrument never made just expires).
+      if (input.card.cvv) await cvvs.put(key(record.id), input.card.cvv, now + Math.min(cvvTtl, input.storeInstrument ? cvvTtl : ephemeralTtl));
       await uow.run(async (tx) => {
         const w = store.writer(tx);
         await w.insertCard(sealed.record);
         await w.insertInstrument(record);
         await acknowledge?.(tx, instrument);
       });
-      if (input.card.cvv) await cvvs.put(key(record.id), input.card.cvv, now + Math.min(cvvTtl, input.storeInstrument ? cvvTtl : ephemeralTtl));
       return { ok: true, value: instrument };
     },
     get,

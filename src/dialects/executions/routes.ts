@@ -156,13 +156,15 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return refuse(reply, 'request.unauthorized', detail);
     }
     req.merchant = merchant;
+    // Ids in the path are found whatever their case (they are made in lower case), and a retry
+    // naming one in upper case is the same request under its idempotency key.
+    const path = req.params as Record<string, string> | undefined;
+    for (const [k, v] of Object.entries(path ?? {})) if (uuidPattern.test(v)) path![k] = v.toLowerCase();
     if (req.method === 'GET') return;
     const key = req.headers['x-idempotency-key'];
     if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
     if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
-    // Ids in the path are matched whatever their case: a retry naming one in upper case is the same request.
-    const params = Object.fromEntries(Object.entries((req.params ?? {}) as Record<string, string>).map(([k, v]) => [k, uuidPattern.test(v) ? v.toLowerCase() : v]));
-    const operation = `${req.method} ${req.routeOptions.url} ${JSON.stringify(params)}`;
+    const operation = `${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params)}`;
     const admission = await idempotency.admit(merchant.id, key.toLowerCase(), operation, withoutSecurityCode(req.body ?? null));
     if (admission.kind === 'conflict') {
       return refuse(reply, 'request.conflict', admission.reason === 'mismatch'
