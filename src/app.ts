@@ -311,7 +311,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     paymentAdmin: { search, payments, ledger, token: adminToken },
     dashboard: {
       auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,
-      act: dashboardAction({ merchants, payments, executions }), publicUrl: config.publicUrl,
+      act: dashboardAction({ merchants, payments, executions }), idempotency, publicUrl: config.publicUrl,
     },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
@@ -346,12 +346,21 @@ function dashboardAction(deps: { merchants: MerchantService; payments: PaymentSe
     if (payment.channel === 'executions') {
       const e = await deps.executions.byPayment(payment.id);
       if (!e) return fail('not_found');
-      const r = kind === 'capture' ? await deps.executions.capture(merchant, e.workflowCode, e.id, { amount, final: false })
-        : kind === 'refund' ? await deps.executions.refund(merchant, e.workflowCode, e.id, { amount })
-        : await deps.executions.cancel(merchant, e.workflowCode, e.id, {});
-      if (r.ok) return ok(undefined);
-      const why = 'why' in r && r.why && typeof r.why === 'object' && 'reason' in r.why ? String(r.why.reason) : undefined;
-      return fail(why ?? r.error);
+      // A void releases the open authorization and nothing else, as its confirmation says: it goes to
+      // the engine (the execution follows its change), where the execution's cancel would refund
+      // what was captured meanwhile.
+      if (kind !== 'void') {
+        const r = kind === 'capture' ? await deps.executions.capture(merchant, e.workflowCode, e.id, { amount, final: false })
+          : await deps.executions.refund(merchant, e.workflowCode, e.id, { amount });
+        if (r.ok) return ok(undefined);
+        const why = 'why' in r && r.why && typeof r.why === 'object' && 'reason' in r.why ? String(r.why.reason) : undefined;
+        return fail(why ?? r.error);
+      }
+      const r = await deps.payments.followUp({
+        merchant, scope: { channel: 'executions' }, kind, referencedId: payment.id, amount: undefined,
+        merchantTransactionId: undefined, context: {}, testParameters: {},
+      });
+      return r.ok ? ok(undefined) : fail(r.error);
     }
     if (!payment.entityId) return fail('not_found');
     const r = await deps.payments.followUp({

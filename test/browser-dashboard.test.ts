@@ -226,7 +226,9 @@ describe('operator dashboard in Chromium', () => {
         // More than is left to capture: the engine's own check refuses it, and the page says so.
         await page.goto(`${gw.url}/dashboard/payments/${c.id}`);
         const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-        await page.request.post(`${gw.url}/dashboard/payments/${c.id}/capture`, { form: { _csrf: csrf, amount: '50.00', confirmed: 'yes' }, headers: { origin: gw.url }, maxRedirects: 0 })
+        const confirmation = await (await page.request.post(`${gw.url}/dashboard/payments/${c.id}/capture`, { form: { _csrf: csrf, amount: '50.00' }, headers: { origin: gw.url } })).text();
+        const actionKey = /name="actionKey" value="([^"]+)"/.exec(confirmation)![1]!;
+        await page.request.post(`${gw.url}/dashboard/payments/${c.id}/capture`, { form: { _csrf: csrf, amount: '50.00', confirmed: 'yes', actionKey }, headers: { origin: gw.url }, maxRedirects: 0 })
           .then((r) => assert.match(r.headers().location ?? '', /refused=capture_exceeds_authorization/));
       });
     } finally {

@@ -222,6 +222,13 @@ describe('executions notifications', () => {
     const raw = recordRequests(receiver);
     await listen(receiver, port);
     try {
+      // An overlap beyond a week is refused and changes nothing (1e200 hours once stored a date no clock could print).
+      for (const overlapHours of [169, 1e200]) {
+        const tooLong = await admin(gw, 'POST', `/webhooks/endpoints/${ep.endpointId}/rotate`, { overlapHours });
+        assert.equal(tooLong.status, 400, JSON.stringify(tooLong.body));
+        assert.equal(tooLong.body.error.code, 'invalid_argument');
+      }
+      assert.equal((await admin(gw, 'GET', `/webhooks/endpoints/${ep.endpointId}`)).status, 200);
       const rot = await admin(gw, 'POST', `/webhooks/endpoints/${ep.endpointId}/rotate`, { overlapHours: 1 });
       assert.equal(rot.status, 200);
       assert.notEqual(rot.body.secret, ep.secret);

@@ -63,7 +63,7 @@ export const adminSchemas = {
     body: object({ merchantId: str('Required.'), dialect: str('Required: opp or executions.'), url: str('Required: https, public address.'), entityId: str('opp only: one entity.'), types: { description: 'An array of event types (all when absent); anything else is invalid_types.' } }),
   }, { 201: jsonAnswer('The endpoint, with its secret (shown once).', endpoint) }, { 400: 'The operation\'s code (invalid_url, invalid_types…).', 404: '`merchant_not_found` / `entity_not_found`.' }),
   endpoint: op('A webhook endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
-  rotate: op('Rotate an endpoint\'s secret (the old one keeps working for overlapHours)', ['webhooks'], { ...endpointParams, body: object({ overlapHours: { description: 'Hours the old secret stays valid (default 24).' } }) },
+  rotate: op('Rotate an endpoint\'s secret (the old one keeps working for overlapHours)', ['webhooks'], { ...endpointParams, body: object({ overlapHours: { description: 'Hours the old secret stays valid (default 24, at most 168).' } }) },
     { 200: jsonAnswer('The new secret.', any) }, { 400: '`invalid_argument`.', 404: '`endpoint_not_found`.' }),
   disable: op('Disable an endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
   enable: op('Enable an endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),

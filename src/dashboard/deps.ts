@@ -10,6 +10,7 @@ import type { PaymentRecord } from '../payments/store.ts';
 import type { PaymentSearch } from '../payments/search.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import type { DashboardAuth } from './service.ts';
+import type { Idempotency } from '../idempotency/service.ts';
 
 export type ActionKind = 'capture' | 'refund' | 'void';
 
@@ -29,6 +30,8 @@ export interface DashboardDeps {
   vault: Pick<VaultService, 'keyStatus' | 'loadedKeyVersions'>;
   ledger: Pick<LedgerService, 'paymentPostings'>;
   act: PaymentAction;
+  /** Each confirmation page's one-time key: the action it confirms runs once however often the form is sent. */
+  idempotency: Pick<Idempotency, 'admit' | 'complete' | 'release'>;
   clock: Clock;
   /** The gateway's public URL: the base of the notification URLs shown (without it, their paths). */
   publicUrl?: string | undefined;

@@ -142,7 +142,7 @@ ${timeline(s)}`);
 }
 
 /** The confirmation step every action passes: what will happen, and one button to do it. */
-export function confirmPage(ctx: PageContext, p: PaymentRecord, kind: ActionOffer['kind'], amount: number | undefined, amountField: string): string {
+export function confirmPage(ctx: PageContext, p: PaymentRecord, kind: ActionOffer['kind'], amount: number | undefined, amountField: string, actionKey: string): string {
   return page(ctx, `${actionLabel[kind]} payment?`, html`<p>${kind === 'void'
     ? `Void the open authorization of payment ${p.id}? The held amount is released to the cardholder.`
     : `${actionLabel[kind]} ${amountText(amount ?? 0, p.currency)} of payment ${p.id}?`}</p>
@@ -150,6 +150,7 @@ export function confirmPage(ctx: PageContext, p: PaymentRecord, kind: ActionOffe
 ${csrfField(ctx)}
 <input type="hidden" name="amount" value="${amountField}">
 <input type="hidden" name="confirmed" value="yes">
+<input type="hidden" name="actionKey" value="${actionKey}">
 <div class="actions"><button type="submit"${kind === 'void' ? html` class="danger"` : ''}>Yes, ${kind} ${kind === 'void' ? '' : amountText(amount ?? 0, p.currency)}</button>
 <a class="button secondary" href="/dashboard/payments/${p.id}">Cancel</a></div>
 </form>`);

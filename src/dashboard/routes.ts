@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Money } from '../money/money.ts';
@@ -220,20 +221,37 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       if (kind !== 'void' && amount === undefined) {
         return showPayment(req, reply, id, notice('error', `The amount must be a positive amount in ${currency}, such as 10.00.`), 400);
       }
-      if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField));
-      const r = await deps.act({ payment: d.payment, kind, amount: amount === undefined ? undefined : { amount, currency: currency as Money['currency'] } });
+      if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField, randomUUID()));
+      // The confirmation's one-time key: a double click, or the form sent again from the browser's
+      // history, finds the first submission's result instead of moving the money again.
+      const actionKey = typeof f.actionKey === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(f.actionKey) ? f.actionKey.toLowerCase() : undefined;
+      if (!actionKey) return showPayment(req, reply, id, notice('error', 'This confirmation could not be read: confirm the action again.'), 400);
+      const admission = await deps.idempotency.admit(d.payment.merchantId, actionKey, `dashboard ${kind} ${id}`, { amount: amountField });
+      if (admission.kind === 'replay') return reply.redirect(admission.body, 303);
+      if (admission.kind === 'conflict') return reply.redirect(`/dashboard/payments/${id}?refused=${admission.reason === 'in_flight' ? 'confirmation_in_progress' : 'confirmation_used'}`, 303);
+      const settled = async (location: string) => {
+        await deps.idempotency.complete(admission.claim, 303, location);
+        return reply.redirect(location, 303);
+      };
+      let r: Awaited<ReturnType<typeof deps.act>>;
+      try {
+        r = await deps.act({ payment: d.payment, kind, amount: amount === undefined ? undefined : { amount, currency: currency as Money['currency'] } });
+      } catch (err) {
+        await deps.idempotency.release(admission.claim);
+        throw err;
+      }
       if (!r.ok) {
         await audit('refused', { reason: r.error, ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}) });
-        return reply.redirect(`/dashboard/payments/${id}?refused=${encodeURIComponent(r.error)}`, 303);
+        return settled(`/dashboard/payments/${id}?refused=${encodeURIComponent(r.error)}`);
       }
       const after = await payments.details(id);
-      const op = after?.operations.filter((o) => o.kind === kind || (kind === 'void' && o.kind === 'refund')).at(-1);
+      const op = after?.operations.filter((o) => o.kind === kind).at(-1);
       const outcome = op?.status ?? 'pending';
       await audit(outcome === 'failed' ? 'failed' : 'ok', {
         ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}), operationId: op?.id, status: outcome, ...(op?.reason ? { reason: op.reason } : {}),
       });
       // Post/redirect/get: reloading the page shows the result again and never repeats the action.
-      return reply.redirect(`/dashboard/payments/${id}${op ? `?done=${op.id}` : ''}`, 303);
+      return settled(`/dashboard/payments/${id}${op ? `?done=${op.id}` : ''}`);
     });
   }
 

@@ -59,6 +59,7 @@ export const dashboardSchemas = {
   action: (kind: string) => formOf(`${kind[0]!.toUpperCase()}${kind.slice(1)} a payment (confirm first)`, {
     amount: kind === 'void' ? 'Not used: a void takes the whole authorization.' : 'The amount, in the payment\'s currency (10.00).',
     confirmed: '`yes` once the confirmation page was shown; otherwise the confirmation page is the answer.',
+    actionKey: 'The confirmation page\'s one-time key (a UUID): the action runs once, however often the form is sent.',
   }, { params: idParams('The payment id.') }, {
     200: htmlPage('The confirmation page.'), 400: htmlPage('The payment page naming the bad amount.'), 404: htmlPage('No such payment visible to this user.'),
   }),

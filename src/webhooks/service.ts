@@ -38,6 +38,9 @@ export interface WebhookSettings {
   readonly batchSize: number;
 }
 
+/** How long a rotated secret may keep signing beside the new one. */
+export const maxSecretOverlapMs = 7 * 24 * 3_600_000;
+
 /** An endpoint as operators see it: never its secrets. */
 export interface EndpointView {
   readonly endpointId: string;
@@ -433,7 +436,9 @@ export function createWebhookService(deps: {
     async rotateSecret(endpointId, overlapMs) {
       const e = await find(endpointId);
       if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
-      if (!Number.isFinite(overlapMs) || overlapMs < 0) return refuse('invalid_argument', 'the overlap must be a non-negative duration');
+      // A week is ample for a receiver to take the new secret; beyond it the old one would sign for
+      // good (and past the dates a clock can show, the endpoint could not even be read back).
+      if (!Number.isFinite(overlapMs) || overlapMs < 0 || overlapMs > maxSecretOverlapMs) return refuse('invalid_argument', 'the overlap must be between 0 and 168 hours (a week)');
       const now = clock.now();
       const secret = newSecret(e.dialect);
       // A /v1 key decrypts; the receiver can hold only one, so it changes at once. Executions sign with both meanwhile.

@@ -1,0 +1,103 @@
+/**
+ * The dashboard's money actions over HTTP: a confirmation carries a one-time key, so a double click
+ * or a form sent again from the browser's history moves the money once; a confirmation without
+ * its key moves nothing; a void releases the open authorization and never refunds a capture made
+ * meanwhile.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pay, startGateway, type Gateway } from './support/harness.ts';
+
+const password = 'a long test password';
+let gw: Gateway;
+before(async () => {
+  gw = await startGateway();
+  for (const [email, role] of [['admin@example.com', 'admin'], ['viewer@example.com', 'viewer']] as const) {
+    assert.ok((await gw.app.dashboard.addUser({ email, role, merchantId: undefined, password })).ok);
+  }
+});
+after(async () => { await gw?.close(); });
+
+async function signIn(email: string): Promise<{ cookie: string; csrf: string }> {
+  const form = await fetch(`${gw.url}/dashboard/sign-in`);
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  const r = await fetch(`${gw.url}/dashboard/sign-in`, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: token, email, password, next: '/dashboard' }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.headers.getSetCookie()[0]!.split(';')[0]!, origin: gw.url },
+  });
+  assert.equal(r.status, 303);
+  const cookie = r.headers.getSetCookie().find((c) => c.startsWith('sy_dashboard='))!.split(';')[0]!;
+  const page = await fetch(`${gw.url}/dashboard/payments`, { headers: { cookie } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+  return { cookie, csrf };
+}
+
+const post = (s: { cookie: string }, path: string, form: Record<string, string>) => fetch(`${gw.url}${path}`, {
+  method: 'POST', redirect: 'manual', body: new URLSearchParams(form),
+  headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie, origin: gw.url },
+});
+
+/** The confirmation page the action's first form answers, and the one-time key it carries. */
+async function confirmation(s: { cookie: string; csrf: string }, path: string, amount: string): Promise<Record<string, string>> {
+  const r = await post(s, path, { _csrf: s.csrf, amount });
+  assert.equal(r.status, 200);
+  const key = /name="actionKey" value="([^"]+)"/.exec(await r.text())?.[1];
+  assert.ok(key, 'the confirmation carries its key');
+  return { _csrf: s.csrf, amount, confirmed: 'yes', actionKey: key };
+}
+
+test('a double-submitted refund confirmation (the same form posted twice) refunds once', async () => {
+  const p = await pay(gw, { paymentType: 'DB', amount: '100.00', merchantTransactionId: 'order-double' });
+  assert.equal(p.status, 200, JSON.stringify(p.body));
+  const s = await signIn('admin@example.com');
+  const form = await confirmation(s, `/dashboard/payments/${p.body.id}/refund`, '10.00');
+  // The operator double-clicks "Yes, refund 10.00 EUR": the browser sends the one form twice.
+  const [a, b] = await Promise.all([post(s, `/dashboard/payments/${p.body.id}/refund`, form), post(s, `/dashboard/payments/${p.body.id}/refund`, form)]);
+  assert.equal(a.status, 303);
+  assert.equal(b.status, 303);
+  const d = (await gw.app.payments.details(p.body.id))!;
+  const refunds = d.operations.filter((o) => o.kind === 'refund' && o.status !== 'failed');
+  assert.equal(refunds.length, 1, `refunds made: ${refunds.map((o) => `${o.amount.amount} ${o.status}`).join(', ')}`);
+});
+
+test('sequentially re-posted confirmation (back button + resubmit) refunds once', async () => {
+  const p = await pay(gw, { paymentType: 'DB', amount: '100.00', merchantTransactionId: 'order-double-2' });
+  const s = await signIn('admin@example.com');
+  const form = await confirmation(s, `/dashboard/payments/${p.body.id}/refund`, '10.00');
+  const first = await post(s, `/dashboard/payments/${p.body.id}/refund`, form);
+  const again = await post(s, `/dashboard/payments/${p.body.id}/refund`, form);
+  assert.equal(again.headers.get('location'), first.headers.get('location'), 'the second sending shows the first one\'s result');
+  // A confirmation without its key moves nothing.
+  const keyless = await post(s, `/dashboard/payments/${p.body.id}/refund`, { _csrf: s.csrf, amount: '10.00', confirmed: 'yes' });
+  assert.equal(keyless.status, 400);
+  const d = (await gw.app.payments.details(p.body.id))!;
+  const refunds = d.operations.filter((o) => o.kind === 'refund' && o.status !== 'failed');
+  assert.equal(refunds.length, 1, `refunds made: ${refunds.map((o) => `${o.amount.amount} ${o.status}`).join(', ')}`);
+});
+
+import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+
+test('a void confirmed after the payment was captured meanwhile does not refund the capture', async () => {
+  const token = await tokenOf(gw);
+  const exec = await execution(gw, token, 'customer-1', 'order-void-race');
+  const ins = await instrument(gw, token, '4111111111111111');
+  assert.equal((await call(gw, 'POST', `${wf}/${exec}/authorize`, { token, body: authorizeBody(ins, '80.00') })).status, 200);
+  assert.equal((await poll(gw, token, exec, ['authorizeRequested', 'authorizePending'])).status, 'authorized');
+  const s = await signIn('admin@example.com');
+  const list = await (await fetch(`${gw.url}/dashboard/payments?q=${exec}`, { headers: { cookie: s.cookie } })).text();
+  const paymentId = /\/dashboard\/payments\/([0-9a-f]{32})/.exec(list)![1]!;
+  // The operator opens the payment page and asks to void: it is offered (authorized, nothing captured).
+  const page = await (await fetch(`${gw.url}/dashboard/payments/${paymentId}`, { headers: { cookie: s.cookie } })).text();
+  assert.match(page, /\/void"/);
+  const confirm = await confirmation(s, `/dashboard/payments/${paymentId}/void`, '');
+  // Meanwhile the merchant's own backend captures the whole amount and the goods ship.
+  assert.equal((await call(gw, 'POST', `${wf}/${exec}/capture`, { token, body: { amount: { value: '80.00', currency: 'EUR' }, final: true } })).status, 202);
+  await poll(gw, token, exec, ['captureRequested']);
+  // The operator confirms "Void the open authorization ... the held amount is released".
+  const r = await post(s, `/dashboard/payments/${paymentId}/void`, confirm);
+  assert.equal(r.status, 303);
+  const d = (await gw.app.payments.details(paymentId))!;
+  const refunds = d.operations.filter((o) => o.kind === 'refund' && o.status !== 'failed');
+  assert.deepEqual(refunds.map((o) => o.amount.amount), [], `a "void" refunded the captured money: ${r.headers.get('location')}`);
+  assert.match(r.headers.get('location') ?? '', /refused=reversal_after_capture/, 'the gateway says why nothing was voided');
+});
