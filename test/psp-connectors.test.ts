@@ -7,6 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
@@ -16,6 +18,7 @@ import { startOppFake, oppFakeCredentials, type OppFake } from './support/fake-p
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 import { createStripeConnector } from '../src/processors/stripe/connector.ts';
+import { createAdyenConnector } from '../src/processors/adyen/connector.ts';
 import { createOppConnector } from '../src/processors/opp/connector.ts';
 import { Cvv, Pan } from '../src/vault/card.ts';
 import { money, type Currency } from '../src/money/money.ts';
@@ -226,4 +229,38 @@ test('stripe: a void of a PaymentIntent already canceled (a new key) is approved
   const refused = await act('void', captured);
   assert.equal(refused.kind, 'declined', JSON.stringify(refused));
   stripe.takeEvents();
+});
+
+test('adyen: a redirectResult of another payment brought back to this attempt\'s return (Adyen gave no pspReference before the details call) does not finish it', async () => {
+  // Adyen's side: the redirectResult "R-CHEAP" belongs to the €1 payment whose reference is attempt "cheap-attempt".
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const json = JSON.parse(body || '{}');
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/payments/details' && json.details?.redirectResult === 'R-CHEAP') {
+        res.end(JSON.stringify({ resultCode: 'Authorised', pspReference: 'PSPCHEAP00000001', merchantReference: 'cheap-attempt', amount: { value: 100, currency: 'EUR' } }));
+        return;
+      }
+      res.statusCode = 422;
+      res.end(JSON.stringify({ status: 422, errorCode: '101', message: 'Invalid redirectResult', errorType: 'validation' }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const adyen = createAdyenConnector({ baseUrl: url, apiKey: 'k', merchantAccount: 'ShopECOM', hmacKey: '00'.repeat(32) } as never, 2000);
+    // The €1000 payment's attempt: its RedirectShopper answer had no pspReference (undefined).
+    let outcome: unknown;
+    try {
+      outcome = await adyen.complete!({ attemptId: 'expensive-attempt', pspReference: undefined, parameters: { redirectResult: 'R-CHEAP' } });
+    } catch (err) {
+      outcome = { threw: String(err) };
+    }
+    assert.notEqual((outcome as { kind?: string }).kind, 'approved',
+      `the €1000 attempt was approved by the €1 payment's redirectResult: ${JSON.stringify(outcome)}`);
+  } finally {
+    server.close();
+  }
 });

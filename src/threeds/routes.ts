@@ -72,9 +72,17 @@ const pspReturnSchema = (method: 'GET' | 'POST') => ({
 export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock }): Promise<void> {
   const { threeds, clock } = deps;
 
-  // The redirect may be a POST form; its fields are informative only, the path names the session.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 8 * 1024 }, (_req, body, done) => {
+  // The redirect may be a POST form; its fields are informative only, the path names the session. A
+  // PSP posting the shopper back may send a large one (Adyen's redirectResult runs to 16 KiB, a 3-D
+  // Secure 1 PaRes often past 8 KiB): refusing it would lose an authentication the shopper finished.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+  // What a shopper's browser is answered here is a page, refusals too (an oversize or unreadable body).
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err: String(err) }, 'hosted page failure');
+    return hostedHtml(reply, status, renderEndedPage('invalid'));
   });
 
   app.get('/hosted/assets/hosted.css', { schema: { summary: 'The stylesheet of the hosted pages', tags: ['hosted pages'], response: { 200: textAnswer('CSS.', 'text/css') } } }, (_req, reply) =>

@@ -141,8 +141,11 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       const outcome = isObject(json) && status < 300 ? outcomeOfPaymentResponse(json) : declineOfError(status, json);
       if (!outcome) throw new Error(`Adyen answered HTTP ${status} without a result`);
       // The redirectResult comes through the shopper's browser: it must be this attempt's payment's,
-      // or a shopper could finish an attempt with another payment's result.
-      if (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference) {
+      // or a shopper could finish an expensive attempt with a cheap payment's result. The details
+      // answer names its payment by our reference (the attempt id); the redirect answer before it had
+      // no pspReference to compare (Adyen gives it only now), so the reference is what binds them.
+      const reference = isObject(json) ? json.merchantReference : undefined;
+      if (reference !== back.attemptId || (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference)) {
         throw new Error('Adyen\'s return names another payment');
       }
       // The shopper is back: another redirect would loop, so only a final answer or a wait stands.

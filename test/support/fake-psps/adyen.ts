@@ -39,7 +39,8 @@ export async function startAdyenFake(options: { hmacKey?: string } = {}) {
     const base = { pspReference: p.id, merchantReference: p.attemptId, amount: { value: p.amount, currency: p.currency } };
     switch (p.status) {
       case 'authorized': return { ...base, resultCode: 'Authorised' };
-      case 'challenge': return { ...base, resultCode: 'RedirectShopper', action: { type: 'redirect', paymentMethodType: 'scheme', method: 'GET', url: `${fake.url}/3ds/${p.id}` } };
+      // As Adyen documents it: an answer asking for a redirect has no pspReference yet (the details answer brings it).
+      case 'challenge': return { merchantReference: p.attemptId, amount: base.amount, resultCode: 'RedirectShopper', action: { type: 'redirect', paymentMethodType: 'scheme', method: 'GET', url: `${fake.url}/3ds/${p.id}` } };
       default: return { ...base, resultCode: 'Refused', refusalReason: p.declineReason, refusalReasonCode: p.declineCode };
     }
   };
