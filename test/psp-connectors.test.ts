@@ -264,3 +264,17 @@ test('adyen: a redirectResult of another payment brought back to this attempt\'s
     server.close();
   }
 });
+
+test('stripe and opp: a return naming another attempt\'s payment does not finish this attempt', async () => {
+  const key = () => randomBytes(16).toString('hex');
+  const card = { pan: new Pan(suiteCards.challenge), cvv: new Cvv('123'), brand: 'VISA' as const, holder: 'Jane Jones', expiryMonth: '05', expiryYear: '34' };
+  const stripeConnector = createStripeConnector({ baseUrl: stripe.url, ...stripeFakeCredentials }, 5000);
+  const cheap = await stripeConnector.execute({ operation: 'authorize', attemptId: key(), amount: money(100, 'EUR' as Currency), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r' });
+  assert.equal(cheap.kind, 'pending');
+  await assert.rejects(stripeConnector.complete!({ attemptId: key(), pspReference: cheap.pspReference, parameters: {} }), /another payment/);
+  const oppConnector = createOppConnector({ baseUrl: oppFake.url, ...oppFakeCredentials }, 5000);
+  const other = await oppConnector.execute({ operation: 'authorize', attemptId: key(), amount: money(100, 'EUR' as Currency), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r' });
+  assert.equal(other.kind, 'pending');
+  await assert.rejects(oppConnector.complete!({ attemptId: key(), pspReference: undefined, parameters: { id: other.pspReference! } }), /another payment/);
+  stripe.takeEvents();
+});

@@ -176,6 +176,8 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       const { status, json } = await send(settings, timeoutMs, `/v1/payments/${encodeURIComponent(id)}?${query}`, { method: 'GET' });
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
       if (!outcome) throw new Error(`acquirer status answered HTTP ${status} without a result code`);
+      // An id the shopper's browser brought must name this attempt's payment (sent as its merchantTransactionId).
+      if (back.pspReference === undefined && isObject(json) && json.merchantTransactionId !== back.attemptId) throw new Error('the acquirer\'s return names another payment');
       return outcome;
     },
   };

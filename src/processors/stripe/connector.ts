@@ -151,7 +151,11 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     async complete(back) {
       const id = back.pspReference ?? back.parameters.payment_intent;
       if (!id || !/^pi_[A-Za-z0-9_]{1,250}$/.test(id)) throw new Error('Stripe\'s return names no PaymentIntent');
-      const outcome = outcomeOfIntent(await intent(id));
+      const pi = await intent(id);
+      // The PaymentIntent must be this attempt's (our attempt id is in its metadata): an id from the
+      // shopper's browser could name another payment's.
+      if (!isObject(pi.metadata) || pi.metadata[attemptKey] !== back.attemptId) throw new Error('Stripe\'s return names another payment');
+      const outcome = outcomeOfIntent(pi);
       if (!outcome) throw new Error('Stripe answered a PaymentIntent without a status');
       // Back from the redirect but still asked to act: the shopper did not finish 3-D Secure.
       if (outcome.kind === 'pending' && outcome.redirect) {
