@@ -62,7 +62,7 @@ import { createCardDataScreen } from './vault/free-text.ts';
 import { createMetrics, type Metrics } from './runtime/metrics.ts';
 import type { PaymentObserver } from './payments/change.ts';
 import { outcomeLogger } from './payments/outcome-log.ts';
-import type { UnitOfWork } from './storage/unit-of-work.ts';
+import type { Tx, UnitOfWork } from './storage/unit-of-work.ts';
 import { createDashboardStore } from './dashboard/kysely-store.ts';
 import { createDashboardAuth, type DashboardAuth } from './dashboard/service.ts';
 import type { PaymentAction } from './dashboard/deps.ts';
@@ -340,32 +340,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
  * goes to the engine as the /v1 back office would send it. The engine's checks apply either way.
  */
 function dashboardAction(deps: { merchants: MerchantService; payments: PaymentService; executions: ExecutionService }): PaymentAction {
-  return async ({ payment, kind, amount }) => {
+  return async ({ payment, kind, amount, join }) => {
     const merchant = await deps.merchants.byId(payment.merchantId);
     if (!merchant) return fail('not_found');
     if (payment.channel === 'executions') {
       const e = await deps.executions.byPayment(payment.id);
       if (!e) return fail('not_found');
-      // A void releases the open authorization and nothing else, as its confirmation says: it goes to
-      // the engine (the execution follows its change), where the execution's cancel would refund
-      // what was captured meanwhile.
-      if (kind !== 'void') {
-        const r = kind === 'capture' ? await deps.executions.capture(merchant, e.workflowCode, e.id, { amount, final: false })
-          : await deps.executions.refund(merchant, e.workflowCode, e.id, { amount });
-        if (r.ok) return ok(undefined);
-        const why = 'why' in r && r.why && typeof r.why === 'object' && 'reason' in r.why ? String(r.why.reason) : undefined;
-        return fail(why ?? r.error);
-      }
-      const r = await deps.payments.followUp({
-        merchant, scope: { channel: 'executions' }, kind, referencedId: payment.id, amount: undefined,
-        merchantTransactionId: undefined, context: {}, testParameters: {},
-      });
-      return r.ok ? ok(undefined) : fail(r.error);
+      const acknowledge = (tx: Tx) => join(tx);
+      // A void releases the open authorization and nothing else, as its confirmation says: the
+      // execution's cancel, told so, is refused under the payment's lock once anything is captured
+      // (it would refund it).
+      const r = kind === 'capture' ? await deps.executions.capture(merchant, e.workflowCode, e.id, { amount, final: false, acknowledge })
+        : kind === 'refund' ? await deps.executions.refund(merchant, e.workflowCode, e.id, { amount, acknowledge })
+        : await deps.executions.cancel(merchant, e.workflowCode, e.id, { voidOnly: true, acknowledge });
+      if (r.ok) return ok(undefined);
+      const why = 'why' in r && r.why && typeof r.why === 'object' && 'reason' in r.why ? String(r.why.reason) : undefined;
+      return fail(why ?? r.error);
     }
     if (!payment.entityId) return fail('not_found');
     const r = await deps.payments.followUp({
       merchant, scope: { channel: 'opp', entityId: payment.entityId }, kind, referencedId: payment.id, amount,
-      merchantTransactionId: undefined, context: {}, testParameters: {},
+      merchantTransactionId: undefined, context: {}, testParameters: {}, join,
     });
     return r.ok ? ok(undefined) : fail(r.error);
   };

@@ -7,11 +7,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pay, startGateway, type Gateway } from './support/harness.ts';
+import { manualClock } from '../src/runtime/clock.ts';
+import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+
+const clock = manualClock(Date.now());
 
 const password = 'a long test password';
 let gw: Gateway;
 before(async () => {
-  gw = await startGateway();
+  gw = await startGateway({ clock });
   for (const [email, role] of [['admin@example.com', 'admin'], ['viewer@example.com', 'viewer']] as const) {
     assert.ok((await gw.app.dashboard.addUser({ email, role, merchantId: undefined, password })).ok);
   }
@@ -75,7 +79,6 @@ test('sequentially re-posted confirmation (back button + resubmit) refunds once'
   assert.equal(refunds.length, 1, `refunds made: ${refunds.map((o) => `${o.amount.amount} ${o.status}`).join(', ')}`);
 });
 
-import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 
 test('a void confirmed after the payment was captured meanwhile does not refund the capture', async () => {
   const token = await tokenOf(gw);
@@ -100,4 +103,73 @@ test('a void confirmed after the payment was captured meanwhile does not refund 
   const refunds = d.operations.filter((o) => o.kind === 'refund' && o.status !== 'failed');
   assert.deepEqual(refunds.map((o) => o.amount.amount), [], `a "void" refunded the captured money: ${r.headers.get('location')}`);
   assert.match(r.headers.get('location') ?? '', /refused=reversal_after_capture/, 'the gateway says why nothing was voided');
+});
+
+async function execPayment(s: { cookie: string }, exec: string): Promise<string> {
+  const list = await (await fetch(`${gw.url}/dashboard/payments?q=${exec}`, { headers: { cookie: s.cookie } })).text();
+  return /\/dashboard\/payments\/([0-9a-f]{32})/.exec(list)![1]!;
+}
+
+test('a dashboard void of an authorized executions payment: the execution is cancelled, as the merchant\'s own cancel would show', async () => {
+  const token = await tokenOf(gw);
+  const exec = await execution(gw, token, 'customer-1', 'order-void-plain');
+  const ins = await instrument(gw, token, '4111111111111111');
+  assert.equal((await call(gw, 'POST', `${wf}/${exec}/authorize`, { token, body: authorizeBody(ins, '80.00') })).status, 200);
+  assert.equal((await poll(gw, token, exec, ['authorizeRequested', 'authorizePending'])).status, 'authorized');
+  const s = await signIn('admin@example.com');
+  const paymentId = await execPayment(s, exec);
+  const confirm = await confirmation(s, `/dashboard/payments/${paymentId}/void`, '');
+  const r = await post(s, `/dashboard/payments/${paymentId}/void`, confirm);
+  assert.equal(r.status, 303);
+  const d = (await gw.app.payments.details(paymentId))!;
+  assert.ok(d.operations.some((o) => o.kind === 'void' && o.status === 'succeeded'), 'the authorization was voided');
+  const view = await call(gw, 'GET', `${wf}/${exec}`, { token });
+  // The authorization is gone at the PSP; the merchant's view must not still say it can be captured.
+  assert.equal(view.body.status, 'cancelled', `execution after the dashboard void: ${JSON.stringify({ status: view.body.status, history: view.body.history })}`);
+});
+
+test('a dashboard void of a partly captured executions payment is refused: its dialect has no void of the rest, and its cancel would refund', async () => {
+  const token = await tokenOf(gw);
+  const exec = await execution(gw, token, 'customer-1', 'order-void-partial');
+  const ins = await instrument(gw, token, '4111111111111111');
+  assert.equal((await call(gw, 'POST', `${wf}/${exec}/authorize`, { token, body: authorizeBody(ins, '80.00') })).status, 200);
+  assert.equal((await poll(gw, token, exec, ['authorizeRequested', 'authorizePending'])).status, 'authorized');
+  assert.equal((await call(gw, 'POST', `${wf}/${exec}/capture`, { token, body: { amount: { value: '30.00', currency: 'EUR' }, final: false } })).status, 202);
+  assert.equal((await poll(gw, token, exec, ['captureRequested'])).status, 'partiallyCaptured');
+  const before = (await call(gw, 'GET', `${wf}/${exec}`, { token })).body;
+  const s = await signIn('admin@example.com');
+  const paymentId = await execPayment(s, exec);
+  const confirm = await confirmation(s, `/dashboard/payments/${paymentId}/void`, '');
+  const r = await post(s, `/dashboard/payments/${paymentId}/void`, confirm);
+  assert.equal(r.status, 303);
+  assert.match(r.headers.get('location') ?? '', /refused=reversal_after_capture/, 'an executions payment has no void of the rest: refused');
+  const d = (await gw.app.payments.details(paymentId))!;
+  assert.equal(d.operations.some((o) => o.kind === 'void' || o.kind === 'refund'), false, 'nothing released, nothing refunded');
+  assert.equal((await call(gw, 'POST', `${wf}/${exec}/capture`, { token, body: { amount: { value: '50.00', currency: 'EUR' }, final: true } })).status, 202, 'the rest is still the merchant\'s to capture');
+  const page = await (await fetch(`${gw.url}/dashboard/payments/${paymentId}`, { headers: { cookie: s.cookie } })).text();
+  assert.doesNotMatch(page, /\/void"/, 'and no void is offered');
+});
+
+test('a failure after the refund was made (the audit write) does not free the key: the same confirmation sent again later refunds nothing more', async () => {
+  const p = await pay(gw, { paymentType: 'DB', amount: '100.00', merchantTransactionId: 'order-key-abandoned' });
+  assert.equal(p.status, 200, JSON.stringify(p.body));
+  const s = await signIn('admin@example.com');
+  const form = await confirmation(s, `/dashboard/payments/${p.body.id}/refund`, '10.00');
+  const auth = gw.app.dashboard as unknown as { audit: (...a: unknown[]) => Promise<unknown> };
+  const realAudit = auth.audit;
+  // The refund is made; then the audit row cannot be written (a database hiccup): the operator sees an error page.
+  auth.audit = async (...a: unknown[]) => {
+    if ((a[1] as { outcome: string }).outcome === 'ok') throw new Error('database connection lost');
+    return realAudit.apply(auth, a);
+  };
+  const first = await post(s, `/dashboard/payments/${p.body.id}/refund`, form);
+  auth.audit = realAudit;
+  assert.equal(first.status >= 500, true, `first sending answered ${first.status}`);
+  // Some minutes later the operator, unsure, sends the confirmation again from the browser's history.
+  clock.advance(6 * 60_000);
+  const again = await post(s, `/dashboard/payments/${p.body.id}/refund`, form);
+  assert.equal(again.status, 303);
+  const d = (await gw.app.payments.details(p.body.id))!;
+  const refunds = d.operations.filter((o) => o.kind === 'refund' && o.status !== 'failed');
+  assert.equal(refunds.length, 1, `one confirmation refunded ${refunds.map((o) => `${o.amount.amount} ${o.status}`).join(', ')}`);
 });

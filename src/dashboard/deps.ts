@@ -11,6 +11,7 @@ import type { PaymentSearch } from '../payments/search.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import type { DashboardAuth } from './service.ts';
 import type { Idempotency } from '../idempotency/service.ts';
+import type { Tx } from '../storage/unit-of-work.ts';
 
 export type ActionKind = 'capture' | 'refund' | 'void';
 
@@ -18,7 +19,11 @@ export type ActionKind = 'capture' | 'refund' | 'void';
  * Runs a back-office action through the engine (the composition root routes it through the
  * payment's own dialect, so that dialect's view and webhooks follow). Errors are the engine's codes.
  */
-export type PaymentAction = (input: { payment: PaymentRecord; kind: ActionKind; amount: Money | undefined }) => Promise<Result<void, string>>;
+export type PaymentAction = (input: {
+  payment: PaymentRecord; kind: ActionKind; amount: Money | undefined;
+  /** Written in the unit of work that records the action (the confirmation key's completion). */
+  join: (tx: Tx) => Promise<void>;
+}) => Promise<Result<void, string>>;
 
 export interface DashboardDeps {
   auth: DashboardAuth;
@@ -31,7 +36,7 @@ export interface DashboardDeps {
   ledger: Pick<LedgerService, 'paymentPostings'>;
   act: PaymentAction;
   /** Each confirmation page's one-time key: the action it confirms runs once however often the form is sent. */
-  idempotency: Pick<Idempotency, 'admit' | 'complete' | 'release'>;
+  idempotency: Pick<Idempotency, 'admit' | 'complete' | 'completeIn' | 'release'>;
   clock: Clock;
   /** The gateway's public URL: the base of the notification URLs shown (without it, their paths). */
   publicUrl?: string | undefined;

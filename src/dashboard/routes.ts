@@ -161,7 +161,9 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     const offers: ActionOffer[] = [];
     if (allowed('capture')) offers.push({ kind: 'capture', max: t.authorized - t.captured - t.inFlightCaptures });
     if (allowed('refund')) offers.push({ kind: 'refund', max: t.captured - t.refunded - t.inFlightRefunds });
-    if (allowed('void')) offers.push({ kind: 'void', max: t.authorized - t.captured });
+    // An executions payment's void is its cancel told to void only: once anything is captured its
+    // dialect has no void of the rest, so none is offered.
+    if (allowed('void') && (d.payment.channel !== 'executions' || t.captured === 0)) offers.push({ kind: 'void', max: t.authorized - t.captured });
     return offers.filter((o) => o.max > 0);
   };
 
@@ -191,7 +193,8 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   app.get<{ Params: { id: string }; Querystring: { done?: string; refused?: string } }>('/payments/:id', { schema: dashboardSchemas.payment }, async (req, reply) => {
     const { done, refused } = req.query;
     const d = done ? await payments.details(req.params.id) : undefined;
-    const op = d?.operations.find((o) => o.id === done);
+    // An action's result page names its kind: the latest operation of that kind is its outcome.
+    const op = done === 'capture' || done === 'refund' || done === 'void' ? d?.operations.filter((o) => o.kind === done).at(-1) : d?.operations.find((o) => o.id === done);
     const message = op
       ? notice(op.status === 'failed' ? 'error' : 'ok', `${op.kind[0]!.toUpperCase()}${op.kind.slice(1)} ${op.status} (${amountText(op.amount.amount, op.amount.currency)})${op.reason ? `: ${op.reason}` : ''}.`)
       : typeof refused === 'string' && /^[a-z_]{1,64}$/.test(refused) ? notice('error', `The gateway refused: ${refused.replaceAll('_', ' ')}.`) : undefined;
@@ -229,20 +232,26 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       const admission = await deps.idempotency.admit(d.payment.merchantId, actionKey, `dashboard ${kind} ${id}`, { amount: amountField });
       if (admission.kind === 'replay') return reply.redirect(admission.body, 303);
       if (admission.kind === 'conflict') return reply.redirect(`/dashboard/payments/${id}?refused=${admission.reason === 'in_flight' ? 'confirmation_in_progress' : 'confirmation_used'}`, 303);
-      const settled = async (location: string) => {
-        await deps.idempotency.complete(admission.claim, 303, location);
-        return reply.redirect(location, 303);
-      };
+      // Post/redirect/get: reloading the page shows the result again and never repeats the action.
+      // The key's answer commits with the operation it records, so no failure after that commit
+      // (a crash, the audit row) leaves the key free for the money to move again.
+      const done = `/dashboard/payments/${id}?done=${kind}`;
       let r: Awaited<ReturnType<typeof deps.act>>;
       try {
-        r = await deps.act({ payment: d.payment, kind, amount: amount === undefined ? undefined : { amount, currency: currency as Money['currency'] } });
+        r = await deps.act({
+          payment: d.payment, kind, amount: amount === undefined ? undefined : { amount, currency: currency as Money['currency'] },
+          join: (tx) => deps.idempotency.completeIn(tx, admission.claim, 303, done),
+        });
       } catch (err) {
+        // Frees the key only if the action's unit of work never committed it.
         await deps.idempotency.release(admission.claim);
         throw err;
       }
       if (!r.ok) {
+        const refusedAt = `/dashboard/payments/${id}?refused=${encodeURIComponent(r.error)}`;
+        await deps.idempotency.complete(admission.claim, 303, refusedAt);
         await audit('refused', { reason: r.error, ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}) });
-        return settled(`/dashboard/payments/${id}?refused=${encodeURIComponent(r.error)}`);
+        return reply.redirect(refusedAt, 303);
       }
       const after = await payments.details(id);
       const op = after?.operations.filter((o) => o.kind === kind).at(-1);
@@ -250,8 +259,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       await audit(outcome === 'failed' ? 'failed' : 'ok', {
         ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}), operationId: op?.id, status: outcome, ...(op?.reason ? { reason: op.reason } : {}),
       });
-      // Post/redirect/get: reloading the page shows the result again and never repeats the action.
-      return settled(`/dashboard/payments/${id}${op ? `?done=${op.id}` : ''}`);
+      return reply.redirect(done, 303);
     });
   }
 

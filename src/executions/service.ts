@@ -83,7 +83,8 @@ export interface ExecutionService extends PaymentObserver {
   } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** A back-office action; `acknowledge`, as for `authorize`, writes the caller's record of the answer in the unit of work that records it. */
   capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
-  cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  /** `voidOnly` (an operator's void): refused once anything is captured, where a cancel refunds it. */
+  cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string; voidOnly?: boolean } & Acknowledged): Promise<ExecResult<ActionAck>>;
   refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
   idle(): Promise<void>;
@@ -167,7 +168,7 @@ export function createExecutionService(deps: {
 
   /** A back-office action: the engine records its operations (and this execution's view of them) under the payment's lock. */
   async function backOffice(merchant: Merchant, workflowCode: string, id: string, name: 'capture' | 'refund' | 'cancel',
-    input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>> {
+    input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string; voidOnly?: boolean } & Acknowledged): Promise<ExecResult<ActionAck>> {
     const e = await own(merchant, workflowCode, id);
     if (!e) return { ok: false, error: 'not_found' };
     if (!e.paymentId) return { ok: false, error: 'not_allowed', why: { reason: 'needs_authorization', action: name, status: e.status } };
@@ -190,13 +191,15 @@ export function createExecutionService(deps: {
     const acknowledge = input.acknowledge;
     const join = acknowledge ? { join: (tx: Tx) => acknowledge(tx, { execution: e, action }) } : {};
     const r = name === 'cancel'
-      ? await payments.cancel({ merchant, scope, paymentId: e.paymentId, context, ...join })
+      ? await payments.cancel({ merchant, scope, paymentId: e.paymentId, context, ...join, ...(input.voidOnly ? { voidOnly: true } : {}) })
       : await payments.followUp({
         merchant, scope, kind: name, referencedId: e.paymentId, amount, merchantTransactionId: e.merchantReference,
         context, testParameters: {}, ...(name === 'capture' && input.final ? { final: true } : {}), ...join,
       });
     if (!r.ok) {
-      if (name === 'cancel' && r.error === 'reversal_after_capture') return { ok: false, error: 'not_allowed', why: { reason: 'nothing_left', action: 'cancel' } };
+      if (name === 'cancel' && r.error === 'reversal_after_capture') {
+        return input.voidOnly ? { ok: false, error: 'reversal_after_capture' } : { ok: false, error: 'not_allowed', why: { reason: 'nothing_left', action: 'cancel' } };
+      }
       return { ok: false, error: r.error };
     }
     return { ok: true, value: { execution: (await store.get(id))!, action } };

@@ -138,7 +138,8 @@ export interface PaymentService {
   /** Runs a follow-up on a payment: the amount rules decide under the payment's lock before any PSP call. */
   followUp(input: FollowUpInput): Promise<Result<PaymentView, FollowUpError>>;
   /** Refunds what was captured and voids what is open, in one unit of work; the operations it started. */
-  cancel(input: { merchant: Merchant; scope: Scope; paymentId: string; context: Readonly<Record<string, unknown>>; join?: (tx: Tx) => Promise<void> }): Promise<Result<PaymentView[], FollowUpError>>;
+  /** `voidOnly`: release the open authorization and nothing else (refused, under the lock, once anything is captured). */
+  cancel(input: { merchant: Merchant; scope: Scope; paymentId: string; context: Readonly<Record<string, unknown>>; join?: (tx: Tx) => Promise<void>; voidOnly?: boolean }): Promise<Result<PaymentView[], FollowUpError>>;
   /** An operation in the caller's scope; another merchant's or channel's id is simply not found. */
   find(merchant: Merchant, scope: Scope, operationId: string): Promise<PaymentView | undefined>;
   /** The entity's operations with that reference, oldest first; `page` for one page of them. */
@@ -647,6 +648,7 @@ export function createPaymentService(deps: {
       if (!owner || !inScope(owner, input.merchant, input.scope)) return fail('not_found');
       const recorded = await recordFollowUps(owner, (locked) => {
         const plan = cancelPlan(locked.operations);
+        if (input.voidOnly && plan.refund) return fail('reversal_after_capture');
         const initial = initialOf(locked.operations);
         const ops: OperationRecord[] = [];
         const all = [...locked.operations];

@@ -144,8 +144,11 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       // or a shopper could finish an expensive attempt with a cheap payment's result. The details
       // answer names its payment by our reference (the attempt id); the redirect answer before it had
       // no pspReference to compare (Adyen gives it only now), so the reference is what binds them.
-      const reference = isObject(json) ? json.merchantReference : undefined;
-      if (reference !== back.attemptId || (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference)) {
+      // (Adyen's description leaves merchantReference optional: an answer without it is bound by the
+      // pspReference where the attempt has one; an error answer names no payment and declines.)
+      const reference = isObject(json) && status < 300 ? json.merchantReference : undefined;
+      if ((reference !== undefined && reference !== back.attemptId)
+        || (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference)) {
         throw new Error('Adyen\'s return names another payment');
       }
       // The shopper is back: another redirect would loop, so only a final answer or a wait stands.
