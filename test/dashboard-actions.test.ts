@@ -80,15 +80,20 @@ test('sequentially re-posted confirmation (back button + resubmit) refunds once'
 });
 
 
-test('a void confirmed after the payment was captured meanwhile does not refund the capture', async () => {
+/** An executions payment of 80.00 EUR, authorized, made by the merchant's backend. */
+async function authorizedExecution(reference: string): Promise<{ token: string; exec: string }> {
   const token = await tokenOf(gw);
-  const exec = await execution(gw, token, 'customer-1', 'order-void-race');
+  const exec = await execution(gw, token, 'customer-1', reference);
   const ins = await instrument(gw, token, '4111111111111111');
   assert.equal((await call(gw, 'POST', `${wf}/${exec}/authorize`, { token, body: authorizeBody(ins, '80.00') })).status, 200);
   assert.equal((await poll(gw, token, exec, ['authorizeRequested', 'authorizePending'])).status, 'authorized');
+  return { token, exec };
+}
+
+test('a void confirmed after the payment was captured meanwhile does not refund the capture', async () => {
+  const { token, exec } = await authorizedExecution('order-void-race');
   const s = await signIn('admin@example.com');
-  const list = await (await fetch(`${gw.url}/dashboard/payments?q=${exec}`, { headers: { cookie: s.cookie } })).text();
-  const paymentId = /\/dashboard\/payments\/([0-9a-f]{32})/.exec(list)![1]!;
+  const paymentId = await execPayment(s, exec);
   // The operator opens the payment page and asks to void: it is offered (authorized, nothing captured).
   const page = await (await fetch(`${gw.url}/dashboard/payments/${paymentId}`, { headers: { cookie: s.cookie } })).text();
   assert.match(page, /\/void"/);
@@ -111,11 +116,7 @@ async function execPayment(s: { cookie: string }, exec: string): Promise<string>
 }
 
 test('a dashboard void of an authorized executions payment: the execution is cancelled, as the merchant\'s own cancel would show', async () => {
-  const token = await tokenOf(gw);
-  const exec = await execution(gw, token, 'customer-1', 'order-void-plain');
-  const ins = await instrument(gw, token, '4111111111111111');
-  assert.equal((await call(gw, 'POST', `${wf}/${exec}/authorize`, { token, body: authorizeBody(ins, '80.00') })).status, 200);
-  assert.equal((await poll(gw, token, exec, ['authorizeRequested', 'authorizePending'])).status, 'authorized');
+  const { token, exec } = await authorizedExecution('order-void-plain');
   const s = await signIn('admin@example.com');
   const paymentId = await execPayment(s, exec);
   const confirm = await confirmation(s, `/dashboard/payments/${paymentId}/void`, '');
@@ -129,11 +130,7 @@ test('a dashboard void of an authorized executions payment: the execution is can
 });
 
 test('a dashboard void of a partly captured executions payment is refused: its dialect has no void of the rest, and its cancel would refund', async () => {
-  const token = await tokenOf(gw);
-  const exec = await execution(gw, token, 'customer-1', 'order-void-partial');
-  const ins = await instrument(gw, token, '4111111111111111');
-  assert.equal((await call(gw, 'POST', `${wf}/${exec}/authorize`, { token, body: authorizeBody(ins, '80.00') })).status, 200);
-  assert.equal((await poll(gw, token, exec, ['authorizeRequested', 'authorizePending'])).status, 'authorized');
+  const { token, exec } = await authorizedExecution('order-void-partial');
   assert.equal((await call(gw, 'POST', `${wf}/${exec}/capture`, { token, body: { amount: { value: '30.00', currency: 'EUR' }, final: false } })).status, 202);
   assert.equal((await poll(gw, token, exec, ['captureRequested'])).status, 'partiallyCaptured');
   const before = (await call(gw, 'GET', `${wf}/${exec}`, { token })).body;
