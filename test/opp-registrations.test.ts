@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { beforeNextUnitOfWork, opp, startGateway, testCard, type Gateway } from './support/harness.ts';
 
 const success = '000.100.110';
 let gw: Gateway;
@@ -153,4 +153,16 @@ describe('/v1 registrations', () => {
     assert.equal(mit.body.result.code, success);
     assert.equal(mit.body.redirect, undefined);
   });
+});
+
+test('a registration deleted while a payment with it is on its way is not charged: the delete acknowledged first refuses the payment (100.150.202)', async () => {
+  const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard });
+  assert.equal(reg.status, 200);
+  let deleted: Awaited<ReturnType<typeof opp>> | undefined;
+  // The delete lands between the route's check of the registration and the payment's intent.
+  const undo = beforeNextUnitOfWork(gw, async () => { deleted = await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`); });
+  const paid = await opp(gw, 'POST', `/v1/registrations/${reg.body.id}/payments`, { amount: '25.00', currency: 'EUR', paymentType: 'DB' });
+  undo();
+  assert.equal(deleted?.status, 200, 'the merchant was told the registration is deleted');
+  assert.equal(paid.body.result.code, '100.150.202', `charged a deregistered card: ${JSON.stringify(paid.body.result)}`);
 });

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { CardsTable, Database, InstrumentsTable } from '../storage/schema.ts';
 import { prepare } from '../storage/prepared.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
@@ -92,7 +92,13 @@ const toInstrument = (r: Selectable<InstrumentsTable>): InstrumentRecord => ({
  */
 export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
   const insertCardRow = prepare(db, (q, p: CardRow) => q.insertInto('cards').values(p));
+  const locking = db.getExecutor().adapter instanceof PostgresAdapter;
   return (tx) => ({
+    async holdEnabled(id) {
+      let q = tx.selectFrom('instruments').select('status').where('id', '=', id);
+      if (locking) q = q.forUpdate();
+      return (await q.executeTakeFirst())?.status === 'enabled';
+    },
     async insertCard(card) {
       await insertCardRow.later(tx, cardRow(card));
     },

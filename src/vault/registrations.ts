@@ -4,7 +4,7 @@ import type { Entity, Merchant } from '../merchants/model.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
 import type { CardError } from './errors.ts';
 import { addOutboxEvent, type OutboxEvent } from '../webhooks/outbox.ts';
-import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { checkCard, type CardBrand, type CardInput, type MaskedCard } from './card.ts';
 import type { VaultService } from './service.ts';
 import type { InstrumentRecord, InstrumentStore } from './store.ts';
@@ -51,6 +51,11 @@ export interface RegistrationService {
    * notification; earlier payments keep the card as they made it. Unchanged details change nothing.
    */
   update(registration: Registration, change: RegistrationChange): Promise<Result<Registration, CardError | RegistrationError>>;
+  /**
+   * In a payment's unit of work: whether the registration is still enabled, held so that a delete
+   * waits for the payment (a delete acknowledged before it makes the payment refused).
+   */
+  holdFor(tx: Tx, id: string): Promise<boolean>;
 }
 
 /** The instrument row of a new registration of a stored card. */
@@ -136,6 +141,7 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
       }).catch((err: unknown) => { if (err instanceof Deregistered) return false; throw err; });
       return done ? ok(updated) : fail('deregistered');
     },
+    holdFor: (tx, id) => store.writer(tx).holdEnabled(id),
     async deregister(merchant, entity, id) {
       const r = await load(merchant, entity, id);
       if (!r) return fail('not_found');

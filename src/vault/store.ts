@@ -61,6 +61,11 @@ export interface VaultWriter {
   setInstrumentStatus(id: string, status: InstrumentStatus, at: number): Promise<boolean>;
   /** Points an enabled instrument at another stored card (the same card with new details); false when it is not enabled. */
   setInstrumentCard(id: string, cardId: string, at: number): Promise<boolean>;
+  /**
+   * Whether the instrument is still enabled, holding it (PostgreSQL: its row locked) until the
+   * transaction ends: a delete waits for a payment that read it enabled.
+   */
+  holdEnabled(id: string): Promise<boolean>;
 }
 
 export interface InstrumentStore {

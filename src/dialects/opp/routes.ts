@@ -218,11 +218,25 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     createRegistration: r.createRegistration, authentication: r.authentication, ...common(req, auth, r, checkout),
   });
   /** … and with a registration's stored card. */
-  const payStored = (req: FastifyRequest, auth: { merchant: Merchant; entity: Entity }, r: RegistrationPaymentRequest, registration: Registration, checkout?: CheckoutRecord) => payments.pay({
-    merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
-    storedCard: { cardId: registration.cardId, cvv: r.cvv, registrationId: registration.id },
-    authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...common(req, auth, r, checkout),
-  });
+  /**
+   * A payment with a registration, which must still be enabled when its intent commits: a delete
+   * acknowledged in between (a cardholder cancelling a subscription while it renews) refuses it.
+   */
+  const payStored = async (req: FastifyRequest, auth: { merchant: Merchant; entity: Entity }, r: RegistrationPaymentRequest, registration: Registration, checkout?: CheckoutRecord) => {
+    let deregistered = false;
+    const base = common(req, auth, r, checkout);
+    const claim = base.join;
+    const result = await payments.pay({
+      merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
+      storedCard: { cardId: registration.cardId, cvv: r.cvv, registrationId: registration.id },
+      authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...base,
+      join: async (tx, paymentId) => {
+        if (!(await registrations.holdFor(tx, registration.id))) { deregistered = true; return false; }
+        return claim ? claim(tx, paymentId) : true;
+      },
+    });
+    return { result, deregistered };
+  };
   function common(req: FastifyRequest, auth: { entity: Entity }, r: Omit<RegistrationPaymentRequest, 'cvv' | 'merchantInitiated' | 'change'>, checkout: CheckoutRecord | undefined) {
     return {
       returnUrls: r.shopperResultUrl !== undefined ? [r.shopperResultUrl] : [], testSystemRequested: r.testMode !== undefined,
@@ -287,7 +301,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       const e = current.error;
       return refuse(reply, 400, auth.entity.id, e === 'not_found' || e === 'deregistered' ? registrationErrorCodes[e] : paymentErrorCodes[e]);
     }
-    return answerInitial(req, reply, auth, r.testMode, await payStored(req, auth, r, current.value));
+    const paid = await payStored(req, auth, r, current.value);
+    if (paid.deregistered) return refuse(reply, 400, auth.entity.id, registrationErrorCodes.deregistered);
+    return answerInitial(req, reply, auth, r.testMode, paid.result);
   });
 
   // The stored registration, masked card only; a deregistered one answers as it would to a payment.
@@ -462,7 +478,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       const { createRegistration: _ignored, ...rest } = params;
       const parsed = readRegistrationPayment(rest);
       if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
-      return answer(parsed.value.testMode, await payStored(req, auth, parsed.value, registration.value, checkout));
+      const paid = await payStored(req, auth, parsed.value, registration.value, checkout);
+      if (paid.deregistered) return refuse(reply, 400, auth.entity.id, registrationErrorCodes.deregistered);
+      return answer(parsed.value.testMode, paid.result);
     }
     // The brand is the number's own; the form's data-brands say which the shop takes.
     const brand = params['card.number'] !== undefined ? detectBrand(params['card.number']) : undefined;
