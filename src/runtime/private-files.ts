@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * The data folder and the files in it (the database and its journals, the master key, the admin
@@ -19,6 +20,32 @@ export function ensurePrivateDir(dir: string): void {
 export function writePrivateFile(file: string, content: string, flag: 'w' | 'wx' = 'w'): void {
   writeFileSync(file, content, { mode: privateFileMode, flag });
   chmodSync(file, privateFileMode);
+}
+
+/**
+ * Writes a new file only its owner can read, durably, whole or not at all, and never over an
+ * existing one: written and flushed under a temporary name, linked into place (which fails if the
+ * name is taken), and the folder flushed. For what later data depends on (the master key, under
+ * which the first key version is sealed and committed at once): without the flushes a power cut in
+ * the first seconds could leave an empty or missing key beside a database that needs it.
+ */
+export function writeDurablePrivateFile(file: string, content: string): void {
+  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const fd = openSync(temporary, 'wx', privateFileMode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    chmodSync(temporary, privateFileMode);
+    linkSync(temporary, file);
+  } finally {
+    unlinkSync(temporary);
+  }
+  const dir = openSync(dirname(file), 'r');
+  try { fsyncSync(dir); } finally { closeSync(dir); }
 }
 
 /**

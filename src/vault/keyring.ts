@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
-import { ensurePrivateDir, privateFileMode, writePrivateFile } from '../runtime/private-files.ts';
+import { ensurePrivateDir, privateFileMode, writeDurablePrivateFile } from '../runtime/private-files.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -18,6 +18,6 @@ export function loadMasterKey(opts: { configured: string | undefined; dataDir: s
   }
   ensurePrivateDir(opts.dataDir);
   const key = randomBytes(32);
-  writePrivateFile(file, key.toString('hex') + '\n', 'wx');
+  writeDurablePrivateFile(file, key.toString('hex') + '\n');
   return key;
 }
