@@ -62,7 +62,7 @@ import { createCardDataScreen } from './vault/free-text.ts';
 import { createMetrics, type Metrics } from './runtime/metrics.ts';
 import type { PaymentObserver } from './payments/change.ts';
 import { outcomeLogger } from './payments/outcome-log.ts';
-import type { Tx, UnitOfWork } from './storage/unit-of-work.ts';
+import type { UnitOfWork } from './storage/unit-of-work.ts';
 import { createDashboardStore } from './dashboard/kysely-store.ts';
 import { createDashboardAuth, type DashboardAuth } from './dashboard/service.ts';
 import type { PaymentAction } from './dashboard/deps.ts';
@@ -346,7 +346,7 @@ function dashboardAction(deps: { merchants: MerchantService; payments: PaymentSe
     if (payment.channel === 'executions') {
       const e = await deps.executions.byPayment(payment.id);
       if (!e) return fail('not_found');
-      const acknowledge = (tx: Tx) => join(tx);
+      const acknowledge = join;
       // A void releases the open authorization and nothing else, as its confirmation says: the
       // execution's cancel, told so, is refused under the payment's lock once anything is captured
       // (it would refund it).
@@ -385,12 +385,10 @@ function outcomeCounter(uow: UnitOfWork, metrics: Metrics): PaymentObserver {
 }
 
 /**
- * Times a connector's calls. The engine bounds a call by the PSP timeout and records it unknown; a
- * call still running then is counted as `timeout` at that bound, and its late answer is not counted.
- */
-/**
- * Every connector as the engine sees it: each call timed, and card numbers masked in what the PSP
- * says in free text (kept, answered and sent on), whichever connector it is.
+ * Every connector as the engine sees it. Each call is timed: the engine bounds a call by the PSP
+ * timeout and records it unknown; a call still running then is counted as `timeout` at that bound,
+ * and its late answer is not counted. Card numbers are masked in what the PSP says in free text
+ * (kept, answered and sent on), whichever connector it is.
  */
 function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): Connector {
   const timeoutMs = c.timeoutMs ?? pspTimeoutMs;

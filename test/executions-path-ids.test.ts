@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startGateway, postgresAvailable, type Gateway } from './support/harness.ts';
-import { authorizeBody, call, execution, instrument, tokenOf, wf } from './support/executions.ts';
+import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 
 for (const store of ['sqlite', 'postgres'] as const) {
   describe(`an execution named in upper case, then retried in lower case under the same key (${store})`, { skip: store === 'postgres' && !(await postgresAvailable()) ? 'PostgreSQL unreachable' : undefined }, () => {
@@ -16,7 +16,14 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const key = randomUUID();
       const first = await call(gw, 'POST', `${wf}/${id.toUpperCase()}/authorize`, { token, key, body: authorizeBody(inst, '10.00') });
       const retry = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, key, body: authorizeBody(inst, '10.00') });
-      assert.equal(retry.status, 200, `upper case answered ${first.status} ${JSON.stringify(first.body)}; the lower-case retry with the same key answered ${retry.status} (replayed: ${retry.headers.get('idempotent-replayed')})`);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(retry.status, 200, `the lower-case retry with the same key answered ${retry.status} ${JSON.stringify(retry.body)}`);
+      assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+      assert.deepEqual(retry.body, first.body);
+      assert.equal((await poll(gw, token, id, ['created', 'authorizeRequested'])).status, 'authorized');
+      const payments = await gw.app.storage.db.selectFrom('executions').select('payment_id').where('id', '=', id).execute();
+      const attempts = await gw.app.storage.db.selectFrom('attempts').select('id').where('payment_id', '=', payments[0]!.payment_id!).execute();
+      assert.equal(attempts.length, 1, 'authorized once');
     });
   });
 }

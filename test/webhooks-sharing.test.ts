@@ -110,12 +110,16 @@ test('a flood of events to one merchant\'s timing-out endpoint does not hold bac
     clock.set(at + 1 + 30_001);
     await addOutboxEvent(db, execEvent(b, 'b-1', 'executionCreated', 0, clock.now()));
     const started = Date.now();
-    await gw.app.webhooks.runOnce();
+    // The pass would go on retrying the hanging endpoint two at a time: it is stopped once merchant B was sent to.
+    const pass = gw.app.webhooks.runOnce();
+    while (!sent.some((u) => u.includes('healthy')) && Date.now() - started < 10_000) await sleep(10);
+    await gw.app.webhooks.stop();
+    await pass;
     const index = sent.findIndex((u) => u.includes('healthy'));
-    assert.ok(index >= 0);
+    assert.ok(index >= 0, 'merchant B\'s webhook was sent');
     const deadBefore = sent.slice(0, index).length;
-    // 32 per batch at most; the healthy merchant should not wait behind the whole backlog of the dead one.
-    assert.ok(deadBefore <= 32, `merchant B's webhook waited behind ${deadBefore} timed-out attempts to merchant A (${Date.now() - started} ms at a ${timeoutMs} ms timeout; ${deadBefore / 32 * 30} s at the default 30 s)`);
+    // The failing endpoint holds its share (two slots); the healthy merchant's delivery goes out beside them.
+    assert.ok(deadBefore <= 2, `merchant B's webhook waited behind ${deadBefore} timed-out attempts to merchant A (${Date.now() - started} ms at a ${timeoutMs} ms timeout; ${deadBefore / 32 * 30} s at the default 30 s)`);
   } finally {
     await gw.close();
   }

@@ -333,13 +333,17 @@ export function createWebhookService(deps: {
       const room = settings.batchSize - sending.size;
       if (room > 0 && moreDue && !stopping && failure === undefined) {
         const now = clock.now();
-        // The lease outlives the attempt's timeout with room to record it; a dead worker's lease simply expires.
         let heldBack = false;
+        // The lease outlives the attempt's timeout with room to record it; a dead worker's lease simply expires.
         const due = await store.claimDue(now, now + 2 * settings.timeoutMs + 1000, workerId, room, { busy: inFlight, shareOf, heldBack: () => { heldBack = true; } });
         // Short, and nothing left for an endpoint at its share: nothing more is due now.
         if (due.length < room && !heldBack) moreDue = false;
         for (const id of new Set(due.map((d) => d.endpointId))) endpoints.set(id, (await store.endpoint(id))!);
         for (const d of due) start(d);
+        // Slots left after a claim that found something: claim again at once. An endpoint now at
+        // its share is left out of that claim, so what others have due behind its backlog goes
+        // out now, not when its slow attempts end.
+        if (due.length > 0 && sending.size < settings.batchSize) continue;
       }
       if (sending.size === 0 && finished.length === 0) {
         if (failure !== undefined) throw failure;
