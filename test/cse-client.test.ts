@@ -107,6 +107,30 @@ describe('client/init and the public CSE library', () => {
     assert.deepEqual(((await saved.json()) as any).results, [], 'ephemeral instruments are not saved cards');
   });
 
+  test('each merchant has its own encryption key: card data encrypted for one merchant cannot be tokenized into another', async () => {
+    const victim = PayrailsCSE.init(await clientInit('holder-cse-6'));
+    const jwe = await victim.encryptCardData({ card, data: { holderReference: 'holder-cse-6' } });
+    const other = await gw.app.merchants.create({ name: 'Other CSE' });
+    const otherToken = await tokenOf({ url: gw.url, merchant: other } as any);
+    const r = await call(gw, 'POST', '/merchant/client/init', { token: otherToken, body: { type: 'tokenization', holderReference: 'holder-cse-6' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const data = JSON.parse(Buffer.from(r.body.data, 'base64').toString('latin1'));
+    const mine = JSON.parse(Buffer.from((await clientInit('holder-cse-6')).data, 'base64').toString('latin1'));
+    assert.notEqual(data.tokenization.publicKey, mine.tokenization.publicKey, 'a key of its own');
+    assert.notEqual(data.tokenization.id, mine.tokenization.id);
+    const replayed = await fetch(`${gw.url}/public/payment/instruments/tokenize`, {
+      method: 'POST', headers: { authorization: `Bearer ${data.token}`, 'content-type': 'application/json', 'x-idempotency-key': crypto.randomUUID() },
+      body: JSON.stringify({ encryptedInstrumentDetails: jwe, id: data.tokenization.id, storeInstrument: true }),
+    });
+    const body = await replayed.json() as any;
+    assert.equal(replayed.status, 400, JSON.stringify(body));
+    assert.equal(body.errors[0].code, 'request.param.invalid');
+    const saved = await fetch(`${gw.url}/public/payment/instruments`, { headers: { authorization: `Bearer ${data.token}` } });
+    assert.deepEqual(((await saved.json()) as any).results, [], 'nothing was saved for the other merchant');
+    // The merchant the card was encrypted for still takes it.
+    assert.equal((await victim.tokenize(card, { storeInstrument: false })).status, 201);
+  });
+
   test('tokenization is rate-limited per holder', async () => {
     const init = await clientInit('holder-cse-5');
     const cse = PayrailsCSE.init(init);

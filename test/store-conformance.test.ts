@@ -1708,14 +1708,20 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
     describe('tokenization key store', () => {
       test('insertKey / key round-trip; freshestKey is the one that expires last; a duplicate id is refused', async () => {
         const T = Date.UTC(2100, 0, 1);
-        const key = (expiresAt: number) => ({
-          id: randomUUID(), publicKey: randomBytes(294).toString('base64'), sealedPrivateKey: randomBytes(1200).toString('base64'), createdAt: now(), expiresAt,
+        const mine = id();
+        const key = (expiresAt: number, merchantId = mine) => ({
+          id: randomUUID(), merchantId, publicKey: randomBytes(294).toString('base64'), sealedPrivateKey: randomBytes(1200).toString('base64'), createdAt: now(), expiresAt,
         });
         const [early, late, middle] = [key(T + 1000), key(T + 3000), key(T + 2000)];
         for (const k of [early, late, middle]) await tokenizationKeys.insertKey(k);
         assert.deepEqual(await tokenizationKeys.key(middle.id), middle);
         assert.equal(typeof (await tokenizationKeys.key(middle.id))!.expiresAt, 'number');
-        assert.deepEqual(await tokenizationKeys.freshestKey(), late);
+        assert.deepEqual(await tokenizationKeys.freshestKey(mine), late);
+        const elsewhere = key(T + 9000, id());
+        await tokenizationKeys.insertKey(elsewhere);
+        assert.deepEqual(await tokenizationKeys.freshestKey(mine), late, 'another merchant\'s key is not this merchant\'s');
+        assert.deepEqual(await tokenizationKeys.freshestKey(elsewhere.merchantId), elsewhere);
+        assert.equal(await tokenizationKeys.freshestKey(id()), undefined);
         assert.equal(await tokenizationKeys.key(randomUUID()), undefined);
         await assert.rejects(tokenizationKeys.insertKey({ ...early, publicKey: 'other' }));
         assert.deepEqual(await tokenizationKeys.key(early.id), early, 'the first insert stands');

@@ -28,6 +28,7 @@ import { credentialRotation } from './migrations/096_credential_rotation.ts';
 import { outboxQueueIndex } from './migrations/097_outbox_queue_index.ts';
 import { lateApprovals } from './migrations/098_late_approvals.ts';
 import { keyedRequestHashes } from './migrations/099_keyed_request_hashes.ts';
+import { merchantTokenizationKeys } from './migrations/100_merchant_tokenization_keys.ts';
 
 export type { Database };
 
@@ -54,6 +55,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '097_outbox_queue_index': outboxQueueIndex,
   '098_late_approvals': lateApprovals,
   '099_keyed_request_hashes': keyedRequestHashes,
+  '100_merchant_tokenization_keys': merchantTokenizationKeys,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -172,6 +172,8 @@ export interface MerchantOriginsTable {
 
 export interface TokenizationKeysTable {
   id: string;
+  /** The merchant whose client tokens may use it (null only in rows older than migration 100, which deleted them). */
+  merchant_id: string | null;
   /** Base64 DER SPKI of the RSA public key browsers encrypt card data to. */
   public_key: string;
   /** The PKCS#8 private key, sealed with a key derived from the master key. */

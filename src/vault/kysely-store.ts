@@ -136,21 +136,21 @@ export function createInstrumentStore(uow: UnitOfWork): InstrumentStore {
 
 export function createTokenizationKeyStore(uow: UnitOfWork): TokenizationKeyStore {
   const { db } = uow;
-  const toRecord = (r: { id: string; public_key: string; sealed_private_key: string; created_at: number; expires_at: number }): TokenizationKeyRecord => ({
-    id: r.id, publicKey: r.public_key, sealedPrivateKey: r.sealed_private_key, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
+  const toRecord = (r: { id: string; merchant_id: string | null; public_key: string; sealed_private_key: string; created_at: number; expires_at: number }): TokenizationKeyRecord => ({
+    id: r.id, merchantId: r.merchant_id ?? '', publicKey: r.public_key, sealedPrivateKey: r.sealed_private_key, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
   });
   return {
     async insertKey(k) {
       await db.insertInto('tokenization_keys').values({
-        id: k.id, public_key: k.publicKey, sealed_private_key: k.sealedPrivateKey, created_at: k.createdAt, expires_at: k.expiresAt,
+        id: k.id, merchant_id: k.merchantId, public_key: k.publicKey, sealed_private_key: k.sealedPrivateKey, created_at: k.createdAt, expires_at: k.expiresAt,
       }).execute();
     },
     async key(id) {
       const r = await db.selectFrom('tokenization_keys').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toRecord(r) : undefined;
     },
-    async freshestKey() {
-      const r = await db.selectFrom('tokenization_keys').selectAll().orderBy('expires_at', 'desc').limit(1).executeTakeFirst();
+    async freshestKey(merchantId) {
+      const r = await db.selectFrom('tokenization_keys').selectAll().where('merchant_id', '=', merchantId).orderBy('expires_at', 'desc').limit(1).executeTakeFirst();
       return r ? toRecord(r) : undefined;
     },
   };

@@ -79,6 +79,7 @@ export interface InstrumentStore {
 /** An RSA key pair for client-side encryption; the private half sealed (never stored in the clear). */
 export interface TokenizationKeyRecord {
   readonly id: string;
+  readonly merchantId: string;
   readonly publicKey: string;
   readonly sealedPrivateKey: string;
   readonly createdAt: number;
@@ -88,8 +89,8 @@ export interface TokenizationKeyRecord {
 export interface TokenizationKeyStore {
   insertKey(k: TokenizationKeyRecord): Promise<void>;
   key(id: string): Promise<TokenizationKeyRecord | undefined>;
-  /** The key that expires last, if any. */
-  freshestKey(): Promise<TokenizationKeyRecord | undefined>;
+  /** The merchant's key that expires last, if any. */
+  freshestKey(merchantId: string): Promise<TokenizationKeyRecord | undefined>;
 }
 
 /** Sealed security codes waiting for their one authorization (PostgreSQL clusters). */

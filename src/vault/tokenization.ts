@@ -19,13 +19,18 @@ export type DecryptResult =
   | { ok: false; reason: 'unknown_key' | 'expired_key' | 'undecryptable' };
 
 export interface TokenizationKeys {
-  /** A key with at least half its life left, creating one when none has (an RSA-2048 key pair takes ~50 ms). */
-  current(): Promise<PublicTokenizationKey>;
+  /**
+   * The merchant's key with at least half its life left, creating one when it has none (an
+   * RSA-2048 key pair takes ~50 ms). Keys are per merchant so that card data encrypted for one
+   * merchant's page cannot be tokenized with another merchant's client token.
+   */
+  current(merchantId: string): Promise<PublicTokenizationKey>;
   /**
    * Opens a JWE compact serialization made with exactly `RSA-OAEP-256` + `A256CBC-HS512` (what the
-   * public CSE library produces). Any other algorithm, a broken tag or an expired key is refused.
+   * public CSE library produces). Any other algorithm, a broken tag, an expired key or a key of
+   * another merchant is refused.
    */
-  decrypt(keyId: string, jwe: string): Promise<DecryptResult>;
+  decrypt(merchantId: string, keyId: string, jwe: string): Promise<DecryptResult>;
 }
 
 /**
@@ -36,38 +41,43 @@ export interface TokenizationKeys {
 export function createTokenizationKeys(deps: { store: TokenizationKeyStore; sealingKey: Buffer; clock: Clock; lifetimeMs?: number }): TokenizationKeys {
   const { store, sealingKey, clock } = deps;
   const lifetime = deps.lifetimeMs ?? 24 * 3600_000;
-  const opened = new Map<string, { key: KeyObject; expiresAt: number }>();
-  let creating: Promise<PublicTokenizationKey> | undefined;
+  const opened = new Map<string, { key: KeyObject; merchantId: string; expiresAt: number }>();
+  const creating = new Map<string, Promise<PublicTokenizationKey>>();
 
-  async function create(): Promise<PublicTokenizationKey> {
+  async function create(merchantId: string): Promise<PublicTokenizationKey> {
     const { publicKey, privateKey } = await generate('rsa', { modulusLength: 2048 });
     const id = randomUUID();
     const now = clock.now();
     const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-    await store.insertKey({ id, publicKey: spki, sealedPrivateKey: seal(sealingKey, pkcs8, `tokenization:${id}`), createdAt: now, expiresAt: now + lifetime });
-    opened.set(id, { key: privateKey, expiresAt: now + lifetime });
+    await store.insertKey({ id, merchantId, publicKey: spki, sealedPrivateKey: seal(sealingKey, pkcs8, `tokenization:${id}`), createdAt: now, expiresAt: now + lifetime });
+    opened.set(id, { key: privateKey, merchantId, expiresAt: now + lifetime });
     return { id, publicKey: spki, expiresAt: now + lifetime };
   }
 
   return {
-    async current() {
+    async current(merchantId) {
       const now = clock.now();
-      const found = await store.freshestKey();
+      const found = await store.freshestKey(merchantId);
       if (found && found.expiresAt - now > lifetime / 2) return { id: found.id, publicKey: found.publicKey, expiresAt: found.expiresAt };
-      // One generation per process at a time; two nodes may each make one, both stay valid.
-      creating ??= create().finally(() => { creating = undefined; });
-      return creating;
+      // One generation per merchant and process at a time; two nodes may each make one, both stay valid.
+      let pending = creating.get(merchantId);
+      if (!pending) {
+        pending = create(merchantId).finally(() => { creating.delete(merchantId); });
+        creating.set(merchantId, pending);
+      }
+      return pending;
     },
-    async decrypt(keyId, jwe) {
+    async decrypt(merchantId, keyId, jwe) {
       let entry = opened.get(keyId);
       if (!entry) {
         const row = await store.key(keyId);
         if (!row) return { ok: false, reason: 'unknown_key' };
         const der = unseal(sealingKey, row.sealedPrivateKey, `tokenization:${row.id}`);
-        entry = { key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }), expiresAt: row.expiresAt };
+        entry = { key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }), merchantId: row.merchantId, expiresAt: row.expiresAt };
         opened.set(keyId, entry);
       }
+      if (entry.merchantId !== merchantId) return { ok: false, reason: 'unknown_key' };
       if (entry.expiresAt <= clock.now()) return { ok: false, reason: 'expired_key' };
       try {
         const { plaintext } = await compactDecrypt(jwe, entry.key, {

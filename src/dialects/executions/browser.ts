@@ -78,7 +78,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       const execution = merchantReference
         ? await h.executions.create(merchant, workflowCode, { workspaceId, meta, merchantReference, holderReference })
         : undefined;
-      const key = await tokenizationKeys.current();
+      const key = await tokenizationKeys.current(merchant.id);
       const client = await h.tokens.issueClient({ merchantId: merchant.id, holderReference, keyId: key.id, ...(execution ? { executionId: execution.id } : {}) });
       const keyExpiresIn = Math.max(0, Math.floor((key.expiresAt - h.clock.now()) / 1000));
       const data = {
@@ -147,7 +147,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
   /** Decrypts the JWE with the key the client token names; the plaintext is the card (reference §5.4). */
   async function cardFromJwe(scope: ClientScope, jwe: string, field: string) {
     if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){4}$/.test(jwe) || jwe.length > 8192) throw new ParamError(field, 'must be a JWE in compact serialization');
-    const opened = await tokenizationKeys.decrypt(scope.keyId, jwe);
+    const opened = await tokenizationKeys.decrypt(scope.merchantId, scope.keyId, jwe);
     if (!opened.ok) {
       throw new ParamError(field, opened.reason === 'expired_key'
         ? 'was encrypted with a key that has expired; call client/init again'
