@@ -72,6 +72,21 @@ describe('/v1 registration updates from later payments', () => {
     assert.equal((await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'none' })).status, 400);
   });
 
+  test('new details sent with a payment refused before it is recorded (no shopperResultUrl for a challenge) change nothing: the registration changes with the intent of the payment', async () => {
+    const reg = await register({ 'card.number': '4200000000000042' });
+    const noReturn = await payWith(reg.body.id, { 'card.expiryMonth': '08', 'card.expiryYear': '2036' });
+    assert.equal(noReturn.status, 400);
+    assert.equal(noReturn.body.result.code, '100.370.101');
+    const still = await show(reg.body.id);
+    assert.deepEqual([still.body.card.expiryMonth, still.body.card.expiryYear], ['05', '2034'], 'the registration keeps its card');
+    assert.deepEqual((await events(reg.body.id)).map((e) => e.type), ['registration.created'], 'no REGISTRATION UPDATED for a payment that never was');
+    // With the return URL the same details are taken, with the payment.
+    const taken = await payWith(reg.body.id, { 'card.expiryMonth': '08', 'card.expiryYear': '2036', shopperResultUrl: 'https://shop.example/back' });
+    assert.equal(taken.body.result.code, '000.200.000', JSON.stringify(taken.body));
+    assert.deepEqual([taken.body.card.expiryMonth, taken.body.card.expiryYear], ['08', '2036']);
+    assert.deepEqual((await events(reg.body.id)).map((e) => e.type), ['registration.created', 'registration.updated']);
+  });
+
   test('a deregistered registration is not updated', async () => {
     const reg = await register();
     await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);

@@ -50,7 +50,11 @@ export interface PayInput {
    * A vault card. Its security code is given as `cvv`, or taken by `takeCvv` only once the intent is
    * recorded: of two requests racing to authorize one thing, the one that records it gets the code.
    */
-  readonly storedCard?: { readonly cardId: string; readonly cvv: Cvv | undefined; readonly takeCvv?: () => Promise<Cvv | undefined>; readonly registrationId?: string };
+  readonly storedCard?: {
+    readonly cardId: string; readonly cvv: Cvv | undefined; readonly takeCvv?: () => Promise<Cvv | undefined>; readonly registrationId?: string;
+    /** The stored card with new details the payment brought, sealed as a new card the intent stores (`cardId` is its id). */
+    readonly renewed?: { readonly card: CardInput; readonly sealed: ReturnType<VaultService['sealCard']> };
+  };
   readonly bankTransfer?: BankTransferInput;
   /** Keep the new card as a /v1 registration of the scope's entity; its id is returned in the context as `registrationId`. */
   readonly createRegistration?: boolean;
@@ -415,6 +419,12 @@ export function createPaymentService(deps: {
     if ([input.card, input.storedCard, input.bankTransfer].filter(Boolean).length !== 1) {
       throw new Error('pay needs exactly one of card, storedCard and bankTransfer');
     }
+    const renewed = input.storedCard?.renewed;
+    if (renewed) {
+      const cardError = checkCard(renewed.card, now);
+      if (cardError) return fail(cardError);
+      return ok({ card: { ...renewed.card, cvv: input.storedCard!.cvv }, masked: renewed.sealed.masked, sealed: renewed.sealed, cardId: renewed.sealed.record.id });
+    }
     const stored = input.storedCard ? await vault.open(input.storedCard.cardId) : undefined;
     if (input.storedCard && !stored) return fail('card_not_found');
     if (input.card) {
@@ -451,7 +461,8 @@ export function createPaymentService(deps: {
   /** The payment and its opening operation as the intent records them. */
   function intentOf(input: PayInput, instrument: Instrument, plan: AuthenticationPlan | { kind: 'bank' }, paymentId: string, awaiting: boolean, now: number) {
     const entityId = input.scope.channel === 'opp' ? input.scope.entityId : undefined;
-    const registrationId = input.createRegistration && instrument.sealed && entityId ? ids.hex32() : input.storedCard?.registrationId;
+    const newRegistration = input.createRegistration === true && instrument.sealed !== undefined && entityId !== undefined;
+    const registrationId = newRegistration ? ids.hex32() : input.storedCard?.registrationId;
     const payment: PaymentRecord = {
       id: paymentId, merchantId: input.merchant.id, channel: input.scope.channel, entityId, initialKind: input.kind,
       status: 'pending', amount: input.amount.amount, currency: input.amount.currency, cardId: instrument.cardId,
@@ -472,7 +483,7 @@ export function createPaymentService(deps: {
       },
       details: plan.kind === 'frictionless' ? authenticationDetails(plan.result) : {}, unknownSince: undefined, createdAt: now, updatedAt: now,
     };
-    return { payment, operation, registrationId, instrument };
+    return { payment, operation, newRegistrationId: newRegistration ? registrationId : undefined, instrument };
   }
 
   /**
@@ -482,7 +493,7 @@ export function createPaymentService(deps: {
    */
   async function recordIntent(input: PayInput, intent: ReturnType<typeof intentOf>, plan: AuthenticationPlan | { kind: 'bank' },
     rules: CascadeRules | undefined, challenge: Challenge | undefined, now: number): Promise<Result<AttemptRecord | undefined, PayError>> {
-    const { payment, operation, registrationId, instrument } = intent;
+    const { payment, operation, newRegistrationId: registrationId, instrument } = intent;
     return write(async (w): Promise<Result<AttemptRecord | undefined, PayError>> => {
       if (instrument.sealed) await w.vault.insertCard(instrument.sealed.record);
       if (registrationId && instrument.sealed && payment.entityId) {

@@ -46,16 +46,26 @@ export interface RegistrationService {
   usable(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
   deregister(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
   /**
-   * Keeps new card details a payment brought (a renewed expiry, another brand of the card): the
-   * card is sealed again with them and the registration points at it, with a REGISTRATION UPDATED
-   * notification; earlier payments keep the card as they made it. Unchanged details change nothing.
+   * New card details a payment brought (a renewed expiry, another brand of the card), checked and
+   * sealed as a new card; nothing is written: the payment's intent stores the card and `holdFor`
+   * points the registration at it, so a payment refused before it is recorded changes nothing.
+   * Unchanged details give no renewal.
    */
-  update(registration: Registration, change: RegistrationChange): Promise<Result<Registration, CardError | RegistrationError>>;
+  renewal(registration: Registration, change: RegistrationChange): Promise<Result<Renewal | undefined, CardError | RegistrationError>>;
   /**
    * In a payment's unit of work: whether the registration is still enabled, held so that a delete
-   * waits for the payment (a delete acknowledged before it makes the payment refused).
+   * waits for the payment (a delete acknowledged before it makes the payment refused). With a
+   * renewal the registration now points at the renewed card (stored by the same unit of work), with
+   * a REGISTRATION UPDATED notification; earlier payments keep the card as they made it.
    */
-  holdFor(tx: Tx, id: string): Promise<boolean>;
+  holdFor(tx: Tx, id: string, renewal?: Renewal): Promise<boolean>;
+}
+
+/** A registration's card with the new details a payment brought: sealed, not yet stored. */
+export interface Renewal {
+  readonly registration: Registration;
+  readonly card: CardInput;
+  readonly sealed: ReturnType<VaultService['sealCard']>;
 }
 
 /** The instrument row of a new registration of a stored card. */
@@ -79,8 +89,6 @@ export function registrationEvent(eventId: string, action: 'created' | 'updated'
     },
   };
 }
-
-class Deregistered extends Error {}
 
 export function createRegistrationService(deps: { uow: UnitOfWork; store: InstrumentStore; vault: VaultService; clock: Clock; ids: Ids }): RegistrationService {
   const { uow, store, vault, clock, ids } = deps;
@@ -118,8 +126,8 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
       if (!r) return fail('not_found');
       return r.status === 'deleted' ? fail('deregistered') : ok(r);
     },
-    async update(r, change) {
-      if (!changes(r.card, change)) return ok(r);
+    async renewal(r, change) {
+      if (!changes(r.card, change)) return ok(undefined);
       const opened = await vault.open(r.cardId);
       if (!opened) return fail('not_found');
       const now = clock.now();
@@ -130,18 +138,16 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
       const refused = checkCard(card, now);
       if (refused) return fail(refused);
       const sealed = vault.sealCard(r.merchantId, card);
-      const updated: Registration = { ...r, cardId: sealed.record.id, card: sealed.masked, updatedAt: now };
-      const done = await uow.run(async (tx) => {
-        const w = store.writer(tx);
-        await w.insertCard(sealed.record);
-        // Deregistered meanwhile: the unit of work is rolled back, so the new card is not kept either.
-        if (!await w.setInstrumentCard(r.id, sealed.record.id, now)) throw new Deregistered();
-        await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'updated', updated, now));
-        return true;
-      }).catch((err: unknown) => { if (err instanceof Deregistered) return false; throw err; });
-      return done ? ok(updated) : fail('deregistered');
+      return ok({ registration: { ...r, cardId: sealed.record.id, card: sealed.masked, updatedAt: now }, card, sealed });
     },
-    holdFor: (tx, id) => store.writer(tx).holdEnabled(id),
+    async holdFor(tx, id, renewal) {
+      const w = store.writer(tx);
+      if (!renewal) return w.holdEnabled(id);
+      const at = renewal.registration.updatedAt;
+      if (!await w.setInstrumentCard(id, renewal.sealed.record.id, at)) return false;
+      await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'updated', renewal.registration, at));
+      return true;
+    },
     async deregister(merchant, entity, id) {
       const r = await load(merchant, entity, id);
       if (!r) return fail('not_found');

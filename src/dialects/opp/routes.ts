@@ -6,7 +6,7 @@ import type { PaymentService, PaymentView, Scope } from '../../payments/service.
 import { resultCodes } from '../../processors/result-codes.ts';
 import type { Throttle } from '../../throttle/service.ts';
 import type { ThreeDsService } from '../../threeds/service.ts';
-import type { Registration, RegistrationService } from '../../vault/registrations.ts';
+import type { Registration, RegistrationService, Renewal } from '../../vault/registrations.ts';
 import { successCodeByMode } from '../../processors/result-codes.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
@@ -222,16 +222,20 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
    * A payment with a registration, which must still be enabled when its intent commits: a delete
    * acknowledged in between (a cardholder cancelling a subscription while it renews) refuses it.
    */
-  const payStored = async (req: FastifyRequest, auth: { merchant: Merchant; entity: Entity }, r: RegistrationPaymentRequest, registration: Registration, checkout?: CheckoutRecord) => {
+  const payStored = async (req: FastifyRequest, auth: { merchant: Merchant; entity: Entity }, r: RegistrationPaymentRequest, registration: Registration,
+    checkout?: CheckoutRecord, renewal?: Renewal) => {
     let deregistered = false;
     const base = common(req, auth, r, checkout);
     const claim = base.join;
     const result = await payments.pay({
       merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
-      storedCard: { cardId: registration.cardId, cvv: r.cvv, registrationId: registration.id },
+      storedCard: {
+        cardId: renewal ? renewal.sealed.record.id : registration.cardId, cvv: r.cvv, registrationId: registration.id,
+        ...(renewal ? { renewed: { card: renewal.card, sealed: renewal.sealed } } : {}),
+      },
       authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...base,
       join: async (tx, paymentId) => {
-        if (!(await registrations.holdFor(tx, registration.id))) { deregistered = true; return false; }
+        if (!(await registrations.holdFor(tx, registration.id, renewal))) { deregistered = true; return false; }
         return claim ? claim(tx, paymentId) : true;
       },
     });
@@ -295,13 +299,13 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
       : { ok: false as const, error: 'not_found' as const };
     if (!registration.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[registration.error]);
-    // A renewed expiry or another brand of the card sent with the payment updates the registration first.
-    const current = await registrations.update(registration.value, r.change);
-    if (!current.ok) {
-      const e = current.error;
+    // A renewed expiry or another brand of the card sent with the payment updates the registration with it.
+    const renewal = await registrations.renewal(registration.value, r.change);
+    if (!renewal.ok) {
+      const e = renewal.error;
       return refuse(reply, 400, auth.entity.id, e === 'not_found' || e === 'deregistered' ? registrationErrorCodes[e] : paymentErrorCodes[e]);
     }
-    const paid = await payStored(req, auth, r, current.value);
+    const paid = await payStored(req, auth, r, registration.value, undefined, renewal.value);
     if (paid.deregistered) return refuse(reply, 400, auth.entity.id, registrationErrorCodes.deregistered);
     return answerInitial(req, reply, auth, r.testMode, paid.result);
   });
