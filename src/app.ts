@@ -133,9 +133,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const locking = storage.kind === 'postgres';
   // PostgreSQL: long-polls on other nodes of this schema are woken through LISTEN/NOTIFY on its channel.
   const executionChannels = storage.schema !== undefined ? executionChannelsOf(storage.schema) : [];
-  const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
+  const master = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
+  const masterKey = master.key;
   const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
-  const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey });
+  const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey: master });
   const simulator = createSimulatedAcquirer(config.simulator);
   const processor = overrides.processor ?? simulator;
   const factories = connectorFactories({ simulator });

@@ -32,7 +32,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
         assert.notEqual(a1.body.fingerprint, b1.body.fingerprint, 'another merchant, another fingerprint');
         // Not the merchant-independent keyed hash either, which would correlate the two merchants' cards.
         const masterKey = loadMasterKey({ configured: undefined, dataDir: gw.dataDir });
-        const global = fingerprint(deriveKey(masterKey, 'card-fingerprint'), pan);
+        const global = fingerprint(deriveKey(masterKey.key, 'card-fingerprint'), pan);
         assert.ok(![a1.body.fingerprint, b1.body.fingerprint].includes(global));
         // Cards are found by (merchant, fingerprint) within one merchant only.
         const rows = await gw.app.storage.db.selectFrom('cards').select(['id']).where('merchant_id', '=', gw.merchant.merchantId)
@@ -56,7 +56,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
         const masterKey = loadMasterKey({ configured: undefined, dataDir: gw.dataDir });
         const db = gw.app.storage.db;
         // What a card stored by an earlier version looks like: the merchant-independent fingerprint, scope 0.
-        const legacy = fingerprint(deriveKey(masterKey, 'card-fingerprint'), pan);
+        const legacy = fingerprint(deriveKey(masterKey.key, 'card-fingerprint'), pan);
         const oldCard = await db.selectFrom('cards').selectAll().where('merchant_id', '=', gw.merchant.merchantId).executeTakeFirstOrThrow();
         await db.insertInto('cards').values({ ...oldCard, id: 'f'.repeat(32), fingerprint: legacy, fingerprint_scope: 0 }).execute();
         await createVaultService({ store: createVaultStore(gw.app.storage.uow), clock: systemClock, ids: randomIds, masterKey });

@@ -117,6 +117,11 @@ test('a master key that does not open the store\'s keys says exactly that', asyn
     assert.match(r.stderr, /switchyard failed to start: the master key does not open this store's card keys \(key version 1 was sealed under another master key\)\. Start with the master key this store was created with: SWITCHYARD_MASTER_KEY/);
     assert.doesNotMatch(r.stderr, /Unsupported state|unable to authenticate|\n\s+at /);
     assert.ok(!r.stderr.includes('b2b2b2'), 'the key is never printed');
+    // Started with no key at all: a key is made, opens nothing, and must not be left behind as if it were the store's.
+    const none = startMain({ SWITCHYARD_DATA_DIR: dataDir });
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /the master key does not open this store's card keys/);
+    assert.ok(!existsSync(join(dataDir, 'master.key')), 'no master.key that opens nothing');
     // The right key still opens it.
     const ok = await createApp(loadConfig({ SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_MASTER_KEY: 'a1'.repeat(32), PORT: '0' }),
       { logger: createLogger({ level: 'silent' }) });

@@ -37,7 +37,7 @@ export async function paymentsCli(command: string | undefined, id: string | unde
     // References holding a card number were stored under the gateway's mask: --q finds them as typed,
     // with the gateway's key (a search never makes a key where there is none).
     const keyed = config.masterKey !== undefined || existsSync(join(config.dataDir, 'master.key'));
-    const screen = keyed ? createCardDataScreen(deriveKey(loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }), 'free-text-card-numbers')) : undefined;
+    const screen = keyed ? createCardDataScreen(deriveKey(loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }).key, 'free-text-card-numbers')) : undefined;
     const search = createPaymentSearch(storage.db, screen?.mask);
     if (command === 'show') {
       const store = createPaymentStore(storage.uow);

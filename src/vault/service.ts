@@ -4,6 +4,7 @@ import { Pan, type CardInput, type MaskedCard } from './card.ts';
 import { deriveKey, fingerprint, newDataKey, seal, unseal } from '../runtime/crypto.ts';
 import type { StoredCard, VaultStore } from './store.ts';
 import { MasterKeyMismatchError } from './errors.ts';
+import type { MasterKey } from './keyring.ts';
 
 /** A stored card opened for one PSP call: the PAN stays wrapped in its masking type. */
 export interface OpenedCard extends MaskedCard {
@@ -49,8 +50,9 @@ const masked = (c: StoredCard): MaskedCard => ({
  * key-encrypting key (KEK); KEKs are sealed by the master key. The associated data binds each
  * ciphertext to its card id, so swapping ciphertexts between rows fails to decrypt.
  */
-export async function createVaultService(deps: { store: VaultStore; clock: Clock; ids: Ids; masterKey: Buffer }): Promise<VaultService> {
-  const { store, clock, ids, masterKey } = deps;
+export async function createVaultService(deps: { store: VaultStore; clock: Clock; ids: Ids; masterKey: MasterKey }): Promise<VaultService> {
+  const { store, clock, ids } = deps;
+  const masterKey = deps.masterKey.key;
   const sealingKey = deriveKey(masterKey, 'kek-seal');
   const fingerprintKey = deriveKey(masterKey, 'card-fingerprint');
   const merchantFingerprintKey = deriveKey(masterKey, 'card-fingerprint-merchant');
@@ -72,6 +74,8 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
   }
   await loadKeks();
   if (keks.size === 0) {
+    // The first key version is sealed under this master key: from now on the store needs it.
+    deps.masterKey.keep();
     const kek = newDataKey();
     await store.addKeyVersion(1, seal(sealingKey, kek, 'kek:1'), clock.now());
     keks.clear();
