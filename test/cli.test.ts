@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { opp, tempDir, testCard, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
@@ -92,6 +93,17 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
     // put again replaces the behaviour of the same name.
     ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-b', '--behaviour', '{"latencyMs":5}');
     assert.deepEqual(ok('psp-accounts', 'list', '--merchant', m.merchantId).map((a: any) => [a.name, a.behaviour.latencyMs]), [['psp-a', 0], ['psp-b', 5]]);
+    // Settings (credentials, for a real PSP) need not be on the command line, where ps and the shell's history show them.
+    const other = JSON.parse(cli(dataDir, 'merchants', 'create', '--name', 'Settings Shop', '--json').stdout);
+    const file = join(dataDir, 'psp-c.json');
+    writeFileSync(file, '{"latencyMs":7}\n', { mode: 0o600 });
+    assert.equal(ok('psp-accounts', 'put', '--merchant', other.merchantId, '--name', 'psp-c', '--settings', `@${file}`).settings.latencyMs, 7);
+    const piped = spawnSync(process.execPath, ['src/cli/main.ts', 'psp-accounts', 'put', '--merchant', other.merchantId, '--name', 'psp-c', '--settings', '-'],
+      { env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir }, encoding: 'utf8', input: '{"latencyMs":9}' });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(JSON.parse(piped.stdout).settings.latencyMs, 9);
+    refused(/--settings @.*could not be read/, 'psp-accounts', 'put', '--merchant', other.merchantId, '--name', 'psp-c', '--settings', `@${join(dataDir, 'missing.json')}`);
+    assert.equal(ok('psp-accounts', 'list', '--merchant', other.merchantId).find((a: any) => a.name === 'psp-c').settings.latencyMs, 9, 'a refused put changes nothing');
     assert.deepEqual(ok('workflows', 'set', '--merchant', m.merchantId, '--accounts', 'psp-a,psp-b', '--move-on', 'soft', '--notify-pending', 'true'),
       { accounts: ['psp-a', 'psp-b'], moveOn: ['soft'], notifyPending: true });
     // Fields left out keep their values.

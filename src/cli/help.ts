@@ -14,7 +14,8 @@ const details: Readonly<Record<string, string>> = {
   'keys rotate': 'Adds a key-encrypting key and re-wraps every stored card\'s data key under it; card numbers are never re-encrypted.\n' +
     'Safe while servers run: they pick the new key up within SWITCHYARD_KEY_REFRESH_MS.',
   'psp-accounts put': 'Creates or replaces a PSP account of the merchant\'s payment-acceptance workflow. --connector names the\n' +
-    'connector (simulator or opp); --settings is that connector\'s settings as JSON.',
+    'connector (simulator, opp, adyen or stripe); --settings is that connector\'s settings as JSON, @FILE to read them from a\n' +
+    'file or - from standard input (credentials stay out of the process list and the shell\'s history).',
   'workflows set': 'Sets the cascade: the PSP accounts tried in order (--accounts) and the decline reasons that move on to the\n' +
     'next one (--move-on, e.g. soft,error).',
   'webhooks add': 'Registers an endpoint and prints its secret once. Loopback and private addresses are refused unless\n' +

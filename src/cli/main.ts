@@ -2,6 +2,7 @@ import { accountView } from '../workflows/model.ts';
 import { connectorFactories } from '../processors/connectors.ts';
 import { createSimulatedAcquirer } from '../processors/simulator/connector.ts';
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.ts';
 import { openStorage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
@@ -34,14 +35,15 @@ const usage = `usage:
   switchyard keys status [--json]
   switchyard origins add|remove --merchant ID --origin https://shop.example   pages that may frame the secure fields
   switchyard origins list --merchant ID
-  switchyard psp-accounts put --merchant ID --name NAME [--connector simulator|opp] [--settings JSON] [--timeout-ms MS]
+  switchyard psp-accounts put --merchant ID --name NAME [--connector simulator|opp|adyen|stripe] [--settings JSON|@FILE|-] [--timeout-ms MS]
   switchyard psp-accounts list --merchant ID
   switchyard workflows show --merchant ID
   switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
 
   A PSP account names its connector (simulator, opp) and that connector's settings (--behaviour is
   accepted as another name for --settings); credentials in them are sealed at rest and shown back
-  masked. Live merchants may use real PSP connectors only. The simulator's settings are JSON such as
+  masked. --settings @FILE reads them from a file and --settings - from standard input, so that
+  credentials stay out of the process list and the shell's history. Live merchants may use real PSP connectors only. The simulator's settings are JSON such as
   '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'
 ${webhooksUsage}
 ${ledgerUsage}
@@ -51,6 +53,16 @@ ${lateApprovalsUsage}`;
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** --settings as given: JSON itself, @FILE for a file's content, or - for standard input. */
+function settingsText(given: string): { ok: true; text: string } | { ok: false; error: string } {
+  if (given !== '-' && !given.startsWith('@')) return { ok: true, text: given };
+  try {
+    return { ok: true, text: readFileSync(given === '-' ? 0 : given.slice(1), 'utf8') };
+  } catch (err) {
+    return { ok: false, error: `--settings ${given} could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+}
 
 const vaultOver = (config: Config, storage: Storage) => createVaultService({
   store: createVaultStore(storage.uow), clock: systemClock, ids: randomIds,
@@ -194,9 +206,11 @@ async function routing(group: string, command: string | undefined, values: Recor
     const shownAccount = (a: PspAccount) => accountView(a, workflows.notificationUrlOf(a, config.publicUrl ?? ''));
     if (group === 'psp-accounts' && command === 'put') {
       if (typeof values.name !== 'string') return fail('--name is required');
-      const json = values.settings ?? values.behaviour;
+      const given = values.settings ?? values.behaviour;
+      const json = typeof given === 'string' ? settingsText(given) : { ok: true as const, text: '{}' };
+      if (!json.ok) return fail(json.error);
       let settings: unknown;
-      try { settings = typeof json === 'string' ? JSON.parse(json) : {}; } catch { return fail('--settings must be JSON'); }
+      try { settings = JSON.parse(json.text); } catch { return fail('--settings must be JSON'); }
       const timeout = values['timeout-ms'];
       const r = await workflows.putAccount(merchantId, values.name, {
         connector: typeof values.connector === 'string' ? values.connector : 'simulator', settings,
