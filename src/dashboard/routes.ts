@@ -95,7 +95,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   app.post('/sign-in', { schema: dashboardSchemas.signIn }, async (req, reply) => {
     const f = formOf(req);
     const next = safeNext(f.next);
-    if (!sameToken(f._csrf, cookieOf(req, signInCookie) ?? '\0')) {
+    if (!sameToken(f._csrf, cookieOf(req, signInCookie))) {
       await auth.audit({ user: undefined, email: String(f.email ?? ''), ip: req.ip }, { action: 'request.csrf', outcome: 'refused', subject: '/dashboard/sign-in' });
       return signInForm(reply, next, notice('error', 'The sign-in form expired. Please try again.'), 403);
     }

@@ -40,7 +40,8 @@ export function setCookie(reply: FastifyReply, name: string, value: string, maxA
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
-export const sameToken = (a: string | undefined, b: string): boolean => a !== undefined && timingSafeEqual(digest(a), digest(b));
+/** Timing-safe; an empty (or missing) value matches nothing, so a missing cookie is never matched by a crafted field. */
+export const sameToken = (a: string | undefined, b: string | undefined): boolean => !!a && !!b && timingSafeEqual(digest(a), digest(b));
 
 /**
  * Whether a form post comes from a dashboard page: a browser names the page's origin (`Origin`)

@@ -1,0 +1,31 @@
+/**
+ * The sign-in form's double-submit check: the form's `_csrf` must equal the cookie the form was
+ * served with. A post with no cookie at all is refused whatever `_csrf` holds (a login CSRF would
+ * otherwise sign a victim's browser into the attacker's account).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, type Gateway } from './support/harness.ts';
+
+let gw: Gateway;
+before(async () => {
+  gw = await startGateway();
+  assert.ok((await gw.app.dashboard.addUser({ email: 'someone@example.com', role: 'viewer', merchantId: undefined, password: 'someone-password-123' })).ok);
+});
+after(async () => { await gw?.close(); });
+
+const signIn = (csrf: string, cookie?: string) => fetch(`${gw.url}/dashboard/sign-in`, {
+  method: 'POST', redirect: 'manual',
+  headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie !== undefined ? { cookie } : {}) },
+  body: `_csrf=${csrf}&email=someone%40example.com&password=someone-password-123&next=%2Fdashboard`,
+});
+
+test('a sign-in post without the sign-in cookie is refused, whatever _csrf says (%00, empty)', async () => {
+  for (const csrf of ['%00', '']) {
+    const r = await signIn(csrf);
+    assert.equal(r.status, 403, `_csrf=${csrf}`);
+    assert.doesNotMatch(r.headers.get('set-cookie') ?? '', /sy_dashboard=/);
+  }
+  const empty = await signIn('', 'sy_dashboard_signin=');
+  assert.equal(empty.status, 403, 'an empty cookie and an empty field are not a match');
+});
