@@ -124,3 +124,23 @@ test('CLI: merchants rotate prints the new secrets once; bad input exits non-zer
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a browser client token made before an executions rotation is refused afterwards, as the access token that made it is', async () => {
+  const m = await gw.app.merchants.create({ name: 'Rotating Browser Shop' });
+  const access = (await tokenFor(m.clientId, m.apiKey)).body.access_token!;
+  const init = await call({ url: gw.url, merchant: m }, 'POST', '/merchant/client/init', { token: access, body: { type: 'tokenization', holderReference: 'holder-rot' } });
+  assert.equal(init.status, 200, JSON.stringify(init.body));
+  const clientToken = JSON.parse(Buffer.from(init.body.data, 'base64').toString('latin1')).token as string;
+  const saved = () => fetch(`${gw.url}/public/payment/instruments`, { headers: { authorization: `Bearer ${clientToken}` } });
+  assert.equal((await saved()).status, 200, 'works before the rotation');
+  assert.ok(await gw.app.merchants.rotate(m.merchantId, ['executions']));
+  assert.equal((await call({ url: gw.url, merchant: m }, 'GET', `${wf}?limit=1`, { token: access })).status, 401);
+  const after = await saved();
+  assert.equal(after.status, 401, 'a token made with leaked credentials does not outlive their rotation');
+  // A /v1-only rotation leaves the executions side, browser tokens included, working.
+  const fresh = (await tokenFor(m.clientId, (await gw.app.merchants.rotate(m.merchantId, ['executions']))!.apiKey!)).body.access_token!;
+  const again = await call({ url: gw.url, merchant: m }, 'POST', '/merchant/client/init', { token: fresh, body: { type: 'tokenization', holderReference: 'holder-rot' } });
+  const second = JSON.parse(Buffer.from(again.body.data, 'base64').toString('latin1')).token as string;
+  assert.ok(await gw.app.merchants.rotate(m.merchantId, ['opp']));
+  assert.equal((await fetch(`${gw.url}/public/payment/instruments`, { headers: { authorization: `Bearer ${second}` } })).status, 200);
+});

@@ -19,6 +19,11 @@ export interface ClientScope {
   /** The tokenization key the browser encrypts to. */
   readonly keyId: string;
   readonly executionId?: string;
+  /**
+   * The merchant's token generation when the token was made: a rotation of the executions
+   * credentials refuses the browser tokens made with the old ones, as it refuses access tokens.
+   */
+  readonly generation: number;
 }
 
 export type ClientTokenCheck = { ok: true; scope: ClientScope } | { ok: false; reason: 'expired' | 'invalid' };
@@ -79,7 +84,7 @@ export function createAccessTokens(deps: { key: Uint8Array; clock: Clock; lifeti
     async issueClient(scope) {
       const now = Math.floor(deps.clock.now() / 1000);
       const token = await new SignJWT({
-        permissions: clientPermissions, scope: 'client', holderReference: scope.holderReference, kid: scope.keyId,
+        permissions: clientPermissions, scope: 'client', holderReference: scope.holderReference, kid: scope.keyId, gen: scope.generation,
         ...(scope.executionId ? { executionId: scope.executionId } : {}),
       })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -93,9 +98,10 @@ export function createAccessTokens(deps: { key: Uint8Array; clock: Clock; lifeti
         const { payload } = await jwtVerify(token, deps.key, {
           issuer, audience: clientAudience, algorithms: ['HS256'], currentDate: new Date(deps.clock.now()), requiredClaims: ['sub', 'exp'],
         });
-        const { holderReference, kid, executionId } = payload as { holderReference?: unknown; kid?: unknown; executionId?: unknown };
+        const { holderReference, kid, executionId, gen } = payload as { holderReference?: unknown; kid?: unknown; executionId?: unknown; gen?: unknown };
         if (payload.scope !== 'client' || typeof holderReference !== 'string' || typeof kid !== 'string') return { ok: false, reason: 'invalid' };
-        return { ok: true, scope: { merchantId: payload.sub!, holderReference, keyId: kid, ...(typeof executionId === 'string' ? { executionId } : {}) } };
+        if (typeof gen !== 'number' || !Number.isInteger(gen)) return { ok: false, reason: 'invalid' };
+        return { ok: true, scope: { merchantId: payload.sub!, holderReference, keyId: kid, generation: gen, ...(typeof executionId === 'string' ? { executionId } : {}) } };
       } catch (err) {
         return { ok: false, reason: err instanceof errors.JWTExpired ? 'expired' : 'invalid' };
       }

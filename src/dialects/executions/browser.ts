@@ -79,7 +79,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
         ? await h.executions.create(merchant, workflowCode, { workspaceId, meta, merchantReference, holderReference })
         : undefined;
       const key = await tokenizationKeys.current(merchant.id);
-      const client = await h.tokens.issueClient({ merchantId: merchant.id, holderReference, keyId: key.id, ...(execution ? { executionId: execution.id } : {}) });
+      const client = await h.tokens.issueClient({ merchantId: merchant.id, holderReference, keyId: key.id, generation: merchant.tokenGeneration, ...(execution ? { executionId: execution.id } : {}) });
       const keyExpiresIn = Math.max(0, Math.floor((key.expiresAt - h.clock.now()) / 1000));
       const data = {
         token: client.token,
@@ -118,7 +118,9 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     reply.header('cache-control', 'no-store');
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const check = m ? await tokens.verifyClient(m[1]!) : undefined;
-    const merchant: Merchant | undefined = check?.ok ? await merchants.byId(check.scope.merchantId) : undefined;
+    const found: Merchant | undefined = check?.ok ? await merchants.byId(check.scope.merchantId) : undefined;
+    // Made with credentials rotated since: refused as the access token that made it is.
+    const merchant = found && check?.ok && check.scope.generation === found.tokenGeneration ? found : undefined;
     if (!check?.ok || !merchant) {
       // CORS headers are still needed for the browser to read this refusal: echo nothing unregistered.
       return refuse(reply, 'request.unauthorized', check && !check.ok && check.reason === 'expired'
