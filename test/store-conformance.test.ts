@@ -1103,7 +1103,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const d = delivery(e);
         await webhooks.addDelivery(d);
         const attempt = { id: id(), deliveryId: d.id, attemptedAt: T, httpStatus: 503, latencyMs: 12, error: undefined, excerpt: 'busy' };
-        const failed = { attempt, status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 30_000, endpoint: { id: e.id, failingSince: T, status: 'active' as const, at: T } };
+        const failed = { attempt, status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 30_000, endpoint: { id: e.id, failingSince: T, disables: false, at: T } };
         assert.equal(await webhooks.recordAttempt(d.id, failed), true);
         let [row] = await webhooks.deliveries({ eventId: d.eventId });
         assert.deepEqual([row!.status, row!.attempts, row!.retryIndex, row!.nextAttemptAt, row!.lastStatus], ['pending', 1, 1, T + 30_000, 503]);
@@ -1149,7 +1149,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(claimed.find((d) => d.id === first.id)!.traceparent, read[0]!.traceparent);
         // Still waiting while the first is pending (leased or due again later)...
         const failed = { attempt: { id: id(), deliveryId: first.id, attemptedAt: T, httpStatus: 500, latencyMs: 1, error: undefined, excerpt: undefined },
-          status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 60_000, ladderStart: T, endpoint: { id: e.id, failingSince: T, status: 'active' as const, at: T } };
+          status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 60_000, ladderStart: T, endpoint: { id: e.id, failingSince: T, disables: false, at: T } };
         await webhooks.recordAttempt(first.id, failed);
         const ids = (ds: DeliveryRecord[]) => mine(ds).map((d) => d.id);
         assert.ok(!ids(await webhooks.claimDue(T + 2000, T + 3000, 'w', 100)).includes(second.id));

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import { manualClock } from '../src/runtime/clock.ts';
 import { addOutboxEvent } from '../src/webhooks/outbox.ts';
 import { executionEvents } from '../src/webhooks/model.ts';
@@ -431,6 +432,38 @@ describe('operator API', () => {
     const stored = await gw.app.storage.db.selectFrom('webhook_endpoints').select('secret').execute();
     assert.ok(!stored[0]!.secret.includes(ok.body.secret), 'sealed at rest');
   });
+});
+
+describe('an operator\'s change while an attempt is in flight', () => {
+  let gw: Gateway;
+  before(async () => { gw = await startGateway({ env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow } }); });
+  after(async () => { await gw.close(); });
+
+  for (const answer of [200, 500]) {
+    test(`an endpoint disabled while an attempt to it is under way stays disabled once the attempt (answered ${answer}) is recorded`, async () => {
+      const held: ServerResponse[] = [];
+      let arrived!: () => void;
+      const arrival = new Promise<void>((r) => { arrived = r; });
+      const receiver = createServer((req, res) => { req.resume(); held.push(res); arrived(); });
+      const port = await freePort();
+      await listen(receiver, port);
+      try {
+        const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
+        assert.equal(ep.status, 201, JSON.stringify(ep.body));
+        await pay(gw, {});
+        const pass = gw.app.webhooks.runOnce();
+        await arrival;
+        assert.equal((await admin(gw, 'POST', `/webhooks/endpoints/${ep.body.endpointId}/disable`, {})).body.status, 'disabled');
+        for (const r of held.splice(0)) r.writeHead(answer).end('ok');
+        await pass;
+        const now = (await admin(gw, 'GET', `/webhooks/endpoints/${ep.body.endpointId}`)).body;
+        assert.equal(now.status, 'disabled', 'the attempt\'s record does not undo the operator\'s disable');
+      } finally {
+        for (const r of held) r.end();
+        await closeServer(receiver);
+      }
+    });
+  }
 });
 
 describe('several nodes on PostgreSQL', async () => {

@@ -176,8 +176,9 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
           recorded.push(done);
           if (!done) continue;
           const e = o.endpoint;
-          await tx.updateTable('webhook_endpoints').set({ failing_since: e.failingSince ?? null, status: e.status, updated_at: e.at })
-            .where('id', '=', e.id).execute();
+          // Only an active endpoint's health is the attempts' to keep: one disabled meanwhile stays as the operator left it.
+          await tx.updateTable('webhook_endpoints').set({ failing_since: e.failingSince ?? null, updated_at: e.at, ...(e.disables ? { status: 'disabled' as const } : {}) })
+            .where('id', '=', e.id).where('status', '=', 'active').execute();
         }
         return recorded;
       });

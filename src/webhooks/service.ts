@@ -274,7 +274,7 @@ export function createWebhookService(deps: {
             error: res.error, excerpt: res.excerpt === undefined ? undefined : scrubPans(res.excerpt.slice(0, excerptChars)),
           },
           status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt, ladderStart,
-          endpoint: { id: endpoint.id, failingSince, status: disable ? 'disabled' as const : endpoint.status, at: done },
+          endpoint: { id: endpoint.id, failingSince, disables: disable, at: done },
         },
       };
     });

@@ -59,8 +59,12 @@ export interface AttemptOutcome {
   readonly nextAttemptAt: number;
   /** Where the retry ladder now starts, when this attempt started it (a delivery's first attempt, after it waited its turn). */
   readonly ladderStart?: number;
-  /** The endpoint after this attempt: its failure streak and whether it is now disabled. */
-  readonly endpoint: { readonly id: string; readonly failingSince: number | undefined; readonly status: EndpointStatus; readonly at: number };
+  /**
+   * The endpoint after this attempt: its failure streak, and whether this attempt disables it. The
+   * status is never written back from the copy read when the delivery was claimed: an operator may
+   * have disabled (or enabled) the endpoint while the attempt was under way.
+   */
+  readonly endpoint: { readonly id: string; readonly failingSince: number | undefined; readonly disables: boolean; readonly at: number };
 }
 
 export interface DeliveryFilter {
