@@ -207,6 +207,18 @@ test('GET /v1/query with a wrong token → 401 800.900.300 + www-authenticate', 
   assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer\b/);
 });
 
+test('the entity the executions dialect keeps for its own payments is not a /v1 entity: 401 800.900.300, and /v1 lookups never show executions payments', async () => {
+  const m = (await gw.app.merchants.byId(gw.merchant.merchantId))!;
+  const hidden = await gw.app.merchants.executionsEntity(m);
+  const mtx = uniqueMtx('exec-entity');
+  const calls = pspCalls();
+  const payment = await opp(gw, 'POST', '/v1/payments', validPayment({ merchantTransactionId: mtx, entityId: hidden.id }));
+  expectAnswer(payment, 401, '800.900.300');
+  assert.equal(pspCalls(), calls);
+  const query = await opp(gw, 'GET', '/v1/query', { entityId: hidden.id, merchantTransactionId: mtx });
+  expectAnswer(query, 401, '800.900.300');
+});
+
 test('valid token, missing entityId → 400 200.300.404 naming entityId', async () => {
   await refusedPayment({ entityId: '' }, 400, '200.300.404', { field: 'entityId', message: 'may not be empty' });
   const get = await opp(gw, 'GET', '/v1/query', { entityId: '', merchantTransactionId: 'x' });

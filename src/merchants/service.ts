@@ -104,7 +104,9 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
     byUserPassword: async (userId, password) => userId.includes('|') ? undefined : store.byCredential(secretDigest(accessTokenOf(userId, password)), 'opp_bearer'),
     async entityOf(merchant, entityId) {
       const e = await store.entity(entityId);
-      return e && e.merchantId === merchant.id ? e : undefined;
+      // The entity the executions dialect files its payments under is not one /v1 may name: its
+      // lookups would show executions payments, and its payments would mix with them.
+      return e && e.merchantId === merchant.id && e.channelName !== executionsChannel ? e : undefined;
     },
     count: () => store.count(),
     async byClientCredentials(clientId, apiKey) {
