@@ -83,3 +83,15 @@ test('settings: secrets checked by shape and never repeated in an error', () => 
     if (!r.ok) assert.ok(!r.error.includes(settings.apiKey) && !r.error.includes(settings.hmacKey));
   }
 });
+
+test('amounts go in Adyen\'s own minor units where its table departs from ISO 4217: CLP and ISK in hundredths, CVE whole', () => {
+  const sent = (amount: number, currency: string, operation: 'authorize' | 'capture' = 'authorize') =>
+    (requestOf(settings, { operation, attemptId: 'a'.repeat(32), amount: money(amount, currency as Currency), live: false, card, testParameters: {}, originalReference: 'P123' }).body.amount as { value: number }).value;
+  assert.equal(sent(5000, 'CLP'), 500_000);
+  assert.equal(sent(1500, 'ISK'), 150_000);
+  assert.equal(sent(10_000, 'CVE'), 100);
+  assert.equal(sent(10_000, 'CVE', 'capture'), 100);
+  assert.equal(sent(9200, 'EUR'), 9200);
+  assert.equal(sent(1500, 'JPY'), 1500);
+  assert.throws(() => sent(10_050, 'CVE'), /cannot be sent/);
+});

@@ -1,4 +1,5 @@
 import type { Outcome } from '../outcome.ts';
+import { pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
@@ -14,6 +15,12 @@ const operations: readonly ConnectorOperation[] = ['authorize', 'sale', 'capture
 const modificationPaths: Partial<Record<ConnectorOperation, string>> = { capture: 'captures', void: 'cancels', refund: 'refunds' };
 
 /**
+ * Where Adyen's currency table departs from ISO 4217 (its "differs from standard" rows): Chilean
+ * pesos and Icelandic krónur in hundredths, Cape Verde escudos whole.
+ */
+export const adyenCurrencies: PspCurrencyTable = { exponents: { CLP: 2, CVE: 0, ISK: 2 } };
+
+/**
  * The request an operation is sent as. Payments carry the card (`scheme`), our attempt id as
  * `reference` (what webhooks name it by), manual capture for authorizations and the return URL
  * of our PSP-return endpoint for its 3-D Secure redirect; a 3-D Secure result the engine already
@@ -21,7 +28,7 @@ const modificationPaths: Partial<Record<ConnectorOperation, string>> = { capture
  * attempt id as their `reference`. Holds the card's digits: never logged, dropped once sent.
  */
 export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { path: string; body: Record<string, unknown> } {
-  const amount = { value: req.amount.amount, currency: req.amount.currency };
+  const amount = { value: pspMinorUnits(req.amount, adyenCurrencies), currency: req.amount.currency };
   const modification = modificationPaths[req.operation];
   if (modification) {
     if (!req.originalReference || !/^[A-Za-z0-9]{1,64}$/.test(req.originalReference)) throw new Error(`${req.operation} needs Adyen's pspReference of the payment`);

@@ -69,3 +69,45 @@ test('settings: keys checked by shape and never repeated in an error', () => {
     if (!r.ok) assert.ok(!r.error.includes('abcdefgh1234'));
   }
 });
+
+test('amounts go in Stripe\'s own minor units: MGA whole, ISK and UGX in hundredths, three-decimal dinars only in tens', () => {
+  const at = (op: 'authorize' | 'capture' | 'refund', amount: number, currency: string) => {
+    const f = formOf({ operation: op, attemptId: 'a'.repeat(32), amount: money(amount, currency as Currency), live: false, card, testParameters: {}, originalReference: 'pi_123' });
+    return Object.fromEntries(f.body);
+  };
+  assert.equal(at('authorize', 10_000, 'MGA').amount, '100', 'MGA 100.00: Stripe counts ariary whole');
+  assert.equal(at('capture', 10_000, 'MGA').amount_to_capture, '100');
+  assert.equal(at('authorize', 1500, 'ISK').amount, '150000', 'ISK 1500: two decimals in Stripe\'s API');
+  assert.equal(at('refund', 500, 'UGX').amount, '50000');
+  assert.equal(at('authorize', 1500, 'JPY').amount, '1500');
+  assert.equal(at('authorize', 1230, 'KWD').amount, '1230');
+  assert.throws(() => at('authorize', 10_050, 'MGA'), /cannot be sent/);
+  assert.throws(() => at('authorize', 1234, 'KWD'), /cannot be sent/);
+});
+
+test('a refund Stripe reports failed after it succeeded takes the refund back; an idempotency_error is never a decline', async () => {
+  const { createStripeConnector } = await import('./connector.ts');
+  const { createServer } = await import('node:http');
+  const secret = 'whsec_test0123456789';
+  const c = createStripeConnector({ baseUrl: 'http://127.0.0.1:9', secretKey: 'sk_test_x', webhookSecret: secret } as never, 1000);
+  const body = JSON.stringify({ id: 'evt_1', object: 'event', type: 'refund.failed', data: { object: { id: 're_1', object: 'refund', status: 'failed', failure_reason: 'expired_or_canceled_card', payment_intent: 'pi_1', metadata: { switchyard_attempt: 'r'.repeat(32) } } } });
+  const r = await c.inbound!({ headers: { 'stripe-signature': signatureHeader(body, secret, Math.floor(Date.now() / 1000)) }, body });
+  assert.equal(r.settled.length, 1);
+  assert.equal(r.settled[0]!.outcome.kind, 'declined');
+  assert.equal(r.settled[0]!.reverses, true, 'applied even to a refund already settled approved');
+  const ok = JSON.stringify({ id: 'evt_2', object: 'event', type: 'refund.updated', data: { object: { id: 're_2', object: 'refund', status: 'succeeded', payment_intent: 'pi_1', metadata: { switchyard_attempt: 's'.repeat(32) } } } });
+  const okr = await c.inbound!({ headers: { 'stripe-signature': signatureHeader(ok, secret, Math.floor(Date.now() / 1000)) }, body: ok });
+  assert.equal(okr.settled[0]!.reverses, undefined);
+
+  // The same key with other parameters: the first request under it may have charged.
+  const server = createServer((_req, res) => { res.writeHead(400, { 'content-type': 'application/json' }); res.end(JSON.stringify({ error: { type: 'idempotency_error', message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.' } })); });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const s = createStripeConnector({ baseUrl: `http://127.0.0.1:${port}`, secretKey: 'sk_test_x', webhookSecret: secret } as never, 2000);
+    await assert.rejects(s.execute({ operation: 'authorize', attemptId: 'a'.repeat(32), amount: eur(9200), live: false, card, testParameters: {} }),
+      /without a result/, 'unknown: the attempt is looked up, not declined and moved on from');
+  } finally {
+    server.close();
+  }
+});

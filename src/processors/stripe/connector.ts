@@ -1,6 +1,7 @@
 import type { Outcome } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
+import { pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { declineOfError, outcomeOfIntent, outcomeOfRefund } from './outcomes.ts';
 import { parseSettings, secretSettings, type StripeSettings } from './settings.ts';
@@ -16,6 +17,16 @@ export const attemptKey = 'switchyard_attempt';
 export const captureKey = (attemptId: string) => `sy_${attemptId}`;
 
 /**
+ * Where Stripe counts a currency otherwise than ISO 4217: Malagasy ariary whole; Icelandic krónur
+ * and Ugandan shillings in hundredths (always 00, kept for backwards compatibility); the
+ * three-decimal dinars in thousandths whose last digit must be 0.
+ */
+export const stripeCurrencies: PspCurrencyTable = {
+  exponents: { MGA: 0, ISK: 2, UGX: 2 },
+  multipleOf: { BHD: 10, JOD: 10, KWD: 10, OMR: 10, TND: 10 },
+};
+
+/**
  * The form an operation is sent as (Stripe's bracketed form encoding). An authorization creates
  * and confirms a PaymentIntent with manual capture (multicapture asked for, so captures may come
  * in parts) and a return URL for its 3-D Secure redirect; follow-ups act on the PaymentIntent.
@@ -23,11 +34,12 @@ export const captureKey = (attemptId: string) => `sy_${attemptId}`;
  */
 export function formOf(req: ConnectorRequest): { path: string; body: URLSearchParams } {
   const body = new URLSearchParams();
+  const amount = () => pspMinorUnits(req.amount, stripeCurrencies);
   const ref = req.originalReference;
   if (req.operation === 'authorize' || req.operation === 'sale') {
     const card = req.card;
     if (!card) throw new Error(`${req.operation} needs card data`);
-    body.set('amount', String(req.amount.amount));
+    body.set('amount', String(amount()));
     body.set('currency', req.amount.currency.toLowerCase());
     body.set('confirm', 'true');
     body.set('capture_method', req.operation === 'authorize' ? 'manual' : 'automatic');
@@ -48,16 +60,16 @@ export function formOf(req: ConnectorRequest): { path: string; body: URLSearchPa
   if (!ref || !/^pi_[A-Za-z0-9_]{1,250}$/.test(ref)) throw new Error(`${req.operation} needs the PaymentIntent of the payment`);
   switch (req.operation) {
     case 'capture':
-      body.set('amount_to_capture', String(req.amount.amount));
+      body.set('amount_to_capture', String(amount()));
       // Not final: a later capture may take more; the engine voids what is left when it is done.
       body.set('final_capture', 'false');
-      body.set(`metadata[${captureKey(req.attemptId)}]`, String(req.amount.amount));
+      body.set(`metadata[${captureKey(req.attemptId)}]`, String(amount()));
       return { path: `/v1/payment_intents/${ref}/capture`, body };
     case 'void':
       return { path: `/v1/payment_intents/${ref}/cancel`, body };
     case 'refund':
       body.set('payment_intent', ref);
-      body.set('amount', String(req.amount.amount));
+      body.set('amount', String(amount()));
       body.set(`metadata[${attemptKey}]`, req.attemptId);
       return { path: '/v1/refunds', body };
     default:
@@ -85,8 +97,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     if (status >= 500 || !isObject(json.error)) return undefined;
     const pi = isObject(json.error.payment_intent) ? json.error.payment_intent : undefined;
     if (status === 401 || status === 403) return { kind: 'declined', reason: 'provider_error', acquirerCode: `HTTP ${status}`, message: text(json.error.message), pspReference: undefined, details: {} };
-    // 409: the key was used with other parameters, or the same request is still running: not a decline to trust.
-    if (status === 409 || status === 429) return undefined;
+    // 409: the same request is still running; idempotency_error: the key was used with other
+    // parameters, and the first request under it may have charged. Neither is a decline to trust.
+    if (status === 409 || status === 429 || json.error.type === 'idempotency_error') return undefined;
     return declineOfError(json.error, pi ? text(pi.id, 64) : undefined);
   }
 
@@ -172,8 +185,11 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const object = isObject(event) && isObject(event.data) && isObject(event.data.object) ? event.data.object : undefined;
       const attemptId = object && isObject(object.metadata) ? object.metadata[attemptKey] : undefined;
       const outcome = object?.object === 'payment_intent' ? outcomeOfIntent(object) : object?.object === 'refund' ? outcomeOfRefund(object) : undefined;
+      // A refund can fail after Stripe reported it succeeded (the card was closed meanwhile): that
+      // takes the refund back, even one already settled approved.
+      const reverses = object?.object === 'refund' && (object.status === 'failed' || object.status === 'canceled');
       // Only final answers settle: a PaymentIntent still asking for action waits for its shopper.
-      const settled = typeof attemptId === 'string' && outcome && outcome.kind !== 'pending' ? [{ attemptId, outcome }] : [];
+      const settled = typeof attemptId === 'string' && outcome && outcome.kind !== 'pending' ? [{ attemptId, outcome, ...(reverses ? { reverses: true } : {}) }] : [];
       return { authentic: true, settled, answer: '{"received":true}' };
     },
   };

@@ -1,0 +1,35 @@
+import { exponentOf, formatMajorUnits, type Money } from '../money/money.ts';
+
+/**
+ * How a PSP counts a currency where it departs from ISO 4217, as its own currency table says:
+ * `exponents` gives its number of decimals (Adyen counts Chilean pesos in hundredths, Stripe counts
+ * Malagasy ariary whole), `multipleOf` the granularity it accepts in its own minor units (Stripe
+ * takes three-decimal dinars only in tens).
+ */
+export interface PspCurrencyTable {
+  readonly exponents: Readonly<Record<string, number>>;
+  readonly multipleOf?: Readonly<Record<string, number>>;
+}
+
+/**
+ * An amount in the PSP's own minor units. Money inside the gateway is ISO minor units; sent as they
+ * are, a currency the PSP counts differently is charged a hundred times too much or too little. An
+ * amount the PSP cannot express (CVE 100.50 to a PSP counting whole escudos) is refused by a throw,
+ * never rounded: the connector declines it before anything is sent.
+ */
+export function pspMinorUnits(m: Money, table: PspCurrencyTable): number {
+  const iso = exponentOf(m.currency);
+  const psp = table.exponents[m.currency] ?? iso;
+  let value: number;
+  if (psp >= iso) {
+    value = m.amount * 10 ** (psp - iso);
+  } else {
+    const factor = 10 ** (iso - psp);
+    if (m.amount % factor !== 0) throw new Error(`${m.currency} ${formatMajorUnits(m)} cannot be sent: this PSP takes ${m.currency} in ${psp === 0 ? 'whole units' : `${psp} decimals`}`);
+    value = m.amount / factor;
+  }
+  const step = table.multipleOf?.[m.currency] ?? 1;
+  if (value % step !== 0) throw new Error(`${m.currency} ${formatMajorUnits(m)} cannot be sent: this PSP takes ${m.currency} only in steps of ${step} minor units`);
+  if (!Number.isSafeInteger(value)) throw new Error(`${m.currency} ${formatMajorUnits(m)} is beyond what this PSP can be sent`);
+  return value;
+}
