@@ -39,3 +39,10 @@ test('cursors round-trip, and a filter prints back to the same filter', () => {
   const again = parseFilter(Object.fromEntries(filterQuery(r.value)));
   assert.deepEqual(again, r);
 });
+
+test('the next page\'s link prints min and max exactly, large three-decimal amounts too', () => {
+  const f = parseFilter({ currency: 'KWD', min: '9007199254740.981', max: '9007199254740.991' });
+  assert.ok(f.ok);
+  assert.equal(filterQuery(f.value).get('min'), '9007199254740.981');
+  assert.equal(filterQuery(f.value).get('max'), '9007199254740.991');
+});

@@ -1,4 +1,4 @@
-import { exponentOf, isCurrency, type Currency } from '../money/money.ts';
+import { exponentOf, formatMajorUnits, isCurrency, type Currency } from '../money/money.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
 import { paymentStatuses, type InitialKind, type PaymentStatus } from './model.ts';
 import { channels, type Channel, type PaymentMethod } from './store.ts';
@@ -194,8 +194,8 @@ export function filterQuery(f: PaymentFilter, extra: Record<string, string> = {}
   set('account', f.pspAccountId); set('channel', f.channel);
   if (f.from !== undefined) set('from', new Date(f.from).toISOString());
   if (f.to !== undefined) set('to', new Date(f.to).toISOString());
-  const major = (n: number | undefined) => n === undefined || !f.currency ? undefined
-    : (exponentOf(f.currency) === 0 ? String(n) : (n / 10 ** exponentOf(f.currency)).toFixed(exponentOf(f.currency)));
+  // Printed exactly (a float division loses the last digits of large amounts, changing the filter between pages).
+  const major = (n: number | undefined) => n === undefined || !f.currency ? undefined : formatMajorUnits({ amount: n, currency: f.currency });
   set('min', major(f.minAmount)); set('max', major(f.maxAmount));
   for (const [k, x] of Object.entries(extra)) set(k, x);
   return p;
