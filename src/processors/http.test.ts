@@ -25,3 +25,18 @@ test('pspFetch carries the caller\'s trace to the PSP as a child traceparent, an
   assert.match(String(seen[1]!.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
   assert.notEqual(String(seen[1]!.traceparent).split('-')[1], '4bf92f3577b34da6a3ce929d0e0e4736');
 });
+
+test('a PSP\'s 3-D Secure page reaches the shopper only as an http(s) URL', async () => {
+  const { shopperPageUrl } = await import('./http.ts');
+  const { redirectOfAction } = await import('./adyen/outcomes.ts');
+  const { outcomeOfIntent } = await import('./stripe/outcomes.ts');
+  const { redirectOf } = await import('./opp/connector.ts');
+  assert.equal(shopperPageUrl('https://acs.example/challenge?x=1'), 'https://acs.example/challenge?x=1');
+  for (const bad of ['javascript:alert(document.domain)//', 'data:text/html,<script>1</script>', 'not a url', 42, undefined]) {
+    assert.equal(shopperPageUrl(bad), undefined, String(bad));
+    assert.equal(redirectOfAction({ type: 'redirect', method: 'GET', url: bad }), undefined, `adyen ${String(bad)}`);
+    assert.equal(redirectOf({ url: bad, method: 'GET', parameters: [] }), undefined, `opp ${String(bad)}`);
+    const o = outcomeOfIntent({ id: 'pi_1', status: 'requires_action', next_action: { type: 'redirect_to_url', redirect_to_url: { url: bad } } });
+    assert.ok(o?.kind === 'declined', `stripe ${String(bad)}: ${JSON.stringify(o)}`);
+  }
+});

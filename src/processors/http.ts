@@ -52,3 +52,16 @@ export const isObject = (v: unknown): v is Record<string, unknown> => typeof v =
 
 /** A string field of a PSP's answer, bounded (a PSP's free text never grows a row without limit). */
 export const text = (v: unknown, max = 256): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined);
+
+/**
+ * A PSP's 3-D Secure page as the shopper's browser may be sent to it: an http(s) URL, nothing else.
+ * The URL reaches the merchant's checkout page (the COPYandPAY widget follows it) and merchants'
+ * own code: a `javascript:` or `data:` URL from a compromised or misconfigured PSP account would run
+ * there, and one that is not a URL at all broke the forwarding page.
+ */
+export function shopperPageUrl(v: unknown): string | undefined {
+  if (typeof v !== 'string' || v.length > 8000) return undefined;
+  let url: URL;
+  try { url = new URL(v); } catch { return undefined; }
+  return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+}

@@ -1,5 +1,5 @@
 import type { DeclineReason, Outcome, ShopperRedirect } from '../outcome.ts';
-import { isObject, text } from '../http.ts';
+import { isObject, shopperPageUrl, text } from '../http.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
@@ -60,12 +60,13 @@ export function refusalReasonOf(code: string | undefined, name: string | undefin
 
 /** The redirect of an Adyen `action` of type `redirect`, passed through as the shopper must follow it. */
 export function redirectOfAction(action: unknown): ShopperRedirect | undefined {
-  if (!isObject(action) || action.type !== 'redirect' || typeof action.url !== 'string') return undefined;
-  try { new URL(action.url); } catch { return undefined; }
+  if (!isObject(action) || action.type !== 'redirect') return undefined;
+  const url = shopperPageUrl(action.url);
+  if (url === undefined) return undefined;
   const method = action.method === 'POST' ? 'POST' : 'GET';
   const data = isObject(action.data) ? action.data : {};
   const parameters = Object.entries(data).filter(([, v]) => typeof v === 'string').map(([name, value]) => ({ name, value: value as string }));
-  return { url: action.url, method, parameters };
+  return { url, method, parameters };
 }
 
 /**

@@ -2,7 +2,7 @@ import { formatMajorUnits } from '../../money/money.ts';
 import type { Outcome, ShopperRedirect } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
-import { isObject, pspFetch } from '../http.ts';
+import { isObject, pspFetch, shopperPageUrl } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { parseSettings, secretSettings, type OppSettings } from './settings.ts';
 
@@ -40,15 +40,13 @@ interface PaymentObject {
 
 /** The acquirer's own 3-D Secure redirect, as its pending answer gives it (undefined when absent or malformed). */
 export function redirectOf(v: unknown): ShopperRedirect | undefined {
-  if (!isObject(v) || typeof v.url !== 'string') return undefined;
-  let url: URL;
-  try { url = new URL(v.url); } catch { return undefined; }
-  // The shopper's browser follows it: nothing but a web page.
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (!isObject(v)) return undefined;
+  const url = shopperPageUrl(v.url);
+  if (url === undefined) return undefined;
   const parameters = Array.isArray(v.parameters)
     ? v.parameters.filter(isObject).filter((p) => typeof p.name === 'string' && typeof p.value === 'string').map((p) => ({ name: p.name as string, value: p.value as string }))
     : [];
-  return { url: url.href, method: v.method === 'GET' ? 'GET' : 'POST', parameters };
+  return { url, method: v.method === 'GET' ? 'GET' : 'POST', parameters };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { DeclineReason, Outcome } from '../outcome.ts';
-import { isObject, text } from '../http.ts';
+import { isObject, shopperPageUrl, text } from '../http.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
@@ -48,7 +48,7 @@ export function outcomeOfIntent(pi: Record<string, unknown>): Answer | undefined
       return { kind: 'pending', action: undefined, pspReference, acquirerCode: status, details };
     case 'requires_action': {
       const next = isObject(pi.next_action) ? pi.next_action : {};
-      const url = isObject(next.redirect_to_url) ? text(next.redirect_to_url.url, 8000) : undefined;
+      const url = isObject(next.redirect_to_url) ? shopperPageUrl(next.redirect_to_url.url) : undefined;
       if (next.type !== 'redirect_to_url' || url === undefined) {
         return { kind: 'declined', reason: 'authentication_error', acquirerCode: status, message: 'unsupported next_action', pspReference, details };
       }
