@@ -72,6 +72,9 @@ const operations: readonly ConnectorOperation[] = ['authorize', 'sale', 'capture
 export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {}, random: () => number = Math.random): SimulatedAcquirer {
   const results = new Map<string, Answer>();
   const received = new Map<string, ReceivedAttempt>();
+  // Received and still being worked on: a status API answers "processing" for these, not "not found"
+  // (which the reconciler rightly takes for "never received", and a cascade moves on from).
+  const processing = new Set<string>();
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
   function connector(accountId: string | undefined, settings: SimulatorSettings): Connector {
@@ -85,7 +88,12 @@ export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {},
         if (known) return known;
         remember(received, req.attemptId, { operation: req.operation, amount: req.amount, live: req.live, accountId, authenticated: req.authentication !== undefined });
         const delay = settings.latencyMs + (settings.jitterMs ? (random() * 2 - 1) * settings.jitterMs : 0);
-        if (delay > 0) await sleep(delay);
+        processing.add(req.attemptId);
+        try {
+          if (delay > 0) await sleep(delay);
+        } finally {
+          processing.delete(req.attemptId);
+        }
         const roll = random();
         if (roll < settings.errorRate) {
           return { kind: 'declined', reason: 'provider_error', acquirerCode: '900.100.100', message: undefined, pspReference: undefined, details: { AcquirerResponse: 'EXCEPTION' } };
@@ -100,7 +108,11 @@ export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {},
         return answer;
       },
       async lookup(attemptId) {
-        return results.get(attemptId);
+        const answer = results.get(attemptId);
+        if (answer) return answer;
+        return processing.has(attemptId)
+          ? { kind: 'pending', action: undefined, pspReference: undefined, acquirerCode: 'processing', details: {} }
+          : undefined;
       },
     };
   }
