@@ -30,6 +30,10 @@ function acquirer() {
   const made = new Map<string, Exclude<Outcome, { kind: 'unknown' }>>();
   const approvedLater = new Set<string>();
   const answers: Answer[] = [];
+  /** Authorizations held unanswered until the test answers them. */
+  const held: { attemptId: string; answer: () => void }[] = [];
+  let heldArrived = () => {};
+  const nextHeld = () => new Promise<void>((r) => { heldArrived = r; });
   /** Reversals made twice for one charge: what no test may see. */
   const doubles: string[] = [];
   const processor: Connector = {
@@ -37,6 +41,9 @@ function acquirer() {
     operations: sim.operations,
     execute(req: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>> {
       if (req.testParameters['SHOPPER_lose']) { lost.add(req.attemptId); return new Promise(() => {}); }
+      if (req.testParameters['SHOPPER_hold']) {
+        return new Promise((resolve) => { held.push({ attemptId: req.attemptId, answer: () => resolve({ kind: 'approved', pspReference: 'HELD-1', acquirerCode: success, details: {} }) }); heldArrived(); });
+      }
       if (req.testParameters['SHOPPER_3ds']) {
         return Promise.resolve({ kind: 'pending', action: 'three_ds', pspReference: 'ACS1', acquirerCode: '000.200.000', details: {},
           redirect: { url: 'https://acs.example/challenge', method: 'GET', parameters: [] } });
@@ -65,7 +72,7 @@ function acquirer() {
       return made.get(id) ?? sim.lookup(id);
     },
   };
-  return { processor, reversals, answers, approvedLater, doubles };
+  return { processor, reversals, answers, approvedLater, doubles, held, nextHeld };
 }
 
 async function gateway() {
@@ -288,6 +295,26 @@ test('an approval that arrives while the reconciler ends its attempt is recorded
     assert.equal((await row(gw, attempt.id))?.status, 'reversing');
     assert.equal(await gw.app.payments.reverseLateApprovals(), 1);
     assert.equal(reversals[0]?.originalReference, 'LATE-RACE');
+  } finally { await gw.close(); }
+});
+
+test('the PSP\'s own answer, approving an attempt another node ended meanwhile, is recorded as late, not dropped', async () => {
+  const { gw, held, nextHeld, reversals } = await gateway();
+  try {
+    const arrived = nextHeld();
+    const pending = opp(gw, 'POST', '/v1/payments', { paymentType: 'PA', amount: '7.00', currency: 'EUR', 'customParameters[SHOPPER_hold]': '1', ...cardOf() });
+    await arrived;
+    const attemptId = held[0]!.attemptId;
+    // Another node's reconciler (its PSP's lookup lagging) ends the attempt while the call is under way.
+    assert.equal(await gw.app.payments.settleFromPsp('default', attemptId, {
+      kind: 'declined', reason: 'not_received', acquirerCode: undefined, message: undefined, pspReference: undefined, details: {},
+    }), true);
+    held[0]!.answer();
+    const p = await pending;
+    assert.notEqual(p.body.result.code, success, 'the merchant was told it failed');
+    assert.equal((await row(gw, attemptId))?.status, 'reversing', 'the charge the PSP made is owed back');
+    assert.equal(await gw.app.payments.reverseLateApprovals(), 1);
+    assert.equal(reversals[0]?.originalReference, 'HELD-1');
   } finally { await gw.close(); }
 });
 

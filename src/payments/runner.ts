@@ -80,6 +80,11 @@ export function createRunner(deps: {
   threeds: ThreeDsService;
   /** How long a shopper may take at a PSP's own 3-D Secure. */
   asyncTimeoutMs: number;
+  /**
+   * A PSP's answer to an attempt that had ended before it came (another node's reconciler found it
+   * never received, say): an approval there is money moved for an attempt the gateway failed.
+   */
+  answeredAfterEnd?: (attempt: AttemptRecord, outcome: Outcome) => Promise<void>;
 }): Runner {
   const { uow, store, clock, ids, logger, pspTimeoutMs } = deps;
   const inFlight = new Set<string>();
@@ -167,16 +172,22 @@ export function createRunner(deps: {
         // The PSP runs 3-D Secure itself: the shopper's page is opened before the outcome that
         // points to it is recorded (a crash in between leaves only an unreachable page).
         const challenge = outcome.kind === 'pending' && outcome.redirect ? await openPspChallenge(paymentId, plan, outcome.redirect) : undefined;
+        let endedMeanwhile: AttemptRecord | undefined;
         attempt = await write(async (w) => {
+          endedMeanwhile = undefined;
           const locked = await w.payments.lock(paymentId);
           if (!locked) throw new Error(`payment ${paymentId} vanished`);
           const mine = locked.attempts.find((a) => a.id === current.id);
           // A racing reconciler settled it first: its record stands.
-          if (!mine || !isOpen(mine.status) || (mine.status === 'pending' && mine.resultCode !== undefined)) return undefined;
+          if (!mine || !isOpen(mine.status) || (mine.status === 'pending' && mine.resultCode !== undefined)) {
+            if (mine && !isOpen(mine.status)) endedMeanwhile = mine;
+            return undefined;
+          }
           const next = await applyAttemptOutcome(w, locked, mine, outcome, plan.rules, challenge);
           last = locked;
           return next;
         });
+        if (endedMeanwhile) await deps.answeredAfterEnd?.(endedMeanwhile, outcome);
       }
       return last;
     },

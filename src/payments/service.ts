@@ -226,7 +226,7 @@ export function createPaymentService(deps: {
 }): PaymentService {
   const { store, vault, threeds, cvvs, clock, ids, logger, pspTimeoutMs, asyncTimeoutMs, bankReceiptDelayMs } = deps;
   const observers: PaymentObserver[] = [];
-  const runner = createRunner({ ...deps, observers });
+  const runner = createRunner({ ...deps, observers, answeredAfterEnd: (attempt, outcome) => approvedAfterEnd(attempt, outcome) });
   const { write } = runner;
   const running = new Set<Promise<unknown>>();
   const lateApprovalStore = createLateApprovalStore(deps.uow);
