@@ -117,6 +117,33 @@ describe('executions', () => {
     assert.deepEqual(now.refundedAmount, { value: '30.00', currency: 'EUR' });
   });
 
+  test('a cancel whose refund the PSP reports failed after all leaves the execution refundFailed, not cancelled, and it may be refunded again', async () => {
+    const inst = await instrument(gw, token);
+    const id = await execution(gw, token);
+    await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    assert.equal((await poll(gw, token, id, ['created', 'authorizeRequested'])).status, 'authorized');
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '129.90', currency: 'EUR' } } })).status, 202);
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/cancel`, { token, body: {} })).status, 202);
+    const cancelled = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+    assert.equal(cancelled.status, 'cancelled');
+    const paymentId = cancelled.paymentComposition[0].paymentId;
+    const d = (await gw.app.payments.details(paymentId))!;
+    const refund = d.operations.find((o) => o.kind === 'refund')!;
+    const attempt = d.attempts.find((a) => a.operationId === refund.id)!;
+    // The card scheme rejected the refund (Adyen's REFUND_FAILED, Stripe's refund.failed).
+    assert.equal(await gw.app.payments.settleFromPsp(attempt.accountId, attempt.id,
+      { kind: 'declined', reason: 'provider_error', acquirerCode: 'REFUND_FAILED', message: undefined, pspReference: undefined, details: {} }, { reverses: true }), true);
+    const after = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+    assert.equal(after.status, 'refundFailed', 'the shopper was not refunded');
+    assert.equal(after.statusHistory.at(-1).code, 'cancelFailed');
+    assert.ok(!gw.logs.some((l) => l.includes('outside its state machine')));
+    const types = (await gw.app.storage.db.selectFrom('outbox').select('type').where('subject_id', '=', id).execute()).map((r) => r.type);
+    assert.ok(types.includes('execution.executionActionUpdated'), 'the merchant is told');
+    const again = await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: { value: '129.90', currency: 'EUR' } } });
+    assert.equal(again.status, 202, JSON.stringify(again.body));
+    assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'refunded');
+  });
+
   test('cancel before capture voids; list filters and paginates with a cursor', async () => {
     const inst = await instrument(gw, token, '4242424242424242', 'holder-list');
     const ids: string[] = [];

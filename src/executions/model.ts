@@ -32,7 +32,8 @@ export const executionTransitions: Readonly<Record<ExecutionStatus, readonly Exe
   captured: ['cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'partiallyCaptured', 'captureFailed'],
   partiallyRefunded: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled'],
   refundFailed: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled'],
-  cancelled: [],
+  // Only when the PSP reports the refund a cancel made failed after all (the shopper was not refunded).
+  cancelled: ['refundFailed', 'partiallyRefunded'],
   refunded: ['partiallyRefunded', 'refundFailed'],
 };
 

@@ -82,13 +82,15 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
 
 /**
  * A capture or refund its PSP reported failed after confirming it (the card scheme rejected it):
- * the action ends failed after all, and the execution's status is what its money now says.
+ * the action ends failed after all, and the execution's status is what its money now says. A
+ * cancel's refund undone leaves the shopper unrefunded: the execution is no longer `cancelled` but
+ * `refundFailed` (or `partiallyRefunded`), so the merchant hears of it and may refund again.
  */
 function undoneStep(e: ExecutionRecord, change: PaymentChange, action: ActionRecord): ExecutionStep {
   const op = change.operation;
   const t = totalsOf(change.operations);
   const failure = failureOf(op.reason, op.resultCode);
-  const status: ExecutionStatus = action.name === 'refund'
+  const status: ExecutionStatus = action.name === 'refund' || (action.name === 'cancel' && op.kind === 'refund')
     ? (t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed')
     : (t.captured > 0 ? 'partiallyCaptured' : 'captureFailed');
   return {
