@@ -100,8 +100,10 @@ export function createAccessTokens(deps: { key: Uint8Array; clock: Clock; lifeti
         });
         const { holderReference, kid, executionId, gen } = payload as { holderReference?: unknown; kid?: unknown; executionId?: unknown; gen?: unknown };
         if (payload.scope !== 'client' || typeof holderReference !== 'string' || typeof kid !== 'string') return { ok: false, reason: 'invalid' };
-        if (typeof gen !== 'number' || !Number.isInteger(gen)) return { ok: false, reason: 'invalid' };
-        return { ok: true, scope: { merchantId: payload.sub!, holderReference, keyId: kid, generation: gen, ...(typeof executionId === 'string' ? { executionId } : {}) } };
+        // Without `gen`: made before client tokens carried it (at most one lifetime ago), as access tokens: generation 1.
+        const generation = gen === undefined ? 1 : gen;
+        if (typeof generation !== 'number' || !Number.isInteger(generation)) return { ok: false, reason: 'invalid' };
+        return { ok: true, scope: { merchantId: payload.sub!, holderReference, keyId: kid, generation, ...(typeof executionId === 'string' ? { executionId } : {}) } };
       } catch (err) {
         return { ok: false, reason: err instanceof errors.JWTExpired ? 'expired' : 'invalid' };
       }

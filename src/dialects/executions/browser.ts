@@ -151,8 +151,9 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){4}$/.test(jwe) || jwe.length > 8192) throw new ParamError(field, 'must be a JWE in compact serialization');
     const opened = await tokenizationKeys.decrypt(scope.merchantId, scope.keyId, jwe);
     if (!opened.ok) {
-      throw new ParamError(field, opened.reason === 'expired_key'
-        ? 'was encrypted with a key that has expired; call client/init again'
+      // A key gone (expired, or replaced by the per-merchant keys of an upgrade) ends the browser's session, not its encryption.
+      throw new ParamError(field, opened.reason !== 'undecryptable'
+        ? 'was encrypted with a key that has expired or is no longer in use; call client/init again'
         : 'could not be decrypted: it must be RSA-OAEP-256 + A256CBC-HS512 to the public key from client/init');
     }
     let plain: unknown;

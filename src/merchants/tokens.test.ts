@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { createAccessTokens } from './tokens.ts';
+import { systemClock } from '../runtime/clock.ts';
+
+test('a client token carries its merchant\'s generation; one made before tokens carried it counts as generation 1', async () => {
+  const key = randomBytes(32);
+  const tokens = createAccessTokens({ key, clock: systemClock });
+  const made = await tokens.issueClient({ merchantId: 'm1', holderReference: 'h', keyId: 'k', generation: 3 });
+  const checked = await tokens.verifyClient(made.token);
+  assert.ok(checked.ok && checked.scope.generation === 3);
+  // As an earlier version issued them: no `gen` claim (a browser session open across the upgrade).
+  const now = Math.floor(Date.now() / 1000);
+  const older = await new SignJWT({ scope: 'client', holderReference: 'h', kid: 'k' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer('switchyard').setAudience('switchyard-browser').setSubject('m1').setIssuedAt(now).setExpirationTime(now + 900).sign(key);
+  const old = await tokens.verifyClient(older);
+  assert.ok(old.ok && old.scope.generation === 1, JSON.stringify(old));
+  const bad = await new SignJWT({ scope: 'client', holderReference: 'h', kid: 'k', gen: 'x' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer('switchyard').setAudience('switchyard-browser').setSubject('m1').setIssuedAt(now).setExpirationTime(now + 900).sign(key);
+  assert.deepEqual(await tokens.verifyClient(bad), { ok: false, reason: 'invalid' });
+});
