@@ -40,10 +40,11 @@ const usage = `usage:
   switchyard workflows show --merchant ID
   switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
 
-  A PSP account names its connector (simulator, opp) and that connector's settings (--behaviour is
-  accepted as another name for --settings); credentials in them are sealed at rest and shown back
-  masked. --settings @FILE reads them from a file and --settings - from standard input, so that
-  credentials stay out of the process list and the shell's history. Live merchants may use real PSP connectors only. The simulator's settings are JSON such as
+  A PSP account names its connector (simulator, opp, adyen, stripe) and that connector's settings
+  (--behaviour is accepted as another name for --settings); credentials in them are sealed at rest
+  and shown back masked. --settings @FILE reads them from a file and --settings - from standard
+  input, so that credentials stay out of the process list and the shell's history. Live merchants
+  may use real PSP connectors only. The simulator's settings are JSON such as
   '{"latencyMs":50,"declines":[{"cardSuffixes":["1111"],"category":"soft"}],"timeouts":[{"amountAtLeast":100000}]}'
 ${webhooksUsage}
 ${ledgerUsage}

@@ -59,12 +59,14 @@ export function formOf(req: ConnectorRequest): { path: string; body: URLSearchPa
   }
   if (!ref || !/^pi_[A-Za-z0-9_]{1,250}$/.test(ref)) throw new Error(`${req.operation} needs the PaymentIntent of the payment`);
   switch (req.operation) {
-    case 'capture':
-      body.set('amount_to_capture', String(amount()));
+    case 'capture': {
+      const captured = String(amount());
+      body.set('amount_to_capture', captured);
       // Not final: a later capture may take more; the engine voids what is left when it is done.
       body.set('final_capture', 'false');
-      body.set(`metadata[${captureKey(req.attemptId)}]`, String(amount()));
+      body.set(`metadata[${captureKey(req.attemptId)}]`, captured);
       return { path: `/v1/payment_intents/${ref}/capture`, body };
+    }
     case 'void':
       return { path: `/v1/payment_intents/${ref}/cancel`, body };
     case 'refund':
