@@ -48,6 +48,16 @@ describe('COPYandPAY checkouts', () => {
     assert.equal(unauth.status, 401);
   });
 
+  test('an amount sent with leading zeros is shown and charged as the gateway prints amounts: 048.99 becomes 48.99', async () => {
+    const c = await create({ amount: '048.99', merchantTransactionId: 'order-leading-zero' });
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    const view = await (await fetch(`${gw.url}/v1/checkouts/${c.body.id}/widget`)).json() as any;
+    assert.equal(view.amount, '48.99');
+    const paid = await widgetPay(c.body.id, card());
+    assert.equal(paid.body.result.code, success, JSON.stringify(paid.body));
+    assert.equal(paid.body.amount, '48.99');
+  });
+
   test('the widget pays with a card; the shopper lands on shopperResultUrl with id and resourcePath; GET resourcePath reads the payment, twice a minute', async () => {
     const c = await create();
     const id = c.body.id;

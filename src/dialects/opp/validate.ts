@@ -1,4 +1,4 @@
-import { isCurrency, parseMajorUnits, exponentOf, type Currency, type Money } from '../../money/money.ts';
+import { isCurrency, parseMajorUnits, exponentOf, formatMajorUnits, type Currency, type Money } from '../../money/money.ts';
 import type { BackOfficeType, InitialType } from './payment-types.ts';
 import type { AuthenticationRequest } from '../../threeds/model.ts';
 import type { BankTransferInput } from '../../payments/service.ts';
@@ -427,7 +427,7 @@ export function readCheckout(params: FormParams): { ok: true; value: CheckoutReq
   const c = new Collector(params);
   const p = params;
   c.check('checkoutType', { required: true, as: 'paymentType' });
-  readMoney(c, true);
+  const money = readMoney(c, true);
   for (const name of Object.keys(p)) {
     if (name.startsWith('card.') || name.startsWith('bankAccount.')) c.add(name, 'the shopper enters the payment details in the widget');
   }
@@ -447,5 +447,8 @@ export function readCheckout(params: FormParams): { ok: true; value: CheckoutReq
   }
   const refusal = c.refusal();
   if (refusal) return { ok: false, refusal };
+  // Kept as the gateway prints amounts ("092.00" becomes "92.00"): the widget shows it to the shopper
+  // and the payment echoes it, so both say what a payment made directly would.
+  if (money) kept.amount = formatMajorUnits(money);
   return { ok: true, value: { params: kept, registrationIds } };
 }
