@@ -278,7 +278,7 @@ async function worker(s: Stats, t: () => Target, acks: Acks, until: () => boolea
       if (r.body?.result?.code === success) { acks.payments.add(r.body.id); s.acknowledged++; } else continue;
       if (type === 'PA') {
         const cp = await oppOp(s, target, r.body.id, 'CP', { amount: pick(['40.00', '100.00']), ...(rand() < options.faultRate / 3 ? { 'customParameters[forceResultCode]': '800.400.500' } : {}) });
-        if (cp.body?.result?.code === success && rand() < 0.5) await oppOp(s, target, r.body.id, 'RF', { amount: '20.00' });
+        if (cp.body?.result?.code === success && rand() < 0.5) await oppOp(s, target, cp.body.id, 'RF', { amount: '20.00' });
         else if (rand() < 0.3) await oppOp(s, target, r.body.id, 'RV');
       } else if (rand() < 0.5) {
         await oppOp(s, target, r.body.id, 'RF', { amount: pick(['10.00', '100.00']), ...(rand() < options.faultRate / 3 ? { 'customParameters[forceResultCode]': '100.400.500' } : {}) });

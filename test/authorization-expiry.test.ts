@@ -101,7 +101,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const again = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '10.00', currency: 'EUR' });
       assert.equal(again.status, 400);
       assert.equal(again.body.result.code, '700.400.100', JSON.stringify(again.body));
-      const rf = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'RF', amount: '20.00', currency: 'EUR' });
+      const rf = await opp(gw, 'POST', `/v1/payments/${cp.body.id}`, { paymentType: 'RF', amount: '20.00', currency: 'EUR' });
       assert.equal(rf.body.result.code, '000.100.110', 'what was captured can still be refunded');
       assert.equal(await gw.app.ledger.verify(), undefined);
       // Marked released: later runs never look at it again.

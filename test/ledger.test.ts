@@ -72,9 +72,10 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const id = pa.body.id;
       assert.deepEqual((await postings(id)).map((p) => [p.phase, p.debit, p.credit, p.amount]), [['pending', 'authorized', 'holds', 10000]]);
       assert.equal((await backOffice(id, 'CP', eur('30.00'))).body.result.code, success);
-      assert.equal((await backOffice(id, 'CP', eur('70.00'))).body.result.code, success);
-      assert.equal((await backOffice(id, 'RF', eur('20.00'))).body.result.code, success);
-      const cb = await backOffice(id, 'CB', eur('10.00'));
+      const cp = await backOffice(id, 'CP', eur('70.00'));
+      assert.equal(cp.body.result.code, success);
+      assert.equal((await backOffice(cp.body.id, 'RF', eur('20.00'))).body.result.code, success);
+      const cb = await backOffice(cp.body.id, 'CB', eur('10.00'));
       assert.equal(cb.body.result.code, success);
       assert.equal((await backOffice(cb.body.id, 'CR', eur('10.00'))).body.result.code, success);
       const ps = await postings(id);

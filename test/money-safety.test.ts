@@ -199,8 +199,9 @@ for (const store of stores) {
         'bankAccount.bankName': 'Testbank', shopperResultUrl: 'https://shop.example/result',
       });
       await answer(await openRedirect(bank.body.redirect), 'completed');
-      assert.equal((await backOffice(gw, bank.body.id, 'RC', eur('120.00'))).body.result.code, success);
-      assert.equal((await backOffice(gw, bank.body.id, 'RF', eur('120.00'))).body.result.code, success);
+      const receipt = await backOffice(gw, bank.body.id, 'RC', eur('120.00'));
+      assert.equal(receipt.body.result.code, success);
+      assert.equal((await backOffice(gw, receipt.body.id, 'RF', eur('120.00'))).body.result.code, success);
       await assertBooks(gw, { merchantIds: [gw.merchant.merchantId] });
     });
 

@@ -272,9 +272,11 @@ describe('bank transfer (Sofort) with receipts', () => {
     assert.equal(rc.body.referencedId, id);
     assert.equal((await backOffice(id, 'RC', { amount: '0.01', currency: 'EUR' })).body.result.code, '700.400.100', 'nothing left to confirm');
 
-    assert.equal((await backOffice(id, 'RF', { amount: '20.00', currency: 'EUR' })).body.result.code, success);
-    assert.equal((await backOffice(id, 'RB', { amount: '5.00', currency: 'EUR' })).body.result.code, success);
-    const cb = await backOffice(id, 'CB', { amount: '30.00', currency: 'EUR' });
+    // The receipt is where the money moved: refunds, rebills and chargebacks name it, not the authorization.
+    assert.equal((await backOffice(id, 'RF', { amount: '20.00', currency: 'EUR' })).body.result.code, '700.400.520');
+    assert.equal((await backOffice(rc.body.id, 'RF', { amount: '20.00', currency: 'EUR' })).body.result.code, success);
+    assert.equal((await backOffice(rc.body.id, 'RB', { amount: '5.00', currency: 'EUR' })).body.result.code, success);
+    const cb = await backOffice(rc.body.id, 'CB', { amount: '30.00', currency: 'EUR' });
     assert.equal(cb.body.result.code, success);
     assert.equal((await backOffice(cb.body.id, 'CR', { amount: '30.00', currency: 'EUR' })).body.result.code, success);
   });
@@ -290,7 +292,7 @@ describe('bank transfer (Sofort) with receipts', () => {
     const rc = list.body.payments.find((p: any) => p.paymentType === 'RC');
     assert.equal(rc.result.code, success);
     assert.equal(rc.amount, '120.00');
-    assert.equal((await backOffice(r.body.id, 'RF', { amount: '120.00', currency: 'EUR' })).body.result.code, success);
+    assert.equal((await backOffice(rc.id, 'RF', { amount: '120.00', currency: 'EUR' })).body.result.code, success);
   });
 
   test('RC on a payment that is not successful is refused with 700.400.560', async () => {

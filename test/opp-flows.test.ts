@@ -161,14 +161,15 @@ describe('back-office rules (reference §6)', () => {
     assert.equal((await backOffice(id, 'CP', { amount: '10.00', currency: 'USD' })).body.result.code, '700.100.500');
   });
 
-  test('several partial refunds up to the captured amount, never beyond; refunds may name the capture', async () => {
+  test('several partial refunds of a capture up to its amount, never beyond; a refund names the capture, not the authorization', async () => {
     const id = (await pa('50.00')).body.id;
     const cp = (await backOffice(id, 'CP', eur('40.00'))).body.id;
     assert.equal((await backOffice(cp, 'RF', eur('15.00'))).body.result.code, success);
-    const rf2 = await backOffice(id, 'RF', eur('25.00'));
+    const rf2 = await backOffice(cp, 'RF', eur('25.00'));
     assert.equal(rf2.body.result.code, success);
-    assert.equal(rf2.body.referencedId, id);
-    assert.equal((await backOffice(id, 'RF', eur('0.01'))).body.result.code, '700.400.200');
+    assert.equal(rf2.body.referencedId, cp);
+    assert.equal((await backOffice(cp, 'RF', eur('0.01'))).body.result.code, '700.400.200');
+    assert.equal((await backOffice(id, 'RF', eur('0.01'))).body.result.code, '700.400.520', 'an authorization is not refunded: its captures are');
     await assertInvariants(id);
   });
 
@@ -185,16 +186,16 @@ describe('back-office rules (reference §6)', () => {
     assert.equal(rv.body.amount, '20.00');
     assert.equal((await backOffice(id, 'RV')).body.result.code, '700.400.300');
     assert.equal((await backOffice(id, 'CP', eur('1.00'))).body.result.code, '700.400.100');
-    assert.equal((await backOffice(id, 'RF', eur('1.00'))).body.result.code, '700.400.200');
+    assert.equal((await backOffice(id, 'RF', eur('1.00'))).body.result.code, '700.400.520', 'nothing was captured to refund');
   });
 
   test('reversal after a partial capture releases only the open remainder; after a full capture it is refused', async () => {
     const id = (await pa('20.00')).body.id;
-    await backOffice(id, 'CP', eur('5.00'));
+    const cp = (await backOffice(id, 'CP', eur('5.00'))).body.id;
     const rv = await backOffice(id, 'RV');
     assert.equal(rv.body.result.code, success);
     assert.equal(rv.body.amount, '15.00');
-    assert.equal((await backOffice(id, 'RF', eur('5.00'))).body.result.code, success, 'captured money stays refundable');
+    assert.equal((await backOffice(cp, 'RF', eur('5.00'))).body.result.code, success, 'captured money stays refundable');
     const full = (await pa('20.00')).body.id;
     await backOffice(full, 'CP', eur('20.00'));
     assert.equal((await backOffice(full, 'RV')).body.result.code, '700.300.300');
@@ -221,7 +222,7 @@ describe('back-office rules (reference §6)', () => {
     const id = (await pa('100.00')).body.id;
     const cp = await backOffice(id, 'CP', eur('100.00'));
     assert.equal(cp.body.result.code, success);
-    assert.equal((await backOffice(id, 'RF', eur('60.00'))).body.result.code, success);
+    assert.equal((await backOffice(cp.body.id, 'RF', eur('60.00'))).body.result.code, success);
     const capture = await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', cp.body.id).executeTakeFirstOrThrow();
     // Days later the card scheme rejects the capture the PSP had confirmed (Adyen's CAPTURE_FAILED).
     const failed = { kind: 'declined' as const, reason: 'provider_error' as const, acquirerCode: 'CAPTURE_FAILED', message: 'rejected', pspReference: undefined, details: {} };
@@ -255,7 +256,9 @@ describe('back-office rules (reference §6)', () => {
     const rb = await backOffice(id, 'RB', eur('5.00'));
     assert.equal(rb.body.result.code, success);
     assert.equal(rb.body.paymentType, 'RB');
-    assert.equal((await backOffice(id, 'RF', eur('15.00'))).body.result.code, success);
+    assert.equal((await backOffice(id, 'RF', eur('15.00'))).body.result.code, '700.400.200', 'the debit refunds what it charged; the rebill its own');
+    assert.equal((await backOffice(id, 'RF', eur('10.00'))).body.result.code, success);
+    assert.equal((await backOffice(rb.body.id, 'RF', eur('5.00'))).body.result.code, success);
     const auth = (await pa('10.00')).body.id;
     assert.equal((await backOffice(auth, 'RB', eur('5.00'))).body.result.code, '700.100.700', 'nothing captured to rebill');
     await assertInvariants(id);

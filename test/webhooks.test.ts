@@ -49,7 +49,7 @@ describe('/v1 notifications', () => {
     try {
       const pa = await pay(gw, { paymentType: 'PA' });
       const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '50.00', currency: 'EUR' });
-      const rf = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'RF', amount: '10.00', currency: 'EUR' });
+      const rf = await opp(gw, 'POST', `/v1/payments/${cp.body.id}`, { paymentType: 'RF', amount: '10.00', currency: 'EUR' });
       const rv = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'RV' });
       const db = await pay(gw, { paymentType: 'DB' });
       const rb = await opp(gw, 'POST', `/v1/payments/${db.body.id}`, { paymentType: 'RB', amount: '5.00', currency: 'EUR' });

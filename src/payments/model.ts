@@ -205,6 +205,40 @@ export interface FollowUpRequest {
   readonly target: Operation;
   /** Whether the payment is settled by the shopper's bank and confirmed by a receipt (a bank transfer). */
   readonly awaitsReceipt: boolean;
+  /**
+   * The merchant named one transaction of the payment, not the payment as a whole (the /v1
+   * dialect): the operation must apply to that kind of transaction, and a refund is limited by what
+   * that transaction moved. Otherwise (the executions dialect, the dashboard, the gateway's own
+   * jobs) the target is the payment's opening operation and only the payment's totals count.
+   */
+  readonly namesTransaction?: boolean;
+}
+
+/** Operations that moved money: a bank transfer's receipt moved it as a capture does a card's. */
+const moved: readonly OperationKind[] = ['sale', 'capture', 'rebill', 'receipt'];
+
+/**
+ * What each follow-up may name when a transaction is named, and what naming anything else is: a
+ * capture needs the authorization; a refund, a rebill and a chargeback need money that moved (a
+ * sale, a capture, a rebill, a bank transfer's receipt); a reversal needs the
+ * authorization (a sale, capture or rebill it finds settled already).
+ */
+const namedTargets: Partial<Record<FollowUpKind, { kinds: readonly OperationKind[]; otherwise: PaymentError }>> = {
+  capture: { kinds: ['authorize'], otherwise: 'capture_requires_authorization' },
+  void: { kinds: ['authorize', 'sale', 'capture', 'rebill'], otherwise: 'reversal_requires_authorization' },
+  refund: { kinds: moved, otherwise: 'refund_requires_capture' },
+  rebill: { kinds: moved, otherwise: 'rebill_requires_capture' },
+  chargeback: { kinds: moved, otherwise: 'chargeback_requires_capture' },
+};
+
+/** Why the named transaction cannot carry this follow-up; undefined when it can (or nothing was named). */
+function namedTargetRefusal(req: FollowUpRequest): PaymentError | undefined {
+  const rule = req.namesTransaction ? namedTargets[req.kind] : undefined;
+  if (!rule) return undefined;
+  if (!rule.kinds.includes(req.target.kind)) return rule.otherwise;
+  if (isOpen(req.target.status)) return 'reference_pending';
+  if (req.target.status !== 'succeeded') return rule.otherwise;
+  return undefined;
 }
 
 /**
@@ -230,6 +264,8 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
   }
   const amount = req.amount?.amount ?? 0;
   const of = (n: number): Money => ({ amount: n, currency });
+  const wrongTarget = namedTargetRefusal(req);
+  if (wrongTarget) return fail(wrongTarget);
 
   switch (req.kind) {
     case 'capture': {
@@ -246,7 +282,8 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       if (refused) return refused;
       if (t.chargedBack > 0) return fail('charged_back');
       if (t.reversed) return fail('already_reversed');
-      if (initial.kind !== 'authorize') return fail('reversal_not_possible');
+      // Money that moved (a sale, a capture, a rebill) is settled by the time a reversal could reach it: a refund gives it back.
+      if (initial.kind !== 'authorize' || (req.namesTransaction && req.target.kind !== 'authorize')) return fail('reversal_not_possible');
       // A capture on its way would change the open rest; a refund or rebill on its way does not,
       // so cancelling a partly captured authorization can refund the capture and void the rest at once.
       if (t.inFlightCaptures > 0 || t.inFlightVoid) return fail('reference_pending');
@@ -268,6 +305,12 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       if (t.chargedBack > 0) return fail('charged_back');
       if (t.captured === 0) return fail(t.reversed ? 'refund_exceeds_captured' : 'refund_requires_capture');
       if (t.refunded + t.inFlightRefunds + amount > t.captured) return fail('refund_exceeds_captured');
+      if (req.namesTransaction) {
+        const target = req.target;
+        const refundedOfTarget = ops.filter((x) => x.kind === 'refund' && x.referencedId === target.id && x.status !== 'failed')
+          .reduce((s, x) => s + x.amount.amount, 0);
+        if (refundedOfTarget + amount > target.amount.amount) return fail('refund_exceeds_captured');
+      }
       return ok(of(amount));
     }
     case 'rebill': {
@@ -309,6 +352,24 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       return ok(of(amount));
     }
   }
+}
+
+/**
+ * The operation whose money a refund gives back: the sale, capture or rebill it names, else (it
+ * names the authorization, or the payment as a whole) the first of them with enough left, each
+ * earlier refund having taken its share the same way. Acquirers of the /v1 family refund a capture,
+ * not the authorization it captured, so their connector needs this one's reference.
+ */
+export function refundSource<O extends Operation>(ops: readonly O[], refund: Operation): O | undefined {
+  const sources = ops.filter((o) => (o.kind === 'sale' || o.kind === 'capture' || o.kind === 'rebill') && o.status === 'succeeded');
+  const left = new Map(sources.map((o) => [o.id, o.amount.amount]));
+  for (const r of ops) {
+    if (r.kind !== 'refund' || (r.status === 'failed' && r.id !== refund.id)) continue;
+    const source = sources.find((o) => o.id === r.referencedId) ?? sources.find((o) => left.get(o.id)! >= r.amount.amount) ?? sources.at(-1);
+    if (r.id === refund.id) return source;
+    if (source) left.set(source.id, left.get(source.id)! - r.amount.amount);
+  }
+  return undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
-  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, uncovered } from './model.ts';
+  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, refundSource, uncovered } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
 import { eachIsolated } from '../jobs/isolated.ts';
@@ -107,6 +107,8 @@ export interface FollowUpInput {
   readonly expiring?: boolean;
   /** A final capture: what it leaves of the authorization is released once it succeeds. */
   readonly final?: boolean;
+  /** The merchant named one transaction, whose kind and amount the follow-up must fit (`FollowUpRequest.namesTransaction`). */
+  readonly namesTransaction?: boolean;
   /**
    * The caller's own writes in the unit of work that records the follow-up (the executions
    * dialect stores its answer under the idempotency key there, so a retry after a crash finds it).
@@ -283,10 +285,12 @@ export function createPaymentService(deps: {
       pspCard = { pan: opened.pan, cvv: op.seq === 0 ? await cvvs.take(payment.id) : undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
     }
     const status = op.details['3ds.transactionStatus'];
+    const refunded = kind === 'refund' && initial.kind === 'authorize' ? refundSource(await store.operationsOf(payment.id), op) : undefined;
     return {
       operation: connectorOperationOf[kind], amount: op.amount, live: payment.live,
       ...(pspCard ? { card: pspCard } : {}),
       ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
+      ...(refunded?.pspReference ? { refundedReference: refunded.pspReference } : {}),
       ...(status !== undefined && op.seq === 0 ? { authentication: { status, eci: op.details['3ds.acsEci'] } } : {}),
       testParameters,
     };
@@ -644,7 +648,7 @@ export function createPaymentService(deps: {
       const recorded = await recordFollowUps(owner, (locked) => {
         const current = locked.operations.find((o) => o.id === target.id)!;
         const decided = decideFollowUp(locked.operations, {
-          kind: input.kind, amount: input.amount, currency: input.currency, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer', expiring: input.expiring === true,
+          kind: input.kind, amount: input.amount, currency: input.currency, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer', expiring: input.expiring === true, namesTransaction: input.namesTransaction === true,
         });
         if (!decided.ok) return decided;
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,

@@ -347,7 +347,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (!idPattern.test(req.params.id)) return unknownPayment();
     const result = await payments.followUp({
       merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfBackOffice[r.type], referencedId: req.params.id, amount: r.amount, currency: r.currency,
-      merchantTransactionId: r.merchantTransactionId, context: r.echo, testParameters: r.testParameters,
+      merchantTransactionId: r.merchantTransactionId, context: r.echo, testParameters: r.testParameters, namesTransaction: true,
     });
     if (!result.ok) {
       if (result.error === 'not_found') return unknownPayment();
