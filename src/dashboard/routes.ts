@@ -7,6 +7,7 @@ import { isCurrency } from '../money/money.ts';
 import { decideFollowUp, initialOf, totalsOf } from '../payments/model.ts';
 import { parseFilter } from '../payments/search.ts';
 import { newFormToken } from './service.ts';
+import { IdempotencyClaimLost } from '../idempotency/service.ts';
 import { canAct, canConfigure, mayView, sessionTtl, signInThrottle, type DashboardUser } from './model.ts';
 import { html, type Html } from './html.ts';
 import { notice, page, publicPage, type PageContext } from './layout.ts';
@@ -243,6 +244,8 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
           join: (tx) => deps.idempotency.completeIn(tx, admission.claim, 303, done),
         });
       } catch (err) {
+        // A later post of this confirmation took the key over while this one stalled: its answer stands.
+        if (err instanceof IdempotencyClaimLost) return reply.redirect(`/dashboard/payments/${id}?refused=confirmation_in_progress`, 303);
         // Frees the key only if the action's unit of work never committed it.
         await deps.idempotency.release(admission.claim);
         throw err;

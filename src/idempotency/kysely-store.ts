@@ -4,8 +4,9 @@ import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
   const { db } = uow;
   const completeWith = async (q: typeof db | Tx, c: IdempotencyClaim, status: number, body: string) => {
-    await q.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: body })
-      .where('merchant_id', '=', c.merchantId).where('key', '=', c.key).where('state', '=', 'in_flight').where('created_at', '=', c.at).execute();
+    const r = await q.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: body })
+      .where('merchant_id', '=', c.merchantId).where('key', '=', c.key).where('state', '=', 'in_flight').where('created_at', '=', c.at).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   };
   return {
     writer: (tx) => ({ complete: (c, status, body) => completeWith(tx, c, status, body) }),
@@ -31,7 +32,7 @@ export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    complete: (c, status, body) => completeWith(db, c, status, body),
+    async complete(c, status, body) { await completeWith(db, c, status, body); },
     async release(c) {
       await db.deleteFrom('idempotency_keys').where('merchant_id', '=', c.merchantId).where('key', '=', c.key)
         .where('state', '=', 'in_flight').where('created_at', '=', c.at).execute();

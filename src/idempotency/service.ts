@@ -16,12 +16,25 @@ export interface Idempotency {
   admit(merchantId: string, key: string, operation: string, request: unknown): Promise<Admission>;
   /** Stores the response the proceeding request gave (before it is sent), while its claim holds. */
   complete(claim: IdempotencyClaim, status: number, body: string): Promise<void>;
-  /** The same, inside the unit of work whose change the response acknowledges: they commit together. */
+  /**
+   * The same, inside the unit of work whose change the response acknowledges: they commit together.
+   * Throws `IdempotencyClaimLost` when the claim is no longer the key's, so that change rolls back.
+   */
   completeIn(tx: Tx, claim: IdempotencyClaim, status: number, body: string): Promise<void>;
   /** The request failed without effect (a 5xx): the key is free again, unless another request has taken it over. */
   release(claim: IdempotencyClaim): Promise<void>;
   /** Forgets keys older than the retention (at least 24 hours). */
   purge(): Promise<number>;
+}
+
+/**
+ * The request's claim on its key was taken over by a later request with the same key (this one
+ * looked abandoned: in flight longer than the takeover allows, as a stalled node's would). Thrown
+ * inside the unit of work that was to record this request's effect, so it rolls back: the key's
+ * answer is the later request's, and one key never acts twice.
+ */
+export class IdempotencyClaimLost extends Error {
+  constructor() { super('another request with this idempotency key took it over'); }
 }
 
 /** Serializes JSON with sorted keys, so equal bodies hash equally whatever their key order. */
@@ -63,7 +76,9 @@ export function createIdempotency(deps: { store: IdempotencyStore; clock: Clock;
       return { kind: 'conflict', reason: 'in_flight' };
     },
     complete: (claim, status, body) => store.complete(claim, status, body),
-    completeIn: (tx, claim, status, body) => store.writer(tx).complete(claim, status, body),
+    async completeIn(tx, claim, status, body) {
+      if (!await store.writer(tx).complete(claim, status, body)) throw new IdempotencyClaimLost();
+    },
     release: (claim) => store.release(claim),
     purge: () => store.purge(clock.now() - retention),
   };

@@ -23,7 +23,8 @@ export interface IdempotencyClaim {
 
 /** The idempotency writes of a unit of work: the answer stored in the same commit as what it acknowledges. */
 export interface IdempotencyWriter {
-  complete(claim: IdempotencyClaim, status: number, body: string): Promise<void>;
+  /** Stores the answer if the claim is still the key's; false when another request took the key over. */
+  complete(claim: IdempotencyClaim, status: number, body: string): Promise<boolean>;
 }
 
 export interface IdempotencyStore {

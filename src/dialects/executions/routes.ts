@@ -5,7 +5,7 @@ import type { AccessTokens } from '../../merchants/tokens.ts';
 import type { ExecutionService, ExecResult, ActionAck } from '../../executions/service.ts';
 import type { ExecutionRecord } from '../../executions/model.ts';
 import { isExecutionStatus } from '../../executions/model.ts';
-import type { Idempotency } from '../../idempotency/service.ts';
+import { IdempotencyClaimLost, type Idempotency } from '../../idempotency/service.ts';
 import type { IdempotencyClaim } from '../../idempotency/store.ts';
 import type { InstrumentService } from '../../vault/instruments.ts';
 import { isWorkflowCode } from '../../workflows/model.ts';
@@ -116,6 +116,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(reply, 'request.entity-too-large', 'The request body is too large');
     if (err.statusCode && err.statusCode < 500) return refuse(reply, 'request.malformed', 'The request could not be read');
+    if (err instanceof IdempotencyClaimLost) {
+      return refuse(reply, 'request.conflict', 'A later request with this x-idempotency-key took it over while this one was stalled; that request\'s answer stands and this one changed nothing');
+    }
     req.log.error({ err: String(err) }, 'executions dialect failure');
     if (req.idempotencyClaim) await idempotency.release(req.idempotencyClaim);
     return refuse(reply, 'internal', 'An internal error occurred');
