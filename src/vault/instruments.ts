@@ -26,8 +26,11 @@ export interface InstrumentService {
   create(input: NewInstrument, acknowledge?: (tx: Tx, i: Instrument) => Promise<void>): Promise<{ ok: true; value: Instrument } | { ok: false; error: CardError }>;
   /** The merchant's instrument; another merchant's id is simply not found. */
   get(merchantId: string, id: string): Promise<Instrument | undefined>;
-  /** Marks it deleted; it can no longer be authorized. False when not found. */
-  remove(merchantId: string, id: string): Promise<boolean>;
+  /**
+   * Marks it deleted; it can no longer be authorized. False when not found. `acknowledge` writes the
+   * caller's answer in the unit of work that deletes it (an idempotency key's answer commits with it).
+   */
+  remove(merchantId: string, id: string, acknowledge?: (tx: Tx) => Promise<void>): Promise<boolean>;
   /**
    * The security code given with the instrument, handed out once for the first authorization and
    * then forgotten. It is held by the CVV holder (memory on the embedded store, sealed rows on PostgreSQL) for at most `cvvTtlMs`.
@@ -93,11 +96,16 @@ export function createInstrumentService(deps: {
       return { ok: true, value: instrument };
     },
     get,
-    async remove(merchantId, id) {
+    async remove(merchantId, id, acknowledge) {
       const i = await store.instrument(id);
       if (!i || i.merchantId !== merchantId || i.status === 'deleted') return false;
-      await uow.run((tx) => store.writer(tx).setInstrumentStatus(id, 'deleted', clock.now()));
+      // The held code goes first: a failure after it leaves an instrument without its code (which a
+      // retry then deletes), never a deletion committed whose answer a failure then loses.
       await cvvs.drop(key(id));
+      await uow.run(async (tx) => {
+        await store.writer(tx).setInstrumentStatus(id, 'deleted', clock.now());
+        await acknowledge?.(tx);
+      });
       return true;
     },
     takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),

@@ -431,9 +431,12 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     });
 
     scope.delete<{ Params: { id: string } }>('/payment/instruments/:id', { schema: executionsSchemas.deleteInstrument }, async (req, reply) => {
-      const done = uuidPattern.test(req.params.id) && await instruments.remove(req.merchant!.id, req.params.id.toLowerCase());
+      const answer = answeredIn(req, reply, 200);
+      const acknowledge = answer.acknowledge;
+      const done = uuidPattern.test(req.params.id)
+        && await instruments.remove(req.merchant!.id, req.params.id.toLowerCase(), acknowledge && ((tx) => acknowledge(tx, { success: true })));
       if (!done) return refuse(reply, 'request.not-found', 'The instrument was not found');
-      return reply.send({ success: true });
+      return answer.send({ success: true });
     });
   });
 }
