@@ -74,22 +74,22 @@ test('RF naming one capture cannot refund more than that capture (700.400.200)',
   assert.equal(rf.body.result.code, '700.400.200', `a 50.00 refund of a 30.00 capture answered ${rf.body.result.code}`);
 });
 
-test('CB naming a refund, or an authorization, is refused with 700.400.550', async () => {
+test('CB naming a refund, or an authorization nothing was captured of, is refused with 700.400.550', async () => {
   const db = (await pay(gw, { amount: '50.00' })).body.id;
   const rf = (await bo(db, 'RF', eur('5.00'))).body.id;
   const onRf = await bo(rf, 'CB', eur('5.00'));
   assert.equal(onRf.body.result.code, '700.400.550', `CB on an RF answered ${onRf.body.result.code}`);
   const id = (await pa('100.00')).body.id;
-  await bo(id, 'CP', eur('30.00'));
   const onPa = await bo(id, 'CB', eur('10.00'));
   assert.equal(onPa.body.result.code, '700.400.550', `CB on a PA answered ${onPa.body.result.code}`);
 });
 
-test('RF naming the PA (not its capture) is refused with 700.400.520', async () => {
+test('RF naming the PA names the payment as a whole: refused (700.400.520) until something is captured, then limited by the payment\'s totals', async () => {
   const id = (await pa('100.00')).body.id;
+  assert.equal((await bo(id, 'RF', eur('10.00'))).body.result.code, '700.400.520');
   await bo(id, 'CP', eur('30.00'));
-  const rf = await bo(id, 'RF', eur('10.00'));
-  assert.equal(rf.body.result.code, '700.400.520', `RF on the PA answered ${rf.body.result.code}`);
+  assert.equal((await bo(id, 'RF', eur('30.01'))).body.result.code, '700.400.200');
+  assert.equal((await bo(id, 'RF', eur('30.00'))).body.result.code, success);
 });
 
 test('RB naming a refund is refused', async () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Currency, Money } from '../money/money.ts';
 import {
   brokenInvariants, canTransition, cancelPlan, decideFollowUp, followUpKinds, initialOf, isOpen, operationTransitions,
-  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, refundSource, statusOfOutcome, totalsOf,
+  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, statusOfOutcome, totalsOf,
   type FollowUpKind, type FollowUpRequest, type Operation, type OperationKind, type OperationStatus, type Outcome, type PaymentStatus,
 } from './model.ts';
 import type { PaymentError } from './errors.ts';
@@ -55,31 +55,22 @@ test('a void names the open rest or nothing; refunds standing on an undone captu
   assert.deepEqual(decideFollowUp(undone, request(undone, 'capture', 60)), { ok: true, value: eur(60) }, 'a new capture covers them');
 });
 
-test('a named transaction must be one the operation applies to; a refund is limited by what the named one moved', () => {
+test('a named transaction must be one the operation applies to; a refund naming a capture is limited by what it moved', () => {
   const ops = history(['authorize', 'succeeded', 100], ['capture', 'succeeded', 30], ['capture', 'succeeded', 50], ['refund', 'succeeded', 10, 'op1'], ['capture', 'pending', 5]);
   const named = (kind: FollowUpKind, amount: number | undefined, target: number) => errorOf(decideFollowUp(ops, request(ops, kind, amount, { target: ops[target]!, namesTransaction: true })));
   assert.equal(named('refund', 20, 1), undefined);
   assert.equal(named('refund', 21, 1), 'refund_exceeds_captured', 'the first capture has 20 left, though the payment has 70');
-  assert.equal(named('refund', 5, 0), 'refund_requires_capture', 'an authorization is not refunded');
-  assert.equal(named('refund', 5, 3), 'refund_requires_capture', 'nor a refund');
+  assert.equal(named('refund', 70, 0), undefined, 'the authorization names the payment as a whole');
+  assert.equal(named('refund', 71, 0), 'refund_exceeds_captured');
+  assert.equal(named('refund', 5, 3), 'refund_requires_capture', 'a refund is not refunded');
   assert.equal(named('refund', 5, 4), 'reference_pending');
   assert.equal(named('capture', 5, 1), 'capture_requires_authorization');
   assert.equal(named('void', undefined, 3), 'reversal_requires_authorization');
   assert.equal(named('void', undefined, 1), 'reversal_not_possible', 'a capture is not voided, nor the authorization through it');
-  assert.equal(named('chargeback', 5, 0), 'chargeback_requires_capture');
+  assert.equal(named('chargeback', 5, 3), 'chargeback_requires_capture');
   assert.equal(named('rebill', 5, 3), 'rebill_requires_capture');
-  // The payment as a whole (the executions dialect, the dashboard) may still be named by its opening operation.
-  assert.equal(errorOf(decideFollowUp(ops, request(ops, 'refund', 60))), undefined);
-});
-
-test('a refund gives back the money of the capture it names, else of the first capture with enough left', () => {
-  const ops = history(['authorize', 'succeeded', 100], ['capture', 'succeeded', 30], ['capture', 'succeeded', 70],
-    ['refund', 'succeeded', 20], ['refund', 'failed', 30], ['refund', 'pending', 20], ['refund', 'pending', 5, 'op2'], ['refund', 'pending', 10]);
-  assert.equal(refundSource(ops, ops[3]!)?.id, 'op1');
-  assert.equal(refundSource(ops, ops[5]!)?.id, 'op2', 'the first capture has 10 left after the first refund');
-  assert.equal(refundSource(ops, ops[6]!)?.id, 'op2', 'named');
-  assert.equal(refundSource(ops, ops[7]!)?.id, 'op1', 'the failed refund took nothing');
-  assert.equal(refundSource(history(['authorize', 'succeeded', 100], ['refund', 'pending', 5]), { ...ops[5]!, id: 'op1' }), undefined, 'nothing captured');
+  const uncaptured = history(['authorize', 'succeeded', 100]);
+  assert.equal(errorOf(decideFollowUp(uncaptured, request(uncaptured, 'refund', 5, { namesTransaction: true }))), 'refund_requires_capture');
 });
 
 test('a capture is refused while a void is on its way, and a void while a capture is', () => {

@@ -206,22 +206,27 @@ export interface FollowUpRequest {
   /** Whether the payment is settled by the shopper's bank and confirmed by a receipt (a bank transfer). */
   readonly awaitsReceipt: boolean;
   /**
-   * The merchant named one transaction of the payment, not the payment as a whole (the /v1
-   * dialect): the operation must apply to that kind of transaction, and a refund is limited by what
-   * that transaction moved. Otherwise (the executions dialect, the dashboard, the gateway's own
-   * jobs) the target is the payment's opening operation and only the payment's totals count.
+   * The merchant named one transaction of the payment (the /v1 dialect): the operation must apply
+   * to that kind of transaction, and a refund naming a capture, rebill or receipt is limited by
+   * what that one moved. Naming the opening transaction (the PA, the DB) names the payment as a
+   * whole, as the executions dialect, the dashboard and the gateway's own jobs always do: only the
+   * payment's totals count.
    */
   readonly namesTransaction?: boolean;
 }
 
-/** Operations that moved money: a bank transfer's receipt moved it as a capture does a card's. */
-const moved: readonly OperationKind[] = ['sale', 'capture', 'rebill', 'receipt'];
+/**
+ * Money that moved (a sale, a capture, a rebill; a bank transfer's receipt moved it as a capture
+ * does a card's), or the payment as a whole through its authorization: the payment's totals then
+ * say whether any moved (a refund of an authorization nothing was captured of is 700.400.520).
+ */
+const moved: readonly OperationKind[] = ['authorize', 'sale', 'capture', 'rebill', 'receipt'];
 
 /**
- * What each follow-up may name when a transaction is named, and what naming anything else is: a
- * capture needs the authorization; a refund, a rebill and a chargeback need money that moved (a
- * sale, a capture, a rebill, a bank transfer's receipt); a reversal needs the
- * authorization (a sale, capture or rebill it finds settled already).
+ * What each follow-up may name when a transaction is named, and what naming anything else (a
+ * refund, a reversal, a chargeback) is: a capture needs the authorization; a refund, a rebill and a
+ * chargeback money that moved; a reversal the authorization (a sale, capture or rebill it finds
+ * settled already: 700.300.700, never a void of the authorization's rest through them).
  */
 const namedTargets: Partial<Record<FollowUpKind, { kinds: readonly OperationKind[]; otherwise: PaymentError }>> = {
   capture: { kinds: ['authorize'], otherwise: 'capture_requires_authorization' },
@@ -305,7 +310,7 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       if (t.chargedBack > 0) return fail('charged_back');
       if (t.captured === 0) return fail(t.reversed ? 'refund_exceeds_captured' : 'refund_requires_capture');
       if (t.refunded + t.inFlightRefunds + amount > t.captured) return fail('refund_exceeds_captured');
-      if (req.namesTransaction) {
+      if (req.namesTransaction && req.target.id !== initial.id) {
         const target = req.target;
         const refundedOfTarget = ops.filter((x) => x.kind === 'refund' && x.referencedId === target.id && x.status !== 'failed')
           .reduce((s, x) => s + x.amount.amount, 0);
@@ -352,24 +357,6 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       return ok(of(amount));
     }
   }
-}
-
-/**
- * The operation whose money a refund gives back: the sale, capture or rebill it names, else (it
- * names the authorization, or the payment as a whole) the first of them with enough left, each
- * earlier refund having taken its share the same way. Acquirers of the /v1 family refund a capture,
- * not the authorization it captured, so their connector needs this one's reference.
- */
-export function refundSource<O extends Operation>(ops: readonly O[], refund: Operation): O | undefined {
-  const sources = ops.filter((o) => (o.kind === 'sale' || o.kind === 'capture' || o.kind === 'rebill') && o.status === 'succeeded');
-  const left = new Map(sources.map((o) => [o.id, o.amount.amount]));
-  for (const r of ops) {
-    if (r.kind !== 'refund' || (r.status === 'failed' && r.id !== refund.id)) continue;
-    const source = sources.find((o) => o.id === r.referencedId) ?? sources.find((o) => left.get(o.id)! >= r.amount.amount) ?? sources.at(-1);
-    if (r.id === refund.id) return source;
-    if (source) left.set(source.id, left.get(source.id)! - r.amount.amount);
-  }
-  return undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
-  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, refundSource, uncovered } from './model.ts';
+  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, uncovered } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
 import { eachIsolated } from '../jobs/isolated.ts';
@@ -285,12 +285,10 @@ export function createPaymentService(deps: {
       pspCard = { pan: opened.pan, cvv: op.seq === 0 ? await cvvs.take(payment.id) : undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
     }
     const status = op.details['3ds.transactionStatus'];
-    const refunded = kind === 'refund' && initial.kind === 'authorize' ? refundSource(await store.operationsOf(payment.id), op) : undefined;
     return {
       operation: connectorOperationOf[kind], amount: op.amount, live: payment.live,
       ...(pspCard ? { card: pspCard } : {}),
       ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
-      ...(refunded?.pspReference ? { refundedReference: refunded.pspReference } : {}),
       ...(status !== undefined && op.seq === 0 ? { authentication: { status, eci: op.details['3ds.acsEci'] } } : {}),
       testParameters,
     };

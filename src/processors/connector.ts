@@ -33,12 +33,6 @@ export interface ConnectorRequest {
   readonly card?: PspCard;
   /** The PSP's reference of the original authorization or sale, for follow-ups. */
   readonly originalReference?: string;
-  /**
-   * For a refund of a payment captured apart from its authorization: the PSP's reference of the
-   * capture (or rebill) whose money it gives back, for PSPs that refund a capture rather than the
-   * payment (the /v1 family answers a refund naming the authorization with 700.400.520).
-   */
-  readonly refundedReference?: string;
   readonly authentication?: Authentication;
   /** Switches the merchant sent for a PSP's test system (ignored by live systems). */
   readonly testParameters: Readonly<Record<string, string>>;

@@ -106,16 +106,13 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     if (card.cvv !== undefined) body.set('card.cvv', card.cvv.reveal());
     // The acquirer may then run 3-D Secure itself and send the shopper back here.
     if (req.returnUrl !== undefined && !req.authentication) body.set('shopperResultUrl', req.returnUrl);
-  }
-  // A refund names the capture whose money it gives back; everything else the original payment.
-  const referenced = req.operation === 'refund' ? req.refundedReference ?? req.originalReference : req.originalReference;
-  if (!initial && (!referenced || !/^[A-Za-z0-9_-]{1,64}$/.test(referenced))) {
+  } else if (!req.originalReference || !/^[A-Za-z0-9_-]{1,64}$/.test(req.originalReference)) {
     throw new Error(`${req.operation} needs the acquirer's reference of the original payment`);
   }
   if (!req.live) {
     for (const [k, v] of Object.entries(req.testParameters)) body.set(`customParameters[${k}]`, v);
   }
-  const path = initial ? '/v1/payments' : `/v1/payments/${encodeURIComponent(referenced!)}`;
+  const path = initial ? '/v1/payments' : `/v1/payments/${encodeURIComponent(req.originalReference!)}`;
   return { path, body };
 }
 
