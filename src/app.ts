@@ -129,6 +129,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     unit: (outcome, seconds) => metrics.unitOfWork(outcome, seconds),
     batch: (size, seconds) => metrics.commitBatch(size, seconds),
     flush: (seconds) => metrics.walFlush(seconds),
+    connectionLost: (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection broke; the pool opens a new one'),
   });
   const locking = storage.kind === 'postgres';
   // PostgreSQL: long-polls on other nodes of this schema are woken through LISTEN/NOTIFY on its channel.

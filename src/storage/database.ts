@@ -140,6 +140,7 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
   }
   const { db } = await openPostgres(target.url, {
+    ...(observer?.connectionLost ? { connectionLost: observer.connectionLost.bind(observer) } : {}),
     ...(target.schema ? { schema: target.schema } : {}),
     ...(target.preparedStatements === false ? { preparedStatements: false } : {}),
   });

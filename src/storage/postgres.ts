@@ -99,6 +99,8 @@ export interface PostgresOptions {
   max?: number;
   /** Hot-path statements prepared once per connection (default); off behind a pooler that cannot carry them. */
   preparedStatements?: boolean;
+  /** Told when a connection breaks; the statement it was running fails on its own, the pool drops it. */
+  connectionLost?: (err: Error) => void;
 }
 
 /** Connects to PostgreSQL. */
@@ -120,8 +122,15 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     keepAliveInitialDelayMillis: 10_000,
     ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
   });
+  // A broken connection (the server restarted, failed over, or ended the backend) is reported by
+  // an 'error' event on the pool (an idle one) or on the client (one in use); unheard, Node ends the
+  // process, and with it every request in flight. Heard, the pool drops the connection and opens a
+  // new one for the next statement, and `/ready` says what the database says meanwhile.
+  const lost = (err: Error) => options.connectionLost?.(err);
+  pool.on('error', lost);
   // Named statements first, so that held writes (laid over them) are named too.
   pool.on('connect', (client) => {
+    client.on('error', lost);
     if (options.preparedStatements !== false) useNamedStatements(client);
     holdBlindWrites(client);
   });

@@ -44,6 +44,8 @@ export interface UnitOfWorkObserver {
   batch(size: number, seconds: number): void;
   /** One flush of SQLite's write-ahead log, made off the event loop after a commit (never on PostgreSQL). */
   flush?(seconds: number): void;
+  /** A PostgreSQL connection broke (a restart, a failover, a killed backend): the pool replaces it. */
+  connectionLost?(err: Error): void;
 }
 
 export interface GroupCommitOptions {
