@@ -324,9 +324,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       // From the first call on, `/ready` says draining while jobs and deliveries wind down and
       // requests under way finish; a second call waits for the same shutdown.
       closing ??= (async () => {
+        // Held long-polls answer what they read now rather than hold the exit for their full time.
+        waiters.stop();
         await jobs.stop();
         await webhooks.stop();
-        await server.close();
+        // Requests under way finish (a PSP call ends by its timeout); past that and a margin, what
+        // is still open is closed: the payments behind it go on below, and the reconciler has them.
+        const late = setTimeout(() => server.server.closeAllConnections(), config.pspTimeoutMs + 10_000);
+        await server.close().finally(() => clearTimeout(late));
         await changeListener?.close();
         await payments.idle();
         await storage.close();

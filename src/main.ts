@@ -68,7 +68,11 @@ async function main() {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    // A second signal (Ctrl-C again) ends it at once: every commit acknowledged is durable already.
+    if (stopping) {
+      app.logger.warn({ signal }, 'stopping now, without waiting for requests under way');
+      process.exit(1);
+    }
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
     clearInterval(keyRefresh);

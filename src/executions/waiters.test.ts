@@ -114,3 +114,13 @@ test('leave ends that one wait with false; the other waiters of its id keep wait
   assert.equal(await other, true);
   assert.equal(w.size, 0);
 });
+
+test('stop: every wait ends now as if its time were up, and every later one at once (shutting down)', async () => {
+  const w = createWaiters();
+  const held = [w.wait('a', 60_000), w.wait('b', 60_000), w.wait('a', 60_000)];
+  w.stop();
+  assert.deepEqual(await Promise.all(held), [false, false, false]);
+  assert.equal(w.size, 0);
+  assert.equal(await w.wait('c', 60_000), false);
+  assert.equal(w.size, 0);
+});

@@ -31,6 +31,12 @@ export interface Waiters {
   wake(id: string): void;
   /** Wakes every waiter (after a lost LISTEN connection, when notifications may have been missed). */
   wakeAll(): void;
+  /**
+   * Ends every wait now, and every later one at once, as if its time were up (resolved false): the
+   * gateway is shutting down, and a long-poll held for its full time would hold the exit as long.
+   * Each request then answers what it reads at that moment.
+   */
+  stop(): void;
   /** How many requests are waiting now. */
   readonly size: number;
 }
@@ -62,6 +68,7 @@ export function createWaiters(): Waiters {
   const heap: Waiter[] = [];
   let timer: NodeJS.Timeout | undefined;
   let armedFor = Infinity;
+  let stopped = false;
 
   const before = (a: Waiter, b: Waiter) => a.deadline < b.deadline;
   function place(w: Waiter, i: number) { heap[i] = w; w.slot = i; }
@@ -139,7 +146,7 @@ export function createWaiters(): Waiters {
     wait(id, ms, departure) {
       let resolve!: (woken: boolean) => void;
       const promise = new Promise<boolean>((r) => { resolve = r; });
-      if (departure?.closed) { resolve(false); return promise; }
+      if (departure?.closed || stopped) { resolve(false); return promise; }
       const head = byId.get(id);
       const w: Waiter = { id, deadline: performance.now() + Math.max(0, ms), slot: heap.length, prev: undefined, next: head, resolve, departure, gone: undefined };
       if (head) head.prev = w;
@@ -164,6 +171,10 @@ export function createWaiters(): Waiters {
     },
     wakeAll() {
       while (heap.length > 0) settle(heap[heap.length - 1]!, true);
+    },
+    stop() {
+      stopped = true;
+      while (heap.length > 0) settle(heap[heap.length - 1]!, false);
     },
     get size() { return heap.length; },
   };

@@ -108,6 +108,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // A caller's W3C traceparent is joined (else a trace starts here): log lines, PSP calls and webhooks carry it on.
     runForRequest(req.id, done, traceFrom(req.headers.traceparent));
   });
+  // Shutting down, each answer closes its connection: a keep-alive connection busy when the close
+  // began would otherwise stay open, idle, for the keep-alive timeout, and hold the exit as long.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (deps.readiness.draining()) reply.header('connection', 'close');
+    return payload;
+  });
   registerHealthRoutes(app, deps.readiness);
   if (deps.metrics) registerMetrics(app, deps.metrics);
   await app.register(async (scope) => registerOppRoutes(scope, deps.opp), { prefix: '/v1' });
