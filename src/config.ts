@@ -116,6 +116,7 @@ export interface Setting {
 }
 
 const ms = 'ms' as const;
+const longestTimerMs = 0x7fff_ffff;
 
 export const settings: readonly Setting[] = [
   { group: 'Server', name: 'PORT', type: 'integer', default: 8080, min: 0, description: 'TCP port the gateway listens on; 0 picks a free port (and turns the demo storefront off unless SWITCHYARD_DEMO_PORT is set).' },
@@ -226,10 +227,14 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback?: number): number {
     if (byDefault === undefined) throw new Error(`${name} has no default`);
     return byDefault;
   }
-  const n = Number(v.trim());
-  const ok = v.trim() !== '' && Number.isFinite(n) && n >= (s.min ?? 0)
+  // Plain decimals only: Number() would also read 0x10, 1e3 and 0b1, which nobody means for a port or a timeout.
+  const n = /^[0-9]+(\.[0-9]+)?$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  const ok = Number.isFinite(n) && n >= (s.min ?? 0)
     && (s.type !== 'integer' || Number.isInteger(n)) && (s.type !== 'rate' || n <= 1);
   if (!ok) throw invalid(s, v);
+  // A Node timer waits at most this long; given more it fires after 1 ms (a PSP timeout of 1 ms
+  // would leave every payment's outcome unknown).
+  if (s.unit === ms && n > longestTimerMs) throw invalid(s, v, `at most ${longestTimerMs} ms (about 24.8 days), the longest a timer can wait`);
   return n;
 }
 

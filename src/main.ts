@@ -4,6 +4,7 @@ import { startDemoStore, type DemoStore } from './hosted/demo.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MasterKeyMismatchError } from './vault/errors.ts';
 import { createApp } from './app.ts';
+import { StoreUnreachableError } from './storage/database.ts';
 
 /** Starts the gateway: opens the store, creates the demo merchant on first start, serves HTTP. */
 async function main() {
@@ -110,7 +111,7 @@ async function startDemo(app: Awaited<ReturnType<typeof createApp>>, file: strin
 
 main().catch((err) => {
   // An operator's mistake (a setting, the wrong master key) is told in one sentence; anything else is a bug: its stack.
-  const told = err instanceof ConfigError || err instanceof MasterKeyMismatchError;
+  const told = err instanceof ConfigError || err instanceof MasterKeyMismatchError || err instanceof StoreUnreachableError;
   process.stderr.write(`switchyard failed to start: ${told ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -128,6 +128,24 @@ export const groupCommit: Readonly<Record<'sqlite' | 'postgres', GroupCommitOpti
   postgres: { lanes: 6, maxBatch: 1, gather: false },
 };
 
+/**
+ * The database named by DATABASE_URL could not be reached or would not let us in (refused, unknown
+ * host, no such database or role, a wrong password): an operator's setting, told in one sentence
+ * naming where it pointed (host, port and database; never the password).
+ */
+export class StoreUnreachableError extends Error {}
+
+async function reach<T>(url: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    let where = 'the configured server';
+    try { const u = new URL(url); where = `${u.hostname}:${u.port || '5432'}${u.pathname.length > 1 ? ` (database ${decodeURIComponent(u.pathname.slice(1))})` : ''}`; } catch { /* the URL was checked when the settings were read */ }
+    const why = err instanceof Error ? err.message : String(err);
+    throw new StoreUnreachableError(`DATABASE_URL: PostgreSQL at ${where} could not be used: ${why}`, { cause: err });
+  }
+}
+
 /** Opens the configured store and brings its schema up to date. */
 export async function openStorage(target: StorageTarget, observer?: UnitOfWorkObserver): Promise<Storage> {
   if (target.kind === 'sqlite') {
@@ -139,13 +157,20 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     keepJournalsInMemory(raw);
     return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
   }
-  const { db } = await openPostgres(target.url, {
+  const reached = await reach(target.url, () => openPostgres(target.url, {
     ...(observer?.connectionLost ? { connectionLost: observer.connectionLost.bind(observer) } : {}),
     ...(target.schema ? { schema: target.schema } : {}),
     ...(target.preparedStatements === false ? { preparedStatements: false } : {}),
-  });
-  // Where the store really lives: a search_path in the URL wins over a schema given apart.
-  const current = (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s;
+  }).then(async ({ db }) => {
+    try {
+      // Where the store really lives: a search_path in the URL wins over a schema given apart.
+      return { db, current: (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s };
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+  }));
+  const { db, current } = reached;
   const schema = current ?? target.schema ?? 'public';
   await migrateOrClose(db, schema);
   return { db, kind: 'postgres', schema, uow: createUnitOfWork(db, 'postgres', groupCommit.postgres, observer), close: () => db.destroy() };

@@ -1,0 +1,48 @@
+/**
+ * Settings an operator gets wrong are refused at start in one sentence naming the variable: a
+ * millisecond value longer than a timer can wait, a number written as 0x10 or 1e3, a database that
+ * cannot be reached (no stack trace, never its password).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tempDir } from './support/harness.ts';
+
+/** Runs `node src/main.ts` and expects it to refuse to start; returns what it said. */
+function refusedStart(env: Record<string, string>): { status: number | null; stderr: string; stdout: string } {
+  const dataDir = tempDir();
+  try {
+    const r = spawnSync(process.execPath, ['src/main.ts'], {
+      env: { ...process.env, PORT: '0', SWITCHYARD_DATA_DIR: dataDir, ...env }, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL',
+    });
+    return { status: r.status, stderr: r.stderr, stdout: r.stdout };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+test('a millisecond setting above what a Node timer can hold (2^31-1) is refused at start, naming the variable', () => {
+  for (const name of ['SWITCHYARD_KEY_REFRESH_MS', 'SWITCHYARD_PSP_TIMEOUT_MS', 'SWITCHYARD_WEBHOOK_POLL_MS']) {
+    const r = refusedStart({ [name]: '3000000000' });
+    assert.notEqual(r.status, 0, `${name}=3000000000 was accepted; it said:\n${r.stderr}`);
+    assert.equal(r.status, 1, `${name}=3000000000: the gateway started instead of refusing (killed after 20 s); stderr:\n${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`failed to start: ${name}`));
+  }
+});
+
+test('a number written otherwise than in plain decimals (0x10, 1e3) is refused, naming the variable', () => {
+  for (const [name, value] of [['PORT', '0x10'], ['SWITCHYARD_PSP_TIMEOUT_MS', '1e3']]) {
+    const r = refusedStart({ [name]: value! });
+    assert.equal(r.status, 1, `${name}=${value} was accepted; it said:\n${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`failed to start: ${name}`));
+  }
+});
+
+test('an unreachable DATABASE_URL is told in one sentence naming DATABASE_URL (no stack trace, no password)', () => {
+  const r = refusedStart({ DATABASE_URL: 'postgres://bob:Sup3rSecretPw@127.0.0.1:1/switchyard' });
+  assert.equal(r.status, 1);
+  assert.doesNotMatch(r.stderr + r.stdout, /Sup3rSecretPw/);
+  assert.match(r.stderr, /DATABASE_URL/, `stderr:\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, `a stack trace:\n${r.stderr}`);
+});
