@@ -313,7 +313,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     paymentAdmin: { search, payments, ledger, token: adminToken },
     dashboard: {
       auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,
-      act: dashboardAction({ merchants, payments, executions }), idempotency, publicUrl: config.publicUrl,
+      act: dashboardAction({ merchants, payments, executions }), idempotency, publicUrl: config.publicUrl, maskCardNumbers: cardData.mask,
     },
     sdk: { merchants, demoUrl: overrides.demoUrl },
   });
@@ -330,7 +330,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await webhooks.stop();
         // Requests under way finish (a PSP call ends by its timeout); past that and a margin, what
         // is still open is closed: the payments behind it go on below, and the reconciler has them.
-        const late = setTimeout(() => server.server.closeAllConnections(), config.pspTimeoutMs + 10_000);
+        const late = setTimeout(() => server.server.closeAllConnections(), Math.min(config.pspTimeoutMs + 10_000, 0x7fff_ffff));
         await server.close().finally(() => clearTimeout(late));
         await changeListener?.close();
         await payments.idle();

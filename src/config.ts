@@ -111,6 +111,8 @@ export interface Setting {
   readonly unit?: 'ms' | 'hours' | 'days' | 'share 0..1' | 'rows';
   /** The smallest value accepted (numbers). */
   readonly min?: number;
+  /** A duration only ever compared with timestamps, never waited on by a timer: not held to a timer's longest wait. */
+  readonly compared?: true;
   readonly group: string;
   readonly description: string;
 }
@@ -136,12 +138,12 @@ export const settings: readonly Setting[] = [
   { group: 'Payments', name: 'SWITCHYARD_PSP_TIMEOUT_MS', type: 'integer', unit: ms, default: 10_000, min: 0, description: 'A PSP call without an answer within this leaves its attempt `unknown` (the reconciler settles it later).' },
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_FAILURES', type: 'integer', default: 5, min: 1, description: 'A PSP account whose calls fail (provider errors, timeouts) this many times in a row is taken out of the cascade (its circuit opens).' },
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_OPEN_MS', type: 'integer', unit: ms, default: 30_000, min: 1000, description: 'How long an open circuit keeps its PSP account out of the cascade before one trial call is let through (half-open).' },
-  { group: 'Payments', name: 'SWITCHYARD_ASYNC_TIMEOUT_MS', type: 'integer', unit: ms, default: 30 * 60_000, min: 0, description: 'An asynchronous payment (3-D Secure, bank transfer) nobody finishes ends this long after it started.' },
+  { group: 'Payments', name: 'SWITCHYARD_ASYNC_TIMEOUT_MS', type: 'integer', unit: ms, compared: true, default: 30 * 60_000, min: 0, description: 'An asynchronous payment (3-D Secure, bank transfer) nobody finishes ends this long after it started.' },
   { group: 'Payments', name: 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS', type: 'number', unit: 'days', default: 7, min: 0, description: 'A card authorization still uncaptured this long after it was made expires: its rest is voided.' },
   { group: 'Payments', name: 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND', type: 'string', default: undefined, defaultText: 'DISCOVER=10,CARTEBLEUE=13,DINERS=30,JCB=30,UNIONPAY=30', description: 'Per-brand exceptions to SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS as `BRAND=DAYS,…` (brands in the /v1 spelling); added to or replacing the built-in ones.' },
-  { group: 'Payments', name: 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', type: 'integer', unit: ms, default: 60_000, min: 0, description: 'The simulated bank posts the receipt of a confirmed bank transfer after this long.' },
+  { group: 'Payments', name: 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', type: 'integer', unit: ms, compared: true, default: 60_000, min: 0, description: 'The simulated bank posts the receipt of a confirmed bank transfer after this long.' },
   { group: 'Payments', name: 'SWITCHYARD_LONG_POLL_MS', type: 'integer', unit: ms, default: 25_000, min: 0, description: 'Longest hold of an executions `waitWhile` long-poll (below the usual 30 s client timeout).' },
-  { group: 'Payments', name: 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', type: 'integer', unit: ms, default: 30 * 60_000, min: 0, description: 'An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use.' },
+  { group: 'Payments', name: 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', type: 'integer', unit: ms, compared: true, default: 30 * 60_000, min: 0, description: 'An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use.' },
   { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_LATENCY_MS', type: 'integer', unit: ms, default: 0, min: 0, description: 'Mean latency the simulated acquirer adds to each call.' },
   { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_JITTER_MS', type: 'integer', unit: ms, default: 0, min: 0, description: 'Random spread (±) around that latency.' },
   { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_TIMEOUT_RATE', type: 'rate', unit: 'share 0..1', default: 0, description: 'Share of simulated calls that never answer (their attempts end `unknown`).' },
@@ -234,7 +236,7 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback?: number): number {
   if (!ok) throw invalid(s, v);
   // A Node timer waits at most this long; given more it fires after 1 ms (a PSP timeout of 1 ms
   // would leave every payment's outcome unknown).
-  if (s.unit === ms && n > longestTimerMs) throw invalid(s, v, `at most ${longestTimerMs} ms (about 24.8 days), the longest a timer can wait`);
+  if (s.unit === ms && !s.compared && n > longestTimerMs) throw invalid(s, v, `at most ${longestTimerMs} ms (about 24.8 days), the longest a timer can wait`);
   return n;
 }
 

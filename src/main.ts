@@ -67,14 +67,17 @@ async function main() {
     say(`\nOpen the demo checkout: ${demo.url}\n\n`);
   }
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
     // A second signal (Ctrl-C again) ends it at once: every commit acknowledged is durable already.
-    if (stopping) {
+    // One within a second of the first is the same stop delivered twice (npm passes on the signal
+    // the terminal or systemd also sent to the whole process group) and is ignored.
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince < 1_000) return;
       app.logger.warn({ signal }, 'stopping now, without waiting for requests under way');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     app.logger.info({ signal }, 'shutting down');
     clearInterval(keyRefresh);
     await demo?.close();

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { loadConfig } from '../src/config.ts';
 import { tempDir } from './support/harness.ts';
 
 /** Runs `node src/main.ts` and expects it to refuse to start; returns what it said. */
@@ -46,3 +47,12 @@ test('an unreachable DATABASE_URL is told in one sentence naming DATABASE_URL (n
   assert.match(r.stderr, /DATABASE_URL/, `stderr:\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /\n\s+at /, `a stack trace:\n${r.stderr}`);
 });
+
+// Durations only compared with timestamps (a bank transfer's time to be paid, an ephemeral
+// instrument's life) are not timers: they may be longer than a timer can wait.
+const thirtyDays = String(30 * 86_400_000);
+for (const name of ['SWITCHYARD_ASYNC_TIMEOUT_MS', 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS']) {
+  test(`${name}=${thirtyDays} (30 days, not a timer) is accepted`, () => {
+    assert.doesNotThrow(() => loadConfig({ SWITCHYARD_DATA_DIR: tempDir(), PORT: '0', [name]: thirtyDays }));
+  });
+}

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { pay, startGateway, type Gateway } from './support/harness.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { postForm, signIn as signInAs } from './support/dashboard.ts';
 
 const clock = manualClock(Date.now());
 
@@ -22,24 +23,8 @@ before(async () => {
 });
 after(async () => { await gw?.close(); });
 
-async function signIn(email: string): Promise<{ cookie: string; csrf: string }> {
-  const form = await fetch(`${gw.url}/dashboard/sign-in`);
-  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const r = await fetch(`${gw.url}/dashboard/sign-in`, {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: token, email, password, next: '/dashboard' }),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.headers.getSetCookie()[0]!.split(';')[0]!, origin: gw.url },
-  });
-  assert.equal(r.status, 303);
-  const cookie = r.headers.getSetCookie().find((c) => c.startsWith('sy_dashboard='))!.split(';')[0]!;
-  const page = await fetch(`${gw.url}/dashboard/payments`, { headers: { cookie } });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-  return { cookie, csrf };
-}
-
-const post = (s: { cookie: string }, path: string, form: Record<string, string>) => fetch(`${gw.url}${path}`, {
-  method: 'POST', redirect: 'manual', body: new URLSearchParams(form),
-  headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie, origin: gw.url },
-});
+const signIn = (email: string) => signInAs(gw.url, email, password);
+const post = (s: { cookie: string }, path: string, form: Record<string, string>) => postForm(gw.url, s, path, form);
 
 /** The confirmation page the action's first form answers, and the one-time key it carries. */
 async function confirmation(s: { cookie: string; csrf: string }, path: string, amount: string): Promise<Record<string, string>> {

@@ -4,9 +4,10 @@
  * does not hold the exit for its keep-alive timeout).
  */
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { opp, tempDir, testCard } from './support/harness.ts';
+import { opp, startGateway, tempDir, testCard } from './support/harness.ts';
 import { demoCredentials, startGatewayProcess } from './support/process.ts';
 import { call, execution, tokenOf, wf } from './support/executions.ts';
 
@@ -62,4 +63,48 @@ test('SIGTERM while a waitWhile long-poll is held: the long-poll is answered and
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+// One Ctrl-C on `npm start`: the terminal sends SIGINT to the whole foreground process group, and npm
+// passes its own on, so the gateway sees the signal twice (systemd's stop of a unit's group does the
+// same with SIGTERM). Where sh is bash, npm's shell execs node in its place and node gets both; the
+// second, a moment after the first, must not be taken as the operator's "stop now".
+for (const signal of ['SIGINT', 'SIGTERM'] as const) test(`one ${signal} to npm start's process group (Ctrl-C; systemd's stop of the unit's cgroup) while a payment waits on a slow PSP: the payment is answered`, async () => {
+  const dataDir = tempDir();
+  const child = spawn('npm', ['start', '--silent', '--script-shell=bash'], {
+    cwd: new URL('..', import.meta.url).pathname, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PATH: `${process.execPath.replace(/\/node$/, '')}:${process.env.PATH}`, PORT: '0', LOG_LEVEL: 'info', SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_SIM_LATENCY_MS: '3000' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += String(d); });
+  child.stderr!.on('data', (d) => { out += String(d); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    for (let i = 0; i < 600 && !/Switchyard listening on (http:\/\/[^\s"]+)/.test(out); i++) await sleep(100);
+    const url = /Switchyard listening on (http:\/\/[^\s"]+)/.exec(out)![1]!;
+    const gw = { url, merchant: demoCredentials(dataDir) };
+    const inFlight = opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '12.00', currency: 'EUR', paymentType: 'DB', merchantTransactionId: `ctrl-c-${signal}` })
+      .catch((err: unknown) => ({ status: 0, body: String(err) }));
+    await sleep(500);
+    process.kill(-child.pid!, signal); // what the terminal does on Ctrl-C (SIGINT), systemd's KillMode=control-group (SIGTERM)
+    const r = await inFlight;
+    await exited;
+    assert.ok(!/stopping now, without waiting/.test(out), `one Ctrl-C was taken as two signals:\n${out.split('\n').filter((l) => /shutting down|stopping now/.test(l)).join('\n')}`);
+    assert.equal(r.status, 200, `the payment under way was cut: ${JSON.stringify(r.body)}`);
+  } finally {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('the longest accepted PSP timeout: a payment under way at shutdown is still answered (the hard close waits no longer than a timer can)', async () => {
+  const gw = await startGateway({ env: { SWITCHYARD_PSP_TIMEOUT_MS: String(2 ** 31 - 1), SWITCHYARD_SIM_LATENCY_MS: '1500' } });
+  const creds = { url: gw.url, merchant: gw.merchant };
+  const inFlight = opp(creds, 'POST', '/v1/payments', { ...testCard, amount: '12.00', currency: 'EUR', paymentType: 'DB' })
+    .catch((err: unknown) => ({ status: 0, body: String(err) }));
+  await new Promise((r) => setTimeout(r, 300));
+  const closed = gw.close();
+  const r = await inFlight;
+  await closed;
+  assert.equal(r.status, 200, `the payment under way was cut at shutdown: ${JSON.stringify(r.body)}`);
 });

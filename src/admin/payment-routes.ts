@@ -33,7 +33,7 @@ export async function paymentStoryJson(deps: Pick<PaymentAdminDeps, 'search' | '
   const d = /^[0-9a-f]{32}$/.test(id) ? await deps.payments.details(id) : undefined;
   if (!d) return undefined;
   const [list, related, postings] = await Promise.all([
-    deps.search.list({ q: id, limit: 1 }), deps.search.related(id, d.operations.map((o) => o.id)), deps.ledger.paymentPostings(id),
+    deps.search.list({ id, limit: 1 }), deps.search.related(id, d.operations.map((o) => o.id)), deps.ledger.paymentPostings(id),
   ]);
   const cur = d.payment.currency;
   return {

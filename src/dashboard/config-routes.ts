@@ -136,7 +136,8 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const f = formOf(req);
     const types = String(f.types ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const r = await webhooks.addEndpoint({ merchantId: m.id, dialect: String(f.dialect ?? ''), url: String(f.url ?? ''), types });
-    await audit(req, ctx, 'webhook.add', m.id, r.ok, { url: f.url, dialect: f.dialect }, r.ok ? r.value.endpointId : undefined);
+    // A refused URL may carry a user and password (refused for it): the audit log keeps neither.
+    await audit(req, ctx, 'webhook.add', m.id, r.ok, { url: withoutCredentials(String(f.url ?? '')), dialect: f.dialect }, r.ok ? r.value.endpointId : undefined);
     if (!r.ok) return showMerchant(ctx, reply, m, notice('error', r.error.message), 400);
     return sendPage(reply, secretPage(ctx, 'Webhook endpoint added', 'This is the endpoint\'s secret (the /v1 decryption key, or the executions signing secret).',
       [['Endpoint id', r.value.endpointId], ['Secret', r.value.secret]], `/dashboard/webhooks/${r.value.endpointId}`), 201);
@@ -195,3 +196,16 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   });
 }
 
+
+/** A URL without its user and password; text that is not a URL loses whatever precedes an '@'. */
+function withoutCredentials(text: string): string {
+  try {
+    const u = new URL(text);
+    if (!u.username && !u.password) return text;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return text.replace(/^[^@/]*@/, '').replace(/(\/\/)[^@/]*@/, '$1');
+  }
+}

@@ -38,6 +38,8 @@ export interface DashboardDeps {
   /** Each confirmation page's one-time key: the action it confirms runs once however often the form is sent. */
   idempotency: Pick<Idempotency, 'admit' | 'complete' | 'completeIn' | 'release'>;
   clock: Clock;
+  /** Masks card numbers in free text, as references holding one were stored (so the masked search still finds them). */
+  maskCardNumbers: (text: string) => string;
   /** The gateway's public URL: the base of the notification URLs shown (without it, their paths). */
   publicUrl?: string | undefined;
 }

@@ -134,6 +134,12 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     const ctx = contextOf(req, 'payments');
     const u = ctx.user;
     const query = Object.fromEntries(Object.entries(req.query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    // A card number typed into the search box leaves the address bar (and the page, its links and
+    // the browser's history) at once, for its masked form, which finds what it would have found.
+    if (query.q !== undefined) {
+      const masked = deps.maskCardNumbers(query.q);
+      if (masked !== query.q) return reply.redirect(`/dashboard/payments?${new URLSearchParams({ ...query, q: masked }).toString()}`, 303);
+    }
     const parsed = parseFilter(query);
     const ms = await merchantOptions(u);
     const accounts = await accountOptions(u, u.merchantId ? [u.merchantId] : query.merchant ? [query.merchant] : ms.map((m) => m.id));
@@ -170,7 +176,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
 
   const story = async (d: NonNullable<Awaited<ReturnType<typeof payments.details>>>): Promise<PaymentStory> => {
     const [summary, related, postings, accounts] = await Promise.all([
-      search.list({ q: d.payment.id, limit: 1 }),
+      search.list({ id: d.payment.id, limit: 1 }),
       search.related(d.payment.id, d.operations.map((o) => o.id)),
       deps.ledger.paymentPostings(d.payment.id),
       workflows.accounts(d.payment.merchantId),
@@ -223,16 +229,26 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       const amountField = String(f.amount ?? '');
       const amount = kind === 'void' ? undefined : parseAmount(amountField, currency);
       if (kind !== 'void' && amount === undefined) {
+        // A confirmed action refused is one the audit log tells; a first form sent with a typo is not an action yet.
+        if (f.confirmed === 'yes') await audit('refused', { reason: 'amount_invalid' });
         return showPayment(req, reply, id, notice('error', `The amount must be a positive amount in ${currency}, such as 10.00.`), 400);
       }
       if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField, randomUUID()));
       // The confirmation's one-time key: a double click, or the form sent again from the browser's
       // history, finds the first submission's result instead of moving the money again.
       const actionKey = typeof f.actionKey === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(f.actionKey) ? f.actionKey.toLowerCase() : undefined;
-      if (!actionKey) return showPayment(req, reply, id, notice('error', 'This confirmation could not be read: confirm the action again.'), 400);
+      const amountDetail = amount !== undefined ? { amount: amountText(amount, currency) } : {};
+      if (!actionKey) {
+        await audit('refused', { reason: 'confirmation_missing', ...amountDetail });
+        return showPayment(req, reply, id, notice('error', 'This confirmation could not be read: confirm the action again.'), 400);
+      }
       const admission = await deps.idempotency.admit(d.payment.merchantId, actionKey, `dashboard ${kind} ${id}`, { amount: amountField });
       if (admission.kind === 'replay') return reply.redirect(admission.body, 303);
-      if (admission.kind === 'conflict') return reply.redirect(`/dashboard/payments/${id}?refused=${admission.reason === 'in_flight' ? 'confirmation_in_progress' : 'confirmation_used'}`, 303);
+      if (admission.kind === 'conflict') {
+        const reason = admission.reason === 'in_flight' ? 'confirmation_in_progress' : 'confirmation_used';
+        await audit('refused', { reason, ...amountDetail });
+        return reply.redirect(`/dashboard/payments/${id}?refused=${reason}`, 303);
+      }
       // Post/redirect/get: reloading the page shows the result again and never repeats the action.
       // The key's answer commits with the operation it records, so no failure after that commit
       // (a crash, the audit row) leaves the key free for the money to move again.
@@ -245,7 +261,10 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
         });
       } catch (err) {
         // A later post of this confirmation took the key over while this one stalled: its answer stands.
-        if (err instanceof IdempotencyClaimLost) return reply.redirect(`/dashboard/payments/${id}?refused=confirmation_in_progress`, 303);
+        if (err instanceof IdempotencyClaimLost) {
+          await audit('refused', { reason: 'confirmation_in_progress', ...amountDetail });
+          return reply.redirect(`/dashboard/payments/${id}?refused=confirmation_in_progress`, 303);
+        }
         // Frees the key only if the action's unit of work never committed it.
         await deps.idempotency.release(admission.claim);
         throw err;

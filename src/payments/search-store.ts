@@ -78,6 +78,7 @@ export function createPaymentSearch(db: Kysely<Database>, maskReference: (text: 
           q = q.where('p.id', 'in', (eb) => candidateQuery(eb as never, f.q!, maskReference(f.q!)));
         }
       }
+      if (f.id !== undefined) q = q.where('p.id', '=', f.id);
       if (!filtered) {
         if (f.merchantId !== undefined) q = q.where('p.merchant_id', '=', f.merchantId);
         if (f.status !== undefined) q = q.where('p.status', '=', f.status);

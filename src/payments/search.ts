@@ -10,6 +10,8 @@ import { channels, type Channel, type PaymentMethod } from './store.ts';
 export interface PaymentFilter {
   /** One search box: a payment, operation or execution id, an order reference (merchant transaction id), a PSP reference, or a card's last four digits. */
   readonly q?: string | undefined;
+  /** Exactly this payment (a page about one payment: never another that merely names its id as a reference). */
+  readonly id?: string | undefined;
   readonly merchantId?: string | undefined;
   readonly status?: PaymentStatus | undefined;
   readonly currency?: Currency | undefined;
@@ -123,6 +125,10 @@ function minorUnits(text: string, currency: Currency): number | undefined {
 /** A date (`2026-05-01`, a whole UTC day) or an ISO instant; `end` moves a bare date to the next day's start. */
 function instant(text: string, end: boolean): number | undefined {
   const t = text.trim();
+  // Date.parse reads 2026-02-30 as 2 March: a day that does not exist is refused, not moved.
+  const [y, m, d] = t.slice(0, 10).split('-').map(Number);
+  const day = new Date(Date.UTC(y!, m! - 1, d!));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m! - 1 || day.getUTCDate() !== d) return undefined;
   if (/^\d{4}-\d{2}-\d{2}$/.test(t)) {
     const ms = Date.parse(`${t}T00:00:00Z`);
     return Number.isNaN(ms) ? undefined : end ? ms + 86_400_000 : ms;
@@ -139,7 +145,9 @@ const hex32 = /^[0-9a-f]{32}$/;
  * (dates or ISO instants, UTC), min, max (major units of `currency`), cursor, limit. Empty values
  * are ignored; anything else that does not read is named.
  */
-export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLimit = 50): Result<PaymentFilter, FilterProblem> {
+export const defaultPageSize = 50;
+
+export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLimit = defaultPageSize): Result<PaymentFilter, FilterProblem> {
   const v = (k: string): string | undefined => {
     const x = query[k];
     const s = Array.isArray(x) ? x[0] : x;
@@ -192,8 +200,13 @@ export function filterQuery(f: PaymentFilter, extra: Record<string, string> = {}
   const set = (k: string, x: string | number | undefined) => { if (x !== undefined && x !== '') p.set(k, String(x)); };
   set('q', f.q); set('merchant', f.merchantId); set('status', f.status); set('currency', f.currency);
   set('account', f.pspAccountId); set('channel', f.channel);
-  if (f.from !== undefined) set('from', new Date(f.from).toISOString());
-  if (f.to !== undefined) set('to', new Date(f.to).toISOString());
+  // A whole day is printed as the day the form's date field shows (a bare `to` is read as the end of
+  // its day, so the day before the instant it stands for); any other instant in full.
+  const dayMs = 86_400_000;
+  const asDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  if (f.from !== undefined) set('from', f.from % dayMs === 0 ? asDay(f.from) : new Date(f.from).toISOString());
+  if (f.to !== undefined) set('to', f.to % dayMs === 0 ? asDay(f.to - dayMs) : new Date(f.to).toISOString());
+  if (f.limit !== defaultPageSize) set('limit', f.limit);
   // Printed exactly (a float division loses the last digits of large amounts, changing the filter between pages).
   const major = (n: number | undefined) => n === undefined || !f.currency ? undefined : formatMajorUnits({ amount: n, currency: f.currency });
   set('min', major(f.minAmount)); set('max', major(f.maxAmount));

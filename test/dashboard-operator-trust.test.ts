@@ -1,0 +1,118 @@
+/**
+ * What operators rely on in the dashboard and the payment admin API: a payment's page is about that
+ * payment only; a card number typed into the search leaves the page and its address; every refused
+ * confirmed action is audited; the next-page link keeps the date filter as the form shows it; an
+ * impossible date is refused; a refused webhook URL's credentials stay out of the audit log.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { postForm, signIn as signInAs } from './support/dashboard.ts';
+
+const password = 'a long test password';
+const adminToken = 'review-admin-token-0123456789';
+let gw: Gateway;
+let other: Awaited<ReturnType<Gateway['app']['merchants']['create']>>;
+before(async () => {
+  gw = await startGateway({ env: { SWITCHYARD_ADMIN_TOKEN: adminToken } });
+  other = await gw.app.merchants.create({ name: 'Other Merchant' });
+  for (const [email, role, merchantId] of [
+    ['admin@example.com', 'admin', undefined], ['scoped-op@example.com', 'operator', gw.merchant.merchantId],
+  ] as const) {
+    assert.ok((await gw.app.dashboard.addUser({ email, role, merchantId, password })).ok);
+  }
+});
+after(async () => { await gw?.close(); });
+
+const signIn = (email: string) => signInAs(gw.url, email, password);
+const post = (s: { cookie: string }, path: string, form: Record<string, string>) => postForm(gw.url, s, path, form);
+const get = async (s: { cookie: string }, path: string) => {
+  const r = await fetch(`${gw.url}${path}`, { headers: { cookie: s.cookie }, redirect: 'manual' });
+  return { status: r.status, text: await r.text(), location: r.headers.get('location') };
+};
+const adminApi = async (path: string) => {
+  const r = await fetch(`${gw.url}/admin/api${path}`, { headers: { authorization: `Bearer ${adminToken}` } });
+  return { status: r.status, body: await r.json() as any };
+};
+
+test('a payment\'s story (admin API and dashboard page) describes that payment, even when a later payment\'s order reference is its id', async () => {
+  const first = await pay(gw, { amount: '92.00', merchantTransactionId: 'order-original' });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  // Another merchant's later payment (another card) whose merchantTransactionId happens to be the first payment's id.
+  const later = await opp({ url: gw.url, merchant: other }, 'POST', '/v1/payments', {
+    amount: '5.00', currency: 'EUR', paymentType: 'DB', ...testCard, 'card.number': '4111111111111111', merchantTransactionId: first.body.id,
+  });
+  assert.equal(later.status, 200, JSON.stringify(later.body));
+  // The merchant-scoped operator's page of its own payment shows another merchant's name and card.
+  const s = await signIn('scoped-op@example.com');
+  const page = await get(s, `/dashboard/payments/${first.body.id}`);
+  assert.equal(page.status, 200);
+  assert.doesNotMatch(page.text, /Other Merchant/, 'another merchant\'s name is shown on this payment');
+  assert.doesNotMatch(page.text, /•••• 1111/, 'another payment\'s card is shown on this payment');
+  const story = await adminApi(`/payments/${first.body.id}`);
+  assert.equal(story.status, 200);
+  assert.equal(story.body.payment.id, first.body.id, `GET /admin/api/payments/:id summary is another payment: merchant ${story.body.payment.merchantName}, amount ${story.body.payment.amount}, card ${JSON.stringify(story.body.payment.card)}`);
+});
+
+test('a card number typed into the payment search is not printed back into the page (nor its links) in plain text', async () => {
+  const s = await signIn('admin@example.com');
+  const pan = '4200000000000000';
+  const r = await get(s, `/dashboard/payments?q=${pan}`);
+  const inLogs = gw.logs.some((l) => l.includes(pan));
+  assert.equal(inLogs, false, 'the PAN is in the gateway\'s logs');
+  assert.ok(!r.text.includes(pan), `status ${r.status}; the page carries the PAN: ${/[\s\S]{0,80}4200000000000000[\s\S]{0,20}/.exec(r.text)?.[0]}`);
+  // The search is sent on at once with the number masked, as references holding one were stored: it still finds them.
+  assert.equal(r.status, 303);
+  assert.ok(r.location && !r.location.includes(pan) && /q=\*{4}0000_/.test(decodeURIComponent(r.location)), String(r.location));
+  const ordered = await pay(gw, { amount: '7.00', merchantTransactionId: pan });
+  assert.equal(ordered.status, 200, JSON.stringify(ordered.body));
+  const found = await get(s, r.location!);
+  assert.equal(found.status, 200);
+  assert.ok(!found.text.includes(pan));
+  assert.ok(found.text.includes(ordered.body.id), 'the masked search finds the payment whose reference held the number');
+});
+
+test('a date filter that is no calendar day (2026-02-30) is refused, not read as another day', async () => {
+  const r = await adminApi('/payments?from=2026-02-30');
+  assert.equal(r.status, 400, `answered ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`);
+});
+
+test('a refused confirmation (its one-time key already used, sent again with another amount) is written to the audit log', async () => {
+  const s = await signIn('admin@example.com');
+  const p = await pay(gw, { amount: '92.00', merchantTransactionId: 'audit-refusal' });
+  const path = `/dashboard/payments/${p.body.id}/refund`;
+  const c = await post(s, path, { _csrf: s.csrf, amount: '10.00' });
+  const key = /name="actionKey" value="([^"]+)"/.exec(await c.text())![1]!;
+  assert.equal((await post(s, path, { _csrf: s.csrf, amount: '10.00', confirmed: 'yes', actionKey: key })).status, 303);
+  const reused = await post(s, path, { _csrf: s.csrf, amount: '50.00', confirmed: 'yes', actionKey: key });
+  assert.match(reused.headers.get('location') ?? '', /refused=confirmation_used/);
+  const keyless = await post(s, path, { _csrf: s.csrf, amount: '20.00', confirmed: 'yes' });
+  assert.equal(keyless.status, 400);
+  const log = (await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 })).filter((e) => e.subject === p.body.id);
+  const rows = log.map((e) => `${e.action} ${e.outcome} ${JSON.stringify(e.detail)}`);
+  assert.equal(log.filter((e) => e.outcome === 'refused').length, 2, `audit rows for the payment: ${JSON.stringify(rows)}`);
+});
+
+test('the next page of a date-filtered list keeps the "made to" day the operator chose in the form', async () => {
+  const s = await signIn('admin@example.com');
+  await pay(gw, { merchantTransactionId: 'page-a' });
+  await pay(gw, { merchantTransactionId: 'page-b' });
+  const today = new Date().toISOString().slice(0, 10);
+  const first = await get(s, `/dashboard/payments?to=${today}&limit=1`);
+  const next = /rel="next" href="([^"]+)"/.exec(first.text)?.[1]?.replaceAll('&amp;', '&');
+  assert.ok(next, 'a next page link');
+  const second = await get(s, next!);
+  const shown = /id="f-to" name="to" type="date" value="([^"]*)"/.exec(second.text)?.[1];
+  assert.equal(shown, today, `next link ${next}`);
+});
+
+test('a refused webhook URL carrying credentials does not write those credentials into the audit log', async () => {
+  const s = await signIn('admin@example.com');
+  const r = await post(s, `/dashboard/merchants/${gw.merchant.merchantId}/webhooks`, { _csrf: s.csrf, dialect: 'opp', url: 'https://ops:Receiver-S3cret@hooks.example/notify' });
+  assert.equal(r.status, 400);
+  const log = await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 });
+  const leaked = log.filter((e) => JSON.stringify(e.detail).includes('Receiver-S3cret'));
+  assert.deepEqual(leaked.map((e) => `${e.action} ${e.outcome} ${JSON.stringify(e.detail)}`), []);
+  const page = await get(s, '/dashboard/audit');
+  assert.ok(!page.text.includes('Receiver-S3cret'), 'the audit page shows the receiver\'s password');
+});
