@@ -93,4 +93,23 @@ describe('executions: idempotency and action bodies', () => {
     assert.equal(second.status, 422, JSON.stringify(second.body));
     assert.equal(second.body.errors[0].code, 'workflow.action.not-allowed');
   });
+  test('a PATCH whose answer a failure after its commit lost is replayed under its key, not applied again', async () => {
+    const id = await execution(gw, token);
+    const key = randomUUID();
+    const body = { meta: { order: { reference: 'patched-once' } } };
+    const executions = gw.app.executions;
+    const view = executions.view;
+    executions.view = async () => { throw new Error('connection lost after the commit'); };
+    let first;
+    try { first = await call(gw, 'PATCH', `${wf}/${id}`, { token, key, body }); } finally { executions.view = view; }
+    assert.equal(first.status, 500);
+    // Meanwhile the execution is authorized: the same patch sent as a new request would be refused now.
+    const inst = await instrument(gw, token);
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) })).status, 200);
+    await poll(gw, token, id, ['created', 'authorizeRequested']);
+    const retry = await call(gw, 'PATCH', `${wf}/${id}`, { token, key, body });
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(retry.body.meta, body.meta);
+  });
 });

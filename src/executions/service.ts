@@ -72,7 +72,9 @@ export interface ExecutionService extends PaymentObserver {
   forShopper(id: string, ms: number, departure?: Departure): Promise<ExecutionRecord | undefined>;
   /** The execution whose payment this is (the hosted challenge page sends its shopper back by it). */
   byPayment(paymentId: string): Promise<ExecutionRecord | undefined>;
-  patchMeta(merchant: Merchant, workflowCode: string, id: string, patch: Record<string, unknown>): Promise<ExecResult<ExecutionRecord>>;
+  /** `acknowledge` writes the caller's answer (the execution as patched) in the unit of work that patches it. */
+  patchMeta(merchant: Merchant, workflowCode: string, id: string, patch: Record<string, unknown>,
+    acknowledge?: (tx: Tx, view: ExecutionView) => Promise<void>): Promise<ExecResult<ExecutionRecord>>;
   /**
    * Records the authorization and creates its payment in one unit of work, then runs it in the
    * background. `acknowledge` writes the caller's record of the answer (its idempotency record) in
@@ -156,7 +158,10 @@ export function createExecutionService(deps: {
   }
 
   async function viewOf(e: ExecutionRecord): Promise<ExecutionView> {
-    const p = e.paymentId ? await payments.details(e.paymentId) : undefined;
+    return viewWith(e, e.paymentId ? await payments.details(e.paymentId) : undefined);
+  }
+
+  function viewWith(e: ExecutionRecord, p: Awaited<ReturnType<PaymentService['details']>>): ExecutionView {
     if (!p) return { execution: e, attempts: [], totals: undefined };
     const t = totalsOf(p.operations);
     // The cascade's attempts are those of the authorization (the payment's opening operation).
@@ -256,7 +261,7 @@ export function createExecutionService(deps: {
 
     byPayment: (paymentId) => store.byPayment(paymentId),
 
-    async patchMeta(merchant, workflowCode, id, patch) {
+    async patchMeta(merchant, workflowCode, id, patch, acknowledge) {
       const e = await own(merchant, workflowCode, id);
       if (!e) return { ok: false, error: 'not_found' };
       // Read before the unit of work: SQLite's one connection belongs to the transaction inside it.
@@ -272,6 +277,8 @@ export function createExecutionService(deps: {
         const next: ExecutionRecord = { ...locked, meta, version: locked.version + 1, updatedAt: clock.now() };
         await w.update(next);
         await w.notify(id);
+        // The payment read before is the one this patch was allowed against: nothing of it has an outcome yet.
+        await acknowledge?.(tx, viewWith(next, payment));
         uow.afterCommit(tx, () => waiters.wake(id));
         return { ok: true, value: next } as const;
       });

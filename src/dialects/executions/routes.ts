@@ -344,9 +344,13 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const unknown = Object.keys(body).filter((k) => k !== 'meta');
       if (unknown.length > 0) return refuse(reply, 'request.param.invalid', `${unknown[0]}: only meta can be changed`);
       const meta = objectAt(body.meta, 'meta', true)!;
-      const r = await executions.patchMeta(req.merchant!, code, id, meta);
+      // The answer is stored under the idempotency key with the patch: a failure after that commit
+      // leaves the key answered, never free for a retry that finds the execution changed meanwhile.
+      const answer = answeredIn(req, reply, 200);
+      const acknowledge = answer.acknowledge;
+      const r = await executions.patchMeta(req.merchant!, code, id, meta, acknowledge && ((tx, view) => acknowledge(tx, renderExecution(view, baseOf(req)))));
       if (!r.ok) return sendError(reply, r);
-      return reply.send(renderExecution(await executions.view(req.merchant!, code, id) ?? { execution: r.value, attempts: [], totals: undefined }, baseOf(req)));
+      return answer.send(renderExecution(await executions.view(req.merchant!, code, id) ?? { execution: r.value, attempts: [], totals: undefined }, baseOf(req)));
     });
 
     scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/authorize', { schema: executionsSchemas.authorize }, async (req, reply) => {
