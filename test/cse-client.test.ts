@@ -107,6 +107,28 @@ describe('client/init and the public CSE library', () => {
     assert.deepEqual(((await saved.json()) as any).results, [], 'ephemeral instruments are not saved cards');
   });
 
+  test('a tokenize sent again under its idempotency key answers the same instrument, stored once with its answer', async () => {
+    const init = await clientInit('holder-cse-replay');
+    const data = JSON.parse(Buffer.from(init.data, 'base64').toString('latin1'));
+    const jwe = await PayrailsCSE.init(init).encryptCardData({ card, data: { holderReference: 'holder-cse-replay' } });
+    const key = crypto.randomUUID();
+    const send = () => fetch(`${gw.url}/public/payment/instruments/tokenize`, {
+      method: 'POST', headers: { authorization: `Bearer ${data.token}`, 'content-type': 'application/json', 'x-idempotency-key': key },
+      body: JSON.stringify({ encryptedInstrumentDetails: jwe, id: data.tokenization.id }),
+    });
+    const first = await send();
+    const firstBody = await first.json() as any;
+    assert.equal(first.status, 201, JSON.stringify(firstBody));
+    const again = await send();
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(await again.json(), firstBody);
+    const stored = await gw.app.storage.db.selectFrom('idempotency_keys').select(['state', 'response_body']).where('key', '=', key).executeTakeFirstOrThrow();
+    assert.deepEqual([stored.state, JSON.parse(stored.response_body!)], ['done', firstBody]);
+    const rows = await gw.app.storage.db.selectFrom('instruments').select('id').where('holder_reference', '=', 'holder-cse-replay').execute();
+    assert.equal(rows.length, 1);
+  });
+
   test('each merchant has its own encryption key: card data encrypted for one merchant cannot be tokenized into another', async () => {
     const victim = PayrailsCSE.init(await clientInit('holder-cse-6'));
     const jwe = await victim.encryptCardData({ card, data: { holderReference: 'holder-cse-6' } });

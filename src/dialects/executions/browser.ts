@@ -4,7 +4,8 @@ import type { MerchantService } from '../../merchants/service.ts';
 import type { AccessTokens, ClientScope } from '../../merchants/tokens.ts';
 import type { ExecutionService } from '../../executions/service.ts';
 import type { Idempotency } from '../../idempotency/service.ts';
-import type { InstrumentService } from '../../vault/instruments.ts';
+import type { Instrument, InstrumentService } from '../../vault/instruments.ts';
+import type { Tx } from '../../storage/unit-of-work.ts';
 import type { TokenizationKeys } from '../../vault/tokenization.ts';
 import type { Throttle } from '../../throttle/service.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -34,6 +35,11 @@ interface Helpers {
   publicBase(req: FastifyRequest): string;
   clock: Clock;
   cardData: CardDataScreen;
+  /** A created resource's answer, stored under the request's idempotency key in the unit of work that creates it. */
+  answeredIn(req: FastifyRequest, reply: FastifyReply, status: number): {
+    acknowledge: ((tx: Tx, body: unknown) => Promise<void>) | undefined;
+    send(body: unknown): FastifyReply;
+  };
 }
 
 declare module 'fastify' {
@@ -173,12 +179,15 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     if (futureUsage !== undefined && !futureUsages.includes(futureUsage)) throw new ParamError('futureUsage', `must be ${futureUsages.join(', ')}`);
     const storeInstrument = booleanAt(body, 'storeInstrument', false);
     const card = await cardFromJwe(scope, jwe, field);
-    const r = await instruments.create({ merchantId: scope.merchantId, holderReference: scope.holderReference, card, storeInstrument, futureUsage });
+    const answer = h.answeredIn(req, reply, 201);
+    const body201 = (i: Instrument) => ({ ...renderInstrument(i), holderId: scope.holderReference });
+    const r = await instruments.create({ merchantId: scope.merchantId, holderReference: scope.holderReference, card, storeInstrument, futureUsage },
+      answer.acknowledge && ((tx, created) => answer.acknowledge!(tx, body201(created))));
     if (!r.ok) {
       const [code, detail] = executionErrorCodes[r.error];
       return refuse(reply, code, detail);
     }
-    return reply.code(201).send({ ...renderInstrument(r.value), holderId: scope.holderReference });
+    return answer.send(body201(r.value));
   }
 
   await app.register(async (scope) => {

@@ -253,7 +253,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   if (deps.browser) {
     const { clock, ...browser } = deps.browser;
     await registerBrowserRoutes(app, browser, {
-      merchants, tokens, executions, instruments, idempotency, guard, refuse, clock, publicBase: (req) => deps.publicUrl ?? baseOf(req), cardData: deps.cardData,
+      merchants, tokens, executions, instruments, idempotency, guard, refuse, clock, publicBase: (req) => deps.publicUrl ?? baseOf(req), cardData: deps.cardData, answeredIn,
     });
   }
 
