@@ -64,6 +64,18 @@ test('a card number typed in full-width digits (a Japanese input method) is refu
   assert.notEqual(scrubPans(`card ${wide}`), `card ${wide}`);
 });
 
+test('a card number typed in another script\'s digits (Arabic-Indic, Persian, Devanagari, Thai) is refused in human text and scrubbed', () => {
+  const { pan } = newCanary();
+  const screen = createCardDataScreen(Buffer.alloc(32, 1));
+  for (const zero of [0x0660, 0x06f0, 0x0966, 0x0e50]) {
+    const written = [...pan].map((d) => String.fromCharCode(zero + Number(d))).join('');
+    assert.equal(screen.holdsPan(`Customer ${written}`), true, zero.toString(16));
+    assert.notEqual(scrubPans(`card ${written}`), `card ${written}`, zero.toString(16));
+  }
+  // A date in Arabic-Indic digits is a date, as in ASCII ones.
+  assert.equal(screen.holdsPan('Delivery \u0660\u0669.\u0660\u0661.\u0662\u0660\u0662\u0666'), false);
+});
+
 test('a /v1 query URL holding a card number split by %09, %C2%A0 or %0A is logged without it', async () => {
   const { pan } = newCanary();
   const g = pan.match(/.{1,4}/g)!;

@@ -1,8 +1,9 @@
 /**
  * Backstop against card data in free text: 13–19 digits that pass the Luhn check, written whole or
  * in groups split by up to three spaces (tabs, line breaks and no-break spaces too), dashes, dots or
- * plus signs (`4111 1111…`, `4111.1111…`, a form-encoded `4111+1111…`), are replaced; full-width
- * digits (`４１１１…`, as a Japanese input method types them) count as digits. Structured fields are
+ * plus signs (`4111 1111…`, `4111.1111…`, a form-encoded `4111+1111…`), are replaced; the decimal
+ * digits of other scripts count as digits (full-width `４１１１…` as a Japanese input method types
+ * them, Arabic-Indic `٤١١١…`, Devanagari `४१११…`, and every other script's of one UTF-16 unit). Structured fields are
  * redacted by name first; this catches what slips into messages, URLs and error strings.
  *
  * Where a find refuses or masks what someone typed (the free-text screen), a number written in
@@ -16,8 +17,23 @@
 const run = /(?<![0-9])[0-9]+(?:[\s.+-]{1,3}[0-9]+)*(?![0-9])/g;
 const group = /[0-9]+/g;
 const plainlySplit = /^[0-9]+(?:[ -][0-9]+)*$/;
-const wideDigit = /[\uFF10-\uFF19]/g;
-const hasWideDigit = /[\uFF10-\uFF19]/;
+/** A decimal digit of another script than ASCII, of one UTF-16 unit (each script's ten are consecutive). */
+const otherDigit = /(?![0-9])[\p{Nd}--[\u{10000}-\u{10FFFF}]]/gv;
+const hasOtherDigit = /(?![0-9])[\p{Nd}--[\u{10000}-\u{10FFFF}]]/v;
+const isDigit = /^\p{Nd}$/u;
+const digitValues = new Map<string, string>();
+/** The ASCII digit a script's digit stands for: how far it lies from its script's zero. */
+function asciiDigit(d: string): string {
+  let v = digitValues.get(d);
+  if (v === undefined) {
+    const code = d.charCodeAt(0);
+    let zero = code;
+    while (code - zero < 9 && isDigit.test(String.fromCharCode(zero - 1))) zero--;
+    v = String(code - zero);
+    digitValues.set(d, v);
+  }
+  return v;
+}
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -39,9 +55,9 @@ export function luhnValid(digits: string): boolean {
  * the leftmost group on.
  */
 export function replacePans(text: string, replace: (digits: string) => string, grouping: 'card' | 'any' = 'card'): string {
-  // Full-width digits read as ASCII ones (one UTF-16 unit each, so every offset stays): the text
+  // Other scripts' digits read as ASCII ones (one UTF-16 unit each, so every offset stays): the text
   // is returned with them so where a card number was found, as it is everywhere else.
-  const source = hasWideDigit.test(text) ? text.replace(wideDigit, (d) => String.fromCharCode(d.charCodeAt(0) - 0xFF10 + 48)) : text;
+  const source = hasOtherDigit.test(text) ? text.replace(otherDigit, asciiDigit) : text;
   const ids = uuidSpans(source);
   const replaced = source.replace(run, (m, offset: number) => {
     if (m.length < 13) return m;
