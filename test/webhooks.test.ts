@@ -84,7 +84,13 @@ describe('/v1 notifications', () => {
       assert.equal(got.find((g) => g.n.payload.id === declined.body.id)!.n.payload.result.code, '800.100.151');
       assert.ok(!got.some((g) => g.n.payload.id === foreign.body.id), 'entity isolation');
       const reg = got.find((g) => g.n.type === 'REGISTRATION')!;
-      assert.deepEqual(reg.n, { type: 'REGISTRATION', action: 'CREATED', payload: registration });
+      // The registration as its call answered, with the result of the merchant's mode and the envelope.
+      assert.deepEqual([reg.n.type, reg.n.action], ['REGISTRATION', 'CREATED']);
+      assert.deepEqual(withoutNdc(reg.n.payload), {
+        id: registration.id, result: { code: '000.100.110', description: "Request successfully processed in 'Merchant in Integrator Test Mode'" },
+        buildNumber: reg.n.payload.buildNumber, timestamp: reg.n.payload.timestamp,
+      });
+      assert.match(reg.n.payload.ndc, new RegExp(`^${gw.merchant.entityId}_[0-9a-f]{32}$`));
 
       // Independent check of every request on the wire.
       assert.equal(raw.length, got.length);

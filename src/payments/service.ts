@@ -501,7 +501,8 @@ export function createPaymentService(deps: {
       if (registrationId && instrument.sealed && payment.entityId) {
         // The registration commits with the payment's intent: a token for a card the payment stored.
         await w.vault.insertInstrument(registrationRecord(registrationId, payment.merchantId, payment.entityId, instrument.sealed.record.id, now));
-        await w.event(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: payment.merchantId, entityId: payment.entityId, card: instrument.sealed.masked }, now));
+        const testMode = typeof operation.context.testMode === 'string' ? operation.context.testMode : undefined;
+        await w.event(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: payment.merchantId, entityId: payment.entityId, card: instrument.sealed.masked }, now, { testMode }));
       }
       await w.payments.insertPayment(payment);
       if (!await w.payments.insertOperation(operation, { uniqueMerchantTransactionId: input.uniqueMerchantTransactionId === true })) {

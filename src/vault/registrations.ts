@@ -41,10 +41,10 @@ export function changes(card: Pick<MaskedCard, 'expiryMonth' | 'expiryYear' | 'b
 }
 
 export interface RegistrationService {
-  register(merchant: Merchant, entity: Entity, card: CardInput): Promise<Result<Registration, CardError>>;
+  register(merchant: Merchant, entity: Entity, card: CardInput, request?: RegistrationRequest): Promise<Result<Registration, CardError>>;
   /** A registration the entity may pay with; a deleted one is `deregistered`, another entity's `not_found`. */
   usable(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
-  deregister(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
+  deregister(merchant: Merchant, entity: Entity, id: string, request?: RegistrationRequest): Promise<Result<Registration, RegistrationError>>;
   /**
    * New card details a payment brought (a renewed expiry, another brand of the card), checked and
    * sealed as a new card; nothing is written: the payment's intent stores the card and `holdFor`
@@ -68,6 +68,12 @@ export interface Renewal {
   readonly sealed: ReturnType<VaultService['sealCard']>;
 }
 
+/** What a registration call named besides the card: its test mode and the groups its answer echoes. */
+export interface RegistrationRequest {
+  readonly testMode?: string | undefined;
+  readonly echo?: Readonly<Record<string, unknown>> | undefined;
+}
+
 /** The instrument row of a new registration of a stored card. */
 export function registrationRecord(id: string, merchantId: string, entityId: string, cardId: string, at: number): InstrumentRecord {
   return { id, merchantId, cardId, holderReference: '', status: 'enabled', futureUsage: undefined, storeInstrument: true, entityId, createdAt: at, updatedAt: at };
@@ -75,13 +81,18 @@ export function registrationRecord(id: string, merchantId: string, entityId: str
 
 /**
  * The REGISTRATION notification event (webhooks/outbox.ts convention): the entity and the
- * registration as the /v1 registration response shows it — masked card only.
+ * registration as the /v1 registration response shows it — masked card only — and what the
+ * request that made the change named: its test mode (the notification answers with that mode's
+ * code) and the groups the answer echoed (customer, billing, custom parameters).
  */
-export function registrationEvent(eventId: string, action: 'created' | 'updated' | 'deleted', r: Pick<Registration, 'id' | 'merchantId' | 'entityId' | 'card'>, at: number): OutboxEvent {
+export function registrationEvent(eventId: string, action: 'created' | 'updated' | 'deleted', r: Pick<Registration, 'id' | 'merchantId' | 'entityId' | 'card'>, at: number,
+  request: RegistrationRequest = {}): OutboxEvent {
   return {
     id: eventId, merchantId: r.merchantId, type: `registration.${action}`, subjectId: r.id, createdAt: at,
     payload: {
       entityId: r.entityId,
+      ...(request.testMode !== undefined ? { testMode: request.testMode } : {}),
+      ...(request.echo !== undefined ? { echo: request.echo } : {}),
       registration: {
         id: r.id, paymentBrand: r.card.brand,
         card: { bin: r.card.bin, last4Digits: r.card.last4, ...(r.card.holder !== undefined ? { holder: r.card.holder } : {}), expiryMonth: r.card.expiryMonth, expiryYear: r.card.expiryYear },
@@ -106,7 +117,7 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
   }
 
   return {
-    async register(merchant, entity, card) {
+    async register(merchant, entity, card, request) {
       const now = clock.now();
       const refused = checkCard(card, now);
       if (refused) return fail(refused);
@@ -117,7 +128,7 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
         const w = store.writer(tx);
         await w.insertCard(sealed.record);
         await w.insertInstrument(record);
-        await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'created', registration, now));
+        await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'created', registration, now, request));
       });
       return ok(registration);
     },
@@ -148,13 +159,13 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
       await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'updated', renewal.registration, at));
       return true;
     },
-    async deregister(merchant, entity, id) {
+    async deregister(merchant, entity, id, request) {
       const r = await load(merchant, entity, id);
       if (!r) return fail('not_found');
       const now = clock.now();
       const deleted = await uow.run(async (tx) => {
         if (!await store.writer(tx).setInstrumentStatus(id, 'deleted', now)) return false;
-        await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'deleted', r, now));
+        await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'deleted', r, now, request));
         return true;
       });
       if (!deleted) return fail('deregistered');

@@ -4,6 +4,7 @@ import type { OppNotificationRenderer } from '../../webhooks/service.ts';
 import { oppTimestamp, resultOf } from './envelope.ts';
 import { modeOf, renderTransaction } from './render.ts';
 import { resultCodeOf } from './result-map.ts';
+import { successCodeByMode } from '../../processors/result-codes.ts';
 import type { DeclineReason, OperationStatus } from '../../payments/model.ts';
 
 /**
@@ -16,11 +17,18 @@ export function createOppNotificationRenderer(deps: { merchants: MerchantService
   const { merchants, payments, buildNumber } = deps;
   return {
     async event(e, route) {
-      if (route.notificationType === 'REGISTRATION') {
-        const action = e.type.slice(e.type.indexOf('.') + 1).toUpperCase();
-        return { type: 'REGISTRATION', action, payload: e.payload.registration ?? {} };
-      }
       const merchant = await merchants.byId(e.merchantId);
+      if (route.notificationType === 'REGISTRATION') {
+        // As the registration call answered: its result (by mode), the envelope, a fixed ndc.
+        const action = e.type.slice(e.type.indexOf('.') + 1).toUpperCase();
+        const code = successCodeByMode[merchant?.live ? 'LIVE' : e.payload.testMode === 'EXTERNAL' ? 'EXTERNAL' : 'INTERNAL'];
+        const registration = { ...(e.payload.registration ?? {}) as Record<string, unknown>, ...(e.payload.echo ?? {}) as Record<string, unknown> };
+        const entityId = route.entityId ?? e.payload.entityId;
+        return {
+          type: 'REGISTRATION', action,
+          payload: { ...registration, result: resultOf(code), buildNumber, timestamp: oppTimestamp(e.createdAt), ndc: `${entityId}_${e.id}` },
+        };
+      }
       const entity = merchant && route.entityId ? await merchants.entityOf(merchant, route.entityId) : undefined;
       const operationId = e.payload.operationId;
       if (!merchant || !entity || typeof operationId !== 'string') return undefined;

@@ -159,8 +159,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     ...r.echo, ...(type === 'PA.CP' ? { paymentType: type } : {}),
     ...(r.shopperResultUrl !== undefined ? { shopperResultUrl: r.shopperResultUrl } : {}), ...(r.testMode !== undefined ? { testMode: r.testMode } : {}),
   });
-  /** A registration has no test-mode switch of its own: integrator test for test merchants. */
-  const successCodeOf = (m: Merchant) => successCodeByMode[m.live ? 'LIVE' : 'INTERNAL'];
+  /** A registration call's success code: by the merchant's mode, and for a test merchant the call's `testMode`. */
+  const successCodeOf = (m: Merchant, testMode?: string) => successCodeByMode[m.live ? 'LIVE' : testMode === 'EXTERNAL' ? 'EXTERNAL' : 'INTERNAL'];
 
   // Forms are the dialect's only body format; any other body type is read as a form too, so a
   // mislabelled request gets a parameter error instead of a 415 outside the envelope.
@@ -286,9 +286,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (!params) return reply;
     const parsed = readRegistration(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
-    const r = await registrations.register(auth.merchant, auth.entity, parsed.value.card);
+    const r = await registrations.register(auth.merchant, auth.entity, parsed.value.card, { testMode: parsed.value.testMode, echo: parsed.value.echo });
     if (!r.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[r.error]);
-    return send(reply, 200, auth.entity.id, renderRegistration(r.value, successCodeOf(auth.merchant), parsed.value.echo));
+    return send(reply, 200, auth.entity.id, renderRegistration(r.value, successCodeOf(auth.merchant, parsed.value.testMode), parsed.value.echo));
   });
 
   app.post<{ Params: { id: string } }>('/registrations/:id/payments', { schema: oppSchemas.registrationPay }, async (req, reply) => {
@@ -318,7 +318,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
       : { ok: false as const, error: 'not_found' as const };
     if (!r.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error]);
-    return send(reply, 200, auth.entity.id, { ...renderRegistration(r.value, successCodeOf(auth.merchant)), timestamp: oppTimestamp(r.value.updatedAt) });
+    return send(reply, 200, auth.entity.id, { ...renderRegistration(r.value, successCodeOf(auth.merchant, queryOf(req).testMode)), timestamp: oppTimestamp(r.value.updatedAt) });
   });
 
   app.delete<{ Params: { id: string } }>('/registrations/:id', { schema: oppSchemas.registrationDelete }, async (req, reply) => {
@@ -326,10 +326,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const auth = await authenticate(req, reply, params);
     if (!auth) return reply;
     const r = idPattern.test(req.params.id)
-      ? await registrations.deregister(auth.merchant, auth.entity, req.params.id)
+      ? await registrations.deregister(auth.merchant, auth.entity, req.params.id, { testMode: params.testMode })
       : { ok: false as const, error: 'not_found' as const };
     if (!r.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error]);
-    return send(reply, 200, auth.entity.id, { id: r.value.id, result: resultOf(successCodeOf(auth.merchant)) });
+    return send(reply, 200, auth.entity.id, { id: r.value.id, result: resultOf(successCodeOf(auth.merchant, params.testMode)) });
   });
 
   app.post<{ Params: { id: string } }>('/payments/:id', { schema: oppSchemas.followUp }, async (req, reply) => {

@@ -354,16 +354,16 @@ export function readBackOffice(params: FormParams): { ok: true; value: BackOffic
 }
 
 /** Validates `POST /v1/registrations`: a card to keep, no payment. */
-export function readRegistration(params: FormParams): { ok: true; value: { card: CardInput; echo: Record<string, unknown> } } | { ok: false; refusal: Refusal } {
+export function readRegistration(params: FormParams): { ok: true; value: { card: CardInput; echo: Record<string, unknown>; testMode: TestMode | undefined } } | { ok: false; refusal: Refusal } {
   const c = new Collector(params);
   const p = params;
   if (p.paymentBrand === undefined) c.add('paymentBrand', 'may not be empty', '100.100.500');
   else if (!isCardBrand(p.paymentBrand)) c.add('paymentBrand', 'must be a supported card brand', '100.100.501');
   checkCardFields(c);
-  const { echo } = readCommon(c);
+  const { echo, testMode } = readCommon(c);
   const refusal = c.refusal();
   if (refusal) return { ok: false, refusal };
-  return { ok: true, value: { card: cardOf(p, p.paymentBrand as CardBrand), echo } };
+  return { ok: true, value: { card: cardOf(p, p.paymentBrand as CardBrand), echo, testMode } };
 }
 
 export interface RegistrationPaymentRequest extends Omit<InitialRequest, 'card' | 'bankTransfer' | 'createRegistration'> {

@@ -1,0 +1,76 @@
+/**
+ * A REGISTRATION notification's payload is the same JSON as the registration call's answer: its
+ * result (by mode, testMode=EXTERNAL included), the echoed groups and the envelope, so a receiver
+ * reads payload.result.code for every notification type alike. Decrypted independently, with
+ * node:crypto, as a receiver's sample code does.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDecipheriv } from 'node:crypto';
+import { createServer } from 'node:http';
+import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { admin, closeServer, freePort, listen, loopbackAllow, recordRequests } from './support/webhooks.ts';
+
+function decryptWebhook(keyHex: string, ivHex: string, tagHex: string, bodyHex: string) {
+  const d = createDecipheriv('aes-256-gcm', Buffer.from(keyHex, 'hex'), Buffer.from(ivHex, 'hex'));
+  d.setAuthTag(Buffer.from(tagHex, 'hex'));
+  return Buffer.concat([d.update(Buffer.from(bodyHex, 'hex')), d.final()]).toString('utf8');
+}
+
+let gw: Gateway;
+before(async () => { gw = await startGateway({ env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow } }); });
+after(() => gw.close());
+
+test('REGISTRATION CREATED / DELETED notifications carry the registration answer, result included', async () => {
+  const port = await freePort();
+  const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
+  assert.equal(ep.status, 201);
+  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end('OK'); }); });
+  const raw = recordRequests(server);
+  await listen(server, port);
+  try {
+    const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard, 'customer.email': 'jane@jones.com' });
+    assert.equal(reg.status, 200);
+    await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);
+    await gw.app.webhooks.runOnce();
+    const got = raw.map((r) => JSON.parse(decryptWebhook(ep.body.secret, String(r.headers['x-initialization-vector']),
+      String(r.headers['x-authentication-tag']), r.body)));
+    const created = got.find((n) => n.type === 'REGISTRATION' && n.action === 'CREATED');
+    const deleted = got.find((n) => n.type === 'REGISTRATION' && n.action === 'DELETED');
+    assert.ok(created && deleted, JSON.stringify(got));
+    // A receiver handling both PAYMENT and REGISTRATION reads payload.result.code the same way.
+    assert.deepEqual(created.payload.result, reg.body.result, `CREATED payload: ${JSON.stringify(created.payload)}`);
+    // The API response's fields, as for PAYMENT payloads (ndc differs per message).
+    for (const k of ['id', 'paymentBrand', 'card', 'customer', 'buildNumber', 'timestamp', 'ndc']) {
+      assert.ok(k in created.payload, `CREATED payload lacks ${k} that the registration answer has`);
+    }
+    assert.ok(deleted.payload.result?.code, `DELETED payload has no result: ${JSON.stringify(deleted.payload)}`);
+  } finally {
+    await closeServer(server);
+  }
+});
+
+test('testMode=EXTERNAL: a registration answers 000.100.112 like the payments it is then used for, and so does its notification', async () => {
+  const connectorTest = { code: '000.100.112', description: "Request successfully processed in 'Merchant in Connector Test Mode'" };
+  const port = await freePort();
+  const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
+  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end('OK'); }); });
+  const raw = recordRequests(server);
+  await listen(server, port);
+  try {
+    const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard, testMode: 'EXTERNAL' });
+    assert.equal(reg.status, 200);
+    assert.deepEqual(reg.body.result, connectorTest);
+    const paid = await opp(gw, 'POST', `/v1/registrations/${reg.body.id}/payments`, { amount: '5.00', currency: 'EUR', paymentType: 'DB', testMode: 'EXTERNAL' });
+    assert.deepEqual(paid.body.result, connectorTest);
+    const removed = await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`, { testMode: 'EXTERNAL' });
+    assert.deepEqual(removed.body.result, connectorTest);
+    await gw.app.webhooks.runOnce();
+    const got = raw.map((r) => JSON.parse(decryptWebhook(ep.body.secret, String(r.headers['x-initialization-vector']),
+      String(r.headers['x-authentication-tag']), r.body)));
+    const created = got.find((n) => n.type === 'REGISTRATION' && n.action === 'CREATED' && n.payload.id === reg.body.id);
+    assert.deepEqual(created?.payload.result, connectorTest, JSON.stringify(got));
+  } finally {
+    await closeServer(server);
+  }
+});
