@@ -45,13 +45,15 @@ export function renderExecution(v: ExecutionView, baseUrl: string) {
   if (e.paymentId && backOfficeFrom.capture.includes(e.status) && !e.captureClosed) links.capture = allowed('capture');
   if (e.paymentId && backOfficeFrom.cancel.includes(e.status)) links.cancel = allowed('cancel');
   if (e.paymentId && backOfficeFrom.refund.includes(e.status)) links.refund = allowed('refund');
-  const challenge = e.status === 'authorizePending' && e.action ? e.action : undefined;
+  const challenge = challengeOf(e);
   if (challenge) { links.redirect = challenge.href; links['3ds'] = challenge.href; }
   const auth = e.authorize;
   return {
     id: e.id,
     merchantReference: e.merchantReference ?? null,
     holderReference: e.holderReference ?? null,
+    // The holder's id at the gateway: the merchant's holder reference names it (as tokenize answers).
+    holderId: e.holderReference ?? null,
     workspaceId: e.workspaceId,
     workflow: { code: e.workflowCode, version: 1 },
     createdAt: iso(e.createdAt),
@@ -64,10 +66,7 @@ export function renderExecution(v: ExecutionView, baseUrl: string) {
       capturedAmount: wireMoney({ amount: v.totals.captured, currency: auth.amount.currency }),
       refundedAmount: wireMoney({ amount: v.totals.refunded, currency: auth.amount.currency }),
     } : {}),
-    ...(challenge ? {
-      actionRequired: '3ds',
-      requiredAction: { method: 'GET', href: challenge.href, type: 'redirect', subType: '3ds' },
-    } : {}),
+    ...requiredActionOf(challenge),
     ...(auth ? {
       paymentComposition: [{
         paymentMethodCode: auth.paymentMethodCode, integrationType: 'api', amount: wireMoney(auth.amount),
@@ -82,6 +81,15 @@ export function renderExecution(v: ExecutionView, baseUrl: string) {
     links,
   };
 }
+
+/** The shopper's challenge an execution waits for, if it waits for one. */
+const challengeOf = (e: ExecutionRecord) => (e.status === 'authorizePending' && e.action ? e.action : undefined);
+
+/** Where the shopper must go next, as the polled execution and its webhooks both say. */
+const requiredActionOf = (challenge: ExecutionRecord['action'] | undefined) => (challenge ? {
+  actionRequired: '3ds',
+  requiredAction: { method: 'GET', href: challenge.href, type: 'redirect', subType: '3ds' },
+} : {});
 
 /** The webhook body of an execution event (decision 7 envelope, reference §3.4 details). */
 export function renderEvent(e: ExecutionRecord, ev: { name: EventName; action?: ActionRecord; success?: boolean; errors?: readonly FailureInfo[]; trigger?: 'api' | 'action' | 'external' }) {
@@ -99,9 +107,11 @@ export function renderEvent(e: ExecutionRecord, ev: { name: EventName; action?: 
       ...(ev.success !== undefined ? { success: ev.success } : {}),
       ...(ev.errors ? { errors: errorsOf(e, e.history.length - 1, ev.errors) } : {}),
       execution: {
-        id: e.id, merchantReference: e.merchantReference ?? null, holderReference: e.holderReference ?? null,
+        id: e.id, merchantReference: e.merchantReference ?? null, holderReference: e.holderReference ?? null, holderId: e.holderReference ?? null,
         workflowCode: e.workflowCode, status: e.status,
       },
+      // A backend that follows webhooks rather than polling finds the challenge here.
+      ...requiredActionOf(challengeOf(e)),
       ...(e.authorize ? { amount: wireMoney(e.authorize.amount) } : {}),
       ...(e.authorize ? { paymentComposition: [{ paymentMethodCode: e.authorize.paymentMethodCode, integrationType: 'api', amount: wireMoney(e.authorize.amount), paymentId: e.paymentId ?? null }] } : {}),
     },

@@ -92,9 +92,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
 
   // Bodies are JSON whatever the label (the browser SDK sends JSON as text/plain).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
+    // What OAuth client libraries send to the token endpoint (grant_type=client_credentials): the
+    // token route reads nothing of it, and any other route's schema refuses it by name.
+    if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '') && !/^\s*[[{]/.test(text)) {
+      return done(null, Object.fromEntries([...new URLSearchParams(text)].filter(([k]) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype')));
+    }
     try {
       done(null, JSON.parse(text, (k, v) => {
         if (k === '__proto__' || k === 'constructor' || k === 'prototype') return undefined;

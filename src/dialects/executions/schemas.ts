@@ -41,7 +41,7 @@ const pathId = str('A UUID.');
 const links = object({}, [], { additionalProperties: true });
 
 const execution = object({
-  id: str(), merchantReference: { type: ['string', 'null'] }, holderReference: { type: ['string', 'null'] }, workspaceId: str(),
+  id: str(), merchantReference: { type: ['string', 'null'] }, holderReference: { type: ['string', 'null'] }, holderId: { type: ['string', 'null'] }, workspaceId: str(),
   workflow: object({ code: str(), version: { type: 'integer' } }), createdAt: str(), meta: object({}), status: str('The execution\'s status (its last statusHistory code).'),
   statusHistory: { type: 'array', items: object({ code: str(), time: str(), errors: { type: 'array', items: errorItem } }, ['code', 'time']) },
   amount: money, authorizedAmount: money, capturedAmount: money, refundedAmount: money, actionRequired: str(), links,

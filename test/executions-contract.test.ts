@@ -1,0 +1,67 @@
+/**
+ * What a merchant's existing client code for the workflow-based gateway reads: the 3-D Secure
+ * challenge in the pending webhook (for backends that follow webhooks rather than poll), the
+ * holderId of the execution and of its webhooks, and OAuth-shaped answers from the token endpoint
+ * whatever body an OAuth client library posts.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, type Gateway } from './support/harness.ts';
+import { adminHeaders } from './support/process.ts';
+import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+
+describe('executions contract', () => {
+  let gw: Gateway;
+  let token: string;
+  before(async () => { gw = await startGateway({ env: { SWITCHYARD_LONG_POLL_MS: '1500' } }); token = await tokenOf(gw); });
+  after(() => gw.close());
+
+  async function payloads(id: string) {
+    const rows = await gw.app.storage.db.selectFrom('outbox').selectAll().where('subject_id', '=', id).execute();
+    return rows.map((r: any) => ({ type: r.type as string, payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload }));
+  }
+
+  test('the executionActionPending webhook body carries requiredAction.href, as the polled execution does', async () => {
+    const admin = adminHeaders(gw.dataDir, gw.app.config.adminToken);
+    const r = await fetch(`${gw.url}/admin/merchants/${gw.merchant.merchantId}/workflows/payment-acceptance`, { method: 'PATCH', headers: admin, body: JSON.stringify({ notifyPending: true }) });
+    assert.equal(r.status, 200, await r.text());
+    const inst = await instrument(gw, token, '4200000000000042', 'c-3ds');
+    const id = await execution(gw, token, 'c-3ds');
+    await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
+    assert.equal(e.status, 'authorizePending');
+    const href = e.requiredAction.href;
+    const pending = (await payloads(id)).filter((p) => p.type === 'execution.executionActionPending');
+    assert.equal(pending.length, 1, 'the workflow enabled executionActionPending');
+    const body = pending[0]!.payload;
+    assert.equal(body.event, 'executionActionPending');
+    // A backend on the webhook channel ("preferred at scale") must find the challenge URL in the body.
+    assert.ok(JSON.stringify(body).includes(href), `webhook body has no requiredAction/challenge URL: ${JSON.stringify(body)}`);
+  });
+
+  test('the execution object and its webhooks\' details.execution carry holderId', async () => {
+    const inst = await instrument(gw, token);
+    const id = await execution(gw, token);
+    await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst) });
+    const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
+    assert.equal(e.status, 'authorized');
+    assert.ok('holderId' in e, 'execution object has no holderId');
+    const completed = (await payloads(id)).find((p) => p.type === 'execution.executionActionCompleted')!;
+    assert.ok('holderId' in completed.payload.details.execution, `details.execution has no holderId: ${JSON.stringify(completed.payload.details.execution)}`);
+  });
+
+  test('the token endpoint answers every refusal in OAuth shape {error, error_description}, whatever body an OAuth client sends', async () => {
+    // An OAuth client-credentials client commonly posts a form body; with a wrong key it must still read error/error_description.
+    const r = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, {
+      method: 'POST', headers: { 'x-api-key': 'wrong', 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: 'grant_type=client_credentials',
+    });
+    const body = await r.json() as any;
+    assert.ok([400, 401].includes(r.status), String(r.status));
+    assert.equal(typeof body.error, 'string', `not OAuth shape: ${r.status} ${JSON.stringify(body)}`);
+    // And with the right key, the form body does not stop the token being issued.
+    const ok = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, {
+      method: 'POST', headers: { 'x-api-key': gw.merchant.apiKey, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
+    });
+    assert.equal(ok.status, 200, JSON.stringify(await ok.json()));
+  });
+});
