@@ -64,4 +64,15 @@ describe('executions contract', () => {
     });
     assert.equal(ok.status, 200, JSON.stringify(await ok.json()));
   });
+  test('a path of this dialect asked with a method it does not take answers 405 request.method-not-allowed with Allow, not 404', async () => {
+    const id = await execution(gw, token);
+    for (const [method, path, allow] of [['DELETE', `${wf}/${id}`, 'GET, PATCH'], ['PUT', wf, 'POST, GET'], ['GET', `${wf}/${id}/capture`, 'POST']] as const) {
+      const r = await call(gw, method, path, { token, ...(method === 'GET' ? {} : { body: {} }) });
+      assert.equal(r.status, 405, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.errors[0].code, 'request.method-not-allowed');
+      assert.deepEqual(r.headers.get('allow')!.split(', ').sort(), allow.split(', ').sort());
+    }
+    const unknown = await call(gw, 'GET', `/merchant/workflows/payment-acceptance/nothing-here/${id}`, { token });
+    assert.equal(unknown.status, 404);
+  });
 });

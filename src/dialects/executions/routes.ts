@@ -128,7 +128,21 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (req.idempotencyClaim) await idempotency.release(req.idempotencyClaim);
     return refuse(reply, 'internal', 'An internal error occurred');
   });
-  app.setNotFoundHandler(async (_req, reply) => refuse(reply, 'request.not-found', 'No such resource'));
+  // A path this dialect serves, asked with a method it does not: 405 with the methods it takes.
+  let patterns: { method: string; pattern: RegExp }[] | undefined;
+  const methodsOf = (path: string) => {
+    patterns ??= app.routeCatalog.routes()
+      .filter((r) => r.surface === 'executions' && r.method !== 'OPTIONS' && r.method !== 'HEAD')
+      .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*$/, '.*')}$`) }));
+    return [...new Set(patterns.filter((p) => p.pattern.test(path)).map((p) => p.method))];
+  };
+  app.setNotFoundHandler(async (req, reply) => {
+    const allowed = methodsOf(req.url.split('?')[0]!);
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
+      return refuse(reply.header('allow', allowed.join(', ')), 'request.method-not-allowed', `${req.method} is not allowed on this resource; it takes ${allowed.join(', ')}`);
+    }
+    return refuse(reply, 'request.not-found', 'No such resource');
+  });
 
   // The stored answer of an idempotent write is written before the client gets it; a 5xx frees the key.
   app.addHook('onSend', async (req, reply, payload) => {
