@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CompactEncrypt, importSPKI } from 'jose';
 import { startGateway, type Gateway } from './support/harness.ts';
 import { adminHeaders } from './support/process.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
@@ -74,5 +75,36 @@ describe('executions contract', () => {
     }
     const unknown = await call(gw, 'GET', `/merchant/workflows/payment-acceptance/nothing-here/${id}`, { token });
     assert.equal(unknown.status, 404);
+  });
+  test('authorize takes a card encrypted in the browser (paymentInstrumentData.encryptedData) as well as an instrument id', async () => {
+    const init = await call(gw, 'POST', '/merchant/client/init', { token, body: { workflowCode: 'payment-acceptance', holderReference: 'customer-1', workspaceId: gw.merchant.workspaceId, type: 'secureFields' } });
+    assert.equal(init.status, 200);
+    const data = JSON.parse(Buffer.from(init.body.data, 'base64').toString('latin1'));
+    const key = await importSPKI(`-----BEGIN PUBLIC KEY-----\n${data.vaultConfiguration.encryptionPublicKey}\n-----END PUBLIC KEY-----`, 'RSA-OAEP-256');
+    const encrypt = (card: Record<string, string>) => new CompactEncrypt(new TextEncoder().encode(JSON.stringify(card)))
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512' }).encrypt(key);
+    const card = { cardNumber: '4111111111111111', expiryMonth: '03', expiryYear: '30', securityCode: '737', holderName: 'John Doe' };
+    const body = (paymentInstrumentData: Record<string, unknown>) => ({
+      amount: { value: '129.90', currency: 'EUR' }, returnInfo: { success: 'https://shop.example/return' },
+      paymentComposition: [{ paymentMethodCode: 'card', integrationType: 'api', amount: { value: '129.90', currency: 'EUR' }, storeInstrument: false, paymentInstrumentData }],
+    });
+    const id = await execution(gw, token, 'customer-1');
+    const jwe = await encrypt({ ...card, holderReference: 'customer-1' });
+    // The key it was encrypted to must be named; a card made for another holder is refused.
+    const unnamed = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: body({ encryptedData: jwe }) });
+    assert.equal(unnamed.status, 400);
+    assert.match(unnamed.body.errors[0].detail, /vaultProviderConfigId/);
+    const other = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: body({ encryptedData: await encrypt({ ...card, holderReference: 'someone-else' }), vaultProviderConfigId: data.vaultConfiguration.providerConfigId }) });
+    assert.equal(other.status, 400, JSON.stringify(other.body));
+    assert.match(other.body.errors[0].detail, /another holder/);
+    const r = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: body({ encryptedData: jwe, vaultProviderConfigId: data.vaultConfiguration.providerConfigId }) });
+    assert.equal(r.status, 200, `${r.status} ${JSON.stringify(r.body)}`);
+    const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
+    assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory.at(-1)));
+    const instrumentId = e.paymentComposition[0].paymentInstrumentId;
+    const inst = await call(gw, 'GET', `/payment/instruments/${instrumentId}`, { token });
+    assert.equal(inst.body.data.suffix, '1111');
+    assert.equal(inst.body.status, 'deleted', 'an ephemeral instrument, spent by the authorization');
+    assert.ok(!JSON.stringify(gw.logs).includes('4111111111111111'));
   });
 });

@@ -14,6 +14,7 @@ import { executionErrorCodes, type ErrorCode } from './errors.ts';
 import { ParamError, booleanAt, cardAt, moneyAt, objectAt, screenCardData, stringAt, uuidPattern, type Json } from './parse.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { renderExecution, renderInstrument, wireMoney } from './render.ts';
+import { cardOfJwe } from './encrypted-card.ts';
 import { executionsSchemas } from './schemas.ts';
 
 export interface BrowserDeps {
@@ -153,23 +154,8 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
   }
 
   /** Decrypts the JWE with the key the client token names; the plaintext is the card (reference §5.4). */
-  async function cardFromJwe(scope: ClientScope, jwe: string, field: string) {
-    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){4}$/.test(jwe) || jwe.length > 8192) throw new ParamError(field, 'must be a JWE in compact serialization');
-    const opened = await tokenizationKeys.decrypt(scope.merchantId, scope.keyId, jwe);
-    if (!opened.ok) {
-      // A key gone (expired, or replaced by the per-merchant keys of an upgrade) ends the browser's session, not its encryption.
-      throw new ParamError(field, opened.reason !== 'undecryptable'
-        ? 'was encrypted with a key that has expired or is no longer in use; call client/init again'
-        : 'could not be decrypted: it must be RSA-OAEP-256 + A256CBC-HS512 to the public key from client/init');
-    }
-    let plain: unknown;
-    try { plain = JSON.parse(new TextDecoder().decode(opened.plaintext)); } catch { throw new ParamError(field, 'does not contain JSON card data'); }
-    // The encrypted card is screened like a plain one: its holder name refused, its reference masked.
-    const data = screenCardData(objectAt(plain, field, true)!, h.cardData) as Json;
-    const inner = stringAt(data, 'holderReference');
-    if (inner !== undefined && inner !== scope.holderReference) throw new ParamError(field, 'was made for another holder');
-    return cardAt(data);
-  }
+  const cardFromJwe = (scope: ClientScope, jwe: string, field: string) =>
+    cardOfJwe(tokenizationKeys, h.cardData, { merchantId: scope.merchantId, keyId: scope.keyId, jwe, field, holderReference: scope.holderReference });
 
   async function tokenize(req: FastifyRequest, reply: FastifyReply, body: Json, jwe: string, field: string) {
     const scope = req.clientScope!;

@@ -6,6 +6,7 @@ import type { ExecutionService, ExecResult, ActionAck } from '../../executions/s
 import type { ExecutionRecord } from '../../executions/model.ts';
 import { isExecutionStatus } from '../../executions/model.ts';
 import { IdempotencyClaimLost, type Idempotency } from '../../idempotency/service.ts';
+import { cardOfJwe } from './encrypted-card.ts';
 import type { IdempotencyClaim } from '../../idempotency/store.ts';
 import type { InstrumentService } from '../../vault/instruments.ts';
 import { isWorkflowCode } from '../../workflows/model.ts';
@@ -391,10 +392,27 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       if (itemAmount && (itemAmount.amount !== amount.amount || itemAmount.currency !== amount.currency)) {
         throw new ParamError('paymentComposition[0].amount', 'must equal amount');
       }
-      booleanAt(item, 'storeInstrument', false);
-      if (item.paymentInstrumentData !== undefined) throw new ParamError('paymentComposition[0].paymentInstrumentData', 'not accepted yet; create an instrument with POST /payment/instruments');
-      const instrumentId = stringAt(item, 'paymentInstrumentId', { required: true, path: 'paymentComposition[0].paymentInstrumentId', pattern: uuidPattern })!;
+      const storeInstrument = booleanAt(item, 'storeInstrument', false);
       if (body.meta !== undefined) objectAt(body.meta, 'meta', false);
+      let instrumentId: string;
+      if (item.paymentInstrumentData !== undefined) {
+        // A card encrypted in the shopper's browser, sent with the authorization instead of an instrument's id.
+        const at = 'paymentComposition[0].paymentInstrumentData';
+        if (item.paymentInstrumentId !== undefined) throw new ParamError(at, 'send either paymentInstrumentId or paymentInstrumentData, not both');
+        const data = objectAt(item.paymentInstrumentData, at, true)!;
+        const jwe = stringAt(data, 'encryptedData', { required: true, path: `${at}.encryptedData`, max: 8192 })!;
+        const keyId = stringAt(data, 'vaultProviderConfigId', { required: true, path: `${at}.vaultProviderConfigId`, pattern: uuidPattern })!;
+        if (!deps.browser) throw new ParamError(at, 'not offered by this gateway; send paymentInstrumentId');
+        const found = await executions.view(merchant, code, id);
+        if (!found) return refuse(reply, 'request.not-found', 'The execution was not found');
+        const holderReference = found.execution.holderReference;
+        const card = await cardOfJwe(deps.browser.tokenizationKeys, deps.cardData, { merchantId: merchant.id, keyId: keyId.toLowerCase(), jwe, field: `${at}.encryptedData`, holderReference });
+        const created = await instruments.create({ merchantId: merchant.id, holderReference: holderReference ?? '', card, storeInstrument, futureUsage: undefined });
+        if (!created.ok) return sendError(reply, created);
+        instrumentId = created.value.id;
+      } else {
+        instrumentId = stringAt(item, 'paymentInstrumentId', { required: true, path: 'paymentComposition[0].paymentInstrumentId', pattern: uuidPattern })!;
+      }
       const acked = acknowledged(req, 200);
       const r = await executions.authorize(merchant, code, id, {
         amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), ...acked.input,

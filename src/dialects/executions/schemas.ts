@@ -124,7 +124,13 @@ export const executionsSchemas = {
       returnInfo: object({ success: str(), cancel: str(), error: str(), pending: str() }, ['success'], { description: 'https URLs (http on loopback for test merchants).' }),
       paymentComposition: {
         type: 'array', minItems: 1, maxItems: 1,
-        items: object({ paymentMethodCode: { const: 'card' }, integrationType: { const: 'api' }, amount: money, storeInstrument: { type: 'boolean' }, paymentInstrumentId: uuid }, ['paymentMethodCode', 'paymentInstrumentId']),
+        items: object({
+          paymentMethodCode: { const: 'card' }, integrationType: { const: 'api' }, amount: money, storeInstrument: { type: 'boolean' }, paymentInstrumentId: uuid,
+          paymentInstrumentData: object({
+            encryptedData: str('The card encrypted in the browser (JWE, RSA-OAEP-256 + A256CBC-HS512) to the public key from client/init.'),
+            vaultProviderConfigId: str('The `vaultConfiguration.providerConfigId` client/init answered with: the key it was encrypted to.'),
+          }, ['encryptedData', 'vaultProviderConfigId'], { description: 'Instead of paymentInstrumentId: a card encrypted in the browser, stored as an ephemeral instrument of the execution\'s holder.' }),
+        }, ['paymentMethodCode']),
       },
       meta: object({}),
     }, ['amount', 'returnInfo', 'paymentComposition'])),
