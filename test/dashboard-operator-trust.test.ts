@@ -2,10 +2,13 @@
  * What operators rely on in the dashboard and the payment admin API: a payment's page is about that
  * payment only; a card number typed into the search leaves the page and its address; every refused
  * confirmed action is audited; the next-page link keeps the date filter as the form shows it; an
- * impossible date is refused; a refused webhook URL's credentials stay out of the audit log.
+ * impossible date is refused; a refused webhook URL's credentials stay out of the audit log (typed
+ * with or without its scheme); a numeric PSP reference that passes the card-number check still
+ * finds its payment.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { luhnValid } from '../src/runtime/scrub.ts';
 import { opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { postForm, signIn as signInAs } from './support/dashboard.ts';
 
@@ -115,4 +118,43 @@ test('a refused webhook URL carrying credentials does not write those credential
   assert.deepEqual(leaked.map((e) => `${e.action} ${e.outcome} ${JSON.stringify(e.detail)}`), []);
   const page = await get(s, '/dashboard/audit');
   assert.ok(!page.text.includes('Receiver-S3cret'), 'the audit page shows the receiver\'s password');
+});
+
+for (const url of ['ops:Receiver-S3cret@hooks.example/notify', 'hooks-user:Receiver-S3cret@hooks.example.com:8443/notify']) {
+  test(`a refused webhook URL typed without its scheme (${url}) keeps its password out of the audit log`, async () => {
+    const s = await signIn('admin@example.com');
+    const r = await post(s, `/dashboard/merchants/${gw.merchant.merchantId}/webhooks`, { _csrf: s.csrf, dialect: 'opp', url });
+    assert.equal(r.status, 400);
+    const log = await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 });
+    const leaked = log.filter((e) => JSON.stringify(e.detail).includes('Receiver-S3cret'));
+    assert.deepEqual(leaked.map((e) => `${e.action} ${e.outcome} ${JSON.stringify(e.detail)}`), []);
+  });
+}
+
+/** A 16-digit numeric PSP reference, as Adyen gives, that happens to pass the Luhn check. */
+function adyenLikeReference(): string {
+  const stem = '881565896176525';
+  for (let d = 0; d < 10; d++) if (luhnValid(stem + d)) return stem + d;
+  throw new Error('unreachable');
+}
+
+test('searching the dashboard by a numeric PSP reference that passes Luhn finds its payment', async () => {
+  const ref = adyenLikeReference();
+  const p = await pay(gw, { amount: '12.00' });
+  assert.equal(p.status, 200, JSON.stringify(p.body));
+  await gw.app.storage.db.updateTable('transactions').set({ psp_reference: ref } as never).where('payment_id', '=', p.body.id).execute();
+  // The admin API finds it by that reference.
+  const api = await fetch(`${gw.url}/admin/api/payments?q=${ref}`, { headers: { authorization: `Bearer ${adminToken}` } });
+  const apiBody = await api.json() as any;
+  assert.ok(JSON.stringify(apiBody).includes(p.body.id), `admin API: ${JSON.stringify(apiBody).slice(0, 300)}`);
+  // The dashboard search for the same reference.
+  const s = await signIn('admin@example.com');
+  let r = await fetch(`${gw.url}/dashboard/payments?q=${ref}`, { headers: { cookie: s.cookie }, redirect: 'manual' });
+  let hops = 0;
+  while (r.status === 303 && hops++ < 3) {
+    r = await fetch(new URL(r.headers.get('location')!, gw.url), { headers: { cookie: s.cookie }, redirect: 'manual' });
+  }
+  const text = await r.text();
+  assert.equal(r.status, 200);
+  assert.ok(text.includes(p.body.id), 'the dashboard search by PSP reference does not find the payment (the reference was masked before searching)');
 });

@@ -107,4 +107,12 @@ describe('executions contract', () => {
     assert.equal(inst.body.status, 'deleted', 'an ephemeral instrument, spent by the authorization');
     assert.ok(!JSON.stringify(gw.logs).includes('4111111111111111'));
   });
+  test('a percent-encoded path the router serves answers 405 (not 404) to a method it does not take', async () => {
+    const id = await execution(gw, token);
+    const post = await call(gw, 'POST', `${wf}/${id}/%63apture`, { token, body: {} });
+    assert.notEqual(post.status, 404, 'the router serves the encoded path');
+    const get = await call(gw, 'GET', `${wf}/${id}/%63apture`, { token });
+    assert.equal(get.status, 405, JSON.stringify(get.body));
+    assert.equal(get.headers.get('allow'), 'POST');
+  });
 });

@@ -197,15 +197,10 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
 }
 
 
-/** A URL without its user and password; text that is not a URL loses whatever precedes an '@'. */
+/**
+ * A URL without its user and password. Whatever precedes an '@' before the path goes, URL or not:
+ * `ops:S3cret@hooks.example/notify` parses as a URL of scheme `ops:` with no user at all.
+ */
 function withoutCredentials(text: string): string {
-  try {
-    const u = new URL(text);
-    if (!u.username && !u.password) return text;
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return text.replace(/^[^@/]*@/, '').replace(/(\/\/)[^@/]*@/, '$1');
-  }
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, '$1');
 }

@@ -135,10 +135,17 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     const u = ctx.user;
     const query = Object.fromEntries(Object.entries(req.query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     // A card number typed into the search box leaves the address bar (and the page, its links and
-    // the browser's history) at once, for its masked form, which finds what it would have found.
+    // the browser's history) at once, for its masked form, which finds what it would have found. A
+    // PSP's numeric reference can pass the card-number check too (an Adyen pspReference is 16
+    // digits): one that names a payment this user may see is a reference, and is searched as typed.
     if (query.q !== undefined) {
+      const q = query.q.trim();
       const masked = deps.maskCardNumbers(query.q);
-      if (masked !== query.q) return reply.redirect(`/dashboard/payments?${new URLSearchParams({ ...query, q: masked }).toString()}`, 303);
+      if (masked !== query.q) {
+        const named = await search.list({ q, limit: 5, ...(u.merchantId ? { merchantId: u.merchantId } : {}) });
+        const isReference = named.payments.some((p) => p.pspReference === q || p.id === q || p.operationId === q);
+        if (!isReference) return reply.redirect(`/dashboard/payments?${new URLSearchParams({ ...query, q: masked }).toString()}`, 303);
+      }
     }
     const parsed = parseFilter(query);
     const ms = await merchantOptions(u);

@@ -104,6 +104,9 @@ export function createRunner(deps: {
         channel: p.channel, ...(p.entityId ? { entityId: p.entityId } : {}), paymentId: p.id, operationId: o.id, kind: o.kind,
         status: o.status, reason: o.reason ?? null, resultCode: o.resultCode ?? null, amount: o.amount.amount, currency: o.amount.currency,
         paymentStatus: p.status, context: o.context,
+        // An open outcome's details as they are now: its notification, sent after the final answer
+        // perhaps, must still say what the status call said then (no final acquirer answer, no ECI).
+        ...(isOpen(o.status) ? { details: o.details } : {}),
       },
     });
     for (const observer of deps.observers) await observer.paymentChanged(w.tx, change);

@@ -138,7 +138,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     return [...new Set(patterns.filter((p) => p.pattern.test(path)).map((p) => p.method))];
   };
   app.setNotFoundHandler(async (req, reply) => {
-    const allowed = methodsOf(req.url.split('?')[0]!);
+    // Matched as the router matches: each segment decoded (an encoded slash stays inside its segment).
+    const path = req.url.split('?')[0]!.split('/').map((s) => { try { return decodeURIComponent(s); } catch { return s; } }).join('/');
+    const allowed = methodsOf(path);
     if (allowed.length > 0 && !allowed.includes(req.method)) {
       return refuse(reply.header('allow', allowed.join(', ')), 'request.method-not-allowed', `${req.method} is not allowed on this resource; it takes ${allowed.join(', ')}`);
     }

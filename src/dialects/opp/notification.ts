@@ -2,7 +2,7 @@ import type { MerchantService } from '../../merchants/service.ts';
 import type { PaymentService } from '../../payments/service.ts';
 import type { OppNotificationRenderer } from '../../webhooks/service.ts';
 import { oppTimestamp, resultOf } from './envelope.ts';
-import { modeOf, renderTransaction } from './render.ts';
+import { modeOf, registrationEcho, renderTransaction } from './render.ts';
 import { resultCodeOf } from './result-map.ts';
 import { successCodeByMode } from '../../processors/result-codes.ts';
 import type { DeclineReason, OperationStatus } from '../../payments/model.ts';
@@ -22,7 +22,7 @@ export function createOppNotificationRenderer(deps: { merchants: MerchantService
         // As the registration call answered: its result (by mode), the envelope, a fixed ndc.
         const action = e.type.slice(e.type.indexOf('.') + 1).toUpperCase();
         const code = successCodeByMode[merchant?.live ? 'LIVE' : e.payload.testMode === 'EXTERNAL' ? 'EXTERNAL' : 'INTERNAL'];
-        const registration = { ...(e.payload.registration ?? {}) as Record<string, unknown>, ...(e.payload.echo ?? {}) as Record<string, unknown> };
+        const registration = { ...(e.payload.registration ?? {}) as Record<string, unknown>, ...registrationEcho((e.payload.echo ?? {}) as Record<string, unknown>) };
         const entityId = route.entityId ?? e.payload.entityId;
         return {
           type: 'REGISTRATION', action,
@@ -32,8 +32,11 @@ export function createOppNotificationRenderer(deps: { merchants: MerchantService
       const entity = merchant && route.entityId ? await merchants.entityOf(merchant, route.entityId) : undefined;
       const operationId = e.payload.operationId;
       if (!merchant || !entity || typeof operationId !== 'string') return undefined;
-      const view = await payments.find(merchant, { channel: 'opp', entityId: entity.id }, operationId);
-      if (!view) return undefined;
+      const found = await payments.find(merchant, { channel: 'opp', entityId: entity.id }, operationId);
+      if (!found) return undefined;
+      // A pending outcome is told with the details it had then, not the final answer's.
+      const then = e.payload.details;
+      const view = then !== null && typeof then === 'object' ? { ...found, operation: { ...found.operation, details: then as Record<string, string> } } : found;
       const payload = renderTransaction(view, entity.channelName);
       // The result as the event recorded it, not as the operation stands when this is rendered.
       const recorded = {

@@ -70,6 +70,13 @@ export function shopperResultUrlOf(t: OperationRecord): string {
 }
 
 /** A registration (reference §4.3 G): its id, brand and masked card, with the echoed groups. */
+/** The groups a registration's answer echoes of what its call sent. */
+export const registrationEchoGroups = ['customer', 'billing', 'customParameters'] as const;
+
+/** Of what a registration call sent, what its answer (and its notification) echoes. */
+export const registrationEcho = (echo: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+  Object.fromEntries(registrationEchoGroups.filter((g) => echo[g] !== undefined).map((g) => [g, echo[g]]));
+
 export function renderRegistration(r: Registration, code: string, echo: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
   return {
     id: r.id,
@@ -80,6 +87,6 @@ export function renderRegistration(r: Registration, code: string, echo: Readonly
       ...(r.card.holder !== undefined ? { holder: r.card.holder } : {}),
       expiryMonth: r.card.expiryMonth, expiryYear: r.card.expiryYear,
     },
-    ...Object.fromEntries(['customer', 'billing', 'customParameters'].filter((g) => echo[g] !== undefined).map((g) => [g, echo[g]])),
+    ...registrationEcho(echo),
   };
 }

@@ -12,7 +12,7 @@ import { scrubPans } from '../../runtime/scrub.ts';
 import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
-import { codeOfView, renderRegistration, renderTransaction } from './render.ts';
+import { codeOfView, registrationEcho, renderRegistration, renderTransaction } from './render.ts';
 import { kindOfBackOffice, kindOfInitial, type InitialType } from './payment-types.ts';
 import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, readCheckout, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
@@ -286,7 +286,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (!params) return reply;
     const parsed = readRegistration(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
-    const r = await registrations.register(auth.merchant, auth.entity, parsed.value.card, { testMode: parsed.value.testMode, echo: parsed.value.echo });
+    const r = await registrations.register(auth.merchant, auth.entity, parsed.value.card, { testMode: parsed.value.testMode, echo: registrationEcho(parsed.value.echo) });
     if (!r.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[r.error]);
     return send(reply, 200, auth.entity.id, renderRegistration(r.value, successCodeOf(auth.merchant, parsed.value.testMode), parsed.value.echo));
   });

@@ -1,5 +1,6 @@
 /**
- * A REGISTRATION notification's payload is the same JSON as the registration call's answer: its
+ * Notifications say what the API said at the time. A REGISTRATION notification's payload is the
+ * same JSON as the registration call's answer: its
  * result (by mode, testMode=EXTERNAL included), the echoed groups and the envelope, so a receiver
  * reads payload.result.code for every notification type alike. Decrypted independently, with
  * node:crypto, as a receiver's sample code does.
@@ -9,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
 import { createServer } from 'node:http';
 import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { answer, openRedirect } from './support/shopper.ts';
 import { admin, closeServer, freePort, listen, loopbackAllow, recordRequests } from './support/webhooks.ts';
 
 function decryptWebhook(keyHex: string, ivHex: string, tagHex: string, bodyHex: string) {
@@ -70,6 +72,60 @@ test('testMode=EXTERNAL: a registration answers 000.100.112 like the payments it
       String(r.headers['x-authentication-tag']), r.body)));
     const created = got.find((n) => n.type === 'REGISTRATION' && n.action === 'CREATED' && n.payload.id === reg.body.id);
     assert.deepEqual(created?.payload.result, connectorTest, JSON.stringify(got));
+  } finally {
+    await closeServer(server);
+  }
+});
+
+test('a PENDING notification sent after the shopper finished the challenge says what the status call said while pending', async () => {
+  const port = await freePort();
+  const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
+  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end('OK'); }); });
+  const raw = recordRequests(server);
+  await listen(server, port);
+  try {
+    for (const [outcome, code] of [['completed', '000.100.110'], ['failed', '100.380.401']] as const) {
+      const r = await opp(gw, 'POST', '/v1/payments', { amount: '92.00', currency: 'EUR', paymentType: 'DB', ...testCard, 'card.number': '4200000000000042', shopperResultUrl: 'https://shop.example/return' });
+      assert.equal(r.body.result.code, '000.200.000');
+      const whilePending = await opp(gw, 'GET', `/v1/payments/${r.body.id}`);
+      // The shopper is quicker than the notification worker's next pass.
+      await answer(await openRedirect(r.body.redirect), outcome);
+      await gw.app.webhooks.runOnce();
+      const got = raw.map((x) => JSON.parse(decryptWebhook(ep.body.secret, String(x.headers['x-initialization-vector']), String(x.headers['x-authentication-tag']), x.body)))
+        .filter((n) => n.type === 'PAYMENT' && n.payload.id === r.body.id);
+      const pending = got.find((n) => n.payload.result.code === '000.200.000');
+      const final = got.find((n) => n.payload.result.code === code);
+      assert.ok(pending && final, JSON.stringify(got.map((n) => n.payload.result.code)));
+      assert.deepEqual(pending.payload.resultDetails, whilePending.body.resultDetails, outcome);
+      assert.equal(pending.payload.threeDSecure?.eci, whilePending.body.threeDSecure?.eci, outcome);
+      assert.notDeepEqual(final.payload.resultDetails, pending.payload.resultDetails, 'the final one carries the final answer');
+    }
+  } finally {
+    await closeServer(server);
+  }
+});
+
+test('a REGISTRATION CREATED payload holds only what the registration answer holds (plus the envelope)', async () => {
+  const port = await freePort();
+  const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
+  assert.equal(ep.status, 201);
+  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end('OK'); }); });
+  const raw = recordRequests(server);
+  await listen(server, port);
+  try {
+    const reg = await opp(gw, 'POST', '/v1/registrations', {
+      ...testCard, 'customer.email': 'jane@jones.com', 'shipping.city': 'Berlin',
+      'threeDSecure.verificationId': 'AAACBllleHchZTBWIGV4MAAAAAA=', 'threeDSecure.eci': '05',
+    });
+    assert.equal(reg.status, 200, JSON.stringify(reg.body));
+    await gw.app.webhooks.runOnce();
+    const got = raw.map((r) => JSON.parse(decryptWebhook(ep.body.secret, String(r.headers['x-initialization-vector']),
+      String(r.headers['x-authentication-tag']), r.body)));
+    const created = got.find((n) => n.type === 'REGISTRATION' && n.action === 'CREATED');
+    assert.ok(created, JSON.stringify(got));
+    const envelope = new Set(['buildNumber', 'timestamp', 'ndc']);
+    const extra = Object.keys(created.payload).filter((k) => !envelope.has(k) && !(k in reg.body));
+    assert.deepEqual(extra, [], `the notification carries groups the answer does not: ${JSON.stringify(Object.fromEntries(extra.map((k) => [k, created.payload[k]])))}; answer keys ${Object.keys(reg.body)}`);
   } finally {
     await closeServer(server);
   }
