@@ -1,9 +1,9 @@
 /**
- * Notifications say what the API said at the time. A REGISTRATION notification's payload is the
- * same JSON as the registration call's answer: its
- * result (by mode, testMode=EXTERNAL included), the echoed groups and the envelope, so a receiver
- * reads payload.result.code for every notification type alike. Decrypted independently, with
- * node:crypto, as a receiver's sample code does.
+ * /v1 notifications say what the API said at the time. A REGISTRATION notification's payload is
+ * the registration call's answer: its result (by mode, testMode=EXTERNAL included), the groups the
+ * answer echoes and the envelope, so a receiver reads payload.result.code for every type alike; a
+ * PENDING one sent late still says what the status call said while pending. Decrypted
+ * independently, with node:crypto, as a receiver's sample code does.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,20 +23,28 @@ let gw: Gateway;
 before(async () => { gw = await startGateway({ env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow } }); });
 after(() => gw.close());
 
-test('REGISTRATION CREATED / DELETED notifications carry the registration answer, result included', async () => {
+/** A /v1 listener of the merchant's on this machine: what it received, decrypted as a receiver's own code would. */
+async function listener() {
   const port = await freePort();
   const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
   assert.equal(ep.status, 201);
   const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end('OK'); }); });
   const raw = recordRequests(server);
   await listen(server, port);
+  return {
+    received: () => raw.map((r) => JSON.parse(decryptWebhook(ep.body.secret, String(r.headers['x-initialization-vector']), String(r.headers['x-authentication-tag']), r.body))),
+    close: () => closeServer(server),
+  };
+}
+
+test('REGISTRATION CREATED / DELETED notifications carry the registration answer, result included', async () => {
+  const receiver = await listener();
   try {
     const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard, 'customer.email': 'jane@jones.com' });
     assert.equal(reg.status, 200);
     await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);
     await gw.app.webhooks.runOnce();
-    const got = raw.map((r) => JSON.parse(decryptWebhook(ep.body.secret, String(r.headers['x-initialization-vector']),
-      String(r.headers['x-authentication-tag']), r.body)));
+    const got = receiver.received();
     const created = got.find((n) => n.type === 'REGISTRATION' && n.action === 'CREATED');
     const deleted = got.find((n) => n.type === 'REGISTRATION' && n.action === 'DELETED');
     assert.ok(created && deleted, JSON.stringify(got));
@@ -48,17 +56,13 @@ test('REGISTRATION CREATED / DELETED notifications carry the registration answer
     }
     assert.ok(deleted.payload.result?.code, `DELETED payload has no result: ${JSON.stringify(deleted.payload)}`);
   } finally {
-    await closeServer(server);
+    await receiver.close();
   }
 });
 
 test('testMode=EXTERNAL: a registration answers 000.100.112 like the payments it is then used for, and so does its notification', async () => {
   const connectorTest = { code: '000.100.112', description: "Request successfully processed in 'Merchant in Connector Test Mode'" };
-  const port = await freePort();
-  const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
-  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end('OK'); }); });
-  const raw = recordRequests(server);
-  await listen(server, port);
+  const receiver = await listener();
   try {
     const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard, testMode: 'EXTERNAL' });
     assert.equal(reg.status, 200);
@@ -68,21 +72,16 @@ test('testMode=EXTERNAL: a registration answers 000.100.112 like the payments it
     const removed = await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`, { testMode: 'EXTERNAL' });
     assert.deepEqual(removed.body.result, connectorTest);
     await gw.app.webhooks.runOnce();
-    const got = raw.map((r) => JSON.parse(decryptWebhook(ep.body.secret, String(r.headers['x-initialization-vector']),
-      String(r.headers['x-authentication-tag']), r.body)));
+    const got = receiver.received();
     const created = got.find((n) => n.type === 'REGISTRATION' && n.action === 'CREATED' && n.payload.id === reg.body.id);
     assert.deepEqual(created?.payload.result, connectorTest, JSON.stringify(got));
   } finally {
-    await closeServer(server);
+    await receiver.close();
   }
 });
 
 test('a PENDING notification sent after the shopper finished the challenge says what the status call said while pending', async () => {
-  const port = await freePort();
-  const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
-  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end('OK'); }); });
-  const raw = recordRequests(server);
-  await listen(server, port);
+  const receiver = await listener();
   try {
     for (const [outcome, code] of [['completed', '000.100.110'], ['failed', '100.380.401']] as const) {
       const r = await opp(gw, 'POST', '/v1/payments', { amount: '92.00', currency: 'EUR', paymentType: 'DB', ...testCard, 'card.number': '4200000000000042', shopperResultUrl: 'https://shop.example/return' });
@@ -91,7 +90,7 @@ test('a PENDING notification sent after the shopper finished the challenge says 
       // The shopper is quicker than the notification worker's next pass.
       await answer(await openRedirect(r.body.redirect), outcome);
       await gw.app.webhooks.runOnce();
-      const got = raw.map((x) => JSON.parse(decryptWebhook(ep.body.secret, String(x.headers['x-initialization-vector']), String(x.headers['x-authentication-tag']), x.body)))
+      const got = receiver.received()
         .filter((n) => n.type === 'PAYMENT' && n.payload.id === r.body.id);
       const pending = got.find((n) => n.payload.result.code === '000.200.000');
       const final = got.find((n) => n.payload.result.code === code);
@@ -101,17 +100,12 @@ test('a PENDING notification sent after the shopper finished the challenge says 
       assert.notDeepEqual(final.payload.resultDetails, pending.payload.resultDetails, 'the final one carries the final answer');
     }
   } finally {
-    await closeServer(server);
+    await receiver.close();
   }
 });
 
 test('a REGISTRATION CREATED payload holds only what the registration answer holds (plus the envelope)', async () => {
-  const port = await freePort();
-  const ep = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url: `http://127.0.0.1:${port}/notify` });
-  assert.equal(ep.status, 201);
-  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end('OK'); }); });
-  const raw = recordRequests(server);
-  await listen(server, port);
+  const receiver = await listener();
   try {
     const reg = await opp(gw, 'POST', '/v1/registrations', {
       ...testCard, 'customer.email': 'jane@jones.com', 'shipping.city': 'Berlin',
@@ -119,14 +113,13 @@ test('a REGISTRATION CREATED payload holds only what the registration answer hol
     });
     assert.equal(reg.status, 200, JSON.stringify(reg.body));
     await gw.app.webhooks.runOnce();
-    const got = raw.map((r) => JSON.parse(decryptWebhook(ep.body.secret, String(r.headers['x-initialization-vector']),
-      String(r.headers['x-authentication-tag']), r.body)));
+    const got = receiver.received();
     const created = got.find((n) => n.type === 'REGISTRATION' && n.action === 'CREATED');
     assert.ok(created, JSON.stringify(got));
     const envelope = new Set(['buildNumber', 'timestamp', 'ndc']);
     const extra = Object.keys(created.payload).filter((k) => !envelope.has(k) && !(k in reg.body));
     assert.deepEqual(extra, [], `the notification carries groups the answer does not: ${JSON.stringify(Object.fromEntries(extra.map((k) => [k, created.payload[k]])))}; answer keys ${Object.keys(reg.body)}`);
   } finally {
-    await closeServer(server);
+    await receiver.close();
   }
 });
