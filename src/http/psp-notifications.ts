@@ -53,6 +53,10 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
     let settled = 0;
     for (const s of result.settled) if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true)) settled++;
     deps.logger.info({ account, merchantId, items: result.settled.length, settled }, 'PSP notification received');
+    // Money moved that no notification records (a chargeback): an operator records it, so it is told as an error.
+    for (const u of result.unrecorded ?? []) {
+      deps.logger.error({ account, merchantId, event: u.event, pspReference: u.pspReference, amount: u.amount }, 'PSP reports money moved that the gateway does not record from notifications: record it on the payment by hand (a chargeback is a CB)');
+    }
     return reply.code(200).type('text/plain; charset=utf-8').send(result.answer);
   });
 }

@@ -81,6 +81,12 @@ export interface InboundResult {
      */
     readonly reverses?: boolean;
   }[];
+  /**
+   * Money the PSP says moved that the gateway does not record from a notification (a chargeback or
+   * a dispute): each names the event and the PSP's reference of the payment, for an operator to
+   * record by hand (a CB on that payment). Told loudly, never dropped in silence.
+   */
+  readonly unrecorded?: readonly { readonly event: string; readonly pspReference: string | undefined; readonly amount?: string }[];
   /** What the PSP expects as the HTTP answer body. */
   readonly answer: string;
 }

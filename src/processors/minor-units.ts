@@ -33,3 +33,15 @@ export function pspMinorUnits(m: Money, table: PspCurrencyTable): number {
   if (!Number.isSafeInteger(value)) throw new Error(`${m.currency} ${formatMajorUnits(m)} is beyond what this PSP can be sent`);
   return value;
 }
+
+/**
+ * Refuses a PSP's answer that names another amount or currency than was asked (both in the PSP's
+ * own minor units): money may have moved as nobody asked, so it is not recorded as this request's
+ * outcome. Thrown, the attempt stays unknown and is looked up again, and then left to an operator.
+ */
+export function answeredAsAsked(psp: string, asked: { value: number; currency: string }, answered: { value: unknown; currency: unknown }): void {
+  if (answered.value === undefined && answered.currency === undefined) return;
+  if (answered.value !== asked.value || String(answered.currency).toUpperCase() !== asked.currency.toUpperCase()) {
+    throw new Error(`${psp} answered for ${String(answered.currency)} ${String(answered.value)} (its minor units) where ${asked.currency} ${asked.value} was asked: not taken as this request's outcome`);
+  }
+}

@@ -1,5 +1,5 @@
 import type { Outcome } from '../outcome.ts';
-import { pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
+import { answeredAsAsked, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
@@ -80,6 +80,9 @@ function declineOfError(status: number, json: unknown): Answer | undefined {
   return { kind: 'declined', reason, acquirerCode: errorCode ? `error:${errorCode}` : `HTTP ${status}`, message: text(json.message), pspReference: text(json.pspReference, 64), details: {} };
 }
 
+/** Adyen's events of a chargeback's course: money the scheme moved, which no attempt of ours settles. */
+const disputeEvents = new Set(['CHARGEBACK', 'SECOND_CHARGEBACK', 'CHARGEBACK_REVERSED', 'NOTIFICATION_OF_CHARGEBACK', 'PREARBITRATION_LOST', 'PREARBITRATION_WON']);
+
 /** What one webhook item settles: our attempt (its `merchantReference`) and its outcome. */
 export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer; reverses?: boolean } | undefined {
   const success = i.success === 'true';
@@ -90,8 +93,10 @@ export function settlementOfItem(i: NotificationItem): { attemptId: string; outc
       const refusal = refusalReasonOf(undefined, i.reason);
       return { attemptId: i.merchantReference, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: i.reason?.slice(0, 256), pspReference: i.pspReference, details } };
     }
-    case 'CAPTURE': case 'CANCELLATION': case 'REFUND': case 'CAPTURE_FAILED': case 'REFUND_FAILED': {
-      const failed = i.eventCode.endsWith('_FAILED');
+    case 'CAPTURE': case 'CANCELLATION': case 'REFUND': case 'CAPTURE_FAILED': case 'REFUND_FAILED': case 'REFUNDED_REVERSED': {
+      // REFUNDED_REVERSED: the refunded money came back to the merchant's account (the shopper's
+      // card or account refused it): the refund is taken back as a failed one would be.
+      const failed = i.eventCode.endsWith('_FAILED') || i.eventCode === 'REFUNDED_REVERSED';
       const ok = success && !failed;
       return {
         attemptId: i.merchantReference,
@@ -135,6 +140,9 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
         ? (request.path === '/payments' ? outcomeOfPaymentResponse(json) : outcomeOfModification(json))
         : declineOfError(status, json);
       if (!outcome) throw new Error(`Adyen answered HTTP ${status} without a result`);
+      if (outcome.kind !== 'declined' && isObject(json) && isObject(json.amount)) {
+        answeredAsAsked('Adyen', { value: pspMinorUnits(req.amount, adyenCurrencies), currency: req.amount.currency }, { value: json.amount.value, currency: json.amount.currency });
+      }
       return outcome;
     },
     async lookup() {
@@ -168,11 +176,11 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       const items = itemsOf(notification.body);
       // One item that fails its signature refuses the whole batch: Adyen retries it, and nothing forged settles.
       if (!items || !items.every((i) => verifyItem(i, settings.hmacKey))) return { authentic: false, settled: [], answer: '' };
-      const settled = items
-        .filter((i) => i.merchantAccountCode === settings.merchantAccount)
-        .map(settlementOfItem)
-        .filter((s) => s !== undefined);
-      return { authentic: true, settled, answer: '[accepted]' };
+      const mine = items.filter((i) => i.merchantAccountCode === settings.merchantAccount);
+      const settled = mine.map(settlementOfItem).filter((s) => s !== undefined);
+      const unrecorded = mine.filter((i) => disputeEvents.has(i.eventCode))
+        .map((i) => ({ event: i.eventCode, pspReference: i.originalReference ?? i.pspReference, amount: `${i.currency} ${i.value} (Adyen minor units)` }));
+      return { authentic: true, settled, ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '[accepted]' };
     },
   };
 }

@@ -1,7 +1,8 @@
+import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
-import { pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
+import { answeredAsAsked, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { declineOfError, outcomeOfIntent, outcomeOfRefund } from './outcomes.ts';
 import { parseSettings, secretSettings, type StripeSettings } from './settings.ts';
@@ -25,6 +26,10 @@ export const stripeCurrencies: PspCurrencyTable = {
   exponents: { MGA: 0, ISK: 2, UGX: 2 },
   multipleOf: { BHD: 10, JOD: 10, KWD: 10, OMR: 10, TND: 10 },
 };
+
+/** A PaymentIntent made for another amount or currency than asked is not this request's answer. */
+const intentAsAsked = (pi: Record<string, unknown>, asked: Money) =>
+  answeredAsAsked('Stripe', { value: pspMinorUnits(asked, stripeCurrencies), currency: asked.currency }, { value: pi.amount, currency: pi.currency });
 
 /**
  * The form an operation is sent as (Stripe's bracketed form encoding). An authorization creates
@@ -131,6 +136,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const { status, json } = await post(form.path, form.body, req.attemptId);
       const outcome = outcomeOf(status, json, req.operation === 'refund');
       if (!outcome) throw new Error(`Stripe answered HTTP ${status} without a result`);
+      if ((req.operation === 'authorize' || req.operation === 'sale') && outcome.kind !== 'declined' && isObject(json)) intentAsAsked(json, req.amount);
       // A capture or a cancel answers the PaymentIntent: its status says the operation happened.
       // A cancel of one already canceled is refused (payment_intent_unexpected_state) with the
       // PaymentIntent attached: the hold is gone all the same, which is what a void asks for (a
@@ -147,6 +153,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
         const { status, json } = await get(`/v1/payment_intents/search?${query}`);
         if (status !== 200 || !isObject(json) || !Array.isArray(json.data)) throw new Error(`Stripe search answered HTTP ${status}`);
         const found = json.data.find(isObject);
+        if (found && hint) intentAsAsked(found, hint.amount);
         return found ? outcomeOfIntent(found) : undefined;
       }
       const ref = hint?.originalReference;
@@ -192,7 +199,11 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const reverses = object?.object === 'refund' && (object.status === 'failed' || object.status === 'canceled');
       // Only final answers settle: a PaymentIntent still asking for action waits for its shopper.
       const settled = typeof attemptId === 'string' && outcome && outcome.kind !== 'pending' ? [{ attemptId, outcome, ...(reverses ? { reverses: true } : {}) }] : [];
-      return { authentic: true, settled, answer: '{"received":true}' };
+      // A dispute (Stripe's chargeback) moves money no attempt of ours settles: told, for an operator.
+      const type = isObject(event) && typeof event.type === 'string' ? event.type : '';
+      const unrecorded = object?.object === 'dispute' && /^charge\.dispute\.(created|closed|funds_withdrawn|funds_reinstated)$/.test(type)
+        ? [{ event: type, pspReference: text(object.payment_intent, 255) ?? text(object.charge, 255), amount: `${String(object.currency)} ${String(object.amount)} (Stripe minor units)` }] : [];
+      return { authentic: true, settled, ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '{"received":true}' };
     },
   };
 }
