@@ -64,7 +64,10 @@ function format() {
     const pan = digits(input.value).slice(0, 19);
     input.value = pan.replace(/(\d{4})(?=\d)/g, '$1 ');
   } else if (type === 'expiry') {
-    const d = digits(input.value).slice(0, 4);
+    // Pasted or autofilled with a four-digit year (12/2030, 1/2030, 122030, as password managers
+    // fill cc-exp): the month and the year's last two digits.
+    const long = /^\s*(\d{1,2})\s*[/.\- ]+\s*(\d{4})\s*$/.exec(input.value) || /^\s*(\d{2})(20\d{2})\s*$/.exec(input.value);
+    const d = long ? `${long[1].padStart(2, '0')}${long[2].slice(2)}` : digits(input.value).slice(0, 4);
     input.value = d.length > 2 ? `${d.slice(0, 2)} / ${d.slice(2)}` : d;
   } else {
     input.value = digits(input.value).slice(0, 4);
@@ -77,6 +80,8 @@ input.addEventListener('input', () => {
   toParent({ kind: 'change', ...state() });
 });
 input.addEventListener('focus', () => toParent({ kind: 'focus' }));
+// Enter submits, as in any form: the frame sits outside the page's form, so the page is told.
+input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); toParent({ kind: 'submit' }); } });
 input.addEventListener('blur', () => toParent({ kind: 'blur' }));
 if (type === 'cardNumber') bus.onmessage = (e) => { if (e.data && e.data.field in siblings) siblings[e.data.field] = String(e.data.value); };
 

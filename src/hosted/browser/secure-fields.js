@@ -73,7 +73,7 @@ export class SecureFields {
     } else if (m.kind === 'change') {
       this.states[type] = { valid: m.valid, empty: m.empty, brand: m.brand };
       this.emit('change', { field: type, valid: m.valid, empty: m.empty, complete: this.isComplete(), ...(type === 'cardNumber' ? { brand: m.brand } : {}) });
-    } else if (m.kind === 'focus' || m.kind === 'blur') {
+    } else if (m.kind === 'focus' || m.kind === 'blur' || m.kind === 'submit') {
       this.emit(m.kind, { field: type });
     } else if (m.kind === 'tokenized' || m.kind === 'paid' || m.kind === 'failed') {
       const waiting = this.pending.get(m.request);

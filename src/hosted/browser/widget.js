@@ -16,12 +16,14 @@ const texts = {
     otherCard: 'Pay with another card', useSaved: 'Use a saved card', invalidCardNumber: 'Invalid card number or brand', invalidExpiryDate: 'Invalid expiry date',
     invalidCvv: 'Invalid CVV', brandNotSupported: 'This brand is not accepted here', declined: 'The payment was declined',
     noSession: 'This payment session is no longer valid', processing: 'Processing…', expires: 'Expires',
+    connectionLost: 'The connection was lost before the answer came. Please try again.',
   },
   de: {
     cardNumber: 'Kartennummer', expiryDate: 'Gültig bis', cvv: 'Prüfnummer', cardHolder: 'Karteninhaber', submit: 'Jetzt bezahlen', savedCards: 'Gespeicherte Karten',
     otherCard: 'Mit einer anderen Karte bezahlen', useSaved: 'Gespeicherte Karte verwenden', invalidCardNumber: 'Ungültige Kartennummer oder Marke',
     invalidExpiryDate: 'Ungültiges Ablaufdatum', invalidCvv: 'Ungültige Prüfnummer', brandNotSupported: 'Diese Kartenmarke wird hier nicht akzeptiert',
     declined: 'Die Zahlung wurde abgelehnt', noSession: 'Diese Zahlungssitzung ist nicht mehr gültig', processing: 'Wird bearbeitet…', expires: 'Gültig bis',
+    connectionLost: 'Die Verbindung brach ab, bevor die Antwort kam. Bitte versuchen Sie es erneut.',
   },
   fr: {
     cardNumber: 'Numéro de carte', expiryDate: "Date d'expiration", cvv: 'Cryptogramme', cardHolder: 'Titulaire de la carte', submit: 'Payer maintenant',
@@ -29,18 +31,21 @@ const texts = {
     invalidCardNumber: 'Numéro de carte ou marque invalide', invalidExpiryDate: "Date d'expiration invalide", invalidCvv: 'Cryptogramme invalide',
     brandNotSupported: "Cette marque n'est pas acceptée ici", declined: 'Le paiement a été refusé', noSession: "Cette session de paiement n'est plus valide",
     processing: 'Traitement…', expires: 'Expire',
+    connectionLost: 'La connexion a été perdue avant la réponse. Veuillez réessayer.',
   },
   es: {
     cardNumber: 'Número de tarjeta', expiryDate: 'Fecha de caducidad', cvv: 'CVV', cardHolder: 'Titular de la tarjeta', submit: 'Pagar ahora',
     savedCards: 'Tarjetas guardadas', otherCard: 'Pagar con otra tarjeta', useSaved: 'Usar una tarjeta guardada', invalidCardNumber: 'Número de tarjeta o marca no válido',
     invalidExpiryDate: 'Fecha de caducidad no válida', invalidCvv: 'CVV no válido', brandNotSupported: 'Esta marca no se acepta aquí',
     declined: 'El pago ha sido rechazado', noSession: 'Esta sesión de pago ya no es válida', processing: 'Procesando…', expires: 'Caduca',
+    connectionLost: 'Se perdió la conexión antes de la respuesta. Inténtelo de nuevo.',
   },
   nl: {
     cardNumber: 'Kaartnummer', expiryDate: 'Vervaldatum', cvv: 'CVC', cardHolder: 'Kaarthouder', submit: 'Nu betalen', savedCards: 'Opgeslagen kaarten',
     otherCard: 'Met een andere kaart betalen', useSaved: 'Opgeslagen kaart gebruiken', invalidCardNumber: 'Ongeldig kaartnummer of merk',
     invalidExpiryDate: 'Ongeldige vervaldatum', invalidCvv: 'Ongeldige CVC', brandNotSupported: 'Dit merk wordt hier niet geaccepteerd',
     declined: 'De betaling is geweigerd', noSession: 'Deze betaalsessie is niet meer geldig', processing: 'Bezig…', expires: 'Vervalt',
+    connectionLost: 'De verbinding viel weg voordat het antwoord kwam. Probeer het opnieuw.',
   },
 };
 
@@ -142,15 +147,36 @@ function render(form, checkout) {
   const c = checkout.body;
   container.append(message);
 
-  // The answer of a payment: the challenge, the result page, or the decline shown here.
-  const settle = (answer, buttons) => {
+  // Where a paid checkout sends the shopper: the form's action with the checkout and its status call.
+  const resultPage = () => {
+    const u = new URL(resultUrl, location.href);
+    u.searchParams.set('id', checkoutId);
+    u.searchParams.set('resourcePath', `/v1/checkouts/${checkoutId}/payment`);
+    return u.toString();
+  };
+  const paidRefusal = (a) => !!(a && a.result && a.result.parameterErrors && a.result.parameterErrors.some((e) => /paid already/.test(e.message || '')));
+  // An answer lost on the way (a mobile network dropping): the payment may have gone through. The
+  // checkout's own view says so (it refuses a paid checkout), and then the shopper goes to the result.
+  const paidMeanwhile = async () => {
+    try { return paidRefusal(await (await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/widget`)).json()); } catch { return false; }
+  };
+
+  // The answer of a payment: the challenge, the result page, or why not, shown here.
+  const settle = async (answer, buttons) => {
     if (answer.redirect) { follow(answer.redirect); return; }
     const code = answer.result && answer.result.code || '';
     if ((succeeded.test(code) || pending.test(code)) && answer.resultUrl) { location.assign(answer.resultUrl); return; }
+    const lost = code === 'network' || code === '999.999.999';
+    if (paidRefusal(answer) || (lost && await paidMeanwhile())) { location.assign(resultPage()); return; }
     for (const b of buttons) { b.disabled = false; b.textContent = t.submit; }
-    const detail = answer.result && (answer.result.parameterErrors && answer.result.parameterErrors[0]
-      ? answer.result.parameterErrors[0].message : answer.result.description);
-    showError(`${succeeded.test(code) ? '' : `${t.declined}: `}${detail || code}`);
+    const first = answer.result && answer.result.parameterErrors && answer.result.parameterErrors[0];
+    const detail = answer.result && (first ? first.message : answer.result.description);
+    // Only an answer about the payment itself is a decline: not a lost answer, an expired session or a field refused.
+    if (lost) showError(t.connectionLost);
+    else if (code === '200.300.404' && (!first || first.name === 'id')) showError(t.noSession);
+    else if (first && /^(card\.number|paymentBrand)$/.test(first.name || '')) { number.g.classList.add('wpwl-has-error'); showError(t.invalidCardNumber); }
+    else if (/^(200\.|100\.100\.)/.test(code) || succeeded.test(code)) showError(detail || code);
+    else showError(`${t.declined}: ${detail || code}`);
     call('onError', { name: 'PaymentError', code, message: detail });
   };
   const busy = (buttons) => { clearError(); for (const b of buttons) { b.disabled = true; b.textContent = t.processing; } };
@@ -219,6 +245,8 @@ function render(form, checkout) {
     if (ready.size === 3) call('onReady', [cardForm]);
   });
   fields.on('focus', ({ field }) => groups[field].wrapper.classList.add('wpwl-focus'));
+  // Enter in a card field submits the card form, as Enter in any form field does (a pay under way ignores it).
+  fields.on('submit', () => { if (!submit.disabled) cardForm.requestSubmit(); });
   fields.on('blur', ({ field }) => groups[field].wrapper.classList.remove('wpwl-focus'));
   fields.on('change', (s) => {
     if (s.valid) groups[s.field].g.classList.remove('wpwl-has-error');
