@@ -232,6 +232,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // A finished hosted page runs its payment on, then sends the shopper on.
   threeds.onOutcome('payment', async (challenge, outcome) =>
     shopperDestination(await payments.completeChallenge(challenge.subject.id, outcome), `challenge ${challenge.id}`));
+  // A second tab answering a challenge the first answered goes where the shopper is sent now.
+  threeds.onAnswered('payment', async (challenge) => {
+    const d = await payments.details(challenge.subject.id);
+    const initial = d?.operations.find((o) => o.seq === 0);
+    return d && initial ? shopperDestination({ payment: d.payment, operation: initial }, `challenge ${challenge.id}`) : undefined;
+  });
   // The shopper back from a PSP's own 3-D Secure: the PSP finishes the attempt, then the same.
   threeds.onReturn(async (paymentId, attemptId, parameters) => {
     const v = await payments.completePspReturn(paymentId, attemptId, parameters);

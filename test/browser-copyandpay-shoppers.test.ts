@@ -3,7 +3,8 @@
  * the checkout expire with the page open; lose the pay answer on a flaky network after the payment
  * went through (they must land on the result page, never read "declined" and pay again elsewhere);
  * type a number of no known brand; paste or autofill an expiry with a four-digit year; double-click
- * Pay. One payment at most per checkout, and a message that says what happened.
+ * Pay; answer the challenge in a second tab, then in the first. One payment at most per checkout, and
+ * a message that says what happened.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -146,6 +147,25 @@ describe('shoppers at the COPYandPAY widget', () => {
       await page.waitForURL(`${shop.url}/result?**`);
       const r = shop.results.at(-1)!;
       assert.equal(r.body.card.expiryYear, '2030');
+    });
+    await page.close();
+  });
+
+  test('the challenge answered in a second tab: Complete in the first tab, answered already, takes the shopper back to the shop as well', async () => {
+    const page = await context.newPage();
+    await withScreenshot(page, 'shopper-challenge-two-tabs', async () => {
+      await openCheckout(page, { order: 'order-two-tabs' });
+      await typeCard(page, challenge);
+      await page.locator('.wpwl-button-pay').click();
+      await page.waitForURL(/\/hosted\/3ds\//);
+      const tab = await context.newPage();
+      await tab.goto(page.url());
+      await tab.getByRole('button', { name: 'Complete', exact: true }).click();
+      await tab.waitForURL(`${shop.url}/result?**`);
+      await tab.close();
+      await page.getByRole('button', { name: 'Complete', exact: true }).click();
+      await page.waitForURL(`${shop.url}/result?**`);
+      assert.equal(await page.locator('#code').innerText(), '000.100.110');
     });
     await page.close();
   });

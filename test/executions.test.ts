@@ -320,8 +320,11 @@ describe('cascade', () => {
     for (const a of attempts) assert.equal(gw.app.simulator.received.get(a.id)?.authenticated, true);
     const challenges = await gw.app.storage.db.selectFrom('challenges').select('id').where('subject_id', '=', after.paymentComposition[0].paymentId).execute();
     assert.equal(challenges.length, 1);
-    const replay = await fetch(`${page}/result`, { method: 'POST', body: new URLSearchParams({ outcome: 'completed' }), redirect: 'manual' });
-    assert.notEqual(replay.status, 303, 'the page is single-use');
+    // The page is single-use: a second answer (another tab) changes nothing and follows the first one's way back.
+    const replay = await fetch(`${page}/result`, { method: 'POST', body: new URLSearchParams({ outcome: 'failed' }), redirect: 'manual' });
+    assert.equal(replay.headers.get('location'), 'https://shop.example/return');
+    assert.equal((await call(gw, 'GET', `${wf}/${e.id}`, { token })).body.status, 'authorized');
+    assert.equal((await call(gw, 'GET', `${wf}/${e.id}`, { token })).body.paymentComposition[0].attempts.length, 2);
   });
 });
 

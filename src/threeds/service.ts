@@ -30,7 +30,15 @@ export interface ThreeDsService {
   /** The hosted page's address, e.g. `urlOf(id, 'https://pay.example')` → `https://pay.example/hosted/3ds/{id}`. */
   urlOf(challenge: Pick<Challenge, 'id' | 'purpose'>, baseUrl: string): string;
   onOutcome(kind: SubjectKind, handler: OutcomeHandler): void;
-  /** The shopper's answer: accepted once, before expiry; returns where to send the browser. */
+  /**
+   * Where a browser goes that answers a challenge answered already (the shopper finished it in
+   * another tab): where the subject's dialect sends a shopper now, without acting again.
+   */
+  onAnswered(kind: SubjectKind, handler: (challenge: Challenge) => Promise<string | undefined>): void;
+  /**
+   * The shopper's answer: accepted once, before expiry; returns where to send the browser. Answered
+   * already, the browser goes where the first answer's would go now.
+   */
   finish(id: string, outcome: ChallengeOutcome): Promise<Result<string, FinishError>>;
   /** Closes the subject's open challenge without the shopper (its payment timed out). */
   expire(kind: SubjectKind, subjectId: string): Promise<void>;
@@ -51,6 +59,7 @@ const statusOfOutcome = { completed: 'completed', failed: 'failed', cancelled: '
 export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock; ids: Ids }): ThreeDsService {
   const { store, clock, ids } = deps;
   const handlers = new Map<SubjectKind, OutcomeHandler>();
+  const answered = new Map<SubjectKind, (challenge: Challenge) => Promise<string | undefined>>();
   let returnHandler: ReturnHandler | undefined;
   return {
     async open(input) {
@@ -67,12 +76,18 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
     get: (id) => store.get(id),
     urlOf: (c, baseUrl) => `${baseUrl}${hostedPaths[c.purpose]}/${c.id}`,
     onOutcome(kind, handler) { handlers.set(kind, handler); },
+    onAnswered(kind, handler) { answered.set(kind, handler); },
     async finish(id, outcome) {
       const challenge = await store.get(id);
       if (!challenge) return fail('not_found');
       const now = clock.now();
       if (!await store.resolve(id, statusOfOutcome[outcome], now, now)) {
-        return fail(challenge.status === 'open' && challenge.expiresAt <= now ? 'expired' : 'used');
+        if (challenge.status === 'open' && challenge.expiresAt <= now) return fail('expired');
+        // A shopper-answered challenge (not one the payment's timeout closed): this tab follows the first one's way back.
+        const current = await store.get(id);
+        const back = current && (current.status === 'completed' || current.status === 'failed' || current.status === 'cancelled')
+          ? await answered.get(challenge.subject.kind)?.(current) : undefined;
+        return back ? ok(back) : fail('used');
       }
       const handler = handlers.get(challenge.subject.kind);
       if (!handler) throw new Error(`no outcome handler for ${challenge.subject.kind}`);
