@@ -307,7 +307,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         const account = (await workflows.accounts(merchantId)).find((a) => a.name === name);
         return account && { id: account.id, connector: await connectorFor(account.id) };
       },
-      settle: (accountId, attemptId, outcome, reverses) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses }),
+      settle: (accountId, attemptId, outcome, reverses, amount) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses, ...(amount ? { amount } : {}) }),
     },
     executions: {
       merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,

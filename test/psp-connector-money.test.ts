@@ -12,6 +12,8 @@ import { money, type Currency } from '../src/money/money.ts';
 import { createAdyenConnector, settlementOfItem } from '../src/processors/adyen/connector.ts';
 import { signItem } from '../src/processors/adyen/webhook.ts';
 import { createStripeConnector } from '../src/processors/stripe/connector.ts';
+import { isoMinorUnits } from '../src/processors/minor-units.ts';
+import { pay, startGateway } from './support/harness.ts';
 
 const hmacKey = 'ab'.repeat(32);
 const adyenSettings = (baseUrl: string) => ({ baseUrl, apiKey: 'AQE-key-123456', merchantAccount: 'ShopECOM', hmacKey });
@@ -79,4 +81,24 @@ test('Stripe charge.dispute.created (a chargeback) for one of our PaymentIntents
   const r = await c.inbound!({ headers: { 'stripe-signature': signatureHeader(body, secret, Math.floor(Date.now() / 1000)) }, body });
   assert.equal(r.authentic, true);
   assert.deepEqual(r.unrecorded, [{ event: 'charge.dispute.created', pspReference: 'pi_1', amount: 'eur 5000 (Stripe minor units)' }], 'a dispute is acknowledged and forgotten');
+});
+
+test('an Adyen AUTHORISATION item states what it approved, in ISO minor units (Adyen counts CLP in hundredths)', () => {
+  const item = { pspReference: 'P1', originalReference: undefined, merchantAccountCode: 'ShopECOM', merchantReference: 'a1', value: 500000, currency: 'CLP', eventCode: 'AUTHORISATION', success: 'true', reason: undefined, hmacSignature: undefined };
+  assert.deepEqual(settlementOfItem(item)?.amount, { amount: 5000, currency: 'CLP' });
+  assert.equal(isoMinorUnits(500001, 'CLP', { exponents: { CLP: 2 } }), undefined, 'not a whole peso: no amount the gateway could have asked');
+});
+
+test('a PSP notification approving another amount or currency than the attempt asked does not settle it', async () => {
+  const gw = await startGateway();
+  try {
+    const r = await pay(gw, { paymentType: 'PA', amount: '30.00', 'customParameters[forceResultCode]': '800.400.500' });
+    assert.equal(r.body.result.code, '800.400.500', 'pending at the PSP');
+    const attempt = await gw.app.storage.db.selectFrom('attempts').select(['id', 'account_id']).where('transaction_id', '=', r.body.id).executeTakeFirstOrThrow();
+    const approved = { kind: 'approved' as const, pspReference: 'PSP-A', acquirerCode: 'Authorised', details: {} };
+    assert.equal(await gw.app.payments.settleFromPsp(attempt.account_id, attempt.id, approved, { amount: { amount: 3000, currency: 'USD' as Currency } }), false);
+    assert.equal(await gw.app.payments.settleFromPsp(attempt.account_id, attempt.id, approved, { amount: { amount: 1, currency: 'EUR' as Currency } }), false);
+    assert.ok(gw.logs.some((l) => l.includes('approves another amount')));
+    assert.equal(await gw.app.payments.settleFromPsp(attempt.account_id, attempt.id, approved, { amount: { amount: 3000, currency: 'EUR' as Currency } }), true);
+  } finally { await gw.close(); }
 });

@@ -1,3 +1,4 @@
+import type { Money } from '../money/money.ts';
 import type { FastifyInstance } from 'fastify';
 import { jsonAnswer, object, str, textAnswer } from '../runtime/json-schema.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -8,7 +9,7 @@ export interface PspNotificationDeps {
   /** The id and connector of a merchant's PSP account, by the account's name. */
   accountOf(merchantId: string, name: string): Promise<{ id: string; connector: Connector | undefined } | undefined>;
   /** Settles one of the account's attempts by what the PSP says of it; whether anything changed. */
-  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, reverses: boolean): Promise<boolean>;
+  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, reverses: boolean, amount: Money | undefined): Promise<boolean>;
   logger: Logger;
 }
 
@@ -51,7 +52,7 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
       return reply.code(401).send({ error: 'signature not valid' });
     }
     let settled = 0;
-    for (const s of result.settled) if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true)) settled++;
+    for (const s of result.settled) if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true, s.amount)) settled++;
     deps.logger.info({ account, merchantId, items: result.settled.length, settled }, 'PSP notification received');
     // Money moved that no notification records (a chargeback): an operator records it, so it is told as an error.
     for (const u of result.unrecorded ?? []) {

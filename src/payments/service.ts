@@ -171,7 +171,7 @@ export interface PaymentService {
    * succeeded undoes it: the operation fails, the payment's status and the ledger move back, and
    * the merchant hears of it as of any outcome.
    */
-  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, options?: { reverses?: boolean }): Promise<boolean>;
+  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, options?: { reverses?: boolean; amount?: Money }): Promise<boolean>;
   /**
    * Settles operations whose PSP outcome is open by asking the PSP (pending answers on a backoff,
    * expiring after the pending timeout), and takes up cascades a crash left; returns how many moved.
@@ -780,6 +780,14 @@ export function createPaymentService(deps: {
       const payment = await store.payment(attempt.paymentId);
       const op = await store.operation(attempt.operationId);
       if (!payment || !op) return false;
+      // An approval for another amount or currency than the attempt asked is not its answer: money
+      // may have moved as nobody asked. The attempt stays open for the reconciler and an operator.
+      const stated = options.amount;
+      if (outcome.kind === 'approved' && stated && (op.kind === 'authorize' || op.kind === 'sale')
+        && (stated.amount !== op.amount.amount || stated.currency !== op.amount.currency)) {
+        logger.error({ paymentId: payment.id, attemptId, asked: op.amount, approved: stated }, 'PSP notification approves another amount than the attempt asked; not settled');
+        return false;
+      }
       const rules = await rulesFor(payment, op);
       const r = await runner.settleAttempt(payment.id, attemptId, outcome, rules);
       // Ended under the lock since it was read (the reconciler found it never received, say).

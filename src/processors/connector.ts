@@ -80,6 +80,11 @@ export interface InboundResult {
      * Applied to that attempt even though it is settled; any other item settles open attempts only.
      */
     readonly reverses?: boolean;
+    /**
+     * What the PSP says it approved, where its notification names an amount (ISO minor units): an
+     * authorization or sale approved for another amount is not taken as the approval asked for.
+     */
+    readonly amount?: Money;
   }[];
   /**
    * Money the PSP says moved that the gateway does not record from a notification (a chargeback or

@@ -1,4 +1,4 @@
-import { exponentOf, formatMajorUnits, type Money } from '../money/money.ts';
+import { exponentOf, formatMajorUnits, isCurrency, type Money } from '../money/money.ts';
 
 /**
  * How a PSP counts a currency where it departs from ISO 4217, as its own currency table says:
@@ -44,4 +44,15 @@ export function answeredAsAsked(psp: string, asked: { value: number; currency: s
   if (answered.value !== asked.value || String(answered.currency).toUpperCase() !== asked.currency.toUpperCase()) {
     throw new Error(`${psp} answered for ${String(answered.currency)} ${String(answered.value)} (its minor units) where ${asked.currency} ${asked.value} was asked: not taken as this request's outcome`);
   }
+}
+
+/** An amount a PSP states in its own minor units, as ISO minor units; undefined when it has no such value. */
+export function isoMinorUnits(value: unknown, currency: unknown, table: PspCurrencyTable): Money | undefined {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || typeof currency !== 'string' || !isCurrency(currency.toUpperCase())) return undefined;
+  const code = currency.toUpperCase() as Money['currency'];
+  const iso = exponentOf(code);
+  const psp = table.exponents[code] ?? iso;
+  if (psp <= iso) return { amount: value * 10 ** (iso - psp), currency: code };
+  const factor = 10 ** (psp - iso);
+  return value % factor === 0 ? { amount: value / factor, currency: code } : undefined;
 }

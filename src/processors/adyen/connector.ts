@@ -1,5 +1,6 @@
+import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
-import { answeredAsAsked, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
+import { answeredAsAsked, isoMinorUnits, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
@@ -84,12 +85,16 @@ function declineOfError(status: number, json: unknown): Answer | undefined {
 const disputeEvents = new Set(['CHARGEBACK', 'SECOND_CHARGEBACK', 'CHARGEBACK_REVERSED', 'NOTIFICATION_OF_CHARGEBACK', 'PREARBITRATION_LOST', 'PREARBITRATION_WON']);
 
 /** What one webhook item settles: our attempt (its `merchantReference`) and its outcome. */
-export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer; reverses?: boolean } | undefined {
+export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer; reverses?: boolean; amount?: Money } | undefined {
   const success = i.success === 'true';
   const details = { eventCode: i.eventCode };
   switch (i.eventCode) {
     case 'AUTHORISATION': {
-      if (success) return { attemptId: i.merchantReference, outcome: { kind: 'approved', pspReference: i.pspReference, acquirerCode: 'Authorised', details } };
+      if (success) {
+        // The amount the item says was authorised: checked against the attempt's before it settles it.
+        const amount = isoMinorUnits(i.value, i.currency, adyenCurrencies);
+        return { attemptId: i.merchantReference, outcome: { kind: 'approved', pspReference: i.pspReference, acquirerCode: 'Authorised', details }, ...(amount ? { amount } : {}) };
+      }
       const refusal = refusalReasonOf(undefined, i.reason);
       return { attemptId: i.merchantReference, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: i.reason?.slice(0, 256), pspReference: i.pspReference, details } };
     }
