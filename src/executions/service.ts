@@ -296,6 +296,7 @@ export function createExecutionService(deps: {
       // The workflow's choice is kept with the request: the 3-D Secure pause is announced (or not) inside the engine's unit of work.
       const notifyPending = (await workflows.workflow(merchant.id, workflowCode))?.notifyPending ?? false;
       let acked: ExecutionRecord | undefined;
+      let instrumentGone = false;
       const info = input.returnInfo;
       // The CVV is held once, for a short time: after use or expiry it is gone, and the log says so.
       // It is taken only by the request whose authorization is recorded (another may race this one).
@@ -316,6 +317,8 @@ export function createExecutionService(deps: {
           const locked = await w.lock(id);
           // One authorization per execution; a declined one is retried with a new execution.
           if (!locked || locked.status !== 'created') return false;
+          // Deleted since it was read, or an ephemeral one another authorization spent meanwhile.
+          if (!await instruments.holdIn(tx, instrument)) { instrumentGone = true; return false; }
           acked = await record(tx, { ...locked, paymentId }, {
             status: 'authorizeRequested', entries: [{ code: 'authorizeRequested' }],
             patch: {
@@ -324,8 +327,6 @@ export function createExecutionService(deps: {
             },
             event: { name: 'executionActionRequested', action, trigger: 'api' },
           });
-          // An ephemeral instrument is spent by its first authorization, in the same commit.
-          await instruments.markUsedIn(tx, instrument);
           await input.acknowledge?.(tx, { execution: acked, action });
           return true;
         },
@@ -333,6 +334,7 @@ export function createExecutionService(deps: {
       if (!r.ok) {
         // No authorization was recorded (another request authorized the execution first, or the
         // payment was refused before its intent): the code stays held for the one that will be.
+        if (instrumentGone) return { ok: false, error: 'instrument_not_found' };
         if (r.error === 'not_allowed') return { ok: false, error: 'not_allowed', why: { reason: 'authorize_once', status: (await store.get(id))?.status } };
         return { ok: false, error: r.error };
       }

@@ -39,7 +39,12 @@ export interface InstrumentService {
   /** Whether a security code is still held for the instrument (false after use or expiry, and after a restart of the embedded store). */
   holdsCvv(instrumentId: string): Promise<boolean>;
   /** An ephemeral (`storeInstrument: false`) instrument is spent by its first authorization, in that authorization's unit of work. */
-  markUsedIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id' | 'status'>): Promise<void>;
+  /**
+   * Holds the instrument for the authorization recorded in this unit of work: a saved one must still
+   * be enabled (a deletion committed since it was read wins), an ephemeral one is spent now, by
+   * exactly one authorization. False when it can no longer fund one.
+   */
+  holdIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id' | 'status'>): Promise<boolean>;
   /** The holder's saved (enabled) instruments, newest first. */
   savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
 }
@@ -110,8 +115,9 @@ export function createInstrumentService(deps: {
     },
     takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),
     holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
-    async markUsedIn(tx, instrument) {
-      if (instrument.status === 'transient') await store.writer(tx).setInstrumentStatus(instrument.id, 'deleted', clock.now());
+    async holdIn(tx, instrument) {
+      const w = store.writer(tx);
+      return instrument.status === 'transient' ? w.setInstrumentStatus(instrument.id, 'deleted', clock.now()) : w.holdEnabled(instrument.id);
     },
     async savedOf(merchantId, holderReference) {
       const rows = await store.byHolder(merchantId, holderReference);
