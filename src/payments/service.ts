@@ -644,6 +644,11 @@ export function createPaymentService(deps: {
       const target = await store.operation(input.referencedId);
       const owner = target && await store.payment(target.paymentId);
       if (!target || !owner || !inScope(owner, input.merchant, input.scope)) return fail('not_found');
+      // A rebill charges the stored card again: one past its expiry is refused, as a new payment with it would be.
+      if (input.kind === 'rebill' && owner.cardId) {
+        const card = await vault.masked(owner.cardId);
+        if (card && isExpired(card.expiryMonth, card.expiryYear, clock.now())) return fail('card_expired');
+      }
       const recorded = await recordFollowUps(owner, (locked) => {
         const current = locked.operations.find((o) => o.id === target.id)!;
         const decided = decideFollowUp(locked.operations, {
@@ -710,6 +715,7 @@ export function createPaymentService(deps: {
       const result: AuthenticationResult | undefined = masked ? challengeResultOf(masked.brand, outcome) : undefined;
       const details = result ? authenticationDetails(result) : {};
       const rules = await rulesFor(payment, { seq: 0 } as OperationRecord);
+      let deregistered = false;
       const resumed = await write(async (w) => {
         const locked = await w.payments.lock(paymentId);
         const initial = locked && initialOf(locked.operations);
@@ -721,6 +727,15 @@ export function createPaymentService(deps: {
           await runner.settle(w, locked, initial.id, refusal(challengeRefusals[outcome], details, at));
           return undefined;
         }
+        // Paying with a registration the merchant deleted while the shopper was at the challenge:
+        // the deletion was acknowledged, so the card is not charged (as for a payment that was on
+        // its way when the deletion came; /v1 answers 100.150.202).
+        const registrationId = initial.context.registrationId;
+        if (typeof registrationId === 'string' && !await w.vault.holdEnabled(registrationId)) {
+          await runner.settle(w, locked, initial.id, { ...refusal('invalid_request', details, at), resultCode: deregisteredCode });
+          deregistered = true;
+          return undefined;
+        }
         // From here the PSP may be asked: the operation is an ordinary intent the reconciler knows.
         await w.payments.resumeOperation(initial.id, details, at);
         const op: OperationRecord = { ...initial, status: 'pending', resultCode: undefined, details, updatedAt: at };
@@ -729,7 +744,7 @@ export function createPaymentService(deps: {
         await runner.announce(w, locked, op.id);
         return { op, attempt };
       });
-      if (outcome !== 'completed') await cvvs.drop(paymentId);
+      if (outcome !== 'completed' || deregistered) await cvvs.drop(paymentId);
       if (!resumed) return view(paymentId);
       await driveOperation(payment, resumed.op, resumed.attempt, undefined, testParametersOf(resumed.op), { rules });
       return view(paymentId);
@@ -1009,4 +1024,7 @@ interface RecordedFollowUps {
 
 class DuplicateMerchantTransactionId extends Error {}
 class JoinRefused extends Error {}
+
+/** The acquirer-family code of a registration deleted before its payment could run (/v1 shows it as is). */
+const deregisteredCode = '100.150.202';
 
