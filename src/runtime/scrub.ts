@@ -111,7 +111,9 @@ export function scrubPans(text: string): string {
 
 // A `name=value` pair of a query string or form body; the name may be percent-encoded.
 const queryPair = /([?&;]|^)([^=&?#;\s]+)=([^&#;\s]*)/g;
-const secretName = /(^|\.)password$/i;
+// Passwords, and card data sent as URL parameters by a client that should have posted a form: the
+// security code (which may never be stored, logs included), the expiry and the holder's name.
+const secretName = /(^|\.)(password|cvv|cvc|cvv2|securityCode)$|^card\.(holder|expiryMonth|expiryYear|number)$/i;
 
 function decodedName(raw: string): string {
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }
@@ -120,7 +122,8 @@ function decodedName(raw: string): string {
 /**
  * Replaces the value of every password parameter in query-string-shaped text
  * (`?authentication.password=…`, however its name is percent-encoded) with `[REDACTED]`. Legacy
- * /v1 clients send their password in the URL of GET and DELETE calls, and URLs get logged.
+ * /v1 clients send their password in the URL of GET and DELETE calls, and URLs get logged. Card
+ * fields in a URL (`card.cvv`, `card.expiryMonth`, `card.holder`, any `securityCode`) go the same way.
  *
  * @example scrubQuerySecrets('/v1/query?authentication.password=s3cret&x=1') === '/v1/query?authentication.password=[REDACTED]&x=1'
  */
@@ -132,7 +135,7 @@ export function scrubQuerySecrets(text: string): string {
 /** Free text with card numbers and password parameters removed. */
 const scrubText = (text: string) => scrubQuerySecrets(scrubPans(text));
 // Cheap pre-check for a line that might hold a password parameter (plainly or percent-encoded).
-const maybeSecret = /passw|%[0-9a-f]{2}/i;
+const maybeSecret = /passw|cvv|cvc|securitycode|card\.|%[0-9a-f]{2}/i;
 
 /**
  * The scrubber for one serialized JSON log line: strings are scrubbed as free text (card numbers
