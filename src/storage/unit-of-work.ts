@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { CompiledQuery, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import { heldWritesCheck } from './postgres-pipeline.ts';
 import type { Database } from './schema.ts';
@@ -78,6 +79,11 @@ function savepointSql(i: number) {
 
 interface Unit {
   fn: (tx: Tx) => Promise<unknown>;
+  /**
+   * Runs code in the caller's async context: a batch runs from whichever caller started it, and
+   * without this every unit would log (and put in its outbox events) that caller's request id and trace.
+   */
+  inCaller: <R>(fn: () => R) => R;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   callbacks: (() => void)[];
@@ -115,7 +121,7 @@ export function createUnitOfWork(
     if (u.state !== 'done') { u.reject(u.error); return; }
     // As before group commit: a throwing callback fails its own caller (whose writes did commit), no one else.
     try {
-      for (const cb of u.callbacks) cb();
+      u.inCaller(() => { for (const cb of u.callbacks) cb(); });
     } catch (err) {
       u.reject(err);
       return;
@@ -128,7 +134,7 @@ export function createUnitOfWork(
   async function runUnit(u: Unit, tx: Tx, shared: boolean): Promise<void> {
     callbacksOf.set(tx, u.callbacks);
     try {
-      u.value = await u.fn(tx);
+      u.value = await u.inCaller(() => u.fn(tx));
       // PostgreSQL may still be running writes of this unit that no one waited for
       // (storage/postgres-pipeline.ts): in a shared transaction their failure must be this unit's,
       // undone with its savepoint, not the next unit's. Alone, COMMIT checks them.
@@ -244,7 +250,7 @@ export function createUnitOfWork(
     run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({
-          fn, resolve: resolve as (v: unknown) => void, reject, callbacks: [], queuedAt: performance.now(), state: 'waiting',
+          fn, inCaller: AsyncLocalStorage.snapshot(), resolve: resolve as (v: unknown) => void, reject, callbacks: [], queuedAt: performance.now(), state: 'waiting',
         });
         pump();
       });
