@@ -406,6 +406,19 @@ function outcomeCounter(uow: UnitOfWork, metrics: Metrics): PaymentObserver {
 function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): Connector {
   const timeoutMs = c.timeoutMs ?? pspTimeoutMs;
   const clean = <O extends Outcome>(o: O): O => withoutCardNumbers(o, scrubPans);
+  // The reconciler's lookups and the finish of a PSP's own 3-D Secure are calls to the PSP too: a
+  // slow or failing status API shows in the same histogram (`not_found`: the PSP knows no such attempt).
+  const timed = async <T extends Outcome | undefined>(call: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      const found = await call();
+      metrics.pspCall(c.name, found ? found.kind : 'not_found', (performance.now() - started) / 1000);
+      return found;
+    } catch (err) {
+      metrics.pspCall(c.name, 'error', (performance.now() - started) / 1000);
+      throw err;
+    }
+  };
   return {
     name: c.name,
     operations: c.operations,
@@ -414,7 +427,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     ...(c.lookupLagMs !== undefined ? { lookupLagMs: c.lookupLagMs } : {}),
     ...(c.dedupesByKey ? { dedupesByKey: true } : {}),
     lookup: async (attemptId, hint) => {
-      const found = await c.lookup(attemptId, hint);
+      const found = await timed(() => c.lookup(attemptId, hint));
       return found && clean(found);
     },
     ...(c.inbound ? {
@@ -423,7 +436,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
         return { ...r, settled: r.settled.map((s) => ({ ...s, outcome: clean(s.outcome) })) };
       },
     } : {}),
-    ...(c.complete ? { complete: async (back: ShopperReturn) => clean(await c.complete!(back)) } : {}),
+    ...(c.complete ? { complete: async (back: ShopperReturn) => clean(await timed(() => c.complete!(back))) } : {}),
     execute(request) {
       const started = performance.now();
       let done = false;

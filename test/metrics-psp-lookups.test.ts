@@ -1,0 +1,32 @@
+/**
+ * switchyard_psp_call_duration_seconds observes every call to a PSP, the reconciler's lookup of a
+ * lost answer included, so a PSP whose status API is slow or failing shows to the SwitchyardSlowPsp alert.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway } from './support/harness.ts';
+import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+
+const pspCalls = async (url: string) => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(/^switchyard_psp_call_duration_seconds_count\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+};
+
+test('the reconciler asking a PSP about a lost answer is a PSP call the histogram observes', async () => {
+  const gw = await startGateway({ env: { SWITCHYARD_PSP_TIMEOUT_MS: '300' } });
+  try {
+    const token = await tokenOf(gw);
+    await configureCascade(gw, { 'psp-a': { timeouts: [{ cardSuffixes: ['0000'] }] } }, ['psp-a']);
+    const inst = await instrument(gw, token, '4200000000000000', 'h');
+    const id = await execution(gw, token, 'h');
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '10.00') })).status, 200);
+    assert.equal((await poll(gw, token, id, ['created', 'authorizeRequested'])).status, 'unknown');
+    const before = await pspCalls(gw.url);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(await gw.app.payments.reconcile(), 1, 'the reconciler asked the PSP and settled the attempt');
+    assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'authorized');
+    assert.equal(await pspCalls(gw.url) - before, 1, 'the lookup is counted in switchyard_psp_call_duration_seconds');
+  } finally {
+    await gw.close();
+  }
+});
