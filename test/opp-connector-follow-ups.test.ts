@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
 import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 import { defaultSettings } from '../src/processors/simulator/settings.ts';
-import { opp, pay, startGateway, type Gateway } from './support/harness.ts';
+import { opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 
 const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
@@ -98,4 +98,26 @@ test('/v1 on A: a rebill naming the capture of a PA-based payment is accepted by
   const sentA = await a.app.storage.db.selectFrom('attempts').select(['id']).where('transaction_id', '=', rb.body.id).execute();
   assert.equal(sentA.length, 1, `A accepted the rebill and sent it to B (${rb.body.result.code})`);
   assert.equal(rb.body.result.code, '000.100.110', `RB 20.00 naming the capture answered ${rb.body.result.code} ${rb.body.result.description}`);
+});
+
+test('/v1 on A: a merchant-initiated charge of a registration reaches B marked MIT, so B asks for no 3-D Secure', async () => {
+  const reg = await opp(a, 'POST', '/v1/registrations', { ...testCard, 'card.number': '4200000000000042' });
+  assert.equal(reg.status, 200, JSON.stringify(reg.body));
+  const r = await opp(a, 'POST', `/v1/registrations/${reg.body.id}/payments`, {
+    amount: '15.00', currency: 'EUR', paymentType: 'DB', 'standingInstruction.source': 'MIT', 'standingInstruction.mode': 'REPEATED', 'standingInstruction.type': 'UNSCHEDULED',
+  });
+  assert.equal(r.body.result.code, '000.100.110', `A's MIT charge at B: ${JSON.stringify(r.body.result)}`);
+  assert.equal(r.body.redirect, undefined);
+});
+
+test('/v1 on B itself: a merchant-initiated charge with card data is not sent to a 3-D Secure challenge; a customer-initiated one is', async () => {
+  const charge = (source: string) => opp(b, 'POST', '/v1/payments', {
+    ...testCard, 'card.number': '4200000000000042', amount: '15.00', currency: 'EUR', paymentType: 'DB',
+    'standingInstruction.mode': 'REPEATED', 'standingInstruction.type': 'RECURRING', 'standingInstruction.source': source, shopperResultUrl: 'https://shop.example/return',
+  });
+  const mit = await charge('MIT');
+  assert.equal(mit.body.redirect, undefined, `a MIT charge was sent to 3-D Secure: ${mit.body.result.code}`);
+  assert.equal(mit.body.result.code, '000.100.110');
+  const cit = await charge('CIT');
+  assert.equal(cit.body.result.code, '000.200.000', 'the cardholder is there: the challenge card is challenged');
 });

@@ -289,6 +289,7 @@ export function createPaymentService(deps: {
       operation: connectorOperationOf[kind], amount: op.amount, live: payment.live,
       ...(pspCard ? { card: pspCard } : {}),
       ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
+      ...(op.seq === 0 && op.context.merchantInitiated === true ? { merchantInitiated: true } : {}),
       ...(status !== undefined && op.seq === 0 ? { authentication: { status, eci: op.details['3ds.acsEci'] } } : {}),
       testParameters,
     };
@@ -480,6 +481,8 @@ export function createPaymentService(deps: {
       merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(),
       context: {
         ...input.context, ...(registrationId !== undefined ? { registrationId } : {}), testParameters: input.testParameters,
+        // The cardholder is not there (a stored-credential charge the merchant starts): its PSP is told so.
+        ...(input.merchantInitiated ? { merchantInitiated: true } : {}),
         // Where a PSP's own 3-D Secure returns the shopper (only with a shopper and a page to return to).
         ...(input.shopperBaseUrl && input.returnUrls.length > 0 && !input.merchantInitiated ? { pspReturnUrl: `${input.shopperBaseUrl}/hosted/psp-return/${paymentId}` } : {}),
       },

@@ -33,6 +33,11 @@ export interface ConnectorRequest {
   readonly card?: PspCard;
   /** The PSP's reference of the original authorization or sale, for follow-ups. */
   readonly originalReference?: string;
+  /**
+   * A merchant-initiated charge of a stored card (a subscription's renewal, an unscheduled top-up):
+   * the cardholder is not there, so the PSP must not ask for 3-D Secure, and is told so.
+   */
+  readonly merchantInitiated?: boolean;
   readonly authentication?: Authentication;
   /** Switches the merchant sent for a PSP's test system (ignored by live systems). */
   readonly testParameters: Readonly<Record<string, string>>;

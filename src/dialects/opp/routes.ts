@@ -215,7 +215,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   const payNew = (req: FastifyRequest, auth: { merchant: Merchant; entity: Entity }, r: InitialRequest, checkout?: CheckoutRecord) => payments.pay({
     merchant: auth.merchant, scope: scopeOf(auth.entity), kind: kindOfInitial[r.type], amount: r.amount,
     ...(r.card ? { card: r.card } : {}), ...(r.bankTransfer ? { bankTransfer: r.bankTransfer } : {}),
-    createRegistration: r.createRegistration, authentication: r.authentication, ...common(req, auth, r, checkout),
+    createRegistration: r.createRegistration, authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...common(req, auth, r, checkout),
   });
   /** … and with a registration's stored card. */
   /**

@@ -250,6 +250,8 @@ export interface InitialRequest {
   readonly card: CardInput | undefined;
   readonly bankTransfer: BankTransferInput | undefined;
   readonly authentication: AuthenticationRequest;
+  /** Merchant-initiated (`standingInstruction.source=MIT`): the cardholder is not there, so no 3-D Secure is asked for. */
+  readonly merchantInitiated: boolean;
   /** `createRegistration=true`: keep the card as a registration (token) for later payments. */
   readonly createRegistration: boolean;
   readonly merchantTransactionId: string | undefined;
@@ -292,7 +294,7 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
     return {
       ok: true,
       value: {
-        type: p.paymentType as InitialType, amount, card: undefined, authentication, createRegistration,
+        type: p.paymentType as InitialType, amount, card: undefined, authentication, createRegistration, merchantInitiated: false,
         bankTransfer: { bankName: p['bankAccount.bankName'] },
         shopperResultUrl: url, ...common, echo: { ...common.echo, paymentBrand: p.paymentBrand, bankAccount },
       },
@@ -309,6 +311,7 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
       createRegistration,
       bankTransfer: undefined,
       authentication,
+      merchantInitiated: p['standingInstruction.source'] === 'MIT',
       shopperResultUrl: url,
       ...common,
     },

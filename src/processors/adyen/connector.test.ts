@@ -42,6 +42,10 @@ test('payments carry the card, manual capture and our attempt id; modifications 
   assert.equal((auth.body.paymentMethod as Record<string, unknown>).expiryYear, '2030');
   assert.equal(auth.body.returnUrl, 'https://gw.example/r/a1');
   const noShopper = requestOf(settings, { operation: 'sale', attemptId: 'a2', amount: eur(100), live: false, card, testParameters: {} });
+  assert.equal(auth.body.shopperInteraction, 'Ecommerce');
+  // A merchant-initiated charge of a stored card is continuous authority, unscheduled card on file.
+  const mit = requestOf(settings, { operation: 'sale', attemptId: 'a3', amount: eur(100), live: false, card, testParameters: {}, merchantInitiated: true });
+  assert.deepEqual([mit.body.shopperInteraction, mit.body.recurringProcessingModel], ['ContAuth', 'UnscheduledCardOnFile']);
   assert.deepEqual(noShopper.body.authenticationData, { attemptAuthentication: 'never' });
   assert.equal(noShopper.body.captureDelayHours, 0);
   const capture = requestOf(settings, { operation: 'capture', attemptId: 'c1', amount: eur(500), live: false, originalReference: 'PSP123', testParameters: {} });

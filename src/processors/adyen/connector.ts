@@ -48,7 +48,9 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
   if (card.holder !== undefined) paymentMethod.holderName = card.holder;
   const body: Record<string, unknown> = {
     merchantAccount: settings.merchantAccount, amount, reference: req.attemptId, paymentMethod,
-    shopperInteraction: 'Ecommerce', channel: 'Web',
+    // A merchant-initiated charge of a stored card is continuous authority: no shopper, no 3-D Secure.
+    ...(req.merchantInitiated ? { shopperInteraction: 'ContAuth', recurringProcessingModel: 'UnscheduledCardOnFile' } : { shopperInteraction: 'Ecommerce' }),
+    channel: 'Web',
     // Adyen requires a return URL; without a shopper to come back no authentication is attempted.
     returnUrl: req.returnUrl ?? `${settings.baseUrl}/no-shopper`,
     // A redirect the engine passes through, never Adyen's native 3-D Secure 2 SDK flow.

@@ -104,6 +104,12 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     body.set('card.expiryMonth', card.expiryMonth);
     body.set('card.expiryYear', card.expiryYear.length === 2 ? `20${card.expiryYear}` : card.expiryYear);
     if (card.cvv !== undefined) body.set('card.cvv', card.cvv.reveal());
+    // A merchant-initiated charge of a stored card: the acquirer exempts it from 3-D Secure.
+    if (req.merchantInitiated) {
+      body.set('standingInstruction.source', 'MIT');
+      body.set('standingInstruction.mode', 'REPEATED');
+      body.set('standingInstruction.type', 'UNSCHEDULED');
+    }
     // The acquirer may then run 3-D Secure itself and send the shopper back here.
     if (req.returnUrl !== undefined && !req.authentication) body.set('shopperResultUrl', req.returnUrl);
   } else if (!req.originalReference || !/^[A-Za-z0-9_-]{1,64}$/.test(req.originalReference)) {
