@@ -2,7 +2,7 @@
  * A stored card over time: a rebill of a card past its expiry is refused as any charge of it is
  * (100.100.303), and a registration deleted while its payment waited at the 3-D Secure challenge is
  * not charged once the shopper completes it (100.150.202), as a payment on its way when the
- * deletion was acknowledged never is.
+ * deletion was acknowledged never is. `/v1/payments` takes a `registrationId` in place of card data.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,4 +40,16 @@ test('a registration deleted while a payment with it waits for its 3-D Secure ch
   assert.equal(after.body.result.code, '100.150.202', 'the deregistered card was charged after the delete was acknowledged');
   const attempts = await gw.app.storage.db.selectFrom('attempts').select('id').where('payment_id', '=', p.body.id).execute();
   assert.equal(attempts.length, 0, 'no PSP was asked');
+});
+
+test('POST /v1/payments with registrationId (no card data) pays with the registration, as /v1/registrations/{id}/payments does', async () => {
+  const reg = await opp(gw, 'POST', '/v1/registrations', testCard);
+  assert.equal(reg.status, 200);
+  const r = await opp(gw, 'POST', '/v1/payments', { amount: '15.00', currency: 'EUR', paymentType: 'DB', registrationId: reg.body.id });
+  assert.equal(r.body.result.code, '000.100.110', JSON.stringify(r.body.result));
+  assert.equal(r.body.registrationId, reg.body.id);
+  assert.equal(r.body.card.last4Digits, testCard['card.number'].slice(-4));
+  const unknown = await opp(gw, 'POST', '/v1/payments', { amount: '15.00', currency: 'EUR', paymentType: 'DB', registrationId: 'f'.repeat(32) });
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body.result.code, '100.150.200', JSON.stringify(unknown.body.result));
 });

@@ -205,6 +205,13 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   }
 
   app.post('/payments', { schema: oppSchemas.pay }, async (req, reply) => {
+    // A stored card named by `registrationId` instead of card data: paid as /v1/registrations/{id}/payments would.
+    const registrationId = formOf(req).registrationId;
+    if (typeof registrationId === 'string' && registrationId !== '' && formOf(req)['card.number'] === undefined) {
+      const stored = await accept(req, reply, readRegistrationPayment);
+      if (!stored) return reply;
+      return payWithRegistration(req, reply, stored.auth, stored.request, registrationId);
+    }
     const accepted = await accept(req, reply, readInitial);
     if (!accepted) return reply;
     const { auth, request: r } = accepted;
@@ -294,9 +301,13 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   app.post<{ Params: { id: string } }>('/registrations/:id/payments', { schema: oppSchemas.registrationPay }, async (req, reply) => {
     const accepted = await accept(req, reply, readRegistrationPayment);
     if (!accepted) return reply;
-    const { auth, request: r } = accepted;
-    const registration = idPattern.test(req.params.id)
-      ? await registrations.usable(auth.merchant, auth.entity, req.params.id)
+    return payWithRegistration(req, reply, accepted.auth, accepted.request, req.params.id);
+  });
+
+  /** A payment with a registration's stored card, named in the path or (on `/v1/payments`) by `registrationId`. */
+  async function payWithRegistration(req: FastifyRequest, reply: FastifyReply, auth: { merchant: Merchant; entity: Entity }, r: RegistrationPaymentRequest, id: string) {
+    const registration = idPattern.test(id)
+      ? await registrations.usable(auth.merchant, auth.entity, id)
       : { ok: false as const, error: 'not_found' as const };
     if (!registration.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[registration.error]);
     // A renewed expiry or another brand of the card sent with the payment updates the registration with it.
@@ -308,7 +319,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const paid = await payStored(req, auth, r, registration.value, undefined, renewal.value);
     if (paid.deregistered) return refuse(reply, 400, auth.entity.id, registrationErrorCodes.deregistered);
     return answerInitial(req, reply, auth, r.testMode, paid.result);
-  });
+  }
 
   // The stored registration, masked card only; a deregistered one answers as it would to a payment.
   app.get<{ Params: { id: string } }>('/registrations/:id', { schema: oppSchemas.registrationGet }, async (req, reply) => {
