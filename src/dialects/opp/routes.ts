@@ -206,8 +206,15 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
 
   app.post('/payments', { schema: oppSchemas.pay }, async (req, reply) => {
     // A stored card named by `registrationId` instead of card data: paid as /v1/registrations/{id}/payments would.
-    const registrationId = formOf(req).registrationId;
-    if (typeof registrationId === 'string' && registrationId !== '' && formOf(req)['card.number'] === undefined) {
+    const form = formOf(req);
+    const registrationId = form.registrationId;
+    if (typeof registrationId === 'string' && registrationId !== '' && Object.keys(form).some((k) => /^(card\.(?!cvv$)|bankAccount\.|paymentBrand$)/.test(k))) {
+      // Which card to charge would be a guess: the stored one, or the one sent.
+      const auth = await authenticate(req, reply, form);
+      if (!auth) return reply;
+      return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'registrationId', value: registrationId.slice(0, 64), message: 'send card data or a registrationId, not both' }]);
+    }
+    if (typeof registrationId === 'string' && registrationId !== '') {
       const stored = await accept(req, reply, readRegistrationPayment);
       if (!stored) return reply;
       return payWithRegistration(req, reply, stored.auth, stored.request, registrationId);

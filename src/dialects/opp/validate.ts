@@ -435,6 +435,8 @@ export function readCheckout(params: FormParams): { ok: true; value: CheckoutReq
     if (name.startsWith('card.') || name.startsWith('bankAccount.')) c.add(name, 'the shopper enters the payment details in the widget');
   }
   if (p.paymentBrand !== undefined) c.add('paymentBrand', 'the widget offers the brands of its form\'s data-brands');
+  // The shopper pays a checkout on the page: customer-initiated, whatever the backend says.
+  if (p['standingInstruction.source'] === 'MIT') c.add('standingInstruction.source', 'a checkout is paid by the shopper on the page: it cannot be merchant-initiated');
   readShopperResultUrl(c);
   c.check('createRegistration');
   readCommon(c);
