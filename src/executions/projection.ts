@@ -24,7 +24,7 @@ export function failureOf(reason: DeclineReason | undefined, resultCode: string 
     provider_error: 'provider_error', not_received: 'provider_error',
     authentication_failed: 'authentication_failed', authentication_error: 'authentication_error',
     not_enrolled: 'authentication_error', not_participating: 'authentication_error',
-    cancelled_by_shopper: 'cancelled_by_payer', expired: 'cancelled_by_payer',
+    cancelled_by_shopper: 'cancelled_by_payer', expired: 'cancelled_by_payer', instrument_removed: 'invalid_instrument',
   };
   const r = byReason[reason ?? 'provider_error'];
   // Failures before any PSP answered carry the family's code of their reason, as acquirers' declines carry theirs;

@@ -732,10 +732,10 @@ export function createPaymentService(deps: {
         }
         // Paying with a registration the merchant deleted while the shopper was at the challenge:
         // the deletion was acknowledged, so the card is not charged (as for a payment that was on
-        // its way when the deletion came; /v1 answers 100.150.202).
+        // its way when the deletion came).
         const registrationId = initial.context.registrationId;
         if (typeof registrationId === 'string' && !await w.vault.holdEnabled(registrationId)) {
-          await runner.settle(w, locked, initial.id, { ...refusal('invalid_request', details, at), resultCode: deregisteredCode });
+          await runner.settle(w, locked, initial.id, refusal('instrument_removed', details, at));
           deregistered = true;
           return undefined;
         }
@@ -1027,7 +1027,4 @@ interface RecordedFollowUps {
 
 class DuplicateMerchantTransactionId extends Error {}
 class JoinRefused extends Error {}
-
-/** The acquirer-family code of a registration deleted before its payment could run (/v1 shows it as is). */
-const deregisteredCode = '100.150.202';
 

@@ -15,6 +15,8 @@ export const declineReasons = [
   'soft', 'hard', 'fraud', 'invalid_request', 'provider_error',
   'authentication_failed', 'authentication_error', 'not_enrolled', 'not_participating',
   'cancelled_by_shopper', 'expired', 'not_received',
+  // The stored card the payment was to use was deleted before it could run (no PSP asked).
+  'instrument_removed',
 ] as const;
 export type DeclineReason = (typeof declineReasons)[number];
 export const isDeclineReason = (s: unknown): s is DeclineReason => (declineReasons as readonly unknown[]).includes(s);

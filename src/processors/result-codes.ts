@@ -147,6 +147,7 @@ export const codeOfReason: Readonly<Record<DeclineReason, string>> = {
   cancelled_by_shopper: '100.396.101',
   expired: '100.396.103',
   not_received: '900.100.400',
+  instrument_removed: '100.150.202',
 };
 
 export function isKnownResultCode(code: string): boolean {
