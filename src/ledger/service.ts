@@ -28,7 +28,7 @@ export function createLedgerService(deps: { store: LedgerStore; clock: Clock }):
     },
     paymentPostings: (paymentId) => store.postings({ paymentId }),
     async verify() {
-      const [postings, payments] = await Promise.all([store.postings(), store.paymentsWithOperations()]);
+      const { postings, payments } = await store.books();
       return firstBrokenInvariant({ postings, payments: payments.filter((p) => p.operations.length > 0) });
     },
   };

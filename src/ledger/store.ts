@@ -19,8 +19,8 @@ export interface LedgerStore {
   writer(tx: Tx): LedgerWriter;
   /** Postings oldest first; all of them without a filter. */
   postings(filter?: { merchantId?: string; paymentId?: string }): Promise<Posting[]>;
-  /** Every payment and its operations, for `ledger verify`. */
-  paymentsWithOperations(): Promise<PaymentOperations[]>;
+  /** Every posting and every payment with its operations, read in one snapshot (for `ledger verify` on a running gateway). */
+  books(): Promise<{ postings: Posting[]; payments: PaymentOperations[] }>;
 }
 
 /** A PSP account a report can be reconciled for; `default` (no merchant) is the gateway's own acquirer. */
