@@ -1,3 +1,4 @@
+import { writeLine } from './terminal.ts';
 import { loadConfig } from '../config.ts';
 import { openStorage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
@@ -43,7 +44,7 @@ export async function lateApprovalsCli(command: string | undefined, attemptId: s
     if (values.json) { process.stdout.write(JSON.stringify(rows) + '\n'); return 0; }
     if (rows.length === 0) process.stdout.write(values.all === true ? 'no late approvals\n' : 'none waiting to be reversed\n');
     for (const r of rows) {
-      process.stdout.write(`${r.foundAt}  ${r.attemptId}  ${r.status.padEnd(9)} ${r.operation.padEnd(9)} ${r.amount.padStart(12)} ${r.currency}  psp ${r.pspReference ?? '-'}  ${r.lastResult ?? ''}\n`);
+      writeLine(`${r.foundAt}  ${r.attemptId}  ${r.status.padEnd(9)} ${r.operation.padEnd(9)} ${r.amount.padStart(12)} ${r.currency}  psp ${r.pspReference ?? '-'}  ${r.lastResult ?? ''}`);
     }
     return 0;
   } finally {

@@ -177,7 +177,10 @@ async function rotate(merchants: MerchantService, values: { merchant?: string | 
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  // A flag misspelt or missing its value is a usage error, told apart from a failed command by its code.
+  const usage = err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS');
+  if (usage) process.stderr.write('see: npm run -s cli -- help [command]\n');
+  process.exit(usage ? 2 : 1);
 });
 
 /** PSP accounts and the cascade of a merchant's payment-acceptance workflow (same rules as the admin API). */

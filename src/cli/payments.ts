@@ -1,3 +1,4 @@
+import { writeLine } from './terminal.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
@@ -58,14 +59,14 @@ export async function paymentsCli(command: string | undefined, id: string | unde
       for (const c of story.threeDSecure) lines.push(`  ${c.createdAt}  3-D Secure ${c.status}`);
       for (const w of story.webhooks) lines.push(`  ${w.createdAt}  webhook ${w.eventType} → ${w.url}: ${w.status} after ${w.attempts} attempt(s)`);
       for (const x of story.postings) lines.push(`  ${x.createdAt}  ledger ${x.phase}: debit ${x.debit}, credit ${x.credit} ${x.amount} ${x.currency}`);
-      process.stdout.write(lines.join('\n') + '\n');
+      for (const line of lines) writeLine(line);
       return 0;
     }
     const page = await search.list(parsed.value);
     const rows = page.payments.map(summaryJson);
     if (values.json) { process.stdout.write(JSON.stringify({ payments: rows, ...(page.next ? { next: page.next } : {}) }) + '\n'); return 0; }
     for (const r of rows) {
-      process.stdout.write(`${r.createdAt}  ${r.id}  ${r.status.padEnd(10)} ${r.amount.padStart(12)} ${r.currency}  ${r.card ? `${r.card.brand} ${r.card.last4}` : r.method}  ${r.reference ?? ''}  ${r.merchantName}\n`);
+      writeLine(`${r.createdAt}  ${r.id}  ${r.status.padEnd(10)} ${r.amount.padStart(12)} ${r.currency}  ${r.card ? `${r.card.brand} ${r.card.last4}` : r.method}  ${r.reference ?? ''}  ${r.merchantName}`);
     }
     if (page.next) process.stdout.write(`more: --cursor ${page.next}\n`);
     return 0;

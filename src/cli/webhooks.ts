@@ -1,3 +1,4 @@
+import { writeLine } from './terminal.ts';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { createApp, type App } from '../app.ts';
@@ -43,8 +44,8 @@ const timeOf = (text: string, name: string): number => {
 /** Prints one result: JSON with --json, else `key value` lines (objects) or one line per row (lists). */
 function print(json: boolean, value: unknown, line?: (row: any) => string): void {
   if (json) { process.stdout.write(JSON.stringify(value) + '\n'); return; }
-  if (Array.isArray(value) && line) { for (const row of value) process.stdout.write(line(row) + '\n'); return; }
-  for (const [k, v] of Object.entries(value as object)) process.stdout.write(`${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+  if (Array.isArray(value) && line) { for (const row of value) writeLine(line(row)); return; }
+  for (const [k, v] of Object.entries(value as object)) writeLine(`${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
 
 async function webhooksCommand(app: App, command: string, v: Values, json: boolean): Promise<number> {
@@ -100,8 +101,8 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
       if (rows.length === 0) return failed({ code: 'event_not_found', message: `no delivery of event ${v.event}` });
       if (json) { print(true, rows); return 0; }
       for (const d of rows) {
-        process.stdout.write(`${d.eventId} → ${d.endpointId}  ${d.eventType}  ${d.status}\n`);
-        for (const a of d.attemptLog) process.stdout.write(`  ${a.at}  ${a.httpStatus ?? '-'}  ${a.latencyMs} ms  ${a.error ?? a.excerpt ?? ''}\n`);
+        writeLine(`${d.eventId} → ${d.endpointId}  ${d.eventType}  ${d.status}`);
+        for (const a of d.attemptLog) writeLine(`  ${a.at}  ${a.httpStatus ?? '-'}  ${a.latencyMs} ms  ${a.error ?? a.excerpt ?? ''}`);
       }
       return 0;
     }
