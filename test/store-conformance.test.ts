@@ -1220,17 +1220,24 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.ok(!(await payments.awaitingBefore(Number.MAX_SAFE_INTEGER, 1000)).some((x) => x.id === o.id));
       });
 
-      test('bankTransfersAwaitingReceipt() lists authorized bank transfers only, by last change', async () => {
+      test('bankTransfersAwaitingReceipt() lists confirmed bank transfers no receipt confirms yet, by last change', async () => {
         const f = await merchant();
         const bank = newPayment(f, { method: 'bank_transfer', status: 'authorized', updatedAt: 5000 });
         const older = newPayment(f, { method: 'bank_transfer', status: 'authorized', updatedAt: 4000, channel: 'executions', entityId: undefined });
         const card = newPayment(f, { method: 'card', status: 'authorized', updatedAt: 5000 });
-        const captured = newPayment(f, { method: 'bank_transfer', status: 'captured', updatedAt: 5000 });
-        await payWrite(async (w) => { for (const p of [bank, older, card, captured]) await w.insertPayment(p); });
+        // A DB transfer counts as captured at once; its receipt is still to come.
+        const debit = newPayment(f, { method: 'bank_transfer', status: 'captured', updatedAt: 4500 });
+        const received = newPayment(f, { method: 'bank_transfer', status: 'captured', updatedAt: 4500 });
+        const declined = newPayment(f, { method: 'bank_transfer', status: 'declined', updatedAt: 4500 });
+        await payWrite(async (w) => {
+          for (const p of [bank, older, card, debit, received, declined]) await w.insertPayment(p);
+          await w.insertOperation(newOperation(received, { status: 'succeeded' }));
+          await w.insertOperation(newOperation(received, { kind: 'receipt', status: 'succeeded' }));
+        });
         const due = (await payments.bankTransfersAwaitingReceipt(5001, 1000)).map((p) => p.id);
-        assert.deepEqual(due.filter((x) => x === bank.id || x === older.id), [older.id, bank.id], 'oldest change first, whatever the channel');
+        assert.deepEqual(due.filter((x) => [bank.id, older.id, debit.id].includes(x)), [older.id, debit.id, bank.id], 'oldest change first, whatever the channel');
         assert.deepEqual((await payments.bankTransfersAwaitingReceipt(5001, 1000)).find((p) => p.id === older.id), older);
-        assert.ok(!due.includes(card.id) && !due.includes(captured.id));
+        assert.ok(!due.includes(card.id) && !due.includes(received.id) && !due.includes(declined.id));
         assert.ok(!(await payments.bankTransfersAwaitingReceipt(5000, 1000)).some((p) => p.id === bank.id));
         assert.equal((await payments.payment(bank.id))!.method, 'bank_transfer');
       });

@@ -253,8 +253,12 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       return rows.map(toOperation);
     },
     async bankTransfersAwaitingReceipt(before, limit) {
+      // A transfer the shopper confirmed (a PA authorized, a DB captured) that no receipt confirms yet.
       const rows = await db.selectFrom('payments').selectAll().where('method', '=', 'bank_transfer')
-        .where('status', '=', 'authorized').where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();
+        .where('status', 'in', ['authorized', 'captured']).where('updated_at', '<', before)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('transactions as r').select('r.id')
+          .whereRef('r.payment_id', '=', 'payments.id').where('r.type', '=', 'receipt').where('r.status', '!=', 'failed'))))
+        .orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toPayment);
     },
     async openHoldsBefore(before, after, limit) {

@@ -275,6 +275,8 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
   switch (req.kind) {
     case 'capture': {
       if (initial.kind !== 'authorize') return fail('capture_requires_authorization');
+      // A bank transfer is captured by its receipt (the bank says the money arrived), never by a CP.
+      if (req.awaitsReceipt) return fail('capture_requires_authorization');
       const refused = needsSuccess('capture_requires_authorization');
       if (refused) return refused;
       // A void on its way releases the open amount: a capture now would race it at the PSP.
@@ -310,6 +312,12 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       if (t.chargedBack > 0) return fail('charged_back');
       if (t.captured === 0) return fail(t.reversed ? 'refund_exceeds_captured' : 'refund_requires_capture');
       if (t.refunded + t.inFlightRefunds + amount > t.captured) return fail('refund_exceeds_captured');
+      // A bank transfer gives back only money its bank confirmed (receipts), not what the shopper promised.
+      if (req.awaitsReceipt) {
+        const received = ops.filter((x) => x.kind === 'receipt' && x.status === 'succeeded').reduce((s, x) => s + x.amount.amount, 0);
+        if (received === 0) return fail('refund_requires_capture');
+        if (t.refunded + t.inFlightRefunds + amount > received) return fail('refund_exceeds_captured');
+      }
       if (req.namesTransaction && req.target.id !== initial.id) {
         const target = req.target;
         const refundedOfTarget = ops.filter((x) => x.kind === 'refund' && x.referencedId === target.id && x.status !== 'failed')
