@@ -32,14 +32,16 @@ test('concurrent payments each keep their own request id and trace, in logs and 
       });
       return { ...s, paymentId: (await res.json() as any).id as string };
     }));
-    await new Promise((r) => setTimeout(r, 200));
-    const lines = gw.logs.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.event === 'payment.operation');
+    // The business lines are written as each payment's outcome commits: on a loaded machine, wait for all of them.
+    const businessLines = () => gw.logs.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.event === 'payment.operation');
+    for (let i = 0; i < 100 && !answers.every((a) => businessLines().some((x) => x.paymentId === a.paymentId)); i++) await new Promise((r) => setTimeout(r, 50));
+    const lines = businessLines();
     const wrongLogs = answers.filter((a) => {
       const l = lines.find((x) => x.paymentId === a.paymentId);
       return !l || l.requestId !== a.requestId || l.traceId !== a.traceId;
     }).map((a) => {
       const l = lines.find((x) => x.paymentId === a.paymentId);
-      return `${a.requestId} logged as ${l?.requestId}`;
+      return l ? `${a.requestId} logged as ${l.requestId}` : `${a.requestId}: no business line`;
     });
     await gw.app.webhooks.runOnce();
     await new Promise((r) => setTimeout(r, 300));
