@@ -36,6 +36,8 @@ test('RV naming a capture of a partly captured PA does not release the PA\'s ope
   const rv = await bo(cp, 'RV');
   // RV on a CP could only reverse that capture (before settlement); it is never a void of the PA.
   assert.notEqual(rv.body.amount, '70.00', `RV on the capture ${cp} answered ${rv.body.result.code} and released the PA's 70.00 instead`);
+  assert.equal(rv.status, 400);
+  assert.equal(rv.body.result.code, '700.300.700', 'a capture is settled money: a refund gives it back');
   assert.equal((await bo(id, 'CP', eur('70.00'))).body.result.code, success, 'the uncaptured 70.00 of the PA is still capturable');
 });
 

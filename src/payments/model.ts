@@ -119,6 +119,9 @@ export interface Totals {
   /** Captures still waiting for the PSP (or unknown): reserved against the authorization. */
   readonly inFlightCaptures: number;
   readonly inFlightRefunds: number;
+  /** What receipts confirmed arrived (a bank transfer's money), and what receipts on their way will. */
+  readonly received: number;
+  readonly inFlightReceipts: number;
   /** A void waiting for its PSP: nothing may be captured meanwhile. */
   readonly inFlightVoid: boolean;
   readonly inFlight: number;
@@ -133,7 +136,7 @@ function capturesAuthorization(o: Operation, initial: Operation): boolean {
 
 export function totalsOf(ops: readonly Operation[]): Totals {
   let authorized = 0, captured = 0, refunded = 0, chargedBack = 0, credited = 0, reversed = false;
-  let inFlightCaptures = 0, inFlightRefunds = 0, inFlightVoid = false, inFlight = 0;
+  let inFlightCaptures = 0, inFlightRefunds = 0, inFlightVoid = false, inFlight = 0, received = 0, inFlightReceipts = 0;
   const initial = ops.find((o) => isInitialKind(o.kind));
   for (const o of ops) {
     const a = o.amount.amount;
@@ -142,6 +145,7 @@ export function totalsOf(ops: readonly Operation[]): Totals {
       inFlight++;
       if (capturing) inFlightCaptures += a;
       if (o.kind === 'refund') inFlightRefunds += a;
+      if (o.kind === 'receipt') inFlightReceipts += a;
       if (o.kind === 'void') inFlightVoid = true;
       continue;
     }
@@ -150,7 +154,8 @@ export function totalsOf(ops: readonly Operation[]): Totals {
       case 'authorize': authorized += a; break;
       case 'sale': authorized += a; captured += a; break;
       case 'credit': credited += a; break;
-      case 'capture': case 'receipt': if (capturing) captured += a; break;
+      case 'capture': if (capturing) captured += a; break;
+      case 'receipt': received += a; if (capturing) captured += a; break;
       case 'rebill': authorized += a; captured += a; break;
       case 'refund': refunded += a; break;
       case 'void': reversed = true; break;
@@ -158,7 +163,7 @@ export function totalsOf(ops: readonly Operation[]): Totals {
       case 'chargeback_reversal': chargedBack -= a; break;
     }
   }
-  return { authorized, captured, refunded, chargedBack, credited, reversed, inFlightCaptures, inFlightRefunds, inFlightVoid, inFlight };
+  return { authorized, captured, refunded, chargedBack, credited, reversed, inFlightCaptures, inFlightRefunds, received, inFlightReceipts, inFlightVoid, inFlight };
 }
 
 /**
@@ -314,9 +319,8 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       if (t.refunded + t.inFlightRefunds + amount > t.captured) return fail('refund_exceeds_captured');
       // A bank transfer gives back only money its bank confirmed (receipts), not what the shopper promised.
       if (req.awaitsReceipt) {
-        const received = ops.filter((x) => x.kind === 'receipt' && x.status === 'succeeded').reduce((s, x) => s + x.amount.amount, 0);
-        if (received === 0) return fail('refund_requires_capture');
-        if (t.refunded + t.inFlightRefunds + amount > received) return fail('refund_exceeds_captured');
+        if (t.received === 0) return fail('refund_requires_capture');
+        if (t.refunded + t.inFlightRefunds + amount > t.received) return fail('refund_exceeds_captured');
       }
       if (req.namesTransaction && req.target.id !== initial.id) {
         const target = req.target;

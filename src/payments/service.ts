@@ -845,8 +845,7 @@ export function createPaymentService(deps: {
         const t = totalsOf(ops);
         // What the shopper transferred and no receipt confirms yet (a DB's money counts as captured
         // from the start, so its open amount is not authorized less captured).
-        const receipted = ops.filter((o) => o.kind === 'receipt' && o.status !== 'failed').reduce((s, o) => s + o.amount.amount, 0);
-        const open = initialOf(ops).amount.amount - receipted - t.inFlightCaptures;
+        const open = initialOf(ops).amount.amount - t.received - t.inFlightReceipts;
         if (open <= 0 || t.reversed) return;
         const r = await ownFollowUp(p, ops, 'receipt', { amount: open, currency: initialOf(ops).amount.currency }, {});
         if (r.ok) confirmed++;
