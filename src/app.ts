@@ -308,6 +308,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         return account && { id: account.id, connector: await connectorFor(account.id) };
       },
       settle: (accountId, attemptId, outcome, reverses, amount) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses, ...(amount ? { amount } : {}) }),
+      recordDispute: (accountId, dispute) => payments.recordDispute(accountId, dispute),
     },
     executions: {
       merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,

@@ -1,6 +1,6 @@
 /**
- * Money safety at the PSP connectors: a refund Adyen reports reversed is taken back; a chargeback or
- * dispute the PSP reports is told to an operator, never dropped in silence; an "approved" answer for
+ * Money safety at the PSP connectors: a refund Adyen reports reversed is taken back; a chargeback the
+ * PSP reports is recorded, and a dispute's other news told to an operator, never dropped in silence; an "approved" answer for
  * another amount or currency than asked is not recorded as the approval asked for.
  */
 import { test } from 'node:test';
@@ -46,12 +46,17 @@ test('Adyen REFUNDED_REVERSED (refund money came back to the merchant) takes bac
   assert.equal(r.settled[0]!.outcome.kind, 'declined');
 });
 
-test('Adyen CHARGEBACK for a captured payment is not silently dropped: told as unrecorded money, for an operator', async () => {
+test('Adyen CHARGEBACK for a captured payment is not silently dropped: the payment (originalReference) is charged back, the dispute named by its own reference', async () => {
   const c = createAdyenConnector(adyenSettings('https://checkout-test.adyen.com/v71'), 5000);
   const r = await c.inbound!({ headers: {}, body: adyenNotification({ eventCode: 'CHARGEBACK', value: 5000, currency: 'EUR', reason: 'Fraud' }) });
   assert.equal(r.authentic, true);
   assert.equal(r.answer, '[accepted]');
-  assert.deepEqual(r.unrecorded, [{ event: 'CHARGEBACK', pspReference: '9913140798220028', amount: 'EUR 5000 (Adyen minor units)' }]);
+  assert.deepEqual(r.disputes, [{ kind: 'chargeback', event: 'CHARGEBACK', paymentReference: '9913140798220028', disputeReference: 'QFQTPCQ8HXSKGK82', amount: { amount: 5000, currency: 'EUR' } }]);
+  assert.equal(r.unrecorded, undefined);
+  // A dispute opened moves no money yet: told to an operator, nothing to record.
+  const opened = await c.inbound!({ headers: {}, body: adyenNotification({ eventCode: 'NOTIFICATION_OF_CHARGEBACK', value: 5000, currency: 'EUR' }) });
+  assert.equal(opened.disputes, undefined);
+  assert.deepEqual(opened.unrecorded, [{ event: 'NOTIFICATION_OF_CHARGEBACK', pspReference: '9913140798220028', amount: 'EUR 5000 (Adyen minor units)' }]);
 });
 
 test('Adyen: an "Authorised" answer for another amount or currency than requested is not an approval of the request', async () => {

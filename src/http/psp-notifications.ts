@@ -2,7 +2,8 @@ import type { Money } from '../money/money.ts';
 import type { FastifyInstance } from 'fastify';
 import { jsonAnswer, object, str, textAnswer } from '../runtime/json-schema.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { Connector } from '../processors/connector.ts';
+import type { DisputeRecording } from '../payments/service.ts';
+import type { Connector, PspDispute } from '../processors/connector.ts';
 import type { Outcome } from '../processors/outcome.ts';
 
 export interface PspNotificationDeps {
@@ -10,6 +11,8 @@ export interface PspNotificationDeps {
   accountOf(merchantId: string, name: string): Promise<{ id: string; connector: Connector | undefined } | undefined>;
   /** Settles one of the account's attempts by what the PSP says of it; whether anything changed. */
   settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, reverses: boolean, amount: Money | undefined): Promise<boolean>;
+  /** Records a chargeback or its reversal on the account's payment it names. */
+  recordDispute(accountId: string, dispute: PspDispute): Promise<DisputeRecording>;
   logger: Logger;
 }
 
@@ -54,9 +57,20 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
     let settled = 0;
     for (const s of result.settled) if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true, s.amount)) settled++;
     deps.logger.info({ account, merchantId, items: result.settled.length, settled }, 'PSP notification received');
-    // Money moved that no notification records (a chargeback): an operator records it, so it is told as an error.
+    for (const d of result.disputes ?? []) {
+      const r = await deps.recordDispute(found.id, d);
+      const fields = { account, merchantId, event: d.event, pspReference: d.paymentReference, disputeReference: d.disputeReference, amount: d.amount };
+      if (r.kind === 'recorded' || r.kind === 'known') {
+        deps.logger.info({ ...fields, paymentId: r.paymentId, recorded: r.kind === 'recorded' }, `PSP ${d.kind === 'chargeback' ? 'chargeback' : 'chargeback reversal'} ${r.kind === 'recorded' ? 'recorded' : 'received again: recorded before'}`);
+      } else {
+        // The money moved all the same: an operator reconciles it by hand, so it is told as an error.
+        const why = r.kind === 'refused' ? r.error : r.kind === 'ambiguous' ? 'names more than one payment' : 'names no payment of this account';
+        deps.logger.error({ ...fields, ...(r.kind === 'refused' ? { paymentId: r.paymentId } : {}), why }, `PSP ${d.kind === 'chargeback' ? 'chargeback' : 'chargeback reversal'} not recorded (${why}): reconcile it on the payment by hand`);
+      }
+    }
+    // A dispute's course the gateway does not record by itself: an operator acts on it, so it is told as an error.
     for (const u of result.unrecorded ?? []) {
-      deps.logger.error({ account, merchantId, event: u.event, pspReference: u.pspReference, amount: u.amount }, 'PSP reports money moved that the gateway does not record from notifications: record it on the payment by hand (a chargeback is a CB)');
+      deps.logger.error({ account, merchantId, event: u.event, pspReference: u.pspReference, amount: u.amount }, 'PSP reports a dispute event the gateway does not record by itself: see to it at the PSP and on the payment');
     }
     return reply.code(200).type('text/plain; charset=utf-8').send(result.answer);
   });

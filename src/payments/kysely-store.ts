@@ -239,6 +239,12 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         .where('entity_id', '=', entityId).where('merchant_transaction_id', '=', mtx).executeTakeFirst();
       return Number(r?.n ?? 0);
     },
+    async paymentsByPspReference(accountId, pspReference) {
+      const rows = await db.selectFrom('transactions').innerJoin('payments', 'payments.id', 'transactions.payment_id')
+        .select('payments.id').distinct().where('transactions.psp_reference', '=', pspReference)
+        .where('payments.psp_account_id', '=', accountId).limit(2).execute();
+      return rows.map((r) => r.id);
+    },
     async openOperations(before, limit, after) {
       let q = db.selectFrom('transactions').selectAll().where('status', 'in', ['pending', 'unknown']).where('updated_at', '<', before);
       if (after) {

@@ -210,6 +210,8 @@ export interface FollowUpRequest {
   readonly target: Operation;
   /** Whether the payment is settled by the shopper's bank and confirmed by a receipt (a bank transfer). */
   readonly awaitsReceipt: boolean;
+  /** A chargeback or reversal the PSP reported (its notification), not one a merchant records. */
+  readonly reportedByPsp?: boolean;
   /**
    * The merchant named one transaction of the payment (the /v1 dialect): the operation must apply
    * to that kind of transaction, and a refund naming a capture, rebill or receipt is limited by
@@ -341,7 +343,10 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       const refused = needsSuccess('chargeback_requires_capture');
       if (refused) return refused;
       if (t.captured === 0) return fail('chargeback_requires_capture');
-      if (ops.some((x) => x.kind === 'chargeback' && x.status === 'succeeded')) return fail('multiple_chargebacks');
+      // One chargeback per payment, as the /v1 family has it; only a PSP reports a second one, the
+      // issuer's second presentment after the merchant defended the first (reversed in full).
+      const standing = req.reportedByPsp ? t.chargedBack > 0 : ops.some((x) => x.kind === 'chargeback' && x.status === 'succeeded');
+      if (standing) return fail('multiple_chargebacks');
       if (amount > t.captured - t.refunded - t.inFlightRefunds) return fail('chargeback_exceeds_captured');
       return ok(of(amount));
     }

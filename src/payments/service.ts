@@ -15,7 +15,7 @@ import {
   authenticationDetails, challengeRefusals, challengeResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome,
 } from '../threeds/model.ts';
-import type { Connector, ConnectorOperation, ConnectorRequest, PspCard } from '../processors/connector.ts';
+import type { Connector, ConnectorOperation, ConnectorRequest, PspCard, PspDispute } from '../processors/connector.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
@@ -130,6 +130,11 @@ export interface PaymentView {
 }
 
 export type FollowUpError = PaymentError | 'not_found';
+/** What became of a PSP's chargeback or reversal: recorded now, recorded before (sent again), or not recordable. */
+export type DisputeRecording =
+  | { readonly kind: 'recorded' | 'known'; readonly paymentId: string }
+  | { readonly kind: 'not_found' | 'ambiguous' }
+  | { readonly kind: 'refused'; readonly paymentId: string; readonly error: FollowUpError };
 export type PayError = PaymentError | 'not_allowed' | 'test_system_on_live_merchant';
 
 export interface PaymentDetails {
@@ -172,6 +177,13 @@ export interface PaymentService {
    * the merchant hears of it as of any outcome.
    */
   settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, options?: { reverses?: boolean; amount?: Money }): Promise<boolean>;
+  /**
+   * Records a chargeback, or its reversal, that a PSP reports on one of the account's payments, as
+   * the merchant's own CB or CR would be (books, notifications). The same event of the same dispute
+   * sent again records nothing more. One the payment's totals refuse (a chargeback of more than is
+   * left after refunds, a reversal without its chargeback) is refused, for an operator.
+   */
+  recordDispute(accountId: string, dispute: PspDispute): Promise<DisputeRecording>;
   /**
    * Settles operations whose PSP outcome is open by asking the PSP (pending answers on a backoff,
    * expiring after the pending timeout), and takes up cascades a crash left; returns how many moved.
@@ -356,7 +368,7 @@ export function createPaymentService(deps: {
           locked.operations.push(op);
           if (recordedOnlyKinds.has(op.kind)) {
             // Chargebacks, their reversals and receipts report what the scheme or bank already did.
-            await runner.settle(w, locked, op.id, { status: 'succeeded', reason: undefined, resultCode: undefined, pspReference: undefined, details: {}, at: op.createdAt });
+            await runner.settle(w, locked, op.id, { status: 'succeeded', reason: undefined, resultCode: undefined, pspReference: op.pspReference, details: {}, at: op.createdAt });
             attempts.push(undefined);
           } else {
             attempts.push(await runner.recordAttempt(w, locked, op.id, rules, false));
@@ -663,6 +675,33 @@ export function createPaymentService(deps: {
       }, input.join);
       if (!recorded.ok) return recorded;
       return ok((await runFollowUps(recorded.value, input.testParameters))[0]!);
+    },
+
+    async recordDispute(accountId, dispute) {
+      const found = await store.paymentsByPspReference(accountId, dispute.paymentReference);
+      if (found.length > 1) return { kind: 'ambiguous' };
+      const payment = found[0] === undefined ? undefined : await store.payment(found[0]);
+      if (!payment) return { kind: 'not_found' };
+      let known = false;
+      const recorded = await recordFollowUps(payment, (locked) => {
+        const ops = locked.operations;
+        if (ops.some((o) => o.kind === dispute.kind && o.pspReference === dispute.disputeReference && o.context.pspEvent === dispute.event)) {
+          known = true;
+          return ok([]);
+        }
+        // A reversal gives back its own dispute's chargeback; a PSP that names disputes otherwise
+        // gets the latest chargeback it still fits.
+        const chargebacks = ops.filter((o) => o.kind === 'chargeback' && o.status === 'succeeded').reverse();
+        const target = dispute.kind === 'chargeback' ? initialOf(ops)
+          : chargebacks.find((o) => o.pspReference === dispute.disputeReference) ?? chargebacks[0];
+        if (!target) return fail('chargeback_reversal_requires_chargeback');
+        const decided = decideFollowUp(ops, { kind: dispute.kind, amount: dispute.amount, target, awaitsReceipt: locked.payment.method === 'bank_transfer', reportedByPsp: true });
+        if (!decided.ok) return decided;
+        const op = newOperation(locked.payment, ops.length, dispute.kind, decided.value, target.id, undefined, { pspEvent: dispute.event });
+        return ok([{ ...op, pspReference: dispute.disputeReference }]);
+      });
+      if (!recorded.ok) return { kind: 'refused', paymentId: payment.id, error: recorded.error };
+      return { kind: known ? 'known' : 'recorded', paymentId: payment.id };
     },
 
     async cancel(input) {

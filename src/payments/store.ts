@@ -132,6 +132,8 @@ export interface PaymentStore {
   /** An entity's operations with that reference, oldest first; `page` skips `offset` and returns at most `limit`. */
   byMerchantTransactionId(entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }): Promise<OperationRecord[]>;
   countByMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<number>;
+  /** The payments held at a PSP account one of whose operations the PSP knows by that reference (at most two: more than one is ambiguous). */
+  paymentsByPspReference(accountId: string, pspReference: string): Promise<string[]>;
   /**
    * Operations whose PSP outcome is open (unknown, pending with the PSP, or recorded without an
    * attempt's answer), last touched before `before`, oldest first; after `after` (the last of the

@@ -91,14 +91,35 @@ export interface InboundResult {
      */
     readonly amount?: Money;
   }[];
+  /** Chargebacks and their reversals the card scheme made on the account's payments: each is recorded on its payment. */
+  readonly disputes?: readonly PspDispute[];
   /**
-   * Money the PSP says moved that the gateway does not record from a notification (a chargeback or
-   * a dispute): each names the event and the PSP's reference of the payment, for an operator to
-   * record by hand (a CB on that payment). Told loudly, never dropped in silence.
+   * A dispute's course that the gateway does not record by itself (a dispute opened, a
+   * pre-arbitration's end), or a chargeback whose amount cannot be read: each names the event and
+   * the PSP's reference of the payment, for an operator. Told loudly, never dropped in silence.
    */
   readonly unrecorded?: readonly { readonly event: string; readonly pspReference: string | undefined; readonly amount?: string }[];
   /** What the PSP expects as the HTTP answer body. */
   readonly answer: string;
+}
+
+/**
+ * Money a card scheme moved on one of an account's payments without being asked by the gateway: a
+ * chargeback (the shopper's bank took it back) or a chargeback's reversal (the merchant defended it).
+ */
+export interface PspDispute {
+  readonly kind: 'chargeback' | 'chargeback_reversal';
+  /** The PSP's own name of the event (Adyen's eventCode, Stripe's event type), kept with the record. */
+  readonly event: string;
+  /** The PSP's reference of the payment charged back: what it answered for the payment's approval. */
+  readonly paymentReference: string;
+  /**
+   * The PSP's reference of the dispute. With the event it names one movement: a notification sent
+   * again (PSPs send until acknowledged, and sometimes twice) records nothing more.
+   */
+  readonly disputeReference: string;
+  /** In ISO minor units. */
+  readonly amount: Money;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import { answeredAsAsked, isoMinorUnits, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
-import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
+import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult, PspDispute } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { outcomeOfPaymentResponse, refusalReasonOf } from './outcomes.ts';
@@ -83,8 +83,25 @@ function declineOfError(status: number, json: unknown): Answer | undefined {
   return { kind: 'declined', reason, acquirerCode: errorCode ? `error:${errorCode}` : `HTTP ${status}`, message: text(json.message), pspReference: text(json.pspReference, 64), details: {} };
 }
 
-/** Adyen's events of a chargeback's course: money the scheme moved, which no attempt of ours settles. */
-const disputeEvents = new Set(['CHARGEBACK', 'SECOND_CHARGEBACK', 'CHARGEBACK_REVERSED', 'NOTIFICATION_OF_CHARGEBACK', 'PREARBITRATION_LOST', 'PREARBITRATION_WON']);
+/**
+ * Adyen's events of a chargeback's course. Those that move money are recorded on the payment
+ * (`CHARGEBACK` and the issuer's `SECOND_CHARGEBACK` take it, `CHARGEBACK_REVERSED` gives it back);
+ * the rest are told to an operator: a dispute opened, and a pre-arbitration's end, whose money
+ * Adyen's own description leaves unsaid.
+ */
+const disputeKinds: Readonly<Record<string, PspDispute['kind']>> = { CHARGEBACK: 'chargeback', SECOND_CHARGEBACK: 'chargeback', CHARGEBACK_REVERSED: 'chargeback_reversal' };
+const disputeEvents = new Set([...Object.keys(disputeKinds), 'NOTIFICATION_OF_CHARGEBACK', 'PREARBITRATION_LOST', 'PREARBITRATION_WON']);
+
+/**
+ * The chargeback or reversal an item records: Adyen names the payment by `originalReference` and
+ * the dispute by the item's own `pspReference`. An amount that cannot be read is not recorded.
+ */
+export function disputeOfItem(i: NotificationItem): PspDispute | undefined {
+  const kind = disputeKinds[i.eventCode];
+  const amount = isoMinorUnits(i.value, i.currency, adyenCurrencies);
+  if (!kind || i.success !== 'true' || !i.originalReference || !amount || amount.amount <= 0) return undefined;
+  return { kind, event: i.eventCode, paymentReference: i.originalReference, disputeReference: i.pspReference, amount };
+}
 
 /** What one webhook item settles: our attempt (its `merchantReference`) and its outcome. */
 export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer; reverses?: boolean; amount?: Money } | undefined {
@@ -185,9 +202,10 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       if (!items || !items.every((i) => verifyItem(i, settings.hmacKey))) return { authentic: false, settled: [], answer: '' };
       const mine = items.filter((i) => i.merchantAccountCode === settings.merchantAccount);
       const settled = mine.map(settlementOfItem).filter((s) => s !== undefined);
-      const unrecorded = mine.filter((i) => disputeEvents.has(i.eventCode))
+      const disputes = mine.map(disputeOfItem).filter((d) => d !== undefined);
+      const unrecorded = mine.filter((i) => disputeEvents.has(i.eventCode) && disputeOfItem(i) === undefined)
         .map((i) => ({ event: i.eventCode, pspReference: i.originalReference ?? i.pspReference, amount: `${i.currency} ${i.value} (Adyen minor units)` }));
-      return { authentic: true, settled, ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '[accepted]' };
+      return { authentic: true, settled, ...(disputes.length > 0 ? { disputes } : {}), ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '[accepted]' };
     },
   };
 }

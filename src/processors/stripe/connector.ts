@@ -1,8 +1,8 @@
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
-import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult } from '../connector.ts';
+import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult, PspDispute } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
-import { answeredAsAsked, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
+import { answeredAsAsked, isoMinorUnits, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { declineOfError, outcomeOfIntent, outcomeOfRefund } from './outcomes.ts';
 import { parseSettings, secretSettings, type StripeSettings } from './settings.ts';
@@ -199,13 +199,28 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const reverses = object?.object === 'refund' && (object.status === 'failed' || object.status === 'canceled');
       // Only final answers settle: a PaymentIntent still asking for action waits for its shopper.
       const settled = typeof attemptId === 'string' && outcome && outcome.kind !== 'pending' ? [{ attemptId, outcome, ...(reverses ? { reverses: true } : {}) }] : [];
-      // A dispute (Stripe's chargeback) moves money no attempt of ours settles: told, for an operator.
+      // A dispute (Stripe's chargeback) moves money no attempt of ours settles: the funds it takes
+      // and gives back are recorded on the payment; its opening and closing are told to an operator.
       const type = isObject(event) && typeof event.type === 'string' ? event.type : '';
-      const unrecorded = object?.object === 'dispute' && /^charge\.dispute\.(created|closed|funds_withdrawn|funds_reinstated)$/.test(type)
+      const dispute = object?.object === 'dispute' ? disputeOf(type, object) : undefined;
+      const unrecorded = object?.object === 'dispute' && !dispute && /^charge\.dispute\.(created|closed|funds_withdrawn|funds_reinstated)$/.test(type)
         ? [{ event: type, pspReference: text(object.payment_intent, 255) ?? text(object.charge, 255), amount: `${String(object.currency)} ${String(object.amount)} (Stripe minor units)` }] : [];
-      return { authentic: true, settled, ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '{"received":true}' };
+      return { authentic: true, settled, ...(dispute ? { disputes: [dispute] } : {}), ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '{"received":true}' };
     },
   };
+}
+
+/**
+ * The money a dispute event moves: `funds_withdrawn` is the chargeback, `funds_reinstated` its
+ * reversal. The payment is named by its PaymentIntent, which our approval recorded.
+ */
+function disputeOf(type: string, object: Record<string, unknown>): PspDispute | undefined {
+  const kind = type === 'charge.dispute.funds_withdrawn' ? 'chargeback' : type === 'charge.dispute.funds_reinstated' ? 'chargeback_reversal' : undefined;
+  const paymentReference = text(object.payment_intent, 64);
+  const disputeReference = text(object.id, 64);
+  const amount = isoMinorUnits(object.amount, object.currency, stripeCurrencies);
+  if (!kind || !paymentReference || !disputeReference || !amount || amount.amount <= 0) return undefined;
+  return { kind, event: type, paymentReference, disputeReference, amount };
 }
 
 /** The registry's entry: each account's connector from its own settings. */

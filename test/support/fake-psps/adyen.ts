@@ -126,6 +126,14 @@ export async function startAdyenFake(options: { hmacKey?: string } = {}) {
       bank.payments.get(c.original)!.captured -= c.amount.value;
       notify({ pspReference: capturePspReference, originalReference: c.original, merchantReference: c.reference, amount: c.amount, eventCode: 'CAPTURE_FAILED', success: 'true', reason: 'Capture Failed' });
     },
+    /**
+     * The card scheme moves a dispute's money on a payment (`CHARGEBACK`, `SECOND_CHARGEBACK`,
+     * `CHARGEBACK_REVERSED`, or an event that moves none): an item shaped as Adyen's own examples,
+     * naming the payment by `originalReference` and the dispute by its own `pspReference`.
+     */
+    dispute(original: string, eventCode: string, amount: { value: number; currency: string }, disputeReference: string) {
+      notify({ pspReference: disputeReference, originalReference: original, merchantReference: bank.payments.get(original)?.attemptId ?? 'unknown', amount, eventCode, success: 'true', reason: 'Payment.TxId=300000000524534724 dispute' });
+    },
     /** The pspReferences of the captures Adyen confirmed (and the scheme has not rejected). */
     confirmedCaptures: () => [...captures.keys()],
     close: () => server.close(),

@@ -136,6 +136,11 @@ export async function startStripeFake() {
     url: server.url, bank,
     intent: (id: string) => { const i = intents.get(id); return i && intentObject(i); },
     refunds: () => refunds,
+    /** A dispute's event on a PaymentIntent (`charge.dispute.created`, `…funds_withdrawn`, `…funds_reinstated`, `…closed`). */
+    dispute(type: string, paymentIntent: string, amount: number, currency: string, id: string) {
+      event(type, { id, object: 'dispute', amount, currency, charge: `ch_${paymentIntent.slice(3)}`, payment_intent: paymentIntent, reason: 'fraudulent',
+        status: type.endsWith('closed') ? 'lost' : 'needs_response', is_charge_refundable: false, livemode: false, metadata: {}, created: now() });
+    },
     /** Takes the events Stripe would have sent since the last call, each with its `Stripe-Signature`. */
     takeEvents: () => events.splice(0).map((body) => ({ body, signature: signatureHeader(body, stripeFakeCredentials.webhookSecret, now()) })),
     close: () => server.close(),
