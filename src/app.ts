@@ -17,7 +17,7 @@ import { createThreeDsService, type ThreeDsService } from './threeds/service.ts'
 import { createCvvCache, createSharedCvvCache } from './vault/cvv-cache.ts';
 import { createCvvHoldStore } from './vault/cvv-hold-store.ts';
 import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/simulator/connector.ts';
-import type { Connector, InboundNotification, ShopperReturn } from './processors/connector.ts';
+import { NoStatusApi, type Connector, type InboundNotification, type ShopperReturn } from './processors/connector.ts';
 import { withoutCardNumbers, type Outcome } from './processors/outcome.ts';
 import { scrubPans } from './runtime/scrub.ts';
 import { createConnectorRegistry, type ConnectorRegistry } from './processors/registry.ts';
@@ -416,7 +416,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
       metrics.pspCall(c.name, found ? found.kind : 'not_found', (performance.now() - started) / 1000);
       return found;
     } catch (err) {
-      metrics.pspCall(c.name, 'error', (performance.now() - started) / 1000);
+      if (!(err instanceof NoStatusApi)) metrics.pspCall(c.name, 'error', (performance.now() - started) / 1000);
       throw err;
     }
   };

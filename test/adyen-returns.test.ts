@@ -18,7 +18,7 @@ async function adyenAnswering(status: number, answer: unknown) {
 async function completed(status: number, answer: unknown): Promise<unknown> {
   const a = await adyenAnswering(status, answer);
   try {
-    return await a.connector.complete!({ attemptId: 'a'.repeat(32), pspReference: undefined, parameters: { redirectResult: 'X3XtfGC9...' } });
+    return await a.connector.complete!({ attemptId: 'a'.repeat(32), amount: { amount: 100, currency: 'EUR' as never }, pspReference: undefined, parameters: { redirectResult: 'X3XtfGC9...' } });
   } catch (err) {
     return { threw: String(err) };
   } finally { a.close(); }

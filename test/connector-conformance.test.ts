@@ -96,8 +96,8 @@ test('adyen: a return carrying another payment\'s redirectResult finishes nothin
     const theirs = await connector.execute(request('b'.repeat(32)));
     assert.ok(mine.kind === 'pending' && mine.redirect && theirs.kind === 'pending' && theirs.redirect);
     const theirReturn = await shopper(theirs.redirect, true);
-    await assert.rejects(connector.complete!({ attemptId: 'a'.repeat(32), pspReference: mine.pspReference, parameters: theirReturn }), /another payment/);
-    assert.equal((await connector.complete!({ attemptId: 'b'.repeat(32), pspReference: theirs.pspReference, parameters: theirReturn })).kind, 'approved');
+    await assert.rejects(connector.complete!({ attemptId: 'a'.repeat(32), amount: money(500, 'EUR' as Currency), pspReference: mine.pspReference, parameters: theirReturn }), /another payment/);
+    assert.equal((await connector.complete!({ attemptId: 'b'.repeat(32), amount: money(500, 'EUR' as Currency), pspReference: theirs.pspReference, parameters: theirReturn })).kind, 'approved');
   } finally {
     await fake.close();
   }

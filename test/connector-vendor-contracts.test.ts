@@ -70,7 +70,7 @@ test('every request the Adyen connector sends is valid under Adyen\'s Checkout A
   const challenged = await adyen.execute({ ...base, operation: 'authorize', attemptId: challengedId, amount: eur(100), card: card(suiteCards.challenge), returnUrl: 'https://gw.example/hosted/psp-return/b' });
   assert.ok(challenged.kind === 'pending' && challenged.redirect);
   const back = new URL((await fetch(challenged.redirect.url, { redirect: 'manual' })).headers.get('location')!);
-  await adyen.complete!({ attemptId: challengedId, pspReference: challenged.pspReference, parameters: Object.fromEntries(back.searchParams) });
+  await adyen.complete!({ attemptId: challengedId, amount: eur(100), pspReference: challenged.pspReference, parameters: Object.fromEntries(back.searchParams) });
   const follow = (operation: ConnectorRequest['operation'], minor: number): ConnectorRequest => ({ ...base, operation, attemptId: id(), amount: eur(minor), originalReference: auth.pspReference! });
   for (const r of [follow('capture', 5_000), follow('refund', 1_000), follow('void', 4_200)]) await adyen.execute(r);
 

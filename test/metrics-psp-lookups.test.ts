@@ -30,3 +30,26 @@ test('the reconciler asking a PSP about a lost answer is a PSP call the histogra
     await gw.close();
   }
 });
+
+test('a PSP without a status API is not asked, so the reconciler\'s pass counts no failed PSP call', async () => {
+  const { startAdyenFake, adyenFakeCredentials } = await import('./support/fake-psps/adyen.ts');
+  const { suiteCards } = await import('./support/fake-psps/bank.ts');
+  const adyen = await startAdyenFake();
+  const gw = await startGateway({ env: { SWITCHYARD_PSP_TIMEOUT_MS: '300' } });
+  try {
+    const token = await tokenOf(gw);
+    await configureCascade(gw, { adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } } }, ['adyen']);
+    const inst = await instrument(gw, token, suiteCards.silent, 'h');
+    const id = await execution(gw, token, 'h');
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '10.00') })).status, 200);
+    assert.equal((await poll(gw, token, id, ['created', 'authorizeRequested'])).status, 'unknown');
+    const errors = async () => /switchyard_psp_call_duration_seconds_count\{[^}]*outcome="error"[^}]*\} (\d+)/.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1] ?? '0';
+    const before = await errors();
+    await new Promise((r) => setTimeout(r, 800));
+    await gw.app.payments.reconcile();
+    assert.equal(await errors(), before, 'Adyen, which has no status API, was counted as a failing PSP call on every reconciler pass');
+  } finally {
+    await gw.close();
+    adyen.close();
+  }
+});

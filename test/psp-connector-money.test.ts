@@ -13,7 +13,7 @@ import { createAdyenConnector, settlementOfItem } from '../src/processors/adyen/
 import { signItem } from '../src/processors/adyen/webhook.ts';
 import { createStripeConnector } from '../src/processors/stripe/connector.ts';
 import { isoMinorUnits } from '../src/processors/minor-units.ts';
-import { pay, startGateway } from './support/harness.ts';
+import { opp, pay, startGateway } from './support/harness.ts';
 
 const hmacKey = 'ab'.repeat(32);
 const adyenSettings = (baseUrl: string) => ({ baseUrl, apiKey: 'AQE-key-123456', merchantAccount: 'ShopECOM', hmacKey });
@@ -103,7 +103,15 @@ test('a PSP notification approving another amount or currency than the attempt a
     const approved = { kind: 'approved' as const, pspReference: 'PSP-A', acquirerCode: 'Authorised', details: {} };
     assert.equal(await gw.app.payments.settleFromPsp(attempt.account_id, attempt.id, approved, { amount: { amount: 3000, currency: 'USD' as Currency } }), false);
     assert.equal(await gw.app.payments.settleFromPsp(attempt.account_id, attempt.id, approved, { amount: { amount: 1, currency: 'EUR' as Currency } }), false);
+    assert.equal(await gw.app.payments.settleFromPsp(attempt.account_id, attempt.id, approved, { amount: 'unreadable' }), false, 'an amount the gateway cannot read is not the one asked');
     assert.ok(gw.logs.some((l) => l.includes('approves another amount')));
     assert.equal(await gw.app.payments.settleFromPsp(attempt.account_id, attempt.id, approved, { amount: { amount: 3000, currency: 'EUR' as Currency } }), true);
+    // A capture confirmed for another amount than it asked is not recorded as done either.
+    const cp = await opp(gw, 'POST', `/v1/payments/${r.body.id}`, { paymentType: 'CP', amount: '10.00', currency: 'EUR', 'customParameters[forceResultCode]': '800.400.500' });
+    assert.equal(cp.body.result.code, '800.400.500', JSON.stringify(cp.body));
+    const capture = await gw.app.storage.db.selectFrom('attempts').select(['id', 'account_id']).where('transaction_id', '=', cp.body.id).executeTakeFirstOrThrow();
+    assert.equal(await gw.app.payments.settleFromPsp(capture.account_id, capture.id, approved, { amount: { amount: 3000, currency: 'EUR' as Currency } }), false,
+      'a capture of EUR 10.00 recorded as done where the PSP confirmed EUR 30.00');
+    assert.equal(await gw.app.payments.settleFromPsp(capture.account_id, capture.id, approved, { amount: { amount: 1000, currency: 'EUR' as Currency } }), true);
   } finally { await gw.close(); }
 });

@@ -254,7 +254,7 @@ test('adyen: a redirectResult of another payment brought back to this attempt\'s
     // The €1000 payment's attempt: its RedirectShopper answer had no pspReference (undefined).
     let outcome: unknown;
     try {
-      outcome = await adyen.complete!({ attemptId: 'expensive-attempt', pspReference: undefined, parameters: { redirectResult: 'R-CHEAP' } });
+      outcome = await adyen.complete!({ attemptId: 'expensive-attempt', amount: money(100_000, 'EUR' as Currency), pspReference: undefined, parameters: { redirectResult: 'R-CHEAP' } });
     } catch (err) {
       outcome = { threw: String(err) };
     }
@@ -271,10 +271,10 @@ test('stripe and opp: a return naming another attempt\'s payment does not finish
   const stripeConnector = createStripeConnector({ baseUrl: stripe.url, ...stripeFakeCredentials }, 5000);
   const cheap = await stripeConnector.execute({ operation: 'authorize', attemptId: key(), amount: money(100, 'EUR' as Currency), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r' });
   assert.equal(cheap.kind, 'pending');
-  await assert.rejects(stripeConnector.complete!({ attemptId: key(), pspReference: cheap.pspReference, parameters: {} }), /another payment/);
+  await assert.rejects(stripeConnector.complete!({ attemptId: key(), amount: money(100_000, 'EUR' as Currency), pspReference: cheap.pspReference, parameters: {} }), /another payment/);
   const oppConnector = createOppConnector({ baseUrl: oppFake.url, ...oppFakeCredentials }, 5000);
   const other = await oppConnector.execute({ operation: 'authorize', attemptId: key(), amount: money(100, 'EUR' as Currency), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r' });
   assert.equal(other.kind, 'pending');
-  await assert.rejects(oppConnector.complete!({ attemptId: key(), pspReference: undefined, parameters: { id: other.pspReference! } }), /another payment/);
+  await assert.rejects(oppConnector.complete!({ attemptId: key(), amount: money(100_000, 'EUR' as Currency), pspReference: undefined, parameters: { id: other.pspReference! } }), /another payment/);
   stripe.takeEvents();
 });

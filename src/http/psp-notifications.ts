@@ -10,7 +10,7 @@ export interface PspNotificationDeps {
   /** The id and connector of a merchant's PSP account, by the account's name. */
   accountOf(merchantId: string, name: string): Promise<{ id: string; connector: Connector | undefined } | undefined>;
   /** Settles one of the account's attempts by what the PSP says of it; whether anything changed. */
-  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, reverses: boolean, amount: Money | undefined): Promise<boolean>;
+  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, reverses: boolean, amount: Money | 'unreadable' | undefined): Promise<boolean>;
   /** Records a chargeback or its reversal on the account's payment it names. */
   recordDispute(accountId: string, dispute: PspDispute): Promise<DisputeRecording>;
   logger: Logger;

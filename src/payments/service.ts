@@ -176,7 +176,7 @@ export interface PaymentService {
    * succeeded undoes it: the operation fails, the payment's status and the ledger move back, and
    * the merchant hears of it as of any outcome.
    */
-  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, options?: { reverses?: boolean; amount?: Money }): Promise<boolean>;
+  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, options?: { reverses?: boolean; amount?: Money | 'unreadable' }): Promise<boolean>;
   /**
    * Records a chargeback, or its reversal, that a PSP reports on one of the account's payments, as
    * the merchant's own CB or CR would be (books, notifications). The same event of the same dispute
@@ -808,7 +808,7 @@ export function createPaymentService(deps: {
       let outcome: Outcome;
       try {
         outcome = connector?.complete
-          ? await connector.complete({ attemptId, pspReference: attempt.pspReference, parameters })
+          ? await connector.complete({ attemptId, amount: op.amount, pspReference: attempt.pspReference, parameters })
           : { kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: 'the connector cannot finish a PSP redirect', pspReference: attempt.pspReference, details: {} };
       } catch (err) {
         // The PSP's answer was lost: unknown, so the reconciler asks the PSP (or its webhook settles it).
@@ -840,8 +840,8 @@ export function createPaymentService(deps: {
       // An approval for another amount or currency than the attempt asked is not its answer: money
       // may have moved as nobody asked. The attempt stays open for the reconciler and an operator.
       const stated = options.amount;
-      if (outcome.kind === 'approved' && stated && (op.kind === 'authorize' || op.kind === 'sale')
-        && (stated.amount !== op.amount.amount || stated.currency !== op.amount.currency)) {
+      if (outcome.kind === 'approved' && stated && op.kind !== 'void'
+        && (stated === 'unreadable' || stated.amount !== op.amount.amount || stated.currency !== op.amount.currency)) {
         logger.error({ paymentId: payment.id, attemptId, asked: op.amount, approved: stated }, 'PSP notification approves another amount than the attempt asked; not settled');
         return false;
       }

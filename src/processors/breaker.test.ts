@@ -97,8 +97,8 @@ test('the guarded connector hands lookups their hint and keeps the PSP\'s own 3-
   const hint = { operation: 'capture' as const, amount: { amount: 100, currency: 'EUR' as Currency }, originalReference: 'pi_1', pspReference: undefined };
   assert.deepEqual(await c.lookup('a', hint), approved);
   assert.deepEqual(hints, [hint]);
-  assert.deepEqual(await c.complete!({ attemptId: 'a', pspReference: 'r', parameters: {} }), approved);
-  await assert.rejects(c.complete!({ attemptId: 'a', pspReference: 'r', parameters: { hang: '1' } }), /no answer within 50 ms/);
+  assert.deepEqual(await c.complete!({ attemptId: 'a', amount: { amount: 100, currency: 'EUR' as Currency }, pspReference: 'r', parameters: {} }), approved);
+  await assert.rejects(c.complete!({ attemptId: 'a', amount: { amount: 100, currency: 'EUR' as Currency }, pspReference: 'r', parameters: { hang: '1' } }), /no answer within 50 ms/);
   assert.equal(returns.length, 2);
   assert.equal(breakers.guard('acc', psp().connector, 50).complete, undefined, 'a connector without one gets none');
 });

@@ -51,6 +51,8 @@ export interface ConnectorRequest {
 /** The shopper came back from a PSP's redirect: what the return carried (query and form fields). */
 export interface ShopperReturn {
   readonly attemptId: string;
+  /** What the attempt asked: an approval the PSP gives for another amount is not its answer. */
+  readonly amount: Money;
   /** The PSP's reference the pending answer gave, if any. */
   readonly pspReference: string | undefined;
   readonly parameters: Readonly<Record<string, string>>;
@@ -87,9 +89,11 @@ export interface InboundResult {
     readonly reverses?: boolean;
     /**
      * What the PSP says it approved, where its notification names an amount (ISO minor units): an
-     * authorization or sale approved for another amount is not taken as the approval asked for.
+     * authorization, sale, capture or refund approved for another amount is not taken as the one
+     * asked for. `unreadable`: the notification names an amount the gateway cannot read (a currency
+     * it does not know, a fraction the currency has not), which is no more the one asked.
      */
-    readonly amount?: Money;
+    readonly amount?: Money | 'unreadable';
   }[];
   /** Chargebacks and their reversals the card scheme made on the account's payments: each is recorded on its payment. */
   readonly disputes?: readonly PspDispute[];
@@ -101,6 +105,14 @@ export interface InboundResult {
   readonly unrecorded?: readonly { readonly event: string; readonly pspReference: string | undefined; readonly amount?: string }[];
   /** What the PSP expects as the HTTP answer body. */
   readonly answer: string;
+}
+
+/** A PSP without a status API: nothing was asked, so no PSP call is counted (nor failed). */
+export class NoStatusApi extends Error {
+  constructor(psp: string) {
+    super(`${psp} has no status API: the account's webhook settles this attempt`);
+    this.name = 'NoStatusApi';
+  }
 }
 
 /**
@@ -159,7 +171,8 @@ export interface Connector {
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /**
    * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP
-   * cannot say now (nor ever, for PSPs without a status API, whose webhooks settle it instead).
+   * cannot say now; throws `NoStatusApi`, without calling anyone, for PSPs that cannot ever be
+   * asked (their webhooks settle it instead).
    */
   lookup(attemptId: string, hint?: LookupHint): Promise<Exclude<Outcome, { kind: 'unknown' }> | undefined>;
   /**

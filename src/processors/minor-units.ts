@@ -46,6 +46,15 @@ export function answeredAsAsked(psp: string, asked: { value: number; currency: s
   }
 }
 
+/**
+ * What a PSP's notification states it moved, for the engine to compare with what was asked: nothing
+ * when it names no amount, `unreadable` when the amount it names has no ISO equivalent.
+ */
+export function statedAmount(value: unknown, currency: unknown, table: PspCurrencyTable): { amount?: Money | 'unreadable' } {
+  if (value === undefined && currency === undefined) return {};
+  return { amount: isoMinorUnits(value, currency, table) ?? 'unreadable' };
+}
+
 /** An amount a PSP states in its own minor units, as ISO minor units; undefined when it has no such value. */
 export function isoMinorUnits(value: unknown, currency: unknown, table: PspCurrencyTable): Money | undefined {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || typeof currency !== 'string' || !isCurrency(currency.toUpperCase())) return undefined;

@@ -121,7 +121,7 @@ export function runConformance(subject: ConformanceSubject) {
         assert.equal(pending.kind, 'pending', JSON.stringify(pending));
         assert.ok(pending.kind === 'pending' && pending.action === 'three_ds' && pending.redirect, 'a redirect to pass through');
         const back = await run.shopper!(pending.redirect, passed);
-        const done = await run.connector.complete!({ attemptId: req.attemptId, pspReference: pending.pspReference, parameters: back });
+        const done = await run.connector.complete!({ attemptId: req.attemptId, amount: req.amount, pspReference: pending.pspReference, parameters: back });
         assert.equal(done.kind, passed ? 'approved' : 'declined', JSON.stringify(done));
         if (passed) assert.equal((await send(followUp('capture', done, 10_000))).kind, 'approved', 'the authenticated payment captures');
       }

@@ -1,7 +1,7 @@
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
-import { answeredAsAsked, isoMinorUnits, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
-import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult, PspDispute } from '../connector.ts';
+import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
+import { NoStatusApi, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { outcomeOfPaymentResponse, refusalReasonOf } from './outcomes.ts';
@@ -104,15 +104,14 @@ export function disputeOfItem(i: NotificationItem): PspDispute | undefined {
 }
 
 /** What one webhook item settles: our attempt (its `merchantReference`) and its outcome. */
-export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer; reverses?: boolean; amount?: Money } | undefined {
+export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer; reverses?: boolean; amount?: Money | 'unreadable' } | undefined {
   const success = i.success === 'true';
   const details = { eventCode: i.eventCode };
   switch (i.eventCode) {
     case 'AUTHORISATION': {
       if (success) {
         // The amount the item says was authorised: checked against the attempt's before it settles it.
-        const amount = isoMinorUnits(i.value, i.currency, adyenCurrencies);
-        return { attemptId: i.merchantReference, outcome: { kind: 'approved', pspReference: i.pspReference, acquirerCode: 'Authorised', details }, ...(amount ? { amount } : {}) };
+        return { attemptId: i.merchantReference, outcome: { kind: 'approved', pspReference: i.pspReference, acquirerCode: 'Authorised', details }, ...statedAmount(i.value, i.currency, adyenCurrencies) };
       }
       const refusal = refusalReasonOf(undefined, i.reason);
       return { attemptId: i.merchantReference, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: i.reason?.slice(0, 256), pspReference: i.pspReference, details } };
@@ -127,6 +126,8 @@ export function settlementOfItem(i: NotificationItem): { attemptId: string; outc
         // The scheme rejected a capture or refund: it may come days after Adyen's CAPTURE or REFUND
         // item confirmed it, and then takes that back.
         ...(failed ? { reverses: true } : {}),
+        // What a capture or refund item confirms moved: checked against what its attempt asked.
+        ...(ok && i.eventCode !== 'CANCELLATION' ? statedAmount(i.value, i.currency, adyenCurrencies) : {}),
         outcome: ok
           ? { kind: 'approved', pspReference: i.pspReference, acquirerCode: i.eventCode, details }
           : { kind: 'declined', reason: 'provider_error', acquirerCode: i.eventCode, message: i.reason?.slice(0, 256), pspReference: i.pspReference, details },
@@ -170,7 +171,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       return outcome;
     },
     async lookup() {
-      throw new Error('Adyen has no status API: the account\'s webhook settles this attempt');
+      throw new NoStatusApi('Adyen');
     },
     async complete(back) {
       const redirectResult = back.parameters.redirectResult;
@@ -189,6 +190,10 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       if ((reference !== undefined && reference !== back.attemptId)
         || (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference)) {
         throw new Error('Adyen\'s return names another payment');
+      }
+      // The same result for another amount is another payment's, or money moved as nobody asked.
+      if (outcome.kind !== 'declined' && isObject(json) && isObject(json.amount)) {
+        answeredAsAsked('Adyen', { value: pspMinorUnits(back.amount, adyenCurrencies), currency: back.amount.currency }, { value: json.amount.value, currency: json.amount.currency });
       }
       // The shopper is back: another redirect would loop, so only a final answer or a wait stands.
       if (outcome.kind === 'pending' && outcome.redirect) {

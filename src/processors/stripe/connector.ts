@@ -2,7 +2,7 @@ import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult, PspDispute } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
-import { answeredAsAsked, isoMinorUnits, pspMinorUnits, type PspCurrencyTable } from '../minor-units.ts';
+import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { declineOfError, outcomeOfIntent, outcomeOfRefund } from './outcomes.ts';
 import { parseSettings, secretSettings, type StripeSettings } from './settings.ts';
@@ -27,7 +27,7 @@ export const stripeCurrencies: PspCurrencyTable = {
   multipleOf: { BHD: 10, JOD: 10, KWD: 10, OMR: 10, TND: 10 },
 };
 
-/** A PaymentIntent made for another amount or currency than asked is not this request's answer. */
+/** A PaymentIntent (or a refund) made for another amount or currency than asked is not this request's answer. */
 const intentAsAsked = (pi: Record<string, unknown>, asked: Money) =>
   answeredAsAsked('Stripe', { value: pspMinorUnits(asked, stripeCurrencies), currency: asked.currency }, { value: pi.amount, currency: pi.currency });
 
@@ -136,7 +136,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const { status, json } = await post(form.path, form.body, req.attemptId);
       const outcome = outcomeOf(status, json, req.operation === 'refund');
       if (!outcome) throw new Error(`Stripe answered HTTP ${status} without a result`);
-      if ((req.operation === 'authorize' || req.operation === 'sale') && outcome.kind !== 'declined' && isObject(json)) intentAsAsked(json, req.amount);
+      // A PaymentIntent or refund for another amount than asked is not this request's answer (a
+      // refund answers its own amount; a capture and a cancel answer the whole PaymentIntent).
+      if ((req.operation === 'authorize' || req.operation === 'sale' || req.operation === 'refund') && outcome.kind !== 'declined' && isObject(json)) intentAsAsked(json, req.amount);
       // A capture or a cancel answers the PaymentIntent: its status says the operation happened.
       // A cancel of one already canceled is refused (payment_intent_unexpected_state) with the
       // PaymentIntent attached: the hold is gone all the same, which is what a void asks for (a
@@ -162,6 +164,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
         const { status, json } = await get(`/v1/refunds?${new URLSearchParams({ payment_intent: ref, limit: '100' })}`);
         if (status !== 200 || !isObject(json) || !Array.isArray(json.data)) throw new Error(`Stripe refunds answered HTTP ${status}`);
         const found = json.data.filter(isObject).find((r) => isObject(r.metadata) && r.metadata[attemptKey] === attemptId);
+        if (found && hint) intentAsAsked(found, hint.amount);
         return found ? outcomeOfRefund(found) : undefined;
       }
       const pi = await intent(ref);
@@ -179,6 +182,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       if (!isObject(pi.metadata) || pi.metadata[attemptKey] !== back.attemptId) throw new Error('Stripe\'s return names another payment');
       const outcome = outcomeOfIntent(pi);
       if (!outcome) throw new Error('Stripe answered a PaymentIntent without a status');
+      if (outcome.kind !== 'declined') intentAsAsked(pi, back.amount);
       // Back from the redirect but still asked to act: the shopper did not finish 3-D Secure.
       if (outcome.kind === 'pending' && outcome.redirect) {
         return { kind: 'declined', reason: 'authentication_failed', acquirerCode: 'requires_action', message: '3-D Secure not completed', pspReference: outcome.pspReference, details: outcome.details };
@@ -198,7 +202,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       // takes the refund back, even one already settled approved.
       const reverses = object?.object === 'refund' && (object.status === 'failed' || object.status === 'canceled');
       // Only final answers settle: a PaymentIntent still asking for action waits for its shopper.
-      const settled = typeof attemptId === 'string' && outcome && outcome.kind !== 'pending' ? [{ attemptId, outcome, ...(reverses ? { reverses: true } : {}) }] : [];
+      // The PaymentIntent's amount is its authorization's; a refund's its own: each checked against what its attempt asked.
+      const stated = object && outcome?.kind === 'approved' ? statedAmount(object.amount, object.currency, stripeCurrencies) : {};
+      const settled = typeof attemptId === 'string' && outcome && outcome.kind !== 'pending' ? [{ attemptId, outcome, ...(reverses ? { reverses: true } : {}), ...stated }] : [];
       // A dispute (Stripe's chargeback) moves money no attempt of ours settles: the funds it takes
       // and gives back are recorded on the payment; its opening and closing are told to an operator.
       const type = isObject(event) && typeof event.type === 'string' ? event.type : '';
