@@ -92,3 +92,24 @@ test('Stripe: the return from its own 3-D Secure naming a PaymentIntent for anot
   } finally { server.close(); }
 });
 
+
+test('an acquirer of the /v1 family answering its payment, its query or the shopper\'s return for another amount is not taken as the approval', async () => {
+  const { createOppConnector } = await import('../src/processors/opp/connector.ts');
+  const { Cvv, Pan } = await import('../src/vault/card.ts');
+  const approvedFor = (amount: string, currency: string) => ({ id: '8ac7a4a1', paymentType: 'PA', amount, currency, merchantTransactionId: 'a1', result: { code: '000.100.110', description: 'Request successfully processed' } });
+  let answer: unknown = approvedFor('0.01', 'EUR');
+  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(answer)); }); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const c = createOppConnector({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, entityId: '8a8294174b7ecb28014b9699220015ca', accessToken: 'OGE4Mjk0MTc0YjdlY2IyODAxNGI5Njk5MjIwMDE1Y2N8c3k2S0pzVDg=' } as never, 5000);
+    const asked = { amount: 5000, currency: 'EUR' as never };
+    const card = { pan: new Pan('4111111111111111'), cvv: new Cvv('123'), brand: 'VISA' as const, holder: 'Jane Jones', expiryMonth: '05', expiryYear: '2034' };
+    const settle = (p: Promise<unknown>) => p.then((o) => (o as { kind: string }).kind, (e) => `threw: ${String(e)}`);
+    assert.match(await settle(c.execute({ operation: 'authorize', attemptId: 'a1', amount: asked, live: false, card, testParameters: {} })), /threw: .*EUR 0.01 where EUR 50.00 was asked/);
+    assert.match(await settle(c.complete!({ attemptId: 'a1', amount: asked, pspReference: '8ac7a4a1', parameters: {} })), /threw/);
+    answer = { result: { code: '000.000.100' }, payments: [approvedFor('50.00', 'USD')] };
+    assert.match(await settle(c.lookup('a1', { operation: 'authorize', amount: asked, originalReference: undefined, pspReference: undefined })), /threw/);
+    answer = approvedFor('50.00', 'EUR');
+    assert.equal(await settle(c.execute({ operation: 'authorize', attemptId: 'a1', amount: asked, live: false, card, testParameters: {} })), 'approved');
+  } finally { server.close(); }
+});

@@ -1,4 +1,4 @@
-import { formatMajorUnits } from '../../money/money.ts';
+import { formatMajorUnits, isCurrency, parseMajorUnits, type Money } from '../../money/money.ts';
 import type { Outcome, ShopperRedirect } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
@@ -122,6 +122,22 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
   return { path, body };
 }
 
+/**
+ * Refuses an acquirer's answer for another amount or currency than was asked (its `amount` and
+ * `currency`, where it gives them): money may have moved as nobody asked, so it is not this
+ * request's outcome. Thrown, the attempt stays unknown for the reconciler and then an operator. A
+ * decline moved nothing, and a reversal answers the amount it released, whatever it is.
+ */
+function answeredAsAskedOpp(json: unknown, outcome: Answer, asked: Money, operation: ConnectorRequest['operation']): void {
+  if (outcome.kind === 'declined' || operation === 'void' || !isObject(json)) return;
+  if (json.amount === undefined && json.currency === undefined) return;
+  const currency = typeof json.currency === 'string' && isCurrency(json.currency) ? json.currency : undefined;
+  const answered = currency && typeof json.amount === 'string' ? parseMajorUnits(json.amount, currency) : undefined;
+  if (!answered || answered.currency !== asked.currency || answered.amount !== asked.amount) {
+    throw new Error(`acquirer answered for ${String(json.currency)} ${String(json.amount)} where ${asked.currency} ${formatMajorUnits(asked)} was asked: not taken as this request's outcome`);
+  }
+}
+
 /** An acquirer answer as read off the wire: its HTTP status and JSON body (undefined when not JSON). */
 function send(settings: OppSettings, timeoutMs: number, path: string, init: { method: 'GET' | 'POST'; body?: URLSearchParams }) {
   const headers: Record<string, string> = { authorization: `Bearer ${settings.accessToken}`, accept: 'application/json' };
@@ -151,6 +167,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
       if (!outcome) throw new Error(`acquirer answered HTTP ${status} without a result code`);
       if (outcome.acquirerCode === uncertainCode) throw new Error(`acquirer answered ${uncertainCode} (uncertain result)`);
+      answeredAsAskedOpp(json, outcome, req.amount, req.operation);
       // A retried attempt: the acquirer's answer to the first send is the attempt's outcome (charged once).
       if (outcome.acquirerCode === duplicateCode && paymentTypeOf[req.operation].initial) {
         const first = await this.lookup(req.attemptId);
@@ -158,15 +175,17 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       }
       return outcome;
     },
-    async lookup(attemptId) {
+    async lookup(attemptId, hint) {
       const query = new URLSearchParams({ entityId: settings.entityId, merchantTransactionId: attemptId });
       const { status, json } = await send(settings, timeoutMs, `/v1/query?${query}`, { method: 'GET' });
       if (!isObject(json) || !isObject(json.result)) throw new Error(`acquirer query answered HTTP ${status} without a result`);
       if (json.result.code === '700.400.580') return undefined;
       if (!Array.isArray(json.payments)) throw new Error(`acquirer query answered ${String(json.result.code)} without payments`);
-      const listed = json.payments.filter(isObject).map(outcomeOfPayment).filter((o): o is Answer => o !== undefined);
+      const payments = json.payments.filter(isObject);
+      const listed = payments.map(outcomeOfPayment).filter((o): o is Answer => o !== undefined);
       // The acquirer's own "uncertain result" is no outcome: asked again on the reconciler's next pass.
       const found = listed.filter((o) => o.acquirerCode !== uncertainCode);
+      if (hint) for (const p of payments) { const o = outcomeOfPayment(p); if (o && o.acquirerCode !== uncertainCode) answeredAsAskedOpp(p, o, hint.amount, hint.operation); }
       if (found.length === 0 && listed.length > 0) throw new Error(`acquirer query answered ${uncertainCode} (it does not know the outcome yet)`);
       // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
       return found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
@@ -182,6 +201,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       if (!outcome) throw new Error(`acquirer status answered HTTP ${status} without a result code`);
       // An id the shopper's browser brought must name this attempt's payment (sent as its merchantTransactionId).
       if (back.pspReference === undefined && isObject(json) && json.merchantTransactionId !== back.attemptId) throw new Error('the acquirer\'s return names another payment');
+      answeredAsAskedOpp(json, outcome, back.amount, 'authorize');
       return outcome;
     },
   };
