@@ -1097,28 +1097,45 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(mine(await webhooks.claimDue(T, T + 1000, 'z', 100)).length, 11);
       });
 
-      test('recording an attempt: once per pending delivery, with the endpoint\'s streak; redelivery restarts the ladder', async () => {
+      test('recording an attempt: once per pending delivery, by the lease\'s holder, with the endpoint\'s streak; redelivery restarts the ladder', async () => {
         const f = await merchant();
         const e = await endpoint(f);
+        await webhooks.claimDue(T, T + 1e9, 'earlier', 1000);
         const d = delivery(e);
         await webhooks.addDelivery(d);
+        const mine = (ds: DeliveryRecord[]) => ds.filter((x) => x.id === d.id).length;
+        assert.equal(mine(await webhooks.claimDue(T, T + 1000, 'w', 100)), 1);
         const attempt = { id: id(), deliveryId: d.id, attemptedAt: T, httpStatus: 503, latencyMs: 12, error: undefined, excerpt: 'busy' };
-        const failed = { attempt, status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 30_000, endpoint: { id: e.id, failingSince: T, disables: false, at: T } };
+        const failed = { attempt, owner: 'w', status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 30_000,
+          endpoint: { id: e.id, answered: false, disableAfterMs: 60_000, at: T } };
+        assert.equal(await webhooks.recordAttempt(d.id, { ...failed, owner: 'other', attempt: { ...attempt, id: id() } }), false, 'not the lease\'s holder');
+        assert.deepEqual(await webhooks.attemptsOf(d.id), [], 'a refused record writes nothing');
         assert.equal(await webhooks.recordAttempt(d.id, failed), true);
         let [row] = await webhooks.deliveries({ eventId: d.eventId });
         assert.deepEqual([row!.status, row!.attempts, row!.retryIndex, row!.nextAttemptAt, row!.lastStatus], ['pending', 1, 1, T + 30_000, 503]);
         assert.equal((await webhooks.endpoint(e.id))!.failingSince, T);
         assert.deepEqual(await webhooks.attemptsOf(d.id), [attempt]);
-        const ok = { ...failed, attempt: { ...attempt, id: id(), attemptedAt: T + 30_000, httpStatus: 200, excerpt: undefined }, status: 'delivered' as const, endpoint: { ...failed.endpoint, failingSince: undefined } };
+        assert.equal(await webhooks.recordAttempt(d.id, { ...failed, attempt: { ...attempt, id: id() } }), false, 'the record released the lease');
+        // A later failure continues the streak the database holds, and disables once it is old enough.
+        assert.equal(mine(await webhooks.claimDue(T + 30_000, T + 31_000, 'w', 100)), 1);
+        const again = { ...failed, attempt: { ...attempt, id: id(), attemptedAt: T + 30_000 }, retryIndex: 2, nextAttemptAt: T + 90_000,
+          endpoint: { ...failed.endpoint, at: T + 60_000 } };
+        assert.deepEqual(await webhooks.recordAttempts([{ deliveryId: d.id, outcome: again }]), [{ recorded: true, disabledEndpoint: true }]);
+        assert.deepEqual([(await webhooks.endpoint(e.id))!.status, (await webhooks.endpoint(e.id))!.failingSince], ['disabled', T]);
+        await webhooks.updateEndpoint(e.id, { status: 'active', failingSince: undefined }, T + 60_001);
+        assert.equal(mine(await webhooks.claimDue(T + 90_000, T + 91_000, 'w', 100)), 1);
+        const ok = { ...failed, attempt: { ...attempt, id: id(), attemptedAt: T + 90_000, httpStatus: 200, excerpt: undefined }, status: 'delivered' as const,
+          endpoint: { ...failed.endpoint, answered: true } };
         assert.equal(await webhooks.recordAttempt(d.id, ok), true);
         assert.equal(await webhooks.recordAttempt(d.id, { ...ok, attempt: { ...ok.attempt, id: id() } }), false, 'a late duplicate changes nothing');
         [row] = await webhooks.deliveries({ eventId: d.eventId });
-        assert.deepEqual([row!.status, row!.attempts, row!.deliveredAt], ['delivered', 2, T + 30_000]);
+        assert.deepEqual([row!.status, row!.attempts, row!.deliveredAt], ['delivered', 3, T + 90_000]);
+        assert.equal((await webhooks.attemptsOf(d.id)).length, 3);
         assert.equal((await webhooks.endpoint(e.id))!.failingSince, undefined);
         assert.equal(await webhooks.redeliver({ failedSince: T }, T + 99), 0, 'delivered is not failed');
         assert.equal(await webhooks.redeliver({ deliveryIds: [d.id] }, T + 100), 1);
         [row] = await webhooks.deliveries({ eventId: d.eventId });
-        assert.deepEqual([row!.status, row!.retryIndex, row!.ladderStart, row!.nextAttemptAt, row!.attempts], ['pending', 0, T + 100, T + 100, 2]);
+        assert.deepEqual([row!.status, row!.retryIndex, row!.ladderStart, row!.nextAttemptAt, row!.attempts], ['pending', 0, T + 100, T + 100, 3]);
       });
 
       test('order: events come back in the order written; a delivery waits while an earlier one about the same subject is pending at its endpoint', async () => {
@@ -1149,13 +1166,16 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(claimed.find((d) => d.id === first.id)!.traceparent, read[0]!.traceparent);
         // Still waiting while the first is pending (leased or due again later)...
         const failed = { attempt: { id: id(), deliveryId: first.id, attemptedAt: T, httpStatus: 500, latencyMs: 1, error: undefined, excerpt: undefined },
-          status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 60_000, ladderStart: T, endpoint: { id: e.id, failingSince: T, disables: false, at: T } };
-        await webhooks.recordAttempt(first.id, failed);
+          owner: 'w', status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 60_000, ladderStart: T,
+          endpoint: { id: e.id, answered: false, disableAfterMs: 3_600_000, at: T } };
+        assert.equal(await webhooks.recordAttempt(first.id, failed), true);
         const ids = (ds: DeliveryRecord[]) => mine(ds).map((d) => d.id);
         assert.ok(!ids(await webhooks.claimDue(T + 2000, T + 3000, 'w', 100)).includes(second.id));
         // ...and its turn comes once the first is delivered.
-        await webhooks.recordAttempt(first.id, { ...failed, attempt: { ...failed.attempt, id: id(), httpStatus: 200 }, status: 'delivered' });
-        assert.ok(ids(await webhooks.claimDue(T + 4000, T + 5000, 'w', 100)).includes(second.id));
+        assert.ok(ids(await webhooks.claimDue(T + 60_000, T + 61_000, 'w', 100)).includes(first.id));
+        assert.equal(await webhooks.recordAttempt(first.id, { ...failed, attempt: { ...failed.attempt, id: id(), httpStatus: 200 }, status: 'delivered',
+          endpoint: { ...failed.endpoint, answered: true } }), true);
+        assert.ok(ids(await webhooks.claimDue(T + 60_001, T + 62_000, 'w', 100)).includes(second.id));
       });
     });
 

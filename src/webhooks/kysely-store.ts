@@ -1,8 +1,8 @@
 import { sql, type Selectable } from 'kysely';
-import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../storage/schema.ts';
-import type { DeliveryStatus, EndpointStatus, WebhookDialect } from './model.ts';
-import type { AttemptRecord, DeliveryRecord, EndpointRecord, WebhookStore } from './store.ts';
+import { shouldDisable, type DeliveryStatus, type EndpointStatus, type WebhookDialect } from './model.ts';
+import type { AttemptOutcome, AttemptRecord, AttemptRecorded, DeliveryRecord, EndpointRecord, WebhookStore } from './store.ts';
 
 const toEndpoint = (r: Selectable<WebhookEndpointsTable>): EndpointRecord => ({
   id: r.id, merchantId: r.merchant_id, dialect: r.dialect as WebhookDialect, entityId: r.entity_id ?? undefined, url: r.url,
@@ -33,6 +33,28 @@ const deliveryRow = (d: DeliveryRecord): WebhookDeliveriesTable => ({
 });
 
 /** One implementation for both stores; `locking` adds FOR UPDATE SKIP LOCKED where the database has it (SQLite has one writer). */
+/**
+ * Keeps an active endpoint's failure streak from what the database holds now, not from the copy read
+ * at claim time: another node's success may have ended the streak meanwhile, or an operator enabled
+ * the endpoint again, and writing that copy back revived the old streak and disabled an endpoint
+ * that had just answered. One disabled meanwhile stays as the operator left it. Returns whether
+ * this failure is what disabled it.
+ */
+async function recordHealth(tx: Tx, e: AttemptOutcome['endpoint'], attemptedAt: number): Promise<boolean> {
+  const active = tx.updateTable('webhook_endpoints').where('id', '=', e.id).where('status', '=', 'active');
+  if (e.answered) {
+    await active.set({ failing_since: null, updated_at: e.at }).execute();
+    return false;
+  }
+  // The UPDATE takes the row's lock (PostgreSQL; SQLite has one writer), so the streak read back is
+  // the one this transaction decides on.
+  const row = await active.set((eb) => ({ failing_since: eb.fn.coalesce('failing_since', eb.val(attemptedAt)), updated_at: e.at }))
+    .returning('failing_since').executeTakeFirst();
+  if (!row || !shouldDisable(row.failing_since ?? undefined, e.at, e.disableAfterMs)) return false;
+  await tx.updateTable('webhook_endpoints').set({ status: 'disabled' }).where('id', '=', e.id).where('status', '=', 'active').execute();
+  return true;
+}
+
 export function createWebhookStore(uow: UnitOfWork): WebhookStore {
   const { db } = uow;
   const opts = { locking: uow.kind === 'postgres' };
@@ -154,33 +176,34 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       });
     },
     async recordAttempt(deliveryId, outcome) {
-      return (await this.recordAttempts([{ deliveryId, outcome }]))[0]!;
+      return (await this.recordAttempts([{ deliveryId, outcome }]))[0]!.recorded;
     },
     async recordAttempts(list) {
       if (list.length === 0) return [];
       return uow.run(async (tx) => {
-        const recorded: boolean[] = [];
+        const results: AttemptRecorded[] = [];
         for (const { deliveryId, outcome: o } of list) {
           const a = o.attempt;
-          await tx.insertInto('webhook_attempts').values({
-            id: a.id, delivery_id: deliveryId, attempted_at: a.attemptedAt, http_status: a.httpStatus ?? null,
-            latency_ms: a.latencyMs, error: a.error ?? null, excerpt: a.excerpt ?? null,
-          }).execute();
+          // Only the lease's holder settles the delivery: a worker that stalled past its lease would
+          // clear the lease of the node sending it now (a third could then send it too) or mark
+          // failed what that node delivered.
           const updated = await tx.updateTable('webhook_deliveries').set((eb) => ({
             status: o.status, attempts: eb('attempts', '+', 1), retry_index: o.retryIndex, next_attempt_at: o.nextAttemptAt,
             ...(o.ladderStart !== undefined ? { ladder_start: o.ladderStart } : {}),
             lease_until: null, lease_owner: null, last_status: a.httpStatus ?? null, last_error: a.error ?? null,
             delivered_at: o.status === 'delivered' ? a.attemptedAt : null,
-          })).where('id', '=', deliveryId).where('status', '=', 'pending').executeTakeFirst();
-          const done = Number(updated.numUpdatedRows) > 0;
-          recorded.push(done);
-          if (!done) continue;
-          const e = o.endpoint;
-          // Only an active endpoint's health is the attempts' to keep: one disabled meanwhile stays as the operator left it.
-          await tx.updateTable('webhook_endpoints').set({ failing_since: e.failingSince ?? null, updated_at: e.at, ...(e.disables ? { status: 'disabled' as const } : {}) })
-            .where('id', '=', e.id).where('status', '=', 'active').execute();
+          })).where('id', '=', deliveryId).where('status', '=', 'pending').where('lease_owner', '=', o.owner).executeTakeFirst();
+          if (Number(updated.numUpdatedRows) === 0) {
+            results.push({ recorded: false, disabledEndpoint: false });
+            continue;
+          }
+          await tx.insertInto('webhook_attempts').values({
+            id: a.id, delivery_id: deliveryId, attempted_at: a.attemptedAt, http_status: a.httpStatus ?? null,
+            latency_ms: a.latencyMs, error: a.error ?? null, excerpt: a.excerpt ?? null,
+          }).execute();
+          results.push({ recorded: true, disabledEndpoint: await recordHealth(tx, o.endpoint, a.attemptedAt) });
         }
-        return recorded;
+        return results;
       });
     },
     async deliveries(f) {

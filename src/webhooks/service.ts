@@ -11,7 +11,7 @@ import { executionsChannel, type MerchantService } from '../merchants/service.ts
 import { checkEndpointUrl, type AddressPolicy } from './address.ts';
 import { refuse, type WebhookResult } from './errors.ts';
 import {
-  endpointWants, executionEvents, orderingKeyOf, isSuccess, isWebhookDialect, nextAttemptAt, oppNotificationTypes, routeOf, shouldDisable,
+  endpointWants, executionEvents, orderingKeyOf, isSuccess, isWebhookDialect, nextAttemptAt, oppNotificationTypes, routeOf,
   type DeliveryStatus, type EndpointStatus, type Route, type WebhookDialect,
 } from './model.ts';
 import type { OutboxEvent } from './outbox.ts';
@@ -248,7 +248,12 @@ export function createWebhookService(deps: {
     return { d, at, res, done: clock.now() };
   }
 
-  /** Records a batch of attempts in one transaction (one commit for the batch, not one per message). */
+  /**
+   * Records a batch of attempts in one transaction (one commit for the batch, not one per message).
+   * The endpoint's failure streak and whether it is disabled are the store's to work out from what
+   * the database holds, in order: the copy read at claim time may be stale (another node's success,
+   * an operator's change).
+   */
   async function settleBatch(results: Awaited<ReturnType<typeof attempt>>[], endpoints: Map<string, EndpointRecord>): Promise<void> {
     const outcomes = results.map(({ d, at, res, done }) => {
       const endpoint = endpoints.get(d.endpointId)!;
@@ -258,14 +263,6 @@ export function createWebhookService(deps: {
       const ladderStart = d.retryIndex === 0 ? at : d.ladderStart;
       const next = delivered ? undefined : nextAttemptAt(endpoint.dialect, d.retryIndex, ladderStart, done);
       const status: DeliveryStatus = delivered ? 'delivered' : next === undefined ? 'failed' : 'pending';
-      const failingSince = delivered ? undefined : endpoint.failingSince ?? at;
-      const disable = !delivered && shouldDisable(failingSince, done, settings.disableAfterMs);
-      // Later attempts of the batch to the same endpoint see this one's effect on its streak.
-      endpoints.set(endpoint.id, { ...endpoint, failingSince, status: disable ? 'disabled' : endpoint.status });
-      const log = { eventId: d.eventId, deliveryId: d.id, endpointId: endpoint.id, httpStatus: res.status, latencyMs: res.latencyMs, error: res.error, status };
-      if (delivered) logger.info(log, 'webhook delivered');
-      else logger.warn(log, 'webhook attempt failed');
-      if (disable && endpoint.status !== 'disabled') logger.warn({ endpointId: endpoint.id }, 'webhook endpoint disabled after failing for too long');
       return {
         deliveryId: d.id,
         outcome: {
@@ -273,12 +270,24 @@ export function createWebhookService(deps: {
             id: ids.hex32(), deliveryId: d.id, attemptedAt: at, httpStatus: res.status, latencyMs: res.latencyMs,
             error: res.error, excerpt: res.excerpt === undefined ? undefined : scrubPans(res.excerpt.slice(0, excerptChars)),
           },
+          owner: workerId,
           status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt, ladderStart,
-          endpoint: { id: endpoint.id, failingSince, disables: disable, at: done },
+          endpoint: { id: endpoint.id, answered: delivered, disableAfterMs: settings.disableAfterMs, at: done },
         },
       };
     });
-    await store.recordAttempts(outcomes);
+    const recorded = await store.recordAttempts(outcomes);
+    results.forEach(({ d, res }, i) => {
+      const { recorded: kept, disabledEndpoint } = recorded[i]!;
+      const status = outcomes[i]!.outcome.status;
+      const log = { eventId: d.eventId, deliveryId: d.id, endpointId: d.endpointId, httpStatus: res.status, latencyMs: res.latencyMs, error: res.error, status };
+      // The node that holds the lease now (or settled the delivery) records its own attempt; this one
+      // only tells an operator that the receiver got the event once more.
+      if (!kept) logger.warn(log, 'webhook attempt not recorded: the delivery was settled or its lease passed to another worker meanwhile');
+      else if (isSuccess(res.status)) logger.info(log, 'webhook delivered');
+      else logger.warn(log, 'webhook attempt failed');
+      if (disabledEndpoint) logger.warn({ endpointId: d.endpointId }, 'webhook endpoint disabled after failing for too long');
+    });
   }
 
   /**

@@ -54,17 +54,39 @@ export interface AttemptRecord {
 /** What one attempt changes, written in one transaction with the attempt row. */
 export interface AttemptOutcome {
   readonly attempt: AttemptRecord;
+  /**
+   * The worker that claimed the delivery and sent this attempt. Only the lease's holder records: a
+   * worker that stalled past its lease would otherwise release (or settle) the delivery under the
+   * node that claimed it since and is sending it now.
+   */
+  readonly owner: string;
   readonly status: DeliveryStatus;
   readonly retryIndex: number;
   readonly nextAttemptAt: number;
   /** Where the retry ladder now starts, when this attempt started it (a delivery's first attempt, after it waited its turn). */
   readonly ladderStart?: number;
   /**
-   * The endpoint after this attempt: its failure streak, and whether this attempt disables it. The
-   * status is never written back from the copy read when the delivery was claimed: an operator may
-   * have disabled (or enabled) the endpoint while the attempt was under way.
+   * What this attempt tells of the endpoint. The streak and the status are worked out from what the
+   * database holds when the attempt is recorded, never from the copy read when the delivery was
+   * claimed: meanwhile another node's success may have ended the streak, or an operator disabled
+   * (or enabled) the endpoint.
    */
-  readonly endpoint: { readonly id: string; readonly failingSince: number | undefined; readonly disables: boolean; readonly at: number };
+  readonly endpoint: {
+    readonly id: string;
+    /** Whether the endpoint answered with a success (ends its failure streak) or failed (starts one at `attempt.attemptedAt` unless one runs). */
+    readonly answered: boolean;
+    /** A failure disables the endpoint once the streak it continues is this old at `at`. */
+    readonly disableAfterMs: number;
+    readonly at: number;
+  };
+}
+
+/** What recording one attempt did. */
+export interface AttemptRecorded {
+  /** False when the delivery was no longer pending or its lease had passed to another worker: nothing was written. */
+  readonly recorded: boolean;
+  /** This attempt is what disabled the endpoint. */
+  readonly disabledEndpoint: boolean;
 }
 
 export interface DeliveryFilter {
@@ -113,10 +135,13 @@ export interface WebhookStore {
    * endpoint cannot take every slot while others wait, and may when nobody does.
    */
   claimDue(now: number, leaseUntil: number, owner: string, limit: number, share?: ClaimShare): Promise<DeliveryRecord[]>;
-  /** Records an attempt and its consequences; ignored (returns false) when the delivery is no longer pending. */
+  /**
+   * Records an attempt and its consequences; ignored (returns false, writes nothing) when the
+   * delivery is no longer pending or `outcome.owner` no longer holds its lease.
+   */
   recordAttempt(deliveryId: string, outcome: AttemptOutcome): Promise<boolean>;
-  /** The same for a batch of attempts, in one transaction (one commit, one fsync, for the whole batch). */
-  recordAttempts(outcomes: readonly { deliveryId: string; outcome: AttemptOutcome }[]): Promise<boolean[]>;
+  /** The same for a batch of attempts, in order, in one transaction (one commit, one fsync, for the whole batch). */
+  recordAttempts(outcomes: readonly { deliveryId: string; outcome: AttemptOutcome }[]): Promise<AttemptRecorded[]>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
   attemptsOf(deliveryId: string): Promise<AttemptRecord[]>;
   /** Makes deliveries due now on a fresh ladder; returns how many. */
