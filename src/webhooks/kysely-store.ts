@@ -32,7 +32,6 @@ const deliveryRow = (d: DeliveryRecord): WebhookDeliveriesTable => ({
   ordering_key: d.orderingKey ?? null, seq: d.seq ?? null, traceparent: d.traceparent ?? null,
 });
 
-/** One implementation for both stores; `locking` adds FOR UPDATE SKIP LOCKED where the database has it (SQLite has one writer). */
 /**
  * Keeps an active endpoint's failure streak from what the database holds now, not from the copy read
  * at claim time: another node's success may have ended the streak meanwhile, or an operator enabled
@@ -55,6 +54,7 @@ async function recordHealth(tx: Tx, e: AttemptOutcome['endpoint'], attemptedAt: 
   return true;
 }
 
+/** One implementation for both stores; `locking` adds FOR UPDATE SKIP LOCKED where the database has it (SQLite has one writer). */
 export function createWebhookStore(uow: UnitOfWork): WebhookStore {
   const { db } = uow;
   const opts = { locking: uow.kind === 'postgres' };
