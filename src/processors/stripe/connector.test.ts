@@ -111,3 +111,12 @@ test('a refund Stripe reports failed after it succeeded takes the refund back; a
     server.close();
   }
 });
+
+test('a merchant-initiated charge of a stored card is sent off_session (exempt from 3-D Secure), with no return URL nobody would come back to', () => {
+  const mit = Object.fromEntries(formOf({ operation: 'sale', attemptId: 'm', amount: eur(1200), live: false, card, testParameters: {}, merchantInitiated: true, returnUrl: 'https://gw.example/r' }).body);
+  assert.equal(mit.off_session, 'true', 'Stripe is not told the shopper is away, so the issuer asks for authentication and the charge fails');
+  assert.equal(mit.return_url, undefined);
+  assert.equal(mit.error_on_requires_action, undefined);
+  const shopperPresent = Object.fromEntries(formOf({ operation: 'sale', attemptId: 's', amount: eur(1200), live: false, card, testParameters: {} }).body);
+  assert.equal(shopperPresent.off_session, undefined);
+});

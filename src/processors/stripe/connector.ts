@@ -57,7 +57,11 @@ export function formOf(req: ConnectorRequest): { path: string; body: URLSearchPa
     if (card.holder !== undefined) body.set('payment_method_data[billing_details][name]', card.holder);
     if (req.operation === 'authorize') body.set('payment_method_options[card][request_multicapture]', 'if_available');
     body.set(`metadata[${attemptKey}]`, req.attemptId);
-    if (req.returnUrl !== undefined && !req.authentication) body.set('return_url', req.returnUrl);
+    // A merchant-initiated charge of a stored card: the shopper is away, so Stripe flags it to the
+    // issuer as such (exempt from 3-D Secure) and answers a card that still wants authentication
+    // with a decline (authentication_required), never an action nobody would take.
+    if (req.merchantInitiated) body.set('off_session', 'true');
+    else if (req.returnUrl !== undefined && !req.authentication) body.set('return_url', req.returnUrl);
     // Nobody to send to 3-D Secure: Stripe declines rather than asking for an action.
     else body.set('error_on_requires_action', 'true');
     return { path: '/v1/payment_intents', body };
