@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompactEncrypt, importSPKI } from 'jose';
+import { randomUUID } from 'node:crypto';
 import { startGateway, type Gateway } from './support/harness.ts';
 import { adminHeaders } from './support/process.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
@@ -115,4 +116,20 @@ describe('executions contract', () => {
     assert.equal(get.status, 405, JSON.stringify(get.body));
     assert.equal(get.headers.get('allow'), 'POST');
   });
+});
+
+test('an unauthenticated request is refused 401 before its body is read: a body that is not JSON tells it nothing', async () => {
+  const gw = await startGateway();
+  try {
+    const post = (headers: Record<string, string>) => fetch(`${gw.url}/merchant/workflows/payment-acceptance/executions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-idempotency-key': randomUUID(), ...headers }, body: '{"merchantReference": ',
+    });
+    const anonymous = await post({});
+    assert.equal(anonymous.status, 401, 'a caller without a token learned how its body is read (400) before being refused');
+    assert.equal(((await anonymous.json()) as { errors: { code: string }[] }).errors[0]!.code, 'request.unauthorized');
+    const forged = await post({ authorization: 'Bearer forged' });
+    assert.equal(forged.status, 401);
+    const authenticated = await post({ authorization: `Bearer ${await tokenOf(gw)}` });
+    assert.equal(authenticated.status, 400);
+  } finally { await gw.close(); }
 });

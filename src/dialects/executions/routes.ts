@@ -79,8 +79,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     }
   });
 
-  // Requests are validated against the routes' schemas (schemas.ts) once the bearer token and the
-  // idempotency key are checked (the guards are preValidation hooks); an absent body is left to
+  // Requests are validated against the routes' schemas (schemas.ts) once the bearer token (before
+  // the body is read) and the idempotency key (after) are checked; an absent body is left to
   // the handler, which knows whether its route needs one.
   app.setValidatorCompiler(({ schema, httpPart }) => {
     return (data: unknown) => {
@@ -169,6 +169,18 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
 
   /** Bearer token first (a 401 never consumes an idempotency key), then the key on writes. */
   async function guard(req: FastifyRequest, reply: FastifyReply) {
+    if (!req.merchant) {
+      await authenticate(req, reply);
+      if (reply.sent) return reply;
+    }
+    return admit(req, reply);
+  }
+
+  /**
+   * The bearer token, read from the headers alone: an unauthenticated caller learns nothing of how
+   * its body is read (refused 401 before a 400 for a body that is not JSON).
+   */
+  async function authenticate(req: FastifyRequest, reply: FastifyReply) {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const check = m ? await tokens.verify(m[1]!) : undefined;
     const found = check?.ok ? await merchants.byId(check.merchantId) : undefined;
@@ -181,6 +193,12 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return refuse(reply, 'request.unauthorized', detail);
     }
     req.merchant = merchant;
+  }
+
+  /** The idempotency key of a write, once its body is read (an authenticated request only). */
+  async function admit(req: FastifyRequest, reply: FastifyReply) {
+    const merchant = req.merchant;
+    if (!merchant) return;
     // Ids in the path are found whatever their case (they are made in lower case), and a retry
     // naming one in upper case is the same request under its idempotency key.
     const path = req.params as Record<string, string> | undefined;
@@ -280,7 +298,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   }
 
   await app.register(async (scope) => {
-    scope.addHook('preValidation', guard);
+    scope.addHook('onRequest', authenticate);
+    scope.addHook('preValidation', admit);
 
     scope.post<{ Params: { code: string } }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.create }, async (req, reply) => {
       if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
