@@ -50,7 +50,8 @@ import type { CheckoutRecord } from '../src/checkouts/model.ts';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
 import { createLedgerStore } from '../src/ledger/kysely-store.ts';
 import { createSettlementStore } from '../src/ledger/settlement-store.ts';
-import type { Posting } from '../src/ledger/model.ts';
+import { clawbackLeg, type Posting } from '../src/ledger/model.ts';
+import { settledKey } from '../src/ledger/reconciliation.ts';
 import type { DiscrepancyRecord } from '../src/ledger/store.ts';
 import { createDashboardStore } from '../src/dashboard/kysely-store.ts';
 import { createPaymentSearch } from '../src/payments/search-store.ts';
@@ -1957,16 +1958,19 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const first = await uow.run(async (tx) => {
           const w = settlement.writer(tx);
           const inserted = await w.insertReport({ id: reportId, pspAccountId: 'acq-conf', day: '2026-01-10', summary: '{"n":1}', importedAt: T });
-          await ledger.writer(tx).post([posting(a, 'settled', 0, 'fees', 'receivable', 20, T + 5000, f.merchant.id)]);
+          await ledger.writer(tx).post([
+            posting(a, 'settled', 0, 'fees', 'receivable', 20, T + 5000, f.merchant.id),
+            posting(c, 'settled', clawbackLeg, 'receivable', 'settled', 20, T + 5000, f.merchant.id),
+          ]);
           return inserted;
         });
         assert.equal(first, true);
         assert.equal(await uow.run((tx) => settlement.writer(tx).insertReport({ id: reportId, pspAccountId: 'acq-conf', day: '2026-01-10', summary: '{"n":2}', importedAt: T + 1 })), false);
         assert.equal(await settlement.reportSummary(reportId), '{"n":1}');
-        assert.deepEqual([...await uow.run((tx) => settlement.writer(tx).settledOperations([a, b]))], [a]);
+        assert.deepEqual([...await uow.run((tx) => settlement.writer(tx).settledMovements([a, b, c]))].sort(), [a, settledKey(c, true)].sort(), 'legs from clawbackLeg settle an undo');
 
         const between = await settlement.postingsBetween(T, T + 86_400_000, f.merchant.id);
-        assert.deepEqual(between.map((p) => p.phase), ['posted', 'posted', 'pending', 'settled']);
+        assert.deepEqual(between.map((p) => p.phase), ['posted', 'posted', 'pending', 'settled', 'settled']);
         assert.equal(between[0]!.amount, bigMinor, 'amounts above 2^31 come back as numbers');
         assert.equal((await settlement.postingsBetween(T, T + 86_400_000, 'someone-else')).length, 0);
         assert.equal((await settlement.workspaces([f.merchant.id])).get(f.merchant.id), f.merchant.workspaceId);

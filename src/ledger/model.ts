@@ -56,6 +56,16 @@ export interface Posting {
 
 type Leg = Pick<Posting, 'transferId' | 'debit' | 'credit' | 'amount' | 'phase'>;
 
+/** Whether a posting is part of an undo: the reverse of an operation its PSP reported failed after confirming it. */
+export const isUndo = (p: Pick<Posting, 'id' | 'operationId'>): boolean => p.id.startsWith(`${p.operationId}:undone:`);
+
+/**
+ * A settled line posts at most two legs (its fee, its net), numbered from 0. An operation undone
+ * after a report had settled it (paid out) has a second movement, the undo, which the PSP claws
+ * back in a later report: that settlement numbers its legs from here, after the first's.
+ */
+export const clawbackLeg = 2;
+
 /** The money legs of one operation, from its final state and its payment's other operations. */
 export function legsOf(op: Operation, ops: readonly Operation[]): Leg[] {
   if (op.status !== 'succeeded') return [];
@@ -213,17 +223,24 @@ export function firstBrokenInvariant(input: {
       return `bounds: ${b.kind} of merchant ${b.merchantId} ${b.currency} at ${b.pspAccountId} is ${b.balance}`;
     }
   }
-  // A settled movement leaves nothing receivable: its fee and net add up to what it moved.
-  const receivable = new Map<string, { posted: number; settled: number; settledAtAll: boolean }>();
+  // A settled movement leaves nothing receivable: its fee and net add up to what it moved. An
+  // operation undone after its settlement has moved twice: its settlement stands for the first
+  // movement, and the undo (what the PSP owes back) stays receivable until a report settles the
+  // PSP's clawback of it (legs from `clawbackLeg`), which must then add up to the undo.
+  const receivable = new Map<string, { posted: number; undone: number; settled: number; clawed: number; settledAtAll: boolean; clawedAtAll: boolean }>();
   for (const p of input.postings) {
     if (p.phase !== 'posted' && p.phase !== 'settled') continue;
     const delta = (p.debit === 'receivable' ? p.amount : 0) - (p.credit === 'receivable' ? p.amount : 0);
-    const r = receivable.get(p.operationId) ?? { posted: 0, settled: 0, settledAtAll: false };
-    if (p.phase === 'posted') r.posted += delta; else { r.settled += delta; r.settledAtAll = true; }
+    const r = receivable.get(p.operationId) ?? { posted: 0, undone: 0, settled: 0, clawed: 0, settledAtAll: false, clawedAtAll: false };
+    if (p.phase === 'posted') { if (isUndo(p)) r.undone += delta; else r.posted += delta; }
+    else if (p.leg >= clawbackLeg) { r.clawed += delta; r.clawedAtAll = true; }
+    else { r.settled += delta; r.settledAtAll = true; }
     receivable.set(p.operationId, r);
   }
   for (const [operationId, r] of receivable) {
     if (r.settledAtAll && r.posted + r.settled !== 0) return `settlement: operation ${operationId} moved ${r.posted} receivable but its settlement ${-r.settled}`;
+    if (r.clawedAtAll && (!r.settledAtAll || r.undone === 0)) return `settlement: operation ${operationId} has a clawback settled but no settled movement undone`;
+    if (r.clawedAtAll && r.undone + r.clawed !== 0) return `settlement: operation ${operationId} undone moved ${r.undone} receivable but its clawback ${-r.clawed}`;
   }
   const byPayment = new Map<string, Posting[]>();
   for (const p of input.postings) byPayment.set(p.paymentId, [...(byPayment.get(p.paymentId) ?? []), p]);

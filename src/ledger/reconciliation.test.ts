@@ -6,8 +6,8 @@ import { balancesOf, firstBrokenInvariant, type Posting } from './model.ts';
 import { reconcile, settlementPostingsOf, summaryOf, type LedgerMovement } from './reconciliation.ts';
 
 const EUR = 'EUR' as Currency;
-const mv = (operationId: string, type: LedgerMovement['type'], gross: number, settled = false): LedgerMovement => ({
-  operationId, paymentId: `pay-${operationId}`, merchantId: 'm1', pspAccountId: 'acq', type, gross, currency: 'EUR', settled,
+const mv = (operationId: string, type: LedgerMovement['type'], gross: number, settled = false, undo = false): LedgerMovement => ({
+  operationId, paymentId: `pay-${operationId}`, merchantId: 'm1', pspAccountId: 'acq', type, gross, currency: 'EUR', undo, settled,
 });
 const line = (reference: string, type: SettlementLine['type'], gross: number, fee: number): SettlementLine => ({
   reference, pspReference: undefined, type, gross, fee, net: gross - fee, currency: EUR, valueDate: '2026-01-02',
@@ -69,4 +69,46 @@ test('verify: a settlement that does not add up to its movement is a broken inva
   const settled = settlementPostingsOf(m, 'rep', 2);
   assert.equal(firstBrokenInvariant({ postings: [capture, ...settled], payments: ops }), undefined);
   assert.match(firstBrokenInvariant({ postings: [capture, settled[0]!], payments: ops }) ?? '', /^settlement: operation c1/);
+});
+
+test('verify: a capture settled and then undone by its PSP stands until its clawback settles; a clawback that does not add up is broken', () => {
+  const base = { transferId: 'a1', operationId: 'c1', paymentId: 'p1', merchantId: 'm1', currency: 'EUR', pspAccountId: 'acq', amount: 1000, createdAt: 1 } as const;
+  const hold: Posting = { ...base, id: 'a1:pending:0', operationId: 'a1', debit: 'authorized', credit: 'holds', phase: 'pending', leg: 0 };
+  const capture: Posting = { ...base, id: 'c1:posted:1', debit: 'receivable', credit: 'payable', phase: 'posted', leg: 1 };
+  const undo: Posting = { ...base, id: 'c1:undone:3', debit: 'payable', credit: 'receivable', phase: 'posted', leg: 3 };
+  // The hold released by the capture, and taken up again by its undo.
+  const holds: Posting[] = [
+    hold, { ...base, id: 'c1:posted:0', debit: 'holds', credit: 'authorized', phase: 'posted', leg: 0 },
+    { ...base, id: 'c1:undone:2', debit: 'authorized', credit: 'holds', phase: 'posted', leg: 2 },
+  ];
+  const operations = [
+    { id: 'a1', paymentId: 'p1', kind: 'authorize' as const, status: 'succeeded' as const, amount: { amount: 1000, currency: EUR }, referencedId: undefined, createdAt: 1 },
+    { id: 'c1', paymentId: 'p1', kind: 'capture' as const, status: 'failed' as const, amount: { amount: 1000, currency: EUR }, referencedId: 'a1', createdAt: 2 },
+  ];
+  const ops = [{ payment: { id: 'p1' }, operations }];
+  const paid = reconcile({ report: reportOf([line('c1', 'capture', 1000, 30)]), merchantId: 'm1', known: [{ ...mv('c1', 'capture', 1000), paymentId: 'p1' }], due: [] });
+  const settled = paid.matched.flatMap((m) => settlementPostingsOf(m, 'rep1', 2));
+  const verify = (...ps: Posting[]) => firstBrokenInvariant({ postings: [...holds, ...ps], payments: ops });
+  assert.equal(verify(capture, undo, ...settled), undefined, 'the PSP owes the 1000 it paid out back');
+  assert.equal(balancesOf([...holds, capture, undo, ...settled]).find((b) => b.kind === 'receivable')?.balance, -1000);
+  assert.match(verify(capture, undo, settled[0]!) ?? '', /^settlement: operation c1 moved 1000 receivable but its settlement 30/, 'the first settlement must still add up');
+
+  // The clawback: the same reference and type, the opposite sign; the undo's line, not the capture's.
+  const known = [{ ...mv('c1', 'capture', 1000, true), paymentId: 'p1' }, { ...mv('c1', 'capture', -1000, false, true), paymentId: 'p1' }];
+  const back = reconcile({ report: reportOf([line('c1', 'capture', -1000, 0)]), merchantId: 'm1', known, due: [known[1]!] });
+  assert.deepEqual(back.discrepancies, []);
+  const clawed = back.matched.flatMap((m) => settlementPostingsOf(m, 'rep2', 3));
+  assert.deepEqual(clawed.map((p) => [p.id, p.debit, p.credit, p.amount, p.leg]), [['c1:settled:2', 'receivable', 'settled', 1000, 2]]);
+  assert.equal(verify(capture, undo, ...settled, ...clawed), undefined);
+  assert.equal(balancesOf([capture, undo, ...settled, ...clawed]).find((b) => b.kind === 'receivable')?.balance, 0);
+  const short = { ...clawed[0]!, amount: 900 };
+  const rest = { ...short, id: 'c1:settled:3', leg: 3, debit: 'receivable' as const, credit: 'fees' as const, amount: 100 };
+  assert.match(verify(capture, undo, ...settled, short, rest) ?? '', /^bounds: fees/, 'a negative fee is out of bounds');
+  assert.match(verify(capture, undo, ...settled, short) ?? '', /^settlement: operation c1 undone moved -1000 receivable but its clawback -900/);
+  assert.match(verify(capture, ...settled, ...clawed) ?? '', /^settlement: operation c1 has a clawback settled but no settled movement undone/);
+  assert.match(verify(capture, undo, ...clawed) ?? '', /^settlement: operation c1 has a clawback settled but no settled movement undone/);
+
+  // The capture's line again, and the clawback's: both duplicates, each of its own movement.
+  const again = reconcile({ report: reportOf([line('c1', 'capture', -1000, 0), line('c1', 'capture', 1000, 30)]), merchantId: 'm1', known: known.map((m) => ({ ...m, settled: true })), due: [] });
+  assert.deepEqual(again.discrepancies.filter((d) => d.kind !== 'payout_mismatch').map((d) => [d.kind, d.expected]), [['duplicate_line', -1000], ['duplicate_line', 1000]]);
 });

@@ -1,6 +1,6 @@
 import type { Currency } from '../money/money.ts';
 import type { SettlementLine, SettlementLineType, SettlementReport } from '../processors/settlement-report.ts';
-import type { AccountKind, Posting } from './model.ts';
+import { clawbackLeg, type AccountKind, type Posting } from './model.ts';
 
 /**
  * Settlement reconciliation, pure: a PSP's report against what the ledger says moved through that
@@ -8,7 +8,8 @@ import type { AccountKind, Posting } from './model.ts';
  * from `receivable` to `settled`. Everything else is a *discrepancy* of one kind, kept open until an
  * operator resolves it:
  *
- * - `missing_line`: the ledger moved money that day that the report does not settle;
+ * - `missing_line`: the ledger moved money that day that the report does not settle (also the undo of
+ *   a movement settled before its PSP reported it failed: the PSP's clawback of what it paid out);
  * - `amount_mismatch`: the line's gross (or currency) differs from the ledger's, or its net is not gross less fee;
  * - `unknown_reference`: no movement of that type with that reference at that PSP account;
  * - `late_chargeback`: the acquirer charged back a transaction the gateway has no chargeback for;
@@ -31,9 +32,19 @@ export interface LedgerMovement {
   /** Signed like a settlement line: positive towards the merchant. */
   readonly gross: number;
   readonly currency: string;
+  /**
+   * The undo of an operation its PSP reported failed after a report had settled it (paid it out):
+   * the PSP's clawback, a line of the same type and reference with the opposite sign.
+   */
+  readonly undo: boolean;
   /** Whether a settlement already posted it. */
   readonly settled: boolean;
 }
+
+/** Which movements of these operations a settlement posted, by `settledKey`. */
+export const settledKey = (operationId: string, undo: boolean) => (undo ? `${operationId}\u0000undo` : operationId);
+/** The movement a settled leg settles: legs from `clawbackLeg` settle an undo. */
+export const settledKeyOf = (p: Pick<Posting, 'operationId' | 'leg'>) => settledKey(p.operationId, p.leg >= clawbackLeg);
 
 /** The receivable movement a posted leg records, if it is one. */
 export function movementOf(p: Pick<Posting, 'debit' | 'credit' | 'amount' | 'phase'>): { type: SettlementLineType; gross: number } | undefined {
@@ -76,6 +87,18 @@ export interface ReconciliationResult {
 }
 
 const key = (reference: string, type: SettlementLineType) => `${reference}\u0000${type}`;
+const movementKey = (m: Pick<LedgerMovement, 'operationId' | 'type' | 'undo'>) => `${key(m.operationId, m.type)}\u0000${m.undo}`;
+
+/**
+ * The movement a line means among those of its reference and type (two when an operation settled
+ * and then undone: its movement and the undo): the one its sign points to, unsettled if one is.
+ */
+function movementFor(line: SettlementLine, candidates: readonly LedgerMovement[] | undefined): LedgerMovement | undefined {
+  if (!candidates || candidates.length === 0) return undefined;
+  const signed = candidates.filter((m) => Math.sign(m.gross) === Math.sign(line.gross));
+  const pool = signed.length > 0 ? signed : candidates;
+  return pool.find((m) => !m.settled) ?? pool[0];
+}
 
 /**
  * Matches a report to the ledger. `known` holds the ledger's movements for the references the
@@ -90,8 +113,9 @@ export function reconcile(input: {
   /** Late approvals at this PSP account by the references the report names. */
   late?: ReadonlyMap<string, LateApprovalReference>;
 }): ReconciliationResult {
-  const byKey = new Map(input.known.map((m) => [key(m.operationId, m.type), m]));
-  const captures = new Map(input.known.filter((m) => m.type === 'capture').map((m) => [m.operationId, m]));
+  const byKey = new Map<string, LedgerMovement[]>();
+  for (const m of input.known) byKey.set(key(m.operationId, m.type), [...(byKey.get(key(m.operationId, m.type)) ?? []), m]);
+  const captures = new Map(input.known.filter((m) => m.type === 'capture' && !m.undo).map((m) => [m.operationId, m]));
   const seen = new Set<string>();
   const matched: Match[] = [];
   const discrepancies: Discrepancy[] = [];
@@ -100,8 +124,8 @@ export function reconcile(input: {
     currency: line.currency, expected: m?.gross, reported: line.gross,
   });
   for (const line of input.report.lines) {
-    const k = key(line.reference, line.type);
-    const m = byKey.get(k);
+    const m = movementFor(line, byKey.get(key(line.reference, line.type)));
+    const k = m ? movementKey(m) : key(line.reference, line.type);
     const first = !seen.has(k);
     seen.add(k);
     if (!m) {
@@ -115,7 +139,7 @@ export function reconcile(input: {
     else matched.push({ line, movement: m });
   }
   for (const m of input.due) {
-    if (m.settled || seen.has(key(m.operationId, m.type))) continue;
+    if (m.settled || seen.has(movementKey(m))) continue;
     discrepancies.push({
       kind: 'missing_line', reference: m.operationId, operationId: m.operationId, paymentId: m.paymentId, merchantId: m.merchantId,
       currency: m.currency, expected: m.gross, reported: undefined,
@@ -140,7 +164,8 @@ export function reconcile(input: {
 /**
  * The postings a matched line makes: the fee from receivable to fees, and the net from receivable
  * to settled (back from settled when the net is negative: the acquirer debits the merchant). Keyed
- * by the movement's operation and phase `settled`, so no movement settles twice.
+ * by the movement's operation and phase `settled`, so no movement settles twice; the undo of a
+ * settled movement (the PSP's clawback) numbers its legs from `clawbackLeg`.
  */
 export function settlementPostingsOf(match: Match, transferId: string, now: number): Posting[] {
   const { line, movement: m } = match;
@@ -148,9 +173,10 @@ export function settlementPostingsOf(match: Match, transferId: string, now: numb
   if (line.fee > 0) legs.push({ debit: 'fees', credit: 'receivable', amount: line.fee });
   if (line.net > 0) legs.push({ debit: 'settled', credit: 'receivable', amount: line.net });
   if (line.net < 0) legs.push({ debit: 'receivable', credit: 'settled', amount: -line.net });
-  return legs.map((l, leg) => ({
-    ...l, id: `${m.operationId}:settled:${leg}`, transferId, operationId: m.operationId, paymentId: m.paymentId, merchantId: m.merchantId,
-    currency: m.currency as Currency, pspAccountId: m.pspAccountId, phase: 'settled', leg, createdAt: now,
+  const from = m.undo ? clawbackLeg : 0;
+  return legs.map((l, i) => ({
+    ...l, id: `${m.operationId}:settled:${from + i}`, transferId, operationId: m.operationId, paymentId: m.paymentId, merchantId: m.merchantId,
+    currency: m.currency as Currency, pspAccountId: m.pspAccountId, phase: 'settled', leg: from + i, createdAt: now,
   }));
 }
 

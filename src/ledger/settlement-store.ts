@@ -4,7 +4,7 @@ import type { SettlementDiscrepanciesTable } from '../storage/schema.ts';
 import { defaultPspAccount, type Posting } from './model.ts';
 import { toPosting } from './kysely-store.ts';
 import type { DiscrepancyRecord, SettlementStore } from './store.ts';
-import type { LateApprovalReference } from './reconciliation.ts';
+import { settledKeyOf, type LateApprovalReference } from './reconciliation.ts';
 
 const chunk = 500;
 function* chunks<T>(list: readonly T[]): Generator<T[]> {
@@ -28,11 +28,11 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
         async lockAccount(pspAccountId) {
           if (uow.kind === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`settlement:${pspAccountId}`}))`.execute(tx);
         },
-        async settledOperations(operationIds) {
+        async settledMovements(operationIds) {
           const out = new Set<string>();
           for (const part of chunks([...new Set(operationIds)])) {
-            const rows = await tx.selectFrom('postings').select('operation_id').where('operation_id', 'in', part).where('phase', '=', 'settled').execute();
-            for (const r of rows) out.add(r.operation_id);
+            const rows = await tx.selectFrom('postings').select(['operation_id', 'leg']).where('operation_id', 'in', part).where('phase', '=', 'settled').execute();
+            for (const r of rows) out.add(settledKeyOf({ operationId: r.operation_id, leg: r.leg }));
           }
           return out;
         },

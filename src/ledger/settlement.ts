@@ -3,14 +3,14 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
-import { serializeSettlementReport, type SettlementReport } from '../processors/settlement-report.ts';
+import { serializeSettlementReport, type SettlementLine, type SettlementReport } from '../processors/settlement-report.ts';
 import { defaultFees, parseFees, simulatedSettlementReport, type ProcessedMovement, type SettlementInjection } from '../processors/simulator/settlement.ts';
 import type { Currency } from '../money/money.ts';
 import { postingsCsv, postingsJson, type ExportFormat } from './export.ts';
 import {
-  movementOf, reconcile, settlementPostingsOf, summaryOf, type LedgerMovement, type ReconciliationSummary,
+  movementOf, reconcile, settledKey, settlementPostingsOf, summaryOf, type LedgerMovement, type ReconciliationSummary,
 } from './reconciliation.ts';
-import type { Posting } from './model.ts';
+import { isUndo, type Posting } from './model.ts';
 import type { DiscrepancyRecord, LedgerStore, SettlementAccount, SettlementStore } from './store.ts';
 
 const day = 86_400_000;
@@ -47,20 +47,24 @@ export interface SettlementService {
 const dayStart = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
 /**
- * The movements of `postings`. `history` holds every receivable posting of their operations (by
- * default, `postings` themselves): an operation undone after its PSP confirmed it (a capture the
- * scheme rejected) moved nothing, so no report is expected to list it, also when the undo was
- * posted on a later day than the movement.
+ * The movements of `postings`; `settled` holds the `settledKey`s of those a settlement posted.
+ * `history` holds every receivable posting of their operations (by default, `postings`
+ * themselves): an operation undone after its PSP confirmed it (a capture the scheme rejected)
+ * before any report settled it moved nothing, so no report is expected to list it, also when the
+ * undo was posted on a later day than the movement. One a report had settled (paid out) moved
+ * money twice: its undo is what the PSP owes back, a clawback a report of the undo's day is
+ * expected to carry (a line of the same type and reference, with the opposite sign).
  */
 function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>, history: readonly Posting[] = postings): LedgerMovement[] {
   const of = (list: readonly Posting[]) => list.flatMap((p) => {
     const m = movementOf(p);
-    return m ? [{ operationId: p.operationId, paymentId: p.paymentId, merchantId: p.merchantId, pspAccountId: p.pspAccountId, currency: p.currency, settled: settled.has(p.operationId), ...m }] : [];
+    const undo = isUndo(p);
+    return m ? [{ operationId: p.operationId, paymentId: p.paymentId, merchantId: p.merchantId, pspAccountId: p.pspAccountId, currency: p.currency, undo, settled: settled.has(settledKey(p.operationId, undo)), ...m }] : [];
   });
   const everything = of(history);
   const net = new Map<string, number>();
   for (const m of everything) net.set(m.operationId, (net.get(m.operationId) ?? 0) + m.gross);
-  const undone = new Set(everything.filter((m) => (m.type === 'capture' ? m.gross < 0 : m.type === 'refund' && m.gross > 0) && net.get(m.operationId) === 0).map((m) => m.operationId));
+  const undone = new Set(everything.filter((m) => m.undo && net.get(m.operationId) === 0 && !settled.has(settledKey(m.operationId, false))).map((m) => m.operationId));
   return of(postings).filter((m) => !undone.has(m.operationId));
 }
 
@@ -102,16 +106,26 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       const from = dayStart(d);
       const postings = await store.receivablePostings(account.id, { from, to: from + day });
       const history = await store.receivablePostings(account.id, { operationIds: postings.map((p) => p.operationId) });
-      const movements: ProcessedMovement[] = movementsOf(postings, new Set(), history).map((m) => ({
+      const settled = await uow.run((tx) => store.writer(tx).settledMovements(postings.map((p) => p.operationId)));
+      const all = movementsOf(postings, settled, history);
+      const movements: ProcessedMovement[] = all.filter((m) => !m.undo).map((m) => ({
         reference: m.operationId, pspReference: undefined, type: m.type, amount: Math.abs(m.gross), currency: m.currency as Currency,
       }));
-      return {
-        ok: true,
-        value: simulatedSettlementReport({
-          pspAccount: account.name, merchantId: account.merchantId, day: d, movements, fees: fees.ok ? fees.value : defaultFees,
-          ...(options.inject ? { inject: options.inject } : {}), ...(options.random ? { random: options.random } : {}),
-        }),
-      };
+      const made = simulatedSettlementReport({
+        pspAccount: account.name, merchantId: account.merchantId, day: d, movements, fees: fees.ok ? fees.value : defaultFees,
+        ...(options.inject ? { inject: options.inject } : {}), ...(options.random ? { random: options.random } : {}),
+      });
+      // The undo of a movement it had paid out: the acquirer claws it back, without a fee.
+      const valueDate = new Date(from + day).toISOString().slice(0, 10);
+      const clawbacks: SettlementLine[] = all.filter((m) => m.undo).map((m) => ({
+        reference: m.operationId, pspReference: undefined, type: m.type, gross: m.gross, fee: 0, net: m.gross, currency: m.currency as Currency, valueDate,
+      }));
+      if (clawbacks.length === 0) return { ok: true, value: made };
+      const lines = [...made.report.lines, ...clawbacks];
+      const sums = new Map<Currency, number>();
+      for (const l of lines) sums.set(l.currency, (sums.get(l.currency) ?? 0) + l.net);
+      const payouts = [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount, valueDate }));
+      return { ok: true, value: { report: { ...made.report, lines, payouts }, injected: made.injected } };
     },
 
     async reconcile(account, report) {
@@ -136,7 +150,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       const imported = await uow.run(async (tx) => {
         const w = store.writer(tx);
         await w.lockAccount(account.id);
-        const settled = await w.settledOperations([...named, ...due].map((p) => p.operationId));
+        const settled = await w.settledMovements([...named, ...due].map((p) => p.operationId));
         const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled, history), late });
         const summary = summaryOf(reportId, account.id, report, result);
         const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({

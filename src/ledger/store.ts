@@ -58,8 +58,11 @@ export interface SettlementStore {
      * SQLite has one writer): two imports at once must not both find a movement unsettled.
      */
     lockAccount(pspAccountId: string): Promise<void>;
-    /** Which of these operations a settlement has posted already, read under the lock. */
-    settledOperations(operationIds: readonly string[]): Promise<Set<string>>;
+    /**
+     * Which movements of these operations a settlement has posted already, read under the lock:
+     * their `settledKey`s (reconciliation.ts), the undo of one apart from its movement.
+     */
+    settledMovements(operationIds: readonly string[]): Promise<Set<string>>;
     /** Records a report; false when one with the same id is there already (nothing else is written then). */
     insertReport(r: { id: string; pspAccountId: string; day: string; summary: string; importedAt: number }): Promise<boolean>;
     insertDiscrepancies(ds: readonly DiscrepancyRecord[]): Promise<void>;
