@@ -100,6 +100,36 @@ describe('Adyen', () => {
     assert.equal(await gw.app.ledger.verify(), undefined);
   });
 
+  test('a reversal of a dispute the gateway refused to record does not give back another dispute\'s chargeback', async () => {
+    const { paymentId, pspReference } = await captured('cb-adyen-other-dispute', deliverAdyen);
+    adyen.dispute(pspReference, 'CHARGEBACK', { value: 5000, currency: 'EUR' }, 'DISPUTEA000000001');
+    await deliverAdyen();
+    // Another dispute of the same payment is refused (one stands in full), told to an operator.
+    adyen.dispute(pspReference, 'CHARGEBACK', { value: 2000, currency: 'EUR' }, 'DISPUTEB000000001');
+    await deliverAdyen();
+    adyen.dispute(pspReference, 'CHARGEBACK_REVERSED', { value: 2000, currency: 'EUR' }, 'DISPUTEB000000001');
+    await deliverAdyen();
+    assert.deepEqual((await disputeOps(paymentId)).map((o) => [o.type, Number(o.amount), o.psp_reference]), [['chargeback', 5000, 'DISPUTEA000000001']],
+      'the reversal of the refused dispute was booked against the recorded one');
+    assert.equal((await totals(paymentId)).chargedBack, 5000);
+    assert.ok(gw.logs.some((l) => l.includes('"level":50') && l.includes('DISPUTEB000000001') && l.includes('chargeback_reversal_requires_chargeback')));
+  });
+
+  test('the reversal after a SECOND_CHARGEBACK is recorded, though the dispute\'s first reversal bore the same event and reference', async () => {
+    const { paymentId, pspReference } = await captured('cb-adyen-second-round', deliverAdyen);
+    adyen.dispute(pspReference, 'CHARGEBACK', { value: 5000, currency: 'EUR' }, 'DISPUTEC000000001');
+    adyen.dispute(pspReference, 'CHARGEBACK_REVERSED', { value: 5000, currency: 'EUR' }, 'DISPUTEC000000001');
+    adyen.dispute(pspReference, 'SECOND_CHARGEBACK', { value: 5000, currency: 'EUR' }, 'DISPUTEC000000001');
+    await deliverAdyen();
+    adyen.dispute(pspReference, 'CHARGEBACK_REVERSED', { value: 5000, currency: 'EUR' }, 'DISPUTEC000000001');
+    const [secondWin] = adyen.takeNotifications();
+    for (const body of [secondWin!, secondWin!]) assert.equal((await post('adyen', body)).status, 200);
+    assert.deepEqual((await disputeOps(paymentId)).map((o) => o.type), ['chargeback', 'chargeback_reversal', 'chargeback', 'chargeback_reversal'],
+      'the second reversal was taken for the first one sent again and dropped');
+    assert.equal((await totals(paymentId)).chargedBack, 0);
+    assert.equal(await gw.app.ledger.verify(), undefined);
+  });
+
   test('a dispute event that moves no money, one naming no payment of ours, and one the payment cannot carry change nothing and are told to an operator', async () => {
     const { paymentId, pspReference } = await captured('cb-adyen-3', deliverAdyen);
     const before = (await gw.app.ledger.paymentPostings(paymentId)).length;

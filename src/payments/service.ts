@@ -685,19 +685,18 @@ export function createPaymentService(deps: {
       let known = false;
       const recorded = await recordFollowUps(payment, (locked) => {
         const ops = locked.operations;
-        if (ops.some((o) => o.kind === dispute.kind && o.pspReference === dispute.disputeReference && o.context.pspEvent === dispute.event)) {
+        const mine = ops.filter((o) => o.pspReference === dispute.disputeReference && o.status === 'succeeded');
+        if (mine.some((o) => o.context.pspEventId === dispute.eventId)) {
           known = true;
           return ok([]);
         }
-        // A reversal gives back its own dispute's chargeback; a PSP that names disputes otherwise
-        // gets the latest chargeback it still fits.
-        const chargebacks = ops.filter((o) => o.kind === 'chargeback' && o.status === 'succeeded').reverse();
-        const target = dispute.kind === 'chargeback' ? initialOf(ops)
-          : chargebacks.find((o) => o.pspReference === dispute.disputeReference) ?? chargebacks[0];
+        // A reversal gives back its own dispute's latest chargeback, never another dispute's (one the
+        // gateway refused to record has none here, and an operator is told).
+        const target = dispute.kind === 'chargeback' ? initialOf(ops) : mine.filter((o) => o.kind === 'chargeback').at(-1);
         if (!target) return fail('chargeback_reversal_requires_chargeback');
         const decided = decideFollowUp(ops, { kind: dispute.kind, amount: dispute.amount, target, awaitsReceipt: locked.payment.method === 'bank_transfer', reportedByPsp: true });
         if (!decided.ok) return decided;
-        const op = newOperation(locked.payment, ops.length, dispute.kind, decided.value, target.id, undefined, { pspEvent: dispute.event });
+        const op = newOperation(locked.payment, ops.length, dispute.kind, decided.value, target.id, undefined, { pspEvent: dispute.event, pspEventId: dispute.eventId });
         return ok([{ ...op, pspReference: dispute.disputeReference }]);
       });
       if (!recorded.ok) return { kind: 'refused', paymentId: payment.id, error: recorded.error };

@@ -125,11 +125,14 @@ export interface PspDispute {
   readonly event: string;
   /** The PSP's reference of the payment charged back: what it answered for the payment's approval. */
   readonly paymentReference: string;
-  /**
-   * The PSP's reference of the dispute. With the event it names one movement: a notification sent
-   * again (PSPs send until acknowledged, and sometimes twice) records nothing more.
-   */
+  /** The PSP's reference of the dispute, which every event of its course names. */
   readonly disputeReference: string;
+  /**
+   * The event's own identity within its dispute (Stripe's event id; Adyen's event code and date):
+   * a notification sent again (PSPs send until acknowledged, and sometimes twice) records nothing
+   * more, while a dispute's second round (a second chargeback, its reversal) is a movement of its own.
+   */
+  readonly eventId: string;
   /** In ISO minor units. */
   readonly amount: Money;
 }

@@ -100,7 +100,7 @@ export function disputeOfItem(i: NotificationItem): PspDispute | undefined {
   const kind = disputeKinds[i.eventCode];
   const amount = isoMinorUnits(i.value, i.currency, adyenCurrencies);
   if (!kind || i.success !== 'true' || !i.originalReference || !amount || amount.amount <= 0) return undefined;
-  return { kind, event: i.eventCode, paymentReference: i.originalReference, disputeReference: i.pspReference, amount };
+  return { kind, event: i.eventCode, eventId: `${i.eventCode}@${i.eventDate ?? ''}`, paymentReference: i.originalReference, disputeReference: i.pspReference, amount };
 }
 
 /** What one webhook item settles: our attempt (its `merchantReference`) and its outcome. */

@@ -13,6 +13,8 @@ export interface NotificationItem {
   readonly success: string;
   readonly reason: string | undefined;
   readonly hmacSignature: string | undefined;
+  /** When the event happened (not signed): tells apart two events of one dispute that share code and reference. */
+  readonly eventDate?: string | undefined;
 }
 
 /**
@@ -52,6 +54,7 @@ export function itemsOf(body: string): NotificationItem[] | undefined {
       pspReference, merchantAccountCode, merchantReference, eventCode, success, value, currency,
       originalReference: typeof n.originalReference === 'string' ? n.originalReference : undefined,
       reason: typeof n.reason === 'string' ? n.reason : undefined,
+      eventDate: typeof n.eventDate === 'string' ? n.eventDate.slice(0, 64) : undefined,
       hmacSignature: typeof additional.hmacSignature === 'string' ? additional.hmacSignature : undefined,
     });
   }

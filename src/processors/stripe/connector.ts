@@ -212,7 +212,8 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       // A dispute (Stripe's chargeback) moves money no attempt of ours settles: the funds it takes
       // and gives back are recorded on the payment; its opening and closing are told to an operator.
       const type = isObject(event) && typeof event.type === 'string' ? event.type : '';
-      const dispute = object?.object === 'dispute' ? disputeOf(type, object) : undefined;
+      const eventId = isObject(event) ? text(event.id, 255) : undefined;
+      const dispute = object?.object === 'dispute' && eventId ? disputeOf(type, eventId, object) : undefined;
       const unrecorded = object?.object === 'dispute' && !dispute && /^charge\.dispute\.(created|closed|funds_withdrawn|funds_reinstated)$/.test(type)
         ? [{ event: type, pspReference: text(object.payment_intent, 255) ?? text(object.charge, 255), amount: `${String(object.currency)} ${String(object.amount)} (Stripe minor units)` }] : [];
       return { authentic: true, settled, ...(dispute ? { disputes: [dispute] } : {}), ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '{"received":true}' };
@@ -224,13 +225,13 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
  * The money a dispute event moves: `funds_withdrawn` is the chargeback, `funds_reinstated` its
  * reversal. The payment is named by its PaymentIntent, which our approval recorded.
  */
-function disputeOf(type: string, object: Record<string, unknown>): PspDispute | undefined {
+function disputeOf(type: string, eventId: string, object: Record<string, unknown>): PspDispute | undefined {
   const kind = type === 'charge.dispute.funds_withdrawn' ? 'chargeback' : type === 'charge.dispute.funds_reinstated' ? 'chargeback_reversal' : undefined;
   const paymentReference = text(object.payment_intent, 64);
   const disputeReference = text(object.id, 64);
   const amount = isoMinorUnits(object.amount, object.currency, stripeCurrencies);
   if (!kind || !paymentReference || !disputeReference || !amount || amount.amount <= 0) return undefined;
-  return { kind, event: type, paymentReference, disputeReference, amount };
+  return { kind, event: type, eventId, paymentReference, disputeReference, amount };
 }
 
 /** The registry's entry: each account's connector from its own settings. */

@@ -28,8 +28,10 @@ export async function startAdyenFake(options: { hmacKey?: string } = {}) {
   /** Captures Adyen confirmed, by their own pspReference: what a later CAPTURE_FAILED names. */
   const captures = new Map<string, { original: string; reference: string; amount: { value: number; currency: string } }>();
 
+  let events = 0;
   function notify(item: Item) {
-    const n = { ...item, merchantAccountCode: adyenFakeCredentials.merchantAccount, eventDate: new Date().toISOString() };
+    // Each event its own date, as Adyen's are (two events of one dispute share code and reference).
+    const n = { ...item, merchantAccountCode: adyenFakeCredentials.merchantAccount, eventDate: new Date(Date.now() + ++events).toISOString() };
     const signed = { pspReference: n.pspReference, originalReference: n.originalReference, merchantAccountCode: n.merchantAccountCode, merchantReference: n.merchantReference, value: n.amount.value, currency: n.amount.currency, eventCode: n.eventCode, success: n.success };
     const body = { live: 'false', notificationItems: [{ NotificationRequestItem: { ...n, additionalData: { hmacSignature: signItem(signed, hmacKey) } } }] };
     outbox.push(JSON.stringify(body));
