@@ -98,7 +98,7 @@ test('an acquirer of the /v1 family answering its payment, its query or the shop
   const { Cvv, Pan } = await import('../src/vault/card.ts');
   const approvedFor = (amount: string, currency: string) => ({ id: '8ac7a4a1', paymentType: 'PA', amount, currency, merchantTransactionId: 'a1', result: { code: '000.100.110', description: 'Request successfully processed' } });
   let answer: unknown = approvedFor('0.01', 'EUR');
-  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(answer)); }); });
+  const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(typeof answer === 'function' ? answer(req.method) : answer)); }); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const c = createOppConnector({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, entityId: '8a8294174b7ecb28014b9699220015ca', accessToken: 'OGE4Mjk0MTc0YjdlY2IyODAxNGI5Njk5MjIwMDE1Y2N8c3k2S0pzVDg=' } as never, 5000);
@@ -109,6 +109,9 @@ test('an acquirer of the /v1 family answering its payment, its query or the shop
     assert.match(await settle(c.complete!({ attemptId: 'a1', amount: asked, pspReference: '8ac7a4a1', parameters: {} })), /threw/);
     answer = { result: { code: '000.000.100' }, payments: [approvedFor('50.00', 'USD')] };
     assert.match(await settle(c.lookup('a1', { operation: 'authorize', amount: asked, originalReference: undefined, pspReference: undefined })), /threw/);
+    // Sent again, the acquirer says "duplicate" and its query gives the first send's payment: for another amount, not ours.
+    answer = (method: string) => method === 'POST' ? { result: { code: '800.130.100', description: 'duplicate' } } : { result: { code: '000.000.100' }, payments: [approvedFor('0.50', 'EUR')] };
+    assert.match(await settle(c.execute({ operation: 'authorize', attemptId: 'a1', amount: asked, live: false, card, testParameters: {} })), /threw/);
     answer = approvedFor('50.00', 'EUR');
     assert.equal(await settle(c.execute({ operation: 'authorize', attemptId: 'a1', amount: asked, live: false, card, testParameters: {} })), 'approved');
   } finally { server.close(); }

@@ -170,7 +170,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       answeredAsAskedOpp(json, outcome, req.amount, req.operation);
       // A retried attempt: the acquirer's answer to the first send is the attempt's outcome (charged once).
       if (outcome.acquirerCode === duplicateCode && paymentTypeOf[req.operation].initial) {
-        const first = await this.lookup(req.attemptId);
+        const first = await this.lookup(req.attemptId, { operation: req.operation, amount: req.amount, originalReference: req.originalReference, pspReference: undefined });
         if (first) return first;
       }
       return outcome;
