@@ -57,9 +57,13 @@ test('/v1: one business line per operation, with the request id and the caller\'
   assert.equal(l.requestId, 'order-77-pay');
   assert.equal(l.traceId, traceId);
   assert.ok(!JSON.stringify(l).includes('4000000000009995'), 'no card number');
-  // Every line of that request carries the trace id, the access line included.
+  // Every line of that request carries the trace id, both access lines included.
   const access = lines(a).find((x) => x.requestId === 'order-77-pay' && x.msg === 'request completed');
   assert.equal(access?.traceId, traceId);
+  const incoming = lines(a).filter((x) => x.requestId === 'order-77-pay' && x.msg === 'incoming request');
+  assert.equal(incoming.length, 1);
+  assert.equal(incoming[0]!.traceId, traceId, 'the incoming request line is written before the request\'s trace is known');
+  assert.equal(incoming[0]!.req.method, 'POST');
 });
 
 test('a request without traceparent starts a trace of its own', async () => {

@@ -68,6 +68,14 @@ function answerUnreadableUrl(deps: ServerDeps, err: Error & { code?: string }, r
   return reply.code(400).send(errorBody('request.malformed', `The path ${message}`, req.id));
 }
 
+/**
+ * Fastify's request lines, but "incoming request" is written by the `onRequest` hook instead, once
+ * the request's context (its id and trace) is entered, so it carries the trace as the rest do.
+ */
+class RequestLines extends LogController {
+  override incomingRequest(): void {}
+}
+
 /** The HTTP surface: each dialect in its own encapsulated scope with its own error shapes. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = deps.timeouts;
@@ -87,7 +95,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     // The caller's X-Request-Id when it is a safe token, else a new one (src/runtime/request-context.ts).
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    logController: new RequestLines({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     // Above any URL Node accepts (its 16 KiB header limit): an over-long id reaches its route and
     // is refused there like any other unknown id, in the dialect's own shape and code.
@@ -106,8 +114,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     // A caller's W3C traceparent is joined (else a trace starts here): log lines, PSP calls and webhooks carry it on.
-    runForRequest(req.id, done, traceFrom(req.headers.traceparent));
+    runForRequest(req.id, () => {
+      req.log.info({ req }, 'incoming request');
+      done();
+    }, traceFrom(req.headers.traceparent));
   });
+
   // Shutting down, each answer closes its connection: a keep-alive connection busy when the close
   // began would otherwise stay open, idle, for the keep-alive timeout, and hold the exit as long.
   app.addHook('onSend', async (_req, reply, payload) => {
