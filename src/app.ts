@@ -207,8 +207,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const now = clock.now();
     const db = storage.db;
     const [waiting, outbox, deliveries, lateApprovals] = await Promise.all([
-      db.selectFrom('transactions').select((eb) => eb.fn.countAll<string | number>().as('n'))
-        .where('status', 'in', ['unknown', 'pending']).where('updated_at', '<', now - config.pspTimeoutMs).executeTakeFirstOrThrow(),
+      // Open since: unknown since the lost answer, pending since its attempt went out (never since
+      // the reconciler last asked, which touches the row and would hide an outcome open for days).
+      db.selectFrom('transactions as t').select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('t.status', 'in', ['unknown', 'pending'])
+        .where(sql<number>`coalesce(t.unknown_since, (select max(a.created_at) from attempts a where a.transaction_id = t.id), t.created_at)`, '<', now - config.pspTimeoutMs)
+        .executeTakeFirstOrThrow(),
       webhookStore.oldestUndispatchedAt(),
       db.selectFrom('webhook_deliveries').select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<number | string | null>('created_at').as('oldest')])
         .where('status', '=', 'pending').executeTakeFirstOrThrow(),

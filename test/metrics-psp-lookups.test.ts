@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway } from './support/harness.ts';
+import { pay, startGateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 
 const pspCalls = async (url: string) => {
@@ -51,5 +51,21 @@ test('a PSP without a status API is not asked, so the reconciler\'s pass counts 
   } finally {
     await gw.close();
     adyen.close();
+  }
+});
+
+test('an outcome open at the PSP for longer than the PSP timeout stays counted as waiting, however often the reconciler has asked about it', async () => {
+  const gw = await startGateway({ env: { SWITCHYARD_PSP_TIMEOUT_MS: '300' } });
+  try {
+    const r = await pay(gw, { paymentType: 'PA', amount: '30.00', 'customParameters[forceResultCode]': '800.400.500' });
+    assert.equal(r.body.result.code, '800.400.500', 'pending at the PSP');
+    const waiting = async () => Number(/^switchyard_unknown_outcomes_waiting (\d+)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1]);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    assert.equal(await waiting(), 1);
+    // The reconciler asks; the PSP says it is still pending: the operation is touched, and open since the start.
+    await gw.app.payments.reconcile();
+    assert.equal(await waiting(), 1, 'the reconciler\'s asking hid an outcome open for longer than the PSP timeout');
+  } finally {
+    await gw.close();
   }
 });
