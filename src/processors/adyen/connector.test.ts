@@ -61,7 +61,8 @@ test('webhook items are verified by their HMAC; a changed field or another key f
   assert.ok(verifyItem(parsed!, settings.hmacKey));
   assert.equal(verifyItem({ ...parsed!, value: 501 }, settings.hmacKey), false);
   assert.equal(verifyItem(parsed!, 'cd'.repeat(32)), false);
-  assert.deepEqual(settlementOfItem(parsed!), { attemptId: 'c1', outcome: { kind: 'approved', pspReference: 'MOD1', acquirerCode: 'CAPTURE', details: { eventCode: 'CAPTURE' } } });
+  // The capture it confirms states its amount, for the engine to check against what was asked.
+  assert.deepEqual(settlementOfItem(parsed!), { attemptId: 'c1', amount: { amount: 500, currency: 'EUR' }, outcome: { kind: 'approved', pspReference: 'MOD1', acquirerCode: 'CAPTURE', details: { eventCode: 'CAPTURE' } } });
   assert.equal(settlementOfItem({ ...parsed!, eventCode: 'REPORT_AVAILABLE' }), undefined);
   assert.equal(itemsOf('not json'), undefined);
 });
