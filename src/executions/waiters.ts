@@ -203,7 +203,9 @@ export function listenForChanges(deps: { url: string; channels: readonly string[
     if (closed) return;
     // A connection that died without a word (a half-open TCP connection) sends no NOTIFY and no
     // error: TCP keepalive probes find it, the error handler then reconnects and wakes every waiter.
-    const c = new pg.Client({ connectionString: deps.url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    // An address that takes the connection and never answers (a hung host, a failover half done)
+    // would hold the attempt for ever, and with it every later one: it is given up and tried again.
+    const c = new pg.Client({ connectionString: deps.url, keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: 5_000 });
     c.on('notification', (msg) => { if (msg.payload) deps.waiters.wake(msg.payload); });
     c.on('error', (err) => {
       deps.logger.warn({ err: String(err) }, 'execution change listener lost its connection');

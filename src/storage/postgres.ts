@@ -120,6 +120,10 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     // as long as the kernel keeps retrying (minutes).
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
+    // A new connection to an address that never answers (a hung host, a failover half done), or a
+    // wait for a free one that long, fails the unit of work instead of holding it and its request
+    // for ever: ten such waits would leave the node unable to serve anyone.
+    connectionTimeoutMillis: 10_000,
     ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
   });
   // A broken connection (the server restarted, failed over, or ended the backend) is reported by
