@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
+import { scrubPans } from '../runtime/scrub.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
 import {
   afterWrongPassword, beginSignIn, emailProblem, passwordProblem, sessionTtl, signInSource, signInThrottle, type AuditEntry, type DashboardUser, type Role,
@@ -140,7 +141,9 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
 
     async audit(actor, entry) {
       await store.appendAudit({
-        id: ids.hex32(), at: clock.now(), userId: actor.user?.id, email: actor.user?.email ?? actor.email ?? '',
+        // What was typed into a sign-in form's email box is anyone's text (a card number pasted by
+        // mistake included): kept screened and bounded, as any free text is.
+        id: ids.hex32(), at: clock.now(), userId: actor.user?.id, email: actor.user?.email ?? scrubPans(actor.email ?? '').slice(0, 254),
         merchantId: entry.merchantId ?? actor.user?.merchantId, action: entry.action, subject: entry.subject,
         outcome: entry.outcome, detail: entry.detail ?? {}, ip: actor.ip,
       });

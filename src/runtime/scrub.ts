@@ -152,7 +152,7 @@ export function scrubJsonLine(line: string): string {
   try { parsed = JSON.parse(line); } catch { return scrubText(line); }
   const clean = (v: unknown): unknown => {
     if (typeof v === 'string') return scrubText(v);
-    if (typeof v === 'number') return Number.isInteger(v) && scrubPans(String(v)) !== String(v) ? '[PAN REDACTED]' : v;
+    if (typeof v === 'number') return Number.isFinite(v) && scrubPans(String(v)) !== String(v) ? '[PAN REDACTED]' : v;
     if (Array.isArray(v)) return v.map(clean);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrubPans(k), clean(x)]));
     return v;

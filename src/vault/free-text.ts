@@ -38,7 +38,8 @@ export function createCardDataScreen(key: Buffer): CardDataScreen {
     let refused: string | undefined;
     const walk = (v: unknown, path: string): unknown => {
       if (refused !== undefined || (path && opts.skip?.(path))) return v;
-      if (typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v))) {
+      // Any number is read as it prints: a card number with a fraction (`4242…4242.5`) keeps its digits.
+      if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) {
         const text = String(v);
         if (!holdsPan(text)) return v;
         if (opts.refuse?.(path)) { refused = path; return v; }

@@ -140,6 +140,15 @@ export function executionsTestEvent(merchant: Merchant, endpointId: string, now:
 
 /** The longest excerpt of a receiver's answer kept in the log. */
 const excerptChars = 200;
+
+/**
+ * What is kept of a receiver's answer: screened whole, then cut. Digits running into the end are
+ * dropped, since a card number cut in two (by this cut, or where the answer's reading stopped) is
+ * no longer recognisable as one, and its first fifteen digits give the rest away.
+ */
+export function excerptOf(answer: string): string {
+  return scrubPans(answer).slice(0, excerptChars).replace(/\p{Nd}[\p{Nd} .-]*$/u, (run) => (run.replace(/[^\p{Nd}]/gu, '').length > 4 ? '…' : run));
+}
 /** Outbox events read per step of a dispatch pass. */
 const dispatchPage = 100;
 
@@ -268,7 +277,7 @@ export function createWebhookService(deps: {
         outcome: {
           attempt: {
             id: ids.hex32(), deliveryId: d.id, attemptedAt: at, httpStatus: res.status, latencyMs: res.latencyMs,
-            error: res.error, excerpt: res.excerpt === undefined ? undefined : scrubPans(res.excerpt.slice(0, excerptChars)),
+            error: res.error, excerpt: res.excerpt === undefined ? undefined : excerptOf(res.excerpt),
           },
           owner: workerId,
           status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt, ladderStart,
