@@ -3,8 +3,8 @@
  * the checkout expire with the page open; lose the pay answer on a flaky network after the payment
  * went through (they must land on the result page, never read "declined" and pay again elsewhere);
  * type a number of no known brand; paste or autofill an expiry with a four-digit year; double-click
- * Pay; answer the challenge in a second tab, then in the first. One payment at most per checkout, and
- * a message that says what happened.
+ * Pay; answer the challenge in a second tab, then in the first; use a screen reader. One payment at most
+ * per checkout, and a message that says what happened.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,6 +47,19 @@ async function typeCard(page: Page, pan: string) {
 }
 
 describe('shoppers at the COPYandPAY widget', () => {
+  test('a screen reader names every field in the page\'s language: the frames, the inputs inside them, the holder\'s input by its label', async () => {
+    const page = await context.newPage();
+    await withScreenshot(page, 'shopper-screen-reader', async () => {
+      await openCheckout(page, { order: 'order-a11y', locale: 'de' });
+      const titles = await page.locator('.wpwl-form-card iframe').evaluateAll((frames) => frames.map((f) => f.getAttribute('title')));
+      assert.deepEqual(titles, ['Kartennummer', 'Gültig bis', 'Prüfnummer'], 'a German page\'s frames were announced in English');
+      await frame(page, 'cvv').and(page.frameLocator('.wpwl-wrapper-cvv iframe').getByLabel('Prüfnummer')).waitFor();
+      await page.getByLabel('Karteninhaber').fill('Jane Jones');
+      assert.equal(await page.locator('.wpwl-control-cardHolder').inputValue(), 'Jane Jones', 'the holder\'s label names no input');
+    });
+    await page.close();
+  });
+
   test('pressing Enter in the CVV field submits the payment form (implicit submission)', async () => {
     const page = await context.newPage();
     await withScreenshot(page, 'shopper-enter', async () => {

@@ -147,6 +147,8 @@ window.addEventListener('message', (event) => {
     const allowed = ['color', 'fontSize', 'fontFamily', 'fontWeight', 'letterSpacing', 'backgroundColor', 'padding'];
     for (const [k, v] of Object.entries(m.style || {})) if (allowed.includes(k) && typeof v === 'string' && !/[;{}()]/.test(v)) input.style[k] = v;
     if (typeof m.placeholder === 'string') input.placeholder = m.placeholder.slice(0, 40);
+    // The input's accessible name in the embedding page's language.
+    if (typeof m.label === 'string' && m.label.trim() !== '') input.setAttribute('aria-label', m.label.slice(0, 60));
   } else if (m.kind === 'pay' && type === 'cardNumber' && config && checkoutId) {
     pay(m.request, m).catch((err) => toParent({ kind: 'failed', request: m.request, code: 'network', message: String(err && err.message || err) }));
   } else if (m.kind === 'tokenize' && type === 'cardNumber' && config && !checkoutId) {

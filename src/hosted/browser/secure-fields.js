@@ -46,7 +46,8 @@ export class SecureFields {
     const frame = document.createElement('iframe');
     const params = new URLSearchParams({ type, ...this.frameQuery, parent: location.origin, channel: this.channel });
     frame.src = `${this.gatewayOrigin}/sdk/v1/field?${params}`;
-    frame.title = { cardNumber: 'Card number', expiry: 'Expiry date', cvv: 'Security code' }[type];
+    // What a screen reader announces for the frame, in the page's language when it gives one.
+    frame.title = (this.options.labels || {})[type] || { cardNumber: 'Card number', expiry: 'Expiry date', cvv: 'Security code' }[type];
     frame.setAttribute('allowtransparency', 'true');
     frame.style.cssText = 'border:0;width:100%;height:44px;display:block;';
     host.replaceChildren(frame);
@@ -67,7 +68,7 @@ export class SecureFields {
     if (!type || !m || m.sy !== true || m.channel !== this.channel) return;
     if (m.kind === 'ready') {
       this.send(type, {
-        kind: 'configure', channel: this.channel, style: this.options.style || {}, placeholder: (this.options.placeholders || {})[type], ...this.configureFor(type),
+        kind: 'configure', channel: this.channel, style: this.options.style || {}, placeholder: (this.options.placeholders || {})[type], label: (this.options.labels || {})[type], ...this.configureFor(type),
       });
       this.emit('ready', { field: type });
     } else if (m.kind === 'change') {

@@ -121,6 +121,8 @@ function call(name, ...args) {
   try { return fn(...args); } catch (err) { console.error(`wpwlOptions.${name} failed`, err); return undefined; }
 }
 
+let widgetsOnPage = 0;
+
 function render(form, checkout) {
   const opts = window.wpwlOptions || {};
   const locale = String(opts.locale || 'en');
@@ -226,16 +228,19 @@ function render(form, checkout) {
   const number = group('cardNumber', t.cardNumber);
   const expiry = group('expiry', t.expiryDate);
   const cvv = group('cvv', t.cvv);
-  const holder = el('input', { class: 'wpwl-control wpwl-control-cardHolder', name: 'card.holder', autocomplete: 'cc-name', placeholder: t.cardHolder, maxlength: 128 });
+  const holderId = `wpwl-card-holder-${++widgetsOnPage}`;
+  const holder = el('input', { id: holderId, class: 'wpwl-control wpwl-control-cardHolder', name: 'card.holder', autocomplete: 'cc-name', placeholder: t.cardHolder, maxlength: 128 });
   const submit = el('button', { type: 'submit', class: 'wpwl-button wpwl-button-pay', text: t.submit });
   cardForm = el('form', { class: 'wpwl-form wpwl-form-card', novalidate: true },
     brandList, number.g, el('div', { class: 'wpwl-row' }, expiry.g, cvv.g),
-    el('div', { class: 'wpwl-group wpwl-group-cardHolder' }, el('label', { class: 'wpwl-label', text: t.cardHolder }), holder),
+    el('div', { class: 'wpwl-group wpwl-group-cardHolder' }, el('label', { class: 'wpwl-label', for: holderId, text: t.cardHolder }), holder),
     submit);
   if (c.registrations && c.registrations.length > 0) cardForm.hidden = true;
   container.append(cardForm);
 
-  const fields = new SecureFields(gatewayOrigin, { checkout: checkoutId }, { placeholders: { cvv: locale.startsWith('de') ? 'CVC' : 'CVV' } });
+  const fields = new SecureFields(gatewayOrigin, { checkout: checkoutId }, {
+    placeholders: { cvv: locale.startsWith('de') ? 'CVC' : 'CVV' }, labels: { cardNumber: t.cardNumber, expiry: t.expiryDate, cvv: t.cvv },
+  });
   fields.mount('cardNumber', number.wrapper).mount('expiry', expiry.wrapper).mount('cvv', cvv.wrapper);
   const groups = { cardNumber: number, expiry, cvv };
   let detected;
