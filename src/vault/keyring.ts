@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensurePrivateDir, privateFileMode, writeDurablePrivateFile } from '../runtime/private-files.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,12 @@ export interface MasterKey {
    * master.key behind that opens nothing and would be taken for the store's own.
    */
   keep(): void;
+  /**
+   * Takes back what `keep` wrote on this start: another node sealed the store's first key version
+   * under its own master key at the same moment, so nothing is sealed under this one, and a file
+   * left behind would be taken for the store's key on every later start.
+   */
+  discard(): void;
 }
 
 /**
@@ -20,7 +26,7 @@ export interface MasterKey {
  * start (mode 0600). It never encrypts card data itself; it seals the versioned key-encrypting keys.
  */
 export function loadMasterKey(opts: { configured: string | undefined; dataDir: string }): MasterKey {
-  const kept = (key: Buffer): MasterKey => ({ key, keep() {} });
+  const kept = (key: Buffer): MasterKey => ({ key, keep() {}, discard() {} });
   if (opts.configured) return kept(Buffer.from(opts.configured, 'hex'));
   const file = join(opts.dataDir, 'master.key');
   if (existsSync(file)) {
@@ -38,6 +44,11 @@ export function loadMasterKey(opts: { configured: string | undefined; dataDir: s
       ensurePrivateDir(opts.dataDir);
       writeDurablePrivateFile(file, key.toString('hex') + '\n');
       written = true;
+    },
+    discard() {
+      if (!written) return;
+      rmSync(file, { force: true });
+      written = false;
     },
   };
 }

@@ -77,7 +77,9 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
     // The first key version is sealed under this master key: from now on the store needs it.
     deps.masterKey.keep();
     const kek = newDataKey();
-    await store.addKeyVersion(1, seal(sealingKey, kek, 'kek:1'), clock.now());
+    // Another node may have sealed it first, under its own master key: this start then fails below
+    // (the key does not open the store's), leaving no file of a key that seals nothing.
+    if (!await store.addKeyVersion(1, seal(sealingKey, kek, 'kek:1'), clock.now())) deps.masterKey.discard();
     keks.clear();
     await loadKeks();
   }
