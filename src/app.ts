@@ -231,7 +231,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const step = e && shopperStepOf(e);
     const info = e?.authorize?.returnInfo;
     if (!e || !info || !step) throw new Error(`${what} names no execution awaiting it`);
-    return step.kind === 'return' ? step.url : info.pending ?? info.success;
+    return step.kind === 'return' ? step.url : step.kind === 'challenge' ? step.href : info.pending ?? info.success;
   }
   // A finished hosted page runs its payment on, then sends the shopper on.
   threeds.onOutcome('payment', async (challenge, outcome) =>

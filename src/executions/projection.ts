@@ -120,10 +120,14 @@ function projectAuthorization(e: ExecutionRecord, change: PaymentChange, challen
   if (!authorizing) return undefined;
   switch (op.status) {
     case 'awaiting': {
-      if (!change.challenge || !challengeHref || e.status !== 'authorizeRequested') return undefined;
+      if (!change.challenge || !challengeHref) return undefined;
+      // A later PSP of the cascade asks for its own challenge: the new page replaces the used one.
+      const later = (e.status === 'authorizePending' || e.status === 'unknown') && e.action?.challengeId !== change.challenge.id;
+      if (e.status !== 'authorizeRequested' && !later) return undefined;
       const required: RequiredAction = { kind: '3ds', challengeId: change.challenge.id, href: challengeHref };
       return {
-        status: 'authorizePending', entries: [{ code: 'authorizePending' }], patch: { action: required },
+        status: 'authorizePending', entries: e.status === 'authorizePending' ? [] : [{ code: 'authorizePending' }],
+        patch: { action: required, authorize: { ...e.authorize, challengeDone: false } },
         ...(notifyPending ? { event: { name: 'executionActionPending' as const, action } } : {}),
       };
     }

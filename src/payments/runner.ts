@@ -271,7 +271,7 @@ export function createRunner(deps: {
       const step = nextStep(rules, attemptsOfOperation(locked.attempts, op.id));
       if (step.kind === 'attempt') {
         const next = await runner.recordAttempt(w, locked, op.id, rules, attempt.authenticated);
-        if (op.status === 'unknown') await runner.settle(w, locked, op.id, { ...s, status: 'pending', reason: undefined });
+        if (op.status === 'unknown' || op.status === 'awaiting') await runner.settle(w, locked, op.id, { ...s, status: 'pending', reason: undefined });
         else await w.payments.settleOperation(op.id, { ...s, status: 'pending' });
         return next;
       }

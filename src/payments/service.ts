@@ -279,11 +279,17 @@ export function createPaymentService(deps: {
     return singleAccount(payment.pspAccountId);
   }
 
-  /** Whether the PSP a cascade tries first runs 3-D Secure itself (a real PSP's account, not a simulated one). */
-  async function firstRunsThreeDs(rules: CascadeRules): Promise<boolean> {
-    const first = rules.accounts[0];
-    if (!first || first.id === defaultAccount.id) return false;
-    return (await deps.connectorFor(first.id))?.runsThreeDs === true;
+  /**
+   * Whether every PSP the cascade may try runs 3-D Secure itself (real PSPs' accounts, none
+   * simulated). Only then may the engine's own gate stand aside: a cascade moving on from such a
+   * PSP to one that runs none would charge a card its issuer wants challenged without authentication.
+   */
+  async function cascadeRunsThreeDs(rules: CascadeRules): Promise<boolean> {
+    if (rules.accounts.length === 0) return false;
+    for (const account of rules.accounts) {
+      if (account.id === defaultAccount.id || (await deps.connectorFor(account.id))?.runsThreeDs !== true) return false;
+    }
+    return true;
   }
 
   /** The PSP request an operation's attempts send; the card is read back from the vault when not at hand. */
@@ -459,7 +465,7 @@ export function createPaymentService(deps: {
 
   /**
    * How the payment is authenticated: 3-D Secure's plan for a card, the shopper's bank for a
-   * transfer. `pspAuthenticates`: the cascade's first PSP runs 3-D Secure itself, so the card goes
+   * transfer. `pspAuthenticates`: every PSP of the cascade runs 3-D Secure itself, so the card goes
    * to it unauthenticated and it challenges the shopper (or not) on its own page; the engine's own
    * gate (whose issuer is simulated) would otherwise challenge, or refuse, before the PSP is asked.
    */
@@ -608,7 +614,7 @@ export function createPaymentService(deps: {
       const { masked } = instrument.value;
       const cascade = await workflowRules(input.merchant.id, input.workflowCode ?? 'payment-acceptance');
       // Only a shopper who is there can be sent to a PSP's own 3-D Secure.
-      const pspAuthenticates = card !== undefined && !input.merchantInitiated && await firstRunsThreeDs(cascade);
+      const pspAuthenticates = card !== undefined && !input.merchantInitiated && await cascadeRunsThreeDs(cascade);
       const plan = planOf(input, card, pspAuthenticates);
       const purpose: ChallengePurpose | undefined = plan.kind === 'challenge' ? '3ds' : plan.kind === 'bank' ? 'bank_transfer' : undefined;
       if (purpose && input.returnUrls.length === 0) return fail('return_url_required');
