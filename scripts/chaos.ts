@@ -6,13 +6,20 @@
  *     duplicate merchant transaction ids);
  *  2. fuzzing: fast-check inputs to both dialects' parsers; the dialect's error shape, never a 5xx;
  *  3. crashes: mixed load with PSP faults (lost answers, errors, pending answers) while the
- *     process is killed with SIGKILL and restarted, N times;
+ *     process is killed with SIGKILL and restarted, N times: at a random moment, or (every other
+ *     cycle) the instant an approval was answered, where a gateway answering before its commit
+ *     would lose it. Part of the load is charged at an acquirer in a process of its own (another
+ *     gateway, reached through the OPP connector), which the kills never touch: its books are the
+ *     PSP's own word on what was charged;
  *  4. the reckoning: after the reconciler had its time, every payment acknowledged as approved
- *     exists exactly once, nothing is left in flight, and the independent invariant checker
- *     (test/support/invariants.ts) finds nothing.
+ *     exists exactly once (by its merchant transaction id too), an authorization whose answer a
+ *     kill cut off and that was sent again under its idempotency key charged at most once, nothing
+ *     is left in flight, the acquirer charged each operation at most once and exactly what the
+ *     books say (a late charge the books declined is reversed there), and the independent
+ *     invariant checker (test/support/invariants.ts) finds nothing.
  *
- * Flags (or env): --store sqlite|postgres|both (CHAOS_STORE, default sqlite), --cycles N
- * (CHAOS_CYCLES, 10), --concurrency N (CHAOS_CONCURRENCY, 6), --races N (CHAOS_RACES, 20),
+ * Flags (or env): --store sqlite|postgres|both (CHAOS_STORE, default both), --cycles N
+ * (CHAOS_CYCLES, 20), --concurrency N (CHAOS_CONCURRENCY, 6), --races N (CHAOS_RACES, 20),
  * --fuzz N (CHAOS_FUZZ, 300 inputs per parser), --fault-rate R (CHAOS_FAULT_RATE, 0.15),
  * --seed N (CHAOS_SEED, random), --load-ms N (CHAOS_LOAD_MS, 1500 per crash cycle), --json.
  * Exits 1 when an invariant is violated or a 5xx was answered.
@@ -39,8 +46,8 @@ const { values: flags } = parseArgs({
 });
 const num = (flag: string | undefined, env: string, fallback: number) => Number(flag ?? process.env[env] ?? fallback);
 export const options = {
-  store: (flags.store ?? process.env.CHAOS_STORE ?? 'sqlite') as StoreKind | 'both',
-  cycles: num(flags.cycles, 'CHAOS_CYCLES', 10),
+  store: (flags.store ?? process.env.CHAOS_STORE ?? 'both') as StoreKind | 'both',
+  cycles: num(flags.cycles, 'CHAOS_CYCLES', 20),
   concurrency: num(flags.concurrency, 'CHAOS_CONCURRENCY', 6),
   races: num(flags.races, 'CHAOS_RACES', 20),
   fuzz: num(flags.fuzz, 'CHAOS_FUZZ', 300),
@@ -83,6 +90,13 @@ interface Stats {
   fiveXX: number;
   /** Requests cut off by a kill (no answer at all): expected, not counted as failures. */
   cutOff: number;
+  /** Crash cycles whose kill came the instant an approval was answered. */
+  killsAfterAnswer: number;
+  /** Authorizations cut off by a kill, sent again under the same idempotency key after the restart. */
+  retriedAfterKill: number;
+  /** Operations the out-of-process acquirer was asked to charge, and the charges it made. */
+  acquirerOperations: number;
+  acquirerCharges: number;
   violations: Violation[];
   fiveXXSamples: string[];
 }
@@ -96,7 +110,10 @@ interface Target {
 }
 
 function statsFor(store: StoreKind): Stats {
-  return { store, ledgerVerified: false, operations: 0, races: 0, crashCycles: 0, faultsInjected: 0, fuzzInputs: 0, acknowledged: 0, fiveXX: 0, cutOff: 0, violations: [], fiveXXSamples: [] };
+  return {
+    store, ledgerVerified: false, operations: 0, races: 0, crashCycles: 0, faultsInjected: 0, fuzzInputs: 0, acknowledged: 0, fiveXX: 0, cutOff: 0,
+    killsAfterAnswer: 0, retriedAfterKill: 0, acquirerOperations: 0, acquirerCharges: 0, violations: [], fiveXXSamples: [],
+  };
 }
 
 interface Answer { status: number; body: any }
@@ -149,8 +166,11 @@ async function exe(s: Stats, t: Target, method: string, path: string, body?: unk
 }
 const eurValue = (value: string) => ({ value, currency: 'EUR' });
 
+/** An authorization whose answer a kill cut off: sent again, under its key, once the gateway is back. */
+interface CutAuthorization { id: string; key: string; body: unknown }
+
 /** An authorized execution (or undefined when the cascade or a fault said otherwise). */
-async function authorizedExecution(s: Stats, t: Target, value = '100.00'): Promise<string | undefined> {
+async function authorizedExecution(s: Stats, t: Target, value = '100.00', cut?: CutAuthorization[]): Promise<string | undefined> {
   const inst = await exe(s, t, 'POST', '/payment/instruments', {
     holderReference: 'chaos', paymentMethod: 'card',
     data: { cardNumber: '4111111111111111', expiryMonth: '03', expiryYear: '30', securityCode: '737', holderName: 'Chaos Monkey' },
@@ -159,10 +179,13 @@ async function authorizedExecution(s: Stats, t: Target, value = '100.00'): Promi
   const created = await exe(s, t, 'POST', wf, { merchantReference: `chaos-${randomUUID().slice(0, 8)}`, holderReference: 'chaos', workspaceId: t.demo.workspaceId });
   if (created.status !== 201) return undefined;
   const id = created.body.id as string;
-  await exe(s, t, 'POST', `${wf}/${id}/authorize`, {
+  const body = {
     amount: eurValue(value), returnInfo: { success: 'https://shop.example/return' },
     paymentComposition: [{ paymentMethodCode: 'card', integrationType: 'api', amount: eurValue(value), storeInstrument: false, paymentInstrumentId: inst.body.id }],
-  });
+  };
+  const key = randomUUID();
+  const asked = await exe(s, t, 'POST', `${wf}/${id}/authorize`, body, key);
+  if (asked.status === 0) { cut?.push({ id, key, body }); return undefined; }
   const e = await exe(s, t, 'GET', `${wf}/${id}?waitWhile[status]=${encodeURIComponent('["authorizeRequested"]')}`);
   return e.body?.status === 'authorized' ? id : undefined;
 }
@@ -262,7 +285,14 @@ async function fuzz(s: Stats, t: Target): Promise<void> {
 }
 
 /** What was acknowledged to a merchant as approved: it must be in the books exactly once afterwards. */
-interface Acks { payments: Set<string>; executions: Set<string> }
+interface Acks {
+  /** /v1 payments by id, with the merchant transaction id each was sent with. */
+  payments: Map<string, string>;
+  executions: Set<string>;
+  cut: CutAuthorization[];
+  /** Told of each approval as it is answered (the kill that follows an answer waits on it). */
+  onAck: () => void;
+}
 
 /** One load worker: mixed operations in both dialects, some with a PSP fault asked for. */
 async function worker(s: Stats, t: () => Target, acks: Acks, until: () => boolean): Promise<void> {
@@ -274,20 +304,24 @@ async function worker(s: Stats, t: () => Target, acks: Acks, until: () => boolea
     const what = rand();
     if (what < 0.55) {
       const type = pick(['PA', 'DB', 'PA.CP']);
-      const r = await oppPay(s, target, { paymentType: type, ...force });
-      if (r.body?.result?.code === success) { acks.payments.add(r.body.id); s.acknowledged++; } else continue;
+      // 55.55 is declined softly by the first account and charged at the acquirer in its own process.
+      const amount = pick(['100.00', '55.55']);
+      const mtx = `chaos-${randomUUID()}`;
+      const r = await oppPay(s, target, { paymentType: type, amount, merchantTransactionId: mtx, ...force });
+      if (r.body?.result?.code === success) { acks.payments.set(r.body.id, mtx); s.acknowledged++; acks.onAck(); } else continue;
       if (type === 'PA') {
-        const cp = await oppOp(s, target, r.body.id, 'CP', { amount: pick(['40.00', '100.00']), ...(rand() < options.faultRate / 3 ? { 'customParameters[forceResultCode]': '800.400.500' } : {}) });
+        const cp = await oppOp(s, target, r.body.id, 'CP', { amount: pick(['40.00', amount]), ...(rand() < options.faultRate / 3 ? { 'customParameters[forceResultCode]': '800.400.500' } : {}) });
         if (cp.body?.result?.code === success && rand() < 0.5) await oppOp(s, target, cp.body.id, 'RF', { amount: '20.00' });
         else if (rand() < 0.3) await oppOp(s, target, r.body.id, 'RV');
       } else if (rand() < 0.5) {
         await oppOp(s, target, r.body.id, 'RF', { amount: pick(['10.00', '100.00']), ...(rand() < options.faultRate / 3 ? { 'customParameters[forceResultCode]': '100.400.500' } : {}) });
       }
     } else {
-      const id = await authorizedExecution(s, target, pick(['100.00', '55.55']));
+      const id = await authorizedExecution(s, target, pick(['100.00', '55.55']), acks.cut);
       if (!id) continue;
       acks.executions.add(id);
       s.acknowledged++;
+      acks.onAck();
       const c = await exe(s, target, 'POST', `${wf}/${id}/capture`, {});
       if (c.status === 202 && rand() < 0.5) await exe(s, target, 'POST', `${wf}/${id}/refund`, { amount: eurValue('10.00') });
       else if (rand() < 0.3) await exe(s, target, 'POST', `${wf}/${id}/cancel`, {});
@@ -311,30 +345,49 @@ function env(st: ProcessStore, adminToken: string): Record<string, string> {
 export async function campaign(store: StoreKind): Promise<Stats> {
   const s = statsFor(store);
   const st = await processStore(store);
+  // The acquirer: another gateway in a process of its own, on its own store, never killed.
+  const acquirerStore = await processStore('sqlite');
   const adminToken = randomUUID().replaceAll('-', '');
   const e = env(st, adminToken);
   let proc: GatewayProcess | undefined;
+  let acquirer: GatewayProcess | undefined;
   try {
+    acquirer = await startGatewayProcess({ ...acquirerStore.env, LOG_LEVEL: 'warn', SWITCHYARD_SIM_LATENCY_MS: '30', SWITCHYARD_SIM_JITTER_MS: '30' });
+    const atAcquirer = demoCredentials(acquirerStore.dataDir);
     proc = await startGatewayProcess(e);
     const merchantId = /merchantId\s+([0-9a-f]{32})/.exec(proc.output())![1]!;
     const cli = spawnSync(process.execPath, ['src/cli/main.ts', 'merchants', 'create', '--name', 'Strict Shop', '--unique-merchant-transaction-id', '--json'], { env: { ...process.env, ...st.env }, encoding: 'utf8' });
     if (cli.status !== 0) throw new Error(`merchants create: ${cli.stderr}`);
     let target: Target = { url: proc.url, demo: { ...demoCredentials(st.dataDir), merchantId }, strict: JSON.parse(cli.stdout), adminToken };
-    // A cascade with a soft-declining first account: executions authorize at the merchant's own second account.
+    // A cascade with a soft-declining first account (55.55) that moves on to the acquirer, in both dialects.
     const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
-    for (const [name, behaviour] of Object.entries({ 'psp-a': { latencyMs: 20, declines: [{ category: 'soft', amounts: [5555] }] }, 'psp-b': { latencyMs: 30 } })) {
-      await fetch(`${proc.url}/admin/merchants/${merchantId}/psp-accounts/${name}`, { method: 'PUT', headers: admin, body: JSON.stringify(behaviour) });
+    const accounts = {
+      'psp-a': { latencyMs: 20, declines: [{ category: 'soft', amounts: [5555] }] },
+      acquirer: { connector: 'opp', settings: { baseUrl: acquirer.url, accessToken: atAcquirer.accessToken, entityId: atAcquirer.entityId } },
+    };
+    for (const [name, behaviour] of Object.entries(accounts)) {
+      const r = await fetch(`${proc.url}/admin/merchants/${merchantId}/psp-accounts/${name}`, { method: 'PUT', headers: admin, body: JSON.stringify(behaviour) });
+      if (r.status !== 200) throw new Error(`account ${name}: ${r.status} ${await r.text()}`);
     }
-    await fetch(`${proc.url}/admin/merchants/${merchantId}/workflows/payment-acceptance`, { method: 'PATCH', headers: admin, body: JSON.stringify({ accounts: ['psp-a', 'psp-b'] }) });
+    const cascade = await fetch(`${proc.url}/admin/merchants/${merchantId}/workflows/payment-acceptance`, { method: 'PATCH', headers: admin, body: JSON.stringify({ accounts: ['psp-a', 'acquirer'] }) });
+    if (cascade.status !== 200) throw new Error(`workflow: ${cascade.status} ${await cascade.text()}`);
 
     await races(s, target);
     await fuzz(s, target);
 
-    const acks: Acks = { payments: new Set(), executions: new Set() };
+    const acks: Acks = { payments: new Map(), executions: new Set(), cut: [], onAck: () => {} };
     for (let cycle = 0; cycle < options.cycles; cycle++) {
       let stop = false;
       const workers = Array.from({ length: options.concurrency }, () => worker(s, () => target, acks, () => stop));
-      await sleep(options.loadMs * (0.5 + rand()));
+      // Every other cycle the kill comes the instant an approval was answered (the acknowledged
+      // payment must be committed by then); the others at a random moment of the load.
+      const afterAnswer = cycle % 2 === 1;
+      await sleep(options.loadMs * (afterAnswer ? 0.3 : 0.5 + rand()));
+      if (afterAnswer) {
+        const answered = new Promise<boolean>((resolve) => { acks.onAck = () => resolve(true); });
+        if (await Promise.race([answered, sleep(options.loadMs).then(() => false)])) s.killsAfterAnswer++;
+        acks.onAck = () => {};
+      }
       await proc.stop('SIGKILL');
       s.crashCycles++;
       stop = true;
@@ -348,6 +401,11 @@ export async function campaign(store: StoreKind): Promise<Stats> {
     await sleep(options.loadMs);
     stop = true;
     await Promise.all(workers);
+    // Authorizations whose answer a kill cut off, sent again as a merchant would: the same key.
+    for (const c of acks.cut) {
+      s.retriedAfterKill++;
+      await exe(s, target, 'POST', `${wf}/${c.id}/authorize`, c.body, c.key);
+    }
 
     // The reckoning: give the reconciler and the pending-answer expiry their time, then look.
     const { db, close } = await st.open();
@@ -366,10 +424,17 @@ export async function campaign(store: StoreKind): Promise<Stats> {
       const verify = spawnSync(process.execPath, ['src/cli/main.ts', 'ledger', 'verify', '--json'], { env: { ...process.env, ...st.env }, encoding: 'utf8' });
       s.ledgerVerified = verify.status === 0;
       if (verify.status !== 0) s.violations.push({ rule: 'ledger_verify', ids: [], detail: `ledger verify exited ${verify.status}: ${verify.stdout}${verify.stderr}` });
-      for (const id of acks.payments) {
-        const rows = await db.selectFrom('transactions').select(['status']).where('id', '=', id).execute();
-        if (rows.length !== 1 || rows[0]!.status !== 'succeeded') s.violations.push({ rule: 'acknowledged_payment_lost', ids: [id], detail: `acknowledged as approved; in the books: ${JSON.stringify(rows)}` });
+      for (const [id, mtx] of acks.payments) {
+        const rows = await db.selectFrom('transactions').select(['id', 'status']).where('merchant_transaction_id', '=', mtx).where('seq', '=', 0).execute();
+        if (rows.length !== 1 || rows[0]!.id !== id || rows[0]!.status !== 'succeeded') s.violations.push({ rule: 'acknowledged_payment_lost', ids: [id], detail: `acknowledged as approved; in the books under its merchant transaction id: ${JSON.stringify(rows)}` });
       }
+      for (const c of acks.cut) {
+        const r = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM attempts a JOIN executions e ON e.payment_id = a.payment_id
+          WHERE e.id = ${c.id} AND a.transaction_id = a.payment_id AND a.status = 'succeeded'`.execute(db);
+        const n = Number(r.rows[0]?.n ?? 0);
+        if (n > 1) s.violations.push({ rule: 'retried_authorization_charges', ids: [c.id], detail: `cut off by a kill and sent again under its key: ${n} successful authorizations` });
+      }
+      s.violations.push(...await acquirerViolations(s, db, acquirerStore));
       for (const id of acks.executions) {
         // Every PSP try of the execution's authorization is an attempt of its payment's opening operation.
         const r = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM attempts a JOIN executions e ON e.payment_id = a.payment_id
@@ -380,9 +445,60 @@ export async function campaign(store: StoreKind): Promise<Stats> {
     } finally { await close(); }
   } finally {
     await proc?.stop('SIGKILL');
-    await st.drop();
+    await acquirer?.stop('SIGKILL');
+    if (process.env.CHAOS_KEEP) process.stdout.write(`kept: ${st.dataDir} ${acquirerStore.dataDir}\n`);
+    else {
+      await st.drop();
+      await acquirerStore.drop();
+    }
   }
   return s;
+}
+
+/**
+ * The acquirer's own word against the books: every charge it made for one of our attempts (our
+ * attempt id is its merchant transaction id), per operation. An operation is charged at most once;
+ * one the books approved there was charged exactly by its approving attempt; a charge the books
+ * did not take (a late approval) was reversed there by the gateway.
+ */
+async function acquirerViolations(s: Stats, db: Awaited<ReturnType<ProcessStore['open']>>['db'], acquirerStore: ProcessStore): Promise<Violation[]> {
+  const ours = await db.selectFrom('attempts as a').innerJoin('transactions as t', 't.id', 'a.transaction_id')
+    .select(['a.id', 'a.transaction_id', 'a.status', 't.status as operation_status'])
+    .where('a.account_name', '=', 'acquirer').where('t.seq', '=', 0).execute();
+  const violations: Violation[] = [];
+  const { db: theirs, close } = await acquirerStore.open();
+  try {
+    const charges = new Map<string, { reversed: boolean }>();
+    for (let i = 0; i < ours.length; i += 200) {
+      const ids = ours.slice(i, i + 200).map((a) => a.id);
+      const rows = await theirs.selectFrom('transactions').select(['merchant_transaction_id', 'payment_id'])
+        .where('merchant_transaction_id', 'in', ids).where('seq', '=', 0).where('status', '=', 'succeeded').execute();
+      for (const r of rows) {
+        const back = await theirs.selectFrom('transactions').select('id').where('payment_id', '=', r.payment_id)
+          .where('type', 'in', ['void', 'refund']).where('status', '=', 'succeeded').executeTakeFirst();
+        charges.set(r.merchant_transaction_id!, { reversed: back !== undefined });
+      }
+    }
+    const byOperation = new Map<string, typeof ours>();
+    for (const a of ours) byOperation.set(a.transaction_id, [...(byOperation.get(a.transaction_id) ?? []), a]);
+    s.acquirerOperations = byOperation.size;
+    s.acquirerCharges = charges.size;
+    for (const [operationId, attempts] of byOperation) {
+      // A charge the books declined stands reversed at the acquirer (the late-approval job); what the
+      // merchant voided or refunded afterwards of an approved one is the merchant's own business.
+      const standing = attempts.filter((a) => charges.has(a.id) && (a.status === 'succeeded' || !charges.get(a.id)!.reversed));
+      if (standing.length > 1) violations.push({ rule: 'charged_twice_at_psp', ids: [operationId], detail: `${standing.length} charges at the acquirer for one operation` });
+      const approved = attempts.find((a) => a.status === 'succeeded');
+      if (approved && !charges.has(approved.id)) {
+        const there = await theirs.selectFrom('transactions').select(['seq', 'type', 'status', 'result_code']).where('merchant_transaction_id', '=', approved.id).execute();
+        violations.push({ rule: 'approved_without_psp_charge', ids: [operationId], detail: `approved by attempt ${approved.id}, which the acquirer has not charged (it has ${JSON.stringify(there)})` });
+      }
+      for (const a of standing) {
+        if (a.status !== 'succeeded') violations.push({ rule: 'charged_at_psp_not_in_books', ids: [operationId], detail: `the acquirer charged attempt ${a.id}, which the books have ${a.status} (operation ${a.operation_status}), and it was not reversed` });
+      }
+    }
+  } finally { await close(); }
+  return violations;
 }
 
 export function summary(all: Stats[]): string {
@@ -390,7 +506,7 @@ export function summary(all: Stats[]): string {
   for (const s of all) {
     const byRule = new Map<string, number>();
     for (const v of s.violations) byRule.set(v.rule, (byRule.get(v.rule) ?? 0) + 1);
-    lines.push(`[${s.store}] operations ${s.operations} · races ${s.races} · crash cycles ${s.crashCycles} · faults injected ${s.faultsInjected} (+ simulator losses/errors at ${(options.faultRate * 2 / 3).toFixed(2)}) · fuzz inputs ${s.fuzzInputs} · acknowledged ${s.acknowledged} · cut off by kills ${s.cutOff} · invariant violations ${s.violations.length} · 5xx ${s.fiveXX}`);
+    lines.push(`[${s.store}] operations ${s.operations} · races ${s.races} · crash cycles ${s.crashCycles} (${s.killsAfterAnswer} the instant an approval was answered) · at the acquirer: ${s.acquirerOperations} operations, ${s.acquirerCharges} charges · authorizations cut off and sent again ${s.retriedAfterKill} · faults injected ${s.faultsInjected} (+ simulator losses/errors at ${(options.faultRate * 2 / 3).toFixed(2)}) · fuzz inputs ${s.fuzzInputs} · acknowledged ${s.acknowledged} · cut off by kills ${s.cutOff} · invariant violations ${s.violations.length} · 5xx ${s.fiveXX}`);
     if (byRule.size) lines.push(`  violations by rule: ${[...byRule].map(([r, n]) => `${r} ${n}`).join(', ')}`);
     if (s.violations.length) lines.push(describeViolations(s.violations, 8).replace(/^/gm, '    '));
     if (s.fiveXXSamples.length) lines.push('  5xx:', ...s.fiveXXSamples.slice(0, 5).map((x) => `    ${x}`));

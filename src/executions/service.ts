@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
-import type { Ids } from '../runtime/ids.ts';
+import { uuid, type Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Currency, Money } from '../money/money.ts';
 import type { Merchant } from '../merchants/model.ts';
@@ -188,7 +187,7 @@ export function createExecutionService(deps: {
       : { amount: t.captured - t.refunded - t.inFlightRefunds, currency });
     if (name !== 'cancel' && amount.amount <= 0) return { ok: false, error: 'not_allowed', why: { reason: 'nothing_left', action: name } };
     const action: ActionRecord = {
-      id: randomUUID(), name, requestedAt: clock.now(), ...(name !== 'cancel' ? { amount } : {}), ...reasonFields(input),
+      id: uuid(), name, requestedAt: clock.now(), ...(name !== 'cancel' ? { amount } : {}), ...reasonFields(input),
     };
     const scope = { channel: 'executions' } as const;
     const context = { executionAction: action };
@@ -214,7 +213,7 @@ export function createExecutionService(deps: {
     async create(merchant, workflowCode, input, acknowledge) {
       const now = clock.now();
       const e: ExecutionRecord = {
-        id: randomUUID(), merchantId: merchant.id, workflowCode, merchantReference: input.merchantReference,
+        id: uuid(), merchantId: merchant.id, workflowCode, merchantReference: input.merchantReference,
         holderReference: input.holderReference, workspaceId: input.workspaceId, meta: input.meta, status: 'created',
         history: [{ code: 'created', time: now }], authorize: undefined, paymentId: undefined, action: undefined, actions: [],
         captureClosed: false, version: 1, createdAt: now, updatedAt: now,
@@ -292,7 +291,7 @@ export function createExecutionService(deps: {
       const instrument = await instruments.get(merchant.id, input.instrumentId);
       if (!instrument || instrument.status === 'deleted') return { ok: false, error: 'instrument_not_found' };
       if (e.holderReference !== undefined && instrument.holderReference !== e.holderReference) return { ok: false, error: 'instrument_not_found' };
-      const action: ActionRecord = { id: randomUUID(), name: 'authorize', requestedAt: clock.now(), amount: input.amount };
+      const action: ActionRecord = { id: uuid(), name: 'authorize', requestedAt: clock.now(), amount: input.amount };
       // The workflow's choice is kept with the request: the 3-D Secure pause is announced (or not) inside the engine's unit of work.
       const notifyPending = (await workflows.workflow(merchant.id, workflowCode))?.notifyPending ?? false;
       let acked: ExecutionRecord | undefined;

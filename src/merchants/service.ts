@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
-import type { Ids } from '../runtime/ids.ts';
+import { uuid, type Ids } from '../runtime/ids.ts';
 import { credentialDialects, kindOfDialect, normalizeOrigin, secretDigest, type CredentialDialect, type Entity, type Merchant } from './model.ts';
 import type { MerchantStore } from './store.ts';
 
@@ -84,7 +84,7 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
       const { userId, password, accessToken } = newBearer();
       const apiKey = newApiKey();
       const merchant: Merchant = {
-        id: merchantId, name, live, clientId: randomUUID(), workspaceId: randomUUID(), createdAt: clock.now(), tokenGeneration: 1,
+        id: merchantId, name, live, clientId: uuid(), workspaceId: uuid(), createdAt: clock.now(), tokenGeneration: 1,
       };
       const entity: Entity = {
         id: ids.hex32(), merchantId, channelName: `${name.replace(/\s+/g, '_')}_Channel`, uniqueMerchantTransactionId,

@@ -38,3 +38,22 @@ test('randomBuffer: fresh bytes in a Buffer of their own, wiped from the pool th
   assert.equal(seen.size, 2000);
   assert.throws(() => randomBuffer(5000), /at most 4096/);
 });
+
+test('no id reads as a card number: ids with thirteen digits in a row are drawn again (about one in a hundred would be)', async () => {
+  const { scrubPans } = await import('./scrub.ts');
+  const { uuid } = await import('./ids.ts');
+  let hexWithRuns = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const id = timeOrderedHex32();
+    assert.doesNotMatch(id, /[0-9]{13}/);
+    assert.equal(scrubPans(id), id);
+    // What drawing the random part alone would have given: the rule is not idle.
+    if (/[0-9]{13}/.test(`01a242ed52e1${randomHex(10)}`)) hexWithRuns++;
+  }
+  assert.ok(hexWithRuns > 100, `only ${hexWithRuns} of 100,000 random ids held 13 digits in a row: the test would not see the rule broken`);
+  for (let i = 0; i < 50_000; i++) {
+    const id = uuid();
+    assert.doesNotMatch(id.replaceAll('-', ''), /[0-9]{13}/);
+    assert.equal(scrubPans(id), id);
+  }
+});

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuid } from '../runtime/ids.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { checkCard, type Cvv, type CardInput, type MaskedCard } from './card.ts';
 import type { CardError } from './errors.ts';
@@ -83,7 +83,7 @@ export function createInstrumentService(deps: {
       if (refused) return { ok: false, error: refused };
       const sealed = vault.sealCard(input.merchantId, input.card);
       const record: InstrumentRecord = {
-        id: randomUUID(), merchantId: input.merchantId, cardId: sealed.record.id, holderReference: input.holderReference,
+        id: uuid(), merchantId: input.merchantId, cardId: sealed.record.id, holderReference: input.holderReference,
         status: input.storeInstrument ? 'enabled' : 'transient', futureUsage: input.futureUsage,
         storeInstrument: input.storeInstrument, createdAt: now, updatedAt: now,
       };

@@ -1,4 +1,5 @@
-import { createPrivateKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { uuid } from '../runtime/ids.ts';
 import { promisify } from 'node:util';
 import { compactDecrypt, errors as joseErrors } from 'jose';
 import type { Clock } from '../runtime/clock.ts';
@@ -46,7 +47,7 @@ export function createTokenizationKeys(deps: { store: TokenizationKeyStore; seal
 
   async function create(merchantId: string): Promise<PublicTokenizationKey> {
     const { publicKey, privateKey } = await generate('rsa', { modulusLength: 2048 });
-    const id = randomUUID();
+    const id = uuid();
     const now = clock.now();
     const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
