@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { opp, postgresAvailable, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, tokenOf, wf } from './support/executions.ts';
 
@@ -39,6 +40,17 @@ for (const store of ['sqlite', 'postgres'] as const) {
         amount: '10.00', currency: 'EUR', paymentType: 'DB', merchantTransactionId: `gc-${i}`, ...testCard,
       })));
       assert.equal(await slowStatus(), 'authorizeRequested', 'the other merchant\'s payments were all answered while the slow PSP call was still out');
+      // Nothing of the slow payment is locked while its PSP call is out: taking its row without
+      // waiting succeeds (PostgreSQL runs several transactions at once, so the answers above alone
+      // would not show a transaction held open across the call).
+      const { payment_id: slowPayment } = await gw.app.storage.db.selectFrom('executions').select('payment_id').where('id', '=', slowId).executeTakeFirstOrThrow();
+      assert.ok(slowPayment);
+      if (store === 'postgres') {
+        await gw.app.storage.db.transaction().execute(async (trx) => {
+          await sql`SELECT id FROM payments WHERE id = ${slowPayment} FOR UPDATE NOWAIT`.execute(trx);
+        });
+        assert.equal(await slowStatus(), 'authorizeRequested', 'the row was taken while the PSP call was still out');
+      }
       for (const a of answers) {
         assert.equal(a.status, 200, JSON.stringify(a.body));
         assert.match(a.body.result.code, /^000\.100\.1/);
