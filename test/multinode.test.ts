@@ -140,8 +140,24 @@ describe('three gateway processes on one PostgreSQL database', { skip }, () => {
     await new Promise((r) => setTimeout(r, 5000));
     const after = await counts();
     const periods = (Date.now() - t0) / 1000;
+    // Every run, as the node that ran it recorded it: no two runs of one job overlap, and no due
+    // time is served twice, whichever nodes ran them.
+    const runs = (await onDatabase((c) => c.query(`SELECT name, owner, started_at, due_at, finished_at FROM "${schema}".job_runs WHERE started_at >= $1 ORDER BY started_at`, [t0 - 60_000]))).rows
+      .map((r) => ({ name: r.name as string, owner: r.owner as string, startedAt: Number(r.started_at), dueAt: Number(r.due_at), finishedAt: r.finished_at === null ? undefined : Number(r.finished_at) }));
+    const owners = new Set(runs.map((r) => r.owner));
+    assert.ok(owners.size >= 2, `the jobs ran on ${owners.size} node(s): the cluster shares them`);
+    for (const name of new Set(runs.map((r) => r.name))) {
+      const mine = runs.filter((r) => r.name === name);
+      for (let i = 1; i < mine.length; i++) {
+        const [prev, next] = [mine[i - 1]!, mine[i]!];
+        assert.ok(prev.finishedAt !== undefined && next.startedAt >= prev.finishedAt,
+          `${name}: a run on ${next.owner} started at ${next.startedAt} while the run on ${prev.owner} (from ${prev.startedAt}) had not finished`);
+      }
+      assert.equal(new Set(mine.map((r) => r.dueAt)).size, mine.length, `${name}: a due time was served twice`);
+    }
     for (const name of Object.keys(periodOf)) {
       assert.ok(before.has(name), `${name} is known to the cluster`);
+      assert.ok(runs.some((r) => r.name === name), `${name} has runs in its history`);
       const ran = after.get(name)! - before.get(name)!;
       // One period of slack at each end of the window for timing.
       assert.ok(ran <= Math.floor(periods) + 2, `${name} ran ${ran} times in ${periods.toFixed(1)} periods`);

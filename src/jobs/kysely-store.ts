@@ -1,7 +1,15 @@
 import type { Selectable } from 'kysely';
-import type { JobsTable } from '../storage/schema.ts';
+import type { JobRunsTable, JobsTable } from '../storage/schema.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
-import type { JobRecord, JobStore } from './store.ts';
+import type { JobRecord, JobRun, JobStore } from './store.ts';
+
+/** How long the history of runs is kept. */
+const runsKeptMs = 7 * 24 * 3_600_000;
+
+const toRun = (r: Selectable<JobRunsTable>): JobRun => ({
+  name: r.name, owner: r.owner, startedAt: Number(r.started_at), dueAt: Number(r.due_at),
+  finishedAt: r.finished_at === null ? undefined : Number(r.finished_at), error: r.error ?? undefined,
+});
 
 const toJob = (r: Selectable<JobsTable>): JobRecord => ({
   name: r.name, nextRunAt: r.next_run_at, leaseOwner: r.lease_owner ?? undefined, leaseUntil: r.lease_until ?? undefined,
@@ -37,21 +45,26 @@ export function createJobStore(uow: UnitOfWork): JobStore {
     async claim(names, now, owner, leaseUntil) {
       if (names.length === 0) return [];
       const claimable = { lease_owner: owner, lease_until: leaseUntil, last_started_at: now };
-      if (!opts.locking) {
-        const rows = await db.updateTable('jobs').set(claimable)
-          .where('name', 'in', names).where('next_run_at', '<=', now)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
-          .returningAll().execute();
-        return rows.map(toJob).sort((a, b) => a.name.localeCompare(b.name));
-      }
+      // The claim and the run's history row commit together.
       return uow.run(async (tx) => {
-        const due = (await tx.selectFrom('jobs').select('name')
-          .where('name', 'in', names).where('next_run_at', '<=', now)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
-          .orderBy('name').forUpdate().skipLocked().execute()).map((r) => r.name);
-        if (due.length === 0) return [];
-        const rows = await tx.updateTable('jobs').set(claimable).where('name', 'in', due).returningAll().execute();
-        return rows.map(toJob).sort((a, b) => a.name.localeCompare(b.name));
+        let claimed;
+        if (!opts.locking) {
+          claimed = await tx.updateTable('jobs').set(claimable)
+            .where('name', 'in', names).where('next_run_at', '<=', now)
+            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+            .returningAll().execute();
+        } else {
+          const due = (await tx.selectFrom('jobs').select('name')
+            .where('name', 'in', names).where('next_run_at', '<=', now)
+            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+            .orderBy('name').forUpdate().skipLocked().execute()).map((r) => r.name);
+          claimed = due.length === 0 ? [] : await tx.updateTable('jobs').set(claimable).where('name', 'in', due).returningAll().execute();
+        }
+        if (claimed.length > 0) {
+          await tx.insertInto('job_runs').values(claimed.map((r) => ({ name: r.name, owner, started_at: now, due_at: r.next_run_at, finished_at: null, error: null })))
+            .onConflict((oc) => oc.doNothing()).execute();
+        }
+        return claimed.map(toJob).sort((a, b) => a.name.localeCompare(b.name));
       });
     },
 
@@ -63,13 +76,22 @@ export function createJobStore(uow: UnitOfWork): JobStore {
     },
 
     async finish(name, owner, startedAt, result) {
-      // lease_owner stays: with the lease cleared it tells an operator which node ran the job last.
-      const r = await db.updateTable('jobs').set((eb) => ({
-        lease_until: null, next_run_at: result.nextRunAt, last_finished_at: result.finishedAt,
-        last_error: result.error ?? null, run_count: eb('run_count', '+', 1),
-      })).where('name', '=', name).where('lease_owner', '=', owner).where('last_started_at', '=', startedAt)
-        .where('lease_until', 'is not', null).executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      return uow.run(async (tx) => {
+        await tx.updateTable('job_runs').set({ finished_at: result.finishedAt, error: result.error ?? null })
+          .where('name', '=', name).where('started_at', '=', startedAt).where('owner', '=', owner).execute();
+        await tx.deleteFrom('job_runs').where('name', '=', name).where('started_at', '<', result.finishedAt - runsKeptMs).execute();
+        // lease_owner stays: with the lease cleared it tells an operator which node ran the job last.
+        const r = await tx.updateTable('jobs').set((eb) => ({
+          lease_until: null, next_run_at: result.nextRunAt, last_finished_at: result.finishedAt,
+          last_error: result.error ?? null, run_count: eb('run_count', '+', 1),
+        })).where('name', '=', name).where('lease_owner', '=', owner).where('last_started_at', '=', startedAt)
+          .where('lease_until', 'is not', null).executeTakeFirst();
+        return Number(r.numUpdatedRows) > 0;
+      });
+    },
+
+    async runs(since) {
+      return (await db.selectFrom('job_runs').selectAll().where('started_at', '>=', since).orderBy('started_at').orderBy('name').execute()).map(toRun);
     },
   };
 }

@@ -12,6 +12,16 @@ export interface JobRecord extends JobSchedule {
   readonly runCount: number;
 }
 
+/** One run of a job, whichever node ran it (`JobStore.runs`). */
+export interface JobRun {
+  readonly name: string;
+  readonly owner: string;
+  readonly startedAt: number;
+  readonly dueAt: number;
+  readonly finishedAt: number | undefined;
+  readonly error: string | undefined;
+}
+
 /** How a run ended, as the lease holder records it. */
 export interface JobFinish {
   readonly finishedAt: number;
@@ -39,6 +49,11 @@ export interface JobStore {
   claim(names: readonly string[], now: number, owner: string, leaseUntil: number): Promise<JobRecord[]>;
   /** Extends a running claim's lease; false when the claim is no longer this owner's. */
   renew(name: string, owner: string, startedAt: number, leaseUntil: number): Promise<boolean>;
-  /** Records the end of a claimed run and releases the lease; false (nothing written) when the claim was lost. */
+  /**
+   * Records the end of a claimed run and releases the lease; false (the job's row left alone) when
+   * the claim was lost. The run's own history row is ended either way: it ran.
+   */
   finish(name: string, owner: string, startedAt: number, result: JobFinish): Promise<boolean>;
+  /** The runs started at or after `since`, oldest first, whichever node ran them (a week is kept). */
+  runs(since: number): Promise<JobRun[]>;
 }

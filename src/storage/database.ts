@@ -29,6 +29,7 @@ import { outboxQueueIndex } from './migrations/097_outbox_queue_index.ts';
 import { lateApprovals } from './migrations/098_late_approvals.ts';
 import { keyedRequestHashes } from './migrations/099_keyed_request_hashes.ts';
 import { merchantTokenizationKeys } from './migrations/100_merchant_tokenization_keys.ts';
+import { jobRuns } from './migrations/101_job_runs.ts';
 
 export type { Database };
 
@@ -56,6 +57,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '098_late_approvals': lateApprovals,
   '099_keyed_request_hashes': keyedRequestHashes,
   '100_merchant_tokenization_keys': merchantTokenizationKeys,
+  '101_job_runs': jobRuns,
 };
 
 /** Every migration's name, in the order they apply. */

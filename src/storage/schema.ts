@@ -328,6 +328,18 @@ export interface WebhookAttemptsTable {
   excerpt: string | null;
 }
 
+/** One run of a periodic job, by the node that ran it (`owner`), from its claim to its end. */
+export interface JobRunsTable {
+  name: string;
+  owner: string;
+  started_at: number;
+  /** The due time the run served (the job's `next_run_at` when it was claimed). */
+  due_at: number;
+  /** Unset while it runs, or for ever when its node died mid-run. */
+  finished_at: number | null;
+  error: string | null;
+}
+
 export interface JobsTable {
   /** e.g. `reconcile-payments`. */
   name: string;
@@ -493,6 +505,7 @@ export interface Database {
   merchant_origins: MerchantOriginsTable;
   tokenization_keys: TokenizationKeysTable;
   jobs: JobsTable;
+  job_runs: JobRunsTable;
   postings: PostingsTable;
   cvv_holds: CvvHoldsTable;
   settlement_reports: SettlementReportsTable;
