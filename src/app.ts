@@ -226,7 +226,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   /** Where the shopper's browser goes once a payment's challenge is over: where the payment's dialect says. */
   async function shopperDestination(v: { payment: { id: string; channel: string }; operation: Parameters<typeof shopperResultUrlOf>[0] }, what: string): Promise<string> {
-    if (v.payment.channel === 'opp') return shopperResultUrlOf(v.operation);
+    if (v.payment.channel === 'opp') {
+      // A later PSP of the cascade asked for a challenge of its own: the shopper goes there (the
+      // gateway's page forwards to the PSP's), not back to a shop that would find the payment pending.
+      const next = v.operation.status === 'awaiting' ? await threeds.openOf('payment', v.payment.id) : undefined;
+      return next ? threeds.urlOf(next, config.publicUrl ?? '') : shopperResultUrlOf(v.operation);
+    }
     const e = await executions.byPayment(v.payment.id);
     const step = e && shopperStepOf(e);
     const info = e?.authorize?.returnInfo;

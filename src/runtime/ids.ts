@@ -64,7 +64,15 @@ export function timeOrderedHex32(now = Date.now()): string {
  * line, and a PSP that keeps our attempt id as its reference (and masks card numbers as we do)
  * would never find the charge by it again. Such an id is drawn again.
  */
-const readsAsDigits = (id: string) => /[0-9]{13}/.test(id.includes('-') ? id.replaceAll('-', '') : id);
+export const readsAsDigits = (id: string): boolean => /[0-9]{13}/.test(id.includes('-') ? id.replaceAll('-', '') : id);
+
+/** Hex of `bytes` fresh random bytes that never reads as a card number (see `readsAsDigits`): for references others see. */
+export function referenceHex(bytes: number): string {
+  for (;;) {
+    const hex = randomHex(bytes);
+    if (!readsAsDigits(hex)) return hex;
+  }
+}
 
 /** A random UUID (v4) that never reads as a card number (see `readsAsDigits`). */
 export function uuid(): string {

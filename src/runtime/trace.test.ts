@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { childTraceparent, traceFrom, traceparentOf } from './trace.ts';
+import { childTraceparent, newTrace, traceFrom, traceparentOf } from './trace.ts';
+import { scrubJsonLine, scrubPans } from './scrub.ts';
 
 const sample = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -32,4 +33,33 @@ test('absent, malformed, forbidden or all-zero headers start a new trace', () =>
   }
   // A later version may carry more fields; its first four are still understood.
   assert.equal(traceFrom('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-more').traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+});
+
+test('a trace id the gateway starts never reads as a card number in its own log lines', () => {
+  let masked = 0;
+  let example = '';
+  for (let i = 0; i < 100_000; i++) {
+    const t = newTrace();
+    const line = JSON.stringify({ level: 30, msg: 'request completed', traceId: t.traceId });
+    if (scrubJsonLine(line) !== line) { masked++; example ||= `${t.traceId} -> ${scrubJsonLine(line)}`; }
+  }
+  assert.equal(masked, 0, `${masked} of 100,000 trace ids were masked as card numbers in a log line, e.g. ${example}`);
+});
+
+test('an outgoing traceparent (trace id, span id, dashes) never reads as a card number', () => {
+  let masked = 0;
+  let example = '';
+  for (let i = 0; i < 100_000; i++) {
+    const t = newTrace();
+    for (const tp of [traceparentOf(t), childTraceparent(t)]) {
+      if (scrubPans(tp) !== tp) { masked++; example ||= `${tp} -> ${scrubPans(tp)}`; }
+    }
+  }
+  assert.equal(masked, 0, `${masked} traceparents were masked, e.g. ${example}`);
+});
+
+test('a caller\'s trace id that reads as digits by itself is joined as it is, and a span is still made', () => {
+  const t = traceFrom('00-4111111111111111aaaaaaaaaaaaaaaa-00f067aa0ba902b7-01');
+  assert.equal(t.traceId, '4111111111111111aaaaaaaaaaaaaaaa');
+  assert.match(childTraceparent(t), /^00-4111111111111111a{16}-[0-9a-f]{16}-01$/);
 });

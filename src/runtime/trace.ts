@@ -1,4 +1,4 @@
-import { randomHex } from './ids.ts';
+import { randomHex, readsAsDigits } from './ids.ts';
 
 /**
  * W3C Trace Context (`traceparent: 00-<trace id>-<parent span id>-<flags>`). A request that brings
@@ -15,20 +15,36 @@ export interface TraceContext {
 
 const pattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
-const newSpanId = () => randomHex(8);
+/**
+ * A span id whose `traceparent` never reads as a card number (the dashes are separators to a card
+ * screen, so the trace id's last digits, the span's and the flags' run on), in our log lines or in
+ * the PSPs' and webhook receivers' that get it. A caller's own trace id is taken as it is: one
+ * that reads as digits by itself no span can help, and is left so.
+ */
+function newSpanId(traceId: string, flags: string): string {
+  const hopeless = readsAsDigits(`00-${traceId}-`);
+  for (let tries = 0; ; tries++) {
+    const spanId = randomHex(8);
+    if (hopeless || tries >= 64 || !readsAsDigits(`00-${traceId}-${spanId}-${flags}`)) return spanId;
+  }
+}
 
 /** The caller's trace joined with a new span of ours, or a new trace when the header is absent or invalid (as the spec asks). */
 export function traceFrom(header: string | string[] | undefined): TraceContext {
   const m = typeof header === 'string' ? pattern.exec(header.trim().toLowerCase()) : null;
   // Version ff is forbidden; all-zero ids are invalid; a future version may append fields after ours.
   if (m && m[1] !== 'ff' && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!) && (m[1] !== '00' || m[5] === undefined)) {
-    return { traceId: m[2]!, spanId: newSpanId(), flags: m[4]! };
+    return { traceId: m[2]!, spanId: newSpanId(m[2]!, m[4]!), flags: m[4]! };
   }
   return newTrace();
 }
 
 export function newTrace(): TraceContext {
-  return { traceId: randomHex(16), spanId: newSpanId(), flags: '01' };
+  for (;;) {
+    const traceId = randomHex(16);
+    // Nor the trace id alone, nor one ending in more digits than a span could start after.
+    if (!readsAsDigits(`00-${traceId}`) && !/[0-9]{9}$/.test(traceId)) return { traceId, spanId: newSpanId(traceId, '01'), flags: '01' };
+  }
 }
 
 /** The `traceparent` of this hop itself (what a stored event remembers as its cause). */
@@ -36,5 +52,5 @@ export const traceparentOf = (t: TraceContext): string => `00-${t.traceId}-${t.s
 
 /** A `traceparent` for one outgoing call: same trace, a new span whose parent is `t`'s. */
 export function childTraceparent(t: TraceContext): string {
-  return `00-${t.traceId}-${newSpanId()}-${t.flags}`;
+  return `00-${t.traceId}-${newSpanId(t.traceId, t.flags)}-${t.flags}`;
 }

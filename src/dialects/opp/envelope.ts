@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { randomHex } from '../../runtime/ids.ts';
+import { referenceHex } from '../../runtime/ids.ts';
 import { describeResultCode } from '../../processors/result-codes.ts';
 
 /** `YYYY-MM-DD hh:mm:ss+0000`, the platform's timestamp form. */
@@ -15,7 +15,7 @@ export function buildNumberOf(version: string, startedAt: number): string {
 
 /** Request correlation id: `<entityId>_<32 hex>`. */
 export function newNdc(entityId: string | undefined): string {
-  return `${entityId ?? randomHex(16)}_${randomHex(16)}`;
+  return `${entityId ?? referenceHex(16)}_${referenceHex(16)}`;
 }
 
 export interface ParameterError {

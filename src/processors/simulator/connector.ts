@@ -1,4 +1,4 @@
-import { randomHex } from '../../runtime/ids.ts';
+import { referenceHex } from '../../runtime/ids.ts';
 import type { Outcome } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, isKnownResultCode, successCodeByMode } from '../result-codes.ts';
@@ -100,7 +100,7 @@ export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {},
         }
         const decision = simulatedDecision(settings, req);
         const rejected = classifyResultCode(decision.code) === 'rejected';
-        const answer = outcomeOfCode(decision.code, randomHex(8).toUpperCase(),
+        const answer = outcomeOfCode(decision.code, referenceHex(8).toUpperCase(),
           { ConnectorTxID1: req.attemptId, AcquirerResponse: rejected ? 'DECLINED' : 'APPROVED', ...decision.details });
         remember(results, req.attemptId, answer);
         // Processed, but the answer is lost on the way back: the caller's timeout makes it `unknown`.
