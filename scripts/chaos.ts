@@ -456,45 +456,57 @@ export async function campaign(store: StoreKind): Promise<Stats> {
 }
 
 /**
- * The acquirer's own word against the books: every charge it made for one of our attempts (our
- * attempt id is its merchant transaction id), per operation. An operation is charged at most once;
- * one the books approved there was charged exactly by its approving attempt; a charge the books
- * did not take (a late approval) was reversed there by the gateway.
+ * The acquirer's own word against the books: every charge it made (our attempt id is its merchant
+ * transaction id), against our attempts. An attempt id is charged at most once, an operation at
+ * most once and for its own amount and currency; one the books approved there was charged by its
+ * approving attempt; a charge the books did not take (a late approval), or one no attempt of ours
+ * names, was reversed there in full by the gateway.
  */
 async function acquirerViolations(s: Stats, db: Awaited<ReturnType<ProcessStore['open']>>['db'], acquirerStore: ProcessStore): Promise<Violation[]> {
   const ours = await db.selectFrom('attempts as a').innerJoin('transactions as t', 't.id', 'a.transaction_id')
-    .select(['a.id', 'a.transaction_id', 'a.status', 't.status as operation_status'])
+    .select(['a.id', 'a.transaction_id', 'a.status', 't.status as operation_status', 't.amount', 't.currency'])
     .where('a.account_name', '=', 'acquirer').where('t.seq', '=', 0).execute();
   const violations: Violation[] = [];
   const { db: theirs, close } = await acquirerStore.open();
   try {
-    const charges = new Map<string, { reversed: boolean }>();
-    for (let i = 0; i < ours.length; i += 200) {
-      const ids = ours.slice(i, i + 200).map((a) => a.id);
-      const rows = await theirs.selectFrom('transactions').select(['merchant_transaction_id', 'payment_id'])
-        .where('merchant_transaction_id', 'in', ids).where('seq', '=', 0).where('status', '=', 'succeeded').execute();
-      for (const r of rows) {
-        const back = await theirs.selectFrom('transactions').select('id').where('payment_id', '=', r.payment_id)
-          .where('type', 'in', ['void', 'refund']).where('status', '=', 'succeeded').executeTakeFirst();
-        charges.set(r.merchant_transaction_id!, { reversed: back !== undefined });
-      }
+    // Every charge the acquirer made, whoever it names (it serves nobody but this gateway here).
+    const made = await theirs.selectFrom('transactions').select(['merchant_transaction_id', 'payment_id', 'amount', 'currency'])
+      .where('seq', '=', 0).where('status', '=', 'succeeded').execute();
+    const charges = new Map<string, { paymentId: string; amount: number; currency: string; reversed: boolean }[]>();
+    for (const r of made) {
+      const back = await theirs.selectFrom('transactions').select(['type', 'amount']).where('payment_id', '=', r.payment_id)
+        .where('type', 'in', ['void', 'refund']).where('status', '=', 'succeeded').execute();
+      const refunded = back.filter((b) => b.type === 'refund').reduce((n, b) => n + Number(b.amount), 0);
+      const reversed = back.some((b) => b.type === 'void') || refunded >= Number(r.amount);
+      const key = r.merchant_transaction_id ?? '';
+      charges.set(key, [...(charges.get(key) ?? []), { paymentId: r.payment_id, amount: Number(r.amount), currency: r.currency, reversed }]);
     }
     const byOperation = new Map<string, typeof ours>();
     for (const a of ours) byOperation.set(a.transaction_id, [...(byOperation.get(a.transaction_id) ?? []), a]);
     s.acquirerOperations = byOperation.size;
-    s.acquirerCharges = charges.size;
+    s.acquirerCharges = made.length;
+    const attemptIds = new Set(ours.map((a) => a.id));
+    for (const [reference, list] of charges) {
+      if (list.length > 1) violations.push({ rule: 'charged_twice_at_psp', ids: list.map((c) => c.paymentId), detail: `the acquirer charged attempt ${reference} ${list.length} times` });
+      if (!attemptIds.has(reference) && list.some((c) => !c.reversed)) {
+        violations.push({ rule: 'psp_charge_unknown_to_books', ids: list.map((c) => c.paymentId), detail: `the acquirer charged ${JSON.stringify(reference)}, which no attempt of ours names, and it was not reversed` });
+      }
+    }
     for (const [operationId, attempts] of byOperation) {
       // A charge the books declined stands reversed at the acquirer (the late-approval job); what the
       // merchant voided or refunded afterwards of an approved one is the merchant's own business.
-      const standing = attempts.filter((a) => charges.has(a.id) && (a.status === 'succeeded' || !charges.get(a.id)!.reversed));
+      const standing = attempts.flatMap((a) => (charges.get(a.id) ?? []).filter((c) => a.status === 'succeeded' || !c.reversed).map((c) => ({ a, c })));
       if (standing.length > 1) violations.push({ rule: 'charged_twice_at_psp', ids: [operationId], detail: `${standing.length} charges at the acquirer for one operation` });
+      for (const { a, c } of standing) {
+        if (c.amount !== Number(a.amount) || c.currency !== a.currency) {
+          violations.push({ rule: 'psp_charge_amount_differs', ids: [operationId], detail: `the acquirer charged ${c.currency} ${c.amount} for an operation of ${a.currency} ${a.amount}` });
+        }
+        if (a.status !== 'succeeded') violations.push({ rule: 'charged_at_psp_not_in_books', ids: [operationId], detail: `the acquirer charged attempt ${a.id}, which the books have ${a.status} (operation ${a.operation_status}), and it was not reversed` });
+      }
       const approved = attempts.find((a) => a.status === 'succeeded');
       if (approved && !charges.has(approved.id)) {
         const there = await theirs.selectFrom('transactions').select(['seq', 'type', 'status', 'result_code']).where('merchant_transaction_id', '=', approved.id).execute();
         violations.push({ rule: 'approved_without_psp_charge', ids: [operationId], detail: `approved by attempt ${approved.id}, which the acquirer has not charged (it has ${JSON.stringify(there)})` });
-      }
-      for (const a of standing) {
-        if (a.status !== 'succeeded') violations.push({ rule: 'charged_at_psp_not_in_books', ids: [operationId], detail: `the acquirer charged attempt ${a.id}, which the books have ${a.status} (operation ${a.operation_status}), and it was not reversed` });
       }
     }
   } finally { await close(); }
