@@ -142,7 +142,13 @@ describe('gateway A routes to gateway B (two processes)', () => {
 describe('3-D Secure on B\'s hosted page, for payments made on A (Chromium)', () => {
   let shop: MerchantSite;
   let browser: Browser;
+  // A's cascade is B alone here: only a cascade whose every PSP runs 3-D Secure leaves it to them
+  // (one that may move on to A's simulated account has A authenticate first, and B is told so).
+  const cascadeOfA = (accounts: string[]) => fetch(`${a.url}/admin/merchants/${a.merchant.merchantId}/workflows/payment-acceptance`, {
+    method: 'PATCH', headers: adminHeaders(dirA), body: JSON.stringify({ accounts, moveOn: ['soft', 'error'] }),
+  });
   before(async () => {
+    assert.equal((await cascadeOfA(['acq-b'])).status, 200);
     // A's merchant: its backend calls A's /v1 and sends the shopper on with the redirect A answers.
     shop = await startMerchantSite(a);
     browser = await launchChromium();
@@ -150,6 +156,7 @@ describe('3-D Secure on B\'s hosted page, for payments made on A (Chromium)', ()
   after(async () => {
     await browser?.close();
     await shop?.close();
+    await cascadeOfA(['acq-b', 'sim-a']);
   });
 
   /** Every page the shopper's browser loaded, in order (the top frame's navigations). */
