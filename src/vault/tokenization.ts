@@ -44,6 +44,10 @@ export function createTokenizationKeys(deps: { store: TokenizationKeyStore; seal
   const lifetime = deps.lifetimeMs ?? 24 * 3600_000;
   const opened = new Map<string, { key: KeyObject; merchantId: string; expiresAt: number }>();
   const creating = new Map<string, Promise<PublicTokenizationKey>>();
+  /** Expired keys open nothing any more: their private halves leave memory (each merchant adds one every half lifetime). */
+  function forgetExpired(now: number) {
+    for (const [id, entry] of opened) if (entry.expiresAt <= now) opened.delete(id);
+  }
 
   async function create(merchantId: string): Promise<PublicTokenizationKey> {
     const { publicKey, privateKey } = await generate('rsa', { modulusLength: 2048 });
@@ -52,6 +56,7 @@ export function createTokenizationKeys(deps: { store: TokenizationKeyStore; seal
     const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
     await store.insertKey({ id, merchantId, publicKey: spki, sealedPrivateKey: seal(sealingKey, pkcs8, `tokenization:${id}`), createdAt: now, expiresAt: now + lifetime });
+    forgetExpired(now);
     opened.set(id, { key: privateKey, merchantId, expiresAt: now + lifetime });
     return { id, publicKey: spki, expiresAt: now + lifetime };
   }
@@ -79,7 +84,10 @@ export function createTokenizationKeys(deps: { store: TokenizationKeyStore; seal
         opened.set(keyId, entry);
       }
       if (entry.merchantId !== merchantId) return { ok: false, reason: 'unknown_key' };
-      if (entry.expiresAt <= clock.now()) return { ok: false, reason: 'expired_key' };
+      if (entry.expiresAt <= clock.now()) {
+        opened.delete(keyId);
+        return { ok: false, reason: 'expired_key' };
+      }
       try {
         const { plaintext } = await compactDecrypt(jwe, entry.key, {
           keyManagementAlgorithms: ['RSA-OAEP-256'], contentEncryptionAlgorithms: ['A256CBC-HS512'],

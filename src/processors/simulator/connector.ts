@@ -54,12 +54,18 @@ export interface SimulatedAcquirer extends Connector {
   forAccount(accountId: string, settings: SimulatorSettings): Connector;
 }
 
-/** How many attempts the simulator remembers; the oldest are forgotten first. */
-const memory = 200_000;
+/**
+ * How many answers the simulator remembers for retries and the reconciler's lookups (the oldest
+ * are forgotten first), and how many received attempts it keeps for tests that count PSP calls. It
+ * runs inside every gateway process as the test-mode acquirer: at about 600 bytes an attempt, the
+ * 200,000 it once kept held some 115 MB for good under sandbox traffic.
+ */
+const answersKept = 50_000;
+const receivedKept = 10_000;
 
-function remember<V>(map: Map<string, V>, key: string, value: V) {
+function remember<V>(map: Map<string, V>, key: string, value: V, kept: number) {
   map.set(key, value);
-  if (map.size > memory) map.delete(map.keys().next().value!);
+  if (map.size > kept) map.delete(map.keys().next().value!);
 }
 
 const operations: readonly ConnectorOperation[] = ['authorize', 'sale', 'capture', 'void', 'refund', 'rebill', 'credit'];
@@ -86,7 +92,7 @@ export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {},
         // A retried attempt id gets the stored answer: the PSP is idempotent on it, never charging twice.
         const known = results.get(req.attemptId);
         if (known) return known;
-        remember(received, req.attemptId, { operation: req.operation, amount: req.amount, live: req.live, accountId, authenticated: req.authentication !== undefined });
+        remember(received, req.attemptId, { operation: req.operation, amount: req.amount, live: req.live, accountId, authenticated: req.authentication !== undefined }, receivedKept);
         const delay = settings.latencyMs + (settings.jitterMs ? (random() * 2 - 1) * settings.jitterMs : 0);
         processing.add(req.attemptId);
         try {
@@ -102,7 +108,7 @@ export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {},
         const rejected = classifyResultCode(decision.code) === 'rejected';
         const answer = outcomeOfCode(decision.code, referenceHex(8).toUpperCase(),
           { ConnectorTxID1: req.attemptId, AcquirerResponse: rejected ? 'DECLINED' : 'APPROVED', ...decision.details });
-        remember(results, req.attemptId, answer);
+        remember(results, req.attemptId, answer, answersKept);
         // Processed, but the answer is lost on the way back: the caller's timeout makes it `unknown`.
         if (decision.silent || roll < settings.errorRate + settings.timeoutRate) return new Promise<Answer>(() => {});
         return answer;

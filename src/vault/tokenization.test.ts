@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { getHeapSnapshot } from 'node:v8';
+import { createTokenizationKeys } from './tokenization.ts';
+import type { TokenizationKeyStore } from './store.ts';
+
+type Row = Parameters<TokenizationKeyStore['insertKey']>[0];
+
+/** How many objects of a constructor the heap holds (a heap snapshot forces a full collection first). */
+async function liveCount(constructorName: string): Promise<number> {
+  let text = '';
+  for await (const chunk of getHeapSnapshot()) text += chunk;
+  const s = JSON.parse(text);
+  const fields: string[] = s.snapshot.meta.node_fields;
+  const name = fields.indexOf('name');
+  const type = fields.indexOf('type');
+  const objectType = (s.snapshot.meta.node_types[0] as string[]).indexOf('object');
+  let n = 0;
+  for (let i = 0; i < s.nodes.length; i += fields.length) {
+    if (s.nodes[i + type] === objectType && s.strings[s.nodes[i + name]] === constructorName) n++;
+  }
+  return n;
+}
+
+test('a tokenization key\'s private key is not kept in memory after the key has expired', async () => {
+  const rows: Row[] = [];
+  const store: TokenizationKeyStore = {
+    async insertKey(k) { rows.push(k); },
+    async key(id) { return rows.find((r) => r.id === id); },
+    async freshestKey(merchantId) { return rows.filter((r) => r.merchantId === merchantId).sort((a, b) => b.expiresAt - a.expiresAt)[0]; },
+  };
+  let now = Date.UTC(2026, 0, 1);
+  const lifetime = 24 * 3600_000;
+  const keys = createTokenizationKeys({ store, sealingKey: randomBytes(32), clock: { now: () => now }, lifetimeMs: lifetime });
+  const baseline = await liveCount('PrivateKeyObject');
+  // A merchant's checkout page asks for its key over 15 days of uptime: a new key every half lifetime.
+  for (let half = 0; half < 30; half++) {
+    await keys.current('m1');
+    now += lifetime / 2 + 1;
+  }
+  assert.equal(rows.length, 30);
+  // At most the keys still valid (two: the current one and the one before it) need their private half.
+  const kept = (await liveCount('PrivateKeyObject')) - baseline;
+  assert.ok(kept <= 2, `${kept} RSA private keys held in the process for 30 keys, 28 of them expired`);
+});
