@@ -129,6 +129,24 @@ describe('client/init and the public CSE library', () => {
     assert.equal(rows.length, 1);
   });
 
+  test('a tokenize key answers only its own holder: another holder\'s browser sending the same body under it gets a conflict, not that holder\'s instrument', async () => {
+    const send = (token: string, body: string, key: string) => fetch(`${gw.url}/public/payment/instruments/tokenize`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-idempotency-key': key }, body,
+    });
+    const x = JSON.parse(Buffer.from((await clientInit('holder-cse-x')).data, 'base64').toString('latin1'));
+    const y = JSON.parse(Buffer.from((await clientInit('holder-cse-y')).data, 'base64').toString('latin1'));
+    const jwe = await PayrailsCSE.init(await clientInit('holder-cse-x')).encryptCardData({ card, data: { holderReference: 'holder-cse-x' } });
+    const key = crypto.randomUUID();
+    const body = JSON.stringify({ encryptedInstrumentDetails: jwe, id: x.tokenization.id });
+    const first = await send(x.token, body, key);
+    assert.equal(first.status, 201);
+    const firstBody = await first.json() as any;
+    const other = await send(y.token, body, key);
+    const otherBody = await other.text();
+    assert.equal(other.status, 409, otherBody);
+    assert.ok(!otherBody.includes(firstBody.id), 'another holder\'s browser was answered that holder\'s instrument');
+  });
+
   test('each merchant has its own encryption key: card data encrypted for one merchant cannot be tokenized into another', async () => {
     const victim = PayrailsCSE.init(await clientInit('holder-cse-6'));
     const jwe = await victim.encryptCardData({ card, data: { holderReference: 'holder-cse-6' } });

@@ -145,7 +145,9 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     const key = req.headers['x-idempotency-key'];
     if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
     if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
-    const admission = await idempotency.admit(merchant.id, key.toLowerCase(), `${req.method} ${req.routeOptions.url}`, req.body ?? null);
+    // A key answers only its own holder's browser: another holder's client token sending the same
+    // body under the same key gets a conflict, never that holder's instrument.
+    const admission = await idempotency.admit(merchant.id, key.toLowerCase(), `${req.method} ${req.routeOptions.url} ${JSON.stringify(check.scope.holderReference)}`, req.body ?? null);
     if (admission.kind === 'conflict') return refuse(reply, 'request.conflict', 'x-idempotency-key was used for a different request, or it is still in progress');
     if (admission.kind === 'replay') {
       return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
