@@ -47,7 +47,7 @@ async function main() {
   }, config.keyRefreshMs);
   keyRefresh.unref();
 
-  if (!config.adminToken) say(`The operator token for /admin and /admin/api is in ${config.dataDir}/admin.token\n`);
+  if (!config.adminToken) say(`The operator token for the /admin/... API is in ${config.dataDir}/admin.token\n`);
   const address = await app.server.listen({ port: config.port, host: config.host });
   // Webhook deliveries and the periodic jobs run in the server process; app.close() stops them.
   app.webhooks.start();

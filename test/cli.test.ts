@@ -154,3 +154,24 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('webhooks disable and enable print the endpoint without fields it has no value for', () => {
+  const dataDir = tempDir();
+  const allowed = process.env.SWITCHYARD_WEBHOOK_ALLOW;
+  process.env.SWITCHYARD_WEBHOOK_ALLOW = '127.0.0.1/32';
+  try {
+    const m = JSON.parse(cli(dataDir, 'merchants', 'create', '--name', 'Hook Shop', '--json').stdout);
+    const added = cli(dataDir, 'webhooks', 'add', '--merchant', m.merchantId, '--dialect', 'executions', '--url', 'http://127.0.0.1:9/switchyard', '--json');
+    assert.equal(added.status, 0, added.stderr);
+    const endpointId = JSON.parse(added.stdout).endpointId as string;
+    for (const command of ['disable', 'enable']) {
+      const r = cli(dataDir, 'webhooks', command, '--endpoint', endpointId);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`status\\s+${command === 'disable' ? 'disabled' : 'active'}`));
+      assert.doesNotMatch(r.stdout, /undefined/, r.stdout);
+    }
+  } finally {
+    if (allowed === undefined) delete process.env.SWITCHYARD_WEBHOOK_ALLOW; else process.env.SWITCHYARD_WEBHOOK_ALLOW = allowed;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

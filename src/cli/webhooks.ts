@@ -45,7 +45,8 @@ const timeOf = (text: string, name: string): number => {
 function print(json: boolean, value: unknown, line?: (row: any) => string): void {
   if (json) { process.stdout.write(JSON.stringify(value) + '\n'); return; }
   if (Array.isArray(value) && line) { for (const row of value) writeLine(line(row)); return; }
-  for (const [k, v] of Object.entries(value as object)) writeLine(`${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+  // A field without a value (no failure streak, no previous secret) is left out, as in the JSON.
+  for (const [k, v] of Object.entries(value as object)) if (v !== undefined) writeLine(`${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
 
 async function webhooksCommand(app: App, command: string, v: Values, json: boolean): Promise<number> {
