@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { CompactEncrypt } from 'jose';
 import { getHeapSnapshot } from 'node:v8';
 import { createTokenizationKeys } from './tokenization.ts';
 import type { TokenizationKeyStore } from './store.ts';
@@ -23,13 +24,21 @@ async function liveCount(constructorName: string): Promise<number> {
   return n;
 }
 
-test('a tokenization key\'s private key is not kept in memory after the key has expired', async () => {
+/** The tokenization keys' table, in memory: what every node of a cluster reads and writes. */
+function keyTable(): { rows: Row[]; store: TokenizationKeyStore } {
   const rows: Row[] = [];
-  const store: TokenizationKeyStore = {
-    async insertKey(k) { rows.push(k); },
-    async key(id) { return rows.find((r) => r.id === id); },
-    async freshestKey(merchantId) { return rows.filter((r) => r.merchantId === merchantId).sort((a, b) => b.expiresAt - a.expiresAt)[0]; },
+  return {
+    rows,
+    store: {
+      async insertKey(k) { rows.push(k); },
+      async key(id) { return rows.find((r) => r.id === id); },
+      async freshestKey(merchantId) { return rows.filter((r) => r.merchantId === merchantId).sort((a, b) => b.expiresAt - a.expiresAt)[0]; },
+    },
   };
+}
+
+test('a tokenization key\'s private key is not kept in memory after the key has expired', async () => {
+  const { rows, store } = keyTable();
   let now = Date.UTC(2026, 0, 1);
   const lifetime = 24 * 3600_000;
   const keys = createTokenizationKeys({ store, sealingKey: randomBytes(32), clock: { now: () => now }, lifetimeMs: lifetime });
@@ -43,4 +52,26 @@ test('a tokenization key\'s private key is not kept in memory after the key has 
   // At most the keys still valid (two: the current one and the one before it) need their private half.
   const kept = (await liveCount('PrivateKeyObject')) - baseline;
   assert.ok(kept <= 2, `${kept} RSA private keys held in the process for 30 keys, 28 of them expired`);
+});
+
+test('a node that only opens keys (another node made them) lets expired private keys leave memory too', async () => {
+  const { rows, store } = keyTable();
+  let now = Date.UTC(2026, 0, 1);
+  const lifetime = 24 * 3600_000;
+  const sealingKey = randomBytes(32);
+  const clock = { now: () => now };
+  const nodeA = createTokenizationKeys({ store, sealingKey, clock, lifetimeMs: lifetime }); // serves client/init
+  const nodeB = createTokenizationKeys({ store, sealingKey, clock, lifetimeMs: lifetime }); // serves tokenize
+  const baseline = await liveCount('PrivateKeyObject');
+  for (let half = 0; half < 30; half++) {
+    const k = await nodeA.current('m1');
+    const jwe = await new CompactEncrypt(new TextEncoder().encode('{"x":1}'))
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512' })
+      .encrypt(createPublicKey({ key: Buffer.from(k.publicKey, 'base64'), format: 'der', type: 'spki' }));
+    assert.equal((await nodeB.decrypt('m1', k.id, jwe)).ok, true);
+    now += lifetime / 2 + 1;
+  }
+  const kept = (await liveCount('PrivateKeyObject')) - baseline;
+  // Node A keeps at most 2; node B should too (4 in all).
+  assert.ok(kept <= 4, `${kept} RSA private keys held across the two nodes for 30 keys, 28 of them expired`);
 });

@@ -75,10 +75,13 @@ export function createTokenizationKeys(deps: { store: TokenizationKeyStore; seal
       return pending;
     },
     async decrypt(merchantId, keyId, jwe) {
+      forgetExpired(clock.now());
       let entry = opened.get(keyId);
       if (!entry) {
         const row = await store.key(keyId);
         if (!row) return { ok: false, reason: 'unknown_key' };
+        // Expired: refused without unsealing a key that opens nothing any more.
+        if (row.merchantId === merchantId && row.expiresAt <= clock.now()) return { ok: false, reason: 'expired_key' };
         const der = unseal(sealingKey, row.sealedPrivateKey, `tokenization:${row.id}`);
         entry = { key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }), merchantId: row.merchantId, expiresAt: row.expiresAt };
         opened.set(keyId, entry);

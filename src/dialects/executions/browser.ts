@@ -145,15 +145,28 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     const key = req.headers['x-idempotency-key'];
     if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
     if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
-    // A key answers only its own holder's browser: another holder's client token sending the same
-    // body under the same key gets a conflict, never that holder's instrument.
-    const admission = await idempotency.admit(merchant.id, key.toLowerCase(), `${req.method} ${req.routeOptions.url} ${JSON.stringify(check.scope.holderReference)}`, req.body ?? null);
+    const admission = await idempotency.admit(merchant.id, key.toLowerCase(), `${req.method} ${req.routeOptions.url}`, req.body ?? null);
     if (admission.kind === 'conflict') return refuse(reply, 'request.conflict', 'x-idempotency-key was used for a different request, or it is still in progress');
     if (admission.kind === 'replay') {
+      // A key answers only its own holder's browser: another holder's client token sending the same
+      // body under the same key gets a conflict, never that holder's instrument. (The holder is read
+      // from the stored answer, so keys stored by any release replay alike.)
+      if (holderOfAnswer(admission.body) !== undefined && holderOfAnswer(admission.body) !== check.scope.holderReference) {
+        return refuse(reply, 'request.conflict', 'x-idempotency-key was used for a different request, or it is still in progress');
+      }
       return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
     }
     req.idempotencyClaim = admission.claim;
   }
+
+  /** The holder a stored tokenize answer names (an instrument's `holderReference`). */
+  const holderOfAnswer = (body: string): string | undefined => {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      return parsed !== null && typeof parsed === 'object' && typeof (parsed as { holderReference?: unknown }).holderReference === 'string'
+        ? (parsed as { holderReference: string }).holderReference : undefined;
+    } catch { return undefined; }
+  };
 
   /** Decrypts the JWE with the key the client token names; the plaintext is the card (reference §5.4). */
   const cardFromJwe = (scope: ClientScope, jwe: string, field: string) =>

@@ -77,7 +77,8 @@ function outcomeOfModification(json: Record<string, unknown>): Answer | undefine
 
 /** An Adyen error answer (`ServiceError`) the request caused: a decline, since nothing was processed. */
 function declineOfError(status: number, json: unknown): Answer | undefined {
-  if (!isObject(json) || status < 400 || status >= 500) return undefined;
+  // Rate limited: nothing was processed yet, and the request may go through later; not a decline.
+  if (!isObject(json) || status < 400 || status >= 500 || status === 429) return undefined;
   const errorCode = text(json.errorCode, 32);
   const reason = status === 401 || status === 403 ? 'provider_error' : 'invalid_request';
   return { kind: 'declined', reason, acquirerCode: errorCode ? `error:${errorCode}` : `HTTP ${status}`, message: text(json.message), pspReference: text(json.pspReference, 64), details: {} };

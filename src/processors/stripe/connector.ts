@@ -37,7 +37,7 @@ const intentAsAsked = (pi: Record<string, unknown>, asked: Money) =>
  * in parts) and a return URL for its 3-D Secure redirect; follow-ups act on the PaymentIntent.
  * Holds the card's digits: never logged, dropped once sent.
  */
-export function formOf(req: ConnectorRequest): { path: string; body: URLSearchParams } {
+export function formOf(req: ConnectorRequest, options: { multicapture?: boolean } = {}): { path: string; body: URLSearchParams } {
   const body = new URLSearchParams();
   const amount = () => pspMinorUnits(req.amount, stripeCurrencies);
   const ref = req.originalReference;
@@ -71,8 +71,10 @@ export function formOf(req: ConnectorRequest): { path: string; body: URLSearchPa
     case 'capture': {
       const captured = String(amount());
       body.set('amount_to_capture', captured);
-      // Not final: a later capture may take more; the engine voids what is left when it is done.
-      body.set('final_capture', 'false');
+      // Not final where Stripe granted multicapture: a later capture may take more, and the engine
+      // voids what is left when it is done. Elsewhere Stripe refuses `final_capture=false`: one
+      // capture releases the rest of the hold (the engine's later void finds nothing left).
+      if (options.multicapture !== false) body.set('final_capture', 'false');
       body.set(`metadata[${captureKey(req.attemptId)}]`, captured);
       return { path: `/v1/payment_intents/${ref}/capture`, body };
     }
@@ -114,12 +116,17 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     return declineOfError(json.error, pi ? text(pi.id, 64) : undefined);
   }
 
+  function capturableOfError(json: unknown): number | undefined {
+    const pi = isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? json.error.payment_intent : undefined;
+    return pi && typeof pi.amount_capturable === 'number' ? pi.amount_capturable : undefined;
+  }
+
   function intentStatusOfError(json: unknown): string | undefined {
     return isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? text(json.error.payment_intent.status, 64) : undefined;
   }
 
-  async function intent(id: string): Promise<Record<string, unknown>> {
-    const { status, json } = await get(`/v1/payment_intents/${encodeURIComponent(id)}`);
+  async function intent(id: string, withCharge = false): Promise<Record<string, unknown>> {
+    const { status, json } = await get(`/v1/payment_intents/${encodeURIComponent(id)}${withCharge ? '?expand[]=latest_charge' : ''}`);
     if (status !== 200 || !isObject(json)) throw new Error(`Stripe answered HTTP ${status} for a PaymentIntent`);
     return json;
   }
@@ -133,8 +140,12 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     lookupLagMs: 10 * 60_000,
     operations,
     async execute(req) {
+      // Multicapture is asked for `if_available` (Stripe grants it to some pricing plans and card
+      // brands only): whether this PaymentIntent's charge has it decides how a capture is sent.
+      const multicapture = req.operation === 'capture' && req.originalReference && /^pi_[A-Za-z0-9_]{1,250}$/.test(req.originalReference)
+        ? multicaptureOf(await intent(req.originalReference, true)) : undefined;
       let form: ReturnType<typeof formOf>;
-      try { form = formOf(req); } catch (err) {
+      try { form = formOf(req, { multicapture }); } catch (err) {
         return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
       }
       const { status, json } = await post(form.path, form.body, req.attemptId);
@@ -149,6 +160,10 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       // reversal sent again under a new key, or Stripe's own cancel of an expired authorization).
       if (req.operation === 'void' && outcome.kind === 'declined' && (outcome.acquirerCode === 'canceled' || intentStatusOfError(json) === 'canceled')) {
         return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'canceled', details: { status: 'canceled' } };
+      }
+      // Captured without multicapture, the PaymentIntent holds nothing more: the void's release is done.
+      if (req.operation === 'void' && outcome.kind === 'declined' && intentStatusOfError(json) === 'succeeded' && capturableOfError(json) === 0) {
+        return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'succeeded', details: { status: 'succeeded' } };
       }
       return outcome;
     },
@@ -165,15 +180,31 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const ref = hint?.originalReference;
       if (!ref) throw new Error(`a ${operation} is found only through its PaymentIntent`);
       if (operation === 'refund') {
-        const { status, json } = await get(`/v1/refunds?${new URLSearchParams({ payment_intent: ref, limit: '100' })}`);
-        if (status !== 200 || !isObject(json) || !Array.isArray(json.data)) throw new Error(`Stripe refunds answered HTTP ${status}`);
-        const found = json.data.filter(isObject).find((r) => isObject(r.metadata) && r.metadata[attemptKey] === attemptId);
+        // Newest first, a hundred a page: an older refund is on a later page.
+        let found: Record<string, unknown> | undefined;
+        for (let page = 0, after: string | undefined; !found && page < 50; page++) {
+          const query = new URLSearchParams({ payment_intent: ref, limit: '100', ...(after ? { starting_after: after } : {}) });
+          const { status, json } = await get(`/v1/refunds?${query}`);
+          if (status !== 200 || !isObject(json) || !Array.isArray(json.data)) throw new Error(`Stripe refunds answered HTTP ${status}`);
+          const refunds = json.data.filter(isObject);
+          found = refunds.find((r) => isObject(r.metadata) && r.metadata[attemptKey] === attemptId);
+          after = text(refunds.at(-1)?.id, 255);
+          if (json.has_more !== true || !after) break;
+        }
         if (found && hint) intentAsAsked(found, hint.amount);
         return found ? outcomeOfRefund(found) : undefined;
       }
       const pi = await intent(ref);
       const approved: Answer = { kind: 'approved', pspReference: text(pi.id, 64), acquirerCode: text(pi.status, 64), details: {} };
-      if (operation === 'capture') return isObject(pi.metadata) && pi.metadata[captureKey(attemptId)] !== undefined ? approved : undefined;
+      if (operation === 'capture') {
+        const captured = isObject(pi.metadata) ? pi.metadata[captureKey(attemptId)] : undefined;
+        if (captured === undefined) return undefined;
+        // The amount this attempt's capture recorded: another than asked is not this attempt's answer.
+        if (hint && captured !== String(pspMinorUnits(hint.amount, stripeCurrencies))) {
+          throw new Error(`Stripe recorded a capture of ${String(captured)} (its minor units) for this attempt where ${hint.amount.currency} ${pspMinorUnits(hint.amount, stripeCurrencies)} was asked`);
+        }
+        return approved;
+      }
       if (operation === 'void') return pi.status === 'canceled' ? approved : undefined;
       throw new Error(`Stripe does not offer ${operation}`);
     },
@@ -232,6 +263,13 @@ function disputeOf(type: string, eventId: string, object: Record<string, unknown
   const amount = isoMinorUnits(object.amount, object.currency, stripeCurrencies);
   if (!kind || !paymentReference || !disputeReference || !amount || amount.amount <= 0) return undefined;
   return { kind, event: type, eventId, paymentReference, disputeReference, amount };
+}
+
+/** Whether a PaymentIntent (its latest charge expanded) may be captured in parts. */
+function multicaptureOf(pi: Record<string, unknown>): boolean {
+  const charge = isObject(pi.latest_charge) ? pi.latest_charge : undefined;
+  const card = charge && isObject(charge.payment_method_details) && isObject(charge.payment_method_details.card) ? charge.payment_method_details.card : undefined;
+  return card !== undefined && isObject(card.multicapture) && card.multicapture.status === 'available';
 }
 
 /** The registry's entry: each account's connector from its own settings. */

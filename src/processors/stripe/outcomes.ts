@@ -12,6 +12,7 @@ const reasons: Readonly<Record<string, DeclineReason>> = {
   expired_card: 'hard', incorrect_number: 'hard', invalid_number: 'hard', invalid_expiry_month: 'hard', invalid_expiry_year: 'hard',
   incorrect_cvc: 'hard', invalid_cvc: 'hard', lost_card: 'hard', stolen_card: 'hard', pickup_card: 'hard', restricted_card: 'hard',
   card_not_supported: 'hard', invalid_account: 'hard', new_account_information_available: 'hard', revocation_of_authorization: 'hard',
+  do_not_try_again: 'hard', not_permitted: 'hard', transaction_not_allowed: 'hard',
   fraudulent: 'fraud', merchant_blacklist: 'fraud', security_violation: 'fraud',
   authentication_required: 'authentication_failed', payment_intent_authentication_failure: 'authentication_failed',
   processing_error: 'provider_error', issuer_not_available: 'soft',

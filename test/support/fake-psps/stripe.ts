@@ -102,7 +102,13 @@ export async function startStripeFake() {
     if (pi) {
       const i = intents.get(pi[1]!);
       if (!i) return { answer: error(404, { type: 'invalid_request_error', code: 'resource_missing', message: 'No such payment_intent' }) };
-      if (req.method === 'GET' && !pi[2]) return { answer: { status: 200, json: intentObject(i) } };
+      if (req.method === 'GET' && !pi[2]) {
+        // The charge expanded, as Stripe does on `expand[]=latest_charge`: this account has multicapture.
+        const o = intentObject(i);
+        const expanded = req.query.getAll('expand[]').includes('latest_charge') && typeof o.latest_charge === 'string'
+          ? { ...o, latest_charge: { id: o.latest_charge, object: 'charge', payment_method_details: { type: 'card', card: { multicapture: { status: 'available' } } } } } : o;
+        return { answer: { status: 200, json: expanded } };
+      }
       const done = pi[2] === '/capture' ? bank.capture(i.id, Number(form.get('amount_to_capture') ?? i.amount - i.captured)) : bank.void(i.id);
       if (typeof done === 'string') {
         return { answer: error(400, { type: 'invalid_request_error', code: done === 'amount' ? 'amount_too_large' : 'payment_intent_unexpected_state', message: `cannot ${pi[2]!.slice(1)}: ${done}`, payment_intent: intentObject(i) }) };
