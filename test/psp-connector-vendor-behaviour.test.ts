@@ -45,6 +45,7 @@ test('Stripe: a full capture of a PaymentIntent whose card has no multicapture i
   try {
     const outcome = await stripeAt(s.url).execute({ operation: 'capture', attemptId: attempt, amount: eur(5000), live: false, originalReference: 'pi_1', testParameters: {} });
     assert.equal(outcome.kind, 'approved', `every capture of a non-multicapture PaymentIntent fails: ${JSON.stringify(outcome)}`);
+    assert.equal(outcome.details.RestReleased, 'true', 'the engine is told the capture released the rest of the hold');
   } finally { s.close(); }
 });
 
@@ -108,3 +109,38 @@ test('Stripe: the void of what a single capture left (a PaymentIntent without mu
     assert.equal(outcome.kind, 'approved', JSON.stringify(outcome));
   } finally { s.close(); }
 });
+
+test('Stripe: a void is not approved when the PaymentIntent was captured in full (nothing of it was released; the shopper was charged)', async () => {
+  // The engine believes nothing was captured (open rest EUR 50.00: e.g. captured from Stripe's
+  // dashboard, or a capture the engine recorded failed) and asks to void all of it. Stripe has
+  // captured the whole 5000: amount_capturable is 0 because the money moved, not because it was released.
+  const pi = { id: 'pi_3', object: 'payment_intent', amount: 5000, currency: 'eur', status: 'succeeded', amount_capturable: 0, amount_received: 5000, metadata: {} };
+  const s = await scripted((req, _body, res) => {
+    if (req.url === '/v1/payment_intents/pi_3/cancel') {
+      return json(res, 400, { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'You cannot cancel this PaymentIntent because it has a status of succeeded.', payment_intent: pi } });
+    }
+    json(res, 404, { error: { type: 'invalid_request_error', message: 'no' } });
+  });
+  try {
+    const outcome = await stripeAt(s.url).execute({ operation: 'void', attemptId: attempt, amount: eur(5000), live: false, originalReference: 'pi_3', testParameters: {} });
+    assert.notEqual(outcome.kind, 'approved', `EUR 50.00 recorded as released (payment reversed, ledger hold voided) where Stripe captured all of it: ${JSON.stringify(outcome)}`);
+  } finally { s.close(); }
+});
+
+for (const status of [401, 404]) {
+  test(`Stripe: a capture whose multicapture pre-read answers HTTP ${status} is declined as before, not left unknown for good`, async () => {
+    // Before the pre-read, the capture POST itself met the revoked key (401) or the missing
+    // PaymentIntent (404) and was declined at once. Now the GET throws: the capture is recorded
+    // unknown, its amount stays reserved (a void is refused as reference_pending), and the
+    // reconciler's lookup meets the same answer and throws on every pass.
+    const s = await scripted((_req, _body, res) => json(res, status, { error: { type: 'invalid_request_error', code: status === 404 ? 'resource_missing' : undefined, message: status === 404 ? 'No such payment_intent' : 'Invalid API Key provided' } }));
+    try {
+      const c = stripeAt(s.url);
+      const outcome = await c.execute({ operation: 'capture', attemptId: attempt, amount: eur(5000), live: false, originalReference: 'pi_4', testParameters: {} })
+        .catch((e) => ({ kind: 'threw (engine records unknown)', e: String(e) }));
+      const looked = await c.lookup(attempt, { operation: 'capture', amount: eur(5000), originalReference: 'pi_4', pspReference: undefined })
+        .then((o) => o?.kind ?? 'not found', (e) => `threw: ${String(e)}`);
+      assert.equal(outcome.kind, 'declined', `execute: ${JSON.stringify(outcome)}; the reconciler's lookup then: ${looked}`);
+    } finally { s.close(); }
+  });
+}

@@ -412,7 +412,10 @@ export function createPaymentService(deps: {
     for (const [i, op] of ops.entries()) {
       if (recordedOnlyKinds.has(op.kind)) continue;
       state = (await driveOperation(state.payment, op, attempts[i], undefined, testParameters, { initial, rules })) ?? state;
-      if (op.kind === 'capture' && op.context.final === true) await releaseRest(state.payment, op);
+      // A final capture releases what it leaves of the authorization; so does one its PSP made final
+      // itself (a PSP that takes one capture per authorization releases the rest with it).
+      const settled = state.operations.find((o) => o.id === op.id);
+      if (op.kind === 'capture' && (op.context.final === true || settled?.details.RestReleased === 'true')) await releaseRest(state.payment, op);
     }
     const card = state.payment.cardId ? await vault.masked(state.payment.cardId) : undefined;
     // An operation a racing reconciler settled is read again; the rest are as this call left them.

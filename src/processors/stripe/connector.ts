@@ -116,6 +116,12 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     return declineOfError(json.error, pi ? text(pi.id, 64) : undefined);
   }
 
+  /** What a PaymentIntent in an error answer released: its amount less what it received. */
+  function releasedOfError(json: unknown): number | undefined {
+    const pi = isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? json.error.payment_intent : undefined;
+    return pi && typeof pi.amount === 'number' && typeof pi.amount_received === 'number' ? pi.amount - pi.amount_received : undefined;
+  }
+
   function capturableOfError(json: unknown): number | undefined {
     const pi = isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? json.error.payment_intent : undefined;
     return pi && typeof pi.amount_capturable === 'number' ? pi.amount_capturable : undefined;
@@ -143,7 +149,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       // Multicapture is asked for `if_available` (Stripe grants it to some pricing plans and card
       // brands only): whether this PaymentIntent's charge has it decides how a capture is sent.
       const multicapture = req.operation === 'capture' && req.originalReference && /^pi_[A-Za-z0-9_]{1,250}$/.test(req.originalReference)
-        ? multicaptureOf(await intent(req.originalReference, true)) : undefined;
+        // Unread (the read failed), it is sent as a capture that may be the only one, which Stripe
+        // takes either way; its own answer then decides, as a revoked key's 401 does.
+        ? await intent(req.originalReference, true).then(multicaptureOf, () => false) : undefined;
       let form: ReturnType<typeof formOf>;
       try { form = formOf(req, { multicapture }); } catch (err) {
         return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
@@ -161,9 +169,16 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       if (req.operation === 'void' && outcome.kind === 'declined' && (outcome.acquirerCode === 'canceled' || intentStatusOfError(json) === 'canceled')) {
         return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'canceled', details: { status: 'canceled' } };
       }
-      // Captured without multicapture, the PaymentIntent holds nothing more: the void's release is done.
-      if (req.operation === 'void' && outcome.kind === 'declined' && intentStatusOfError(json) === 'succeeded' && capturableOfError(json) === 0) {
+      // Captured without multicapture, the PaymentIntent released the rest with its capture: a void
+      // of exactly that rest is done. (One captured in full released nothing: its void stays refused.)
+      if (req.operation === 'void' && outcome.kind === 'declined' && intentStatusOfError(json) === 'succeeded' && capturableOfError(json) === 0
+        && releasedOfError(json) === pspMinorUnits(req.amount, stripeCurrencies)) {
         return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'succeeded', details: { status: 'succeeded' } };
+      }
+      // A capture without multicapture is the PaymentIntent's last: Stripe released the rest of the
+      // hold with it, which the engine then records as released.
+      if (req.operation === 'capture' && multicapture === false && outcome.kind === 'approved') {
+        return { ...outcome, details: { ...outcome.details, RestReleased: 'true' } };
       }
       return outcome;
     },
