@@ -12,7 +12,14 @@ export const stripeFakeCredentials = { secretKey: 'sk_test_fake0123456789abcdef'
 
 type Intent = FakePayment & { metadata: Record<string, string>; captureMethod: 'manual' | 'automatic'; lastError: { type: string; code: string; decline_code?: string; message: string } | undefined; created: number };
 
-export async function startStripeFake() {
+/**
+ * `multicapture: false` stands for an account Stripe grants no multicapture (standard pricing):
+ * `final_capture=false` is refused, and a capture releases the rest of the hold.
+ */
+export async function startStripeFake(options: { multicapture?: boolean } = {}) {
+  const multicapture = options.multicapture !== false;
+  /** PaymentIntents a capture made final (no multicapture): nothing more is capturable. */
+  const released = new Set<string>();
   const bank = createBank('pi_FAKE');
   const intents = new Map<string, Intent>();
   const refunds: Record<string, unknown>[] = [];
@@ -25,12 +32,12 @@ export async function startStripeFake() {
       case 'challenge': return 'requires_action';
       case 'declined': return 'requires_payment_method';
       case 'voided': return 'canceled';
-      default: return i.captureMethod === 'automatic' || i.captured === i.amount ? 'succeeded' : 'requires_capture';
+      default: return i.captureMethod === 'automatic' || i.captured === i.amount || released.has(i.id) ? 'succeeded' : 'requires_capture';
     }
   };
 
   const intentObject = (i: Intent) => ({
-    id: i.id, object: 'payment_intent', amount: i.amount, amount_capturable: i.status === 'authorized' ? i.amount - i.captured : 0,
+    id: i.id, object: 'payment_intent', amount: i.amount, amount_capturable: i.status === 'authorized' && !released.has(i.id) ? i.amount - i.captured : 0,
     amount_details: { tip: {} }, amount_received: i.captured, application: null, application_fee_amount: null,
     automatic_payment_methods: null, canceled_at: i.status === 'voided' ? now() : null, cancellation_reason: null,
     capture_method: i.captureMethod, client_secret: `${i.id}_secret_fake`, confirmation_method: 'automatic', created: i.created,
@@ -106,10 +113,17 @@ export async function startStripeFake() {
         // The charge expanded, as Stripe does on `expand[]=latest_charge`: this account has multicapture.
         const o = intentObject(i);
         const expanded = req.query.getAll('expand[]').includes('latest_charge') && typeof o.latest_charge === 'string'
-          ? { ...o, latest_charge: { id: o.latest_charge, object: 'charge', payment_method_details: { type: 'card', card: { multicapture: { status: 'available' } } } } } : o;
+          ? { ...o, latest_charge: { id: o.latest_charge, object: 'charge', payment_method_details: { type: 'card', card: { multicapture: { status: multicapture ? 'available' : 'unavailable' } } } } } : o;
         return { answer: { status: 200, json: expanded } };
       }
+      if (pi[2] === '/capture' && !multicapture && form.get('final_capture') === 'false') {
+        return { answer: error(400, { type: 'invalid_request_error', param: 'final_capture', message: 'final_capture can only be false when multicapture is available for this PaymentIntent.', payment_intent: intentObject(i) }) };
+      }
+      if (released.has(i.id)) {
+        return { answer: error(400, { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: `cannot ${pi[2]!.slice(1)}: the PaymentIntent has a status of succeeded`, payment_intent: intentObject(i) }) };
+      }
       const done = pi[2] === '/capture' ? bank.capture(i.id, Number(form.get('amount_to_capture') ?? i.amount - i.captured)) : bank.void(i.id);
+      if (pi[2] === '/capture' && !multicapture && typeof done !== 'string') released.add(i.id);
       if (typeof done === 'string') {
         return { answer: error(400, { type: 'invalid_request_error', code: done === 'amount' ? 'amount_too_large' : 'payment_intent_unexpected_state', message: `cannot ${pi[2]!.slice(1)}: ${done}`, payment_intent: intentObject(i) }) };
       }
