@@ -294,7 +294,9 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
     case 'void': {
       const refused = needsSuccess('reversal_requires_authorization');
       if (refused) return refused;
-      if (t.chargedBack > 0) return fail('charged_back');
+      // A chargeback takes back money that moved; an authorization's uncaptured rest is still held
+      // and is still released (by the merchant, or by the expiry job).
+      if (t.chargedBack > 0 && t.authorized - t.captured <= 0) return fail('charged_back');
       if (t.reversed) return fail('already_reversed');
       // Money that moved (a sale, a capture, a rebill) is settled by the time a reversal could reach it: a refund gives it back.
       if (initial.kind !== 'authorize' || (req.namesTransaction && req.target.kind !== 'authorize')) return fail('reversal_not_possible');
@@ -415,7 +417,7 @@ export function holdClosed(ops: readonly Operation[]): boolean {
   if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded') return initial?.status === 'failed';
   const t = totalsOf(ops);
   if (t.inFlightVoid || t.inFlightCaptures > 0) return false;
-  return t.reversed || t.chargedBack > 0 || t.authorized - t.captured <= 0;
+  return t.reversed || t.authorized - t.captured <= 0;
 }
 
 /**
@@ -427,7 +429,7 @@ export function authorizationExpired(ops: readonly Operation[], cutoff: number):
   const initial = ops.find((o) => isInitialKind(o.kind));
   if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded' || initial.createdAt > cutoff) return false;
   const t = totalsOf(ops);
-  if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0 || t.chargedBack > 0) return false;
+  if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0) return false;
   return t.authorized - t.captured > 0;
 }
 
