@@ -96,8 +96,9 @@ test('Adyen: an HTTP 429 (rate limited, nothing processed yet) is not answered a
   } finally { s.close(); }
 });
 
-test('Stripe: the void of what a single capture left (a PaymentIntent without multicapture holds nothing more) is approved, not failed', async () => {
-  const pi = { id: 'pi_2', object: 'payment_intent', amount: 5000, currency: 'eur', status: 'succeeded', amount_capturable: 0, amount_received: 3000, metadata: {} };
+/** A void of a PaymentIntent Stripe holds `succeeded` (having received `received` of 5000): what the connector makes of the refusal. */
+async function voidOfSucceeded(received: number, asked: number) {
+  const pi = { id: 'pi_2', object: 'payment_intent', amount: 5000, currency: 'eur', status: 'succeeded', amount_capturable: 0, amount_received: received, metadata: {} };
   const s = await scripted((req, _body, res) => {
     if (req.url === '/v1/payment_intents/pi_2/cancel') {
       return json(res, 400, { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'You cannot cancel this PaymentIntent because it has a status of succeeded.', payment_intent: pi } });
@@ -105,26 +106,21 @@ test('Stripe: the void of what a single capture left (a PaymentIntent without mu
     json(res, 404, { error: { type: 'invalid_request_error', message: 'no' } });
   });
   try {
-    const outcome = await stripeAt(s.url).execute({ operation: 'void', attemptId: attempt, amount: eur(2000), live: false, originalReference: 'pi_2', testParameters: {} });
-    assert.equal(outcome.kind, 'approved', JSON.stringify(outcome));
+    return await stripeAt(s.url).execute({ operation: 'void', attemptId: attempt, amount: eur(asked), live: false, originalReference: 'pi_2', testParameters: {} });
   } finally { s.close(); }
+}
+
+test('Stripe: the void of what a single capture left (a PaymentIntent without multicapture holds nothing more) is approved, not failed', async () => {
+  const outcome = await voidOfSucceeded(3000, 2000);
+  assert.equal(outcome.kind, 'approved', JSON.stringify(outcome));
 });
 
 test('Stripe: a void is not approved when the PaymentIntent was captured in full (nothing of it was released; the shopper was charged)', async () => {
   // The engine believes nothing was captured (open rest EUR 50.00: e.g. captured from Stripe's
   // dashboard, or a capture the engine recorded failed) and asks to void all of it. Stripe has
   // captured the whole 5000: amount_capturable is 0 because the money moved, not because it was released.
-  const pi = { id: 'pi_3', object: 'payment_intent', amount: 5000, currency: 'eur', status: 'succeeded', amount_capturable: 0, amount_received: 5000, metadata: {} };
-  const s = await scripted((req, _body, res) => {
-    if (req.url === '/v1/payment_intents/pi_3/cancel') {
-      return json(res, 400, { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'You cannot cancel this PaymentIntent because it has a status of succeeded.', payment_intent: pi } });
-    }
-    json(res, 404, { error: { type: 'invalid_request_error', message: 'no' } });
-  });
-  try {
-    const outcome = await stripeAt(s.url).execute({ operation: 'void', attemptId: attempt, amount: eur(5000), live: false, originalReference: 'pi_3', testParameters: {} });
-    assert.notEqual(outcome.kind, 'approved', `EUR 50.00 recorded as released (payment reversed, ledger hold voided) where Stripe captured all of it: ${JSON.stringify(outcome)}`);
-  } finally { s.close(); }
+  const outcome = await voidOfSucceeded(5000, 5000);
+  assert.notEqual(outcome.kind, 'approved', `EUR 50.00 recorded as released (payment reversed, ledger hold voided) where Stripe captured all of it: ${JSON.stringify(outcome)}`);
 });
 
 for (const status of [401, 404]) {

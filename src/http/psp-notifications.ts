@@ -60,12 +60,13 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
     for (const d of result.disputes ?? []) {
       const r = await deps.recordDispute(found.id, d);
       const fields = { account, merchantId, event: d.event, pspReference: d.paymentReference, disputeReference: d.disputeReference, amount: d.amount };
+      const what = d.kind === 'chargeback' ? 'PSP chargeback' : 'PSP chargeback reversal';
       if (r.kind === 'recorded' || r.kind === 'known') {
-        deps.logger.info({ ...fields, paymentId: r.paymentId, recorded: r.kind === 'recorded' }, `PSP ${d.kind === 'chargeback' ? 'chargeback' : 'chargeback reversal'} ${r.kind === 'recorded' ? 'recorded' : 'received again: recorded before'}`);
+        deps.logger.info({ ...fields, paymentId: r.paymentId, recorded: r.kind === 'recorded' }, `${what} ${r.kind === 'recorded' ? 'recorded' : 'received again: recorded before'}`);
       } else {
         // The money moved all the same: an operator reconciles it by hand, so it is told as an error.
         const why = r.kind === 'refused' ? r.error : r.kind === 'ambiguous' ? 'names more than one payment' : 'names no payment of this account';
-        deps.logger.error({ ...fields, ...(r.kind === 'refused' ? { paymentId: r.paymentId } : {}), why }, `PSP ${d.kind === 'chargeback' ? 'chargeback' : 'chargeback reversal'} not recorded (${why}): reconcile it on the payment by hand`);
+        deps.logger.error({ ...fields, ...(r.kind === 'refused' ? { paymentId: r.paymentId } : {}), why }, `${what} not recorded (${why}): reconcile it on the payment by hand`);
       }
     }
     // A dispute's course the gateway does not record by itself: an operator acts on it, so it is told as an error.

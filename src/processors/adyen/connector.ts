@@ -208,8 +208,9 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       if (!items || !items.every((i) => verifyItem(i, settings.hmacKey))) return { authentic: false, settled: [], answer: '' };
       const mine = items.filter((i) => i.merchantAccountCode === settings.merchantAccount);
       const settled = mine.map(settlementOfItem).filter((s) => s !== undefined);
-      const disputes = mine.map(disputeOfItem).filter((d) => d !== undefined);
-      const unrecorded = mine.filter((i) => disputeEvents.has(i.eventCode) && disputeOfItem(i) === undefined)
+      const read = mine.map((i) => ({ i, dispute: disputeOfItem(i) }));
+      const disputes = read.flatMap((x) => (x.dispute ? [x.dispute] : []));
+      const unrecorded = read.filter((x) => disputeEvents.has(x.i.eventCode) && !x.dispute).map((x) => x.i)
         .map((i) => ({ event: i.eventCode, pspReference: i.originalReference ?? i.pspReference, amount: `${i.currency} ${i.value} (Adyen minor units)` }));
       return { authentic: true, settled, ...(disputes.length > 0 ? { disputes } : {}), ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '[accepted]' };
     },

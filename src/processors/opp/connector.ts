@@ -181,11 +181,11 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       if (!isObject(json) || !isObject(json.result)) throw new Error(`acquirer query answered HTTP ${status} without a result`);
       if (json.result.code === '700.400.580') return undefined;
       if (!Array.isArray(json.payments)) throw new Error(`acquirer query answered ${String(json.result.code)} without payments`);
-      const payments = json.payments.filter(isObject);
-      const listed = payments.map(outcomeOfPayment).filter((o): o is Answer => o !== undefined);
+      const read = json.payments.filter(isObject).map((p) => ({ p, o: outcomeOfPayment(p) })).filter((x): x is { p: Record<string, unknown>; o: Answer } => x.o !== undefined);
+      const listed = read.map((x) => x.o);
       // The acquirer's own "uncertain result" is no outcome: asked again on the reconciler's next pass.
       const found = listed.filter((o) => o.acquirerCode !== uncertainCode);
-      if (hint) for (const p of payments) { const o = outcomeOfPayment(p); if (o && o.acquirerCode !== uncertainCode) answeredAsAskedOpp(p, o, hint.amount, hint.operation); }
+      if (hint) for (const { p, o } of read) if (o.acquirerCode !== uncertainCode) answeredAsAskedOpp(p, o, hint.amount, hint.operation);
       if (found.length === 0 && listed.length > 0) throw new Error(`acquirer query answered ${uncertainCode} (it does not know the outcome yet)`);
       // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
       return found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);

@@ -116,19 +116,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     return declineOfError(json.error, pi ? text(pi.id, 64) : undefined);
   }
 
-  /** What a PaymentIntent in an error answer released: its amount less what it received. */
-  function releasedOfError(json: unknown): number | undefined {
-    const pi = isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? json.error.payment_intent : undefined;
-    return pi && typeof pi.amount === 'number' && typeof pi.amount_received === 'number' ? pi.amount - pi.amount_received : undefined;
-  }
-
-  function capturableOfError(json: unknown): number | undefined {
-    const pi = isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? json.error.payment_intent : undefined;
-    return pi && typeof pi.amount_capturable === 'number' ? pi.amount_capturable : undefined;
-  }
-
-  function intentStatusOfError(json: unknown): string | undefined {
-    return isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? text(json.error.payment_intent.status, 64) : undefined;
+  /** The PaymentIntent an error answer carries (Stripe attaches it to errors about one), if any. */
+  function intentOfError(json: unknown): Record<string, unknown> | undefined {
+    return isObject(json) && isObject(json.error) && isObject(json.error.payment_intent) ? json.error.payment_intent : undefined;
   }
 
   async function intent(id: string, withCharge = false): Promise<Record<string, unknown>> {
@@ -166,13 +156,15 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       // A cancel of one already canceled is refused (payment_intent_unexpected_state) with the
       // PaymentIntent attached: the hold is gone all the same, which is what a void asks for (a
       // reversal sent again under a new key, or Stripe's own cancel of an expired authorization).
-      if (req.operation === 'void' && outcome.kind === 'declined' && (outcome.acquirerCode === 'canceled' || intentStatusOfError(json) === 'canceled')) {
+      const refusedFor = outcome.kind === 'declined' ? intentOfError(json) : undefined;
+      if (req.operation === 'void' && outcome.kind === 'declined' && (outcome.acquirerCode === 'canceled' || refusedFor?.status === 'canceled')) {
         return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'canceled', details: { status: 'canceled' } };
       }
       // Captured without multicapture, the PaymentIntent released the rest with its capture: a void
       // of exactly that rest is done. (One captured in full released nothing: its void stays refused.)
-      if (req.operation === 'void' && outcome.kind === 'declined' && intentStatusOfError(json) === 'succeeded' && capturableOfError(json) === 0
-        && releasedOfError(json) === pspMinorUnits(req.amount, stripeCurrencies)) {
+      if (req.operation === 'void' && refusedFor?.status === 'succeeded' && refusedFor.amount_capturable === 0
+        && typeof refusedFor.amount === 'number' && typeof refusedFor.amount_received === 'number'
+        && refusedFor.amount - refusedFor.amount_received === pspMinorUnits(req.amount, stripeCurrencies)) {
         return { kind: 'approved', pspReference: outcome.pspReference, acquirerCode: 'succeeded', details: { status: 'succeeded' } };
       }
       // A capture without multicapture is the PaymentIntent's last: Stripe released the rest of the
@@ -215,8 +207,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
         const captured = isObject(pi.metadata) ? pi.metadata[captureKey(attemptId)] : undefined;
         if (captured === undefined) return undefined;
         // The amount this attempt's capture recorded: another than asked is not this attempt's answer.
-        if (hint && captured !== String(pspMinorUnits(hint.amount, stripeCurrencies))) {
-          throw new Error(`Stripe recorded a capture of ${String(captured)} (its minor units) for this attempt where ${hint.amount.currency} ${pspMinorUnits(hint.amount, stripeCurrencies)} was asked`);
+        const asked = hint && String(pspMinorUnits(hint.amount, stripeCurrencies));
+        if (hint && captured !== asked) {
+          throw new Error(`Stripe recorded a capture of ${String(captured)} (its minor units) for this attempt where ${hint.amount.currency} ${asked} was asked`);
         }
         return approved;
       }
