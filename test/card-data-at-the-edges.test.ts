@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { sql } from 'kysely';
-import { pay, postgresAvailable, startGateway } from './support/harness.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { opp, pay, postgresAvailable, startGateway } from './support/harness.ts';
 import { call, tokenOf, wf } from './support/executions.ts';
 import { closeServer, freePort, listen, loopbackAllow } from './support/webhooks.ts';
 import { assertNoCardData, assertNoCardDataInFiles, assertNoCardDataInRows, newCanary } from './support/canary.ts';
@@ -79,4 +81,54 @@ test('a receiver answer holding a card number across the excerpt limit is not ke
     await closeServer(receiver);
     await gw.close();
   }
+});
+
+test('a security code sent in a custom parameter named for it is not stored, answered or sent on in plain text (/v1)', async () => {
+  const canary = newCanary();
+  const gw = await startGateway();
+  try {
+    const names = ['cvv', 'CVV2', 'card.cvc', 'securityCode', 'card_security_code'];
+    const params: Record<string, string> = { 'customParameters[note]': 'kept as sent', 'customParameters[cvv_check]': 'on' };
+    for (const n of names) params[`customParameters[${n}]`] = canary.cvv;
+    const r = await pay(gw, params);
+    assert.match(r.body.result.code, /^000\.100\.1/, JSON.stringify(r.body));
+    const echoed = r.body.customParameters as Record<string, string>;
+    // What is not a security code is echoed as sent: a flag whose value is no code, and free text.
+    assert.equal(echoed.note, 'kept as sent');
+    assert.equal(echoed.cvv_check, 'on');
+    for (const n of names) {
+      assert.ok(n in echoed, `customParameters[${n}] is echoed`);
+      assert.notEqual(echoed[n], canary.cvv, `customParameters[${n}] echoed in plain text`);
+    }
+    const text = JSON.stringify(r.body);
+    assert.ok(!text.includes(`:"${canary.cvv}"`), `the security code in the answer: ${text}`);
+    const status = await opp(gw, 'GET', `/v1/payments/${r.body.id}`);
+    assert.ok(!JSON.stringify(status.body).includes(`:"${canary.cvv}"`), 'the security code in the status answer');
+    for (const f of readdirSync(gw.dataDir)) {
+      const raw = readFileSync(join(gw.dataDir, f)).toString('latin1');
+      for (const n of names) assert.ok(!raw.includes(`"${n}":"${canary.cvv}"`), `customParameters[${n}] in plain text in ${f}`);
+    }
+  } finally { await gw.close(); }
+});
+
+test('a security code sent in an execution\'s meta under a name that says so is not stored or answered in plain text', async () => {
+  const canary = newCanary();
+  const gw = await startGateway();
+  try {
+    const token = await tokenOf(gw);
+    const meta = { cvv: canary.cvv, card: { securityCode: canary.cvv }, CVC2: Number(canary.cvv), cvvPolicy: 'strict' };
+    const res = await call(gw, 'POST', wf, {
+      token, body: { merchantReference: 'r-cvv', holderReference: 'h-cvv', workspaceId: gw.merchant.workspaceId, meta },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const text = JSON.stringify(res.body);
+    assert.ok(!text.includes(`"cvv":"${canary.cvv}"`) && !text.includes(`"securityCode":"${canary.cvv}"`) && !text.includes(`"CVC2":${canary.cvv}`), text);
+    assert.equal((res.body as { meta: { cvvPolicy: string } }).meta.cvvPolicy, 'strict');
+    const listed = await call(gw, 'GET', wf, { token });
+    assertNoCardData(canary, 'the list', JSON.stringify(listed.body));
+    assertNoCardDataInFiles(canary, gw.dataDir);
+    for (const f of readdirSync(gw.dataDir)) {
+      assert.ok(!readFileSync(join(gw.dataDir, f)).toString('latin1').includes(`"CVC2":${canary.cvv}`), `meta.CVC2 in plain text in ${f}`);
+    }
+  } finally { await gw.close(); }
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createCardDataScreen } from './free-text.ts';
+import { createCardDataScreen, holdsSecurityCode, securityCodeMask } from './free-text.ts';
 
 const screen = createCardDataScreen(randomBytes(32));
 
@@ -34,4 +34,17 @@ test('JSON: strings, keys and PAN-looking integers are masked; refused paths are
   const refused = screen.maskJson({ data: { holderName: 'Jo 4111 1111 1111 1111' } }, { refuse: (p) => p === 'data.holderName' });
   assert.deepEqual(refused, { ok: false, path: 'data.holderName' });
   assert.deepEqual(screen.maskJson({ data: { holderName: 'Jo Doe' } }, { refuse: (p) => p === 'data.holderName' }), { ok: true, value: { data: { holderName: 'Jo Doe' } } });
+});
+
+test('a security code: only under a name that says so, and only a value of three or four digits', () => {
+  for (const name of ['cvv', 'CVV2', 'cvc', 'card.cvc', 'customParameters[card.cvv]', 'securityCode', 'card_security_code', 'meta.card.CVN', 'a[0].cvc2']) {
+    assert.ok(holdsSecurityCode(name, '123'), name);
+    assert.ok(holdsSecurityCode(name, '0123'), name);
+  }
+  assert.ok(holdsSecurityCode('cvv', 737), 'a code sent as a JSON number');
+  for (const [name, value] of [['cvv', 'on'], ['cvv', '12345'], ['cvv', ''], ['cvv_check', '123'], ['cvvPolicy', '123'], ['code', '123'], ['cid', '1234'], ['promo', '123'], ['cvv', true]] as const) {
+    assert.ok(!holdsSecurityCode(name, value), `${name}=${String(value)}`);
+  }
+  const r = screen.maskJson({ meta: { cvv: '123', card: { securityCode: 456 }, cvvPolicy: 'strict' }, securityCode: '789' }, { skip: (p) => p === 'securityCode' });
+  assert.deepEqual(r, { ok: true, value: { meta: { cvv: securityCodeMask, card: { securityCode: securityCodeMask }, cvvPolicy: 'strict' }, securityCode: '789' } });
 });

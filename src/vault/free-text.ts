@@ -29,6 +29,24 @@ export interface CardDataScreen {
     { ok: true; value: unknown } | { ok: false; path: string };
 }
 
+/**
+ * A field outside the card fields whose name says it holds a card's security code (`cvv`, `CVV2`,
+ * `card.cvc`, `securityCode`, `card_security_code`; only the name's last part is read) and whose
+ * value reads as one (three or four digits): a merchant that put the code there. Unlike a card
+ * number a code has no shape of its own, so the name is what tells, and its value is never kept:
+ * it is replaced by `securityCodeMask` wherever it would be stored, answered or sent on. A value
+ * that is no code (`cvv_check=on`, a policy name) is merchant data and kept as sent.
+ */
+export function holdsSecurityCode(name: string, value: unknown): boolean {
+  if (typeof value !== 'string' && typeof value !== 'number') return false;
+  if (!/^[0-9]{3,4}$/.test(String(value))) return false;
+  const last = name.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
+  return /^(card)?(cvv2?|cvc2?|cvn2?|cav2|securitycode|verificationcode|verificationvalue)$/.test(last.toLowerCase().replace(/[^a-z0-9]/g, ''));
+}
+
+/** What a security code found outside the card fields is stored, answered and sent on as. */
+export const securityCodeMask = '***';
+
 export function createCardDataScreen(key: Buffer): CardDataScreen {
   const masked = (digits: string) => `****${digits.slice(-4)}_${createHmac('sha256', key).update(digits).digest('hex').slice(0, 12)}`;
   const mask = (text: string) => replacePans(text, masked);
@@ -38,6 +56,7 @@ export function createCardDataScreen(key: Buffer): CardDataScreen {
     let refused: string | undefined;
     const walk = (v: unknown, path: string): unknown => {
       if (refused !== undefined || (path && opts.skip?.(path))) return v;
+      if (holdsSecurityCode(path, v)) return securityCodeMask;
       // Any number is read as it prints: a card number with a fraction (`4242…4242.5`) keeps its digits.
       if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) {
         const text = String(v);

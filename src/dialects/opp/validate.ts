@@ -7,7 +7,7 @@ import { Cvv, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vau
 import { customParameters, nest, type FormParams } from './form.ts';
 import type { ParameterError } from './envelope.ts';
 import type { RegistrationChange } from '../../vault/registrations.ts';
-import type { CardDataScreen } from '../../vault/free-text.ts';
+import { holdsSecurityCode, securityCodeMask, type CardDataScreen } from '../../vault/free-text.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
 import { compile, type JsonSchema } from '../../runtime/json-schema.ts';
 import { amountPattern as amountSource, oppFields, type OppField } from './fields.ts';
@@ -99,6 +99,7 @@ export function screenCardData(params: FormParams, screen: CardDataScreen): { ok
   for (const [name, value] of Object.entries(params)) {
     if (notScreened.has(name)) { out[name] = value; continue; }
     if (phoneFields.test(name) && internationalPhone(value)) { out[name] = value; continue; }
+    if (holdsSecurityCode(name, value)) { out[screen.mask(name)] = securityCodeMask; continue; }
     if ((refusedWithCardNumber.test(name) || phoneFields.test(name)) && screen.holdsPan(value)) {
       c.errors.push({ name, value: '[REDACTED]', message: 'must not contain a card number (send card data only in the card fields)', code: refusalCodes[name] ?? '200.300.404' });
       continue;
