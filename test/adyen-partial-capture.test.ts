@@ -1,0 +1,140 @@
+/**
+ * Partial captures at Adyen, per the account's `multiplePartialCaptures` setting. Adyen's own
+ * description of /payments/{paymentPspReference}/captures: "By default, any unclaimed amount after
+ * a partial capture gets cancelled. This does not apply if you enabled multiple partial captures on
+ * your account". Without it, the CAPTURE webhook that confirms a partial capture releases the rest
+ * in the books (never before: Adyen's answer only says `received`), and a second capture is refused
+ * by the engine. With it, the rest stays authorized and capturable, and a cancel (the expiry job's
+ * void) releases what the captures left.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manualClock } from '../src/runtime/clock.ts';
+import { startGateway, type Gateway } from './support/harness.ts';
+import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
+import { suiteCards } from './support/fake-psps/bank.ts';
+import { ledgerTotalsOf } from '../src/ledger/model.ts';
+import { parseSettings } from '../src/processors/adyen/settings.ts';
+
+const day = 86_400_000;
+
+/** A gateway with one Adyen account (its setting as given) before a fake Adyen behaving the same. */
+function adyenGateway(multiplePartialCaptures: boolean | undefined) {
+  const clock = manualClock(Date.UTC(2026, 0, 5, 12));
+  const s = { gw: undefined as unknown as Gateway, adyen: undefined as unknown as AdyenFake, token: '', clock };
+  before(async () => {
+    [s.adyen, s.gw] = await Promise.all([
+      startAdyenFake({ multiplePartialCaptures: multiplePartialCaptures === true }),
+      startGateway({ clock, env: { SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS: '7' } }),
+    ]);
+    const settings = { baseUrl: s.adyen.url, ...adyenFakeCredentials, ...(multiplePartialCaptures !== undefined ? { multiplePartialCaptures } : {}) };
+    await configureCascade(s.gw, { adyen: { connector: 'adyen', settings } }, ['adyen']);
+    s.token = await tokenOf(s.gw);
+  });
+  after(async () => { await Promise.all([s.gw?.close(), s.adyen?.close()]); });
+  return s;
+}
+
+async function authorized(s: ReturnType<typeof adyenGateway>, holder: string) {
+  const { gw, token } = s;
+  const id = await execution(gw, token, holder);
+  const ack = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(await instrument(gw, token, suiteCards.approved, holder), '50.00') });
+  assert.equal(ack.status, 200, JSON.stringify(ack.body));
+  const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
+  assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
+  await deliver(s);
+  return { id, paymentId: e.paymentComposition[0].paymentId as string };
+}
+
+/** Posts what Adyen would have sent to the account's webhook endpoint, then waits for the work it started. */
+async function deliver(s: ReturnType<typeof adyenGateway>) {
+  const endpoint = `${s.gw.url}/psp-notifications/${s.gw.merchant.merchantId}/adyen`;
+  for (const body of s.adyen.takeNotifications()) {
+    const r = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), '[accepted]');
+  }
+  await s.gw.app.payments.idle();
+}
+
+const opsOf = async (gw: Gateway, paymentId: string) => (await gw.app.storage.db.selectFrom('transactions').select(['type', 'status', 'amount'])
+  .where('payment_id', '=', paymentId).orderBy('seq').execute()).map((o) => [o.type, o.status, Number(o.amount)]);
+
+test('adyen settings: multiplePartialCaptures is a boolean, off unless set', () => {
+  const base = { apiKey: adyenFakeCredentials.apiKey, merchantAccount: 'ShopECOM', hmacKey: adyenFakeCredentials.hmacKey };
+  const off = parseSettings(base);
+  assert.ok(off.ok && off.value.multiplePartialCaptures === false, JSON.stringify(off));
+  const on = parseSettings({ ...base, multiplePartialCaptures: true });
+  assert.ok(on.ok && on.value.multiplePartialCaptures === true, JSON.stringify(on));
+  const bad = parseSettings({ ...base, multiplePartialCaptures: 'yes' });
+  assert.ok(!bad.ok && /multiplePartialCaptures/.test(bad.error), JSON.stringify(bad));
+});
+
+describe('adyen: an account without multiple partial captures (Adyen\'s default)', () => {
+  const s = adyenGateway(undefined);
+
+  test('a partial capture confirmed by its CAPTURE webhook releases the rest in the books; a second capture is refused by the engine', async () => {
+    const { gw, token, adyen } = s;
+    const { id, paymentId } = await authorized(s, 'adyen-single-capture');
+    const capture = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '20.00', currency: 'EUR' }, final: false } });
+    assert.equal(capture.status, 202, JSON.stringify(capture.body));
+    await gw.app.payments.idle();
+    // Adyen only said `received`: nothing is released before the capture is confirmed.
+    assert.deepEqual(await opsOf(gw, paymentId), [['authorize', 'succeeded', 5000], ['capture', 'pending', 2000]]);
+    assert.equal(ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId)).held, 5000);
+
+    await deliver(s);
+    assert.deepEqual(await opsOf(gw, paymentId), [['authorize', 'succeeded', 5000], ['capture', 'succeeded', 2000], ['void', 'succeeded', 3000]],
+      'the rest Adyen cancelled with the partial capture stayed authorized in the books');
+    const totals = ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId));
+    assert.deepEqual([totals.captured, totals.held], [2000, 0]);
+    assert.equal(await gw.app.ledger.verify(), undefined);
+    // Adyen cancelled the rest itself: no cancel was sent for it.
+    assert.equal(adyen.requests.filter((r) => r.path.endsWith('/cancels')).length, 0, 'a cancel was sent for a rest Adyen had already cancelled');
+
+    const sent = adyen.requests.length;
+    const again = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '10.00', currency: 'EUR' }, final: true } });
+    assert.notEqual(again.status, 202, 'a second capture of a released hold was accepted');
+    assert.equal(adyen.requests.length, sent, 'the second capture was sent to Adyen');
+  });
+
+  test('the fake Adyen cancels the rest with a partial capture: a later capture or cancel there fails', async () => {
+    const { adyen } = s;
+    const post = (path: string, body: unknown) => fetch(adyen.url + path, { method: 'POST', headers: { 'x-api-key': adyenFakeCredentials.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+    const auth = await post('/payments', { merchantAccount: adyenFakeCredentials.merchantAccount, amount: { value: 5000, currency: 'EUR' }, reference: 'f'.repeat(32), additionalData: { manualCapture: 'true' }, authenticationData: { attemptAuthentication: 'never' }, paymentMethod: { type: 'scheme', number: suiteCards.approved, expiryMonth: '03', expiryYear: '2030', cvc: '737' } });
+    adyen.takeNotifications();
+    for (const [path, amount] of [['captures', 2000], ['captures', 1000], ['cancels', undefined]] as const) {
+      await post(`/payments/${auth.pspReference}/${path}`, { merchantAccount: adyenFakeCredentials.merchantAccount, reference: `${path}${String(amount)}`, ...(amount ? { amount: { value: amount, currency: 'EUR' } } : {}) });
+    }
+    const items = adyen.takeNotifications().map((b) => JSON.parse(b).notificationItems[0].NotificationRequestItem);
+    assert.deepEqual(items.map((i) => [i.eventCode, i.success]), [['CAPTURE', 'true'], ['CAPTURE', 'false'], ['CANCELLATION', 'false']]);
+  });
+});
+
+describe('adyen: an account with multiple partial captures', () => {
+  const s = adyenGateway(true);
+
+  test('partial captures leave the rest authorized; the expiry job\'s cancel releases what they left', async () => {
+    const { gw, token, adyen, clock } = s;
+    const { id, paymentId } = await authorized(s, 'adyen-multi-capture');
+    for (const value of ['20.00', '10.00']) {
+      const capture = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value, currency: 'EUR' }, final: false } });
+      assert.equal(capture.status, 202, JSON.stringify(capture.body));
+      await deliver(s);
+    }
+    assert.deepEqual(await opsOf(gw, paymentId), [['authorize', 'succeeded', 5000], ['capture', 'succeeded', 2000], ['capture', 'succeeded', 1000]]);
+    assert.equal(ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId)).held, 2000);
+
+    clock.advance(8 * day);
+    await gw.app.payments.expireAuthorizations();
+    await gw.app.payments.idle();
+    assert.equal(adyen.requests.filter((r) => r.path.endsWith('/cancels')).length, 1, 'the expiry job sent no cancel');
+    await deliver(s);
+    assert.deepEqual(await opsOf(gw, paymentId), [['authorize', 'succeeded', 5000], ['capture', 'succeeded', 2000], ['capture', 'succeeded', 1000], ['void', 'succeeded', 2000]],
+      'Adyen refused the cancel of what the partial captures left, and it stayed authorized in the books');
+    const totals = ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId));
+    assert.deepEqual([totals.captured, totals.held], [3000, 0]);
+    assert.equal(await gw.app.ledger.verify(), undefined);
+  });
+});
