@@ -372,8 +372,9 @@ export function createPaymentService(deps: {
         for (const op of decided.value) {
           await w.payments.insertOperation(op);
           locked.operations.push(op);
-          if (recordedOnlyKinds.has(op.kind)) {
-            // Chargebacks, their reversals and receipts report what the scheme or bank already did.
+          if (recordedOnly(op)) {
+            // Chargebacks, their reversals and receipts report what the scheme or bank already did;
+            // so does the void of a rest its PSP released with a capture.
             await runner.settle(w, locked, op.id, { status: 'succeeded', reason: undefined, resultCode: undefined, pspReference: op.pspReference, details: {}, at: op.createdAt });
             attempts.push(undefined);
           } else {
@@ -410,12 +411,11 @@ export function createPaymentService(deps: {
     let state: LockedPayment = recorded.locked;
     const initial = initialOf(state.operations);
     for (const [i, op] of ops.entries()) {
-      if (recordedOnlyKinds.has(op.kind)) continue;
+      if (recordedOnly(op)) continue;
       state = (await driveOperation(state.payment, op, attempts[i], undefined, testParameters, { initial, rules })) ?? state;
       // A final capture releases what it leaves of the authorization; so does one its PSP made final
       // itself (a PSP that takes one capture per authorization releases the rest with it).
-      const settled = state.operations.find((o) => o.id === op.id);
-      if (op.kind === 'capture' && (op.context.final === true || settled?.details.RestReleased === 'true')) await releaseRest(state.payment, op);
+      if (releasesRest(op, state.operations.find((o) => o.id === op.id))) await releaseRest(state.payment, op);
     }
     const card = state.payment.cardId ? await vault.masked(state.payment.cardId) : undefined;
     // An operation a racing reconciler settled is read again; the rest are as this call left them.
@@ -425,7 +425,20 @@ export function createPaymentService(deps: {
     }));
   }
 
-  /** After a final capture succeeded, what it left of the authorization is voided. */
+  /**
+   * What is only recorded, never sent to a PSP: what the scheme or bank already did, and the void of
+   * a rest the capture's PSP released with it (asking it again would be refused: nothing is left).
+   */
+  const recordedOnly = (op: OperationRecord) => recordedOnlyKinds.has(op.kind) || (op.kind === 'void' && op.context.releasedByPsp === true);
+
+  /** Whether a capture, as settled, releases the rest: asked final, or made final by its PSP. */
+  const releasesRest = (capture: OperationRecord, settled: OperationRecord | undefined) =>
+    capture.kind === 'capture' && (capture.context.final === true || settled?.details.RestReleased === 'true');
+
+  /**
+   * After a final capture succeeded, what it left of the authorization is voided: sent to the PSP,
+   * or only recorded when the PSP said the capture released it (`RestReleased`).
+   */
   async function releaseRest(payment: PaymentRecord, capture: OperationRecord) {
     const recorded = await recordFollowUps(payment, (locked) => {
       const settled = locked.operations.find((o) => o.id === capture.id);
@@ -433,7 +446,9 @@ export function createPaymentService(deps: {
       const initial = initialOf(locked.operations);
       const decided = decideFollowUp(locked.operations, { kind: 'void', amount: undefined, target: initial, awaitsReceipt: false });
       if (!decided.ok) return ok([]);
-      return ok([newOperation(locked.payment, locked.operations.length, 'void', decided.value, initial.id, capture.merchantTransactionId, { ...capture.context, final: undefined, releases: capture.id })]);
+      const releasedByPsp = settled.details.RestReleased === 'true';
+      return ok([newOperation(locked.payment, locked.operations.length, 'void', decided.value, initial.id, capture.merchantTransactionId,
+        { ...capture.context, final: undefined, releases: capture.id, ...(releasedByPsp ? { releasedByPsp: true } : {}) })]);
     });
     if (recorded.ok) await runFollowUps(recorded.value, testParametersOf(capture));
   }
@@ -859,6 +874,9 @@ export function createPaymentService(deps: {
       if (!r.changed) await approvedAfterEnd(attemptId, outcome);
       if (r.changed && op.status === 'awaiting') await threeds.close('payment', payment.id);
       if (r.next) inBackground(driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }));
+      // A capture the PSP confirms only now (Adyen's CAPTURE webhook after its `received`): its rest is
+      // released now that it succeeded, never before (releaseRest checks it succeeded).
+      if (r.changed && outcome.kind === 'approved' && releasesRest(op, { ...op, details: outcome.details })) inBackground(releaseRest(payment, op));
       return r.changed;
     },
 

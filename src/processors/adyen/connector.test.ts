@@ -62,7 +62,10 @@ test('webhook items are verified by their HMAC; a changed field or another key f
   assert.equal(verifyItem({ ...parsed!, value: 501 }, settings.hmacKey), false);
   assert.equal(verifyItem(parsed!, 'cd'.repeat(32)), false);
   // The capture it confirms states its amount, for the engine to check against what was asked.
-  assert.deepEqual(settlementOfItem(parsed!), { attemptId: 'c1', amount: { amount: 500, currency: 'EUR' }, outcome: { kind: 'approved', pspReference: 'MOD1', acquirerCode: 'CAPTURE', details: { eventCode: 'CAPTURE' } } });
+  assert.deepEqual(settlementOfItem(parsed!, { multiplePartialCaptures: true }), { attemptId: 'c1', amount: { amount: 500, currency: 'EUR' }, outcome: { kind: 'approved', pspReference: 'MOD1', acquirerCode: 'CAPTURE', details: { eventCode: 'CAPTURE' } } });
+  // Without multiple partial captures (Adyen's default) the capture it confirms cancelled the rest.
+  assert.equal(settlementOfItem(parsed!)?.outcome.details.RestReleased, 'true');
+  assert.equal(settlementOfItem({ ...parsed!, success: 'false' })?.outcome.details.RestReleased, undefined);
   assert.equal(settlementOfItem({ ...parsed!, eventCode: 'REPORT_AVAILABLE' }), undefined);
   assert.equal(itemsOf('not json'), undefined);
 });

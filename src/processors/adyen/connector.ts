@@ -104,10 +104,15 @@ export function disputeOfItem(i: NotificationItem): PspDispute | undefined {
   return { kind, event: i.eventCode, eventId: `${i.eventCode}@${i.eventDate ?? ''}`, paymentReference: i.originalReference, disputeReference: i.pspReference, amount };
 }
 
-/** What one webhook item settles: our attempt (its `merchantReference`) and its outcome. */
-export function settlementOfItem(i: NotificationItem): { attemptId: string; outcome: Answer; reverses?: boolean; amount?: Money | 'unreadable' } | undefined {
+/**
+ * What one webhook item settles: our attempt (its `merchantReference`) and its outcome. Without
+ * multiple partial captures on the account, Adyen cancels what a partial capture leaves of the
+ * authorization: the CAPTURE item that confirms it says so (`RestReleased`), and only then does the
+ * engine release the rest in the books (the capture's answer only said `received`).
+ */
+export function settlementOfItem(i: NotificationItem, account: Pick<AdyenSettings, 'multiplePartialCaptures'> = {}): { attemptId: string; outcome: Answer; reverses?: boolean; amount?: Money | 'unreadable' } | undefined {
   const success = i.success === 'true';
-  const details = { eventCode: i.eventCode };
+  const details: Record<string, string> = { eventCode: i.eventCode };
   switch (i.eventCode) {
     case 'AUTHORISATION': {
       if (success) {
@@ -122,6 +127,7 @@ export function settlementOfItem(i: NotificationItem): { attemptId: string; outc
       // card or account refused it): the refund is taken back as a failed one would be.
       const failed = i.eventCode.endsWith('_FAILED') || i.eventCode === 'REFUNDED_REVERSED';
       const ok = success && !failed;
+      if (ok && i.eventCode === 'CAPTURE' && account.multiplePartialCaptures !== true) details.RestReleased = 'true';
       return {
         attemptId: i.merchantReference,
         // The scheme rejected a capture or refund: it may come days after Adyen's CAPTURE or REFUND
@@ -207,7 +213,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       // One item that fails its signature refuses the whole batch: Adyen retries it, and nothing forged settles.
       if (!items || !items.every((i) => verifyItem(i, settings.hmacKey))) return { authentic: false, settled: [], answer: '' };
       const mine = items.filter((i) => i.merchantAccountCode === settings.merchantAccount);
-      const settled = mine.map(settlementOfItem).filter((s) => s !== undefined);
+      const settled = mine.map((i) => settlementOfItem(i, settings)).filter((s) => s !== undefined);
       const read = mine.map((i) => ({ i, dispute: disputeOfItem(i) }));
       const disputes = read.flatMap((x) => (x.dispute ? [x.dispute] : []));
       const unrecorded = read.filter((x) => disputeEvents.has(x.i.eventCode) && !x.dispute).map((x) => x.i)

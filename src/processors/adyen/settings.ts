@@ -13,10 +13,16 @@ export interface AdyenSettings {
   readonly merchantAccount: string;
   /** The webhook's HMAC key, hex as the Customer Area shows it: a secret. */
   readonly hmacKey: string;
+  /**
+   * Whether Adyen enabled multiple partial captures on the account (off unless set, as at Adyen).
+   * Without them Adyen cancels what a partial capture leaves of the authorization; with them the
+   * rest stays authorized until captured or cancelled.
+   */
+  readonly multiplePartialCaptures?: boolean;
 }
 
 export const adyenTestUrl = 'https://checkout-test.adyen.com/v71';
-const allowedKeys = ['baseUrl', 'apiKey', 'merchantAccount', 'hmacKey'];
+const allowedKeys = ['baseUrl', 'apiKey', 'merchantAccount', 'hmacKey', 'multiplePartialCaptures'];
 
 /** The settings holding credentials: sealed at rest, shown back masked. */
 export const secretSettings = ['apiKey', 'hmacKey'] as const;
@@ -35,5 +41,9 @@ export function parseSettings(input: unknown): Checked<AdyenSettings> {
   }
   const hmacKey = secretOf(o.value.hmacKey, 'hmacKey', 'the webhook\'s HMAC key in hex (32 to 128 bytes)', /^(?:[0-9A-Fa-f]{2}){32,128}$/);
   if (!hmacKey.ok) return hmacKey;
-  return { ok: true, value: { baseUrl: baseUrl.value, apiKey: apiKey.value, merchantAccount, hmacKey: hmacKey.value } };
+  const multiplePartialCaptures = o.value.multiplePartialCaptures ?? false;
+  if (typeof multiplePartialCaptures !== 'boolean') {
+    return { ok: false, error: 'multiplePartialCaptures must be true or false (whether Adyen enabled multiple partial captures on the account)' };
+  }
+  return { ok: true, value: { baseUrl: baseUrl.value, apiKey: apiKey.value, merchantAccount, hmacKey: hmacKey.value, multiplePartialCaptures } };
 }
