@@ -62,8 +62,9 @@ runConformance({
   name: 'adyen',
   lostAnswers: 'webhook',
   async start() {
-    const fake = await startAdyenFake();
-    const connector = createAdyenConnector({ baseUrl: fake.url, ...adyenFakeCredentials }, timeoutMs);
+    // An account with multiple partial captures: the shared cases capture in parts.
+    const fake = await startAdyenFake({ multiplePartialCaptures: true });
+    const connector = createAdyenConnector({ baseUrl: fake.url, ...adyenFakeCredentials, multiplePartialCaptures: true }, timeoutMs);
     return {
       connector, charges: () => fake.bank.charges(), shopper, close: fake.close,
       notifications: () => fake.takeNotifications().map((body) => ({ headers: { 'content-type': 'application/json' }, body })),

@@ -32,7 +32,7 @@ async function hop(url: string, init: RequestInit = {}): Promise<{ status: numbe
 let stripe: StripeFake;
 let adyen: AdyenFake;
 let oppFake: OppFake;
-before(async () => { [stripe, adyen, oppFake] = await Promise.all([startStripeFake(), startAdyenFake(), startOppFake()]); });
+before(async () => { [stripe, adyen, oppFake] = await Promise.all([startStripeFake(), startAdyenFake({ multiplePartialCaptures: true }), startOppFake()]); });
 after(async () => { await Promise.all([stripe?.close(), adyen?.close(), oppFake?.close()]); });
 
 describe('executions: a PSP account whose PSP runs 3-D Secure', () => {
@@ -43,7 +43,8 @@ describe('executions: a PSP account whose PSP runs 3-D Secure', () => {
     token = await tokenOf(a);
     await configureCascade(a, {
       stripe: { connector: 'stripe', settings: { baseUrl: stripe.url, ...stripeFakeCredentials } },
-      adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } },
+      // Multiple partial captures: a capture that fails late leaves the authorization capturable again.
+      adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials, multiplePartialCaptures: true } },
       sim: {},
     }, ['stripe', 'sim'], ['soft', 'error']);
   });

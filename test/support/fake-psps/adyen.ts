@@ -16,7 +16,16 @@ interface Item {
   amount: { value: number; currency: string }; reason?: string;
 }
 
-export async function startAdyenFake(options: { hmacKey?: string } = {}) {
+/**
+ * `multiplePartialCaptures` stands for an account Adyen enabled them on. Without them (Adyen's
+ * default) a capture cancels what it leaves of the authorization: a later capture or cancel of the
+ * payment fails. With them the rest stays authorized: captured in more parts, or cancelled (a
+ * cancel after partial captures cancels what they left).
+ */
+export async function startAdyenFake(options: { hmacKey?: string; multiplePartialCaptures?: boolean } = {}) {
+  const multiplePartialCaptures = options.multiplePartialCaptures === true;
+  /** Payments whose rest Adyen cancelled with a capture (no multiple partial captures). */
+  const released = new Set<string>();
   const bank = createBank('FAKEPSP');
   const hmacKey = options.hmacKey ?? adyenFakeCredentials.hmacKey;
   const idempotent = new Map<string, FakeAnswer>();
@@ -98,7 +107,10 @@ export async function startAdyenFake(options: { hmacKey?: string } = {}) {
       const [, original, kind] = m as unknown as [string, string, 'captures' | 'cancels' | 'refunds'];
       if (!bank.payments.has(original)) return { answer: { status: 422, json: { status: 422, errorCode: '167', message: 'Original pspReference required for this operation', errorType: 'validation' } } };
       const amount = body.amount ?? { value: bank.payments.get(original)!.amount, currency: bank.payments.get(original)!.currency };
-      const done = kind === 'captures' ? bank.capture(original, amount.value) : kind === 'refunds' ? bank.refund(original, amount.value) : bank.void(original);
+      const done = kind === 'refunds' ? bank.refund(original, amount.value)
+        : released.has(original) ? 'not_authorized' as const
+          : kind === 'captures' ? bank.capture(original, amount.value) : cancel(original);
+      if (kind === 'captures' && typeof done !== 'string' && !multiplePartialCaptures) released.add(original);
       const pspReference = `FAKEMOD${String(++modifications).padStart(9, '0')}`;
       if (kind === 'captures' && typeof done !== 'string') captures.set(pspReference, { original, reference: body.reference, amount });
       // Adyen accepts the modification now and says later, by webhook, whether it happened.
@@ -110,6 +122,15 @@ export async function startAdyenFake(options: { hmacKey?: string } = {}) {
       return { answer: { status: 201, json: { merchantAccount: body.merchantAccount, paymentPspReference: original, pspReference, reference: body.reference, status: 'received', ...(kind === 'cancels' ? {} : { amount }) } } };
     }
     return { answer: { status: 404, json: { status: 404, errorCode: '000', message: 'Not found', errorType: 'validation' } } };
+  }
+
+  /** A cancel: of an uncaptured authorization, or (multiple partial captures) of what partial captures left. */
+  function cancel(original: string) {
+    const p = bank.payments.get(original)!;
+    if (!multiplePartialCaptures || p.status !== 'authorized' || p.captured === 0) return bank.void(original);
+    if (p.captured >= p.amount) return 'not_authorized' as const;
+    p.status = 'voided';
+    return p;
   }
 
   const server = await serveFake(handle);
