@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type Gateway } from './support/harness.ts';
-import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
@@ -21,12 +21,7 @@ after(async () => { await Promise.all([gw?.close(), stripe?.close()]); });
 
 test('a partial capture on a PaymentIntent without multicapture succeeds, and the rest it released is released in the books', async () => {
   const token = await tokenOf(gw);
-  const id = await execution(gw, token, 'single-capture');
-  const ack = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(await instrument(gw, token, suiteCards.approved, 'single-capture'), '50.00') });
-  assert.equal(ack.status, 200, JSON.stringify(ack.body));
-  const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
-  assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
-  const paymentId: string = e.paymentComposition[0].paymentId;
+  const { id, paymentId } = await authorizedExecution(gw, token, 'single-capture', suiteCards.approved, '50.00');
   const capture = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '20.00', currency: 'EUR' }, final: false } });
   assert.equal(capture.status, 202, JSON.stringify(capture.body));
   await gw.app.payments.idle();

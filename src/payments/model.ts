@@ -380,12 +380,14 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
 
 /**
  * What cancelling a payment means now: refund what was captured and not yet refunded, and void
- * what was authorized and not captured. Each step is still checked by `decideFollowUp`.
+ * what was authorized and not captured. Each step is still checked by `decideFollowUp`. While a
+ * chargeback stands, nothing is refunded (the scheme took the money back, and a refund is refused):
+ * the cancel only releases the uncaptured rest.
  */
 export function cancelPlan(ops: readonly Operation[]): { refund: Money | undefined; voidOpen: boolean } {
   const t = totalsOf(ops);
   const currency = initialOf(ops).amount.currency;
-  const refundable = t.captured - t.refunded - t.inFlightRefunds;
+  const refundable = t.chargedBack > 0 ? 0 : t.captured - t.refunded - t.inFlightRefunds;
   const open = t.authorized - t.captured - t.inFlightCaptures;
   return {
     refund: refundable > 0 ? { amount: refundable, currency } : undefined,

@@ -413,9 +413,9 @@ export function createPaymentService(deps: {
     for (const [i, op] of ops.entries()) {
       if (recordedOnly(op)) continue;
       state = (await driveOperation(state.payment, op, attempts[i], undefined, testParameters, { initial, rules })) ?? state;
-      // A final capture releases what it leaves of the authorization; so does one its PSP made final
-      // itself (a PSP that takes one capture per authorization releases the rest with it).
-      if (releasesRest(op, state.operations.find((o) => o.id === op.id))) await releaseRest(state.payment, op);
+      // Any follow-up that settles may be what a released rest waited for: the capture itself, or
+      // another operation that was still in flight when the capture succeeded.
+      if (restToRelease(state.operations)) await releaseRest(state.payment);
     }
     const card = state.payment.cardId ? await vault.masked(state.payment.cardId) : undefined;
     // An operation a racing reconciler settled is read again; the rest are as this call left them.
@@ -431,26 +431,44 @@ export function createPaymentService(deps: {
    */
   const recordedOnly = (op: OperationRecord) => recordedOnlyKinds.has(op.kind) || (op.kind === 'void' && op.context.releasedByPsp === true);
 
-  /** Whether a capture, as settled, releases the rest: asked final, or made final by its PSP. */
-  const releasesRest = (capture: OperationRecord, settled: OperationRecord | undefined) =>
-    capture.kind === 'capture' && (capture.context.final === true || settled?.details.RestReleased === 'true');
+  /**
+   * The succeeded capture that released the rest of its authorization, if any: one the merchant
+   * asked final, or one its PSP made final itself (a PSP that takes one capture per authorization
+   * releases the rest with it, `RestReleased`).
+   */
+  const releasingCapture = (ops: readonly OperationRecord[]) =>
+    ops.findLast((o) => o.kind === 'capture' && o.status === 'succeeded' && (o.context.final === true || o.details.RestReleased === 'true'));
+
+  /** Whether the books still hold a rest that a capture released (read from a payment as last seen; decided again under the lock). */
+  const restToRelease = (ops: readonly OperationRecord[]) => releasingCapture(ops) !== undefined && cancelPlan(ops).voidOpen;
 
   /**
-   * After a final capture succeeded, what it left of the authorization is voided: sent to the PSP,
-   * or only recorded when the PSP said the capture released it (`RestReleased`).
+   * What a released capture left of the authorization is voided: sent to the PSP after a final
+   * capture, or only recorded when the PSP said the capture released it. Called wherever an
+   * operation of the payment settles (its follow-up's run, the reconciler, the PSP's
+   * notification), because the release must wait for every operation in flight: a second capture
+   * sent beside the first would otherwise leave the rest held once the PSP refused it. Until then
+   * the void is refused here and the in-flight operation's settlement calls again.
    */
-  async function releaseRest(payment: PaymentRecord, capture: OperationRecord) {
+  async function releaseRest(payment: PaymentRecord): Promise<void> {
+    let capture: OperationRecord | undefined;
     const recorded = await recordFollowUps(payment, (locked) => {
-      const settled = locked.operations.find((o) => o.id === capture.id);
-      if (settled?.status !== 'succeeded' || !cancelPlan(locked.operations).voidOpen) return ok([]);
+      capture = releasingCapture(locked.operations);
+      if (!capture || !cancelPlan(locked.operations).voidOpen) return ok([]);
       const initial = initialOf(locked.operations);
       const decided = decideFollowUp(locked.operations, { kind: 'void', amount: undefined, target: initial, awaitsReceipt: false });
       if (!decided.ok) return ok([]);
-      const releasedByPsp = settled.details.RestReleased === 'true';
+      const releasedByPsp = capture.details.RestReleased === 'true';
       return ok([newOperation(locked.payment, locked.operations.length, 'void', decided.value, initial.id, capture.merchantTransactionId,
         { ...capture.context, final: undefined, releases: capture.id, ...(releasedByPsp ? { releasedByPsp: true } : {}) })]);
     });
-    if (recorded.ok) await runFollowUps(recorded.value, testParametersOf(capture));
+    if (recorded.ok && recorded.value.ops.length > 0) await runFollowUps(recorded.value, testParametersOf(capture!));
+  }
+
+  /** After an operation of the payment settled outside its follow-up's run: releases what a capture released, read afresh. */
+  async function releaseRestAfterSettling(paymentId: string): Promise<void> {
+    const found = await service.details(paymentId);
+    if (found && restToRelease(found.operations)) await releaseRest(found.payment);
   }
 
   /** The card a payment uses, checked: a new one (sealed for the vault), a stored one (opened), or none (a bank transfer). */
@@ -739,7 +757,7 @@ export function createPaymentService(deps: {
         const steps: { kind: FollowUpKind; amount: Money | undefined }[] = [];
         if (plan.refund) steps.push({ kind: 'refund', amount: plan.refund });
         if (plan.voidOpen) steps.push({ kind: 'void', amount: undefined });
-        if (steps.length === 0) return fail('reversal_after_capture');
+        if (steps.length === 0) return fail(totalsOf(locked.operations).chargedBack > 0 ? 'charged_back' : 'reversal_after_capture');
         for (const step of steps) {
           const decided = decideFollowUp(all, { kind: step.kind, amount: step.amount, target: initial, awaitsReceipt: false });
           if (!decided.ok) return decided;
@@ -874,9 +892,9 @@ export function createPaymentService(deps: {
       if (!r.changed) await approvedAfterEnd(attemptId, outcome);
       if (r.changed && op.status === 'awaiting') await threeds.close('payment', payment.id);
       if (r.next) inBackground(driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }));
-      // A capture the PSP confirms only now (Adyen's CAPTURE webhook after its `received`): its rest is
-      // released now that it succeeded, never before (releaseRest checks it succeeded).
-      if (r.changed && outcome.kind === 'approved' && releasesRest(op, { ...op, details: outcome.details })) inBackground(releaseRest(payment, op));
+      // A capture the PSP confirms only now (Adyen's CAPTURE webhook after its `received`) releases its
+      // rest now that it succeeded, never before; so may any follow-up that was in flight beside it.
+      if (r.changed && op.seq > 0) inBackground(releaseRestAfterSettling(payment.id));
       return r.changed;
     },
 
@@ -1061,6 +1079,7 @@ export function createPaymentService(deps: {
         kind: 'declined', reason: 'not_received', acquirerCode: undefined, message: undefined, pspReference: undefined, details: { reconciled: 'not received by PSP' },
       }, rules);
       if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op), { rules }));
+      if (r.changed && op.seq > 0) await releaseRestAfterSettling(payment.id);
       return r.changed;
     }
     if (known.kind === 'pending') {
@@ -1070,6 +1089,8 @@ export function createPaymentService(deps: {
     }
     const r = await runner.settleAttempt(payment.id, last.id, known, rules);
     if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op), { rules }));
+    // A capture whose answer was lost releases its rest as one answered at once does.
+    if (r.changed && op.seq > 0) await releaseRestAfterSettling(payment.id);
     return r.changed;
   }
 

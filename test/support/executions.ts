@@ -4,6 +4,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { createServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { tempDir, type Gateway } from './harness.ts';
 import { adminHeaders } from './process.ts';
 
@@ -110,4 +111,17 @@ export function runSeed(env: Record<string, string>, args: string[]): Promise<an
       else resolve(JSON.parse(stdout));
     });
   });
+}
+
+/**
+ * An execution authorized with a card of its own (holder and merchant reference `ref`) for `value`
+ * EUR: its id and its payment's id, once it reads `authorized`.
+ */
+export async function authorizedExecution(gw: Reachable, token: string, ref: string, cardNumber: string, value: string): Promise<{ id: string; paymentId: string }> {
+  const id = await execution(gw, token, ref);
+  const ack = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(await instrument(gw, token, cardNumber, ref), value) });
+  assert.equal(ack.status, 200, JSON.stringify(ack.body));
+  const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
+  assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
+  return { id, paymentId: e.paymentComposition[0].paymentId };
 }

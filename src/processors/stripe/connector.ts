@@ -211,7 +211,11 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
         if (hint && captured !== asked) {
           throw new Error(`Stripe recorded a capture of ${String(captured)} (its minor units) for this attempt where ${hint.amount.currency} ${asked} was asked`);
         }
-        return approved;
+        // Found later (its answer was lost), a capture says what its answer would have: that the
+        // PaymentIntent released the rest of its hold (it succeeded with less received than authorized).
+        const released = pi.status === 'succeeded' && pi.amount_capturable === 0 && typeof pi.amount === 'number'
+          && typeof pi.amount_received === 'number' && pi.amount > pi.amount_received;
+        return released ? { ...approved, details: { RestReleased: 'true' } } : approved;
       }
       if (operation === 'void') return pi.status === 'canceled' ? approved : undefined;
       throw new Error(`Stripe does not offer ${operation}`);
