@@ -288,6 +288,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Held codes outlive no page or instrument they were held for: rows and memory alike are swept
   // (memory pruned itself only when full, so a quiet gateway kept expired codes until a restart).
   jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
+  // Client-side encryption keys long expired: a merchant's page adds two a day.
+  jobs.register({ name: 'purge-tokenization-keys', intervalMs: 3_600_000, run: () => tokenizationKeys.purgeExpired() });
   const dashboard = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids, throttle });
   jobs.register({ name: 'purge-dashboard-sessions', intervalMs: 3_600_000, run: () => dashboard.purgeSessions() });
   const search = createPaymentSearch(storage.db, cardData.mask);

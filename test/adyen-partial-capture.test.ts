@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
 import { startGateway, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
-import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
+import { startAdyenFake, adyenFakeCredentials, deliverAdyenNotifications, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 import { parseSettings } from '../src/processors/adyen/settings.ts';
@@ -48,15 +48,7 @@ async function authorized(s: ReturnType<typeof adyenGateway>, holder: string) {
 }
 
 /** Posts what Adyen would have sent to the account's webhook endpoint, then waits for the work it started. */
-async function deliver(s: ReturnType<typeof adyenGateway>) {
-  const endpoint = `${s.gw.url}/psp-notifications/${s.gw.merchant.merchantId}/adyen`;
-  for (const body of s.adyen.takeNotifications()) {
-    const r = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    assert.equal(r.status, 200);
-    assert.equal(await r.text(), '[accepted]');
-  }
-  await s.gw.app.payments.idle();
-}
+const deliver = (s: ReturnType<typeof adyenGateway>) => deliverAdyenNotifications(s.gw, s.adyen);
 
 const opsOf = async (gw: Gateway, paymentId: string) => (await gw.app.storage.db.selectFrom('transactions').select(['type', 'status', 'amount'])
   .where('payment_id', '=', paymentId).orderBy('seq').execute()).map((o) => [o.type, o.status, Number(o.amount)]);

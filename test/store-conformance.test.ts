@@ -1754,6 +1754,21 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         await assert.rejects(tokenizationKeys.insertKey({ ...early, publicKey: 'other' }));
         assert.deepEqual(await tokenizationKeys.key(early.id), early, 'the first insert stands');
       });
+
+      test('purgeExpired deletes every merchant\'s keys that expired before the given time, and only those', async () => {
+        const T = Date.UTC(2200, 0, 1);
+        const key = (expiresAt: number) => ({
+          id: randomUUID(), merchantId: id(), publicKey: randomBytes(294).toString('base64'), sealedPrivateKey: randomBytes(1200).toString('base64'), createdAt: now(), expiresAt,
+        });
+        const [gone, alsoGone, edge, kept] = [key(T - 2000), key(T - 1), key(T), key(T + 1000)];
+        for (const k of [gone, alsoGone, edge, kept]) await tokenizationKeys.insertKey(k);
+        assert.ok(await tokenizationKeys.purgeExpired(T) >= 2);
+        assert.equal(await tokenizationKeys.key(gone.id), undefined);
+        assert.equal(await tokenizationKeys.key(alsoGone.id), undefined);
+        assert.deepEqual(await tokenizationKeys.key(edge.id), edge, 'a key expiring at the time given is kept');
+        assert.deepEqual(await tokenizationKeys.key(kept.id), kept);
+        assert.equal(await tokenizationKeys.purgeExpired(T), 0, 'nothing left to purge');
+      });
     });
 
     describe('checkout store (COPYandPAY)', () => {

@@ -5,40 +5,20 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway, type Gateway } from './support/harness.ts';
+import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
 import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 
-/** A pass-through in front of the fake that holds back the capture of `slowAmount` minor units for `ms`. */
-async function delayingProxy(target: string, slowAmount: string, ms: number) {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks);
-      if (req.url?.endsWith('/capture') && new URLSearchParams(body.toString()).get('amount_to_capture') === slowAmount) await new Promise((r) => setTimeout(r, ms));
-      const u = new URL(req.url ?? '/', target);
-      const fwd = request(u, { method: req.method, headers: { ...req.headers, host: u.host } }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      fwd.end(body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-}
-
 let stripe: StripeFake;
-let proxy: Awaited<ReturnType<typeof delayingProxy>>;
+let proxy: PspProxy;
 let gw: Gateway;
 before(async () => {
   [stripe, gw] = await Promise.all([startStripeFake({ multicapture: false }), startGateway()]);
-  proxy = await delayingProxy(stripe.url, '1000', 800);
+  // The 10.00 capture is held back, so Stripe answers the 20.00 one first.
+  proxy = await pspProxy(stripe.url, (c) => (c.url.endsWith('/capture') && new URLSearchParams(c.body).get('amount_to_capture') === '1000' ? { delayMs: 800 } : {}));
   await configureCascade(gw, { stripe: { connector: 'stripe', settings: { baseUrl: proxy.url, ...stripeFakeCredentials } } }, ['stripe']);
 });
 after(async () => { await Promise.all([gw?.close(), stripe?.close(), proxy?.close()]); });

@@ -5,45 +5,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { manualClock } from '../src/runtime/clock.ts';
 import { startGateway, type Gateway } from './support/harness.ts';
+import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
 import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 
-/** A pass-through in front of the fake whose first capture reaches Stripe but whose answer is lost (a 502 from a proxy). */
-async function losingProxy(target: string) {
-  let lost = false;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const u = new URL(req.url ?? '/', target);
-      const lose = !lost && req.method === 'POST' && (req.url ?? '').endsWith('/capture');
-      if (lose) lost = true;
-      const fwd = request(u, { method: req.method, headers: { ...req.headers, host: u.host } }, (up) => {
-        if (lose) { up.resume(); res.writeHead(502, { 'content-type': 'text/html' }).end('<html>Bad Gateway</html>'); return; }
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      fwd.end(body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-}
-
 const clock = manualClock(Date.now());
 let stripe: StripeFake;
-let proxy: Awaited<ReturnType<typeof losingProxy>>;
+let proxy: PspProxy;
 let gw: Gateway;
 before(async () => {
   [stripe, gw] = await Promise.all([startStripeFake({ multicapture: false }), startGateway({ clock })]);
-  proxy = await losingProxy(stripe.url);
+  // The first capture reaches Stripe, and its answer is lost on the way back.
+  let lost = false;
+  proxy = await pspProxy(stripe.url, (c) => (!lost && c.method === 'POST' && c.url.endsWith('/capture') && (lost = true) ? 'lose-answer' : {}));
   await configureCascade(gw, { stripe: { connector: 'stripe', settings: { baseUrl: proxy.url, ...stripeFakeCredentials } } }, ['stripe']);
 });
 after(async () => { await Promise.all([gw?.close(), stripe?.close(), proxy?.close()]); });

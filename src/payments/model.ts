@@ -382,12 +382,15 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
  * What cancelling a payment means now: refund what was captured and not yet refunded, and void
  * what was authorized and not captured. Each step is still checked by `decideFollowUp`. While a
  * chargeback stands, nothing is refunded (the scheme took the money back, and a refund is refused):
- * the cancel only releases the uncaptured rest.
+ * the cancel only releases the uncaptured rest. A chargeback of only part of what is captured
+ * leaves a refund due that cannot be made while it stands, so that cancel is refused (by the refund
+ * rule) rather than answered as if everything had gone back.
  */
 export function cancelPlan(ops: readonly Operation[]): { refund: Money | undefined; voidOpen: boolean } {
   const t = totalsOf(ops);
   const currency = initialOf(ops).amount.currency;
-  const refundable = t.chargedBack > 0 ? 0 : t.captured - t.refunded - t.inFlightRefunds;
+  const unrefunded = t.captured - t.refunded - t.inFlightRefunds;
+  const refundable = t.chargedBack > 0 && t.chargedBack >= unrefunded ? 0 : unrefunded;
   const open = t.authorized - t.captured - t.inFlightCaptures;
   return {
     refund: refundable > 0 ? { amount: refundable, currency } : undefined,

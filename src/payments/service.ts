@@ -439,8 +439,17 @@ export function createPaymentService(deps: {
   const releasingCapture = (ops: readonly OperationRecord[]) =>
     ops.findLast((o) => o.kind === 'capture' && o.status === 'succeeded' && (o.context.final === true || o.details.RestReleased === 'true'));
 
-  /** Whether the books still hold a rest that a capture released (read from a payment as last seen; decided again under the lock). */
-  const restToRelease = (ops: readonly OperationRecord[]) => releasingCapture(ops) !== undefined && cancelPlan(ops).voidOpen;
+  /**
+   * The capture whose released rest the books still hold, if any (read from a payment as last
+   * seen; decided again under the lock). One void per capture: one its PSP refused is not sent
+   * again, or every settlement (that void's own among them) would send the next; that rest is left
+   * to the merchant's void or the expiry job's.
+   */
+  const restToRelease = (ops: readonly OperationRecord[]) => {
+    const capture = releasingCapture(ops);
+    if (!capture || !cancelPlan(ops).voidOpen) return undefined;
+    return ops.some((o) => o.kind === 'void' && o.context.releases === capture.id) ? undefined : capture;
+  };
 
   /**
    * What a released capture left of the authorization is voided: sent to the PSP after a final
@@ -453,8 +462,8 @@ export function createPaymentService(deps: {
   async function releaseRest(payment: PaymentRecord): Promise<void> {
     let capture: OperationRecord | undefined;
     const recorded = await recordFollowUps(payment, (locked) => {
-      capture = releasingCapture(locked.operations);
-      if (!capture || !cancelPlan(locked.operations).voidOpen) return ok([]);
+      capture = restToRelease(locked.operations);
+      if (!capture) return ok([]);
       const initial = initialOf(locked.operations);
       const decided = decideFollowUp(locked.operations, { kind: 'void', amount: undefined, target: initial, awaitsReceipt: false });
       if (!decided.ok) return ok([]);

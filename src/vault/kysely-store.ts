@@ -153,5 +153,9 @@ export function createTokenizationKeyStore(uow: UnitOfWork): TokenizationKeyStor
       const r = await db.selectFrom('tokenization_keys').selectAll().where('merchant_id', '=', merchantId).orderBy('expires_at', 'desc').limit(1).executeTakeFirst();
       return r ? toRecord(r) : undefined;
     },
+    async purgeExpired(before) {
+      const r = await db.deleteFrom('tokenization_keys').where('expires_at', '<', before).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
   };
 }

@@ -91,6 +91,8 @@ export interface TokenizationKeyStore {
   key(id: string): Promise<TokenizationKeyRecord | undefined>;
   /** The merchant's key that expires last, if any. */
   freshestKey(merchantId: string): Promise<TokenizationKeyRecord | undefined>;
+  /** Deletes every key (of any merchant) that expired before `before`; how many. */
+  purgeExpired(before: number): Promise<number>;
 }
 
 /** Sealed security codes waiting for their one authorization (PostgreSQL clusters). */

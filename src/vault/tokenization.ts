@@ -32,6 +32,13 @@ export interface TokenizationKeys {
    * another merchant is refused.
    */
   decrypt(merchantId: string, keyId: string, jwe: string): Promise<DecryptResult>;
+  /**
+   * Deletes the keys that expired more than `keepExpiredMs` ago (a week): a merchant's page asks
+   * for a new key every half lifetime, so the table would grow by two keys a day per merchant for
+   * ever, each a sealed private key that opens nothing any more. Until then a card encrypted with
+   * an expired key is refused as expired, after it as unknown. How many were deleted.
+   */
+  purgeExpired(): Promise<number>;
 }
 
 /**
@@ -39,6 +46,9 @@ export interface TokenizationKeys {
  * half is sealed with a key derived from the master key, so a database dump alone opens nothing.
  * A key is handed out for `lifetimeMs / 2` and accepted for its whole `lifetimeMs`.
  */
+/** How long an expired key's row stays, so that what it encrypted is refused as expired rather than unknown. */
+export const keepExpiredMs = 7 * 24 * 3600_000;
+
 export function createTokenizationKeys(deps: { store: TokenizationKeyStore; sealingKey: Buffer; clock: Clock; lifetimeMs?: number }): TokenizationKeys {
   const { store, sealingKey, clock } = deps;
   const lifetime = deps.lifetimeMs ?? 24 * 3600_000;
@@ -62,6 +72,7 @@ export function createTokenizationKeys(deps: { store: TokenizationKeyStore; seal
   }
 
   return {
+    purgeExpired: () => store.purgeExpired(clock.now() - keepExpiredMs),
     async current(merchantId) {
       const now = clock.now();
       const found = await store.freshestKey(merchantId);

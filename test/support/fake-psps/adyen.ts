@@ -164,3 +164,22 @@ export async function startAdyenFake(options: { hmacKey?: string; multiplePartia
   return fake;
 }
 export type AdyenFake = Awaited<ReturnType<typeof startAdyenFake>>;
+
+/** Where the fake's webhooks go: a gateway's notification endpoint for one of its merchant's Adyen accounts. */
+interface NotifiedGateway {
+  readonly url: string;
+  readonly merchant: { readonly merchantId: string };
+  readonly app: { readonly payments: { idle(): Promise<void> } };
+}
+
+/**
+ * Posts what the fake queued to the gateway's endpoint for the account, as Adyen would, each
+ * acknowledged with `[accepted]`, then waits until the engine has done what they started.
+ */
+export async function deliverAdyenNotifications(gw: NotifiedGateway, adyen: AdyenFake, account = 'adyen'): Promise<void> {
+  for (const body of adyen.takeNotifications()) {
+    const r = await fetch(`${gw.url}/psp-notifications/${gw.merchant.merchantId}/${account}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    if (r.status !== 200 || (await r.text()) !== '[accepted]') throw new Error(`the gateway answered Adyen's notification with HTTP ${r.status}`);
+  }
+  await gw.app.payments.idle();
+}
