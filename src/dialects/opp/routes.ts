@@ -204,7 +204,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return { auth, request: parsed.value };
   }
 
-  app.post('/payments', { schema: oppSchemas.pay }, async (req, reply) => {
+  /** An initial payment (`POST /v1/payments`). */
+  async function initialPayment(req: FastifyRequest, reply: FastifyReply) {
     // A stored card named by `registrationId` instead of card data: paid as /v1/registrations/{id}/payments would.
     const form = formOf(req);
     const registrationId = form.registrationId;
@@ -223,7 +224,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (!accepted) return reply;
     const { auth, request: r } = accepted;
     return answerInitial(req, reply, auth, r.testMode, await payNew(req, auth, r));
-  });
+  }
+  app.post('/payments', { schema: oppSchemas.pay }, initialPayment);
 
   /** How the engine is asked for a payment with a new card (or a bank transfer); a checkout's joins it. */
   const payNew = (req: FastifyRequest, auth: { merchant: Merchant; entity: Entity }, r: InitialRequest, checkout?: CheckoutRecord) => payments.pay({
@@ -351,6 +353,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   });
 
   app.post<{ Params: { id: string } }>('/payments/:id', { schema: oppSchemas.followUp }, async (req, reply) => {
+    // `/v1/payments/` (an empty id, what a client sends for a payment it has no id of) is an initial
+    // payment to the platform, and fails as one: the clients built on it expect that answer.
+    if (req.params.id === '') return initialPayment(req, reply);
     const auth = await authenticate(req, reply, formOf(req));
     if (!auth) return reply;
     const params = await screened(reply, auth.entity, formOf(req));
