@@ -4,7 +4,7 @@ import type { Ids } from '../runtime/ids.ts';
 import { scrubPans } from '../runtime/scrub.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
 import {
-  afterWrongPassword, beginSignIn, emailProblem, passwordProblem, sessionTtl, signInSource, signInThrottle, type AuditEntry, type DashboardUser, type Role,
+  afterWrongPassword, beginSignIn, emailProblem, lockout, passwordProblem, sessionTtl, signInSource, signInThrottle, type AuditEntry, type DashboardUser, type Role,
 } from './model.ts';
 import type { Throttle } from '../throttle/service.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
@@ -46,6 +46,13 @@ export interface DashboardAuth {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const normalizeEmail = (e: string) => e.trim().toLowerCase();
+
+/** Free text an operator typed (a form refused, what it was refused for): kept screened for card numbers and bounded. */
+const screenedText = (s: string) => scrubPans(s).slice(0, 500);
+/** An audit entry's detail with every string in it screened, at any depth. */
+const screened = (v: unknown): unknown => typeof v === 'string' ? screenedText(v)
+  : Array.isArray(v) ? v.map(screened)
+    : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [screenedText(k), screened(x)])) : v;
 
 /** Dashboard users, sessions and the audit log. */
 export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock; ids: Ids; throttle: Throttle }): DashboardAuth {
@@ -90,10 +97,12 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
       const u = await store.userByEmail(email);
       const now = clock.now();
       if (!u) {
-        // An unknown email costs the same hash as a known one.
-        await verifyPassword(password, await decoyHash());
+        // An unknown email costs the same hash as a known one, and locks as one does: after as many
+        // wrong tries it answers "locked" too, or the lockout would tell which emails are users.
+        const tries = await throttle.take(`sign-in-email:${email}`, lockout.failures - 1, lockout.lockMs);
+        if (tries.allowed) await verifyPassword(password, await decoyHash());
         await auth.audit({ user: undefined, email, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'unknown_user' } });
-        return fail('invalid');
+        return fail(tries.allowed ? 'invalid' : 'locked');
       }
       const { passwordHash: _, ...user } = u;
       // The account's lockout counts the same way: a try is a failure until its password is right.
@@ -144,8 +153,8 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
         // What was typed into a sign-in form's email box is anyone's text (a card number pasted by
         // mistake included): kept screened and bounded, as any free text is.
         id: ids.hex32(), at: clock.now(), userId: actor.user?.id, email: actor.user?.email ?? scrubPans(actor.email ?? '').slice(0, 254),
-        merchantId: entry.merchantId ?? actor.user?.merchantId, action: entry.action, subject: entry.subject,
-        outcome: entry.outcome, detail: entry.detail ?? {}, ip: actor.ip,
+        merchantId: entry.merchantId ?? actor.user?.merchantId, action: entry.action, subject: entry.subject === undefined ? undefined : screenedText(entry.subject),
+        outcome: entry.outcome, detail: screened(entry.detail ?? {}) as Record<string, unknown>, ip: actor.ip,
       });
     },
 

@@ -1076,6 +1076,10 @@ export function createPaymentService(deps: {
       throw err;
     }
     if (expiring && (!known || known.kind === 'pending')) return expire();
+    // Pending at the PSP past the time any shopper or bank may take, though its attempt never
+    // recorded the PSP's pending answer (lost to a crash mid-call, or a pending answer without a
+    // code): it ends all the same. Before, such an operation was asked about on every pass for ever.
+    if (known?.kind === 'pending' && now - op.createdAt >= asyncTimeoutMs) return expire();
     if (!known && now - last.createdAt < ((await deps.connectorFor(last.accountId))?.lookupLagMs ?? 0)) {
       // This PSP's lookup may not find an attempt this recent yet (a search that indexes new
       // payments late): "not found" means "not yet", and is asked again after the backoff.
@@ -1093,7 +1097,9 @@ export function createPaymentService(deps: {
     }
     if (known.kind === 'pending') {
       await write((w) => w.payments.touchOperation(op.id, clock.now()));
-      if (op.status === 'unknown') await runner.settleAttempt(payment.id, last.id, known, rules);
+      // What the PSP says now is recorded when the attempt holds no answer of its own yet, so it
+      // is asked again on the backoff of a pending answer rather than on every pass.
+      if (op.status === 'unknown' || last.resultCode === undefined) await runner.settleAttempt(payment.id, last.id, known, rules);
       return false;
     }
     const r = await runner.settleAttempt(payment.id, last.id, known, rules);
