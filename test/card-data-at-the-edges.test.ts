@@ -87,7 +87,8 @@ test('a security code sent in a custom parameter named for it is not stored, ans
   const canary = newCanary();
   const gw = await startGateway();
   try {
-    const names = ['cvv', 'CVV2', 'card.cvc', 'securityCode', 'card_security_code'];
+    // Among them the /v1 custom-parameter convention (a SHOPPER_ prefix), where a code most often arrives.
+    const names = ['cvv', 'CVV2', 'card.cvc', 'securityCode', 'card_security_code', 'SHOPPER_cvv', 'SHOPPER_CVV2', 'SHOPPER_securityCode', 'cvv_code', 'cvvNumber'];
     const params: Record<string, string> = { 'customParameters[note]': 'kept as sent', 'customParameters[cvv_check]': 'on' };
     for (const n of names) params[`customParameters[${n}]`] = canary.cvv;
     const r = await pay(gw, params);

@@ -1,13 +1,13 @@
 /**
  * What a careless operator types into a dashboard form stays out of the audit log in plain text,
- * and a sign-in answer tells a stranger nothing about which emails are users: an unknown email
- * locks after as many wrong tries as a user's account does.
+ * and a sign-in answer tells a stranger nothing about which emails are users: a locked account
+ * answers as a wrong password does, since an unknown email never locks.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type Gateway } from './support/harness.ts';
 import { postForm, signIn } from './support/dashboard.ts';
-import { newCanary } from './support/canary.ts';
+import { assertNoCardData, newCanary } from './support/canary.ts';
 
 const password = 'a long test password';
 let gw: Gateway;
@@ -58,4 +58,12 @@ test('sign-in does not tell which emails are users: a known and an unknown email
   const unknown = await tryAll('nobody-here@example.com');
   const known = await tryAll('target@example.com');
   assert.deepEqual(known, unknown, 'the answers to a known email differ from an unknown one\'s: the account exists');
+});
+
+test('a card number pasted into the sign-in email box is kept in no table in plain text', async () => {
+  const canary = newCanary();
+  const r = await gw.app.dashboard.signIn(canary.pan, 'whatever was typed', '192.0.2.9');
+  assert.equal(r.ok, false);
+  assertNoCardData(canary, 'table rate_hits', JSON.stringify(await gw.app.storage.db.selectFrom('rate_hits').selectAll().execute()));
+  assertNoCardData(canary, 'the audit log', JSON.stringify(await gw.app.dashboard.auditLog({ limit: 100 })));
 });

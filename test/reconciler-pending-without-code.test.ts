@@ -47,3 +47,20 @@ test('an authorization pending at its PSP without a code expires after the async
   const v = await checkInvariants(gw.app.storage.db, { inFlightMaxAgeMs: 0 });
   assert.deepEqual(v, [], describeViolations(v));
 });
+
+test('a pending answer without a code is asked about on the backoff and announced once, not on every reconciler pass', async () => {
+  const r = await pay(gw, { paymentType: 'PA', amount: '30.00' });
+  const id = r.body.id as string;
+  const before = lookups;
+  for (let i = 0; i < 10; i++) {
+    clock.advance(10_000);
+    await gw.app.payments.reconcile();
+    await gw.app.payments.idle();
+  }
+  const events = await gw.app.storage.db.selectFrom('outbox').select(['type']).where('subject_id', '=', id).execute();
+  const pendings = events.filter((e) => e.type === 'operation.pending').length;
+  // Backoff: at least twice the PSP timeout (2 s here) and a quarter of the operation's age, so
+  // passes 10 s apart skip one in two once it is older than 40 s.
+  assert.ok(lookups - before <= 7, `asked ${lookups - before} times in 10 passes 10 s apart`);
+  assert.equal(pendings, 1, `operation.pending events for one pending payment: ${JSON.stringify(events)}`);
+});

@@ -107,8 +107,9 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
         reply.header('retry-after', String(signInThrottle.windowMs / 1000));
         return signInForm(reply, next, notice('error', `Too many failed sign-ins from your network: sign-in from here is paused for up to ${signInThrottle.windowMs / 60_000} minutes. Try again later.`), 429);
       }
-      const text = r.error === 'locked' ? 'Too many failed attempts: this account is locked for 15 minutes.' : 'The email or password is wrong.';
-      return signInForm(reply, next, notice('error', text), r.error === 'locked' ? 429 : 401);
+      // A locked account answers as a wrong password does: "locked" would tell a stranger that the
+      // email is a user's (an unknown email never locks). The audit log says which it was.
+      return signInForm(reply, next, notice('error', 'The email or password is wrong.'), 401);
     }
     setCookie(reply, sessionCookie, r.value.token, sessionTtl.maxMs / 1000);
     setCookie(reply, signInCookie, '', 0);

@@ -42,9 +42,9 @@ export const dashboardSchemas = {
     summary: 'Sign in with email and password', tags: ['dashboard'], consumes: form,
     body: fields({ ...csrf, email: 'The user\'s email.', password: 'The user\'s password.', next: 'Where to go afterwards (a /dashboard path).' }),
     response: {
-      303: emptyAnswer('Signed in: a session cookie, and on to `next`.'), 401: htmlPage('The email or password is wrong.'),
+      303: emptyAnswer('Signed in: a session cookie, and on to `next`.'), 401: htmlPage('The email or password is wrong, or the account is locked (answered alike, so as not to tell which emails are users).'),
       403: htmlPage('The sign-in form expired.'),
-      429: htmlPage('Too many failed attempts: the account is locked for a while, or this address made too many failed sign-ins (any accounts) and waits `Retry-After` seconds at most.'),
+      429: htmlPage('This address made too many failed sign-ins (any accounts) and waits `Retry-After` seconds at most.'),
     },
   },
   signOut: { summary: 'Sign out', tags: ['dashboard'], consumes: form, body: fields(csrf), response: { 303: emptyAnswer('To the sign-in page, the session ended.'), 401: htmlPage('No session.'), 403: htmlPage('Not sent from the dashboard.') } },

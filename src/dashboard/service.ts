@@ -4,7 +4,7 @@ import type { Ids } from '../runtime/ids.ts';
 import { scrubPans } from '../runtime/scrub.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
 import {
-  afterWrongPassword, beginSignIn, emailProblem, lockout, passwordProblem, sessionTtl, signInSource, signInThrottle, type AuditEntry, type DashboardUser, type Role,
+  afterWrongPassword, beginSignIn, emailProblem, passwordProblem, sessionTtl, signInSource, signInThrottle, type AuditEntry, type DashboardUser, type Role,
 } from './model.ts';
 import type { Throttle } from '../throttle/service.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
@@ -97,17 +97,17 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
       const u = await store.userByEmail(email);
       const now = clock.now();
       if (!u) {
-        // An unknown email costs the same hash as a known one, and locks as one does: after as many
-        // wrong tries it answers "locked" too, or the lockout would tell which emails are users.
-        const tries = await throttle.take(`sign-in-email:${email}`, lockout.failures - 1, lockout.lockMs);
-        if (tries.allowed) await verifyPassword(password, await decoyHash());
+        // An unknown email costs the same hash as a known one.
+        await verifyPassword(password, await decoyHash());
         await auth.audit({ user: undefined, email, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'unknown_user' } });
-        return fail(tries.allowed ? 'invalid' : 'locked');
+        return fail('invalid');
       }
       const { passwordHash: _, ...user } = u;
       // The account's lockout counts the same way: a try is a failure until its password is right.
       const begun = await store.changeSignInState(u.id, (s) => beginSignIn(s, now), now);
       if (!begun?.changed) {
+        // As long as a wrong password takes: a locked account answers no faster than any other.
+        await verifyPassword(password, await decoyHash());
         await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'locked' } });
         return fail('locked');
       }

@@ -1050,7 +1050,9 @@ export function createPaymentService(deps: {
     // another node (a cascade's next step does not touch its operation, whose age let it in here):
     // asked now, the PSP could say "never received" of a call still under way.
     if (isOpen(last.status) && now - last.createdAt < 2 * pspTimeoutMs) return false;
-    const pspPending = last.status === 'pending' && last.resultCode !== undefined;
+    // Waiting at its PSP: it answered pending (with a code), or a lookup found it pending (and
+    // touched the operation since the attempt was recorded), a code or not.
+    const pspPending = last.status === 'pending' && (last.resultCode !== undefined || op.updatedAt > last.createdAt);
     // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved,
     // unless the PSP, asked one last time, says it has ended already.
     const expire = async () => (await runner.settleAttempt(payment.id, last.id,
@@ -1077,8 +1079,8 @@ export function createPaymentService(deps: {
     }
     if (expiring && (!known || known.kind === 'pending')) return expire();
     // Pending at the PSP past the time any shopper or bank may take, though its attempt never
-    // recorded the PSP's pending answer (lost to a crash mid-call, or a pending answer without a
-    // code): it ends all the same. Before, such an operation was asked about on every pass for ever.
+    // recorded the PSP's pending answer (lost to a crash mid-call): it ends all the same. Before,
+    // such an operation was asked about on every pass for ever.
     if (known?.kind === 'pending' && now - op.createdAt >= asyncTimeoutMs) return expire();
     if (!known && now - last.createdAt < ((await deps.connectorFor(last.accountId))?.lookupLagMs ?? 0)) {
       // This PSP's lookup may not find an attempt this recent yet (a search that indexes new
@@ -1097,9 +1099,9 @@ export function createPaymentService(deps: {
     }
     if (known.kind === 'pending') {
       await write((w) => w.payments.touchOperation(op.id, clock.now()));
-      // What the PSP says now is recorded when the attempt holds no answer of its own yet, so it
-      // is asked again on the backoff of a pending answer rather than on every pass.
-      if (op.status === 'unknown' || last.resultCode === undefined) await runner.settleAttempt(payment.id, last.id, known, rules);
+      // What the PSP says now is recorded when it says more than the attempt holds (its code, where
+      // the answer was lost); recorded again, the same pending would be announced on every pass.
+      if (op.status === 'unknown' || (last.resultCode === undefined && known.acquirerCode !== undefined)) await runner.settleAttempt(payment.id, last.id, known, rules);
       return false;
     }
     const r = await runner.settleAttempt(payment.id, last.id, known, rules);

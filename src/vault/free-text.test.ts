@@ -37,12 +37,13 @@ test('JSON: strings, keys and PAN-looking integers are masked; refused paths are
 });
 
 test('a security code: only under a name that says so, and only a value of three or four digits', () => {
-  for (const name of ['cvv', 'CVV2', 'cvc', 'card.cvc', 'customParameters[card.cvv]', 'securityCode', 'card_security_code', 'meta.card.CVN', 'a[0].cvc2']) {
+  for (const name of ['cvv', 'CVV2', 'cvc', 'card.cvc', 'customParameters[card.cvv]', 'securityCode', 'card_security_code', 'meta.card.CVN', 'a[0].cvc2',
+    'SHOPPER_cvv', 'customParameters[SHOPPER_CVV2]', 'SHOPPER_securityCode', 'cvv_code', 'cvvNumber', 'cardVerificationValue']) {
     assert.ok(holdsSecurityCode(name, '123'), name);
     assert.ok(holdsSecurityCode(name, '0123'), name);
   }
   assert.ok(holdsSecurityCode('cvv', 737), 'a code sent as a JSON number');
-  for (const [name, value] of [['cvv', 'on'], ['cvv', '12345'], ['cvv', ''], ['cvv_check', '123'], ['cvvPolicy', '123'], ['code', '123'], ['cid', '1234'], ['promo', '123'], ['cvv', true]] as const) {
+  for (const [name, value] of [['cvv', 'on'], ['cvv', '12345'], ['cvv', ''], ['cvv_check', '123'], ['cvvPolicy', '123'], ['cvvResult', '123'], ['SHOPPER_cvvLength', '3'], ['securityQuestion', '123'], ['codeName', '123'], ['code', '123'], ['cid', '1234'], ['promo', '123'], ['cvv', true]] as const) {
     assert.ok(!holdsSecurityCode(name, value), `${name}=${String(value)}`);
   }
   const r = screen.maskJson({ meta: { cvv: '123', card: { securityCode: 456 }, cvvPolicy: 'strict' }, securityCode: '789' }, { skip: (p) => p === 'securityCode' });

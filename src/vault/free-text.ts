@@ -30,19 +30,27 @@ export interface CardDataScreen {
 }
 
 /**
- * A field outside the card fields whose name says it holds a card's security code (`cvv`, `CVV2`,
- * `card.cvc`, `securityCode`, `card_security_code`; only the name's last part is read) and whose
- * value reads as one (three or four digits): a merchant that put the code there. Unlike a card
- * number a code has no shape of its own, so the name is what tells, and its value is never kept:
- * it is replaced by `securityCodeMask` wherever it would be stored, answered or sent on. A value
- * that is no code (`cvv_check=on`, a policy name) is merchant data and kept as sent.
+ * A field outside the card fields whose name says it holds a card's security code and whose value
+ * reads as one (three or four digits): a merchant that put the code there. Unlike a card number a
+ * code has no shape of its own, so the name is what tells, and its value is never kept: it is
+ * replaced by `securityCodeMask` wherever it would be stored, answered or sent on. The name's last
+ * part is read word by word (split at separators and camelCase), so `cvv`, `CVV2`, `card.cvc`,
+ * `securityCode`, `card_security_code`, `SHOPPER_cvv` (the /v1 custom-parameter convention) and
+ * `cvvNumber` are all codes; a word that makes it a fact about the code (`cvv_check`, `cvvPolicy`,
+ * `cvvResult`) does not hold one, and a value that is no code is merchant data, kept as sent.
  */
 export function holdsSecurityCode(name: string, value: unknown): boolean {
   if (typeof value !== 'string' && typeof value !== 'number') return false;
   if (!/^[0-9]{3,4}$/.test(String(value))) return false;
   const last = name.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
-  return /^(card)?(cvv2?|cvc2?|cvn2?|cav2|securitycode|verificationcode|verificationvalue)$/.test(last.toLowerCase().replace(/[^a-z0-9]/g, ''));
+  const words = last.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  if (words.some((w) => aboutTheCode.has(w))) return false;
+  return words.some((w, i) => codeWords.has(w) || codePhrases.some(([a, b]) => w === a && words[i + 1] === b));
 }
+const codeWords = new Set(['cvv', 'cvv2', 'cvc', 'cvc2', 'cvn', 'cvn2', 'cav2']);
+const codePhrases = [['security', 'code'], ['verification', 'code'], ['verification', 'value']] as const;
+/** Words that make a field a fact about the code (a check's result, a policy), not the code. */
+const aboutTheCode = new Set(['check', 'checked', 'policy', 'result', 'response', 'status', 'required', 'mode', 'flag', 'indicator', 'present', 'match', 'enabled', 'rule', 'length']);
 
 /** What a security code found outside the card fields is stored, answered and sent on as. */
 export const securityCodeMask = '***';
