@@ -65,6 +65,15 @@ describe('executions contract', () => {
       method: 'POST', headers: { 'x-api-key': gw.merchant.apiKey, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
     });
     assert.equal(ok.status, 200, JSON.stringify(await ok.json()));
+    // A form body labelled JSON (as some HTTP wrappers send it) is not read either: OAuth's shape, then a token.
+    for (const [key, status] of [['wrong', 401], [gw.merchant.apiKey, 200]] as const) {
+      const r = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, {
+        method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: 'grant_type=client_credentials',
+      });
+      const b = await r.json() as Record<string, unknown>;
+      assert.equal(r.status, status, JSON.stringify(b));
+      if (status !== 200) assert.equal(b.error, 'invalid_client', JSON.stringify(b));
+    }
   });
   test('a path of this dialect asked with a method it does not take answers 405 request.method-not-allowed with Allow, not 404', async () => {
     const id = await execution(gw, token);

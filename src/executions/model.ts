@@ -20,8 +20,9 @@ export const executionTransitions: Readonly<Record<ExecutionStatus, readonly Exe
   // The shopper's challenge; after it the cascade runs without leaving this status, so a long-poll
   // on ["authorizePending"] resolves only at the outcome.
   authorizePending: ['authorized', 'authorizeFailed', 'unknown'],
-  // Reconciliation settles it (and a settled soft decline lets the cascade go on).
-  unknown: ['authorized', 'authorizeFailed'],
+  // Reconciliation settles it (and a settled soft decline lets the cascade go on, to a PSP that may
+  // ask for a challenge of its own).
+  unknown: ['authorized', 'authorizeFailed', 'authorizePending'],
   authorizeFailed: [],
   authorized: ['captureRequested', 'cancelled'],
   captureRequested: ['captured', 'partiallyCaptured', 'captureFailed'],
@@ -30,11 +31,13 @@ export const executionTransitions: Readonly<Record<ExecutionStatus, readonly Exe
   partiallyCaptured: ['captureRequested', 'cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'captureFailed'],
   captureFailed: ['captureRequested', 'cancelled'],
   captured: ['cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'partiallyCaptured', 'captureFailed'],
-  partiallyRefunded: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled'],
-  refundFailed: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled'],
+  // A refund after a capture that was not final leaves the authorization's rest open: it may still
+  // be captured (or released by a cancel).
+  partiallyRefunded: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled', 'captureRequested'],
+  refundFailed: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled', 'captureRequested'],
   // Only when the PSP reports the refund a cancel made failed after all (the shopper was not refunded).
   cancelled: ['refundFailed', 'partiallyRefunded'],
-  refunded: ['partiallyRefunded', 'refundFailed'],
+  refunded: ['partiallyRefunded', 'refundFailed', 'captureRequested', 'cancelled'],
 };
 
 export function canMove(from: ExecutionStatus, to: ExecutionStatus): boolean {
@@ -139,11 +142,16 @@ export interface ExecutionRecord {
   readonly updatedAt: number;
 }
 
-/** Statuses a back-office action may be requested from (the engine then checks the amounts). */
+/**
+ * Statuses a back-office action may be requested from (the engine then checks the amounts). A
+ * capture that was not final leaves the authorization's rest open through the refunds that follow
+ * it (reference: further captures up to the authorized amount; a cancel voids what is not captured),
+ * so capture and cancel stay open from the refund statuses too, as long as something is left.
+ */
 export const backOfficeFrom: Readonly<Record<'capture' | 'refund' | 'cancel', readonly ExecutionStatus[]>> = {
-  capture: ['authorized', 'partiallyCaptured', 'captureFailed'],
+  capture: ['authorized', 'partiallyCaptured', 'captureFailed', 'partiallyRefunded', 'refunded', 'refundFailed'],
   refund: ['captured', 'partiallyCaptured', 'partiallyRefunded', 'refundFailed'],
-  cancel: ['authorized', 'partiallyCaptured', 'captureFailed', 'captured', 'partiallyRefunded', 'refundFailed'],
+  cancel: ['authorized', 'partiallyCaptured', 'captureFailed', 'captured', 'partiallyRefunded', 'refundFailed', 'refunded'],
 };
 
 

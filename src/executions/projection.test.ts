@@ -301,3 +301,14 @@ test('history times strictly increase and the version counts steps, whatever the
     for (let i = 1; i < e.history.length; i++) assert.ok(e.history[i]!.time > e.history[i - 1]!.time, `entry ${i}`);
   }), { numRuns: 500 });
 });
+
+test('a later PSP\'s own challenge after a lost answer (unknown) reaches the execution as authorizePending with the page', () => {
+  // The first PSP's answer was lost; reconciled as never received, the cascade went on to a PSP that
+  // sends the shopper to its own 3-D Secure.
+  const p = new Payment();
+  const op = p.add('authorize', 'awaiting', 10_000);
+  const href = 'https://gw.example/hosted/3ds/ch2';
+  const waiting = observe(authorizing('unknown'), p.change(op, { id: 'ch2', purpose: '3ds' }), T0 + 5, href);
+  assert.equal(waiting.e.status, 'authorizePending');
+  assert.deepEqual(waiting.e.action, { kind: '3ds', challengeId: 'ch2', href });
+});

@@ -95,7 +95,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
     const text = String(body);
-    if (text.trim() === '') return done(null, undefined);
+    // The token endpoint reads nothing of its body, and answers in OAuth's shape: a body it cannot
+    // parse (a form labelled JSON, as some HTTP wrappers send) must not turn into this API's errors[].
+    if (text.trim() === '' || req.url?.startsWith('/auth/token/')) return done(null, undefined);
     // What OAuth client libraries send to the token endpoint (grant_type=client_credentials): the
     // token route reads nothing of it, and any other route's schema refuses it by name.
     if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '') && !/^\s*[[{]/.test(text)) {
