@@ -1050,15 +1050,16 @@ export function createPaymentService(deps: {
     // another node (a cascade's next step does not touch its operation, whose age let it in here):
     // asked now, the PSP could say "never received" of a call still under way.
     if (isOpen(last.status) && now - last.createdAt < 2 * pspTimeoutMs) return false;
-    // Waiting at its PSP: it answered pending (with a code), or a lookup found it pending (and
-    // touched the operation since the attempt was recorded), a code or not.
-    const pspPending = last.status === 'pending' && (last.resultCode !== undefined || op.updatedAt > last.createdAt);
+    const pspPending = last.status === 'pending' && last.resultCode !== undefined;
+    // Asked about on a backoff: a PSP's pending answer, or (with no code to record) an operation
+    // touched since its attempt was recorded, as a lookup that found it pending touches it.
+    const backsOff = pspPending || (last.status === 'pending' && op.updatedAt > last.createdAt);
     // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved,
     // unless the PSP, asked one last time, says it has ended already.
     const expire = async () => (await runner.settleAttempt(payment.id, last.id,
       { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, { accounts: [], moveOn: [] })).changed;
     const expiring = pspPending && now - op.createdAt >= asyncTimeoutMs;
-    if (pspPending && !expiring) {
+    if (backsOff && !expiring) {
       // Asked again after a quarter of its age (at least twice the PSP timeout, at most ten minutes).
       const backoff = Math.min(10 * 60_000, Math.max(2 * pspTimeoutMs, (now - op.createdAt) / 4));
       if (now - op.updatedAt < backoff) return false;
