@@ -6,11 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { manualClock } from '../src/runtime/clock.ts';
 import { startGateway, type Gateway } from './support/harness.ts';
 import { authorizedExecution, call, poll, tokenOf, wf } from './support/executions.ts';
 
+const day = 86_400_000;
+const clock = manualClock(Date.UTC(2026, 0, 5, 12));
 let gw: Gateway; let token: string;
-before(async () => { gw = await startGateway({ env: { SWITCHYARD_LONG_POLL_MS: '1500' } }); token = await tokenOf(gw); });
+before(async () => { gw = await startGateway({ clock, env: { SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS: '7', SWITCHYARD_LONG_POLL_MS: '1500' } }); token = await tokenOf(gw); });
 after(() => gw.close());
 
 const eur = (value: string) => ({ value, currency: 'EUR' });
@@ -50,4 +53,21 @@ test('a capture refunded in full after a final capture offers no capture or canc
   const links = Object.keys(e.links);
   assert.ok(!links.includes('capture') && !links.includes('cancel'), `links ${links}`);
   assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('10.00') } })).status, 422);
+});
+
+test('after the expiry job released the rest of a refunded execution, its links offer no capture or cancel the engine refuses', async () => {
+  const { id } = await authorizedExecution(gw, token, 'pc-4', '4111111111111111', '100.00');
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('50.00'), final: false } })).status, 202);
+  assert.equal((await poll(gw, token, id, ['captureRequested'])).status, 'partiallyCaptured');
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: eur('50.00') } })).status, 202);
+  clock.advance(8 * day);
+  token = await tokenOf(gw);
+  assert.ok((await gw.app.jobs.runDue()).some((r) => r.name === 'expire-authorizations'));
+  await gw.app.payments.idle();
+  const links = Object.keys((await call(gw, 'GET', `${wf}/${id}`, { token })).body.links);
+  const capture = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('50.00') } });
+  const cancel = await call(gw, 'POST', `${wf}/${id}/cancel`, { token, body: {} });
+  const report = `links [${links}], capture ${capture.status} ${JSON.stringify(capture.body?.errors?.[0])}, cancel ${cancel.status} ${JSON.stringify(cancel.body?.errors?.[0])}`;
+  assert.ok(capture.status < 500 && cancel.status < 500, report);
+  assert.ok(!links.includes('capture') && !links.includes('cancel'), `links offer what the engine refuses: ${report}`);
 });

@@ -71,6 +71,9 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
   else if (action.name === 'cancel') status = 'cancelled';
   else if (action.name === 'capture') status = t.captured >= t.authorized || closeCapture ? 'captured' : 'partiallyCaptured';
   else status = t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
+  // A capture asked while this action was still at its PSP (a refund Adyen answered `received`) is
+  // running: this action completes, and the status stays with the capture until it ends.
+  if (e.status === 'captureRequested' && action.name !== 'capture') status = 'captureRequested';
   const failure = failed ? failureOf(failed.reason, failed.resultCode) : undefined;
   return {
     status,

@@ -28,7 +28,8 @@ export type { ExecResult, ExecutionError };
 export interface ExecutionView {
   readonly execution: ExecutionRecord;
   readonly attempts: readonly AttemptRecord[];
-  readonly totals: { authorized: number; captured: number; refunded: number } | undefined;
+  /** `reversed`: what the authorization left uncaptured was released (a final capture's void, the expiry job's). */
+  readonly totals: { authorized: number; captured: number; refunded: number; reversed: boolean } | undefined;
 }
 
 export interface ActionAck {
@@ -164,7 +165,7 @@ export function createExecutionService(deps: {
     if (!p) return { execution: e, attempts: [], totals: undefined };
     const t = totalsOf(p.operations);
     // The cascade's attempts are those of the authorization (the payment's opening operation).
-    return { execution: e, attempts: attemptsOfOperation(p.attempts, p.payment.id), totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded } };
+    return { execution: e, attempts: attemptsOfOperation(p.attempts, p.payment.id), totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded, reversed: t.reversed } };
   }
 
   const reasonFields = (input: { reason?: string; reasonDescription?: string }) =>

@@ -45,10 +45,13 @@ export function holdsSecurityCode(name: string, value: unknown): boolean {
   const last = name.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
   const words = last.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
   if (words.some((w) => aboutTheCode.has(w))) return false;
-  return words.some((w, i) => codeWords.has(w) || codePhrases.some(([a, b]) => w === a && words[i + 1] === b));
+  // Any run of words written together or apart: `cvv`, `SHOPPER_cvv`, `cardcvv`, `securitycode`, `card_security_code`.
+  for (let i = 0; i < words.length; i++) {
+    for (let j = i + 1; j <= words.length; j++) if (codeName.test(words.slice(i, j).join(''))) return true;
+  }
+  return false;
 }
-const codeWords = new Set(['cvv', 'cvv2', 'cvc', 'cvc2', 'cvn', 'cvn2', 'cav2']);
-const codePhrases = [['security', 'code'], ['verification', 'code'], ['verification', 'value']] as const;
+const codeName = /^(card)?(cvv2?|cvc2?|cvn2?|cav2|securitycode|verificationcode|verificationvalue)$/;
 /** Words that make a field a fact about the code (a check's result, a policy), not the code. */
 const aboutTheCode = new Set(['check', 'checked', 'policy', 'result', 'response', 'status', 'required', 'mode', 'flag', 'indicator', 'present', 'match', 'enabled', 'rule', 'length']);
 

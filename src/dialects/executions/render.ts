@@ -29,8 +29,6 @@ export function renderInstrument(i: Instrument, securityCodeHeld?: boolean) {
   };
 }
 
-const refundStatuses: ReadonlySet<string> = new Set(['partiallyRefunded', 'refunded', 'refundFailed']);
-
 export const executionPath = (e: { workflowCode: string; id: string }) => `/merchant/workflows/${e.workflowCode}/executions/${e.id}`;
 
 const errorsOf = (e: ExecutionRecord, i: number, errors: readonly FailureInfo[] | undefined) =>
@@ -44,8 +42,9 @@ export function renderExecution(v: ExecutionView, baseUrl: string) {
   const allowed = (name: string) => ({ method: 'POST', href: `${self}/${name}` });
   if (e.status === 'created') links.authorize = allowed('authorize');
   // The actions the execution's status allows (the same table the use cases check).
-  // After refunds, capture and cancel are offered only while part of the authorization is open.
-  const restOpen = !refundStatuses.has(e.status) || (v.totals !== undefined && v.totals.authorized > v.totals.captured);
+  // A capture is offered only while part of the authorization is open (not captured, not released
+  // by a final capture or the expiry job); so is a cancel once everything captured was refunded.
+  const restOpen = v.totals === undefined || (!v.totals.reversed && v.totals.authorized > v.totals.captured);
   if (e.paymentId && backOfficeFrom.capture.includes(e.status) && !e.captureClosed && restOpen) links.capture = allowed('capture');
   if (e.paymentId && backOfficeFrom.cancel.includes(e.status) && (e.status !== 'refunded' || (restOpen && !e.captureClosed))) links.cancel = allowed('cancel');
   if (e.paymentId && backOfficeFrom.refund.includes(e.status)) links.refund = allowed('refund');
