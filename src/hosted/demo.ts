@@ -162,9 +162,9 @@ function checkoutPage(gatewayUrl: string, nonce: string) {
 <div class="saved" id="saved" hidden><div class="muted">Your saved cards</div><div id="saved-list"></div>
 <label><input type="radio" name="card" value="new" checked> Use a new card</label></div>
 <div id="new-card">
-<label for="card-number">Card number <span class="brand" id="brand"></span></label><div class="field" id="card-number"></div>
-<div class="row"><div><label for="card-expiry">Expiry</label><div class="field" id="card-expiry"></div></div>
-<div><label for="card-cvv">CVC</label><div class="field" id="card-cvv"></div></div></div>
+<label data-box="card-number">Card number <span class="brand" id="brand"></span></label><div class="field" id="card-number"></div>
+<div class="row"><div><label data-box="card-expiry">Expiry</label><div class="field" id="card-expiry"></div></div>
+<div><label data-box="card-cvv">CVC</label><div class="field" id="card-cvv"></div></div></div>
 <label class="check"><input type="checkbox" id="save-card"> Save this card for next time</label></div>
 <button id="place-order" type="button" disabled>Pay €129.90</button><div id="message" role="alert"></div></section>
 </main>
@@ -187,6 +187,10 @@ function checkoutPage(gatewayUrl: string, nonce: string) {
     refresh();
   });
   fields.on('focus', (e) => document.getElementById(boxes[e.field]).classList.add('focus'));
+  // A card field is a frame of the gateway's, which a label's for= cannot name: its label's click focuses it.
+  document.querySelectorAll('label[data-box]').forEach((l) => l.addEventListener('click', () => document.querySelector('#' + l.dataset.box + ' iframe')?.focus()));
+  // Enter in a card field places the order, as Enter in any form field would.
+  fields.on('submit', () => { if (!button.disabled) button.click(); });
   fields.on('blur', (e) => document.getElementById(boxes[e.field]).classList.remove('focus'));
   const saved = await switchyard.savedCards();
   if (saved.length > 0) {

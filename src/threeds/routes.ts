@@ -116,7 +116,7 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
     const show = async (id: string, reply: FastifyReply) => {
       const c = await load(purpose, id);
       if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
-      if (c.status !== 'open') return hostedHtml(reply, 410, renderEndedPage('used'));
+      if (c.status !== 'open') return hostedHtml(reply, 410, renderEndedPage(c.status === 'expired' ? 'expired' : 'used'));
       if (c.expiresAt <= clock.now()) return hostedHtml(reply, 410, renderEndedPage('expired'));
       const psp = c.pspRedirect;
       if (psp) {

@@ -83,9 +83,10 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
       const now = clock.now();
       if (!await store.resolve(id, statusOfOutcome[outcome], now, now)) {
         if (challenge.status === 'open' && challenge.expiresAt <= now) return fail('expired');
-        // A shopper-answered challenge (not one the payment's timeout closed): this tab follows the first one's way back.
+        // Answered in another tab, or closed by the payment's timeout while this page stood open:
+        // this tab goes where the payment now sends the shopper (back to the merchant's result).
         const current = await store.get(id);
-        const back = current && (current.status === 'completed' || current.status === 'failed' || current.status === 'cancelled')
+        const back = current && (current.status === 'completed' || current.status === 'failed' || current.status === 'cancelled' || current.status === 'expired')
           ? await answered.get(challenge.subject.kind)?.(current) : undefined;
         return back ? ok(back) : fail('used');
       }

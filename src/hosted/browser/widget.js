@@ -133,7 +133,8 @@ function render(form, checkout) {
   const resultUrl = form.action;
 
   if (style !== 'none' && !document.getElementById('wpwl-styles')) document.head.append(el('style', { id: 'wpwl-styles', text: css }));
-  const container = el('div', { class: `wpwl-container wpwl-container-card wpwl-style-${style}`, lang: locale });
+  // The language of the texts shown (English where the locale has none), so a screen reader reads them in its voice.
+  const container = el('div', { class: `wpwl-container wpwl-container-card wpwl-style-${style}`, lang: texts[locale.slice(0, 2).toLowerCase()] ? locale : 'en' });
   form.style.display = 'none';
   form.after(container);
 
@@ -219,10 +220,11 @@ function render(form, checkout) {
 
   // A new card: the gateway's frames hold the number, expiry and CVV; only the holder's name is typed here.
   const brandList = el('div', { class: 'wpwl-brand-list' }, ...brands.map((b) => el('span', { class: `wpwl-brand wpwl-brand-${b}`, 'data-brand': b, text: brandLabels[b] || b })));
+  const hintOf = { cardNumber: t.invalidCardNumber, expiry: t.invalidExpiryDate, cvv: t.invalidCvv };
   const group = (name, label) => {
     const wrapper = el('div', { class: `wpwl-wrapper wpwl-wrapper-${name}` });
     const g = el('div', { class: `wpwl-group wpwl-group-${name}` }, el('label', { class: 'wpwl-label', text: label }), wrapper,
-      el('div', { class: `wpwl-hint wpwl-hint-${name}Error`, text: { cardNumber: t.invalidCardNumber, expiry: t.invalidExpiryDate, cvv: t.invalidCvv }[name] }));
+      el('div', { class: `wpwl-hint wpwl-hint-${name}Error`, text: hintOf[name] }));
     return { g, wrapper };
   };
   const number = group('cardNumber', t.cardNumber);
@@ -269,9 +271,11 @@ function render(form, checkout) {
     clearError();
     if (call('onBeforeSubmitCard', e) === false) return;
     let ok = true;
+    let firstInvalid;
     for (const [name, g] of Object.entries(groups)) {
       const valid = fields.states[name] && fields.states[name].valid;
       g.g.classList.toggle('wpwl-has-error', !valid);
+      if (!valid && !firstInvalid) firstInvalid = name;
       ok &&= !!valid;
     }
     if (ok && detected && !brands.includes(detected)) {
@@ -279,6 +283,8 @@ function render(form, checkout) {
       showError(t.brandNotSupported);
       ok = false;
     }
+    // The hints under the fields are only seen: the first one is also said (the message is an alert).
+    if (firstInvalid) showError(hintOf[firstInvalid]);
     if (!ok) return;
     busy([submit]);
     try {
