@@ -3,8 +3,8 @@
  * the checkout expire with the page open; lose the pay answer on a flaky network after the payment
  * went through (they must land on the result page, never read "declined" and pay again elsewhere);
  * type a number of no known brand; paste or autofill an expiry with a four-digit year; double-click
- * Pay; answer the challenge in a second tab, then in the first; use a screen reader. One payment at most
- * per checkout, and a message that says what happened.
+ * Pay; answer the challenge in a second tab, then in the first; use a screen reader; ask for a locale
+ * the widget has no texts for. One payment at most per checkout, and a message that says what happened.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -179,6 +179,41 @@ describe('shoppers at the COPYandPAY widget', () => {
       await page.getByRole('button', { name: 'Complete', exact: true }).click();
       await page.waitForURL(`${shop.url}/result?**`);
       assert.equal(await page.locator('#code').innerText(), '000.100.110');
+    });
+    await page.close();
+  });
+});
+
+describe('COPYandPAY widget: screen reader and locale', () => {
+  test('a locale without texts (pt, ar): the widget\'s English texts are not marked up as Portuguese/Arabic', async () => {
+    for (const locale of ['pt', 'ar']) {
+      const page = await context.newPage();
+      await withScreenshot(page, `widget-lang-${locale}`, async () => {
+        await openCheckout(page, { order: `order-lang-${locale}`, locale });
+        const shown = await page.locator('.wpwl-button-pay').innerText();
+        const lang = await page.locator('.wpwl-container').getAttribute('lang');
+        // "Pay now" is English: a screen reader told lang="pt" reads it with a Portuguese voice.
+        assert.ok(!(shown === 'Pay now' && lang === locale), `the container says lang="${lang}" around English texts ("${shown}")`);
+      });
+      await page.close();
+    }
+  });
+
+  test('Pay pressed with an incomplete card: the error is announced (role=alert) or focus moves to the first invalid field', async () => {
+    const page = await context.newPage();
+    await withScreenshot(page, 'widget-a11y-invalid-submit', async () => {
+      await openCheckout(page, { order: 'order-a11y-invalid' });
+      await frame(page, 'cardNumber').pressSequentially('4200 0000');
+      await page.locator('.wpwl-control-cardHolder').fill('Jane Jones');
+      // Keyboard only: the shopper tabs to Pay and presses Enter.
+      await page.locator('.wpwl-form-card .wpwl-button-pay').focus();
+      await page.keyboard.press('Enter');
+      await page.locator('.wpwl-group-cardNumber.wpwl-has-error').waitFor();
+      const alerts = await page.locator('[role=alert]:visible, [aria-live]:visible').allInnerTexts();
+      const focused = String(await page.evaluate(`document.activeElement?.getAttribute('title') ?? document.activeElement?.className ?? ''`));
+      const invalidInFrame = await frame(page, 'cardNumber').getAttribute('aria-invalid');
+      assert.ok(alerts.some((t) => t.trim() !== '') || focused === 'Card Number' || invalidInFrame === 'true',
+        `nothing tells a screen-reader user the card number is invalid (alerts ${JSON.stringify(alerts)}, focus on "${focused}", aria-invalid ${invalidInFrame})`);
     });
     await page.close();
   });

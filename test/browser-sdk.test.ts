@@ -114,3 +114,36 @@ describe('secure fields and the demo checkout in Chromium', () => {
     await page.close();
   });
 });
+
+describe('demo checkout, keyboard only', () => {
+  test('Enter in the CVC field places the order (implicit submission), as in the COPYandPAY widget', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await withScreenshot(page, 'demo-enter', async () => {
+        await page.goto(store.url);
+        await page.frameLocator('#card-number iframe').locator('input').waitFor();
+        await typeCard(page, '4111111111111111');
+        await page.locator('#place-order:not([disabled])').waitFor();
+        await page.frameLocator('#card-cvv iframe').locator('input').press('Enter');
+        await page.waitForURL(`${store.origin}/demo/confirmation/**`, { timeout: 5000 });
+      });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the visible "Expiry" label focuses the expiry field', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(store.url);
+      await page.frameLocator('#card-expiry iframe').locator('input').waitFor();
+      await page.locator('label[data-box=card-expiry]').click();
+      const active = String(await page.evaluate(`document.activeElement?.title ?? ''`));
+      assert.equal(active, 'Expiry date', 'the label\'s click does not focus its field');
+    } finally {
+      await context.close();
+    }
+  });
+});
