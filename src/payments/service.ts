@@ -1078,11 +1078,10 @@ export function createPaymentService(deps: {
       if (expiring) return expire();
       throw err;
     }
-    if (expiring && (!known || known.kind === 'pending')) return expire();
-    // Pending at the PSP past the time any shopper or bank may take, though its attempt never
-    // recorded the PSP's pending answer (lost to a crash mid-call): it ends all the same. Before,
-    // such an operation was asked about on every pass for ever.
-    if (known?.kind === 'pending' && now - op.createdAt >= asyncTimeoutMs) return expire();
+    // Still pending at the PSP past the time any shopper or bank may take, whether or not its
+    // attempt recorded the PSP's pending answer (one lost to a crash mid-call was asked about on
+    // every pass for ever): it ends; so does one with a pending answer the PSP no longer finds.
+    if ((known?.kind === 'pending' && now - op.createdAt >= asyncTimeoutMs) || (expiring && !known)) return expire();
     if (!known && now - last.createdAt < ((await deps.connectorFor(last.accountId))?.lookupLagMs ?? 0)) {
       // This PSP's lookup may not find an attempt this recent yet (a search that indexes new
       // payments late): "not found" means "not yet", and is asked again after the backoff.
