@@ -93,9 +93,12 @@ function undoneStep(e: ExecutionRecord, change: PaymentChange, action: ActionRec
   const op = change.operation;
   const t = totalsOf(change.operations);
   const failure = failureOf(op.reason, op.resultCode);
-  const status: ExecutionStatus = action.name === 'refund' || (action.name === 'cancel' && op.kind === 'refund')
-    ? (t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed')
-    : (t.captured > 0 ? 'partiallyCaptured' : 'captureFailed');
+  // While a later capture runs, the status stays with it (as when an action completes meanwhile):
+  // this action ends failed all the same, in its history entry and its webhook.
+  const status: ExecutionStatus = e.status === 'captureRequested' ? 'captureRequested'
+    : action.name === 'refund' || (action.name === 'cancel' && op.kind === 'refund')
+      ? (t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed')
+      : (t.captured > 0 ? 'partiallyCaptured' : 'captureFailed');
   return {
     status,
     entries: [{ code: `${action.name}Failed` as HistoryCode, errors: [failure] }],

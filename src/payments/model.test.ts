@@ -417,3 +417,15 @@ test('every declared payment status is reached by the random runs', (t) => {
   const declared = paymentStatuses.flatMap((from) => paymentTransitions[from].map((to) => `${from}→${to}`));
   t.diagnostic(`declared transitions never reached: ${declared.filter((d) => !reachedTransitions.has(d)).join(', ') || 'none'}`);
 });
+
+test('a capture its PSP confirmed, whose rest was released, then rejected by the card scheme: captured → reversed is a declared move', () => {
+  const eur = (amount: number) => ({ amount, currency: 'EUR' as Currency });
+  const op = (id: string, kind: Operation['kind'], status: Operation['status'], amount: number) =>
+    ({ id, kind, status, amount: eur(amount), referencedId: id === 'a' ? undefined : 'a', context: {}, details: {} }) as unknown as Operation;
+  const before = [op('a', 'authorize', 'succeeded', 5000), op('c', 'capture', 'succeeded', 2000), op('v', 'void', 'succeeded', 3000)];
+  const after = before.map((o) => (o.id === 'c' ? { ...o, status: 'failed' as const } : o));
+  const from = paymentStatusOf(before);
+  const to = paymentStatusOf(after);
+  assert.deepEqual([from, to], ['captured', 'reversed']);
+  assert.ok(canTransition(from, to), `${from} -> ${to} is outside the payment state machine`);
+});

@@ -91,11 +91,13 @@ export const paymentTransitions: Readonly<Record<PaymentStatus, readonly Payment
   // Final: nothing happened at the issuer.
   declined: [],
   authorized: ['captured', 'reversed'],
-  // Final: the authorization was released before any capture.
+  // Final: the authorization was released with nothing captured (before any capture, or after the
+  // card scheme rejected the only capture that released the rest).
   reversed: [],
   // Captured money can be refunded or charged back; a capture after a void of the open rest keeps it
-  // captured; a capture the card scheme rejected after its PSP confirmed it leaves it authorized again.
-  captured: ['refunded', 'charged_back', 'authorized'],
+  // captured; a capture the card scheme rejected after its PSP confirmed it leaves it authorized
+  // again, or released when the rest was released already.
+  captured: ['refunded', 'charged_back', 'authorized', 'reversed'],
   // A full refund can be followed by a rebill that makes money refundable again.
   refunded: ['captured', 'charged_back'],
   charged_back: ['captured', 'refunded'],

@@ -432,12 +432,13 @@ export function createPaymentService(deps: {
   const recordedOnly = (op: OperationRecord) => recordedOnlyKinds.has(op.kind) || (op.kind === 'void' && op.context.releasedByPsp === true);
 
   /**
-   * The succeeded capture that released the rest of its authorization, if any: one the merchant
+   * The capture that released the rest of its authorization, if any: a succeeded one the merchant
    * asked final, or one its PSP made final itself (a PSP that takes one capture per authorization
-   * releases the rest with it, `RestReleased`).
+   * releases the rest with it, `RestReleased`). The PSP's release stands even when the card scheme
+   * later rejects the capture (Adyen's CAPTURE_FAILED), and both may arrive before the release ran.
    */
   const releasingCapture = (ops: readonly OperationRecord[]) =>
-    ops.findLast((o) => o.kind === 'capture' && o.status === 'succeeded' && (o.context.final === true || o.details.RestReleased === 'true'));
+    ops.findLast((o) => o.kind === 'capture' && (o.details.RestReleased === 'true' || (o.status === 'succeeded' && o.context.final === true)));
 
   /**
    * The capture whose released rest the books still hold, if any (read from a payment as last

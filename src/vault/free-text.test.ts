@@ -39,7 +39,8 @@ test('JSON: strings, keys and PAN-looking integers are masked; refused paths are
 test('a security code: only under a name that says so, and only a value of three or four digits', () => {
   for (const name of ['cvv', 'CVV2', 'cvc', 'card.cvc', 'customParameters[card.cvv]', 'securityCode', 'card_security_code', 'meta.card.CVN', 'a[0].cvc2',
     'SHOPPER_cvv', 'customParameters[SHOPPER_CVV2]', 'SHOPPER_securityCode', 'cvv_code', 'cvvNumber', 'cardVerificationValue',
-    'securitycode', 'cardcvv', 'card.cardcvc', 'cardsecuritycode', 'verificationcode', 'SECURITYCODE', 'CARDCVV', 'SHOPPER_securitycode']) {
+    'securitycode', 'cardcvv', 'card.cardcvc', 'cardsecuritycode', 'verificationcode', 'SECURITYCODE', 'CARDCVV', 'SHOPPER_securitycode',
+    'CVVCode', 'CVCNumber', 'SHOPPER_CVVNumber', 'customParameters[CVVCode]', 'cardCVCValue']) {
     assert.ok(holdsSecurityCode(name, '123'), name);
     assert.ok(holdsSecurityCode(name, '0123'), name);
   }

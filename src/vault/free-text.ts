@@ -44,7 +44,7 @@ export function holdsSecurityCode(name: string, value: unknown): boolean {
   const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
   if (text.length < 3 || text.length > 4 || !/^[0-9]+$/.test(text)) return false;
   const last = name.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
-  const words = last.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const words = last.replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
   if (words.some((w) => aboutTheCode.has(w))) return false;
   // Any run of words written together or apart: `cvv`, `SHOPPER_cvv`, `cardcvv`, `securitycode`, `card_security_code`.
   for (let i = 0; i < words.length; i++) {
