@@ -880,7 +880,14 @@ export function createPaymentService(deps: {
       if (!attempt) return lateApprovals.reversalSettled(accountId, attemptId, outcome);
       // A notification of one account never settles another's attempts.
       if (attempt.accountId !== accountId) return false;
-      if (options.reverses && attempt.status === 'succeeded' && outcome.kind === 'declined') return undoConfirmed(attempt, outcome);
+      // A confirmed operation its PSP now reports failed is undone; what a capture's PSP released
+      // with it stays released (releaseRest reads the capture's details, whatever its status).
+      const undo = async (confirmed: AttemptRecord, declined: Extract<Outcome, { kind: 'declined' }>) => {
+        const changed = await undoConfirmed(confirmed, declined);
+        if (changed) inBackground(releaseRestAfterSettling(confirmed.paymentId));
+        return changed;
+      };
+      if (options.reverses && attempt.status === 'succeeded' && outcome.kind === 'declined') return undo(attempt, outcome);
       if (!isOpen(attempt.status)) {
         await approvedAfterEnd(attempt, outcome);
         return false;
@@ -898,8 +905,15 @@ export function createPaymentService(deps: {
       }
       const rules = await rulesFor(payment, op);
       const r = await runner.settleAttempt(payment.id, attemptId, outcome, rules);
-      // Ended under the lock since it was read (the reconciler found it never received, say).
-      if (!r.changed) await approvedAfterEnd(attemptId, outcome);
+      if (!r.changed) {
+        // A reversal read while the confirmation it reverses was being recorded (Adyen's
+        // CAPTURE_FAILED and CAPTURE handled at once, by two nodes or two deliveries): it undoes the
+        // confirmation now, rather than being dropped as a repeat.
+        const confirmed = options.reverses && outcome.kind === 'declined' ? await store.attempt(attemptId) : undefined;
+        if (confirmed?.status === 'succeeded' && outcome.kind === 'declined') return undo(confirmed, outcome);
+        // Ended under the lock since it was read (the reconciler found it never received, say).
+        await approvedAfterEnd(attemptId, outcome);
+      }
       if (r.changed && op.status === 'awaiting') await threeds.close('payment', payment.id);
       if (r.next) inBackground(driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }));
       // A capture the PSP confirms only now (Adyen's CAPTURE webhook after its `received`) releases its

@@ -75,9 +75,12 @@ test('CAPTURE_FAILED and REFUND_FAILED (success "true", as Adyen sends them) dec
   const item = { pspReference: 'QFQTPCQ8HXSKGK82', originalReference: '9913140798220028', merchantAccountCode: 'ShopECOM', merchantReference: 'c1', value: 1000, currency: 'EUR', eventCode: 'CAPTURE_FAILED', success: 'true', reason: 'Capture Failed', hmacSignature: undefined };
   assert.deepEqual(settlementOfItem(item), {
     attemptId: 'c1', reverses: true,
-    outcome: { kind: 'declined', reason: 'provider_error', acquirerCode: 'CAPTURE_FAILED', message: 'Capture Failed', pspReference: 'QFQTPCQ8HXSKGK82', details: { eventCode: 'CAPTURE_FAILED' } },
+    // Sent only for a capture Adyen accepted: without multiple partial captures, the rest went with it.
+    outcome: { kind: 'declined', reason: 'provider_error', acquirerCode: 'CAPTURE_FAILED', message: 'Capture Failed', pspReference: 'QFQTPCQ8HXSKGK82', details: { eventCode: 'CAPTURE_FAILED', RestReleased: 'true' } },
   });
+  assert.equal(settlementOfItem(item, { multiplePartialCaptures: true })?.outcome.details.RestReleased, undefined);
   assert.equal(settlementOfItem({ ...item, eventCode: 'REFUND_FAILED' })?.reverses, true);
+  assert.equal(settlementOfItem({ ...item, eventCode: 'REFUND_FAILED' })?.outcome.details.RestReleased, undefined);
   // A CAPTURE item, successful or not, only settles a capture still open.
   assert.equal(settlementOfItem({ ...item, eventCode: 'CAPTURE' })?.reverses, undefined);
   assert.equal(settlementOfItem({ ...item, eventCode: 'CAPTURE', success: 'false' })?.reverses, undefined);

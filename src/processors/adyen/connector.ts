@@ -127,7 +127,10 @@ export function settlementOfItem(i: NotificationItem, account: Pick<AdyenSetting
       // card or account refused it): the refund is taken back as a failed one would be.
       const failed = i.eventCode.endsWith('_FAILED') || i.eventCode === 'REFUNDED_REVERSED';
       const ok = success && !failed;
-      if (ok && i.eventCode === 'CAPTURE' && account.multiplePartialCaptures !== true) details.RestReleased = 'true';
+      // Without multiple partial captures Adyen cancels the rest with a capture it accepts. A
+      // CAPTURE_FAILED is sent only for a capture Adyen accepted, so it says so too: it may arrive
+      // before its CAPTURE (Adyen does not order its items), and the rest is gone all the same.
+      if (((ok && i.eventCode === 'CAPTURE') || i.eventCode === 'CAPTURE_FAILED') && account.multiplePartialCaptures !== true) details.RestReleased = 'true';
       return {
         attemptId: i.merchantReference,
         // The scheme rejected a capture or refund: it may come days after Adyen's CAPTURE or REFUND
