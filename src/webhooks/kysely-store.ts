@@ -133,7 +133,7 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
     },
     async claimDue(now, leaseUntil, owner, limit, share) {
       return uow.run(async (tx) => {
-        let q = tx.selectFrom('webhook_deliveries')
+        const due = () => tx.selectFrom('webhook_deliveries')
           .select(['id', 'endpoint_id'])
           .select((eb) => eb.selectFrom('webhook_endpoints').select('failing_since').whereRef('webhook_endpoints.id', '=', 'webhook_deliveries.endpoint_id').as('failing_since'))
           .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
@@ -147,28 +147,52 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
             .where('earlier.status', '=', 'pending')
             .whereRef('earlier.seq', '<', 'webhook_deliveries.seq'))))
           .orderBy('next_attempt_at').orderBy('id');
-        // A failing endpoint whose share is in flight gets nothing: its due deliveries are not even read.
-        const busy = share ? [...share.busy.keys()] : [];
-        const failing = new Set(busy.length === 0 ? [] : (await tx.selectFrom('webhook_endpoints').select('id')
-          .where('id', 'in', busy).where('failing_since', 'is not', null).execute()).map((r) => r.id));
-        const full = busy.filter((id) => failing.has(id) && share!.busy.get(id)! >= share!.shareOf(true));
-        if (full.length > 0) { q = q.where('endpoint_id', 'not in', full); share!.heldBack?.(); }
-        // Shared: a few times the slots are read, so that an endpoint at its share leaves them to the next ones due.
-        q = q.limit(share ? limit * 4 : limit);
-        if (opts.locking) q = q.forUpdate().skipLocked();
-        const candidates = await q.execute();
+        const read = async (q: ReturnType<typeof due>, n: number) => (opts.locking ? q.limit(n).forUpdate().skipLocked() : q.limit(n)).execute();
         const taken = new Map<string, number>();
         const ids: string[] = [];
-        const take = (c: (typeof candidates)[number]) => { taken.set(c.endpoint_id, (taken.get(c.endpoint_id) ?? 0) + 1); ids.push(c.id); };
-        const rest: typeof candidates = [];
-        for (const c of candidates) {
-          if (ids.length === limit) break;
-          const used = (share?.busy.get(c.endpoint_id) ?? 0) + (taken.get(c.endpoint_id) ?? 0);
-          if (!share || used < share.shareOf(c.failing_since !== null)) take(c);
-          else if (c.failing_since === null) rest.push(c);
-          else share.heldBack?.();
+        const take = (c: { id: string; endpoint_id: string }) => { taken.set(c.endpoint_id, (taken.get(c.endpoint_id) ?? 0) + 1); ids.push(c.id); };
+        if (!share) {
+          for (const c of await read(due(), limit)) take(c);
+        } else {
+          // Endpoints with their share in flight are left out of the reads, answering or not, and so
+          // is one that reaches its share in this claim: their older backlog would otherwise fill
+          // the window, and what other merchants have due behind it would wait until that backlog
+          // was gone (a review measured 600 deliveries of one slow endpoint before another
+          // merchant's one).
+          const busy = [...share.busy.keys()];
+          const failing = new Set(busy.length === 0 ? [] : (await tx.selectFrom('webhook_endpoints').select('id')
+            .where('id', 'in', busy).where('failing_since', 'is not', null).execute()).map((r) => r.id));
+          const full = new Set(busy.filter((id) => share.busy.get(id)! >= share.shareOf(failing.has(id))));
+          if ([...full].some((id) => failing.has(id))) share.heldBack?.();
+          const rest: { id: string; endpoint_id: string }[] = [];
+          for (let pass = 0; pass < 3 && ids.length < limit; pass++) {
+            let q = due();
+            if (full.size > 0) q = q.where('endpoint_id', 'not in', [...full]);
+            if (ids.length + rest.length > 0) q = q.where('id', 'not in', [...ids, ...rest.map((c) => c.id)]);
+            // A few times the slots are read, so that an endpoint reaching its share leaves them to the next ones due.
+            const window = await read(q, limit * 4);
+            let reachedShare = false;
+            for (const c of window) {
+              if (ids.length === limit) break;
+              const used = (share.busy.get(c.endpoint_id) ?? 0) + (taken.get(c.endpoint_id) ?? 0);
+              if (c.failing_since !== null) failing.add(c.endpoint_id);
+              const shareOf = share.shareOf(c.failing_since !== null);
+              if (used < shareOf) { take(c); if (used + 1 >= shareOf) { full.add(c.endpoint_id); reachedShare = true; } }
+              else if (c.failing_since === null) { rest.push(c); full.add(c.endpoint_id); } else share.heldBack?.();
+            }
+            // Read again without the endpoints now at their share, unless the window held nothing more.
+            if (!reachedShare || window.length < limit * 4) break;
+          }
+          // Slots nobody else wants go to endpoints that answer, beyond their share: one merchant
+          // alone still has the whole worker.
+          for (const c of rest) { if (ids.length === limit) break; take(c); }
+          const answering = [...full].filter((id) => !failing.has(id));
+          if (ids.length < limit && answering.length > 0) {
+            let more = due().where('endpoint_id', 'in', answering);
+            if (ids.length > 0) more = more.where('id', 'not in', ids);
+            for (const c of await read(more, limit - ids.length)) take(c);
+          }
         }
-        for (const c of rest) { if (ids.length === limit) break; take(c); }
         if (ids.length === 0) return [];
         await tx.updateTable('webhook_deliveries').set({ lease_until: leaseUntil, lease_owner: owner }).where('id', 'in', ids).execute();
         const rows = await tx.selectFrom('webhook_deliveries').selectAll().where('id', 'in', ids).orderBy('next_attempt_at').orderBy('id').execute();
