@@ -1561,6 +1561,17 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal((await workflows.accounts(other.merchant.id)).length, 1, 'another merchant keeps its psp-a');
       });
 
+      test('accountInUse() says whether any payment was authorized at the account', async () => {
+        const f = await merchant();
+        const used = account(f.merchant.id, 'used');
+        const unused = account(f.merchant.id, 'unused');
+        for (const a of [used, unused]) await workflows.upsertAccount(a);
+        assert.equal(await workflows.accountInUse(used.id), false);
+        await payWrite((w) => w.insertPayment(newPayment(f, { pspAccountId: used.id })));
+        assert.equal(await workflows.accountInUse(used.id), true);
+        assert.equal(await workflows.accountInUse(unused.id), false);
+      });
+
       test('sealed credentials and timeouts are kept; unsealedAccounts() finds the rest of the named connectors; replaceSecrets() only over what it expects', async () => {
         const f = await merchant();
         const plain = account(f.merchant.id, 'plain', { connector: 'acq-075', settings: { token: 'in-the-clear-1234' } });

@@ -31,6 +31,7 @@ export const paymentErrors = [
   'duplicate_merchant_transaction_id',
   'not_allowed_on_credit',
   'card_not_found',
+  'registration_deleted',
 ] as const;
 /** The engine's refusals, and the card checks' (the vault's) it passes on. */
 export type PaymentError = (typeof paymentErrors)[number] | CardError;

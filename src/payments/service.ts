@@ -354,7 +354,8 @@ export function createPaymentService(deps: {
   }
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
-  async function recordFollowUps(payment: PaymentRecord, decide: (locked: LockedPayment) => Result<OperationRecord[], FollowUpError>, join?: (tx: Tx) => Promise<void>) {
+  async function recordFollowUps(payment: PaymentRecord, decide: (locked: LockedPayment) => Result<OperationRecord[], FollowUpError>, join?: (tx: Tx) => Promise<void>,
+    guard?: (w: Writers) => Promise<FollowUpError | undefined>) {
     for (let read = payment, tries = 0; ; tries++) {
       // Follow-ups go to the account that holds the authorization (fixed once authorized), resolved
       // before the unit of work, whose transaction owns SQLite's one connection.
@@ -366,6 +367,8 @@ export function createPaymentService(deps: {
         // PSP's notification approved it meanwhile): decided again with that account, never sent
         // to the one an unsettled payment falls back to.
         if (locked.payment.pspAccountId !== read.pspAccountId) return { moved: locked.payment };
+        const refused = await guard?.(w);
+        if (refused) return fail(refused);
         const decided = decide(locked);
         if (!decided.ok) return decided;
         const attempts: (AttemptRecord | undefined)[] = [];
@@ -716,6 +719,13 @@ export function createPaymentService(deps: {
         const card = await vault.masked(owner.cardId);
         if (card && isExpired(card.expiryMonth, card.expiryYear, clock.now())) return fail('card_expired');
       }
+      // A rebill of a payment made with a registration charges that registration: once the merchant
+      // deleted it (a subscription cancelled, acknowledged), it is not charged again. Held in the
+      // rebill's unit of work, so a deletion and a rebill at once end one way or the other.
+      const registrationId = input.kind === 'rebill' ? (await store.operation(owner.id))?.context.registrationId : undefined;
+      const holdRegistration = typeof registrationId === 'string'
+        ? async (w: Writers) => (await w.vault.holdEnabled(registrationId) ? undefined : 'registration_deleted' as const)
+        : undefined;
       const recorded = await recordFollowUps(owner, (locked) => {
         const current = locked.operations.find((o) => o.id === target.id)!;
         const decided = decideFollowUp(locked.operations, {
@@ -724,7 +734,7 @@ export function createPaymentService(deps: {
         if (!decided.ok) return decided;
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,
           { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}) })]);
-      }, input.join);
+      }, input.join, holdRegistration);
       if (!recorded.ok) return recorded;
       return ok((await runFollowUps(recorded.value, input.testParameters))[0]!);
     },

@@ -47,6 +47,9 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
         .where('id', '=', id).where('secrets', expected === undefined ? 'is' : '=', expected ?? null).executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
+    async accountInUse(id) {
+      return (await db.selectFrom('payments').select('id').where('psp_account_id', '=', id).limit(1).executeTakeFirst()) !== undefined;
+    },
     async removeAccount(merchantId, name) {
       const r = await db.deleteFrom('psp_accounts').where('merchant_id', '=', merchantId).where('name', '=', name).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;

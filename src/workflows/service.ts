@@ -1,9 +1,10 @@
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
+import { fail, ok, type Result } from '../runtime/result.ts';
 import { defaultAccount, type RoutedAccount } from '../processors/registry.ts';
 import type { ConnectorFactory } from '../processors/connector.ts';
 import {
-  defaultWorkflow, isAccountName, isWorkflowCode, notificationPath, parseWorkflowConfig, readTimeout, splitSecrets,
+  defaultWorkflow, isAccountName, isWorkflowCode, notificationPath, parseWorkflowConfig, readTimeout, splitSecrets, maskSecret,
   type AccountInput, type CascadeRules, type WorkflowConfig,
 } from './model.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
@@ -78,7 +79,26 @@ export function createWorkflowService(deps: {
     return { settings: visible, sealedSecrets: secrets.sealSecret(JSON.stringify(secret), contextOf(a)) };
   }
 
-  return {
+  /**
+   * Settings as given, with a credential's mask (what the account showed, `****` and its last four)
+   * put back to the credential it stands for: an operator who reads an account and puts it back to
+   * change one field keeps its credentials. Any other mask is refused, never stored as the credential.
+   */
+  async function withStoredSecrets(existing: PspAccount | undefined, connector: string, settings: unknown): Promise<Result<unknown, string>> {
+    if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return ok(settings);
+    const given = { ...(settings as Record<string, unknown>) };
+    const masked = secretKeysOf(connector).filter((k) => typeof given[k] === 'string' && (given[k] as string).startsWith('****'));
+    if (masked.length === 0) return ok(given);
+    const stored = existing && existing.connector === connector ? (await service.routedAccount(existing.id))?.settings as Record<string, unknown> | undefined : undefined;
+    for (const k of masked) {
+      const current = stored?.[k];
+      if (typeof current !== 'string' || maskSecret(current) !== given[k]) return fail(`settings.${k}: give the credential itself, not a mask of it`);
+      given[k] = current;
+    }
+    return ok(given);
+  }
+
+  const service: WorkflowService = {
     async putAccount(merchantId, name, input) {
       if (!isAccountName(name)) return { ok: false, error: 'the account name must be 1-64 letters, digits, "_", "." or "-"' };
       if (name === defaultAccount.name) return { ok: false, error: `"${defaultAccount.name}" names the gateway's own acquirer` };
@@ -89,7 +109,15 @@ export function createWorkflowService(deps: {
       }
       const timeout = readTimeout(input, deps.maxTimeoutMs);
       if (!timeout.ok) return timeout;
-      const parsed = factory.parseSettings(timeout.settings);
+      const existing = (await store.accounts(merchantId)).find((a) => a.name === name);
+      // The account's connector is the PSP that holds its authorizations: their captures, refunds
+      // and voids must reach it. Another PSP is another account.
+      if (existing && existing.connector !== factory.name && await store.accountInUse(existing.id)) {
+        return { ok: false, error: `account ${name} holds payments authorized at its ${existing.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}` };
+      }
+      const given = await withStoredSecrets(existing, factory.name, timeout.settings);
+      if (!given.ok) return given;
+      const parsed = factory.parseSettings(given.value);
       if (!parsed.ok) return parsed;
       const now = clock.now();
       const account = { merchantId, name, connector: factory.name };
@@ -160,4 +188,5 @@ export function createWorkflowService(deps: {
       return moved;
     },
   };
+  return service;
 }

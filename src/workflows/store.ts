@@ -31,6 +31,8 @@ export interface WorkflowStore {
   /** Replaces an account's settings and sealed credentials if its sealed credentials are still `expected`. */
   replaceSecrets(id: string, expected: string | undefined, settings: unknown, sealedSecrets: string): Promise<boolean>;
   removeAccount(merchantId: string, name: string): Promise<boolean>;
+  /** Whether any payment was authorized at the account (its follow-ups go there). */
+  accountInUse(id: string): Promise<boolean>;
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
   /**
    * What routing a payment needs, read in one statement (one snapshot): the workflow's configuration

@@ -72,6 +72,7 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   reversal_after_refund: ['workflow.action.not-allowed', 'Refunds stand on a capture the PSP reported failed: capture again to cover them before voiding'],
   return_url_required: ['request.param.missing', 'returnInfo.success is required'],
   card_not_found: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: the instrument\'s card is gone'],
+  registration_deleted: ['workflow.action.not-allowed', 'the stored card this payment used was deleted: it is not charged again'],
   not_allowed_on_credit: ['workflow.action.not-allowed', 'Not allowed'],
   test_system_on_live_merchant: ['workflow.action.not-allowed', 'Not allowed for a live merchant'],
 };

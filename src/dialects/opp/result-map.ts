@@ -59,6 +59,7 @@ export const paymentErrorCodes: Readonly<Record<Exclude<PayError, 'not_found' | 
   cvv_brand_mismatch: '100.100.601',
   not_allowed_on_credit: '700.100.700',
   card_not_found: '100.150.200',
+  registration_deleted: '100.150.202',
   test_system_on_live_merchant: '100.300.101',
 };
 
