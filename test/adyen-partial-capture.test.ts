@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
 import { startGateway, type Gateway } from './support/harness.ts';
-import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
 import { startAdyenFake, adyenFakeCredentials, deliverAdyenNotifications, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
@@ -37,14 +37,9 @@ function adyenGateway(multiplePartialCaptures: boolean | undefined) {
 }
 
 async function authorized(s: ReturnType<typeof adyenGateway>, holder: string) {
-  const { gw, token } = s;
-  const id = await execution(gw, token, holder);
-  const ack = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(await instrument(gw, token, suiteCards.approved, holder), '50.00') });
-  assert.equal(ack.status, 200, JSON.stringify(ack.body));
-  const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
-  assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
+  const authorizedOne = await authorizedExecution(s.gw, s.token, holder, suiteCards.approved, '50.00');
   await deliver(s);
-  return { id, paymentId: e.paymentComposition[0].paymentId as string };
+  return authorizedOne;
 }
 
 /** Posts what Adyen would have sent to the account's webhook endpoint, then waits for the work it started. */

@@ -355,7 +355,7 @@ export function createPaymentService(deps: {
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
   async function recordFollowUps(payment: PaymentRecord, decide: (locked: LockedPayment) => Result<OperationRecord[], FollowUpError>, join?: (tx: Tx) => Promise<void>,
-    guard?: (w: Writers) => Promise<FollowUpError | undefined>) {
+    guard?: (w: Writers, locked: LockedPayment) => Promise<FollowUpError | undefined>) {
     for (let read = payment, tries = 0; ; tries++) {
       // Follow-ups go to the account that holds the authorization (fixed once authorized), resolved
       // before the unit of work, whose transaction owns SQLite's one connection.
@@ -367,7 +367,7 @@ export function createPaymentService(deps: {
         // PSP's notification approved it meanwhile): decided again with that account, never sent
         // to the one an unsettled payment falls back to.
         if (locked.payment.pspAccountId !== read.pspAccountId) return { moved: locked.payment };
-        const refused = await guard?.(w);
+        const refused = await guard?.(w, locked);
         if (refused) return fail(refused);
         const decided = decide(locked);
         if (!decided.ok) return decided;
@@ -722,10 +722,10 @@ export function createPaymentService(deps: {
       // A rebill of a payment made with a registration charges that registration: once the merchant
       // deleted it (a subscription cancelled, acknowledged), it is not charged again. Held in the
       // rebill's unit of work, so a deletion and a rebill at once end one way or the other.
-      const registrationId = input.kind === 'rebill' ? (await store.operation(owner.id))?.context.registrationId : undefined;
-      const holdRegistration = typeof registrationId === 'string'
-        ? async (w: Writers) => (await w.vault.holdEnabled(registrationId) ? undefined : 'registration_deleted' as const)
-        : undefined;
+      const holdRegistration = input.kind === 'rebill' ? async (w: Writers, locked: LockedPayment) => {
+        const registrationId = initialOf(locked.operations).context.registrationId;
+        return typeof registrationId !== 'string' || await w.vault.holdEnabled(registrationId) ? undefined : 'registration_deleted' as const;
+      } : undefined;
       const recorded = await recordFollowUps(owner, (locked) => {
         const current = locked.operations.find((o) => o.id === target.id)!;
         const decided = decideFollowUp(locked.operations, {
