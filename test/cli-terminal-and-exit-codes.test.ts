@@ -51,3 +51,19 @@ test('an option without its value or an unknown option is a usage error (exit 2)
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('an unknown origins, psp-accounts or workflows command is a usage error (exit 2), for a known merchant too', () => {
+  const dataDir = tempDir();
+  try {
+    const m = JSON.parse(cli(dataDir, 'merchants', 'create', '--name', 'Shop', '--json').stdout);
+    for (const group of ['origins', 'psp-accounts', 'workflows']) {
+      const r = cli(dataDir, group, 'frobnicate', '--merchant', m.merchantId);
+      assert.equal(r.status, 2, `${group} frobnicate: ${r.stderr}`);
+      assert.match(r.stderr, /usage:/);
+    }
+    assert.equal(cli(dataDir, 'origins', 'list', '--merchant', m.merchantId).status, 0);
+    assert.equal(cli(dataDir, 'origins', 'list', '--merchant', 'f'.repeat(32)).status, 1, 'an unknown merchant is a failed command');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -69,12 +69,18 @@ test('testMode=EXTERNAL: a registration answers 000.100.112 like the payments it
     assert.deepEqual(reg.body.result, connectorTest);
     const paid = await opp(gw, 'POST', `/v1/registrations/${reg.body.id}/payments`, { amount: '5.00', currency: 'EUR', paymentType: 'DB', testMode: 'EXTERNAL' });
     assert.deepEqual(paid.body.result, connectorTest);
+    // A renewed expiry sent with a payment updates the registration in the payment's test mode.
+    const renewed = await opp(gw, 'POST', `/v1/registrations/${reg.body.id}/payments`,
+      { amount: '5.00', currency: 'EUR', paymentType: 'DB', testMode: 'EXTERNAL', 'card.expiryMonth': '08', 'card.expiryYear': '2036' });
+    assert.deepEqual(renewed.body.result, connectorTest);
     const removed = await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`, { testMode: 'EXTERNAL' });
     assert.deepEqual(removed.body.result, connectorTest);
     await gw.app.webhooks.runOnce();
     const got = receiver.received();
     const created = got.find((n) => n.type === 'REGISTRATION' && n.action === 'CREATED' && n.payload.id === reg.body.id);
     assert.deepEqual(created?.payload.result, connectorTest, JSON.stringify(got));
+    const updated = got.find((n) => n.type === 'REGISTRATION' && n.action === 'UPDATED' && n.payload.id === reg.body.id);
+    assert.deepEqual(updated?.payload.result, connectorTest, JSON.stringify(got));
   } finally {
     await receiver.close();
   }

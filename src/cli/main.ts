@@ -25,6 +25,10 @@ import { userOptions, usersCli, usersUsage } from './users.ts';
 import { paymentOptions, paymentsCli, paymentsUsage } from './payments.ts';
 import { lateApprovalOptions, lateApprovalsCli, lateApprovalsUsage } from './late-approvals.ts';
 
+const routingCommands: Readonly<Record<string, readonly string[]>> = {
+  origins: ['list', 'add', 'remove'], 'psp-accounts': ['put', 'list'], workflows: ['show', 'set'],
+};
+
 const usage = `usage:
   switchyard merchants create --name NAME [--live] [--unique-merchant-transaction-id] [--json]
   switchyard merchants list [--json]
@@ -185,6 +189,8 @@ main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
 
 /** PSP accounts and the cascade of a merchant's payment-acceptance workflow (same rules as the admin API). */
 async function routing(group: string, command: string | undefined, values: Record<string, string | boolean | undefined>): Promise<number> {
+  // An unknown command is a usage error, told before the store is opened or the merchant looked up.
+  if (!routingCommands[group]?.includes(command ?? '')) { process.stderr.write(usage + '\n'); return 2; }
   const merchantId = typeof values.merchant === 'string' ? values.merchant : undefined;
   if (!merchantId) { process.stderr.write('--merchant is required\n' + usage + '\n'); return 2; }
   const config = loadConfig();
@@ -201,8 +207,7 @@ async function routing(group: string, command: string | undefined, values: Recor
         const added = await merchants.addOrigin(merchantId, origin);
         return added ? out({ added }) : fail('--origin must be a web origin such as https://shop.example (http only on loopback hosts)');
       }
-      if (command === 'remove') return (await merchants.removeOrigin(merchantId, origin)) ? out({ removed: origin }) : fail('that origin is not registered');
-      return fail(usage);
+      return (await merchants.removeOrigin(merchantId, origin)) ? out({ removed: origin }) : fail('that origin is not registered');
     }
     // Origins need no PSP accounts: the key ring is opened only for the commands that do.
     const workflows = await workflowsOver(config, storage);

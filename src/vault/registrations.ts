@@ -58,7 +58,7 @@ export interface RegistrationService {
    * renewal the registration now points at the renewed card (stored by the same unit of work), with
    * a REGISTRATION UPDATED notification; earlier payments keep the card as they made it.
    */
-  holdFor(tx: Tx, id: string, renewal?: Renewal): Promise<boolean>;
+  holdFor(tx: Tx, id: string, renewal?: Renewal, request?: RegistrationRequest): Promise<boolean>;
 }
 
 /** A registration's card with the new details a payment brought: sealed, not yet stored. */
@@ -151,12 +151,12 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
       const sealed = vault.sealCard(r.merchantId, card);
       return ok({ registration: { ...r, cardId: sealed.record.id, card: sealed.masked, updatedAt: now }, card, sealed });
     },
-    async holdFor(tx, id, renewal) {
+    async holdFor(tx, id, renewal, request) {
       const w = store.writer(tx);
       if (!renewal) return w.holdEnabled(id);
       const at = renewal.registration.updatedAt;
       if (!await w.setInstrumentCard(id, renewal.sealed.record.id, at)) return false;
-      await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'updated', renewal.registration, at));
+      await addOutboxEvent(tx, registrationEvent(ids.hex32(), 'updated', renewal.registration, at, { testMode: request?.testMode }));
       return true;
     },
     async deregister(merchant, entity, id, request) {

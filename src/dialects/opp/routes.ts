@@ -251,7 +251,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       },
       authentication: r.authentication, merchantInitiated: r.merchantInitiated, ...base,
       join: async (tx, paymentId) => {
-        if (!(await registrations.holdFor(tx, registration.id, renewal))) { deregistered = true; return false; }
+        if (!(await registrations.holdFor(tx, registration.id, renewal, { testMode: r.testMode }))) { deregistered = true; return false; }
         return claim ? claim(tx, paymentId) : true;
       },
     });
