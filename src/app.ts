@@ -327,7 +327,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId), publicUrl: config.publicUrl },
     webhookAdmin: { webhooks, token: adminToken },
-    ledgerAdmin: { ledger, settlement, token: adminToken },
+    ledgerAdmin: { ledger, settlement, merchantExists: async (id) => (await merchants.byId(id)) !== undefined, token: adminToken },
     paymentAdmin: { search, payments, ledger, token: adminToken },
     dashboard: {
       auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,

@@ -1561,15 +1561,29 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal((await workflows.accounts(other.merchant.id)).length, 1, 'another merchant keeps its psp-a');
       });
 
-      test('accountInUse() says whether any payment was authorized at the account', async () => {
+      test('accountInUse() says whether the account holds a payment: authorized there, or an attempt there its PSP may still decide', async () => {
         const f = await merchant();
-        const used = account(f.merchant.id, 'used');
-        const unused = account(f.merchant.id, 'unused');
-        for (const a of [used, unused]) await workflows.upsertAccount(a);
-        assert.equal(await workflows.accountInUse(used.id), false);
-        await payWrite((w) => w.insertPayment(newPayment(f, { pspAccountId: used.id })));
-        assert.equal(await workflows.accountInUse(used.id), true);
-        assert.equal(await workflows.accountInUse(unused.id), false);
+        const [used, unused, open, ended, declined] = ['used', 'unused', 'open', 'ended', 'declined'].map((n) => account(f.merchant.id, n));
+        for (const a of [used, unused, open, ended, declined]) await workflows.upsertAccount(a!);
+        assert.equal(await workflows.accountInUse(used!.id), false);
+        await payWrite((w) => w.insertPayment(newPayment(f, { pspAccountId: used!.id })));
+        assert.equal(await workflows.accountInUse(used!.id), true);
+        assert.equal(await workflows.accountInUse(unused!.id), false);
+        // Attempts of payments that record no account yet: an answer lost (unknown), one the gateway
+        // ended (the PSP may still approve it), one the PSP declined (final).
+        const tries = [[open!, 'unknown', undefined], [ended!, 'failed', 'expired'], [declined!, 'failed', 'hard']] as const;
+        for (const [a, status, reason] of tries) {
+          const p = newPayment(f);
+          const o = newOperation(p, { status: status === 'unknown' ? 'unknown' : 'failed', reason });
+          await payWrite(async (w) => {
+            await w.insertPayment(p);
+            await w.insertOperation(o);
+            await w.insertAttempt(newAttempt(o, 0, { accountId: a.id, accountName: a.name, status, reason }));
+          });
+        }
+        assert.equal(await workflows.accountInUse(open!.id), true, 'an attempt whose answer was lost');
+        assert.equal(await workflows.accountInUse(ended!.id), true, 'an attempt the gateway ended');
+        assert.equal(await workflows.accountInUse(declined!.id), false, 'only a declined attempt');
       });
 
       test('sealed credentials and timeouts are kept; unsealedAccounts() finds the rest of the named connectors; replaceSecrets() only over what it expects', async () => {

@@ -9,6 +9,8 @@ import { adminSchemas } from './schemas.ts';
 export interface LedgerAdminDeps {
   ledger: LedgerService;
   settlement: SettlementService;
+  /** Whether the merchant exists: a misspelt id is told apart from a merchant without money. */
+  merchantExists: (merchantId: string) => Promise<boolean>;
   /** The operator token every request must bear. */
   token: string;
 }
@@ -35,6 +37,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
   app.get('/ledger/balances', { schema: adminSchemas.balances }, async (req, reply) => {
     const merchantId = (req.query as Record<string, unknown>).merchantId;
     if (typeof merchantId !== 'string' || merchantId === '') return error(reply, 400, 'merchant_required', 'merchantId is required');
+    if (!(await deps.merchantExists(merchantId))) return error(reply, 404, 'merchant_not_found', `no merchant ${merchantId}`);
     return { merchantId, balances: (await ledger.balances(merchantId)).map(({ merchantId: _, ...b }) => b) };
   });
 
@@ -55,6 +58,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
     const format = q.format ?? 'json';
     if (!isExportFormat(format)) return error(reply, 400, 'format_invalid', 'format must be csv or json');
     if (q.merchantId !== undefined && (typeof q.merchantId !== 'string' || q.merchantId === '')) return error(reply, 400, 'merchant_invalid', 'merchantId must be an id');
+    if (typeof q.merchantId === 'string' && !(await deps.merchantExists(q.merchantId))) return error(reply, 404, 'merchant_not_found', `no merchant ${q.merchantId}`);
     const body = await settlement.exportPostings({ from, to, merchantId: q.merchantId as string | undefined }, format);
     return reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(body);
   });
@@ -76,6 +80,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
   app.get('/ledger/discrepancies', { schema: adminSchemas.discrepancies }, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     if (q.status !== undefined && q.status !== 'open' && q.status !== 'resolved') return error(reply, 400, 'status_invalid', 'status must be open or resolved');
+    if (typeof q.merchantId === 'string' && q.merchantId && !(await deps.merchantExists(q.merchantId))) return error(reply, 404, 'merchant_not_found', `no merchant ${q.merchantId}`);
     const filter = {
       ...(q.status ? { status: q.status as 'open' | 'resolved' } : {}),
       ...(typeof q.merchantId === 'string' && q.merchantId ? { merchantId: q.merchantId } : {}),

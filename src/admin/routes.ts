@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MerchantService } from '../merchants/service.ts';
 import { credentialDialects } from '../merchants/model.ts';
-import type { WorkflowService } from '../workflows/service.ts';
+import { removalRefusals, type WorkflowService } from '../workflows/service.ts';
 import { accountInput, accountView } from '../workflows/model.ts';
 import type { PspAccount } from '../workflows/store.ts';
 import type { CircuitView } from '../processors/breaker.ts';
@@ -109,7 +109,8 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.delete<{ Params: { merchantId: string; name: string } }>('/merchants/:merchantId/psp-accounts/:name', { schema: adminSchemas.removeAccount }, async (req, reply) => {
     const m = await merchantOf(reply, req.params.merchantId);
     if (!m) return reply;
-    if (!(await workflows.removeAccount(m.id, req.params.name))) return problem(reply, 409, 'no such account, or a workflow still names it');
+    const removed = await workflows.removeAccount(m.id, req.params.name);
+    if (removed !== 'removed') return problem(reply, removed === 'not_found' ? 404 : 409, removalRefusals[removed]);
     return { removed: req.params.name };
   });
 

@@ -51,8 +51,8 @@ export const adminSchemas = {
   accounts: op('A merchant\'s PSP accounts', ['routing'], { params: merchant }, { 200: jsonAnswer('The accounts (credentials never shown).', list('accounts', pspAccount)) }, { 404: '`not_found`.' }),
   putAccount: op('Create or replace a PSP account', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']), body: object({ connector: str(), settings: any }) },
     { 200: jsonAnswer('The account.', pspAccount) }, { 400: '`bad_request`: the message names the setting.', 404: '`not_found`.' }),
-  removeAccount: op('Remove a PSP account no workflow names', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']) },
-    { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 404: '`not_found`.', 409: '`conflict`: no such account, or a workflow still names it.' }),
+  removeAccount: op('Remove a PSP account no workflow names and that holds no payment', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']) },
+    { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 404: '`not_found`: no such merchant or account.', 409: '`conflict`: a workflow still names the account, or it holds payments.' }),
   workflow: op('A workflow\'s cascade', ['routing'], { params: object({ merchantId: str(), code: str() }, ['merchantId', 'code']) },
     { 200: jsonAnswer('The workflow.', object({ code: str() }, ['code'])) }, { 404: '`not_found`.' }),
   configureWorkflow: op('Change a workflow\'s cascade', ['routing'], { params: object({ merchantId: str(), code: str() }, ['merchantId', 'code']), body: any },
@@ -76,7 +76,7 @@ export const adminSchemas = {
   redeliver: op('Deliver every failed delivery since a time again', ['webhooks'], { body: object({ since: str('Required, ISO 8601.'), endpointId: str(), merchantId: str() }) },
     { 200: jsonAnswer('How many were queued.', object({ redelivered: { type: 'integer' } }, ['redelivered'])) }, { 400: '`bad_request`.' }),
   balances: op('Ledger balances per account and currency', ['ledger'], { querystring: object({ merchantId: str('Required (merchant_required).') }) },
-    { 200: jsonAnswer('The balances.', object({ merchantId: str(), balances: { type: 'array' } }, ['merchantId', 'balances'])) }, { 400: '`merchant_required`.' }),
+    { 200: jsonAnswer('The balances.', object({ merchantId: str(), balances: { type: 'array' } }, ['merchantId', 'balances'])) }, { 400: '`merchant_required`.', 404: '`merchant_not_found`.' }),
   postings: op('A payment\'s ledger postings', ['ledger'], { params: object({ paymentId: str() }, ['paymentId']) },
     { 200: jsonAnswer('The postings (empty for a payment without any).', object({ paymentId: str(), postings: { type: 'array' } }, ['paymentId', 'postings'])) }),
   account: op('One PSP account, with its circuit as the answering node sees it', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']) },
@@ -93,7 +93,7 @@ export const adminSchemas = {
   { 400: '`from_invalid`, `to_invalid`, `window_invalid`, `format_invalid` or `merchant_invalid`.' }),
   reconcile: op('Import a settlement report and reconcile it against the ledger', ['ledger'], {
     body: object({
-      pspAccount: { ...coded('Required: the PSP account (name or id) the report is from.', 'psp_account_required', 'pspAccount is required'), minLength: 1 },
+      pspAccount: { ...coded('Required: the name of the PSP account the report is from.', 'psp_account_required', 'pspAccount is required'), minLength: 1 },
       merchantId: { ...coded('Which merchant\'s account, when several have that name.', 'merchant_invalid', 'merchantId must be an id'), minLength: 1 },
       report: { description: 'The report as the PSP sent it (`report_invalid` names what does not read).' },
     }, ['pspAccount'], { 'x-invalid-code': 'psp_account_required', 'x-message': 'pspAccount is required' }),

@@ -11,6 +11,8 @@ import { createSettlementService, type SettlementService } from '../ledger/settl
 import { isExportFormat, parseInstant } from '../ledger/export.ts';
 import { formatSigned, isDay, parseSettlementReport, serializeSettlementReport } from '../processors/settlement-report.ts';
 import { isSettlementInjection, settlementInjections } from '../processors/simulator/settlement.ts';
+import { createMerchantStore } from '../merchants/kysely-store.ts';
+import { writeLine } from './terminal.ts';
 
 export const ledgerUsage = `  switchyard ledger verify [--json]    checks the books; exits 1 naming the first broken invariant
   switchyard ledger balances --merchant ID [--json]    balances per account, currency and PSP account (debits minus credits)
@@ -37,9 +39,17 @@ const decimal = (minor: number, currency: string): string => (isCurrency(currenc
 const usageError = (message: string) => { process.stderr.write(`${message}\nusage:\n${ledgerUsage}\n`); return 2; };
 const str = (v: string | boolean | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
 
-async function withSettlement<T>(fn: (s: SettlementService, storage: Storage) => Promise<T>): Promise<T> {
+/** A merchant named with --merchant must exist: a misspelt id is a failed command (exit 1), not a merchant without money. */
+async function unknownMerchant(storage: Storage, merchantId: string | undefined): Promise<boolean> {
+  if (merchantId === undefined || await createMerchantStore(storage.uow).byId(merchantId)) return false;
+  process.stderr.write(`no merchant ${merchantId}\n`);
+  return true;
+}
+
+async function withSettlement(fn: (s: SettlementService, storage: Storage) => Promise<number>, merchantId?: string): Promise<number> {
   const storage = await openStorage(loadConfig().storage);
   try {
+    if (await unknownMerchant(storage, merchantId)) return 1;
     const settlement = createSettlementService({
       uow: storage.uow, store: createSettlementStore(storage.uow), ledger: createLedgerStore(storage.uow), clock: systemClock, ids: randomIds,
     });
@@ -87,9 +97,10 @@ export async function settlementCli(group: 'settlement-report' | 'reconcile', va
     if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
     const { summary, discrepancies, imported } = r.value;
     if (values.json) { process.stdout.write(JSON.stringify(r.value) + '\n'); return 0; }
-    process.stdout.write(`${imported ? 'imported' : 'already imported (nothing changed)'}: report ${summary.reportId.slice(0, 16)} of ${summary.day}, ${summary.lines} lines, ${summary.matched} matched, ${discrepancies.length} discrepancies\n`);
-    for (const p of summary.payouts) process.stdout.write(`  payout ${p.currency} ${decimal(p.reported, p.currency)}  matched net ${decimal(p.matchedNet, p.currency)}  fees ${decimal(p.fees, p.currency)}\n`);
-    for (const d of discrepancies) process.stdout.write(`  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.reference}  ${d.id}\n`);
+    // A report's references and currencies are the PSP's text: written through writeLine, never raw.
+    writeLine(`${imported ? 'imported' : 'already imported (nothing changed)'}: report ${summary.reportId.slice(0, 16)} of ${summary.day}, ${summary.lines} lines, ${summary.matched} matched, ${discrepancies.length} discrepancies`);
+    for (const p of summary.payouts) writeLine(`  payout ${p.currency} ${decimal(p.reported, p.currency)}  matched net ${decimal(p.matchedNet, p.currency)}  fees ${decimal(p.fees, p.currency)}`);
+    for (const d of discrepancies) writeLine(`  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.reference}  ${d.id}`);
     return 0;
   });
 }
@@ -104,7 +115,7 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
     if (from === undefined || to === undefined || to <= from) return usageError('--from and --to (to after from) are required');
     const format = values.format ?? 'csv';
     if (!isExportFormat(format)) return usageError('--format must be csv or json');
-    return withSettlement(async (s) => { await output(await s.exportPostings({ from, to, merchantId: merchant }, format), str(values.out)); return 0; });
+    return withSettlement(async (s) => { await output(await s.exportPostings({ from, to, merchantId: merchant }, format), str(values.out)); return 0; }, merchant);
   }
   if (command === 'discrepancies') {
     const status = values.status;
@@ -112,9 +123,9 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
     return withSettlement(async (s) => {
       const list = await s.discrepancies({ ...(status ? { status } : {}), ...(merchant ? { merchantId: merchant } : {}) });
       if (values.json) process.stdout.write(JSON.stringify({ discrepancies: list }) + '\n');
-      else for (const d of list) process.stdout.write(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency} ${d.reference}${d.note ? `  (${d.note})` : ''}\n`);
+      else for (const d of list) writeLine(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency} ${d.reference}${d.note ? `  (${d.note})` : ''}`);
       return 0;
-    });
+    }, merchant);
   }
   if (command === 'resolve') {
     const id = str(values.id), note = str(values.note)?.trim();
@@ -122,12 +133,13 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
     return withSettlement(async (s) => {
       const r = await s.resolve(id, note);
       if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
-      process.stdout.write(`resolved ${r.value.id} (${r.value.kind} ${r.value.reference})\n`);
+      writeLine(`resolved ${r.value.id} (${r.value.kind} ${r.value.reference})`);
       return 0;
     });
   }
   const storage = await openStorage(loadConfig().storage);
   try {
+    if (await unknownMerchant(storage, merchant)) return 1;
     const ledger = createLedgerService({ store: createLedgerStore(storage.uow), clock: systemClock });
     if (command === 'verify') {
       const broken = await ledger.verify();

@@ -10,6 +10,7 @@ import { dashboardSchemas } from './schemas.ts';
 import type { RouteSchema } from '../runtime/json-schema.ts';
 import { credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
 import { credentialDialects, isCredentialDialect } from '../merchants/model.ts';
+import { removalRefusals } from '../workflows/service.ts';
 
 /**
  * Configuration pages, for admins (a merchant-scoped admin configures its own merchant only):
@@ -118,9 +119,11 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     return r.ok ? { ok: true, text: `PSP account ${r.value.name} saved.`, detail: { name: r.value.name, connector: r.value.connector } }
       : { ok: false, error: r.error, detail: { name: f.name } };
   });
-  merchantForm('psp-accounts/remove', 'psp_account.remove', dashboardSchemas.removeAccount, async (m, f) => (await workflows.removeAccount(m.id, String(f.name ?? '')))
-    ? { ok: true, text: `PSP account ${f.name} removed.`, detail: { name: f.name } }
-    : { ok: false, error: 'No such account, or the cascade still names it.', detail: { name: f.name } });
+  merchantForm('psp-accounts/remove', 'psp_account.remove', dashboardSchemas.removeAccount, async (m, f) => {
+    const removed = await workflows.removeAccount(m.id, String(f.name ?? ''));
+    return removed === 'removed' ? { ok: true, text: `PSP account ${f.name} removed.`, detail: { name: f.name } }
+      : { ok: false, error: removalRefusals[removed], detail: { name: f.name } };
+  });
   merchantForm('workflow', 'workflow.configure', dashboardSchemas.workflow, async (m, f) => {
     const raw = allValues(f, 'moveOn');
     const accounts = String(f.accounts ?? '').split(',').map((s) => s.trim()).filter(Boolean);

@@ -1,5 +1,5 @@
 import { exponentOf, isCurrency } from '../money/money.ts';
-import { formatSigned } from '../processors/settlement-report.ts';
+import { formatSigned, isDay } from '../processors/settlement-report.ts';
 import type { Posting } from './model.ts';
 
 export const exportFormats = ['csv', 'json'] as const;
@@ -34,7 +34,7 @@ export function postingsJson(postings: readonly Posting[], window: { from: numbe
 export function parseInstant(v: unknown): number | undefined {
   if (typeof v !== 'string' || v === '') return undefined;
   if (/^\d{1,15}$/.test(v)) return Number(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v)) return undefined;
+  if (!isDay(v.slice(0, 10))) return undefined;
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : t;
 }

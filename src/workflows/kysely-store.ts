@@ -48,7 +48,14 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
       return Number(r.numUpdatedRows) > 0;
     },
     async accountInUse(id) {
-      return (await db.selectFrom('payments').select('id').where('psp_account_id', '=', id).limit(1).executeTakeFirst()) !== undefined;
+      if (await db.selectFrom('payments').select('id').where('psp_account_id', '=', id).limit(1).executeTakeFirst()) return true;
+      // An attempt whose end the PSP may still decide (its answer lost, pending, a challenge at the
+      // PSP), or that the gateway ended while the PSP may yet approve it: a payment's authorization
+      // is at the account before its payment records the account.
+      const attempt = await db.selectFrom('attempts').select('id').where('account_id', '=', id)
+        .where((eb) => eb.or([eb('status', '<>', 'failed'), eb('reason', 'in', ['not_received', 'expired'])])).limit(1).executeTakeFirst();
+      if (attempt) return true;
+      return (await db.selectFrom('late_approvals').select('attempt_id').where('account_id', '=', id).where('status', '=', 'reversing').limit(1).executeTakeFirst()) !== undefined;
     },
     async removeAccount(merchantId, name) {
       const r = await db.deleteFrom('psp_accounts').where('merchant_id', '=', merchantId).where('name', '=', name).executeTakeFirst();

@@ -11,6 +11,13 @@ import type { PspAccount, WorkflowStore } from './store.ts';
 
 export type WorkflowResult<T> = { ok: true; value: T } | { ok: false; error: string; notFound?: true };
 
+/** Why an account was not removed, as the operator reads it. */
+export const removalRefusals = {
+  not_found: 'No such account.',
+  named: 'The payment-acceptance cascade still names the account: take it out of the cascade first.',
+  in_use: 'The account holds payments (authorized there, or whose answer its PSP may still give): their captures, refunds and voids must reach it.',
+} as const;
+
 /** Seals and opens PSP credentials (the vault's key ring); `context` binds a ciphertext to where it is kept. */
 export interface SecretBox {
   sealSecret(plaintext: string, context: string): string;
@@ -32,7 +39,8 @@ export interface WorkflowService {
    * plus its inbound endpoint's path; undefined when its connector takes no notifications.
    */
   notificationUrlOf(account: Pick<PspAccount, 'merchantId' | 'name' | 'connector'>, base: string): string | undefined;
-  removeAccount(merchantId: string, name: string): Promise<boolean>;
+  /** Removes an account no cascade names and that holds no payment (`accountInUse`). */
+  removeAccount(merchantId: string, name: string): Promise<'removed' | 'not_found' | 'named' | 'in_use'>;
   /** The workflow's configuration (the default template until the merchant changes it). */
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
   /** Changes the fields given; every account named must exist (and be real, for a live merchant). */
@@ -131,8 +139,13 @@ export function createWorkflowService(deps: {
     async removeAccount(merchantId, name) {
       const wf = await workflow(merchantId, 'payment-acceptance');
       // An account a cascade names stays until the workflow stops naming it.
-      if (wf?.accounts.includes(name)) return false;
-      return store.removeAccount(merchantId, name);
+      if (wf?.accounts.includes(name)) return 'named';
+      const existing = (await store.accounts(merchantId)).find((a) => a.name === name);
+      if (!existing) return 'not_found';
+      // Its payments' captures, refunds and voids go to it by its id: removed (and put again, under
+      // another connector) they could reach no PSP, and their money would stay held.
+      if (await store.accountInUse(existing.id)) return 'in_use';
+      return (await store.removeAccount(merchantId, name)) ? 'removed' : 'not_found';
     },
     workflow,
     async configure(merchantId, code, input) {

@@ -31,7 +31,10 @@ export interface WorkflowStore {
   /** Replaces an account's settings and sealed credentials if its sealed credentials are still `expected`. */
   replaceSecrets(id: string, expected: string | undefined, settings: unknown, sealedSecrets: string): Promise<boolean>;
   removeAccount(merchantId: string, name: string): Promise<boolean>;
-  /** Whether any payment was authorized at the account (its follow-ups go there). */
+  /**
+   * Whether the account holds money's business: a payment authorized at it (its follow-ups go
+   * there), an attempt at it the PSP may still approve, or a late approval being reversed there.
+   */
   accountInUse(id: string): Promise<boolean>;
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
   /**
