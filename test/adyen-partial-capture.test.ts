@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
-import { startGateway, type Gateway } from './support/harness.ts';
+import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
 import { startAdyenFake, adyenFakeCredentials, deliverAdyenNotifications, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
@@ -84,6 +84,44 @@ describe('adyen: an account without multiple partial captures (Adyen\'s default)
     const again = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '10.00', currency: 'EUR' }, final: true } });
     assert.notEqual(again.status, 202, 'a second capture of a released hold was accepted');
     assert.equal(adyen.requests.length, sent, 'the second capture was sent to Adyen');
+  });
+
+  test('the rest Adyen released is released in the books even when a refund then stands on a capture the scheme rejected', async () => {
+    const { gw, adyen } = s;
+    const post = async (body: string) => {
+      const r = await fetch(`${gw.url}/psp-notifications/${gw.merchant.merchantId}/adyen`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(r.status, 200);
+      await gw.app.payments.idle();
+    };
+    const pa = await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.number': suiteCards.approved, amount: '50.00', currency: 'EUR', paymentType: 'PA' });
+    assert.match(pa.body.result.code, /^000\./, JSON.stringify(pa.body.result));
+    await deliver(s);
+    const paymentId = pa.body.id as string;
+    const earlier = adyen.confirmedCaptures().length;
+    // Two captures sent together (/v1 takes a second beside the first): Adyen takes the first, and
+    // cancels the rest with it, so it refuses the second.
+    const captures = [];
+    for (const amount of ['20.00', '10.00']) {
+      const cp = await opp(gw, 'POST', `/v1/payments/${paymentId}`, { paymentType: 'CP', amount, currency: 'EUR' });
+      assert.match(cp.body.result.code, /^000\./, JSON.stringify(cp.body.result));
+      captures.push(cp.body.id as string);
+    }
+    await gw.app.payments.idle();
+    const [firstCaptured, secondRefused] = adyen.takeNotifications();
+    await post(firstCaptured!);
+    // While the second capture is at Adyen, the merchant refunds part of the first.
+    const rf = await opp(gw, 'POST', `/v1/payments/${captures[0]}`, { paymentType: 'RF', amount: '5.00', currency: 'EUR' });
+    assert.match(rf.body.result.code, /^000\./, JSON.stringify(rf.body.result));
+    await deliver(s);
+    // The card scheme rejects the first capture; then the second capture's refusal arrives.
+    adyen.failCapture(adyen.confirmedCaptures()[earlier]!);
+    await deliver(s);
+    await post(secondRefused!);
+    const ops = await opsOf(gw, paymentId);
+    assert.deepEqual(ops.filter(([type]) => type === 'void'), [['void', 'succeeded', 5000]], `Adyen released the rest, the books still hold it: ${JSON.stringify(ops)}`);
+    assert.equal(ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId)).held, 0);
+    assert.equal(await gw.app.ledger.verify(), undefined);
+    assert.equal(adyen.requests.filter((r) => r.path.endsWith('/cancels')).length, 0, 'nothing was sent for it');
   });
 
   test('the fake Adyen cancels the rest with a partial capture: a later capture or cancel there fails', async () => {

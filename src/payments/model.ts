@@ -206,7 +206,10 @@ export interface FollowUpRequest {
   readonly amount: Money | undefined;
   /** The currency a void names without an amount: it must be the payment's too. */
   readonly currency?: Currency | undefined;
-  /** The expiry job's void: the issuer releases the hold about now whatever the books say. */
+  /**
+   * The expiry job's void (the issuer releases the hold about now), or the record of a release its
+   * PSP reported: the hold goes whatever the books say.
+   */
   readonly expiring?: boolean;
   /** The operation the merchant named. */
   readonly target: Operation;

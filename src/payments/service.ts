@@ -469,9 +469,11 @@ export function createPaymentService(deps: {
       capture = restToRelease(locked.operations);
       if (!capture) return ok([]);
       const initial = initialOf(locked.operations);
-      const decided = decideFollowUp(locked.operations, { kind: 'void', amount: undefined, target: initial, awaitsReceipt: false });
-      if (!decided.ok) return ok([]);
       const releasedByPsp = capture.details.RestReleased === 'true';
+      // A release its PSP reported happened whatever the books say (a refund left standing on a
+      // capture the scheme then rejected would refuse a void the merchant asked for).
+      const decided = decideFollowUp(locked.operations, { kind: 'void', amount: undefined, target: initial, awaitsReceipt: false, expiring: releasedByPsp });
+      if (!decided.ok) return ok([]);
       return ok([newOperation(locked.payment, locked.operations.length, 'void', decided.value, initial.id, capture.merchantTransactionId,
         { ...capture.context, final: undefined, releases: capture.id, ...(releasedByPsp ? { releasedByPsp: true } : {}) })]);
     });
