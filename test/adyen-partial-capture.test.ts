@@ -124,6 +124,32 @@ describe('adyen: an account without multiple partial captures (Adyen\'s default)
     assert.equal(adyen.requests.filter((r) => r.path.endsWith('/cancels')).length, 0, 'nothing was sent for it');
   });
 
+  test('a capture Adyen received waits for its CAPTURE notification past the shopper\'s timeout: held up an hour, it still completes, and nothing is refunded', async () => {
+    const { gw, adyen, clock } = s;
+    const pa = await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.number': suiteCards.approved, amount: '40.00', currency: 'EUR', paymentType: 'PA' });
+    assert.match(pa.body.result.code, /^000\./, JSON.stringify(pa.body.result));
+    await deliver(s);
+    const reversals = () => adyen.requests.filter((r) => r.path.endsWith('/refunds') || r.path.endsWith('/cancels')).length;
+    const reversedBefore = reversals();
+    const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '40.00', currency: 'EUR' });
+    assert.match(cp.body.result.code, /^000\.200\./, 'Adyen only said received: pending');
+    await gw.app.payments.idle();
+    // Adyen's notification is held up (the endpoint refused its signature for an hour, say).
+    const held = adyen.takeNotifications();
+    for (let i = 0; i < 7; i++) {
+      clock.advance(10 * 60_000);
+      await gw.app.payments.reconcile();
+      await gw.app.payments.idle();
+    }
+    assert.deepEqual((await opsOf(gw, pa.body.id)).at(-1), ['capture', 'pending', 4000], 'the capture Adyen received was ended before Adyen said how it ended');
+    for (const body of held) adyen.outboxPush(body);
+    await deliver(s);
+    assert.deepEqual(await opsOf(gw, pa.body.id), [['authorize', 'succeeded', 4000], ['capture', 'succeeded', 4000]]);
+    assert.equal(reversals(), reversedBefore, 'the capture was reversed');
+    assert.equal((await opp(gw, 'GET', `/v1/query/${cp.body.id}`)).body.result.code.startsWith('000.'), true);
+    assert.equal(await gw.app.ledger.verify(), undefined);
+  });
+
   test('the fake Adyen cancels the rest with a partial capture: a later capture or cancel there fails', async () => {
     const { adyen } = s;
     const post = (path: string, body: unknown) => fetch(adyen.url + path, { method: 'POST', headers: { 'x-api-key': adyenFakeCredentials.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);

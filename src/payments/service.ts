@@ -15,7 +15,7 @@ import {
   authenticationDetails, challengeRefusals, challengeResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome,
 } from '../threeds/model.ts';
-import type { Connector, ConnectorOperation, ConnectorRequest, PspCard, PspDispute } from '../processors/connector.ts';
+import { NoStatusApi, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute } from '../processors/connector.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
@@ -1101,8 +1101,14 @@ export function createPaymentService(deps: {
         originalReference: op.seq > 0 ? initial?.pspReference : undefined,
       } : undefined);
     } catch (err) {
-      // A PSP that cannot say now keeps its pending operation open no longer than the timeout.
-      if (expiring) return expire();
+      // A PSP that cannot say now keeps its pending operation open no longer than the timeout;
+      // except a capture, refund or void at a PSP that tells how one ended only by notification
+      // (Adyen's `received`): held up for hours (its retries after the endpoint was unreachable or
+      // refused its signature), that notification may still come, and an operation ended before it
+      // would see its success reversed as money moved that nobody was told of. The shopper's
+      // timeout is no bound for it; the authorization's lifetime is.
+      if (expiring && (op.seq === 0 || !(err instanceof NoStatusApi) || now - op.createdAt >= (deps.authorizationExpiryMs ?? 7 * 86_400_000))) return expire();
+      if (expiring) { await write((w) => w.payments.touchOperation(op.id, clock.now())); return false; }
       throw err;
     }
     // Still pending at the PSP past the time any shopper or bank may take, whether or not its

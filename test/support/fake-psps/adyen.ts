@@ -138,6 +138,8 @@ export async function startAdyenFake(options: { hmacKey?: string; multiplePartia
     url: server.url, bank, requests,
     /** Takes the webhook bodies Adyen would have sent since the last call. */
     takeNotifications: () => outbox.splice(0),
+    /** Queues a webhook body again (one taken and held back, as a delayed delivery). */
+    outboxPush: (body: string) => { outbox.push(body); },
     /**
      * The card scheme rejects a capture Adyen had confirmed: the money is not captured after all,
      * and a CAPTURE_FAILED item follows (shaped as Adyen's own example: success "true").
