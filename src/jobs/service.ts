@@ -32,7 +32,15 @@ export interface JobRunnerDeps {
   maxWaitMs?: number;
   /** The shortest sleep, so a claim lost to another node does not make a busy loop. */
   minWaitMs?: number;
+  /**
+   * This machine's own clock (the wall clock; `clock` may be a test's), compared with the
+   * database's: leases and due times are written in each node's time.
+   */
+  wallClock?: () => number;
 }
+
+/** How often a node compares its clock with the database's. */
+const clockCheckEveryMs = 10_000;
 
 export interface JobRunner {
   /** This node's name in `jobs.lease_owner`. */
@@ -71,6 +79,31 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   let started = false;
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<unknown> | undefined;
+  const wallClock = deps.wallClock ?? Date.now;
+  // Leases are written and judged in each node's own time, and renewed every third of a lease: a
+  // node whose clock is off by more than a quarter of one (in either direction; two such nodes
+  // differ by at most half) could take a live lease, or push a due time ahead for every node.
+  const maxSkewMs = leaseMs / 4;
+  let clockChecked: { at: number; skewMs: number } | undefined;
+  let skewLoggedAt = -Infinity;
+
+  /** Whether this node's clock agrees with the database's closely enough for it to claim jobs. */
+  async function clockAgrees(): Promise<boolean> {
+    const before = wallClock();
+    if (!clockChecked || Math.abs(before - clockChecked.at) >= clockCheckEveryMs) {
+      const databaseNow = await store.databaseNow();
+      if (databaseNow === undefined) return true;
+      const after = wallClock();
+      clockChecked = { at: after, skewMs: Math.round((before + after) / 2 - databaseNow) };
+    }
+    const { skewMs } = clockChecked;
+    if (Math.abs(skewMs) <= maxSkewMs) return true;
+    if (before - skewLoggedAt >= 60_000 || before < skewLoggedAt) {
+      skewLoggedAt = before;
+      logger.error({ owner, skewMs, maxSkewMs }, 'this node\'s clock disagrees with the database\'s: it claims no periodic job until its clock is set right (NTP)');
+    }
+    return false;
+  }
 
   /** Creates the rows of jobs registered since the last pass (every node does; the first insert wins). */
   async function ensureRows(): Promise<void> {
@@ -125,6 +158,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
 
   /** Claims what is due and starts it; returns the runs started and how long to sleep. */
   async function tick(): Promise<{ runs: Promise<JobRun>[]; waitMs: number }> {
+    if (!(await clockAgrees())) return { runs: [], waitMs: maxWaitMs };
     await ensureRows();
     const names = [...jobs.keys()];
     const rows = await store.jobs(names);

@@ -56,4 +56,9 @@ export interface JobStore {
   finish(name: string, owner: string, startedAt: number, result: JobFinish): Promise<boolean>;
   /** The runs started at or after `since`, oldest first, whichever node ran them (a week is kept). */
   runs(since: number): Promise<JobRun[]>;
+  /**
+   * The database server's clock (epoch ms), which every node shares; undefined where the store
+   * is embedded in this process (SQLite), whose clock is this node's own.
+   */
+  databaseNow(): Promise<number | undefined>;
 }
