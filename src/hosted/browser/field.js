@@ -15,6 +15,9 @@ const input = document.getElementById('field');
 const bus = new BroadcastChannel(`switchyard-${channelId}`);
 let config;
 const siblings = { expiry: '', cvv: '' };
+// The card's brand as the card-number frame reads it (the CVV frame's length depends on it).
+let cardBrand;
+let toldBrand = null;
 
 const digits = (s) => s.replace(/\D/g, '');
 function luhn(pan) {
@@ -41,8 +44,9 @@ function parseExpiry(text) {
   if (!m) return undefined;
   const month = Number(m[1]);
   const year = m[2].length === 2 ? 2000 + Number(m[2]) : Number(m[2]);
+  // In UTC, as the gateway checks it: the shopper's local month may already (or still) differ.
   const now = new Date();
-  if (month < 1 || month > 12 || year < now.getFullYear() || (year === now.getFullYear() && month < now.getMonth() + 1)) return undefined;
+  if (month < 1 || month > 12 || year < now.getUTCFullYear() || (year === now.getUTCFullYear() && month < now.getUTCMonth() + 1)) return undefined;
   return { expiryMonth: String(month).padStart(2, '0'), expiryYear: String(year) };
 }
 function state() {
@@ -52,7 +56,21 @@ function state() {
     return { valid: pan.length >= 12 && pan.length <= 19 && luhn(pan), empty: pan.length === 0, brand: brandOf(pan) };
   }
   if (type === 'expiry') return { valid: parseExpiry(v) !== undefined, empty: v.trim() === '' };
-  return { valid: /^\d{3,4}$/.test(v.trim()), empty: v.trim() === '' };
+  return { valid: cvvFits(v.trim(), cardBrand), empty: v.trim() === '' };
+}
+
+/** American Express prints four digits, every other brand three; before the brand is known, either. */
+function cvvFits(cvv, brand) {
+  if (brand === 'amex') return /^\d{4}$/.test(cvv);
+  if (brand !== undefined) return /^\d{3}$/.test(cvv);
+  return /^\d{3,4}$/.test(cvv);
+}
+
+/** Says the value is wrong to assistive technology once the shopper leaves it (not while typing). */
+function markValidity(leaving) {
+  const s = state();
+  if (s.valid || s.empty) input.removeAttribute('aria-invalid');
+  else if (leaving) input.setAttribute('aria-invalid', 'true');
 }
 
 function toParent(message) {
@@ -67,7 +85,9 @@ function format() {
     // Pasted or autofilled with a four-digit year (12/2030, 1/2030, 122030, as password managers
     // fill cc-exp): the month and the year's last two digits.
     const long = /^\s*(\d{1,2})\s*[/.\- ]+\s*(\d{4})\s*$/.exec(input.value) || /^\s*(\d{2})(20\d{2})\s*$/.exec(input.value);
-    const d = long ? `${long[1].padStart(2, '0')}${long[2].slice(2)}` : digits(input.value).slice(0, 4);
+    // A one-digit month ended by a separator (1/30), or one that can only be a month's only digit (3): 01, 03.
+    const short = /^\s*(\d)\s*[/.\- ]+\s*(\d{0,2})\s*$/.exec(input.value) || /^\s*([2-9])\s*$/.exec(input.value);
+    const d = long ? `${long[1].padStart(2, '0')}${long[2].slice(2)}` : short ? `0${short[1]}${short[2] ?? ''}` : digits(input.value).slice(0, 4);
     input.value = d.length > 2 ? `${d.slice(0, 2)} / ${d.slice(2)}` : d;
   } else {
     input.value = digits(input.value).slice(0, 4);
@@ -77,13 +97,39 @@ function format() {
 input.addEventListener('input', () => {
   format();
   if (type !== 'cardNumber') bus.postMessage({ field: type, value: input.value });
+  else tellBrand();
+  markValidity(false);
   toParent({ kind: 'change', ...state() });
 });
 input.addEventListener('focus', () => toParent({ kind: 'focus' }));
 // Enter submits, as in any form: the frame sits outside the page's form, so the page is told.
 input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); toParent({ kind: 'submit' }); } });
-input.addEventListener('blur', () => toParent({ kind: 'blur' }));
-if (type === 'cardNumber') bus.onmessage = (e) => { if (e.data && e.data.field in siblings) siblings[e.data.field] = String(e.data.value); };
+input.addEventListener('blur', () => { markValidity(true); toParent({ kind: 'blur' }); });
+if (type === 'cardNumber') {
+  bus.onmessage = (e) => {
+    if (e.data && e.data.field in siblings) siblings[e.data.field] = String(e.data.value);
+    // A CVV frame that loaded after the number was typed asks for the brand.
+    if (e.data && e.data.field === 'brand?') tellBrand(true);
+  };
+} else if (type === 'cvv') {
+  bus.onmessage = (e) => {
+    if (!e.data || e.data.field !== 'brand') return;
+    const brand = typeof e.data.value === 'string' ? e.data.value : undefined;
+    if (brand === cardBrand) return;
+    cardBrand = brand;
+    // The same digits may fit the new brand or no longer: the page hears the field's new state.
+    if (input.value !== '') { markValidity(false); toParent({ kind: 'change', ...state() }); }
+  };
+  bus.postMessage({ field: 'brand?' });
+}
+
+/** The card-number frame tells the CVV frame the brand whenever it changes (or when asked). */
+function tellBrand(always) {
+  const brand = brandOf(digits(input.value));
+  if (!always && brand === toldBrand) return;
+  toldBrand = brand;
+  bus.postMessage({ field: 'brand', value: brand ?? null });
+}
 
 /** The card the three frames hold, or undefined once the parent was told which field is wrong. */
 function cardOrRefusal(request, cvvRequired) {
@@ -93,7 +139,9 @@ function cardOrRefusal(request, cvvRequired) {
   const refuse = (field, message) => { toParent({ kind: 'failed', request, code: 'VALIDATION_FAILED', field, message }); };
   if (!state().valid) return refuse('card.number', 'The card number is not valid');
   if (!expiry) return refuse('card.expiry', 'The expiry date is not valid');
-  if ((cvv || cvvRequired) && !/^\d{3,4}$/.test(cvv)) return refuse('card.cvv', 'The security code is not valid');
+  if ((cvv || cvvRequired) && !cvvFits(cvv, brandOf(pan))) {
+    return refuse('card.cvv', brandOf(pan) === 'amex' ? 'The security code of an American Express card has 4 digits' : 'The security code is not valid');
+  }
   return { pan, expiry, cvv };
 }
 
@@ -161,5 +209,6 @@ toParent({ kind: 'ready' });
 if (input.value !== '') {
   format();
   if (type !== 'cardNumber') bus.postMessage({ field: type, value: input.value });
+  else tellBrand();
   toParent({ kind: 'change', ...state() });
 }
