@@ -21,7 +21,7 @@ export interface Server {
   readonly ready: RegExpExecArray;
   /** Recent output (stdout and stderr), for error messages. */
   tail(): string;
-  /** Lines printed since it became ready (with logging at warn, each is a warning or worse). */
+  /** Lines at warn or worse printed since it became ready. */
   linesSinceReady(): number;
 }
 
@@ -35,9 +35,19 @@ export function startServer(args: string[], env: NodeJS.ProcessEnv, ready: RegEx
   let stdout = '';
   let lines = 0;
   let done = false;
+  let partial = '';
+  // Warnings or worse: JSON log lines at level 40 and above, and any other line naming an error or
+  // a warning (the gateway's banner lines after it is ready are neither).
+  const isWarning = (line: string) => {
+    const level = /^\{.*"level":(\d+)/.exec(line)?.[1];
+    return level !== undefined ? Number(level) >= 40 : /error|warn/i.test(line);
+  };
   const keep = (s: string) => {
     tail = (tail + s).slice(-4000);
-    if (done) lines += s.split('\n').length - 1;
+    if (!done) return;
+    const parts = (partial + s).split('\n');
+    partial = parts.pop() ?? '';
+    lines += parts.filter(isWarning).length;
   };
   return new Promise((resolve, reject) => {
     const fail = (why: string) => {
