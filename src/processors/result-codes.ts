@@ -178,8 +178,11 @@ export function classifyResultCode(code: string): ResultClass {
 
 const hardCodes = new Set([
   '800.100.151', '800.100.153', '800.100.157', '800.100.159', '800.100.171', '100.100.101', '100.100.303',
-  '100.400.121', '800.300.101', '100.380.401', '800.400.200',
+  '100.400.121', '800.300.101',
 ]);
+
+/** 3-D Secure that the cardholder failed, or whose result the issuer refused. */
+const authenticationFailedCodes = new Set(['100.380.401', '800.400.200']);
 
 /**
  * The neutral reason of a rejecting result code of the OPP family: communication and system
@@ -189,6 +192,10 @@ const hardCodes = new Set([
 export function declineReasonOf(code: string): DeclineReason {
   if (code.startsWith('900.') || code === '999.999.999' || code.startsWith('600.')) return 'provider_error';
   if (hardCodes.has(code)) return 'hard';
+  if (authenticationFailedCodes.has(code)) return 'authentication_failed';
+  // The shopper left the payment page or 3-D Secure (100.396.101, .104), or never finished it (.103).
+  if (code === '100.396.103') return 'expired';
+  if (/^100\.396\.10[124]$/.test(code)) return 'cancelled_by_shopper';
   if (/^(100\.400\.[0-3]|100\.380\.[15]|800\.(110|150|160|200|300)\.)/.test(code)) return 'fraud';
   if (/^(100\.[123]|200\.|100\.350|100\.390)/.test(code)) return 'invalid_request';
   return 'soft';

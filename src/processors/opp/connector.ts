@@ -24,8 +24,15 @@ const operations = Object.keys(paymentTypeOf) as ConnectorOperation[];
 /** The acquirer's result details worth keeping beside an attempt (free text it may add stays out). */
 const keptDetails = ['ExtendedDescription', 'AcquirerResponse', 'clearingInstituteName', 'ConnectorTxID1', 'ConnectorTxID2', 'ConnectorTxID3'];
 
-/** The one acquirer code that says its own answer is uncertain: the reconciler asks again later. */
-const uncertainCode = '900.100.300';
+/**
+ * Acquirer codes that leave the payment's fate open, so the attempt stays unknown (the reconciler
+ * asks again, then an operator): its own "uncertain result", a timeout on the acquirer's side (the
+ * platform says 900.100.301 when the timed-out payment was reversed), an undefined connector
+ * error, and a payment that "partially failed" whose automatic reversal failed too. Declined, any
+ * of them would let a cascade charge the card at the next PSP while the first charge may stand.
+ */
+const uncertainCodes: ReadonlySet<string> = new Set(['900.100.300', '900.100.400', '999.999.999', '000.400.030']);
+const isUncertain = (code: string | undefined) => code !== undefined && uncertainCodes.has(code);
 
 /** "Transaction with same TransactionId already exists": an entity that keeps merchant transaction ids unique saw this attempt before. */
 const duplicateCode = '800.130.100';
@@ -166,7 +173,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       const { status, json } = await send(settings, timeoutMs, path, { method: 'POST', body });
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
       if (!outcome) throw new Error(`acquirer answered HTTP ${status} without a result code`);
-      if (outcome.acquirerCode === uncertainCode) throw new Error(`acquirer answered ${uncertainCode} (uncertain result)`);
+      if (isUncertain(outcome.acquirerCode)) throw new Error(`acquirer answered ${outcome.acquirerCode} (uncertain result)`);
       answeredAsAskedOpp(json, outcome, req.amount, req.operation);
       // A retried attempt: the acquirer's answer to the first send is the attempt's outcome (charged once).
       if (outcome.acquirerCode === duplicateCode && paymentTypeOf[req.operation].initial) {
@@ -184,9 +191,9 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       const read = json.payments.filter(isObject).map((p) => ({ p, o: outcomeOfPayment(p) })).filter((x): x is { p: Record<string, unknown>; o: Answer } => x.o !== undefined);
       const listed = read.map((x) => x.o);
       // The acquirer's own "uncertain result" is no outcome: asked again on the reconciler's next pass.
-      const found = listed.filter((o) => o.acquirerCode !== uncertainCode);
-      if (hint) for (const { p, o } of read) if (o.acquirerCode !== uncertainCode) answeredAsAskedOpp(p, o, hint.amount, hint.operation);
-      if (found.length === 0 && listed.length > 0) throw new Error(`acquirer query answered ${uncertainCode} (it does not know the outcome yet)`);
+      const found = listed.filter((o) => !isUncertain(o.acquirerCode));
+      if (hint) for (const { p, o } of read) if (!isUncertain(o.acquirerCode)) answeredAsAskedOpp(p, o, hint.amount, hint.operation);
+      if (found.length === 0 && listed.length > 0) throw new Error(`acquirer query answered ${listed.at(-1)!.acquirerCode} (it does not know the outcome yet)`);
       // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
       return found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
     },
@@ -199,6 +206,13 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       const { status, json } = await send(settings, timeoutMs, `/v1/payments/${encodeURIComponent(id)}?${query}`, { method: 'GET' });
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
       if (!outcome) throw new Error(`acquirer status answered HTTP ${status} without a result code`);
+      // A refused status call (throttled: two a minute per payment; a bad token or entity)
+      // answers no payment: its code is the call's, not the payment's. Thrown, the attempt is asked
+      // about again later; read as the payment's decline, a cascade would charge the card again.
+      if (status === 429 || !isObject(json) || typeof json.id !== 'string' || /^(800\.120\.|800\.900\.)/.test(outcome.acquirerCode ?? '')) {
+        throw new Error(`acquirer status call answered HTTP ${status} ${String(outcome.acquirerCode)}: not the payment's outcome`);
+      }
+      if (isUncertain(outcome.acquirerCode)) throw new Error(`acquirer answered ${outcome.acquirerCode} (uncertain result)`);
       // An id the shopper's browser brought must name this attempt's payment (sent as its merchantTransactionId).
       if (back.pspReference === undefined && isObject(json) && json.merchantTransactionId !== back.attemptId) throw new Error('the acquirer\'s return names another payment');
       answeredAsAskedOpp(json, outcome, back.amount, 'authorize');

@@ -13,6 +13,8 @@ const reasons: Readonly<Record<string, DeclineReason>> = {
   incorrect_cvc: 'hard', invalid_cvc: 'hard', lost_card: 'hard', stolen_card: 'hard', pickup_card: 'hard', restricted_card: 'hard',
   card_not_supported: 'hard', invalid_account: 'hard', new_account_information_available: 'hard', revocation_of_authorization: 'hard',
   do_not_try_again: 'hard', not_permitted: 'hard', transaction_not_allowed: 'hard',
+  // The cardholder stopped this merchant's payments (or all of them): no other PSP may try again.
+  stop_payment_order: 'hard', revocation_of_all_authorizations: 'hard',
   fraudulent: 'fraud', merchant_blacklist: 'fraud', security_violation: 'fraud',
   authentication_required: 'authentication_failed', payment_intent_authentication_failure: 'authentication_failed',
   processing_error: 'provider_error', issuer_not_available: 'soft',

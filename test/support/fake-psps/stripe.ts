@@ -36,6 +36,16 @@ export async function startStripeFake(options: { multicapture?: boolean } = {}) 
     }
   };
 
+  /**
+   * Stripe cancels a PaymentIntent in requires_capture, "the remaining amount_capturable is
+   * automatically refunded": after partial multicaptures too, what they captured stays captured.
+   */
+  const cancel = (i: Intent) => {
+    if (i.status !== 'authorized' || i.captured === 0 || i.captured >= i.amount) return bank.void(i.id);
+    i.status = 'voided';
+    return i;
+  };
+
   const intentObject = (i: Intent) => ({
     id: i.id, object: 'payment_intent', amount: i.amount, amount_capturable: i.status === 'authorized' && !released.has(i.id) ? i.amount - i.captured : 0,
     amount_details: { tip: {} }, amount_received: i.captured, application: null, application_fee_amount: null,
@@ -122,7 +132,7 @@ export async function startStripeFake(options: { multicapture?: boolean } = {}) 
       if (released.has(i.id)) {
         return { answer: error(400, { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: `cannot ${pi[2]!.slice(1)}: the PaymentIntent has a status of succeeded`, payment_intent: intentObject(i) }) };
       }
-      const done = pi[2] === '/capture' ? bank.capture(i.id, Number(form.get('amount_to_capture') ?? i.amount - i.captured)) : bank.void(i.id);
+      const done = pi[2] === '/capture' ? bank.capture(i.id, Number(form.get('amount_to_capture') ?? i.amount - i.captured)) : cancel(i);
       if (pi[2] === '/capture' && !multicapture && typeof done !== 'string') released.add(i.id);
       if (typeof done === 'string') {
         return { answer: error(400, { type: 'invalid_request_error', code: done === 'amount' ? 'amount_too_large' : 'payment_intent_unexpected_state', message: `cannot ${pi[2]!.slice(1)}: ${done}`, payment_intent: intentObject(i) }) };
