@@ -297,8 +297,10 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   app.get<{ Querystring: { before?: string } }>('/audit', { schema: dashboardSchemas.audit }, async (req, reply) => {
     const ctx = contextOf(req, 'audit');
     if (!canConfigure(ctx.user)) return sendPage(reply, page(ctx, 'Not allowed', html`<p>Only admins read the audit log.</p>`), 403);
-    const m = /^(\d+)\.([0-9a-f]{32})$/.exec(req.query.before ?? '');
-    const entries = await auth.auditLog({ merchantId: ctx.user.merchantId, before: m ? { at: Number(m[1]), id: m[2]! } : undefined, limit: 100 });
+    // A cursor that names no time an entry can have (past the safe integers) starts from the newest.
+    const m = /^(\d{1,16})\.([0-9a-f]{32})$/.exec(req.query.before ?? '');
+    const before = m && Number.isSafeInteger(Number(m[1])) ? { at: Number(m[1]), id: m[2]! } : undefined;
+    const entries = await auth.auditLog({ merchantId: ctx.user.merchantId, before, limit: 100 });
     return sendPage(reply, auditPage(ctx, entries));
   });
 

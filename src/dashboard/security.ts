@@ -27,7 +27,11 @@ export function securityHeaders(reply: FastifyReply): void {
 export function cookieOf(req: FastifyRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      // A value that does not decode was not set by the dashboard (a sibling app on the host may
+      // set cookies): no cookie, so the visitor is asked to sign in rather than shown an error.
+      try { return decodeURIComponent(part.slice(i + 1).trim()); } catch { return undefined; }
+    }
   }
   return undefined;
 }

@@ -47,8 +47,12 @@ export interface DashboardAuth {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const normalizeEmail = (e: string) => e.trim().toLowerCase();
 
-/** Free text an operator typed (a form refused, what it was refused for): kept screened for card numbers and bounded. */
-const screenedText = (s: string) => scrubPans(s).slice(0, 500);
+/**
+ * Free text an operator typed (a form refused, what it was refused for): kept screened for card
+ * numbers and bounded, its NUL characters shown as U+FFFD (PostgreSQL's text refuses them, and
+ * the entry would be lost with the request).
+ */
+const screenedText = (s: string, max = 500) => scrubPans(s).replace(/\u0000/g, '\uFFFD').slice(0, max);
 /** An audit entry's detail with every string in it screened, at any depth. */
 const screened = (v: unknown): unknown => typeof v === 'string' ? screenedText(v)
   : Array.isArray(v) ? v.map(screened)
@@ -94,7 +98,8 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
         await auth.audit({ user: undefined, email, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'address_throttled' } });
         return fail('throttled');
       }
-      const u = await store.userByEmail(email);
+      // No user's email holds a control character (PostgreSQL would refuse a NUL in the lookup).
+      const u = /[\u0000-\u001f\u007f]/.test(email) ? undefined : await store.userByEmail(email);
       const now = clock.now();
       if (!u) {
         // An unknown email costs the same hash as a known one.
@@ -152,7 +157,7 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
       await store.appendAudit({
         // What was typed into a sign-in form's email box is anyone's text (a card number pasted by
         // mistake included): kept screened and bounded, as any free text is.
-        id: ids.hex32(), at: clock.now(), userId: actor.user?.id, email: actor.user?.email ?? scrubPans(actor.email ?? '').slice(0, 254),
+        id: ids.hex32(), at: clock.now(), userId: actor.user?.id, email: actor.user?.email ?? screenedText(actor.email ?? '', 254),
         merchantId: entry.merchantId ?? actor.user?.merchantId, action: entry.action, subject: entry.subject === undefined ? undefined : screenedText(entry.subject),
         outcome: entry.outcome, detail: screened(entry.detail ?? {}) as Record<string, unknown>, ip: actor.ip,
       });
