@@ -150,6 +150,24 @@ describe('adyen: an account without multiple partial captures (Adyen\'s default)
     assert.equal(await gw.app.ledger.verify(), undefined);
   });
 
+  test('a capture whose notification never comes ends expired once the authorization\'s lifetime has passed', async () => {
+    const { gw, adyen, clock } = s;
+    const pa = await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.number': suiteCards.approved, amount: '12.00', currency: 'EUR', paymentType: 'PA' });
+    await deliver(s);
+    const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '12.00', currency: 'EUR' });
+    assert.match(cp.body.result.code, /^000\.200\./);
+    await gw.app.payments.idle();
+    adyen.takeNotifications();
+    for (const step of [day, 3 * day, 7 * day + 60_000]) {
+      clock.advance(step - (clock.now() - Date.parse(cp.body.timestamp.replace(' ', 'T').replace(/\+0000$/, 'Z'))));
+      await gw.app.payments.reconcile();
+      await gw.app.payments.idle();
+      const last = (await opsOf(gw, pa.body.id)).at(-1);
+      assert.deepEqual(last, step < 7 * day ? ['capture', 'pending', 1200] : ['capture', 'failed', 1200], `after ${step / day} days`);
+    }
+    assert.equal((await opp(gw, 'GET', `/v1/query/${cp.body.id}`)).body.result.code, '100.396.103');
+  });
+
   test('the fake Adyen cancels the rest with a partial capture: a later capture or cancel there fails', async () => {
     const { adyen } = s;
     const post = (path: string, body: unknown) => fetch(adyen.url + path, { method: 'POST', headers: { 'x-api-key': adyenFakeCredentials.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);

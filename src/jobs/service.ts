@@ -94,6 +94,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       const databaseNow = await store.databaseNow();
       if (databaseNow === undefined) return true;
       const after = wallClock();
+      // A reading that took longer than the bound says nothing either way: asked again next pass.
+      if (after - before > maxSkewMs) return true;
       clockChecked = { at: after, skewMs: Math.round((before + after) / 2 - databaseNow) };
     }
     const { skewMs } = clockChecked;

@@ -1091,6 +1091,9 @@ export function createPaymentService(deps: {
       const backoff = Math.min(10 * 60_000, Math.max(2 * pspTimeoutMs, (now - op.createdAt) / 4));
       if (now - op.updatedAt < backoff) return false;
     }
+    // Past the timeout and touched since: a follow-up that waits for its PSP's notification (below),
+    // asked again only after the longest backoff.
+    if (expiring && op.seq > 0 && op.updatedAt - op.createdAt >= asyncTimeoutMs && now - op.updatedAt < 10 * 60_000) return false;
     // What the PSP may need to find the attempt again (Stripe finds a capture through its PaymentIntent).
     const initial = op.seq === 0 ? op : details.operations.find((o) => o.seq === 0);
     const kind = op.kind as keyof typeof connectorOperationOf;
