@@ -74,6 +74,15 @@ describe('executions contract', () => {
       assert.equal(r.status, status, JSON.stringify(b));
       if (status !== 200) assert.equal(b.error, 'invalid_client', JSON.stringify(b));
     }
+    // Nor a body larger than any this dialect reads elsewhere.
+    for (const [key, status] of [['wrong', 401], [gw.merchant.apiKey, 200]] as const) {
+      const r = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, {
+        method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: 'x'.repeat(70 * 1024),
+      });
+      const b = await r.json() as Record<string, unknown>;
+      assert.equal(r.status, status, JSON.stringify(b));
+      assert.equal(status === 200 ? typeof b.access_token : b.error, status === 200 ? 'string' : 'invalid_client', JSON.stringify(b));
+    }
   });
   test('a path of this dialect asked with a method it does not take answers 405 request.method-not-allowed with Allow, not 404', async () => {
     const id = await execution(gw, token);

@@ -33,11 +33,14 @@ export const executionTransitions: Readonly<Record<ExecutionStatus, readonly Exe
   captured: ['cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'partiallyCaptured', 'captureFailed'],
   // A refund after a capture that was not final leaves the authorization's rest open: it may still
   // be captured (or released by a cancel).
-  partiallyRefunded: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled', 'captureRequested'],
-  refundFailed: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled', 'captureRequested'],
-  // Only when the PSP reports the refund a cancel made failed after all (the shopper was not refunded).
-  cancelled: ['refundFailed', 'partiallyRefunded'],
-  refunded: ['partiallyRefunded', 'refundFailed', 'captureRequested', 'cancelled'],
+  // Refunds drawn on a capture do not stop its PSP from reporting it failed later (the scheme
+  // rejected it): the execution then says what its money says, refunds left uncovered.
+  partiallyRefunded: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled', 'captureRequested', 'partiallyCaptured', 'captureFailed'],
+  refundFailed: ['partiallyRefunded', 'refunded', 'refundFailed', 'cancelled', 'captureRequested', 'partiallyCaptured', 'captureFailed'],
+  // When the PSP reports the refund a cancel made failed after all (the shopper was not refunded),
+  // or the capture that refund gave back failed.
+  cancelled: ['refundFailed', 'partiallyRefunded', 'partiallyCaptured', 'captureFailed'],
+  refunded: ['partiallyRefunded', 'refundFailed', 'captureRequested', 'cancelled', 'partiallyCaptured', 'captureFailed'],
 };
 
 export function canMove(from: ExecutionStatus, to: ExecutionStatus): boolean {

@@ -8,7 +8,7 @@ import type { InstrumentService } from '../vault/instruments.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { ExecResult, ExecutionError } from './errors.ts';
 import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
-import { metadataLocked, totalsOf, attemptsOfOperation } from '../payments/model.ts';
+import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation } from '../payments/model.ts';
 import type { AttemptRecord } from '../payments/store.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
@@ -28,8 +28,12 @@ export type { ExecResult, ExecutionError };
 export interface ExecutionView {
   readonly execution: ExecutionRecord;
   readonly attempts: readonly AttemptRecord[];
-  /** `reversed`: what the authorization left uncaptured was released (a final capture's void, the expiry job's). */
-  readonly totals: { authorized: number; captured: number; refunded: number; reversed: boolean } | undefined;
+  /**
+   * `reversed`: what the authorization left uncaptured was released (a final capture's void, the
+   * expiry job's). `refundable`, `cancellable`: whether the engine would take a refund or a cancel
+   * now, by its money (what stays captured and unrefunded, refunds at the PSP, a chargeback).
+   */
+  readonly totals: { authorized: number; captured: number; refunded: number; reversed: boolean; refundable: boolean; cancellable: boolean } | undefined;
 }
 
 export interface ActionAck {
@@ -164,8 +168,16 @@ export function createExecutionService(deps: {
   function viewWith(e: ExecutionRecord, p: Awaited<ReturnType<PaymentService['details']>>): ExecutionView {
     if (!p) return { execution: e, attempts: [], totals: undefined };
     const t = totalsOf(p.operations);
+    // The engine's own rules: no refund while a chargeback stands; a cancel refunds what is left
+    // (refused when a chargeback stands over part of it) and releases the open rest.
+    const refundable = t.chargedBack === 0 && t.captured - t.refunded - t.inFlightRefunds > 0;
+    const plan = cancelPlan(p.operations);
+    const cancellable = (plan.refund === undefined || t.chargedBack === 0) && (plan.refund !== undefined || plan.voidOpen);
     // The cascade's attempts are those of the authorization (the payment's opening operation).
-    return { execution: e, attempts: attemptsOfOperation(p.attempts, p.payment.id), totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded, reversed: t.reversed } };
+    return {
+      execution: e, attempts: attemptsOfOperation(p.attempts, p.payment.id),
+      totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded, reversed: t.reversed, refundable, cancellable },
+    };
   }
 
   const reasonFields = (input: { reason?: string; reasonDescription?: string }) =>

@@ -46,8 +46,11 @@ export function renderExecution(v: ExecutionView, baseUrl: string) {
   // by a final capture or the expiry job); so is a cancel once everything captured was refunded.
   const restOpen = v.totals === undefined || (!v.totals.reversed && v.totals.authorized > v.totals.captured);
   if (e.paymentId && backOfficeFrom.capture.includes(e.status) && !e.captureClosed && restOpen) links.capture = allowed('capture');
-  if (e.paymentId && backOfficeFrom.cancel.includes(e.status) && (e.status !== 'refunded' || (restOpen && !e.captureClosed))) links.cancel = allowed('cancel');
-  if (e.paymentId && backOfficeFrom.refund.includes(e.status)) links.refund = allowed('refund');
+  // A refund or a cancel is offered only when the engine would take it (nothing left to refund, a
+  // full refund still at the PSP, a chargeback standing: no link that would then be refused).
+  const cancellable = v.totals === undefined || v.totals.cancellable;
+  if (e.paymentId && backOfficeFrom.cancel.includes(e.status) && cancellable && (e.status !== 'refunded' || (restOpen && !e.captureClosed))) links.cancel = allowed('cancel');
+  if (e.paymentId && backOfficeFrom.refund.includes(e.status) && (v.totals === undefined || v.totals.refundable)) links.refund = allowed('refund');
   const challenge = challengeOf(e);
   if (challenge) { links.redirect = challenge.href; links['3ds'] = challenge.href; }
   const auth = e.authorize;

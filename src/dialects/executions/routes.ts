@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Merchant } from '../../merchants/model.ts';
 import type { MerchantService } from '../../merchants/service.ts';
@@ -158,7 +159,17 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     return payload;
   });
 
-  app.post<{ Params: { clientId: string } }>('/auth/token/:clientId', { schema: executionsSchemas.token }, async (req, reply) => {
+  app.post<{ Params: { clientId: string } }>('/auth/token/:clientId', {
+    schema: executionsSchemas.token,
+    // Nothing of the body is read (credentials come in headers), however large or malformed: it is
+    // drained unread, so the answer is always in OAuth's shape.
+    preParsing: async (req, _reply, payload) => {
+      payload.resume();
+      req.headers['content-length'] = '0';
+      delete req.headers['transfer-encoding'];
+      return Readable.from([]);
+    },
+  }, async (req, reply) => {
     const apiKey = req.headers['x-api-key'];
     const merchant = typeof apiKey === 'string' && apiKey.length > 0 && apiKey.length <= 256
       ? await merchants.byClientCredentials(req.params.clientId, apiKey) : undefined;
