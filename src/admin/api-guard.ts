@@ -18,6 +18,15 @@ export function guardAdminApi(app: FastifyInstance, token: string): void {
       return adminError(reply, 401, 'unauthorized', 'an operator token is required (Authorization: Bearer ...)');
     }
   });
+  // No id or filter holds a control character (and PostgreSQL refuses a NUL): refused naming it.
+  app.addHook('preValidation', async (req, reply) => {
+    for (const [part, values] of [['path', req.params], ['query', req.query]] as const) {
+      if (!values || typeof values !== 'object') continue;
+      for (const [name, v] of Object.entries(values as Record<string, unknown>)) {
+        if (typeof v === 'string' && /\p{Cc}/u.test(v)) return adminError(reply, 400, 'bad_request', `${part === 'path' ? name : `query ${name}`} must not contain control characters`);
+      }
+    }
+  });
   app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
   app.setErrorHandler(adminErrorHandler);
 }

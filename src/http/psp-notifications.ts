@@ -26,7 +26,17 @@ const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
  * nothing; an authentic one is acknowledged as the PSP expects, even when it names nothing of
  * ours, so the PSP does not send it again for ever.
  */
+/** Text without control characters (undefined counts: nothing to look up). */
+const plainText = (s: string | undefined) => s === undefined || !/\p{Cc}/u.test(s);
+
 export async function registerPspNotificationRoutes(app: FastifyInstance, deps: PspNotificationDeps): Promise<void> {
+  // A failure answers 500 without its message (a database's words are nobody's business); the PSP
+  // sends the notification again.
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err: String(err) }, 'PSP notification failed');
+    return reply.code(status).send({ error: status === 500 ? 'internal error' : 'the request could not be read' });
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1 << 20 }, (_req, body, done) => done(null, body));
 
@@ -55,9 +65,18 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
       return reply.code(401).send({ error: 'signature not valid' });
     }
     let settled = 0;
-    for (const s of result.settled) if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true, s.amount)) settled++;
+    for (const s of result.settled) {
+      // Our attempt ids hold no control character: a reference with one names nothing of ours
+      // (and would reach the store only to be refused there, failing the whole batch for ever).
+      if (!plainText(s.attemptId)) { deps.logger.warn({ account, merchantId }, 'PSP notification item names no attempt of ours (a control character in its reference): ignored'); continue; }
+      if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true, s.amount)) settled++;
+    }
     deps.logger.info({ account, merchantId, items: result.settled.length, settled }, 'PSP notification received');
     for (const d of result.disputes ?? []) {
+      if (!plainText(d.paymentReference) || !plainText(d.disputeReference)) {
+        deps.logger.error({ account, merchantId, event: d.event, amount: d.amount }, 'PSP dispute names no payment of ours (a control character in its references): reconcile it on the payment by hand');
+        continue;
+      }
       const r = await deps.recordDispute(found.id, d);
       const fields = { account, merchantId, event: d.event, pspReference: d.paymentReference, disputeReference: d.disputeReference, amount: d.amount };
       const what = d.kind === 'chargeback' ? 'PSP chargeback' : 'PSP chargeback reversal';

@@ -71,9 +71,13 @@ export function stringAt(o: Json, key: string, opts: { required?: boolean; max?:
   }
   if (typeof v !== 'string' || v.length === 0) throw new ParamError(field, 'must be a non-empty string');
   if (v.length > (opts.max ?? 255)) throw new ParamError(field, `must be at most ${opts.max ?? 255} characters`);
+  if (controlCharacter.test(v)) throw new ParamError(field, 'must not contain control characters');
   if (opts.pattern && !opts.pattern.test(v)) throw new ParamError(field, 'has an invalid format');
   return v;
 }
+
+/** No reference, name or description holds one (and PostgreSQL refuses a NUL in text). */
+export const controlCharacter = /\p{Cc}/u;
 
 export function booleanAt(o: Json, key: string, fallback: boolean): boolean {
   const v = o[key];

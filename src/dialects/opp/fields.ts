@@ -17,7 +17,8 @@ const multiline = { pattern: '^(?:[\\t\\n\\r]|\\P{Cc})*$', 'x-message': 'must no
 /** A contact or address field: any text up to `max` characters, no control characters (docs/compatibility.md). */
 const contact = (description: string, max: number, code: string, lines = false): Field =>
   ({ type: 'string', description, ...(Number.isFinite(max) ? { maxLength: max } : {}), ...(lines ? multiline : control), 'x-invalid-code': code, 'x-length-code': code });
-const text = (description: string, maxLength: number): Field => ({ type: 'string', description, maxLength });
+/** Free text up to `maxLength`, without control characters (no reference or statement text holds one, and PostgreSQL refuses a NUL). */
+const text = (description: string, maxLength: number): Field => ({ type: 'string', description, maxLength, ...control });
 const matching = (description: string, pattern: string, code?: string, message?: string): Field =>
   ({ type: 'string', description, pattern, ...(code ? { 'x-invalid-code': code } : {}), ...(message ? { 'x-message': message } : {}) });
 
