@@ -7,28 +7,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startGateway, type Gateway } from './support/harness.ts';
-import { launchChromium } from './support/browser.ts';
-import { startDemoStore, type DemoStore } from '../src/hosted/demo.ts';
+import type { DemoStore } from '../src/hosted/demo.ts';
+import { startDemoShop } from './support/browser.ts';
 
-let gw: Gateway;
 let store: DemoStore;
 let browser: Browser;
 let context: BrowserContext;
+let shop: Awaited<ReturnType<typeof startDemoShop>> | undefined;
 before(async () => {
-  gw = await startGateway();
-  store = await startDemoStore({
-    gatewayUrl: gw.url, clientId: gw.merchant.clientId, apiKey: gw.merchant.apiKey, workspaceId: gw.merchant.workspaceId, host: '127.0.0.1', port: 0,
-  });
-  await gw.app.merchants.addOrigin(gw.merchant.merchantId, store.origin);
-  browser = await launchChromium();
+  shop = await startDemoShop();
+  ({ store, browser } = shop);
   context = await browser.newContext();
 });
 after(async () => {
   await context?.close();
-  await browser?.close();
-  await store?.close();
-  await gw?.close();
+  await shop?.close();
 });
 
 async function open(): Promise<Page> {

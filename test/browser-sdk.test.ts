@@ -1,28 +1,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startGateway, type Gateway } from './support/harness.ts';
-import { launchChromium, typeCard, watchParent, withScreenshot } from './support/browser.ts';
-import { startDemoStore, type DemoStore } from '../src/hosted/demo.ts';
+import type { Gateway } from './support/harness.ts';
+import { startDemoShop, typeCard, watchParent, withScreenshot } from './support/browser.ts';
+import type { DemoStore } from '../src/hosted/demo.ts';
 
 // A 3-D Secure challenge card that the page's own hint text does not show, so any appearance would be a leak.
 const pan = '4012000000003119';
 let gw: Gateway;
 let store: DemoStore;
 let browser: Browser;
-before(async () => {
-  gw = await startGateway();
-  store = await startDemoStore({
-    gatewayUrl: gw.url, clientId: gw.merchant.clientId, apiKey: gw.merchant.apiKey, workspaceId: gw.merchant.workspaceId, host: '127.0.0.1', port: 0,
-  });
-  await gw.app.merchants.addOrigin(gw.merchant.merchantId, store.origin);
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await store?.close();
-  await gw?.close();
-});
+let shop: Awaited<ReturnType<typeof startDemoShop>> | undefined;
+before(async () => { shop = await startDemoShop(); ({ gw, store, browser } = shop); });
+after(async () => { await shop?.close(); });
 
 async function passChallenge(page: Page) {
   await page.waitForURL(/\/hosted\/3ds\//);

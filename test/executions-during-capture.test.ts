@@ -6,18 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from './support/harness.ts';
-import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
-import { startAdyenFake, adyenFakeCredentials, deliverAdyenNotifications, type AdyenFake } from './support/fake-psps/adyen.ts';
+import type { Gateway } from './support/harness.ts';
+import { authorizedExecution, call, startAdyenMultiCapture, wf } from './support/executions.ts';
+import { adyenFakeCredentials, deliverAdyenNotifications, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { signItem } from '../src/processors/adyen/webhook.ts';
 
 let gw: Gateway; let adyen: AdyenFake; let token: string;
-before(async () => {
-  [adyen, gw] = await Promise.all([startAdyenFake({ multiplePartialCaptures: true }), startGateway({ env: { SWITCHYARD_LONG_POLL_MS: '1000' } })]);
-  await configureCascade(gw, { adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials, multiplePartialCaptures: true } } }, ['adyen']);
-  token = await tokenOf(gw);
-});
+before(async () => { ({ gw, adyen, token } = await startAdyenMultiCapture()); });
 after(async () => { await Promise.all([gw?.close(), adyen?.close()]); });
 const eur = (value: string) => ({ value, currency: 'EUR' });
 const deliver = () => deliverAdyenNotifications(gw, adyen);

@@ -5,23 +5,28 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from './support/harness.ts';
-import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
-import { startAdyenFake, adyenFakeCredentials, deliverAdyenNotifications, type AdyenFake } from './support/fake-psps/adyen.ts';
+import type { Gateway } from './support/harness.ts';
+import { authorizedExecution, call, startAdyenMultiCapture, wf } from './support/executions.ts';
+import { deliverAdyenNotifications, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 
 let gw: Gateway; let adyen: AdyenFake; let token: string;
-before(async () => {
-  [adyen, gw] = await Promise.all([startAdyenFake({ multiplePartialCaptures: true }), startGateway({ env: { SWITCHYARD_LONG_POLL_MS: '1000' } })]);
-  await configureCascade(gw, { adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials, multiplePartialCaptures: true } } }, ['adyen']);
-  token = await tokenOf(gw);
-});
+before(async () => { ({ gw, adyen, token } = await startAdyenMultiCapture()); });
 after(async () => { await Promise.all([gw?.close(), adyen?.close()]); });
 const eur = (value: string) => ({ value, currency: 'EUR' });
 const pathOf = (href: string) => href.replace(/^https?:\/\/[^/]+/, '');
 const deliver = async () => { await gw.app.payments.idle(); await deliverAdyenNotifications(gw, adyen); await gw.app.payments.idle(); };
 const events = async (id: string, type: string) => (await gw.app.storage.db.selectFrom('outbox').select(['type', 'payload']).where('type', '=', type).execute())
   .filter((o) => String(o.payload).includes(id));
+
+/** The execution after its capture was undone: nothing captured, and its history ends with captureFailed. */
+async function assertCaptureFailedReached(id: string) {
+  const e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+  const codes: string[] = e.statusHistory.map((h: { code: string }) => h.code);
+  assert.equal(e.capturedAmount.value, '0.00', 'the engine undid the capture');
+  assert.equal(codes.at(-1), 'captureFailed', `capture undone (captured ${e.capturedAmount.value}, refunded ${e.refundedAmount.value}) but status ${e.status}, history ${codes}`);
+  return e;
+}
 
 test('CAPTURE_FAILED after a partial refund: the execution records the failed capture (status, history, webhook)', async () => {
   const { id } = await authorizedExecution(gw, token, 'undo-after-refund', suiteCards.approved, '50.00');
@@ -35,10 +40,7 @@ test('CAPTURE_FAILED after a partial refund: the execution records the failed ca
   assert.equal(e.status, 'partiallyRefunded');
   adyen.failCapture(adyen.confirmedCaptures()[before]!);
   await deliver();
-  e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
-  const codes: string[] = e.statusHistory.map((h: { code: string }) => h.code);
-  assert.equal(e.capturedAmount.value, '0.00', 'the engine undid the capture');
-  assert.equal(codes.at(-1), 'captureFailed', `capture undone (captured ${e.capturedAmount.value}, refunded ${e.refundedAmount.value}) but status ${e.status}, history ${codes}`);
+  e = await assertCaptureFailedReached(id);
   assert.notEqual(e.status, 'partiallyRefunded');
   assert.equal((await events(id, 'execution.executionActionUpdated')).length, 1, 'the merchant is told the capture failed after all');
 });
@@ -52,14 +54,10 @@ test('CAPTURE_FAILED after a cancel refunded a partial capture: the execution re
   const c = await call(gw, 'POST', `${wf}/${id}/cancel`, { token, body: {} });
   assert.equal(c.status, 202, JSON.stringify(c.body));
   await deliver();
-  let e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
-  assert.equal(e.status, 'cancelled');
+  assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'cancelled');
   adyen.failCapture(adyen.confirmedCaptures()[before]!);
   await deliver();
-  e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
-  const codes: string[] = e.statusHistory.map((h: { code: string }) => h.code);
-  assert.equal(e.capturedAmount.value, '0.00', 'the engine undid the capture');
-  assert.equal(codes.at(-1), 'captureFailed', `capture undone (captured ${e.capturedAmount.value}, refunded ${e.refundedAmount.value}) but status ${e.status}, history ${codes}`);
+  await assertCaptureFailedReached(id);
 });
 
 test('after a chargeback of everything captured, the execution offers no refund link it would refuse', async () => {

@@ -1,12 +1,25 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startGateway, type Gateway } from './harness.ts';
+import { startDemoStore, type DemoStore } from '../../src/hosted/demo.ts';
 
 /** Debian's Chromium; the project never downloads a browser. */
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** A gateway, the demo storefront before it (its origin registered for the demo merchant) and Chromium. */
+export async function startDemoShop(): Promise<{ gw: Gateway; store: DemoStore; browser: Browser; close(): Promise<void> }> {
+  const gw = await startGateway();
+  const store = await startDemoStore({
+    gatewayUrl: gw.url, clientId: gw.merchant.clientId, apiKey: gw.merchant.apiKey, workspaceId: gw.merchant.workspaceId, host: '127.0.0.1', port: 0,
+  });
+  await gw.app.merchants.addOrigin(gw.merchant.merchantId, store.origin);
+  const browser = await launchChromium();
+  return { gw, store, browser, close: async () => { await browser.close(); await store.close(); await gw.close(); } };
 }
 
 /** Runs a browser step; on failure saves a screenshot under test-results/ before rethrowing. */

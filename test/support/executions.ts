@@ -5,7 +5,8 @@ import { createServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { tempDir, type Gateway } from './harness.ts';
+import { startGateway, tempDir, type Gateway } from './harness.ts';
+import { adyenFakeCredentials, startAdyenFake, type AdyenFake } from './fake-psps/adyen.ts';
 import { adminHeaders } from './process.ts';
 
 /** Enough of a gateway to call it: its URL and the merchant's credentials (an in-process harness or a real process). */
@@ -124,4 +125,14 @@ export async function authorizedExecution(gw: Reachable, token: string, ref: str
   const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
   assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
   return { id, paymentId: e.paymentComposition[0].paymentId };
+}
+
+/**
+ * A gateway whose cascade is one Adyen account with multiple partial captures, before a fake Adyen
+ * that behaves the same; with an executions token.
+ */
+export async function startAdyenMultiCapture(): Promise<{ gw: Gateway; adyen: AdyenFake; token: string }> {
+  const [adyen, gw] = await Promise.all([startAdyenFake({ multiplePartialCaptures: true }), startGateway({ env: { SWITCHYARD_LONG_POLL_MS: '1000' } })]);
+  await configureCascade(gw, { adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials, multiplePartialCaptures: true } } }, ['adyen']);
+  return { gw, adyen, token: await tokenOf(gw) };
 }
