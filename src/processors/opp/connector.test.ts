@@ -45,7 +45,11 @@ test('an initial payment is sent with the card, major units by the currency expo
     'card.expiryYear': '2034', 'card.cvv': '123', 'customParameters[forceResultCode]': '800.100.152',
   });
   assert.equal(formOf(settings, request({ amount: money(1500, 'JPY' as Currency), operation: 'sale' })).body.get('amount'), '1500');
-  assert.equal(formOf(settings, request({ amount: money(1250, 'KWD' as Currency) })).body.get('amount'), '1.250');
+  // The platform takes at most two decimals: KWD 1.250 goes as 1.25, unless the account takes three.
+  assert.equal(formOf(settings, request({ amount: money(1250, 'KWD' as Currency) })).body.get('amount'), '1.25');
+  assert.equal(formOf(settings, request({ amount: money(10, 'BHD' as Currency) })).body.get('amount'), '0.01');
+  assert.throws(() => formOf(settings, request({ amount: money(1255, 'KWD' as Currency) })), /KWD 1\.255 cannot be sent: this acquirer takes at most two decimals/);
+  assert.equal(formOf({ ...settings, currencyDecimals: true }, request({ amount: money(1255, 'KWD' as Currency) })).body.get('amount'), '1.255');
   // A live system never gets test switches.
   assert.equal(formOf(settings, request({ live: true, testParameters: { forceResultCode: '800.100.152' } })).body.has('customParameters[forceResultCode]'), false);
 });
@@ -128,4 +132,28 @@ test('lookup finds an attempt by merchantTransactionId, and knows an unknown one
   assert.equal(await c.lookup('other'), undefined);
   // An acquirer that itself lost the answer knows no outcome yet: never settled as a decline.
   await assert.rejects(c.lookup('uncertain'), /does not know the outcome yet/);
+});
+
+test('a three-decimal amount is declined before anything is sent where the acquirer takes two; the answer\'s two-decimal echo reads as the amount sent', async () => {
+  const sent: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; }).on('end', () => {
+      sent.push(new URLSearchParams(body).get('amount') ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'p1', amount: '1.25', currency: 'KWD', paymentType: 'PA', result: { code: '000.100.110', description: 'ok' } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const c = createOppConnector({ ...settings, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, 5000);
+    const refused = await c.execute(request({ amount: money(1255, 'KWD' as Currency) }));
+    assert.equal(refused.kind === 'declined' && refused.reason, 'invalid_request');
+    assert.deepEqual(sent, [], 'nothing was sent');
+    const approved = await c.execute(request({ amount: money(1250, 'KWD' as Currency) }));
+    assert.equal(approved.kind, 'approved', JSON.stringify(approved));
+    assert.deepEqual(sent, ['1.25']);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });

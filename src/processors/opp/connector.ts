@@ -1,4 +1,4 @@
-import { formatMajorUnits, isCurrency, parseMajorUnits, type Money } from '../../money/money.ts';
+import { exponentOf, formatMajorUnits, isCurrency, parseMajorUnits, type Currency, type Money } from '../../money/money.ts';
 import type { Outcome, ShopperRedirect } from '../outcome.ts';
 import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
@@ -88,6 +88,27 @@ export function outcomeOfPayment(p: PaymentObject): Answer | undefined {
 }
 
 /**
+ * An amount as the acquirer reads it: its currency's decimals where the account says it takes
+ * them, else at most two (the platform's pattern, `^[0-9]{1,12}(\.[0-9]{2})?$`): KWD 1.250 goes as
+ * 1.25, and KWD 1.255 cannot be sent (thrown before anything is).
+ */
+export function amountText(m: Money, currencyDecimals: boolean): string {
+  if (currencyDecimals || exponentOf(m.currency) <= 2) return formatMajorUnits(m);
+  const factor = 10 ** (exponentOf(m.currency) - 2);
+  if (m.amount % factor !== 0) throw new Error(`${m.currency} ${formatMajorUnits(m)} cannot be sent: this acquirer takes at most two decimals`);
+  const cents = String(m.amount / factor).padStart(3, '0');
+  return `${cents.slice(0, -2)}.${cents.slice(-2)}`;
+}
+
+/** An amount the acquirer answered: with its currency's decimals, or (a three-decimal currency) with two. */
+function readAmount(text: string, currency: Currency): Money | undefined {
+  const exact = parseMajorUnits(text, currency);
+  if (exact || exponentOf(currency) <= 2 || !/^[0-9]{1,15}\.[0-9]{2}$/.test(text)) return exact;
+  const [units, cents] = text.split('.');
+  return { amount: (Number(units) * 100 + Number(cents)) * 10 ** (exponentOf(currency) - 2), currency };
+}
+
+/**
  * The form an operation is sent as: initial payments carry the amount, the card and the brand;
  * follow-ups only the amount, against the original payment's id. Our attempt id goes as
  * `merchantTransactionId` so the query API finds the attempt again. Test switches go only to test
@@ -97,7 +118,7 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
   const { type, initial } = paymentTypeOf[req.operation];
   const body = new URLSearchParams({
     entityId: settings.entityId,
-    amount: formatMajorUnits(req.amount),
+    amount: amountText(req.amount, settings.currencyDecimals === true),
     currency: req.amount.currency,
     paymentType: type,
     merchantTransactionId: req.attemptId,
@@ -139,7 +160,7 @@ function answeredAsAskedOpp(json: unknown, outcome: Answer, asked: Money, operat
   if (outcome.kind === 'declined' || operation === 'void' || !isObject(json)) return;
   if (json.amount === undefined && json.currency === undefined) return;
   const currency = typeof json.currency === 'string' && isCurrency(json.currency) ? json.currency : undefined;
-  const answered = currency && typeof json.amount === 'string' ? parseMajorUnits(json.amount, currency) : undefined;
+  const answered = currency && typeof json.amount === 'string' ? readAmount(json.amount, currency) : undefined;
   if (!answered || answered.currency !== asked.currency || answered.amount !== asked.amount) {
     throw new Error(`acquirer answered for ${String(json.currency)} ${String(json.amount)} where ${asked.currency} ${formatMajorUnits(asked)} was asked: not taken as this request's outcome`);
   }

@@ -33,6 +33,7 @@ test('missing or malformed fields are refused with a reason that never repeats t
     [{ ...good, entityId: '' }, /entityId/],
     [{ ...good, entityId: 'a/b' }, /entityId/],
     [{ ...good, acessToken: 'typo' }, /unknown settings: acessToken/],
+    [{ ...good, currencyDecimals: 'yes' }, /currencyDecimals must be true or false/],
   ];
   for (const [input, reason] of cases) {
     const r = parseSettings(input);

@@ -10,9 +10,15 @@ export interface OppSettings {
   /** The bearer token the acquirer issued: a secret, shown back only masked. */
   readonly accessToken: string;
   readonly entityId: string;
+  /**
+   * Whether amounts go with their currency's own decimals (KWD 1.250), as this gateway's own /v1
+   * takes them; by default at most two (KWD 1.25), the platform's documented format, and an
+   * amount that needs the third is declined before it is sent.
+   */
+  readonly currencyDecimals?: boolean;
 }
 
-const allowedKeys = ['baseUrl', 'accessToken', 'entityId'];
+const allowedKeys = ['baseUrl', 'accessToken', 'entityId', 'currencyDecimals'];
 
 /** The settings holding the acquirer's credential: sealed at rest, shown back masked. */
 export const secretSettings = ['accessToken'] as const;
@@ -22,7 +28,7 @@ export const secretSettings = ['accessToken'] as const;
  * otherwise. The error never repeats the token.
  */
 export function parseSettings(input: unknown): Checked<OppSettings> {
-  const o = settingsObject(input, allowedKeys, 'baseUrl, accessToken and entityId');
+  const o = settingsObject(input, allowedKeys, 'baseUrl, accessToken, entityId and currencyDecimals');
   if (!o.ok) return o;
   const baseUrl = baseUrlOf(o.value.baseUrl);
   if (!baseUrl.ok) return baseUrl;
@@ -32,5 +38,7 @@ export function parseSettings(input: unknown): Checked<OppSettings> {
   if (typeof entityId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(entityId)) {
     return { ok: false, error: 'entityId must be 1 to 64 letters, digits, "_" or "-"' };
   }
-  return { ok: true, value: { baseUrl: baseUrl.value, accessToken: accessToken.value, entityId } };
+  const currencyDecimals = o.value.currencyDecimals ?? false;
+  if (typeof currencyDecimals !== 'boolean') return { ok: false, error: 'currencyDecimals must be true or false (whether the acquirer takes KWD with three decimals)' };
+  return { ok: true, value: { baseUrl: baseUrl.value, accessToken: accessToken.value, entityId, ...(currencyDecimals ? { currencyDecimals } : {}) } };
 }
