@@ -78,7 +78,9 @@ describe('/v1 notifications', () => {
         const n = got.find((g) => g.n.type === 'PAYMENT' && g.n.payload.id === r.body.id);
         assert.ok(n, `notification for ${r.body.paymentType} ${r.body.id}`);
         assert.equal(n.n.action, undefined);
-        assert.deepEqual(withoutNdc(n.n.payload), withoutNdc(r.body), `${r.body.paymentType} payload is the API response`);
+        // The API response, with what the platform's notifications add: the presentation amount and the entity.
+        const notified = { ...r.body, presentationAmount: r.body.amount, presentationCurrency: r.body.currency, authentication: { entityId: gw.merchant.entityId } };
+        assert.deepEqual(withoutNdc(n.n.payload), withoutNdc(notified), `${r.body.paymentType} payload is the API response`);
         assert.match(n.n.payload.ndc, new RegExp(`^${gw.merchant.entityId}_[0-9a-f]{32}$`));
       }
       assert.equal(got.find((g) => g.n.payload.id === declined.body.id)!.n.payload.result.code, '800.100.151');

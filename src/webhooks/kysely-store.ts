@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../storage/schema.ts';
-import { shouldDisable, type DeliveryStatus, type EndpointStatus, type WebhookDialect } from './model.ts';
+import { longestRetryWaitMs, shouldDisable, type DeliveryStatus, type EndpointStatus, type WebhookDialect } from './model.ts';
 import type { AttemptOutcome, AttemptRecord, AttemptRecorded, DeliveryRecord, EndpointRecord, WebhookStore } from './store.ts';
 
 const toEndpoint = (r: Selectable<WebhookEndpointsTable>): EndpointRecord => ({
@@ -40,6 +40,7 @@ const deliveryRow = (d: DeliveryRecord): WebhookDeliveriesTable => ({
  * this failure is what disabled it.
  */
 async function recordHealth(tx: Tx, e: AttemptOutcome['endpoint'], attemptedAt: number): Promise<boolean> {
+  const streakPauseMs = 2 * longestRetryWaitMs;
   const active = tx.updateTable('webhook_endpoints').where('id', '=', e.id).where('status', '=', 'active');
   if (e.answered) {
     await active.set({ failing_since: null, updated_at: e.at }).execute();
@@ -47,8 +48,14 @@ async function recordHealth(tx: Tx, e: AttemptOutcome['endpoint'], attemptedAt: 
   }
   // The UPDATE takes the row's lock (PostgreSQL; SQLite has one writer), so the streak read back is
   // the one this transaction decides on.
-  const row = await active.set((eb) => ({ failing_since: eb.fn.coalesce('failing_since', eb.val(attemptedAt)), updated_at: e.at }))
-    .returning('failing_since').executeTakeFirst();
+  // A streak is unbroken failures: after a pause longer than any retry ladder's longest wait (the
+  // endpoint had nothing to deliver, or its deliveries ran out their ladder), this failure starts a
+  // new one; otherwise one transient failure weeks later would disable the endpoint at once.
+  const pausedBefore = attemptedAt - streakPauseMs;
+  const row = await active.set((eb) => ({
+    failing_since: eb.case().when(eb.or([eb('failing_since', 'is', null), eb('updated_at', '<', pausedBefore)])).then(eb.val(attemptedAt)).else(eb.ref('failing_since')).end(),
+    updated_at: e.at,
+  })).returning('failing_since').executeTakeFirst();
   if (!row || !shouldDisable(row.failing_since ?? undefined, e.at, e.disableAfterMs)) return false;
   await tx.updateTable('webhook_endpoints').set({ status: 'disabled' }).where('id', '=', e.id).where('status', '=', 'active').execute();
   return true;

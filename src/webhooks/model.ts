@@ -115,6 +115,9 @@ export function nextAttemptAt(dialect: WebhookDialect, retryIndex: number, ladde
   return at - ladderStart > ladder.maxAge ? undefined : at;
 }
 
+/** The longest wait between two tries of one delivery, in any ladder. */
+export const longestRetryWaitMs = Math.max(...Object.values(retryLadders).flatMap((l) => [...l.steps, l.repeat ?? 0]));
+
 /** An endpoint failing without a single success for this long is disabled. */
 export function shouldDisable(failingSince: number | undefined, now: number, disableAfterMs: number): boolean {
   return failingSince !== undefined && now - failingSince >= disableAfterMs;

@@ -44,7 +44,13 @@ export function createOppNotificationRenderer(deps: { merchants: MerchantService
         resultCode: typeof e.payload.resultCode === 'string' ? e.payload.resultCode : undefined,
       };
       payload.result = resultOf(resultCodeOf(recorded, modeOf(view.payment, view.initial)));
-      return { type: 'PAYMENT', payload: { ...payload, buildNumber, timestamp: oppTimestamp(e.createdAt), ndc: `${entity.id}_${e.id}` } };
+      // As the platform's own notifications: the presentation amount beside the amount (the same,
+      // no conversion here) and the entity the payment was made for.
+      const presented = typeof payload.amount === 'string' ? { presentationAmount: payload.amount, presentationCurrency: payload.currency } : {};
+      return {
+        type: 'PAYMENT',
+        payload: { ...payload, ...presented, authentication: { entityId: entity.id }, buildNumber, timestamp: oppTimestamp(e.createdAt), ndc: `${entity.id}_${e.id}` },
+      };
     },
     activation(merchant) {
       return { type: 'test', action: 'webhook activation', payload: { result: resultOf(merchant.live ? '000.000.000' : '000.100.110') } };
