@@ -93,6 +93,7 @@ describe('COPYandPAY checkouts', () => {
     const third = await status(id);
     assert.equal(third.status, 429);
     assert.equal(third.body.result.code, '800.120.100');
+    assert.equal(third.body.ndc, id, 'every answer about the checkout carries its id as the ndc');
     assert.ok(Number(third.headers.get('retry-after')) >= 1);
     clock.advance(61_000);
     assert.equal((await status(id)).status, 200);
@@ -191,4 +192,19 @@ describe('COPYandPAY checkouts', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
     assert.match(await res.text(), /paymentWidgets/);
   });
+});
+
+test('one-click does not offer a registration whose card has expired since (paying it would be refused 100.100.303)', async () => {
+  const now = new Date(clock.now());
+  const expiry = { 'card.expiryMonth': String(now.getUTCMonth() + 1).padStart(2, '0'), 'card.expiryYear': String(now.getUTCFullYear()) };
+  const [expiring, lasting] = [await opp(gw, 'POST', '/v1/registrations', { ...testCard, ...expiry }), await opp(gw, 'POST', '/v1/registrations', testCard)];
+  assert.equal(expiring.status, 200, JSON.stringify(expiring.body));
+  // Its month ends: the card has expired.
+  clock.advance(40 * 24 * 3600 * 1000);
+  const direct = await opp(gw, 'POST', `/v1/registrations/${expiring.body.id}/payments`, { amount: '5.00', currency: 'EUR', paymentType: 'DB' });
+  assert.equal(direct.body.result.code, '100.100.303');
+  const c = await opp(gw, 'POST', '/v1/checkouts', { amount: '10.00', currency: 'EUR', paymentType: 'DB', 'registrations[0].id': expiring.body.id, 'registrations[1].id': lasting.body.id });
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+  const view = await (await fetch(`${gw.url}/v1/checkouts/${c.body.id}/widget`)).json() as { registrations: { id: string }[] };
+  assert.deepEqual(view.registrations.map((r) => r.id), [lasting.body.id]);
 });

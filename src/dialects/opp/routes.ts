@@ -18,7 +18,7 @@ import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, r
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import type { CheckoutService } from '../../checkouts/service.ts';
 import { checkoutIdPattern, payable, sessionFound, type CheckoutRecord } from '../../checkouts/model.ts';
-import { detectBrand } from '../../vault/card.ts';
+import { detectBrand, isExpired } from '../../vault/card.ts';
 import { widgetScript } from '../../hosted/routes.ts';
 import { oppSchemas } from './schemas.ts';
 
@@ -461,7 +461,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const saved = [];
     for (const id of checkout.registrationIds) {
       const r = await registrations.usable(auth.merchant, auth.entity, id);
-      if (r.ok) saved.push({ id, brand: r.value.card.brand, last4Digits: r.value.card.last4, expiryMonth: r.value.card.expiryMonth, expiryYear: r.value.card.expiryYear, holder: r.value.card.holder ?? null });
+      // A card past its expiry cannot be paid with (100.100.303): one-click does not offer it.
+      if (r.ok && !isExpired(r.value.card.expiryMonth, r.value.card.expiryYear, clock.now())) saved.push({ id, brand: r.value.card.brand, last4Digits: r.value.card.last4, expiryMonth: r.value.card.expiryMonth, expiryYear: r.value.card.expiryYear, holder: r.value.card.holder ?? null });
     }
     return send(reply, 200, auth.entity.id, {
       result: resultOf('000.200.103'), id: checkout.id, ndc: checkout.id, amount: checkout.params.amount, currency: checkout.params.currency,
@@ -533,7 +534,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const t = await throttle.take(`opp-status:${id}`, deps.statusLimit.calls, deps.statusLimit.windowMs);
     if (!t.allowed) {
       reply.header('retry-after', String(Math.max(1, Math.ceil(t.retryAfterMs / 1000))));
-      return refuse(reply, 429, auth.entity.id, '800.120.100');
+      return send(reply, 429, auth.entity.id, { result: resultOf('800.120.100'), ndc: mine.id });
     }
     const view = mine.paymentId !== undefined ? await payments.find(auth.merchant, scopeOf(auth.entity), mine.paymentId) : undefined;
     if (!view) return send(reply, 200, auth.entity.id, { id: mine.id, result: resultOf('000.200.000'), ndc: mine.id });
