@@ -6,24 +6,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { opp, tempDir, testCard } from './support/harness.ts';
 import { runCli as cli, startGatewayProcess } from './support/process.ts';
 
-// A merchant's own reference is free text (any characters up to 255): the text output of
-// `payments list` must not hand a merchant's control characters (ESC sequences, newlines) to the
-// operator's terminal, where they can forge rows or drive the terminal.
+// The text output of `payments list` must not hand a merchant's control characters (ESC
+// sequences, newlines) to the operator's terminal, where they can forge rows or drive the terminal.
 test('payments list (text) does not print a merchant reference\'s control characters raw', async () => {
   const dataDir = tempDir();
+  const ref = 'order-1\u001b]0;owned\u0007\n2026-01-01T00:00:00.000Z  fake-payment  refunded';
   try {
     const m = JSON.parse(cli(dataDir, 'merchants', 'create', '--name', 'Shop', '--json').stdout);
     const proc = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir });
     try {
-      const ref = 'order-1\u001b]0;owned\u0007\n2026-01-01T00:00:00.000Z  fake-payment  refunded';
-      const r = await opp({ url: proc.url, merchant: m }, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'PA', merchantTransactionId: ref });
-      assert.equal(r.body.merchantTransactionId, ref, 'the gateway accepts the reference as given');
+      const refused = await opp({ url: proc.url, merchant: m }, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'PA', merchantTransactionId: ref });
+      assert.equal(refused.status, 400, 'the API refuses a reference with control characters');
+      const r = await opp({ url: proc.url, merchant: m }, 'POST', '/v1/payments', { ...testCard, amount: '1.00', currency: 'EUR', paymentType: 'PA', merchantTransactionId: 'order-1' });
+      assert.equal(r.body.merchantTransactionId, 'order-1');
     } finally {
       await proc.stop();
     }
+    // A reference stored before the API refused them (or by any other way into the store): the
+    // command line still never hands its control characters to the terminal.
+    const store = new DatabaseSync(join(dataDir, 'switchyard.sqlite'));
+    try { store.prepare('update transactions set merchant_transaction_id = ? where merchant_transaction_id = ?').run(ref, 'order-1'); } finally { store.close(); }
     const listed = cli(dataDir, 'payments', 'list');
     assert.equal(listed.status, 0, listed.stderr);
     assert.equal(listed.stdout.trim().split('\n').length, 1, `one payment, one line: ${JSON.stringify(listed.stdout)}`);

@@ -21,6 +21,7 @@ import { dashboardSchemas } from './schemas.ts';
 import { registerConfigRoutes } from './config-routes.ts';
 import type { ActionKind, DashboardDeps } from './deps.ts';
 import { contextOf, sendPage } from './reply.ts';
+import { scrubPans } from '../runtime/scrub.ts';
 import { overviewPage } from './overview-page.ts';
 
 const assets: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
@@ -63,7 +64,9 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     if (isPublic(url)) return;
     const session = await auth.session(cookieOf(req, sessionCookie) ?? '');
     if (!session) {
-      if (req.method === 'GET') return reply.redirect(`/dashboard/sign-in?next=${encodeURIComponent(url)}`, 303);
+      // Back to the page asked for after signing in, unless its address holds a card number (then
+      // the overview): the address goes into the sign-in page.
+      if (req.method === 'GET') return reply.redirect(`/dashboard/sign-in?next=${encodeURIComponent(scrubPans(url) === url ? url : '/dashboard')}`, 303);
       return sendPage(reply, publicPage('Signed out', html`<p>Your session has ended. <a href="/dashboard/sign-in">Sign in again</a></p>`), 401);
     }
     req.dashboard = session;
@@ -80,7 +83,9 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   });
 
   // ---- sign-in and sign-out
-  const safeNext = (next: unknown) => typeof next === 'string' && /^\/dashboard(\/[^\s\\]*)?(\?[^\s\\]*)?$/.test(next) && !next.startsWith('//') ? next : '/dashboard';
+  // A dashboard page, and none whose address holds a card number (it would sit in the sign-in page).
+  const safeNext = (next: unknown) => typeof next === 'string' && /^\/dashboard(\/[^\s\\]*)?(\?[^\s\\]*)?$/.test(next) && !next.startsWith('//')
+    && scrubPans(next) === next ? next : '/dashboard';
   const signInForm = (reply: FastifyReply, next: string, message: Html | undefined, status = 200) => {
     const token = newFormToken();
     setCookie(reply, signInCookie, token, 3600);

@@ -10,7 +10,7 @@ import { IdempotencyClaimLost, type Idempotency } from '../../idempotency/servic
 import { cardOfJwe } from './encrypted-card.ts';
 import type { IdempotencyClaim } from '../../idempotency/store.ts';
 import type { InstrumentService } from '../../vault/instruments.ts';
-import { isWorkflowCode } from '../../workflows/model.ts';
+import { isWorkflowCode, workflowCodes } from '../../workflows/model.ts';
 import { errorBody, errorStatus, executionErrorCodes, notAllowedDetail, type ErrorCode } from './errors.ts';
 import type { NotAllowed } from '../../executions/errors.ts';
 import type { Tx } from '../../storage/unit-of-work.ts';
@@ -220,7 +220,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     const key = req.headers['x-idempotency-key'];
     if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
     if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
-    const operation = `${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params)}`;
+    // Stored for the key's lifetime: path values that are not ids (a card number put there) masked.
+    const operation = deps.cardData.mask(`${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params)}`);
     const admission = await idempotency.admit(merchant.id, key.toLowerCase(), operation, withoutSecurityCode(req.body ?? null));
     if (admission.kind === 'conflict') {
       return refuse(reply, 'request.conflict', admission.reason === 'mismatch'
@@ -315,7 +316,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     scope.addHook('preValidation', admit);
 
     scope.post<{ Params: { code: string } }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.create }, async (req, reply) => {
-      if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
+      if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No such workflow (this gateway runs ${workflowCodes.join(', ')})`);
       const merchant = req.merchant!;
       const body = objectAt(req.body ?? {}, 'body', true)!;
       const workspaceId = stringAt(body, 'workspaceId', { max: 64 }) ?? merchant.workspaceId;
@@ -333,7 +334,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     });
 
     scope.get<{ Params: { code: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions', { schema: executionsSchemas.list }, async (req, reply) => {
-      if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No workflow ${JSON.stringify(req.params.code)}`);
+      if (!isWorkflowCode(req.params.code)) return refuse(reply, 'request.not-found', `No such workflow (this gateway runs ${workflowCodes.join(', ')})`);
       const q = req.query;
       const str = (k: string) => {
         const v = q[k];
@@ -367,12 +368,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const last = page.at(-1)?.execution;
       const next = rows.length > limit && last ? Buffer.from(`${last.createdAt}.${last.id}`).toString('base64url') : null;
       const base = baseOf(req);
-      const url = new URL(base + req.url);
+      // The request's own URL, its filters as they were read (a card number in one masked).
+      const self = base + deps.cardData.mask(req.url);
+      const url = new URL(self);
       if (next) url.searchParams.set('cursor', next);
       return reply.send({
         results: page.map((v) => renderExecution(v, base)),
         nextCursor: next,
-        links: { self: base + req.url, ...(next ? { next: url.href } : {}) },
+        links: { self, ...(next ? { next: url.href } : {}) },
       });
     });
 

@@ -1,3 +1,4 @@
+import { scrubPans } from '../../runtime/scrub.ts';
 /**
  * Form parameters as the /v1 dialect sends them: flat names with dots and brackets
  * (`card.number`, `customParameters[SHOPPER_id]`, `cart.items[0].name`). Kept flat in a
@@ -15,7 +16,8 @@ export function parseForm(body: string): FormParams {
   for (const [name, value] of new URLSearchParams(body)) {
     if (++count > formLimits.maxParameters) throw new FormError(`more than ${formLimits.maxParameters} parameters`);
     if (name.length > formLimits.maxNameLength) throw new FormError('parameter name too long');
-    if (value.length > formLimits.maxValueLength) throw new FormError(`parameter ${name.slice(0, 64)} too long`);
+    // Read before any authentication: the name is told only with card numbers in it masked.
+    if (value.length > formLimits.maxValueLength) throw new FormError(`parameter ${scrubPans(name.slice(0, 64))} too long`);
     // Empty values count as absent (decision 2: `amount=` is no amount).
     if (value === '') continue;
     out[name] = value;

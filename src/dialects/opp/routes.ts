@@ -213,7 +213,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       // Which card to charge would be a guess: the stored one, or the one sent.
       const auth = await authenticate(req, reply, form);
       if (!auth) return reply;
-      return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'registrationId', value: registrationId.slice(0, 64), message: 'send card data or a registrationId, not both' }]);
+      // The value is echoed only when it is an id (anything else, a card number included, is not).
+      const echoed = /^[0-9a-f]{32}$/.test(registrationId) ? registrationId : null;
+      return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'registrationId', value: echoed, message: 'send card data or a registrationId, not both' }]);
     }
     if (typeof registrationId === 'string' && registrationId !== '') {
       const stored = await accept(req, reply, readRegistrationPayment);
