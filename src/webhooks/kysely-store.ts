@@ -218,12 +218,22 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
           // Only the lease's holder settles the delivery: a worker that stalled past its lease would
           // clear the lease of the node sending it now (a third could then send it too) or mark
           // failed what that node delivered.
-          const updated = await tx.updateTable('webhook_deliveries').set((eb) => ({
-            status: o.status, attempts: eb('attempts', '+', 1), retry_index: o.retryIndex, next_attempt_at: o.nextAttemptAt,
-            ...(o.ladderStart !== undefined ? { ladder_start: o.ladderStart } : {}),
-            lease_until: null, lease_owner: null, last_status: a.httpStatus ?? null, last_error: a.error ?? null,
-            delivered_at: o.status === 'delivered' ? a.attemptedAt : null,
-          })).where('id', '=', deliveryId).where('status', '=', 'pending').where('lease_owner', '=', o.owner).executeTakeFirst();
+          // Redelivered while this attempt was under way (its ladder restarted after the attempt
+          // began): a failure leaves the redelivery's fresh ladder standing, due at once, instead
+          // of the old ladder's next step (or its end).
+          const updated = await tx.updateTable('webhook_deliveries').set((eb) => {
+            const redelivered = o.status === 'delivered' ? eb.lit(false) : eb('ladder_start', '>', a.attemptedAt);
+            const status = eb.case().when(redelivered).then(eb.ref('status')).else(eb.val(o.status)).end();
+            const unlessRedelivered = (column: 'retry_index' | 'next_attempt_at' | 'ladder_start', value: number) =>
+              eb.case().when(redelivered).then(eb.ref(column)).else(eb.val(value)).end();
+            return {
+              status, attempts: eb('attempts', '+', 1), retry_index: unlessRedelivered('retry_index', o.retryIndex),
+              next_attempt_at: unlessRedelivered('next_attempt_at', o.nextAttemptAt),
+              ...(o.ladderStart !== undefined ? { ladder_start: unlessRedelivered('ladder_start', o.ladderStart) } : {}),
+              lease_until: null, lease_owner: null, last_status: a.httpStatus ?? null, last_error: a.error ?? null,
+              delivered_at: o.status === 'delivered' ? a.attemptedAt : null,
+            };
+          }).where('id', '=', deliveryId).where('status', '=', 'pending').where('lease_owner', '=', o.owner).executeTakeFirst();
           if (Number(updated.numUpdatedRows) === 0) {
             results.push({ recorded: false, disabledEndpoint: false });
             continue;
@@ -253,9 +263,13 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       return rows.map(toAttempt);
     },
     async redeliver(f, now) {
-      let q = db.updateTable('webhook_deliveries').set({
-        status: 'pending', retry_index: 0, ladder_start: now, next_attempt_at: now, lease_until: null, lease_owner: null,
-      });
+      // A delivery being sent right now keeps its lease: sent again beside that attempt, it would
+      // reach the receiver twice at once; its attempt, when recorded, leaves this fresh ladder.
+      let q = db.updateTable('webhook_deliveries').set((eb) => ({
+        status: 'pending', retry_index: 0, ladder_start: now, next_attempt_at: now,
+        lease_until: eb.case().when('lease_until', '>', now).then(eb.ref('lease_until')).else(null).end(),
+        lease_owner: eb.case().when('lease_until', '>', now).then(eb.ref('lease_owner')).else(null).end(),
+      }));
       if (f.deliveryIds) {
         if (f.deliveryIds.length === 0) return 0;
         q = q.where('id', 'in', f.deliveryIds);

@@ -1,0 +1,141 @@
+/**
+ * Redelivering an event while its delivery is being sent (claimed, the HTTP call under way): the
+ * attempt keeps its lease (no second send beside it), it is recorded whatever it answers, and a
+ * failure leaves the redelivery standing, due at once.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { openStorage, type Storage } from '../src/storage/database.ts';
+import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
+import { createWebhookService } from '../src/webhooks/service.ts';
+import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhooks/store.ts';
+import type { SendResult } from '../src/webhooks/sender.ts';
+import { createMerchantStore } from '../src/merchants/kysely-store.ts';
+import { manualClock } from '../src/runtime/clock.ts';
+import { randomIds } from '../src/runtime/ids.ts';
+import { seal } from '../src/runtime/crypto.ts';
+import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
+
+const id = () => randomBytes(16).toString('hex');
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const key = randomBytes(32);
+const pgUp = await postgresAvailable();
+const ok: SendResult = { status: 200, latencyMs: 3, excerpt: undefined, error: undefined } as SendResult;
+const err500: SendResult = { status: 500, latencyMs: 3, excerpt: undefined, error: undefined } as SendResult;
+
+for (const kind of ['sqlite', 'postgres'] as const) {
+  describe(`redeliver while in flight (${kind})`, { skip: kind === 'postgres' && !pgUp ? 'PostgreSQL unreachable' : false }, () => {
+    let storage: Storage;
+    let store: WebhookStore;
+    let cleanup: () => Promise<void>;
+    let merchantId: string;
+    before(async () => {
+      if (kind === 'sqlite') {
+        const dir = tempDir('wh-redeliver-');
+        storage = await openStorage({ kind: 'sqlite', dataDir: dir });
+        cleanup = async () => rmSync(dir, { recursive: true, force: true });
+      } else {
+        const schema = `sy_whredeliver_${randomBytes(5).toString('hex')}`;
+        storage = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
+        cleanup = async () => {
+          const c = new pg.Client({ connectionString: testPostgresUrl });
+          await c.connect();
+          try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
+        };
+      }
+      store = createWebhookStore(storage.uow);
+      merchantId = id();
+      await createMerchantStore(storage.uow).insert({
+        merchant: { id: merchantId, name: 'M', live: false, clientId: id(), workspaceId: id(), createdAt: 1, tokenGeneration: 1 },
+        entity: { id: id(), merchantId, channelName: 'web shop', uniqueMerchantTransactionId: false },
+        credentials: [],
+      } as never);
+    });
+    after(async () => { await storage?.close(); await cleanup?.(); });
+
+    async function endpoint(): Promise<EndpointRecord> {
+      const eid = id();
+      const e: EndpointRecord = {
+        id: eid, merchantId, dialect: 'executions', entityId: undefined, url: 'https://example.com/hook', types: [],
+        sealedSecret: seal(key, Buffer.from('S'.repeat(64)), `webhook:${eid}`), sealedPreviousSecret: undefined, previousSecretUntil: undefined,
+        status: 'active', failingSince: undefined, createdAt: 1, updatedAt: 1,
+      };
+      await store.insertEndpoint(e, []);
+      return e;
+    }
+    const delivery = (e: EndpointRecord, at: number): DeliveryRecord => ({
+      id: id(), eventId: id(), endpointId: e.id, merchantId, eventType: 'executionCreated', body: '{"a":1}',
+      status: 'pending', attempts: 0, retryIndex: 0, ladderStart: at, nextAttemptAt: at, lastStatus: undefined, lastError: undefined,
+      deliveredAt: undefined, createdAt: at,
+    });
+
+    /** A node whose sender hands each call to the test, to answer when it likes. */
+    function node(clock: ReturnType<typeof manualClock>, pollMs: number) {
+      const calls: { release: (r: SendResult) => void }[] = [];
+      let notify: (() => void) | undefined;
+      const svc = createWebhookService({
+        store, merchants: {} as never, clock, ids: randomIds, logger: quiet as never, sealingKey: key, policy: {} as never,
+        sender: (() => new Promise<SendResult>((release) => { calls.push({ release }); notify?.(); })) as never,
+        opp: {} as never, settings: { timeoutMs: 30_000, pollMs, disableAfterMs: 3_600_000, batchSize: 4 },
+      });
+      const callNumber = async (n: number, ms = 2000) => {
+        const until = Date.now() + ms;
+        while (calls.length < n && Date.now() < until) await Promise.race([new Promise<void>((r) => { notify = r; }), sleep(20)]);
+        return calls.length >= n;
+      };
+      return { svc, calls, callNumber };
+    }
+
+    test('a redelivery asked while the delivery is being sent waits for that attempt; its failure leaves the redelivery due at once, not the old ladder', async () => {
+      const clock = manualClock(2_000_000_000_000 + Math.floor(Math.random() * 1e9));
+      const T = clock.now();
+      await store.claimDue(T + 1e9, T + 1e12, 'others', 10_000);
+      const e = await endpoint();
+      const d = delivery(e, T);
+      await store.addDelivery(d);
+      const { svc, calls, callNumber } = node(clock, 50);
+      const pass = svc.runOnce();
+      assert.ok(await callNumber(1), 'first attempt sent');
+      clock.advance(1000);
+      // The operator redelivers the event while the first attempt waits on the receiver.
+      assert.deepEqual(await svc.redeliverEvent(d.eventId), { ok: true, value: { redelivered: 1 } });
+      assert.equal(await callNumber(2, 500), false, 'no second send of the delivery beside the one in flight');
+      calls[0]!.release(err500);
+      await pass;
+      const [row] = await store.deliveries({ eventId: d.eventId });
+      assert.deepEqual([row!.status, row!.retryIndex, row!.nextAttemptAt <= clock.now()], ['pending', 0, true], `the redelivery stands, due now: ${JSON.stringify(row)}`);
+      assert.equal((await store.attemptsOf(d.id)).length, 1, 'the failed attempt is in the log');
+      // The next pass sends the redelivery; the receiver takes it.
+      const again = svc.runOnce();
+      assert.ok(await callNumber(2), 'the redelivery is sent');
+      calls[1]!.release(ok);
+      await again;
+      const [done] = await store.deliveries({ eventId: d.eventId });
+      assert.equal(done!.status, 'delivered');
+      assert.equal((await store.attemptsOf(d.id)).length, 2, 'every attempt the receiver got is in the log');
+    });
+
+    test('an attempt under way when a redelivery is asked is recorded: acknowledged, the delivery is delivered', async () => {
+      const clock = manualClock(2_100_000_000_000 + Math.floor(Math.random() * 1e9));
+      const T = clock.now();
+      await store.claimDue(T + 1e9, T + 1e12, 'others', 10_000);
+      const e = await endpoint();
+      const d = delivery(e, T);
+      await store.addDelivery(d);
+      const { svc, calls, callNumber } = node(clock, 50);
+      const pass = svc.runOnce();
+      assert.ok(await callNumber(1), 'first attempt sent');
+      clock.advance(1000);
+      assert.deepEqual(await svc.redeliverEvent(d.eventId), { ok: true, value: { redelivered: 1 } });
+      calls[0]!.release(ok);
+      await pass;
+      const [row] = await store.deliveries({ eventId: d.eventId });
+      assert.equal(row!.status, 'delivered');
+      assert.equal((await store.attemptsOf(d.id)).length, calls.length, `the receiver answered ${calls.length} request(s): each is in the log`);
+    });
+  });
+}
