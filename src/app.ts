@@ -351,8 +351,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         const late = setTimeout(() => server.server.closeAllConnections(), Math.min(config.pspTimeoutMs + 10_000, 0x7fff_ffff));
         await server.close().finally(() => clearTimeout(late));
         await changeListener?.close();
-        await payments.idle();
-        await storage.close();
+        // A database that stopped answering would hold the exit for ever: what is still open after
+        // a bound is left (every acknowledged commit is durable; the reconciler has the rest).
+        const bounded = async (what: string, work: Promise<unknown>, ms: number) => {
+          let timer: NodeJS.Timeout | undefined;
+          const gaveUp = await Promise.race([work.then(() => false), new Promise<boolean>((resolve) => { timer = setTimeout(resolve, ms, true); })]).finally(() => clearTimeout(timer));
+          if (gaveUp) logger.error({ ms }, `shutdown: ${what} did not finish in time; stopping without it`);
+        };
+        await bounded('payments under way', payments.idle(), Math.min(config.pspTimeoutMs + 10_000, 0x7fff_ffff));
+        await bounded('closing the store', storage.close(), 10_000);
       })();
       return closing;
     },

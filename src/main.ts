@@ -48,7 +48,13 @@ async function main() {
   keyRefresh.unref();
 
   if (!config.adminToken) say(`The operator token for the /admin/... API is in ${config.dataDir}/admin.token\n`);
-  const address = await app.server.listen({ port: config.port, host: config.host });
+  const address = await app.server.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+    // A port in use or not allowed is the operator's to change: told in one sentence naming it.
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      throw new ConfigError(`PORT=${config.port} HOST=${config.host}: cannot listen there (${err.code === 'EADDRINUSE' ? 'the address is in use' : err.code === 'EACCES' ? 'not allowed' : 'no such address on this machine'})`);
+    }
+    throw err;
+  });
   // Webhook deliveries and the periodic jobs run in the server process; app.close() stops them.
   app.webhooks.start();
   app.jobs.start();
@@ -112,9 +118,21 @@ async function startDemo(app: Awaited<ReturnType<typeof createApp>>, file: strin
   return store;
 }
 
+/** The filesystem's refusals of the data folder (a file where a folder should be, no permission, a full or read-only disk). */
+const dataDirRefusals = new Set(['ENOTDIR', 'EEXIST', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC']);
+
 main().catch((err) => {
-  // An operator's mistake (a setting, the wrong master key) is told in one sentence; anything else is a bug: its stack.
+  // An operator's mistake (a setting, the wrong master key, a data folder that cannot be used) is
+  // told in one sentence; anything else is a bug: its stack.
   const told = err instanceof ConfigError || err instanceof MasterKeyMismatchError || err instanceof StoreUnreachableError;
-  process.stderr.write(`switchyard failed to start: ${told ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
+  const fs = err as NodeJS.ErrnoException;
+  const dataDir = !told && typeof fs?.code === 'string' && dataDirRefusals.has(fs.code) && typeof fs.path === 'string'
+    ? `SWITCHYARD_DATA_DIR=${loadConfigSafely()?.dataDir ?? '(unset)'} cannot be used: ${fs.code} at ${fs.path}` : undefined;
+  process.stderr.write(`switchyard failed to start: ${told ? err.message : dataDir ?? (err instanceof Error ? err.stack : String(err))}\n`);
   process.exit(1);
 });
+
+/** The configuration, where it reads, to name the data folder in a refusal. */
+function loadConfigSafely() {
+  try { return loadConfig(); } catch { return undefined; }
+}
