@@ -2,18 +2,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import pg from 'pg';
-import { openStorage, type Storage } from '../src/storage/database.ts';
-import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
 import { createWebhookService } from '../src/webhooks/service.ts';
 import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhooks/store.ts';
 import type { SendResult } from '../src/webhooks/sender.ts';
-import { createMerchantStore } from '../src/merchants/kysely-store.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 import { randomIds } from '../src/runtime/ids.ts';
 import { seal } from '../src/runtime/crypto.ts';
-import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
+import { postgresAvailable } from './support/harness.ts';
+import { openWebhookStore } from './support/webhooks.ts';
 
 const id = () => randomBytes(16).toString('hex');
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -22,33 +18,11 @@ const pgUp = await postgresAvailable();
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`webhook leases and streaks (${kind})`, { skip: kind === 'postgres' && !pgUp ? 'PostgreSQL unreachable' : false }, () => {
-    let storage: Storage;
     let store: WebhookStore;
-    let cleanup: () => Promise<void>;
     let merchantId: string;
-    before(async () => {
-      if (kind === 'sqlite') {
-        const dir = tempDir('wh-leases-');
-        storage = await openStorage({ kind: 'sqlite', dataDir: dir });
-        cleanup = async () => rmSync(dir, { recursive: true, force: true });
-      } else {
-        const schema = `sy_whleases_${randomBytes(5).toString('hex')}`;
-        storage = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
-        cleanup = async () => {
-          const c = new pg.Client({ connectionString: testPostgresUrl });
-          await c.connect();
-          try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
-        };
-      }
-      store = createWebhookStore(storage.uow);
-      merchantId = id();
-      await createMerchantStore(storage.uow).insert({
-        merchant: { id: merchantId, name: 'M', live: false, clientId: id(), workspaceId: id(), createdAt: 1, tokenGeneration: 1 },
-        entity: { id: id(), merchantId, channelName: 'web shop', uniqueMerchantTransactionId: false },
-        credentials: [],
-      } as never);
-    });
-    after(async () => { await storage?.close(); await cleanup?.(); });
+    let opened: Awaited<ReturnType<typeof openWebhookStore>> | undefined;
+    before(async () => { opened = await openWebhookStore(kind, 'wh-leases'); ({ store, merchantId } = opened); });
+    after(async () => { await opened?.close(); });
 
     async function endpoint(overrides: Partial<EndpointRecord> = {}): Promise<EndpointRecord> {
       const eid = id();

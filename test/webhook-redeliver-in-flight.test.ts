@@ -6,19 +6,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { openStorage, type Storage } from '../src/storage/database.ts';
-import { createWebhookStore } from '../src/webhooks/kysely-store.ts';
 import { createWebhookService } from '../src/webhooks/service.ts';
 import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhooks/store.ts';
 import type { SendResult } from '../src/webhooks/sender.ts';
-import { createMerchantStore } from '../src/merchants/kysely-store.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 import { randomIds } from '../src/runtime/ids.ts';
 import { seal } from '../src/runtime/crypto.ts';
-import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
+import { postgresAvailable } from './support/harness.ts';
+import { openWebhookStore } from './support/webhooks.ts';
 
 const id = () => randomBytes(16).toString('hex');
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -29,33 +25,11 @@ const err500: SendResult = { status: 500, latencyMs: 3, excerpt: undefined, erro
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`redeliver while in flight (${kind})`, { skip: kind === 'postgres' && !pgUp ? 'PostgreSQL unreachable' : false }, () => {
-    let storage: Storage;
     let store: WebhookStore;
-    let cleanup: () => Promise<void>;
     let merchantId: string;
-    before(async () => {
-      if (kind === 'sqlite') {
-        const dir = tempDir('wh-redeliver-');
-        storage = await openStorage({ kind: 'sqlite', dataDir: dir });
-        cleanup = async () => rmSync(dir, { recursive: true, force: true });
-      } else {
-        const schema = `sy_whredeliver_${randomBytes(5).toString('hex')}`;
-        storage = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
-        cleanup = async () => {
-          const c = new pg.Client({ connectionString: testPostgresUrl });
-          await c.connect();
-          try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
-        };
-      }
-      store = createWebhookStore(storage.uow);
-      merchantId = id();
-      await createMerchantStore(storage.uow).insert({
-        merchant: { id: merchantId, name: 'M', live: false, clientId: id(), workspaceId: id(), createdAt: 1, tokenGeneration: 1 },
-        entity: { id: id(), merchantId, channelName: 'web shop', uniqueMerchantTransactionId: false },
-        credentials: [],
-      } as never);
-    });
-    after(async () => { await storage?.close(); await cleanup?.(); });
+    let opened: Awaited<ReturnType<typeof openWebhookStore>> | undefined;
+    before(async () => { opened = await openWebhookStore(kind, 'wh-redeliver'); ({ store, merchantId } = opened); });
+    after(async () => { await opened?.close(); });
 
     async function endpoint(): Promise<EndpointRecord> {
       const eid = id();
@@ -90,19 +64,23 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       return { svc, calls, callNumber };
     }
 
-    test('a redelivery asked while the delivery is being sent waits for that attempt; its failure leaves the redelivery due at once, not the old ladder', async () => {
-      const clock = manualClock(2_000_000_000_000 + Math.floor(Math.random() * 1e9));
+    /** A delivery whose first attempt waits on the receiver when the operator redelivers its event. */
+    async function redeliveredInFlight() {
+      const clock = manualClock(2_000_000_000_000 + Math.floor(Math.random() * 1e11));
       const T = clock.now();
       await store.claimDue(T + 1e9, T + 1e12, 'others', 10_000);
-      const e = await endpoint();
-      const d = delivery(e, T);
+      const d = delivery(await endpoint(), T);
       await store.addDelivery(d);
       const { svc, calls, callNumber } = node(clock, 50);
       const pass = svc.runOnce();
       assert.ok(await callNumber(1), 'first attempt sent');
       clock.advance(1000);
-      // The operator redelivers the event while the first attempt waits on the receiver.
       assert.deepEqual(await svc.redeliverEvent(d.eventId), { ok: true, value: { redelivered: 1 } });
+      return { clock, d, svc, calls, callNumber, pass };
+    }
+
+    test('a redelivery asked while the delivery is being sent waits for that attempt; its failure leaves the redelivery due at once, not the old ladder', async () => {
+      const { clock, d, svc, calls, callNumber, pass } = await redeliveredInFlight();
       assert.equal(await callNumber(2, 500), false, 'no second send of the delivery beside the one in flight');
       calls[0]!.release(err500);
       await pass;
@@ -120,17 +98,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
 
     test('an attempt under way when a redelivery is asked is recorded: acknowledged, the delivery is delivered', async () => {
-      const clock = manualClock(2_100_000_000_000 + Math.floor(Math.random() * 1e9));
-      const T = clock.now();
-      await store.claimDue(T + 1e9, T + 1e12, 'others', 10_000);
-      const e = await endpoint();
-      const d = delivery(e, T);
-      await store.addDelivery(d);
-      const { svc, calls, callNumber } = node(clock, 50);
-      const pass = svc.runOnce();
-      assert.ok(await callNumber(1), 'first attempt sent');
-      clock.advance(1000);
-      assert.deepEqual(await svc.redeliverEvent(d.eventId), { ok: true, value: { redelivered: 1 } });
+      const { d, calls, pass } = await redeliveredInFlight();
       calls[0]!.release(ok);
       await pass;
       const [row] = await store.deliveries({ eventId: d.eventId });

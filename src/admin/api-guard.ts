@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fieldOf, type JsonSchema, type SchemaError } from '../runtime/json-schema.ts';
 import { tokenMatches } from './token.ts';
+import { hasControlCharacter } from '../runtime/control-characters.ts';
 
 /** The admin API's one error shape: `{error: {code, message}}`. */
 export const adminError = (reply: FastifyReply, status: number, code: string, message: string) =>
@@ -23,7 +24,7 @@ export function guardAdminApi(app: FastifyInstance, token: string): void {
     for (const [part, values] of [['path', req.params], ['query', req.query]] as const) {
       if (!values || typeof values !== 'object') continue;
       for (const [name, v] of Object.entries(values as Record<string, unknown>)) {
-        if (typeof v === 'string' && /\p{Cc}/u.test(v)) return adminError(reply, 400, 'bad_request', `${part === 'path' ? name : `query ${name}`} must not contain control characters`);
+        if (typeof v === 'string' && hasControlCharacter(v)) return adminError(reply, 400, 'bad_request', `${part === 'path' ? name : `query ${name}`} must not contain control characters`);
       }
     }
   });

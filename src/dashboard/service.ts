@@ -9,6 +9,7 @@ import {
 import type { Throttle } from '../throttle/service.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import type { AuditFilter, DashboardStore, SessionRecord } from './store.ts';
+import { hasControlCharacter } from '../runtime/control-characters.ts';
 
 export interface Session {
   readonly user: DashboardUser;
@@ -99,7 +100,7 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
         return fail('throttled');
       }
       // No user's email holds a control character (PostgreSQL would refuse a NUL in the lookup).
-      const u = /[\u0000-\u001f\u007f]/.test(email) ? undefined : await store.userByEmail(email);
+      const u = hasControlCharacter(email) ? undefined : await store.userByEmail(email);
       const now = clock.now();
       if (!u) {
         // An unknown email costs the same hash as a known one.

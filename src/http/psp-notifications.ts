@@ -5,6 +5,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { DisputeRecording } from '../payments/service.ts';
 import type { Connector, PspDispute } from '../processors/connector.ts';
 import type { Outcome } from '../processors/outcome.ts';
+import { hasControlCharacter } from '../runtime/control-characters.ts';
 
 export interface PspNotificationDeps {
   /** The id and connector of a merchant's PSP account, by the account's name. */
@@ -27,7 +28,7 @@ const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
  * ours, so the PSP does not send it again for ever.
  */
 /** Text without control characters (undefined counts: nothing to look up). */
-const plainText = (s: string | undefined) => s === undefined || !/\p{Cc}/u.test(s);
+const plainText = (s: string | undefined) => s === undefined || !hasControlCharacter(s);
 
 export async function registerPspNotificationRoutes(app: FastifyInstance, deps: PspNotificationDeps): Promise<void> {
   // A failure answers 500 without its message (a database's words are nobody's business); the PSP

@@ -2,6 +2,7 @@ import { exponentOf, formatMajorUnits, isCurrency, type Currency } from '../mone
 import { fail, ok, type Result } from '../runtime/result.ts';
 import { paymentStatuses, type InitialKind, type PaymentStatus } from './model.ts';
 import { channels, type Channel, type PaymentMethod } from './store.ts';
+import { hasControlCharacter } from '../runtime/control-characters.ts';
 
 /**
  * Finding payments across both dialects: one filter, read from a query string by the dashboard,
@@ -157,7 +158,7 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
   const q = v('q');
   if (q !== undefined && q.length > 256) return problem('q', 'is longer than 256 characters');
   // Nothing stored holds a control character to be found by one (and PostgreSQL refuses a NUL).
-  if (q !== undefined && /[\u0000-\u001f\u007f]/.test(q)) return problem('q', 'may not hold control characters');
+  if (q !== undefined && hasControlCharacter(q)) return problem('q', 'may not hold control characters');
   const merchantId = v('merchant');
   if (merchantId !== undefined && !hex32.test(merchantId)) return problem('merchant', 'must be a merchant id (32 hex characters)');
   const status = v('status');
@@ -168,7 +169,7 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
   const channel = v('channel');
   if (channel !== undefined && !(channels as readonly string[]).includes(channel)) return problem('channel', `must be one of ${channels.join(', ')}`);
   const account = v('account');
-  if (account !== undefined && (account.length > 64 || /[\u0000-\u001f\u007f]/.test(account))) return problem('account', 'must be a PSP account id');
+  if (account !== undefined && (account.length > 64 || hasControlCharacter(account))) return problem('account', 'must be a PSP account id');
   const fromText = v('from');
   const from = fromText === undefined ? undefined : instant(fromText, false);
   if (fromText !== undefined && from === undefined) return problem('from', 'must be a date (2026-05-01) or an ISO instant');

@@ -1,6 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Gateway } from './harness.ts';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import pg from 'pg';
+import { tempDir, testPostgresUrl, type Gateway } from './harness.ts';
+import { openStorage, type Storage } from '../../src/storage/database.ts';
+import { createWebhookStore } from '../../src/webhooks/kysely-store.ts';
+import type { WebhookStore } from '../../src/webhooks/store.ts';
+import { createMerchantStore } from '../../src/merchants/kysely-store.ts';
 
 /** Loopback only: what the tests' gateways are allowed to call. */
 export const loopbackAllow = '127.0.0.0/8,::1/128';
@@ -51,4 +58,34 @@ export async function admin(gw: Pick<Gateway, 'url'> & { app?: Gateway['app'] },
   const res = await fetch(gw.url + '/admin/api' + path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * A webhook store on a fresh SQLite folder or PostgreSQL schema, holding one merchant (the
+ * deliveries' and endpoints' owner); `close` closes it and removes the folder or schema.
+ */
+export async function openWebhookStore(kind: 'sqlite' | 'postgres', name: string): Promise<{ storage: Storage; store: WebhookStore; merchantId: string; close(): Promise<void> }> {
+  const id = () => randomBytes(16).toString('hex');
+  let storage: Storage;
+  let cleanup: () => Promise<void>;
+  if (kind === 'sqlite') {
+    const dir = tempDir(`${name}-`);
+    storage = await openStorage({ kind: 'sqlite', dataDir: dir });
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const schema = `sy_${name.replace(/[^a-z0-9]/g, '')}_${randomBytes(5).toString('hex')}`;
+    storage = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
+    cleanup = async () => {
+      const c = new pg.Client({ connectionString: testPostgresUrl });
+      await c.connect();
+      try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
+    };
+  }
+  const merchantId = id();
+  await createMerchantStore(storage.uow).insert({
+    merchant: { id: merchantId, name: 'M', live: false, clientId: id(), workspaceId: id(), createdAt: 1, tokenGeneration: 1 },
+    entity: { id: id(), merchantId, channelName: 'web shop', uniqueMerchantTransactionId: false },
+    credentials: [],
+  } as never);
+  return { storage, store: createWebhookStore(storage.uow), merchantId, close: async () => { await storage.close(); await cleanup(); } };
 }

@@ -4,6 +4,7 @@ import type { ReturnInfo } from '../../executions/model.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { fieldOf, type SchemaError } from '../../runtime/json-schema.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
+import { hasControlCharacter } from '../../runtime/control-characters.ts';
 
 /** A refused field: the dialect answers `request.param.invalid` / `request.param.missing` naming it. */
 export class ParamError extends Error {
@@ -71,13 +72,10 @@ export function stringAt(o: Json, key: string, opts: { required?: boolean; max?:
   }
   if (typeof v !== 'string' || v.length === 0) throw new ParamError(field, 'must be a non-empty string');
   if (v.length > (opts.max ?? 255)) throw new ParamError(field, `must be at most ${opts.max ?? 255} characters`);
-  if (controlCharacter.test(v)) throw new ParamError(field, 'must not contain control characters');
+  if (hasControlCharacter(v)) throw new ParamError(field, 'must not contain control characters');
   if (opts.pattern && !opts.pattern.test(v)) throw new ParamError(field, 'has an invalid format');
   return v;
 }
-
-/** No reference, name or description holds one (and PostgreSQL refuses a NUL in text). */
-export const controlCharacter = /\p{Cc}/u;
 
 export function booleanAt(o: Json, key: string, fallback: boolean): boolean {
   const v = o[key];

@@ -16,7 +16,7 @@ import type { NotAllowed } from '../../executions/errors.ts';
 import type { Tx } from '../../storage/unit-of-work.ts';
 import { compile, type JsonSchema, type SchemaError } from '../../runtime/json-schema.ts';
 import {
-  ParamError, paramErrorOf, booleanAt, cardAt, controlCharacter, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, withoutSecurityCode, type Json,
+  ParamError, paramErrorOf, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, withoutSecurityCode, type Json,
 } from './parse.ts';
 import { consumerWaitPath } from './consumer-wait.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
@@ -24,6 +24,7 @@ import { registerBrowserRoutes, type BrowserDeps } from './browser.ts';
 import { executionsSchemas } from './schemas.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
+import { hasControlCharacter } from '../../runtime/control-characters.ts';
 
 export interface ExecutionsDeps {
   merchants: MerchantService;
@@ -339,7 +340,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const str = (k: string) => {
         const v = q[k];
         if (v !== undefined && (typeof v !== 'string' || v.length > 255)) throw new ParamError(k, 'must be given once, at most 255 characters');
-        if (v !== undefined && controlCharacter.test(v)) throw new ParamError(k, 'must not contain control characters');
+        if (v !== undefined && hasControlCharacter(v)) throw new ParamError(k, 'must not contain control characters');
         return v;
       };
       const lastStatus = str('filter[lastStatus]');

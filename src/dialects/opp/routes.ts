@@ -21,6 +21,7 @@ import { checkoutIdPattern, payable, sessionFound, type CheckoutRecord } from '.
 import { detectBrand, isExpired } from '../../vault/card.ts';
 import { widgetScript } from '../../hosted/routes.ts';
 import { oppSchemas } from './schemas.ts';
+import { hasControlCharacter } from '../../runtime/control-characters.ts';
 
 export interface OppDeps {
   merchants: MerchantService;
@@ -411,7 +412,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const mtx = params.merchantTransactionId;
     if (mtx === undefined) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'merchantTransactionId', value: null, message: 'may not be empty' }]);
     // As a payment's own reference: none holds a control character (value not echoed, for the same reason).
-    if (/\p{Cc}/u.test(mtx)) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'merchantTransactionId', value: null, message: 'must not contain control characters' }]);
+    if (hasControlCharacter(mtx)) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'merchantTransactionId', value: null, message: 'must not contain control characters' }]);
     const paging = readQueryPage(params);
     if (!paging.ok) return refuse(reply, 400, auth.entity.id, paging.refusal.code, paging.refusal.parameterErrors);
     const { limit, pageNo } = paging.value;
