@@ -350,7 +350,25 @@ export function createPaymentService(deps: {
         return next;
       });
     }
-    return runner.drive(payment.id, op.id, first, plan);
+    const driven = await runner.drive(payment.id, op.id, first, plan);
+    await holdCvvForCascade(payment, op, card, plan.rules, driven);
+    return driven;
+  }
+
+  /**
+   * An authorization left open at its PSP (the PSP's own 3-D Secure, a lost answer) may later move
+   * on to the cascade's next account, resumed by the shopper's return or the reconciler, when the
+   * card's security code is no longer at hand: it is held, sealed, for that next attempt (taken,
+   * and so deleted, by it), no longer than an asynchronous payment lives. Nothing is held when no
+   * account is left to move on to, so a payment answered at once writes nothing more.
+   */
+  async function holdCvvForCascade(payment: PaymentRecord, op: OperationRecord, card: PspCard | undefined, rules: CascadeRules, driven: LockedPayment | undefined): Promise<void> {
+    if (op.seq !== 0 || !card?.cvv || !driven) return;
+    const current = driven.operations.find((o) => o.id === op.id);
+    if (!current || !isOpen(current.status)) return;
+    if (attemptsOfOperation(driven.attempts, op.id).length >= rules.accounts.length) return;
+    await cvvs.put(payment.id, card.cvv, clock.now() + asyncTimeoutMs)
+      .catch((err: unknown) => logger.warn({ err: String(err), paymentId: payment.id }, 'the security code could not be held for the cascade\'s next account'));
   }
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
