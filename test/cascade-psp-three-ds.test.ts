@@ -5,54 +5,24 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
-import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { adyenFakeCredentials, startScriptedAdyen } from './support/fake-psps/adyen.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 
-/** An Adyen that answers every /payments as `mode` says, and every /payments/details Refused (code 2, soft). */
-async function scriptedAdyen() {
-  const state = { mode: 'soft' as 'soft' | 'challenge', returnUrls: [] as string[], bodies: [] as any[] };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
-      state.bodies.push({ path: req.url, body });
-      const send = (json: unknown) => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(json)); };
-      if (req.url === '/payments') {
-        if (state.mode === 'challenge' && body.returnUrl && body.authenticationData?.attemptAuthentication !== 'never') {
-          state.returnUrls.push(body.returnUrl);
-          return send({ merchantReference: body.reference, amount: body.amount, resultCode: 'RedirectShopper', action: { type: 'redirect', paymentMethodType: 'scheme', method: 'GET', url: `${url}/3ds/x` } });
-        }
-        return send({ pspReference: `ADY${Date.now()}`, merchantReference: body.reference, amount: body.amount, resultCode: 'Refused', refusalReason: 'Refused', refusalReasonCode: '2' });
-      }
-      if (req.url === '/payments/details') {
-        // The shopper passed 3-D Secure; the acquirer then refused this time (soft).
-        return send({ pspReference: `ADY${Date.now()}`, resultCode: 'Refused', refusalReason: 'Refused', refusalReasonCode: '2' });
-      }
-      res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, state, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-}
 
 async function hop(url: string, init: RequestInit = {}) {
   const r = await fetch(url, { redirect: 'manual', ...init });
   return { status: r.status, location: r.headers.get('location') ?? undefined, text: await r.text() };
 }
 
-let adyen: Awaited<ReturnType<typeof scriptedAdyen>>;
+let adyen: Awaited<ReturnType<typeof startScriptedAdyen>>;
 let stripe: StripeFake;
 let gw: Gateway;
 let token: string;
 before(async () => {
-  [adyen, stripe] = await Promise.all([scriptedAdyen(), startStripeFake()]);
+  [adyen, stripe] = await Promise.all([startScriptedAdyen('soft'), startStripeFake()]);
   gw = await startGateway();
   token = await tokenOf(gw);
 });

@@ -5,43 +5,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
-import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { adyenFakeCredentials, startScriptedAdyen } from './support/fake-psps/adyen.ts';
 
-/** An Adyen: `challenge` asks for its own 3-D Secure then refuses softly; `approve` authorises at once. Records every body. */
-async function scriptedAdyen(mode: 'challenge' | 'approve') {
-  const state = { returnUrls: [] as string[], bodies: [] as any[] };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
-      state.bodies.push({ path: req.url, body });
-      const send = (json: unknown) => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(json)); };
-      if (req.url === '/payments') {
-        if (mode === 'challenge') {
-          state.returnUrls.push(body.returnUrl);
-          return send({ merchantReference: body.reference, amount: body.amount, resultCode: 'RedirectShopper', action: { type: 'redirect', paymentMethodType: 'scheme', method: 'GET', url: `${url}/3ds/x` } });
-        }
-        return send({ pspReference: `ADYOK${Date.now()}`, merchantReference: body.reference, amount: body.amount, resultCode: 'Authorised' });
-      }
-      if (req.url === '/payments/details') return send({ pspReference: `ADY${Date.now()}`, resultCode: 'Refused', refusalReason: 'Refused', refusalReasonCode: '2' });
-      res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, state, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-}
 
-let a: Awaited<ReturnType<typeof scriptedAdyen>>;
-let b: Awaited<ReturnType<typeof scriptedAdyen>>;
+let a: Awaited<ReturnType<typeof startScriptedAdyen>>;
+let b: Awaited<ReturnType<typeof startScriptedAdyen>>;
 let gw: Gateway;
 let token: string;
-before(async () => { [a, b] = await Promise.all([scriptedAdyen('challenge'), scriptedAdyen('approve')]); gw = await startGateway({ env: { SWITCHYARD_LONG_POLL_MS: '1500', SWITCHYARD_PSP_TIMEOUT_MS: '300' } }); token = await tokenOf(gw); });
+before(async () => { [a, b] = await Promise.all([startScriptedAdyen('challenge'), startScriptedAdyen('approve')]); gw = await startGateway({ env: { SWITCHYARD_LONG_POLL_MS: '1500', SWITCHYARD_PSP_TIMEOUT_MS: '300' } }); token = await tokenOf(gw); });
 after(async () => { await gw?.close(); await Promise.all([a?.close(), b?.close()]); });
 
 test('after the first PSP\'s own 3-D Secure and its soft decline, the next PSP gets the card\'s security code too', async () => {

@@ -4,6 +4,8 @@
  * modifications (`captures`, `cancels`, `refunds`, answered `received` and confirmed by webhook),
  * `X-API-Key`, `Idempotency-Key` replays, and HMAC-signed notification items.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { signItem } from '../../../src/processors/adyen/webhook.ts';
 import { createBank, serveFake, withQuery, type FakeAnswer, type FakePayment, type FakeRequest } from './bank.ts';
 
@@ -184,4 +186,36 @@ export async function deliverAdyenNotifications(gw: NotifiedGateway, adyen: Adye
     if (r.status !== 200 || (await r.text()) !== '[accepted]') throw new Error(`the gateway answered Adyen's notification with HTTP ${r.status}`);
   }
   await gw.app.payments.idle();
+}
+
+/**
+ * An Adyen scripted per test, recording every body: each /payments is answered as `state.mode`
+ * says (`challenge`: Adyen's own 3-D Secure, where a return URL allows it; `approve`: Authorised;
+ * `soft`: Refused, code 2), and each /payments/details (the shopper back) Refused, code 2.
+ */
+export async function startScriptedAdyen(mode: 'soft' | 'challenge' | 'approve') {
+  const state = { mode, returnUrls: [] as string[], bodies: [] as { path: string | undefined; body: any }[] };
+  const refused = () => ({ pspReference: `ADY${Date.now()}`, resultCode: 'Refused', refusalReason: 'Refused', refusalReasonCode: '2' });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+      state.bodies.push({ path: req.url, body });
+      const send = (json: unknown) => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(json)); };
+      if (req.url === '/payments') {
+        if (state.mode === 'challenge' && body.returnUrl && body.authenticationData?.attemptAuthentication !== 'never') {
+          state.returnUrls.push(body.returnUrl);
+          return send({ merchantReference: body.reference, amount: body.amount, resultCode: 'RedirectShopper', action: { type: 'redirect', paymentMethodType: 'scheme', method: 'GET', url: `${url}/3ds/x` } });
+        }
+        if (state.mode === 'approve') return send({ pspReference: `ADYOK${Date.now()}`, merchantReference: body.reference, amount: body.amount, resultCode: 'Authorised' });
+        return send({ ...refused(), merchantReference: body.reference, amount: body.amount });
+      }
+      if (req.url === '/payments/details') return send(refused());
+      res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, state, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
