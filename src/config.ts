@@ -131,6 +131,7 @@ export const settings: readonly Setting[] = [
   { group: 'Storage and keys', name: 'SWITCHYARD_DATA_DIR', type: 'string', default: './data', description: 'Folder of the embedded SQLite store and of generated files (master key, operator token, demo credentials).' },
   { group: 'Storage and keys', name: 'DATABASE_URL', type: 'postgres-url', default: undefined, defaultText: 'the embedded SQLite store', description: 'A PostgreSQL connection URL (`postgres://user@host:5432/db`); when set, the gateway uses PostgreSQL instead of SQLite.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_PG_PREPARED_STATEMENTS', type: 'on-off', default: 'on', description: 'PostgreSQL only: each connection keeps the hot path\'s statements prepared (parsed and planned once). Set `off` behind a connection pooler in transaction mode that does not carry prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`).' },
+  { group: 'Storage and keys', name: 'SWITCHYARD_PG_STATEMENT_DEADLINE_MS', type: 'integer', unit: ms, default: 30_000, min: 0, description: 'PostgreSQL only: a statement the database leaves unanswered this long (a frozen or unreachable server) closes its connection, failing the units of work on it instead of letting them and their requests wait for as long as TCP retries; 0 turns it off. Schema migrations at start are not held to it. Raise it for CLI reports over very large stores.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_MASTER_KEY', type: 'hex-key', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/master.key on first start', description: 'The master key (64 hex characters) that seals the key-encrypting keys of stored cards. It must stay the key the store was created with.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_KEY_REFRESH_MS', type: 'integer', unit: ms, default: 5_000, min: 100, description: 'How often a server reloads its key ring, so that a key rotation made by the CLI or another node reaches it.' },
   { group: 'Operator access', name: 'SWITCHYARD_ADMIN_TOKEN', type: 'string', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/admin.token', description: 'Bearer token of the operator API (every `/admin/...` route: merchants, PSP accounts, webhooks, ledger); the dashboard signs in with users of its own.' },
@@ -269,6 +270,8 @@ function httpTimeouts(env: NodeJS.ProcessEnv): HttpTimeouts {
 
 function storageOf(env: NodeJS.ProcessEnv, dataDir: string): StorageTarget {
   const url = text(env, 'DATABASE_URL');
+  // Checked even for SQLite: a mistyped value is refused the day it is set, not the day PostgreSQL is.
+  const statementDeadlineMs = num(env, 'SWITCHYARD_PG_STATEMENT_DEADLINE_MS');
   if (!url) return { kind: 'sqlite', dataDir };
   let parsed: URL | undefined;
   try { parsed = new URL(url); } catch { parsed = undefined; }
@@ -278,7 +281,7 @@ function storageOf(env: NodeJS.ProcessEnv, dataDir: string): StorageTarget {
   }
   const prepared = text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')?.trim().toLowerCase() ?? 'on';
   if (prepared !== 'on' && prepared !== 'off') throw invalid(settingOf('SWITCHYARD_PG_PREPARED_STATEMENTS'), text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')!);
-  return { kind: 'postgres', url, ...(prepared === 'off' ? { preparedStatements: false } : {}) };
+  return { kind: 'postgres', url, statementDeadlineMs, ...(prepared === 'off' ? { preparedStatements: false } : {}) };
 }
 
 /** One typed, frozen configuration read from the environment, with working defaults. */

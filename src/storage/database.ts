@@ -114,7 +114,7 @@ async function migrateOrClose(db: Kysely<Database>, schema?: string): Promise<vo
 
 export type StorageTarget =
   | { kind: 'sqlite'; dataDir: string }
-  | { kind: 'postgres'; url: string; schema?: string; preparedStatements?: boolean };
+  | { kind: 'postgres'; url: string; schema?: string; preparedStatements?: boolean; statementDeadlineMs?: number };
 
 /**
  * Group commit per store. SQLite has one writer: one transaction at a time carries every unit that
@@ -148,6 +148,9 @@ async function reach<T>(url: string, open: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A PostgreSQL statement unanswered this long closes its connection (see postgres-deadline.ts). */
+export const defaultStatementDeadlineMs = 30_000;
+
 /** Opens the configured store and brings its schema up to date. */
 export async function openStorage(target: StorageTarget, observer?: UnitOfWorkObserver): Promise<Storage> {
   if (target.kind === 'sqlite') {
@@ -159,7 +162,10 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     keepJournalsInMemory(raw);
     return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
   }
+  // Unset while the migrations run: building an index on a large table may rightly take minutes.
+  const deadline = { ms: 0 };
   const reached = await reach(target.url, () => openPostgres(target.url, {
+    deadline,
     ...(observer?.connectionLost ? { connectionLost: observer.connectionLost.bind(observer) } : {}),
     ...(target.schema ? { schema: target.schema } : {}),
     ...(target.preparedStatements === false ? { preparedStatements: false } : {}),
@@ -175,5 +181,6 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
   const { db, current } = reached;
   const schema = current ?? target.schema ?? 'public';
   await migrateOrClose(db, schema);
+  deadline.ms = target.statementDeadlineMs ?? defaultStatementDeadlineMs;
   return { db, kind: 'postgres', schema, uow: createUnitOfWork(db, 'postgres', groupCommit.postgres, observer), close: () => db.destroy() };
 }

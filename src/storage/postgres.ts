@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
+import { closeWhenUnanswered, type StatementDeadline } from './postgres-deadline.ts';
 import { holdBlindWrites, transactionEdge } from './postgres-pipeline.ts';
 import { OwnSchemaIntrospector } from './schema-introspector.ts';
 import { hotStatements, staleness, type StatementNames } from './statement-names.ts';
@@ -101,6 +102,8 @@ export interface PostgresOptions {
   preparedStatements?: boolean;
   /** Told when a connection breaks; the statement it was running fails on its own, the pool drops it. */
   connectionLost?: (err: Error) => void;
+  /** A statement unanswered this long closes its connection (postgres-deadline.ts); read at each statement. */
+  deadline?: StatementDeadline;
 }
 
 /** Connects to PostgreSQL. */
@@ -132,9 +135,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // new one for the next statement, and `/ready` says what the database says meanwhile.
   const lost = (err: Error) => options.connectionLost?.(err);
   pool.on('error', lost);
-  // Named statements first, so that held writes (laid over them) are named too.
+  // The deadline innermost, so it times what was sent, not a write held until the next statement;
+  // named statements next, so that held writes (laid over them) are named too.
   pool.on('connect', (client) => {
     client.on('error', lost);
+    if (options.deadline) closeWhenUnanswered(client, options.deadline);
     if (options.preparedStatements !== false) useNamedStatements(client);
     holdBlindWrites(client);
   });

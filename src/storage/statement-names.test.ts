@@ -59,9 +59,10 @@ test('what a stale preparation can cause, and nothing else, counts as stale', ()
 
 test('SWITCHYARD_PG_PREPARED_STATEMENTS: on by default, off on request, anything else refused by name', () => {
   const url = 'postgres://u@h/db';
-  assert.deepEqual(loadConfig({ DATABASE_URL: url }).storage, { kind: 'postgres', url });
-  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'off' }).storage, { kind: 'postgres', url, preparedStatements: false });
-  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'ON' }).storage, { kind: 'postgres', url });
+  const statementDeadlineMs = 30_000;
+  assert.deepEqual(loadConfig({ DATABASE_URL: url }).storage, { kind: 'postgres', url, statementDeadlineMs });
+  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'off' }).storage, { kind: 'postgres', url, statementDeadlineMs, preparedStatements: false });
+  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'ON' }).storage, { kind: 'postgres', url, statementDeadlineMs });
   assert.throws(() => loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'no' }), /SWITCHYARD_PG_PREPARED_STATEMENTS="no" is not valid: expected `on` or `off`/);
 });
 
