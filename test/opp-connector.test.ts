@@ -119,6 +119,22 @@ describe('an OPP-family acquirer behind a PSP account', () => {
     assert.equal(hard.statusHistory.at(-1).errors[0].reason.result, 'BlockedInstrument');
   });
 
+  test('an amount finer than B takes is never sent there: the cascade moves on to an account that takes it', async () => {
+    await configureCascade(a, { 'acq-b': atB(), 'sim-a': {} }, ['acq-b', 'sim-a']);
+    const inst = await instrument(a, token, cards.approved, 'c-fils');
+    const id = await execution(a, token, 'c-fils');
+    const body = authorizeBody(inst, '1.255');
+    body.amount.currency = 'KWD';
+    body.paymentComposition[0]!.amount.currency = 'KWD';
+    const ack = await call(a, 'POST', `${wf}/${id}/authorize`, { token, body });
+    assert.equal(ack.status, 200, JSON.stringify(ack.body));
+    const e = await poll(a, token, id, ['created', 'authorizeRequested']);
+    assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
+    const tried = e.paymentComposition[0].attempts;
+    assert.deepEqual(tried.map((x: any) => [x.pspAccount, x.status, x.resultCode]), [['acq-b', 'failed', '600.200.500'], ['sim-a', 'succeeded', '000.100.110']]);
+    assert.equal((await atAcquirer(tried[0].id)).payments, undefined, 'B never heard of the first attempt');
+  });
+
   test('an answer lost to the account\'s timeout leaves the attempt unknown; the reconciler settles it through B\'s query API', async () => {
     await configureCascade(a, { 'acq-b-impatient': atB(200), 'sim-a': {} }, ['acq-b-impatient', 'sim-a'], ['soft', 'error']);
     const e = await authorize(cards.slow, 'c-slow');

@@ -24,6 +24,7 @@ test('cascadeCategoryOf is total over the decline reasons and answers declared c
   assert.equal(cascadeCategoryOf('soft'), 'soft');
   assert.equal(cascadeCategoryOf('provider_error'), 'error');
   assert.equal(cascadeCategoryOf('not_received'), 'error');
+  assert.equal(cascadeCategoryOf('not_supported'), 'error', 'a request an account could not carry was never sent: it says nothing of the card');
   assert.equal(cascadeCategoryOf(undefined), 'error', 'a failure without a reason is the gateway\'s, not the card\'s');
   // Fraud and bad data stop the cascade like a bad card: another PSP must not be tried with them.
   for (const r of ['hard', 'fraud', 'invalid_request', 'authentication_failed', 'cancelled_by_shopper', 'expired'] as const) {

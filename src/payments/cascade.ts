@@ -11,11 +11,15 @@ export interface CascadeAttempt {
   readonly reason: DeclineReason | undefined;
 }
 
-/** How a cascade treats a neutral decline reason: fraud and bad data stop it like a bad card. */
+/**
+ * How a cascade treats a neutral decline reason: fraud and bad data stop it like a bad card. A
+ * request an account could not carry (`not_supported`) was never sent: it says nothing of the card,
+ * and moves on as a provider's failure does.
+ */
 export function cascadeCategoryOf(reason: DeclineReason | undefined): DeclineCategory {
   switch (reason) {
     case 'soft': return 'soft';
-    case 'provider_error': case 'not_received': case undefined: return 'error';
+    case 'provider_error': case 'not_received': case 'not_supported': case undefined: return 'error';
     default: return 'hard';
   }
 }

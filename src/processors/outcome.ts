@@ -7,12 +7,15 @@
  * Why an operation did not succeed, in neutral terms (the acquirer's own code travels beside it).
  * `soft`: this acquirer refused this time, another may approve; `hard`: the card itself is bad;
  * `fraud`: refused as suspected fraud; `invalid_request`: the request could not be processed as
- * sent; `provider_error`: the PSP failed to process it; the rest end a payment before any PSP:
+ * sent; `provider_error`: the PSP failed to process it; `not_supported`: the connector could not
+ * put the request to its PSP at all (an operation it does not offer, card data it lacks, an amount
+ * finer than the account takes), so nothing was sent and another account may carry it; the rest
+ * end a payment before any PSP:
  * 3-D Secure failed, was unavailable or errored, the shopper cancelled or never came back, or the
  * PSP never received the request.
  */
 export const declineReasons = [
-  'soft', 'hard', 'fraud', 'invalid_request', 'provider_error',
+  'soft', 'hard', 'fraud', 'invalid_request', 'provider_error', 'not_supported',
   'authentication_failed', 'authentication_error', 'not_enrolled', 'not_participating',
   'cancelled_by_shopper', 'expired', 'not_received',
   // The stored card the payment was to use was deleted before it could run (no PSP asked).

@@ -147,6 +147,7 @@ export const codeOfReason: Readonly<Record<DeclineReason, string>> = {
   fraud: '100.400.319',
   invalid_request: '200.300.404',
   provider_error: '900.100.100',
+  not_supported: '600.200.500',
   authentication_failed: '100.380.401',
   authentication_error: '100.390.112',
   not_enrolled: '000.400.109',

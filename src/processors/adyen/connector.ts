@@ -168,7 +168,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       let request: ReturnType<typeof requestOf>;
       try { request = requestOf(settings, req); } catch (err) {
         // Refused before anything was sent: a decline, not an unknown the reconciler would chase.
-        return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
+        return { kind: 'declined', reason: 'not_supported', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
       }
       const { status, json } = await send(request.path, request.body, req.attemptId);
       const outcome = isObject(json) && status < 300

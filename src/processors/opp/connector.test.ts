@@ -147,7 +147,7 @@ test('a three-decimal amount is declined before anything is sent where the acqui
   try {
     const c = createOppConnector({ ...settings, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, 5000);
     const refused = await c.execute(request({ amount: money(1255, 'KWD' as Currency) }));
-    assert.equal(refused.kind === 'declined' && refused.reason, 'invalid_request');
+    assert.equal(refused.kind === 'declined' && refused.reason, 'not_supported');
     assert.deepEqual(sent, [], 'nothing was sent');
     const approved = await c.execute(request({ amount: money(1250, 'KWD' as Currency) }));
     assert.equal(approved.kind, 'approved', JSON.stringify(approved));

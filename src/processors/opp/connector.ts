@@ -188,7 +188,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       let form: ReturnType<typeof formOf>;
       try { form = formOf(settings, req); } catch (err) {
         // Refused before anything was sent: a decline, not an unknown the reconciler would chase.
-        return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
+        return { kind: 'declined', reason: 'not_supported', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
       }
       const { path, body } = form;
       const { status, json } = await send(settings, timeoutMs, path, { method: 'POST', body });

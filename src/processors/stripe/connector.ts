@@ -144,7 +144,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
         ? await intent(req.originalReference, true).then(multicaptureOf, () => false) : undefined;
       let form: ReturnType<typeof formOf>;
       try { form = formOf(req, { multicapture }); } catch (err) {
-        return { kind: 'declined', reason: 'invalid_request', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
+        return { kind: 'declined', reason: 'not_supported', acquirerCode: undefined, message: (err as Error).message, pspReference: undefined, details: {} };
       }
       const { status, json } = await post(form.path, form.body, req.attemptId);
       const outcome = outcomeOf(status, json, req.operation === 'refund');
