@@ -293,14 +293,18 @@ export function createPaymentService(deps: {
   }
 
   /** The PSP request an operation's attempts send; the card is read back from the vault when not at hand. */
-  async function requestFor(payment: PaymentRecord, op: OperationRecord, initial: OperationRecord, card: PspCard | undefined, testParameters: Readonly<Record<string, string>>): Promise<AttemptPlan['request']> {
+  async function requestFor(payment: PaymentRecord, op: OperationRecord, initial: OperationRecord, card: PspCard | undefined, testParameters: Readonly<Record<string, string>>,
+    movingOn: boolean): Promise<AttemptPlan['request']> {
     const kind = op.kind as keyof typeof connectorOperationOf;
     const needsCard = kind === 'authorize' || kind === 'sale' || kind === 'rebill' || kind === 'credit';
     let pspCard = card;
     if (!pspCard && needsCard && payment.cardId) {
       const opened = await vault.open(payment.cardId);
       if (!opened) throw new Error(`card of payment ${payment.id} vanished`);
-      pspCard = { pan: opened.pan, cvv: op.seq === 0 ? await cvvs.take(payment.id) : undefined, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
+      const cvv = op.seq === 0 ? await cvvs.take(payment.id) : undefined;
+      // Said, as for an instrument: the next account may decline a card sent without its code.
+      if (movingOn && !cvv) logger.info({ paymentId: payment.id }, 'no security code held for the cascade\'s next account (none was given, or its hold ran out); asking without it');
+      pspCard = { pan: opened.pan, cvv, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
     }
     const status = op.details['3ds.transactionStatus'];
     return {
@@ -330,7 +334,7 @@ export function createPaymentService(deps: {
     const initial = op.seq === 0 ? op : known.initial ?? (await store.operation(payment.id)) ?? op;
     const returnBase = op.seq === 0 && typeof op.context.pspReturnUrl === 'string' ? op.context.pspReturnUrl : undefined;
     const plan: AttemptPlan = {
-      rules: known.rules ?? await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters),
+      rules: known.rules ?? await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters, (attempt?.seq ?? 0) > 0),
       ...(returnBase ? { returnBaseUrl: returnBase } : {}),
     };
     let first = attempt;
@@ -351,7 +355,8 @@ export function createPaymentService(deps: {
       });
     }
     const driven = await runner.drive(payment.id, op.id, first, plan);
-    await holdCvvForCascade(payment, op, card, plan.rules, driven);
+    // The card as sent: a code taken back from a hold (a cascade resumed) is held again for the account after.
+    await holdCvvForCascade(payment, op, plan.request.card, plan.rules, driven);
     return driven;
   }
 
@@ -369,6 +374,20 @@ export function createPaymentService(deps: {
     if (attemptsOfOperation(driven.attempts, op.id).length >= rules.accounts.length) return;
     await cvvs.put(payment.id, card.cvv, clock.now() + asyncTimeoutMs)
       .catch((err: unknown) => logger.warn({ err: String(err), paymentId: payment.id }, 'the security code could not be held for the cascade\'s next account'));
+  }
+
+  /**
+   * Settles an open attempt with its PSP's answer, found after the first call (the shopper's return,
+   * a notification, the reconciler). An authorization that ends so, with no account left to move
+   * on to, lets go of the security code held for one at once: kept until its time ran out, it would
+   * outlive the authorization it was captured for.
+   */
+  async function settleAttempt(paymentId: string, op: OperationRecord, attemptId: string, outcome: Outcome, rules: CascadeRules | undefined) {
+    const r = await runner.settleAttempt(paymentId, attemptId, outcome, rules);
+    if (r.changed && !r.next && op.seq === 0 && (outcome.kind === 'approved' || outcome.kind === 'declined')) {
+      await cvvs.drop(paymentId).catch((err: unknown) => logger.warn({ err: String(err), paymentId }, 'a security code held for the cascade could not be deleted; its expiry removes it'));
+    }
+    return r;
   }
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
@@ -897,7 +916,7 @@ export function createPaymentService(deps: {
         outcome = { kind: 'unknown' };
       }
       const rules = await rulesFor(payment, op);
-      const r = await runner.settleAttempt(paymentId, attemptId, outcome, rules);
+      const r = await settleAttempt(paymentId, op, attemptId, outcome, rules);
       if (!r.changed) await approvedAfterEnd(attemptId, outcome);
       await threeds.close('payment', paymentId);
       if (r.next) await driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules });
@@ -934,7 +953,7 @@ export function createPaymentService(deps: {
         return false;
       }
       const rules = await rulesFor(payment, op);
-      const r = await runner.settleAttempt(payment.id, attemptId, outcome, rules);
+      const r = await settleAttempt(payment.id, op, attemptId, outcome, rules);
       if (!r.changed) {
         // A reversal read while the confirmation it reverses was being recorded (Adyen's
         // CAPTURE_FAILED and CAPTURE handled at once, by two nodes or two deliveries): it undoes the
@@ -1101,7 +1120,7 @@ export function createPaymentService(deps: {
     const backsOff = pspPending || (last.status === 'pending' && op.updatedAt > last.createdAt);
     // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved,
     // unless the PSP, asked one last time, says it has ended already.
-    const expire = async () => (await runner.settleAttempt(payment.id, last.id,
+    const expire = async () => (await settleAttempt(payment.id, op, last.id,
       { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, { accounts: [], moveOn: [] })).changed;
     const expiring = pspPending && now - op.createdAt >= asyncTimeoutMs;
     if (backsOff && !expiring) {
@@ -1144,7 +1163,7 @@ export function createPaymentService(deps: {
     }
     if (!known) {
       // The PSP never received it: no money moved, the attempt failed (and a cascade may go on).
-      const r = await runner.settleAttempt(payment.id, last.id, {
+      const r = await settleAttempt(payment.id, op, last.id, {
         kind: 'declined', reason: 'not_received', acquirerCode: undefined, message: undefined, pspReference: undefined, details: { reconciled: 'not received by PSP' },
       }, rules);
       if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op), { rules }));
@@ -1158,7 +1177,7 @@ export function createPaymentService(deps: {
       if (op.status === 'unknown' || (last.resultCode === undefined && known.acquirerCode !== undefined)) await runner.settleAttempt(payment.id, last.id, known, rules);
       return false;
     }
-    const r = await runner.settleAttempt(payment.id, last.id, known, rules);
+    const r = await settleAttempt(payment.id, op, last.id, known, rules);
     if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op), { rules }));
     // A capture whose answer was lost releases its rest as one answered at once does.
     if (r.changed && op.seq > 0) await releaseRestAfterSettling(payment.id);

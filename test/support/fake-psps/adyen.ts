@@ -191,11 +191,14 @@ export async function deliverAdyenNotifications(gw: NotifiedGateway, adyen: Adye
 /**
  * An Adyen scripted per test, recording every body: each /payments is answered as `state.mode`
  * says (`challenge`: Adyen's own 3-D Secure, where a return URL allows it; `approve`: Authorised;
- * `soft`: Refused, code 2), and each /payments/details (the shopper back) Refused, code 2.
+ * `soft`: Refused, code 2), and each /payments/details (the shopper back) as `details` says:
+ * Refused softly (code 2, the default), Authorised, or Refused as an expired card (code 6, hard).
  */
-export async function startScriptedAdyen(mode: 'soft' | 'challenge' | 'approve') {
-  const state = { mode, returnUrls: [] as string[], bodies: [] as { path: string | undefined; body: any }[] };
+export async function startScriptedAdyen(mode: 'soft' | 'challenge' | 'approve', details: 'soft' | 'approve' | 'hard' = 'soft') {
+  const state = { mode, details, returnUrls: [] as string[], bodies: [] as { path: string | undefined; body: any }[] };
   const refused = () => ({ pspReference: `ADY${Date.now()}`, resultCode: 'Refused', refusalReason: 'Refused', refusalReasonCode: '2' });
+  const detailsAnswer = () => (state.details === 'approve' ? { pspReference: `ADYOK${Date.now()}`, resultCode: 'Authorised', amount: { value: 5000, currency: 'EUR' } }
+    : state.details === 'hard' ? { pspReference: `ADYNO${Date.now()}`, resultCode: 'Refused', refusalReason: 'Expired Card', refusalReasonCode: '6' } : refused());
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -211,7 +214,7 @@ export async function startScriptedAdyen(mode: 'soft' | 'challenge' | 'approve')
         if (state.mode === 'approve') return send({ pspReference: `ADYOK${Date.now()}`, merchantReference: body.reference, amount: body.amount, resultCode: 'Authorised' });
         return send({ ...refused(), merchantReference: body.reference, amount: body.amount });
       }
-      if (req.url === '/payments/details') return send(refused());
+      if (req.url === '/payments/details') return send(detailsAnswer());
       res.writeHead(404).end();
     });
   });
