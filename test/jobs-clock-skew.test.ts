@@ -86,4 +86,30 @@ describe('jobs on two nodes whose clocks disagree (PostgreSQL)', { skip }, () =>
     const [row] = await createJobStore(b.uow).jobs([name]);
     assert.ok(runsOnB >= 2, `a 1 s job ran ${runsOnB} times on the remaining node in 3 s; next_run_at is ${row!.nextRunAt - Date.now()} ms away`);
   });
+
+  test('a node ten minutes ahead whose time query is slow (a busy pool) still claims nothing: latency is not taken for agreement', async () => {
+    const real = createJobStore(a.uow);
+    // The time query waits for a connection longer than the bound (a quarter of the 3 s lease).
+    const slow = { ...real, databaseNow: async () => { await new Promise((r) => setTimeout(r, 900)); return real.databaseNow(); } };
+    const ahead = () => Date.now() + 600_000;
+    const node = createJobRunner({ store: slow, clock: { now: ahead }, wallClock: ahead, ids: randomIds, logger: quiet(), leaseMs: 3000 });
+    let runs = 0;
+    node.register({ name: 'skew-slow', intervalMs: 1000, run: async () => { runs++; } });
+    const claimed = await node.runDue();
+    const [row] = await real.jobs(['skew-slow']);
+    assert.equal(claimed.length, 0, `claimed ${claimed.length}; the job's next run is now ${Math.round(((row?.nextRunAt ?? 0) - Date.now()) / 1000)} s away for the whole cluster`);
+    assert.equal(runs, 0);
+    await node.stop();
+  });
+
+  test('a node whose clock is right and whose time query is slow still claims its jobs', async () => {
+    const real = createJobStore(b.uow);
+    const slow = { ...real, databaseNow: async () => { await new Promise((r) => setTimeout(r, 900)); return real.databaseNow(); } };
+    const node = createJobRunner({ store: slow, clock: { now: () => Date.now() }, ids: randomIds, logger: quiet(), leaseMs: 3000 });
+    let runs = 0;
+    node.register({ name: 'slow-but-right', intervalMs: 1000, run: async () => { runs++; } });
+    assert.equal((await node.runDue()).length, 1);
+    assert.equal(runs, 1);
+    await node.stop();
+  });
 });

@@ -84,7 +84,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   // node whose clock is off by more than a quarter of one (in either direction; two such nodes
   // differ by at most half) could take a live lease, or push a due time ahead for every node.
   const maxSkewMs = leaseMs / 4;
-  let clockChecked: { at: number; skewMs: number } | undefined;
+  let clockChecked: { at: number; skewMs: number; agrees: boolean } | undefined;
   let skewLoggedAt = -Infinity;
 
   /** Whether this node's clock agrees with the database's closely enough for it to claim jobs. */
@@ -94,12 +94,20 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       const databaseNow = await store.databaseNow();
       if (databaseNow === undefined) return true;
       const after = wallClock();
-      // A reading that took longer than the bound says nothing either way: asked again next pass.
-      if (after - before > maxSkewMs) return true;
-      clockChecked = { at: after, skewMs: Math.round((before + after) / 2 - databaseNow) };
+      // The database read its clock at some moment between `before` and `after` of ours, so the
+      // skew lies between these two. A slow reading widens the range; it decides only when the
+      // whole range is on one side of the bound, so waiting (a busy pool) is never taken for
+      // agreement, nor for skew. Undecided, the last verdict stands and the clock is read again.
+      const low = before - databaseNow;
+      const high = after - databaseNow;
+      const skewMs = Math.round((low + high) / 2);
+      if (low > maxSkewMs || high < -maxSkewMs) clockChecked = { at: after, skewMs, agrees: false };
+      else if (low >= -maxSkewMs && high <= maxSkewMs) clockChecked = { at: after, skewMs, agrees: true };
+      else if (!clockChecked) return true;
+      else clockChecked = { ...clockChecked, at: -Infinity };
     }
-    const { skewMs } = clockChecked;
-    if (Math.abs(skewMs) <= maxSkewMs) return true;
+    const { skewMs, agrees } = clockChecked;
+    if (agrees) return true;
     if (before - skewLoggedAt >= 60_000 || before < skewLoggedAt) {
       skewLoggedAt = before;
       logger.error({ owner, skewMs, maxSkewMs }, 'this node\'s clock disagrees with the database\'s: it claims no periodic job until its clock is set right (NTP)');
