@@ -44,6 +44,16 @@ describe('bank transfer money before its receipt', () => {
     assert.equal((await backOffice(r.body.id, 'RF', { amount: '120.00', currency: 'EUR' })).body.result.code, success, 'refundable once received');
   });
 
+  test('a bank transfer cannot be rebilled: there is no stored card to charge, and nothing is recorded', async () => {
+    const r = await bank({ paymentType: 'DB' });
+    await completeAtBank(r.body.redirect);
+    const before = (await gw.app.payments.details(r.body.id))!.operations.length;
+    const rb = await backOffice(r.body.id, 'RB', { amount: '10.00', currency: 'EUR' });
+    assert.equal(rb.status, 400, JSON.stringify(rb.body));
+    assert.equal(rb.body.result.code, '700.100.700');
+    assert.equal((await gw.app.payments.details(r.body.id))!.operations.length, before, 'nothing recorded');
+  });
+
   test('a bank transfer PA cannot be captured with CP (the receipt is its capture): no capture, no refund before the money arrives', async () => {
     const r = await bank();
     await completeAtBank(r.body.redirect);

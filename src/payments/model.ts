@@ -342,6 +342,9 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
     case 'rebill': {
       const refused = needsSuccess('rebill_requires_capture');
       if (refused) return refused;
+      // A rebill charges the stored card again; a bank transfer has none (the shopper pays each one
+      // at the bank), and its money counts only once the bank's receipt confirms it.
+      if (req.awaitsReceipt) return fail('rebill_requires_capture');
       if (t.captured === 0) return fail('rebill_requires_capture');
       if (t.chargedBack > 0) return fail('charged_back');
       return ok(of(amount));
