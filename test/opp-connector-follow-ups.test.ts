@@ -1,7 +1,8 @@
 /**
  * Refunds, cancels and rebills of payments with several captures, sent through the OPP connector to
- * a second gateway (B) that applies the /v1 rules on named transactions: what A sends names the
- * payment's opening transaction, so B judges it by the payment's totals, as A did.
+ * a second gateway (B) that applies the /v1 rules on named transactions: a refund names the
+ * capture (or sale, or rebill) whose money it gives back, as the platform requires; one wider than
+ * any one capture names the payment's opening transaction, so B judges it by the payment's totals.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

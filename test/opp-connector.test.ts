@@ -92,13 +92,14 @@ describe('an OPP-family acquirer behind a PSP account', () => {
     const now = (await call(a, 'GET', `${wf}/${e.id}`, { token })).body;
     assert.equal(now.status, 'partiallyRefunded', JSON.stringify(now.statusHistory.at(-1)));
 
-    // Every attempt A made reached B under its own id: the authorization, then follow-ups referencing it.
+    // Every attempt A made reached B under its own id: the authorization, the capture referencing it,
+    // and the refund referencing the capture (the platform refunds captured money, never a PA: 700.400.520).
     const attempts = await a.app.storage.db.selectFrom('attempts').select(['id', 'connector', 'psp_reference'])
       .where('payment_id', '=', e.paymentComposition[0].paymentId).orderBy('created_at').execute();
     assert.deepEqual(attempts.map((x) => x.connector), ['opp', 'opp', 'opp']);
     const sent = await Promise.all(attempts.map(async (x) => (await atAcquirer(x.id)).payments));
     assert.deepEqual(sent.map((ps) => ps.map((p: any) => [p.paymentType, p.amount])), [[['PA', '100.00']], [['CP', '60.00']], [['RF', '25.00']]]);
-    assert.deepEqual(sent.slice(1).map((ps) => ps[0].referencedId), [paId, paId]);
+    assert.deepEqual(sent.slice(1).map((ps) => ps[0].referencedId), [paId, sent[1][0].id]);
     // B's answer ids are what A keeps as its PSP references.
     assert.deepEqual(attempts.map((x) => x.psp_reference), sent.map((ps) => ps[0].id));
     // B saw the card once, for the authorization; A never logged it nor the token.

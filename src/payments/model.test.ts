@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Currency, Money } from '../money/money.ts';
 import {
   brokenInvariants, canTransition, cancelPlan, decideFollowUp, followUpKinds, initialOf, isOpen, operationTransitions,
-  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, statusOfOutcome, totalsOf,
+  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, refundDrawsOn, statusOfOutcome, totalsOf,
   type FollowUpKind, type FollowUpRequest, type Operation, type OperationKind, type OperationStatus, type Outcome, type PaymentStatus,
 } from './model.ts';
 import type { PaymentError } from './errors.ts';
@@ -428,4 +428,24 @@ test('a capture its PSP confirmed, whose rest was released, then rejected by the
   const to = paymentStatusOf(after);
   assert.deepEqual([from, to], ['captured', 'reversed']);
   assert.ok(canTransition(from, to), `${from} -> ${to} is outside the payment state machine`);
+});
+
+test('refundDrawsOn: a refund draws on the transaction named, else on the latest capture whose money left covers it, else names none', () => {
+  const withContext = (ops: Op[], drawsOn: Record<string, string> = {}) => ops.map((o) => ({ ...o, context: drawsOn[o.id] ? { drawsOn: drawsOn[o.id] } : {} }));
+  // PA 100, CP 30 (op1), CP 70 (op2).
+  const captured = history(['authorize', 'succeeded', 10_000], ['capture', 'succeeded', 3_000], ['capture', 'succeeded', 7_000]);
+  assert.equal(refundDrawsOn(withContext(captured), captured[0]!, 2_000), 'op2', 'the latest capture that covers it');
+  assert.equal(refundDrawsOn(withContext(captured), captured[1]!, 2_000), 'op1', 'the capture the merchant named');
+  assert.equal(refundDrawsOn(withContext(captured), captured[0]!, 9_000), undefined, 'wider than any one capture: the payment as a whole');
+  // A refund of 60 drew on op2 (10 left there): the next 20 draws on op1.
+  const refunded = [...captured, { id: 'op3', paymentId: 'pay', kind: 'refund' as const, status: 'succeeded' as const, amount: eur(6_000), referencedId: 'op0', createdAt: 3 }];
+  assert.equal(refundDrawsOn(withContext(refunded, { op3: 'op2' }), captured[0]!, 2_000), 'op1');
+  // A failed refund draws on nothing; a pending one holds its money.
+  assert.equal(refundDrawsOn(withContext(refunded.map((o) => (o.id === 'op3' ? { ...o, status: 'failed' as const } : o)), { op3: 'op2' }), captured[0]!, 2_000), 'op2');
+  assert.equal(refundDrawsOn(withContext(refunded.map((o) => (o.id === 'op3' ? { ...o, status: 'pending' as const } : o)), { op3: 'op2' }), captured[0]!, 2_000), 'op1');
+  // A sale is money that moved; nothing captured yet names none.
+  const sale = history(['sale', 'succeeded', 5_000]);
+  assert.equal(refundDrawsOn(withContext(sale), sale[0]!, 5_000), 'op0');
+  const authorized = history(['authorize', 'succeeded', 5_000]);
+  assert.equal(refundDrawsOn(withContext(authorized), authorized[0]!, 1_000), undefined);
 });

@@ -248,6 +248,24 @@ const namedTargets: Partial<Record<FollowUpKind, { kinds: readonly OperationKind
   chargeback: { kinds: moved, otherwise: 'chargeback_requires_capture' },
 };
 
+/**
+ * The transaction whose money a refund gives back (a capture, the sale, a rebill), for a PSP that
+ * refunds per transaction: the OPP family refunds a capture and refuses a refund of the
+ * authorization it captured. Named by the merchant, it is that one; naming the payment as a whole,
+ * the latest whose money not yet given back covers the amount. Kept on the refund
+ * (`context.drawsOn`), so later refunds count what each one drew on. Undefined when no one
+ * transaction covers it (a refund wider than any one capture): it then names the payment, as
+ * before, which a PSP judging by the payment's totals takes.
+ */
+export function refundDrawsOn(ops: readonly (Operation & { readonly context: Readonly<Record<string, unknown>> })[], target: Operation, amount: number): string | undefined {
+  if (target.id !== initialOf(ops).id) return target.id;
+  const drawnFrom = (m: Operation) => ops
+    .filter((r) => r.kind === 'refund' && r.status !== 'failed' && (typeof r.context.drawsOn === 'string' ? r.context.drawsOn : r.referencedId) === m.id)
+    .reduce((sum, r) => sum + r.amount.amount, 0);
+  return ops.filter((o) => (o.kind === 'sale' || o.kind === 'capture' || o.kind === 'rebill') && o.status === 'succeeded')
+    .findLast((m) => m.amount.amount - drawnFrom(m) >= amount)?.id;
+}
+
 /** Why the named transaction cannot carry this follow-up; undefined when it can (or nothing was named). */
 function namedTargetRefusal(req: FollowUpRequest): PaymentError | undefined {
   const rule = req.namesTransaction ? namedTargets[req.kind] : undefined;

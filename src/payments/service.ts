@@ -21,7 +21,7 @@ import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
-  authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, totalsOf,
+  authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, refundDrawsOn, totalsOf,
   type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, uncovered } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
@@ -307,10 +307,12 @@ export function createPaymentService(deps: {
       pspCard = { pan: opened.pan, cvv, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
     }
     const status = op.details['3ds.transactionStatus'];
+    const drawsOn = kind === 'refund' && typeof op.context.drawsOn === 'string' ? (await store.operation(op.context.drawsOn))?.pspReference : undefined;
     return {
       operation: connectorOperationOf[kind], amount: op.amount, live: payment.live,
       ...(pspCard ? { card: pspCard } : {}),
       ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
+      ...(drawsOn ? { refundedReference: drawsOn } : {}),
       ...(op.seq === 0 && op.context.merchantInitiated === true ? { merchantInitiated: true } : {}),
       ...(status !== undefined && op.seq === 0 ? { authentication: { status, eci: op.details['3ds.acsEci'] } } : {}),
       testParameters,
@@ -771,8 +773,9 @@ export function createPaymentService(deps: {
           kind: input.kind, amount: input.amount, currency: input.currency, target: current, awaitsReceipt: locked.payment.method === 'bank_transfer', expiring: input.expiring === true, namesTransaction: input.namesTransaction === true,
         });
         if (!decided.ok) return decided;
+        const drawsOn = input.kind === 'refund' ? refundDrawsOn(locked.operations, current, decided.value.amount) : undefined;
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,
-          { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}) })]);
+          { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}), ...(drawsOn ? { drawsOn } : {}) })]);
       }, input.join, holdRegistration);
       if (!recorded.ok) return recorded;
       return ok((await runFollowUps(recorded.value, input.testParameters))[0]!);

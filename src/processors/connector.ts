@@ -34,6 +34,11 @@ export interface ConnectorRequest {
   /** The PSP's reference of the original authorization or sale, for follow-ups. */
   readonly originalReference?: string;
   /**
+   * A refund: the PSP's reference of the transaction whose money it gives back (a capture, the
+   * sale, a rebill), for a PSP that refunds per transaction rather than per payment.
+   */
+  readonly refundedReference?: string;
+  /**
    * A merchant-initiated charge of a stored card (a subscription's renewal, an unscheduled top-up):
    * the cardholder is not there, so the PSP must not ask for 3-D Secure, and is told so.
    */

@@ -110,7 +110,8 @@ function readAmount(text: string, currency: Currency): Money | undefined {
 
 /**
  * The form an operation is sent as: initial payments carry the amount, the card and the brand;
- * follow-ups only the amount, against the original payment's id. Our attempt id goes as
+ * follow-ups only the amount, against the original payment's id (a refund against the capture,
+ * sale or rebill whose money it gives back). Our attempt id goes as
  * `merchantTransactionId` so the query API finds the attempt again. Test switches go only to test
  * systems. Holds the card's digits: never logged, dropped once sent.
  */
@@ -146,7 +147,10 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
   if (!req.live) {
     for (const [k, v] of Object.entries(req.testParameters)) body.set(`customParameters[${k}]`, v);
   }
-  const path = initial ? '/v1/payments' : `/v1/payments/${encodeURIComponent(req.originalReference!)}`;
+  // A refund names the transaction whose money it gives back: the platform refunds a DB, CP, RB or
+  // RC and refuses one of a PA (700.400.520), which its capture's money is not.
+  const refunded = req.operation === 'refund' && req.refundedReference && /^[A-Za-z0-9_-]{1,64}$/.test(req.refundedReference) ? req.refundedReference : undefined;
+  const path = initial ? '/v1/payments' : `/v1/payments/${encodeURIComponent(refunded ?? req.originalReference!)}`;
   return { path, body };
 }
 

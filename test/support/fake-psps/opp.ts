@@ -9,7 +9,7 @@ import { createBank, serveFake, suiteCards, withQuery, type FakeAnswer, type Fak
 
 export const oppFakeCredentials = { accessToken: 'OGE4fakeOppBearerToken0123', entityId: '8a8294174b7ecb28014b9699220015ca' };
 
-const codes = { approved: '000.100.110', pending: '000.200.000', soft: '800.100.152', hard: '800.100.157', authFailed: '100.380.401', notFound: '700.400.580', duplicate: '800.130.100', refused: '700.400.100' };
+const codes = { approved: '000.100.110', pending: '000.200.000', soft: '800.100.152', hard: '800.100.157', authFailed: '100.380.401', notFound: '700.400.580', duplicate: '800.130.100', refused: '700.400.100', refundNeedsCapture: '700.400.520' };
 
 type Transaction = { id: string; paymentType: string; amount: string; currency: string; merchantTransactionId: string; referencedId?: string; code: string; payment?: FakePayment };
 
@@ -71,13 +71,22 @@ export async function startOppFake() {
       t.code = p.status === 'challenge' ? codes.pending : p.status === 'declined' ? (pan === suiteCards.hard ? codes.hard : codes.soft) : codes.approved;
       return { status: 200, json: resultOf(t) };
     }
-    const original = transactions.find((x) => x.id === byId[1] && x.payment);
+    // CP and RV name the PA; RF names money that moved (a DB or a CP), as the platform's
+    // "refund needs at least one successful transaction of type CP, DB, RB or RC" says.
+    const named = transactions.find((x) => x.id === byId[1] && x.payment && x.code === codes.approved);
     t.referencedId = byId[1];
+    if (paymentType === 'RF' && named?.paymentType === 'PA') {
+      t.code = codes.refundNeedsCapture;
+      return { status: 200, json: resultOf(t) };
+    }
+    const original = paymentType === 'RF' ? named : named?.paymentType === 'CP' ? undefined : named;
     const done = !original?.payment ? 'not_found'
       : paymentType === 'CP' ? bank.capture(original.payment.id, minor(amount))
         : paymentType === 'RF' ? bank.refund(original.payment.id, minor(amount))
           : paymentType === 'RV' ? bank.void(original.payment.id) : 'not_found';
     if (typeof done === 'string') t.code = codes.refused;
+    // A capture carries its payment: the refund of its money names it.
+    else if (paymentType === 'CP') t.payment = original!.payment;
     // The silent card's follow-ups are answered; only its authorization is lost.
     return { status: 200, json: resultOf(t) };
   }
