@@ -60,6 +60,19 @@ test('executions: cancelling a payment with two partial captures refunds them at
   assert.equal(rf.status, 'succeeded', `cancel answered ${r.status}; execution ${now.status}; refund of 80.00 at A ${JSON.stringify(rf)}`);
 });
 
+test('executions: cancelling a payment with one capture refunds that capture at B, naming it (the platform refunds no PA)', async () => {
+  const e = await authorized('c-cancel-one');
+  assert.equal((await capture(e.id, '60.00')).status, 202);
+  assert.equal((await call(a, 'POST', `${wf}/${e.id}/cancel`, { token, body: {} })).status, 202);
+  const paymentId = e.paymentComposition[0].paymentId;
+  const sent = await a.app.storage.db.selectFrom('attempts').innerJoin('transactions', 'transactions.id', 'attempts.transaction_id')
+    .select(['attempts.id', 'transactions.type', 'attempts.psp_reference']).where('attempts.payment_id', '=', paymentId).execute();
+  const capturedAt = sent.find((x) => x.type === 'capture')!;
+  const refundAtB = (await opp(b, 'GET', `/v1/query?merchantTransactionId=${sent.find((x) => x.type === 'refund')!.id}`)).body.payments[0];
+  assert.deepEqual([refundAtB.paymentType, refundAtB.amount, refundAtB.referencedId], ['RF', '60.00', capturedAt.psp_reference]);
+  assert.equal((await lastRefund(paymentId)).status, 'succeeded');
+});
+
 test('/v1 on A: a refund naming a capture after a dashboard-style refund of the payment drew from the same capture', async () => {
   const paA = await pay(a, { paymentType: 'PA', amount: '100.00' });
   assert.equal(paA.body.result.code, '000.100.110', JSON.stringify(paA.body));

@@ -823,7 +823,9 @@ export function createPaymentService(deps: {
         for (const step of steps) {
           const decided = decideFollowUp(all, { kind: step.kind, amount: step.amount, target: initial, awaitsReceipt: false });
           if (!decided.ok) return decided;
-          const op = newOperation(locked.payment, locked.operations.length + ops.length, step.kind, decided.value, initial.id, initial.merchantTransactionId, input.context);
+          const drawsOn = step.kind === 'refund' ? refundDrawsOn(all, initial, decided.value.amount) : undefined;
+          const op = newOperation(locked.payment, locked.operations.length + ops.length, step.kind, decided.value, initial.id, initial.merchantTransactionId,
+            drawsOn ? { ...input.context, drawsOn } : input.context);
           ops.push(op);
           all.push(op);
         }
