@@ -26,6 +26,13 @@ test('merchants create --json prints working credentials; list shows them; bad u
     assert.ok(!list.stdout.includes(m.accessToken) && !list.stdout.includes(m.apiKey) && !list.stdout.includes(m.password), 'secrets are shown only once');
 
     assert.notEqual(cli(dataDir, 'merchants', 'create', '--json').status, 0);
+    // A name is shown on every page and listing: a card number typed there, or a control character, is refused and nothing is created.
+    for (const [name, why] of [['Shop 4111 1111 1111 1111', /--name holds what looks like a card number/], ['Shop\u001b[31m', /--name holds a control character/]] as const) {
+      const refused = cli(dataDir, 'merchants', 'create', '--name', name);
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, why);
+      assert.ok(!refused.stderr.includes('4111 1111 1111 1111'), 'the number is not repeated');
+    }
     assert.notEqual(cli(dataDir, 'nonsense').status, 0);
 
     // A live merchant may not use a simulated PSP account.

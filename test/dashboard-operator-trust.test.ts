@@ -158,3 +158,16 @@ test('searching the dashboard by a numeric PSP reference that passes Luhn finds 
   assert.equal(r.status, 200);
   assert.ok(text.includes(p.body.id), 'the dashboard search by PSP reference does not find the payment (the reference was masked before searching)');
 });
+
+test('a merchant\'s name holding a card number is refused by the dashboard: nothing created, nothing audited in plain text, not repeated on the page', async () => {
+  const s = await signIn('admin@example.com');
+  const before = (await gw.app.merchants.list()).length;
+  const r = await post(s, '/dashboard/merchants', { _csrf: s.csrf, name: 'Shop 4111 1111 1111 1111' });
+  const page = await r.text();
+  assert.equal(r.status, 400, page.slice(0, 300));
+  assert.match(page, /looks like a card number/);
+  assert.ok(!page.includes('4111 1111 1111 1111'), 'the number is not shown back');
+  assert.equal((await gw.app.merchants.list()).length, before, 'no merchant created');
+  const audit = await gw.app.storage.db.selectFrom('audit_log').selectAll().execute();
+  assert.ok(!JSON.stringify(audit).includes('4111 1111 1111 1111'), 'nor audited in plain text');
+});

@@ -9,7 +9,7 @@ import { systemClock } from '../runtime/clock.ts';
 import { randomIds } from '../runtime/ids.ts';
 import { createMerchantStore } from '../merchants/kysely-store.ts';
 import { createMerchantService, type MerchantService } from '../merchants/service.ts';
-import { credentialDialects, isCredentialDialect } from '../merchants/model.ts';
+import { credentialDialects, isCredentialDialect, merchantNameProblem } from '../merchants/model.ts';
 import { createVaultStore } from '../vault/kysely-store.ts';
 import { createVaultService, type VaultService } from '../vault/service.ts';
 import { loadMasterKey } from '../vault/keyring.ts';
@@ -145,6 +145,8 @@ async function main(argv: string[]): Promise<number> {
     const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock: systemClock, ids: randomIds });
     if (command === 'create') {
       if (!values.name || !values.name.trim()) { process.stderr.write('--name is required\n' + usage + '\n'); return 2; }
+      const problem = merchantNameProblem(values.name.trim());
+      if (problem) { process.stderr.write(`--name ${problem}\n`); return 2; }
       const created = await merchants.create({
         name: values.name.trim(), live: values.live ?? false, uniqueMerchantTransactionId: values['unique-merchant-transaction-id'] ?? false,
       });

@@ -9,7 +9,7 @@ import { allValues, formOf } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
 import type { RouteSchema } from '../runtime/json-schema.ts';
 import { credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
-import { credentialDialects, isCredentialDialect } from '../merchants/model.ts';
+import { credentialDialects, isCredentialDialect, merchantNameProblem } from '../merchants/model.ts';
 import { removalRefusals } from '../workflows/service.ts';
 
 /**
@@ -53,6 +53,8 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const f = formOf(req);
     const name = String(f.name ?? '').trim();
     if (!name || name.length > 200) return showMerchants(ctx, reply, notice('error', 'A name (up to 200 characters) is required.'), 400);
+    const problem = merchantNameProblem(name);
+    if (problem) return showMerchants(ctx, reply, notice('error', `The name ${problem}.`), 400);
     const created = await merchants.create({ name, live: f.live === 'yes', uniqueMerchantTransactionId: f.unique === 'yes' });
     await audit(req, ctx, 'merchant.create', created.merchantId, true, { name, live: f.live === 'yes' }, created.merchantId);
     return sendPage(reply, secretPage(ctx, `Merchant ${name} created`, 'These are the merchant\'s credentials.', credentialSecrets(created), `/dashboard/merchants/${created.merchantId}`), 201);

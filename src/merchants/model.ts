@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { hasControlCharacter } from '../runtime/control-characters.ts';
+import { replacePans } from '../runtime/scrub.ts';
 
 export interface Merchant {
   readonly id: string;
@@ -52,4 +54,17 @@ export function normalizeOrigin(text: string): string | undefined {
 /** Secrets are stored only as this digest; equal digests mean the same secret. */
 export function secretDigest(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/**
+ * Why a merchant's name cannot be stored, or undefined. A name is shown on the dashboard, the 3-D
+ * Secure page and every listing: a card number typed there by mistake would be kept and shown in
+ * plain text, and a control character corrupts terminals and logs.
+ */
+export function merchantNameProblem(name: string): string | undefined {
+  if (!name.trim()) return 'is empty';
+  if (name.length > 200) return 'is longer than 200 characters';
+  if (hasControlCharacter(name)) return 'holds a control character';
+  if (replacePans(name, () => '', 'any') !== name) return 'holds what looks like a card number; a name is never a card number';
+  return undefined;
 }

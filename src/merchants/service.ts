@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import { uuid, type Ids } from '../runtime/ids.ts';
-import { credentialDialects, kindOfDialect, normalizeOrigin, secretDigest, type CredentialDialect, type Entity, type Merchant } from './model.ts';
+import { credentialDialects, kindOfDialect, merchantNameProblem, normalizeOrigin, secretDigest, type CredentialDialect, type Entity, type Merchant } from './model.ts';
 import type { MerchantStore } from './store.ts';
 
 export interface MerchantCredentials {
@@ -80,6 +80,8 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
   const newApiKey = () => ids.secret(32);
   return {
     async create({ name, live = false, uniqueMerchantTransactionId = false }) {
+      const problem = merchantNameProblem(name);
+      if (problem) throw new Error(`the merchant's name ${problem}`);
       const merchantId = ids.hex32();
       const { userId, password, accessToken } = newBearer();
       const apiKey = newApiKey();
