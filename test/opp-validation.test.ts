@@ -455,6 +455,20 @@ test('600 parameters → 400 200.300.404, not 5xx, nothing stored', async () => 
   expectAnswer(get, 400, '200.300.404');
 });
 
+test('an amount given twice with different values → 400 200.300.404 naming it, nothing stored: which one was meant cannot be known', async () => {
+  const mtx = uniqueMtx('twice');
+  const calls = pspCalls();
+  const body = `${new URLSearchParams(validPayment({ merchantTransactionId: mtx })).toString()}&amount=9200.00`;
+  const res = await raw('POST', '/v1/payments', { headers: formHeaders(), body });
+  expectAnswer(res, 400, '200.300.404');
+  assert.match(JSON.stringify(res.body.result.parameterErrors), /parameter amount is given twice with different values/);
+  assert.equal(pspCalls(), calls);
+  await assertNothingStored(mtx);
+  // The same value twice is one value.
+  const same = await raw('POST', '/v1/payments', { headers: formHeaders(), body: `${new URLSearchParams(validPayment({ merchantTransactionId: uniqueMtx('same') })).toString()}&amount=92.00` });
+  assert.equal(same.status, 200, JSON.stringify(same.body));
+});
+
 test('a 100 KB body → 413 or 400 with the envelope, not 5xx, nothing stored', async () => {
   const mtx = uniqueMtx('big');
   const calls = pspCalls();

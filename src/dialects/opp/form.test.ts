@@ -31,3 +31,9 @@ test('empty values count as absent', () => {
   assert.equal(p.amount, undefined);
   assert.equal(p.currency, 'EUR');
 });
+
+test('a parameter given twice with different values is refused by name; the same value twice is one value', () => {
+  assert.throws(() => parseForm('amount=10.00&currency=EUR&amount=1000.00'), /parameter amount is given twice with different values/);
+  assert.equal(parseForm('amount=10.00&amount=10.00').amount, '10.00');
+  assert.throws(() => parseForm('paymentType=RF&paymentType=RV'), FormError);
+});

@@ -20,6 +20,9 @@ export function parseForm(body: string): FormParams {
     if (value.length > formLimits.maxValueLength) throw new FormError(`parameter ${scrubPans(name.slice(0, 64))} too long`);
     // Empty values count as absent (decision 2: `amount=` is no amount).
     if (value === '') continue;
+    // `amount=10.00&amount=1000.00` leaves no way to know which was meant: refused, not guessed. The
+    // same value twice (a client library that repeats a field) is what was meant.
+    if (name in out && out[name] !== value) throw new FormError(`parameter ${scrubPans(name.slice(0, 64))} is given twice with different values`);
     out[name] = value;
   }
   return out;
