@@ -211,3 +211,9 @@ export function shopperStepOf(e: ExecutionRecord): ShopperStep | undefined {
       return { kind: 'return', url: info.success };
   }
 }
+
+/**
+ * The most an execution's `meta` may hold, as JSON bytes: what one request body may carry (the
+ * dialect's 64 KiB limit). Patches merge into it, so the sum is held to it as well.
+ */
+export const metaLimitBytes = 64 * 1024;

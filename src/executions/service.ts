@@ -15,7 +15,7 @@ import type { WorkflowService } from '../workflows/service.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
 import {
-  backOfficeFrom, canMove, mergePatch, shopperStepOf,
+  backOfficeFrom, canMove, mergePatch, metaLimitBytes, shopperStepOf,
   type ActionRecord, type EventName, type ExecutionRecord, type FailureInfo, type ReturnInfo,
 } from './model.ts';
 import { applyStep, projectExecution, type ExecutionStep } from './projection.ts';
@@ -286,6 +286,9 @@ export function createExecutionService(deps: {
           return { ok: false, error: 'not_allowed', why: { reason: 'meta_locked', status: locked.status } } as const;
         }
         const meta = mergePatch(locked.meta, patch) as Record<string, unknown>;
+        // Each patch is within the body limit; their sum is held to it too, or patches would grow a
+        // meta every read and every list page then carries.
+        if (Buffer.byteLength(JSON.stringify(meta)) > metaLimitBytes) return { ok: false, error: 'meta_too_large' } as const;
         const next: ExecutionRecord = { ...locked, meta, version: locked.version + 1, updatedAt: clock.now() };
         await w.update(next);
         await w.notify(id);

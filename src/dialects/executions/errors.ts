@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ExecutionError, NotAllowed } from '../../executions/errors.ts';
-import type { FailureInfo } from '../../executions/model.ts';
+import { metaLimitBytes, type FailureInfo } from '../../executions/model.ts';
 
 /** The dialect's public error codes (reference §4.2) and the HTTP status each answers with. */
 export const errorStatus = {
@@ -44,6 +44,7 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   instrument_not_found: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: no such instrument for this holder'],
   currency_mismatch: ['request.param.invalid', 'amount.currency must be the currency of the authorization'],
   amount_mismatch: ['request.param.invalid', 'paymentComposition[0].amount must equal amount'],
+  meta_too_large: ['request.param.invalid', `meta: merged with what the execution holds, it would be larger than ${metaLimitBytes / 1024} KiB, the most an execution keeps`],
   reference_pending: ['workflow.action.not-allowed', 'An earlier action on this payment is still in progress'],
   capture_requires_authorization: ['workflow.action.not-allowed', 'Capture needs an authorized execution'],
   capture_exceeds_authorization: ['workflow.action.not-allowed', 'amount exceeds what is left to capture'],

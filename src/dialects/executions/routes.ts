@@ -25,6 +25,7 @@ import { executionsSchemas } from './schemas.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
+import { scrubPans } from '../../runtime/scrub.ts';
 
 export interface ExecutionsDeps {
   merchants: MerchantService;
@@ -56,6 +57,9 @@ declare module 'fastify' {
 }
 
 /** The executions dialect: `/auth/token`, `/merchant/...` and `/payment/instruments` (JSON, Bearer tokens, `errors[]`). */
+/** The query parameters the executions list reads. */
+const listQueryKeys: ReadonlySet<string> = new Set(['limit', 'cursor', 'filter[lastStatus]', 'filter[merchantReference]', 'filter[holderReference]', 'filter[workspaceId]']);
+
 export async function registerExecutionsRoutes(app: FastifyInstance, deps: ExecutionsDeps): Promise<void> {
   const { merchants, tokens, executions, instruments, idempotency } = deps;
 
@@ -105,16 +109,29 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '') && !/^\s*[[{]/.test(text)) {
       return done(null, Object.fromEntries([...new URLSearchParams(text)].filter(([k]) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype')));
     }
+    // A \uD800-style escape can leave half a character in a string, which the stores keep as U+FFFD:
+    // two references differing only there would be one (two holders sharing cards). Looked for only
+    // when the text holds such an escape (raw text decoded from UTF-8 never holds half a character).
+    const halves = /\\u[dD][89a-fA-F]/.test(text);
+    let broken: string | undefined;
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text, (k, v) => {
+      parsed = JSON.parse(text, (k, v) => {
         if (k === '__proto__' || k === 'constructor' || k === 'prototype') return undefined;
+        if (halves && broken === undefined && (!k.isWellFormed() || (typeof v === 'string' && !v.isWellFormed()))) broken = k || 'body';
         return v;
-      }));
+      });
     } catch {
       const err = new ParamError('body', 'is not valid JSON') as ParamError & { statusCode: number };
       err.statusCode = 400;
-      done(err, undefined);
+      return done(err, undefined);
     }
+    if (broken !== undefined) {
+      const err = new ParamError(broken, 'must be valid Unicode text (it holds half of a surrogate pair)') as ParamError & { statusCode: number };
+      err.statusCode = 400;
+      return done(err, undefined);
+    }
+    done(null, parsed);
   });
 
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string; validation?: SchemaError[]; validationContext?: string }, req, reply) => {
@@ -343,6 +360,10 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         if (v !== undefined && hasControlCharacter(v)) throw new ParamError(k, 'must not contain control characters');
         return v;
       };
+      // A misspelt filter (filter[merchantRefrence]) ignored would answer every execution, and a
+      // client taking the first result would take another order's: refused by name instead.
+      const unknown = Object.keys(q).find((k) => !listQueryKeys.has(k));
+      if (unknown !== undefined) throw new ParamError(scrubPans(unknown.slice(0, 64)).replace(/\p{Cc}/gu, '\uFFFD'), `is not a parameter of this list (${[...listQueryKeys].join(', ')})`);
       const lastStatus = str('filter[lastStatus]');
       if (lastStatus !== undefined && !isExecutionStatus(lastStatus)) throw new ParamError('filter[lastStatus]', 'is not an execution status');
       const limitText = str('limit') ?? '20';
