@@ -1107,7 +1107,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const mine = (ds: DeliveryRecord[]) => ds.filter((x) => x.id === d.id).length;
         assert.equal(mine(await webhooks.claimDue(T, T + 1000, 'w', 100)), 1);
         const attempt = { id: id(), deliveryId: d.id, attemptedAt: T, httpStatus: 503, latencyMs: 12, error: undefined, excerpt: 'busy' };
-        const failed = { attempt, owner: 'w', status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 30_000,
+        const failed = { attempt, owner: 'w', redeliveries: 0, status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 30_000,
           endpoint: { id: e.id, answered: false, disableAfterMs: 60_000, at: T } };
         assert.equal(await webhooks.recordAttempt(d.id, { ...failed, owner: 'other', attempt: { ...attempt, id: id() } }), false, 'not the lease\'s holder');
         assert.deepEqual(await webhooks.attemptsOf(d.id), [], 'a refused record writes nothing');
@@ -1139,6 +1139,29 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual([row!.status, row!.retryIndex, row!.ladderStart, row!.nextAttemptAt, row!.attempts], ['pending', 0, T + 100, T + 100, 3]);
       });
 
+      test('redeliver since a time takes the deliveries that failed since then, whenever their events were made', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        const S = T + 5_000_000;
+        await webhooks.claimDue(S + 1e9, S + 1e12, 'earlier', 10_000);
+        // Made a day before, failing since: taken. Made a day before, last failed before: left.
+        const old = delivery(e, { createdAt: S - 86_400_000, ladderStart: S - 86_400_000, nextAttemptAt: S });
+        const stale = delivery(e, { createdAt: S - 86_400_000, ladderStart: S - 86_400_000, nextAttemptAt: S - 3_600_000 });
+        await webhooks.addDelivery(old);
+        await webhooks.addDelivery(stale);
+        const fail = (d: DeliveryRecord, at: number) => webhooks.recordAttempt(d.id, {
+          attempt: { id: id(), deliveryId: d.id, attemptedAt: at, httpStatus: 500, latencyMs: 1, error: undefined, excerpt: undefined },
+          owner: 'w', redeliveries: 0, status: 'failed', retryIndex: 14, nextAttemptAt: at, endpoint: { id: e.id, answered: false, disableAfterMs: 1e12, at },
+        });
+        assert.equal((await webhooks.claimDue(S - 3_600_000, S - 3_000_000, 'w', 100)).filter((x) => x.id === stale.id).length, 1);
+        assert.equal(await fail(stale, S - 3_600_000), true);
+        assert.equal((await webhooks.claimDue(S, S + 60_000, 'w', 100)).filter((x) => x.id === old.id).length, 1);
+        assert.equal(await fail(old, S + 10), true);
+        assert.equal(await webhooks.redeliver({ failedSince: S, endpointId: e.id }, S + 100), 1);
+        const rows = new Map((await webhooks.deliveries({ endpointId: e.id })).map((d) => [d.id, d.status]));
+        assert.deepEqual([rows.get(old.id), rows.get(stale.id)], ['pending', 'failed']);
+      });
+
       test('order: events come back in the order written; a delivery waits while an earlier one about the same subject is pending at its endpoint', async () => {
         const f = await merchant();
         const e = await endpoint(f);
@@ -1167,7 +1190,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(claimed.find((d) => d.id === first.id)!.traceparent, read[0]!.traceparent);
         // Still waiting while the first is pending (leased or due again later)...
         const failed = { attempt: { id: id(), deliveryId: first.id, attemptedAt: T, httpStatus: 500, latencyMs: 1, error: undefined, excerpt: undefined },
-          owner: 'w', status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 60_000, ladderStart: T,
+          owner: 'w', redeliveries: 0, status: 'pending' as const, retryIndex: 1, nextAttemptAt: T + 60_000, ladderStart: T,
           endpoint: { id: e.id, answered: false, disableAfterMs: 3_600_000, at: T } };
         assert.equal(await webhooks.recordAttempt(first.id, failed), true);
         const ids = (ds: DeliveryRecord[]) => mine(ds).map((d) => d.id);

@@ -55,7 +55,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       // Node A now records its (failed) attempt, with its stale copy.
       const recorded = await store.recordAttempt(d.id, {
         attempt: { id: id(), deliveryId: d.id, attemptedAt: T + 10, httpStatus: 500, latencyMs: 5, error: undefined, excerpt: undefined },
-        owner: 'node-a', status: 'pending', retryIndex: 1, nextAttemptAt: T + 1002, ladderStart: T + 10,
+        owner: 'node-a', redeliveries: 0, status: 'pending', retryIndex: 1, nextAttemptAt: T + 1002, ladderStart: T + 10,
         endpoint: { id: e.id, answered: false, disableAfterMs: 3_600_000, at: T + 1002 },
       });
       // Node B is still sending under its live lease: a third node must not send it again.
@@ -67,7 +67,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       // Node B's answer is the one recorded.
       const delivered = await store.recordAttempt(d.id, {
         attempt: { id: id(), deliveryId: d.id, attemptedAt: T + 1001, httpStatus: 200, latencyMs: 5, error: undefined, excerpt: undefined },
-        owner: 'node-b', status: 'delivered', retryIndex: 0, nextAttemptAt: T, ladderStart: T + 1001,
+        owner: 'node-b', redeliveries: 0, status: 'delivered', retryIndex: 0, nextAttemptAt: T, ladderStart: T + 1001,
         endpoint: { id: e.id, answered: true, disableAfterMs: 3_600_000, at: T + 1010 },
       });
       assert.equal(delivered, true);

@@ -112,5 +112,27 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(row!.status, 'delivered');
       assert.equal((await store.attemptsOf(d.id)).length, calls.length, `the receiver answered ${calls.length} request(s): each is in the log`);
     });
+
+    test('a redelivery asked while the last rung\'s attempt is in flight survives its failure when the worker\'s clock runs 5 s ahead of the operator\'s', async () => {
+      const T = 2_100_000_000_000 + Math.floor(Math.random() * 1e9);
+      await store.claimDue(T + 1e9, T + 1e12, 'others', 10_000);
+      const e = await endpoint();
+      // On its last rung: its next failure ends it (`failed`).
+      const d: DeliveryRecord = { ...delivery(e, T - 4 * 86_400_000), attempts: 13, retryIndex: 13, nextAttemptAt: T, lastStatus: 500 };
+      await store.addDelivery(d);
+      const skew = 5000;
+      const [claimed] = await store.claimDue(T + skew, T + skew + 61_000, 'worker', 10);
+      assert.equal(claimed?.id, d.id);
+      // One second into the attempt the operator redelivers, from a machine on the right time.
+      assert.equal(await store.redeliver({ deliveryIds: [d.id] }, T + 1000), 1);
+      // The attempt fails (the receiver still down), recorded in the worker's time.
+      assert.equal(await store.recordAttempt(d.id, {
+        attempt: { id: id(), deliveryId: d.id, attemptedAt: T + skew, httpStatus: 503, latencyMs: 2000, error: undefined, excerpt: undefined },
+        owner: 'worker', redeliveries: claimed!.redeliveries ?? 0, status: 'failed', retryIndex: 14, nextAttemptAt: T, ladderStart: d.ladderStart,
+        endpoint: { id: e.id, answered: false, disableAfterMs: 1e12, at: T + skew + 2000 },
+      }), true);
+      const [row] = await store.deliveries({ eventId: d.eventId });
+      assert.deepEqual([row!.status, row!.retryIndex, row!.nextAttemptAt], ['pending', 0, T + 1000], 'the redelivery stands, due at once');
+    });
   });
 }

@@ -30,6 +30,7 @@ import { lateApprovals } from './migrations/098_late_approvals.ts';
 import { keyedRequestHashes } from './migrations/099_keyed_request_hashes.ts';
 import { merchantTokenizationKeys } from './migrations/100_merchant_tokenization_keys.ts';
 import { jobRuns } from './migrations/101_job_runs.ts';
+import { webhookRedeliveries } from './migrations/102_webhook_redeliveries.ts';
 
 export type { Database };
 
@@ -58,6 +59,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '099_keyed_request_hashes': keyedRequestHashes,
   '100_merchant_tokenization_keys': merchantTokenizationKeys,
   '101_job_runs': jobRuns,
+  '102_webhook_redeliveries': webhookRedeliveries,
 };
 
 /** Every migration's name, in the order they apply. */

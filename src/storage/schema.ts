@@ -306,6 +306,8 @@ export interface WebhookDeliveriesTable {
   /** A worker's claim: nobody else sends this delivery before the lease runs out. */
   lease_until: number | null;
   lease_owner: string | null;
+  /** Operators' redeliveries so far: an attempt claimed under fewer leaves the latest one's ladder standing (102). */
+  redeliveries: number;
   last_status: number | null;
   last_error: string | null;
   delivered_at: number | null;

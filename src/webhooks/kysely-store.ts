@@ -15,7 +15,7 @@ const toDelivery = (r: Selectable<WebhookDeliveriesTable>): DeliveryRecord => ({
   id: r.id, eventId: r.event_id, endpointId: r.endpoint_id, merchantId: r.merchant_id, eventType: r.event_type, body: r.body,
   status: r.status as DeliveryStatus, attempts: r.attempts, retryIndex: r.retry_index, ladderStart: r.ladder_start,
   nextAttemptAt: r.next_attempt_at, lastStatus: r.last_status ?? undefined, lastError: r.last_error ?? undefined,
-  deliveredAt: r.delivered_at ?? undefined, createdAt: r.created_at,
+  deliveredAt: r.delivered_at ?? undefined, createdAt: r.created_at, redeliveries: r.redeliveries,
   orderingKey: r.ordering_key ?? undefined, seq: r.seq === null ? undefined : Number(r.seq), traceparent: r.traceparent ?? undefined,
 });
 
@@ -27,7 +27,7 @@ const toAttempt = (r: Selectable<WebhookAttemptsTable>): AttemptRecord => ({
 const deliveryRow = (d: DeliveryRecord): WebhookDeliveriesTable => ({
   id: d.id, event_id: d.eventId, endpoint_id: d.endpointId, merchant_id: d.merchantId, event_type: d.eventType, body: d.body,
   status: d.status, attempts: d.attempts, retry_index: d.retryIndex, ladder_start: d.ladderStart, next_attempt_at: d.nextAttemptAt,
-  lease_until: null, lease_owner: null, last_status: d.lastStatus ?? null, last_error: d.lastError ?? null,
+  lease_until: null, lease_owner: null, redeliveries: d.redeliveries ?? 0, last_status: d.lastStatus ?? null, last_error: d.lastError ?? null,
   delivered_at: d.deliveredAt ?? null, created_at: d.createdAt,
   ordering_key: d.orderingKey ?? null, seq: d.seq ?? null, traceparent: d.traceparent ?? null,
 });
@@ -218,11 +218,12 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
           // Only the lease's holder settles the delivery: a worker that stalled past its lease would
           // clear the lease of the node sending it now (a third could then send it too) or mark
           // failed what that node delivered.
-          // Redelivered while this attempt was under way (its ladder restarted after the attempt
-          // began): a failure leaves the redelivery's fresh ladder standing, due at once, instead
-          // of the old ladder's next step (or its end).
+          // Redelivered while this attempt was under way (an operator asked again since the claim):
+          // a failure leaves the redelivery's fresh ladder standing, due at once, instead of the old
+          // ladder's next step (or its end). Told by the count, not by comparing the redelivery's
+          // time with the attempt's: two nodes' clocks.
           const updated = await tx.updateTable('webhook_deliveries').set((eb) => {
-            const redelivered = o.status === 'delivered' ? eb.lit(false) : eb('ladder_start', '>', a.attemptedAt);
+            const redelivered = o.status === 'delivered' ? eb.lit(false) : eb('redeliveries', '>', o.redeliveries);
             const status = eb.case().when(redelivered).then(eb.ref('status')).else(eb.val(o.status)).end();
             const unlessRedelivered = (column: 'retry_index' | 'next_attempt_at' | 'ladder_start', value: number) =>
               eb.case().when(redelivered).then(eb.ref(column)).else(eb.val(value)).end();
@@ -266,7 +267,7 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       // A delivery being sent right now keeps its lease: sent again beside that attempt, it would
       // reach the receiver twice at once; its attempt, when recorded, leaves this fresh ladder.
       let q = db.updateTable('webhook_deliveries').set((eb) => ({
-        status: 'pending', retry_index: 0, ladder_start: now, next_attempt_at: now,
+        status: 'pending', retry_index: 0, ladder_start: now, next_attempt_at: now, redeliveries: eb('redeliveries', '+', 1),
         lease_until: eb.case().when('lease_until', '>', now).then(eb.ref('lease_until')).else(null).end(),
         lease_owner: eb.case().when('lease_until', '>', now).then(eb.ref('lease_owner')).else(null).end(),
       }));
@@ -275,8 +276,12 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
         q = q.where('id', 'in', f.deliveryIds);
       }
       if (f.failedSince !== undefined) {
-        q = q.where('created_at', '>=', f.failedSince)
-          .where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'pending'), eb('attempts', '>', 0)])]));
+        // Failed since then: tried since then, whenever its event was made (one made last week that
+        // has failed all day is what an operator fixing today's outage means to send again).
+        const since = f.failedSince;
+        q = q.where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'pending'), eb('attempts', '>', 0)])]))
+          .where((eb) => eb.exists(eb.selectFrom('webhook_attempts').select(sql.lit(1).as('one'))
+            .whereRef('webhook_attempts.delivery_id', '=', 'webhook_deliveries.id').where('webhook_attempts.attempted_at', '>=', since)));
       }
       if (f.endpointId) q = q.where('endpoint_id', '=', f.endpointId);
       if (f.merchantId) q = q.where('merchant_id', '=', f.merchantId);

@@ -279,7 +279,7 @@ export function createWebhookService(deps: {
             id: ids.hex32(), deliveryId: d.id, attemptedAt: at, httpStatus: res.status, latencyMs: res.latencyMs,
             error: res.error, excerpt: res.excerpt === undefined ? undefined : excerptOf(res.excerpt),
           },
-          owner: workerId,
+          owner: workerId, redeliveries: d.redeliveries ?? 0,
           status, retryIndex: delivered ? d.retryIndex : d.retryIndex + 1, nextAttemptAt: next ?? d.nextAttemptAt, ladderStart,
           endpoint: { id: endpoint.id, answered: delivered, disableAfterMs: settings.disableAfterMs, at: done },
         },

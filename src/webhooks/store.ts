@@ -34,6 +34,8 @@ export interface DeliveryRecord {
   readonly lastError: string | undefined;
   readonly deliveredAt: number | undefined;
   readonly createdAt: number;
+  /** How many times an operator asked for it again (0 for a new delivery). */
+  readonly redeliveries?: number;
   /** What the event is about; deliveries to one endpoint with the same key go out in `seq` order, one at a time. */
   readonly orderingKey?: string | undefined;
   readonly seq?: number | undefined;
@@ -60,6 +62,8 @@ export interface AttemptOutcome {
    * node that claimed it since and is sending it now.
    */
   readonly owner: string;
+  /** The delivery's redeliveries when it was claimed: more by the time this is recorded, and the latest one's ladder stands. */
+  readonly redeliveries: number;
   readonly status: DeliveryStatus;
   readonly retryIndex: number;
   readonly nextAttemptAt: number;
