@@ -99,10 +99,17 @@ describe('admin API on PostgreSQL', { skip }, () => {
     ['GET', `/admin/api/ledger/balances?merchantId=${N}`],
     ['GET', `/admin/api/ledger/payments/${N}`],
     ['POST', `/admin/api/ledger/discrepancies/${N}/resolve`, { note: 'x' }],
+    // In a body's own fields: ids and names, as in a path.
+    ['POST', '/admin/api/webhooks/endpoints', { merchantId: NUL, dialect: 'executions', url: 'https://example.com/' }],
+    ['POST', '/admin/api/webhooks/endpoints', { merchantId: 'MERCHANT', dialect: 'opp', entityId: NUL, url: 'https://example.com/' }],
+    ['POST', '/admin/api/webhooks/redeliver', { since: '2020-01-01T00:00:00Z', endpointId: NUL }],
+    ['POST', '/admin/api/webhooks/redeliver', { since: '2020-01-01T00:00:00Z', merchantId: NUL }],
   ];
   for (const [method, path, body] of cases) {
-    test(`${method} ${path.replace(N, '%00')} answers 4xx, not 500`, async () => {
-      const res = await fetch(gw.url + path, { method, headers: adminHeaders(gw.dataDir, gw.app.config.adminToken), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const inBody = body && typeof body === 'object' ? Object.entries(body).find(([, v]) => v === NUL)?.[0] : undefined;
+    test(`${method} ${path.replace(N, '%00')}${inBody ? ` with a NUL in ${inBody}` : ''} answers 4xx, not 500`, async () => {
+      const sent = body === undefined ? undefined : JSON.stringify(body).replace('MERCHANT', gw.merchant.merchantId);
+      const res = await fetch(gw.url + path, { method, headers: { ...adminHeaders(gw.dataDir, gw.app.config.adminToken), 'content-type': 'application/json' }, ...(sent !== undefined ? { body: sent } : {}) });
       const text = await res.text();
       assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${text}`);
     });

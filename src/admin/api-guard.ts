@@ -3,6 +3,9 @@ import { fieldOf, type JsonSchema, type SchemaError } from '../runtime/json-sche
 import { tokenMatches } from './token.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
 
+/** A control character other than a tab or a line break. */
+const hasControlCharacterBeyondLines = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
+
 /** The admin API's one error shape: `{error: {code, message}}`. */
 export const adminError = (reply: FastifyReply, status: number, code: string, message: string) =>
   reply.code(status).send({ error: { code, message } });
@@ -19,12 +22,16 @@ export function guardAdminApi(app: FastifyInstance, token: string): void {
       return adminError(reply, 401, 'unauthorized', 'an operator token is required (Authorization: Bearer ...)');
     }
   });
-  // No id or filter holds a control character (and PostgreSQL refuses a NUL): refused naming it.
+  // No id, name or filter holds a control character (and PostgreSQL refuses a NUL): refused naming
+  // it. A body's own fields and lists are ids and names too; a nested object (a PSP account's
+  // settings) is the connector's to read, and is stored as escaped JSON.
   app.addHook('preValidation', async (req, reply) => {
-    for (const [part, values] of [['path', req.params], ['query', req.query]] as const) {
-      if (!values || typeof values !== 'object') continue;
+    for (const [part, values] of [['path', req.params], ['query', req.query], ['body', req.body]] as const) {
+      if (!values || typeof values !== 'object' || Array.isArray(values)) continue;
       for (const [name, v] of Object.entries(values as Record<string, unknown>)) {
-        if (typeof v === 'string' && hasControlCharacter(v)) return adminError(reply, 400, 'bad_request', `${part === 'path' ? name : `query ${name}`} must not contain control characters`);
+        const texts = typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+        // A body's free text (a resolution's note) may run over lines.
+        if (texts.some(part === 'body' ? hasControlCharacterBeyondLines : hasControlCharacter)) return adminError(reply, 400, 'bad_request', `${part === 'path' ? name : `${part} ${name}`} must not contain control characters`);
       }
     }
   });
