@@ -19,7 +19,7 @@ export interface LedgerAdminDeps {
 const maxExportMs = 92 * 86_400_000;
 
 const statusOf: Record<SettlementError['code'], number> = {
-  psp_account_unknown: 404, psp_account_ambiguous: 409, report_account_mismatch: 422, not_simulated: 422, discrepancy_not_open: 404,
+  psp_account_unknown: 404, psp_account_ambiguous: 409, report_account_mismatch: 422, not_simulated: 422, discrepancy_not_open: 404, note_holds_card_number: 400,
 };
 
 /**

@@ -207,7 +207,7 @@ export function expectedTotalsOf(ops: readonly Operation[]): LedgerTotals {
 /** The first broken invariant, in words naming it, or undefined when the books are sound. */
 export function firstBrokenInvariant(input: {
   postings: readonly Posting[];
-  payments: readonly { payment: Pick<PaymentRecord, 'id'>; operations: readonly Operation[] }[];
+  payments: readonly { payment: Pick<PaymentRecord, 'id'> & { readonly merchantId?: string }; operations: readonly Operation[] }[];
 }): string | undefined {
   for (const p of input.postings) {
     if (!Number.isSafeInteger(p.amount) || p.amount <= 0) return `posting ${p.id}: amount ${p.amount} is not a positive integer of minor units`;
@@ -247,6 +247,13 @@ export function firstBrokenInvariant(input: {
   for (const { payment, operations } of input.payments) {
     const mine = byPayment.get(payment.id) ?? [];
     if (new Set(mine.map((p) => p.currency)).size > 1) return `currency: payment ${payment.id} posts in more than one currency`;
+    // Its money is in its own currency and on its own merchant's books: a posting moved to another
+    // (by hand, or a bug) would balance all the same and show up in the wrong balances.
+    const currency = operations[0]?.amount.currency;
+    const foreign = mine.find((p) => currency !== undefined && p.currency !== currency);
+    if (foreign) return `currency: payment ${payment.id} is in ${currency} but posts in ${foreign.currency}`;
+    const elsewhere = mine.find((p) => payment.merchantId !== undefined && p.merchantId !== payment.merchantId);
+    if (elsewhere) return `merchant: payment ${payment.id} of merchant ${payment.merchantId} posts to merchant ${elsewhere.merchantId}`;
     const got = ledgerTotalsOf(mine), want = expectedTotalsOf(operations);
     for (const k of Object.keys(want) as (keyof LedgerTotals)[]) {
       if (got[k] !== want[k]) return `payment: ${payment.id} ${k} is ${got[k]} in the ledger but ${want[k]} by its operations`;

@@ -112,6 +112,8 @@ export function reconcile(input: {
   due: readonly LedgerMovement[];
   /** Late approvals at this PSP account by the references the report names. */
   late?: ReadonlyMap<string, LateApprovalReference>;
+  /** The chargebacks of payments whose captures the report's chargeback lines name. */
+  chargebacks?: readonly LedgerMovement[];
 }): ReconciliationResult {
   const byKey = new Map<string, LedgerMovement[]>();
   for (const m of input.known) byKey.set(key(m.operationId, m.type), [...(byKey.get(key(m.operationId, m.type)) ?? []), m]);
@@ -123,13 +125,18 @@ export function reconcile(input: {
     kind, reference: line.reference, operationId: m?.operationId, paymentId: m?.paymentId, merchantId: m?.merchantId ?? input.merchantId,
     currency: line.currency, expected: m?.gross, reported: line.gross,
   });
+  const chargebacksOf = new Map<string, LedgerMovement[]>();
+  for (const c of input.chargebacks ?? []) chargebacksOf.set(c.paymentId, [...(chargebacksOf.get(c.paymentId) ?? []), c]);
   for (const line of input.report.lines) {
-    const m = movementFor(line, byKey.get(key(line.reference, line.type)));
+    let m = movementFor(line, byKey.get(key(line.reference, line.type)));
+    // A chargeback line naming the capture it took back: the payment's own chargeback of that amount,
+    // not settled yet, when the gateway recorded one (else it is a late chargeback, below).
+    const captured = !m && line.type === 'chargeback' ? captures.get(line.reference) : undefined;
+    if (captured) m = (chargebacksOf.get(captured.paymentId) ?? []).find((c) => !c.settled && !seen.has(movementKey(c)) && c.gross === line.gross && c.currency === line.currency);
     const k = m ? movementKey(m) : key(line.reference, line.type);
     const first = !seen.has(k);
     seen.add(k);
     if (!m) {
-      const captured = line.type === 'chargeback' ? captures.get(line.reference) : undefined;
       const late = input.late?.get(line.reference);
       if (captured) add('late_chargeback', line, { ...captured, gross: 0 });
       else if (late) discrepancies.push({ kind: 'late_approval', reference: line.reference, ...late, currency: line.currency, expected: undefined, reported: line.gross });

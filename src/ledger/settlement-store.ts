@@ -75,7 +75,8 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
         return (await base().where('created_at', '>=', filter.from).where('created_at', '<', filter.to).orderBy('created_at').orderBy('operation_id').execute()).map(toPosting);
       }
       const out: Posting[] = [];
-      for (const part of chunks([...new Set(filter.operationIds)])) out.push(...(await base().where('operation_id', 'in', part).execute()).map(toPosting));
+      const [column, ids] = 'paymentIds' in filter ? ['payment_id', filter.paymentIds] as const : ['operation_id', filter.operationIds] as const;
+      for (const part of chunks([...new Set(ids)])) out.push(...(await base().where(column, 'in', part).execute()).map(toPosting));
       return out;
     },
     async lateApprovalReferences(pspAccountId, references) {

@@ -11,6 +11,7 @@ import {
   movementOf, reconcile, settledKey, settlementPostingsOf, summaryOf, type LedgerMovement, type ReconciliationSummary,
 } from './reconciliation.ts';
 import { isUndo, type Posting } from './model.ts';
+import { replacePans } from '../runtime/scrub.ts';
 import type { DiscrepancyRecord, LedgerStore, SettlementAccount, SettlementStore } from './store.ts';
 
 const day = 86_400_000;
@@ -20,7 +21,8 @@ export type SettlementError =
   | { code: 'psp_account_ambiguous'; message: string }
   | { code: 'report_account_mismatch'; message: string }
   | { code: 'not_simulated'; message: string }
-  | { code: 'discrepancy_not_open'; message: string };
+  | { code: 'discrepancy_not_open'; message: string }
+  | { code: 'note_holds_card_number'; message: string };
 type Result<T> = { ok: true; value: T } | { ok: false; error: SettlementError };
 
 export interface ReconciliationOutcome {
@@ -142,6 +144,11 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       ]);
       // The day's movements whose operation posted on other days too (undone later, or undoing an earlier one).
       const history = await store.receivablePostings(account.id, { operationIds: due.map((p) => p.operationId) });
+      // A chargeback the PSP reports by the capture it took the money from (it knows no id of the
+      // gateway's chargeback): the movements of those payments, whose own chargebacks it may be.
+      const chargedCaptures = new Set(report.lines.filter((l) => l.type === 'chargeback').map((l) => l.reference));
+      const chargedPayments = [...new Set(named.filter((p) => chargedCaptures.has(p.operationId)).map((p) => p.paymentId))];
+      const ofChargedPayments = chargedPayments.length > 0 ? await store.receivablePostings(account.id, { paymentIds: chargedPayments }) : [];
       const now = clock.now();
       const merchants = [account.merchantId, ...named.map((p) => p.merchantId), ...due.map((p) => p.merchantId), ...[...late.values()].map((l) => l.merchantId)];
       const workspaces = await store.workspaces(merchants.flatMap((m) => (m ? [m] : [])));
@@ -150,11 +157,17 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       const imported = await uow.run(async (tx) => {
         const w = store.writer(tx);
         await w.lockAccount(account.id);
-        const settled = await w.settledMovements([...named, ...due].map((p) => p.operationId));
-        const result = reconcile({ report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled, history), late });
+        const settled = await w.settledMovements([...named, ...due, ...ofChargedPayments].map((p) => p.operationId));
+        const result = reconcile({
+          report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled, history), late,
+          chargebacks: movementsOf(ofChargedPayments, settled).filter((m) => m.type === 'chargeback' && !m.undo),
+        });
         const summary = summaryOf(reportId, account.id, report, result);
         const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
-          id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind, reference: d.reference,
+          // A reference that names nothing of ours is the PSP's text, and may be a card number
+          // (a report keyed by the card): kept, shown and sent only masked.
+          id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind,
+          reference: d.kind === 'unknown_reference' ? replacePans(d.reference, (digits) => `****${digits.slice(-4)}`, 'any') : d.reference,
           paymentId: d.paymentId, operationId: d.operationId, currency: d.currency, expected: d.expected, reported: d.reported,
           status: 'open', note: undefined, createdAt: now, resolvedAt: undefined,
         }));
@@ -174,6 +187,11 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
     discrepancies: (filter) => store.discrepancies(filter),
 
     async resolve(id, note) {
+      // An operator's words are kept, shown and sent to webhooks: a card number typed there (the
+      // card a refund went to by hand) is refused, as in every other field of human text.
+      if (replacePans(note, () => '', 'any') !== note) {
+        return { ok: false, error: { code: 'note_holds_card_number', message: 'the note holds what looks like a card number; describe the card by its last four digits' } };
+      }
       const now = clock.now();
       const [before] = await store.discrepancies({ id });
       const workspaceId = before?.merchantId ? (await store.workspaces([before.merchantId])).get(before.merchantId) : undefined;

@@ -74,7 +74,7 @@ export interface SettlementStore {
   /** PSP accounts named so (for one merchant, or all). */
   accountsNamed(name: string, merchantId: string | undefined): Promise<SettlementAccount[]>;
   /** Posted receivable legs at a PSP account: made within [from, to), or of these operations. */
-  receivablePostings(pspAccountId: string, filter: { from: number; to: number } | { operationIds: readonly string[] }): Promise<Posting[]>;
+  receivablePostings(pspAccountId: string, filter: { from: number; to: number } | { operationIds: readonly string[] } | { paymentIds: readonly string[] }): Promise<Posting[]>;
   /** Late approvals at a PSP account whose charge's operation or reversal's key is one of these references. */
   lateApprovalReferences(pspAccountId: string, references: readonly string[]): Promise<Map<string, LateApprovalReference>>;
   /** Merchant id → workspace id, for webhook bodies. */

@@ -1,3 +1,4 @@
+import { hasControlCharacter } from '../runtime/control-characters.ts';
 import { exponentOf, isCurrency, type Currency } from '../money/money.ts';
 
 /**
@@ -102,6 +103,8 @@ export function parseSettlementReport(input: unknown): { ok: true; value: Settle
     const l = x as Record<string, unknown>;
     if (typeof l.reference !== 'string' || l.reference === '' || l.reference.length > 128) return { ok: false, error: `${at}.reference must be a string of at most 128 characters` };
     if (l.pspReference !== undefined && (typeof l.pspReference !== 'string' || l.pspReference.length > 128)) return { ok: false, error: `${at}.pspReference must be a string` };
+    // No reference holds one, and PostgreSQL refuses a NUL in text.
+    if (hasControlCharacter(l.reference) || (l.pspReference !== undefined && hasControlCharacter(l.pspReference as string))) return { ok: false, error: `${at}: a reference must not contain control characters` };
     if (!isSettlementLineType(l.type)) return { ok: false, error: `${at}.type must be one of ${settlementLineTypes.join(', ')}` };
     if (typeof l.currency !== 'string' || !isCurrency(l.currency)) return { ok: false, error: `${at}.currency must be an ISO 4217 code` };
     const gross = parseSigned(l.gross, l.currency), fee = parseSigned(l.fee, l.currency), net = parseSigned(l.net, l.currency);
