@@ -13,7 +13,8 @@ import type { Currency } from '../src/money/money.ts';
 import { parseSettlementReport } from '../src/processors/settlement-report.ts';
 import type { SettlementAccount } from '../src/ledger/store.ts';
 import { newCanary } from './support/canary.ts';
-import { postgresAvailable, startGateway, type Gateway } from './support/harness.ts';
+import { postgresAvailable, type Gateway } from './support/harness.ts';
+import { gatewayWithSettlementAccount } from './support/settlement.ts';
 
 const pgUp = await postgresAvailable();
 const dayStart = Date.UTC(2026, 2, 10);
@@ -24,14 +25,7 @@ for (const store of ['sqlite', 'postgres'] as const) describe(`settlement and ve
   const clock = manualClock(dayStart + 60_000);
   let gw: Gateway;
   let account: SettlementAccount;
-  before(async () => {
-    gw = await startGateway({ clock, store });
-    assert.ok((await gw.app.workflows.putAccount(gw.merchant.merchantId, 'acq', { connector: 'simulator', settings: {} })).ok);
-    assert.ok((await gw.app.workflows.configure(gw.merchant.merchantId, 'payment-acceptance', { accounts: ['acq'] })).ok);
-    const found = await gw.app.settlement.account('acq', gw.merchant.merchantId);
-    assert.ok(found.ok);
-    account = found.value;
-  });
+  before(async () => { ({ gw, account } = await gatewayWithSettlementAccount(clock, store)); });
   after(async () => { await gw?.close(); });
 
   const admin = async (method: string, path: string, body?: unknown) => {
