@@ -102,3 +102,27 @@ test('the guarded connector hands lookups their hint and keeps the PSP\'s own 3-
   assert.equal(returns.length, 2);
   assert.equal(breakers.guard('acc', psp().connector, 50).complete, undefined, 'a connector without one gets none');
 });
+
+test('a request the connector could not send (not_supported) neither closes a half-open circuit nor resets its failures', async () => {
+  const clock = manualClock();
+  const breakers = createBreakers({ clock, settings: { failureThreshold: 3, openMs: 10_000 } });
+  const { state, connector } = psp();
+  const c = breakers.guard('acc', connector, 1000);
+  const notSupported: Answer = { kind: 'declined', reason: 'not_supported', acquirerCode: undefined, message: 'cannot be sent', pspReference: undefined, details: {} };
+  state.next = providerError;
+  await outcome(c); await outcome(c);
+  state.next = notSupported;
+  assert.equal(await outcome(c), 'not_supported');
+  assert.equal(breakers.view('acc').consecutiveFailures, 2, 'the failures in a row still stand');
+  state.next = providerError;
+  await outcome(c);
+  assert.equal(breakers.view('acc').state, 'open');
+  clock.advance(10_000);
+  // The probe's request could not be sent: the circuit stays half-open, and the next payment probes.
+  state.next = notSupported;
+  assert.equal(await outcome(c), 'not_supported');
+  assert.equal(breakers.view('acc').state, 'half_open');
+  state.next = approved;
+  assert.equal(await outcome(c), 'approved');
+  assert.equal(breakers.view('acc').state, 'closed');
+});

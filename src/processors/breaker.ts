@@ -71,6 +71,9 @@ export function createBreakers(deps: { clock: Clock; settings?: BreakerSettings;
     if (c.state === 'half_open' && !c.probing) { c.probing = true; return { admitted: true, probe: true }; }
     return { admitted: false, probe: false };
   }
+  function release(id: string, probe: boolean) {
+    if (probe) circuitOf(id).probing = false;
+  }
   function record(id: string, ok: boolean, probe: boolean) {
     const c = circuitOf(id);
     if (probe) c.probing = false;
@@ -102,7 +105,10 @@ export function createBreakers(deps: { clock: Clock; settings?: BreakerSettings;
           }
           try {
             const answer = await within(timeoutMs, connector.execute(req));
-            record(id, !(answer.kind === 'declined' && answer.reason === 'provider_error'), gate.probe);
+            // A request the connector could not put to the PSP was never sent: it says nothing of the
+            // PSP's health, and a probe answered so is no probe (the next payment probes instead).
+            if (answer.kind === 'declined' && answer.reason === 'not_supported') release(id, gate.probe);
+            else record(id, !(answer.kind === 'declined' && answer.reason === 'provider_error'), gate.probe);
             return answer;
           } catch (err) {
             record(id, false, gate.probe);
