@@ -81,21 +81,66 @@ test('a statement PostgreSQL leaves unanswered closes its connection: the unit o
   }
 });
 
-test('the deadline does not hold the schema migrations at start, and 0 turns it off', { skip, timeout: 30_000 }, async () => {
+/** A store in a schema of its own, dropped afterwards. */
+async function withStore(deadlineMs: number, fn: (storage: Awaited<ReturnType<typeof openStorage>>) => Promise<void>) {
   const schema = `sy_deadline_${randomBytes(4).toString('hex')}`;
-  // Every migration takes longer than 1 ms; with the deadline applied they could not finish.
-  const storage = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema, statementDeadlineMs: 0 });
-  const slow = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema: `${schema}_b`, statementDeadlineMs: 1 });
+  const storage = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema, statementDeadlineMs: deadlineMs });
   try {
-    await storage.uow.run((tx) => sql`select pg_sleep(0.05)`.execute(tx));
-    await assert.rejects(slow.uow.run((tx) => sql`select pg_sleep(0.2)`.execute(tx)), (err: unknown) => err instanceof StatementDeadlineError || (err instanceof Error && err.cause instanceof StatementDeadlineError));
+    await fn(storage);
   } finally {
     await storage.close();
-    await slow.close();
     const direct = new pg.Client({ connectionString: testPostgresUrl });
     await direct.connect();
     await direct.query(`drop schema if exists "${schema}" cascade`);
-    await direct.query(`drop schema if exists "${schema}_b" cascade`);
     await direct.end();
   }
+}
+
+test('a statement a healthy server is still running past the deadline keeps its connection: the server says so when asked', { skip, timeout: 30_000 }, async () => {
+  // The migrations at start took longer than 1 ms each: they are not held to the deadline either.
+  await withStore(1, async (storage) => {
+    const [row] = (await storage.uow.run((tx) => sql<{ done: number }>`select 1 as done from pg_sleep(0.3)`.execute(tx))).rows;
+    assert.equal(row?.done, 1);
+  });
+});
+
+test('a statement waiting for a lock another healthy transaction holds waits its turn', { skip, timeout: 30_000 }, async () => {
+  await withStore(300, async (storage) => {
+    const holder = new pg.Client({ connectionString: testPostgresUrl });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select pg_advisory_xact_lock(hashtext('deadline-test'))`);
+      const release = setTimeout(() => { holder.query('commit').catch(() => {}); }, 1200);
+      const started = performance.now();
+      await storage.uow.run((tx) => sql`select pg_advisory_xact_lock(hashtext('deadline-test'))`.execute(tx));
+      clearTimeout(release);
+      assert.ok(performance.now() - started >= 1000, 'it waited for the lock');
+    } finally {
+      await holder.end().catch(() => {});
+    }
+  });
+});
+
+test('a step of the wall clock does not close a connection whose statement is answered in time', { skip, timeout: 30_000 }, async () => {
+  await withStore(1000, async (storage) => {
+    const realNow = Date.now;
+    try {
+      // The connection's timer is armed by this statement and fires a second later, while the next is in flight.
+      await storage.uow.run((tx) => sql`select 1`.execute(tx));
+      await new Promise((r) => setTimeout(r, 400));
+      const unit = storage.uow.run((tx) => sql`select pg_sleep(0.8)`.execute(tx));
+      await new Promise((r) => setTimeout(r, 100));
+      Date.now = () => realNow() + 120_000; // NTP steps the clock two minutes forward
+      await unit;
+    } finally {
+      Date.now = realNow;
+    }
+  });
+});
+
+test('0 turns the deadline off', { skip, timeout: 30_000 }, async () => {
+  await withStore(0, async (storage) => {
+    await storage.uow.run((tx) => sql`select pg_sleep(0.05)`.execute(tx));
+  });
 });

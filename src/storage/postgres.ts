@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
-import { closeWhenUnanswered, type StatementDeadline } from './postgres-deadline.ts';
+import { closeWhenUnanswered, type BackendProbe, type StatementDeadline } from './postgres-deadline.ts';
 import { holdBlindWrites, transactionEdge } from './postgres-pipeline.ts';
 import { OwnSchemaIntrospector } from './schema-introspector.ts';
 import { hotStatements, staleness, type StatementNames } from './statement-names.ts';
@@ -139,12 +139,36 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // named statements next, so that held writes (laid over them) are named too.
   pool.on('connect', (client) => {
     client.on('error', lost);
-    if (options.deadline) closeWhenUnanswered(client, options.deadline);
+    if (options.deadline) closeWhenUnanswered(client, options.deadline, probeAt(url));
     if (options.preparedStatements !== false) useNamedStatements(client);
     holdBlindWrites(client);
   });
   const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { db, pool };
+}
+
+/**
+ * Asks the server at `url`, on a connection of its own, whether a backend is working on a statement
+ * (running it, or waiting for a lock): what tells a slow statement from a server that went silent.
+ * The same role sees its own backends in `pg_stat_activity`.
+ */
+function probeAt(url: string): BackendProbe {
+  return async (pid, timeoutMs) => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const r = await client.query<{ state: string | null }>('select state from pg_stat_activity where pid = $1', [pid]);
+      return r.rows[0]?.state === 'active';
+    } catch {
+      return false;
+    } finally {
+      // A server that did not answer may not answer the goodbye either: the socket goes regardless.
+      const ended = client.end().catch(() => {});
+      await Promise.race([ended, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    }
+  };
 }
 
 /** Tells whether a PostgreSQL server answers at `url` within `timeoutMs`. */
