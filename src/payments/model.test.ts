@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Currency, Money } from '../money/money.ts';
 import {
   brokenInvariants, canTransition, cancelPlan, decideFollowUp, followUpKinds, initialOf, isOpen, operationTransitions,
-  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, refundDrawsOn, statusOfOutcome, totalsOf,
+  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, refundDrawsOn, refundParts, statusOfOutcome, totalsOf,
   type FollowUpKind, type FollowUpRequest, type Operation, type OperationKind, type OperationStatus, type Outcome, type PaymentStatus,
 } from './model.ts';
 import type { PaymentError } from './errors.ts';
@@ -448,4 +448,17 @@ test('refundDrawsOn: a refund draws on the transaction named, else on the latest
   assert.equal(refundDrawsOn(withContext(sale), sale[0]!, 5_000), 'op0');
   const authorized = history(['authorize', 'succeeded', 5_000]);
   assert.equal(refundDrawsOn(withContext(authorized), authorized[0]!, 1_000), undefined);
+});
+
+test('refundParts: a refund in parts, one per transaction that moved money, the latest first; what none is known to hold names the payment', () => {
+  const withContext = (ops: Op[], drawsOn: Record<string, string> = {}) => ops.map((o) => ({ ...o, context: drawsOn[o.id] ? { drawsOn: drawsOn[o.id] } : {} }));
+  const captured = history(['authorize', 'succeeded', 10_000], ['capture', 'succeeded', 3_000], ['capture', 'succeeded', 7_000]);
+  assert.deepEqual(refundParts(withContext(captured), 10_000), [{ drawsOn: 'op2', amount: 7_000 }, { drawsOn: 'op1', amount: 3_000 }]);
+  assert.deepEqual(refundParts(withContext(captured), 5_000), [{ drawsOn: 'op2', amount: 5_000 }]);
+  // 60 drawn on op2 already: 10 left there, 30 on op1.
+  const refunded = [...captured, { id: 'op3', paymentId: 'pay', kind: 'refund' as const, status: 'succeeded' as const, amount: eur(6_000), referencedId: 'op0', createdAt: 3 }];
+  assert.deepEqual(refundParts(withContext(refunded, { op3: 'op2' }), 4_000), [{ drawsOn: 'op2', amount: 1_000 }, { drawsOn: 'op1', amount: 3_000 }]);
+  // A refund that named the payment as a whole drew on no one transaction: what is left over names the payment.
+  assert.deepEqual(refundParts(withContext(refunded), 4_000), [{ drawsOn: 'op2', amount: 4_000 }]);
+  assert.deepEqual(refundParts(withContext(captured), 12_000), [{ drawsOn: 'op2', amount: 7_000 }, { drawsOn: 'op1', amount: 3_000 }, { drawsOn: undefined, amount: 2_000 }]);
 });

@@ -257,13 +257,43 @@ const namedTargets: Partial<Record<FollowUpKind, { kinds: readonly OperationKind
  * transaction covers it (a refund wider than any one capture): it then names the payment, as
  * before, which a PSP judging by the payment's totals takes.
  */
-export function refundDrawsOn(ops: readonly (Operation & { readonly context: Readonly<Record<string, unknown>> })[], target: Operation, amount: number): string | undefined {
+export function refundDrawsOn(ops: readonly OperationWithContext[], target: Operation, amount: number): string | undefined {
   if (target.id !== initialOf(ops).id) return target.id;
-  const drawnFrom = (m: Operation) => ops
-    .filter((r) => r.kind === 'refund' && r.status !== 'failed' && (typeof r.context.drawsOn === 'string' ? r.context.drawsOn : r.referencedId) === m.id)
-    .reduce((sum, r) => sum + r.amount.amount, 0);
+  return moneyLeftByTransaction(ops).findLast((m) => m.left >= amount)?.id;
+}
+
+type OperationWithContext = Operation & { readonly context: Readonly<Record<string, unknown>> };
+
+/** Each transaction that moved money (in order), with what of it no refund has drawn on yet. */
+function moneyLeftByTransaction(ops: readonly OperationWithContext[]): { id: string; left: number }[] {
+  const drawn = new Map<string, number>();
+  for (const r of ops) {
+    if (r.kind !== 'refund' || r.status === 'failed') continue;
+    const on = typeof r.context.drawsOn === 'string' ? r.context.drawsOn : r.referencedId;
+    if (on !== undefined) drawn.set(on, (drawn.get(on) ?? 0) + r.amount.amount);
+  }
   return ops.filter((o) => (o.kind === 'sale' || o.kind === 'capture' || o.kind === 'rebill') && o.status === 'succeeded')
-    .findLast((m) => m.amount.amount - drawnFrom(m) >= amount)?.id;
+    .map((m) => ({ id: m.id, left: m.amount.amount - (drawn.get(m.id) ?? 0) }));
+}
+
+/**
+ * A refund of `amount` (a cancel's: everything still captured) in parts, each drawing on one
+ * transaction that moved money, the latest first, as much as it has left: a PSP that refunds per
+ * transaction takes each part, where it refuses one refund wider than any one capture. What no
+ * transaction is known to hold (refunds that named the payment as a whole before) is one more
+ * part, naming the payment.
+ */
+export function refundParts(ops: readonly OperationWithContext[], amount: number): { drawsOn: string | undefined; amount: number }[] {
+  const parts: { drawsOn: string | undefined; amount: number }[] = [];
+  let rest = amount;
+  for (const m of moneyLeftByTransaction(ops).reverse()) {
+    const take = Math.min(m.left, rest);
+    if (take <= 0) continue;
+    parts.push({ drawsOn: m.id, amount: take });
+    rest -= take;
+  }
+  if (rest > 0) parts.push({ drawsOn: undefined, amount: rest });
+  return parts;
 }
 
 /** Why the named transaction cannot carry this follow-up; undefined when it can (or nothing was named). */

@@ -21,7 +21,7 @@ import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
-  authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, refundDrawsOn, totalsOf,
+  authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, refundDrawsOn, refundParts, totalsOf,
   type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, uncovered } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
@@ -816,16 +816,16 @@ export function createPaymentService(deps: {
         const initial = initialOf(locked.operations);
         const ops: OperationRecord[] = [];
         const all = [...locked.operations];
-        const steps: { kind: FollowUpKind; amount: Money | undefined }[] = [];
-        if (plan.refund) steps.push({ kind: 'refund', amount: plan.refund });
+        const steps: { kind: FollowUpKind; amount: Money | undefined; drawsOn?: string | undefined }[] = [];
+        // One refund per capture it gives back: a PSP that refunds per transaction refuses one wider than any one capture.
+        if (plan.refund) for (const part of refundParts(all, plan.refund.amount)) steps.push({ kind: 'refund', amount: { amount: part.amount, currency: plan.refund.currency }, drawsOn: part.drawsOn });
         if (plan.voidOpen) steps.push({ kind: 'void', amount: undefined });
         if (steps.length === 0) return fail(totalsOf(locked.operations).chargedBack > 0 ? 'charged_back' : 'reversal_after_capture');
         for (const step of steps) {
           const decided = decideFollowUp(all, { kind: step.kind, amount: step.amount, target: initial, awaitsReceipt: false });
           if (!decided.ok) return decided;
-          const drawsOn = step.kind === 'refund' ? refundDrawsOn(all, initial, decided.value.amount) : undefined;
           const op = newOperation(locked.payment, locked.operations.length + ops.length, step.kind, decided.value, initial.id, initial.merchantTransactionId,
-            drawsOn ? { ...input.context, drawsOn } : input.context);
+            step.drawsOn ? { ...input.context, drawsOn: step.drawsOn } : input.context);
           ops.push(op);
           all.push(op);
         }
