@@ -1133,8 +1133,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual([row!.status, row!.attempts, row!.deliveredAt], ['delivered', 3, T + 90_000]);
         assert.equal((await webhooks.attemptsOf(d.id)).length, 3);
         assert.equal((await webhooks.endpoint(e.id))!.failingSince, undefined);
-        assert.equal(await webhooks.redeliver({ failedSince: T }, T + 99), 0, 'delivered is not failed');
-        assert.equal(await webhooks.redeliver({ deliveryIds: [d.id] }, T + 100), 1);
+        assert.equal((await webhooks.redeliver({ failedSince: T }, T + 99)).redelivered, 0, 'delivered is not failed');
+        assert.deepEqual(await webhooks.redeliver({ deliveryIds: [d.id] }, T + 100), { redelivered: 1, waitingForEnable: 0 });
         [row] = await webhooks.deliveries({ eventId: d.eventId });
         assert.deepEqual([row!.status, row!.retryIndex, row!.ladderStart, row!.nextAttemptAt, row!.attempts], ['pending', 0, T + 100, T + 100, 3]);
       });
@@ -1157,7 +1157,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await fail(stale, S - 3_600_000), true);
         assert.equal((await webhooks.claimDue(S, S + 60_000, 'w', 100)).filter((x) => x.id === old.id).length, 1);
         assert.equal(await fail(old, S + 10), true);
-        assert.equal(await webhooks.redeliver({ failedSince: S, endpointId: e.id }, S + 100), 1);
+        assert.equal((await webhooks.redeliver({ failedSince: S, endpointId: e.id }, S + 100)).redelivered, 1);
         const rows = new Map((await webhooks.deliveries({ endpointId: e.id })).map((d) => [d.id, d.status]));
         assert.deepEqual([rows.get(old.id), rows.get(stale.id)], ['pending', 'failed']);
       });

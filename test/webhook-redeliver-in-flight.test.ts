@@ -75,7 +75,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const pass = svc.runOnce();
       assert.ok(await callNumber(1), 'first attempt sent');
       clock.advance(1000);
-      assert.deepEqual(await svc.redeliverEvent(d.eventId), { ok: true, value: { redelivered: 1 } });
+      assert.deepEqual(await svc.redeliverEvent(d.eventId), { ok: true, value: { redelivered: 1, waitingForEnable: 0 } });
       return { clock, d, svc, calls, callNumber, pass };
     }
 
@@ -124,7 +124,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const [claimed] = await store.claimDue(T + skew, T + skew + 61_000, 'worker', 10);
       assert.equal(claimed?.id, d.id);
       // One second into the attempt the operator redelivers, from a machine on the right time.
-      assert.equal(await store.redeliver({ deliveryIds: [d.id] }, T + 1000), 1);
+      assert.equal((await store.redeliver({ deliveryIds: [d.id] }, T + 1000)).redelivered, 1);
       // The attempt fails (the receiver still down), recorded in the worker's time.
       assert.equal(await store.recordAttempt(d.id, {
         attempt: { id: id(), deliveryId: d.id, attemptedAt: T + skew, httpStatus: 503, latencyMs: 2000, error: undefined, excerpt: undefined },

@@ -355,7 +355,7 @@ describe('outage, disabling and redelivery', () => {
       // Redelivery of one event: sent again under the same id.
       const again = got[0]!.id;
       const r = await admin(gw, 'POST', `/webhooks/events/${again}/redeliver`, {});
-      assert.deepEqual(r.body, { redelivered: 1 });
+      assert.deepEqual(r.body, { redelivered: 1, waitingForEnable: 0 });
       await gw.app.webhooks.runOnce();
       assert.equal(got.length, 7);
       assert.equal(got[6]!.id, again);
@@ -378,6 +378,9 @@ describe('outage, disabling and redelivery', () => {
     const attemptsWhenDisabled = (await gw.app.webhooks.deliveries({ endpointId }))[0]!.attempts;
     await runUntil(since + 6 * day);
     assert.equal((await gw.app.webhooks.deliveries({ endpointId }))[0]!.attempts, attemptsWhenDisabled, 'no attempts while disabled');
+    // Redelivered while disabled: queued, and the operator is told they wait for `enable`.
+    const waiting = await admin(gw, 'POST', '/webhooks/redeliver', { since: new Date(since).toISOString(), endpointId });
+    assert.deepEqual(waiting.body, { redelivered: 2, waitingForEnable: 2 });
 
     const got: Notification[] = [];
     const receiver = createOppReceiver(secret, (n) => { got.push(n); });

@@ -8,6 +8,7 @@ export const adminErrorSchema = object({
 const err = (description: string) => jsonAnswer(description, adminErrorSchema);
 const guarded = { 401: err('`unauthorized`: the operator token is missing or wrong.') };
 const any = object({}, [], { additionalProperties: true });
+const redelivered = object({ redelivered: { type: 'integer' }, waitingForEnable: { type: 'integer' } }, ['redelivered', 'waitingForEnable']);
 const merchant = object({ merchantId: str('32 hex characters.') }, ['merchantId']);
 const op = (summary: string, tags: string[], parts: Partial<RouteSchema>, ok: Record<string, ReturnType<typeof jsonAnswer>>, errors: Record<string, string> = {}): RouteSchema => ({
   summary, tags, security: ['operator'], ...parts,
@@ -72,9 +73,9 @@ export const adminSchemas = {
     querystring: object({ merchantId: str(), endpointId: str(), eventId: str(), status: str('pending, delivered or failed.'), since: str('ISO 8601.'), limit: str('1..1000.') }),
   }, { 200: jsonAnswer('Deliveries, newest first.', list('deliveries')) }, { 400: '`bad_request`: the message names the parameter.' }),
   event: op('An event\'s deliveries', ['webhooks'], eventParams, { 200: jsonAnswer('The deliveries.', object({ eventId: str(), deliveries: { type: 'array' } }, ['eventId', 'deliveries'])) }, { 404: '`event_not_found`.' }),
-  redeliverEvent: op('Deliver an event again', ['webhooks'], { ...eventParams, body: object({ endpointId: str() }) }, { 200: jsonAnswer('Queued.', any) }, { 400: 'The operation\'s code.', 404: '`event_not_found`.' }),
+  redeliverEvent: op('Deliver an event again', ['webhooks'], { ...eventParams, body: object({ endpointId: str() }) }, { 200: jsonAnswer('Queued: how many, and how many wait for a disabled endpoint to be enabled.', redelivered) }, { 400: 'The operation\'s code.', 404: '`event_not_found`.' }),
   redeliver: op('Deliver every failed delivery since a time again', ['webhooks'], { body: object({ since: str('Required, ISO 8601.'), endpointId: str(), merchantId: str() }) },
-    { 200: jsonAnswer('How many were queued.', object({ redelivered: { type: 'integer' } }, ['redelivered'])) }, { 400: '`bad_request`.' }),
+    { 200: jsonAnswer('How many were queued, and how many of them wait for a disabled endpoint to be enabled.', redelivered) }, { 400: '`bad_request`.' }),
   balances: op('Ledger balances per account and currency', ['ledger'], { querystring: object({ merchantId: str('Required (merchant_required).') }) },
     { 200: jsonAnswer('The balances.', object({ merchantId: str(), balances: { type: 'array' } }, ['merchantId', 'balances'])) }, { 400: '`merchant_required`.', 404: '`merchant_not_found`.' }),
   postings: op('A payment\'s ledger postings', ['ledger'], { params: object({ paymentId: str() }, ['paymentId']) },

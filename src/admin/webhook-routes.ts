@@ -105,7 +105,6 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
     const since = time(reply, b.since, 'since');
     if (since === null) return reply;
     if (since === undefined) return error(reply, 400, 'bad_request', 'since is required (ISO 8601)');
-    const n = await webhooks.redeliverFailedSince(since, { endpointId: str(b.endpointId), merchantId: str(b.merchantId) });
-    return { redelivered: n };
+    return webhooks.redeliverFailedSince(since, { endpointId: str(b.endpointId), merchantId: str(b.merchantId) });
   });
 }

@@ -116,7 +116,7 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
         if (!r.ok) return failed(r.error);
         print(json, r.value);
       } else {
-        print(json, { redelivered: await w.redeliverFailedSince(timeOf(since!, 'since'), { endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant') }) });
+        print(json, await w.redeliverFailedSince(timeOf(since!, 'since'), { endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant') }));
       }
       return 0;
     }

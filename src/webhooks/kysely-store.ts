@@ -272,7 +272,7 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
         lease_owner: eb.case().when('lease_until', '>', now).then(eb.ref('lease_owner')).else(null).end(),
       }));
       if (f.deliveryIds) {
-        if (f.deliveryIds.length === 0) return 0;
+        if (f.deliveryIds.length === 0) return { redelivered: 0, waitingForEnable: 0 };
         q = q.where('id', 'in', f.deliveryIds);
       }
       if (f.failedSince !== undefined) {
@@ -285,8 +285,15 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       }
       if (f.endpointId) q = q.where('endpoint_id', '=', f.endpointId);
       if (f.merchantId) q = q.where('merchant_id', '=', f.merchantId);
-      const r = await q.executeTakeFirst();
-      return Number(r.numUpdatedRows);
+      const rows = await q.returning('endpoint_id').execute();
+      // An operator told "redelivered" should also be told which wait: a disabled endpoint gets nothing until enabled.
+      const endpoints = [...new Set(rows.map((r) => r.endpoint_id))];
+      const disabled = new Set<string>();
+      for (let i = 0; i < endpoints.length; i += 500) {
+        const part = endpoints.slice(i, i + 500);
+        for (const e of await db.selectFrom('webhook_endpoints').select('id').where('id', 'in', part).where('status', '=', 'disabled').execute()) disabled.add(e.id);
+      }
+      return { redelivered: rows.length, waitingForEnable: rows.filter((r) => disabled.has(r.endpoint_id)).length };
     },
   };
 }

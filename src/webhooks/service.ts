@@ -17,7 +17,7 @@ import {
 import type { OutboxEvent } from './outbox.ts';
 import type { Sender } from './sender.ts';
 import { encryptNotification, signExecutionsWebhook } from './signing.ts';
-import type { AttemptRecord, DeliveryFilter, DeliveryRecord, EndpointRecord, WebhookStore } from './store.ts';
+import type { AttemptRecord, DeliveryFilter, DeliveryRecord, EndpointRecord, Redelivered, WebhookStore } from './store.ts';
 
 /** Renders /v1 notifications; injected from app.ts so that webhooks/ never imports a dialect. */
 export interface OppNotificationRenderer {
@@ -100,8 +100,8 @@ export interface WebhookService {
   deliveries(filter: DeliveryFilter): Promise<DeliveryView[]>;
   /** Every delivery of one event with every attempt. */
   event(eventId: string): Promise<(DeliveryView & { attemptLog: AttemptView[] })[]>;
-  redeliverEvent(eventId: string, endpointId?: string): Promise<WebhookResult<{ redelivered: number }>>;
-  redeliverFailedSince(since: number, filter?: { endpointId?: string; merchantId?: string }): Promise<number>;
+  redeliverEvent(eventId: string, endpointId?: string): Promise<WebhookResult<Redelivered>>;
+  redeliverFailedSince(since: number, filter?: { endpointId?: string; merchantId?: string }): Promise<Redelivered>;
   /** One pass of the worker: fan out new events, then send everything due. */
   runOnce(): Promise<void>;
   /** Starts the background worker (the server process does); `stop` waits for the pass under way. */
@@ -504,7 +504,7 @@ export function createWebhookService(deps: {
     async redeliverEvent(eventId, endpointId) {
       const list = (await store.deliveries({ eventId, limit: 1000 })).filter((d) => !endpointId || d.endpointId === endpointId);
       if (list.length === 0) return refuse('event_not_found', `no delivery of event ${eventId}${endpointId ? ` to ${endpointId}` : ''}`);
-      return { ok: true, value: { redelivered: await store.redeliver({ deliveryIds: list.map((d) => d.id) }, clock.now()) } };
+      return { ok: true, value: await store.redeliver({ deliveryIds: list.map((d) => d.id) }, clock.now()) };
     },
 
     redeliverFailedSince: (since, filter = {}) => store.redeliver({ failedSince: since, ...filter }, clock.now()),

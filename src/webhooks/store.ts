@@ -18,6 +18,12 @@ export interface EndpointRecord {
   readonly updatedAt: number;
 }
 
+/** What a redelivery did: deliveries put back on a fresh ladder, and those of them whose endpoint is disabled (they wait for `enable`). */
+export interface Redelivered {
+  readonly redelivered: number;
+  readonly waitingForEnable: number;
+}
+
 export interface DeliveryRecord {
   readonly id: string;
   readonly eventId: string;
@@ -148,6 +154,6 @@ export interface WebhookStore {
   recordAttempts(outcomes: readonly { deliveryId: string; outcome: AttemptOutcome }[]): Promise<AttemptRecorded[]>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
   attemptsOf(deliveryId: string): Promise<AttemptRecord[]>;
-  /** Makes deliveries due now on a fresh ladder; returns how many. */
-  redeliver(filter: { deliveryIds?: readonly string[]; failedSince?: number; endpointId?: string; merchantId?: string }, now: number): Promise<number>;
+  /** Makes deliveries due now on a fresh ladder; returns how many, and how many of them wait for a disabled endpoint to be enabled. */
+  redeliver(filter: { deliveryIds?: readonly string[]; failedSince?: number; endpointId?: string; merchantId?: string }, now: number): Promise<Redelivered>;
 }
