@@ -177,7 +177,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     if (op === 'redeliver') {
       const event = String(f.event ?? '');
       const r = await webhooks.redeliverEvent(event, e.endpointId);
-      return done(r, r.ok ? `Redelivery queued (${r.value.redelivered}).` : '', { eventId: event });
+      return done(r, r.ok ? `Redelivery queued (${r.value.redelivered})${r.value.waitingForEnable > 0 ? '; the endpoint is disabled: it is sent once the endpoint is enabled' : ''}.` : '', { eventId: event });
     }
     if (op === 'status') {
       const status = f.status === 'disabled' ? 'disabled' : 'active';
