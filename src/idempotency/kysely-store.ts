@@ -12,19 +12,24 @@ export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
     writer: (tx) => ({ complete: (c, status, body) => completeWith(tx, c, status, body) }),
     async claim(row) {
       // The primary key (merchant_id, key) is the lock: of concurrent claims exactly one inserts.
-      const r = await db.insertInto('idempotency_keys').values({
-        merchant_id: row.merchantId, key: row.key, operation: row.operation, request_hash: row.requestHash,
-        state: 'in_flight', response_status: null, response_body: null, created_at: row.createdAt,
-      }).onConflict((oc) => oc.columns(['merchant_id', 'key']).doNothing()).executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) return { claimed: true };
-      const e = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', row.merchantId).where('key', '=', row.key).executeTakeFirstOrThrow();
-      return {
-        claimed: false,
-        existing: {
-          merchantId: e.merchant_id, key: e.key, operation: e.operation, requestHash: e.request_hash, state: e.state as 'in_flight' | 'done',
-          responseStatus: e.response_status ?? undefined, responseBody: e.response_body ?? undefined, createdAt: e.created_at,
-        },
-      };
+      // The row that stopped this insert may be gone by the time it is read (its request failed and
+      // released the key, or the purge took it): the key is free again, and is claimed again.
+      for (;;) {
+        const r = await db.insertInto('idempotency_keys').values({
+          merchant_id: row.merchantId, key: row.key, operation: row.operation, request_hash: row.requestHash,
+          state: 'in_flight', response_status: null, response_body: null, created_at: row.createdAt,
+        }).onConflict((oc) => oc.columns(['merchant_id', 'key']).doNothing()).executeTakeFirst();
+        if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) return { claimed: true };
+        const e = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', row.merchantId).where('key', '=', row.key).executeTakeFirst();
+        if (!e) continue;
+        return {
+          claimed: false,
+          existing: {
+            merchantId: e.merchant_id, key: e.key, operation: e.operation, requestHash: e.request_hash, state: e.state as 'in_flight' | 'done',
+            responseStatus: e.response_status ?? undefined, responseBody: e.response_body ?? undefined, createdAt: e.created_at,
+          },
+        };
+      }
     },
     async takeOver(merchantId, key, staleAt, now) {
       const r = await db.updateTable('idempotency_keys').set({ created_at: now })
