@@ -6,30 +6,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { KyselyPlugin } from 'kysely';
-import { openStorage, type Storage } from '../src/storage/database.ts';
+import type { Storage } from '../src/storage/database.ts';
 import { createIdempotencyStore } from '../src/idempotency/kysely-store.ts';
 import { createIdempotency } from '../src/idempotency/service.ts';
 import type { UnitOfWork } from '../src/storage/unit-of-work.ts';
-import { postgresAvailable, testPostgresUrl } from './support/harness.ts';
+import { postgresAvailable } from './support/harness.ts';
+import { twoNodesOnOneSchema } from './support/stores.ts';
 
 const skip = (await postgresAvailable()) ? undefined : 'no PostgreSQL';
 
 describe('idempotency claim racing a release on another node (PostgreSQL)', { skip }, () => {
-  const schema = `sy_idrelease_${randomBytes(5).toString('hex')}`;
   let a: Storage;
   let b: Storage;
-  before(async () => {
-    a = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
-    b = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
-  });
-  after(async () => {
-    await a?.close(); await b?.close();
-    const c = new pg.Client({ connectionString: testPostgresUrl });
-    await c.connect();
-    try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
-  });
+  let nodes: Awaited<ReturnType<typeof twoNodesOnOneSchema>> | undefined;
+  before(async () => { nodes = await twoNodesOnOneSchema('sy_idrelease'); ({ a, b } = nodes); });
+  after(async () => { await nodes?.close(); });
 
   test('a key released by node A between node B\'s insert and its read: B proceeds or gets 409, it does not throw', async () => {
     const key = randomBytes(32);

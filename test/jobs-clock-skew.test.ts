@@ -6,33 +6,24 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import pg from 'pg';
-import { openStorage, type Storage } from '../src/storage/database.ts';
+import type { Storage } from '../src/storage/database.ts';
 import { createJobStore } from '../src/jobs/kysely-store.ts';
 import { createJobRunner } from '../src/jobs/service.ts';
 import { randomIds } from '../src/runtime/ids.ts';
 import { createLogger } from '../src/runtime/logger.ts';
-import { postgresAvailable, testPostgresUrl } from './support/harness.ts';
+import { postgresAvailable } from './support/harness.ts';
+import { twoNodesOnOneSchema } from './support/stores.ts';
 
 const skip = (await postgresAvailable()) ? undefined : 'no PostgreSQL';
 const quiet = () => createLogger({ level: 'silent', destination: new Writable({ write(_c, _e, cb) { cb(); } }) as never });
 
 describe('jobs on two nodes whose clocks disagree (PostgreSQL)', { skip }, () => {
-  const schema = `sy_jobskew_${randomBytes(5).toString('hex')}`;
   let a: Storage;
   let b: Storage;
-  before(async () => {
-    a = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
-    b = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
-  });
-  after(async () => {
-    await a?.close(); await b?.close();
-    const c = new pg.Client({ connectionString: testPostgresUrl });
-    await c.connect();
-    try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
-  });
+  let nodes: Awaited<ReturnType<typeof twoNodesOnOneSchema>> | undefined;
+  before(async () => { nodes = await twoNodesOnOneSchema('sy_jobskew'); ({ a, b } = nodes); });
+  after(async () => { await nodes?.close(); });
 
   test('a node whose clock is ahead by less than one lease does not run a job another node is running (and renewing)', async () => {
     const leaseMs = 3000;

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { openSqlite } from '../../src/storage/sqlite.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
+import { openStorage, type Storage } from '../../src/storage/database.ts';
 import type { Database } from '../../src/storage/schema.ts';
 import { tempDir, testPostgresUrl } from './harness.ts';
 
@@ -51,6 +52,24 @@ export async function processStore(kind: StoreKind): Promise<ProcessStore> {
     async drop() {
       rmSync(dataDir, { recursive: true, force: true });
       if (kind === 'postgres') await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+  };
+}
+
+/**
+ * Two stores on one PostgreSQL schema, as two gateway nodes share a database: each opens its own
+ * pool. `close` ends both and drops the schema.
+ */
+export async function twoNodesOnOneSchema(prefix: string): Promise<{ a: Storage; b: Storage; close(): Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const a = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
+  const b = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
+  return {
+    a, b,
+    async close() {
+      await a.close();
+      await b.close();
+      await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     },
   };
 }
