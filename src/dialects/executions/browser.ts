@@ -134,6 +134,12 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
         ? 'The client token has expired; call client/init again' : 'A client token from client/init is required');
     }
     if (!(await allowOrigin(req, reply, merchant.id))) return refuse(reply, 'request.forbidden', 'This origin is not registered for the merchant');
+    // From the gateway's own origin, only the secure fields call: they say which merchant they were
+    // opened for, and a token of another merchant (handed to them by the embedding page's script)
+    // would save the card typed there into that merchant's vault.
+    if (req.headers.origin === new URL(h.publicBase(req)).origin && req.headers['x-frame-merchant'] !== merchant.id) {
+      return refuse(reply, 'request.forbidden', 'These secure fields were opened for another merchant');
+    }
     const limit = await throttle.take(`tokenize:${merchant.id}:${check.scope.holderReference}`, tokenizeLimit.calls, tokenizeLimit.windowMs);
     if (!limit.allowed) {
       reply.header('retry-after', String(Math.ceil(limit.retryAfterMs / 1000)));

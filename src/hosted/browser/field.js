@@ -11,6 +11,9 @@ const type = params.get('type');
 const parentOrigin = params.get('parent');
 const channelId = params.get('channel');
 const checkoutId = params.get('checkout');
+// The merchant these fields were opened for (the gateway checked the framing page against its
+// origins): told with every save, so a page's script cannot hand the frame another merchant's token.
+const merchantId = params.get('merchant');
 const input = document.getElementById('field');
 const bus = new BroadcastChannel(`switchyard-${channelId}`);
 let config;
@@ -154,9 +157,13 @@ async function tokenize(request, storeInstrument) {
   const plaintext = JSON.stringify({ cardNumber: pan, ...expiry, ...(cvv ? { securityCode: cvv } : {}), holderReference: config.holderReference });
   const encryptedData = await new CompactEncrypt(new TextEncoder().encode(plaintext))
     .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512' }).encrypt(key);
-  const res = await fetch(config.saveUrl, {
+  // Always the gateway's own save endpoint, beside this page (never a URL the embedding page names).
+  const res = await fetch(new URL('../../public/payment/instruments', location.href), {
     method: 'POST',
-    headers: { authorization: `Bearer ${config.token}`, 'content-type': 'application/json', 'x-idempotency-key': crypto.randomUUID(), 'x-client-type': 'switchyard-sdk' },
+    headers: {
+      authorization: `Bearer ${config.token}`, 'content-type': 'application/json', 'x-idempotency-key': crypto.randomUUID(), 'x-client-type': 'switchyard-sdk',
+      ...(merchantId ? { 'x-frame-merchant': merchantId } : {}),
+    },
     body: JSON.stringify({
       holderReference: config.holderReference, paymentMethod: 'card', storeInstrument,
       ...(storeInstrument ? { futureUsage: 'CardOnFile' } : {}), data: { encryptedData, vaultProviderConfigId: config.providerConfigId },
