@@ -440,6 +440,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const body = objectAt(req.body, 'body', true)!;
       const amount = moneyAt(body, 'amount', true)!;
       const returnInfo = returnInfoAt(body, merchant.live);
+      // Where the shopper's browser is sent after the hosted pages: a merchant that registered its
+      // origins sends shoppers back to them only (a request a leaked token forged cannot send them elsewhere).
+      const origins = await merchants.origins(merchant.id);
+      if (origins.length > 0) {
+        for (const [k, url] of Object.entries(returnInfo)) {
+          if (!origins.includes(new URL(url).origin)) throw new ParamError(`returnInfo.${k}`, `must be on one of the merchant's registered origins (${origins.join(', ')})`);
+        }
+      }
       const composition = body.paymentComposition;
       if (!Array.isArray(composition) || composition.length === 0) throw new ParamError('paymentComposition', 'must list one payment', composition === undefined);
       if (composition.length > 1) throw new ParamError('paymentComposition', 'one payment per execution');
