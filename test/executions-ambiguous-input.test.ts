@@ -2,12 +2,13 @@
  * Input the executions dialect could only guess at is refused by name: a string holding half of a
  * surrogate pair (the stores keep it as U+FFFD, so two holders would become one and share cards),
  * a `meta` that patches would grow past what one request may carry, and a list filter the server
- * does not know (ignored, it would list every execution).
+ * does not know (ignored, it would list every execution); and, for a merchant that registered its
+ * origins, a return URL elsewhere (where the shopper's browser would be sent after the hosted pages).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, postgresAvailable, type Gateway } from './support/harness.ts';
-import { call, tokenOf, wf, execution } from './support/executions.ts';
+import { authorizeBody, call, tokenOf, wf, execution, instrument } from './support/executions.ts';
 
 for (const store of ['sqlite', 'postgres'] as const) {
   describe(`half a surrogate pair (${store})`, { skip: store === 'postgres' && !(await postgresAvailable()) ? 'no PostgreSQL' : undefined }, () => {
@@ -35,7 +36,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
   });
 }
 
-describe('meta and list filters', () => {
+describe('meta, list filters and return URLs', () => {
   let gw: Gateway;
   let token: string;
   before(async () => { gw = await startGateway(); token = await tokenOf(gw); });
@@ -65,5 +66,22 @@ describe('meta and list filters', () => {
     const known = await call(gw, 'GET', `${wf}?filter[merchantReference]=order-one&limit=5`, { token });
     assert.equal(known.status, 200);
     assert.equal(known.body.results.length, 1);
+  });
+
+  test('returnInfo outside the merchant\'s registered origins is refused naming the URL\'s field, and nothing is authorized; on them, or with none registered, it is taken', async () => {
+    const inst = await instrument(gw, token, '4200000000000042');
+    const open = await execution(gw, token);
+    // No origin registered yet: any https URL.
+    assert.equal((await call(gw, 'POST', `${wf}/${open}/authorize`, { token, body: { ...authorizeBody(inst), returnInfo: { success: 'https://anywhere.example/ok' } } })).status, 200);
+
+    await gw.app.merchants.addOrigin(gw.merchant.merchantId, 'https://shop.example');
+    const inst2 = await instrument(gw, token, '4200000000000042');
+    const id = await execution(gw, token);
+    const r = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: { ...authorizeBody(inst2), returnInfo: { success: 'https://shop.example/ok', cancel: 'https://evil.example/phish' } } });
+    assert.equal(r.status, 400, JSON.stringify(r.body).slice(0, 300));
+    assert.equal(r.body.errors[0].code, 'request.param.invalid');
+    assert.match(r.body.errors[0].detail, /^returnInfo\.cancel: must be on one of the merchant's registered origins \(https:\/\/shop\.example\)/);
+    assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'created', 'nothing authorized');
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: { ...authorizeBody(inst2), returnInfo: { success: 'https://shop.example/ok' } } })).status, 200);
   });
 });
