@@ -333,7 +333,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,
       act: dashboardAction({ merchants, payments, executions }), idempotency, publicUrl: config.publicUrl, maskCardNumbers: cardData.mask,
     },
-    sdk: { merchants, demoUrl: overrides.demoUrl },
+    sdk: { merchants, demoUrl: overrides.demoUrl, checkoutMerchant: async (id) => (await checkouts.get(id))?.merchantId },
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, breakers, server, logger, workflows, executions, ledger, settlement, idempotency, waiters, changeListener,

@@ -12,6 +12,8 @@ const isWebOrigin = (s: string) => {
 
 export interface HostedSdkDeps {
   merchants: MerchantService;
+  /** The merchant a COPYandPAY checkout belongs to (undefined: no such checkout). */
+  checkoutMerchant: (checkoutId: string) => Promise<string | undefined>;
   /** Where `/demo` on the gateway sends a visitor: the demo storefront, on its own origin. */
   demoUrl: string | undefined;
 }
@@ -73,9 +75,14 @@ export async function registerHostedSdkRoutes(app: FastifyInstance, deps: Hosted
     let origins: string[];
     if (typeof req.query.checkout === 'string') {
       // COPYandPAY: the widget's fields pay one checkout, whose id is the credential; like the
-      // platform's, they may sit on any shop page, but only on the one origin they were opened for.
+      // platform's, they may sit on any shop page of a merchant that registered no origins, but only
+      // on the one origin they were opened for; a merchant that registered some is framed by those.
       if (!checkoutIdPattern.test(req.query.checkout)) return refuse('unknown checkout');
       if (typeof parent !== 'string' || !isWebOrigin(parent)) return refuse('parent must be a web origin');
+      const owner = await deps.checkoutMerchant(req.query.checkout);
+      if (owner === undefined) return refuse('unknown checkout');
+      const registered = await deps.merchants.origins(owner);
+      if (registered.length > 0 && !registered.includes(parent)) return refuse('this page is not registered to embed the checkout');
       origins = [parent];
     } else {
       const m = typeof merchant === 'string' && /^[0-9a-f]{32}$/.test(merchant) ? await deps.merchants.byId(merchant) : undefined;

@@ -486,6 +486,17 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const form = formOf(req);
     const fromShopper = Object.fromEntries(Object.entries(form).filter(([k]) => shopperFields.test(k)));
     const merged: FormParams = Object.assign(Object.create(null), fromShopper, checkout.params);
+    // A result URL the browser names (the checkout named none): anyone holding the checkout id could
+    // send the shopper anywhere after 3-D Secure. A merchant that registered its origins gets its
+    // shoppers sent back to them only.
+    if (checkout.params.shopperResultUrl === undefined && fromShopper.shopperResultUrl !== undefined) {
+      const origins = await merchants.origins(auth.merchant.id);
+      let origin: string | undefined;
+      try { origin = new URL(fromShopper.shopperResultUrl).origin; } catch { origin = undefined; }
+      if (origins.length > 0 && (origin === undefined || !origins.includes(origin))) {
+        return refuse(reply, 400, auth.entity.id, '600.300.211', [{ name: 'shopperResultUrl', value: null, message: 'not on one of the merchant\'s registered origins' }]);
+      }
+    }
     const params = await screened(reply, auth.entity, merged);
     if (!params) return reply;
     const resultUrl = (op: { id: string }) => {
