@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { beforeNextUnitOfWork, opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { beforeNextUnitOfWork, opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
 
 const success = '000.100.110';
 let gw: Gateway;
@@ -165,4 +165,59 @@ test('a registration deleted while a payment with it is on its way is not charge
   undo();
   assert.equal(deleted?.status, 200, 'the merchant was told the registration is deleted');
   assert.equal(paid.body.result.code, '100.150.202', `charged a deregistered card: ${JSON.stringify(paid.body.result)}`);
+
+  // `standingInstruction` is echoed plus `initialTransactionId` after success: merchants keep it
+  // from the INITIAL CIT and send it back on every REPEATED MIT.
+  test('a successful INITIAL CIT answers standingInstruction.initialTransactionId, which a later MIT can send back', async () => {
+    const first = await pay(gw, {
+      paymentType: 'DB', amount: '10.00', createRegistration: 'true',
+      'standingInstruction.mode': 'INITIAL', 'standingInstruction.type': 'UNSCHEDULED', 'standingInstruction.source': 'CIT',
+    });
+    assert.equal(first.body.result.code, '000.100.110', JSON.stringify(first.body));
+    const initialTransactionId = first.body.standingInstruction?.initialTransactionId;
+    assert.equal(typeof initialTransactionId, 'string', `no standingInstruction.initialTransactionId in ${JSON.stringify(first.body.standingInstruction)}`);
+    assert.notEqual(initialTransactionId, '');
+    const status = await opp(gw, 'GET', `/v1/query/${first.body.id}`);
+    assert.equal(status.body.standingInstruction?.initialTransactionId, initialTransactionId);
+    const mit = await opp(gw, 'POST', `/v1/registrations/${first.body.registrationId}/payments`, {
+      amount: '10.00', currency: 'EUR', paymentType: 'DB', 'standingInstruction.mode': 'REPEATED', 'standingInstruction.type': 'UNSCHEDULED',
+      'standingInstruction.source': 'MIT', 'standingInstruction.initialTransactionId': initialTransactionId,
+    });
+    assert.equal(mit.body.result.code, '000.100.110');
+    assert.equal(mit.body.standingInstruction.initialTransactionId, initialTransactionId);
+  });
+
+  // The report API's `paymentTypes=PA,CP,RV` filter: ignored, it would hand a client asking for the
+  // capture of an order the authorization instead (the oldest comes first).
+  test('GET /v1/query?merchantTransactionId=&paymentTypes=CP lists only the captures of the reference', async () => {
+    const pa = await pay(gw, { paymentType: 'PA', merchantTransactionId: 'order-types-1' });
+    assert.equal(pa.body.result.code, '000.100.110');
+    const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '92.00', currency: 'EUR', merchantTransactionId: 'order-types-1' });
+    assert.equal(cp.body.result.code, '000.100.110');
+    const all = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'order-types-1' });
+    assert.deepEqual(all.body.payments.map((p: any) => p.paymentType), ['PA', 'CP']);
+    const q = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'order-types-1', paymentTypes: 'CP' });
+    assert.equal(q.status, 200);
+    assert.deepEqual(q.body.payments.map((p: any) => p.paymentType), ['CP'], 'the paymentTypes filter is honoured, never ignored');
+    assert.equal(q.body.records, 1);
+    const bad = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'order-types-1', paymentTypes: 'CP,XX' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.result.parameterErrors.map((e: any) => e.name), ['paymentTypes']);
+  });
+
+  // The CVV rule of a card payment (a brand's own length, reference: AMEX 4, others 3) holds for the
+  // CVV a shopper types again for a registration: the registration's brand is known.
+  test('a registration payment refuses a CVV of the wrong length for the stored card\'s brand, as a card payment does', async () => {
+    const direct = await pay(gw, { 'card.cvv': '1234' });
+    assert.equal(direct.status, 400);
+    const code = direct.body.result.code;
+    const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard });
+    assert.equal(reg.status, 200);
+    const viaPath = await opp(gw, 'POST', `/v1/registrations/${reg.body.id}/payments`, { amount: '10.00', currency: 'EUR', paymentType: 'DB', 'card.cvv': '1234' });
+    assert.equal(viaPath.status, 400, `a 4-digit CVV for a VISA registration was accepted: ${viaPath.body.result.code}`);
+    assert.equal(viaPath.body.result.code, code);
+    const viaField = await opp(gw, 'POST', '/v1/payments', { amount: '10.00', currency: 'EUR', paymentType: 'DB', registrationId: reg.body.id, 'card.cvv': '1234' });
+    assert.equal(viaField.status, 400);
+    assert.equal(viaField.body.result.code, code);
+  });
 });

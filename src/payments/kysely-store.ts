@@ -228,15 +228,18 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
     async attemptsOf(paymentId) {
       return (await attemptsOf(db, paymentId)).map(toAttempt);
     },
-    async byMerchantTransactionId(entityId, mtx, page) {
+    async byMerchantTransactionId(entityId, mtx, page, kinds) {
       let q = db.selectFrom('transactions').selectAll().where('entity_id', '=', entityId)
         .where('merchant_transaction_id', '=', mtx).orderBy('created_at').orderBy('payment_id').orderBy('seq');
+      if (kinds) q = kinds.length === 0 ? q.where(sql.lit(false)) : q.where('type', 'in', kinds);
       if (page) q = q.limit(page.limit).offset(page.offset);
       return (await q.execute()).map(toOperation);
     },
-    async countByMerchantTransactionId(entityId, mtx) {
-      const r = await db.selectFrom('transactions').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('entity_id', '=', entityId).where('merchant_transaction_id', '=', mtx).executeTakeFirst();
+    async countByMerchantTransactionId(entityId, mtx, kinds) {
+      let q = db.selectFrom('transactions').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('entity_id', '=', entityId).where('merchant_transaction_id', '=', mtx);
+      if (kinds) q = kinds.length === 0 ? q.where(sql.lit(false)) : q.where('type', 'in', kinds);
+      const r = await q.executeTakeFirst();
       return Number(r?.n ?? 0);
     },
     async paymentsByPspReference(accountId, pspReference) {

@@ -6,7 +6,7 @@ import type { Merchant } from '../merchants/model.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { VaultService } from '../vault/service.ts';
 import type { VaultWriter } from '../vault/store.ts';
-import { checkCard, isExpired, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
+import { checkCard, cvvLength, isExpired, type CardInput, type Cvv, type MaskedCard } from '../vault/card.ts';
 import { registrationEvent, registrationRecord } from '../vault/registrations.ts';
 import type { CvvCache } from '../vault/cvv-cache.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
@@ -154,8 +154,8 @@ export interface PaymentService {
   /** An operation in the caller's scope; another merchant's or channel's id is simply not found. */
   find(merchant: Merchant, scope: Scope, operationId: string): Promise<PaymentView | undefined>;
   /** The entity's operations with that reference, oldest first; `page` for one page of them. */
-  findByMerchantTransactionId(merchant: Merchant, entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }): Promise<PaymentView[]>;
-  countByMerchantTransactionId(merchant: Merchant, entityId: string, merchantTransactionId: string): Promise<number>;
+  findByMerchantTransactionId(merchant: Merchant, entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }, kinds?: readonly OperationKind[]): Promise<PaymentView[]>;
+  countByMerchantTransactionId(merchant: Merchant, entityId: string, merchantTransactionId: string, kinds?: readonly OperationKind[]): Promise<number>;
   /** The payment with its operations and attempts, oldest first. */
   details(paymentId: string): Promise<PaymentDetails | undefined>;
   /**
@@ -532,7 +532,8 @@ export function createPaymentService(deps: {
     }
     const renewed = input.storedCard?.renewed;
     if (renewed) {
-      const cardError = checkCard(renewed.card, now);
+      // The security code typed with a stored card is checked as a new card's is (its brand's length).
+      const cardError = checkCard({ ...renewed.card, cvv: input.storedCard!.cvv }, now);
       if (cardError) return fail(cardError);
       return ok({ card: { ...renewed.card, cvv: input.storedCard!.cvv }, masked: renewed.sealed.masked, sealed: renewed.sealed, cardId: renewed.sealed.record.id });
     }
@@ -546,6 +547,8 @@ export function createPaymentService(deps: {
     }
     if (!stored) return ok({ card: undefined, masked: undefined, sealed: undefined, cardId: undefined });
     if (isExpired(stored.expiryMonth, stored.expiryYear, now)) return fail('card_expired');
+    const cvv = input.storedCard!.cvv;
+    if (cvv !== undefined && cvv.reveal().length !== cvvLength(stored.brand)) return fail('cvv_brand_mismatch');
     const { pan, ...masked } = stored;
     return ok({
       card: { pan, cvv: input.storedCard!.cvv, brand: stored.brand, holder: stored.holder, expiryMonth: stored.expiryMonth, expiryYear: stored.expiryYear },
@@ -842,8 +845,8 @@ export function createPaymentService(deps: {
       return view(o.id);
     },
 
-    async findByMerchantTransactionId(merchant, entityId, mtx, page) {
-      const list = await store.byMerchantTransactionId(entityId, mtx, page);
+    async findByMerchantTransactionId(merchant, entityId, mtx, page, kinds) {
+      const list = await store.byMerchantTransactionId(entityId, mtx, page, kinds);
       const views: PaymentView[] = [];
       for (const o of list) if (o.merchantId === merchant.id) views.push(await view(o.id));
       return views;
@@ -1045,7 +1048,7 @@ export function createPaymentService(deps: {
     },
 
     // An entity id names one merchant's entity: the caller authenticated both together.
-    countByMerchantTransactionId: (_merchant, entityId, mtx) => store.countByMerchantTransactionId(entityId, mtx),
+    countByMerchantTransactionId: (_merchant, entityId, mtx, kinds) => store.countByMerchantTransactionId(entityId, mtx, kinds),
 
     async reconcile() {
       // Twice the PSP timeout: an attempt whose call another node may still be making is left alone.

@@ -1,5 +1,5 @@
 import type { Tx } from '../storage/unit-of-work.ts';
-import type { DeclineReason, InitialKind, Operation, OperationStatus, PaymentStatus } from './model.ts';
+import type { DeclineReason, InitialKind, Operation, OperationKind, OperationStatus, PaymentStatus } from './model.ts';
 
 export const paymentMethods = ['card', 'bank_transfer'] as const;
 export type PaymentMethod = (typeof paymentMethods)[number];
@@ -130,8 +130,9 @@ export interface PaymentStore {
   /** One attempt by its id (the id a PSP knows it by). */
   attempt(id: string): Promise<AttemptRecord | undefined>;
   /** An entity's operations with that reference, oldest first; `page` skips `offset` and returns at most `limit`. */
-  byMerchantTransactionId(entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }): Promise<OperationRecord[]>;
-  countByMerchantTransactionId(entityId: string, merchantTransactionId: string): Promise<number>;
+  /** The operations of a merchant reference, oldest first; only those of `kinds` when given. */
+  byMerchantTransactionId(entityId: string, merchantTransactionId: string, page?: { offset: number; limit: number }, kinds?: readonly OperationKind[]): Promise<OperationRecord[]>;
+  countByMerchantTransactionId(entityId: string, merchantTransactionId: string, kinds?: readonly OperationKind[]): Promise<number>;
   /** The payments held at a PSP account one of whose operations the PSP knows by that reference (at most two: more than one is ambiguous). */
   paymentsByPspReference(accountId: string, pspReference: string): Promise<string[]>;
   /**

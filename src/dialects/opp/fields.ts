@@ -95,6 +95,7 @@ export const oppFields = {
   'standingInstruction.mode': matching('', '^(INITIAL|REPEATED)$'),
   'standingInstruction.type': matching('', '^(UNSCHEDULED|RECURRING|INSTALLMENT)$'),
   'standingInstruction.source': matching('CIT or MIT (merchant-initiated: the shopper is not there to authenticate).', '^(CIT|MIT)$'),
+  'standingInstruction.initialTransactionId': matching('On a REPEATED charge: the initialTransactionId the INITIAL one answered.', '^[A-Za-z0-9._-]{1,64}$'),
   'threeDSecure.eci': matching('', '^[0-9]{2}$'),
   'threeDSecure.challengeIndicator': matching('', '^0[1-4]$', undefined, 'must be one of 01, 02, 03, 04'),
   'customParameters[3DS2_enrolled]': matching('Test switch: whether the simulated card is enrolled in 3-D Secure.', '^(true|false)$', undefined, 'must be true or false'),
@@ -102,6 +103,7 @@ export const oppFields = {
   'customParameters[forceResultCode]': { type: 'string', description: 'Test switch: the result code the simulated acquirer answers with (one GET /v1/resultcodes lists).' },
   limit: matching('Transactions per page, 1 to 100 (default 100).', '^[0-9]{1,3}$', undefined, 'must be between 1 and 100'),
   pageNo: matching('Page number from 1.', '^[0-9]{1,9}$', undefined, 'must be a page number from 1'),
+  paymentTypes: matching('Only these payment types, comma-separated (`PA,CP`).', '^[A-Z.]{2,5}(,[A-Z.]{2,5}){0,10}$', undefined, 'must list payment types, comma-separated'),
 } as const satisfies Record<string, Field>;
 
 export type OppField = keyof typeof oppFields;

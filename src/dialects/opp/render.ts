@@ -48,6 +48,13 @@ export function renderTransaction(v: PaymentView, channelName: string): Record<s
   for (const group of ['bankAccount', 'customer', 'billing', 'shipping', 'cart', 'merchant', 'threeDSecure', 'customParameters', 'standingInstruction']) {
     if (echo[group] !== undefined) body[group] = echo[group];
   }
+  // The first charge of a standing instruction, once it succeeded, says which transaction later
+  // charges refer to (they send it back as `standingInstruction.initialTransactionId`): the
+  // acquirer's reference where it gave one, else this transaction's own id.
+  const standing = echo.standingInstruction as Record<string, unknown> | undefined;
+  if (initial && standing?.mode === 'INITIAL' && t.status === 'succeeded' && standing.initialTransactionId === undefined) {
+    body.standingInstruction = { ...standing, initialTransactionId: t.pspReference ?? t.id };
+  }
   // The authentication's ECI, as the platform echoes it beside the merchant's own 3-D Secure fields.
   const eci = t.details['3ds.acsEci'];
   if (initial && eci !== undefined) body.threeDSecure = { ...(echo.threeDSecure as Record<string, unknown> | undefined), eci };

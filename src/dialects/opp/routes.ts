@@ -13,7 +13,7 @@ import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
 import { codeOfView, registrationEcho, renderRegistration, renderTransaction } from './render.ts';
-import { kindOfBackOffice, kindOfInitial, type InitialType } from './payment-types.ts';
+import { backOfficeTypes, initialTypes, isBackOfficeType, isInitialType, kindOfBackOffice, kindOfInitial, type BackOfficeType, type InitialType } from './payment-types.ts';
 import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, readCheckout, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import type { CheckoutService } from '../../checkouts/service.ts';
@@ -416,10 +416,16 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const paging = readQueryPage(params);
     if (!paging.ok) return refuse(reply, 400, auth.entity.id, paging.refusal.code, paging.refusal.parameterErrors);
     const { limit, pageNo } = paging.value;
-    const records = await payments.countByMerchantTransactionId(auth.merchant, auth.entity.id, mtx);
+    // The report API's filter (`paymentTypes=PA,CP`): honoured, never ignored (a client taking the
+    // first of the list would take another type's transaction).
+    const types = params.paymentTypes?.split(',').map((t) => t.trim());
+    const unknownType = types?.find((t) => !isInitialType(t) && !isBackOfficeType(t));
+    if (unknownType !== undefined) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'paymentTypes', value: null, message: `must list payment types (${[...initialTypes, ...backOfficeTypes].join(', ')}), comma-separated` }]);
+    const kinds = types?.map((t) => (isInitialType(t) ? kindOfInitial[t] : kindOfBackOffice[t as BackOfficeType]));
+    const records = await payments.countByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, kinds);
     if (records === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
     // Oldest first, so pages already read never shift when new transactions join the reference.
-    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, { offset: (pageNo - 1) * limit, limit });
+    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, { offset: (pageNo - 1) * limit, limit }, kinds);
     return send(reply, 200, auth.entity.id, {
       result: resultOf('000.000.100'),
       records, pageNo, pages: Math.ceil(records / limit),

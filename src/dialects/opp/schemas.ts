@@ -90,7 +90,7 @@ export const oppSchemas = {
   },
   queryByReference: {
     summary: "The transactions of a merchantTransactionId, oldest first, a page at a time", tags: ['query'], security,
-    querystring: entityQuery(['merchantTransactionId', 'limit', 'pageNo'], ['merchantTransactionId']),
+    querystring: entityQuery(['merchantTransactionId', 'limit', 'pageNo', 'paymentTypes'], ['merchantTransactionId']),
     response: {
       200: jsonAnswer('A page of transactions.', object({ ...envelope, records: { type: 'integer' }, pageNo: { type: 'integer' }, pages: { type: 'integer' }, payments: { type: 'array', items: transaction } }, ['result', 'records', 'payments'])),
       ...refusals,

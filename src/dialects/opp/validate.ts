@@ -158,7 +158,7 @@ function readEcho(c: Collector): Record<string, unknown> {
     if (cp && !/^[a-zA-Z0-9._]{3,64}$/.test(cp[1]!)) c.add(name, 'custom parameter names must match ^[a-zA-Z0-9._]{3,64}$');
   }
   for (const name of ['merchantInvoiceId', 'descriptor', 'recurringType', 'standingInstruction.mode', 'standingInstruction.type',
-    'standingInstruction.source', 'threeDSecure.eci'] as const) c.check(name);
+    'standingInstruction.source', 'standingInstruction.initialTransactionId', 'threeDSecure.eci'] as const) c.check(name);
   const echo: Record<string, unknown> = {};
   for (const group of ['customer', 'billing', 'shipping', 'cart', 'merchant', 'standingInstruction', 'threeDSecure']) {
     const v = nest(p, group);
