@@ -101,8 +101,13 @@ export function outcomeOfPaymentResponse(r: Record<string, unknown>): Answer | u
       return { kind: 'declined', reason: 'cancelled_by_shopper', acquirerCode: resultCode, message: undefined, pspReference, details };
     case 'Error':
       return { kind: 'declined', reason: 'provider_error', acquirerCode: resultCode, message: text(r.refusalReason), pspReference, details };
+    case 'PartiallyAuthorised':
+      // Approved for less than was asked (an account Adyen set up for partial authorisation): money
+      // is held, or for a sale taken, so it is no decline a cascade could move on from; nor the
+      // approval asked for. Thrown: the attempt stays unknown, for the reconciler and an operator.
+      throw new Error(`Adyen authorised only part of the amount (PartiallyAuthorised${pspReference ? `, ${pspReference}` : ''}): not taken as this request's outcome`);
     default:
-      // PartiallyAuthorised (never asked for) and anything newer: not an approval of what was asked.
+      // Anything newer: not an approval of what was asked.
       return { kind: 'declined', reason: 'provider_error', acquirerCode: resultCode, message: `unexpected resultCode ${resultCode}`, pspReference, details };
   }
 }
