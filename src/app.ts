@@ -14,6 +14,7 @@ import { createPaymentStore } from './payments/kysely-store.ts';
 import { createPaymentService, type PaymentService } from './payments/service.ts';
 import { createChallengeStore } from './threeds/kysely-store.ts';
 import { createThreeDsService, type ThreeDsService } from './threeds/service.ts';
+import type { Challenge } from './threeds/store.ts';
 import { createCvvCache, createSharedCvvCache } from './vault/cvv-cache.ts';
 import { createCvvHoldStore } from './vault/cvv-hold-store.ts';
 import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/simulator/connector.ts';
@@ -242,10 +243,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   threeds.onOutcome('payment', async (challenge, outcome) =>
     shopperDestination(await payments.completeChallenge(challenge.subject.id, outcome), `challenge ${challenge.id}`));
   // A second tab answering a challenge the first answered goes where the shopper is sent now.
-  threeds.onAnswered('payment', async (challenge) => {
+  const sentNow = async (challenge: Challenge) => {
     const d = await payments.details(challenge.subject.id);
     const initial = d?.operations.find((o) => o.seq === 0);
     return d && initial ? shopperDestination({ payment: d.payment, operation: initial }, `challenge ${challenge.id}`) : undefined;
+  };
+  threeds.onAnswered('payment', sentNow);
+  // A challenge reached past its expiry before the sweep closed it: its payment ends now, as the
+  // sweep would end it, and the shopper goes back to the merchant instead of a dead page.
+  threeds.onLapsed('payment', async (challenge) => {
+    await payments.expireAwaitingOf(challenge.subject.id);
+    return sentNow(challenge);
   });
   // The shopper back from a PSP's own 3-D Secure: the PSP finishes the attempt, then the same.
   threeds.onReturn(async (paymentId, attemptId, parameters) => {

@@ -199,6 +199,11 @@ export interface PaymentService {
   lateApprovalsUnsettled(): Promise<number>;
   /** Ends payments whose shopper never finished within the asynchronous timeout. */
   expireAwaiting(): Promise<number>;
+  /**
+   * Ends one payment waiting for its shopper, as the sweep would: the shopper came back to a
+   * challenge past its expiry before the sweep closed it. False when it is not waiting.
+   */
+  expireAwaitingOf(paymentId: string): Promise<boolean>;
   /** The simulated bank's receipts: confirmed bank transfers older than the receipt delay get theirs. */
   confirmBankTransfers(): Promise<number>;
   /** Card authorizations left uncaptured past their expiry get their open rest voided (context `{expired: true}`). */
@@ -390,6 +395,23 @@ export function createPaymentService(deps: {
       await cvvs.drop(paymentId).catch((err: unknown) => logger.warn({ err: String(err), paymentId }, 'a security code held for the cascade could not be deleted; its expiry removes it'));
     }
     return r;
+  }
+
+  /** Ends an operation that waited for its shopper too long: its page closed, its held code dropped. */
+  async function expireOne(o: OperationRecord): Promise<boolean> {
+    await threeds.expire('payment', o.paymentId);
+    await cvvs.drop(o.paymentId);
+    return write(async (w) => {
+      const locked = await w.payments.lock(o.paymentId);
+      const current = locked?.operations.find((x) => x.id === o.id);
+      if (!locked || current?.status !== 'awaiting') return false;
+      const expired = refusal(challengeRefusals.expired, o.details, clock.now());
+      // A shopper who never came back from a PSP's own 3-D Secure: its attempt ends with it.
+      const open = attemptsOfOperation(locked.attempts, o.id).filter((a) => isOpen(a.status)).at(-1);
+      if (open) await w.payments.settleAttempt(open, { ...expired, pspReference: open.pspReference });
+      await runner.settle(w, locked, o.id, expired);
+      return true;
+    });
   }
 
   /** Records follow-up operations decided under the payment's lock, in one unit of work. */
@@ -982,23 +1004,13 @@ export function createPaymentService(deps: {
     async expireAwaiting() {
       const stale = await store.awaitingBefore(clock.now() - asyncTimeoutMs, 100);
       let expired = 0;
-      await eachIsolated(stale, async (o) => {
-        await threeds.expire('payment', o.paymentId);
-        await cvvs.drop(o.paymentId);
-        const done = await write(async (w) => {
-          const locked = await w.payments.lock(o.paymentId);
-          const current = locked?.operations.find((x) => x.id === o.id);
-          if (!locked || current?.status !== 'awaiting') return false;
-          const expired = refusal(challengeRefusals.expired, o.details, clock.now());
-          // A shopper who never came back from a PSP's own 3-D Secure: its attempt ends with it.
-          const open = attemptsOfOperation(locked.attempts, o.id).filter((a) => isOpen(a.status)).at(-1);
-          if (open) await w.payments.settleAttempt(open, { ...expired, pspReference: open.pspReference });
-          await runner.settle(w, locked, o.id, expired);
-          return true;
-        });
-        if (done) expired++;
-      }, logger, 'expire-awaiting', (o) => o.paymentId);
+      await eachIsolated(stale, async (o) => { if (await expireOne(o)) expired++; }, logger, 'expire-awaiting', (o) => o.paymentId);
       return expired;
+    },
+
+    async expireAwaitingOf(paymentId) {
+      const o = await store.operation(paymentId);
+      return o !== undefined && o.status === 'awaiting' && expireOne(o);
     },
 
     async confirmBankTransfers() {

@@ -117,7 +117,11 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
       const c = await load(purpose, id);
       if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
       if (c.status !== 'open') return hostedHtml(reply, 410, renderEndedPage(c.status === 'expired' ? 'expired' : 'used'));
-      if (c.expiresAt <= clock.now()) return hostedHtml(reply, 410, renderEndedPage('expired'));
+      if (c.expiresAt <= clock.now()) {
+        // Past its expiry, not swept yet: the payment ends now and the shopper goes back to the merchant.
+        const back = await threeds.lapsed(c);
+        return back ? secureHosted(reply, returnFormOrigins(c.returnOrigins)).code(303).header('location', back).send() : hostedHtml(reply, 410, renderEndedPage('expired'));
+      }
       const psp = c.pspRedirect;
       if (psp) {
         // The PSP runs this challenge: the shopper goes on to its page, as it asked.

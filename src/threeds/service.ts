@@ -36,6 +36,13 @@ export interface ThreeDsService {
    */
   onAnswered(kind: SubjectKind, handler: (challenge: Challenge) => Promise<string | undefined>): void;
   /**
+   * A challenge past its expiry that the sweep has not closed yet, reached by the shopper: the
+   * subject is ended as the sweep would end it, and the handler says where the shopper goes then.
+   */
+  onLapsed(kind: SubjectKind, handler: (challenge: Challenge) => Promise<string | undefined>): void;
+  /** Where a shopper goes who reaches `challenge` past its expiry (see `onLapsed`); undefined: nowhere known. */
+  lapsed(challenge: Challenge): Promise<string | undefined>;
+  /**
    * The shopper's answer: accepted once, before expiry; returns where to send the browser. Answered
    * already, the browser goes where the first answer's would go now.
    */
@@ -60,6 +67,7 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
   const { store, clock, ids } = deps;
   const handlers = new Map<SubjectKind, OutcomeHandler>();
   const answered = new Map<SubjectKind, (challenge: Challenge) => Promise<string | undefined>>();
+  const lapses = new Map<SubjectKind, (challenge: Challenge) => Promise<string | undefined>>();
   let returnHandler: ReturnHandler | undefined;
   return {
     async open(input) {
@@ -77,12 +85,18 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
     urlOf: (c, baseUrl) => `${baseUrl}${hostedPaths[c.purpose]}/${c.id}`,
     onOutcome(kind, handler) { handlers.set(kind, handler); },
     onAnswered(kind, handler) { answered.set(kind, handler); },
+    onLapsed(kind, handler) { lapses.set(kind, handler); },
+    lapsed: (challenge) => lapses.get(challenge.subject.kind)?.(challenge) ?? Promise.resolve(undefined),
     async finish(id, outcome) {
       const challenge = await store.get(id);
       if (!challenge) return fail('not_found');
       const now = clock.now();
       if (!await store.resolve(id, statusOfOutcome[outcome], now, now)) {
-        if (challenge.status === 'open' && challenge.expiresAt <= now) return fail('expired');
+        if (challenge.status === 'open' && challenge.expiresAt <= now) {
+          // Past its expiry, not swept yet: the shopper is not left on a dead page.
+          const back = await lapses.get(challenge.subject.kind)?.(challenge);
+          return back ? ok(back) : fail('expired');
+        }
         // Answered in another tab, or closed by the payment's timeout while this page stood open:
         // this tab goes where the payment now sends the shopper (back to the merchant's result).
         const current = await store.get(id);
