@@ -9,6 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { luhnValid } from '../src/runtime/scrub.ts';
+import { newCanary } from './support/canary.ts';
 import { opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { postForm, signIn as signInAs } from './support/dashboard.ts';
 
@@ -21,6 +22,7 @@ before(async () => {
   other = await gw.app.merchants.create({ name: 'Other Merchant' });
   for (const [email, role, merchantId] of [
     ['admin@example.com', 'admin', undefined], ['scoped-op@example.com', 'operator', gw.merchant.merchantId],
+    ['scoped-admin@example.com', 'admin', gw.merchant.merchantId],
   ] as const) {
     assert.ok((await gw.app.dashboard.addUser({ email, role, merchantId, password })).ok);
   }
@@ -170,4 +172,69 @@ test('a merchant\'s name holding a card number is refused by the dashboard: noth
   assert.equal((await gw.app.merchants.list()).length, before, 'no merchant created');
   const audit = await gw.app.storage.db.selectFrom('audit_log').selectAll().execute();
   assert.ok(!JSON.stringify(audit).includes('4111 1111 1111 1111'), 'nor audited in plain text');
+});
+
+test('a card number typed into a payment-list filter box (amount, currency, dates) is not printed back into the page', async () => {
+  const { pan } = newCanary();
+  const s = await signIn('admin@example.com');
+  const echoed: string[] = [];
+  for (const query of [`currency=EUR&min=${pan}`, `currency=EUR&max=${pan}`, `currency=${pan}`, `from=${pan}`, `to=${pan}`]) {
+    const r = await get(s, `/dashboard/payments?${query}`);
+    assert.ok(r.status < 500, `${query}: ${r.status}`);
+    if (r.text.includes(pan) || (r.location ?? '').includes(pan)) echoed.push(query.replace(pan, 'PAN'));
+  }
+  assert.deepEqual(echoed, [], 'filters whose page (or redirect) prints the card number back');
+});
+
+test('a card number pasted into a configuration box (cascade accounts, webhook types) is not printed back on the page that refuses it', async () => {
+  const { pan } = newCanary();
+  const s = await signIn('admin@example.com');
+  const base = `/dashboard/merchants/${gw.merchant.merchantId}`;
+  const echoed: string[] = [];
+  for (const [path, form] of [
+    ['/workflow', { accounts: pan }],
+    ['/webhooks', { url: 'https://hooks.example/notify', dialect: 'opp', types: pan }],
+  ] as const) {
+    const r = await postForm(gw.url, s, `${base}${path}`, { _csrf: s.csrf, ...form });
+    const text = await r.text();
+    assert.equal(r.status, 400, `${path}: refused`);
+    if (text.includes(pan)) echoed.push(path);
+  }
+  assert.deepEqual(echoed, [], 'refusal pages printing the card number back');
+});
+
+test('a merchant-scoped admin posting a configuration form to another merchant\'s id is refused (404), changes nothing, and the refusal is audited', async () => {
+  const s = await signIn('scoped-admin@example.com');
+  for (const [path, form] of [
+    [`/dashboard/merchants/${other.merchantId}/origins`, { origin: 'https://evil.example' }],
+    [`/dashboard/merchants/${other.merchantId}/credentials/rotate`, { dialect: 'both', confirmed: 'yes' }],
+    ['/dashboard/merchants', { name: 'Sneaky' }],
+  ] as const) {
+    const r = await postForm(gw.url, s, path, { _csrf: s.csrf, ...form });
+    await r.text();
+    assert.ok(r.status === 404 || r.status === 403, `${path}: ${r.status}`);
+  }
+  assert.deepEqual(await gw.app.merchants.origins(other.merchantId), []);
+  const log = await gw.app.dashboard.auditLog({ limit: 100 });
+  const refused = log.filter((e) => e.email === 'scoped-admin@example.com' && e.outcome === 'refused');
+  assert.equal(refused.length, 3, `refused posts audited: ${JSON.stringify(log.filter((e) => e.email === 'scoped-admin@example.com').map((e) => [e.action, e.outcome]))}`);
+});
+
+test('searching the dashboard by a follow-up operation\'s numeric PSP reference (a refund\'s, passing Luhn) finds its payment, as the admin API does', async () => {
+  let ref = '';
+  for (let d = 0; d < 10 && !ref; d++) if (luhnValid(`881565896176526${d}`)) ref = `881565896176526${d}`;
+  const p = await pay(gw, { amount: '12.00' });
+  assert.equal(p.status, 200, JSON.stringify(p.body));
+  const rf = await opp(gw, 'POST', `/v1/payments/${p.body.id}`, { amount: '2.00', currency: 'EUR', paymentType: 'RF' });
+  assert.equal(rf.status, 200, JSON.stringify(rf.body));
+  // The refund's PSP reference only (an Adyen modification's pspReference is 16 digits too).
+  await gw.app.storage.db.updateTable('transactions').set({ psp_reference: ref } as never).where('id', '=', rf.body.id).execute();
+  const s = await signIn('admin@example.com');
+  let r = await fetch(`${gw.url}/dashboard/payments?q=${ref}`, { headers: { cookie: s.cookie }, redirect: 'manual' });
+  for (let hops = 0; r.status === 303 && hops < 3; hops++) {
+    r = await fetch(new URL(r.headers.get('location')!, gw.url), { headers: { cookie: s.cookie }, redirect: 'manual' });
+  }
+  const text = await r.text();
+  assert.equal(r.status, 200);
+  assert.ok(text.includes(p.body.id), 'the dashboard masked the refund\'s PSP reference before searching and found nothing');
 });

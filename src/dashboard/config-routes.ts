@@ -19,6 +19,9 @@ import { removalRefusals } from '../workflows/service.ts';
 export async function registerConfigRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const { auth, merchants, workflows, webhooks } = deps;
 
+  // A refusal may quote what was typed (an unknown account name, a webhook type): a card number
+  // pasted there is not printed back.
+  const refusal = (text: string) => notice('error', deps.maskCardNumbers(text));
   const refuse = (reply: FastifyReply, ctx: PageContext, status: number, text: string) =>
     sendPage(reply, page(ctx, status === 404 ? 'Not found' : 'Not allowed', html`<p>${text} <a href="/dashboard">Back to the dashboard</a></p>`), status);
 
@@ -32,7 +35,11 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   };
   const merchantFor = async (req: FastifyRequest, reply: FastifyReply, ctx: PageContext, id: string): Promise<Merchant | undefined> => {
     const m = /^[0-9a-f]{32}$/.test(id) && mayView(ctx.user, id) ? await merchants.byId(id) : undefined;
-    if (!m) await refuse(reply, ctx, 404, 'No such merchant is visible to you.');
+    if (!m) {
+      // A change asked of a merchant this operator may not see is refused as any other, and on record.
+      if (req.method === 'POST') await auth.audit({ user: ctx.user, ip: req.ip }, { action: 'config.change', outcome: 'refused', subject: req.url, detail: { reason: 'not_found' } });
+      await refuse(reply, ctx, 404, 'No such merchant is visible to you.');
+    }
     return m;
   };
   const audit = (req: FastifyRequest, ctx: PageContext, action: string, merchantId: string | undefined, ok: boolean, detail: Record<string, unknown>, subject?: string) =>
@@ -49,7 +56,10 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   app.post('/merchants', { schema: dashboardSchemas.createMerchant }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     if (!ctx) return reply;
-    if (!isGatewayAdmin(ctx.user)) return refuse(reply, ctx, 403, 'Only an admin of the whole gateway creates merchants.');
+    if (!isGatewayAdmin(ctx.user)) {
+      await auth.audit({ user: ctx.user, ip: req.ip }, { action: 'merchant.create', outcome: 'refused', subject: req.url, detail: { reason: 'scope' } });
+      return refuse(reply, ctx, 403, 'Only an admin of the whole gateway creates merchants.');
+    }
     const f = formOf(req);
     const name = String(f.name ?? '').trim();
     if (!name || name.length > 200) return showMerchants(ctx, reply, notice('error', 'A name (up to 200 characters) is required.'), 400);
@@ -103,7 +113,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
       if (!ctx || !m) return reply;
       const r = await run(m, formOf(req));
       await audit(req, ctx, action, m.id, r.ok, r.detail, m.id);
-      return showMerchant(ctx, reply, m, r.ok ? notice('ok', r.text) : notice('error', r.error), r.ok ? 200 : 400);
+      return showMerchant(ctx, reply, m, r.ok ? notice('ok', r.text) : refusal(r.error), r.ok ? 200 : 400);
     });
   };
   merchantForm('origins', 'origin.add', dashboardSchemas.addOrigin, async (m, f) => {
@@ -143,7 +153,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const r = await webhooks.addEndpoint({ merchantId: m.id, dialect: String(f.dialect ?? ''), url: String(f.url ?? ''), types });
     // A refused URL may carry a user and password (refused for it): the audit log keeps neither.
     await audit(req, ctx, 'webhook.add', m.id, r.ok, { url: withoutCredentials(String(f.url ?? '')), dialect: f.dialect }, r.ok ? r.value.endpointId : undefined);
-    if (!r.ok) return showMerchant(ctx, reply, m, notice('error', r.error.message), 400);
+    if (!r.ok) return showMerchant(ctx, reply, m, refusal(r.error.message), 400);
     return sendPage(reply, secretPage(ctx, 'Webhook endpoint added', 'This is the endpoint\'s secret (the /v1 decryption key, or the executions signing secret).',
       [['Endpoint id', r.value.endpointId], ['Secret', r.value.secret]], `/dashboard/webhooks/${r.value.endpointId}`), 201);
   });
@@ -171,7 +181,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const op = req.params.op;
     const done = async (r: { ok: true } | { ok: false; error: { message: string } }, text: string, detail: Record<string, unknown> = {}) => {
       await audit(req, ctx, `webhook.${op}`, e.merchantId, r.ok, detail, e.endpointId);
-      return showEndpoint(ctx, reply, e.endpointId, r.ok ? notice('ok', text) : notice('error', r.error.message), r.ok ? 200 : 400);
+      return showEndpoint(ctx, reply, e.endpointId, r.ok ? notice('ok', text) : refusal(r.error.message), r.ok ? 200 : 400);
     };
     if (op === 'test') return done(await webhooks.sendTest(e.endpointId), 'Test notification queued.');
     if (op === 'redeliver') {
@@ -186,7 +196,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     if (op === 'rotate') {
       const r = await webhooks.rotateSecret(e.endpointId, 24 * 3600_000);
       await audit(req, ctx, 'webhook.rotate', e.merchantId, r.ok, {}, e.endpointId);
-      if (!r.ok) return showEndpoint(ctx, reply, e.endpointId, notice('error', r.error.message), 400);
+      if (!r.ok) return showEndpoint(ctx, reply, e.endpointId, refusal(r.error.message), 400);
       return sendPage(reply, secretPage(ctx, 'Secret rotated', `The endpoint's new secret.${r.value.previousSecretUntil ? ` The old one keeps signing beside it until ${r.value.previousSecretUntil}.` : ''}`,
         [['Secret', r.value.secret]], `/dashboard/webhooks/${e.endpointId}`));
     }

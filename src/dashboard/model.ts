@@ -41,10 +41,19 @@ export interface SignInState {
  * every allowed failure; otherwise counted now, as a failure until its password proves right. So
  * tries made at once, on one node or several, are counted against one another: a burst of guesses
  * gets no more checks than the lockout allows.
+ *
+ * The try that uses up the count also locks the account, until its own outcome says otherwise (a
+ * right password clears the lock): were that outcome never written (the node died, the database
+ * failed, while its password was checked), the count alone would refuse every sign-in for ever, the
+ * right password included; the lock ends, and with it the count.
  */
 export function beginSignIn(s: SignInState, now: number): SignInState | undefined {
-  if ((s.lockedUntil !== undefined && s.lockedUntil > now) || s.failedSignIns >= lockout.failures) return undefined;
-  return { failedSignIns: s.failedSignIns + 1, lockedUntil: undefined };
+  if (s.lockedUntil !== undefined && s.lockedUntil > now) return undefined;
+  // A lock that ended starts the count over.
+  const counted = s.lockedUntil !== undefined ? 0 : s.failedSignIns;
+  if (counted >= lockout.failures) return undefined;
+  const failedSignIns = counted + 1;
+  return { failedSignIns, lockedUntil: failedSignIns >= lockout.failures ? now + lockout.lockMs : undefined };
 }
 
 /**

@@ -149,9 +149,17 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       const masked = deps.maskCardNumbers(query.q);
       if (masked !== query.q) {
         const named = await search.list({ q, limit: 5, ...(u.merchantId ? { merchantId: u.merchantId } : {}) });
-        const isReference = named.payments.some((p) => p.pspReference === q || p.id === q || p.operationId === q);
+        // Any of the payment's operations: a refund's or a capture's PSP reference names it too.
+        const names = async (id: string) => ((await deps.payments.details(id))?.operations ?? []).some((o) => o.pspReference === q || o.id === q);
+        const isReference = named.payments.some((p) => p.pspReference === q || p.id === q || p.operationId === q)
+          || (await Promise.all(named.payments.map((p) => names(p.id)))).some(Boolean);
         if (!isReference) return reply.redirect(`/dashboard/payments?${new URLSearchParams({ ...query, q: masked }).toString()}`, 303);
       }
+    }
+    // The same for every other box (an amount, a currency, a date): what the form would print back.
+    const maskedOthers = Object.fromEntries(Object.entries(query).map(([k, v]) => [k, k === 'q' ? v : deps.maskCardNumbers(v)]));
+    if (Object.entries(maskedOthers).some(([k, v]) => v !== query[k])) {
+      return reply.redirect(`/dashboard/payments?${new URLSearchParams(maskedOthers).toString()}`, 303);
     }
     const parsed = parseFilter(query);
     const ms = await merchantOptions(u);
