@@ -1,11 +1,12 @@
 import { writeSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
-  Kysely, SqliteDialect, SqliteDriver, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult,
+  Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, type QueryResult,
   type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement,
 } from 'kysely';
 import type { Database } from './schema.ts';
 import { WalSync } from './wal-sync.ts';
+import { insideUnitOfWork } from './unit-scope.ts';
 import { Checkpointer } from './checkpointer.ts';
 
 /**
@@ -140,6 +141,10 @@ class DurableSqliteDriver extends SqliteDriver {
   #checkpointer: Checkpointer | undefined;
   #checkpointFailed: Error | undefined;
   #connection: DurableConnection | undefined;
+  // The one connection is lent to one holder at a time, in the order asked (Kysely's own lock for a
+  // single-connection dialect is turned off, so that a holder's own re-entry is refused first).
+  #held: Promise<void> = Promise.resolve();
+  #release: (() => void) | undefined;
 
   constructor(config: SqliteDialectConfig, raw: DatabaseSync, file: string, options: Required<SqliteOptions>) {
     super(config);
@@ -162,6 +167,13 @@ class DurableSqliteDriver extends SqliteDriver {
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
+    // The one connection is the unit's transaction's: waiting for it here would wait for ever.
+    if (insideUnitOfWork()) throw new Error('a read through db inside a unit of work: on SQLite read through the unit\'s tx');
+    const before = this.#held;
+    let release!: () => void;
+    this.#held = new Promise((resolve) => { release = resolve; });
+    await before;
+    this.#release = release;
     this.#connection ??= new DurableConnection(await super.acquireConnection(), this.#raw, {
       wal: this.#options.wal,
       failed: () => this.#options.wal.failed ?? this.#checkpointFailed,
@@ -177,11 +189,22 @@ class DurableSqliteDriver extends SqliteDriver {
     return this.#connection;
   }
 
+  override async releaseConnection(): Promise<void> {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+
   override async destroy(): Promise<void> {
     await this.#checkpointer?.stop();
     await this.#options.wal.close();
     await super.destroy();
   }
+}
+
+/** SQLite as Kysely speaks it, without Kysely's connection lock: the durable driver keeps its own. */
+class OwnLockSqliteAdapter extends SqliteAdapter {
+  override get supportsMultipleConnections(): boolean { return true; }
 }
 
 export interface SqliteStore {
@@ -237,6 +260,8 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqliteSto
   const driver: Driver = new DurableSqliteDriver(config, raw, file, settled);
   const dialect = new (class extends SqliteDialect {
     override createDriver(): Driver { return driver; }
+    // The driver locks its one connection itself (see DurableSqliteDriver.acquireConnection).
+    override createAdapter(): DialectAdapter { return new OwnLockSqliteAdapter(); }
   })(config);
   return { db: new Kysely<Database>({ dialect }), raw, flushes: () => settled.wal.flushes };
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CompiledQuery, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import { heldWritesCheck } from './postgres-pipeline.ts';
+import { asUnitOfWork, insideUnitOfWork } from './unit-scope.ts';
 import type { Database } from './schema.ts';
 
 /** One open database transaction, handed to every concern's writer that takes part in a change. */
@@ -134,7 +135,7 @@ export function createUnitOfWork(
   async function runUnit(u: Unit, tx: Tx, shared: boolean): Promise<void> {
     callbacksOf.set(tx, u.callbacks);
     try {
-      u.value = await u.inCaller(() => u.fn(tx));
+      u.value = await u.inCaller(() => asUnitOfWork(() => u.fn(tx)));
       // PostgreSQL may still be running writes of this unit that no one waited for
       // (storage/postgres-pipeline.ts): in a shared transaction their failure must be this unit's,
       // undone with its savepoint, not the next unit's. Alone, COMMIT checks them.
@@ -248,6 +249,7 @@ export function createUnitOfWork(
   return {
     db, kind,
     run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      if (insideUnitOfWork()) return Promise.reject(new Error('uow.run inside a unit of work: hand the unit\'s tx to the writers instead'));
       return new Promise<T>((resolve, reject) => {
         queue.push({
           fn, inCaller: AsyncLocalStorage.snapshot(), resolve: resolve as (v: unknown) => void, reject, callbacks: [], queuedAt: performance.now(), state: 'waiting',
