@@ -1,5 +1,6 @@
 import type { StorageTarget } from './storage/database.ts';
 import { parseAllowList } from './webhooks/address.ts';
+import { cardBrands, isCardBrand } from './vault/card.ts';
 
 /** Behaviour of the simulated acquirer, so benchmarks and fault tests can model a real PSP. */
 export interface SimulatorConfig {
@@ -151,7 +152,7 @@ export const settings: readonly Setting[] = [
   { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_ERROR_RATE', type: 'rate', unit: 'share 0..1', default: 0, description: 'Share of simulated calls that answer with a communication error.' },
   { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_ALLOW', type: 'cidr-list', default: undefined, defaultText: 'none: public addresses only', description: 'Comma-separated CIDR ranges opened beside public addresses for webhook endpoints, e.g. `127.0.0.0/8,::1/128` for receivers on this machine.' },
   { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_TIMEOUT_MS', type: 'integer', unit: ms, default: 30_000, min: 0, description: 'A delivery attempt without a complete answer within this failed.' },
-  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_POLL_MS', type: 'integer', unit: ms, default: 500, min: 0, description: 'How often the delivery worker looks for new events and due retries.' },
+  { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_POLL_MS', type: 'integer', unit: ms, default: 500, min: 10, description: 'How often the delivery worker looks for new events and due retries.' },
   { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS', type: 'number', unit: 'hours', default: 120, min: 0, description: 'An endpoint failing without a single success for this long is disabled.' },
   { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_BATCH', type: 'integer', unit: 'rows', default: 32, min: 1, description: 'Delivery attempts in flight at once per node (while others wait, one endpoint gets half of them, two while it is failing).' },
   { group: 'Jobs', name: 'SWITCHYARD_JOB_LEASE_MS', type: 'integer', unit: ms, default: 30_000, min: 100, description: 'A periodic job\'s claim lasts this long without renewal: a killed node\'s jobs wait at most this long for another node.' },
@@ -209,6 +210,8 @@ function expiryByBrand(text: string | undefined): Readonly<Record<string, number
   for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([A-Z_]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(part);
     if (!m || Number(m[2]) <= 0) throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${part}" is not BRAND=DAYS (e.g. DINERS=30)`);
+    // A misspelt brand would be taken and do nothing: its cards would expire on the default.
+    if (!isCardBrand(m[1]!)) throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${m[1]}" is not a brand (one of ${cardBrands.join(', ')})`);
     days[m[1]!] = Number(m[2]);
   }
   return Object.freeze(Object.fromEntries(Object.entries(days).map(([b, d]) => [b, Math.round(d * 86_400_000)])));
@@ -272,6 +275,8 @@ function storageOf(env: NodeJS.ProcessEnv, dataDir: string): StorageTarget {
   const url = text(env, 'DATABASE_URL');
   // Checked even for SQLite: a mistyped value is refused the day it is set, not the day PostgreSQL is.
   const statementDeadlineMs = num(env, 'SWITCHYARD_PG_STATEMENT_DEADLINE_MS');
+  const prepared = text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')?.trim().toLowerCase() ?? 'on';
+  if (prepared !== 'on' && prepared !== 'off') throw invalid(settingOf('SWITCHYARD_PG_PREPARED_STATEMENTS'), text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')!);
   if (!url) return { kind: 'sqlite', dataDir };
   let parsed: URL | undefined;
   try { parsed = new URL(url); } catch { parsed = undefined; }
@@ -279,8 +284,6 @@ function storageOf(env: NodeJS.ProcessEnv, dataDir: string): StorageTarget {
   if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
     throw new ConfigError(`DATABASE_URL is not valid: expected ${expectation(settingOf('DATABASE_URL'))}, got one starting ${JSON.stringify(url.slice(0, url.indexOf(':') + 1 || 12))}. ${settingOf('DATABASE_URL').description}`);
   }
-  const prepared = text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')?.trim().toLowerCase() ?? 'on';
-  if (prepared !== 'on' && prepared !== 'off') throw invalid(settingOf('SWITCHYARD_PG_PREPARED_STATEMENTS'), text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')!);
   return { kind: 'postgres', url, statementDeadlineMs, ...(prepared === 'off' ? { preparedStatements: false } : {}) };
 }
 

@@ -70,6 +70,17 @@ test('an unknown origins, psp-accounts or workflows command is a usage error (ex
     }
     assert.equal(cli(dataDir, 'origins', 'list', '--merchant', m.merchantId).status, 0);
     assert.equal(cli(dataDir, 'origins', 'list', '--merchant', 'f'.repeat(32)).status, 1, 'an unknown merchant is a failed command');
+    // An argument a command cannot do without, or one that is no number, is a usage error too.
+    for (const [args, named] of [
+      [['psp-accounts', 'put', '--merchant', m.merchantId], /--name is required/],
+      [['origins', 'add', '--merchant', m.merchantId], /--origin is required/],
+      [['origins', 'remove', '--merchant', m.merchantId], /--origin is required/],
+      [['psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'a', '--timeout-ms', 'abc'], /--timeout-ms must be a whole number/],
+    ] as const) {
+      const r = cli(dataDir, ...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, named);
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

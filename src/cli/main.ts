@@ -195,6 +195,12 @@ async function routing(group: string, command: string | undefined, values: Recor
   if (!routingCommands[group]?.includes(command ?? '')) { process.stderr.write(usage + '\n'); return 2; }
   const merchantId = typeof values.merchant === 'string' ? values.merchant : undefined;
   if (!merchantId) { process.stderr.write('--merchant is required\n' + usage + '\n'); return 2; }
+  // The other arguments a command cannot do without are usage errors too, told before the store is opened.
+  const missing = group === 'origins' && command !== 'list' && typeof values.origin !== 'string' ? '--origin is required'
+    : group === 'psp-accounts' && command === 'put' && typeof values.name !== 'string' ? '--name is required'
+      : group === 'psp-accounts' && command === 'put' && typeof values['timeout-ms'] === 'string' && !/^[0-9]+$/.test(values['timeout-ms']) ? '--timeout-ms must be a whole number of milliseconds'
+        : undefined;
+  if (missing) { process.stderr.write(`${missing}\n${usage}\n`); return 2; }
   const config = loadConfig();
   const storage = await openStorage(config.storage);
   try {
