@@ -1,4 +1,5 @@
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
+import { cardBrands, isCardBrand } from './vault/card.ts';
 import { attemptsOfOperation } from './payments/model.ts';
 import { openStorage, pendingMigrations, type Storage } from './storage/database.ts';
 import { sql } from 'kysely';
@@ -122,6 +123,12 @@ export interface AppOverrides {
 
 /** Composition root: config → storage → services → HTTP server (+ the webhook worker, started by main). Nothing else builds things. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  // Told here, above the settings (which know no card brands): a misspelt brand would be taken and
+  // do nothing, its cards expiring on the default.
+  const unknownBrand = Object.keys(config.authorizationExpiryByBrandMs).find((b) => !isCardBrand(b));
+  if (unknownBrand !== undefined) {
+    throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${unknownBrand}" is not a brand (one of ${cardBrands.join(', ')})`);
+  }
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
