@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStorage } from '../src/storage/database.ts';
+import { createVaultStore } from '../src/vault/kysely-store.ts';
 import { opp, tempDir, testCard } from './support/harness.ts';
 import { demoCredentials, startGatewayProcess } from './support/process.ts';
 
@@ -59,5 +62,25 @@ test('keys rotate under traffic: payments keep succeeding, every data key is re-
   } finally {
     await proc.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('key commands on a store with no key ring yet write nothing: status says so, rotate is refused; no master.key is made up for a server that may be given its own', async () => {
+  const dir = tempDir('switchyard-no-ring-');
+  try {
+    const env = { ...process.env, SWITCHYARD_DATA_DIR: dir, DATABASE_URL: '', SWITCHYARD_MASTER_KEY: '' };
+    const status = await run(process.execPath, ['scripts/launch.mjs', 'src/cli/main.ts', 'keys', 'status', '--json'], { env, encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(status.stdout), { current: null, versions: [] });
+    await assert.rejects(run(process.execPath, ['scripts/launch.mjs', 'src/cli/main.ts', 'keys', 'rotate'], { env, encoding: 'utf8' }),
+      (err: { code?: number; stderr?: string }) => err.code === 1 && /no key ring yet/.test(err.stderr ?? ''));
+    assert.equal(existsSync(join(dir, 'master.key')), false, 'a master key was written');
+    const storage = await openStorage({ kind: 'sqlite', dataDir: dir });
+    try {
+      assert.deepEqual(await createVaultStore(storage.uow).keyVersions(), []);
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

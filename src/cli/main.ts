@@ -88,8 +88,19 @@ async function workflowsOver(config: Config, storage: Storage, vault?: VaultServ
 
 /** Key ring commands: rotation re-wraps data keys only; PAN ciphertexts are never rewritten. PSP credentials are re-sealed. */
 async function keys(command: string, config: Config, storage: Storage, json: boolean): Promise<number> {
-  const vault = await vaultOver(config, storage);
   const print = (result: Record<string, unknown>, text: string) => process.stdout.write(json ? JSON.stringify(result) + '\n' : text + '\n');
+  // A store without a key ring yet gets its first key version from the server's first start, under
+  // the master key the server is given: a key command run before (perhaps without that setting,
+  // from another folder) would seal it under another key, and the server could then never open it.
+  if ((await createVaultStore(storage.uow).keyVersions()).length === 0) {
+    if (command === 'status') {
+      print({ current: null, versions: [] }, 'no key ring yet: the server creates it on its first start');
+      return 0;
+    }
+    process.stderr.write('no key ring yet: start the server once (it creates the key ring under its master key), then rotate\n');
+    return 1;
+  }
+  const vault = await vaultOver(config, storage);
   if (command === 'status') {
     const status = await vault.keyStatus();
     print(status, [`current key version ${status.current}`, ...status.versions.map((v) => `  version ${v.version}: ${v.cards} cards`)].join('\n'));
