@@ -49,6 +49,9 @@ const httpBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 const pspBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
 const uowBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
+/** How long a scrape waits for the store's backlog figures before answering without them. */
+const backlogProbeMs = 2000;
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   // Process metrics (CPU, memory, handles) and `nodejs_eventloop_lag_*` / `nodejs_eventloop_lag_p99_seconds`.
@@ -102,7 +105,7 @@ export function createMetrics(): Metrics {
     collect() { this.set(longPolls?.() ?? 0); },
   });
   // One probe run serves the four gauges of a scrape (prom-client collects them concurrently).
-  let current: Promise<Backlog> | undefined;
+  let current: Promise<Backlog | undefined> | undefined;
   const read = () => current ?? probe?.();
   const gauge = (name: string, help: string, pick: (b: Backlog) => number) => new Gauge({
     name, help, registers: [registry],
@@ -134,7 +137,14 @@ export function createMetrics(): Metrics {
     setBacklogProbe(p) { probe = p; },
     setLongPollProbe(p) { longPolls = p; },
     async scrape() {
-      current = probe?.();
+      // The backlog is read from the store: a store that is down, closed or frozen leaves those five
+      // gauges unset for this scrape, never the whole answer (the outage is when the rest is needed),
+      // and its error (a driver's words, a database's address) is nobody's to read here.
+      const probed = probe?.();
+      current = probed === undefined ? undefined : Promise.race([
+        probed.catch(() => undefined),
+        new Promise<undefined>((resolve) => { setTimeout(resolve, backlogProbeMs, undefined).unref(); }),
+      ]);
       try {
         return { contentType: registry.contentType, body: await registry.metrics() };
       } finally {

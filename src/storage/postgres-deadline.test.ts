@@ -1,53 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { openStorage } from './database.ts';
 import { StatementDeadlineError } from './postgres-deadline.ts';
 import { postgresAvailable, testPostgresUrl } from '../../test/support/harness.ts';
+import { postgresProxy } from '../../test/support/postgres-proxy.ts';
 
 const skip = (await postgresAvailable()) ? false : 'PostgreSQL is not reachable';
 
-/**
- * A TCP pass-through to PostgreSQL that can go silent: while frozen, bytes in either direction are
- * held (nothing is closed, nothing answers), as when the server's host hangs or a network drops
- * packets without a reset.
- */
-async function freezableProxy(target: URL) {
-  let frozen = false;
-  const held: (() => void)[] = [];
-  const sockets = new Set<Socket>();
-  const pipe = (from: Socket, to: Socket) => {
-    from.on('data', (chunk) => { if (frozen) held.push(() => to.write(chunk)); else to.write(chunk); });
-    from.on('close', () => to.destroy());
-    from.on('error', () => to.destroy());
-  };
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    sockets.add(client).add(upstream);
-    pipe(client, upstream);
-    pipe(upstream, client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as AddressInfo).port);
-  return {
-    url: url.toString(),
-    freeze() { frozen = true; },
-    thaw() { frozen = false; for (const send of held.splice(0)) send(); },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
-
 test('a statement PostgreSQL leaves unanswered closes its connection: the unit of work fails, its write is not committed, and the next unit runs on a new connection', { skip, timeout: 30_000 }, async () => {
   const schema = `sy_deadline_${randomBytes(4).toString('hex')}`;
-  const proxy = await freezableProxy(new URL(testPostgresUrl));
+  const proxy = await postgresProxy();
   const storage = await openStorage({ kind: 'postgres', url: proxy.url, schema, statementDeadlineMs: 300 });
   const direct = new pg.Client({ connectionString: testPostgresUrl });
   await direct.connect();
@@ -75,7 +40,7 @@ test('a statement PostgreSQL leaves unanswered closes its connection: the unit o
     assert.deepEqual(notes, ['after', 'before']);
   } finally {
     await storage.close();
-    await proxy.close();
+    await proxy.stop();
     await direct.query(`drop schema if exists "${schema}" cascade`);
     await direct.end();
   }

@@ -1,0 +1,49 @@
+/**
+ * A TCP pass-through to the test PostgreSQL that can go silent or away: frozen, bytes in either
+ * direction are held (nothing is closed, nothing answers), as when the server's host hangs or a
+ * network drops packets without a reset; stopped, connections are cut and new ones refused.
+ */
+import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
+import { testPostgresUrl } from './harness.ts';
+
+export interface PostgresProxy {
+  /** The test database's URL, through the proxy. */
+  readonly url: string;
+  readonly port: number;
+  freeze(): void;
+  /** Sends on what was held, and forwards again. */
+  thaw(): void;
+  stop(): Promise<void>;
+}
+
+export async function postgresProxy(): Promise<PostgresProxy> {
+  const target = new URL(testPostgresUrl);
+  let frozen = false;
+  const held: (() => void)[] = [];
+  const sockets = new Set<Socket>();
+  const pipe = (from: Socket, to: Socket) => {
+    from.on('data', (chunk) => { if (frozen) held.push(() => to.write(chunk)); else to.write(chunk); });
+    from.on('close', () => { to.destroy(); sockets.delete(from); });
+    from.on('error', () => to.destroy());
+  };
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    pipe(client, upstream);
+    pipe(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const url = new URL(testPostgresUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(), port,
+    freeze() { frozen = true; },
+    thaw() { frozen = false; for (const send of held.splice(0)) send(); },
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
