@@ -44,7 +44,7 @@ test('a sign-in whose outcome was never written (a crash or a database blip afte
   // The fifth try is the right password, but writing its success fails: the try stays counted.
   failNextStateWrite = true;
   await assert.rejects(auth.signIn('carol@example.com', password, '198.51.100.8'));
-  // However long the user waits (a day), the right password is refused: no lock with an end was ever set.
+  // A day later the right password is taken: the try that used up the count locked the account, and that lock has ended.
   clock.advance(24 * 3600_000);
   const r = await auth.signIn('carol@example.com', password, '198.51.100.8');
   assert.equal(r.ok, true, `the right password a day later: ${JSON.stringify(r)}`);

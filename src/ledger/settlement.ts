@@ -11,7 +11,7 @@ import {
   movementOf, reconcile, settledKey, settlementPostingsOf, summaryOf, type LedgerMovement, type ReconciliationSummary,
 } from './reconciliation.ts';
 import { isUndo, type Posting } from './model.ts';
-import { replacePans } from '../runtime/scrub.ts';
+import { holdsCardNumber, replacePans } from '../runtime/scrub.ts';
 import type { DiscrepancyRecord, LedgerStore, SettlementAccount, SettlementStore } from './store.ts';
 
 const day = 86_400_000;
@@ -189,7 +189,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
     async resolve(id, note) {
       // An operator's words are kept, shown and sent to webhooks: a card number typed there (the
       // card a refund went to by hand) is refused, as in every other field of human text.
-      if (replacePans(note, () => '', 'any') !== note) {
+      if (holdsCardNumber(note, 'any')) {
         return { ok: false, error: { code: 'note_holds_card_number', message: 'the note holds what looks like a card number; describe the card by its last four digits' } };
       }
       const now = clock.now();

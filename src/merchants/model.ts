@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
-import { replacePans } from '../runtime/scrub.ts';
+import { holdsCardNumber } from '../runtime/scrub.ts';
 
 export interface Merchant {
   readonly id: string;
@@ -65,6 +65,6 @@ export function merchantNameProblem(name: string): string | undefined {
   if (!name.trim()) return 'is empty';
   if (name.length > 200) return 'is longer than 200 characters';
   if (hasControlCharacter(name)) return 'holds a control character';
-  if (replacePans(name, () => '', 'any') !== name) return 'holds what looks like a card number; a name is never a card number';
+  if (holdsCardNumber(name, 'any')) return 'holds what looks like a card number; a name is never a card number';
   return undefined;
 }

@@ -94,6 +94,9 @@ function uuidSpans(text: string): [number, number][] {
   return [...text.matchAll(uuid)].map((m) => [m.index, m.index + m[0].length]);
 }
 
+/** Whether `text` holds something that reads as a card number (`replacePans` would change it). */
+export const holdsCardNumber = (text: string, grouping: 'card' | 'any' = 'card'): boolean => replacePans(text, () => '', grouping) !== text;
+
 const redacted = () => '[PAN REDACTED]';
 // A space (tab, line break, no-break space), plus, dash or dot percent-encoded, as a URL carries a
 // card number typed with spaces.

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { replacePans } from '../runtime/scrub.ts';
+import { holdsCardNumber, replacePans } from '../runtime/scrub.ts';
 
 /**
  * Card numbers typed into fields that are not card fields. Two answers, chosen per field by each
@@ -62,7 +62,7 @@ export const securityCodeMask = '***';
 export function createCardDataScreen(key: Buffer): CardDataScreen {
   const masked = (digits: string) => `****${digits.slice(-4)}_${createHmac('sha256', key).update(digits).digest('hex').slice(0, 12)}`;
   const mask = (text: string) => replacePans(text, masked);
-  const holdsPan = (text: string) => replacePans(text, () => '') !== text;
+  const holdsPan = (text: string) => holdsCardNumber(text);
 
   function maskJson(value: unknown, opts: { refuse?: (path: string) => boolean; skip?: (path: string) => boolean; path?: string } = {}) {
     let refused: string | undefined;
