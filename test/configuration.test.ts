@@ -59,8 +59,11 @@ test('each invalid value is refused with a sentence naming the variable, the val
   const cases: [string, string, RegExp][] = [
     ['PORT', '70000', /PORT="70000" is not valid: a TCP port is at most 65535/],
     ['PORT', 'eighty', /PORT="eighty" is not valid: expected a whole number ≥ 0/],
-    ['SWITCHYARD_PSP_TIMEOUT_MS', '10s', /SWITCHYARD_PSP_TIMEOUT_MS="10s" is not valid: expected a whole number ≥ 0 \(ms\)/],
-    ['SWITCHYARD_PSP_TIMEOUT_MS', '-5', /expected a whole number ≥ 0/],
+    ['SWITCHYARD_PSP_TIMEOUT_MS', '10s', /SWITCHYARD_PSP_TIMEOUT_MS="10s" is not valid: expected a whole number ≥ 100 \(ms\)/],
+    ['SWITCHYARD_PSP_TIMEOUT_MS', '-5', /expected a whole number ≥ 100/],
+    // 0 reads as "no timeout" to many operators; here it would time every PSP call out at once.
+    ['SWITCHYARD_PSP_TIMEOUT_MS', '0', /SWITCHYARD_PSP_TIMEOUT_MS="0" is not valid: expected a whole number ≥ 100 \(ms\)/],
+    ['SWITCHYARD_WEBHOOK_TIMEOUT_MS', '0', /SWITCHYARD_WEBHOOK_TIMEOUT_MS="0" is not valid: expected a whole number ≥ 100 \(ms\)/],
     ['SWITCHYARD_SIM_ERROR_RATE', '1.5', /SWITCHYARD_SIM_ERROR_RATE="1.5" is not valid: expected a share between 0 and 1/],
     ['SWITCHYARD_KEY_REFRESH_MS', '10', /expected a whole number ≥ 100 \(ms\)/],
     ['SWITCHYARD_WEBHOOK_BATCH', '0', /expected a whole number ≥ 1 \(rows\)/],
@@ -97,7 +100,7 @@ test('the gateway refuses to start on an invalid value with one line, no stack',
   try {
     const r = startMain({ SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_WEBHOOK_TIMEOUT_MS: '30s' });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^switchyard failed to start: SWITCHYARD_WEBHOOK_TIMEOUT_MS="30s" is not valid: expected a whole number ≥ 0 \(ms\)\./);
+    assert.match(r.stderr, /^switchyard failed to start: SWITCHYARD_WEBHOOK_TIMEOUT_MS="30s" is not valid: expected a whole number ≥ 100 \(ms\)\./);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
