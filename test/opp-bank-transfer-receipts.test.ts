@@ -44,6 +44,18 @@ describe('bank transfer money before its receipt', () => {
     assert.equal((await backOffice(r.body.id, 'RF', { amount: '120.00', currency: 'EUR' })).body.result.code, success, 'refundable once received');
   });
 
+  test('a chargeback of a bank transfer takes back only money its bank confirmed: none before the receipt, and nothing is recorded', async () => {
+    const r = await bank({ paymentType: 'DB' });
+    await completeAtBank(r.body.redirect);
+    const before = (await gw.app.payments.details(r.body.id))!.operations.length;
+    const cb = await backOffice(r.body.id, 'CB', { amount: '120.00', currency: 'EUR' });
+    assert.notEqual(cb.body.result.code, success, 'charged back 120.00 the bank never confirmed');
+    assert.equal((await gw.app.payments.details(r.body.id))!.operations.length, before, 'nothing recorded');
+    clock.advance(gw.app.config.bankReceiptDelayMs + 1);
+    await gw.app.payments.confirmBankTransfers();
+    assert.equal((await backOffice(r.body.id, 'CB', { amount: '120.00', currency: 'EUR' })).body.result.code, success, 'once received it can be charged back');
+  });
+
   test('a bank transfer cannot be rebilled: there is no stored card to charge, and nothing is recorded', async () => {
     const r = await bank({ paymentType: 'DB' });
     await completeAtBank(r.body.redirect);

@@ -406,6 +406,11 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       const standing = req.reportedByPsp ? t.chargedBack > 0 : ops.some((x) => x.kind === 'chargeback' && x.status === 'succeeded');
       if (standing) return fail('multiple_chargebacks');
       if (amount > t.captured - t.refunded - t.inFlightRefunds) return fail('chargeback_exceeds_captured');
+      // As with a refund: a scheme can take back only money the shopper's bank confirmed it moved.
+      if (req.awaitsReceipt) {
+        if (t.received === 0) return fail('chargeback_requires_capture');
+        if (amount > t.received - t.refunded - t.inFlightRefunds) return fail('chargeback_exceeds_captured');
+      }
       return ok(of(amount));
     }
     case 'receipt': {
