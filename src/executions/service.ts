@@ -211,7 +211,7 @@ export function createExecutionService(deps: {
       ? await payments.cancel({ merchant, scope, paymentId: e.paymentId, context, ...join, ...(input.voidOnly ? { voidOnly: true } : {}) })
       : await payments.followUp({
         merchant, scope, kind: name, referencedId: e.paymentId, amount, merchantTransactionId: e.merchantReference,
-        context, testParameters: {}, ...(name === 'capture' && input.final ? { final: true } : {}), ...join,
+        context, testParameters: {}, ...(name === 'capture' && input.final ? { final: true } : {}), ...(name === 'refund' ? { inParts: true } : {}), ...join,
       });
     if (!r.ok) {
       if (name === 'cancel' && r.error === 'reversal_after_capture') {

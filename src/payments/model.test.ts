@@ -462,3 +462,13 @@ test('refundParts: a refund in parts, one per transaction that moved money, the 
   assert.deepEqual(refundParts(withContext(refunded), 4_000), [{ drawsOn: 'op2', amount: 4_000 }]);
   assert.deepEqual(refundParts(withContext(captured), 12_000), [{ drawsOn: 'op2', amount: 7_000 }, { drawsOn: 'op1', amount: 3_000 }, { drawsOn: undefined, amount: 2_000 }]);
 });
+
+test('a refund naming one capture counts what refunds of the payment as a whole drew on it: 50.00 of a 70.00 capture drawn, 50.00 more is refused', () => {
+  const withContext = (ops: Op[], drawsOn: Record<string, string> = {}) => ops.map((o) => ({ ...o, context: drawsOn[o.id] ? { drawsOn: drawsOn[o.id] } : {} }));
+  const captured = history(['authorize', 'succeeded', 10_000], ['capture', 'succeeded', 3_000], ['capture', 'succeeded', 7_000]);
+  const refunded = withContext([...captured, { id: 'op3', paymentId: 'pay', kind: 'refund' as const, status: 'succeeded' as const, amount: eur(5_000), referencedId: 'op0', createdAt: 3 }], { op3: 'op2' });
+  const naming = (amount: number) => decideFollowUp(refunded, { kind: 'refund', amount: eur(amount), target: refunded[2]!, awaitsReceipt: false, namesTransaction: true });
+  assert.deepEqual(naming(5_000), { ok: false, error: 'refund_exceeds_captured' }, 'the PSP would be sent 50.00 against a capture with 20.00 left');
+  assert.equal(naming(2_000).ok, true, 'what is left of it');
+  assert.equal(decideFollowUp(refunded, { kind: 'refund', amount: eur(3_000), target: refunded[1]!, awaitsReceipt: false, namesTransaction: true }).ok, true, 'the other capture is untouched');
+});

@@ -264,12 +264,17 @@ export function refundDrawsOn(ops: readonly OperationWithContext[], target: Oper
 
 type OperationWithContext = Operation & { readonly context: Readonly<Record<string, unknown>> };
 
+/** The transaction whose money a refund gave back: the one it drew on, else the one it named. */
+function drawnOn(r: Operation & { readonly context?: Readonly<Record<string, unknown>> }): string | undefined {
+  return typeof r.context?.drawsOn === 'string' ? r.context.drawsOn : r.referencedId;
+}
+
 /** Each transaction that moved money (in order), with what of it no refund has drawn on yet. */
 function moneyLeftByTransaction(ops: readonly OperationWithContext[]): { id: string; left: number }[] {
   const drawn = new Map<string, number>();
   for (const r of ops) {
     if (r.kind !== 'refund' || r.status === 'failed') continue;
-    const on = typeof r.context.drawsOn === 'string' ? r.context.drawsOn : r.referencedId;
+    const on = drawnOn(r);
     if (on !== undefined) drawn.set(on, (drawn.get(on) ?? 0) + r.amount.amount);
   }
   return ops.filter((o) => (o.kind === 'sale' || o.kind === 'capture' || o.kind === 'rebill') && o.status === 'succeeded')
@@ -312,7 +317,7 @@ function namedTargetRefusal(req: FollowUpRequest): PaymentError | undefined {
  * reserved, so two concurrent requests can never both spend the same money, and an operation that
  * conflicts with one in flight (a capture while a void is on its way) is refused before any PSP call.
  */
-export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest): Result<Money> {
+export function decideFollowUp(ops: readonly (Operation & { readonly context?: Readonly<Record<string, unknown>> })[], req: FollowUpRequest): Result<Money> {
   const initial = initialOf(ops);
   const currency: Currency = initial.amount.currency;
   const t = totalsOf(ops);
@@ -381,7 +386,8 @@ export function decideFollowUp(ops: readonly Operation[], req: FollowUpRequest):
       }
       if (req.namesTransaction && req.target.id !== initial.id) {
         const target = req.target;
-        const refundedOfTarget = ops.filter((x) => x.kind === 'refund' && x.referencedId === target.id && x.status !== 'failed')
+        // A refund that named the payment as a whole drew on one transaction (`context.drawsOn`): it counts there.
+        const refundedOfTarget = ops.filter((x) => x.kind === 'refund' && drawnOn(x) === target.id && x.status !== 'failed')
           .reduce((s, x) => s + x.amount.amount, 0);
         if (refundedOfTarget + amount > target.amount.amount) return fail('refund_exceeds_captured');
       }

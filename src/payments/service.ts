@@ -107,6 +107,12 @@ export interface FollowUpInput {
   readonly expiring?: boolean;
   /** A final capture: what it leaves of the authorization is released once it succeeds. */
   readonly final?: boolean;
+  /**
+   * A refund of the payment as a whole that no one transaction covers may be recorded as one refund
+   * per transaction it draws on (the executions dialect's refund action, whose operations complete
+   * it together). The /v1 dialect answers one refund with one id, so it does not ask for this.
+   */
+  readonly inParts?: boolean;
   /** The merchant named one transaction, whose kind and amount the follow-up must fit (`FollowUpRequest.namesTransaction`). */
   readonly namesTransaction?: boolean;
   /**
@@ -470,6 +476,26 @@ export function createPaymentService(deps: {
    * Sends recorded follow-ups to the PSP (in order), releases a final capture's rest afterwards,
    * and answers their views from what the units of work wrote.
    */
+  /**
+   * A refund of the payment as a whole that no one transaction covers, as one refund per
+   * transaction it draws on (as a cancel gives money back): a PSP that refunds per transaction
+   * refuses one wider than any one capture.
+   */
+  function refundInParts(locked: LockedPayment, whole: Money, referencedId: string, input: FollowUpInput): Result<OperationRecord[], FollowUpError> {
+    const all = [...locked.operations];
+    const ops: OperationRecord[] = [];
+    for (const part of refundParts(all, whole.amount)) {
+      const amount = { amount: part.amount, currency: whole.currency };
+      const decided = decideFollowUp(all, { kind: 'refund', amount, target: initialOf(all), awaitsReceipt: locked.payment.method === 'bank_transfer' });
+      if (!decided.ok) return decided;
+      const op = newOperation(locked.payment, all.length, 'refund', decided.value, referencedId, input.merchantTransactionId,
+        { ...input.context, testParameters: input.testParameters, ...(part.drawsOn ? { drawsOn: part.drawsOn } : {}) });
+      ops.push(op);
+      all.push(op);
+    }
+    return ok(ops);
+  }
+
   async function runFollowUps(recorded: RecordedFollowUps, testParameters: Readonly<Record<string, string>>): Promise<PaymentView[]> {
     const { ops, attempts, rules } = recorded;
     let state: LockedPayment = recorded.locked;
@@ -799,6 +825,9 @@ export function createPaymentService(deps: {
         });
         if (!decided.ok) return decided;
         const drawsOn = input.kind === 'refund' ? refundDrawsOn(locked.operations, current, decided.value.amount) : undefined;
+        if (input.kind === 'refund' && input.inParts && drawsOn === undefined && current.id === initialOf(locked.operations).id) {
+          return refundInParts(locked, decided.value, target.id, input);
+        }
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,
           { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}), ...(drawsOn ? { drawsOn } : {}) })]);
       }, input.join, holdRegistration);
