@@ -132,6 +132,7 @@ export const settings: readonly Setting[] = [
   { group: 'Storage and keys', name: 'DATABASE_URL', type: 'postgres-url', default: undefined, defaultText: 'the embedded SQLite store', description: 'A PostgreSQL connection URL (`postgres://user@host:5432/db`); when set, the gateway uses PostgreSQL instead of SQLite.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_PG_PREPARED_STATEMENTS', type: 'on-off', default: 'on', description: 'PostgreSQL only: each connection keeps the hot path\'s statements prepared (parsed and planned once). Set `off` behind a connection pooler in transaction mode that does not carry prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`).' },
   { group: 'Storage and keys', name: 'SWITCHYARD_PG_STATEMENT_DEADLINE_MS', type: 'integer', unit: ms, default: 30_000, min: 0, description: 'PostgreSQL only: a statement the database leaves unanswered this long, and that the server (asked over another connection) cannot say it is still running or waiting for a lock, closes its connection: a frozen or unreachable server fails the units of work on it instead of holding them and their requests for as long as TCP retries. 0 turns it off. Schema migrations at start are not held to it.' },
+  { group: 'Storage and keys', name: 'SWITCHYARD_UNIT_DEADLINE_MS', type: 'integer', unit: ms, default: 60_000, min: 0, description: 'A unit of work (the few statements of one state change; never a PSP call) still running this long is given up: it fails, its writes are rolled back and anything it sends later is refused, so a unit awaiting something that never comes cannot hold SQLite\'s one writer, or a PostgreSQL connection, for ever. Above SWITCHYARD_PG_STATEMENT_DEADLINE_MS, so a slow statement is judged by that first. 0 turns it off.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_MASTER_KEY', type: 'hex-key', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/master.key on first start', description: 'The master key (64 hex characters) that seals the key-encrypting keys of stored cards. It must stay the key the store was created with.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_KEY_REFRESH_MS', type: 'integer', unit: ms, default: 5_000, min: 100, description: 'How often a server reloads its key ring, so that a key rotation made by the CLI or another node reaches it.' },
   { group: 'Operator access', name: 'SWITCHYARD_ADMIN_TOKEN', type: 'string', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/admin.token', description: 'Bearer token of the operator API (every `/admin/...` route: merchants, PSP accounts, webhooks, ledger); the dashboard signs in with users of its own.' },
@@ -274,14 +275,15 @@ function storageOf(env: NodeJS.ProcessEnv, dataDir: string): StorageTarget {
   const statementDeadlineMs = num(env, 'SWITCHYARD_PG_STATEMENT_DEADLINE_MS');
   const prepared = text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')?.trim().toLowerCase() ?? 'on';
   if (prepared !== 'on' && prepared !== 'off') throw invalid(settingOf('SWITCHYARD_PG_PREPARED_STATEMENTS'), text(env, 'SWITCHYARD_PG_PREPARED_STATEMENTS')!);
-  if (!url) return { kind: 'sqlite', dataDir };
+  const unitDeadlineMs = num(env, 'SWITCHYARD_UNIT_DEADLINE_MS');
+  if (!url) return { kind: 'sqlite', dataDir, unitDeadlineMs };
   let parsed: URL | undefined;
   try { parsed = new URL(url); } catch { parsed = undefined; }
   // The URL itself may carry a password: the message shows its scheme only.
   if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
     throw new ConfigError(`DATABASE_URL is not valid: expected ${expectation(settingOf('DATABASE_URL'))}, got one starting ${JSON.stringify(url.slice(0, url.indexOf(':') + 1 || 12))}. ${settingOf('DATABASE_URL').description}`);
   }
-  return { kind: 'postgres', url, statementDeadlineMs, ...(prepared === 'off' ? { preparedStatements: false } : {}) };
+  return { kind: 'postgres', url, statementDeadlineMs, unitDeadlineMs, ...(prepared === 'off' ? { preparedStatements: false } : {}) };
 }
 
 /** One typed, frozen configuration read from the environment, with working defaults. */

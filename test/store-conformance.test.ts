@@ -1003,6 +1003,42 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           }
         });
 
+        test('a unit awaiting what never comes is given up at its deadline: its writes roll back, what it sends later is refused, and the units after it commit', async () => {
+          const f = await merchant();
+          const sizes: number[] = [];
+          const uow = createUnitOfWork(opened.storage.db, opened.storage.kind, { lanes: 1, maxBatch: 64, gather: true, deadlineMs: 300 }, {
+            unit: () => {}, batch: (size) => sizes.push(size),
+          });
+          const [stuck, late, beside] = Array.from({ length: 3 }, () => newPayment(f));
+          let resume!: () => void;
+          const never = new Promise<void>((r) => { resume = r; });
+          let lateWrite: Promise<unknown> | undefined;
+          const results = await Promise.allSettled([
+            uow.run(async (tx) => {
+              await payments.writer(tx).insertPayment(stuck!);
+              await never;
+              lateWrite = payments.writer(tx).insertPayment(late!);
+              await lateWrite;
+            }),
+            // Batched after it, so it runs once the first is given up. The given-up unit wakes while
+            // this one holds the batch's transaction: what it sends must not land in this unit's writes.
+            uow.run(async (tx) => {
+              resume();
+              await new Promise((r) => setTimeout(r, 50));
+              await payments.writer(tx).insertPayment(beside!);
+            }),
+          ]);
+          assert.equal(results[0].status, 'rejected');
+          assert.match(String((results[0] as PromiseRejectedResult).reason), /ran past its 300 ms deadline/);
+          assert.equal(results[1].status, 'fulfilled', 'the unit batched after it ran and committed');
+          assert.deepEqual(sizes, [1], 'one commit, carrying the unit after it');
+          assert.ok(lateWrite, 'the given-up unit went on after it woke');
+          await assert.rejects(lateWrite, /ran past its deadline and was rolled back/);
+          assert.equal(await payments.payment(stuck!.id), undefined, 'the given-up unit\'s write was rolled back');
+          assert.equal(await payments.payment(late!.id), undefined, 'nothing the late unit sent was committed');
+          assert.equal((await payments.payment(beside!.id))?.id, beside!.id);
+        });
+
         test('a throwing afterCommit callback fails its own caller only; the batch\'s other units are answered', async () => {
           const f = await merchant();
           const { uow } = batching();

@@ -115,8 +115,11 @@ async function migrateOrClose(db: Kysely<Database>, schema?: string): Promise<vo
 }
 
 export type StorageTarget =
-  | { kind: 'sqlite'; dataDir: string }
-  | { kind: 'postgres'; url: string; schema?: string; preparedStatements?: boolean; statementDeadlineMs?: number };
+  | { kind: 'sqlite'; dataDir: string; unitDeadlineMs?: number }
+  | { kind: 'postgres'; url: string; schema?: string; preparedStatements?: boolean; statementDeadlineMs?: number; unitDeadlineMs?: number };
+
+/** A unit of work still running this long is given up (GroupCommitOptions.deadlineMs). */
+export const defaultUnitDeadlineMs = 60_000;
 
 /**
  * Group commit per store. SQLite has one writer: one transaction at a time carries every unit that
@@ -153,6 +156,17 @@ async function reach<T>(url: string, open: () => Promise<T>): Promise<T> {
 /** A PostgreSQL statement unanswered this long closes its connection (see postgres-deadline.ts). */
 export const defaultStatementDeadlineMs = 30_000;
 
+/**
+ * How long the server lets a session sit idle inside a transaction before it ends it (see
+ * postgres.ts): as long as a statement may go unanswered before the node itself gives up its
+ * connection (else as long as a unit may run), and never under 5 s, which no healthy unit, nor a
+ * migration, idles between two statements. 0: never.
+ */
+export function idleInTransactionMs(target: { statementDeadlineMs?: number; unitDeadlineMs?: number }): number {
+  const bound = (target.statementDeadlineMs ?? defaultStatementDeadlineMs) || (target.unitDeadlineMs ?? defaultUnitDeadlineMs);
+  return bound > 0 ? Math.max(bound, 5000) : 0;
+}
+
 /** Opens the configured store and brings its schema up to date. */
 export async function openStorage(target: StorageTarget, observer?: UnitOfWorkObserver): Promise<Storage> {
   if (target.kind === 'sqlite') {
@@ -162,12 +176,14 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     const { db, raw } = openSqlite(file, { wal: new WalSync(`${file}-wal`, { observe: observer?.flush?.bind(observer) }) });
     await migrateOrClose(db);
     keepJournalsInMemory(raw);
-    return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', groupCommit.sqlite, observer), close: () => db.destroy() };
+    const options = { ...groupCommit.sqlite, deadlineMs: target.unitDeadlineMs ?? defaultUnitDeadlineMs };
+    return { db, kind: 'sqlite', uow: createUnitOfWork(db, 'sqlite', options, observer), close: () => db.destroy() };
   }
   // Unset while the migrations run: building an index on a large table may rightly take minutes.
   const deadline = { ms: 0 };
   const reached = await reach(target.url, () => openPostgres(target.url, {
     deadline,
+    idleInTransactionMs: idleInTransactionMs(target),
     ...(observer?.connectionLost ? { connectionLost: observer.connectionLost.bind(observer) } : {}),
     ...(target.schema ? { schema: target.schema } : {}),
     ...(target.preparedStatements === false ? { preparedStatements: false } : {}),
@@ -184,5 +200,6 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
   const schema = current ?? target.schema ?? 'public';
   await migrateOrClose(db, schema);
   deadline.ms = target.statementDeadlineMs ?? defaultStatementDeadlineMs;
-  return { db, kind: 'postgres', schema, uow: createUnitOfWork(db, 'postgres', groupCommit.postgres, observer), close: () => db.destroy() };
+  const options = { ...groupCommit.postgres, deadlineMs: target.unitDeadlineMs ?? defaultUnitDeadlineMs };
+  return { db, kind: 'postgres', schema, uow: createUnitOfWork(db, 'postgres', options, observer), close: () => db.destroy() };
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { openPostgres } from './postgres.ts';
+import { idleInTransactionMs } from './database.ts';
 import { postgresAvailable, testPostgresUrl } from '../../test/support/harness.ts';
 
 const skip = (await postgresAvailable()) ? false : 'PostgreSQL is not reachable';
@@ -37,4 +38,24 @@ test('the pool\'s connections have TCP keepalive on: a connection that died unan
   } finally {
     await db.destroy();
   }
+});
+
+test('session settings: the schema, the idle-in-transaction bound and the URL\'s own options all apply (a URL\'s options would otherwise replace the pool\'s)', { skip }, async () => {
+  const url = new URL(testPostgresUrl);
+  url.searchParams.set('options', '-c statement_timeout=43210');
+  const { db, pool } = await openPostgres(url.toString(), { max: 1, schema: 'public', idleInTransactionMs: 7000 });
+  try {
+    const r = await pool.query<{ s: string; idle: string; path: string }>(
+      `select current_setting('statement_timeout') as s, current_setting('idle_in_transaction_session_timeout') as idle, current_setting('search_path') as path`);
+    assert.deepEqual(r.rows[0], { s: '43210ms', idle: '7s', path: '"public"' });
+  } finally {
+    await db.destroy();
+  }
+});
+
+test('idleInTransactionMs: the statement deadline, else the unit deadline, never under 5 s; 0 when both are off', () => {
+  assert.equal(idleInTransactionMs({}), 30_000);
+  assert.equal(idleInTransactionMs({ statementDeadlineMs: 1000 }), 5000);
+  assert.equal(idleInTransactionMs({ statementDeadlineMs: 0, unitDeadlineMs: 20_000 }), 20_000);
+  assert.equal(idleInTransactionMs({ statementDeadlineMs: 0, unitDeadlineMs: 0 }), 0);
 });

@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
 import { closeWhenUnanswered, type BackendProbe, type StatementDeadline } from './postgres-deadline.ts';
 import { holdBlindWrites, transactionEdge } from './postgres-pipeline.ts';
 import { OwnSchemaIntrospector } from './schema-introspector.ts';
+import { refuseIfAbandoned } from './unit-scope.ts';
 import { hotStatements, staleness, type StatementNames } from './statement-names.ts';
 import type { Database } from './schema.ts';
 
@@ -89,6 +90,26 @@ export function useNamedStatements(client: pg.ClientBase, names: StatementNames 
   (client as unknown as { query: Query }).query = named;
 }
 
+/**
+ * Refuses what a unit of work given up at its deadline still sends (storage/unit-scope.ts): its
+ * transaction is rolled back and the connection may be another unit's by then.
+ */
+function refuseAbandonedUnits(client: pg.ClientBase): void {
+  const query = client.query.bind(client) as unknown as Query;
+  const guarded: Query = (config, values, callback) => {
+    try {
+      refuseIfAbandoned();
+    } catch (err) {
+      const told = typeof callback === 'function' ? callback : typeof values === 'function' ? values : undefined;
+      if (!told) return Promise.reject(err);
+      queueMicrotask(() => (told as (e: unknown) => void)(err));
+      return undefined;
+    }
+    return query(config, values, callback);
+  };
+  (client as unknown as { query: Query }).query = guarded;
+}
+
 export interface PostgresStore {
   db: Kysely<Database>;
   pool: pg.Pool;
@@ -104,6 +125,8 @@ export interface PostgresOptions {
   connectionLost?: (err: Error) => void;
   /** A statement unanswered this long closes its connection (postgres-deadline.ts); read at each statement. */
   deadline?: StatementDeadline;
+  /** The server ends a session left idle inside a transaction this long, and with it the transaction and its locks. */
+  idleInTransactionMs?: number;
 }
 
 /** Connects to PostgreSQL. */
@@ -113,8 +136,16 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     await admin.connect();
     try { await admin.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`); } finally { await admin.end(); }
   }
+  const session: string[] = [];
+  if (options.schema) session.push(`-c search_path="${options.schema}"`);
+  // A node cut off mid-transaction (its host hung, its packets dropped without a reset) gives up
+  // its connection at the statement deadline, but the server hears nothing and would keep the
+  // transaction, and every lock it holds, until TCP gives up: hours, during which every node's
+  // units needing those rows or advisory locks wait, and periodic jobs whose rows it claimed are
+  // skipped. No healthy unit sits idle in its transaction that long (units never wait on a PSP).
+  if (options.idleInTransactionMs) session.push(`-c idle_in_transaction_session_timeout=${options.idleInTransactionMs}`);
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: withSessionOptions(url, session),
     // Sends a query while earlier ones are unanswered: what lets held writes go out together.
     pipeline: true,
     max: options.max ?? 10,
@@ -127,7 +158,6 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     // wait for a free one that long, fails the unit of work instead of holding it and its request
     // for ever: ten such waits would leave the node unable to serve anyone.
     connectionTimeoutMillis: 10_000,
-    ...(options.schema ? { options: `-c search_path="${options.schema}"` } : {}),
   });
   // A broken connection (the server restarted, failed over, or ended the backend) is reported by
   // an 'error' event on the pool (an idle one) or on the client (one in use); unheard, Node ends the
@@ -142,9 +172,22 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     if (options.deadline) closeWhenUnanswered(client, options.deadline, probeAt(url));
     if (options.preparedStatements !== false) useNamedStatements(client);
     holdBlindWrites(client);
+    refuseAbandonedUnits(client);
   });
   const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { db, pool };
+}
+
+/**
+ * The URL with these session settings added to the `options` it may carry itself: pg lets a URL's
+ * `options` override the pool's, which would drop ours (or the operator's).
+ */
+export function withSessionOptions(url: string, settings: readonly string[]): string {
+  if (settings.length === 0) return url;
+  const u = new URL(url);
+  const own = u.searchParams.get('options');
+  u.searchParams.set('options', [own, ...settings].filter((x) => x).join(' '));
+  return u.toString();
 }
 
 /**

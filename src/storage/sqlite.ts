@@ -6,7 +6,7 @@ import {
 } from 'kysely';
 import type { Database } from './schema.ts';
 import { WalSync } from './wal-sync.ts';
-import { insideUnitOfWork } from './unit-scope.ts';
+import { insideUnitOfWork, refuseIfAbandoned } from './unit-scope.ts';
 import { Checkpointer } from './checkpointer.ts';
 
 /**
@@ -86,6 +86,7 @@ class DurableConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    refuseIfAbandoned();
     // After a failed flush, what the WAL holds past the last good one may never reach the disk:
     // nothing may be written on it, nor read and passed on as committed.
     const failed = this.#store.failed();
@@ -119,6 +120,7 @@ class DurableConnection implements DatabaseConnection {
   }
 
   streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    refuseIfAbandoned();
     const failed = this.#store.failed();
     if (failed) throw failed;
     return this.#inner.streamQuery<R>(query, chunkSize);

@@ -60,9 +60,10 @@ test('what a stale preparation can cause, and nothing else, counts as stale', ()
 test('SWITCHYARD_PG_PREPARED_STATEMENTS: on by default, off on request, anything else refused by name', () => {
   const url = 'postgres://u@h/db';
   const statementDeadlineMs = 30_000;
-  assert.deepEqual(loadConfig({ DATABASE_URL: url }).storage, { kind: 'postgres', url, statementDeadlineMs });
-  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'off' }).storage, { kind: 'postgres', url, statementDeadlineMs, preparedStatements: false });
-  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'ON' }).storage, { kind: 'postgres', url, statementDeadlineMs });
+  const unitDeadlineMs = 60_000;
+  assert.deepEqual(loadConfig({ DATABASE_URL: url }).storage, { kind: 'postgres', url, statementDeadlineMs, unitDeadlineMs });
+  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'off' }).storage, { kind: 'postgres', url, statementDeadlineMs, unitDeadlineMs, preparedStatements: false });
+  assert.deepEqual(loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'ON' }).storage, { kind: 'postgres', url, statementDeadlineMs, unitDeadlineMs });
   assert.throws(() => loadConfig({ DATABASE_URL: url, SWITCHYARD_PG_PREPARED_STATEMENTS: 'no' }), /SWITCHYARD_PG_PREPARED_STATEMENTS="no" is not valid: expected `on` or `off`/);
 });
 

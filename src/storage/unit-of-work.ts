@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CompiledQuery, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import { heldWritesCheck } from './postgres-pipeline.ts';
-import { asUnitOfWork, insideUnitOfWork } from './unit-scope.ts';
+import { asUnitOfWork, insideUnitOfWork, type UnitMark } from './unit-scope.ts';
 import type { Database } from './schema.ts';
 
 /** One open database transaction, handed to every concern's writer that takes part in a change. */
@@ -62,6 +62,19 @@ export interface GroupCommitOptions {
    * batch would carry one unit.
    */
   gather: boolean;
+  /**
+   * A unit still running this long after it started is given up: it fails, its writes are rolled
+   * back and its later statements refused, and the connection goes on to the units after it. A unit
+   * is a few statements (it never waits on a PSP); one that runs on and on awaits something that
+   * will not come, and would otherwise hold SQLite's one writer, or a PostgreSQL lane, for ever.
+   * 0 or absent: no deadline.
+   */
+  deadlineMs?: number;
+}
+
+/** Why a unit failed when it ran past `GroupCommitOptions.deadlineMs`. */
+export class UnitDeadlineError extends Error {
+  constructor(ms: number) { super(`a unit of work ran past its ${ms} ms deadline and was rolled back`); }
 }
 
 /**
@@ -132,10 +145,30 @@ export function createUnitOfWork(
 
   const fail = (u: Unit, err: unknown) => { u.state = 'failed'; u.error = err; };
 
+  /** The unit's own work, or its deadline's refusal, whichever comes first. */
+  function withinDeadline(u: Unit, tx: Tx): Promise<unknown> {
+    const mark: UnitMark = { abandoned: false };
+    const work = u.inCaller(() => asUnitOfWork(() => u.fn(tx), mark));
+    const ms = options.deadlineMs;
+    if (!ms) return work;
+    // A unit given up goes on running unheard: its late failure is nobody's to hear.
+    work.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Marked before anything else runs: from now on its statements are refused.
+        mark.abandoned = true;
+        callbacksOf.delete(tx);
+        reject(new UnitDeadlineError(ms));
+      }, ms);
+    });
+    return Promise.race([work, overdue]).finally(() => clearTimeout(timer));
+  }
+
   async function runUnit(u: Unit, tx: Tx, shared: boolean): Promise<void> {
     callbacksOf.set(tx, u.callbacks);
     try {
-      u.value = await u.inCaller(() => asUnitOfWork(() => u.fn(tx)));
+      u.value = await withinDeadline(u, tx);
       // PostgreSQL may still be running writes of this unit that no one waited for
       // (storage/postgres-pipeline.ts): in a shared transaction their failure must be this unit's,
       // undone with its savepoint, not the next unit's. Alone, COMMIT checks them.

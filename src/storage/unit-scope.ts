@@ -8,9 +8,25 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * SQLite, a read through `db` (it waits for the one connection, which the unit's transaction
  * holds). Both are refused at once, naming the mistake.
  */
-const scope = new AsyncLocalStorage<true>();
+const scope = new AsyncLocalStorage<UnitMark>();
 
-export const insideUnitOfWork = (): boolean => scope.getStore() === true;
+/** One running unit's mark; `abandoned` once the unit of work gave it up at its deadline. */
+export interface UnitMark { abandoned: boolean }
+
+export const insideUnitOfWork = (): boolean => scope.getStore() !== undefined;
 
 /** Runs a unit's own function marked as such (a background promise it starts is marked too). */
-export const asUnitOfWork = <R>(fn: () => R): R => scope.run(true, fn);
+export const asUnitOfWork = <R>(fn: () => R, mark: UnitMark = { abandoned: false }): R => scope.run(mark, fn);
+
+/**
+ * Refuses a statement of a unit given up at its deadline. Its transaction (or savepoint) is rolled
+ * back and the connection serves the units after it; a statement the late unit sent now would run
+ * inside theirs.
+ */
+export function refuseIfAbandoned(): void {
+  if (scope.getStore()?.abandoned) throw new UnitAbandonedError();
+}
+
+export class UnitAbandonedError extends Error {
+  constructor() { super('this unit of work ran past its deadline and was rolled back: nothing more is written or read for it'); }
+}

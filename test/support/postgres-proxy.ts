@@ -1,7 +1,9 @@
 /**
  * A TCP pass-through to the test PostgreSQL that can go silent or away: frozen, bytes in either
  * direction are held (nothing is closed, nothing answers), as when the server's host hangs or a
- * network drops packets without a reset; stopped, connections are cut and new ones refused.
+ * network drops packets without a reset; partitioned, frozen for good and a close on one side is not
+ * passed to the other either (the server never learns that the gateway gave up a connection);
+ * stopped, connections are cut and new ones refused.
  */
 import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
 import { testPostgresUrl } from './harness.ts';
@@ -11,6 +13,8 @@ export interface PostgresProxy {
   readonly url: string;
   readonly port: number;
   freeze(): void;
+  /** Frozen for good, and closes are no longer passed on. */
+  partition(): void;
   /** Sends on what was held, and forwards again. */
   thaw(): void;
   stop(): Promise<void>;
@@ -19,11 +23,12 @@ export interface PostgresProxy {
 export async function postgresProxy(): Promise<PostgresProxy> {
   const target = new URL(testPostgresUrl);
   let frozen = false;
+  let partitioned = false;
   const held: (() => void)[] = [];
   const sockets = new Set<Socket>();
   const pipe = (from: Socket, to: Socket) => {
     from.on('data', (chunk) => { if (frozen) held.push(() => to.write(chunk)); else to.write(chunk); });
-    from.on('close', () => { to.destroy(); sockets.delete(from); });
+    from.on('close', () => { if (!partitioned) to.destroy(); sockets.delete(from); });
     from.on('error', () => to.destroy());
   };
   const server = createServer((client) => {
@@ -40,8 +45,10 @@ export async function postgresProxy(): Promise<PostgresProxy> {
   return {
     url: url.toString(), port,
     freeze() { frozen = true; },
+    partition() { frozen = true; partitioned = true; },
     thaw() { frozen = false; for (const send of held.splice(0)) send(); },
     async stop() {
+      partitioned = false;
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
     },
