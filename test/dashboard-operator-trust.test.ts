@@ -174,6 +174,31 @@ test('a merchant\'s name holding a card number is refused by the dashboard: noth
   assert.ok(!JSON.stringify(audit).includes('4111 1111 1111 1111'), 'nor audited in plain text');
 });
 
+test('the new-merchant form sent twice (a double click, a resend from the browser\'s history) creates one merchant; the second answer names it and shows no secrets', async () => {
+  const s = await signIn('admin@example.com');
+  const form = await get(s, '/dashboard/merchants');
+  const formKey = /name="formKey" value="([0-9a-f-]{36})"/.exec(form.text)?.[1];
+  assert.ok(formKey, 'the form carries a one-time key');
+  const before = (await gw.app.merchants.list()).length;
+  const fields = { _csrf: s.csrf, name: 'Twice Sent Shop', live: 'no', unique: 'no', formKey };
+  const [first, second] = await Promise.all([post(s, '/dashboard/merchants', fields), post(s, '/dashboard/merchants', fields)]);
+  const answers = [{ status: first.status, text: await first.text() }, { status: second.status, text: await second.text() }];
+  assert.equal((await gw.app.merchants.list()).length, before + 1, 'one merchant made');
+  assert.equal(answers.filter((a) => a.status === 201).length, 1, answers.map((a) => a.status).join(', '));
+  const made = (await gw.app.merchants.list()).find((m) => m.merchant.name === 'Twice Sent Shop')!.merchant;
+  const again = await post(s, '/dashboard/merchants', fields);
+  const againText = await again.text();
+  assert.equal(again.status, 200);
+  assert.match(againText, new RegExp(`created the merchant[\\s\\S]*${made.id}`));
+  assert.ok(!againText.includes('access token'), 'no secret is shown again');
+  assert.equal((await gw.app.merchants.list()).length, before + 1, 'still one');
+  const other = await post(s, '/dashboard/merchants', { ...fields, name: 'Another Name' });
+  assert.equal(other.status, 409, 'the key of a form sent with other values is refused');
+  const keyless = await post(s, '/dashboard/merchants', { _csrf: s.csrf, name: 'No Key Shop' });
+  assert.equal(keyless.status, 400);
+  assert.equal((await gw.app.merchants.list()).length, before + 1, 'nothing made without the form\'s key');
+});
+
 test('a card number typed into a payment-list filter box (amount, currency, dates) is not printed back into the page', async () => {
   const { pan } = newCanary();
   const s = await signIn('admin@example.com');

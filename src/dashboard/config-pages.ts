@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Entity, Merchant } from '../merchants/model.ts';
 import type { MerchantCredentials, RotatedCredentials } from '../merchants/service.ts';
 import type { CredentialDialect } from '../merchants/model.ts';
@@ -22,13 +23,22 @@ export function merchantsPage(ctx: PageContext, list: { merchant: Merchant; enti
 <td data-label="Entities" class="mono">${entities.map((e) => e.id).join(', ')}</td>
 <td data-label="Created">${timeText(m.createdAt)}</td></tr>`)}</tbody></table></div>
 ${canCreate ? html`<h2>New merchant</h2>
-<form method="post" action="/dashboard/merchants" class="filters">
+<form method="post" action="/dashboard/merchants" class="filters" data-once>
 ${csrfField(ctx)}
+<input type="hidden" name="formKey" value="${randomUUID()}">
 <div><label for="m-name">Name</label><input id="m-name" name="name" required maxlength="200"></div>
 <div><label for="m-live">Mode</label><select id="m-live" name="live"><option value="no">test (simulated acquirers)</option><option value="yes">live</option></select></div>
 <div><label for="m-unique">Duplicate order references</label><select id="m-unique" name="unique"><option value="no">allowed</option><option value="yes">refused</option></select></div>
 <div><button type="submit">Create merchant</button></div>
 </form>` : ''}`);
+}
+
+/** The answer to a new-merchant form sent again: the merchant its first submission made, whose secrets that answer showed. */
+export function alreadyCreatedPage(ctx: PageContext, merchantId: string): string {
+  return page(ctx, 'Merchant already created', html`${notice('ok', html`This form was sent before and created the merchant
+<a href="/dashboard/merchants/${merchantId}" class="mono">${merchantId}</a>; no second one was made. Its credentials were shown on the first answer only:
+if they were not copied, rotate them on the merchant's page.`)}
+<p><a href="/dashboard/merchants">Back to the merchants</a></p>`);
 }
 
 /** Secrets are shown on this one answer and never again (only their digests are kept). */

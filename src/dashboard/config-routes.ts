@@ -8,9 +8,13 @@ import { contextOf, sendPage } from './reply.ts';
 import { allValues, formOf } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
 import type { RouteSchema } from '../runtime/json-schema.ts';
-import { credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
+import { alreadyCreatedPage, credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
 import { credentialDialects, isCredentialDialect, merchantNameProblem } from '../merchants/model.ts';
 import { removalRefusals } from '../workflows/service.ts';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Whose idempotency keys the dashboard's forms that belong to no merchant yet (a new merchant) use. */
+const dashboardFormScope = 'dashboard';
 
 /**
  * Configuration pages, for admins (a merchant-scoped admin configures its own merchant only):
@@ -65,8 +69,27 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     if (!name || name.length > 200) return showMerchants(ctx, reply, notice('error', 'A name (up to 200 characters) is required.'), 400);
     const problem = merchantNameProblem(name);
     if (problem) return showMerchants(ctx, reply, notice('error', `The name ${problem}.`), 400);
-    const created = await merchants.create({ name, live: f.live === 'yes', uniqueMerchantTransactionId: f.unique === 'yes' });
-    await audit(req, ctx, 'merchant.create', created.merchantId, true, { name, live: f.live === 'yes' }, created.merchantId);
+    // The form's one-time key: a double click, or the form sent again from the browser's history,
+    // finds the merchant the first submission made instead of making a second one.
+    const formKey = typeof f.formKey === 'string' && uuidPattern.test(f.formKey) ? f.formKey.toLowerCase() : undefined;
+    if (!formKey) return showMerchants(ctx, reply, notice('error', 'This form could not be read: fill it in again.'), 400);
+    const request = { name, live: f.live === 'yes', unique: f.unique === 'yes' };
+    const admission = await deps.idempotency.admit(dashboardFormScope, formKey, 'dashboard merchant.create', request);
+    if (admission.kind === 'replay') return sendPage(reply, alreadyCreatedPage(ctx, admission.body));
+    if (admission.kind === 'conflict') {
+      const why = admission.reason === 'in_flight' ? 'This form is being sent already: see the merchants list in a moment.' : 'This form was sent before with other values: fill it in again.';
+      return showMerchants(ctx, reply, notice('error', why), 409);
+    }
+    let created: Awaited<ReturnType<typeof merchants.create>>;
+    try {
+      created = await merchants.create({ name, live: request.live, uniqueMerchantTransactionId: request.unique });
+    } catch (err) {
+      await deps.idempotency.release(admission.claim);
+      throw err;
+    }
+    // Only the new merchant's id is kept with the key: its secrets are shown on this answer alone.
+    await deps.idempotency.complete(admission.claim, 201, created.merchantId);
+    await audit(req, ctx, 'merchant.create', created.merchantId, true, { name, live: request.live }, created.merchantId);
     return sendPage(reply, secretPage(ctx, `Merchant ${name} created`, 'These are the merchant\'s credentials.', credentialSecrets(created), `/dashboard/merchants/${created.merchantId}`), 201);
   });
 

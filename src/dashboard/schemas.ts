@@ -65,8 +65,11 @@ export const dashboardSchemas = {
   }),
   audit: pageOf('The audit log (admins)', { querystring: { type: 'object', properties: { before: { type: 'string', description: 'The cursor of the next page.' } } } }, { 200: htmlPage('The entries, newest first.') }),
   merchants: pageOf('Merchants (admins)', {}, { 200: htmlPage('The merchants.') }),
-  createMerchant: formOf('Create a merchant (gateway admins)', { name: 'Required, at most 200 characters.', live: '`yes` for a live merchant.', unique: '`yes`: merchantTransactionId must be unique.' }, {},
-    { 201: htmlPage('The new merchant\'s credentials, shown once.'), 400: htmlPage('The merchants page naming what is wrong.') }),
+  createMerchant: formOf('Create a merchant (gateway admins)', {
+    name: 'Required, at most 200 characters.', live: '`yes` for a live merchant.', unique: '`yes`: merchantTransactionId must be unique.',
+    formKey: 'The form\'s one-time key (a UUID): the merchant is created once, however often the form is sent.',
+  }, {},
+    { 201: htmlPage('The new merchant\'s credentials, shown once.'), 200: htmlPage('The form was sent before: the merchant it created, no second one.'), 400: htmlPage('The merchants page naming what is wrong.'), 409: htmlPage('The form is being sent already, or was sent with other values.') }),
   merchant: pageOf('A merchant\'s configuration: entities, origins, PSP accounts, cascade, webhooks', { params: merchant }, { 200: htmlPage('The merchant.'), 404: outcome[404] }),
   rotateCredentials: formOf('Rotate a merchant\'s credentials (confirm first; the new secrets are shown once)', {
     dialect: 'both (default), opp (the /v1 access token) or executions (the API key; access tokens issued with the old one stop working too).',
