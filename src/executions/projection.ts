@@ -67,7 +67,7 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
   const t = totalsOf(change.operations);
   const closeCapture = action.name === 'capture' && mine.some((o) => o.context.final === true);
   let status: ExecutionStatus;
-  if (!success) status = action.name === 'capture' ? 'captureFailed' : action.name === 'refund' ? 'refundFailed' : e.status;
+  if (!success) status = action.name === 'capture' || action.name === 'refund' ? statusAfterFailure(action.name, t) : e.status;
   else if (action.name === 'cancel') status = 'cancelled';
   else if (action.name === 'capture') status = t.captured >= t.authorized || closeCapture ? 'captured' : 'partiallyCaptured';
   else status = t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
@@ -84,6 +84,22 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
 }
 
 /**
+ * The status after a capture or refund failed: what the money now says, so a failure never hides
+ * money that moved (a second partial capture refused after a first went through, or one part of a
+ * refund in parts refused after the other went back) nor takes away the refund that money allows.
+ * The failure itself is the history entry and the webhook. `captureFailed` and `refundFailed` are
+ * left for when nothing of that kind moved.
+ */
+function statusAfterFailure(kind: 'capture' | 'refund', t: ReturnType<typeof totalsOf>): ExecutionStatus {
+  if (kind === 'refund') return t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed';
+  // Nothing captured stands (a capture undone after refunds were drawn on it): the capture failed,
+  // whatever went back meanwhile.
+  if (t.captured === 0) return 'captureFailed';
+  if (t.refunded > 0) return t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
+  return t.captured >= t.authorized ? 'captured' : 'partiallyCaptured';
+}
+
+/**
  * A capture or refund its PSP reported failed after confirming it (the card scheme rejected it):
  * the action ends failed after all, and the execution's status is what its money now says. A
  * cancel's refund undone leaves the shopper unrefunded: the execution is no longer `cancelled` but
@@ -96,9 +112,7 @@ function undoneStep(e: ExecutionRecord, change: PaymentChange, action: ActionRec
   // While a later capture runs, the status stays with it (as when an action completes meanwhile):
   // this action ends failed all the same, in its history entry and its webhook.
   const status: ExecutionStatus = e.status === 'captureRequested' ? 'captureRequested'
-    : action.name === 'refund' || (action.name === 'cancel' && op.kind === 'refund')
-      ? (t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed')
-      : (t.captured > 0 ? 'partiallyCaptured' : 'captureFailed');
+    : statusAfterFailure(action.name === 'refund' || (action.name === 'cancel' && op.kind === 'refund') ? 'refund' : 'capture', t);
   return {
     status,
     entries: [{ code: `${action.name}Failed` as HistoryCode, errors: [failure] }],
