@@ -1039,6 +1039,23 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
           assert.equal((await payments.payment(beside!.id))?.id, beside!.id);
         });
 
+        test('a unit asking for an allowance (work that grows with its input) runs past the deadline by that much, and commits', async () => {
+          const f = await merchant();
+          const uow = createUnitOfWork(opened.storage.db, opened.storage.kind, { lanes: 1, maxBatch: 64, gather: true, deadlineMs: 200 });
+          const p = newPayment(f);
+          await uow.run(async (tx) => {
+            await payments.writer(tx).insertPayment(p);
+            await new Promise((r) => setTimeout(r, 400));
+          }, { allowanceMs: 1000 });
+          assert.equal((await payments.payment(p.id))?.id, p.id);
+          const q = newPayment(f);
+          await assert.rejects(uow.run(async (tx) => {
+            await payments.writer(tx).insertPayment(q);
+            await new Promise((r) => setTimeout(r, 400));
+          }), /ran past its 200 ms deadline/, 'without it, the same unit is given up');
+          assert.equal(await payments.payment(q.id), undefined);
+        });
+
         test('a throwing afterCommit callback fails its own caller only; the batch\'s other units are answered', async () => {
           const f = await merchant();
           const { uow } = batching();

@@ -16,6 +16,12 @@ import type { DiscrepancyRecord, LedgerStore, SettlementAccount, SettlementStore
 
 const day = 86_400_000;
 
+/**
+ * What one report line may add to its import's unit of work beyond the gateway's unit deadline: it
+ * posts its movement and may open (and announce) a discrepancy, a few round trips on PostgreSQL.
+ */
+const perLineAllowanceMs = 5;
+
 export type SettlementError =
   | { code: 'psp_account_unknown'; message: string }
   | { code: 'psp_account_ambiguous'; message: string }
@@ -177,7 +183,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         await w.insertDiscrepancies(records);
         for (const r of records) await event(tx, r, 'settlementDiscrepancyOpened', r.merchantId ? workspaces.get(r.merchantId) : undefined, now);
         return { summary, records };
-      });
+      }, { allowanceMs: report.lines.length * perLineAllowanceMs });
       if (imported) return { ok: true, value: { imported: true, summary: imported.summary, discrepancies: imported.records } };
       const stored = await store.reportSummary(reportId);
       if (!stored) throw new Error(`settlement report ${reportId} was recorded without its summary`);

@@ -27,12 +27,21 @@ export interface UnitOfWork {
    * Runs `fn` in one transaction: everything written through `tx` commits together, or nothing
    * does. Resolves only once that commit is durable.
    */
-  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  run<T>(fn: (tx: Tx) => Promise<T>, options?: RunOptions): Promise<T>;
   /**
    * Runs `fn` once the unit of work of `tx` has committed (never if it rolls back): in-process
    * wake-ups must not let a reader see the state before the commit.
    */
   afterCommit(tx: Tx, fn: () => void): void;
+}
+
+export interface RunOptions {
+  /**
+   * Time this unit may take beyond the deadline (`GroupCommitOptions.deadlineMs`): a unit whose work
+   * grows with its input (a settlement report's lines, each posted and perhaps announced) asks for
+   * it in proportion, so a large input is not given up at every try.
+   */
+  readonly allowanceMs?: number;
 }
 
 /**
@@ -93,6 +102,7 @@ function savepointSql(i: number) {
 
 interface Unit {
   fn: (tx: Tx) => Promise<unknown>;
+  allowanceMs: number;
   /**
    * Runs code in the caller's async context: a batch runs from whichever caller started it, and
    * without this every unit would log (and put in its outbox events) that caller's request id and trace.
@@ -149,8 +159,8 @@ export function createUnitOfWork(
   function withinDeadline(u: Unit, tx: Tx): Promise<unknown> {
     const mark: UnitMark = { abandoned: false };
     const work = u.inCaller(() => asUnitOfWork(() => u.fn(tx), mark));
-    const ms = options.deadlineMs;
-    if (!ms) return work;
+    if (!options.deadlineMs) return work;
+    const ms = options.deadlineMs + u.allowanceMs;
     // A unit given up goes on running unheard: its late failure is nobody's to hear.
     work.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
@@ -281,11 +291,11 @@ export function createUnitOfWork(
 
   return {
     db, kind,
-    run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    run<T>(fn: (tx: Tx) => Promise<T>, runOptions?: RunOptions): Promise<T> {
       if (insideUnitOfWork()) return Promise.reject(new Error('uow.run inside a unit of work: hand the unit\'s tx to the writers instead'));
       return new Promise<T>((resolve, reject) => {
         queue.push({
-          fn, inCaller: AsyncLocalStorage.snapshot(), resolve: resolve as (v: unknown) => void, reject, callbacks: [], queuedAt: performance.now(), state: 'waiting',
+          fn, allowanceMs: Math.max(0, runOptions?.allowanceMs ?? 0), inCaller: AsyncLocalStorage.snapshot(), resolve: resolve as (v: unknown) => void, reject, callbacks: [], queuedAt: performance.now(), state: 'waiting',
         });
         pump();
       });
