@@ -99,3 +99,38 @@ test('a refund Adyen reports REFUND_FAILED after its REFUND while a later captur
   assert.equal(codes.at(-1), 'refundFailed', `the execution never heard the refund failed: status ${mid.status}, history ${codes}`);
   for (const body of captureNotes) await post(body);
 });
+
+test('a refund of money already captured is taken while a later capture is still at Adyen (the reference allows a refund with a capture in progress)', async () => {
+  const { id } = await authorizedExecution(gw, token, 'rdc-1', suiteCards.approved, '50.00');
+  await deliver();
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('20.00'), final: false } })).status, 202);
+  await deliver();
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('10.00'), final: false } })).status, 202);
+  await gw.app.payments.idle();
+  let e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+  assert.equal(e.status, 'captureRequested');
+  assert.ok(e.links.refund, `20.00 is captured; the execution offers no refund while the next capture runs (links ${Object.keys(e.links)})`);
+  const rf = await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: eur('5.00') } });
+  assert.equal(rf.status, 202, JSON.stringify(rf.body));
+  await gw.app.payments.idle();
+  await deliver();
+  e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+  assert.equal(e.capturedAmount.value, '30.00');
+  assert.equal(e.refundedAmount.value, '5.00');
+  assert.equal(e.status, 'partiallyRefunded');
+});
+
+test('with nothing captured yet, a refund while the first capture runs is refused by name, and nothing is recorded', async () => {
+  const { id, paymentId } = await authorizedExecution(gw, token, 'rdc-2', suiteCards.approved, '50.00');
+  await deliver();
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('20.00'), final: false } })).status, 202);
+  await gw.app.payments.idle();
+  const e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+  assert.equal(e.status, 'captureRequested');
+  assert.equal(e.links.refund, undefined, 'no refund offered: nothing is captured yet');
+  const rf = await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: eur('5.00') } });
+  assert.equal(rf.status, 422, JSON.stringify(rf.body));
+  const refunds = await gw.app.storage.db.selectFrom('transactions').select('id').where('payment_id', '=', paymentId).where('type', '=', 'refund').execute();
+  assert.equal(refunds.length, 0);
+  await deliver();
+});

@@ -153,7 +153,8 @@ export interface ExecutionRecord {
  */
 export const backOfficeFrom: Readonly<Record<'capture' | 'refund' | 'cancel', readonly ExecutionStatus[]>> = {
   capture: ['authorized', 'partiallyCaptured', 'captureFailed', 'partiallyRefunded', 'refunded', 'refundFailed'],
-  refund: ['captured', 'partiallyCaptured', 'partiallyRefunded', 'refundFailed'],
+  // With a capture in progress too (the reference allows it): the engine refunds only what is captured already.
+  refund: ['captured', 'partiallyCaptured', 'partiallyRefunded', 'refundFailed', 'captureRequested'],
   cancel: ['authorized', 'partiallyCaptured', 'captureFailed', 'captured', 'partiallyRefunded', 'refundFailed', 'refunded'],
 };
 
