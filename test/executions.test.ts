@@ -62,6 +62,34 @@ describe('executions', () => {
     assert.equal((await call(gw, 'PATCH', `${wf}/${id}`, { token: otherToken, body: { meta: { x: 1 } } })).status, 404);
   });
 
+  test('PATCH meta racing the authorization\'s outcome: judged by the execution as it stands under its lock, not by a read taken before', async () => {
+    const inst = await instrument(gw, token, '4200000000000042');
+    const id = await execution(gw, token);
+    assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '10.00') })).status, 200);
+    const pending = await poll(gw, token, id, ['created', 'authorizeRequested']);
+    assert.equal(pending.status, 'authorizePending');
+    // The shopper completes the challenge just after the PATCH read the payment, before its unit of work.
+    const details = gw.app.payments.details;
+    gw.app.payments.details = async (paymentId) => {
+      const stale = await details(paymentId);
+      gw.app.payments.details = details;
+      const done = await fetch(`${pending.requiredAction.href}/result`, { method: 'POST', body: new URLSearchParams({ outcome: 'completed' }), redirect: 'manual' });
+      assert.equal(done.status, 303);
+      await gw.app.payments.idle();
+      return stale;
+    };
+    let r: Awaited<ReturnType<typeof call>>;
+    try {
+      r = await call(gw, 'PATCH', `${wf}/${id}`, { token, body: { meta: { late: true } } });
+    } finally {
+      gw.app.payments.details = details;
+    }
+    const after = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+    assert.equal(after.status, 'authorized');
+    assert.equal(r.status, 422, `meta changed after the authorization completed: ${JSON.stringify(after.meta)}`);
+    assert.equal(after.meta?.late, undefined);
+  });
+
   test('PATCH meta until authorize completes, refused afterwards; capture partial then final; refunds; cancel', async () => {
     const inst = await instrument(gw, token);
     const id = await execution(gw, token);

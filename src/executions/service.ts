@@ -16,7 +16,7 @@ import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
 import {
   backOfficeFrom, canMove, mergePatch, metaLimitBytes, shopperStepOf,
-  type ActionRecord, type EventName, type ExecutionRecord, type FailureInfo, type ReturnInfo,
+  type ActionRecord, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo, type ReturnInfo,
 } from './model.ts';
 import { applyStep, projectExecution, type ExecutionStep } from './projection.ts';
 import type { ExecutionFilter, ExecutionStore } from './store.ts';
@@ -222,6 +222,9 @@ export function createExecutionService(deps: {
     return { ok: true, value: { execution: (await store.get(id))!, action } };
   }
 
+  /** The statuses of an execution whose authorization has no outcome yet. */
+  const metaOpenIn: ReadonlySet<ExecutionStatus> = new Set(['created', 'authorizeRequested', 'authorizePending', 'unknown']);
+
   const service: ExecutionService = {
     async create(merchant, workflowCode, input, acknowledge) {
       const now = clock.now();
@@ -281,8 +284,10 @@ export function createExecutionService(deps: {
       return uow.run(async (tx) => {
         const w = store.writer(tx);
         const locked = (await w.lock(id))!;
-        // Metadata may change until the authorization has an outcome (the engine's rule).
-        if (metadataLocked(payment?.payment.status) || (locked.paymentId !== undefined && payment === undefined)) {
+        // Metadata may change until the authorization has an outcome (the engine's rule). The payment
+        // was read before this unit; an outcome committed since moved the execution with it, in its
+        // own unit of work, so the execution as it stands under the lock tells.
+        if (metadataLocked(payment?.payment.status) || (locked.paymentId !== undefined && payment === undefined) || !metaOpenIn.has(locked.status)) {
           return { ok: false, error: 'not_allowed', why: { reason: 'meta_locked', status: locked.status } } as const;
         }
         const meta = mergePatch(locked.meta, patch) as Record<string, unknown>;
