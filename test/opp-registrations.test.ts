@@ -205,6 +205,25 @@ test('a registration deleted while a payment with it is on its way is not charge
     assert.deepEqual(bad.body.result.parameterErrors.map((e: any) => e.name), ['paymentTypes']);
   });
 
+  // DB and PA.CP are both sales to the engine: the filter tells them apart by the letters each was asked with.
+  test('GET /v1/query?paymentTypes=DB lists the DB transactions only, not the PA.CP ones, and the reverse; records and pages count what is listed', async () => {
+    const db = await pay(gw, { paymentType: 'DB', merchantTransactionId: 'order-types-2' });
+    const pacp = await pay(gw, { paymentType: 'PA.CP', merchantTransactionId: 'order-types-2' });
+    const db2 = await pay(gw, { paymentType: 'DB', merchantTransactionId: 'order-types-2' });
+    assert.deepEqual([db.body.paymentType, pacp.body.paymentType, db2.body.paymentType], ['DB', 'PA.CP', 'DB']);
+    const onlyDb = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'order-types-2', paymentTypes: 'DB' });
+    assert.equal(onlyDb.status, 200);
+    assert.deepEqual(onlyDb.body.payments.map((p: any) => p.id), [db.body.id, db2.body.id]);
+    assert.equal(onlyDb.body.records, 2);
+    const onlyPaCp = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'order-types-2', paymentTypes: 'PA.CP' });
+    assert.deepEqual(onlyPaCp.body.payments.map((p: any) => p.id), [pacp.body.id]);
+    assert.equal(onlyPaCp.body.records, 1);
+    const both = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'order-types-2', paymentTypes: 'PA.CP,DB' });
+    assert.equal(both.body.records, 3);
+    const none = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'order-types-1', paymentTypes: 'DB' });
+    assert.equal(none.body.result.code, '700.400.580', 'a reference without a DB lists none');
+  });
+
   // The CVV rule of a card payment (a brand's own length, reference: AMEX 4, others 3) holds for the
   // CVV a shopper types again for a registration: the registration's brand is known.
   test('a registration payment refuses a CVV of the wrong length for the stored card\'s brand, as a card payment does', async () => {

@@ -13,7 +13,7 @@ import { FormError, parseForm, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
 import { codeOfView, registrationEcho, renderRegistration, renderTransaction } from './render.ts';
-import { backOfficeTypes, initialTypes, isBackOfficeType, isInitialType, kindOfBackOffice, kindOfInitial, type BackOfficeType, type InitialType } from './payment-types.ts';
+import { backOfficeTypes, initialTypes, isBackOfficeType, isInitialType, kindOfBackOffice, kindOfInitial, paymentTypeOf, type BackOfficeType, type InitialType } from './payment-types.ts';
 import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, readCheckout, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import type { CheckoutService } from '../../checkouts/service.ts';
@@ -42,6 +42,8 @@ export interface OppDeps {
 }
 
 const idPattern = /^[0-9a-f]{32}$/;
+/** Most transactions of one reference that `/v1/query` reads to tell a DB from a PA.CP (see there). */
+const typeSortLimit = 1000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -422,10 +424,24 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const unknownType = types?.find((t) => !isInitialType(t) && !isBackOfficeType(t));
     if (unknownType !== undefined) return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'paymentTypes', value: null, message: `must list payment types (${[...initialTypes, ...backOfficeTypes].join(', ')}), comma-separated` }]);
     const kinds = types?.map((t) => (isInitialType(t) ? kindOfInitial[t] : kindOfBackOffice[t as BackOfficeType]));
-    const records = await payments.countByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, kinds);
+    let records = await payments.countByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, kinds);
     if (records === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
     // Oldest first, so pages already read never shift when new transactions join the reference.
-    const views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, { offset: (pageNo - 1) * limit, limit }, kinds);
+    let views: PaymentView[];
+    if (types && types.includes('DB') !== types.includes('PA.CP')) {
+      // Both are sales to the engine, told apart only by the letters each was asked with: the
+      // reference's sales are read and sorted here (a reference names a handful of transactions).
+      if (records > typeSortLimit) {
+        return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'paymentTypes', value: null, message: `DB and PA.CP are told apart for up to ${typeSortLimit} transactions of one reference: list both` }]);
+      }
+      const all = await payments.findByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, { offset: 0, limit: records }, kinds);
+      const listed = all.filter((v) => types.includes(paymentTypeOf(v.operation.kind, v.operation.context)));
+      records = listed.length;
+      if (records === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
+      views = listed.slice((pageNo - 1) * limit, pageNo * limit);
+    } else {
+      views = await payments.findByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, { offset: (pageNo - 1) * limit, limit }, kinds);
+    }
     return send(reply, 200, auth.entity.id, {
       result: resultOf('000.000.100'),
       records, pageNo, pages: Math.ceil(records / limit),
