@@ -110,6 +110,29 @@ test('a PENDING notification sent after the shopper finished the challenge says 
   }
 });
 
+test('the PENDING notification of a first standing-instruction charge sent after its success carries no initialTransactionId; the final one does', async () => {
+  const receiver = await listener();
+  try {
+    const r = await opp(gw, 'POST', '/v1/payments', {
+      amount: '10.00', currency: 'EUR', paymentType: 'DB', shopperResultUrl: 'https://shop.example/r',
+      'standingInstruction.mode': 'INITIAL', 'standingInstruction.type': 'UNSCHEDULED', 'standingInstruction.source': 'CIT',
+      ...testCard, 'card.number': '4200000000000042',
+    });
+    assert.equal(r.body.result.code, '000.200.000');
+    assert.equal(r.body.standingInstruction.initialTransactionId, undefined);
+    await answer(await openRedirect(r.body.redirect), 'completed');
+    await gw.app.webhooks.runOnce();
+    const got = receiver.received().filter((n) => n.type === 'PAYMENT' && n.payload.id === r.body.id);
+    const pending = got.find((n) => n.payload.result.code === '000.200.000');
+    const final = got.find((n) => n.payload.result.code === '000.100.110');
+    assert.ok(pending && final, JSON.stringify(got.map((n) => n.payload.result.code)));
+    assert.equal(pending.payload.standingInstruction.initialTransactionId, undefined, 'a pending result with the id later charges refer to');
+    assert.ok(final.payload.standingInstruction.initialTransactionId);
+  } finally {
+    await receiver.close();
+  }
+});
+
 test('a REGISTRATION CREATED payload holds only what the registration answer holds (plus the envelope)', async () => {
   const receiver = await listener();
   try {

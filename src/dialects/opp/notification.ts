@@ -34,15 +34,21 @@ export function createOppNotificationRenderer(deps: { merchants: MerchantService
       if (!merchant || !entity || typeof operationId !== 'string') return undefined;
       const found = await payments.find(merchant, { channel: 'opp', entityId: entity.id }, operationId);
       if (!found) return undefined;
-      // A pending outcome is told with the details it had then, not the final answer's.
-      const then = e.payload.details;
-      const view = then !== null && typeof then === 'object' ? { ...found, operation: { ...found.operation, details: then as Record<string, string> } } : found;
-      const payload = renderTransaction(view, entity.channelName);
       // The result as the event recorded it, not as the operation stands when this is rendered.
       const recorded = {
         status: e.payload.status as OperationStatus, reason: (e.payload.reason ?? undefined) as DeclineReason | undefined,
         resultCode: typeof e.payload.resultCode === 'string' ? e.payload.resultCode : undefined,
       };
+      // A pending outcome is told as it stood then: its details, and its status, from which the
+      // rest of the body follows (a later success's standingInstruction.initialTransactionId is not
+      // told beside a pending result).
+      const then = e.payload.details;
+      const operation = {
+        ...found.operation, ...(typeof recorded.status === 'string' ? { status: recorded.status } : {}),
+        ...(then !== null && typeof then === 'object' ? { details: then as Record<string, string> } : {}),
+      };
+      const view = { ...found, operation, initial: found.initial.id === operation.id ? operation : found.initial };
+      const payload = renderTransaction(view, entity.channelName);
       payload.result = resultOf(resultCodeOf(recorded, modeOf(view.payment, view.initial)));
       // As the platform's own notifications: the presentation amount beside the amount (the same,
       // no conversion here) and the entity the payment was made for.
