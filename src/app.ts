@@ -169,7 +169,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const connectors = createConnectorRegistry({
     defaultConnector: processor, factories, accountOf: (id) => workflows.routedAccount(id), breakers, defaultTimeoutMs: config.pspTimeoutMs,
   });
-  const threeds = createThreeDsService({ store: createChallengeStore(storage.uow), clock, ids });
+  const threeds = createThreeDsService({ store: createChallengeStore(storage.uow, { seal: vault.sealSecret, open: vault.openSecret }), clock, ids });
   // The CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization:
   // one process owns the embedded store, so memory; nodes of a PostgreSQL cluster share sealed rows.
   const cvvs = storage.kind === 'postgres'

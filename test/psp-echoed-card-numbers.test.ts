@@ -1,4 +1,7 @@
-/** A PSP that echoes the card number in its free text (decline message, details): masked before the gateway keeps, answers, notifies or logs any of it. */
+/**
+ * A PSP that echoes the card number in its free text (decline message, details): masked before the gateway keeps, answers, notifies or logs any of it.
+ * One that writes it into its 3-D Secure redirect: the redirect is stored sealed and reaches the shopper through the gateway's own page, never the merchant.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -8,22 +11,29 @@ import { closeServer, freePort, listen, loopbackAllow, recordRequests } from './
 import { createReceiver } from '../examples/webhooks/opp-receiver.ts';
 import { assertNoCardData, assertNoCardDataInFiles, assertNoCardDataInRows, newCanary } from './support/canary.ts';
 
-/** An OPP-family acquirer that declines and, like some real ones, echoes the card number in its free text. */
-function echoingAcquirer() {
+/** An OPP-family acquirer answering each payment with `answer(the card number it was sent)`. */
+function acquirerAnswering(answer: (pan: string) => Record<string, unknown>) {
   return createServer((req, res) => {
     let body = '';
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
-      const p = new URLSearchParams(body);
-      const pan = p.get('card.number') ?? '';
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-        id: `8ac7a4a1${Math.random().toString(16).slice(2, 18)}`,
-        result: { code: '800.100.151', description: `transaction declined (invalid card ${pan})` },
-        resultDetails: { ExtendedDescription: `Card ${pan} refused by issuer`, AcquirerResponse: `05 ${pan}` },
-      }));
+      const pan = new URLSearchParams(body).get('card.number') ?? '';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `8ac7a4a1${Math.random().toString(16).slice(2, 18)}`, ...answer(pan) }));
     });
   });
 }
+
+/** One that declines and, like some real ones, echoes the card number in its free text. */
+const echoingAcquirer = () => acquirerAnswering((pan) => ({
+  result: { code: '800.100.151', description: `transaction declined (invalid card ${pan})` },
+  resultDetails: { ExtendedDescription: `Card ${pan} refused by issuer`, AcquirerResponse: `05 ${pan}` },
+}));
+
+/** One that runs 3-D Secure itself and writes the card number into its redirect (URL and a form parameter). */
+const redirectingAcquirer = () => acquirerAnswering((pan) => ({
+  result: { code: '000.200.000', description: 'transaction pending' },
+  redirect: { url: `https://acs.example/challenge?card=${pan}`, method: 'POST', parameters: [{ name: 'cardNumber', value: pan }, { name: 'MD', value: 'x' }] },
+}));
 
 for (const store of ['sqlite', 'postgres'] as const) {
   test(`a PSP echoing the card number in its decline: not stored, answered, notified or logged (${store})`, async (t) => {
@@ -73,3 +83,27 @@ for (const store of ['sqlite', 'postgres'] as const) {
     }
   });
 }
+
+test('a PSP echoing the card number in its 3-D Secure redirect: not stored in plain text nor answered (/v1)', async () => {
+  const canary = newCanary();
+  const psp = redirectingAcquirer();
+  const port = await freePort();
+  await listen(psp, port);
+  const gw = await startGateway();
+  try {
+    await configureCascade(gw, { echo: { connector: 'opp', settings: { baseUrl: `http://127.0.0.1:${port}`, accessToken: 'x'.repeat(32), entityId: '8a8294174b7ecb28014b9699220015ca' } } }, ['echo']);
+    const v1 = await opp(gw, 'POST', '/v1/payments', { paymentBrand: 'VISA', 'card.number': canary.pan, 'card.holder': 'C B', 'card.expiryMonth': '03', 'card.expiryYear': '2031', 'card.cvv': canary.cvv, amount: '3.00', currency: 'EUR', paymentType: 'DB', shopperResultUrl: 'https://shop.example/r' });
+    assert.equal(v1.body.result.code, '000.200.000', JSON.stringify(v1.body));
+    const leaks: string[] = [];
+    try { assertNoCardDataInFiles(canary, gw.dataDir); } catch (e) { leaks.push(`store: ${(e as Error).message}`); }
+    try { assertNoCardData(canary, 'the answer', JSON.stringify(v1.body)); } catch (e) { leaks.push(`answer: ${JSON.stringify(v1.body.redirect)}`); }
+    assert.deepEqual(leaks, []);
+    // The shopper still reaches the PSP's page as the PSP asked, through the gateway's own.
+    const page = await fetch(v1.body.redirect.url, { method: 'POST', body: new URLSearchParams(v1.body.redirect.parameters.map((p: { name: string; value: string }) => [p.name, p.value])) });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /action="https:\/\/acs\.example\/challenge\?card=/);
+  } finally {
+    await gw.close();
+    await closeServer(psp);
+  }
+});

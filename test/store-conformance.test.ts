@@ -9,6 +9,7 @@ import { createLateApprovalStore } from '../src/payments/late-approvals-store.ts
 import type { LateApproval } from '../src/payments/late-approvals.ts';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { seal, unseal } from '../src/runtime/crypto.ts';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { sql } from 'kysely';
@@ -204,7 +205,11 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       payments = createPaymentStore(uow);
       throttle = createThrottleStore(uow);
       webhooks = createWebhookStore(uow);
-      challenges = createChallengeStore(uow);
+      const redirectKey = randomBytes(32);
+      challenges = createChallengeStore(uow, {
+        seal: (text, context) => seal(redirectKey, Buffer.from(text, 'utf8'), context),
+        open: async (sealed, context) => unseal(redirectKey, sealed, context).toString('utf8'),
+      });
       executions = createExecutionStore(uow, opened.storage.schema !== undefined ? executionChannelsOf(opened.storage.schema) : []);
       keys = createIdempotencyStore(uow);
       workflows = createWorkflowStore(uow);
@@ -1274,12 +1279,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await challenges.openOf('execution', c.subject.id), undefined);
       });
 
-      test('round-trips a challenge run by the PSP with its redirect', async () => {
+      test('round-trips a challenge run by the PSP with its redirect, which is stored sealed (a PSP may write the card number there)', async () => {
         const f = await merchant();
-        const c = newChallenge(f, { pspRedirect: { url: 'https://acs.psp.example/3ds?x=1', method: 'POST', parameters: [{ name: 'MD', value: 'm d' }, { name: 'PaReq', value: 'é' }] } });
+        const c = newChallenge(f, { pspRedirect: { url: 'https://acs.psp.example/3ds?card=4111111111111111', method: 'POST', parameters: [{ name: 'MD', value: 'm d' }, { name: 'PaReq', value: 'é' }] } });
         await challenges.insert(c);
         assert.deepEqual(await challenges.get(c.id), c);
         assert.deepEqual(await challenges.openOf('payment', c.subject.id), c);
+        const stored = await db.selectFrom('challenges').select('psp_redirect').where('id', '=', c.id).executeTakeFirstOrThrow();
+        assert.ok(stored.psp_redirect && !stored.psp_redirect.includes('4111111111111111') && !stored.psp_redirect.includes('acs.psp.example'), stored.psp_redirect ?? '');
       });
 
       test('resolve(): exactly one of 10 concurrent answers wins; none after expiry', async () => {

@@ -4,17 +4,30 @@ import type { ChallengesTable, Database } from '../storage/schema.ts';
 import type { Currency } from '../money/money.ts';
 import type { Challenge, ChallengePurpose, ChallengeStatus, ChallengeStore, SubjectKind } from './store.ts';
 
-const toChallenge = (r: Selectable<ChallengesTable>): Challenge => ({
-  id: r.id, merchantId: r.merchant_id, merchantName: r.merchant_name, purpose: r.purpose as ChallengePurpose,
-  subject: { kind: r.subject_kind as SubjectKind, id: r.subject_id },
-  amount: { amount: r.amount, currency: r.currency as Currency }, instrumentLabel: r.instrument_label,
-  returnOrigins: JSON.parse(r.return_origins), status: r.status as ChallengeStatus,
-  createdAt: r.created_at, expiresAt: r.expires_at, resolvedAt: r.resolved_at ?? undefined,
-  ...(r.psp_redirect !== null ? { pspRedirect: JSON.parse(r.psp_redirect) } : {}),
-});
+/**
+ * Seals a PSP's 3-D Secure redirect for the store and opens it again (the vault's key ring): what a
+ * PSP puts in it is its own business, and a PSP that writes the card number there (seen in
+ * acquirers' test systems) must not leave it in a database column in plain text. The shopper's page
+ * still forwards it as the PSP gave it.
+ */
+export interface RedirectBox {
+  seal(plaintext: string, context: string): string;
+  open(sealed: string, context: string): Promise<string>;
+}
 
-export function createChallengeStore(uow: UnitOfWork): ChallengeStore {
+const redirectContext = (challengeId: string) => `challenge-redirect:${challengeId}`;
+
+export function createChallengeStore(uow: UnitOfWork, box: RedirectBox): ChallengeStore {
   const { db } = uow;
+  const toChallenge = async (r: Selectable<ChallengesTable>): Promise<Challenge> => ({
+    id: r.id, merchantId: r.merchant_id, merchantName: r.merchant_name, purpose: r.purpose as ChallengePurpose,
+    subject: { kind: r.subject_kind as SubjectKind, id: r.subject_id },
+    amount: { amount: r.amount, currency: r.currency as Currency }, instrumentLabel: r.instrument_label,
+    returnOrigins: JSON.parse(r.return_origins), status: r.status as ChallengeStatus,
+    createdAt: r.created_at, expiresAt: r.expires_at, resolvedAt: r.resolved_at ?? undefined,
+    // Rows written before redirects were sealed hold the JSON itself (a challenge lives minutes).
+    ...(r.psp_redirect !== null ? { pspRedirect: JSON.parse(r.psp_redirect.startsWith('{') ? r.psp_redirect : await box.open(r.psp_redirect, redirectContext(r.id))) } : {}),
+  });
   return {
     async insert(c) {
       await db.insertInto('challenges').values({
@@ -22,7 +35,7 @@ export function createChallengeStore(uow: UnitOfWork): ChallengeStore {
         subject_kind: c.subject.kind, subject_id: c.subject.id, amount: c.amount.amount, currency: c.amount.currency,
         instrument_label: c.instrumentLabel, return_origins: JSON.stringify(c.returnOrigins), status: c.status,
         created_at: c.createdAt, expires_at: c.expiresAt, resolved_at: c.resolvedAt ?? null,
-        psp_redirect: c.pspRedirect ? JSON.stringify(c.pspRedirect) : null,
+        psp_redirect: c.pspRedirect ? box.seal(JSON.stringify(c.pspRedirect), redirectContext(c.id)) : null,
       }).execute();
     },
     async get(id) {

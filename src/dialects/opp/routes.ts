@@ -286,12 +286,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     }
     const body = { ...renderView(result.value, auth.entity), ...extra };
     const challenge = result.value.challenge;
-    if (challenge?.pspRedirect) {
-      // The PSP runs 3-D Secure itself: its redirect goes to the shopper as the PSP gave it.
-      const { url, method, parameters } = challenge.pspRedirect;
-      body.redirect = { url, method, parameters: parameters.map((p) => ({ name: p.name, value: p.value })) };
-    } else if (challenge) {
-      // The issuer's challenge is posted like a 3-D Secure CReq; the bank's login page is a plain link.
+    if (challenge) {
+      // The issuer's challenge is posted like a 3-D Secure CReq; the bank's login page is a plain
+      // link. A PSP that runs 3-D Secure itself is reached through the same page of ours, which
+      // forwards the shopper as the PSP asked: what the PSP put in its redirect (its own business,
+      // the card number in some test systems) never passes through the merchant's server.
       const baseUrl = deps.publicUrl ?? `${req.protocol}://${req.host}`;
       body.redirect = challenge.purpose === '3ds'
         ? { url: threeds.urlOf(challenge, baseUrl), method: 'POST', parameters: [{ name: 'threeDSSessionData', value: challenge.id }] }
