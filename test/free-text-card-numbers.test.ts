@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { opp, pay, postgresAvailable, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { call, poll, tokenOf, wf } from './support/executions.ts';
-import { closeServer, freePort, listen, loopbackAllow, recordRequests } from './support/webhooks.ts';
+import { admin, closeServer, freePort, listen, loopbackAllow, recordRequests } from './support/webhooks.ts';
 import { createReceiver } from '../examples/webhooks/opp-receiver.ts';
 import { assertNoCardData, assertNoCardDataInFiles, assertNoCardDataInRows, newCanary } from './support/canary.ts';
 import { luhnValid } from '../src/runtime/scrub.ts';
@@ -183,12 +183,38 @@ test('card numbers written in other ways (dotted, joined by plus signs, percent-
     rec('v1 checkout card', (await opp(gw, 'POST', '/v1/checkouts', { amount: '1.00', currency: 'EUR', paymentType: 'DB', 'card.number': pan })).body);
     rec('v1 bad brand', (await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.number': pan, paymentBrand: pan, amount: '1.00', currency: 'EUR', paymentType: 'DB' })).body);
     rec('v1 number in expiry', (await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.expiryMonth': pan, 'card.expiryYear': pan, amount: '1.00', currency: 'EUR', paymentType: 'DB' })).body);
-    const plain = (s: string) => [pan, dotted, pan.replace(/(\d{4})(?=\d)/g, '$1+'), pan.replace(/(\d{4})(?=\d)/g, '$1%20'), pan.replace(/(\d{4})(?=\d)/g, '$1 ')].some((x) => s.includes(x));
+    // Percent-encoded separators, as a URL carries a number typed with spaces or dashes, in fields that are masked.
+    const [spaced, dashed] = [pan.replace(/(\d{4})(?=\d)/g, '$1%20'), pan.replace(/(\d{4})(?=\d)/g, '$1%2D')];
+    rec('v1 encoded custom', (await pay(gw, { 'customParameters[return]': `https://shop.example/r?c=${dashed}`, 'customParameters[xyz]': `c=${spaced}`, shopperResultUrl: `https://shop.example/return?card=${spaced}` })).body);
+    rec('exec encoded meta', (await call(gw, 'POST', wf, { token, body: { merchantReference: 'r-enc', holderReference: 'h-enc', workspaceId: gw.merchant.workspaceId, meta: { back: `https://shop.example/r?c=${spaced}` } } })).body);
+    // A caller's trace id holding the number: the request starts a trace of its own.
+    const traced = await fetch(`${gw.url}/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.merchant.accessToken}`, 'content-type': 'application/x-www-form-urlencoded', traceparent: `00-abcdefabcdefabcd${pan.slice(0, 16)}-00f067aa0ba902b7-01` },
+      body: new URLSearchParams({ entityId: gw.merchant.entityId, amount: '1.00', currency: 'EUR', paymentType: 'DB', ...testCard }).toString(),
+    });
+    rec('traceparent', await traced.text());
+    const plain = (s: string) => [pan, dotted, pan.replace(/(\d{4})(?=\d)/g, '$1+'), spaced, dashed, pan.replace(/(\d{4})(?=\d)/g, '$1 ')].some((x) => s.includes(x));
     const leaks = out.filter(([, b]) => plain(b)).map(([w, b]) => `${w}: ${b.slice(0, 300)}`);
     for (const l of gw.logs) if (plain(l)) leaks.push(`log: ${l.slice(0, 300)}`);
     try { assertNoCardDataInFiles(canary, gw.dataDir); } catch (e) { leaks.push(`db: ${(e as Error).message}`); }
     const raw = readFileSync(`${gw.dataDir}/switchyard.sqlite-wal`).toString('latin1');
-    if (raw.includes(dotted)) leaks.push('db: dotted PAN in the WAL');
+    for (const [name, form] of [['dotted', dotted], ['encoded', spaced], ['encoded', dashed]] as const) if (raw.includes(form)) leaks.push(`db: ${name} PAN in the WAL`);
     assert.deepEqual(leaks, []);
+  } finally { await gw.close(); }
+});
+
+test('a card number in a webhook endpoint URL (admin API) is refused, naming the URL: nothing stored, nothing answered in plain text', async () => {
+  const canary = newCanary();
+  const gw = await startGateway({ env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow } });
+  try {
+    for (const url of [`http://127.0.0.1:9/in?card=${canary.pan}`, `http://127.0.0.1:9/in?card=${canary.pan.replace(/(\d{4})(?=\d)/g, '$1%20')}`]) {
+      const r = await admin(gw, 'POST', '/webhooks/endpoints', { merchantId: gw.merchant.merchantId, dialect: 'opp', url });
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.match(JSON.stringify(r.body), /card number/);
+      assertNoCardData(canary, 'the answer', JSON.stringify(r.body));
+    }
+    assertNoCardDataInFiles(canary, gw.dataDir);
+    assert.equal((await gw.app.webhooks.listEndpoints(gw.merchant.merchantId)).length, 0);
   } finally { await gw.close(); }
 });

@@ -23,7 +23,8 @@ test('digits beside a card number do not hide it; dots, plus signs and several s
   assert.equal(scrubPans('/v1/query?merchantTransactionId=4200+0000+0000+0000'), '/v1/query?merchantTransactionId=[PAN REDACTED]');
   assert.equal(scrubPans('4200  0000 - 0000 0000'), '[PAN REDACTED]');
   assert.equal(scrubPans('/v1/nope/4200%200000%200000%200000'), '/v1/nope/[PAN REDACTED]');
-  assert.equal(scrubPans('/v1/nope/4200%2D0000%2d0000%2E0000?x=1%20y'), '/v1/nope/[PAN REDACTED]?x=1 y');
+  assert.equal(scrubPans('/v1/nope/4200%2D0000%2d0000%2E0000?x=1%20y'), '/v1/nope/[PAN REDACTED]?x=1%20y', 'the rest of the URL as it was written');
+  assert.equal(scrubPans('/r?c=x%204200000000000000%20y'), '/r?c=x%20[PAN REDACTED]%20y', 'an escape\'s own digits are not the number\'s');
   assert.equal(scrubPans('/v1/query/8a82944a5fe82704015fff6cf5e572b4?x=%20'), '/v1/query/8a82944a5fe82704015fff6cf5e572b4?x=%20', 'nothing found: the text as it was');
   assert.equal(scrubPans('two 4200000000000000 and 377777777777770'), 'two [PAN REDACTED] and [PAN REDACTED]');
   assert.equal(scrubPans('version 1.2.3 build 20261203 port 8080'), 'version 1.2.3 build 20261203 port 8080');

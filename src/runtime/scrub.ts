@@ -1,7 +1,8 @@
 /**
  * Backstop against card data in free text: 13–19 digits that pass the Luhn check, written whole or
  * in groups split by up to three spaces (tabs, line breaks and no-break spaces too), dashes, dots or
- * plus signs (`4111 1111…`, `4111.1111…`, a form-encoded `4111+1111…`), are replaced; the decimal
+ * plus signs (`4111 1111…`, `4111.1111…`, a form-encoded `4111+1111…`), or those separators
+ * percent-encoded as a URL carries them (`4111%201111…`, `4111%2D1111…`), are replaced; the decimal
  * digits of other scripts count as digits (full-width `４１１１…` as a Japanese input method types
  * them, Arabic-Indic `٤١١١…`, Devanagari `४१११…`, and every other script's of one UTF-16 unit). Structured fields are
  * redacted by name first; this catches what slips into messages, URLs and error strings.
@@ -14,8 +15,14 @@
  * strings (`scrubPans`) takes any grouping: there a false find costs a redacted number, a missed
  * one a card number in a log.
  */
-const run = /(?<![0-9])[0-9]+(?:[\s.+-]{1,3}[0-9]+)*(?![0-9])/g;
+// A run starts at a digit after no digit, or right after an encoded separator (`%204111…`: the
+// escape's own digits are never the start of a number).
+const run = /(?:(?<![0-9])|(?<=%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0))(?<!%|%[0-9A-Fa-f])[0-9]+(?:(?:[\s.+-]|%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0){1,3}[0-9]+)*(?![0-9])/g;
 const group = /[0-9]+/g;
+// A separator percent-encoded (a space, plus, dash or dot in a URL's query: `4111%201111…`), blanked
+// to the same length before a run is cut into groups, so its hex digits never count as the number's.
+const encodedInRun = /%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0/g;
+const blank = (m: string) => '_'.repeat(m.length);
 const plainlySplit = /^[0-9]+(?:[ -][0-9]+)*$/;
 /** A decimal digit of another script than ASCII, of one UTF-16 unit (each script's ten are consecutive). */
 const otherDigit = /(?![0-9])[\p{Nd}--[\u{10000}-\u{10FFFF}]]/gv;
@@ -61,7 +68,8 @@ export function replacePans(text: string, replace: (digits: string) => string, g
   const ids = uuidSpans(source);
   const replaced = source.replace(run, (m, offset: number) => {
     if (m.length < 13) return m;
-    const groups = [...m.matchAll(group)].map((g) => ({ from: g.index, to: g.index + g[0].length, digits: g[0] }));
+    const cut = m.includes('%') ? m.replace(encodedInRun, blank) : m;
+    const groups = [...cut.matchAll(group)].map((g) => ({ from: g.index, to: g.index + g[0].length, digits: g[0] }));
     const wholeRunPlain = plainlySplit.test(m);
     let out = '';
     let at = 0;
@@ -98,19 +106,9 @@ function uuidSpans(text: string): [number, number][] {
 export const holdsCardNumber = (text: string, grouping: 'card' | 'any' = 'card'): boolean => replacePans(text, () => '', grouping) !== text;
 
 const redacted = () => '[PAN REDACTED]';
-// A space (tab, line break, no-break space), plus, dash or dot percent-encoded, as a URL carries a
-// card number typed with spaces.
-const encodedSeparator = /%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0/g;
 
-export function scrubPans(text: string): string {
-  const out = replacePans(text, redacted, 'any');
-  if (!text.includes('%')) return out;
-  // Read again with encoded separators as spaces: when that finds a card number, the decoded text
-  // (with it redacted) is what is kept.
-  const decoded = out.replace(encodedSeparator, ' ');
-  const again = replacePans(decoded, redacted, 'any');
-  return again === decoded ? out : again;
-}
+/** Every card number in `text`, in any grouping, replaced with `[PAN REDACTED]`: for logs, URLs and error strings. */
+export const scrubPans = (text: string): string => replacePans(text, redacted, 'any');
 
 // A `name=value` pair of a query string or form body; the name may be percent-encoded.
 const queryPair = /([?&;]|^)([^=&?#;\s]+)=([^&#;\s]*)/g;

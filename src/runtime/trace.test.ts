@@ -58,8 +58,12 @@ test('an outgoing traceparent (trace id, span id, dashes) never reads as a card 
   assert.equal(masked, 0, `${masked} traceparents were masked, e.g. ${example}`);
 });
 
-test('a caller\'s trace id that reads as digits by itself is joined as it is, and a span is still made', () => {
-  const t = traceFrom('00-4111111111111111aaaaaaaaaaaaaaaa-00f067aa0ba902b7-01');
-  assert.equal(t.traceId, '4111111111111111aaaaaaaaaaaaaaaa');
-  assert.match(childTraceparent(t), /^00-4111111111111111a{16}-[0-9a-f]{16}-01$/);
+test('a caller\'s trace id holding a card number is not joined: the request starts a trace of its own (it would be stored with its events and sent on)', () => {
+  for (const traceId of ['abcdefabcdefabcd4111111111111111', '4111111111111111aaaaaaaaaaaaaaaa']) {
+    const t = traceFrom(`00-${traceId}-00f067aa0ba902b7-01`);
+    assert.notEqual(t.traceId, traceId);
+    assert.equal(scrubPans(traceparentOf(t)), traceparentOf(t));
+  }
+  // Digits that are no card number (not a valid one by its check digit) are joined as they are.
+  assert.equal(traceFrom('00-4111111111111112aaaaaaaaaaaaaaaa-00f067aa0ba902b7-01').traceId, '4111111111111112aaaaaaaaaaaaaaaa');
 });

@@ -1,4 +1,5 @@
 import { randomHex, readsAsDigits } from './ids.ts';
+import { holdsCardNumber } from './scrub.ts';
 
 /**
  * W3C Trace Context (`traceparent: 00-<trace id>-<parent span id>-<flags>`). A request that brings
@@ -18,8 +19,8 @@ const pattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)
 /**
  * A span id whose `traceparent` never reads as a card number (the dashes are separators to a card
  * screen, so the trace id's last digits, the span's and the flags' run on), in our log lines or in
- * the PSPs' and webhook receivers' that get it. A caller's own trace id is taken as it is: one
- * that reads as digits by itself no span can help, and is left so.
+ * the PSPs' and webhook receivers' that get it. A caller's own trace id that reads as digits by
+ * itself no span can help, and is left so; one that holds a card number is not joined (`traceFrom`).
  */
 function newSpanId(traceId: string, flags: string): string {
   const hopeless = readsAsDigits(`00-${traceId}-`);
@@ -33,7 +34,10 @@ function newSpanId(traceId: string, flags: string): string {
 export function traceFrom(header: string | string[] | undefined): TraceContext {
   const m = typeof header === 'string' ? pattern.exec(header.trim().toLowerCase()) : null;
   // Version ff is forbidden; all-zero ids are invalid; a future version may append fields after ours.
-  if (m && m[1] !== 'ff' && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!) && (m[1] !== '00' || m[5] === undefined)) {
+  // A trace id holding a card number would be stored with the request's events and sent on to PSPs
+  // and webhook receivers: the request starts a trace of its own instead, as for an invalid header
+  // (a request id holding one is replaced the same way).
+  if (m && m[1] !== 'ff' && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!) && (m[1] !== '00' || m[5] === undefined) && !holdsCardNumber(m[2]!, 'any')) {
     return { traceId: m[2]!, spanId: newSpanId(m[2]!, m[4]!), flags: m[4]! };
   }
   return newTrace();

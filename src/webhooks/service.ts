@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { scrubPans } from '../runtime/scrub.ts';
+import { holdsCardNumber, scrubPans } from '../runtime/scrub.ts';
 import { childTraceparent, newTrace, traceFrom } from '../runtime/trace.ts';
 import { seal, unseal } from '../runtime/crypto.ts';
 import type { Merchant } from '../merchants/model.ts';
@@ -431,6 +431,9 @@ export function createWebhookService(deps: {
       const known: readonly string[] = dialect === 'opp' ? oppNotificationTypes : executionEvents;
       const unknownType = types.find((t) => !known.includes(t));
       if (unknownType !== undefined) return refuse('invalid_types', `unknown type ${unknownType}; one of ${known.join(', ')}`);
+      // An endpoint's URL is kept, shown and logged with every attempt: a card number in it (a
+      // token a receiver expects in its query, pasted from a payment) is refused, not kept.
+      if (holdsCardNumber(input.url, 'any')) return refuse('invalid_url', 'the URL holds what looks like a card number');
       const urlProblem = await checkEndpointUrl(input.url, policy, { allowHttp: !merchant.live });
       if (urlProblem) return refuse(urlProblem.refused ? 'refused_address' : 'invalid_url', urlProblem.message);
       const now = clock.now();
