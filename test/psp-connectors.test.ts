@@ -24,9 +24,9 @@ import { Cvv, Pan } from '../src/vault/card.ts';
 import { money, type Currency } from '../src/money/money.ts';
 
 /** A browser that follows one redirect hop at a time (so each hop can be checked). */
-async function hop(url: string, init: RequestInit = {}): Promise<{ status: number; location: string | undefined; text: string }> {
+async function hop(url: string, init: RequestInit = {}): Promise<{ status: number; location: string | undefined; text: string; csp: string }> {
   const r = await fetch(url, { redirect: 'manual', ...init });
-  return { status: r.status, location: r.headers.get('location') ?? undefined, text: await r.text() };
+  return { status: r.status, location: r.headers.get('location') ?? undefined, text: await r.text(), csp: r.headers.get('content-security-policy') ?? '' };
 }
 
 let stripe: StripeFake;
@@ -198,8 +198,12 @@ describe('/v1: a PSP\'s own 3-D Secure reached through the gateway\'s page', () 
           assert.equal(ours.status, 303, ours.text);
           toPsp = { url: new URL(ours.location!), init: {} };
         } else {
-          // The PSP asked for a POST: the page holds its form, sent by the shopper's button.
+          // The PSP asked for a POST: the page holds its form, sent on by the page's one script
+          // (allowed by its hash alone), or by the shopper's button where script does not run.
           assert.equal(ours.status, 200);
+          assert.match(ours.csp, /script-src 'sha256-[A-Za-z0-9+/=]+'$/);
+          assert.doesNotMatch(ours.csp, /unsafe-inline/);
+          assert.match(ours.text, /<button type="submit" class="primary">Continue to your bank<\/button>[\s\S]*<script>document\.forms\[0\]\.submit\(\)<\/script>/);
           const action = /<form method="post" action="([^"]+)">/.exec(ours.text)?.[1];
           assert.ok(action?.startsWith(oppFake.url), ours.text);
           const fields = [...ours.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]);

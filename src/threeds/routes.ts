@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../runtime/clock.ts';
 import { challengeOutcomes, type ChallengeOutcome } from './model.ts';
 import { hostedPaths, type ThreeDsService } from './service.ts';
-import { hostedCss, renderChallengePage, renderDemoReturnPage, renderEndedPage, renderForwardPage } from './page.ts';
+import { forwardScriptSource, hostedCss, renderChallengePage, renderDemoReturnPage, renderEndedPage, renderForwardPage } from './page.ts';
 import type { Challenge, ChallengePurpose } from './store.ts';
 
 const idPattern = /^[0-9a-f]{32}$/;
@@ -13,10 +13,11 @@ const idPattern = /^[0-9a-f]{32}$/;
  * forms post only to us and to the merchant's return origins (browsers check form-action on the
  * redirect that follows a submission too), and no copy is cached or sent on as a referrer.
  */
-export function secureHosted(reply: FastifyReply, formOrigins: readonly string[]): FastifyReply {
+export function secureHosted(reply: FastifyReply, formOrigins: readonly string[], scripts: readonly string[] = []): FastifyReply {
   const formAction = ["'self'", ...formOrigins].join(' ');
+  const scriptSrc = scripts.length > 0 ? `; script-src ${scripts.join(' ')}` : '';
   return reply
-    .header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`)
+    .header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${scriptSrc}`)
     .header('x-frame-options', 'DENY')
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
@@ -39,8 +40,8 @@ export function returnFormOrigins(returnOrigins: readonly string[]): string[] {
 }
 
 /** Sends a hosted page with the headers of {@link secureHosted}. */
-export const hostedHtml = (reply: FastifyReply, status: number, body: string, formOrigins: readonly string[] = []) =>
-  secureHosted(reply, formOrigins).code(status).type('text/html; charset=utf-8').send(body);
+export const hostedHtml = (reply: FastifyReply, status: number, body: string, formOrigins: readonly string[] = [], scripts: readonly string[] = []) =>
+  secureHosted(reply, formOrigins, scripts).code(status).type('text/html; charset=utf-8').send(body);
 
 /** The shopper-facing challenge pages under `/hosted/`: shown by GET or POST (as `redirect.method` says). */
 const page = textAnswer('An HTML page.', 'text/html');
@@ -125,7 +126,7 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
       const psp = c.pspRedirect;
       if (psp) {
         // The PSP runs this challenge: the shopper goes on to its page, as it asked.
-        if (psp.method === 'POST') return hostedHtml(reply, 200, renderForwardPage(c, psp), [new URL(psp.url).origin]);
+        if (psp.method === 'POST') return hostedHtml(reply, 200, renderForwardPage(c, psp), [new URL(psp.url).origin], [forwardScriptSource]);
         const url = new URL(psp.url);
         for (const p of psp.parameters) url.searchParams.set(p.name, p.value);
         return secureHosted(reply, []).code(303).header('location', url.href).send();
