@@ -215,12 +215,15 @@ export function createRunner(deps: {
 
   /** The hosted page that forwards the shopper to a PSP's own 3-D Secure, open as long as a shopper may take. */
   async function openPspChallenge(paymentId: string, plan: AttemptPlan, redirect: NonNullable<Extract<Outcome, { kind: 'pending' }>['redirect']>): Promise<Challenge | undefined> {
-    const payment = await store.payment(paymentId);
+    const [payment, opening] = await Promise.all([store.payment(paymentId), store.operation(paymentId)]);
     if (!payment) return undefined;
+    // The merchant's pages the shopper goes on to after the PSP: the page's form must be allowed to end there.
+    const origins = opening?.context.pspReturnOrigins;
     return deps.threeds.open({
       merchantId: payment.merchantId, merchantName: '', purpose: '3ds', subject: { kind: 'payment', id: paymentId },
       amount: plan.request.amount, instrumentLabel: plan.request.card ? `${plan.request.card.brand} •••• ${plan.request.card.pan.last4}` : '',
-      returnUrls: [], expiresAt: clock.now() + deps.asyncTimeoutMs, pspRedirect: redirect,
+      returnUrls: Array.isArray(origins) ? origins.filter((o): o is string => typeof o === 'string') : [],
+      expiresAt: clock.now() + deps.asyncTimeoutMs, pspRedirect: redirect,
     });
   }
 

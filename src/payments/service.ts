@@ -642,8 +642,12 @@ export function createPaymentService(deps: {
         ...input.context, ...(registrationId !== undefined ? { registrationId } : {}), testParameters: input.testParameters,
         // The cardholder is not there (a stored-credential charge the merchant starts): its PSP is told so.
         ...(input.merchantInitiated ? { merchantInitiated: true } : {}),
-        // Where a PSP's own 3-D Secure returns the shopper (only with a shopper and a page to return to).
-        ...(input.shopperBaseUrl && input.returnUrls.length > 0 && !input.merchantInitiated ? { pspReturnUrl: `${input.shopperBaseUrl}/hosted/psp-return/${paymentId}` } : {}),
+        // Where a PSP's own 3-D Secure returns the shopper (only with a shopper and a page to return
+        // to), and the origins of the merchant's pages it goes on to from there: the forwarding page's
+        // form must be allowed to end up at them.
+        ...(input.shopperBaseUrl && input.returnUrls.length > 0 && !input.merchantInitiated
+          ? { pspReturnUrl: `${input.shopperBaseUrl}/hosted/psp-return/${paymentId}`, pspReturnOrigins: [...new Set(input.returnUrls.map((u) => new URL(u).origin))] }
+          : {}),
       },
       details: plan.kind === 'frictionless' ? authenticationDetails(plan.result) : {}, unknownSince: undefined, createdAt: now, updatedAt: now,
     };

@@ -126,7 +126,12 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
       const psp = c.pspRedirect;
       if (psp) {
         // The PSP runs this challenge: the shopper goes on to its page, as it asked.
-        if (psp.method === 'POST') return hostedHtml(reply, 200, renderForwardPage(c, psp), [new URL(psp.url).origin], [forwardScriptSource]);
+        // Browsers hold every redirect after the form's submission to its form-action: the PSP's
+        // page, the issuer's (any https origin a PSP sends on to), our return endpoint, the merchant's.
+        if (psp.method === 'POST') {
+          const origins = [...new Set([new URL(psp.url).origin, 'https:', ...returnFormOrigins(c.returnOrigins)])];
+          return hostedHtml(reply, 200, renderForwardPage(c, psp), origins, [forwardScriptSource]);
+        }
         const url = new URL(psp.url);
         for (const p of psp.parameters) url.searchParams.set(p.name, p.value);
         return secureHosted(reply, []).code(303).header('location', url.href).send();
