@@ -140,14 +140,25 @@ for (const store of ['sqlite', 'postgres'] as const) describe(`settlement and ve
     assert.deepEqual(out.value.discrepancies.filter((d) => d.paymentId === s.payment.id), [], 'the gateway\'s chargeback is settled by the line, not reported missing');
     assert.equal(out.value.summary.matched, 2);
     assert.equal(await gw.app.ledger.verify(), undefined);
-    // A second chargeback line of that capture, which the gateway has no chargeback for, is late.
-    const again = parseSettlementReport({
-      format: 'switchyard-settlement-report/1', pspAccount: 'acq', merchantId: gw.merchant.merchantId, day: new Date(clock.now() + 86_400_000).toISOString().slice(0, 10),
+    // The same chargeback line again in a later report, while the chargeback stands: a duplicate.
+    const dayAfter = (n: number) => new Date(clock.now() + n * 86_400_000).toISOString().slice(0, 10);
+    const chargebackLine = (n: number) => parseSettlementReport({
+      format: 'switchyard-settlement-report/1', pspAccount: 'acq', merchantId: gw.merchant.merchantId, day: dayAfter(n),
       lines: [{ reference: s.operation.id, type: 'chargeback', gross: '-50.00', fee: '0.00', net: '-50.00', currency: 'EUR', valueDate: vd }],
       payouts: [{ currency: 'EUR', amount: '-50.00', valueDate: vd }],
     });
+    const again = chargebackLine(1);
     assert.ok(again.ok);
-    const late = await gw.app.settlement.reconcile(account, again.value);
+    const repeated = await gw.app.settlement.reconcile(account, again.value);
+    assert.ok(repeated.ok);
+    assert.deepEqual(repeated.value.discrepancies.map((d) => d.kind), ['duplicate_line']);
+    // Once the merchant's defence reversed it, a chargeback line of the capture is the issuer's
+    // second presentment: a new chargeback, which the gateway has no record of.
+    const cr = await gw.app.payments.followUp({ merchant, scope: { channel: 'opp', entityId: gw.merchant.entityId }, kind: 'chargeback_reversal', referencedId: cb.value.operation.id, amount: { amount: 5000, currency: EUR }, merchantTransactionId: undefined, context: {}, testParameters: {} });
+    assert.ok(cr.ok && cr.value.operation.status === 'succeeded', JSON.stringify(cr));
+    const second = chargebackLine(2);
+    assert.ok(second.ok);
+    const late = await gw.app.settlement.reconcile(account, second.value);
     assert.ok(late.ok);
     assert.deepEqual(late.value.discrepancies.map((d) => d.kind), ['late_chargeback']);
   });

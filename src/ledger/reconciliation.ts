@@ -22,6 +22,9 @@ export const discrepancyKinds = ['missing_line', 'amount_mismatch', 'unknown_ref
 export type DiscrepancyKind = (typeof discrepancyKinds)[number];
 export const isDiscrepancyKind = (v: unknown): v is DiscrepancyKind => discrepancyKinds.includes(v as DiscrepancyKind);
 
+/** Lines a PSP may report by the capture they concern, knowing no id of the gateway's own record. */
+const disputeLineTypes: ReadonlySet<string> = new Set(['chargeback', 'chargeback_reversal']);
+
 /** One receivable movement of the ledger, as a settlement line would show it. */
 export interface LedgerMovement {
   readonly operationId: string;
@@ -112,7 +115,10 @@ export function reconcile(input: {
   due: readonly LedgerMovement[];
   /** Late approvals at this PSP account by the references the report names. */
   late?: ReadonlyMap<string, LateApprovalReference>;
-  /** The chargebacks of payments whose captures the report's chargeback lines name. */
+  /**
+   * The chargebacks and chargeback reversals of payments whose captures the report's dispute lines
+   * name (a PSP knows no id of the gateway's own dispute records, so it names the capture).
+   */
   chargebacks?: readonly LedgerMovement[];
 }): ReconciliationResult {
   const byKey = new Map<string, LedgerMovement[]>();
@@ -129,10 +135,19 @@ export function reconcile(input: {
   for (const c of input.chargebacks ?? []) chargebacksOf.set(c.paymentId, [...(chargebacksOf.get(c.paymentId) ?? []), c]);
   for (const line of input.report.lines) {
     let m = movementFor(line, byKey.get(key(line.reference, line.type)));
-    // A chargeback line naming the capture it took back: the payment's own chargeback of that amount,
-    // not settled yet, when the gateway recorded one (else it is a late chargeback, below).
-    const captured = !m && line.type === 'chargeback' ? captures.get(line.reference) : undefined;
-    if (captured) m = (chargebacksOf.get(captured.paymentId) ?? []).find((c) => !c.settled && !seen.has(movementKey(c)) && c.gross === line.gross && c.currency === line.currency);
+    // A chargeback (or its reversal) line naming the capture it took back (or restored): the
+    // payment's own record of that kind and amount, not settled yet, when the gateway has one. One
+    // settled already makes the line a duplicate of an earlier report's, while the dispute stands
+    // (no reversal recorded since): a scheme charges a capture back again only after the first was
+    // reversed (the issuer's second presentment), which is a new chargeback. Else it is a late
+    // chargeback, below.
+    const captured = !m && disputeLineTypes.has(line.type) ? captures.get(line.reference) : undefined;
+    if (captured) {
+      const disputes = chargebacksOf.get(captured.paymentId) ?? [];
+      const fits = disputes.filter((c) => c.type === line.type && c.gross === line.gross && c.currency === line.currency);
+      const standing = line.type !== 'chargeback' || !disputes.some((c) => c.type === 'chargeback_reversal');
+      m = fits.find((c) => !c.settled && !seen.has(movementKey(c))) ?? (standing ? fits.find((c) => c.settled) : undefined);
+    }
     const k = m ? movementKey(m) : key(line.reference, line.type);
     const first = !seen.has(k);
     seen.add(k);

@@ -150,9 +150,9 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       ]);
       // The day's movements whose operation posted on other days too (undone later, or undoing an earlier one).
       const history = await store.receivablePostings(account.id, { operationIds: due.map((p) => p.operationId) });
-      // A chargeback the PSP reports by the capture it took the money from (it knows no id of the
-      // gateway's chargeback): the movements of those payments, whose own chargebacks it may be.
-      const chargedCaptures = new Set(report.lines.filter((l) => l.type === 'chargeback').map((l) => l.reference));
+      // A chargeback (or its reversal) the PSP reports by the capture it concerns (it knows no id of
+      // the gateway's own record): the movements of those payments, whose own disputes they may be.
+      const chargedCaptures = new Set(report.lines.filter((l) => l.type === 'chargeback' || l.type === 'chargeback_reversal').map((l) => l.reference));
       const chargedPayments = [...new Set(named.filter((p) => chargedCaptures.has(p.operationId)).map((p) => p.paymentId))];
       const ofChargedPayments = chargedPayments.length > 0 ? await store.receivablePostings(account.id, { paymentIds: chargedPayments }) : [];
       const now = clock.now();
@@ -166,7 +166,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         const settled = await w.settledMovements([...named, ...due, ...ofChargedPayments].map((p) => p.operationId));
         const result = reconcile({
           report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled, history), late,
-          chargebacks: movementsOf(ofChargedPayments, settled).filter((m) => m.type === 'chargeback' && !m.undo),
+          chargebacks: movementsOf(ofChargedPayments, settled).filter((m) => (m.type === 'chargeback' || m.type === 'chargeback_reversal') && !m.undo),
         });
         const summary = summaryOf(reportId, account.id, report, result);
         const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
