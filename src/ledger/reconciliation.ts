@@ -116,6 +116,11 @@ export function reconcile(input: {
   /** Late approvals at this PSP account by the references the report names. */
   late?: ReadonlyMap<string, LateApprovalReference>;
   /**
+   * The operations a PSP's references name (an attempt id it was sent as the merchant reference, its
+   * own reference): a line is matched by its reference, or by what that and its `pspReference` name.
+   */
+  knownAs?: ReadonlyMap<string, readonly string[]>;
+  /**
    * The chargebacks and chargeback reversals of payments whose captures the report's dispute lines
    * name (a PSP knows no id of the gateway's own dispute records, so it names the capture).
    */
@@ -133,15 +138,20 @@ export function reconcile(input: {
   });
   const chargebacksOf = new Map<string, LedgerMovement[]>();
   for (const c of input.chargebacks ?? []) chargebacksOf.set(c.paymentId, [...(chargebacksOf.get(c.paymentId) ?? []), c]);
+  /** The operations a line may name: its reference itself, and what it and its PSP reference are known as. */
+  const namedBy = (line: SettlementLine): string[] => [...new Set([
+    line.reference, ...(input.knownAs?.get(line.reference) ?? []), ...(line.pspReference ? input.knownAs?.get(line.pspReference) ?? [] : []),
+  ])];
   for (const line of input.report.lines) {
-    let m = movementFor(line, byKey.get(key(line.reference, line.type)));
+    const ids = namedBy(line);
+    let m = movementFor(line, ids.flatMap((id) => byKey.get(key(id, line.type)) ?? []));
     // A chargeback (or its reversal) line naming the capture it took back (or restored): the
     // payment's own record of that kind and amount, not settled yet, when the gateway has one. One
     // settled already makes the line a duplicate of an earlier report's, while the dispute stands
     // (no reversal recorded since): a scheme charges a capture back again only after the first was
     // reversed (the issuer's second presentment), which is a new chargeback. Else it is a late
     // chargeback, below.
-    const captured = !m && disputeLineTypes.has(line.type) ? captures.get(line.reference) : undefined;
+    const captured = !m && disputeLineTypes.has(line.type) ? ids.map((id) => captures.get(id)).find((c) => c !== undefined) : undefined;
     if (captured) {
       const disputes = chargebacksOf.get(captured.paymentId) ?? [];
       const fits = disputes.filter((c) => c.type === line.type && c.gross === line.gross && c.currency === line.currency);

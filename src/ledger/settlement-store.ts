@@ -79,6 +79,24 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
       for (const part of chunks([...new Set(ids)])) out.push(...(await base().where(column, 'in', part).execute()).map(toPosting));
       return out;
     },
+    async operationsKnownAs(pspAccountId, references) {
+      const out = new Map<string, string[]>();
+      const add = (reference: string | null, operationId: string) => {
+        if (reference === null) return;
+        const list = out.get(reference) ?? [];
+        if (!list.includes(operationId)) out.set(reference, [...list, operationId]);
+      };
+      for (const part of chunks([...new Set(references)])) {
+        const rows = await db.selectFrom('attempts').select(['id', 'transaction_id', 'psp_reference']).where('account_id', '=', pspAccountId)
+          .where((eb) => eb.or([eb('id', 'in', part), eb('psp_reference', 'in', part)])).execute();
+        const asked = new Set(part);
+        for (const r of rows) {
+          if (asked.has(r.id)) add(r.id, r.transaction_id);
+          if (r.psp_reference !== null && asked.has(r.psp_reference)) add(r.psp_reference, r.transaction_id);
+        }
+      }
+      return out;
+    },
     async lateApprovalReferences(pspAccountId, references) {
       const out = new Map<string, LateApprovalReference>();
       for (const part of chunks([...new Set(references)])) {

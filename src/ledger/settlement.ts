@@ -143,8 +143,12 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       const reportId = createHash('sha256').update(`${account.id}\n${serializeSettlementReport(report)}`).digest('hex');
       const from = dayStart(report.day);
       const references = report.lines.map((l) => l.reference);
+      // A PSP names a movement by what it knows: the gateway's operation id where it was given one,
+      // else the attempt id a connector sends as the merchant reference, or its own reference.
+      const knownAs = await store.operationsKnownAs(account.id, [...references, ...report.lines.flatMap((l) => (l.pspReference ? [l.pspReference] : []))]);
+      const aliased = [...knownAs.values()].flat();
       const [named, due, late] = await Promise.all([
-        store.receivablePostings(account.id, { operationIds: references }),
+        store.receivablePostings(account.id, { operationIds: [...references, ...aliased] }),
         store.receivablePostings(account.id, { from, to: from + day }),
         store.lateApprovalReferences(account.id, references),
       ]);
@@ -152,7 +156,8 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       const history = await store.receivablePostings(account.id, { operationIds: due.map((p) => p.operationId) });
       // A chargeback (or its reversal) the PSP reports by the capture it concerns (it knows no id of
       // the gateway's own record): the movements of those payments, whose own disputes they may be.
-      const chargedCaptures = new Set(report.lines.filter((l) => l.type === 'chargeback' || l.type === 'chargeback_reversal').map((l) => l.reference));
+      const chargedCaptures = new Set(report.lines.filter((l) => l.type === 'chargeback' || l.type === 'chargeback_reversal')
+        .flatMap((l) => [l.reference, ...(knownAs.get(l.reference) ?? []), ...(l.pspReference ? knownAs.get(l.pspReference) ?? [] : [])]));
       const chargedPayments = [...new Set(named.filter((p) => chargedCaptures.has(p.operationId)).map((p) => p.paymentId))];
       const ofChargedPayments = chargedPayments.length > 0 ? await store.receivablePostings(account.id, { paymentIds: chargedPayments }) : [];
       const now = clock.now();
@@ -165,7 +170,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         await w.lockAccount(account.id);
         const settled = await w.settledMovements([...named, ...due, ...ofChargedPayments].map((p) => p.operationId));
         const result = reconcile({
-          report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled, history), late,
+          report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled, history), late, knownAs,
           chargebacks: movementsOf(ofChargedPayments, settled).filter((m) => (m.type === 'chargeback' || m.type === 'chargeback_reversal') && !m.undo),
         });
         const summary = summaryOf(reportId, account.id, report, result);

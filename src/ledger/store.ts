@@ -75,6 +75,13 @@ export interface SettlementStore {
   accountsNamed(name: string, merchantId: string | undefined): Promise<SettlementAccount[]>;
   /** Posted receivable legs at a PSP account: made within [from, to), or of these operations. */
   receivablePostings(pspAccountId: string, filter: { from: number; to: number } | { operationIds: readonly string[] } | { paymentIds: readonly string[] }): Promise<Posting[]>;
+  /**
+   * What a PSP knows the gateway's operations by: for each of these references that is the id of an
+   * attempt at this account (the merchant reference a connector sends) or the PSP's own reference of
+   * one, the operations it names (a PSP reference may name two: Stripe's PaymentIntent is the
+   * authorization's and its capture's).
+   */
+  operationsKnownAs(pspAccountId: string, references: readonly string[]): Promise<Map<string, string[]>>;
   /** Late approvals at a PSP account whose charge's operation or reversal's key is one of these references. */
   lateApprovalReferences(pspAccountId: string, references: readonly string[]): Promise<Map<string, LateApprovalReference>>;
   /** Merchant id → workspace id, for webhook bodies. */

@@ -31,6 +31,7 @@ import { keyedRequestHashes } from './migrations/099_keyed_request_hashes.ts';
 import { merchantTokenizationKeys } from './migrations/100_merchant_tokenization_keys.ts';
 import { jobRuns } from './migrations/101_job_runs.ts';
 import { webhookRedeliveries } from './migrations/102_webhook_redeliveries.ts';
+import { attemptLookups } from './migrations/103_attempt_lookups.ts';
 
 export type { Database };
 
@@ -60,6 +61,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '100_merchant_tokenization_keys': merchantTokenizationKeys,
   '101_job_runs': jobRuns,
   '102_webhook_redeliveries': webhookRedeliveries,
+  '103_attempt_lookups': attemptLookups,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -54,3 +54,11 @@ test('an opened store keeps its sub-journals in memory (set after the migrations
   const r = await sql<{ temp_store: number }>`pragma temp_store`.execute(storage.db);
   assert.equal(r.rows[0]!.temp_store, 2, 'MEMORY');
 });
+
+test('attempts are found by their id, and at a PSP account by the PSP\'s reference, through an index: never a scan of every attempt', async () => {
+  for (const text of ['select * from attempts where id = ?', 'select id, transaction_id from attempts where account_id = ? and (id in (?, ?) or psp_reference in (?, ?))', 'select id from attempts where account_id = ? and status <> ?']) {
+    const plan = await planOf(text);
+    assert.ok(plan.some((d) => /USING (COVERING )?INDEX attempts_(id|account_psp_reference)/.test(d)), `${text}: ${plan.join('; ')}`);
+    assert.ok(!plan.some((d) => /^SCAN attempts$/.test(d)), `${text}: ${plan.join('; ')}`);
+  }
+});
