@@ -87,13 +87,13 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
         if (!list.includes(operationId)) out.set(reference, [...list, operationId]);
       };
       for (const part of chunks([...new Set(references)])) {
-        const rows = await db.selectFrom('attempts').select(['id', 'transaction_id', 'psp_reference']).where('account_id', '=', pspAccountId)
-          .where((eb) => eb.or([eb('id', 'in', part), eb('psp_reference', 'in', part)])).execute();
-        const asked = new Set(part);
-        for (const r of rows) {
-          if (asked.has(r.id)) add(r.id, r.transaction_id);
-          if (r.psp_reference !== null && asked.has(r.psp_reference)) add(r.psp_reference, r.transaction_id);
-        }
+        const attempts = await db.selectFrom('attempts').select(['id', 'transaction_id']).where('id', 'in', part).where('account_id', '=', pspAccountId).execute();
+        for (const r of attempts) add(r.id, r.transaction_id);
+        // The PSP's reference of an operation whose money moved at this account (the one its attempt there was given).
+        const operations = await db.selectFrom('transactions').innerJoin('attempts', 'attempts.transaction_id', 'transactions.id')
+          .select(['transactions.id', 'transactions.psp_reference']).distinct()
+          .where('transactions.psp_reference', 'in', part).where('attempts.account_id', '=', pspAccountId).execute();
+        for (const r of operations) add(r.psp_reference, r.id);
       }
       return out;
     },
