@@ -112,3 +112,28 @@ test('verify: a capture settled and then undone by its PSP stands until its claw
   const again = reconcile({ report: reportOf([line('c1', 'capture', -1000, 0), line('c1', 'capture', 1000, 30)]), merchantId: 'm1', known: known.map((m) => ({ ...m, settled: true })), due: [] });
   assert.deepEqual(again.discrepancies.filter((d) => d.kind !== 'payout_mismatch').map((d) => [d.kind, d.expected]), [['duplicate_line', -1000], ['duplicate_line', 1000]]);
 });
+
+const pspLine = (reference: string, pspReference: string, gross: number): SettlementLine => ({
+  reference, pspReference, type: 'capture', gross, fee: 0, net: gross, currency: EUR, valueDate: '2026-01-02',
+});
+
+// Stripe's partial captures of one PaymentIntent all answer with its id (pi_…), so the operations
+// share their PSP reference. A report naming each capture by its own line id, with the PaymentIntent
+// as pspReference, settles each once, by its amount, whatever the order of the lines.
+test('two captures sharing a PSP reference are each settled by their own line', () => {
+  const known = [mv('cap1', 'capture', 3000), mv('cap2', 'capture', 7000)];
+  const lines = [pspLine('py_A', 'pi_X', 3000), pspLine('py_B', 'pi_X', 7000)];
+  const report: SettlementReport = { pspAccount: 'acq', merchantId: 'm1', day: '2026-01-01', lines, payouts: [{ currency: EUR, amount: 10000, valueDate: '2026-01-02' }] };
+  const knownAs = new Map([['pi_X', ['pa1', 'cap1', 'cap2']]]);
+  const r = reconcile({ report, merchantId: 'm1', known, due: known, knownAs });
+  assert.deepEqual(r.discrepancies.map((d) => `${d.kind}:${d.reference}`), []);
+  assert.deepEqual(r.matched.map((m) => m.movement.operationId).sort(), ['cap1', 'cap2']);
+});
+
+test('line order differing from operation order: the 7000 line still matches the 7000 capture', () => {
+  const known = [mv('cap1', 'capture', 3000), mv('cap2', 'capture', 7000)];
+  const lines = [pspLine('py_B', 'pi_X', 7000), pspLine('py_A', 'pi_X', 3000)];
+  const report: SettlementReport = { pspAccount: 'acq', merchantId: 'm1', day: '2026-01-01', lines, payouts: [{ currency: EUR, amount: 10000, valueDate: '2026-01-02' }] };
+  const r = reconcile({ report, merchantId: 'm1', known, due: known, knownAs: new Map([['pi_X', ['pa1', 'cap1', 'cap2']]]) });
+  assert.deepEqual(r.discrepancies.map((d) => `${d.kind}:${d.reference}`), []);
+});

@@ -96,11 +96,14 @@ const movementKey = (m: Pick<LedgerMovement, 'operationId' | 'type' | 'undo'>) =
  * The movement a line means among those of its reference and type (two when an operation settled
  * and then undone: its movement and the undo): the one its sign points to, unsettled if one is.
  */
-function movementFor(line: SettlementLine, candidates: readonly LedgerMovement[] | undefined): LedgerMovement | undefined {
+function movementFor(line: SettlementLine, candidates: readonly LedgerMovement[] | undefined, seen: ReadonlySet<string>): LedgerMovement | undefined {
   if (!candidates || candidates.length === 0) return undefined;
   const signed = candidates.filter((m) => Math.sign(m.gross) === Math.sign(line.gross));
   const pool = signed.length > 0 ? signed : candidates;
-  return pool.find((m) => !m.settled) ?? pool[0];
+  // A line may name several movements (two captures sharing their PSP's reference, as Stripe's
+  // partial captures share the PaymentIntent's): the one of its amount not matched yet comes first.
+  const open = pool.filter((m) => !m.settled && !seen.has(movementKey(m)));
+  return open.find((m) => m.currency === line.currency && m.gross === line.gross) ?? open[0] ?? pool.find((m) => !m.settled) ?? pool[0];
 }
 
 /**
@@ -144,7 +147,7 @@ export function reconcile(input: {
   ])];
   for (const line of input.report.lines) {
     const ids = namedBy(line);
-    let m = movementFor(line, ids.flatMap((id) => byKey.get(key(id, line.type)) ?? []));
+    let m = movementFor(line, ids.flatMap((id) => byKey.get(key(id, line.type)) ?? []), seen);
     // A chargeback (or its reversal) line naming the capture it took back (or restored): the
     // payment's own record of that kind and amount, not settled yet, when the gateway has one. One
     // settled already makes the line a duplicate of an earlier report's, while the dispute stands

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { luhnValid, scrubJsonLine, scrubPans, scrubQuerySecrets } from './scrub.ts';
+import { holdsCardNumber, luhnValid, scrubJsonLine, scrubPans, scrubQuerySecrets } from './scrub.ts';
 
 test('luhn accepts valid test cards and rejects altered ones', () => {
   assert.equal(luhnValid('4200000000000000'), true);
@@ -61,4 +61,19 @@ test('a UUID whose digit groups happen to pass Luhn is kept; a card number besid
   assert.equal(scrubPans(`error ${id}`), `error ${id}`);
   assert.equal(scrubPans(`{"errorId":"${id}","card":"4111 1111 1111 1111"}`), `{"errorId":"${id}","card":"[PAN REDACTED]"}`);
   assert.equal(scrubPans('4469-8634-3325-0815'), '[PAN REDACTED]', 'dashed groups outside an id are a card number');
+});
+
+test('a card number right after a percent-escape that ends in a digit (%22 a quote, %28, %23, %C2%B0) is found', () => {
+  for (const u of [
+    'https://shop.example/return?meta=%7B%22pan%22%3A%224111111111111111%22%7D',
+    'https://shop.example/return?note=%284111111111111111%29',
+    'https://shop.example/return?note=card%20%234111%201111%201111%201111',
+    'https://shop.example/return?note=Carte%20n%C2%B04111111111111111',
+  ]) {
+    assert.equal(holdsCardNumber(u, 'any'), true, u);
+    assert.equal(holdsCardNumber(u), true, u);
+    assert.ok(!scrubPans(u).includes('1111111111'), scrubPans(u));
+  }
+  // An escape's own digits are never the number's: nothing found, the text as it was.
+  assert.equal(scrubPans('/r?a=%2012%2034%2056%2078'), '/r?a=%2012%2034%2056%2078');
 });

@@ -15,9 +15,10 @@
  * strings (`scrubPans`) takes any grouping: there a false find costs a redacted number, a missed
  * one a card number in a log.
  */
-// A run starts at a digit after no digit, or right after an encoded separator (`%204111…`: the
-// escape's own digits are never the start of a number).
-const run = /(?:(?<![0-9])|(?<=%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0))(?<!%|%[0-9A-Fa-f])[0-9]+(?:(?:[\s.+-]|%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0){1,3}[0-9]+)*(?![0-9])/g;
+// A run starts at a digit after no digit, or right after a complete percent-escape (`%204111…`,
+// `%224111…` a quote, `%C2%B04111…` a degree sign: the escape's own hex digits are never the start
+// of a number).
+const run = /(?:(?<![0-9])|(?<=%[0-9A-Fa-f]{2}))(?<!%|%[0-9A-Fa-f])[0-9]+(?:(?:[\s.+-]|%2[0BbDdEe]|%0[9AaDd]|%[Cc]2%[Aa]0){1,3}[0-9]+)*(?![0-9])/g;
 const group = /[0-9]+/g;
 // A separator percent-encoded (a space, plus, dash or dot in a URL's query: `4111%201111…`), blanked
 // to the same length before a run is cut into groups, so its hex digits never count as the number's.
