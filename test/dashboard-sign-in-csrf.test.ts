@@ -29,3 +29,14 @@ test('a sign-in post without the sign-in cookie is refused, whatever _csrf says 
   const empty = await signIn('', 'sy_dashboard_signin=');
   assert.equal(empty.status, 403, 'an empty cookie and an empty field are not a match');
 });
+
+test('a sign-in sets the session cookie once and clears the sign-in cookie once: each cookie one Set-Cookie header', async () => {
+  const form = await fetch(`${gw.url}/dashboard/sign-in`);
+  const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+  assert.ok(csrf && cookie.includes('sy_dashboard_signin='), cookie);
+  const r = await signIn(csrf, cookie);
+  assert.equal(r.status, 303);
+  const names = r.headers.getSetCookie().map((c) => c.split('=')[0]);
+  assert.deepEqual(names.sort(), ['sy_dashboard', 'sy_dashboard_signin'], r.headers.getSetCookie().join('\n'));
+});

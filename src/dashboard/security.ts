@@ -38,9 +38,8 @@ export function cookieOf(req: FastifyRequest, name: string): string | undefined 
 
 export function setCookie(reply: FastifyReply, name: string, value: string, maxAgeSeconds: number): void {
   const attrs = [`${name}=${encodeURIComponent(value)}`, 'Path=/dashboard', 'HttpOnly', 'Secure', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
-  const existing = reply.getHeader('set-cookie');
-  const list = Array.isArray(existing) ? existing : typeof existing === 'string' ? [existing] : [];
-  reply.header('set-cookie', [...list, attrs.join('; ')]);
+  // Fastify adds a set-cookie header to those already set (it never replaces them).
+  reply.header('set-cookie', attrs.join('; '));
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
