@@ -54,6 +54,22 @@ describe('ledger CLI and admin routes: bad input and report text', () => {
     }
   });
 
+  test('ledger balances names each PSP account as it was put (the id beside it in --json), not by its id alone', async () => {
+    assert.ok((await gw.app.workflows.configure(gw.merchant.merchantId, 'payment-acceptance', { accounts: ['acq'] })).ok);
+    const paid = await fetch(`${gw.url}/v1/payments`, {
+      method: 'POST', headers: { authorization: `Bearer ${gw.merchant.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ entityId: gw.merchant.entityId, amount: '12.00', currency: 'EUR', paymentType: 'DB', paymentBrand: 'VISA', 'card.number': '4200000000000000', 'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123' }),
+    });
+    assert.equal(paid.status, 200);
+    const text = cli(gw, 'ledger', 'balances', '--merchant', gw.merchant.merchantId);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^EUR {2}acq {2,}receivable {2,}12\.00$/m, text.stdout);
+    const json = JSON.parse(cli(gw, 'ledger', 'balances', '--json', '--merchant', gw.merchant.merchantId).stdout);
+    const receivable = json.balances.find((b: { kind: string }) => b.kind === 'receivable');
+    assert.equal(receivable.pspAccountName, 'acq');
+    assert.match(receivable.pspAccountId, /^[0-9a-f]{32}$/);
+  });
+
   test('admin balances, postings and discrepancies for an unknown merchant are a 404 merchant_not_found', async () => {
     const unknown = 'f'.repeat(32);
     for (const path of [`/ledger/balances?merchantId=${unknown}`, `/ledger/postings?from=2026-03-01&to=2026-03-02&merchantId=${unknown}`, `/ledger/discrepancies?merchantId=${unknown}`]) {

@@ -15,7 +15,7 @@ import { createMerchantStore } from '../merchants/kysely-store.ts';
 import { writeLine } from './terminal.ts';
 
 export const ledgerUsage = `  switchyard ledger verify [--json]    checks the books; exits 1 naming the first broken invariant
-  switchyard ledger balances --merchant ID [--json]    balances per account, currency and PSP account (debits minus credits)
+  switchyard ledger balances --merchant ID [--json]    balances per account, currency and PSP account, named (debits minus credits)
   switchyard ledger export --from T --to T [--merchant ID] [--format csv|json] [--out FILE]    postings made in [from, to)
   switchyard ledger discrepancies [--status open|resolved] [--merchant ID] [--json]
   switchyard ledger resolve --id DISCREPANCY --note TEXT
@@ -148,9 +148,11 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
       else process.stdout.write('ledger ok\n');
       return broken ? 1 : 0;
     }
-    const balances = (await ledger.balances(merchant!)).map(({ merchantId: _, ...b }) => b);
+    // An operator knows a PSP account by the name it was put under, not by its id.
+    const names = new Map((await storage.db.selectFrom('psp_accounts').select(['id', 'name']).where('merchant_id', '=', merchant!).execute()).map((a) => [a.id, a.name]));
+    const balances = (await ledger.balances(merchant!)).map(({ merchantId: _, ...b }) => ({ ...b, pspAccountName: names.get(b.pspAccountId) ?? b.pspAccountId }));
     if (values.json) process.stdout.write(JSON.stringify({ merchantId: merchant, balances }) + '\n');
-    else for (const b of balances) process.stdout.write(`${b.currency}  ${b.pspAccountId.padEnd(20)}  ${b.kind.padEnd(12)}  ${decimal(b.balance, b.currency).padStart(16)}\n`);
+    else for (const b of balances) process.stdout.write(`${b.currency}  ${b.pspAccountName.padEnd(20)}  ${b.kind.padEnd(12)}  ${decimal(b.balance, b.currency).padStart(16)}\n`);
     return 0;
   } finally {
     await storage.close();
