@@ -473,29 +473,35 @@ export function createPaymentService(deps: {
   };
 
   /**
-   * Sends recorded follow-ups to the PSP (in order), releases a final capture's rest afterwards,
-   * and answers their views from what the units of work wrote.
+   * Follow-ups of the payment as a whole, decided in turn, each against the operations before it
+   * (so their amounts add up): a refund in parts, one per transaction it draws on (a PSP that
+   * refunds per transaction refuses one wider than any one capture), and a cancel's void after them.
    */
-  /**
-   * A refund of the payment as a whole that no one transaction covers, as one refund per
-   * transaction it draws on (as a cancel gives money back): a PSP that refunds per transaction
-   * refuses one wider than any one capture.
-   */
-  function refundInParts(locked: LockedPayment, whole: Money, referencedId: string, input: FollowUpInput): Result<OperationRecord[], FollowUpError> {
+  function followUpsInTurn(locked: LockedPayment, steps: readonly { kind: FollowUpKind; amount: Money | undefined; context: Readonly<Record<string, unknown>> }[],
+    merchantTransactionId: string | undefined): Result<OperationRecord[], FollowUpError> {
     const all = [...locked.operations];
+    const initial = initialOf(all);
     const ops: OperationRecord[] = [];
-    for (const part of refundParts(all, whole.amount)) {
-      const amount = { amount: part.amount, currency: whole.currency };
-      const decided = decideFollowUp(all, { kind: 'refund', amount, target: initialOf(all), awaitsReceipt: locked.payment.method === 'bank_transfer' });
+    for (const step of steps) {
+      const decided = decideFollowUp(all, { kind: step.kind, amount: step.amount, target: initial, awaitsReceipt: locked.payment.method === 'bank_transfer' });
       if (!decided.ok) return decided;
-      const op = newOperation(locked.payment, all.length, 'refund', decided.value, referencedId, input.merchantTransactionId,
-        { ...input.context, testParameters: input.testParameters, ...(part.drawsOn ? { drawsOn: part.drawsOn } : {}) });
+      const op = newOperation(locked.payment, all.length, step.kind, decided.value, initial.id, merchantTransactionId, step.context);
       ops.push(op);
       all.push(op);
     }
     return ok(ops);
   }
 
+  /** A refund of `whole`, as one refund per transaction it draws on. */
+  const refundSteps = (ops: LockedPayment['operations'], whole: Money, context: Readonly<Record<string, unknown>>) =>
+    refundParts(ops, whole.amount).map((part) => ({
+      kind: 'refund' as const, amount: { amount: part.amount, currency: whole.currency }, context: part.drawsOn ? { ...context, drawsOn: part.drawsOn } : context,
+    }));
+
+  /**
+   * Sends recorded follow-ups to the PSP (in order), releases a final capture's rest afterwards,
+   * and answers their views from what the units of work wrote.
+   */
   async function runFollowUps(recorded: RecordedFollowUps, testParameters: Readonly<Record<string, string>>): Promise<PaymentView[]> {
     const { ops, attempts, rules } = recorded;
     let state: LockedPayment = recorded.locked;
@@ -829,8 +835,9 @@ export function createPaymentService(deps: {
         });
         if (!decided.ok) return decided;
         const drawsOn = input.kind === 'refund' ? refundDrawsOn(locked.operations, current, decided.value.amount) : undefined;
+        // Wider than any one transaction it could draw on: in parts, where the caller can answer for several.
         if (input.kind === 'refund' && input.inParts && drawsOn === undefined && current.id === initialOf(locked.operations).id) {
-          return refundInParts(locked, decided.value, target.id, input);
+          return followUpsInTurn(locked, refundSteps(locked.operations, decided.value, { ...input.context, testParameters: input.testParameters }), input.merchantTransactionId);
         }
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,
           { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}), ...(drawsOn ? { drawsOn } : {}) })]);
@@ -871,23 +878,13 @@ export function createPaymentService(deps: {
       const recorded = await recordFollowUps(owner, (locked) => {
         const plan = cancelPlan(locked.operations);
         if (input.voidOnly && plan.refund) return fail('reversal_after_capture');
-        const initial = initialOf(locked.operations);
-        const ops: OperationRecord[] = [];
-        const all = [...locked.operations];
-        const steps: { kind: FollowUpKind; amount: Money | undefined; drawsOn?: string | undefined }[] = [];
-        // One refund per capture it gives back: a PSP that refunds per transaction refuses one wider than any one capture.
-        if (plan.refund) for (const part of refundParts(all, plan.refund.amount)) steps.push({ kind: 'refund', amount: { amount: part.amount, currency: plan.refund.currency }, drawsOn: part.drawsOn });
-        if (plan.voidOpen) steps.push({ kind: 'void', amount: undefined });
+        // One refund per capture it gives back, then the void of the uncaptured rest.
+        const steps = [
+          ...(plan.refund ? refundSteps(locked.operations, plan.refund, input.context) : []),
+          ...(plan.voidOpen ? [{ kind: 'void' as const, amount: undefined, context: input.context }] : []),
+        ];
         if (steps.length === 0) return fail(totalsOf(locked.operations).chargedBack > 0 ? 'charged_back' : 'reversal_after_capture');
-        for (const step of steps) {
-          const decided = decideFollowUp(all, { kind: step.kind, amount: step.amount, target: initial, awaitsReceipt: false });
-          if (!decided.ok) return decided;
-          const op = newOperation(locked.payment, locked.operations.length + ops.length, step.kind, decided.value, initial.id, initial.merchantTransactionId,
-            step.drawsOn ? { ...input.context, drawsOn: step.drawsOn } : input.context);
-          ops.push(op);
-          all.push(op);
-        }
-        return ok(ops);
+        return followUpsInTurn(locked, steps, initialOf(locked.operations).merchantTransactionId);
       }, input.join);
       if (!recorded.ok) return recorded;
       return ok(await runFollowUps(recorded.value, {}));
