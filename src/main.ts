@@ -1,10 +1,16 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { privateFileMode, writePrivateFile } from './runtime/private-files.ts';
 import { startDemoStore, type DemoStore } from './hosted/demo.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MasterKeyMismatchError } from './vault/errors.ts';
 import { createApp } from './app.ts';
 import { StoreUnreachableError } from './storage/database.ts';
+
+/** A word for a POSIX shell: single-quoted, a single quote inside written as '\''. */
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
 
 /** Starts the gateway: opens the store, creates the demo merchant on first start, serves HTTP. */
 async function main() {
@@ -27,6 +33,10 @@ async function main() {
       `export API_KEY=${demo.apiKey}`,
       `export WORKSPACE_ID=${demo.workspaceId}`,
       `export MERCHANT_ID=${demo.merchantId}`,
+      // The CLI run after sourcing this file must open the store this gateway serves, wherever the
+      // shell is and whatever folder the gateway was given (PostgreSQL's URL may hold a password:
+      // it is not written here).
+      ...(config.storage.kind === 'sqlite' ? [`export SWITCHYARD_DATA_DIR=${shellQuoted(resolve(config.dataDir))}`] : []),
       // Receivers on this machine are loopback addresses, refused unless the operator opens them;
       // sourcing this file opens them for the CLI's registration check (start the server with it too).
       `export SWITCHYARD_WEBHOOK_ALLOW=\${SWITCHYARD_WEBHOOK_ALLOW:-127.0.0.0/8,::1/128}`,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { opp, tempDir, testCard, type Gateway } from './support/harness.ts';
@@ -70,6 +70,29 @@ test('merchants create --json prints working credentials; list shows them; bad u
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('sourcing demo-merchant.env points the CLI at the store the gateway was started on, from any folder', async () => {
+  const parent = tempDir();
+  // A folder of the operator's choosing, with a quote and a space a shell must be given as they are.
+  const dataDir = join(parent, "shop's data");
+  const elsewhere = join(parent, 'elsewhere');
+  mkdirSync(elsewhere);
+  const proc = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir });
+  try {
+    const env = { ...process.env };
+    delete env.SWITCHYARD_DATA_DIR;
+    delete env.DATABASE_URL;
+    const listed = spawnSync('bash', ['-c', 'source "$1" && "$2" "$3" merchants list --json', 'bash',
+      join(dataDir, 'demo-merchant.env'), process.execPath, join(import.meta.dirname, '..', 'src/cli/main.ts')],
+    { cwd: elsewhere, env, encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout).map((m: { name: string }) => m.name), ['Demo Merchant']);
+    assert.deepEqual(readdirSync(elsewhere), [], 'no store was made where the shell happened to be');
+  } finally {
+    await proc.stop('SIGTERM');
+    rmSync(parent, { recursive: true, force: true });
   }
 });
 
