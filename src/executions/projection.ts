@@ -67,7 +67,7 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
   const t = totalsOf(change.operations);
   const closeCapture = action.name === 'capture' && mine.some((o) => o.context.final === true);
   let status: ExecutionStatus;
-  if (!success) status = action.name === 'capture' || action.name === 'refund' ? statusAfterFailure(action.name, t) : e.status;
+  if (!success) status = action.name === 'cancel' ? statusAfterCancelFailure(e, mine, t) : statusAfterFailure(action.name, t);
   else if (action.name === 'cancel') status = 'cancelled';
   else if (action.name === 'capture') status = t.captured >= t.authorized || closeCapture ? 'captured' : 'partiallyCaptured';
   else status = t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
@@ -97,6 +97,17 @@ function statusAfterFailure(kind: 'capture' | 'refund', t: ReturnType<typeof tot
   if (t.captured === 0) return 'captureFailed';
   if (t.refunded > 0) return t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
   return t.captured >= t.authorized ? 'captured' : 'partiallyCaptured';
+}
+
+/**
+ * The status after a cancel failed. A cancel of captured money refunds each capture before it voids
+ * the rest; when some of that went back and another part was refused, the status says what the
+ * money now is (as after a refund in parts), never the status from before the cancel, which would
+ * hide money the shopper has back. When none of it went back, the payment is as it was.
+ */
+function statusAfterCancelFailure(e: ExecutionRecord, mine: readonly OperationRecord[], t: ReturnType<typeof totalsOf>): ExecutionStatus {
+  if (!mine.some((o) => o.kind === 'refund' && o.status === 'succeeded')) return e.status;
+  return t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
 }
 
 /**
