@@ -39,6 +39,19 @@ test('a line twice in one report matches once; a payout that is not the sum of t
   assert.deepEqual(r.discrepancies.map((d) => [d.kind, d.expected, d.reported]), [['duplicate_line', 1000, 1000], ['payout_mismatch', 1940, 1]]);
 });
 
+test('a chargeback line naming its capture, twice in one report: the first settles the chargeback, the second is a duplicate_line, not a late_chargeback', () => {
+  const capture = { ...mv('c1', 'capture', 1000, true), paymentId: 'pay-1' };
+  const chargeback = { ...mv('cb1', 'chargeback', -1000), paymentId: 'pay-1' };
+  const r = reconcile({
+    report: reportOf([line('c1', 'chargeback', -1000, 0), line('c1', 'chargeback', -1000, 0)]), merchantId: 'm1',
+    known: [capture], due: [chargeback], chargebacks: [chargeback],
+  });
+  assert.deepEqual(r.matched.map((m) => m.movement.operationId), ['cb1']);
+  // A late_chargeback would tell the operator the scheme took money back that the gateway has no
+  // chargeback for, and an operator would record a second one.
+  assert.deepEqual(r.discrepancies.map((d) => [d.kind, d.operationId]), [['duplicate_line', 'cb1']]);
+});
+
 test('matched lines post the fee and move the net out of receivable: a capture and its refund leave nothing receivable', () => {
   const report = reportOf([line('c1', 'capture', 1000, 30), line('r1', 'refund', -300, 5)]);
   const known = [mv('c1', 'capture', 1000), mv('r1', 'refund', -300)];

@@ -150,16 +150,16 @@ export function reconcile(input: {
     let m = movementFor(line, ids.flatMap((id) => byKey.get(key(id, line.type)) ?? []), seen);
     // A chargeback (or its reversal) line naming the capture it took back (or restored): the
     // payment's own record of that kind and amount, not settled yet, when the gateway has one. One
-    // settled already makes the line a duplicate of an earlier report's, while the dispute stands
-    // (no reversal recorded since): a scheme charges a capture back again only after the first was
-    // reversed (the issuer's second presentment), which is a new chargeback. Else it is a late
-    // chargeback, below.
+    // settled already, or matched by an earlier line of this report, makes the line a duplicate
+    // while the dispute stands (no reversal recorded since): a scheme charges a capture back again
+    // only after the first was reversed (the issuer's second presentment), which is a new
+    // chargeback. Else it is a late chargeback, below.
     const captured = !m && disputeLineTypes.has(line.type) ? ids.map((id) => captures.get(id)).find((c) => c !== undefined) : undefined;
     if (captured) {
       const disputes = chargebacksOf.get(captured.paymentId) ?? [];
       const fits = disputes.filter((c) => c.type === line.type && c.gross === line.gross && c.currency === line.currency);
       const standing = line.type !== 'chargeback' || !disputes.some((c) => c.type === 'chargeback_reversal');
-      m = fits.find((c) => !c.settled && !seen.has(movementKey(c))) ?? (standing ? fits.find((c) => c.settled) : undefined);
+      m = fits.find((c) => !c.settled && !seen.has(movementKey(c))) ?? (standing ? fits.find((c) => c.settled || seen.has(movementKey(c))) : undefined);
     }
     const k = m ? movementKey(m) : key(line.reference, line.type);
     const first = !seen.has(k);
