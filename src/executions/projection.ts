@@ -67,7 +67,10 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
   const t = totalsOf(change.operations);
   const closeCapture = action.name === 'capture' && mine.some((o) => o.context.final === true);
   let status: ExecutionStatus;
-  if (!success) status = action.name === 'cancel' ? statusAfterCancelFailure(e, mine, t) : statusAfterFailure(action.name, t);
+  if (!success) {
+    status = action.name === 'capture' || action.name === 'refund' ? statusAfterFailure(action.name, t)
+      : action.name === 'cancel' ? statusAfterCancelFailure(e, mine, t) : e.status;
+  }
   else if (action.name === 'cancel') status = 'cancelled';
   else if (action.name === 'capture') status = t.captured >= t.authorized || closeCapture ? 'captured' : 'partiallyCaptured';
   else status = t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { customParameters, FormError, nest, parseForm } from './form.ts';
+import { customParameters, FormError, nest, parseForm, utf8Body } from './form.ts';
 
 test('dotted and bracketed names nest into echo objects', () => {
   const p = parseForm('customer.givenName=Jane&customer.browser.language=de&cart.items[0].name=Hat&cart.items[1].name=Cap&cart.items[1].quantity=2&billing.city=Graz');
@@ -36,4 +36,14 @@ test('a parameter given twice with different values is refused by name; the same
   assert.throws(() => parseForm('amount=10.00&currency=EUR&amount=1000.00'), /parameter amount is given twice with different values/);
   assert.equal(parseForm('amount=10.00&amount=10.00').amount, '10.00');
   assert.throws(() => parseForm('paymentType=RF&paymentType=RV'), FormError);
+});
+
+test('a percent-escape of a byte that is not UTF-8 is refused, naming the parameter; UTF-8 text, and a replacement character written as one, are read', () => {
+  assert.throws(() => parseForm('amount=1.00&merchantTransactionId=caf%E9'), /parameter merchantTransactionId is not UTF-8/);
+  assert.throws(() => parseForm('customer.givenName=%C3%A9%E9%EF%BF%BD'), /parameter customer.givenName is not UTF-8/);
+  assert.equal(parseForm('merchantTransactionId=caf%C3%A9').merchantTransactionId, 'café');
+  assert.equal(parseForm('merchantTransactionId=a%EF%BF%BDb').merchantTransactionId, 'a\uFFFDb');
+  assert.equal(parseForm('merchantTransactionId=a\uFFFDb').merchantTransactionId, 'a\uFFFDb');
+  assert.throws(() => utf8Body(Buffer.from([0x61, 0x3d, 0xe9])), /the body is not UTF-8/);
+  assert.equal(utf8Body(Buffer.from('a=é', 'utf8')), 'a=é');
 });

@@ -10,10 +10,22 @@ export const formLimits = { maxParameters: 512, maxNameLength: 128, maxValueLeng
 
 export class FormError extends Error {}
 
+/** The replacement character as a form writes it: literally, or percent-encoded as its UTF-8 bytes. */
+const writtenReplacement = /\uFFFD|%EF%BF%BD/gi;
+
 export function parseForm(body: string): FormParams {
   const out: Record<string, string> = Object.create(null);
   let count = 0;
+  // Percent-escapes of bytes that are not UTF-8 (`caf%E9` from a Latin-1 client) decode to U+FFFD:
+  // kept, two different references would read as one (a false duplicate, a query answering with
+  // another order's payment) and a name would be stored altered. Counted here, refused below.
+  let replaced = 0;
+  let undecodable: string | undefined;
   for (const [name, value] of new URLSearchParams(body)) {
+    if (name.includes('\uFFFD') || value.includes('\uFFFD')) {
+      replaced += name.split('\uFFFD').length + value.split('\uFFFD').length - 2;
+      undecodable ??= name;
+    }
     if (++count > formLimits.maxParameters) throw new FormError(`more than ${formLimits.maxParameters} parameters`);
     if (name.length > formLimits.maxNameLength) throw new FormError('parameter name too long');
     // Read before any authentication: the name is told only with card numbers in it masked.
@@ -25,7 +37,21 @@ export function parseForm(body: string): FormParams {
     if (name in out && out[name] !== value) throw new FormError(`parameter ${scrubPans(name.slice(0, 64))} is given twice with different values`);
     out[name] = value;
   }
+  if (undecodable !== undefined && replaced > (body.match(writtenReplacement)?.length ?? 0)) {
+    throw new FormError(`parameter ${scrubPans(undecodable.slice(0, 64))} is not UTF-8: percent-encode the UTF-8 bytes of its text`);
+  }
   return out;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A body's text, refused when its bytes are not UTF-8 (decoding would replace them, altering what was sent). */
+export function utf8Body(body: Buffer): string {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    throw new FormError('the body is not UTF-8');
+  }
 }
 
 const segment = /^[A-Za-z0-9_]{1,64}$/;

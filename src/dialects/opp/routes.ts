@@ -9,7 +9,7 @@ import type { ThreeDsService } from '../../threeds/service.ts';
 import type { Registration, RegistrationService, Renewal } from '../../vault/registrations.ts';
 import { successCodeByMode } from '../../processors/result-codes.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
-import { FormError, parseForm, type FormParams } from './form.ts';
+import { FormError, parseForm, utf8Body, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
 import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
 import { codeOfView, registrationEcho, renderRegistration, renderTransaction } from './render.ts';
@@ -169,8 +169,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   // mislabelled request gets a parameter error instead of a 415 outside the envelope.
   app.removeAllContentTypeParsers();
   // A JSON body is the commonest first mistake: it is answered as such once the caller is known.
-  app.addContentTypeParser(['application/x-www-form-urlencoded', '*'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
-    const text = String(body);
+  app.addContentTypeParser(['application/x-www-form-urlencoded', '*'], { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (req, body, done) => {
+    let text: string;
+    try { text = utf8Body(body as Buffer); } catch (err) { return done(err as Error, undefined); }
     if (/^application\/([a-z.+-]+\+)?json/i.test(req.headers['content-type'] ?? '') || /^\s*[{[]/.test(text)) {
       req.oppJsonBody = true;
       return done(null, Object.create(null));
