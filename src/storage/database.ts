@@ -191,7 +191,7 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
     ...(target.preparedStatements === false ? { preparedStatements: false } : {}),
   }).then(async ({ db }) => {
     try {
-      // Where the store really lives: a search_path in the URL wins over a schema given apart.
+      // Where the store really lives: a schema given apart wins over a search_path in the URL's options (its setting comes after).
       return { db, current: (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s };
     } catch (err) {
       await db.destroy();

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
 import { closeWhenUnanswered, type BackendProbe, type StatementDeadline } from './postgres-deadline.ts';
 import { holdBlindWrites, transactionEdge } from './postgres-pipeline.ts';
@@ -145,7 +146,6 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // skipped. No healthy unit sits idle in its transaction that long (units never wait on a PSP).
   if (options.idleInTransactionMs) session.push(`-c idle_in_transaction_session_timeout=${options.idleInTransactionMs}`);
   const pool = new pg.Pool({
-    connectionString: withSessionOptions(url, session),
     // Sends a query while earlier ones are unanswered: what lets held writes go out together.
     pipeline: true,
     max: options.max ?? 10,
@@ -158,6 +158,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     // wait for a free one that long, fails the unit of work instead of holding it and its request
     // for ever: ten such waits would leave the node unable to serve anyone.
     connectionTimeoutMillis: 10_000,
+    ...withSessionOptions(url, session),
   });
   // A broken connection (the server restarted, failed over, or ended the backend) is reported by
   // an 'error' event on the pool (an idle one) or on the client (one in use); unheard, Node ends the
@@ -179,15 +180,16 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 }
 
 /**
- * The URL with these session settings added to the `options` it may carry itself: pg lets a URL's
- * `options` override the pool's, which would drop ours (or the operator's).
+ * The URL's connection settings, read as pg reads them, with these session settings after the
+ * `options` the URL may carry itself (a later `-c` of the same setting wins, so ours does). Given
+ * to the pool as settings, not written back into a URL: pg re-encodes a URL holding a bare `%` (a
+ * password's) before reading it, which would mangle an escaped `=` in the options, and lets a URL's
+ * `options` replace the pool's.
  */
-export function withSessionOptions(url: string, settings: readonly string[]): string {
-  if (settings.length === 0) return url;
-  const u = new URL(url);
-  const own = u.searchParams.get('options');
-  u.searchParams.set('options', [own, ...settings].filter((x) => x).join(' '));
-  return u.toString();
+export function withSessionOptions(url: string, settings: readonly string[]): pg.PoolConfig {
+  const parsed = parseConnectionString(url);
+  const options = [parsed.options, ...settings].filter((x) => x).join(' ');
+  return { ...parsed, ...(options ? { options } : {}) } as pg.PoolConfig;
 }
 
 /**
