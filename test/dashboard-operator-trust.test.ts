@@ -18,7 +18,7 @@ const adminToken = 'review-admin-token-0123456789';
 let gw: Gateway;
 let other: Awaited<ReturnType<Gateway['app']['merchants']['create']>>;
 before(async () => {
-  gw = await startGateway({ env: { SWITCHYARD_ADMIN_TOKEN: adminToken } });
+  gw = await startGateway({ env: { SWITCHYARD_ADMIN_TOKEN: adminToken, SWITCHYARD_WEBHOOK_ALLOW: '127.0.0.0/8' } });
   other = await gw.app.merchants.create({ name: 'Other Merchant' });
   for (const [email, role, merchantId] of [
     ['admin@example.com', 'admin', undefined], ['scoped-op@example.com', 'operator', gw.merchant.merchantId],
@@ -262,4 +262,39 @@ test('searching the dashboard by a follow-up operation\'s numeric PSP reference 
   const text = await r.text();
   assert.equal(r.status, 200);
   assert.ok(text.includes(p.body.id), 'the dashboard masked the refund\'s PSP reference before searching and found nothing');
+});
+
+test('rotating a webhook secret and disabling an endpoint each ask first: the first post shows what it will do and changes nothing; enabling does not ask', async () => {
+  const added = await gw.app.webhooks.addEndpoint({ merchantId: gw.merchant.merchantId, dialect: 'opp', url: 'http://127.0.0.1:9/confirm-me' });
+  assert.ok(added.ok);
+  const id = added.value.endpointId;
+  const s = await signIn('admin@example.com');
+  const base = `/dashboard/webhooks/${id}`;
+
+  const asked = await post(s, `${base}/rotate`, { _csrf: s.csrf });
+  const askedText = await asked.text();
+  assert.equal(asked.status, 200);
+  assert.match(askedText, /Rotate the signing secret\?/);
+  assert.match(askedText, /http:\/\/127\.0\.0\.1:9\/confirm-me/);
+  assert.match(askedText, /name="confirmed" value="yes"/);
+  const sealed = async () => (await gw.app.storage.db.selectFrom('webhook_endpoints').select('secret').where('id', '=', id).executeTakeFirstOrThrow()).secret;
+  const before = await sealed();
+  assert.match(askedText, /The old one stops at once/, 'a \/v1 key changes at once, and the page says so');
+  assert.equal(await sealed(), before, 'nothing rotated before the confirmation');
+  const rotated = await post(s, `${base}/rotate`, { _csrf: s.csrf, confirmed: 'yes' });
+  assert.equal(rotated.status, 200);
+  const secret = /<code id="secret-0">([0-9A-Fa-f]{64})<\/code>/.exec(await rotated.text())?.[1];
+  assert.ok(secret && secret !== added.value.secret, 'the new secret is shown once');
+  assert.notEqual(await sealed(), before, 'rotated');
+
+  const disabling = await post(s, `${base}/status`, { _csrf: s.csrf, status: 'disabled' });
+  assert.equal(disabling.status, 200);
+  assert.match(await disabling.text(), /Disable this endpoint\?/);
+  assert.equal((await gw.app.webhooks.endpoint(id))?.status, 'active', 'still active before the confirmation');
+  assert.equal((await post(s, `${base}/status`, { _csrf: s.csrf, status: 'disabled', confirmed: 'yes' })).status, 200);
+  assert.equal((await gw.app.webhooks.endpoint(id))?.status, 'disabled');
+  assert.equal((await post(s, `${base}/status`, { _csrf: s.csrf, status: 'active' })).status, 200);
+  assert.equal((await gw.app.webhooks.endpoint(id))?.status, 'active', 'enabled at once');
+  const actions = (await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 })).filter((e) => e.subject === id).map((e) => `${e.action} ${e.outcome}`);
+  assert.deepEqual(actions.sort(), ['webhook.rotate ok', 'webhook.status ok', 'webhook.status ok'], 'only what was done is audited');
 });

@@ -79,6 +79,40 @@ ${csrfField(ctx)}
 </form>`);
 }
 
+const endpointConfirmations = {
+  rotate: {
+    title: 'Rotate the signing secret?',
+    question: 'Make a new signing secret for',
+    warning: {
+      // A /v1 key decrypts the notifications and a receiver holds one: it changes at once. Executions events are signed with both for a while.
+      opp: 'The new key is shown once, on the next page. The old one stops at once: every notification from then on is encrypted with the new key, so the receiver must switch to it straight away.',
+      executions: 'The new secret is shown once, on the next page. The old one keeps signing beside it for 24 hours: the receiver must switch to the new one within that time.',
+    },
+    button: 'Yes, rotate',
+  },
+  disable: {
+    title: 'Disable this endpoint?',
+    question: 'Stop sending events to',
+    warning: 'Nothing is sent to it while it is disabled; its deliveries wait, and after enabling it they are sent again with Redeliver.',
+    button: 'Yes, disable',
+  },
+} as const;
+
+/** The step before an action on a webhook endpoint that its receiver feels at once: a new secret, or no more events. */
+export function endpointConfirmPage(ctx: PageContext, e: EndpointView, action: keyof typeof endpointConfirmations): string {
+  const base = `/dashboard/webhooks/${e.endpointId}`;
+  const c = endpointConfirmations[action];
+  return page(ctx, c.title, html`<p>${c.question} <strong class="mono">${e.url}</strong>?</p>
+${notice('error', typeof c.warning === 'string' ? c.warning : c.warning[e.dialect])}
+<form method="post" action="${base}/${action === 'rotate' ? 'rotate' : 'status'}">
+${csrfField(ctx)}
+${action === 'disable' ? html`<input type="hidden" name="status" value="disabled">` : ''}
+<input type="hidden" name="confirmed" value="yes">
+<div class="actions"><button type="submit" class="danger">${c.button}</button>
+<a class="button secondary" href="${base}">Cancel</a></div>
+</form>`);
+}
+
 export interface MerchantView {
   readonly merchant: Merchant;
   readonly entities: Entity[];

@@ -8,7 +8,7 @@ import { contextOf, sendPage } from './reply.ts';
 import { allValues, formOf } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
 import type { RouteSchema } from '../runtime/json-schema.ts';
-import { alreadyCreatedPage, credentialSecrets, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
+import { alreadyCreatedPage, credentialSecrets, endpointConfirmPage, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
 import { credentialDialects, isCredentialDialect, merchantNameProblem } from '../merchants/model.ts';
 import { removalRefusals } from '../workflows/service.ts';
 
@@ -214,9 +214,11 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     }
     if (op === 'status') {
       const status = f.status === 'disabled' ? 'disabled' : 'active';
+      if (status === 'disabled' && f.confirmed !== 'yes') return sendPage(reply, endpointConfirmPage(ctx, e, 'disable'));
       return done(await webhooks.setStatus(e.endpointId, status), `Endpoint ${status === 'active' ? 'enabled' : 'disabled'}.`, { status });
     }
     if (op === 'rotate') {
+      if (f.confirmed !== 'yes') return sendPage(reply, endpointConfirmPage(ctx, e, 'rotate'));
       const r = await webhooks.rotateSecret(e.endpointId, 24 * 3600_000);
       await audit(req, ctx, 'webhook.rotate', e.merchantId, r.ok, {}, e.endpointId);
       if (!r.ok) return showEndpoint(ctx, reply, e.endpointId, refusal(r.error.message), 400);

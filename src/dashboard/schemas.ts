@@ -85,8 +85,9 @@ export const dashboardSchemas = {
   endpoint: pageOf('A webhook endpoint and its deliveries', { params: idParams('The endpoint id.') }, { 200: htmlPage('The endpoint.'), 404: htmlPage('No such endpoint visible to this user.') }),
   endpointAction: formOf('Act on a webhook endpoint: test, redeliver, status or rotate', {
     event: 'redeliver: the event id.', status: 'status: active or disabled.',
+    confirmed: 'rotate, and status=disabled: `yes` once the confirmation page was shown; otherwise the confirmation page is the answer.',
   }, {
     params: { type: 'object', properties: { id: { type: 'string' }, op: { type: 'string', description: 'test, redeliver, status or rotate (anything else: 404).' } }, required: ['id', 'op'] },
-  }, { 200: htmlPage('The endpoint page with the outcome (or, after rotate, the new secret).'), 400: htmlPage('The endpoint page naming what is wrong.'), 404: htmlPage('No such endpoint or action.') }),
+  }, { 200: htmlPage('The endpoint page with the outcome; before a rotate or a disable, the confirmation page; after a rotate, the new secret.'), 400: htmlPage('The endpoint page naming what is wrong.'), 404: htmlPage('No such endpoint or action.') }),
   keys: pageOf('Merchants\' keys and where to use them', {}, { 200: htmlPage('The keys page (secrets never shown again).') }),
 } as const;
