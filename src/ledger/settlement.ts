@@ -174,11 +174,14 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
           chargebacks: movementsOf(ofChargedPayments, settled).filter((m) => (m.type === 'chargeback' || m.type === 'chargeback_reversal') && !m.undo),
         });
         const summary = summaryOf(reportId, account.id, report, result);
+        // A line's reference that is not a name of the operation it opened a discrepancy for is the
+        // PSP's text, and may be a card number (a report keyed by the card, its line found through
+        // its PSP reference): kept, shown and sent only masked. The gateway's own ids stay whole.
+        const namesItsOperation = (d: (typeof result.discrepancies)[number]) => d.kind === 'late_approval'
+          || (d.operationId !== undefined && (d.reference === d.operationId || (knownAs.get(d.reference) ?? []).includes(d.operationId)));
         const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
-          // A reference that names nothing of ours is the PSP's text, and may be a card number
-          // (a report keyed by the card): kept, shown and sent only masked.
           id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind,
-          reference: d.kind === 'unknown_reference' ? replacePans(d.reference, (digits) => `****${digits.slice(-4)}`, 'any') : d.reference,
+          reference: namesItsOperation(d) ? d.reference : replacePans(d.reference, (digits) => `****${digits.slice(-4)}`, 'any'),
           paymentId: d.paymentId, operationId: d.operationId, currency: d.currency, expected: d.expected, reported: d.reported,
           status: 'open', note: undefined, createdAt: now, resolvedAt: undefined,
         }));
