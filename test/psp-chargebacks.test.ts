@@ -130,6 +130,30 @@ describe('Adyen', () => {
     assert.equal(await gw.app.ledger.verify(), undefined);
   });
 
+  test('a signed CHARGEBACK or CHARGEBACK_REVERSED sent again with only its unsigned eventDate changed records nothing more', async () => {
+    const { paymentId, pspReference } = await captured('cb-adyen-replay', deliverAdyen);
+    // Adyen's HMAC covers neither eventDate nor anything else that tells two sendings apart.
+    const redated = (body: string, eventDate: string) => {
+      const json = JSON.parse(body);
+      json.notificationItems[0].NotificationRequestItem.eventDate = eventDate;
+      return JSON.stringify(json);
+    };
+    adyen.dispute(pspReference, 'CHARGEBACK', { value: 2000, currency: 'EUR' }, 'DISPUTER000000001');
+    const [chargeback] = adyen.takeNotifications();
+    assert.equal((await post('adyen', chargeback!)).status, 200);
+    assert.equal((await totals(paymentId)).chargedBack, 2000);
+    adyen.dispute(pspReference, 'CHARGEBACK_REVERSED', { value: 2000, currency: 'EUR' }, 'DISPUTER000000001');
+    const [reversal] = adyen.takeNotifications();
+    assert.equal((await post('adyen', reversal!)).status, 200);
+    assert.equal((await totals(paymentId)).chargedBack, 0);
+    for (const body of [redated(chargeback!, '2024-01-02T10:00:00+01:00'), redated(reversal!, '2024-01-03T10:00:00+01:00')]) {
+      assert.deepEqual(await post('adyen', body), { status: 200, text: '[accepted]' });
+    }
+    assert.deepEqual((await disputeOps(paymentId)).map((o) => o.type), ['chargeback', 'chargeback_reversal'], 'a replayed signed item was recorded as a new event');
+    assert.equal((await totals(paymentId)).chargedBack, 0, 'the merchant was charged back again');
+    assert.equal(await gw.app.ledger.verify(), undefined);
+  });
+
   test('a dispute event that moves no money, one naming no payment of ours, and one the payment cannot carry change nothing and are told to an operator', async () => {
     const { paymentId, pspReference } = await captured('cb-adyen-3', deliverAdyen);
     const before = (await gw.app.ledger.paymentPostings(paymentId)).length;

@@ -855,7 +855,16 @@ export function createPaymentService(deps: {
       const recorded = await recordFollowUps(payment, (locked) => {
         const ops = locked.operations;
         const mine = ops.filter((o) => o.pspReference === dispute.disputeReference && o.status === 'succeeded');
-        if (mine.some((o) => o.context.pspEventId === dispute.eventId)) {
+        // Told again: the same event, or one the dispute's course has had already. A PSP's event id
+        // may rest on fields its signature does not cover (Adyen's eventDate), so a replay of a signed
+        // notification with those changed is known by what it says: each chargeback event comes once
+        // per dispute (the issuer's second round is another event), and a reversal gives back a
+        // chargeback still standing, never one reversed already.
+        const course = mine.filter((o) => o.kind === 'chargeback' || o.kind === 'chargeback_reversal');
+        const toldBefore = mine.some((o) => o.context.pspEventId === dispute.eventId)
+          || (dispute.kind === 'chargeback' && course.some((o) => o.kind === 'chargeback' && o.context.pspEvent === dispute.event))
+          || (dispute.kind === 'chargeback_reversal' && course.at(-1)?.kind === 'chargeback_reversal');
+        if (toldBefore) {
           known = true;
           return ok([]);
         }
