@@ -112,7 +112,7 @@ describe('operator dashboard in Chromium', () => {
         await page.getByLabel('Password').fill(password);
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.waitForURL(`${gw.url}/dashboard`);
-        const cookie = (await context.cookies()).find((c) => c.name === 'sy_dashboard');
+        const cookie = (await context.cookies()).find((c) => c.name === '__Host-sy_dashboard');
         assert.ok(cookie);
         assert.equal(cookie.httpOnly, true);
         assert.equal(cookie.secure, true);

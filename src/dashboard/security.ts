@@ -1,10 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** The session cookie: HTTP-only, Secure, SameSite=Strict, only sent to the dashboard's own paths. */
-export const sessionCookie = 'sy_dashboard';
+/**
+ * The session cookie: HTTP-only, Secure, SameSite=Strict. Its `__Host-` name makes the browser keep
+ * it only as set by this host itself (Secure, `Path=/`, no Domain): a page of a sibling host
+ * (another app under the same parent domain) cannot plant one of this name, so it cannot sign an
+ * operator into a session of its choosing nor pre-set the sign-in token below.
+ */
+export const sessionCookie = '__Host-sy_dashboard';
 /** The sign-in form's double-submit token (there is no session to bind it to yet). */
-export const signInCookie = 'sy_dashboard_signin';
+export const signInCookie = '__Host-sy_dashboard_signin';
 
 /**
  * Scripts and styles from the dashboard's own files only (no inline code of any kind), no
@@ -37,7 +42,8 @@ export function cookieOf(req: FastifyRequest, name: string): string | undefined 
 }
 
 export function setCookie(reply: FastifyReply, name: string, value: string, maxAgeSeconds: number): void {
-  const attrs = [`${name}=${encodeURIComponent(value)}`, 'Path=/dashboard', 'HttpOnly', 'Secure', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
+  // `Path=/` is what a `__Host-` cookie must carry (the browser refuses it otherwise).
+  const attrs = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
   // Fastify adds a set-cookie header to those already set (it never replaces them).
   reply.header('set-cookie', attrs.join('; '));
 }

@@ -12,7 +12,7 @@ export async function signIn(url: string, email: string, password: string): Prom
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.headers.getSetCookie()[0]!.split(';')[0]!, origin: url },
   });
   assert.equal(r.status, 303);
-  const cookie = r.headers.getSetCookie().find((c) => c.startsWith('sy_dashboard='))!.split(';')[0]!;
+  const cookie = r.headers.getSetCookie().find((c) => c.startsWith('__Host-sy_dashboard='))!.split(';')[0]!;
   const page = await fetch(`${url}/dashboard/payments`, { headers: { cookie } });
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
   return { cookie, csrf };
