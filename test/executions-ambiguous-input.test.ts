@@ -1,6 +1,7 @@
 /**
  * Input the executions dialect could only guess at is refused by name: a string holding half of a
- * surrogate pair (the stores keep it as U+FFFD, so two holders would become one and share cards),
+ * surrogate pair, or a body whose bytes are not UTF-8 (either would be kept as U+FFFD, so two
+ * holders would become one and share cards),
  * a `meta` that patches would grow past what one request may carry, and a list filter the server
  * does not know (ignored, it would list every execution); and, for a merchant that registered its
  * origins, a return URL elsewhere (where the shopper's browser would be sent after the hosted pages).
@@ -11,7 +12,7 @@ import { startGateway, postgresAvailable, type Gateway } from './support/harness
 import { authorizeBody, call, tokenOf, wf, execution, instrument } from './support/executions.ts';
 
 for (const store of ['sqlite', 'postgres'] as const) {
-  describe(`half a surrogate pair (${store})`, { skip: store === 'postgres' && !(await postgresAvailable()) ? 'no PostgreSQL' : undefined }, () => {
+  describe(`text that is not well-formed (${store})`, { skip: store === 'postgres' && !(await postgresAvailable()) ? 'no PostgreSQL' : undefined }, () => {
     let gw: Gateway;
     let token: string;
     before(async () => { gw = await startGateway({ store }); token = await tokenOf(gw); });
@@ -32,6 +33,26 @@ for (const store of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(stored, []);
       // A whole pair (an emoji) is text like any other.
       assert.equal((await call(gw, 'POST', wf, { token, body: { holderReference: 'shopper-\ud83d\ude00' } })).status, 201);
+    });
+
+    test('a body whose bytes are not UTF-8 (a Latin-1 holder reference) is refused; two such holders are never one', async () => {
+      const send = async (path: string, latin1: string) => {
+        const bytes = Buffer.concat([Buffer.from('{"holderReference":"'), Buffer.from(latin1, 'latin1'), Buffer.from('"}')]);
+        const r = await fetch(gw.url + path, { method: 'POST', body: bytes, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-idempotency-key': crypto.randomUUID() } });
+        return { status: r.status, body: await r.json() as any };
+      };
+      for (const [path, holder] of [[wf, 'caf\u00e9-1'], [wf, 'caf\u00e8-1'], ['/merchant/client/init', 'caf\u00e9-2']] as const) {
+        const r = await send(path, holder);
+        assert.equal(r.status, 400, JSON.stringify(r.body));
+        assert.equal(r.body.errors[0].code, 'request.malformed');
+        assert.match(r.body.errors[0].detail, /^body: is not UTF-8 text/);
+      }
+      const stored = await gw.app.storage.db.selectFrom('executions').select('holder_reference').where('holder_reference', 'like', 'caf%').execute();
+      assert.deepEqual(stored, []);
+      // The same text in UTF-8 is taken as sent.
+      const ok = await call(gw, 'POST', wf, { token, body: { holderReference: 'caf\u00e9-1' } });
+      assert.equal(ok.status, 201);
+      assert.equal(ok.body.holderReference, 'caf\u00e9-1');
     });
   });
 }

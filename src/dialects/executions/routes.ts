@@ -26,6 +26,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
+import { utf8Text } from '../../runtime/utf8.ts';
 
 export interface ExecutionsDeps {
   merchants: MerchantService;
@@ -99,11 +100,19 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
 
   // Bodies are JSON whatever the label (the browser SDK sends JSON as text/plain).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
-    const text = String(body);
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (req, body, done) => {
     // The token endpoint reads nothing of its body, and answers in OAuth's shape: a body it cannot
     // parse (a form labelled JSON, as some HTTP wrappers send) must not turn into this API's errors[].
-    if (text.trim() === '' || req.url?.startsWith('/auth/token/')) return done(null, undefined);
+    if (req.url?.startsWith('/auth/token/')) return done(null, undefined);
+    const text = utf8Text(body as Buffer);
+    // Bytes that are not UTF-8 would read as U+FFFD: two holder references sent that way (a Latin-1
+    // `é` and `è`) would be one holder, sharing its cards.
+    if (text === undefined) {
+      const err = new ParamError('body', 'is not UTF-8 text') as ParamError & { statusCode: number };
+      err.statusCode = 400;
+      return done(err, undefined);
+    }
+    if (text.trim() === '') return done(null, undefined);
     // What OAuth client libraries send to the token endpoint (grant_type=client_credentials): the
     // token route reads nothing of it, and any other route's schema refuses it by name.
     if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '') && !/^\s*[[{]/.test(text)) {

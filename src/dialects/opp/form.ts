@@ -1,4 +1,5 @@
 import { scrubPans } from '../../runtime/scrub.ts';
+import { utf8Text } from '../../runtime/utf8.ts';
 /**
  * Form parameters as the /v1 dialect sends them: flat names with dots and brackets
  * (`card.number`, `customParameters[SHOPPER_id]`, `cart.items[0].name`). Kept flat in a
@@ -43,15 +44,11 @@ export function parseForm(body: string): FormParams {
   return out;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** A body's text, refused when its bytes are not UTF-8 (decoding would replace them, altering what was sent). */
 export function utf8Body(body: Buffer): string {
-  try {
-    return strictUtf8.decode(body);
-  } catch {
-    throw new FormError('the body is not UTF-8');
-  }
+  const text = utf8Text(body);
+  if (text === undefined) throw new FormError('the body is not UTF-8');
+  return text;
 }
 
 const segment = /^[A-Za-z0-9_]{1,64}$/;
