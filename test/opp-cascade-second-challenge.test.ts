@@ -5,33 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { startScriptedAdyen } from './support/fake-psps/scripted-adyen.ts';
 
-async function scriptedAdyen() {
-  const state = { returnUrls: [] as string[] };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
-      const send = (json: unknown) => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(json)); };
-      if (req.url === '/payments') {
-        state.returnUrls.push(body.returnUrl);
-        return send({ merchantReference: body.reference, amount: body.amount, resultCode: 'RedirectShopper', action: { type: 'redirect', paymentMethodType: 'scheme', method: 'GET', url: `${url}/3ds/x` } });
-      }
-      if (req.url === '/payments/details') return send({ pspReference: `ADY${Date.now()}`, resultCode: 'Refused', refusalReason: 'Refused', refusalReasonCode: '2' });
-      res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, state, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-}
+const scriptedAdyen = () => startScriptedAdyen(() => ({ pspReference: `ADY${Date.now()}`, resultCode: 'Refused', refusalReason: 'Refused', refusalReasonCode: '2' }));
 
 let adyen: Awaited<ReturnType<typeof scriptedAdyen>>;
 let stripe: StripeFake;

@@ -980,9 +980,15 @@ export function createPaymentService(deps: {
           ? await connector.complete({ attemptId, amount: op.amount, pspReference: attempt.pspReference, parameters })
           : { kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: 'the connector cannot finish a PSP redirect', pspReference: attempt.pspReference, details: {} };
       } catch (err) {
-        // The PSP's answer was lost: unknown, so the reconciler asks the PSP (or its webhook settles it).
-        logger.warn({ err: String(err), attemptId }, 'psp return could not be completed');
-        outcome = { kind: 'unknown' };
+        // Nothing learnt: a return without this attempt's result (a prefetch, or one forged from the
+        // payment's id, which names its first attempt too), one naming another payment, or the PSP's
+        // answer lost. The attempt keeps awaiting the shopper, its page open: their reload asks the
+        // PSP again (the call is idempotent, and the PSP's result may exist only in their browser),
+        // the PSP's notification settles it, and the challenge's expiry ends it, asking the PSP.
+        // Settled as unknown it would take no return any more, and at a PSP that cannot be asked
+        // (Adyen) it would stay unknown for good.
+        logger.warn({ err: String(err), attemptId }, 'psp return could not be completed: the attempt keeps awaiting the shopper');
+        return view(op.id);
       }
       const rules = await rulesFor(payment, op);
       const r = await settleAttempt(paymentId, op, attemptId, outcome, rules);
