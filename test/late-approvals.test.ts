@@ -382,3 +382,25 @@ test('a settlement report listing a late charge and its reversal names them late
     assert.equal(await gw.app.ledger.verify(), undefined, 'nothing posted');
   } finally { await gw.close(); }
 });
+
+test('late-approvals resolve refuses a note holding a card number (exit 2), as every other operator note does; nothing is stored or listed', async () => {
+  const { gw, clock, answers } = await gateway();
+  try {
+    const p = await endedAsNeverReceived(gw, clock, { paymentType: 'PA', amount: '7.00', ...cardOf() });
+    await gw.app.payments.settleFromPsp('default', p.attemptId, approved('LATE9'));
+    answers.push('decline', 'decline', 'decline', 'decline', 'decline');
+    for (let i = 0; i < 6; i++) { await gw.app.payments.reverseLateApprovals(); clock.advance(60 * 60_000); }
+    assert.equal((await row(gw, p.attemptId))?.status, 'operator');
+    const pan = /4111[ -]?1111[ -]?1111[ -]?1111/;
+    const refused = runCli(gw.dataDir, 'late-approvals', 'resolve', p.attemptId, '--note', 'refunded to card 4111 1111 1111 1111 in the PSP portal');
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /--note holds what looks like a card number/);
+    assert.doesNotMatch(refused.stderr, pan);
+    assert.equal((await row(gw, p.attemptId))?.status, 'operator', 'still left to the operator');
+    const resolved = runCli(gw.dataDir, 'late-approvals', 'resolve', p.attemptId, '--note', 'refunded by hand to the card ending 1111');
+    assert.equal(resolved.status, 0, resolved.stderr);
+    const listed = runCli(gw.dataDir, 'late-approvals', 'list', '--all', '--json');
+    assert.doesNotMatch(listed.stdout, pan);
+    assert.match(String((await row(gw, p.attemptId))?.last_result), /ending 1111/);
+  } finally { await gw.close(); }
+});

@@ -1,4 +1,5 @@
 import { writeLine } from './terminal.ts';
+import { holdsCardNumber } from '../runtime/scrub.ts';
 import { loadConfig } from '../config.ts';
 import { openStorage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
@@ -20,6 +21,12 @@ export async function lateApprovalsCli(command: string | undefined, attemptId: s
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) { process.stderr.write('--limit must be a whole number from 1 to 1000\n'); return 2; }
   const note = typeof values.note === 'string' ? values.note.trim() : '';
   if (command === 'resolve' && (!attemptId || !note)) { process.stderr.write('an attempt id and --note are required\n'); return usage(); }
+  // The note is kept and listed: a card number typed there (the card refunded by hand) is refused,
+  // as in every other operator note.
+  if (command === 'resolve' && holdsCardNumber(note, 'any')) {
+    process.stderr.write('--note holds what looks like a card number; describe the card by its last four digits\n');
+    return 2;
+  }
   const config = loadConfig();
   const storage = await openStorage(config.storage);
   try {
