@@ -79,3 +79,23 @@ test('the dashboard sign-in page for a path holding a card number does not carry
     for (const [k, v] of res.headers) assertNoCardData(canary, `header ${k}`, v);
   } finally { await gw.close(); }
 });
+
+test('the operator API does not echo a card number put where an id or a filter belongs (merchant, endpoint, event, payment)', async () => {
+  const canary = newCanary();
+  const gw = await startGateway();
+  try {
+    const headers = { authorization: `Bearer ${gw.app.admin.token}` };
+    const paths = [
+      `/admin/api/ledger/balances?merchantId=${canary.pan}`,
+      `/admin/api/ledger/discrepancies?merchantId=${canary.pan}`,
+      `/admin/api/ledger/postings?from=2026-01-01&to=2026-01-02&merchantId=${canary.pan}`,
+      `/admin/api/webhooks/endpoints/${canary.pan}`,
+      `/admin/api/webhooks/events/${canary.pan}`,
+      `/admin/api/ledger/payments/${canary.pan}`,
+    ];
+    for (const path of paths) {
+      const res = await fetch(`${gw.url}${path}`, { headers });
+      assertNoCardData(canary, `GET ${path.replace(canary.pan, 'PAN')} (${res.status})`, await res.text());
+    }
+  } finally { await gw.close(); }
+});

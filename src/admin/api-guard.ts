@@ -1,3 +1,4 @@
+import { scrubPans } from '../runtime/scrub.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fieldOf, type JsonSchema, type SchemaError } from '../runtime/json-schema.ts';
 import { tokenMatches } from './token.ts';
@@ -6,9 +7,12 @@ import { hasControlCharacter } from '../runtime/control-characters.ts';
 /** A control character other than a tab or a line break. */
 const hasControlCharacterBeyondLines = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
 
-/** The admin API's one error shape: `{error: {code, message}}`. */
+/**
+ * The admin API's one error shape: `{error: {code, message}}`. Messages repeat what was asked for
+ * (`no merchant …`): a card number typed where an id belongs is not sent back.
+ */
 export const adminError = (reply: FastifyReply, status: number, code: string, message: string) =>
-  reply.code(status).send({ error: { code, message } });
+  reply.code(status).send({ error: { code, message: scrubPans(message) } });
 
 /**
  * What every `/admin/api` scope shares: the operator token on every request, answers never

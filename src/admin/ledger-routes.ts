@@ -4,6 +4,7 @@ import type { SettlementError, SettlementService } from '../ledger/settlement.ts
 import { isExportFormat, parseInstant } from '../ledger/export.ts';
 import { parseSettlementReport } from '../processors/settlement-report.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
+import { scrubPans } from '../runtime/scrub.ts';
 import { adminSchemas } from './schemas.ts';
 
 export interface LedgerAdminDeps {
@@ -45,7 +46,8 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
     const { paymentId } = req.params as { paymentId: string };
     // A payment without postings (declined, pending, unknown id) has an empty history, not an error:
     // the ledger does not know which payments exist.
-    return { paymentId, postings: await ledger.paymentPostings(paymentId) };
+    // The id as asked, save a card number typed there (no payment's id holds one: it is no payment's).
+    return { paymentId: /^[0-9a-f]{32}$/.test(paymentId) ? paymentId : scrubPans(paymentId), postings: await ledger.paymentPostings(paymentId) };
   });
 
   // GET /ledger/postings?from=2026-12-01&to=2026-12-02[&merchantId=…][&format=csv|json]: postings made in [from, to).
