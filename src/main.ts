@@ -12,6 +12,15 @@ function shellQuoted(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
+/** Why the operator's PORT and HOST cannot be listened on, by the error's code. */
+const listenRefusals: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the address is in use',
+  EACCES: 'not allowed',
+  EADDRNOTAVAIL: 'no such address on this machine',
+  ENOTFOUND: 'HOST names no address',
+  EAI_AGAIN: 'HOST could not be looked up now',
+};
+
 /** Starts the gateway: opens the store, creates the demo merchant on first start, serves HTTP. */
 async function main() {
   const config = loadConfig();
@@ -60,9 +69,8 @@ async function main() {
   if (!config.adminToken) say(`The operator token for the /admin/... API is in ${config.dataDir}/admin.token\n`);
   const address = await app.server.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
     // A port in use or not allowed is the operator's to change: told in one sentence naming it.
-    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-      throw new ConfigError(`PORT=${config.port} HOST=${config.host}: cannot listen there (${err.code === 'EADDRINUSE' ? 'the address is in use' : err.code === 'EACCES' ? 'not allowed' : 'no such address on this machine'})`);
-    }
+    const why = listenRefusals[err.code ?? ''];
+    if (why) throw new ConfigError(`PORT=${config.port} HOST=${config.host}: cannot listen there (${why})`);
     throw err;
   });
   // Webhook deliveries and the periodic jobs run in the server process; app.close() stops them.

@@ -66,3 +66,10 @@ test('values the gateway would take and do nothing useful with are refused, nami
   assert.match(r.stderr, /SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "DINER" is not a brand/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'one line, no stack');
 });
+
+test('a HOST that names no address (a typo) is told in one line naming HOST, as PORT is, not a getaddrinfo stack trace', () => {
+  const r = refusedStart({ HOST: 'no-such-host.invalid' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /switchyard failed to start: .*HOST=no-such-host\.invalid/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
