@@ -65,7 +65,8 @@ test('every request the Adyen connector sends is valid under Adyen\'s Checkout A
   const auth = await adyen.execute({ ...base, operation: 'authorize', attemptId: id(), amount: eur(9_200), card: card(suiteCards.approved), returnUrl: 'https://gw.example/hosted/psp-return/a' });
   assert.equal(auth.kind, 'approved');
   await adyen.execute({ ...base, operation: 'sale', attemptId: id(), amount: eur(100), card: card(suiteCards.soft) });
-  await adyen.execute({ ...base, operation: 'authorize', attemptId: id(), amount: eur(100), card: card(suiteCards.approved), authentication: { status: 'Y', eci: '05' } });
+  await adyen.execute({ ...base, operation: 'authorize', attemptId: id(), amount: eur(100), card: card(suiteCards.approved), authentication: { status: 'Y', eci: '05', flow: 'frictionless', version: '2.2.0' } });
+  await adyen.execute({ ...base, operation: 'authorize', attemptId: id(), amount: eur(100), card: card(suiteCards.approved), authentication: { status: 'Y', eci: '05', flow: 'challenge', version: '2.2.0' } });
   const challengedId = id();
   const challenged = await adyen.execute({ ...base, operation: 'authorize', attemptId: challengedId, amount: eur(100), card: card(suiteCards.challenge), returnUrl: 'https://gw.example/hosted/psp-return/b' });
   assert.ok(challenged.kind === 'pending' && challenged.redirect);

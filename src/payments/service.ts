@@ -325,7 +325,9 @@ export function createPaymentService(deps: {
       ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
       ...(drawsOn ? { refundedReference: drawsOn } : {}),
       ...(op.seq === 0 && op.context.merchantInitiated === true ? { merchantInitiated: true } : {}),
-      ...(status !== undefined && op.seq === 0 ? { authentication: { status, eci: op.details['3ds.acsEci'] } } : {}),
+      ...(status !== undefined && op.seq === 0 ? {
+        authentication: { status, eci: op.details['3ds.acsEci'], flow: op.details['3ds.flow'] === 'challenge' ? 'challenge' : 'frictionless', version: op.details['3ds.version'] },
+      } : {}),
       testParameters,
     };
   }

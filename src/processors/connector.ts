@@ -18,8 +18,13 @@ export interface PspCard {
 
 /** A 3-D Secure result as a PSP receives it; a cascade passes the same one to every PSP it tries. */
 export interface Authentication {
+  /** The issuer's final transStatus (the challenge's result, or the ARes's when frictionless). */
   readonly status: string;
   readonly eci: string | undefined;
+  /** Whether the ARes asked for a challenge (its transStatus `C`), which the shopper then answered. */
+  readonly flow: 'frictionless' | 'challenge';
+  /** The protocol's version, e.g. 2.2.0. */
+  readonly version: string | undefined;
 }
 
 export interface ConnectorRequest {

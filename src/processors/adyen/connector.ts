@@ -61,7 +61,15 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
   if (req.operation === 'authorize') body.additionalData = { manualCapture: 'true' };
   else body.captureDelayHours = 0;
   if (req.authentication) {
-    body.mpiData = { directoryResponse: req.authentication.status, authenticationResponse: req.authentication.status, ...(req.authentication.eci ? { eci: req.authentication.eci } : {}) };
+    // Adyen's ThreeDSecureData: directoryResponse is the ARes's transStatus (C when it asked for a
+    // challenge), authenticationResponse the challenge's result, left out when there was none.
+    const a = req.authentication;
+    body.mpiData = {
+      directoryResponse: a.flow === 'challenge' ? 'C' : a.status,
+      ...(a.flow === 'challenge' ? { authenticationResponse: a.status } : {}),
+      ...(a.eci ? { eci: a.eci } : {}),
+      ...(a.version ? { threeDSVersion: a.version } : {}),
+    };
   }
   return { path: '/payments', body };
 }

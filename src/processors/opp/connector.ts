@@ -141,6 +141,9 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     }
     // The acquirer may then run 3-D Secure itself and send the shopper back here.
     if (req.returnUrl !== undefined && !req.authentication) body.set('shopperResultUrl', req.returnUrl);
+    // Authenticated already (the engine's own challenge): the result goes along as an external
+    // MPI's, so the acquirer does not ask the shopper again.
+    if (req.authentication?.eci !== undefined) body.set('threeDSecure.eci', req.authentication.eci);
   } else if (!req.originalReference || !/^[A-Za-z0-9_-]{1,64}$/.test(req.originalReference)) {
     throw new Error(`${req.operation} needs the acquirer's reference of the original payment`);
   }
