@@ -349,6 +349,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       act: dashboardAction({ merchants, payments, executions }), idempotency, publicUrl: config.publicUrl, maskCardNumbers: cardData.mask,
     },
     sdk: { merchants, demoUrl: overrides.demoUrl, checkoutMerchant: async (id) => (await checkouts.get(id))?.merchantId },
+    adminAudit: (e) => dashboard.audit({ user: undefined, email: e.outcome === 'refused' && e.status === 401 ? 'admin API (no valid operator token)' : 'admin API (operator token)', ip: e.ip },
+      { action: e.action, outcome: e.outcome, subject: e.subject, merchantId: e.merchantId, detail: { status: e.status } }),
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, breakers, server, logger, workflows, executions, ledger, settlement, idempotency, waiters, changeListener,

@@ -298,3 +298,31 @@ test('rotating a webhook secret and disabling an endpoint each ask first: the fi
   const actions = (await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 })).filter((e) => e.subject === id).map((e) => `${e.action} ${e.outcome}`);
   assert.deepEqual(actions.sort(), ['webhook.rotate ok', 'webhook.status ok', 'webhook.status ok'], 'only what was done is audited');
 });
+
+test('changes asked of the operator APIs are audited, allowed or not, naming the route and what it names, never the body (a PSP account\'s secrets)', async () => {
+  const m = gw.merchant.merchantId;
+  const secret = 'adyen-api-key-that-must-stay-out-0123';
+  const put = (token: string) => fetch(`${gw.url}/admin/merchants/${m}/psp-accounts/audited-acq`, {
+    method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ connector: 'adyen', settings: { baseUrl: 'https://checkout-test.adyen.com/v71', apiKey: secret, merchantAccount: 'Acme', hmacKey: '00'.repeat(32) } }),
+  });
+  assert.equal((await put(adminToken)).status, 200);
+  assert.equal((await put('not-the-token')).status, 401);
+  const refused = await fetch(`${gw.url}/admin/api/ledger/discrepancies/nothing-here/resolve`, {
+    method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ note: '' }),
+  });
+  assert.equal(refused.status, 400);
+  assert.equal((await fetch(`${gw.url}/admin/merchants/${m}/psp-accounts`, { headers: { authorization: `Bearer ${adminToken}` } })).status, 200);
+
+  const log = (await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 })).filter((e) => e.action.startsWith('admin_api.'));
+  const rows = log.map((e) => [e.action, e.outcome, e.subject, e.merchantId, e.email]).reverse();
+  assert.deepEqual(rows, [
+    ['admin_api.PUT /admin/merchants/:merchantId/psp-accounts/:name', 'ok', `${m} audited-acq`, m, 'admin API (operator token)'],
+    ['admin_api.PUT /admin/merchants/:merchantId/psp-accounts/:name', 'refused', `${m} audited-acq`, m, 'admin API (no valid operator token)'],
+    ['admin_api.POST /admin/api/ledger/discrepancies/:id/resolve', 'refused', 'nothing-here', undefined, 'admin API (operator token)'],
+  ], 'every write once, reads not at all');
+  assert.ok(!JSON.stringify(log).includes(secret), 'the body stays out of the audit log');
+  // An admin reads them on the dashboard's audit page.
+  const page = await get(await signIn('admin@example.com'), '/dashboard/audit');
+  assert.match(page.text, /admin_api\.PUT \/admin\/merchants\/:merchantId\/psp-accounts\/:name/);
+});

@@ -47,7 +47,23 @@ export interface ServerDeps {
   metrics?: { metrics: Metrics; token: string | undefined };
   /** The version the OpenAPI documents carry. */
   version?: string;
+  /** Where each change asked of the operator APIs (`/admin/...`) is written: the audit log. */
+  adminAudit?: (entry: AdminAuditEntry) => Promise<void>;
 }
+
+/** One request to change something through the operator APIs, as the audit log keeps it. */
+export interface AdminAuditEntry {
+  /** `admin_api.` and the method and route pattern (`POST /admin/api/webhooks/endpoints/:id/rotate`). */
+  readonly action: string;
+  /** The route's parameters (the endpoint, event or account it names). */
+  readonly subject: string | undefined;
+  readonly merchantId: string | undefined;
+  readonly outcome: 'ok' | 'refused' | 'failed';
+  readonly status: number;
+  readonly ip: string;
+}
+
+const readOnlyMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * A URL the router cannot even decode (malformed percent-encoding) is refused in the shape of the
@@ -136,6 +152,25 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await app.register(async (scope) => registerConsumerWaitRoute(scope, {
       executions: executions.executions, merchants: executions.merchants, holdMs: Math.min(executions.longPollMs, 5_000), refreshSeconds: 2,
     }));
+  }
+  const adminAudit = deps.adminAudit;
+  // Every change asked of the operator APIs, allowed or not, is one audit row: who (the operator
+  // token, or none), what (the route), on what (its parameters), how it ended. Never the body: it
+  // may hold a PSP's credentials.
+  if (adminAudit) {
+    app.addHook('onResponse', async (req, reply) => {
+      if (readOnlyMethods.has(req.method) || !req.url.startsWith('/admin/')) return;
+      const params = (req.params ?? {}) as Record<string, unknown>;
+      const named = Object.values(params).filter((v): v is string => typeof v === 'string');
+      const status = reply.statusCode;
+      await adminAudit({
+        action: `admin_api.${req.method} ${req.routeOptions.url ?? 'unmatched'}`,
+        subject: named.length > 0 ? named.join(' ') : undefined,
+        merchantId: typeof params.merchantId === 'string' && /^[0-9a-f]{32}$/.test(params.merchantId) ? params.merchantId : undefined,
+        outcome: status >= 500 ? 'failed' : status >= 400 ? 'refused' : 'ok',
+        status, ip: req.ip,
+      }).catch((err: unknown) => req.log.error({ err: String(err) }, 'admin API audit entry not written'));
+    });
   }
   const admin = deps.admin;
   // The webhook operator API first: its own scope under /admin/api, with its own error shapes.
