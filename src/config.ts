@@ -135,8 +135,8 @@ export const settings: readonly Setting[] = [
   { group: 'Storage and keys', name: 'SWITCHYARD_UNIT_DEADLINE_MS', type: 'integer', unit: ms, default: 60_000, min: 0, description: 'A unit of work (the few statements of one state change; never a PSP call) still running this long is given up: it fails, its writes are rolled back and anything it sends later is refused, so a unit awaiting something that never comes cannot hold SQLite\'s one writer, or a PostgreSQL connection, for ever. Above SWITCHYARD_PG_STATEMENT_DEADLINE_MS, so a slow statement is judged by that first. 0 turns it off.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_MASTER_KEY', type: 'hex-key', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/master.key on first start', description: 'The master key (64 hex characters) that seals the key-encrypting keys of stored cards. It must stay the key the store was created with.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_KEY_REFRESH_MS', type: 'integer', unit: ms, default: 5_000, min: 100, description: 'How often a server reloads its key ring, so that a key rotation made by the CLI or another node reaches it.' },
-  { group: 'Operator access', name: 'SWITCHYARD_ADMIN_TOKEN', type: 'string', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/admin.token', description: 'Bearer token of the operator API (every `/admin/...` route: merchants, PSP accounts, webhooks, ledger); the dashboard signs in with users of its own.' },
-  { group: 'Operator access', name: 'SWITCHYARD_METRICS_TOKEN', type: 'string', default: undefined, defaultText: 'none: `/metrics` is open', description: 'When set, `/metrics` requires `Authorization: Bearer <token>`.' },
+  { group: 'Operator access', name: 'SWITCHYARD_ADMIN_TOKEN', type: 'string', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/admin.token', description: 'Bearer token of the operator API (every `/admin/...` route: merchants, PSP accounts, webhooks, ledger), at least 24 characters; the dashboard signs in with users of its own.' },
+  { group: 'Operator access', name: 'SWITCHYARD_METRICS_TOKEN', type: 'string', default: undefined, defaultText: 'none: `/metrics` is open', description: 'When set (at least 24 characters), `/metrics` requires `Authorization: Bearer <token>`.' },
   { group: 'Payments', name: 'SWITCHYARD_PSP_TIMEOUT_MS', type: 'integer', unit: ms, default: 10_000, min: 100, description: 'A PSP call without an answer within this leaves its attempt `unknown` (the reconciler settles it later).' },
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_FAILURES', type: 'integer', default: 5, min: 1, description: 'A PSP account whose calls fail (provider errors, timeouts) this many times in a row is taken out of the cascade (its circuit opens).' },
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_OPEN_MS', type: 'integer', unit: ms, default: 30_000, min: 1000, description: 'How long an open circuit keeps its PSP account out of the cascade before one trial call is let through (half-open).' },
@@ -192,6 +192,18 @@ const expectation = (s: Setting): string => {
 };
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Fewer characters than this, a token could be guessed by trying: the API it opens takes any number of tries. */
+const minTokenLength = 24;
+
+/** A bearer token the operator chose, refused when short; its value is never echoed. */
+function bearerToken(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const token = text(env, name);
+  if (token !== undefined && token.length < minTokenLength) {
+    throw new ConfigError(`${name} is too short (${token.length} characters): give at least ${minTokenLength}, e.g. the output of \`openssl rand -hex 24\`. ${settingOf(name).description}`);
+  }
+  return token;
+}
 
 function invalid(s: Setting, value: string, why?: string): ConfigError {
   return new ConfigError(`${s.name}=${JSON.stringify(value)} is not valid: ${why ?? `expected ${expectation(s)}`}. ${s.description}`);
@@ -335,8 +347,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS'),
     // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.
     demoPort: num(env, 'SWITCHYARD_DEMO_PORT', port === 0 ? 0 : port + 1),
-    adminToken: text(env, 'SWITCHYARD_ADMIN_TOKEN'),
-    metricsToken: text(env, 'SWITCHYARD_METRICS_TOKEN'),
+    adminToken: bearerToken(env, 'SWITCHYARD_ADMIN_TOKEN'),
+    metricsToken: bearerToken(env, 'SWITCHYARD_METRICS_TOKEN'),
     jobs: Object.freeze({
       leaseMs: num(env, 'SWITCHYARD_JOB_LEASE_MS'),
       pollMs: num(env, 'SWITCHYARD_JOB_POLL_MS'),

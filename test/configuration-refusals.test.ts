@@ -73,3 +73,13 @@ test('a HOST that names no address (a typo) is told in one line naming HOST, as 
   assert.match(r.stderr, /switchyard failed to start: .*HOST=no-such-host\.invalid/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
+
+test('an operator or metrics token shorter than 24 characters is refused at start, naming it and never showing it', () => {
+  for (const name of ['SWITCHYARD_ADMIN_TOKEN', 'SWITCHYARD_METRICS_TOKEN']) {
+    const r = refusedStart({ [name]: 'hunter2-guessable' });
+    assert.equal(r.status, 1, name);
+    assert.match(r.stderr, new RegExp(`${name} is too short \\(17 characters\\): give at least 24`));
+    assert.doesNotMatch(r.stderr, /hunter2/, 'the token is not shown');
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'one line, no stack');
+  }
+});

@@ -166,13 +166,13 @@ for (const store of ['sqlite', 'postgres'] as const) describe(`/metrics backlog 
 
 describe('/metrics with a token', () => {
   let gw: Gateway;
-  before(async () => { gw = await startGateway({ env: { SWITCHYARD_METRICS_TOKEN: 'scrape-secret' } }); });
+  before(async () => { gw = await startGateway({ env: { SWITCHYARD_METRICS_TOKEN: 'scrape-secret-0123456789abcdef' } }); });
   after(() => gw.close());
 
   test('SWITCHYARD_METRICS_TOKEN requires the bearer; the right one gets the scrape', async () => {
     assert.equal((await scrape(gw)).status, 401);
     assert.equal((await scrape(gw, { authorization: 'Bearer wrong' })).status, 401);
-    const ok = await scrape(gw, { authorization: 'Bearer scrape-secret' });
+    const ok = await scrape(gw, { authorization: 'Bearer scrape-secret-0123456789abcdef' });
     assert.equal(ok.status, 200);
     assert.match(ok.text, /switchyard_http_requests_total\{route="\/metrics",method="GET",status="401"\} 2/);
   });
