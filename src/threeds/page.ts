@@ -96,12 +96,13 @@ const endings = {
   invalid: { title: 'Answer not understood', text: 'The answer sent from this page could not be read. Go back and press one of its buttons.' },
 } as const;
 
-/** The page shown instead of the buttons once a session is used, expired or unknown. */
-export function renderEndedPage(reason: keyof typeof endings): string {
+/** The page shown instead of the buttons once a session is used, expired or unknown; `back`: the merchant's page the payment sends the shopper to now. */
+export function renderEndedPage(reason: keyof typeof endings, back?: string): string {
   const e = endings[reason];
   return layout(e.title, `<p class="issuer">Switchyard</p>
 <h1>${e.title}</h1>
-<p class="lead">${escapeHtml(e.text)}</p>`);
+<p class="lead">${escapeHtml(e.text)}</p>${back ? `
+<div class="actions"><a class="button primary" href="${escapeHtml(back)}">Return to the merchant</a></div>` : ''}`);
 }
 
 /**

@@ -117,7 +117,13 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
     const show = async (id: string, reply: FastifyReply) => {
       const c = await load(purpose, id);
       if (!c) return hostedHtml(reply, 404, renderEndedPage('not_found'));
-      if (c.status !== 'open') return hostedHtml(reply, 410, renderEndedPage(c.status === 'expired' ? 'expired' : 'used'));
+      if (c.status !== 'open') {
+        // Back from the merchant's page reloads an answered challenge: refused as answered, with the
+        // way to where the payment now sends the shopper (as a second tab answering it is sent),
+        // not a dead end.
+        const back = await threeds.whereNow(c);
+        return hostedHtml(reply, 410, renderEndedPage(c.status === 'expired' ? 'expired' : 'used', back));
+      }
       if (c.expiresAt <= clock.now()) {
         // Past its expiry, not swept yet: the payment ends now and the shopper goes back to the merchant.
         const back = await threeds.lapsed(c);

@@ -43,6 +43,11 @@ export interface ThreeDsService {
   /** Where a shopper goes who reaches `challenge` past its expiry (see `onLapsed`); undefined: nowhere known. */
   lapsed(challenge: Challenge): Promise<string | undefined>;
   /**
+   * Where a shopper goes who comes back to a challenge that has ended (answered, or closed by the
+   * payment's timeout): Back from the merchant's page reloads it. Undefined: nowhere known.
+   */
+  whereNow(challenge: Challenge): Promise<string | undefined>;
+  /**
    * The shopper's answer: accepted once, before expiry; returns where to send the browser. Answered
    * already, the browser goes where the first answer's would go now.
    */
@@ -69,7 +74,7 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
   const answered = new Map<SubjectKind, (challenge: Challenge) => Promise<string | undefined>>();
   const lapses = new Map<SubjectKind, (challenge: Challenge) => Promise<string | undefined>>();
   let returnHandler: ReturnHandler | undefined;
-  return {
+  const service: ThreeDsService = {
     async open(input) {
       const challenge: Challenge = {
         id: ids.hex32(), merchantId: input.merchantId, merchantName: input.merchantName, purpose: input.purpose,
@@ -100,13 +105,16 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
         // Answered in another tab, or closed by the payment's timeout while this page stood open:
         // this tab goes where the payment now sends the shopper (back to the merchant's result).
         const current = await store.get(id);
-        const back = current && (current.status === 'completed' || current.status === 'failed' || current.status === 'cancelled' || current.status === 'expired')
-          ? await answered.get(challenge.subject.kind)?.(current) : undefined;
+        const back = current && await service.whereNow(current);
         return back ? ok(back) : fail('used');
       }
       const handler = handlers.get(challenge.subject.kind);
       if (!handler) throw new Error(`no outcome handler for ${challenge.subject.kind}`);
       return ok(await handler(challenge, outcome));
+    },
+    async whereNow(challenge) {
+      const ended = challenge.status === 'completed' || challenge.status === 'failed' || challenge.status === 'cancelled' || challenge.status === 'expired';
+      return ended ? answered.get(challenge.subject.kind)?.(challenge) : undefined;
     },
     async expire(kind, subjectId) {
       const open = await store.openOf(kind, subjectId);
@@ -123,4 +131,5 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
       return returnHandler(paymentId, attemptId, parameters);
     },
   };
+  return service;
 }

@@ -210,6 +210,8 @@ window.addEventListener('message', (event) => {
     tokenize(m.request, m.storeInstrument === true).catch((err) => toParent({ kind: 'failed', request: m.request, code: 'TOKENIZATION_FAILED', message: String(err && err.message || err) }));
   }
 });
+// The embedding page focuses this frame (its label was clicked): the keys typed next belong in the input.
+window.addEventListener('focus', () => { if (document.activeElement !== input) input.focus(); });
 toParent({ kind: 'ready' });
 // What was typed (or autofilled) before this script ran has fired no input event: report it now,
 // or the page would wait for ever on a field that is in fact complete.

@@ -223,7 +223,11 @@ function render(form, checkout) {
   const hintOf = { cardNumber: t.invalidCardNumber, expiry: t.invalidExpiryDate, cvv: t.invalidCvv };
   const group = (name, label) => {
     const wrapper = el('div', { class: `wpwl-wrapper wpwl-wrapper-${name}` });
-    const g = el('div', { class: `wpwl-group wpwl-group-${name}` }, el('label', { class: 'wpwl-label', text: label }), wrapper,
+    // The field is in a frame, which a label's `for` cannot name: a click on the label focuses the
+    // frame, and the frame its input, as a label does for a field of the page.
+    const caption = el('label', { class: 'wpwl-label', text: label });
+    caption.addEventListener('click', () => { const frame = wrapper.querySelector('iframe'); if (frame) frame.focus(); });
+    const g = el('div', { class: `wpwl-group wpwl-group-${name}` }, caption, wrapper,
       el('div', { class: `wpwl-hint wpwl-hint-${name}Error`, text: hintOf[name] }));
     return { g, wrapper };
   };
