@@ -87,7 +87,13 @@ for (const store of ['sqlite', 'postgres'] as const) {
 
       assert.equal(await gw.app.ledger.verify(), undefined);
       const events = await gw.app.storage.db.selectFrom('outbox').select(['type', 'payload']).where('subject_id', '=', id).execute();
-      assert.ok(events.some((e) => e.type === 'execution.executionActionUpdated'), events.map((e) => e.type).join(', '));
+      const updated = events.find((e) => e.type === 'execution.executionActionUpdated');
+      assert.ok(updated, events.map((e) => e.type).join(', '));
+      // As every action event, it names its action: the authorization that lapsed.
+      const actions = JSON.parse((await gw.app.storage.db.selectFrom('executions').select('actions').where('id', '=', id).executeTakeFirstOrThrow()).actions) as { id: string; name: string }[];
+      const { details } = JSON.parse(updated.payload);
+      assert.equal(details?.action, 'authorize', updated.payload);
+      assert.equal(details.actionId, actions.find((a) => a.name === 'authorize')?.id, updated.payload);
     });
     test('a partly captured authorization expires too: its rest is voided, the captured part stays', async () => {
       const pa = await opp(gw, 'POST', '/v1/payments', { amount: '50.00', currency: 'EUR', paymentType: 'PA', ...testCard });

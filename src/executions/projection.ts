@@ -143,7 +143,12 @@ function undoneStep(e: ExecutionRecord, change: PaymentChange, action: ActionRec
 function expiryStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | undefined {
   if (op.kind !== 'void' || op.context.expired !== true || op.status !== 'succeeded') return undefined;
   if (e.status !== 'authorized' && e.status !== 'captureFailed') return undefined;
-  return { status: 'cancelled', entries: [{ code: 'cancelSuccessful' }], patch: {}, event: { name: 'executionActionUpdated', trigger: 'external' } };
+  // The event names the authorization that lapsed, as every action event names its action.
+  const authorization = [...e.actions].reverse().find((a) => a.name === 'authorize');
+  return {
+    status: 'cancelled', entries: [{ code: 'cancelSuccessful' }], patch: {},
+    event: { name: 'executionActionUpdated', ...(authorization ? { action: authorization } : {}), trigger: 'external' },
+  };
 }
 
 function projectAuthorization(e: ExecutionRecord, change: PaymentChange, challengeHref: string | undefined, notifyPending: boolean): ExecutionStep | undefined {
