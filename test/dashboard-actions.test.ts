@@ -155,3 +155,24 @@ test('a failure after the refund was made (the audit write) does not free the ke
   const refunds = d.operations.filter((o) => o.kind === 'refund' && o.status !== 'failed');
   assert.equal(refunds.length, 1, `one confirmation refunded ${refunds.map((o) => `${o.amount.amount} ${o.status}`).join(', ')}`);
 });
+
+test('a refund of an executions payment made in parts (wider than any one capture) is told and audited as the amount it gave back', async () => {
+  const s = await signIn('admin@example.com');
+  const token = await tokenOf(gw);
+  const inst = await instrument(gw, token, '4111111111111111', 'holder-parts');
+  const id = await execution(gw, token, 'holder-parts');
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '80.00') })).status, 200);
+  const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '30.00', currency: 'EUR' }, final: false } })).status, 202);
+  await poll(gw, token, id, ['captureRequested']);
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '50.00', currency: 'EUR' }, final: true } })).status, 202);
+  assert.equal((await poll(gw, token, id, ['captureRequested'])).status, 'captured');
+  const paymentId = e.paymentComposition[0].paymentId;
+  const r = await post(s, `/dashboard/payments/${paymentId}/refund`, await confirmation(s, `/dashboard/payments/${paymentId}/refund`, '80.00'));
+  assert.equal(r.status, 303);
+  assert.deepEqual((await call(gw, 'GET', `${wf}/${id}`, { token })).body.refundedAmount, { value: '80.00', currency: 'EUR' }, 'the engine gave back 80.00, in two refunds');
+  const result = await (await fetch(`${gw.url}${r.headers.get('location')}`, { headers: { cookie: s.cookie } })).text();
+  assert.match(result, /Refund succeeded \(80\.00 EUR\)\./, 'the result page names its last part only');
+  const entry = (await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 20 })).find((a) => a.action === 'payment.refund' && a.subject === paymentId);
+  assert.equal((entry?.detail.operationIds as string[] | undefined)?.length, 2, JSON.stringify(entry));
+});

@@ -23,6 +23,7 @@ import type { ActionKind, DashboardDeps } from './deps.ts';
 import { contextOf, sendPage } from './reply.ts';
 import { scrubPans } from '../runtime/scrub.ts';
 import { overviewPage } from './overview-page.ts';
+import { latestActionOf } from './action-outcome.ts';
 
 const assets: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
   [['dashboard.css', 'text/css; charset=utf-8'], ['dashboard.js', 'text/javascript; charset=utf-8']].map(([f, type]) =>
@@ -221,10 +222,12 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   app.get<{ Params: { id: string }; Querystring: { done?: string; refused?: string } }>('/payments/:id', { schema: dashboardSchemas.payment }, async (req, reply) => {
     const { done, refused } = req.query;
     const d = done ? await payments.details(req.params.id) : undefined;
-    // An action's result page names its kind: the latest operation of that kind is its outcome.
-    const op = done === 'capture' || done === 'refund' || done === 'void' ? d?.operations.filter((o) => o.kind === done).at(-1) : d?.operations.find((o) => o.id === done);
-    const message = op
-      ? notice(op.status === 'failed' ? 'error' : 'ok', `${op.kind[0]!.toUpperCase()}${op.kind.slice(1)} ${op.status} (${amountText(op.amount.amount, op.amount.currency)})${op.reason ? `: ${op.reason}` : ''}.`)
+    // An action's result page names its kind: the latest action of that kind is its outcome.
+    const op = done === 'capture' || done === 'refund' || done === 'void' ? undefined : d?.operations.find((o) => o.id === done);
+    const outcome = done === 'capture' || done === 'refund' || done === 'void' ? d && latestActionOf(d.operations, done)
+      : op && { status: op.status, text: `${op.kind[0]!.toUpperCase()}${op.kind.slice(1)} ${op.status} (${amountText(op.amount.amount, op.amount.currency)})${op.reason ? `: ${op.reason}` : ''}.` };
+    const message = outcome
+      ? notice(outcome.status === 'failed' ? 'error' : 'ok', outcome.text)
       : typeof refused === 'string' && /^[a-z_]{1,64}$/.test(refused) ? notice('error', `The gateway refused: ${refused.replaceAll('_', ' ')}.`) : undefined;
     return showPayment(req, reply, req.params.id, message);
   });
@@ -297,10 +300,11 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
         return reply.redirect(refusedAt, 303);
       }
       const after = await payments.details(id);
-      const op = after?.operations.filter((o) => o.kind === kind).at(-1);
-      const outcome = op?.status ?? 'pending';
-      await audit(outcome === 'failed' ? 'failed' : 'ok', {
-        ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}), operationId: op?.id, status: outcome, ...(op?.reason ? { reason: op.reason } : {}),
+      const outcome = after && latestActionOf(after.operations, kind);
+      const status = outcome?.status ?? 'pending';
+      const reason = outcome?.operations.find((o) => o.status === 'failed')?.reason;
+      await audit(status === 'failed' ? 'failed' : 'ok', {
+        ...(amount !== undefined ? { amount: amountText(amount, currency) } : {}), operationIds: outcome?.operations.map((o) => o.id) ?? [], status, ...(reason ? { reason } : {}),
       });
       return reply.redirect(done, 303);
     });
