@@ -11,7 +11,7 @@ import { IdempotencyClaimLost } from '../idempotency/service.ts';
 import { canAct, canConfigure, mayView, sessionTtl, signInThrottle, type DashboardUser } from './model.ts';
 import { html, type Html } from './html.ts';
 import { notice, page, publicPage, type PageContext } from './layout.ts';
-import { amountText, parseAmount } from './format.ts';
+import { amountText, exampleAmount, parseAmount } from './format.ts';
 import { confirmPage, paymentListPage, paymentPage, type ActionOffer, type PaymentStory } from './payment-pages.ts';
 import { auditPage } from './audit-page.ts';
 import {
@@ -255,7 +255,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       if (kind !== 'void' && amount === undefined) {
         // A confirmed action refused is one the audit log tells; a first form sent with a typo is not an action yet.
         if (f.confirmed === 'yes') await audit('refused', { reason: 'amount_invalid' });
-        return showPayment(req, reply, id, notice('error', `The amount must be a positive amount in ${currency}, such as 10.00.`), 400);
+        return showPayment(req, reply, id, notice('error', `The amount must be a positive amount in ${currency}, such as ${exampleAmount(currency)}.`), 400);
       }
       if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField, randomUUID()));
       // The confirmation's one-time key: a double click, or the form sent again from the browser's
