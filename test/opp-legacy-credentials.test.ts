@@ -120,4 +120,18 @@ describe('/v1 legacy credentials (authentication.userId / password / entityId)',
       assert.equal(lines.filter((l) => l.includes(secret)).length, 0, `a log line holds ${secret}`);
     }
   });
+
+  test('no log line holds a bearer secret sent in a query string (refused, but its URL is logged)', async () => {
+    const before = gw.logs.length;
+    const token = gw.merchant.accessToken;
+    for (const path of [`/v1/query?entityId=${gw.merchant.entityId}&merchantTransactionId=x&access_token=${encodeURIComponent(token)}`,
+      `/admin/api/webhooks/endpoints?access_token=${encodeURIComponent(gw.app.admin.token)}`]) {
+      assert.equal((await fetch(`${gw.url}${path}`)).status, 401);
+    }
+    const lines = gw.logs.slice(before);
+    assert.ok(lines.some((l) => l.includes('access_token=[REDACTED]')), 'the URLs are logged, the token removed');
+    for (const secret of [token, encodeURIComponent(token), gw.app.admin.token]) {
+      assert.equal(lines.filter((l) => l.includes(secret)).length, 0, `a log line holds ${secret.slice(0, 6)}…`);
+    }
+  });
 });

@@ -49,6 +49,10 @@ test('password parameters are removed from query strings, whatever the spelling 
     '/v1/payments/x?authentication%2Epassword=[REDACTED]&AUTHENTICATION.PASSWORD=[REDACTED]&authentication.p%61ssword=[REDACTED]');
   assert.equal(scrubQuerySecrets('authentication.password=first&a=b'), 'authentication.password=[REDACTED]&a=b');
   assert.equal(scrubQuerySecrets('/v1/query?passwordHint=1&userId=2'), '/v1/query?passwordHint=1&userId=2');
+  // A bearer secret put in the URL (refused there, but the URL is logged).
+  assert.equal(scrubQuerySecrets('/admin/api/webhooks/endpoints?access_token=Op3rat0r-t0ken&x=1'), '/admin/api/webhooks/endpoints?access_token=[REDACTED]&x=1');
+  assert.equal(scrubQuerySecrets('/metrics?api_key=k1&apiKey=k2&client_secret=k3'), '/metrics?api_key=[REDACTED]&apiKey=[REDACTED]&client_secret=[REDACTED]');
+  assert.equal(scrubQuerySecrets('/v1/query?tokenCount=1&keyHint=2'), '/v1/query?tokenCount=1&keyHint=2');
   const line = JSON.stringify({ level: 30, req: { url: '/v1/registrations/x?authentication.password=Canary%2Fpw' } }) + '\n';
   const out = scrubJsonLine(line);
   assert.doesNotMatch(out, /Canary/);

@@ -113,9 +113,11 @@ export const scrubPans = (text: string): string => replacePans(text, redacted, '
 
 // A `name=value` pair of a query string or form body; the name may be percent-encoded.
 const queryPair = /([?&;]|^)([^=&?#;\s]+)=([^&#;\s]*)/g;
-// Passwords, and card data sent as URL parameters by a client that should have posted a form: the
-// security code (which may never be stored, logs included), the expiry and the holder's name.
-const secretName = /(^|\.)(password|cvv|cvc|cvv2|securityCode)$|^card\.(holder|expiryMonth|expiryYear|number)$/i;
+// Passwords and bearer secrets (an operator token or API key sent as `?access_token=`, which is
+// refused but still logged with its URL), and card data sent as URL parameters by a client that
+// should have posted a form: the security code (which may never be stored, logs included), the
+// expiry and the holder's name.
+const secretName = /(^|\.)(password|cvv|cvc|cvv2|securityCode|access_token|api_?key|client_secret|secret)$|^card\.(holder|expiryMonth|expiryYear|number)$/i;
 
 function decodedName(raw: string): string {
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }
@@ -137,7 +139,7 @@ export function scrubQuerySecrets(text: string): string {
 /** Free text with card numbers and password parameters removed. */
 const scrubText = (text: string) => scrubQuerySecrets(scrubPans(text));
 // Cheap pre-check for a line that might hold a password parameter (plainly or percent-encoded).
-const maybeSecret = /passw|cvv|cvc|securitycode|card\.|%[0-9a-f]{2}/i;
+const maybeSecret = /passw|cvv|cvc|securitycode|card\.|access_token|api_?key|secret|%[0-9a-f]{2}/i;
 
 /**
  * The scrubber for one serialized JSON log line: strings are scrubbed as free text (card numbers
