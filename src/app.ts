@@ -462,6 +462,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     ...(c.runsThreeDs ? { runsThreeDs: true } : {}),
     ...(c.lookupLagMs !== undefined ? { lookupLagMs: c.lookupLagMs } : {}),
     ...(c.dedupesByKey ? { dedupesByKey: true } : {}),
+    ...(c.statusApi === false ? { statusApi: false } : {}),
     lookup: async (attemptId, hint) => {
       const found = await timed(() => c.lookup(attemptId, hint));
       return found && clean(found);

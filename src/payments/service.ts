@@ -15,7 +15,7 @@ import {
   authenticationDetails, challengeRefusals, challengeResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome,
 } from '../threeds/model.ts';
-import { NoStatusApi, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute } from '../processors/connector.ts';
+import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute } from '../processors/connector.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
@@ -418,7 +418,12 @@ export function createPaymentService(deps: {
       const open = attemptsOfOperation(locked.attempts, o.id).filter((a) => isOpen(a.status)).at(-1);
       if (open) await w.payments.settleAttempt(open, { ...expired, pspReference: open.pspReference });
       await runner.settle(w, locked, o.id, expired);
-      return true;
+      return open ?? true;
+    }).then((ended) => {
+      // The shopper may have finished the PSP's challenge without coming back (their return lost,
+      // the browser closed): asked, a PSP that charged the card makes it a late approval, reversed.
+      if (typeof ended === 'object') inBackground(askAfterExpiry(ended, o));
+      return ended !== false;
     });
   }
 
@@ -982,15 +987,19 @@ export function createPaymentService(deps: {
           ? await connector.complete({ attemptId, amount: op.amount, pspReference: attempt.pspReference, parameters })
           : { kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: 'the connector cannot finish a PSP redirect', pspReference: attempt.pspReference, details: {} };
       } catch (err) {
-        // Nothing learnt: a return without this attempt's result (a prefetch, or one forged from the
-        // payment's id, which names its first attempt too), one naming another payment, or the PSP's
-        // answer lost. The attempt keeps awaiting the shopper, its page open: their reload asks the
-        // PSP again (the call is idempotent, and the PSP's result may exist only in their browser),
-        // the PSP's notification settles it, and the challenge's expiry ends it, asking the PSP.
-        // Settled as unknown it would take no return any more, and at a PSP that cannot be asked
-        // (Adyen) it would stay unknown for good.
-        logger.warn({ err: String(err), attemptId }, 'psp return could not be completed: the attempt keeps awaiting the shopper');
-        return view(op.id);
+        // Nothing learnt. A return without this attempt's result (a prefetch, or one forged from
+        // the payment's id, which names its first attempt too) or naming another payment changes
+        // nothing: the attempt keeps awaiting the shopper's real return. So does a lost answer from
+        // a PSP that cannot be asked (Adyen), whose result may exist only in the shopper's browser:
+        // their reload asks again (the call is idempotent), its notification settles it, and the
+        // challenge's expiry ends it. Settled unknown, it would take no return and stay unknown for
+        // good. A lost answer from a PSP that can be asked is unknown: the reconciler asks it.
+        if (err instanceof ReturnNotOurs || connector?.statusApi === false) {
+          logger.warn({ err: String(err), attemptId }, 'psp return could not be completed: the attempt keeps awaiting the shopper');
+          return view(op.id);
+        }
+        logger.warn({ err: String(err), attemptId }, 'psp return could not be completed: unknown, the reconciler asks the PSP');
+        outcome = { kind: 'unknown' };
       }
       const rules = await rulesFor(payment, op);
       const r = await settleAttempt(paymentId, op, attemptId, outcome, rules);
@@ -1146,14 +1155,16 @@ export function createPaymentService(deps: {
     if (ended?.status === 'failed') await lateApprovals.found(ended, outcome);
   }
 
-  /** A shopper back from a PSP's 3-D Secure after the attempt expired: what the PSP did meanwhile. */
+  /** An attempt at a PSP's own 3-D Secure ended as expired (its shopper back late, or never): what the PSP did meanwhile. */
   async function askAfterExpiry(attempt: AttemptRecord, op: OperationRecord): Promise<void> {
     const connector = await deps.connectorFor(attempt.accountId);
     const operation = connectorOperationOf[op.kind as keyof typeof connectorOperationOf];
-    if (!connector || !operation) return;
+    // A PSP that cannot be asked tells by its notification, which makes a charge a late approval too.
+    if (!connector || !operation || connector.statusApi === false) return;
     try {
       const known = await connector.lookup(attempt.id, { operation, amount: op.amount, originalReference: undefined, pspReference: attempt.pspReference });
-      if (known) await approvedAfterEnd(attempt, known);
+      // Read again: the attempt given may be as it was before its expiry ended it.
+      if (known) await approvedAfterEnd(attempt.id, known);
     } catch (err) {
       // Its notification, if the PSP sends them, still tells; otherwise an operator sees the charge in the PSP's report.
       logger.warn({ err: String(err), attemptId: attempt.id }, 'a PSP could not say what became of an expired attempt its shopper came back from');

@@ -126,6 +126,18 @@ export class NoStatusApi extends Error {
 }
 
 /**
+ * What a shopper's browser brought back from a PSP's own 3-D Secure finishes nothing of this
+ * attempt: none of the PSP's result is in it (a prefetch, a forged return), or it is another
+ * payment's. Nothing was learnt, so nothing is settled.
+ */
+export class ReturnNotOurs extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReturnNotOurs';
+  }
+}
+
+/**
  * Money a card scheme moved on one of an account's payments without being asked by the gateway: a
  * chargeback (the shopper's bank took it back) or a chargeback's reversal (the merchant defended it).
  */
@@ -181,6 +193,8 @@ export interface Connector {
    * became of a request, sending it again is then the way to find out.
    */
   readonly dedupesByKey?: boolean;
+  /** `false`: the PSP cannot be asked what became of an attempt (`lookup` throws `NoStatusApi`); its notifications settle it. */
+  readonly statusApi?: false;
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /**
    * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP

@@ -1,7 +1,7 @@
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
-import { NoStatusApi, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute } from '../connector.ts';
+import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { outcomeOfPaymentResponse, refusalReasonOf } from './outcomes.ts';
@@ -171,6 +171,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
     name: 'adyen',
     runsThreeDs: true,
     dedupesByKey: true,
+    statusApi: false,
     operations,
     async execute(req) {
       let request: ReturnType<typeof requestOf>;
@@ -193,7 +194,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
     },
     async complete(back) {
       const redirectResult = back.parameters.redirectResult;
-      if (!redirectResult || redirectResult.length > 16_384) throw new Error('Adyen\'s return carries no redirectResult');
+      if (!redirectResult || redirectResult.length > 16_384) throw new ReturnNotOurs('Adyen\'s return carries no redirectResult');
       // Its own idempotency key: the details call is a request of its own, retried safely.
       const { status, json } = await send('/payments/details', { details: { redirectResult } }, `${back.attemptId}-details`);
       const outcome = isObject(json) && status < 300 ? outcomeOfPaymentResponse(json) : declineOfError(status, json);
@@ -207,7 +208,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       const reference = isObject(json) && status < 300 ? json.merchantReference : undefined;
       if ((reference !== undefined && reference !== back.attemptId)
         || (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference)) {
-        throw new Error('Adyen\'s return names another payment');
+        throw new ReturnNotOurs('Adyen\'s return names another payment');
       }
       // The same result for another amount is another payment's, or money moved as nobody asked.
       if (outcome.kind !== 'declined' && isObject(json) && isObject(json.amount)) {

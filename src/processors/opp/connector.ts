@@ -1,6 +1,6 @@
 import { exponentOf, formatMajorUnits, isCurrency, parseMajorUnits, type Currency, type Money } from '../../money/money.ts';
 import type { Outcome, ShopperRedirect } from '../outcome.ts';
-import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest } from '../connector.ts';
+import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
 import { isObject, pspFetch, shopperPageUrl } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
@@ -229,7 +229,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       // The shopper's return names the payment (`id`), but only our own record of it is trusted:
       // its status is asked of the acquirer by the reference its pending answer gave.
       const id = back.pspReference ?? back.parameters.id;
-      if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new Error('the acquirer\'s return names no payment');
+      if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new ReturnNotOurs('the acquirer\'s return names no payment');
       const query = new URLSearchParams({ entityId: settings.entityId });
       const { status, json } = await send(settings, timeoutMs, `/v1/payments/${encodeURIComponent(id)}?${query}`, { method: 'GET' });
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
@@ -242,7 +242,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       }
       if (isUncertain(outcome.acquirerCode)) throw new Error(`acquirer answered ${outcome.acquirerCode} (uncertain result)`);
       // An id the shopper's browser brought must name this attempt's payment (sent as its merchantTransactionId).
-      if (back.pspReference === undefined && isObject(json) && json.merchantTransactionId !== back.attemptId) throw new Error('the acquirer\'s return names another payment');
+      if (back.pspReference === undefined && isObject(json) && json.merchantTransactionId !== back.attemptId) throw new ReturnNotOurs('the acquirer\'s return names another payment');
       answeredAsAskedOpp(json, outcome, back.amount, 'authorize');
       return outcome;
     },

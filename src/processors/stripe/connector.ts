@@ -1,6 +1,6 @@
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
-import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest, InboundResult, PspDispute } from '../connector.ts';
+import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
 import { httpConnectorFactory } from '../refusing.ts';
@@ -222,11 +222,11 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     },
     async complete(back) {
       const id = back.pspReference ?? back.parameters.payment_intent;
-      if (!id || !/^pi_[A-Za-z0-9_]{1,250}$/.test(id)) throw new Error('Stripe\'s return names no PaymentIntent');
+      if (!id || !/^pi_[A-Za-z0-9_]{1,250}$/.test(id)) throw new ReturnNotOurs('Stripe\'s return names no PaymentIntent');
       const pi = await intent(id);
       // The PaymentIntent must be this attempt's (our attempt id is in its metadata): an id from the
       // shopper's browser could name another payment's.
-      if (!isObject(pi.metadata) || pi.metadata[attemptKey] !== back.attemptId) throw new Error('Stripe\'s return names another payment');
+      if (!isObject(pi.metadata) || pi.metadata[attemptKey] !== back.attemptId) throw new ReturnNotOurs('Stripe\'s return names another payment');
       const outcome = outcomeOfIntent(pi);
       if (!outcome) throw new Error('Stripe answered a PaymentIntent without a status');
       if (outcome.kind !== 'declined') intentAsAsked(pi, back.amount);
