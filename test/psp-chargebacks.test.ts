@@ -115,18 +115,22 @@ describe('Adyen', () => {
     assert.ok(gw.logs.some((l) => l.includes('"level":50') && l.includes('DISPUTEB000000001') && l.includes('chargeback_reversal_requires_chargeback')));
   });
 
-  test('the reversal after a SECOND_CHARGEBACK is recorded, though the dispute\'s first reversal bore the same event and reference', async () => {
+  test('a CHARGEBACK_REVERSED after the SECOND_CHARGEBACK gives nothing back: a dispute is reversed once, and a replay of its signed reversal (only the unsigned eventDate changed) is known', async () => {
     const { paymentId, pspReference } = await captured('cb-adyen-second-round', deliverAdyen);
     adyen.dispute(pspReference, 'CHARGEBACK', { value: 5000, currency: 'EUR' }, 'DISPUTEC000000001');
     adyen.dispute(pspReference, 'CHARGEBACK_REVERSED', { value: 5000, currency: 'EUR' }, 'DISPUTEC000000001');
+    const [chargeback, reversal] = adyen.takeNotifications();
+    for (const body of [chargeback!, reversal!]) assert.equal((await post('adyen', body)).status, 200);
     adyen.dispute(pspReference, 'SECOND_CHARGEBACK', { value: 5000, currency: 'EUR' }, 'DISPUTEC000000001');
     await deliverAdyen();
-    adyen.dispute(pspReference, 'CHARGEBACK_REVERSED', { value: 5000, currency: 'EUR' }, 'DISPUTEC000000001');
-    const [secondWin] = adyen.takeNotifications();
-    for (const body of [secondWin!, secondWin!]) assert.equal((await post('adyen', body)).status, 200);
-    assert.deepEqual((await disputeOps(paymentId)).map((o) => o.type), ['chargeback', 'chargeback_reversal', 'chargeback', 'chargeback_reversal'],
-      'the second reversal was taken for the first one sent again and dropped');
-    assert.equal((await totals(paymentId)).chargedBack, 0);
+    assert.equal((await totals(paymentId)).chargedBack, 5000, 'the issuer\'s second round stands');
+    // Adyen ends a second round with a pre-arbitration's event, never a second reversal: one told is
+    // the first, sent again (its signature does not cover eventDate).
+    const json = JSON.parse(reversal!);
+    json.notificationItems[0].NotificationRequestItem.eventDate = '2024-02-03T10:00:00+01:00';
+    assert.deepEqual(await post('adyen', JSON.stringify(json)), { status: 200, text: '[accepted]' });
+    assert.deepEqual((await disputeOps(paymentId)).map((o) => o.type), ['chargeback', 'chargeback_reversal', 'chargeback']);
+    assert.equal((await totals(paymentId)).chargedBack, 5000, 'the merchant got the second chargeback back');
     assert.equal(await gw.app.ledger.verify(), undefined);
   });
 

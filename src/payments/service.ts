@@ -864,12 +864,13 @@ export function createPaymentService(deps: {
         const mine = ops.filter((o) => o.pspReference === dispute.disputeReference && o.status === 'succeeded');
         // Told again: the same event, or one the dispute's course has had already. A PSP's event id
         // may rest on fields its signature does not cover (Adyen's eventDate), so a replay of a signed
-        // notification with those changed is known by what it says: each chargeback event comes once
-        // per dispute (the issuer's second round is another event), and a reversal gives back a
-        // chargeback still standing, never one reversed already.
+        // notification with those changed is known by what it says: each event of a dispute's course
+        // comes once (Adyen's CHARGEBACK, CHARGEBACK_REVERSED, then SECOND_CHARGEBACK, whose end is
+        // a pre-arbitration's event; Stripe's funds_withdrawn and funds_reinstated), and a reversal
+        // gives back a chargeback still standing, never one reversed already.
         const course = mine.filter((o) => o.kind === 'chargeback' || o.kind === 'chargeback_reversal');
         const toldBefore = mine.some((o) => o.context.pspEventId === dispute.eventId)
-          || (dispute.kind === 'chargeback' && course.some((o) => o.kind === 'chargeback' && o.context.pspEvent === dispute.event))
+          || course.some((o) => o.context.pspEvent === dispute.event)
           || (dispute.kind === 'chargeback_reversal' && course.at(-1)?.kind === 'chargeback_reversal');
         if (toldBefore) {
           known = true;
