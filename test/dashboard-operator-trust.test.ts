@@ -326,3 +326,14 @@ test('changes asked of the operator APIs are audited, allowed or not, naming the
   const page = await get(await signIn('admin@example.com'), '/dashboard/audit');
   assert.match(page.text, /admin_api\.PUT \/admin\/merchants\/:merchantId\/psp-accounts\/:name/);
 });
+
+test('a change asked of the operator API under a percent-encoded path (/%61dmin/...) is audited: the router reads it as /admin', async () => {
+  const m = gw.merchant.merchantId;
+  const res = await fetch(`${gw.url}/%61dmin/merchants/${m}/psp-accounts/encoded-path-acq`, {
+    method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ connector: 'simulator', settings: {} }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  const log = (await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 })).filter((e) => e.action.startsWith('admin_api.'));
+  assert.ok(log.some((e) => e.subject === `${m} encoded-path-acq` && e.outcome === 'ok'), JSON.stringify(log.map((e) => [e.action, e.subject])));
+});

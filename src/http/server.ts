@@ -65,6 +65,11 @@ export interface AdminAuditEntry {
 
 const readOnlyMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+function decodedPath(url: string): string {
+  const path = url.split('?')[0]!;
+  try { return decodeURIComponent(path); } catch { return path; }
+}
+
 /**
  * A URL the router cannot even decode (malformed percent-encoding) is refused in the shape of the
  * dialect its path belongs to, never the framework's own. The path itself is not echoed: it is
@@ -159,7 +164,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // may hold a PSP's credentials.
   if (adminAudit) {
     app.addHook('onResponse', async (req, reply) => {
-      if (readOnlyMethods.has(req.method) || !req.url.startsWith('/admin/')) return;
+      if (readOnlyMethods.has(req.method)) return;
+      // Judged by the route the router matched (it reads the path decoded: `/%61dmin/...` is an
+      // admin route too), or for a path no route took, by that path decoded.
+      const route = req.routeOptions.url;
+      if (!(route ?? decodedPath(req.url)).startsWith('/admin/')) return;
       const params = (req.params ?? {}) as Record<string, unknown>;
       const named = Object.values(params).filter((v): v is string => typeof v === 'string');
       const status = reply.statusCode;
