@@ -176,8 +176,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ? createSharedCvvCache({ store: createCvvHoldStore(storage.uow), key: deriveKey(masterKey, 'cvv-holds'), clock })
     : createCvvCache(clock);
   const connectorFor = async (id: string | undefined) => { const c = await connectors.connectorFor(id); return c && timedConnector(c, metrics, config.pspTimeoutMs); };
+  const paymentStore = createPaymentStore(storage.uow);
   const payments = createPaymentService({
-    uow: storage.uow, store: createPaymentStore(storage.uow), vaultWriter: vaultWriterOf(storage.db), vault, threeds, cvvs, clock, ids, logger,
+    uow: storage.uow, store: paymentStore, vaultWriter: vaultWriterOf(storage.db), vault, threeds, cvvs, clock, ids, logger,
     connectorFor,
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
     accountOf: (id) => workflows.routedAccount(id),
@@ -204,7 +205,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const ledger = createLedgerService({ store: ledgerStore, clock });
   payments.observe(ledger);
   // COPYandPAY: a declined payment opens its checkout again, in the payment's own unit of work.
-  const checkouts = createCheckoutService({ store: createCheckoutStore(storage.uow), clock, ids });
+  const checkouts = createCheckoutService({
+    store: createCheckoutStore(storage.uow), clock, ids, releaseReference: (tx, id) => paymentStore.writer(tx).releaseReference(id),
+  });
   payments.observe(checkouts);
   const settlement = createSettlementService({ uow: storage.uow, store: createSettlementStore(storage.uow), ledger: ledgerStore, clock, ids });
   payments.observe(outcomeCounter(storage.uow, metrics));

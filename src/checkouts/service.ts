@@ -28,7 +28,11 @@ export interface CheckoutService extends PaymentObserver {
   claimFor(id: string): (tx: Tx, paymentId: string) => Promise<boolean>;
 }
 
-export function createCheckoutService(deps: { store: CheckoutStore; clock: Clock; ids: Ids }): CheckoutService {
+export function createCheckoutService(deps: {
+  store: CheckoutStore; clock: Clock; ids: Ids;
+  /** Frees a failed payment's merchant transaction id (on an entity keeping them unique) for the checkout's next try. */
+  releaseReference: (tx: Tx, operationId: string) => Promise<void>;
+}): CheckoutService {
   const { store, clock, ids } = deps;
   return {
     async create(input) {
@@ -46,6 +50,9 @@ export function createCheckoutService(deps: { store: CheckoutStore; clock: Clock
       const checkoutId = op.context.checkoutId;
       if (op.seq !== 0 || op.status !== 'failed' || typeof checkoutId !== 'string') return;
       await store.writer(tx).reopen(checkoutId, change.payment.id);
+      // Every card the shopper tries carries the checkout's merchant transaction id: on an entity
+      // that keeps them unique, the declined one would otherwise refuse the next as a duplicate.
+      await deps.releaseReference(tx, op.id);
     },
   };
 }

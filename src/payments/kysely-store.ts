@@ -171,6 +171,9 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
           details: JSON.stringify(s.details), updated_at: s.at, unknown_since: unknownSince ?? null,
         });
       },
+      async releaseReference(operationId) {
+        await tx.updateTable('transactions').set({ unique_mtx: null }).where('id', '=', operationId).where('status', '=', 'failed').execute();
+      },
       async resumeOperation(id, details, at) {
         await resumeOperationRow.later(tx, { id, details: JSON.stringify(details), at });
       },

@@ -101,6 +101,11 @@ export interface PaymentWriter {
    */
   insertOperation(o: OperationRecord, options?: { uniqueMerchantTransactionId?: boolean }): Promise<boolean>;
   settleOperation(id: string, s: Settlement, unknownSince?: number): Promise<void>;
+  /**
+   * Frees a failed opening operation's merchant transaction id on an entity that keeps them unique,
+   * so another payment may carry it (a checkout's next card after a decline). Nothing else changes.
+   */
+  releaseReference(operationId: string): Promise<void>;
   /** An awaiting operation whose shopper finished: back to `pending`, about to go to the PSP. */
   resumeOperation(id: string, details: Readonly<Record<string, string>>, at: number): Promise<void>;
   /** Marks an open operation as looked at (the reconciler's backoff counts from here). */
