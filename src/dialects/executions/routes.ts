@@ -472,6 +472,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const storeInstrument = booleanAt(item, 'storeInstrument', false);
       if (body.meta !== undefined) objectAt(body.meta, 'meta', false);
       let instrumentId: string;
+      /** A card this request brought (not an instrument's id): it exists only for this authorization. */
+      let brought = false;
       if (item.paymentInstrumentData !== undefined) {
         // A card encrypted in the shopper's browser, sent with the authorization instead of an instrument's id.
         const at = 'paymentComposition[0].paymentInstrumentData';
@@ -487,6 +489,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         const created = await instruments.create({ merchantId: merchant.id, holderReference: holderReference ?? '', card, storeInstrument, futureUsage: undefined });
         if (!created.ok) return sendError(reply, created);
         instrumentId = created.value.id;
+        brought = true;
       } else {
         instrumentId = stringAt(item, 'paymentInstrumentId', { required: true, path: 'paymentComposition[0].paymentInstrumentId', pattern: uuidPattern })!;
       }
@@ -494,6 +497,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const r = await executions.authorize(merchant, code, id, {
         amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), ...acked.input,
       });
+      // Refused, the card it brought funds nothing: not kept in the holder's saved cards (the
+      // merchant was told the request failed), its security code not held.
+      if (brought && !r.ok) await instruments.remove(merchant.id, instrumentId);
       return acked.reply(reply, r);
     });
 
