@@ -59,6 +59,15 @@ test('each injected disagreement lands on its own line and is named', () => {
   assert.deepEqual(report.lines.filter((l) => l.reference === at('late_chargeback')).map((l) => l.type).sort(), ['capture', 'chargeback']);
 });
 
+test('the late chargeback is never injected on the unknown reference\'s line (it is not one of the day\'s captures)', () => {
+  const movements = Array.from({ length: 10 }, (_, i) => movement(`op${i}`, 'capture', 1000 + i));
+  // Each pick takes the last free capture line: the unknown reference's, appended just before, were it free.
+  const { injected } = simulatedSettlementReport({ pspAccount: 'acq', merchantId: undefined, day: '2026-01-01', fees: defaultFees, movements, inject: settlementInjections, random: () => 0.9999 });
+  const at = (kind: string) => injected.find((i) => i.kind === kind)!.reference;
+  assert.notEqual(at('late_chargeback'), at('unknown_reference'));
+  assert.match(at('late_chargeback'), /^op\d$/);
+});
+
 test('a report file is refused plainly when malformed', () => {
   const good = JSON.parse(serializeSettlementReport(simulatedSettlementReport({ pspAccount: 'acq', merchantId: undefined, day: '2026-01-01', fees: defaultFees, movements: [movement('op1', 'capture', 500)] }).report));
   assert.equal(parseSettlementReport('not json').ok, false);

@@ -96,6 +96,9 @@ export function simulatedSettlementReport(input: {
       const currency = lines[0]?.currency ?? ('EUR' as Currency);
       const reference = `unknown-${Math.floor(random() * 1e12).toString(16)}`;
       lines.push(lineOf({ reference, pspReference: undefined, type: 'capture', amount: 1234, currency }, input.fees, valueDate));
+      // Not one of the day's captures: no other injection may pick it (a chargeback of it would be a
+      // second unknown reference, not a late chargeback).
+      taken.add(lines.length - 1);
       injected.push({ kind, reference });
       continue;
     }
