@@ -20,7 +20,7 @@ import { createCvvCache, createSharedCvvCache } from './vault/cvv-cache.ts';
 import { createCvvHoldStore } from './vault/cvv-hold-store.ts';
 import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/simulator/connector.ts';
 import { NoStatusApi, type Connector, type InboundNotification, type ShopperReturn } from './processors/connector.ts';
-import { withoutCardNumbers, type Outcome } from './processors/outcome.ts';
+import { withoutCardNumbers, withoutControlCharacters, type Outcome } from './processors/outcome.ts';
 import { scrubPans } from './runtime/scrub.ts';
 import { createConnectorRegistry, type ConnectorRegistry } from './processors/registry.ts';
 import { connectorFactories } from './processors/connectors.ts';
@@ -444,7 +444,7 @@ function outcomeCounter(uow: UnitOfWork, metrics: Metrics): PaymentObserver {
  */
 function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): Connector {
   const timeoutMs = c.timeoutMs ?? pspTimeoutMs;
-  const clean = <O extends Outcome>(o: O): O => withoutCardNumbers(o, scrubPans);
+  const clean = <O extends Outcome>(o: O): O => withoutControlCharacters(withoutCardNumbers(o, scrubPans));
   // The reconciler's lookups and the finish of a PSP's own 3-D Secure are calls to the PSP too: a
   // slow or failing status API shows in the same histogram (`not_found`: the PSP knows no such attempt).
   const timed = async <T extends Outcome | undefined>(call: () => Promise<T>): Promise<T> => {

@@ -64,3 +64,21 @@ export function withoutCardNumbers<O extends Outcome>(outcome: O, scrub: (text: 
   if (outcome.kind === 'declined') return { ...outcome, details, message: outcome.message === undefined ? undefined : scrub(outcome.message) };
   return { ...outcome, details };
 }
+
+/**
+ * An outcome with control characters (C0, DEL, C1) out of everything the PSP wrote in it. They
+ * corrupt logs, exports and pages, and PostgreSQL's text refuses a NUL: kept, a PSP's answer holding
+ * one failed the unit of work that records the payment after the PSP had charged. Identifiers (its
+ * reference and code) get U+FFFD in their place, so they stay visibly not what the PSP sent; free
+ * text (its message, its details) a space.
+ */
+export function withoutControlCharacters<O extends Outcome>(outcome: O): O {
+  if (outcome.kind === 'unknown') return outcome;
+  const controls = /\p{Cc}/gu;
+  const text = (s: string) => s.replace(controls, ' ');
+  const id = (s: string | undefined) => (s === undefined ? s : s.replace(controls, '\uFFFD'));
+  const details = Object.fromEntries(Object.entries(outcome.details).map(([k, v]) => [text(k), text(v)]));
+  const ids = { pspReference: id(outcome.pspReference), acquirerCode: id(outcome.acquirerCode) };
+  if (outcome.kind === 'declined') return { ...outcome, ...ids, details, message: outcome.message === undefined ? undefined : text(outcome.message) };
+  return { ...outcome, ...ids, details };
+}
