@@ -274,8 +274,13 @@ export function createRunner(deps: {
       const step = nextStep(rules, attemptsOfOperation(locked.attempts, op.id));
       if (step.kind === 'attempt') {
         const next = await runner.recordAttempt(w, locked, op.id, rules, attempt.authenticated);
-        if (op.status === 'unknown' || op.status === 'awaiting') await runner.settle(w, locked, op.id, { ...s, status: 'pending', reason: undefined });
-        else await w.payments.settleOperation(op.id, { ...s, status: 'pending' });
+        // The operation goes on at the next account as it was before this one answered: the
+        // declined attempt keeps its own code, reference and details, none of which may show on
+        // the operation the next account approves (an approved payment saying "DECLINED", naming
+        // the other PSP's transaction).
+        const onward: Settlement = { ...s, status: 'pending', reason: undefined, resultCode: undefined, pspReference: undefined, details: op.details };
+        if (op.status === 'unknown' || op.status === 'awaiting') await runner.settle(w, locked, op.id, onward);
+        else await w.payments.settleOperation(op.id, onward);
         return next;
       }
     }
