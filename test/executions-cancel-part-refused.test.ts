@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
-import { startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
+import { oppRefusal, startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { pspProxy, type PspProxy, type Routing } from './support/psp-proxy.ts';
 
@@ -23,7 +23,7 @@ before(async () => {
     const f = new URLSearchParams(c.body);
     const type = f.get('paymentType');
     if ((type === 'RF' && f.get('amount') === '30.00') || type === 'RV') {
-      return { answer: { status: 200, json: { id: '8ac7a4a1fffffffffffffffffffffffe', paymentType: type, amount: f.get('amount'), currency: 'EUR', result: { code: '700.400.100', description: 'cannot be processed' }, timestamp: new Date().toISOString().replace('T', ' ').slice(0, 23) + '+0000' } } };
+      return { answer: oppRefusal(type, f.get('amount') ?? '') };
     }
     return {};
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startGateway, type Gateway } from './support/harness.ts';
 import { authorizeBody, authorizedExecution, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 import { startAdyenFake, adyenFakeCredentials, deliverAdyenNotifications, type AdyenFake } from './support/fake-psps/adyen.ts';
-import { startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
+import { oppRefusal, startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { pspProxy, type PspProxy, type Routing } from './support/psp-proxy.ts';
 
@@ -56,7 +56,7 @@ describe('a refund in parts with one part refused by the acquirer', () => {
     proxy = await pspProxy(fake.url, (c): Routing => {
       const f = new URLSearchParams(c.body);
       if (f.get('paymentType') === 'RF' && f.get('amount') === '10.00') {
-        return { answer: { status: 200, json: { id: '8ac7a4a1ffffffffffffffffffffffff', paymentType: 'RF', amount: '10.00', currency: 'EUR', result: { code: '700.400.100', description: 'cannot refund' }, timestamp: new Date().toISOString().replace('T', ' ').slice(0, 23) + '+0000' } } };
+        return { answer: oppRefusal('RF', '10.00', 'cannot refund') };
       }
       return {};
     });

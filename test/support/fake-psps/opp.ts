@@ -13,6 +13,15 @@ const codes = { approved: '000.100.110', pending: '000.200.000', soft: '800.100.
 
 type Transaction = { id: string; paymentType: string; amount: string; currency: string; merchantTransactionId: string; referencedId?: string; code: string; payment?: FakePayment };
 
+/** An acquirer's refusal of a back-office request (`700.400.100`), as a proxy in front of the fake answers it in its place. */
+export const oppRefusal = (paymentType: string, amount: string, description = 'cannot be processed') => ({
+  status: 200,
+  json: {
+    id: '8ac7a4a1fffffffffffffffffffffffe', paymentType, amount, currency: 'EUR', result: { code: '700.400.100', description },
+    timestamp: new Date().toISOString().replace('T', ' ').slice(0, 23) + '+0000',
+  },
+});
+
 export async function startOppFake() {
   const bank = createBank('8ac7a4a1');
   const transactions: Transaction[] = [];
