@@ -24,7 +24,7 @@ describe('a label click focuses the secure field inside its frame', () => {
       await withScreenshot(page, 'sdk-label-typing', async () => {
         await page.goto(shop.store.url);
         const expiry = page.frameLocator('#card-expiry iframe').locator('input');
-        await expiry.waitFor();
+        await page.frameLocator('#card-expiry iframe').locator('body[data-field=ready]').waitFor();
         await page.locator('label[data-box=card-expiry]').click();
         await page.keyboard.type('1230');
         assert.equal(await expiry.inputValue(), '12 / 30', 'the label focused the <iframe> element, not the input in it: the keys went nowhere');

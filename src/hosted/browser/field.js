@@ -212,7 +212,12 @@ window.addEventListener('message', (event) => {
 });
 // The embedding page focuses this frame (its label was clicked): the keys typed next belong in the input.
 window.addEventListener('focus', () => { if (document.activeElement !== input) input.focus(); });
+// A label clicked while this script was still loading focused the frame before the listener above
+// existed: the focus is here already, so hand it to the input now.
+if (document.hasFocus() && document.activeElement !== input) input.focus();
 toParent({ kind: 'ready' });
+// For pages (and tests) that must know the field now takes focus and keys.
+document.body.dataset.field = 'ready';
 // What was typed (or autofilled) before this script ran has fired no input event: report it now,
 // or the page would wait for ever on a field that is in fact complete.
 if (input.value !== '') {
