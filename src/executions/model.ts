@@ -52,8 +52,19 @@ export const historyCodes = [
   'created', 'authorizeRequested', 'authorizePending', 'authorizeSuccessful', 'authorizeFailed', 'authorizeUnknown',
   'captureRequested', 'captureSuccessful', 'captureFailed', 'cancelRequested', 'cancelSuccessful', 'cancelFailed',
   'refundRequested', 'refundSuccessful', 'refundFailed',
+  // The gateway's own: the scheme took money back from a capture (a chargeback), or gave it back.
+  'chargebackReceived', 'chargebackReversed',
 ] as const;
 export type HistoryCode = (typeof historyCodes)[number];
+
+/** A dispute's money as a chargeback event tells it: the PSP's reference of the dispute and what moved. */
+export interface DisputeInfo {
+  /** The PSP's reference of the dispute (none when an operator recorded it). */
+  readonly reference?: string;
+  readonly amount: Money;
+  /** The PSP's name of the event (Adyen's CHARGEBACK, Stripe's charge.dispute.funds_withdrawn…). */
+  readonly pspEvent?: string;
+}
 
 /** Why an action failed, dialect-neutral: the dialect renders it in its own error shape. */
 export interface FailureInfo {
@@ -160,7 +171,11 @@ export const backOfficeFrom: Readonly<Record<'capture' | 'refund' | 'cancel', re
 
 
 /** Webhook events of the catalogue (reference §3.3) that status changes produce. */
-export const eventNames = ['executionCreated', 'executionActionRequested', 'executionActionPending', 'executionActionCompleted', 'executionActionUpdated'] as const;
+export const eventNames = [
+  'executionCreated', 'executionActionRequested', 'executionActionPending', 'executionActionCompleted', 'executionActionUpdated',
+  // The gateway's own, told when a PSP (or an operator) records a dispute's money on the payment.
+  'chargebackReceived', 'chargebackReversed',
+] as const;
 export type EventName = (typeof eventNames)[number];
 
 /**

@@ -3,7 +3,7 @@ import { isOpen, totalsOf, type DeclineReason } from '../payments/model.ts';
 import type { OperationRecord } from '../payments/store.ts';
 import { codeOfReason } from '../processors/result-codes.ts';
 import {
-  nextTime, type ActionRecord, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo,
+  nextTime, type ActionRecord, type DisputeInfo, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo,
   type HistoryCode, type RequiredAction,
 } from './model.ts';
 
@@ -12,7 +12,10 @@ export interface ExecutionStep {
   readonly status: ExecutionStatus;
   readonly entries: readonly { readonly code: HistoryCode; readonly errors?: readonly FailureInfo[] }[];
   readonly patch: Partial<ExecutionRecord>;
-  readonly event?: { readonly name: EventName; readonly action?: ActionRecord; readonly success?: boolean; readonly errors?: readonly FailureInfo[]; readonly trigger?: 'api' | 'action' | 'external' };
+  readonly event?: {
+    readonly name: EventName; readonly action?: ActionRecord; readonly success?: boolean; readonly errors?: readonly FailureInfo[];
+    readonly trigger?: 'api' | 'action' | 'external'; readonly dispute?: DisputeInfo;
+  };
 }
 
 const shopperEnded = new Set<DeclineReason>(['authentication_failed', 'cancelled_by_shopper', 'expired']);
@@ -47,6 +50,7 @@ const completeAction = (e: ExecutionRecord, id: string, success: boolean): Actio
 export function projectExecution(e: ExecutionRecord, change: PaymentChange, challengeHref: string | undefined, notifyPending: boolean): ExecutionStep | undefined {
   const op = change.operation;
   if (op.seq === 0) return projectAuthorization(e, change, challengeHref, notifyPending);
+  if (op.kind === 'chargeback' || op.kind === 'chargeback_reversal') return disputeStep(e, op);
   const action = actionOf(op);
   if (!action) return expiryStep(e, op);
   const known = e.actions.find((a) => a.id === action.id);
@@ -140,6 +144,19 @@ function undoneStep(e: ExecutionRecord, change: PaymentChange, action: ActionRec
  * `cancelled` with a `cancelSuccessful` entry, as if cancelled, because nothing more can be
  * captured; a capture asked for afterwards is refused. A partly captured execution keeps its status.
  */
+/**
+ * A chargeback, or its reversal, recorded on the payment: the scheme moved the merchant's money with
+ * no action of theirs, so the timeline says so and an event tells a backend that follows webhooks.
+ * The status stays what the merchant's actions made it (the reference has no status for a dispute).
+ */
+function disputeStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | undefined {
+  if (op.status !== 'succeeded') return undefined;
+  const name = op.kind === 'chargeback' ? 'chargebackReceived' : 'chargebackReversed';
+  const pspEvent = typeof op.context.pspEvent === 'string' ? op.context.pspEvent : undefined;
+  const dispute: DisputeInfo = { ...(op.pspReference ? { reference: op.pspReference } : {}), amount: op.amount, ...(pspEvent ? { pspEvent } : {}) };
+  return { status: e.status, entries: [{ code: name }], patch: {}, event: { name, trigger: 'external', dispute } };
+}
+
 function expiryStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | undefined {
   if (op.kind !== 'void' || op.context.expired !== true || op.status !== 'succeeded') return undefined;
   if (e.status !== 'authorized' && e.status !== 'captureFailed') return undefined;

@@ -16,7 +16,7 @@ import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
 import {
   backOfficeFrom, canMove, mergePatch, metaLimitBytes, shopperStepOf,
-  type ActionRecord, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo, type ReturnInfo,
+  type ActionRecord, type DisputeInfo, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo, type ReturnInfo,
 } from './model.ts';
 import { applyStep, projectExecution, type ExecutionStep } from './projection.ts';
 import type { ExecutionFilter, ExecutionStore } from './store.ts';
@@ -48,6 +48,7 @@ export interface EventSpec {
   readonly success?: boolean;
   readonly errors?: readonly FailureInfo[];
   readonly trigger?: 'api' | 'action' | 'external';
+  readonly dispute?: DisputeInfo;
 }
 
 /** What an action's caller writes of its answer (its idempotency record) in the unit of work that records the action. */

@@ -15,8 +15,9 @@ export type OppNotificationType = (typeof oppNotificationTypes)[number];
 export const executionEvents = [
   'executionCreated', 'executionActionRequested', 'ruleEngineExecuted', 'executionActionCompleted',
   'executionActionUpdated', 'executionActionPending', 'networkOffersEnrollmentCompleted',
-  // The gateway's own: a settlement report disagreed with the books, and an operator resolved it.
-  'settlementDiscrepancyOpened', 'settlementDiscrepancyResolved',
+  // The gateway's own: a settlement report disagreed with the books, and an operator resolved it;
+  // a chargeback took money back from a capture, and its reversal gave it back.
+  'settlementDiscrepancyOpened', 'settlementDiscrepancyResolved', 'chargebackReceived', 'chargebackReversed',
 ] as const;
 export type ExecutionEvent = (typeof executionEvents)[number];
 

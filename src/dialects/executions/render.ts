@@ -2,7 +2,7 @@ import { formatMajorUnits, type Money } from '../../money/money.ts';
 import type { CardBrand } from '../../vault/card.ts';
 import type { Instrument } from '../../vault/instruments.ts';
 import type { ExecutionView } from '../../executions/service.ts';
-import { backOfficeFrom, type ActionRecord, type EventName, type ExecutionRecord, type FailureInfo } from '../../executions/model.ts';
+import { backOfficeFrom, type ActionRecord, type DisputeInfo, type EventName, type ExecutionRecord, type FailureInfo } from '../../executions/model.ts';
 import { failureItem } from './errors.ts';
 import { codeOfReason } from '../../processors/result-codes.ts';
 
@@ -98,7 +98,7 @@ const requiredActionOf = (challenge: ExecutionRecord['action'] | undefined) => (
 } : {});
 
 /** The webhook body of an execution event (decision 7 envelope, reference §3.4 details). */
-export function renderEvent(e: ExecutionRecord, ev: { name: EventName; action?: ActionRecord; success?: boolean; errors?: readonly FailureInfo[]; trigger?: 'api' | 'action' | 'external' }) {
+export function renderEvent(e: ExecutionRecord, ev: { name: EventName; action?: ActionRecord; success?: boolean; errors?: readonly FailureInfo[]; trigger?: 'api' | 'action' | 'external'; dispute?: DisputeInfo }) {
   const at = e.history.at(-1)?.time ?? e.updatedAt;
   return {
     event: ev.name,
@@ -112,6 +112,7 @@ export function renderEvent(e: ExecutionRecord, ev: { name: EventName; action?: 
       } : {}),
       ...(ev.success !== undefined ? { success: ev.success } : {}),
       ...(ev.errors ? { errors: errorsOf(e, e.history.length - 1, ev.errors) } : {}),
+      ...(ev.dispute ? { dispute: { ...(ev.dispute.reference ? { reference: ev.dispute.reference } : {}), amount: wireMoney(ev.dispute.amount), ...(ev.dispute.pspEvent ? { pspEvent: ev.dispute.pspEvent } : {}) } } : {}),
       execution: {
         id: e.id, merchantReference: e.merchantReference ?? null, holderReference: e.holderReference ?? null, holderId: e.holderReference ?? null,
         workflowCode: e.workflowCode, status: e.status,
