@@ -97,7 +97,12 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
       return Number(r.numDeletedRows) > 0;
     },
     replaceCredentials: (merchantId, credentials, newTokenGeneration, at) => uow.run(async (tx) => {
-      const found = await tx.selectFrom('merchants').select('id').where('id', '=', merchantId).executeTakeFirst();
+      // The merchant's row is locked first: two rotations at once on PostgreSQL (read committed)
+      // would otherwise each delete only the credentials committed before they began, and both new
+      // secrets would work. SQLite's one writer runs them one after the other already.
+      let lookup = tx.selectFrom('merchants').select('id').where('id', '=', merchantId);
+      if (uow.kind === 'postgres') lookup = lookup.forUpdate();
+      const found = await lookup.executeTakeFirst();
       if (!found) return undefined;
       const kinds = [...new Set(credentials.map((c) => c.kind))];
       if (kinds.length > 0) await tx.deleteFrom('credentials').where('merchant_id', '=', merchantId).where('kind', 'in', kinds).execute();

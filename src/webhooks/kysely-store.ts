@@ -91,15 +91,17 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       if (merchantId) q = q.where('merchant_id', '=', merchantId);
       return (await q.orderBy('created_at').orderBy('id').execute()).map(toEndpoint);
     },
-    async updateEndpoint(id, p, at) {
-      await db.updateTable('webhook_endpoints').set({
+    async updateEndpoint(id, p, at, ifSealedSecret) {
+      let q = db.updateTable('webhook_endpoints').set({
         ...(p.sealedSecret !== undefined ? { secret: p.sealedSecret } : {}),
         ...('sealedPreviousSecret' in p ? { previous_secret: p.sealedPreviousSecret ?? null } : {}),
         ...('previousSecretUntil' in p ? { previous_secret_until: p.previousSecretUntil ?? null } : {}),
         ...(p.status !== undefined ? { status: p.status } : {}),
         ...('failingSince' in p ? { failing_since: p.failingSince ?? null } : {}),
         updated_at: at,
-      }).where('id', '=', id).execute();
+      }).where('id', '=', id);
+      if (ifSealedSecret !== undefined) q = q.where('secret', '=', ifSealedSecret);
+      return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
     },
     async undispatched(limit) {
       const rows = await db.selectFrom('outbox').selectAll().select(written.as('seq')).where('delivered_at', 'is', null)

@@ -459,21 +459,26 @@ export function createWebhookService(deps: {
     },
 
     async rotateSecret(endpointId, overlapMs) {
-      const e = await find(endpointId);
-      if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
       // A week is ample for a receiver to take the new secret; beyond it the old one would sign for
       // good (and past the dates a clock can show, the endpoint could not even be read back).
       if (!Number.isFinite(overlapMs) || overlapMs < 0 || overlapMs > maxSecretOverlapMs) return refuse('invalid_argument', 'the overlap must be between 0 and 168 hours (a week)');
-      const now = clock.now();
-      const secret = newSecret(e.dialect);
-      // A /v1 key decrypts; the receiver can hold only one, so it changes at once. Executions sign with both meanwhile.
-      const overlap = e.dialect === 'executions' && overlapMs > 0;
-      await store.updateEndpoint(e.id, {
-        sealedSecret: sealSecret(e.id, secret),
-        sealedPreviousSecret: overlap ? e.sealedSecret : undefined,
-        previousSecretUntil: overlap ? now + overlapMs : undefined,
-      }, now);
-      return { ok: true, value: { secret, previousSecretUntil: overlap ? iso(now + overlapMs) : undefined } };
+      // Two rotations at once (two operators, a form sent twice, two nodes): each writes only over
+      // the secret it read, so the later one keeps the earlier one's new secret as the previous one;
+      // otherwise the secret the earlier caller was handed would never sign anything.
+      for (;;) {
+        const e = await find(endpointId);
+        if (!e) return refuse('endpoint_not_found', `no endpoint ${endpointId}`);
+        const now = clock.now();
+        const secret = newSecret(e.dialect);
+        // A /v1 key decrypts; the receiver can hold only one, so it changes at once. Executions sign with both meanwhile.
+        const overlap = e.dialect === 'executions' && overlapMs > 0;
+        const written = await store.updateEndpoint(e.id, {
+          sealedSecret: sealSecret(e.id, secret),
+          sealedPreviousSecret: overlap ? e.sealedSecret : undefined,
+          previousSecretUntil: overlap ? now + overlapMs : undefined,
+        }, now, e.sealedSecret);
+        if (written) return { ok: true, value: { secret, previousSecretUntil: overlap ? iso(now + overlapMs) : undefined } };
+      }
     },
 
     async setStatus(endpointId, status) {

@@ -126,7 +126,11 @@ export interface WebhookStore {
   endpoint(id: string): Promise<EndpointRecord | undefined>;
   endpoints(filter: { merchantId?: string }): Promise<EndpointRecord[]>;
   /** Replaces the secrets (rotation) or the status (disable/enable). */
-  updateEndpoint(id: string, patch: Partial<Pick<EndpointRecord, 'sealedSecret' | 'sealedPreviousSecret' | 'previousSecretUntil' | 'status' | 'failingSince'>>, at: number): Promise<void>;
+  /**
+   * Whether the endpoint was changed: with `ifSealedSecret`, only while its secret is still that one
+   * (a rotation builds on the secret it read, and another rotation may have replaced it since).
+   */
+  updateEndpoint(id: string, patch: Partial<Pick<EndpointRecord, 'sealedSecret' | 'sealedPreviousSecret' | 'previousSecretUntil' | 'status' | 'failingSince'>>, at: number, ifSealedSecret?: string): Promise<boolean>;
   /** Outbox events not yet fanned out, oldest first (read without locking; `fanOut` claims). */
   undispatched(limit: number): Promise<OutboxEvent[]>;
   /** When the first of them (in the order `undispatched` reads them) was written, if any waits (the outbox-lag gauge). */
