@@ -67,7 +67,7 @@ import { outcomeLogger } from './payments/outcome-log.ts';
 import type { UnitOfWork } from './storage/unit-of-work.ts';
 import { createDashboardStore } from './dashboard/kysely-store.ts';
 import { createDashboardAuth, type DashboardAuth } from './dashboard/service.ts';
-import type { PaymentAction } from './dashboard/deps.ts';
+import type { DialectAllows, PaymentAction } from './dashboard/deps.ts';
 import { createPaymentSearch } from './payments/search-store.ts';
 import { ok, fail } from './runtime/result.ts';
 
@@ -349,7 +349,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     paymentAdmin: { search, payments, ledger, token: adminToken },
     dashboard: {
       auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,
-      act: dashboardAction({ merchants, payments, executions }), idempotency, publicUrl: config.publicUrl, maskCardNumbers: cardData.mask,
+      act: dashboardAction({ merchants, payments, executions }), dialectAllows: dashboardDialectAllows(executions), idempotency, publicUrl: config.publicUrl, maskCardNumbers: cardData.mask,
     },
     sdk: { merchants, demoUrl: overrides.demoUrl, checkoutMerchant: async (id) => (await checkouts.get(id))?.merchantId },
     adminAudit: (e) => dashboard.audit({ user: undefined, email: e.outcome === 'refused' && e.status === 401 ? 'admin API (no valid operator token)' : 'admin API (operator token)', ip: e.ip },
@@ -391,6 +391,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
  * capture is that execution's capture (its view, history and webhooks follow); a /v1 payment's
  * goes to the engine as the /v1 back office would send it. The engine's checks apply either way.
  */
+function dashboardDialectAllows(executions: ExecutionService): DialectAllows {
+  return async (payment, kind) => {
+    if (payment.channel !== 'executions') return true;
+    const e = await executions.byPayment(payment.id);
+    return e !== undefined && executions.allows(e, kind === 'void' ? 'cancel' : kind);
+  };
+}
+
 function dashboardAction(deps: { merchants: MerchantService; payments: PaymentService; executions: ExecutionService }): PaymentAction {
   return async ({ payment, kind, amount, join }) => {
     const merchant = await deps.merchants.byId(payment.merchantId);

@@ -8,7 +8,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pay, startGateway, type Gateway } from './support/harness.ts';
 import { manualClock } from '../src/runtime/clock.ts';
-import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { authorizeBody, authorizedExecution as authorizedExecutionAt, call, execution, instrument, poll, startAdyenMultiCapture, tokenOf, wf } from './support/executions.ts';
+import { deliverAdyenNotifications } from './support/fake-psps/adyen.ts';
+import { suiteCards } from './support/fake-psps/bank.ts';
 import { postForm, signIn as signInAs } from './support/dashboard.ts';
 
 const clock = manualClock(Date.now());
@@ -130,6 +132,29 @@ test('a dashboard void of a partly captured executions payment is refused: its d
   assert.equal((await call(gw, 'POST', `${wf}/${exec}/capture`, { token, body: { amount: { value: '50.00', currency: 'EUR' }, final: true } })).status, 202, 'the rest is still the merchant\'s to capture');
   const page = await (await fetch(`${gw.url}/dashboard/payments/${paymentId}`, { headers: { cookie: s.cookie } })).text();
   assert.doesNotMatch(page, /\/void"/, 'and no void is offered');
+});
+
+test('an executions payment with a capture still at its PSP offers no second Capture: its dialect refuses one until the first ends', async () => {
+  const { gw: adyenGw, adyen, token } = await startAdyenMultiCapture();
+  try {
+    assert.ok((await adyenGw.app.dashboard.addUser({ email: 'ops@example.com', role: 'admin', merchantId: undefined, password })).ok);
+    const s = await signInAs(adyenGw.url, 'ops@example.com', password);
+    const { id: exec, paymentId } = await authorizedExecutionAt(adyenGw, token, 'order-capture-at-psp', suiteCards.approved, '50.00');
+    await deliverAdyenNotifications(adyenGw, adyen);
+    const pageOf = async () => (await fetch(`${adyenGw.url}/dashboard/payments/${paymentId}`, { headers: { cookie: s.cookie } })).text();
+    assert.match(await pageOf(), /\/capture"/, 'an authorized execution offers Capture');
+    // Adyen answers a capture `received`; it stays at the PSP until its CAPTURE notification.
+    assert.equal((await call(adyenGw, 'POST', `${wf}/${exec}/capture`, { token, body: { amount: { value: '30.00', currency: 'EUR' }, final: false } })).status, 202);
+    await adyenGw.app.payments.idle();
+    assert.equal((await call(adyenGw, 'GET', `${wf}/${exec}`, { token })).body.status, 'captureRequested');
+    assert.equal((await call(adyenGw, 'POST', `${wf}/${exec}/capture`, { token, body: { amount: { value: '10.00', currency: 'EUR' } } })).status, 422, 'the dialect refuses a capture while one runs');
+    assert.doesNotMatch(await pageOf(), /\/capture"/, 'no Capture offered that the dialect refuses');
+    await deliverAdyenNotifications(adyenGw, adyen);
+    assert.equal((await call(adyenGw, 'GET', `${wf}/${exec}`, { token })).body.status, 'partiallyCaptured');
+    assert.match(await pageOf(), /\/capture"/, 'once the first capture ended, the rest is offered again');
+  } finally {
+    await Promise.all([adyenGw.close(), adyen.close()]);
+  }
 });
 
 test('a failure after the refund was made (the audit write) does not free the key: the same confirmation sent again later refunds nothing more', async () => {

@@ -25,6 +25,12 @@ export type PaymentAction = (input: {
   join: (tx: Tx) => Promise<void>;
 }) => Promise<Result<void, string>>;
 
+/**
+ * Whether the payment's own dialect lets the action be asked now (an execution's status, a capture
+ * closed by a final one); the engine's money rules are checked apart.
+ */
+export type DialectAllows = (payment: PaymentRecord, kind: ActionKind) => Promise<boolean>;
+
 export interface DashboardDeps {
   auth: DashboardAuth;
   search: PaymentSearch;
@@ -35,6 +41,7 @@ export interface DashboardDeps {
   vault: Pick<VaultService, 'keyStatus' | 'loadedKeyVersions'>;
   ledger: Pick<LedgerService, 'paymentPostings'>;
   act: PaymentAction;
+  dialectAllows: DialectAllows;
   /** Each confirmation page's one-time key: the action it confirms runs once however often the form is sent. */
   idempotency: Pick<Idempotency, 'admit' | 'complete' | 'completeIn' | 'release'>;
   clock: Clock;

@@ -178,7 +178,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     return details && mayView(u, details.payment.merchantId) ? details : undefined;
   };
 
-  const offersOf = (d: NonNullable<Awaited<ReturnType<typeof payments.details>>>): ActionOffer[] => {
+  const offersOf = async (d: NonNullable<Awaited<ReturnType<typeof payments.details>>>): Promise<ActionOffer[]> => {
     const ops = d.operations;
     const initial = initialOf(ops);
     const currency = d.payment.currency;
@@ -193,7 +193,9 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     // An executions payment's void is its cancel told to void only: once anything is captured its
     // dialect has no void of the rest, so none is offered.
     if (allowed('void') && (d.payment.channel !== 'executions' || t.captured === 0)) offers.push({ kind: 'void', max: t.authorized - t.captured });
-    return offers.filter((o) => o.max > 0);
+    // Offered only where the payment's dialect would take it too: a button that can only be refused is none.
+    const open = await Promise.all(offers.map((o) => o.max > 0 && deps.dialectAllows(d.payment, o.kind)));
+    return offers.filter((_, i) => open[i]);
   };
 
   const story = async (d: NonNullable<Awaited<ReturnType<typeof payments.details>>>): Promise<PaymentStory> => {
@@ -216,7 +218,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     const ctx = contextOf(req, 'payments');
     const d = await visiblePayment(ctx.user, id);
     if (!d) return sendPage(reply, page(ctx, 'No such payment', html`<p>No payment <span class="mono">${id}</span> is visible to you. <a href="/dashboard/payments">All payments</a></p>`), 404);
-    return sendPage(reply, paymentPage(ctx, await story(d), canAct(ctx.user) ? offersOf(d) : [], message), status);
+    return sendPage(reply, paymentPage(ctx, await story(d), canAct(ctx.user) ? await offersOf(d) : [], message), status);
   };
 
   app.get<{ Params: { id: string }; Querystring: { done?: string; refused?: string } }>('/payments/:id', { schema: dashboardSchemas.payment }, async (req, reply) => {

@@ -6,7 +6,7 @@ import type { Merchant } from '../merchants/model.ts';
 import type { MerchantService } from '../merchants/service.ts';
 import type { InstrumentService } from '../vault/instruments.ts';
 import type { PaymentService } from '../payments/service.ts';
-import type { ExecResult, ExecutionError } from './errors.ts';
+import type { ExecResult, ExecutionError, NotAllowed } from './errors.ts';
 import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
 import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation } from '../payments/model.ts';
 import type { AttemptRecord } from '../payments/store.ts';
@@ -90,6 +90,12 @@ export interface ExecutionService extends PaymentObserver {
   } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** A back-office action; `acknowledge`, as for `authorize`, writes the caller's record of the answer in the unit of work that records it. */
   capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  /**
+   * Whether the execution's own rules (its status, a capture closed by a final one) let this action
+   * be asked of it now; the engine's money rules are checked apart. For the dashboard, which offers
+   * only what would not be refused.
+   */
+  allows(execution: ExecutionRecord, name: 'capture' | 'refund' | 'cancel'): boolean;
   /** `voidOnly` (an operator's void): refused once anything is captured, where a cancel refunds it. */
   cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string; voidOnly?: boolean } & Acknowledged): Promise<ExecResult<ActionAck>>;
   refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
@@ -185,13 +191,20 @@ export function createExecutionService(deps: {
     ({ ...(input.reason ? { reason: input.reason } : {}), ...(input.reasonDescription ? { reasonDescription: input.reasonDescription } : {}) });
 
   /** A back-office action: the engine records its operations (and this execution's view of them) under the payment's lock. */
+  /** Why the execution's own rules refuse the action now; undefined when they let it be asked. */
+  function refusalOf(e: ExecutionRecord, name: 'capture' | 'refund' | 'cancel'): NotAllowed | undefined {
+    if (!e.paymentId) return { reason: 'needs_authorization', action: name, status: e.status };
+    if (name === 'capture' && e.captureClosed) return { reason: 'capture_closed' };
+    if (!backOfficeFrom[name].includes(e.status)) return { reason: 'wrong_status', action: name, status: e.status };
+    return undefined;
+  }
+
   async function backOffice(merchant: Merchant, workflowCode: string, id: string, name: 'capture' | 'refund' | 'cancel',
     input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string; voidOnly?: boolean } & Acknowledged): Promise<ExecResult<ActionAck>> {
     const e = await own(merchant, workflowCode, id);
     if (!e) return { ok: false, error: 'not_found' };
-    if (!e.paymentId) return { ok: false, error: 'not_allowed', why: { reason: 'needs_authorization', action: name, status: e.status } };
-    if (name === 'capture' && e.captureClosed) return { ok: false, error: 'not_allowed', why: { reason: 'capture_closed' } };
-    if (!backOfficeFrom[name].includes(e.status)) return { ok: false, error: 'not_allowed', why: { reason: 'wrong_status', action: name, status: e.status } };
+    const refused = refusalOf(e, name);
+    if (refused || !e.paymentId) return { ok: false, error: 'not_allowed', ...(refused ? { why: refused } : {}) };
     const p = (await payments.details(e.paymentId))!;
     const currency = p.payment.currency as Currency;
     if (input.amount && input.amount.currency !== currency) return { ok: false, error: 'currency_mismatch' };
@@ -276,6 +289,7 @@ export function createExecutionService(deps: {
     },
 
     byPayment: (paymentId) => store.byPayment(paymentId),
+    allows: (e, name) => refusalOf(e, name) === undefined,
 
     async patchMeta(merchant, workflowCode, id, patch, acknowledge) {
       const e = await own(merchant, workflowCode, id);
