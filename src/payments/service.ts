@@ -309,8 +309,10 @@ export function createPaymentService(deps: {
     const kind = op.kind as keyof typeof connectorOperationOf;
     const needsCard = kind === 'authorize' || kind === 'sale' || kind === 'rebill' || kind === 'credit';
     let pspCard = card;
-    if (!pspCard && needsCard && payment.cardId) {
-      const opened = await vault.open(payment.cardId);
+    // A rebill on a renewed registration charges the registration's card of the day (see followUp).
+    const cardId = kind === 'rebill' && typeof op.context.chargesCard === 'string' ? op.context.chargesCard : payment.cardId;
+    if (!pspCard && needsCard && cardId) {
+      const opened = await vault.open(cardId);
       if (!opened) throw new Error(`card of payment ${payment.id} vanished`);
       const cvv = op.seq === 0 ? await cvvs.take(payment.id) : undefined;
       // Said, as for an instrument: the next account may decline a card sent without its code.
@@ -823,17 +825,23 @@ export function createPaymentService(deps: {
       const target = await store.operation(input.referencedId);
       const owner = target && await store.payment(target.paymentId);
       if (!target || !owner || !inScope(owner, input.merchant, input.scope)) return fail('not_found');
+      const registrationId = input.kind === 'rebill' ? initialOf(await store.operationsOf(owner.id)).context.registrationId : undefined;
       // A rebill charges the stored card again: one past its expiry is refused, as a new payment with it would be.
-      if (input.kind === 'rebill' && owner.cardId) {
+      if (input.kind === 'rebill' && owner.cardId && typeof registrationId !== 'string') {
         const card = await vault.masked(owner.cardId);
         if (card && isExpired(card.expiryMonth, card.expiryYear, clock.now())) return fail('card_expired');
       }
-      // A rebill of a payment made with a registration charges that registration: once the merchant
-      // deleted it (a subscription cancelled, acknowledged), it is not charged again. Held in the
-      // rebill's unit of work, so a deletion and a rebill at once end one way or the other.
-      const holdRegistration = input.kind === 'rebill' ? async (w: Writers, locked: LockedPayment) => {
-        const registrationId = initialOf(locked.operations).context.registrationId;
-        return typeof registrationId !== 'string' || await w.vault.holdEnabled(registrationId) ? undefined : 'registration_deleted' as const;
+      // A rebill of a payment made with a registration charges that registration as it is now: once
+      // the merchant deleted it (a subscription cancelled, acknowledged), it is not charged again;
+      // once a later payment renewed it (a reissued card's expiry), the renewed card is charged.
+      // Held in the rebill's unit of work, so a deletion and a rebill at once end one way or the other.
+      let registrationCard: string | undefined;
+      const holdRegistration = typeof registrationId === 'string' ? async (w: Writers): Promise<FollowUpError | undefined> => {
+        const held = await w.vault.heldCard(registrationId);
+        if (!held) return 'registration_deleted';
+        if (isExpired(held.expiryMonth, held.expiryYear, clock.now())) return 'card_expired';
+        registrationCard = held.cardId;
+        return undefined;
       } : undefined;
       const recorded = await recordFollowUps(owner, (locked) => {
         const current = locked.operations.find((o) => o.id === target.id)!;
@@ -847,7 +855,8 @@ export function createPaymentService(deps: {
           return followUpsInTurn(locked, refundSteps(locked.operations, decided.value, { ...input.context, testParameters: input.testParameters }), input.merchantTransactionId);
         }
         return ok([newOperation(locked.payment, locked.operations.length, input.kind, decided.value, target.id, input.merchantTransactionId,
-          { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}), ...(drawsOn ? { drawsOn } : {}) })]);
+          { ...input.context, testParameters: input.testParameters, ...(input.final ? { final: true } : {}), ...(drawsOn ? { drawsOn } : {}),
+            ...(registrationCard && registrationCard !== locked.payment.cardId ? { chargesCard: registrationCard } : {}) })]);
       }, input.join, holdRegistration);
       if (!recorded.ok) return recorded;
       return ok((await runFollowUps(recorded.value, input.testParameters))[0]!);

@@ -99,6 +99,14 @@ export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
       if (locking) q = q.forUpdate();
       return (await q.executeTakeFirst())?.status === 'enabled';
     },
+    async heldCard(id) {
+      let q = tx.selectFrom('instruments').select(['status', 'card_id']).where('id', '=', id);
+      if (locking) q = q.forUpdate();
+      const i = await q.executeTakeFirst();
+      if (i?.status !== 'enabled') return undefined;
+      const c = await tx.selectFrom('cards').select(['expiry_month', 'expiry_year']).where('id', '=', i.card_id).executeTakeFirst();
+      return c && { cardId: i.card_id, expiryMonth: c.expiry_month, expiryYear: c.expiry_year };
+    },
     async insertCard(card) {
       await insertCardRow.later(tx, cardRow(card));
     },

@@ -66,6 +66,11 @@ export interface VaultWriter {
    * transaction ends: a delete waits for a payment that read it enabled.
    */
   holdEnabled(id: string): Promise<boolean>;
+  /**
+   * The card an enabled instrument charges now (a registration renewed with a reissued card's
+   * expiry points at its new card), held as `holdEnabled` holds it; undefined when not enabled.
+   */
+  heldCard(id: string): Promise<{ readonly cardId: string; readonly expiryMonth: string; readonly expiryYear: string } | undefined>;
 }
 
 export interface InstrumentStore {
