@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pay, startGateway, type Gateway } from './support/harness.ts';
+import { opp, pay, startGateway, type Gateway } from './support/harness.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 import { authorizeBody, authorizedExecution as authorizedExecutionAt, call, execution, instrument, poll, startAdyenMultiCapture, tokenOf, wf } from './support/executions.ts';
 import { deliverAdyenNotifications } from './support/fake-psps/adyen.ts';
@@ -155,6 +155,18 @@ test('an executions payment with a capture still at its PSP offers no second Cap
   } finally {
     await Promise.all([adyenGw.close(), adyen.close()]);
   }
+});
+
+test('a payment charged back shows what the chargeback took beside what was captured and refunded', async () => {
+  const p = await pay(gw, { paymentType: 'DB', amount: '100.00', merchantTransactionId: 'order-charged-back' });
+  const s = await signIn('viewer@example.com');
+  const pageOf = async () => (await fetch(`${gw.url}/dashboard/payments/${p.body.id}`, { headers: { cookie: s.cookie } })).text();
+  assert.doesNotMatch(await pageOf(), /Charged back/, 'nothing charged back yet: no line for it');
+  const cb = await opp(gw, 'POST', `/v1/payments/${p.body.id}`, { paymentType: 'CB', amount: '20.00', currency: 'EUR' });
+  assert.equal(cb.body.result.code, '000.100.110');
+  assert.match(await pageOf(), /<dt>Charged back<\/dt><dd>20\.00 EUR<\/dd>/);
+  assert.equal((await opp(gw, 'POST', `/v1/payments/${cb.body.id}`, { paymentType: 'CR', amount: '20.00', currency: 'EUR' })).body.result.code, '000.100.110');
+  assert.doesNotMatch(await pageOf(), /Charged back/, 'its reversal gave it back');
 });
 
 test('a failure after the refund was made (the audit write) does not free the key: the same confirmation sent again later refunds nothing more', async () => {

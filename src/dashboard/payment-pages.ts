@@ -71,7 +71,8 @@ export interface PaymentStory {
   readonly postings: readonly Posting[];
   readonly card: { brand: string; last4: string; holder?: string | undefined } | undefined;
   readonly accountNames: ReadonlyMap<string, string>;
-  readonly totals: { authorized: number; captured: number; refunded: number };
+  /** `chargedBack`: what chargebacks took and their reversals have not given back. */
+  readonly totals: { authorized: number; captured: number; refunded: number; chargedBack: number };
 }
 
 interface TimelineEntry { readonly at: number; readonly order: number; readonly body: Html }
@@ -128,6 +129,7 @@ ${a.kind === 'void' ? html`<p>Release the open ${amountText(a.max, cur)}</p>` : 
 <dt>Status</dt><dd>${badge(p.status)}</dd>
 <dt>Amount</dt><dd>${amountText(p.amount, cur)} (${p.initialKind})</dd>
 <dt>Captured / refunded</dt><dd>${amountText(s.totals.captured, cur)} / ${amountText(s.totals.refunded, cur)}</dd>
+${s.totals.chargedBack > 0 ? html`<dt>Charged back</dt><dd>${amountText(s.totals.chargedBack, cur)}</dd>` : ''}
 <dt>Merchant</dt><dd>${s.merchantName} <span class="mono muted">${p.merchantId}</span></dd>
 <dt>API</dt><dd>${p.channel === 'opp' ? '/v1 payments' : 'executions'}${s.related.executionId ? html` · execution <span class="mono">${s.related.executionId}</span>` : ''}${p.live ? ' · live' : ' · test'}</dd>
 <dt>Payment id</dt><dd class="mono">${p.id}</dd>

@@ -210,7 +210,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     return {
       payment: d.payment, merchantName: s?.merchantName ?? d.payment.merchantId, operations: d.operations, attempts: d.attempts, related, postings,
       card: s?.card, accountNames: new Map(accounts.map((a) => [a.id, a.name])),
-      totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded },
+      totals: { authorized: t.authorized, captured: t.captured, refunded: t.refunded, chargedBack: t.chargedBack },
     };
   };
 
