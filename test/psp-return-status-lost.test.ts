@@ -10,8 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
-import { startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
-import { suiteCards } from './support/fake-psps/bank.ts';
+import { challengedPa, passAcquirerChallenge, startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
 import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 
@@ -30,16 +29,10 @@ after(async () => { await gw?.close(); await proxy?.close(); await fake?.close()
 
 test('an OPP acquirer\'s approval whose status answer was lost on the shopper\'s return is not left charged while the gateway expires the payment', async () => {
   await configureCascade(gw, { acq: { connector: 'opp', settings: { baseUrl: proxy.url, ...oppFakeCredentials } } }, ['acq']);
-  const r = await opp(gw, 'POST', '/v1/payments', {
-    amount: '50.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': suiteCards.challenge,
-    'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
-  });
+  const r = await opp(gw, 'POST', '/v1/payments', challengedPa('50.00'));
   assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
-  const t = fake.transactions.at(-1)!;
   // The shopper passes the acquirer's challenge: the acquirer authorizes and sends them back.
-  const challenge = await fetch(`${fake.url}/3ds/${t.id}`, { redirect: 'manual' });
-  const back = challenge.headers.get('location')!;
-  assert.match(back, /\/hosted\/psp-return\//);
+  const { transaction: t, returnUrl: back } = await passAcquirerChallenge(fake);
   await fetch(back, { redirect: 'manual' });
   assert.equal(statusCalls, 1);
   assert.equal(t.payment!.status, 'authorized');
@@ -58,11 +51,8 @@ test('an OPP acquirer\'s approval whose status answer was lost on the shopper\'s
     `the gateway says ${op} (attempt ${d.attempts[0]!.status}/${d.attempts[0]!.reason}), the acquirer still holds the shopper's authorization (${t.payment!.status}); status calls after the lost one: ${statusCalls - 1}`);
 });
 
-test('a shopper who finished the acquirer\'s challenge but never came back: on expiry the acquirer is asked, and its authorization is reversed', async () => {
-  const r = await opp(gw, 'POST', '/v1/payments', {
-    amount: '30.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': suiteCards.challenge,
-    'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
-  });
+test('a shopper who finished the acquirer\'s challenge but never came back: before the expiry the acquirer is asked, and its authorization stands (as the return would have settled it)', async () => {
+  const r = await opp(gw, 'POST', '/v1/payments', challengedPa('30.00'));
   assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
   const t = fake.transactions.at(-1)!;
   // The acquirer authorizes; the browser is closed before it comes back to the gateway.
@@ -76,6 +66,19 @@ test('a shopper who finished the acquirer\'s challenge but never came back: on e
     await gw.app.payments.idle();
   }
   const d = (await gw.app.payments.details(r.body.id))!;
-  assert.equal(d.operations[0]!.status, 'failed', 'the payment the shopper never finished with the gateway ended');
-  assert.notEqual(t.payment!.status, 'authorized', `the acquirer still holds the authorization (${t.payment!.status}) the gateway says failed`);
+  assert.equal(d.operations[0]!.status, 'succeeded', 'the payment the acquirer authorized is approved, not expired');
+  assert.equal(t.payment!.status, 'authorized', 'and the acquirer\'s authorization is not reversed');
+  assert.equal((await opp(gw, 'GET', `/v1/payments/${r.body.id}`)).body.result.code, '000.100.110');
+});
+
+test('a shopper who left the acquirer\'s challenge unanswered: on expiry the acquirer is asked, still waits, and the payment expires', async () => {
+  const r = await opp(gw, 'POST', '/v1/payments', challengedPa('31.00'));
+  assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
+  const t = fake.transactions.at(-1)!;
+  clock.advance(4 * 3600_000);
+  await gw.app.payments.expireAwaiting();
+  await gw.app.payments.idle();
+  const d = (await gw.app.payments.details(r.body.id))!;
+  assert.deepEqual([d.operations[0]!.status, d.operations[0]!.reason], ['failed', 'expired']);
+  assert.notEqual(t.payment?.status, 'authorized');
 });

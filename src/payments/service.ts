@@ -407,8 +407,39 @@ export function createPaymentService(deps: {
     return r;
   }
 
+  /**
+   * Before a shopper at a PSP's own 3-D Secure is given up on, the PSP is asked what it did: the
+   * shopper may have finished there without their return reaching the gateway (the browser closed,
+   * or the gateway was killed while asking on that return). A payment the PSP decided is settled
+   * as it decided, as the return would have settled it; expired first, an approval could only be a
+   * late approval, reversed, and the shopper's finished purchase undone. Whether it settled.
+   */
+  async function settledAtPspBeforeExpiry(o: OperationRecord): Promise<boolean> {
+    const open = attemptsOfOperation(await store.attemptsOf(o.paymentId), o.id).filter((a) => isOpen(a.status)).at(-1);
+    const operation = connectorOperationOf[o.kind as keyof typeof connectorOperationOf];
+    const connector = open && operation ? await deps.connectorFor(open.accountId) : undefined;
+    if (!open || !connector || connector.statusApi === false) return false;
+    let known: Outcome | undefined;
+    try {
+      known = await connector.lookup(open.id, { operation, amount: o.amount, originalReference: undefined, pspReference: open.pspReference });
+    } catch (err) {
+      logger.warn({ err: String(err), attemptId: open.id }, 'a PSP could not say what became of an attempt whose shopper did not come back: it expires, and is asked again after');
+      return false;
+    }
+    if (known?.kind !== 'approved' && known?.kind !== 'declined') return false;
+    const payment = await store.payment(o.paymentId);
+    if (!payment) return false;
+    const rules = await rulesFor(payment, o);
+    const r = await settleAttempt(o.paymentId, o, open.id, known, rules);
+    if (!r.changed) return false;
+    await threeds.close('payment', o.paymentId);
+    if (r.next) await driveOperation(payment, { ...o, status: 'pending' }, r.next, undefined, testParametersOf(o), { rules });
+    return true;
+  }
+
   /** Ends an operation that waited for its shopper too long: its page closed, its held code dropped. */
   async function expireOne(o: OperationRecord): Promise<boolean> {
+    if (await settledAtPspBeforeExpiry(o)) return true;
     await threeds.expire('payment', o.paymentId);
     await cvvs.drop(o.paymentId);
     return write(async (w) => {

@@ -5,6 +5,7 @@
  * returns to the `shopperResultUrl`, the status of a payment by id, and the query API by
  * `merchantTransactionId`. Its entity keeps merchant transaction ids unique (`800.130.100`).
  */
+import assert from 'node:assert/strict';
 import { createBank, serveFake, suiteCards, withQuery, type FakeAnswer, type FakePayment, type FakeRequest } from './bank.ts';
 
 export const oppFakeCredentials = { accessToken: 'OGE4fakeOppBearerToken0123', entityId: '8a8294174b7ecb28014b9699220015ca' };
@@ -20,6 +21,15 @@ export const oppRefusal = (paymentType: string, amount: string, description = 'c
     id: '8ac7a4a1fffffffffffffffffffffffe', paymentType, amount, currency: 'EUR', result: { code: '700.400.100', description },
     timestamp: new Date().toISOString().replace('T', ' ').slice(0, 23) + '+0000',
   },
+});
+
+/**
+ * A /v1 PA's parameters with the suite's challenge card and a shopperResultUrl: at an OPP-family
+ * acquirer (the fake) the acquirer runs the 3-D Secure challenge and the payment awaits its shopper.
+ */
+export const challengedPa = (amount: string) => ({
+  amount, currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': suiteCards.challenge,
+  'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
 });
 
 export async function startOppFake() {
@@ -111,3 +121,15 @@ export async function startOppFake() {
   return fake;
 }
 export type OppFake = Awaited<ReturnType<typeof startOppFake>>;
+
+/**
+ * The shopper passes the fake acquirer's challenge of its latest payment: the acquirer authorizes
+ * and sends them back; where to (the gateway's PSP return page), and the acquirer's transaction.
+ */
+export async function passAcquirerChallenge(fake: OppFake) {
+  const transaction = fake.transactions.at(-1)!;
+  const challenge = await fetch(`${fake.url}/3ds/${transaction.id}`, { redirect: 'manual' });
+  const returnUrl = challenge.headers.get('location')!;
+  assert.match(returnUrl, /\/hosted\/psp-return\//);
+  return { transaction, returnUrl };
+}
