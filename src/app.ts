@@ -370,7 +370,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // is still open is closed: the payments behind it go on below, and the reconciler has them.
         const late = setTimeout(() => server.server.closeAllConnections(), Math.min(config.pspTimeoutMs + 10_000, 0x7fff_ffff));
         await server.close().finally(() => clearTimeout(late));
-        await changeListener?.close();
         // A database that stopped answering would hold the exit for ever: what is still open after
         // a bound is left (every acknowledged commit is durable; the reconciler has the rest).
         const bounded = async (what: string, work: Promise<unknown>, ms: number) => {
@@ -378,6 +377,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           const gaveUp = await Promise.race([work.then(() => false), new Promise<boolean>((resolve) => { timer = setTimeout(resolve, ms, true); })]).finally(() => clearTimeout(timer));
           if (gaveUp) logger.error({ ms }, `shutdown: ${what} did not finish in time; stopping without it`);
         };
+        // Its close waits for the server's side of the connection to close, which a partitioned
+        // or frozen PostgreSQL never does.
+        if (changeListener) await bounded('the change listener', changeListener.close(), 2_000);
         await bounded('payments under way', payments.idle(), Math.min(config.pspTimeoutMs + 10_000, 0x7fff_ffff));
         await bounded('closing the store', storage.close(), 10_000);
       })();
