@@ -47,7 +47,7 @@ async function gatewayOverProxy() {
     app, url, proxy,
     async close() {
       proxy.thaw();
-      await Promise.race([app.close(), new Promise((r) => setTimeout(r, 15_000))]);
+      await Promise.race([app.close(), new Promise((r) => setTimeout(r, 15_000).unref())]);
       await proxy.stop().catch(() => {});
       const admin = new pg.Client({ connectionString: testPostgresUrl });
       await admin.connect();

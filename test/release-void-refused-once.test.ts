@@ -27,7 +27,7 @@ test('a final capture whose void of the rest the PSP refuses does not send void 
   const token = await tokenOf(gw);
   const { id, paymentId } = await authorizedExecution(gw, token, 'void-refused', suiteCards.approved, '50.00');
   const capture = call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '20.00', currency: 'EUR' }, final: true } });
-  const answered = await Promise.race([capture.then((r) => r.status), new Promise((r) => setTimeout(() => r('no answer after 4s'), 4000))]);
+  const answered = await Promise.race([capture.then((r) => r.status), new Promise((r) => setTimeout(() => r('no answer after 4s'), 4000).unref())]);
   await new Promise((r) => setTimeout(r, 1000));
   const sent = proxy.calls.filter((c) => c.url.endsWith('/cancel')).length;
   const ops = await gw.app.storage.db.selectFrom('transactions').select(['type', 'status']).where('payment_id', '=', paymentId).execute();

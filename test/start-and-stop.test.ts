@@ -94,7 +94,7 @@ test('SIGTERM while PostgreSQL does not answer and a payment is in flight: the p
     proc.child.kill('SIGTERM');
     const exited = await Promise.race([
       new Promise<boolean>((r) => proc.child.once('exit', () => r(true))),
-      new Promise<boolean>((r) => setTimeout(r, 60_000, false)),
+      new Promise<boolean>((r) => setTimeout(r, 60_000, false).unref()),
     ]);
     const answer = await Promise.race([inFlight, new Promise((r) => setTimeout(r, 1, 'pending'))]);
     assert.ok(exited, `still running ${Date.now() - t0} ms after SIGTERM (PSP timeout 5 s); in-flight request: ${JSON.stringify(answer)?.slice(0, 200)}\n${proc.stdout().split('\n').slice(-6).join('\n')}`);

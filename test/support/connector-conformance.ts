@@ -139,7 +139,7 @@ export function runConformance(subject: ConformanceSubject) {
       const before = run.charges();
       const lost = await Promise.race([
         run.connector.execute(req).then(() => 'answered', () => 'unknown'),
-        new Promise((r) => setTimeout(r, 2_500, 'unknown')),
+        new Promise((r) => setTimeout(r, 2_500, 'unknown').unref()),
       ]);
       assert.equal(lost, 'unknown');
       let known: Answer | undefined;
