@@ -124,7 +124,8 @@ export function createLateApprovals(deps: {
   /** The reversal's answer, bounded by the PSP timeout; a lost or broken answer is unknown. */
   async function send(connector: Connector, a: LateApproval, reversal: Reversal): Promise<Outcome> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Outcome>((resolve) => { timer = setTimeout(resolve, connector.timeoutMs ?? deps.pspTimeoutMs, { kind: 'unknown' }); });
+    // Unref'd: a call still out does not hold a stopping process open (the reversal stays in doubt, looked up after a restart).
+    const timeout = new Promise<Outcome>((resolve) => { timer = setTimeout(resolve, connector.timeoutMs ?? deps.pspTimeoutMs, { kind: 'unknown' }).unref(); });
     try {
       return await Promise.race([connector.execute({
         operation: reversal, attemptId: a.reversalId, amount: a.amount, live: a.live, originalReference: a.originalReference, testParameters: {},
