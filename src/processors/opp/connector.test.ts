@@ -157,3 +157,24 @@ test('a three-decimal amount is declined before anything is sent where the acqui
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('a zero-decimal amount echoed with two decimals ("1500.00") is the amount sent; a fraction the currency has not is another amount', async () => {
+  const sent: string[] = [];
+  let echo = '';
+  const psp = await acquirer((_req, body, res) => {
+    const amount = new URLSearchParams(body).get('amount') ?? '';
+    sent.push(amount);
+    json(res, 200, { id: 'p1', amount: echo || `${amount}.00`, currency: 'JPY', paymentType: 'PA', result: { code: '000.100.110', description: 'ok' } });
+  });
+  try {
+    const c = createOppConnector({ ...settings, baseUrl: psp.url }, 5000);
+    const jpy = money(1500, 'JPY' as Currency);
+    const approved = await c.execute(request({ amount: jpy }));
+    assert.equal(approved.kind, 'approved', JSON.stringify(approved));
+    assert.deepEqual(sent, ['1500'], 'sent in whole yen');
+    echo = '1500.50';
+    await assert.rejects(c.execute(request({ amount: jpy })), /1500\.50/, 'half a yen is not the amount asked');
+  } finally {
+    await psp.close();
+  }
+});

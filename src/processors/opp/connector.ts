@@ -100,12 +100,20 @@ export function amountText(m: Money, currencyDecimals: boolean): string {
   return `${cents.slice(0, -2)}.${cents.slice(-2)}`;
 }
 
-/** An amount the acquirer answered: with its currency's decimals, or (a three-decimal currency) with two. */
+/**
+ * An amount the acquirer answered: with its currency's decimals, or with two (the platform's echo
+ * prints two whatever the currency: a three-decimal currency's amount to the cent, a zero-decimal
+ * one's with ".00", which is the same amount; a fraction that currency has not is another amount).
+ */
 function readAmount(text: string, currency: Currency): Money | undefined {
   const exact = parseMajorUnits(text, currency);
-  if (exact || exponentOf(currency) <= 2 || !/^[0-9]{1,15}\.[0-9]{2}$/.test(text)) return exact;
+  const exponent = exponentOf(currency);
+  if (exact || exponent === 2 || !/^[0-9]{1,15}\.[0-9]{2}$/.test(text)) return exact;
   const [units, cents] = text.split('.');
-  return { amount: (Number(units) * 100 + Number(cents)) * 10 ** (exponentOf(currency) - 2), currency };
+  const inCents = Number(units) * 100 + Number(cents);
+  if (exponent > 2) return { amount: inCents * 10 ** (exponent - 2), currency };
+  const factor = 10 ** (2 - exponent);
+  return inCents % factor === 0 ? { amount: inCents / factor, currency } : undefined;
 }
 
 /**
