@@ -22,6 +22,7 @@ import { registerConfigRoutes } from './config-routes.ts';
 import type { ActionKind, DashboardDeps } from './deps.ts';
 import { contextOf, sendPage } from './reply.ts';
 import { scrubPans } from '../runtime/scrub.ts';
+import { safeNext } from './next-page.ts';
 import { overviewPage } from './overview-page.ts';
 import { latestActionOf } from './action-outcome.ts';
 
@@ -84,9 +85,6 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   });
 
   // ---- sign-in and sign-out
-  // A dashboard page, and none whose address holds a card number (it would sit in the sign-in page).
-  const safeNext = (next: unknown) => typeof next === 'string' && /^\/dashboard(\/[^\s\\]*)?(\?[^\s\\]*)?$/.test(next) && !next.startsWith('//')
-    && scrubPans(next) === next ? next : '/dashboard';
   const signInForm = (reply: FastifyReply, next: string, message: Html | undefined, status = 200) => {
     const token = newFormToken();
     setCookie(reply, signInCookie, token, 3600);

@@ -1,7 +1,7 @@
 import type { TokenizationKeys } from '../../vault/tokenization.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import type { CardInput } from '../../vault/card.ts';
-import { ParamError, cardAt, objectAt, screenCardData, stringAt, type Json } from './parse.ts';
+import { ParamError, cardAt, maxJsonDepth, nestedDeeperThan, objectAt, screenCardData, stringAt, type Json } from './parse.ts';
 
 /**
  * The card inside a JWE the merchant's page made with the public key from client/init (`keyId` is
@@ -23,6 +23,7 @@ export async function cardOfJwe(keys: TokenizationKeys, cardData: CardDataScreen
   }
   let plain: unknown;
   try { plain = JSON.parse(new TextDecoder().decode(opened.plaintext)); } catch { throw new ParamError(field, 'does not contain JSON card data'); }
+  if (nestedDeeperThan(plain, maxJsonDepth)) throw new ParamError(field, `holds JSON nested too deeply (at most ${maxJsonDepth} levels)`);
   // The encrypted card is screened like a plain one: its holder name refused, its reference masked.
   const data = screenCardData(objectAt(plain, field, true)!, cardData) as Json;
   const inner = stringAt(data, 'holderReference');

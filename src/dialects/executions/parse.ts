@@ -54,6 +54,21 @@ export function screenCardData(body: unknown, screen: CardDataScreen, path = '')
   return r.value;
 }
 
+/** JSON nesting a request may have: far deeper than any request of this dialect (meta included) needs. */
+export const maxJsonDepth = 64;
+
+/** Whether a parsed JSON value nests objects and arrays deeper than `limit`; without recursion. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > limit) return true;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, depth + 1]);
+  }
+  return false;
+}
+
 export function objectAt(body: unknown, field: string, required: boolean): Json | undefined {
   if (body === undefined || body === null) {
     if (required) throw new ParamError(field, 'is required', true);

@@ -16,7 +16,7 @@ import type { NotAllowed } from '../../executions/errors.ts';
 import type { Tx } from '../../storage/unit-of-work.ts';
 import { compile, type JsonSchema, type SchemaError } from '../../runtime/json-schema.ts';
 import {
-  ParamError, paramErrorOf, booleanAt, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, withoutSecurityCode, type Json,
+  ParamError, paramErrorOf, booleanAt, maxJsonDepth, nestedDeeperThan, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, withoutSecurityCode, type Json,
 } from './parse.ts';
 import { consumerWaitPath } from './consumer-wait.ts';
 import { executionPath, renderExecution, renderInstrument } from './render.ts';
@@ -137,6 +137,13 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     }
     if (broken !== undefined) {
       const err = new ParamError(broken, 'must be valid Unicode text (it holds half of a surrogate pair)') as ParamError & { statusCode: number };
+      err.statusCode = 400;
+      return done(err, undefined);
+    }
+    // Every later reading of the body (the card-data screen, the schemas) walks it by recursion: a
+    // body nested thousands deep, small enough to pass the size limit, would overflow the stack.
+    if (nestedDeeperThan(parsed, maxJsonDepth)) {
+      const err = new ParamError('body', `is nested too deeply (at most ${maxJsonDepth} levels)`) as ParamError & { statusCode: number };
       err.statusCode = 400;
       return done(err, undefined);
     }
