@@ -352,7 +352,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       act: dashboardAction({ merchants, payments, executions }), dialectAllows: dashboardDialectAllows(executions), idempotency, publicUrl: config.publicUrl, maskCardNumbers: cardData.mask,
     },
     sdk: { merchants, demoUrl: overrides.demoUrl, checkoutMerchant: async (id) => (await checkouts.get(id))?.merchantId },
-    adminAudit: (e) => dashboard.audit({ user: undefined, email: e.outcome === 'refused' && e.status === 401 ? 'admin API (no valid operator token)' : 'admin API (operator token)', ip: e.ip },
+    adminAudit: (e) => dashboard.audit({
+      user: undefined, ip: e.ip, operator: !(e.outcome === 'refused' && e.status === 401),
+      email: e.outcome === 'refused' && e.status === 401 ? 'admin API (no valid operator token)' : 'admin API (operator token)',
+    },
       { action: e.action, outcome: e.outcome, subject: e.subject, merchantId: e.merchantId, detail: { status: e.status } }),
   });
   return {

@@ -10,6 +10,7 @@ import type { Throttle } from '../throttle/service.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import type { AuditFilter, DashboardStore, SessionRecord } from './store.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
+import { createRefusalAllowance } from './refusal-allowance.ts';
 
 export interface Session {
   readonly user: DashboardUser;
@@ -25,6 +26,8 @@ export interface Actor {
   /** The email typed, when no user signed in yet (a failed sign-in). */
   readonly email?: string;
   readonly ip: string;
+  /** Authenticated as the gateway's operator otherwise than by a session (the admin API's token). */
+  readonly operator?: boolean;
 }
 
 export interface DashboardAuth {
@@ -63,6 +66,7 @@ const screened = (v: unknown): unknown => typeof v === 'string' ? screenedText(v
 export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock; ids: Ids; throttle: Throttle }): DashboardAuth {
   const { store, clock, ids, throttle } = deps;
   const live = (s: SessionRecord, now: number) => s.expiresAt > now && s.seenAt + sessionTtl.idleMs > now;
+  const strangers = createRefusalAllowance();
 
   const auth: DashboardAuth = {
     async addUser(input) {
@@ -155,6 +159,25 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
     },
 
     async audit(actor, entry) {
+      // A stranger's refusals (no session, no operator token) are bounded per source (an IPv6 /64
+      // is one, as for the sign-in throttle) and kind of refusal: a flood of one kind does not
+      // hide the first of another (an address the throttle paused).
+      if (!actor.user && !actor.operator && entry.outcome === 'refused') {
+        const now = clock.now();
+        const reason = typeof entry.detail?.reason === 'string' ? entry.detail.reason : '';
+        const allowed = strangers.take(`${signInSource(actor.ip)} ${entry.action} ${reason}`, now);
+        if (allowed.summary) {
+          const s = allowed.summary;
+          await store.appendAudit({
+            id: ids.hex32(), at: now, userId: undefined, email: 'refusals of an unauthenticated address', merchantId: undefined,
+            action: s.kind === 'limited' ? 'audit.refusals_limited' : 'audit.refusals_counted', subject: undefined, outcome: 'refused', ip: actor.ip,
+            detail: s.kind === 'limited'
+              ? { perWindow: s.perWindow, countedUntil: new Date(s.until).toISOString() }
+              : { count: s.count, from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString() },
+          });
+        }
+        if (!allowed.write) return;
+      }
       await store.appendAudit({
         // What was typed into a sign-in form's email box is anyone's text (a card number pasted by
         // mistake included): kept screened and bounded, as any free text is.
