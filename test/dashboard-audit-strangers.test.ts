@@ -20,6 +20,12 @@ const bound = 30;
 
 const surfaces: [string, () => Promise<Response>][] = [
   ['POST /admin/api/... without a token', () => fetch(`${gw.url}/admin/api/webhooks/endpoints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })],
+  // The method and the path are the caller's to choose: neither earns an allowance of its own.
+  ['PUT, POST, DELETE on ever other admin paths without a token', (() => {
+    let i = 0;
+    const methods = ['PUT', 'POST', 'DELETE', 'PATCH'];
+    return () => { i++; return fetch(`${gw.url}/admin/merchants/${i.toString(16).padStart(32, '0')}/origins/${i}`, { method: methods[i % methods.length], headers: { 'content-type': 'application/json' }, body: '{}' }); };
+  })()],
   ['a cross-site dashboard post', () => fetch(`${gw.url}/dashboard/sign-out`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=1' })],
   ['a sign-in post without its form token', () => fetch(`${gw.url}/dashboard/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.c&password=x' })],
 ];

@@ -161,11 +161,14 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
     async audit(actor, entry) {
       // A stranger's refusals (no session, no operator token) are bounded per source (an IPv6 /64
       // is one, as for the sign-in throttle) and kind of refusal: a flood of one kind does not
-      // hide the first of another (an address the throttle paused).
+      // hide the first of another (an address the throttle paused). The kind is the action's
+      // family (`admin_api`, `request`, `session`) and reason, never a path or method the caller
+      // chooses, which would give each of them an allowance of its own.
       if (!actor.user && !actor.operator && entry.outcome === 'refused') {
         const now = clock.now();
         const reason = typeof entry.detail?.reason === 'string' ? entry.detail.reason : '';
-        const allowed = strangers.take(`${signInSource(actor.ip)} ${entry.action} ${reason}`, now);
+        const family = /^[a-z_]+/.exec(entry.action)?.[0] ?? '';
+        const allowed = strangers.take(`${signInSource(actor.ip)} ${family === 'admin_api' ? family : entry.action} ${reason}`, now);
         if (allowed.summary) {
           const s = allowed.summary;
           await store.appendAudit({

@@ -59,7 +59,7 @@ export type HistoryCode = (typeof historyCodes)[number];
 
 /** A dispute's money as a chargeback event tells it: the PSP's reference of the dispute and what moved. */
 export interface DisputeInfo {
-  /** The PSP's reference of the dispute (none when an operator recorded it). */
+  /** The PSP's reference of the dispute (absent when it gave none). */
   readonly reference?: string;
   readonly amount: Money;
   /** The PSP's name of the event (Adyen's CHARGEBACK, Stripe's charge.dispute.funds_withdrawn…). */
@@ -173,7 +173,7 @@ export const backOfficeFrom: Readonly<Record<'capture' | 'refund' | 'cancel', re
 /** Webhook events of the catalogue (reference §3.3) that status changes produce. */
 export const eventNames = [
   'executionCreated', 'executionActionRequested', 'executionActionPending', 'executionActionCompleted', 'executionActionUpdated',
-  // The gateway's own, told when a PSP (or an operator) records a dispute's money on the payment.
+  // The gateway's own, told when a PSP reports a dispute's money on the payment.
   'chargebackReceived', 'chargebackReversed',
 ] as const;
 export type EventName = (typeof eventNames)[number];

@@ -410,9 +410,11 @@ export function createPaymentService(deps: {
   /**
    * Before a shopper at a PSP's own 3-D Secure is given up on, the PSP is asked what it did: the
    * shopper may have finished there without their return reaching the gateway (the browser closed,
-   * or the gateway was killed while asking on that return). A payment the PSP decided is settled
-   * as it decided, as the return would have settled it; expired first, an approval could only be a
-   * late approval, reversed, and the shopper's finished purchase undone. Whether it settled.
+   * or the gateway was killed while asking on that return). A payment the PSP approved is settled
+   * approved, as the return would have settled it; expired first, the approval could only be a
+   * late approval, reversed, and the shopper's finished purchase undone. A decline is left to the
+   * expiry: settled as a decline, a cascade would go on to its next account with the shopper gone.
+   * Whether it settled.
    */
   async function settledAtPspBeforeExpiry(o: OperationRecord): Promise<boolean> {
     const open = attemptsOfOperation(await store.attemptsOf(o.paymentId), o.id).filter((a) => isOpen(a.status)).at(-1);
@@ -426,14 +428,13 @@ export function createPaymentService(deps: {
       logger.warn({ err: String(err), attemptId: open.id }, 'a PSP could not say what became of an attempt whose shopper did not come back: it expires, and is asked again after');
       return false;
     }
-    if (known?.kind !== 'approved' && known?.kind !== 'declined') return false;
+    if (known?.kind !== 'approved') return false;
     const payment = await store.payment(o.paymentId);
     if (!payment) return false;
     const rules = await rulesFor(payment, o);
     const r = await settleAttempt(o.paymentId, o, open.id, known, rules);
     if (!r.changed) return false;
     await threeds.close('payment', o.paymentId);
-    if (r.next) await driveOperation(payment, { ...o, status: 'pending' }, r.next, undefined, testParametersOf(o), { rules });
     return true;
   }
 
