@@ -1015,7 +1015,9 @@ export function createPaymentService(deps: {
       if (!attempt || attempt.paymentId !== paymentId) return undefined;
       const op = await store.operation(attempt.operationId);
       const payment = await store.payment(paymentId);
-      if (!op || !payment) return undefined;
+      // Only a payment that could be sent to a PSP's own 3-D Secure has a return to take; for any
+      // other (no shopper to send back), the address names nothing, whoever guessed it.
+      if (!op || !payment || typeof op.context.pspReturnUrl !== 'string') return undefined;
       if (op.status !== 'awaiting' || attempt.status !== 'pending') {
         // Back after the gateway gave up on the shopper: the PSP may have charged the card once its
         // own 3-D Secure was done. Asked (never finished: that would authorize now), not assumed.
