@@ -1,7 +1,7 @@
 import { ConfigError, type Config } from './config.ts';
 import { cardBrands, isCardBrand } from './vault/card.ts';
 import { attemptsOfOperation } from './payments/model.ts';
-import { openStorage, pendingMigrations, type Storage } from './storage/database.ts';
+import { newerMigrations, openStorage, pendingMigrations, type Storage } from './storage/database.ts';
 import { sql } from 'kysely';
 import { systemClock, type Clock } from './runtime/clock.ts';
 import { randomIds, type Ids } from './runtime/ids.ts';
@@ -139,6 +139,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     flush: (seconds) => metrics.walFlush(seconds),
     connectionLost: (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection broke; the pool opens a new one'),
   });
+  const newer = await newerMigrations(storage);
+  if (newer.length > 0) logger.warn({ migrations: newer }, 'the store was migrated by a newer release (a rolling upgrade under way): serving it as this release knows it; upgrade this node');
   const locking = storage.kind === 'postgres';
   // PostgreSQL: long-polls on other nodes of this schema are woken through LISTEN/NOTIFY on its channel.
   const executionChannels = storage.schema !== undefined ? executionChannelsOf(storage.schema) : [];

@@ -83,6 +83,17 @@ export interface Storage {
  * every schema otherwise, and another schema's bookkeeping would make it skip creating ours.
  */
 export async function migrate(db: Kysely<Database>, schema?: string): Promise<void> {
+  // A store a newer release has migrated further (a rolling upgrade over one PostgreSQL schema, a
+  // node of this release restarting meanwhile): when every migration of ours has run and the others
+  // all come after ours, this node serves it as it is, as it did a moment before the newer node
+  // migrated. Kysely's migrator would refuse it as corrupt. Anything else unknown is refused.
+  const applied = await appliedMigrations(db, schema);
+  const unknown = applied.filter((name) => !migrationNames.includes(name));
+  if (unknown.length > 0) {
+    const newest = migrationNames.at(-1)!;
+    if (unknown.every((name) => name > newest) && migrationNames.every((name) => applied.includes(name))) return;
+    throw new Error(`the store holds migrations this release does not know (${unknown.join(', ')}) among its own: it was written by another release`);
+  }
   const migrator = new Migrator({
     db, provider: { getMigrations: async () => shippedMigrations },
     ...(schema ? { migrationTableSchema: schema } : {}),
@@ -92,6 +103,22 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
   }
+}
+
+/** The names of the migrations the store has run (none for a new store). */
+async function appliedMigrations(db: Kysely<Database>, schema?: string): Promise<string[]> {
+  const table = schema ? sql.table(`${schema}.kysely_migration`) : sql.table('kysely_migration');
+  try {
+    return (await sql<{ name: string }>`select name from ${table}`.execute(db)).rows.map((r) => r.name);
+  } catch {
+    return [];
+  }
+}
+
+/** The migrations of a newer release the store holds (a rolling upgrade under way): said at start. */
+export async function newerMigrations(storage: Storage): Promise<string[]> {
+  const applied = await appliedMigrations(storage.db, storage.schema);
+  return applied.filter((name) => !migrationNames.includes(name));
 }
 
 /** The migrations this code has that the store has not applied (readiness: a node must not serve an older schema). */
