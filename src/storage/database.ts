@@ -32,6 +32,7 @@ import { merchantTokenizationKeys } from './migrations/100_merchant_tokenization
 import { jobRuns } from './migrations/101_job_runs.ts';
 import { webhookRedeliveries } from './migrations/102_webhook_redeliveries.ts';
 import { attemptLookups } from './migrations/103_attempt_lookups.ts';
+import { deliveryOrderBackfill } from './migrations/104_delivery_order_backfill.ts';
 
 export type { Database };
 
@@ -62,6 +63,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '101_job_runs': jobRuns,
   '102_webhook_redeliveries': webhookRedeliveries,
   '103_attempt_lookups': attemptLookups,
+  '104_delivery_order_backfill': deliveryOrderBackfill,
 };
 
 /** Every migration's name, in the order they apply. */
