@@ -140,11 +140,6 @@ function undoneStep(e: ExecutionRecord, change: PaymentChange, action: ActionRec
 }
 
 /**
- * An authorization that expired uncaptured (the engine voided its open rest): the execution ends
- * `cancelled` with a `cancelSuccessful` entry, as if cancelled, because nothing more can be
- * captured; a capture asked for afterwards is refused. A partly captured execution keeps its status.
- */
-/**
  * A chargeback, or its reversal, recorded on the payment: the scheme moved the merchant's money with
  * no action of theirs, so the timeline says so and an event tells a backend that follows webhooks.
  * The status stays what the merchant's actions made it (the reference has no status for a dispute).
@@ -157,6 +152,11 @@ function disputeStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | u
   return { status: e.status, entries: [{ code: name }], patch: {}, event: { name, trigger: 'external', dispute } };
 }
 
+/**
+ * An authorization that expired uncaptured (the engine voided its open rest): the execution ends
+ * `cancelled` with a `cancelSuccessful` entry, as if cancelled, because nothing more can be
+ * captured; a capture asked for afterwards is refused. A partly captured execution keeps its status.
+ */
 function expiryStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | undefined {
   if (op.kind !== 'void' || op.context.expired !== true || op.status !== 'succeeded') return undefined;
   if (e.status !== 'authorized' && e.status !== 'captureFailed') return undefined;

@@ -190,7 +190,6 @@ export function createExecutionService(deps: {
   const reasonFields = (input: { reason?: string; reasonDescription?: string }) =>
     ({ ...(input.reason ? { reason: input.reason } : {}), ...(input.reasonDescription ? { reasonDescription: input.reasonDescription } : {}) });
 
-  /** A back-office action: the engine records its operations (and this execution's view of them) under the payment's lock. */
   /** Why the execution's own rules refuse the action now; undefined when they let it be asked. */
   function refusalOf(e: ExecutionRecord, name: 'capture' | 'refund' | 'cancel'): NotAllowed | undefined {
     if (!e.paymentId) return { reason: 'needs_authorization', action: name, status: e.status };
@@ -199,6 +198,7 @@ export function createExecutionService(deps: {
     return undefined;
   }
 
+  /** A back-office action: the engine records its operations (and this execution's view of them) under the payment's lock. */
   async function backOffice(merchant: Merchant, workflowCode: string, id: string, name: 'capture' | 'refund' | 'cancel',
     input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string; voidOnly?: boolean } & Acknowledged): Promise<ExecResult<ActionAck>> {
     const e = await own(merchant, workflowCode, id);
