@@ -7,6 +7,9 @@ import { adminError, guardAdminApi } from './api-guard.ts';
 import { scrubPans } from '../runtime/scrub.ts';
 import { adminSchemas } from './schemas.ts';
 
+/** The most discrepancies one page of the admin list holds. */
+const maxDiscrepancyPage = 1000;
+
 export interface LedgerAdminDeps {
   ledger: LedgerService;
   settlement: SettlementService;
@@ -83,12 +86,22 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
     const q = req.query as Record<string, unknown>;
     if (q.status !== undefined && q.status !== 'open' && q.status !== 'resolved') return error(reply, 400, 'status_invalid', 'status must be open or resolved');
     if (typeof q.merchantId === 'string' && q.merchantId && !(await deps.merchantExists(q.merchantId))) return error(reply, 404, 'merchant_not_found', `no merchant ${q.merchantId}`);
+    // Pages, so that a report that opened more than one answer can hold is listed to its end.
+    const limit = q.limit === undefined ? maxDiscrepancyPage : typeof q.limit === 'string' && /^[0-9]{1,4}$/.test(q.limit) ? Number(q.limit) : NaN;
+    if (!(limit >= 1 && limit <= maxDiscrepancyPage)) return error(reply, 400, 'limit_invalid', `limit must be an integer from 1 to ${maxDiscrepancyPage}`);
+    const cursor = q.cursor === undefined ? undefined : typeof q.cursor === 'string' ? /^([0-9]{1,16})\.([0-9a-f]{32})$/.exec(q.cursor) : null;
+    if (cursor === null) return error(reply, 400, 'cursor_invalid', 'cursor must be the next of a previous page');
     const filter = {
       ...(q.status ? { status: q.status as 'open' | 'resolved' } : {}),
       ...(typeof q.merchantId === 'string' && q.merchantId ? { merchantId: q.merchantId } : {}),
       ...(typeof q.reportId === 'string' && q.reportId ? { reportId: q.reportId } : {}),
+      ...(cursor ? { after: { createdAt: Number(cursor[1]), id: cursor[2]! } } : {}),
+      limit: limit + 1,
     };
-    return { discrepancies: await settlement.discrepancies(filter) };
+    const found = await settlement.discrepancies(filter);
+    const page = found.slice(0, limit);
+    const last = page.at(-1);
+    return { discrepancies: page, ...(found.length > limit && last ? { next: `${last.createdAt}.${last.id}` } : {}) };
   });
 
   // POST /ledger/discrepancies/:id/resolve {note}: closes an open discrepancy with the operator's explanation.

@@ -106,8 +106,10 @@ export const adminSchemas = {
     querystring: object({
       status: { ...coded('open or resolved.', 'status_invalid', 'status must be open or resolved'), enum: ['open', 'resolved'] },
       merchantId: str(), reportId: str(),
+      cursor: { description: 'The `next` of the previous page.' }, limit: { description: 'Page size, 1 to 1000 (default 1000).' },
     }),
-  }, { 200: jsonAnswer('The discrepancies.', list('discrepancies')) }, { 400: '`status_invalid`.' }),
+  }, { 200: jsonAnswer('A page, oldest first; `next` is the cursor of the next one, absent on the last.', object({ discrepancies: { type: 'array', items: any }, next: str() }, ['discrepancies'])) },
+  { 400: '`status_invalid`, `cursor_invalid`, `limit_invalid`.' }),
   resolve: op('Resolve an open discrepancy with the operator\'s note', ['ledger'], {
     params: object({ id: str() }, ['id']),
     body: object({

@@ -126,7 +126,11 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
       if (filter.status) q = q.where('status', '=', filter.status);
       if (filter.merchantId) q = q.where('merchant_id', '=', filter.merchantId);
       if (filter.reportId) q = q.where('report_id', '=', filter.reportId);
-      return (await q.orderBy('created_at').orderBy('id').limit(10_000).execute()).map(toDiscrepancy);
+      const after = filter.after;
+      if (after) q = q.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]));
+      q = q.orderBy('created_at').orderBy('id');
+      if (filter.limit !== undefined) q = q.limit(filter.limit);
+      return (await q.execute()).map(toDiscrepancy);
     },
     async postingsBetween(from, to, merchantId) {
       let q = db.selectFrom('postings').selectAll().where('created_at', '>=', from).where('created_at', '<', to);

@@ -12,7 +12,7 @@ import {
 } from './reconciliation.ts';
 import { isUndo, type Posting } from './model.ts';
 import { holdsCardNumber, replacePans } from '../runtime/scrub.ts';
-import type { DiscrepancyRecord, LedgerStore, SettlementAccount, SettlementStore } from './store.ts';
+import type { DiscrepancyFilter, DiscrepancyRecord, LedgerStore, SettlementAccount, SettlementStore } from './store.ts';
 
 const day = 86_400_000;
 
@@ -46,7 +46,7 @@ export interface SettlementService {
     Promise<Result<{ report: SettlementReport; injected: { kind: SettlementInjection; reference: string }[] }>>;
   /** Matches a report to the ledger and records the outcome in one unit of work; the same report again changes nothing. */
   reconcile(account: SettlementAccount, report: SettlementReport): Promise<Result<ReconciliationOutcome>>;
-  discrepancies(filter: { id?: string; status?: 'open' | 'resolved'; merchantId?: string; reportId?: string }): Promise<DiscrepancyRecord[]>;
+  discrepancies(filter: DiscrepancyFilter): Promise<DiscrepancyRecord[]>;
   resolve(id: string, note: string): Promise<Result<DiscrepancyRecord>>;
   /** Postings made within [from, to) as CSV or JSON. */
   exportPostings(window: { from: number; to: number; merchantId?: string | undefined }, format: ExportFormat): Promise<string>;

@@ -4,6 +4,16 @@ import type { Posting } from './model.ts';
 import type { LateApprovalReference } from './reconciliation.ts';
 
 /** The ledger's writes inside the unit of work of a payment change. */
+/** Which discrepancies a list reads, and the page. */
+export interface DiscrepancyFilter {
+  readonly id?: string;
+  readonly status?: 'open' | 'resolved';
+  readonly merchantId?: string;
+  readonly reportId?: string;
+  readonly after?: { readonly createdAt: number; readonly id: string };
+  readonly limit?: number;
+}
+
 export interface LedgerWriter {
   /** Inserts postings; one already there (same operation, phase and leg) is left as it is. */
   post(postings: readonly Posting[]): Promise<void>;
@@ -86,7 +96,11 @@ export interface SettlementStore {
   lateApprovalReferences(pspAccountId: string, references: readonly string[]): Promise<Map<string, LateApprovalReference>>;
   /** Merchant id → workspace id, for webhook bodies. */
   workspaces(merchantIds: readonly string[]): Promise<Map<string, string>>;
-  discrepancies(filter: { id?: string; status?: 'open' | 'resolved'; merchantId?: string; reportId?: string }): Promise<DiscrepancyRecord[]>;
+  /**
+   * Oldest first. `after` (a discrepancy's `createdAt` and `id`) starts past it; `limit` bounds the
+   * page (none: every match).
+   */
+  discrepancies(filter: DiscrepancyFilter): Promise<DiscrepancyRecord[]>;
   /** Postings made within [from, to), oldest first, optionally of one merchant. */
   postingsBetween(from: number, to: number, merchantId: string | undefined): Promise<Posting[]>;
 }
