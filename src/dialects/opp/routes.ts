@@ -426,7 +426,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const kinds = types?.map((t) => (isInitialType(t) ? kindOfInitial[t] : kindOfBackOffice[t as BackOfficeType]));
     let records = await payments.countByMerchantTransactionId(auth.merchant, auth.entity.id, mtx, kinds);
     if (records === 0) return refuse(reply, 400, auth.entity.id, '700.400.580');
-    // Oldest first, so pages already read never shift when new transactions join the reference.
+    // Oldest first, so pages already read do not shift when new transactions join the reference. A
+    // transaction is placed by when its request began, not when it committed: one that began before
+    // a page was read and committed after (queued behind a commit) can still land inside that page.
     let views: PaymentView[];
     if (types && types.includes('DB') !== types.includes('PA.CP')) {
       // Both are sales to the engine, told apart only by the letters each was asked with: the
