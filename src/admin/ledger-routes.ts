@@ -6,6 +6,7 @@ import { parseSettlementReport } from '../processors/settlement-report.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
 import { scrubPans } from '../runtime/scrub.ts';
 import { adminSchemas } from './schemas.ts';
+import { decodeCursor, encodeCursor } from '../payments/search.ts';
 
 /** The most discrepancies one page of the admin list holds. */
 const maxDiscrepancyPage = 1000;
@@ -89,19 +90,19 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
     // Pages, so that a report that opened more than one answer can hold is listed to its end.
     const limit = q.limit === undefined ? maxDiscrepancyPage : typeof q.limit === 'string' && /^[0-9]{1,4}$/.test(q.limit) ? Number(q.limit) : NaN;
     if (!(limit >= 1 && limit <= maxDiscrepancyPage)) return error(reply, 400, 'limit_invalid', `limit must be an integer from 1 to ${maxDiscrepancyPage}`);
-    const cursor = q.cursor === undefined ? undefined : typeof q.cursor === 'string' ? /^([0-9]{1,16})\.([0-9a-f]{32})$/.exec(q.cursor) : null;
-    if (cursor === null) return error(reply, 400, 'cursor_invalid', 'cursor must be the next of a previous page');
+    const after = q.cursor === undefined ? undefined : typeof q.cursor === 'string' ? decodeCursor(q.cursor) ?? null : null;
+    if (after === null) return error(reply, 400, 'cursor_invalid', 'cursor must be the next of a previous page');
     const filter = {
       ...(q.status ? { status: q.status as 'open' | 'resolved' } : {}),
       ...(typeof q.merchantId === 'string' && q.merchantId ? { merchantId: q.merchantId } : {}),
       ...(typeof q.reportId === 'string' && q.reportId ? { reportId: q.reportId } : {}),
-      ...(cursor ? { after: { createdAt: Number(cursor[1]), id: cursor[2]! } } : {}),
+      ...(after ? { after } : {}),
       limit: limit + 1,
     };
     const found = await settlement.discrepancies(filter);
     const page = found.slice(0, limit);
     const last = page.at(-1);
-    return { discrepancies: page, ...(found.length > limit && last ? { next: `${last.createdAt}.${last.id}` } : {}) };
+    return { discrepancies: page, ...(found.length > limit && last ? { next: encodeCursor({ createdAt: last.createdAt, id: last.id }) } : {}) };
   });
 
   // POST /ledger/discrepancies/:id/resolve {note}: closes an open discrepancy with the operator's explanation.

@@ -3,7 +3,6 @@ import type { Operation } from '../payments/model.ts';
 import type { Posting } from './model.ts';
 import type { LateApprovalReference } from './reconciliation.ts';
 
-/** The ledger's writes inside the unit of work of a payment change. */
 /** Which discrepancies a list reads, and the page. */
 export interface DiscrepancyFilter {
   readonly id?: string;
@@ -14,6 +13,7 @@ export interface DiscrepancyFilter {
   readonly limit?: number;
 }
 
+/** The ledger's writes inside the unit of work of a payment change. */
 export interface LedgerWriter {
   /** Inserts postings; one already there (same operation, phase and leg) is left as it is. */
   post(postings: readonly Posting[]): Promise<void>;
