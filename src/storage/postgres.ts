@@ -21,6 +21,21 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
 type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 
 /**
+ * Makes `pg` forget the statements it has prepared on `client`'s connection, as DEALLOCATE ALL
+ * makes the server forget them. `pg` remembers each name it has parsed (so as not to parse it again)
+ * and never lets go: a connection living for weeks through name renewals, up to one a second behind
+ * a pooler that drops statements, would keep every older generation's names. Set before anything is
+ * prepared under the new names, which the server runs after the DEALLOCATE; if that is refused, it is
+ * sent again before the next named statement, so the server never holds a name the client forgot.
+ */
+function forgetPrepared(client: pg.ClientBase): void {
+  const connection = (client as unknown as { connection?: { parsedStatements?: object; submittedNamedStatements?: object } }).connection;
+  if (!connection) return;
+  if (connection.parsedStatements) connection.parsedStatements = {};
+  if (connection.submittedNamedStatements) connection.submittedNamedStatements = {};
+}
+
+/**
  * Makes `client` run the SQL `names` knows as named statements, which PostgreSQL parses and plans
  * once per connection. Anything else (cursors, callbacks, SQL not registered) goes through as it came.
  */
@@ -42,6 +57,7 @@ export function useNamedStatements(client: pg.ClientBase, names: StatementNames 
       // Names were renewed: the statements this connection prepared under older ones would
       // otherwise stay in its server's memory for the connection's life. Not transactional.
       dropped = run('deallocate all');
+      forgetPrepared(client);
       const before = held;
       held = generation;
       // Refused (an aborted transaction, in which the statement after it fails too), it is tried

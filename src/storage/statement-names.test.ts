@@ -190,5 +190,35 @@ describe('named statements on PostgreSQL', pgUp ? {} : { skip: 'PostgreSQL is no
       await assert.rejects(q(write, ['b', 5]), (err: { code?: string }) => err.code === '23505');
       assert.equal((await q(`select count(*)::int as n from ${table} where id in ('b', 'e')`)).rows[0].n, 1);
     });
+
+    test('renewals do not pile names up in the client: it forgets what DEALLOCATE ALL dropped', async () => {
+      // pg keeps, per connection, the name of every statement it has prepared, so as not to parse it
+      // again. A connection lives for weeks and names are renewed up to once a second (a pooler
+      // dropping statements); what the client remembered of older generations was never freed.
+      const many = new StatementNames({ renewEveryMs: 0, unprovenRenewEveryMs: 0 });
+      const own = new pg.Client({ connectionString: testPostgresUrl });
+      await own.connect();
+      try {
+        useNamedStatements(own, many);
+        const hot = ['select $1::int as a', 'select $1::text as b'];
+        for (const s of hot) many.register(s, 1);
+        const remembered = () => {
+          const c = (own as unknown as { connection: { parsedStatements: object; submittedNamedStatements: object } }).connection;
+          return Object.keys(c.parsedStatements).length + Object.keys(c.submittedNamedStatements).length;
+        };
+        for (let i = 0; i < 50; i++) {
+          // A value the statement's parameter type cannot hold renews the names (outside a transaction).
+          await assert.rejects(own.query(hot[0]!, ['x']), (err: { code?: string }) => err.code === '22P02');
+          assert.equal((await own.query(hot[0]!, [i])).rows[0].a, i);
+          assert.equal((await own.query(hot[1]!, ['b'])).rows[0].b, 'b');
+        }
+        assert.ok(many.generation >= 50);
+        const onServer = (await own.query('select count(*)::int as n from pg_prepared_statements')).rows[0].n;
+        assert.equal(onServer, hot.length, 'the server holds the current generation only');
+        assert.ok(remembered() <= hot.length, `the client remembers ${remembered()} statement names for ${hot.length} prepared`);
+      } finally {
+        await own.end();
+      }
+    });
   });
 });
