@@ -4,6 +4,7 @@ import type { WebhookError } from '../webhooks/errors.ts';
 import { isDeliveryStatus } from '../webhooks/model.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
 import { adminSchemas } from './schemas.ts';
+import { readInstant } from '../runtime/instant.ts';
 
 export interface WebhookAdminDeps {
   webhooks: WebhookService;
@@ -34,8 +35,8 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
   const query = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
   function time(reply: FastifyReply, v: unknown, name: string): number | undefined | null {
     if (v === undefined || v === '') return undefined;
-    const t = typeof v === 'string' ? Date.parse(v) : NaN;
-    if (Number.isNaN(t)) { void error(reply, 400, 'bad_request', `${name} must be an ISO 8601 time`); return null; }
+    const t = typeof v === 'string' ? readInstant(v) : undefined;
+    if (t === undefined) { void error(reply, 400, 'bad_request', `${name} must be an ISO 8601 date or time (2026-01-01, 2026-01-01T00:00:00Z), naming a real day`); return null; }
     return t;
   }
 

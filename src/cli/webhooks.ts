@@ -4,6 +4,7 @@ import { loadConfig } from '../config.ts';
 import { createApp, type App } from '../app.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { isDeliveryStatus } from '../webhooks/model.ts';
+import { readInstant } from '../runtime/instant.ts';
 
 export const webhooksUsage = `  switchyard webhooks add --merchant MERCHANT_ID --dialect opp|executions --url URL [--entity ENTITY_ID] [--types T1,T2] [--json]
   switchyard webhooks list [--merchant MERCHANT_ID] [--json]
@@ -36,8 +37,8 @@ const need = (v: Values, name: string): string => {
 };
 const opt = (v: Values, name: string): string | undefined => (typeof v[name] === 'string' && v[name] ? (v[name] as string) : undefined);
 const timeOf = (text: string, name: string): number => {
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new UsageError(`--${name} must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z`);
+  const t = readInstant(text);
+  if (t === undefined) throw new UsageError(`--${name} must be an ISO 8601 date or time naming a real day, e.g. 2026-01-01T00:00:00Z`);
   return t;
 };
 

@@ -1,5 +1,6 @@
 import { exponentOf, isCurrency } from '../money/money.ts';
-import { formatSigned, isDay } from '../processors/settlement-report.ts';
+import { formatSigned } from '../processors/settlement-report.ts';
+import { readInstant } from '../runtime/instant.ts';
 import type { Posting } from './model.ts';
 
 export const exportFormats = ['csv', 'json'] as const;
@@ -30,11 +31,9 @@ export function postingsJson(postings: readonly Posting[], window: { from: numbe
   }) + '\n';
 }
 
-/** Reads an export window's bound: an ISO date or date-time, or epoch milliseconds. */
+/** Reads an export window's bound: an ISO date or date-time (UTC unless it names an offset), or epoch milliseconds. */
 export function parseInstant(v: unknown): number | undefined {
   if (typeof v !== 'string' || v === '') return undefined;
   if (/^\d{1,15}$/.test(v)) return Number(v);
-  if (!isDay(v.slice(0, 10))) return undefined;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : t;
+  return readInstant(v);
 }

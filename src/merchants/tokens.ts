@@ -60,11 +60,13 @@ export function createAccessTokens(deps: { key: Uint8Array; clock: Clock; lifeti
   const clientLifetime = deps.clientLifetimeSeconds ?? 900;
   return {
     async issue(merchantId, generation) {
-      const now = Math.floor(deps.clock.now() / 1000);
+      const nowMs = deps.clock.now();
+      // `exp` is in whole seconds and the token is refused once that second begins: rounded up, a
+      // client that keeps the token for the `expires_in` it was given never holds an expired one.
       const token = await new SignJWT({ permissions, scope: 'merchant', gen: generation })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(issuer).setAudience(audience).setSubject(merchantId)
-        .setIssuedAt(now).setExpirationTime(now + lifetime)
+        .setIssuedAt(Math.floor(nowMs / 1000)).setExpirationTime(Math.ceil(nowMs / 1000) + lifetime)
         .sign(deps.key);
       return { access_token: token, token_type: 'Bearer', expires_in: lifetime };
     },

@@ -3,6 +3,7 @@ import { fail, ok, type Result } from '../runtime/result.ts';
 import { paymentStatuses, type InitialKind, type PaymentStatus } from './model.ts';
 import { channels, type Channel, type PaymentMethod } from './store.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
+import { readInstant } from '../runtime/instant.ts';
 
 /**
  * Finding payments across both dialects: one filter, read from a query string by the dashboard,
@@ -125,18 +126,7 @@ function minorUnits(text: string, currency: Currency): number | undefined {
 
 /** A date (`2026-05-01`, a whole UTC day) or an ISO instant; `end` moves a bare date to the next day's start. */
 function instant(text: string, end: boolean): number | undefined {
-  const t = text.trim();
-  // Date.parse reads 2026-02-30 as 2 March: a day that does not exist is refused, not moved.
-  const [y, m, d] = t.slice(0, 10).split('-').map(Number);
-  const day = new Date(Date.UTC(y!, m! - 1, d!));
-  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m! - 1 || day.getUTCDate() !== d) return undefined;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) {
-    const ms = Date.parse(`${t}T00:00:00Z`);
-    return Number.isNaN(ms) ? undefined : end ? ms + 86_400_000 : ms;
-  }
-  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?$/.test(t)) return undefined;
-  const ms = Date.parse(/Z|[+-]\d{2}:\d{2}$/.test(t) ? t : `${t}Z`);
-  return Number.isNaN(ms) ? undefined : ms;
+  return readInstant(text.trim(), { end });
 }
 
 const hex32 = /^[0-9a-f]{32}$/;

@@ -9,6 +9,7 @@ import type { ParameterError } from './envelope.ts';
 import type { RegistrationChange } from '../../vault/registrations.ts';
 import { holdsSecurityCode, securityCodeMask, type CardDataScreen } from '../../vault/free-text.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
+import { readInstant } from '../../runtime/instant.ts';
 import { compile, type JsonSchema } from '../../runtime/json-schema.ts';
 import { amountPattern as amountSource, oppFields, type OppField } from './fields.ts';
 
@@ -141,6 +142,11 @@ function readEcho(c: Collector): Record<string, unknown> {
   // characters (phones as people write them: `+1 (555) 123-4567 ext. 89`, `0049.30.1234`, `-`).
   for (const name of ['customer.email', 'customer.givenName', 'customer.middleName', 'customer.surname', 'customer.companyName',
     'customer.phone', 'customer.mobile', 'customer.ip', 'customer.birthDate', 'customer.sex'] as const) c.check(name);
+  // The pattern bounds each part on its own; a day its month has not (1990-02-30) is refused too.
+  const birth = p['customer.birthDate'];
+  if (birth !== undefined && !c.errors.some((e) => e.name === 'customer.birthDate') && readInstant(birth) === undefined) {
+    c.add('customer.birthDate', 'must be a day that exists', '100.900.450');
+  }
   for (const group of ['billing', 'shipping']) {
     for (const f of ['country', 'postcode', 'city', 'state', 'street1', 'street2', 'givenName', 'surname']) c.check(`${group}.${f}` as OppField);
     // The streets' bound is their combined length.
