@@ -95,6 +95,39 @@ for (const store of ['sqlite', 'postgres'] as const) {
       assert.equal(details?.action, 'authorize', updated.payload);
       assert.equal(details.actionId, actions.find((a) => a.name === 'authorize')?.id, updated.payload);
     });
+    test('a partly captured execution is told its open rest was released: captured, its capture closed, the captured part refundable', async () => {
+      let token = await tokenOf(gw);
+      const id = await execution(gw, token);
+      const inst = await instrument(gw, token);
+      assert.equal((await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(inst, '50.00') })).status < 300, true);
+      await gw.app.payments.idle();
+      await poll(gw, token, id, ['authorizeRequested', 'authorizePending']);
+      const part = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '20.00', currency: 'EUR' }, final: false } });
+      assert.equal(part.status, 202, JSON.stringify(part.body));
+      await gw.app.payments.idle();
+      assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'partiallyCaptured');
+      const told = async () => (await gw.app.storage.db.selectFrom('outbox').select(['type', 'payload']).where('subject_id', '=', id).execute())
+        .filter((e) => e.type === 'execution.executionActionUpdated');
+      assert.equal((await told()).length, 0);
+
+      clock.advance(7 * day + 1000);
+      await expiryJob();
+      token = await tokenOf(gw);
+      const view = await call(gw, 'GET', `${wf}/${id}`, { token });
+      assert.equal(view.body.status, 'captured', JSON.stringify(view.body));
+      assert.equal(view.body.links?.capture, undefined, 'no capture is offered');
+      const updates = await told();
+      assert.equal(updates.length, 1, 'the merchant is told');
+      assert.equal(JSON.parse(updates[0]!.payload).details?.action, 'authorize', updates[0]!.payload);
+      const rest = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '30.00', currency: 'EUR' } } });
+      assert.equal(rest.status, 422, JSON.stringify(rest.body));
+      const refund = await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: { value: '20.00', currency: 'EUR' } } });
+      assert.equal(refund.status, 202, JSON.stringify(refund.body));
+      await gw.app.payments.idle();
+      assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'refunded');
+      assert.equal(await gw.app.ledger.verify(), undefined);
+    });
+
     test('a partly captured authorization expires too: its rest is voided, the captured part stays', async () => {
       const pa = await opp(gw, 'POST', '/v1/payments', { amount: '50.00', currency: 'EUR', paymentType: 'PA', ...testCard });
       assert.equal(pa.body.result.code, '000.100.110');

@@ -28,7 +28,8 @@ export const executionTransitions: Readonly<Record<ExecutionStatus, readonly Exe
   captureRequested: ['captured', 'partiallyCaptured', 'captureFailed'],
   // A capture (or refund) its PSP confirmed can still be reported failed later, when the card
   // scheme rejects it: the execution moves back to what its money then says.
-  partiallyCaptured: ['captureRequested', 'cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'captureFailed'],
+  // `captured` without a capture: the expiry job released the rest a capture could have taken.
+  partiallyCaptured: ['captureRequested', 'captured', 'cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'captureFailed'],
   captureFailed: ['captureRequested', 'cancelled'],
   captured: ['cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'partiallyCaptured', 'captureFailed'],
   // A refund after a capture that was not final leaves the authorization's rest open: it may still

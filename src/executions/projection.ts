@@ -153,19 +153,27 @@ function disputeStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | u
 }
 
 /**
- * An authorization that expired uncaptured (the engine voided its open rest): the execution ends
- * `cancelled` with a `cancelSuccessful` entry, as if cancelled, because nothing more can be
- * captured; a capture asked for afterwards is refused. A partly captured execution keeps its status.
+ * An authorization that expired with money still uncaptured (the engine voided its open rest).
+ * Wholly uncaptured, the execution ends `cancelled` with a `cancelSuccessful` entry, as if
+ * cancelled, because nothing can be captured. Partly captured, it ends as a final capture leaves
+ * it: `captured` (or its refund status, when refunds followed), its capture closed, what was
+ * captured still refundable. Either way a capture
+ * asked for afterwards is refused, and the merchant is told (`executionActionUpdated`, triggered
+ * outside its API) rather than left reading an open rest that no longer exists.
  */
 function expiryStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | undefined {
   if (op.kind !== 'void' || op.context.expired !== true || op.status !== 'succeeded') return undefined;
-  if (e.status !== 'authorized' && e.status !== 'captureFailed') return undefined;
   // The event names the authorization that lapsed, as every action event names its action.
   const authorization = [...e.actions].reverse().find((a) => a.name === 'authorize');
-  return {
-    status: 'cancelled', entries: [{ code: 'cancelSuccessful' }], patch: {},
-    event: { name: 'executionActionUpdated', ...(authorization ? { action: authorization } : {}), trigger: 'external' },
-  };
+  const event = { name: 'executionActionUpdated', ...(authorization ? { action: authorization } : {}), trigger: 'external' } as const;
+  if (e.status === 'authorized' || e.status === 'captureFailed') {
+    return { status: 'cancelled', entries: [{ code: 'cancelSuccessful' }], patch: {}, event };
+  }
+  if (e.captureClosed) return undefined;
+  if (e.status === 'partiallyCaptured') return { status: 'captured', entries: [], patch: { captureClosed: true }, event };
+  // Refunds made since keep their status; the rest that a capture could still have taken is gone.
+  if (e.status === 'partiallyRefunded' || e.status === 'refunded' || e.status === 'refundFailed') return { status: e.status, entries: [], patch: { captureClosed: true }, event };
+  return undefined;
 }
 
 function projectAuthorization(e: ExecutionRecord, change: PaymentChange, challengeHref: string | undefined, notifyPending: boolean): ExecutionStep | undefined {
