@@ -10,7 +10,9 @@ const maxCandidates = 2000;
 /** Payment ids a search text names: a payment, operation or execution id, an order or PSP reference, a card's last four. */
 function candidateQuery(db: Kysely<Database>, text: string, masked: string) {
   // An order reference holding a card number was stored masked: the operator types it as the merchant knows it.
-  const references = masked === text ? [text] : [text, masked];
+  // Accented letters are stored as the merchant's system wrote them, composed (é) or decomposed
+  // (e + ◌́), and typed by the operator in either: both forms are looked for.
+  const references = [...new Set([text, masked, text.normalize('NFC'), text.normalize('NFD')])];
   let u = db.selectFrom('payments').select('id').where('id', '=', text)
     .union(db.selectFrom('transactions').select('payment_id as id').where('id', '=', text))
     .union(db.selectFrom('transactions').select('payment_id as id').where('merchant_transaction_id', 'in', references))

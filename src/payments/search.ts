@@ -142,7 +142,11 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
   const v = (k: string): string | undefined => {
     const x = query[k];
     const s = Array.isArray(x) ? x[0] : x;
-    return typeof s === 'string' && s.trim() !== '' ? s.trim() : undefined;
+    if (typeof s !== 'string') return undefined;
+    // Only the spaces a form or a paste adds: String.trim would also take the ideographic space or
+    // no-break space a reference was sent with (`注文-7\u3000`), and the search would miss it.
+    const t = s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    return t !== '' ? t : undefined;
   };
   const problem = (field: string, message: string) => fail({ field, message });
   const q = v('q');

@@ -1,4 +1,5 @@
 import { outgoingTraceparent } from '../runtime/request-context.ts';
+import { clipText } from '../runtime/utf8.ts';
 
 /**
  * One HTTP call to a PSP, shared by the connectors that speak HTTP: bounded in time and in answer
@@ -51,7 +52,7 @@ async function boundedText(res: Response, limit: number): Promise<string> {
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A string field of a PSP's answer, bounded (a PSP's free text never grows a row without limit). */
-export const text = (v: unknown, max = 256): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined);
+export const text = (v: unknown, max = 256): string | undefined => (typeof v === 'string' && v.length > 0 ? clipText(v, max) : undefined);
 
 /**
  * A PSP's 3-D Secure page as the shopper's browser may be sent to it: an http(s) URL, nothing else.

@@ -1,6 +1,7 @@
 import type { TokenizationKeys } from '../../vault/tokenization.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import type { CardInput } from '../../vault/card.ts';
+import { utf8Text } from '../../runtime/utf8.ts';
 import { ParamError, cardAt, maxJsonDepth, nestedDeeperThan, objectAt, screenCardData, stringAt, type Json } from './parse.ts';
 
 /**
@@ -21,8 +22,19 @@ export async function cardOfJwe(keys: TokenizationKeys, cardData: CardDataScreen
       ? 'was encrypted with a key that has expired or is no longer in use; call client/init again'
       : 'could not be decrypted: it must be RSA-OAEP-256 + A256CBC-HS512 to the public key from client/init');
   }
+  // Held to what a plain body is held to: bytes that are not UTF-8, or half a surrogate pair, would
+  // be stored as U+FFFD, and two holder names or references differing only there would read as one.
+  const text = utf8Text(opened.plaintext);
+  if (text === undefined) throw new ParamError(field, 'does not contain UTF-8 text');
   let plain: unknown;
-  try { plain = JSON.parse(new TextDecoder().decode(opened.plaintext)); } catch { throw new ParamError(field, 'does not contain JSON card data'); }
+  let broken = false;
+  try {
+    plain = JSON.parse(text, (k, v) => {
+      if (!k.isWellFormed() || (typeof v === 'string' && !v.isWellFormed())) broken = true;
+      return v;
+    });
+  } catch { throw new ParamError(field, 'does not contain JSON card data'); }
+  if (broken) throw new ParamError(field, 'holds text that is not valid Unicode (half of a surrogate pair)');
   if (nestedDeeperThan(plain, maxJsonDepth)) throw new ParamError(field, `holds JSON nested too deeply (at most ${maxJsonDepth} levels)`);
   // The encrypted card is screened like a plain one: its holder name refused, its reference masked.
   const data = screenCardData(objectAt(plain, field, true)!, cardData) as Json;

@@ -5,6 +5,7 @@ import type { CardDataScreen } from '../../vault/free-text.ts';
 import { fieldOf, type SchemaError } from '../../runtime/json-schema.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
+import { characterCount } from '../../runtime/utf8.ts';
 
 /** A refused field: the dialect answers `request.param.invalid` / `request.param.missing` naming it. */
 export class ParamError extends Error {
@@ -86,7 +87,8 @@ export function stringAt(o: Json, key: string, opts: { required?: boolean; max?:
     return undefined;
   }
   if (typeof v !== 'string' || v.length === 0) throw new ParamError(field, 'must be a non-empty string');
-  if (v.length > (opts.max ?? 255)) throw new ParamError(field, `must be at most ${opts.max ?? 255} characters`);
+  // Characters, as the published schema (and /v1) count them: an emoji is one, not two UTF-16 units.
+  if (v.length > (opts.max ?? 255) && characterCount(v) > (opts.max ?? 255)) throw new ParamError(field, `must be at most ${opts.max ?? 255} characters`);
   if (hasControlCharacter(v)) throw new ParamError(field, 'must not contain control characters');
   if (opts.pattern && !opts.pattern.test(v)) throw new ParamError(field, 'has an invalid format');
   return v;

@@ -26,7 +26,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
-import { utf8Text } from '../../runtime/utf8.ts';
+import { characterCount, clipText, undecodableFormParameter, utf8Text } from '../../runtime/utf8.ts';
 
 export interface ExecutionsDeps {
   merchants: MerchantService;
@@ -116,7 +116,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     // What OAuth client libraries send to the token endpoint (grant_type=client_credentials): the
     // token route reads nothing of it, and any other route's schema refuses it by name.
     if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '') && !/^\s*[[{]/.test(text)) {
-      return done(null, Object.fromEntries([...new URLSearchParams(text)].filter(([k]) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype')));
+      const pairs = [...new URLSearchParams(text)];
+      const undecodable = undecodableFormParameter(text, pairs);
+      if (undecodable !== undefined) {
+        const err = new ParamError(scrubPans(clipText(undecodable, 64)), 'is not UTF-8: percent-encode the UTF-8 bytes of its text') as ParamError & { statusCode: number };
+        err.statusCode = 400;
+        return done(err, undefined);
+      }
+      return done(null, Object.fromEntries(pairs.filter(([k]) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype')));
     }
     // A \uD800-style escape can leave half a character in a string, which the stores keep as U+FFFD:
     // two references differing only there would be one (two holders sharing cards). Looked for only
@@ -127,7 +134,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     try {
       parsed = JSON.parse(text, (k, v) => {
         if (k === '__proto__' || k === 'constructor' || k === 'prototype') return undefined;
-        if (halves && broken === undefined && (!k.isWellFormed() || (typeof v === 'string' && !v.isWellFormed()))) broken = k || 'body';
+        if (halves && broken === undefined && (!k.isWellFormed() || (typeof v === 'string' && !v.isWellFormed()))) broken = k.toWellFormed() || 'body';
         return v;
       });
     } catch {
@@ -372,14 +379,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const q = req.query;
       const str = (k: string) => {
         const v = q[k];
-        if (v !== undefined && (typeof v !== 'string' || v.length > 255)) throw new ParamError(k, 'must be given once, at most 255 characters');
+        if (v !== undefined && (typeof v !== 'string' || characterCount(v) > 255)) throw new ParamError(k, 'must be given once, at most 255 characters');
         if (v !== undefined && hasControlCharacter(v)) throw new ParamError(k, 'must not contain control characters');
         return v;
       };
       // A misspelt filter (filter[merchantRefrence]) ignored would answer every execution, and a
       // client taking the first result would take another order's: refused by name instead.
       const unknown = Object.keys(q).find((k) => !listQueryKeys.has(k));
-      if (unknown !== undefined) throw new ParamError(scrubPans(unknown.slice(0, 64)).replace(/\p{Cc}/gu, '\uFFFD'), `is not a parameter of this list (${[...listQueryKeys].join(', ')})`);
+      if (unknown !== undefined) throw new ParamError(scrubPans(clipText(unknown, 64)).replace(/\p{Cc}/gu, '\uFFFD'), `is not a parameter of this list (${[...listQueryKeys].join(', ')})`);
       const lastStatus = str('filter[lastStatus]');
       if (lastStatus !== undefined && !isExecutionStatus(lastStatus)) throw new ParamError('filter[lastStatus]', 'is not an execution status');
       const limitText = str('limit') ?? '20';

@@ -1,5 +1,5 @@
 import { scrubPans } from '../../runtime/scrub.ts';
-import { utf8Text } from '../../runtime/utf8.ts';
+import { clipText, undecodableFormParameter, utf8Text } from '../../runtime/utf8.ts';
 /**
  * Form parameters as the /v1 dialect sends them: flat names with dots and brackets
  * (`card.number`, `customParameters[SHOPPER_id]`, `cart.items[0].name`). Kept flat in a
@@ -11,35 +11,26 @@ export const formLimits = { maxParameters: 512, maxNameLength: 128, maxValueLeng
 
 export class FormError extends Error {}
 
-/** The replacement character as a form writes it: literally, or percent-encoded as its UTF-8 bytes. */
-const writtenReplacement = /\uFFFD|%EF%BF%BD/gi;
-
 export function parseForm(body: string): FormParams {
   const out: Record<string, string> = Object.create(null);
   let count = 0;
-  // Percent-escapes of bytes that are not UTF-8 (`caf%E9` from a Latin-1 client) decode to U+FFFD:
-  // kept, two different references would read as one (a false duplicate, a query answering with
-  // another order's payment) and a name would be stored altered. Counted here, refused below.
-  let replaced = 0;
-  let undecodable: string | undefined;
-  for (const [name, value] of new URLSearchParams(body)) {
-    if (name.includes('\uFFFD') || value.includes('\uFFFD')) {
-      replaced += name.split('\uFFFD').length + value.split('\uFFFD').length - 2;
-      undecodable ??= name;
-    }
+  const pairs = [...new URLSearchParams(body)];
+  // Percent-escapes of bytes that are not UTF-8 would be kept as U+FFFD (undecodableFormParameter).
+  const undecodable = undecodableFormParameter(body, pairs);
+  for (const [name, value] of pairs) {
     if (++count > formLimits.maxParameters) throw new FormError(`more than ${formLimits.maxParameters} parameters`);
     if (name.length > formLimits.maxNameLength) throw new FormError('parameter name too long');
     // Read before any authentication: the name is told only with card numbers in it masked.
-    if (value.length > formLimits.maxValueLength) throw new FormError(`parameter ${scrubPans(name.slice(0, 64))} too long`);
+    if (value.length > formLimits.maxValueLength) throw new FormError(`parameter ${scrubPans(clipText(name, 64))} too long`);
     // Empty values count as absent (decision 2: `amount=` is no amount).
     if (value === '') continue;
     // `amount=10.00&amount=1000.00` leaves no way to know which was meant: refused, not guessed. The
     // same value twice (a client library that repeats a field) is what was meant.
-    if (name in out && out[name] !== value) throw new FormError(`parameter ${scrubPans(name.slice(0, 64))} is given twice with different values`);
+    if (name in out && out[name] !== value) throw new FormError(`parameter ${scrubPans(clipText(name, 64))} is given twice with different values`);
     out[name] = value;
   }
-  if (undecodable !== undefined && replaced > (body.match(writtenReplacement)?.length ?? 0)) {
-    throw new FormError(`parameter ${scrubPans(undecodable.slice(0, 64))} is not UTF-8: percent-encode the UTF-8 bytes of its text`);
+  if (undecodable !== undefined) {
+    throw new FormError(`parameter ${scrubPans(clipText(undecodable, 64))} is not UTF-8: percent-encode the UTF-8 bytes of its text`);
   }
   return out;
 }

@@ -22,6 +22,7 @@ import { detectBrand, isExpired } from '../../vault/card.ts';
 import { widgetScript } from '../../hosted/routes.ts';
 import { oppSchemas } from './schemas.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
+import { clipText } from '../../runtime/utf8.ts';
 
 export interface OppDeps {
   merchants: MerchantService;
@@ -194,7 +195,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   });
 
   // The path is echoed to help the integrator, but never a card number someone put into it.
-  app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: scrubPans(req.url.split('?')[0]!).slice(0, 128), message: 'no such resource' }]));
+  app.setNotFoundHandler((req, reply) => refuse(reply, 404, undefined, '200.300.404', [{ name: 'path', value: clipText(scrubPans(req.url.split('?')[0]!), 128), message: 'no such resource' }]));
 
   /** Authentication, the card-data screen and validation every request with a form body shares. */
   async function accept<R>(req: FastifyRequest, reply: FastifyReply,
@@ -370,7 +371,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const r = parsed.value;
     // The reference's code and words for an unknown id (clients match them); the parameter error says what is wrong.
     const unknownPayment = () => refuse(reply, 400, auth.entity.id, notFoundCodes[r.type], [{
-      name: 'id', value: scrubPans(req.params.id).slice(0, 128), message: `no payment with this id for entity ${auth.entity.id}: send the id the original payment was answered with`,
+      name: 'id', value: clipText(scrubPans(req.params.id), 128), message: `no payment with this id for entity ${auth.entity.id}: send the id the original payment was answered with`,
     }]);
     if (!idPattern.test(req.params.id)) return unknownPayment();
     const result = await payments.followUp({

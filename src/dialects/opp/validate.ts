@@ -12,6 +12,7 @@ import { scrubPans } from '../../runtime/scrub.ts';
 import { readInstant } from '../../runtime/instant.ts';
 import { compile, type JsonSchema } from '../../runtime/json-schema.ts';
 import { amountPattern as amountSource, oppFields, type OppField } from './fields.ts';
+import { clipText } from '../../runtime/utf8.ts';
 
 /** A refused request: the result code to answer with and the fields at fault. */
 export interface Refusal {
@@ -30,7 +31,7 @@ class Collector {
   add(name: string, message: string, code = '200.300.404') {
     const raw = this.params[name];
     // Card data never goes back out, not even in an error body.
-    const value = raw === undefined ? null : cardFields.has(name) ? '[REDACTED]' : scrubPans(String(raw)).slice(0, 256);
+    const value = raw === undefined ? null : cardFields.has(name) ? '[REDACTED]' : clipText(scrubPans(String(raw)), 256);
     this.errors.push({ name, message, code, value });
   }
   /**

@@ -128,7 +128,7 @@ export function settlementOfItem(i: NotificationItem, account: Pick<AdyenSetting
         return { attemptId: i.merchantReference, outcome: { kind: 'approved', pspReference: i.pspReference, acquirerCode: 'Authorised', details }, ...statedAmount(i.value, i.currency, adyenCurrencies) };
       }
       const refusal = refusalReasonOf(undefined, i.reason);
-      return { attemptId: i.merchantReference, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: i.reason?.slice(0, 256), pspReference: i.pspReference, details } };
+      return { attemptId: i.merchantReference, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: text(i.reason), pspReference: i.pspReference, details } };
     }
     case 'CAPTURE': case 'CANCELLATION': case 'REFUND': case 'CAPTURE_FAILED': case 'REFUND_FAILED': case 'REFUNDED_REVERSED': {
       // REFUNDED_REVERSED: the refunded money came back to the merchant's account (the shopper's
@@ -148,7 +148,7 @@ export function settlementOfItem(i: NotificationItem, account: Pick<AdyenSetting
         ...(ok && i.eventCode !== 'CANCELLATION' ? statedAmount(i.value, i.currency, adyenCurrencies) : {}),
         outcome: ok
           ? { kind: 'approved', pspReference: i.pspReference, acquirerCode: i.eventCode, details }
-          : { kind: 'declined', reason: 'provider_error', acquirerCode: i.eventCode, message: i.reason?.slice(0, 256), pspReference: i.pspReference, details },
+          : { kind: 'declined', reason: 'provider_error', acquirerCode: i.eventCode, message: text(i.reason), pspReference: i.pspReference, details },
       };
     }
     default: return undefined;

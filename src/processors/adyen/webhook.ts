@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isObject } from '../http.ts';
+import { clipText } from '../../runtime/utf8.ts';
 
 /** One notification item of Adyen's standard webhook (the fields read here). */
 export interface NotificationItem {
@@ -54,7 +55,7 @@ export function itemsOf(body: string): NotificationItem[] | undefined {
       pspReference, merchantAccountCode, merchantReference, eventCode, success, value, currency,
       originalReference: typeof n.originalReference === 'string' ? n.originalReference : undefined,
       reason: typeof n.reason === 'string' ? n.reason : undefined,
-      eventDate: typeof n.eventDate === 'string' ? n.eventDate.slice(0, 64) : undefined,
+      eventDate: typeof n.eventDate === 'string' ? clipText(n.eventDate, 64) : undefined,
       hmacSignature: typeof additional.hmacSignature === 'string' ? additional.hmacSignature : undefined,
     });
   }

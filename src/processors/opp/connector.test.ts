@@ -178,3 +178,15 @@ test('a zero-decimal amount echoed with two decimals ("1500.00") is the amount s
     await psp.close();
   }
 });
+
+test('card.holder is sent within the platform\'s 45 characters, cut between characters', () => {
+  const holder = 'Ana ' + '𠮷'.repeat(60);
+  const { body } = formOf({ baseUrl: 'http://127.0.0.1:1', accessToken: 't', entityId: 'e' }, {
+    operation: 'authorize', attemptId: 'a'.repeat(32), amount: money(100, 'EUR' as Currency), live: false, testParameters: {},
+    card: { pan: new Pan('4200000000000000'), cvv: new Cvv('123'), brand: 'VISA', holder, expiryMonth: '05', expiryYear: '34' },
+  });
+  const sent = body.get('card.holder')!;
+  assert.ok(sent.length <= 45 && sent.length >= 44, `sent ${sent.length} UTF-16 units`);
+  assert.ok(sent.isWellFormed());
+  assert.ok(holder.startsWith(sent));
+});

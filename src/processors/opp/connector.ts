@@ -5,6 +5,7 @@ import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
 import { isObject, pspFetch, shopperPageUrl } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { parseSettings, secretSettings, type OppSettings } from './settings.ts';
+import { clipText } from '../../runtime/utf8.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
@@ -69,7 +70,7 @@ export function outcomeOfPayment(p: PaymentObject): Answer | undefined {
   if (typeof p.resultDetails === 'object' && p.resultDetails !== null) {
     for (const k of keptDetails) {
       const v = (p.resultDetails as Record<string, unknown>)[k];
-      if (typeof v === 'string') details[k] = v.slice(0, 256);
+      if (typeof v === 'string') details[k] = clipText(v, 256);
     }
   }
   switch (classifyResultCode(code)) {
@@ -81,7 +82,7 @@ export function outcomeOfPayment(p: PaymentObject): Answer | undefined {
         : { kind: 'pending', action: undefined, pspReference, acquirerCode: code, details };
     }
     case 'rejected': {
-      const message = typeof p.result?.description === 'string' ? p.result.description.slice(0, 256) : undefined;
+      const message = typeof p.result?.description === 'string' ? clipText(p.result.description, 256) : undefined;
       return { kind: 'declined', reason: declineReasonOf(code), acquirerCode: code, message, pspReference, details };
     }
   }
@@ -137,7 +138,8 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     if (!card) throw new Error(`${req.operation} needs card data`);
     body.set('paymentBrand', card.brand);
     body.set('card.number', card.pan.reveal());
-    if (card.holder !== undefined) body.set('card.holder', card.holder);
+    // The platform takes at most 45 characters of a holder's name (both dialects take 128 here).
+    if (card.holder !== undefined) body.set('card.holder', clipText(card.holder, 45));
     body.set('card.expiryMonth', card.expiryMonth);
     body.set('card.expiryYear', card.expiryYear.length === 2 ? `20${card.expiryYear}` : card.expiryYear);
     if (card.cvv !== undefined) body.set('card.cvv', card.cvv.reveal());
