@@ -61,6 +61,9 @@ test('values the gateway would take and do nothing useful with are refused, nami
   assert.throws(() => loadConfig({ SWITCHYARD_WEBHOOK_POLL_MS: '0' }), /SWITCHYARD_WEBHOOK_POLL_MS/);
   assert.throws(() => loadConfig({ SWITCHYARD_PG_PREPARED_STATEMENTS: 'maybe' }), /SWITCHYARD_PG_PREPARED_STATEMENTS="maybe" is not valid/);
   assert.equal(loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: 'DINERS=20' }).authorizationExpiryByBrandMs.DINERS, 20 * 86_400_000);
+  // 0 days would void every authorization within a minute of its approval (an operator meaning "never" included).
+  assert.throws(() => loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS: '0' }), /SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS/);
+  assert.equal(loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS: '1' }).authorizationExpiryMs, 86_400_000);
   const r = refusedStart({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: 'DINER=20' });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "DINER" is not a brand/);
