@@ -53,6 +53,10 @@ test('password parameters are removed from query strings, whatever the spelling 
   assert.equal(scrubQuerySecrets('/admin/api/webhooks/endpoints?access_token=Op3rat0r-t0ken&x=1'), '/admin/api/webhooks/endpoints?access_token=[REDACTED]&x=1');
   assert.equal(scrubQuerySecrets('/metrics?api_key=k1&apiKey=k2&client_secret=k3'), '/metrics?api_key=[REDACTED]&apiKey=[REDACTED]&client_secret=[REDACTED]');
   assert.equal(scrubQuerySecrets('/v1/query?tokenCount=1&keyHint=2'), '/v1/query?tokenCount=1&keyHint=2');
+  // Stripe's return from its 3-D Secure names the PaymentIntent's secret with a prefix; Stripe says never to log it.
+  assert.equal(scrubQuerySecrets('/hosted/psp-return/a/b?payment_intent=pi_1&payment_intent_client_secret=pi_1_secret_x'),
+    '/hosted/psp-return/a/b?payment_intent=pi_1&payment_intent_client_secret=[REDACTED]');
+  assert.equal(scrubQuerySecrets('/x?setup_intent_client_secret=seti_1_secret_y&x_api_key=k'), '/x?setup_intent_client_secret=[REDACTED]&x_api_key=[REDACTED]');
   const line = JSON.stringify({ level: 30, req: { url: '/v1/registrations/x?authentication.password=Canary%2Fpw' } }) + '\n';
   const out = scrubJsonLine(line);
   assert.doesNotMatch(out, /Canary/);

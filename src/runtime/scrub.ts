@@ -117,7 +117,7 @@ const queryPair = /([?&;]|^)([^=&?#;\s]+)=([^&#;\s]*)/g;
 // refused but still logged with its URL), and card data sent as URL parameters by a client that
 // should have posted a form: the security code (which may never be stored, logs included), the
 // expiry and the holder's name.
-const secretName = /(^|\.)(password|cvv|cvc|cvv2|securityCode|access_token|api_?key|client_secret|secret)$|^card\.(holder|expiryMonth|expiryYear|number)$/i;
+const secretName = /(^|[._])(password|cvv|cvc|cvv2|securityCode|access_token|api_?key|client_secret|secret)$|^card\.(holder|expiryMonth|expiryYear|number)$/i;
 
 function decodedName(raw: string): string {
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }
