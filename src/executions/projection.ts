@@ -157,9 +157,9 @@ function disputeStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | u
  * Wholly uncaptured, the execution ends `cancelled` with a `cancelSuccessful` entry, as if
  * cancelled, because nothing can be captured. Partly captured, it ends as a final capture leaves
  * it: `captured` (or its refund status, when refunds followed), its capture closed, what was
- * captured still refundable. Either way a capture
- * asked for afterwards is refused, and the merchant is told (`executionActionUpdated`, triggered
- * outside its API) rather than left reading an open rest that no longer exists.
+ * captured still refundable. Either way a capture asked for afterwards is refused, and the
+ * merchant is told (`executionActionUpdated`, triggered outside its API) rather than left reading
+ * an open rest that no longer exists.
  */
 function expiryStep(e: ExecutionRecord, op: OperationRecord): ExecutionStep | undefined {
   if (op.kind !== 'void' || op.context.expired !== true || op.status !== 'succeeded') return undefined;
