@@ -70,8 +70,8 @@ export const adminSchemas = {
   enable: op('Enable an endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
   test: op('Send a test event to an endpoint', ['webhooks'], endpointParams, { 202: jsonAnswer('Queued.', any) }, { 400: 'The operation\'s code.', 404: '`endpoint_not_found`.' }),
   deliveries: op('The delivery log', ['webhooks'], {
-    querystring: object({ merchantId: str(), endpointId: str(), eventId: str(), status: str('pending, delivered or failed.'), since: str('ISO 8601.'), limit: str('1..1000.') }),
-  }, { 200: jsonAnswer('Deliveries, newest first.', list('deliveries')) }, { 400: '`bad_request`: the message names the parameter.' }),
+    querystring: object({ merchantId: str(), endpointId: str(), eventId: str(), status: str('pending, delivered or failed.'), since: str('ISO 8601.'), limit: str('1..1000 (default 100).'), cursor: str('The `next` of the previous page.') }),
+  }, { 200: jsonAnswer('Deliveries, newest first, and `next` when more follow.', list('deliveries')) }, { 400: '`bad_request`: the message names the parameter.' }),
   event: op('An event\'s deliveries', ['webhooks'], eventParams, { 200: jsonAnswer('The deliveries.', object({ eventId: str(), deliveries: { type: 'array' } }, ['eventId', 'deliveries'])) }, { 404: '`event_not_found`.' }),
   redeliverEvent: op('Deliver an event again', ['webhooks'], { ...eventParams, body: object({ endpointId: str() }) }, { 200: jsonAnswer('Queued: how many, and how many wait for a disabled endpoint to be enabled.', redelivered) }, { 400: 'The operation\'s code.', 404: '`event_not_found`.' }),
   redeliver: op('Deliver every failed delivery since a time again', ['webhooks'], { body: object({ since: str('Required, ISO 8601.'), endpointId: str(), merchantId: str() }) },

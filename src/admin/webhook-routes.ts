@@ -5,6 +5,7 @@ import { isDeliveryStatus } from '../webhooks/model.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
 import { adminSchemas } from './schemas.ts';
 import { readInstant } from '../runtime/instant.ts';
+import { decodeCursor, encodeCursor } from '../payments/search.ts';
 
 export interface WebhookAdminDeps {
   webhooks: WebhookService;
@@ -81,14 +82,19 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
     const since = time(reply, q.since, 'since');
     if (since === null) return reply;
     if (q.status !== undefined && !isDeliveryStatus(q.status)) return error(reply, 400, 'bad_request', 'status must be pending, delivered or failed');
-    const limit = q.limit === undefined ? 100 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return error(reply, 400, 'bad_request', 'limit must be 1..1000');
-    return {
-      deliveries: await webhooks.deliveries({
-        merchantId: str(q.merchantId), endpointId: str(q.endpointId), eventId: str(q.eventId),
-        ...(q.status !== undefined && isDeliveryStatus(q.status) ? { status: q.status } : {}), ...(since !== undefined ? { since } : {}), limit,
-      }),
-    };
+    const limit = q.limit === undefined ? 100 : /^[0-9]{1,4}$/.test(q.limit) ? Number(q.limit) : NaN;
+    if (!(limit >= 1 && limit <= 1000)) return error(reply, 400, 'bad_request', 'limit must be an integer from 1 to 1000');
+    // Pages, newest first: a log longer than one page is read to its end by following `next`.
+    const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor) ?? null;
+    if (before === null) return error(reply, 400, 'bad_request', 'cursor must be the next of a previous page');
+    const found = await webhooks.deliveries({
+      merchantId: str(q.merchantId), endpointId: str(q.endpointId), eventId: str(q.eventId),
+      ...(q.status !== undefined && isDeliveryStatus(q.status) ? { status: q.status } : {}), ...(since !== undefined ? { since } : {}),
+      ...(before ? { before } : {}), limit: limit + 1,
+    });
+    const page = found.slice(0, limit);
+    const last = page.at(-1);
+    return { deliveries: page, ...(found.length > limit && last ? { next: encodeCursor({ createdAt: Date.parse(last.createdAt), id: last.deliveryId }) } : {}) };
   });
 
   app.get<{ Params: { eventId: string } }>('/webhooks/events/:eventId', { schema: adminSchemas.event }, async (req, reply) => {

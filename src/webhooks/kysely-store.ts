@@ -257,6 +257,8 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       if (f.eventId) q = q.where('event_id', '=', f.eventId);
       if (f.status) q = q.where('status', '=', f.status);
       if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
+      const before = f.before;
+      if (before) q = q.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
       const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit ?? 100).execute();
       return rows.map(toDelivery);
     },

@@ -105,6 +105,8 @@ export interface DeliveryFilter {
   readonly eventId?: string;
   readonly status?: DeliveryStatus;
   readonly since?: number;
+  /** Only deliveries older than this one (newest first: the last of the previous page). */
+  readonly before?: { readonly createdAt: number; readonly id: string };
   readonly limit?: number;
 }
 
