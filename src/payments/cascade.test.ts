@@ -98,5 +98,16 @@ test('the cascade goes on from the last attempt by seq, whatever times the attem
   assert.deepEqual(ofOp.map((a) => a.seq), [0, 1]);
   assert.deepEqual(nextStep(r, ofOp), { kind: 'attempt', seq: 2, account: account(2) });
   // In time order the last would be seq 0, and the cascade would ask for seq 1 again: a slot already taken.
-  assert.deepEqual(nextStep(r, listed.filter((a) => a.operationId === 'op')), { kind: 'attempt', seq: 1, account: account(1) });
+  const unsorted = nextStep(r, listed.filter((a) => a.operationId === 'op'));
+  assert.equal(unsorted.kind === 'attempt' ? unsorted.seq : undefined, 1);
+});
+
+test('rules changed while an attempt was open: the cascade goes on to the first account not tried yet, never back to one that declined', () => {
+  const declined = (seq: number, accountId: string) => ({ seq, accountId, status: 'failed' as const, reason: 'soft' as const });
+  // Made under [acc0, acc1, acc2]; acc0 declined; the operator has since put acc1 first.
+  assert.deepEqual(nextStep({ accounts: [account(1), account(0), account(2)], moveOn: ['soft'] }, [declined(0, 'acc0')]), { kind: 'attempt', seq: 1, account: account(1) });
+  // A new account put first is tried too, not skipped.
+  assert.deepEqual(nextStep({ accounts: [account(3), account(0), account(1)], moveOn: ['soft'] }, [declined(0, 'acc0')]), { kind: 'attempt', seq: 1, account: account(3) });
+  // Every account of the rules tried: the decline stands.
+  assert.deepEqual(nextStep({ accounts: [account(1), account(0)], moveOn: ['soft'] }, [declined(0, 'acc0'), declined(1, 'acc1')]), { kind: 'declined', category: 'soft' });
 });

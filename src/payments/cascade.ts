@@ -35,7 +35,10 @@ export type CascadeStep =
  * The cascade's rule, pure: given the attempts of one operation so far (in seq order, as
  * `attemptsOfOperation` gives them), what happens next. An attempt whose outcome is pending or
  * unknown stops everything: the next PSP is never tried while the previous one may still have
- * charged the card.
+ * charged the card. After a decline the cascade goes on to the first account of `rules` this
+ * operation has not tried: the rules are the workflow's as it is now, which an operator may have
+ * reordered or shortened while an attempt's answer was awaited, so a position in them would send
+ * the card back to the account that just declined it, or skip one never tried.
  */
 export function nextStep(rules: CascadeRules, attempts: readonly CascadeAttempt[]): CascadeStep {
   const first = rules.accounts[0];
@@ -46,7 +49,8 @@ export function nextStep(rules: CascadeRules, attempts: readonly CascadeAttempt[
     case 'succeeded': return { kind: 'approved' };
     case 'failed': {
       const category = cascadeCategoryOf(last.reason);
-      const next = rules.accounts[last.seq + 1];
+      const tried = new Set(attempts.map((a) => a.accountId));
+      const next = rules.accounts.find((a) => !tried.has(a.id));
       if (next && rules.moveOn.includes(category)) return { kind: 'attempt', seq: last.seq + 1, account: next };
       return { kind: 'declined', category };
     }
