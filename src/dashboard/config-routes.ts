@@ -149,7 +149,12 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   merchantForm('psp-accounts', 'psp_account.put', dashboardSchemas.putAccount, async (m, f) => {
     let settings: unknown;
     try { settings = JSON.parse(String(f.settings || '{}')); } catch { return { ok: false, error: 'Settings must be JSON.', detail: { name: f.name } }; }
-    const r = await workflows.putAccount(m.id, String(f.name ?? '').trim(), { connector: String(f.connector ?? 'simulator').trim(), settings });
+    const name = String(f.name ?? '').trim();
+    // The form has no timeout of its own: saving an account keeps the one it has (set through the
+    // admin API, the CLI, or a `timeoutMs` in these settings), rather than resetting it.
+    const given = typeof settings === 'object' && settings !== null && 'timeoutMs' in settings;
+    const kept = given ? undefined : (await workflows.accounts(m.id)).find((a) => a.name === name)?.timeoutMs;
+    const r = await workflows.putAccount(m.id, name, { connector: String(f.connector ?? 'simulator').trim(), settings, ...(kept !== undefined ? { timeoutMs: kept } : {}) });
     // The settings may hold a PSP's secrets: the audit log names the account, never its settings.
     return r.ok ? { ok: true, text: `PSP account ${r.value.name} saved.`, detail: { name: r.value.name, connector: r.value.connector } }
       : { ok: false, error: r.error, detail: { name: f.name } };

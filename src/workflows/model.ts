@@ -41,10 +41,15 @@ export const defaultWorkflow: WorkflowConfig = { accounts: [], moveOn: ['soft', 
 const accountName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const isAccountName = (s: unknown): s is string => typeof s === 'string' && accountName.test(s);
 
+const workflowFields = ['accounts', 'moveOn', 'notifyPending'];
+
 /** Reads a workflow configuration from untrusted JSON; fields left out keep `base`'s values. */
 export function parseWorkflowConfig(input: unknown, base: WorkflowConfig = defaultWorkflow): { ok: true; value: WorkflowConfig } | { ok: false; error: string } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, error: 'the workflow configuration must be an object' };
   const o = input as Record<string, unknown>;
+  // A misspelt field (`acounts`) would otherwise be answered as a success that changed nothing.
+  const unknown = Object.keys(o).filter((k) => !workflowFields.includes(k));
+  if (unknown.length > 0) return { ok: false, error: `unknown field(s): ${unknown.slice(0, 5).join(', ')} (a workflow has ${workflowFields.join(', ')})` };
   const accounts = o.accounts ?? base.accounts;
   if (!Array.isArray(accounts) || accounts.length > 10 || !accounts.every(isAccountName) || new Set(accounts).size !== accounts.length) {
     return { ok: false, error: 'accounts must be a list of at most 10 distinct PSP account names' };
@@ -104,15 +109,23 @@ export const notificationPath = (merchantId: string, name: string): string =>
 export function accountInput(body: unknown): AccountInput {
   const o = typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {};
   if (typeof o.connector === 'string' || 'settings' in o) {
-    return { connector: typeof o.connector === 'string' ? o.connector : 'simulator', settings: o.settings, ...('timeoutMs' in o ? { timeoutMs: o.timeoutMs } : {}) };
+    const unknown = Object.keys(o).filter((k) => !accountFields.includes(k));
+    return {
+      connector: typeof o.connector === 'string' ? o.connector : 'simulator', settings: o.settings, ...('timeoutMs' in o ? { timeoutMs: o.timeoutMs } : {}),
+      ...(unknown.length > 0 ? { unknownFields: unknown } : {}),
+    };
   }
   return { connector: 'simulator', settings: body ?? {} };
 }
+
+const accountFields = ['connector', 'settings', 'timeoutMs'];
 
 /** What an operator gives for a PSP account (unvalidated). */
 export interface AccountInput {
   readonly connector: string;
   readonly settings: unknown;
+  /** Fields beside `connector`, `settings` and `timeoutMs` (a misspelt `timeoutMS`): refused. */
+  readonly unknownFields?: readonly string[];
   /** The account's request timeout in ms; absent: the gateway's. Also taken from `settings.timeoutMs`, where earlier versions kept it. */
   readonly timeoutMs?: unknown;
 }

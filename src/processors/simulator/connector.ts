@@ -135,7 +135,8 @@ export function simulatorFactory(acquirer: SimulatedAcquirer): ConnectorFactory 
     parseSettings,
     // A simulated account holds no secret.
     create(account) {
-      const parsed = parseSettings(account.settings);
+      // Leniently: settings stored by an earlier release may hold keys this one no longer reads.
+      const parsed = parseSettings(account.settings, false);
       return acquirer.forAccount(account.id, { ...defaultSettings, ...(parsed.ok ? parsed.value : {}) });
     },
   };

@@ -65,17 +65,27 @@ export function matches(m: Match, pan: string | undefined, amount: Money): boole
 }
 
 /** Reads settings from untrusted JSON (admin API, CLI); returns the reason they are refused otherwise. */
-export function parseSettings(input: unknown): { ok: true; value: AccountSettings } | { ok: false; error: string } {
+export function parseSettings(input: unknown, strict = true): { ok: true; value: AccountSettings } | { ok: false; error: string } {
   if (input === undefined) return { ok: true, value: { latencyMs: 0, declines: [], timeouts: [] } };
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, error: 'behaviour must be an object' };
   const o = input as Record<string, unknown>;
+  // A misspelt key (`decline`, `cardSuffix`) would leave the account behaving otherwise than the
+  // operator asked, after an answer that said it was saved.
+  const unknownOf = (x: Record<string, unknown>, allowed: readonly string[], where: string) => {
+    const unknown = strict ? Object.keys(x).filter((k) => !allowed.includes(k)) : [];
+    return unknown.length > 0 ? `unknown setting(s) ${unknown.slice(0, 5).map((k) => `${where}${k}`).join(', ')} (allowed: ${allowed.join(', ')})` : undefined;
+  };
+  const unknownTop = unknownOf(o, ['latencyMs', 'declines', 'timeouts', 'fees'], '');
+  if (unknownTop) return { ok: false, error: unknownTop };
   const latencyMs = o.latencyMs ?? 0;
   if (typeof latencyMs !== 'number' || !Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 120_000) {
     return { ok: false, error: 'latencyMs must be an integer between 0 and 120000' };
   }
-  const readMatch = (x: unknown, where: string): Match | string => {
+  const readMatch = (x: unknown, where: string, extra: readonly string[] = []): Match | string => {
     if (typeof x !== 'object' || x === null || Array.isArray(x)) return `${where} must be an object`;
     const r = x as Record<string, unknown>;
+    const unknownRule = unknownOf(r, ['cardSuffixes', 'bins', 'amountAtLeast', 'amounts', ...extra], `${where}.`);
+    if (unknownRule) return unknownRule;
     const strings = (v: unknown, len: number) => v === undefined || (Array.isArray(v) && v.length <= 100 && v.every((s) => typeof s === 'string' && new RegExp(`^[0-9]{${len}}$`).test(s)));
     if (!strings(r.cardSuffixes, 4)) return `${where}.cardSuffixes must be a list of 4-digit strings`;
     if (!strings(r.bins, 6)) return `${where}.bins must be a list of 6-digit strings`;
@@ -100,7 +110,7 @@ export function parseSettings(input: unknown): { ok: true; value: AccountSetting
   if (typeof rawDeclines === 'string') return { ok: false, error: rawDeclines };
   const declines: DeclineRule[] = [];
   for (const [i, d] of rawDeclines.entries()) {
-    const m = readMatch(d, `declines[${i}]`);
+    const m = readMatch(d, `declines[${i}]`, ['category', 'code']);
     if (typeof m === 'string') return { ok: false, error: m };
     const r = d as Record<string, unknown>;
     if (!isSimulatedDecline(r.category)) return { ok: false, error: `declines[${i}].category must be one of ${simulatedDeclines.join(', ')}` };
