@@ -477,6 +477,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     name: c.name,
     operations: c.operations,
     timeoutMs,
+    ...(c.simulated ? { simulated: true } : {}),
     ...(c.runsThreeDs ? { runsThreeDs: true } : {}),
     ...(c.lookupLagMs !== undefined ? { lookupLagMs: c.lookupLagMs } : {}),
     ...(c.dedupesByKey ? { dedupesByKey: true } : {}),

@@ -276,7 +276,7 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
     async openHoldsBefore(before, after, limit) {
       let q = db.selectFrom('payments').leftJoin('cards', 'cards.id', 'payments.card_id').selectAll('payments').select('cards.brand')
         .where('payments.hold_released_at', 'is', null).where('payments.created_at', '<=', before)
-        .where('payments.method', '=', 'card').where('payments.initial_type', '=', 'authorize')
+        .where('payments.method', 'in', ['card', 'bank_transfer']).where('payments.initial_type', '=', 'authorize')
         // A part captured, then refunded or charged back, still leaves the uncaptured rest on hold.
         .where('payments.status', 'in', ['authorized', 'captured', 'refunded', 'charged_back']);
       if (after) {

@@ -22,7 +22,7 @@ import { nextStep } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, refundDrawsOn, refundParts, totalsOf,
-  type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, uncovered } from './model.ts';
+  type DeclineReason, type FollowUpKind, type InitialKind, type OperationKind, type Outcome, type PaymentStatus, undoableKinds, attemptsOfOperation, uncovered } from './model.ts';
 import type { PaymentObserver, Writers } from './change.ts';
 import { createRunner, refusal, settlementOf, type AttemptPlan } from './runner.ts';
 import { eachIsolated } from '../jobs/isolated.ts';
@@ -299,6 +299,20 @@ export function createPaymentService(deps: {
     if (rules.accounts.length === 0) return false;
     for (const account of rules.accounts) {
       if (account.id === defaultAccount.id || (await deps.connectorFor(account.id))?.runsThreeDs !== true) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether a bank transfer can be made under `rules`: only the simulated bank takes one, so every
+   * account of the cascade must be simulated, and the merchant not live. Otherwise the shopper would
+   * be sent to the bank's page and confirm the transfer, and only then see it fail.
+   */
+  async function cascadeTakesBankTransfers(rules: CascadeRules, live: boolean): Promise<boolean> {
+    if (live) return false;
+    const accounts = rules.accounts.length > 0 ? rules.accounts : [defaultAccount];
+    for (const account of accounts) {
+      if ((await deps.connectorFor(account.id))?.simulated !== true) return false;
     }
     return true;
   }
@@ -668,7 +682,7 @@ export function createPaymentService(deps: {
   }
 
   /** The payment and its opening operation as the intent records them. */
-  function intentOf(input: PayInput, instrument: Instrument, plan: AuthenticationPlan | { kind: 'bank' }, paymentId: string, awaiting: boolean, now: number) {
+  function intentOf(input: PayInput, instrument: Instrument, plan: IntentPlan, paymentId: string, awaiting: boolean, now: number) {
     const entityId = input.scope.channel === 'opp' ? input.scope.entityId : undefined;
     const newRegistration = input.createRegistration === true && instrument.sealed !== undefined && entityId !== undefined;
     const registrationId = newRegistration ? ids.hex32() : input.storedCard?.registrationId;
@@ -706,7 +720,7 @@ export function createPaymentService(deps: {
    * registration made with it, the payment, its opening operation (a duplicate merchant transaction
    * id refused by the database), the caller's own writes (`join`) and the outbox, in one unit of work.
    */
-  async function recordIntent(input: PayInput, intent: ReturnType<typeof intentOf>, plan: AuthenticationPlan | { kind: 'bank' },
+  async function recordIntent(input: PayInput, intent: ReturnType<typeof intentOf>, plan: IntentPlan,
     rules: CascadeRules | undefined, challenge: Challenge | undefined, now: number): Promise<Result<AttemptRecord | undefined, PayError>> {
     const { payment, operation, newRegistrationId: registrationId, instrument } = intent;
     return write(async (w): Promise<Result<AttemptRecord | undefined, PayError>> => {
@@ -725,6 +739,10 @@ export function createPaymentService(deps: {
       const locked: LockedPayment = { payment, operations: [operation], attempts: [] };
       if (plan.kind === 'refused') {
         await runner.settle(w, locked, payment.id, refusal(plan.reason, authenticationDetails({ status: plan.status, eci: plan.eci, flow: 'frictionless' }), now));
+        return ok(undefined);
+      }
+      if (plan.kind === 'declined') {
+        await runner.settle(w, locked, payment.id, refusal(plan.reason, {}, now));
         return ok(undefined);
       }
       const attempt = rules ? await runner.recordAttempt(w, locked, payment.id, rules, plan.kind === 'frictionless') : undefined;
@@ -807,7 +825,8 @@ export function createPaymentService(deps: {
       const cascade = await workflowRules(input.merchant.id, input.workflowCode ?? 'payment-acceptance');
       // Only a shopper who is there can be sent to a PSP's own 3-D Secure.
       const pspAuthenticates = card !== undefined && !input.merchantInitiated && await cascadeRunsThreeDs(cascade);
-      const plan = planOf(input, card, pspAuthenticates);
+      const bankTaken = card !== undefined || await cascadeTakesBankTransfers(cascade, input.merchant.live);
+      const plan = bankTaken ? planOf(input, card, pspAuthenticates) : { kind: 'declined' as const, reason: 'not_supported' as const };
       const purpose: ChallengePurpose | undefined = plan.kind === 'challenge' ? '3ds' : plan.kind === 'bank' ? 'bank_transfer' : undefined;
       if (purpose && input.returnUrls.length === 0) return fail('return_url_required');
       const paymentId = ids.hex32();
@@ -821,7 +840,7 @@ export function createPaymentService(deps: {
       }) : undefined;
       const intent = intentOf(input, instrument.value, plan, paymentId, challenge !== undefined, now);
       const { payment, operation } = intent;
-      const rules = challenge || plan.kind === 'refused' ? undefined : cascade;
+      const rules = challenge || plan.kind === 'refused' || plan.kind === 'declined' ? undefined : cascade;
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);
       if (!recorded.ok) return recorded;
       // Taken by the request that recorded the payment, and by no other; used, or gone with a refusal.
@@ -832,7 +851,7 @@ export function createPaymentService(deps: {
         return undefined;
       });
       if (card && taken) card = { ...card, cvv: taken };
-      if (plan.kind === 'refused') return ok(await view(paymentId));
+      if (plan.kind === 'refused' || plan.kind === 'declined') return ok(await view(paymentId));
       if (challenge) {
         // Held once, for the one authorization after the challenge, no longer than the page lives.
         if (card?.cvv) await cvvs.put(paymentId, card.cvv, challenge.expiresAt);
@@ -1142,6 +1161,9 @@ export function createPaymentService(deps: {
         await eachIsolated(page, async (p) => {
           const ops = await store.operationsOf(p.id);
           if (holdClosed(ops)) { await markHoldReleased(p.id, now); return; }
+          // A bank transfer's rest is released once a receipt said what arrived (the merchant's own
+          // receipt is final); before any, its money is still on its way from the shopper's bank.
+          if (p.method === 'bank_transfer' && totalsOf(ops).received === 0) return;
           if (!authorizationExpired(ops, now - expiryOf(p.brand))) return;
           // A void like the merchant's own, to the account holding the authorization, under the
           // payment's lock (decideFollowUp checks it again); what a partial capture left is released.
@@ -1308,6 +1330,12 @@ export function createPaymentService(deps: {
 
   return service;
 }
+
+/**
+ * How a payment's intent proceeds: its 3-D Secure plan, the bank's page for a transfer, or declined
+ * before anything is sent (a bank transfer no account of the cascade takes).
+ */
+type IntentPlan = AuthenticationPlan | { readonly kind: 'bank' } | { readonly kind: 'declined'; readonly reason: DeclineReason };
 
 /** The card a payment uses, checked, with what the intent stores of it. */
 interface Instrument {

@@ -151,8 +151,9 @@ export interface PaymentStore {
   /** Authorized bank-transfer payments without a full receipt, last changed before `before`. */
   bankTransfersAwaitingReceipt(before: number, limit: number): Promise<PaymentRecord[]>;
   /**
-   * Card authorizations whose hold may still be open (authorized or partly captured, not yet marked
-   * released), made before `before`, after the (created_at, id) cursor, oldest first, with the card's brand.
+   * Authorizations (by card, or a bank transfer's) whose hold may still be open (authorized or partly
+   * captured, not yet marked released), made before `before`, after the (created_at, id) cursor,
+   * oldest first, with the card's brand.
    */
   openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
 }
