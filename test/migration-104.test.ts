@@ -6,8 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
-import { migrate } from '../src/storage/database.ts';
+import { deliveryOrderBackfill } from '../src/storage/migrations/104_delivery_order_backfill.ts';
 import { addOutboxEvent } from '../src/webhooks/outbox.ts';
 import { postgresAvailable, startGateway } from './support/harness.ts';
 
@@ -37,9 +36,8 @@ for (const store of ['sqlite', 'postgres'] as const) {
         });
         const rows = [delivery(events[0]!.id, 'pending'), delivery(events[1]!.id, 'pending'), delivery(events[2]!.id, 'pending'), delivery(events[3]!.id, 'delivered')];
         await db.insertInto('webhook_deliveries').values(rows).execute();
-        // As a store that had not run it yet.
-        await sql`delete from kysely_migration where name = '104_delivery_order_backfill'`.execute(db);
-        await migrate(db, gw.app.storage.schema);
+        // As on a store that had not run it yet.
+        await deliveryOrderBackfill.up(db);
         const after = new Map((await db.selectFrom('webhook_deliveries').select(['id', 'ordering_key', 'seq']).execute()).map((r) => [r.id, r]));
         const [first, second, other, delivered] = rows.map((r) => after.get(r.id)!);
         assert.equal(first!.ordering_key, `payment:${paymentId}`);

@@ -6,7 +6,12 @@ import type { Currency } from '../money/money.ts';
 import type { DeclineReason, InitialKind, OperationKind, OperationStatus, PaymentStatus } from './model.ts';
 import type { AttemptRecord, Channel, OperationRecord, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter } from './store.ts';
 
-type PaymentRow = Omit<Selectable<PaymentsTable>, 'hold_released_at'>;
+type PaymentRow = Omit<Selectable<PaymentsTable>, 'hold_released_at' | 'receipt_settled_at'>;
+
+// The conditions of the sweeps' partial indexes (migration 105), term for term and as literals:
+// SQLite reads a partial index only for a query whose own terms prove its condition.
+const openAuthorization = sql<boolean>`payments.hold_released_at is null and payments.initial_type = 'authorize' and payments.status not in ('pending', 'unknown', 'declined', 'reversed', 'credited')`;
+const awaitingReceipt = sql<boolean>`payments.method = 'bank_transfer' and payments.status not in ('pending', 'unknown', 'declined', 'reversed', 'credited') and payments.receipt_settled_at is null`;
 type OperationRow = Selectable<TransactionsTable>;
 type AttemptRow = Selectable<AttemptsTable>;
 
@@ -183,6 +188,9 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       async setHoldReleased(paymentId, at) {
         await tx.updateTable('payments').set({ hold_released_at: at }).where('id', '=', paymentId).execute();
       },
+      async setReceiptSettled(paymentId, at) {
+        await tx.updateTable('payments').set({ receipt_settled_at: at }).where('id', '=', paymentId).where('receipt_settled_at', 'is', null).execute();
+      },
       async updatePayment(id, change, at) {
         await updatePaymentRow.later(tx, {
           id, status: change.status, at,
@@ -265,20 +273,19 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       return rows.map(toOperation);
     },
     async bankTransfersAwaitingReceipt(before, limit) {
-      // A transfer the shopper confirmed (a PA authorized, a DB captured) that no receipt confirms yet.
-      const rows = await db.selectFrom('payments').selectAll().where('method', '=', 'bank_transfer')
-        .where('status', 'in', ['authorized', 'captured']).where('updated_at', '<', before)
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('transactions as r').select('r.id')
-          .whereRef('r.payment_id', '=', 'payments.id').where('r.type', '=', 'receipt').where('r.status', '!=', 'failed'))))
+      // A transfer the shopper confirmed (a PA authorized, a DB captured) not yet marked confirmed by
+      // a receipt, through the partial index of exactly those (migration 105): the caller marks
+      // those it finds a receipt for.
+      const rows = await db.selectFrom('payments').selectAll().where(awaitingReceipt).where('updated_at', '<', before)
         .orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toPayment);
     },
     async openHoldsBefore(before, after, limit) {
+      // Through the partial index of authorizations that may still hold money (migration 105). A
+      // part captured, then refunded or charged back, still leaves the uncaptured rest on hold.
       let q = db.selectFrom('payments').leftJoin('cards', 'cards.id', 'payments.card_id').selectAll('payments').select('cards.brand')
-        .where('payments.hold_released_at', 'is', null).where('payments.created_at', '<=', before)
-        .where('payments.method', 'in', ['card', 'bank_transfer']).where('payments.initial_type', '=', 'authorize')
-        // A part captured, then refunded or charged back, still leaves the uncaptured rest on hold.
-        .where('payments.status', 'in', ['authorized', 'captured', 'refunded', 'charged_back']);
+        .where(openAuthorization).where('payments.created_at', '<=', before)
+        .where('payments.method', 'in', ['card', 'bank_transfer']);
       if (after) {
         q = q.where((eb) => eb.or([eb('payments.created_at', '>', after.createdAt), eb.and([eb('payments.created_at', '=', after.createdAt), eb('payments.id', '>', after.id)])]));
       }

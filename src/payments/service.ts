@@ -1138,10 +1138,13 @@ export function createPaymentService(deps: {
       await eachIsolated(due, async (p) => {
         const ops = await store.operationsOf(p.id);
         const t = totalsOf(ops);
+        // A receipt confirmed it (the merchant's own is final, a part of it too), or it was reversed
+        // before any: nothing more is awaited, and the sweep never reads it again.
+        if (t.received > 0 || t.reversed) { await write((w) => w.payments.setReceiptSettled(p.id, clock.now())); return; }
         // What the shopper transferred and no receipt confirms yet (a DB's money counts as captured
         // from the start, so its open amount is not authorized less captured).
         const open = initialOf(ops).amount.amount - t.received - t.inFlightReceipts;
-        if (open <= 0 || t.reversed) return;
+        if (open <= 0) return;
         const r = await ownFollowUp(p, ops, 'receipt', { amount: open, currency: initialOf(ops).amount.currency }, {});
         if (r.ok) confirmed++;
       }, logger, 'confirm-bank-transfers', (p) => p.id);

@@ -123,6 +123,8 @@ export interface PaymentWriter {
    * null, open again (a capture its PSP reported failed put money back on hold).
    */
   setHoldReleased(paymentId: string, at: number | null): Promise<void>;
+  /** Marks a bank transfer a receipt has confirmed: the receipt sweep never reads it again. */
+  setReceiptSettled(paymentId: string, at: number): Promise<void>;
 }
 
 export interface PaymentStore {
@@ -148,7 +150,7 @@ export interface PaymentStore {
   openOperations(before: number, limit: number, after?: { readonly updatedAt: number; readonly id: string }): Promise<OperationRecord[]>;
   /** Operations still waiting for their shopper, last changed before `before`. */
   awaitingBefore(before: number, limit: number): Promise<OperationRecord[]>;
-  /** Authorized bank-transfer payments without a full receipt, last changed before `before`. */
+  /** Bank transfers the shopper confirmed, not yet marked confirmed by a receipt, last changed before `before`. */
   bankTransfersAwaitingReceipt(before: number, limit: number): Promise<PaymentRecord[]>;
   /**
    * Authorizations (by card, or a bank transfer's) whose hold may still be open (authorized or partly

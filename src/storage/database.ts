@@ -33,6 +33,7 @@ import { jobRuns } from './migrations/101_job_runs.ts';
 import { webhookRedeliveries } from './migrations/102_webhook_redeliveries.ts';
 import { attemptLookups } from './migrations/103_attempt_lookups.ts';
 import { deliveryOrderBackfill } from './migrations/104_delivery_order_backfill.ts';
+import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
 
@@ -64,6 +65,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '102_webhook_redeliveries': webhookRedeliveries,
   '103_attempt_lookups': attemptLookups,
   '104_delivery_order_backfill': deliveryOrderBackfill,
+  '105_job_scan_indexes': jobScanIndexes,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -83,6 +83,7 @@ export interface PaymentsTable {
   updated_at: number;
   /** When the expiry job found the authorization's hold closed (migration 070); null: still to look at. */
   hold_released_at: ColumnType<number | null, number | null | undefined, number | null>;
+  receipt_settled_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface TransactionsTable {
