@@ -51,7 +51,7 @@ import type { CheckoutRecord } from '../src/checkouts/model.ts';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
 import { createLedgerStore } from '../src/ledger/kysely-store.ts';
 import { createSettlementStore } from '../src/ledger/settlement-store.ts';
-import { clawbackLeg, type Posting } from '../src/ledger/model.ts';
+import { balancesOf, clawbackLeg, type Posting } from '../src/ledger/model.ts';
 import { settledKey } from '../src/ledger/reconciliation.ts';
 import type { DiscrepancyRecord } from '../src/ledger/store.ts';
 import { createDashboardStore } from '../src/dashboard/kysely-store.ts';
@@ -2099,6 +2099,26 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(between[0]!.amount, bigMinor, 'amounts above 2^31 come back as numbers');
         assert.equal((await settlement.postingsBetween(T, T + 86_400_000, 'someone-else')).length, 0);
         assert.equal((await settlement.workspaces([f.merchant.id])).get(f.merchant.id), f.merchant.workspaceId);
+      });
+
+      test('a merchant\'s postings summed by the database make the balances the postings themselves make', async () => {
+        const f = await merchant();
+        const uow = opened.storage.uow;
+        const ledger = createLedgerStore(uow);
+        const T = Date.UTC(2026, 0, 11);
+        const [a, b, c, d] = [id(), id(), id(), id()];
+        await uow.run((tx) => ledger.writer(tx).post([
+          posting(a, 'pending', 0, 'authorized', 'holds', 900, T, f.merchant.id),
+          posting(a, 'posted', 0, 'holds', 'authorized', 900, T + 1, f.merchant.id),
+          posting(a, 'posted', 1, 'receivable', 'payable', bigMinor, T + 2, f.merchant.id),
+          posting(b, 'posted', 0, 'receivable', 'payable', 500, T + 3, f.merchant.id),
+          posting(c, 'posted', 0, 'refunds', 'receivable', 300, T + 4, f.merchant.id),
+          posting(d, 'posted', 0, 'receivable', 'payable', 7, T + 5, 'someone-else'),
+        ]));
+        const sums = await ledger.sums(f.merchant.id);
+        assert.deepEqual(balancesOf(sums), balancesOf(await ledger.postings({ merchantId: f.merchant.id })));
+        assert.ok(sums.length < 6, 'summed, not listed');
+        assert.equal(balancesOf(sums).find((x) => x.kind === 'receivable')!.balance, bigMinor + 500 - 300, 'amounts above 2^31 sum as numbers');
       });
 
       test('discrepancies are stored open, listed by status, merchant and report, and resolved once', async () => {

@@ -36,6 +36,15 @@ export function createLedgerStore(uow: UnitOfWork): LedgerStore {
       }
     },
     postings: (filter = {}) => postingsOf(db, filter),
+    async sums(merchantId) {
+      const rows = await db.selectFrom('postings')
+        .select(['merchant_id', 'currency', 'psp_account_id', 'debit_account', 'credit_account', sql<number | string>`sum(amount)`.as('amount')])
+        .where('merchant_id', '=', merchantId).groupBy(['merchant_id', 'currency', 'psp_account_id', 'debit_account', 'credit_account']).execute();
+      return rows.map((r) => ({
+        merchantId: r.merchant_id, currency: r.currency, pspAccountId: r.psp_account_id,
+        debit: r.debit_account as AccountKind, credit: r.credit_account as AccountKind, amount: Number(r.amount),
+      }));
+    },
     async books() {
       // One snapshot for both reads: a payment committed between them would show its operations
       // without its postings (or a capture's postings without the capture) and fail `verify`.

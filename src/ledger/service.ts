@@ -24,7 +24,7 @@ export function createLedgerService(deps: { store: LedgerStore; clock: Clock }):
       await store.writer(tx).post(postingsOf(change, clock.now()));
     },
     async balances(merchantId) {
-      return balancesOf(await store.postings({ merchantId }));
+      return balancesOf(await store.sums(merchantId));
     },
     paymentPostings: (paymentId) => store.postings({ paymentId }),
     async verify() {

@@ -29,6 +29,11 @@ export interface LedgerStore {
   writer(tx: Tx): LedgerWriter;
   /** Postings oldest first; all of them without a filter. */
   postings(filter?: { merchantId?: string; paymentId?: string }): Promise<Posting[]>;
+  /**
+   * A merchant's postings summed per currency, PSP account and pair of accounts: what its balances
+   * are made of, computed by the database (a merchant's postings never all come into memory).
+   */
+  sums(merchantId: string): Promise<Pick<Posting, 'merchantId' | 'currency' | 'pspAccountId' | 'debit' | 'credit' | 'amount'>[]>;
   /** Every posting and every payment with its operations, read in one snapshot (for `ledger verify` on a running gateway). */
   books(): Promise<{ postings: Posting[]; payments: PaymentOperations[] }>;
 }
