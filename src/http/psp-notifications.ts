@@ -51,6 +51,7 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
       200: textAnswer('Acknowledged as the PSP expects (e.g. `[accepted]` for Adyen).', 'text/plain'),
       401: jsonAnswer('The signature is not valid: nothing changed.', refusal),
       404: jsonAnswer('No PSP account of that name takes notifications.', refusal),
+      503: jsonAnswer('An event of a dispute came before the one it follows (a reversal before its chargeback): everything else in it was taken, and the PSP sends it again later.', refusal),
     },
   };
   app.post<{ Params: { merchantId: string; account: string }; Body: string | undefined }>('/psp-notifications/:merchantId/:account', { schema }, async (req, reply) => {
@@ -73,15 +74,23 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
       if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true, s.amount)) settled++;
     }
     deps.logger.info({ account, merchantId, items: result.settled.length, settled }, 'PSP notification received');
+    // PSPs do not order their notifications: a reversal can come before its chargeback, a second
+    // chargeback before the first one's reversal. Acknowledged, the early one would be lost and the
+    // books would keep what the dispute's end undid; refused, the PSP sends it again later, and
+    // what this delivery settled is known by then (each item records once).
+    let early = false;
     for (const d of result.disputes ?? []) {
-      if (!plainText(d.paymentReference) || !plainText(d.disputeReference)) {
+      if ((d.paymentReference !== undefined && !plainText(d.paymentReference)) || !plainText(d.disputeReference)) {
         deps.logger.error({ account, merchantId, event: d.event, amount: d.amount }, 'PSP dispute names no payment of ours (a control character in its references): reconcile it on the payment by hand');
         continue;
       }
       const r = await deps.recordDispute(found.id, d);
       const fields = { account, merchantId, event: d.event, pspReference: d.paymentReference, disputeReference: d.disputeReference, amount: d.amount };
       const what = d.kind === 'chargeback' ? 'PSP chargeback' : 'PSP chargeback reversal';
-      if (r.kind === 'recorded' || r.kind === 'known') {
+      if (r.kind === 'early') {
+        early = true;
+        deps.logger.warn(fields, `${what} came before the event it follows: the PSP is asked to send it again`);
+      } else if (r.kind === 'recorded' || r.kind === 'known') {
         deps.logger.info({ ...fields, paymentId: r.paymentId, recorded: r.kind === 'recorded' }, `${what} ${r.kind === 'recorded' ? 'recorded' : 'received again: recorded before'}`);
       } else {
         // The money moved all the same: an operator reconciles it by hand, so it is told as an error.
@@ -93,6 +102,7 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
     for (const u of result.unrecorded ?? []) {
       deps.logger.error({ account, merchantId, event: u.event, pspReference: u.pspReference, amount: u.amount }, 'PSP reports a dispute event the gateway does not record by itself: see to it at the PSP and on the payment');
     }
+    if (early) return reply.code(503).send({ error: 'a dispute event came before the one it follows; send it again later' });
     return reply.code(200).type('text/plain; charset=utf-8').send(result.answer);
   });
 }

@@ -411,11 +411,15 @@ export function decideFollowUp(ops: readonly (Operation & { readonly context?: R
       // issuer's second presentment after the merchant defended the first (reversed in full).
       const standing = req.reportedByPsp ? t.chargedBack > 0 : ops.some((x) => x.kind === 'chargeback' && x.status === 'succeeded');
       if (standing) return fail('multiple_chargebacks');
-      if (amount > t.captured - t.refunded - t.inFlightRefunds) return fail('chargeback_exceeds_captured');
+      // A refund still at the PSP bounds what an operator may record; what the PSP reports it took,
+      // it took, whatever refund it may still refuse (a refused refund would otherwise leave the
+      // chargeback out of the books for good).
+      const pending = req.reportedByPsp ? 0 : t.inFlightRefunds;
+      if (amount > t.captured - t.refunded - pending) return fail('chargeback_exceeds_captured');
       // As with a refund: a scheme can take back only money the shopper's bank confirmed it moved.
       if (req.awaitsReceipt) {
         if (t.received === 0) return fail('chargeback_requires_capture');
-        if (amount > t.received - t.refunded - t.inFlightRefunds) return fail('chargeback_exceeds_captured');
+        if (amount > t.received - t.refunded - pending) return fail('chargeback_exceeds_captured');
       }
       return ok(of(amount));
     }

@@ -136,10 +136,14 @@ export interface PaymentView {
 }
 
 export type FollowUpError = PaymentError | 'not_found';
-/** What became of a PSP's chargeback or reversal: recorded now, recorded before (sent again), or not recordable. */
+/**
+ * What became of a PSP's chargeback or reversal: recorded now, recorded before (sent again), come
+ * before the event it follows (`early`: a reversal before its chargeback, a second chargeback before
+ * the first one's reversal; PSPs do not order their notifications), or not recordable.
+ */
 export type DisputeRecording =
   | { readonly kind: 'recorded' | 'known'; readonly paymentId: string }
-  | { readonly kind: 'not_found' | 'ambiguous' }
+  | { readonly kind: 'not_found' | 'ambiguous' | 'early' }
   | { readonly kind: 'refused'; readonly paymentId: string; readonly error: FollowUpError };
 export type PayError = PaymentError | 'not_allowed' | 'test_system_on_live_merchant';
 
@@ -914,11 +918,14 @@ export function createPaymentService(deps: {
     },
 
     async recordDispute(accountId, dispute) {
-      const found = await store.paymentsByPspReference(accountId, dispute.paymentReference);
+      // Named by the dispute alone, it is the payment that dispute's chargeback was recorded on.
+      const found = await store.paymentsByPspReference(accountId, dispute.paymentReference ?? dispute.disputeReference);
       if (found.length > 1) return { kind: 'ambiguous' };
       const payment = found[0] === undefined ? undefined : await store.payment(found[0]);
-      if (!payment) return { kind: 'not_found' };
+      // Named by its dispute alone, before that dispute's chargeback is recorded.
+      if (!payment) return { kind: dispute.paymentReference === undefined ? 'early' : 'not_found' };
       let known = false;
+      let early = false;
       const recorded = await recordFollowUps(payment, (locked) => {
         const ops = locked.operations;
         const mine = ops.filter((o) => o.pspReference === dispute.disputeReference && o.status === 'succeeded');
@@ -939,13 +946,20 @@ export function createPaymentService(deps: {
         // A reversal gives back its own dispute's latest chargeback, never another dispute's (one the
         // gateway refused to record has none here, and an operator is told).
         const target = dispute.kind === 'chargeback' ? initialOf(ops) : mine.filter((o) => o.kind === 'chargeback').at(-1);
-        if (!target) return fail('chargeback_reversal_requires_chargeback');
+        if (!target) {
+          // No chargeback stands at all: its own is still on its way. One of another dispute
+          // standing means this dispute's chargeback was refused (an operator was told).
+          early = totalsOf(ops).chargedBack === 0;
+          return fail('chargeback_reversal_requires_chargeback');
+        }
         const decided = decideFollowUp(ops, { kind: dispute.kind, amount: dispute.amount, target, awaitsReceipt: locked.payment.method === 'bank_transfer', reportedByPsp: true });
+        // The issuer's second round, before the reversal of the first round of the same dispute.
+        if (!decided.ok) early = decided.error === 'multiple_chargebacks' && course.at(-1)?.kind === 'chargeback';
         if (!decided.ok) return decided;
         const op = newOperation(locked.payment, ops.length, dispute.kind, decided.value, target.id, undefined, { pspEvent: dispute.event, pspEventId: dispute.eventId });
         return ok([{ ...op, pspReference: dispute.disputeReference }]);
       });
-      if (!recorded.ok) return { kind: 'refused', paymentId: payment.id, error: recorded.error };
+      if (!recorded.ok) return early ? { kind: 'early' } : { kind: 'refused', paymentId: payment.id, error: recorded.error };
       return { kind: known ? 'known' : 'recorded', paymentId: payment.id };
     },
 

@@ -145,8 +145,12 @@ export interface PspDispute {
   readonly kind: 'chargeback' | 'chargeback_reversal';
   /** The PSP's own name of the event (Adyen's eventCode, Stripe's event type), kept with the record. */
   readonly event: string;
-  /** The PSP's reference of the payment charged back: what it answered for the payment's approval. */
-  readonly paymentReference: string;
+  /**
+   * The PSP's reference of the payment charged back: what it answered for the payment's approval.
+   * Absent where the PSP names only the dispute (Adyen's reversal and second chargeback): the
+   * payment is then the one that dispute's chargeback was recorded on.
+   */
+  readonly paymentReference: string | undefined;
   /** The PSP's reference of the dispute, which every event of its course names. */
   readonly disputeReference: string;
   /**

@@ -95,20 +95,27 @@ function declineOfError(status: number, json: unknown): Answer | undefined {
 /**
  * Adyen's events of a chargeback's course. Those that move money are recorded on the payment
  * (`CHARGEBACK` and the issuer's `SECOND_CHARGEBACK` take it, `CHARGEBACK_REVERSED` gives it back);
- * the rest are told to an operator: a dispute opened, and a pre-arbitration's end, whose money
- * Adyen's own description leaves unsaid.
+ * the rest are told to an operator: a dispute opened or asking for an answer (a request for
+ * information, a pre-arbitration, the issuer's comments, a defence period ending), and a
+ * pre-arbitration's end, whose money Adyen's own description leaves unsaid.
  */
 const disputeKinds: Readonly<Record<string, PspDispute['kind']>> = { CHARGEBACK: 'chargeback', SECOND_CHARGEBACK: 'chargeback', CHARGEBACK_REVERSED: 'chargeback_reversal' };
-const disputeEvents = new Set([...Object.keys(disputeKinds), 'NOTIFICATION_OF_CHARGEBACK', 'PREARBITRATION_LOST', 'PREARBITRATION_WON']);
+const disputeEvents = new Set([
+  ...Object.keys(disputeKinds), 'NOTIFICATION_OF_CHARGEBACK', 'REQUEST_FOR_INFORMATION', 'PREARBITRATION_OPEN', 'ISSUER_COMMENTS',
+  'DISPUTE_DEFENSE_PERIOD_ENDED', 'PREARBITRATION_LOST', 'PREARBITRATION_WON',
+]);
 
 /**
  * The chargeback or reversal an item records: Adyen names the payment by `originalReference` and
- * the dispute by the item's own `pspReference`. An amount that cannot be read is not recorded.
+ * the dispute by the item's own `pspReference`. Its reversal and second chargeback may carry no
+ * `originalReference` (as Adyen's own examples show them): the dispute's reference names them. An
+ * amount that cannot be read is not recorded.
  */
 export function disputeOfItem(i: NotificationItem): PspDispute | undefined {
   const kind = disputeKinds[i.eventCode];
   const amount = isoMinorUnits(i.value, i.currency, adyenCurrencies);
-  if (!kind || i.success !== 'true' || !i.originalReference || !amount || amount.amount <= 0) return undefined;
+  if (!kind || i.success !== 'true' || !amount || amount.amount <= 0) return undefined;
+  if (!i.originalReference && i.eventCode === 'CHARGEBACK') return undefined;
   return { kind, event: i.eventCode, eventId: `${i.eventCode}@${i.eventDate ?? ''}`, paymentReference: i.originalReference, disputeReference: i.pspReference, amount };
 }
 
