@@ -119,6 +119,8 @@ export interface AppOverrides {
   demoUrl?: string;
   /** The webhook HTTP client (tests may wrap it). */
   sender?: Sender;
+  /** `existing`: refuse a store without card keys instead of making them (the CLI: only the server makes them). */
+  keyRing?: 'existing';
 }
 
 /** Composition root: config → storage → services → HTTP server (+ the webhook worker, started by main). Nothing else builds things. */
@@ -147,7 +149,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const master = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const masterKey = master.key;
   const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
-  const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey: master });
+  const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey: master, ...(overrides.keyRing ? { keyRing: overrides.keyRing } : {}) });
   const simulator = createSimulatedAcquirer(config.simulator);
   const processor = overrides.processor ?? simulator;
   const factories = connectorFactories({ simulator });

@@ -24,7 +24,7 @@ export interface LedgerAdminDeps {
 const maxExportMs = 92 * 86_400_000;
 
 const statusOf: Record<SettlementError['code'], number> = {
-  psp_account_unknown: 404, psp_account_ambiguous: 409, report_account_mismatch: 422, not_simulated: 422, discrepancy_not_open: 404, note_holds_card_number: 400,
+  psp_account_unknown: 404, psp_account_ambiguous: 409, report_account_mismatch: 422, not_simulated: 422, discrepancy_not_open: 404, note_holds_card_number: 400, note_required: 400,
 };
 
 /**
@@ -109,7 +109,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
   app.post('/ledger/discrepancies/:id/resolve', { schema: adminSchemas.resolve }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const note = ((req.body ?? {}) as Record<string, unknown>).note;
-    if (typeof note !== 'string' || note.trim() === '' || note.length > 2000) return error(reply, 400, 'note_required', 'note (at most 2000 characters) says how it was resolved');
+    if (typeof note !== 'string') return error(reply, 400, 'note_required', 'note says how it was resolved');
     const r = await settlement.resolve(id, note.trim());
     if (!r.ok) return error(reply, statusOf[r.error.code], r.error.code, r.error.message);
     return r.value;

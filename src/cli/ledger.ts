@@ -132,6 +132,8 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
     if (!id || !note) return usageError('--id and --note are required');
     return withSettlement(async (s) => {
       const r = await s.resolve(id, note);
+      // The note as given cannot be kept: a usage error naming it, as the admin API's 400.
+      if (!r.ok && (r.error.code === 'note_required' || r.error.code === 'note_holds_card_number')) return usageError(`--note: ${r.error.message}`);
       if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
       writeLine(`resolved ${r.value.id} (${r.value.kind} ${r.value.reference})`);
       return 0;

@@ -71,7 +71,7 @@ function settingsText(given: string): { ok: true; text: string } | { ok: false; 
 
 const vaultOver = (config: Config, storage: Storage) => createVaultService({
   store: createVaultStore(storage.uow), clock: systemClock, ids: randomIds,
-  masterKey: loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }),
+  masterKey: loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }), keyRing: 'existing',
 });
 
 /** PSP accounts under the same rules as the server's: credentials sealed by the key ring, live merchants on real PSPs only. */

@@ -171,7 +171,7 @@ export async function webhooksCli(command: string | undefined, values: Values): 
     return 2;
   }
   // Logs go to stderr so that --json output stays machine-readable.
-  const app = await createApp(loadConfig(), { logger: createLogger({ level: 'warn', destination: pino.destination(2) }) });
+  const app = await createApp(loadConfig(), { logger: createLogger({ level: 'warn', destination: pino.destination(2) }), keyRing: 'existing' });
   try {
     return await webhooksCommand(app, command, values, values.json === true);
   } catch (err) {

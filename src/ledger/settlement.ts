@@ -3,6 +3,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
+import { hasControlCharacter } from '../runtime/control-characters.ts';
 import { serializeSettlementReport, type SettlementLine, type SettlementReport } from '../processors/settlement-report.ts';
 import { defaultFees, parseFees, simulatedSettlementReport, type ProcessedMovement, type SettlementInjection } from '../processors/simulator/settlement.ts';
 import type { Currency } from '../money/money.ts';
@@ -28,7 +29,12 @@ export type SettlementError =
   | { code: 'report_account_mismatch'; message: string }
   | { code: 'not_simulated'; message: string }
   | { code: 'discrepancy_not_open'; message: string }
-  | { code: 'note_holds_card_number'; message: string };
+  | { code: 'note_holds_card_number'; message: string }
+  | { code: 'note_required'; message: string };
+
+/** The longest note a resolution keeps (it is shown, exported and sent in a webhook). */
+export const maxNoteLength = 2000;
+
 type Result<T> = { ok: true; value: T } | { ok: false; error: SettlementError };
 
 export interface ReconciliationOutcome {
@@ -201,6 +207,10 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
     discrepancies: (filter) => store.discrepancies(filter),
 
     async resolve(id, note) {
+      // Checked here, not at each door: the admin API and the CLI keep and send the same notes.
+      if (note.trim() === '' || [...note].length > maxNoteLength || hasControlCharacter(note)) {
+        return { ok: false, error: { code: 'note_required', message: `note (at most ${maxNoteLength} characters, without control characters) says how it was resolved` } };
+      }
       // An operator's words are kept, shown and sent to webhooks: a card number typed there (the
       // card a refund went to by hand) is refused, as in every other field of human text.
       if (holdsCardNumber(note, 'any')) {

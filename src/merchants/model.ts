@@ -44,6 +44,8 @@ const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * @example normalizeOrigin('https://Shop.example:443') === 'https://shop.example'
  */
 export function normalizeOrigin(text: string): string | undefined {
+  // Every page of the merchant's carries its origins in a header: a bound, at every door.
+  if (text.length > 255) return undefined;
   let u: URL;
   try { u = new URL(text); } catch { return undefined; }
   if (u.origin === 'null' || u.username || u.password || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) return undefined;

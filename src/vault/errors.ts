@@ -15,3 +15,17 @@ export class MasterKeyMismatchError extends Error {
       'when that variable is unset. A new key cannot read the cards already stored.');
   }
 }
+
+/**
+ * The store has no card keys yet, and this program was given no master key to make them under (no
+ * SWITCHYARD_MASTER_KEY, no master.key in the data folder). A command run from a shell without the
+ * server's `SWITCHYARD_MASTER_KEY` would otherwise seal the store's first key under a key it made
+ * up, and the server, started with its own, would then refuse to start on the store.
+ */
+export class NoKeyRingError extends Error {
+  override name = 'NoKeyRingError';
+  constructor() {
+    super('this store has no card keys yet and no master key is given: start the server once (it creates them under its master key), '
+      + 'or set SWITCHYARD_MASTER_KEY as the server will have it, then run this command');
+  }
+}

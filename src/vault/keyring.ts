@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 /** The master key, and what makes it last: a generated key is written only once something is sealed under it. */
 export interface MasterKey {
   readonly key: Buffer;
+  /** Generated on this start: neither configured (SWITCHYARD_MASTER_KEY) nor kept in the data folder yet. */
+  readonly fresh: boolean;
   /**
    * Writes a key generated on this start to the data folder, durably; nothing for a configured or
    * stored key. The vault calls it before it seals its first key version: a start that finds the
@@ -26,7 +28,7 @@ export interface MasterKey {
  * start (mode 0600). It never encrypts card data itself; it seals the versioned key-encrypting keys.
  */
 export function loadMasterKey(opts: { configured: string | undefined; dataDir: string }): MasterKey {
-  const kept = (key: Buffer): MasterKey => ({ key, keep() {}, discard() {} });
+  const kept = (key: Buffer): MasterKey => ({ key, fresh: false, keep() {}, discard() {} });
   if (opts.configured) return kept(Buffer.from(opts.configured, 'hex'));
   const file = join(opts.dataDir, 'master.key');
   if (existsSync(file)) {
@@ -39,6 +41,7 @@ export function loadMasterKey(opts: { configured: string | undefined; dataDir: s
   let written = false;
   return {
     key,
+    fresh: true,
     keep() {
       if (written) return;
       ensurePrivateDir(opts.dataDir);

@@ -3,7 +3,7 @@ import type { Ids } from '../runtime/ids.ts';
 import { Pan, type CardInput, type MaskedCard } from './card.ts';
 import { deriveKey, fingerprint, newDataKey, seal, unseal } from '../runtime/crypto.ts';
 import type { StoredCard, VaultStore } from './store.ts';
-import { MasterKeyMismatchError } from './errors.ts';
+import { MasterKeyMismatchError, NoKeyRingError } from './errors.ts';
 import type { MasterKey } from './keyring.ts';
 
 /** A stored card opened for one PSP call: the PAN stays wrapped in its masking type. */
@@ -50,7 +50,14 @@ const masked = (c: StoredCard): MaskedCard => ({
  * key-encrypting key (KEK); KEKs are sealed by the master key. The associated data binds each
  * ciphertext to its card id, so swapping ciphertexts between rows fails to decrypt.
  */
-export async function createVaultService(deps: { store: VaultStore; clock: Clock; ids: Ids; masterKey: MasterKey }): Promise<VaultService> {
+export async function createVaultService(deps: {
+  store: VaultStore; clock: Clock; ids: Ids; masterKey: MasterKey;
+  /**
+   * `existing`: a store without card keys gets its first ones only under a master key the operator
+   * gave or the data folder keeps, never under one made up now (NoKeyRingError): the CLI.
+   */
+  keyRing?: 'create' | 'existing';
+}): Promise<VaultService> {
   const { store, clock, ids } = deps;
   const masterKey = deps.masterKey.key;
   const sealingKey = deriveKey(masterKey, 'kek-seal');
@@ -73,6 +80,7 @@ export async function createVaultService(deps: { store: VaultStore; clock: Clock
     }
   }
   await loadKeks();
+  if (keks.size === 0 && deps.keyRing === 'existing' && deps.masterKey.fresh) throw new NoKeyRingError();
   if (keks.size === 0) {
     // The first key version is sealed under this master key: from now on the store needs it.
     deps.masterKey.keep();
