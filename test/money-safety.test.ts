@@ -55,6 +55,8 @@ function testAcquirer(latencyMs: number) {
   const processor: Connector = {
     name: 'test-acquirer',
     operations: normal.operations,
+    // A simulated PSP, as the one it wraps: it takes the simulated bank's transfers too.
+    simulated: true,
     execute(req: ConnectorRequest) {
       if (req.testParameters['SHOPPER_settle']) settling.set(req.attemptId, 0);
       return req.testParameters['SHOPPER_lose'] ? lossy.execute(req) : normal.execute(req);

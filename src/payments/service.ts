@@ -953,9 +953,11 @@ export function createPaymentService(deps: {
           return fail('chargeback_reversal_requires_chargeback');
         }
         const decided = decideFollowUp(ops, { kind: dispute.kind, amount: dispute.amount, target, awaitsReceipt: locked.payment.method === 'bank_transfer', reportedByPsp: true });
-        // The issuer's second round, before the reversal of the first round of the same dispute.
-        if (!decided.ok) early = decided.error === 'multiple_chargebacks' && course.at(-1)?.kind === 'chargeback';
-        if (!decided.ok) return decided;
+        if (!decided.ok) {
+          // The issuer's second round, before the reversal of the first round of the same dispute.
+          early = decided.error === 'multiple_chargebacks' && course.at(-1)?.kind === 'chargeback';
+          return decided;
+        }
         const op = newOperation(locked.payment, ops.length, dispute.kind, decided.value, target.id, undefined, { pspEvent: dispute.event, pspEventId: dispute.eventId });
         return ok([{ ...op, pspReference: dispute.disputeReference }]);
       });
