@@ -181,4 +181,27 @@ describe('client/init and the public CSE library', () => {
     assert.deepEqual(statuses.slice(0, 30), Array(30).fill(201));
     assert.deepEqual(statuses.slice(30), [429, 429]);
   });
+
+  test('past the limit, a tokenize sent again under its idempotency key still gets its stored answer; a new one is refused and leaves its key free', async () => {
+    const init = await clientInit('holder-cse-limit-replay');
+    const data = JSON.parse(Buffer.from(init.data, 'base64').toString('latin1'));
+    const jwe = await PayrailsCSE.init(init).encryptCardData({ card, data: { holderReference: 'holder-cse-limit-replay' } });
+    const send = (key: string) => fetch(`${gw.url}/public/payment/instruments/tokenize`, {
+      method: 'POST', headers: { authorization: `Bearer ${data.token}`, 'content-type': 'application/json', 'x-idempotency-key': key },
+      body: JSON.stringify({ encryptedInstrumentDetails: jwe, id: data.tokenization.id }),
+    });
+    const first = crypto.randomUUID();
+    const answered = await send(first);
+    const firstBody = await answered.json();
+    assert.equal(answered.status, 201);
+    for (let i = 1; i < 30; i++) assert.equal((await send(crypto.randomUUID())).status, 201);
+    const fresh = crypto.randomUUID();
+    assert.equal((await send(fresh)).status, 429, 'the limit holds for new work');
+    const again = await send(first);
+    assert.equal(again.status, 201, 'a retry of an answered request is not new work');
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(await again.json(), firstBody);
+    const refusedKey = await gw.app.storage.db.selectFrom('idempotency_keys').select('state').where('key', '=', fresh).executeTakeFirst();
+    assert.equal(refusedKey, undefined, 'the refused request holds no key');
+  });
 });

@@ -140,14 +140,21 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     if (req.headers.origin === new URL(h.publicBase(req)).origin && req.headers['x-frame-merchant'] !== merchant.id) {
       return refuse(reply, 'request.forbidden', 'These secure fields were opened for another merchant');
     }
-    const limit = await throttle.take(`tokenize:${merchant.id}:${check.scope.holderReference}`, tokenizeLimit.calls, tokenizeLimit.windowMs);
-    if (!limit.allowed) {
+    // Counted only for work the holder's browser asks for anew: the stored answer to a request sent
+    // again (a retry after a lost answer) is given back whatever the count, as it costs nothing.
+    const limited = async () => {
+      const limit = await throttle.take(`tokenize:${merchant.id}:${check.scope.holderReference}`, tokenizeLimit.calls, tokenizeLimit.windowMs);
+      if (limit.allowed) return false;
       reply.header('retry-after', String(Math.ceil(limit.retryAfterMs / 1000)));
-      return refuse(reply, 'request.rate-limit', 'Too many tokenization requests for this holder; try again later');
-    }
+      await refuse(reply, 'request.rate-limit', 'Too many tokenization requests for this holder; try again later');
+      return true;
+    };
     req.merchant = merchant;
     req.clientScope = check.scope;
-    if (req.method === 'GET') return;
+    if (req.method === 'GET') {
+      await limited();
+      return reply.sent ? reply : undefined;
+    }
     const key = req.headers['x-idempotency-key'];
     if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
     if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
@@ -161,6 +168,10 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
         return refuse(reply, 'request.conflict', 'x-idempotency-key was used for a different request, or it is still in progress');
       }
       return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
+    }
+    if (await limited()) {
+      await idempotency.release(admission.claim);
+      return reply;
     }
     req.idempotencyClaim = admission.claim;
   }
