@@ -12,6 +12,7 @@ import { authorizeBody, authorizedExecution as authorizedExecutionAt, call, exec
 import { deliverAdyenNotifications } from './support/fake-psps/adyen.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { postForm, signIn as signInAs } from './support/dashboard.ts';
+import { answer, openRedirect } from './support/shopper.ts';
 
 const clock = manualClock(Date.now());
 
@@ -212,4 +213,17 @@ test('a refund of an executions payment made in parts (wider than any one captur
   assert.match(result, /Refund succeeded \(80\.00 EUR\)\./, 'the result page names its last part only');
   const entry = (await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 20 })).find((a) => a.action === 'payment.refund' && a.subject === paymentId);
   assert.equal((entry?.detail.operationIds as string[] | undefined)?.length, 2, JSON.stringify(entry));
+});
+
+test('a bank transfer whose receipt confirmed part of it offers a refund of that part only, as the engine would take', async () => {
+  const db = await opp(gw, 'POST', '/v1/payments', {
+    amount: '120.00', currency: 'EUR', paymentType: 'DB', paymentBrand: 'SOFORTUEBERWEISUNG', 'bankAccount.country': 'DE',
+    'bankAccount.bankName': 'Testbank', shopperResultUrl: 'https://shop.example/result',
+  });
+  await answer(await openRedirect(db.body.redirect), 'completed');
+  const rc = await opp(gw, 'POST', `/v1/payments/${db.body.id}`, { paymentType: 'RC', amount: '60.00', currency: 'EUR' });
+  assert.match(rc.body.result.code, /^000\./, JSON.stringify(rc.body.result));
+  const s = await signIn('admin@example.com');
+  const page = await (await fetch(`${gw.url}/dashboard/payments/${db.body.id}`, { headers: { cookie: s.cookie } })).text();
+  assert.match(page, /Refund amount \(EUR, at most 60\.00\)/, 'the refund offered is what the bank confirmed');
 });

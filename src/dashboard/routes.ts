@@ -187,7 +187,8 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     const allowed = (kind: ActionKind) => decideFollowUp(ops, { kind, amount: kind === 'void' ? undefined : { amount: 1, currency }, target: initial, awaitsReceipt }).ok;
     const offers: ActionOffer[] = [];
     if (allowed('capture')) offers.push({ kind: 'capture', max: t.authorized - t.captured - t.inFlightCaptures });
-    if (allowed('refund')) offers.push({ kind: 'refund', max: t.captured - t.refunded - t.inFlightRefunds });
+    // A bank transfer gives back only what its bank's receipts confirmed arrived, as the engine holds it.
+    if (allowed('refund')) offers.push({ kind: 'refund', max: (awaitsReceipt ? t.received : t.captured) - t.refunded - t.inFlightRefunds });
     // An executions payment's void is its cancel told to void only: once anything is captured its
     // dialect has no void of the rest, so none is offered.
     if (allowed('void') && (d.payment.channel !== 'executions' || t.captured === 0)) offers.push({ kind: 'void', max: t.authorized - t.captured });
