@@ -39,6 +39,16 @@ describe('bank transfers a merchant\'s PSP accounts cannot take', () => {
     assert.notEqual(r.body.result.code, '000.200.000');
   });
 
+  test('a test merchant whose cascade is a simulated account, then a real acquirer, still takes a bank transfer', async () => {
+    await configureCascade(a, { sim: { connector: 'simulator', settings: {} }, ...acquirer() }, ['sim', 'acq']);
+    const r = await opp(a, 'POST', '/v1/payments', sofort({ paymentType: 'DB' }));
+    assert.equal(r.body.result.code, '000.200.000', `refused up front: ${JSON.stringify(r.body.result)}`);
+    assert.equal((await answer(await openRedirect(r.body.redirect), 'completed')).status, 303);
+    await a.app.payments.idle();
+    const q = await opp(a, 'GET', `/v1/query/${r.body.id}`);
+    assert.match(q.body.result.code, /^000\./, JSON.stringify(q.body.result));
+  });
+
   test('a test merchant whose workflow routes to an acquirer that takes no bank transfers: refused up front, not after the shopper confirmed at the bank', async () => {
     await configureCascade(a, acquirer(), ['acq']);
     const r = await opp(a, 'POST', '/v1/payments', sofort({ paymentType: 'DB' }));

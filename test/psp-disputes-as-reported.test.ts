@@ -78,10 +78,11 @@ describe('Adyen', () => {
     const { paymentId, pspReference } = await captured(deliverAdyen);
     const attemptRef = (await gw.app.storage.db.selectFrom('attempts').select('id').where('payment_id', '=', paymentId).orderBy('created_at').executeTakeFirstOrThrow()).id;
     const item = (eventCode: string, eventDate: string, originalReference?: string) => adyenItem({ pspReference: 'DSPSECOND0000001', ...(originalReference ? { originalReference } : {}), merchantReference: attemptRef, value: 5000, currency: 'EUR', eventCode, success: 'true', eventDate });
-    assert.equal((await post('adyen', item('CHARGEBACK', '2026-01-01T01:00:00+01:00', pspReference))).status, 200);
-    const second = item('SECOND_CHARGEBACK', '2026-02-01T01:00:00+01:00');
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    assert.equal((await post('adyen', item('CHARGEBACK', hoursAgo(3), pspReference))).status, 200);
+    const second = item('SECOND_CHARGEBACK', hoursAgo(1));
     assert.equal((await post('adyen', second)).status, 503, 'the first chargeback still stands: sent again later');
-    assert.equal((await post('adyen', item('CHARGEBACK_REVERSED', '2026-01-20T01:00:00+01:00'))).status, 200);
+    assert.equal((await post('adyen', item('CHARGEBACK_REVERSED', hoursAgo(2)))).status, 200);
     assert.equal((await totals(paymentId)).chargedBack, 0);
     assert.equal((await post('adyen', second)).status, 200);
     assert.equal((await totals(paymentId)).chargedBack, 5000, JSON.stringify((await opsOf(paymentId)).map((o) => [o.type, o.status])));
@@ -153,6 +154,31 @@ describe('Adyen', () => {
     await deliverAdyen();
     assert.equal((await totals(paymentId)).chargedBack, 2000);
     assert.equal(await gw.app.ledger.verify(), undefined);
+  });
+});
+
+describe('dispute events that wait for the one they follow, so long only', () => {
+  before(async () => { await configureCascade(gw, {}, ['adyen']); });
+
+  test('a reversal whose chargeback was refused (the payment had been refunded) is sent again while recent, then refused and told to an operator', async () => {
+    const { paymentId, pspReference, captureId } = await captured(deliverAdyen);
+    assert.match((await opp(gw, 'POST', `/v1/payments/${captureId}`, { paymentType: 'RF', amount: '50.00', currency: 'EUR' })).body.result.code, /^000\./);
+    await deliverAdyen();
+    const attemptRef = (await gw.app.storage.db.selectFrom('attempts').select('id').where('payment_id', '=', paymentId).orderBy('created_at').executeTakeFirstOrThrow()).id;
+    const item = (eventCode: string, eventDate: string) => adyenItem({ pspReference: 'DSPREFUNDED00001', originalReference: pspReference, merchantReference: attemptRef, value: 5000, currency: 'EUR', eventCode, success: 'true', eventDate });
+    const now = new Date().toISOString();
+    assert.equal((await post('adyen', item('CHARGEBACK', now))).status, 200, 'refused (more than is captured and not refunded), acknowledged, an operator told');
+    assert.equal((await post('adyen', item('CHARGEBACK_REVERSED', now))).status, 503, 'while recent, its chargeback may still be on its way');
+    const logged = gw.logs.length;
+    const dayOld = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    assert.equal((await post('adyen', item('CHARGEBACK_REVERSED', dayOld))).status, 200, 'a day on, it is not asked for again');
+    assert.ok(gw.logs.slice(logged).some((l) => l.includes('"level":50') && l.includes('DSPREFUNDED00001')), 'an operator is told at error level');
+  });
+
+  test('a reversal without originalReference of a dispute on no payment of ours is refused once it is no longer recent', async () => {
+    const old = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    assert.equal((await post('adyen', adyenItem({ pspReference: 'DSPFOREIGN000001', originalReference: 'NOTOURS000000001', merchantReference: 'x', value: 5000, currency: 'EUR', eventCode: 'CHARGEBACK', success: 'true', eventDate: old }))).status, 200);
+    assert.equal((await post('adyen', adyenItem({ pspReference: 'DSPFOREIGN000001', merchantReference: 'x', value: 5000, currency: 'EUR', eventCode: 'CHARGEBACK_REVERSED', success: 'true', eventDate: old }))).status, 200);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   authenticationDetails, challengeRefusals, challengeResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome,
 } from '../threeds/model.ts';
-import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute } from '../processors/connector.ts';
+import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute, type StoredCredential } from '../processors/connector.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
@@ -228,6 +228,9 @@ const connectorOperationOf: Readonly<Record<Exclude<OperationKind, 'chargeback' 
   authorize: 'authorize', sale: 'sale', credit: 'credit', capture: 'capture', void: 'void', refund: 'refund', rebill: 'rebill',
 };
 
+/** How long after it happened a dispute event may be told to wait for the one it follows (see recordDispute). */
+const earlyDisputeEventMs = 24 * 3_600_000;
+
 export function createPaymentService(deps: {
   uow: UnitOfWork;
   store: PaymentStore;
@@ -308,7 +311,7 @@ export function createPaymentService(deps: {
   }
 
   /**
-   * Whether a bank transfer can be made under `rules`: only the simulated bank takes one, so every
+   * Whether a bank transfer can be made under `rules`: only the simulated bank takes one, so an
    * account of the cascade must be simulated, and the merchant not live. Otherwise the shopper would
    * be sent to the bank's page and confirm the transfer, and only then see it fail.
    */
@@ -316,9 +319,9 @@ export function createPaymentService(deps: {
     if (live) return false;
     const accounts = rules.accounts.length > 0 ? rules.accounts : [defaultAccount];
     for (const account of accounts) {
-      if ((await deps.connectorFor(account.id))?.simulated !== true) return false;
+      if ((await deps.connectorFor(account.id))?.simulated === true) return true;
     }
-    return true;
+    return false;
   }
 
   /** The PSP request an operation's attempts send; the card is read back from the vault when not at hand. */
@@ -344,12 +347,32 @@ export function createPaymentService(deps: {
       ...(pspCard ? { card: pspCard } : {}),
       ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
       ...(drawsOn ? { refundedReference: drawsOn } : {}),
-      ...(op.seq === 0 && op.context.merchantInitiated === true ? { merchantInitiated: true } : {}),
+      // A rebill charges the stored card with nobody there: merchant-initiated, as a standing instruction's charge.
+      ...((op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill' ? { merchantInitiated: true } : {}),
+      ...storedCredentialOf(op, kind),
       ...(status !== undefined && op.seq === 0 ? {
         authentication: { status, eci: op.details['3ds.acsEci'], flow: op.details['3ds.flow'] === 'challenge' ? 'challenge' : 'frictionless', version: op.details['3ds.version'] },
       } : {}),
       testParameters,
     };
+  }
+
+  /**
+   * How a charge of a card kept on file is told to its PSP: the merchant's standing instruction
+   * (its type, the scheme's id of the first transaction) on a merchant-initiated charge, and the
+   * first, cardholder-initiated payment that stores the card (a registration made with it, or a
+   * standing instruction's INITIAL mode).
+   */
+  function storedCredentialOf(op: OperationRecord, kind: OperationKind): { storedCredential?: StoredCredential } {
+    const given = op.context.standingInstruction;
+    const si = (typeof given === 'object' && given !== null ? given : {}) as Record<string, unknown>;
+    const subsequent = (op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill';
+    const initial = op.seq === 0 && !subsequent && kind !== 'credit'
+      && (op.context.storesCard === true || si.mode === 'INITIAL' || op.context.recurringType === 'INITIAL');
+    if (!subsequent && !initial) return {};
+    const type = si.type === 'RECURRING' ? 'recurring' : si.type === 'INSTALLMENT' ? 'installment' : 'unscheduled';
+    const first = subsequent && typeof si.initialTransactionId === 'string' ? si.initialTransactionId : undefined;
+    return { storedCredential: { use: subsequent ? 'subsequent' : 'initial', type, ...(first ? { initialTransactionId: first } : {}) } };
   }
 
   function inBackground(p: Promise<unknown>) {
@@ -705,6 +728,8 @@ export function createPaymentService(deps: {
       merchantTransactionId: input.merchantTransactionId, shortId: ids.shortId(),
       context: {
         ...input.context, ...(registrationId !== undefined ? { registrationId } : {}), testParameters: input.testParameters,
+        // The card is stored by this payment, for later charges: its PSP is told so.
+        ...(newRegistration ? { storesCard: true } : {}),
         // The cardholder is not there (a stored-credential charge the merchant starts): its PSP is told so.
         ...(input.merchantInitiated ? { merchantInitiated: true } : {}),
         // Where a PSP's own 3-D Secure returns the shopper (only with a shopper and a page to return
@@ -918,12 +943,16 @@ export function createPaymentService(deps: {
     },
 
     async recordDispute(accountId, dispute) {
+      // An event may come before the one it follows only so long: its chargeback, refused or
+      // never ours, may never come, and the PSP would be asked for it again for days while no
+      // operator is told. Past this, it is refused as any event that cannot be recorded.
+      const mayBeEarly = dispute.occurredAt !== undefined && Math.abs(clock.now() - dispute.occurredAt) < earlyDisputeEventMs;
       // Named by the dispute alone, it is the payment that dispute's chargeback was recorded on.
       const found = await store.paymentsByPspReference(accountId, dispute.paymentReference ?? dispute.disputeReference);
       if (found.length > 1) return { kind: 'ambiguous' };
       const payment = found[0] === undefined ? undefined : await store.payment(found[0]);
       // Named by its dispute alone, before that dispute's chargeback is recorded.
-      if (!payment) return { kind: dispute.paymentReference === undefined ? 'early' : 'not_found' };
+      if (!payment) return { kind: dispute.paymentReference === undefined && mayBeEarly ? 'early' : 'not_found' };
       let known = false;
       let early = false;
       const recorded = await recordFollowUps(payment, (locked) => {
@@ -961,7 +990,7 @@ export function createPaymentService(deps: {
         const op = newOperation(locked.payment, ops.length, dispute.kind, decided.value, target.id, undefined, { pspEvent: dispute.event, pspEventId: dispute.eventId });
         return ok([{ ...op, pspReference: dispute.disputeReference }]);
       });
-      if (!recorded.ok) return early ? { kind: 'early' } : { kind: 'refused', paymentId: payment.id, error: recorded.error };
+      if (!recorded.ok) return early && mayBeEarly ? { kind: 'early' } : { kind: 'refused', paymentId: payment.id, error: recorded.error };
       return { kind: known ? 'known' : 'recorded', paymentId: payment.id };
     },
 

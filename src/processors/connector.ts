@@ -27,6 +27,12 @@ export interface Authentication {
   readonly version: string | undefined;
 }
 
+export interface StoredCredential {
+  readonly use: 'initial' | 'subsequent';
+  readonly type: 'recurring' | 'installment' | 'unscheduled';
+  readonly initialTransactionId?: string;
+}
+
 export interface ConnectorRequest {
   readonly operation: ConnectorOperation;
   /** Our attempt id: the PSP's idempotency key, and what the reconciler asks about later. */
@@ -48,6 +54,14 @@ export interface ConnectorRequest {
    * the cardholder is not there, so the PSP must not ask for 3-D Secure, and is told so.
    */
   readonly merchantInitiated?: boolean;
+  /**
+   * A charge of a card kept on file, as the schemes want it flagged: the first one, which the
+   * cardholder makes and which stores the card (`initial`), or a later one the merchant makes
+   * (`subsequent`, with `merchantInitiated`); what the later ones are (a subscription's, on a fixed
+   * schedule; instalments; unscheduled); and the scheme's id of the first transaction where the
+   * merchant gave it. Absent for a charge that neither stores a card nor uses a stored one.
+   */
+  readonly storedCredential?: StoredCredential;
   readonly authentication?: Authentication;
   /** Switches the merchant sent for a PSP's test system (ignored by live systems). */
   readonly testParameters: Readonly<Record<string, string>>;
@@ -161,6 +175,8 @@ export interface PspDispute {
   readonly eventId: string;
   /** In ISO minor units. */
   readonly amount: Money;
+  /** When the PSP says the event happened (Adyen's eventDate, Stripe's event time), if it says. */
+  readonly occurredAt?: number;
 }
 
 /**

@@ -8,7 +8,9 @@
  * "May 5", read as 2001 in local time).
  */
 const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/;
-const dateTime = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/;
+// RFC 3339's forms: `T` or a space between date and time, `Z` in either case (or ` UTC`, as the
+// dashboard writes times), an offset with or without its colon.
+const dateTime = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(?:([Zz]| UTC)|([+-]\d{2}):?(\d{2}))?$/;
 
 /** Whether year, month and day name a real calendar day. */
 function realDay(y: number, m: number, d: number): boolean {
@@ -31,6 +33,8 @@ export function readInstant(text: string, options: { end?: boolean } = {}): numb
   if (!at) return undefined;
   const [y, m, d] = at.slice(1, 4).map(Number) as [number, number, number];
   if (!realDay(y, m, d)) return undefined;
-  const ms = Date.parse(at[4] ? text : `${text}Z`);
+  // Written out in the one form Date.parse reads the same everywhere; no zone named is UTC.
+  const zone = at[6] !== undefined ? `${at[6]}:${at[7]}` : 'Z';
+  const ms = Date.parse(`${at[1]}-${at[2]}-${at[3]}T${at[4]}${zone}`);
   return Number.isNaN(ms) ? undefined : ms;
 }

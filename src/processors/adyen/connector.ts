@@ -1,7 +1,7 @@
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
-import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute } from '../connector.ts';
+import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute, type StoredCredential } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { outcomeOfPaymentResponse, refusalReasonOf } from './outcomes.ts';
@@ -49,7 +49,11 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
   const body: Record<string, unknown> = {
     merchantAccount: settings.merchantAccount, amount, reference: req.attemptId, paymentMethod,
     // A merchant-initiated charge of a stored card is continuous authority: no shopper, no 3-D Secure.
-    ...(req.merchantInitiated ? { shopperInteraction: 'ContAuth', recurringProcessingModel: 'UnscheduledCardOnFile' } : { shopperInteraction: 'Ecommerce' }),
+    // A charge of a card kept on file (the first, which stores it, too) names its recurring model,
+    // and a later one the scheme's id of the first transaction, where the merchant gave it.
+    shopperInteraction: req.merchantInitiated ? 'ContAuth' : 'Ecommerce',
+    ...(req.storedCredential || req.merchantInitiated ? { recurringProcessingModel: recurringModelOf(req.storedCredential?.type) } : {}),
+    ...(req.storedCredential?.initialTransactionId ? { additionalData: { networkTxReference: req.storedCredential.initialTransactionId } } : {}),
     channel: 'Web',
     // Adyen requires a return URL; without a shopper to come back no authentication is attempted.
     returnUrl: req.returnUrl ?? `${settings.baseUrl}/no-shopper`,
@@ -92,6 +96,11 @@ function declineOfError(status: number, json: unknown): Answer | undefined {
   return { kind: 'declined', reason, acquirerCode: errorCode ? `error:${errorCode}` : `HTTP ${status}`, message: text(json.message), pspReference: text(json.pspReference, 64), details: {} };
 }
 
+/** Adyen's name of what a card-on-file charge is: a subscription's (a fixed schedule), or unscheduled. */
+function recurringModelOf(type: StoredCredential['type'] | undefined): 'Subscription' | 'UnscheduledCardOnFile' {
+  return type === 'recurring' || type === 'installment' ? 'Subscription' : 'UnscheduledCardOnFile';
+}
+
 /**
  * Adyen's events of a chargeback's course. Those that move money are recorded on the payment
  * (`CHARGEBACK` and the issuer's `SECOND_CHARGEBACK` take it, `CHARGEBACK_REVERSED` gives it back);
@@ -116,7 +125,11 @@ export function disputeOfItem(i: NotificationItem): PspDispute | undefined {
   const amount = isoMinorUnits(i.value, i.currency, adyenCurrencies);
   if (!kind || i.success !== 'true' || !amount || amount.amount <= 0) return undefined;
   if (!i.originalReference && i.eventCode === 'CHARGEBACK') return undefined;
-  return { kind, event: i.eventCode, eventId: `${i.eventCode}@${i.eventDate ?? ''}`, paymentReference: i.originalReference, disputeReference: i.pspReference, amount };
+  const occurredAt = i.eventDate ? Date.parse(i.eventDate) : NaN;
+  return {
+    kind, event: i.eventCode, eventId: `${i.eventCode}@${i.eventDate ?? ''}`, paymentReference: i.originalReference, disputeReference: i.pspReference, amount,
+    ...(Number.isNaN(occurredAt) ? {} : { occurredAt }),
+  };
 }
 
 /**

@@ -64,6 +64,8 @@ export function formOf(req: ConnectorRequest, options: { multicapture?: boolean 
     else if (req.returnUrl !== undefined && !req.authentication) body.set('return_url', req.returnUrl);
     // Nobody to send to 3-D Secure: Stripe declines rather than asking for an action.
     else body.set('error_on_requires_action', 'true');
+    // The first charge of a card kept on file: Stripe asks the issuer to allow later charges without the shopper.
+    if (req.storedCredential?.use === 'initial') body.set('setup_future_usage', 'off_session');
     return { path: '/v1/payment_intents', body };
   }
   if (!ref || !/^pi_[A-Za-z0-9_]{1,250}$/.test(ref)) throw new Error(`${req.operation} needs the PaymentIntent of the payment`);
@@ -256,7 +258,8 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       // and gives back are recorded on the payment; its opening and closing are told to an operator.
       const type = isObject(event) && typeof event.type === 'string' ? event.type : '';
       const eventId = isObject(event) ? text(event.id, 255) : undefined;
-      const dispute = object?.object === 'dispute' && eventId ? disputeOf(type, eventId, object) : undefined;
+      const created = isObject(event) && typeof event.created === 'number' ? event.created * 1000 : undefined;
+      const dispute = object?.object === 'dispute' && eventId ? disputeOf(type, eventId, object, created) : undefined;
       const unrecorded = object?.object === 'dispute' && !dispute && /^charge\.dispute\.(created|closed|funds_withdrawn|funds_reinstated)$/.test(type)
         ? [{ event: type, pspReference: text(object.payment_intent, 255) ?? text(object.charge, 255), amount: `${String(object.currency)} ${String(object.amount)} (Stripe minor units)` }] : [];
       return { authentic: true, settled, ...(dispute ? { disputes: [dispute] } : {}), ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '{"received":true}' };
@@ -268,13 +271,13 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
  * The money a dispute event moves: `funds_withdrawn` is the chargeback, `funds_reinstated` its
  * reversal. The payment is named by its PaymentIntent, which our approval recorded.
  */
-function disputeOf(type: string, eventId: string, object: Record<string, unknown>): PspDispute | undefined {
+function disputeOf(type: string, eventId: string, object: Record<string, unknown>, occurredAt: number | undefined): PspDispute | undefined {
   const kind = type === 'charge.dispute.funds_withdrawn' ? 'chargeback' : type === 'charge.dispute.funds_reinstated' ? 'chargeback_reversal' : undefined;
   const paymentReference = text(object.payment_intent, 64);
   const disputeReference = text(object.id, 64);
   const amount = isoMinorUnits(object.amount, object.currency, stripeCurrencies);
   if (!kind || !paymentReference || !disputeReference || !amount || amount.amount <= 0) return undefined;
-  return { kind, event: type, eventId, paymentReference, disputeReference, amount };
+  return { kind, event: type, eventId, paymentReference, disputeReference, amount, ...(occurredAt !== undefined ? { occurredAt } : {}) };
 }
 
 /** Whether a PaymentIntent (its latest charge expanded) may be captured in parts. */

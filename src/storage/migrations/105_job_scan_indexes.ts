@@ -25,7 +25,7 @@ export const jobScanIndexes: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.alterTable('payments').addColumn('receipt_settled_at', 'bigint').execute();
     await sql`update payments set receipt_settled_at = updated_at where method = 'bank_transfer' and exists (
-      select 1 from transactions r where r.payment_id = payments.id and r.type = 'receipt' and r.status <> 'failed')`.execute(db);
+      select 1 from transactions r where r.payment_id = payments.id and r.type = 'receipt' and r.status = 'succeeded')`.execute(db);
     await sql`create index payments_open_authorizations on payments (created_at, id)
       where hold_released_at is null and initial_type = 'authorize' and status not in ('pending', 'unknown', 'declined', 'reversed', 'credited')`.execute(db);
     await sql`create index payments_awaiting_receipt on payments (updated_at, id)

@@ -1,0 +1,134 @@
+/**
+ * Card-on-file and merchant-initiated payments as the card schemes require them, checked on what
+ * the connectors send to recording PSPs: the first (customer-initiated) payment that stores the
+ * card is flagged as such, later merchant-initiated ones carry the right model and the first
+ * payment's scheme transaction reference.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { configureCascade } from './support/executions.ts';
+import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { oppFakeCredentials } from './support/fake-psps/opp.ts';
+
+/** A PSP that approves every payment and records each request body. */
+async function recordingPsp(answer: (path: string, body: any, n: number) => unknown, parse: (raw: string) => any) {
+  const bodies: { path: string; body: any }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = parse(Buffer.concat(chunks).toString('utf8'));
+      bodies.push({ path: req.url ?? '', body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(req.url ?? '', body, bodies.length)));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, bodies, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+const nti = (n: number) => `MCC0${String(n).padStart(6, '0')}0101`;
+let adyen: Awaited<ReturnType<typeof recordingPsp>>;
+let acq: Awaited<ReturnType<typeof recordingPsp>>;
+let gw: Gateway;
+before(async () => {
+  adyen = await recordingPsp((_p, body, n) => ({
+    pspReference: `ADYREF${String(n).padStart(10, '0')}`, merchantReference: body.reference, amount: body.amount, resultCode: 'Authorised',
+    // What Adyen answers a payment when it does not tokenize the card: the scheme's transaction id.
+    additionalData: { networkTxReference: nti(n) },
+  }), (raw) => (raw ? JSON.parse(raw) : {}));
+  acq = await recordingPsp((_p, body, n) => ({
+    id: `8ac7a4a1${String(n).padStart(24, '0')}`, paymentType: body.get('paymentType'), amount: body.get('amount'), currency: body.get('currency'),
+    merchantTransactionId: body.get('merchantTransactionId'), result: { code: '000.100.110', description: "Request successfully processed in 'Merchant in Integrator Test Mode'" },
+    timestamp: new Date().toISOString().replace('T', ' ').slice(0, 23) + '+0000', ndc: 'x',
+  }), (raw) => new URLSearchParams(raw));
+  gw = await startGateway();
+});
+after(async () => { await gw?.close(); await Promise.all([adyen?.close(), acq?.close()]); });
+
+const viaAdyen = () => configureCascade(gw, { adyenRec: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } } }, ['adyenRec']);
+const viaOpp = () => configureCascade(gw, { oppRec: { connector: 'opp', settings: { baseUrl: acq.url, ...oppFakeCredentials } } }, ['oppRec']);
+const paymentBodies = (psp: typeof adyen) => psp.bodies.filter((b) => b.path === '/payments' || b.path === '/v1/payments');
+
+/** The first, customer-initiated payment that stores the card for later merchant-initiated charges. */
+async function initialCit(type: 'UNSCHEDULED' | 'RECURRING' = 'UNSCHEDULED') {
+  const first = await opp(gw, 'POST', '/v1/payments', {
+    ...testCard, amount: '10.00', currency: 'EUR', paymentType: 'DB', createRegistration: 'true',
+    'standingInstruction.mode': 'INITIAL', 'standingInstruction.type': type, 'standingInstruction.source': 'CIT',
+  });
+  assert.match(first.body.result.code, /^000\.100\.11/, JSON.stringify(first.body));
+  return first.body;
+}
+const mit = (registrationId: string, extra: Record<string, string> = {}) => opp(gw, 'POST', `/v1/registrations/${registrationId}/payments`, {
+  amount: '10.00', currency: 'EUR', paymentType: 'DB', 'standingInstruction.mode': 'REPEATED', 'standingInstruction.type': 'UNSCHEDULED',
+  'standingInstruction.source': 'MIT', ...extra,
+});
+
+// First, on the default simulator account (before any test points the workflow at a recording PSP).
+test('recurringType=REPEATED (the platform\'s older flag for a repeated, shopper-absent charge) on a registration payment is not sent to a 3-D Secure challenge', async () => {
+  const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard, 'card.number': '4200000000000042' });
+  assert.equal(reg.status, 200, JSON.stringify(reg.body));
+  const r = await opp(gw, 'POST', `/v1/registrations/${reg.body.id}/payments`, { amount: '10.00', currency: 'EUR', paymentType: 'DB', recurringType: 'REPEATED' });
+  assert.equal(r.body.redirect, undefined, `a repeated charge (no shopper) asked for a 3-D Secure challenge: ${JSON.stringify(r.body.result)}`);
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body.result));
+});
+
+test('Adyen: the first customer-initiated payment that stores the card (createRegistration, standing instruction INITIAL) is sent with a recurringProcessingModel', async () => {
+  await viaAdyen();
+  adyen.bodies.length = 0;
+  await initialCit();
+  const sent = paymentBodies(adyen)[0]?.body;
+  assert.equal(sent?.shopperInteraction, 'Ecommerce');
+  assert.ok(['CardOnFile', 'UnscheduledCardOnFile', 'Subscription'].includes(sent?.recurringProcessingModel),
+    `the payment that stores the card was sent as a one-off payment: recurringProcessingModel=${sent?.recurringProcessingModel} (Adyen: "Required when creating a token to store payment details")`);
+});
+
+test('Adyen: a merchant-initiated charge of a registration carries the first payment\'s networkTxReference (required when Adyen does not tokenize the card)', async () => {
+  await viaAdyen();
+  adyen.bodies.length = 0;
+  const first = await initialCit();
+  const firstNti = nti(adyen.bodies.length);
+  adyen.bodies.length = 0;
+  const r = await mit(first.registrationId, { 'standingInstruction.initialTransactionId': first.standingInstruction?.initialTransactionId ?? '' });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  const sent = paymentBodies(adyen)[0]?.body;
+  assert.equal(sent?.shopperInteraction, 'ContAuth');
+  assert.equal(sent?.paymentMethod?.cvc, undefined, 'no security code on a merchant-initiated charge');
+  assert.equal(sent?.additionalData?.networkTxReference, firstNti,
+    `the MIT was sent without the initial payment's scheme transaction id: additionalData=${JSON.stringify(sent?.additionalData)}`);
+});
+
+test('Adyen: a merchant-initiated charge of a subscription (standingInstruction.type=RECURRING) is sent as Subscription, not UnscheduledCardOnFile', async () => {
+  await viaAdyen();
+  const first = await initialCit('RECURRING');
+  adyen.bodies.length = 0;
+  const r = await mit(first.registrationId, { 'standingInstruction.type': 'RECURRING' });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  const sent = paymentBodies(adyen)[0]?.body;
+  assert.equal(sent?.shopperInteraction, 'ContAuth');
+  assert.equal(sent?.recurringProcessingModel, 'Subscription', `a scheduled subscription renewal was classified as ${sent?.recurringProcessingModel}`);
+});
+
+test('OPP acquirer: a merchant-initiated charge passes on the merchant\'s standing instruction (type RECURRING, initialTransactionId), not a fixed UNSCHEDULED without it', async () => {
+  await viaOpp();
+  acq.bodies.length = 0;
+  const first = await initialCit('RECURRING');
+  const sentFirst = paymentBodies(acq)[0]?.body as URLSearchParams;
+  const initialId = first.standingInstruction?.initialTransactionId;
+  assert.equal(typeof initialId, 'string');
+  acq.bodies.length = 0;
+  const r = await mit(first.registrationId, { 'standingInstruction.type': 'RECURRING', 'standingInstruction.initialTransactionId': initialId });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  const sent = paymentBodies(acq)[0]?.body as URLSearchParams;
+  assert.equal(sent.get('standingInstruction.source'), 'MIT');
+  assert.equal(sent.get('card.cvv'), null);
+  const problems: string[] = [];
+  if (sentFirst.get('standingInstruction.mode') !== 'INITIAL') problems.push(`the initial CIT went without standingInstruction.mode=INITIAL (sent ${sentFirst.get('standingInstruction.mode')})`);
+  if (sent.get('standingInstruction.type') !== 'RECURRING') problems.push(`the MIT went as standingInstruction.type=${sent.get('standingInstruction.type')}`);
+  if (!sent.get('standingInstruction.initialTransactionId')) problems.push('the MIT went without standingInstruction.initialTransactionId');
+  assert.deepEqual(problems, []);
+});
+
