@@ -50,10 +50,10 @@ export function renderTransaction(v: PaymentView, channelName: string): Record<s
   }
   // The first charge of a standing instruction, once it succeeded, says which transaction later
   // charges refer to (they send it back as `standingInstruction.initialTransactionId`): the
-  // acquirer's reference where it gave one, else this transaction's own id.
+  // scheme's id of it where the PSP gave one, else the acquirer's reference, else its own id.
   const standing = echo.standingInstruction as Record<string, unknown> | undefined;
   if (initial && standing?.mode === 'INITIAL' && t.status === 'succeeded' && standing.initialTransactionId === undefined) {
-    body.standingInstruction = { ...standing, initialTransactionId: t.pspReference ?? t.id };
+    body.standingInstruction = { ...standing, initialTransactionId: t.details.networkTransactionId ?? t.pspReference ?? t.id };
   }
   // The authentication's ECI, as the platform echoes it beside the merchant's own 3-D Secure fields.
   const eci = t.details['3ds.acsEci'];

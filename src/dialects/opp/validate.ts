@@ -14,6 +14,13 @@ import { compile, type JsonSchema } from '../../runtime/json-schema.ts';
 import { amountPattern as amountSource, oppFields, type OppField } from './fields.ts';
 import { clipText } from '../../runtime/utf8.ts';
 
+/**
+ * Whether the merchant charges a stored card with nobody there: `standingInstruction.source=MIT`,
+ * or, from integrations older than standing instructions, `recurringType=REPEATED` without a source.
+ */
+const merchantInitiatedBy = (p: FormParams): boolean =>
+  p['standingInstruction.source'] === 'MIT' || (p['standingInstruction.source'] === undefined && p.recurringType === 'REPEATED');
+
 /** A refused request: the result code to answer with and the fields at fault. */
 export interface Refusal {
   readonly code: string;
@@ -319,7 +326,7 @@ export function readInitial(params: FormParams): { ok: true; value: InitialReque
       createRegistration,
       bankTransfer: undefined,
       authentication,
-      merchantInitiated: p['standingInstruction.source'] === 'MIT',
+      merchantInitiated: merchantInitiatedBy(p),
       shopperResultUrl: url,
       ...common,
     },
@@ -414,7 +421,7 @@ export function readRegistrationPayment(params: FormParams): { ok: true; value: 
     value: {
       type: p.paymentType as InitialType, amount, authentication, shopperResultUrl: url,
       cvv: p['card.cvv'] !== undefined ? new Cvv(p['card.cvv']) : undefined,
-      merchantInitiated: p['standingInstruction.source'] === 'MIT',
+      merchantInitiated: merchantInitiatedBy(p),
       change: {
         ...(p['card.expiryMonth'] !== undefined ? { expiryMonth: p['card.expiryMonth'], expiryYear: p['card.expiryYear'] } : {}),
         ...(p.paymentBrand !== undefined ? { brand: p.paymentBrand as CardBrand } : {}),

@@ -81,8 +81,13 @@ export function outcomeOfPaymentResponse(r: Record<string, unknown>): Answer | u
   const pspReference = text(r.pspReference, 64);
   const details: Record<string, string> = { resultCode };
   switch (resultCode) {
-    case 'Authorised':
+    case 'Authorised': {
+      // The scheme's id of the transaction, which later charges of a card kept on file refer to
+      // (Adyen answers it when it does not keep the card itself).
+      const networkTx = isObject(r.additionalData) ? text(r.additionalData.networkTxReference, 64) : undefined;
+      if (networkTx !== undefined) details.networkTransactionId = networkTx;
       return { kind: 'approved', pspReference, acquirerCode: resultCode, details };
+    }
     case 'Received': case 'Pending': case 'PresentToShopper':
       return { kind: 'pending', action: undefined, pspReference, acquirerCode: resultCode, details };
     case 'RedirectShopper': case 'ChallengeShopper': case 'IdentifyShopper': {
