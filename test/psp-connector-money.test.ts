@@ -51,7 +51,7 @@ test('Adyen CHARGEBACK for a captured payment is not silently dropped: the payme
   const r = await c.inbound!({ headers: {}, body: adyenNotification({ eventCode: 'CHARGEBACK', value: 5000, currency: 'EUR', reason: 'Fraud' }) });
   assert.equal(r.authentic, true);
   assert.equal(r.answer, '[accepted]');
-  assert.deepEqual(r.disputes, [{ kind: 'chargeback', event: 'CHARGEBACK', eventId: 'CHARGEBACK@2026-01-01T00:00:00+01:00', paymentReference: '9913140798220028', disputeReference: 'QFQTPCQ8HXSKGK82', amount: { amount: 5000, currency: 'EUR' } }]);
+  assert.deepEqual(r.disputes, [{ kind: 'chargeback', event: 'CHARGEBACK', eventId: 'CHARGEBACK@2026-01-01T00:00:00+01:00', paymentReference: '9913140798220028', disputeReference: 'QFQTPCQ8HXSKGK82', amount: { amount: 5000, currency: 'EUR' }, occurredAt: Date.parse('2026-01-01T00:00:00+01:00') }]);
   assert.equal(r.unrecorded, undefined);
   // A dispute opened moves no money yet: told to an operator, nothing to record.
   const opened = await c.inbound!({ headers: {}, body: adyenNotification({ eventCode: 'NOTIFICATION_OF_CHARGEBACK', value: 5000, currency: 'EUR' }) });
