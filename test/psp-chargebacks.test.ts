@@ -11,6 +11,7 @@ import { authorizeBody, call, configureCascade, execution, instrument, poll, tok
 import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
+import { postPspNotification } from './support/psp-notifications.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 
 let adyen: AdyenFake;
@@ -27,10 +28,7 @@ before(async () => {
 });
 after(async () => { await Promise.all([gw?.close(), adyen?.close(), stripe?.close()]); });
 
-async function post(account: 'adyen' | 'stripe', body: string, headers: Record<string, string> = {}) {
-  const r = await fetch(`${gw.url}/psp-notifications/${gw.merchant.merchantId}/${account}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return { status: r.status, text: await r.text() };
-}
+const post = (account: 'adyen' | 'stripe', body: string, headers: Record<string, string> = {}) => postPspNotification(gw, account, body, headers);
 
 async function deliverAdyen() {
   for (const body of adyen.takeNotifications()) assert.deepEqual(await post('adyen', body), { status: 200, text: '[accepted]' });

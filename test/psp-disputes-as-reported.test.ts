@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
+import { postPspNotification } from './support/psp-notifications.ts';
 import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
@@ -28,8 +29,7 @@ before(async () => {
 after(async () => { await Promise.all([gw?.close(), adyen?.close(), stripe?.close()]); });
 
 async function post(account: 'adyen' | 'stripe', body: string, headers: Record<string, string> = {}) {
-  const r = await fetch(`${gw.url}/psp-notifications/${gw.merchant.merchantId}/${account}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  const out = { status: r.status, text: await r.text() };
+  const out = await postPspNotification(gw, account, body, headers);
   await gw.app.payments.idle();
   return out;
 }
