@@ -106,3 +106,14 @@ test('amounts go in Adyen\'s own minor units where its table departs from ISO 42
   assert.equal(sent(1500, 'JPY'), 1500);
   assert.throws(() => sent(10_050, 'CVE'), /cannot be sent/);
 });
+
+test('a merchant-initiated authorization keeps both the first transaction\'s id and the manual capture Adyen is asked for', () => {
+  const card = { pan: new Pan('4111111111111111'), cvv: undefined, holder: undefined, brand: 'VISA' as const, expiryMonth: '03', expiryYear: '2030' };
+  const { body } = requestOf(settings, {
+    operation: 'authorize', attemptId: 'a'.repeat(32), amount: money(500, 'EUR' as Currency), live: false, card, testParameters: {}, merchantInitiated: true,
+    storedCredential: { use: 'subsequent', type: 'recurring', initialTransactionId: 'NTI123' },
+  });
+  assert.deepEqual(body.additionalData, { networkTxReference: 'NTI123', manualCapture: 'true' });
+  assert.equal(body.shopperInteraction, 'ContAuth');
+  assert.equal(body.recurringProcessingModel, 'Subscription');
+});

@@ -62,7 +62,7 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
       ? { threeDSRequestData: { nativeThreeDS: 'disabled' } }
       : { attemptAuthentication: 'never' },
   };
-  if (req.operation === 'authorize') body.additionalData = { manualCapture: 'true' };
+  if (req.operation === 'authorize') body.additionalData = { ...(body.additionalData as Record<string, string> | undefined), manualCapture: 'true' };
   else body.captureDelayHours = 0;
   if (req.authentication) {
     // Adyen's ThreeDSecureData: directoryResponse is the ARes's transStatus (C when it asked for a
