@@ -26,7 +26,11 @@ export interface ClientScope {
   readonly generation: number;
 }
 
-export type ClientTokenCheck = { ok: true; scope: ClientScope } | { ok: false; reason: 'expired' | 'invalid' };
+/**
+ * A client token's check. An expired one still names its merchant (its signature was checked
+ * before its time): the refusal must reach the merchant's page, which needs its CORS grant.
+ */
+export type ClientTokenCheck = { ok: true; scope: ClientScope } | { ok: false; reason: 'expired'; merchantId: string | undefined } | { ok: false; reason: 'invalid' };
 
 export interface AccessTokens {
   /** `generation`: the merchant's token generation (a rotation of its API key moves it on). */
@@ -107,7 +111,10 @@ export function createAccessTokens(deps: { key: Uint8Array; clock: Clock; lifeti
         if (typeof generation !== 'number' || !Number.isInteger(generation)) return { ok: false, reason: 'invalid' };
         return { ok: true, scope: { merchantId: payload.sub!, holderReference, keyId: kid, generation, ...(typeof executionId === 'string' ? { executionId } : {}) } };
       } catch (err) {
-        return { ok: false, reason: err instanceof errors.JWTExpired ? 'expired' : 'invalid' };
+        if (!(err instanceof errors.JWTExpired)) return { ok: false, reason: 'invalid' };
+        // jose checks the signature before the times: the expired token's payload is its own.
+        const sub = (err.payload as { sub?: unknown }).sub;
+        return { ok: false, reason: 'expired', merchantId: typeof sub === 'string' ? sub : undefined };
       }
     },
   };

@@ -129,7 +129,11 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     // Made with credentials rotated since: refused as the access token that made it is.
     const merchant = found && check?.ok && check.scope.generation === found.tokenGeneration ? found : undefined;
     if (!check?.ok || !merchant) {
-      // CORS headers are still needed for the browser to read this refusal: echo nothing unregistered.
+      // CORS headers are still needed for the browser to read this refusal (an expired token, or one
+      // of credentials rotated since, says to call client/init again): granted to the merchant's
+      // registered origins only, echoing nothing unregistered.
+      const named = found?.id ?? (check && !check.ok && check.reason === 'expired' ? check.merchantId : undefined);
+      if (named !== undefined) await allowOrigin(req, reply, named);
       return refuse(reply, 'request.unauthorized', check && !check.ok && check.reason === 'expired'
         ? 'The client token has expired; call client/init again' : 'A client token from client/init is required');
     }

@@ -104,6 +104,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     // The token endpoint reads nothing of its body, and answers in OAuth's shape: a body it cannot
     // parse (a form labelled JSON, as some HTTP wrappers send) must not turn into this API's errors[].
     if (req.url?.startsWith('/auth/token/')) return done(null, undefined);
+    // Compressed bodies are not taken: read as they came, a gzip body would be "not UTF-8", and one
+    // labelled gzip that is not would be taken as plain text.
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      const err = new ParamError('Content-Encoding', `${clipText(String(encoding), 32)} is not accepted: send the body uncompressed`) as ParamError & { statusCode: number };
+      err.statusCode = 400;
+      return done(err, undefined);
+    }
     const text = utf8Text(body as Buffer);
     // Bytes that are not UTF-8 would read as U+FFFD: two holder references sent that way (a Latin-1
     // `é` and `è`) would be one holder, sharing its cards.

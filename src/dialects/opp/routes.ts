@@ -171,6 +171,12 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   app.removeAllContentTypeParsers();
   // A JSON body is the commonest first mistake: it is answered as such once the caller is known.
   app.addContentTypeParser(['application/x-www-form-urlencoded', '*'], { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (req, body, done) => {
+    // Compressed bodies are not taken: read as they came, a gzip body would be "not UTF-8", and one
+    // labelled gzip that is not would be taken as a plain form.
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return done(new FormError(`Content-Encoding ${clipText(scrubPans(String(encoding)), 32)} is not accepted: send the body uncompressed`), undefined);
+    }
     let text: string;
     try { text = utf8Body(body as Buffer); } catch (err) { return done(err as Error, undefined); }
     if (/^application\/([a-z.+-]+\+)?json/i.test(req.headers['content-type'] ?? '') || /^\s*[{[]/.test(text)) {
