@@ -371,6 +371,8 @@ export function createExecutionService(deps: {
         // payment was refused before its intent): the code stays held for the one that will be.
         if (instrumentGone) return { ok: false, error: 'instrument_not_found' };
         if (r.error === 'not_allowed') return { ok: false, error: 'not_allowed', why: { reason: 'authorize_once', status: (await store.get(id))?.status } };
+        // The card is the instrument's: the request named no expiry of its own to blame.
+        if (r.error === 'card_expired') return { ok: false, error: 'instrument_expired' };
         return { ok: false, error: r.error };
       }
       return { ok: true, value: { execution: acked!, action } };

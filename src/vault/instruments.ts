@@ -1,6 +1,6 @@
 import { uuid } from '../runtime/ids.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { checkCard, type Cvv, type CardInput, type MaskedCard } from './card.ts';
+import { checkCard, isExpired, type Cvv, type CardInput, type MaskedCard } from './card.ts';
 import type { CardError } from './errors.ts';
 import type { VaultService } from './service.ts';
 import type { CvvCache } from './cvv-cache.ts';
@@ -122,7 +122,9 @@ export function createInstrumentService(deps: {
     async savedOf(merchantId, holderReference) {
       const rows = await store.byHolder(merchantId, holderReference);
       const views = await Promise.all(rows.filter((r) => r.status === 'enabled').map(view));
-      return views.filter((v): v is Instrument => v !== undefined);
+      // A card past its expiry would be offered, then refused when the shopper picks it.
+      const now = clock.now();
+      return views.filter((v): v is Instrument => v !== undefined && !isExpired(v.card.expiryMonth, v.card.expiryYear, now));
     },
   };
 }

@@ -133,8 +133,10 @@ export function createInstrumentStore(uow: UnitOfWork): InstrumentStore {
       return r ? toInstrument(r) : undefined;
     },
     async byHolder(merchantId, holderReference) {
+      // Enabled ones only, before the limit: one-time and deleted cards would otherwise crowd a
+      // holder's saved cards out of the list.
       const rows = await db.selectFrom('instruments').selectAll().where('merchant_id', '=', merchantId)
-        .where('holder_reference', '=', holderReference)
+        .where('holder_reference', '=', holderReference).where('status', '=', 'enabled')
         // /v1 registrations belong to an entity, not to a holder's saved cards.
         .where('entity_id', 'is', null).orderBy('created_at', 'desc').orderBy('id').limit(50).execute();
       return rows.map(toInstrument);

@@ -77,7 +77,7 @@ export interface InstrumentStore {
   /** The vault's writer over the unit of work's transaction. */
   writer(tx: Tx): VaultWriter;
   instrument(id: string): Promise<InstrumentRecord | undefined>;
-  /** A holder's instruments, newest first (at most 50). */
+  /** A holder's enabled (saved) instruments, newest first (at most 50). */
   byHolder(merchantId: string, holderReference: string): Promise<InstrumentRecord[]>;
 }
 

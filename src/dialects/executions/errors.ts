@@ -42,6 +42,7 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   not_found: ['request.not-found', 'The execution was not found'],
   not_allowed: ['workflow.action.not-allowed', 'The action is not allowed in the execution\'s current status'],
   instrument_not_found: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: no such instrument for this holder'],
+  instrument_expired: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: the instrument\'s card has expired'],
   currency_mismatch: ['request.param.invalid', 'amount.currency must be the currency of the authorization'],
   amount_mismatch: ['request.param.invalid', 'paymentComposition[0].amount must equal amount'],
   meta_too_large: ['request.param.invalid', `meta: merged with what the execution holds, it would be larger than ${metaLimitBytes / 1024} KiB, the most an execution keeps`],
