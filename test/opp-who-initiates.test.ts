@@ -31,6 +31,12 @@ test('a COPYandPAY checkout (shopper present, typing the card) is never paid as 
   const co = await opp(gw, 'POST', '/v1/checkouts', { amount: '15.00', currency: 'EUR', paymentType: 'DB', shopperResultUrl: 'https://shop.example/r', 'standingInstruction.source': 'MIT' });
   assert.equal(co.status, 400, JSON.stringify(co.body));
   assert.equal(co.body.result.parameterErrors[0].name, 'standingInstruction.source');
+  // The older flag of a charge without the shopper is refused there too, naming it.
+  const repeated = await opp(gw, 'POST', '/v1/checkouts', { amount: '15.00', currency: 'EUR', paymentType: 'DB', shopperResultUrl: 'https://shop.example/r', recurringType: 'REPEATED' });
+  assert.equal(repeated.status, 400, JSON.stringify(repeated.body));
+  assert.equal(repeated.body.result.parameterErrors[0].name, 'recurringType');
+  const customer = await opp(gw, 'POST', '/v1/checkouts', { amount: '15.00', currency: 'EUR', paymentType: 'DB', shopperResultUrl: 'https://shop.example/r', recurringType: 'REPEATED', 'standingInstruction.source': 'CIT' });
+  assert.equal(customer.status, 200, 'a repeated charge the shopper makes on the page is a checkout');
 });
 
 test('POST /v1/payments with registrationId AND card data is refused, not paid with the other card in silence', async () => {

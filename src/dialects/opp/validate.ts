@@ -452,6 +452,7 @@ export function readCheckout(params: FormParams): { ok: true; value: CheckoutReq
   if (p.paymentBrand !== undefined) c.add('paymentBrand', 'the widget offers the brands of its form\'s data-brands');
   // The shopper pays a checkout on the page: customer-initiated, whatever the backend says.
   if (p['standingInstruction.source'] === 'MIT') c.add('standingInstruction.source', 'a checkout is paid by the shopper on the page: it cannot be merchant-initiated');
+  else if (merchantInitiatedBy(p)) c.add('recurringType', 'a checkout is paid by the shopper on the page: REPEATED (a charge without the shopper) needs standingInstruction.source=CIT beside it');
   readShopperResultUrl(c);
   c.check('createRegistration');
   readCommon(c);
