@@ -70,24 +70,60 @@ function decodedPath(url: string): string {
   try { return decodeURIComponent(path); } catch { return path; }
 }
 
+/** What a refusal made before any route ran says, in each surface's words. */
+interface EdgeRefusal {
+  readonly status: number;
+  /** The `/v1` result code. */
+  readonly code: string;
+  /** The executions dialect's error code. */
+  readonly executionsCode: Parameters<typeof errorBody>[0];
+  /** The admin API's error code. */
+  readonly adminCode: string;
+  readonly message: string;
+  /** The `/v1` parameter at fault (`request` when none is). */
+  readonly field?: string;
+}
+
 /**
- * A URL the router cannot even decode (malformed percent-encoding) is refused in the shape of the
- * dialect its path belongs to, never the framework's own. The path itself is not echoed: it is
+ * A refusal made before any route could answer (a URL the router cannot read, a request too large
+ * or too slow for Node's parser, a request arriving while the gateway drains), as the surface its
+ * path belongs to answers its own: the `/v1` result envelope, the admin API's `{error}`, a page for
+ * the shopper's and the operator's browsers, else the executions dialect's `errors[]`. Never the
+ * framework's own body, which no client of either dialect can read. The path is not echoed: it is
  * whatever the client sent, card numbers included.
  */
-function answerUnreadableUrl(deps: ServerDeps, err: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) {
-  const path = (req.raw.url ?? '/').split('?')[0]!;
-  reply.header('x-request-id', req.id);
-  const message = err.code === 'FST_ERR_BAD_URL' ? 'is not a valid URL (malformed percent-encoding)' : 'is not a valid URL';
-  reply.header('cache-control', 'no-store');
+function edgeRefusal(deps: ServerDeps, path: string, requestId: string, r: EdgeRefusal): { contentType: string; body: string } {
   if (path === '/v1' || path.startsWith('/v1/')) {
-    return reply.code(400).header('content-type', 'application/json;charset=UTF-8')
-      .send(refusalEnvelope('200.300.404', [{ name: 'path', value: null, message }], deps.opp.buildNumber, deps.opp.clock.now()));
+    return { contentType: 'application/json;charset=UTF-8', body: JSON.stringify(refusalEnvelope(r.code, [{ name: r.field ?? 'request', value: null, message: r.message }], deps.opp.buildNumber, deps.opp.clock.now())) };
   }
-  if (path.startsWith('/admin/api/')) return reply.code(400).send({ error: { code: 'bad_request', message: `the path ${message}` } });
-  if (path.startsWith('/admin/')) return reply.code(400).send({ error: `the path ${message}` });
-  return reply.code(400).send(errorBody('request.malformed', `The path ${message}`, req.id));
+  if (path.startsWith('/admin/')) return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: { code: r.adminCode, message: r.message } }) };
+  if (path.startsWith('/hosted/') || path.startsWith('/dashboard/') || path === '/dashboard') {
+    const text = r.message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    return { contentType: 'text/html; charset=utf-8', body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>Switchyard</title><p>${text}</p></html>` };
+  }
+  return { contentType: 'application/json; charset=utf-8', body: JSON.stringify(errorBody(r.executionsCode, r.message, requestId)) };
 }
+
+function sendEdgeRefusal(deps: ServerDeps, req: FastifyRequest, reply: FastifyReply, r: EdgeRefusal) {
+  const { contentType, body } = edgeRefusal(deps, (req.raw.url ?? '/').split('?')[0]!, req.id, r);
+  return reply.code(r.status).header('x-request-id', req.id).header('cache-control', 'no-store').header('content-type', contentType).send(body);
+}
+
+/** A URL the router cannot even decode (malformed percent-encoding). */
+function answerUnreadableUrl(deps: ServerDeps, err: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) {
+  const message = `The path ${err.code === 'FST_ERR_BAD_URL' ? 'is not a valid URL (malformed percent-encoding)' : 'is not a valid URL'}`;
+  return sendEdgeRefusal(deps, req, reply, { status: 400, code: '200.300.404', executionsCode: 'request.malformed', adminCode: 'bad_request', message, field: 'path' });
+}
+
+/** Node's parser refused the request before Fastify saw it: its status, by the parser's reason. */
+const clientErrorStatus = (code: string | undefined) =>
+  code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+const clientErrorMessage: Readonly<Record<number, string>> = {
+  431: 'The request\'s URL or headers are too large',
+  408: 'The request did not arrive in time',
+  400: 'The request is not valid HTTP',
+};
+const statusText: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /**
  * Fastify's request lines, but "incoming request" is written by the `onRequest` hook instead, once
@@ -117,7 +153,26 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // The caller's X-Request-Id when it is a safe token, else a new one (src/runtime/request-context.ts).
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     logController: new RequestLines({ requestIdLogLabel: 'requestId' }),
-    return503OnClosing: true,
+    // Refused by the hook below instead, in each surface's own shape.
+    return503OnClosing: false,
+    // Node's parser refused the request (a URL past its header limit, a body that never came, bytes
+    // that are not HTTP): answered in the surface's shape, with a request id, then closed.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) { socket.destroy(); return; }
+      const status = clientErrorStatus(err.code);
+      // Node hands the bytes it read (typed otherwise by Fastify's declarations).
+      const raw = (err as unknown as { rawPacket?: unknown }).rawPacket;
+      const line = Buffer.isBuffer(raw) ? raw.subarray(0, 8192).toString('latin1').split('\r\n', 1)[0]! : '';
+      // A request whose headers were read (its body late) is known by the response Node made for it.
+      const pending = (socket as unknown as { _httpMessage?: { req?: { url?: string } } })._httpMessage?.req?.url;
+      const path = (/^[A-Z]+ (\S+)/.exec(line)?.[1] ?? pending ?? '/').split('?')[0]!;
+      const requestId = requestIdFrom(undefined);
+      const { contentType, body } = edgeRefusal(deps, path, requestId, {
+        status, code: '200.300.404', executionsCode: 'request.malformed', adminCode: 'bad_request', message: clientErrorMessage[status]!,
+      });
+      socket.end(`HTTP/1.1 ${status} ${statusText[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
+        + `X-Request-Id: ${requestId}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`);
+    },
     // Above any URL Node accepts (its 16 KiB header limit): an over-long id reaches its route and
     // is refused there like any other unknown id, in the dialect's own shape and code.
     routerOptions: { maxParamLength: 16 * 1024 },
@@ -139,6 +194,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       req.log.info({ req }, 'incoming request');
       done();
     }, traceFrom(req.headers.traceparent));
+  });
+
+  // Shutting down, a request that comes in on a connection still open is not started (it might
+  // outlive the drain); told in its surface's shape, so a client retries it elsewhere. The probes
+  // still answer: /ready says draining.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!deps.readiness.draining()) return;
+    const path = (req.raw.url ?? '/').split('?')[0]!;
+    if (path === '/health' || path === '/ready' || path === '/metrics') return;
+    reply.header('connection', 'close');
+    return sendEdgeRefusal(deps, req, reply, {
+      status: 503, code: '900.100.100', executionsCode: 'service.unavailable', adminCode: 'unavailable', message: 'The gateway is shutting down: send the request again',
+    });
   });
 
   // Shutting down, each answer closes its connection: a keep-alive connection busy when the close
