@@ -188,7 +188,12 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
 
   const endpointFor = async (req: FastifyRequest, reply: FastifyReply, ctx: PageContext, id: string) => {
     const e = /^[0-9a-zA-Z-]{1,64}$/.test(id) ? await webhooks.endpoint(id) : undefined;
-    if (!e || !mayView(ctx.user, e.merchantId)) { await refuse(reply, ctx, 404, 'No such webhook endpoint is visible to you.'); return undefined; }
+    if (!e || !mayView(ctx.user, e.merchantId)) {
+      // A change asked of an endpoint this operator may not see is refused as any other, and on record.
+      if (req.method === 'POST') await auth.audit({ user: ctx.user, ip: req.ip }, { action: 'config.change', outcome: 'refused', subject: req.url, detail: { reason: 'not_found' } });
+      await refuse(reply, ctx, 404, 'No such webhook endpoint is visible to you.');
+      return undefined;
+    }
     return e;
   };
   const showEndpoint = async (ctx: PageContext, reply: FastifyReply, id: string, message?: ReturnType<typeof notice>, status = 200) => {

@@ -54,15 +54,19 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   });
 
   const isPublic = (url: string) => url.startsWith('/dashboard/assets/') || url.startsWith('/dashboard/sign-in');
+  // A post from another site is refused before its body is read, whatever its type (a multipart
+  // form would otherwise be refused as an unreadable body first, and leave no trace): it changes
+  // nothing and is written to the audit log.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'POST' || sameOriginPost(req)) return;
+    const s = await auth.session(cookieOf(req, sessionCookie) ?? '');
+    await auth.audit({ user: s?.user, ip: req.ip }, { action: 'request.cross_site', outcome: 'refused', subject: req.url.split('?')[0] });
+    return sendPage(reply, publicPage('Refused', html`<p>This form was not sent from the dashboard's own pages.</p>`), 403);
+  });
   // Every page but sign-in and the static files needs a session; every post also needs the session's
-  // CSRF token and a same-origin browser. A refused post changes nothing and is written to the audit log.
+  // CSRF token. A refused post changes nothing and is written to the audit log.
   app.addHook('preHandler', async (req, reply) => {
     const url = req.url;
-    if (req.method === 'POST' && !sameOriginPost(req)) {
-      const s = await auth.session(cookieOf(req, sessionCookie) ?? '');
-      await auth.audit({ user: s?.user, ip: req.ip }, { action: 'request.cross_site', outcome: 'refused', subject: url.split('?')[0] });
-      return sendPage(reply, publicPage('Refused', html`<p>This form was not sent from the dashboard's own pages.</p>`), 403);
-    }
     if (isPublic(url)) return;
     const session = await auth.session(cookieOf(req, sessionCookie) ?? '');
     if (!session) {
