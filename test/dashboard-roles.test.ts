@@ -102,7 +102,7 @@ test('a merchant-scoped operator acting on another merchant\'s payment (first fo
   const before = (await auditOf('scoped-op@example.com')).length;
   let n = 0;
   for (const kind of ['capture', 'refund', 'void']) {
-    for (const form of [{ amount: '1.00' }, { amount: '1.00', confirmed: 'yes', actionKey: `1d5b2a36-6f1e-4f59-9a39-5b4f0f4d7f${10 + n}` }]) {
+    for (const form of [{ amount: '1.00' } as Record<string, string>, { amount: '1.00', confirmed: 'yes', actionKey: `1d5b2a36-6f1e-4f59-9a39-5b4f0f4d7f${10 + n}` }]) {
       n++;
       const r = await postForm(gw.url, s, `/dashboard/payments/${q.body.id}/${kind}`, { _csrf: s.csrf, ...form });
       const t = await r.text();

@@ -71,6 +71,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     return reply.code(errorStatus[code]).header('cache-control', 'no-store').send(body);
   };
   const baseOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
+  /** Where an execution's links point: the gateway's public URL when set, in every answer alike (GET, list, create, actions). */
+  const linkBase = (req: FastifyRequest) => deps.publicUrl ?? baseOf(req);
 
   // Every answer of this dialect is private to one merchant and may carry card or credential data
   // (masked cards, tokens, instruments): no browser or proxy cache may keep any of them.
@@ -335,13 +337,13 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   /** The acknowledgment of an action request (reference: `{name, actionId, executedAt, links}`). */
   const ackBody = (req: FastifyRequest, a: ActionAck) => {
     const { execution: e, action } = a;
-    const self = baseOf(req) + executionPath(e);
+    const self = linkBase(req) + executionPath(e);
     return ({
       name: action.name, actionId: action.id, executedAt: new Date(action.requestedAt).toISOString(),
       ...(action.reason ? { reason: action.reason } : {}), ...(action.reasonDescription ? { reasonDescription: action.reasonDescription } : {}),
       links: {
         execution: self,
-        ...(action.name === 'authorize' ? { consumerWait: (deps.publicUrl ?? baseOf(req)) + consumerWaitPath(e.id) } : {}),
+        ...(action.name === 'authorize' ? { consumerWait: linkBase(req) + consumerWaitPath(e.id) } : {}),
         ...(action.name === 'capture' ? { refund: `${self}/refund` } : {}),
       },
     });
@@ -375,7 +377,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const holderReference = stringAt(body, 'holderReference');
       if (body.initialActions !== undefined) return refuse(reply, 'request.param.invalid', 'initialActions: not supported; call authorize after create');
       const answer = answeredIn(req, reply, 201);
-      const rendered = (e: ExecutionRecord) => renderExecution({ execution: e, attempts: [], totals: undefined }, baseOf(req));
+      const rendered = (e: ExecutionRecord) => renderExecution({ execution: e, attempts: [], totals: undefined }, linkBase(req));
       const e = await executions.create(merchant, workflowOf(req.params.code), {
         workspaceId, meta, ...(merchantReference ? { merchantReference } : {}), ...(holderReference ? { holderReference } : {}),
       }, answer.acknowledge && ((tx, created) => answer.acknowledge!(tx, rendered(created))));
@@ -420,7 +422,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const page = rows.slice(0, limit);
       const last = page.at(-1)?.execution;
       const next = rows.length > limit && last ? Buffer.from(`${last.createdAt}.${last.id}`).toString('base64url') : null;
-      const base = baseOf(req);
+      const base = linkBase(req);
       // The request's own URL, its filters as they were read (a card number in one masked).
       const self = base + deps.cardData.mask(req.url);
       const url = new URL(self);
@@ -445,7 +447,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         view = await executions.view(merchant, code, id);
       }
       if (!view) return refuse(reply, 'request.not-found', 'The execution was not found');
-      return reply.header('cache-control', 'no-store').send(renderExecution(view, deps.publicUrl ?? baseOf(req)));
+      return reply.header('cache-control', 'no-store').send(renderExecution(view, linkBase(req)));
     });
 
     scope.patch<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id', { schema: executionsSchemas.patch }, async (req, reply) => {
@@ -459,9 +461,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       // leaves the key answered, never free for a retry that finds the execution changed meanwhile.
       const answer = answeredIn(req, reply, 200);
       const acknowledge = answer.acknowledge;
-      const r = await executions.patchMeta(req.merchant!, code, id, meta, acknowledge && ((tx, view) => acknowledge(tx, renderExecution(view, baseOf(req)))));
+      const r = await executions.patchMeta(req.merchant!, code, id, meta, acknowledge && ((tx, view) => acknowledge(tx, renderExecution(view, linkBase(req)))));
       if (!r.ok) return sendError(reply, r);
-      return answer.send(renderExecution(await executions.view(req.merchant!, code, id) ?? { execution: r.value, attempts: [], totals: undefined }, baseOf(req)));
+      return answer.send(renderExecution(await executions.view(req.merchant!, code, id) ?? { execution: r.value, attempts: [], totals: undefined }, linkBase(req)));
     });
 
     scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/authorize', { schema: executionsSchemas.authorize }, async (req, reply) => {
