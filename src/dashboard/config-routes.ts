@@ -40,11 +40,14 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   const merchantFor = async (req: FastifyRequest, reply: FastifyReply, ctx: PageContext, id: string): Promise<Merchant | undefined> => {
     const m = /^[0-9a-f]{32}$/.test(id) && mayView(ctx.user, id) ? await merchants.byId(id) : undefined;
     if (!m) {
-      // A change asked of a merchant this operator may not see is refused as any other, and on record.
-      if (req.method === 'POST') await auth.audit({ user: ctx.user, ip: req.ip }, { action: 'config.change', outcome: 'refused', subject: req.url, detail: { reason: 'not_found' } });
+      await auditUnseen(req, ctx);
       await refuse(reply, ctx, 404, 'No such merchant is visible to you.');
     }
     return m;
+  };
+  /** A change asked of a merchant or endpoint this operator may not see is refused as any other, and on record. */
+  const auditUnseen = async (req: FastifyRequest, ctx: PageContext) => {
+    if (req.method === 'POST') await auth.audit({ user: ctx.user, ip: req.ip }, { action: 'config.change', outcome: 'refused', subject: req.url, detail: { reason: 'not_found' } });
   };
   const audit = (req: FastifyRequest, ctx: PageContext, action: string, merchantId: string | undefined, ok: boolean, detail: Record<string, unknown>, subject?: string) =>
     auth.audit({ user: ctx.user, ip: req.ip }, { action, outcome: ok ? 'ok' : 'refused', merchantId, detail, ...(subject ? { subject } : {}) });
@@ -189,8 +192,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   const endpointFor = async (req: FastifyRequest, reply: FastifyReply, ctx: PageContext, id: string) => {
     const e = /^[0-9a-zA-Z-]{1,64}$/.test(id) ? await webhooks.endpoint(id) : undefined;
     if (!e || !mayView(ctx.user, e.merchantId)) {
-      // A change asked of an endpoint this operator may not see is refused as any other, and on record.
-      if (req.method === 'POST') await auth.audit({ user: ctx.user, ip: req.ip }, { action: 'config.change', outcome: 'refused', subject: req.url, detail: { reason: 'not_found' } });
+      await auditUnseen(req, ctx);
       await refuse(reply, ctx, 404, 'No such webhook endpoint is visible to you.');
       return undefined;
     }

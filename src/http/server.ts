@@ -17,6 +17,7 @@ import { registerLedgerAdminRoutes, type LedgerAdminDeps } from '../admin/ledger
 import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import { registerPspNotificationRoutes, type PspNotificationDeps } from './psp-notifications.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
+import { escapeHtml } from '../threeds/page.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts';
 import { registerDashboardRoutes } from '../dashboard/routes.ts';
@@ -98,8 +99,7 @@ function edgeRefusal(deps: ServerDeps, path: string, requestId: string, r: EdgeR
   }
   if (path.startsWith('/admin/')) return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: { code: r.adminCode, message: r.message } }) };
   if (path.startsWith('/hosted/') || path.startsWith('/dashboard/') || path === '/dashboard') {
-    const text = r.message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-    return { contentType: 'text/html; charset=utf-8', body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>Switchyard</title><p>${text}</p></html>` };
+    return { contentType: 'text/html; charset=utf-8', body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>Switchyard</title><p>${escapeHtml(r.message)}</p></html>` };
   }
   return { contentType: 'application/json; charset=utf-8', body: JSON.stringify(errorBody(r.executionsCode, r.message, requestId)) };
 }

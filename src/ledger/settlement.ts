@@ -33,7 +33,7 @@ export type SettlementError =
   | { code: 'note_required'; message: string };
 
 /** The longest note a resolution keeps (it is shown, exported and sent in a webhook). */
-export const maxNoteLength = 2000;
+const maxNoteLength = 2000;
 
 type Result<T> = { ok: true; value: T } | { ok: false; error: SettlementError };
 
