@@ -7,9 +7,8 @@ import type { DeliveryRecord, EndpointRecord, WebhookStore } from '../src/webhoo
 import type { SendResult } from '../src/webhooks/sender.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 import { randomIds } from '../src/runtime/ids.ts';
-import { seal } from '../src/runtime/crypto.ts';
 import { postgresAvailable } from './support/harness.ts';
-import { openWebhookStore } from './support/webhooks.ts';
+import { insertTestEndpoint, openWebhookStore } from './support/webhooks.ts';
 
 const id = () => randomBytes(16).toString('hex');
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -24,16 +23,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     before(async () => { opened = await openWebhookStore(kind, 'wh-leases'); ({ store, merchantId } = opened); });
     after(async () => { await opened?.close(); });
 
-    async function endpoint(overrides: Partial<EndpointRecord> = {}): Promise<EndpointRecord> {
-      const eid = id();
-      const e: EndpointRecord = {
-        id: eid, merchantId, dialect: 'executions', entityId: undefined, url: 'https://example.com/hook', types: [],
-        sealedSecret: seal(key, Buffer.from('S'.repeat(64)), `webhook:${eid}`), sealedPreviousSecret: undefined, previousSecretUntil: undefined,
-        status: 'active', failingSince: undefined, createdAt: 1, updatedAt: 1, ...overrides,
-      };
-      await store.insertEndpoint(e, []);
-      return e;
-    }
+    const endpoint = (overrides: Partial<EndpointRecord> = {}) => insertTestEndpoint(store, merchantId, key, overrides);
     const delivery = (e: EndpointRecord, at: number, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
       id: id(), eventId: id(), endpointId: e.id, merchantId, eventType: 'executionCreated', body: '{"a":1}',
       status: 'pending', attempts: 0, retryIndex: 0, ladderStart: at, nextAttemptAt: at, lastStatus: undefined, lastError: undefined,

@@ -353,11 +353,21 @@ export function createWebhookService(deps: {
         const now = clock.now();
         let heldBack = false;
         // The lease outlives the attempt's timeout with room to record it; a dead worker's lease simply expires.
-        const due = await store.claimDue(now, now + 2 * settings.timeoutMs + 1000, workerId, room, { busy: inFlight, shareOf, heldBack: () => { heldBack = true; } });
+        const leaseUntil = now + 2 * settings.timeoutMs + 1000;
+        const due = await store.claimDue(now, leaseUntil, workerId, room, { busy: inFlight, shareOf, heldBack: () => { heldBack = true; } });
         // Short, and nothing left for an endpoint at its share: nothing more is due now.
         if (due.length < room && !heldBack) moreDue = false;
-        for (const id of new Set(due.map((d) => d.endpointId))) endpoints.set(id, (await store.endpoint(id))!);
-        for (const d of due) start(d);
+        const fresh = new Map<string, EndpointRecord | undefined>();
+        for (const id of new Set(due.map((d) => d.endpointId))) fresh.set(id, await store.endpoint(id));
+        for (const [id, endpoint] of fresh) if (endpoint) endpoints.set(id, endpoint);
+        // What was claimed is sent only while this worker still holds it with room for a whole
+        // attempt, and only to an endpoint still active when read after the claim. A worker that
+        // stalled past its lease (a long pause, a frozen VM) would otherwise send an event the lease's
+        // next holder had already sent, after that payment's later events; and an operator's disable
+        // that landed just after the claim would not stop it. A delivery left here is taken up again
+        // once its lease lapses, by whoever then holds it, or when its endpoint is enabled again.
+        const stillHeld = clock.now() + settings.timeoutMs < leaseUntil;
+        for (const d of due) if (stillHeld && fresh.get(d.endpointId)?.status === 'active') start(d);
         // Slots left after a claim that found something: claim again at once. An endpoint now at
         // its share is left out of that claim, so what others have due behind its backlog goes
         // out now, not when its slow attempts end.

@@ -6,7 +6,8 @@ import pg from 'pg';
 import { tempDir, testPostgresUrl, type Gateway } from './harness.ts';
 import { openStorage, type Storage } from '../../src/storage/database.ts';
 import { createWebhookStore } from '../../src/webhooks/kysely-store.ts';
-import type { WebhookStore } from '../../src/webhooks/store.ts';
+import type { EndpointRecord, WebhookStore } from '../../src/webhooks/store.ts';
+import { seal } from '../../src/runtime/crypto.ts';
 import { createMerchantStore } from '../../src/merchants/kysely-store.ts';
 
 /** Loopback only: what the tests' gateways are allowed to call. */
@@ -88,4 +89,16 @@ export async function openWebhookStore(kind: 'sqlite' | 'postgres', name: string
     credentials: [],
   } as never);
   return { storage, store: createWebhookStore(storage.uow), merchantId, close: async () => { await storage.close(); await cleanup(); } };
+}
+
+/** Inserts an active executions endpoint of the merchant, its secret sealed with `key` (the worker's sealing key). */
+export async function insertTestEndpoint(store: WebhookStore, merchantId: string, key: Buffer, overrides: Partial<EndpointRecord> = {}): Promise<EndpointRecord> {
+  const eid = randomBytes(16).toString('hex');
+  const e: EndpointRecord = {
+    id: eid, merchantId, dialect: 'executions', entityId: undefined, url: 'https://example.com/hook', types: [],
+    sealedSecret: seal(key, Buffer.from('S'.repeat(64)), `webhook:${eid}`), sealedPreviousSecret: undefined, previousSecretUntil: undefined,
+    status: 'active', failingSince: undefined, createdAt: 1, updatedAt: 1, ...overrides,
+  };
+  await store.insertEndpoint(e, []);
+  return e;
 }
