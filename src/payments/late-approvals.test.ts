@@ -158,6 +158,32 @@ test('two passes that read the row together (two nodes) send it once: the row is
   assert.equal(row().status, 'reversed');
 });
 
+test('a pass that stalls between its claim and its call past the claim\'s time sends nothing: another node has looked the reversal up and sent it meanwhile', async () => {
+  const p = psp({ async execute() { return approved; } });
+  const { clock, store, late, row, restarted } = await setup(p.connector);
+  // The claim commits, then this node pauses (a long GC pause, a frozen VM) before its call.
+  const update = store.update.bind(store);
+  let resume!: () => void;
+  let claimed!: () => void;
+  const claimMade = new Promise<void>((r) => { claimed = r; });
+  (store as { update: LateApprovalStore['update'] }).update = async (id, from, change) => {
+    const done = await update(id, from, change);
+    if (change.lastResult === 'refund sent') { claimed(); await new Promise<void>((r) => { resume = r; }); }
+    return done;
+  };
+  const stalled = late.reverseDue();
+  await claimMade;
+  (store as { update: LateApprovalStore['update'] }).update = update;
+  // The claim's time runs out; another node finds the row in doubt, the PSP does not know the reversal, and it is sent.
+  clock.advance(2 * 30_000 + 1);
+  await restarted().reverseDue();
+  assert.equal(p.sent.length, 1);
+  assert.equal(row().status, 'reversed');
+  resume();
+  await stalled;
+  assert.equal(p.sent.length, 1, 'the stalled node sent the refund a second time, to a PSP that does not dedupe by key');
+});
+
 test('a process that dies during the call leaves the reversal in doubt: after a restart it is looked up, not sent again', async () => {
   const lookups: string[] = [];
   const p = psp({ execute: () => new Promise(() => {}), async lookup(id) { lookups.push(id); return approved; } });

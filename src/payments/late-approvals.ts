@@ -244,6 +244,14 @@ export function createLateApprovals(deps: {
     const claimed = await move(a, { inDoubt: true, triedAt: resent ? a.triedAt : now, sends: a.sends + 1, nextTryAt: now + 2 * timeoutMs, lastResult: `${a.reversal} sent` });
     if (!claimed) return false;
     a = claimed;
+    // A pass that stalled after its claim (a long pause, a frozen VM) until the claim has no room
+    // left for the call sends nothing: another node may have found the row in doubt meanwhile, not
+    // found the reversal at the PSP and sent it, and a PSP that does not dedupe by key would refund
+    // twice. The row stays in doubt, looked up at its next try.
+    if (clock.now() + timeoutMs >= a.nextTryAt) {
+      logger.warn(contextOf(a), 'a late approval\'s reversal was not sent: this pass was held up past its claim');
+      return false;
+    }
     return (await apply(a, await send(connector, a, reversal), timeoutMs)).taken;
   }
 
