@@ -96,13 +96,13 @@ const movementKey = (m: Pick<LedgerMovement, 'operationId' | 'type' | 'undo'>) =
  * The movement a line means among those of its reference and type (two when an operation settled
  * and then undone: its movement and the undo): the one its sign points to, unsettled if one is.
  */
-function movementFor(line: SettlementLine, candidates: readonly LedgerMovement[] | undefined, seen: ReadonlySet<string>): LedgerMovement | undefined {
+function movementFor(line: SettlementLine, candidates: readonly LedgerMovement[] | undefined, taken: ReadonlySet<string>): LedgerMovement | undefined {
   if (!candidates || candidates.length === 0) return undefined;
   const signed = candidates.filter((m) => Math.sign(m.gross) === Math.sign(line.gross));
   const pool = signed.length > 0 ? signed : candidates;
   // A line may name several movements (two captures sharing their PSP's reference, as Stripe's
   // partial captures share the PaymentIntent's): the one of its amount not matched yet comes first.
-  const open = pool.filter((m) => !m.settled && !seen.has(movementKey(m)));
+  const open = pool.filter((m) => !m.settled && !taken.has(movementKey(m)));
   return open.find((m) => m.currency === line.currency && m.gross === line.gross) ?? open[0] ?? pool.find((m) => !m.settled) ?? pool[0];
 }
 
@@ -132,7 +132,10 @@ export function reconcile(input: {
   const byKey = new Map<string, LedgerMovement[]>();
   for (const m of input.known) byKey.set(key(m.operationId, m.type), [...(byKey.get(key(m.operationId, m.type)) ?? []), m]);
   const captures = new Map(input.known.filter((m) => m.type === 'capture' && !m.undo).map((m) => [m.operationId, m]));
-  const seen = new Set<string>();
+  /** Movements a line of this report matched: another line for one is a duplicate. */
+  const taken = new Set<string>();
+  /** Movements some line of this report was taken to mean (matched or not): none of them is missing. */
+  const named = new Set<string>();
   const matched: Match[] = [];
   const discrepancies: Discrepancy[] = [];
   const add = (kind: DiscrepancyKind, line: SettlementLine, m: Pick<LedgerMovement, 'operationId' | 'paymentId' | 'merchantId' | 'gross'> | undefined) => discrepancies.push({
@@ -145,9 +148,18 @@ export function reconcile(input: {
   const namedBy = (line: SettlementLine): string[] => [...new Set([
     line.reference, ...(input.knownAs?.get(line.reference) ?? []), ...(line.pspReference ? input.knownAs?.get(line.pspReference) ?? [] : []),
   ])];
-  for (const line of input.report.lines) {
+  const candidatesOf = (line: SettlementLine, ids: readonly string[]) => ids.flatMap((id) => byKey.get(key(id, line.type)) ?? []);
+  /** Whether a line agrees with a movement not matched yet (its currency and gross): such lines are matched first. */
+  const exact = (line: SettlementLine) => candidatesOf(line, namedBy(line))
+    .some((m) => !m.settled && m.currency === line.currency && m.gross === line.gross);
+  // Lines that agree with a movement go first, whatever their place in the report: a line off by a
+  // cent listed before the right one (or before the right one of another capture under the same
+  // reference) would otherwise take the movement, and the right line be called a mismatch or a
+  // duplicate, with its money left receivable.
+  const ordered = [...input.report.lines.filter(exact), ...input.report.lines.filter((l) => !exact(l))];
+  for (const line of ordered) {
     const ids = namedBy(line);
-    let m = movementFor(line, ids.flatMap((id) => byKey.get(key(id, line.type)) ?? []), seen);
+    let m = movementFor(line, candidatesOf(line, ids), taken);
     // A chargeback (or its reversal) line naming the capture it took back (or restored): the
     // payment's own record of that kind and amount, not settled yet, when the gateway has one. One
     // settled already, or matched by an earlier line of this report, makes the line a duplicate
@@ -159,22 +171,26 @@ export function reconcile(input: {
       const disputes = chargebacksOf.get(captured.paymentId) ?? [];
       const fits = disputes.filter((c) => c.type === line.type && c.gross === line.gross && c.currency === line.currency);
       const standing = line.type !== 'chargeback' || !disputes.some((c) => c.type === 'chargeback_reversal');
-      m = fits.find((c) => !c.settled && !seen.has(movementKey(c))) ?? (standing ? fits.find((c) => c.settled || seen.has(movementKey(c))) : undefined);
+      m = fits.find((c) => !c.settled && !taken.has(movementKey(c))) ?? (standing ? fits.find((c) => c.settled || taken.has(movementKey(c))) : undefined)
+        // The payment's own record of that kind, of another amount: the line disagrees with it (an
+        // amount mismatch), it is not a chargeback the gateway lacks.
+        ?? disputes.find((c) => c.type === line.type && !c.settled && !taken.has(movementKey(c)));
     }
-    const k = m ? movementKey(m) : key(line.reference, line.type);
-    const first = !seen.has(k);
-    seen.add(k);
+    if (m) named.add(movementKey(m));
     if (!m) {
       const late = input.late?.get(line.reference);
       if (captured) add('late_chargeback', line, { ...captured, gross: 0 });
       else if (late) discrepancies.push({ kind: 'late_approval', reference: line.reference, ...late, currency: line.currency, expected: undefined, reported: line.gross });
       else add('unknown_reference', line, undefined);
-    } else if (m.settled || !first) add('duplicate_line', line, m);
+    } else if (m.settled || taken.has(movementKey(m))) add('duplicate_line', line, m);
     else if (m.currency !== line.currency || m.gross !== line.gross || line.net !== line.gross - line.fee) add('amount_mismatch', line, m);
-    else matched.push({ line, movement: m });
+    else {
+      taken.add(movementKey(m));
+      matched.push({ line, movement: m });
+    }
   }
   for (const m of input.due) {
-    if (m.settled || seen.has(movementKey(m))) continue;
+    if (m.settled || named.has(movementKey(m))) continue;
     discrepancies.push({
       kind: 'missing_line', reference: m.operationId, operationId: m.operationId, paymentId: m.paymentId, merchantId: m.merchantId,
       currency: m.currency, expected: m.gross, reported: undefined,
@@ -186,7 +202,8 @@ export function reconcile(input: {
   for (const p of input.report.payouts) paid.set(p.currency, (paid.get(p.currency) ?? 0) + p.amount);
   for (const currency of [...new Set([...nets.keys(), ...paid.keys()])].sort()) {
     const want = nets.get(currency) ?? 0, got = paid.get(currency);
-    if (got !== want) {
+    // A day whose lines net to nothing is paid nothing: PSPs list no payout for it.
+    if (got !== want && !(got === undefined && want === 0)) {
       discrepancies.push({
         kind: 'payout_mismatch', reference: `payout:${currency}`, operationId: undefined, paymentId: undefined, merchantId: input.merchantId,
         currency, expected: want, reported: got,

@@ -86,7 +86,8 @@ export function serializeSettlementReport(r: SettlementReport): string {
 export function parseSettlementReport(input: unknown): { ok: true; value: SettlementReport } | { ok: false; error: string } {
   let o: unknown = input;
   if (typeof input === 'string') {
-    try { o = JSON.parse(input); } catch { return { ok: false, error: 'the report is not JSON' }; }
+    // A byte-order mark, as editors on Windows save a file, is no part of the JSON (the admin API's parser drops it too).
+    try { o = JSON.parse(input.startsWith('\uFEFF') ? input.slice(1) : input); } catch { return { ok: false, error: 'the report is not JSON' }; }
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, error: 'the report must be an object' };
   const r = o as Record<string, unknown>;
