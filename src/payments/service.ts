@@ -430,8 +430,15 @@ export function createPaymentService(deps: {
     const current = driven.operations.find((o) => o.id === op.id);
     if (!current || !isOpen(current.status)) return;
     if (attemptsOfOperation(driven.attempts, op.id).length >= rules.accounts.length) return;
-    await cvvs.put(payment.id, card.cvv, clock.now() + asyncTimeoutMs)
-      .catch((err: unknown) => logger.warn({ err: String(err), paymentId: payment.id }, 'the security code could not be held for the cascade\'s next account'));
+    try {
+      await cvvs.put(payment.id, card.cvv, clock.now() + asyncTimeoutMs);
+      // Ended meanwhile (the shopper's return or a notification settled it on another node, whose
+      // drop came before this hold): let go of the code now, as that settle would have.
+      const now = await store.operation(op.id);
+      if (now && !isOpen(now.status)) await cvvs.drop(payment.id);
+    } catch (err) {
+      logger.warn({ err: String(err), paymentId: payment.id }, 'the security code could not be held for the cascade\'s next account');
+    }
   }
 
   /**
