@@ -31,6 +31,7 @@ async function recordingPsp(answer: (path: string, body: any, n: number) => unkn
 }
 
 const nti = (n: number) => `MCC0${String(n).padStart(6, '0')}0101`;
+const acqFirstId = (n: number) => `SCHEME${String(n).padStart(9, '0')}`;
 let adyen: Awaited<ReturnType<typeof recordingPsp>>;
 let acq: Awaited<ReturnType<typeof recordingPsp>>;
 let gw: Gateway;
@@ -43,6 +44,8 @@ before(async () => {
   acq = await recordingPsp((_p, body, n) => ({
     id: `8ac7a4a1${String(n).padStart(24, '0')}`, paymentType: body.get('paymentType'), amount: body.get('amount'), currency: body.get('currency'),
     merchantTransactionId: body.get('merchantTransactionId'), result: { code: '000.100.110', description: "Request successfully processed in 'Merchant in Integrator Test Mode'" },
+    // As the acquirer answers a standing instruction's first payment: the id later charges refer to.
+    ...(body.get('standingInstruction.mode') === 'INITIAL' ? { standingInstruction: { mode: 'INITIAL', initialTransactionId: acqFirstId(n) } } : {}),
     timestamp: new Date().toISOString().replace('T', ' ').slice(0, 23) + '+0000', ndc: 'x',
   }), (raw) => new URLSearchParams(raw));
   gw = await startGateway();
@@ -132,3 +135,15 @@ test('OPP acquirer: a merchant-initiated charge passes on the merchant\'s standi
   assert.deepEqual(problems, []);
 });
 
+
+test('OPP acquirer: the first payment of a standing instruction answers the first transaction\'s id as the acquirer gave it, and a later charge sends that id back', async () => {
+  await viaOpp();
+  acq.bodies.length = 0;
+  const first = await initialCit('RECURRING');
+  assert.equal(first.standingInstruction?.initialTransactionId, acqFirstId(acq.bodies.length),
+    `the merchant was given ${first.standingInstruction?.initialTransactionId}, not the id the acquirer answered for later charges to refer to`);
+  acq.bodies.length = 0;
+  const r = await mit(first.registrationId, { 'standingInstruction.type': 'RECURRING', 'standingInstruction.initialTransactionId': first.standingInstruction.initialTransactionId });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  assert.equal((paymentBodies(acq)[0]?.body as URLSearchParams).get('standingInstruction.initialTransactionId'), first.standingInstruction.initialTransactionId);
+});

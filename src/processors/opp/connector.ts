@@ -44,6 +44,7 @@ interface PaymentObject {
   readonly result?: { readonly code?: unknown; readonly description?: unknown };
   readonly resultDetails?: unknown;
   readonly redirect?: unknown;
+  readonly standingInstruction?: unknown;
 }
 
 /** The acquirer's own 3-D Secure redirect, as its pending answer gives it (undefined when absent or malformed). */
@@ -73,8 +74,12 @@ export function outcomeOfPayment(p: PaymentObject): Answer | undefined {
       if (typeof v === 'string') details[k] = clipText(v, 256);
     }
   }
+  // The id later charges of a card kept on file refer to, as the acquirer answers a standing
+  // instruction's successful payment (its scheme's transaction id, where the scheme gave one).
+  const firstId = isObject(p.standingInstruction) && typeof p.standingInstruction.initialTransactionId === 'string'
+    && /^[A-Za-z0-9._-]{1,64}$/.test(p.standingInstruction.initialTransactionId) ? p.standingInstruction.initialTransactionId : undefined;
   switch (classifyResultCode(code)) {
-    case 'success': case 'review': return { kind: 'approved', pspReference, acquirerCode: code, details };
+    case 'success': case 'review': return { kind: 'approved', pspReference, acquirerCode: code, details: firstId ? { ...details, networkTransactionId: firstId } : details };
     case 'pending': {
       const redirect = redirectOf(p.redirect);
       return redirect
