@@ -710,6 +710,10 @@ export function createPaymentService(deps: {
     // Money to the card: the shopper proves nothing to receive it, so nobody is challenged.
     if (input.kind === 'credit') return { kind: 'none' };
     if (pspAuthenticates) return { kind: 'none' };
+    // The engine's own gate authenticates against a simulated issuer: a live merchant's shopper is
+    // never put through it (its table cards and test switches mean nothing there). Its PSPs run
+    // 3-D Secure themselves; a simulated account refuses its payments anyway.
+    if (input.merchant.live) return { kind: 'none' };
     const asked = input.authentication ?? noAuthenticationRequest;
     // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
     return planAuthentication(card.pan.reveal(), card.brand, input.merchantInitiated ? { ...asked, enrolled: false } : asked);

@@ -97,7 +97,8 @@ export const oppFields = {
   'standingInstruction.source': matching('CIT or MIT (merchant-initiated: the shopper is not there to authenticate).', '^(CIT|MIT)$'),
   'standingInstruction.initialTransactionId': matching('On a REPEATED charge: the initialTransactionId the INITIAL one answered.', '^[A-Za-z0-9._-]{1,64}$'),
   'threeDSecure.eci': matching('', '^[0-9]{2}$'),
-  'threeDSecure.challengeIndicator': matching('', '^0[1-4]$', undefined, 'must be one of 01, 02, 03, 04'),
+  // The platform's testing guide writes `4` for `04`: both are taken.
+  'threeDSecure.challengeIndicator': matching('', '^0?[1-4]$', undefined, 'must be one of 01, 02, 03, 04'),
   'customParameters[3DS2_enrolled]': matching('Test switch: whether the simulated card is enrolled in 3-D Secure.', '^(true|false)$', undefined, 'must be true or false'),
   'customParameters[3DS2_flow]': matching('Test switch: challenge or frictionless.', '^(challenge|frictionless)$', undefined, 'must be challenge or frictionless'),
   'customParameters[forceResultCode]': { type: 'string', description: 'Test switch: the result code the simulated acquirer answers with (one GET /v1/resultcodes lists).' },
