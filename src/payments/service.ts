@@ -595,9 +595,16 @@ export function createPaymentService(deps: {
     const { ops, attempts, rules } = recorded;
     let state: LockedPayment = recorded.locked;
     const initial = initialOf(state.operations);
+    const inDoubt = new Set<string>();
     for (const [i, op] of ops.entries()) {
       if (recordedOnly(op)) continue;
-      state = (await driveOperation(state.payment, op, attempts[i], undefined, testParameters, { initial, rules })) ?? state;
+      const driven = await driveOperation(state.payment, op, attempts[i], undefined, testParameters, { initial, rules }).catch(unrecorded(op.id));
+      if (driven === 'unrecorded') {
+        // The rest stay recorded, for the reconciler: the store that failed this one would likely fail them too.
+        for (const rest of ops.slice(i)) inDoubt.add(rest.id);
+        break;
+      }
+      state = driven ?? state;
       // Any follow-up that settles may be what a released rest waited for: the capture itself, or
       // another operation that was still in flight when the capture succeeded.
       if (restToRelease(state.operations)) await releaseRest(state.payment);
@@ -605,9 +612,31 @@ export function createPaymentService(deps: {
     const card = state.payment.cardId ? await vault.masked(state.payment.cardId) : undefined;
     // An operation a racing reconciler settled is read again; the rest are as this call left them.
     return Promise.all(ops.map(async (op) => {
+      if (inDoubt.has(op.id)) return asInDoubt(await view(op.id));
       const settled = state.operations.find((o) => o.id === op.id);
       return settled && settled.status !== 'pending' ? { operation: settled, initial, payment: state.payment, card } : view(op.id);
     }));
+  }
+
+  /**
+   * For a caller waiting on an operation whose attempt is recorded: a failure past that point (the
+   * PSP's answer not written, the database lost mid-commit) is logged and read as in doubt. The PSP
+   * may have acted; the reconciler asks it and settles the operation, as after a lost answer. An
+   * error would reach the merchant as a refusal with no id to find the payment by, for money the
+   * PSP may have moved.
+   */
+  function unrecorded(operationId: string) {
+    return (err: unknown): 'unrecorded' => {
+      logger.error({ err: String(err), operationId }, 'a PSP call\'s outcome could not be recorded: left in doubt, the reconciler settles it with the PSP');
+      return 'unrecorded';
+    };
+  }
+
+  /** How an operation left in doubt is answered: as the gateway now knows it, unknown while still open. */
+  function asInDoubt(v: PaymentView): PaymentView {
+    if (v.operation.status !== 'pending') return v;
+    const operation = { ...v.operation, status: 'unknown' as const };
+    return { ...v, operation, initial: v.initial.id === operation.id ? operation : v.initial };
   }
 
   /**
@@ -904,7 +933,8 @@ export function createPaymentService(deps: {
         return ok({ operation, initial: operation, payment, card: masked });
       }
       // Answered from what the outcome's unit of work wrote (read again only if a reconciler got there first).
-      const after = await running;
+      const after = await running.catch(unrecorded(paymentId));
+      if (after === 'unrecorded') return ok(asInDoubt(await view(paymentId)));
       const settled = after?.operations.find((o) => o.id === paymentId);
       const answer = after && settled ? { operation: settled, initial: settled, payment: after.payment, card: masked } : await view(paymentId);
       // The PSP sent the shopper to its own 3-D Secure: the answer carries the page that forwards there.
