@@ -12,6 +12,7 @@ import pg from 'pg';
 import { opp, postgresAvailable, startGateway, testCard, testPostgresUrl, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, execution, instrument, tokenOf, wf } from './support/executions.ts';
 import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
+import { answer, openRedirect } from './support/shopper.ts';
 import type { ConnectorOperation } from '../src/processors/connector.ts';
 
 const skip = (await postgresAvailable()) ? undefined : 'PostgreSQL unreachable';
@@ -98,6 +99,26 @@ describe('the unit of work recording a PSP\'s answer loses its connection before
     await reconcile();
     assert.equal(await statusOf(rf.body.id), 'succeeded');
     assert.deepEqual(executed, ['refund'], 'refunded once');
+  });
+
+  test('/v1: the shopper back from the challenge, whose authorization the PSP made but the gateway could not write, is sent on to the shop; the payment is in doubt, then settled', async () => {
+    const pa = await opp(gw, 'POST', '/v1/payments', {
+      amount: '10.00', currency: 'EUR', paymentType: 'PA', ...testCard, 'card.number': '4200000000000042', shopperResultUrl: 'https://shop.example/back',
+    });
+    assert.equal(pa.body.result.code, '000.200.000', JSON.stringify(pa.body.result));
+    const page = await openRedirect(pa.body.redirect);
+    executed.length = 0;
+    const before = killed;
+    armedFor = 'authorize';
+    const back = await answer(page, 'completed');
+    assert.equal(killed, before + 1, 'the outcome\'s unit of work lost its connection');
+    assert.equal(back.status, 303, `the shopper got ${back.status} instead of being sent back to the shop: ${back.html.slice(0, 200)}`);
+    assert.match(back.location ?? '', /^https:\/\/shop\.example\/back/);
+    const status = await opp(gw, 'GET', `/v1/payments/${pa.body.id}`, {});
+    assert.match(status.body.result.code, /^(000\.200|900\.100\.300)/, `not final yet: ${JSON.stringify(status.body.result)}`);
+    await reconcile();
+    assert.equal(await statusOf(pa.body.id), 'succeeded');
+    assert.deepEqual(executed, ['authorize'], 'authorized once');
   });
 
   test('executions: an authorization whose outcome is not written is settled by the reconciler, and the PSP is asked once', async () => {

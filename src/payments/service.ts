@@ -1111,8 +1111,8 @@ export function createPaymentService(deps: {
       });
       if (outcome !== 'completed' || deregistered) await cvvs.drop(paymentId);
       if (!resumed) return view(paymentId);
-      await driveOperation(payment, resumed.op, resumed.attempt, undefined, testParametersOf(resumed.op), { rules });
-      return view(paymentId);
+      const driven = await driveOperation(payment, resumed.op, resumed.attempt, undefined, testParametersOf(resumed.op), { rules }).catch(unrecorded(resumed.op.id));
+      return driven === 'unrecorded' ? asInDoubt(await view(paymentId)) : view(paymentId);
     },
 
     async completePspReturn(paymentId, attemptId, parameters) {
@@ -1154,8 +1154,8 @@ export function createPaymentService(deps: {
       const r = await settleAttempt(paymentId, op, attemptId, outcome, rules);
       if (!r.changed) await approvedAfterEnd(attemptId, outcome);
       await threeds.close('payment', paymentId);
-      if (r.next) await driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules });
-      return view(op.id);
+      const driven = r.next && await driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }).catch(unrecorded(op.id));
+      return driven === 'unrecorded' ? asInDoubt(await view(op.id)) : view(op.id);
     },
 
     async settleFromPsp(accountId, attemptId, outcome, options = {}) {
