@@ -12,7 +12,7 @@ import { isExportFormat, parseInstant } from '../ledger/export.ts';
 import { formatSigned, isDay, parseSettlementReport, serializeSettlementReport } from '../processors/settlement-report.ts';
 import { isSettlementInjection, settlementInjections } from '../processors/simulator/settlement.ts';
 import { createMerchantStore } from '../merchants/kysely-store.ts';
-import { writeLine } from './terminal.ts';
+import { writeErrorLine, writeLine } from './terminal.ts';
 
 export const ledgerUsage = `  switchyard ledger verify [--json]    checks the books; exits 1 naming the first broken invariant
   switchyard ledger balances --merchant ID [--json]    balances per account, currency and PSP account, named (debits minus credits)
@@ -42,7 +42,7 @@ const str = (v: string | boolean | undefined) => (typeof v === 'string' && v !==
 /** A merchant named with --merchant must exist: a misspelt id is a failed command (exit 1), not a merchant without money. */
 async function unknownMerchant(storage: Storage, merchantId: string | undefined): Promise<boolean> {
   if (merchantId === undefined || await createMerchantStore(storage.uow).byId(merchantId)) return false;
-  process.stderr.write(`no merchant ${merchantId}\n`);
+  writeErrorLine(`no merchant ${merchantId}`);
   return true;
 }
 
@@ -78,23 +78,23 @@ export async function settlementCli(group: 'settlement-report' | 'reconcile', va
     if (bad) return usageError(`--inject: ${bad} is not one of ${settlementInjections.join(', ')}`);
     return withSettlement(async (s) => {
       const account = await s.account(name, merchant);
-      if (!account.ok) { process.stderr.write(`${account.error.message}\n`); return 1; }
+      if (!account.ok) { writeErrorLine(account.error.message); return 1; }
       const r = await s.simulatedReport(account.value, day, { inject: inject.filter(isSettlementInjection) });
-      if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
+      if (!r.ok) { writeErrorLine(r.error.message); return 1; }
       await output(serializeSettlementReport(r.value.report), str(values.out));
-      for (const i of r.value.injected) process.stderr.write(`injected ${i.kind} at ${i.reference}\n`);
+      for (const i of r.value.injected) writeErrorLine(`injected ${i.kind} at ${i.reference}`);
       return 0;
     });
   }
   const file = str(values.file);
   if (!file) return usageError('--file is required');
   const report = parseSettlementReport(await readFile(file, 'utf8'));
-  if (!report.ok) { process.stderr.write(`${file}: ${report.error}\n`); return 1; }
+  if (!report.ok) { writeErrorLine(`${file}: ${report.error}`); return 1; }
   return withSettlement(async (s) => {
     const account = await s.account(name, merchant);
-    if (!account.ok) { process.stderr.write(`${account.error.message}\n`); return 1; }
+    if (!account.ok) { writeErrorLine(account.error.message); return 1; }
     const r = await s.reconcile(account.value, report.value);
-    if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
+    if (!r.ok) { writeErrorLine(r.error.message); return 1; }
     const { summary, discrepancies, imported } = r.value;
     if (values.json) { process.stdout.write(JSON.stringify(r.value) + '\n'); return 0; }
     // A report's references and currencies are the PSP's text: written through writeLine, never raw.
@@ -134,7 +134,7 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
       const r = await s.resolve(id, note);
       // The note as given cannot be kept: a usage error naming it, as the admin API's 400.
       if (!r.ok && (r.error.code === 'note_required' || r.error.code === 'note_holds_card_number')) return usageError(`--note: ${r.error.message}`);
-      if (!r.ok) { process.stderr.write(`${r.error.message}\n`); return 1; }
+      if (!r.ok) { writeErrorLine(r.error.message); return 1; }
       writeLine(`resolved ${r.value.id} (${r.value.kind} ${r.value.reference})`);
       return 0;
     });

@@ -8,3 +8,5 @@ export const terminalSafe = (text: string): string =>
 
 /** One line of human-readable output, made safe for the terminal. */
 export const writeLine = (text: string): void => { process.stdout.write(`${terminalSafe(text)}\n`); };
+/** The same on stderr, for refusals whose text may carry another party's (a PSP report's account, a reference). */
+export const writeErrorLine = (text: string): void => { process.stderr.write(`${terminalSafe(text)}\n`); };

@@ -92,8 +92,11 @@ export function parseSettlementReport(input: unknown): { ok: true; value: Settle
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, error: 'the report must be an object' };
   const r = o as Record<string, unknown>;
   if (r.format !== settlementReportFormat) return { ok: false, error: `format must be ${settlementReportFormat}` };
-  if (typeof r.pspAccount !== 'string' || r.pspAccount === '' || r.pspAccount.length > 128) return { ok: false, error: 'pspAccount must be a name' };
-  if (r.merchantId !== undefined && (typeof r.merchantId !== 'string' || r.merchantId === '')) return { ok: false, error: 'merchantId must be a string' };
+  // Both are the PSP's text, echoed by refusals that reach logs and the operator's terminal.
+  if (typeof r.pspAccount !== 'string' || r.pspAccount === '' || r.pspAccount.length > 128 || hasControlCharacter(r.pspAccount)) return { ok: false, error: 'pspAccount must be a name' };
+  if (r.merchantId !== undefined && (typeof r.merchantId !== 'string' || r.merchantId === '' || r.merchantId.length > 128 || hasControlCharacter(r.merchantId))) {
+    return { ok: false, error: 'merchantId must be a merchant id' };
+  }
   if (!isDay(r.day)) return { ok: false, error: 'day must be a date YYYY-MM-DD' };
   if (!Array.isArray(r.lines) || r.lines.length > 1_000_000) return { ok: false, error: 'lines must be a list' };
   if (!Array.isArray(r.payouts) || r.payouts.length > 200) return { ok: false, error: 'payouts must be a list' };
