@@ -2181,15 +2181,20 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(changed?.passwordHash, 'scrypt$y');
         assert.equal(changed?.lockedUntil, undefined);
         const session = { tokenHash: digest(), userId: user.id, csrfToken: 'c'.repeat(32), ip: '203.0.113.9', createdAt: T, seenAt: T, expiresAt: T + 1000 };
-        await store.insertSession(session);
+        assert.equal(await store.insertSession(session, 'scrypt$x'), false, 'signed in with the password before the change');
+        assert.equal(await store.session(session.tokenHash), undefined);
+        assert.equal(await store.insertSession(session, 'scrypt$y'), true);
         assert.deepEqual(await store.session(session.tokenHash), session);
         await store.touchSession(session.tokenHash, T + 500);
         assert.equal((await store.session(session.tokenHash))?.seenAt, T + 500);
         assert.equal(await store.deleteExpiredSessions(T + 1000), 1);
         assert.equal(await store.session(session.tokenHash), undefined);
-        await store.insertSession(session);
+        await store.insertSession(session, 'scrypt$y');
         await store.deleteSessionsOf(user.id);
         assert.equal(await store.session(session.tokenHash), undefined);
+        await store.insertSession(session, 'scrypt$y');
+        await store.setPassword(user.id, 'scrypt$z', T + 2);
+        assert.equal(await store.session(session.tokenHash), undefined, 'a password change ends the user\'s sessions');
         const entries = [1, 2, 3].map((i) => ({
           id: id(), at: T + i, userId: user.id, email: user.email, merchantId: i === 3 ? undefined : f.merchant.id, action: `payment.capture`,
           subject: id(), outcome: 'ok' as const, detail: { amount: `${i}.00 EUR` }, ip: '203.0.113.9',

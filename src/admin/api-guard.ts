@@ -1,7 +1,7 @@
 import { scrubPans } from '../runtime/scrub.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fieldOf, type JsonSchema, type SchemaError } from '../runtime/json-schema.ts';
-import { tokenMatches } from './token.ts';
+import { bearerTokenOf, secretMatches } from '../runtime/bearer.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
 
 /** A control character other than a tab or a line break. */
@@ -20,8 +20,8 @@ export const adminError = (reply: FastifyReply, status: number, code: string, me
  */
 export function guardAdminApi(app: FastifyInstance, token: string): void {
   app.addHook('onRequest', async (req, reply) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m || !tokenMatches(m[1]!, token)) {
+    const presented = bearerTokenOf(req.headers.authorization);
+    if (presented === undefined || !secretMatches(presented, token)) {
       reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
       return adminError(reply, 401, 'unauthorized', 'an operator token is required (Authorization: Bearer ...)');
     }

@@ -1,4 +1,4 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { bearerTokenOf, secretMatches } from '../runtime/bearer.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MerchantService } from '../merchants/service.ts';
 import { credentialDialects } from '../merchants/model.ts';
@@ -19,7 +19,6 @@ export interface AdminDeps {
   publicUrl?: string | undefined;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
 const codeOfStatus: Readonly<Record<number, string>> = { 401: 'unauthorized', 404: 'not_found', 409: 'conflict', 500: 'internal' };
 
 /**
@@ -32,16 +31,14 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   // and the notification URL to configure at the PSP (under the public URL, else the one called).
   const view = (a: PspAccount, req: FastifyRequest) =>
     ({ ...accountView(a, workflows.notificationUrlOf(a, deps.publicUrl ?? `${req.protocol}://${req.host}`)), circuit: deps.circuitOf(a.id) });
-  const expected = digest(deps.adminToken);
   // The admin API's one error shape, `{error: {code, message}}`, as under /admin/api (docs/errors.md).
   const problem = (reply: FastifyReply, status: number, message: string) => adminError(reply, status, codeOfStatus[status] ?? 'bad_request', message);
 
   app.setErrorHandler(adminErrorHandler);
   app.setNotFoundHandler(async (_req, reply) => problem(reply, 404, 'no such resource'));
   app.addHook('onRequest', async (req, reply) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    // Compared as digests in constant time: the comparison leaks neither content nor length.
-    if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+    const presented = bearerTokenOf(req.headers.authorization);
+    if (presented === undefined || !secretMatches(presented, deps.adminToken)) {
       reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
       return problem(reply, 401, 'an operator token is required (Authorization: Bearer ...)');
     }

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { ensurePrivateDir, privateFileMode, writePrivateFile } from '../runtime/private-files.ts';
 import { join } from 'node:path';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** The operator's admin API token: SWITCHYARD_ADMIN_TOKEN, else `admin.token` generated into the data folder (mode 0600). */
 export function loadAdminToken(opts: { configured: string | undefined; dataDir: string }): string {
@@ -15,10 +15,4 @@ export function loadAdminToken(opts: { configured: string | undefined; dataDir: 
   const token = randomBytes(32).toString('base64url');
   writePrivateFile(file, token + '\n', 'wx');
   return token;
-}
-
-/** Constant-time comparison of a presented token with the configured one (as digests: no length leak). */
-export function tokenMatches(presented: string, expected: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-  return timingSafeEqual(digest(presented), digest(expected));
 }

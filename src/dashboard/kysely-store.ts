@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { PostgresAdapter, type Selectable } from 'kysely';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { AuditLogTable, DashboardUsersTable } from '../storage/schema.ts';
 import { isRole, type AuditEntry } from './model.ts';
@@ -20,6 +20,7 @@ const isUniqueViolation = (err: unknown) => /unique|duplicate key/i.test(String(
 
 export function createDashboardStore(uow: UnitOfWork): DashboardStore {
   const { db } = uow;
+  const locking = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     async insertUser(u) {
       try {
@@ -51,6 +52,7 @@ export function createDashboardStore(uow: UnitOfWork): DashboardStore {
       await uow.run(async (tx) => {
         await tx.updateTable('dashboard_users').set({ password_hash: passwordHash, failed_sign_ins: 0, locked_until: null, updated_at: at })
           .where('id', '=', userId).execute();
+        await tx.deleteFrom('dashboard_sessions').where('user_id', '=', userId).execute();
       });
     },
     async setSignInState(userId, state, at) {
@@ -72,12 +74,19 @@ export function createDashboardStore(uow: UnitOfWork): DashboardStore {
         .where('id', '=', userId).execute();
       return { changed: true, state: next };
     }),
-    async insertSession(s) {
-      await uow.run(async (tx) => {
+    async insertSession(s, checkedHash) {
+      return uow.run(async (tx) => {
+        // The user's row is held (PostgreSQL; SQLite has one writer) while its hash is compared, so
+        // a password change either comes first (and this sign-in finds another hash) or waits for
+        // this session and then ends it with the others.
+        let q = tx.selectFrom('dashboard_users').select('password_hash').where('id', '=', s.userId);
+        if (locking) q = q.forUpdate();
+        if ((await q.executeTakeFirst())?.password_hash !== checkedHash) return false;
         await tx.insertInto('dashboard_sessions').values({
           token_hash: s.tokenHash, user_id: s.userId, csrf_token: s.csrfToken, ip: s.ip,
           created_at: s.createdAt, seen_at: s.seenAt, expires_at: s.expiresAt,
         }).execute();
+        return true;
       });
     },
     async session(tokenHash) {

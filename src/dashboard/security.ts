@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretMatches } from '../runtime/bearer.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -48,9 +48,8 @@ export function setCookie(reply: FastifyReply, name: string, value: string, maxA
   reply.header('set-cookie', attrs.join('; '));
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Timing-safe; an empty (or missing) value matches nothing, so a missing cookie is never matched by a crafted field. */
-export const sameToken = (a: string | undefined, b: string | undefined): boolean => !!a && !!b && timingSafeEqual(digest(a), digest(b));
+export const sameToken = (a: string | undefined, b: string | undefined): boolean => !!a && !!b && secretMatches(a, b);
 
 /**
  * Whether a form post comes from a dashboard page: a browser names the page's origin (`Origin`)

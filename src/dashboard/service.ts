@@ -85,7 +85,6 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
       const problem = passwordProblem(password);
       if (problem) return fail(problem);
       await store.setPassword(u.id, await hashPassword(password), clock.now());
-      await store.deleteSessionsOf(u.id);
       const { passwordHash: _, ...user } = u;
       return ok({ ...user, failedSignIns: 0, lockedUntil: undefined });
     },
@@ -133,7 +132,11 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
       const record: SessionRecord = {
         tokenHash: sha256(token), userId: u.id, csrfToken: ids.secret(24), ip, createdAt: now, seenAt: now, expiresAt: now + sessionTtl.maxMs,
       };
-      await store.insertSession(record);
+      if (!(await store.insertSession(record, u.passwordHash))) {
+        // The password changed while this one was checked: it is the old one, and signs nobody in.
+        await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'refused', detail: { reason: 'password_changed' } });
+        return fail('invalid');
+      }
       await auth.audit({ user, ip }, { action: 'session.sign_in', outcome: 'ok' });
       return ok({ token, session: { user: { ...user, failedSignIns: 0, lockedUntil: undefined }, csrfToken: record.csrfToken, tokenHash: record.tokenHash } });
     },

@@ -28,6 +28,7 @@ export interface DashboardStore {
   userByEmail(email: string): Promise<StoredUser | undefined>;
   userById(id: string): Promise<StoredUser | undefined>;
   users(): Promise<DashboardUser[]>;
+  /** Sets a user's password and ends every session of the user, in one transaction. */
   setPassword(userId: string, passwordHash: string, at: number): Promise<void>;
   /** Records a sign-in's effect on the failure count and lock. */
   setSignInState(userId: string, state: SignInState, at: number): Promise<void>;
@@ -37,7 +38,8 @@ export interface DashboardStore {
    * Answers that next state (or the current one, unchanged), or undefined when there is no such user.
    */
   changeSignInState(userId: string, change: (current: SignInState) => SignInState | undefined, at: number): Promise<{ changed: boolean; state: SignInState } | undefined>;
-  insertSession(s: SessionRecord): Promise<void>;
+  /** Stores a session if the user's password is still the one checked (`checkedHash`); false if it changed meanwhile. */
+  insertSession(s: SessionRecord, checkedHash: string): Promise<boolean>;
   session(tokenHash: string): Promise<SessionRecord | undefined>;
   touchSession(tokenHash: string, seenAt: number): Promise<void>;
   deleteSession(tokenHash: string): Promise<void>;

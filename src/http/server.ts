@@ -1,7 +1,7 @@
+import { bearerTokenOf, secretMatches } from '../runtime/bearer.ts';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { refusalEnvelope } from '../dialects/opp/envelope.ts';
 import { errorBody } from '../dialects/executions/errors.ts';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import { requestIdFrom, runForRequest } from '../runtime/request-context.ts';
@@ -269,7 +269,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   return app;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * Counts every answer by its route pattern (`/v1/payments/:id`, never the URL itself: ids and
@@ -281,17 +280,16 @@ function registerMetrics(app: FastifyInstance, deps: { metrics: Metrics; token: 
     metrics.httpRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  const expected = token === undefined ? undefined : digest(token);
   app.get('/metrics', {
     schema: {
-      summary: 'Prometheus metrics (text format)', tags: ['operations'], ...(expected ? { security: ['metrics'] } : {}),
+      summary: 'Prometheus metrics (text format)', tags: ['operations'], ...(token !== undefined ? { security: ['metrics'] } : {}),
       response: { 200: textAnswer('The metrics.', 'text/plain'), 401: jsonAnswer('A bearer token is required (SWITCHYARD_METRICS_TOKEN).', object({ error: object({ code: str(), message: str() }) })) },
     },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (expected) {
-      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-      if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+    if (token !== undefined) {
+      const presented = bearerTokenOf(req.headers.authorization);
+      if (presented === undefined || !secretMatches(presented, token)) {
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'unauthorized', message: 'a bearer token is required (SWITCHYARD_METRICS_TOKEN)' } });
       }
     }

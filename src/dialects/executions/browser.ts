@@ -1,3 +1,4 @@
+import { bearerTokenOf } from '../../runtime/bearer.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Merchant } from '../../merchants/model.ts';
 import type { MerchantService } from '../../merchants/service.ts';
@@ -123,8 +124,8 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
   /** The client token, its merchant, the origin and the rate limit; then the idempotency key. */
   async function clientGuard(req: FastifyRequest, reply: FastifyReply) {
     reply.header('cache-control', 'no-store');
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const check = m ? await tokens.verifyClient(m[1]!) : undefined;
+    const presented = bearerTokenOf(req.headers.authorization);
+    const check = presented !== undefined ? await tokens.verifyClient(presented) : undefined;
     const found: Merchant | undefined = check?.ok ? await merchants.byId(check.scope.merchantId) : undefined;
     // Made with credentials rotated since: refused as the access token that made it is.
     const merchant = found && check?.ok && check.scope.generation === found.tokenGeneration ? found : undefined;

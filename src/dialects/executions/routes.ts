@@ -1,3 +1,4 @@
+import { bearerTokenOf } from '../../runtime/bearer.ts';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Merchant } from '../../merchants/model.ts';
@@ -245,14 +246,14 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
    * its body is read (refused 401 before a 400 for a body that is not JSON).
    */
   async function authenticate(req: FastifyRequest, reply: FastifyReply) {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const check = m ? await tokens.verify(m[1]!) : undefined;
+    const presented = bearerTokenOf(req.headers.authorization);
+    const check = presented !== undefined ? await tokens.verify(presented) : undefined;
     const found = check?.ok ? await merchants.byId(check.merchantId) : undefined;
     // A token issued before the merchant's API key was rotated is refused like any invalid one.
     const merchant = found && check?.ok && check.generation === found.tokenGeneration ? found : undefined;
     if (!merchant) {
       reply.header('www-authenticate', `Bearer realm="switchyard", error="invalid_token"`);
-      const detail = !m ? 'An Authorization: Bearer access token is required'
+      const detail = presented === undefined ? 'An Authorization: Bearer access token is required'
         : check && !check.ok && check.reason === 'expired' ? 'The access token has expired' : 'The access token is invalid';
       return refuse(reply, 'request.unauthorized', detail);
     }

@@ -1,3 +1,4 @@
+import { bearerTokenOf } from '../../runtime/bearer.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Entity, Merchant } from '../../merchants/model.ts';
@@ -99,8 +100,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (header === undefined && !legacy) return undefined;
     let byHeader: Merchant | undefined;
     if (header !== undefined) {
-      const m = /^Bearer\s+(\S+)$/i.exec(header);
-      byHeader = m ? await merchants.byAccessToken(m[1]!) : undefined;
+      const presented = bearerTokenOf(header);
+      byHeader = presented !== undefined ? await merchants.byAccessToken(presented) : undefined;
       if (!byHeader) return undefined;
     }
     if (!legacy) return byHeader;
