@@ -233,6 +233,14 @@ export function createRunner(deps: {
     if (!connector) {
       return { kind: 'declined', reason: 'provider_error', acquirerCode: undefined, message: 'PSP account not configured', pspReference: undefined, details: {} };
     }
+    // Recorded long enough ago that a reconciler may already have asked the PSP about it (after twice
+    // the PSP timeout), found it never received and ended it: this node stalled since (a long pause,
+    // a frozen VM). Sent now, it could charge the card for an attempt the gateway has failed, or
+    // after the cascade's next account already has. Left unknown, the reconciler settles it.
+    if (clock.now() - attempt.createdAt >= pspTimeoutMs) {
+      logger.warn({ attemptId: attempt.id, paymentId: attempt.paymentId }, 'an attempt was not sent: this node was held up since recording it; the reconciler settles it');
+      return { kind: 'unknown' };
+    }
     inFlight.add(attempt.id);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Outcome>((resolve) => { timer = setTimeout(resolve, connector.timeoutMs ?? pspTimeoutMs, { kind: 'unknown' }); });
