@@ -632,9 +632,12 @@ export function createPaymentService(deps: {
     };
   }
 
-  /** How an operation left in doubt is answered: as the gateway now knows it, unknown while still open. */
+  /**
+   * How an operation left in doubt is answered: as the gateway now knows it, unknown while still open
+   * (awaiting too: the shopper is back and the PSP has answered, so no page waits for them).
+   */
   function asInDoubt(v: PaymentView): PaymentView {
-    if (v.operation.status !== 'pending') return v;
+    if (v.operation.status !== 'pending' && v.operation.status !== 'awaiting') return v;
     const operation = { ...v.operation, status: 'unknown' as const };
     return { ...v, operation, initial: v.initial.id === operation.id ? operation : v.initial };
   }
@@ -1151,7 +1154,10 @@ export function createPaymentService(deps: {
         outcome = { kind: 'unknown' };
       }
       const rules = await rulesFor(payment, op);
-      const r = await settleAttempt(paymentId, op, attemptId, outcome, rules);
+      // The PSP has answered: should its answer not be written, the shopper still goes on to the
+      // shop, the payment in doubt until the reconciler (or the PSP's notification) settles it.
+      const r = await settleAttempt(paymentId, op, attemptId, outcome, rules).catch(unrecorded(op.id));
+      if (r === 'unrecorded') return asInDoubt(await view(op.id));
       if (!r.changed) await approvedAfterEnd(attemptId, outcome);
       await threeds.close('payment', paymentId);
       const driven = r.next && await driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }).catch(unrecorded(op.id));
