@@ -135,8 +135,8 @@ export const settings: readonly Setting[] = [
   { group: 'Storage and keys', name: 'SWITCHYARD_UNIT_DEADLINE_MS', type: 'integer', unit: ms, default: 60_000, min: 0, description: 'A unit of work (the few statements of one state change; never a PSP call) still running this long is given up: it fails, its writes are rolled back and anything it sends later is refused, so a unit awaiting something that never comes cannot hold SQLite\'s one writer, or a PostgreSQL connection, for ever. Above SWITCHYARD_PG_STATEMENT_DEADLINE_MS, so a slow statement is judged by that first. 0 turns it off.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_MASTER_KEY', type: 'hex-key', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/master.key on first start', description: 'The master key (64 hex characters) that seals the key-encrypting keys of stored cards. It must stay the key the store was created with.' },
   { group: 'Storage and keys', name: 'SWITCHYARD_KEY_REFRESH_MS', type: 'integer', unit: ms, default: 5_000, min: 100, description: 'How often a server reloads its key ring, so that a key rotation made by the CLI or another node reaches it.' },
-  { group: 'Operator access', name: 'SWITCHYARD_ADMIN_TOKEN', type: 'string', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/admin.token', description: 'Bearer token of the operator API (every `/admin/...` route: merchants, PSP accounts, webhooks, ledger), at least 24 characters; the dashboard signs in with users of its own.' },
-  { group: 'Operator access', name: 'SWITCHYARD_METRICS_TOKEN', type: 'string', default: undefined, defaultText: 'none: `/metrics` is open', description: 'When set (at least 24 characters), `/metrics` requires `Authorization: Bearer <token>`.' },
+  { group: 'Operator access', name: 'SWITCHYARD_ADMIN_TOKEN', type: 'string', default: undefined, defaultText: 'generated into SWITCHYARD_DATA_DIR/admin.token', description: 'Bearer token of the operator API (every `/admin/...` route: merchants, PSP accounts, webhooks, ledger), at least 24 characters, no spaces; the dashboard signs in with users of its own.' },
+  { group: 'Operator access', name: 'SWITCHYARD_METRICS_TOKEN', type: 'string', default: undefined, defaultText: 'none: `/metrics` is open', description: 'When set (at least 24 characters, no spaces), `/metrics` requires `Authorization: Bearer <token>`.' },
   { group: 'Payments', name: 'SWITCHYARD_PSP_TIMEOUT_MS', type: 'integer', unit: ms, default: 10_000, min: 100, description: 'A PSP call without an answer within this leaves its attempt `unknown` (the reconciler settles it later).' },
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_FAILURES', type: 'integer', default: 5, min: 1, description: 'A PSP account whose calls fail (provider errors, timeouts) this many times in a row is taken out of the cascade (its circuit opens).' },
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_OPEN_MS', type: 'integer', unit: ms, default: 30_000, min: 1000, description: 'How long an open circuit keeps its PSP account out of the cascade before one trial call is let through (half-open).' },
@@ -201,6 +201,10 @@ function bearerToken(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const token = text(env, name);
   if (token !== undefined && token.length < minTokenLength) {
     throw new ConfigError(`${name} is too short (${token.length} characters): give at least ${minTokenLength}, e.g. the output of \`openssl rand -hex 24\`. ${settingOf(name).description}`);
+  }
+  // An Authorization header carries a token as one word: one with spaces could never be presented.
+  if (token !== undefined && /[\s\p{Cc}]/u.test(token)) {
+    throw new ConfigError(`${name} holds a space or a control character: give one word of visible characters, e.g. the output of \`openssl rand -hex 24\`. ${settingOf(name).description}`);
   }
   return token;
 }

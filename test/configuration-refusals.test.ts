@@ -86,3 +86,12 @@ test('an operator or metrics token shorter than 24 characters is refused at star
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'one line, no stack');
   }
 });
+
+test('an operator or metrics token with a space in it (which no Authorization header could present) is refused at start, never shown', () => {
+  for (const name of ['SWITCHYARD_ADMIN_TOKEN', 'SWITCHYARD_METRICS_TOKEN']) {
+    const r = refusedStart({ [name]: 'correct horse battery staple 2026' });
+    assert.equal(r.status, 1, name);
+    assert.match(r.stderr, new RegExp(`${name} holds a space or a control character`));
+    assert.doesNotMatch(r.stderr, /horse/, 'the token is not shown');
+  }
+});
