@@ -40,3 +40,23 @@ test('the same line twice: the first settles the capture, the second is a duplic
   assert.deepEqual(r.matched.map((m) => m.movement.operationId), ['cap1']);
   assert.deepEqual(r.discrepancies.map((d) => d.kind), ['duplicate_line']);
 });
+
+const settledCapture: LedgerMovement = { operationId: 'cap1', paymentId: 'pay1', merchantId: 'm1', pspAccountId: 'acq', type: 'capture', gross: 10000, currency: 'EUR', undo: false, settled: true };
+const chargeback: LedgerMovement = { operationId: 'cb1', paymentId: 'pay1', merchantId: 'm1', pspAccountId: 'acq', type: 'chargeback', gross: -10000, currency: 'EUR', undo: false, settled: false };
+// The PSP names the capture (it knows no id of the gateway's chargeback record).
+const chargebackLine = (gross: number): SettlementLine => ({ reference: 'cap1', pspReference: 'psp1', type: 'chargeback', gross, fee: 0, net: gross, currency: EUR, valueDate: '2026-01-02' });
+
+const reconcileChargebackLines = (lines: SettlementLine[]) => {
+  const report: SettlementReport = { pspAccount: 'acq', merchantId: 'm1', day: '2026-01-01', lines, payouts: [{ currency: EUR, amount: -19999, valueDate: '2026-01-02' }] };
+  const r = reconcile({ report, merchantId: 'm1', known: [settledCapture], due: [chargeback], chargebacks: [chargeback] });
+  return { matched: r.matched.map((m) => m.movement.operationId), discrepancies: r.discrepancies.map((d) => `${d.kind}:${d.reported}`).sort() };
+};
+
+test('chargeback lines naming the capture, one a cent off: the same outcome whichever is listed first', () => {
+  const offFirst = reconcileChargebackLines([chargebackLine(-9999), chargebackLine(-10000)]);
+  const rightFirst = reconcileChargebackLines([chargebackLine(-10000), chargebackLine(-9999)]);
+  assert.deepEqual(offFirst.matched, ['cb1']);
+  assert.deepEqual(rightFirst, offFirst, `the order of the lines decided the outcome: ${JSON.stringify({ offFirst, rightFirst })}`);
+  // The cent-off line repeats a chargeback this report settled: a duplicate, not one the gateway lacks.
+  assert.deepEqual(offFirst.discrepancies, ['duplicate_line:-9999']);
+});

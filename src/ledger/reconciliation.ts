@@ -149,9 +149,19 @@ export function reconcile(input: {
     line.reference, ...(input.knownAs?.get(line.reference) ?? []), ...(line.pspReference ? input.knownAs?.get(line.pspReference) ?? [] : []),
   ])];
   const candidatesOf = (line: SettlementLine, ids: readonly string[]) => ids.flatMap((id) => byKey.get(key(id, line.type)) ?? []);
-  /** Whether a line agrees with a movement not matched yet (its currency and gross): such lines are matched first. */
-  const exact = (line: SettlementLine) => candidatesOf(line, namedBy(line))
-    .some((m) => !m.settled && m.currency === line.currency && m.gross === line.gross);
+  const agrees = (line: SettlementLine, m: LedgerMovement) => !m.settled && m.currency === line.currency && m.gross === line.gross;
+  /** The capture a dispute line names, when it names no dispute record of the gateway's. */
+  const capturedBy = (line: SettlementLine, ids: readonly string[]) => disputeLineTypes.has(line.type) ? ids.map((id) => captures.get(id)).find((c) => c !== undefined) : undefined;
+  /**
+   * Whether a line agrees with a movement not matched yet (its currency and gross), named directly or,
+   * for a dispute line naming the capture, among that payment's disputes: such lines are matched first.
+   */
+  const exact = (line: SettlementLine) => {
+    const ids = namedBy(line);
+    if (candidatesOf(line, ids).some((m) => agrees(line, m))) return true;
+    const captured = capturedBy(line, ids);
+    return captured !== undefined && (chargebacksOf.get(captured.paymentId) ?? []).some((c) => c.type === line.type && agrees(line, c));
+  };
   // Lines that agree with a movement go first, whatever their place in the report: a line off by a
   // cent listed before the right one (or before the right one of another capture under the same
   // reference) would otherwise take the movement, and the right line be called a mismatch or a
@@ -166,15 +176,18 @@ export function reconcile(input: {
     // while the dispute stands (no reversal recorded since): a scheme charges a capture back again
     // only after the first was reversed (the issuer's second presentment), which is a new
     // chargeback. Else it is a late chargeback, below.
-    const captured = !m && disputeLineTypes.has(line.type) ? ids.map((id) => captures.get(id)).find((c) => c !== undefined) : undefined;
+    const captured = m ? undefined : capturedBy(line, ids);
     if (captured) {
       const disputes = chargebacksOf.get(captured.paymentId) ?? [];
       const fits = disputes.filter((c) => c.type === line.type && c.gross === line.gross && c.currency === line.currency);
       const standing = line.type !== 'chargeback' || !disputes.some((c) => c.type === 'chargeback_reversal');
-      m = fits.find((c) => !c.settled && !taken.has(movementKey(c))) ?? (standing ? fits.find((c) => c.settled || taken.has(movementKey(c))) : undefined)
+      const ofType = disputes.filter((c) => c.type === line.type);
+      const done = (c: LedgerMovement) => c.settled || taken.has(movementKey(c));
+      m = fits.find((c) => !done(c)) ?? (standing ? fits.find(done) : undefined)
         // The payment's own record of that kind, of another amount: the line disagrees with it (an
-        // amount mismatch), it is not a chargeback the gateway lacks.
-        ?? disputes.find((c) => c.type === line.type && !c.settled && !taken.has(movementKey(c)));
+        // amount mismatch), or repeats it once settled while it stands (a duplicate); either way it is
+        // not a chargeback the gateway lacks.
+        ?? ofType.find((c) => !done(c)) ?? (standing ? ofType.find(done) : undefined);
     }
     if (m) named.add(movementKey(m));
     if (!m) {
