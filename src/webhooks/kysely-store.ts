@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../storage/schema.ts';
 import { longestRetryWaitMs, shouldDisable, type DeliveryStatus, type EndpointStatus, type WebhookDialect } from './model.ts';
@@ -62,6 +62,14 @@ async function recordHealth(tx: Tx, e: AttemptOutcome['endpoint'], attemptedAt: 
 }
 
 /** One implementation for both stores; `locking` adds FOR UPDATE SKIP LOCKED where the database has it (SQLite has one writer). */
+/**
+ * For a query over `webhook_deliveries`: only those of an active endpoint. A disabled endpoint's
+ * deliveries wait for an operator's enable; counted as a backlog, they would keep its alert firing
+ * for good while every active endpoint is served.
+ */
+export const toActiveEndpoint = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) => eb.exists(eb.selectFrom('webhook_endpoints').select('webhook_endpoints.id')
+  .whereRef('webhook_endpoints.id', '=', 'webhook_deliveries.endpoint_id').where('webhook_endpoints.status', '=', 'active'));
+
 export function createWebhookStore(uow: UnitOfWork): WebhookStore {
   const { db } = uow;
   const opts = { locking: uow.kind === 'postgres' };
