@@ -56,3 +56,24 @@ test('saving a PSP account from the dashboard keeps its timeout', async () => {
   assert.equal(account?.timeoutMs, 700);
   assert.deepEqual((account?.settings as { latencyMs?: number }).latencyMs, 5, 'the settings were saved');
 });
+
+test('a PSP account PUT with a timeout alone is refused naming connector; the real account keeps its connector and credentials', async () => {
+  const other = await startGateway();
+  try {
+    const admin = adminHeaders(gw.dataDir, gw.app.config.adminToken);
+    const url = `${gw.url}/admin/merchants/${gw.merchant.merchantId}/psp-accounts/acq-timeout`;
+    const settings = { baseUrl: other.url, accessToken: other.merchant.accessToken, entityId: other.merchant.entityId };
+    assert.equal((await fetch(url, { method: 'PUT', headers: admin, body: JSON.stringify({ connector: 'opp', settings }) })).status, 200);
+    for (const body of [{ timeoutMs: 8000 }, { timeoutMS: 8000 }]) {
+      const r = await fetch(url, { method: 'PUT', headers: admin, body: JSON.stringify(body) });
+      const answer = await r.json() as { error?: { message?: string } };
+      assert.equal(r.status, 400, JSON.stringify(answer));
+      assert.match(answer.error?.message ?? '', /connector is required/);
+    }
+    const shown = await (await fetch(url, { headers: admin })).json() as { connector: string; settings: { baseUrl?: string } };
+    assert.equal(shown.connector, 'opp');
+    assert.equal(shown.settings.baseUrl, other.url);
+  } finally {
+    await other.close();
+  }
+});

@@ -108,6 +108,11 @@ export const notificationPath = (merchantId: string, name: string): string =>
  */
 export function accountInput(body: unknown): AccountInput {
   const o = typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {};
+  // A timeout alone is not a simulated account's behaviour (which never held one): read so, it
+  // turned a real PSP account into the simulator and dropped its credentials. It is refused naming
+  // `connector`: an account is given whole.
+  const timeoutOnly = !('connector' in o) && !('settings' in o) && Object.keys(o).some((k) => k.toLowerCase() === 'timeoutms');
+  if (timeoutOnly) return { connector: '', settings: undefined, timeoutMs: o.timeoutMs };
   if (typeof o.connector === 'string' || 'settings' in o) {
     const unknown = Object.keys(o).filter((k) => !accountFields.includes(k));
     return {
@@ -122,6 +127,7 @@ const accountFields = ['connector', 'settings', 'timeoutMs'];
 
 /** What an operator gives for a PSP account (unvalidated). */
 export interface AccountInput {
+  /** Empty when the body gave none with a timeout (refused). */
   readonly connector: string;
   readonly settings: unknown;
   /** Fields beside `connector`, `settings` and `timeoutMs` (a misspelt `timeoutMS`): refused. */

@@ -111,6 +111,7 @@ export function createWorkflowService(deps: {
       if (!isAccountName(name)) return { ok: false, error: 'the account name must be 1-64 letters, digits, "_", "." or "-"' };
       if (name === defaultAccount.name) return { ok: false, error: `"${defaultAccount.name}" names the gateway's own acquirer` };
       if (input.unknownFields) return { ok: false, error: `unknown field(s): ${input.unknownFields.slice(0, 5).join(', ')} (an account has connector, settings, timeoutMs)` };
+      if (input.connector === '') return { ok: false, error: 'connector is required: an account is given whole (connector, settings, timeoutMs), a timeout with the rest' };
       const factory = factoryOf(input.connector);
       if (!factory) return { ok: false, error: `connector must be one of ${deps.connectors.map((c) => c.name).join(', ')}` };
       if (factory.simulated && await isLive(merchantId)) {
