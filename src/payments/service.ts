@@ -434,8 +434,8 @@ export function createPaymentService(deps: {
       await cvvs.put(payment.id, card.cvv, clock.now() + asyncTimeoutMs);
       // Ended meanwhile (the shopper's return or a notification settled it on another node, whose
       // drop came before this hold): let go of the code now, as that settle would have.
-      const now = await store.operation(op.id);
-      if (now && !isOpen(now.status)) await cvvs.drop(payment.id);
+      const latest = await store.operation(op.id);
+      if (latest && !isOpen(latest.status)) await cvvs.drop(payment.id);
     } catch (err) {
       logger.warn({ err: String(err), paymentId: payment.id }, 'the security code could not be held for the cascade\'s next account');
     }
