@@ -95,7 +95,7 @@ test('settings: secrets checked by shape and never repeated in an error', () => 
   }
 });
 
-test('amounts go in Adyen\'s own minor units where its table departs from ISO 4217: CLP and ISK in hundredths, CVE whole', () => {
+test('amounts go in Adyen\'s own minor units where its table departs from ISO 4217: CLP and ISK in hundredths, CVE and IDR whole', () => {
   const sent = (amount: number, currency: string, operation: 'authorize' | 'capture' = 'authorize') =>
     (requestOf(settings, { operation, attemptId: 'a'.repeat(32), amount: money(amount, currency as Currency), live: false, card, testParameters: {}, originalReference: 'P123' }).body.amount as { value: number }).value;
   assert.equal(sent(5000, 'CLP'), 500_000);
@@ -105,6 +105,13 @@ test('amounts go in Adyen\'s own minor units where its table departs from ISO 42
   assert.equal(sent(9200, 'EUR'), 9200);
   assert.equal(sent(1500, 'JPY'), 1500);
   assert.throws(() => sent(10_050, 'CVE'), /cannot be sent/);
+  // IDR 150,000.00: Adyen counts rupiah whole (sent as hundredths, it read one hundred times the amount).
+  assert.equal(sent(15_000_000, 'IDR'), 150_000);
+  assert.equal(sent(15_000_000, 'IDR', 'capture'), 150_000);
+  assert.throws(() => sent(15_000_050, 'IDR'), /cannot be sent/);
+  // And an Adyen notification's rupiah value reads back as the ISO amount.
+  const item = { pspReference: 'P1', originalReference: undefined, merchantAccountCode: 'ShopECOM', merchantReference: 'a1', value: 150_000, currency: 'IDR', eventCode: 'AUTHORISATION', success: 'true', reason: undefined, hmacSignature: undefined };
+  assert.deepEqual(settlementOfItem(item as never)?.amount, { amount: 15_000_000, currency: 'IDR' });
 });
 
 test('a merchant-initiated authorization keeps both the first transaction\'s id and the manual capture Adyen is asked for', () => {

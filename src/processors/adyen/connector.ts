@@ -17,9 +17,9 @@ const modificationPaths: Partial<Record<ConnectorOperation, string>> = { capture
 
 /**
  * Where Adyen's currency table departs from ISO 4217 (its "differs from standard" rows): Chilean
- * pesos and Icelandic krónur in hundredths, Cape Verde escudos whole.
+ * pesos and Icelandic krónur in hundredths, Cape Verde escudos and Indonesian rupiah whole.
  */
-export const adyenCurrencies: PspCurrencyTable = { exponents: { CLP: 2, CVE: 0, ISK: 2 } };
+export const adyenCurrencies: PspCurrencyTable = { exponents: { CLP: 2, CVE: 0, IDR: 0, ISK: 2 } };
 
 /**
  * The request an operation is sent as. Payments carry the card (`scheme`), our attempt id as

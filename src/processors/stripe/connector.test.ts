@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { Cvv, Pan } from '../../vault/card.ts';
 import { money, type Currency } from '../../money/money.ts';
 import { outcomeOfIntent, outcomeOfRefund } from './outcomes.ts';
-import { formOf, captureKey } from './connector.ts';
+import { formOf, captureKey, createStripeConnector, stripeApiVersion } from './connector.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseSettings } from './settings.ts';
 import { signatureHeader, verifySignature } from './webhook.ts';
 
@@ -119,4 +121,26 @@ test('a merchant-initiated charge of a stored card is sent off_session (exempt f
   assert.equal(mit.error_on_requires_action, undefined);
   const shopperPresent = Object.fromEntries(formOf({ operation: 'sale', attemptId: 's', amount: eur(1200), live: false, card, testParameters: {} }).body);
   assert.equal(shopperPresent.off_session, undefined);
+});
+
+test('every request pins the API version the connector reads answers by (Stripe-Version): an account\'s default would decide otherwise', async () => {
+  const seen: (string | undefined)[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers['stripe-version'] as string | undefined);
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ id: 'pi_123', object: 'payment_intent', status: 'requires_capture', amount: 1000, currency: 'eur', metadata: { switchyard_attempt: 'a1' } })));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const c = createStripeConnector({ baseUrl: `http://127.0.0.1:${port}`, secretKey: 'sk_test_abcdefgh12345', webhookSecret: 'whsec_abcdefgh12345' }, 5000);
+    assert.equal((await c.execute({ operation: 'authorize', attemptId: 'a1', amount: money(1000, 'EUR' as Currency), live: false, card, testParameters: {} })).kind, 'approved');
+    // A lookup (its search answered here with a PaymentIntent, not a list: refused, but sent as any request).
+    await c.lookup('a1', { operation: 'authorize', amount: money(1000, 'EUR' as Currency), originalReference: undefined, pspReference: undefined }).catch(() => undefined);
+    assert.ok(seen.length >= 2);
+    assert.deepEqual(new Set(seen), new Set([stripeApiVersion]));
+  } finally {
+    server.close();
+  }
 });

@@ -12,6 +12,9 @@ type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
 const operations: readonly ConnectorOperation[] = ['authorize', 'sale', 'capture', 'void', 'refund'];
 
+/** The Stripe API version every request pins (`Stripe-Version`). */
+export const stripeApiVersion = '2024-06-20';
+
 /** The metadata key our attempt id travels under, on PaymentIntents and Refunds. */
 export const attemptKey = 'switchyard_attempt';
 /** A capture leaves its attempt id in the PaymentIntent's metadata, the one trace `lookup` can find it by. */
@@ -98,7 +101,9 @@ export function formOf(req: ConnectorRequest, options: { multicapture?: boolean 
  * becomes unknown) and `lookup` finds the attempt again by the metadata it carried.
  */
 export function createStripeConnector(settings: StripeSettings, timeoutMs: number, now: () => number = Date.now): Connector {
-  const headers = { authorization: `Bearer ${settings.secretKey}`, accept: 'application/json' };
+  // The API version the connector reads its answers by (`latest_charge`, multicapture): without it
+  // Stripe answers in the account's default version, whatever that is.
+  const headers = { authorization: `Bearer ${settings.secretKey}`, accept: 'application/json', 'stripe-version': stripeApiVersion };
   const get = (path: string) => pspFetch(settings.baseUrl + path, { method: 'GET', headers, timeoutMs });
   const post = (path: string, body: URLSearchParams, idempotencyKey: string) => pspFetch(settings.baseUrl + path, {
     method: 'POST', timeoutMs, body: body.toString(),
