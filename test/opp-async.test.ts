@@ -158,6 +158,13 @@ describe('asynchronous card payments with a 3-D Secure challenge', () => {
     assert.match(css.headers.get('content-type')!, /^text\/css/);
   });
 
+  test('a test merchant\'s loopback shopperResultUrl adds any port of that host to the page\'s form-action, beside any https page it may send the shopper on to', async () => {
+    const r = await start('PA', { shopperResultUrl: 'http://127.0.0.1:4321/back' });
+    const page = await openRedirect({ ...r.body.redirect, method: 'GET' });
+    const formAction = /form-action ([^;]*)/.exec(page.headers.get('content-security-policy')!)?.[1]?.split(' ');
+    assert.deepEqual(formAction, ["'self'", 'https:', 'http://127.0.0.1:*']);
+  });
+
   test('an unknown or malformed page id, and an unreadable answer, are refused without touching anything', async () => {
     assert.equal((await fetch(`${gw.url}/hosted/3ds/${'0'.repeat(32)}`)).status, 404);
     assert.equal((await fetch(`${gw.url}/hosted/3ds/not-an-id`)).status, 404);

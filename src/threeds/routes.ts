@@ -29,14 +29,13 @@ export function secureHosted(reply: FastifyReply, formOrigins: readonly string[]
  * every redirect after the submission, and a return URL may redirect on (a PSP's return endpoint
  * passes the shopper on to its own merchant; a shop may send them to another page of its own), so
  * listing the return URL's origin alone would block the shopper half-way: any https page, and for a
- * test merchant's loopback return URL (plain http is allowed nowhere else) any port of that host.
+ * test merchant's loopback return URL (plain http is allowed nowhere else) any port of that host
+ * too (from which the shop may send them on to an https page).
  */
 export function returnFormOrigins(returnOrigins: readonly string[]): string[] {
-  const sources = returnOrigins.map((o) => {
-    const u = new URL(o);
-    return u.protocol === 'https:' ? 'https:' : `${u.protocol}//${u.host.replace(/:\d+$/, '')}:*`;
-  });
-  return [...new Set(sources)];
+  if (returnOrigins.length === 0) return [];
+  const loopback = returnOrigins.map((o) => new URL(o)).filter((u) => u.protocol !== 'https:').map((u) => `${u.protocol}//${u.host.replace(/:\d+$/, '')}:*`);
+  return [...new Set(['https:', ...loopback])];
 }
 
 /** Sends a hosted page with the headers of {@link secureHosted}. */
