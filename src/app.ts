@@ -48,7 +48,7 @@ import { createIdempotency, type Idempotency } from './idempotency/service.ts';
 import { renderEvent } from './dialects/executions/render.ts';
 import { createAddressPolicy } from './webhooks/address.ts';
 import { createSender, type Sender } from './webhooks/sender.ts';
-import { createWebhookStore, toActiveEndpoint } from './webhooks/kysely-store.ts';
+import { createWebhookStore, toOwedDelivery } from './webhooks/kysely-store.ts';
 import { createWebhookService, type WebhookService } from './webhooks/service.ts';
 import { createOppNotificationRenderer } from './dialects/opp/notification.ts';
 import { loadAdminToken } from './admin/token.ts';
@@ -230,7 +230,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         .executeTakeFirstOrThrow(),
       webhookStore.oldestUndispatchedAt(),
       db.selectFrom('webhook_deliveries').select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<number | string | null>('created_at').as('oldest')])
-        .where('status', '=', 'pending').where(toActiveEndpoint).executeTakeFirstOrThrow(),
+        .where('status', '=', 'pending').where(toOwedDelivery).executeTakeFirstOrThrow(),
       payments.lateApprovalsUnsettled(),
     ]);
     const age = (oldest: number | string | null) => oldest === null ? 0 : Math.max(0, (now - Number(oldest)) / 1000);

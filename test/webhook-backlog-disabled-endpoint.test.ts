@@ -2,7 +2,8 @@
  * An endpoint the operator disabled on purpose (`webhooks disable`, or `webhooks forward` stopped
  * with Ctrl-C) keeps a pending delivery for every later event of the merchant, waiting for an
  * enable. Those are no backlog: the delivery gauges (and the alert on them) and the dashboard's
- * backlog count only what active endpoints have waiting.
+ * backlog leave them out. What an endpoint the gateway disabled itself (failing too long) leaves
+ * undelivered is a backlog still: an operator must hear of it.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,4 +52,30 @@ test('deliveries waiting for an endpoint the operator disabled are not a backlog
   assert.deepEqual({ pending, oldest }, { pending: 0, oldest: 0 }, 'every active endpoint is served, yet the backlog gauges count the disabled endpoint\'s waiting delivery');
   const overview = await createPaymentSearch(db).overview(0, gw.merchant.merchantId);
   assert.equal(overview.webhookBacklog.pending, 0, 'the dashboard\'s backlog counts it too');
+});
+
+test('deliveries stranded by an endpoint the gateway itself disabled after failing still count as a backlog', async () => {
+  // Disabled at its first failure, so the test need not wait for days.
+  const failing = await startGateway({ env: { SWITCHYARD_WEBHOOK_ALLOW: loopbackAllow, SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS: '0' } });
+  const broken = createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 500; res.end('down'); }); });
+  await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/hook`;
+    const ep = await failing.app.webhooks.addEndpoint({ merchantId: failing.merchant.merchantId, dialect: 'opp', url, entityId: failing.merchant.entityId });
+    assert.ok(ep.ok);
+    assert.equal((await pay(failing)).body.result.code, '000.100.110');
+    await failing.app.webhooks.runOnce();
+    await failing.app.webhooks.runOnce();
+    const db = failing.app.storage.db;
+    assert.equal((await db.selectFrom('webhook_endpoints').select('status').where('id', '=', ep.value.endpointId).executeTakeFirstOrThrow()).status, 'disabled',
+      'the gateway disabled the failing endpoint');
+    await db.updateTable('webhook_deliveries').set((eb) => ({ created_at: eb('created_at', '-', 2 * 3600_000) })).execute();
+    const metrics = await (await fetch(`${failing.url}/metrics`)).text();
+    assert.ok(gauge(metrics, 'switchyard_webhook_deliveries_pending') > 0);
+    assert.ok(gauge(metrics, 'switchyard_webhook_oldest_pending_seconds') > 3600, 'the backlog alert would resolve when the gateway gave up');
+    assert.ok((await createPaymentSearch(db).overview(0, failing.merchant.merchantId)).webhookBacklog.pending > 0);
+  } finally {
+    await failing.close();
+    broken.close();
+  }
 });

@@ -1,7 +1,7 @@
 
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
-import { toActiveEndpoint } from '../webhooks/kysely-store.ts';
+import { toOwedDelivery } from '../webhooks/kysely-store.ts';
 import { isInitialKind, paymentStatuses, type PaymentStatus } from './model.ts';
 import { encodeCursor, type Overview, type PaymentFilter, type PaymentSearch, type PaymentSummary } from './search.ts';
 
@@ -172,7 +172,7 @@ async function overviewSince(db: Kysely<Database>, since: number, merchantId: st
   if (merchantId !== undefined) unknown = unknown.where('merchant_id', '=', merchantId);
   let backlog = db.selectFrom('webhook_deliveries')
     .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<string | number | null>('created_at').as('oldest')])
-    .where('status', '=', 'pending').where(toActiveEndpoint);
+    .where('status', '=', 'pending').where(toOwedDelivery);
   if (merchantId !== undefined) backlog = backlog.where('merchant_id', '=', merchantId);
   const [v, a, u, b] = await Promise.all([
     volume.groupBy(['p.currency', 'p.status']).execute(),

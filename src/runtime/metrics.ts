@@ -113,7 +113,7 @@ export function createMetrics(): Metrics {
   });
   gauge('switchyard_unknown_outcomes_waiting', 'Operations unknown or pending at a PSP for longer than the PSP timeout', (b) => b.unknownWaiting);
   gauge('switchyard_outbox_lag_seconds', 'Age of the oldest outbox event not yet fanned out to webhook deliveries (0 when none)', (b) => b.outboxLagSeconds);
-  gauge('switchyard_webhook_deliveries_pending', 'Webhook deliveries to active endpoints not yet delivered (pending or retrying)', (b) => b.webhookPending);
+  gauge('switchyard_webhook_deliveries_pending', 'Webhook deliveries not yet delivered (pending or retrying), but for endpoints an operator disabled', (b) => b.webhookPending);
   gauge('switchyard_late_approvals_unreversed', 'Charges a PSP approved after the gateway had ended their attempts as failed, not yet reversed (waiting for a try, or for an operator)', (b) => b.lateApprovalsUnreversed);
   gauge('switchyard_webhook_oldest_pending_seconds', 'Age of the oldest webhook delivery not yet delivered (0 when none)', (b) => b.webhookOldestSeconds);
   return {

@@ -63,12 +63,15 @@ async function recordHealth(tx: Tx, e: AttemptOutcome['endpoint'], attemptedAt: 
 
 /** One implementation for both stores; `locking` adds FOR UPDATE SKIP LOCKED where the database has it (SQLite has one writer). */
 /**
- * For a query over `webhook_deliveries`: only those of an active endpoint. A disabled endpoint's
- * deliveries wait for an operator's enable; counted as a backlog, they would keep its alert firing
- * for good while every active endpoint is served.
+ * For a query over `webhook_deliveries`: those the gateway still owes, to an active endpoint or to
+ * one it disabled itself after failing for too long (which keeps its failure streak: an operator
+ * must hear of those). Not those held for an endpoint an operator disabled (its streak cleared),
+ * which wait for an enable: counted as a backlog, they kept its alert firing for good while every
+ * active endpoint was served.
  */
-export const toActiveEndpoint = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) => eb.exists(eb.selectFrom('webhook_endpoints').select('webhook_endpoints.id')
-  .whereRef('webhook_endpoints.id', '=', 'webhook_deliveries.endpoint_id').where('webhook_endpoints.status', '=', 'active'));
+export const toOwedDelivery = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) => eb.exists(eb.selectFrom('webhook_endpoints').select('webhook_endpoints.id')
+  .whereRef('webhook_endpoints.id', '=', 'webhook_deliveries.endpoint_id')
+  .where((w) => w.or([w('webhook_endpoints.status', '=', 'active'), w('webhook_endpoints.failing_since', 'is not', null)])));
 
 export function createWebhookStore(uow: UnitOfWork): WebhookStore {
   const { db } = uow;
