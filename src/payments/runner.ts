@@ -23,6 +23,12 @@ export interface AttemptPlan {
   readonly request: Omit<ConnectorRequest, 'attemptId' | 'returnUrl'>;
   /** Where a PSP running its own 3-D Secure sends the shopper back: this plus `/{attemptId}`. */
   readonly returnBaseUrl?: string;
+  /**
+   * When this node took the operation up, if after its attempt was recorded: the follow-ups of one
+   * call (a cancel's refunds and void) are recorded together and sent in turn, so a later one waits
+   * for the earlier calls without its node being held up.
+   */
+  readonly takenUpAt?: number;
 }
 
 export interface Runner {
@@ -237,7 +243,7 @@ export function createRunner(deps: {
     // the PSP timeout), found it never received and ended it: this node stalled since (a long pause,
     // a frozen VM). Sent now, it could charge the card for an attempt the gateway has failed, or
     // after the cascade's next account already has. Left unknown, the reconciler settles it.
-    if (clock.now() - attempt.createdAt >= pspTimeoutMs) {
+    if (clock.now() - Math.max(attempt.createdAt, plan.takenUpAt ?? 0) >= pspTimeoutMs) {
       logger.warn({ attemptId: attempt.id, paymentId: attempt.paymentId }, 'an attempt was not sent: this node was held up since recording it; the reconciler settles it');
       return { kind: 'unknown' };
     }

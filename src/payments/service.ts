@@ -387,13 +387,14 @@ export function createPaymentService(deps: {
    * outcome's unit of work left it. `known` spares reading again what the caller holds already.
    */
   async function driveOperation(payment: PaymentRecord, op: OperationRecord, attempt: AttemptRecord | undefined, card: PspCard | undefined,
-    testParameters: Readonly<Record<string, string>>, known: { initial?: OperationRecord; rules?: CascadeRules } = {}): Promise<LockedPayment | undefined> {
+    testParameters: Readonly<Record<string, string>>, known: { initial?: OperationRecord; rules?: CascadeRules; takenUpAt?: number } = {}): Promise<LockedPayment | undefined> {
     // The opening operation is the payment's own id; a follow-up needs it for the PSP reference.
     const initial = op.seq === 0 ? op : known.initial ?? (await store.operation(payment.id)) ?? op;
     const returnBase = op.seq === 0 && typeof op.context.pspReturnUrl === 'string' ? op.context.pspReturnUrl : undefined;
     const plan: AttemptPlan = {
       rules: known.rules ?? await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters, (attempt?.seq ?? 0) > 0),
       ...(returnBase ? { returnBaseUrl: returnBase } : {}),
+      ...(known.takenUpAt !== undefined ? { takenUpAt: known.takenUpAt } : {}),
     };
     let first = attempt;
     if (!first) {
@@ -598,7 +599,8 @@ export function createPaymentService(deps: {
     const inDoubt = new Set<string>();
     for (const [i, op] of ops.entries()) {
       if (recordedOnly(op)) continue;
-      const driven = await driveOperation(state.payment, op, attempts[i], undefined, testParameters, { initial, rules }).catch(unrecorded(op.id));
+      // Taken up now, after the calls before it: not held up since its attempt was recorded with theirs.
+      const driven = await driveOperation(state.payment, op, attempts[i], undefined, testParameters, { initial, rules, takenUpAt: clock.now() }).catch(unrecorded(op.id));
       if (driven === 'unrecorded') {
         // The rest stay recorded, for the reconciler: the store that failed this one would likely fail them too.
         for (const rest of ops.slice(i)) inDoubt.add(rest.id);
