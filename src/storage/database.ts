@@ -214,13 +214,16 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
   }
   // Unset while the migrations run: building an index on a large table may rightly take minutes.
   const deadline = { ms: 0 };
-  const reached = await reach(target.url, () => openPostgres(target.url, {
+  const unitDeadlineMs = target.unitDeadlineMs ?? defaultUnitDeadlineMs;
+  const open = (lockTimeoutMs: number) => openPostgres(target.url, {
     deadline,
     idleInTransactionMs: idleInTransactionMs(target),
+    lockTimeoutMs,
     ...(observer?.connectionLost ? { connectionLost: observer.connectionLost.bind(observer) } : {}),
     ...(target.schema ? { schema: target.schema } : {}),
     ...(target.preparedStatements === false ? { preparedStatements: false } : {}),
-  }).then(async ({ db }) => {
+  });
+  const reached = await reach(target.url, () => open(0).then(async ({ db }) => {
     try {
       // Where the store really lives: a schema given apart wins over a search_path in the URL's options (its setting comes after).
       return { db, current: (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s };
@@ -229,10 +232,13 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
       throw err;
     }
   }));
-  const { db, current } = reached;
-  const schema = current ?? target.schema ?? 'public';
-  await migrateOrClose(db, schema);
+  const schema = reached.current ?? target.schema ?? 'public';
+  // Migrations on connections of their own, without a lock timeout: a node starting while another
+  // migrates (a rolling upgrade) waits for its lock, however long that migration takes.
+  await migrateOrClose(reached.db, schema);
+  await reached.db.destroy();
   deadline.ms = target.statementDeadlineMs ?? defaultStatementDeadlineMs;
-  const options = { ...groupCommit.postgres, deadlineMs: target.unitDeadlineMs ?? defaultUnitDeadlineMs };
+  const { db } = await reach(target.url, () => open(unitDeadlineMs));
+  const options = { ...groupCommit.postgres, deadlineMs: unitDeadlineMs };
   return { db, kind: 'postgres', schema, uow: createUnitOfWork(db, 'postgres', options, observer), close: () => db.destroy() };
 }

@@ -144,6 +144,8 @@ export interface PostgresOptions {
   deadline?: StatementDeadline;
   /** The server ends a session left idle inside a transaction this long, and with it the transaction and its locks. */
   idleInTransactionMs?: number;
+  /** A statement waiting this long for a lock (a row another client holds) fails: 0 or absent, it waits for ever. */
+  lockTimeoutMs?: number;
 }
 
 /** Connects to PostgreSQL. */
@@ -161,6 +163,13 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // units needing those rows or advisory locks wait, and periodic jobs whose rows it claimed are
   // skipped. No healthy unit sits idle in its transaction that long (units never wait on a PSP).
   if (options.idleInTransactionMs) session.push(`-c idle_in_transaction_session_timeout=${options.idleInTransactionMs}`);
+  // A statement waits for a lock no longer than a unit of work may run. A unit given up at its
+  // deadline is rolled back on its connection, behind the statement still waiting: with a lock
+  // another client holds (an operator's SELECT ... FOR UPDATE left open in psql), its caller went
+  // unanswered and its lane stayed taken until that client let go, and six such units stopped every
+  // write of the node. The statement deadline does not end such a wait: the server answers that the
+  // backend is busy waiting, which is the server working, not gone.
+  if (options.lockTimeoutMs) session.push(`-c lock_timeout=${options.lockTimeoutMs}`);
   const pool = new pg.Pool({
     // Sends a query while earlier ones are unanswered: what lets held writes go out together.
     pipeline: true,

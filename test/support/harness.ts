@@ -48,10 +48,11 @@ export interface GatewayOptions extends AppOverrides {
 /** A real gateway on a free port, over a fresh store (a temp SQLite folder or a new PostgreSQL schema). */
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const dataDir = tempDir();
-  const base = loadConfig({ SWITCHYARD_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...options.env });
+  // Read with the test database's URL, so the storage settings the env gives (deadlines) hold on PostgreSQL too.
+  const base = loadConfig({ SWITCHYARD_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...(options.store === 'postgres' ? { DATABASE_URL: testPostgresUrl } : {}), ...options.env });
   const schema = `sy_test_${randomBytes(6).toString('hex')}`;
-  const config: Config = options.store === 'postgres'
-    ? { ...base, storage: { kind: 'postgres', url: testPostgresUrl, schema } }
+  const config: Config = base.storage.kind === 'postgres' && options.store === 'postgres'
+    ? { ...base, storage: { ...base.storage, url: testPostgresUrl, schema } }
     : base;
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
