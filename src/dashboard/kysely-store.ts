@@ -102,9 +102,6 @@ export function createDashboardStore(uow: UnitOfWork): DashboardStore {
     async deleteSession(tokenHash) {
       await uow.run(async (tx) => { await tx.deleteFrom('dashboard_sessions').where('token_hash', '=', tokenHash).execute(); });
     },
-    async deleteSessionsOf(userId) {
-      await uow.run(async (tx) => { await tx.deleteFrom('dashboard_sessions').where('user_id', '=', userId).execute(); });
-    },
     async deleteExpiredSessions(now) {
       return uow.run(async (tx) => {
         const r = await tx.deleteFrom('dashboard_sessions').where('expires_at', '<=', now).executeTakeFirst();

@@ -43,8 +43,6 @@ export interface DashboardStore {
   session(tokenHash: string): Promise<SessionRecord | undefined>;
   touchSession(tokenHash: string, seenAt: number): Promise<void>;
   deleteSession(tokenHash: string): Promise<void>;
-  /** Signs a user out everywhere (a password change, a removed user). */
-  deleteSessionsOf(userId: string): Promise<void>;
   deleteExpiredSessions(now: number): Promise<number>;
   appendAudit(e: AuditEntry): Promise<void>;
   audit(filter: AuditFilter): Promise<AuditEntry[]>;
