@@ -47,6 +47,13 @@ describe('a payment row locked by another client (PostgreSQL, unit deadline 2 s)
     await operator.query('rollback');
     const later = await within(capture, 10_000);
     assert.ok(outcome.settled, `the capture got no answer in 8 s while the row was locked (unit deadline 2 s); it was answered ${later.settled ? `${(later as any).v?.status} only after the lock was released, ${Date.now() - started} ms after it was sent` : 'not even after release'}`);
+    // Answered as the database's being unavailable for a moment, not as a rejection: nothing was captured.
+    const answered = (outcome as { v?: { status: number; body: any } }).v!;
+    assert.equal(answered.status, 503, JSON.stringify(answered.body));
+    assert.equal(answered.body.result.code, '900.100.100');
+    assert.equal((await opp(gw, 'GET', `/v1/query/${id}`)).body.result.code.startsWith('000.'), true);
+    const rows = await gw.app.storage.db.selectFrom('transactions').select('type').where('payment_id', '=', id).execute();
+    assert.deepEqual(rows.map((r) => r.type), ['authorize'], 'the capture was not recorded');
   });
 
   test('six requests on the locked payment do not stop unrelated payments of the node (every lane waits on the lock)', async () => {

@@ -15,6 +15,7 @@ import { isWorkflowCode, workflowCodes } from '../../workflows/model.ts';
 import { errorBody, errorStatus, executionErrorCodes, notAllowedDetail, type ErrorCode } from './errors.ts';
 import type { NotAllowed } from '../../executions/errors.ts';
 import type { Tx } from '../../storage/unit-of-work.ts';
+import { isStoreUnavailable } from '../../storage/unavailable.ts';
 import { compile, type JsonSchema, type SchemaError } from '../../runtime/json-schema.ts';
 import {
   ParamError, paramErrorOf, booleanAt, maxJsonDepth, nestedDeeperThan, cardAt, moneyAt, objectAt, returnInfoAt, screenCardData, stringAt, uuidPattern, waitWhileOf, withoutSecurityCode, type Json,
@@ -180,8 +181,15 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (err instanceof IdempotencyClaimLost) {
       return refuse(reply, 'request.conflict', 'A later request with this x-idempotency-key took it over while this one was stalled; that request\'s answer stands and this one changed nothing');
     }
-    req.log.error({ err: String(err) }, 'executions dialect failure');
     if (req.idempotencyClaim) await idempotency.release(req.idempotencyClaim);
+    if (isStoreUnavailable(err)) {
+      // The database could not serve it now: a unit of work that failed so kept nothing, and the
+      // request may go again under its idempotency key (released above), which replays what did commit.
+      req.log.warn({ err: String(err) }, 'request refused: the store is unavailable');
+      reply.header('retry-after', '1');
+      return refuse(reply, 'service.unavailable', 'The gateway could not reach its database in time: send the request again');
+    }
+    req.log.error({ err: String(err) }, 'executions dialect failure');
     return refuse(reply, 'internal', 'An internal error occurred');
   });
   // A path this dialect serves, asked with a method it does not: 405 with the methods it takes.

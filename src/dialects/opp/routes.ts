@@ -1,3 +1,4 @@
+import { isStoreUnavailable } from '../../storage/unavailable.ts';
 import { bearerTokenOf } from '../../runtime/bearer.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../runtime/clock.ts';
@@ -196,6 +197,15 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (err instanceof FormError || (err.statusCode && err.statusCode < 500)) {
       const status = err.statusCode === 413 ? 413 : 400;
       return refuse(reply, status, undefined, '200.300.404', [{ name: 'body', value: null, message: err instanceof FormError ? err.message : 'request body could not be read' }]);
+    }
+    if (isStoreUnavailable(err)) {
+      // The database could not serve it now (its deadline, a lock held elsewhere, a lost connection):
+      // a unit of work that failed so kept nothing, and the request may go again once the merchant
+      // has looked for what an earlier unit of the same request may have kept.
+      req.log.warn({ err: String(err) }, 'request refused: the store is unavailable');
+      reply.header('retry-after', '1');
+      return refuse(reply, 503, undefined, '900.100.100', undefined,
+        'The gateway could not reach its database in time: try again shortly (a payment: look it up by its merchantTransactionId first)');
     }
     req.log.error({ err: { message: err.message, stack: err.stack } }, 'request failed');
     return refuse(reply, 500, undefined, '999.999.999');

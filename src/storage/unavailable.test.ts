@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isStoreUnavailable } from './unavailable.ts';
+import { UnitDeadlineError } from './unit-of-work.ts';
+import { StatementDeadlineError } from './postgres-deadline.ts';
+
+const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+
+test('the store\'s being unavailable for a moment: its deadlines, PostgreSQL\'s connection, resource, operator and lock classes, a lost or refused connection', () => {
+  for (const err of [
+    new UnitDeadlineError(2000), new StatementDeadlineError(1000),
+    pgError('55P03', 'canceling statement due to lock timeout'), pgError('57014'), pgError('57P01'), pgError('53300', 'too many connections'),
+    pgError('08006'), pgError('40001'), pgError('40P01'),
+    new Error('timeout exceeded when trying to connect'), new Error('Connection terminated unexpectedly'), new Error('database is locked'),
+  ]) assert.equal(isStoreUnavailable(err), true, String(err));
+});
+
+test('not the store\'s being unavailable: a constraint, a syntax error, a bug, anything not an error', () => {
+  for (const err of [pgError('23505', 'duplicate key'), pgError('42601'), pgError('22P02'), new TypeError('x is undefined'), 'a string', undefined]) {
+    assert.equal(isStoreUnavailable(err), false, String(err));
+  }
+});
