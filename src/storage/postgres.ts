@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { once } from 'node:events';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { Kysely, PostgresDialect, type DatabaseIntrospector } from 'kysely';
 import { closeWhenUnanswered, type BackendProbe, type StatementDeadline } from './postgres-deadline.ts';
@@ -148,6 +149,41 @@ export interface PostgresOptions {
   lockTimeoutMs?: number;
 }
 
+/** How long a request waits for a connection (a new one, or one of a full pool's to come free). */
+const connectionTimeoutMillis = 10_000;
+
+/** The server refused a new connection for its limit (`too_many_connections`, a role's or database's `configuration_limit_exceeded`). */
+const atServerLimit = (err: unknown) => ['53300', '53400'].includes(String((err as { code?: unknown }).code));
+
+/**
+ * A new connection the server refuses for its limit (other nodes and tools holding the rest) is no
+ * reason to fail the request: the node's own connections, busy for milliseconds, come back to the
+ * pool. pg's pool failed such a request at once (a payment answered 500 while its node held three
+ * working connections); it now waits for one of its own to be released, as it waits when the pool
+ * is full, no longer than the same bound, then fails as before.
+ */
+function waitForOwnConnectionsAtServerLimit(pool: pg.Pool): void {
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const patient = async (): Promise<pg.PoolClient> => {
+    const until = Date.now() + connectionTimeoutMillis;
+    for (;;) {
+      try {
+        return await connect();
+      } catch (err) {
+        const left = until - Date.now();
+        if (!atServerLimit(err) || left <= 0) throw err;
+        // The next release (not a new try every few ms: each refused connection costs the server a process).
+        const ac = new AbortController();
+        const timer = setTimeout(() => ac.abort(), Math.min(left, 250));
+        await once(pool, 'release', { signal: ac.signal }).catch(() => undefined);
+        clearTimeout(timer);
+      }
+    }
+  };
+  // Kysely asks for connections without a callback; a caller passing one gets pg's own behaviour.
+  pool.connect = ((cb?: unknown) => (cb === undefined ? patient() : (connect as (cb: unknown) => unknown)(cb))) as typeof pool.connect;
+}
+
 /** Connects to PostgreSQL. */
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
   if (options.schema) {
@@ -182,9 +218,10 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     // A new connection to an address that never answers (a hung host, a failover half done), or a
     // wait for a free one that long, fails the unit of work instead of holding it and its request
     // for ever: ten such waits would leave the node unable to serve anyone.
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis,
     ...withSessionOptions(url, session),
   });
+  waitForOwnConnectionsAtServerLimit(pool);
   // A broken connection (the server restarted, failed over, or ended the backend) is reported by
   // an 'error' event on the pool (an idle one) or on the client (one in use); unheard, Node ends the
   // process, and with it every request in flight. Heard, the pool drops the connection and opens a

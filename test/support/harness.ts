@@ -52,7 +52,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const base = loadConfig({ SWITCHYARD_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...(options.store === 'postgres' ? { DATABASE_URL: testPostgresUrl } : {}), ...options.env });
   const schema = `sy_test_${randomBytes(6).toString('hex')}`;
   const config: Config = base.storage.kind === 'postgres' && options.store === 'postgres'
-    ? { ...base, storage: { ...base.storage, url: testPostgresUrl, schema } }
+    ? { ...base, storage: { ...base.storage, url: options.env?.DATABASE_URL ?? testPostgresUrl, schema } }
     : base;
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
