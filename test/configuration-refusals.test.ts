@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { loadConfig } from '../src/config.ts';
-import { tempDir } from './support/harness.ts';
+import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
+
+const pgUp = await postgresAvailable();
 
 /** Runs `node src/main.ts` and expects it to refuse to start; returns what it said. */
 function refusedStart(env: Record<string, string>): { status: number | null; stderr: string; stdout: string } {
@@ -94,4 +96,13 @@ test('an operator or metrics token with a space in it (which no Authorization he
     assert.match(r.stderr, new RegExp(`${name} holds a space or a control character`));
     assert.doesNotMatch(r.stderr, /horse/, 'the token is not shown');
   }
+});
+
+test('a DATABASE_URL whose search_path names no schema that exists is refused at start, saying so (not as a missing table)', { skip: pgUp ? false : 'PostgreSQL unreachable' }, () => {
+  const url = new URL(testPostgresUrl);
+  url.searchParams.set('options', '-c search_path=sy_no_such_schema_here');
+  const r = refusedStart({ DATABASE_URL: url.toString() });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /DATABASE_URL: .*search_path in its options names no schema that exists/);
+  assert.doesNotMatch(r.stderr, /key_versions/);
 });

@@ -226,7 +226,11 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
   const reached = await reach(target.url, () => open(0).then(async ({ db }) => {
     try {
       // Where the store really lives: a schema given apart wins over a search_path in the URL's options (its setting comes after).
-      return { db, current: (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s };
+      const current = (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s;
+      // A search_path naming no schema that exists leaves nowhere to create the tables: said so,
+      // rather than as the first migration's missing table.
+      if (!current && !target.schema) throw new Error('the search_path in its options names no schema that exists: create that schema first, or name one that exists');
+      return { db, current };
     } catch (err) {
       await db.destroy();
       throw err;
