@@ -269,7 +269,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   return app;
 }
 
-
 /**
  * Counts every answer by its route pattern (`/v1/payments/:id`, never the URL itself: ids and
  * whatever a client typed must not become labels), and serves the text format at `/metrics`.
