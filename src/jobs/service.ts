@@ -1,6 +1,7 @@
 import type { Clock } from '../runtime/clock.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { asBackgroundPass } from '../storage/lock-wait.ts';
 import { claimableNames, failureText, isJobName, nextRunAt, registrationWindow, renewEveryMs, wakeAfterMs } from './model.ts';
 import type { JobRecord, JobStore } from './store.ts';
 
@@ -141,7 +142,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     const run = (async (): Promise<JobRun> => {
       let error: string | undefined;
       try {
-        const result = await job.run();
+        const result = await asBackgroundPass(() => job.run());
         log.debug({ result, ms: clock.now() - startedAt }, 'job finished');
       } catch (err) {
         error = failureText(err);

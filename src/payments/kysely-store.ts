@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import { prepare, type QueryRunner } from '../storage/prepared.ts';
 import type { AttemptsTable, Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
+import { lockWaitBound } from '../storage/lock-wait.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Currency } from '../money/money.ts';
 import type { DeclineReason, InitialKind, OperationKind, OperationStatus, PaymentStatus } from './model.ts';
@@ -131,8 +132,14 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         // taken, so it sees what the lock's previous holder committed (one round trip for both).
         // Both answers are always taken: a failure of either fails the unit here, with its own
         // error (a failed lock's comes first; the joined read then only finds the transaction aborted).
+        // A background pass waits for the lock a bounded time (storage/lock-wait.ts); the session's
+        // own bound (the unit deadline) is back once the lock is held. A lock not had in time fails
+        // the unit (or its savepoint), and the rollback undoes the setting with it.
+        const bound = locking ? lockWaitBound() : undefined;
+        if (bound !== undefined) await sql`select set_config('lock_timeout', ${String(bound)}, true)`.execute(tx);
         const payment = await paymentForUpdate.ahead(tx, { id: paymentId });
         const [locked, joined] = await Promise.all([payment(), operationsWithAttempts.rows(tx, { paymentId })]);
+        if (bound !== undefined) await sql`set local lock_timeout to default`.execute(tx);
         const p = locked[0];
         if (!p) return undefined;
         const operations: OperationRecord[] = [];
