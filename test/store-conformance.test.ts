@@ -1640,8 +1640,8 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await workflows.account(b.id), replaced);
         assert.deepEqual(await workflows.account(a.id), a);
         assert.equal(await workflows.account(id()), undefined);
-        assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), true);
-        assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), false);
+        assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), 'removed');
+        assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), 'not_found');
         assert.deepEqual((await workflows.accounts(f.merchant.id)).map((x) => x.name), ['psp-b']);
         assert.equal((await workflows.accounts(other.merchant.id)).length, 1, 'another merchant keeps its psp-a');
       });
@@ -1705,8 +1705,31 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         await workflows.setWorkflow(f.merchant.id, 'other-flow', { ...config, accounts: [] }, now());
         assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: config, accounts: [brief(a), brief(b)] });
         assert.deepEqual(await workflows.routing(other.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [brief((await workflows.accounts(other.merchant.id))[0]!)] });
-        await workflows.removeAccount(f.merchant.id, 'psp-a');
+        await workflows.setWorkflow(f.merchant.id, 'payment-acceptance', { ...config, accounts: ['psp-b'] }, now());
+        assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), 'removed');
         assert.deepEqual((await workflows.routing(f.merchant.id, 'payment-acceptance')).accounts, [brief(b)], 'a removed account is gone at once');
+      });
+
+      test('removeAccount() keeps an account a workflow names or that holds a payment; setWorkflow() writes only what its check lets through', async () => {
+        const f = await merchant();
+        const [named, used, free] = ['named', 'used', 'free'].map((n) => account(f.merchant.id, n));
+        for (const a of [named, used, free]) await workflows.upsertAccount(a!);
+        const config = { accounts: ['named'], moveOn: ['soft' as const], notifyPending: false };
+        assert.equal(await workflows.setWorkflow(f.merchant.id, 'other-flow', config, now()), undefined);
+        await payWrite((w) => w.insertPayment(newPayment(f, { pspAccountId: used!.id })));
+        assert.equal(await workflows.removeAccount(f.merchant.id, 'named'), 'named', 'any workflow of the merchant naming it');
+        assert.equal(await workflows.removeAccount(f.merchant.id, 'used'), 'in_use');
+        assert.equal(await workflows.removeAccount(f.merchant.id, 'free'), 'removed');
+        assert.deepEqual((await workflows.accounts(f.merchant.id)).map((a) => a.name), ['named', 'used']);
+
+        let seen: string[] = [];
+        const refused = await workflows.setWorkflow(f.merchant.id, 'payment-acceptance', { ...config, accounts: ['free'] }, now(), (accounts) => {
+          seen = accounts.map((a) => a.name);
+          return accounts.some((a) => a.name === 'free') ? undefined : 'free is gone';
+        });
+        assert.equal(refused, 'free is gone');
+        assert.deepEqual(seen, ['named', 'used'], 'the check is given the accounts as they are');
+        assert.equal(await workflows.workflow(f.merchant.id, 'payment-acceptance'), undefined, 'nothing written');
       });
 
       test('workflow(): undefined until set; setWorkflow() inserts then replaces', async () => {

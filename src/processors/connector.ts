@@ -253,6 +253,13 @@ export interface ConnectorFactory {
    * at rest under the vault's key ring, shown back only masked, never logged. Each must be a string.
    */
   readonly secretSettings?: readonly string[];
+  /**
+   * Settings that say which PSP, and which account there, the account's payments are at (a base
+   * URL, an entity or merchant account): an account holding payments keeps them, since their
+   * captures, refunds, voids and lookups must reach where they were made. Credentials and behaviour
+   * may change.
+   */
+  readonly identitySettings?: readonly string[];
   /** A simulated PSP: accounts of live merchants may not use it. */
   readonly simulated?: boolean;
   /**

@@ -21,6 +21,7 @@ export function httpConnectorFactory<S>(spec: {
   name: string;
   operations: readonly ConnectorOperation[];
   secretSettings: readonly string[];
+  identitySettings: readonly string[];
   parseSettings: (input: unknown) => Checked<S>;
   connect: (settings: S, timeoutMs: number) => Connector;
   takesNotifications?: boolean;
@@ -30,6 +31,7 @@ export function httpConnectorFactory<S>(spec: {
     ...(spec.takesNotifications ? { takesNotifications: true } : {}),
     parseSettings: spec.parseSettings,
     secretSettings: spec.secretSettings,
+    identitySettings: spec.identitySettings,
     create(account) {
       const parsed = spec.parseSettings(account.settings);
       return parsed.ok ? spec.connect(parsed.value, account.timeoutMs) : refusingConnector(spec.name, spec.operations, parsed.error);

@@ -1,7 +1,8 @@
-import type { Selectable } from 'kysely';
-import type { UnitOfWork } from '../storage/unit-of-work.ts';
+import type { Kysely, Selectable } from 'kysely';
+import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { prepare } from '../storage/prepared.ts';
 import type { Database, PspAccountsTable } from '../storage/schema.ts';
+import type { WorkflowConfig } from './model.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
 
 const toAccount = (r: Selectable<PspAccountsTable>): PspAccount => ({
@@ -19,6 +20,33 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
     .select(['w.config as workflow', 'a.id as account_id', 'a.name as account_name', 'a.connector as account_connector'])
     .where('m.id', '=', p.merchantId).orderBy('a.name'));
   const accountById = prepare(db, (q, p: { id: string }) => q.selectFrom('psp_accounts').selectAll().where('id', '=', p.id));
+  const locking = uow.kind === 'postgres';
+
+  /**
+   * Whether the account holds money's business: a payment authorized there (its follow-ups go
+   * there), an attempt there its PSP may still decide, or a late approval being reversed there.
+   */
+  async function inUse(q: Kysely<Database>, id: string): Promise<boolean> {
+    if (await q.selectFrom('payments').select('id').where('psp_account_id', '=', id).limit(1).executeTakeFirst()) return true;
+    // An attempt whose end the PSP may still decide (its answer lost, pending, a challenge at the
+    // PSP), or that the gateway ended while the PSP may yet approve it: a payment's authorization
+    // is at the account before its payment records the account.
+    const attempt = await q.selectFrom('attempts').select('id').where('account_id', '=', id)
+      .where((eb) => eb.or([eb('status', '<>', 'failed'), eb('reason', 'in', ['not_received', 'expired'])])).limit(1).executeTakeFirst();
+    if (attempt) return true;
+    return (await q.selectFrom('late_approvals').select('attempt_id').where('account_id', '=', id).where('status', '=', 'reversing').limit(1).executeTakeFirst()) !== undefined;
+  }
+
+  /**
+   * Holds the merchant's routing for the rest of the unit (PostgreSQL; SQLite has one writer): a
+   * cascade's change, checked against the accounts that exist, and an account's removal, checked
+   * against the cascades that name it, come one after the other. Interleaved, both were accepted
+   * and the cascade named an account that was gone.
+   */
+  async function holdRouting(tx: Tx, merchantId: string): Promise<void> {
+    const q = tx.selectFrom('merchants').select('id').where('id', '=', merchantId);
+    await (locking ? q.forNoKeyUpdate() : q).execute();
+  }
   return {
     async upsertAccount(a) {
       const changed = { connector: a.connector, settings: JSON.stringify(a.settings), secrets: a.sealedSecrets ?? null, timeout_ms: a.timeoutMs ?? null };
@@ -47,19 +75,21 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
         .where('id', '=', id).where('secrets', expected === undefined ? 'is' : '=', expected ?? null).executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    async accountInUse(id) {
-      if (await db.selectFrom('payments').select('id').where('psp_account_id', '=', id).limit(1).executeTakeFirst()) return true;
-      // An attempt whose end the PSP may still decide (its answer lost, pending, a challenge at the
-      // PSP), or that the gateway ended while the PSP may yet approve it: a payment's authorization
-      // is at the account before its payment records the account.
-      const attempt = await db.selectFrom('attempts').select('id').where('account_id', '=', id)
-        .where((eb) => eb.or([eb('status', '<>', 'failed'), eb('reason', 'in', ['not_received', 'expired'])])).limit(1).executeTakeFirst();
-      if (attempt) return true;
-      return (await db.selectFrom('late_approvals').select('attempt_id').where('account_id', '=', id).where('status', '=', 'reversing').limit(1).executeTakeFirst()) !== undefined;
-    },
+    accountInUse: (id) => inUse(db, id),
     async removeAccount(merchantId, name) {
-      const r = await db.deleteFrom('psp_accounts').where('merchant_id', '=', merchantId).where('name', '=', name).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
+      return uow.run(async (tx) => {
+        await holdRouting(tx, merchantId);
+        // An account a cascade names stays until the cascade stops naming it.
+        const named = await tx.selectFrom('workflows').select('config').where('merchant_id', '=', merchantId).execute();
+        if (named.some((w) => (JSON.parse(w.config) as WorkflowConfig).accounts.includes(name))) return 'named';
+        const a = await tx.selectFrom('psp_accounts').select('id').where('merchant_id', '=', merchantId).where('name', '=', name).executeTakeFirst();
+        if (!a) return 'not_found';
+        // Its payments' captures, refunds and voids go to it by its id: removed (and put again,
+        // under another connector) they could reach no PSP, and their money would stay held.
+        if (await inUse(tx, a.id)) return 'in_use';
+        await tx.deleteFrom('psp_accounts').where('id', '=', a.id).execute();
+        return 'removed';
+      });
     },
     async workflow(merchantId, code) {
       const r = await db.selectFrom('workflows').select('config').where('merchant_id', '=', merchantId).where('code', '=', code).executeTakeFirst();
@@ -73,9 +103,17 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
         accounts: rows.flatMap((r) => (r.account_id === null ? [] : [{ id: r.account_id, name: r.account_name!, connector: r.account_connector! }])),
       };
     },
-    async setWorkflow(merchantId, code, config, at) {
-      await db.insertInto('workflows').values({ merchant_id: merchantId, code, config: JSON.stringify(config), updated_at: at })
-        .onConflict((oc) => oc.columns(['merchant_id', 'code']).doUpdateSet({ config: JSON.stringify(config), updated_at: at })).execute();
+    async setWorkflow(merchantId, code, config, at, refusal) {
+      return uow.run(async (tx) => {
+        await holdRouting(tx, merchantId);
+        if (refusal) {
+          const why = refusal((await tx.selectFrom('psp_accounts').selectAll().where('merchant_id', '=', merchantId).execute()).map(toAccount));
+          if (why !== undefined) return why;
+        }
+        await tx.insertInto('workflows').values({ merchant_id: merchantId, code, config: JSON.stringify(config), updated_at: at })
+          .onConflict((oc) => oc.columns(['merchant_id', 'code']).doUpdateSet({ config: JSON.stringify(config), updated_at: at })).execute();
+        return undefined;
+      });
     },
   };
 }

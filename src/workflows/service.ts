@@ -55,7 +55,7 @@ export interface WorkflowService {
   resealAll(): Promise<number>;
 }
 
-type Factory = Pick<ConnectorFactory, 'name' | 'parseSettings' | 'secretSettings' | 'simulated' | 'takesNotifications'>;
+type Factory = Pick<ConnectorFactory, 'name' | 'parseSettings' | 'secretSettings' | 'identitySettings' | 'simulated' | 'takesNotifications'>;
 
 /**
  * `connectors` validate each account's settings and name its secret ones (the registry's
@@ -75,6 +75,8 @@ export function createWorkflowService(deps: {
   const contextOf = (a: { merchantId: string; name: string }) => `psp-account:${a.merchantId}:${a.name}`;
   /** As shown: rows not sealed yet keep their credentials in the settings, masked here. */
   const shown = (a: PspAccount): PspAccount => (a.sealedSecrets !== undefined ? a : { ...a, settings: splitSecrets(a.settings, secretKeysOf(a.connector)).shown });
+  /** One setting's value as stored, for comparing (absent and undefined alike). */
+  const settingOf = (settings: unknown, key: string) => JSON.stringify((settings as Record<string, unknown> | null)?.[key] ?? null);
   const isLive = async (merchantId: string) => (await deps.merchantOf(merchantId))?.live === true;
 
   async function workflow(merchantId: string, code: string) {
@@ -129,6 +131,15 @@ export function createWorkflowService(deps: {
       if (!given.ok) return given;
       const parsed = factory.parseSettings(given.value);
       if (!parsed.ok) return parsed;
+      // The same connector at another PSP, or another account there (an OPP platform's other
+      // host, another entity or merchant account), is another account too: the payments made at
+      // the old one would be captured, voided and asked about where nobody knows them.
+      if (existing && existing.connector === factory.name) {
+        const moved = (factory.identitySettings ?? []).filter((k) => settingOf(existing.settings, k) !== settingOf(parsed.value, k));
+        if (moved.length > 0 && await store.accountInUse(existing.id)) {
+          return { ok: false, error: `account ${name} holds payments made at its ${moved.join(' and ')}, whose follow-ups must reach them there: put a new account for the other` };
+        }
+      }
       const now = clock.now();
       const account = { merchantId, name, connector: factory.name };
       const stored = await store.upsertAccount({
@@ -138,32 +149,24 @@ export function createWorkflowService(deps: {
     },
     accounts: async (merchantId) => (await store.accounts(merchantId)).map(shown),
     notificationUrlOf: (a, base) => (factoryOf(a.connector)?.takesNotifications ? `${base.replace(/\/+$/, '')}${notificationPath(a.merchantId, a.name)}` : undefined),
-    async removeAccount(merchantId, name) {
-      const wf = await workflow(merchantId, 'payment-acceptance');
-      // An account a cascade names stays until the workflow stops naming it.
-      if (wf?.accounts.includes(name)) return 'named';
-      const existing = (await store.accounts(merchantId)).find((a) => a.name === name);
-      if (!existing) return 'not_found';
-      // Its payments' captures, refunds and voids go to it by its id: removed (and put again, under
-      // another connector) they could reach no PSP, and their money would stay held.
-      if (await store.accountInUse(existing.id)) return 'in_use';
-      return (await store.removeAccount(merchantId, name)) ? 'removed' : 'not_found';
-    },
+    removeAccount: (merchantId, name) => store.removeAccount(merchantId, name),
     workflow,
     async configure(merchantId, code, input) {
       const current = await workflow(merchantId, code);
       if (!current) return { ok: false, error: `no workflow ${JSON.stringify(code)}`, notFound: true };
       const parsed = parseWorkflowConfig(input, current);
       if (!parsed.ok) return parsed;
-      const byName = new Map((await store.accounts(merchantId)).map((a) => [a.name, a]));
-      const missing = parsed.value.accounts.filter((n) => n !== defaultAccount.name && !byName.has(n));
-      if (missing.length > 0) return { ok: false, error: `unknown PSP account(s): ${missing.join(', ')}` };
-      if (await isLive(merchantId)) {
+      const live = await isLive(merchantId);
+      // Checked against the accounts as they are when it is written: none is removed meanwhile.
+      const refused = await store.setWorkflow(merchantId, code, parsed.value, clock.now(), (accounts) => {
+        const byName = new Map(accounts.map((a) => [a.name, a]));
+        const missing = parsed.value.accounts.filter((n) => n !== defaultAccount.name && !byName.has(n));
+        if (missing.length > 0) return `unknown PSP account(s): ${missing.join(', ')}`;
+        if (!live) return undefined;
         const simulated = parsed.value.accounts.filter((n) => (n === defaultAccount.name ? deps.defaultSimulated ?? true : factoryOf(byName.get(n)!.connector)?.simulated));
-        if (simulated.length > 0) return { ok: false, error: `a live merchant's cascade may name only real PSP accounts (simulated: ${simulated.join(', ')})` };
-      }
-      await store.setWorkflow(merchantId, code, parsed.value, clock.now());
-      return parsed;
+        return simulated.length > 0 ? `a live merchant's cascade may name only real PSP accounts (simulated: ${simulated.join(', ')})` : undefined;
+      });
+      return refused === undefined ? parsed : { ok: false, error: refused };
     },
     async rulesOf(merchantId, code) {
       // One read for the workflow and the accounts: a payment pays for one statement, not two.

@@ -30,7 +30,11 @@ export interface WorkflowStore {
   sealedAccounts(): Promise<PspAccount[]>;
   /** Replaces an account's settings and sealed credentials if its sealed credentials are still `expected`. */
   replaceSecrets(id: string, expected: string | undefined, settings: unknown, sealedSecrets: string): Promise<boolean>;
-  removeAccount(merchantId: string, name: string): Promise<boolean>;
+  /**
+   * Removes the account unless a workflow of the merchant names it or it holds payments
+   * (`accountInUse`), checked and removed under the merchant's routing (`setWorkflow` holds it too).
+   */
+  removeAccount(merchantId: string, name: string): Promise<'removed' | 'not_found' | 'named' | 'in_use'>;
   /**
    * Whether the account holds money's business: a payment authorized at it (its follow-ups go
    * there), an attempt at it the PSP may still approve, or a late approval being reversed there.
@@ -42,5 +46,9 @@ export interface WorkflowStore {
    * (undefined until set) and every account of the merchant (nothing when there is no such merchant).
    */
   routing(merchantId: string, code: string): Promise<{ workflow: WorkflowConfig | undefined; accounts: Pick<PspAccount, 'id' | 'name' | 'connector'>[] }>;
-  setWorkflow(merchantId: string, code: string, config: WorkflowConfig, at: number): Promise<void>;
+  /**
+   * Sets the workflow's configuration, unless `refusal`, given the merchant's accounts as they are
+   * under the merchant's routing (held against an account's removal meanwhile), says why not.
+   */
+  setWorkflow(merchantId: string, code: string, config: WorkflowConfig, at: number, refusal?: (accounts: PspAccount[]) => string | undefined): Promise<string | undefined>;
 }

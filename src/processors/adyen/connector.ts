@@ -256,4 +256,4 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
 }
 
 /** The registry's entry: each account's connector from its own settings. */
-export const adyenFactory: ConnectorFactory = httpConnectorFactory({ name: 'adyen', operations, secretSettings, parseSettings, takesNotifications: true, connect: (settings, timeoutMs) => createAdyenConnector(settings, timeoutMs) });
+export const adyenFactory: ConnectorFactory = httpConnectorFactory({ name: 'adyen', operations, secretSettings, identitySettings: ['baseUrl', 'merchantAccount'], parseSettings, takesNotifications: true, connect: (settings, timeoutMs) => createAdyenConnector(settings, timeoutMs) });

@@ -270,4 +270,4 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
 }
 
 /** The registry's entry: each account's connector from its own settings. */
-export const oppFactory: ConnectorFactory = httpConnectorFactory({ name: 'opp', operations, secretSettings, parseSettings, connect: (settings, timeoutMs) => createOppConnector(settings, timeoutMs) });
+export const oppFactory: ConnectorFactory = httpConnectorFactory({ name: 'opp', operations, secretSettings, identitySettings: ['baseUrl', 'entityId'], parseSettings, connect: (settings, timeoutMs) => createOppConnector(settings, timeoutMs) });

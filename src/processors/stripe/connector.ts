@@ -293,4 +293,4 @@ function multicaptureOf(pi: Record<string, unknown>): boolean {
 }
 
 /** The registry's entry: each account's connector from its own settings. */
-export const stripeFactory: ConnectorFactory = httpConnectorFactory({ name: 'stripe', operations, secretSettings, parseSettings, takesNotifications: true, connect: (settings, timeoutMs) => createStripeConnector(settings, timeoutMs) });
+export const stripeFactory: ConnectorFactory = httpConnectorFactory({ name: 'stripe', operations, secretSettings, identitySettings: ['baseUrl'], parseSettings, takesNotifications: true, connect: (settings, timeoutMs) => createStripeConnector(settings, timeoutMs) });
