@@ -76,7 +76,9 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
       : action.name === 'cancel' ? statusAfterCancelFailure(e, mine, t) : e.status;
   }
   else if (action.name === 'cancel') status = 'cancelled';
-  else if (action.name === 'capture') status = t.captured >= t.authorized || closeCapture ? 'captured' : 'partiallyCaptured';
+  // Nothing more can be captured once any capture closed it (one that ended first included) or the
+  // rest was released.
+  else if (action.name === 'capture') status = t.captured >= t.authorized || closeCapture || e.captureClosed || t.reversed ? 'captured' : 'partiallyCaptured';
   else status = t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
   // A capture asked while this action was still at its PSP (a refund Adyen answered `received`) is
   // running: this action completes, and the status stays with the capture until it ends.

@@ -1044,6 +1044,9 @@ export function createPaymentService(deps: {
       const owner = await store.payment(input.paymentId);
       if (!owner || !inScope(owner, input.merchant, input.scope)) return fail('not_found');
       const recorded = await recordFollowUps(owner, (locked) => {
+        // A capture on its way is money the plan could neither refund (not captured yet) nor void
+        // (no longer open): cancelled beside it, the payment kept what it captured.
+        if (totalsOf(locked.operations).inFlightCaptures > 0) return fail('reference_pending');
         const plan = cancelPlan(locked.operations);
         if (input.voidOnly && plan.refund) return fail('reversal_after_capture');
         // One refund per capture it gives back, then the void of the uncaptured rest.
