@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 import type { Connector, ConnectorRequest } from '../src/processors/connector.ts';
-import { createApp, type App } from '../src/app.ts';
-import { postgresAvailable, startGateway, type Gateway } from './support/harness.ts';
+import type { App } from '../src/app.ts';
+import { postgresAvailable, secondNode, startGateway, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf, type Reachable } from './support/executions.ts';
 import { checkInvariants, describeViolations } from './support/invariants.ts';
 
@@ -121,9 +121,9 @@ describe('a final capture beside a non-final one on two nodes', { skip: pgUp ? f
   const sim = createSimulatedAcquirer({ latencyMs: 30, jitterMs: 30, timeoutRate: 0, errorRate: 0 });
   before(async () => {
     a = await startGateway({ store: 'postgres', processor: sim });
-    const st = a.app.config.storage as { url: string; schema: string };
-    b = await createApp({ ...a.app.config, storage: { ...a.app.config.storage, kind: 'postgres', url: st.url, schema: st.schema } as never }, { logger: a.app.logger, processor: sim });
-    nodeB = { url: await b.server.listen({ port: 0, host: '127.0.0.1' }), merchant: a.merchant };
+    const second = await secondNode(a, { processor: sim });
+    b = second.app;
+    nodeB = second;
     token = await tokenOf(a);
   });
   after(async () => { await b?.close(); await a?.close(); });

@@ -70,6 +70,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   };
 }
 
+/**
+ * Another node of a gateway started on PostgreSQL: a second app over the same schema (its own pool,
+ * jobs and wake-ups), listening on a port of its own; closed by the caller before the first.
+ */
+export async function secondNode(first: Gateway, overrides: AppOverrides = {}): Promise<{ app: App; url: string; merchant: MerchantCredentials }> {
+  const storage = first.app.config.storage;
+  if (storage.kind !== 'postgres') throw new Error('a second node needs a gateway on PostgreSQL');
+  const app = await createApp({ ...first.app.config, storage }, { logger: first.app.logger, ...overrides });
+  return { app, url: await app.server.listen({ port: 0, host: '127.0.0.1' }), merchant: first.merchant };
+}
+
 export const testCard = {
   'card.number': '4200000000000000',
   'card.holder': 'Jane Jones',
