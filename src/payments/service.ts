@@ -1029,8 +1029,11 @@ export function createPaymentService(deps: {
         }
         const decided = decideFollowUp(ops, { kind: dispute.kind, amount: dispute.amount, target, awaitsReceipt: locked.payment.method === 'bank_transfer', reportedByPsp: true });
         if (!decided.ok) {
-          // The issuer's second round, before the reversal of the first round of the same dispute.
-          early = decided.error === 'multiple_chargebacks' && course.at(-1)?.kind === 'chargeback';
+          // The issuer's second round, before the reversal of the first round of the same dispute; or
+          // a chargeback of money whose own notice is still on its way (the sale's answer, or a
+          // capture's, which the PSP does not send in order): either may be recorded once it is in.
+          early = (decided.error === 'multiple_chargebacks' && course.at(-1)?.kind === 'chargeback')
+            || (dispute.kind === 'chargeback' && ops.some((o) => isOpen(o.status)));
           return decided;
         }
         const op = newOperation(locked.payment, ops.length, dispute.kind, decided.value, target.id, undefined, { pspEvent: dispute.event, pspEventId: dispute.eventId });
