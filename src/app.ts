@@ -2,6 +2,7 @@ import { ConfigError, type Config } from './config.ts';
 import { cardBrands, isCardBrand } from './vault/card.ts';
 import { attemptsOfOperation } from './payments/model.ts';
 import { newerMigrations, openStorage, pendingMigrations, type Storage } from './storage/database.ts';
+import { createClockGate, databaseNow, gatedUnitOfWork, type ClockGate } from './storage/clock-gate.ts';
 import { sql } from 'kysely';
 import { systemClock, type Clock } from './runtime/clock.ts';
 import { randomIds, type Ids } from './runtime/ids.ts';
@@ -107,6 +108,8 @@ export interface App {
   readonly metrics: Metrics;
   /** The dashboard's users, sessions and audit log. */
   readonly dashboard: DashboardAuth;
+  /** Whether this node's clock agrees with the database's (on PostgreSQL); it writes nothing while not. */
+  readonly clockGate: ClockGate;
   close(): Promise<void>;
 }
 
@@ -121,6 +124,8 @@ export interface AppOverrides {
   sender?: Sender;
   /** `existing`: refuse a store without card keys instead of making them (the CLI: only the server makes them). */
   keyRing?: 'existing';
+  /** This machine's clock as compared with the database's (tests of a node whose clock is off; `clock` may be a test's). */
+  wallClock?: () => number;
 }
 
 /** Composition root: config → storage → services → HTTP server (+ the webhook worker, started by main). Nothing else builds things. */
@@ -144,18 +149,29 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const newer = await newerMigrations(storage);
   if (newer.length > 0) logger.warn({ migrations: newer }, 'the store was migrated by a newer release (a rolling upgrade under way): serving it as this release knows it; upgrade this node');
   const locking = storage.kind === 'postgres';
+  // Nodes sharing a PostgreSQL database judge each other's stamped times with their own clocks (the
+  // reconciler's "older than twice the PSP timeout", a delivery's lease, the status limit's minute):
+  // a node whose clock is off by more than half the smallest of those margins writes nothing.
+  const clockGate = createClockGate({
+    databaseNow: () => databaseNow(storage.db, storage.kind),
+    maxSkewMs: Math.min(config.pspTimeoutMs, config.webhooks.timeoutMs, config.jobs.leaseMs / 2) / 2,
+    logger,
+    ...(overrides.wallClock ? { wallClock: overrides.wallClock } : {}),
+  });
+  if (locking) clockGate.start();
+  const uow = gatedUnitOfWork(storage.uow, clockGate);
   // PostgreSQL: long-polls on other nodes of this schema are woken through LISTEN/NOTIFY on its channel.
   const executionChannels = storage.schema !== undefined ? executionChannelsOf(storage.schema) : [];
   const master = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const masterKey = master.key;
-  const merchants = createMerchantService({ store: createMerchantStore(storage.uow), clock, ids });
-  const vault = await createVaultService({ store: createVaultStore(storage.uow), clock, ids, masterKey: master, ...(overrides.keyRing ? { keyRing: overrides.keyRing } : {}) });
+  const merchants = createMerchantService({ store: createMerchantStore(uow), clock, ids });
+  const vault = await createVaultService({ store: createVaultStore(uow), clock, ids, masterKey: master, ...(overrides.keyRing ? { keyRing: overrides.keyRing } : {}) });
   const simulator = createSimulatedAcquirer(config.simulator);
   const processor = overrides.processor ?? simulator;
   const factories = connectorFactories({ simulator });
   // PSP credentials are sealed under the vault's key ring; a live merchant routes only to real PSPs.
   const workflows = createWorkflowService({
-    store: createWorkflowStore(storage.uow), clock, ids, connectors: factories, secrets: vault,
+    store: createWorkflowStore(uow), clock, ids, connectors: factories, secrets: vault,
     merchantOf: (id) => merchants.byId(id), defaultSimulated: processor.simulated === true, maxTimeoutMs: config.pspTimeoutMs,
   });
   // Accounts stored before credentials were sealed are sealed now (and read as they are until then).
@@ -173,51 +189,51 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const connectors = createConnectorRegistry({
     defaultConnector: processor, factories, accountOf: (id) => workflows.routedAccount(id), breakers, defaultTimeoutMs: config.pspTimeoutMs,
   });
-  const threeds = createThreeDsService({ store: createChallengeStore(storage.uow, { seal: vault.sealSecret, open: vault.openSecret }), clock, ids });
+  const threeds = createThreeDsService({ store: createChallengeStore(uow, { seal: vault.sealSecret, open: vault.openSecret }), clock, ids });
   // The CVV holder for /v1 payments awaiting 3-D Secure and for instruments' first authorization:
   // one process owns the embedded store, so memory; nodes of a PostgreSQL cluster share sealed rows.
   const cvvs = storage.kind === 'postgres'
-    ? createSharedCvvCache({ store: createCvvHoldStore(storage.uow), key: deriveKey(masterKey, 'cvv-holds'), clock })
+    ? createSharedCvvCache({ store: createCvvHoldStore(uow), key: deriveKey(masterKey, 'cvv-holds'), clock })
     : createCvvCache(clock);
   const connectorFor = async (id: string | undefined) => { const c = await connectors.connectorFor(id); return c && timedConnector(c, metrics, config.pspTimeoutMs); };
-  const paymentStore = createPaymentStore(storage.uow);
+  const paymentStore = createPaymentStore(uow);
   const payments = createPaymentService({
-    uow: storage.uow, store: paymentStore, vaultWriter: vaultWriterOf(storage.db), vault, threeds, cvvs, clock, ids, logger,
+    uow, store: paymentStore, vaultWriter: vaultWriterOf(storage.db), vault, threeds, cvvs, clock, ids, logger,
     connectorFor,
     rulesOf: (merchantId, code) => workflows.rulesOf(merchantId, code),
     accountOf: (id) => workflows.routedAccount(id),
     pspTimeoutMs: config.pspTimeoutMs, asyncTimeoutMs: config.asyncTimeoutMs, bankReceiptDelayMs: config.bankReceiptDelayMs,
     authorizationExpiryMs: config.authorizationExpiryMs, authorizationExpiryByBrandMs: config.authorizationExpiryByBrandMs,
   });
-  const instrumentStore = createInstrumentStore(storage.uow);
+  const instrumentStore = createInstrumentStore(uow);
   const instruments = createInstrumentService({
-    uow: storage.uow, store: instrumentStore, vault, clock, cvvs, ephemeralTtlMs: config.ephemeralInstrumentTtlMs,
+    uow, store: instrumentStore, vault, clock, cvvs, ephemeralTtlMs: config.ephemeralInstrumentTtlMs,
   });
   const tokenizationKeys = createTokenizationKeys({
-    store: createTokenizationKeyStore(storage.uow), sealingKey: deriveKey(masterKey, 'tokenization-keys'), clock,
+    store: createTokenizationKeyStore(uow), sealingKey: deriveKey(masterKey, 'tokenization-keys'), clock,
   });
-  const registrations = createRegistrationService({ uow: storage.uow, store: instrumentStore, vault, clock, ids });
+  const registrations = createRegistrationService({ uow, store: instrumentStore, vault, clock, ids });
   const waiters = createWaiters();
   const executions = createExecutionService({
-    uow: storage.uow, store: createExecutionStore(storage.uow, executionChannels), merchants, payments, workflows, instruments, threeds,
+    uow, store: createExecutionStore(uow, executionChannels), merchants, payments, workflows, instruments, threeds,
     waiters, clock, ids, logger, renderEvent, publicUrl: config.publicUrl,
   });
   // The executions dialect's view of its payments moves in the engine's own units of work.
   payments.observe(executions);
   // The books post every money movement in the unit of work of the change it records.
-  const ledgerStore = createLedgerStore(storage.uow);
+  const ledgerStore = createLedgerStore(uow);
   const ledger = createLedgerService({ store: ledgerStore, clock });
   payments.observe(ledger);
   // COPYandPAY: a declined payment opens its checkout again, in the payment's own unit of work.
   const checkouts = createCheckoutService({
-    store: createCheckoutStore(storage.uow), clock, ids, releaseReference: (tx, id) => paymentStore.writer(tx).releaseReference(id),
+    store: createCheckoutStore(uow), clock, ids, releaseReference: (tx, id) => paymentStore.writer(tx).releaseReference(id),
   });
   payments.observe(checkouts);
-  const settlement = createSettlementService({ uow: storage.uow, store: createSettlementStore(storage.uow), ledger: ledgerStore, clock, ids });
-  payments.observe(outcomeCounter(storage.uow, metrics));
-  payments.observe(outcomeLogger(storage.uow, logger));
+  const settlement = createSettlementService({ uow, store: createSettlementStore(uow), ledger: ledgerStore, clock, ids });
+  payments.observe(outcomeCounter(uow, metrics));
+  payments.observe(outcomeLogger(uow, logger));
   metrics.setLongPollProbe(() => waiters.size);
-  const webhookStore = createWebhookStore(storage.uow);
+  const webhookStore = createWebhookStore(uow);
   metrics.setBacklogProbe(async () => {
     const now = clock.now();
     const db = storage.db;
@@ -277,10 +293,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const changeListener = config.storage.kind === 'postgres' && executionChannels.length > 0
     ? listenForChanges({ url: config.storage.url, channels: executionChannels, waiters, logger })
     : undefined;
-  const idempotency = createIdempotency({ store: createIdempotencyStore(storage.uow), clock, key: deriveKey(masterKey, 'idempotency-requests') });
+  const idempotency = createIdempotency({ store: createIdempotencyStore(uow), clock, key: deriveKey(masterKey, 'idempotency-requests') });
   const tokens = createAccessTokens({ key: deriveKey(masterKey, 'access-tokens'), clock });
   const adminToken = loadAdminToken({ configured: config.adminToken, dataDir: config.dataDir });
-  const throttle = createThrottle({ store: createThrottleStore(storage.uow), clock });
+  const throttle = createThrottle({ store: createThrottleStore(uow), clock });
   const buildNumber = buildNumberOf(version, clock.now());
   // Card numbers typed into non-card fields are masked under a key of their own (docs/compatibility.md).
   const cardData = createCardDataScreen(deriveKey(masterKey, 'free-text-card-numbers'));
@@ -292,7 +308,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   // Each is a job of its own: one that throws is logged and retried next period, and the others run on.
   const jobs = createJobRunner({
-    store: createJobStore(storage.uow), clock, ids, logger, leaseMs: config.jobs.leaseMs, maxWaitMs: config.jobs.pollMs,
+    store: createJobStore(uow), clock, ids, logger, leaseMs: config.jobs.leaseMs, maxWaitMs: config.jobs.pollMs,
+    ...(overrides.wallClock ? { wallClock: overrides.wallClock } : {}),
   });
   // Attempts whose PSP answer was lost are asked about again until the PSP settles them, and
   // authorizations a crash left unfinished move on once the engine knows more.
@@ -312,7 +329,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
   // Client-side encryption keys long expired: a merchant's page adds two a day.
   jobs.register({ name: 'purge-tokenization-keys', intervalMs: 3_600_000, run: () => tokenizationKeys.purgeExpired() });
-  const dashboard = createDashboardAuth({ store: createDashboardStore(storage.uow), clock, ids, throttle });
+  const dashboard = createDashboardAuth({ store: createDashboardStore(uow), clock, ids, throttle });
   jobs.register({ name: 'purge-dashboard-sessions', intervalMs: 3_600_000, run: () => dashboard.purgeSessions() });
   const search = createPaymentSearch(storage.db, cardData.mask);
   let closing: Promise<void> | undefined;
@@ -327,6 +344,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
         },
         keyRing: () => { if (vault.loadedKeyVersions().length === 0) throw new Error('no key version is loaded'); },
+        clock: () => { const off = clockGate.refusal(); if (off) throw off; },
       },
     },
     opp: {
@@ -364,13 +382,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, breakers, server, logger, workflows, executions, ledger, settlement, idempotency, waiters, changeListener,
-    webhooks, admin: { token: adminToken }, jobs, metrics, dashboard,
+    webhooks, admin: { token: adminToken }, jobs, metrics, dashboard, clockGate,
     close() {
       // From the first call on, `/ready` says draining while jobs and deliveries wind down and
       // requests under way finish; a second call waits for the same shutdown.
       closing ??= (async () => {
         // Held long-polls answer what they read now rather than hold the exit for their full time.
         waiters.stop();
+        clockGate.stop();
         await jobs.stop();
         await webhooks.stop();
         // Requests under way finish (a PSP call ends by its timeout); past that and a margin, what

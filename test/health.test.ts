@@ -13,7 +13,7 @@ test('/ready: 200 with each check ok; 503 naming the store once it is gone, whil
   try {
     const ready = await get(`${gw.url}/ready`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(ready.body, { status: 'ready', checks: { store: 'ok', migrations: 'ok', keyRing: 'ok' } });
+    assert.deepEqual(ready.body, { status: 'ready', checks: { store: 'ok', migrations: 'ok', keyRing: 'ok', clock: 'ok' } });
     await gw.app.storage.close();
     const down = await get(`${gw.url}/ready`);
     assert.equal(down.status, 503);
@@ -35,7 +35,7 @@ test('/ready: 503 while a migration of this code is not applied to the store (Po
     await sql`delete from kysely_migration where name = '050_engine'`.execute(gw.app.storage.db);
     const r = await get(`${gw.url}/ready`);
     assert.equal(r.status, 503);
-    assert.deepEqual(r.body.checks, { store: 'ok', migrations: 'failing', keyRing: 'ok' });
+    assert.deepEqual(r.body.checks, { store: 'ok', migrations: 'failing', keyRing: 'ok', clock: 'ok' });
     assert.ok(gw.logs.some((l) => l.includes('050_engine')), 'the pending migration is named in the log');
   } finally {
     await gw.close();

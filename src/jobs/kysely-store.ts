@@ -1,4 +1,5 @@
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import { databaseNow } from '../storage/clock-gate.ts';
 import type { JobRunsTable, JobsTable } from '../storage/schema.ts';
 import type { UnitOfWork } from '../storage/unit-of-work.ts';
 import type { JobRecord, JobRun, JobStore } from './store.ts';
@@ -94,10 +95,6 @@ export function createJobStore(uow: UnitOfWork): JobStore {
       return (await db.selectFrom('job_runs').selectAll().where('started_at', '>=', since).orderBy('started_at').orderBy('name').execute()).map(toRun);
     },
 
-    async databaseNow() {
-      if (!opts.locking) return undefined;
-      const r = await sql<{ now: string }>`select (extract(epoch from clock_timestamp()) * 1000)::bigint as now`.execute(db);
-      return Number(r.rows[0]!.now);
-    },
+    databaseNow: () => databaseNow(db, opts.locking ? 'postgres' : 'sqlite'),
   };
 }

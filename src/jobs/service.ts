@@ -1,4 +1,5 @@
 import type { Clock } from '../runtime/clock.ts';
+import { judgeSkew } from '../runtime/clock-skew.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { asBackgroundPass } from '../storage/lock-wait.ts';
@@ -95,15 +96,9 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       const databaseNow = await store.databaseNow();
       if (databaseNow === undefined) return true;
       const after = wallClock();
-      // The database read its clock at some moment between `before` and `after` of ours, so the
-      // skew lies between these two. A slow reading widens the range; it decides only when the
-      // whole range is on one side of the bound, so waiting (a busy pool) is never taken for
-      // agreement, nor for skew. Undecided, the last verdict stands and the clock is read again.
-      const low = before - databaseNow;
-      const high = after - databaseNow;
-      const skewMs = Math.round((low + high) / 2);
-      if (low > maxSkewMs || high < -maxSkewMs) clockChecked = { at: after, skewMs, agrees: false };
-      else if (low >= -maxSkewMs && high <= maxSkewMs) clockChecked = { at: after, skewMs, agrees: true };
+      // Undecided (a slow reading), the last verdict stands and the clock is read again.
+      const { skewMs, verdict } = judgeSkew(before, after, databaseNow, maxSkewMs);
+      if (verdict !== 'undecided') clockChecked = { at: after, skewMs, agrees: verdict === 'agrees' };
       else if (!clockChecked) return true;
       else clockChecked = { ...clockChecked, at: -Infinity };
     }

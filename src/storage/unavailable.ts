@@ -1,5 +1,6 @@
 import { UnitDeadlineError } from './unit-of-work.ts';
 import { StatementDeadlineError } from './postgres-deadline.ts';
+import { ClockDisagreesError } from './clock-gate.ts';
 
 /**
  * PostgreSQL's classes of errors that say the database could not serve the request now, not that
@@ -21,7 +22,7 @@ const connectionMessages = /timeout exceeded when trying to connect|Connection t
  * a unit of work that fails is rolled back whole.
  */
 export function isStoreUnavailable(err: unknown): boolean {
-  if (err instanceof UnitDeadlineError || err instanceof StatementDeadlineError) return true;
+  if (err instanceof UnitDeadlineError || err instanceof StatementDeadlineError || err instanceof ClockDisagreesError) return true;
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {

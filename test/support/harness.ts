@@ -116,7 +116,7 @@ export async function opp(gw: { url: string; merchant: MerchantCredentials }, me
 }
 
 /** A successful initial payment's id, or a failed assertion. */
-export async function pay(gw: Gateway, params: Record<string, string> = {}): Promise<OppResponse> {
+export async function pay(gw: Pick<Gateway, 'url' | 'merchant'>, params: Record<string, string> = {}): Promise<OppResponse> {
   return opp(gw, 'POST', '/v1/payments', { amount: '92.00', currency: 'EUR', paymentType: 'DB', ...testCard, ...params });
 }
 
