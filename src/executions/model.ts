@@ -25,12 +25,14 @@ export const executionTransitions: Readonly<Record<ExecutionStatus, readonly Exe
   unknown: ['authorized', 'authorizeFailed', 'authorizePending'],
   authorizeFailed: [],
   authorized: ['captureRequested', 'cancelled'],
-  captureRequested: ['captured', 'partiallyCaptured', 'captureFailed'],
+  // A capture of the rest asked after refunds, refused: back to what the refunds made it.
+  captureRequested: ['captured', 'partiallyCaptured', 'captureFailed', 'partiallyRefunded', 'refunded'],
   // A capture (or refund) its PSP confirmed can still be reported failed later, when the card
   // scheme rejects it: the execution moves back to what its money then says.
   // `captured` without a capture: the expiry job released the rest a capture could have taken.
   partiallyCaptured: ['captureRequested', 'captured', 'cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'captureFailed'],
-  captureFailed: ['captureRequested', 'cancelled'],
+  // A capture that ends after another one failed (two asked at once).
+  captureFailed: ['captureRequested', 'cancelled', 'captured', 'partiallyCaptured'],
   captured: ['cancelled', 'partiallyRefunded', 'refunded', 'refundFailed', 'partiallyCaptured', 'captureFailed'],
   // A refund after a capture that was not final leaves the authorization's rest open: it may still
   // be captured (or released by a cancel).

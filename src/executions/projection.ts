@@ -82,7 +82,9 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
   else status = t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
   // A capture asked while this action was still at its PSP (a refund Adyen answered `received`) is
   // running: this action completes, and the status stays with the capture until it ends.
-  if (e.status === 'captureRequested' && action.name !== 'capture') status = 'captureRequested';
+  // So does one that ends while another capture (asked at once, on another node) is still running.
+  const otherCapture = e.actions.some((a) => a.name === 'capture' && a.id !== action.id && a.success === undefined);
+  if (e.status === 'captureRequested' && (action.name !== 'capture' || otherCapture)) status = 'captureRequested';
   const failure = failed ? failureOf(failed.reason, failed.resultCode) : undefined;
   return {
     status,
