@@ -152,9 +152,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Nodes sharing a PostgreSQL database judge each other's stamped times with their own clocks (the
   // reconciler's "older than twice the PSP timeout", a delivery's lease, the status limit's minute):
   // a node whose clock is off by more than half the smallest of those margins writes nothing.
+  const maxSkewMs = Math.min(config.pspTimeoutMs, config.webhooks.timeoutMs, config.jobs.leaseMs / 2) / 2;
   const clockGate = createClockGate({
     databaseNow: () => databaseNow(storage.db, storage.kind),
-    maxSkewMs: Math.min(config.pspTimeoutMs, config.webhooks.timeoutMs, config.jobs.leaseMs / 2) / 2,
+    maxSkewMs,
     logger,
     ...(overrides.wallClock ? { wallClock: overrides.wallClock } : {}),
   });
@@ -309,7 +310,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Each is a job of its own: one that throws is logged and retried next period, and the others run on.
   const jobs = createJobRunner({
     store: createJobStore(uow), clock, ids, logger, leaseMs: config.jobs.leaseMs, maxWaitMs: config.jobs.pollMs,
-    ...(overrides.wallClock ? { wallClock: overrides.wallClock } : {}),
+    ...(overrides.wallClock ? { wallClock: overrides.wallClock } : {}), maxSkewMs,
   });
   // Attempts whose PSP answer was lost are asked about again until the PSP settles them, and
   // authorizations a crash left unfinished move on once the engine knows more.

@@ -63,3 +63,17 @@ test('set right, the node writes again', { skip: pgUp ? false : 'PostgreSQL unre
   assert.equal(paid.body.result.code, '000.100.110', JSON.stringify(paid.body));
   assert.equal(calls.length, 1);
 });
+
+test('a node off by more than it may write under, less than a quarter of a job lease, claims no job and logs no failure on every poll', { skip: pgUp ? false : 'PostgreSQL unreachable' }, async () => {
+  const c = await secondNode(a, { clock: { now: () => Date.now() + 6_000 }, wallClock: () => Date.now() + 6_000 });
+  try {
+    await c.app.clockGate.check();
+    assert.ok(c.app.clockGate.refusal(), '6 s off: it writes nothing');
+    const from = a.logs.length;
+    const runs = await c.app.jobs.runDue();
+    assert.deepEqual(runs, [], 'nor claims a job');
+    assert.equal(a.logs.slice(from).filter((l) => l.includes('job runner pass failed')).length, 0);
+  } finally {
+    await c.app.close();
+  }
+});

@@ -250,6 +250,9 @@ export async function runX(w: World, _token: string, ops: XOp[], label: string) 
   return { problems, trace: `${label}: ${trace.join(', ')}` };
 }
 
+const dropsIn = (logs: readonly string[]) => logs.filter((l) => l.includes('moved outside its state machine'))
+  .map((l) => { const j = JSON.parse(l) as { from: string; to: string }; return `dropped: ${j.from} -> ${j.to}`; });
+
 const WEIGHTS = { ok: 35, decline: 8, error: 8, lost: 12, unreached: 10, slow: 8, late: 8, pending: 8, 'reset-acted': 5, 'reset-unreached': 5 };
 const SEED0 = 1;
 const SEEDS = 12;
@@ -277,10 +280,41 @@ for (const store of ['sqlite', 'postgres'] as const) {
       for (let seed = SEED0; seed < SEED0 + SEEDS; seed++) {
         const r = rng(seed * 104729 + (store === 'postgres' ? 1 : 0));
         w.setFaults(schedule(r, WEIGHTS));
+        const from = w.gw.logs.length;
         const res = await runX(w, token, genX(r), `seed ${seed}`);
-        if (res.problems.length) failures.push(`${res.trace}\n  ${res.problems.join('\n  ')}`);
+        // A step of the payment its execution could not take is dropped: said so in the log.
+        const drops = dropsIn(w.gw.logs.slice(from));
+        if (drops.length || res.problems.length) failures.push(`${res.trace}\n  ${[...drops, ...res.problems].join('\n  ')}`);
       }
       assert.deepEqual(failures, []);
     });
   });
 }
+
+test('a refund whose answer was lost, reconciled after a cancel: the refund reaches the execution', { timeout: 120_000 }, async () => {
+  const w = await world('sqlite');
+  try {
+    const script: Fault[] = ['ok', 'ok', 'late', 'ok', 'ok'];
+    w.setFaults(() => script.shift() ?? 'ok');
+    const token = await tokenOf(w.gw);
+    const id = await execution(w.gw, token);
+    await call(w.gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(await instrument(w.gw, token), '100.00') });
+    await drain(w);
+    assert.equal((await call(w.gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '100.00', currency: 'EUR' } } })).status, 202);
+    await drain(w);
+    // The PSP refunds at once but its answer comes past the gateway's timeout: the refund is in doubt.
+    assert.equal((await call(w.gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: { value: '30.00', currency: 'EUR' } } })).status, 202);
+    await w.gw.app.payments.idle();
+    const c = await call(w.gw, 'POST', `${wf}/${id}/cancel`, { token, body: {} });
+    assert.equal(c.status, 202, JSON.stringify(c.body));
+    await drain(w);
+    const e = (await call(w.gw, 'GET', `${wf}/${id}`, { token })).body;
+    const codes = e.statusHistory.map((h: { code: string }) => h.code);
+    const drops = dropsIn(w.gw.logs);
+    const v = await checkInvariants(w.gw.app.storage.db);
+    assert.deepEqual({ drops, refundEnded: codes.includes('refundSuccessful'), violations: describeViolations(v) },
+      { drops: [], refundEnded: true, violations: '' }, `status ${e.status}, refunded ${e.refundedAmount?.value}, history ${codes}`);
+  } finally {
+    await w.gw.close();
+  }
+});

@@ -72,14 +72,14 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
   const closeCapture = action.name === 'capture' && mine.some((o) => o.context.final === true);
   let status: ExecutionStatus;
   if (!success) {
-    status = action.name === 'capture' || action.name === 'refund' ? statusAfterFailure(action.name, t)
+    status = action.name === 'capture' || action.name === 'refund' ? statusAfterFailure(e, action.name, t)
       : action.name === 'cancel' ? statusAfterCancelFailure(e, mine, t) : e.status;
   }
   else if (action.name === 'cancel') status = 'cancelled';
   // Nothing more can be captured once any capture closed it (one that ended first included) or the
   // rest was released.
   else if (action.name === 'capture') status = t.captured >= t.authorized || closeCapture || e.captureClosed || t.reversed ? 'captured' : 'partiallyCaptured';
-  else status = t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
+  else status = refundedStatus(e, t);
   // A capture asked while this action was still at its PSP (a refund Adyen answered `received`) is
   // running: this action completes, and the status stays with the capture until it ends.
   // So does one that ends while another capture (asked at once, on another node) is still running.
@@ -101,13 +101,29 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
  * The failure itself is the history entry and the webhook. `captureFailed` and `refundFailed` are
  * left for when nothing of that kind moved.
  */
-function statusAfterFailure(kind: 'capture' | 'refund', t: ReturnType<typeof totalsOf>): ExecutionStatus {
-  if (kind === 'refund') return t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed';
+function statusAfterFailure(e: ExecutionRecord, kind: 'capture' | 'refund', t: ReturnType<typeof totalsOf>): ExecutionStatus {
+  if (kind === 'refund') return staysCancelled(e, t) ? 'cancelled' : t.captured === 0 ? 'captureFailed' : t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed';
   // Nothing captured stands (a capture undone after refunds were drawn on it): the capture failed,
   // whatever went back meanwhile.
   if (t.captured === 0) return 'captureFailed';
+  if (staysCancelled(e, t)) return 'cancelled';
   if (t.refunded > 0) return t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
-  return t.captured >= t.authorized ? 'captured' : 'partiallyCaptured';
+  // A capture beside it closed the authorization (a final one, or the rest released).
+  return t.captured >= t.authorized || e.captureClosed || t.reversed ? 'captured' : 'partiallyCaptured';
+}
+
+/**
+ * A cancelled execution whose refunds still cover what stays captured stays cancelled, whatever
+ * ends after the cancel (a refund asked beside it, a capture its PSP reports failed later): the
+ * action ends in its history entry and its webhook.
+ */
+const staysCancelled = (e: ExecutionRecord, t: ReturnType<typeof totalsOf>) => e.status === 'cancelled' && t.refunded >= t.captured;
+
+/** After a refund went through: nothing captured standing (its capture reported failed since) is still a failed capture. */
+function refundedStatus(e: ExecutionRecord, t: ReturnType<typeof totalsOf>): ExecutionStatus {
+  if (staysCancelled(e, t)) return 'cancelled';
+  if (t.captured === 0) return 'captureFailed';
+  return t.refunded >= t.captured ? 'refunded' : 'partiallyRefunded';
 }
 
 /**
@@ -134,7 +150,7 @@ function undoneStep(e: ExecutionRecord, change: PaymentChange, action: ActionRec
   // While a later capture runs, the status stays with it (as when an action completes meanwhile):
   // this action ends failed all the same, in its history entry and its webhook.
   const status: ExecutionStatus = e.status === 'captureRequested' ? 'captureRequested'
-    : statusAfterFailure(action.name === 'refund' || (action.name === 'cancel' && op.kind === 'refund') ? 'refund' : 'capture', t);
+    : statusAfterFailure(e, action.name === 'refund' || (action.name === 'cancel' && op.kind === 'refund') ? 'refund' : 'capture', t);
   return {
     status,
     entries: [{ code: `${action.name}Failed` as HistoryCode, errors: [failure] }],

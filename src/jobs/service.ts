@@ -2,6 +2,7 @@ import type { Clock } from '../runtime/clock.ts';
 import { judgeSkew } from '../runtime/clock-skew.ts';
 import type { Ids } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { ClockDisagreesError } from '../storage/clock-gate.ts';
 import { asBackgroundPass } from '../storage/lock-wait.ts';
 import { claimableNames, failureText, isJobName, nextRunAt, registrationWindow, renewEveryMs, wakeAfterMs } from './model.ts';
 import type { JobRecord, JobStore } from './store.ts';
@@ -39,6 +40,12 @@ export interface JobRunnerDeps {
    * database's: leases and due times are written in each node's time.
    */
   wallClock?: () => number;
+  /**
+   * How far this node's clock may be off the database's for it to claim jobs; a quarter of a lease
+   * when absent. The composition root gives the bound its nodes write under, when smaller: a node
+   * that may not write would otherwise claim on every poll, and fail.
+   */
+  maxSkewMs?: number;
 }
 
 /** How often a node compares its clock with the database's. */
@@ -85,7 +92,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   // Leases are written and judged in each node's own time, and renewed every third of a lease: a
   // node whose clock is off by more than a quarter of one (in either direction; two such nodes
   // differ by at most half) could take a live lease, or push a due time ahead for every node.
-  const maxSkewMs = leaseMs / 4;
+  const maxSkewMs = Math.min(leaseMs / 4, deps.maxSkewMs ?? Infinity);
   let clockChecked: { at: number; skewMs: number; agrees: boolean } | undefined;
   let skewLoggedAt = -Infinity;
 
@@ -181,7 +188,11 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     if (!started) return;
     const current = tick().then(
       ({ waitMs }) => waitMs,
-      (err) => { logger.error({ err: String(err), owner }, 'job runner pass failed'); return maxWaitMs; },
+      (err) => {
+        // A node whose clock is off claims nothing (storage/clock-gate.ts says so, once a minute).
+        if (!(err instanceof ClockDisagreesError)) logger.error({ err: String(err), owner }, 'job runner pass failed');
+        return maxWaitMs;
+      },
     );
     pass = current;
     void current.then((waitMs) => {
