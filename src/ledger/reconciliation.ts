@@ -191,7 +191,7 @@ export function reconcile(input: {
     }
     if (m) named.add(movementKey(m));
     if (!m) {
-      const late = input.late?.get(line.reference);
+      const late = input.late?.get(line.reference) ?? (line.pspReference !== undefined ? input.late?.get(line.pspReference) : undefined);
       if (captured) add('late_chargeback', line, { ...captured, gross: 0 });
       else if (late) discrepancies.push({ kind: 'late_approval', reference: line.reference, ...late, currency: line.currency, expected: undefined, reported: line.gross });
       else add('unknown_reference', line, undefined);

@@ -100,15 +100,17 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
     async lateApprovalReferences(pspAccountId, references) {
       const out = new Map<string, LateApprovalReference>();
       for (const part of chunks([...new Set(references)])) {
+        // A charge is named by its operation, by the attempt id its connector sent as the merchant
+        // reference, or by the PSP's own reference; its reversal by the reversal's key.
         const rows = await db.selectFrom('late_approvals').innerJoin('attempts', 'attempts.id', 'late_approvals.attempt_id')
-          .select(['late_approvals.payment_id', 'late_approvals.merchant_id', 'late_approvals.reversal_id', 'attempts.transaction_id'])
+          .select(['late_approvals.payment_id', 'late_approvals.merchant_id', 'late_approvals.reversal_id', 'late_approvals.attempt_id', 'late_approvals.psp_reference', 'attempts.transaction_id'])
           .where('late_approvals.account_id', '=', pspAccountId)
-          .where((eb) => eb.or([eb('attempts.transaction_id', 'in', part), eb('late_approvals.reversal_id', 'in', part)]))
+          .where((eb) => eb.or([eb('attempts.transaction_id', 'in', part), eb('late_approvals.attempt_id', 'in', part),
+            eb('late_approvals.psp_reference', 'in', part), eb('late_approvals.reversal_id', 'in', part)]))
           .execute();
         for (const r of rows) {
           const found = { paymentId: r.payment_id, merchantId: r.merchant_id, operationId: r.transaction_id };
-          out.set(r.transaction_id, found);
-          out.set(r.reversal_id, found);
+          for (const name of [r.transaction_id, r.attempt_id, r.psp_reference, r.reversal_id]) if (name !== null) out.set(name, found);
         }
       }
       return out;

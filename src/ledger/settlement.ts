@@ -67,9 +67,12 @@ const dayStart = (d: string) => Date.parse(`${d}T00:00:00Z`);
  * before any report settled it moved nothing, so no report is expected to list it, also when the
  * undo was posted on a later day than the movement. One a report had settled (paid out) moved
  * money twice: its undo is what the PSP owes back, a clawback a report of the undo's day is
- * expected to carry (a line of the same type and reference, with the opposite sign).
+ * expected to carry (a line of the same type and reference, with the opposite sign). `keepUndone`:
+ * the movements a report's lines may name keep such an operation all the same, since a report
+ * made before the PSP took it back lists it (paid out then, and clawed back on a later day) however
+ * late it is imported.
  */
-function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>, history: readonly Posting[] = postings): LedgerMovement[] {
+function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>, history: readonly Posting[] = postings, keepUndone = false): LedgerMovement[] {
   const of = (list: readonly Posting[]) => list.flatMap((p) => {
     const m = movementOf(p);
     const undo = isUndo(p);
@@ -79,7 +82,7 @@ function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>,
   const net = new Map<string, number>();
   for (const m of everything) net.set(m.operationId, (net.get(m.operationId) ?? 0) + m.gross);
   const undone = new Set(everything.filter((m) => m.undo && net.get(m.operationId) === 0 && !settled.has(settledKey(m.operationId, false))).map((m) => m.operationId));
-  return of(postings).filter((m) => !undone.has(m.operationId));
+  return keepUndone ? of(postings) : of(postings).filter((m) => !undone.has(m.operationId));
 }
 
 /**
@@ -156,7 +159,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       const [named, due, late] = await Promise.all([
         store.receivablePostings(account.id, { operationIds: [...references, ...aliased] }),
         store.receivablePostings(account.id, { from, to: from + day }),
-        store.lateApprovalReferences(account.id, references),
+        store.lateApprovalReferences(account.id, [...references, ...report.lines.flatMap((l) => (l.pspReference ? [l.pspReference] : []))]),
       ]);
       // The day's movements whose operation posted on other days too (undone later, or undoing an earlier one).
       const history = await store.receivablePostings(account.id, { operationIds: due.map((p) => p.operationId) });
@@ -176,7 +179,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         await w.lockAccount(account.id);
         const settled = await w.settledMovements([...named, ...due, ...ofChargedPayments].map((p) => p.operationId));
         const result = reconcile({
-          report, merchantId: account.merchantId, known: movementsOf(named, settled), due: movementsOf(due, settled, history), late, knownAs,
+          report, merchantId: account.merchantId, known: movementsOf(named, settled, named, true), due: movementsOf(due, settled, history), late, knownAs,
           chargebacks: movementsOf(ofChargedPayments, settled).filter((m) => (m.type === 'chargeback' || m.type === 'chargeback_reversal') && !m.undo),
         });
         const summary = summaryOf(reportId, account.id, report, result);
