@@ -490,19 +490,27 @@ export function createPaymentService(deps: {
   /** Ends an operation that waited for its shopper too long: its page closed, its held code dropped. */
   async function expireOne(o: OperationRecord): Promise<boolean> {
     if (await settledAtPspBeforeExpiry(o)) return true;
-    await threeds.expire('payment', o.paymentId);
-    await cvvs.drop(o.paymentId);
+    // The page first, so that its shopper does not answer it while the payment ends; only one whose
+    // time is up (the next PSP's, opened since a late return, is not this wait's).
+    await threeds.expire('payment', o.paymentId, { lapsedOnly: true });
     return write(async (w) => {
       const locked = await w.payments.lock(o.paymentId);
       const current = locked?.operations.find((x) => x.id === o.id);
-      if (!locked || current?.status !== 'awaiting') return false;
+      // Still as read: a shopper back meanwhile may have been sent to the next PSP's challenge, a
+      // fresh wait that is not this one's to end.
+      if (!locked || current?.status !== 'awaiting' || current.updatedAt !== o.updatedAt) return false;
       const expired = refusal(challengeRefusals.expired, o.details, clock.now());
       // A shopper who never came back from a PSP's own 3-D Secure: its attempt ends with it.
       const open = attemptsOfOperation(locked.attempts, o.id).filter((a) => isOpen(a.status)).at(-1);
       if (open) await w.payments.settleAttempt(open, { ...expired, pspReference: open.pspReference });
       await runner.settle(w, locked, o.id, expired);
       return open ?? true;
-    }).then((ended) => {
+    }).then(async (ended) => {
+      if (ended !== false) {
+        // Ended as read, its own page too, whatever time it was given.
+        await threeds.expire('payment', o.paymentId);
+        await cvvs.drop(o.paymentId);
+      }
       // The shopper may have finished the PSP's challenge without coming back (their return lost,
       // the browser closed): asked, a PSP that charged the card makes it a late approval, reversed.
       if (typeof ended === 'object') inBackground(askAfterExpiry(ended, o));
@@ -1167,7 +1175,9 @@ export function createPaymentService(deps: {
       const r = await settleAttempt(paymentId, op, attemptId, outcome, rules).catch(unrecorded(op.id));
       if (r === 'unrecorded') return asInDoubt(await view(op.id));
       if (!r.changed) await approvedAfterEnd(attemptId, outcome);
-      await threeds.close('payment', paymentId);
+      // Only a return that ended its attempt ends its challenge: a later one (a reload, or after the
+      // PSP's notification) would close the one the cascade opened at the next PSP meanwhile.
+      else await threeds.close('payment', paymentId);
       const driven = r.next && await driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }).catch(unrecorded(op.id));
       return driven === 'unrecorded' ? asInDoubt(await view(op.id)) : view(op.id);
     },

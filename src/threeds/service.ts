@@ -52,8 +52,11 @@ export interface ThreeDsService {
    * already, the browser goes where the first answer's would go now.
    */
   finish(id: string, outcome: ChallengeOutcome): Promise<Result<string, FinishError>>;
-  /** Closes the subject's open challenge without the shopper (its payment timed out). */
-  expire(kind: SubjectKind, subjectId: string): Promise<void>;
+  /**
+   * Closes the subject's open challenge without the shopper (its payment timed out). `lapsedOnly`:
+   * only one whose own time is up, not one opened since (the next PSP's, after a late return).
+   */
+  expire(kind: SubjectKind, subjectId: string, options?: { lapsedOnly?: boolean }): Promise<void>;
   /** The subject's open challenge, if any. */
   openOf(kind: SubjectKind, subjectId: string): Promise<Challenge | undefined>;
   /** Closes a PSP-run challenge once its shopper is back (a used forwarding page cannot be replayed). */
@@ -116,9 +119,10 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
       const ended = challenge.status === 'completed' || challenge.status === 'failed' || challenge.status === 'cancelled' || challenge.status === 'expired';
       return ended ? answered.get(challenge.subject.kind)?.(challenge) : undefined;
     },
-    async expire(kind, subjectId) {
+    async expire(kind, subjectId, options = {}) {
       const open = await store.openOf(kind, subjectId);
-      if (open) await store.resolve(open.id, 'expired', clock.now(), 0);
+      const now = clock.now();
+      if (open && (!options.lapsedOnly || open.expiresAt <= now)) await store.resolve(open.id, 'expired', now, 0);
     },
     openOf: (kind, subjectId) => store.openOf(kind, subjectId),
     async close(kind, subjectId) {
