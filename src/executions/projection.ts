@@ -102,7 +102,11 @@ export function projectExecution(e: ExecutionRecord, change: PaymentChange, chal
  * left for when nothing of that kind moved.
  */
 function statusAfterFailure(e: ExecutionRecord, kind: 'capture' | 'refund', t: ReturnType<typeof totalsOf>): ExecutionStatus {
-  if (kind === 'refund') return staysCancelled(e, t) ? 'cancelled' : t.captured === 0 ? 'captureFailed' : t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed';
+  if (kind === 'refund') {
+    if (staysCancelled(e, t)) return 'cancelled';
+    if (t.captured === 0) return 'captureFailed';
+    return t.refunded > 0 ? 'partiallyRefunded' : 'refundFailed';
+  }
   // Nothing captured stands (a capture undone after refunds were drawn on it): the capture failed,
   // whatever went back meanwhile.
   if (t.captured === 0) return 'captureFailed';
