@@ -9,77 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
-import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
-import type { Connector, ConnectorRequest } from '../src/processors/connector.ts';
+import type { ConnectorRequest } from '../src/processors/connector.ts';
 import { parseSettlementReport, serializeSettlementReport, type SettlementReport } from '../src/processors/settlement-report.ts';
-import { opp, startGateway, type Gateway } from './support/harness.ts';
-
-const success = '000.100.110';
-const unknownCode = '900.100.300';
-const D = Date.UTC(2026, 2, 10);
-const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const cardOf = () => ({ 'card.number': '4200000000000000', 'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', paymentBrand: 'VISA' });
-
-/** The simulator, which can also lose answers: SHOPPER_silent (processed, answer lost; lookup finds it) and SHOPPER_lose (never received until the PSP says otherwise). */
-function acquirer() {
-  const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
-  const lost = new Set<string>();
-  const processor: Connector = {
-    name: 'simulator', operations: sim.operations, simulated: true,
-    async execute(req: ConnectorRequest) {
-      if (req.testParameters['SHOPPER_lose']) { lost.add(req.attemptId); return new Promise(() => {}); }
-      if (req.testParameters['SHOPPER_silent']) { await sim.execute(req); return new Promise(() => {}); }
-      return sim.execute(req);
-    },
-    async lookup(id: string) { return lost.has(id) ? undefined : sim.lookup!(id); },
-  };
-  return processor;
-}
-
-async function gateway(start: number) {
-  const clock = manualClock(start);
-  const gw = await startGateway({ clock, processor: acquirer(), env: { SWITCHYARD_PSP_TIMEOUT_MS: '200' } });
-  return { gw, clock };
-}
-
-async function drain(gw: Gateway, clock: ReturnType<typeof manualClock>) {
-  const db = gw.app.storage.db;
-  for (let round = 0; round < 30; round++) {
-    await gw.app.payments.idle();
-    const open = await db.selectFrom('transactions').select(['id', 'type', 'status']).where('status', 'in', ['pending', 'unknown']).execute();
-    const lates = await db.selectFrom('late_approvals').select(['attempt_id', 'status']).where('status', '<>', 'reversed').execute();
-    if (open.length === 0 && lates.length === 0) return;
-    clock.advance(61_000);
-    await gw.app.jobs.runDue();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail('still open after the jobs');
-}
-
-const ok = (r: { body: any }) => { assert.equal(r.body.result.code, success, JSON.stringify(r.body)); return r.body.id as string; };
-const bo = (gw: Gateway, id: string, paymentType: string, amount?: string, extra: Record<string, string> = {}) =>
-  opp(gw, 'POST', `/v1/payments/${id}`, { paymentType, ...(amount ? { amount, currency: 'EUR' } : {}), ...extra });
-
-async function importReport(gw: Gateway, report: SettlementReport) {
-  const res = await fetch(gw.url + '/admin/api/ledger/reconciliations', {
-    method: 'POST', headers: { authorization: `Bearer ${gw.app.admin.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ pspAccount: 'default', report: JSON.parse(serializeSettlementReport(report)) }),
-  });
-  const body = await res.json() as any;
-  assert.ok(res.status === 200 || res.status === 201, JSON.stringify(body));
-  return body;
-}
-
-const count = async (gw: Gateway, table: 'postings' | 'outbox' | 'settlement_discrepancies') =>
-  Number((await gw.app.storage.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-
-async function simulated(gw: Gateway, day: string) {
-  const account = await gw.app.settlement.account('default', undefined);
-  assert.ok(account.ok);
-  const made = await gw.app.settlement.simulatedReport(account.value, day);
-  assert.ok(made.ok, JSON.stringify(made));
-  return made.value.report;
-}
+import { opp, startGateway } from './support/harness.ts';
+import { success, unknownCode, D, iso, cardOf, acquirer, gateway, drain, ok, bo, importReport, count, simulated } from './support/settlement-day.ts';
 
 test('a messy day, drained and then settled: every line matched but the late approval\'s, the books verify, a second import is a no-op', async () => {
   const { gw, clock } = await gateway(D + 60_000);

@@ -68,9 +68,9 @@ const dayStart = (d: string) => Date.parse(`${d}T00:00:00Z`);
  * undo was posted on a later day than the movement. One a report had settled (paid out) moved
  * money twice: its undo is what the PSP owes back, a clawback a report of the undo's day is
  * expected to carry (a line of the same type and reference, with the opposite sign). `keepUndone`:
- * the movements a report's lines may name keep such an operation all the same, since a report
- * made before the PSP took it back lists it (paid out then, and clawed back on a later day) however
- * late it is imported.
+ * the movements a report's lines may name keep such an operation's movement (not its undo), since
+ * a report made before the PSP took it back lists it (paid out then, and clawed back on a later
+ * day) however late it is imported.
  */
 function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>, history: readonly Posting[] = postings, keepUndone = false): LedgerMovement[] {
   const of = (list: readonly Posting[]) => list.flatMap((p) => {
@@ -82,7 +82,8 @@ function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>,
   const net = new Map<string, number>();
   for (const m of everything) net.set(m.operationId, (net.get(m.operationId) ?? 0) + m.gross);
   const undone = new Set(everything.filter((m) => m.undo && net.get(m.operationId) === 0 && !settled.has(settledKey(m.operationId, false))).map((m) => m.operationId));
-  return keepUndone ? of(postings) : of(postings).filter((m) => !undone.has(m.operationId));
+  // Kept, such an operation is its movement only: its undo is owed back only once a report settled it.
+  return of(postings).filter((m) => !undone.has(m.operationId) || (keepUndone && !m.undo));
 }
 
 /**
@@ -186,7 +187,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         // A line's reference that is not a name of the operation it opened a discrepancy for is the
         // PSP's text, and may be a card number (a report keyed by the card, its line found through
         // its PSP reference): kept, shown and sent only masked. The gateway's own ids stay whole.
-        const namesItsOperation = (d: (typeof result.discrepancies)[number]) => d.kind === 'late_approval'
+        const namesItsOperation = (d: (typeof result.discrepancies)[number]) => (d.kind === 'late_approval' && late.has(d.reference))
           || (d.operationId !== undefined && (d.reference === d.operationId || (knownAs.get(d.reference) ?? []).includes(d.operationId)));
         const records: DiscrepancyRecord[] = result.discrepancies.map((d) => ({
           id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind,

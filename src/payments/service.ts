@@ -617,7 +617,14 @@ export function createPaymentService(deps: {
       state = driven ?? state;
       // Any follow-up that settles may be what a released rest waited for: the capture itself, or
       // another operation that was still in flight when the capture succeeded.
-      if (restToRelease(state.operations)) await releaseRest(state.payment);
+      // The follow-up is done and written: a release that cannot be written now (the store
+      // unavailable) must not answer it as refused. The rest stays held until a later follow-up
+      // settles or the authorization expires, and an operator is told.
+      if (restToRelease(state.operations)) {
+        await releaseRest(state.payment).catch((err: unknown) => {
+          logger.error({ err: String(err), paymentId: state.payment.id }, 'the rest of a final capture could not be released now; it is released when a later follow-up settles, or when the authorization expires');
+        });
+      }
     }
     const card = state.payment.cardId ? await vault.masked(state.payment.cardId) : undefined;
     // An operation a racing reconciler settled is read again; the rest are as this call left them.
@@ -935,8 +942,15 @@ export function createPaymentService(deps: {
       if (card && taken) card = { ...card, cvv: taken };
       if (plan.kind === 'refused' || plan.kind === 'declined') return ok(await view(paymentId));
       if (challenge) {
-        // Held once, for the one authorization after the challenge, no longer than the page lives.
-        if (card?.cvv) await cvvs.put(paymentId, card.cvv, challenge.expiresAt);
+        // Held once, for the one authorization after the challenge, no longer than the page lives. The
+        // payment is committed by now: a hold that cannot be written must not hide its page from the
+        // shopper, so it goes on without the code, as after its expiry.
+        if (card?.cvv) {
+          const cvv = card.cvv;
+          await cvvs.put(paymentId, cvv, challenge.expiresAt).catch((err: unknown) => {
+            logger.warn({ err: String(err), paymentId }, 'the security code could not be held for after the challenge; authorizing without it');
+          });
+        }
         return ok({ operation, initial: operation, payment, card: masked, challenge: { id: challenge.id, purpose: challenge.purpose } });
       }
       const pspCard: PspCard | undefined = card && { pan: card.pan, cvv: card.cvv, brand: card.brand, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear };

@@ -1,0 +1,80 @@
+/**
+ * A day of payments at the default (simulated) acquirer for settlement tests: an acquirer that can
+ * lose answers (`SHOPPER_silent`: processed, its answer lost, found by a lookup; `SHOPPER_lose`:
+ * never received until the PSP says otherwise), the jobs drained on a manual clock until nothing is
+ * open, and the day's simulated report imported through the admin API.
+ */
+import assert from 'node:assert/strict';
+import { manualClock } from '../../src/runtime/clock.ts';
+import { createSimulatedAcquirer } from '../../src/processors/simulator/connector.ts';
+import type { Connector, ConnectorRequest } from '../../src/processors/connector.ts';
+import { serializeSettlementReport, type SettlementReport } from '../../src/processors/settlement-report.ts';
+import { opp, startGateway, type Gateway } from './harness.ts';
+
+export const success = '000.100.110';
+export const unknownCode = '900.100.300';
+export const D = Date.UTC(2026, 2, 10);
+export const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export const cardOf = () => ({ 'card.number': '4200000000000000', 'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', paymentBrand: 'VISA' });
+
+/** The simulator, which can also lose answers: SHOPPER_silent (processed, answer lost; lookup finds it) and SHOPPER_lose (never received until the PSP says otherwise). */
+export function acquirer() {
+  const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
+  const lost = new Set<string>();
+  const processor: Connector = {
+    name: 'simulator', operations: sim.operations, simulated: true,
+    async execute(req: ConnectorRequest) {
+      if (req.testParameters['SHOPPER_lose']) { lost.add(req.attemptId); return new Promise(() => {}); }
+      if (req.testParameters['SHOPPER_silent']) { await sim.execute(req); return new Promise(() => {}); }
+      return sim.execute(req);
+    },
+    async lookup(id: string) { return lost.has(id) ? undefined : sim.lookup!(id); },
+  };
+  return processor;
+}
+
+export async function gateway(start: number) {
+  const clock = manualClock(start);
+  const gw = await startGateway({ clock, processor: acquirer(), env: { SWITCHYARD_PSP_TIMEOUT_MS: '200' } });
+  return { gw, clock };
+}
+
+export async function drain(gw: Gateway, clock: ReturnType<typeof manualClock>) {
+  const db = gw.app.storage.db;
+  for (let round = 0; round < 30; round++) {
+    await gw.app.payments.idle();
+    const open = await db.selectFrom('transactions').select(['id', 'type', 'status']).where('status', 'in', ['pending', 'unknown']).execute();
+    const lates = await db.selectFrom('late_approvals').select(['attempt_id', 'status']).where('status', '<>', 'reversed').execute();
+    if (open.length === 0 && lates.length === 0) return;
+    clock.advance(61_000);
+    await gw.app.jobs.runDue();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail('still open after the jobs');
+}
+
+export const ok = (r: { body: any }) => { assert.equal(r.body.result.code, success, JSON.stringify(r.body)); return r.body.id as string; };
+export const bo = (gw: Gateway, id: string, paymentType: string, amount?: string, extra: Record<string, string> = {}) =>
+  opp(gw, 'POST', `/v1/payments/${id}`, { paymentType, ...(amount ? { amount, currency: 'EUR' } : {}), ...extra });
+
+export async function importReport(gw: Gateway, report: SettlementReport) {
+  const res = await fetch(gw.url + '/admin/api/ledger/reconciliations', {
+    method: 'POST', headers: { authorization: `Bearer ${gw.app.admin.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ pspAccount: 'default', report: JSON.parse(serializeSettlementReport(report)) }),
+  });
+  const body = await res.json() as any;
+  assert.ok(res.status === 200 || res.status === 201, JSON.stringify(body));
+  return body;
+}
+
+export const count = async (gw: Gateway, table: 'postings' | 'outbox' | 'settlement_discrepancies') =>
+  Number((await gw.app.storage.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+export async function simulated(gw: Gateway, day: string) {
+  const account = await gw.app.settlement.account('default', undefined);
+  assert.ok(account.ok);
+  const made = await gw.app.settlement.simulatedReport(account.value, day);
+  assert.ok(made.ok, JSON.stringify(made));
+  return made.value.report;
+}
+
