@@ -121,7 +121,7 @@ for (const store of ['sqlite', 'postgres'] as const) describe(`ledger: settled, 
       { reference: captureId, type: 'capture', gross: '50.00', fee: '0.95', net: '49.05' },
     ], '-0.95'));
     assert.ok(again.ok);
-    assert.deepEqual(again.value.discrepancies.map((d) => [d.kind, d.reference, d.expected]), [['duplicate_line', captureId, -5000], ['duplicate_line', captureId, 5000]]);
+    assert.deepEqual(again.value.discrepancies.map((d) => [d.kind, d.reference, d.expected]), [['duplicate_line', captureId, 5000], ['duplicate_line', captureId, -5000]]);
     assert.equal(await gw!.app.ledger.verify(), undefined);
   });
 

@@ -96,8 +96,11 @@ const movementKey = (m: Pick<LedgerMovement, 'operationId' | 'type' | 'undo'>) =
  * The movement a line means among those of its reference and type (two when an operation settled
  * and then undone: its movement and the undo): the one its sign points to, unsettled if one is.
  */
-function movementFor(line: SettlementLine, candidates: readonly LedgerMovement[] | undefined, taken: ReadonlySet<string>): LedgerMovement | undefined {
-  if (!candidates || candidates.length === 0) return undefined;
+function movementFor(line: SettlementLine, named: readonly LedgerMovement[] | undefined, taken: ReadonlySet<string>): LedgerMovement | undefined {
+  if (!named || named.length === 0) return undefined;
+  // An undo is owed back only for money paid out: its movement settled before, or by this report.
+  const candidates = named.filter((m) => !m.undo || named.some((o) => !o.undo && o.operationId === m.operationId && (o.settled || taken.has(movementKey(o)))));
+  if (candidates.length === 0) return undefined;
   const signed = candidates.filter((m) => Math.sign(m.gross) === Math.sign(line.gross));
   const pool = signed.length > 0 ? signed : candidates;
   // A line may name several movements (two captures sharing their PSP's reference, as Stripe's
@@ -166,7 +169,13 @@ export function reconcile(input: {
   // cent listed before the right one (or before the right one of another capture under the same
   // reference) would otherwise take the movement, and the right line be called a mismatch or a
   // duplicate, with its money left receivable.
-  const ordered = [...input.report.lines.filter(exact), ...input.report.lines.filter((l) => !exact(l))];
+  // A clawback (a line whose sign only an undo has) goes after the line of the money it takes back.
+  const clawsBack = (line: SettlementLine) => {
+    const signed = candidatesOf(line, namedBy(line)).filter((m) => Math.sign(m.gross) === Math.sign(line.gross));
+    return signed.length > 0 && signed.every((m) => m.undo);
+  };
+  const ordered = [...input.report.lines.filter(exact), ...input.report.lines.filter((l) => !exact(l))]
+    .sort((a, b) => Number(clawsBack(a)) - Number(clawsBack(b)));
   for (const line of ordered) {
     const ids = namedBy(line);
     let m = movementFor(line, candidatesOf(line, ids), taken);

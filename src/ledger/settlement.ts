@@ -68,9 +68,9 @@ const dayStart = (d: string) => Date.parse(`${d}T00:00:00Z`);
  * undo was posted on a later day than the movement. One a report had settled (paid out) moved
  * money twice: its undo is what the PSP owes back, a clawback a report of the undo's day is
  * expected to carry (a line of the same type and reference, with the opposite sign). `keepUndone`:
- * the movements a report's lines may name keep such an operation's movement (not its undo), since
- * a report made before the PSP took it back lists it (paid out then, and clawed back on a later
- * day) however late it is imported.
+ * the movements a report's lines may name keep such an operation, since a report made before the
+ * PSP took it back lists it (paid out then, and clawed back in that report or a later one) however
+ * late it is imported; its undo is matched only once its movement is settled (reconciliation.ts).
  */
 function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>, history: readonly Posting[] = postings, keepUndone = false): LedgerMovement[] {
   const of = (list: readonly Posting[]) => list.flatMap((p) => {
@@ -82,8 +82,7 @@ function movementsOf(postings: readonly Posting[], settled: ReadonlySet<string>,
   const net = new Map<string, number>();
   for (const m of everything) net.set(m.operationId, (net.get(m.operationId) ?? 0) + m.gross);
   const undone = new Set(everything.filter((m) => m.undo && net.get(m.operationId) === 0 && !settled.has(settledKey(m.operationId, false))).map((m) => m.operationId));
-  // Kept, such an operation is its movement only: its undo is owed back only once a report settled it.
-  return of(postings).filter((m) => !undone.has(m.operationId) || (keepUndone && !m.undo));
+  return keepUndone ? of(postings) : of(postings).filter((m) => !undone.has(m.operationId));
 }
 
 /**
