@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fieldOf, type JsonSchema, type SchemaError } from '../runtime/json-schema.ts';
 import { bearerTokenOf, secretMatches } from '../runtime/bearer.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
+import { isStoreUnavailable } from '../storage/unavailable.ts';
 
 /** A control character other than a tab or a line break. */
 const hasControlCharacterBeyondLines = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
@@ -72,6 +73,12 @@ export async function adminErrorHandler(err: Error & { statusCode?: number; vali
     const part = (req.routeOptions.schema as Record<string, JsonSchema | undefined> | undefined)?.[err.validationContext ?? 'body'];
     const r = refusalOf(first, part);
     return adminError(reply, 400, r.code, r.message);
+  }
+  // Nothing was changed; the request may be sent again (to another node, when this one's clock is off).
+  if (isStoreUnavailable(err)) {
+    req.log.warn({ err: String(err) }, 'admin request refused: the store cannot serve it now');
+    reply.header('retry-after', '1');
+    return adminError(reply, 503, 'unavailable', 'the store cannot serve this request now: nothing was changed; send it again shortly');
   }
   const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
   if (status === 500) req.log.error({ err: String(err) }, 'admin failure');

@@ -8,6 +8,7 @@ import { decideFollowUp, initialOf, totalsOf } from '../payments/model.ts';
 import { parseFilter } from '../payments/search.ts';
 import { newFormToken } from './service.ts';
 import { IdempotencyClaimLost } from '../idempotency/service.ts';
+import { isStoreUnavailable } from '../storage/unavailable.ts';
 import { canAct, canConfigure, mayView, sessionTtl, signInThrottle, type DashboardUser } from './model.ts';
 import { html, type Html } from './html.ts';
 import { notice, page, publicPage, type PageContext } from './layout.ts';
@@ -48,6 +49,11 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   app.setValidatorCompiler(() => () => true);
   app.setNotFoundHandler(async (_req, reply) => sendPage(reply, publicPage('Not found', html`<p>There is no such page. <a href="/dashboard">Back to the dashboard</a></p>`), 404));
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    if (isStoreUnavailable(err)) {
+      req.log.warn({ err: String(err) }, 'dashboard request refused: the store cannot serve it now');
+      reply.header('retry-after', '1');
+      return sendPage(reply, publicPage('Not available now', html`<p>The gateway cannot serve this page now; nothing was changed. Try again shortly. <a href="/dashboard">Back to the dashboard</a></p>`), 503);
+    }
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err: String(err) }, 'dashboard failure');
     return sendPage(reply, publicPage(status === 500 ? 'Something went wrong' : 'Bad request', html`<p>${status === 500 ? 'The gateway could not answer this page. Try again.' : 'The request could not be read.'} <a href="/dashboard">Back to the dashboard</a></p>`), status);

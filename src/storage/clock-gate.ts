@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { DeleteQueryNode, InsertQueryNode, UpdateQueryNode, sql, type Kysely, type KyselyPlugin } from 'kysely';
 import { judgeSkew } from '../runtime/clock-skew.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Database } from './schema.ts';
@@ -87,10 +87,22 @@ export function createClockGate(deps: {
   };
 }
 
+/** Writes outside any unit of work (a statement that commits on its own) are refused the same way. */
+function refusingWrites(gate: Pick<ClockGate, 'refusal'>): KyselyPlugin {
+  return {
+    transformQuery(args) {
+      const refused = gate.refusal();
+      if (refused && (InsertQueryNode.is(args.node) || UpdateQueryNode.is(args.node) || DeleteQueryNode.is(args.node))) throw refused;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+}
+
 /** The unit of work of a node that writes nothing while its clock disagrees with the database's. */
 export function gatedUnitOfWork(uow: UnitOfWork, gate: Pick<ClockGate, 'refusal'>): UnitOfWork {
   return {
-    db: uow.db,
+    db: uow.db.withPlugin(refusingWrites(gate)),
     kind: uow.kind,
     afterCommit: (tx, fn) => uow.afterCommit(tx, fn),
     run(fn, options) {
