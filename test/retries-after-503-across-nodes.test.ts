@@ -89,10 +89,14 @@ describe('retries across nodes after a 503 (PostgreSQL)', { skip }, () => {
     assert.equal(viewed.body.status, 'authorized', JSON.stringify(viewed.body));
     const retryA = await call(a, 'POST', `${wf}/${id}/authorize`, { token, key, body: authorizeBody(inst) });
     assert.deepEqual([retryA.status, retryA.body.actionId], [200, first.body.actionId], JSON.stringify(retryA.body));
+    // The node still off writes nothing, not even the key's claim: sent there, the retry is refused
+    // as the store's being unavailable; once its clock agrees, it replays the same answer.
+    const refusedOnC = await call(c, 'POST', `${wf}/${id}/authorize`, { token, key, body: authorizeBody(inst) });
+    assert.deepEqual([refusedOnC.status, refusedOnC.body.errors?.[0]?.code], [503, 'service.unavailable'], JSON.stringify(refusedOnC.body));
+    await turnCOn();
     const retryC = await call(c, 'POST', `${wf}/${id}/authorize`, { token, key, body: authorizeBody(inst) });
     assert.deepEqual([retryC.status, retryC.body.actionId], [200, first.body.actionId], JSON.stringify(retryC.body));
     assert.equal(calls.length - before, 1, 'authorized once');
-    await turnCOn();
   });
 
   test('/v1: a DB whose node goes off between the attempt and its answer is answered in doubt with its id, found by its merchantTransactionId, and settled once', async () => {
