@@ -487,6 +487,14 @@ export function createPaymentService(deps: {
     return true;
   }
 
+  /** Waits (in real time, at most a PSP timeout) while an operation is at a PSP, for a shopper's browser to follow it. */
+  async function untilNotPending(operationId: string): Promise<void> {
+    const until = performance.now() + pspTimeoutMs;
+    while ((await store.operation(operationId))?.status === 'pending' && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /** Ends an operation that waited for its shopper too long: its page closed, its held code dropped. */
   async function expireOne(o: OperationRecord): Promise<boolean> {
     if (await settledAtPspBeforeExpiry(o)) return true;
@@ -1188,7 +1196,13 @@ export function createPaymentService(deps: {
       // shop, the payment in doubt until the reconciler (or the PSP's notification) settles it.
       const r = await settleAttempt(paymentId, op, attemptId, outcome, rules).catch(unrecorded(op.id));
       if (r === 'unrecorded') return asInDoubt(await view(op.id));
-      if (!r.changed) await approvedAfterEnd(attemptId, outcome);
+      if (!r.changed) {
+        await approvedAfterEnd(attemptId, outcome);
+        // Ended meanwhile by the PSP's notification, whose cascade may still be calling the next
+        // PSP: the shopper goes where that step leads (its page, or the outcome), not to the shop
+        // while the payment will wait for them there.
+        await untilNotPending(op.id);
+      }
       // Only a return that ended its attempt ends its challenge: a later one (a reload, or after the
       // PSP's notification) would close the one the cascade opened at the next PSP meanwhile.
       else await threeds.close('payment', paymentId);
