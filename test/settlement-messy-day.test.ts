@@ -12,7 +12,7 @@ import { manualClock } from '../src/runtime/clock.ts';
 import type { ConnectorRequest } from '../src/processors/connector.ts';
 import { parseSettlementReport, serializeSettlementReport, type SettlementReport } from '../src/processors/settlement-report.ts';
 import { opp, startGateway } from './support/harness.ts';
-import { success, unknownCode, D, iso, cardOf, acquirer, gateway, drain, ok, bo, importReport, count, simulated } from './support/settlement-day.ts';
+import { success, unknownCode, D, iso, cardOf, acquirer, gateway, drain, ok, bo, importReport, count, simulated, capturedSixty, captureReportedFailed } from './support/settlement-day.ts';
 
 test('a messy day, drained and then settled: every line matched but the late approval\'s, the books verify, a second import is a no-op', async () => {
   const { gw, clock } = await gateway(D + 60_000);
@@ -255,17 +255,13 @@ test('a late approval at the second account of a cascade, reported by the attemp
 test('a capture the PSP reports failed after the report of its day was made but before it was imported: its line is not an unknown reference', async () => {
   const { gw, clock } = await gateway(D + 60_000);
   try {
-    const pa = ok(await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'PA', amount: '100.00', currency: 'EUR' }));
-    const x = ok(await bo(gw, pa, 'CP', '60.00'));
-    await drain(gw, clock);
+    const { capture: x } = await capturedSixty(gw, clock);
     // The PSP's report of the 10th is made at midnight (the capture in it)...
     const d10 = await simulated(gw, '2026-03-10');
     assert.ok(d10.lines.some((l) => l.reference === x));
     // ...then, early on the 11th, before the operator imports it, the PSP reports the capture failed.
     clock.set(D + 86_400_000 + 600_000);
-    const attempt = (await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', x).executeTakeFirstOrThrow()).id;
-    assert.equal(await gw.app.payments.settleFromPsp('default', attempt, { kind: 'declined', reason: 'provider_error', acquirerCode: 'CAPTURE_FAILED', message: undefined, pspReference: undefined, details: {} }, { reverses: true }), true);
-    await drain(gw, clock);
+    await captureReportedFailed(gw, clock, x);
     const i10 = await importReport(gw, d10);
     assert.deepEqual(i10.discrepancies.map((d: any) => d.kind).filter((k: string) => k === 'unknown_reference'), [],
       `the gateway's own capture ${x} is not an unknown reference: ${JSON.stringify(i10.discrepancies)}`);

@@ -6,19 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SettlementReport } from '../src/processors/settlement-report.ts';
-import { opp } from './support/harness.ts';
-import { D, cardOf, gateway, drain, ok, bo, importReport } from './support/settlement-day.ts';
+import { D, gateway, importReport, capturedSixty, captureReportedFailed } from './support/settlement-day.ts';
 
 test('one report carrying a capture\'s payout and its clawback (undone the same day, before any import): both lines match, nothing left receivable', async () => {
   const { gw, clock } = await gateway(D + 60_000);
   try {
-    const pa = ok(await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'PA', amount: '100.00', currency: 'EUR' }));
-    const x = ok(await bo(gw, pa, 'CP', '60.00'));
-    await drain(gw, clock);
+    const { pa, capture: x } = await capturedSixty(gw, clock);
     clock.set(D + 3_600_000);
-    const attempt = (await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', x).executeTakeFirstOrThrow()).id;
-    assert.equal(await gw.app.payments.settleFromPsp('default', attempt, { kind: 'declined', reason: 'provider_error', acquirerCode: 'CAPTURE_FAILED', message: undefined, pspReference: undefined, details: {} }, { reverses: true }), true);
-    await drain(gw, clock);
+    await captureReportedFailed(gw, clock, x);
     const vd = '2026-03-11';
     const report: SettlementReport = {
       pspAccount: 'default', merchantId: undefined, day: '2026-03-10',

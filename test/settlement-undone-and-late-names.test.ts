@@ -7,24 +7,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SettlementReport } from '../src/processors/settlement-report.ts';
 import { opp } from './support/harness.ts';
-import { success, unknownCode, D, cardOf, gateway, drain, ok, bo, importReport, count, simulated } from './support/settlement-day.ts';
-
-void count; void simulated;
+import { success, unknownCode, D, cardOf, gateway, drain, ok, bo, importReport, simulated, capturedSixty, captureReportedFailed } from './support/settlement-day.ts';
 
 test('the PSP\'s report of the undo\'s day (its clawback line) imported before the report of the capture\'s day: the clawback is not settled against a movement never settled, the books verify', async () => {
   const { gw, clock } = await gateway(D + 60_000);
   try {
-    const pa = ok(await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'PA', amount: '100.00', currency: 'EUR' }));
-    const x = ok(await bo(gw, pa, 'CP', '60.00'));
-    await drain(gw, clock);
+    const { capture: x } = await capturedSixty(gw, clock);
     // The PSP's report of the 10th (the capture, paid out) is made at midnight.
     const d10 = await simulated(gw, '2026-03-10');
     assert.ok(d10.lines.some((l) => l.reference === x));
     // On the 11th the PSP reports the capture failed; its report of the 11th claws it back.
     clock.set(D + 86_400_000 + 600_000);
-    const attempt = (await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', x).executeTakeFirstOrThrow()).id;
-    assert.equal(await gw.app.payments.settleFromPsp('default', attempt, { kind: 'declined', reason: 'provider_error', acquirerCode: 'CAPTURE_FAILED', message: undefined, pspReference: undefined, details: {} }, { reverses: true }), true);
-    await drain(gw, clock);
+    await captureReportedFailed(gw, clock, x);
     const vd = '2026-03-12';
     const d11: SettlementReport = {
       pspAccount: 'default', merchantId: undefined, day: '2026-03-11',

@@ -174,8 +174,9 @@ export function reconcile(input: {
     const signed = candidatesOf(line, namedBy(line)).filter((m) => Math.sign(m.gross) === Math.sign(line.gross));
     return signed.length > 0 && signed.every((m) => m.undo);
   };
-  const ordered = [...input.report.lines.filter(exact), ...input.report.lines.filter((l) => !exact(l))]
-    .sort((a, b) => Number(clawsBack(a)) - Number(clawsBack(b)));
+  // Each line's place is worked out once (a report may hold tens of thousands); the sort keeps the report's order within a place.
+  const place = new Map(input.report.lines.map((l) => [l, (clawsBack(l) ? 2 : 0) + (exact(l) ? 0 : 1)]));
+  const ordered = [...input.report.lines].sort((a, b) => place.get(a)! - place.get(b)!);
   for (const line of ordered) {
     const ids = namedBy(line);
     let m = movementFor(line, candidatesOf(line, ids), taken);

@@ -954,8 +954,7 @@ export function createPaymentService(deps: {
         // payment is committed by now: a hold that cannot be written must not hide its page from the
         // shopper, so it goes on without the code, as after its expiry.
         if (card?.cvv) {
-          const cvv = card.cvv;
-          await cvvs.put(paymentId, cvv, challenge.expiresAt).catch((err: unknown) => {
+          await cvvs.put(paymentId, card.cvv, challenge.expiresAt).catch((err: unknown) => {
             logger.warn({ err: String(err), paymentId }, 'the security code could not be held for after the challenge; authorizing without it');
           });
         }

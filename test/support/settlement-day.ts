@@ -78,3 +78,19 @@ export async function simulated(gw: Gateway, day: string) {
   return made.value.report;
 }
 
+
+/** A PA of 100.00 with a capture of 60.00, drained: the payment's and the capture's ids. */
+export async function capturedSixty(gw: Gateway, clock: ReturnType<typeof manualClock>): Promise<{ pa: string; capture: string }> {
+  const pa = ok(await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'PA', amount: '100.00', currency: 'EUR' }));
+  const capture = ok(await bo(gw, pa, 'CP', '60.00'));
+  await drain(gw, clock);
+  return { pa, capture };
+}
+
+/** The PSP reports a capture failed after it confirmed it (Adyen's CAPTURE_FAILED), then the jobs drain. */
+export async function captureReportedFailed(gw: Gateway, clock: ReturnType<typeof manualClock>, captureId: string): Promise<void> {
+  const attempt = (await gw.app.storage.db.selectFrom('attempts').select('id').where('transaction_id', '=', captureId).executeTakeFirstOrThrow()).id;
+  const failed = { kind: 'declined', reason: 'provider_error', acquirerCode: 'CAPTURE_FAILED', message: undefined, pspReference: undefined, details: {} } as const;
+  assert.equal(await gw.app.payments.settleFromPsp('default', attempt, failed, { reverses: true }), true);
+  await drain(gw, clock);
+}
