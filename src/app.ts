@@ -37,6 +37,7 @@ import { createInstrumentStore, createTokenizationKeyStore, vaultWriterOf } from
 import { createTokenizationKeys } from './vault/tokenization.ts';
 import { createRegistrationService } from './vault/registrations.ts';
 import { createInstrumentService } from './vault/instruments.ts';
+import { createCardErasure } from './vault/erasure.ts';
 import { createAccessTokens } from './merchants/tokens.ts';
 import { createWorkflowStore } from './workflows/kysely-store.ts';
 import { createWorkflowService, type WorkflowService } from './workflows/service.ts';
@@ -166,7 +167,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const master = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const masterKey = master.key;
   const merchants = createMerchantService({ store: createMerchantStore(uow), clock, ids });
-  const vault = await createVaultService({ store: createVaultStore(uow), clock, ids, masterKey: master, ...(overrides.keyRing ? { keyRing: overrides.keyRing } : {}) });
+  const vaultStore = createVaultStore(uow);
+  const vault = await createVaultService({ store: vaultStore, clock, ids, masterKey: master, ...(overrides.keyRing ? { keyRing: overrides.keyRing } : {}) });
   const simulator = createSimulatedAcquirer(config.simulator);
   const processor = overrides.processor ?? simulator;
   const factories = connectorFactories({ simulator });
@@ -328,6 +330,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Held codes outlive no page or instrument they were held for: rows and memory alike are swept
   // (memory pruned itself only when full, so a quiet gateway kept expired codes until a restart).
   jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
+  // Card numbers no instrument may charge any more are erased within the hour of the deletion (of the payment's end, when one was still open).
+  const cardErasure = createCardErasure({ store: vaultStore, clock, inUse: (cardId) => paymentStore.openWithCard(cardId) });
+  jobs.register({ name: 'erase-deleted-cards', intervalMs: 3_600_000, run: () => cardErasure.eraseDeleted() });
   // Client-side encryption keys long expired: a merchant's page adds two a day.
   jobs.register({ name: 'purge-tokenization-keys', intervalMs: 3_600_000, run: () => tokenizationKeys.purgeExpired() });
   const dashboard = createDashboardAuth({ store: createDashboardStore(uow), clock, ids, throttle });

@@ -299,5 +299,9 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       const rows = await q.orderBy('payments.created_at').orderBy('payments.id').limit(limit).execute();
       return rows.map((r) => ({ ...toPayment(r), brand: r.brand ?? undefined }));
     },
+    async openWithCard(cardId) {
+      const r = await db.selectFrom('payments').select('id').where('card_id', '=', cardId).where('status', 'in', ['pending', 'unknown']).limit(1).executeTakeFirst();
+      return r !== undefined;
+    },
   };
 }

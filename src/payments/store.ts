@@ -158,4 +158,6 @@ export interface PaymentStore {
    * oldest first, with the card's brand.
    */
   openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
+  /** Whether a payment with the card is still open (pending, awaiting its shopper, or unknown): its next attempt may need the card number. */
+  openWithCard(cardId: string): Promise<boolean>;
 }

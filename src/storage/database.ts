@@ -33,6 +33,7 @@ import { jobRuns } from './migrations/101_job_runs.ts';
 import { webhookRedeliveries } from './migrations/102_webhook_redeliveries.ts';
 import { attemptLookups } from './migrations/103_attempt_lookups.ts';
 import { deliveryOrderBackfill } from './migrations/104_delivery_order_backfill.ts';
+import { cardErasure } from './migrations/106_card_erasure.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -66,6 +67,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '103_attempt_lookups': attemptLookups,
   '104_delivery_order_backfill': deliveryOrderBackfill,
   '105_job_scan_indexes': jobScanIndexes,
+  '106_card_erasure': cardErasure,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -57,6 +57,8 @@ export interface CardsTable {
   expiry_month: string;
   expiry_year: string;
   created_at: number;
+  /** When the card number was erased (its wrapped key and ciphertext blanked): every instrument of it was deleted. Null while held. */
+  erased_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface PaymentsTable {
@@ -162,6 +164,8 @@ export interface InstrumentsTable {
   entity_id: Generated<string | null>;
   created_at: number;
   updated_at: number;
+  /** Set on a deleted instrument once its card was erased (migration 106). */
+  card_erased_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface MerchantOriginsTable {

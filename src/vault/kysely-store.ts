@@ -1,4 +1,4 @@
-import { PostgresAdapter, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { CardsTable, Database, InstrumentsTable } from '../storage/schema.ts';
 import { prepare } from '../storage/prepared.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
@@ -6,7 +6,7 @@ import type { CardBrand } from './card.ts';
 import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, TokenizationKeyRecord, TokenizationKeyStore, VaultStore, VaultWriter } from './store.ts';
 
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
-type CardRow = Selectable<CardsTable>;
+type CardRow = Omit<Selectable<CardsTable>, 'erased_at'>;
 
 export function cardRow(c: StoredCard): CardRow {
   return {
@@ -38,12 +38,13 @@ export function createVaultStore(uow: UnitOfWork): VaultStore {
         id: r.id, merchantId: r.merchant_id, fingerprint: r.fingerprint, keyVersion: r.key_version,
         wrappedKey: r.wrapped_key, panCiphertext: r.pan_ciphertext, brand: r.brand as CardBrand, bin: r.bin,
         last4: r.last4, holder: r.holder ?? undefined, expiryMonth: r.expiry_month, expiryYear: r.expiry_year,
-        createdAt: r.created_at,
+        createdAt: r.created_at, ...(r.erased_at !== null ? { erasedAt: Number(r.erased_at) } : {}),
       };
     },
     async cardsBelowVersion(version, limit) {
+      // An erased card has no data key left to wrap.
       const rows = await db.selectFrom('cards').select(['id', 'key_version', 'wrapped_key']).where('key_version', '<', version)
-        .orderBy('created_at').orderBy('id').limit(limit).execute();
+        .where('erased_at', 'is', null).orderBy('created_at').orderBy('id').limit(limit).execute();
       return rows.map((r) => ({ id: r.id, keyVersion: r.key_version, wrappedKey: r.wrapped_key }));
     },
     async rewrap(id, fromVersion, toVersion, wrappedKey) {
@@ -62,10 +63,29 @@ export function createVaultStore(uow: UnitOfWork): VaultStore {
       return Number(r.numUpdatedRows) === 1;
     },
     async cardsPerVersion() {
-      const rows = await db.selectFrom('key_versions').leftJoin('cards', 'cards.key_version', 'key_versions.version')
+      // Erased cards need no key: a version wrapping only those may be retired.
+      const rows = await db.selectFrom('key_versions')
+        .leftJoin('cards', (j) => j.onRef('cards.key_version', '=', 'key_versions.version').on('cards.erased_at', 'is', null))
         .select((eb) => ['key_versions.version', eb.fn.count<number>('cards.id').as('cards')])
         .groupBy('key_versions.version').orderBy('key_versions.version').execute();
       return rows.map((r) => ({ version: r.version, cards: Number(r.cards) }));
+    },
+    async instrumentsAwaitingErasure(after, limit) {
+      // The partial index's condition, repeated as literals (see migration 106).
+      let q = db.selectFrom('instruments').select(['id', 'card_id', 'updated_at'])
+        .where(sql<boolean>`status = 'deleted' and card_erased_at is null`);
+      if (after) q = q.where((eb) => eb.or([eb('updated_at', '>', after.deletedAt), eb.and([eb('updated_at', '=', after.deletedAt), eb('id', '>', after.id)])]));
+      const rows = await q.orderBy('updated_at').orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({ id: r.id, cardId: r.card_id, deletedAt: Number(r.updated_at) }));
+    },
+    eraseCard(cardId, at) {
+      return uow.run(async (tx) => {
+        const held = await tx.selectFrom('instruments').select('id').where('card_id', '=', cardId).where('status', '!=', 'deleted').limit(1).executeTakeFirst();
+        if (held) return false;
+        const r = await tx.updateTable('cards').set({ wrapped_key: '', pan_ciphertext: '', erased_at: at }).where('id', '=', cardId).where('erased_at', 'is', null).executeTakeFirst();
+        await tx.updateTable('instruments').set({ card_erased_at: at }).where('card_id', '=', cardId).where('status', '=', 'deleted').execute();
+        return Number(r.numUpdatedRows) === 1;
+      });
     },
   };
 }

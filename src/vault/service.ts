@@ -18,7 +18,7 @@ export interface VaultService {
    */
   sealCard(merchantId: string, card: CardInput): { record: StoredCard; masked: MaskedCard };
   masked(cardId: string): Promise<MaskedCard | undefined>;
-  /** Decrypts the PAN for a PSP call. */
+  /** Decrypts the PAN for a PSP call; undefined when the card is unknown or was erased. */
   open(cardId: string): Promise<OpenedCard | undefined>;
   /** Reloads the key ring, picking up versions another process added (servers call it on a timer). */
   refreshKeys(): Promise<void>;
@@ -113,7 +113,7 @@ export async function createVaultService(deps: {
 
   async function open(cardId: string): Promise<OpenedCard | undefined> {
     const c = await store.card(cardId);
-    if (!c) return undefined;
+    if (!c || c.erasedAt !== undefined) return undefined;
     const dataKey = unseal(await kek(c.keyVersion), c.wrappedKey, `dek:${c.id}`);
     const pan = new Pan(unseal(dataKey, c.panCiphertext, `pan:${c.id}`).toString('utf8'));
     return { ...masked(c), pan };

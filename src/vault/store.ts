@@ -15,6 +15,8 @@ export interface StoredCard {
   expiryMonth: string;
   expiryYear: string;
   createdAt: number;
+  /** Set once the card number was erased (every instrument of it deleted): it can no longer be opened. */
+  erasedAt?: number;
 }
 
 export interface VaultStore {
@@ -31,8 +33,15 @@ export interface VaultStore {
   legacyFingerprints(limit: number): Promise<{ id: string; merchantId: string; fingerprint: string }[]>;
   /** Replaces a legacy fingerprint with its per-merchant form; false when another node did it first. */
   scopeFingerprint(id: string, legacy: string, scoped: string): Promise<boolean>;
-  /** How many cards each key version wraps. */
+  /** How many cards each key version wraps (erased cards need none). */
   cardsPerVersion(): Promise<{ version: number; cards: number }[]>;
+  /** Deleted instruments whose card is not yet erased, in the order they were deleted. */
+  instrumentsAwaitingErasure(after: { deletedAt: number; id: string } | undefined, limit: number): Promise<{ id: string; cardId: string; deletedAt: number }[]>;
+  /**
+   * Blanks the card's wrapped key and ciphertext and marks its deleted instruments; false while an
+   * instrument of it is not deleted (nothing changed), or when it was erased already.
+   */
+  eraseCard(cardId: string, at: number): Promise<boolean>;
 }
 
 export const instrumentStatuses = ['enabled', 'transient', 'deleted'] as const;
