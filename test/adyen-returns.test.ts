@@ -34,9 +34,9 @@ test('adyen: a Refused details answer without merchantReference declines (it is 
   assert.equal((outcome as { kind?: string }).kind, 'declined', JSON.stringify(outcome));
 });
 
-test('adyen: a 422 for the shopper\'s redirectResult declines as before (not thrown as "another payment")', async () => {
+test('adyen: a 422 for a redirectResult finishes nothing (an error answer names no payment: anyone knowing the payment\'s id could send one)', async () => {
   const outcome = await completed(422, { status: 422, errorCode: '101', message: 'Invalid redirectResult', errorType: 'validation' });
-  assert.equal((outcome as { kind?: string }).kind, 'declined', JSON.stringify(outcome));
+  assert.match(String((outcome as { threw?: string }).threw), /^ReturnNotOurs: .*HTTP 422, error 101/, JSON.stringify(outcome));
 });
 
 test('adyen: a details answer naming another attempt as its merchantReference does not finish this one', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
@@ -215,23 +216,35 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
     async complete(back) {
       const redirectResult = back.parameters.redirectResult;
       if (!redirectResult || redirectResult.length > 16_384) throw new ReturnNotOurs('Adyen\'s return carries no redirectResult');
-      // Its own idempotency key: the details call is a request of its own, retried safely.
-      const { status, json } = await send('/payments/details', { details: { redirectResult } }, `${back.attemptId}-details`);
-      const outcome = isObject(json) && status < 300 ? outcomeOfPaymentResponse(json) : declineOfError(status, json);
+      // A key of its own per result: a reload with the same result is the same request, retried
+      // safely; another result (a forged one from the payment's id, then the shopper's genuine one)
+      // is another request, which Adyen would otherwise answer with the first one's answer.
+      const key = `${back.attemptId}-d-${createHash('sha256').update(redirectResult).digest('hex').slice(0, 16)}`;
+      const { status, json } = await send('/payments/details', { details: { redirectResult } }, key);
+      // An error answer names no payment: a result Adyen cannot read (forged, or not this
+      // attempt's), the same call still in progress (a reload while the first runs: 704), or the
+      // account's credentials refused. Nothing was learnt about the attempt, which keeps awaiting
+      // the shopper's genuine return, Adyen's notification, or its challenge's expiry; taken as a
+      // decline, it ended a payment Adyen may authorize, and took no genuine return after it.
+      if (!(isObject(json) && status < 300)) {
+        const code = isObject(json) ? text(json.errorCode, 32) : undefined;
+        throw new ReturnNotOurs(`Adyen refused the details of the shopper's return (HTTP ${status}${code ? `, error ${code}` : ''})`);
+      }
+      const outcome = outcomeOfPaymentResponse(json);
       if (!outcome) throw new Error(`Adyen answered HTTP ${status} without a result`);
       // The redirectResult comes through the shopper's browser: it must be this attempt's payment's,
       // or a shopper could finish an expensive attempt with a cheap payment's result. The details
       // answer names its payment by our reference (the attempt id); the redirect answer before it had
       // no pspReference to compare (Adyen gives it only now), so the reference is what binds them.
       // (Adyen's description leaves merchantReference optional: an answer without it is bound by the
-      // pspReference where the attempt has one; an error answer names no payment and declines.)
-      const reference = isObject(json) && status < 300 ? json.merchantReference : undefined;
+      // pspReference where the attempt has one.)
+      const reference = json.merchantReference;
       if ((reference !== undefined && reference !== back.attemptId)
         || (back.pspReference !== undefined && outcome.pspReference !== undefined && outcome.pspReference !== back.pspReference)) {
         throw new ReturnNotOurs('Adyen\'s return names another payment');
       }
       // The same result for another amount is another payment's, or money moved as nobody asked.
-      if (outcome.kind !== 'declined' && isObject(json) && isObject(json.amount)) {
+      if (outcome.kind !== 'declined' && isObject(json.amount)) {
         answeredAsAsked('Adyen', { value: pspMinorUnits(back.amount, adyenCurrencies), currency: back.amount.currency }, { value: json.amount.value, currency: json.amount.currency });
       }
       // The shopper is back: another redirect would loop, so only a final answer or a wait stands.
