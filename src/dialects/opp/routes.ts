@@ -19,12 +19,15 @@ import { backOfficeTypes, initialTypes, isBackOfficeType, isInitialType, kindOfB
 import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, readCheckout, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import type { CheckoutService } from '../../checkouts/service.ts';
-import { checkoutIdPattern, payable, sessionFound, type CheckoutRecord } from '../../checkouts/model.ts';
+import { checkoutIdPattern, checkoutLifetimeMs, payable, sessionFound, type CheckoutRecord } from '../../checkouts/model.ts';
 import { detectBrand, isExpired } from '../../vault/card.ts';
 import { widgetScript } from '../../hosted/routes.ts';
 import { oppSchemas } from './schemas.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
 import { clipText } from '../../runtime/utf8.ts';
+
+/** Declined payments one checkout takes (the shopper may try other cards); then it takes none. */
+export const checkoutDeclineLimit = 5;
 
 export interface OppDeps {
   merchants: MerchantService;
@@ -487,9 +490,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     refuse(reply, 400, entityId, '200.300.404', [{ name: 'id', value: null, message: 'No payment session found for the requested id' }]);
 
   /** A checkout the widget may still pay, with its merchant and entity; undefined once the refusal is sent. */
-  async function payableCheckout(reply: FastifyReply, id: string) {
+  /** `known`: called once the checkout's merchant is known, before any answer (its CORS headers). */
+  async function payableCheckout(reply: FastifyReply, id: string, known?: (merchantId: string) => Promise<void>) {
     const checkout = checkoutIdPattern.test(id) ? await deps.checkouts.get(id) : undefined;
     const merchant = checkout && await merchants.byId(checkout.merchantId);
+    if (merchant) await known?.(merchant.id);
     const entity = merchant && checkout && await merchants.entityOf(merchant, checkout.entityId);
     const state = checkout && payable(checkout, clock.now());
     if (!checkout || !merchant || !entity || state === 'expired') { await noSession(reply, undefined); return undefined; }
@@ -521,11 +526,41 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   const shopperFields = /^(card\.(number|holder|expiryMonth|expiryYear|cvv)|shopperResultUrl|customer\.browser\.[a-zA-Z]+)$/;
 
   app.post<{ Params: { id: string } }>('/checkouts/:id/payment', { schema: oppSchemas.checkoutPay }, async (req, reply) => {
-    reply.header('access-control-allow-origin', '*');
-    const found = await payableCheckout(reply, req.params.id);
+    const form = formOf(req);
+    // A card comes only from the gateway's own card frame (same origin: no CORS). Another page
+    // posting one, whose answer it could read, would be a card-testing oracle in every visitor's
+    // browser, and the number would have passed through the merchant's page.
+    const origin = req.headers.origin;
+    const foreign = origin !== undefined && origin !== new URL(deps.publicUrl ?? `${req.protocol}://${req.host}`).origin;
+    if (foreign && Object.keys(form).some((k) => k.startsWith('card.'))) {
+      return refuse(reply, 403, undefined, '800.900.301', [{ name: 'card.number', value: null, message: 'card data is taken only from the gateway\'s own card fields' }]);
+    }
+    // The widget's one-click pay posts from the shop's page: its answer is readable there, on a
+    // registered origin (any, for a merchant that registered none: the checkout id is the credential).
+    const found = await payableCheckout(reply, req.params.id, async (merchantId) => {
+      if (!foreign) return;
+      const origins = await merchants.origins(merchantId);
+      if (origins.length === 0 || origins.includes(origin)) reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    });
     if (!found) return reply;
     const { checkout, auth } = found;
-    const form = formOf(req);
+    // Declines on one checkout are counted (before the try, so tries at once count against one
+    // another; one that proves no decline is given back): past the limit the checkout takes no
+    // more payments, so a checkout id taken from a shop's page is not a way to test stolen cards.
+    const tries = await throttle.take(`opp-checkout-declines:${checkout.id}`, checkoutDeclineLimit, checkoutLifetimeMs);
+    if (!tries.allowed) {
+      return refuse(reply, 429, auth.entity.id, '800.120.100', [{ name: 'id', value: checkout.id, message: `${checkoutDeclineLimit} payments were declined on this checkout; a new checkout is needed` }]);
+    }
+    let declined = false;
+    try {
+      return await payCheckout(req, reply, form, checkout, auth, (result) => { declined = result.ok && result.value.operation.status === 'failed'; });
+    } finally {
+      if (!declined) await throttle.giveBack(`opp-checkout-declines:${checkout.id}`, tries.at);
+    }
+  });
+
+  async function payCheckout(req: FastifyRequest, reply: FastifyReply, form: FormParams, checkout: CheckoutRecord, auth: { merchant: Merchant; entity: Entity },
+    seen: (result: Awaited<ReturnType<PaymentService['pay']>>) => void) {
     const fromShopper = Object.fromEntries(Object.entries(form).filter(([k]) => shopperFields.test(k)));
     const merged: FormParams = Object.assign(Object.create(null), fromShopper, checkout.params);
     // A result URL the browser names (the checkout named none): anyone holding the checkout id could
@@ -550,6 +585,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       return { resultUrl: u.toString(), ndc: checkout.id, paymentId: op.id };
     };
     const answer = async (testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>) => {
+      seen(result);
       if (!result.ok && result.error === 'not_allowed') {
         // The payment's own unit of work could not claim the checkout: another payment got there first.
         return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'id', value: checkout.id, message: 'the checkout has been paid already' }]);
@@ -577,7 +613,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const parsed = readInitial(Object.assign(Object.create(null), params, brand ? { paymentBrand: brand } : {}));
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
     return answer(parsed.value.testMode, await payNew(req, auth, parsed.value, checkout));
-  });
+  }
 
   // The merchant's backend reads the checkout's payment through the resourcePath the shopper brought back.
   app.get<{ Params: { id: string } }>('/checkouts/:id/payment', { schema: oppSchemas.checkoutPayment }, async (req, reply) => {
