@@ -12,6 +12,8 @@ test('the store\'s being unavailable for a moment: its deadlines, PostgreSQL\'s 
     pgError('55P03', 'canceling statement due to lock timeout'), pgError('57014'), pgError('57P01'), pgError('53300', 'too many connections'),
     pgError('08006'), pgError('40001'), pgError('40P01'),
     new Error('timeout exceeded when trying to connect'), new Error('Connection terminated unexpectedly'), new Error('database is locked'),
+    // The socket's own, as pg passes on a server stopped, restarting or out of reach.
+    pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'), pgError('ECONNRESET', 'read ECONNRESET'), pgError('ENOTFOUND', 'getaddrinfo ENOTFOUND db'),
   ]) assert.equal(isStoreUnavailable(err), true, String(err));
 });
 

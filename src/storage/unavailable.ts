@@ -12,6 +12,12 @@ import { ClockDisagreesError } from './clock-gate.ts';
 const unavailableClasses = ['08', '53', '57'];
 const unavailableCodes: ReadonlySet<string> = new Set(['55P03', '40001', '40P01']);
 
+/**
+ * The socket's own errors, as pg passes them on when the server cannot be reached (stopped,
+ * restarting, failing over, its name not resolving for a moment) or drops the connection.
+ */
+const socketCodes: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
 /** What pg's pool and client say when a connection cannot be had or is lost mid-statement. */
 const connectionMessages = /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|database is locked/i;
 
@@ -28,5 +34,6 @@ export function isStoreUnavailable(err: unknown): boolean {
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     if (unavailableCodes.has(code) || unavailableClasses.includes(code.slice(0, 2))) return true;
   }
+  if (typeof code === 'string' && socketCodes.has(code)) return true;
   return connectionMessages.test(err.message);
 }
