@@ -119,6 +119,12 @@ export interface Setting {
 
 const ms = 'ms' as const;
 const longestTimerMs = 0x7fff_ffff;
+/**
+ * The longest duration compared with stored times rather than waited for by a timer (ten years):
+ * beyond any real timeout, and well within what a time plus it can be stored as (a larger one made
+ * every 3-D Secure payment's expiry overflow PostgreSQL's bigint).
+ */
+const longestComparedMs = 10 * 365 * 86_400_000;
 
 export const settings: readonly Setting[] = [
   { group: 'Server', name: 'PORT', type: 'integer', default: 8080, min: 0, description: 'TCP port the gateway listens on; 0 picks a free port (and turns the demo storefront off unless SWITCHYARD_DEMO_PORT is set).' },
@@ -255,6 +261,8 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback?: number): number {
   // A Node timer waits at most this long; given more it fires after 1 ms (a PSP timeout of 1 ms
   // would leave every payment's outcome unknown).
   if (s.unit === ms && !s.compared && n > longestTimerMs) throw invalid(s, v, `at most ${longestTimerMs} ms (about 24.8 days), the longest a timer can wait`);
+  if (s.unit === ms && s.compared && n > longestComparedMs) throw invalid(s, v, `at most ${longestComparedMs} ms (ten years)`);
+  if (s.unit === 'days' && n * 86_400_000 > longestComparedMs) throw invalid(s, v, 'at most 3650 days (ten years)');
   return n;
 }
 
@@ -263,6 +271,13 @@ function checkedAllowList(env: NodeJS.ProcessEnv): string | undefined {
   const v = text(env, 'SWITCHYARD_WEBHOOK_ALLOW');
   try { parseAllowList(v); } catch (err) { throw invalid(settingOf('SWITCHYARD_WEBHOOK_ALLOW'), v!, (err as Error).message.replace(/^SWITCHYARD_WEBHOOK_ALLOW: /, '')); }
   return v;
+}
+
+/** Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked. */
+function demoPortOf(env: NodeJS.ProcessEnv, port: number): number {
+  const demoPort = num(env, 'SWITCHYARD_DEMO_PORT', port === 0 ? 0 : port + 1);
+  if (text(env, 'SWITCHYARD_DEMO_PORT') !== undefined && demoPort > 65_535) throw invalid(settingOf('SWITCHYARD_DEMO_PORT'), String(demoPort), 'a TCP port is at most 65535');
+  return demoPort;
 }
 
 function publicUrlOf(env: NodeJS.ProcessEnv): string | undefined {
@@ -349,8 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     longPollMs: num(env, 'SWITCHYARD_LONG_POLL_MS'),
     ephemeralInstrumentTtlMs: num(env, 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS'),
-    // Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked.
-    demoPort: num(env, 'SWITCHYARD_DEMO_PORT', port === 0 ? 0 : port + 1),
+    demoPort: demoPortOf(env, port),
     adminToken: bearerToken(env, 'SWITCHYARD_ADMIN_TOKEN'),
     metricsToken: bearerToken(env, 'SWITCHYARD_METRICS_TOKEN'),
     jobs: Object.freeze({

@@ -30,10 +30,16 @@ async function main() {
   // stdout carries JSON lines only (the log stream); what a person starting it needs to read goes to
   // stderr as text. Start-up lines are written whatever LOG_LEVEL says: scripts wait for them.
   const announce = app.logger.child({}, { level: 'info' });
+  let demoFile: ((port: number) => string) | undefined;
   if ((await app.merchants.count()) === 0) {
+    // Its credentials are shown once: a file that cannot be written is found before the merchant
+    // is made (made first, the next start would find a merchant and never show them again).
+    try { writePrivateFile(config.demoCredentialsFile, ''); } catch (err) {
+      throw new ConfigError(`SWITCHYARD_DEMO_FILE=${config.demoCredentialsFile}: cannot write the demo merchant's credentials there (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
     const demo = await app.merchants.create({ name: 'Demo Merchant' });
-    const env = [
-      `export SWITCHYARD_URL=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`,
+    demoFile = (port) => [
+      `export SWITCHYARD_URL=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
       `export ENTITY_ID=${demo.entityId}`,
       `export ACCESS_TOKEN=${demo.accessToken}`,
       `export USER_ID=${demo.userId}`,
@@ -50,7 +56,7 @@ async function main() {
       // sourcing this file opens them for the CLI's registration check (start the server with it too).
       `export SWITCHYARD_WEBHOOK_ALLOW=\${SWITCHYARD_WEBHOOK_ALLOW:-127.0.0.0/8,::1/128}`,
     ].join('\n') + '\n';
-    writePrivateFile(config.demoCredentialsFile, env);
+    writePrivateFile(config.demoCredentialsFile, demoFile(config.port));
     // Secrets go to the person at the terminal (stderr), never into the JSON log stream.
     say(
       `\nCreated the test-mode demo merchant (shown once; also saved to ${config.demoCredentialsFile}):\n` +
@@ -73,6 +79,9 @@ async function main() {
     if (why) throw new ConfigError(`PORT=${config.port} HOST=${config.host}: cannot listen there (${why})`);
     throw err;
   });
+  // A gateway given port 0 learns its port only now: the file a shell sources must name it.
+  const bound = app.server.server.address();
+  if (demoFile && config.port === 0 && bound && typeof bound === 'object') writePrivateFile(config.demoCredentialsFile, demoFile(bound.port));
   // Webhook deliveries and the periodic jobs run in the server process; app.close() stops them.
   app.webhooks.start();
   app.jobs.start();
