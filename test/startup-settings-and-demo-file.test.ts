@@ -19,6 +19,17 @@ function start(env: Record<string, string>, dataDir = tempDir(), timeout = 15_00
     env: { ...process.env, PORT: '0', SWITCHYARD_DATA_DIR: dataDir, ...env }, encoding: 'utf8', timeout, killSignal: 'SIGKILL',
   });
 }
+/** Starts the gateway on `dataDir` until it listens, stops it, and gives what it wrote to stderr. */
+async function startedAndStopped(dataDir: string): Promise<string> {
+  const child = spawn(process.execPath, ['src/main.ts'], { env: { ...process.env, PORT: '0', SWITCHYARD_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const deadline = Date.now() + 20_000;
+  while (!/listening on/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  return err;
+}
 const failureLine = (stderr: string) => stderr.slice(stderr.indexOf('switchyard failed to start'));
 
 test('SWITCHYARD_DEMO_PORT=70000 (no TCP port) stops the gateway at start naming the variable, as PORT=70000 does', () => {
@@ -48,13 +59,7 @@ test('after a first start that could not write SWITCHYARD_DEMO_FILE, the next st
     assert.equal(first.status, 1);
     assert.doesNotMatch(first.stderr, /accessToken/, 'the first start showed the credentials');
     // The operator fixes the setting (back to the default) and starts again.
-    const child = spawn(process.execPath, ['src/main.ts'], { env: { ...process.env, PORT: '0', SWITCHYARD_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    const deadline = Date.now() + 20_000;
-    while (!/listening on/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    child.kill('SIGTERM');
-    await new Promise((r) => child.on('exit', r));
+    const err = await startedAndStopped(dataDir);
     assert.match(err, /listening on/, err);
     const shown = /accessToken/.test(err);
     const saved = existsSync(join(dataDir, 'demo-merchant.env'));
@@ -65,13 +70,7 @@ test('after a first start that could not write SWITCHYARD_DEMO_FILE, the next st
 test('with PORT=0 the demo credentials file names the port the gateway listens on, not :0', async () => {
   const dataDir = tempDir();
   try {
-    const child = spawn(process.execPath, ['src/main.ts'], { env: { ...process.env, PORT: '0', SWITCHYARD_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    const deadline = Date.now() + 20_000;
-    while (!/listening on/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    child.kill('SIGTERM');
-    await new Promise((r) => child.on('exit', r));
+    const err = await startedAndStopped(dataDir);
     const url = /^export SWITCHYARD_URL=(.*)$/m.exec(readFileSync(join(dataDir, 'demo-merchant.env'), 'utf8'))![1]!;
     const listening = /listening on (http:\/\/\S+)/.exec(err)![1]!;
     assert.equal(url, listening, 'sourcing demo-merchant.env points curl at port 0');
