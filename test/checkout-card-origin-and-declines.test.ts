@@ -87,3 +87,20 @@ test('five declines close the checkout to payments (429 800.120.100); refusals b
   assert.equal(sixth.body.result.code, '800.120.100', JSON.stringify(sixth.body));
   assert.equal(await payments(), made, 'nothing recorded, no PSP asked');
 });
+
+test('one-click (a saved card, no card data) from the shop\'s page: answered readable on its registered origin; from another origin refused 403, nothing paid', async () => {
+  const reg = await opp(gw, 'POST', '/v1/registrations', { 'card.number': '4200000000000000', 'card.holder': 'J J', 'card.expiryMonth': '12', 'card.expiryYear': '2030', 'card.cvv': '123', paymentBrand: 'VISA' });
+  assert.equal(reg.body.result.code, '000.100.110', JSON.stringify(reg.body));
+  const oneClick = async (origin: string) => {
+    const c = await opp(gw, 'POST', '/v1/checkouts', { amount: '10.00', currency: 'EUR', paymentType: 'DB', shopperResultUrl: 'https://shop.example/result', 'registrations[0].id': reg.body.id });
+    const r = await fetch(`${gw.url}/v1/checkouts/${c.body.id}/payment`, { method: 'POST', headers: { origin }, body: new URLSearchParams({ registrationId: reg.body.id }) });
+    return { id: c.body.id as string, status: r.status, cors: r.headers.get('access-control-allow-origin'), body: await r.json() as { result: { code: string } } };
+  };
+  const fromShop = await oneClick('https://shop.example');
+  assert.equal(fromShop.body.result.code, '000.100.110', JSON.stringify(fromShop.body));
+  assert.equal(fromShop.cors, 'https://shop.example');
+  const elsewhere = await oneClick('https://elsewhere.example');
+  assert.equal(elsewhere.status, 403, JSON.stringify(elsewhere.body));
+  assert.equal(elsewhere.cors, null, 'its answer is not readable there');
+  assert.equal((await opp(gw, 'GET', `/v1/checkouts/${elsewhere.id}/payment`)).body.result.code, '000.200.000', 'nothing paid');
+});

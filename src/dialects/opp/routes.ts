@@ -537,13 +537,17 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     }
     // The widget's one-click pay posts from the shop's page: its answer is readable there, on a
     // registered origin (any, for a merchant that registered none: the checkout id is the credential).
+    let allowed = !foreign;
     const found = await payableCheckout(reply, req.params.id, async (merchantId) => {
       if (!foreign) return;
       const origins = await merchants.origins(merchantId);
-      if (origins.length === 0 || origins.includes(origin)) reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+      allowed = origins.length === 0 || origins.includes(origin);
+      if (allowed) reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
     });
     if (!found) return reply;
     const { checkout, auth } = found;
+    // A page the merchant did not register pays nothing with the shopper's saved cards either.
+    if (!allowed) return refuse(reply, 403, auth.entity.id, '800.900.301', [{ name: 'id', value: checkout.id, message: 'not from one of the merchant\'s registered origins' }]);
     // Declines on one checkout are counted (before the try, so tries at once count against one
     // another; one that proves no decline is given back): past the limit the checkout takes no
     // more payments, so a checkout id taken from a shop's page is not a way to test stolen cards.
