@@ -46,13 +46,21 @@ export function holdsSecurityCode(name: string, value: unknown): boolean {
   const last = name.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
   const words = last.replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
   if (words.some((w) => aboutTheCode.has(w))) return false;
-  // Any run of words written together or apart: `cvv`, `SHOPPER_cvv`, `cardcvv`, `securitycode`, `card_security_code`.
+  // Any run of words written together or apart: `cvv`, `SHOPPER_cvv`, `cardcvv`, `securitycode`,
+  // `card_security_code`. A run longer than the longest code name cannot be one: stopping there keeps
+  // this linear in the name (every run of a name of thousands of words, each joined anew, held the
+  // event loop for seconds on one request, before its caller was even authenticated).
   for (let i = 0; i < words.length; i++) {
-    for (let j = i + 1; j <= words.length; j++) if (codeName.test(words.slice(i, j).join(''))) return true;
+    let run = '';
+    for (let j = i; j < words.length && run.length <= longestCodeName; j++) {
+      run += words[j];
+      if (codeName.test(run)) return true;
+    }
   }
   return false;
 }
 const codeName = /^(card)?(cvv2?|cvc2?|cvn2?|cav2|securitycode|verificationcode|verificationvalue)$/;
+const longestCodeName = 'cardverificationvalue'.length;
 /** Words that make a field a fact about the code (a check's result, a policy), not the code. */
 const aboutTheCode = new Set(['check', 'checked', 'policy', 'result', 'response', 'status', 'required', 'mode', 'flag', 'indicator', 'present', 'match', 'enabled', 'rule', 'length']);
 
