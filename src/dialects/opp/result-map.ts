@@ -64,6 +64,17 @@ export const paymentErrorCodes: Readonly<Record<Exclude<PayError, 'not_found' | 
 };
 
 /**
+ * The field a card check refused, named in `parameterErrors` as every field refusal is (its value
+ * never echoed: it is card data).
+ */
+export const cardErrorFields: Readonly<Partial<Record<PayError, { name: string; message: string }>>> = {
+  invalid_card_number: { name: 'card.number', message: 'is not a card number (its check digit fails)' },
+  card_expired: { name: 'card.expiryYear', message: 'the card has expired' },
+  brand_mismatch: { name: 'paymentBrand', message: 'is not the card number\'s brand' },
+  cvv_brand_mismatch: { name: 'card.cvv', message: 'has not the length this brand\'s security code has' },
+};
+
+/**
  * A back-office call naming an id that does not exist (for this entity) answers as the real
  * platform does for that operation (decision 2).
  */

@@ -13,7 +13,7 @@ import { successCodeByMode } from '../../processors/result-codes.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
 import { FormError, parseForm, utf8Body, type FormParams } from './form.ts';
 import { newNdc, oppTimestamp, resultOf, type ParameterError } from './envelope.ts';
-import { httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
+import { cardErrorFields, httpStatusOf, notFoundCodes, paymentErrorCodes, registrationErrorCodes } from './result-map.ts';
 import { codeOfView, registrationEcho, renderRegistration, renderTransaction } from './render.ts';
 import { backOfficeTypes, initialTypes, isBackOfficeType, isInitialType, kindOfBackOffice, kindOfInitial, paymentTypeOf, type BackOfficeType, type InitialType } from './payment-types.ts';
 import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, readCheckout, readInitial, readQueryPage, readRegistration, readRegistrationPayment, screenCardData } from './validate.ts';
@@ -294,6 +294,12 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     };
   }
 
+  /** A payment refused by the engine, naming the field when a card check refused it. */
+  function refusePayment(reply: FastifyReply, entityId: string, error: keyof typeof paymentErrorCodes) {
+    const field = cardErrorFields[error];
+    return refuse(reply, 400, entityId, paymentErrorCodes[error], field && [{ ...field, value: null }]);
+  }
+
   /** The answer to an initial payment, with the shopper's `redirect` when the payment awaits one. */
   function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>,
     extra: Record<string, unknown> = {}) {
@@ -304,7 +310,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       if (result.error === 'test_system_on_live_merchant') {
         return refuse(reply, 400, auth.entity.id, '100.300.101', [{ name: 'testMode', value: testMode ?? null, message: 'not allowed for a live entity' }]);
       }
-      return refuse(reply, 400, auth.entity.id, result.error === 'not_allowed' ? '700.400.700' : paymentErrorCodes[result.error]);
+      if (result.error === 'not_allowed') return refuse(reply, 400, auth.entity.id, '700.400.700');
+      return refusePayment(reply, auth.entity.id, result.error);
     }
     const body = { ...renderView(result.value, auth.entity), ...extra };
     const challenge = result.value.challenge;
@@ -329,7 +336,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const parsed = readRegistration(params);
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
     const r = await registrations.register(auth.merchant, auth.entity, parsed.value.card, { testMode: parsed.value.testMode, echo: registrationEcho(parsed.value.echo) });
-    if (!r.ok) return refuse(reply, 400, auth.entity.id, paymentErrorCodes[r.error]);
+    if (!r.ok) return refusePayment(reply, auth.entity.id, r.error);
     return send(reply, 200, auth.entity.id, renderRegistration(r.value, successCodeOf(auth.merchant, parsed.value.testMode), parsed.value.echo));
   });
 
@@ -349,7 +356,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const renewal = await registrations.renewal(registration.value, r.change);
     if (!renewal.ok) {
       const e = renewal.error;
-      return refuse(reply, 400, auth.entity.id, e === 'not_found' || e === 'deregistered' ? registrationErrorCodes[e] : paymentErrorCodes[e]);
+      return e === 'not_found' || e === 'deregistered' ? refuse(reply, 400, auth.entity.id, registrationErrorCodes[e]) : refusePayment(reply, auth.entity.id, e);
     }
     const paid = await payStored(req, auth, r, registration.value, undefined, renewal.value);
     if (paid.deregistered) return refuse(reply, 400, auth.entity.id, registrationErrorCodes.deregistered);
@@ -400,7 +407,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     });
     if (!result.ok) {
       if (result.error === 'not_found') return unknownPayment();
-      return refuse(reply, 400, auth.entity.id, paymentErrorCodes[result.error]);
+      return refusePayment(reply, auth.entity.id, result.error);
     }
     return send(reply, httpStatusOf(codeOfView(result.value)), auth.entity.id, renderView(result.value, auth.entity));
   });
