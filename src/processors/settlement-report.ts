@@ -79,6 +79,26 @@ export function serializeSettlementReport(r: SettlementReport): string {
 }
 
 /**
+ * Where a report stops being JSON (a download cut short ends mid-line), as the parser placed it,
+ * by line and column only: its own message may quote the text around, card numbers and all.
+ */
+function whereJsonBreaks(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const at = /\(line (\d+) column (\d+)\)/.exec(message);
+  const position = /at position (\d+)/.exec(message);
+  let line: number | undefined;
+  let column: number | undefined;
+  if (at) { line = Number(at[1]); column = Number(at[2]); } else if (position) {
+    const before = text.slice(0, Number(position[1]));
+    line = before.split('\n').length;
+    column = before.length - before.lastIndexOf('\n');
+  }
+  const endsEarly = /Unterminated|Unexpected end/i.test(message) || (position !== null && Number(position[1]) >= text.trimEnd().length);
+  if (line === undefined) return endsEarly ? ': the file ends too soon' : '';
+  return `: it breaks at line ${line}, column ${column}${endsEarly ? ' (the file ends too soon)' : ''}`;
+}
+
+/**
  * Reads a report from untrusted text (a file, an admin request); the reason it is refused
  * otherwise, naming the field. Sums are not checked here: a report whose lines disagree with its
  * payouts is still a report, and reconciliation says so.
@@ -87,7 +107,8 @@ export function parseSettlementReport(input: unknown): { ok: true; value: Settle
   let o: unknown = input;
   if (typeof input === 'string') {
     // A byte-order mark, as editors on Windows save a file, is no part of the JSON (the admin API's parser drops it too).
-    try { o = JSON.parse(input.startsWith('\uFEFF') ? input.slice(1) : input); } catch { return { ok: false, error: 'the report is not JSON' }; }
+    const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
+    try { o = JSON.parse(text); } catch (err) { return { ok: false, error: `the report is not JSON${whereJsonBreaks(text, err)}` }; }
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, error: 'the report must be an object' };
   const r = o as Record<string, unknown>;
