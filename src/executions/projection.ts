@@ -251,5 +251,8 @@ function projectAuthorization(e: ExecutionRecord, change: PaymentChange, challen
 export function applyStep(e: ExecutionRecord, step: ExecutionStep, now: number): ExecutionRecord {
   const history = [...e.history];
   for (const entry of step.entries) history.push({ code: entry.code, time: nextTime(history, now), ...(entry.errors ? { errors: entry.errors } : {}) });
-  return { ...e, ...step.patch, status: step.status, history, version: e.version + 1, updatedAt: history.at(-1)?.time ?? now };
+  // A step that adds no entry (an expiry's release of a captured execution's rest, a later PSP's
+  // challenge) still happened now: its event carries this time, after every event before it.
+  const at = step.entries.length > 0 ? history.at(-1)!.time : Math.max(now, e.updatedAt + 1);
+  return { ...e, ...step.patch, status: step.status, history, version: e.version + 1, updatedAt: at };
 }

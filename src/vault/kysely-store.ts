@@ -49,7 +49,7 @@ export function createVaultStore(uow: UnitOfWork): VaultStore {
     },
     async rewrap(id, fromVersion, toVersion, wrappedKey) {
       const r = await db.updateTable('cards').set({ key_version: toVersion, wrapped_key: wrappedKey })
-        .where('id', '=', id).where('key_version', '=', fromVersion).executeTakeFirst();
+        .where('id', '=', id).where('key_version', '=', fromVersion).where('erased_at', 'is', null).executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
     async legacyFingerprints(limit) {

@@ -99,7 +99,8 @@ const requiredActionOf = (challenge: ExecutionRecord['action'] | undefined) => (
 
 /** The webhook body of an execution event (decision 7 envelope, reference §3.4 details). */
 export function renderEvent(e: ExecutionRecord, ev: { name: EventName; action?: ActionRecord; success?: boolean; errors?: readonly FailureInfo[]; trigger?: 'api' | 'action' | 'external'; dispute?: DisputeInfo }) {
-  const at = e.history.at(-1)?.time ?? e.updatedAt;
+  // When the change happened: its history entry's time, or (a change that adds none) the time it was applied.
+  const at = e.updatedAt;
   return {
     event: ev.name,
     time: iso(at),

@@ -6,7 +6,7 @@ import type { MerchantService } from '../../merchants/service.ts';
 import type { AccessTokens } from '../../merchants/tokens.ts';
 import type { ExecutionService, ExecResult, ActionAck } from '../../executions/service.ts';
 import type { ExecutionRecord } from '../../executions/model.ts';
-import { isExecutionStatus } from '../../executions/model.ts';
+import { executionStatuses, isExecutionStatus } from '../../executions/model.ts';
 import { IdempotencyClaimLost, type Idempotency } from '../../idempotency/service.ts';
 import { cardOfJwe } from './encrypted-card.ts';
 import type { IdempotencyClaim } from '../../idempotency/store.ts';
@@ -407,7 +407,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       const unknown = Object.keys(q).find((k) => !listQueryKeys.has(k));
       if (unknown !== undefined) throw new ParamError(scrubPans(clipText(unknown, 64)).replace(/\p{Cc}/gu, '\uFFFD'), `is not a parameter of this list (${[...listQueryKeys].join(', ')})`);
       const lastStatus = str('filter[lastStatus]');
-      if (lastStatus !== undefined && !isExecutionStatus(lastStatus)) throw new ParamError('filter[lastStatus]', 'is not an execution status');
+      // The execution's `status`, not a history entry's code (`authorizeSuccessful`): the refusal
+      // lists what it takes, so a client filtering by codes learns the vocabulary from it.
+      if (lastStatus !== undefined && !isExecutionStatus(lastStatus)) throw new ParamError('filter[lastStatus]', `is not an execution status (the values of status: ${executionStatuses.join(', ')})`);
       const limitText = str('limit') ?? '20';
       if (!/^[0-9]{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 100) throw new ParamError('limit', 'must be 1 to 100');
       const cursor = str('cursor');
