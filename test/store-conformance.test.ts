@@ -2119,10 +2119,14 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await settlement.reportSummary(reportId), '{"n":1}');
         assert.deepEqual([...await uow.run((tx) => settlement.writer(tx).settledMovements([a, b, c]))].sort(), [a, settledKey(c, true)].sort(), 'legs from clawbackLeg settle an undo');
 
-        const between = await settlement.postingsBetween(T, T + 86_400_000, f.merchant.id);
+        const between = await settlement.postingsPage(T, T + 86_400_000, f.merchant.id, undefined, 100);
         assert.deepEqual(between.map((p) => p.phase), ['posted', 'posted', 'pending', 'settled', 'settled']);
         assert.equal(between[0]!.amount, bigMinor, 'amounts above 2^31 come back as numbers');
-        assert.equal((await settlement.postingsBetween(T, T + 86_400_000, 'someone-else')).length, 0);
+        assert.equal((await settlement.postingsPage(T, T + 86_400_000, 'someone-else', undefined, 100)).length, 0);
+        // Page by page, each after the last of the one before, in the same order.
+        const paged = [];
+        for (let after: (typeof between)[number] | undefined, page; (page = await settlement.postingsPage(T, T + 86_400_000, f.merchant.id, after, 2)).length > 0; after = page.at(-1)) paged.push(...page);
+        assert.deepEqual(paged.map((p) => p.id), between.map((p) => p.id), 'pages of two make the same list');
         assert.equal((await settlement.workspaces([f.merchant.id])).get(f.merchant.id), f.merchant.workspaceId);
       });
 

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { LedgerService } from '../ledger/service.ts';
 import type { SettlementError, SettlementService } from '../ledger/settlement.ts';
@@ -65,7 +66,7 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
     if (!isExportFormat(format)) return error(reply, 400, 'format_invalid', 'format must be csv or json');
     if (q.merchantId !== undefined && (typeof q.merchantId !== 'string' || q.merchantId === '')) return error(reply, 400, 'merchant_invalid', 'merchantId must be an id');
     if (typeof q.merchantId === 'string' && !(await deps.merchantExists(q.merchantId))) return error(reply, 404, 'merchant_not_found', `no merchant ${q.merchantId}`);
-    const body = await settlement.exportPostings({ from, to, merchantId: q.merchantId as string | undefined }, format);
+    const body = Readable.from(settlement.exportPostings({ from, to, merchantId: q.merchantId as string | undefined }, format));
     return reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(body);
   });
 

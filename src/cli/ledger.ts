@@ -1,4 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { loadConfig } from '../config.ts';
 import { openStorage, type Storage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
@@ -59,8 +62,15 @@ async function withSettlement(fn: (s: SettlementService, storage: Storage) => Pr
   }
 }
 
-/** Writes to the file, or to stdout and waits until it is flushed: `process.exit` would cut a large export on a pipe. */
-const output = async (text: string, out: string | undefined) => {
+/**
+ * Writes to the file, or to stdout and waits until it is flushed: `process.exit` would cut a large
+ * export on a pipe. An export is written as it is read, with the file's or the pipe's backpressure.
+ */
+const output = async (text: string | AsyncIterable<string>, out: string | undefined) => {
+  if (typeof text !== 'string') {
+    await pipeline(Readable.from(text), out ? createWriteStream(out) : process.stdout, { end: out !== undefined });
+    return;
+  }
   if (out) await writeFile(out, text);
   else await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
 };
@@ -115,7 +125,7 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
     if (from === undefined || to === undefined || to <= from) return usageError('--from and --to (to after from) are required');
     const format = values.format ?? 'csv';
     if (!isExportFormat(format)) return usageError('--format must be csv or json');
-    return withSettlement(async (s) => { await output(await s.exportPostings({ from, to, merchantId: merchant }, format), str(values.out)); return 0; }, merchant);
+    return withSettlement(async (s) => { await output(s.exportPostings({ from, to, merchantId: merchant }, format), str(values.out)); return 0; }, merchant);
   }
   if (command === 'discrepancies') {
     const status = values.status;

@@ -134,10 +134,13 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
       if (filter.limit !== undefined) q = q.limit(filter.limit);
       return (await q.execute()).map(toDiscrepancy);
     },
-    async postingsBetween(from, to, merchantId) {
+    async postingsPage(from, to, merchantId, after, limit) {
       let q = db.selectFrom('postings').selectAll().where('created_at', '>=', from).where('created_at', '<', to);
       if (merchantId !== undefined) q = q.where('merchant_id', '=', merchantId);
-      return (await q.orderBy('created_at').orderBy('operation_id').orderBy('phase').orderBy('leg').execute()).map(toPosting);
+      if (after) {
+        q = q.where(sql<boolean>`(created_at, operation_id, phase, leg) > (${after.createdAt}, ${after.operationId}, ${after.phase}, ${after.leg})`);
+      }
+      return (await q.orderBy('created_at').orderBy('operation_id').orderBy('phase').orderBy('leg').limit(limit).execute()).map(toPosting);
     },
   };
 }

@@ -7,7 +7,7 @@ import { hasControlCharacter } from '../runtime/control-characters.ts';
 import { serializeSettlementReport, type SettlementLine, type SettlementReport } from '../processors/settlement-report.ts';
 import { defaultFees, parseFees, simulatedSettlementReport, type ProcessedMovement, type SettlementInjection } from '../processors/simulator/settlement.ts';
 import type { Currency } from '../money/money.ts';
-import { postingsCsv, postingsJson, type ExportFormat } from './export.ts';
+import { postingsExport, type ExportFormat } from './export.ts';
 import {
   movementOf, reconcile, settledKey, settlementPostingsOf, summaryOf, type LedgerMovement, type ReconciliationSummary,
 } from './reconciliation.ts';
@@ -37,6 +37,9 @@ const maxNoteLength = 2000;
 
 type Result<T> = { ok: true; value: T } | { ok: false; error: SettlementError };
 
+/** Postings read per statement of an export. */
+const exportPage = 1000;
+
 export interface ReconciliationOutcome {
   /** False when the same report was imported before: nothing changed, the first import's summary is returned. */
   readonly imported: boolean;
@@ -55,7 +58,8 @@ export interface SettlementService {
   discrepancies(filter: DiscrepancyFilter): Promise<DiscrepancyRecord[]>;
   resolve(id: string, note: string): Promise<Result<DiscrepancyRecord>>;
   /** Postings made within [from, to) as CSV or JSON. */
-  exportPostings(window: { from: number; to: number; merchantId?: string | undefined }, format: ExportFormat): Promise<string>;
+  /** The postings made in [from, to), written as they are read. */
+  exportPostings(window: { from: number; to: number; merchantId?: string | undefined }, format: ExportFormat): AsyncIterable<string>;
 }
 
 const dayStart = (d: string) => Date.parse(`${d}T00:00:00Z`);
@@ -230,9 +234,19 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
       return resolved ? { ok: true, value: resolved } : { ok: false, error: { code: 'discrepancy_not_open', message: `no open discrepancy ${id}` } };
     },
 
-    async exportPostings(window, format) {
-      const postings = await store.postingsBetween(window.from, window.to, window.merchantId);
-      return format === 'csv' ? postingsCsv(postings) : postingsJson(postings, window);
+    exportPostings(window, format) {
+      // Read a page at a time, in the export's order: each page is one short statement (on the
+      // embedded store, the event loop goes on between them).
+      async function* pages() {
+        let after: Posting | undefined;
+        for (;;) {
+          const page = await store.postingsPage(window.from, window.to, window.merchantId, after, exportPage);
+          yield page;
+          if (page.length < exportPage) return;
+          after = page.at(-1);
+        }
+      }
+      return postingsExport(pages(), format, window);
     },
   };
 }

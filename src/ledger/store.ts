@@ -107,5 +107,5 @@ export interface SettlementStore {
    */
   discrepancies(filter: DiscrepancyFilter): Promise<DiscrepancyRecord[]>;
   /** Postings made within [from, to), oldest first, optionally of one merchant. */
-  postingsBetween(from: number, to: number, merchantId: string | undefined): Promise<Posting[]>;
+  postingsPage(from: number, to: number, merchantId: string | undefined, after: Pick<Posting, 'createdAt' | 'operationId' | 'phase' | 'leg'> | undefined, limit: number): Promise<Posting[]>;
 }
