@@ -58,7 +58,7 @@ export function renderOverview(ctx: PageContext, o: Overview, since: number, now
 ${card('Payments today', String(count), html`<a href="/dashboard/payments?from=${new Date(since).toISOString().slice(0, 10)}">see them</a>`)}
 ${card('Approved volume', approved.size === 0 ? '—' : html`${[...approved].map(([c, n]) => html`<div>${amountText(n, c)}</div>`)}`)}
 ${card('Approval rate', rate(rows.reduce((n, r) => n + r.ok, 0), rows.reduce((n, r) => n + r.declined, 0)), `${settled} settled attempts`)}
-${card('Unknown outcomes', String(o.unknownWaiting), html`waiting for the reconciler · <a href="/dashboard/payments?status=unknown">list</a>`)}
+${card('Unknown outcomes', String(o.unknownWaiting), html`waiting for the reconciler · <a href="/dashboard/payments?outcome=unknown">list</a>`)}
 ${card('Webhook backlog', String(o.webhookBacklog.pending), o.webhookBacklog.oldest ? `oldest ${Math.round((now - o.webhookBacklog.oldest) / 1000)} s old` : 'nothing waiting')}
 </div>
 <h2>Attempts per PSP account</h2>

@@ -71,7 +71,10 @@ export function createPaymentSearch(db: Kysely<Database>, maskReference: (text: 
           const rows = await db.selectFrom('payments')
             .select(['id', 'merchant_id', 'status', 'currency', 'amount', 'psp_account_id', 'channel', 'created_at'])
             .where('id', 'in', found).execute();
-          const page = rows.filter((r) => matches(r, f))
+          const waiting = f.unknownOutcome
+            ? new Set((await db.selectFrom('transactions').select('payment_id').where('status', '=', 'unknown').where('payment_id', 'in', found).execute()).map((r) => r.payment_id))
+            : undefined;
+          const page = rows.filter((r) => matches(r, f) && (!waiting || waiting.has(r.id)))
             .sort((a, b) => Number(b.created_at) - Number(a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
             .slice(0, f.limit + 1).map((r) => r.id);
           if (page.length === 0) return { payments: [], next: undefined };
@@ -83,6 +86,8 @@ export function createPaymentSearch(db: Kysely<Database>, maskReference: (text: 
       }
       if (f.id !== undefined) q = q.where('p.id', '=', f.id);
       if (!filtered) {
+        // Few at any time, found through the operations' status index.
+        if (f.unknownOutcome) q = q.where('p.id', 'in', (eb) => eb.selectFrom('transactions').select('payment_id').where('status', '=', 'unknown'));
         if (f.merchantId !== undefined) q = q.where('p.merchant_id', '=', f.merchantId);
         if (f.status !== undefined) q = q.where('p.status', '=', f.status);
         if (f.currency !== undefined) q = q.where('p.currency', '=', f.currency);

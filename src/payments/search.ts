@@ -26,6 +26,8 @@ export interface PaymentFilter {
   /** Minor units of `currency`, inclusive. */
   readonly minAmount?: number | undefined;
   readonly maxAmount?: number | undefined;
+  /** Only payments with an operation whose outcome is unknown (what the reconciler waits on: an initial's, or a capture's, refund's or void's). */
+  readonly unknownOutcome?: boolean | undefined;
   /** Payments older than this one (the previous page's last). */
   readonly after?: Cursor | undefined;
   readonly limit: number;
@@ -132,7 +134,7 @@ function instant(text: string, end: boolean): number | undefined {
 const hex32 = /^[0-9a-f]{32}$/;
 
 /**
- * Reads a filter from query parameters: q, merchant, status, currency, account, channel, from, to
+ * Reads a filter from query parameters: q, merchant, status, outcome, currency, account, channel, from, to
  * (dates or ISO instants, UTC), min, max (major units of `currency`), cursor, limit. Empty values
  * are ignored; anything else that does not read is named.
  */
@@ -157,6 +159,8 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
   if (merchantId !== undefined && !hex32.test(merchantId)) return problem('merchant', 'must be a merchant id (32 hex characters)');
   const status = v('status');
   if (status !== undefined && !(paymentStatuses as readonly string[]).includes(status)) return problem('status', `must be one of ${paymentStatuses.join(', ')}`);
+  const outcome = v('outcome');
+  if (outcome !== undefined && outcome !== 'unknown') return problem('outcome', 'must be unknown (payments with an operation whose outcome is unknown)');
   const currencyText = v('currency')?.toUpperCase();
   if (currencyText !== undefined && !isCurrency(currencyText)) return problem('currency', 'must be an ISO 4217 currency code');
   const currency = currencyText as Currency | undefined;
@@ -187,7 +191,7 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
   if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize) return problem('limit', `must be a whole number from 1 to ${maxPageSize}`);
   return ok({
     q, merchantId, status: status as PaymentStatus | undefined, currency, pspAccountId: account, channel: channel as Channel | undefined,
-    from, to, minAmount: amounts.min, maxAmount: amounts.max, after, limit,
+    from, to, minAmount: amounts.min, maxAmount: amounts.max, ...(outcome ? { unknownOutcome: true } : {}), after, limit,
   });
 }
 
@@ -196,6 +200,7 @@ export function filterQuery(f: PaymentFilter, extra: Record<string, string> = {}
   const p = new URLSearchParams();
   const set = (k: string, x: string | number | undefined) => { if (x !== undefined && x !== '') p.set(k, String(x)); };
   set('q', f.q); set('merchant', f.merchantId); set('status', f.status); set('currency', f.currency);
+  if (f.unknownOutcome) set('outcome', 'unknown');
   set('account', f.pspAccountId); set('channel', f.channel);
   // A whole day is printed as the day the form's date field shows (a bare `to` is read as the end of
   // its day, so the day before the instant it stands for); any other instant in full.
