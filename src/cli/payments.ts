@@ -56,7 +56,11 @@ export async function paymentsCli(command: string | undefined, id: string | unde
         lines.push(`  ${o.createdAt}  ${o.kind.padEnd(8)} ${o.amount.padStart(12)} ${o.currency}  ${o.status}${o.reason ? ` (${o.reason})` : ''}${o.pspReference ? `  psp ${o.pspReference}` : ''}`);
         for (const a of o.attempts) lines.push(`      attempt ${a.seq + 1} at ${a.account} (${a.connector}): ${a.status}${a.reason ? ` ${a.reason}` : ''}${a.latencyMs !== undefined ? `  ${a.latencyMs} ms` : ''}`);
       }
-      for (const c of story.threeDSecure) lines.push(`  ${c.createdAt}  3-D Secure ${c.status}`);
+      // Opened, then (once the shopper answered, or it lapsed) ended: each at its own time.
+      for (const c of story.threeDSecure) {
+        if (c.resolvedAt === undefined) lines.push(`  ${c.createdAt}  3-D Secure ${c.status}`);
+        else lines.push(`  ${c.createdAt}  3-D Secure opened`, `  ${c.resolvedAt}  3-D Secure ${c.status}`);
+      }
       for (const w of story.webhooks) lines.push(`  ${w.createdAt}  webhook ${w.eventType} → ${w.url}: ${w.status} after ${w.attempts} attempt(s)`);
       for (const x of story.postings) lines.push(`  ${x.createdAt}  ledger ${x.phase}: debit ${x.debit}, credit ${x.credit} ${x.amount} ${x.currency}`);
       for (const line of lines) writeLine(line);

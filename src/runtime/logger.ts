@@ -24,6 +24,14 @@ export function createLogger(options: { level?: string; destination?: Destinatio
     redact: { paths: redactPaths, censor: '[REDACTED]' },
     base: { service: 'switchyard' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // A fraction to the microsecond, at most: Fastify's `responseTime` (2.924160680820884) is 16
+    // digits around a dot, which the scrubber reads as a grouped card number one time in five.
+    formatters: {
+      log: (obj) => {
+        for (const [k, v] of Object.entries(obj)) if (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v)) obj[k] = Math.round(v * 1000) / 1000;
+        return obj;
+      },
+    },
     // Lines written by services while they work for a request carry its id; the request's own
     // logger (Fastify's child) has it bound already, and a second copy would repeat the key.
     mixin: (_obj, _level, logger) => {
