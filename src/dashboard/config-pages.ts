@@ -194,8 +194,9 @@ ${csrfField(ctx)}
 </form>`);
 }
 
-export function endpointPage(ctx: PageContext, e: EndpointView, deliveries: DeliveryView[], message: Html | undefined): string {
+export function endpointPage(ctx: PageContext, e: EndpointView, deliveries: DeliveryView[], message: Html | undefined, perPage = Infinity): string {
   const base = `/dashboard/webhooks/${e.endpointId}`;
+  const last = deliveries.at(-1);
   return page(ctx, 'Webhook endpoint', html`${message ?? ''}
 <dl class="facts">
 <dt>URL</dt><dd class="mono">${e.url}</dd>
@@ -216,7 +217,8 @@ ${e.dialect === 'opp' ? html`<form method="post" action="${base}/test">${csrfFie
 <td data-label="Status">${badge(d.status)}${d.nextAttemptAt && d.status === 'pending' ? html`<br>next ${when(d.nextAttemptAt)}` : ''}</td><td data-label="Attempts" class="num">${d.attempts}</td>
 <td data-label="Last answer">${d.lastStatus ? `HTTP ${d.lastStatus}` : d.lastError ?? ''}</td>
 <td><form method="post" action="${base}/redeliver">${csrfField(ctx)}<input type="hidden" name="event" value="${d.eventId}"><button type="submit" class="secondary">Redeliver</button></form></td></tr>`)}</tbody></table></div>
-${deliveries.length === 0 ? html`<p>Nothing sent to this endpoint yet.</p>` : ''}`);
+${deliveries.length === 0 ? html`<p>Nothing sent to this endpoint yet.</p>` : ''}
+${deliveries.length === perPage && last ? html`<div class="pager"><a class="button secondary" href="${base}?before=${Date.parse(last.createdAt)}.${last.deliveryId}">Older deliveries</a></div>` : ''}`);
 }
 
 export function keysPage(ctx: PageContext, status: { current: number; versions: { version: number; cards: number }[] }, loaded: number[]): string {

@@ -20,6 +20,9 @@ const dashboardFormScope = 'dashboard';
  * Configuration pages, for admins (a merchant-scoped admin configures its own merchant only):
  * each form calls the same service the admin API and the CLI call, and writes an audit entry.
  */
+/** Deliveries an endpoint's page lists at a time, newest first. */
+const deliveriesPerPage = 100;
+
 export async function registerConfigRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const { auth, merchants, workflows, webhooks } = deps;
 
@@ -198,15 +201,18 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     }
     return e;
   };
-  const showEndpoint = async (ctx: PageContext, reply: FastifyReply, id: string, message?: ReturnType<typeof notice>, status = 200) => {
+  const showEndpoint = async (ctx: PageContext, reply: FastifyReply, id: string, message?: ReturnType<typeof notice>, status = 200, before?: { createdAt: number; id: string }) => {
     const e = (await webhooks.endpoint(id))!;
-    const deliveries = await webhooks.deliveries({ endpointId: id, limit: 100 });
-    return sendPage(reply, endpointPage({ ...ctx, section: 'merchants' }, e, deliveries, message), status);
+    const deliveries = await webhooks.deliveries({ endpointId: id, limit: deliveriesPerPage, ...(before ? { before } : {}) });
+    return sendPage(reply, endpointPage({ ...ctx, section: 'merchants' }, e, deliveries, message, deliveriesPerPage), status);
   };
-  app.get<{ Params: { id: string } }>('/webhooks/:id', { schema: dashboardSchemas.endpoint }, async (req, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { before?: string } }>('/webhooks/:id', { schema: dashboardSchemas.endpoint }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     const e = ctx && await endpointFor(req, reply, ctx, req.params.id);
-    return ctx && e ? showEndpoint(ctx, reply, e.endpointId) : reply;
+    // Older deliveries, a page at a time (`<created ms>.<delivery id>` of the last one shown).
+    const m = /^(\d{1,16})\.([0-9a-f]{32})$/.exec(req.query.before ?? '');
+    const before = m && Number.isSafeInteger(Number(m[1])) ? { createdAt: Number(m[1]), id: m[2]! } : undefined;
+    return ctx && e ? showEndpoint(ctx, reply, e.endpointId, undefined, 200, before) : reply;
   });
   app.post<{ Params: { id: string; op: string } }>('/webhooks/:id/:op', { schema: dashboardSchemas.endpointAction }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');

@@ -82,7 +82,7 @@ export const dashboardSchemas = {
   workflow: formOf('Set the payment cascade', { accounts: 'PSP account names in order, comma-separated.' }, { params: merchant }, outcome),
   addEndpoint: formOf('Add a webhook endpoint', { dialect: 'opp or executions.', url: 'An https URL.', types: 'Event types, comma-separated (all when empty).' }, { params: merchant },
     { ...outcome, 201: htmlPage('The endpoint\'s secret, shown once.') }),
-  endpoint: pageOf('A webhook endpoint and its deliveries', { params: idParams('The endpoint id.') }, { 200: htmlPage('The endpoint.'), 404: htmlPage('No such endpoint visible to this user.') }),
+  endpoint: pageOf('A webhook endpoint and its deliveries', { params: idParams('The endpoint id.'), querystring: { type: 'object', properties: { before: { type: 'string', description: 'The cursor of the next page of deliveries (older ones).' } } } }, { 200: htmlPage('The endpoint.'), 404: htmlPage('No such endpoint visible to this user.') }),
   endpointAction: formOf('Act on a webhook endpoint: test, redeliver, status or rotate', {
     event: 'redeliver: the event id.', status: 'status: active or disabled.',
     confirmed: 'rotate, and status=disabled: `yes` once the confirmation page was shown; otherwise the confirmation page is the answer.',
