@@ -634,10 +634,12 @@ export function createPaymentService(deps: {
         });
       }
     }
-    const card = state.payment.cardId ? await vault.masked(state.payment.cardId) : undefined;
+    // The follow-ups are at the PSP whatever the store says now: an unreadable card (the store away)
+    // leaves the answer without it rather than without the operations.
+    const card = state.payment.cardId ? await vault.masked(state.payment.cardId).catch(() => undefined) : undefined;
     // An operation a racing reconciler settled is read again; the rest are as this call left them.
     return Promise.all(ops.map(async (op) => {
-      if (inDoubt.has(op.id)) return asInDoubt(await view(op.id));
+      if (inDoubt.has(op.id)) return inDoubtView(op.id, { operation: op, initial, payment: state.payment, card });
       const settled = state.operations.find((o) => o.id === op.id);
       return settled && settled.status !== 'pending' ? { operation: settled, initial, payment: state.payment, card } : view(op.id);
     }));
@@ -665,6 +667,20 @@ export function createPaymentService(deps: {
     if (v.operation.status !== 'pending' && v.operation.status !== 'awaiting') return v;
     const operation = { ...v.operation, status: 'unknown' as const };
     return { ...v, operation, initial: v.initial.id === operation.id ? operation : v.initial };
+  }
+
+  /**
+   * An operation left in doubt, answered as the store now has it, or, when the store cannot be read
+   * either (the database that lost the outcome is still away: a restart, a failover), as the caller
+   * last held it. Failing the answer would tell the merchant "nothing happened, send it again", with
+   * no id, for a payment the PSP may have charged.
+   */
+  async function inDoubtView(operationId: string, held: PaymentView): Promise<PaymentView> {
+    const v = await view(operationId).catch((err: unknown) => {
+      logger.warn({ err: String(err), operationId }, 'an operation in doubt could not be read again; answered as last held');
+      return held;
+    });
+    return asInDoubt(v);
   }
 
   /**
@@ -968,7 +984,7 @@ export function createPaymentService(deps: {
       }
       // Answered from what the outcome's unit of work wrote (read again only if a reconciler got there first).
       const after = await running.catch(unrecorded(paymentId));
-      if (after === 'unrecorded') return ok(asInDoubt(await view(paymentId)));
+      if (after === 'unrecorded') return ok(await inDoubtView(paymentId, { operation, initial: operation, payment, card: masked }));
       const settled = after?.operations.find((o) => o.id === paymentId);
       const answer = after && settled ? { operation: settled, initial: settled, payment: after.payment, card: masked } : await view(paymentId);
       // The PSP sent the shopper to its own 3-D Secure: the answer carries the page that forwards there.
@@ -1152,7 +1168,7 @@ export function createPaymentService(deps: {
       if (outcome !== 'completed' || deregistered) await cvvs.drop(paymentId);
       if (!resumed) return view(paymentId);
       const driven = await driveOperation(payment, resumed.op, resumed.attempt, undefined, testParametersOf(resumed.op), { rules }).catch(unrecorded(resumed.op.id));
-      return driven === 'unrecorded' ? asInDoubt(await view(paymentId)) : view(paymentId);
+      return driven === 'unrecorded' ? inDoubtView(paymentId, { operation: resumed.op, initial: resumed.op, payment, card: masked }) : view(paymentId);
     },
 
     async completePspReturn(paymentId, attemptId, parameters) {
@@ -1194,7 +1210,8 @@ export function createPaymentService(deps: {
       // The PSP has answered: should its answer not be written, the shopper still goes on to the
       // shop, the payment in doubt until the reconciler (or the PSP's notification) settles it.
       const r = await settleAttempt(paymentId, op, attemptId, outcome, rules).catch(unrecorded(op.id));
-      if (r === 'unrecorded') return asInDoubt(await view(op.id));
+      const held: PaymentView = { operation: op, initial: op, payment, card: undefined };
+      if (r === 'unrecorded') return inDoubtView(op.id, held);
       if (!r.changed) {
         await approvedAfterEnd(attemptId, outcome);
         // Ended meanwhile by the PSP's notification, whose cascade may still be calling the next
@@ -1206,7 +1223,7 @@ export function createPaymentService(deps: {
       // PSP's notification) would close the one the cascade opened at the next PSP meanwhile.
       else await threeds.close('payment', paymentId);
       const driven = r.next && await driveOperation(payment, { ...op, status: 'pending' }, r.next, undefined, testParametersOf(op), { rules }).catch(unrecorded(op.id));
-      return driven === 'unrecorded' ? asInDoubt(await view(op.id)) : view(op.id);
+      return driven === 'unrecorded' ? inDoubtView(op.id, held) : view(op.id);
     },
 
     async settleFromPsp(accountId, attemptId, outcome, options = {}) {

@@ -20,7 +20,8 @@ export interface PostgresProxy {
   stop(): Promise<void>;
 }
 
-export async function postgresProxy(): Promise<PostgresProxy> {
+/** `port`: listen where a stopped proxy listened, as a restarted server comes back at its address. */
+export async function postgresProxy(port = 0): Promise<PostgresProxy> {
   const target = new URL(testPostgresUrl);
   let frozen = false;
   let partitioned = false;
@@ -37,13 +38,13 @@ export async function postgresProxy(): Promise<PostgresProxy> {
     pipe(client, upstream);
     pipe(upstream, client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const listening = (server.address() as AddressInfo).port;
   const url = new URL(testPostgresUrl);
   url.hostname = '127.0.0.1';
-  url.port = String(port);
+  url.port = String(listening);
   return {
-    url: url.toString(), port,
+    url: url.toString(), port: listening,
     freeze() { frozen = true; },
     partition() { frozen = true; partitioned = true; },
     thaw() { frozen = false; for (const send of held.splice(0)) send(); },
