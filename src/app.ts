@@ -89,6 +89,8 @@ export interface App {
   readonly connectors: ConnectorRegistry;
   /** Each PSP account's circuit breaker, as this node sees it. */
   readonly breakers: Breakers;
+  /** Drops the circuits of PSP accounts removed (run every minute on each node; tests call it). */
+  sweepCircuits(): Promise<void>;
   readonly server: FastifyInstance;
   readonly logger: Logger;
   readonly workflows: WorkflowService;
@@ -176,6 +178,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const workflows = createWorkflowService({
     store: createWorkflowStore(uow), clock, ids, connectors: factories, secrets: vault,
     merchantOf: (id) => merchants.byId(id), defaultSimulated: processor.simulated === true, maxTimeoutMs: config.pspTimeoutMs,
+    onAccountRemoved: () => pruneCircuits(),
   });
   // Accounts stored before credentials were sealed are sealed now (and read as they are until then).
   const sealedNow = await workflows.sealUnsealed();
@@ -188,6 +191,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger[state === 'open' ? 'warn' : 'info']({ pspAccountId: account, circuit: state }, `PSP account circuit ${state}`);
     },
   });
+  // The circuits (and their series) of accounts removed, here or on another node, go: a removed
+  // account's circuit would otherwise read open on every scrape until the node restarts, and the
+  // map would keep every account this node ever called.
+  const pruneCircuits = async () => {
+    try {
+      const existing = new Set(await workflows.accountIds());
+      for (const id of breakers.forgetAllBut(existing)) metrics.forgetPspCircuit(id);
+    } catch (err) {
+      logger.warn({ err: String(err) }, 'the circuits of removed PSP accounts could not be swept now; the next sweep does');
+    }
+  };
+  const circuitSweep = setInterval(() => { void pruneCircuits(); }, 60_000);
+  circuitSweep.unref();
   // A payment's attempts go to the connector of their PSP account; without one, to the default acquirer.
   const connectors = createConnectorRegistry({
     defaultConnector: processor, factories, accountOf: (id) => workflows.routedAccount(id), breakers, defaultTimeoutMs: config.pspTimeoutMs,
@@ -388,7 +404,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   return {
     config, storage, merchants, payments, threeds, vault, processor, simulator, connectors, breakers, server, logger, workflows, executions, ledger, settlement, idempotency, waiters, changeListener,
-    webhooks, admin: { token: adminToken }, jobs, metrics, dashboard, clockGate,
+    webhooks, admin: { token: adminToken }, jobs, metrics, dashboard, clockGate, sweepCircuits: pruneCircuits,
     close() {
       // From the first call on, `/ready` says draining while jobs and deliveries wind down and
       // requests under way finish; a second call waits for the same shutdown.
@@ -396,6 +412,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // Held long-polls answer what they read now rather than hold the exit for their full time.
         waiters.stop();
         clockGate.stop();
+        clearInterval(circuitSweep);
         await jobs.stop();
         await webhooks.stop();
         // Requests under way finish (a PSP call ends by its timeout); past that and a margin, what

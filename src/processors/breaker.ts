@@ -41,6 +41,8 @@ export interface Breakers {
    * account; follow-ups (capture, refund, void) always go to the account holding the payment.
    */
   guard(accountId: string, connector: Connector, timeoutMs: number): Connector;
+  /** Drops the circuits of accounts not in `existing` (removed ones); the ids dropped. */
+  forgetAllBut(existing: ReadonlySet<string>): string[];
 }
 
 interface Circuit { state: CircuitState; failures: number; openedAt: number; probing: boolean }
@@ -86,6 +88,11 @@ export function createBreakers(deps: { clock: Clock; settings?: BreakerSettings;
     }
   }
   return {
+    forgetAllBut(existing) {
+      const gone = [...circuits.keys()].filter((id) => !existing.has(id));
+      for (const id of gone) circuits.delete(id);
+      return gone;
+    },
     view(id) {
       const c = circuits.get(id);
       if (!c) return { state: 'closed', consecutiveFailures: 0, retryAt: undefined };

@@ -19,6 +19,8 @@ export interface Metrics {
   pspCall(connector: string, outcome: string, seconds: number): void;
   /** A PSP account's circuit breaker changed state (`closed`, `half_open`, `open`). */
   pspCircuit(account: string, state: string): void;
+  /** Drops a removed PSP account's circuit series (a removed account's circuit must not read open for ever). */
+  forgetPspCircuit(account: string): void;
   /** One unit of work, from its call to its answer (waiting for its batch, its statements, the shared commit). */
   unitOfWork(outcome: 'commit' | 'rollback', seconds: number): void;
   /** One database commit of the group commit: how many units it carried and how long it took. */
@@ -130,6 +132,10 @@ export function createMetrics(): Metrics {
     pspCircuit(account, state) {
       circuit.set({ psp_account: account }, circuitLevel[state] ?? 0);
       if (state === 'open') circuitOpened.inc({ psp_account: account });
+    },
+    forgetPspCircuit(account) {
+      circuit.remove({ psp_account: account });
+      circuitOpened.remove({ psp_account: account });
     },
     unitOfWork(outcome, seconds) { uow.observe({ outcome }, seconds); },
     commitBatch(size, seconds) { commitSize.observe(size); commitDuration.observe(seconds); },

@@ -76,6 +76,9 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
       return Number(r.numUpdatedRows) > 0;
     },
     accountInUse: (id) => inUse(db, id),
+    async accountIds() {
+      return (await db.selectFrom('psp_accounts').select('id').execute()).map((r) => r.id);
+    },
     async removeAccount(merchantId, name) {
       return uow.run(async (tx) => {
         await holdRouting(tx, merchantId);

@@ -41,6 +41,8 @@ export interface WorkflowService {
   notificationUrlOf(account: Pick<PspAccount, 'merchantId' | 'name' | 'connector'>, base: string): string | undefined;
   /** Removes an account no cascade names and that holds no payment (`accountInUse`). */
   removeAccount(merchantId: string, name: string): Promise<'removed' | 'not_found' | 'named' | 'in_use'>;
+  /** The ids of every merchant's accounts (what this node's per-account state may keep). */
+  accountIds(): Promise<string[]>;
   /** The workflow's configuration (the default template until the merchant changes it). */
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
   /** Changes the fields given; every account named must exist (and be real, for a live merchant). */
@@ -68,6 +70,8 @@ export function createWorkflowService(deps: {
   defaultSimulated?: boolean;
   /** The gateway's PSP timeout: the longest an account's own may be. */
   maxTimeoutMs: number;
+  /** Told of an account this node removed (its per-account state goes at once; other nodes' on their next sweep). */
+  onAccountRemoved?: (accountId: string) => Promise<void>;
 }): WorkflowService {
   const { store, clock, ids, secrets } = deps;
   const factoryOf = (name: string) => deps.connectors.find((c) => c.name === name);
@@ -149,7 +153,13 @@ export function createWorkflowService(deps: {
     },
     accounts: async (merchantId) => (await store.accounts(merchantId)).map(shown),
     notificationUrlOf: (a, base) => (factoryOf(a.connector)?.takesNotifications ? `${base.replace(/\/+$/, '')}${notificationPath(a.merchantId, a.name)}` : undefined),
-    removeAccount: (merchantId, name) => store.removeAccount(merchantId, name),
+    async removeAccount(merchantId, name) {
+      const account = (await store.accounts(merchantId)).find((a) => a.name === name);
+      const removed = await store.removeAccount(merchantId, name);
+      if (removed === 'removed' && account) await deps.onAccountRemoved?.(account.id);
+      return removed;
+    },
+    accountIds: () => store.accountIds(),
     workflow,
     async configure(merchantId, code, input) {
       const current = await workflow(merchantId, code);

@@ -23,6 +23,8 @@ export interface WorkflowStore {
   /** Inserts or replaces the account of that name; returns the stored account. */
   upsertAccount(a: PspAccount): Promise<PspAccount>;
   accounts(merchantId: string): Promise<PspAccount[]>;
+  /** The ids of every merchant's accounts. */
+  accountIds(): Promise<string[]>;
   account(id: string): Promise<PspAccount | undefined>;
   /** Accounts of these connectors whose credentials are not sealed yet (written before they were). */
   unsealedAccounts(connectors: readonly string[], limit: number): Promise<PspAccount[]>;
