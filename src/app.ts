@@ -380,7 +380,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         const account = (await workflows.accounts(merchantId)).find((a) => a.name === name);
         return account && { id: account.id, connector: await connectorFor(account.id) };
       },
-      settle: (accountId, attemptId, outcome, reverses, amount) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses, ...(amount ? { amount } : {}) }),
+      settle: (accountId, attemptId, outcome, reverses, amount, settles) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses, ...(amount ? { amount } : {}), ...(settles ? { settles } : {}) }),
       recordDispute: (accountId, dispute) => payments.recordDispute(accountId, dispute),
     },
     executions: {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { jsonAnswer, object, str, textAnswer } from '../runtime/json-schema.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { DisputeRecording } from '../payments/service.ts';
-import type { Connector, PspDispute } from '../processors/connector.ts';
+import type { Connector, ConnectorOperation, PspDispute } from '../processors/connector.ts';
 import type { Outcome } from '../processors/outcome.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
 
@@ -11,7 +11,8 @@ export interface PspNotificationDeps {
   /** The id and connector of a merchant's PSP account, by the account's name. */
   accountOf(merchantId: string, name: string): Promise<{ id: string; connector: Connector | undefined } | undefined>;
   /** Settles one of the account's attempts by what the PSP says of it; whether anything changed. */
-  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, reverses: boolean, amount: Money | 'unreadable' | undefined): Promise<boolean>;
+  settle(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, reverses: boolean, amount: Money | 'unreadable' | undefined,
+    settles: readonly ConnectorOperation[] | undefined): Promise<boolean>;
   /** Records a chargeback or its reversal on the account's payment it names. */
   recordDispute(accountId: string, dispute: PspDispute): Promise<DisputeRecording>;
   logger: Logger;
@@ -71,7 +72,7 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
       // Our attempt ids hold no control character: a reference with one names nothing of ours
       // (and would reach the store only to be refused there, failing the whole batch for ever).
       if (!plainText(s.attemptId)) { deps.logger.warn({ account, merchantId }, 'PSP notification item names no attempt of ours (a control character in its reference): ignored'); continue; }
-      if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true, s.amount)) settled++;
+      if (await deps.settle(found.id, s.attemptId, s.outcome, s.reverses === true, s.amount, s.settles)) settled++;
     }
     deps.logger.info({ account, merchantId, items: result.settled.length, settled }, 'PSP notification received');
     // PSPs do not order their notifications: a reversal can come before its chargeback, a second
@@ -98,9 +99,10 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
         deps.logger.error({ ...fields, ...(r.kind === 'refused' ? { paymentId: r.paymentId } : {}), why }, `${what} not recorded (${why}): reconcile it on the payment by hand`);
       }
     }
-    // A dispute's course the gateway does not record by itself: an operator acts on it, so it is told as an error.
+    // What the gateway does not record by itself (a dispute's course, a refund made in the PSP's
+    // portal): an operator acts on it, so it is told as an error.
     for (const u of result.unrecorded ?? []) {
-      deps.logger.error({ account, merchantId, event: u.event, pspReference: u.pspReference, amount: u.amount }, 'PSP reports a dispute event the gateway does not record by itself: see to it at the PSP and on the payment');
+      deps.logger.error({ account, merchantId, event: u.event, pspReference: u.pspReference, amount: u.amount }, 'PSP reports money it moved that the gateway does not record by itself (a dispute\'s course, or an action in the PSP\'s own portal): see to it at the PSP and on the payment');
     }
     if (early) return reply.code(503).send({ error: 'a dispute event came before the one it follows; send it again later' });
     return reply.code(200).type('text/plain; charset=utf-8').send(result.answer);

@@ -186,7 +186,8 @@ export interface PaymentService {
    * succeeded undoes it: the operation fails, the payment's status and the ledger move back, and
    * the merchant hears of it as of any outcome.
    */
-  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>, options?: { reverses?: boolean; amount?: Money | 'unreadable' }): Promise<boolean>;
+  settleFromPsp(accountId: string, attemptId: string, outcome: Exclude<Outcome, { kind: 'unknown' }>,
+    options?: { reverses?: boolean; amount?: Money | 'unreadable'; settles?: readonly ConnectorOperation[] }): Promise<boolean>;
   /**
    * Records a chargeback, or its reversal, that a PSP reports on one of the account's payments, as
    * the merchant's own CB or CR would be (books, notifications). The same event of the same dispute
@@ -1232,6 +1233,19 @@ export function createPaymentService(deps: {
       if (!attempt) return lateApprovals.reversalSettled(accountId, attemptId, outcome);
       // A notification of one account never settles another's attempts.
       if (attempt.accountId !== accountId) return false;
+      // An item about another operation than the attempt's (a cancellation or refund made in the
+      // PSP's own portal names the payment's opening attempt) is money the PSP moved without the
+      // gateway asking: it answers nothing of ours, and is told as an error for an operator. Taken
+      // as the answer of a lost authorization, a cancellation recorded that authorization approved.
+      if (options.settles) {
+        const op = await store.operation(attempt.operationId);
+        const kind = op && op.kind in connectorOperationOf ? connectorOperationOf[op.kind as keyof typeof connectorOperationOf] : undefined;
+        if (op && (kind === undefined || !options.settles.includes(kind))) {
+          logger.error({ paymentId: attempt.paymentId, attemptId, operation: op.kind, event: outcome.acquirerCode, pspReference: outcome.pspReference },
+            'PSP notification of an action the gateway did not ask for (made in the PSP\'s own portal?): not recorded; see to it at the PSP and on the payment');
+          return false;
+        }
+      }
       // A confirmed operation its PSP now reports failed is undone; what a capture's PSP released
       // with it stays released (releaseRest reads the capture's details, whatever its status).
       const undo = async (confirmed: AttemptRecord, declined: Extract<Outcome, { kind: 'declined' }>) => {

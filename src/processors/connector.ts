@@ -118,13 +118,21 @@ export interface InboundResult {
      * it does not know, a fraction the currency has not), which is no more the one asked.
      */
     readonly amount?: Money | 'unreadable';
+    /**
+     * The operations the item is about (Adyen's CANCELLATION a void, its REFUND a refund): an item
+     * naming an attempt of another operation (a cancellation or refund made in the PSP's own portal
+     * names the payment's opening attempt) is money the PSP moved without the gateway asking, and
+     * settles nothing. Absent: any operation.
+     */
+    readonly settles?: readonly ConnectorOperation[];
   }[];
   /** Chargebacks and their reversals the card scheme made on the account's payments: each is recorded on its payment. */
   readonly disputes?: readonly PspDispute[];
   /**
-   * A dispute's course that the gateway does not record by itself (a dispute opened, a
-   * pre-arbitration's end), or a chargeback whose amount cannot be read: each names the event and
-   * the PSP's reference of the payment, for an operator. Told loudly, never dropped in silence.
+   * What the PSP reports that the gateway does not record by itself — a dispute's course (a dispute
+   * opened, a pre-arbitration's end), a chargeback whose amount cannot be read, a refund made in the
+   * PSP's own portal —: each names the event and the PSP's reference of the payment, for an
+   * operator. Told loudly, never dropped in silence.
    */
   readonly unrecorded?: readonly { readonly event: string; readonly pspReference: string | undefined; readonly amount?: string }[];
   /** What the PSP expects as the HTTP answer body. */

@@ -62,7 +62,7 @@ test('webhook items are verified by their HMAC; a changed field or another key f
   assert.equal(verifyItem({ ...parsed!, value: 501 }, settings.hmacKey), false);
   assert.equal(verifyItem(parsed!, 'cd'.repeat(32)), false);
   // The capture it confirms states its amount, for the engine to check against what was asked.
-  assert.deepEqual(settlementOfItem(parsed!, { multiplePartialCaptures: true }), { attemptId: 'c1', amount: { amount: 500, currency: 'EUR' }, outcome: { kind: 'approved', pspReference: 'MOD1', acquirerCode: 'CAPTURE', details: { eventCode: 'CAPTURE' } } });
+  assert.deepEqual(settlementOfItem(parsed!, { multiplePartialCaptures: true }), { attemptId: 'c1', settles: ['capture', 'sale'], amount: { amount: 500, currency: 'EUR' }, outcome: { kind: 'approved', pspReference: 'MOD1', acquirerCode: 'CAPTURE', details: { eventCode: 'CAPTURE' } } });
   // Without multiple partial captures (Adyen's default) the capture it confirms cancelled the rest.
   assert.equal(settlementOfItem(parsed!)?.outcome.details.RestReleased, 'true');
   assert.equal(settlementOfItem({ ...parsed!, success: 'false' })?.outcome.details.RestReleased, undefined);
@@ -74,7 +74,7 @@ test('CAPTURE_FAILED and REFUND_FAILED (success "true", as Adyen sends them) dec
   // Shaped as Adyen's own CAPTURE_FAILED example.
   const item = { pspReference: 'QFQTPCQ8HXSKGK82', originalReference: '9913140798220028', merchantAccountCode: 'ShopECOM', merchantReference: 'c1', value: 1000, currency: 'EUR', eventCode: 'CAPTURE_FAILED', success: 'true', reason: 'Capture Failed', hmacSignature: undefined };
   assert.deepEqual(settlementOfItem(item), {
-    attemptId: 'c1', reverses: true,
+    attemptId: 'c1', reverses: true, settles: ['capture', 'sale'],
     // Sent only for a capture Adyen accepted: without multiple partial captures, the rest went with it.
     outcome: { kind: 'declined', reason: 'provider_error', acquirerCode: 'CAPTURE_FAILED', message: 'Capture Failed', pspReference: 'QFQTPCQ8HXSKGK82', details: { eventCode: 'CAPTURE_FAILED', RestReleased: 'true' } },
   });
@@ -84,6 +84,11 @@ test('CAPTURE_FAILED and REFUND_FAILED (success "true", as Adyen sends them) dec
   // A CAPTURE item, successful or not, only settles a capture still open.
   assert.equal(settlementOfItem({ ...item, eventCode: 'CAPTURE' })?.reverses, undefined);
   assert.equal(settlementOfItem({ ...item, eventCode: 'CAPTURE', success: 'false' })?.reverses, undefined);
+  // Each item answers only attempts of its own operation: a CANCELLATION or REFUND made in the
+  // Customer Area names the payment's opening attempt, which it does not answer.
+  assert.deepEqual(settlementOfItem({ ...item, eventCode: 'CANCELLATION' })?.settles, ['void']);
+  assert.deepEqual(settlementOfItem({ ...item, eventCode: 'REFUND' })?.settles, ['refund']);
+  assert.deepEqual(settlementOfItem({ ...item, eventCode: 'AUTHORISATION' })?.settles, ['authorize', 'sale', 'rebill']);
 });
 
 test('settings: secrets checked by shape and never repeated in an error', () => {

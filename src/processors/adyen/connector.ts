@@ -79,6 +79,17 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
   return { path: '/payments', body };
 }
 
+/** What Adyen's AUTHORISATION item answers: a payment's opening (or a stored card's charge). */
+const authorisations: readonly ConnectorOperation[] = ['authorize', 'sale', 'rebill'];
+/**
+ * What each modification item answers. A CAPTURE may also confirm a sale's own capture; the
+ * others only the modification of their name.
+ */
+const modificationSettles: Readonly<Record<string, readonly ConnectorOperation[]>> = {
+  CAPTURE: ['capture', 'sale'], CAPTURE_FAILED: ['capture', 'sale'], CANCELLATION: ['void'],
+  REFUND: ['refund'], REFUND_FAILED: ['refund'], REFUNDED_REVERSED: ['refund'],
+};
+
 /**
  * The neutral outcome of a modification's answer: Adyen only says it received it (`status:
  * received`); the CAPTURE, CANCELLATION or REFUND webhook settles it later.
@@ -139,17 +150,17 @@ export function disputeOfItem(i: NotificationItem): PspDispute | undefined {
  * authorization: the CAPTURE item that confirms it says so (`RestReleased`), and only then does the
  * engine release the rest in the books (the capture's answer only said `received`).
  */
-export function settlementOfItem(i: NotificationItem, account: Pick<AdyenSettings, 'multiplePartialCaptures'> = {}): { attemptId: string; outcome: Answer; reverses?: boolean; amount?: Money | 'unreadable' } | undefined {
+export function settlementOfItem(i: NotificationItem, account: Pick<AdyenSettings, 'multiplePartialCaptures'> = {}): { attemptId: string; outcome: Answer; reverses?: boolean; amount?: Money | 'unreadable'; settles?: readonly ConnectorOperation[] } | undefined {
   const success = i.success === 'true';
   const details: Record<string, string> = { eventCode: i.eventCode };
   switch (i.eventCode) {
     case 'AUTHORISATION': {
       if (success) {
         // The amount the item says was authorised: checked against the attempt's before it settles it.
-        return { attemptId: i.merchantReference, outcome: { kind: 'approved', pspReference: i.pspReference, acquirerCode: 'Authorised', details }, ...statedAmount(i.value, i.currency, adyenCurrencies) };
+        return { attemptId: i.merchantReference, settles: authorisations, outcome: { kind: 'approved', pspReference: i.pspReference, acquirerCode: 'Authorised', details }, ...statedAmount(i.value, i.currency, adyenCurrencies) };
       }
       const refusal = refusalReasonOf(undefined, i.reason);
-      return { attemptId: i.merchantReference, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: text(i.reason), pspReference: i.pspReference, details } };
+      return { attemptId: i.merchantReference, settles: authorisations, outcome: { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : 'Refused', message: text(i.reason), pspReference: i.pspReference, details } };
     }
     case 'CAPTURE': case 'CANCELLATION': case 'REFUND': case 'CAPTURE_FAILED': case 'REFUND_FAILED': case 'REFUNDED_REVERSED': {
       // REFUNDED_REVERSED: the refunded money came back to the merchant's account (the shopper's
@@ -162,6 +173,9 @@ export function settlementOfItem(i: NotificationItem, account: Pick<AdyenSetting
       if (((ok && i.eventCode === 'CAPTURE') || i.eventCode === 'CAPTURE_FAILED') && account.multiplePartialCaptures !== true) details.RestReleased = 'true';
       return {
         attemptId: i.merchantReference,
+        // A cancellation or refund made in Adyen's Customer Area names the payment's own reference:
+        // it is not the answer of the payment's authorization (nor of any attempt of ours).
+        settles: modificationSettles[i.eventCode],
         // The scheme rejected a capture or refund: it may come days after Adyen's CAPTURE or REFUND
         // item confirmed it, and then takes that back.
         ...(failed ? { reverses: true } : {}),

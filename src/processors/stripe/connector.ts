@@ -267,6 +267,12 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const dispute = object?.object === 'dispute' && eventId ? disputeOf(type, eventId, object, created) : undefined;
       const unrecorded = object?.object === 'dispute' && !dispute && /^charge\.dispute\.(created|closed|funds_withdrawn|funds_reinstated)$/.test(type)
         ? [{ event: type, pspReference: text(object.payment_intent, 255) ?? text(object.charge, 255), amount: `${String(object.currency)} ${String(object.amount)} (Stripe minor units)` }] : [];
+      // A refund without our attempt's key was made in Stripe's Dashboard (or by another client of
+      // the account): money back to the shopper that no operation of ours records. Told to an
+      // operator, once per refund (its creation), never settled against an attempt of ours.
+      if (object?.object === 'refund' && typeof attemptId !== 'string' && type === 'refund.created') {
+        unrecorded.push({ event: type, pspReference: text(object.payment_intent, 255) ?? text(object.charge, 255), amount: `${String(object.currency)} ${String(object.amount)} (Stripe minor units)` });
+      }
       return { authentic: true, settled, ...(dispute ? { disputes: [dispute] } : {}), ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '{"received":true}' };
     },
   };
