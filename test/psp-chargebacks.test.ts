@@ -7,10 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type Gateway } from './support/harness.ts';
-import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { capturedExecution } from './support/captured-execution.ts';
+import { configureCascade, execution, tokenOf } from './support/executions.ts';
 import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
-import { suiteCards } from './support/fake-psps/bank.ts';
 import { postPspNotification } from './support/psp-notifications.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 
@@ -38,21 +38,7 @@ async function deliverStripe() {
   for (const e of stripe.takeEvents()) assert.equal((await post('stripe', e.body, { 'stripe-signature': e.signature })).status, 200);
 }
 
-/** An execution authorized for 50.00 EUR and captured in full, its notifications delivered. */
-async function captured(holder: string, deliver: () => Promise<void>) {
-  const id = await execution(gw, token, holder);
-  const ack = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(await instrument(gw, token, suiteCards.approved, holder), '50.00') });
-  assert.equal(ack.status, 200, JSON.stringify(ack.body));
-  const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
-  assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
-  await deliver();
-  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '50.00', currency: 'EUR' }, final: true } })).status, 202);
-  await deliver();
-  assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'captured');
-  const paymentId: string = e.paymentComposition[0].paymentId;
-  const opening = await gw.app.storage.db.selectFrom('transactions').select('psp_reference').where('payment_id', '=', paymentId).where('seq', '=', 0).executeTakeFirstOrThrow();
-  return { id, paymentId, pspReference: opening.psp_reference! };
-}
+const captured = (holder: string, deliver: () => Promise<void>) => capturedExecution(gw, token, holder, deliver);
 
 const disputeOps = (paymentId: string) => gw.app.storage.db.selectFrom('transactions').select(['id', 'type', 'status', 'amount', 'psp_reference', 'referenced_id'])
   .where('payment_id', '=', paymentId).where('type', 'in', ['chargeback', 'chargeback_reversal']).orderBy('seq').execute();

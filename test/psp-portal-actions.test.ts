@@ -9,7 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type Gateway } from './support/harness.ts';
-import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { capturedExecution } from './support/captured-execution.ts';
+import { authorizeBody, call, configureCascade, execution, instrument, tokenOf, wf } from './support/executions.ts';
 import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
@@ -47,21 +48,7 @@ function adyenItem(item: { pspReference: string; originalReference: string; merc
   } }] });
 }
 
-async function captured(holder: string, deliver: () => Promise<void>) {
-  const id = await execution(gw, token, holder);
-  const ack = await call(gw, 'POST', `${wf}/${id}/authorize`, { token, body: authorizeBody(await instrument(gw, token, suiteCards.approved, holder), '50.00') });
-  assert.equal(ack.status, 200, JSON.stringify(ack.body));
-  const e = await poll(gw, token, id, ['created', 'authorizeRequested']);
-  assert.equal(e.status, 'authorized', JSON.stringify(e.statusHistory?.at(-1)));
-  await deliver();
-  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '50.00', currency: 'EUR' }, final: true } })).status, 202);
-  await deliver();
-  assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'captured');
-  const paymentId: string = e.paymentComposition[0].paymentId;
-  const opening = await gw.app.storage.db.selectFrom('transactions').select('psp_reference').where('payment_id', '=', paymentId).where('seq', '=', 0).executeTakeFirstOrThrow();
-  const attempt = await gw.app.storage.db.selectFrom('attempts').select('id').where('payment_id', '=', paymentId).orderBy('created_at').executeTakeFirstOrThrow();
-  return { id, paymentId, pspReference: opening.psp_reference!, authorizeAttemptId: attempt.id as string };
-}
+const captured = (holder: string, deliver: () => Promise<void>) => capturedExecution(gw, token, holder, deliver);
 
 const totals = async (paymentId: string) => ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId));
 /** Whether an operator was told, at error or warn level, of a PSP movement naming this reference. */
