@@ -34,6 +34,7 @@ import { webhookRedeliveries } from './migrations/102_webhook_redeliveries.ts';
 import { attemptLookups } from './migrations/103_attempt_lookups.ts';
 import { deliveryOrderBackfill } from './migrations/104_delivery_order_backfill.ts';
 import { cardErasure } from './migrations/106_card_erasure.ts';
+import { releasedCards } from './migrations/107_released_cards.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -68,6 +69,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '104_delivery_order_backfill': deliveryOrderBackfill,
   '105_job_scan_indexes': jobScanIndexes,
   '106_card_erasure': cardErasure,
+  '107_released_cards': releasedCards,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -59,6 +59,8 @@ export interface CardsTable {
   created_at: number;
   /** When the card number was erased (its wrapped key and ciphertext blanked): every instrument of it was deleted. Null while held. */
   erased_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When no instrument charged it any more without its being deleted with one (a registration renewed onto a new card; migration 107). */
+  released_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface PaymentsTable {

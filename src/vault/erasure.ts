@@ -12,12 +12,24 @@ import type { VaultStore } from './store.ts';
  * account, or the reconciler moving one on, charges the card again. Every new charge of a deleted
  * instrument is refused where it would be recorded, so none can begin after the check.
  */
-export function createCardErasure(deps: { store: VaultStore; clock: Clock; inUse: (cardId: string) => Promise<boolean> }) {
+export function createCardErasure(deps: { store: VaultStore; clock: Clock; inUse: (cardId: string) => Promise<boolean>; ephemeralTtlMs: number }) {
   const { store, clock, inUse } = deps;
   return {
-    /** One pass over every deleted instrument whose card is not yet erased; how many cards it erased. */
+    /**
+     * One pass: one-time instruments that lapsed unused are ended (they are shown deleted already),
+     * then every deleted instrument's card and every released card (a renewed registration's card
+     * before) not yet erased is erased unless a payment with it is open; how many cards it erased.
+     */
     async eraseDeleted(): Promise<number> {
+      while (await store.endLapsedTransients(clock.now() - deps.ephemeralTtlMs, clock.now(), 500) === 500);
       let erased = 0;
+      let released: { releasedAt: number; id: string } | undefined;
+      for (;;) {
+        const page = await store.releasedCards(released, 100);
+        for (const c of page) if (!await inUse(c.id) && await store.eraseCard(c.id, clock.now())) erased++;
+        if (page.length < 100) break;
+        released = page.at(-1);
+      }
       let after: { deletedAt: number; id: string } | undefined;
       for (;;) {
         const page = await store.instrumentsAwaitingErasure(after, 100);

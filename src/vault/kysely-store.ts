@@ -6,7 +6,7 @@ import type { CardBrand } from './card.ts';
 import type { InstrumentRecord, InstrumentStatus, InstrumentStore, StoredCard, TokenizationKeyRecord, TokenizationKeyStore, VaultStore, VaultWriter } from './store.ts';
 
 /** The row of a sealed card; exported so a payment's intent can insert it in its own transaction. */
-type CardRow = Omit<Selectable<CardsTable>, 'erased_at'>;
+type CardRow = Omit<Selectable<CardsTable>, 'erased_at' | 'released_at'>;
 
 export function cardRow(c: StoredCard): CardRow {
   return {
@@ -78,6 +78,21 @@ export function createVaultStore(uow: UnitOfWork): VaultStore {
       const rows = await q.orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map((r) => ({ id: r.id, cardId: r.card_id, deletedAt: Number(r.updated_at) }));
     },
+    async releasedCards(after, limit) {
+      // The partial index's condition, repeated as literals (see migration 107).
+      let q = db.selectFrom('cards').select(['id', 'released_at']).where(sql<boolean>`released_at is not null and erased_at is null`);
+      if (after) q = q.where((eb) => eb.or([eb('released_at', '>', after.releasedAt), eb.and([eb('released_at', '=', after.releasedAt), eb('id', '>', after.id)])]));
+      const rows = await q.orderBy('released_at').orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({ id: r.id, releasedAt: Number(r.released_at) }));
+    },
+    async endLapsedTransients(createdBefore, at, limit) {
+      // The partial index's condition, repeated as a literal (see migration 107).
+      const ids = (await db.selectFrom('instruments').select('id').where(sql<boolean>`status = 'transient'`).where('created_at', '<=', createdBefore)
+        .orderBy('created_at').orderBy('id').limit(limit).execute()).map((r) => r.id);
+      if (ids.length === 0) return 0;
+      const r = await uow.run((tx) => tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', 'in', ids).where('status', '=', 'transient').executeTakeFirst());
+      return Number(r.numUpdatedRows);
+    },
     eraseCard(cardId, at) {
       return uow.run(async (tx) => {
         const held = await tx.selectFrom('instruments').select('id').where('card_id', '=', cardId).where('status', '!=', 'deleted').limit(1).executeTakeFirst();
@@ -138,8 +153,14 @@ export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
       return Number(r.numUpdatedRows) === 1;
     },
     async setInstrumentCard(id, cardId, at) {
+      const before = await tx.selectFrom('instruments').select('card_id').where('id', '=', id).where('status', '=', 'enabled').executeTakeFirst();
+      if (!before) return false;
       const r = await tx.updateTable('instruments').set({ card_id: cardId, updated_at: at }).where('id', '=', id).where('status', '=', 'enabled').executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      // The card it charged before (the same number): no instrument charges it now, so it is erased
+      // once no payment with it is open (the erasure job).
+      if (before.card_id !== cardId) await tx.updateTable('cards').set({ released_at: at }).where('id', '=', before.card_id).where('erased_at', 'is', null).execute();
+      return true;
     },
   });
 }

@@ -37,6 +37,10 @@ export interface VaultStore {
   cardsPerVersion(): Promise<{ version: number; cards: number }[]>;
   /** Deleted instruments whose card is not yet erased, in the order they were deleted. */
   instrumentsAwaitingErasure(after: { deletedAt: number; id: string } | undefined, limit: number): Promise<{ id: string; cardId: string; deletedAt: number }[]>;
+  /** Cards no instrument charges any more (a renewed registration's card before), not erased yet, in the order released. */
+  releasedCards(after: { releasedAt: number; id: string } | undefined, limit: number): Promise<{ id: string; releasedAt: number }[]>;
+  /** Marks deleted (as they are shown) one-time instruments made at or before `createdBefore` and never used; how many. */
+  endLapsedTransients(createdBefore: number, at: number, limit: number): Promise<number>;
   /**
    * Blanks the card's wrapped key and ciphertext and marks its deleted instruments; false while an
    * instrument of it is not deleted (nothing changed), or when it was erased already.
