@@ -8,13 +8,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from './support/harness.ts';
-import { capturedExecution } from './support/captured-execution.ts';
-import { authorizeBody, call, configureCascade, execution, instrument, tokenOf, wf } from './support/executions.ts';
-import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
-import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
+import type { Gateway } from './support/harness.ts';
+import { capturedExecution, gatewayAtPspFakes, type GatewayAtPspFakes } from './support/captured-execution.ts';
+import { authorizeBody, call, configureCascade, execution, instrument, wf } from './support/executions.ts';
+import { adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
+import { stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
-import { postPspNotification } from './support/psp-notifications.ts';
 import { signItem } from '../src/processors/adyen/webhook.ts';
 import { signatureHeader } from '../src/processors/stripe/webhook.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
@@ -23,19 +22,13 @@ let adyen: AdyenFake;
 let stripe: StripeFake;
 let gw: Gateway;
 let token: string;
-before(async () => {
-  [adyen, stripe, gw] = await Promise.all([startAdyenFake(), startStripeFake(), startGateway({ env: { SWITCHYARD_PSP_TIMEOUT_MS: '300' } })]);
-  token = await tokenOf(gw);
-  await configureCascade(gw, {
-    adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } },
-    stripe: { connector: 'stripe', settings: { baseUrl: stripe.url, ...stripeFakeCredentials } },
-  }, ['adyen']);
-});
-after(async () => { await Promise.all([gw?.close(), adyen?.close(), stripe?.close()]); });
+let fakes: GatewayAtPspFakes;
+before(async () => { fakes = await gatewayAtPspFakes({ SWITCHYARD_PSP_TIMEOUT_MS: '300' }); ({ adyen, stripe, gw, token } = fakes); });
+after(() => fakes?.close());
 
-const post = (account: 'adyen' | 'stripe', body: string, headers: Record<string, string> = {}) => postPspNotification(gw, account, body, headers);
-async function deliverAdyen() { for (const body of adyen.takeNotifications()) assert.deepEqual(await post('adyen', body), { status: 200, text: '[accepted]' }); }
-async function deliverStripe() { for (const e of stripe.takeEvents()) assert.equal((await post('stripe', e.body, { 'stripe-signature': e.signature })).status, 200); }
+const post = (account: 'adyen' | 'stripe', body: string, headers: Record<string, string> = {}) => fakes.post(account, body, headers);
+const deliverAdyen = () => fakes.deliverAdyen();
+const deliverStripe = () => fakes.deliverStripe();
 
 /** A signed Adyen notification of one item, as Adyen sends for an action taken in its Customer Area. */
 function adyenItem(item: { pspReference: string; originalReference: string; merchantReference: string; eventCode: string; value: number }) {
