@@ -12,7 +12,7 @@ import { manualClock } from '../src/runtime/clock.ts';
 import type { ConnectorRequest } from '../src/processors/connector.ts';
 import { parseSettlementReport, serializeSettlementReport, type SettlementReport } from '../src/processors/settlement-report.ts';
 import { opp, startGateway } from './support/harness.ts';
-import { success, unknownCode, D, iso, cardOf, acquirer, gateway, drain, ok, bo, importReport, count, simulated, capturedSixty, captureReportedFailed } from './support/settlement-day.ts';
+import { success, unknownCode, D, iso, cardOf, acquirer, gateway, drain, ok, bo, importReport, count, simulated, lateApprovedSale, capturedReportedThenFailed } from './support/settlement-day.ts';
 
 test('a messy day, drained and then settled: every line matched but the late approval\'s, the books verify, a second import is a no-op', async () => {
   const { gw, clock } = await gateway(D + 60_000);
@@ -44,18 +44,11 @@ test('a messy day, drained and then settled: every line matched but the late app
     const lostRf = await bo(gw, s4, 'RF', '13.00', { 'customParameters[SHOPPER_silent]': '1' });
     assert.equal(lostRf.body.result.code, unknownCode, JSON.stringify(lostRf.body));
     // A sale the gateway ends as never received, which the PSP then approves: reversed by the gateway.
-    const late = await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'DB', amount: '25.00', currency: 'EUR', 'customParameters[SHOPPER_lose]': '1' });
-    assert.equal(late.body.result.code, unknownCode);
-    clock.advance(60_000);
-    await gw.app.payments.reconcile();
-    await gw.app.payments.idle();
-    const lateAttempt = await gw.app.storage.db.selectFrom('attempts').select(['id', 'status']).where('transaction_id', '=', late.body.id).executeTakeFirstOrThrow();
-    assert.equal(lateAttempt.status, 'failed');
-    await gw.app.payments.settleFromPsp('default', lateAttempt.id, { kind: 'approved', pspReference: 'LATE-1', acquirerCode: success, details: {} });
+    const { paymentId: lateId, attemptId: lateAttemptId } = await lateApprovedSale(gw, clock, 'LATE-1');
 
     await drain(gw, clock);
     assert.equal(iso(clock.now()), '2026-03-10', 'still the same day');
-    const lateRow = await gw.app.storage.db.selectFrom('late_approvals').selectAll().where('attempt_id', '=', lateAttempt.id).executeTakeFirstOrThrow();
+    const lateRow = await gw.app.storage.db.selectFrom('late_approvals').selectAll().where('attempt_id', '=', lateAttemptId).executeTakeFirstOrThrow();
     assert.equal(lateRow.status, 'reversed');
     const statuses = await gw.app.storage.db.selectFrom('transactions').select(['id', 'type', 'status']).where('id', 'in', [lostSale.body.id, lostCp.body.id, lostRf.body.id]).execute();
     assert.deepEqual(statuses.map((t) => t.status), ['succeeded', 'succeeded', 'succeeded'], JSON.stringify(statuses));
@@ -66,7 +59,7 @@ test('a messy day, drained and then settled: every line matched but the late app
     const sim = await simulated(gw, '2026-03-10');
     const vd = '2026-03-11';
     const extra = [
-      { reference: late.body.id, pspReference: undefined, type: 'capture' as const, gross: 2500, fee: 58, net: 2442, currency: 'EUR' as any, valueDate: vd },
+      { reference: lateId, pspReference: undefined, type: 'capture' as const, gross: 2500, fee: 58, net: 2442, currency: 'EUR' as any, valueDate: vd },
       { reference: lateRow.reversal_id, pspReference: undefined, type: 'refund' as const, gross: -2500, fee: 0, net: -2500, currency: 'EUR' as any, valueDate: vd },
     ];
     const lines = [...sim.lines, ...extra];
@@ -80,7 +73,7 @@ test('a messy day, drained and then settled: every line matched but the late app
     const first = await importReport(gw, reparsed.value);
     assert.equal(first.imported, true);
     assert.deepEqual(first.discrepancies.map((d: any) => `${d.kind}@${d.reference}`).sort(),
-      [`late_approval@${late.body.id}`, `late_approval@${lateRow.reversal_id}`].sort(), 'only the late approval\'s lines are discrepancies');
+      [`late_approval@${lateId}`, `late_approval@${lateRow.reversal_id}`].sort(), 'only the late approval\'s lines are discrepancies');
     assert.equal(first.summary.matched, sim.lines.length);
     assert.equal(await gw.app.ledger.verify(), undefined, 'the books verify after the import');
     const balances = await gw.app.ledger.balances(gw.merchant.merchantId);
@@ -100,14 +93,7 @@ test('a messy day, drained and then settled: every line matched but the late app
 test('a day that spans midnight: a capture at 23:59 whose answer comes after midnight, a sale the PSP settles the next day, a late approval reversed after midnight', async () => {
   const { gw, clock } = await gateway(D + 86_400_000 - 120_000); // 23:58
   try {
-    const late = await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'DB', amount: '25.00', currency: 'EUR', 'customParameters[SHOPPER_lose]': '1' });
-    assert.equal(late.body.result.code, unknownCode);
-    clock.advance(50_000);
-    await gw.app.payments.reconcile();
-    await gw.app.payments.idle();
-    const lateAttempt = await gw.app.storage.db.selectFrom('attempts').select(['id', 'status']).where('transaction_id', '=', late.body.id).executeTakeFirstOrThrow();
-    assert.equal(lateAttempt.status, 'failed');
-    await gw.app.payments.settleFromPsp('default', lateAttempt.id, { kind: 'approved', pspReference: 'LATE-2', acquirerCode: success, details: {} });
+    const { paymentId: lateId, attemptId: lateAttemptId } = await lateApprovedSale(gw, clock, 'LATE-2', 50_000);
     clock.set(D + 86_400_000 - 60_000);
     // 23:59: an authorization, its capture's answer lost; a sale.
     const pa = ok(await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'PA', amount: '100.00', currency: 'EUR' }));
@@ -117,7 +103,7 @@ test('a day that spans midnight: a capture at 23:59 whose answer comes after mid
     assert.equal(iso(clock.now()), '2026-03-10');
     await drain(gw, clock);
     assert.equal(iso(clock.now()), '2026-03-11', 'the jobs ran after midnight');
-    const lateRow = await gw.app.storage.db.selectFrom('late_approvals').selectAll().where('attempt_id', '=', lateAttempt.id).executeTakeFirstOrThrow();
+    const lateRow = await gw.app.storage.db.selectFrom('late_approvals').selectAll().where('attempt_id', '=', lateAttemptId).executeTakeFirstOrThrow();
     assert.equal(lateRow.status, 'reversed');
     assert.equal(await gw.app.ledger.verify(), undefined);
 
@@ -137,7 +123,7 @@ test('a day that spans midnight: a capture at 23:59 whose answer comes after mid
       const payout = r.lines.reduce((s, l) => s + l.net, 0);
       return { ...r, payouts: payout === 0 ? [] : [{ currency: 'EUR' as any, amount: payout, valueDate: vd(day) }] };
     };
-    const r10 = mk('2026-03-10', [capLine, { reference: late.body.id, pspReference: undefined, type: 'capture', gross: 2500, fee: 58, net: 2442, currency: 'EUR' }]);
+    const r10 = mk('2026-03-10', [capLine, { reference: lateId, pspReference: undefined, type: 'capture', gross: 2500, fee: 58, net: 2442, currency: 'EUR' }]);
     const r11 = mk('2026-03-11', [saleLine, { reference: lateRow.reversal_id, pspReference: undefined, type: 'refund', gross: -2500, fee: 0, net: -2500, currency: 'EUR' }]);
     const i10 = await importReport(gw, r10);
     const i11 = await importReport(gw, r11);
@@ -147,7 +133,7 @@ test('a day that spans midnight: a capture at 23:59 whose answer comes after mid
     const saleBookedOn10 = simWhere.d10.includes(sale);
     const capBookedOn10 = simWhere.d10.includes(cp.body.id);
     assert.deepEqual({ d10: kinds(i10), d11: kinds(i11) }, {
-      d10: [`late_approval@${late.body.id}`, ...(saleBookedOn10 ? [`missing_line@${sale}`] : [])].sort(),
+      d10: [`late_approval@${lateId}`, ...(saleBookedOn10 ? [`missing_line@${sale}`] : [])].sort(),
       d11: [`late_approval@${lateRow.reversal_id}`, ...(!capBookedOn10 ? [] : [])].sort(),
     }, JSON.stringify(simWhere));
     assert.equal(await gw.app.ledger.verify(), undefined);
@@ -255,13 +241,9 @@ test('a late approval at the second account of a cascade, reported by the attemp
 test('a capture the PSP reports failed after the report of its day was made but before it was imported: its line is not an unknown reference', async () => {
   const { gw, clock } = await gateway(D + 60_000);
   try {
-    const { capture: x } = await capturedSixty(gw, clock);
-    // The PSP's report of the 10th is made at midnight (the capture in it)...
-    const d10 = await simulated(gw, '2026-03-10');
-    assert.ok(d10.lines.some((l) => l.reference === x));
-    // ...then, early on the 11th, before the operator imports it, the PSP reports the capture failed.
-    clock.set(D + 86_400_000 + 600_000);
-    await captureReportedFailed(gw, clock, x);
+    // The PSP's report of the 10th is made at midnight (the capture in it); early on the 11th, before
+    // the operator imports it, the PSP reports the capture failed.
+    const { capture: x, d10 } = await capturedReportedThenFailed(gw, clock);
     const i10 = await importReport(gw, d10);
     assert.deepEqual(i10.discrepancies.map((d: any) => d.kind).filter((k: string) => k === 'unknown_reference'), [],
       `the gateway's own capture ${x} is not an unknown reference: ${JSON.stringify(i10.discrepancies)}`);

@@ -7,18 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SettlementReport } from '../src/processors/settlement-report.ts';
 import { opp } from './support/harness.ts';
-import { success, unknownCode, D, cardOf, gateway, drain, ok, bo, importReport, simulated, capturedSixty, captureReportedFailed } from './support/settlement-day.ts';
+import { D, cardOf, gateway, drain, ok, bo, importReport, lateApprovedSale, capturedReportedThenFailed } from './support/settlement-day.ts';
 
 test('the PSP\'s report of the undo\'s day (its clawback line) imported before the report of the capture\'s day: the clawback is not settled against a movement never settled, the books verify', async () => {
   const { gw, clock } = await gateway(D + 60_000);
   try {
-    const { capture: x } = await capturedSixty(gw, clock);
-    // The PSP's report of the 10th (the capture, paid out) is made at midnight.
-    const d10 = await simulated(gw, '2026-03-10');
-    assert.ok(d10.lines.some((l) => l.reference === x));
-    // On the 11th the PSP reports the capture failed; its report of the 11th claws it back.
-    clock.set(D + 86_400_000 + 600_000);
-    await captureReportedFailed(gw, clock, x);
+    // The PSP's report of the 10th (the capture, paid out) is made at midnight; on the 11th the PSP
+    // reports the capture failed, and its report of the 11th claws it back.
+    const { capture: x, d10 } = await capturedReportedThenFailed(gw, clock);
     const vd = '2026-03-12';
     const d11: SettlementReport = {
       pspAccount: 'default', merchantId: undefined, day: '2026-03-11',
@@ -57,14 +53,7 @@ test('a capture reported failed before any report (no money moved) and a PSP lin
 test('a late approval\'s line found by the PSP reference, its reference the card number (a report keyed by the card): the discrepancy keeps the card number only masked', async () => {
   const { gw, clock } = await gateway(D + 60_000);
   try {
-    const late = await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'DB', amount: '25.00', currency: 'EUR', 'customParameters[SHOPPER_lose]': '1' });
-    assert.equal(late.body.result.code, unknownCode);
-    clock.advance(60_000);
-    await gw.app.payments.reconcile();
-    await gw.app.payments.idle();
-    const lateAttempt = await gw.app.storage.db.selectFrom('attempts').select(['id', 'status']).where('transaction_id', '=', late.body.id).executeTakeFirstOrThrow();
-    assert.equal(lateAttempt.status, 'failed');
-    await gw.app.payments.settleFromPsp('default', lateAttempt.id, { kind: 'approved', pspReference: 'LATE-P', acquirerCode: success, details: {} });
+    const { paymentId: lateId, attemptId: lateAttemptId } = await lateApprovedSale(gw, clock, 'LATE-P');
     await drain(gw, clock);
     const vd = '2026-03-11';
     const pan = '4200000000000000';

@@ -94,3 +94,33 @@ export async function captureReportedFailed(gw: Gateway, clock: ReturnType<typeo
   assert.equal(await gw.app.payments.settleFromPsp('default', attempt, failed, { reverses: true }), true);
   await drain(gw, clock);
 }
+
+/**
+ * A sale of 25.00 the gateway ends as never received (its answer lost, the reconciler's lookup finds
+ * nothing), which the PSP then approves under `pspReference`: a late approval the gateway reverses.
+ * Its payment's id and the attempt's.
+ */
+export async function lateApprovedSale(gw: Gateway, clock: ReturnType<typeof manualClock>, pspReference: string, reconcileAfterMs = 60_000): Promise<{ paymentId: string; attemptId: string }> {
+  const late = await opp(gw, 'POST', '/v1/payments', { ...cardOf(), paymentType: 'DB', amount: '25.00', currency: 'EUR', 'customParameters[SHOPPER_lose]': '1' });
+  assert.equal(late.body.result.code, unknownCode);
+  clock.advance(reconcileAfterMs);
+  await gw.app.payments.reconcile();
+  await gw.app.payments.idle();
+  const attempt = await gw.app.storage.db.selectFrom('attempts').select(['id', 'status']).where('transaction_id', '=', late.body.id).executeTakeFirstOrThrow();
+  assert.equal(attempt.status, 'failed');
+  await gw.app.payments.settleFromPsp('default', attempt.id, { kind: 'approved', pspReference, acquirerCode: success, details: {} });
+  return { paymentId: late.body.id, attemptId: attempt.id };
+}
+
+/**
+ * A capture of 60.00 on the 10th, the PSP's report of the 10th made at midnight with it, then, early
+ * on the 11th, the PSP reports that capture failed (before or after the operator imports the report).
+ */
+export async function capturedReportedThenFailed(gw: Gateway, clock: ReturnType<typeof manualClock>): Promise<{ capture: string; d10: SettlementReport }> {
+  const { capture } = await capturedSixty(gw, clock);
+  const d10 = await simulated(gw, '2026-03-10');
+  assert.ok(d10.lines.some((l) => l.reference === capture));
+  clock.set(D + 86_400_000 + 600_000);
+  await captureReportedFailed(gw, clock, capture);
+  return { capture, d10 };
+}
