@@ -23,7 +23,7 @@ import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/si
 import { NoStatusApi, type Connector, type InboundNotification, type ShopperReturn } from './processors/connector.ts';
 import { withoutCardNumbers, withoutControlCharacters, type Outcome } from './processors/outcome.ts';
 import { scrubPans } from './runtime/scrub.ts';
-import { createConnectorRegistry, type ConnectorRegistry } from './processors/registry.ts';
+import { createConnectorRegistry, defaultAccount, type ConnectorRegistry } from './processors/registry.ts';
 import { connectorFactories } from './processors/connectors.ts';
 import { createBreakers, type Breakers } from './processors/breaker.ts';
 import { createThrottleStore } from './throttle/kysely-store.ts';
@@ -196,7 +196,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // map would keep every account this node ever called.
   const pruneCircuits = async () => {
     try {
-      const existing = new Set(await workflows.accountIds());
+      // The gateway's own acquirer is no row: its circuit stays.
+      const existing = new Set([defaultAccount.id, ...await workflows.accountIds()]);
       for (const id of breakers.forgetAllBut(existing)) metrics.forgetPspCircuit(id);
     } catch (err) {
       logger.warn({ err: String(err) }, 'the circuits of removed PSP accounts could not be swept now; the next sweep does');

@@ -233,7 +233,11 @@ export function createExecutionService(deps: {
       }
       return { ok: false, error: r.error };
     }
-    return { ok: true, value: { execution: (await store.get(id))!, action } };
+    // The action is recorded with its operations; the execution is read again for the answer, or,
+    // when the store cannot be read now (the database that lost the outcome still away), answered
+    // as read before: an error would tell the merchant the action failed for money the PSP moved.
+    const after = await store.get(id).catch(() => undefined);
+    return { ok: true, value: { execution: after ?? e, action } };
   }
 
   /** The statuses of an execution whose authorization has no outcome yet. */

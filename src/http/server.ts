@@ -7,6 +7,7 @@ import type { Metrics } from '../runtime/metrics.ts';
 import { requestIdFrom, runForRequest } from '../runtime/request-context.ts';
 import { traceFrom } from '../runtime/trace.ts';
 import { registerHealthRoutes, type Readiness } from './health.ts';
+import { isStoreUnavailable } from '../storage/unavailable.ts';
 import type { HttpTimeouts } from '../config.ts';
 import { registerOppRoutes, type OppDeps } from '../dialects/opp/routes.ts';
 import { registerExecutionsRoutes, type ExecutionsDeps } from '../dialects/executions/routes.ts';
@@ -214,6 +215,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (_req, reply, payload) => {
     if (deps.readiness.draining()) reply.header('connection', 'close');
     return payload;
+  });
+  // A fault on a route without a handler of its own (the hosted pages, the SDK's, docs, health):
+  // answered in its surface's shape and never with the error's message (it may name the database's
+  // address), a store that cannot serve it now 503 with Retry-After as the dialects answer it.
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    if (err.statusCode && err.statusCode < 500) {
+      return sendEdgeRefusal(deps, req, reply, { status: err.statusCode, code: '200.300.404', executionsCode: 'request.malformed', adminCode: 'bad_request', message: 'The request could not be read' });
+    }
+    if (isStoreUnavailable(err)) {
+      req.log.warn({ err: String(err) }, 'request refused: the store is unavailable');
+      reply.header('retry-after', '1');
+      return sendEdgeRefusal(deps, req, reply, { status: 503, code: '900.100.100', executionsCode: 'service.unavailable', adminCode: 'unavailable', message: 'The gateway could not reach its database in time: send the request again' });
+    }
+    req.log.error({ err: String(err) }, 'request failed');
+    return sendEdgeRefusal(deps, req, reply, { status: 500, code: '999.999.999', executionsCode: 'internal', adminCode: 'internal', message: 'An internal error occurred' });
   });
   registerHealthRoutes(app, deps.readiness);
   if (deps.metrics) registerMetrics(app, deps.metrics);

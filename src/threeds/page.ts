@@ -94,6 +94,8 @@ const endings = {
   expired: { title: 'Session expired', text: 'This payment session has expired. Return to the merchant’s site and start the payment again.' },
   not_found: { title: 'Unknown session', text: 'There is no payment session at this address.' },
   invalid: { title: 'Answer not understood', text: 'The answer sent from this page could not be read. Go back and press one of its buttons.' },
+  unavailable: { title: 'Not available right now', text: 'The payment service cannot answer right now; nothing was lost. Reload this page in a moment.' },
+  failed: { title: 'Something went wrong', text: 'This page could not be answered. Reload it in a moment; if it happens again, return to the merchant’s site.' },
 } as const;
 
 /** The page shown instead of the buttons once a session is used, expired or unknown; `back`: the merchant's page the payment sends the shopper to now. */

@@ -5,6 +5,7 @@ import { challengeOutcomes, type ChallengeOutcome } from './model.ts';
 import { hostedPaths, type ThreeDsService } from './service.ts';
 import { forwardScriptSource, hostedCss, renderChallengePage, renderDemoReturnPage, renderEndedPage, renderForwardPage } from './page.ts';
 import type { Challenge, ChallengePurpose } from './store.ts';
+import { isStoreUnavailable } from '../storage/unavailable.ts';
 
 const idPattern = /^[0-9a-f]{32}$/;
 
@@ -80,9 +81,16 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
   });
   // What a shopper's browser is answered here is a page, refusals too (an oversize or unreadable body).
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    // The database cannot serve the page now (a restart, a failover): the shopper reloads it, as a
+    // client sends again any request refused so.
+    if (isStoreUnavailable(err)) {
+      req.log.warn({ err: String(err) }, 'hosted page refused: the store is unavailable');
+      reply.header('retry-after', '1');
+      return hostedHtml(reply, 503, renderEndedPage('unavailable'));
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err: String(err) }, 'hosted page failure');
-    return hostedHtml(reply, status, renderEndedPage('invalid'));
+    return hostedHtml(reply, status, renderEndedPage(status === 500 ? 'failed' : 'invalid'));
   });
 
   app.get('/hosted/assets/hosted.css', { schema: { summary: 'The stylesheet of the hosted pages', tags: ['hosted pages'], response: { 200: textAnswer('CSS.', 'text/css') } } }, (_req, reply) =>

@@ -181,7 +181,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (err instanceof IdempotencyClaimLost) {
       return refuse(reply, 'request.conflict', 'A later request with this x-idempotency-key took it over while this one was stalled; that request\'s answer stands and this one changed nothing');
     }
-    if (req.idempotencyClaim) await idempotency.release(req.idempotencyClaim);
+    // Freed for a retry; a store that cannot free it now (the reason the request failed, often) leaves
+    // the claim to be taken over after its time, and this answer must still be this dialect's own.
+    if (req.idempotencyClaim) await idempotency.release(req.idempotencyClaim).catch((e: unknown) => req.log.warn({ err: String(e) }, 'the idempotency key could not be freed now'));
     if (isStoreUnavailable(err)) {
       // The database could not serve it now: a unit of work that failed so kept nothing, and the
       // request may go again under its idempotency key (released above), which replays what did commit.
