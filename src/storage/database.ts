@@ -35,6 +35,7 @@ import { attemptLookups } from './migrations/103_attempt_lookups.ts';
 import { deliveryOrderBackfill } from './migrations/104_delivery_order_backfill.ts';
 import { cardErasure } from './migrations/106_card_erasure.ts';
 import { releasedCards } from './migrations/107_released_cards.ts';
+import { releasedCardsBackfill } from './migrations/108_released_cards_backfill.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -70,6 +71,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '105_job_scan_indexes': jobScanIndexes,
   '106_card_erasure': cardErasure,
   '107_released_cards': releasedCards,
+  '108_released_cards_backfill': releasedCardsBackfill,
 };
 
 /** Every migration's name, in the order they apply. */

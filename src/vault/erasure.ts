@@ -4,9 +4,10 @@ import type { VaultStore } from './store.ts';
 /**
  * Erases the card numbers of deleted instruments (/v1 registrations, executions instruments, the
  * one-time instruments an authorization spent): a card no instrument may charge any more is kept
- * only as its masked view and fingerprint. Its wrapped data key and ciphertext are blanked, so no
- * key, old or current, recovers the number (crypto-shredding), and a key rotation has nothing of
- * it to re-wrap.
+ * only as its masked view and fingerprint. Its number's ciphertext is blanked, so no key, old or
+ * current, recovers it; the data key that sealed it stays wrapped, opening nothing (an older
+ * release's key rotation, during a rolling upgrade, re-wraps it as any card), and this release's
+ * rotation skips it.
  *
  * A card is left for a later pass while a payment with it is still open (`inUse`): a cascade's next
  * account, or the reconciler moving one on, charges the card again. Every new charge of a deleted

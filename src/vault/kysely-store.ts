@@ -97,7 +97,10 @@ export function createVaultStore(uow: UnitOfWork): VaultStore {
       return uow.run(async (tx) => {
         const held = await tx.selectFrom('instruments').select('id').where('card_id', '=', cardId).where('status', '!=', 'deleted').limit(1).executeTakeFirst();
         if (held) return false;
-        const r = await tx.updateTable('cards').set({ wrapped_key: '', pan_ciphertext: '', erased_at: at }).where('id', '=', cardId).where('erased_at', 'is', null).executeTakeFirst();
+        // The number's ciphertext goes; its data key stays wrapped, opening nothing any more: a key
+        // rotation run by an older release during a rolling upgrade re-wraps every card it finds
+        // below the current version, and a blank key would stop it at this card for good.
+        const r = await tx.updateTable('cards').set({ pan_ciphertext: '', erased_at: at }).where('id', '=', cardId).where('erased_at', 'is', null).executeTakeFirst();
         await tx.updateTable('instruments').set({ card_erased_at: at }).where('card_id', '=', cardId).where('status', '=', 'deleted').execute();
         return Number(r.numUpdatedRows) === 1;
       });

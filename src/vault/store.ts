@@ -42,7 +42,7 @@ export interface VaultStore {
   /** Marks deleted (as they are shown) one-time instruments made at or before `createdBefore` and never used; how many. */
   endLapsedTransients(createdBefore: number, at: number, limit: number): Promise<number>;
   /**
-   * Blanks the card's wrapped key and ciphertext and marks its deleted instruments; false while an
+   * Blanks the card number's ciphertext and marks its deleted instruments; false while an
    * instrument of it is not deleted (nothing changed), or when it was erased already.
    */
   eraseCard(cardId: string, at: number): Promise<boolean>;

@@ -3,7 +3,7 @@ import type { Migration } from 'kysely/migration';
 
 /**
  * A card whose every instrument (a /v1 registration, an executions instrument) was deleted is
- * erased: its wrapped data key and its card number's ciphertext are blanked, so the number can no
+ * erased: its card number's ciphertext is blanked, so the number can no
  * longer be recovered under any key (`cards.erased_at` says when). What is shown of it (brand,
  * BIN, last four, expiry, holder) and its fingerprint stay, for the payments made with it.
  * `instruments.card_erased_at` marks the deleted instruments whose card is gone, so the job's
