@@ -228,7 +228,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       reply.header('retry-after', '1');
       return sendEdgeRefusal(deps, req, reply, { status: 503, code: '900.100.100', executionsCode: 'service.unavailable', adminCode: 'unavailable', message: 'The gateway could not reach its database in time: send the request again' });
     }
-    req.log.error({ err: String(err) }, 'request failed');
+    // The stack goes to the log (the answer never carries it): a fault here is a bug to find.
+    req.log.error({ err: { message: err.message, stack: err.stack } }, 'request failed');
     return sendEdgeRefusal(deps, req, reply, { status: 500, code: '999.999.999', executionsCode: 'internal', adminCode: 'internal', message: 'An internal error occurred' });
   });
   registerHealthRoutes(app, deps.readiness);
