@@ -300,8 +300,16 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       return rows.map((r) => ({ ...toPayment(r), brand: r.brand ?? undefined }));
     },
     async openWithCard(cardId) {
-      const r = await db.selectFrom('payments').select('id').where('card_id', '=', cardId).where('status', 'in', ['pending', 'unknown']).limit(1).executeTakeFirst();
-      return r !== undefined;
+      // Any open operation, not the payment's status (its opening operation's): a rebill recorded
+      // on a captured payment, still on its way to the PSP, charges the card too.
+      const own = await db.selectFrom('payments as p').innerJoin('transactions as t', 't.payment_id', 'p.id').select('t.id')
+        .where('p.card_id', '=', cardId).where('t.status', 'in', ['pending', 'awaiting', 'unknown']).limit(1).executeTakeFirst();
+      if (own) return true;
+      // A rebill on a renewed registration charges the registration's card of the day, named in its
+      // context: found among the open operations (few at any time, through their status index).
+      const charged = await db.selectFrom('transactions').select('id').where('status', 'in', ['pending', 'awaiting', 'unknown'])
+        .where('type', '=', 'rebill').where('echo', 'like', `%"chargesCard":${JSON.stringify(cardId)}%`).limit(1).executeTakeFirst();
+      return charged !== undefined;
     },
   };
 }

@@ -158,6 +158,11 @@ export interface PaymentStore {
    * oldest first, with the card's brand.
    */
   openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
-  /** Whether a payment with the card is still open (pending, awaiting its shopper, or unknown): its next attempt may need the card number. */
+  /**
+   * Whether an operation that may charge the card is still open (pending, awaiting its shopper, or
+   * unknown): an attempt of it, or the cascade's next, needs the card number. A payment's own open
+   * operations count (a rebill on a captured payment among them), and a rebill naming the card as
+   * the one it charges (a renewed registration's).
+   */
   openWithCard(cardId: string): Promise<boolean>;
 }
