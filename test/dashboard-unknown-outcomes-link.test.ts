@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { opp, pay, startGateway, type Gateway } from './support/harness.ts';
 import { signIn } from './support/dashboard.ts';
+import { runCli } from './support/process.ts';
 import { faultPsp, type Fault } from './support/fault-psp.ts';
 
 const password = 'a long test password';
@@ -46,4 +47,12 @@ test('the admin API\'s payment search takes outcome=unknown, alone and with a se
   assert.equal((await withText.json() as { payments: unknown[] }).payments.length, 1);
   const bad = await fetch(`${gw.url}/admin/api/payments?outcome=lost`, { headers: { authorization: `Bearer ${gw.app.admin.token}` } });
   assert.equal(bad.status, 400);
+});
+
+test('the CLI lists the same payments with --outcome unknown', () => {
+  const r = runCli(gw.dataDir, 'payments', 'list', '--outcome', 'unknown', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const listed = JSON.parse(r.stdout) as { payments: { status: string }[] };
+  assert.equal(listed.payments.length, 1, r.stdout);
+  assert.equal(listed.payments[0]!.status, 'authorized');
 });

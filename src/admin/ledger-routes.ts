@@ -59,8 +59,8 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
   app.get('/ledger/postings', { schema: adminSchemas.export }, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const from = parseInstant(q.from), to = parseInstant(q.to);
-    if (from === undefined) return error(reply, 400, 'from_invalid', 'from must be an ISO date or date-time, or epoch milliseconds');
-    if (to === undefined) return error(reply, 400, 'to_invalid', 'to must be an ISO date or date-time, or epoch milliseconds');
+    if (from === undefined) return error(reply, 400, 'from_invalid', 'from must be an ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more)');
+    if (to === undefined) return error(reply, 400, 'to_invalid', 'to must be an ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more)');
     if (to <= from || to - from > maxExportMs) return error(reply, 400, 'window_invalid', 'to must be after from, at most 92 days later');
     const format = q.format ?? 'json';
     if (!isExportFormat(format)) return error(reply, 400, 'format_invalid', 'format must be csv or json');

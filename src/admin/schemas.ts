@@ -85,8 +85,8 @@ export const adminSchemas = {
     { 404: '`not_found`: no such merchant or PSP account.' }),
   export: op('Export the postings made in [from, to), as JSON or CSV', ['ledger'], {
     querystring: object({
-      from: coded('An ISO date or date-time, or epoch milliseconds.', 'from_invalid', 'from must be an ISO date or date-time, or epoch milliseconds'),
-      to: coded('As `from`; at most 92 days after it (`window_invalid`).', 'to_invalid', 'to must be an ISO date or date-time, or epoch milliseconds'),
+      from: coded('An ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more).', 'from_invalid', 'from must be an ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more)'),
+      to: coded('As `from`; at most 92 days after it (`window_invalid`).', 'to_invalid', 'to must be an ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more)'),
       format: { ...coded('json (default) or csv.', 'format_invalid', 'format must be csv or json'), enum: ['json', 'csv'] },
       merchantId: { ...coded('Only this merchant\'s postings.', 'merchant_invalid', 'merchantId must be an id'), minLength: 1 },
     }, ['from', 'to']),

@@ -27,7 +27,7 @@ export const ledgerUsage = `  switchyard ledger verify [--json]    checks the bo
   switchyard reconcile --psp-account NAME [--merchant ID] --file REPORT [--json]
       matches a settlement report to the ledger; the same report twice changes nothing
 
-  T is an ISO date or date-time (UTC) or epoch milliseconds. The PSP account "default" is the
+  T is an ISO date (2026-12-06 or 20261206) or date-time (UTC), or epoch milliseconds (10 digits or more). The PSP account "default" is the
   gateway's own acquirer; a name several merchants use needs --merchant.`;
 
 export const ledgerOptions = {

@@ -14,7 +14,7 @@ import { createLedgerStore } from '../ledger/kysely-store.ts';
 import { createLedgerService } from '../ledger/service.ts';
 import { paymentStoryJson, summaryJson } from '../admin/payment-routes.ts';
 
-export const paymentsUsage = `  switchyard payments list [--q TEXT] [--merchant ID] [--status S] [--currency C] [--account PSP_ACCOUNT_ID] [--channel opp|executions]
+export const paymentsUsage = `  switchyard payments list [--q TEXT] [--merchant ID] [--status S] [--outcome unknown] [--currency C] [--account PSP_ACCOUNT_ID] [--channel opp|executions]
                            [--from DATE] [--to DATE] [--min AMOUNT] [--max AMOUNT] [--cursor C] [--limit N] [--json]
                         newest first; --q finds a payment, operation or execution id, order reference, PSP reference or last 4 digits
   switchyard payments show ID [--json]     one payment: operations, attempts, 3-D Secure, webhooks, ledger postings`;
@@ -22,13 +22,14 @@ export const paymentsUsage = `  switchyard payments list [--q TEXT] [--merchant 
 export const paymentOptions = {
   q: { type: 'string' }, currency: { type: 'string' }, account: { type: 'string' }, channel: { type: 'string' },
   from: { type: 'string' }, to: { type: 'string' }, min: { type: 'string' }, max: { type: 'string' }, cursor: { type: 'string' },
+  outcome: { type: 'string' },
 } as const;
 
 /** The dashboard's payment list and payment page, in a terminal (the same query module). */
 export async function paymentsCli(command: string | undefined, id: string | undefined, values: Record<string, string | boolean | undefined>): Promise<number> {
   if (command !== 'list' && command !== 'show') { process.stderr.write(`usage:\n${paymentsUsage}\n`); return 2; }
   if (command === 'show' && !id) { process.stderr.write(`a payment id is required\nusage:\n${paymentsUsage}\n`); return 2; }
-  const filterText = Object.fromEntries(['q', 'merchant', 'status', 'currency', 'account', 'channel', 'from', 'to', 'min', 'max', 'cursor', 'limit']
+  const filterText = Object.fromEntries(['q', 'merchant', 'status', 'outcome', 'currency', 'account', 'channel', 'from', 'to', 'min', 'max', 'cursor', 'limit']
     .map((k) => [k, values[k]]).filter(([, v]) => typeof v === 'string'));
   const parsed = parseFilter(filterText, 20);
   if (!parsed.ok) { process.stderr.write(`--${parsed.error.field} ${parsed.error.message}\n`); return 2; }

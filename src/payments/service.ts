@@ -1241,7 +1241,7 @@ export function createPaymentService(deps: {
         const op = await store.operation(attempt.operationId);
         const kind = op && op.kind in connectorOperationOf ? connectorOperationOf[op.kind as keyof typeof connectorOperationOf] : undefined;
         if (op && (kind === undefined || !options.settles.includes(kind))) {
-          logger.error({ paymentId: attempt.paymentId, attemptId, operation: op.kind, event: outcome.acquirerCode, pspReference: outcome.pspReference },
+          logger.error({ paymentId: attempt.paymentId, attemptId, operation: op.kind, event: outcome.acquirerCode, pspReference: outcome.pspReference, ...(options.amount ? { amount: options.amount } : {}) },
             'PSP notification of an action the gateway did not ask for (made in the PSP\'s own portal?): not recorded; see to it at the PSP and on the payment');
           return false;
         }
