@@ -6,43 +6,26 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 import { postgresAvailable, startGateway } from './support/harness.ts';
-import { postgresProxy } from './support/postgres-proxy.ts';
+import { acquirerRestartingPostgres } from './support/postgres-proxy.ts';
 import { authorizedExecution, call, tokenOf, wf } from './support/executions.ts';
 
 const skip = (await postgresAvailable()) ? undefined : 'PostgreSQL unreachable';
 
 test('an executions capture the PSP made while PostgreSQL restarted is not answered as a server error', { skip }, async () => {
-  let proxy = await postgresProxy();
-  const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
-  const captured: string[] = [];
-  let restartOnCapture = false;
-  let back: Promise<void> | undefined;
-  const original = sim.execute.bind(sim);
-  (sim as { execute: typeof sim.execute }).execute = async (req) => {
-    const r = await original(req);
-    if (req.operation === 'capture') captured.push(req.attemptId);
-    if (restartOnCapture && req.operation === 'capture') {
-      restartOnCapture = false;
-      const port = proxy.port;
-      await proxy.stop();
-      back = new Promise((resolve) => setTimeout(() => { void postgresProxy(port).then((p) => { proxy = p; resolve(); }); }, 3000));
-    }
-    return r;
-  };
-  const gw = await startGateway({ store: 'postgres', processor: sim, env: { DATABASE_URL: proxy.url, SWITCHYARD_PSP_TIMEOUT_MS: '500', SWITCHYARD_LONG_POLL_MS: '1000' } });
+  const psp = await acquirerRestartingPostgres(3000);
+  const gw = await startGateway({ store: 'postgres', processor: psp.acquirer, env: { DATABASE_URL: psp.url, SWITCHYARD_PSP_TIMEOUT_MS: '500', SWITCHYARD_LONG_POLL_MS: '1000' } });
   try {
     const token = await tokenOf(gw);
     const { id } = await authorizedExecution(gw, token, 'restart-capture', '4111111111111111', '20.00');
-    restartOnCapture = true;
+    psp.arm('capture');
     const r = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '20.00', currency: 'EUR' }, final: true } });
-    assert.equal(captured.length, 1, 'the PSP captured');
+    assert.equal(psp.calls.filter((c) => c.operation === 'capture').length, 1, 'the PSP captured');
     assert.equal(r.status, 202, `a capture the PSP made is answered ${r.status} ${JSON.stringify(r.body)}`);
     assert.doesNotMatch(JSON.stringify(r.body), /ECONNREFUSED/);
   } finally {
-    await back;
+    await psp.back;
     await gw.close();
-    await proxy.stop().catch(() => {});
+    await psp.close();
   }
 });

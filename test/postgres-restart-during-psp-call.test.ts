@@ -8,40 +8,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 import { pay, postgresAvailable, startGateway } from './support/harness.ts';
-import { postgresProxy } from './support/postgres-proxy.ts';
+import { acquirerRestartingPostgres } from './support/postgres-proxy.ts';
 
 const skip = (await postgresAvailable()) ? undefined : 'PostgreSQL unreachable';
 
 test('a payment the PSP approved while PostgreSQL restarted is answered 900.100.300 with its id, and settled once the database is back', { skip }, async () => {
-  let proxy = await postgresProxy();
-  const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
-  const charged: string[] = [];
-  let restartDuringCall = false;
-  let back: Promise<void> | undefined;
-  const original = sim.execute.bind(sim);
-  (sim as { execute: typeof sim.execute }).execute = async (req) => {
-    const r = await original(req);
-    charged.push(req.attemptId);
-    if (restartDuringCall) {
-      restartDuringCall = false;
-      // The database restarts as the PSP answers: every connection dropped, back two seconds later.
-      const port = proxy.port;
-      await proxy.stop();
-      back = new Promise((resolve) => setTimeout(() => { void postgresProxy(port).then((p) => { proxy = p; resolve(); }); }, 2000));
-    }
-    return r;
-  };
-  const gw = await startGateway({ store: 'postgres', processor: sim, env: { DATABASE_URL: proxy.url, SWITCHYARD_PSP_TIMEOUT_MS: '500' } });
+  const psp = await acquirerRestartingPostgres(2000);
+  const gw = await startGateway({ store: 'postgres', processor: psp.acquirer, env: { DATABASE_URL: psp.url, SWITCHYARD_PSP_TIMEOUT_MS: '500' } });
   try {
     assert.equal((await pay(gw)).status, 200);
-    restartDuringCall = true;
+    psp.arm();
     const r = await pay(gw, { merchantTransactionId: 'restart-during-psp-call' });
-    assert.equal(charged.length, 2, 'the PSP charged the card');
+    assert.equal(psp.calls.length, 2, 'the PSP charged the card');
     assert.equal(r.body?.result?.code, '900.100.300', `answered ${r.status} ${JSON.stringify(r.body)}`);
     assert.equal(typeof r.body?.id, 'string');
-    await back;
+    await psp.back;
     // Back: the payment the merchant was told is in doubt is found, and the reconciler settles it as the PSP has it.
     const deadline = Date.now() + 20_000;
     let status: string | undefined;
@@ -53,8 +35,8 @@ test('a payment the PSP approved while PostgreSQL restarted is answered 900.100.
     }
     assert.equal(status, 'captured', 'settled as the PSP approved it');
   } finally {
-    await back;
+    await psp.back;
     await gw.close();
-    await proxy.stop().catch(() => {});
+    await psp.close();
   }
 });

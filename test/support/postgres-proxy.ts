@@ -7,6 +7,7 @@
  */
 import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
 import { testPostgresUrl } from './harness.ts';
+import { createSimulatedAcquirer } from '../../src/processors/simulator/connector.ts';
 
 export interface PostgresProxy {
   /** The test database's URL, through the proxy. */
@@ -53,5 +54,38 @@ export async function postgresProxy(port = 0): Promise<PostgresProxy> {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
     },
+  };
+}
+
+/**
+ * The simulated acquirer behind a proxied PostgreSQL that restarts as the PSP answers: once armed,
+ * the next call of `operation` (any, when absent) is carried out, then every connection is cut and
+ * the database comes back at the same address `downMs` later (the card charged, the outcome not
+ * written). `calls` lists the attempts the PSP carried out; `back` settles once the database is up.
+ */
+export async function acquirerRestartingPostgres(downMs: number) {
+  let proxy = await postgresProxy();
+  const sim = createSimulatedAcquirer({ latencyMs: 0, jitterMs: 0, timeoutRate: 0, errorRate: 0 });
+  const calls: { operation: string; attemptId: string }[] = [];
+  let armed: string | true | undefined;
+  let back: Promise<void> = Promise.resolve();
+  const original = sim.execute.bind(sim);
+  (sim as { execute: typeof sim.execute }).execute = async (req) => {
+    const r = await original(req);
+    calls.push({ operation: req.operation, attemptId: req.attemptId });
+    if (armed === true || armed === req.operation) {
+      armed = undefined;
+      const port = proxy.port;
+      await proxy.stop();
+      back = new Promise((resolve) => setTimeout(() => { void postgresProxy(port).then((p) => { proxy = p; resolve(); }); }, downMs));
+    }
+    return r;
+  };
+  return {
+    acquirer: sim, url: proxy.url, calls,
+    /** The next call (of `operation`, when given) restarts the database. */
+    arm(operation?: string) { armed = operation ?? true; },
+    get back() { return back; },
+    async close() { await back; await proxy.stop().catch(() => {}); },
   };
 }
