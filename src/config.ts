@@ -402,14 +402,37 @@ export function configurationMarkdown(): string {
     'A master key that does not open the store\'s card keys (the store was created under another one)',
     'is refused the same way, naming the variable and the key file instead of a cipher error.',
     '',
+    'Numbers are plain decimals (`0x10` and `1e3` are refused). A duration in ms that a timer waits',
+    `for is at most ${longestTimerMs} (about 24.8 days), the longest a Node timer can wait; one only`,
+    `compared with stored times (marked below) at most ${longestComparedMs} (ten years), and a number`,
+    'of days at most 3650; a port at most 65535.',
+    '',
     'Generated from `settings` in `src/config.ts` by `node scripts/configuration-doc.ts > docs/configuration.md`;',
     'a test fails when this file and the code differ.',
   ];
   for (const group of [...new Set(settings.map((s) => s.group))]) {
     lines.push('', `## ${group}`, '', '| Variable | Type | Default | Unit | Meaning |', '|---|---|---|---|---|');
     for (const s of settings.filter((x) => x.group === group)) {
-      lines.push(`| \`${s.name}\` | ${s.type} | ${defaultCell(s)} | ${s.unit ?? ''} | ${s.description.replaceAll('|', '\\|')} |`);
+      const unit = s.unit === ms && s.compared ? 'ms (compared, ≤ ten years)' : s.unit ?? '';
+      lines.push(`| \`${s.name}\` | ${s.type} | ${defaultCell(s)} | ${unit} | ${s.description.replaceAll('|', '\\|')} |`);
     }
   }
+  lines.push(
+    '',
+    '## Launcher',
+    '',
+    '`npm start`, `npm run cli` and `npm test` go through `scripts/launch.mjs`, which reads these before the',
+    'gateway starts (they are not gateway settings, so nothing above checks them). On a `node` older',
+    'than 24 it runs the program with a Node 24 it finds or installs once from the npm registry.',
+    '',
+    '| Variable | Default | Meaning |',
+    '|---|---|---|',
+    '| `SWITCHYARD_NODE` | unset | Path of a Node 24 (or newer) binary to run with, tried first. |',
+    '| `SWITCHYARD_NODE_CACHE` | `$XDG_CACHE_HOME/switchyard/node-24`, else `~/.cache/switchyard/node-24` | Folder the registry\'s `node@24` is installed into and looked for in. |',
+    '| `SWITCHYARD_NODE_DOWNLOAD` | unset | `0` refuses the download: an older `node` then stops, saying what it needs and how to get it. |',
+    '',
+    'The launcher also starts Node with `--max-semi-space-size=8` (V8\'s young generation, see',
+    '[architecture.md](architecture.md)) unless `NODE_OPTIONS` or node\'s own arguments name that flag.',
+  );
   return lines.join('\n') + '\n';
 }

@@ -45,6 +45,15 @@ test('every environment variable the code reads is declared (and so documented)'
   assert.deepEqual(missing, [], 'declare these in src/config.ts settings');
 });
 
+test('every variable the launcher reads is in the reference, in its own section', () => {
+  const doc = readFileSync(join(root, 'docs/configuration.md'), 'utf8');
+  const launcher = doc.slice(doc.indexOf('## Launcher'));
+  assert.ok(doc.includes('## Launcher'), 'the reference has a launcher section');
+  const read = [...readFileSync(join(root, 'scripts/launch.mjs'), 'utf8').matchAll(/process\.env\.(SWITCHYARD_[A-Z0-9_]+)/g)].map((m) => m[1]!);
+  assert.ok(read.length >= 3, `found ${read.length} names`);
+  assert.deepEqual([...new Set(read)].filter((n) => !launcher.includes(`| \`${n}\` |`)), [], 'describe these under "Launcher"');
+});
+
 test('every default the reference shows is what loadConfig uses', () => {
   const c = loadConfig({});
   assert.equal(c.port, 8080);
