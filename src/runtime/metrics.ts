@@ -106,13 +106,15 @@ export function createMetrics(): Metrics {
     name: 'switchyard_long_polls_waiting', help: 'waitWhile long-polls this node holds open', registers: [registry],
     collect() { this.set(longPolls?.() ?? 0); },
   });
-  // One probe run serves the four gauges of a scrape (prom-client collects them concurrently).
-  let current: Promise<Backlog | undefined> | undefined;
-  const read = () => current ?? probe?.();
-  const gauge = (name: string, help: string, pick: (b: Backlog) => number) => new Gauge({
-    name, help, registers: [registry],
-    async collect() { const b = await read(); if (b) this.set(pick(b)); },
-  });
+  // The backlog gauges live in a registry of their own, written into a scrape only when this
+  // scrape's read of the store answered: prom-client writes an unset gauge with its last value (or
+  // 0 before any), and a frozen or invented figure would feed the backlog alerts through a whole
+  // outage instead of the series going absent.
+  const backlogRegistry = new Registry();
+  const backlogGauges: { gauge: Gauge; pick: (b: Backlog) => number }[] = [];
+  const gauge = (name: string, help: string, pick: (b: Backlog) => number) => {
+    backlogGauges.push({ gauge: new Gauge({ name, help, registers: [backlogRegistry] }), pick });
+  };
   gauge('switchyard_unknown_outcomes_waiting', 'Operations unknown or pending at a PSP for longer than the PSP timeout', (b) => b.unknownWaiting);
   gauge('switchyard_outbox_lag_seconds', 'Age of the oldest outbox event not yet fanned out to webhook deliveries (0 when none)', (b) => b.outboxLagSeconds);
   gauge('switchyard_webhook_deliveries_pending', 'Webhook deliveries not yet delivered (pending or retrying), but for endpoints an operator disabled', (b) => b.webhookPending);
@@ -147,15 +149,17 @@ export function createMetrics(): Metrics {
       // gauges unset for this scrape, never the whole answer (the outage is when the rest is needed),
       // and its error (a driver's words, a database's address) is nobody's to read here.
       const probed = probe?.();
-      current = probed === undefined ? undefined : Promise.race([
-        probed.catch(() => undefined),
-        new Promise<undefined>((resolve) => { setTimeout(resolve, backlogProbeMs, undefined).unref(); }),
+      const [body, backlog] = await Promise.all([
+        registry.metrics(),
+        probed === undefined ? undefined : Promise.race([
+          probed.catch(() => undefined),
+          new Promise<undefined>((resolve) => { setTimeout(resolve, backlogProbeMs, undefined).unref(); }),
+        ]),
       ]);
-      try {
-        return { contentType: registry.contentType, body: await registry.metrics() };
-      } finally {
-        current = undefined;
-      }
+      if (!backlog) return { contentType: registry.contentType, body };
+      for (const { gauge: g, pick } of backlogGauges) g.set(pick(backlog));
+      const separator = body.endsWith('\n') ? '' : '\n';
+      return { contentType: registry.contentType, body: body + separator + await backlogRegistry.metrics() };
     },
   };
 }

@@ -1,0 +1,45 @@
+/**
+ * The five backlog gauges are read from the store on each scrape; a scrape whose read fails leaves
+ * them out (docs/metrics.md). Written with their last value, or 0 on a node that never read the
+ * store, a backlog alert (`max(switchyard_unknown_outcomes_waiting) > 0`) would be fed a frozen or
+ * invented reading for the whole outage instead of the series going absent.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pay, startGateway } from './support/harness.ts';
+
+const backlog = /^switchyard_(unknown_outcomes_waiting|outbox_lag_seconds|webhook_deliveries_pending|webhook_oldest_pending_seconds|late_approvals_unreversed)(\{.*\})? /m;
+
+async function scrape(url: string): Promise<string> {
+  const r = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(8000) });
+  assert.equal(r.status, 200);
+  return r.text();
+}
+
+test('store down after a good scrape: the backlog gauges are left out, not repeated from the last scrape', async () => {
+  const gw = await startGateway();
+  try {
+    assert.equal((await pay(gw)).status, 200);
+    assert.match(await scrape(gw.url), backlog, 'read while the store answers');
+    await gw.app.storage.close();
+    const text = await scrape(gw.url);
+    assert.match(text, /switchyard_http_requests_total/, 'the rest is answered');
+    const stale = text.split('\n').filter((l) => backlog.test(l));
+    assert.deepEqual(stale, [], 'no backlog figure the store did not give in this scrape');
+  } finally {
+    await gw.app.server.close();
+  }
+});
+
+test('store down on the first scrape: no backlog gauge reads 0 (a figure nobody measured)', async () => {
+  const gw = await startGateway();
+  try {
+    await gw.app.storage.close();
+    const text = await scrape(gw.url);
+    assert.match(text, /nodejs_eventloop_lag_seconds/, 'the rest is answered');
+    const invented = text.split('\n').filter((l) => backlog.test(l));
+    assert.deepEqual(invented, [], 'no backlog figure when the store was never read');
+  } finally {
+    await gw.app.server.close();
+  }
+});
