@@ -327,8 +327,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     opp: createOppNotificationRenderer({ merchants, payments, buildNumber }), settings: config.webhooks,
   });
   // Each is a job of its own: one that throws is logged and retried next period, and the others run on.
+  const jobStore = createJobStore(uow);
   const jobs = createJobRunner({
-    store: createJobStore(uow), clock, ids, logger, leaseMs: config.jobs.leaseMs, maxWaitMs: config.jobs.pollMs,
+    store: jobStore, clock, ids, logger, leaseMs: config.jobs.leaseMs, maxWaitMs: config.jobs.pollMs,
     ...(overrides.wallClock ? { wallClock: overrides.wallClock } : {}), maxSkewMs,
   });
   // Attempts whose PSP answer was lost are asked about again until the PSP settles them, and
@@ -344,6 +345,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'confirm-bank-transfers', intervalMs: sweepEveryMs, run: () => payments.confirmBankTransfers() });
   // Authorizations expire in days; a minute's lag past the expiry is immaterial.
   jobs.register({ name: 'expire-authorizations', intervalMs: 60_000, run: () => payments.expireAuthorizations() });
+  // A capture's released rest its own settlement could not void (the process stopped, the store
+  // was away) is voided within minutes rather than held on the shopper's card until the expiry.
+  jobs.register({ name: 'release-capture-rests', intervalMs: 60_000, run: async () => payments.releaseCaptureRests(await jobStore.lastSucceeded('release-capture-rests')) });
   // Held codes outlive no page or instrument they were held for: rows and memory alike are swept
   // (memory pruned itself only when full, so a quiet gateway kept expired codes until a restart).
   jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });

@@ -151,6 +151,23 @@ function conformance(name: string, locate: () => Location, skip?: string) {
       assert.equal(row!.runCount, 2);
     });
 
+    test('lastSucceeded is the start of the latest run that ended without an error, whichever node ran it', async () => {
+      const job = unique('succeeded');
+      await jobs.ensure(job, T, T);
+      assert.equal(await jobs.lastSucceeded(job), undefined, 'never run');
+      await jobs.claim([job], T, 'node-a', T + 100);
+      await jobs.finish(job, 'node-a', T, { finishedAt: T + 5, nextRunAt: T + 10, error: undefined });
+      assert.equal(await jobs.lastSucceeded(job), T);
+      await other.claim([job], T + 10, 'node-b', T + 100);
+      assert.equal(await jobs.lastSucceeded(job), T, 'a run still going is no success yet');
+      await other.finish(job, 'node-b', T + 10, { finishedAt: T + 15, nextRunAt: T + 20, error: 'Error: boom' });
+      assert.equal(await jobs.lastSucceeded(job), T, 'a failed run is none');
+      await other.claim([job], T + 20, 'node-b', T + 100);
+      await other.finish(job, 'node-b', T + 20, { finishedAt: T + 25, nextRunAt: T + 30, error: undefined });
+      assert.equal(await jobs.lastSucceeded(job), T + 20);
+      assert.equal(await jobs.lastSucceeded(unique('other')), undefined, 'another job\'s runs are not its');
+    });
+
     test('a lapsed lease goes to another node; the old owner can then neither renew nor finish', async () => {
       const job = unique('takeover');
       await jobs.ensure(job, T, T);

@@ -54,6 +54,11 @@ export interface JobStore {
    * the claim was lost. The run's own history row is ended either way: it ran.
    */
   finish(name: string, owner: string, startedAt: number, result: JobFinish): Promise<boolean>;
+  /**
+   * When the job's latest run that finished without an error started, whichever node ran it;
+   * undefined when none did within the week of runs kept.
+   */
+  lastSucceeded(name: string): Promise<number | undefined>;
   /** The runs started at or after `since`, oldest first, whichever node ran them (a week is kept). */
   runs(since: number): Promise<JobRun[]>;
   /**

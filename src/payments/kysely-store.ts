@@ -274,6 +274,16 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       const rows = await q.orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toOperation);
     },
+    async capturesEndedBetween(status, from, to, after, limit) {
+      // Through the (status, updated_at) index: a window of minutes reads what ended in it.
+      let q = db.selectFrom('transactions').selectAll().where('status', '=', status)
+        .where('updated_at', '>', from).where('updated_at', '<=', to).where('type', '=', 'capture');
+      if (after) {
+        q = q.where((eb) => eb.or([eb('updated_at', '>', after.updatedAt), eb.and([eb('updated_at', '=', after.updatedAt), eb('id', '>', after.id)])]));
+      }
+      const rows = await q.orderBy('updated_at').orderBy('id').limit(limit).execute();
+      return rows.map(toOperation);
+    },
     async awaitingBefore(before, limit) {
       const rows = await db.selectFrom('transactions').selectAll().where('status', '=', 'awaiting')
         .where('updated_at', '<', before).orderBy('updated_at').orderBy('id').limit(limit).execute();

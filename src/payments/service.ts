@@ -219,6 +219,12 @@ export interface PaymentService {
   confirmBankTransfers(): Promise<number>;
   /** Card authorizations left uncaptured past their expiry get their open rest voided (context `{expired: true}`). */
   expireAuthorizations(): Promise<number>;
+  /**
+   * The rest a capture released (final, or its PSP's `RestReleased`) that its own settlement could
+   * not void (the process stopped, the store was away): captures that ended since `since` (a
+   * previous pass's start; undefined: within the last day) are looked at again. Returns the rests voided.
+   */
+  releaseCaptureRests(since: number | undefined): Promise<number>;
   /** Registers a concern told of every payment change inside its unit of work. */
   observe(observer: PaymentObserver): void;
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
@@ -627,11 +633,11 @@ export function createPaymentService(deps: {
       // Any follow-up that settles may be what a released rest waited for: the capture itself, or
       // another operation that was still in flight when the capture succeeded.
       // The follow-up is done and written: a release that cannot be written now (the store
-      // unavailable) must not answer it as refused. The rest stays held until a later follow-up
-      // settles or the authorization expires, and an operator is told.
+      // unavailable) must not answer it as refused. The `release-capture-rests` job voids the rest
+      // within minutes (a later follow-up's settlement may first), and an operator is told.
       if (restToRelease(state.operations)) {
         await releaseRest(state.payment).catch((err: unknown) => {
-          logger.error({ err: String(err), paymentId: state.payment.id }, 'the rest of a final capture could not be released now; it is released when a later follow-up settles, or when the authorization expires');
+          logger.error({ err: String(err), paymentId: state.payment.id }, 'the rest of a final capture could not be released now; the release-capture-rests job releases it within minutes');
         });
       }
     }
@@ -719,7 +725,7 @@ export function createPaymentService(deps: {
    * sent beside the first would otherwise leave the rest held once the PSP refused it. Until then
    * the void is refused here and the in-flight operation's settlement calls again.
    */
-  async function releaseRest(payment: PaymentRecord): Promise<void> {
+  async function releaseRest(payment: PaymentRecord): Promise<boolean> {
     let capture: OperationRecord | undefined;
     const recorded = await recordFollowUps(payment, (locked) => {
       capture = restToRelease(locked.operations);
@@ -733,7 +739,9 @@ export function createPaymentService(deps: {
       return ok([newOperation(locked.payment, locked.operations.length, 'void', decided.value, initial.id, capture.merchantTransactionId,
         { ...capture.context, final: undefined, releases: capture.id, ...(releasedByPsp ? { releasedByPsp: true } : {}) })]);
     });
-    if (recorded.ok && recorded.value.ops.length > 0) await runFollowUps(recorded.value, testParametersOf(capture!));
+    if (!recorded.ok || recorded.value.ops.length === 0) return false;
+    await runFollowUps(recorded.value, testParametersOf(capture!));
+    return true;
   }
 
   /** After an operation of the payment settled outside its follow-up's run: releases what a capture released, read afresh. */
@@ -1350,6 +1358,32 @@ export function createPaymentService(deps: {
         const last = page.at(-1)!;
         after = { createdAt: last.createdAt, id: last.id };
       }
+    },
+
+    async releaseCaptureRests(since) {
+      const now = clock.now();
+      // A capture settling now releases its own rest; one that ended more than twice the PSP
+      // timeout ago had its chance. Reaching back past the previous pass by as much again covers
+      // a capture whose unit committed while that pass read.
+      const to = now - 2 * pspTimeoutMs;
+      const from = Math.max(since === undefined ? -Infinity : since - 4 * pspTimeoutMs, now - 86_400_000);
+      let released = 0;
+      for (const status of ['succeeded', 'failed'] as const) {
+        let after: { updatedAt: number; id: string } | undefined;
+        for (;;) {
+          const page = await store.capturesEndedBetween(status, from, to, after, 100);
+          const releasing = page.filter((c) => c.details.RestReleased === 'true' || (c.status === 'succeeded' && c.context.final === true));
+          await eachIsolated(releasing, async (c) => {
+            const found = await service.details(c.paymentId);
+            if (!found || !restToRelease(found.operations)) return;
+            if (await releaseRest(found.payment)) released++;
+          }, logger, 'release-capture-rests', (c) => c.paymentId);
+          if (page.length < 100) break;
+          const last = page.at(-1)!;
+          after = { updatedAt: last.updatedAt, id: last.id };
+        }
+      }
+      return released;
     },
 
     // An entity id names one merchant's entity: the caller authenticated both together.

@@ -159,6 +159,11 @@ export interface PaymentStore {
    */
   openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
   /**
+   * Captures that ended with `status` (succeeded, or failed after their PSP released the rest) and
+   * last changed in (`from`, `to`], after the (updated_at, id) cursor, oldest first.
+   */
+  capturesEndedBetween(status: 'succeeded' | 'failed', from: number, to: number, after: { readonly updatedAt: number; readonly id: string } | undefined, limit: number): Promise<OperationRecord[]>;
+  /**
    * Whether an operation that may charge the card is still open (pending, awaiting its shopper, or
    * unknown): an attempt of it, or the cascade's next, needs the card number. A payment's own open
    * operations count (a rebill on a captured payment among them), and a rebill naming the card as

@@ -74,3 +74,11 @@ test('the expiry and receipt sweeps read partial indexes of what may still wait,
     assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `no sort: ${text}: ${plan.join('; ')}`);
   }
 });
+
+test('the capture-rest sweep reads the captures that ended in its window through the status index, in its order', async () => {
+  const [text] = await statementsOf((uow) => createPaymentStore(uow).capturesEndedBetween('succeeded', 1, 2, { updatedAt: 1, id: '0' }, 100));
+  const plan = await planOf(text!);
+  assert.ok(plan.some((d) => d.includes('transactions_status')), `${text}: ${plan.join('; ')}`);
+  // Only operations that ended in the same millisecond are put in id order (the last term).
+  assert.ok(!plan.includes('USE TEMP B-TREE FOR ORDER BY'), `no sort of the window: ${text}: ${plan.join('; ')}`);
+});
