@@ -173,6 +173,15 @@ function readEcho(c: Collector): Record<string, unknown> {
   }
   for (const name of ['merchantInvoiceId', 'descriptor', 'recurringType', 'standingInstruction.mode', 'standingInstruction.type',
     'standingInstruction.source', 'standingInstruction.initialTransactionId', 'threeDSecure.eci'] as const) c.check(name);
+  // The charge that sets a stored credential up is the cardholder's own (and authenticated where
+  // 3-D Secure applies); merchant-initiated charges are the REPEATED ones that follow it. Taken as
+  // merchant-initiated, an INITIAL charge would skip the cardholder's authentication and start the
+  // scheme's chain of stored charges from a transaction the cardholder never made.
+  const initialMode = p['standingInstruction.mode'] === 'INITIAL' || p.recurringType === 'INITIAL';
+  if (initialMode && merchantInitiatedBy(p)) {
+    c.add(p['standingInstruction.source'] === 'MIT' ? 'standingInstruction.source' : 'recurringType',
+      'the INITIAL charge of a stored credential is made by the cardholder (CIT); merchant-initiated (MIT) charges are the REPEATED ones after it');
+  }
   const echo: Record<string, unknown> = {};
   for (const group of ['customer', 'billing', 'shipping', 'cart', 'merchant', 'standingInstruction', 'threeDSecure']) {
     const v = nest(p, group);
