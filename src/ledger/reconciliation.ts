@@ -183,14 +183,16 @@ export function reconcile(input: {
     // A chargeback (or its reversal) line naming the capture it took back (or restored): the
     // payment's own record of that kind and amount, not settled yet, when the gateway has one. One
     // settled already, or matched by an earlier line of this report, makes the line a duplicate
-    // while the dispute stands (no reversal recorded since): a scheme charges a capture back again
-    // only after the first was reversed (the issuer's second presentment), which is a new
-    // chargeback. Else it is a late chargeback, below.
+    // while the dispute stands (more chargebacks recorded than reversals: each reversal follows a
+    // chargeback): a scheme charges a capture back again only after the first was reversed (the
+    // issuer's second presentment), which is a new chargeback, standing in its turn. Else it is a
+    // late chargeback, below.
     const captured = m ? undefined : capturedBy(line, ids);
     if (captured) {
       const disputes = chargebacksOf.get(captured.paymentId) ?? [];
       const fits = disputes.filter((c) => c.type === line.type && c.gross === line.gross && c.currency === line.currency);
-      const standing = line.type !== 'chargeback' || !disputes.some((c) => c.type === 'chargeback_reversal');
+      const recorded = (type: SettlementLineType) => disputes.filter((c) => c.type === type).length;
+      const standing = line.type !== 'chargeback' || recorded('chargeback') > recorded('chargeback_reversal');
       const ofType = disputes.filter((c) => c.type === line.type);
       const done = (c: LedgerMovement) => c.settled || taken.has(movementKey(c));
       m = fits.find((c) => !done(c)) ?? (standing ? fits.find(done) : undefined)
