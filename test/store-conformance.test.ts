@@ -2155,11 +2155,12 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const uow = opened.storage.uow;
         const settlement = createSettlementStore(uow);
         const reportId = digest();
-        const d = (kind: string, merchantId: string | undefined): DiscrepancyRecord => ({
+        const d = (kind: string, merchantId: string | undefined, expectedCurrency?: string): DiscrepancyRecord => ({
           id: id(), reportId, pspAccountId: 'acq-conf', merchantId, kind, reference: id(), paymentId: undefined, operationId: undefined,
-          currency: 'JPY', expected: bigMinor, reported: undefined, status: 'open', note: undefined, createdAt: now(), resolvedAt: undefined,
+          currency: 'JPY', expected: bigMinor, expectedCurrency, reported: undefined, status: 'open', note: undefined, createdAt: now(), resolvedAt: undefined,
         });
-        const list = [d('missing_line', f.merchant.id), d('unknown_reference', undefined)];
+        // The second: a line in JPY naming a movement the ledger has in EUR.
+        const list = [d('missing_line', f.merchant.id), d('unknown_reference', undefined, 'EUR')];
         await uow.run((tx) => settlement.writer(tx).insertDiscrepancies(list));
         assert.deepEqual(await settlement.discrepancies({ reportId }), list);
         assert.deepEqual((await settlement.discrepancies({ merchantId: f.merchant.id, status: 'open' })).map((x) => x.id), [list[0]!.id]);

@@ -133,7 +133,7 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
     return withSettlement(async (s) => {
       const list = await s.discrepancies({ ...(status ? { status } : {}), ...(merchant ? { merchantId: merchant } : {}) });
       if (values.json) process.stdout.write(JSON.stringify({ discrepancies: list }) + '\n');
-      else for (const d of list) writeLine(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency} ${d.reference}${d.note ? `  (${d.note})` : ''}`);
+      else for (const d of list) writeLine(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency}${d.expectedCurrency ? ` (ledger ${d.expectedCurrency})` : ''} ${d.reference}${d.note ? `  (${d.note})` : ''}`);
       return 0;
     }, merchant);
   }

@@ -75,6 +75,8 @@ export interface Discrepancy {
   readonly currency: string;
   /** What the ledger says (signed minor units), when it says something. */
   readonly expected: number | undefined;
+  /** The currency of `expected` where it is not `currency` (the report line's): a line naming a movement in another. */
+  readonly expectedCurrency?: string;
   /** What the report says. */
   readonly reported: number | undefined;
 }
@@ -141,9 +143,9 @@ export function reconcile(input: {
   const named = new Set<string>();
   const matched: Match[] = [];
   const discrepancies: Discrepancy[] = [];
-  const add = (kind: DiscrepancyKind, line: SettlementLine, m: Pick<LedgerMovement, 'operationId' | 'paymentId' | 'merchantId' | 'gross'> | undefined) => discrepancies.push({
+  const add = (kind: DiscrepancyKind, line: SettlementLine, m: Pick<LedgerMovement, 'operationId' | 'paymentId' | 'merchantId' | 'gross' | 'currency'> | undefined) => discrepancies.push({
     kind, reference: line.reference, operationId: m?.operationId, paymentId: m?.paymentId, merchantId: m?.merchantId ?? input.merchantId,
-    currency: line.currency, expected: m?.gross, reported: line.gross,
+    currency: line.currency, expected: m?.gross, ...(m && m.currency !== line.currency ? { expectedCurrency: m.currency } : {}), reported: line.gross,
   });
   const chargebacksOf = new Map<string, LedgerMovement[]>();
   for (const c of input.chargebacks ?? []) chargebacksOf.set(c.paymentId, [...(chargebacksOf.get(c.paymentId) ?? []), c]);

@@ -58,6 +58,8 @@ export interface DiscrepancyRecord {
   readonly operationId: string | undefined;
   readonly currency: string;
   readonly expected: number | undefined;
+  /** The currency of `expected` where it is not `currency` (the report line's). */
+  readonly expectedCurrency: string | undefined;
   readonly reported: number | undefined;
   readonly status: 'open' | 'resolved';
   readonly note: string | undefined;

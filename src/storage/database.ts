@@ -36,6 +36,7 @@ import { deliveryOrderBackfill } from './migrations/104_delivery_order_backfill.
 import { cardErasure } from './migrations/106_card_erasure.ts';
 import { releasedCards } from './migrations/107_released_cards.ts';
 import { releasedCardsBackfill } from './migrations/108_released_cards_backfill.ts';
+import { discrepancyExpectedCurrency } from './migrations/109_discrepancy_expected_currency.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -72,6 +73,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '106_card_erasure': cardErasure,
   '107_released_cards': releasedCards,
   '108_released_cards_backfill': releasedCardsBackfill,
+  '109_discrepancy_expected_currency': discrepancyExpectedCurrency,
 };
 
 /** Every migration's name, in the order they apply. */

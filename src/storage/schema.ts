@@ -418,6 +418,8 @@ export interface SettlementDiscrepanciesTable {
   operation_id: string | null;
   currency: string;
   expected_amount: number | null;
+  /** The ledger's currency where it is not `currency` (the report line's); null when the same (migration 109). */
+  expected_currency: ColumnType<string | null, string | null | undefined, string | null>;
   reported_amount: number | null;
   /** `open` or `resolved`. */
   status: string;
