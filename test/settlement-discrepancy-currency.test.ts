@@ -21,19 +21,24 @@ let account: SettlementAccount;
 before(async () => { ({ gw, account } = await gatewayWithSettlementAccount(clock, 'sqlite')); });
 after(() => gw?.close());
 
-test('a USD line naming a EUR capture: the discrepancy says the ledger expected EUR 50.00 and the report said USD 50.00', async () => {
-  const sale = await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '50.00', currency: 'EUR', paymentType: 'DB' });
-  assert.equal(sale.body.result.code, '000.100.110', JSON.stringify(sale.body));
+/** Imports a report of one capture line (no fee) and answers its discrepancies. */
+async function reconcileCapture(reference: string, gross: string, currency: string) {
   const valueDate = iso(clock.now() + 86_400_000);
   const parsed = parseSettlementReport({
     format: 'switchyard-settlement-report/1', pspAccount: 'acq', merchantId: gw.merchant.merchantId, day: iso(clock.now()),
-    lines: [{ reference: sale.body.id, type: 'capture', gross: '50.00', fee: '0.00', net: '50.00', currency: 'USD', valueDate }],
-    payouts: [{ currency: 'USD', amount: '50.00', valueDate }],
+    lines: [{ reference, type: 'capture', gross, fee: '0.00', net: gross, currency, valueDate }],
+    payouts: [{ currency, amount: gross, valueDate }],
   });
   assert.ok(parsed.ok);
   const out = await gw.app.settlement.reconcile(account, parsed.value);
   assert.ok(out.ok);
-  const [d, ...rest] = out.value.discrepancies;
+  return out.value.discrepancies;
+}
+
+test('a USD line naming a EUR capture: the discrepancy says the ledger expected EUR 50.00 and the report said USD 50.00', async () => {
+  const sale = await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '50.00', currency: 'EUR', paymentType: 'DB' });
+  assert.equal(sale.body.result.code, '000.100.110', JSON.stringify(sale.body));
+  const [d, ...rest] = await reconcileCapture(sale.body.id, '50.00', 'USD');
   assert.deepEqual(rest, []);
   assert.deepEqual([d!.kind, d!.currency, d!.reported, d!.expectedCurrency, d!.expected], ['amount_mismatch', 'USD', 5000, 'EUR', 5000]);
 
@@ -46,15 +51,6 @@ test('a USD line naming a EUR capture: the discrepancy says the ledger expected 
 
 test('a line in the movement\'s own currency names no other', async () => {
   const sale = await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '20.00', currency: 'EUR', paymentType: 'DB' });
-  const valueDate = iso(clock.now() + 86_400_000);
-  const parsed = parseSettlementReport({
-    format: 'switchyard-settlement-report/1', pspAccount: 'acq', merchantId: gw.merchant.merchantId, day: iso(clock.now()),
-    lines: [{ reference: sale.body.id, type: 'capture', gross: '19.00', fee: '0.00', net: '19.00', currency: 'EUR', valueDate }],
-    payouts: [{ currency: 'EUR', amount: '19.00', valueDate }],
-  });
-  assert.ok(parsed.ok);
-  const out = await gw.app.settlement.reconcile(account, parsed.value);
-  assert.ok(out.ok);
-  const mismatch = out.value.discrepancies.find((x) => x.kind === 'amount_mismatch')!;
+  const mismatch = (await reconcileCapture(sale.body.id, '19.00', 'EUR')).find((x) => x.kind === 'amount_mismatch')!;
   assert.deepEqual([mismatch.currency, mismatch.expected, mismatch.reported, mismatch.expectedCurrency], ['EUR', 2000, 1900, undefined]);
 });
