@@ -32,14 +32,18 @@ async function recordingPsp(answer: (path: string, body: any, n: number) => unkn
 
 const nti = (n: number) => `MCC0${String(n).padStart(6, '0')}0101`;
 const acqFirstId = (n: number) => `SCHEME${String(n).padStart(9, '0')}`;
+let adyenGivesNti = true;
+/** Adyen's references, unique across the file's tests as a PSP's are. */
+let adyenReferences = 0;
 let adyen: Awaited<ReturnType<typeof recordingPsp>>;
 let acq: Awaited<ReturnType<typeof recordingPsp>>;
 let gw: Gateway;
 before(async () => {
   adyen = await recordingPsp((_p, body, n) => ({
-    pspReference: `ADYREF${String(n).padStart(10, '0')}`, merchantReference: body.reference, amount: body.amount, resultCode: 'Authorised',
-    // What Adyen answers a payment when it does not tokenize the card: the scheme's transaction id.
-    additionalData: { networkTxReference: nti(n) },
+    pspReference: `ADYREF${String(++adyenReferences).padStart(10, '0')}`, merchantReference: body.reference, amount: body.amount, resultCode: 'Authorised',
+    // What Adyen answers a payment when it does not tokenize the card: the scheme's transaction id
+    // (an account not set up to return it answers none).
+    ...(adyenGivesNti ? { additionalData: { networkTxReference: nti(n) } } : {}),
   }), (raw) => (raw ? JSON.parse(raw) : {}));
   acq = await recordingPsp((_p, body, n) => ({
     id: `8ac7a4a1${String(n).padStart(24, '0')}`, paymentType: body.get('paymentType'), amount: body.get('amount'), currency: body.get('currency'),
@@ -146,4 +150,33 @@ test('OPP acquirer: the first payment of a standing instruction answers the firs
   const r = await mit(first.registrationId, { 'standingInstruction.type': 'RECURRING', 'standingInstruction.initialTransactionId': first.standingInstruction.initialTransactionId });
   assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
   assert.equal((paymentBodies(acq)[0]?.body as URLSearchParams).get('standingInstruction.initialTransactionId'), first.standingInstruction.initialTransactionId);
+});
+
+test('Adyen: a merchant-initiated charge naming a first payment whose answer carried no scheme id sends none, not the acquirer\'s reference the merchant was given', async () => {
+  await viaAdyen();
+  adyenGivesNti = false;
+  try {
+    adyen.bodies.length = 0;
+    const first = await initialCit();
+    const given = first.standingInstruction?.initialTransactionId;
+    assert.equal(given, `ADYREF${String(adyenReferences).padStart(10, '0')}`, 'the answer falls back to the acquirer\'s reference');
+    adyen.bodies.length = 0;
+    const r = await mit(first.registrationId, { 'standingInstruction.initialTransactionId': given });
+    assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+    const sent = paymentBodies(adyen)[0]?.body;
+    assert.equal(sent?.shopperInteraction, 'ContAuth');
+    assert.equal(sent?.additionalData?.networkTxReference, undefined, 'Adyen\'s own reference is no card scheme\'s transaction id');
+  } finally {
+    adyenGivesNti = true;
+  }
+});
+
+test('Adyen: a merchant-initiated charge naming a first transaction the gateway does not know (a card on file from elsewhere) sends that id as the scheme\'s', async () => {
+  await viaAdyen();
+  const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard });
+  assert.equal(reg.status, 200, JSON.stringify(reg.body));
+  adyen.bodies.length = 0;
+  const r = await mit(reg.body.id, { 'standingInstruction.initialTransactionId': 'MCC0999999990101' });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  assert.equal(paymentBodies(adyen)[0]?.body?.additionalData?.networkTxReference, 'MCC0999999990101');
 });

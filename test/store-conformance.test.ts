@@ -633,6 +633,42 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await payments.operation(o.id), { ...o, status: 'succeeded', pspReference: 'psp-late', unknownSince: undefined, updatedAt: settledAt });
       });
 
+      test('operationNamed finds a merchant\'s operation by its id or its PSP reference, and none of another merchant', async () => {
+        const f = await merchant();
+        const g = await merchant();
+        const p = newPayment(f);
+        const o = newOperation(p);
+        const reference = `psp-${id()}`;
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(o); });
+        await payWrite((w) => w.settleOperation(o.id, settlement('succeeded', now(), { pspReference: reference, details: { networkTransactionId: 'MCC000123' } })));
+        assert.equal((await payments.operationNamed(f.merchant.id, o.id))?.id, o.id);
+        const byReference = await payments.operationNamed(f.merchant.id, reference);
+        assert.deepEqual([byReference?.id, byReference?.details.networkTransactionId], [o.id, 'MCC000123']);
+        assert.equal(await payments.operationNamed(g.merchant.id, o.id), undefined, 'another merchant\'s');
+        assert.equal(await payments.operationNamed(g.merchant.id, reference), undefined);
+        assert.equal(await payments.operationNamed(f.merchant.id, `psp-${id()}`), undefined);
+      });
+
+      test('capturesEndedBetween reads captures that ended with a status in a window, after a cursor, oldest first', async () => {
+        const f = await merchant();
+        const p = newPayment(f);
+        const base = now();
+        const ops = [0, 1, 2].map((i) => newOperation(p, { seq: i + 1, kind: 'capture' }));
+        const refund = newOperation(p, { seq: 4, kind: 'refund' });
+        await payWrite(async (w) => { await w.insertPayment(p); await w.insertOperation(newOperation(p, { seq: 0 })); for (const o of [...ops, refund]) await w.insertOperation(o); });
+        await payWrite(async (w) => {
+          for (const [i, o] of ops.entries()) await w.settleOperation(o.id, settlement(i === 2 ? 'failed' : 'succeeded', base + 10 * (i + 1)));
+          await w.settleOperation(refund.id, settlement('succeeded', base + 15));
+        });
+        const ids = async (status: 'succeeded' | 'failed', from: number, to: number, after?: { updatedAt: number; id: string }) =>
+          (await payments.capturesEndedBetween(status, from, to, after, 10)).map((o) => o.id);
+        assert.deepEqual(await ids('succeeded', base, base + 30), [ops[0]!.id, ops[1]!.id], 'captures only, oldest first');
+        assert.deepEqual(await ids('succeeded', base + 10, base + 30), [ops[1]!.id], 'the window\'s start is excluded');
+        assert.deepEqual(await ids('succeeded', base, base + 19), [ops[0]!.id], 'its end included, nothing after it');
+        assert.deepEqual(await ids('succeeded', base, base + 30, { updatedAt: base + 10, id: ops[0]!.id }), [ops[1]!.id], 'after the cursor');
+        assert.deepEqual(await ids('failed', base, base + 30), [ops[2]!.id]);
+      });
+
       test('byMerchantTransactionId is scoped to the entity, oldest first', async () => {
         const f = await merchant();
         const g = await merchant();

@@ -274,6 +274,13 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       const rows = await q.orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toOperation);
     },
+    async operationNamed(merchantId, reference) {
+      // Through the primary key and the PSP reference's index, each read on its own.
+      const byId = await db.selectFrom('transactions').selectAll().where('id', '=', reference).where('merchant_id', '=', merchantId).executeTakeFirst();
+      const row = byId ?? await db.selectFrom('transactions').selectAll().where('psp_reference', '=', reference).where('merchant_id', '=', merchantId)
+        .orderBy('created_at').limit(1).executeTakeFirst();
+      return row ? toOperation(row) : undefined;
+    },
     async capturesEndedBetween(status, from, to, after, limit) {
       // Through the (status, updated_at) index: a window of minutes reads what ended in it.
       let q = db.selectFrom('transactions').selectAll().where('status', '=', status)

@@ -379,7 +379,16 @@ export function createPaymentService(deps: {
     if (!subsequent && !initial) return {};
     const type = si.type === 'RECURRING' ? 'recurring' : si.type === 'INSTALLMENT' ? 'installment' : 'unscheduled';
     const first = subsequent && typeof si.initialTransactionId === 'string' ? si.initialTransactionId : undefined;
-    return { storedCredential: { use: subsequent ? 'subsequent' : 'initial', type, ...(first ? { initialTransactionId: first } : {}) } };
+    // Resolved when the payment was asked for (a string, or null for none); a payment recorded before
+    // that was resolved takes the merchant's id as the scheme's, as it was then.
+    const resolved = op.context.initialSchemeTransactionId;
+    const scheme = resolved === undefined ? first : typeof resolved === 'string' && first ? resolved : undefined;
+    return {
+      storedCredential: {
+        use: subsequent ? 'subsequent' : 'initial', type,
+        ...(first ? { initialTransactionId: first } : {}), ...(scheme ? { schemeTransactionId: scheme } : {}),
+      },
+    };
   }
 
   function inBackground(p: Promise<unknown>) {
@@ -750,6 +759,23 @@ export function createPaymentService(deps: {
     if (found && restToRelease(found.operations)) await releaseRest(found.payment);
   }
 
+  /**
+   * What the first transaction a merchant-initiated charge names is to its card scheme. The id a
+   * successful INITIAL charge answered is the scheme's where its PSP gave one, else the acquirer's
+   * reference or the gateway's own id: when the merchant's id names such a transaction of its own,
+   * the scheme's id is the one its answer carried, or none; an id the gateway does not know (the
+   * merchant's card on file from elsewhere) is taken as the scheme's. A PSP told a reference of its
+   * own as the scheme's may decline the charge or flag it.
+   */
+  async function initialTransactionOf(input: PayInput): Promise<{ initialSchemeTransactionId?: string | null }> {
+    const si = input.context.standingInstruction;
+    const given = input.merchantInitiated && typeof si === 'object' && si !== null ? (si as Record<string, unknown>).initialTransactionId : undefined;
+    if (typeof given !== 'string') return {};
+    const named = await store.operationNamed(input.merchant.id, given);
+    if (!named) return { initialSchemeTransactionId: given };
+    return { initialSchemeTransactionId: named.details.networkTransactionId ?? null };
+  }
+
   /** The card a payment uses, checked: a new one (sealed for the vault), a stored one (opened), or none (a bank transfer). */
   async function instrumentOf(input: PayInput, now: number): Promise<Result<Instrument, PayError>> {
     if ([input.card, input.storedCard, input.bankTransfer].filter(Boolean).length !== 1) {
@@ -960,7 +986,7 @@ export function createPaymentService(deps: {
         instrumentLabel: masked ? `${masked.brand} •••• ${masked.last4}` : input.bankTransfer?.bankName ?? 'Bank transfer',
         returnUrls: input.returnUrls, expiresAt: now + asyncTimeoutMs,
       }) : undefined;
-      const intent = intentOf(input, instrument.value, plan, paymentId, challenge !== undefined, now);
+      const intent = intentOf({ ...input, context: { ...input.context, ...await initialTransactionOf(input) } }, instrument.value, plan, paymentId, challenge !== undefined, now);
       const { payment, operation } = intent;
       const rules = challenge || plan.kind === 'refused' || plan.kind === 'declined' ? undefined : cascade;
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);

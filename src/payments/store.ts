@@ -158,6 +158,8 @@ export interface PaymentStore {
    * oldest first, with the card's brand.
    */
   openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
+  /** An operation of this merchant whose id or PSP reference is `reference`, if any (the first found). */
+  operationNamed(merchantId: string, reference: string): Promise<OperationRecord | undefined>;
   /**
    * Captures that ended with `status` (succeeded, or failed after their PSP released the rest) and
    * last changed in (`from`, `to`], after the (updated_at, id) cursor, oldest first.

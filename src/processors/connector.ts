@@ -30,7 +30,15 @@ export interface Authentication {
 export interface StoredCredential {
   readonly use: 'initial' | 'subsequent';
   readonly type: 'recurring' | 'installment' | 'unscheduled';
+  /** On a subsequent charge: the first transaction's id as the merchant gave it (an OPP acquirer's standing instruction). */
   readonly initialTransactionId?: string;
+  /**
+   * On a subsequent charge: the card scheme's id of the first transaction (Visa's transaction id,
+   * Mastercard's trace id), where known. Absent when the merchant's id names a transaction of the
+   * gateway's whose answer carried none (its answer's fallback was the acquirer's reference, which
+   * a scheme does not know).
+   */
+  readonly schemeTransactionId?: string;
 }
 
 export interface ConnectorRequest {

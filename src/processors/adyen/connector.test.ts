@@ -119,13 +119,22 @@ test('amounts go in Adyen\'s own minor units where its table departs from ISO 42
   assert.deepEqual(settlementOfItem(item as never)?.amount, { amount: 15_000_000, currency: 'IDR' });
 });
 
-test('a merchant-initiated authorization keeps both the first transaction\'s id and the manual capture Adyen is asked for', () => {
+test('a merchant-initiated authorization keeps both the first transaction\'s scheme id and the manual capture Adyen is asked for', () => {
   const card = { pan: new Pan('4111111111111111'), cvv: undefined, holder: undefined, brand: 'VISA' as const, expiryMonth: '03', expiryYear: '2030' };
   const { body } = requestOf(settings, {
     operation: 'authorize', attemptId: 'a'.repeat(32), amount: money(500, 'EUR' as Currency), live: false, card, testParameters: {}, merchantInitiated: true,
-    storedCredential: { use: 'subsequent', type: 'recurring', initialTransactionId: 'NTI123' },
+    storedCredential: { use: 'subsequent', type: 'recurring', initialTransactionId: 'NTI123', schemeTransactionId: 'NTI123' },
   });
   assert.deepEqual(body.additionalData, { networkTxReference: 'NTI123', manualCapture: 'true' });
   assert.equal(body.shopperInteraction, 'ContAuth');
   assert.equal(body.recurringProcessingModel, 'Subscription');
+});
+
+test('a merchant-initiated authorization whose first transaction has no known scheme id sends none', () => {
+  const card = { pan: new Pan('4111111111111111'), cvv: undefined, holder: undefined, brand: 'VISA' as const, expiryMonth: '03', expiryYear: '2030' };
+  const { body } = requestOf(settings, {
+    operation: 'authorize', attemptId: 'a'.repeat(32), amount: money(500, 'EUR' as Currency), live: false, card, testParameters: {}, merchantInitiated: true,
+    storedCredential: { use: 'subsequent', type: 'unscheduled', initialTransactionId: 'ADYENREF0001' },
+  });
+  assert.deepEqual(body.additionalData, { manualCapture: 'true' });
 });

@@ -54,7 +54,7 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
     // and a later one the scheme's id of the first transaction, where the merchant gave it.
     shopperInteraction: req.merchantInitiated ? 'ContAuth' : 'Ecommerce',
     ...(req.storedCredential || req.merchantInitiated ? { recurringProcessingModel: recurringModelOf(req.storedCredential?.type) } : {}),
-    ...(req.storedCredential?.initialTransactionId ? { additionalData: { networkTxReference: req.storedCredential.initialTransactionId } } : {}),
+    ...(req.storedCredential?.schemeTransactionId ? { additionalData: { networkTxReference: req.storedCredential.schemeTransactionId } } : {}),
     channel: 'Web',
     // Adyen requires a return URL; without a shopper to come back no authentication is attempted.
     returnUrl: req.returnUrl ?? `${settings.baseUrl}/no-shopper`,
