@@ -94,20 +94,33 @@ interface EdgeRefusal {
  * framework's own body, which no client of either dialect can read. The path is not echoed: it is
  * whatever the client sent, card numbers included.
  */
-function edgeRefusal(deps: ServerDeps, path: string, requestId: string, r: EdgeRefusal): { contentType: string; body: string } {
+function edgeRefusal(deps: ServerDeps, path: string, requestId: string, r: EdgeRefusal): { contentType: string; body: string; headers: Readonly<Record<string, string>> } {
   if (path === '/v1' || path.startsWith('/v1/')) {
-    return { contentType: 'application/json;charset=UTF-8', body: JSON.stringify(refusalEnvelope(r.code, [{ name: r.field ?? 'request', value: null, message: r.message }], deps.opp.buildNumber, deps.opp.clock.now())) };
+    return { contentType: 'application/json;charset=UTF-8', body: JSON.stringify(refusalEnvelope(r.code, [{ name: r.field ?? 'request', value: null, message: r.message }], deps.opp.buildNumber, deps.opp.clock.now())), headers: noSniff };
   }
-  if (path.startsWith('/admin/')) return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: { code: r.adminCode, message: r.message } }) };
+  if (path.startsWith('/admin/')) return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: { code: r.adminCode, message: r.message } }), headers: noSniff };
   if (path.startsWith('/hosted/') || path.startsWith('/dashboard/') || path === '/dashboard') {
-    return { contentType: 'text/html; charset=utf-8', body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>Switchyard</title><p>${escapeHtml(r.message)}</p></html>` };
+    return { contentType: 'text/html; charset=utf-8', body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>Switchyard</title><p>${escapeHtml(r.message)}</p></html>`, headers: refusalPageHeaders };
   }
-  return { contentType: 'application/json; charset=utf-8', body: JSON.stringify(errorBody(r.executionsCode, r.message, requestId)) };
+  return { contentType: 'application/json; charset=utf-8', body: JSON.stringify(errorBody(r.executionsCode, r.message, requestId)), headers: noSniff };
 }
 
+const noSniff: Readonly<Record<string, string>> = { 'x-content-type-options': 'nosniff' };
+/**
+ * A refusal page of the shopper's or the operator's surface keeps the rules of their other pages:
+ * nothing loads or runs, no page frames it, no form posts from it. Without them it could be framed
+ * on any site, as no other page of those surfaces can.
+ */
+const refusalPageHeaders: Readonly<Record<string, string>> = {
+  ...noSniff,
+  'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
 function sendEdgeRefusal(deps: ServerDeps, req: FastifyRequest, reply: FastifyReply, r: EdgeRefusal) {
-  const { contentType, body } = edgeRefusal(deps, (req.raw.url ?? '/').split('?')[0]!, req.id, r);
-  return reply.code(r.status).header('x-request-id', req.id).header('cache-control', 'no-store').header('content-type', contentType).send(body);
+  const { contentType, body, headers } = edgeRefusal(deps, (req.raw.url ?? '/').split('?')[0]!, req.id, r);
+  return reply.code(r.status).header('x-request-id', req.id).header('cache-control', 'no-store').headers(headers).header('content-type', contentType).send(body);
 }
 
 /** A URL the router cannot even decode (malformed percent-encoding). */
@@ -168,11 +181,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const pending = (socket as unknown as { _httpMessage?: { req?: { url?: string } } })._httpMessage?.req?.url;
       const path = (/^[A-Z]+ (\S+)/.exec(line)?.[1] ?? pending ?? '/').split('?')[0]!;
       const requestId = requestIdFrom(undefined);
-      const { contentType, body } = edgeRefusal(deps, path, requestId, {
+      const { contentType, body, headers } = edgeRefusal(deps, path, requestId, {
         status, code: '200.300.404', executionsCode: 'request.malformed', adminCode: 'bad_request', message: clientErrorMessage[status]!,
       });
+      const more = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
       socket.end(`HTTP/1.1 ${status} ${statusText[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
-        + `X-Request-Id: ${requestId}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`);
+        + `X-Request-Id: ${requestId}\r\nCache-Control: no-store\r\n${more}Connection: close\r\n\r\n${body}`);
     },
     // Above any URL Node accepts (its 16 KiB header limit): an over-long id reaches its route and
     // is refused there like any other unknown id, in the dialect's own shape and code.
