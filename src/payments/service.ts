@@ -1529,7 +1529,13 @@ export function createPaymentService(deps: {
     // Still pending at the PSP past the time any shopper or bank may take, whether or not its
     // attempt recorded the PSP's pending answer (one lost to a crash mid-call was asked about on
     // every pass for ever): it ends; so does one with a pending answer the PSP no longer finds.
-    if ((known?.kind === 'pending' && now - op.createdAt >= asyncTimeoutMs) || (expiring && !known)) return expire();
+    // A capture, refund or void at a PSP whose pending follow-ups last does not: it accepted it and
+    // carries it out later (a Stripe refund waiting for the account's balance), and one ended here
+    // would free its amount to be refunded again, paid twice once the PSP's success arrives. It is
+    // asked again on its backoff, and counted among the unknown outcomes an operator watches, until
+    // the PSP says how it ended.
+    const lasts = op.seq > 0 && known?.kind === 'pending' && (await deps.connectorFor(last.accountId))?.pendingFollowUpsLast === true;
+    if ((known?.kind === 'pending' && now - op.createdAt >= asyncTimeoutMs && !lasts) || (expiring && !known)) return expire();
     if (!known && now - last.createdAt < ((await deps.connectorFor(last.accountId))?.lookupLagMs ?? 0)) {
       // This PSP's lookup may not find an attempt this recent yet (a search that indexes new
       // payments late): "not found" means "not yet", and is asked again after the backoff.

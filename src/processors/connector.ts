@@ -231,6 +231,14 @@ export interface Connector {
   readonly dedupesByKey?: boolean;
   /** `false`: the PSP cannot be asked what became of an attempt (`lookup` throws `NoStatusApi`); its notifications settle it. */
   readonly statusApi?: false;
+  /**
+   * `true`: a capture, refund or void the PSP reports pending is one it accepted and carries out
+   * later by itself, however long that takes (Stripe holds a refund pending until the account's
+   * balance covers it): the gateway keeps it pending until the PSP says how it ended, never ending
+   * it at the shopper's timeout. Without it such a follow-up still pending after that timeout
+   * ends expired, as a PSP of the Open Payment Platform family ends its own pending transactions.
+   */
+  readonly pendingFollowUpsLast?: true;
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /**
    * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP

@@ -141,6 +141,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
     // An authorization is found by searching PaymentIntents, and Stripe's search indexes a new one
     // within about a minute (longer during incidents): ten minutes before "not found" counts.
     lookupLagMs: 10 * 60_000,
+    pendingFollowUpsLast: true,
     operations,
     async execute(req) {
       // Multicapture is asked for `if_available` (Stripe grants it to some pricing plans and card

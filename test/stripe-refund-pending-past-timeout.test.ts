@@ -1,0 +1,66 @@
+/**
+ * A refund Stripe reports `pending` (its balance short, or a bank still to confirm) is one Stripe
+ * accepted and will pay out; `refund.updated` tells later how it ended, possibly days after. Ended
+ * `expired` by the reconciler past SWITCHYARD_ASYNC_TIMEOUT_MS, the books said the shopper got
+ * nothing back, the amount was refundable again, and Stripe's later success was not recorded.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manualClock } from '../src/runtime/clock.ts';
+import { startGateway, type Gateway } from './support/harness.ts';
+import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
+import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
+import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
+import { suiteCards } from './support/fake-psps/bank.ts';
+import { signatureHeader } from '../src/processors/stripe/webhook.ts';
+import { postPspNotification } from './support/psp-notifications.ts';
+import { ledgerTotalsOf } from '../src/ledger/model.ts';
+
+const clock = manualClock(Date.now());
+let stripe: StripeFake;
+let proxy: PspProxy;
+let gw: Gateway;
+before(async () => {
+  [stripe, gw] = await Promise.all([startStripeFake(), startGateway({ clock })]);
+  // The refund reaches Stripe; its answer is lost on the way back, so the reconciler asks.
+  proxy = await pspProxy(stripe.url, (c) => (c.method === 'POST' && c.url === '/v1/refunds' ? 'lose-answer' : {}));
+  await configureCascade(gw, { stripe: { connector: 'stripe', settings: { baseUrl: proxy.url, ...stripeFakeCredentials } } }, ['stripe']);
+});
+after(async () => { await Promise.all([gw?.close(), stripe?.close(), proxy?.close()]); });
+
+const eur = (value: string) => ({ value, currency: 'EUR' });
+
+test('a refund Stripe holds pending past the async timeout is not ended as failed: its later success is recorded once', async () => {
+  const token = await tokenOf(gw);
+  const { id, paymentId } = await authorizedExecution(gw, token, 'pending-refund', suiteCards.approved, '50.00');
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('50.00'), final: true } })).status, 202);
+  await gw.app.payments.idle();
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: eur('20.00') } })).status, 202);
+  await gw.app.payments.idle();
+  // Stripe took the refund and holds it pending.
+  const refund = stripe.refunds().at(-1)! as Record<string, unknown>;
+  refund.status = 'pending';
+  stripe.takeEvents();
+
+  // The reconciler asks: pending. Asked again after the shopper's timeout: still pending.
+  clock.advance(2 * 60_000);
+  await gw.app.payments.reconcile();
+  clock.advance(40 * 60_000);
+  await gw.app.payments.reconcile();
+  await gw.app.payments.idle();
+
+  // Stripe pays the refund out and says so.
+  refund.status = 'succeeded';
+  const body = JSON.stringify({ id: 'evt_refund_succeeded', object: 'event', type: 'refund.updated', api_version: '2024-06-20', created: Math.floor(Date.now() / 1000), data: { object: refund } });
+  const ack = await postPspNotification(gw, 'stripe', body, { 'stripe-signature': signatureHeader(body, stripeFakeCredentials.webhookSecret, Math.floor(Date.now() / 1000)) });
+  assert.equal(ack.status, 200);
+  await gw.app.payments.idle();
+
+  const ops = await gw.app.storage.db.selectFrom('transactions').select(['type', 'status', 'amount', 'reason']).where('payment_id', '=', paymentId).orderBy('seq').execute();
+  const summary = ops.map((o) => [o.type, o.status, Number(o.amount), o.reason]);
+  const totals = ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId));
+  assert.equal(totals.refunded, 2000, `Stripe refunded 20.00, but the books show ${totals.refunded} refunded: ${JSON.stringify(summary)}`);
+  // Told the refund failed, the merchant could refund the same 20.00 again: Stripe would pay it twice.
+  const e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
+  assert.notEqual(e.status, 'refundFailed', JSON.stringify(e.statusHistory));
+});
