@@ -252,7 +252,15 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       try { event = JSON.parse(notification.body); } catch { event = undefined; }
       const object = isObject(event) && isObject(event.data) && isObject(event.data.object) ? event.data.object : undefined;
       const attemptId = object && isObject(object.metadata) ? object.metadata[attemptKey] : undefined;
-      const outcome = object?.object === 'payment_intent' ? outcomeOfIntent(object) : object?.object === 'refund' ? outcomeOfRefund(object) : undefined;
+      const type = isObject(event) && typeof event.type === 'string' ? event.type : '';
+      // A PaymentIntent's event carries its state when the event happened, and Stripe delivers
+      // events late and out of order: only those that report how the payment ended settle it.
+      // `payment_intent.created` holds the PaymentIntent from before its confirmation (no status
+      // but `requires_payment_method`, no error), which read as a decline would end an
+      // authorization Stripe then approves; the others report steps (processing, requires_action).
+      const ends = /^payment_intent\.(succeeded|amount_capturable_updated|payment_failed|canceled)$/.test(type);
+      const outcome = object?.object === 'payment_intent' ? (ends ? outcomeOfIntent(object) : undefined)
+        : object?.object === 'refund' ? outcomeOfRefund(object) : undefined;
       // A refund can fail after Stripe reported it succeeded (the card was closed meanwhile): that
       // takes the refund back, even one already settled approved.
       const reverses = object?.object === 'refund' && (object.status === 'failed' || object.status === 'canceled');
@@ -262,7 +270,6 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const settled = typeof attemptId === 'string' && outcome && outcome.kind !== 'pending' ? [{ attemptId, outcome, ...(reverses ? { reverses: true } : {}), ...stated }] : [];
       // A dispute (Stripe's chargeback) moves money no attempt of ours settles: the funds it takes
       // and gives back are recorded on the payment; its opening and closing are told to an operator.
-      const type = isObject(event) && typeof event.type === 'string' ? event.type : '';
       const eventId = isObject(event) ? text(event.id, 255) : undefined;
       const created = isObject(event) && typeof event.created === 'number' ? event.created * 1000 : undefined;
       const dispute = object?.object === 'dispute' && eventId ? disputeOf(type, eventId, object, created) : undefined;
