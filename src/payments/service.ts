@@ -928,7 +928,16 @@ export function createPaymentService(deps: {
       const locked = await w.payments.lock(attempt.paymentId);
       const mine = locked?.attempts.find((a) => a.id === attempt.id);
       const op = locked?.operations.find((o) => o.id === attempt.operationId);
-      if (!locked || !mine || !op || mine.status !== 'succeeded' || op.status !== 'succeeded' || !undoableKinds.has(op.kind)) return false;
+      if (!locked || !mine || !op || mine.status !== 'succeeded' || op.status !== 'succeeded') return false;
+      if (!undoableKinds.has(op.kind)) {
+        // A sale's or rebill's own capture the scheme rejected (Adyen sends CAPTURE_FAILED for an
+        // automatic capture too): the money will not come, but the books have no capture of it to
+        // undo. Acknowledged (the PSP would send it again for ever) and told as an error, once per
+        // delivery, or the books would keep money captured that never arrives, unnoticed.
+        logger.error({ paymentId: locked.payment.id, operationId: op.id, kind: op.kind, pspReference: outcome.pspReference ?? mine.pspReference, acquirerCode: outcome.acquirerCode, amount: op.amount },
+          'the PSP reported a confirmed charge failed that the gateway cannot undo: the money will not come; refund or write it off with the PSP');
+        return false;
+      }
       const s = settlementOf(outcome, clock.now(), op.details);
       await w.payments.settleAttempt(mine, s);
       locked.attempts.splice(locked.attempts.indexOf(mine), 1, { ...mine, status: s.status, reason: s.reason, resultCode: s.resultCode, pspReference: s.pspReference ?? mine.pspReference, updatedAt: s.at });
