@@ -649,6 +649,21 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await payments.operationNamed(f.merchant.id, `psp-${id()}`), undefined);
       });
 
+      test('approvedWithCard: a payment with the card was approved, whatever became of it since; declined, pending or none is not', async () => {
+        const f = await merchant();
+        const c = newCard(f.merchant.id);
+        const other = newCard(f.merchant.id);
+        await payWrite(async (w) => { await w.insertCard(c); await w.insertCard(other); });
+        assert.equal(await payments.approvedWithCard(c.id), false, 'no payment');
+        const declined = newPayment(f, { cardId: c.id, status: 'declined' });
+        const pending = newPayment(f, { cardId: c.id, status: 'pending' });
+        await payWrite(async (w) => { for (const p of [declined, pending]) await w.insertPayment(p); });
+        assert.equal(await payments.approvedWithCard(c.id), false, 'declined and pending only');
+        await payWrite((w) => w.insertPayment(newPayment(f, { cardId: c.id, status: 'reversed' })));
+        assert.equal(await payments.approvedWithCard(c.id), true, 'approved, then voided');
+        assert.equal(await payments.approvedWithCard(other.id), false, 'another card\'s');
+      });
+
       test('capturesEndedBetween reads captures that ended with a status in a window, after a cursor, oldest first', async () => {
         const f = await merchant();
         const p = newPayment(f);

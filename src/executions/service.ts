@@ -114,6 +114,11 @@ const waitOn: unique symbol = Symbol('wait on');
  * execution through `paymentChanged`, inside the engine's own unit of work — so no crash, node or
  * reconciler can leave an execution behind its payment.
  */
+/** What a stored instrument is kept for, in the engine's terms: its `futureUsage`, else the shopper's own later payments. */
+function cardOnFileUseOf(futureUsage: string | undefined): 'recurring' | 'unscheduled' | 'card_on_file' {
+  return futureUsage === 'Subscription' ? 'recurring' : futureUsage === 'UnscheduledCardOnFile' ? 'unscheduled' : 'card_on_file';
+}
+
 export function createExecutionService(deps: {
   uow: UnitOfWork;
   store: ExecutionStore;
@@ -349,7 +354,9 @@ export function createExecutionService(deps: {
         merchant, scope: { channel: 'executions' }, kind: 'authorize', amount: input.amount,
         storedCard: { cardId: instrument.cardId, cvv: undefined, takeCvv }, returnUrls: [info.success, info.cancel, info.error, info.pending].filter((u) => u !== undefined),
         shopperBaseUrl: deps.publicUrl ?? input.baseUrl,
-        workflowCode, merchantTransactionId: e.merchantReference, context: { executionId: id }, testParameters: {}, background: true,
+        workflowCode, merchantTransactionId: e.merchantReference, testParameters: {}, background: true,
+        // A stored instrument is kept for later charges: its PSP is told what for (its first approved charge stores it).
+        context: { executionId: id, ...(instrument.status === 'enabled' ? { cardOnFileUse: cardOnFileUseOf(instrument.futureUsage) } : {}) },
         // The execution records the request in the payment's own unit of work: one commit for both.
         join: async (tx, paymentId) => {
           const w = store.writer(tx);

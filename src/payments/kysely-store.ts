@@ -274,6 +274,12 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       const rows = await q.orderBy('updated_at').orderBy('id').limit(limit).execute();
       return rows.map(toOperation);
     },
+    async approvedWithCard(cardId) {
+      // Through the card's index (migration 080): a card's payments are few.
+      const row = await db.selectFrom('payments').select('id').where('card_id', '=', cardId)
+        .where('status', 'not in', ['pending', 'unknown', 'declined', 'credited']).limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
     async operationNamed(merchantId, reference) {
       // Through the primary key and the PSP reference's index, each read on its own.
       const byId = await db.selectFrom('transactions').selectAll().where('id', '=', reference).where('merchant_id', '=', merchantId).executeTakeFirst();

@@ -377,7 +377,9 @@ export function createPaymentService(deps: {
     const initial = op.seq === 0 && !subsequent && kind !== 'credit'
       && (op.context.storesCard === true || si.mode === 'INITIAL' || op.context.recurringType === 'INITIAL');
     if (!subsequent && !initial) return {};
-    const type = si.type === 'RECURRING' ? 'recurring' : si.type === 'INSTALLMENT' ? 'installment' : 'unscheduled';
+    const kept = op.context.cardOnFileUse;
+    const type = kept === 'recurring' || kept === 'unscheduled' || kept === 'card_on_file' ? kept
+      : si.type === 'RECURRING' ? 'recurring' : si.type === 'INSTALLMENT' ? 'installment' : 'unscheduled';
     const first = subsequent && typeof si.initialTransactionId === 'string' ? si.initialTransactionId : undefined;
     // Resolved when the payment was asked for (a string, or null for none); a payment recorded before
     // that was resolved takes the merchant's id as the scheme's, as it was then.
@@ -776,6 +778,18 @@ export function createPaymentService(deps: {
     return { initialSchemeTransactionId: named.details.networkTransactionId ?? null };
   }
 
+  /**
+   * A card kept for later use (an executions instrument stored with its `futureUsage`, named in the
+   * context as `cardOnFileUse`) is stored, to its card scheme, by its first approved charge: that
+   * charge is flagged as the one that sets the credential up, as a /v1 payment that registers its
+   * card is. Sent as a one-off, a later charge of it on file would name no first transaction.
+   */
+  async function storesKeptCard(input: PayInput): Promise<{ storesCard?: true }> {
+    const cardId = input.storedCard?.cardId;
+    if (!cardId || typeof input.context.cardOnFileUse !== 'string' || input.merchantInitiated) return {};
+    return await store.approvedWithCard(cardId) ? {} : { storesCard: true };
+  }
+
   /** The card a payment uses, checked: a new one (sealed for the vault), a stored one (opened), or none (a bank transfer). */
   async function instrumentOf(input: PayInput, now: number): Promise<Result<Instrument, PayError>> {
     if ([input.card, input.storedCard, input.bankTransfer].filter(Boolean).length !== 1) {
@@ -995,7 +1009,7 @@ export function createPaymentService(deps: {
         instrumentLabel: masked ? `${masked.brand} •••• ${masked.last4}` : input.bankTransfer?.bankName ?? 'Bank transfer',
         returnUrls: input.returnUrls, expiresAt: now + asyncTimeoutMs,
       }) : undefined;
-      const intent = intentOf({ ...input, context: { ...input.context, ...await initialTransactionOf(input) } }, instrument.value, plan, paymentId, challenge !== undefined, now);
+      const intent = intentOf({ ...input, context: { ...input.context, ...await initialTransactionOf(input), ...await storesKeptCard(input) } }, instrument.value, plan, paymentId, challenge !== undefined, now);
       const { payment, operation } = intent;
       const rules = challenge || plan.kind === 'refused' || plan.kind === 'declined' ? undefined : cascade;
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);

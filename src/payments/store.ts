@@ -158,6 +158,8 @@ export interface PaymentStore {
    * oldest first, with the card's brand.
    */
   openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
+  /** Whether a payment with this card was ever approved (whatever became of it since). */
+  approvedWithCard(cardId: string): Promise<boolean>;
   /** An operation of this merchant whose id or PSP reference is `reference`, if any (the first found). */
   operationNamed(merchantId: string, reference: string): Promise<OperationRecord | undefined>;
   /**

@@ -29,7 +29,12 @@ export interface Authentication {
 
 export interface StoredCredential {
   readonly use: 'initial' | 'subsequent';
-  readonly type: 'recurring' | 'installment' | 'unscheduled';
+  /**
+   * What the card is kept for: charges on a schedule (`recurring`, `installment`), merchant-initiated
+   * charges at no fixed time (`unscheduled`), or the cardholder's own later payments with it
+   * (`card_on_file`: one-click, the shopper there each time).
+   */
+  readonly type: 'recurring' | 'installment' | 'unscheduled' | 'card_on_file';
   /** On a subsequent charge: the first transaction's id as the merchant gave it (an OPP acquirer's standing instruction). */
   readonly initialTransactionId?: string;
   /**

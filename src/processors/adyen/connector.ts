@@ -109,7 +109,8 @@ function declineOfError(status: number, json: unknown): Answer | undefined {
 }
 
 /** Adyen's name of what a card-on-file charge is: a subscription's (a fixed schedule), or unscheduled. */
-function recurringModelOf(type: StoredCredential['type'] | undefined): 'Subscription' | 'UnscheduledCardOnFile' {
+function recurringModelOf(type: StoredCredential['type'] | undefined): 'Subscription' | 'UnscheduledCardOnFile' | 'CardOnFile' {
+  if (type === 'card_on_file') return 'CardOnFile';
   return type === 'recurring' || type === 'installment' ? 'Subscription' : 'UnscheduledCardOnFile';
 }
 

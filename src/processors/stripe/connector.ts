@@ -67,8 +67,9 @@ export function formOf(req: ConnectorRequest, options: { multicapture?: boolean 
     else if (req.returnUrl !== undefined && !req.authentication) body.set('return_url', req.returnUrl);
     // Nobody to send to 3-D Secure: Stripe declines rather than asking for an action.
     else body.set('error_on_requires_action', 'true');
-    // The first charge of a card kept on file: Stripe asks the issuer to allow later charges without the shopper.
-    if (req.storedCredential?.use === 'initial') body.set('setup_future_usage', 'off_session');
+    // The first charge of a card kept on file: Stripe asks the issuer to allow later charges without
+    // the shopper, or, kept only for the shopper's own later payments, with them there.
+    if (req.storedCredential?.use === 'initial') body.set('setup_future_usage', req.storedCredential.type === 'card_on_file' ? 'on_session' : 'off_session');
     return { path: '/v1/payment_intents', body };
   }
   if (!ref || !/^pi_[A-Za-z0-9_]{1,250}$/.test(ref)) throw new Error(`${req.operation} needs the PaymentIntent of the payment`);
