@@ -110,9 +110,10 @@ export function createRunner(deps: {
         channel: p.channel, ...(p.entityId ? { entityId: p.entityId } : {}), paymentId: p.id, operationId: o.id, kind: o.kind,
         status: o.status, reason: o.reason ?? null, resultCode: o.resultCode ?? null, amount: o.amount.amount, currency: o.amount.currency,
         paymentStatus: p.status, context: o.context,
-        // An open outcome's details as they are now: its notification, sent after the final answer
-        // perhaps, must still say what the status call said then (no final acquirer answer, no ECI).
-        ...(isOpen(o.status) ? { details: o.details } : {}),
+        // The outcome's details as they are now: its notification, sent later perhaps, must still
+        // say what the status call said then (a pending one no final acquirer answer and no ECI; a
+        // success not the failure its PSP reported after it, read once the operation was undone).
+        details: o.details,
       },
     });
     for (const observer of deps.observers) await observer.paymentChanged(w.tx, change);
