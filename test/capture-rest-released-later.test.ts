@@ -70,6 +70,30 @@ for (const store of ['sqlite', 'postgres'] as const) {
       assert.equal((await voids()).length, 1);
     });
 
+    test('a pass that could not record the void fails, and a later pass reaches back to it', async () => {
+      const { id, paymentId } = await authorizedExecution(gw, token, `retry-${store}`, '4111111111111111', '100.00');
+      const allow = await refuseVoids(gw, store);
+      try {
+        const captured = await call(gw, 'POST', `${wf}/${id}/capture`, { token, key: randomUUID(), body: { amount: { value: '40.00', currency: 'EUR' }, final: true } });
+        assert.ok(captured.status < 300, JSON.stringify(captured.body));
+        // The job's first pass meets the same refusal.
+        clock.advance(5 * 60_000);
+        const run = (await gw.app.jobs.runDue()).find((r) => r.name === 'release-capture-rests');
+        assert.equal(run?.ok, false, 'a pass that left a rest held is not a success');
+      } finally {
+        await allow();
+      }
+      const voids = async () => (await gw.app.payments.details(paymentId))!.operations.filter((o) => o.kind === 'void');
+      assert.deepEqual(await voids(), []);
+      // Passes counted as successes meanwhile would have moved the window past the capture.
+      for (let i = 0; i < 3; i++) {
+        clock.advance(60_000);
+        await gw.app.jobs.runDue();
+      }
+      const released = await voids();
+      assert.deepEqual(released.map((v) => [v.status, v.amount.amount]), [['succeeded', 6000]], 'voided once the store takes the record');
+    });
+
     test('a capture that is not final keeps its rest for the captures to come', async () => {
       const { id, paymentId } = await authorizedExecution(gw, token, `partial-${store}`, '4111111111111111', '100.00');
       const captured = await call(gw, 'POST', `${wf}/${id}/capture`, { token, key: randomUUID(), body: { amount: { value: '40.00', currency: 'EUR' }, final: false } });

@@ -1415,23 +1415,29 @@ export function createPaymentService(deps: {
       // timeout ago had its chance. Reaching back past the previous pass by as much again covers
       // a capture whose unit committed while that pass read.
       const to = now - 2 * pspTimeoutMs;
-      const from = Math.max(since === undefined ? -Infinity : since - 4 * pspTimeoutMs, now - 86_400_000);
+      // A previous pass's start ahead of this clock (stepped back since) reaches back from now.
+      const from = Math.max(since === undefined ? -Infinity : Math.min(since, now) - 4 * pspTimeoutMs, now - 86_400_000);
       let released = 0;
+      let failed = 0;
       for (const status of ['succeeded', 'failed'] as const) {
         let after: { updatedAt: number; id: string } | undefined;
         for (;;) {
           const page = await store.capturesEndedBetween(status, from, to, after, 100);
           const releasing = page.filter((c) => c.details.RestReleased === 'true' || (c.status === 'succeeded' && c.context.final === true));
-          await eachIsolated(releasing, async (c) => {
+          failed += (await eachIsolated(releasing, async (c) => {
             const found = await service.details(c.paymentId);
             if (!found || !restToRelease(found.operations)) return;
             if (await releaseRest(found.payment)) released++;
-          }, logger, 'release-capture-rests', (c) => c.paymentId);
+          }, logger, 'release-capture-rests', (c) => c.paymentId)).failed;
           if (page.length < 100) break;
           const last = page.at(-1)!;
           after = { updatedAt: last.updatedAt, id: last.id };
         }
       }
+      // A pass that could not release every rest it found fails, so that the next one reaches back
+      // to the last pass that did (up to a day): counted a success, it would move the window past
+      // those captures, and their rests would be held until the authorization expired.
+      if (failed > 0) throw new Error(`${failed} released rests could not be voided now; tried again on the next pass`);
       return released;
     },
 
