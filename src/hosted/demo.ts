@@ -146,7 +146,7 @@ h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:0 0 16px}.price{font-s
 .shoe{height:160px;border-radius:10px;background:linear-gradient(135deg,#4d7cfe,#9b6bff);display:flex;align-items:center;justify-content:center;color:#fff;font-size:32px;font-weight:800;letter-spacing:.12em}
 label{display:block;font-size:14px;font-weight:600;margin:12px 0 4px}.field{border:1px solid #c9d0de;border-radius:8px;background:#fff;height:46px}
 .field.focus{border-color:#4d7cfe;box-shadow:0 0 0 3px rgba(77,124,254,.2)}.field.invalid{border-color:#d93025}
-.row{display:grid;grid-template-columns:1fr 1fr;gap:12px}button{font:inherit;width:100%;margin-top:18px;padding:12px;border:0;border-radius:8px;background:#4d7cfe;color:#fff;font-weight:600;cursor:pointer}
+.row{display:grid;grid-template-columns:1fr 1fr;gap:12px}button{font:inherit;width:100%;margin-top:18px;padding:12px;border:0;border-radius:8px;background:#1d4ed8;color:#fff;font-weight:600;cursor:pointer}
 button:disabled{background:#9fb3f5;cursor:default}.saved label{display:flex;gap:8px;align-items:center;font-weight:500;border:1px solid #c9d0de;border-radius:8px;padding:10px;margin:8px 0;cursor:pointer}
 .muted{color:#5b6477;font-size:14px}#message{min-height:24px;margin-top:12px;color:#d93025;font-size:14px}.brand{font-size:13px;color:#5b6477;float:right}
 .check{display:flex;gap:8px;align-items:center;font-weight:500}`;
@@ -180,8 +180,19 @@ function checkoutPage(gatewayUrl: string, nonce: string) {
   let complete = false;
   const chosen = () => document.querySelector('input[name=card]:checked')?.value ?? 'new';
   const refresh = () => { button.disabled = chosen() === 'new' && !complete; };
+  // What is wrong, in words, once the shopper leaves a field: a red border alone tells nothing to
+  // a screen reader or to whoever cannot see it.
+  const wrong = { cardNumber: 'The card number is not valid.', expiry: 'The expiry date is not valid.', cvv: 'The security code is not valid.' };
+  const states = {};
+  const tell = () => {
+    const bad = Object.keys(wrong).filter((f) => states[f] && states[f].left && !states[f].valid && !states[f].empty);
+    const said = bad.map((f) => wrong[f]).join(' ');
+    if (said !== '' || Object.values(wrong).some((w) => message.textContent.includes(w))) message.textContent = said;
+  };
   fields.on('change', (e) => {
     complete = e.complete;
+    states[e.field] = { ...states[e.field], valid: e.valid, empty: e.empty };
+    if (e.valid || e.empty) tell();
     document.getElementById(boxes[e.field]).classList.toggle('invalid', !e.valid && !e.empty);
     if (e.field === 'cardNumber') document.getElementById('brand').textContent = e.brand ?? '';
     refresh();
@@ -191,7 +202,11 @@ function checkoutPage(gatewayUrl: string, nonce: string) {
   document.querySelectorAll('label[data-box]').forEach((l) => l.addEventListener('click', () => document.querySelector('#' + l.dataset.box + ' iframe')?.focus()));
   // Enter in a card field places the order, as Enter in any form field would.
   fields.on('submit', () => { if (!button.disabled) button.click(); });
-  fields.on('blur', (e) => document.getElementById(boxes[e.field]).classList.remove('focus'));
+  fields.on('blur', (e) => {
+    document.getElementById(boxes[e.field]).classList.remove('focus');
+    states[e.field] = { ...states[e.field], left: true };
+    tell();
+  });
   const saved = await switchyard.savedCards();
   if (saved.length > 0) {
     document.getElementById('saved').hidden = false;

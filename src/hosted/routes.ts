@@ -37,12 +37,13 @@ export const widgetScript = bundler('widget.js');
 const fieldPage = (type: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Secure field</title>
-<style>html,body{margin:0;padding:0;background:transparent}input{box-sizing:border-box;width:100%;height:44px;border:0;outline:0;background:transparent;font:16px system-ui,sans-serif;color:#1d2433;padding:0 12px}</style>
+<style>html,body{margin:0;padding:0;background:transparent}input{box-sizing:border-box;width:100%;height:44px;border:0;outline:0;background:transparent;font:16px system-ui,sans-serif;color:#1d2433;padding:0 12px}#field-error{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}</style>
 </head><body><input id="field" ${({
   cardNumber: 'autocomplete="cc-number" inputmode="numeric" placeholder="1234 1234 1234 1234" aria-label="Card number"',
   expiry: 'autocomplete="cc-exp" inputmode="numeric" placeholder="MM / YY" aria-label="Expiry date"',
   cvv: 'autocomplete="cc-csc" inputmode="numeric" placeholder="CVC" aria-label="Security code"',
 } as Record<string, string>)[type]}>
+<span id="field-error"></span>
 <script src="/sdk/v1/field.js"></script></body></html>`;
 
 /**

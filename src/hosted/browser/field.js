@@ -69,11 +69,25 @@ function cvvFits(cvv, brand) {
   return /^\d{3,4}$/.test(cvv);
 }
 
-/** Says the value is wrong to assistive technology once the shopper leaves it (not while typing). */
+/** What is wrong with the field, in words (the embedding page may give its own language's). */
+const invalidTexts = { cardNumber: 'The card number is not valid', expiry: 'The expiry date is not valid', cvv: 'The security code is not valid' };
+let invalidText = invalidTexts[type] || 'This value is not valid';
+
+/**
+ * Says the value is wrong to assistive technology once the shopper leaves it (not while typing):
+ * marked invalid and described by a sentence saying what is wrong, read with the field.
+ */
 function markValidity(leaving) {
   const s = state();
-  if (s.valid || s.empty) input.removeAttribute('aria-invalid');
-  else if (leaving) input.setAttribute('aria-invalid', 'true');
+  const error = document.getElementById('field-error');
+  if (s.valid || s.empty) {
+    input.removeAttribute('aria-invalid');
+    input.removeAttribute('aria-describedby');
+    if (error) error.textContent = '';
+  } else if (leaving) {
+    input.setAttribute('aria-invalid', 'true');
+    if (error) { error.textContent = invalidText; input.setAttribute('aria-describedby', 'field-error'); }
+  }
 }
 
 function toParent(message) {
@@ -202,8 +216,11 @@ window.addEventListener('message', (event) => {
     const allowed = ['color', 'fontSize', 'fontFamily', 'fontWeight', 'letterSpacing', 'backgroundColor', 'padding'];
     for (const [k, v] of Object.entries(m.style || {})) if (allowed.includes(k) && typeof v === 'string' && !/[;{}()]/.test(v)) input.style[k] = v;
     if (typeof m.placeholder === 'string') input.placeholder = m.placeholder.slice(0, 40);
-    // The input's accessible name in the embedding page's language.
+    // The input's accessible name, and what is wrong with it, in the embedding page's language, which
+    // the frame's document then says it is in (a screen reader picks its voice by it).
     if (typeof m.label === 'string' && m.label.trim() !== '') input.setAttribute('aria-label', m.label.slice(0, 60));
+    if (typeof m.invalidText === 'string' && m.invalidText.trim() !== '') invalidText = m.invalidText.slice(0, 80);
+    if (typeof m.lang === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/.test(m.lang)) document.documentElement.lang = m.lang;
   } else if (m.kind === 'pay' && type === 'cardNumber' && config && checkoutId) {
     pay(m.request, m).catch((err) => toParent({ kind: 'failed', request: m.request, code: 'network', message: String(err && err.message || err) }));
   } else if (m.kind === 'tokenize' && type === 'cardNumber' && config && !checkoutId) {

@@ -68,7 +68,9 @@ export class SecureFields {
     if (!type || !m || m.sy !== true || m.channel !== this.channel) return;
     if (m.kind === 'ready') {
       this.send(type, {
-        kind: 'configure', channel: this.channel, style: this.options.style || {}, placeholder: (this.options.placeholders || {})[type], label: (this.options.labels || {})[type], ...this.configureFor(type),
+        kind: 'configure', channel: this.channel, style: this.options.style || {}, placeholder: (this.options.placeholders || {})[type], label: (this.options.labels || {})[type],
+        // The page's language, unless the merchant names the labels' own: the frame's document says it too.
+        lang: this.options.lang || document.documentElement.lang || undefined, invalidText: (this.options.invalidTexts || {})[type], ...this.configureFor(type),
       });
       this.emit('ready', { field: type });
     } else if (m.kind === 'change') {

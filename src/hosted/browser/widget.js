@@ -134,7 +134,8 @@ function render(form, checkout) {
 
   if (style !== 'none' && !document.getElementById('wpwl-styles')) document.head.append(el('style', { id: 'wpwl-styles', text: css }));
   // The language of the texts shown (English where the locale has none), so a screen reader reads them in its voice.
-  const container = el('div', { class: `wpwl-container wpwl-container-card wpwl-style-${style}`, lang: texts[locale.slice(0, 2).toLowerCase()] ? locale : 'en' });
+  const lang = texts[locale.slice(0, 2).toLowerCase()] ? locale : 'en';
+  const container = el('div', { class: `wpwl-container wpwl-container-card wpwl-style-${style}`, lang });
   form.style.display = 'none';
   form.after(container);
 
@@ -246,6 +247,7 @@ function render(form, checkout) {
 
   const fields = new SecureFields(gatewayOrigin, { checkout: checkoutId }, {
     placeholders: { cvv: locale.startsWith('de') ? 'CVC' : 'CVV' }, labels: { cardNumber: t.cardNumber, expiry: t.expiryDate, cvv: t.cvv },
+    lang, invalidTexts: { cardNumber: t.invalidCardNumber, expiry: t.invalidExpiryDate, cvv: t.invalidCvv },
   });
   fields.mount('cardNumber', number.wrapper).mount('expiry', expiry.wrapper).mount('cvv', cvv.wrapper);
   const groups = { cardNumber: number, expiry, cvv };
