@@ -226,7 +226,15 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       if (list.length === 0) return [];
       return uow.run(async (tx) => {
         const results: AttemptRecorded[] = [];
-        for (const { deliveryId, outcome: o } of list) {
+        /** The endpoints' streaks, kept after every delivery row (see below). */
+        const health: { at: number; o: AttemptOutcome; result: { recorded: true; disabledEndpoint: boolean } }[] = [];
+        // Rows are taken in one order on every node: deliveries by id, then endpoints by id. Two
+        // nodes recording attempts of the same endpoints in the order their calls ended would
+        // otherwise lock the endpoint rows in opposite orders, and PostgreSQL would abort one
+        // batch as a deadlock, its answered deliveries left to be sent again once their leases ran out.
+        const ordered = [...list].sort((x, y) => (x.deliveryId < y.deliveryId ? -1 : x.deliveryId > y.deliveryId ? 1 : 0));
+        const byDelivery = new Map<string, AttemptRecorded>();
+        for (const { deliveryId, outcome: o } of ordered) {
           const a = o.attempt;
           // Only the lease's holder settles the delivery: a worker that stalled past its lease would
           // clear the lease of the node sending it now (a third could then send it too) or mark
@@ -249,15 +257,21 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
             };
           }).where('id', '=', deliveryId).where('status', '=', 'pending').where('lease_owner', '=', o.owner).executeTakeFirst();
           if (Number(updated.numUpdatedRows) === 0) {
-            results.push({ recorded: false, disabledEndpoint: false });
+            byDelivery.set(deliveryId, { recorded: false, disabledEndpoint: false });
             continue;
           }
           await tx.insertInto('webhook_attempts').values({
             id: a.id, delivery_id: deliveryId, attempted_at: a.attemptedAt, http_status: a.httpStatus ?? null,
             latency_ms: a.latencyMs, error: a.error ?? null, excerpt: a.excerpt ?? null,
           }).execute();
-          results.push({ recorded: true, disabledEndpoint: await recordHealth(tx, o.endpoint, a.attemptedAt) });
+          const result = { recorded: true as const, disabledEndpoint: false };
+          byDelivery.set(deliveryId, result);
+          health.push({ at: a.attemptedAt, o, result });
         }
+        // An endpoint's attempts in the order they were made: a success after a failure ends the streak.
+        health.sort((x, y) => (x.o.endpoint.id < y.o.endpoint.id ? -1 : x.o.endpoint.id > y.o.endpoint.id ? 1 : x.at - y.at));
+        for (const h of health) h.result.disabledEndpoint = await recordHealth(tx, h.o.endpoint, h.at);
+        for (const { deliveryId } of list) results.push(byDelivery.get(deliveryId)!);
         return results;
       });
     },
@@ -279,28 +293,34 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       return rows.map(toAttempt);
     },
     async redeliver(f, now) {
+      if (f.deliveryIds && f.deliveryIds.length === 0) return { redelivered: 0, waitingForEnable: 0 };
+      const matching = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) => {
+        const terms = [];
+        if (f.deliveryIds) terms.push(eb('id', 'in', f.deliveryIds));
+        if (f.failedSince !== undefined) {
+          // Failed since then: tried since then, whenever its event was made (one made last week that
+          // has failed all day is what an operator fixing today's outage means to send again).
+          terms.push(eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'pending'), eb('attempts', '>', 0)])]));
+          terms.push(eb.exists(eb.selectFrom('webhook_attempts').select(sql.lit(1).as('one'))
+            .whereRef('webhook_attempts.delivery_id', '=', 'webhook_deliveries.id').where('webhook_attempts.attempted_at', '>=', f.failedSince)));
+        }
+        if (f.endpointId) terms.push(eb('endpoint_id', '=', f.endpointId));
+        if (f.merchantId) terms.push(eb('merchant_id', '=', f.merchantId));
+        return eb.and(terms);
+      };
       // A delivery being sent right now keeps its lease: sent again beside that attempt, it would
       // reach the receiver twice at once; its attempt, when recorded, leaves this fresh ladder.
-      let q = db.updateTable('webhook_deliveries').set((eb) => ({
-        status: 'pending', retry_index: 0, ladder_start: now, next_attempt_at: now, redeliveries: eb('redeliveries', '+', 1),
-        lease_until: eb.case().when('lease_until', '>', now).then(eb.ref('lease_until')).else(null).end(),
-        lease_owner: eb.case().when('lease_until', '>', now).then(eb.ref('lease_owner')).else(null).end(),
-      }));
-      if (f.deliveryIds) {
-        if (f.deliveryIds.length === 0) return { redelivered: 0, waitingForEnable: 0 };
-        q = q.where('id', 'in', f.deliveryIds);
-      }
-      if (f.failedSince !== undefined) {
-        // Failed since then: tried since then, whenever its event was made (one made last week that
-        // has failed all day is what an operator fixing today's outage means to send again).
-        const since = f.failedSince;
-        q = q.where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'pending'), eb('attempts', '>', 0)])]))
-          .where((eb) => eb.exists(eb.selectFrom('webhook_attempts').select(sql.lit(1).as('one'))
-            .whereRef('webhook_attempts.delivery_id', '=', 'webhook_deliveries.id').where('webhook_attempts.attempted_at', '>=', since)));
-      }
-      if (f.endpointId) q = q.where('endpoint_id', '=', f.endpointId);
-      if (f.merchantId) q = q.where('merchant_id', '=', f.merchantId);
-      const rows = await q.returning('endpoint_id').execute();
+      const rows = await uow.run(async (tx) => {
+        // On PostgreSQL the rows are locked in id order first, the order every node records
+        // attempts in: one UPDATE's own scan order could take them against a recording batch's and
+        // deadlock with it, failing the operator's call or losing the batch's records.
+        if (opts.locking) await tx.selectFrom('webhook_deliveries').select('id').where(matching).orderBy('id').forUpdate().execute();
+        return tx.updateTable('webhook_deliveries').set((eb) => ({
+          status: 'pending', retry_index: 0, ladder_start: now, next_attempt_at: now, redeliveries: eb('redeliveries', '+', 1),
+          lease_until: eb.case().when('lease_until', '>', now).then(eb.ref('lease_until')).else(null).end(),
+          lease_owner: eb.case().when('lease_until', '>', now).then(eb.ref('lease_owner')).else(null).end(),
+        })).where(matching).returning('endpoint_id').execute();
+      });
       // An operator told "redelivered" should also be told which wait: a disabled endpoint gets nothing until enabled.
       const endpoints = [...new Set(rows.map((r) => r.endpoint_id))];
       const disabled = new Set<string>();
