@@ -11,6 +11,7 @@ import type { RouteSchema } from '../runtime/json-schema.ts';
 import { alreadyCreatedPage, credentialSecrets, endpointConfirmPage, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
 import { credentialDialects, isCredentialDialect, merchantNameProblem } from '../merchants/model.ts';
 import { removalRefusals } from '../workflows/service.ts';
+import { baseUrlOf } from '../processors/settings.ts';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Whose idempotency keys the dashboard's forms that belong to no merchant yet (a new merchant) use. */
@@ -135,12 +136,12 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   });
 
   /** A merchant's configuration form: run it, write the audit entry, show the merchant page with the outcome. */
-  const merchantForm = (path: string, action: string, schema: RouteSchema, run: (m: Merchant, f: Record<string, string>) => Promise<{ ok: true; text: string; detail: Record<string, unknown> } | { ok: false; error: string; detail: Record<string, unknown> }>) => {
+  const merchantForm = (path: string, action: string, schema: RouteSchema, run: (m: Merchant, f: Record<string, string>, ctx: PageContext) => Promise<{ ok: true; text: string; detail: Record<string, unknown> } | { ok: false; error: string; detail: Record<string, unknown> }>) => {
     app.post<{ Params: { id: string } }>(`/merchants/:id/${path}`, { schema }, async (req, reply) => {
       const ctx = await adminContext(req, reply, 'merchants');
       const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
       if (!ctx || !m) return reply;
-      const r = await run(m, formOf(req));
+      const r = await run(m, formOf(req), ctx);
       await audit(req, ctx, action, m.id, r.ok, r.detail, m.id);
       return showMerchant(ctx, reply, m, r.ok ? notice('ok', r.text) : refusal(r.error), r.ok ? 200 : 400);
     });
@@ -152,10 +153,26 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   });
   merchantForm('origins/remove', 'origin.remove', dashboardSchemas.removeOrigin, async (m, f) => (await merchants.removeOrigin(m.id, String(f.origin ?? '')))
     ? { ok: true, text: `Origin ${f.origin} removed.`, detail: { origin: f.origin } } : { ok: false, error: 'That origin is not registered.', detail: { origin: f.origin } });
-  merchantForm('psp-accounts', 'psp_account.put', dashboardSchemas.putAccount, async (m, f) => {
+  /** Whether the settings name no address, or the one the account has now. */
+  const keepsAddress = async (merchantId: string, name: string, settings: unknown): Promise<boolean> => {
+    const asked = typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>).baseUrl : undefined;
+    if (asked === undefined) return true;
+    const stored = (await workflows.accounts(merchantId)).find((a) => a.name === name)?.settings;
+    const current = typeof stored === 'object' && stored !== null ? (stored as Record<string, unknown>).baseUrl : undefined;
+    const normalized = baseUrlOf(asked);
+    return current !== undefined && normalized.ok && normalized.value === current;
+  };
+  merchantForm('psp-accounts', 'psp_account.put', dashboardSchemas.putAccount, async (m, f, ctx) => {
     let settings: unknown;
     try { settings = JSON.parse(String(f.settings || '{}')); } catch { return { ok: false, error: 'Settings must be JSON.', detail: { name: f.name } }; }
     const name = String(f.name ?? '').trim();
+    // Where the gateway sends an account's calls, card numbers and security codes in them, is the
+    // operator's to say: a merchant's own admin naming any address (the gateway's loopback
+    // interface, an internal host, a server of their own) would collect its shoppers' cards
+    // there. A merchant's admin keeps the address the operator set (or the connector's own).
+    if (!isGatewayAdmin(ctx.user) && !(await keepsAddress(m.id, name, settings))) {
+      return { ok: false, error: 'Only a gateway operator sets or changes a PSP account\'s baseUrl: leave it out (the connector\'s own address) or as it is.', detail: { name: f.name } };
+    }
     // The form has no timeout of its own: saving an account keeps the one it has (set through the
     // admin API, the CLI, or a `timeoutMs` in these settings), rather than resetting it.
     const given = typeof settings === 'object' && settings !== null && 'timeoutMs' in settings;
