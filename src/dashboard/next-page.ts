@@ -13,6 +13,9 @@ export const dashboardAddress = /^\/dashboard(?:\/[^\s\\?]*)?(?:\?[^\s\\]*)?$/;
  * "?" (one that could made a crafted value cost time growing with the square of its length).
  */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.length <= maxLength && dashboardAddress.test(next)
-    && !next.startsWith('//') && scrubPans(next) === next ? next : '/dashboard';
+  const safe = typeof next === 'string' && next.length <= maxLength && dashboardAddress.test(next)
+    && !next.startsWith('//') && scrubPans(next) === next;
+  // A character beyond ASCII is sent percent-encoded, as a browser would have: raw in the Location
+  // header, Node refuses it, and the operator who typed the right password was answered 500.
+  return safe ? next.replace(/[^\x00-\x7f]/gu, (c) => encodeURIComponent(c)) : '/dashboard';
 }
