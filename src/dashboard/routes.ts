@@ -157,7 +157,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       const q = query.q.trim();
       const masked = deps.maskCardNumbers(query.q);
       if (masked !== query.q) {
-        const named = await search.list({ q, limit: 5, ...(u.merchantId ? { merchantId: u.merchantId } : {}) });
+        const named = await search.list({ q, limit: 5, ...(u.merchantId !== undefined ? { merchantId: u.merchantId } : {}) });
         // Any of the payment's operations: a refund's or a capture's PSP reference names it too.
         const names = async (id: string) => ((await deps.payments.details(id))?.operations ?? []).some((o) => o.pspReference === q || o.id === q);
         const isReference = named.payments.some((p) => p.pspReference === q || p.id === q || p.operationId === q)
@@ -172,10 +172,10 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     }
     const parsed = parseFilter(query);
     const ms = await merchantOptions(u);
-    const accounts = await accountOptions(u, u.merchantId ? [u.merchantId] : query.merchant ? [query.merchant] : ms.map((m) => m.id));
+    const accounts = await accountOptions(u, u.merchantId !== undefined ? [u.merchantId] : query.merchant ? [query.merchant] : ms.map((m) => m.id));
     if (!parsed.ok) return sendPage(reply, paymentListPage(ctx, { query, filter: undefined, problem: parsed.error, result: undefined, merchants: ms, accounts }), 400);
     // A merchant-scoped user's list is that merchant's, whatever the query says.
-    const filter = u.merchantId ? { ...parsed.value, merchantId: u.merchantId } : parsed.value;
+    const filter = u.merchantId !== undefined ? { ...parsed.value, merchantId: u.merchantId } : parsed.value;
     const result = await search.list(filter);
     return sendPage(reply, paymentListPage(ctx, { query, filter, problem: undefined, result, merchants: ms, accounts }));
   });

@@ -73,6 +73,9 @@ export function createDashboardAuth(deps: { store: DashboardStore; clock: Clock;
       const email = normalizeEmail(input.email);
       const problem = emailProblem(email) ?? passwordProblem(input.password);
       if (problem) return fail(problem);
+      // A scope is a merchant's id or none: an empty or malformed one would be read as a scope by
+      // some pages and as none (every merchant) by others.
+      if (input.merchantId !== undefined && !/^[0-9a-f]{32}$/.test(input.merchantId)) return fail('merchantId must be a merchant\'s id, or absent for a gateway-wide user');
       const now = clock.now();
       const user = { id: ids.hex32(), email, role: input.role, merchantId: input.merchantId, failedSignIns: 0, lockedUntil: undefined, createdAt: now };
       if (!(await store.insertUser({ ...user, passwordHash: await hashPassword(input.password) }))) return fail(`a user ${email} exists already`);
