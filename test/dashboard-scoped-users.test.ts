@@ -6,8 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from './support/harness.ts';
 import { postForm, signIn } from './support/dashboard.ts';
+import { opp, startGateway, type Gateway } from './support/harness.ts';
 
 const password = 'a long test password';
 let gw: Gateway;
@@ -41,4 +41,20 @@ test('a user\'s scope is a merchant\'s id or none: an empty or malformed one is 
     assert.equal(added.ok, false, JSON.stringify(merchantId));
   }
   assert.ok((await gw.app.dashboard.addUser({ email: 'scoped-viewer@shop.example', role: 'viewer', merchantId: other.merchantId, password })).ok);
+});
+
+test('a field page is framed only by origins of one host: a wildcard stored before this rule, or named for a checkout, frames nothing', async () => {
+  const m = other.merchantId;
+  await gw.app.storage.db.insertInto('merchant_origins').values({ merchant_id: m, origin: 'https://*', created_at: Date.now() }).execute();
+  const secure = await fetch(`${gw.url}/sdk/v1/field?type=cardNumber&merchant=${m}&parent=${encodeURIComponent('https://*')}&channel=abcdefgh12`);
+  await secure.text();
+  assert.equal(secure.status, 400, 'the stored wildcard is no registered origin');
+  const checkout = await opp(gw, 'POST', '/v1/checkouts', { amount: '10.00', currency: 'EUR', paymentType: 'DB' });
+  assert.ok(checkout.body.id, JSON.stringify(checkout.body));
+  const field = await fetch(`${gw.url}/sdk/v1/field?type=cardNumber&checkout=${checkout.body.id}&parent=${encodeURIComponent('https://*')}&channel=abcdefgh12`);
+  await field.text();
+  assert.equal(field.status, 400, `frame-ancestors ${field.headers.get('content-security-policy')}`);
+  const own = await fetch(`${gw.url}/sdk/v1/field?type=cardNumber&checkout=${checkout.body.id}&parent=${encodeURIComponent('https://shop.example')}&channel=abcdefgh12`);
+  await own.text();
+  assert.equal(own.status, 200, 'one host is framed as before');
 });

@@ -4,10 +4,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { build } from 'esbuild';
 import type { MerchantService } from '../merchants/service.ts';
 import { checkoutIdPattern } from '../checkouts/model.ts';
+import { isHost } from '../merchants/model.ts';
 
-/** `https://shop.example` or `http://127.0.0.1:8080`: exactly an origin, nothing after it. */
+/**
+ * `https://shop.example` or `http://127.0.0.1:8080`: exactly an origin of one host, nothing after
+ * it. In frame-ancestors `https://*` would let every https page frame the field.
+ */
 const isWebOrigin = (s: string) => {
-  try { const u = new URL(s); return ['http:', 'https:'].includes(u.protocol) && u.origin === s; } catch { return false; }
+  try { const u = new URL(s); return ['http:', 'https:'].includes(u.protocol) && u.origin === s && isHost(u.hostname); } catch { return false; }
 };
 
 export interface HostedSdkDeps {
@@ -88,7 +92,8 @@ export async function registerHostedSdkRoutes(app: FastifyInstance, deps: Hosted
     } else {
       const m = typeof merchant === 'string' && /^[0-9a-f]{32}$/.test(merchant) ? await deps.merchants.byId(merchant) : undefined;
       if (!m) return refuse('unknown merchant');
-      origins = await deps.merchants.origins(m.id);
+      // An origin stored before origins were held to one host is not framed by (nor framing) anything.
+      origins = (await deps.merchants.origins(m.id)).filter(isWebOrigin);
       if (typeof parent !== 'string' || !origins.includes(parent)) return refuse('this page is not registered to embed the secure fields');
     }
     return reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')

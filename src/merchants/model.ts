@@ -51,13 +51,16 @@ export function normalizeOrigin(text: string): string | undefined {
   if (u.origin === 'null' || u.username || u.password || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) return undefined;
   // A host name, an IPv4 address or a bracketed IPv6 one: the URL parser also takes `*`, `,` or `;`
   // in a host, and `https://*` in frame-ancestors lets every https page frame the card fields.
-  if (!hostPattern.test(u.hostname)) return undefined;
+  if (!isHost(u.hostname)) return undefined;
   if (u.protocol === 'https:' || (u.protocol === 'http:' && loopbackHosts.has(u.hostname))) return u.origin;
   return undefined;
 }
 
 const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const hostPattern = new RegExp(`^(?:${label}(?:\\.${label})*|\\[[0-9a-f:.]+\\])$`);
+
+/** A URL's hostname that names one host: a name, an IPv4 address or a bracketed IPv6 one (no `*`, `,`, `;`). */
+export const isHost = (hostname: string): boolean => hostPattern.test(hostname);
 
 /** Secrets are stored only as this digest; equal digests mean the same secret. */
 export function secretDigest(secret: string): string {
