@@ -1,3 +1,4 @@
+import { referencedApproval } from '../referenced-approval.ts';
 import { createHash } from 'node:crypto';
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
@@ -220,6 +221,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
         ? (request.path === '/payments' ? outcomeOfPaymentResponse(json) : outcomeOfModification(json))
         : declineOfError(status, json);
       if (!outcome) throw new Error(`Adyen answered HTTP ${status} without a result`);
+      referencedApproval('Adyen', req.operation, outcome);
       if (outcome.kind !== 'declined' && isObject(json) && isObject(json.amount)) {
         answeredAsAsked('Adyen', { value: pspMinorUnits(req.amount, adyenCurrencies), currency: req.amount.currency }, { value: json.amount.value, currency: json.amount.currency });
       }
@@ -247,6 +249,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       }
       const outcome = outcomeOfPaymentResponse(json);
       if (!outcome) throw new Error(`Adyen answered HTTP ${status} without a result`);
+      referencedApproval('Adyen', 'authorize', outcome);
       // The redirectResult comes through the shopper's browser: it must be this attempt's payment's,
       // or a shopper could finish an expensive attempt with a cheap payment's result. The details
       // answer names its payment by our reference (the attempt id); the redirect answer before it had

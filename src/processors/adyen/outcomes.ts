@@ -112,7 +112,10 @@ export function outcomeOfPaymentResponse(r: Record<string, unknown>): Answer | u
       // approval asked for. Thrown: the attempt stays unknown, for the reconciler and an operator.
       throw new Error(`Adyen authorised only part of the amount (PartiallyAuthorised${pspReference ? `, ${pspReference}` : ''}): not taken as this request's outcome`);
     default:
-      // Anything newer: not an approval of what was asked.
-      return { kind: 'declined', reason: 'provider_error', acquirerCode: resultCode, message: `unexpected resultCode ${resultCode}`, pspReference, details };
+      // A code this connector does not know (Adyen's description lists `Success` and
+      // `AuthenticationFinished` too, and may add more): nothing says the card was not charged.
+      // Thrown, the attempt stays unknown until Adyen's notification says how it ended; taken as a
+      // decline, a cascade would charge the card again at the next PSP.
+      throw new Error(`Adyen answered resultCode ${resultCode}, which this connector does not know: not taken as a decline`);
   }
 }

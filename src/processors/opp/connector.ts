@@ -1,3 +1,4 @@
+import { referencedApproval } from '../referenced-approval.ts';
 import { exponentOf, formatMajorUnits, isCurrency, parseMajorUnits, type Currency, type Money } from '../../money/money.ts';
 import type { Outcome, ShopperRedirect } from '../outcome.ts';
 import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest } from '../connector.ts';
@@ -222,6 +223,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;
       if (!outcome) throw new Error(`acquirer answered HTTP ${status} without a result code`);
       if (isUncertain(outcome.acquirerCode)) throw new Error(`acquirer answered ${outcome.acquirerCode} (uncertain result)`);
+      referencedApproval('the acquirer', req.operation, outcome);
       answeredAsAskedOpp(json, outcome, req.amount, req.operation);
       // A retried attempt: the acquirer's answer to the first send is the attempt's outcome (charged once).
       if (outcome.acquirerCode === duplicateCode && paymentTypeOf[req.operation].initial) {
@@ -264,6 +266,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       // An id the shopper's browser brought must name this attempt's payment (sent as its merchantTransactionId).
       if (back.pspReference === undefined && isObject(json) && json.merchantTransactionId !== back.attemptId) throw new ReturnNotOurs('the acquirer\'s return names another payment');
       answeredAsAskedOpp(json, outcome, back.amount, 'authorize');
+      referencedApproval('the acquirer', 'authorize', outcome);
       return outcome;
     },
   };

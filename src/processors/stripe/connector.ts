@@ -1,3 +1,4 @@
+import { referencedApproval } from '../referenced-approval.ts';
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute } from '../connector.ts';
@@ -158,6 +159,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       const { status, json } = await post(form.path, form.body, req.attemptId);
       const outcome = outcomeOf(status, json, req.operation === 'refund');
       if (!outcome) throw new Error(`Stripe answered HTTP ${status} without a result`);
+      referencedApproval('Stripe', req.operation, outcome);
       // A PaymentIntent or refund for another amount than asked is not this request's answer (a
       // refund answers its own amount; a capture and a cancel answer the whole PaymentIntent).
       if ((req.operation === 'authorize' || req.operation === 'sale' || req.operation === 'refund') && outcome.kind !== 'declined' && isObject(json)) intentAsAsked(json, req.amount);
@@ -238,6 +240,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       if (!isObject(pi.metadata) || pi.metadata[attemptKey] !== back.attemptId) throw new ReturnNotOurs('Stripe\'s return names another payment');
       const outcome = outcomeOfIntent(pi);
       if (!outcome) throw new Error('Stripe answered a PaymentIntent without a status');
+      referencedApproval('Stripe', 'authorize', outcome);
       if (outcome.kind !== 'declined') intentAsAsked(pi, back.amount);
       // Back from the redirect but still asked to act: the shopper did not finish 3-D Secure.
       if (outcome.kind === 'pending' && outcome.redirect) {

@@ -64,7 +64,9 @@ export function outcomeOfIntent(pi: Record<string, unknown>): Answer | undefined
     case 'canceled':
       return { kind: 'declined', reason: 'soft', acquirerCode: status, message: text(pi.cancellation_reason), pspReference, details };
     default:
-      return { kind: 'declined', reason: 'provider_error', acquirerCode: status, message: `unexpected status ${status}`, pspReference, details };
+      // A status this connector does not know: nothing says the card was not charged. Thrown, the
+      // attempt stays unknown for a lookup; taken as a decline, a cascade would charge it again.
+      throw new Error(`Stripe answered PaymentIntent status ${status}, which this connector does not know: not taken as a decline`);
   }
 }
 
