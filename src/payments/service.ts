@@ -1009,7 +1009,10 @@ export function createPaymentService(deps: {
         instrumentLabel: masked ? `${masked.brand} •••• ${masked.last4}` : input.bankTransfer?.bankName ?? 'Bank transfer',
         returnUrls: input.returnUrls, expiresAt: now + asyncTimeoutMs,
       }) : undefined;
-      const intent = intentOf({ ...input, context: { ...input.context, ...await initialTransactionOf(input), ...await storesKeptCard(input) } }, instrument.value, plan, paymentId, challenge !== undefined, now);
+      // What a stored credential's charge is to the card scheme, read only for such charges (a
+      // merchant-initiated one naming its first transaction, a kept card's): none on a plain payment.
+      const credential = (input.merchantInitiated || input.storedCard) ? { ...await initialTransactionOf(input), ...await storesKeptCard(input) } : {};
+      const intent = intentOf(Object.keys(credential).length > 0 ? { ...input, context: { ...input.context, ...credential } } : input, instrument.value, plan, paymentId, challenge !== undefined, now);
       const { payment, operation } = intent;
       const rules = challenge || plan.kind === 'refused' || plan.kind === 'declined' ? undefined : cascade;
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);
