@@ -1556,6 +1556,9 @@ export function createPaymentService(deps: {
       // timeout is no bound for it; the authorization's lifetime is.
       if (expiring && (op.seq === 0 || !(err instanceof NoStatusApi) || now - op.createdAt >= (deps.authorizationExpiryMs ?? 7 * 86_400_000))) return expire();
       if (expiring) { await write((w) => w.payments.touchOperation(op.id, clock.now())); return false; }
+      // Asked again on the pending answer's backoff, as a lookup that answers "pending" is: left
+      // untouched, a status API that keeps failing was asked on every pass, for every such operation.
+      if (last.status === 'pending') await write((w) => w.payments.touchOperation(op.id, clock.now()));
       throw err;
     }
     // Still pending at the PSP past the time any shopper or bank may take, whether or not its
