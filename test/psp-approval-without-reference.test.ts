@@ -48,3 +48,35 @@ for (const [psp, make, json] of cases) {
     assert.ok(!got.startsWith('approved'), `${psp}'s approval without a reference became: ${got}`);
   });
 }
+
+/** An answer of a PSP that answers the same body whatever is asked, routed by path. */
+async function answeringBy(route: (url: string) => unknown) {
+  const server = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(route(req.url ?? '')))); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => { server.closeAllConnections(); server.close(); } };
+}
+const described = async (p: Promise<{ kind: string; pspReference?: string } | undefined>) =>
+  p.then((o) => (o ? `${o.kind} (pspReference ${String(o.pspReference)})` : 'none'), (err: unknown) => `thrown: ${String(err)}`);
+const hint = { operation: 'authorize' as const, amount: request.amount, pspReference: undefined, originalReference: undefined };
+const unnamedAtAcquirer = { result: { code: '000.100.110', description: 'ok' }, paymentType: 'PA', amount: '40.00', currency: 'EUR', merchantTransactionId: request.attemptId };
+
+test('the reconciler\'s lookup takes no approval without the PSP\'s reference either (OPP query, Stripe search)', async () => {
+  const acq = await answeringBy(() => ({ result: { code: '000.000.100' }, payments: [unnamedAtAcquirer] }));
+  const stripe = await answeringBy(() => ({ object: 'search_result', data: [{ object: 'payment_intent', status: 'requires_capture', amount: 4000, currency: 'eur', metadata: { switchyard_attempt: request.attemptId } }] }));
+  try {
+    const opp = await described(createOppConnector({ baseUrl: acq.url, accessToken: 't', entityId: 'e'.repeat(32) }, 2000).lookup(request.attemptId, hint));
+    const str = await described(createStripeConnector({ baseUrl: stripe.url, secretKey: 'sk_test_x', webhookSecret: 'whsec_x' }, 2000).lookup(request.attemptId, hint));
+    assert.match(opp, /^thrown/, opp);
+    assert.match(str, /^thrown/, str);
+  } finally { acq.close(); stripe.close(); }
+});
+
+test('OPP: an attempt answered "duplicate" takes no first approval found without the acquirer\'s id', async () => {
+  const acq = await answeringBy((url) => (url.startsWith('/v1/query')
+    ? { result: { code: '000.000.100' }, payments: [unnamedAtAcquirer] }
+    : { id: 'dup1', result: { code: '800.130.100', description: 'duplicate' }, merchantTransactionId: request.attemptId }));
+  try {
+    const got = await described(createOppConnector({ baseUrl: acq.url, accessToken: 't', entityId: 'e'.repeat(32) }, 2000).execute(request));
+    assert.match(got, /^thrown/, got);
+  } finally { acq.close(); }
+});

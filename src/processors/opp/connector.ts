@@ -228,7 +228,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       // A retried attempt: the acquirer's answer to the first send is the attempt's outcome (charged once).
       if (outcome.acquirerCode === duplicateCode && paymentTypeOf[req.operation].initial) {
         const first = await this.lookup(req.attemptId, { operation: req.operation, amount: req.amount, originalReference: req.originalReference, pspReference: undefined });
-        if (first) return first;
+        if (first) { referencedApproval('the acquirer', req.operation, first); return first; }
       }
       return outcome;
     },
@@ -245,7 +245,9 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       if (hint) for (const { p, o } of read) if (!isUncertain(o.acquirerCode)) answeredAsAskedOpp(p, o, hint.amount, hint.operation);
       if (found.length === 0 && listed.length > 0) throw new Error(`acquirer query answered ${listed.at(-1)!.acquirerCode} (it does not know the outcome yet)`);
       // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
-      return found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
+      const chosen = found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
+      if (chosen) referencedApproval('the acquirer', hint?.operation ?? 'authorize', chosen);
+      return chosen;
     },
     async complete(back) {
       // The shopper's return names the payment (`id`), but only our own record of it is trusted:

@@ -193,7 +193,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
         if (status !== 200 || !isObject(json) || !Array.isArray(json.data)) throw new Error(`Stripe search answered HTTP ${status}`);
         const found = json.data.find(isObject);
         if (found && hint) intentAsAsked(found, hint.amount);
-        return found ? outcomeOfIntent(found) : undefined;
+        const outcome = found ? outcomeOfIntent(found) : undefined;
+        if (outcome) referencedApproval('Stripe', operation, outcome);
+        return outcome;
       }
       const ref = hint?.originalReference;
       if (!ref) throw new Error(`a ${operation} is found only through its PaymentIntent`);
