@@ -12,6 +12,9 @@ import type { Page } from 'playwright-core';
 import { launchChromium, startDemoShop, typeCard, withScreenshot } from './support/browser.ts';
 import { startGateway } from './support/harness.ts';
 import { startCopyAndPayShop } from './support/copyandpay-shop.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { call } from './support/executions.ts';
 
 /** WCAG relative luminance contrast of two `rgb(r, g, b)` colours. */
 function contrast(a: string, b: string): number {
@@ -120,6 +123,50 @@ describe('COPYandPAY widget in another language', () => {
     } finally {
       await browser.close();
       await shop.close();
+      await gw.close();
+    }
+  });
+});
+
+describe('secure fields on a German page', () => {
+  test('the frames speak German only when the merchant gave them German words; else their own English stays marked English', async () => {
+    const gw = await startGateway();
+    const shop = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(`<!doctype html><html lang="de"><body><div id="n"></div><div id="e"></div><div id="c"></div><script src="${gw.url}/sdk/v1/switchyard.js"></script></body></html>`);
+    });
+    await new Promise<void>((r) => shop.listen(0, '127.0.0.1', () => r()));
+    const origin = `http://127.0.0.1:${(shop.address() as AddressInfo).port}`;
+    await gw.app.merchants.addOrigin(gw.merchant.merchantId, origin);
+    const browser = await launchChromium();
+    try {
+      const t = await fetch(`${gw.url}/auth/token/${gw.merchant.clientId}`, { method: 'POST', headers: { 'x-api-key': gw.merchant.apiKey } });
+      const token = ((await t.json()) as { access_token: string }).access_token;
+      const init = await call(gw, 'POST', '/merchant/client/init', { token, body: { type: 'secureFields', holderReference: 'lang-holder', workflowCode: 'payment-acceptance' } });
+      const frameLangs = async (options: string, label: string) => {
+        const page = await browser.newPage();
+        try {
+          await page.goto(`${origin}/`);
+          await page.waitForFunction('!!window.Switchyard');
+          await page.evaluate(`(() => {
+            const fields = new window.Switchyard(JSON.parse(atob(${JSON.stringify(init.body.data)}))).secureFields(${options});
+            fields.mount('cardNumber', '#n').mount('expiry', '#e').mount('cvv', '#c');
+          })()`);
+          await page.frameLocator('#c iframe').locator('body[data-field=ready]').waitFor();
+          // Configured: the label it was given (or its own) is on the input.
+          const input = page.frameLocator('#n iframe').locator(`#field[aria-label="${label}"]`);
+          await input.waitFor();
+          return await input.evaluate((el) => el.closest('[lang]')?.getAttribute('lang') ?? '');
+        } finally {
+          await page.close();
+        }
+      };
+      // Given German words, the frame is German once they are on it; given none, a moment later it is still English.
+      assert.equal(await frameLangs(`{ labels: { cardNumber: 'Kartennummer' } }`, 'Kartennummer'), 'de', 'German words on a German page');
+      assert.equal(await frameLangs('{}', 'Card number'), 'en', 'its own English words stay marked English');
+    } finally {
+      await browser.close();
+      await new Promise((r) => shop.close(r));
       await gw.close();
     }
   });

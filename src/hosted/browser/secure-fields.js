@@ -69,8 +69,10 @@ export class SecureFields {
     if (m.kind === 'ready') {
       this.send(type, {
         kind: 'configure', channel: this.channel, style: this.options.style || {}, placeholder: (this.options.placeholders || {})[type], label: (this.options.labels || {})[type],
-        // The page's language, unless the merchant names the labels' own: the frame's document says it too.
-        lang: this.options.lang || document.documentElement.lang || undefined, invalidText: (this.options.invalidTexts || {})[type], ...this.configureFor(type),
+        // The language of the words the frame speaks: the merchant's `lang`, or the page's when the
+        // merchant gave the words (labels, invalid texts) in it; else the frame's own English.
+        lang: this.options.lang || (this.options.labels || this.options.invalidTexts ? document.documentElement.lang || undefined : undefined),
+        invalidText: (this.options.invalidTexts || {})[type], ...this.configureFor(type),
       });
       this.emit('ready', { field: type });
     } else if (m.kind === 'change') {
