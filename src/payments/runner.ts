@@ -11,10 +11,13 @@ import type { Challenge } from '../threeds/store.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import { nextStep, type CascadeRules } from './cascade.ts';
 import {
-  canTransition, isOpen, paymentStatusOf, statusOfOutcome,
+  brokenInvariants, canTransition, isOpen, paymentStatusOf, statusOfOutcome, totalsOf,
   type DeclineReason, type Outcome, type OperationStatus, type PaymentStatus, attemptsOfOperation } from './model.ts';
 import type { PaymentChange, PaymentObserver, Writers } from './change.ts';
 import type { AttemptRecord, LockedPayment, OperationRecord, PaymentStore, Settlement } from './store.ts';
+
+/** Operations whose approval moves money back or away (checked against what the payment holds). */
+const movesMoneyBack: ReadonlySet<string> = new Set(['refund', 'chargeback', 'capture', 'rebill']);
 
 /** Where an attempt goes and what it carries, decided by the service for each operation. */
 export interface AttemptPlan {
@@ -130,6 +133,18 @@ export function createRunner(deps: {
         : o));
       const before = locked.payment.status;
       const next = paymentStatusOf(operations);
+      // A PSP reports what it did, and it is recorded as it happened; money out beyond what was
+      // taken (a refund it approved after a chargeback of the same money was recorded, which the
+      // rules would have refused) is told to an operator to settle with the PSP, not booked silently.
+      const settled = locked.operations.find((o) => o.id === operationId);
+      if (s.status === 'succeeded' && settled && movesMoneyBack.has(settled.kind)) {
+        const had = new Set(brokenInvariants(locked.operations));
+        const broken = brokenInvariants(operations).filter((b) => !had.has(b));
+        if (broken.length > 0) {
+          logger.error({ paymentId: locked.payment.id, operationId, kind: settled.kind, broken, totals: totalsOf(operations) },
+            'a PSP reported money moved beyond what the payment holds: settle the difference with the PSP');
+        }
+      }
       if (!canTransition(before, next)) {
         // The rules refuse conflicting operations before any PSP call, so this means money moved in a
         // way the rules did not foresee: recorded as it happened, loudly, never thrown (a throw here

@@ -1,0 +1,59 @@
+/**
+ * A refund sent to Adyen, whose REFUND item is held up, and then Adyen's CHARGEBACK of the same
+ * money: the chargeback is recorded (a refund in flight does not stop a chargeback the PSP reports),
+ * and the refund's approval arriving after it too (Adyen moved both). The payment then shows more
+ * money out than was captured; it was booked silently. An operator is told.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { configureCascade } from './support/executions.ts';
+import { postPspNotification } from './support/psp-notifications.ts';
+import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
+import { suiteCards } from './support/fake-psps/bank.ts';
+import { ledgerTotalsOf } from '../src/ledger/model.ts';
+
+let adyen: AdyenFake;
+let gw: Gateway;
+before(async () => {
+  [adyen, gw] = await Promise.all([startAdyenFake(), startGateway()]);
+  await configureCascade(gw, {
+    adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } },
+  }, ['adyen']);
+});
+after(async () => { await Promise.all([gw?.close(), adyen?.close()]); });
+async function post(body: string) {
+  const out = await postPspNotification(gw, 'adyen', body); await gw.app.payments.idle(); return out;
+}
+async function deliverAdyen() { for (const b of adyen.takeNotifications()) assert.equal((await post(b)).status, 200); }
+async function captured(deliver: () => Promise<void>, auth = '50.00', cap = '50.00') {
+  const pa = await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.number': suiteCards.approved, amount: auth, currency: 'EUR', paymentType: 'PA' });
+  assert.match(pa.body.result.code, /^000\./, JSON.stringify(pa.body.result));
+  await deliver();
+  const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: cap, currency: 'EUR' });
+  assert.match(cp.body.result.code, /^000\./, JSON.stringify(cp.body.result));
+  await deliver();
+  const paymentId = pa.body.id as string;
+  const opening = await gw.app.storage.db.selectFrom('transactions').select(['psp_reference']).where('payment_id', '=', paymentId).where('seq', '=', 0).executeTakeFirstOrThrow();
+  return { paymentId, captureId: cp.body.id as string, pspReference: opening.psp_reference! };
+}
+const totals = async (paymentId: string) => ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId));
+
+describe('a refund its PSP approves after a chargeback of the same money', () => {
+  test('a REFUND Adyen approves after a full CHARGEBACK was recorded on the same money is not booked silently as 100.00 out of a 50.00 capture', async () => {
+    const { paymentId, pspReference, captureId } = await captured(deliverAdyen);
+    const rf = await opp(gw, 'POST', `/v1/payments/${captureId}`, { paymentType: 'RF', amount: '50.00', currency: 'EUR' });
+    assert.match(rf.body.result.code, /^000\./, JSON.stringify(rf.body.result));
+    await gw.app.payments.idle();
+    const held = adyen.takeNotifications();
+    adyen.dispute(pspReference, 'CHARGEBACK', { value: 5000, currency: 'EUR' }, 'DSPX3');
+    await deliverAdyen();
+    for (const b of held) assert.equal((await post(b)).status, 200);
+    const ops = await gw.app.storage.db.selectFrom('transactions').select(['type', 'status', 'amount']).where('payment_id', '=', paymentId).execute();
+    const t = await totals(paymentId);
+    // Adyen moved both: recorded as it happened, and an operator is told to settle the difference.
+    assert.deepEqual([t.captured, t.refunded, t.chargedBack], [5000, 5000, 5000], JSON.stringify(ops.map((o) => [o.type, o.status, Number(o.amount)])));
+    const told = gw.logs.filter((l) => l.includes('"level":50') && l.includes(paymentId) && l.includes('chargebacks and refunds exceed captured'));
+    assert.equal(told.length, 1, 'an operator is told, once');
+  });
+});
