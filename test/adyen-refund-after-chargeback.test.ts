@@ -6,11 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { opp, startGateway, type Gateway } from './support/harness.ts';
+import { oppCaptured } from './support/opp-captured.ts';
 import { configureCascade } from './support/executions.ts';
 import { postPspNotification } from './support/psp-notifications.ts';
 import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
-import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 
 let adyen: AdyenFake;
@@ -26,17 +26,7 @@ async function post(body: string) {
   const out = await postPspNotification(gw, 'adyen', body); await gw.app.payments.idle(); return out;
 }
 async function deliverAdyen() { for (const b of adyen.takeNotifications()) assert.equal((await post(b)).status, 200); }
-async function captured(deliver: () => Promise<void>, auth = '50.00', cap = '50.00') {
-  const pa = await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.number': suiteCards.approved, amount: auth, currency: 'EUR', paymentType: 'PA' });
-  assert.match(pa.body.result.code, /^000\./, JSON.stringify(pa.body.result));
-  await deliver();
-  const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: cap, currency: 'EUR' });
-  assert.match(cp.body.result.code, /^000\./, JSON.stringify(cp.body.result));
-  await deliver();
-  const paymentId = pa.body.id as string;
-  const opening = await gw.app.storage.db.selectFrom('transactions').select(['psp_reference']).where('payment_id', '=', paymentId).where('seq', '=', 0).executeTakeFirstOrThrow();
-  return { paymentId, captureId: cp.body.id as string, pspReference: opening.psp_reference! };
-}
+const captured = (deliver: () => Promise<void>) => oppCaptured(gw, deliver);
 const totals = async (paymentId: string) => ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId));
 
 describe('a refund its PSP approves after a chargeback of the same money', () => {

@@ -6,12 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { opp, startGateway, type Gateway } from './support/harness.ts';
+import { oppCaptured } from './support/opp-captured.ts';
 import { configureCascade } from './support/executions.ts';
 import { postPspNotification } from './support/psp-notifications.ts';
 import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
-import { suiteCards } from './support/fake-psps/bank.ts';
 import { ledgerTotalsOf } from '../src/ledger/model.ts';
 import { signItem } from '../src/processors/adyen/webhook.ts';
 import { signatureHeader } from '../src/processors/stripe/webhook.ts';
@@ -44,18 +44,7 @@ function adyenItem(item: { pspReference: string; originalReference?: string; mer
   return JSON.stringify({ live: 'false', notificationItems: [{ NotificationRequestItem: n }] });
 }
 
-/** A /v1 PA + CP of 50.00 EUR at the first account of the cascade, its notifications delivered. */
-async function captured(deliver: () => Promise<void>) {
-  const pa = await opp(gw, 'POST', '/v1/payments', { ...testCard, 'card.number': suiteCards.approved, amount: '50.00', currency: 'EUR', paymentType: 'PA' });
-  assert.match(pa.body.result.code, /^000\./, JSON.stringify(pa.body.result));
-  await deliver();
-  const cp = await opp(gw, 'POST', `/v1/payments/${pa.body.id}`, { paymentType: 'CP', amount: '50.00', currency: 'EUR' });
-  assert.match(cp.body.result.code, /^000\./, JSON.stringify(cp.body.result));
-  await deliver();
-  const paymentId = pa.body.id as string;
-  const opening = await gw.app.storage.db.selectFrom('transactions').select(['psp_reference']).where('payment_id', '=', paymentId).where('seq', '=', 0).executeTakeFirstOrThrow();
-  return { paymentId, captureId: cp.body.id as string, pspReference: opening.psp_reference! };
-}
+const captured = (deliver: () => Promise<void>) => oppCaptured(gw, deliver);
 const totals = async (paymentId: string) => ledgerTotalsOf(await gw.app.ledger.paymentPostings(paymentId));
 const opsOf = async (paymentId: string) => (await gw.app.storage.db.selectFrom('transactions').select(['id', 'type', 'status', 'amount', 'psp_reference'])
   .where('payment_id', '=', paymentId).orderBy('seq').execute());
