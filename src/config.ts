@@ -163,7 +163,7 @@ export const settings: readonly Setting[] = [
   { group: 'Webhooks', name: 'SWITCHYARD_WEBHOOK_BATCH', type: 'integer', unit: 'rows', default: 32, min: 1, description: 'Delivery attempts in flight at once per node (while others wait, one endpoint gets half of them, two while it is failing).' },
   { group: 'Jobs', name: 'SWITCHYARD_JOB_LEASE_MS', type: 'integer', unit: ms, default: 30_000, min: 100, description: 'A periodic job\'s claim lasts this long without renewal: a killed node\'s jobs wait at most this long for another node.' },
   { group: 'Jobs', name: 'SWITCHYARD_JOB_POLL_MS', type: 'integer', unit: ms, default: 1_000, min: 10, description: 'The longest a node sleeps between looks at the jobs table.' },
-  { group: 'Demo', name: 'SWITCHYARD_DEMO_PORT', type: 'integer', default: undefined, defaultText: 'PORT + 1 (none when PORT is 0)', min: 0, description: 'Port of the demo storefront `npm start` runs beside the gateway; 0 turns it off.' },
+  { group: 'Demo', name: 'SWITCHYARD_DEMO_PORT', type: 'integer', default: undefined, defaultText: 'PORT + 1 (none when PORT is 0 or 65535)', min: 0, description: 'Port of the demo storefront `npm start` runs beside the gateway; 0 turns it off.' },
   { group: 'Demo', name: 'SWITCHYARD_DEMO_FILE', type: 'string', default: undefined, defaultText: 'SWITCHYARD_DATA_DIR/demo-merchant.env', description: 'Where the demo merchant\'s credentials are written on first start (a shell file to `source`).' },
 ];
 
@@ -232,6 +232,8 @@ function expiryByBrand(text: string | undefined): Readonly<Record<string, number
   for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([A-Z_]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(part);
     if (!m || Number(m[2]) <= 0) throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${part}" is not BRAND=DAYS (e.g. DINERS=30)`);
+    // Added to stored times as the brand's expiry, as SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS is: held to the same ten years.
+    if (Number(m[2]) * 86_400_000 > longestComparedMs) throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${part}" is more than 3650 days (ten years)`);
     days[m[1]!] = Number(m[2]);
   }
   return Object.freeze(Object.fromEntries(Object.entries(days).map(([b, d]) => [b, Math.round(d * 86_400_000)])));
@@ -275,7 +277,8 @@ function checkedAllowList(env: NodeJS.ProcessEnv): string | undefined {
 
 /** Beside a fixed gateway port by default; a gateway on a random port (PORT=0) runs no demo unless asked. */
 function demoPortOf(env: NodeJS.ProcessEnv, port: number): number {
-  const demoPort = num(env, 'SWITCHYARD_DEMO_PORT', port === 0 ? 0 : port + 1);
+  // Beside the highest port there is none: no demo unless one is named.
+  const demoPort = num(env, 'SWITCHYARD_DEMO_PORT', port === 0 || port === 65_535 ? 0 : port + 1);
   if (text(env, 'SWITCHYARD_DEMO_PORT') !== undefined && demoPort > 65_535) throw invalid(settingOf('SWITCHYARD_DEMO_PORT'), String(demoPort), 'a TCP port is at most 65535');
   return demoPort;
 }

@@ -54,6 +54,16 @@ test('every variable the launcher reads is in the reference, in its own section'
   assert.deepEqual([...new Set(read)].filter((n) => !launcher.includes(`| \`${n}\` |`)), [], 'describe these under "Launcher"');
 });
 
+test('every number of days is held to ten years, a brand\'s expiry too, and the highest port leaves no demo port beyond it', () => {
+  assert.throws(() => loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS: '3651' }), /at most 3650 days/);
+  for (const days of ['3651', '99999999999999']) {
+    assert.throws(() => loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: `DINERS=${days}` }), /SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "DINERS=\d+" is more than 3650 days/);
+  }
+  assert.equal(loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: 'DINERS=3650' }).authorizationExpiryByBrandMs.DINERS, 3650 * 86_400_000);
+  assert.equal(loadConfig({ PORT: '65535' }).demoPort, 0, 'no demo beside the highest port');
+  assert.equal(loadConfig({ PORT: '65534' }).demoPort, 65_535);
+});
+
 test('every default the reference shows is what loadConfig uses', () => {
   const c = loadConfig({});
   assert.equal(c.port, 8080);

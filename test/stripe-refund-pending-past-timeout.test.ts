@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
 import { startGateway, type Gateway } from './support/harness.ts';
-import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
+import { pspProxy, type PspProxy, type Routing } from './support/psp-proxy.ts';
 import { authorizedExecution, call, configureCascade, tokenOf, wf } from './support/executions.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
@@ -20,10 +20,13 @@ const clock = manualClock(Date.now());
 let stripe: StripeFake;
 let proxy: PspProxy;
 let gw: Gateway;
+/** Stripe's status calls fail (a 5xx), as they do now and then. */
+let failLookups = false;
 before(async () => {
   [stripe, gw] = await Promise.all([startStripeFake(), startGateway({ clock })]);
   // The refund reaches Stripe; its answer is lost on the way back, so the reconciler asks.
-  proxy = await pspProxy(stripe.url, (c) => (c.method === 'POST' && c.url === '/v1/refunds' ? 'lose-answer' : {}));
+  proxy = await pspProxy(stripe.url, (c): Routing => (c.method === 'POST' && c.url === '/v1/refunds' ? 'lose-answer'
+    : failLookups && c.method === 'GET' ? { answer: { status: 500, json: { error: { type: 'api_error', message: 'internal' } } } } : {}));
   await configureCascade(gw, { stripe: { connector: 'stripe', settings: { baseUrl: proxy.url, ...stripeFakeCredentials } } }, ['stripe']);
 });
 after(async () => { await Promise.all([gw?.close(), stripe?.close(), proxy?.close()]); });
@@ -63,4 +66,28 @@ test('a refund Stripe holds pending past the async timeout is not ended as faile
   // Told the refund failed, the merchant could refund the same 20.00 again: Stripe would pay it twice.
   const e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
   assert.notEqual(e.status, 'refundFailed', JSON.stringify(e.statusHistory));
+});
+
+test('nor is it ended when, past the timeout, Stripe\'s status call fails: a failed call says nothing of how the refund ended', async () => {
+  const token = await tokenOf(gw);
+  const { id, paymentId } = await authorizedExecution(gw, token, 'pending-refund-lookup-fails', suiteCards.approved, '50.00');
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('50.00'), final: true } })).status, 202);
+  await gw.app.payments.idle();
+  assert.equal((await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: eur('20.00') } })).status, 202);
+  await gw.app.payments.idle();
+  const refund = stripe.refunds().at(-1)! as Record<string, unknown>;
+  refund.status = 'pending';
+  stripe.takeEvents();
+  clock.advance(2 * 60_000);
+  await gw.app.payments.reconcile();
+  failLookups = true;
+  try {
+    clock.advance(40 * 60_000);
+    await gw.app.payments.reconcile().catch(() => undefined);
+    await gw.app.payments.idle();
+  } finally {
+    failLookups = false;
+  }
+  const ops = await gw.app.storage.db.selectFrom('transactions').select(['type', 'status', 'reason']).where('payment_id', '=', paymentId).where('type', '=', 'refund').execute();
+  assert.deepEqual(ops.map((o) => [o.status, o.reason]), [['pending', null]], 'still pending, as Stripe last said');
 });

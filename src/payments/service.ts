@@ -1554,7 +1554,10 @@ export function createPaymentService(deps: {
       // refused its signature), that notification may still come, and an operation ended before it
       // would see its success reversed as money moved that nobody was told of. The shopper's
       // timeout is no bound for it; the authorization's lifetime is.
-      if (expiring && (op.seq === 0 || !(err instanceof NoStatusApi) || now - op.createdAt >= (deps.authorizationExpiryMs ?? 7 * 86_400_000))) return expire();
+      // Nor, at a PSP whose pending follow-ups last, one it said was pending: a status call that
+      // fails says nothing of how it ended, and ended here its amount would be free to pay twice.
+      const lastsAtPsp = op.seq > 0 && last.status === 'pending' && (await deps.connectorFor(last.accountId))?.pendingFollowUpsLast === true;
+      if (expiring && !lastsAtPsp && (op.seq === 0 || !(err instanceof NoStatusApi) || now - op.createdAt >= (deps.authorizationExpiryMs ?? 7 * 86_400_000))) return expire();
       if (expiring) { await write((w) => w.payments.touchOperation(op.id, clock.now())); return false; }
       // Asked again on the pending answer's backoff, as a lookup that answers "pending" is: left
       // untouched, a status API that keeps failing was asked on every pass, for every such operation.
