@@ -33,21 +33,28 @@ after(async () => { await Promise.all([gw?.close(), stripe?.close(), proxy?.clos
 
 const eur = (value: string) => ({ value, currency: 'EUR' });
 
-test('a refund Stripe holds pending past the async timeout is not ended as failed: its later success is recorded once', async () => {
+/**
+ * An execution captured in full and refunded 20.00, whose refund Stripe took and holds pending (the
+ * answer lost, so the reconciler asks), asked about once: its token, ids and Stripe's refund.
+ */
+async function refundHeldPending(ref: string) {
   const token = await tokenOf(gw);
-  const { id, paymentId } = await authorizedExecution(gw, token, 'pending-refund', suiteCards.approved, '50.00');
+  const { id, paymentId } = await authorizedExecution(gw, token, ref, suiteCards.approved, '50.00');
   assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('50.00'), final: true } })).status, 202);
   await gw.app.payments.idle();
   assert.equal((await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: eur('20.00') } })).status, 202);
   await gw.app.payments.idle();
-  // Stripe took the refund and holds it pending.
   const refund = stripe.refunds().at(-1)! as Record<string, unknown>;
   refund.status = 'pending';
   stripe.takeEvents();
-
-  // The reconciler asks: pending. Asked again after the shopper's timeout: still pending.
   clock.advance(2 * 60_000);
   await gw.app.payments.reconcile();
+  return { token, id, paymentId, refund };
+}
+
+test('a refund Stripe holds pending past the async timeout is not ended as failed: its later success is recorded once', async () => {
+  const { token, id, paymentId, refund } = await refundHeldPending('pending-refund');
+  // Asked again after the shopper's timeout: still pending.
   clock.advance(40 * 60_000);
   await gw.app.payments.reconcile();
   await gw.app.payments.idle();
@@ -69,17 +76,7 @@ test('a refund Stripe holds pending past the async timeout is not ended as faile
 });
 
 test('nor is it ended when, past the timeout, Stripe\'s status call fails: a failed call says nothing of how the refund ended', async () => {
-  const token = await tokenOf(gw);
-  const { id, paymentId } = await authorizedExecution(gw, token, 'pending-refund-lookup-fails', suiteCards.approved, '50.00');
-  assert.equal((await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: eur('50.00'), final: true } })).status, 202);
-  await gw.app.payments.idle();
-  assert.equal((await call(gw, 'POST', `${wf}/${id}/refund`, { token, body: { amount: eur('20.00') } })).status, 202);
-  await gw.app.payments.idle();
-  const refund = stripe.refunds().at(-1)! as Record<string, unknown>;
-  refund.status = 'pending';
-  stripe.takeEvents();
-  clock.advance(2 * 60_000);
-  await gw.app.payments.reconcile();
+  const { paymentId } = await refundHeldPending('pending-refund-lookup-fails');
   failLookups = true;
   try {
     clock.advance(40 * 60_000);
