@@ -867,8 +867,9 @@ export function createPaymentService(deps: {
         ...(input.merchantInitiated ? { merchantInitiated: true } : {}),
         // Where a PSP's own 3-D Secure returns the shopper (only with a shopper and a page to return
         // to), and the origins of the merchant's pages it goes on to from there: the forwarding page's
-        // form must be allowed to end up at them.
-        ...(input.shopperBaseUrl && input.returnUrls.length > 0 && !input.merchantInitiated
+        // form must be allowed to end up at them. Never for a credit: the shopper proves nothing to
+        // receive money, and sent a return address a PSP would challenge the card first.
+        ...(input.shopperBaseUrl && input.returnUrls.length > 0 && !input.merchantInitiated && input.kind !== 'credit'
           ? { pspReturnUrl: `${input.shopperBaseUrl}/hosted/psp-return/${paymentId}`, pspReturnOrigins: [...new Set(input.returnUrls.map((u) => new URL(u).origin))] }
           : {}),
       },

@@ -161,7 +161,8 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
       if (subsequent && stored?.initialTransactionId) body.set('standingInstruction.initialTransactionId', stored.initialTransactionId);
     }
     // The acquirer may then run 3-D Secure itself and send the shopper back here.
-    if (req.returnUrl !== undefined && !req.authentication) body.set('shopperResultUrl', req.returnUrl);
+    // A credit is never sent through the acquirer's 3-D Secure: money to the card asks no proof of the shopper.
+    if (req.returnUrl !== undefined && !req.authentication && req.operation !== 'credit') body.set('shopperResultUrl', req.returnUrl);
     // Authenticated already (the engine's own challenge): the result goes along as an external
     // MPI's, so the acquirer does not ask the shopper again.
     if (req.authentication?.eci !== undefined) body.set('threeDSecure.eci', req.authentication.eci);
