@@ -247,7 +247,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       if (found.length === 0 && listed.length > 0) throw new Error(`acquirer query answered ${listed.at(-1)!.acquirerCode} (it does not know the outcome yet)`);
       // One attempt id is sent once; should the acquirer list several, an approval wins over a decline.
       const chosen = found.find((o) => o.kind === 'approved') ?? found.find((o) => o.kind === 'pending') ?? found.at(-1);
-      if (chosen) referencedApproval('the acquirer', hint?.operation ?? 'authorize', chosen);
+      if (chosen && hint) referencedApproval('the acquirer', hint.operation, chosen);
       return chosen;
     },
     async complete(back) {
