@@ -1,5 +1,5 @@
 /**
- * A PSP that answered "pending" and whose status API then throws (refused, down, a status it does
+ * A PSP that answered "pending", or whose answer was lost, and whose status API then throws (refused, down, a status it does
  * not know) is asked again on the reconciler's backoff, as a lookup answering "pending" is (a
  * quarter of the operation's age, at least twice the PSP timeout). A throwing lookup touched
  * nothing, so the operation was asked about on every pass, hammering a PSP already failing and
@@ -18,7 +18,11 @@ let lookups = 0;
 const processor: Connector = {
   name: 'pending-then-throws',
   operations: simulated.operations,
-  async execute(req) { return { kind: 'pending', action: undefined, pspReference: `PSP-${req.attemptId}`, acquirerCode: '000.200.000', details: {} }; },
+  async execute(req) {
+    // An amount of 40.00 loses the answer: the attempt is unknown.
+    if (req.amount.amount === 4000) throw new Error('connection reset');
+    return { kind: 'pending', action: undefined, pspReference: `PSP-${req.attemptId}`, acquirerCode: '000.200.000', details: {} };
+  },
   async lookup() { lookups++; throw new Error('status API answered HTTP 429'); },
 };
 
@@ -42,4 +46,22 @@ test('a pending operation whose PSP lookup throws is asked again on the backoff,
   // Passes 10 s apart: once older than 40 s, the backoff (a quarter of its age) skips one in two,
   // as it does for the same payment whose lookup answers "pending".
   assert.ok(lookups - before <= 7, `asked ${lookups - before} times in 10 passes 10 s apart`);
+});
+
+test('an unknown operation whose PSP lookup throws is asked at once, then on the backoff', async () => {
+  // Past the asynchronous timeout: the first test's pending payment has ended and is asked no more.
+  for (let i = 0; i < 3; i++) { clock.advance(300_000); await gw.app.payments.reconcile(); }
+  const u = await pay(gw, { paymentType: 'PA', amount: '40.00' });
+  assert.equal(u.body.result.code, '900.100.300', JSON.stringify(u.body.result));
+  const start = lookups;
+  clock.advance(5_000);
+  await gw.app.payments.reconcile();
+  assert.equal(lookups - start, 1, 'a lost answer is asked about on the first pass past twice the PSP timeout');
+  for (let i = 0; i < 10; i++) {
+    clock.advance(10_000);
+    await gw.app.payments.reconcile();
+    await gw.app.payments.idle();
+  }
+  assert.equal((await opp(gw, 'GET', `/v1/query/${u.body.id as string}`)).body.result.code, '900.100.300', 'still unknown');
+  assert.ok(lookups - start <= 7, `asked ${lookups - start} times in 11 passes 10 s apart`);
 });

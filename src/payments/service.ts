@@ -1525,7 +1525,10 @@ export function createPaymentService(deps: {
     const pspPending = last.status === 'pending' && last.resultCode !== undefined;
     // Asked about on a backoff: a PSP's pending answer, or (with no code to record) an operation
     // touched since its attempt was recorded, as a lookup that found it pending touches it.
-    const backsOff = pspPending || (last.status === 'pending' && op.updatedAt > last.createdAt);
+    // An unknown outcome is asked at once, and again on the backoff only once a lookup that could
+    // not say touched it (a status API that keeps failing, asked on every pass, for every such payment).
+    const backsOff = pspPending || (last.status === 'pending' && op.updatedAt > last.createdAt)
+      || (op.status === 'unknown' && op.unknownSince !== undefined && op.updatedAt > op.unknownSince);
     // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved,
     // unless the PSP, asked one last time, says it has ended already.
     const expire = async () => (await settleAttempt(payment.id, op, last.id,
@@ -1562,7 +1565,7 @@ export function createPaymentService(deps: {
       if (expiring) { await write((w) => w.payments.touchOperation(op.id, clock.now())); return false; }
       // Asked again on the pending answer's backoff, as a lookup that answers "pending" is: left
       // untouched, a status API that keeps failing was asked on every pass, for every such operation.
-      if (last.status === 'pending') await write((w) => w.payments.touchOperation(op.id, clock.now()));
+      if (last.status === 'pending' || op.status === 'unknown') await write((w) => w.payments.touchOperation(op.id, clock.now()));
       throw err;
     }
     // Still pending at the PSP past the time any shopper or bank may take, whether or not its
