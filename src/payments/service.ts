@@ -1268,6 +1268,14 @@ export function createPaymentService(deps: {
         logger.warn({ err: String(err), attemptId }, 'psp return could not be completed: unknown, the reconciler asks the PSP');
         outcome = { kind: 'unknown' };
       }
+      if (outcome.kind === 'pending' && outcome.action === 'three_ds') {
+        // The PSP still waits for the shopper at its 3-D Secure: this return brought nothing (a
+        // prefetch, a link scanner, or a stranger who knows the payment's id, which names its first
+        // attempt). Settled, it would end the shopper's challenge while they are in it: a payment
+        // left pending with its page closed, their real return then refused. It keeps awaiting them.
+        logger.warn({ attemptId }, 'psp return came before the shopper finished the PSP\'s 3-D Secure: the attempt keeps awaiting the shopper');
+        return view(op.id);
+      }
       const rules = await rulesFor(payment, op);
       // The PSP has answered: should its answer not be written, the shopper still goes on to the
       // shop, the payment in doubt until the reconciler (or the PSP's notification) settles it.

@@ -244,10 +244,8 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       if (!outcome) throw new Error('Stripe answered a PaymentIntent without a status');
       referencedApproval('Stripe', 'authorize', outcome);
       if (outcome.kind !== 'declined') intentAsAsked(pi, back.amount);
-      // Back from the redirect but still asked to act: the shopper did not finish 3-D Secure.
-      if (outcome.kind === 'pending' && outcome.redirect) {
-        return { kind: 'declined', reason: 'authentication_failed', acquirerCode: 'requires_action', message: '3-D Secure not completed', pspReference: outcome.pspReference, details: outcome.details };
-      }
+      // Still asked to act (`requires_action`): the shopper has not finished 3-D Secure, which
+      // they may still do; one who gave up has Stripe's `requires_payment_method`, a decline.
       return outcome;
     },
     async inbound(notification): Promise<InboundResult> {
