@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const builtIn = ['reconcile-payments', 'reverse-late-approvals', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds', 'purge-tokenization-keys', 'erase-deleted-cards', 'release-capture-rests'];
+const builtIn = ['reconcile-payments', 'reverse-late-approvals', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds', 'purge-tokenization-keys', 'erase-deleted-cards', 'release-capture-rests', 'purge-rate-hits'];
 
 describe('two gateways on one PostgreSQL schema', { skip }, () => {
   const schema = `sy_jobs_e2e_${randomBytes(6).toString('hex')}`;
@@ -122,6 +122,8 @@ describe('two gateways on one PostgreSQL schema', { skip }, () => {
       // Once a minute: only the run on start falls within these seconds.
       'expire-authorizations': 1,
       'release-capture-rests': 1,
+      // Every ten minutes: rate-limit counts past every window.
+      'purge-rate-hits': 1,
       // Once an hour: the dashboard's expired sessions.
       'purge-dashboard-sessions': 1,
       'purge-tokenization-keys': 1,

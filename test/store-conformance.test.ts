@@ -2028,6 +2028,18 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual(await throttle.hit(key, T + 5001, T + 4000, 2), { allowed: true, oldest: T + 5000 });
       });
 
+      test('purge(): forgets every key\'s hits at or before the time given, and only those', async () => {
+        const [a, b] = [`ip:${id()}`, `ip:${id()}`];
+        const T = 1_600_000_000_000;
+        await throttle.hit(a, T, T - 1000, 10);
+        await throttle.hit(b, T + 10, T - 1000, 10);
+        await throttle.hit(b, T + 20, T - 1000, 10);
+        assert.ok(await throttle.purge(T + 10) >= 2);
+        // Only b's hit at T + 20 is left: with a limit of two, one more fits, and a's window is empty.
+        assert.deepEqual(await throttle.hit(b, T + 30, T - 1000, 2), { allowed: true, oldest: T + 20 });
+        assert.deepEqual(await throttle.hit(a, T + 30, T - 1000, 1), { allowed: true, oldest: T + 30 });
+      });
+
       test('10 concurrent hits on one key with limit 2: exactly 2 allowed', async () => {
         const key = `ip:${id()}`;
         const T = 1_700_000_000_000;

@@ -37,6 +37,7 @@ import { cardErasure } from './migrations/106_card_erasure.ts';
 import { releasedCards } from './migrations/107_released_cards.ts';
 import { releasedCardsBackfill } from './migrations/108_released_cards_backfill.ts';
 import { discrepancyExpectedCurrency } from './migrations/109_discrepancy_expected_currency.ts';
+import { rateHitsAt } from './migrations/110_rate_hits_at.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -74,6 +75,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '107_released_cards': releasedCards,
   '108_released_cards_backfill': releasedCardsBackfill,
   '109_discrepancy_expected_currency': discrepancyExpectedCurrency,
+  '110_rate_hits_at': rateHitsAt,
 };
 
 /** Every migration's name, in the order they apply. */

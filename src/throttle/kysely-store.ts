@@ -21,5 +21,9 @@ export function createThrottleStore(uow: UnitOfWork): ThrottleStore {
       const one = uow.kind === 'postgres' ? sql`ctid` : sql`rowid`;
       await sql`delete from rate_hits where ${one} in (select ${one} from rate_hits where key = ${key} and at = ${at} limit 1)`.execute(db);
     },
+    async purge(before) {
+      const r = await db.deleteFrom('rate_hits').where('at', '<=', before).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
   };
 }

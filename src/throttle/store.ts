@@ -6,4 +6,6 @@ export interface ThrottleStore {
   hit(key: string, now: number, since: number, limit: number): Promise<{ allowed: boolean; oldest: number | undefined }>;
   /** Takes back one hit of `key` recorded at `at` (one counted before it was known to count). */
   unhit(key: string, at: number): Promise<void>;
+  /** Forgets every key's hits at or before `before`; the number forgotten. */
+  purge(before: number): Promise<number>;
 }
