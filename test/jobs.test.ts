@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const builtIn = ['reconcile-payments', 'reverse-late-approvals', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds', 'purge-tokenization-keys', 'erase-deleted-cards', 'release-capture-rests', 'purge-rate-hits'];
+const builtIn = ['reconcile-payments', 'reverse-late-approvals', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds', 'purge-tokenization-keys', 'erase-deleted-cards', 'release-capture-rests', 'purge-rate-hits', 'purge-checkouts'];
 
 describe('two gateways on one PostgreSQL schema', { skip }, () => {
   const schema = `sy_jobs_e2e_${randomBytes(6).toString('hex')}`;
@@ -128,6 +128,7 @@ describe('two gateways on one PostgreSQL schema', { skip }, () => {
       'purge-dashboard-sessions': 1,
       'purge-tokenization-keys': 1,
       'erase-deleted-cards': 1,
+      'purge-checkouts': 1,
     });
     await settled(expected(0));
     const periods = 6;

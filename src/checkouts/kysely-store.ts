@@ -26,6 +26,11 @@ export function createCheckoutStore(uow: UnitOfWork): CheckoutStore {
       const r = await db.selectFrom('checkouts').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? fromRow(r) : undefined;
     },
+    async purgeUnpaid(before) {
+      // A checkout that ever had a payment (paid, or declined and open again) stays readable.
+      const r = await db.deleteFrom('checkouts').where('payment_id', 'is', null).where('expires_at', '<', before).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
     writer: (tx) => ({
       async claim(id, paymentId, now) {
         // One conditional update: of two shoppers' (or tabs') payments exactly one claims the checkout.

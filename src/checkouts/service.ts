@@ -26,7 +26,15 @@ export interface CheckoutService extends PaymentObserver {
   create(input: NewCheckout): Promise<CheckoutRecord>;
   get(id: string): Promise<CheckoutRecord | undefined>;
   claimFor(id: string): (tx: Tx, paymentId: string) => Promise<boolean>;
+  /**
+   * Removes checkouts that expired unpaid a day ago or more: each widget page load makes one,
+   * holding the shopper's details, and one never paid answers "no session" once expired anyway.
+   */
+  purgeUnpaid(): Promise<number>;
 }
+
+/** How long past its expiry a checkout nobody paid is kept. */
+export const unpaidKeptMs = 86_400_000;
 
 export function createCheckoutService(deps: {
   store: CheckoutStore; clock: Clock; ids: Ids;
@@ -44,6 +52,7 @@ export function createCheckoutService(deps: {
       return c;
     },
     get: (id) => store.get(id),
+    purgeUnpaid: () => store.purgeUnpaid(clock.now() - unpaidKeptMs),
     claimFor: (id) => (tx, paymentId) => store.writer(tx).claim(id, paymentId, clock.now()),
     async paymentChanged(tx, change) {
       const op = change.operation;

@@ -12,5 +12,7 @@ export interface CheckoutWriter {
 export interface CheckoutStore {
   insert(c: CheckoutRecord): Promise<void>;
   get(id: string): Promise<CheckoutRecord | undefined>;
+  /** Removes checkouts no payment ever claimed that expired before `before`; the number removed. */
+  purgeUnpaid(before: number): Promise<number>;
   writer(tx: Tx): CheckoutWriter;
 }

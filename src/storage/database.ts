@@ -38,6 +38,7 @@ import { releasedCards } from './migrations/107_released_cards.ts';
 import { releasedCardsBackfill } from './migrations/108_released_cards_backfill.ts';
 import { discrepancyExpectedCurrency } from './migrations/109_discrepancy_expected_currency.ts';
 import { rateHitsAt } from './migrations/110_rate_hits_at.ts';
+import { checkoutsUnpaidExpiry } from './migrations/111_checkouts_unpaid_expiry.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -76,6 +77,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '108_released_cards_backfill': releasedCardsBackfill,
   '109_discrepancy_expected_currency': discrepancyExpectedCurrency,
   '110_rate_hits_at': rateHitsAt,
+  '111_checkouts_unpaid_expiry': checkoutsUnpaidExpiry,
 };
 
 /** Every migration's name, in the order they apply. */
