@@ -31,6 +31,9 @@ export function guardAdminApi(app: FastifyInstance, token: string): void {
   // it. A body's own fields and lists are ids and names too; a nested object (a PSP account's
   // settings) is the connector's to read, and is stored as escaped JSON.
   app.addHook('preValidation', async (req, reply) => {
+    // A POST without a body (`curl -X POST`) is an empty object: the defaults of a call whose fields
+    // are all optional, or the missing field named, rather than "body must be object".
+    if (req.method === 'POST' && req.body === undefined) req.body = {};
     for (const [part, values] of [['path', req.params], ['query', req.query], ['body', req.body]] as const) {
       if (!values || typeof values !== 'object' || Array.isArray(values)) continue;
       for (const [name, v] of Object.entries(values as Record<string, unknown>)) {
