@@ -147,17 +147,19 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     }
     // Counted only for work the holder's browser asks for anew: the stored answer to a request sent
     // again (a retry after a lost answer) is given back whatever the count, as it costs nothing.
-    const limited = async () => {
-      const limit = await throttle.take(`tokenize:${merchant.id}:${check.scope.holderReference}`, tokenizeLimit.calls, tokenizeLimit.windowMs);
+    // Listing the holder's saved cards counts apart: the SDK lists them whenever it renders, and a
+    // page that renders often would otherwise use up the holder's tokenizations.
+    const limited = async (what: 'tokenize' | 'saved-cards') => {
+      const limit = await throttle.take(`${what}:${merchant.id}:${check.scope.holderReference}`, tokenizeLimit.calls, tokenizeLimit.windowMs);
       if (limit.allowed) return false;
       reply.header('retry-after', String(Math.ceil(limit.retryAfterMs / 1000)));
-      await refuse(reply, 'request.rate-limit', 'Too many tokenization requests for this holder; try again later');
+      await refuse(reply, 'request.rate-limit', what === 'tokenize' ? 'Too many tokenization requests for this holder; try again later' : 'Too many saved-card listings for this holder; try again later');
       return true;
     };
     req.merchant = merchant;
     req.clientScope = check.scope;
     if (req.method === 'GET') {
-      await limited();
+      await limited('saved-cards');
       return reply.sent ? reply : undefined;
     }
     const key = req.headers['x-idempotency-key'];
@@ -174,7 +176,13 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       }
       return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
     }
-    if (await limited()) {
+    // A count the store cannot make now answers 503, "send the request again": the key is freed for
+    // that retry rather than held "in progress" until its takeover, minutes later.
+    const over = await limited('tokenize').catch(async (err: unknown) => {
+      await idempotency.release(admission.claim).catch((e: unknown) => req.log.warn({ err: String(e) }, 'the idempotency key could not be freed now'));
+      throw err;
+    });
+    if (over) {
       await idempotency.release(admission.claim);
       return reply;
     }
