@@ -382,7 +382,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       merchants, payments, threeds, registrations, throttle, clock, publicUrl: config.publicUrl,
       buildNumber, statusLimit: { calls: 2, windowMs: 60_000 }, cardData, checkouts,
     },
-    hosted: { threeds, clock },
+    hosted: { threeds, clock, throttle },
     pspNotifications: {
       logger,
       async accountOf(merchantId, name) {

@@ -19,6 +19,7 @@ import { registerHostedChallengeRoutes } from '../threeds/routes.ts';
 import { registerPspNotificationRoutes, type PspNotificationDeps } from './psp-notifications.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import { escapeHtml } from '../threeds/page.ts';
+import type { Throttle } from '../throttle/service.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { registerHostedSdkRoutes, type HostedSdkDeps } from '../hosted/routes.ts';
 import { registerDashboardRoutes } from '../dashboard/routes.ts';
@@ -40,7 +41,7 @@ export interface ServerDeps {
   paymentAdmin?: PaymentAdminDeps;
   /** The operator dashboard at `/dashboard`. */
   dashboard?: DashboardDeps;
-  hosted: { threeds: ThreeDsService; clock: Clock };
+  hosted: { threeds: ThreeDsService; clock: Clock; throttle: Throttle };
   /** Each PSP account's inbound endpoint for the PSP's own notifications. */
   pspNotifications?: PspNotificationDeps;
   sdk?: HostedSdkDeps;

@@ -1,6 +1,7 @@
 import { emptyAnswer, object, str, textAnswer } from '../runtime/json-schema.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../runtime/clock.ts';
+import type { Throttle } from '../throttle/service.ts';
 import { challengeOutcomes, type ChallengeOutcome } from './model.ts';
 import { hostedPaths, type ThreeDsService } from './service.ts';
 import { forwardScriptSource, hostedCss, renderChallengePage, renderDemoReturnPage, renderEndedPage, renderForwardPage } from './page.ts';
@@ -67,11 +68,19 @@ const pspReturnSchema = (method: 'GET' | 'POST') => ({
   tags: ['hosted pages'],
   params: object({ paymentId: str('The payment.'), attemptId: str('The attempt the PSP was asked.') }, ['paymentId', 'attemptId']),
   ...(method === 'POST' ? { consumes: ['application/x-www-form-urlencoded'] } : {}),
-  response: { 303: emptyAnswer("On to the merchant's return URL."), 404: ended },
+  response: { 303: emptyAnswer("On to the merchant's return URL."), 404: ended, 429: textAnswer('More than two returns for one attempt within a minute: reload in a moment (Retry-After).', 'text/html') },
 });
 
-export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock }): Promise<void> {
-  const { threeds, clock } = deps;
+/**
+ * Returns taken per attempt per minute: each may make a call to the PSP under the merchant's key
+ * (its status, or what became of an expired attempt), and the address needs no credential. A shopper
+ * comes back once, and may reload once; more would spend the merchant's own PSP allowance (an
+ * OPP-family acquirer's is two status calls a minute per payment).
+ */
+export const pspReturnLimit = { calls: 2, windowMs: 60_000 } as const;
+
+export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock; throttle: Throttle }): Promise<void> {
+  const { threeds, clock, throttle } = deps;
 
   // The redirect may be a POST form; its fields are informative only, the path names the session. A
   // PSP posting the shopper back may send a large one (Adyen's redirectResult runs to 16 KiB, a 3-D
@@ -110,6 +119,11 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
   const pspReturn = async (req: FastifyRequest<{ Params: { paymentId: string; attemptId: string } }>, reply: FastifyReply) => {
     const { paymentId, attemptId } = req.params;
     if (!idPattern.test(paymentId) || !idPattern.test(attemptId)) return hostedHtml(reply, 404, renderEndedPage('not_found'));
+    const counted = await throttle.take(`psp-return:${attemptId}`, pspReturnLimit.calls, pspReturnLimit.windowMs);
+    if (!counted.allowed) {
+      reply.header('retry-after', String(Math.max(1, Math.ceil(counted.retryAfterMs / 1000))));
+      return hostedHtml(reply, 429, renderEndedPage('unavailable'));
+    }
     const query = Object.fromEntries(new URLSearchParams(req.raw.url?.split('?')[1] ?? ''));
     const form = typeof req.body === 'object' && req.body !== null ? req.body as Record<string, string> : {};
     const next = await threeds.returned(paymentId, attemptId, { ...query, ...form });
