@@ -140,6 +140,30 @@ test('OPP acquirer: a merchant-initiated charge passes on the merchant\'s standi
 });
 
 
+test('OPP acquirer: a later payment the cardholder makes with the registration (standing instruction CIT, REPEATED) is sent as such, not as a one-off', async () => {
+  await viaOpp();
+  const first = await initialCit();
+  acq.bodies.length = 0;
+  const r = await opp(gw, 'POST', `/v1/registrations/${first.registrationId as string}/payments`, {
+    amount: '12.00', currency: 'EUR', paymentType: 'DB', 'standingInstruction.mode': 'REPEATED', 'standingInstruction.type': 'UNSCHEDULED', 'standingInstruction.source': 'CIT',
+  });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  const sent = paymentBodies(acq)[0]?.body as URLSearchParams;
+  assert.deepEqual([sent.get('standingInstruction.source'), sent.get('standingInstruction.mode'), sent.get('standingInstruction.type')], ['CIT', 'REPEATED', 'UNSCHEDULED']);
+});
+
+test('Adyen: a later payment the cardholder makes with the registration (CIT, REPEATED) is CardOnFile with the shopper there, and names no scheme id', async () => {
+  await viaAdyen();
+  const first = await initialCit('RECURRING');
+  adyen.bodies.length = 0;
+  const r = await opp(gw, 'POST', `/v1/registrations/${first.registrationId as string}/payments`, {
+    amount: '12.00', currency: 'EUR', paymentType: 'DB', 'standingInstruction.mode': 'REPEATED', 'standingInstruction.type': 'RECURRING', 'standingInstruction.source': 'CIT',
+  });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  const sent = paymentBodies(adyen)[0]?.body;
+  assert.deepEqual([sent.shopperInteraction, sent.recurringProcessingModel, sent.additionalData?.networkTxReference], ['Ecommerce', 'CardOnFile', undefined]);
+});
+
 test('OPP acquirer: the first payment of a standing instruction answers the first transaction\'s id as the acquirer gave it, and a later charge sends that id back', async () => {
   await viaOpp();
   acq.bodies.length = 0;

@@ -3,6 +3,8 @@
  * approved authorization is the one that sets the stored credential up, and its PSP is told so (as a
  * /v1 payment that registers its card is): Adyen `Ecommerce` with the recurring model of that use.
  * It went to the PSP as a one-off, the instrument's `futureUsage` stored and echoed but never used.
+ * A later authorization the cardholder makes with it is a use of the kept card (`CardOnFile`), as the
+ * schemes want it flagged; it too went as a one-off.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,13 +38,14 @@ async function authorize(holder: string, instrumentId: string): Promise<AdyenPay
 }
 
 for (const [futureUsage, model] of [['Subscription', 'Subscription'], ['UnscheduledCardOnFile', 'UnscheduledCardOnFile'], ['CardOnFile', 'CardOnFile'], [undefined, 'CardOnFile']] as const) {
-  test(`the first authorization of an instrument stored for ${futureUsage ?? 'no stated use'} is sent as the one that stores it (${model}); the next is not`, async () => {
+  test(`the first authorization of an instrument stored for ${futureUsage ?? 'no stated use'} is sent as the one that stores it (${model}); the next as the cardholder's use of it`, async () => {
     const holder = `keep-${futureUsage ?? 'none'}`;
     const inst = await storedInstrument(holder, futureUsage);
     const first = await authorize(holder, inst);
     assert.deepEqual([first.shopperInteraction, first.recurringProcessingModel], ['Ecommerce', model]);
+    // Stored already: the cardholder's later payment with the kept card, whatever it was kept for.
     const second = await authorize(holder, inst);
-    assert.equal(second.recurringProcessingModel, undefined, 'stored already: not the charge that stores it');
+    assert.deepEqual([second.shopperInteraction, second.recurringProcessingModel], ['Ecommerce', 'CardOnFile'], 'a later cardholder payment with the kept card is flagged as its use');
   });
 }
 

@@ -366,14 +366,18 @@ export function createPaymentService(deps: {
 
   /**
    * How a charge of a card kept on file is told to its PSP: the merchant's standing instruction
-   * (its type, the scheme's id of the first transaction) on a merchant-initiated charge, and the
+   * (its type, the scheme's id of the first transaction) on a merchant-initiated charge; the
    * first, cardholder-initiated payment that stores the card (a registration made with it, or a
-   * standing instruction's INITIAL mode).
+   * standing instruction's INITIAL mode); and a later payment the cardholder makes with it (a
+   * REPEATED standing instruction from the cardholder, or an executions instrument charged again),
+   * which the schemes want flagged as a stored card's use too.
    */
   function storedCredentialOf(op: OperationRecord, kind: OperationKind): { storedCredential?: StoredCredential } {
     const given = op.context.standingInstruction;
     const si = (typeof given === 'object' && given !== null ? given : {}) as Record<string, unknown>;
-    const subsequent = (op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill';
+    const byMerchant = (op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill';
+    const repeatedByCardholder = op.seq === 0 && !byMerchant && kind !== 'credit' && (si.mode === 'REPEATED' || op.context.usesKeptCard === true);
+    const subsequent = byMerchant || repeatedByCardholder;
     const initial = op.seq === 0 && !subsequent && kind !== 'credit'
       && (op.context.storesCard === true || si.mode === 'INITIAL' || op.context.recurringType === 'INITIAL');
     if (!subsequent && !initial) return {};
@@ -387,7 +391,7 @@ export function createPaymentService(deps: {
     const scheme = resolved === undefined ? first : typeof resolved === 'string' && first ? resolved : undefined;
     return {
       storedCredential: {
-        use: subsequent ? 'subsequent' : 'initial', type,
+        use: subsequent ? 'subsequent' : 'initial', initiatedBy: byMerchant ? 'merchant' : 'cardholder', type,
         ...(first ? { initialTransactionId: first } : {}), ...(scheme ? { schemeTransactionId: scheme } : {}),
       },
     };
@@ -782,12 +786,13 @@ export function createPaymentService(deps: {
    * A card kept for later use (an executions instrument stored with its `futureUsage`, named in the
    * context as `cardOnFileUse`) is stored, to its card scheme, by its first approved charge: that
    * charge is flagged as the one that sets the credential up, as a /v1 payment that registers its
-   * card is. Sent as a one-off, a later charge of it on file would name no first transaction.
+   * card is, and a later one the cardholder makes as a use of the kept card. Sent as a one-off, a
+   * later charge of it on file would name no first transaction.
    */
-  async function storesKeptCard(input: PayInput): Promise<{ storesCard?: true }> {
+  async function storesKeptCard(input: PayInput): Promise<{ storesCard?: true; usesKeptCard?: true }> {
     const cardId = input.storedCard?.cardId;
     if (!cardId || typeof input.context.cardOnFileUse !== 'string' || input.merchantInitiated) return {};
-    return await store.approvedWithCard(cardId) ? {} : { storesCard: true };
+    return await store.approvedWithCard(cardId) ? { usesKeptCard: true } : { storesCard: true };
   }
 
   /** The card a payment uses, checked: a new one (sealed for the vault), a stored one (opened), or none (a bank transfer). */

@@ -30,6 +30,11 @@ export interface Authentication {
 export interface StoredCredential {
   readonly use: 'initial' | 'subsequent';
   /**
+   * Who makes this charge: the cardholder (the first, which stores the card, or a later one-click
+   * payment with it, the shopper there) or the merchant (a renewal, a top-up, a rebill: nobody there).
+   */
+  readonly initiatedBy: 'cardholder' | 'merchant';
+  /**
    * What the card is kept for: charges on a schedule (`recurring`, `installment`), merchant-initiated
    * charges at no fixed time (`unscheduled`), or the cardholder's own later payments with it
    * (`card_on_file`: one-click, the shopper there each time).
@@ -69,8 +74,8 @@ export interface ConnectorRequest {
   readonly merchantInitiated?: boolean;
   /**
    * A charge of a card kept on file, as the schemes want it flagged: the first one, which the
-   * cardholder makes and which stores the card (`initial`), or a later one the merchant makes
-   * (`subsequent`, with `merchantInitiated`); what the later ones are (a subscription's, on a fixed
+   * cardholder makes and which stores the card (`initial`), or a later one (`subsequent`), made by
+   * the merchant (with `merchantInitiated`) or by the cardholder; what the later ones are (a subscription's, on a fixed
    * schedule; instalments; unscheduled); and the scheme's id of the first transaction where the
    * merchant gave it. Absent for a charge that neither stores a card nor uses a stored one.
    */

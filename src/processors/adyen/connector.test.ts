@@ -123,7 +123,7 @@ test('a merchant-initiated authorization keeps both the first transaction\'s sch
   const card = { pan: new Pan('4111111111111111'), cvv: undefined, holder: undefined, brand: 'VISA' as const, expiryMonth: '03', expiryYear: '2030' };
   const { body } = requestOf(settings, {
     operation: 'authorize', attemptId: 'a'.repeat(32), amount: money(500, 'EUR' as Currency), live: false, card, testParameters: {}, merchantInitiated: true,
-    storedCredential: { use: 'subsequent', type: 'recurring', initialTransactionId: 'NTI123', schemeTransactionId: 'NTI123' },
+    storedCredential: { use: 'subsequent', initiatedBy: 'merchant', type: 'recurring', initialTransactionId: 'NTI123', schemeTransactionId: 'NTI123' },
   });
   assert.deepEqual(body.additionalData, { networkTxReference: 'NTI123', manualCapture: 'true' });
   assert.equal(body.shopperInteraction, 'ContAuth');
@@ -134,7 +134,7 @@ test('a merchant-initiated authorization whose first transaction has no known sc
   const card = { pan: new Pan('4111111111111111'), cvv: undefined, holder: undefined, brand: 'VISA' as const, expiryMonth: '03', expiryYear: '2030' };
   const { body } = requestOf(settings, {
     operation: 'authorize', attemptId: 'a'.repeat(32), amount: money(500, 'EUR' as Currency), live: false, card, testParameters: {}, merchantInitiated: true,
-    storedCredential: { use: 'subsequent', type: 'unscheduled', initialTransactionId: 'ADYENREF0001' },
+    storedCredential: { use: 'subsequent', initiatedBy: 'merchant', type: 'unscheduled', initialTransactionId: 'ADYENREF0001' },
   });
   assert.deepEqual(body.additionalData, { manualCapture: 'true' });
 });

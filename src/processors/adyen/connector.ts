@@ -54,8 +54,10 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
     // A charge of a card kept on file (the first, which stores it, too) names its recurring model,
     // and a later one the scheme's id of the first transaction, where the merchant gave it.
     shopperInteraction: req.merchantInitiated ? 'ContAuth' : 'Ecommerce',
-    ...(req.storedCredential || req.merchantInitiated ? { recurringProcessingModel: recurringModelOf(req.storedCredential?.type) } : {}),
-    ...(req.storedCredential?.schemeTransactionId ? { additionalData: { networkTxReference: req.storedCredential.schemeTransactionId } } : {}),
+    // A later payment the cardholder makes with the kept card is CardOnFile whatever the card is kept
+    // for: Subscription and UnscheduledCardOnFile name charges the merchant makes.
+    ...(req.storedCredential || req.merchantInitiated ? { recurringProcessingModel: cardholderUse(req) ? 'CardOnFile' : recurringModelOf(req.storedCredential?.type) } : {}),
+    ...(req.storedCredential?.schemeTransactionId && !cardholderUse(req) ? { additionalData: { networkTxReference: req.storedCredential.schemeTransactionId } } : {}),
     channel: 'Web',
     // Adyen requires a return URL; without a shopper to come back no authentication is attempted.
     returnUrl: req.returnUrl ?? `${settings.baseUrl}/no-shopper`,
@@ -108,6 +110,9 @@ function declineOfError(status: number, json: unknown): Answer | undefined {
   const reason = status === 401 || status === 403 ? 'provider_error' : 'invalid_request';
   return { kind: 'declined', reason, acquirerCode: errorCode ? `error:${errorCode}` : `HTTP ${status}`, message: text(json.message), pspReference: text(json.pspReference, 64), details: {} };
 }
+
+/** A later payment the cardholder makes with a kept card (not the one that stored it, nor the merchant's). */
+const cardholderUse = (req: ConnectorRequest) => !req.merchantInitiated && req.storedCredential?.use === 'subsequent' && req.storedCredential.initiatedBy === 'cardholder';
 
 /** Adyen's name of what a card-on-file charge is: a subscription's (a fixed schedule), or unscheduled. */
 function recurringModelOf(type: StoredCredential['type'] | undefined): 'Subscription' | 'UnscheduledCardOnFile' | 'CardOnFile' {

@@ -150,12 +150,14 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     body.set('card.expiryYear', card.expiryYear.length === 2 ? `20${card.expiryYear}` : card.expiryYear);
     if (card.cvv !== undefined) body.set('card.cvv', card.cvv.reveal());
     // A merchant-initiated charge of a stored card: the acquirer exempts it from 3-D Secure. The
-    // first, cardholder-initiated charge that stores the card says so too, and a later one names
-    // the scheme's id of the first transaction where the merchant gave it.
+    // first, cardholder-initiated charge that stores the card says so too, a later one the
+    // cardholder makes is a CIT of a kept card, and a later one names the scheme's id of the first
+    // transaction where the merchant gave it.
     const stored = req.storedCredential;
     if (req.merchantInitiated || stored) {
       const subsequent = req.merchantInitiated || stored?.use === 'subsequent';
-      body.set('standingInstruction.source', subsequent ? 'MIT' : 'CIT');
+      const byMerchant = req.merchantInitiated || stored?.initiatedBy === 'merchant';
+      body.set('standingInstruction.source', byMerchant ? 'MIT' : 'CIT');
       body.set('standingInstruction.mode', subsequent ? 'REPEATED' : 'INITIAL');
       body.set('standingInstruction.type', stored?.type === 'recurring' ? 'RECURRING' : stored?.type === 'installment' ? 'INSTALLMENT' : 'UNSCHEDULED');
       if (subsequent && stored?.initialTransactionId) body.set('standingInstruction.initialTransactionId', stored.initialTransactionId);
