@@ -1916,6 +1916,17 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         for (let n = 0; n < 51; n++) await saved(f, { holderReference: many });
         for (let n = 0; n < 5; n++) await saved(f, { holderReference: many, status: 'transient' });
         assert.equal((await instruments.byHolder(f.merchant.id, many)).length, 50);
+        // Paged: each enabled one once, newest first, across pages of 20.
+        const all = await instruments.byHolder(f.merchant.id, many, { limit: 100 });
+        assert.equal(all.length, 51);
+        const paged: string[] = [];
+        for (let after: { createdAt: number; id: string } | undefined; ;) {
+          const page = await instruments.byHolder(f.merchant.id, many, { limit: 20, ...(after ? { after } : {}) });
+          paged.push(...page.map((i) => i.id));
+          if (page.length < 20) break;
+          after = { createdAt: page.at(-1)!.createdAt, id: page.at(-1)!.id };
+        }
+        assert.deepEqual(paged, all.map((i) => i.id));
       });
     });
 

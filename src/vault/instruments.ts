@@ -54,6 +54,10 @@ export interface InstrumentService {
  * ephemeral one is `transient` and ends — shown as `deleted` — at its first authorization or
  * `ephemeralTtlMs` after creation, whichever comes first.
  */
+/** A holder's saved cards listed at most, and the most read to find them (expired ones are passed over). */
+const savedListed = 50;
+const savedRead = 1000;
+
 export function createInstrumentService(deps: {
   uow: UnitOfWork;
   store: InstrumentStore; vault: VaultService; clock: Clock; cvvs: CvvCache; cvvTtlMs?: number; ephemeralTtlMs?: number;
@@ -120,11 +124,23 @@ export function createInstrumentService(deps: {
       return instrument.status === 'transient' ? w.setInstrumentStatus(instrument.id, 'deleted', clock.now()) : w.holdEnabled(instrument.id);
     },
     async savedOf(merchantId, holderReference) {
-      const rows = await store.byHolder(merchantId, holderReference);
-      const views = await Promise.all(rows.filter((r) => r.status === 'enabled').map(view));
-      // A card past its expiry would be offered, then refused when the shopper picks it.
+      // A card past its expiry would be offered, then refused when the shopper picks it. Its expiry
+      // is in the card's view, so expired ones are dropped page by page until 50 usable are found:
+      // dropped after one page's limit, newer expired cards would hide an older card still valid.
+      // The reading stops after 1,000 cards, so a holder with a great many expired ones costs a bounded read.
       const now = clock.now();
-      return views.filter((v): v is Instrument => v !== undefined && !isExpired(v.card.expiryMonth, v.card.expiryYear, now));
+      const usable: Instrument[] = [];
+      let after: { createdAt: number; id: string } | undefined;
+      for (let read = 0; usable.length < savedListed && read < savedRead;) {
+        const rows = await store.byHolder(merchantId, holderReference, { limit: 100, ...(after ? { after } : {}) });
+        const views = await Promise.all(rows.filter((r) => r.status === 'enabled').map(view));
+        usable.push(...views.filter((v): v is Instrument => v !== undefined && !isExpired(v.card.expiryMonth, v.card.expiryYear, now)));
+        read += rows.length;
+        if (rows.length < 100) break;
+        const last = rows.at(-1)!;
+        after = { createdAt: last.createdAt, id: last.id };
+      }
+      return usable.slice(0, savedListed);
     },
   };
 }

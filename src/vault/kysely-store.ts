@@ -176,13 +176,16 @@ export function createInstrumentStore(uow: UnitOfWork): InstrumentStore {
       const r = await db.selectFrom('instruments').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toInstrument(r) : undefined;
     },
-    async byHolder(merchantId, holderReference) {
+    async byHolder(merchantId, holderReference, page = {}) {
       // Enabled ones only, before the limit: one-time and deleted cards would otherwise crowd a
       // holder's saved cards out of the list.
-      const rows = await db.selectFrom('instruments').selectAll().where('merchant_id', '=', merchantId)
+      let q = db.selectFrom('instruments').selectAll().where('merchant_id', '=', merchantId)
         .where('holder_reference', '=', holderReference).where('status', '=', 'enabled')
         // /v1 registrations belong to an entity, not to a holder's saved cards.
-        .where('entity_id', 'is', null).orderBy('created_at', 'desc').orderBy('id').limit(50).execute();
+        .where('entity_id', 'is', null);
+      const after = page.after;
+      if (after) q = q.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]));
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id').limit(page.limit ?? 50).execute();
       return rows.map(toInstrument);
     },
   };

@@ -90,8 +90,11 @@ export interface InstrumentStore {
   /** The vault's writer over the unit of work's transaction. */
   writer(tx: Tx): VaultWriter;
   instrument(id: string): Promise<InstrumentRecord | undefined>;
-  /** A holder's enabled (saved) instruments, newest first (at most 50). */
-  byHolder(merchantId: string, holderReference: string): Promise<InstrumentRecord[]>;
+  /**
+   * A holder's enabled (saved) instruments, newest first (created_at, then id), at most `limit`
+   * (50 by default), after `after` (the last one of the previous page) where given.
+   */
+  byHolder(merchantId: string, holderReference: string, page?: { after?: { createdAt: number; id: string }; limit?: number }): Promise<InstrumentRecord[]>;
 }
 
 /** An RSA key pair for client-side encryption; the private half sealed (never stored in the clear). */
