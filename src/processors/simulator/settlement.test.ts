@@ -68,6 +68,17 @@ test('the late chargeback is never injected on the unknown reference\'s line (it
   assert.match(at('late_chargeback'), /^op\d$/);
 });
 
+test('the late chargeback is never injected on a capture already charged back that day (its line would repeat that chargeback)', () => {
+  const movements = [
+    ...Array.from({ length: 10 }, (_, i) => movement(`op${i}`, 'capture', 1000 + i)),
+    ...Array.from({ length: 9 }, (_, i) => movement(`op${i}`, 'chargeback', 1000 + i)),
+  ];
+  for (const r of [0, 0.5, 0.9999]) {
+    const { injected } = simulatedSettlementReport({ pspAccount: 'acq', merchantId: undefined, day: '2026-01-01', fees: defaultFees, movements, inject: ['late_chargeback'], random: () => r });
+    assert.deepEqual(injected, [{ kind: 'late_chargeback', reference: 'op9' }]);
+  }
+});
+
 test('a report file is refused plainly when malformed', () => {
   const good = JSON.parse(serializeSettlementReport(simulatedSettlementReport({ pspAccount: 'acq', merchantId: undefined, day: '2026-01-01', fees: defaultFees, movements: [movement('op1', 'capture', 500)] }).report));
   assert.equal(parseSettlementReport('not json').ok, false);

@@ -83,8 +83,11 @@ export function simulatedSettlementReport(input: {
   const random = input.random ?? Math.random;
   const injected: { kind: SettlementInjection; reference: string }[] = [];
   const taken = new Set<number>();
-  const pickCapture = (): number | undefined => {
-    const free = lines.flatMap((l, i) => (l.type === 'capture' && !taken.has(i) ? [i] : []));
+  // A capture already charged back that day: a late chargeback injected on it would repeat that
+  // chargeback's line, which reads as a duplicate line, not as a late chargeback.
+  const chargedBack = new Set(lines.filter((l) => l.type === 'chargeback').map((l) => l.reference));
+  const pickCapture = (kind: SettlementInjection): number | undefined => {
+    const free = lines.flatMap((l, i) => (l.type === 'capture' && !taken.has(i) && !(kind === 'late_chargeback' && chargedBack.has(l.reference)) ? [i] : []));
     if (free.length === 0) return undefined;
     const i = free[Math.floor(random() * free.length)]!;
     taken.add(i);
@@ -102,7 +105,7 @@ export function simulatedSettlementReport(input: {
       injected.push({ kind, reference });
       continue;
     }
-    const i = pickCapture();
+    const i = pickCapture(kind);
     if (i === undefined) continue;
     const l = lines[i]!;
     injected.push({ kind, reference: l.reference });
