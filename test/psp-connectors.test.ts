@@ -290,7 +290,10 @@ test('stripe and opp: a return naming another attempt\'s payment does not finish
   const stripeConnector = createStripeConnector({ baseUrl: stripe.url, ...stripeFakeCredentials }, 5000);
   const cheap = await stripeConnector.execute({ operation: 'authorize', attemptId: key(), amount: money(100, 'EUR' as Currency), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r' });
   assert.equal(cheap.kind, 'pending');
-  await assert.rejects(stripeConnector.complete!({ attemptId: key(), amount: money(100_000, 'EUR' as Currency), pspReference: cheap.pspReference, parameters: {} }), /another payment/);
+  await assert.rejects(stripeConnector.complete!({ attemptId: key(), amount: money(100_000, 'EUR' as Currency), pspReference: cheap.pspReference, parameters: { payment_intent: cheap.pspReference! } }), /another payment/);
+  // A return naming no PaymentIntent, or another than the attempt's, asks Stripe nothing.
+  await assert.rejects(stripeConnector.complete!({ attemptId: key(), amount: money(100, 'EUR' as Currency), pspReference: cheap.pspReference, parameters: {} }), /names no PaymentIntent/);
+  await assert.rejects(stripeConnector.complete!({ attemptId: key(), amount: money(100, 'EUR' as Currency), pspReference: cheap.pspReference, parameters: { payment_intent: 'pi_other' } }), /another PaymentIntent/);
   const oppConnector = createOppConnector({ baseUrl: oppFake.url, ...oppFakeCredentials }, 5000);
   const other = await oppConnector.execute({ operation: 'authorize', attemptId: key(), amount: money(100, 'EUR' as Currency), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r' });
   assert.equal(other.kind, 'pending');

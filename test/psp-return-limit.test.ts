@@ -1,34 +1,49 @@
 /**
  * The PSP return address `/hosted/psp-return/{paymentId}/{attemptId}` takes no credential: for a
  * payment's first attempt it is `/hosted/psp-return/{id}/{id}`, known to whoever knows the payment
- * id (the shopper, anyone the shop's result URL leaked to). A return may make a call to the
- * merchant's PSP under the merchant's own key; unbounded, a stranger turned each anonymous request
- * into one, spending the merchant's PSP allowance (an OPP-family acquirer allows two status calls a
- * minute per payment) that its real payments need. Two returns a minute are taken per attempt.
+ * id (the shopper, anyone the shop's result URL leaked to). A return may call the merchant's PSP
+ * under the merchant's own key; unbounded, a stranger turned each anonymous request into one,
+ * spending the merchant's PSP allowance (an OPP-family acquirer allows two status calls a minute per
+ * payment) that its real payments need. So: a return that names none of the PSP's payments asks
+ * nothing, an expired attempt is asked about once per ten minutes, and one source address has five
+ * returns per attempt a minute. None of it may cost the shopper their own return.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
-import { challengedPa, startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
+import { challengedPa, passAcquirerChallenge, startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
+import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { startScriptedAdyen } from './support/fake-psps/scripted-adyen.ts';
 import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
 import { manualClock } from '../src/runtime/clock.ts';
+
+// The first details call is lost on the way back; the others answer.
+const flakyAdyen = () => startScriptedAdyen((n, state) => (n === 1 ? 'drop'
+  : { pspReference: 'ADYOK0000000001', merchantReference: state.reference, resultCode: 'Authorised', amount: { value: 5000, currency: 'EUR' } }));
 
 const clock = manualClock(Date.now());
 let fake: OppFake;
 let proxy: PspProxy;
+let adyen: Awaited<ReturnType<typeof flakyAdyen>>;
 let gw: Gateway;
 before(async () => {
-  fake = await startOppFake();
+  [fake, adyen] = await Promise.all([startOppFake(), flakyAdyen()]);
   proxy = await pspProxy(fake.url);
   gw = await startGateway({ clock });
-  await configureCascade(gw, { acq: { connector: 'opp', settings: { baseUrl: proxy.url, ...oppFakeCredentials } } }, ['acq']);
 });
-after(async () => { await gw?.close(); await proxy?.close(); await fake?.close(); });
+after(async () => { await gw?.close(); await proxy?.close(); await fake?.close(); await adyen?.close(); });
 
+const viaAcquirer = () => configureCascade(gw, { acq: { connector: 'opp', settings: { baseUrl: proxy.url, ...oppFakeCredentials } } }, ['acq']);
 const statusCalls = () => proxy.calls.filter((c) => c.method === 'GET').length;
+const hop = async (url: string) => {
+  const r = await fetch(url, { redirect: 'manual' });
+  await r.arrayBuffer();
+  return { status: r.status, location: r.headers.get('location') ?? undefined, retryAfter: r.headers.get('retry-after') };
+};
 
 test('anonymous GETs of an expired payment\'s PSP return address do not each make a call to the acquirer', async () => {
+  await viaAcquirer();
   const r = await opp(gw, 'POST', '/v1/payments', challengedPa('13.00'));
   assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
   clock.advance(4 * 3600_000);
@@ -38,17 +53,57 @@ test('anonymous GETs of an expired payment\'s PSP return address do not each mak
   assert.deepEqual([d.operations[0]!.status, d.operations[0]!.reason], ['failed', 'expired']);
   const url = `${gw.url}/hosted/psp-return/${r.body.id}/${r.body.id}`;
   const before = statusCalls();
-  for (let i = 0; i < 20; i++) await (await fetch(url, { redirect: 'manual' })).arrayBuffer();
+  const answers: number[] = [];
+  for (let i = 0; i < 20; i++) answers.push((await hop(url)).status);
   await gw.app.payments.idle();
   const made = statusCalls() - before;
-  assert.ok(made <= 2, `20 anonymous requests to a payment expired hours ago made ${made} status calls to the acquirer under the merchant's key`);
-  const refused = await fetch(url, { redirect: 'manual' });
-  await refused.arrayBuffer();
-  assert.equal(refused.status, 429);
-  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  assert.ok(made <= 1, `20 anonymous requests to a payment expired hours ago made ${made} status calls to the acquirer under the merchant's key`);
+  assert.deepEqual([answers.filter((s) => s === 303).length, answers.filter((s) => s === 429).length], [5, 15], 'five returns a minute from one address');
+  const refused = await hop(url);
+  assert.ok(Number(refused.retryAfter) >= 1);
   // A minute on, a return is taken again.
   clock.advance(60_000);
-  const later = await fetch(url, { redirect: 'manual' });
-  await later.arrayBuffer();
-  assert.equal(later.status, 303);
+  assert.equal((await hop(url)).status, 303);
+});
+
+test('requests naming none of the acquirer\'s payments ask nothing and leave the shopper\'s own return to finish the payment', async () => {
+  await viaAcquirer();
+  const r = await opp(gw, 'POST', '/v1/payments', challengedPa('43.00'));
+  assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
+  const before = statusCalls();
+  for (const forged of ['', '?id=8ac7a4a1000000000000000000000099', '?resourcePath=/v1/payments/other']) {
+    await hop(`${gw.url}/hosted/psp-return/${r.body.id}/${r.body.id}${forged}`);
+  }
+  assert.equal(statusCalls() - before, 0, 'the acquirer was asked about returns that named none of its payments');
+  assert.equal((await gw.app.payments.details(r.body.id))!.operations[0]!.status, 'awaiting');
+  // The shopper opens their challenge, passes it, and the acquirer sends them back.
+  const form = new URLSearchParams((r.body.redirect.parameters as { name: string; value: string }[]).map((p) => [p.name, p.value]));
+  const page = await fetch(r.body.redirect.url, { method: 'POST', body: form, redirect: 'manual' });
+  await page.arrayBuffer();
+  assert.equal(page.status, 200);
+  const { returnUrl } = await passAcquirerChallenge(fake);
+  const back = await hop(returnUrl);
+  const d = (await gw.app.payments.details(r.body.id))!;
+  assert.equal(back.status, 303, `the shopper's own return, with the acquirer's result, was answered ${back.status} (payment ${d.operations[0]!.status})`);
+  assert.equal(d.operations[0]!.status, 'succeeded');
+});
+
+test('Adyen: one empty return, then the shopper\'s return whose details call was lost, then their reload: the reload finishes the payment', async () => {
+  await configureCascade(gw, { ady: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } } }, ['ady']);
+  const r = await opp(gw, 'POST', '/v1/payments', {
+    amount: '50.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': '4111111111111111',
+    'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
+  });
+  assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
+  const bare = adyen.state.returnUrls.at(-1)!;
+  // A prefetch (or anyone who knows the payment id) reaches the return without Adyen's result.
+  await hop(bare);
+  // The shopper is back with Adyen's redirectResult; the details call's answer is lost.
+  const genuine = `${bare}?redirectResult=X3XtfGC9%21H4sIAAAAAAAA`;
+  assert.equal((await hop(genuine)).status, 303);
+  // Their reload is the one chance left (Adyen cannot be asked, the result is only in their browser).
+  const reload = await hop(genuine);
+  const d = (await gw.app.payments.details(r.body.id))!;
+  assert.equal(reload.status, 303, `the shopper's reload was answered ${reload.status}; payment ${d.operations[0]!.status}, details called ${adyen.state.detailsCalls}x`);
+  assert.equal(d.operations[0]!.status, 'succeeded');
 });

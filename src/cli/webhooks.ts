@@ -89,7 +89,8 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
       const status = opt(v, 'status');
       if (status !== undefined && !isDeliveryStatus(status)) throw new UsageError('--status must be pending, delivered or failed');
       const limit = Number(opt(v, 'limit') ?? 50);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+      // As the admin API's delivery log: a larger one would read the whole table (and PostgreSQL refuses a LIMIT past 2^63).
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be an integer from 1 to 1000');
       const since = opt(v, 'since');
       const rows = await w.deliveries({
         endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant'), eventId: opt(v, 'event'), limit,

@@ -2,6 +2,7 @@
  * The dashboard's people and what each may do. Pure rules: roles, scopes, the lockout rule, the
  * password rule and the audit entry's shape.
  */
+import { sourceOf } from '../runtime/source-address.ts';
 
 /** admin: everything, configuration and the audit log included; operator: payments and their actions; viewer: reads only. */
 export const roles = ['admin', 'operator', 'viewer'] as const;
@@ -72,23 +73,8 @@ export function afterWrongPassword(s: SignInState, now: number): SignInState | u
  */
 export const signInThrottle = { failures: 20, windowMs: 15 * 60_000 } as const;
 
-/**
- * The source a sign-in is counted against: the IPv4 address, or the /64 network of an IPv6 one (a
- * single host commonly holds a whole /64, so counting addresses would count nothing).
- *
- * @example signInSource('2001:db8::1') === '2001:db8:0:0::/64'; signInSource('::ffff:192.0.2.7') === '192.0.2.7'
- */
-export function signInSource(ip: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  if (!ip.includes(':')) return ip;
-  const address = ip.split('%')[0]!.toLowerCase();
-  const [head = '', tail] = address.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
+/** The source a sign-in is counted against (see {@link sourceOf}). */
+export const signInSource = sourceOf;
 
 /** Long enough that guessing is hopeless under the lockout; no composition rules (they make passwords worse). */
 export const passwordProblem = (p: string): string | undefined =>

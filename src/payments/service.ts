@@ -268,6 +268,8 @@ export function createPaymentService(deps: {
   const runner = createRunner({ ...deps, observers, answeredAfterEnd: (attempt, outcome) => approvedAfterEnd(attempt, outcome) });
   const { write } = runner;
   const running = new Set<Promise<unknown>>();
+  /** Expired attempts whose PSP a return asked about, and when (see mayAskAfterExpiry). */
+  const askedAfterExpiry = new Map<string, number>();
   const lateApprovalStore = createLateApprovalStore(deps.uow);
   const lateApprovals = createLateApprovals({
     store: lateApprovalStore, payments: store,
@@ -1249,7 +1251,7 @@ export function createPaymentService(deps: {
       if (op.status !== 'awaiting' || attempt.status !== 'pending') {
         // Back after the gateway gave up on the shopper: the PSP may have charged the card once its
         // own 3-D Secure was done. Asked (never finished: that would authorize now), not assumed.
-        if (attempt.status === 'failed' && attempt.reason === 'expired') await askAfterExpiry(attempt, op);
+        if (attempt.status === 'failed' && attempt.reason === 'expired' && mayAskAfterExpiry(attempt.id, clock.now())) await askAfterExpiry(attempt, op);
         return view(op.id);
       }
       const connector = await deps.connectorFor(attempt.accountId);
@@ -1496,6 +1498,22 @@ export function createPaymentService(deps: {
     if (outcome.kind !== 'approved') return;
     const ended = typeof attempt === 'string' ? await store.attempt(attempt) : attempt;
     if (ended?.status === 'failed') await lateApprovals.found(ended, outcome);
+  }
+
+  /**
+   * Whether an expired attempt's PSP may be asked now about a return to it: once per ten minutes
+   * per node. The return address needs no credential, and asked on every request, strangers could
+   * spend the merchant's PSP allowance (an OPP-family acquirer's two status calls a minute) on a
+   * payment long over. The shopper's first late return asks; a late approval is found either way.
+   */
+  function mayAskAfterExpiry(attemptId: string, now: number): boolean {
+    const last = askedAfterExpiry.get(attemptId);
+    if (last !== undefined && now - last < 600_000) return false;
+    askedAfterExpiry.delete(attemptId);
+    askedAfterExpiry.set(attemptId, now);
+    // Bounded: the oldest entry goes first (a Map keeps insertion order).
+    if (askedAfterExpiry.size > 10_000) askedAfterExpiry.delete(askedAfterExpiry.keys().next().value!);
+    return true;
   }
 
   /** An attempt at a PSP's own 3-D Secure ended as expired (its shopper back late, or never): what the PSP did meanwhile. */

@@ -2,6 +2,7 @@ import { emptyAnswer, object, str, textAnswer } from '../runtime/json-schema.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../runtime/clock.ts';
 import type { Throttle } from '../throttle/service.ts';
+import { sourceOf } from '../runtime/source-address.ts';
 import { challengeOutcomes, type ChallengeOutcome } from './model.ts';
 import { hostedPaths, type ThreeDsService } from './service.ts';
 import { forwardScriptSource, hostedCss, renderChallengePage, renderDemoReturnPage, renderEndedPage, renderForwardPage } from './page.ts';
@@ -68,16 +69,16 @@ const pspReturnSchema = (method: 'GET' | 'POST') => ({
   tags: ['hosted pages'],
   params: object({ paymentId: str('The payment.'), attemptId: str('The attempt the PSP was asked.') }, ['paymentId', 'attemptId']),
   ...(method === 'POST' ? { consumes: ['application/x-www-form-urlencoded'] } : {}),
-  response: { 303: emptyAnswer("On to the merchant's return URL."), 404: ended, 429: textAnswer('More than two returns for one attempt within a minute: reload in a moment (Retry-After).', 'text/html') },
+  response: { 303: emptyAnswer("On to the merchant's return URL."), 404: ended, 429: textAnswer('More than five returns for one attempt from one address within a minute: reload in a moment (Retry-After).', 'text/html') },
 });
 
 /**
- * Returns taken per attempt per minute: each may make a call to the PSP under the merchant's key
- * (its status, or what became of an expired attempt), and the address needs no credential. A shopper
- * comes back once, and may reload once; more would spend the merchant's own PSP allowance (an
- * OPP-family acquirer's is two status calls a minute per payment).
+ * Returns taken per attempt from one source address a minute. The address needs no credential, and
+ * a return may make a call to the PSP under the merchant's key (Adyen's details of a
+ * `redirectResult`, which only Adyen can check). Counted per source, requests of a stranger (a
+ * prefetch, a link scanner, whoever knows the payment's id) never use up the shopper's own returns.
  */
-export const pspReturnLimit = { calls: 2, windowMs: 60_000 } as const;
+export const pspReturnLimit = { calls: 5, windowMs: 60_000 } as const;
 
 export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock; throttle: Throttle }): Promise<void> {
   const { threeds, clock, throttle } = deps;
@@ -119,7 +120,7 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
   const pspReturn = async (req: FastifyRequest<{ Params: { paymentId: string; attemptId: string } }>, reply: FastifyReply) => {
     const { paymentId, attemptId } = req.params;
     if (!idPattern.test(paymentId) || !idPattern.test(attemptId)) return hostedHtml(reply, 404, renderEndedPage('not_found'));
-    const counted = await throttle.take(`psp-return:${attemptId}`, pspReturnLimit.calls, pspReturnLimit.windowMs);
+    const counted = await throttle.take(`psp-return:${attemptId}:${sourceOf(req.ip)}`, pspReturnLimit.calls, pspReturnLimit.windowMs);
     if (!counted.allowed) {
       reply.header('retry-after', String(Math.max(1, Math.ceil(counted.retryAfterMs / 1000))));
       return hostedHtml(reply, 429, renderEndedPage('unavailable'));

@@ -255,8 +255,14 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
     async complete(back) {
       // The shopper's return names the payment (`id`), but only our own record of it is trusted:
       // its status is asked of the acquirer by the reference its pending answer gave.
-      const id = back.pspReference ?? back.parameters.id;
-      if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new ReturnNotOurs('the acquirer\'s return names no payment');
+      // The acquirer's return names its payment (`id`, or `resourcePath=/v1/payments/{id}`): one that
+      // names none (a prefetch, a request made from the payment's id alone), or another than the
+      // attempt's, is none of the acquirer's, and the acquirer is not asked (each such request would
+      // spend one of its two status calls a minute per payment).
+      const named = back.parameters.id ?? /^\/v1\/payments\/([A-Za-z0-9_-]{1,64})$/.exec(back.parameters.resourcePath ?? '')?.[1];
+      if (!named || !/^[A-Za-z0-9_-]{1,64}$/.test(named)) throw new ReturnNotOurs('the acquirer\'s return names no payment');
+      if (back.pspReference !== undefined && named !== back.pspReference) throw new ReturnNotOurs('the acquirer\'s return names another payment');
+      const id = named;
       const query = new URLSearchParams({ entityId: settings.entityId });
       const { status, json } = await send(settings, timeoutMs, `/v1/payments/${encodeURIComponent(id)}?${query}`, { method: 'GET' });
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;

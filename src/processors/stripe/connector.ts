@@ -234,8 +234,13 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       throw new Error(`Stripe does not offer ${operation}`);
     },
     async complete(back) {
-      const id = back.pspReference ?? back.parameters.payment_intent;
-      if (!id || !/^pi_[A-Za-z0-9_]{1,250}$/.test(id)) throw new ReturnNotOurs('Stripe\'s return names no PaymentIntent');
+      // Stripe's return names its PaymentIntent: one that names none (a prefetch, a request made
+      // from the payment's id alone), or another than the attempt's, is no return of Stripe's, and
+      // Stripe is not asked (each such request would spend a call under the merchant's key).
+      const named = back.parameters.payment_intent;
+      if (!named || !/^pi_[A-Za-z0-9_]{1,250}$/.test(named)) throw new ReturnNotOurs('Stripe\'s return names no PaymentIntent');
+      if (back.pspReference !== undefined && named !== back.pspReference) throw new ReturnNotOurs('Stripe\'s return names another PaymentIntent');
+      const id = named;
       const pi = await intent(id);
       // The PaymentIntent must be this attempt's (our attempt id is in its metadata): an id from the
       // shopper's browser could name another payment's.
