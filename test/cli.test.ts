@@ -210,3 +210,18 @@ test('webhooks disable and enable print the endpoint without fields it has no va
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('webhooks log takes a --limit from 1 to 1000, as the admin API\'s delivery log does (a larger one read the whole table)', () => {
+  const dataDir = tempDir();
+  try {
+    assert.equal(cli(dataDir, 'merchants', 'create', '--name', 'Log Shop', '--json').status, 0);
+    assert.equal(cli(dataDir, 'webhooks', 'log', '--limit', '1000').status, 0);
+    for (const limit of ['1001', '99999999999999999999', '0']) {
+      const r = cli(dataDir, 'webhooks', 'log', '--limit', limit);
+      assert.equal(r.status, 2, `${limit}: ${r.stderr}`);
+      assert.match(r.stderr, /--limit must be an integer from 1 to 1000/);
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
