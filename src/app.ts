@@ -547,6 +547,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
       },
     } : {}),
     ...(c.complete ? { complete: async (back: ShopperReturn) => clean(await timed(() => c.complete!(back))) } : {}),
+    ...(c.returnNames ? { returnNames: (back: ShopperReturn) => c.returnNames!(back) } : {}),
     execute(request) {
       const started = performance.now();
       let done = false;

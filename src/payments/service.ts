@@ -1251,7 +1251,15 @@ export function createPaymentService(deps: {
       if (op.status !== 'awaiting' || attempt.status !== 'pending') {
         // Back after the gateway gave up on the shopper: the PSP may have charged the card once its
         // own 3-D Secure was done. Asked (never finished: that would authorize now), not assumed.
-        if (attempt.status === 'failed' && attempt.reason === 'expired' && mayAskAfterExpiry(attempt.id, clock.now())) await askAfterExpiry(attempt, op);
+        if (attempt.status === 'failed' && attempt.reason === 'expired') {
+          // Only a return carrying what the PSP appends for this attempt asks: one without it (a
+          // stranger, a prefetch) would spend the merchant's PSP allowance, and the ask it used up.
+          const back = { attemptId, amount: op.amount, pspReference: attempt.pspReference, parameters };
+          const connector = await deps.connectorFor(attempt.accountId);
+          if (connector?.returnNames?.(back) !== false && mayAskAfterExpiry(attempt.id, clock.now())) {
+            if (!(await askAfterExpiry(attempt, op))) askedAfterExpiry.delete(attempt.id);
+          }
+        }
         return view(op.id);
       }
       const connector = await deps.connectorFor(attempt.accountId);
@@ -1502,9 +1510,10 @@ export function createPaymentService(deps: {
 
   /**
    * Whether an expired attempt's PSP may be asked now about a return to it: once per ten minutes
-   * per node. The return address needs no credential, and asked on every request, strangers could
-   * spend the merchant's PSP allowance (an OPP-family acquirer's two status calls a minute) on a
-   * payment long over. The shopper's first late return asks; a late approval is found either way.
+   * per node once it has said how the attempt ended (a PSP still waiting for the shopper, or one that
+   * could not say, may be asked again by their next return). Asked on every return, the shopper's
+   * reloads would spend the merchant's PSP allowance (an OPP-family acquirer's two status calls a
+   * minute) on a payment long over.
    */
   function mayAskAfterExpiry(attemptId: string, now: number): boolean {
     const last = askedAfterExpiry.get(attemptId);
@@ -1516,19 +1525,24 @@ export function createPaymentService(deps: {
     return true;
   }
 
-  /** An attempt at a PSP's own 3-D Secure ended as expired (its shopper back late, or never): what the PSP did meanwhile. */
-  async function askAfterExpiry(attempt: AttemptRecord, op: OperationRecord): Promise<void> {
+  /**
+   * An attempt at a PSP's own 3-D Secure ended as expired (its shopper back late, or never): what the
+   * PSP did meanwhile. True once the PSP said how the attempt ended (or cannot be asked).
+   */
+  async function askAfterExpiry(attempt: AttemptRecord, op: OperationRecord): Promise<boolean> {
     const connector = await deps.connectorFor(attempt.accountId);
     const operation = connectorOperationOf[op.kind as keyof typeof connectorOperationOf];
     // A PSP that cannot be asked tells by its notification, which makes a charge a late approval too.
-    if (!connector || !operation || connector.statusApi === false) return;
+    if (!connector || !operation || connector.statusApi === false) return true;
     try {
       const known = await connector.lookup(attempt.id, { operation, amount: op.amount, originalReference: undefined, pspReference: attempt.pspReference });
       // Read again: the attempt given may be as it was before its expiry ended it.
       if (known) await approvedAfterEnd(attempt.id, known);
+      return known?.kind !== 'pending';
     } catch (err) {
       // Its notification, if the PSP sends them, still tells; otherwise an operator sees the charge in the PSP's report.
       logger.warn({ err: String(err), attemptId: attempt.id }, 'a PSP could not say what became of an expired attempt its shopper came back from');
+      return false;
     }
   }
 

@@ -262,6 +262,14 @@ export interface Connector {
    * Connectors that never answer with a redirect leave it out.
    */
   complete?(shopperReturn: ShopperReturn): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
+  /**
+   * Whether a shopper's return carries what the PSP appends to it for this attempt (Stripe's
+   * `payment_intent`, an acquirer's payment `id`, Adyen's `redirectResult`), without asking the
+   * PSP. The return address needs no credential: a request without it (a prefetch, one made from
+   * the payment's id alone) must not make the gateway call the PSP under the merchant's key.
+   * Connectors that leave it out take every return as the PSP's.
+   */
+  returnNames?(shopperReturn: ShopperReturn): boolean;
   /** The PSP's own notifications (asynchronous captures, refunds): verified and mapped to outcomes. */
   inbound?(notification: InboundNotification): Promise<InboundResult>;
 }

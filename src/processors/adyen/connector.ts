@@ -235,6 +235,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
     async lookup() {
       throw new NoStatusApi('Adyen');
     },
+    returnNames: (back) => typeof back.parameters.redirectResult === 'string' && back.parameters.redirectResult.length > 0 && back.parameters.redirectResult.length <= 16_384,
     async complete(back) {
       const redirectResult = back.parameters.redirectResult;
       if (!redirectResult || redirectResult.length > 16_384) throw new ReturnNotOurs('Adyen\'s return carries no redirectResult');

@@ -1,7 +1,7 @@
 import { referencedApproval } from '../referenced-approval.ts';
 import { exponentOf, formatMajorUnits, isCurrency, parseMajorUnits, type Currency, type Money } from '../../money/money.ts';
 import type { Outcome, ShopperRedirect } from '../outcome.ts';
-import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest } from '../connector.ts';
+import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type ShopperReturn } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
 import { isObject, pspFetch, shopperPageUrl } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
@@ -205,6 +205,20 @@ function send(settings: OppSettings, timeoutMs: number, path: string, init: { me
 }
 
 /**
+ * The payment a shopper's return from the acquirer names (`id`, or `resourcePath=/v1/payments/{id}`),
+ * checked against the reference the attempt's pending answer gave. One that names none (a prefetch,
+ * a request made from the payment's id alone), or another than the attempt's, is none of the
+ * acquirer's, and the acquirer is not asked: each such request would spend one of its two status
+ * calls a minute per payment.
+ */
+function namedPayment(back: ShopperReturn): string {
+  const named = back.parameters.id ?? /^\/v1\/payments\/([A-Za-z0-9_-]{1,64})$/.exec(back.parameters.resourcePath ?? '')?.[1];
+  if (!named || !/^[A-Za-z0-9_-]{1,64}$/.test(named)) throw new ReturnNotOurs('the acquirer\'s return names no payment');
+  if (back.pspReference !== undefined && named !== back.pspReference) throw new ReturnNotOurs('the acquirer\'s return names another payment');
+  return named;
+}
+
+/**
  * A connector to an acquirer of the Open Payment Platform family over its `/v1` server-to-server
  * API. A lost answer (timeout, broken connection, a server error without a result code, or the
  * acquirer's own "uncertain result") is thrown, so the engine records the attempt unknown and
@@ -252,17 +266,9 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       if (chosen && hint) referencedApproval('the acquirer', hint.operation, chosen);
       return chosen;
     },
+    returnNames: (back) => { try { return namedPayment(back) !== undefined; } catch { return false; } },
     async complete(back) {
-      // The shopper's return names the payment (`id`), but only our own record of it is trusted:
-      // its status is asked of the acquirer by the reference its pending answer gave.
-      // The acquirer's return names its payment (`id`, or `resourcePath=/v1/payments/{id}`): one that
-      // names none (a prefetch, a request made from the payment's id alone), or another than the
-      // attempt's, is none of the acquirer's, and the acquirer is not asked (each such request would
-      // spend one of its two status calls a minute per payment).
-      const named = back.parameters.id ?? /^\/v1\/payments\/([A-Za-z0-9_-]{1,64})$/.exec(back.parameters.resourcePath ?? '')?.[1];
-      if (!named || !/^[A-Za-z0-9_-]{1,64}$/.test(named)) throw new ReturnNotOurs('the acquirer\'s return names no payment');
-      if (back.pspReference !== undefined && named !== back.pspReference) throw new ReturnNotOurs('the acquirer\'s return names another payment');
-      const id = named;
+      const id = namedPayment(back);
       const query = new URLSearchParams({ entityId: settings.entityId });
       const { status, json } = await send(settings, timeoutMs, `/v1/payments/${encodeURIComponent(id)}?${query}`, { method: 'GET' });
       const outcome = isObject(json) ? outcomeOfPayment(json) : undefined;

@@ -1,7 +1,7 @@
 import { referencedApproval } from '../referenced-approval.ts';
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
-import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute } from '../connector.ts';
+import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute, type ShopperReturn } from '../connector.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
 import { httpConnectorFactory } from '../refusing.ts';
@@ -95,6 +95,19 @@ export function formOf(req: ConnectorRequest, options: { multicapture?: boolean 
     default:
       throw new Error(`Stripe does not offer ${req.operation}`);
   }
+}
+
+/**
+ * The PaymentIntent a shopper's return from Stripe names (Stripe appends `payment_intent`). One that
+ * names none (a prefetch, a request made from the payment's id alone), or another than the
+ * attempt's, is no return of Stripe's, and Stripe is not asked: each such request would spend a
+ * call under the merchant's key.
+ */
+function namedIntent(back: ShopperReturn): string {
+  const named = back.parameters.payment_intent;
+  if (!named || !/^pi_[A-Za-z0-9_]{1,250}$/.test(named)) throw new ReturnNotOurs('Stripe\'s return names no PaymentIntent');
+  if (back.pspReference !== undefined && named !== back.pspReference) throw new ReturnNotOurs('Stripe\'s return names another PaymentIntent');
+  return named;
 }
 
 /**
@@ -233,14 +246,9 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       if (operation === 'void') return pi.status === 'canceled' ? approved : undefined;
       throw new Error(`Stripe does not offer ${operation}`);
     },
+    returnNames: (back) => { try { return namedIntent(back) !== undefined; } catch { return false; } },
     async complete(back) {
-      // Stripe's return names its PaymentIntent: one that names none (a prefetch, a request made
-      // from the payment's id alone), or another than the attempt's, is no return of Stripe's, and
-      // Stripe is not asked (each such request would spend a call under the merchant's key).
-      const named = back.parameters.payment_intent;
-      if (!named || !/^pi_[A-Za-z0-9_]{1,250}$/.test(named)) throw new ReturnNotOurs('Stripe\'s return names no PaymentIntent');
-      if (back.pspReference !== undefined && named !== back.pspReference) throw new ReturnNotOurs('Stripe\'s return names another PaymentIntent');
-      const id = named;
+      const id = namedIntent(back);
       const pi = await intent(id);
       // The PaymentIntent must be this attempt's (our attempt id is in its metadata): an id from the
       // shopper's browser could name another payment's.
