@@ -75,14 +75,19 @@ export async function registerHostedSdkRoutes(app: FastifyInstance, deps: Hosted
     const { type, merchant, parent, channel } = req.query;
     const refuse = (text: string) => reply.code(400).header('content-type', 'text/plain; charset=utf-8')
       .header('content-security-policy', "default-src 'none'; frame-ancestors 'none'").send(text);
+    // Each given once: a repeated one is an array here while the frame's script reads its first value
+    // (`checkout` twice would be checked as an SDK field, the merchant's own, and then pay the checkout).
+    for (const k of ['type', 'merchant', 'parent', 'channel', 'checkout']) {
+      if (Object.hasOwn(req.query, k) && typeof req.query[k] !== 'string') return refuse(`${k} must be given once`);
+    }
     if (typeof type !== 'string' || !['cardNumber', 'expiry', 'cvv'].includes(type)) return refuse('unknown field type');
     if (typeof channel !== 'string' || !/^[0-9a-zA-Z-]{8,64}$/.test(channel)) return refuse('missing channel');
     let origins: string[];
-    if (typeof req.query.checkout === 'string') {
+    if (Object.hasOwn(req.query, 'checkout')) {
       // COPYandPAY: the widget's fields pay one checkout, whose id is the credential; like the
       // platform's, they may sit on any shop page of a merchant that registered no origins, but only
       // on the one origin they were opened for; a merchant that registered some is framed by those.
-      if (!checkoutIdPattern.test(req.query.checkout)) return refuse('unknown checkout');
+      if (typeof req.query.checkout !== 'string' || !checkoutIdPattern.test(req.query.checkout)) return refuse('unknown checkout');
       if (typeof parent !== 'string' || !isWebOrigin(parent)) return refuse('parent must be a web origin');
       const owner = await deps.checkoutMerchant(req.query.checkout);
       if (owner === undefined) return refuse('unknown checkout');

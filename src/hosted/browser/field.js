@@ -7,7 +7,10 @@
 import { CompactEncrypt, importSPKI } from 'jose';
 
 const params = new URLSearchParams(location.search);
-const type = params.get('type');
+// The gateway served this page for one reading of its query; a key given twice is read no further
+// (the field stays inert) rather than as its first value, which another check may not have seen.
+const repeated = ['type', 'parent', 'channel', 'checkout', 'merchant'].some((k) => params.getAll(k).length > 1);
+const type = repeated ? null : params.get('type');
 const parentOrigin = params.get('parent');
 const channelId = params.get('channel');
 const checkoutId = params.get('checkout');
