@@ -36,6 +36,7 @@ test('a percent-encoded Latin-1 reference is refused, naming it; two such orders
     assert.equal(r.status, 400, JSON.stringify(r.body));
     assert.equal(r.body.result.code, '200.300.404');
     assert.match(r.body.result.parameterErrors[0].message, /parameter merchantTransactionId is not UTF-8/);
+    assert.equal(r.body.result.parameterErrors[0].name, 'merchantTransactionId');
   }
   assert.equal(await paymentsCount(), before, 'nothing was stored');
 });

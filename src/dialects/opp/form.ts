@@ -9,7 +9,14 @@ export type FormParams = Readonly<Record<string, string>>;
 
 export const formLimits = { maxParameters: 512, maxNameLength: 128, maxValueLength: 4096 } as const;
 
-export class FormError extends Error {}
+/** A form that cannot be read; `parameter` names the one at fault, where one is (masked of card numbers). */
+export class FormError extends Error {
+  readonly parameter: string | undefined;
+  constructor(message: string, parameter?: string) {
+    super(message);
+    this.parameter = parameter;
+  }
+}
 
 export function parseForm(body: string): FormParams {
   const out: Record<string, string> = Object.create(null);
@@ -21,16 +28,16 @@ export function parseForm(body: string): FormParams {
     if (++count > formLimits.maxParameters) throw new FormError(`more than ${formLimits.maxParameters} parameters`);
     if (name.length > formLimits.maxNameLength) throw new FormError('parameter name too long');
     // Read before any authentication: the name is told only with card numbers in it masked.
-    if (value.length > formLimits.maxValueLength) throw new FormError(`parameter ${scrubPans(clipText(name, 64))} too long`);
+    if (value.length > formLimits.maxValueLength) throw new FormError(`parameter ${scrubPans(clipText(name, 64))} too long`, scrubPans(clipText(name, 64)));
     // Empty values count as absent (decision 2: `amount=` is no amount).
     if (value === '') continue;
     // `amount=10.00&amount=1000.00` leaves no way to know which was meant: refused, not guessed. The
     // same value twice (a client library that repeats a field) is what was meant.
-    if (name in out && out[name] !== value) throw new FormError(`parameter ${scrubPans(clipText(name, 64))} is given twice with different values`);
+    if (name in out && out[name] !== value) throw new FormError(`parameter ${scrubPans(clipText(name, 64))} is given twice with different values`, scrubPans(clipText(name, 64)));
     out[name] = value;
   }
   if (undecodable !== undefined) {
-    throw new FormError(`parameter ${scrubPans(clipText(undecodable, 64))} is not UTF-8: percent-encode the UTF-8 bytes of its text`);
+    throw new FormError(`parameter ${scrubPans(clipText(undecodable, 64))} is not UTF-8: percent-encode the UTF-8 bytes of its text`, scrubPans(clipText(undecodable, 64)));
   }
   return out;
 }

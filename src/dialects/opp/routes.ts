@@ -199,7 +199,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof FormError || (err.statusCode && err.statusCode < 500)) {
       const status = err.statusCode === 413 ? 413 : 400;
-      return refuse(reply, status, undefined, '200.300.404', [{ name: 'body', value: null, message: err instanceof FormError ? err.message : 'request body could not be read' }]);
+      // Named by the parameter at fault where there is one (a client maps the names to its fields),
+      // else by the body as a whole; the message keeps the parameter's name for a reader.
+      const name = err instanceof FormError && err.parameter !== undefined ? err.parameter : 'body';
+      return refuse(reply, status, undefined, '200.300.404', [{ name, value: null, message: err instanceof FormError ? err.message : 'request body could not be read' }]);
     }
     if (isStoreUnavailable(err)) {
       // The database could not serve it now (its deadline, a lock held elsewhere, a lost connection):
