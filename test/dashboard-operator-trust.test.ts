@@ -77,6 +77,16 @@ test('a card number typed into the payment search is not printed back into the p
   assert.ok(found.text.includes(ordered.body.id), 'the masked search finds the payment whose reference held the number');
 });
 
+test('a card number given twice in the payment search (a hand-made address) is masked out of the address too, not left there unread', async () => {
+  const s = await signIn('admin@example.com');
+  const pan = '4200000000000000';
+  const r = await get(s, `/dashboard/payments?q=${pan}&q=${pan}&status=succeeded`);
+  assert.equal(r.status, 303);
+  const once = await get(s, r.location!);
+  assert.equal(once.status, 303, 'the first value is then masked as a single one is');
+  assert.ok(once.location && !once.location.includes(pan) && /q=\*{4}0000_/.test(decodeURIComponent(once.location)) && /status=succeeded/.test(once.location), String(once.location));
+});
+
 test('a date filter that is no calendar day (2026-02-30) is refused, not read as another day', async () => {
   const r = await adminApi('/payments?from=2026-02-30');
   assert.equal(r.status, 400, `answered ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`);

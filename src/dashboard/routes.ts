@@ -148,7 +148,13 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   app.get<{ Querystring: Record<string, string> }>('/payments', { schema: dashboardSchemas.payments }, async (req, reply) => {
     const ctx = contextOf(req, 'payments');
     const u = ctx.user;
-    const query = Object.fromEntries(Object.entries(req.query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    // A box given twice (a hand-made address) is read as its first value, in an address that says
+    // so: dropped, a card number in it would stay in the address bar, never masked below.
+    const given = Object.entries(req.query as Record<string, string | string[]>);
+    if (given.some(([, v]) => Array.isArray(v))) {
+      return reply.redirect(`/dashboard/payments?${new URLSearchParams(given.map(([k, v]) => [k, Array.isArray(v) ? String(v[0] ?? '') : v])).toString()}`, 303);
+    }
+    const query = Object.fromEntries(given) as Record<string, string>;
     // A card number typed into the search box leaves the address bar (and the page, its links and
     // the browser's history) at once, for its masked form, which finds what it would have found. A
     // PSP's numeric reference can pass the card-number check too (an Adyen pspReference is 16
