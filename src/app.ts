@@ -391,6 +391,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
       settle: (accountId, attemptId, outcome, reverses, amount, settles) => payments.settleFromPsp(accountId, attemptId, outcome, { reverses, ...(amount ? { amount } : {}), ...(settles ? { settles } : {}) }),
       recordDispute: (accountId, dispute) => payments.recordDispute(accountId, dispute),
+      clock,
     },
     executions: {
       merchants, tokens, executions, instruments, idempotency, longPollMs: config.longPollMs, publicUrl: config.publicUrl, cardData,

@@ -10,7 +10,7 @@ import type { Throttle } from '../throttle/service.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import type { AuditFilter, DashboardStore, SessionRecord } from './store.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
-import { createRefusalAllowance } from './refusal-allowance.ts';
+import { createRefusalAllowance } from '../runtime/refusal-allowance.ts';
 
 export interface Session {
   readonly user: DashboardUser;

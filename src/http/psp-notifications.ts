@@ -6,6 +6,9 @@ import type { DisputeRecording } from '../payments/service.ts';
 import type { Connector, ConnectorOperation, PspDispute } from '../processors/connector.ts';
 import type { Outcome } from '../processors/outcome.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
+import { createRefusalAllowance } from '../runtime/refusal-allowance.ts';
+import { sourceOf } from '../runtime/source-address.ts';
+import type { Clock } from '../runtime/clock.ts';
 
 export interface PspNotificationDeps {
   /** The id and connector of a merchant's PSP account, by the account's name. */
@@ -16,6 +19,7 @@ export interface PspNotificationDeps {
   /** Records a chargeback or its reversal on the account's payment it names. */
   recordDispute(accountId: string, dispute: PspDispute): Promise<DisputeRecording>;
   logger: Logger;
+  clock: Clock;
 }
 
 const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -32,6 +36,7 @@ const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
 const plainText = (s: string | undefined) => s === undefined || !hasControlCharacter(s);
 
 export async function registerPspNotificationRoutes(app: FastifyInstance, deps: PspNotificationDeps): Promise<void> {
+  const forged = createRefusalAllowance({ perWindow: 5 });
   // A failure answers 500 without its message (a database's words are nobody's business); the PSP
   // sends the notification again.
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
@@ -64,7 +69,15 @@ export async function registerPspNotificationRoutes(app: FastifyInstance, deps: 
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
     const result = await found.connector.inbound({ headers, body: typeof req.body === 'string' ? req.body : '' });
     if (!result.authentic) {
-      deps.logger.warn({ account, merchantId }, 'PSP notification refused: bad signature');
+      // Anyone who knows the address can send these: a few lines per account and source address in
+      // ten minutes, then one saying the rest are counted, and their count. Every one was a warn
+      // line, so a real wrong key (its notifications settling nothing) read like a stranger's noise.
+      const source = sourceOf(req.ip);
+      const allowed = forged.take(`${merchantId}/${account} ${source}`, deps.clock.now());
+      const summary = allowed.summary;
+      if (summary?.kind === 'counted') deps.logger.warn({ account, merchantId, source, count: summary.count, from: new Date(summary.from).toISOString(), to: new Date(summary.to).toISOString() }, 'PSP notifications refused for a bad signature, counted since the last line');
+      if (allowed.write) deps.logger.warn({ account, merchantId, source }, 'PSP notification refused: bad signature');
+      else if (summary?.kind === 'limited') deps.logger.warn({ account, merchantId, source, until: new Date(summary.until).toISOString() }, `PSP notifications refused for a bad signature: more than ${summary.perWindow} from this address, the rest are counted`);
       return reply.code(401).send({ error: 'signature not valid' });
     }
     let settled = 0;

@@ -111,13 +111,15 @@ const redacted = () => '[PAN REDACTED]';
 /** Every card number in `text`, in any grouping, replaced with `[PAN REDACTED]`: for logs, URLs and error strings. */
 export const scrubPans = (text: string): string => replacePans(text, redacted, 'any');
 
-// A `name=value` pair of a query string or form body; the name may be percent-encoded.
-const queryPair = /([?&;]|^)([^=&?#;\s]+)=([^&#;\s]*)/g;
+// A `name=value` pair of a query string or form body; the name may be percent-encoded. A value
+// already scrubbed of its card number holds a space (`[PAN REDACTED]`) and is taken whole.
+const queryPair = /([?&;]|^)([^=&?#;\s]+)=(\[PAN REDACTED\]|[^&#;\s]*)/g;
 // Passwords and bearer secrets (an operator token or API key sent as `?access_token=`, which is
 // refused but still logged with its URL), and card data sent as URL parameters by a client that
 // should have posted a form: the security code (which may never be stored, logs included), the
-// expiry and the holder's name.
-const secretName = /(^|[._])(password|cvv|cvc|cvv2|securityCode|access_token|api_?key|client_secret|secret)$|^card\.(holder|expiryMonth|expiryYear|number)$/i;
+// expiry and the holder's name; and the shopper's own details sent so (their e-mail, name, address,
+// phone, IP: `customer.*`, `billing.*`, `shipping.*`), which an operator's log has no need of.
+const secretName = /(^|[._])(password|cvv|cvc|cvv2|securityCode|access_token|api_?key|client_secret|secret)$|^card\.(holder|expiryMonth|expiryYear|number)$|^(customer\.(?!merchantCustomerId$)|billing\.|shipping\.)/i;
 
 function decodedName(raw: string): string {
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }
@@ -139,7 +141,7 @@ export function scrubQuerySecrets(text: string): string {
 /** Free text with card numbers and password parameters removed. */
 const scrubText = (text: string) => scrubQuerySecrets(scrubPans(text));
 // Cheap pre-check for a line that might hold a password parameter (plainly or percent-encoded).
-const maybeSecret = /passw|cvv|cvc|securitycode|card\.|access_token|api_?key|secret|%[0-9a-f]{2}/i;
+const maybeSecret = /passw|cvv|cvc|securitycode|card\.|customer\.|billing\.|shipping\.|access_token|api_?key|secret|%[0-9a-f]{2}/i;
 
 /**
  * The scrubber for one serialized JSON log line: strings are scrubbed as free text (card numbers

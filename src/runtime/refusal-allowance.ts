@@ -1,7 +1,8 @@
 /**
- * How many refusals of strangers (no dashboard session, no operator token) one source may add to
- * the audit log: each is a row, and anyone on the internet can send them as fast as they like,
- * growing the table and burying the operators' own entries. Per key (a source and a kind of
+ * How many refusals of strangers (no dashboard session, no operator token, a forged PSP
+ * notification) one source may add to the audit log or the warn lines: each is a row or a line, and
+ * anyone on the internet can send them as fast as they like, growing the table (or paging an
+ * operator) and burying the entries that matter. Per key (a source and a kind of
  * refusal) and window, the first `perWindow` are written one by one; the rest are counted, and
  * said in one row: when the allowance runs out (what follows is counted) and, with the count, at
  * the key's next refusal after the window. In memory, per process: a bound on rows, not a record.
