@@ -98,7 +98,8 @@ export interface Storage {
  * `schema` names where PostgreSQL keeps the migration bookkeeping: Kysely looks for its tables in
  * every schema otherwise, and another schema's bookkeeping would make it skip creating ours.
  */
-export async function migrate(db: Kysely<Database>, schema?: string): Promise<void> {
+/** Brings the store's schema up to date; the names of the migrations it ran (none when up to date). */
+export async function migrate(db: Kysely<Database>, schema?: string): Promise<string[]> {
   // A store a newer release has migrated further (a rolling upgrade over one PostgreSQL schema, a
   // node of this release restarting meanwhile): when every migration of ours has run and the others
   // all come after ours, this node serves it as it is, as it did a moment before the newer node
@@ -107,7 +108,7 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
   const unknown = applied.filter((name) => !migrationNames.includes(name));
   if (unknown.length > 0) {
     const newest = migrationNames.at(-1)!;
-    if (unknown.every((name) => name > newest) && migrationNames.every((name) => applied.includes(name))) return;
+    if (unknown.every((name) => name > newest) && migrationNames.every((name) => applied.includes(name))) return [];
     throw new Error(`the store holds migrations this release does not know (${unknown.join(', ')}) among its own: it was written by another release`);
   }
   const migrator = new Migrator({
@@ -119,6 +120,7 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
   }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** The names of the migrations the store has run (none for a new store). */
@@ -149,10 +151,52 @@ export async function pendingMigrations(storage: Storage): Promise<string[]> {
   return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
+/**
+ * Indexes on tables nodes of the previous release keep writing to during a rolling upgrade (rate
+ * counts, checkouts), built after the migrations rather than in them. Kysely runs the pending
+ * migrations of PostgreSQL in one transaction, and an ordinary index build stops writes to its table
+ * until that transaction ends: every status read and sign-in of the older nodes would wait for the
+ * whole upgrade. Here each is built on its own, on PostgreSQL `CONCURRENTLY` (writes go on meanwhile),
+ * one node at a time; one an interrupted build left invalid is built again.
+ */
+const builtAfterMigrating: readonly { name: string; table: string; column: string; where?: string }[] = [
+  { name: 'rate_hits_at', table: 'rate_hits', column: 'at' },
+  { name: 'checkouts_unpaid_expiry', table: 'checkouts', column: 'expires_at', where: 'payment_id is null' },
+];
+
+export async function buildIndexesAfterMigrating(db: Kysely<Database>, kind: 'sqlite' | 'postgres', schema?: string, fresh = false): Promise<void> {
+  // SQLite has one writer anyway; a store whose tables this start created has no other node
+  // writing to them (and a concurrent build waits for every older snapshot in the database).
+  if (kind === 'sqlite' || fresh) {
+    for (const i of builtAfterMigrating) {
+      await sql`create index if not exists ${sql.id(i.name)} on ${kind === 'sqlite' ? sql.id(i.table) : sql.id(schema ?? 'public', i.table)} (${sql.id(i.column)}) ${sql.raw(i.where ? `where ${i.where}` : '')}`.execute(db);
+    }
+    return;
+  }
+  const ns = schema ?? 'public';
+  // One connection, holding a session lock: two nodes starting at once would otherwise see each
+  // other's build under way as an invalid index, and drop it.
+  await db.connection().execute(async (c) => {
+    await sql`select pg_advisory_lock(hashtext(${`switchyard: indexes built after migrating in ${ns}`}))`.execute(c);
+    try {
+      for (const i of builtAfterMigrating) {
+        const found = (await sql<{ valid: boolean }>`select x.indisvalid as valid from pg_class c join pg_index x on x.indexrelid = c.oid
+          join pg_namespace n on n.oid = c.relnamespace where c.relname = ${i.name} and n.nspname = ${ns}`.execute(c)).rows[0];
+        if (found?.valid) continue;
+        if (found) await sql`drop index concurrently if exists ${sql.id(ns, i.name)}`.execute(c);
+        await sql`create index concurrently if not exists ${sql.id(i.name)} on ${sql.id(ns, i.table)} (${sql.id(i.column)}) ${sql.raw(i.where ? `where ${i.where}` : '')}`.execute(c);
+      }
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext(${`switchyard: indexes built after migrating in ${ns}`}))`.execute(c);
+    }
+  });
+}
+
 /** A failed migration must not leave a pool or file handle keeping the process alive. */
-async function migrateOrClose(db: Kysely<Database>, schema?: string): Promise<void> {
+async function migrateOrClose(db: Kysely<Database>, schema?: string, kind: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
   try {
-    await migrate(db, schema);
+    const ran = await migrate(db, schema);
+    await buildIndexesAfterMigrating(db, kind, schema, ran.includes(migrationNames[0]!));
   } catch (err) {
     await db.destroy();
     throw err;
@@ -251,7 +295,7 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
   const schema = reached.current ?? target.schema ?? 'public';
   // Migrations on connections of their own, without a lock timeout: a node starting while another
   // migrates (a rolling upgrade) waits for its lock, however long that migration takes.
-  await migrateOrClose(reached.db, schema);
+  await migrateOrClose(reached.db, schema, 'postgres');
   await reached.db.destroy();
   deadline.ms = target.statementDeadlineMs ?? defaultStatementDeadlineMs;
   const { db } = await reach(target.url, () => open(unitDeadlineMs));
