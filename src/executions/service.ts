@@ -290,11 +290,19 @@ export function createExecutionService(deps: {
     },
 
     async forShopper(id, ms, departure) {
-      const e = await store.get(id);
-      if (!e?.authorize || shopperStepOf(e)?.kind !== 'running') return e?.authorize ? e : undefined;
-      const merchant = await deps.merchants.byId(e.merchantId);
-      if (!merchant) return undefined;
-      return (await service.waitWhile(merchant, e.workflowCode, id, new Set([e.status]), ms, departure))?.execution;
+      // Held while the shopper has no step to take: not while the status stays as it was, since a
+      // later PSP of the cascade asking for its own challenge leaves it `authorizePending`.
+      const deadline = clock.now() + ms;
+      for (;;) {
+        // Registered before the read, so a change committed between the two still wakes it.
+        const woken = waiters.wait(id, Math.max(0, deadline - clock.now()), departure);
+        const e = await store.get(id);
+        if (!e?.authorize || shopperStepOf(e)?.kind !== 'running') {
+          waiters.leave(woken);
+          return e?.authorize ? e : undefined;
+        }
+        if (!(await woken)) return (await store.get(id)) ?? undefined;
+      }
     },
 
     byPayment: (paymentId) => store.byPayment(paymentId),
