@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStorage } from '../src/storage/database.ts';
 import { postgresAvailable, testPostgresUrl } from './support/harness.ts';
+import { indexesBuilt, storeBeforeIndexes } from './support/store-before-indexes.ts';
 
 const skip = (await postgresAvailable()) ? false : 'PostgreSQL is not reachable';
 
@@ -25,12 +26,7 @@ test('while the checkouts index waits for a checkout being written, a node of th
   await Promise.all([admin.connect(), busy.connect(), oldNode.connect()]);
   let upgrading: Promise<unknown> | undefined;
   try {
-    // The store as the previous release left it (through migration 109).
-    const first = await openStorage({ kind: 'postgres', url: testPostgresUrl, schema });
-    await first.close();
-    await admin.query(`drop index "${schema}".rate_hits_at`);
-    await admin.query(`drop index "${schema}".checkouts_unpaid_expiry`);
-    await admin.query(`delete from "${schema}".kysely_migration where name in ('110_rate_hits_at', '111_checkouts_unpaid_expiry')`);
+    await storeBeforeIndexes(admin, schema);
     // An old node is writing a checkout (a widget page load) when the new node starts.
     await busy.query('begin');
     await busy.query(`insert into "${schema}".checkouts (id, merchant_id, entity_id, params, registration_ids, status, payment_id, created_at, expires_at)
@@ -53,9 +49,7 @@ test('while the checkouts index waits for a checkout being written, a node of th
       values ('C2.sy01', 'm', 'e', '{}', '[]', 'open', null, 1, 2)`);
     await busy.query('rollback');
     await upgrading;
-    const { rows } = await admin.query(`select c.relname as name, x.indisvalid as valid from pg_class c join pg_index x on x.indexrelid = c.oid
-      join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname in ('rate_hits_at', 'checkouts_unpaid_expiry') order by 1`, [schema]);
-    assert.deepEqual(rows, [{ name: 'checkouts_unpaid_expiry', valid: true }, { name: 'rate_hits_at', valid: true }]);
+    assert.deepEqual(await indexesBuilt(admin, schema), [{ name: 'checkouts_unpaid_expiry', valid: true }, { name: 'rate_hits_at', valid: true }]);
   } finally {
     await busy.query('rollback').catch(() => {});
     await upgrading?.catch(() => {});

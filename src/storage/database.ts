@@ -175,9 +175,14 @@ export async function buildIndexesAfterMigrating(db: Kysely<Database>, kind: 'sq
   }
   const ns = schema ?? 'public';
   // One connection, holding a session lock: two nodes starting at once would otherwise see each
-  // other's build under way as an invalid index, and drop it.
+  // other's build under way as an invalid index, and drop it. The lock is tried, not waited for: a
+  // statement waiting for it holds a snapshot, which the other node's concurrent build waits for in
+  // turn (a deadlock PostgreSQL ends by failing one node's start).
+  const key = `switchyard: indexes built after migrating in ${ns}`;
   await db.connection().execute(async (c) => {
-    await sql`select pg_advisory_lock(hashtext(${`switchyard: indexes built after migrating in ${ns}`}))`.execute(c);
+    while (!(await sql<{ held: boolean }>`select pg_try_advisory_lock(hashtext(${key})) as held`.execute(c)).rows[0]!.held) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     try {
       for (const i of builtAfterMigrating) {
         const found = (await sql<{ valid: boolean }>`select x.indisvalid as valid from pg_class c join pg_index x on x.indexrelid = c.oid
@@ -187,7 +192,7 @@ export async function buildIndexesAfterMigrating(db: Kysely<Database>, kind: 'sq
         await sql`create index concurrently if not exists ${sql.id(i.name)} on ${sql.id(ns, i.table)} (${sql.id(i.column)}) ${sql.raw(i.where ? `where ${i.where}` : '')}`.execute(c);
       }
     } finally {
-      await sql`select pg_advisory_unlock(hashtext(${`switchyard: indexes built after migrating in ${ns}`}))`.execute(c);
+      await sql`select pg_advisory_unlock(hashtext(${key}))`.execute(c);
     }
   });
 }
