@@ -23,6 +23,11 @@ test('major-unit strings round-trip through minor units', () => {
   assert.equal(parseMajorUnits('１２.００', c('EUR')), undefined);
   assert.equal(formatMajorUnits({ amount: 5, currency: c('EUR') }), '0.05');
   assert.equal(formatMajorUnits({ amount: 9200, currency: c('EUR') }), '92.00');
+  // A negative amount keeps its sign in front (a balance, a net that went below zero).
+  assert.equal(formatMajorUnits({ amount: -5, currency: c('EUR') }), '-0.05');
+  assert.equal(formatMajorUnits({ amount: -9200, currency: c('EUR') }), '-92.00');
+  assert.equal(formatMajorUnits({ amount: -1255, currency: c('KWD') }), '-1.255');
+  assert.equal(formatMajorUnits({ amount: -1500, currency: c('JPY') }), '-1500');
   assert.equal(formatMajorUnits({ amount: 1500, currency: c('JPY') }), '1500');
   assert.equal(formatMajorUnits({ amount: 1250, currency: c('KWD') }), '1.250');
 });

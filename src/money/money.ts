@@ -29,10 +29,11 @@ export function parseMajorUnits(text: string, currency: Currency): Money | undef
   return { amount, currency };
 }
 
-/** Prints major units with exactly the currency's decimals: 9200 EUR → "92.00", 1500 JPY → "1500". */
+/** Prints major units with exactly the currency's decimals: 9200 EUR → "92.00", 1500 JPY → "1500", -5 EUR → "-0.05". */
 export function formatMajorUnits(m: Money): string {
   const e = exponentOf(m.currency);
   if (e === 0) return String(m.amount);
-  const s = String(m.amount).padStart(e + 1, '0');
-  return `${s.slice(0, -e)}.${s.slice(-e)}`;
+  // The sign apart: padded with it, -5 would read "0.-5".
+  const s = String(Math.abs(m.amount)).padStart(e + 1, '0');
+  return `${m.amount < 0 ? '-' : ''}${s.slice(0, -e)}.${s.slice(-e)}`;
 }

@@ -1,5 +1,5 @@
 import { hasControlCharacter } from '../runtime/control-characters.ts';
-import { exponentOf, isCurrency, type Currency } from '../money/money.ts';
+import { exponentOf, formatMajorUnits, isCurrency, type Currency } from '../money/money.ts';
 
 /**
  * A PSP's daily settlement report, in the one shape every connector's report is read into: one
@@ -51,9 +51,7 @@ export const isDay = (s: unknown): s is string => typeof s === 'string' && dayPa
 
 /** Signed major units with the currency's decimals: -1250 EUR → "-12.50". */
 export function formatSigned(minor: number, currency: Currency): string {
-  const e = exponentOf(currency);
-  const s = String(Math.abs(minor)).padStart(e + 1, '0');
-  return (minor < 0 ? '-' : '') + (e === 0 ? s : `${s.slice(0, -e)}.${s.slice(-e)}`);
+  return formatMajorUnits({ amount: minor, currency });
 }
 
 function parseSigned(text: unknown, currency: Currency): number | undefined {
