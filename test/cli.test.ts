@@ -190,25 +190,51 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
   }
 });
 
-test('webhooks disable and enable print the endpoint without fields it has no value for', () => {
+/** A data folder with a merchant and one executions endpoint on loopback (allowed while `use` runs). */
+function withWebhookEndpoint(name: string, use: (dataDir: string, endpointId: string) => void) {
   const dataDir = tempDir();
   const allowed = process.env.SWITCHYARD_WEBHOOK_ALLOW;
   process.env.SWITCHYARD_WEBHOOK_ALLOW = '127.0.0.1/32';
   try {
-    const m = JSON.parse(cli(dataDir, 'merchants', 'create', '--name', 'Hook Shop', '--json').stdout);
+    const m = JSON.parse(cli(dataDir, 'merchants', 'create', '--name', name, '--json').stdout);
     const added = cli(dataDir, 'webhooks', 'add', '--merchant', m.merchantId, '--dialect', 'executions', '--url', 'http://127.0.0.1:9/switchyard', '--json');
     assert.equal(added.status, 0, added.stderr);
-    const endpointId = JSON.parse(added.stdout).endpointId as string;
+    use(dataDir, JSON.parse(added.stdout).endpointId as string);
+  } finally {
+    if (allowed === undefined) delete process.env.SWITCHYARD_WEBHOOK_ALLOW; else process.env.SWITCHYARD_WEBHOOK_ALLOW = allowed;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+test('webhooks disable and enable print the endpoint without fields it has no value for', () => {
+  withWebhookEndpoint('Hook Shop', (dataDir, endpointId) => {
     for (const command of ['disable', 'enable']) {
       const r = cli(dataDir, 'webhooks', command, '--endpoint', endpointId);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`status\\s+${command === 'disable' ? 'disabled' : 'active'}`));
       assert.doesNotMatch(r.stdout, /undefined/, r.stdout);
     }
-  } finally {
-    if (allowed === undefined) delete process.env.SWITCHYARD_WEBHOOK_ALLOW; else process.env.SWITCHYARD_WEBHOOK_ALLOW = allowed;
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
+});
+
+test('webhooks log cut at --limit says so and goes on from --cursor: every delivery once, none silently left out', () => {
+  withWebhookEndpoint('Paged Log Shop', (dataDir, endpointId) => {
+    for (let i = 0; i < 3; i++) assert.equal(cli(dataDir, 'webhooks', 'test', '--endpoint', endpointId).status, 0);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const r = cli(dataDir, 'webhooks', 'log', '--endpoint', endpointId, '--limit', '2', '--json', ...(cursor ? ['--cursor', cursor] : []));
+      assert.equal(r.status, 0, r.stderr);
+      seen.push(...(JSON.parse(r.stdout) as { deliveryId: string }[]).map((d) => d.deliveryId));
+      cursor = /more: --cursor (\S+)/.exec(r.stderr)?.[1];
+      if (!cursor) break;
+    }
+    assert.equal(seen.length, 3);
+    assert.equal(new Set(seen).size, 3);
+    const text = cli(dataDir, 'webhooks', 'log', '--endpoint', endpointId, '--limit', '1');
+    assert.match(text.stdout, /^more: --cursor \S+$/m, 'the text form says more follow');
+    assert.equal(cli(dataDir, 'webhooks', 'log', '--cursor', 'nonsense').status, 2);
+  });
 });
 
 test('webhooks log takes a --limit from 1 to 1000, as the admin API\'s delivery log does (a larger one read the whole table)', () => {

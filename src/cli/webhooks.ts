@@ -5,6 +5,7 @@ import { createApp, type App } from '../app.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { isDeliveryStatus } from '../webhooks/model.ts';
 import { readInstant } from '../runtime/instant.ts';
+import { decodeCursor, encodeCursor } from '../payments/search.ts';
 
 export const webhooksUsage = `  switchyard webhooks add --merchant MERCHANT_ID --dialect opp|executions --url URL [--entity ENTITY_ID] [--types T1,T2] [--json]
   switchyard webhooks list [--merchant MERCHANT_ID] [--json]
@@ -13,7 +14,8 @@ export const webhooksUsage = `  switchyard webhooks add --merchant MERCHANT_ID -
   switchyard webhooks test --endpoint ENDPOINT_ID [--json]       (the /v1 activation message again; executions: a webhookTest event)
   switchyard webhooks forward --merchant MERCHANT_ID --forward-to URL [--dialect executions|opp] [--entity ID] [--types T1,T2]
                                  (while it runs, the running gateway sends the merchant's new events to URL; each is printed)
-  switchyard webhooks log [--endpoint ID] [--merchant ID] [--event ID] [--status pending|delivered|failed] [--since ISO] [--limit N] [--json]
+  switchyard webhooks log [--endpoint ID] [--merchant ID] [--event ID] [--status pending|delivered|failed] [--since ISO] [--limit N] [--cursor C] [--json]
+                                 (newest first; \`more: --cursor C\` when more follow, on stderr with --json)
   switchyard webhooks event --event EVENT_ID [--json]
   switchyard webhooks redeliver --event EVENT_ID [--endpoint ENDPOINT_ID] [--json]
   switchyard webhooks redeliver --since ISO [--endpoint ENDPOINT_ID] [--merchant MERCHANT_ID] [--json]`;
@@ -24,7 +26,7 @@ export const webhookCommands = ['add', 'list', 'rotate', 'disable', 'enable', 't
 export const webhookOptions = {
   dialect: { type: 'string' }, url: { type: 'string' }, entity: { type: 'string' }, types: { type: 'string' },
   endpoint: { type: 'string' }, event: { type: 'string' }, since: { type: 'string' }, status: { type: 'string' },
-  limit: { type: 'string' }, 'overlap-hours': { type: 'string' }, 'forward-to': { type: 'string' },
+  limit: { type: 'string' }, cursor: { type: 'string' }, 'overlap-hours': { type: 'string' }, 'forward-to': { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -92,11 +94,19 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
       // As the admin API's delivery log: a larger one would read the whole table (and PostgreSQL refuses a LIMIT past 2^63).
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be an integer from 1 to 1000');
       const since = opt(v, 'since');
-      const rows = await w.deliveries({
-        endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant'), eventId: opt(v, 'event'), limit,
+      const cursor = opt(v, 'cursor');
+      const before = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && !before) throw new UsageError('--cursor must be the one a previous page printed');
+      // One more than shown: a log cut at --limit says so, and where to go on, as the admin API's `next` does.
+      const found = await w.deliveries({
+        endpointId: opt(v, 'endpoint'), merchantId: opt(v, 'merchant'), eventId: opt(v, 'event'), limit: limit + 1,
         ...(status !== undefined && isDeliveryStatus(status) ? { status } : {}), ...(since ? { since: timeOf(since, 'since') } : {}),
+        ...(before ? { before } : {}),
       });
+      const rows = found.slice(0, limit);
       print(json, rows, (d) => `${d.createdAt}  ${d.eventId}  ${d.eventType.padEnd(26)}  ${d.status.padEnd(9)}  attempts=${d.attempts}  last=${d.lastStatus ?? d.lastError ?? '-'}`);
+      const last = rows.at(-1);
+      if (found.length > limit && last) (json ? process.stderr : process.stdout).write(`more: --cursor ${encodeCursor({ createdAt: Date.parse(last.createdAt), id: last.deliveryId })}\n`);
       return 0;
     }
     case 'event': {
