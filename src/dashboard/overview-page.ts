@@ -55,10 +55,10 @@ export function renderOverview(ctx: PageContext, o: Overview, since: number, now
   const card = (title: string, figure: string | Html, note: string | Html = '') => html`<div class="card"><div class="muted">${title}</div><div class="figure">${figure}</div><div class="muted">${note}</div></div>`;
   return page(ctx, 'Overview', html`<p class="muted">Today since ${timeText(since)}${ctx.user.merchantId ? ', your merchant only' : ', all merchants'}.</p>
 <div class="cards">
-${card('Payments today', String(count), html`<a href="/dashboard/payments?from=${new Date(since).toISOString().slice(0, 10)}">see them</a>`)}
+${card('Payments today', String(count), html`<a href="/dashboard/payments?from=${new Date(since).toISOString().slice(0, 10)}">today's payments</a>`)}
 ${card('Approved volume', approved.size === 0 ? '—' : html`${[...approved].map(([c, n]) => html`<div>${amountText(n, c)}</div>`)}`)}
 ${card('Approval rate', rate(rows.reduce((n, r) => n + r.ok, 0), rows.reduce((n, r) => n + r.declined, 0)), `${settled} settled attempts`)}
-${card('Unknown outcomes', String(o.unknownWaiting), html`waiting for the reconciler · <a href="/dashboard/payments?outcome=unknown">list</a>`)}
+${card('Unknown outcomes', String(o.unknownWaiting), html`waiting for the reconciler · <a href="/dashboard/payments?outcome=unknown">payments with unknown outcomes</a>`)}
 ${card('Webhook backlog', String(o.webhookBacklog.pending), o.webhookBacklog.oldest ? `oldest ${Math.round((now - o.webhookBacklog.oldest) / 1000)} s old` : 'nothing waiting')}
 </div>
 <h2>Attempts per PSP account</h2>

@@ -15,9 +15,6 @@ document.addEventListener('DOMContentLoaded', () => {
   for (const f of document.querySelectorAll('form[data-once]')) {
     f.addEventListener('submit', () => { for (const b of f.querySelectorAll('button[type="submit"]')) b.disabled = true; });
   }
-  // Filter selects apply at once; the Search button still does the same without script. Only on
-  // search forms: a select in a form that changes something (a new merchant, a rotation) waits for its button.
-  for (const s of document.querySelectorAll('form.filters[method="get"] select')) {
-    s.addEventListener('change', () => s.form.requestSubmit());
-  }
+  // Filter selects wait for the Search button: applied on change, a keyboard user's arrow key on a
+  // closed select would reload the page at each step, focus back at its top (WCAG 3.2.2).
 });

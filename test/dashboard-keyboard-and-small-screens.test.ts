@@ -1,0 +1,82 @@
+/**
+ * The operator dashboard for keyboard and small-screen users (WCAG 2.2):
+ * - 1.4.10 Reflow (AA): at 320 CSS px the payment page's heading ("Payment " and a 32-digit id, with
+ *   nothing to break it) and the confirm pages' sentence overflowed the viewport, so the page
+ *   scrolled sideways.
+ * - 2.4.4 Link Purpose (A): the overview's links read "see them" and "list"; they say what they open.
+ * - 3.2.2 On Input (A): the payments list's filter selects submitted their form on `change`, which
+ *   Chromium fires at every arrow key on a closed select: a keyboard user stepping through the
+ *   options was taken to a new page at the first one passed. The Search button applies them now.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { pay, startGateway, type Gateway } from './support/harness.ts';
+import { launchChromium } from './support/browser.ts';
+
+const password = 'a long test password';
+let gw: Gateway;
+let browser: Browser;
+let paymentId: string;
+before(async () => {
+  gw = await startGateway();
+  browser = await launchChromium();
+  assert.ok((await gw.app.dashboard.addUser({ email: 'admin@example.com', role: 'admin', merchantId: undefined, password })).ok);
+  const r = await pay(gw, { paymentType: 'PA', amount: '100.00', merchantTransactionId: 'order-reflow' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  paymentId = r.body.id as string;
+});
+after(async () => { await browser?.close(); await gw?.close(); });
+
+async function signedIn(width: number): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${gw.url}/dashboard/sign-in`);
+  await page.getByLabel('Email').fill('admin@example.com');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${gw.url}/dashboard`);
+  return page;
+}
+
+test('a payment page and its void confirmation fit 320 CSS px without sideways scrolling', async () => {
+  const page = await signedIn(320);
+  await page.goto(`${gw.url}/dashboard/payments/${paymentId}`);
+  const paymentWidth = await page.evaluate('document.documentElement.scrollWidth') as number;
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Void…' }).click()]);
+  const title = await page.title();
+  const confirmWidth = await page.evaluate('document.documentElement.scrollWidth') as number;
+  await page.context().close();
+  assert.equal(paymentWidth, 320, `the payment page is ${paymentWidth} px wide at a 320 px viewport`);
+  assert.match(title, /^Void payment\?/);
+  assert.equal(confirmWidth, 320, `the void confirmation is ${confirmWidth} px wide at a 320 px viewport`);
+});
+
+test('the overview\'s links say where they go', async () => {
+  const page = await signedIn(1280);
+  await page.goto(`${gw.url}/dashboard`);
+  const cdp = await page.context().newCDPSession(page);
+  const tree = await cdp.send('Accessibility.getFullAXTree') as { nodes: { ignored: boolean; role?: { value: string }; name?: { value: string } }[] };
+  await page.context().close();
+  const inMain = tree.nodes.filter((n) => !n.ignored && n.role?.value === 'link').map((n) => n.name?.value ?? '')
+    .filter((name) => !['Skip to content', 'Switchyard', 'Overview', 'Payments', 'Merchants', 'Keys', 'Audit log'].includes(name));
+  assert.ok(inMain.length >= 2, `links in the overview: ${JSON.stringify(inMain)}`);
+  for (const name of inMain) assert.match(name, /payment|unknown/i, `a link named "${name}" does not say what it opens`);
+});
+
+test('stepping through the Status filter with the arrow keys does not leave the page', async () => {
+  const page = await signedIn(1280);
+  await page.goto(`${gw.url}/dashboard/payments`);
+  const listUrl = page.url();
+  let navigations = 0;
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+  await page.focus('#f-status');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForTimeout(1000);
+  const focused = await page.evaluate('document.activeElement ? document.activeElement.id : ""');
+  await page.context().close();
+  assert.equal(navigations, 0, 'moving through the options must not submit the search; the Search button applies it');
+  assert.equal(page.url(), listUrl);
+  assert.equal(focused, 'f-status', 'focus stays on the select the user is operating');
+});
