@@ -31,7 +31,7 @@ test('the overview\'s "Unknown outcomes" link lists the payment whose capture an
   const overview = await get('/dashboard');
   const card = /Unknown outcomes<\/div><div class="figure">(\d+)<\/div>/.exec(overview);
   assert.equal(card?.[1], '1', 'the overview counts the lost capture');
-  const href = /<a href="([^"]*)">list<\/a>/.exec(overview)![1]!.replaceAll('&amp;', '&');
+  const href = /<a href="([^"]*)">payments with unknown outcomes<\/a>/.exec(overview)![1]!.replaceAll('&amp;', '&');
   const list = await get(href);
   assert.ok(list.includes(`/dashboard/payments/${p.body.id}`),
     `the card says 1 operation waits for the reconciler, its "list" link (${href}) shows: ${/No payment matches/.test(list) ? 'No payment matches.' : 'other payments'}`);

@@ -4,7 +4,7 @@ import { filterQuery, type PaymentFilter, type PaymentPage, type PaymentRelated 
 import type { Posting } from '../ledger/model.ts';
 import { amountText, timeText } from './format.ts';
 import { html, type Html } from './html.ts';
-import { badge, csrfField, notice, page, type PageContext } from './layout.ts';
+import { badge, csrfField, page, type PageContext } from './layout.ts';
 
 export interface AccountOption { readonly id: string; readonly label: string }
 export interface MerchantOption { readonly id: string; readonly name: string }
@@ -12,30 +12,39 @@ export interface MerchantOption { readonly id: string; readonly name: string }
 const option = (value: string, label: string, selected: string | undefined) =>
   html`<option value="${value}"${value === selected ? html` selected` : ''}>${label}</option>`;
 
+/** The payment search's boxes as its form labels them, by their keys in the address. */
+const filterLabels: Readonly<Record<string, string>> = {
+  q: 'Search', merchant: 'Merchant', status: 'Status', outcome: 'Outcome', currency: 'Currency', account: 'PSP account',
+  channel: 'API', from: 'Made from (UTC)', to: 'Made to (UTC, inclusive)', min: 'Amount from', max: 'Amount to',
+};
+
 /** The payment list: one search box, filters, newest first, a link to the next page. */
 export function paymentListPage(ctx: PageContext, input: {
   query: Record<string, string>; filter: PaymentFilter | undefined; problem: { field: string; message: string } | undefined;
   result: PaymentPage | undefined; merchants: MerchantOption[]; accounts: AccountOption[];
 }): string {
   const q = input.query;
+  // The box a refused search names is marked and described by the refusal (WCAG 3.3.1).
+  const wrong = (name: string): Html => (input.problem?.field === name ? html` aria-invalid="true" aria-describedby="filter-error"` : html``);
   const field = (name: string, label: string, type = 'text', extra: Html = html``) =>
-    html`<div><label for="f-${name}">${label}</label><input id="f-${name}" name="${name}" type="${type}" value="${q[name] ?? ''}"${extra}></div>`;
+    html`<div><label for="f-${name}">${label}</label><input id="f-${name}" name="${name}" type="${type}" value="${q[name] ?? ''}"${extra}${wrong(name)}></div>`;
   const form = html`<form class="filters" method="get" action="/dashboard/payments" role="search">
 <div class="search"><label for="f-q">Search: payment or execution id, order reference, PSP reference, or a card's last 4 digits</label>
-<input id="f-q" name="q" type="search" value="${q.q ?? ''}" autocomplete="off"></div>
-${ctx.user.merchantId === undefined ? html`<div><label for="f-merchant">Merchant</label><select id="f-merchant" name="merchant">${option('', 'All merchants', q.merchant)}${input.merchants.map((m) => option(m.id, m.name, q.merchant))}</select></div>` : ''}
-<div><label for="f-status">Status</label><select id="f-status" name="status">${option('', 'Any status', q.status)}${paymentStatuses.map((s) => option(s, s, q.status))}</select></div>
-<div><label for="f-outcome">Outcome</label><select id="f-outcome" name="outcome">${option('', 'Any', q.outcome)}${option('unknown', 'An operation unknown', q.outcome)}</select></div>
+<input id="f-q" name="q" type="search" value="${q.q ?? ''}" autocomplete="off"${wrong('q')}></div>
+${ctx.user.merchantId === undefined ? html`<div><label for="f-merchant">Merchant</label><select id="f-merchant" name="merchant"${wrong('merchant')}>${option('', 'All merchants', q.merchant)}${input.merchants.map((m) => option(m.id, m.name, q.merchant))}</select></div>` : ''}
+<div><label for="f-status">Status</label><select id="f-status" name="status"${wrong('status')}>${option('', 'Any status', q.status)}${paymentStatuses.map((s) => option(s, s, q.status))}</select></div>
+<div><label for="f-outcome">Outcome</label><select id="f-outcome" name="outcome"${wrong('outcome')}>${option('', 'Any', q.outcome)}${option('unknown', 'An operation unknown', q.outcome)}</select></div>
 ${field('currency', 'Currency', 'text', html` maxlength="3" autocapitalize="characters"`)}
-<div><label for="f-account">PSP account</label><select id="f-account" name="account">${option('', 'Any account', q.account)}${input.accounts.map((a) => option(a.id, a.label, q.account))}</select></div>
-<div><label for="f-channel">API</label><select id="f-channel" name="channel">${option('', 'Both', q.channel)}${channels.map((c) => option(c, c === 'opp' ? '/v1' : 'executions', q.channel))}</select></div>
+<div><label for="f-account">PSP account</label><select id="f-account" name="account"${wrong('account')}>${option('', 'Any account', q.account)}${input.accounts.map((a) => option(a.id, a.label, q.account))}</select></div>
+<div><label for="f-channel">API</label><select id="f-channel" name="channel"${wrong('channel')}>${option('', 'Both', q.channel)}${channels.map((c) => option(c, c === 'opp' ? '/v1' : 'executions', q.channel))}</select></div>
 ${field('from', 'Made from (UTC)', 'date')}
 ${field('to', 'Made to (UTC, inclusive)', 'date')}
 ${field('min', 'Amount from', 'text', html` inputmode="decimal"`)}
 ${field('max', 'Amount to', 'text', html` inputmode="decimal"`)}
 <div><button type="submit">Search</button> <a class="button secondary" href="/dashboard/payments">Clear</a></div>
 </form>`;
-  const problem = input.problem ? notice('error', `${input.problem.field}: ${input.problem.message}`) : '';
+  // Named as the form labels the box, not by its key in the address.
+  const problem = input.problem ? html`<p class="notice error" role="alert" id="filter-error">${filterLabels[input.problem.field] ?? input.problem.field}: ${input.problem.message}</p>` : '';
   const rows = input.result?.payments ?? [];
   const table = input.result ? html`<div class="scroll"><table class="list" aria-label="Payments">
 <thead><tr><th>Made (UTC)</th><th>Payment</th><th>Merchant</th><th>Status</th><th class="num">Amount</th><th>Card</th><th>Order reference</th><th>PSP account</th></tr></thead>
@@ -115,14 +124,22 @@ ${attempts.length ? html`<ul>${attempts.map((a) => html`<li>attempt ${a.seq + 1}
 
 const actionLabel = { capture: 'Capture', refund: 'Refund', void: 'Void' } as const;
 
-export function paymentPage(ctx: PageContext, s: PaymentStory, offers: readonly ActionOffer[], message: Html | undefined): string {
+/** An action's amount the dashboard refused: shown at its own box, with what was typed. */
+export interface RefusedAmount { readonly kind: 'capture' | 'refund' | 'void'; readonly typed: string; readonly message: string }
+
+export function paymentPage(ctx: PageContext, s: PaymentStory, offers: readonly ActionOffer[], message: Html | undefined, refused?: RefusedAmount): string {
   const p = s.payment;
   const opening = s.operations.find((o) => o.seq === 0);
   const cur = p.currency;
   const major = (n: number) => amountText(n, cur).split(' ')[0]!;
+  // A refused amount marks its own box and is described there, keeping what was typed (WCAG 3.3.1).
+  const amountBox = (kind: 'capture' | 'refund', max: number) => {
+    const wrong = refused?.kind === kind ? refused : undefined;
+    return html`<div><label for="amount-${kind}">${actionLabel[kind]} amount (${cur}, at most ${major(max)})</label><input id="amount-${kind}" name="amount" inputmode="decimal" value="${wrong ? wrong.typed : major(max)}" required${wrong ? html` aria-invalid="true" aria-describedby="amount-${kind}-error"` : ''}>${wrong ? html`<p id="amount-${kind}-error" class="field-error">${wrong.message}</p>` : ''}</div>`;
+  };
   const actions = offers.length === 0 ? '' : html`<h2>Actions</h2><div class="actions">${offers.map((a) => html`<form method="post" action="/dashboard/payments/${p.id}/${a.kind}">
 ${csrfField(ctx)}
-${a.kind === 'void' ? html`<p>Release the open ${amountText(a.max, cur)}</p>` : html`<div><label for="amount-${a.kind}">${actionLabel[a.kind]} amount (${cur}, at most ${major(a.max)})</label><input id="amount-${a.kind}" name="amount" inputmode="decimal" value="${major(a.max)}" required></div>`}
+${a.kind === 'void' ? html`<p>Release the open ${amountText(a.max, cur)}</p>` : amountBox(a.kind, a.max)}
 <button type="submit"${a.kind === 'void' ? html` class="danger"` : ''}>${actionLabel[a.kind]}…</button>
 </form>`)}</div>`;
   return page(ctx, `Payment ${opening?.id ?? p.id}`, html`${message ?? ''}

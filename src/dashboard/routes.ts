@@ -13,7 +13,7 @@ import { canAct, canConfigure, mayView, sessionTtl, signInThrottle, type Dashboa
 import { html, type Html } from './html.ts';
 import { notice, page, publicPage, type PageContext } from './layout.ts';
 import { amountText, exampleAmount, parseAmount } from './format.ts';
-import { confirmPage, paymentListPage, paymentPage, type ActionOffer, type PaymentStory } from './payment-pages.ts';
+import { confirmPage, paymentListPage, paymentPage, type ActionOffer, type PaymentStory, type RefusedAmount } from './payment-pages.ts';
 import { auditPage } from './audit-page.ts';
 import {
   cookieOf, formOf, parseForm, sameOriginPost, sameToken, securityHeaders, sessionCookie, setCookie, signInCookie,
@@ -229,11 +229,11 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     };
   };
 
-  const showPayment = async (req: FastifyRequest, reply: FastifyReply, id: string, message: Html | undefined, status = 200) => {
+  const showPayment = async (req: FastifyRequest, reply: FastifyReply, id: string, message: Html | undefined, status = 200, refused?: RefusedAmount) => {
     const ctx = contextOf(req, 'payments');
     const d = await visiblePayment(ctx.user, id);
     if (!d) return sendPage(reply, page(ctx, 'No such payment', html`<p>No payment <span class="mono">${id}</span> is visible to you. <a href="/dashboard/payments">All payments</a></p>`), 404);
-    return sendPage(reply, paymentPage(ctx, await story(d), canAct(ctx.user) ? await offersOf(d) : [], message), status);
+    return sendPage(reply, paymentPage(ctx, await story(d), canAct(ctx.user) ? await offersOf(d) : [], message, refused), status);
   };
 
   app.get<{ Params: { id: string }; Querystring: { done?: string; refused?: string } }>('/payments/:id', { schema: dashboardSchemas.payment }, async (req, reply) => {
@@ -272,7 +272,9 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       if (kind !== 'void' && amount === undefined) {
         // A confirmed action refused is one the audit log tells; a first form sent with a typo is not an action yet.
         if (f.confirmed === 'yes') await audit('refused', { reason: 'amount_invalid' });
-        return showPayment(req, reply, id, notice('error', `The amount must be a positive amount in ${currency}, such as ${exampleAmount(currency)}.`), 400);
+        // Told at its own box too, which keeps what was typed (masked of card numbers) to correct it.
+        const why = `The ${kind} amount must be a positive amount in ${currency}, such as ${exampleAmount(currency)}.`;
+        return showPayment(req, reply, id, notice('error', why), 400, { kind, typed: deps.maskCardNumbers(amountField.slice(0, 64)), message: why });
       }
       if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField, randomUUID()));
       // The confirmation's one-time key: a double click, or the form sent again from the browser's
