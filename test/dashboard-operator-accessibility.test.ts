@@ -1,5 +1,5 @@
 /**
- * The operator dashboard for keyboard and small-screen users (WCAG 2.2):
+ * The operator dashboard for keyboard, screen-reader and small-screen users (WCAG 2.2):
  * - 1.4.10 Reflow (AA): at 320 CSS px the payment page's heading ("Payment " and a 32-digit id, with
  *   nothing to break it) and the confirm pages' sentence overflowed the viewport, so the page
  *   scrolled sideways.
@@ -7,6 +7,10 @@
  * - 3.2.2 On Input (A): the payments list's filter selects submitted their form on `change`, which
  *   Chromium fires at every arrow key on a closed select: a keyboard user stepping through the
  *   options was taken to a new page at the first one passed. The Search button applies them now.
+ * - 3.3.1 Error Identification (A), 3.3.3, 4.1.2: a refused form's error was printed at the top of
+ *   the page, in an alert no field referred to, naming the field by its key in the address; a
+ *   refused capture amount was replaced by the whole open amount. Now the box at fault is marked,
+ *   described by the error, and keeps what was typed.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,4 +83,37 @@ test('stepping through the Status filter with the arrow keys does not leave the 
   assert.equal(navigations, 0, 'moving through the options must not submit the search; the Search button applies it');
   assert.equal(page.url(), listUrl);
   assert.equal(focused, 'f-status', 'focus stays on the select the user is operating');
+});
+
+interface FieldState { value: string; invalid: string | null; described: string; alert: string }
+const fieldState = (page: Page, id: string) => page.evaluate(`(() => {
+  const i = document.getElementById(${JSON.stringify(id)});
+  const ids = (i.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+  return { value: i.value, invalid: i.getAttribute('aria-invalid'),
+    described: ids.map((x) => (document.getElementById(x) || {}).textContent || '').join(' ').trim(),
+    alert: (document.querySelector('[role=alert]') || {}).textContent || '' };
+})()`) as Promise<FieldState>;
+
+test('a refused capture amount is marked on its own box, described by the error, and keeps what was typed', async () => {
+  const page = await signedIn(1280);
+  await page.goto(`${gw.url}/dashboard/payments/${paymentId}`);
+  await page.fill('#amount-capture', '12,345');
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Capture…' }).click()]);
+  const s = await fieldState(page, 'amount-capture');
+  await page.context().close();
+  assert.match(s.alert, /amount must be/, 'the amount was refused');
+  assert.equal(s.invalid, 'true', 'the Capture amount box is marked aria-invalid');
+  assert.match(s.described, /amount must be/, 'the box refers to the error through aria-describedby');
+  assert.equal(s.value, '12,345', `the box shows what the operator typed, to correct it, not ${s.value} (the whole open amount)`);
+});
+
+test('a refused payment search names the field by its label and marks it', async () => {
+  const page = await signedIn(1280);
+  await page.goto(`${gw.url}/dashboard/payments?min=abc`);
+  const s = await fieldState(page, 'f-min');
+  await page.context().close();
+  assert.ok(s.alert.length > 0, 'the search was refused');
+  assert.match(s.alert, /Amount from/, `the error names the field as the form labels it, not by its query key: "${s.alert}"`);
+  assert.equal(s.invalid, 'true', 'the Amount from box is marked aria-invalid');
+  assert.ok(s.described.length > 0, 'the box refers to the error through aria-describedby');
 });
