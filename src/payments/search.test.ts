@@ -46,3 +46,14 @@ test('the next page\'s link prints min and max exactly, large three-decimal amou
   assert.equal(filterQuery(f.value).get('min'), '9007199254740.981');
   assert.equal(filterQuery(f.value).get('max'), '9007199254740.991');
 });
+
+test('only the blanks a form or a paste adds are trimmed (space, tab, CR, LF), at both ends; a run of them inside stays', () => {
+  const q = (text: string) => { const r = parseFilter({ q: text }); return r.ok ? r.value.q : 'refused'; };
+  assert.equal(q(' \t order-7 \r\n'), 'order-7');
+  assert.equal(q('order  7'), 'order  7');
+  assert.equal(q('注文-7\u3000'), '注文-7\u3000', 'an ideographic space is the reference\'s own');
+  assert.equal(q(' \t\r\n'), undefined, 'blanks alone are no filter');
+  // A long run of blanks inside a value is read in one pass (the bench prints the cost's growth).
+  const r = parseFilter({ status: `a${' '.repeat(16_000)}a` });
+  assert.equal(r.ok, false);
+});

@@ -140,6 +140,20 @@ const hex32 = /^[0-9a-f]{32}$/;
  */
 export const defaultPageSize = 50;
 
+/**
+ * A value without the blanks (space, tab, CR, LF) a form or a paste adds at either end. A loop: the
+ * regular expression `[ \t\r\n]+$` is tried from every blank of a run that something else follows,
+ * so a filter of 16,000 spaces held the event loop a quarter of a second.
+ */
+function trimBlanks(s: string): string {
+  const blank = (c: number) => c === 32 || c === 9 || c === 13 || c === 10;
+  let start = 0;
+  let end = s.length;
+  while (start < end && blank(s.charCodeAt(start))) start++;
+  while (end > start && blank(s.charCodeAt(end - 1))) end--;
+  return s.slice(start, end);
+}
+
 export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLimit = defaultPageSize): Result<PaymentFilter, FilterProblem> {
   const v = (k: string): string | undefined => {
     const x = query[k];
@@ -147,7 +161,7 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
     if (typeof s !== 'string') return undefined;
     // Only the spaces a form or a paste adds: String.trim would also take the ideographic space or
     // no-break space a reference was sent with (`注文-7\u3000`), and the search would miss it.
-    const t = s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    const t = trimBlanks(s);
     return t !== '' ? t : undefined;
   };
   const problem = (field: string, message: string) => fail({ field, message });

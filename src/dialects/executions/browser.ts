@@ -32,6 +32,8 @@ interface Helpers {
   instruments: InstrumentService;
   idempotency: Idempotency;
   guard: preHandlerAsyncHookHandler;
+  /** The merchant's bearer token, from the headers alone (an `onRequest` hook). */
+  authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   refuse(reply: FastifyReply, code: ErrorCode, detail: string): FastifyReply;
   /** The gateway's address as browsers reach it. */
   publicBase(req: FastifyRequest): string;
@@ -67,6 +69,8 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
   const { tokenizationKeys, throttle, tokenizeLimit } = deps;
 
   await app.register(async (scope) => {
+    // The merchant's token before the body is read, as on every other merchant route.
+    scope.addHook('onRequest', h.authenticate);
     scope.addHook('preValidation', h.guard);
     scope.post('/merchant/client/init', { schema: executionsSchemas.clientInit }, async (req, reply) => {
       const merchant = req.merchant!;
@@ -121,8 +125,11 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     return allowed;
   }
 
-  /** The client token, its merchant, the origin and the rate limit; then the idempotency key. */
-  async function clientGuard(req: FastifyRequest, reply: FastifyReply) {
+  /**
+   * The client token, its merchant and the origin, from the headers alone, before the body is read:
+   * a stranger's body (screened for card numbers in full, a keyed hash per digit run) costs nothing.
+   */
+  async function clientAuthenticate(req: FastifyRequest, reply: FastifyReply) {
     reply.header('cache-control', 'no-store');
     const presented = bearerTokenOf(req.headers.authorization);
     const check = presented !== undefined ? await tokens.verifyClient(presented) : undefined;
@@ -145,19 +152,25 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     if (req.headers.origin === new URL(h.publicBase(req)).origin && req.headers['x-frame-merchant'] !== merchant.id) {
       return refuse(reply, 'request.forbidden', 'These secure fields were opened for another merchant');
     }
+    req.merchant = merchant;
+    req.clientScope = check.scope;
+  }
+
+  /** The rate limit, then the idempotency key, of a request `clientAuthenticate` let in. */
+  async function clientGuard(req: FastifyRequest, reply: FastifyReply) {
+    const merchant = req.merchant!;
+    const scope = req.clientScope!;
     // Counted only for work the holder's browser asks for anew: the stored answer to a request sent
     // again (a retry after a lost answer) is given back whatever the count, as it costs nothing.
     // Listing the holder's saved cards counts apart: the SDK lists them whenever it renders, and a
     // page that renders often would otherwise use up the holder's tokenizations.
     const limited = async (what: 'tokenize' | 'saved-cards') => {
-      const limit = await throttle.take(`${what}:${merchant.id}:${check.scope.holderReference}`, tokenizeLimit.calls, tokenizeLimit.windowMs);
+      const limit = await throttle.take(`${what}:${merchant.id}:${scope.holderReference}`, tokenizeLimit.calls, tokenizeLimit.windowMs);
       if (limit.allowed) return false;
       reply.header('retry-after', String(Math.ceil(limit.retryAfterMs / 1000)));
       await refuse(reply, 'request.rate-limit', what === 'tokenize' ? 'Too many tokenization requests for this holder; try again later' : 'Too many saved-card listings for this holder; try again later');
       return true;
     };
-    req.merchant = merchant;
-    req.clientScope = check.scope;
     if (req.method === 'GET') {
       await limited('saved-cards');
       return reply.sent ? reply : undefined;
@@ -171,7 +184,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       // A key answers only its own holder's browser: another holder's client token sending the same
       // body under the same key gets a conflict, never that holder's instrument. (The holder is read
       // from the stored answer, so keys stored by any release replay alike.)
-      if (holderOfAnswer(admission.body) !== undefined && holderOfAnswer(admission.body) !== check.scope.holderReference) {
+      if (holderOfAnswer(admission.body) !== undefined && holderOfAnswer(admission.body) !== scope.holderReference) {
         return refuse(reply, 'request.conflict', 'x-idempotency-key was used for a different request, or it is still in progress');
       }
       return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
@@ -232,6 +245,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       return reply.code(204).send();
     });
     scope.register(async (guarded) => {
+      guarded.addHook('onRequest', clientAuthenticate);
       guarded.addHook('preValidation', clientGuard);
       // The public CSE library's call (reference §5.4).
       guarded.post('/public/payment/instruments/tokenize', { schema: executionsSchemas.tokenize }, async (req, reply) => {

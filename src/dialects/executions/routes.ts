@@ -369,7 +369,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
   if (deps.browser) {
     const { clock, ...browser } = deps.browser;
     await registerBrowserRoutes(app, browser, {
-      merchants, tokens, executions, instruments, idempotency, guard, refuse, clock, publicBase: (req) => deps.publicUrl ?? baseOf(req), cardData: deps.cardData, answeredIn,
+      merchants, tokens, executions, instruments, idempotency, guard, authenticate, refuse, clock, publicBase: (req) => deps.publicUrl ?? baseOf(req), cardData: deps.cardData, answeredIn,
     });
   }
 
