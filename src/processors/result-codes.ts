@@ -186,12 +186,24 @@ const hardCodes = new Set([
 const authenticationFailedCodes = new Set(['100.380.401', '800.400.200']);
 
 /**
+ * An OPP-family acquirer refusing the gateway's own credentials or rights for the account (sender,
+ * user or channel authorization, the access token, the source IP), or throttling the account: the
+ * account fails every payment, whatever the card. Not the 800.900 codes about the shopper's data
+ * (a phone number, a birth date).
+ */
+export const accountRefusedCode = /^800\.900\.(1\d\d|3\d\d|401)$|^800\.120\.100$/;
+
+/**
  * The neutral reason of a rejecting result code of the OPP family: communication and system
- * errors are the provider's; risk and blacklist codes are fraud; bad card data hard; format
+ * errors, and the acquirer refusing the account itself, are the provider's; a currency, brand or
+ * payment method the account is not set up for is not supported (the cascade moves on, and the
+ * account keeps serving the rest); risk and blacklist codes are fraud; bad card data hard; format
  * errors an invalid request; the rest soft (this acquirer refused this time). Pure.
  */
 export function declineReasonOf(code: string): DeclineReason {
-  if (code.startsWith('900.') || code === '999.999.999' || code.startsWith('600.')) return 'provider_error';
+  // Read as a failure of the account, one currency it does not take would open its circuit for all.
+  if (code.startsWith('600.200.')) return 'not_supported';
+  if (code.startsWith('900.') || code === '999.999.999' || code.startsWith('600.') || accountRefusedCode.test(code)) return 'provider_error';
   if (hardCodes.has(code)) return 'hard';
   if (authenticationFailedCodes.has(code)) return 'authentication_failed';
   // The shopper left the payment page or 3-D Secure (100.396.101, .104), or never finished it (.103).

@@ -1,7 +1,7 @@
 import type { PayError } from '../../payments/service.ts';
 import type { DeclineReason, OperationStatus } from '../../payments/model.ts';
 import type { RegistrationError } from '../../vault/registrations.ts';
-import { classifyResultCode, codeOfReason, isKnownResultCode, successCodeByMode } from '../../processors/result-codes.ts';
+import { accountRefusedCode, classifyResultCode, codeOfReason, isKnownResultCode, successCodeByMode } from '../../processors/result-codes.ts';
 import type { BackOfficeType } from './payment-types.ts';
 
 /** The test system a /v1 merchant chose (or live): it decides which success code an approval shows. */
@@ -19,6 +19,9 @@ export function resultCodeOf(o: { status: OperationStatus; reason: DeclineReason
   // A plain approval shows the success code of the test system the merchant chose (or live).
   if (o.status === 'succeeded' && (o.resultCode === undefined || plainSuccess.has(o.resultCode))) return successCodeByMode[mode];
   if (o.status === 'failed' && o.reason !== undefined && o.resultCode === undefined) return codeOfReason[o.reason];
+  // An acquirer refusing the gateway's credentials for its account (800.900.300 "invalid
+  // authentication information"): passed through, the merchant would read it as its own.
+  if (o.status === 'failed' && o.resultCode !== undefined && accountRefusedCode.test(o.resultCode)) return codeOfReason.provider_error;
   if (o.resultCode !== undefined && isKnownResultCode(o.resultCode)) return o.resultCode;
   switch (o.status) {
     case 'succeeded': return successCodeByMode[mode];
