@@ -347,3 +347,19 @@ test('a change asked of the operator API under a percent-encoded path (/%61dmin/
   const log = (await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 })).filter((e) => e.action.startsWith('admin_api.'));
   assert.ok(log.some((e) => e.subject === `${m} encoded-path-acq` && e.outcome === 'ok'), JSON.stringify(log.map((e) => [e.action, e.subject])));
 });
+
+test('a refused capture amount holding a card number across its 64th character is printed back masked, not with the card\'s digits', async () => {
+  const p = await pay(gw, { paymentType: 'PA', amount: '100.00', merchantTransactionId: 'order-refused-amount-mask' });
+  assert.equal(p.status, 200, JSON.stringify(p.body));
+  const s = await signIn('admin@example.com');
+  const pan = '4111111111111111';
+  // A pasted note with a card number whose last digit is the 65th character: cut before it was
+  // masked, the rest no longer read as a card number, and 15 of its digits were printed back.
+  const typed = `${'note '.repeat(9)}ref ${pan} end`;
+  assert.equal(typed.indexOf(pan) + pan.length, 65);
+  const r = await post(s, `/dashboard/payments/${p.body.id as string}/capture`, { _csrf: s.csrf, amount: typed });
+  const page = await r.text();
+  assert.equal(r.status, 400, 'the amount is refused');
+  assert.match(page, /id="amount-capture"[^>]*aria-invalid="true"/);
+  assert.ok(!page.includes(pan.slice(0, 12)), 'the page prints the card number\'s digits back');
+});

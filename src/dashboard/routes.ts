@@ -272,9 +272,10 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       if (kind !== 'void' && amount === undefined) {
         // A confirmed action refused is one the audit log tells; a first form sent with a typo is not an action yet.
         if (f.confirmed === 'yes') await audit('refused', { reason: 'amount_invalid' });
-        // Told at its own box too, which keeps what was typed (masked of card numbers) to correct it.
+        // Told at its own box too, which keeps what was typed to correct it: masked of card numbers
+        // before it is cut (cut first, a number across the cut would no longer read as one).
         const why = `The ${kind} amount must be a positive amount in ${currency}, such as ${exampleAmount(currency)}.`;
-        return showPayment(req, reply, id, notice('error', why), 400, { kind, typed: deps.maskCardNumbers(amountField.slice(0, 64)), message: why });
+        return showPayment(req, reply, id, notice('error', why), 400, { kind, typed: deps.maskCardNumbers(amountField).slice(0, 64), message: why });
       }
       if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField, randomUUID()));
       // The confirmation's one-time key: a double click, or the form sent again from the browser's
