@@ -253,6 +253,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   payments.observe(outcomeCounter(uow, metrics));
   payments.observe(outcomeLogger(uow, logger));
   metrics.setLongPollProbe(() => waiters.size);
+  metrics.setCircuitProbe(() => breakers.states());
   const webhookStore = createWebhookStore(uow);
   metrics.setBacklogProbe(async () => {
     const now = clock.now();

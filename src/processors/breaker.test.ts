@@ -5,6 +5,7 @@ import { createBreakers, type CircuitState } from './breaker.ts';
 import type { Connector, ConnectorRequest } from './connector.ts';
 import type { Outcome } from './outcome.ts';
 import type { Currency } from '../money/money.ts';
+import { createMetrics } from '../runtime/metrics.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 const approved: Answer = { kind: 'approved', pspReference: 'r', acquirerCode: '000.100.110', details: {} };
@@ -125,4 +126,19 @@ test('a request the connector could not send (not_supported) neither closes a ha
   state.next = approved;
   assert.equal(await outcome(c), 'approved');
   assert.equal(breakers.view('acc').state, 'closed');
+});
+
+test('the circuit state gauge reads each circuit as its view does: open past its period is half-open before any payment probes it', async () => {
+  const clock = manualClock();
+  const metrics = createMetrics();
+  const breakers = createBreakers({ clock, settings: { failureThreshold: 1, openMs: 10_000 }, onChange: (id, s) => metrics.pspCircuit(id, s) });
+  metrics.setCircuitProbe(() => breakers.states());
+  const { state, connector } = psp();
+  state.next = 'throw';
+  await outcome(breakers.guard('acc', connector, 1000));
+  const level = async () => /switchyard_psp_circuit_state\{psp_account="acc"\} (\d)/.exec((await metrics.scrape()).body)?.[1];
+  assert.equal(await level(), '2', 'open');
+  clock.advance(10_000);
+  assert.deepEqual(breakers.states(), [['acc', 'half_open']]);
+  assert.equal(await level(), '1', 'half-open, as the admin view shows it, though no payment has come yet');
 });

@@ -43,6 +43,8 @@ export interface Breakers {
   guard(accountId: string, connector: Connector, timeoutMs: number): Connector;
   /** Drops the circuits of accounts not in `existing` (removed ones); the ids dropped. */
   forgetAllBut(existing: ReadonlySet<string>): string[];
+  /** Every circuit this node keeps, each as `view` shows it (an open one past its period half-open). */
+  states(): [accountId: string, state: CircuitState][];
 }
 
 interface Circuit { state: CircuitState; failures: number; openedAt: number; probing: boolean }
@@ -93,6 +95,7 @@ export function createBreakers(deps: { clock: Clock; settings?: BreakerSettings;
       for (const id of gone) circuits.delete(id);
       return gone;
     },
+    states() { return [...circuits.keys()].map((id) => [id, this.view(id).state]); },
     view(id) {
       const c = circuits.get(id);
       if (!c) return { state: 'closed', consecutiveFailures: 0, retryAt: undefined };

@@ -30,6 +30,8 @@ export interface Metrics {
   setBacklogProbe(probe: () => Promise<Backlog>): void;
   /** How many `waitWhile` long-polls this node holds open, read on each scrape. */
   setLongPollProbe(probe: () => number): void;
+  /** Every PSP account's circuit on this node, as its view shows it now (read at each scrape). */
+  setCircuitProbe(probe: () => [accountId: string, state: string][]): void;
   /** The text exposition format. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -91,15 +93,19 @@ export function createMetrics(): Metrics {
     name: 'switchyard_wal_flush_duration_seconds', help: 'One flush of the embedded store\'s write-ahead log, made off the event loop before a commit is answered (SQLite only)',
     buckets: uowBuckets, registers: [registry],
   });
+  let circuits: (() => [string, string][]) | undefined;
+  const circuitLevel: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
   const circuit = new Gauge({
     name: 'switchyard_psp_circuit_state', help: 'Circuit breaker of each PSP account on this node: 0 closed, 1 half-open (probing), 2 open (out of cascades)',
     labelNames: ['psp_account'] as const, registers: [registry],
+    // Read at each scrape as the admin view reads it: an open circuit whose period is over is
+    // half-open, though no payment has come to probe it yet (set on change only, it read open).
+    collect() { for (const [account, state] of circuits?.() ?? []) this.set({ psp_account: account }, circuitLevel[state] ?? 0); },
   });
   const circuitOpened = new Counter({
     name: 'switchyard_psp_circuit_opened_total', help: 'Times a PSP account\'s circuit opened on this node (taken out of cascades)',
     labelNames: ['psp_account'] as const, registers: [registry],
   });
-  const circuitLevel: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
   let probe: (() => Promise<Backlog>) | undefined;
   let longPolls: (() => number) | undefined;
   new Gauge({
@@ -144,6 +150,7 @@ export function createMetrics(): Metrics {
     walFlush(seconds) { walFlush.observe(seconds); },
     setBacklogProbe(p) { probe = p; },
     setLongPollProbe(p) { longPolls = p; },
+    setCircuitProbe(p) { circuits = p; },
     async scrape() {
       // The backlog is read from the store: a store that is down, closed or frozen leaves those five
       // gauges unset for this scrape, never the whole answer (the outage is when the rest is needed),
