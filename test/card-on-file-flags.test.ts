@@ -164,6 +164,26 @@ test('Adyen: a later payment the cardholder makes with the registration (CIT, RE
   assert.deepEqual([sent.shopperInteraction, sent.recurringProcessingModel, sent.additionalData?.networkTxReference], ['Ecommerce', 'CardOnFile', undefined]);
 });
 
+test('OPP acquirer: a merchant-initiated charge of a card first stored at Adyen, whose answer carried no scheme id, names none (not Adyen\'s own reference)', async () => {
+  adyenGivesNti = false;
+  try {
+    await viaAdyen();
+    const first = await initialCit();
+    const given = first.standingInstruction?.initialTransactionId as string;
+    assert.match(given, /^ADYREF/, 'the merchant was given Adyen\'s own reference, no scheme id being answered');
+    // The cascade now sends the card's charges to the acquirer (its order changed, or it moved on).
+    await viaOpp();
+    acq.bodies.length = 0;
+    const r = await mit(first.registrationId, { 'standingInstruction.initialTransactionId': given });
+    assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+    const sent = paymentBodies(acq)[0]?.body as URLSearchParams;
+    assert.equal(sent.get('standingInstruction.source'), 'MIT');
+    assert.equal(sent.get('standingInstruction.initialTransactionId'), null, 'the acquirer was told another PSP\'s reference as the scheme\'s id');
+  } finally {
+    adyenGivesNti = true;
+  }
+});
+
 test('OPP acquirer: the first payment of a standing instruction answers the first transaction\'s id as the acquirer gave it, and a later charge sends that id back', async () => {
   await viaOpp();
   acq.bodies.length = 0;

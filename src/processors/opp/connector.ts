@@ -152,7 +152,7 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     // A merchant-initiated charge of a stored card: the acquirer exempts it from 3-D Secure. The
     // first, cardholder-initiated charge that stores the card says so too, a later one the
     // cardholder makes is a CIT of a kept card, and a later one names the scheme's id of the first
-    // transaction where the merchant gave it.
+    // transaction where it is known.
     const stored = req.storedCredential;
     if (req.merchantInitiated || stored) {
       const subsequent = req.merchantInitiated || stored?.use === 'subsequent';
@@ -160,7 +160,10 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
       body.set('standingInstruction.source', byMerchant ? 'MIT' : 'CIT');
       body.set('standingInstruction.mode', subsequent ? 'REPEATED' : 'INITIAL');
       body.set('standingInstruction.type', stored?.type === 'recurring' ? 'RECURRING' : stored?.type === 'installment' ? 'INSTALLMENT' : 'UNSCHEDULED');
-      if (subsequent && stored?.initialTransactionId) body.set('standingInstruction.initialTransactionId', stored.initialTransactionId);
+      // The scheme's id of the first transaction, as resolved: an id the merchant was given that is
+      // another PSP's own reference (a first payment at Adyen that answered no scheme id) means
+      // nothing to this acquirer, which may decline or flag a charge that names it.
+      if (subsequent && stored?.schemeTransactionId) body.set('standingInstruction.initialTransactionId', stored.schemeTransactionId);
     }
     // The acquirer may then run 3-D Secure itself and send the shopper back here.
     // A credit is never sent through the acquirer's 3-D Secure: money to the card asks no proof of the shopper.
