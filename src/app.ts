@@ -353,7 +353,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // (memory pruned itself only when full, so a quiet gateway kept expired codes until a restart).
   jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });
   // Card numbers no instrument may charge any more are erased within the hour of the deletion (of the payment's end, when one was still open).
-  const cardErasure = createCardErasure({ store: vaultStore, clock, inUse: (cardId) => paymentStore.openWithCard(cardId), ephemeralTtlMs: config.ephemeralInstrumentTtlMs });
+  const cardErasure = createCardErasure({
+    store: vaultStore, clock, inUse: (cardId) => paymentStore.openWithCard(cardId), ephemeralTtlMs: config.ephemeralInstrumentTtlMs,
+    decoyKey: (cardId) => vault.decoyKey(cardId),
+  });
   jobs.register({ name: 'erase-deleted-cards', intervalMs: 3_600_000, run: () => cardErasure.eraseDeleted() });
   // Client-side encryption keys long expired: a merchant's page adds two a day.
   jobs.register({ name: 'purge-tokenization-keys', intervalMs: 3_600_000, run: () => tokenizationKeys.purgeExpired() });

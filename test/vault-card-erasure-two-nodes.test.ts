@@ -26,7 +26,10 @@ describe('card erasure on node B while node A charges (PostgreSQL)', { skip: pgU
     // Node B's erasure job, as app.ts builds it, driven directly (no hour to wait between passes).
     const uow = b.app.storage.uow;
     const payments = createPaymentStore(uow);
-    eraseOnB = createCardErasure({ store: createVaultStore(uow), clock: { now: () => Date.now() }, inUse: (c) => payments.openWithCard(c), ephemeralTtlMs: 30 * 60_000 }).eraseDeleted;
+    eraseOnB = createCardErasure({
+      store: createVaultStore(uow), clock: { now: () => Date.now() }, inUse: (c) => payments.openWithCard(c), ephemeralTtlMs: 30 * 60_000,
+      decoyKey: (c) => b.app.vault.decoyKey(c),
+    }).eraseDeleted;
   });
   after(async () => { await b?.app.close(); await a?.close(); });
 

@@ -5,17 +5,22 @@ import type { VaultStore } from './store.ts';
  * Erases the card numbers no instrument may charge any more: a deleted instrument's (a /v1
  * registration, an executions instrument, a one-time instrument its authorization spent or that
  * lapsed unused) and a released one (the card a registration held before it was renewed). Such a
- * card is kept only as its masked view and fingerprint. Its number's ciphertext is blanked, so no
- * key, old or current, recovers it; the data key that sealed it stays wrapped, opening nothing (an
- * older release's key rotation, during a rolling upgrade, re-wraps it as any card), and this
- * release's rotation skips it.
+ * card is kept only as its masked view and fingerprint. Its number's ciphertext is blanked and the
+ * data key that sealed it replaced by a random one, so no key, old or current, recovers it, not even
+ * from a copy of the old ciphertext left on disk or in a backup; the decoy stays wrapped, opening
+ * nothing (an older release's key rotation, during a rolling upgrade, re-wraps it as any card), and
+ * this release's rotation skips it.
  *
  * A card is left for a later pass while an operation that may charge it is open (`inUse`): a
  * cascade's next account, the reconciler moving one on, or a rebill recorded before the deletion
  * charges it. Every new charge of a deleted instrument is refused where it would be recorded, so
  * none can begin after the check.
  */
-export function createCardErasure(deps: { store: VaultStore; clock: Clock; inUse: (cardId: string) => Promise<boolean>; ephemeralTtlMs: number }) {
+export function createCardErasure(deps: {
+  store: VaultStore; clock: Clock; inUse: (cardId: string) => Promise<boolean>; ephemeralTtlMs: number;
+  /** A fresh data key for the card, wrapped under the current version (the vault's `decoyKey`). */
+  decoyKey: (cardId: string) => { keyVersion: number; wrappedKey: string };
+}) {
   const { store, clock, inUse } = deps;
 
   /** Erases the card of each item of every page (read after the last of the one before); how many. */
@@ -23,7 +28,7 @@ export function createCardErasure(deps: { store: VaultStore; clock: Clock; inUse
     let erased = 0;
     for (let after: C | undefined; ;) {
       const items = await page(after);
-      for (const item of items) if (!await inUse(cardOf(item)) && await store.eraseCard(cardOf(item), clock.now())) erased++;
+      for (const item of items) if (!await inUse(cardOf(item)) && await store.eraseCard(cardOf(item), clock.now(), deps.decoyKey(cardOf(item)))) erased++;
       if (items.length < 100) return erased;
       after = cursorOf(items.at(-1)!);
     }

@@ -93,14 +93,17 @@ export function createVaultStore(uow: UnitOfWork): VaultStore {
       const r = await uow.run((tx) => tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', 'in', ids).where('status', '=', 'transient').executeTakeFirst());
       return Number(r.numUpdatedRows);
     },
-    eraseCard(cardId, at) {
+    eraseCard(cardId, at, decoy) {
       return uow.run(async (tx) => {
         const held = await tx.selectFrom('instruments').select('id').where('card_id', '=', cardId).where('status', '!=', 'deleted').limit(1).executeTakeFirst();
         if (held) return false;
-        // The number's ciphertext goes; its data key stays wrapped, opening nothing any more: a key
+        // The number's ciphertext goes, and so does the data key that sealed it: a copy of the old
+        // ciphertext (a page not overwritten yet, an old row version, a backup) would otherwise open
+        // with the key the row keeps. A decoy key takes its place, wrapped as any other: a key
         // rotation run by an older release during a rolling upgrade re-wraps every card it finds
         // below the current version, and a blank key would stop it at this card for good.
-        const r = await tx.updateTable('cards').set({ pan_ciphertext: '', erased_at: at }).where('id', '=', cardId).where('erased_at', 'is', null).executeTakeFirst();
+        const r = await tx.updateTable('cards').set({ pan_ciphertext: '', key_version: decoy.keyVersion, wrapped_key: decoy.wrappedKey, erased_at: at })
+          .where('id', '=', cardId).where('erased_at', 'is', null).executeTakeFirst();
         await tx.updateTable('instruments').set({ card_erased_at: at }).where('card_id', '=', cardId).where('status', '=', 'deleted').execute();
         return Number(r.numUpdatedRows) === 1;
       });

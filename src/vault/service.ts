@@ -26,6 +26,13 @@ export interface VaultService {
   rotate(): Promise<{ version: number }>;
   /** Re-wraps the data keys of cards on older versions with the current one; returns how many moved. */
   rewrapAll(batchSize?: number): Promise<number>;
+  /**
+   * A fresh random data key for card `cardId`, wrapped under the current version: what an erased
+   * card keeps in place of the key that sealed its number, so that no copy of the old ciphertext
+   * (a page SQLite has not overwritten, a row version PostgreSQL has not vacuumed, a backup) opens
+   * with what the store holds, while a key rotation still finds a key it can re-wrap.
+   */
+  decoyKey(cardId: string): { keyVersion: number; wrappedKey: string };
   keyStatus(): Promise<{ current: number; versions: { version: number; cards: number }[] }>;
   /** The key versions this process holds unsealed (readiness: none means no card can be sealed or opened). */
   loadedKeyVersions(): number[];
@@ -119,6 +126,11 @@ export async function createVaultService(deps: {
     return { ...masked(c), pan };
   }
 
+  function decoyKey(cardId: string) {
+    const version = current();
+    return { keyVersion: version, wrappedKey: seal(keks.get(version)!, newDataKey(), `dek:${cardId}`) };
+  }
+
   function sealCard(merchantId: string, card: CardInput) {
       const id = ids.hex32();
       const version = current();
@@ -180,6 +192,7 @@ export async function createVaultService(deps: {
 
   return {
     sealCard,
+    decoyKey,
     sealSecret,
     openSecret,
     async resealSecret(sealed, context) {

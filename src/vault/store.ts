@@ -45,7 +45,7 @@ export interface VaultStore {
    * Blanks the card number's ciphertext and marks its deleted instruments; false while an
    * instrument of it is not deleted (nothing changed), or when it was erased already.
    */
-  eraseCard(cardId: string, at: number): Promise<boolean>;
+  eraseCard(cardId: string, at: number, decoy: { keyVersion: number; wrappedKey: string }): Promise<boolean>;
 }
 
 export const instrumentStatuses = ['enabled', 'transient', 'deleted'] as const;
