@@ -164,7 +164,7 @@ test('Adyen: a later payment the cardholder makes with the registration (CIT, RE
   assert.deepEqual([sent.shopperInteraction, sent.recurringProcessingModel, sent.additionalData?.networkTxReference], ['Ecommerce', 'CardOnFile', undefined]);
 });
 
-test('OPP acquirer: a merchant-initiated charge of a card first stored at Adyen, whose answer carried no scheme id, names none (not Adyen\'s own reference)', async () => {
+test('OPP acquirer: a later charge (merchant- or cardholder-initiated) of a card first stored at Adyen, whose answer carried no scheme id, names none (not Adyen\'s own reference)', async () => {
   adyenGivesNti = false;
   try {
     await viaAdyen();
@@ -179,6 +179,12 @@ test('OPP acquirer: a merchant-initiated charge of a card first stored at Adyen,
     const sent = paymentBodies(acq)[0]?.body as URLSearchParams;
     assert.equal(sent.get('standingInstruction.source'), 'MIT');
     assert.equal(sent.get('standingInstruction.initialTransactionId'), null, 'the acquirer was told another PSP\'s reference as the scheme\'s id');
+    // Nor when the cardholder makes the later payment (CIT, REPEATED) naming the same id.
+    acq.bodies.length = 0;
+    const cit = await mit(first.registrationId, { 'standingInstruction.source': 'CIT', 'standingInstruction.initialTransactionId': given });
+    assert.match(cit.body.result.code, /^000\.100\.11/, JSON.stringify(cit.body));
+    const sentCit = paymentBodies(acq)[0]?.body as URLSearchParams;
+    assert.deepEqual([sentCit.get('standingInstruction.source'), sentCit.get('standingInstruction.initialTransactionId')], ['CIT', null]);
   } finally {
     adyenGivesNti = true;
   }

@@ -777,7 +777,11 @@ export function createPaymentService(deps: {
    */
   async function initialTransactionOf(input: PayInput): Promise<{ initialSchemeTransactionId?: string | null }> {
     const si = input.context.standingInstruction;
-    const given = input.merchantInitiated && typeof si === 'object' && si !== null ? (si as Record<string, unknown>).initialTransactionId : undefined;
+    // Any later charge of a kept card, the merchant's or the cardholder's (a REPEATED standing
+    // instruction): the id it names is resolved to the scheme's alike, or another PSP's reference
+    // would go to the acquirer as the scheme's.
+    const repeated = typeof si === 'object' && si !== null && (input.merchantInitiated || (si as Record<string, unknown>).mode === 'REPEATED');
+    const given = repeated ? (si as Record<string, unknown>).initialTransactionId : undefined;
     if (typeof given !== 'string') return {};
     const named = await store.operationNamed(input.merchant.id, given);
     if (!named) return { initialSchemeTransactionId: given };

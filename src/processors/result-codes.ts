@@ -177,21 +177,26 @@ export function classifyResultCode(code: string): ResultClass {
   return 'rejected';
 }
 
+/**
+ * Refusals of the card or the cardholder's account itself (invalid, expired, stolen, lost, blocked,
+ * restricted, picked up, the PIN tried too often): no other acquirer may be asked to charge it, and
+ * the schemes forbid retrying them.
+ */
 const hardCodes = new Set([
   '800.100.151', '800.100.153', '800.100.157', '800.100.159', '800.100.171', '100.100.101', '100.100.303',
-  '100.400.121', '800.300.101',
+  '100.400.121', '800.300.101', '800.100.160', '800.100.161', '800.100.165', '800.100.168', '800.100.172', '800.100.178',
 ]);
 
 /** 3-D Secure that the cardholder failed, or whose result the issuer refused. */
 const authenticationFailedCodes = new Set(['100.380.401', '800.400.200']);
 
 /**
- * An OPP-family acquirer refusing the gateway's own credentials or rights for the account (sender,
- * user or channel authorization, the access token, the source IP), or throttling the account: the
- * account fails every payment, whatever the card. Not the 800.900 codes about the shopper's data
- * (a phone number, a birth date).
+ * An OPP-family acquirer refusing the gateway's own credentials or rights for the account (sender
+ * authorization 100, an unknown channel 201, the access token 300, the user's rights 301, 302), or
+ * throttling the account: the account fails every payment, whatever the card. Not the 800.900 codes
+ * about the shopper's data (an e-mail address, an IP, a phone number, a birth date).
  */
-export const accountRefusedCode = /^800\.900\.(1\d\d|3\d\d|401)$|^800\.120\.100$/;
+export const accountRefusedCode = /^800\.900\.(100|201|30[012])$|^800\.120\.100$/;
 
 /**
  * The neutral reason of a rejecting result code of the OPP family: communication and system
@@ -206,6 +211,10 @@ export function declineReasonOf(code: string): DeclineReason {
   if (code.startsWith('900.') || code === '999.999.999' || code.startsWith('600.') || accountRefusedCode.test(code)) return 'provider_error';
   if (hardCodes.has(code)) return 'hard';
   if (authenticationFailedCodes.has(code)) return 'authentication_failed';
+  // The acquirer's 3-D Secure system failing, as the engine's own would say it.
+  if (code === '100.390.112') return 'authentication_error';
+  // The suspicion of manipulation is the issuer's fraud screen.
+  if (code === '800.100.158') return 'fraud';
   // The shopper left the payment page or 3-D Secure (100.396.101, .104), or never finished it (.103).
   if (code === '100.396.103') return 'expired';
   if (/^100\.396\.10[124]$/.test(code)) return 'cancelled_by_shopper';

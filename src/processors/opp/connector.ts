@@ -28,12 +28,13 @@ const keptDetails = ['ExtendedDescription', 'AcquirerResponse', 'clearingInstitu
 
 /**
  * Acquirer codes that leave the payment's fate open, so the attempt stays unknown (the reconciler
- * asks again, then an operator): its own "uncertain result", a timeout on the acquirer's side (the
- * platform says 900.100.301 when the timed-out payment was reversed), an undefined connector
+ * asks again, then an operator): its own "uncertain result", a timeout on the acquirer's side
+ * (900.100.400, and 900.100.500 "try later": the platform says 900.100.301 when the timed-out
+ * payment was reversed), an undefined connector
  * error, and a payment that "partially failed" whose automatic reversal failed too. Declined, any
  * of them would let a cascade charge the card at the next PSP while the first charge may stand.
  */
-const uncertainCodes: ReadonlySet<string> = new Set(['900.100.300', '900.100.400', '999.999.999', '000.400.030']);
+const uncertainCodes: ReadonlySet<string> = new Set(['900.100.300', '900.100.400', '900.100.500', '999.999.999', '000.400.030']);
 const isUncertain = (code: string | undefined) => code !== undefined && uncertainCodes.has(code);
 
 /** "Transaction with same TransactionId already exists": an entity that keeps merchant transaction ids unique saw this attempt before. */
