@@ -185,6 +185,14 @@ test('OPP acquirer: a later charge (merchant- or cardholder-initiated) of a card
     assert.match(cit.body.result.code, /^000\.100\.11/, JSON.stringify(cit.body));
     const sentCit = paymentBodies(acq)[0]?.body as URLSearchParams;
     assert.deepEqual([sentCit.get('standingInstruction.source'), sentCit.get('standingInstruction.initialTransactionId')], ['CIT', null]);
+    // Nor with the card typed in rather than kept.
+    acq.bodies.length = 0;
+    const typed = await opp(gw, 'POST', '/v1/payments', {
+      ...testCard, amount: '11.00', currency: 'EUR', paymentType: 'DB', 'standingInstruction.mode': 'REPEATED', 'standingInstruction.type': 'UNSCHEDULED',
+      'standingInstruction.source': 'CIT', 'standingInstruction.initialTransactionId': given,
+    });
+    assert.match(typed.body.result.code, /^000\.100\.11/, JSON.stringify(typed.body));
+    assert.equal((paymentBodies(acq)[0]?.body as URLSearchParams).get('standingInstruction.initialTransactionId'), null);
   } finally {
     adyenGivesNti = true;
   }

@@ -1021,9 +1021,11 @@ export function createPaymentService(deps: {
         instrumentLabel: masked ? `${masked.brand} •••• ${masked.last4}` : input.bankTransfer?.bankName ?? 'Bank transfer',
         returnUrls: input.returnUrls, expiresAt: now + asyncTimeoutMs,
       }) : undefined;
-      // What a stored credential's charge is to the card scheme, read only for such charges (a
-      // merchant-initiated one naming its first transaction, a kept card's): none on a plain payment.
-      const credential = (input.merchantInitiated || input.storedCard) ? { ...await initialTransactionOf(input), ...await storesKeptCard(input) } : {};
+      // What a stored credential's charge is to the card scheme, read only for such charges (a later
+      // one naming its first transaction, the card typed in or kept; a kept card's): none on a plain payment.
+      const si = input.context.standingInstruction;
+      const repeated = typeof si === 'object' && si !== null && (si as Record<string, unknown>).mode === 'REPEATED';
+      const credential = (input.merchantInitiated || input.storedCard || repeated) ? { ...await initialTransactionOf(input), ...await storesKeptCard(input) } : {};
       const intent = intentOf(Object.keys(credential).length > 0 ? { ...input, context: { ...input.context, ...credential } } : input, instrument.value, plan, paymentId, challenge !== undefined, now);
       const { payment, operation } = intent;
       const rules = challenge || plan.kind === 'refused' || plan.kind === 'declined' ? undefined : cascade;

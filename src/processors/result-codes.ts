@@ -37,9 +37,16 @@ export const resultCodes: Readonly<Record<string, string>> = {
   '800.100.153': 'transaction declined (invalid CVV)',
   '800.100.155': 'transaction declined (amount exceeds credit)',
   '800.100.157': 'transaction declined (wrong expiry date)',
+  '800.100.158': 'transaction declined (suspecting manipulation)',
   '800.100.159': 'transaction declined (stolen card)',
+  '800.100.160': 'transaction declined (card blocked)',
+  '800.100.161': 'transaction declined (too many invalid tries)',
   '800.100.162': 'transaction declined (limit exceeded)',
+  '800.100.165': 'transaction declined (card lost)',
+  '800.100.168': 'transaction declined (restricted card)',
   '800.100.171': 'transaction declined (pick up card)',
+  '800.100.172': 'transaction declined (account blocked)',
+  '800.100.178': 'transaction declined (PIN entered incorrectly too often)',
   '100.100.101': 'invalid creditcard, bank account number or bank name',
   '100.100.100': 'request contains no creditcard, bank account number or bank name',
   '100.100.200': 'request contains no month',
@@ -215,6 +222,9 @@ export function declineReasonOf(code: string): DeclineReason {
   if (code === '100.390.112') return 'authentication_error';
   // The suspicion of manipulation is the issuer's fraud screen.
   if (code === '800.100.158') return 'fraud';
+  // The rest of 800.900 is the shopper's data (an e-mail address, an IP, a phone number, a birth
+  // date): sent on to the next PSP it would be refused the same way.
+  if (code.startsWith('800.900.')) return 'invalid_request';
   // The shopper left the payment page or 3-D Secure (100.396.101, .104), or never finished it (.103).
   if (code === '100.396.103') return 'expired';
   if (/^100\.396\.10[124]$/.test(code)) return 'cancelled_by_shopper';

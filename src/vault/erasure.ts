@@ -6,8 +6,9 @@ import type { VaultStore } from './store.ts';
  * registration, an executions instrument, a one-time instrument its authorization spent or that
  * lapsed unused) and a released one (the card a registration held before it was renewed). Such a
  * card is kept only as its masked view and fingerprint. Its number's ciphertext is blanked and the
- * data key that sealed it replaced by a random one, so no key, old or current, recovers it, not even
- * from a copy of the old ciphertext left on disk or in a backup; the decoy stays wrapped, opening
+ * data key that sealed it replaced by a random one, so no key the store holds recovers it, not even
+ * from a copy of the old ciphertext (a copy of the old row holds the old wrapped key too, which the
+ * master key still opens: see docs/architecture.md, "Card data"); the decoy stays wrapped, opening
  * nothing (an older release's key rotation, during a rolling upgrade, re-wraps it as any card), and
  * this release's rotation skips it.
  *

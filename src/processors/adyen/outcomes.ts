@@ -46,7 +46,9 @@ const refusals: Readonly<Record<string, { name: string; reason: DeclineReason }>
   '37': { name: 'Contactless fallback', reason: 'soft' },
   '38': { name: 'Authentication required', reason: 'soft' },
   '39': { name: 'RReq not received from DS', reason: 'authentication_error' },
-  '42': { name: 'Transaction timeout', reason: 'provider_error' },
+  '42': { name: '3DS Authentication Error', reason: 'authentication_error' },
+  // Adyen stopped the card being retried: another PSP would be one more retry.
+  '46': { name: 'Transaction blocked by Adyen to prevent excessive retry fees', reason: 'hard' },
 };
 
 const byName = new Map(Object.entries(refusals).map(([code, r]) => [r.name.toLowerCase(), { code, ...r }]));
@@ -73,7 +75,7 @@ export function redirectOfAction(action: unknown): ShopperRedirect | undefined {
  * The neutral outcome of an answer of `/payments` or `/payments/details`, by its `resultCode`:
  * Authorised approves; Received and Pending wait; a redirect action sends the shopper to 3-D
  * Secure; Refused declines by its refusal reason, Error is the provider's, Cancelled the
- * shopper's. Undefined when the answer carries no result code. Pure.
+ * shopper's unless Adyen gives its own reason (its risk checks cancelling it). Undefined when the answer carries no result code. Pure.
  */
 export function outcomeOfPaymentResponse(r: Record<string, unknown>): Answer | undefined {
   const resultCode = text(r.resultCode, 64);
@@ -102,8 +104,15 @@ export function outcomeOfPaymentResponse(r: Record<string, unknown>): Answer | u
       if (refusal.code !== undefined) details.refusalReasonCode = refusal.code;
       return { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : resultCode, message, pspReference, details };
     }
-    case 'Cancelled':
-      return { kind: 'declined', reason: 'cancelled_by_shopper', acquirerCode: resultCode, message: undefined, pspReference, details };
+    case 'Cancelled': {
+      // Adyen's own cancellations carry their reason (FRAUD-CANCELLED, 22, is its risk checks);
+      // without one, or with 16 ("Cancelled"), it is the shopper's.
+      const refusal = refusalReasonOf(text(r.refusalReasonCode, 8), text(r.refusalReason));
+      const known = refusal.code !== undefined && refusal.code !== '16' && refusals[refusal.code] !== undefined;
+      if (!known) return { kind: 'declined', reason: 'cancelled_by_shopper', acquirerCode: resultCode, message: undefined, pspReference, details };
+      details.refusalReasonCode = refusal.code!;
+      return { kind: 'declined', reason: refusal.reason, acquirerCode: `Cancelled:${refusal.code!}`, message: text(r.refusalReason), pspReference, details };
+    }
     case 'Error':
       return { kind: 'declined', reason: 'provider_error', acquirerCode: resultCode, message: text(r.refusalReason), pspReference, details };
     case 'PartiallyAuthorised':

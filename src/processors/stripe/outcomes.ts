@@ -13,6 +13,9 @@ const reasons: Readonly<Record<string, DeclineReason>> = {
   incorrect_cvc: 'hard', invalid_cvc: 'hard', lost_card: 'hard', stolen_card: 'hard', pickup_card: 'hard', restricted_card: 'hard',
   card_not_supported: 'hard', invalid_account: 'hard', new_account_information_available: 'hard', revocation_of_authorization: 'hard',
   do_not_try_again: 'hard', not_permitted: 'hard', transaction_not_allowed: 'hard',
+  // "The customer must use another card"; and an identical payment made very recently, which another
+  // PSP would charge again while that one stands.
+  pin_try_exceeded: 'hard', duplicate_transaction: 'hard',
   // The cardholder stopped this merchant's payments (or all of them): no other PSP may try again.
   stop_payment_order: 'hard', revocation_of_all_authorizations: 'hard',
   fraudulent: 'fraud', merchant_blacklist: 'fraud', security_violation: 'fraud',
