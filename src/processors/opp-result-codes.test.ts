@@ -93,3 +93,8 @@ test('the account refusal codes are the gateway\'s own credentials, channel and 
     assert.equal(accountRefusedCode.test(code), false, code);
   }
 });
+
+test('the rest of 800.900 is the shopper\'s data, refused alike by any PSP; a registration the acquirer could not make is its own trouble', () => {
+  for (const code of ['800.900.101', '800.900.200', '800.900.401', '800.900.450']) assert.equal(declineReasonOf(code), 'invalid_request', code);
+  for (const code of ['800.900.303', '800.900.399']) assert.equal(declineReasonOf(code), 'provider_error', code);
+});

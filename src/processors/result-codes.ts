@@ -222,6 +222,9 @@ export function declineReasonOf(code: string): DeclineReason {
   if (code === '100.390.112') return 'authentication_error';
   // The suspicion of manipulation is the issuer's fraud screen.
   if (code === '800.100.158') return 'fraud';
+  // The acquirer failing to create or secure a registration (no token created, a secure
+  // registration problem) is its own trouble, not the card's.
+  if (code === '800.900.303' || code === '800.900.399') return 'provider_error';
   // The rest of 800.900 is the shopper's data (an e-mail address, an IP, a phone number, a birth
   // date): sent on to the next PSP it would be refused the same way.
   if (code.startsWith('800.900.')) return 'invalid_request';

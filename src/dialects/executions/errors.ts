@@ -101,6 +101,13 @@ const specific: Readonly<Record<string, readonly [string, string]>> = {
   '800.100.162': ['Operation', 'LimitExceeded'],
   '800.100.153': ['Instrument', 'InvalidInstrument'],
   '100.400.319': ['FraudRisk', 'FraudRisk'],
+  // The issuer suspecting manipulation, and Adyen's risk checks cancelling a payment.
+  '800.100.158': ['FraudRisk', 'FraudRisk'],
+  'Cancelled:22': ['FraudRisk', 'FraudRisk'],
+  '800.100.160': ['Instrument', 'BlockedInstrument'],
+  '800.100.165': ['Instrument', 'BlockedInstrument'],
+  '800.100.168': ['Instrument', 'BlockedInstrument'],
+  '800.100.172': ['Instrument', 'BlockedInstrument'],
 };
 const byReason: Readonly<Record<FailureInfo['reason'], readonly [string, string]>> = {
   declined_soft: ['Operation', 'GenericRejection'],

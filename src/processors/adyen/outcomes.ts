@@ -105,10 +105,11 @@ export function outcomeOfPaymentResponse(r: Record<string, unknown>): Answer | u
       return { kind: 'declined', reason: refusal.reason, acquirerCode: refusal.code !== undefined ? `Refused:${refusal.code}` : resultCode, message, pspReference, details };
     }
     case 'Cancelled': {
-      // Adyen's own cancellations carry their reason (FRAUD-CANCELLED, 22, is its risk checks);
-      // without one, or with 16 ("Cancelled"), it is the shopper's.
+      // Adyen's own cancellations carry their reason (FRAUD-CANCELLED, 22, is its risk checks), read
+      // as it says; any other (none, 15 "Cancelled", 16 "Shopper Cancelled", one read soft or not
+      // known) is the shopper's or the merchant's, which no other PSP may charge.
       const refusal = refusalReasonOf(text(r.refusalReasonCode, 8), text(r.refusalReason));
-      const known = refusal.code !== undefined && refusal.code !== '16' && refusals[refusal.code] !== undefined;
+      const known = refusal.code !== undefined && refusals[refusal.code] !== undefined && refusal.reason !== 'soft' && refusal.reason !== 'cancelled_by_shopper';
       if (!known) return { kind: 'declined', reason: 'cancelled_by_shopper', acquirerCode: resultCode, message: undefined, pspReference, details };
       details.refusalReasonCode = refusal.code!;
       return { kind: 'declined', reason: refusal.reason, acquirerCode: `Cancelled:${refusal.code!}`, message: text(r.refusalReason), pspReference, details };

@@ -46,8 +46,9 @@ test('Adyen Cancelled with refusal reason FRAUD-CANCELLED (22) is fraud, not the
   assert.equal(o?.kind === 'declined' ? o.reason : undefined, 'fraud');
 });
 
-test('Adyen Cancelled without a reason, or with 16 ("Cancelled"), is the shopper\'s cancellation', () => {
-  for (const r of [{}, { refusalReasonCode: '16', refusalReason: 'Cancelled' }, { refusalReasonCode: '999', refusalReason: 'Something new' }]) {
+test('Adyen Cancelled without a reason, with 15 ("Cancelled"), 16 ("Shopper Cancelled") or an unknown one, is the shopper\'s cancellation, which stops the cascade', () => {
+  for (const r of [{}, { refusalReasonCode: '15', refusalReason: 'Cancelled' }, { refusalReason: 'Cancelled' }, { refusalReasonCode: '15' },
+    { refusalReasonCode: '16', refusalReason: 'Shopper Cancelled' }, { refusalReasonCode: '999', refusalReason: 'Something new' }]) {
     const o = outcomeOfPaymentResponse({ resultCode: 'Cancelled', pspReference: 'PSP0000000000016', ...r });
     assert.equal(o?.kind === 'declined' ? o.reason : undefined, 'cancelled_by_shopper', JSON.stringify(r));
   }

@@ -1,0 +1,14 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { failureItem } from './errors.ts';
+
+const resultOf = (reason: 'declined_hard' | 'declined_soft', resultCode: string) => {
+  const r = failureItem({ reason, resultCode }, 's').reason!;
+  return `${r.category}/${r.result}`;
+};
+
+test('a fraud refusal is FraudRisk whichever PSP said it (the issuer suspecting manipulation, Adyen\'s risk checks cancelling); a lost or blocked card a blocked instrument', () => {
+  for (const code of ['100.400.319', '800.100.158', 'Cancelled:22']) assert.equal(resultOf('declined_hard', code), 'FraudRisk/FraudRisk', code);
+  for (const code of ['800.100.160', '800.100.165', '800.100.168', '800.100.172']) assert.equal(resultOf('declined_hard', code), 'Instrument/BlockedInstrument', code);
+  assert.equal(resultOf('declined_soft', 'unknown'), 'Operation/GenericRejection');
+});
