@@ -134,6 +134,18 @@ const disputeEvents = new Set([
 ]);
 
 /**
+ * Adyen's events that move or release money the gateway never asked to move, and that no attempt of
+ * ours settles: a cancel-or-refund or a refund with data made outside the gateway, a technical
+ * cancel, a manual review's rejection (Adyen cancels the payment, or refunds it if captured), an
+ * authorised amount adjusted, a refund voided or postponed, an authorisation expired. Each is told
+ * to an operator as money the books do not hold; acknowledged in silence, it was lost from view.
+ */
+const movesMoneyUnsettled = new Set([
+  'CANCEL_OR_REFUND', 'REFUND_WITH_DATA', 'TECHNICAL_CANCEL', 'MANUAL_REVIEW_REJECT', 'AUTHORISATION_ADJUSTMENT',
+  'VOID_PENDING_REFUND', 'POSTPONED_REFUND', 'EXPIRE',
+]);
+
+/**
  * The chargeback or reversal an item records: Adyen names the payment by `originalReference` and
  * the dispute by the item's own `pspReference`. Its reversal and second chargeback may carry no
  * `originalReference` (as Adyen's own examples show them): the dispute's reference names them. An
@@ -285,7 +297,7 @@ export function createAdyenConnector(settings: AdyenSettings, timeoutMs: number)
       const settled = mine.map((i) => settlementOfItem(i, settings)).filter((s) => s !== undefined);
       const read = mine.map((i) => ({ i, dispute: disputeOfItem(i) }));
       const disputes = read.flatMap((x) => (x.dispute ? [x.dispute] : []));
-      const unrecorded = read.filter((x) => disputeEvents.has(x.i.eventCode) && !x.dispute).map((x) => x.i)
+      const unrecorded = read.filter((x) => (disputeEvents.has(x.i.eventCode) && !x.dispute) || (movesMoneyUnsettled.has(x.i.eventCode) && x.i.success === 'true')).map((x) => x.i)
         .map((i) => ({ event: i.eventCode, pspReference: i.originalReference ?? i.pspReference, amount: `${i.currency} ${i.value} (Adyen minor units)` }));
       return { authentic: true, settled, ...(disputes.length > 0 ? { disputes } : {}), ...(unrecorded.length > 0 ? { unrecorded } : {}), answer: '[accepted]' };
     },
