@@ -767,10 +767,17 @@ export function createPaymentService(deps: {
     if (found && restToRelease(found.operations)) await releaseRest(found.payment);
   }
 
+  /** A payment that says it is a later charge of a card kept on file (`standingInstruction.mode=REPEATED`). */
+  function repeatedInstruction(input: PayInput): boolean {
+    const si = input.context.standingInstruction;
+    return typeof si === 'object' && si !== null && (si as Record<string, unknown>).mode === 'REPEATED';
+  }
+
   /**
-   * What the first transaction a merchant-initiated charge names is to its card scheme. The id a
-   * successful INITIAL charge answered is the scheme's where its PSP gave one, else the acquirer's
-   * reference or the gateway's own id: when the merchant's id names such a transaction of its own,
+   * What the first transaction a later charge of a kept card names (a merchant-initiated one, or the
+   * cardholder's REPEATED one) is to its card scheme. The id a successful INITIAL charge answered is
+   * the scheme's where its PSP gave one, else the acquirer's reference or the gateway's own id:
+   * when the merchant's id names such a transaction of its own,
    * the scheme's id is the one its answer carried, or none; an id the gateway does not know (the
    * merchant's card on file from elsewhere) is taken as the scheme's. A PSP told a reference of its
    * own as the scheme's may decline the charge or flag it.
@@ -780,8 +787,8 @@ export function createPaymentService(deps: {
     // Any later charge of a kept card, the merchant's or the cardholder's (a REPEATED standing
     // instruction): the id it names is resolved to the scheme's alike, or another PSP's reference
     // would go to the acquirer as the scheme's.
-    const repeated = typeof si === 'object' && si !== null && (input.merchantInitiated || (si as Record<string, unknown>).mode === 'REPEATED');
-    const given = repeated ? (si as Record<string, unknown>).initialTransactionId : undefined;
+    const given = typeof si === 'object' && si !== null && (input.merchantInitiated || repeatedInstruction(input))
+      ? (si as Record<string, unknown>).initialTransactionId : undefined;
     if (typeof given !== 'string') return {};
     const named = await store.operationNamed(input.merchant.id, given);
     if (!named) return { initialSchemeTransactionId: given };
@@ -1023,9 +1030,7 @@ export function createPaymentService(deps: {
       }) : undefined;
       // What a stored credential's charge is to the card scheme, read only for such charges (a later
       // one naming its first transaction, the card typed in or kept; a kept card's): none on a plain payment.
-      const si = input.context.standingInstruction;
-      const repeated = typeof si === 'object' && si !== null && (si as Record<string, unknown>).mode === 'REPEATED';
-      const credential = (input.merchantInitiated || input.storedCard || repeated) ? { ...await initialTransactionOf(input), ...await storesKeptCard(input) } : {};
+      const credential = (input.merchantInitiated || input.storedCard || repeatedInstruction(input)) ? { ...await initialTransactionOf(input), ...await storesKeptCard(input) } : {};
       const intent = intentOf(Object.keys(credential).length > 0 ? { ...input, context: { ...input.context, ...credential } } : input, instrument.value, plan, paymentId, challenge !== undefined, now);
       const { payment, operation } = intent;
       const rules = challenge || plan.kind === 'refused' || plan.kind === 'declined' ? undefined : cascade;
