@@ -7,7 +7,7 @@ const resultOf = (reason: 'declined_hard' | 'declined_soft', resultCode: string)
   return `${r.category}/${r.result}`;
 };
 
-test('a fraud refusal is FraudRisk whichever PSP said it (the issuer suspecting manipulation, Adyen\'s risk checks cancelling); a lost or blocked card a blocked instrument', () => {
+test('the codes of a fraud refusal the table names are FraudRisk (the issuer suspecting manipulation, Adyen\'s risk checks cancelling); a lost or blocked card a blocked instrument', () => {
   for (const code of ['100.400.319', '800.100.158', 'Cancelled:22']) assert.equal(resultOf('declined_hard', code), 'FraudRisk/FraudRisk', code);
   for (const code of ['800.100.160', '800.100.165', '800.100.168', '800.100.172']) assert.equal(resultOf('declined_hard', code), 'Instrument/BlockedInstrument', code);
   assert.equal(resultOf('declined_soft', 'unknown'), 'Operation/GenericRejection');

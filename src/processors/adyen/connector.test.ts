@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Cvv, Pan } from '../../vault/card.ts';
 import { money, type Currency } from '../../money/money.ts';
 import { outcomeOfPaymentResponse, refusalReasonOf } from './outcomes.ts';
-import { requestOf, settlementOfItem } from './connector.ts';
+import { createAdyenConnector, requestOf, settlementOfItem } from './connector.ts';
 import { parseSettings } from './settings.ts';
 import { itemsOf, signItem, verifyItem } from './webhook.ts';
 
@@ -137,4 +137,22 @@ test('a merchant-initiated authorization whose first transaction has no known sc
     storedCredential: { use: 'subsequent', initiatedBy: 'merchant', type: 'unscheduled', initialTransactionId: 'ADYENREF0001' },
   });
   assert.deepEqual(body.additionalData, { manualCapture: 'true' });
+});
+
+// POSTPONED_REFUND ("refund postponed until after payment capture") may answer the gateway's own
+// refund of a sale not captured yet, which its later REFUND item settles: no operator is paged.
+test('a POSTPONED_REFUND of the gateway\'s own refund attempt is not reported as money the gateway does not record', async () => {
+  const parsed = parseSettings({ apiKey: 'AQE1234567890abcdef', merchantAccount: 'ShopECOM', hmacKey: 'ab'.repeat(32) });
+  if (!parsed.ok) throw new Error(parsed.error);
+  const settings = parsed.value;
+  const connector = createAdyenConnector(settings, 1000);
+  // Shaped as Adyen's own POSTPONED_REFUND example; merchantReference is the gateway's refund attempt id.
+  const item = { pspReference: 'QFQTPCQ8HXSKGK82', originalReference: '9913140798220028', merchantAccountCode: 'ShopECOM', merchantReference: 'f3c1d2e4a5b6978800112233445566aa', value: 1000, currency: 'EUR', eventCode: 'POSTPONED_REFUND', success: 'true' };
+  const body = JSON.stringify({ live: 'false', notificationItems: [{ NotificationRequestItem: {
+    ...item, amount: { value: item.value, currency: item.currency }, eventDate: '2026-01-01T00:00:00+01:00', reason: '',
+    additionalData: { hmacSignature: signItem(item, settings.hmacKey) },
+  } }] });
+  const r = await connector.inbound!({ headers: {}, body });
+  assert.equal(r.authentic, true);
+  assert.deepEqual(r.unrecorded ?? [], [], 'a postponed refund (the gateway\'s own, settled later by its REFUND item) is paged to an operator as money moved outside the gateway');
 });

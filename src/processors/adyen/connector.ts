@@ -137,12 +137,14 @@ const disputeEvents = new Set([
  * Adyen's events that move or release money the gateway never asked to move, and that no attempt of
  * ours settles: a cancel-or-refund or a refund with data made outside the gateway, a technical
  * cancel, a manual review's rejection (Adyen cancels the payment, or refunds it if captured), an
- * authorised amount adjusted, a refund voided or postponed, an authorisation expired. Each is told
+ * authorised amount adjusted, a refund voided, an authorisation expired. Each is told
  * to an operator as money the books do not hold; acknowledged in silence, it was lost from view.
+ * Not POSTPONED_REFUND: it may be the gateway's own refund of a sale not captured yet, which its
+ * later REFUND item settles.
  */
 const movesMoneyUnsettled = new Set([
   'CANCEL_OR_REFUND', 'REFUND_WITH_DATA', 'TECHNICAL_CANCEL', 'MANUAL_REVIEW_REJECT', 'AUTHORISATION_ADJUSTMENT',
-  'VOID_PENDING_REFUND', 'POSTPONED_REFUND', 'EXPIRE',
+  'VOID_PENDING_REFUND', 'EXPIRE',
 ]);
 
 /**
