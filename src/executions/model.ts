@@ -73,7 +73,7 @@ export interface DisputeInfo {
 export interface FailureInfo {
   /** What went wrong, in the engine's terms. */
   readonly reason:
-    | 'declined_soft' | 'declined_hard' | 'provider_error' | 'authentication_failed' | 'cancelled_by_payer'
+    | 'declined_soft' | 'declined_hard' | 'declined_fraud' | 'provider_error' | 'authentication_failed' | 'cancelled_by_payer'
     | 'authentication_error' | 'not_allowed' | 'invalid_instrument';
   /** The acquirer's result code, when a PSP answered. */
   readonly resultCode?: string;

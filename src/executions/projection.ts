@@ -23,7 +23,7 @@ const shopperEnded = new Set<DeclineReason>(['authentication_failed', 'cancelled
 /** An engine decline, as an execution's failure (the acquirer's own code kept when a PSP answered). */
 export function failureOf(reason: DeclineReason | undefined, resultCode: string | undefined): FailureInfo {
   const byReason: Readonly<Record<DeclineReason, FailureInfo['reason']>> = {
-    soft: 'declined_soft', hard: 'declined_hard', fraud: 'declined_hard', invalid_request: 'declined_hard',
+    soft: 'declined_soft', hard: 'declined_hard', fraud: 'declined_fraud', invalid_request: 'declined_hard',
     provider_error: 'provider_error', not_received: 'provider_error', not_supported: 'not_allowed',
     authentication_failed: 'authentication_failed', authentication_error: 'authentication_error',
     not_enrolled: 'authentication_error', not_participating: 'authentication_error',

@@ -112,6 +112,8 @@ const specific: Readonly<Record<string, readonly [string, string]>> = {
 const byReason: Readonly<Record<FailureInfo['reason'], readonly [string, string]>> = {
   declined_soft: ['Operation', 'GenericRejection'],
   declined_hard: ['Instrument', 'BlockedInstrument'],
+  // A refusal for fraud, whichever PSP said it and in whatever code (Adyen's FRAUD, Stripe's fraudulent).
+  declined_fraud: ['FraudRisk', 'FraudRisk'],
   provider_error: ['Connection', 'ProviderConnectionError'],
   authentication_failed: ['PayerAuthentication', 'PayerAuthenticationFailed'],
   authentication_error: ['PayerAuthentication', 'AuthenticationError'],
