@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
 import { challengedPa, passAcquirerChallenge, startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
-import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { adyenFakeCredentials, redirectedPa } from './support/fake-psps/adyen.ts';
 import { startScriptedAdyen } from './support/fake-psps/scripted-adyen.ts';
 import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
 import { manualClock } from '../src/runtime/clock.ts';
@@ -91,10 +91,7 @@ test('requests naming none of the acquirer\'s payments ask nothing and leave the
 
 test('Adyen: one empty return, then the shopper\'s return whose details call was lost, then their reload: the reload finishes the payment', async () => {
   await configureCascade(gw, { ady: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } } }, ['ady']);
-  const r = await opp(gw, 'POST', '/v1/payments', {
-    amount: '50.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': '4111111111111111',
-    'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
-  });
+  const r = await opp(gw, 'POST', '/v1/payments', redirectedPa);
   assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
   const bare = adyen.state.returnUrls.at(-1)!;
   // A prefetch (or anyone who knows the payment id) reaches the return without Adyen's result.

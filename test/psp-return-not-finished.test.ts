@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, opp, type Gateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
-import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { adyenFakeCredentials, redirectedPa } from './support/fake-psps/adyen.ts';
 import { startScriptedAdyen } from './support/fake-psps/scripted-adyen.ts';
 import { manualClock } from '../src/runtime/clock.ts';
 
@@ -24,10 +24,7 @@ after(async () => { await gw?.close(); await adyen?.close(); });
 
 test('the shopper\'s reload of the PSP return, after the first details call was lost, finishes the payment', async () => {
   await configureCascade(gw, { ady: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } } }, ['ady']);
-  const r = await opp(gw, 'POST', '/v1/payments', {
-    amount: '50.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': '4111111111111111',
-    'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
-  });
+  const r = await opp(gw, 'POST', '/v1/payments', redirectedPa);
   assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
   const returnUrl = `${adyen.state.returnUrls.at(-1)!}?redirectResult=X3XtfGC9%21H4sIAAAAAAAA`;
   const first = await fetch(returnUrl, { redirect: 'manual' });
@@ -45,10 +42,7 @@ test('the shopper\'s reload of the PSP return, after the first details call was 
 test('a payment whose PSP return could not be finished, at a PSP without a status API, is not left open for ever', async () => {
   await configureCascade(gw, { ady: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } } }, ['ady']);
   adyen.state.detailsCalls = 0;
-  const r = await opp(gw, 'POST', '/v1/payments', {
-    amount: '50.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': '4111111111111111',
-    'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
-  });
+  const r = await opp(gw, 'POST', '/v1/payments', redirectedPa);
   assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
   await fetch(`${adyen.state.returnUrls.at(-1)!}?redirectResult=abc`, { redirect: 'manual' });
   // Two days on, no notification came (Adyen never got the details call): every sweep has run.
@@ -67,10 +61,7 @@ test('a payment whose PSP return could not be finished, at a PSP without a statu
 test('a return that carries nothing from the PSP (a forged or prefetched GET of the return URL, whose ids are the payment\'s own) does not keep the shopper\'s real return from finishing the payment', async () => {
   await configureCascade(gw, { ady: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } } }, ['ady']);
   adyen.state.detailsCalls = 1; // every details call answers from now on
-  const r = await opp(gw, 'POST', '/v1/payments', {
-    amount: '50.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': '4111111111111111',
-    'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
-  });
+  const r = await opp(gw, 'POST', '/v1/payments', redirectedPa);
   const returnUrl = adyen.state.returnUrls.at(-1)!;
   // The first attempt's id is the payment's: the return URL is /hosted/psp-return/{id}/{id}, known to anyone who knows the payment id.
   assert.equal(returnUrl.endsWith(`/hosted/psp-return/${r.body.id}/${r.body.id}`), true, returnUrl);

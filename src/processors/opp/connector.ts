@@ -270,7 +270,7 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
       if (chosen && hint) referencedApproval('the acquirer', hint.operation, chosen);
       return chosen;
     },
-    returnNames: (back) => { try { return namedPayment(back) !== undefined; } catch { return false; } },
+    returnNames: (back) => { try { namedPayment(back); return true; } catch { return false; } },
     async complete(back) {
       const id = namedPayment(back);
       const query = new URLSearchParams({ entityId: settings.entityId });

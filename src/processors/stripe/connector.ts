@@ -246,7 +246,7 @@ export function createStripeConnector(settings: StripeSettings, timeoutMs: numbe
       if (operation === 'void') return pi.status === 'canceled' ? approved : undefined;
       throw new Error(`Stripe does not offer ${operation}`);
     },
-    returnNames: (back) => { try { return namedIntent(back) !== undefined; } catch { return false; } },
+    returnNames: (back) => { try { namedIntent(back); return true; } catch { return false; } },
     async complete(back) {
       const id = namedIntent(back);
       const pi = await intent(id);

@@ -19,6 +19,15 @@ interface Item {
 }
 
 /**
+ * A /v1 PA of EUR 50.00 with a shopperResultUrl: at a PSP that runs its own 3-D Secure (the fake
+ * Adyens) it waits for the shopper at the PSP's redirect.
+ */
+export const redirectedPa = {
+  amount: '50.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': '4111111111111111',
+  'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
+};
+
+/**
  * `multiplePartialCaptures` stands for an account Adyen enabled them on. Without them (Adyen's
  * default) a capture cancels what it leaves of the authorization: a later capture or cancel of the
  * payment fails. With them the rest stays authorized: captured in more parts, or cancelled (a
