@@ -26,6 +26,12 @@ const details: Readonly<Record<string, string>> = {
     'command runs the running gateway sends the merchant\'s new events there (signed or encrypted as usual, each\n' +
     'payment\'s events in order); every attempt is printed. Ctrl-C disables the endpoint. The gateway must allow the\n' +
     'address: start it with SWITCHYARD_WEBHOOK_ALLOW=127.0.0.0/8,::1/128 for a receiver on this machine.',
+  backup: 'Writes a consistent copy of the embedded SQLite store to FILE (a new file; never over one), taken while\n' +
+    'gateways serve: the store as of one commit. The copy is flushed and checked before it gets its name. It holds no\n' +
+    'master key: keep that apart from the backups. On PostgreSQL use pg_dump or base backups instead.',
+  restore: 'Puts a backup in place as the store of SWITCHYARD_DATA_DIR, which must hold none (nor a -wal file). The copy is\n' +
+    'checked whole, and the master key (SWITCHYARD_MASTER_KEY, or master.key in the folder) is checked against its card keys,\n' +
+    'before anything is put in place. Start the gateway on the folder afterwards; it migrates an older copy as usual.',
   'ledger verify': 'Checks every invariant of the books (each transfer balances, holds are released once, ...); exits 1 naming\n' +
     'the first one broken.',
 };
@@ -55,7 +61,8 @@ function entriesOf(usage: string): Entry[] {
 export function helpFor(usage: string, topic: readonly string[]): string | undefined {
   const matching = entriesOf(usage).filter((e) => topic.every((word, i) => e.words[i]?.includes(word)));
   if (matching.length === 0) return undefined;
-  const more = topic.length >= 2 ? details[`${topic[0]} ${topic[1]}`] : undefined;
+  // A command of one word (`backup`) is explained under its own name, a command of a group under both words.
+  const more = details[topic.join(' ')];
   return `usage:\n${matching.map((e) => e.text).join('\n')}\n${more ? `\n${more}\n` : ''}`;
 }
 

@@ -24,6 +24,7 @@ import { ledgerCli, ledgerOptions, ledgerUsage, settlementCli } from './ledger.t
 import { userOptions, usersCli, usersUsage } from './users.ts';
 import { paymentOptions, paymentsCli, paymentsUsage } from './payments.ts';
 import { lateApprovalOptions, lateApprovalsCli, lateApprovalsUsage } from './late-approvals.ts';
+import { backupCli, backupUsage } from './backup.ts';
 
 const routingCommands: Readonly<Record<string, readonly string[]>> = {
   origins: ['list', 'add', 'remove'], 'psp-accounts': ['put', 'list'], workflows: ['show', 'set'],
@@ -54,7 +55,8 @@ ${webhooksUsage}
 ${ledgerUsage}
 ${usersUsage}
 ${paymentsUsage}
-${lateApprovalsUsage}`;
+${lateApprovalsUsage}
+${backupUsage}`;
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -142,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.help && group === 'users') return usersCli(command, values);
   if (!values.help && group === 'payments') return paymentsCli(command, positionals[2], values);
   if (!values.help && group === 'late-approvals') return lateApprovalsCli(command, positionals[2], values);
+  if (!values.help && (group === 'backup' || group === 'restore')) return backupCli(group, command, positionals.slice(2), values.json ?? false);
   if (!values.help && (group === 'psp-accounts' || group === 'workflows' || group === 'origins')) return routing(group, command, values);
   const known = (group === 'merchants' && (command === 'create' || command === 'list' || command === 'rotate'))
     || (group === 'keys' && (command === 'rotate' || command === 'rewrap' || command === 'status'));

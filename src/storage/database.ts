@@ -262,10 +262,13 @@ export function idleInTransactionMs(target: { statementDeadlineMs?: number; unit
 }
 
 /** Opens the configured store and brings its schema up to date. */
+/** The embedded store's database file in a data folder (its -wal and -shm files lie beside it). */
+export const sqliteFile = (dataDir: string) => join(dataDir, 'switchyard.sqlite');
+
 export async function openStorage(target: StorageTarget, observer?: UnitOfWorkObserver): Promise<Storage> {
   if (target.kind === 'sqlite') {
     ensurePrivateDir(target.dataDir);
-    const file = join(target.dataDir, 'switchyard.sqlite');
+    const file = sqliteFile(target.dataDir);
     restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
     const { db, raw } = openSqlite(file, { wal: new WalSync(`${file}-wal`, { observe: observer?.flush?.bind(observer) }) });
     await migrateOrClose(db);

@@ -57,6 +57,21 @@ const masked = (c: StoredCard): MaskedCard => ({
  * key-encrypting key (KEK); KEKs are sealed by the master key. The associated data binds each
  * ciphertext to its card id, so swapping ciphertexts between rows fails to decrypt.
  */
+const sealingKeyOf = (masterKey: Buffer) => deriveKey(masterKey, 'kek-seal');
+const unsealKeyVersion = (sealingKey: Buffer, v: { version: number; sealedKey: string }) => unseal(sealingKey, v.sealedKey, `kek:${v.version}`);
+
+/**
+ * The first of a store's key versions that `masterKey` does not open, or undefined when it opens them
+ * all: a restored copy is checked with it before it replaces nothing, without writing to it.
+ */
+export function keyVersionNotOpened(masterKey: Buffer, versions: readonly { version: number; sealedKey: string }[]): number | undefined {
+  const sealingKey = sealingKeyOf(masterKey);
+  for (const v of versions) {
+    try { unsealKeyVersion(sealingKey, v); } catch { return v.version; }
+  }
+  return undefined;
+}
+
 export async function createVaultService(deps: {
   store: VaultStore; clock: Clock; ids: Ids; masterKey: MasterKey;
   /**
@@ -67,7 +82,7 @@ export async function createVaultService(deps: {
 }): Promise<VaultService> {
   const { store, clock, ids } = deps;
   const masterKey = deps.masterKey.key;
-  const sealingKey = deriveKey(masterKey, 'kek-seal');
+  const sealingKey = sealingKeyOf(masterKey);
   const fingerprintKey = deriveKey(masterKey, 'card-fingerprint');
   const merchantFingerprintKey = deriveKey(masterKey, 'card-fingerprint-merchant');
   /**
@@ -82,7 +97,7 @@ export async function createVaultService(deps: {
   async function loadKeks() {
     for (const v of await store.keyVersions()) {
       let kek: Buffer;
-      try { kek = unseal(sealingKey, v.sealedKey, `kek:${v.version}`); } catch { throw new MasterKeyMismatchError(v.version); }
+      try { kek = unsealKeyVersion(sealingKey, v); } catch { throw new MasterKeyMismatchError(v.version); }
       keks.set(v.version, kek);
     }
   }
