@@ -52,6 +52,11 @@ test('password parameters are removed from query strings, whatever the spelling 
   // A bearer secret put in the URL (refused there, but the URL is logged).
   assert.equal(scrubQuerySecrets('/admin/api/webhooks/endpoints?access_token=Op3rat0r-t0ken&x=1'), '/admin/api/webhooks/endpoints?access_token=[REDACTED]&x=1');
   assert.equal(scrubQuerySecrets('/metrics?api_key=k1&apiKey=k2&client_secret=k3'), '/metrics?api_key=[REDACTED]&apiKey=[REDACTED]&client_secret=[REDACTED]');
+  // The executions API key under its header's name, and other spellings joined by a hyphen.
+  assert.equal(scrubQuerySecrets('/p?x-api-key=k1&a=1&api-key=k2&X-Api-Key=k3'), '/p?x-api-key=[REDACTED]&a=1&api-key=[REDACTED]&X-Api-Key=[REDACTED]');
+  assert.equal(scrubQuerySecrets('/p?client-secret=k1&secret_key=k2&token=k3&authorization=k4&refresh_token=k5'),
+    '/p?client-secret=[REDACTED]&secret_key=[REDACTED]&token=[REDACTED]&authorization=[REDACTED]&refresh_token=[REDACTED]');
+  assert.equal(scrubQuerySecrets('/p?tokens=1&keyboard=2&monkey=3'), '/p?tokens=1&keyboard=2&monkey=3', 'names that only contain the words are kept');
   assert.equal(scrubQuerySecrets('/v1/query?tokenCount=1&keyHint=2'), '/v1/query?tokenCount=1&keyHint=2');
   // Stripe's return from its 3-D Secure names the PaymentIntent's secret with a prefix; Stripe says never to log it.
   assert.equal(scrubQuerySecrets('/hosted/psp-return/a/b?payment_intent=pi_1&payment_intent_client_secret=pi_1_secret_x'),

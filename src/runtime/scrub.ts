@@ -114,12 +114,13 @@ export const scrubPans = (text: string): string => replacePans(text, redacted, '
 // A `name=value` pair of a query string or form body; the name may be percent-encoded. A value
 // already scrubbed of its card number holds a space (`[PAN REDACTED]`) and is taken whole.
 const queryPair = /([?&;]|^)([^=&?#;\s]+)=(\[PAN REDACTED\]|[^&#;\s]*)/g;
-// Passwords and bearer secrets (an operator token or API key sent as `?access_token=`, which is
-// refused but still logged with its URL), and card data sent as URL parameters by a client that
+// Passwords and bearer secrets (an operator token or API key sent as `?access_token=`, or the
+// executions API key as `?x-api-key=` under its header's name: refused, but still logged with its
+// URL; names joined by `.`, `_` or `-`), and card data sent as URL parameters by a client that
 // should have posted a form: the security code (which may never be stored, logs included), the
 // expiry and the holder's name; and the shopper's own details sent so (their e-mail, name, address,
 // phone, IP: `customer.*`, `billing.*`, `shipping.*`), which an operator's log has no need of.
-const secretName = /(^|[._])(password|cvv|cvc|cvv2|securityCode|access_token|api_?key|client_secret|secret)$|^card\.(holder|expiryMonth|expiryYear|number)$|^(customer\.(?!merchantCustomerId$)|billing\.|shipping\.)/i;
+const secretName = /(^|[._-])(password|cvv|cvc|cvv2|securityCode|token|api[_-]?key|client[_-]?secret|secret([_-]?key)?|authorization)$|^card\.(holder|expiryMonth|expiryYear|number)$|^(customer\.(?!merchantCustomerId$)|billing\.|shipping\.)/i;
 
 function decodedName(raw: string): string {
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }
@@ -141,7 +142,7 @@ export function scrubQuerySecrets(text: string): string {
 /** Free text with card numbers and password parameters removed. */
 const scrubText = (text: string) => scrubQuerySecrets(scrubPans(text));
 // Cheap pre-check for a line that might hold a password parameter (plainly or percent-encoded).
-const maybeSecret = /passw|cvv|cvc|securitycode|card\.|customer\.|billing\.|shipping\.|access_token|api_?key|secret|%[0-9a-f]{2}/i;
+const maybeSecret = /passw|cvv|cvc|securitycode|card\.|customer\.|billing\.|shipping\.|token|api[_-]?key|secret|authorization|%[0-9a-f]{2}/i;
 
 /**
  * The scrubber for one serialized JSON log line: strings are scrubbed as free text (card numbers
