@@ -65,6 +65,19 @@ test('every request the Adyen connector sends is valid under Adyen\'s Checkout A
   const auth = await adyen.execute({ ...base, operation: 'authorize', attemptId: id(), amount: eur(9_200), card: card(suiteCards.approved), returnUrl: 'https://gw.example/hosted/psp-return/a' });
   assert.equal(auth.kind, 'approved');
   await adyen.execute({ ...base, operation: 'sale', attemptId: id(), amount: eur(100), card: card(suiteCards.soft) });
+  // The shopper and the statement text, each where and as the contract puts them.
+  await adyen.execute({
+    ...base, operation: 'authorize', attemptId: id(), amount: eur(100), card: card(suiteCards.approved), returnUrl: 'https://gw.example/hosted/psp-return/c',
+    statementText: 'Café Müller order 1042', shopper: {
+      email: 'jane@example.com', ip: '203.0.113.7',
+      browser: { acceptHeader: 'text/html', userAgent: 'Mozilla/5.0', language: 'en-GB', screenHeight: '900', screenWidth: '1440', screenColorDepth: '24', timezone: '-60', javaEnabled: 'false', javascriptEnabled: 'true' },
+      billing: { street1: '12 Baker Street', city: 'London', postcode: 'NW1 6XE', country: 'GB' },
+      shipping: { street1: '1 Main St', street2: 'Apt 4', city: 'Springfield', state: 'IL', postcode: '62701', country: 'US', givenName: 'Jane', surname: 'Jones' },
+    },
+  });
+  const withShopper = fake.requests.at(-1)!.body as Record<string, unknown>;
+  assert.deepEqual(Object.keys(withShopper).filter((k) => ['shopperEmail', 'shopperIP', 'browserInfo', 'billingAddress', 'deliveryAddress', 'shopperStatement'].includes(k)).sort(),
+    ['billingAddress', 'browserInfo', 'deliveryAddress', 'shopperEmail', 'shopperIP', 'shopperStatement']);
   await adyen.execute({ ...base, operation: 'authorize', attemptId: id(), amount: eur(100), card: card(suiteCards.approved), authentication: { status: 'Y', eci: '05', flow: 'frictionless', version: '2.2.0' } });
   await adyen.execute({ ...base, operation: 'authorize', attemptId: id(), amount: eur(100), card: card(suiteCards.approved), authentication: { status: 'Y', eci: '05', flow: 'challenge', version: '2.2.0' } });
   const challengedId = id();

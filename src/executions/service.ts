@@ -8,6 +8,7 @@ import type { InstrumentService } from '../vault/instruments.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { ExecResult, ExecutionError, NotAllowed } from './errors.ts';
 import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
+import { shopperContextOf } from './shopper.ts';
 import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation } from '../payments/model.ts';
 import type { AttemptRecord } from '../payments/store.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
@@ -87,6 +88,8 @@ export interface ExecutionService extends PaymentObserver {
    */
   authorize(merchant: Merchant, workflowCode: string, id: string, input: {
     amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string;
+    /** The request's own `meta`: its `clientContext` (the shopper's browser) goes to the PSP. */
+    meta?: unknown;
   } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** A back-office action; `acknowledge`, as for `authorize`, writes the caller's record of the answer in the unit of work that records it. */
   capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
@@ -364,7 +367,10 @@ export function createExecutionService(deps: {
         shopperBaseUrl: deps.publicUrl ?? input.baseUrl,
         workflowCode, merchantTransactionId: e.merchantReference, testParameters: {}, background: true,
         // A stored instrument is kept for later charges: its PSP is told what for (its first approved charge stores it).
-        context: { executionId: id, ...(instrument.status === 'enabled' ? { cardOnFileUse: cardOnFileUseOf(instrument.futureUsage) } : {}) },
+        context: {
+          executionId: id, ...(instrument.status === 'enabled' ? { cardOnFileUse: cardOnFileUseOf(instrument.futureUsage) } : {}),
+          ...shopperContextOf(e.meta, input.meta),
+        },
         // The execution records the request in the payment's own unit of work: one commit for both.
         join: async (tx, paymentId) => {
           const w = store.writer(tx);

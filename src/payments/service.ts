@@ -15,7 +15,8 @@ import {
   authenticationDetails, challengeRefusals, challengeResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome,
 } from '../threeds/model.ts';
-import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute, type StoredCredential } from '../processors/connector.ts';
+import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute, type Shopper, type StoredCredential } from '../processors/connector.ts';
+import { shopperOf, statementTextOf } from './shopper.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
@@ -359,11 +360,21 @@ export function createPaymentService(deps: {
       // A rebill charges the stored card with nobody there: merchant-initiated, as a standing instruction's charge.
       ...((op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill' ? { merchantInitiated: true } : {}),
       ...storedCredentialOf(op, kind),
+      // What the issuer decides on: the shopper as the merchant described them, and the statement text.
+      ...(needsCard ? shopperFieldsOf(op, kind) : {}),
       ...(status !== undefined && op.seq === 0 ? {
         authentication: { status, eci: op.details['3ds.acsEci'], flow: op.details['3ds.flow'] === 'challenge' ? 'challenge' : 'frictionless', version: op.details['3ds.version'] },
       } : {}),
       testParameters,
     };
+  }
+
+  /** A charge made without the shopper there (a merchant-initiated one, a rebill) tells no browser or IP address: none is theirs. */
+  function shopperFieldsOf(op: OperationRecord, kind: OperationKind): { shopper?: Shopper; statementText?: string } {
+    const present = !((op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill');
+    const shopper = shopperOf(op.context, present);
+    const statementText = statementTextOf(op.context);
+    return { ...(shopper ? { shopper } : {}), ...(statementText !== undefined ? { statementText } : {}) };
   }
 
   /**

@@ -51,6 +51,54 @@ export interface StoredCredential {
   readonly schemeTransactionId?: string;
 }
 
+/** A postal address as the merchant gave it; any part may be missing. */
+export interface PostalAddress {
+  readonly street1?: string;
+  readonly street2?: string;
+  readonly city?: string;
+  readonly state?: string;
+  readonly postcode?: string;
+  /** ISO 3166-1 alpha-2. */
+  readonly country?: string;
+  /** Who receives it (a shipping address). */
+  readonly givenName?: string;
+  readonly surname?: string;
+}
+
+/**
+ * The shopper's browser as 3-D Secure 2 describes it, each value as the browser reported it: the
+ * screen in pixels, the colour depth in bits, `timezone` the minutes UTC is ahead of local time
+ * (JavaScript's `getTimezoneOffset()`), the flags `true` or `false`.
+ */
+export interface ShopperBrowser {
+  readonly acceptHeader?: string;
+  readonly userAgent?: string;
+  readonly language?: string;
+  readonly screenHeight?: string;
+  readonly screenWidth?: string;
+  readonly screenColorDepth?: string;
+  readonly timezone?: string;
+  readonly javaEnabled?: string;
+  readonly javascriptEnabled?: string;
+  readonly challengeWindow?: string;
+}
+
+/**
+ * The shopper as the merchant described them, for the PSP's risk checks: the issuer's 3-D Secure 2
+ * decision (e-mail, IP, browser, billing address) and the address check (AVS). The browser and the
+ * IP are absent when the shopper is not there (a merchant-initiated charge).
+ */
+export interface Shopper {
+  readonly email?: string;
+  readonly ip?: string;
+  readonly phone?: string;
+  readonly givenName?: string;
+  readonly surname?: string;
+  readonly browser?: ShopperBrowser;
+  readonly billing?: PostalAddress;
+  readonly shipping?: PostalAddress;
+}
+
 export interface ConnectorRequest {
   readonly operation: ConnectorOperation;
   /** Our attempt id: the PSP's idempotency key, and what the reconciler asks about later. */
@@ -81,6 +129,13 @@ export interface ConnectorRequest {
    */
   readonly storedCredential?: StoredCredential;
   readonly authentication?: Authentication;
+  /** On an operation that reaches the issuer: the shopper, where the merchant described them. */
+  readonly shopper?: Shopper;
+  /**
+   * On an operation that reaches the issuer: the text the merchant asked to be shown on the
+   * shopper's statement, as given; each connector fits it to its PSP's rules.
+   */
+  readonly statementText?: string;
   /** Switches the merchant sent for a PSP's test system (ignored by live systems). */
   readonly testParameters: Readonly<Record<string, string>>;
   /**

@@ -156,3 +156,23 @@ test('a POSTPONED_REFUND of the gateway\'s own refund attempt is not reported as
   assert.equal(r.authentic, true);
   assert.deepEqual(r.unrecorded ?? [], [], 'a postponed refund (the gateway\'s own, settled later by its REFUND item) is paged to an operator as money moved outside the gateway');
 });
+
+test('the shopper goes to Adyen only in objects it takes whole; the statement text fitted to its characters', () => {
+  const browser = { acceptHeader: 'text/html', userAgent: 'Mozilla/5.0', language: 'en-GB', screenHeight: '900', screenWidth: '1440', screenColorDepth: '24', timezone: '-60', javaEnabled: 'false' };
+  const whole = requestOf(settings, {
+    operation: 'authorize', attemptId: 'a1', amount: eur(100), live: false, card, testParameters: {}, statementText: 'Café Müller <1042>',
+    shopper: { email: 'jane@example.com', ip: '203.0.113.7', browser, billing: { street1: '12 Baker Street', street2: 'Flat 2', city: 'London', postcode: 'NW1 6XE', country: 'GB' } },
+  }).body;
+  assert.equal(whole.shopperEmail, 'jane@example.com');
+  assert.equal(whole.shopperIP, '203.0.113.7');
+  assert.equal(whole.shopperStatement, 'Cafe Muller 1042');
+  assert.deepEqual(whole.billingAddress, { street: '12 Baker Street Flat 2', houseNumberOrName: 'NA', city: 'London', postalCode: 'NW1 6XE', country: 'GB' });
+  assert.deepEqual(whole.browserInfo, { acceptHeader: 'text/html', userAgent: 'Mozilla/5.0', language: 'en-GB', colorDepth: 24, screenHeight: 900, screenWidth: 1440, timeZoneOffset: -60, javaEnabled: false });
+  // An address without its postcode, a browser without its screen: Adyen would refuse the payment (422), so neither goes.
+  const partial = requestOf(settings, {
+    operation: 'sale', attemptId: 'a2', amount: eur(100), live: false, card, testParameters: {},
+    shopper: { browser: { ...browser, screenHeight: 'tall' }, billing: { street1: '12 Baker Street', city: 'London', country: 'GB' } },
+  }).body;
+  assert.equal(partial.billingAddress, undefined);
+  assert.equal(partial.browserInfo, undefined);
+});

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
-import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute, type StoredCredential } from '../connector.ts';
+import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PostalAddress, type PspDispute, type ShopperBrowser, type StoredCredential } from '../connector.ts';
+import { statementTextFor } from '../statement-text.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { httpConnectorFactory } from '../refusing.ts';
 import { outcomeOfPaymentResponse, refusalReasonOf } from './outcomes.ts';
@@ -66,6 +67,7 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
       ? { threeDSRequestData: { nativeThreeDS: 'disabled' } }
       : { attemptAuthentication: 'never' },
   };
+  Object.assign(body, shopperFieldsOf(req));
   if (req.operation === 'authorize') body.additionalData = { ...(body.additionalData as Record<string, string> | undefined), manualCapture: 'true' };
   else body.captureDelayHours = 0;
   if (req.authentication) {
@@ -80,6 +82,58 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
     };
   }
   return { path: '/payments', body };
+}
+
+/** Adyen's `shopperStatement`: the characters it allows, cut to a statement line's 22 (longer, banks cut it anyway). */
+const adyenStatement = { allowed: /^[A-Za-z0-9 .,'_\-?+*/]$/, max: 22 };
+
+/**
+ * The shopper for Adyen's risk checks and the issuer's 3-D Secure 2 decision. Adyen refuses the
+ * whole payment (422) over an incomplete address or browser object, so each goes only whole: an
+ * address with its street, city, postcode and country (the house number is in the merchant's
+ * street line, so `houseNumberOrName` says "NA", as Adyen asks where there is none apart), the
+ * browser with the eight values Adyen requires, each a number or flag where it wants one.
+ */
+function shopperFieldsOf(req: ConnectorRequest): Record<string, unknown> {
+  const s = req.shopper;
+  const out: Record<string, unknown> = {};
+  if (s?.email !== undefined) out.shopperEmail = s.email;
+  if (s?.ip !== undefined) out.shopperIP = s.ip;
+  const billing = addressOf(s?.billing);
+  if (billing) out.billingAddress = billing;
+  const delivery = addressOf(s?.shipping);
+  if (delivery) {
+    out.deliveryAddress = {
+      ...delivery, ...(s?.shipping?.givenName !== undefined ? { firstName: s.shipping.givenName } : {}),
+      ...(s?.shipping?.surname !== undefined ? { lastName: s.shipping.surname } : {}),
+    };
+  }
+  const browser = browserInfoOf(s?.browser);
+  if (browser) out.browserInfo = browser;
+  const statement = req.statementText !== undefined ? statementTextFor(req.statementText, adyenStatement) : undefined;
+  if (statement !== undefined) out.shopperStatement = statement;
+  return out;
+}
+
+function addressOf(a: PostalAddress | undefined): Record<string, string> | undefined {
+  if (!a?.street1 || !a.city || !a.postcode || !a.country) return undefined;
+  return {
+    street: [a.street1, a.street2].filter((l) => l !== undefined).join(' ').replace(/\s+/g, ' ').trim(), houseNumberOrName: 'NA',
+    city: a.city, postalCode: a.postcode, country: a.country, ...(a.state !== undefined ? { stateOrProvince: a.state } : {}),
+  };
+}
+
+function browserInfoOf(b: ShopperBrowser | undefined): Record<string, unknown> | undefined {
+  if (!b) return undefined;
+  const whole = (v: string | undefined) => v !== undefined && /^-?[0-9]{1,6}$/.test(v.trim()) ? Number(v) : undefined;
+  const flag = (v: string | undefined) => v === 'true' ? true : v === 'false' ? false : undefined;
+  const info = {
+    acceptHeader: b.acceptHeader, userAgent: b.userAgent, language: b.language, colorDepth: whole(b.screenColorDepth),
+    screenHeight: whole(b.screenHeight), screenWidth: whole(b.screenWidth), timeZoneOffset: whole(b.timezone), javaEnabled: flag(b.javaEnabled),
+  };
+  if (Object.values(info).some((v) => v === undefined)) return undefined;
+  const script = flag(b.javascriptEnabled);
+  return { ...info, ...(script !== undefined ? { javaScriptEnabled: script } : {}) };
 }
 
 /** What Adyen's AUTHORISATION item answers: a payment's opening (or a stored card's charge). */

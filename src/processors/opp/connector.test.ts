@@ -190,3 +190,19 @@ test('card.holder is sent within the platform\'s 45 characters, cut between char
   assert.ok(sent.isWellFormed());
   assert.ok(holder.startsWith(sent));
 });
+
+test('the shopper and the statement text go under the platform\'s own names, on payments that reach the issuer only', () => {
+  const shopper = {
+    email: 'jane@example.com', ip: '203.0.113.7', givenName: 'Jane', browser: { acceptHeader: 'text/html', screenColorDepth: '24', timezone: '-60' },
+    billing: { street1: '12 Baker Street', city: 'London', postcode: 'NW1 6XE', country: 'GB' }, shipping: { street1: '1 Main St', surname: 'Jones' },
+  };
+  const { body } = formOf(settings, request({ shopper, statementText: 'ACME SHOES ORDER 1042' }));
+  assert.deepEqual(Object.fromEntries([...body].filter(([k]) => /^(customer|billing|shipping)\.|^descriptor$/.test(k))), {
+    'customer.email': 'jane@example.com', 'customer.ip': '203.0.113.7', 'customer.givenName': 'Jane',
+    'customer.browser.acceptHeader': 'text/html', 'customer.browser.screenColorDepth': '24', 'customer.browser.timezone': '-60',
+    'billing.street1': '12 Baker Street', 'billing.city': 'London', 'billing.postcode': 'NW1 6XE', 'billing.country': 'GB',
+    'shipping.street1': '1 Main St', 'shipping.surname': 'Jones', descriptor: 'ACME SHOES ORDER 1042',
+  });
+  const capture = formOf(settings, request({ operation: 'capture', originalReference: 'ref1', shopper, statementText: 'X' })).body;
+  assert.ok(![...capture.keys()].some((k) => /^(customer|billing|descriptor)/.test(k)), 'a capture carries none of it');
+});

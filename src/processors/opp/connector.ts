@@ -172,6 +172,7 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     // Authenticated already (the engine's own challenge): the result goes along as an external
     // MPI's, so the acquirer does not ask the shopper again.
     if (req.authentication?.eci !== undefined) body.set('threeDSecure.eci', req.authentication.eci);
+    setShopper(body, req);
   } else if (!req.originalReference || !/^[A-Za-z0-9_-]{1,64}$/.test(req.originalReference)) {
     throw new Error(`${req.operation} needs the acquirer's reference of the original payment`);
   }
@@ -183,6 +184,26 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
   const refunded = req.operation === 'refund' && req.refundedReference && /^[A-Za-z0-9_-]{1,64}$/.test(req.refundedReference) ? req.refundedReference : undefined;
   const path = initial ? '/v1/payments' : `/v1/payments/${encodeURIComponent(refunded ?? req.originalReference!)}`;
   return { path, body };
+}
+
+/**
+ * The shopper under the platform's own names (those the merchant's `/v1` request used here too), for
+ * the acquirer's 3-D Secure 2 and address checks, and the statement text as its `descriptor` (127
+ * characters, as the merchant's).
+ */
+function setShopper(body: URLSearchParams, req: ConnectorRequest): void {
+  const s = req.shopper;
+  if (s) {
+    for (const name of ['email', 'ip', 'phone', 'givenName', 'surname'] as const) {
+      const v = s[name];
+      if (v !== undefined) body.set(`customer.${name}`, v);
+    }
+    for (const [name, v] of Object.entries(s.browser ?? {})) body.set(`customer.browser.${name}`, v);
+    for (const group of ['billing', 'shipping'] as const) {
+      for (const [name, v] of Object.entries(s[group] ?? {})) body.set(`${group}.${name}`, v);
+    }
+  }
+  if (req.statementText !== undefined) body.set('descriptor', clipText(req.statementText, 127));
 }
 
 /**

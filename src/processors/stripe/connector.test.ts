@@ -144,3 +144,23 @@ test('every request pins the API version the connector reads answers by (Stripe-
     server.close();
   }
 });
+
+test('the shopper goes in the billing details and shipping, the statement text as the card statement\'s suffix, fitted to Stripe\'s rules', () => {
+  const { body } = formOf({
+    operation: 'authorize', attemptId: 'a1', amount: eur(500), live: false, card, testParameters: {}, statementText: 'Café "Müller" *1042*',
+    shopper: {
+      email: 'jane@example.com', ip: '203.0.113.7', billing: { street1: '12 Baker Street', postcode: 'NW1 6XE', country: 'GB' },
+      shipping: { street1: '1 Main St', city: 'Springfield', country: 'US', givenName: 'Jane', surname: 'Jones' },
+    },
+  });
+  assert.deepEqual(Object.fromEntries([...body].filter(([k]) => /billing_details|^shipping|statement/.test(k))), {
+    'payment_method_data[billing_details][name]': 'Jane Jones', 'payment_method_data[billing_details][email]': 'jane@example.com',
+    'payment_method_data[billing_details][address][line1]': '12 Baker Street', 'payment_method_data[billing_details][address][postal_code]': 'NW1 6XE',
+    'payment_method_data[billing_details][address][country]': 'GB',
+    'shipping[name]': 'Jane Jones', 'shipping[address][line1]': '1 Main St', 'shipping[address][city]': 'Springfield', 'shipping[address][country]': 'US',
+    statement_descriptor_suffix: 'Cafe Muller 1042',
+  });
+  // A shipping address without a recipient, and a text of digits only: Stripe would refuse both, so neither goes.
+  const bare = formOf({ operation: 'sale', attemptId: 'a2', amount: eur(500), live: false, card, testParameters: {}, statementText: '1042', shopper: { shipping: { street1: '1 Main St' } } }).body;
+  assert.ok(![...bare.keys()].some((k) => k.startsWith('shipping') || k.startsWith('statement')));
+});

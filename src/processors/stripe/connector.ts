@@ -1,7 +1,8 @@
 import { referencedApproval } from '../referenced-approval.ts';
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
-import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PspDispute, type ShopperReturn } from '../connector.ts';
+import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PostalAddress, type PspDispute, type ShopperReturn } from '../connector.ts';
+import { statementTextFor } from '../statement-text.ts';
 import { isObject, pspFetch, text } from '../http.ts';
 import { answeredAsAsked, isoMinorUnits, pspMinorUnits, statedAmount, type PspCurrencyTable } from '../minor-units.ts';
 import { httpConnectorFactory } from '../refusing.ts';
@@ -36,6 +37,39 @@ const intentAsAsked = (pi: Record<string, unknown>, asked: Money) =>
   answeredAsAsked('Stripe', { value: pspMinorUnits(asked, stripeCurrencies), currency: asked.currency }, { value: pi.amount, currency: pi.currency });
 
 /**
+ * Stripe's card statement suffix: Latin letters, digits and the punctuation it takes (never
+ * `< > \\ ' " *`), at least one letter, cut to the 22 a statement line holds with the account's prefix.
+ */
+const stripeSuffix = { allowed: /^[A-Za-z0-9 .,\-_&#:;!?@()+/]$/, max: 22, needsLetter: true };
+
+/**
+ * The shopper as Stripe's billing details and shipping take them (Stripe takes any part of an
+ * address; a shipping address needs a first line and a name), and the statement text as the card
+ * statement's suffix. Stripe's own 3-D Secure page reads the browser itself.
+ */
+function setShopper(body: URLSearchParams, req: ConnectorRequest): void {
+  const s = req.shopper;
+  if (s?.email !== undefined) body.set('payment_method_data[billing_details][email]', s.email);
+  if (s?.phone !== undefined) body.set('payment_method_data[billing_details][phone]', s.phone);
+  if (s?.billing) setAddress(body, 'payment_method_data[billing_details][address]', s.billing);
+  const ship = s?.shipping;
+  const recipient = [ship?.givenName, ship?.surname].filter((n) => n !== undefined).join(' ');
+  if (ship?.street1 !== undefined && recipient !== '') {
+    body.set('shipping[name]', recipient);
+    setAddress(body, 'shipping[address]', ship);
+  }
+  const suffix = req.statementText !== undefined ? statementTextFor(req.statementText, stripeSuffix) : undefined;
+  if (suffix !== undefined) body.set('statement_descriptor_suffix', suffix);
+}
+
+function setAddress(body: URLSearchParams, prefix: string, a: PostalAddress): void {
+  const parts: [string, string | undefined][] = [
+    ['line1', a.street1], ['line2', a.street2], ['city', a.city], ['state', a.state], ['postal_code', a.postcode], ['country', a.country],
+  ];
+  for (const [name, v] of parts) if (v !== undefined) body.set(`${prefix}[${name}]`, v);
+}
+
+/**
  * The form an operation is sent as (Stripe's bracketed form encoding). An authorization creates
  * and confirms a PaymentIntent with manual capture (multicapture asked for, so captures may come
  * in parts) and a return URL for its 3-D Secure redirect; follow-ups act on the PaymentIntent.
@@ -59,6 +93,7 @@ export function formOf(req: ConnectorRequest, options: { multicapture?: boolean 
     body.set('payment_method_data[card][exp_year]', card.expiryYear.length === 2 ? `20${card.expiryYear}` : card.expiryYear);
     if (card.cvv !== undefined) body.set('payment_method_data[card][cvc]', card.cvv.reveal());
     if (card.holder !== undefined) body.set('payment_method_data[billing_details][name]', card.holder);
+    setShopper(body, req);
     if (req.operation === 'authorize') body.set('payment_method_options[card][request_multicapture]', 'if_available');
     body.set(`metadata[${attemptKey}]`, req.attemptId);
     // A merchant-initiated charge of a stored card: the shopper is away, so Stripe flags it to the
