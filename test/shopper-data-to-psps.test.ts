@@ -3,28 +3,18 @@
  * `billing.*`, `shipping.*`, `descriptor`) is what its PSP was told: the acquirer's and the issuer's
  * risk checks (3-D Secure 2, the address check) and the shopper's bank statement depend on it.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { opp, testCard } from './support/harness.ts';
 import { authorizeBody, call, configureCascade, instrument, poll, tokenOf, wf } from './support/executions.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
-import { oppFakeCredentials, startOppFake, type OppFake } from './support/fake-psps/opp.ts';
-import { adyenFakeCredentials, startAdyenFake, type AdyenFake } from './support/fake-psps/adyen.ts';
-import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
+import { oppFakeCredentials } from './support/fake-psps/opp.ts';
+import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { gatewayAtRecordedPsps, sentTo } from './support/recorded-psps.ts';
 
-let gw: Gateway;
-let acquirer: OppFake;
-let adyen: AdyenFake;
-let toAcquirer: PspProxy;
-let toAdyen: PspProxy;
-before(async () => {
-  [gw, acquirer, adyen] = await Promise.all([startGateway(), startOppFake(), startAdyenFake()]);
-  [toAcquirer, toAdyen] = await Promise.all([pspProxy(acquirer.url), pspProxy(adyen.url)]);
-});
-after(async () => {
-  await gw?.close();
-  await Promise.all([toAcquirer?.close(), toAdyen?.close(), acquirer?.close(), adyen?.close()]);
-});
+const psps = await gatewayAtRecordedPsps();
+after(() => psps.close());
+const { gw, toAcquirer, toAdyen } = psps;
 
 const shopper = {
   descriptor: 'ACME SHOES ORDER 1042',
@@ -36,7 +26,6 @@ const shopper = {
   'customer.browser.screenHeight': '900', 'customer.browser.screenWidth': '1440', 'customer.browser.screenColorDepth': '24',
   'customer.browser.timezone': '-60', 'customer.browser.javaEnabled': 'false',
 };
-const sentTo = (proxy: PspProxy, path: string) => proxy.calls.filter((c) => c.method === 'POST' && c.url === path).at(-1)?.body;
 
 test('a /v1 payment\'s shopper, addresses and statement text reach an OPP-family acquirer as the merchant sent them', async () => {
   await configureCascade(gw, { acq: { connector: 'opp', settings: { baseUrl: toAcquirer.url, ...oppFakeCredentials } } }, ['acq']);

@@ -12,8 +12,8 @@ import type { CvvCache } from '../vault/cvv-cache.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Challenge, ChallengePurpose } from '../threeds/store.ts';
 import {
-  authenticationDetails, challengeRefusals, challengeResultOf, noAuthenticationRequest, planAuthentication,
-  type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome,
+  authenticationDetails, challengeRefusals, challengeResultOf, externalResultOf, noAuthenticationRequest, planAuthentication,
+  type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome, type ExternalAuthentication,
 } from '../threeds/model.ts';
 import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute, type Shopper, type StoredCredential } from '../processors/connector.ts';
 import { shopperOf, statementTextOf } from './shopper.ts';
@@ -363,10 +363,25 @@ export function createPaymentService(deps: {
       // What the issuer decides on: the shopper as the merchant described them, and the statement text.
       ...(needsCard ? shopperFieldsOf(op, kind) : {}),
       ...(status !== undefined && op.seq === 0 ? {
-        authentication: { status, eci: op.details['3ds.acsEci'], flow: op.details['3ds.flow'] === 'challenge' ? 'challenge' : 'frictionless', version: op.details['3ds.version'] },
+        authentication: {
+          status, eci: op.details['3ds.acsEci'], flow: op.details['3ds.flow'] === 'challenge' ? 'challenge' : 'frictionless', version: op.details['3ds.version'],
+          ...externalCryptogramOf(op.context.externalAuthentication),
+        },
       } : {}),
       testParameters,
     };
+  }
+
+  /** The merchant's MPI's cryptogram and ids as the intent kept them (text only). */
+  function externalCryptogramOf(kept: unknown): { authenticationValue?: string; dsTransactionId?: string; xid?: string } {
+    if (typeof kept !== 'object' || kept === null) return {};
+    const k = kept as Record<string, unknown>;
+    const text = (v: unknown) => typeof v === 'string' ? v : undefined;
+    const value = text(k.authenticationValue);
+    if (value === undefined) return {};
+    const ds = text(k.dsTransactionId);
+    const xid = text(k.xid);
+    return { authenticationValue: value, ...(ds !== undefined ? { dsTransactionId: ds } : {}), ...(xid !== undefined ? { xid } : {}) };
   }
 
   /** A charge made without the shopper there (a merchant-initiated one, a rebill) tells no browser or IP address: none is theirs. */
@@ -860,6 +875,10 @@ export function createPaymentService(deps: {
     if (!card) return { kind: 'bank' };
     // Money to the card: the shopper proves nothing to receive it, so nobody is challenged.
     if (input.kind === 'credit') return { kind: 'none' };
+    // Authenticated already by the merchant's own 3-D Secure server: its result goes to the PSP as
+    // the gateway's own would, live or not, and nobody challenges the shopper a second time.
+    const external = externalAuthenticationOf(input);
+    if (external) return { kind: 'frictionless', result: externalResultOf(external) };
     if (pspAuthenticates) return { kind: 'none' };
     // The engine's own gate authenticates against a simulated issuer: a live merchant's shopper is
     // never put through it (its table cards and test switches mean nothing there). Its PSPs run
@@ -868,6 +887,22 @@ export function createPaymentService(deps: {
     const asked = input.authentication ?? noAuthenticationRequest;
     // A merchant-initiated payment has no shopper to authenticate (an exemption, as for recurring charges).
     return planAuthentication(card.pan.reveal(), card.brand, input.merchantInitiated ? { ...asked, enrolled: false } : asked);
+  }
+
+  /** The merchant's own MPI's result, where it applies: a charge the merchant makes without the shopper authenticates nobody. */
+  function externalAuthenticationOf(input: PayInput): ExternalAuthentication | undefined {
+    return input.kind !== 'credit' && !input.merchantInitiated ? input.authentication?.external : undefined;
+  }
+
+  function cryptogramContextOf(input: PayInput): { externalAuthentication?: Record<string, string> } {
+    const e = externalAuthenticationOf(input);
+    if (!e) return {};
+    return {
+      externalAuthentication: {
+        authenticationValue: e.authenticationValue, ...(e.dsTransactionId !== undefined ? { dsTransactionId: e.dsTransactionId } : {}),
+        ...(e.xid !== undefined ? { xid: e.xid } : {}),
+      },
+    };
   }
 
   /** The payment and its opening operation as the intent records them. */
@@ -894,6 +929,8 @@ export function createPaymentService(deps: {
         ...(newRegistration ? { storesCard: true } : {}),
         // The cardholder is not there (a stored-credential charge the merchant starts): its PSP is told so.
         ...(input.merchantInitiated ? { merchantInitiated: true } : {}),
+        // The merchant's own MPI's cryptogram and its ids, for the PSP (the ECI and status are in the details).
+        ...cryptogramContextOf(input),
         // Where a PSP's own 3-D Secure returns the shopper (only with a shopper and a page to return
         // to), and the origins of the merchant's pages it goes on to from there: the forwarding page's
         // form must be allowed to end up at them. Never for a credit: the shopper proves nothing to

@@ -25,6 +25,13 @@ export interface Authentication {
   readonly flow: 'frictionless' | 'challenge';
   /** The protocol's version, e.g. 2.2.0. */
   readonly version: string | undefined;
+  /**
+   * Where the merchant's own 3-D Secure server ran it (an external MPI): the issuer's cryptogram
+   * (CAVV, AAV) and the ids of that authentication, which the PSP passes to the issuer.
+   */
+  readonly authenticationValue?: string;
+  readonly dsTransactionId?: string;
+  readonly xid?: string;
 }
 
 export interface StoredCredential {

@@ -14,6 +14,10 @@ export interface AuthenticationResult {
   readonly eci: string | undefined;
   /** How it was reached: without shopper interaction, or through a challenge. */
   readonly flow: 'frictionless' | 'challenge';
+  /** The merchant's own 3-D Secure server ran it (an external MPI), not the gateway's. */
+  readonly byMerchant?: true;
+  /** The protocol's version: the gateway's own server speaks 2.2.0; the merchant's says, if it does. */
+  readonly version?: string;
 }
 
 export type AuthenticationPlan =
@@ -61,12 +65,39 @@ export function eciOf(brand: CardBrand, status: AuthenticationStatus): string | 
   return undefined;
 }
 
-/** The merchant's test-system switches (reference §7.5): `3DS2_enrolled`, `3DS2_flow`, `challengeIndicator`. */
+/**
+ * A 3-D Secure authentication the merchant ran with a server of its own (an external MPI): the
+ * issuer's ECI and cryptogram, and the ids that tie the cryptogram to that authentication.
+ */
+export interface ExternalAuthentication {
+  /** An ECI of an authenticated (05, 02) or attempted (06, 01) cardholder. */
+  readonly eci: string;
+  /** The issuer's cryptogram: Visa's CAVV, Mastercard's AAV, base64 or hex as the MPI gave it. */
+  readonly authenticationValue: string;
+  /** 3-D Secure 2: the directory server's transaction id. */
+  readonly dsTransactionId?: string;
+  /** 3-D Secure 1: the transaction's XID. */
+  readonly xid?: string;
+  readonly version?: string;
+}
+
+/** The ECIs of a cardholder the issuer authenticated (Y) or whose attempt it answered (A), by brand family. */
+const statusOfEci: Readonly<Record<string, AuthenticationStatus>> = { '05': 'Y', '02': 'Y', '06': 'A', '01': 'A' };
+export const externalEcis = Object.keys(statusOfEci);
+
+/** What an external MPI's authentication contributes to the authorization, as the gateway's own would. */
+export function externalResultOf(a: ExternalAuthentication): AuthenticationResult {
+  return { status: statusOfEci[a.eci] ?? 'A', eci: a.eci, flow: 'frictionless', byMerchant: true, ...(a.version !== undefined ? { version: a.version } : {}) };
+}
+
+/** The merchant's test-system switches (reference §7.5): `3DS2_enrolled`, `3DS2_flow`, `challengeIndicator`; or its own MPI's result. */
 export interface AuthenticationRequest {
   readonly enrolled: boolean | undefined;
   readonly flow: 'challenge' | 'frictionless' | undefined;
   /** `threeDSecure.challengeIndicator`; `04` asks the issuer for a challenge. */
   readonly challengeIndicator: string | undefined;
+  /** Authenticated already by the merchant's own 3-D Secure server: nobody challenges the shopper again. */
+  readonly external?: ExternalAuthentication;
 }
 
 export const noAuthenticationRequest: AuthenticationRequest = { enrolled: undefined, flow: undefined, challengeIndicator: undefined };
@@ -114,11 +145,11 @@ export function challengeResultOf(brand: CardBrand, outcome: ChallengeOutcome): 
 }
 
 /** resultDetails entries describing an authentication (the platform's `3ds.*` keys). */
-export function authenticationDetails(r: { status: AuthenticationStatus; eci: string | undefined; flow?: string }): Record<string, string> {
+export function authenticationDetails(r: { status: AuthenticationStatus; eci: string | undefined; flow?: string; version?: string; byMerchant?: true }): Record<string, string> {
   return {
     '3ds.transactionStatus': r.status,
     ...(r.eci !== undefined ? { '3ds.acsEci': r.eci } : {}),
     ...(r.flow !== undefined ? { '3ds.flow': r.flow } : {}),
-    '3ds.version': '2.2.0',
+    ...(r.byMerchant ? (r.version !== undefined ? { '3ds.version': r.version } : {}) : { '3ds.version': r.version ?? '2.2.0' }),
   };
 }

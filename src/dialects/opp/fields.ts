@@ -99,7 +99,11 @@ export const oppFields = {
   'standingInstruction.type': matching('', '^(UNSCHEDULED|RECURRING|INSTALLMENT)$'),
   'standingInstruction.source': matching('CIT or MIT (merchant-initiated: the shopper is not there to authenticate).', '^(CIT|MIT)$'),
   'standingInstruction.initialTransactionId': matching('On a REPEATED charge: the initialTransactionId the INITIAL one answered.', '^[A-Za-z0-9._-]{1,64}$'),
-  'threeDSecure.eci': matching('', '^[0-9]{2}$'),
+  'threeDSecure.eci': matching('The ECI of an authentication the merchant\'s own 3-D Secure server ran (with `threeDSecure.verificationId`): 05 or 06 (Visa, Amex, JCB), 02 or 01 (Mastercard).', '^[0-9]{2}$'),
+  'threeDSecure.verificationId': matching('The issuer\'s cryptogram (CAVV, AAV) of the merchant\'s own 3-D Secure authentication, base64 or hex: passed to the PSP, and nobody challenges the shopper again.', '^[A-Za-z0-9+/=]{20,64}$', undefined, 'must be the cryptogram as the 3-D Secure server gave it (base64 or hex)'),
+  'threeDSecure.xid': matching('3-D Secure 1: the transaction\'s XID, base64 or hex.', '^[A-Za-z0-9+/=]{20,64}$', undefined, 'must be the XID as the 3-D Secure server gave it (base64 or hex)'),
+  'threeDSecure.dsTransactionId': matching('3-D Secure 2: the directory server\'s transaction id (a UUID).', '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', undefined, 'must be a UUID'),
+  'threeDSecure.version': matching('The 3-D Secure protocol\'s version, e.g. 2.2.0.', '^[12]\\.[0-9]\\.[0-9]$', undefined, 'must be a version such as 2.2.0'),
   // The platform's testing guide writes `4` for `04`: both are taken.
   'threeDSecure.challengeIndicator': matching('', '^0?[1-4]$', undefined, 'must be one of 01, 02, 03, 04'),
   'customParameters[3DS2_enrolled]': matching('Test switch: whether the simulated card is enrolled in 3-D Secure.', '^(true|false)$', undefined, 'must be true or false'),

@@ -1,6 +1,6 @@
 import { isCurrency, parseMajorUnits, exponentOf, formatMajorUnits, type Currency, type Money } from '../../money/money.ts';
 import type { BackOfficeType, InitialType } from './payment-types.ts';
-import type { AuthenticationRequest } from '../../threeds/model.ts';
+import { externalEcis, type AuthenticationRequest, type ExternalAuthentication } from '../../threeds/model.ts';
 import type { BankTransferInput } from '../../payments/service.ts';
 import { isKnownResultCode } from '../../processors/result-codes.ts';
 import { Cvv, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vault/card.ts';
@@ -220,7 +220,7 @@ function readCommon(c: Collector) {
 export const bankTransferBrands = ['SOFORTUEBERWEISUNG'] as const;
 const isBankTransferBrand = (s: string) => (bankTransferBrands as readonly string[]).includes(s);
 
-/** The 3-D Secure test switches of reference §7.5. */
+/** The 3-D Secure test switches of reference §7.5, and the result of the merchant's own 3-D Secure server. */
 function readAuthentication(c: Collector): AuthenticationRequest {
   const p = c.params;
   c.check('customParameters[3DS2_enrolled]');
@@ -228,10 +228,40 @@ function readAuthentication(c: Collector): AuthenticationRequest {
   c.check('threeDSecure.challengeIndicator');
   const enrolled = p['customParameters[3DS2_enrolled]'];
   const flow = p['customParameters[3DS2_flow]'];
+  const external = readExternalAuthentication(c);
   return {
     enrolled: enrolled === 'true' ? true : enrolled === 'false' ? false : undefined,
     flow: flow === 'challenge' || flow === 'frictionless' ? flow : undefined,
     challengeIndicator: p['threeDSecure.challengeIndicator'],
+    ...(external ? { external } : {}),
+  };
+}
+
+/**
+ * An external MPI's result: its cryptogram (`verificationId`) with the ECI of an authentication,
+ * and the ids it came with. A cryptogram without such an ECI is refused: taken, the PSP would be
+ * told of an authentication the ECI denies; ignored, the shopper would be challenged again while
+ * the answer echoed the merchant's result as though it were used.
+ */
+function readExternalAuthentication(c: Collector): ExternalAuthentication | undefined {
+  const p = c.params;
+  for (const name of ['threeDSecure.verificationId', 'threeDSecure.xid', 'threeDSecure.dsTransactionId', 'threeDSecure.version'] as const) c.check(name);
+  const value = p['threeDSecure.verificationId'];
+  if (value === undefined) {
+    if (p['threeDSecure.xid'] !== undefined || p['threeDSecure.dsTransactionId'] !== undefined) {
+      c.add('threeDSecure.verificationId', 'the cryptogram of the authentication is required with its ids');
+    }
+    return undefined;
+  }
+  const eci = p['threeDSecure.eci'];
+  if (eci === undefined || !externalEcis.includes(eci)) {
+    c.add('threeDSecure.eci', 'with a verificationId, the ECI of an authentication: 05 or 06 (Visa, Amex, JCB), 02 or 01 (Mastercard)');
+    return undefined;
+  }
+  const optional = (name: string, as: keyof ExternalAuthentication) => p[name] !== undefined ? { [as]: p[name] } : {};
+  return {
+    eci, authenticationValue: value, ...optional('threeDSecure.dsTransactionId', 'dsTransactionId'),
+    ...optional('threeDSecure.xid', 'xid'), ...optional('threeDSecure.version', 'version'),
   };
 }
 

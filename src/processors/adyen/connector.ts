@@ -76,9 +76,14 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
     const a = req.authentication;
     body.mpiData = {
       directoryResponse: a.flow === 'challenge' ? 'C' : a.status,
-      ...(a.flow === 'challenge' ? { authenticationResponse: a.status } : {}),
+      // 3-D Secure 1 (a merchant's own server may still speak it) always has a PARes status.
+      ...(a.flow === 'challenge' || a.version?.startsWith('1.') ? { authenticationResponse: a.status } : {}),
       ...(a.eci ? { eci: a.eci } : {}),
       ...(a.version ? { threeDSVersion: a.version } : {}),
+      // The merchant's own server's authentication: the issuer's cryptogram and its ids.
+      ...(a.authenticationValue !== undefined ? { cavv: a.authenticationValue } : {}),
+      ...(a.dsTransactionId !== undefined ? { dsTransID: a.dsTransactionId } : {}),
+      ...(a.xid !== undefined ? { xid: a.xid } : {}),
     };
   }
   return { path: '/payments', body };

@@ -172,6 +172,14 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     // Authenticated already (the engine's own challenge): the result goes along as an external
     // MPI's, so the acquirer does not ask the shopper again.
     if (req.authentication?.eci !== undefined) body.set('threeDSecure.eci', req.authentication.eci);
+    // The merchant's own server's authentication: its cryptogram and ids, under the platform's names.
+    const a = req.authentication;
+    if (a?.authenticationValue !== undefined) {
+      body.set('threeDSecure.verificationId', a.authenticationValue);
+      if (a.xid !== undefined) body.set('threeDSecure.xid', a.xid);
+      if (a.dsTransactionId !== undefined) body.set('threeDSecure.dsTransactionId', a.dsTransactionId);
+      if (a.version !== undefined) body.set('threeDSecure.version', a.version);
+    }
     setShopper(body, req);
   } else if (!req.originalReference || !/^[A-Za-z0-9_-]{1,64}$/.test(req.originalReference)) {
     throw new Error(`${req.operation} needs the acquirer's reference of the original payment`);

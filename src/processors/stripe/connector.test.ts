@@ -164,3 +164,18 @@ test('the shopper goes in the billing details and shipping, the statement text a
   const bare = formOf({ operation: 'sale', attemptId: 'a2', amount: eur(500), live: false, card, testParameters: {}, statementText: '1042', shopper: { shipping: { street1: '1 Main St' } } }).body;
   assert.ok(![...bare.keys()].some((k) => k.startsWith('shipping') || k.startsWith('statement')));
 });
+
+test('a 3-D Secure result of the merchant\'s own server goes as Stripe takes one made elsewhere, only whole', () => {
+  const external = { status: 'Y', eci: '05', flow: 'frictionless' as const, version: '2.2.0', authenticationValue: 'AAACBllleHchZTBWIGV4AAAAAAA=', dsTransactionId: 'f25084f0-5b16-4c0a-ae5d-b24808a95e4b' };
+  const { body } = formOf({ operation: 'authorize', attemptId: 'a1', amount: eur(500), live: false, card, testParameters: {}, returnUrl: 'https://gw.example/r', authentication: external });
+  assert.deepEqual(Object.fromEntries([...body].filter(([k]) => k.includes('three_d_secure'))), {
+    'payment_method_options[card][three_d_secure][cryptogram]': 'AAACBllleHchZTBWIGV4AAAAAAA=',
+    'payment_method_options[card][three_d_secure][electronic_commerce_indicator]': '05',
+    'payment_method_options[card][three_d_secure][transaction_id]': 'f25084f0-5b16-4c0a-ae5d-b24808a95e4b',
+    'payment_method_options[card][three_d_secure][version]': '2.2.0',
+    'payment_method_options[card][three_d_secure][ares_trans_status]': 'Y',
+  });
+  assert.equal(body.get('return_url'), null, 'Stripe is not asked to authenticate again');
+  const noVersion = formOf({ operation: 'authorize', attemptId: 'a2', amount: eur(500), live: false, card, testParameters: {}, authentication: { ...external, version: undefined } }).body;
+  assert.ok(![...noVersion.keys()].some((k) => k.includes('three_d_secure')), 'Stripe requires the version: without it nothing is sent');
+});

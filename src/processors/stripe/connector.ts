@@ -62,6 +62,22 @@ function setShopper(body: URLSearchParams, req: ConnectorRequest): void {
   if (suffix !== undefined) body.set('statement_descriptor_suffix', suffix);
 }
 
+/**
+ * The merchant's own server's 3-D Secure result, as Stripe takes one made elsewhere: only whole (the
+ * cryptogram, the transaction's id and the version are required), so Stripe does not refuse the payment.
+ */
+function setCryptogram(body: URLSearchParams, req: ConnectorRequest): void {
+  const a = req.authentication;
+  const transaction = a?.dsTransactionId ?? a?.xid;
+  if (a?.authenticationValue === undefined || transaction === undefined || a.version === undefined || a.eci === undefined) return;
+  const at = 'payment_method_options[card][three_d_secure]';
+  body.set(`${at}[cryptogram]`, a.authenticationValue);
+  body.set(`${at}[electronic_commerce_indicator]`, a.eci);
+  body.set(`${at}[transaction_id]`, transaction);
+  body.set(`${at}[version]`, a.version);
+  if (a.status === 'Y' || a.status === 'A') body.set(`${at}[ares_trans_status]`, a.status);
+}
+
 function setAddress(body: URLSearchParams, prefix: string, a: PostalAddress): void {
   const parts: [string, string | undefined][] = [
     ['line1', a.street1], ['line2', a.street2], ['city', a.city], ['state', a.state], ['postal_code', a.postcode], ['country', a.country],
@@ -105,6 +121,7 @@ export function formOf(req: ConnectorRequest, options: { multicapture?: boolean 
     else body.set('error_on_requires_action', 'true');
     // The first charge of a card kept on file: Stripe asks the issuer to allow later charges without
     // the shopper, or, kept only for the shopper's own later payments, with them there.
+    setCryptogram(body, req);
     if (req.storedCredential?.use === 'initial') body.set('setup_future_usage', req.storedCredential.type === 'card_on_file' ? 'on_session' : 'off_session');
     return { path: '/v1/payment_intents', body };
   }

@@ -1,0 +1,77 @@
+/**
+ * A /v1 payment authenticated by the merchant's own 3-D Secure server (an external MPI): its ECI
+ * and cryptogram (`threeDSecure.eci`, `threeDSecure.verificationId`, and the ids that tie them to
+ * the authentication) go to the PSP, and nobody challenges the shopper a second time.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { opp, testCard } from './support/harness.ts';
+import { configureCascade } from './support/executions.ts';
+import { oppFakeCredentials } from './support/fake-psps/opp.ts';
+import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { suiteCards } from './support/fake-psps/bank.ts';
+import { gatewayAtRecordedPsps, sentTo } from './support/recorded-psps.ts';
+
+const psps = await gatewayAtRecordedPsps();
+after(() => psps.close());
+const { gw, toAcquirer, toAdyen } = psps;
+
+const mpi = {
+  'threeDSecure.eci': '05', 'threeDSecure.verificationId': 'AAACBllleHchZTBWIGV4AAAAAAA=',
+  'threeDSecure.dsTransactionId': 'f25084f0-5b16-4c0a-ae5d-b24808a95e4b', 'threeDSecure.version': '2.2.0',
+};
+const payment = { amount: '40.00', currency: 'EUR', paymentType: 'PA', shopperResultUrl: 'https://shop.example/back', ...testCard };
+
+test('the merchant\'s own authentication spares the shopper the gateway\'s challenge, and is told as the result (simulator)', async () => {
+  await configureCascade(gw, { sim: {} }, ['sim']);
+  // Without it, this card is challenged.
+  const challenged = await opp(gw, 'POST', '/v1/payments', { ...payment, 'card.number': '4200000000000042' });
+  assert.equal(challenged.body.result.code, '000.200.000', JSON.stringify(challenged.body));
+  const r = await opp(gw, 'POST', '/v1/payments', { ...payment, 'card.number': '4200000000000042', ...mpi });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  assert.equal(r.body.redirect, undefined);
+  assert.equal(r.body.resultDetails['3ds.transactionStatus'], 'Y');
+  assert.equal(r.body.resultDetails['3ds.version'], '2.2.0');
+  assert.equal(r.body.threeDSecure.eci, '05');
+  assert.equal(r.body.threeDSecure.verificationId, mpi['threeDSecure.verificationId']);
+});
+
+test('an OPP-family acquirer gets the cryptogram and its ids and does not run its own 3-D Secure', async () => {
+  await configureCascade(gw, { acq: { connector: 'opp', settings: { baseUrl: toAcquirer.url, ...oppFakeCredentials } } }, ['acq']);
+  const r = await opp(gw, 'POST', '/v1/payments', { ...payment, ...mpi });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  const form = new URLSearchParams(sentTo(toAcquirer, '/v1/payments'));
+  assert.deepEqual(Object.fromEntries([...form].filter(([k]) => k.startsWith('threeDSecure.'))), mpi);
+  assert.equal(form.get('shopperResultUrl'), null, 'no return address: the acquirer is not asked to authenticate');
+});
+
+test('Adyen gets it as mpiData with the cryptogram, and is told not to authenticate: a challenge card is approved without a redirect', async () => {
+  await configureCascade(gw, { ady: { connector: 'adyen', settings: { baseUrl: toAdyen.url, ...adyenFakeCredentials } } }, ['ady']);
+  const r = await opp(gw, 'POST', '/v1/payments', { ...payment, 'card.number': suiteCards.challenge, ...mpi });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  const body = JSON.parse(sentTo(toAdyen, '/payments')!);
+  assert.deepEqual(body.mpiData, { directoryResponse: 'Y', eci: '05', threeDSVersion: '2.2.0', cavv: mpi['threeDSecure.verificationId'], dsTransID: mpi['threeDSecure.dsTransactionId'] });
+  assert.deepEqual(body.authenticationData, { attemptAuthentication: 'never' });
+});
+
+test('a cryptogram without the ECI of an authentication, or ids without a cryptogram, is refused naming the field, and nothing is made', async () => {
+  await configureCascade(gw, { sim: {} }, ['sim']);
+  const cases: [Record<string, string>, string][] = [
+    [{ ...mpi, 'threeDSecure.eci': '07' }, 'threeDSecure.eci'],
+    [{ 'threeDSecure.verificationId': mpi['threeDSecure.verificationId'] }, 'threeDSecure.eci'],
+    [{ 'threeDSecure.eci': '05', 'threeDSecure.xid': 'CAACCVVUlwCXUyhQNlSXAAAAAAA=' }, 'threeDSecure.verificationId'],
+    [{ ...mpi, 'threeDSecure.verificationId': 'not a cryptogram' }, 'threeDSecure.verificationId'],
+    [{ ...mpi, 'threeDSecure.dsTransactionId': '12345' }, 'threeDSecure.dsTransactionId'],
+  ];
+  for (const [given, field] of cases) {
+    const reference = `mpi-${field}-${Math.random().toString(36).slice(2, 8)}`;
+    const r = await opp(gw, 'POST', '/v1/payments', { ...payment, ...given, merchantTransactionId: reference });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.deepEqual(r.body.result.parameterErrors.map((e: { name: string }) => e.name), [field], JSON.stringify(given));
+    const found = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: reference });
+    assert.equal(found.body.payments?.length ?? 0, 0, 'nothing was made');
+  }
+  // An ECI alone, as before, is the merchant's to echo: the payment goes on as without it.
+  const plain = await opp(gw, 'POST', '/v1/payments', { ...payment, 'threeDSecure.eci': '07' });
+  assert.match(plain.body.result.code, /^000\.100\.11/, JSON.stringify(plain.body));
+});

@@ -1,0 +1,30 @@
+/**
+ * A gateway with the OPP-family and Adyen fakes behind recording proxies: a test configures the
+ * account it wants and reads what the connector sent (`sentTo`).
+ */
+import { startGateway, type Gateway } from './harness.ts';
+import { startOppFake, type OppFake } from './fake-psps/opp.ts';
+import { startAdyenFake, type AdyenFake } from './fake-psps/adyen.ts';
+import { pspProxy, type PspProxy } from './psp-proxy.ts';
+
+export interface RecordedPsps {
+  readonly gw: Gateway;
+  readonly toAcquirer: PspProxy;
+  readonly toAdyen: PspProxy;
+  close(): Promise<void>;
+}
+
+export async function gatewayAtRecordedPsps(): Promise<RecordedPsps> {
+  const [gw, acquirer, adyen]: [Gateway, OppFake, AdyenFake] = await Promise.all([startGateway(), startOppFake(), startAdyenFake()]);
+  const [toAcquirer, toAdyen] = await Promise.all([pspProxy(acquirer.url), pspProxy(adyen.url)]);
+  return {
+    gw, toAcquirer, toAdyen,
+    async close() {
+      await gw.close();
+      await Promise.all([toAcquirer.close(), toAdyen.close(), acquirer.close(), adyen.close()]);
+    },
+  };
+}
+
+/** The body of the last POST to `path` the proxy passed on. */
+export const sentTo = (proxy: PspProxy, path: string): string | undefined => proxy.calls.filter((c) => c.method === 'POST' && c.url === path).at(-1)?.body;
