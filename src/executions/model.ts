@@ -95,6 +95,9 @@ export function nextTime(history: readonly HistoryEntry[], now: number): number 
 export const actionNames = ['authorize', 'capture', 'cancel', 'refund'] as const;
 export type ActionName = (typeof actionNames)[number];
 
+/** An action request's own `meta`: a JSON object. */
+export type ActionMeta = Readonly<Record<string, unknown>>;
+
 export interface ActionRecord {
   readonly id: string;
   readonly name: ActionName;
@@ -102,6 +105,11 @@ export interface ActionRecord {
   readonly amount?: Money;
   readonly reason?: string;
   readonly reasonDescription?: string;
+  /**
+   * The request's own `meta`, kept as sent (card-number runs masked, as all merchant data): the
+   * action's webhooks carry it as `actionMeta`, apart from the execution's `meta`.
+   */
+  readonly meta?: ActionMeta;
   /** Set once the action completed. */
   readonly success?: boolean;
 }
@@ -236,3 +244,5 @@ export function shopperStepOf(e: ExecutionRecord): ShopperStep | undefined {
  * dialect's 64 KiB limit). Patches merge into it, so the sum is held to it as well.
  */
 export const metaLimitBytes = 64 * 1024;
+/** An action's own `meta`: kept in the execution's record and sent with each of its webhooks, so smaller. */
+export const actionMetaLimitBytes = 16 * 1024;

@@ -17,7 +17,7 @@ import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
 import {
   backOfficeFrom, canMove, mergePatch, metaLimitBytes, shopperStepOf,
-  type ActionRecord, type DisputeInfo, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo, type ReturnInfo,
+  type ActionMeta, type ActionRecord, type DisputeInfo, type EventName, type ExecutionRecord, type ExecutionStatus, type FailureInfo, type ReturnInfo,
 } from './model.ts';
 import { applyStep, projectExecution, type ExecutionStep } from './projection.ts';
 import type { ExecutionFilter, ExecutionStore } from './store.ts';
@@ -88,11 +88,11 @@ export interface ExecutionService extends PaymentObserver {
    */
   authorize(merchant: Merchant, workflowCode: string, id: string, input: {
     amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string;
-    /** The request's own `meta`: its `clientContext` (the shopper's browser) goes to the PSP. */
-    meta?: unknown;
+    /** The request's own `meta`: kept as the action's; its `clientContext` (the shopper's browser) goes to the PSP. */
+    meta?: ActionMeta;
   } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** A back-office action; `acknowledge`, as for `authorize`, writes the caller's record of the answer in the unit of work that records it. */
-  capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /**
    * Whether the execution's own rules (its status, a capture closed by a final one) let this action
    * be asked of it now; the engine's money rules are checked apart. For the dashboard, which offers
@@ -100,8 +100,8 @@ export interface ExecutionService extends PaymentObserver {
    */
   allows(execution: ExecutionRecord, name: 'capture' | 'refund' | 'cancel'): boolean;
   /** `voidOnly` (an operator's void): refused once anything is captured, where a cancel refunds it. */
-  cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string; voidOnly?: boolean } & Acknowledged): Promise<ExecResult<ActionAck>>;
-  refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string; voidOnly?: boolean; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
   idle(): Promise<void>;
 }
@@ -195,8 +195,8 @@ export function createExecutionService(deps: {
     };
   }
 
-  const reasonFields = (input: { reason?: string; reasonDescription?: string }) =>
-    ({ ...(input.reason ? { reason: input.reason } : {}), ...(input.reasonDescription ? { reasonDescription: input.reasonDescription } : {}) });
+  const reasonFields = (input: { reason?: string; reasonDescription?: string; meta?: ActionMeta }) =>
+    ({ ...(input.reason ? { reason: input.reason } : {}), ...(input.reasonDescription ? { reasonDescription: input.reasonDescription } : {}), ...(input.meta ? { meta: input.meta } : {}) });
 
   /** Why the execution's own rules refuse the action now; undefined when they let it be asked. */
   function refusalOf(e: ExecutionRecord, name: 'capture' | 'refund' | 'cancel'): NotAllowed | undefined {
@@ -208,7 +208,7 @@ export function createExecutionService(deps: {
 
   /** A back-office action: the engine records its operations (and this execution's view of them) under the payment's lock. */
   async function backOffice(merchant: Merchant, workflowCode: string, id: string, name: 'capture' | 'refund' | 'cancel',
-    input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string; voidOnly?: boolean } & Acknowledged): Promise<ExecResult<ActionAck>> {
+    input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string; voidOnly?: boolean; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>> {
     const e = await own(merchant, workflowCode, id);
     if (!e) return { ok: false, error: 'not_found' };
     const refused = refusalOf(e, name);
@@ -347,7 +347,7 @@ export function createExecutionService(deps: {
       const instrument = await instruments.get(merchant.id, input.instrumentId);
       if (!instrument || instrument.status === 'deleted') return { ok: false, error: 'instrument_not_found' };
       if (e.holderReference !== undefined && instrument.holderReference !== e.holderReference) return { ok: false, error: 'instrument_not_found' };
-      const action: ActionRecord = { id: uuid(), name: 'authorize', requestedAt: clock.now(), amount: input.amount };
+      const action: ActionRecord = { id: uuid(), name: 'authorize', requestedAt: clock.now(), amount: input.amount, ...(input.meta ? { meta: input.meta } : {}) };
       // The workflow's choice is kept with the request: the 3-D Secure pause is announced (or not) inside the engine's unit of work.
       const notifyPending = (await workflows.workflow(merchant.id, workflowCode))?.notifyPending ?? false;
       let acked: ExecutionRecord | undefined;

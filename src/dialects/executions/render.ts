@@ -110,6 +110,8 @@ export function renderEvent(e: ExecutionRecord, ev: { name: EventName; action?: 
       ...(ev.action ? {
         action: ev.action.name, actionId: ev.action.id,
         ...(ev.action.amount ? { actionAmount: wireMoney(ev.action.amount) } : {}),
+        // The action request's own meta, apart from the execution's (reference §3.4).
+        ...(ev.action.meta ? { actionMeta: ev.action.meta } : {}),
       } : {}),
       ...(ev.success !== undefined ? { success: ev.success } : {}),
       ...(ev.errors ? { errors: errorsOf(e, e.history.length - 1, ev.errors) } : {}),

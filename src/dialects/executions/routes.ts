@@ -6,7 +6,7 @@ import type { MerchantService } from '../../merchants/service.ts';
 import type { AccessTokens } from '../../merchants/tokens.ts';
 import type { ExecutionService, ExecResult, ActionAck } from '../../executions/service.ts';
 import type { ExecutionRecord } from '../../executions/model.ts';
-import { executionStatuses, isExecutionStatus } from '../../executions/model.ts';
+import { actionMetaLimitBytes, executionStatuses, isExecutionStatus, type ActionMeta } from '../../executions/model.ts';
 import { IdempotencyClaimLost, type Idempotency } from '../../idempotency/service.ts';
 import { cardOfJwe } from './encrypted-card.ts';
 import type { IdempotencyClaim } from '../../idempotency/store.ts';
@@ -57,6 +57,14 @@ declare module 'fastify' {
     /** The answer was stored with the change it acknowledges (one commit): nothing left to store. */
     idempotencyRecorded?: boolean;
   }
+}
+
+/** An action request's own `meta`, kept as the action's (its webhooks' `actionMeta`): an object of a bounded size. */
+function actionMetaOf(body: Json): { meta?: ActionMeta } {
+  const meta = objectAt(body.meta, 'meta', false);
+  if (meta === undefined) return {};
+  if (Buffer.byteLength(JSON.stringify(meta)) > actionMetaLimitBytes) throw new ParamError('meta', `must be at most ${actionMetaLimitBytes / 1024} KiB of JSON`);
+  return { meta };
 }
 
 /** The executions dialect: `/auth/token`, `/merchant/...` and `/payment/instruments` (JSON, Bearer tokens, `errors[]`). */
@@ -363,7 +371,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     const reason = stringAt(body, 'reason', { max: 64 });
     if (reason !== undefined && !refusalReasons.includes(reason)) throw new ParamError('reason', `must be one of ${refusalReasons.join(', ')}`);
     const reasonDescription = stringAt(body, 'reasonDescription', { max: 500 });
-    return { ...(reason ? { reason } : {}), ...(reasonDescription ? { reasonDescription } : {}) };
+    return { ...(reason ? { reason } : {}), ...(reasonDescription ? { reasonDescription } : {}), ...actionMetaOf(body) };
   };
 
   if (deps.browser) {
@@ -507,7 +515,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         throw new ParamError('paymentComposition[0].amount', 'must equal amount');
       }
       const storeInstrument = booleanAt(item, 'storeInstrument', false);
-      if (body.meta !== undefined) objectAt(body.meta, 'meta', false);
+      const { meta } = actionMetaOf(body);
       let instrumentId: string;
       /** A card this request brought (not an instrument's id): it exists only for this authorization. */
       let brought = false;
@@ -532,7 +540,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       }
       const acked = acknowledged(req, 200);
       const r = await executions.authorize(merchant, code, id, {
-        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), meta: body.meta, ...acked.input,
+        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), ...(meta ? { meta } : {}), ...acked.input,
       });
       // Refused, the card it brought funds nothing: not kept in the holder's saved cards (the
       // merchant was told the request failed), its security code not held.
