@@ -1842,6 +1842,24 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await instruments.instrument(randomUUID()), undefined);
       });
 
+      test('keepTransient() saves a transient instrument once; never an enabled or deleted one', async () => {
+        const f = await merchant();
+        const card = newCard(f.merchant.id);
+        const i = newInstrument(f.merchant.id, card.id, { status: 'transient' });
+        await insertInstrument(card, i);
+        const at = now();
+        const keep = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).keepTransient(id, at));
+        assert.equal(await keep(i.id), true);
+        assert.deepEqual(await instruments.instrument(i.id), { ...i, status: 'enabled', storeInstrument: true, updatedAt: at });
+        assert.equal(await keep(i.id), false, 'enabled already');
+        const spentCard = newCard(f.merchant.id);
+        const spent = newInstrument(f.merchant.id, spentCard.id, { status: 'transient' });
+        await insertInstrument(spentCard, spent);
+        await setInstrumentStatus(spent.id, 'deleted', at);
+        assert.equal(await keep(spent.id), false, 'spent by another authorization meanwhile');
+        assert.equal((await instruments.instrument(spent.id))?.status, 'deleted');
+      });
+
       test('an instrument that cannot be inserted leaves no card behind', async () => {
         const f = await merchant();
         const first = newCard(f.merchant.id);

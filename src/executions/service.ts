@@ -90,6 +90,8 @@ export interface ExecutionService extends PaymentObserver {
     amount: Money; returnInfo: ReturnInfo; paymentMethodCode: string; instrumentId: string; baseUrl: string;
     /** The request's own `meta`: kept as the action's; its `clientContext` (the shopper's browser) goes to the PSP. */
     meta?: ActionMeta;
+    /** A transient instrument is kept as a saved one by this authorization (the composition's `storeInstrument`). */
+    storeInstrument?: boolean;
   } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** A back-office action; `acknowledge`, as for `authorize`, writes the caller's record of the answer in the unit of work that records it. */
   capture(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; final: boolean; reason?: string; reasonDescription?: string; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>>;
@@ -360,6 +362,9 @@ export function createExecutionService(deps: {
         if (!cvv) logger.info({ executionId: id, instrumentId: instrument.id }, 'no security code held for this instrument (used, expired, or held in the memory of an embedded store that restarted); authorizing without it');
         return cvv;
       };
+      // A transient instrument the merchant asks to keep is saved by this authorization: the card is
+      // kept for later charges, and its PSP is told so by this first one.
+      const keeps = input.storeInstrument === true && instrument.status === 'transient';
       // Acknowledged once recorded; the cascade runs after the answer (the outcome arrives by long-poll or webhook).
       const r = await payments.pay({
         merchant, scope: { channel: 'executions' }, kind: 'authorize', amount: input.amount,
@@ -368,7 +373,7 @@ export function createExecutionService(deps: {
         workflowCode, merchantTransactionId: e.merchantReference, testParameters: {}, background: true,
         // A stored instrument is kept for later charges: its PSP is told what for (its first approved charge stores it).
         context: {
-          executionId: id, ...(instrument.status === 'enabled' ? { cardOnFileUse: cardOnFileUseOf(instrument.futureUsage) } : {}),
+          executionId: id, ...(instrument.status === 'enabled' || keeps ? { cardOnFileUse: cardOnFileUseOf(instrument.futureUsage) } : {}),
           ...shopperContextOf(e.meta, input.meta),
         },
         // The execution records the request in the payment's own unit of work: one commit for both.
@@ -378,7 +383,7 @@ export function createExecutionService(deps: {
           // One authorization per execution; a declined one is retried with a new execution.
           if (!locked || locked.status !== 'created') return false;
           // Deleted since it was read, or an ephemeral one another authorization spent meanwhile.
-          if (!await instruments.holdIn(tx, instrument)) { instrumentGone = true; return false; }
+          if (!await (keeps ? instruments.keepIn(tx, instrument) : instruments.holdIn(tx, instrument))) { instrumentGone = true; return false; }
           acked = await record(tx, { ...locked, paymentId }, {
             status: 'authorizeRequested', entries: [{ code: 'authorizeRequested' }],
             patch: {

@@ -45,6 +45,12 @@ export interface InstrumentService {
    * exactly one authorization. False when it can no longer fund one.
    */
   holdIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id' | 'status'>): Promise<boolean>;
+  /**
+   * A transient instrument kept as a saved one by the authorization that asked so
+   * (`storeInstrument: true`), in that authorization's unit of work; false when it was spent or
+   * ended meanwhile.
+   */
+  keepIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id'>): Promise<boolean>;
   /** The holder's saved (enabled) instruments, newest first. */
   savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
 }
@@ -119,6 +125,9 @@ export function createInstrumentService(deps: {
     },
     takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),
     holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
+    async keepIn(tx, instrument) {
+      return store.writer(tx).keepTransient(instrument.id, clock.now());
+    },
     async holdIn(tx, instrument) {
       const w = store.writer(tx);
       return instrument.status === 'transient' ? w.setInstrumentStatus(instrument.id, 'deleted', clock.now()) : w.holdEnabled(instrument.id);

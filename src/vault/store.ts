@@ -79,6 +79,8 @@ export interface VaultWriter {
    * transaction ends: a delete waits for a payment that read it enabled.
    */
   holdEnabled(id: string): Promise<boolean>;
+  /** A transient instrument made a saved one (`storeInstrument` asked with its authorization); false when it is not transient any more. */
+  keepTransient(id: string, at: number): Promise<boolean>;
   /**
    * The card an enabled instrument charges now (a registration renewed with a reissued card's
    * expiry points at its new card), held as `holdEnabled` holds it; undefined when not enabled.

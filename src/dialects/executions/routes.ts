@@ -540,7 +540,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       }
       const acked = acknowledged(req, 200);
       const r = await executions.authorize(merchant, code, id, {
-        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), ...(meta ? { meta } : {}), ...acked.input,
+        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), ...(meta ? { meta } : {}), ...(storeInstrument && !brought ? { storeInstrument } : {}), ...acked.input,
       });
       // Refused, the card it brought funds nothing: not kept in the holder's saved cards (the
       // merchant was told the request failed), its security code not held.
