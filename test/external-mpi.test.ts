@@ -9,12 +9,13 @@ import { opp, testCard } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
 import { oppFakeCredentials } from './support/fake-psps/opp.ts';
 import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { stripeFakeCredentials } from './support/fake-psps/stripe.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
 import { gatewayAtRecordedPsps, sentTo } from './support/recorded-psps.ts';
 
 const psps = await gatewayAtRecordedPsps();
 after(() => psps.close());
-const { gw, toAcquirer, toAdyen } = psps;
+const { gw, toAcquirer, toAdyen, toStripe } = psps;
 
 const mpi = {
   'threeDSecure.eci': '05', 'threeDSecure.verificationId': 'AAACBllleHchZTBWIGV4AAAAAAA=',
@@ -62,6 +63,9 @@ test('a cryptogram without the ECI of an authentication, or ids without a crypto
     [{ 'threeDSecure.eci': '05', 'threeDSecure.xid': 'CAACCVVUlwCXUyhQNlSXAAAAAAA=' }, 'threeDSecure.verificationId'],
     [{ ...mpi, 'threeDSecure.verificationId': 'not a cryptogram' }, 'threeDSecure.verificationId'],
     [{ ...mpi, 'threeDSecure.dsTransactionId': '12345' }, 'threeDSecure.dsTransactionId'],
+    // Without the authentication's id, or a 3-D Secure 2 id without its version: no PSP takes it whole.
+    [{ 'threeDSecure.eci': '05', 'threeDSecure.verificationId': mpi['threeDSecure.verificationId'] }, 'threeDSecure.dsTransactionId'],
+    [Object.fromEntries(Object.entries(mpi).filter(([k]) => k !== 'threeDSecure.version')), 'threeDSecure.version'],
   ];
   for (const [given, field] of cases) {
     const reference = `mpi-${field}-${Math.random().toString(36).slice(2, 8)}`;
@@ -74,4 +78,21 @@ test('a cryptogram without the ECI of an authentication, or ids without a crypto
   // An ECI alone, as before, is the merchant's to echo: the payment goes on as without it.
   const plain = await opp(gw, 'POST', '/v1/payments', { ...payment, 'threeDSecure.eci': '07' });
   assert.match(plain.body.result.code, /^000\.100\.11/, JSON.stringify(plain.body));
+});
+
+test('Stripe gets the cryptogram with its id and version as a result made elsewhere; a 3-D Secure 1 result (an XID) goes as version 1.0.2', async () => {
+  await configureCascade(gw, { stripe: { connector: 'stripe', settings: { baseUrl: toStripe.url, ...stripeFakeCredentials } } }, ['stripe']);
+  const r = await opp(gw, 'POST', '/v1/payments', { ...payment, 'card.number': suiteCards.challenge, ...mpi });
+  assert.match(r.body.result.code, /^000\.100\.11/, JSON.stringify(r.body));
+  const form = new URLSearchParams(sentTo(toStripe, '/v1/payment_intents'));
+  const at = 'payment_method_options[card][three_d_secure]';
+  assert.equal(form.get(`${at}[cryptogram]`), mpi['threeDSecure.verificationId']);
+  assert.equal(form.get(`${at}[transaction_id]`), mpi['threeDSecure.dsTransactionId']);
+  assert.equal(form.get(`${at}[version]`), '2.2.0');
+  const xid = 'CAACCVVUlwCXUyhQNlSXAAAAAAA=';
+  const v1 = await opp(gw, 'POST', '/v1/payments', { ...payment, 'threeDSecure.eci': '05', 'threeDSecure.verificationId': mpi['threeDSecure.verificationId'], 'threeDSecure.xid': xid });
+  assert.match(v1.body.result.code, /^000\.100\.11/, JSON.stringify(v1.body));
+  const v1form = new URLSearchParams(sentTo(toStripe, '/v1/payment_intents'));
+  assert.equal(v1form.get(`${at}[transaction_id]`), xid);
+  assert.equal(v1form.get(`${at}[version]`), '1.0.2');
 });

@@ -19,7 +19,7 @@ const { gw, toAcquirer, toAdyen } = psps;
 const shopper = {
   descriptor: 'ACME SHOES ORDER 1042',
   'billing.street1': '12 Baker Street', 'billing.city': 'London', 'billing.postcode': 'NW1 6XE', 'billing.country': 'GB',
-  'shipping.street1': '1 Main St', 'shipping.city': 'Springfield', 'shipping.postcode': '62701', 'shipping.country': 'US',
+  'shipping.street1': '1 Main St', 'shipping.city': 'Springfield', 'shipping.state': 'IL', 'shipping.postcode': '62701', 'shipping.country': 'US',
   'shipping.givenName': 'Jane', 'shipping.surname': 'Jones',
   'customer.email': 'jane@example.com', 'customer.ip': '203.0.113.7', 'customer.givenName': 'Jane', 'customer.surname': 'Jones',
   'customer.browser.acceptHeader': 'text/html', 'customer.browser.language': 'en-GB', 'customer.browser.userAgent': 'Mozilla/5.0',
@@ -45,7 +45,7 @@ test('a /v1 payment\'s shopper reaches Adyen as its risk checks and 3-D Secure 2
   assert.equal(body.shopperEmail, 'jane@example.com');
   assert.equal(body.shopperIP, '203.0.113.7');
   assert.deepEqual(body.billingAddress, { street: '12 Baker Street', houseNumberOrName: 'NA', city: 'London', postalCode: 'NW1 6XE', country: 'GB' });
-  assert.deepEqual(body.deliveryAddress, { street: '1 Main St', houseNumberOrName: 'NA', city: 'Springfield', postalCode: '62701', country: 'US', firstName: 'Jane', lastName: 'Jones' });
+  assert.deepEqual(body.deliveryAddress, { street: '1 Main St', houseNumberOrName: 'NA', city: 'Springfield', postalCode: '62701', country: 'US', stateOrProvince: 'IL', firstName: 'Jane', lastName: 'Jones' });
   assert.deepEqual(body.browserInfo, {
     acceptHeader: 'text/html', userAgent: 'Mozilla/5.0', language: 'en-GB', colorDepth: 24, screenHeight: 900, screenWidth: 1440, timeZoneOffset: -60, javaEnabled: false,
   });

@@ -41,6 +41,9 @@ export function backupSqlite(dataDir: string, target: string): CopySummary {
   if (existsSync(file)) throw new BackupRefused(`${file} already exists; a backup never overwrites a file`, true);
   if (!existsSync(dirname(file))) throw new BackupRefused(`the folder ${dirname(file)} does not exist`, true);
   const temporary = `${file}.${process.pid}.tmp`;
+  // Made empty and owner-only first (VACUUM INTO writes into an empty file): the copy holds card
+  // ciphertexts and sealed keys, never readable by another user even while it is written.
+  closeSync(openSync(temporary, 'wx', privateFileMode));
   const db = new DatabaseSync(source);
   try {
     // A checkpoint or a write holding the lock when the copy starts: wait for it, as the gateway's own connection does.
@@ -53,7 +56,6 @@ export function backupSqlite(dataDir: string, target: string): CopySummary {
     db.close();
   }
   try {
-    // The copy holds card ciphertexts and sealed keys: the gateway's user's alone, as the store is.
     chmodSync(temporary, privateFileMode);
     flush(temporary);
     const summary = checkedCopy(temporary, file);
@@ -83,6 +85,7 @@ export function restoreSqlite(backup: string, dataDir: string, masterKey: Buffer
   }
   ensurePrivateDir(dataDir);
   const temporary = `${target}.${process.pid}.restore.tmp`;
+  closeSync(openSync(temporary, 'wx', privateFileMode));
   copyFileSync(from, temporary);
   try {
     chmodSync(temporary, privateFileMode);
@@ -109,7 +112,12 @@ export function restoreSqlite(backup: string, dataDir: string, masterKey: Buffer
       }
     }
     // `link` refuses a name taken meanwhile: a gateway started on the folder while this ran keeps its own store.
-    linkSync(temporary, target);
+    try {
+      linkSync(temporary, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      throw new BackupRefused(`${target} was made while the copy was checked (a gateway started on the folder?): nothing was put in place`);
+    }
     flush(dataDir);
     return summary;
   } finally {

@@ -239,9 +239,11 @@ function readAuthentication(c: Collector): AuthenticationRequest {
 
 /**
  * An external MPI's result: its cryptogram (`verificationId`) with the ECI of an authentication,
- * and the ids it came with. A cryptogram without such an ECI is refused: taken, the PSP would be
- * told of an authentication the ECI denies; ignored, the shopper would be challenged again while
- * the answer echoed the merchant's result as though it were used.
+ * the id of that authentication (3-D Secure 2's `dsTransactionId` with its `version`, or 3-D
+ * Secure 1's `xid`, whose version is 1.0.2) and the version. Each PSP takes a result only whole
+ * (Stripe's takes none without the version and the id), so an incomplete one is refused: taken,
+ * a PSP could be told nothing while the answer said the shopper was authenticated; ignored, the
+ * shopper would be challenged again while the answer echoed the merchant's result as though used.
  */
 function readExternalAuthentication(c: Collector): ExternalAuthentication | undefined {
   const p = c.params;
@@ -258,11 +260,19 @@ function readExternalAuthentication(c: Collector): ExternalAuthentication | unde
     c.add('threeDSecure.eci', 'with a verificationId, the ECI of an authentication: 05 or 06 (Visa, Amex, JCB), 02 or 01 (Mastercard)');
     return undefined;
   }
-  const optional = (name: string, as: keyof ExternalAuthentication) => p[name] !== undefined ? { [as]: p[name] } : {};
-  return {
-    eci, authenticationValue: value, ...optional('threeDSecure.dsTransactionId', 'dsTransactionId'),
-    ...optional('threeDSecure.xid', 'xid'), ...optional('threeDSecure.version', 'version'),
-  };
+  const ds = p['threeDSecure.dsTransactionId'];
+  const xid = p['threeDSecure.xid'];
+  if (ds === undefined && xid === undefined) {
+    c.add('threeDSecure.dsTransactionId', 'with a verificationId, the id of the authentication: dsTransactionId (3-D Secure 2) or xid (3-D Secure 1)');
+    return undefined;
+  }
+  // An XID is 3-D Secure 1's alone, whose one version in use is 1.0.2; 3-D Secure 2 has several.
+  const version = p['threeDSecure.version'] ?? (ds === undefined ? '1.0.2' : undefined);
+  if (version === undefined) {
+    c.add('threeDSecure.version', 'with a dsTransactionId, the 3-D Secure version the authentication ran under, such as 2.2.0');
+    return undefined;
+  }
+  return { eci, authenticationValue: value, version, ...(ds !== undefined ? { dsTransactionId: ds } : {}), ...(xid !== undefined ? { xid } : {}) };
 }
 
 /** The card fields' own checks (reference §3.2 codes); `card.number` and the expiry are required. */

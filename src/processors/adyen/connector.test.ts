@@ -176,3 +176,16 @@ test('the shopper goes to Adyen only in objects it takes whole; the statement te
   assert.equal(partial.billingAddress, undefined);
   assert.equal(partial.browserInfo, undefined);
 });
+
+test('an address Adyen would refuse is not sent: a US or Canadian one without its state, a postcode past ten characters; a ZIP+4 goes as its five digits', () => {
+  const billed = (billing: Record<string, string>) => requestOf(settings, {
+    operation: 'authorize', attemptId: 'a3', amount: eur(100), live: false, card, testParameters: {}, shopper: { billing },
+  }).body.billingAddress as Record<string, string> | undefined;
+  const us = { street1: '1 Main St', city: 'Springfield', postcode: '62701-1234', country: 'US' };
+  assert.equal(billed(us), undefined);
+  assert.equal(billed({ ...us, country: 'CA', postcode: 'K1A 0B1' }), undefined);
+  assert.equal(billed({ ...us, state: 'IL' })?.postalCode, '62701');
+  assert.equal(billed({ ...us, state: 'IL', postcode: '627' }), undefined, 'not a ZIP');
+  assert.equal(billed({ street1: '1 High St', city: 'Dublin', postcode: 'D02 X285 EXTRA', country: 'IE' }), undefined);
+  assert.equal(billed({ street1: '1 High St', city: 'Dublin', postcode: 'D02 X285', country: 'IE' })?.postalCode, 'D02 X285');
+});

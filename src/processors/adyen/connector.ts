@@ -120,11 +120,18 @@ function shopperFieldsOf(req: ConnectorRequest): Record<string, unknown> {
   return out;
 }
 
+/**
+ * An address as Adyen takes one, or none: Adyen wants the state in the US and Canada, and a postal
+ * code of at most ten characters (five digits in the US, where a ZIP+4 gives its first five).
+ */
 function addressOf(a: PostalAddress | undefined): Record<string, string> | undefined {
   if (!a?.street1 || !a.city || !a.postcode || !a.country) return undefined;
+  if ((a.country === 'US' || a.country === 'CA') && !a.state) return undefined;
+  const postalCode = a.country === 'US' ? /^([0-9]{5})(-?[0-9]{4})?$/.exec(a.postcode.trim())?.[1] : a.postcode.length <= 10 ? a.postcode : undefined;
+  if (postalCode === undefined) return undefined;
   return {
     street: [a.street1, a.street2].filter((l) => l !== undefined).join(' ').replace(/\s+/g, ' ').trim(), houseNumberOrName: 'NA',
-    city: a.city, postalCode: a.postcode, country: a.country, ...(a.state !== undefined ? { stateOrProvince: a.state } : {}),
+    city: a.city, postalCode, country: a.country, ...(a.state !== undefined ? { stateOrProvince: a.state } : {}),
   };
 }
 

@@ -158,7 +158,7 @@ test('the shopper goes in the billing details and shipping, the statement text a
     'payment_method_data[billing_details][address][line1]': '12 Baker Street', 'payment_method_data[billing_details][address][postal_code]': 'NW1 6XE',
     'payment_method_data[billing_details][address][country]': 'GB',
     'shipping[name]': 'Jane Jones', 'shipping[address][line1]': '1 Main St', 'shipping[address][city]': 'Springfield', 'shipping[address][country]': 'US',
-    statement_descriptor_suffix: 'Cafe Muller 1042',
+    statement_descriptor_suffix: 'Cafe Mulle',
   });
   // A shipping address without a recipient, and a text of digits only: Stripe would refuse both, so neither goes.
   const bare = formOf({ operation: 'sale', attemptId: 'a2', amount: eur(500), live: false, card, testParameters: {}, statementText: '1042', shopper: { shipping: { street1: '1 Main St' } } }).body;

@@ -38,9 +38,10 @@ const intentAsAsked = (pi: Record<string, unknown>, asked: Money) =>
 
 /**
  * Stripe's card statement suffix: Latin letters, digits and the punctuation it takes (never
- * `< > \\ ' " *`), at least one letter, cut to the 22 a statement line holds with the account's prefix.
+ * `< > \\ ' " *`), at least one letter. The statement line holds 22 characters: the account's
+ * prefix (2 to 10, unknown here), `* ` and the suffix, so 10 always fit.
  */
-const stripeSuffix = { allowed: /^[A-Za-z0-9 .,\-_&#:;!?@()+/]$/, max: 22, needsLetter: true };
+const stripeSuffix = { allowed: /^[A-Za-z0-9 .,\-_&#:;!?@()+/]$/, max: 10, needsLetter: true };
 
 /**
  * The shopper as Stripe's billing details and shipping take them (Stripe takes any part of an
