@@ -93,3 +93,11 @@ test('an executions authorization tells the PSP the shopper\'s browser the SDK p
     timeZoneOffset: -60, javaEnabled: false, javaScriptEnabled: true,
   });
 });
+
+test('a browser value with a control character, or past 2048 characters, is refused naming it: it would go to the PSP', async () => {
+  for (const [name, value] of [['customer.browser.userAgent', 'Mozilla/5.0\u0000'], ['customer.browser.acceptHeader', 'x'.repeat(2049)]] as const) {
+    const r = await opp(gw, 'POST', '/v1/payments', { amount: '40.00', currency: 'EUR', paymentType: 'DB', ...testCard, [name]: value });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.deepEqual(r.body.result.parameterErrors.map((e: { name: string }) => e.name), [name]);
+  }
+});

@@ -82,6 +82,7 @@ export const oppFields = {
   'customer.ip': matching('IPv4 or IPv6 address.', ipPattern, '100.900.401', 'must be an IPv4 or IPv6 address'),
   'customer.birthDate': matching('YYYY-MM-DD.', '^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', '100.900.450'),
   'customer.sex': matching('F or M.', '^[FM]$'),
+  'customer.browser': text('Each `customer.browser.*` value (acceptHeader, userAgent, language, screenHeight, screenWidth, screenColorDepth, timezone, javaEnabled, javascriptEnabled, challengeWindow): the shopper\'s browser, as 3-D Secure 2 describes it; passed to the PSP.', 2048),
   ...Object.fromEntries(['billing', 'shipping'].flatMap((g) => [
     [`${g}.country`, matching('ISO 3166 alpha-2.', '^[A-Z]{2}$', '100.800.501')],
     [`${g}.postcode`, contact('', 16, '100.800.201')],

@@ -168,6 +168,9 @@ function readEcho(c: Collector): Record<string, unknown> {
       else if (item[2] === 'quantity') { if (!/^[0-9]{1,6}$/.test(p[name]!)) c.add(name, 'must match ^[0-9]{1,6}$'); }
       else c.check('amount', { as: name });
     }
+    // The shopper's browser goes to the PSP (its 3-D Secure 2 data), and a COPYandPAY widget's
+    // browser may set it: bounded, and without control characters, as any text sent on.
+    if (/^customer\.browser\./.test(name)) c.check('customer.browser', { as: name });
     const cp = /^customParameters\[(.*)\]$/.exec(name);
     if (cp && !/^[a-zA-Z0-9._]{3,64}$/.test(cp[1]!)) c.add(name, 'custom parameter names must match ^[a-zA-Z0-9._]{3,64}$');
   }
