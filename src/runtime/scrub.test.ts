@@ -57,6 +57,8 @@ test('password parameters are removed from query strings, whatever the spelling 
   assert.equal(scrubQuerySecrets('/p?client-secret=k1&secret_key=k2&token=k3&authorization=k4&refresh_token=k5'),
     '/p?client-secret=[REDACTED]&secret_key=[REDACTED]&token=[REDACTED]&authorization=[REDACTED]&refresh_token=[REDACTED]');
   assert.equal(scrubQuerySecrets('/p?tokens=1&keyboard=2&monkey=3'), '/p?tokens=1&keyboard=2&monkey=3', 'names that only contain the words are kept');
+  assert.equal(scrubQuerySecrets('/p?accessToken=k1&xApiKey=k2&clientSecret=k3&userPassword=k4&tokenized=1&pageToken5=2'),
+    '/p?accessToken=[REDACTED]&xApiKey=[REDACTED]&clientSecret=[REDACTED]&userPassword=[REDACTED]&tokenized=1&pageToken5=2', 'camelCase names, by their case');
   assert.equal(scrubQuerySecrets('/v1/query?tokenCount=1&keyHint=2'), '/v1/query?tokenCount=1&keyHint=2');
   // Stripe's return from its 3-D Secure names the PaymentIntent's secret with a prefix; Stripe says never to log it.
   assert.equal(scrubQuerySecrets('/hosted/psp-return/a/b?payment_intent=pi_1&payment_intent_client_secret=pi_1_secret_x'),

@@ -122,6 +122,11 @@ const queryPair = /([?&;]|^)([^=&?#;\s]+)=(\[PAN REDACTED\]|[^&#;\s]*)/g;
 // phone, IP: `customer.*`, `billing.*`, `shipping.*`), which an operator's log has no need of.
 const secretName = /(^|[._-])(password|cvv|cvc|cvv2|securityCode|token|api[_-]?key|client[_-]?secret|secret([_-]?key)?|authorization)$|^card\.(holder|expiryMonth|expiryYear|number)$|^(customer\.(?!merchantCustomerId$)|billing\.|shipping\.)/i;
 
+// The same words closing a camelCase name (`accessToken`, `xApiKey`, `clientSecret`): case tells
+// where the word begins, so this one is read with case.
+const camelSecretName = /[a-z0-9](Password|Token|ApiKey|Secret|SecretKey|Authorization)$/;
+const isSecretName = (name: string) => secretName.test(name) || camelSecretName.test(name);
+
 function decodedName(raw: string): string {
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }
 }
@@ -136,7 +141,7 @@ function decodedName(raw: string): string {
  */
 export function scrubQuerySecrets(text: string): string {
   if (!text.includes('=')) return text;
-  return text.replace(queryPair, (m, sep: string, name: string) => (secretName.test(decodedName(name)) ? `${sep}${name}=[REDACTED]` : m));
+  return text.replace(queryPair, (m, sep: string, name: string) => (isSecretName(decodedName(name)) ? `${sep}${name}=[REDACTED]` : m));
 }
 
 /** Free text with card numbers and password parameters removed. */
