@@ -46,6 +46,13 @@ describe('COPYandPAY checkouts', () => {
     assert.equal((await create({ amount: '1.5' })).body.result.parameterErrors[0].name, 'amount');
     const unauth = await opp(gw, 'POST', '/v1/checkouts', { amount: '1.00', currency: 'EUR', paymentType: 'DB' }, 'nope');
     assert.equal(unauth.status, 401);
+    // An outside 3-D Secure result is of one card; the shopper has not entered theirs yet.
+    const mpi = await create({
+      'threeDSecure.eci': '05', 'threeDSecure.verificationId': 'AAACBllleHchZTBWIGV4AAAAAAA=',
+      'threeDSecure.dsTransactionId': 'f25084f0-5b16-4c0a-ae5d-b24808a95e4b', 'threeDSecure.version': '2.2.0',
+    });
+    assert.equal(mpi.status, 400, JSON.stringify(mpi.body));
+    assert.deepEqual(mpi.body.result.parameterErrors.map((e: { name: string }) => e.name), ['threeDSecure.verificationId', 'threeDSecure.dsTransactionId']);
   });
 
   test('an amount sent with leading zeros is shown and charged as the gateway prints amounts: 048.99 becomes 48.99', async () => {

@@ -509,6 +509,11 @@ export function readCheckout(params: FormParams): { ok: true; value: CheckoutReq
   c.check('createRegistration');
   readCommon(c);
   readAuthentication(c);
+  // An outside authentication is of one card, which the shopper has not entered yet: replayed on
+  // the widget's payment it would spare whatever card they enter its challenge.
+  for (const name of ['threeDSecure.verificationId', 'threeDSecure.xid', 'threeDSecure.dsTransactionId'] as const) {
+    if (p[name] !== undefined && !c.errors.some((e) => e.name === name)) c.add(name, 'the shopper enters the card in the widget: an authentication made before it cannot be of that card');
+  }
   const registrationIds: string[] = [];
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(p)) {
