@@ -57,6 +57,12 @@ test('password parameters are removed from query strings, whatever the spelling 
   assert.equal(scrubQuerySecrets('/p?client-secret=k1&secret_key=k2&token=k3&authorization=k4&refresh_token=k5'),
     '/p?client-secret=[REDACTED]&secret_key=[REDACTED]&token=[REDACTED]&authorization=[REDACTED]&refresh_token=[REDACTED]');
   assert.equal(scrubQuerySecrets('/p?tokens=1&keyboard=2&monkey=3'), '/p?tokens=1&keyboard=2&monkey=3', 'names that only contain the words are kept');
+  // A raw `;` is part of a value, as the request parsers read it: the whole value goes.
+  assert.equal(scrubQuerySecrets('/v1/query?a=1&billing.street1=Flat%202;12%20Baker%20Street&customer.surname=Smith;Jones'),
+    '/v1/query?a=1&billing.street1=[REDACTED]&customer.surname=[REDACTED]');
+  const line = scrubJsonLine(JSON.stringify({ msg: 'incoming request', req: { url: '/v1/query?billing.street1=Flat%202;12%20Baker%20Street' } }));
+  assert.ok(!line.includes('Baker'), line);
+  assert.equal(scrubQuerySecrets('/p?q=1;authentication.password=s3cret&x=2'), '/p?q=1;authentication.password=[REDACTED]&x=2', 'a client that separates pairs with ; keeps its password out too');
   assert.equal(scrubQuerySecrets('/p?accessToken=k1&xApiKey=k2&clientSecret=k3&userPassword=k4&tokenized=1&pageToken5=2'),
     '/p?accessToken=[REDACTED]&xApiKey=[REDACTED]&clientSecret=[REDACTED]&userPassword=[REDACTED]&tokenized=1&pageToken5=2', 'camelCase names, by their case');
   assert.equal(scrubQuerySecrets('/v1/query?tokenCount=1&keyHint=2'), '/v1/query?tokenCount=1&keyHint=2');

@@ -112,8 +112,11 @@ const redacted = () => '[PAN REDACTED]';
 export const scrubPans = (text: string): string => replacePans(text, redacted, 'any');
 
 // A `name=value` pair of a query string or form body; the name may be percent-encoded. A value
-// already scrubbed of its card number holds a space (`[PAN REDACTED]`) and is taken whole.
-const queryPair = /([?&;]|^)([^=&?#;\s]+)=(\[PAN REDACTED\]|[^&#;\s]*)/g;
+// already scrubbed of its card number holds a space (`[PAN REDACTED]`) and is taken whole. Pairs
+// are split on `&`, as the request parsers split them, so a raw `;` is part of a value and goes
+// with it; then on `;` too, for a client that separates pairs so (its password still goes).
+const queryPair = /([?&]|^)([^=&?#;\s]+)=(\[PAN REDACTED\]|[^&#\s]*)/g;
+const semicolonPair = /([?&;]|^)([^=&?#;\s]+)=(\[PAN REDACTED\]|[^&#;\s]*)/g;
 // Passwords and bearer secrets (an operator token or API key sent as `?access_token=`, or the
 // executions API key as `?x-api-key=` under its header's name: refused, but still logged with its
 // URL; names joined by `.`, `_` or `-`), and card data sent as URL parameters by a client that
@@ -141,7 +144,8 @@ function decodedName(raw: string): string {
  */
 export function scrubQuerySecrets(text: string): string {
   if (!text.includes('=')) return text;
-  return text.replace(queryPair, (m, sep: string, name: string) => (isSecretName(decodedName(name)) ? `${sep}${name}=[REDACTED]` : m));
+  const redact = (m: string, sep: string, name: string) => (isSecretName(decodedName(name)) ? `${sep}${name}=[REDACTED]` : m);
+  return text.replace(queryPair, redact).replace(semicolonPair, redact);
 }
 
 /** Free text with card numbers and password parameters removed. */
