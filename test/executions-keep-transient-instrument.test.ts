@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from './support/harness.ts';
+import { postgresAvailable, startGateway, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, execution, poll, tokenOf, wf } from './support/executions.ts';
 
 let gw: Gateway;
@@ -51,4 +51,35 @@ test('without storeInstrument the transient instrument is spent by its authoriza
   const again = await authorize(token, 'spender', instrumentId, true);
   assert.equal(again.ack.status, 400, JSON.stringify(again.ack.body));
   assert.match(again.ack.body.errors[0].detail, /^paymentComposition\[0\]\.paymentInstrumentId: no such instrument/);
+});
+
+// PostgreSQL: two requests' transactions truly overlap there (the embedded store runs them one after the other).
+const pg = await postgresAvailable();
+test('a keeping and a spending authorization racing on one transient instrument: never both accepted with the instrument gone (PostgreSQL)', { skip: !pg && 'PostgreSQL unreachable' }, async () => {
+  const node = await startGateway({ store: 'postgres' });
+  try {
+    const token = await tokenOf(node);
+    const outcomes: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const holder = `racer-${round}`;
+      const made = await call(node, 'POST', '/payment/instruments', {
+        token, body: { holderReference: holder, paymentMethod: 'card', data: { cardNumber: '4111111111111111', expiryMonth: '03', expiryYear: '30', securityCode: '737' } },
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const [keepId, spendId] = [await execution(node, token, holder), await execution(node, token, holder)];
+      const keepBody = authorizeBody(made.body.id, '10.00');
+      keepBody.paymentComposition[0]!.storeInstrument = true;
+      const [kept, spent] = await Promise.all([
+        call(node, 'POST', `${wf}/${keepId}/authorize`, { token, body: keepBody }),
+        call(node, 'POST', `${wf}/${spendId}/authorize`, { token, body: authorizeBody(made.body.id, '10.00') }),
+      ]);
+      const status = (await call(node, 'GET', `/payment/instruments/${made.body.id}`, { token })).body.status;
+      outcomes.push(`keep ${kept.status} spend ${spent.status} instrument ${status}`);
+    }
+    // Both accepted is right only when the spending one read the instrument saved already (it stays
+    // enabled); accepted with the instrument deleted, one transient instrument paid for two.
+    assert.deepEqual(outcomes.filter((o) => o.startsWith('keep 200 spend 200') && o.endsWith('deleted')), [], outcomes.join('; '));
+  } finally {
+    await node.close();
+  }
 });

@@ -1842,20 +1842,24 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await instruments.instrument(randomUUID()), undefined);
       });
 
-      test('keepTransient() saves a transient instrument once; never an enabled or deleted one', async () => {
+      test('endTransient() ends a transient instrument once, kept or spent; never an enabled or deleted one', async () => {
         const f = await merchant();
         const card = newCard(f.merchant.id);
         const i = newInstrument(f.merchant.id, card.id, { status: 'transient' });
         await insertInstrument(card, i);
         const at = now();
-        const keep = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).keepTransient(id, at));
+        const keep = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).endTransient(id, 'enabled', at));
+        const spend = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).endTransient(id, 'deleted', at));
         assert.equal(await keep(i.id), true);
         assert.deepEqual(await instruments.instrument(i.id), { ...i, status: 'enabled', storeInstrument: true, updatedAt: at });
         assert.equal(await keep(i.id), false, 'enabled already');
+        assert.equal(await spend(i.id), false, 'a kept one is not spent by an authorization that read it transient');
+        assert.equal((await instruments.instrument(i.id))?.status, 'enabled');
         const spentCard = newCard(f.merchant.id);
         const spent = newInstrument(f.merchant.id, spentCard.id, { status: 'transient' });
         await insertInstrument(spentCard, spent);
-        await setInstrumentStatus(spent.id, 'deleted', at);
+        assert.equal(await spend(spent.id), true);
+        assert.equal(await spend(spent.id), false, 'spent once');
         assert.equal(await keep(spent.id), false, 'spent by another authorization meanwhile');
         assert.equal((await instruments.instrument(spent.id))?.status, 'deleted');
       });

@@ -126,11 +126,12 @@ export function createInstrumentService(deps: {
     takeCvv: (instrumentId) => cvvs.take(key(instrumentId)),
     holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
     async keepIn(tx, instrument) {
-      return store.writer(tx).keepTransient(instrument.id, clock.now());
+      return store.writer(tx).endTransient(instrument.id, 'enabled', clock.now());
     },
     async holdIn(tx, instrument) {
       const w = store.writer(tx);
-      return instrument.status === 'transient' ? w.setInstrumentStatus(instrument.id, 'deleted', clock.now()) : w.holdEnabled(instrument.id);
+      // Spent only while still transient: another authorization may have kept it as a saved one meanwhile.
+      return instrument.status === 'transient' ? w.endTransient(instrument.id, 'deleted', clock.now()) : w.holdEnabled(instrument.id);
     },
     async savedOf(merchantId, holderReference) {
       // A card past its expiry would be offered, then refused when the shopper picks it. Its expiry

@@ -135,8 +135,8 @@ export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
   const insertCardRow = prepare(db, (q, p: CardRow) => q.insertInto('cards').values(p));
   const locking = db.getExecutor().adapter instanceof PostgresAdapter;
   return (tx) => ({
-    async keepTransient(id, at) {
-      const r = await tx.updateTable('instruments').set({ status: 'enabled', store_instrument: 1, updated_at: at })
+    async endTransient(id, to, at) {
+      const r = await tx.updateTable('instruments').set({ status: to, ...(to === 'enabled' ? { store_instrument: 1 } : {}), updated_at: at })
         .where('id', '=', id).where('status', '=', 'transient').executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },

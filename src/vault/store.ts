@@ -79,8 +79,12 @@ export interface VaultWriter {
    * transaction ends: a delete waits for a payment that read it enabled.
    */
   holdEnabled(id: string): Promise<boolean>;
-  /** A transient instrument made a saved one (`storeInstrument` asked with its authorization); false when it is not transient any more. */
-  keepTransient(id: string, at: number): Promise<boolean>;
+  /**
+   * A transient instrument's end at its authorization: spent (`deleted`), or made a saved one
+   * (`enabled`, `storeInstrument` asked with it). Only from `transient`: false when another
+   * authorization spent or kept it first, so one transient instrument pays for one authorization.
+   */
+  endTransient(id: string, to: 'enabled' | 'deleted', at: number): Promise<boolean>;
   /**
    * The card an enabled instrument charges now (a registration renewed with a reissued card's
    * expiry points at its new card), held as `holdEnabled` holds it; undefined when not enabled.
