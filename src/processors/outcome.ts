@@ -82,3 +82,9 @@ export function withoutControlCharacters<O extends Outcome>(outcome: O): O {
   if (outcome.kind === 'declined') return { ...outcome, ...ids, details, message: outcome.message === undefined ? undefined : text(outcome.message) };
   return { ...outcome, ...ids, details };
 }
+
+/**
+ * The detail under which an attempt keeps the PSP's own risk score of the payment, where its
+ * answer gives one (an OPP-family acquirer's `risk.score`): the `/v1` answer repeats it.
+ */
+export const riskScoreDetail = 'riskScore';

@@ -14,6 +14,14 @@ export const resultCodes: Readonly<Record<string, string>> = {
   '000.400.000': 'Transaction succeeded (please review manually due to fraud suspicion)',
   '000.400.010': 'Transaction succeeded (please review manually due to AVS return code)',
   '000.400.020': 'Transaction succeeded (please review manually due to CVV return code)',
+  '000.400.040': 'Transaction succeeded (please review manually due to amount mismatch)',
+  '000.400.050': 'Transaction succeeded (please review manually because transaction is pending)',
+  '000.400.060': "Transaction succeeded (approved at merchant's risk)",
+  '000.400.070': 'Transaction succeeded (waiting for external risk review)',
+  '000.400.080': 'Transaction succeeded (please review manually because the service was unavailable)',
+  '000.400.081': 'Transaction succeeded (please review manually, as the Risk status is pending)',
+  '000.400.082': 'Transaction succeeded (please review manually, as payment status is pending)',
+  '000.400.090': 'Transaction succeeded (please review manually due to external risk check)',
   '000.400.100': 'Transaction succeeded, risk after payment rejected',
   '000.400.110': 'Authentication successful (frictionless flow)',
   '000.200.000': 'transaction pending',
@@ -21,6 +29,8 @@ export const resultCodes: Readonly<Record<string, string>> = {
   '000.200.103': 'checkout is pending',
   '100.400.500': 'waiting for external risk',
   '800.400.500': 'Waiting for confirmation of non-instant payment. Denied for now.',
+  '800.400.501': 'Waiting for confirmation of non-instant debit. Denied for now.',
+  '800.400.502': 'Waiting for confirmation of non-instant refund. Denied for now.',
   '000.400.101': 'card not participating/authentication unavailable',
   '000.400.109': 'Card is not enrolled for 3DS version 2',
   '100.380.401': 'User Authentication Failed',
@@ -78,6 +88,7 @@ export const resultCodes: Readonly<Record<string, string>> = {
   '100.370.101': 'responseUrl not set in Transaction/Frontend',
   '100.370.102': 'malformed responseUrl in Transaction/Frontend',
   '100.100.303': 'card expired',
+  '100.100.304': 'card not yet valid',
   '100.100.600': 'empty CVV for VISA,MASTER, AMEX not allowed',
   '100.100.700': 'invalid cc number/brand combination',
   '100.400.121': 'account blacklisted',
@@ -190,7 +201,7 @@ export function classifyResultCode(code: string): ResultClass {
  * the schemes forbid retrying them.
  */
 const hardCodes = new Set([
-  '800.100.151', '800.100.153', '800.100.157', '800.100.159', '800.100.171', '100.100.101', '100.100.303',
+  '800.100.151', '800.100.153', '800.100.157', '800.100.159', '800.100.171', '100.100.101', '100.100.303', '100.100.304',
   '100.400.121', '800.300.101', '800.100.160', '800.100.161', '800.100.165', '800.100.168', '800.100.172', '800.100.178',
 ]);
 

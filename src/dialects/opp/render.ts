@@ -4,6 +4,7 @@ import type { OperationRecord, PaymentRecord } from '../../payments/store.ts';
 import type { Registration } from '../../vault/registrations.ts';
 import { resultOf } from './envelope.ts';
 import { paymentTypeOf } from './payment-types.ts';
+import { riskScoreDetail } from '../../processors/outcome.ts';
 import { resultCodeOf, type ProcessingMode } from './result-map.ts';
 
 /** Which success code a payment's approvals show: live, or the test system its merchant chose. */
@@ -37,7 +38,8 @@ export function renderTransaction(v: PaymentView, channelName: string): Record<s
   if (t.merchantTransactionId !== undefined) body.merchantTransactionId = t.merchantTransactionId;
   if (typeof echo.merchantInvoiceId === 'string') body.merchantInvoiceId = echo.merchantInvoiceId;
   body.result = resultOf(codeOfView(v));
-  if (Object.keys(t.details).length > 0) body.resultDetails = t.details;
+  const { [riskScoreDetail]: riskScore, ...shownDetails } = t.details;
+  if (Object.keys(shownDetails).length > 0) body.resultDetails = shownDetails;
   if (initial && v.card) {
     body.card = {
       bin: v.card.bin, last4Digits: v.card.last4,
@@ -59,7 +61,9 @@ export function renderTransaction(v: PaymentView, channelName: string): Record<s
   const eci = t.details['3ds.acsEci'];
   if (initial && eci !== undefined) body.threeDSecure = { ...(echo.threeDSecure as Record<string, unknown> | undefined), eci };
   if (typeof echo.recurringType === 'string') body.recurringType = echo.recurringType;
-  if (initial) body.risk = { score: '0' };
+  // The platform's shape carries a risk score: the acquirer's, where an OPP-family one scored the
+  // payment; else empty (one of the platform's own values), never a number nobody computed.
+  if (initial) body.risk = { score: riskScore ?? '' };
   return body;
 }
 

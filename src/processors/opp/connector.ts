@@ -1,6 +1,6 @@
 import { referencedApproval } from '../referenced-approval.ts';
 import { exponentOf, formatMajorUnits, isCurrency, parseMajorUnits, type Currency, type Money } from '../../money/money.ts';
-import type { Outcome, ShopperRedirect } from '../outcome.ts';
+import { riskScoreDetail, type Outcome, type ShopperRedirect } from '../outcome.ts';
 import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type ShopperReturn } from '../connector.ts';
 import { classifyResultCode, declineReasonOf } from '../result-codes.ts';
 import { isObject, pspFetch, shopperPageUrl } from '../http.ts';
@@ -47,6 +47,7 @@ interface PaymentObject {
   readonly resultDetails?: unknown;
   readonly redirect?: unknown;
   readonly standingInstruction?: unknown;
+  readonly risk?: unknown;
 }
 
 /** The acquirer's own 3-D Secure redirect, as its pending answer gives it (undefined when absent or malformed). */
@@ -76,6 +77,8 @@ export function outcomeOfPayment(p: PaymentObject): Answer | undefined {
       if (typeof v === 'string') details[k] = clipText(v, 256);
     }
   }
+  // The acquirer's own risk score, which a /v1 answer repeats (a number, as the platform writes it).
+  if (isObject(p.risk) && typeof p.risk.score === 'string' && /^-?[0-9]{1,4}$/.test(p.risk.score)) details[riskScoreDetail] = p.risk.score;
   // The id later charges of a card kept on file refer to, as the acquirer answers a standing
   // instruction's successful payment (its scheme's transaction id, where the scheme gave one).
   const firstId = isObject(p.standingInstruction) && typeof p.standingInstruction.initialTransactionId === 'string'
