@@ -66,6 +66,10 @@ test('a cryptogram without the ECI of an authentication, or ids without a crypto
     // Without the authentication's id, or a 3-D Secure 2 id without its version: no PSP takes it whole.
     [{ 'threeDSecure.eci': '05', 'threeDSecure.verificationId': mpi['threeDSecure.verificationId'] }, 'threeDSecure.dsTransactionId'],
     [Object.fromEntries(Object.entries(mpi).filter(([k]) => k !== 'threeDSecure.version')), 'threeDSecure.version'],
+    // The ECI is the card scheme's: a Mastercard family ECI on a Visa card authenticates nothing of it.
+    [{ ...mpi, 'threeDSecure.eci': '02' }, 'threeDSecure.eci'],
+    // A directory server's transaction id is 3-D Secure 2's.
+    [{ ...mpi, 'threeDSecure.version': '1.0.2' }, 'threeDSecure.version'],
   ];
   for (const [given, field] of cases) {
     const reference = `mpi-${field}-${Math.random().toString(36).slice(2, 8)}`;

@@ -20,6 +20,8 @@ test('what is not of its documented form is left out, never refused: the meta is
     { customer: { email: 'not an address' }, clientContext: { ipAddress: 'localhost' } },
     { clientContext: { userAgent: { nested: true }, language: 'x'.repeat(100), acceptHeader: 'text/html\u0000', screenWidth: '4111 1111 1111 1111' } },
   ), {});
+  assert.deepEqual(shopperContextOf(undefined, { clientContext: { screenHeight: 'abc', timeZoneOffset: 'CET', javaEnabled: 'yes', colorDepth: 24.5 } }), {},
+    'numbers and flags only of their form: a PSP would refuse the payment over them');
   assert.deepEqual(shopperContextOf(undefined, 'text'), {});
   assert.deepEqual(shopperContextOf([], { clientContext: [] }), {});
 });

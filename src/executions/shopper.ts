@@ -12,11 +12,13 @@ function objectOf(v: unknown): Readonly<Record<string, unknown>> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
 }
 
-/** The SDK's `clientContext` names, and the engine's name of each (`customer.browser.*`). */
-const browserNames: readonly [string, string, number][] = [
+const whole = /^-?[0-9]{1,6}$/;
+const flag = /^(true|false)$/;
+/** The SDK's `clientContext` names, the engine's name of each (`customer.browser.*`), its length and, where it has one, its form. */
+const browserNames: readonly [string, string, number, RegExp?][] = [
   ['acceptHeader', 'acceptHeader', 2048], ['userAgent', 'userAgent', 2048], ['language', 'language', 35],
-  ['screenHeight', 'screenHeight', 6], ['screenWidth', 'screenWidth', 6], ['colorDepth', 'screenColorDepth', 3],
-  ['timeZoneOffset', 'timezone', 5], ['javaEnabled', 'javaEnabled', 5], ['javaScriptEnabled', 'javascriptEnabled', 5],
+  ['screenHeight', 'screenHeight', 6, whole], ['screenWidth', 'screenWidth', 6, whole], ['colorDepth', 'screenColorDepth', 3, whole],
+  ['timeZoneOffset', 'timezone', 5, whole], ['javaEnabled', 'javaEnabled', 5, flag], ['javaScriptEnabled', 'javascriptEnabled', 5, flag],
 ];
 
 /**
@@ -31,8 +33,9 @@ export function shopperContextOf(executionMeta: unknown, authorizeMeta: unknown)
   const fromExecution = objectOf(objectOf(executionMeta)?.clientContext);
   const fromAuthorize = objectOf(objectOf(authorizeMeta)?.clientContext);
   const browser: Record<string, string> = {};
-  for (const [given, named, max] of browserNames) {
-    const v = textOf(fromAuthorize?.[given], max) ?? textOf(fromExecution?.[given], max);
+  for (const [given, named, max, form] of browserNames) {
+    const formed = (raw: unknown) => { const t = textOf(raw, max); return t !== undefined && (!form || form.test(t)) ? t : undefined; };
+    const v = formed(fromAuthorize?.[given]) ?? formed(fromExecution?.[given]);
     if (v !== undefined) browser[named] = v;
   }
   const ipGiven = textOf(fromAuthorize?.ipAddress, 45) ?? textOf(fromExecution?.ipAddress, 45);

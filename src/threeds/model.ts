@@ -84,6 +84,8 @@ export interface ExternalAuthentication {
 /** The ECIs of a cardholder the issuer authenticated (Y) or whose attempt it answered (A), by brand family. */
 const statusOfEci: Readonly<Record<string, AuthenticationStatus>> = { '05': 'Y', '02': 'Y', '06': 'A', '01': 'A' };
 export const externalEcis = Object.keys(statusOfEci);
+/** The ECIs of an authentication of a card of `brand`: the Mastercard family's 02 and 01, every other scheme's 05 and 06. */
+export const externalEcisOf = (brand: string): readonly string[] => ((mastercardFamily as ReadonlySet<string>).has(brand) ? ['02', '01'] : ['05', '06']);
 
 /** What an external MPI's authentication contributes to the authorization, as the gateway's own would. */
 export function externalResultOf(a: ExternalAuthentication): AuthenticationResult {

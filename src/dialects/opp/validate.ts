@@ -1,6 +1,6 @@
 import { isCurrency, parseMajorUnits, exponentOf, formatMajorUnits, type Currency, type Money } from '../../money/money.ts';
 import type { BackOfficeType, InitialType } from './payment-types.ts';
-import { externalEcis, type AuthenticationRequest, type ExternalAuthentication } from '../../threeds/model.ts';
+import { externalEcis, externalEcisOf, type AuthenticationRequest, type ExternalAuthentication } from '../../threeds/model.ts';
 import type { BankTransferInput } from '../../payments/service.ts';
 import { isKnownResultCode } from '../../processors/result-codes.ts';
 import { Cvv, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vault/card.ts';
@@ -259,8 +259,11 @@ function readExternalAuthentication(c: Collector): ExternalAuthentication | unde
     return undefined;
   }
   const eci = p['threeDSecure.eci'];
-  if (eci === undefined || !externalEcis.includes(eci)) {
-    c.add('threeDSecure.eci', 'with a verificationId, the ECI of an authentication: 05 or 06 (Visa, Amex, JCB), 02 or 01 (Mastercard)');
+  // The ECIs are the scheme's: where the brand is named, one of the other family's is no authentication of this card.
+  const brand = p.paymentBrand;
+  const ecis = brand === undefined ? externalEcis : externalEcisOf(brand);
+  if (eci === undefined || !ecis.includes(eci)) {
+    c.add('threeDSecure.eci', 'with a verificationId, the ECI of an authentication: 05 or 06 (Visa, Amex, JCB), 02 or 01 (Mastercard, Maestro)');
     return undefined;
   }
   const ds = p['threeDSecure.dsTransactionId'];
@@ -271,8 +274,8 @@ function readExternalAuthentication(c: Collector): ExternalAuthentication | unde
   }
   // An XID is 3-D Secure 1's alone, whose one version in use is 1.0.2; 3-D Secure 2 has several.
   const version = p['threeDSecure.version'] ?? (ds === undefined ? '1.0.2' : undefined);
-  if (version === undefined) {
-    c.add('threeDSecure.version', 'with a dsTransactionId, the 3-D Secure version the authentication ran under, such as 2.2.0');
+  if (version === undefined || (ds !== undefined && !version.startsWith('2.'))) {
+    c.add('threeDSecure.version', 'with a dsTransactionId, the 3-D Secure 2 version the authentication ran under, such as 2.2.0');
     return undefined;
   }
   return { eci, authenticationValue: value, version, ...(ds !== undefined ? { dsTransactionId: ds } : {}), ...(xid !== undefined ? { xid } : {}) };
