@@ -197,7 +197,7 @@ export function createExecutionService(deps: {
     };
   }
 
-  const reasonFields = (input: { reason?: string; reasonDescription?: string; meta?: ActionMeta }) =>
+  const actionFields = (input: { reason?: string; reasonDescription?: string; meta?: ActionMeta }) =>
     ({ ...(input.reason ? { reason: input.reason } : {}), ...(input.reasonDescription ? { reasonDescription: input.reasonDescription } : {}), ...(input.meta ? { meta: input.meta } : {}) });
 
   /** Why the execution's own rules refuse the action now; undefined when they let it be asked. */
@@ -224,7 +224,7 @@ export function createExecutionService(deps: {
       : { amount: t.captured - t.refunded - t.inFlightRefunds, currency });
     if (name !== 'cancel' && amount.amount <= 0) return { ok: false, error: 'not_allowed', why: { reason: 'nothing_left', action: name } };
     const action: ActionRecord = {
-      id: uuid(), name, requestedAt: clock.now(), ...(name !== 'cancel' ? { amount } : {}), ...reasonFields(input),
+      id: uuid(), name, requestedAt: clock.now(), ...(name !== 'cancel' ? { amount } : {}), ...actionFields(input),
     };
     const scope = { channel: 'executions' } as const;
     const context = { executionAction: action };

@@ -358,7 +358,7 @@ export function createPaymentService(deps: {
       ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
       ...(drawsOn ? { refundedReference: drawsOn } : {}),
       // A rebill charges the stored card with nobody there: merchant-initiated, as a standing instruction's charge.
-      ...((op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill' ? { merchantInitiated: true } : {}),
+      ...(chargedWithoutShopper(op, kind) ? { merchantInitiated: true } : {}),
       ...storedCredentialOf(op, kind),
       // What the issuer decides on: the shopper as the merchant described them, and the statement text.
       ...(needsCard ? shopperFieldsOf(op, kind) : {}),
@@ -371,6 +371,9 @@ export function createPaymentService(deps: {
       testParameters,
     };
   }
+
+  /** A charge the merchant makes without the shopper there: a stored credential's merchant-initiated one, or a rebill. */
+  const chargedWithoutShopper = (op: OperationRecord, kind: OperationKind) => (op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill';
 
   /** The merchant's MPI's cryptogram and ids as the intent kept them (text only). */
   function externalCryptogramOf(kept: unknown): { authenticationValue?: string; dsTransactionId?: string; xid?: string } {
@@ -386,7 +389,7 @@ export function createPaymentService(deps: {
 
   /** A charge made without the shopper there (a merchant-initiated one, a rebill) tells no browser or IP address: none is theirs. */
   function shopperFieldsOf(op: OperationRecord, kind: OperationKind): { shopper?: Shopper; statementText?: string } {
-    const present = !((op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill');
+    const present = !chargedWithoutShopper(op, kind);
     const shopper = shopperOf(op.context, present);
     const statementText = statementTextOf(op.context);
     return { ...(shopper ? { shopper } : {}), ...(statementText !== undefined ? { statementText } : {}) };
@@ -403,7 +406,7 @@ export function createPaymentService(deps: {
   function storedCredentialOf(op: OperationRecord, kind: OperationKind): { storedCredential?: StoredCredential } {
     const given = op.context.standingInstruction;
     const si = (typeof given === 'object' && given !== null ? given : {}) as Record<string, unknown>;
-    const byMerchant = (op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill';
+    const byMerchant = chargedWithoutShopper(op, kind);
     const repeatedByCardholder = op.seq === 0 && !byMerchant && kind !== 'credit' && (si.mode === 'REPEATED' || op.context.usesKeptCard === true);
     const subsequent = byMerchant || repeatedByCardholder;
     const initial = op.seq === 0 && !subsequent && kind !== 'credit'
@@ -894,6 +897,7 @@ export function createPaymentService(deps: {
     return input.kind !== 'credit' && !input.merchantInitiated ? input.authentication?.external : undefined;
   }
 
+  /** What the intent keeps of the merchant's MPI's result beside the ECI and status its details hold: the cryptogram and its ids, for the PSP. */
   function cryptogramContextOf(input: PayInput): { externalAuthentication?: Record<string, string> } {
     const e = externalAuthenticationOf(input);
     if (!e) return {};

@@ -62,7 +62,7 @@ const unsealKeyVersion = (sealingKey: Buffer, v: { version: number; sealedKey: s
 
 /**
  * The first of a store's key versions that `masterKey` does not open, or undefined when it opens them
- * all: a restored copy is checked with it before it replaces nothing, without writing to it.
+ * all: a restored copy is checked with it, without writing to it, before it is put in place.
  */
 export function keyVersionNotOpened(masterKey: Buffer, versions: readonly { version: number; sealedKey: string }[]): number | undefined {
   const sealingKey = sealingKeyOf(masterKey);
