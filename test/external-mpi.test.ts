@@ -100,3 +100,13 @@ test('Stripe gets the cryptogram with its id and version as a result made elsewh
   assert.equal(v1form.get(`${at}[transaction_id]`), xid);
   assert.equal(v1form.get(`${at}[version]`), '1.0.2');
 });
+
+test('the ECI is checked against the scheme of the card number: a co-badged brand on a Mastercard number takes Mastercard\'s', async () => {
+  await configureCascade(gw, { sim: {} }, ['sim']);
+  for (const brand of ['CARTEBLEUE', 'MADA', 'MASTER']) {
+    const r = await opp(gw, 'POST', '/v1/payments', { ...payment, 'card.number': '5454545454545454', paymentBrand: brand, ...mpi, 'threeDSecure.eci': '02' });
+    assert.match(r.body.result.code, /^000\.100\.11/, `${brand}: ${JSON.stringify(r.body)}`);
+    const visa = await opp(gw, 'POST', '/v1/payments', { ...payment, 'card.number': '5454545454545454', paymentBrand: brand, ...mpi });
+    assert.deepEqual(visa.body.result.parameterErrors?.map((e: { name: string }) => e.name), ['threeDSecure.eci'], `${brand} with Visa's 05`);
+  }
+});

@@ -3,7 +3,7 @@ import type { BackOfficeType, InitialType } from './payment-types.ts';
 import { externalEcis, externalEcisOf, type AuthenticationRequest, type ExternalAuthentication } from '../../threeds/model.ts';
 import type { BankTransferInput } from '../../payments/service.ts';
 import { isKnownResultCode } from '../../processors/result-codes.ts';
-import { Cvv, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vault/card.ts';
+import { Cvv, detectBrand, isCardBrand, Pan, type CardBrand, type CardInput } from '../../vault/card.ts';
 import { customParameters, nest, type FormParams } from './form.ts';
 import type { ParameterError } from './envelope.ts';
 import type { RegistrationChange } from '../../vault/registrations.ts';
@@ -259,9 +259,12 @@ function readExternalAuthentication(c: Collector): ExternalAuthentication | unde
     return undefined;
   }
   const eci = p['threeDSecure.eci'];
-  // The ECIs are the scheme's: where the brand is named, one of the other family's is no authentication of this card.
-  const brand = p.paymentBrand;
-  const ecis = brand === undefined ? externalEcis : externalEcisOf(brand);
+  // The ECIs are the card scheme's: one of the other family's is no authentication of this card. The
+  // scheme is the number's (a co-badged brand such as CARTEBLEUE or MADA may be issued on a
+  // Mastercard number), else the brand named; a stored card's is not known here.
+  const number = p['card.number'];
+  const scheme = (number !== undefined ? detectBrand(number.replace(/[\s-]/g, '')) : undefined) ?? p.paymentBrand;
+  const ecis = scheme === undefined ? externalEcis : externalEcisOf(scheme);
   if (eci === undefined || !ecis.includes(eci)) {
     c.add('threeDSecure.eci', 'with a verificationId, the ECI of an authentication: 05 or 06 (Visa, Amex, JCB), 02 or 01 (Mastercard, Maestro)');
     return undefined;
