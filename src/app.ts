@@ -540,7 +540,7 @@ function timedConnector(c: Connector, metrics: Metrics, pspTimeoutMs: number): C
     ...(c.lookupLagMs !== undefined ? { lookupLagMs: c.lookupLagMs } : {}),
     ...(c.dedupesByKey ? { dedupesByKey: true } : {}),
     ...(c.statusApi === false ? { statusApi: false } : {}),
-    ...(c.pendingFollowUpsLast ? { pendingFollowUpsLast: true } : {}),
+    ...(c.pendingFollowUpsLast ? { pendingFollowUpsLast: c.pendingFollowUpsLast } : {}),
     lookup: async (attemptId, hint) => {
       const found = await timed(() => c.lookup(attemptId, hint));
       return found && clean(found);

@@ -372,6 +372,12 @@ export function createPaymentService(deps: {
     };
   }
 
+  /** Whether a follow-up its PSP answered pending (with this code) is one the PSP carries out later by itself, however long that takes. */
+  async function pendingLasts(accountId: string, acquirerCode: string | undefined): Promise<boolean> {
+    const lasts = (await deps.connectorFor(accountId))?.pendingFollowUpsLast;
+    return lasts === true || (typeof lasts === 'function' && lasts(acquirerCode));
+  }
+
   /** A charge the merchant makes without the shopper there: a stored credential's merchant-initiated one, or a rebill. */
   const chargedWithoutShopper = (op: OperationRecord, kind: OperationKind) => (op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill';
 
@@ -1668,7 +1674,7 @@ export function createPaymentService(deps: {
       // timeout is no bound for it; the authorization's lifetime is.
       // Nor, at a PSP whose pending follow-ups last, one it said was pending: a status call that
       // fails says nothing of how it ended, and ended here its amount would be free to pay twice.
-      const lastsAtPsp = op.seq > 0 && last.status === 'pending' && (await deps.connectorFor(last.accountId))?.pendingFollowUpsLast === true;
+      const lastsAtPsp = op.seq > 0 && last.status === 'pending' && await pendingLasts(last.accountId, last.resultCode);
       if (expiring && !lastsAtPsp && (op.seq === 0 || !(err instanceof NoStatusApi) || now - op.createdAt >= (deps.authorizationExpiryMs ?? 7 * 86_400_000))) return expire();
       if (expiring) { await write((w) => w.payments.touchOperation(op.id, clock.now())); return false; }
       // Asked again on the pending answer's backoff, as a lookup that answers "pending" is: left
@@ -1684,7 +1690,7 @@ export function createPaymentService(deps: {
     // would free its amount to be refunded again, paid twice once the PSP's success arrives. It is
     // asked again on its backoff, and counted among the unknown outcomes an operator watches, until
     // the PSP says how it ended.
-    const lasts = op.seq > 0 && known?.kind === 'pending' && (await deps.connectorFor(last.accountId))?.pendingFollowUpsLast === true;
+    const lasts = op.seq > 0 && known?.kind === 'pending' && await pendingLasts(last.accountId, known.acquirerCode);
     if ((known?.kind === 'pending' && now - op.createdAt >= asyncTimeoutMs && !lasts) || (expiring && !known)) return expire();
     if (!known && now - last.createdAt < ((await deps.connectorFor(last.accountId))?.lookupLagMs ?? 0)) {
       // This PSP's lookup may not find an attempt this recent yet (a search that indexes new

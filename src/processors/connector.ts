@@ -309,8 +309,10 @@ export interface Connector {
    * balance covers it): the gateway keeps it pending until the PSP says how it ended, never ending
    * it at the shopper's timeout. Without it such a follow-up still pending after that timeout
    * ends expired, as a PSP of the Open Payment Platform family ends its own pending transactions.
+   * A predicate says it per pending answer, by the PSP's code (the Open Payment Platform's
+   * half-hour pending ends, its pending "that may change after several days" lasts).
    */
-  readonly pendingFollowUpsLast?: true;
+  readonly pendingFollowUpsLast?: true | ((acquirerCode: string | undefined) => boolean);
   execute(request: ConnectorRequest): Promise<Exclude<Outcome, { kind: 'unknown' }>>;
   /**
    * What the PSP knows of an attempt; undefined means it never received it. Throws when the PSP

@@ -22,6 +22,8 @@ export const paymentTypeOf: Readonly<Record<ConnectorOperation, { type: string; 
 };
 
 const operations = Object.keys(paymentTypeOf) as ConnectorOperation[];
+/** The platform's pending codes that may change after several days (its "pending (long)" family). */
+const longPending = /^(800\.400\.5|100\.400\.500)/;
 
 /** The acquirer's result details worth keeping beside an attempt (free text it may add stays out). */
 const keptDetails = ['ExtendedDescription', 'AcquirerResponse', 'clearingInstituteName', 'ConnectorTxID1', 'ConnectorTxID2', 'ConnectorTxID3'];
@@ -264,6 +266,9 @@ export function createOppConnector(settings: OppSettings, timeoutMs: number): Co
   return {
     name: 'opp',
     runsThreeDs: true,
+    // The platform's long pending ("may change after several days": a non-instant refund or debit
+    // waiting for its bank) is accepted and carried out later; its half-hour pending times out.
+    pendingFollowUpsLast: (code) => code !== undefined && longPending.test(code),
     operations,
     async execute(req) {
       let form: ReturnType<typeof formOf>;
