@@ -1710,8 +1710,11 @@ export function createPaymentService(deps: {
     if (known.kind === 'pending') {
       await write((w) => w.payments.touchOperation(op.id, clock.now()));
       // What the PSP says now is recorded when it says more than the attempt holds (its code, where
-      // the answer was lost); recorded again, the same pending would be announced on every pass.
-      if (op.status === 'unknown' || (last.resultCode === undefined && known.acquirerCode !== undefined)) await runner.settleAttempt(payment.id, last.id, known, rules);
+      // the answer was lost, or another pending code: the half-hour pending become the long one,
+      // which decides whether the operation lasts when a later status call fails); recorded again,
+      // the same pending would be announced on every pass.
+      const news = known.acquirerCode !== undefined && known.acquirerCode !== last.resultCode;
+      if (op.status === 'unknown' || news) await runner.settleAttempt(payment.id, last.id, known, rules);
       return false;
     }
     const r = await settleAttempt(payment.id, op, last.id, known, rules);
