@@ -12,6 +12,8 @@ import { opp, startGateway, testCard, type Gateway } from './support/harness.ts'
 import { configureCascade } from './support/executions.ts';
 import { oppFakeCredentials } from './support/fake-psps/opp.ts';
 import { classifyResultCode } from '../src/processors/result-codes.ts';
+import { signIn } from './support/dashboard.ts';
+import { runCli } from './support/process.ts';
 
 let answerCode = '000.400.090';
 let answerRisk: string | undefined;
@@ -84,4 +86,36 @@ test('a payment the acquirer declined for risk does not carry risk.score "0"', a
   const body = r.body as { result: { code: string }; risk?: { score?: string } };
   assert.equal(body.result.code, '100.400.319');
   assert.deepEqual(body.risk, { score: '' }, 'declined "by risk system", no score given: empty, not "0" (no risk)');
+});
+
+// The operator's views say it too: a merchant's support desk reads the dashboard or the CLI, and a
+// bare "captured" there would ship the order the acquirer held.
+const visibleText = (page: string) => page.slice(page.indexOf('<main')).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+let operator: Promise<{ cookie: string }> | undefined;
+const operatorSession = () => (operator ??= (async () => {
+  const password = 'a long test password';
+  assert.ok((await gw.app.dashboard.addUser({ email: 'ops@example.com', role: 'operator', merchantId: undefined, password })).ok);
+  return signIn(gw.url, 'ops@example.com', password);
+})());
+
+for (const code of ['000.400.040', '000.400.060']) {
+  test(`the dashboard's payment page tells the operator to hold an order the acquirer approved with ${code}`, async () => {
+    answerCode = code;
+    answerRisk = undefined;
+    const r = await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '10.00', currency: 'EUR', paymentType: 'DB', paymentBrand: 'VISA' });
+    assert.equal(r.body.result.code, code);
+    const page = await fetch(`${gw.url}/dashboard/payments/${r.body.id}`, { headers: { cookie: (await operatorSession()).cookie } });
+    assert.equal(page.status, 200);
+    assert.match(visibleText(await page.text()), new RegExp(`Hold the order: approved by the acquirer for manual review: .*\\(${code.replaceAll('.', '\\.')}\\)`));
+  });
+}
+
+test('payments show (the CLI) tells the operator to hold an order the acquirer approved for manual review', async () => {
+  answerCode = '000.400.090';
+  answerRisk = undefined;
+  const r = await opp(gw, 'POST', '/v1/payments', { ...testCard, amount: '12.00', currency: 'EUR', paymentType: 'DB', paymentBrand: 'VISA' });
+  assert.equal(r.body.result.code, '000.400.090');
+  const shown = runCli(gw.dataDir, 'payments', 'show', r.body.id);
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /HOLD THE ORDER: approved by the acquirer for manual review: .*\(000\.400\.090\)/, shown.stdout);
 });

@@ -1,4 +1,5 @@
 import { writeLine } from './terminal.ts';
+import { reviewNoticeOf } from '../processors/result-codes.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
@@ -54,7 +55,10 @@ export async function paymentsCli(command: string | undefined, id: string | unde
       const p = story.payment as Record<string, unknown>;
       const lines = [`payment ${id}  ${p.status}  ${p.amount ?? ''} ${p.currency ?? ''}  ${p.merchantName ?? p.merchantId}`];
       for (const o of story.operations) {
-        lines.push(`  ${o.createdAt}  ${o.kind.padEnd(8)} ${o.amount.padStart(12)} ${o.currency}  ${o.status}${o.reason ? ` (${o.reason})` : ''}${o.pspReference ? `  psp ${o.pspReference}` : ''}`);
+        // An approval the acquirer flagged for manual review says so in words, not as a bare success.
+        const review = o.status === 'succeeded' ? reviewNoticeOf(o.resultCode) : undefined;
+        lines.push(`  ${o.createdAt}  ${o.kind.padEnd(8)} ${o.amount.padStart(12)} ${o.currency}  ${o.status}${o.reason ? ` (${o.reason})` : ''}${o.resultCode ? `  result ${o.resultCode}` : ''}${o.pspReference ? `  psp ${o.pspReference}` : ''}`);
+        if (review) lines.push(`      HOLD THE ORDER: ${review}`);
         for (const a of o.attempts) lines.push(`      attempt ${a.seq + 1} at ${a.account} (${a.connector}): ${a.status}${a.reason ? ` ${a.reason}` : ''}${a.latencyMs !== undefined ? `  ${a.latencyMs} ms` : ''}`);
       }
       // Opened, then (once the shopper answered, or it lapsed) ended: each at its own time.

@@ -3,6 +3,7 @@ import { channels, type AttemptRecord, type OperationRecord, type PaymentRecord 
 import { filterQuery, type PaymentFilter, type PaymentPage, type PaymentRelated } from '../payments/search.ts';
 import type { Posting } from '../ledger/model.ts';
 import { amountText, timeText } from './format.ts';
+import { reviewNoticeOf } from '../processors/result-codes.ts';
 import { html, type Html } from './html.ts';
 import { badge, csrfField, page, type PageContext } from './layout.ts';
 
@@ -95,7 +96,7 @@ function timeline(s: PaymentStory): Html {
     const attempts = attemptsOfOperation(s.attempts, o.id);
     entries.push({ at: o.createdAt, order: o.seq * 10, body: html`<span class="kind">${o.kind}</span> ${amountText(o.amount.amount, cur)} ${badge(o.status)}
 <span class="muted">${timeText(o.createdAt)} · operation <span class="mono">${o.id}</span></span>
-${o.reason || o.resultCode || o.pspReference ? html`<br>${o.reason ? html`reason ${o.reason} · ` : ''}${o.resultCode ? html`result ${o.resultCode} · ` : ''}${o.pspReference ? html`PSP reference <span class="mono">${o.pspReference}</span>` : ''}` : ''}
+${o.reason || o.resultCode || o.pspReference ? html`<br>${o.reason ? html`reason ${o.reason} · ` : ''}${o.resultCode ? html`result ${o.resultCode}${reviewNoticeOf(o.resultCode) ? ' (review manually)' : ''} · ` : ''}${o.pspReference ? html`PSP reference <span class="mono">${o.pspReference}</span>` : ''}` : ''}
 ${o.unknownSince ? html`<br>${badge('unknown')} answer lost since ${timeText(o.unknownSince)}: the reconciler asks the PSP` : ''}
 ${attempts.length ? html`<ul>${attempts.map((a) => html`<li>attempt ${a.seq + 1} at <strong>${a.accountName}</strong> (${a.connector})${a.authenticated ? ' with 3-D Secure' : ''}: ${badge(a.status)}${a.reason ? ` ${a.reason}` : ''}${a.resultCode ? html` <span class="mono">${a.resultCode}</span>` : ''}${a.status === 'pending' ? '' : html` · ${a.updatedAt - a.createdAt} ms`}${a.pspReference ? html` · PSP reference <span class="mono">${a.pspReference}</span>` : ''}</li>`)}</ul>` : ''}` });
   }
@@ -132,6 +133,8 @@ export function paymentPage(ctx: PageContext, s: PaymentStory, offers: readonly 
   const opening = s.operations.find((o) => o.seq === 0);
   const cur = p.currency;
   const major = (n: number) => amountText(n, cur).split(' ')[0]!;
+  // An approval the acquirer flagged for manual review: the operator reads it before anything else.
+  const review = opening?.status === 'succeeded' ? reviewNoticeOf(opening.resultCode) : undefined;
   // A refused amount marks its own box and is described there, keeping what was typed (WCAG 3.3.1).
   const amountBox = (kind: 'capture' | 'refund', max: number) => {
     const wrong = refused?.kind === kind ? refused : undefined;
@@ -144,7 +147,7 @@ ${a.kind === 'void' ? html`<p>Release the open ${amountText(a.max, cur)}</p>` : 
 </form>`)}</div>`;
   return page(ctx, `Payment ${opening?.id ?? p.id}`, html`${message ?? ''}
 <dl class="facts">
-<dt>Status</dt><dd>${badge(p.status)}</dd>
+<dt>Status</dt><dd>${badge(p.status)}${review ? html`<p class="notice error" role="status">Hold the order: ${review}</p>` : ''}</dd>
 <dt>Amount</dt><dd>${amountText(p.amount, cur)} (${p.initialKind})</dd>
 <dt>Captured / refunded</dt><dd>${amountText(s.totals.captured, cur)} / ${amountText(s.totals.refunded, cur)}</dd>
 ${s.totals.chargedBack > 0 ? html`<dt>Charged back</dt><dd>${amountText(s.totals.chargedBack, cur)}</dd>` : ''}

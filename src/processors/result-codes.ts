@@ -246,3 +246,13 @@ export function declineReasonOf(code: string): DeclineReason {
   if (/^(100\.[123]|200\.|100\.350|100\.390)/.test(code)) return 'invalid_request';
   return 'soft';
 }
+
+/**
+ * What an operator must be told of an approval its acquirer flagged for manual review (the
+ * platform's "success, review manually" codes): the code's words and the code, else undefined.
+ * The merchant's own answer carries the code; the operator's views say it in words.
+ */
+export function reviewNoticeOf(code: string | undefined): string | undefined {
+  if (code === undefined || !/^[0-9]{3}\.[0-9]{3}\.[0-9]{3}$/.test(code) || classifyResultCode(code) !== 'review') return undefined;
+  return `approved by the acquirer for manual review: ${resultCodes[code] ?? 'review manually'} (${code})`;
+}
