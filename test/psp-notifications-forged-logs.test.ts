@@ -8,26 +8,21 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from './support/harness.ts';
-import { configureCascade } from './support/executions.ts';
-import { postPspNotification } from './support/psp-notifications.ts';
-import { startAdyenFake, adyenFakeCredentials, type AdyenFake } from './support/fake-psps/adyen.ts';
+import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
+import { gatewayAtPspFakes, type GatewayAtPspFakes } from './support/captured-execution.ts';
 
-let adyen: AdyenFake;
-let gw: Gateway;
-before(async () => {
-  [adyen, gw] = await Promise.all([startAdyenFake(), startGateway()]);
-  await configureCascade(gw, { adyen: { connector: 'adyen', settings: { baseUrl: adyen.url, ...adyenFakeCredentials } } }, ['adyen']);
-});
-after(async () => { await Promise.all([gw?.close(), adyen?.close()]); });
+let fakes: GatewayAtPspFakes;
+before(async () => { fakes = await gatewayAtPspFakes(); });
+after(() => fakes?.close());
 
 test('200 forged notifications from one address do not write 200 warn lines', async () => {
   const forged = JSON.stringify({ live: 'false', notificationItems: [{ NotificationRequestItem: {
     pspReference: 'X', merchantAccountCode: adyenFakeCredentials.merchantAccount, merchantReference: 'x', amount: { value: 100, currency: 'EUR' },
     eventCode: 'AUTHORISATION', success: 'true', additionalData: { hmacSignature: 'Zm9yZ2Vk' },
   } }] });
+  const { gw } = fakes;
   const before = gw.logs.length;
-  for (let i = 0; i < 200; i++) assert.equal((await postPspNotification(gw, 'adyen', forged)).status, 401);
+  for (let i = 0; i < 200; i++) assert.equal((await fakes.post('adyen', forged)).status, 401);
   await new Promise((r) => setTimeout(r, 200));
   const warns = gw.logs.slice(before).filter((l) => (JSON.parse(l) as { level: number }).level >= 40);
   assert.ok(warns.length <= 30, `${warns.length} warn lines for 200 forged notifications from one address`);

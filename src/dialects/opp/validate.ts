@@ -263,7 +263,7 @@ function readExternalAuthentication(c: Collector): ExternalAuthentication | unde
   // scheme is the number's (a co-badged brand such as CARTEBLEUE or MADA may be issued on a
   // Mastercard number), else the brand named; a stored card's is not known here.
   const number = p['card.number'];
-  const scheme = (number !== undefined ? detectBrand(number.replace(/[\s-]/g, '')) : undefined) ?? p.paymentBrand;
+  const scheme = (number !== undefined ? detectBrand(number) : undefined) ?? p.paymentBrand;
   const ecis = scheme === undefined ? externalEcis : externalEcisOf(scheme);
   if (eci === undefined || !ecis.includes(eci)) {
     c.add('threeDSecure.eci', 'with a verificationId, the ECI of an authentication: 05 or 06 (Visa, Amex, JCB), 02 or 01 (Mastercard, Maestro)');
