@@ -1648,6 +1648,11 @@ export function createPaymentService(deps: {
     const expire = async () => (await settleAttempt(payment.id, op, last.id,
       { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, { accounts: [], moveOn: [] })).changed;
     const expiring = pspPending && now - op.createdAt >= asyncTimeoutMs;
+    // Dated at the pass's start, not when its status call returned: a pass that began before the
+    // timeout and whose call returned after it would otherwise leave the mark of a follow-up
+    // touched past its timeout (one that waits for its PSP's notification, below), held ten minutes
+    // more instead of ending at the next pass.
+    const touch = () => write((w) => w.payments.touchOperation(op.id, now));
     if (backsOff && !expiring) {
       // Asked again after a quarter of its age (at least twice the PSP timeout, at most ten minutes).
       const backoff = Math.min(10 * 60_000, Math.max(2 * pspTimeoutMs, (now - op.createdAt) / 4));
@@ -1676,10 +1681,10 @@ export function createPaymentService(deps: {
       // fails says nothing of how it ended, and ended here its amount would be free to pay twice.
       const lastsAtPsp = op.seq > 0 && last.status === 'pending' && await pendingLasts(last.accountId, last.resultCode);
       if (expiring && !lastsAtPsp && (op.seq === 0 || !(err instanceof NoStatusApi) || now - op.createdAt >= (deps.authorizationExpiryMs ?? 7 * 86_400_000))) return expire();
-      if (expiring) { await write((w) => w.payments.touchOperation(op.id, clock.now())); return false; }
+      if (expiring) { await touch(); return false; }
       // Asked again on the pending answer's backoff, as a lookup that answers "pending" is: left
       // untouched, a status API that keeps failing was asked on every pass, for every such operation.
-      if (last.status === 'pending' || op.status === 'unknown') await write((w) => w.payments.touchOperation(op.id, clock.now()));
+      if (last.status === 'pending' || op.status === 'unknown') await touch();
       throw err;
     }
     // Still pending at the PSP past the time any shopper or bank may take, whether or not its
@@ -1695,7 +1700,7 @@ export function createPaymentService(deps: {
     if (!known && now - last.createdAt < ((await deps.connectorFor(last.accountId))?.lookupLagMs ?? 0)) {
       // This PSP's lookup may not find an attempt this recent yet (a search that indexes new
       // payments late): "not found" means "not yet", and is asked again after the backoff.
-      await write((w) => w.payments.touchOperation(op.id, clock.now()));
+      await touch();
       return false;
     }
     if (!known) {
@@ -1708,7 +1713,7 @@ export function createPaymentService(deps: {
       return r.changed;
     }
     if (known.kind === 'pending') {
-      await write((w) => w.payments.touchOperation(op.id, clock.now()));
+      await touch();
       // What the PSP says now is recorded when it says more than the attempt holds (its code, where
       // the answer was lost, or another pending code: the half-hour pending become the long one,
       // which decides whether the operation lasts when a later status call fails); recorded again,
