@@ -15,7 +15,7 @@ import {
   authenticationDetails, challengeRefusals, challengeResultOf, externalResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome, type ExternalAuthentication,
 } from '../threeds/model.ts';
-import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute, type Shopper, type StoredCredential } from '../processors/connector.ts';
+import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type MerchantReferences, type PspDispute, type Shopper, type StoredCredential } from '../processors/connector.ts';
 import { shopperOf, statementTextOf } from './shopper.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
@@ -362,6 +362,7 @@ export function createPaymentService(deps: {
       ...storedCredentialOf(op, kind),
       // What the issuer decides on: the shopper as the merchant described them, and the statement text.
       ...(needsCard ? shopperFieldsOf(op, kind) : {}),
+      ...(needsCard ? merchantReferencesOf(op) : {}),
       ...(status !== undefined && op.seq === 0 ? {
         authentication: {
           status, eci: op.details['3ds.acsEci'], flow: op.details['3ds.flow'] === 'challenge' ? 'challenge' : 'frictionless', version: op.details['3ds.version'],
@@ -399,6 +400,14 @@ export function createPaymentService(deps: {
     const shopper = shopperOf(op.context, present);
     const statementText = statementTextOf(op.context);
     return { ...(shopper ? { shopper } : {}), ...(statementText !== undefined ? { statementText } : {}) };
+  }
+
+  /** The merchant's reference of the operation and its invoice number (the `/v1` echo's), where given. */
+  function merchantReferencesOf(op: OperationRecord): { merchantReferences?: MerchantReferences } {
+    const order = op.merchantTransactionId;
+    const invoice = typeof op.context.merchantInvoiceId === 'string' ? op.context.merchantInvoiceId : undefined;
+    if (order === undefined && invoice === undefined) return {};
+    return { merchantReferences: { ...(order !== undefined ? { order } : {}), ...(invoice !== undefined ? { invoice } : {}) } };
   }
 
   /**

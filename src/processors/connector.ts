@@ -106,6 +106,12 @@ export interface Shopper {
   readonly shipping?: PostalAddress;
 }
 
+/** The merchant's own references of a payment, each at most 255 characters. */
+export interface MerchantReferences {
+  readonly order?: string;
+  readonly invoice?: string;
+}
+
 export interface ConnectorRequest {
   readonly operation: ConnectorOperation;
   /** Our attempt id: the PSP's idempotency key, and what the reconciler asks about later. */
@@ -143,6 +149,14 @@ export interface ConnectorRequest {
    * shopper's statement, as given; each connector fits it to its PSP's rules.
    */
   readonly statementText?: string;
+  /**
+   * On an operation that reaches the issuer: the merchant's own references of the payment, as
+   * stored (a card number typed into one is masked), so that the PSP's portal, reports and dispute
+   * notices name the merchant's order and not only our attempt id: `order` its reference of the
+   * payment (`/v1` merchantTransactionId, an execution's merchantReference), `invoice` its invoice
+   * number (`/v1` merchantInvoiceId). Each connector sends them under its PSP's own names.
+   */
+  readonly merchantReferences?: MerchantReferences;
   /** Switches the merchant sent for a PSP's test system (ignored by live systems). */
   readonly testParameters: Readonly<Record<string, string>>;
   /**

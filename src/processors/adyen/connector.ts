@@ -68,6 +68,9 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
       : { attemptAuthentication: 'never' },
   };
   Object.assign(body, shopperFieldsOf(req));
+  // Adyen's field for the merchant's order, which links its attempts (a retry, the cascade's) in its reports.
+  const order = req.merchantReferences?.order ?? req.merchantReferences?.invoice;
+  if (order !== undefined) body.merchantOrderReference = order;
   if (req.operation === 'authorize') body.additionalData = { ...(body.additionalData as Record<string, string> | undefined), manualCapture: 'true' };
   else body.captureDelayHours = 0;
   if (req.authentication) {

@@ -19,6 +19,9 @@ export const stripeApiVersion = '2024-06-20';
 
 /** The metadata key our attempt id travels under, on PaymentIntents and Refunds. */
 export const attemptKey = 'switchyard_attempt';
+/** The metadata keys the merchant's own references of a payment travel under. */
+export const merchantReferenceKey = 'merchant_reference';
+export const merchantInvoiceKey = 'merchant_invoice_id';
 /** A capture leaves its attempt id in the PaymentIntent's metadata, the one trace `lookup` can find it by. */
 export const captureKey = (attemptId: string) => `sy_${attemptId}`;
 
@@ -113,6 +116,10 @@ export function formOf(req: ConnectorRequest, options: { multicapture?: boolean 
     setShopper(body, req);
     if (req.operation === 'authorize') body.set('payment_method_options[card][request_multicapture]', 'if_available');
     body.set(`metadata[${attemptKey}]`, req.attemptId);
+    // Stripe's dashboard shows metadata and its search finds it: the merchant's order and invoice.
+    const refs = req.merchantReferences;
+    if (refs?.order !== undefined) body.set(`metadata[${merchantReferenceKey}]`, refs.order);
+    if (refs?.invoice !== undefined) body.set(`metadata[${merchantInvoiceKey}]`, refs.invoice);
     // A merchant-initiated charge of a stored card: the shopper is away, so Stripe flags it to the
     // issuer as such (exempt from 3-D Secure) and answers a card that still wants authentication
     // with a decline (authentication_required), never an action nobody would take.
