@@ -15,8 +15,8 @@ import {
   authenticationDetails, challengeRefusals, challengeResultOf, externalResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome, type ExternalAuthentication,
 } from '../threeds/model.ts';
-import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type MerchantReferences, type PspDispute, type Shopper, type StoredCredential } from '../processors/connector.ts';
-import { shopperOf, statementTextOf } from './shopper.ts';
+import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute } from '../processors/connector.ts';
+import { toldOfOperation } from './psp-request.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
@@ -350,25 +350,13 @@ export function createPaymentService(deps: {
       if (movingOn && !cvv) logger.info({ paymentId: payment.id }, 'no security code held for the cascade\'s next account (none was given, or its hold ran out); asking without it');
       pspCard = { pan: opened.pan, cvv, brand: opened.brand, holder: opened.holder, expiryMonth: opened.expiryMonth, expiryYear: opened.expiryYear };
     }
-    const status = op.details['3ds.transactionStatus'];
     const drawsOn = kind === 'refund' && typeof op.context.drawsOn === 'string' ? (await store.operation(op.context.drawsOn))?.pspReference : undefined;
     return {
       operation: connectorOperationOf[kind], amount: op.amount, live: payment.live,
       ...(pspCard ? { card: pspCard } : {}),
       ...(op.seq > 0 && initial.pspReference ? { originalReference: initial.pspReference } : {}),
       ...(drawsOn ? { refundedReference: drawsOn } : {}),
-      // A rebill charges the stored card with nobody there: merchant-initiated, as a standing instruction's charge.
-      ...(chargedWithoutShopper(op, kind) ? { merchantInitiated: true } : {}),
-      ...storedCredentialOf(op, kind),
-      // What the issuer decides on: the shopper as the merchant described them, and the statement text.
-      ...(needsCard ? shopperFieldsOf(op, kind) : {}),
-      ...(needsCard ? merchantReferencesOf(op) : {}),
-      ...(status !== undefined && op.seq === 0 ? {
-        authentication: {
-          status, eci: op.details['3ds.acsEci'], flow: op.details['3ds.flow'] === 'challenge' ? 'challenge' : 'frictionless', version: op.details['3ds.version'],
-          ...externalCryptogramOf(op.context.externalAuthentication),
-        },
-      } : {}),
+      ...toldOfOperation(op, kind, needsCard),
       testParameters,
     };
   }
@@ -377,70 +365,6 @@ export function createPaymentService(deps: {
   async function pendingLasts(accountId: string, acquirerCode: string | undefined): Promise<boolean> {
     const lasts = (await deps.connectorFor(accountId))?.pendingFollowUpsLast;
     return lasts === true || (typeof lasts === 'function' && lasts(acquirerCode));
-  }
-
-  /** A charge the merchant makes without the shopper there: a stored credential's merchant-initiated one, or a rebill. */
-  const chargedWithoutShopper = (op: OperationRecord, kind: OperationKind) => (op.seq === 0 && op.context.merchantInitiated === true) || kind === 'rebill';
-
-  /** The merchant's MPI's cryptogram and ids as the intent kept them (text only). */
-  function externalCryptogramOf(kept: unknown): { authenticationValue?: string; dsTransactionId?: string; xid?: string } {
-    if (typeof kept !== 'object' || kept === null) return {};
-    const k = kept as Record<string, unknown>;
-    const text = (v: unknown) => typeof v === 'string' ? v : undefined;
-    const value = text(k.authenticationValue);
-    if (value === undefined) return {};
-    const ds = text(k.dsTransactionId);
-    const xid = text(k.xid);
-    return { authenticationValue: value, ...(ds !== undefined ? { dsTransactionId: ds } : {}), ...(xid !== undefined ? { xid } : {}) };
-  }
-
-  /** A charge made without the shopper there (a merchant-initiated one, a rebill) tells no browser or IP address: none is theirs. */
-  function shopperFieldsOf(op: OperationRecord, kind: OperationKind): { shopper?: Shopper; statementText?: string } {
-    const present = !chargedWithoutShopper(op, kind);
-    const shopper = shopperOf(op.context, present);
-    const statementText = statementTextOf(op.context);
-    return { ...(shopper ? { shopper } : {}), ...(statementText !== undefined ? { statementText } : {}) };
-  }
-
-  /** The merchant's reference of the operation and its invoice number (the `/v1` echo's), where given. */
-  function merchantReferencesOf(op: OperationRecord): { merchantReferences?: MerchantReferences } {
-    const order = op.merchantTransactionId;
-    const invoice = typeof op.context.merchantInvoiceId === 'string' ? op.context.merchantInvoiceId : undefined;
-    if (order === undefined && invoice === undefined) return {};
-    return { merchantReferences: { ...(order !== undefined ? { order } : {}), ...(invoice !== undefined ? { invoice } : {}) } };
-  }
-
-  /**
-   * How a charge of a card kept on file is told to its PSP: the merchant's standing instruction
-   * (its type, the scheme's id of the first transaction) on a merchant-initiated charge; the
-   * first, cardholder-initiated payment that stores the card (a registration made with it, or a
-   * standing instruction's INITIAL mode); and a later payment the cardholder makes with it (a
-   * REPEATED standing instruction from the cardholder, or an executions instrument charged again),
-   * which the schemes want flagged as a stored card's use too.
-   */
-  function storedCredentialOf(op: OperationRecord, kind: OperationKind): { storedCredential?: StoredCredential } {
-    const given = op.context.standingInstruction;
-    const si = (typeof given === 'object' && given !== null ? given : {}) as Record<string, unknown>;
-    const byMerchant = chargedWithoutShopper(op, kind);
-    const repeatedByCardholder = op.seq === 0 && !byMerchant && kind !== 'credit' && (si.mode === 'REPEATED' || op.context.usesKeptCard === true);
-    const subsequent = byMerchant || repeatedByCardholder;
-    const initial = op.seq === 0 && !subsequent && kind !== 'credit'
-      && (op.context.storesCard === true || si.mode === 'INITIAL' || op.context.recurringType === 'INITIAL');
-    if (!subsequent && !initial) return {};
-    const kept = op.context.cardOnFileUse;
-    const type = kept === 'recurring' || kept === 'unscheduled' || kept === 'card_on_file' ? kept
-      : si.type === 'RECURRING' ? 'recurring' : si.type === 'INSTALLMENT' ? 'installment' : 'unscheduled';
-    const first = subsequent && typeof si.initialTransactionId === 'string' ? si.initialTransactionId : undefined;
-    // Resolved when the payment was asked for (a string, or null for none); a payment recorded before
-    // that was resolved takes the merchant's id as the scheme's, as it was then.
-    const resolved = op.context.initialSchemeTransactionId;
-    const scheme = resolved === undefined ? first : typeof resolved === 'string' && first ? resolved : undefined;
-    return {
-      storedCredential: {
-        use: subsequent ? 'subsequent' : 'initial', initiatedBy: byMerchant ? 'merchant' : 'cardholder', type,
-        ...(first ? { initialTransactionId: first } : {}), ...(scheme ? { schemeTransactionId: scheme } : {}),
-      },
-    };
   }
 
   function inBackground(p: Promise<unknown>) {
