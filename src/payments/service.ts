@@ -1646,13 +1646,14 @@ export function createPaymentService(deps: {
       return r.changed;
     }
     if (known.kind === 'pending') {
-      await touch();
       // What the PSP says now is recorded when it says more than the attempt holds (its code, where
       // the answer was lost, or another pending code: the half-hour pending become the long one,
       // which decides whether the operation lasts when a later status call fails); recorded again,
-      // the same pending would be announced on every pass.
+      // the same pending would be announced on every pass. The touch comes after it: the record
+      // dates the operation when the call returned, which may be past the timeout.
       const news = known.acquirerCode !== undefined && known.acquirerCode !== last.resultCode;
       if (op.status === 'unknown' || news) await runner.settleAttempt(payment.id, last.id, known, rules);
+      await touch();
       return false;
     }
     const r = await settleAttempt(payment.id, op, last.id, known, rules);

@@ -106,7 +106,7 @@ export interface Shopper {
   readonly shipping?: PostalAddress;
 }
 
-/** The merchant's own references of a payment, each at most 255 characters. */
+/** The merchant's own references of a payment as stored: at most 255 characters as given, longer where a card number in one was masked. */
 export interface MerchantReferences {
   readonly order?: string;
   readonly invoice?: string;

@@ -1,4 +1,5 @@
 import { referencedApproval } from '../referenced-approval.ts';
+import { clipText } from '../../runtime/utf8.ts';
 import { createHash } from 'node:crypto';
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
@@ -70,7 +71,7 @@ export function requestOf(settings: AdyenSettings, req: ConnectorRequest): { pat
   Object.assign(body, shopperFieldsOf(req));
   // Adyen's field for the merchant's order, which links its attempts (a retry, the cascade's) in its reports.
   const order = req.merchantReferences?.order ?? req.merchantReferences?.invoice;
-  if (order !== undefined) body.merchantOrderReference = order;
+  if (order !== undefined) body.merchantOrderReference = clipText(order, 1000);
   if (req.operation === 'authorize') body.additionalData = { ...(body.additionalData as Record<string, string> | undefined), manualCapture: 'true' };
   else body.captureDelayHours = 0;
   if (req.authentication) {

@@ -152,7 +152,7 @@ export function formOf(settings: OppSettings, req: ConnectorRequest): { path: st
     // The platform's own field for the merchant's invoice or order number, shown in its portal and reports.
     const refs = req.merchantReferences;
     const invoice = refs?.invoice ?? refs?.order;
-    if (invoice !== undefined) body.set('merchantInvoiceId', invoice);
+    if (invoice !== undefined) body.set('merchantInvoiceId', clipText(invoice, 255));
     body.set('card.number', card.pan.reveal());
     // The platform takes at most 45 characters of a holder's name (both dialects take 128 here).
     if (card.holder !== undefined) body.set('card.holder', clipText(card.holder, 45));

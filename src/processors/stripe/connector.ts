@@ -1,4 +1,5 @@
 import { referencedApproval } from '../referenced-approval.ts';
+import { clipText } from '../../runtime/utf8.ts';
 import type { Money } from '../../money/money.ts';
 import type { Outcome } from '../outcome.ts';
 import { ReturnNotOurs, type Connector, type ConnectorFactory, type ConnectorOperation, type ConnectorRequest, type InboundResult, type PostalAddress, type PspDispute, type ShopperReturn } from '../connector.ts';
@@ -118,8 +119,8 @@ export function formOf(req: ConnectorRequest, options: { multicapture?: boolean 
     body.set(`metadata[${attemptKey}]`, req.attemptId);
     // Stripe's dashboard shows metadata and its search finds it: the merchant's order and invoice.
     const refs = req.merchantReferences;
-    if (refs?.order !== undefined) body.set(`metadata[${merchantReferenceKey}]`, refs.order);
-    if (refs?.invoice !== undefined) body.set(`metadata[${merchantInvoiceKey}]`, refs.invoice);
+    if (refs?.order !== undefined) body.set(`metadata[${merchantReferenceKey}]`, clipText(refs.order, 500));
+    if (refs?.invoice !== undefined) body.set(`metadata[${merchantInvoiceKey}]`, clipText(refs.invoice, 500));
     // A merchant-initiated charge of a stored card: the shopper is away, so Stripe flags it to the
     // issuer as such (exempt from 3-D Secure) and answers a card that still wants authentication
     // with a decline (authentication_required), never an action nobody would take.
