@@ -364,6 +364,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'purge-dashboard-sessions', intervalMs: 3_600_000, run: () => dashboard.purgeSessions() });
   // COPYandPAY checkouts that expired unpaid (every widget page load makes one).
   jobs.register({ name: 'purge-checkouts', intervalMs: 3_600_000, run: () => checkouts.purgeUnpaid() });
+  // Webhook history past its retention: the bodies hold the shopper's details, and the tables grow with every event.
+  jobs.register({ name: 'purge-webhook-history', intervalMs: 3_600_000, run: () => webhooks.purgeFinished() });
   // Rate-limit counts past every window: most keys (a source address, a payment whose status was read) are never counted again.
   jobs.register({ name: 'purge-rate-hits', intervalMs: 600_000, run: () => throttle.purge() });
   const search = createPaymentSearch(storage.db, cardData.mask);

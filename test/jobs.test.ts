@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const builtIn = ['reconcile-payments', 'reverse-late-approvals', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds', 'purge-tokenization-keys', 'erase-deleted-cards', 'release-capture-rests', 'purge-rate-hits', 'purge-checkouts'];
+const builtIn = ['reconcile-payments', 'reverse-late-approvals', 'purge-idempotency', 'expire-awaiting', 'confirm-bank-transfers', 'expire-authorizations', 'purge-dashboard-sessions', 'purge-cvv-holds', 'purge-tokenization-keys', 'erase-deleted-cards', 'release-capture-rests', 'purge-rate-hits', 'purge-checkouts', 'purge-webhook-history'];
 
 describe('two gateways on one PostgreSQL schema', { skip }, () => {
   const schema = `sy_jobs_e2e_${randomBytes(6).toString('hex')}`;
@@ -129,6 +129,7 @@ describe('two gateways on one PostgreSQL schema', { skip }, () => {
       'purge-tokenization-keys': 1,
       'erase-deleted-cards': 1,
       'purge-checkouts': 1,
+      'purge-webhook-history': 1,
     });
     await settled(expected(0));
     const periods = 6;

@@ -1271,6 +1271,40 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.deepEqual([rows.get(old.id), rows.get(stale.id)], ['pending', 'failed']);
       });
 
+      test('retention: finished deliveries last due before the cutoff go with their attempts and events, a batch at a time; pending ones and their events stay', async () => {
+        const f = await merchant();
+        const e = await endpoint(f);
+        // Long before every other test's rows, so the cutoff takes only these.
+        const OLD = T - 100 * 86_400_000;
+        const cutoff = OLD + 60_000;
+        const kinds = ['delivered', 'failed', 'pending', 'recent', 'unrouted', 'delivered', 'delivered'] as const;
+        const events = kinds.map(() => id());
+        for (const ev of events) await addOutboxEvent(db, { id: ev, merchantId: f.merchant.id, type: 'execution.executionCreated', subjectId: ev, payload: {}, createdAt: OLD });
+        const plan = new Map(events.map((ev, i) => {
+          const kind = kinds[i]!;
+          if (kind === 'unrouted') return [ev, []];
+          const due = kind === 'recent' ? cutoff + 1 : OLD;
+          const status = kind === 'pending' ? 'pending' : kind === 'failed' ? 'failed' : 'delivered';
+          return [ev, [delivery(e, { eventId: ev, createdAt: OLD, ladderStart: OLD, nextAttemptAt: due, status, deliveredAt: status === 'delivered' ? due : undefined })]];
+        }));
+        assert.equal((await webhooks.fanOut(plan, OLD)).length, events.length);
+        const deliveryOf = new Map(events.map((ev) => [ev, plan.get(ev)![0]?.id]));
+        for (const ev of events) {
+          const d = deliveryOf.get(ev);
+          if (d) await db.insertInto('webhook_attempts').values({ id: id(), delivery_id: d, attempted_at: OLD, http_status: 200, latency_ms: 5, error: null, excerpt: null }).execute();
+        }
+        // Two rows of each a transaction: the finished four take two batches, and a third finds none.
+        const batches = [await webhooks.purgeFinished(cutoff, 2), await webhooks.purgeFinished(cutoff, 2), await webhooks.purgeFinished(cutoff, 2)];
+        assert.deepEqual(batches.map((b) => b.deliveries), [2, 2, 0]);
+        assert.equal(batches.reduce((n, b) => n + b.events, 0), 5, 'the four finished ones\' events and the one no endpoint took');
+        const left = (await db.selectFrom('outbox').select('id').where('id', 'in', events).execute()).map((r) => r.id).sort();
+        assert.deepEqual(left, [events[2]!, events[3]!].sort(), 'the pending delivery\'s event and the recent one\'s');
+        const deliveries = (await db.selectFrom('webhook_deliveries').select(['event_id', 'status']).where('event_id', 'in', events).execute()).map((r) => r.event_id).sort();
+        assert.deepEqual(deliveries, [events[2]!, events[3]!].sort());
+        const attempts = await db.selectFrom('webhook_attempts').select('delivery_id').where('delivery_id', 'in', [...deliveryOf.values()].filter((d) => d !== undefined)).execute();
+        assert.deepEqual(attempts.map((a) => a.delivery_id).sort(), [deliveryOf.get(events[2]!)!, deliveryOf.get(events[3]!)!].sort());
+      });
+
       test('order: events come back in the order written; a delivery waits while an earlier one about the same subject is pending at its endpoint', async () => {
         const f = await merchant();
         const e = await endpoint(f);

@@ -287,6 +287,26 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit ?? 100).execute();
       return rows.map(toDelivery);
     },
+    async purgeFinished(before, limit) {
+      return uow.run(async (tx) => {
+        // Through the (status, next_attempt_at) index: a finished delivery's next_attempt_at is when
+        // its last attempt was due, never before it was made.
+        const finished = await tx.selectFrom('webhook_deliveries').select('id')
+          .where('status', 'in', ['delivered', 'failed']).where('next_attempt_at', '<', before).limit(limit).execute();
+        const ids = finished.map((d) => d.id);
+        if (ids.length > 0) {
+          await tx.deleteFrom('webhook_attempts').where('delivery_id', 'in', ids).execute();
+          await tx.deleteFrom('webhook_deliveries').where('id', 'in', ids).execute();
+        }
+        // An event goes once no delivery names it: one still pending (an endpoint disabled for
+        // months) keeps it, and the payment's page still shows that delivery.
+        const events = await tx.selectFrom('outbox').select('id').where('delivered_at', '<', before)
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'outbox.id'))))
+          .limit(limit).execute();
+        if (events.length > 0) await tx.deleteFrom('outbox').where('id', 'in', events.map((e) => e.id)).execute();
+        return { deliveries: ids.length, events: events.length };
+      });
+    },
     async attemptsOf(deliveryId) {
       const rows = await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId)
         .orderBy('attempted_at').orderBy('id').execute();

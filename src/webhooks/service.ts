@@ -37,6 +37,8 @@ export interface WebhookSettings {
   readonly disableAfterMs: number;
   /** Deliveries claimed (and sent concurrently) per batch. */
   readonly batchSize: number;
+  /** Finished deliveries last tried longer ago than this go, with their attempts and events; 0 keeps them. */
+  readonly retentionMs?: number;
 }
 
 /** How long a rotated secret may keep signing beside the new one. */
@@ -103,12 +105,21 @@ export interface WebhookService {
   event(eventId: string): Promise<(DeliveryView & { attemptLog: AttemptView[] })[]>;
   redeliverEvent(eventId: string, endpointId?: string): Promise<WebhookResult<Redelivered>>;
   redeliverFailedSince(since: number, filter?: { endpointId?: string; merchantId?: string }): Promise<Redelivered>;
+  /**
+   * Deletes what the retention setting no longer keeps (finished deliveries, their attempts and
+   * events), a thousand rows per transaction so that no batch holds the writer for long; returns
+   * how many deliveries and events went.
+   */
+  purgeFinished(): Promise<{ deliveries: number; events: number }>;
   /** One pass of the worker: fan out new events, then send everything due. */
   runOnce(): Promise<void>;
   /** Starts the background worker (the server process does); `stop` waits for the pass under way. */
   start(): void;
   stop(): Promise<void>;
 }
+
+/** Rows deleted per transaction by the retention purge. */
+const purgeBatch = 1000;
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -513,6 +524,19 @@ export function createWebhookService(deps: {
 
     async deliveries(filter) {
       return (await store.deliveries(filter)).map(deliveryView);
+    },
+
+    async purgeFinished() {
+      const gone = { deliveries: 0, events: 0 };
+      const retentionMs = settings.retentionMs ?? 0;
+      if (retentionMs <= 0) return gone;
+      const before = clock.now() - retentionMs;
+      for (;;) {
+        const r = await store.purgeFinished(before, purgeBatch);
+        gone.deliveries += r.deliveries;
+        gone.events += r.events;
+        if (r.deliveries < purgeBatch && r.events < purgeBatch) return gone;
+      }
     },
 
     async event(eventId) {

@@ -159,6 +159,12 @@ export interface WebhookStore {
   /** The same for a batch of attempts, in order, in one transaction (one commit, one fsync, for the whole batch). */
   recordAttempts(outcomes: readonly { deliveryId: string; outcome: AttemptOutcome }[]): Promise<AttemptRecorded[]>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
+  /**
+   * Deletes, in one transaction, up to `limit` finished deliveries (delivered, or failed for good)
+   * last due before `before`, with their attempts, then up to `limit` events fanned out before
+   * `before` that no delivery names any more. A pending delivery, and its event, is never deleted.
+   */
+  purgeFinished(before: number, limit: number): Promise<{ deliveries: number; events: number }>;
   attemptsOf(deliveryId: string): Promise<AttemptRecord[]>;
   /** Makes deliveries due now on a fresh ladder; returns how many, and how many of them wait for a disabled endpoint to be enabled. */
   redeliver(filter: { deliveryIds?: readonly string[]; failedSince?: number; endpointId?: string; merchantId?: string }, now: number): Promise<Redelivered>;
