@@ -39,6 +39,7 @@ import { releasedCardsBackfill } from './migrations/108_released_cards_backfill.
 import { discrepancyExpectedCurrency } from './migrations/109_discrepancy_expected_currency.ts';
 import { rateHitsAt } from './migrations/110_rate_hits_at.ts';
 import { checkoutsUnpaidExpiry } from './migrations/111_checkouts_unpaid_expiry.ts';
+import { outboxDispatched } from './migrations/112_outbox_dispatched.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -78,6 +79,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '109_discrepancy_expected_currency': discrepancyExpectedCurrency,
   '110_rate_hits_at': rateHitsAt,
   '111_checkouts_unpaid_expiry': checkoutsUnpaidExpiry,
+  '112_outbox_dispatched': outboxDispatched,
 };
 
 /** Every migration's name, in the order they apply. */
@@ -159,16 +161,18 @@ export async function pendingMigrations(storage: Storage): Promise<string[]> {
  * whole upgrade. Here each is built on its own, on PostgreSQL `CONCURRENTLY` (writes go on meanwhile),
  * one node at a time; one an interrupted build left invalid is built again.
  */
-const builtAfterMigrating: readonly { name: string; table: string; column: string; where?: string }[] = [
+const builtAfterMigrating: readonly { name: string; table: string; column: string; where?: string; only?: 'sqlite' }[] = [
   { name: 'rate_hits_at', table: 'rate_hits', column: 'at' },
   { name: 'checkouts_unpaid_expiry', table: 'checkouts', column: 'expires_at', where: 'payment_id is null' },
+  // PostgreSQL has `outbox_pending_seq` for it.
+  { name: 'outbox_dispatched', table: 'outbox', column: 'delivered_at', where: 'delivered_at is not null', only: 'sqlite' },
 ];
 
 export async function buildIndexesAfterMigrating(db: Kysely<Database>, kind: 'sqlite' | 'postgres', schema?: string, fresh = false): Promise<void> {
   // SQLite has one writer anyway; a store whose tables this start created has no other node
   // writing to them (and a concurrent build waits for every older snapshot in the database).
   if (kind === 'sqlite' || fresh) {
-    for (const i of builtAfterMigrating) {
+    for (const i of builtAfterMigrating.filter((x) => x.only === undefined || x.only === kind)) {
       await sql`create index if not exists ${sql.id(i.name)} on ${kind === 'sqlite' ? sql.id(i.table) : sql.id(schema ?? 'public', i.table)} (${sql.id(i.column)}) ${sql.raw(i.where ? `where ${i.where}` : '')}`.execute(db);
     }
     return;
@@ -184,7 +188,7 @@ export async function buildIndexesAfterMigrating(db: Kysely<Database>, kind: 'sq
       await new Promise((r) => setTimeout(r, 100));
     }
     try {
-      for (const i of builtAfterMigrating) {
+      for (const i of builtAfterMigrating.filter((x) => x.only === undefined)) {
         const found = (await sql<{ valid: boolean }>`select x.indisvalid as valid from pg_class c join pg_index x on x.indexrelid = c.oid
           join pg_namespace n on n.oid = c.relnamespace where c.relname = ${i.name} and n.nspname = ${ns}`.execute(c)).rows[0];
         if (found?.valid) continue;

@@ -300,7 +300,8 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
         }
         // An event goes once no delivery names it: one still pending (an endpoint disabled for
         // months) keeps it, and the payment's page still shows that delivery.
-        const events = await tx.selectFrom('outbox').select('id').where('delivered_at', '<', before)
+        // Through `outbox_dispatched` (SQLite) or `outbox_pending_seq` (PostgreSQL).
+        const events = await tx.selectFrom('outbox').select('id').where('delivered_at', 'is not', null).where('delivered_at', '<', before)
           .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'outbox.id'))))
           .limit(limit).execute();
         if (events.length > 0) await tx.deleteFrom('outbox').where('id', 'in', events.map((e) => e.id)).execute();
