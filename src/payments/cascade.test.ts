@@ -45,6 +45,15 @@ test('a soft decline moves on when soft is in moveOn, and stops on the last acco
   assert.deepEqual(nextStep(r, [{ seq: 0, accountId: 'acc0', status: 'failed', reason: 'fraud' }]), { kind: 'declined', category: 'hard' });
 });
 
+test('an account that could not carry the request is passed over whatever the workflow moves on after; the last one ends it as an error', () => {
+  const r: CascadeRules = { accounts: [account(0), account(1)], moveOn: ['soft'] };
+  const unsupported = (seq: number): CascadeAttempt => ({ seq, accountId: `acc${seq}`, status: 'failed', reason: 'not_supported' });
+  assert.deepEqual(nextStep(r, [unsupported(0)]), { kind: 'attempt', seq: 1, account: account(1) });
+  assert.deepEqual(nextStep({ ...r, moveOn: [] }, [unsupported(0)]), { kind: 'attempt', seq: 1, account: account(1) });
+  assert.deepEqual(nextStep(r, [unsupported(0), unsupported(1)]), { kind: 'declined', category: 'error' });
+  assert.deepEqual(nextStep(r, [{ seq: 0, accountId: 'acc0', status: 'failed', reason: 'provider_error' }]), { kind: 'declined', category: 'error' }, 'a provider\'s failure still follows moveOn');
+});
+
 /** Any attempt list: the last attempt's seq within (or beyond) the accounts, earlier ones whatever they are. */
 const anyAttempts = fc.integer({ min: 0, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => attempt(i))));
 
@@ -58,11 +67,12 @@ test('nextStep never proposes an attempt while the last one is open, never an ac
       assert.ok(step.seq < r.accounts.length, 'within the rules');
       assert.deepEqual(step.account, r.accounts[step.seq]);
       assert.equal(step.seq, last ? last.seq + 1 : 0, 'the next account, none skipped or repeated');
-      if (last) assert.ok(r.moveOn.includes(cascadeCategoryOf(last.reason)), 'moves on only for a category it was told to');
+      if (last) assert.ok(last.reason === 'not_supported' || r.moveOn.includes(cascadeCategoryOf(last.reason)), 'moves on only for a category it was told to, or past an account that could not carry the request');
     }
     if (last?.status === 'failed') {
       const category = cascadeCategoryOf(last.reason);
-      if (!r.moveOn.includes(category)) assert.deepEqual(step, { kind: 'declined', category });
+      const passedOver = last.reason === 'not_supported' && last.seq + 1 < r.accounts.length;
+      if (!r.moveOn.includes(category) && !passedOver) assert.deepEqual(step, { kind: 'declined', category });
     }
   }), { numRuns: 1000 });
 });

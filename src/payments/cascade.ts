@@ -13,8 +13,8 @@ export interface CascadeAttempt {
 
 /**
  * How a cascade treats a neutral decline reason: fraud and bad data stop it like a bad card. A
- * request an account could not carry (`not_supported`) was never sent: it says nothing of the card,
- * and moves on as a provider's failure does.
+ * request an account could not carry (`not_supported`) says nothing of the card: counted with a
+ * provider's failure, it moves on to the next account whatever the workflow moves on after (nextStep).
  */
 export function cascadeCategoryOf(reason: DeclineReason | undefined): DeclineCategory {
   switch (reason) {
@@ -51,7 +51,11 @@ export function nextStep(rules: CascadeRules, attempts: readonly CascadeAttempt[
       const category = cascadeCategoryOf(last.reason);
       const tried = new Set(attempts.map((a) => a.accountId));
       const next = rules.accounts.find((a) => !tried.has(a.id));
-      if (next && rules.moveOn.includes(category)) return { kind: 'attempt', seq: last.seq + 1, account: next };
+      // An account that cannot carry the request is passed over whatever the workflow moves on
+      // after: the merchant's choice is about what PSPs answered of the card, and this one said
+      // nothing of it. A bank transfer or a credit the first account cannot make reaches the one
+      // that can (the shopper had already confirmed the transfer at the bank).
+      if (next && (last.reason === 'not_supported' || rules.moveOn.includes(category))) return { kind: 'attempt', seq: last.seq + 1, account: next };
       return { kind: 'declined', category };
     }
   }
