@@ -290,10 +290,20 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
     async purgeFinished(before, limit) {
       return uow.run(async (tx) => {
         // Through the (status, next_attempt_at) index: a finished delivery's next_attempt_at is when
-        // its last attempt was due, never before it was made.
-        const finished = await tx.selectFrom('webhook_deliveries').select('id')
-          .where('status', 'in', ['delivered', 'failed']).where('next_attempt_at', '<', before).limit(limit).execute();
-        const ids = finished.map((d) => d.id);
+        // its last attempt was due, never after it was made, so it is before the cutoff whenever
+        // that attempt is. It may be long before: a delivery due for weeks behind a disabled endpoint
+        // or an earlier one about the same payment, then sent today. The last try decides.
+        let finished = tx.selectFrom('webhook_deliveries as d').select('d.id')
+          .where('d.status', 'in', ['delivered', 'failed']).where('d.next_attempt_at', '<', before)
+          .where((eb) => eb.or([eb('d.delivered_at', 'is', null), eb('d.delivered_at', '<', before)]))
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_attempts as a').select('a.id')
+            .whereRef('a.delivery_id', '=', 'd.id').where('a.attempted_at', '>=', before))))
+          .limit(limit);
+        // PostgreSQL: locked, so that an operator's redelivery under way (its row locked) is left
+        // alone, and one that comes after waits and finds the row gone rather than being deleted
+        // after it was answered "redelivered".
+        if (opts.locking) finished = finished.forUpdate().skipLocked();
+        const ids = (await finished.execute()).map((d) => d.id);
         if (ids.length > 0) {
           await tx.deleteFrom('webhook_attempts').where('delivery_id', 'in', ids).execute();
           await tx.deleteFrom('webhook_deliveries').where('id', 'in', ids).execute();
