@@ -2,6 +2,7 @@ import { ConfigError, type Config } from './config.ts';
 import { cardBrands, isCardBrand } from './vault/card.ts';
 import { attemptsOfOperation } from './payments/model.ts';
 import { newerMigrations, openStorage, pendingMigrations, type Storage } from './storage/database.ts';
+import { diskHasRoom } from './storage/disk-room.ts';
 import { createClockGate, databaseNow, gatedUnitOfWork, type ClockGate } from './storage/clock-gate.ts';
 import { sql } from 'kysely';
 import { systemClock, type Clock } from './runtime/clock.ts';
@@ -381,6 +382,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
         },
         keyRing: () => { if (vault.loadedKeyVersions().length === 0) throw new Error('no key version is loaded'); },
+        // The embedded store's disk nearly full: its commits fail (503 to every write) while reads
+        // still answer, so the read above would say ready.
+        ...(storage.kind === 'sqlite' ? { disk: async () => { await diskHasRoom(config.dataDir); } } : {}),
         clock: () => { const off = clockGate.refusal(); if (off) throw off; },
       },
     },

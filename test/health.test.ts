@@ -13,7 +13,7 @@ test('/ready: 200 with each check ok; 503 naming the store once it is gone, whil
   try {
     const ready = await get(`${gw.url}/ready`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(ready.body, { status: 'ready', checks: { store: 'ok', migrations: 'ok', keyRing: 'ok', clock: 'ok' } });
+    assert.deepEqual(ready.body, { status: 'ready', checks: { store: 'ok', migrations: 'ok', keyRing: 'ok', disk: 'ok', clock: 'ok' } });
     await gw.app.storage.close();
     const down = await get(`${gw.url}/ready`);
     assert.equal(down.status, 503);

@@ -10,6 +10,8 @@ import { ClockDisagreesError } from './clock-gate.ts';
  * asks to retry (40001 serialization failure, 40P01 deadlock).
  */
 const unavailableClasses = ['08', '53', '57'];
+/** SQLite's primary result code for a write that found the disk (or the database's size limit) full. */
+const sqliteFull = 13;
 const unavailableCodes: ReadonlySet<string> = new Set(['55P03', '40001', '40P01']);
 
 /**
@@ -31,6 +33,9 @@ export function isStoreUnavailable(err: unknown): boolean {
   if (err instanceof UnitDeadlineError || err instanceof StatementDeadlineError || err instanceof ClockDisagreesError) return true;
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
+  // The embedded store's disk full (SQLite's SQLITE_FULL, as node:sqlite reports it): the failed
+  // unit was rolled back, and the same request goes through once space is freed, as on PostgreSQL (53100).
+  if (code === 'ERR_SQLITE_ERROR' && (err as { errcode?: unknown }).errcode === sqliteFull) return true;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     if (unavailableCodes.has(code) || unavailableClasses.includes(code.slice(0, 2))) return true;
   }
