@@ -1,4 +1,5 @@
 import { ensurePrivateDir, restrictFiles } from '../runtime/private-files.ts';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
@@ -273,8 +274,18 @@ export async function openStorage(target: StorageTarget, observer?: UnitOfWorkOb
   if (target.kind === 'sqlite') {
     ensurePrivateDir(target.dataDir);
     const file = sqliteFile(target.dataDir);
+    // A folder holding the master key its first start made, but no store: the store was lost (its
+    // file deleted, or its WAL deleted before anything was checkpointed). A new one made over it
+    // would answer as though no merchant, card or payment had ever been, and be taken for the store.
+    const keyed = existsSync(join(target.dataDir, 'master.key'));
+    const lost = (what: string) => new Error(`${target.dataDir} holds a master key but ${what}: the store was lost. Restore it from a backup (switchyard restore FILE), or, to start afresh, remove master.key from the folder too`);
+    if (keyed && !existsSync(file)) throw lost(`no store (${file})`);
     restrictFiles(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`]);
     const { db, raw } = openSqlite(file, { wal: new WalSync(`${file}-wal`, { observe: observer?.flush?.bind(observer) }) });
+    if (keyed && (await appliedMigrations(db)).length === 0) {
+      await db.destroy();
+      throw lost(`an empty store (${file}: remove it and its -wal and -shm files before a restore)`);
+    }
     await migrateOrClose(db);
     keepJournalsInMemory(raw);
     const options = { ...groupCommit.sqlite, deadlineMs: target.unitDeadlineMs ?? defaultUnitDeadlineMs };

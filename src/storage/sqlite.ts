@@ -5,7 +5,7 @@ import {
   type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement,
 } from 'kysely';
 import type { Database } from './schema.ts';
-import { WalSync } from './wal-sync.ts';
+import { WalSync, WalTampered } from './wal-sync.ts';
 import { insideUnitOfWork, refuseIfAbandoned } from './unit-scope.ts';
 import { Checkpointer } from './checkpointer.ts';
 
@@ -185,6 +185,21 @@ class DurableSqliteDriver extends SqliteDriver {
         // not be on disk; and closing SQLite would checkpoint them too. So: no more checkpoints,
         // no close, and the process ends for a restart to recover from what the disk holds.
         this.#checkpointer?.terminate();
+        const cause = err instanceof Error ? err.cause : undefined;
+        // A WAL deleted under the store is still open here, whole, and no flush failed: a restart
+        // would find none, and the store as of its last checkpoint (everything acknowledged since
+        // gone). Its pages are copied into the database file first, which SQLite then flushes.
+        // A WAL cut short is not: what it held is gone, and copying it would write zeroes over
+        // good pages, so nothing is.
+        if (cause instanceof WalTampered && cause.vanished) {
+          // Said on stderr at once: the process ends before a warning emitted now would be written.
+          try {
+            this.#raw.exec('PRAGMA wal_checkpoint(FULL)');
+            writeSync(2, 'switchyard: the write-ahead log was deleted under the store: its commits were copied into the database file before stopping\n');
+          } catch (rescue) {
+            writeSync(2, `switchyard: the write-ahead log was deleted under the store, and its commits could not be copied into the database file: ${String(rescue)}\n`);
+          }
+        }
         this.#options.fatal(err);
       },
     });

@@ -1,4 +1,4 @@
-import { close, fdatasync, fstat, fsync, open, stat } from 'node:fs';
+import { close, fdatasync, fstat, fsync, open, read, stat } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -8,6 +8,8 @@ const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
 const fstatAsync = promisify(fstat);
 const statAsync = promisify(stat);
+const readAsync = (fd: number, buffer: Buffer, offset: number, length: number, position: number) =>
+  new Promise<{ bytesRead: number }>((resolve, reject) => read(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead }))));
 
 /**
  * Makes what SQLite has written to its write-ahead log durable, on libuv's thread pool, so the
@@ -24,10 +26,26 @@ const statAsync = promisify(stat);
  * and a second fsync can report success for data that never reached the disk. Every later call
  * fails with the same error, and the process must be restarted (SQLite recovers from the WAL).
  */
+/**
+ * The WAL file was deleted, or cut short, under the store while this process held it open (a
+ * cleanup that took the `-wal` file for a temporary one). Never SQLite's own doing while a
+ * connection is open: it only ever appends to the file or writes it again from the start.
+ */
+export class WalTampered extends Error {
+  readonly vanished: boolean;
+  constructor(path: string, vanished: boolean) {
+    super(vanished ? `the write-ahead log ${path} was deleted while the store had it open` : `the write-ahead log ${path} was cut short while the store had it open`);
+    this.name = 'WalTampered';
+    this.vanished = vanished;
+  }
+}
+
 export class WalSync {
   readonly #path: string;
   #fd: number | undefined;
   #ino: bigint | undefined;
+  /** The file's size at the last flush: it never shrinks while the store is open. */
+  #size = 0n;
   #running: Promise<void> | undefined;
   #next: Promise<void> | undefined;
   #failed: Error | undefined;
@@ -79,7 +97,20 @@ export class WalSync {
         await this.#fdatasync(await this.#open());
       } else {
         // The inode is looked at while the flush runs, not before it, so the check adds no wait.
-        const [, now] = await Promise.all([this.#fdatasync(this.#fd), statAsync(this.#path, { bigint: true }).catch(() => undefined)]);
+        const [, mine, now, magic] = await Promise.all([
+          this.#fdatasync(this.#fd),
+          fstatAsync(this.#fd, { bigint: true }).catch(() => undefined),
+          statAsync(this.#path, { bigint: true }).catch((err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? null : undefined),
+          this.#magic(this.#fd),
+        ]);
+        // Unlinked (the name gone, or given to another file, which may even get the same inode
+        // number), shorter than it was, or its header gone (cut to nothing, then written past the
+        // cut): what the store wrote since its last checkpoint is no longer where a restart reads
+        // it from. Answered as a failed flush, never acknowledged.
+        if (mine?.nlink === 0n || now === null) throw new WalTampered(this.#path, true);
+        // (A WAL SQLite has created but not written yet is empty, header and all.)
+        if (mine !== undefined && (mine.size < this.#size || (!magic && mine.size > 0n))) throw new WalTampered(this.#path, false);
+        if (mine !== undefined) this.#size = mine.size;
         if (now?.ino !== this.#ino) {
           await closeAsync(this.#fd).catch(() => {});
           this.#fd = undefined;
@@ -95,6 +126,21 @@ export class WalSync {
   }
 
   /**
+   * Whether the file still starts with a WAL header's magic number (0x377f0682 or 0x377f0683, big
+   * endian). SQLite writes the header before any frame and, restarting the log, writes it again in
+   * place with the same magic; a read error says nothing and passes.
+   */
+  async #magic(fd: number): Promise<boolean> {
+    const head = Buffer.alloc(4);
+    try {
+      const { bytesRead } = await readAsync(fd, head, 0, 4, 0);
+      return bytesRead === 4 && (head.readUInt32BE(0) & 0xffff_fffe) === 0x377f_0682;
+    } catch {
+      return true;
+    }
+  }
+
+  /**
    * Opens the WAL (SQLite creates it at its first write) and flushes its folder, so the file's
    * name is as durable as its contents. The inode is remembered: a WAL deleted and created anew
    * (another process's last connection closing it) is opened again rather than flushed in vain.
@@ -102,7 +148,9 @@ export class WalSync {
   async #open(): Promise<number> {
     const fd = await openAsync(this.#path, 'r+');
     try {
-      this.#ino = (await fstatAsync(fd, { bigint: true })).ino;
+      const opened = await fstatAsync(fd, { bigint: true });
+      this.#ino = opened.ino;
+      this.#size = opened.size;
       const dir = await openAsync(dirname(this.#path), 'r');
       try { await fsyncAsync(dir); } finally { await closeAsync(dir); }
     } catch (err) {

@@ -1,0 +1,85 @@
+/**
+ * The embedded store's write-ahead log tampered with under a serving gateway (a cleanup that took
+ * the `-wal` file for a temporary one). Deleted: the gateway's connection still held it, whole; the
+ * next flush found it gone and the process ended, and the restart found the store as of its last
+ * checkpoint, on a quiet gateway an empty one, started afresh over it with a new demo merchant:
+ * every acknowledged payment lost. Now its commits are copied into the database file before the
+ * process ends. Cut short: payments were still acknowledged on it, and the closing checkpoint wrote
+ * zeroes over the database (it no longer opened). Now nothing more is acknowledged and nothing is
+ * copied. And a folder holding a master key but no store refuses to start a new one.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { opp, pay, tempDir } from './support/harness.ts';
+import { demoCredentials, runCli, startGatewayProcess, type GatewayProcess } from './support/process.ts';
+
+/** A gateway with a few acknowledged payments, all still only in the WAL (a quiet gateway checkpoints at a thousand frames). */
+async function servingWithPayments() {
+  const dataDir = join(tempDir(), 'data');
+  const proc = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_DEMO_PORT: '0' });
+  const gw = { url: proc.url, merchant: demoCredentials(dataDir, proc.output()) };
+  const acked: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await pay(gw, { merchantTransactionId: `pre-${i}` });
+    assert.equal(r.body.result.code, '000.100.110');
+    acked.push(r.body.id as string);
+  }
+  return { proc, dataDir, gw, acked };
+}
+
+test('the WAL deleted under a serving gateway: nothing more is acknowledged, and after a restart every payment acknowledged before is there', async () => {
+  const { proc, dataDir, gw, acked } = await servingWithPayments();
+  let again: GatewayProcess | undefined;
+  try {
+    rmSync(join(dataDir, 'switchyard.sqlite-wal'));
+    const after = await pay(gw, { merchantTransactionId: 'after-deletion' }).catch(() => undefined);
+    assert.ok(!String(after?.body.result?.code).startsWith('000.'), `not acknowledged: ${JSON.stringify(after?.body)}`);
+    await proc.stop('SIGTERM').catch(() => {});
+    assert.match(proc.output(), /write-ahead log was deleted under the store: its commits were copied/);
+    again = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_DEMO_PORT: '0' });
+    const merchant = demoCredentials(dataDir, again.output());
+    assert.deepEqual([merchant.entityId, merchant.accessToken], [gw.merchant.entityId, gw.merchant.accessToken], 'the same demo merchant, not a new one');
+    for (const id of acked) assert.equal((await opp({ url: again.url, merchant }, 'GET', `/v1/payments/${id}`)).status, 200, id);
+    await again.stop();
+    const verify = runCli(dataDir, 'ledger', 'verify');
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+  } finally {
+    await proc.stop('SIGKILL').catch(() => {});
+    await again?.stop('SIGKILL').catch(() => {});
+  }
+});
+
+test('the WAL cut short under a serving gateway: nothing more is acknowledged, and the store as of its last checkpoint still opens and verifies', async () => {
+  const first = await servingWithPayments();
+  // A clean stop copies everything into the database file; what the WAL holds after it is one payment.
+  await first.proc.stop();
+  const proc = await startGatewayProcess({ SWITCHYARD_DATA_DIR: first.dataDir, SWITCHYARD_DEMO_PORT: '0' });
+  let again: GatewayProcess | undefined;
+  try {
+    const gw = { url: proc.url, merchant: first.gw.merchant };
+    assert.equal((await pay(gw, { merchantTransactionId: 'in-the-wal' })).body.result.code, '000.100.110');
+    truncateSync(join(first.dataDir, 'switchyard.sqlite-wal'), 0);
+    const after = await pay(gw, { merchantTransactionId: 'after-truncation' }).catch(() => undefined);
+    assert.ok(!String(after?.body.result?.code).startsWith('000.'), `not acknowledged: ${JSON.stringify(after?.body)}`);
+    await proc.stop('SIGTERM').catch(() => {});
+    const verify = runCli(first.dataDir, 'ledger', 'verify');
+    assert.equal(verify.status, 0, `the store is readable, its books whole: ${verify.stdout}${verify.stderr}`);
+    again = await startGatewayProcess({ SWITCHYARD_DATA_DIR: first.dataDir, SWITCHYARD_DEMO_PORT: '0' });
+    for (const id of first.acked) assert.equal((await opp({ url: again.url, merchant: gw.merchant }, 'GET', `/v1/payments/${id}`)).status, 200, id);
+  } finally {
+    await proc.stop('SIGKILL').catch(() => {});
+    await again?.stop('SIGKILL').catch(() => {});
+  }
+});
+
+test('a folder holding a master key but no store (or an empty one) refuses to start a new store over it, saying so', async () => {
+  const { proc, dataDir } = await servingWithPayments();
+  await proc.stop();
+  for (const f of ['switchyard.sqlite', 'switchyard.sqlite-wal', 'switchyard.sqlite-shm']) rmSync(join(dataDir, f), { force: true });
+  await assert.rejects(startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_DEMO_PORT: '0' }), /holds a master key but no store/);
+  const cli = runCli(dataDir, 'merchants', 'list');
+  assert.notEqual(cli.status, 0);
+  assert.match(cli.stderr, /holds a master key but no store.*restore/);
+});
