@@ -11,6 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, truncateSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { opp, pay, tempDir } from './support/harness.ts';
 import { demoCredentials, runCli, startGatewayProcess, type GatewayProcess } from './support/process.ts';
@@ -82,4 +83,25 @@ test('a folder holding a master key but no store (or an empty one) refuses to st
   const cli = runCli(dataDir, 'merchants', 'list');
   assert.notEqual(cli.status, 0);
   assert.match(cli.stderr, /holds a master key but no store.*restore/);
+});
+
+test('another program\'s TRUNCATE checkpoint (the sqlite3 shell, a replication tool) on a serving gateway\'s store is not taken for tampering', async () => {
+  const { proc, dataDir, gw, acked } = await servingWithPayments();
+  try {
+    const other = new DatabaseSync(join(dataDir, 'switchyard.sqlite'));
+    other.exec('PRAGMA busy_timeout = 2000');
+    // A read of the gateway's own may hold it back for a moment: tried again until it cut the WAL.
+    let busy = 1;
+    for (let i = 0; i < 20 && busy !== 0; i++) {
+      busy = (other.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy: number }).busy;
+      if (busy !== 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    other.close();
+    assert.equal(busy, 0, 'the checkpoint cut the WAL');
+    for (let i = 0; i < 3; i++) assert.equal((await pay(gw, { merchantTransactionId: `after-truncate-checkpoint-${i}` }).catch((e) => { throw new Error(proc.output().split('\n').filter((l) => !l.startsWith('{')).join('\n'), { cause: e }); })).body.result.code, '000.100.110');
+    for (const id of acked) assert.equal((await opp(gw, 'GET', `/v1/payments/${id}`)).status, 200, id);
+    assert.doesNotMatch(proc.output(), /fatal/);
+  } finally {
+    await proc.stop().catch(() => {});
+  }
 });

@@ -194,8 +194,11 @@ class DurableSqliteDriver extends SqliteDriver {
         if (cause instanceof WalTampered && cause.vanished) {
           // Said on stderr at once: the process ends before a warning emitted now would be written.
           try {
-            this.#raw.exec('PRAGMA wal_checkpoint(FULL)');
-            writeSync(2, 'switchyard: the write-ahead log was deleted under the store: its commits were copied into the database file before stopping\n');
+            // Held back by another connection's read (a backup under way), it copies what it can and says so.
+            const r = this.#raw.prepare('PRAGMA wal_checkpoint(FULL)').get() as { busy: number; log: number; checkpointed: number } | undefined;
+            writeSync(2, r && r.busy === 0 && r.checkpointed >= r.log
+              ? 'switchyard: the write-ahead log was deleted under the store: its commits were copied into the database file before stopping\n'
+              : `switchyard: the write-ahead log was deleted under the store: only ${r?.checkpointed ?? 0} of its ${r?.log ?? '?'} frames could be copied into the database file (another connection held them back); restore from a backup if payments are missing\n`);
           } catch (rescue) {
             writeSync(2, `switchyard: the write-ahead log was deleted under the store, and its commits could not be copied into the database file: ${String(rescue)}\n`);
           }

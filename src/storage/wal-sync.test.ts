@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WalSync, WalTampered } from './wal-sync.ts';
 
@@ -47,4 +47,26 @@ test('a WAL deleted, or renamed away, while open fails as vanished; an empty one
   await wal.sync();
   await wal.sync();
   await wal.close();
+});
+
+/** A WAL index saying `mxFrame` frames are in the WAL and `backfilled` of them in the database file. */
+function walIndex(walPath: string, mxFrame: number, backfilled: number): void {
+  const index = Buffer.alloc(136);
+  const le = endianness() === 'LE';
+  if (le) { index.writeUInt32LE(mxFrame, 16); index.writeUInt32LE(backfilled, 96); } else { index.writeUInt32BE(mxFrame, 16); index.writeUInt32BE(backfilled, 96); }
+  writeFileSync(walPath.replace(/-wal$/, '-shm'), index);
+}
+
+test('a WAL cut to nothing once every frame is in the database file (another program\'s TRUNCATE checkpoint) passes; with frames not yet copied it fails', async () => {
+  for (const [backfilled, passes] of [[12, true], [9, false]] as const) {
+    const path = walFile();
+    appendFileSync(path, Buffer.alloc(4096, 7));
+    const wal = new WalSync(path);
+    await wal.sync();
+    walIndex(path, 12, backfilled);
+    truncateSync(path, 0);
+    if (passes) await wal.sync();
+    else await assert.rejects(wal.sync(), tampered(false));
+    await wal.close();
+  }
 });

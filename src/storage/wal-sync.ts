@@ -1,4 +1,5 @@
 import { close, fdatasync, fstat, fsync, open, read, stat } from 'node:fs';
+import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -27,9 +28,10 @@ const readAsync = (fd: number, buffer: Buffer, offset: number, length: number, p
  * fails with the same error, and the process must be restarted (SQLite recovers from the WAL).
  */
 /**
- * The WAL file was deleted, or cut short, under the store while this process held it open (a
- * cleanup that took the `-wal` file for a temporary one). Never SQLite's own doing while a
- * connection is open: it only ever appends to the file or writes it again from the start.
+ * The WAL file was deleted, or cut short while it held frames the database file does not, under the
+ * store while this process held it open (a cleanup that took the `-wal` file for a temporary one).
+ * Never SQLite's own doing while this process holds a connection: it appends to the file, writes it
+ * again from the start, or (asked by another program) cuts it once every frame is checkpointed.
  */
 export class WalTampered extends Error {
   readonly vanished: boolean;
@@ -44,8 +46,10 @@ export class WalSync {
   readonly #path: string;
   #fd: number | undefined;
   #ino: bigint | undefined;
-  /** The file's size at the last flush: it never shrinks while the store is open. */
+  /** The file's size at the last flush: it never shrinks while the store is open, unless the log was started over. */
   #size = 0n;
+  /** The header's salts at the last flush. */
+  #salts: string | undefined;
   #running: Promise<void> | undefined;
   #next: Promise<void> | undefined;
   #failed: Error | undefined;
@@ -97,20 +101,26 @@ export class WalSync {
         await this.#fdatasync(await this.#open());
       } else {
         // The inode is looked at while the flush runs, not before it, so the check adds no wait.
-        const [, mine, now, magic] = await Promise.all([
+        const [, mine, now, header] = await Promise.all([
           this.#fdatasync(this.#fd),
           fstatAsync(this.#fd, { bigint: true }).catch(() => undefined),
           statAsync(this.#path, { bigint: true }).catch((err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? null : undefined),
-          this.#magic(this.#fd),
+          this.#header(this.#fd),
         ]);
         // Unlinked (the name gone, or given to another file, which may even get the same inode
         // number), shorter than it was, or its header gone (cut to nothing, then written past the
         // cut): what the store wrote since its last checkpoint is no longer where a restart reads
         // it from. Answered as a failed flush, never acknowledged.
         if (mine?.nlink === 0n || now === null) throw new WalTampered(this.#path, true);
-        // (A WAL SQLite has created but not written yet is empty, header and all.)
-        if (mine !== undefined && (mine.size < this.#size || (!magic && mine.size > 0n))) throw new WalTampered(this.#path, false);
+        // (A WAL SQLite has created but not written yet is empty, header and all.) A WAL shorter than
+        // it was is harmless when SQLite started it over (its header's salts change) or once every
+        // frame it held is in the database file: another program's `wal_checkpoint(TRUNCATE)` (the
+        // sqlite3 shell, a replication tool) cuts it to nothing, and the next commit starts it over.
+        if (mine !== undefined && header !== undefined && !header.magic && mine.size > 0n) throw new WalTampered(this.#path, false);
+        const restarted = header?.salts !== undefined && header.salts !== this.#salts;
+        if (mine !== undefined && mine.size < this.#size && !restarted && await this.#framesPending()) throw new WalTampered(this.#path, false);
         if (mine !== undefined) this.#size = mine.size;
+        if (header !== undefined) this.#salts = header.salts;
         if (now?.ino !== this.#ino) {
           await closeAsync(this.#fd).catch(() => {});
           this.#fd = undefined;
@@ -126,17 +136,41 @@ export class WalSync {
   }
 
   /**
-   * Whether the file still starts with a WAL header's magic number (0x377f0682 or 0x377f0683, big
-   * endian). SQLite writes the header before any frame and, restarting the log, writes it again in
-   * place with the same magic; a read error says nothing and passes.
+   * Whether the WAL index (the `-shm` file beside the WAL, in the machine's byte order: `mxFrame` at
+   * byte 16, the checkpoint's `nBackfill` at byte 96, as SQLite documents it) says frames are in the
+   * WAL that the database file does not hold yet. An index that cannot be read says so.
    */
-  async #magic(fd: number): Promise<boolean> {
-    const head = Buffer.alloc(4);
+  async #framesPending(): Promise<boolean> {
+    let fd: number | undefined;
     try {
-      const { bytesRead } = await readAsync(fd, head, 0, 4, 0);
-      return bytesRead === 4 && (head.readUInt32BE(0) & 0xffff_fffe) === 0x377f_0682;
+      fd = await openAsync(this.#path.replace(/-wal$/, '-shm'), 'r');
+      const index = Buffer.alloc(100);
+      if ((await readAsync(fd, index, 0, 100, 0)).bytesRead < 100) return true;
+      const le = endianness() === 'LE';
+      const mxFrame = le ? index.readUInt32LE(16) : index.readUInt32BE(16);
+      const backfilled = le ? index.readUInt32LE(96) : index.readUInt32BE(96);
+      return mxFrame > backfilled;
     } catch {
       return true;
+    } finally {
+      if (fd !== undefined) await closeAsync(fd).catch(() => {});
+    }
+  }
+
+  /**
+   * The WAL header as SQLite documents it: whether the file starts with its magic number
+   * (0x377f0682 or 0x377f0683, big endian), and its two salts (bytes 16 to 23), which SQLite changes
+   * each time it starts the log over. SQLite writes the header before any frame. Undefined when it
+   * cannot be read, which says nothing.
+   */
+  async #header(fd: number): Promise<{ magic: boolean; salts: string | undefined } | undefined> {
+    const head = Buffer.alloc(32);
+    try {
+      const { bytesRead } = await readAsync(fd, head, 0, 32, 0);
+      const magic = bytesRead >= 4 && (head.readUInt32BE(0) & 0xffff_fffe) === 0x377f_0682;
+      return { magic, salts: magic && bytesRead >= 24 ? head.subarray(16, 24).toString('hex') : undefined };
+    } catch {
+      return undefined;
     }
   }
 
@@ -151,6 +185,7 @@ export class WalSync {
       const opened = await fstatAsync(fd, { bigint: true });
       this.#ino = opened.ino;
       this.#size = opened.size;
+      this.#salts = (await this.#header(fd))?.salts;
       const dir = await openAsync(dirname(this.#path), 'r');
       try { await fsyncAsync(dir); } finally { await closeAsync(dir); }
     } catch (err) {
