@@ -41,6 +41,7 @@ const usage = `usage:
   switchyard origins add|remove --merchant ID --origin https://shop.example   pages that may frame the secure fields
   switchyard origins list --merchant ID
   switchyard psp-accounts put --merchant ID --name NAME [--connector simulator|opp|adyen|stripe] [--settings JSON|@FILE|-] [--timeout-ms MS]
+                        an account put again keeps what is not given (its connector, settings, timeout)
   switchyard psp-accounts list --merchant ID
   switchyard workflows show --merchant ID
   switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
@@ -237,15 +238,21 @@ async function routing(group: string, command: string | undefined, values: Recor
     const shownAccount = (a: PspAccount) => accountView(a, workflows.notificationUrlOf(a, config.publicUrl ?? ''));
     if (group === 'psp-accounts' && command === 'put') {
       if (typeof values.name !== 'string') return fail('--name is required');
+      // An account put again with what changes only (its timeout, say) keeps the rest: its
+      // connector, and its settings as shown (credentials masked, which keeps the stored ones).
+      // Filled with a simulator and no settings, a real PSP account was replaced with exit 0.
+      const existing = (await workflows.accounts(merchantId)).find((a) => a.name === values.name);
+      const connector = typeof values.connector === 'string' ? values.connector : existing?.connector ?? 'simulator';
       const given = values.settings ?? values.behaviour;
-      const json = typeof given === 'string' ? settingsText(given) : { ok: true as const, text: '{}' };
+      const kept = existing && existing.connector === connector ? JSON.stringify(existing.settings) : '{}';
+      const json = typeof given === 'string' ? settingsText(given) : { ok: true as const, text: kept };
       if (!json.ok) return fail(json.error);
       let settings: unknown;
       try { settings = JSON.parse(json.text); } catch { return fail('--settings must be JSON'); }
       const timeout = values['timeout-ms'];
       const r = await workflows.putAccount(merchantId, values.name, {
-        connector: typeof values.connector === 'string' ? values.connector : 'simulator', settings,
-        ...(typeof timeout === 'string' ? { timeoutMs: /^[0-9]+$/.test(timeout) ? Number(timeout) : timeout } : {}),
+        connector, settings,
+        ...(typeof timeout === 'string' ? { timeoutMs: /^[0-9]+$/.test(timeout) ? Number(timeout) : timeout } : existing?.timeoutMs !== undefined ? { timeoutMs: existing.timeoutMs } : {}),
       });
       return r.ok ? out(shownAccount(r.value)) : fail(r.error);
     }
