@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { privateFileMode, writePrivateFile } from './runtime/private-files.ts';
+import { ensurePrivateDir, privateFileMode, writePrivateFile } from './runtime/private-files.ts';
 import { startDemoStore, type DemoStore } from './hosted/demo.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MasterKeyMismatchError } from './vault/errors.ts';
@@ -8,6 +8,17 @@ import { createApp } from './app.ts';
 import { StoreUnreachableError } from './storage/database.ts';
 
 /** A word for a POSIX shell: single-quoted, a single quote inside written as '\''. */
+/** A database URL without its password (a URL that cannot be read is left out whole). */
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '';
+  }
+}
+
 function shellQuoted(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
@@ -26,6 +37,9 @@ async function main() {
   const config = loadConfig();
   const gatewayUrl = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   const demoHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  // Owner-only whatever the store: on PostgreSQL too it holds the master key, the operator token
+  // and the demo merchant's credentials (the files are 0600; the folder hides even their names).
+  ensurePrivateDir(config.dataDir);
   const app = await createApp(config, config.demoPort ? { demoUrl: `http://${demoHost}:${config.demoPort}/demo` } : {});
   // stdout carries JSON lines only (the log stream); what a person starting it needs to read goes to
   // stderr as text. Start-up lines are written whatever LOG_LEVEL says: scripts wait for them.
@@ -49,9 +63,12 @@ async function main() {
       `export WORKSPACE_ID=${demo.workspaceId}`,
       `export MERCHANT_ID=${demo.merchantId}`,
       // The CLI run after sourcing this file must open the store this gateway serves, wherever the
-      // shell is and whatever folder the gateway was given (PostgreSQL's URL may hold a password:
-      // it is not written here).
-      ...(config.storage.kind === 'sqlite' ? [`export SWITCHYARD_DATA_DIR=${shellQuoted(resolve(config.dataDir))}`] : []),
+      // shell is and whatever folder the gateway was given: on PostgreSQL its URL, without the
+      // password it may hold (the CLI takes that from PGPASSWORD, or ~/.pgpass), and the folder
+      // of its master key. Without the URL the CLI opened an empty SQLite store in ./data and
+      // answered from it.
+      ...(config.storage.kind === 'postgres' ? [`export DATABASE_URL=${shellQuoted(withoutPassword(config.storage.url))}`] : []),
+      `export SWITCHYARD_DATA_DIR=${shellQuoted(resolve(config.dataDir))}`,
       // Receivers on this machine are loopback addresses, refused unless the operator opens them;
       // sourcing this file opens them for the CLI's registration check (start the server with it too).
       `export SWITCHYARD_WEBHOOK_ALLOW=\${SWITCHYARD_WEBHOOK_ALLOW:-127.0.0.0/8,::1/128}`,
