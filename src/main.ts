@@ -13,6 +13,8 @@ function withoutPassword(url: string): string {
   try {
     const u = new URL(url);
     u.password = '';
+    // The driver also takes them as parameters of the URL.
+    for (const p of ['password', 'sslpassword']) u.searchParams.delete(p);
     return u.toString();
   } catch {
     return '';

@@ -31,6 +31,13 @@ test('psp-accounts put with only --timeout-ms, or only --settings, keeps the acc
     a = account();
     assert.deepEqual([a.connector, a.settings.accessToken, a.timeoutMs], ['opp', '****N7k=', 5000], 'new credentials, the same connector and timeout');
 
+    // A timeout in the settings (their older form) is the one given; `default` clears it.
+    assert.equal(cli('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'acquirer-eu', '--settings', JSON.stringify({ ...settings, accessToken: '****N7k=', timeoutMs: 3000 })).status, 0);
+    assert.equal(account().timeoutMs, 3000);
+    assert.equal(cli('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'acquirer-eu', '--timeout-ms', 'default').status, 0);
+    a = account();
+    assert.deepEqual([a.connector, a.settings.accessToken, a.timeoutMs], ['opp', '****N7k=', null]);
+
     // A new account still defaults to the simulator.
     assert.equal(cli('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'sim').status, 0);
     assert.equal(JSON.parse(cli('psp-accounts', 'list', '--merchant', m.merchantId).stdout).find((x: { name: string }) => x.name === 'sim').connector, 'simulator');

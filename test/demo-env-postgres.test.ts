@@ -20,8 +20,13 @@ test('after sourcing demo-merchant.env of a PostgreSQL gateway, the CLI works on
   const store = await processStore('postgres');
   const elsewhere = tempDir();
   try {
-    const gw = await startGatewayProcess({ ...store.env, SWITCHYARD_MASTER_KEY: 'ab'.repeat(32), SWITCHYARD_ADMIN_TOKEN: 'an-operator-token-of-thirty-characters' });
+    // A password as the driver also takes it, a parameter of the URL (trust authentication ignores it).
+    const url = new URL(store.env.DATABASE_URL!);
+    url.password = 'UserPassw0rd';
+    url.searchParams.set('password', 'S3cretParam');
+    const gw = await startGatewayProcess({ ...store.env, DATABASE_URL: url.toString(), SWITCHYARD_MASTER_KEY: 'ab'.repeat(32), SWITCHYARD_ADMIN_TOKEN: 'an-operator-token-of-thirty-characters' });
     await gw.stop();
+    assert.doesNotMatch(readFileSync(join(store.dataDir, 'demo-merchant.env'), 'utf8'), /UserPassw0rd|S3cretParam/, 'no password is written');
     assert.equal(statSync(store.dataDir).mode & 0o777, 0o700, 'the data folder is owner-only');
     const file = join(store.dataDir, 'demo-merchant.env');
     const merchantId = /^export MERCHANT_ID=(.*)$/m.exec(readFileSync(file, 'utf8'))![1]!;

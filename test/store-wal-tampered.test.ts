@@ -105,3 +105,35 @@ test('another program\'s TRUNCATE checkpoint (the sqlite3 shell, a replication t
     await proc.stop().catch(() => {});
   }
 });
+
+test('another program\'s TRUNCATE checkpoints, back to back, on the store of a gateway under load: every payment is acknowledged, nothing is taken for tampering', async () => {
+  const { proc, dataDir, gw } = await servingWithPayments();
+  try {
+    let stop = false;
+    let paid = 0;
+    const failures: string[] = [];
+    const clients = Array.from({ length: 24 }, async (_, c) => {
+      for (let i = 0; !stop; i++) {
+        const r = await pay(gw, { merchantTransactionId: `load-${c}-${i}` }).catch((e: unknown) => ({ body: { result: { code: String(e) } } }));
+        const code = String(r.body.result?.code);
+        if (code === '000.100.110') paid++;
+        else { failures.push(code); stop = true; }
+      }
+    });
+    const other = new DatabaseSync(join(dataDir, 'switchyard.sqlite'));
+    other.exec('PRAGMA busy_timeout = 50');
+    let cuts = 0;
+    for (const until = Date.now() + 12_000; Date.now() < until && !stop;) {
+      try { if ((other.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy: number }).busy === 0) cuts++; } catch { /* busy */ }
+      await new Promise((r) => setImmediate(r));
+    }
+    stop = true;
+    await Promise.all(clients);
+    other.close();
+    assert.deepEqual(failures.slice(0, 3), [], `after ${paid} payments and ${cuts} checkpoints:\n${proc.output().split('\n').filter((l) => /fatal/.test(l)).join('\n')}`);
+    assert.ok(cuts > 10 && paid > 10, `${cuts} checkpoints, ${paid} payments`);
+    assert.doesNotMatch(proc.output(), /fatal/);
+  } finally {
+    await proc.stop().catch(() => {});
+  }
+});

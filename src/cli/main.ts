@@ -41,7 +41,8 @@ const usage = `usage:
   switchyard origins add|remove --merchant ID --origin https://shop.example   pages that may frame the secure fields
   switchyard origins list --merchant ID
   switchyard psp-accounts put --merchant ID --name NAME [--connector simulator|opp|adyen|stripe] [--settings JSON|@FILE|-] [--timeout-ms MS]
-                        an account put again keeps what is not given (its connector, settings, timeout)
+                        an account put again keeps what is not given (its connector, settings, timeout);
+                        --timeout-ms default clears its timeout
   switchyard psp-accounts list --merchant ID
   switchyard workflows show --merchant ID
   switchyard workflows set --merchant ID [--accounts A,B] [--move-on soft,error] [--notify-pending true|false]
@@ -123,6 +124,9 @@ async function keys(command: string, config: Config, storage: Storage, json: boo
     `key version ${version}: ${rewrapped} cards re-wrapped, ${remaining} still on older versions${remaining ? ' (run keys rewrap)' : ''}; ${resealed} PSP accounts' credentials re-sealed`);
   return 0;
 }
+
+/** Whether PSP account settings carry a timeout of their own (`timeoutMs`, the older form of --timeout-ms). */
+const hasTimeout = (settings: unknown) => typeof settings === 'object' && settings !== null && 'timeoutMs' in settings;
 
 /** Operator commands over the same store the server uses (SWITCHYARD_DATA_DIR or DATABASE_URL). */
 async function main(argv: string[]): Promise<number> {
@@ -213,7 +217,7 @@ async function routing(group: string, command: string | undefined, values: Recor
   // The other arguments a command cannot do without are usage errors too, told before the store is opened.
   const missing = group === 'origins' && command !== 'list' && typeof values.origin !== 'string' ? '--origin is required'
     : group === 'psp-accounts' && command === 'put' && typeof values.name !== 'string' ? '--name is required'
-      : group === 'psp-accounts' && command === 'put' && typeof values['timeout-ms'] === 'string' && !/^[0-9]+$/.test(values['timeout-ms']) ? '--timeout-ms must be a whole number of milliseconds'
+      : group === 'psp-accounts' && command === 'put' && typeof values['timeout-ms'] === 'string' && !/^([0-9]+|default)$/.test(values['timeout-ms']) ? '--timeout-ms must be a whole number of milliseconds, or default'
         : undefined;
   if (missing) { process.stderr.write(`${missing}\n${usage}\n`); return 2; }
   const config = loadConfig();
@@ -252,7 +256,11 @@ async function routing(group: string, command: string | undefined, values: Recor
       const timeout = values['timeout-ms'];
       const r = await workflows.putAccount(merchantId, values.name, {
         connector, settings,
-        ...(typeof timeout === 'string' ? { timeoutMs: /^[0-9]+$/.test(timeout) ? Number(timeout) : timeout } : existing?.timeoutMs !== undefined ? { timeoutMs: existing.timeoutMs } : {}),
+        // `--timeout-ms default` clears it (the gateway's SWITCHYARD_PSP_TIMEOUT_MS applies); a
+        // timeout given in the settings (their older form) is the one given.
+        ...(timeout === 'default' ? {}
+          : typeof timeout === 'string' ? { timeoutMs: /^[0-9]+$/.test(timeout) ? Number(timeout) : timeout }
+          : existing?.timeoutMs !== undefined && !hasTimeout(settings) ? { timeoutMs: existing.timeoutMs } : {}),
       });
       return r.ok ? out(shownAccount(r.value)) : fail(r.error);
     }

@@ -1,4 +1,4 @@
-import { close, fdatasync, fstat, fsync, open, read, stat } from 'node:fs';
+import { close, closeSync, fdatasync, fstat, fstatSync, fsync, open, openSync, read, readSync, stat } from 'node:fs';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,30 @@ export class WalTampered extends Error {
     super(vanished ? `the write-ahead log ${path} was deleted while the store had it open` : `the write-ahead log ${path} was cut short while the store had it open`);
     this.name = 'WalTampered';
     this.vanished = vanished;
+  }
+}
+
+/** The WAL header read now: SQLite's magic number at its start (0x377f0682 or 0x377f0683, big endian) and its salts. */
+function headerOf(fd: number): { magic: boolean; salts: string | undefined } {
+  const head = Buffer.alloc(32);
+  const bytes = readSync(fd, head, 0, 32, 0);
+  const magic = bytes >= 4 && (head.readUInt32BE(0) & 0xffff_fffe) === 0x377f_0682;
+  return { magic, salts: magic && bytes >= 24 ? head.subarray(16, 24).toString('hex') : undefined };
+}
+
+/** Whether the WAL index says frames are in the WAL that the database file does not hold yet (an index that cannot be read: yes). */
+function framesPending(shmPath: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(shmPath, 'r');
+    const index = Buffer.alloc(100);
+    if (readSync(fd, index, 0, 100, 0) < 100) return true;
+    const le = endianness() === 'LE';
+    return (le ? index.readUInt32LE(16) : index.readUInt32BE(16)) > (le ? index.readUInt32LE(96) : index.readUInt32BE(96));
+  } catch {
+    return true;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -116,11 +140,15 @@ export class WalSync {
         // it was is harmless when SQLite started it over (its header's salts change) or once every
         // frame it held is in the database file: another program's `wal_checkpoint(TRUNCATE)` (the
         // sqlite3 shell, a replication tool) cuts it to nothing, and the next commit starts it over.
-        if (mine !== undefined && header !== undefined && !header.magic && mine.size > 0n) throw new WalTampered(this.#path, false);
+        // These reads ran beside this thread's own commits and another program's checkpoint, so what
+        // looks cut short is looked at again, on this thread (no commit of ours runs meanwhile), before
+        // the store is given up.
         const restarted = header?.salts !== undefined && header.salts !== this.#salts;
-        if (mine !== undefined && mine.size < this.#size && !restarted && await this.#framesPending()) throw new WalTampered(this.#path, false);
-        if (mine !== undefined) this.#size = mine.size;
-        if (header !== undefined) this.#salts = header.salts;
+        const suspect = mine !== undefined && ((header !== undefined && !header.magic && mine.size > 0n) || (mine.size < this.#size && !restarted));
+        const seen = suspect ? this.#lookAgain(this.#fd) : { cut: false, size: mine?.size, salts: header?.salts };
+        if (seen.cut) throw new WalTampered(this.#path, false);
+        if (seen.size !== undefined) this.#size = seen.size;
+        if (header !== undefined || suspect) this.#salts = seen.salts;
         if (now?.ino !== this.#ino) {
           await closeAsync(this.#fd).catch(() => {});
           this.#fd = undefined;
@@ -136,24 +164,25 @@ export class WalSync {
   }
 
   /**
-   * Whether the WAL index (the `-shm` file beside the WAL, in the machine's byte order: `mxFrame` at
-   * byte 16, the checkpoint's `nBackfill` at byte 96, as SQLite documents it) says frames are in the
-   * WAL that the database file does not hold yet. An index that cannot be read says so.
+   * The WAL looked at again on this thread, in an order no checkpoint of another program can fool:
+   * the header, the size, the WAL index, the header again. Cut short when a non-empty WAL starts
+   * without SQLite's magic number both times, or when it is shorter than at the last flush while the
+   * WAL index (the `-shm` file, in the machine's byte order: `mxFrame` at byte 16, the checkpoint's
+   * `nBackfill` at byte 96, as SQLite documents it) says it holds frames the database file does not,
+   * and SQLite did not start it over (the header's salts changed) before or after. A read that
+   * fails says nothing.
    */
-  async #framesPending(): Promise<boolean> {
-    let fd: number | undefined;
+  #lookAgain(fd: number): { cut: boolean; size: bigint | undefined; salts: string | undefined } {
     try {
-      fd = await openAsync(this.#path.replace(/-wal$/, '-shm'), 'r');
-      const index = Buffer.alloc(100);
-      if ((await readAsync(fd, index, 0, 100, 0)).bytesRead < 100) return true;
-      const le = endianness() === 'LE';
-      const mxFrame = le ? index.readUInt32LE(16) : index.readUInt32BE(16);
-      const backfilled = le ? index.readUInt32LE(96) : index.readUInt32BE(96);
-      return mxFrame > backfilled;
+      const first = headerOf(fd);
+      const size = fstatSync(fd, { bigint: true }).size;
+      const pending = framesPending(this.#path.replace(/-wal$/, '-shm'));
+      const second = headerOf(fd);
+      const restarted = [first, second].some((h) => h.salts !== undefined && h.salts !== this.#salts);
+      const cut = (size > 0n && !first.magic && !second.magic) || (size < this.#size && pending && !restarted);
+      return { cut, size, salts: second.salts };
     } catch {
-      return true;
-    } finally {
-      if (fd !== undefined) await closeAsync(fd).catch(() => {});
+      return { cut: false, size: undefined, salts: this.#salts };
     }
   }
 
