@@ -41,7 +41,14 @@ async function main() {
   const demoHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   // Owner-only whatever the store: on PostgreSQL too it holds the master key, the operator token
   // and the demo merchant's credentials (the files are 0600; the folder hides even their names).
-  ensurePrivateDir(config.dataDir);
+  // There a node given its key and token may have a folder it cannot change (a read-only root in
+  // a container): it writes nothing there and still serves.
+  try {
+    ensurePrivateDir(config.dataDir);
+  } catch (err) {
+    if (config.storage.kind === 'sqlite') throw err;
+    say(`notice: the data folder ${config.dataDir} could not be made owner-only (${(err as NodeJS.ErrnoException).code ?? String(err)}); files the gateway writes there would fail too\n`);
+  }
   const app = await createApp(config, config.demoPort ? { demoUrl: `http://${demoHost}:${config.demoPort}/demo` } : {});
   // stdout carries JSON lines only (the log stream); what a person starting it needs to read goes to
   // stderr as text. Start-up lines are written whatever LOG_LEVEL says: scripts wait for them.
