@@ -4,6 +4,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFil
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WalSync, WalTampered } from './wal-sync.ts';
+import { walIndex } from '../../test/support/wal-files.ts';
 
 /** A file that starts as a WAL does: its header's magic number, then frames. */
 function walFile(): string {
@@ -49,13 +50,6 @@ test('a WAL deleted, or renamed away, while open fails as vanished; an empty one
   await wal.close();
 });
 
-/** A WAL index saying `mxFrame` frames are in the WAL and `backfilled` of them in the database file. */
-function walIndex(walPath: string, mxFrame: number, backfilled: number): void {
-  const index = Buffer.alloc(136);
-  const le = endianness() === 'LE';
-  if (le) { index.writeUInt32LE(mxFrame, 16); index.writeUInt32LE(backfilled, 96); } else { index.writeUInt32BE(mxFrame, 16); index.writeUInt32BE(backfilled, 96); }
-  writeFileSync(walPath.replace(/-wal$/, '-shm'), index);
-}
 
 test('a WAL cut to nothing once every frame is in the database file (another program\'s TRUNCATE checkpoint) passes; with frames not yet copied it fails', async () => {
   for (const [backfilled, passes] of [[12, true], [9, false]] as const) {

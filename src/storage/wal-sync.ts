@@ -1,4 +1,4 @@
-import { close, closeSync, fdatasync, fstat, fstatSync, fsync, open, openSync, read, readSync, stat } from 'node:fs';
+import { close, closeSync, fdatasync, fstat, fstatSync, fsync, open, openSync, readSync, stat } from 'node:fs';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,8 +9,6 @@ const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
 const fstatAsync = promisify(fstat);
 const statAsync = promisify(stat);
-const readAsync = (fd: number, buffer: Buffer, offset: number, length: number, position: number) =>
-  new Promise<{ bytesRead: number }>((resolve, reject) => read(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead }))));
 
 /**
  * Makes what SQLite has written to its write-ahead log durable, on libuv's thread pool, so the
@@ -125,11 +123,10 @@ export class WalSync {
         await this.#fdatasync(await this.#open());
       } else {
         // The inode is looked at while the flush runs, not before it, so the check adds no wait.
-        const [, mine, now, header] = await Promise.all([
+        const [, mine, now] = await Promise.all([
           this.#fdatasync(this.#fd),
           fstatAsync(this.#fd, { bigint: true }).catch(() => undefined),
           statAsync(this.#path, { bigint: true }).catch((err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? null : undefined),
-          this.#header(this.#fd),
         ]);
         // Unlinked (the name gone, or given to another file, which may even get the same inode
         // number), shorter than it was, or its header gone (cut to nothing, then written past the
@@ -140,15 +137,16 @@ export class WalSync {
         // it was is harmless when SQLite started it over (its header's salts change) or once every
         // frame it held is in the database file: another program's `wal_checkpoint(TRUNCATE)` (the
         // sqlite3 shell, a replication tool) cuts it to nothing, and the next commit starts it over.
-        // These reads ran beside this thread's own commits and another program's checkpoint, so what
-        // looks cut short is looked at again, on this thread (no commit of ours runs meanwhile), before
-        // the store is given up.
-        const restarted = header?.salts !== undefined && header.salts !== this.#salts;
-        const suspect = mine !== undefined && ((header !== undefined && !header.magic && mine.size > 0n) || (mine.size < this.#size && !restarted));
-        const seen = suspect ? this.#lookAgain(this.#fd) : { cut: false, size: mine?.size, salts: header?.salts };
+        // The header and the size are read on this thread, so no commit of ours falls between them
+        // (read on the thread pool, a TRUNCATE and our next commit starting the log over could fall
+        // between the two, and a long size was kept with the new log's salts); what looks cut short
+        // is looked at again before the store is given up.
+        const seen = this.#look(this.#fd);
         if (seen.cut) throw new WalTampered(this.#path, false);
-        if (seen.size !== undefined) this.#size = seen.size;
-        if (header !== undefined || suspect) this.#salts = seen.salts;
+        if (seen.size !== undefined) {
+          this.#size = seen.size;
+          this.#salts = seen.salts;
+        }
         if (now?.ino !== this.#ino) {
           await closeAsync(this.#fd).catch(() => {});
           this.#fd = undefined;
@@ -172,6 +170,18 @@ export class WalSync {
    * and SQLite did not start it over (the header's salts changed) before or after. A read that
    * fails says nothing.
    */
+  #look(fd: number): { cut: boolean; size: bigint | undefined; salts: string | undefined } {
+    try {
+      const header = headerOf(fd);
+      const size = fstatSync(fd, { bigint: true }).size;
+      const restarted = header.salts !== undefined && header.salts !== this.#salts;
+      const suspect = (!header.magic && size > 0n) || (size < this.#size && !restarted);
+      return suspect ? this.#lookAgain(fd) : { cut: false, size, salts: header.salts };
+    } catch {
+      return { cut: false, size: undefined, salts: this.#salts };
+    }
+  }
+
   #lookAgain(fd: number): { cut: boolean; size: bigint | undefined; salts: string | undefined } {
     try {
       const first = headerOf(fd);
@@ -187,23 +197,6 @@ export class WalSync {
   }
 
   /**
-   * The WAL header as SQLite documents it: whether the file starts with its magic number
-   * (0x377f0682 or 0x377f0683, big endian), and its two salts (bytes 16 to 23), which SQLite changes
-   * each time it starts the log over. SQLite writes the header before any frame. Undefined when it
-   * cannot be read, which says nothing.
-   */
-  async #header(fd: number): Promise<{ magic: boolean; salts: string | undefined } | undefined> {
-    const head = Buffer.alloc(32);
-    try {
-      const { bytesRead } = await readAsync(fd, head, 0, 32, 0);
-      const magic = bytesRead >= 4 && (head.readUInt32BE(0) & 0xffff_fffe) === 0x377f_0682;
-      return { magic, salts: magic && bytesRead >= 24 ? head.subarray(16, 24).toString('hex') : undefined };
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
    * Opens the WAL (SQLite creates it at its first write) and flushes its folder, so the file's
    * name is as durable as its contents. The inode is remembered: a WAL deleted and created anew
    * (another process's last connection closing it) is opened again rather than flushed in vain.
@@ -214,7 +207,7 @@ export class WalSync {
       const opened = await fstatAsync(fd, { bigint: true });
       this.#ino = opened.ino;
       this.#size = opened.size;
-      this.#salts = (await this.#header(fd))?.salts;
+      try { this.#salts = headerOf(fd).salts; } catch { this.#salts = undefined; }
       const dir = await openAsync(dirname(this.#path), 'r');
       try { await fsyncAsync(dir); } finally { await closeAsync(dir); }
     } catch (err) {
