@@ -11,21 +11,6 @@ const fstatAsync = promisify(fstat);
 const statAsync = promisify(stat);
 
 /**
- * Makes what SQLite has written to its write-ahead log durable, on libuv's thread pool, so the
- * event loop goes on parsing, signing and answering while the disk flushes.
- *
- * The store runs at `synchronous=NORMAL`, where SQLite writes a commit's frames into the WAL but
- * does not flush them; `sync()` after the COMMIT flushes them, which is exactly what
- * `synchronous=FULL` would have done inside the COMMIT on the event loop. One flush of the file
- * covers every frame written before it, so concurrent requests share one: a caller gets a flush
- * that started after it asked, never one already under way (that one may have started before its
- * frames were written).
- *
- * A failed flush is not retried: after a failed fsync the kernel may have dropped the dirty pages
- * and a second fsync can report success for data that never reached the disk. Every later call
- * fails with the same error, and the process must be restarted (SQLite recovers from the WAL).
- */
-/**
  * The WAL file was deleted, or cut short while it held frames the database file does not, under the
  * store while this process held it open (a cleanup that took the `-wal` file for a temporary one).
  * Never SQLite's own doing while this process holds a connection: it appends to the file, writes it
@@ -64,6 +49,21 @@ function framesPending(shmPath: string): boolean {
   }
 }
 
+/**
+ * Makes what SQLite has written to its write-ahead log durable, on libuv's thread pool, so the
+ * event loop goes on parsing, signing and answering while the disk flushes.
+ *
+ * The store runs at `synchronous=NORMAL`, where SQLite writes a commit's frames into the WAL but
+ * does not flush them; `sync()` after the COMMIT flushes them, which is exactly what
+ * `synchronous=FULL` would have done inside the COMMIT on the event loop. One flush of the file
+ * covers every frame written before it, so concurrent requests share one: a caller gets a flush
+ * that started after it asked, never one already under way (that one may have started before its
+ * frames were written).
+ *
+ * A failed flush is not retried: after a failed fsync the kernel may have dropped the dirty pages
+ * and a second fsync can report success for data that never reached the disk. Every later call
+ * fails with the same error, and the process must be restarted (SQLite recovers from the WAL).
+ */
 export class WalSync {
   readonly #path: string;
   #fd: number | undefined;
