@@ -3,8 +3,9 @@
  * new salts) falling between what one flush reads of the WAL: the WAL's size and header were two
  * calls on the thread pool, and a long size was kept with the new log's salts, so the healthy,
  * restarted WAL was later taken for one cut short and the gateway aborted. The interleaving is
- * forced by holding the thread pool's fstat answer while the checkpoint and the commit happen (a
- * busy thread pool does that). In a file of its own: it replaces fs.fstat before WalSync loads.
+ * forced by holding the answer of the flush's call on the thread pool while the checkpoint and the
+ * commit happen (a busy thread pool does that). In a file of its own: it replaces fs.stat before
+ * WalSync loads.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,18 +16,18 @@ import { join } from 'node:path';
 import { walIndex } from '../../test/support/wal-files.ts';
 
 let between: (() => void) | undefined;
-const realFstat = fs.fstat;
-// fstat answers what it saw; what happens before the next pool call (the header read) runs meanwhile.
-(fs as { fstat: unknown }).fstat = function (fd: number, opts: unknown, cb: (err: unknown, st?: unknown) => void) {
+const realStat = fs.stat;
+// The flush's call on the thread pool answers what it saw; a checkpoint and a commit happen meanwhile.
+(fs as { stat: unknown }).stat = function (path: string, opts: unknown, cb: (err: unknown, st?: unknown) => void) {
   if (between && typeof cb === 'function') {
-    const seen = fs.fstatSync(fd, opts as { bigint: true });
+    const seen = fs.statSync(path, opts as { bigint: true });
     const run = between;
     between = undefined;
     run();
     process.nextTick(cb, null, seen);
     return;
   }
-  return (realFstat as (...a: unknown[]) => void).apply(fs, [fd, opts, cb]);
+  return (realStat as (...a: unknown[]) => void).apply(fs, [path, opts, cb]);
 };
 syncBuiltinESMExports();
 const { WalSync } = await import('./wal-sync.ts');

@@ -69,7 +69,7 @@ export class WalSync {
   #fd: number | undefined;
   #ino: bigint | undefined;
   /** The file's size at the last flush: it never shrinks while the store is open, unless the log was started over. */
-  #size = 0n;
+  #size = 0;
   /** The header's salts at the last flush. */
   #salts: string | undefined;
   #running: Promise<void> | undefined;
@@ -123,16 +123,15 @@ export class WalSync {
         await this.#fdatasync(await this.#open());
       } else {
         // The inode is looked at while the flush runs, not before it, so the check adds no wait.
-        const [, mine, now] = await Promise.all([
+        const [, now] = await Promise.all([
           this.#fdatasync(this.#fd),
-          fstatAsync(this.#fd, { bigint: true }).catch(() => undefined),
           statAsync(this.#path, { bigint: true }).catch((err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? null : undefined),
         ]);
         // Unlinked (the name gone, or given to another file, which may even get the same inode
         // number), shorter than it was, or its header gone (cut to nothing, then written past the
         // cut): what the store wrote since its last checkpoint is no longer where a restart reads
         // it from. Answered as a failed flush, never acknowledged.
-        if (mine?.nlink === 0n || now === null) throw new WalTampered(this.#path, true);
+        if (now === null) throw new WalTampered(this.#path, true);
         // (A WAL SQLite has created but not written yet is empty, header and all.) A WAL shorter than
         // it was is harmless when SQLite started it over (its header's salts change) or once every
         // frame it held is in the database file: another program's `wal_checkpoint(TRUNCATE)` (the
@@ -142,6 +141,7 @@ export class WalSync {
         // between the two, and a long size was kept with the new log's salts); what looks cut short
         // is looked at again before the store is given up.
         const seen = this.#look(this.#fd);
+        if (seen.unlinked) throw new WalTampered(this.#path, true);
         if (seen.cut) throw new WalTampered(this.#path, false);
         if (seen.size !== undefined) {
           this.#size = seen.size;
@@ -170,26 +170,27 @@ export class WalSync {
    * and SQLite did not start it over (the header's salts changed) before or after. A read that
    * fails says nothing.
    */
-  #look(fd: number): { cut: boolean; size: bigint | undefined; salts: string | undefined } {
+  #look(fd: number): { cut: boolean; unlinked?: boolean; size: number | undefined; salts: string | undefined } {
     try {
       const header = headerOf(fd);
-      const size = fstatSync(fd, { bigint: true }).size;
+      const { size, nlink } = fstatSync(fd);
+      if (nlink === 0) return { cut: false, unlinked: true, size, salts: header.salts };
       const restarted = header.salts !== undefined && header.salts !== this.#salts;
-      const suspect = (!header.magic && size > 0n) || (size < this.#size && !restarted);
+      const suspect = (!header.magic && size > 0) || (size < this.#size && !restarted);
       return suspect ? this.#lookAgain(fd) : { cut: false, size, salts: header.salts };
     } catch {
       return { cut: false, size: undefined, salts: this.#salts };
     }
   }
 
-  #lookAgain(fd: number): { cut: boolean; size: bigint | undefined; salts: string | undefined } {
+  #lookAgain(fd: number): { cut: boolean; size: number | undefined; salts: string | undefined } {
     try {
       const first = headerOf(fd);
-      const size = fstatSync(fd, { bigint: true }).size;
+      const { size } = fstatSync(fd);
       const pending = framesPending(this.#path.replace(/-wal$/, '-shm'));
       const second = headerOf(fd);
       const restarted = [first, second].some((h) => h.salts !== undefined && h.salts !== this.#salts);
-      const cut = (size > 0n && !first.magic && !second.magic) || (size < this.#size && pending && !restarted);
+      const cut = (size > 0 && !first.magic && !second.magic) || (size < this.#size && pending && !restarted);
       return { cut, size, salts: second.salts };
     } catch {
       return { cut: false, size: undefined, salts: this.#salts };
@@ -206,7 +207,7 @@ export class WalSync {
     try {
       const opened = await fstatAsync(fd, { bigint: true });
       this.#ino = opened.ino;
-      this.#size = opened.size;
+      this.#size = Number(opened.size);
       try { this.#salts = headerOf(fd).salts; } catch { this.#salts = undefined; }
       const dir = await openAsync(dirname(this.#path), 'r');
       try { await fsyncAsync(dir); } finally { await closeAsync(dir); }
