@@ -344,6 +344,7 @@ function env(st: ProcessStore, adminToken: string): Record<string, string> {
 /** One store's campaign; returns its figures. */
 export async function campaign(store: StoreKind): Promise<Stats> {
   const s = statsFor(store);
+  const began = Date.now();
   const st = await processStore(store);
   // The acquirer: another gateway in a process of its own, on its own store, never killed.
   const acquirerStore = await processStore('sqlite');
@@ -351,6 +352,8 @@ export async function campaign(store: StoreKind): Promise<Stats> {
   const e = env(st, adminToken);
   let proc: GatewayProcess | undefined;
   let acquirer: GatewayProcess | undefined;
+  /** What each of the store's gateway processes logged (warnings and errors), for a violation's detail. */
+  const outputs: string[] = [];
   try {
     acquirer = await startGatewayProcess({ ...acquirerStore.env, LOG_LEVEL: 'warn', SWITCHYARD_SIM_LATENCY_MS: '30', SWITCHYARD_SIM_JITTER_MS: '30' });
     const atAcquirer = demoCredentials(acquirerStore.dataDir);
@@ -389,6 +392,7 @@ export async function campaign(store: StoreKind): Promise<Stats> {
         acks.onAck = () => {};
       }
       await proc.stop('SIGKILL');
+      outputs.push(proc.output());
       s.crashCycles++;
       stop = true;
       await Promise.all(workers);
@@ -410,15 +414,29 @@ export async function campaign(store: StoreKind): Promise<Stats> {
     // The reckoning: give the reconciler and the pending-answer expiry their time, then look.
     const { db, close } = await st.open();
     try {
-      const settleBy = Date.now() + asyncTimeoutMs + 4 * pspTimeoutMs + 10_000;
+      // The reconciler asks again about an operation a quarter of its age after it last did (at
+      // least twice the PSP timeout): one made at the campaign's start, asked just before the
+      // reckoning, is asked again only that long after. On a slow machine the campaign, and so that
+      // quarter, outlasted a fixed window.
+      const settleBy = Date.now() + asyncTimeoutMs + 4 * pspTimeoutMs + 10_000 + (Date.now() - began) / 4;
       let v: Violation[] = [];
       do {
         await sleep(1000);
         v = await checkInvariants(db, { inFlightMaxAgeMs: 0 });
       } while (v.length > 0 && Date.now() < settleBy);
       await proc.stop('SIGTERM');
+      outputs.push(proc.output());
       proc = undefined;
       v = await checkInvariants(db, { inFlightMaxAgeMs: 0 });
+      // An operation still open: what its attempts say, and what the gateway logged of it, to tell why.
+      v = await Promise.all(v.map(async (x) => {
+        if (x.rule !== 'stale_in_flight') return x;
+        const opId = x.ids[1] ?? '';
+        const op = await db.selectFrom('transactions').select(['type', 'status', 'created_at', 'updated_at', 'unknown_since']).where('id', '=', opId).executeTakeFirst();
+        const attempts = await db.selectFrom('attempts').select(['account_name', 'status', 'reason', 'result_code', 'created_at', 'updated_at']).where('transaction_id', '=', opId).execute();
+        const logged = outputs.join('\n').split('\n').filter((l) => l.includes(opId) || l.includes(x.ids[0] ?? '-')).slice(-5);
+        return { ...x, detail: `${x.detail}; operation ${JSON.stringify(op)}; attempts ${JSON.stringify(attempts)}; logged ${JSON.stringify(logged)}` };
+      }));
       s.violations.push(...v);
       // The books after the crashes, checked as an operator would: `ledger verify` on the store.
       const verify = spawnSync(process.execPath, ['src/cli/main.ts', 'ledger', 'verify', '--json'], { env: { ...process.env, ...st.env }, encoding: 'utf8' });
