@@ -90,6 +90,8 @@ interface Stats {
   fiveXX: number;
   /** Requests cut off by a kill (no answer at all): expected, not counted as failures. */
   cutOff: number;
+  /** Follow-ups the acquirer holds with a pending code that lasts (they end when it says how). */
+  lastingFollowUps: number;
   /** Crash cycles whose kill came the instant an approval was answered. */
   killsAfterAnswer: number;
   /** Authorizations cut off by a kill, sent again under the same idempotency key after the restart. */
@@ -111,7 +113,7 @@ interface Target {
 
 function statsFor(store: StoreKind): Stats {
   return {
-    store, ledgerVerified: false, operations: 0, races: 0, crashCycles: 0, faultsInjected: 0, fuzzInputs: 0, acknowledged: 0, fiveXX: 0, cutOff: 0,
+    store, ledgerVerified: false, operations: 0, races: 0, crashCycles: 0, faultsInjected: 0, fuzzInputs: 0, acknowledged: 0, fiveXX: 0, cutOff: 0, lastingFollowUps: 0,
     killsAfterAnswer: 0, retriedAfterKill: 0, acquirerOperations: 0, acquirerCharges: 0, violations: [], fiveXXSamples: [],
   };
 }
@@ -428,6 +430,14 @@ export async function campaign(store: StoreKind): Promise<Stats> {
       outputs.push(proc.output());
       proc = undefined;
       v = await checkInvariants(db, { inFlightMaxAgeMs: 0 });
+      // A capture, refund or void the acquirer answered with a pending code that "may change after
+      // several days" (800.400.5xx, 100.400.500) lasts until the acquirer says how it ended, by
+      // design (docs/connectors.md): not a stale operation, however long the reckoning.
+      const lasting = await sql<{ id: string }>`SELECT t.id FROM transactions t JOIN attempts a ON a.transaction_id = t.id
+        WHERE t.status = 'pending' AND t.seq > 0 AND a.status = 'pending' AND (a.result_code LIKE '800.400.5%' OR a.result_code = '100.400.500')`.execute(db);
+      const lasts = new Set(lasting.rows.map((r) => r.id));
+      s.lastingFollowUps = lasts.size;
+      v = v.filter((x) => x.rule !== 'stale_in_flight' || !lasts.has(x.ids[1] ?? ''));
       // An operation still open: what its attempts say, and what the gateway logged of it, to tell why.
       v = await Promise.all(v.map(async (x) => {
         if (x.rule !== 'stale_in_flight') return x;
