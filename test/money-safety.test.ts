@@ -263,7 +263,10 @@ for (const store of stores) {
 async function crashDuringCapture(kind: StoreKind) {
   const st = await processStore(kind);
   // Every PSP answers after 900 ms (account and default acquirer alike), within the 1 s PSP timeout.
-  const env = { ...st.env, SWITCHYARD_PSP_TIMEOUT_MS: '1000', SWITCHYARD_SIM_LATENCY_MS: '900' };
+  // A job the killed gateway was running (the reconciler's pass, every second here) stays claimed
+  // until its lease lapses: the lease is shortened with the PSP timeout, or the reconciler would
+  // first run up to the default 30 s after the restart.
+  const env = { ...st.env, SWITCHYARD_PSP_TIMEOUT_MS: '1000', SWITCHYARD_SIM_LATENCY_MS: '900', SWITCHYARD_JOB_LEASE_MS: '4000' };
   let proc: GatewayProcess | undefined;
   try {
     proc = await startGatewayProcess(env);
@@ -293,7 +296,7 @@ async function crashDuringCapture(kind: StoreKind) {
       await sleep(500);
       e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
     } while (e.status === 'captureRequested' && Date.now() < deadline);
-    assert.equal(e.status, 'captureFailed', JSON.stringify(e.statusHistory));
+    assert.equal(e.status, 'captureFailed', `${JSON.stringify(e.statusHistory)}\n${proc.output()}`);
     const again = await call(gw, 'POST', `${wf}/${id}/capture`, { token, body: { amount: { value: '129.90', currency: 'EUR' } } });
     assert.equal(again.status, 202, JSON.stringify(again.body));
     assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'captured');
