@@ -3,10 +3,15 @@
  * there, the stored credential's use, the shopper as the merchant described them, the statement
  * text, the merchant's references and the 3-D Secure result; read from the operation as recorded.
  */
-import type { ConnectorRequest, MerchantReferences, Shopper, StoredCredential } from '../processors/connector.ts';
+import type { ConnectorOperation, ConnectorRequest, MerchantReferences, Shopper, StoredCredential } from '../processors/connector.ts';
 import type { OperationKind } from './model.ts';
 import { shopperOf, statementTextOf } from './shopper.ts';
 import type { OperationRecord } from './store.ts';
+
+/** The PSP operation each operation kind is sent as (chargebacks, their reversals and receipts are only recorded). */
+export const connectorOperationOf: Readonly<Record<Exclude<OperationKind, 'chargeback' | 'chargeback_reversal' | 'receipt'>, ConnectorOperation>> = {
+  authorize: 'authorize', sale: 'sale', credit: 'credit', capture: 'capture', void: 'void', refund: 'refund', rebill: 'rebill',
+};
 
 type Told = Pick<ConnectorRequest, 'merchantInitiated' | 'storedCredential' | 'shopper' | 'statementText' | 'merchantReferences' | 'authentication'>;
 

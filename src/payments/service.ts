@@ -15,8 +15,9 @@ import {
   authenticationDetails, challengeRefusals, challengeResultOf, externalResultOf, noAuthenticationRequest, planAuthentication,
   type AuthenticationPlan, type AuthenticationRequest, type AuthenticationResult, type ChallengeOutcome, type ExternalAuthentication,
 } from '../threeds/model.ts';
-import { NoStatusApi, ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute } from '../processors/connector.ts';
-import { toldOfOperation } from './psp-request.ts';
+import { ReturnNotOurs, type Connector, type ConnectorOperation, type ConnectorRequest, type PspCard, type PspDispute } from '../processors/connector.ts';
+import { connectorOperationOf, toldOfOperation } from './psp-request.ts';
+import { createReconciler } from './reconciler.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
 import { nextStep } from './cascade.ts';
@@ -232,9 +233,6 @@ export interface PaymentService {
   idle(): Promise<void>;
 }
 
-const connectorOperationOf: Readonly<Record<Exclude<OperationKind, 'chargeback' | 'chargeback_reversal' | 'receipt'>, ConnectorOperation>> = {
-  authorize: 'authorize', sale: 'sale', credit: 'credit', capture: 'capture', void: 'void', refund: 'refund', rebill: 'rebill',
-};
 
 /** How long after it happened a dispute event may be told to wait for the one it follows (see recordDispute). */
 const earlyDisputeEventMs = 24 * 3_600_000;
@@ -1473,22 +1471,7 @@ export function createPaymentService(deps: {
     // An entity id names one merchant's entity: the caller authenticated both together.
     countByMerchantTransactionId: (_merchant, entityId, mtx, kinds) => store.countByMerchantTransactionId(entityId, mtx, kinds),
 
-    async reconcile() {
-      // Twice the PSP timeout: an attempt whose call another node may still be making is left alone.
-      const now = clock.now();
-      let moved = 0;
-      let after: { updatedAt: number; id: string } | undefined;
-      // Pages through every open operation: one that cannot be settled now (its PSP cannot say, or
-      // it waits for its backoff) is retried on the next pass, and never stops the others, however
-      // many such operations are older than they are.
-      for (;;) {
-        const page = await store.openOperations(now - 2 * pspTimeoutMs, 100, after);
-        await eachIsolated(page, async (op) => { if (await reconcileOne(op, now)) moved++; }, logger, 'reconcile-payments', (op) => op.id);
-        if (page.length < 100) return moved;
-        const last = page.at(-1)!;
-        after = { updatedAt: last.updatedAt, id: last.id };
-      }
-    },
+    reconcile: () => reconciler.reconcile(),
 
     reverseLateApprovals: () => lateApprovals.reverseDue(),
     lateApprovalsUnsettled: () => lateApprovalStore.unsettled(),
@@ -1548,120 +1531,12 @@ export function createPaymentService(deps: {
     }
   }
 
-  /**
-   * One open operation: an attempt this process is calling is left alone; a PSP that said
-   * "pending" is asked again on a backoff and expires after the pending timeout; a lost answer is
-   * asked for; one the PSP never received failed; a cascade a crash interrupted goes on.
-   */
-  async function reconcileOne(op: OperationRecord, now: number): Promise<boolean> {
-    const details = await service.details(op.paymentId);
-    if (!details) return false;
-    const { payment, attempts } = details;
-    const last = attemptsOfOperation(attempts, op.id).at(-1);
-    const rules = await rulesFor(payment, op);
-    if (!last || (last.status === 'failed' && op.status === 'pending')) {
-      // Recorded, but its (next) attempt never started: a crash. Take the cascade up again.
-      inBackground(driveOperation(payment, op, undefined, undefined, testParametersOf(op), { rules }));
-      return true;
-    }
-    if (runner.inFlight.has(last.id)) return false;
-    // An attempt recorded less than twice the PSP timeout ago may still be at its PSP, sent by
-    // another node (a cascade's next step does not touch its operation, whose age let it in here):
-    // asked now, the PSP could say "never received" of a call still under way.
-    if (isOpen(last.status) && now - last.createdAt < 2 * pspTimeoutMs) return false;
-    const pspPending = last.status === 'pending' && last.resultCode !== undefined;
-    // Asked about on a backoff: a PSP's pending answer, or (with no code to record) an operation
-    // touched since its attempt was recorded, as a lookup that found it pending touches it.
-    // An unknown outcome is asked at once, and again on the backoff only once a lookup that could
-    // not say touched it (a status API that keeps failing, asked on every pass, for every such payment).
-    const backsOff = pspPending || (last.status === 'pending' && op.updatedAt > last.createdAt)
-      || (op.status === 'unknown' && op.unknownSince !== undefined && op.updatedAt > op.unknownSince);
-    // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved,
-    // unless the PSP, asked one last time, says it has ended already.
-    const expire = async () => (await settleAttempt(payment.id, op, last.id,
-      { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, { accounts: [], moveOn: [] })).changed;
-    const expiring = pspPending && now - op.createdAt >= asyncTimeoutMs;
-    // Dated at the pass's start, not when its status call returned: a pass that began before the
-    // timeout and whose call returned after it would otherwise leave the mark of a follow-up
-    // touched past its timeout (one that waits for its PSP's notification, below), held ten minutes
-    // more instead of ending at the next pass.
-    const touch = () => write((w) => w.payments.touchOperation(op.id, now));
-    if (backsOff && !expiring) {
-      // Asked again after a quarter of its age (at least twice the PSP timeout, at most ten minutes).
-      const backoff = Math.min(10 * 60_000, Math.max(2 * pspTimeoutMs, (now - op.createdAt) / 4));
-      if (now - op.updatedAt < backoff) return false;
-    }
-    // Past the timeout and touched since: a follow-up that waits for its PSP's notification (below),
-    // asked again only after the longest backoff.
-    if (expiring && op.seq > 0 && op.updatedAt - op.createdAt >= asyncTimeoutMs && now - op.updatedAt < 10 * 60_000) return false;
-    // What the PSP may need to find the attempt again (Stripe finds a capture through its PaymentIntent).
-    const initial = op.seq === 0 ? op : details.operations.find((o) => o.seq === 0);
-    const kind = op.kind as keyof typeof connectorOperationOf;
-    let known: Awaited<ReturnType<typeof runner.lookup>>;
-    try {
-      known = await runner.lookup(last, connectorOperationOf[kind] ? {
-        operation: connectorOperationOf[kind], amount: op.amount, pspReference: last.pspReference,
-        originalReference: op.seq > 0 ? initial?.pspReference : undefined,
-      } : undefined);
-    } catch (err) {
-      // A PSP that cannot say now keeps its pending operation open no longer than the timeout;
-      // except a capture, refund or void at a PSP that tells how one ended only by notification
-      // (Adyen's `received`): held up for hours (its retries after the endpoint was unreachable or
-      // refused its signature), that notification may still come, and an operation ended before it
-      // would see its success reversed as money moved that nobody was told of. The shopper's
-      // timeout is no bound for it; the authorization's lifetime is.
-      // Nor, at a PSP whose pending follow-ups last, one it said was pending: a status call that
-      // fails says nothing of how it ended, and ended here its amount would be free to pay twice.
-      const lastsAtPsp = op.seq > 0 && last.status === 'pending' && await pendingLasts(last.accountId, last.resultCode);
-      if (expiring && !lastsAtPsp && (op.seq === 0 || !(err instanceof NoStatusApi) || now - op.createdAt >= (deps.authorizationExpiryMs ?? 7 * 86_400_000))) return expire();
-      if (expiring) { await touch(); return false; }
-      // Asked again on the pending answer's backoff, as a lookup that answers "pending" is: left
-      // untouched, a status API that keeps failing was asked on every pass, for every such operation.
-      if (last.status === 'pending' || op.status === 'unknown') await touch();
-      throw err;
-    }
-    // Still pending at the PSP past the time any shopper or bank may take, whether or not its
-    // attempt recorded the PSP's pending answer (one lost to a crash mid-call was asked about on
-    // every pass for ever): it ends; so does one with a pending answer the PSP no longer finds.
-    // A capture, refund or void at a PSP whose pending follow-ups last does not: it accepted it and
-    // carries it out later (a Stripe refund waiting for the account's balance), and one ended here
-    // would free its amount to be refunded again, paid twice once the PSP's success arrives. It is
-    // asked again on its backoff, and counted among the unknown outcomes an operator watches, until
-    // the PSP says how it ended.
-    const lasts = op.seq > 0 && known?.kind === 'pending' && await pendingLasts(last.accountId, known.acquirerCode);
-    if ((known?.kind === 'pending' && now - op.createdAt >= asyncTimeoutMs && !lasts) || (expiring && !known)) return expire();
-    if (!known && now - last.createdAt < ((await deps.connectorFor(last.accountId))?.lookupLagMs ?? 0)) {
-      // This PSP's lookup may not find an attempt this recent yet (a search that indexes new
-      // payments late): "not found" means "not yet", and is asked again after the backoff.
-      await touch();
-      return false;
-    }
-    if (!known) {
-      // The PSP never received it: no money moved, the attempt failed (and a cascade may go on).
-      const r = await settleAttempt(payment.id, op, last.id, {
-        kind: 'declined', reason: 'not_received', acquirerCode: undefined, message: undefined, pspReference: undefined, details: { reconciled: 'not received by PSP' },
-      }, rules);
-      if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op), { rules }));
-      if (r.changed && op.seq > 0) await releaseRestAfterSettling(payment.id);
-      return r.changed;
-    }
-    if (known.kind === 'pending') {
-      // What the PSP says now is recorded when it says more than the attempt holds (its code, where
-      // the answer was lost, or another pending code: the half-hour pending become the long one,
-      // which decides whether the operation lasts when a later status call fails); recorded again,
-      // the same pending would be announced on every pass. The touch comes after it: the record
-      // dates the operation when the call returned, which may be past the timeout.
-      const news = known.acquirerCode !== undefined && known.acquirerCode !== last.resultCode;
-      if (op.status === 'unknown' || news) await runner.settleAttempt(payment.id, last.id, known, rules);
-      await touch();
-      return false;
-    }
-    const r = await settleAttempt(payment.id, op, last.id, known, rules);
-    if (r.next) inBackground(driveOperation(payment, op, r.next, undefined, testParametersOf(op), { rules }));
-    // A capture whose answer was lost releases its rest as one answered at once does.
-    if (r.changed && op.seq > 0) await releaseRestAfterSettling(payment.id);
-    return r.changed;
-  }
+  const reconciler = createReconciler({
+    store, runner, details: (id) => service.details(id), rulesFor, settleAttempt, pendingLasts, releaseRestAfterSettling,
+    goOn: (payment, op, attempt, rules) => inBackground(driveOperation(payment, op, attempt, undefined, testParametersOf(op), { rules })),
+    connectorFor: deps.connectorFor, now: () => clock.now(), logger, pspTimeoutMs, asyncTimeoutMs,
+    authorizationExpiryMs: deps.authorizationExpiryMs ?? 7 * 86_400_000,
+  });
 
   return service;
 }
