@@ -22,6 +22,12 @@ const movesMoneyBack: ReadonlySet<string> = new Set(['refund', 'chargeback', 'ca
 /** Where an attempt goes and what it carries, decided by the service for each operation. */
 export interface AttemptPlan {
   readonly rules: CascadeRules;
+  /**
+   * The cascade as it is now, read again once an attempt is declined, before its next account is
+   * chosen: an operator may take an account out of the cascade (and remove it) while an attempt is
+   * at its PSP, and the card must not go to it after they were told the change was made.
+   */
+  readonly rulesNow?: () => Promise<CascadeRules>;
   /** The request every attempt of the operation sends (the attempt id is filled in per attempt). */
   readonly request: Omit<ConnectorRequest, 'attemptId' | 'returnUrl'>;
   /** Where a PSP running its own 3-D Secure sends the shopper back: this plus `/{attemptId}`. */
@@ -197,6 +203,7 @@ export function createRunner(deps: {
         // The PSP runs 3-D Secure itself: the shopper's page is opened before the outcome that
         // points to it is recorded (a crash in between leaves only an unreachable page).
         const challenge = outcome.kind === 'pending' && outcome.redirect ? await openPspChallenge(paymentId, plan, outcome.redirect) : undefined;
+        const rules = outcome.kind === 'declined' && plan.rulesNow ? await plan.rulesNow() : plan.rules;
         let endedMeanwhile: AttemptRecord | undefined;
         attempt = await write(async (w) => {
           endedMeanwhile = undefined;
@@ -208,7 +215,7 @@ export function createRunner(deps: {
             if (mine && !isOpen(mine.status)) endedMeanwhile = mine;
             return undefined;
           }
-          const next = await applyAttemptOutcome(w, locked, mine, outcome, plan.rules, challenge);
+          const next = await applyAttemptOutcome(w, locked, mine, outcome, rules, challenge);
           last = locked;
           return next;
         });
@@ -219,7 +226,11 @@ export function createRunner(deps: {
 
     async lookup(attempt, hint) {
       const connector = await deps.connectorFor(attempt.accountId);
-      return connector?.lookup(attempt.id, hint);
+      // An account removed while an attempt at it was open: nobody can be asked now. Taken for
+      // "never received", the attempt would fail and its cascade charge the card elsewhere while
+      // the PSP that had it may have charged it already; it stays open, for an operator.
+      if (!connector) throw new Error(`the PSP account ${attempt.accountName} (${attempt.accountId}) is gone: what became of attempt ${attempt.id} cannot be asked`);
+      return connector.lookup(attempt.id, hint);
     },
 
     async settleAttempt(paymentId, attemptId, outcome, rules) {

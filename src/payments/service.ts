@@ -382,7 +382,8 @@ export function createPaymentService(deps: {
     const initial = op.seq === 0 ? op : known.initial ?? (await store.operation(payment.id)) ?? op;
     const returnBase = op.seq === 0 && typeof op.context.pspReturnUrl === 'string' ? op.context.pspReturnUrl : undefined;
     const plan: AttemptPlan = {
-      rules: known.rules ?? await rulesFor(payment, op), request: await requestFor(payment, op, initial, card, testParameters, (attempt?.seq ?? 0) > 0),
+      rules: known.rules ?? await rulesFor(payment, op), rulesNow: () => rulesFor(payment, op),
+      request: await requestFor(payment, op, initial, card, testParameters, (attempt?.seq ?? 0) > 0),
       ...(returnBase ? { returnBaseUrl: returnBase } : {}),
       ...(known.takenUpAt !== undefined ? { takenUpAt: known.takenUpAt } : {}),
     };
