@@ -94,12 +94,8 @@ export function createExecutionStore(uow: UnitOfWork, channels: readonly string[
       if (f.lastStatus !== undefined) q = q.where('status', '=', f.lastStatus);
       if (f.workspaceId !== undefined) q = q.where('workspace_id', '=', f.workspaceId);
       const before = f.before;
-      if (before) {
-        q = q.where((eb) => eb.or([
-          eb('created_at', '<', before.createdAt),
-          eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)]),
-        ]));
-      }
+      // As one row value: the next page starts where the index range does, not after a walk past every newer execution.
+      if (before) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(before.createdAt, before.id)));
       const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
       return rows.map(toRecord);
     },

@@ -75,8 +75,14 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
         return (await base().where('created_at', '>=', filter.from).where('created_at', '<', filter.to).orderBy('created_at').orderBy('operation_id').execute()).map(toPosting);
       }
       const out: Posting[] = [];
-      const [column, ids] = 'paymentIds' in filter ? ['payment_id', filter.paymentIds] as const : ['operation_id', filter.operationIds] as const;
-      for (const part of chunks([...new Set(ids)])) out.push(...(await base().where(column, 'in', part).execute()).map(toPosting));
+      // Postings are found by their operation (the first column of their key), a payment's through
+      // its operations: postings have no index by payment, and one would cost every payment's commit.
+      for (const part of chunks([...new Set('paymentIds' in filter ? filter.paymentIds : filter.operationIds)])) {
+        const rows = 'paymentIds' in filter
+          ? await base().where('operation_id', 'in', (eb) => eb.selectFrom('transactions').select('id').where('payment_id', 'in', part)).execute()
+          : await base().where('operation_id', 'in', part).execute();
+        out.push(...rows.map(toPosting));
+      }
       return out;
     },
     async operationsKnownAs(pspAccountId, references) {

@@ -41,6 +41,7 @@ import { discrepancyExpectedCurrency } from './migrations/109_discrepancy_expect
 import { rateHitsAt } from './migrations/110_rate_hits_at.ts';
 import { checkoutsUnpaidExpiry } from './migrations/111_checkouts_unpaid_expiry.ts';
 import { outboxDispatched } from './migrations/112_outbox_dispatched.ts';
+import { lookupIndexes } from './migrations/113_lookup_indexes.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -81,6 +82,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '110_rate_hits_at': rateHitsAt,
   '111_checkouts_unpaid_expiry': checkoutsUnpaidExpiry,
   '112_outbox_dispatched': outboxDispatched,
+  '113_lookup_indexes': lookupIndexes,
 };
 
 /** Every migration's name, in the order they apply. */
@@ -162,19 +164,33 @@ export async function pendingMigrations(storage: Storage): Promise<string[]> {
  * whole upgrade. Here each is built on its own, on PostgreSQL `CONCURRENTLY` (writes go on meanwhile),
  * one node at a time; one an interrupted build left invalid is built again.
  */
-const builtAfterMigrating: readonly { name: string; table: string; column: string; where?: string; only?: 'sqlite' }[] = [
-  { name: 'rate_hits_at', table: 'rate_hits', column: 'at' },
-  { name: 'checkouts_unpaid_expiry', table: 'checkouts', column: 'expires_at', where: 'payment_id is null' },
+const builtAfterMigrating: readonly { name: string; table: string; columns: readonly string[]; where?: string; only?: 'sqlite' }[] = [
+  { name: 'rate_hits_at', table: 'rate_hits', columns: ['at'] },
+  { name: 'checkouts_unpaid_expiry', table: 'checkouts', columns: ['expires_at'], where: 'payment_id is null' },
   // PostgreSQL has `outbox_pending_seq` for it.
-  { name: 'outbox_dispatched', table: 'outbox', column: 'delivered_at', where: 'delivered_at is not null', only: 'sqlite' },
+  { name: 'outbox_dispatched', table: 'outbox', columns: ['delivered_at'], where: 'delivered_at is not null', only: 'sqlite' },
+  // The delivery log, newest first: all of it or since a time, and one merchant's.
+  { name: 'webhook_deliveries_created', table: 'webhook_deliveries', columns: ['created_at', 'id'] },
+  { name: 'webhook_deliveries_merchant', table: 'webhook_deliveries', columns: ['merchant_id', 'created_at', 'id'] },
+  // Executions found by the merchant's own order or holder reference (a merchant polling by its order id).
+  { name: 'executions_merchant_reference', table: 'executions', columns: ['merchant_id', 'workflow_code', 'merchant_reference', 'created_at', 'id'], where: 'merchant_reference is not null' },
+  { name: 'executions_holder_reference', table: 'executions', columns: ['merchant_id', 'workflow_code', 'holder_reference', 'created_at', 'id'], where: 'holder_reference is not null' },
+  // A merchant-scoped admin's audit page, newest first.
+  { name: 'audit_log_merchant', table: 'audit_log', columns: ['merchant_id', 'at', 'id'] },
+  // A merchant's ledger export, page by page through its window.
+  { name: 'postings_merchant_time', table: 'postings', columns: ['merchant_id', 'created_at'] },
+  // A key rotation's batches: the cards still wrapped under an older key.
+  { name: 'cards_key_version', table: 'cards', columns: ['key_version'], where: 'erased_at is null' },
 ];
+
+const indexedColumns = (columns: readonly string[]) => sql.join(columns.map((c) => sql.id(c)));
 
 export async function buildIndexesAfterMigrating(db: Kysely<Database>, kind: 'sqlite' | 'postgres', schema?: string, fresh = false): Promise<void> {
   // SQLite has one writer anyway; a store whose tables this start created has no other node
   // writing to them (and a concurrent build waits for every older snapshot in the database).
   if (kind === 'sqlite' || fresh) {
     for (const i of builtAfterMigrating.filter((x) => x.only === undefined || x.only === kind)) {
-      await sql`create index if not exists ${sql.id(i.name)} on ${kind === 'sqlite' ? sql.id(i.table) : sql.id(schema ?? 'public', i.table)} (${sql.id(i.column)}) ${sql.raw(i.where ? `where ${i.where}` : '')}`.execute(db);
+      await sql`create index if not exists ${sql.id(i.name)} on ${kind === 'sqlite' ? sql.id(i.table) : sql.id(schema ?? 'public', i.table)} (${indexedColumns(i.columns)}) ${sql.raw(i.where ? `where ${i.where}` : '')}`.execute(db);
     }
     return;
   }
@@ -194,7 +210,7 @@ export async function buildIndexesAfterMigrating(db: Kysely<Database>, kind: 'sq
           join pg_namespace n on n.oid = c.relnamespace where c.relname = ${i.name} and n.nspname = ${ns}`.execute(c)).rows[0];
         if (found?.valid) continue;
         if (found) await sql`drop index concurrently if exists ${sql.id(ns, i.name)}`.execute(c);
-        await sql`create index concurrently if not exists ${sql.id(i.name)} on ${sql.id(ns, i.table)} (${sql.id(i.column)}) ${sql.raw(i.where ? `where ${i.where}` : '')}`.execute(c);
+        await sql`create index concurrently if not exists ${sql.id(i.name)} on ${sql.id(ns, i.table)} (${indexedColumns(i.columns)}) ${sql.raw(i.where ? `where ${i.where}` : '')}`.execute(c);
       }
     } finally {
       await sql`select pg_advisory_unlock(hashtext(${key}))`.execute(c);

@@ -8,6 +8,10 @@ import { openStorage } from './database.ts';
 import type { UnitOfWork } from './unit-of-work.ts';
 import { createWebhookStore } from '../webhooks/kysely-store.ts';
 import { createPaymentStore } from '../payments/kysely-store.ts';
+import { createExecutionStore } from '../executions/kysely-store.ts';
+import { createDashboardStore } from '../dashboard/kysely-store.ts';
+import { createSettlementStore } from '../ledger/settlement-store.ts';
+import { createVaultStore } from '../vault/kysely-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-plans-'));
 const storage = await openStorage({ kind: 'sqlite', dataDir: dir });
@@ -81,4 +85,58 @@ test('the capture-rest sweep reads the captures that ended in its window through
   assert.ok(plan.some((d) => d.includes('transactions_status')), `${text}: ${plan.join('; ')}`);
   // Only operations that ended in the same millisecond are put in id order (the last term).
   assert.ok(!plan.includes('USE TEMP B-TREE FOR ORDER BY'), `no sort of the window: ${text}: ${plan.join('; ')}`);
+});
+
+/** Whether a plan reads every row of `table`, or sorts what it read (a whole table, or one merchant's whole history). */
+const scans = (plan: readonly string[], table: string) => plan.some((d) => d === `SCAN ${table}`);
+const sorts = (plan: readonly string[]) => plan.includes('USE TEMP B-TREE FOR ORDER BY');
+
+for (const [name, filter] of [['all of it', {}], ['one merchant\'s', { merchantId: 'm1' }], ['since a time', { since: 1 }]] as const) {
+  test(`the webhook delivery log (${name}) reads one page, newest first, through an index: not every delivery sorted`, async () => {
+    for (const before of [undefined, { createdAt: 2, id: 'd1' }]) {
+      const [text] = await statementsOf((uow) => createWebhookStore(uow).deliveries({ ...filter, ...(before ? { before } : {}), limit: 101 }));
+      const plan = await planOf(text!);
+      assert.ok(!scans(plan, 'webhook_deliveries') && !sorts(plan), `${text}: ${plan.join('; ')}`);
+    }
+  });
+}
+
+test('executions looked up by the merchant\'s order or holder reference are found through an index on it, not by walking every execution of the workflow', async () => {
+  for (const [filter, column] of [[{ merchantReference: 'order-1' }, 'merchant_reference'], [{ holderReference: 'holder-1' }, 'holder_reference']] as const) {
+    const [text] = await statementsOf((uow) => createExecutionStore(uow).list({ merchantId: 'm1', workflowCode: 'wf', limit: 21, ...filter }));
+    const plan = await planOf(text!);
+    assert.ok(plan.some((d) => d.includes(`${column}=?`)), `${text}: ${plan.join('; ')}`);
+  }
+  // A later page starts where the index range does: not after a walk past every newer execution.
+  const [next] = await statementsOf((uow) => createExecutionStore(uow).list({ merchantId: 'm1', workflowCode: 'wf', limit: 21, before: { createdAt: 2, id: 'e1' } }));
+  const plan = await planOf(next!);
+  assert.ok(plan.some((d) => d.includes('(created_at,id)<(?,?)')), `${next}: ${plan.join('; ')}`);
+});
+
+test('a merchant-scoped audit page reads that merchant\'s entries, newest first, through an index: not the whole audit log', async () => {
+  for (const before of [undefined, { at: 2, id: 'a1' }]) {
+    const [text] = await statementsOf((uow) => createDashboardStore(uow).audit({ merchantId: 'm1', limit: 100, ...(before ? { before } : {}) }));
+    const plan = await planOf(text!);
+    assert.ok(plan.some((d) => d.includes('merchant_id=?')) && !sorts(plan), `${text}: ${plan.join('; ')}`);
+  }
+});
+
+test('a settlement import finds the receivable postings of charged payments through their operations: not a scan of every posting per chunk', async () => {
+  for (const filter of [{ paymentIds: ['p1', 'p2'] }, { operationIds: ['o1', 'o2'] }]) {
+    const [text] = await statementsOf((uow) => createSettlementStore(uow).receivablePostings('acc1', filter));
+    const plan = await planOf(text!);
+    assert.ok(!scans(plan, 'postings') && !scans(plan, 'transactions'), `${text}: ${plan.join('; ')}`);
+  }
+});
+
+test('a merchant\'s ledger export reads each page from its window through an index: not the merchant\'s whole history sorted', async () => {
+  const [text] = await statementsOf((uow) => createSettlementStore(uow).postingsPage(1, 2, 'm1', undefined, 1000));
+  const plan = await planOf(text!);
+  assert.ok(plan.some((d) => d.includes('postings_merchant_time')) && !sorts(plan), `${text}: ${plan.join('; ')}`);
+});
+
+test('a key rotation\'s batches read the cards under an older key through an index: not every card sorted for each batch', async () => {
+  const [text] = await statementsOf((uow) => createVaultStore(uow).cardsBelowVersion(2, 100));
+  const plan = await planOf(text!);
+  assert.ok(!scans(plan, 'cards') && !sorts(plan), `${text}: ${plan.join('; ')}`);
 });

@@ -43,8 +43,10 @@ export function createVaultStore(uow: UnitOfWork): VaultStore {
     },
     async cardsBelowVersion(version, limit) {
       // An erased card has no data key left to wrap.
+      // In no particular order (each batch's cards leave the range once rewrapped): through
+      // `cards_key_version`, not a sort of every card for each batch.
       const rows = await db.selectFrom('cards').select(['id', 'key_version', 'wrapped_key']).where('key_version', '<', version)
-        .where('erased_at', 'is', null).orderBy('created_at').orderBy('id').limit(limit).execute();
+        .where('erased_at', 'is', null).orderBy('key_version').limit(limit).execute();
       return rows.map((r) => ({ id: r.id, keyVersion: r.key_version, wrappedKey: r.wrapped_key }));
     },
     async rewrap(id, fromVersion, toVersion, wrappedKey) {

@@ -283,7 +283,8 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       if (f.status) q = q.where('status', '=', f.status);
       if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
       const before = f.before;
-      if (before) q = q.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
+      // As one row value: an index range, where the same test spelt with OR was two ranges sorted together.
+      if (before) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(before.createdAt, before.id)));
       const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit ?? 100).execute();
       return rows.map(toDelivery);
     },
