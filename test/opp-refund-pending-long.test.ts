@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../src/runtime/clock.ts';
 import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
+import { signIn } from './support/dashboard.ts';
+import { runCli } from './support/process.ts';
 import { oppFakeCredentials, startOppFake, type OppFake } from './support/fake-psps/opp.ts';
 import { pspProxy, type PspProxy, type Routing } from './support/psp-proxy.ts';
 
@@ -110,4 +112,37 @@ test('the half-hour pending of a refund still ends at the timeout', async () => 
   await passAfter(11);
   const held = await opp(gw, 'GET', `/v1/query/${refundOpId}`);
   assert.equal(held.body.result.code, '100.396.103', JSON.stringify(held.body.result));
+});
+
+test('an operator sees the refunds an acquirer holds pending: the overview counts them, and the dashboard, the admin API and the CLI list their payments', async () => {
+  firstCode = '800.400.502';
+  statusCode = '800.400.502';
+  loseAnswer = false;
+  const { debitId } = await refund();
+  await passAfter(2);
+  const plain = await opp(gw, 'POST', '/v1/payments', { amount: '5.00', currency: 'EUR', paymentType: 'DB', ...testCard });
+  assert.match(plain.body.result.code, /^000\.100\.11/, JSON.stringify(plain.body));
+
+  const password = 'a long test password';
+  assert.ok((await gw.app.dashboard.addUser({ email: 'ops@example.com', role: 'admin', merchantId: undefined, password })).ok);
+  const s = await signIn(gw.url, 'ops@example.com', password);
+  const get = async (path: string) => (await fetch(`${gw.url}${path}`, { headers: { cookie: s.cookie } })).text();
+  const overview = await get('/dashboard');
+  const figure = Number(/Pending at a PSP<\/div><div class="figure">(\d+)<\/div>/.exec(overview)?.[1]);
+  const href = /<a href="([^"]*)">payments with one<\/a>/.exec(overview)![1]!.replaceAll('&amp;', '&');
+  const list = await get(href);
+  const listed = new Set([...list.matchAll(/\/dashboard\/payments\/([0-9a-f]{32})"/g)].map((m) => m[1]));
+  assert.ok(listed.has(debitId), `the payment whose refund the acquirer holds is listed (${href})`);
+  assert.ok(!listed.has(plain.body.id), 'a payment with nothing pending is not');
+  assert.equal(figure, listed.size, `the overview's figure (${figure}) counts what its link lists (${listed.size})`);
+
+  const api = await fetch(`${gw.url}/admin/api/payments?outcome=pending`, { headers: { authorization: `Bearer ${gw.app.admin.token}` } });
+  assert.equal(api.status, 200);
+  const found = (await api.json() as { payments: { id: string; status: string }[] }).payments;
+  assert.deepEqual(new Set(found.map((p) => p.id)), listed);
+  const cli = runCli(gw.dataDir, 'payments', 'list', '--outcome', 'pending', '--json');
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.deepEqual(new Set((JSON.parse(cli.stdout) as { payments: { id: string }[] }).payments.map((p) => p.id)), listed);
+  const bad = await fetch(`${gw.url}/admin/api/payments?outcome=held`, { headers: { authorization: `Bearer ${gw.app.admin.token}` } });
+  assert.equal(bad.status, 400);
 });

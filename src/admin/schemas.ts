@@ -121,7 +121,7 @@ export const adminSchemas = {
     querystring: object({
       q: { description: 'Free text: an id, a reference, the last four digits… (at most 256 characters).' },
       merchant: { description: 'A merchant id.' }, status: { description: 'A payment status.' }, currency: { description: 'ISO 4217.' },
-      outcome: { description: '`unknown`: only payments with an operation whose outcome is unknown (what the reconciler waits on).' },
+      outcome: { description: '`unknown`: only payments with an operation whose outcome is unknown (what the reconciler waits on); `pending`: only those with a capture, refund or void its PSP answered pending and has not finished.' },
       account: { description: 'A PSP account id.' }, channel: { description: 'opp or executions.' },
       from: { description: 'A date (2026-05-01) or ISO instant, UTC.' }, to: { description: 'As from; inclusive for a date.' },
       min: { description: 'Amount in `currency` (needs it).' }, max: { description: 'Amount in `currency` (needs it).' },

@@ -15,7 +15,7 @@ import { createLedgerStore } from '../ledger/kysely-store.ts';
 import { createLedgerService } from '../ledger/service.ts';
 import { paymentStoryJson, summaryJson } from '../admin/payment-routes.ts';
 
-export const paymentsUsage = `  switchyard payments list [--q TEXT] [--merchant ID] [--status S] [--outcome unknown] [--currency C] [--account PSP_ACCOUNT_ID] [--channel opp|executions]
+export const paymentsUsage = `  switchyard payments list [--q TEXT] [--merchant ID] [--status S] [--outcome unknown|pending] [--currency C] [--account PSP_ACCOUNT_ID] [--channel opp|executions]
                            [--from DATE] [--to DATE] [--min AMOUNT] [--max AMOUNT] [--cursor C] [--limit N] [--json]
                         newest first; --q finds a payment, operation or execution id, order reference, PSP reference or last 4 digits
   switchyard payments show ID [--json]     one payment: operations, attempts, 3-D Secure, webhooks, ledger postings`;

@@ -59,6 +59,7 @@ ${card('Payments today', String(count), html`<a href="/dashboard/payments?from=$
 ${card('Approved volume', approved.size === 0 ? '—' : html`${[...approved].map(([c, n]) => html`<div>${amountText(n, c)}</div>`)}`)}
 ${card('Approval rate', rate(rows.reduce((n, r) => n + r.ok, 0), rows.reduce((n, r) => n + r.declined, 0)), `${settled} settled attempts`)}
 ${card('Unknown outcomes', String(o.unknownWaiting), html`waiting for the reconciler · <a href="/dashboard/payments?outcome=unknown">payments with unknown outcomes</a>`)}
+${card('Pending at a PSP', String(o.pendingAtPsp), html`captures, refunds and voids a PSP accepted and has not finished · <a href="/dashboard/payments?outcome=pending">payments with one</a>`)}
 ${card('Webhook backlog', String(o.webhookBacklog.pending), o.webhookBacklog.oldest ? `oldest ${Math.round((now - o.webhookBacklog.oldest) / 1000)} s old` : 'nothing waiting')}
 </div>
 <h2>Attempts per PSP account</h2>

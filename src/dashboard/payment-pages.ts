@@ -34,7 +34,7 @@ export function paymentListPage(ctx: PageContext, input: {
 <input id="f-q" name="q" type="search" value="${q.q ?? ''}" autocomplete="off"${wrong('q')}></div>
 ${ctx.user.merchantId === undefined ? html`<div><label for="f-merchant">Merchant</label><select id="f-merchant" name="merchant"${wrong('merchant')}>${option('', 'All merchants', q.merchant)}${input.merchants.map((m) => option(m.id, m.name, q.merchant))}</select></div>` : ''}
 <div><label for="f-status">Status</label><select id="f-status" name="status"${wrong('status')}>${option('', 'Any status', q.status)}${paymentStatuses.map((s) => option(s, s, q.status))}</select></div>
-<div><label for="f-outcome">Outcome</label><select id="f-outcome" name="outcome"${wrong('outcome')}>${option('', 'Any', q.outcome)}${option('unknown', 'An operation unknown', q.outcome)}</select></div>
+<div><label for="f-outcome">Outcome</label><select id="f-outcome" name="outcome"${wrong('outcome')}>${option('', 'Any', q.outcome)}${option('unknown', 'An operation unknown', q.outcome)}${option('pending', 'A follow-up pending at its PSP', q.outcome)}</select></div>
 ${field('currency', 'Currency', 'text', html` maxlength="3" autocapitalize="characters"`)}
 <div><label for="f-account">PSP account</label><select id="f-account" name="account"${wrong('account')}>${option('', 'Any account', q.account)}${input.accounts.map((a) => option(a.id, a.label, q.account))}</select></div>
 <div><label for="f-channel">API</label><select id="f-channel" name="channel"${wrong('channel')}>${option('', 'Both', q.channel)}${channels.map((c) => option(c, c === 'opp' ? '/v1' : 'executions', q.channel))}</select></div>

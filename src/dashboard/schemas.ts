@@ -48,7 +48,7 @@ export const dashboardSchemas = {
     },
   },
   signOut: { summary: 'Sign out', tags: ['dashboard'], consumes: form, body: fields(csrf), response: { 303: emptyAnswer('To the sign-in page, the session ended.'), 401: htmlPage('No session.'), 403: htmlPage('Not sent from the dashboard.') } },
-  overview: pageOf('The overview: today\'s payments, approval rate, unknown outcomes, webhook backlog, attempts per PSP account and declines by reason', {}, { 200: htmlPage('The overview.') }),
+  overview: pageOf('The overview: today\'s payments, approval rate, unknown outcomes, follow-ups pending at a PSP, webhook backlog, attempts per PSP account and declines by reason', {}, { 200: htmlPage('The overview.') }),
   payments: pageOf('Payments, searched and filtered, a page at a time', {
     querystring: { type: 'object', description: 'The filter of GET /admin/api/payments (q, merchant, status, outcome, currency, account, channel, from, to, min, max, cursor, limit).' },
   }, { 200: htmlPage('The list.'), 400: htmlPage('The list\'s form naming the filter at fault.') }),

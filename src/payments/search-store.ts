@@ -1,5 +1,5 @@
 
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import { toOwedDelivery } from '../webhooks/kysely-store.ts';
 import { isInitialKind, paymentStatuses, type PaymentStatus } from './model.ts';
@@ -34,6 +34,19 @@ function matches(r: { id: string; merchant_id: string; status: string; currency:
     && (f.minAmount === undefined || amount >= f.minAmount) && (f.maxAmount === undefined || amount <= f.maxAmount)
     && (f.after === undefined || at < f.after.createdAt || (at === f.after.createdAt && r.id < f.after.id));
 }
+
+/**
+ * The payments with an operation whose outcome is unknown, or with a follow-up pending at its PSP
+ * (answered pending: an operation still being sent has no code yet). Few at any time, found through
+ * the operations' status index.
+ */
+function withOutcome(db: Kysely<Database>, f: Pick<PaymentFilter, 'unknownOutcome' | 'pendingAtPsp'>) {
+  const q = db.selectFrom('transactions').select('payment_id');
+  return f.unknownOutcome ? q.where('status', '=', 'unknown') : pendingAtPsp(q);
+}
+
+const pendingAtPsp = <Q extends SelectQueryBuilder<Database, 'transactions', object>>(q: Q): Q =>
+  q.where('status', '=', 'pending').where('seq', '>', 0).where('result_code', 'is not', null) as Q;
 
 async function candidates(db: Kysely<Database>, text: string, masked: string): Promise<string[]> {
   const rows = await candidateQuery(db, text, masked).limit(maxCandidates + 1).execute();
@@ -71,8 +84,8 @@ export function createPaymentSearch(db: Kysely<Database>, maskReference: (text: 
           const rows = await db.selectFrom('payments')
             .select(['id', 'merchant_id', 'status', 'currency', 'amount', 'psp_account_id', 'channel', 'created_at'])
             .where('id', 'in', found).execute();
-          const waiting = f.unknownOutcome
-            ? new Set((await db.selectFrom('transactions').select('payment_id').where('status', '=', 'unknown').where('payment_id', 'in', found).execute()).map((r) => r.payment_id))
+          const waiting = f.unknownOutcome || f.pendingAtPsp
+            ? new Set((await withOutcome(db, f).where('payment_id', 'in', found).execute()).map((r) => r.payment_id))
             : undefined;
           const page = rows.filter((r) => matches(r, f) && (!waiting || waiting.has(r.id)))
             .sort((a, b) => Number(b.created_at) - Number(a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
@@ -87,7 +100,7 @@ export function createPaymentSearch(db: Kysely<Database>, maskReference: (text: 
       if (f.id !== undefined) q = q.where('p.id', '=', f.id);
       if (!filtered) {
         // Few at any time, found through the operations' status index.
-        if (f.unknownOutcome) q = q.where('p.id', 'in', (eb) => eb.selectFrom('transactions').select('payment_id').where('status', '=', 'unknown'));
+        if (f.unknownOutcome || f.pendingAtPsp) q = q.where('p.id', 'in', withOutcome(db, f));
         if (f.merchantId !== undefined) q = q.where('p.merchant_id', '=', f.merchantId);
         if (f.status !== undefined) q = q.where('p.status', '=', f.status);
         if (f.currency !== undefined) q = q.where('p.currency', '=', f.currency);
@@ -175,19 +188,22 @@ async function overviewSince(db: Kysely<Database>, since: number, merchantId: st
   if (merchantId !== undefined) attempts = attempts.where('p.merchant_id', '=', merchantId);
   let unknown = db.selectFrom('transactions').select((eb) => eb.fn.countAll<string | number>().as('n')).where('status', '=', 'unknown');
   if (merchantId !== undefined) unknown = unknown.where('merchant_id', '=', merchantId);
+  let pending = pendingAtPsp(db.selectFrom('transactions').select((eb) => eb.fn.countAll<string | number>().as('n')));
+  if (merchantId !== undefined) pending = pending.where('merchant_id', '=', merchantId);
   let backlog = db.selectFrom('webhook_deliveries')
     .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min<string | number | null>('created_at').as('oldest')])
     .where('status', '=', 'pending').where(toOwedDelivery);
   if (merchantId !== undefined) backlog = backlog.where('merchant_id', '=', merchantId);
-  const [v, a, u, b] = await Promise.all([
+  const [v, a, u, held, b] = await Promise.all([
     volume.groupBy(['p.currency', 'p.status']).execute(),
     attempts.groupBy(['a.account_name', 'a.status', 'a.reason']).execute(),
-    unknown.executeTakeFirstOrThrow(), backlog.executeTakeFirstOrThrow(),
+    unknown.executeTakeFirstOrThrow(), pending.executeTakeFirstOrThrow(), backlog.executeTakeFirstOrThrow(),
   ]);
   return {
     volume: v.map((r) => ({ currency: r.currency, status: r.status, count: Number(r.n), amount: Number(r.amount ?? 0) })),
     attempts: a.map((r) => ({ account: r.account_name, status: r.status, reason: r.reason ?? undefined, count: Number(r.n) })),
     unknownWaiting: Number(u.n),
+    pendingAtPsp: Number(held.n),
     webhookBacklog: { pending: Number(b.n), oldest: b.oldest === null ? undefined : Number(b.oldest) },
   };
 }

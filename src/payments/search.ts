@@ -28,6 +28,11 @@ export interface PaymentFilter {
   readonly maxAmount?: number | undefined;
   /** Only payments with an operation whose outcome is unknown (what the reconciler waits on: an initial's, or a capture's, refund's or void's). */
   readonly unknownOutcome?: boolean | undefined;
+  /**
+   * Only payments with a capture, refund or void its PSP accepted and has not finished (answered
+   * pending): one a PSP carries out later by itself may stay so for days, its amount held meanwhile.
+   */
+  readonly pendingAtPsp?: boolean | undefined;
   /** Payments older than this one (the previous page's last). */
   readonly after?: Cursor | undefined;
   readonly limit: number;
@@ -96,6 +101,8 @@ export interface Overview {
   readonly attempts: { account: string; status: string; reason: string | undefined; count: number }[];
   /** Operations whose PSP answer was lost, waiting for the reconciler. */
   readonly unknownWaiting: number;
+  /** Captures, refunds and voids their PSP answered pending and has not finished. */
+  readonly pendingAtPsp: number;
   /** Webhook deliveries not yet accepted by their receiver, and the oldest one's creation time. */
   readonly webhookBacklog: { pending: number; oldest: number | undefined };
 }
@@ -174,7 +181,9 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
   const status = v('status');
   if (status !== undefined && !(paymentStatuses as readonly string[]).includes(status)) return problem('status', `must be one of ${paymentStatuses.join(', ')}`);
   const outcome = v('outcome');
-  if (outcome !== undefined && outcome !== 'unknown') return problem('outcome', 'must be unknown (payments with an operation whose outcome is unknown)');
+  if (outcome !== undefined && outcome !== 'unknown' && outcome !== 'pending') {
+    return problem('outcome', 'must be unknown (payments with an operation whose outcome is unknown) or pending (with a capture, refund or void pending at its PSP)');
+  }
   const currencyText = v('currency')?.toUpperCase();
   if (currencyText !== undefined && !isCurrency(currencyText)) return problem('currency', 'must be an ISO 4217 currency code');
   const currency = currencyText as Currency | undefined;
@@ -205,7 +214,7 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
   if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize) return problem('limit', `must be a whole number from 1 to ${maxPageSize}`);
   return ok({
     q, merchantId, status: status as PaymentStatus | undefined, currency, pspAccountId: account, channel: channel as Channel | undefined,
-    from, to, minAmount: amounts.min, maxAmount: amounts.max, ...(outcome ? { unknownOutcome: true } : {}), after, limit,
+    from, to, minAmount: amounts.min, maxAmount: amounts.max, ...(outcome === 'unknown' ? { unknownOutcome: true } : {}), ...(outcome === 'pending' ? { pendingAtPsp: true } : {}), after, limit,
   });
 }
 
@@ -215,6 +224,7 @@ export function filterQuery(f: PaymentFilter, extra: Record<string, string> = {}
   const set = (k: string, x: string | number | undefined) => { if (x !== undefined && x !== '') p.set(k, String(x)); };
   set('q', f.q); set('merchant', f.merchantId); set('status', f.status); set('currency', f.currency);
   if (f.unknownOutcome) set('outcome', 'unknown');
+  if (f.pendingAtPsp) set('outcome', 'pending');
   set('account', f.pspAccountId); set('channel', f.channel);
   // A whole day is printed as the day the form's date field shows (a bare `to` is read as the end of
   // its day, so the day before the instant it stands for); any other instant in full.
