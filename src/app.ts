@@ -349,7 +349,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   jobs.register({ name: 'expire-authorizations', intervalMs: 60_000, run: () => payments.expireAuthorizations() });
   // A capture's released rest its own settlement could not void (the process stopped, the store
   // was away) is voided within minutes rather than held on the shopper's card until the expiry.
-  jobs.register({ name: 'release-capture-rests', intervalMs: 60_000, run: async () => payments.releaseCaptureRests(await jobStore.lastSucceeded('release-capture-rests')) });
+  jobs.register({
+    name: 'release-capture-rests', intervalMs: 60_000,
+    run: async () => payments.releaseCaptureRests(await jobStore.lastSucceeded('release-capture-rests'), await jobStore.lastFinished('release-capture-rests')),
+  });
   // Held codes outlive no page or instrument they were held for: rows and memory alike are swept
   // (memory pruned itself only when full, so a quiet gateway kept expired codes until a restart).
   jobs.register({ name: 'purge-cvv-holds', intervalMs: sweepEveryMs, run: () => cvvs.purgeExpired() });

@@ -2,14 +2,19 @@
  * A cascade changed by an operator while a payment's first attempt is open (its answer lost, or
  * still at its PSP): the cascade's next step must not send the card again to the account that just
  * declined it, nor skip the account the operator put first, nor go to an account the operator took
- * out of it. An attempt left open at an account that is gone is not taken for one never received.
+ * out of it, nor (a card sent unauthenticated for its PSPs to run 3-D Secure) to an account added
+ * since that runs none. An attempt left open at an account that is gone is not taken for one never
+ * received.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { manualClock } from '../src/runtime/clock.ts';
 import { opp, pay, startGateway } from './support/harness.ts';
 import { configureCascade } from './support/executions.ts';
 import { adminHeaders } from './support/process.ts';
+import { adyenFakeCredentials } from './support/fake-psps/adyen.ts';
 
 test('cascade reordered while the first attempt is unknown: after its decline the next step goes to an account not yet tried, not back to the one that declined', async () => {
   const clock = manualClock(Date.now());
@@ -98,4 +103,58 @@ test('an attempt in doubt at an account removed meanwhile stays unknown: nobody 
     const q = await opp(gw, 'GET', `/v1/query/${p.body.id}`);
     assert.equal(q.body.result.code, '900.100.300', JSON.stringify(q.body.result));
   } finally { await gw.close(); }
+});
+
+test('a card the engine did not authenticate (its PSPs run 3-D Secure) never goes to a simulated account added to the cascade while the first PSP has it', async () => {
+  // An Adyen that holds /payments until released, then refuses softly (code 2).
+  let release!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  let received!: () => void;
+  const arrived = new Promise<void>((r) => { received = r; });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+      if (req.url === '/payments') {
+        received();
+        await released;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+          merchantReference: body.reference, pspReference: 'ADY0001', resultCode: 'Refused', refusalReason: 'Refused', refusalReasonCode: '2',
+        }));
+        return;
+      }
+      res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const adyenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const gw = await startGateway();
+  try {
+    await configureCascade(gw, {
+      adyen1: { connector: 'adyen', settings: { baseUrl: adyenUrl, ...adyenFakeCredentials } },
+      sim: { connector: 'simulator', settings: {} },
+    }, ['adyen1'], ['soft', 'error']);
+    // 4200000000000042: the simulated issuer wants a challenge; the engine leaves it to Adyen.
+    const paying = opp(gw, 'POST', '/v1/payments', {
+      amount: '50.00', currency: 'EUR', paymentType: 'PA', paymentBrand: 'VISA', 'card.number': '4200000000000042',
+      'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', shopperResultUrl: 'https://shop.example/back',
+    });
+    await arrived;
+    // While Adyen has it, the operator adds a simulated account to the cascade.
+    const r = await fetch(`${gw.url}/admin/merchants/${gw.merchant.merchantId}/workflows/payment-acceptance`, {
+      method: 'PATCH', headers: adminHeaders(gw.dataDir, gw.app.config.adminToken), body: JSON.stringify({ accounts: ['adyen1', 'sim'] }),
+    });
+    assert.equal(r.status, 200, await r.text());
+    release();
+    const p = await paying;
+    const attempts = await gw.app.storage.db.selectFrom('attempts').select(['seq', 'account_name', 'status', 'authenticated'])
+      .where('transaction_id', '=', p.body.id).orderBy('seq').execute();
+    assert.deepEqual(attempts.map((a) => a.account_name), ['adyen1'],
+      `the card went on, unauthenticated, to a PSP that runs no 3-D Secure: ${JSON.stringify(attempts)} ${JSON.stringify(p.body.result)}`);
+  } finally {
+    await gw.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });

@@ -151,17 +151,20 @@ function conformance(name: string, locate: () => Location, skip?: string) {
       assert.equal(row!.runCount, 2);
     });
 
-    test('lastSucceeded is the start of the latest run that ended without an error, whichever node ran it', async () => {
+    test('lastSucceeded is the start of the latest run that ended without an error, lastFinished of the latest that ended at all, whichever node ran it', async () => {
       const job = unique('succeeded');
       await jobs.ensure(job, T, T);
       assert.equal(await jobs.lastSucceeded(job), undefined, 'never run');
+      assert.equal(await jobs.lastFinished(job), undefined, 'never run');
       await jobs.claim([job], T, 'node-a', T + 100);
       await jobs.finish(job, 'node-a', T, { finishedAt: T + 5, nextRunAt: T + 10, error: undefined });
       assert.equal(await jobs.lastSucceeded(job), T);
       await other.claim([job], T + 10, 'node-b', T + 100);
       assert.equal(await jobs.lastSucceeded(job), T, 'a run still going is no success yet');
+      assert.equal(await jobs.lastFinished(job), T, 'nor a finished run');
       await other.finish(job, 'node-b', T + 10, { finishedAt: T + 15, nextRunAt: T + 20, error: 'Error: boom' });
       assert.equal(await jobs.lastSucceeded(job), T, 'a failed run is none');
+      assert.equal(await jobs.lastFinished(job), T + 10, 'a failed run finished');
       await other.claim([job], T + 20, 'node-b', T + 100);
       await other.finish(job, 'node-b', T + 20, { finishedAt: T + 25, nextRunAt: T + 30, error: undefined });
       assert.equal(await jobs.lastSucceeded(job), T + 20);

@@ -98,6 +98,12 @@ export function createJobStore(uow: UnitOfWork): JobStore {
       return row === undefined ? undefined : Number(row.started_at);
     },
 
+    async lastFinished(name) {
+      const row = await db.selectFrom('job_runs').select('started_at').where('name', '=', name)
+        .where('finished_at', 'is not', null).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+      return row === undefined ? undefined : Number(row.started_at);
+    },
+
     async runs(since) {
       return (await db.selectFrom('job_runs').selectAll().where('started_at', '>=', since).orderBy('started_at').orderBy('name').execute()).map(toRun);
     },

@@ -59,6 +59,8 @@ export interface JobStore {
    * undefined when none did within the week of runs kept.
    */
   lastSucceeded(name: string): Promise<number | undefined>;
+  /** When the job's latest run that finished, with an error or without, started; undefined as above. */
+  lastFinished(name: string): Promise<number | undefined>;
   /** The runs started at or after `since`, oldest first, whichever node ran them (a week is kept). */
   runs(since: number): Promise<JobRun[]>;
   /**

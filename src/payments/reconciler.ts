@@ -21,6 +21,11 @@ export interface ReconcilerDeps {
   rulesFor(payment: PaymentRecord, op: OperationRecord): Promise<CascadeRules>;
   /** Settles an attempt as the engine does (letting go of what a cascade held once it ends). */
   settleAttempt(paymentId: string, op: OperationRecord, attemptId: string, outcome: Outcome, rules: CascadeRules | undefined): Promise<{ changed: boolean; next: AttemptRecord | undefined }>;
+  /**
+   * Ends an operation whose next attempt never started (its last attempt's decline, or `expired`
+   * when it has none); false when it moved meanwhile.
+   */
+  endUntried(paymentId: string, operationId: string): Promise<boolean>;
   /** Drives an operation from `attempt` (its next one when undefined) in the background. */
   goOn(payment: PaymentRecord, op: OperationRecord, attempt: AttemptRecord | undefined, rules: CascadeRules): void;
   /** Voids the rest a settled capture released. */
@@ -35,6 +40,9 @@ export interface ReconcilerDeps {
   readonly authorizationExpiryMs: number;
 }
 
+/** Rules that move on to no account: an operation settled with them ends with its attempt's outcome. */
+const noAccountLeft: CascadeRules = { accounts: [], moveOn: [] };
+
 /** One pass: every open operation older than twice the PSP timeout; returns how many moved. */
 export function createReconciler(deps: ReconcilerDeps): { reconcile(): Promise<number> } {
   const { store, runner, logger, pspTimeoutMs, asyncTimeoutMs } = deps;
@@ -43,16 +51,25 @@ export function createReconciler(deps: ReconcilerDeps): { reconcile(): Promise<n
   /**
    * One open operation: an attempt this process is calling is left alone; a PSP that said
    * "pending" is asked again on a backoff and expires after the pending timeout; a lost answer is
-   * asked for; one the PSP never received failed; a cascade a crash interrupted goes on.
+   * asked for; one the PSP never received failed; a cascade a crash interrupted goes on, while the
+   * shopper may still be waiting for it.
    */
   async function reconcileOne(op: OperationRecord, now: number): Promise<boolean> {
     const details = await deps.details(op.paymentId);
     if (!details) return false;
     const { payment, attempts } = details;
     const last = attemptsOfOperation(attempts, op.id).at(-1);
-    const rules = await deps.rulesFor(payment, op);
+    // A shopper's payment is taken up at its next account no later than a shopper may wait for it:
+    // past that (a gateway down for hours, a PSP that said nothing for as long), a decline learnt
+    // late, an attempt never received or a cascade a crash interrupted ends the payment, rather than
+    // charging the card elsewhere long after the shopper was told it did not go through (and may
+    // have paid again), without its security code. A capture, refund or void the merchant asked for
+    // still goes on.
+    const late = op.seq === 0 && now - op.createdAt >= asyncTimeoutMs;
+    const rules = late ? noAccountLeft : await deps.rulesFor(payment, op);
     if (!last || (last.status === 'failed' && op.status === 'pending')) {
       // Recorded, but its (next) attempt never started: a crash. Take the cascade up again.
+      if (late) return deps.endUntried(payment.id, op.id);
       deps.goOn(payment, op, undefined, rules);
       return true;
     }
@@ -71,7 +88,7 @@ export function createReconciler(deps: ReconcilerDeps): { reconcile(): Promise<n
     // Pending for longer than any shopper or bank may take: it ends, releasing what it reserved,
     // unless the PSP, asked one last time, says it has ended already.
     const expire = async () => (await deps.settleAttempt(payment.id, op, last.id,
-      { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, { accounts: [], moveOn: [] })).changed;
+      { kind: 'declined', reason: 'expired', acquirerCode: undefined, message: undefined, pspReference: last.pspReference, details: {} }, noAccountLeft)).changed;
     const expiring = pspPending && now - op.createdAt >= asyncTimeoutMs;
     // Dated at the pass's start, not when its status call returned: a pass that began before the
     // timeout and whose call returned after it would otherwise leave the mark of a follow-up

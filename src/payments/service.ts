@@ -223,10 +223,12 @@ export interface PaymentService {
   expireAuthorizations(): Promise<number>;
   /**
    * The rest a capture released (final, or its PSP's `RestReleased`) that its own settlement could
-   * not void (the process stopped, the store was away): captures that ended since `since` (a
-   * previous pass's start; undefined: within the last day) are looked at again. Returns the rests voided.
+   * not void (the process stopped, the store was away): captures that ended since `since` (the
+   * last successful pass's start; undefined: within the last day) are looked at again, but no
+   * further back than a day before `lastPass` (the last pass's start, whatever its end), so passes
+   * that keep failing on one rest do not read ever more captures. Returns the rests voided.
    */
-  releaseCaptureRests(since: number | undefined): Promise<number>;
+  releaseCaptureRests(since: number | undefined, lastPass?: number): Promise<number>;
   /** Registers a concern told of every payment change inside its unit of work. */
   observe(observer: PaymentObserver): void;
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
@@ -300,9 +302,16 @@ export function createPaymentService(deps: {
   }
 
   /** The cascade an operation's attempts follow: the workflow's for an opening one, the authorizing account for follow-ups. */
-  async function rulesFor(payment: PaymentRecord, op: OperationRecord): Promise<CascadeRules> {
-    if (op.seq === 0 && payment.workflowCode !== undefined) return workflowRules(payment.merchantId, payment.workflowCode);
-    return singleAccount(payment.pspAccountId);
+  async function rulesFor(payment: PaymentRecord, op: Pick<OperationRecord, 'seq' | 'context'>): Promise<CascadeRules> {
+    if (op.seq > 0 || payment.workflowCode === undefined) return singleAccount(payment.pspAccountId);
+    const rules = await workflowRules(payment.merchantId, payment.workflowCode);
+    // A card sent unauthenticated for its PSPs to run 3-D Secure moves on only to accounts that do:
+    // one added to the cascade since (a simulated account, the gateway's own acquirer) would charge
+    // it without the challenge its issuer may want.
+    if (op.context.threeDsAtPsp !== true) return rules;
+    const accounts: CascadeRules['accounts'][number][] = [];
+    for (const account of rules.accounts) if (await runsThreeDs(account.id)) accounts.push(account);
+    return { ...rules, accounts };
   }
 
   /**
@@ -312,11 +321,11 @@ export function createPaymentService(deps: {
    */
   async function cascadeRunsThreeDs(rules: CascadeRules): Promise<boolean> {
     if (rules.accounts.length === 0) return false;
-    for (const account of rules.accounts) {
-      if (account.id === defaultAccount.id || (await deps.connectorFor(account.id))?.runsThreeDs !== true) return false;
-    }
+    for (const account of rules.accounts) if (!(await runsThreeDs(account.id))) return false;
     return true;
   }
+
+  const runsThreeDs = async (accountId: string) => accountId !== defaultAccount.id && (await deps.connectorFor(accountId))?.runsThreeDs === true;
 
   /**
    * Whether a bank transfer can be made under `rules`: only the simulated bank takes one, so an
@@ -848,7 +857,7 @@ export function createPaymentService(deps: {
   }
 
   /** The payment and its opening operation as the intent records them. */
-  function intentOf(input: PayInput, instrument: Instrument, plan: IntentPlan, paymentId: string, awaiting: boolean, now: number) {
+  function intentOf(input: PayInput, instrument: Instrument, plan: IntentPlan, paymentId: string, awaiting: boolean, now: number, threeDsAtPsp: boolean) {
     const entityId = input.scope.channel === 'opp' ? input.scope.entityId : undefined;
     const newRegistration = input.createRegistration === true && instrument.sealed !== undefined && entityId !== undefined;
     const registrationId = newRegistration ? ids.hex32() : input.storedCard?.registrationId;
@@ -871,6 +880,9 @@ export function createPaymentService(deps: {
         ...(newRegistration ? { storesCard: true } : {}),
         // The cardholder is not there (a stored-credential charge the merchant starts): its PSP is told so.
         ...(input.merchantInitiated ? { merchantInitiated: true } : {}),
+        // Sent unauthenticated for its PSPs to run 3-D Secure (every account of the cascade does): its
+        // next account is one of those, whatever account the cascade has gained since.
+        ...(threeDsAtPsp ? { threeDsAtPsp: true } : {}),
         // The merchant's own MPI's cryptogram and its ids, for the PSP (the ECI and status are in the details).
         ...cryptogramContextOf(input),
         // Where a PSP's own 3-D Secure returns the shopper (only with a shopper and a page to return
@@ -1021,7 +1033,8 @@ export function createPaymentService(deps: {
       // What a stored credential's charge is to the card scheme, read only for such charges (a later
       // one naming its first transaction, the card typed in or kept; a kept card's): none on a plain payment.
       const credential = (input.merchantInitiated || input.storedCard || repeatedInstruction(input)) ? { ...await initialTransactionOf(input), ...await storesKeptCard(input) } : {};
-      const intent = intentOf(Object.keys(credential).length > 0 ? { ...input, context: { ...input.context, ...credential } } : input, instrument.value, plan, paymentId, challenge !== undefined, now);
+      const intent = intentOf(Object.keys(credential).length > 0 ? { ...input, context: { ...input.context, ...credential } } : input, instrument.value, plan, paymentId, challenge !== undefined, now,
+        pspAuthenticates && plan.kind === 'none' && input.kind !== 'credit');
       const { payment, operation } = intent;
       const rules = challenge || plan.kind === 'refused' || plan.kind === 'declined' ? undefined : cascade;
       const recorded = await recordIntent(input, intent, plan, rules, challenge, now);
@@ -1205,7 +1218,8 @@ export function createPaymentService(deps: {
       const masked = payment.cardId ? await vault.masked(payment.cardId) : undefined;
       const result: AuthenticationResult | undefined = masked ? challengeResultOf(masked.brand, outcome) : undefined;
       const details = result ? authenticationDetails(result) : {};
-      const rules = await rulesFor(payment, { seq: 0 } as OperationRecord);
+      // The engine's own challenge: its 3-D Secure was not left to the PSPs.
+      const rules = await rulesFor(payment, { seq: 0, context: {} });
       let deregistered = false;
       const resumed = await write(async (w) => {
         const locked = await w.payments.lock(paymentId);
@@ -1437,14 +1451,21 @@ export function createPaymentService(deps: {
       }
     },
 
-    async releaseCaptureRests(since) {
+    async releaseCaptureRests(since, lastPass) {
       const now = clock.now();
       // A capture settling now releases its own rest; one that ended more than twice the PSP
       // timeout ago had its chance. Reaching back past the previous pass by as much again covers
       // a capture whose unit committed while that pass read.
       const to = now - 2 * pspTimeoutMs;
-      // A previous pass's start ahead of this clock (stepped back since) reaches back from now.
-      const from = Math.max(since === undefined ? -Infinity : Math.min(since, now) - 4 * pspTimeoutMs, now - 86_400_000);
+      // A previous pass's start ahead of this clock (stepped back since) reaches back from now. It
+      // reaches back to the last pass that succeeded however long ago the gateway last ran (down for
+      // days), never further than a day before the last pass (passes failing for days on one rest
+      // whose void is refused), nor than the longest an authorization holds (its expiry voids the
+      // rest). The first pass of a store looks at the last day.
+      const day = 86_400_000;
+      const longestHold = Math.max(deps.authorizationExpiryMs ?? 7 * day, ...Object.values(deps.authorizationExpiryByBrandMs ?? {}));
+      const from = since === undefined ? now - day
+        : Math.max(Math.min(since, now) - 4 * pspTimeoutMs, Math.min(lastPass ?? since, now) - day, now - longestHold);
       let released = 0;
       let failed = 0;
       for (const status of ['succeeded', 'failed'] as const) {
@@ -1463,7 +1484,7 @@ export function createPaymentService(deps: {
         }
       }
       // A pass that could not release every rest it found fails, so that the next one reaches back
-      // to the last pass that did (up to a day): counted a success, it would move the window past
+      // to the last pass that did: counted a success, it would move the window past
       // those captures, and their rests would be held until the authorization expired.
       if (failed > 0) throw new Error(`${failed} released rests could not be voided now; tried again on the next pass`);
       return released;
@@ -1532,8 +1553,26 @@ export function createPaymentService(deps: {
     }
   }
 
+  /** An operation whose next attempt never started, ended: with its last attempt's decline, or expired. */
+  async function endUntried(paymentId: string, operationId: string): Promise<boolean> {
+    const ended = await write(async (w) => {
+      const locked = await w.payments.lock(paymentId);
+      const current = locked?.operations.find((o) => o.id === operationId);
+      if (!locked || !current || current.status !== 'pending') return false;
+      const last = attemptsOfOperation(locked.attempts, operationId).at(-1);
+      if (last && last.status !== 'failed') return false;
+      const at = clock.now();
+      await runner.settle(w, locked, operationId, last
+        ? { status: 'failed', reason: last.reason, resultCode: last.resultCode, pspReference: last.pspReference, details: current.details, at }
+        : refusal('expired', current.details, at));
+      return true;
+    });
+    if (ended) await cvvs.drop(paymentId).catch((err: unknown) => logger.warn({ err: String(err), paymentId }, 'a security code held for the cascade could not be deleted; its expiry removes it'));
+    return ended;
+  }
+
   const reconciler = createReconciler({
-    store, runner, details: (id) => service.details(id), rulesFor, settleAttempt, pendingLasts, releaseRestAfterSettling,
+    store, runner, details: (id) => service.details(id), rulesFor, settleAttempt, pendingLasts, releaseRestAfterSettling, endUntried,
     goOn: (payment, op, attempt, rules) => inBackground(driveOperation(payment, op, attempt, undefined, testParametersOf(op), { rules })),
     connectorFor: deps.connectorFor, now: () => clock.now(), logger, pspTimeoutMs, asyncTimeoutMs,
     authorizationExpiryMs: deps.authorizationExpiryMs ?? 7 * 86_400_000,

@@ -1,0 +1,50 @@
+/**
+ * A shopper's payment whose first account's answer was lost before a long outage (a failed host
+ * over a weekend): when the gateway runs again, the reconciler learns that account declined it. The
+ * shopper was told days ago that it did not go through, and may have paid again: the cascade does
+ * not take it up at its next account past the time a shopper may wait (the asynchronous timeout);
+ * the payment ends with the decline learnt.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manualClock } from '../src/runtime/clock.ts';
+import { opp, pay, postgresAvailable, startGateway, type Gateway } from './support/harness.ts';
+import { configureCascade } from './support/executions.ts';
+
+const pgUp = await postgresAvailable();
+
+for (const store of ['sqlite', 'postgres'] as const) {
+  describe(`a cascade interrupted before a long outage (${store})`, { skip: store === 'postgres' && !pgUp ? 'PostgreSQL unreachable' : false }, () => {
+    const clock = manualClock(Date.now());
+    let gw: Gateway;
+    before(async () => {
+      gw = await startGateway({ store, clock, env: { SWITCHYARD_PSP_TIMEOUT_MS: '200' } });
+      // acq-a declines this card softly, and its answer is lost (processed, never answered).
+      const lossy = { connector: 'simulator', settings: { declines: [{ category: 'soft', cardSuffixes: ['0000'] }], timeouts: [{ cardSuffixes: ['0000'] }] }, timeoutMs: 100 };
+      await configureCascade(gw, { 'acq-a': lossy, 'acq-b': { connector: 'simulator', settings: {} } }, ['acq-a', 'acq-b'], ['soft', 'error']);
+    });
+    after(() => gw?.close());
+
+    const attemptsOf = async (id: string) => (await gw.app.storage.db.selectFrom('attempts').select(['seq', 'account_name', 'status'])
+      .where('transaction_id', '=', id).orderBy('seq').execute()).map((a) => [a.account_name, a.status]);
+
+    test('is not charged at the next account three days later: it ends with the decline learnt', async () => {
+      const p = await pay(gw, { paymentType: 'PA', amount: '10.00' });
+      assert.equal(p.body.result.code, '900.100.300', JSON.stringify(p.body));
+      clock.advance(3 * 86_400_000);
+      await gw.app.payments.reconcile();
+      await gw.app.payments.idle();
+      assert.deepEqual(await attemptsOf(p.body.id), [['acq-a', 'failed']], 'the card was sent to acq-b three days after the shopper left');
+      const q = await opp(gw, 'GET', `/v1/query/${p.body.id}`);
+      assert.match(q.body.result.code, /^800\./, `the payment ends with acq-a's soft decline: ${JSON.stringify(q.body.result)}`);
+    });
+
+    test('within the timeout the cascade still goes on', async () => {
+      const p = await pay(gw, { paymentType: 'PA', amount: '10.00' });
+      clock.advance(60_000);
+      await gw.app.payments.reconcile();
+      await gw.app.payments.idle();
+      assert.deepEqual(await attemptsOf(p.body.id), [['acq-a', 'failed'], ['acq-b', 'succeeded']]);
+    });
+  });
+}
