@@ -1680,9 +1680,16 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
 
         const old = row(m, { createdAt: 1_000 });
         await keys.claim(old);
-        assert.ok(await keys.purge(2_000) >= 1);
+        assert.ok(await keys.purge(2_000, 1_000) >= 1);
         assert.deepEqual(await keys.claim(old), { claimed: true }, 'purged');
         assert.equal((await keys.claim(done) as { claimed: boolean }).claimed, false, 'newer keys stay');
+        // A batch at a time, the oldest first.
+        const oldest = [row(m, { createdAt: 100 }), row(m, { createdAt: 101 }), row(m, { createdAt: 102 })];
+        for (const r of oldest) await keys.claim(r);
+        assert.equal(await keys.purge(103, 2), 2);
+        assert.deepEqual(await keys.claim(oldest[0]!), { claimed: true }, 'the oldest went first');
+        assert.equal((await keys.claim(oldest[2]!) as { claimed: boolean }).claimed, false, 'beyond the batch: kept for the next');
+        assert.equal(await keys.purge(103, 2), 2, 'the next batch: the one left, and the one claimed again since (made at 100)');
       });
 
       test('10 concurrent duplicates of one key: exactly one proceeds, the others conflict (in flight)', async () => {

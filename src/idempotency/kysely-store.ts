@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { IdempotencyClaim, IdempotencyStore } from './store.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 
@@ -42,8 +43,12 @@ export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
       await db.deleteFrom('idempotency_keys').where('merchant_id', '=', c.merchantId).where('key', '=', c.key)
         .where('state', '=', 'in_flight').where('created_at', '=', c.at).execute();
     },
-    async purge(before) {
-      const r = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
+    async purge(before, limit) {
+      // Through `idempotency_keys_age`, one batch: the keys named by their primary key.
+      const r = await db.deleteFrom('idempotency_keys')
+        .where(sql<boolean>`(merchant_id, ${sql.ref('key')}) in (${db.selectFrom('idempotency_keys').select(['merchant_id', 'key'])
+          .where('created_at', '<', before).orderBy('created_at').limit(limit)})`)
+        .executeTakeFirst();
       return Number(r.numDeletedRows);
     },
   };

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import type { IdempotencyClaim, IdempotencyStore } from './store.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
+import { deleteInBatches } from '../storage/batched-delete.ts';
 
 export type Admission =
   | { kind: 'proceed'; claim: IdempotencyClaim }
@@ -52,6 +53,8 @@ function canonical(v: unknown): string {
  */
 /** What a request's hash stored before hashes were keyed was replaced by (migration 099): any request matches it. */
 const unverifiable = 'unverifiable';
+/** Keys forgotten per statement: a backlog (a gateway started after days away) goes in short batches. */
+const purgeBatch = 500;
 
 /**
  * `key` keys the hash that tells a repeat from another request under the same idempotency key: a
@@ -80,6 +83,9 @@ export function createIdempotency(deps: { store: IdempotencyStore; clock: Clock;
       if (!await store.writer(tx).complete(claim, status, body)) throw new IdempotencyClaimLost();
     },
     release: (claim) => store.release(claim),
-    purge: () => store.purge(clock.now() - retention),
+    purge() {
+      const before = clock.now() - retention;
+      return deleteInBatches((limit) => store.purge(before, limit), purgeBatch);
+    },
   };
 }

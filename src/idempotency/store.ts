@@ -37,5 +37,6 @@ export interface IdempotencyStore {
   complete(claim: IdempotencyClaim, status: number, body: string): Promise<void>;
   /** Forgets a claim whose request failed without effect (if it is still the key's), so the client may retry with the same key. */
   release(claim: IdempotencyClaim): Promise<void>;
-  purge(before: number): Promise<number>;
+  /** Forgets at most `limit` keys made before `before`, the oldest first; how many it did. */
+  purge(before: number, limit: number): Promise<number>;
 }

@@ -19,6 +19,7 @@ import type { Sender } from './sender.ts';
 import { encryptNotification, signExecutionsWebhook } from './signing.ts';
 import type { AttemptRecord, DeliveryFilter, DeliveryRecord, EndpointRecord, Redelivered, WebhookStore } from './store.ts';
 import { ClockDisagreesError } from '../storage/clock-gate.ts';
+import { deleteInBatches } from '../storage/batched-delete.ts';
 
 /** Renders /v1 notifications; injected from app.ts so that webhooks/ never imports a dialect. */
 export interface OppNotificationRenderer {
@@ -531,16 +532,14 @@ export function createWebhookService(deps: {
       const retentionMs = settings.retentionMs ?? 0;
       if (retentionMs <= 0) return gone;
       const before = clock.now() - retentionMs;
-      for (;;) {
-        const started = performance.now();
-        const r = await store.purgeFinished(before, purgeBatch);
+      // Back to back, a month's history kept payments to a tenth of their pace while it went.
+      await deleteInBatches(async (limit) => {
+        const r = await store.purgeFinished(before, limit);
         gone.deliveries += r.deliveries;
         gone.events += r.events;
-        if (r.deliveries < purgeBatch && r.events < purgeBatch) return gone;
-        // The writer is left alone as long as the batch held it: payments go on at about half their
-        // pace or better while a backlog is purged (back to back, a month's history kept them to a tenth).
-        await sleep(Math.max(5, performance.now() - started));
-      }
+        return Math.max(r.deliveries, r.events);
+      }, purgeBatch);
+      return gone;
     },
 
     async event(eventId) {
