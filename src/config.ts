@@ -146,12 +146,12 @@ export const settings: readonly Setting[] = [
   { group: 'Payments', name: 'SWITCHYARD_PSP_TIMEOUT_MS', type: 'integer', unit: ms, default: 10_000, min: 100, description: 'A PSP call without an answer within this leaves its attempt `unknown` (the reconciler settles it later).' },
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_FAILURES', type: 'integer', default: 5, min: 1, description: 'A PSP account whose calls fail (provider errors, timeouts) this many times in a row is taken out of the cascade (its circuit opens).' },
   { group: 'Payments', name: 'SWITCHYARD_BREAKER_OPEN_MS', type: 'integer', unit: ms, default: 30_000, min: 1000, description: 'How long an open circuit keeps its PSP account out of the cascade before one trial call is let through (half-open).' },
-  { group: 'Payments', name: 'SWITCHYARD_ASYNC_TIMEOUT_MS', type: 'integer', unit: ms, compared: true, default: 30 * 60_000, min: 0, description: 'An asynchronous payment (3-D Secure, bank transfer) nobody finishes ends this long after it started.' },
+  { group: 'Payments', name: 'SWITCHYARD_ASYNC_TIMEOUT_MS', type: 'integer', unit: ms, compared: true, default: 30 * 60_000, min: 100, description: 'An asynchronous payment (3-D Secure, bank transfer) nobody finishes ends this long after it started. There is no "off": 0 would end each at once.' },
   { group: 'Payments', name: 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS', type: 'number', unit: 'days', default: 7, min: 1, description: 'A card authorization still uncaptured this long after it was made expires: its rest is voided. At least 1: expiry cannot be turned off, since a scheme releases the hold anyway.' },
   { group: 'Payments', name: 'SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND', type: 'string', default: undefined, defaultText: 'DISCOVER=10,CARTEBLEUE=13,DINERS=30,JCB=30,UNIONPAY=30', description: 'Per-brand exceptions to SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS as `BRAND=DAYS,…` (brands in the /v1 spelling); added to or replacing the built-in ones.' },
   { group: 'Payments', name: 'SWITCHYARD_BANK_RECEIPT_DELAY_MS', type: 'integer', unit: ms, compared: true, default: 60_000, min: 0, description: 'The simulated bank posts the receipt of a confirmed bank transfer after this long.' },
   { group: 'Payments', name: 'SWITCHYARD_LONG_POLL_MS', type: 'integer', unit: ms, default: 25_000, min: 0, description: 'Longest hold of an executions `waitWhile` long-poll (below the usual 30 s client timeout).' },
-  { group: 'Payments', name: 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', type: 'integer', unit: ms, compared: true, default: 30 * 60_000, min: 0, description: 'An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use.' },
+  { group: 'Payments', name: 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS', type: 'integer', unit: ms, compared: true, default: 30 * 60_000, min: 100, description: 'An ephemeral instrument (`storeInstrument: false`) ends this long after creation, or at its first use. There is no "off": 0 would end each at once.' },
   { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_LATENCY_MS', type: 'integer', unit: ms, default: 0, min: 0, description: 'Mean latency the simulated acquirer adds to each call.' },
   { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_JITTER_MS', type: 'integer', unit: ms, default: 0, min: 0, description: 'Random spread (±) around that latency.' },
   { group: 'Simulated acquirer', name: 'SWITCHYARD_SIM_TIMEOUT_RATE', type: 'rate', unit: 'share 0..1', default: 0, description: 'Share of simulated calls that never answer (their attempts end `unknown`).' },
@@ -233,12 +233,50 @@ function expiryByBrand(text: string | undefined): Readonly<Record<string, number
   for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([A-Z_]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(part);
     if (!m || Number(m[2]) <= 0) throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${part}" is not BRAND=DAYS (e.g. DINERS=30)`);
+    // No brand's authorizations expire sooner than SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS may make all of them.
+    const least = settingOf('SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS').min ?? 1;
+    if (Number(m[2]) < least) throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${part}" is less than ${least} day (the least SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS takes)`);
     // Added to stored times as the brand's expiry, as SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS is: held to the same ten years.
     if (Number(m[2]) * 86_400_000 > longestComparedMs) throw new ConfigError(`SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "${part}" is more than 3650 days (ten years)`);
     days[m[1]!] = Number(m[2]);
   }
   return Object.freeze(Object.fromEntries(Object.entries(days).map(([b, d]) => [b, Math.round(d * 86_400_000)])));
 }
+
+/** Names the project's own scripts and files use besides the settings (none read here): never taken for a misspelling. */
+export const namesBesideSettings: ReadonlySet<string> = new Set([
+  // The launcher's (scripts/launch.mjs), the demo merchant's file's, and the tests' vendor documents.
+  'SWITCHYARD_NODE', 'SWITCHYARD_NODE_CACHE', 'SWITCHYARD_NODE_DOWNLOAD', 'SWITCHYARD_URL', 'SWITCHYARD_VENDOR_DIR',
+]);
+
+/**
+ * The `SWITCHYARD_` variables set that are no setting (each misspelt one leaves its setting at the
+ * default without a word: a master key given as SWITCHYARD_MASTERKEY had the gateway make a key of
+ * its own), each with the setting it is closest to, when one is.
+ */
+export function unknownSettings(env: NodeJS.ProcessEnv = process.env): { name: string; meant: string | undefined }[] {
+  const known = settings.map((x) => x.name);
+  return Object.keys(env).filter((name) => name.startsWith('SWITCHYARD_') && !namesBesideSettings.has(name) && !known.includes(name)).sort()
+    .map((name) => {
+      const [meant, distance] = known.map((k) => [k, editDistance(name, k)] as const).reduce((a, b) => (b[1] < a[1] ? b : a));
+      return { name, meant: distance <= Math.max(3, Math.floor(meant.length / 4)) ? meant : undefined };
+    });
+}
+
+/** How many letters must be inserted, deleted or replaced to turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** The line an operator reads for each variable no setting has. */
+export const unknownSettingLines = (env: NodeJS.ProcessEnv = process.env): string[] =>
+  unknownSettings(env).map(({ name, meant }) => `warning: ${name} is no setting of Switchyard and is ignored${meant ? ` (did you mean ${meant}? it stays at its default)` : ''}`);
 
 /** The raw text of a setting, or undefined when unset or empty. */
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -405,7 +443,9 @@ export function configurationMarkdown(): string {
     '```',
     '',
     'A master key that does not open the store\'s card keys (the store was created under another one)',
-    'is refused the same way, naming the variable and the key file instead of a cipher error.',
+    'is refused the same way, naming the variable and the key file instead of a cipher error. A',
+    '`SWITCHYARD_` variable that is none of these (a misspelling) is named at start, with the setting it',
+    'is closest to, which stays at its default.',
     '',
     'Numbers are plain decimals (`0x10` and `1e3` are refused). A duration in ms that a timer waits',
     `for is at most ${longestTimerMs} (about 24.8 days), the longest a Node timer can wait; one only`,

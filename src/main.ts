@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensurePrivateDir, privateFileMode, writePrivateFile } from './runtime/private-files.ts';
 import { startDemoStore, type DemoStore } from './hosted/demo.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, unknownSettingLines } from './config.ts';
 import { MasterKeyMismatchError } from './vault/errors.ts';
 import { createApp } from './app.ts';
 import { StoreUnreachableError } from './storage/database.ts';
@@ -37,6 +37,7 @@ const listenRefusals: Readonly<Record<string, string>> = {
 /** Starts the gateway: opens the store, creates the demo merchant on first start, serves HTTP. */
 async function main() {
   const config = loadConfig();
+  for (const line of unknownSettingLines()) say(`${line}\n`);
   const gatewayUrl = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   const demoHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   // Owner-only whatever the store: on PostgreSQL too it holds the master key, the operator token

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { loadConfig } from '../src/config.ts';
 import { postgresAvailable, tempDir, testPostgresUrl } from './support/harness.ts';
+import { startGatewayProcess } from './support/process.ts';
 
 const pgUp = await postgresAvailable();
 
@@ -105,4 +106,37 @@ test('a DATABASE_URL whose search_path names no schema that exists is refused at
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /DATABASE_URL: .*search_path in its options names no schema that exists/);
   assert.doesNotMatch(r.stderr, /key_versions/);
+});
+
+test('durations with no "off" refuse 0, which would end everything they bound at once; no brand\'s authorizations expire sooner than a day', () => {
+  for (const name of ['SWITCHYARD_ASYNC_TIMEOUT_MS', 'SWITCHYARD_EPHEMERAL_INSTRUMENT_TTL_MS']) {
+    assert.throws(() => loadConfig({ [name]: '0' }), new RegExp(`${name}="0" is not valid`), `${name}=0: every 3-D Secure payment, bank transfer or ephemeral instrument would end before anyone could act`);
+  }
+  assert.throws(() => loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS: '0.5' }), /SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS="0.5" is not valid/);
+  for (const days of ['0.5', '0.0000000001']) {
+    assert.throws(() => loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: `VISA=${days}` }), /SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: "VISA=[0-9.]+" is less than 1 day/);
+  }
+  assert.equal(loadConfig({ SWITCHYARD_AUTHORIZATION_EXPIRY_DAYS_BY_BRAND: 'VISA=1' }).authorizationExpiryByBrandMs.VISA, 86_400_000);
+});
+
+test('a misspelt SWITCHYARD_ variable is named at start, with the setting meant (which stays at its default): by the gateway and by the CLI', async () => {
+  const typos = { SWITCHYARD_MASTERKEY: 'ab'.repeat(32), SWITCHYARD_PSP_TIMEOUT: '5000', SWITCHYARD_WEBHOOKS_ALLOW: '127.0.0.0/8' };
+  const meant = { SWITCHYARD_MASTERKEY: 'SWITCHYARD_MASTER_KEY', SWITCHYARD_PSP_TIMEOUT: 'SWITCHYARD_PSP_TIMEOUT_MS', SWITCHYARD_WEBHOOKS_ALLOW: 'SWITCHYARD_WEBHOOK_ALLOW' };
+  const dataDir = tempDir();
+  try {
+    const gw = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir, ...typos, SWITCHYARD_URL: 'http://127.0.0.1:1' });
+    const said = gw.output();
+    await gw.stop();
+    const cli = spawnSync(process.execPath, ['src/cli/main.ts', 'merchants', 'list', '--json'], { env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, ...typos }, encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    for (const [name, setting] of Object.entries(meant)) {
+      for (const [who, text] of [['gateway', said], ['CLI', cli.stderr]] as const) {
+        assert.match(text, new RegExp(`${name} is no setting of Switchyard and is ignored \\(did you mean ${setting}\\?`), `${who}: ${text.slice(0, 800)}`);
+      }
+    }
+    assert.doesNotMatch(said, /SWITCHYARD_URL is no setting/, 'the demo file\'s own variable is no misspelling');
+    assert.ok(!said.includes('ab'.repeat(32)), 'never a value');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

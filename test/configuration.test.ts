@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configurationMarkdown, loadConfig, settings } from '../src/config.ts';
+import { ConfigError, configurationMarkdown, loadConfig, namesBesideSettings, settings } from '../src/config.ts';
 import { createApp } from '../src/app.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 
@@ -41,7 +41,8 @@ test('every environment variable the code reads is declared (and so documented)'
     for (const m of text.matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g)) read.add(m[1]!);
   }
   assert.ok(read.size >= 20, `found ${read.size} names`);
-  const missing = [...read].filter((n) => !declared.has(n));
+  // The launcher's, the demo file's and the tests' own names are only listed there, never read in src.
+  const missing = [...read].filter((n) => !declared.has(n) && !namesBesideSettings.has(n));
   assert.deepEqual(missing, [], 'declare these in src/config.ts settings');
 });
 

@@ -3,7 +3,7 @@ import { connectorFactories } from '../processors/connectors.ts';
 import { createSimulatedAcquirer } from '../processors/simulator/connector.ts';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../config.ts';
+import { loadConfig, unknownSettingLines } from '../config.ts';
 import { openStorage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { randomIds } from '../runtime/ids.ts';
@@ -143,6 +143,8 @@ async function main(argv: string[]): Promise<number> {
   const [group, command] = positionals;
   // `help [command]` and `<command> --help` print that command's usage, before anything opens the store.
   if (group === 'help' || values.help) return printHelp(usage, group === 'help' ? positionals.slice(1) : positionals);
+  // A misspelt SWITCHYARD_DATA_DIR would have the command open another store (./data) without a word.
+  for (const line of unknownSettingLines()) process.stderr.write(`${line}\n`);
   if (!values.help && group === 'webhooks') return webhooksCli(command, values);
   if (!values.help && group === 'ledger') return ledgerCli(command, values);
   if (!values.help && (group === 'settlement-report' || group === 'reconcile')) return settlementCli(group, values);
