@@ -44,10 +44,13 @@ export function createIdempotencyStore(uow: UnitOfWork): IdempotencyStore {
         .where('state', '=', 'in_flight').where('created_at', '=', c.at).execute();
     },
     async purge(before, limit) {
-      // Through `idempotency_keys_age`, one batch: the keys named by their primary key.
+      // Through `idempotency_keys_age`, one batch: the keys named by their primary key, and still
+      // old when deleted (on PostgreSQL a key taken over by a retry while this waited for its row
+      // is checked again by the outer condition only; without the age it went with the batch).
       const r = await db.deleteFrom('idempotency_keys')
         .where(sql<boolean>`(merchant_id, ${sql.ref('key')}) in (${db.selectFrom('idempotency_keys').select(['merchant_id', 'key'])
           .where('created_at', '<', before).orderBy('created_at').limit(limit)})`)
+        .where('created_at', '<', before)
         .executeTakeFirst();
       return Number(r.numDeletedRows);
     },

@@ -60,3 +60,18 @@ export function nextStep(rules: CascadeRules, attempts: readonly CascadeAttempt[
     }
   }
 }
+
+/** Rules that move on to no account: an operation settled with them ends with its attempt's outcome. */
+export const noAccountLeft: CascadeRules = { accounts: [], moveOn: [] };
+
+/**
+ * Whether a shopper's payment is past moving on to its cascade's next account: its last attempt
+ * (or, with none, the operation's last change, such as the shopper's finished challenge) was made
+ * longer ago than a shopper may wait for it. A decline learnt that late (a gateway down for hours,
+ * a PSP's notification held up for days) ends the payment, rather than charging the card elsewhere
+ * long after the shopper was told it did not go through, and may have paid again, without its
+ * security code. A capture, refund or void the merchant asked for always goes on.
+ */
+export function pastShoppersWait(op: { readonly seq: number; readonly updatedAt: number }, lastAttemptAt: number | undefined, now: number, asyncTimeoutMs: number): boolean {
+  return op.seq === 0 && now - (lastAttemptAt ?? op.updatedAt) >= asyncTimeoutMs;
+}

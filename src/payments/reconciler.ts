@@ -10,6 +10,7 @@ import type { CascadeRules } from '../workflows/model.ts';
 import type { Writers } from './change.ts';
 import { attemptsOfOperation, isOpen, type Outcome } from './model.ts';
 import { connectorOperationOf } from './psp-request.ts';
+import { noAccountLeft, pastShoppersWait } from './cascade.ts';
 import type { Runner } from './runner.ts';
 import type { AttemptRecord, OperationRecord, PaymentRecord, PaymentStore } from './store.ts';
 
@@ -40,9 +41,6 @@ export interface ReconcilerDeps {
   readonly authorizationExpiryMs: number;
 }
 
-/** Rules that move on to no account: an operation settled with them ends with its attempt's outcome. */
-const noAccountLeft: CascadeRules = { accounts: [], moveOn: [] };
-
 /** One pass: every open operation older than twice the PSP timeout; returns how many moved. */
 export function createReconciler(deps: ReconcilerDeps): { reconcile(): Promise<number> } {
   const { store, runner, logger, pspTimeoutMs, asyncTimeoutMs } = deps;
@@ -59,13 +57,9 @@ export function createReconciler(deps: ReconcilerDeps): { reconcile(): Promise<n
     if (!details) return false;
     const { payment, attempts } = details;
     const last = attemptsOfOperation(attempts, op.id).at(-1);
-    // A shopper's payment is taken up at its next account no later than a shopper may wait for it:
-    // past that (a gateway down for hours, a PSP that said nothing for as long), a decline learnt
-    // late, an attempt never received or a cascade a crash interrupted ends the payment, rather than
-    // charging the card elsewhere long after the shopper was told it did not go through (and may
-    // have paid again), without its security code. A capture, refund or void the merchant asked for
-    // still goes on.
-    const late = op.seq === 0 && now - op.createdAt >= asyncTimeoutMs;
+    // A decline learnt late, an attempt never received or a cascade a crash interrupted ends a
+    // shopper's payment past the shopper's wait, rather than moving on (see pastShoppersWait).
+    const late = pastShoppersWait(op, last?.createdAt, now, asyncTimeoutMs);
     const rules = late ? noAccountLeft : await deps.rulesFor(payment, op);
     if (!last || (last.status === 'failed' && op.status === 'pending')) {
       // Recorded, but its (next) attempt never started: a crash. Take the cascade up again.

@@ -20,7 +20,7 @@ import { connectorOperationOf, toldOfOperation } from './psp-request.ts';
 import { createReconciler } from './reconciler.ts';
 import { defaultAccount } from '../processors/registry.ts';
 import type { CascadeRules } from '../workflows/model.ts';
-import { nextStep } from './cascade.ts';
+import { nextStep, noAccountLeft, pastShoppersWait } from './cascade.ts';
 import { fail, ok, type PaymentError, type Result } from './errors.ts';
 import {
   authorizationExpired, holdClosed, cancelPlan, decideFollowUp, initialOf, isOpen, recordedOnlyKinds, refundDrawsOn, refundParts, totalsOf,
@@ -1368,7 +1368,9 @@ export function createPaymentService(deps: {
         logger.error({ paymentId: payment.id, attemptId, asked: op.amount, approved: stated }, 'PSP notification approves another amount than the attempt asked; not settled');
         return false;
       }
-      const rules = await rulesFor(payment, op);
+      // Told days later (a PSP's notifications held up by an outage) that a shopper's payment was
+      // declined, the cascade does not move on (see pastShoppersWait).
+      const rules = pastShoppersWait(op, attempt.createdAt, clock.now(), asyncTimeoutMs) ? noAccountLeft : await rulesFor(payment, op);
       const r = await settleAttempt(payment.id, op, attemptId, outcome, rules);
       if (!r.changed) {
         // A reversal read while the confirmation it reverses was being recorded (Adyen's
