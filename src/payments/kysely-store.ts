@@ -4,6 +4,7 @@ import type { AttemptsTable, Database, PaymentsTable, TransactionsTable } from '
 import { lockWaitBound } from '../storage/lock-wait.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Currency } from '../money/money.ts';
+import { accountLockKey } from '../workflows/model.ts';
 import type { DeclineReason, InitialKind, OperationKind, OperationStatus, PaymentStatus } from './model.ts';
 import type { AttemptRecord, Channel, OperationRecord, PaymentMethod, PaymentRecord, PaymentStore, PaymentWriter } from './store.ts';
 
@@ -91,6 +92,13 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   // PostgreSQL's transaction usable so the caller can answer "duplicate".
   const insertUniqueOperationRow = prepare(db, (q, p: OperationRow) => q.insertInto('transactions').values(p)
     .onConflict((oc) => oc.columns(['entity_id', 'merchant_transaction_id']).where(sql.ref('unique_mtx'), '=', sql.lit(1)).doNothing()));
+  // An attempt at a PSP account holds the account against its removal until the unit commits
+  // (PostgreSQL; SQLite's units run one at a time): the removal's check that no attempt is open
+  // there waits for it, and sees it. A shared advisory lock, sent without waiting for its answer:
+  // many payments take it at once, at no round trip and no row written.
+  const holdAccount = locking
+    ? prepare(db, (q, p: { key: string }) => q.selectNoFrom((eb) => eb.fn('pg_advisory_xact_lock_shared', [eb.fn('hashtext', [eb.val(p.key)])]).as('held')))
+    : undefined;
   // Only the (operation, seq) slot may be taken by another node; any other clash is a bug and throws.
   const insertAttemptRow = prepare(db, (q, p: AttemptRow) => q.insertInto('attempts').values(p)
     .onConflict((oc) => oc.columns(['transaction_id', 'seq']).doNothing()));
@@ -211,6 +219,7 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
           reason: a.reason ?? null, result_code: a.resultCode ?? null, psp_reference: a.pspReference ?? null,
           created_at: a.createdAt, updated_at: a.updatedAt,
         };
+        if (holdAccount) await holdAccount.later(tx, { key: accountLockKey(a.accountId) });
         if (inserted.has(a.operationId)) {
           await insertFreshAttemptRow.later(tx, row);
           return true;

@@ -1,8 +1,8 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import { prepare } from '../storage/prepared.ts';
 import type { Database, PspAccountsTable } from '../storage/schema.ts';
-import type { WorkflowConfig } from './model.ts';
+import { accountLockKey, type WorkflowConfig } from './model.ts';
 import type { PspAccount, WorkflowStore } from './store.ts';
 
 const toAccount = (r: Selectable<PspAccountsTable>): PspAccount => ({
@@ -87,6 +87,9 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
         if (named.some((w) => (JSON.parse(w.config) as WorkflowConfig).accounts.includes(name))) return 'named';
         const a = await tx.selectFrom('psp_accounts').select('id').where('merchant_id', '=', merchantId).where('name', '=', name).executeTakeFirst();
         if (!a) return 'not_found';
+        // An attempt being recorded there now (a cascade moving on as the operator took the account
+        // out of it) is seen: its unit holds the account's lock until it commits.
+        if (locking) await sql`select pg_advisory_xact_lock(hashtext(${accountLockKey(a.id)}))`.execute(tx);
         // Its payments' captures, refunds and voids go to it by its id: removed (and put again,
         // under another connector) they could reach no PSP, and their money would stay held.
         if (await inUse(tx, a.id)) return 'in_use';

@@ -155,3 +155,9 @@ export function readTimeout(input: AccountInput, maxMs: number): { ok: true; tim
   }
   return { ok: true, timeoutMs: given, settings };
 }
+
+/**
+ * The advisory lock an attempt at a PSP account holds (shared) until its unit commits, and the
+ * account's removal takes (exclusive) before it checks that nothing is open there (PostgreSQL).
+ */
+export const accountLockKey = (accountId: string) => `psp-account:${accountId}`;
