@@ -47,13 +47,27 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
     const q = tx.selectFrom('merchants').select('id').where('id', '=', merchantId);
     await (locking ? q.forNoKeyUpdate() : q).execute();
   }
+  async function upsert(q: Kysely<Database>, a: PspAccount): Promise<PspAccount> {
+    const changed = { connector: a.connector, settings: JSON.stringify(a.settings), secrets: a.sealedSecrets ?? null, timeout_ms: a.timeoutMs ?? null };
+    await q.insertInto('psp_accounts').values({ id: a.id, merchant_id: a.merchantId, name: a.name, ...changed, created_at: a.createdAt, updated_at: a.updatedAt })
+      .onConflict((oc) => oc.columns(['merchant_id', 'name']).doUpdateSet({ ...changed, updated_at: a.updatedAt })).execute();
+    const r = await q.selectFrom('psp_accounts').selectAll().where('merchant_id', '=', a.merchantId).where('name', '=', a.name).executeTakeFirstOrThrow();
+    return toAccount(r);
+  }
+
+  /** Waits for attempts being recorded at the account to commit (PostgreSQL; see accountLockKey), and holds it. */
+  async function holdAccount(tx: Tx, accountId: string): Promise<void> {
+    if (locking) await sql`select pg_advisory_xact_lock(hashtext(${accountLockKey(accountId)}))`.execute(tx);
+  }
   return {
-    async upsertAccount(a) {
-      const changed = { connector: a.connector, settings: JSON.stringify(a.settings), secrets: a.sealedSecrets ?? null, timeout_ms: a.timeoutMs ?? null };
-      await db.insertInto('psp_accounts').values({ id: a.id, merchant_id: a.merchantId, name: a.name, ...changed, created_at: a.createdAt, updated_at: a.updatedAt })
-        .onConflict((oc) => oc.columns(['merchant_id', 'name']).doUpdateSet({ ...changed, updated_at: a.updatedAt })).execute();
-      const r = await db.selectFrom('psp_accounts').selectAll().where('merchant_id', '=', a.merchantId).where('name', '=', a.name).executeTakeFirstOrThrow();
-      return toAccount(r);
+    upsertAccount: (a) => upsert(db, a),
+    async replaceAccountUnlessInUse(a, id) {
+      return uow.run(async (tx) => {
+        // The check and the change in one unit, after attempts being recorded there have committed.
+        await holdAccount(tx, id);
+        if (await inUse(tx, id)) return 'in_use' as const;
+        return upsert(tx, a);
+      });
     },
     async accounts(merchantId) {
       return (await db.selectFrom('psp_accounts').selectAll().where('merchant_id', '=', merchantId).orderBy('name').execute()).map(toAccount);
@@ -89,7 +103,7 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
         if (!a) return 'not_found';
         // An attempt being recorded there now (a cascade moving on as the operator took the account
         // out of it) is seen: its unit holds the account's lock until it commits.
-        if (locking) await sql`select pg_advisory_xact_lock(hashtext(${accountLockKey(a.id)}))`.execute(tx);
+        await holdAccount(tx, a.id);
         // Its payments' captures, refunds and voids go to it by its id: removed (and put again,
         // under another connector) they could reach no PSP, and their money would stay held.
         if (await inUse(tx, a.id)) return 'in_use';

@@ -126,29 +126,28 @@ export function createWorkflowService(deps: {
       const timeout = readTimeout(input, deps.maxTimeoutMs);
       if (!timeout.ok) return timeout;
       const existing = (await store.accounts(merchantId)).find((a) => a.name === name);
-      // The account's connector is the PSP that holds its authorizations: their captures, refunds
-      // and voids must reach it. Another PSP is another account.
-      if (existing && existing.connector !== factory.name && await store.accountInUse(existing.id)) {
-        return { ok: false, error: `account ${name} holds payments authorized at its ${existing.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}` };
-      }
+      const otherConnector = existing && existing.connector !== factory.name
+        ? `account ${name} holds payments authorized at its ${existing.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}` : undefined;
+      // Said before the settings are read for the other connector (checked again with the change, below).
+      if (existing && otherConnector && await store.accountInUse(existing.id)) return { ok: false, error: otherConnector };
       const given = await withStoredSecrets(existing, factory.name, timeout.settings);
       if (!given.ok) return given;
       const parsed = factory.parseSettings(given.value);
       if (!parsed.ok) return parsed;
-      // The same connector at another PSP, or another account there (an OPP platform's other
-      // host, another entity or merchant account), is another account too: the payments made at
-      // the old one would be captured, voided and asked about where nobody knows them.
-      if (existing && existing.connector === factory.name) {
-        const moved = (factory.identitySettings ?? []).filter((k) => settingOf(existing.settings, k) !== settingOf(parsed.value, k));
-        if (moved.length > 0 && await store.accountInUse(existing.id)) {
-          return { ok: false, error: `account ${name} holds payments made at its ${moved.join(' and ')}, whose follow-ups must reach them there: put a new account for the other` };
-        }
-      }
+      // The account's connector is the PSP that holds its authorizations: their captures, refunds
+      // and voids must reach it. Another PSP is another account. So is the same connector at
+      // another PSP, or another account there (an OPP platform's other host, another entity or
+      // merchant account): the payments made at the old one would be captured, voided and asked
+      // about where nobody knows them. Either change is made only while the account holds nothing.
+      const moved = existing && existing.connector === factory.name
+        ? (factory.identitySettings ?? []).filter((k) => settingOf(existing.settings, k) !== settingOf(parsed.value, k)) : [];
+      const refusal = otherConnector
+        ?? (moved.length > 0 ? `account ${name} holds payments made at its ${moved.join(' and ')}, whose follow-ups must reach them there: put a new account for the other` : undefined);
       const now = clock.now();
       const account = { merchantId, name, connector: factory.name };
-      const stored = await store.upsertAccount({
-        id: ids.hex32(), ...account, ...sealed(account, parsed.value), timeoutMs: timeout.timeoutMs, createdAt: now, updatedAt: now,
-      });
+      const replacement = { id: ids.hex32(), ...account, ...sealed(account, parsed.value), timeoutMs: timeout.timeoutMs, createdAt: now, updatedAt: now };
+      const stored = existing && refusal ? await store.replaceAccountUnlessInUse(replacement, existing.id) : await store.upsertAccount(replacement);
+      if (stored === 'in_use') return { ok: false, error: refusal ?? `account ${name} holds payments` };
       return { ok: true, value: shown(stored) };
     },
     accounts: async (merchantId) => (await store.accounts(merchantId)).map(shown),

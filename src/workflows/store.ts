@@ -22,6 +22,13 @@ export interface PspAccount {
 export interface WorkflowStore {
   /** Inserts or replaces the account of that name; returns the stored account. */
   upsertAccount(a: PspAccount): Promise<PspAccount>;
+  /**
+   * Replaces the account of that name (`id`, as it is now) unless it holds payments
+   * (`accountInUse`), checked and replaced in one unit once attempts being recorded at it have
+   * committed: a change of its PSP (connector or identity) made while one was would leave that
+   * attempt's captures, voids and status calls going to the other PSP.
+   */
+  replaceAccountUnlessInUse(a: PspAccount, id: string): Promise<PspAccount | 'in_use'>;
   accounts(merchantId: string): Promise<PspAccount[]>;
   /** The ids of every merchant's accounts. */
   accountIds(): Promise<string[]>;
