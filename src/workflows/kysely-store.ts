@@ -61,11 +61,22 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
   }
   return {
     upsertAccount: (a) => upsert(db, a),
-    async replaceAccountUnlessInUse(a, id) {
+    async putAccountUnless(a, refusalOf) {
       return uow.run(async (tx) => {
-        // The check and the change in one unit, after attempts being recorded there have committed.
-        await holdAccount(tx, id);
-        if (await inUse(tx, id)) return 'in_use' as const;
+        const byName = () => tx.selectFrom('psp_accounts').selectAll().where('merchant_id', '=', a.merchantId).where('name', '=', a.name).executeTakeFirst();
+        // The account as it is once every other change of it, and every attempt being recorded at
+        // it, has committed (their locks taken in the same order as a removal's: this lock, then the
+        // row), so that whether this is a move of its PSP is decided on what it is now. Removed and
+        // put again meanwhile, it is another id: held too.
+        let row = await byName();
+        for (let held = new Set<string>(); row && !held.has(row.id);) {
+          held.add(row.id);
+          await holdAccount(tx, row.id);
+          row = await byName();
+        }
+        const current = row ? toAccount(row) : undefined;
+        const refusal = current ? refusalOf(current) : undefined;
+        if (current && refusal !== undefined && await inUse(tx, current.id)) return { refused: refusal };
         return upsert(tx, a);
       });
     },

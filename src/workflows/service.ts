@@ -138,16 +138,19 @@ export function createWorkflowService(deps: {
       // and voids must reach it. Another PSP is another account. So is the same connector at
       // another PSP, or another account there (an OPP platform's other host, another entity or
       // merchant account): the payments made at the old one would be captured, voided and asked
-      // about where nobody knows them. Either change is made only while the account holds nothing.
-      const moved = existing && existing.connector === factory.name
-        ? (factory.identitySettings ?? []).filter((k) => settingOf(existing.settings, k) !== settingOf(parsed.value, k)) : [];
-      const refusal = otherConnector
-        ?? (moved.length > 0 ? `account ${name} holds payments made at its ${moved.join(' and ')}, whose follow-ups must reach them there: put a new account for the other` : undefined);
+      // about where nobody knows them. Either change is made only while the account holds nothing,
+      // judged on the account as it is when the change is made.
+      const refusalOf = (current: PspAccount): string | undefined => {
+        if (current.connector !== factory.name) {
+          return `account ${name} holds payments authorized at its ${current.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}`;
+        }
+        const moved = (factory.identitySettings ?? []).filter((k) => settingOf(current.settings, k) !== settingOf(parsed.value, k));
+        return moved.length > 0 ? `account ${name} holds payments made at its ${moved.join(' and ')}, whose follow-ups must reach them there: put a new account for the other` : undefined;
+      };
       const now = clock.now();
       const account = { merchantId, name, connector: factory.name };
-      const replacement = { id: ids.hex32(), ...account, ...sealed(account, parsed.value), timeoutMs: timeout.timeoutMs, createdAt: now, updatedAt: now };
-      const stored = existing && refusal ? await store.replaceAccountUnlessInUse(replacement, existing.id) : await store.upsertAccount(replacement);
-      if (stored === 'in_use') return { ok: false, error: refusal ?? `account ${name} holds payments` };
+      const stored = await store.putAccountUnless({ id: ids.hex32(), ...account, ...sealed(account, parsed.value), timeoutMs: timeout.timeoutMs, createdAt: now, updatedAt: now }, refusalOf);
+      if ('refused' in stored) return { ok: false, error: stored.refused };
       return { ok: true, value: shown(stored) };
     },
     accounts: async (merchantId) => (await store.accounts(merchantId)).map(shown),

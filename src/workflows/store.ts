@@ -23,12 +23,14 @@ export interface WorkflowStore {
   /** Inserts or replaces the account of that name; returns the stored account. */
   upsertAccount(a: PspAccount): Promise<PspAccount>;
   /**
-   * Replaces the account of that name (`id`, as it is now) unless it holds payments
-   * (`accountInUse`), checked and replaced in one unit once attempts being recorded at it have
-   * committed: a change of its PSP (connector or identity) made while one was would leave that
-   * attempt's captures, voids and status calls going to the other PSP.
+   * Inserts or replaces the account of that name, unless `refusalOf` the account as it is now
+   * refuses the change (a move of its PSP: another connector, or its identity settings changed)
+   * and the account holds payments (`accountInUse`). Read, checked and replaced in one unit, once
+   * other changes of the account and attempts being recorded at it have committed: a move made while
+   * an attempt was, or decided on the account as another operator's change left it before, would
+   * leave that attempt's, or a payment's, captures, voids and status calls going to the other PSP.
    */
-  replaceAccountUnlessInUse(a: PspAccount, id: string): Promise<PspAccount | 'in_use'>;
+  putAccountUnless(a: PspAccount, refusalOf: (current: PspAccount) => string | undefined): Promise<PspAccount | { refused: string }>;
   accounts(merchantId: string): Promise<PspAccount[]>;
   /** The ids of every merchant's accounts. */
   accountIds(): Promise<string[]>;
