@@ -1782,21 +1782,24 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal((await workflows.unsealedAccounts(['acq-075'], 100)).some((a) => a.merchantId === f.merchant.id), false);
       });
 
-      test('routing(): the workflow and every account of the merchant in one read, as workflow() and accounts() see them', async () => {
+      test('routing(): the workflow and the accounts it names, in one read, as workflow() and accounts() see them (not every account of the merchant)', async () => {
         const f = await merchant();
         const other = await merchant();
         assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [] });
         assert.deepEqual(await workflows.routing(id(), 'payment-acceptance'), { workflow: undefined, accounts: [] }, 'no such merchant');
         const b = await workflows.upsertAccount(account(f.merchant.id, 'psp-b'));
         const a = await workflows.upsertAccount(account(f.merchant.id, 'psp-a', { connector: 'other-psp' }));
-        await workflows.upsertAccount(account(other.merchant.id, 'psp-c'));
+        await workflows.upsertAccount(account(f.merchant.id, 'psp-unnamed'));
+        await workflows.upsertAccount(account(other.merchant.id, 'psp-b'));
         const brief = (x: PspAccount) => ({ id: x.id, name: x.name, connector: x.connector });
-        assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [brief(a), brief(b)] });
-        const config = { accounts: ['psp-b', 'psp-a'], moveOn: ['soft' as const], notifyPending: true };
+        assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [] }, 'no workflow names any');
+        const config = { accounts: ['psp-b', 'psp-a', 'psp-gone'], moveOn: ['soft' as const], notifyPending: true };
         await workflows.setWorkflow(f.merchant.id, 'payment-acceptance', config, now());
         await workflows.setWorkflow(f.merchant.id, 'other-flow', { ...config, accounts: [] }, now());
-        assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: config, accounts: [brief(a), brief(b)] });
-        assert.deepEqual(await workflows.routing(other.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [brief((await workflows.accounts(other.merchant.id))[0]!)] });
+        assert.deepEqual(await workflows.routing(f.merchant.id, 'payment-acceptance'), { workflow: config, accounts: [brief(a), brief(b)] },
+          'the named accounts of this merchant only: not psp-unnamed, not the other merchant\'s psp-b');
+        assert.deepEqual(await workflows.routing(f.merchant.id, 'other-flow'), { workflow: { ...config, accounts: [] }, accounts: [] });
+        assert.deepEqual(await workflows.routing(other.merchant.id, 'payment-acceptance'), { workflow: undefined, accounts: [] });
         await workflows.setWorkflow(f.merchant.id, 'payment-acceptance', { ...config, accounts: ['psp-b'] }, now());
         assert.equal(await workflows.removeAccount(f.merchant.id, 'psp-a'), 'removed');
         assert.deepEqual((await workflows.routing(f.merchant.id, 'payment-acceptance')).accounts, [brief(b)], 'a removed account is gone at once');

@@ -14,9 +14,14 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
   const { db } = uow;
   // Read for every payment, never cached: a changed cascade or account applies at once on every
   // node. One statement instead of two (the workflow, then the accounts), compiled once.
+  // Only the accounts the workflow names: every payment reads this, and a merchant may have hundreds
+  // of accounts (one per acquirer, currency, country or sub-merchant) for a cascade of a few.
+  const namedByWorkflow = uow.kind === 'postgres'
+    ? sql<string>`select jsonb_array_elements_text(w.config::jsonb -> 'accounts')`
+    : sql<string>`select value from json_each(w.config, '$.accounts')`;
   const routing = prepare(db, (q, p: { merchantId: string; code: string }) => q.selectFrom('merchants as m')
     .leftJoin('workflows as w', (j) => j.onRef('w.merchant_id', '=', 'm.id').on('w.code', '=', p.code))
-    .leftJoin('psp_accounts as a', 'a.merchant_id', 'm.id')
+    .leftJoin('psp_accounts as a', (j) => j.onRef('a.merchant_id', '=', 'm.id').on(sql<boolean>`a.name in (${namedByWorkflow})`))
     .select(['w.config as workflow', 'a.id as account_id', 'a.name as account_name', 'a.connector as account_connector'])
     .where('m.id', '=', p.merchantId).orderBy('a.name'));
   const accountById = prepare(db, (q, p: { id: string }) => q.selectFrom('psp_accounts').selectAll().where('id', '=', p.id));

@@ -54,7 +54,8 @@ export interface WorkflowStore {
   workflow(merchantId: string, code: string): Promise<WorkflowConfig | undefined>;
   /**
    * What routing a payment needs, read in one statement (one snapshot): the workflow's configuration
-   * (undefined until set) and every account of the merchant (nothing when there is no such merchant).
+   * (undefined until set) and the merchant's accounts it names (nothing when there is no such
+   * merchant or workflow): a merchant may have hundreds of accounts for a cascade of a few.
    */
   routing(merchantId: string, code: string): Promise<{ workflow: WorkflowConfig | undefined; accounts: Pick<PspAccount, 'id' | 'name' | 'connector'>[] }>;
   /**
