@@ -6,8 +6,12 @@
  * calls) back to a PSP that never heard of it. Whether a change moves the account is decided on the
  * account as it is when the change is made.
  *
- * The interleaving is made certain by a second workflow service (another node, or a request of this
- * one) over the same store whose read of the accounts is held until B's move and payment are done.
+ * The same for a credential given back as its mask (a re-save changing only the timeout): it stands
+ * for the credential of the account as the operator read it; rotated since, or the account removed
+ * and put again with another, the mask is refused, not resolved to the old credential.
+ *
+ * The interleavings are made certain by a second workflow service (another node, or a request of
+ * this one) over the same store whose reads are held until the other operator's change is done.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,3 +64,45 @@ test('a PUT that read the account before another operator moved it (and a paymen
   assert.match((r as { error: string }).error, /holds payments authorized at its opp connector/);
   assert.equal(account.connector, 'opp');
 });
+
+for (const how of ['removed and put again', 'put again (token rotated)'] as const) {
+  test(`a re-save keeping the masked token does not write back the token of an account since ${how}`, async () => {
+    const m = a.merchant.merchantId;
+    const name = how === 'removed and put again' ? 'acq-r' : 'acq-t';
+    const at = (accessToken: string) => ({ baseUrl: 'http://127.0.0.1:9', accessToken, entityId: 'entity1' });
+    const first = await a.app.workflows.putAccount(m, name, { connector: 'opp', settings: at('old-token-AAAA') });
+    assert.ok(first.ok, JSON.stringify(first));
+    const shown = first.value.settings as Record<string, unknown>;
+    assert.match(String(shown.accessToken), /^\*\*\*\*/);
+
+    const store = createWorkflowStore(a.app.storage.uow);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let read!: () => void;
+    const hasRead = new Promise<void>((r) => { read = r; });
+    const operatorA = createWorkflowService({
+      // Held once A has read the stored token (withStoredSecrets -> routedAccount -> account).
+      store: { ...store, account: async (id) => { const r = await store.account(id); read(); await gate; return r; } },
+      clock: systemClock, ids: randomIds, connectors: connectorFactories({ simulator: createSimulatedAcquirer() }),
+      secrets: a.app.vault, merchantOf: (id) => a.app.merchants.byId(id), maxTimeoutMs: a.app.config.pspTimeoutMs,
+    });
+    // Operator A changes the timeout only, giving the settings back as shown (token masked).
+    const putA = operatorA.putAccount(m, name, { connector: 'opp', settings: shown, timeoutMs: 250 });
+    await hasRead;
+
+    // Operator B replaces the token.
+    if (how === 'removed and put again') assert.equal(await a.app.workflows.removeAccount(m, name), 'removed');
+    const second = await a.app.workflows.putAccount(m, name, { connector: 'opp', settings: at('new-token-BBBB') });
+    assert.ok(second.ok, JSON.stringify(second));
+
+    release();
+    const r = await putA;
+    const row = (await a.app.workflows.accounts(m)).find((x) => x.name === name)!;
+    const token = ((await a.app.workflows.routedAccount(row.id))!.settings as Record<string, unknown>).accessToken;
+    assert.notEqual(token, 'old-token-AAAA',
+      `operator A's PUT (${JSON.stringify(r)}) wrote the old token back over operator B's new one: the mask was resolved on the account as read before the unit`);
+    assert.equal(token, 'new-token-BBBB');
+    assert.equal(r.ok, false, 'A is told the account changed since it was read');
+    assert.match((r as { error: string }).error, /settings\.accessToken: the account's credentials changed since they were read/);
+  });
+}

@@ -80,8 +80,8 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
           row = await byName();
         }
         const current = row ? toAccount(row) : undefined;
-        const refusal = current ? refusalOf(current) : undefined;
-        if (current && refusal !== undefined && await inUse(tx, current.id)) return { refused: refusal };
+        const refusal = refusalOf(current);
+        if (refusal && (!refusal.whileInUse || (current && await inUse(tx, current.id)))) return { refused: refusal.reason };
         return upsert(tx, a);
       });
     },

@@ -101,7 +101,7 @@ export function createWorkflowService(deps: {
   async function withStoredSecrets(existing: PspAccount | undefined, connector: string, settings: unknown): Promise<Result<unknown, string>> {
     if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return ok(settings);
     const given = { ...(settings as Record<string, unknown>) };
-    const masked = secretKeysOf(connector).filter((k) => typeof given[k] === 'string' && (given[k] as string).startsWith('****'));
+    const masked = maskedKeys(connector, given);
     if (masked.length === 0) return ok(given);
     const stored = existing && existing.connector === connector ? (await service.routedAccount(existing.id))?.settings as Record<string, unknown> | undefined : undefined;
     for (const k of masked) {
@@ -111,6 +111,10 @@ export function createWorkflowService(deps: {
     }
     return ok(given);
   }
+
+  /** The credentials given as the mask the API shows, to be kept as stored. */
+  const maskedKeys = (connector: string, settings: unknown): string[] => typeof settings !== 'object' || settings === null || Array.isArray(settings) ? []
+    : secretKeysOf(connector).filter((k) => typeof (settings as Record<string, unknown>)[k] === 'string' && ((settings as Record<string, string>)[k]).startsWith('****'));
 
   const service: WorkflowService = {
     async putAccount(merchantId, name, input) {
@@ -140,12 +144,20 @@ export function createWorkflowService(deps: {
       // merchant account): the payments made at the old one would be captured, voided and asked
       // about where nobody knows them. Either change is made only while the account holds nothing,
       // judged on the account as it is when the change is made.
-      const refusalOf = (current: PspAccount): string | undefined => {
+      // A credential given as its mask was taken from the account as read above: changed since (its
+      // credentials rotated, or removed and put again by another operator), the mask stands for a
+      // credential it no longer holds, refused as any other mask is.
+      const masked = maskedKeys(factory.name, timeout.settings);
+      const refusalOf = (current: PspAccount | undefined) => {
+        if (masked.length > 0 && (current?.id !== existing?.id || current?.sealedSecrets !== existing?.sealedSecrets)) {
+          return { reason: `settings.${masked[0]}: the account's credentials changed since they were read: give the credential itself, not a mask of it`, whileInUse: false };
+        }
+        if (!current) return undefined;
         if (current.connector !== factory.name) {
-          return `account ${name} holds payments authorized at its ${current.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}`;
+          return { reason: `account ${name} holds payments authorized at its ${current.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}`, whileInUse: true };
         }
         const moved = (factory.identitySettings ?? []).filter((k) => settingOf(current.settings, k) !== settingOf(parsed.value, k));
-        return moved.length > 0 ? `account ${name} holds payments made at its ${moved.join(' and ')}, whose follow-ups must reach them there: put a new account for the other` : undefined;
+        return moved.length > 0 ? { reason: `account ${name} holds payments made at its ${moved.join(' and ')}, whose follow-ups must reach them there: put a new account for the other`, whileInUse: true } : undefined;
       };
       const now = clock.now();
       const account = { merchantId, name, connector: factory.name };

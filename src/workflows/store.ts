@@ -24,13 +24,14 @@ export interface WorkflowStore {
   upsertAccount(a: PspAccount): Promise<PspAccount>;
   /**
    * Inserts or replaces the account of that name, unless `refusalOf` the account as it is now
-   * refuses the change (a move of its PSP: another connector, or its identity settings changed)
-   * and the account holds payments (`accountInUse`). Read, checked and replaced in one unit, once
-   * other changes of the account and attempts being recorded at it have committed: a move made while
-   * an attempt was, or decided on the account as another operator's change left it before, would
-   * leave that attempt's, or a payment's, captures, voids and status calls going to the other PSP.
+   * (undefined: none) refuses the change: at once, or (`whileInUse`: a move of its PSP, another
+   * connector or its identity settings changed) while the account holds payments (`accountInUse`).
+   * Read, checked and replaced in one unit, once other changes of the account and attempts being
+   * recorded at it have committed: a move made while an attempt was, or decided on the account as
+   * another operator's change left it before, would leave that attempt's, or a payment's, captures,
+   * voids and status calls going to the other PSP.
    */
-  putAccountUnless(a: PspAccount, refusalOf: (current: PspAccount) => string | undefined): Promise<PspAccount | { refused: string }>;
+  putAccountUnless(a: PspAccount, refusalOf: (current: PspAccount | undefined) => { readonly reason: string; readonly whileInUse: boolean } | undefined): Promise<PspAccount | { refused: string }>;
   accounts(merchantId: string): Promise<PspAccount[]>;
   /** The ids of every merchant's accounts. */
   accountIds(): Promise<string[]>;
