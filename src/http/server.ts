@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerTokenOf, secretMatches } from '../runtime/bearer.ts';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { refusalEnvelope } from '../dialects/opp/envelope.ts';
@@ -174,6 +175,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // that are not HTTP): answered in the surface's shape, with a request id, then closed.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) { socket.destroy(); return; }
+      // Bytes after a request read whole (a client counting Content-Length in characters, not
+      // bytes; pipelined junk) while that request is still being answered: its answer goes out
+      // first, then the socket closes, what followed it unanswered. Written now, the refusal came
+      // before the answer of a payment that was made: the merchant read "nothing done" and paid again.
+      const answering = (socket as unknown as { _httpMessage?: ServerResponse & { req?: IncomingMessage } })._httpMessage;
+      if (answering && !answering.writableEnded && answering.req?.complete) {
+        answering.shouldKeepAlive = false;
+        answering.once('finish', () => socket.end());
+        answering.once('close', () => socket.destroySoon());
+        return;
+      }
       const status = clientErrorStatus(err.code);
       // Node hands the bytes it read (typed otherwise by Fastify's declarations).
       const raw = (err as unknown as { rawPacket?: unknown }).rawPacket;

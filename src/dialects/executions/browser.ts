@@ -171,7 +171,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       await refuse(reply, 'request.rate-limit', what === 'tokenize' ? 'Too many tokenization requests for this holder; try again later' : 'Too many saved-card listings for this holder; try again later');
       return true;
     };
-    if (req.method === 'GET') {
+    if (req.method === 'GET' || req.method === 'HEAD') {
       await limited('saved-cards');
       return reply.sent ? reply : undefined;
     }

@@ -286,7 +286,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     // naming one in upper case is the same request under its idempotency key.
     const path = req.params as Record<string, string> | undefined;
     for (const [k, v] of Object.entries(path ?? {})) if (uuidPattern.test(v)) path![k] = v.toLowerCase();
-    if (req.method === 'GET') return;
+    // A read (HEAD is answered by the GET route: an uptime probe, a check that an execution exists).
+    if (req.method === 'GET' || req.method === 'HEAD') return;
     const key = req.headers['x-idempotency-key'];
     if (key === undefined || key === '') return refuse(reply, 'request.header.missing', 'x-idempotency-key is required on writes');
     if (typeof key !== 'string' || !uuidPattern.test(key)) return refuse(reply, 'request.header.invalid', 'x-idempotency-key must be a UUID');
