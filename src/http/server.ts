@@ -176,16 +176,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) { socket.destroy(); return; }
       // Bytes after a request read whole (a client counting Content-Length in characters, not
-      // bytes; pipelined junk) while that request is still being answered: its answer goes out
-      // first, then the socket closes, what followed it unanswered. Written now, the refusal came
-      // before the answer of a payment that was made: the merchant read "nothing done" and paid again.
+      // bytes; pipelined junk) while that request is still being answered: it, and every request
+      // read whole after it, is answered in turn as Node answers them; what followed is not, and
+      // the socket closes once idle (the keep-alive timeout). Written now, the refusal came before
+      // the answer of a payment that was made: the merchant read "nothing done" and paid again. (Its
+      // parser refuses every later chunk too, each passing here again: nothing is added each time.)
       const answering = (socket as unknown as { _httpMessage?: ServerResponse & { req?: IncomingMessage } })._httpMessage;
-      if (answering && !answering.writableEnded && answering.req?.complete) {
-        answering.shouldKeepAlive = false;
-        answering.once('finish', () => socket.end());
-        answering.once('close', () => socket.destroySoon());
-        return;
-      }
+      if (answering && !answering.writableEnded && answering.req?.complete) return;
       const status = clientErrorStatus(err.code);
       // Node hands the bytes it read (typed otherwise by Fastify's declarations).
       const raw = (err as unknown as { rawPacket?: unknown }).rawPacket;
