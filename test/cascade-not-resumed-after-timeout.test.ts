@@ -68,6 +68,28 @@ for (const store of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await attemptsOf(p.body.id), [['acq-a', 'failed'], ['acq-b', 'succeeded']]);
     });
 
+    test('one whose next attempt never started (a crash between the decline and it) ends with the decline after the outage; within the timeout it goes on', async () => {
+      // As a crash leaves it: the first attempt recorded declined, the payment still pending, no next attempt.
+      const crashed = async () => {
+        const p = await pay(gw, { paymentType: 'PA', amount: '10.00' });
+        const db = gw.app.storage.db;
+        await db.updateTable('attempts').set({ status: 'failed', reason: 'soft', result_code: '800.100.151' }).where('transaction_id', '=', p.body.id).execute();
+        await db.updateTable('transactions').set({ status: 'pending', unknown_since: null }).where('id', '=', p.body.id).execute();
+        await db.updateTable('payments').set({ status: 'pending' }).where('id', '=', p.body.id).execute();
+        return p.body.id as string;
+      };
+      const late = await crashed();
+      clock.advance(3 * 86_400_000);
+      const soon = await crashed();
+      clock.advance(60_000);
+      await gw.app.payments.reconcile();
+      await gw.app.payments.idle();
+      assert.deepEqual(await attemptsOf(late), [['acq-a', 'failed']], 'the card was sent to acq-b three days after the shopper left');
+      const q = await opp(gw, 'GET', `/v1/query/${late}`);
+      assert.match(q.body.result.code, /^800\./, `the payment ends with acq-a's decline: ${JSON.stringify(q.body.result)}`);
+      assert.deepEqual(await attemptsOf(soon), [['acq-a', 'failed'], ['acq-b', 'succeeded']], 'a minute after the crash the cascade goes on');
+    });
+
     test('within the timeout the cascade still goes on', async () => {
       const p = await pay(gw, { paymentType: 'PA', amount: '10.00' });
       clock.advance(60_000);

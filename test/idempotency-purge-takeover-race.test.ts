@@ -31,11 +31,14 @@ test('PostgreSQL: a key taken over while the purge runs is not purged', { skip: 
         .where('merchant_id', '=', old.merchantId).where('key', '=', old.key).where('state', '=', 'in_flight').where('created_at', '=', old.createdAt).execute();
       purging = keys.purge(2_000, 500);
       // Until the purge waits on the row lock.
-      for (let i = 0; i < 500; i++) {
-        const waiting = await sql<{ n: string }>`select count(*) as n from pg_locks where not granted`.execute(nodes.b.db);
-        if (Number(waiting.rows[0]!.n) > 0) break;
-        await new Promise((r) => setTimeout(r, 10));
+      let waited = false;
+      for (let i = 0; i < 500 && !waited; i++) {
+        const waiting = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+          where wait_event_type = 'Lock' and query ilike 'delete from "idempotency_keys"%'`.execute(nodes.b.db);
+        waited = Number(waiting.rows[0]!.n) > 0;
+        if (!waited) await new Promise((r) => setTimeout(r, 10));
       }
+      assert.ok(waited, 'the purge waited for the row the takeover holds');
     });
     assert.equal(await purging, 1, 'only the key still expired is purged');
     const left = await nodes.a.db.selectFrom('idempotency_keys').select(['key', 'created_at']).orderBy('key').execute();

@@ -9,7 +9,7 @@ import type { Connector, ConnectorRequest, LookupHint } from '../processors/conn
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { Challenge } from '../threeds/store.ts';
 import { defaultAccount } from '../processors/registry.ts';
-import { nextStep, type CascadeRules } from './cascade.ts';
+import { nextStep, noAccountLeft, type CascadeRules } from './cascade.ts';
 import {
   brokenInvariants, canTransition, isOpen, paymentStatusOf, statusOfOutcome, totalsOf,
   type DeclineReason, type Outcome, type OperationStatus, type PaymentStatus, attemptsOfOperation } from './model.ts';
@@ -239,7 +239,7 @@ export function createRunner(deps: {
         const locked = await w.payments.lock(paymentId);
         const attempt = locked?.attempts.find((a) => a.id === attemptId);
         if (!locked || !attempt || !isOpen(attempt.status)) return false;
-        next = await applyAttemptOutcome(w, locked, attempt, outcome, rules ?? { accounts: [], moveOn: [] });
+        next = await applyAttemptOutcome(w, locked, attempt, outcome, rules ?? noAccountLeft);
         return true;
       });
       return { changed, next };

@@ -130,10 +130,11 @@ export function createWorkflowService(deps: {
       const timeout = readTimeout(input, deps.maxTimeoutMs);
       if (!timeout.ok) return timeout;
       const existing = (await store.accounts(merchantId)).find((a) => a.name === name);
-      const otherConnector = existing && existing.connector !== factory.name
-        ? `account ${name} holds payments authorized at its ${existing.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}` : undefined;
+      const otherConnector = (current: PspAccount) => current.connector !== factory.name
+        ? `account ${name} holds payments authorized at its ${current.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}` : undefined;
       // Said before the settings are read for the other connector (checked again with the change, below).
-      if (existing && otherConnector && await store.accountInUse(existing.id)) return { ok: false, error: otherConnector };
+      const early = existing && otherConnector(existing);
+      if (existing && early && await store.accountInUse(existing.id)) return { ok: false, error: early };
       const given = await withStoredSecrets(existing, factory.name, timeout.settings);
       if (!given.ok) return given;
       const parsed = factory.parseSettings(given.value);
@@ -153,11 +154,10 @@ export function createWorkflowService(deps: {
           return { reason: `settings.${masked[0]}: the account's credentials changed since they were read: give the credential itself, not a mask of it`, whileInUse: false };
         }
         if (!current) return undefined;
-        if (current.connector !== factory.name) {
-          return { reason: `account ${name} holds payments authorized at its ${current.connector} connector, whose follow-ups must reach it: put a new account for ${factory.name}`, whileInUse: true };
-        }
-        const moved = (factory.identitySettings ?? []).filter((k) => settingOf(current.settings, k) !== settingOf(parsed.value, k));
-        return moved.length > 0 ? { reason: `account ${name} holds payments made at its ${moved.join(' and ')}, whose follow-ups must reach them there: put a new account for the other`, whileInUse: true } : undefined;
+        const moved = otherConnector(current);
+        if (moved !== undefined) return { reason: moved, whileInUse: true };
+        const identity = (factory.identitySettings ?? []).filter((k) => settingOf(current.settings, k) !== settingOf(parsed.value, k));
+        return identity.length > 0 ? { reason: `account ${name} holds payments made at its ${identity.join(' and ')}, whose follow-ups must reach them there: put a new account for the other`, whileInUse: true } : undefined;
       };
       const now = clock.now();
       const account = { merchantId, name, connector: factory.name };
