@@ -30,18 +30,31 @@ let b: Gateway;
 before(async () => { b = await startGateway(); a = await startGateway(); });
 after(async () => { await a?.close(); await b?.close(); });
 
-test('a PUT that read the account before another operator moved it (and a payment was made there) does not move it back unchecked', async () => {
-  await configureCascade(a, { 'acq-x': { connector: 'simulator', settings: {} } }, ['acq-x']);
+/**
+ * Operator A: a workflow service over the same store (another node, or a request of this one) whose
+ * read of the accounts (`accounts`) or of one account's stored credentials (`account`) is held once
+ * made, until `release`.
+ */
+function heldOperator(read: 'accounts' | 'account') {
   const store = createWorkflowStore(a.app.storage.uow);
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
-  let read!: () => void;
-  const hasRead = new Promise<void>((r) => { read = r; });
-  const operatorA = createWorkflowService({
-    store: { ...store, accounts: async (m) => { const r = await store.accounts(m); read(); await gate; return r; } },
+  let made!: () => void;
+  const hasRead = new Promise<void>((r) => { made = r; });
+  const held = read === 'accounts'
+    ? { accounts: async (m: string) => { const r = await store.accounts(m); made(); await gate; return r; } }
+    : { account: async (id: string) => { const r = await store.account(id); made(); await gate; return r; } };
+  const service = createWorkflowService({
+    store: { ...store, ...held },
     clock: systemClock, ids: randomIds, connectors: connectorFactories({ simulator: createSimulatedAcquirer() }),
     secrets: a.app.vault, merchantOf: (id) => a.app.merchants.byId(id), maxTimeoutMs: a.app.config.pspTimeoutMs,
   });
+  return { service, hasRead, release };
+}
+
+test('a PUT that read the account before another operator moved it (and a payment was made there) does not move it back unchecked', async () => {
+  await configureCascade(a, { 'acq-x': { connector: 'simulator', settings: {} } }, ['acq-x']);
+  const { service: operatorA, hasRead, release } = heldOperator('accounts');
   // Operator A re-saves the account on its simulator with other settings; it has read the account.
   const putA = operatorA.putAccount(a.merchant.merchantId, 'acq-x', { connector: 'simulator', settings: { latencyMs: 1 } });
   await hasRead;
@@ -75,17 +88,8 @@ for (const how of ['removed and put again', 'put again (token rotated)'] as cons
     const shown = first.value.settings as Record<string, unknown>;
     assert.match(String(shown.accessToken), /^\*\*\*\*/);
 
-    const store = createWorkflowStore(a.app.storage.uow);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    let read!: () => void;
-    const hasRead = new Promise<void>((r) => { read = r; });
-    const operatorA = createWorkflowService({
-      // Held once A has read the stored token (withStoredSecrets -> routedAccount -> account).
-      store: { ...store, account: async (id) => { const r = await store.account(id); read(); await gate; return r; } },
-      clock: systemClock, ids: randomIds, connectors: connectorFactories({ simulator: createSimulatedAcquirer() }),
-      secrets: a.app.vault, merchantOf: (id) => a.app.merchants.byId(id), maxTimeoutMs: a.app.config.pspTimeoutMs,
-    });
+    // Held once A has read the stored token (withStoredSecrets -> routedAccount -> account).
+    const { service: operatorA, hasRead, release } = heldOperator('account');
     // Operator A changes the timeout only, giving the settings back as shown (token masked).
     const putA = operatorA.putAccount(m, name, { connector: 'opp', settings: shown, timeoutMs: 250 });
     await hasRead;
