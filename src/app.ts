@@ -308,8 +308,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return sentNow(challenge);
   });
   // The shopper back from a PSP's own 3-D Secure: the PSP finishes the attempt, then the same.
-  threeds.onReturn(async (paymentId, attemptId, parameters) => {
-    const v = await payments.completePspReturn(paymentId, attemptId, parameters);
+  threeds.onReturn(async (paymentId, attemptId, parameters, admit) => {
+    const v = await payments.completePspReturn(paymentId, attemptId, parameters, admit);
     return v && shopperDestination(v, `payment ${paymentId}`);
   });
   const changeListener = config.storage.kind === 'postgres' && executionChannels.length > 0

@@ -133,3 +133,32 @@ test('a stranger\'s bare request to an expired attempt\'s return asks nothing, a
   const late = await gw.app.storage.db.selectFrom('late_approvals').selectAll().where('attempt_id', '=', r.body.id).execute();
   assert.equal(late.length, 1, 'the sale the acquirer made after the gateway expired the payment was not found');
 });
+
+test('returns naming no attempt that has a PSP return write nothing: the count is kept only for a real one', async () => {
+  await viaAcquirer();
+  const hits = async () => Number((await gw.app.storage.db.selectFrom('rate_hits').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const challenged = await opp(gw, 'POST', '/v1/payments', challengedPa('17.00'));
+  assert.equal(challenged.body.result.code, '000.200.000', JSON.stringify(challenged.body));
+  // A payment that never went to a PSP's own 3-D Secure (paid at once, no shopper to send back).
+  await configureCascade(gw, {}, []);
+  const direct = await opp(gw, 'POST', '/v1/payments', { amount: '5.00', currency: 'EUR', paymentType: 'DB', paymentBrand: 'VISA', 'card.number': '4200000000000000', 'card.holder': 'Jane Jones', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123' });
+  assert.equal(direct.body.result.code, '000.100.110', JSON.stringify(direct.body));
+  const random = () => Array.from({ length: 32 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+  const before = await hits();
+  const strangers = [
+    ...Array.from({ length: 10 }, () => `${random()}/${random()}`),
+    `${challenged.body.id}/${random()}`,
+    `${direct.body.id}/${direct.body.id}`,
+  ];
+  for (const path of strangers) {
+    const r = await hop(`${gw.url}/hosted/psp-return/${path}`);
+    assert.equal(r.status, 404, path);
+  }
+  assert.equal(await hits() - before, 0, 'each anonymous request naming no PSP return wrote a rate-limit row into the store (a durable write per request, for anyone)');
+  // The real return is still counted, and still limited.
+  const own = `${gw.url}/hosted/psp-return/${challenged.body.id}/${challenged.body.id}`;
+  const answers: number[] = [];
+  for (let i = 0; i < 6; i++) answers.push((await hop(own)).status);
+  assert.equal(answers.filter((s) => s === 429).length, 1, answers.join(','));
+  assert.equal(await hits() - before, 5, 'the five returns taken are counted (a refused one is not)');
+});

@@ -180,7 +180,7 @@ export interface PaymentService {
    * decline the cascade moves on from tries the next account). Undefined when no such attempt
    * exists; a return that comes twice changes nothing the second time.
    */
-  completePspReturn(paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>): Promise<PaymentView | undefined>;
+  completePspReturn(paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>, admit?: () => Promise<void>): Promise<PaymentView | undefined>;
   /**
    * A PSP's notification settles one of its account's attempts (an asynchronous capture, refund,
    * or an authorization whose answer was lost); false when nothing changed (unknown, another
@@ -1255,7 +1255,7 @@ export function createPaymentService(deps: {
       return driven === 'unrecorded' ? inDoubtView(paymentId, { operation: resumed.op, initial: resumed.op, payment, card: masked }) : view(paymentId);
     },
 
-    async completePspReturn(paymentId, attemptId, parameters) {
+    async completePspReturn(paymentId, attemptId, parameters, admit) {
       const attempt = await store.attempt(attemptId);
       if (!attempt || attempt.paymentId !== paymentId) return undefined;
       const op = await store.operation(attempt.operationId);
@@ -1263,6 +1263,8 @@ export function createPaymentService(deps: {
       // Only a payment that could be sent to a PSP's own 3-D Secure has a return to take; for any
       // other (no shopper to send back), the address names nothing, whoever guessed it.
       if (!op || !payment || typeof op.context.pspReturnUrl !== 'string') return undefined;
+      // Counted only now: an address naming no return costs reads, never a write of the store.
+      await admit?.();
       if (op.status !== 'awaiting' || attempt.status !== 'pending') {
         // Back after the gateway gave up on the shopper: the PSP may have charged the card once its
         // own 3-D Secure was done. Asked (never finished: that would authorize now), not assumed.

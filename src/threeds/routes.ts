@@ -80,6 +80,9 @@ const pspReturnSchema = (method: 'GET' | 'POST') => ({
  */
 export const pspReturnLimit = { calls: 5, windowMs: 60_000 } as const;
 
+/** A return over its source's limit, thrown out of the handler before it asks or writes anything. */
+class ReturnRefused extends Error {}
+
 export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock; throttle: Throttle }): Promise<void> {
   const { threeds, clock, throttle } = deps;
 
@@ -120,14 +123,23 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
   const pspReturn = async (req: FastifyRequest<{ Params: { paymentId: string; attemptId: string } }>, reply: FastifyReply) => {
     const { paymentId, attemptId } = req.params;
     if (!idPattern.test(paymentId) || !idPattern.test(attemptId)) return hostedHtml(reply, 404, renderEndedPage('not_found'));
-    const counted = await throttle.take(`psp-return:${attemptId}:${sourceOf(req.ip)}`, pspReturnLimit.calls, pspReturnLimit.windowMs);
-    if (!counted.allowed) {
-      reply.header('retry-after', String(Math.max(1, Math.ceil(counted.retryAfterMs / 1000))));
-      return hostedHtml(reply, 429, renderEndedPage('unavailable'));
-    }
+    // Counted once the return is known to name an attempt that has one: every request of a
+    // stranger guessing addresses would otherwise be a write of the store.
+    let refusedForMs: number | undefined;
+    const admit = async () => {
+      const counted = await throttle.take(`psp-return:${attemptId}:${sourceOf(req.ip)}`, pspReturnLimit.calls, pspReturnLimit.windowMs);
+      if (!counted.allowed) { refusedForMs = counted.retryAfterMs; throw new ReturnRefused(); }
+    };
     const query = Object.fromEntries(new URLSearchParams(req.raw.url?.split('?')[1] ?? ''));
     const form = typeof req.body === 'object' && req.body !== null ? req.body as Record<string, string> : {};
-    const next = await threeds.returned(paymentId, attemptId, { ...query, ...form });
+    let next: string | undefined;
+    try {
+      next = await threeds.returned(paymentId, attemptId, { ...query, ...form }, admit);
+    } catch (err) {
+      if (!(err instanceof ReturnRefused) || refusedForMs === undefined) throw err;
+      reply.header('retry-after', String(Math.max(1, Math.ceil(refusedForMs / 1000))));
+      return hostedHtml(reply, 429, renderEndedPage('unavailable'));
+    }
     if (!next) return hostedHtml(reply, 404, renderEndedPage('not_found'));
     return secureHosted(reply, []).code(303).header('location', next).send();
   };

@@ -22,7 +22,11 @@ export type FinishError = 'not_found' | 'used' | 'expired';
  * finish the attempt) and returns the URL the browser goes to next; undefined when the payment or
  * attempt is unknown. Registered once by the composition root.
  */
-export type ReturnHandler = (paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>) => Promise<string | undefined>;
+/**
+ * `admit` is called once the return names an attempt that has one, before anything is asked or
+ * written for it; it throws to refuse the return (too many from one source).
+ */
+export type ReturnHandler = (paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>, admit: () => Promise<void>) => Promise<string | undefined>;
 
 export interface ThreeDsService {
   open(input: OpenChallengeInput): Promise<Challenge>;
@@ -63,7 +67,7 @@ export interface ThreeDsService {
   close(kind: SubjectKind, subjectId: string): Promise<void>;
   onReturn(handler: ReturnHandler): void;
   /** The shopper is back from a PSP-run challenge: where to send the browser (undefined: nothing known). */
-  returned(paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>): Promise<string | undefined>;
+  returned(paymentId: string, attemptId: string, parameters: Readonly<Record<string, string>>, admit: () => Promise<void>): Promise<string | undefined>;
 }
 
 /** Path of the hosted page for each purpose. */
@@ -130,9 +134,9 @@ export function createThreeDsService(deps: { store: ChallengeStore; clock: Clock
       if (open) await store.resolve(open.id, 'completed', clock.now(), 0);
     },
     onReturn(handler) { returnHandler = handler; },
-    async returned(paymentId, attemptId, parameters) {
+    async returned(paymentId, attemptId, parameters, admit) {
       if (!returnHandler) throw new Error('no handler for shoppers back from a PSP');
-      return returnHandler(paymentId, attemptId, parameters);
+      return returnHandler(paymentId, attemptId, parameters, admit);
     },
   };
   return service;
