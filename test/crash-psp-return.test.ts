@@ -9,20 +9,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { tempDir, opp, testPostgresUrl, type Gateway } from './support/harness.ts';
+import { tempDir, opp, type Gateway } from './support/harness.ts';
+import { onDatabase, urlWithSchema } from './support/stores.ts';
 import { demoCredentials, startGatewayProcess, type GatewayProcess } from './support/process.ts';
 import { configureCascade } from './support/executions.ts';
 import { challengedPa, passAcquirerChallenge, startOppFake, oppFakeCredentials } from './support/fake-psps/opp.ts';
 import { pspProxy } from './support/psp-proxy.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function onDatabase<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: testPostgresUrl });
-  await c.connect();
-  try { return await fn(c); } finally { await c.end(); }
-}
 
 for (const store of ['sqlite', 'postgres'] as const) test(`${store}: /v1 PA, PSP 3-D Secure: killed while the status call of the shopper\'s return is at the acquirer, the payment the acquirer approved is approved when its page expires, not expired and reversed`, async () => {
   const dataDir = tempDir();
@@ -34,8 +28,7 @@ for (const store of ['sqlite', 'postgres'] as const) test(`${store}: /v1 PA, PSP
   const schema = `sy_crash_${randomBytes(6).toString('hex')}`;
   if (store === 'postgres') {
     await onDatabase((c) => c.query(`CREATE SCHEMA "${schema}"`));
-    const u = new URL(testPostgresUrl); u.searchParams.set('options', `-c search_path=${schema}`);
-    env.DATABASE_URL = u.toString();
+    env.DATABASE_URL = urlWithSchema(schema);
   }
   let proc: GatewayProcess | undefined;
   try {

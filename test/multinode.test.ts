@@ -6,27 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import pg from 'pg';
-import { opp, postgresAvailable, tempDir, testCard, testPostgresUrl } from './support/harness.ts';
+import { opp, postgresAvailable, tempDir, testCard } from './support/harness.ts';
+import { onDatabase, urlWithSchema } from './support/stores.ts';
 import { demoCredentials, startGatewayProcess, type GatewayProcess } from './support/process.ts';
 import { authorizeBody, call, execution, instrument, tokenOf, wf, type Reachable } from './support/executions.ts';
 import type { MerchantCredentials } from '../src/merchants/service.ts';
 
 const pgUp = await postgresAvailable();
 const skip = pgUp ? undefined : 'PostgreSQL is not reachable (set TEST_DATABASE_URL); CI fails instead of skipping';
-
-async function onDatabase<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: testPostgresUrl });
-  await c.connect();
-  try { return await fn(c); } finally { await c.end(); }
-}
-
-/** The schema travels in the connection string, as an operator would point a cluster at its own schema. */
-function urlWithSchema(schema: string): string {
-  const u = new URL(testPostgresUrl);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  return u.toString();
-}
 
 describe('three gateway processes on one PostgreSQL database', { skip }, () => {
   const schema = `sy_multi_${randomBytes(6).toString('hex')}`;

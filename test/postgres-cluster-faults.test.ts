@@ -9,20 +9,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, connect, type Socket, type AddressInfo, type Server } from 'node:net';
-import pg from 'pg';
 import { opp, postgresAvailable, tempDir, testCard, testPostgresUrl } from './support/harness.ts';
+import { onDatabase } from './support/stores.ts';
 import { demoCredentials, startGatewayProcess, type GatewayProcess } from './support/process.ts';
 import { authorizeBody, call, execution, instrument, tokenOf, wf, type Reachable } from './support/executions.ts';
 import type { MerchantCredentials } from '../src/merchants/service.ts';
 
 const pgUp = await postgresAvailable();
 const skip = pgUp ? undefined : 'PostgreSQL is not reachable';
-
-async function onDatabase<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: testPostgresUrl });
-  await c.connect();
-  try { return await fn(c); } finally { await c.end(); }
-}
 
 /** A TCP proxy in front of PostgreSQL; knows the local ports of its upstream sockets (pg_stat_activity.client_port). */
 async function pgProxy() {

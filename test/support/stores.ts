@@ -26,21 +26,31 @@ export interface ProcessStore {
   drop(): Promise<void>;
 }
 
+/** One statement or more on the test database as its owner, over a connection of their own. */
+export async function onDatabase<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: testPostgresUrl });
+  await c.connect();
+  try { return await fn(c); } finally { await c.end(); }
+}
+
 async function adminQuery(text: string) {
-  const client = new pg.Client({ connectionString: testPostgresUrl });
-  await client.connect();
-  try { await client.query(text); } finally { await client.end(); }
+  await onDatabase((c) => c.query(text));
+}
+
+/** The schema travels in the connection string, as an operator would point a cluster at its own schema. */
+export function urlWithSchema(schema: string): string {
+  const u = new URL(testPostgresUrl);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return u.toString();
 }
 
 export async function processStore(kind: StoreKind): Promise<ProcessStore> {
   const dataDir = tempDir('switchyard-chaos-');
   const schema = `sy_test_${randomBytes(6).toString('hex')}`;
   if (kind === 'postgres') await adminQuery(`CREATE SCHEMA "${schema}"`);
-  const url = new URL(testPostgresUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
   return {
     kind, dataDir,
-    env: { SWITCHYARD_DATA_DIR: dataDir, ...(kind === 'postgres' ? { DATABASE_URL: url.toString() } : {}) },
+    env: { SWITCHYARD_DATA_DIR: dataDir, ...(kind === 'postgres' ? { DATABASE_URL: urlWithSchema(schema) } : {}) },
     async open() {
       if (kind === 'sqlite') {
         const { db } = openSqlite(join(dataDir, 'switchyard.sqlite'));
