@@ -49,3 +49,10 @@ test('executions: token, instruments, client/init, executions and refusals carry
   assert.equal(saved.status, 200);
   noStore(saved.headers, 'GET /public/payment/instruments');
 });
+
+test('the icon every browser asks an origin for is answered empty and cached for a day, not 404 (a failed load in the console of every dashboard and hosted page)', async () => {
+  const r = await fetch(`${gw.url}/favicon.ico`);
+  assert.equal(r.status, 204);
+  assert.equal(await r.text(), '');
+  assert.equal(r.headers.get('cache-control'), 'public, max-age=86400');
+});

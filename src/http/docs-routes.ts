@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { jsonAnswer, object, textAnswer, type JsonSchema } from '../runtime/json-schema.ts';
+import { emptyAnswer, jsonAnswer, object, textAnswer, type JsonSchema } from '../runtime/json-schema.ts';
 import { openApiDocument, surfaces, type CatalogRoute, type Surface } from './openapi.ts';
 import { renderDocsPage } from './docs-page.ts';
 
@@ -31,6 +31,12 @@ export async function registerDocsRoutes(app: FastifyInstance, deps: { catalog: 
       },
     }, async (_req, reply) => reply.header('cache-control', 'public, max-age=60').send(documentOf(surface)));
   }
+
+  // Browsers ask every origin for its icon; the gateway has none to show, and a 404 put a failed
+  // load into the console of every dashboard and hosted page.
+  app.get('/favicon.ico', {
+    schema: { summary: 'No icon: answered empty, so a browser showing a page of the gateway logs no failed load', tags: ['hosted pages'], response: { 204: emptyAnswer('Nothing.') } },
+  }, async (_req, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 
   app.get('/docs', {
     schema: {
