@@ -131,8 +131,11 @@ if (type === 'cardNumber') {
     // A CVV frame that loaded after the number was typed asks for the brand.
     if (e.data && e.data.field === 'brand?') tellBrand(true);
   };
+  // Loaded again (the browser reloaded this frame): the others still hold what was typed in them.
+  bus.postMessage({ field: 'values?' });
 } else if (type === 'cvv') {
   bus.onmessage = (e) => {
+    if (e.data && e.data.field === 'values?') return bus.postMessage({ field: type, value: input.value });
     if (!e.data || e.data.field !== 'brand') return;
     const brand = typeof e.data.value === 'string' ? e.data.value : undefined;
     if (brand === cardBrand) return;
@@ -141,6 +144,8 @@ if (type === 'cardNumber') {
     if (input.value !== '') { markValidity(false); toParent({ kind: 'change', ...state() }); }
   };
   bus.postMessage({ field: 'brand?' });
+} else {
+  bus.onmessage = (e) => { if (e.data && e.data.field === 'values?') bus.postMessage({ field: type, value: input.value }); };
 }
 
 /** The card-number frame tells the CVV frame the brand whenever it changes (or when asked). */
@@ -240,9 +245,11 @@ toParent({ kind: 'ready' });
 document.body.dataset.field = 'ready';
 // What was typed (or autofilled) before this script ran has fired no input event: report it now,
 // or the page would wait for ever on a field that is in fact complete.
+// A frame loaded again comes back empty: the card-number frame must forget what this one held
+// before, or it would pay with an expiry or code the shopper no longer sees.
+if (input.value !== '') format();
+if (type !== 'cardNumber') bus.postMessage({ field: type, value: input.value });
 if (input.value !== '') {
-  format();
-  if (type !== 'cardNumber') bus.postMessage({ field: type, value: input.value });
-  else tellBrand();
+  if (type === 'cardNumber') tellBrand();
   toParent({ kind: 'change', ...state() });
 }

@@ -67,6 +67,9 @@ export class SecureFields {
     const m = event.data;
     if (!type || !m || m.sy !== true || m.channel !== this.channel) return;
     if (m.kind === 'ready') {
+      // A frame that was ready before has been loaded again, empty: what it had said no longer holds.
+      const reloaded = this.states[type] !== undefined;
+      if (reloaded) this.states[type] = { valid: false, empty: true };
       this.send(type, {
         kind: 'configure', channel: this.channel, style: this.options.style || {}, placeholder: (this.options.placeholders || {})[type], label: (this.options.labels || {})[type],
         // The language of the words the frame speaks: the merchant's `lang`, or the page's when the
@@ -75,6 +78,7 @@ export class SecureFields {
         invalidText: (this.options.invalidTexts || {})[type], ...this.configureFor(type),
       });
       this.emit('ready', { field: type });
+      if (reloaded) this.emit('change', { field: type, valid: false, empty: true, complete: false });
     } else if (m.kind === 'change') {
       this.states[type] = { valid: m.valid, empty: m.empty, brand: m.brand };
       this.emit('change', { field: type, valid: m.valid, empty: m.empty, complete: this.isComplete(), ...(type === 'cardNumber' ? { brand: m.brand } : {}) });

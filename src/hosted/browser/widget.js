@@ -254,6 +254,8 @@ function render(form, checkout) {
   let detected;
   const ready = new Set();
   fields.on('ready', ({ field }) => {
+    // Once: a frame the browser loads again says ready again, and the shop's onReady ran already.
+    if (ready.has(field)) return;
     ready.add(field);
     if (ready.size === 3) call('onReady', [cardForm]);
   });
