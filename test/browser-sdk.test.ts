@@ -137,3 +137,9 @@ describe('demo checkout, keyboard only', () => {
     }
   });
 });
+
+test('the demo shop answers the browser\'s ask for its icon empty, not 404 (a failed load in the console of every demo page)', async () => {
+  const r = await fetch(`${store.origin}/favicon.ico`);
+  assert.equal(r.status, 204);
+  assert.equal(await r.text(), '');
+});
