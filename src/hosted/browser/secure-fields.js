@@ -78,7 +78,7 @@ export class SecureFields {
         invalidText: (this.options.invalidTexts || {})[type], ...this.configureFor(type),
       });
       this.emit('ready', { field: type });
-      if (reloaded) this.emit('change', { field: type, valid: false, empty: true, complete: false });
+      if (reloaded) this.emit('change', { field: type, valid: false, empty: true, complete: false, ...(type === 'cardNumber' ? { brand: undefined } : {}) });
     } else if (m.kind === 'change') {
       this.states[type] = { valid: m.valid, empty: m.empty, brand: m.brand };
       this.emit('change', { field: type, valid: m.valid, empty: m.empty, complete: this.isComplete(), ...(type === 'cardNumber' ? { brand: m.brand } : {}) });
