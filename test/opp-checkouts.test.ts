@@ -215,3 +215,28 @@ test('one-click does not offer a registration whose card has expired since (payi
   const view = await (await fetch(`${gw.url}/v1/checkouts/${c.body.id}/widget`)).json() as { registrations: { id: string }[] };
   assert.deepEqual(view.registrations.map((r) => r.id), [lasting.body.id]);
 });
+
+describe('the brands a checkout\'s form takes (the widget\'s data-brands)', () => {
+  const electron = '4917610000000000';
+  const pay = async (pan: string, brands: string, reference: string) => {
+    const c = await create({ merchantTransactionId: reference });
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    return widgetPay(c.body.id, { ...card(pan), brands });
+  };
+
+  test('a Visa Electron card pays a form listing VISA alone, recorded as VISA (the widget showed it as Visa; server-to-server it is paid as VISA)', async () => {
+    const r = await pay(electron, 'VISA MASTER AMEX', 'order-brands-electron');
+    assert.equal(r.body.result.code, success, `the shopper's Visa card was refused: ${JSON.stringify(r.body.result)}`);
+    assert.equal(r.body.paymentBrand, 'VISA');
+  });
+
+  test('a form listing VISAELECTRON records the card as such; a brand the form does not list is refused naming it, and nothing is paid', async () => {
+    const listed = await pay(electron, 'VISAELECTRON VISA', 'order-brands-listed');
+    assert.equal(listed.body.result.code, success, JSON.stringify(listed.body.result));
+    assert.equal(listed.body.paymentBrand, 'VISAELECTRON');
+    const master = await pay('5454545454545454', 'VISA AMEX', 'order-brands-master');
+    assert.equal(master.body.result.code, '100.100.501', JSON.stringify(master.body.result));
+    assert.deepEqual(master.body.result.parameterErrors, [{ name: 'paymentBrand', value: 'MASTER', message: 'this brand is not accepted here' }]);
+    assert.equal((await opp(gw, 'GET', '/v1/query', { merchantTransactionId: 'order-brands-master' })).body.payments?.length ?? 0, 0);
+  });
+});

@@ -20,7 +20,7 @@ import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, r
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import type { CheckoutService } from '../../checkouts/service.ts';
 import { checkoutIdPattern, checkoutLifetimeMs, payable, sessionFound, type CheckoutRecord } from '../../checkouts/model.ts';
-import { detectBrand, isExpired } from '../../vault/card.ts';
+import { brandAccepts, detectBrand, isCardBrand, isExpired } from '../../vault/card.ts';
 import { widgetScript } from '../../hosted/routes.ts';
 import { oppSchemas } from './schemas.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
@@ -618,11 +618,14 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       if (paid.deregistered) return refuse(reply, 400, auth.entity.id, registrationErrorCodes.deregistered);
       return answer(parsed.value.testMode, paid.result);
     }
-    // The brand is the number's own; the form's data-brands say which the shop takes.
-    const brand = params['card.number'] !== undefined ? detectBrand(params['card.number']) : undefined;
-    const accepted = typeof form.brands === 'string' ? form.brands.split(/\s+/).filter(Boolean) : undefined;
-    if (brand && accepted && !accepted.includes(brand)) {
-      return refuse(reply, 400, auth.entity.id, '100.100.501', [{ name: 'paymentBrand', value: brand, message: 'this brand is not accepted here' }]);
+    // The brand is the number's own; the form's data-brands say which the shop takes, as a named
+    // brand takes cards (a Visa Electron card is paid as VISA where the shop lists VISA alone, as
+    // the widget showed it and as a server-to-server payment names it).
+    const detected = params['card.number'] !== undefined ? detectBrand(params['card.number']) : undefined;
+    const accepted = typeof form.brands === 'string' ? form.brands.split(/\s+/).filter(isCardBrand) : undefined;
+    const brand = detected && accepted && !accepted.includes(detected) ? accepted.find((named) => brandAccepts(named, detected)) : detected;
+    if (detected && !brand) {
+      return refuse(reply, 400, auth.entity.id, '100.100.501', [{ name: 'paymentBrand', value: detected, message: 'this brand is not accepted here' }]);
     }
     const parsed = readInitial(Object.assign(Object.create(null), params, brand ? { paymentBrand: brand } : {}));
     if (!parsed.ok) return refuse(reply, 400, auth.entity.id, parsed.refusal.code, parsed.refusal.parameterErrors);
