@@ -63,7 +63,7 @@ async function landed(page: Page, order: string) {
   assert.equal(url.searchParams.get('order'), order, "the form action's own parameters are kept");
   const id = url.searchParams.get('id')!;
   assert.equal(url.searchParams.get('resourcePath'), `/v1/checkouts/${id}/payment`);
-  const read = shop.results.find((r) => r.id === id);
+  const read = shop.results.findLast((r) => r.id === id);
   assert.ok(read, 'the shop backend read the resourcePath');
   assert.equal(await page.locator('#code').innerText(), read.body.result.code);
   return read.body;
@@ -159,6 +159,34 @@ describe('COPYandPAY widget in Chromium, on a shop page of another origin', () =
     });
     assertNoPan(seen, '', declining);
     await page.close();
+  });
+
+  test('two tabs of one checkout: while the first tab\'s payment waits for its challenge, the second is told to try again in a moment (not sent to the result page as paid); once the challenge fails, the second tab pays', async () => {
+    const first = await context.newPage();
+    const second = await context.newPage();
+    await withScreenshot(second, 'copyandpay-two-tabs', async () => {
+      await openCheckout(first, { order: 'order-two-tabs' });
+      const src = await first.locator('script[src*="paymentWidgets.js"]').getAttribute('src');
+      const checkoutId = new URL(src!).searchParams.get('checkoutId')!;
+      await openCheckout(second, { order: 'order-two-tabs', checkout: checkoutId });
+      await typeCard(first, challenge);
+      await first.locator('.wpwl-button-pay').click();
+      await first.waitForURL(/\/hosted\/3ds\//);
+      await typeCard(second, frictionless);
+      await second.locator('.wpwl-button-pay').click();
+      const message = second.locator('.wpwl-message.wpwl-has-error');
+      await message.waitFor();
+      assert.equal(await message.innerText(), 'A payment of this order is being processed. Please try again in a moment.');
+      assert.equal(new URL(second.url()).pathname, '/checkout', 'still on the shop page');
+      await first.getByRole('button', { name: 'Fail', exact: true }).click();
+      const declined = await landed(first, 'order-two-tabs');
+      assert.match(declined.result.code, /^100\.380\./);
+      await second.locator('.wpwl-button-pay').click();
+      const paid = await landed(second, 'order-two-tabs');
+      assert.equal(paid.result.code, success);
+    });
+    await first.close();
+    await second.close();
   });
 
   test('one-click: a registration offered by the checkout is listed masked and pays with one click', async () => {

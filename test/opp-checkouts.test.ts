@@ -192,6 +192,35 @@ describe('COPYandPAY checkouts', () => {
     assert.equal(retry.body.result.code, success);
   });
 
+  test('while another tab\'s payment of the checkout is under way, a second card is told to try again (800.700.100), not "paid already"; once that payment fails, the second card pays', async () => {
+    const c = await create({ merchantTransactionId: 'order-two-tabs' });
+    const first = await widgetPay(c.body.id, card('4012000000003119'));
+    assert.equal(first.body.result.code, '000.200.000', JSON.stringify(first.body));
+    const second = await widgetPay(c.body.id, card());
+    assert.equal(second.body.result.code, '800.700.100', `told while the first payment's challenge is open: ${JSON.stringify(second.body.result)}`);
+    assert.deepEqual(second.body.result.parameterErrors?.map((e: { name: string }) => e.name), ['id']);
+    const view = await fetch(`${gw.url}/v1/checkouts/${c.body.id}/widget`);
+    assert.equal(((await view.json()) as any).result.code, '800.700.100', 'the widget\'s view says the same');
+    await answer(await openRedirect(first.body.redirect), 'failed');
+    const again = await widgetPay(c.body.id, card());
+    assert.equal(again.body.result.code, success, JSON.stringify(again.body.result));
+    const paidAlready = await widgetPay(c.body.id, card());
+    assert.equal(paidAlready.body.result.code, '200.300.404');
+    assert.match(paidAlready.body.result.parameterErrors[0].message, /paid already/);
+  });
+
+  test('two tabs paying at the same instant, one card declined and one good: the good card is never told "paid already" while nothing was paid', async () => {
+    for (let i = 0; i < 6; i++) {
+      const c = await create({ merchantTransactionId: `order-race-${i}` });
+      const [declined, good] = await Promise.all([widgetPay(c.body.id, card('4000000000000002')), widgetPay(c.body.id, card())]);
+      assert.match(declined.body.result.code, /^(800\.|200\.300\.404)/, JSON.stringify(declined.body.result));
+      const toldPaid = (good.body.result.parameterErrors ?? []).some((e: { message: string }) => /paid already/.test(e.message));
+      if (!toldPaid) continue;
+      const read = await status(c.body.id);
+      assert.equal(read.body.result.code, success, `try ${i}: the good card was told "paid already", but the checkout's payment was declined (${read.body.result.code})`);
+    }
+  });
+
   test('the widget script is served to any origin', async () => {
     const res = await fetch(`${gw.url}/v1/paymentWidgets.js?checkoutId=X`);
     assert.equal(res.status, 200);

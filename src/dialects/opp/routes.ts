@@ -5,6 +5,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { Entity, Merchant } from '../../merchants/model.ts';
 import type { MerchantService } from '../../merchants/service.ts';
 import type { PaymentService, PaymentView, Scope } from '../../payments/service.ts';
+import { initialOf } from '../../payments/model.ts';
 import { resultCodes } from '../../processors/result-codes.ts';
 import type { Throttle } from '../../throttle/service.ts';
 import type { ThreeDsService } from '../../threeds/service.ts';
@@ -508,8 +509,21 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const entity = merchant && checkout && await merchants.entityOf(merchant, checkout.entityId);
     const state = checkout && payable(checkout, clock.now());
     if (!checkout || !merchant || !entity || state === 'expired') { await noSession(reply, undefined); return undefined; }
-    if (state === 'paid') { await refuse(reply, 400, entity.id, '200.300.404', [{ name: 'id', value: checkout.id, message: 'the checkout has been paid already' }]); return undefined; }
+    if (state === 'paid') { await refuseClaimed(reply, entity.id, checkout); return undefined; }
     return { checkout, auth: { merchant, entity } };
+  }
+
+  /**
+   * A checkout another payment holds: paid once that payment went through; while its outcome is
+   * still coming (at the PSP, or its shopper in a challenge) the session is only busy, and a
+   * decline gives it back. Told "paid already" then, the widget sent its shopper to the result
+   * page, where the merchant read the other tab's decline: a good card never let pay.
+   */
+  async function refuseClaimed(reply: FastifyReply, entityId: string, checkout: CheckoutRecord) {
+    const held = checkout.paymentId !== undefined ? await payments.details(checkout.paymentId) : undefined;
+    const paid = held !== undefined && initialOf(held.operations).status === 'succeeded';
+    if (paid) return refuse(reply, 400, entityId, '200.300.404', [{ name: 'id', value: checkout.id, message: 'the checkout has been paid already' }]);
+    return refuse(reply, 400, entityId, '800.700.100', [{ name: 'id', value: checkout.id, message: 'a payment of this checkout is under way; try again once it has ended' }]);
   }
 
   // The widget's view of a checkout: what it shows the shopper (amount, saved cards masked), nothing more.
@@ -602,7 +616,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       seen(result);
       if (!result.ok && result.error === 'not_allowed') {
         // The payment's own unit of work could not claim the checkout: another payment got there first.
-        return refuse(reply, 400, auth.entity.id, '200.300.404', [{ name: 'id', value: checkout.id, message: 'the checkout has been paid already' }]);
+        return refuseClaimed(reply, auth.entity.id, (await deps.checkouts.get(checkout.id)) ?? checkout);
       }
       return answerInitial(req, reply, auth, testMode, result, result.ok ? resultUrl(result.value.operation) : {});
     };

@@ -17,6 +17,7 @@ const texts = {
     invalidCvv: 'Invalid CVV', brandNotSupported: 'This brand is not accepted here', declined: 'The payment was declined',
     noSession: 'This payment session is no longer valid', processing: 'Processing…', expires: 'Expires',
     connectionLost: 'The connection was lost before the answer came. Please try again.',
+    underWay: 'A payment of this order is being processed. Please try again in a moment.',
   },
   de: {
     cardNumber: 'Kartennummer', expiryDate: 'Gültig bis', cvv: 'Prüfnummer', cardHolder: 'Karteninhaber', submit: 'Jetzt bezahlen', savedCards: 'Gespeicherte Karten',
@@ -24,6 +25,7 @@ const texts = {
     invalidExpiryDate: 'Ungültiges Ablaufdatum', invalidCvv: 'Ungültige Prüfnummer', brandNotSupported: 'Diese Kartenmarke wird hier nicht akzeptiert',
     declined: 'Die Zahlung wurde abgelehnt', noSession: 'Diese Zahlungssitzung ist nicht mehr gültig', processing: 'Wird bearbeitet…', expires: 'Gültig bis',
     connectionLost: 'Die Verbindung brach ab, bevor die Antwort kam. Bitte versuchen Sie es erneut.',
+    underWay: 'Eine Zahlung dieser Bestellung wird gerade bearbeitet. Bitte versuchen Sie es gleich noch einmal.',
   },
   fr: {
     cardNumber: 'Numéro de carte', expiryDate: "Date d'expiration", cvv: 'Cryptogramme', cardHolder: 'Titulaire de la carte', submit: 'Payer maintenant',
@@ -32,6 +34,7 @@ const texts = {
     brandNotSupported: "Cette marque n'est pas acceptée ici", declined: 'Le paiement a été refusé', noSession: "Cette session de paiement n'est plus valide",
     processing: 'Traitement…', expires: 'Expire',
     connectionLost: 'La connexion a été perdue avant la réponse. Veuillez réessayer.',
+    underWay: 'Un paiement de cette commande est en cours de traitement. Veuillez réessayer dans un instant.',
   },
   es: {
     cardNumber: 'Número de tarjeta', expiryDate: 'Fecha de caducidad', cvv: 'CVV', cardHolder: 'Titular de la tarjeta', submit: 'Pagar ahora',
@@ -39,6 +42,7 @@ const texts = {
     invalidExpiryDate: 'Fecha de caducidad no válida', invalidCvv: 'CVV no válido', brandNotSupported: 'Esta marca no se acepta aquí',
     declined: 'El pago ha sido rechazado', noSession: 'Esta sesión de pago ya no es válida', processing: 'Procesando…', expires: 'Caduca',
     connectionLost: 'Se perdió la conexión antes de la respuesta. Inténtelo de nuevo.',
+    underWay: 'Se está procesando un pago de este pedido. Inténtelo de nuevo en un momento.',
   },
   nl: {
     cardNumber: 'Kaartnummer', expiryDate: 'Vervaldatum', cvv: 'CVC', cardHolder: 'Kaarthouder', submit: 'Nu betalen', savedCards: 'Opgeslagen kaarten',
@@ -46,6 +50,7 @@ const texts = {
     invalidExpiryDate: 'Ongeldige vervaldatum', invalidCvv: 'Ongeldige CVC', brandNotSupported: 'Dit merk wordt hier niet geaccepteerd',
     declined: 'De betaling is geweigerd', noSession: 'Deze betaalsessie is niet meer geldig', processing: 'Bezig…', expires: 'Vervalt',
     connectionLost: 'De verbinding viel weg voordat het antwoord kwam. Probeer het opnieuw.',
+    underWay: 'Er wordt al een betaling van deze bestelling verwerkt. Probeer het zo meteen opnieuw.',
   },
 };
 
@@ -144,7 +149,8 @@ function render(form, checkout) {
   const clearError = () => { message.hidden = true; message.textContent = ''; };
 
   if (!checkout.ok) {
-    container.append(el('div', { class: 'wpwl-message wpwl-has-error', role: 'alert', text: t.noSession }));
+    // Loaded while another tab's payment of the checkout is under way: the session may come back.
+    container.append(el('div', { class: 'wpwl-message wpwl-has-error', role: 'alert', text: checkout.code === '800.700.100' ? t.underWay : t.noSession }));
     call('onError', { name: 'InvalidCheckoutIdError', message: checkout.description });
     return;
   }
@@ -159,10 +165,13 @@ function render(form, checkout) {
     return u.toString();
   };
   const paidRefusal = (a) => !!(a && a.result && a.result.parameterErrors && a.result.parameterErrors.some((e) => /paid already/.test(e.message || '')));
+  // Another payment of the checkout (another tab's, or this one's whose answer was lost) has not
+  // ended yet: a decline would give the checkout back, so the shopper may try again later.
+  const underWay = (a) => !!(a && a.result && a.result.code === '800.700.100');
   // An answer lost on the way (a mobile network dropping): the payment may have gone through. The
   // checkout's own view says so (it refuses a paid checkout), and then the shopper goes to the result.
-  const paidMeanwhile = async () => {
-    try { return paidRefusal(await (await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/widget`)).json()); } catch { return false; }
+  const viewMeanwhile = async () => {
+    try { return await (await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/widget`)).json(); } catch { return undefined; }
   };
 
   // The answer of a payment: the challenge, the result page, or why not, shown here.
@@ -171,12 +180,15 @@ function render(form, checkout) {
     const code = answer.result && answer.result.code || '';
     if ((succeeded.test(code) || pending.test(code)) && answer.resultUrl) { location.assign(answer.resultUrl); return; }
     const lost = code === 'network' || code === '999.999.999';
-    if (paidRefusal(answer) || (lost && await paidMeanwhile())) { location.assign(resultPage()); return; }
+    const view = lost ? await viewMeanwhile() : undefined;
+    if (paidRefusal(answer) || paidRefusal(view)) { location.assign(resultPage()); return; }
     for (const b of buttons) { b.disabled = false; b.textContent = t.submit; }
     const first = answer.result && answer.result.parameterErrors && answer.result.parameterErrors[0];
     const detail = answer.result && (first ? first.message : answer.result.description);
-    // Only an answer about the payment itself is a decline: not a lost answer, an expired session or a field refused.
-    if (lost) showError(t.connectionLost);
+    // Only an answer about the payment itself is a decline: not a lost answer, an expired session,
+    // a payment still under way or a field refused.
+    if (underWay(answer) || underWay(view)) showError(t.underWay);
+    else if (lost) showError(t.connectionLost);
     else if (code === '200.300.404' && (!first || first.name === 'id')) showError(t.noSession);
     else if (first && /^(card\.number|paymentBrand)$/.test(first.name || '')) { number.g.classList.add('wpwl-has-error'); showError(t.invalidCardNumber); }
     else if (/^(200\.|100\.100\.)/.test(code) || succeeded.test(code)) showError(detail || code);
@@ -310,7 +322,7 @@ async function start() {
   try {
     const res = await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/widget`);
     const body = await res.json();
-    checkout = res.ok ? { ok: true, body } : { ok: false, description: body.result && body.result.description };
+    checkout = res.ok ? { ok: true, body } : { ok: false, code: body.result && body.result.code, description: body.result && body.result.description };
   } catch (err) {
     checkout = { ok: false, description: String(err && err.message || err) };
   }
