@@ -1,10 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { startGateway, type Gateway } from './support/harness.ts';
-import { launchChromium } from './support/browser.ts';
+import type { Gateway } from './support/harness.ts';
+import { startFieldsShop } from './support/browser.ts';
 import { call } from './support/executions.ts';
 import type { MerchantCredentials } from '../src/merchants/service.ts';
 
@@ -16,29 +14,16 @@ import type { MerchantCredentials } from '../src/merchants/service.ts';
  */
 let gw: Gateway;
 let browser: Browser;
-let shop: Server;
+let shop: Awaited<ReturnType<typeof startFieldsShop>> | undefined;
 let shopOrigin: string;
 let attacker: MerchantCredentials;
 
 before(async () => {
-  gw = await startGateway();
+  shop = await startFieldsShop();
+  ({ gw, browser, origin: shopOrigin } = shop);
   attacker = await gw.app.merchants.create({ name: 'Attacker Merchant' });
-  shop = createServer((_req, res) => {
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.end(`<!doctype html><html><body>
-<div id="n"></div><div id="e"></div><div id="c"></div>
-<script src="${gw.url}/sdk/v1/switchyard.js"></script></body></html>`);
-  });
-  await new Promise<void>((r) => shop.listen(0, '127.0.0.1', () => r()));
-  shopOrigin = `http://127.0.0.1:${(shop.address() as AddressInfo).port}`;
-  await gw.app.merchants.addOrigin(gw.merchant.merchantId, shopOrigin);
-  browser = await launchChromium();
 });
-after(async () => {
-  await browser?.close();
-  await new Promise((r) => shop?.close(r));
-  await gw?.close();
-});
+after(async () => { await shop?.close(); });
 
 async function clientTokenOf(m: MerchantCredentials): Promise<{ version: string; data: string }> {
   const t = await fetch(`${gw.url}/auth/token/${m.clientId}`, { method: 'POST', headers: { 'x-api-key': m.apiKey } });

@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startGateway, type Gateway } from './harness.ts';
@@ -9,6 +11,29 @@ export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/**
+ * A gateway, a merchant's page on an origin of its own (registered for the demo merchant) holding
+ * the SDK script and three hosts for the secure fields (`#n`, `#e`, `#c`) for a test to mount them
+ * in, and Chromium.
+ */
+export async function startFieldsShop(): Promise<{ gw: Gateway; origin: string; browser: Browser; close(): Promise<void> }> {
+  const gw = await startGateway();
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end(`<!doctype html><html><body>
+<div id="n"></div><div id="e"></div><div id="c"></div>
+<script src="${gw.url}/sdk/v1/switchyard.js"></script></body></html>`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await gw.app.merchants.addOrigin(gw.merchant.merchantId, origin);
+  const browser = await launchChromium();
+  return {
+    gw, origin, browser,
+    close: async () => { await browser.close(); await new Promise<void>((r) => server.close(() => r())); await gw.close(); },
+  };
 }
 
 /** A gateway, the demo storefront before it (its origin registered for the demo merchant) and Chromium. */

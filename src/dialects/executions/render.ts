@@ -1,5 +1,5 @@
 import { formatMajorUnits, type Money } from '../../money/money.ts';
-import type { CardBrand } from '../../vault/card.ts';
+import { networkOf } from '../../vault/networks.ts';
 import type { Instrument } from '../../vault/instruments.ts';
 import type { ExecutionView } from '../../executions/service.ts';
 import { backOfficeFrom, type ActionRecord, type DisputeInfo, type EventName, type ExecutionRecord, type FailureInfo } from '../../executions/model.ts';
@@ -11,11 +11,6 @@ export const wireMoney = (m: Money) => ({ value: formatMajorUnits(m), currency: 
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Card networks as the dialect names them. */
-export const networkOf: Readonly<Record<CardBrand, string>> = {
-  VISA: 'visa', MASTER: 'mastercard', AMEX: 'amex', DINERS: 'diners_club', DISCOVER: 'discover', JCB: 'jcb', MAESTRO: 'maestro', UNIONPAY: 'unionpay',
-  VISAELECTRON: 'visa_electron', VPAY: 'vpay', DANKORT: 'dankort', ELO: 'elo', HIPERCARD: 'hipercard', CARTEBLEUE: 'cartes_bancaires', MADA: 'mada',
-};
 
 export function renderInstrument(i: Instrument, securityCodeHeld?: boolean) {
   return {

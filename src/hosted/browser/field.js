@@ -5,6 +5,10 @@
 // own origin (the widget, `checkout` in the frame's query). The parent page receives field states
 // and the instrument or the payment's answer (masked card) only.
 import { CompactEncrypt, importSPKI } from 'jose';
+// The gateway's own reading of a card number, bundled in: a field calls a card valid, of a network
+// and with a security code of a length, exactly as the gateway will judge it when it is saved or paid.
+import { cvvLength, detectBrand } from '../../vault/card.ts';
+import { networkOf } from '../../vault/networks.ts';
 
 const params = new URLSearchParams(location.search);
 // The gateway served this page for one reading of its query; a key given twice is read no further
@@ -25,7 +29,8 @@ const siblings = { expiry: '', cvv: '' };
 let cardBrand;
 let toldBrand = null;
 
-const digits = (s) => s.replace(/\D/g, '');
+// Full-width digits (an IME left in full-width mode, a pasted number) are the digits they look like.
+const digits = (s) => s.normalize('NFKC').replace(/\D/g, '');
 function luhn(pan) {
   let sum = 0;
   for (let i = 0; i < pan.length; i++) {
@@ -35,15 +40,10 @@ function luhn(pan) {
   }
   return pan.length >= 12 && sum % 10 === 0;
 }
+const detected = (pan) => (pan === '' ? undefined : detectBrand(pan));
 function brandOf(pan) {
-  if (/^3[47]/.test(pan)) return 'amex';
-  if (/^(5[1-5]|2[2-7])/.test(pan)) return 'mastercard';
-  if (/^(6011|65|64[4-9])/.test(pan)) return 'discover';
-  if (/^35(2[89]|[3-8])/.test(pan)) return 'jcb';
-  if (/^3(0[0-5]|[689])/.test(pan)) return 'diners_club';
-  if (/^62/.test(pan)) return 'unionpay';
-  if (/^4/.test(pan)) return 'visa';
-  return undefined;
+  const brand = detected(pan);
+  return brand && networkOf[brand];
 }
 function parseExpiry(text) {
   const m = /^\s*(\d{1,2})\s*\/?\s*(\d{2}|\d{4})\s*$/.exec(text);
@@ -59,17 +59,17 @@ function state() {
   const v = input.value;
   if (type === 'cardNumber') {
     const pan = digits(v);
-    return { valid: pan.length >= 12 && pan.length <= 19 && luhn(pan), empty: pan.length === 0, brand: brandOf(pan) };
+    // A number of no network the gateway knows is refused when saved or paid: not valid here either.
+    return { valid: pan.length >= 12 && pan.length <= 19 && luhn(pan) && detected(pan) !== undefined, empty: pan.length === 0, brand: brandOf(pan) };
   }
   if (type === 'expiry') return { valid: parseExpiry(v) !== undefined, empty: v.trim() === '' };
   return { valid: cvvFits(v.trim(), cardBrand), empty: v.trim() === '' };
 }
 
-/** American Express prints four digits, every other brand three; before the brand is known, either. */
-function cvvFits(cvv, brand) {
-  if (brand === 'amex') return /^\d{4}$/.test(cvv);
-  if (brand !== undefined) return /^\d{3}$/.test(cvv);
-  return /^\d{3,4}$/.test(cvv);
+/** As long as the card's network prints it (the gateway's rule); before the network is known, three or four digits. */
+function cvvFits(cvv, network) {
+  const brand = Object.keys(networkOf).find((b) => networkOf[b] === network);
+  return /^\d{3,4}$/.test(cvv) && (brand === undefined || cvv.length === cvvLength(brand));
 }
 
 /** What is wrong with the field, in words (the embedding page may give its own language's). */
@@ -102,6 +102,7 @@ function format() {
     const pan = digits(input.value).slice(0, 19);
     input.value = pan.replace(/(\d{4})(?=\d)/g, '$1 ');
   } else if (type === 'expiry') {
+    input.value = input.value.normalize('NFKC');
     // Pasted or autofilled with a four-digit year (12/2030, 1/2030, 122030, as password managers
     // fill cc-exp): the month and the year's last two digits.
     const long = /^\s*(\d{1,2})\s*[/.\- ]+\s*(\d{4})\s*$/.exec(input.value) || /^\s*(\d{2})(20\d{2})\s*$/.exec(input.value);
@@ -170,9 +171,25 @@ function cardOrRefusal(request, cvvRequired) {
   return { pan, expiry, cvv };
 }
 
+/** The save under way: the card it saves (as a key) and its answer to the page. */
+let saving;
+
 async function tokenize(request, storeInstrument) {
   const card = cardOrRefusal(request, false);
   if (!card) return;
+  // Asked again while the same card is being saved (a double click on a button the page left
+  // enabled): the same instrument, not a second one in the holder's saved cards.
+  const key = JSON.stringify([card.pan, card.expiry, card.cvv, storeInstrument]);
+  if (!saving || saving.key !== key) {
+    const answer = save(card, storeInstrument);
+    const done = () => { if (saving && saving.answer === answer) saving = undefined; };
+    answer.then(done, done);
+    saving = { key, answer };
+  }
+  toParent({ ...(await saving.answer), request });
+}
+
+async function save(card, storeInstrument) {
   const { pan, expiry, cvv } = card;
   const pem = `-----BEGIN PUBLIC KEY-----\n${config.publicKey}\n-----END PUBLIC KEY-----`;
   const key = await importSPKI(pem, 'RSA-OAEP-256');
@@ -194,9 +211,9 @@ async function tokenize(request, storeInstrument) {
   const body = await res.json().catch(() => ({}));
   if (res.status !== 201) {
     const e = body.errors && body.errors[0];
-    return toParent({ kind: 'failed', request, code: res.status === 429 ? 'TOO_MANY_REQUESTS' : 'TOKENIZATION_FAILED', message: e ? e.detail : `HTTP ${res.status}` });
+    return { kind: 'failed', code: res.status === 429 ? 'TOO_MANY_REQUESTS' : 'TOKENIZATION_FAILED', message: e ? e.detail : `HTTP ${res.status}` };
   }
-  toParent({ kind: 'tokenized', request, instrument: { id: body.id, bin: body.data.bin, suffix: body.data.suffix, network: body.data.network, expiryMonth: body.data.expiryMonth, expiryYear: body.data.expiryYear } });
+  return { kind: 'tokenized', instrument: { id: body.id, bin: body.data.bin, suffix: body.data.suffix, network: body.data.network, expiryMonth: body.data.expiryMonth, expiryYear: body.data.expiryYear } };
 }
 
 /** COPYandPAY: pays the checkout with the card the frames hold; the answer shows the card masked. */

@@ -24,6 +24,9 @@ export class SecureFields {
     this.states = {};
     this.listeners = {};
     this.pending = new Map();
+    // Asks made before the card-number frame could hear them (its page still loading): sent once it is ready.
+    this.waiting = [];
+    this.ready = new Set();
     this.onMessage = (event) => this.receive(event);
     window.addEventListener('message', this.onMessage);
   }
@@ -52,6 +55,7 @@ export class SecureFields {
     frame.style.cssText = 'border:0;width:100%;height:44px;display:block;';
     host.replaceChildren(frame);
     this.frames[type] = frame;
+    this.ready.delete(type);
     return this;
   }
 
@@ -77,6 +81,8 @@ export class SecureFields {
         lang: this.options.lang || (this.options.labels || this.options.invalidTexts ? document.documentElement.lang || undefined : undefined),
         invalidText: (this.options.invalidTexts || {})[type], ...this.configureFor(type),
       });
+      this.ready.add(type);
+      if (type === 'cardNumber') for (const m of this.waiting.splice(0)) this.send('cardNumber', m);
       this.emit('ready', { field: type });
       if (reloaded) this.emit('change', { field: type, valid: false, empty: true, complete: false, ...(type === 'cardNumber' ? { brand: undefined } : {}) });
     } else if (m.kind === 'change') {
@@ -103,12 +109,18 @@ export class SecureFields {
     return new Promise((resolve, reject) => {
       if (!this.frames.cardNumber) return reject(new Error('mount the cardNumber field first'));
       this.pending.set(request, { resolve, reject });
-      this.send('cardNumber', { kind, channel: this.channel, request, ...payload });
+      const message = { kind, channel: this.channel, request, ...payload };
+      if (this.ready.has('cardNumber')) this.send('cardNumber', message);
+      else this.waiting.push(message);
     });
   }
 
   destroy() {
     window.removeEventListener('message', this.onMessage);
     for (const t of fieldTypes) this.frames[t] && this.frames[t].remove();
+    // No frame is left to answer: a page awaiting a tokenize hears so instead of waiting for ever.
+    for (const waiting of this.pending.values()) waiting.reject(Object.assign(new Error('the secure fields were destroyed'), { code: 'DESTROYED' }));
+    this.pending.clear();
+    this.waiting = [];
   }
 }
