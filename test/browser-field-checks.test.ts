@@ -80,6 +80,17 @@ describe('secure fields: input checks in the frames', () => {
     } finally { await page.close(); }
   });
 
+  test('an expiry typed key by key with its year in full, 12/2030, is December 2030 (it was cut to "12 / 20", a month long past)', async () => {
+    const page = await open();
+    try {
+      await field(page, 'card-expiry').pressSequentially('12/2030');
+      assert.equal(await field(page, 'card-expiry').inputValue(), '12 / 30', 'read as the two-digit year, as a pasted 12/2030 is');
+      await field(page, 'card-number').pressSequentially('4200000000000091');
+      await field(page, 'card-cvv').pressSequentially('123');
+      await page.locator('#place-order:not([disabled])').waitFor({ timeout: 5000 });
+    } finally { await page.close(); }
+  });
+
   test('an invalid card number is exposed to assistive technology inside the frame (aria-invalid)', async () => {
     const page = await open();
     try {

@@ -108,7 +108,10 @@ function format() {
     const long = /^\s*(\d{1,2})\s*[/.\- ]+\s*(\d{4})\s*$/.exec(input.value) || /^\s*(\d{2})(20\d{2})\s*$/.exec(input.value);
     // A one-digit month ended by a separator (1/30), or one that can only be a month's only digit (3): 01, 03.
     const short = /^\s*(\d)\s*[/.\- ]+\s*(\d{0,2})\s*$/.exec(input.value) || /^\s*([2-9])\s*$/.exec(input.value);
-    const d = long ? `${long[1].padStart(2, '0')}${long[2].slice(2)}` : short ? `0${short[1]}${short[2] ?? ''}` : digits(input.value).slice(0, 4);
+    // A year typed out in full, key by key (12/2030): past "12 / 20" (2020, gone by) the next digit
+    // goes on with the year, never cut off to leave December 2020.
+    const typed = digits(input.value);
+    const d = long ? `${long[1].padStart(2, '0')}${long[2].slice(2)}` : short ? `0${short[1]}${short[2] ?? ''}` : typed.slice(0, typed.slice(2, 4) === '20' ? 6 : 4);
     input.value = d.length > 2 ? `${d.slice(0, 2)} / ${d.slice(2)}` : d;
   } else {
     input.value = digits(input.value).slice(0, 4);
