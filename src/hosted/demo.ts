@@ -235,12 +235,21 @@ function checkoutPage(gatewayUrl: string, nonce: string) {
 </script></body></html>`;
 }
 
+/** Statuses whose outcome is still coming: the PSP's answer, the shopper's challenge, or the reconciler asking the PSP. */
+const stillOpen = new Set(['created', 'authorizeRequested', 'authorizePending', 'unknown']);
+
 function confirmationPage(e: { status: string; merchantReference?: string; amount?: { value: string; currency: string } }, nonce: string) {
   const ok = e.status === 'authorized';
+  // Told "not completed" while the payment may yet be authorized, a shopper pays again and is charged twice.
+  const open = stillOpen.has(e.status);
+  const title = ok ? 'thank you' : open ? 'payment being confirmed' : 'payment not completed';
+  const heading = ok ? 'Thank you — your order is confirmed'
+    : open ? 'Your payment is being confirmed' : 'Your payment was not completed';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Demo store — ${ok ? 'thank you' : 'payment not completed'}</title><style nonce="${nonce}">${style}.wide{grid-column:1/-1}</style></head>
+${open ? '<meta http-equiv="refresh" content="5">' : ''}<title>Demo store — ${title}</title><style nonce="${nonce}">${style}.wide{grid-column:1/-1}</style></head>
 <body><header>Demo store · powered by Switchyard</header><main><section class="wide">
-<h1 id="outcome">${ok ? 'Thank you — your order is confirmed' : 'Your payment was not completed'}</h1>
+<h1 id="outcome">${heading}</h1>${open ? `
+<p id="wait">The bank has not answered yet. Please do not pay again: this page shows the outcome as soon as it is known.</p>` : ''}
 <p>Order <strong id="order">${esc(e.merchantReference ?? '')}</strong> · status <strong id="status">${esc(e.status)}</strong></p>
 <p><a href="/demo">Back to the store</a></p></section></main></body></html>`;
 }
