@@ -84,7 +84,7 @@ const css = `
 .wpwl-control{font:16px system-ui,sans-serif;padding:0 12px;color:#1d2433}
 .wpwl-wrapper.wpwl-focus,.wpwl-control:focus{border-color:#1d4ed8;outline:2px solid rgba(29,78,216,.15)}
 .wpwl-has-error .wpwl-wrapper{border-color:#c0262d}
-.wpwl-hint{display:none;font-size:12px;color:#c0262d;margin-top:4px}.wpwl-has-error .wpwl-hint{display:block}
+.wpwl-hint{display:none;font-size:12px;color:#c0262d;margin-top:4px}.wpwl-has-error .wpwl-hint,.wpwl-has-error~.wpwl-hint{display:block}
 .wpwl-message{border-radius:9px;padding:10px 12px;margin-bottom:12px;font-size:14px}
 .wpwl-message.wpwl-has-error{background:#fdecec;color:#8f1d22;border:1px solid #f3b8bb}
 .wpwl-button{display:block;width:100%;height:48px;border:0;border-radius:10px;background:#1d4ed8;color:#fff;font:600 16px system-ui,sans-serif;cursor:pointer}
@@ -178,6 +178,8 @@ function render(form, checkout) {
     try { return await (await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/widget`)).json(); } catch { return undefined; }
   };
 
+  // A payment under way: its button stays disabled whatever the shopper types meanwhile.
+  let paying = false;
   // The answer of a payment: the challenge, the result page, or why not, shown here.
   const settle = async (answer, buttons) => {
     if (answer.redirect) { follow(answer.redirect); return; }
@@ -186,6 +188,7 @@ function render(form, checkout) {
     const lost = code === 'network' || code === '999.999.999';
     const view = lost ? await viewMeanwhile() : undefined;
     if (paidRefusal(answer) || paidRefusal(view)) { location.assign(resultPage()); return; }
+    paying = false;
     for (const b of buttons) { b.disabled = false; b.textContent = t.submit; }
     const first = answer.result && answer.result.parameterErrors && answer.result.parameterErrors[0];
     const detail = answer.result && (first ? first.message : answer.result.description);
@@ -194,12 +197,12 @@ function render(form, checkout) {
     if (underWay(answer) || underWay(view)) showError(t.underWay);
     else if (lost) showError(t.connectionLost);
     else if (code === '200.300.404' && (!first || first.name === 'id')) showError(t.noSession);
-    else if (first && /^(card\.number|paymentBrand)$/.test(first.name || '')) { number.g.classList.add('wpwl-has-error'); showError(t.invalidCardNumber); }
+    else if (first && /^(card\.number|paymentBrand)$/.test(first.name || '')) { markError('cardNumber', true); showError(t.invalidCardNumber); }
     else if (/^(200\.|100\.100\.)/.test(code) || succeeded.test(code)) showError(detail || code);
     else showError(`${t.declined}: ${detail || code}`);
     call('onError', { name: 'PaymentError', code, message: detail });
   };
-  const busy = (buttons) => { clearError(); for (const b of buttons) { b.disabled = true; b.textContent = t.processing; } };
+  const busy = (buttons) => { clearError(); paying = true; for (const b of buttons) { b.disabled = true; b.textContent = t.processing; } };
 
   // Saved cards (registrations offered by the checkout): one click pays with the chosen one.
   let cardForm;
@@ -244,13 +247,21 @@ function render(form, checkout) {
     // frame, and the frame its input, as a label does for a field of the page.
     const caption = el('label', { class: 'wpwl-label', text: label });
     caption.addEventListener('click', () => { const frame = wrapper.querySelector('iframe'); if (frame) frame.focus(); });
-    const g = el('div', { class: `wpwl-group wpwl-group-${name}` }, caption, wrapper,
-      el('div', { class: `wpwl-hint wpwl-hint-${name}Error`, text: hintOf[name] }));
-    return { g, wrapper };
+    const g = el('div', { class: `wpwl-group wpwl-group-${name}` }, caption, wrapper);
+    return { g, wrapper, hint: el('div', { class: `wpwl-hint wpwl-hint-${name}Error`, text: hintOf[name] }) };
+  };
+  // A field's hint is in the form only while the field is wrong, as on the platform: a shop's own
+  // CSS (or none, with style 'none') never shows hints of fields nobody typed into.
+  const markError = (name, on) => {
+    const { g, hint } = groups[name];
+    g.classList.toggle('wpwl-has-error', on);
+    if (on) g.append(hint);
+    else hint.remove();
   };
   const number = group('cardNumber', t.cardNumber);
   const expiry = group('expiry', t.expiryDate);
   const cvv = group('cvv', t.cvv);
+  const groups = { cardNumber: number, expiry, cvv };
   const holderId = `wpwl-card-holder-${++widgetsOnPage}`;
   const holder = el('input', { id: holderId, class: 'wpwl-control wpwl-control-cardHolder', name: 'card.holder', autocomplete: 'cc-name', placeholder: t.cardHolder, maxlength: 128 });
   const submit = el('button', { type: 'submit', class: 'wpwl-button wpwl-button-pay', text: t.submit });
@@ -266,7 +277,6 @@ function render(form, checkout) {
     lang, invalidTexts: { cardNumber: t.invalidCardNumber, expiry: t.invalidExpiryDate, cvv: t.invalidCvv },
   });
   fields.mount('cardNumber', number.wrapper).mount('expiry', expiry.wrapper).mount('cvv', cvv.wrapper);
-  const groups = { cardNumber: number, expiry, cvv };
   let detected;
   const ready = new Set();
   fields.on('ready', ({ field }) => {
@@ -279,8 +289,17 @@ function render(form, checkout) {
   // Enter in a card field submits the card form, as Enter in any form field does (a pay under way ignores it).
   fields.on('submit', () => { if (!submit.disabled) cardForm.requestSubmit(); });
   fields.on('blur', ({ field }) => groups[field].wrapper.classList.remove('wpwl-focus'));
+  // A shop's onBeforeSubmitCard that refused the form (the platform's card-holder check marks the
+  // holder and disables Pay) is answered by the shopper correcting it: the form may be sent again.
+  const corrected = () => {
+    if (paying) return;
+    submit.disabled = false;
+    submit.classList.remove('wpwl-button-error');
+  };
+  holder.addEventListener('input', () => { holder.classList.remove('wpwl-has-error'); corrected(); });
   fields.on('change', (s) => {
-    if (s.valid) groups[s.field].g.classList.remove('wpwl-has-error');
+    corrected();
+    if (s.valid) markError(s.field, false);
     if (s.field !== 'cardNumber' || !detectBrands) return;
     detected = listedBrandOf(brandOfNetwork(s.brand), brands);
     for (const b of brandList.children) {
@@ -296,14 +315,14 @@ function render(form, checkout) {
     if (call('onBeforeSubmitCard', e) === false) return;
     let ok = true;
     let firstInvalid;
-    for (const [name, g] of Object.entries(groups)) {
+    for (const name of Object.keys(groups)) {
       const valid = fields.states[name] && fields.states[name].valid;
-      g.g.classList.toggle('wpwl-has-error', !valid);
+      markError(name, !valid);
       if (!valid && !firstInvalid) firstInvalid = name;
       ok &&= !!valid;
     }
     if (ok && detected && !brands.includes(detected)) {
-      number.g.classList.add('wpwl-has-error');
+      markError('cardNumber', true);
       showError(t.brandNotSupported);
       ok = false;
     }
