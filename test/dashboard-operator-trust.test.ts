@@ -8,6 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { luhnValid } from '../src/runtime/scrub.ts';
 import { newCanary } from './support/canary.ts';
 import { opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
@@ -123,11 +124,12 @@ test('the next page of a date-filtered list keeps the "made to" day the operator
 
 test('a refused webhook URL carrying credentials does not write those credentials into the audit log', async () => {
   const s = await signIn('admin@example.com');
-  const r = await post(s, `/dashboard/merchants/${gw.merchant.merchantId}/webhooks`, { _csrf: s.csrf, dialect: 'opp', url: 'https://ops:Receiver-S3cret@hooks.example/notify' });
+  const r = await post(s, `/dashboard/merchants/${gw.merchant.merchantId}/webhooks`, { _csrf: s.csrf, formKey: randomUUID(), dialect: 'opp', url: 'https://ops:Receiver-S3cret@hooks.example/notify' });
   assert.equal(r.status, 400);
   const log = await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 });
   const leaked = log.filter((e) => JSON.stringify(e.detail).includes('Receiver-S3cret'));
   assert.deepEqual(leaked.map((e) => `${e.action} ${e.outcome} ${JSON.stringify(e.detail)}`), []);
+  assert.ok(log.some((e) => e.action === 'webhook.add' && e.outcome === 'refused'), 'the URL itself was judged and the refusal audited');
   const page = await get(s, '/dashboard/audit');
   assert.ok(!page.text.includes('Receiver-S3cret'), 'the audit page shows the receiver\'s password');
 });
@@ -135,7 +137,7 @@ test('a refused webhook URL carrying credentials does not write those credential
 for (const url of ['ops:Receiver-S3cret@hooks.example/notify', 'hooks-user:Receiver-S3cret@hooks.example.com:8443/notify']) {
   test(`a refused webhook URL typed without its scheme (${url}) keeps its password out of the audit log`, async () => {
     const s = await signIn('admin@example.com');
-    const r = await post(s, `/dashboard/merchants/${gw.merchant.merchantId}/webhooks`, { _csrf: s.csrf, dialect: 'opp', url });
+    const r = await post(s, `/dashboard/merchants/${gw.merchant.merchantId}/webhooks`, { _csrf: s.csrf, formKey: randomUUID(), dialect: 'opp', url });
     assert.equal(r.status, 400);
     const log = await gw.app.dashboard.auditLog({ merchantId: undefined, before: undefined, limit: 100 });
     const leaked = log.filter((e) => JSON.stringify(e.detail).includes('Receiver-S3cret'));
@@ -228,7 +230,7 @@ test('a card number pasted into a configuration box (cascade accounts, webhook t
   const echoed: string[] = [];
   for (const [path, form] of [
     ['/workflow', { accounts: pan }],
-    ['/webhooks', { url: 'https://hooks.example/notify', dialect: 'opp', types: pan }],
+    ['/webhooks', { url: 'https://hooks.example/notify', dialect: 'opp', types: pan, formKey: randomUUID() }],
   ] as const) {
     const r = await postForm(gw.url, s, `${base}${path}`, { _csrf: s.csrf, ...form });
     const text = await r.text();
@@ -291,7 +293,9 @@ test('rotating a webhook secret and disabling an endpoint each ask first: the fi
   const before = await sealed();
   assert.match(askedText, /The old one stops at once/, 'a \/v1 key changes at once, and the page says so');
   assert.equal(await sealed(), before, 'nothing rotated before the confirmation');
-  const rotated = await post(s, `${base}/rotate`, { _csrf: s.csrf, confirmed: 'yes' });
+  const formKey = /name="formKey" value="([0-9a-f-]{36})"/.exec(askedText)?.[1];
+  assert.ok(formKey, 'the confirmation carries its one-time key');
+  const rotated = await post(s, `${base}/rotate`, { _csrf: s.csrf, confirmed: 'yes', formKey });
   assert.equal(rotated.status, 200);
   const secret = /<code id="secret-0">([0-9A-Fa-f]{64})<\/code>/.exec(await rotated.text())?.[1];
   assert.ok(secret && secret !== added.value.secret, 'the new secret is shown once');

@@ -25,12 +25,25 @@ export function merchantsPage(ctx: PageContext, list: { merchant: Merchant; enti
 ${canCreate ? html`<h2>New merchant</h2>
 <form method="post" action="/dashboard/merchants" class="filters" data-once>
 ${csrfField(ctx)}
-<input type="hidden" name="formKey" value="${randomUUID()}">
+${formKeyField()}
 <div><label for="m-name">Name</label><input id="m-name" name="name" required maxlength="200"></div>
 <div><label for="m-live">Mode</label><select id="m-live" name="live"><option value="no">test (simulated acquirers)</option><option value="yes">live</option></select></div>
 <div><label for="m-unique">Duplicate order references</label><select id="m-unique" name="unique"><option value="no">allowed</option><option value="yes">refused</option></select></div>
 <div><button type="submit">Create merchant</button></div>
 </form>` : ''}`);
+}
+
+/**
+ * A form's one-time key: a form whose effect must happen once (a merchant made, secrets made and
+ * shown once) is sent again by a reload of its answer, Back and send, or a double click, and the
+ * key finds what its first submission did.
+ */
+const formKeyField = () => html`<input type="hidden" name="formKey" value="${randomUUID()}">`;
+
+/** The answer to a form sent again whose first answer showed secrets: what it did then, and where to get new ones. */
+export function sentBeforePage(ctx: PageContext, title: string, what: Html, back: string): string {
+  return page(ctx, title, html`${notice('ok', html`This form was sent before: ${what} Nothing was done again, and the secrets are shown on the first answer only.`)}
+<p><a href="${back}">Back</a></p>`);
 }
 
 /** The answer to a new-merchant form sent again: the merchant its first submission made, whose secrets that answer showed. */
@@ -72,6 +85,7 @@ export function rotateConfirmPage(ctx: PageContext, m: Merchant, dialect: 'both'
 ${notice('error', `The old ${dialect === 'both' ? 'secrets stop' : 'secret stops'} working at once, with no overlap${dialect !== 'opp' ? ', and so does every executions access token issued with the old API key' : ''}: the merchant's servers must switch to the new one straight away.`)}
 <form method="post" action="${base}/credentials/rotate">
 ${csrfField(ctx)}
+${formKeyField()}
 <input type="hidden" name="dialect" value="${dialect}">
 <input type="hidden" name="confirmed" value="yes">
 <div class="actions"><button type="submit" class="danger">Yes, rotate</button>
@@ -106,7 +120,7 @@ export function endpointConfirmPage(ctx: PageContext, e: EndpointView, action: k
 ${notice('error', typeof c.warning === 'string' ? c.warning : c.warning[e.dialect])}
 <form method="post" action="${base}/${action === 'rotate' ? 'rotate' : 'status'}">
 ${csrfField(ctx)}
-${action === 'disable' ? html`<input type="hidden" name="status" value="disabled">` : ''}
+${action === 'disable' ? html`<input type="hidden" name="status" value="disabled">` : formKeyField()}
 <input type="hidden" name="confirmed" value="yes">
 <div class="actions"><button type="submit" class="danger">${c.button}</button>
 <a class="button secondary" href="${base}">Cancel</a></div>
@@ -185,8 +199,9 @@ ${csrfField(ctx)}
 <tbody>${v.endpoints.map((e) => html`<tr><td data-label="URL"><a class="mono" href="/dashboard/webhooks/${e.endpointId}">${e.url}</a></td>
 <td data-label="API">${e.dialect === 'opp' ? '/v1' : 'executions'}</td><td data-label="Status">${badge(e.status)}${e.failingSince ? html` failing since ${when(e.failingSince)}` : ''}</td>
 <td data-label="Types">${e.types.length ? e.types.join(', ') : 'all'}</td><td data-label="Created">${when(e.createdAt)}</td></tr>`)}</tbody></table></div>
-<form method="post" action="${base}/webhooks" class="filters">
+<form method="post" action="${base}/webhooks" class="filters" data-once>
 ${csrfField(ctx)}
+${formKeyField()}
 <div class="search"><label for="h-url">Endpoint URL</label><input id="h-url" name="url" type="url" required placeholder="https://shop.example/webhooks"></div>
 <div><label for="h-dialect">API</label><select id="h-dialect" name="dialect"><option value="opp">/v1 notifications</option><option value="executions">executions events</option></select></div>
 <div><label for="h-types">Types (comma-separated; empty: all)</label><input id="h-types" name="types"></div>

@@ -8,7 +8,7 @@ import { contextOf, sendPage } from './reply.ts';
 import { allValues, formOf } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
 import type { RouteSchema } from '../runtime/json-schema.ts';
-import { alreadyCreatedPage, credentialSecrets, endpointConfirmPage, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage } from './config-pages.ts';
+import { alreadyCreatedPage, credentialSecrets, endpointConfirmPage, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage, sentBeforePage } from './config-pages.ts';
 import { credentialDialects, isCredentialDialect, merchantNameProblem } from '../merchants/model.ts';
 import { removalRefusals } from '../workflows/service.ts';
 import { baseUrlOf } from '../processors/settings.ts';
@@ -119,6 +119,35 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     return ctx && m ? showMerchant(ctx, reply, m) : reply;
   });
 
+  /**
+   * Runs a form's effect once for its one-time key: a form sent again (a reload of the answer that
+   * showed new secrets, Back and send, a double click) is answered `again(what the first did)`
+   * instead of making the change a second time, which cut off the secret just shown (a rotation)
+   * or added a second endpoint delivering every event twice.
+   */
+  async function onceForForm<T extends { ok: boolean }>(reply: FastifyReply, ctx: PageContext, f: Record<string, string>, operation: string, request: Record<string, unknown>,
+    again: (kept: string) => string, run: () => Promise<{ result: T; kept: string | undefined }>): Promise<T | undefined> {
+    const formKey = typeof f.formKey === 'string' && uuidPattern.test(f.formKey) ? f.formKey.toLowerCase() : undefined;
+    if (!formKey) { await refuse(reply, ctx, 400, 'This form could not be read: fill it in again.'); return undefined; }
+    const admission = await deps.idempotency.admit(dashboardFormScope, formKey, operation, request);
+    if (admission.kind === 'replay') { await sendPage(reply, again(admission.body)); return undefined; }
+    if (admission.kind === 'conflict') {
+      await refuse(reply, ctx, 409, admission.reason === 'in_flight' ? 'This form is being sent already: look again in a moment.' : 'This form was sent before with other values: fill it in again.');
+      return undefined;
+    }
+    let outcome: { result: T; kept: string | undefined };
+    try {
+      outcome = await run();
+    } catch (err) {
+      await deps.idempotency.release(admission.claim);
+      throw err;
+    }
+    // A refusal changed nothing: the same form may be corrected and sent again.
+    if (outcome.kept === undefined) await deps.idempotency.release(admission.claim);
+    else await deps.idempotency.complete(admission.claim, 200, outcome.kept);
+    return outcome.result;
+  }
+
   // New secrets for a merchant: confirmed first, shown once on the answer, never kept but as digests.
   app.post<{ Params: { id: string } }>('/merchants/:id/credentials/rotate', { schema: dashboardSchemas.rotateCredentials }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
@@ -128,7 +157,15 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const dialect = f.dialect === undefined || f.dialect === 'both' ? 'both' : isCredentialDialect(f.dialect) ? f.dialect : undefined;
     if (!dialect) return showMerchant(ctx, reply, m, notice('error', 'Choose which credentials to rotate: /v1, executions or both.'), 400);
     if (f.confirmed !== 'yes') return sendPage(reply, rotateConfirmPage(ctx, m, dialect));
-    const r = await merchants.rotate(m.id, dialect === 'both' ? credentialDialects : [dialect]);
+    const back = `/dashboard/merchants/${m.id}`;
+    const done = await onceForForm(reply, ctx, f, `dashboard merchant.rotate_credentials ${m.id}`, { dialect },
+      () => sentBeforePage(ctx, 'Credentials already rotated', html`the credentials of <a href="${back}">${m.name}</a> were rotated then.`, back),
+      async () => {
+        const rotated = await merchants.rotate(m.id, dialect === 'both' ? credentialDialects : [dialect]);
+        return { result: { ok: rotated !== undefined, rotated }, kept: rotated ? 'rotated' : undefined };
+      });
+    if (!done) return reply;
+    const r = done.rotated;
     await audit(req, ctx, 'merchant.rotate_credentials', m.id, r !== undefined, { dialects: r?.rotated ?? [dialect] }, m.id);
     if (!r) return refuse(reply, ctx, 404, 'No such merchant is visible to you.');
     return sendPage(reply, secretPage(ctx, `Credentials of ${m.name} rotated`, 'These are the merchant\'s new credentials; the old ones no longer work.',
@@ -201,7 +238,14 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     if (!ctx || !m) return reply;
     const f = formOf(req);
     const types = String(f.types ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const r = await webhooks.addEndpoint({ merchantId: m.id, dialect: String(f.dialect ?? ''), url: String(f.url ?? ''), types });
+    const input = { merchantId: m.id, dialect: String(f.dialect ?? ''), url: String(f.url ?? ''), types };
+    const r = await onceForForm(reply, ctx, f, `dashboard webhook.add ${m.id}`, input,
+      (endpointId) => sentBeforePage(ctx, 'Endpoint already added', html`it added the endpoint <a href="/dashboard/webhooks/${endpointId}" class="mono">${endpointId}</a>.`, `/dashboard/webhooks/${endpointId}`),
+      async () => {
+        const added = await webhooks.addEndpoint(input);
+        return { result: added, kept: added.ok ? added.value.endpointId : undefined };
+      });
+    if (!r) return reply;
     // A refused URL may carry a user and password (refused for it): the audit log keeps neither.
     await audit(req, ctx, 'webhook.add', m.id, r.ok, { url: withoutCredentials(String(f.url ?? '')), dialect: f.dialect }, r.ok ? r.value.endpointId : undefined);
     if (!r.ok) return showMerchant(ctx, reply, m, refusal(r.error.message), 400);
@@ -254,7 +298,14 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     }
     if (op === 'rotate') {
       if (f.confirmed !== 'yes') return sendPage(reply, endpointConfirmPage(ctx, e, 'rotate'));
-      const r = await webhooks.rotateSecret(e.endpointId, 24 * 3600_000);
+      const back = `/dashboard/webhooks/${e.endpointId}`;
+      const r = await onceForForm(reply, ctx, f, `dashboard webhook.rotate ${e.endpointId}`, {},
+        () => sentBeforePage(ctx, 'Secret already rotated', html`the secret of <a href="${back}" class="mono">${e.url}</a> was rotated then.`, back),
+        async () => {
+          const rotated = await webhooks.rotateSecret(e.endpointId, 24 * 3600_000);
+          return { result: rotated, kept: rotated.ok ? 'rotated' : undefined };
+        });
+      if (!r) return reply;
       await audit(req, ctx, 'webhook.rotate', e.merchantId, r.ok, {}, e.endpointId);
       if (!r.ok) return showEndpoint(ctx, reply, e.endpointId, refusal(r.error.message), 400);
       return sendPage(reply, secretPage(ctx, 'Secret rotated', `The endpoint's new secret.${r.value.previousSecretUntil ? ` The old one keeps signing beside it until ${r.value.previousSecretUntil}.` : ''}`,

@@ -25,6 +25,8 @@ const formOf = (summary: string, body: Readonly<Record<string, string>>, parts: 
   pageOf(summary, { ...parts, body: fields({ ...csrf, ...body }), consumes: form }, response);
 
 const merchant = idParams('The merchant id (32 hex characters).');
+const formKey = 'The form\'s one-time key (a UUID): what the form does is done once, however often it is sent; sent again, the answer says what the first did.';
+const sentAgain = { 409: htmlPage('The form is being sent already, or was sent before with other values.') };
 const outcome = { 200: htmlPage('The merchant page with the outcome.'), 400: htmlPage('The merchant page naming what is wrong.'), 404: htmlPage('No such merchant visible to this user.') };
 
 export const dashboardSchemas = {
@@ -73,21 +75,22 @@ export const dashboardSchemas = {
   merchant: pageOf('A merchant\'s configuration: entities, origins, PSP accounts, cascade, webhooks', { params: merchant }, { 200: htmlPage('The merchant.'), 404: outcome[404] }),
   rotateCredentials: formOf('Rotate a merchant\'s credentials (confirm first; the new secrets are shown once)', {
     dialect: 'both (default), opp (the /v1 access token) or executions (the API key; access tokens issued with the old one stop working too).',
-    confirmed: '`yes` once the confirmation page was shown; otherwise the confirmation page is the answer.',
-  }, { params: merchant }, { 200: htmlPage('The confirmation page, or after it the new secrets, shown once.'), 400: outcome[400], 404: outcome[404] }),
+    confirmed: '`yes` once the confirmation page was shown; otherwise the confirmation page is the answer.', formKey,
+  }, { params: merchant }, { 200: htmlPage('The confirmation page, or after it the new secrets, shown once (sent again: that they were rotated then).'), 400: outcome[400], 404: outcome[404], ...sentAgain }),
   addOrigin: formOf('Register a web origin', { origin: 'https://shop.example (http only on loopback hosts).' }, { params: merchant }, outcome),
   removeOrigin: formOf('Remove a web origin', { origin: 'The origin.' }, { params: merchant }, outcome),
   putAccount: formOf('Create or replace a PSP account', { name: 'The account name.', connector: 'The connector (simulator by default).', settings: 'The settings, as JSON.' }, { params: merchant }, outcome),
   removeAccount: formOf('Remove a PSP account no cascade names', { name: 'The account name.' }, { params: merchant }, outcome),
   workflow: formOf('Set the payment cascade', { accounts: 'PSP account names in order, comma-separated.' }, { params: merchant }, outcome),
-  addEndpoint: formOf('Add a webhook endpoint', { dialect: 'opp or executions.', url: 'An https URL.', types: 'Event types, comma-separated (all when empty).' }, { params: merchant },
-    { ...outcome, 201: htmlPage('The endpoint\'s secret, shown once.') }),
+  addEndpoint: formOf('Add a webhook endpoint', { dialect: 'opp or executions.', url: 'An https URL.', types: 'Event types, comma-separated (all when empty).', formKey }, { params: merchant },
+    { ...outcome, 200: htmlPage('The form was sent before: the endpoint it added, no second one.'), 201: htmlPage('The endpoint\'s secret, shown once.'), ...sentAgain }),
   endpoint: pageOf('A webhook endpoint and its deliveries', { params: idParams('The endpoint id.'), querystring: { type: 'object', properties: { before: { type: 'string', description: 'The cursor of the next page of deliveries (older ones).' } } } }, { 200: htmlPage('The endpoint.'), 404: htmlPage('No such endpoint visible to this user.') }),
   endpointAction: formOf('Act on a webhook endpoint: test, redeliver, status or rotate', {
     event: 'redeliver: the event id.', status: 'status: active or disabled.',
     confirmed: 'rotate, and status=disabled: `yes` once the confirmation page was shown; otherwise the confirmation page is the answer.',
+    formKey: `rotate: ${formKey}`,
   }, {
     params: { type: 'object', properties: { id: { type: 'string' }, op: { type: 'string', description: 'test, redeliver, status or rotate (anything else: 404).' } }, required: ['id', 'op'] },
-  }, { 200: htmlPage('The endpoint page with the outcome; before a rotate or a disable, the confirmation page; after a rotate, the new secret.'), 400: htmlPage('The endpoint page naming what is wrong.'), 404: htmlPage('No such endpoint or action.') }),
+  }, { 200: htmlPage('The endpoint page with the outcome; before a rotate or a disable, the confirmation page; after a rotate, the new secret.'), 400: htmlPage('The endpoint page naming what is wrong.'), 404: htmlPage('No such endpoint or action.'), ...sentAgain }),
   keys: pageOf('Merchants\' keys and where to use them', {}, { 200: htmlPage('The keys page (secrets never shown again).') }),
 } as const;
