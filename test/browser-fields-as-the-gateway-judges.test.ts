@@ -8,7 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import type { Gateway } from './support/harness.ts';
 import { startFieldsShop } from './support/browser.ts';
 import { call } from './support/executions.ts';
@@ -136,5 +136,29 @@ test('tokenize() before the card-number frame is ready is answered once it is (h
       return ${within('window.fields.tokenize({})', 5000)};
     })()`);
     assert.equal(outcome, 'rejected: The card number is not valid', 'tokenize called right after mount never settles');
+  } finally { await page.close(); }
+});
+
+test('a tokenize under way when the card-number frame is loaded again is answered (enter the card again), not left pending for ever', async () => {
+  const page = await open('reload-mid-save-holder');
+  try {
+    await typeCard(page, '4111111111111111', '1230', '123');
+    // The save's request is held at the network until the frame has been loaded again.
+    let held: Route | undefined;
+    const hit = new Promise<void>((resolve) => {
+      void page.route('**/public/payment/instruments', (route) => { held = route; resolve(); });
+    });
+    await page.evaluate('window.p = window.fields.tokenize({ storeInstrument: false }); undefined');
+    await hit;
+    await page.evaluate(`(() => { const f = document.querySelector('#n iframe'); f.src = f.src; })()`);
+    await page.frameLocator('#n iframe').locator('body[data-field="ready"]').waitFor();
+    await held?.continue().catch(() => undefined);
+    await page.unroute('**/public/payment/instruments');
+    assert.equal(await page.evaluate(within('window.p', 5000)), 'rejected: the card-number field was loaded again: enter the card again');
+    // Typed again, the card is saved.
+    await input(page, '#n').pressSequentially('4111111111111111');
+    await page.waitForTimeout(300);
+    const saved = await tokenize(page);
+    assert.ok(saved.saved, JSON.stringify(saved));
   } finally { await page.close(); }
 });

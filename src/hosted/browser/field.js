@@ -261,6 +261,8 @@ window.addEventListener('focus', () => { if (document.activeElement !== input) i
 // existed: the focus is here already, so hand it to the input now.
 if (document.hasFocus() && document.activeElement !== input) input.focus();
 toParent({ kind: 'ready' });
+// Unloaded (the browser reloads this frame): what was asked of this page will not be answered.
+window.addEventListener('pagehide', () => toParent({ kind: 'gone' }));
 // For pages (and tests) that must know the field now takes focus and keys.
 document.body.dataset.field = 'ready';
 // What was typed (or autofilled) before this script ran has fired no input event: report it now,

@@ -74,6 +74,7 @@ export class SecureFields {
       // A frame that was ready before has been loaded again, empty: what it had said no longer holds.
       const reloaded = this.states[type] !== undefined;
       if (reloaded) this.states[type] = { valid: false, empty: true };
+      if (type === 'cardNumber') this.abandon();
       this.send(type, {
         kind: 'configure', channel: this.channel, style: this.options.style || {}, placeholder: (this.options.placeholders || {})[type], label: (this.options.labels || {})[type],
         // The language of the words the frame speaks: the merchant's `lang`, or the page's when the
@@ -88,6 +89,10 @@ export class SecureFields {
     } else if (m.kind === 'change') {
       this.states[type] = { valid: m.valid, empty: m.empty, brand: m.brand };
       this.emit('change', { field: type, valid: m.valid, empty: m.empty, complete: this.isComplete(), ...(type === 'cardNumber' ? { brand: m.brand } : {}) });
+    } else if (m.kind === 'gone') {
+      // The frame's page is being unloaded (the browser reloads the frame): asks go to the next one.
+      this.ready.delete(type);
+      if (type === 'cardNumber') this.abandon();
     } else if (m.kind === 'focus' || m.kind === 'blur' || m.kind === 'submit') {
       this.emit(m.kind, { field: type });
     } else if (m.kind === 'tokenized' || m.kind === 'paid' || m.kind === 'failed') {
@@ -115,12 +120,23 @@ export class SecureFields {
     });
   }
 
+  /**
+   * Rejects the asks a card-number frame took that it will never answer (its page unloaded: the
+   * frame reloaded, or the fields destroyed), so a page awaiting a tokenize hears so instead of
+   * waiting for ever. Asks still queued for a frame not yet ready stay queued.
+   */
+  abandon(message = 'the card-number field was loaded again: enter the card again', code = 'FIELD_RELOADED') {
+    const sent = [...this.pending].filter(([request]) => !this.waiting.some((m) => m.request === request));
+    for (const [request, waiting] of sent) {
+      this.pending.delete(request);
+      waiting.reject(Object.assign(new Error(message), { code }));
+    }
+  }
+
   destroy() {
     window.removeEventListener('message', this.onMessage);
     for (const t of fieldTypes) this.frames[t] && this.frames[t].remove();
-    // No frame is left to answer: a page awaiting a tokenize hears so instead of waiting for ever.
-    for (const waiting of this.pending.values()) waiting.reject(Object.assign(new Error('the secure fields were destroyed'), { code: 'DESTROYED' }));
-    this.pending.clear();
     this.waiting = [];
+    this.abandon('the secure fields were destroyed', 'DESTROYED');
   }
 }

@@ -333,6 +333,8 @@ function render(form, checkout) {
     try {
       settle(await fields.ask('pay', { holder: holder.value, brands: brands.join(' '), shopperResultUrl: resultUrl, browser: browserData() }), [submit]);
     } catch (err) {
+      // The card frame was loaded again while it paid: its answer is lost, not a decline (the payment may have been made).
+      if (err.code === 'FIELD_RELOADED') return settle({ result: { code: 'network' } }, [submit]);
       settle({ result: { code: err.code || '', description: t[{ 'card.number': 'invalidCardNumber', 'card.expiry': 'invalidExpiryDate', 'card.cvv': 'invalidCvv' }[err.field]] || err.message } }, [submit]);
     }
   });
