@@ -43,6 +43,16 @@ describe('client/init and the public CSE library', () => {
     assert.equal(withExecution.execution.merchantReference, 'order-cse-x');
   });
 
+  test('a card whose optional holder name and security code were left empty in the form is tokenized: they are absent, not wrong', async () => {
+    const cse = PayrailsCSE.init(await clientInit('holder-cse-empty'));
+    const res = await cse.tokenize({ ...card, holderName: '', securityCode: '' }, { storeInstrument: false });
+    const body = await res.json() as any;
+    assert.equal(res.status, 201, JSON.stringify(body));
+    assert.equal(body.data.holderName, null);
+    const blank = await (await PayrailsCSE.init(await clientInit('holder-cse-blank')).tokenize({ ...card, holderName: '   ' }, { storeInstrument: false })).json() as any;
+    assert.equal(blank.data.holderName, null, JSON.stringify(blank));
+  });
+
   test('tokenize with @payrails/web-cse, then authorize the instrument through an execution', async () => {
     const cse = PayrailsCSE.init(await clientInit('holder-cse-2'));
     const res = await cse.tokenize(card, { storeInstrument: true, futureUsage: 'CardOnFile' });

@@ -150,9 +150,12 @@ export function cardAt(data: Json): CardInput {
   if (!/^(0?[1-9]|1[0-2])$/.test(month)) throw new ParamError('data.expiryMonth', 'must be 01 to 12');
   const yearText = stringAt(data, 'expiryYear', { required: true, max: 4, path: 'data.expiryYear' })!;
   if (!/^([0-9]{2}|[0-9]{4})$/.test(yearText)) throw new ParamError('data.expiryYear', 'must have two or four digits');
-  const cvv = stringAt(data, 'securityCode', { max: 4, path: 'data.securityCode' });
+  // The optional fields left empty (a form's box nobody filled, which the public CSE library
+  // encrypts as it is) are absent, not wrong: refused, the whole card was.
+  const optional = (key: string) => (typeof data[key] === 'string' && (data[key] as string).trim() === '' ? { ...data, [key]: undefined } : data);
+  const cvv = stringAt(optional('securityCode'), 'securityCode', { max: 4, path: 'data.securityCode' });
   if (cvv !== undefined && !/^[0-9]{3,4}$/.test(cvv)) throw new ParamError('data.securityCode', 'must be 3 or 4 digits');
-  const holder = stringAt(data, 'holderName', { max: 128, path: 'data.holderName' });
+  const holder = stringAt(optional('holderName'), 'holderName', { max: 128, path: 'data.holderName' });
   const brand = detectBrand(number);
   if (!brand) throw new ParamError('data.cardNumber', 'belongs to no supported card network');
   return {
