@@ -20,7 +20,7 @@ const seen: { method: string; path: string; status: number; type: string; text: 
 const realFetch = globalThis.fetch;
 
 before(async () => {
-  gw = await startGateway();
+  gw = await startGateway({ env: { SWITCHYARD_WEBHOOK_ALLOW: '127.0.0.0/8,::1/128' } });
   for (const s of surfaces) {
     const r = await realFetch(`${gw.url}/openapi/${s}.json`);
     assert.equal(r.status, 200);
@@ -115,6 +115,14 @@ test('the answers of the usual flows match their documented schemas', async () =
   await fetch(`${gw.url}/admin/merchants/${'f'.repeat(32)}/origins`, { headers: admin });
   await fetch(`${gw.url}/admin/merchants/${gw.merchant.merchantId}/origins`);
   await fetch(`${gw.url}/admin/api/webhooks/endpoints`, { headers: admin });
+  // An endpoint made, read, listed and disabled (an empty list proves nothing of the endpoint's schema).
+  const made = await fetch(`${gw.url}/admin/api/webhooks/endpoints`, { method: 'POST', headers: admin, body: JSON.stringify({ merchantId: gw.merchant.merchantId, dialect: 'opp', url: 'http://127.0.0.1:9/notify' }) });
+  const endpointId = ((await made.json()) as { endpointId: string }).endpointId;
+  assert.match(endpointId, /^[0-9a-f]{32}$/);
+  await fetch(`${gw.url}/admin/api/webhooks/endpoints/${endpointId}`, { headers: admin });
+  await fetch(`${gw.url}/admin/api/webhooks/endpoints?merchantId=${gw.merchant.merchantId}`, { headers: admin });
+  await fetch(`${gw.url}/admin/api/webhooks/endpoints/${endpointId}/rotate`, { method: 'POST', headers: admin, body: '{}' });
+  await fetch(`${gw.url}/admin/api/webhooks/endpoints/${endpointId}/disable`, { method: 'POST', headers: admin, body: '{}' });
   await fetch(`${gw.url}/admin/api/webhooks/deliveries?limit=0`, { headers: admin });
   await fetch(`${gw.url}/admin/api/ledger/balances?merchantId=${gw.merchant.merchantId}`, { headers: admin });
   await fetch(`${gw.url}/admin/api/ledger/payments/${pa.body.id}`, { headers: admin });

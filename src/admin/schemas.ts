@@ -26,7 +26,14 @@ const pspAccount = object({
   circuit: { ...any, description: 'The circuit breaker as the answering node sees it: state (closed, open, half_open), consecutiveFailures, retryAt.' },
 }, ['name', 'connector', 'settings', 'timeoutMs', 'notificationUrl', 'circuit'], { additionalProperties: true });
 
-const endpoint = object({ id: str(), merchantId: str(), dialect: str(), url: str(), status: str() }, ['id']);
+const endpoint = object({
+  endpointId: str(), merchantId: str(), dialect: str('opp (the /v1 notifications) or executions.'), entityId: { type: ['string', 'null'], description: 'The /v1 entity whose notifications it takes; absent for executions.' },
+  url: str(), types: { type: 'array', items: { type: 'string' }, description: 'The event types it takes; empty: all.' }, status: str('active or disabled.'),
+  failingSince: str('Since when every delivery has failed (absent while deliveries succeed).'), previousSecretUntil: str('Until when the secret before the last rotation still signs (absent outside an overlap).'),
+  createdAt: str(),
+}, ['endpointId', 'merchantId', 'dialect', 'url', 'types', 'status', 'createdAt']);
+/** A new endpoint: its id and its secret, shown this once. */
+const endpointCreated = object({ endpointId: str(), secret: str('The /v1 decryption key (64 hex) or the executions signing secret; shown once.') }, ['endpointId', 'secret']);
 const endpointParams = { params: object({ id: str() }, ['id']) };
 const eventParams = { params: object({ eventId: str() }, ['eventId']) };
 
@@ -62,10 +69,11 @@ export const adminSchemas = {
   addEndpoint: op('Add a webhook endpoint', ['webhooks'], {
     // Checked by the webhook service, whose codes name each fault (merchant_not_found, invalid_types…).
     body: object({ merchantId: str('Required.'), dialect: str('Required: opp or executions.'), url: str('Required: https, public address.'), entityId: str('opp only: one entity.'), types: { description: 'An array of event types (all when absent); anything else is invalid_types.' } }),
-  }, { 201: jsonAnswer('The endpoint, with its secret (shown once).', endpoint) }, { 400: 'The operation\'s code (invalid_url, invalid_types…).', 404: '`merchant_not_found` / `entity_not_found`.' }),
+  }, { 201: jsonAnswer('The endpoint\'s id, with its secret (shown once).', endpointCreated) }, { 400: 'The operation\'s code (invalid_url, invalid_types…).', 404: '`merchant_not_found` / `entity_not_found`.' }),
   endpoint: op('A webhook endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
   rotate: op('Rotate an endpoint\'s secret (the old one keeps working for overlapHours)', ['webhooks'], { ...endpointParams, body: object({ overlapHours: { description: 'Hours the old secret stays valid (default 24, at most 168).' } }) },
-    { 200: jsonAnswer('The new secret.', any) }, { 400: '`invalid_argument`.', 404: '`endpoint_not_found`.' }),
+    { 200: jsonAnswer('The new secret, shown once.', object({ secret: str(), previousSecretUntil: str('Executions endpoints: until when the old secret still signs beside the new one. A /v1 key changes at once (absent).') }, ['secret'])) },
+    { 400: '`invalid_argument`.', 404: '`endpoint_not_found`.' }),
   disable: op('Disable an endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
   enable: op('Enable an endpoint', ['webhooks'], endpointParams, { 200: jsonAnswer('The endpoint.', endpoint) }, { 404: '`endpoint_not_found`.' }),
   test: op('Send a test event to an endpoint', ['webhooks'], endpointParams, { 202: jsonAnswer('Queued.', any) }, { 400: 'The operation\'s code.', 404: '`endpoint_not_found`.' }),
