@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Merchant } from '../merchants/model.ts';
+import type { Tx } from '../storage/unit-of-work.ts';
 import type { DashboardDeps } from './deps.ts';
 import { canConfigure, isGatewayAdmin, mayView } from './model.ts';
 import { html } from './html.ts';
@@ -89,13 +90,15 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     }
     let created: Awaited<ReturnType<typeof merchants.create>>;
     try {
-      created = await merchants.create({ name, live: request.live, uniqueMerchantTransactionId: request.unique });
+      // Only the new merchant's id is kept with the key, in the merchant's own unit of work: its
+      // secrets are shown on this answer alone.
+      created = await merchants.create({ name, live: request.live, uniqueMerchantTransactionId: request.unique },
+        (tx, merchantId) => deps.idempotency.completeIn(tx, admission.claim, 201, merchantId));
     } catch (err) {
+      // Frees the key only if the merchant's unit of work never committed it.
       await deps.idempotency.release(admission.claim);
       throw err;
     }
-    // Only the new merchant's id is kept with the key: its secrets are shown on this answer alone.
-    await deps.idempotency.complete(admission.claim, 201, created.merchantId);
     await audit(req, ctx, 'merchant.create', created.merchantId, true, { name, live: request.live }, created.merchantId);
     return sendPage(reply, secretPage(ctx, `Merchant ${name} created`, 'These are the merchant\'s credentials.', credentialSecrets(created), `/dashboard/merchants/${created.merchantId}`), 201);
   });
@@ -123,10 +126,13 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
    * Runs a form's effect once for its one-time key: a form sent again (a reload of the answer that
    * showed new secrets, Back and send, a double click) is answered `again(what the first did)`
    * instead of making the change a second time, which cut off the secret just shown (a rotation)
-   * or added a second endpoint delivering every event twice.
+   * or added a second endpoint delivering every event twice. The key is answered in the change's
+   * own unit of work (`run` hands `answered(kept)` to the service as its `join`): written apart, a
+   * failure between the two left the change made and the key open, for a later sending to take over
+   * and make it again.
    */
   async function onceForForm<T extends { ok: boolean }>(reply: FastifyReply, ctx: PageContext, f: Record<string, string>, operation: string, request: Record<string, unknown>,
-    again: (kept: string) => string, run: () => Promise<{ result: T; kept: string | undefined }>): Promise<T | undefined> {
+    again: (kept: string) => string, run: (answered: (kept: string) => (tx: Tx) => Promise<void>) => Promise<T>): Promise<T | undefined> {
     const formKey = typeof f.formKey === 'string' && uuidPattern.test(f.formKey) ? f.formKey.toLowerCase() : undefined;
     if (!formKey) { await refuse(reply, ctx, 400, 'This form could not be read: fill it in again.'); return undefined; }
     const admission = await deps.idempotency.admit(dashboardFormScope, formKey, operation, request);
@@ -135,17 +141,17 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
       await refuse(reply, ctx, 409, admission.reason === 'in_flight' ? 'This form is being sent already: look again in a moment.' : 'This form was sent before with other values: fill it in again.');
       return undefined;
     }
-    let outcome: { result: T; kept: string | undefined };
+    let result: T;
     try {
-      outcome = await run();
+      result = await run((kept) => (tx) => deps.idempotency.completeIn(tx, admission.claim, 200, kept));
     } catch (err) {
+      // Frees the key only if the change's unit of work never committed it.
       await deps.idempotency.release(admission.claim);
       throw err;
     }
     // A refusal changed nothing: the same form may be corrected and sent again.
-    if (outcome.kept === undefined) await deps.idempotency.release(admission.claim);
-    else await deps.idempotency.complete(admission.claim, 200, outcome.kept);
-    return outcome.result;
+    if (!result.ok) await deps.idempotency.release(admission.claim);
+    return result;
   }
 
   // New secrets for a merchant: confirmed first, shown once on the answer, never kept but as digests.
@@ -160,9 +166,9 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const back = `/dashboard/merchants/${m.id}`;
     const done = await onceForForm(reply, ctx, f, `dashboard merchant.rotate_credentials ${m.id}`, { dialect },
       () => sentBeforePage(ctx, 'Credentials already rotated', html`the credentials of <a href="${back}">${m.name}</a> were rotated then.`, back),
-      async () => {
-        const rotated = await merchants.rotate(m.id, dialect === 'both' ? credentialDialects : [dialect]);
-        return { result: { ok: rotated !== undefined, rotated }, kept: rotated ? 'rotated' : undefined };
+      async (answered) => {
+        const rotated = await merchants.rotate(m.id, dialect === 'both' ? credentialDialects : [dialect], answered('rotated'));
+        return { ok: rotated !== undefined, rotated };
       });
     if (!done) return reply;
     const r = done.rotated;
@@ -241,10 +247,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const input = { merchantId: m.id, dialect: String(f.dialect ?? ''), url: String(f.url ?? ''), types };
     const r = await onceForForm(reply, ctx, f, `dashboard webhook.add ${m.id}`, input,
       (endpointId) => sentBeforePage(ctx, 'Endpoint already added', html`it added the endpoint <a href="/dashboard/webhooks/${endpointId}" class="mono">${endpointId}</a>.`, `/dashboard/webhooks/${endpointId}`),
-      async () => {
-        const added = await webhooks.addEndpoint(input);
-        return { result: added, kept: added.ok ? added.value.endpointId : undefined };
-      });
+      (answered) => webhooks.addEndpoint(input, (tx, endpointId) => answered(endpointId)(tx)));
     if (!r) return reply;
     // A refused URL may carry a user and password (refused for it): the audit log keeps neither.
     await audit(req, ctx, 'webhook.add', m.id, r.ok, { url: withoutCredentials(String(f.url ?? '')), dialect: f.dialect }, r.ok ? r.value.endpointId : undefined);
@@ -301,10 +304,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
       const back = `/dashboard/webhooks/${e.endpointId}`;
       const r = await onceForForm(reply, ctx, f, `dashboard webhook.rotate ${e.endpointId}`, {},
         () => sentBeforePage(ctx, 'Secret already rotated', html`the secret of <a href="${back}" class="mono">${e.url}</a> was rotated then.`, back),
-        async () => {
-          const rotated = await webhooks.rotateSecret(e.endpointId, 24 * 3600_000);
-          return { result: rotated, kept: rotated.ok ? 'rotated' : undefined };
-        });
+        (answered) => webhooks.rotateSecret(e.endpointId, 24 * 3600_000, answered('rotated')));
       if (!r) return reply;
       await audit(req, ctx, 'webhook.rotate', e.merchantId, r.ok, {}, e.endpointId);
       if (!r.ok) return showEndpoint(ctx, reply, e.endpointId, refusal(r.error.message), 400);

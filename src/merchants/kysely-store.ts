@@ -29,7 +29,7 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
   // found are kept: one another node creates is read from the database until then.
   const entities = new Map<string, Entity>();
   return {
-    async insert({ merchant: m, entity: e, credentials }) {
+    async insert({ merchant: m, entity: e, credentials }, join) {
       await uow.run(async (tx) => {
         await tx.insertInto('merchants').values({
           id: m.id, name: m.name, live: m.live ? 1 : 0, client_id: m.clientId, workspace_id: m.workspaceId, created_at: m.createdAt,
@@ -42,6 +42,7 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
         for (const c of credentials) {
           await tx.insertInto('credentials').values({ secret_hash: c.digest, merchant_id: m.id, kind: c.kind, created_at: m.createdAt }).execute();
         }
+        await join?.(tx);
       });
     },
     async list() {
@@ -96,7 +97,7 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
       const r = await db.deleteFrom('merchant_origins').where('merchant_id', '=', merchantId).where('origin', '=', origin).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     },
-    replaceCredentials: (merchantId, credentials, newTokenGeneration, at) => uow.run(async (tx) => {
+    replaceCredentials: (merchantId, credentials, newTokenGeneration, at, join) => uow.run(async (tx) => {
       // The merchant's row is locked first: two rotations at once on PostgreSQL (read committed)
       // would otherwise each delete only the credentials committed before they began, and both new
       // secrets would work. SQLite's one writer runs them one after the other already.
@@ -112,6 +113,7 @@ export function createMerchantStore(uow: UnitOfWork): MerchantStore {
       if (newTokenGeneration) {
         await tx.updateTable('merchants').set((eb) => ({ token_generation: eb('token_generation', '+', 1) })).where('id', '=', merchantId).execute();
       }
+      await join?.(tx);
       return toMerchant(await tx.selectFrom('merchants').selectAll().where('id', '=', merchantId).executeTakeFirstOrThrow());
     }),
     async count() {

@@ -1,3 +1,4 @@
+import type { Tx } from '../storage/unit-of-work.ts';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
 import { uuid, type Ids } from '../runtime/ids.ts';
@@ -34,7 +35,7 @@ export interface RotatedCredentials {
 
 export interface MerchantService {
   /** Creates a merchant with one entity and returns its secrets; they are never shown again. */
-  create(input: { name: string; live?: boolean; uniqueMerchantTransactionId?: boolean }): Promise<MerchantCredentials>;
+  create(input: { name: string; live?: boolean; uniqueMerchantTransactionId?: boolean }, join?: (tx: Tx, merchantId: string) => Promise<void>): Promise<MerchantCredentials>;
   list(): Promise<{ merchant: Merchant; entities: Entity[] }[]>;
   /** The merchant a /v1 bearer token belongs to, if any. */
   byAccessToken(token: string): Promise<Merchant | undefined>;
@@ -61,7 +62,7 @@ export interface MerchantService {
    * at once, with no overlap: the old /v1 token and API key are refused, and so is every executions
    * access token issued before. Undefined when there is no such merchant.
    */
-  rotate(merchantId: string, dialects?: readonly CredentialDialect[]): Promise<RotatedCredentials | undefined>;
+  rotate(merchantId: string, dialects?: readonly CredentialDialect[], join?: (tx: Tx) => Promise<void>): Promise<RotatedCredentials | undefined>;
 }
 
 /** The platform's bearer token is base64 of "<user id>|<password>"; clients treat it as opaque. */
@@ -79,7 +80,7 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
   };
   const newApiKey = () => ids.secret(32);
   return {
-    async create({ name, live = false, uniqueMerchantTransactionId = false }) {
+    async create({ name, live = false, uniqueMerchantTransactionId = false }, join) {
       const problem = merchantNameProblem(name);
       if (problem) throw new Error(`the merchant's name ${problem}`);
       const merchantId = ids.hex32();
@@ -97,7 +98,7 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
           { digest: secretDigest(accessToken), kind: 'opp_bearer' },
           { digest: secretDigest(apiKey), kind: 'api_key' },
         ],
-      });
+      }, join && ((tx) => join(tx, merchantId)));
       return { merchantId, entityId: entity.id, accessToken, userId, password, clientId: merchant.clientId, apiKey, workspaceId: merchant.workspaceId };
     },
     list: () => store.list(),
@@ -134,7 +135,7 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
       const canonical = normalizeOrigin(origin);
       return canonical ? store.removeOrigin(merchantId, canonical) : false;
     },
-    async rotate(merchantId, dialects = credentialDialects) {
+    async rotate(merchantId, dialects = credentialDialects, join) {
       const which = credentialDialects.filter((d) => dialects.includes(d));
       if (which.length === 0) return undefined;
       const bearer = which.includes('opp') ? newBearer() : undefined;
@@ -142,7 +143,7 @@ export function createMerchantService(deps: { store: MerchantStore; clock: Clock
       const m = await store.replaceCredentials(merchantId, [
         ...(bearer ? [{ digest: secretDigest(bearer.accessToken), kind: kindOfDialect.opp }] : []),
         ...(apiKey ? [{ digest: secretDigest(apiKey), kind: kindOfDialect.executions }] : []),
-      ], apiKey !== undefined, clock.now());
+      ], apiKey !== undefined, clock.now(), join);
       if (!m) return undefined;
       return { merchantId, rotated: which, ...(bearer ?? {}), ...(apiKey ? { clientId: m.clientId, apiKey } : {}) };
     },

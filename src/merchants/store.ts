@@ -1,3 +1,4 @@
+import type { Tx } from '../storage/unit-of-work.ts';
 import type { CredentialKind, Entity, Merchant } from './model.ts';
 
 export interface NewMerchant {
@@ -7,7 +8,8 @@ export interface NewMerchant {
 }
 
 export interface MerchantStore {
-  insert(m: NewMerchant): Promise<void>;
+  /** `join` writes in the same unit of work (a form's one-time key answered with the change). */
+  insert(m: NewMerchant, join?: (tx: Tx) => Promise<void>): Promise<void>;
   list(): Promise<{ merchant: Merchant; entities: Entity[] }[]>;
   byCredential(digest: string, kind: CredentialKind): Promise<Merchant | undefined>;
   entity(entityId: string): Promise<Entity | undefined>;
@@ -25,5 +27,5 @@ export interface MerchantStore {
    * digests in their place; with `newTokenGeneration`, moves the merchant's token generation on.
    * Returns the merchant as it is afterwards, or undefined (and changes nothing) when there is none.
    */
-  replaceCredentials(merchantId: string, credentials: { digest: string; kind: CredentialKind }[], newTokenGeneration: boolean, at: number): Promise<Merchant | undefined>;
+  replaceCredentials(merchantId: string, credentials: { digest: string; kind: CredentialKind }[], newTokenGeneration: boolean, at: number, join?: (tx: Tx) => Promise<void>): Promise<Merchant | undefined>;
 }

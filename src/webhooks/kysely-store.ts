@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../storage/schema.ts';
 import { longestRetryWaitMs, shouldDisable, type DeliveryStatus, type EndpointStatus, type WebhookDialect } from './model.ts';
@@ -79,7 +79,7 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
   // Outbox events in the order they were written (095): a sequence on PostgreSQL, the rowid on SQLite.
   const written = opts.locking ? sql<string | number>`seq` : sql<string | number>`rowid`;
   return {
-    async insertEndpoint(e, deliveries) {
+    async insertEndpoint(e, deliveries, join) {
       await uow.run(async (tx) => {
         await tx.insertInto('webhook_endpoints').values({
           id: e.id, merchant_id: e.merchantId, dialect: e.dialect, entity_id: e.entityId ?? null, url: e.url,
@@ -88,6 +88,7 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
           created_at: e.createdAt, updated_at: e.updatedAt,
         }).execute();
         for (const d of deliveries) await tx.insertInto('webhook_deliveries').values(deliveryRow(d)).execute();
+        await join?.(tx);
       });
     },
     async addDelivery(d) {
@@ -102,17 +103,25 @@ export function createWebhookStore(uow: UnitOfWork): WebhookStore {
       if (merchantId) q = q.where('merchant_id', '=', merchantId);
       return (await q.orderBy('created_at').orderBy('id').execute()).map(toEndpoint);
     },
-    async updateEndpoint(id, p, at, ifSealedSecret) {
-      let q = db.updateTable('webhook_endpoints').set({
+    async updateEndpoint(id, p, at, ifSealedSecret, join) {
+      const update = (on: Kysely<Database>) => {
+        let q = on.updateTable('webhook_endpoints').set({
         ...(p.sealedSecret !== undefined ? { secret: p.sealedSecret } : {}),
         ...('sealedPreviousSecret' in p ? { previous_secret: p.sealedPreviousSecret ?? null } : {}),
         ...('previousSecretUntil' in p ? { previous_secret_until: p.previousSecretUntil ?? null } : {}),
         ...(p.status !== undefined ? { status: p.status } : {}),
         ...('failingSince' in p ? { failing_since: p.failingSince ?? null } : {}),
         updated_at: at,
-      }).where('id', '=', id);
-      if (ifSealedSecret !== undefined) q = q.where('secret', '=', ifSealedSecret);
-      return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
+        }).where('id', '=', id);
+        if (ifSealedSecret !== undefined) q = q.where('secret', '=', ifSealedSecret);
+        return q;
+      };
+      if (!join) return Number((await update(db).executeTakeFirst()).numUpdatedRows) > 0;
+      return uow.run(async (tx) => {
+        const written = Number((await update(tx).executeTakeFirst()).numUpdatedRows) > 0;
+        if (written) await join(tx);
+        return written;
+      });
     },
     async undispatched(limit) {
       const rows = await db.selectFrom('outbox').selectAll().select(written.as('seq')).where('delivered_at', 'is', null)

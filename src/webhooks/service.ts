@@ -1,3 +1,4 @@
+import type { Tx } from '../storage/unit-of-work.ts';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../runtime/clock.ts';
@@ -93,11 +94,12 @@ export interface AddEndpointInput {
 }
 
 export interface WebhookService {
-  addEndpoint(input: AddEndpointInput): Promise<WebhookResult<{ endpointId: string; secret: string }>>;
+  /** `join` writes in the endpoint's own unit of work (a form's one-time key answered with it). */
+  addEndpoint(input: AddEndpointInput, join?: (tx: Tx, endpointId: string) => Promise<void>): Promise<WebhookResult<{ endpointId: string; secret: string }>>;
   listEndpoints(merchantId?: string): Promise<EndpointView[]>;
   endpoint(endpointId: string): Promise<EndpointView | undefined>;
   /** New secret; the old one keeps signing beside it for `overlapMs` (executions endpoints; a /v1 key changes at once). */
-  rotateSecret(endpointId: string, overlapMs: number): Promise<WebhookResult<{ secret: string; previousSecretUntil: string | undefined }>>;
+  rotateSecret(endpointId: string, overlapMs: number, join?: (tx: Tx) => Promise<void>): Promise<WebhookResult<{ secret: string; previousSecretUntil: string | undefined }>>;
   setStatus(endpointId: string, status: EndpointStatus): Promise<WebhookResult<EndpointView>>;
   /** Queues a test message: the /v1 activation message again ("Click to Test"), or an executions `webhookTest` event. */
   sendTest(endpointId: string): Promise<WebhookResult<{ eventId: string }>>;
@@ -432,7 +434,7 @@ export function createWebhookService(deps: {
   }
 
   return {
-    async addEndpoint(input) {
+    async addEndpoint(input, join) {
       if (!isWebhookDialect(input.dialect)) return refuse('invalid_dialect', 'dialect must be opp or executions');
       const dialect = input.dialect;
       const merchant = await merchants.byId(input.merchantId);
@@ -468,7 +470,7 @@ export function createWebhookService(deps: {
       };
       // A new /v1 listener gets the platform's activation message first, queued like any delivery.
       const first = dialect === 'opp' ? [newDelivery(ids.hex32(), endpoint, 'test', JSON.stringify(opp.activation(merchant)), now)] : [];
-      await store.insertEndpoint(endpoint, first);
+      await store.insertEndpoint(endpoint, first, join && ((tx) => join(tx, id)));
       return { ok: true, value: { endpointId: id, secret } };
     },
 
@@ -481,7 +483,7 @@ export function createWebhookService(deps: {
       return e ? endpointView(e) : undefined;
     },
 
-    async rotateSecret(endpointId, overlapMs) {
+    async rotateSecret(endpointId, overlapMs, join) {
       // A week is ample for a receiver to take the new secret; beyond it the old one would sign for
       // good (and past the dates a clock can show, the endpoint could not even be read back).
       if (!Number.isFinite(overlapMs) || overlapMs < 0 || overlapMs > maxSecretOverlapMs) return refuse('invalid_argument', 'the overlap must be between 0 and 168 hours (a week)');
@@ -499,7 +501,7 @@ export function createWebhookService(deps: {
           sealedSecret: sealSecret(e.id, secret),
           sealedPreviousSecret: overlap ? e.sealedSecret : undefined,
           previousSecretUntil: overlap ? now + overlapMs : undefined,
-        }, now, e.sealedSecret);
+        }, now, e.sealedSecret, join);
         if (written) return { ok: true, value: { secret, previousSecretUntil: overlap ? iso(now + overlapMs) : undefined } };
       }
     },

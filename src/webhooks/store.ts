@@ -1,3 +1,4 @@
+import type { Tx } from '../storage/unit-of-work.ts';
 import type { DeliveryStatus, EndpointStatus, WebhookDialect } from './model.ts';
 import type { OutboxEvent } from './outbox.ts';
 
@@ -122,7 +123,8 @@ export interface ClaimShare {
 
 export interface WebhookStore {
   /** Adds an endpoint and its first deliveries (the /v1 activation message) together. */
-  insertEndpoint(e: EndpointRecord, deliveries: readonly DeliveryRecord[]): Promise<void>;
+  /** `join` writes in the same unit of work (a form's one-time key answered with the change). */
+  insertEndpoint(e: EndpointRecord, deliveries: readonly DeliveryRecord[], join?: (tx: Tx) => Promise<void>): Promise<void>;
   /** Queues one more delivery (the activation message sent again). */
   addDelivery(d: DeliveryRecord): Promise<void>;
   endpoint(id: string): Promise<EndpointRecord | undefined>;
@@ -132,7 +134,7 @@ export interface WebhookStore {
    * Whether the endpoint was changed: with `ifSealedSecret`, only while its secret is still that one
    * (a rotation builds on the secret it read, and another rotation may have replaced it since).
    */
-  updateEndpoint(id: string, patch: Partial<Pick<EndpointRecord, 'sealedSecret' | 'sealedPreviousSecret' | 'previousSecretUntil' | 'status' | 'failingSince'>>, at: number, ifSealedSecret?: string): Promise<boolean>;
+  updateEndpoint(id: string, patch: Partial<Pick<EndpointRecord, 'sealedSecret' | 'sealedPreviousSecret' | 'previousSecretUntil' | 'status' | 'failingSince'>>, at: number, ifSealedSecret?: string, join?: (tx: Tx) => Promise<void>): Promise<boolean>;
   /** Outbox events not yet fanned out, oldest first (read without locking; `fanOut` claims). */
   undispatched(limit: number): Promise<OutboxEvent[]>;
   /** When the first of them (in the order `undispatched` reads them) was written, if any waits (the outbox-lag gauge). */
