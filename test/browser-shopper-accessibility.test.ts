@@ -128,6 +128,36 @@ describe('COPYandPAY widget in another language', () => {
   });
 });
 
+describe('COPYandPAY widget: boxes left empty and refused', () => {
+  test('Pay with the expiry and CVV empty: each box the widget shows as wrong is marked and described in its frame too', async () => {
+    const gw = await startGateway();
+    const shop = await startCopyAndPayShop({ gatewayUrl: gw.url, accessToken: gw.merchant.accessToken, entityId: gw.merchant.entityId });
+    const browser = await launchChromium();
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${shop.url}/checkout?order=a11y-empty`);
+      await page.locator('body[data-widget="ready"]').waitFor();
+      await page.frameLocator('.wpwl-wrapper-cvv iframe').locator('body[data-field=ready]').waitFor();
+      await page.frameLocator('.wpwl-wrapper-cardNumber iframe').locator('input').pressSequentially('4111111111111111');
+      await page.locator('.wpwl-control-cardHolder').fill('Jane Doe');
+      await page.locator('.wpwl-button-pay').click();
+      await page.locator('.wpwl-group-expiry.wpwl-has-error').waitFor();
+      assert.deepEqual(await page.locator('.wpwl-hint').allInnerTexts(), ['Invalid expiry date', 'Invalid CVV']);
+      for (const [frame, said] of [['.wpwl-wrapper-expiry iframe', /Invalid expiry date/], ['.wpwl-wrapper-cvv iframe', /Invalid CVV/]] as const) {
+        await page.frameLocator(frame).locator('input[aria-invalid="true"]').waitFor({ timeout: 5000 });
+        assert.match(await describedText(page, frame), said, `${frame}: described by what is wrong`);
+      }
+      // Typed right, the box is no longer said to be wrong.
+      await page.frameLocator('.wpwl-wrapper-cvv iframe').locator('input').pressSequentially('123');
+      assert.equal(await page.frameLocator('.wpwl-wrapper-cvv iframe').locator('input').getAttribute('aria-invalid'), null);
+    } finally {
+      await browser.close();
+      await shop.close();
+      await gw.close();
+    }
+  });
+});
+
 describe('secure fields on a German page', () => {
   test('the frames speak German only when the merchant gave them German words; else their own English stays marked English', async () => {
     const gw = await startGateway();

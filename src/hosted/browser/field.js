@@ -249,6 +249,12 @@ window.addEventListener('message', (event) => {
     if (typeof m.label === 'string' && m.label.trim() !== '') input.setAttribute('aria-label', m.label.slice(0, 60));
     if (typeof m.invalidText === 'string' && m.invalidText.trim() !== '') invalidText = m.invalidText.slice(0, 80);
     if (typeof m.lang === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/.test(m.lang)) document.documentElement.lang = m.lang;
+  } else if (m.kind === 'invalid') {
+    // The page refused the form with this field wrong (an empty one too): said here as well, where
+    // assistive technology reads the input, as the page shows it.
+    input.setAttribute('aria-invalid', 'true');
+    const error = document.getElementById('field-error');
+    if (error) { error.textContent = invalidText; input.setAttribute('aria-describedby', 'field-error'); }
   } else if (m.kind === 'pay' && type === 'cardNumber' && config && checkoutId) {
     pay(m.request, m).catch((err) => toParent({ kind: 'failed', request: m.request, code: 'network', message: String(err && err.message || err) }));
   } else if (m.kind === 'tokenize' && type === 'cardNumber' && config && !checkoutId) {

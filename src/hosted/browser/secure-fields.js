@@ -108,6 +108,11 @@ export class SecureFields {
     return fieldTypes.every((t) => this.states[t] && this.states[t].valid);
   }
 
+  /** Marks a field wrong inside its frame (aria-invalid, described by what is wrong), as a page that refused the form shows it. */
+  markInvalid(type) {
+    this.send(type, { kind: 'invalid', channel: this.channel });
+  }
+
   /** Asks the card-number frame to act (`tokenize`, `pay`) with the card it holds; resolves to its answer. */
   ask(kind, payload) {
     const request = randomId();

@@ -255,8 +255,7 @@ function render(form, checkout) {
   const markError = (name, on) => {
     const { g, hint } = groups[name];
     g.classList.toggle('wpwl-has-error', on);
-    if (on) g.append(hint);
-    else hint.remove();
+    if (on) { g.append(hint); fields.markInvalid(name); } else hint.remove();
   };
   const number = group('cardNumber', t.cardNumber);
   const expiry = group('expiry', t.expiryDate);
