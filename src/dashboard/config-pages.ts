@@ -138,8 +138,18 @@ export interface MerchantView {
   readonly endpoints: EndpointView[];
 }
 
-export function merchantPage(ctx: PageContext, v: MerchantView, message: Html | undefined): string {
+/**
+ * A merchant-page form the dashboard refused: the box at fault (its id) marked and described there,
+ * and what was typed in each box of that form given back to correct it (masked of card numbers).
+ */
+export interface RefusedForm { readonly box: string | undefined; readonly message: string; readonly typed: Readonly<Record<string, string>> }
+
+export function merchantPage(ctx: PageContext, v: MerchantView, message: Html | undefined, refused?: RefusedForm): string {
   const m = v.merchant;
+  // A box's value (what was typed, after a refusal of its form) and, at fault, its marking and sentence (WCAG 3.3.1).
+  const typed = (id: string, fallback: string) => refused?.typed[id] ?? fallback;
+  const wrong = (id: string) => (refused?.box === id ? html` aria-invalid="true" aria-describedby="${id}-error"` : '');
+  const why = (id: string) => (refused?.box === id ? html`<p id="${id}-error" class="field-error">${refused.message}</p>` : '');
   const base = `/dashboard/merchants/${m.id}`;
   const wf = v.workflow;
   return page(ctx, m.name, html`${message ?? ''}
@@ -169,16 +179,16 @@ ${csrfField(ctx)}
 ${v.accounts.length === 0 ? html`<p>No PSP account: payments go to the gateway's default acquirer.</p>` : ''}
 <form method="post" action="${base}/psp-accounts" class="filters">
 ${csrfField(ctx)}
-<div><label for="a-name">Account name</label><input id="a-name" name="name" required maxlength="64"></div>
-<div><label for="a-connector">Connector</label><input id="a-connector" name="connector" value="simulator" required></div>
-<div class="search"><label for="a-settings">Settings (JSON; secrets are stored and never shown again)</label><input id="a-settings" name="settings" value="{}"></div>
+<div><label for="a-name">Account name</label><input id="a-name" name="name" required maxlength="64" value="${typed('a-name', '')}"${wrong('a-name')}>${why('a-name')}</div>
+<div><label for="a-connector">Connector</label><input id="a-connector" name="connector" value="${typed('a-connector', 'simulator')}" required${wrong('a-connector')}>${why('a-connector')}</div>
+<div class="search"><label for="a-settings">Settings (JSON; secrets are stored and never shown again)</label><input id="a-settings" name="settings" value="${typed('a-settings', '{}')}"${wrong('a-settings')}>${why('a-settings')}</div>
 <div><button type="submit">Add or replace account</button></div>
 </form>
 
 <h2 id="workflow">Cascade (payment-acceptance workflow)</h2>
 <form method="post" action="${base}/workflow" class="filters">
 ${csrfField(ctx)}
-<div class="search"><label for="w-accounts">Accounts, tried in this order (comma-separated names; empty: default acquirer)</label><input id="w-accounts" name="accounts" value="${wf?.accounts.join(', ') ?? ''}"></div>
+<div class="search"><label for="w-accounts">Accounts, tried in this order (comma-separated names; empty: default acquirer)</label><input id="w-accounts" name="accounts" value="${typed('w-accounts', wf?.accounts.join(', ') ?? '')}"${wrong('w-accounts')}>${why('w-accounts')}</div>
 <fieldset class="search"><legend>Try the next account after a decline that is</legend>
 ${declineCategories.map((c) => html`<label class="check"><input type="checkbox" name="moveOn" value="${c}"${wf?.moveOn.includes(c) ? html` checked` : ''}> ${c}</label>`)}
 </fieldset>
@@ -190,7 +200,7 @@ ${declineCategories.map((c) => html`<label class="check"><input type="checkbox" 
 <ul>${v.origins.map((o) => html`<li><span class="mono">${o}</span> <form class="inline" method="post" action="${base}/origins/remove">${csrfField(ctx)}<input type="hidden" name="origin" value="${o}"><button type="submit" class="secondary">Remove</button></form></li>`)}</ul>
 <form method="post" action="${base}/origins" class="filters">
 ${csrfField(ctx)}
-<div class="search"><label for="o-origin">Origin</label><input id="o-origin" name="origin" placeholder="https://shop.example" required></div>
+<div class="search"><label for="o-origin">Origin</label><input id="o-origin" name="origin" placeholder="https://shop.example" required value="${typed('o-origin', '')}"${wrong('o-origin')}>${why('o-origin')}</div>
 <div><button type="submit">Add origin</button></div>
 </form>
 
@@ -202,9 +212,9 @@ ${csrfField(ctx)}
 <form method="post" action="${base}/webhooks" class="filters" data-once>
 ${csrfField(ctx)}
 ${formKeyField()}
-<div class="search"><label for="h-url">Endpoint URL</label><input id="h-url" name="url" type="url" required placeholder="https://shop.example/webhooks"></div>
+<div class="search"><label for="h-url">Endpoint URL</label><input id="h-url" name="url" type="url" required placeholder="https://shop.example/webhooks" value="${typed('h-url', '')}"${wrong('h-url')}>${why('h-url')}</div>
 <div><label for="h-dialect">API</label><select id="h-dialect" name="dialect"><option value="opp">/v1 notifications</option><option value="executions">executions events</option></select></div>
-<div><label for="h-types">Types (comma-separated; empty: all)</label><input id="h-types" name="types"></div>
+<div><label for="h-types">Types (comma-separated; empty: all)</label><input id="h-types" name="types" value="${typed('h-types', '')}"${wrong('h-types')}>${why('h-types')}</div>
 <div><button type="submit">Add endpoint</button></div>
 </form>`);
 }

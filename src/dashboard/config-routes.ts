@@ -9,7 +9,7 @@ import { contextOf, sendPage } from './reply.ts';
 import { allValues, formOf } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
 import type { RouteSchema } from '../runtime/json-schema.ts';
-import { alreadyCreatedPage, credentialSecrets, endpointConfirmPage, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage, sentBeforePage } from './config-pages.ts';
+import { type RefusedForm, alreadyCreatedPage, credentialSecrets, endpointConfirmPage, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage, sentBeforePage } from './config-pages.ts';
 import { credentialDialects, isCredentialDialect, merchantNameProblem } from '../merchants/model.ts';
 import { removalRefusals } from '../workflows/service.ts';
 import { baseUrlOf } from '../processors/settings.ts';
@@ -103,7 +103,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     return sendPage(reply, secretPage(ctx, `Merchant ${name} created`, 'These are the merchant\'s credentials.', credentialSecrets(created), `/dashboard/merchants/${created.merchantId}`), 201);
   });
 
-  const showMerchant = async (ctx: PageContext, reply: FastifyReply, m: Merchant, message?: ReturnType<typeof notice>, status = 200) => {
+  const showMerchant = async (ctx: PageContext, reply: FastifyReply, m: Merchant, message?: ReturnType<typeof notice>, status = 200, refused?: RefusedForm) => {
     const all = await merchants.list();
     const [origins, accounts, workflow, endpoints] = await Promise.all([
       merchants.origins(m.id), workflows.accounts(m.id), workflows.workflow(m.id, 'payment-acceptance'), webhooks.listEndpoints(m.id),
@@ -114,8 +114,16 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
       const url = workflows.notificationUrlOf(a, deps.publicUrl ?? '');
       return url ? [[a.name, url] as const] : [];
     }));
-    return sendPage(reply, merchantPage({ ...ctx, section: 'merchants' }, { merchant: m, entities, origins, accounts, notificationUrls, workflow, endpoints }, message), status);
+    return sendPage(reply, merchantPage({ ...ctx, section: 'merchants' }, { merchant: m, entities, origins, accounts, notificationUrls, workflow, endpoints }, message, refused), status);
   };
+  /**
+   * A refused merchant-page form: the box at fault (`box`, its id) marked and described, and what
+   * was typed in the form's boxes (`boxes`: box id to form field) given back, masked of card numbers.
+   */
+  const refusedForm = (f: Record<string, string>, boxes: Readonly<Record<string, string>>, box: string | undefined, message: string): RefusedForm => ({
+    box, message: deps.maskCardNumbers(message),
+    typed: Object.fromEntries(Object.entries(boxes).map(([id, field]) => [id, deps.maskCardNumbers(String(f[field] ?? '')).slice(0, 2000)])),
+  });
   app.get<{ Params: { id: string } }>('/merchants/:id', { schema: dashboardSchemas.merchant }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
@@ -179,23 +187,30 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   });
 
   /** A merchant's configuration form: run it, write the audit entry, show the merchant page with the outcome. */
-  const merchantForm = (path: string, action: string, schema: RouteSchema, run: (m: Merchant, f: Record<string, string>, ctx: PageContext) => Promise<{ ok: true; text: string; detail: Record<string, unknown> } | { ok: false; error: string; detail: Record<string, unknown> }>) => {
+  const merchantForm = (path: string, action: string, schema: RouteSchema,
+    run: (m: Merchant, f: Record<string, string>, ctx: PageContext) => Promise<{ ok: true; text: string; detail: Record<string, unknown> } | { ok: false; error: string; detail: Record<string, unknown>; box?: string }>,
+    boxes: Readonly<Record<string, string>> = {}) => {
     app.post<{ Params: { id: string } }>(`/merchants/:id/${path}`, { schema }, async (req, reply) => {
       const ctx = await adminContext(req, reply, 'merchants');
       const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
       if (!ctx || !m) return reply;
-      const r = await run(m, formOf(req), ctx);
+      const f = formOf(req);
+      const r = await run(m, f, ctx);
       await audit(req, ctx, action, m.id, r.ok, r.detail, m.id);
-      return showMerchant(ctx, reply, m, r.ok ? notice('ok', r.text) : refusal(r.error), r.ok ? 200 : 400);
+      if (r.ok) return showMerchant(ctx, reply, m, notice('ok', r.text));
+      return showMerchant(ctx, reply, m, refusal(r.error), 400, refusedForm(f, boxes, r.box, r.error));
     });
   };
   merchantForm('origins', 'origin.add', dashboardSchemas.addOrigin, async (m, f) => {
     const added = await merchants.addOrigin(m.id, String(f.origin ?? '').slice(0, 255));
     return added ? { ok: true, text: `Origin ${added} added.`, detail: { origin: added } }
-      : { ok: false, error: 'An origin looks like https://shop.example (http only on loopback hosts).', detail: { origin: f.origin } };
-  });
+      : { ok: false, error: 'An origin looks like https://shop.example (http only on loopback hosts).', detail: { origin: f.origin }, box: 'o-origin' };
+  }, { 'o-origin': 'origin' });
   merchantForm('origins/remove', 'origin.remove', dashboardSchemas.removeOrigin, async (m, f) => (await merchants.removeOrigin(m.id, String(f.origin ?? '')))
     ? { ok: true, text: `Origin ${f.origin} removed.`, detail: { origin: f.origin } } : { ok: false, error: 'That origin is not registered.', detail: { origin: f.origin } });
+  /** Which box of the PSP-account form a refusal of the account is about: its name, its connector, else its settings. */
+  const accountBoxOf = (error: string) => (/^the account name|names the gateway's own acquirer/.test(error) ? 'a-name'
+    : /^connector |real PSP connector|authorized at its .* connector/.test(error) ? 'a-connector' : 'a-settings');
   /** Whether the settings name no address, or the one the account has now. */
   const keepsAddress = async (merchantId: string, name: string, settings: unknown): Promise<boolean> => {
     const asked = typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>).baseUrl : undefined;
@@ -207,14 +222,14 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   };
   merchantForm('psp-accounts', 'psp_account.put', dashboardSchemas.putAccount, async (m, f, ctx) => {
     let settings: unknown;
-    try { settings = JSON.parse(String(f.settings || '{}')); } catch { return { ok: false, error: 'Settings must be JSON.', detail: { name: f.name } }; }
+    try { settings = JSON.parse(String(f.settings || '{}')); } catch { return { ok: false, error: 'Settings must be JSON.', detail: { name: f.name }, box: 'a-settings' }; }
     const name = String(f.name ?? '').trim();
     // Where the gateway sends an account's calls, card numbers and security codes in them, is the
     // operator's to say: a merchant's own admin naming any address (the gateway's loopback
     // interface, an internal host, a server of their own) would collect its shoppers' cards
     // there. A merchant's admin keeps the address the operator set (or the connector's own).
     if (!isGatewayAdmin(ctx.user) && !(await keepsAddress(m.id, name, settings))) {
-      return { ok: false, error: 'Only a gateway operator sets or changes a PSP account\'s baseUrl: leave it out (the connector\'s own address) or as it is.', detail: { name: f.name } };
+      return { ok: false, error: 'Only a gateway operator sets or changes a PSP account\'s baseUrl: leave it out (the connector\'s own address) or as it is.', detail: { name: f.name }, box: 'a-settings' };
     }
     // The form has no timeout of its own: saving an account keeps the one it has (set through the
     // admin API, the CLI, or a `timeoutMs` in these settings), rather than resetting it.
@@ -223,8 +238,8 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const r = await workflows.putAccount(m.id, name, { connector: String(f.connector ?? 'simulator').trim(), settings, ...(kept !== undefined ? { timeoutMs: kept } : {}) });
     // The settings may hold a PSP's secrets: the audit log names the account, never its settings.
     return r.ok ? { ok: true, text: `PSP account ${r.value.name} saved.`, detail: { name: r.value.name, connector: r.value.connector } }
-      : { ok: false, error: r.error, detail: { name: f.name } };
-  });
+      : { ok: false, error: r.error, detail: { name: f.name }, box: accountBoxOf(r.error) };
+  }, { 'a-name': 'name', 'a-connector': 'connector', 'a-settings': 'settings' });
   merchantForm('psp-accounts/remove', 'psp_account.remove', dashboardSchemas.removeAccount, async (m, f) => {
     const removed = await workflows.removeAccount(m.id, String(f.name ?? ''));
     return removed === 'removed' ? { ok: true, text: `PSP account ${f.name} removed.`, detail: { name: f.name } }
@@ -235,8 +250,8 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const accounts = String(f.accounts ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const r = await workflows.configure(m.id, 'payment-acceptance', { accounts, moveOn: raw });
     return r.ok ? { ok: true, text: `Cascade saved: ${r.value.accounts.join(' → ') || 'default acquirer'}.`, detail: { accounts, moveOn: raw } }
-      : { ok: false, error: r.error, detail: { accounts } };
-  });
+      : { ok: false, error: r.error, detail: { accounts }, box: 'w-accounts' };
+  }, { 'w-accounts': 'accounts' });
 
   app.post<{ Params: { id: string } }>('/merchants/:id/webhooks', { schema: dashboardSchemas.addEndpoint }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
@@ -251,7 +266,10 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     if (!r) return reply;
     // A refused URL may carry a user and password (refused for it): the audit log keeps neither.
     await audit(req, ctx, 'webhook.add', m.id, r.ok, { url: withoutCredentials(String(f.url ?? '')), dialect: f.dialect }, r.ok ? r.value.endpointId : undefined);
-    if (!r.ok) return showMerchant(ctx, reply, m, refusal(r.error.message), 400);
+    if (!r.ok) {
+      const box = r.error.code === 'invalid_types' ? 'h-types' : r.error.code === 'invalid_url' || r.error.code === 'refused_address' ? 'h-url' : undefined;
+      return showMerchant(ctx, reply, m, refusal(r.error.message), 400, refusedForm(f, { 'h-url': 'url', 'h-types': 'types' }, box, r.error.message));
+    }
     return sendPage(reply, secretPage(ctx, 'Webhook endpoint added', 'This is the endpoint\'s secret (the /v1 decryption key, or the executions signing secret).',
       [['Endpoint id', r.value.endpointId], ['Secret', r.value.secret]], `/dashboard/webhooks/${r.value.endpointId}`), 201);
   });
