@@ -1,6 +1,7 @@
 /** `links.consumerWait`: the hosted interstitial that forwards the shopper to the challenge or back to the merchant. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { startGateway, type Gateway } from './support/harness.ts';
@@ -61,7 +62,7 @@ describe('consumerWait over HTTP', () => {
     }
   });
 
-  test('while the cascade runs: a self-refreshing page without script, showing the merchant and amount only', async () => {
+  test('while the cascade runs: a page that moves on by itself (its one hashed script; without script a meta refresh), showing the merchant and amount only', async () => {
     await configureCascade(gw, { 'psp-slow': { latencyMs: 2000 } }, ['psp-slow']);
     try {
       const holder = `secret-holder-${randomUUID().slice(0, 6)}`;
@@ -70,11 +71,14 @@ describe('consumerWait over HTTP', () => {
       assert.equal(r.status, 200);
       assertHostedHeaders(r);
       const html = await r.text();
-      assert.match(html, /<meta http-equiv="refresh" content="2">/);
+      assert.match(html, /<noscript><meta http-equiv="refresh" content="2"><\/noscript>/);
       assert.match(html, /Processing your payment/);
       assert.match(html, /Test Merchant/);
       assert.match(html, /129\.90 EUR/);
-      assert.doesNotMatch(html, /<script/i);
+      assert.equal(html.match(/<script/gi)?.length, 1, 'one script, inline');
+      const script = /<script>([^<]*)<\/script>/.exec(html)![1]!;
+      const hash = createHash('sha256').update(script).digest('base64');
+      assert.match(r.headers.get('content-security-policy') ?? '', new RegExp(`script-src 'sha256-${hash.replace(/[+/]/g, '\\$&')}'; connect-src 'self'`), 'allowed by its hash alone, asking only the gateway');
       const e = (await call(gw, 'GET', `${wf}/${id}`, { token })).body;
       for (const secret of [holder, inst, e.merchantReference, '1111', '411111', gw.merchant.workspaceId]) assert.ok(!html.includes(secret), `shows ${secret}`);
       let status = 'authorizeRequested';
@@ -129,6 +133,29 @@ describe('consumerWait in Chromium (JavaScript off)', () => {
         await page.waitForURL(`${gw.url}/hosted/return?order=cw-2`, { timeout: 15_000 });
         assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'authorized');
       });
+    } finally {
+      await configureCascade(gw, { 'psp-a': {} }, ['psp-a']);
+      await context.close();
+    }
+  });
+
+  test('with script: the waiting page stays put while the PSP answers (focus kept, nothing read again) and moves on once it has', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await configureCascade(gw, { 'psp-slow': { latencyMs: 9000 } }, ['psp-slow']);
+      const { id, wait } = await authorized('4111111111111111', { returnInfo: { success: `${gw.url}/hosted/return?order=cw-3` } });
+      let loads = 0;
+      page.on('load', () => { loads++; });
+      await page.goto(wait);
+      await page.getByRole('heading', { name: 'Processing your payment' }).waitFor();
+      const shown = loads;
+      await page.getByRole('link', { name: 'Check again now' }).focus();
+      await page.waitForTimeout(2500);
+      assert.equal(loads, shown, 'the page reloaded itself while the shopper was on it (focus back at the top, a screen reader starting over)');
+      assert.equal(await page.evaluate('document.activeElement && document.activeElement.textContent'), 'Check again now');
+      await page.waitForURL(`${gw.url}/hosted/return?order=cw-3`, { timeout: 20_000 });
+      assert.equal((await call(gw, 'GET', `${wf}/${id}`, { token })).body.status, 'authorized');
     } finally {
       await configureCascade(gw, { 'psp-a': {} }, ['psp-a']);
       await context.close();

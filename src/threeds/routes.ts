@@ -16,9 +16,9 @@ const idPattern = /^[0-9a-f]{32}$/;
  * forms post only to us and to the merchant's return origins (browsers check form-action on the
  * redirect that follows a submission too), and no copy is cached or sent on as a referrer.
  */
-export function secureHosted(reply: FastifyReply, formOrigins: readonly string[], scripts: readonly string[] = []): FastifyReply {
+export function secureHosted(reply: FastifyReply, formOrigins: readonly string[], scripts: readonly string[] = [], connectSelf = false): FastifyReply {
   const formAction = ["'self'", ...formOrigins].join(' ');
-  const scriptSrc = scripts.length > 0 ? `; script-src ${scripts.join(' ')}` : '';
+  const scriptSrc = scripts.length > 0 ? `; script-src ${scripts.join(' ')}${connectSelf ? "; connect-src 'self'" : ''}` : '';
   return reply
     .header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${scriptSrc}`)
     .header('x-frame-options', 'DENY')
@@ -42,8 +42,8 @@ export function returnFormOrigins(returnOrigins: readonly string[]): string[] {
 }
 
 /** Sends a hosted page with the headers of {@link secureHosted}. */
-export const hostedHtml = (reply: FastifyReply, status: number, body: string, formOrigins: readonly string[] = [], scripts: readonly string[] = []) =>
-  secureHosted(reply, formOrigins, scripts).code(status).type('text/html; charset=utf-8').send(body);
+export const hostedHtml = (reply: FastifyReply, status: number, body: string, formOrigins: readonly string[] = [], scripts: readonly string[] = [], connectSelf = false) =>
+  secureHosted(reply, formOrigins, scripts, connectSelf).code(status).type('text/html; charset=utf-8').send(body);
 
 /** The shopper-facing challenge pages under `/hosted/`: shown by GET or POST (as `redirect.method` says). */
 const page = textAnswer('An HTML page.', 'text/html');

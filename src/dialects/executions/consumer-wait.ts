@@ -7,6 +7,7 @@ import { shopperStepOf } from '../../executions/model.ts';
 import { escapeHtml, layout, renderEndedPage } from '../../threeds/page.ts';
 import { hostedHtml, secureHosted } from '../../threeds/routes.ts';
 import { uuidPattern } from './parse.ts';
+import { createHash } from 'node:crypto';
 
 export interface ConsumerWaitDeps {
   executions: ExecutionService;
@@ -19,24 +20,34 @@ export interface ConsumerWaitDeps {
 
 export const consumerWaitPath = (executionId: string) => `/hosted/executions/${executionId}/wait`;
 
-/** The waiting page: reloads itself (meta refresh, no script) and offers a plain link to do the same. */
+/**
+ * The waiting page's one script: it asks the page's own address in the background (each ask is
+ * held while the authorization runs) and moves on only once the gateway answers with where to go.
+ * A page that reloaded itself every few seconds put a keyboard user's focus back at the top and
+ * had a screen reader start over at every reload. Allowed by its hash alone (`waitScriptSource`).
+ */
+const waitScript = "(function(){var self=location.href;function ask(){fetch(self,{redirect:'manual',cache:'no-store'}).then(function(r){if(r.type==='opaqueredirect'){location.replace(self);return}setTimeout(ask,r.ok?0:2000)},function(){setTimeout(ask,2000)})}ask()})()";
+export const waitScriptSource = `'sha256-${createHash('sha256').update(waitScript).digest('base64')}'`;
+
+/** The waiting page: moves on by itself once there is an outcome (the script; without script, a meta refresh), and offers a plain link to check. */
 export function renderWaitPage(input: { merchantName: string; amount: string; self: string; refreshSeconds: number }): string {
-  const head = `<meta http-equiv="refresh" content="${input.refreshSeconds}">\n`;
+  const head = `<noscript><meta http-equiv="refresh" content="${input.refreshSeconds}"></noscript>\n`;
   return layout('Processing your payment', `<p class="issuer">Switchyard · secure payment</p>
 <h1>Processing your payment</h1>
-<p class="lead">Your payment is being authorized. This page updates itself every few seconds and then takes you on; please do not close it.</p>
+<p class="lead">Your payment is being authorized. This page takes you on as soon as there is an answer; please do not close it.</p>
 <dl class="summary">
   <div><dt>Merchant</dt><dd>${escapeHtml(input.merchantName)}</dd></div>
   <div><dt>Amount</dt><dd class="amount">${escapeHtml(input.amount)}</dd></div>
 </dl>
-<p><a href="${escapeHtml(input.self)}">Check again now</a></p>`, head);
+<p><a href="${escapeHtml(input.self)}">Check again now</a></p>
+<script>${waitScript}</script>`, head);
 }
 
 const waitSchema = {
   summary: "The shopper's wait page after authorize (links.consumerWait)", tags: ['hosted pages'],
   params: object({ id: str('The execution id.') }, ['id']),
   response: {
-    200: textAnswer('A page that reloads itself while the authorization runs.', 'text/html'),
+    200: textAnswer('A page that moves on by itself once the authorization has an outcome.', 'text/html'),
     303: emptyAnswer('On to the 3-D Secure challenge, or to the merchant\'s returnInfo URL once there is an outcome.'),
     404: textAnswer('Unknown, malformed, or not yet authorized.', 'text/html'),
   },
@@ -67,6 +78,6 @@ export async function registerConsumerWaitRoute(app: FastifyInstance, deps: Cons
     return hostedHtml(reply, 200, renderWaitPage({
       merchantName: merchant?.name ?? '', amount: `${formatMajorUnits(amount)} ${amount.currency}`,
       self: consumerWaitPath(e.id), refreshSeconds: deps.refreshSeconds,
-    }));
+    }), [], [waitScriptSource], true);
   });
 }
