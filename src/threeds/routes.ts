@@ -81,7 +81,9 @@ const pspReturnSchema = (method: 'GET' | 'POST') => ({
 export const pspReturnLimit = { calls: 5, windowMs: 60_000 } as const;
 
 /** A return over its source's limit, thrown out of the handler before it asks or writes anything. */
-class ReturnRefused extends Error {}
+class ReturnRefused extends Error {
+  retryAfterMs = 0;
+}
 
 export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: { threeds: ThreeDsService; clock: Clock; throttle: Throttle }): Promise<void> {
   const { threeds, clock, throttle } = deps;
@@ -125,10 +127,9 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
     if (!idPattern.test(paymentId) || !idPattern.test(attemptId)) return hostedHtml(reply, 404, renderEndedPage('not_found'));
     // Counted once the return is known to name an attempt that has one: every request of a
     // stranger guessing addresses would otherwise be a write of the store.
-    let refusedForMs: number | undefined;
     const admit = async () => {
       const counted = await throttle.take(`psp-return:${attemptId}:${sourceOf(req.ip)}`, pspReturnLimit.calls, pspReturnLimit.windowMs);
-      if (!counted.allowed) { refusedForMs = counted.retryAfterMs; throw new ReturnRefused(); }
+      if (!counted.allowed) throw Object.assign(new ReturnRefused(), { retryAfterMs: counted.retryAfterMs });
     };
     const query = Object.fromEntries(new URLSearchParams(req.raw.url?.split('?')[1] ?? ''));
     const form = typeof req.body === 'object' && req.body !== null ? req.body as Record<string, string> : {};
@@ -136,8 +137,8 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
     try {
       next = await threeds.returned(paymentId, attemptId, { ...query, ...form }, admit);
     } catch (err) {
-      if (!(err instanceof ReturnRefused) || refusedForMs === undefined) throw err;
-      reply.header('retry-after', String(Math.max(1, Math.ceil(refusedForMs / 1000))));
+      if (!(err instanceof ReturnRefused)) throw err;
+      reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
       return hostedHtml(reply, 429, renderEndedPage('unavailable'));
     }
     if (!next) return hostedHtml(reply, 404, renderEndedPage('not_found'));

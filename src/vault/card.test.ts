@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { brandAccepts, checkCard, detectBrand, isExpired, luhnValid, Pan, Cvv, type CardBrand } from './card.ts';
+import { brandAccepts, checkCard, detectBrand, isExpired, listedBrandFor, luhnValid, Pan, Cvv, type CardBrand } from './card.ts';
 
 test('brands are detected from the IIN', () => {
   assert.equal(detectBrand('4200000000000000'), 'VISA');
@@ -106,4 +106,12 @@ test('co-branded and sub-brands are accepted on their host schemes only', () => 
   assert.equal(brandAccepts('VPAY', 'VISA'), true);
   assert.equal(checkCard(card('CARTEBLEUE', '5200000000000007'), now), undefined);
   assert.equal(checkCard(card('VISA', '4917300000000008'), now), undefined);
+});
+
+test('a card is paid as the brand of a shop\'s list that takes it: itself where listed, else the listed brand it is a card of', () => {
+  assert.equal(listedBrandFor('VISAELECTRON', ['VISA', 'MASTER']), 'VISA');
+  assert.equal(listedBrandFor('VISAELECTRON', ['VISA', 'VISAELECTRON']), 'VISAELECTRON');
+  assert.equal(listedBrandFor('MASTER', ['VISA', 'AMEX']), undefined);
+  assert.equal(listedBrandFor('VISA', ['visa', 'NOT-A-BRAND']), undefined, 'names are the platform\'s, in capitals');
+  assert.equal(listedBrandFor('MASTER', ['MADA']), 'MADA', 'a brand issued on another scheme\'s numbers takes them');
 });

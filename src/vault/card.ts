@@ -74,6 +74,16 @@ export function brandAccepts(named: CardBrand, detected: CardBrand | undefined):
   return (acceptedOn[named] ?? [named]).includes(detected);
 }
 
+/**
+ * The brand of a shop's list (a COPYandPAY form's data-brands) a card detected as `detected` is paid
+ * as: itself where listed, else the first listed brand that takes it (a Visa Electron card where
+ * VISA alone is listed: VISA); undefined when no listed brand takes it.
+ */
+export function listedBrandFor(detected: CardBrand, listed: readonly string[]): CardBrand | undefined {
+  if (listed.includes(detected)) return detected;
+  return listed.filter(isCardBrand).find((named) => brandAccepts(named, detected));
+}
+
 /** Security-code length the brand prints on its cards. */
 export function cvvLength(brand: CardBrand): number {
   return brand === 'AMEX' ? 4 : 3;

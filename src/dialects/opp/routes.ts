@@ -21,7 +21,7 @@ import { type InitialRequest, type RegistrationPaymentRequest, readBackOffice, r
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import type { CheckoutService } from '../../checkouts/service.ts';
 import { checkoutIdPattern, checkoutLifetimeMs, payable, sessionFound, type CheckoutRecord } from '../../checkouts/model.ts';
-import { brandAccepts, detectBrand, isCardBrand, isExpired } from '../../vault/card.ts';
+import { detectBrand, isExpired, listedBrandFor } from '../../vault/card.ts';
 import { widgetScript } from '../../hosted/routes.ts';
 import { oppSchemas } from './schemas.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
@@ -636,8 +636,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     // brand takes cards (a Visa Electron card is paid as VISA where the shop lists VISA alone, as
     // the widget showed it and as a server-to-server payment names it).
     const detected = params['card.number'] !== undefined ? detectBrand(params['card.number']) : undefined;
-    const accepted = typeof form.brands === 'string' ? form.brands.split(/\s+/).filter(isCardBrand) : undefined;
-    const brand = detected && accepted && !accepted.includes(detected) ? accepted.find((named) => brandAccepts(named, detected)) : detected;
+    const accepted = typeof form.brands === 'string' ? form.brands.split(/\s+/) : undefined;
+    const brand = detected && accepted ? listedBrandFor(detected, accepted) : detected;
     if (detected && !brand) {
       return refuse(reply, 400, auth.entity.id, '100.100.501', [{ name: 'paymentBrand', value: detected, message: 'this brand is not accepted here' }]);
     }

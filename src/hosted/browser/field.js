@@ -7,7 +7,7 @@
 import { CompactEncrypt, importSPKI } from 'jose';
 // The gateway's own reading of a card number, bundled in: a field calls a card valid, of a network
 // and with a security code of a length, exactly as the gateway will judge it when it is saved or paid.
-import { cvvLength, detectBrand } from '../../vault/card.ts';
+import { cvvLength, detectBrand, luhnValid } from '../../vault/card.ts';
 import { networkOf } from '../../vault/networks.ts';
 
 const params = new URLSearchParams(location.search);
@@ -31,15 +31,6 @@ let toldBrand = null;
 
 // Full-width digits (an IME left in full-width mode, a pasted number) are the digits they look like.
 const digits = (s) => s.normalize('NFKC').replace(/\D/g, '');
-function luhn(pan) {
-  let sum = 0;
-  for (let i = 0; i < pan.length; i++) {
-    let d = Number(pan[pan.length - 1 - i]);
-    if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
-    sum += d;
-  }
-  return pan.length >= 12 && sum % 10 === 0;
-}
 const detected = (pan) => (pan === '' ? undefined : detectBrand(pan));
 function brandOf(pan) {
   const brand = detected(pan);
@@ -60,7 +51,7 @@ function state() {
   if (type === 'cardNumber') {
     const pan = digits(v);
     // A number of no network the gateway knows is refused when saved or paid: not valid here either.
-    return { valid: pan.length >= 12 && pan.length <= 19 && luhn(pan) && detected(pan) !== undefined, empty: pan.length === 0, brand: brandOf(pan) };
+    return { valid: pan.length >= 12 && pan.length <= 19 && luhnValid(pan) && detected(pan) !== undefined, empty: pan.length === 0, brand: brandOf(pan) };
   }
   if (type === 'expiry') return { valid: parseExpiry(v) !== undefined, empty: v.trim() === '' };
   return { valid: cvvFits(v.trim(), cardBrand), empty: v.trim() === '' };

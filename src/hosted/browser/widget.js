@@ -5,7 +5,7 @@
 // checkout, runs 3-D Secure by sending the shopper to the challenge, and lands them on the form's
 // action with `id` and `resourcePath`. A decline is shown in the form so the shopper may try again.
 import { SecureFields } from './secure-fields.js';
-import { brandAccepts, isCardBrand } from '../../vault/card.ts';
+import { listedBrandFor } from '../../vault/card.ts';
 import { networkOf } from '../../vault/networks.ts';
 
 const scriptUrl = new URL(document.currentScript.src);
@@ -58,8 +58,6 @@ const texts = {
 
 // The secure field reports the network it sees; the platform names brands its own way.
 const brandOfNetwork = (network) => Object.keys(networkOf).find((b) => networkOf[b] === network);
-/** The brand of the form's list a card is paid as, as the gateway takes it (a Visa Electron card where VISA alone is listed: VISA). */
-const listedBrandOf = (brand, brands) => (brand === undefined || brands.includes(brand) ? brand : brands.find((named) => isCardBrand(named) && brandAccepts(named, brand)) ?? brand);
 const brandLabels = { VISA: 'Visa', MASTER: 'Mastercard', AMEX: 'American Express', MAESTRO: 'Maestro', DISCOVER: 'Discover', JCB: 'JCB', DINERS: 'Diners', UNIONPAY: 'UnionPay' };
 
 // The platform's success and pending classes of result codes (reference §5).
@@ -300,7 +298,9 @@ function render(form, checkout) {
     corrected();
     if (s.valid) markError(s.field, false);
     if (s.field !== 'cardNumber' || !detectBrands) return;
-    detected = listedBrandOf(brandOfNetwork(s.brand), brands);
+    // As the gateway will pay it: the listed brand that takes the card, else its own (refused below).
+    const brand = brandOfNetwork(s.brand);
+    detected = brand && (listedBrandFor(brand, brands) ?? brand);
     for (const b of brandList.children) {
       b.classList.toggle('wpwl-brand-detected', b.dataset.brand === detected);
       b.classList.toggle('wpwl-brand-dimmed', detected !== undefined && b.dataset.brand !== detected);
