@@ -60,3 +60,30 @@ test('a card number typed into a refused box is given back masked, never whole',
   assert.ok(!page.includes(pan), 'the card number is printed back');
   assert.equal(box(page, 'a-settings').invalid, true);
 });
+
+test('a URL refused for the card number it holds is not given back with that number, whatever its grouping', async () => {
+  const grouped = '41.11.11.11.11.11.11.11'; // 4111111111111111, Luhn-valid
+  const r = await postForm(gw.url, s, `/dashboard/merchants/${gw.merchant.merchantId}/webhooks`,
+    { _csrf: s.csrf, formKey: randomUUID(), dialect: 'executions', types: '', url: `https://shop.example/hooks?ref=${grouped}` });
+  const page = await r.text();
+  assert.equal(r.status, 400);
+  assert.match(page, /looks like a card number/, 'refused for the card number it holds');
+  assert.ok(!page.includes(grouped), 'the refused card number is printed back in the URL box');
+  assert.equal(box(page, 'h-url').invalid, true);
+});
+
+test('a refused form gives back its choices too: the endpoint\'s API, the cascade\'s decline kinds', async () => {
+  const r = await postForm(gw.url, s, `/dashboard/merchants/${gw.merchant.merchantId}/webhooks`,
+    { _csrf: s.csrf, formKey: randomUUID(), dialect: 'executions', types: 'executionCreated', url: 'ftp://shop.example/hooks' });
+  const page = await r.text();
+  assert.equal(r.status, 400);
+  assert.equal(box(page, 'h-types').value, 'executionCreated');
+  const select = /<select id="h-dialect"[^>]*>([\s\S]*?)<\/select>/.exec(page)?.[1] ?? '';
+  assert.match(select, /<option value="executions"[^>]*selected/, 'the API chosen is given back with the types typed for it');
+  const cascade = await postForm(gw.url, s, `/dashboard/merchants/${gw.merchant.merchantId}/workflow`,
+    new URLSearchParams([['_csrf', s.csrf], ['accounts', 'nobody-here'], ['moveOn', 'soft'], ['moveOn', 'error']]) as unknown as Record<string, string>);
+  const cascadePage = await cascade.text();
+  assert.equal(cascade.status, 400);
+  const checked = [...cascadePage.matchAll(/name="moveOn" value="([a-z_]+)" checked/g)].map((m) => m[1]);
+  assert.deepEqual(checked.sort(), ['error', 'soft']);
+});

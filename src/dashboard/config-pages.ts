@@ -190,7 +190,7 @@ ${csrfField(ctx)}
 ${csrfField(ctx)}
 <div class="search"><label for="w-accounts">Accounts, tried in this order (comma-separated names; empty: default acquirer)</label><input id="w-accounts" name="accounts" value="${typed('w-accounts', wf?.accounts.join(', ') ?? '')}"${wrong('w-accounts')}>${why('w-accounts')}</div>
 <fieldset class="search"><legend>Try the next account after a decline that is</legend>
-${declineCategories.map((c) => html`<label class="check"><input type="checkbox" name="moveOn" value="${c}"${wf?.moveOn.includes(c) ? html` checked` : ''}> ${c}</label>`)}
+${declineCategories.map((c) => html`<label class="check"><input type="checkbox" name="moveOn" value="${c}"${(refused?.typed['w-move-on'] !== undefined ? refused.typed['w-move-on'].split(',') : wf?.moveOn ?? []).includes(c) ? html` checked` : ''}> ${c}</label>`)}
 </fieldset>
 <div><button type="submit">Save cascade</button></div>
 </form>
@@ -213,7 +213,7 @@ ${csrfField(ctx)}
 ${csrfField(ctx)}
 ${formKeyField()}
 <div class="search"><label for="h-url">Endpoint URL</label><input id="h-url" name="url" type="url" required placeholder="https://shop.example/webhooks" value="${typed('h-url', '')}"${wrong('h-url')}>${why('h-url')}</div>
-<div><label for="h-dialect">API</label><select id="h-dialect" name="dialect"><option value="opp">/v1 notifications</option><option value="executions">executions events</option></select></div>
+<div><label for="h-dialect">API</label><select id="h-dialect" name="dialect"><option value="opp">/v1 notifications</option><option value="executions"${typed('h-dialect', 'opp') === 'executions' ? html` selected` : ''}>executions events</option></select></div>
 <div><label for="h-types">Types (comma-separated; empty: all)</label><input id="h-types" name="types" value="${typed('h-types', '')}"${wrong('h-types')}>${why('h-types')}</div>
 <div><button type="submit">Add endpoint</button></div>
 </form>`);

@@ -9,6 +9,7 @@ import { contextOf, sendPage } from './reply.ts';
 import { allValues, formOf } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
 import type { RouteSchema } from '../runtime/json-schema.ts';
+import { holdsCardNumber } from '../runtime/scrub.ts';
 import { type RefusedForm, alreadyCreatedPage, credentialSecrets, endpointConfirmPage, endpointPage, keysPage, merchantPage, merchantsPage, rotateConfirmPage, rotatedSecrets, secretPage, sentBeforePage } from './config-pages.ts';
 import { credentialDialects, isCredentialDialect, merchantNameProblem } from '../merchants/model.ts';
 import { removalRefusals } from '../workflows/service.ts';
@@ -122,8 +123,17 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
    */
   const refusedForm = (f: Record<string, string>, boxes: Readonly<Record<string, string>>, box: string | undefined, message: string): RefusedForm => ({
     box, message: deps.maskCardNumbers(message),
-    typed: Object.fromEntries(Object.entries(boxes).map(([id, field]) => [id, deps.maskCardNumbers(String(f[field] ?? '')).slice(0, 2000)])),
+    typed: Object.fromEntries(Object.entries(boxes).map(([id, field]) => [id, givenBack(allValues(f, field).join(','))])),
   });
+  /**
+   * What was typed, to be shown again: masked of card numbers, and not shown at all when it still
+   * holds digits that read as one in any grouping (a URL refused for the number in its dotted
+   * query would otherwise print that number back).
+   */
+  const givenBack = (typed: string) => {
+    const masked = deps.maskCardNumbers(typed).slice(0, 2000);
+    return holdsCardNumber(masked, 'any') ? '' : masked;
+  };
   app.get<{ Params: { id: string } }>('/merchants/:id', { schema: dashboardSchemas.merchant }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
     const m = ctx && await merchantFor(req, reply, ctx, req.params.id);
@@ -251,7 +261,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const r = await workflows.configure(m.id, 'payment-acceptance', { accounts, moveOn: raw });
     return r.ok ? { ok: true, text: `Cascade saved: ${r.value.accounts.join(' → ') || 'default acquirer'}.`, detail: { accounts, moveOn: raw } }
       : { ok: false, error: r.error, detail: { accounts }, box: 'w-accounts' };
-  }, { 'w-accounts': 'accounts' });
+  }, { 'w-accounts': 'accounts', 'w-move-on': 'moveOn' });
 
   app.post<{ Params: { id: string } }>('/merchants/:id/webhooks', { schema: dashboardSchemas.addEndpoint }, async (req, reply) => {
     const ctx = await adminContext(req, reply, 'merchants');
@@ -268,7 +278,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     await audit(req, ctx, 'webhook.add', m.id, r.ok, { url: withoutCredentials(String(f.url ?? '')), dialect: f.dialect }, r.ok ? r.value.endpointId : undefined);
     if (!r.ok) {
       const box = r.error.code === 'invalid_types' ? 'h-types' : r.error.code === 'invalid_url' || r.error.code === 'refused_address' ? 'h-url' : undefined;
-      return showMerchant(ctx, reply, m, refusal(r.error.message), 400, refusedForm(f, { 'h-url': 'url', 'h-types': 'types' }, box, r.error.message));
+      return showMerchant(ctx, reply, m, refusal(r.error.message), 400, refusedForm(f, { 'h-url': 'url', 'h-dialect': 'dialect', 'h-types': 'types' }, box, r.error.message));
     }
     return sendPage(reply, secretPage(ctx, 'Webhook endpoint added', 'This is the endpoint\'s secret (the /v1 decryption key, or the executions signing secret).',
       [['Endpoint id', r.value.endpointId], ['Secret', r.value.secret]], `/dashboard/webhooks/${r.value.endpointId}`), 201);
