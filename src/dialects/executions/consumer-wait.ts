@@ -22,11 +22,13 @@ export const consumerWaitPath = (executionId: string) => `/hosted/executions/${e
 
 /**
  * The waiting page's one script: it asks the page's own address in the background (each ask is
- * held while the authorization runs) and moves on only once the gateway answers with where to go.
+ * held while the authorization runs) and moves on only once the gateway answers with where to go;
+ * never more than one ask a second (a gateway holding no request, SWITCHYARD_LONG_POLL_MS=0, would
+ * otherwise be asked in a tight loop by every waiting shopper).
  * A page that reloaded itself every few seconds put a keyboard user's focus back at the top and
  * had a screen reader start over at every reload. Allowed by its hash alone (`waitScriptSource`).
  */
-const waitScript = "(function(){var self=location.href;function ask(){fetch(self,{redirect:'manual',cache:'no-store'}).then(function(r){if(r.type==='opaqueredirect'){location.replace(self);return}setTimeout(ask,r.ok?0:2000)},function(){setTimeout(ask,2000)})}ask()})()";
+const waitScript = "(function(){var self=location.href;function ask(){var at=Date.now();fetch(self,{redirect:'manual',cache:'no-store'}).then(function(r){if(r.type==='opaqueredirect'){location.replace(self);return}setTimeout(ask,(r.ok?1000:2000)-(Date.now()-at))},function(){setTimeout(ask,2000)})}ask()})()";
 export const waitScriptSource = `'sha256-${createHash('sha256').update(waitScript).digest('base64')}'`;
 
 /** The waiting page: moves on by itself once there is an outcome (the script; without script, a meta refresh), and offers a plain link to check. */

@@ -258,8 +258,10 @@ window.addEventListener('focus', () => { if (document.activeElement !== input) i
 // existed: the focus is here already, so hand it to the input now.
 if (document.hasFocus() && document.activeElement !== input) input.focus();
 toParent({ kind: 'ready' });
-// Unloaded (the browser reloads this frame): what was asked of this page will not be answered.
-window.addEventListener('pagehide', () => toParent({ kind: 'gone' }));
+// Unloaded (the browser reloads this frame): what was asked of this page will not be answered. Not
+// when the page is only kept in the back/forward cache (`persisted`): restored, the same document
+// answers again, and says no second `ready`.
+window.addEventListener('pagehide', (event) => { if (!event.persisted) toParent({ kind: 'gone' }); });
 // For pages (and tests) that must know the field now takes focus and keys.
 document.body.dataset.field = 'ready';
 // What was typed (or autofilled) before this script ran has fired no input event: report it now,

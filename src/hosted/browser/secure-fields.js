@@ -27,6 +27,8 @@ export class SecureFields {
     // Asks made before the card-number frame could hear them (its page still loading): sent once it is ready.
     this.waiting = [];
     this.ready = new Set();
+    // Fields the page marked wrong before their frame could hear it: marked once it is ready.
+    this.marks = new Set();
     this.onMessage = (event) => this.receive(event);
     window.addEventListener('message', this.onMessage);
   }
@@ -84,6 +86,7 @@ export class SecureFields {
       });
       this.ready.add(type);
       if (type === 'cardNumber') for (const m of this.waiting.splice(0)) this.send('cardNumber', m);
+      if (this.marks.delete(type)) this.markInvalid(type);
       this.emit('ready', { field: type });
       if (reloaded) this.emit('change', { field: type, valid: false, empty: true, complete: false, ...(type === 'cardNumber' ? { brand: undefined } : {}) });
     } else if (m.kind === 'change') {
@@ -110,7 +113,8 @@ export class SecureFields {
 
   /** Marks a field wrong inside its frame (aria-invalid, described by what is wrong), as a page that refused the form shows it. */
   markInvalid(type) {
-    this.send(type, { kind: 'invalid', channel: this.channel });
+    if (this.ready.has(type)) this.send(type, { kind: 'invalid', channel: this.channel });
+    else this.marks.add(type);
   }
 
   /** Asks the card-number frame to act (`tokenize`, `pay`) with the card it holds; resolves to its answer. */
