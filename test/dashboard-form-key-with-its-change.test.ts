@@ -48,7 +48,6 @@ for (const store of ['sqlite', 'postgres'] as const) {
       failKeyOnce();
       const first = await postForm(gw.url, s, `/dashboard/merchants/${m}/credentials/rotate`, form);
       assert.equal(first.status, 503, await first.text());
-      assert.equal((await opp(gw, 'GET', '/v1/resultcodes')).status, 200);
       assert.notEqual((await opp(gw, 'GET', `/v1/payments/${'0'.repeat(32)}`)).status, 401, 'the old token still works: nothing was rotated');
       assert.equal(await audited('merchant.rotate_credentials'), 0);
       const again = await postForm(gw.url, s, `/dashboard/merchants/${m}/credentials/rotate`, form);
