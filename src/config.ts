@@ -256,9 +256,12 @@ export const namesBesideSettings: ReadonlySet<string> = new Set([
  */
 export function unknownSettings(env: NodeJS.ProcessEnv = process.env): { name: string; meant: string | undefined }[] {
   const known = settings.map((x) => x.name);
-  return Object.keys(env).filter((name) => name.startsWith('SWITCHYARD_') && !namesBesideSettings.has(name) && !known.includes(name)).sort()
+  // Variable names are case-sensitive: `switchyard_master_key` (or `database_url`) is read by no one,
+  // and is named like any other misspelling.
+  const ours = (name: string) => name.toUpperCase().startsWith('SWITCHYARD_') || (name !== name.toUpperCase() && known.includes(name.toUpperCase()));
+  return Object.keys(env).filter((name) => ours(name) && !namesBesideSettings.has(name) && !known.includes(name)).sort()
     .map((name) => {
-      const [meant, distance] = known.map((k) => [k, editDistance(name, k)] as const).reduce((a, b) => (b[1] < a[1] ? b : a));
+      const [meant, distance] = known.map((k) => [k, editDistance(name.toUpperCase(), k)] as const).reduce((a, b) => (b[1] < a[1] ? b : a));
       return { name, meant: distance <= Math.max(3, Math.floor(meant.length / 4)) ? meant : undefined };
     });
 }
@@ -445,7 +448,8 @@ export function configurationMarkdown(): string {
     'A master key that does not open the store\'s card keys (the store was created under another one)',
     'is refused the same way, naming the variable and the key file instead of a cipher error. A',
     '`SWITCHYARD_` variable that is none of these (a misspelling) is named at start, with the setting it',
-    'is closest to, which stays at its default.',
+    'is closest to, which stays at its default. Names are case-sensitive: one of these written in lower',
+    'case (`database_url`) is read by nothing, and is named the same way.',
     '',
     'Numbers are plain decimals (`0x10` and `1e3` are refused). A duration in ms that a timer waits',
     `for is at most ${longestTimerMs} (about 24.8 days), the longest a Node timer can wait; one only`,

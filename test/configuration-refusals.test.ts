@@ -120,8 +120,9 @@ test('durations with no "off" refuse 0, which would end everything they bound at
 });
 
 test('a misspelt SWITCHYARD_ variable is named at start, with the setting meant (which stays at its default): by the gateway and by the CLI', async () => {
-  const typos = { SWITCHYARD_MASTERKEY: 'ab'.repeat(32), SWITCHYARD_PSP_TIMEOUT: '5000', SWITCHYARD_WEBHOOKS_ALLOW: '127.0.0.0/8' };
-  const meant = { SWITCHYARD_MASTERKEY: 'SWITCHYARD_MASTER_KEY', SWITCHYARD_PSP_TIMEOUT: 'SWITCHYARD_PSP_TIMEOUT_MS', SWITCHYARD_WEBHOOKS_ALLOW: 'SWITCHYARD_WEBHOOK_ALLOW' };
+  // Lower case too: names are case-sensitive, and `switchyard_psp_timeout_ms` is read by no one.
+  const typos = { SWITCHYARD_MASTERKEY: 'ab'.repeat(32), SWITCHYARD_PSP_TIMEOUT: '5000', SWITCHYARD_WEBHOOKS_ALLOW: '127.0.0.0/8', switchyard_psp_timeout_ms: '5000', database_url: 'postgres://nobody@127.0.0.1:1/none' };
+  const meant = { SWITCHYARD_MASTERKEY: 'SWITCHYARD_MASTER_KEY', SWITCHYARD_PSP_TIMEOUT: 'SWITCHYARD_PSP_TIMEOUT_MS', SWITCHYARD_WEBHOOKS_ALLOW: 'SWITCHYARD_WEBHOOK_ALLOW', switchyard_psp_timeout_ms: 'SWITCHYARD_PSP_TIMEOUT_MS', database_url: 'DATABASE_URL' };
   const dataDir = tempDir();
   try {
     const gw = await startGatewayProcess({ SWITCHYARD_DATA_DIR: dataDir, ...typos, SWITCHYARD_URL: 'http://127.0.0.1:1' });
