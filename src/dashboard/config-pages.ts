@@ -171,11 +171,11 @@ ${csrfField(ctx)}
 </form>
 
 <h2 id="accounts">PSP accounts</h2>
-<div class="scroll"><table class="list" aria-label="PSP accounts"><thead><tr><th>Name</th><th>Connector</th><th>Settings</th><th>Notification URL</th><th></th></tr></thead>
+<div class="scroll"><table class="list" aria-label="PSP accounts"><thead><tr><th>Name</th><th>Connector</th><th>Settings</th><th>Notification URL</th><th>Action</th></tr></thead>
 <tbody>${v.accounts.map((a) => html`<tr><td data-label="Name">${a.name}</td><td data-label="Connector">${a.connector}</td>
 <td data-label="Settings" class="mono">${JSON.stringify(accountView(a).settings)}</td>
 <td data-label="Notification URL" class="mono">${v.notificationUrls.get(a.name) ?? '—'}</td>
-<td><form method="post" action="${base}/psp-accounts/remove">${csrfField(ctx)}<input type="hidden" name="name" value="${a.name}"><button type="submit" class="secondary">Remove ${a.name}</button></form></td></tr>`)}</tbody></table></div>
+<td data-label="Action"><form method="post" action="${base}/psp-accounts/remove">${csrfField(ctx)}<input type="hidden" name="name" value="${a.name}"><button type="submit" class="secondary">Remove ${a.name}</button></form></td></tr>`)}</tbody></table></div>
 ${v.accounts.length === 0 ? html`<p>No PSP account: payments go to the gateway's default acquirer.</p>` : ''}
 <form method="post" action="${base}/psp-accounts" class="filters">
 ${csrfField(ctx)}
@@ -237,11 +237,11 @@ ${e.dialect === 'opp' ? html`<form method="post" action="${base}/test">${csrfFie
 <form method="post" action="${base}/status">${csrfField(ctx)}<input type="hidden" name="status" value="${e.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="${e.status === 'active' ? 'danger' : 'secondary'}">${e.status === 'active' ? 'Disable' : 'Enable'}</button></form>
 </div>
 <h2>Delivery log</h2>
-<div class="scroll"><table class="list" aria-label="Deliveries"><thead><tr><th>Created (UTC)</th><th>Event</th><th>Status</th><th>Attempts</th><th>Last answer</th><th></th></tr></thead>
+<div class="scroll"><table class="list" aria-label="Deliveries"><thead><tr><th>Created (UTC)</th><th>Event</th><th>Status</th><th>Attempts</th><th>Last answer</th><th>Action</th></tr></thead>
 <tbody>${deliveries.map((d) => html`<tr><td data-label="Created">${when(d.createdAt)}</td><td data-label="Event"><span class="mono">${d.eventType}</span><br><span class="mono muted">${d.eventId}</span></td>
 <td data-label="Status">${badge(d.status)}${d.nextAttemptAt && d.status === 'pending' ? html`<br>next ${when(d.nextAttemptAt)}` : ''}</td><td data-label="Attempts" class="num">${d.attempts}</td>
 <td data-label="Last answer">${d.lastStatus ? `HTTP ${d.lastStatus}` : d.lastError ?? ''}</td>
-<td><form method="post" action="${base}/redeliver">${csrfField(ctx)}<input type="hidden" name="event" value="${d.eventId}"><button type="submit" class="secondary">Redeliver</button></form></td></tr>`)}</tbody></table></div>
+<td data-label="Action"><form method="post" action="${base}/redeliver">${csrfField(ctx)}<input type="hidden" name="event" value="${d.eventId}"><button type="submit" class="secondary">Redeliver</button></form></td></tr>`)}</tbody></table></div>
 ${deliveries.length === 0 ? html`<p>Nothing sent to this endpoint yet.</p>` : ''}
 ${deliveries.length === perPage && last ? html`<div class="pager"><a class="button secondary" href="${base}?before=${Date.parse(last.createdAt)}.${last.deliveryId}">Older deliveries</a></div>` : ''}`);
 }
