@@ -11,6 +11,9 @@
  *   the page, in an alert no field referred to, naming the field by its key in the address; a
  *   refused capture amount was replaced by the whole open amount. Now the box at fault is marked,
  *   described by the error, and keeps what was typed.
+ * - 2.4.3 Focus Order (A), 4.1.3 Status Messages (AA): the page answering an action put the focus at
+ *   its top, and a reader does not announce a status already there when a page loads: the operator
+ *   had to look for what their action did. The outcome takes the focus now.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -116,4 +119,24 @@ test('a refused payment search names the field by its label and marks it', async
   assert.match(s.alert, /Amount from/, `the error names the field as the form labels it, not by its query key: "${s.alert}"`);
   assert.equal(s.invalid, 'true', 'the Amount from box is marked aria-invalid');
   assert.ok(s.described.length > 0, 'the box refers to the error through aria-describedby');
+});
+
+const focusedNotice = (page: Page) => page.evaluate(`(() => {
+  const a = document.activeElement;
+  return a && a.classList.contains('notice') ? a.textContent.trim() : 'focus is on ' + (a ? a.tagName + '#' + a.id : 'nothing');
+})()`) as Promise<string>;
+
+test('after an action, focus is on what it did, not at the top of the answering page', async () => {
+  const page = await signedIn(1280);
+  await page.goto(`${gw.url}/dashboard/payments/${paymentId}`);
+  await page.fill('#amount-capture', '10.00');
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Capture…' }).click()]);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: /^Yes, capture/ }).click()]);
+  const done = await focusedNotice(page);
+  await page.fill('#amount-capture', '12,345');
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Capture…' }).click()]);
+  const refused = await focusedNotice(page);
+  await page.context().close();
+  assert.match(done, /Capture succeeded \(10\.00/, 'the capture\'s outcome has the focus');
+  assert.match(refused, /amount must be/, 'the refusal has the focus');
 });

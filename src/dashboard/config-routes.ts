@@ -4,7 +4,7 @@ import type { Tx } from '../storage/unit-of-work.ts';
 import type { DashboardDeps } from './deps.ts';
 import { canConfigure, isGatewayAdmin, mayView } from './model.ts';
 import { html } from './html.ts';
-import { notice, page, type PageContext } from './layout.ts';
+import { actionNotice, page, type PageContext } from './layout.ts';
 import { contextOf, sendPage } from './reply.ts';
 import { allValues, formOf } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
@@ -31,7 +31,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
 
   // A refusal may quote what was typed (an unknown account name, a webhook type): a card number
   // pasted there is not printed back.
-  const refusal = (text: string) => notice('error', deps.maskCardNumbers(text));
+  const refusal = (text: string) => actionNotice('error', deps.maskCardNumbers(text));
   const refuse = (reply: FastifyReply, ctx: PageContext, status: number, text: string) =>
     sendPage(reply, page(ctx, status === 404 ? 'Not found' : 'Not allowed', html`<p>${text} <a href="/dashboard">Back to the dashboard</a></p>`), status);
 
@@ -58,7 +58,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
   const audit = (req: FastifyRequest, ctx: PageContext, action: string, merchantId: string | undefined, ok: boolean, detail: Record<string, unknown>, subject?: string) =>
     auth.audit({ user: ctx.user, ip: req.ip }, { action, outcome: ok ? 'ok' : 'refused', merchantId, detail, ...(subject ? { subject } : {}) });
 
-  const showMerchants = async (ctx: PageContext, reply: FastifyReply, message?: ReturnType<typeof notice>, status = 200) => {
+  const showMerchants = async (ctx: PageContext, reply: FastifyReply, message?: ReturnType<typeof actionNotice>, status = 200) => {
     const list = (await merchants.list()).filter(({ merchant }) => mayView(ctx.user, merchant.id));
     return sendPage(reply, merchantsPage(ctx, list, isGatewayAdmin(ctx.user), message), status);
   };
@@ -75,19 +75,19 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     }
     const f = formOf(req);
     const name = String(f.name ?? '').trim();
-    if (!name || name.length > 200) return showMerchants(ctx, reply, notice('error', 'A name (up to 200 characters) is required.'), 400);
+    if (!name || name.length > 200) return showMerchants(ctx, reply, actionNotice('error', 'A name (up to 200 characters) is required.'), 400);
     const problem = merchantNameProblem(name);
-    if (problem) return showMerchants(ctx, reply, notice('error', `The name ${problem}.`), 400);
+    if (problem) return showMerchants(ctx, reply, actionNotice('error', `The name ${problem}.`), 400);
     // The form's one-time key: a double click, or the form sent again from the browser's history,
     // finds the merchant the first submission made instead of making a second one.
     const formKey = typeof f.formKey === 'string' && uuidPattern.test(f.formKey) ? f.formKey.toLowerCase() : undefined;
-    if (!formKey) return showMerchants(ctx, reply, notice('error', 'This form could not be read: fill it in again.'), 400);
+    if (!formKey) return showMerchants(ctx, reply, actionNotice('error', 'This form could not be read: fill it in again.'), 400);
     const request = { name, live: f.live === 'yes', unique: f.unique === 'yes' };
     const admission = await deps.idempotency.admit(dashboardFormScope, formKey, 'dashboard merchant.create', request);
     if (admission.kind === 'replay') return sendPage(reply, alreadyCreatedPage(ctx, admission.body));
     if (admission.kind === 'conflict') {
       const why = admission.reason === 'in_flight' ? 'This form is being sent already: see the merchants list in a moment.' : 'This form was sent before with other values: fill it in again.';
-      return showMerchants(ctx, reply, notice('error', why), 409);
+      return showMerchants(ctx, reply, actionNotice('error', why), 409);
     }
     let created: Awaited<ReturnType<typeof merchants.create>>;
     try {
@@ -104,7 +104,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     return sendPage(reply, secretPage(ctx, `Merchant ${name} created`, 'These are the merchant\'s credentials.', credentialSecrets(created), `/dashboard/merchants/${created.merchantId}`), 201);
   });
 
-  const showMerchant = async (ctx: PageContext, reply: FastifyReply, m: Merchant, message?: ReturnType<typeof notice>, status = 200, refused?: RefusedForm) => {
+  const showMerchant = async (ctx: PageContext, reply: FastifyReply, m: Merchant, message?: ReturnType<typeof actionNotice>, status = 200, refused?: RefusedForm) => {
     const all = await merchants.list();
     const [origins, accounts, workflow, endpoints] = await Promise.all([
       merchants.origins(m.id), workflows.accounts(m.id), workflows.workflow(m.id, 'payment-acceptance'), webhooks.listEndpoints(m.id),
@@ -179,7 +179,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     if (!ctx || !m) return reply;
     const f = formOf(req);
     const dialect = f.dialect === undefined || f.dialect === 'both' ? 'both' : isCredentialDialect(f.dialect) ? f.dialect : undefined;
-    if (!dialect) return showMerchant(ctx, reply, m, notice('error', 'Choose which credentials to rotate: /v1, executions or both.'), 400);
+    if (!dialect) return showMerchant(ctx, reply, m, actionNotice('error', 'Choose which credentials to rotate: /v1, executions or both.'), 400);
     if (f.confirmed !== 'yes') return sendPage(reply, rotateConfirmPage(ctx, m, dialect));
     const back = `/dashboard/merchants/${m.id}`;
     const done = await onceForForm(reply, ctx, f, `dashboard merchant.rotate_credentials ${m.id}`, { dialect },
@@ -207,7 +207,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
       const f = formOf(req);
       const r = await run(m, f, ctx);
       await audit(req, ctx, action, m.id, r.ok, r.detail, m.id);
-      if (r.ok) return showMerchant(ctx, reply, m, notice('ok', r.text));
+      if (r.ok) return showMerchant(ctx, reply, m, actionNotice('ok', r.text));
       return showMerchant(ctx, reply, m, refusal(r.error), 400, refusedForm(f, boxes, r.box, r.error));
     });
   };
@@ -293,7 +293,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     }
     return e;
   };
-  const showEndpoint = async (ctx: PageContext, reply: FastifyReply, id: string, message?: ReturnType<typeof notice>, status = 200, before?: { createdAt: number; id: string }) => {
+  const showEndpoint = async (ctx: PageContext, reply: FastifyReply, id: string, message?: ReturnType<typeof actionNotice>, status = 200, before?: { createdAt: number; id: string }) => {
     const e = (await webhooks.endpoint(id))!;
     const deliveries = await webhooks.deliveries({ endpointId: id, limit: deliveriesPerPage, ...(before ? { before } : {}) });
     return sendPage(reply, endpointPage({ ...ctx, section: 'merchants' }, e, deliveries, message, deliveriesPerPage), status);
@@ -314,7 +314,7 @@ export async function registerConfigRoutes(app: FastifyInstance, deps: Dashboard
     const op = req.params.op;
     const done = async (r: { ok: true } | { ok: false; error: { message: string } }, text: string, detail: Record<string, unknown> = {}) => {
       await audit(req, ctx, `webhook.${op}`, e.merchantId, r.ok, detail, e.endpointId);
-      return showEndpoint(ctx, reply, e.endpointId, r.ok ? notice('ok', text) : refusal(r.error.message), r.ok ? 200 : 400);
+      return showEndpoint(ctx, reply, e.endpointId, r.ok ? actionNotice('ok', text) : refusal(r.error.message), r.ok ? 200 : 400);
     };
     if (op === 'test') return done(await webhooks.sendTest(e.endpointId), 'Test notification queued.');
     if (op === 'redeliver') {

@@ -65,4 +65,12 @@ export function publicPage(title: string, main: Html): string {
 export const notice = (kind: 'ok' | 'error', text: string | Html): Html =>
   html`<p class="notice ${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</p>`;
 
+/**
+ * What an operator's form did, on the page that answers it. It takes the focus as the page loads:
+ * a keyboard or screen-reader user starts at what happened (and tabs on from there), not at the
+ * top of a page whose status message a reader does not announce on load.
+ */
+export const actionNotice = (kind: 'ok' | 'error', text: string | Html): Html =>
+  html`<p class="notice ${kind}" role="${kind === 'error' ? 'alert' : 'status'}" tabindex="-1" autofocus>${text}</p>`;
+
 export const badge = (status: string): Html => html`<span class="badge s-${status.replace(/[^a-z_]/gi, '')}">${status}</span>`;

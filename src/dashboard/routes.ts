@@ -11,7 +11,7 @@ import { IdempotencyClaimLost } from '../idempotency/service.ts';
 import { isStoreUnavailable } from '../storage/unavailable.ts';
 import { canAct, canConfigure, mayView, sessionTtl, signInThrottle, type DashboardUser } from './model.ts';
 import { html, type Html } from './html.ts';
-import { notice, page, publicPage, type PageContext } from './layout.ts';
+import { notice, actionNotice, page, publicPage, type PageContext } from './layout.ts';
 import { amountText, exampleAmount, parseAmount } from './format.ts';
 import { confirmPage, paymentListPage, paymentPage, type ActionOffer, type PaymentStory, type RefusedAmount } from './payment-pages.ts';
 import { auditPage } from './audit-page.ts';
@@ -244,8 +244,8 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     const outcome = done === 'capture' || done === 'refund' || done === 'void' ? d && latestActionOf(d.operations, done)
       : op && { status: op.status, text: `${op.kind[0]!.toUpperCase()}${op.kind.slice(1)} ${op.status} (${amountText(op.amount.amount, op.amount.currency)})${op.reason ? `: ${op.reason}` : ''}.` };
     const message = outcome
-      ? notice(outcome.status === 'failed' ? 'error' : 'ok', outcome.text)
-      : typeof refused === 'string' && /^[a-z_]{1,64}$/.test(refused) ? notice('error', `The gateway refused: ${refused.replaceAll('_', ' ')}.`) : undefined;
+      ? actionNotice(outcome.status === 'failed' ? 'error' : 'ok', outcome.text)
+      : typeof refused === 'string' && /^[a-z_]{1,64}$/.test(refused) ? actionNotice('error', `The gateway refused: ${refused.replaceAll('_', ' ')}.`) : undefined;
     return showPayment(req, reply, req.params.id, message);
   });
 
@@ -275,7 +275,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
         // Told at its own box too, which keeps what was typed to correct it: masked of card numbers
         // before it is cut (cut first, a number across the cut would no longer read as one).
         const why = `The ${kind} amount must be a positive amount in ${currency}, such as ${exampleAmount(currency)}.`;
-        return showPayment(req, reply, id, notice('error', why), 400, { kind, typed: deps.maskCardNumbers(amountField).slice(0, 64), message: why });
+        return showPayment(req, reply, id, actionNotice('error', why), 400, { kind, typed: deps.maskCardNumbers(amountField).slice(0, 64), message: why });
       }
       if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField, randomUUID()));
       // The confirmation's one-time key: a double click, or the form sent again from the browser's
@@ -284,7 +284,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       const amountDetail = amount !== undefined ? { amount: amountText(amount, currency) } : {};
       if (!actionKey) {
         await audit('refused', { reason: 'confirmation_missing', ...amountDetail });
-        return showPayment(req, reply, id, notice('error', 'This confirmation could not be read: confirm the action again.'), 400);
+        return showPayment(req, reply, id, actionNotice('error', 'This confirmation could not be read: confirm the action again.'), 400);
       }
       const admission = await deps.idempotency.admit(d.payment.merchantId, actionKey, `dashboard ${kind} ${id}`, { amount: amountField });
       if (admission.kind === 'replay') return reply.redirect(admission.body, 303);
