@@ -1908,6 +1908,24 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal((await instruments.instrument(spent.id))?.status, 'deleted');
       });
 
+      test('deleteEnabled() deletes an enabled instrument once, answering its card\'s masked view; never a transient or deleted one', async () => {
+        const f = await merchant();
+        const card = newCard(f.merchant.id);
+        const i = newInstrument(f.merchant.id, card.id, { entityId: f.entity.id });
+        await insertInstrument(card, i);
+        const at = now();
+        const del = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).deleteEnabled(id, at));
+        assert.deepEqual(await del(i.id), { id: card.id, brand: card.brand, bin: card.bin, last4: card.last4, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear });
+        assert.deepEqual(await instruments.instrument(i.id), { ...i, status: 'deleted', updatedAt: at });
+        assert.equal(await del(i.id), undefined, 'deleted already');
+        const transientCard = newCard(f.merchant.id);
+        const transient = newInstrument(f.merchant.id, transientCard.id, { status: 'transient' });
+        await insertInstrument(transientCard, transient);
+        assert.equal(await del(transient.id), undefined);
+        assert.equal((await instruments.instrument(transient.id))?.status, 'transient');
+        assert.equal(await del(randomUUID()), undefined);
+      });
+
       test('an instrument that cannot be inserted leaves no card behind', async () => {
         const f = await merchant();
         const first = newCard(f.merchant.id);

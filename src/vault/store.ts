@@ -1,5 +1,5 @@
 import type { Tx } from '../storage/unit-of-work.ts';
-import type { CardBrand } from './card.ts';
+import type { CardBrand, MaskedCard } from './card.ts';
 
 export interface StoredCard {
   id: string;
@@ -72,6 +72,11 @@ export interface VaultWriter {
   insertInstrument(instrument: InstrumentRecord): Promise<void>;
   /** Moves the instrument to `status` unless it is there already (false then). */
   setInstrumentStatus(id: string, status: InstrumentStatus, at: number): Promise<boolean>;
+  /**
+   * Deletes an enabled instrument, answering the masked view of the card it charged (for the event
+   * that tells of it); undefined when it was not enabled.
+   */
+  deleteEnabled(id: string, at: number): Promise<MaskedCard | undefined>;
   /** Points an enabled instrument at another stored card (the same card with new details); false when it is not enabled. */
   setInstrumentCard(id: string, cardId: string, at: number): Promise<boolean>;
   /**
