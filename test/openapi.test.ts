@@ -67,6 +67,13 @@ test('each document is OpenAPI 3.1 with its surface\'s paths only', () => {
   assert.equal(card['x-missing-code'], '100.100.100');
 });
 
+test('the documents stand on their own: no text sends a reader to a section of a document they do not have', () => {
+  for (const [s, doc] of docs) {
+    const cited = JSON.stringify(doc).match(/reference §[0-9.]+/g);
+    assert.equal(cited, null, `${s}.json cites ${cited?.join(', ')}`);
+  }
+});
+
 test('/docs is one static page naming every surface, with no script and nothing from elsewhere', async () => {
   const r = await realFetch(`${gw.url}/docs`);
   assert.equal(r.status, 200);

@@ -32,8 +32,8 @@ const transaction = object({
   merchantTransactionId: str(), referencedId: str('For back-office transactions: the payment they refer to.'), registrationId: str(),
   card, resultDetails: object({}), risk: object({ score: str() }),
   redirect: object({ url: str(), method: { enum: ['GET', 'POST'] }, parameters: { type: 'array', items: object({ name: str(), value: str() }) } }, [],
-    { description: 'Present while the payment awaits the shopper: send the browser here (3-D Secure or the bank).' }),
-}, ['id', 'result'], { description: 'A transaction (reference §4.2); answered alone it carries the envelope (buildNumber, timestamp, ndc).' });
+    { description: 'In the answer that makes the payment wait for its shopper, and only there (a status or query does not repeat it): send the browser here (3-D Secure or the bank).' }),
+}, ['id', 'result'], { description: 'A transaction; answered alone it carries the envelope (buildNumber, timestamp, ndc).' });
 const registration = object({ ...envelope, id: str(), paymentBrand: str(), card }, ['id', 'result']);
 
 const refusals = {
