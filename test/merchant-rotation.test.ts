@@ -105,14 +105,18 @@ test('CLI: merchants rotate prints the new secrets once; bad input exits non-zer
 
       const r = cli(dataDir, 'merchants', 'rotate', '--merchant', m.merchantId, '--dialect', 'opp', '--json');
       assert.equal(r.status, 0, r.stderr);
-      const fresh = JSON.parse(r.stdout) as { accessToken: string; rotated: string[] };
+      const fresh = JSON.parse(r.stdout) as { accessToken: string; rotated: string[]; entityIds: string[] };
       assert.deepEqual(fresh.rotated, ['opp']);
+      assert.deepEqual(fresh.entityIds, [m.entityId], 'the /v1 secret comes with the entity ids a request names beside it');
       assert.equal((await pay(m.accessToken)).status, 401);
       assert.equal((await pay(fresh.accessToken)).status, 200);
       const text = cli(dataDir, 'merchants', 'rotate', '--merchant', m.merchantId);
       assert.equal(text.status, 0, text.stderr);
       assert.match(text.stdout, /^apiKey\s+\S{20,}$/m);
       assert.match(text.stdout, /^rotated\s+opp,executions$/m);
+      assert.match(text.stdout, new RegExp(`^entityIds\\s+${m.entityId}$`, 'm'));
+      const executionsOnly = JSON.parse(cli(dataDir, 'merchants', 'rotate', '--merchant', m.merchantId, '--dialect', 'executions', '--json').stdout) as Record<string, unknown>;
+      assert.equal(executionsOnly.entityIds, undefined, 'no /v1 secret, no entity to name');
       const help = cli(dataDir, 'merchants', 'rotate', '--help');
       assert.equal(help.status, 0);
       assert.match(help.stdout, /switchyard merchants rotate --merchant ID/);

@@ -8,7 +8,8 @@ const details: Readonly<Record<string, string>> = {
   'merchants create': 'Creates a merchant with a /v1 entity and executions credentials, and prints them once (--json for a script).\n' +
     '--live makes a live-mode merchant (its payments are never simulated).',
   'merchants rotate': 'Replaces the merchant\'s secrets and prints the new ones once (--json for a script): --dialect opp a new /v1\n' +
-    'bearer token (and its userId/password pair), executions a new API key (the client id stays), both (the default) each.\n' +
+    'bearer token (and its userId/password pair, with the entity ids its requests name), executions a new API key (the\n' +
+    'client id stays), both (the default) each.\n' +
     'The old secrets stop working at once, with no overlap; a new API key also ends every executions access token\n' +
     'issued before it. Running gateways follow at once: nothing is cached.',
   'keys rotate': 'Adds a key-encrypting key and re-wraps every stored card\'s data key under it; card numbers are never re-encrypted.\n' +

@@ -197,8 +197,12 @@ async function rotate(merchants: MerchantService, values: { merchant?: string | 
   if (dialect !== 'both' && !isCredentialDialect(dialect)) { process.stderr.write('--dialect must be opp, executions or both\n'); return 2; }
   const rotated = await merchants.rotate(merchantId, dialect === 'both' ? credentialDialects : [dialect]);
   if (!rotated) { process.stderr.write(`no merchant ${merchantId}\n`); return 1; }
-  if (values.json) process.stdout.write(JSON.stringify(rotated) + '\n');
-  else for (const [k, v] of Object.entries(rotated)) process.stdout.write(`${k.padEnd(12)} ${Array.isArray(v) ? v.join(',') : v}\n`);
+  // A /v1 request names its entity beside the token: the output a merchant's servers are given
+  // carries both, as `merchants create` does.
+  const entityIds = rotated.rotated.includes('opp') ? (await merchants.list()).find((x) => x.merchant.id === merchantId)?.entities.map((e) => e.id) : undefined;
+  const shown = { ...rotated, ...(entityIds ? { entityIds } : {}) };
+  if (values.json) process.stdout.write(JSON.stringify(shown) + '\n');
+  else for (const [k, v] of Object.entries(shown)) process.stdout.write(`${k.padEnd(12)} ${Array.isArray(v) ? v.join(',') : v}\n`);
   return 0;
 }
 
