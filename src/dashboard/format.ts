@@ -4,9 +4,6 @@ import { exponentOf, formatMajorUnits, isCurrency } from '../money/money.ts';
 export const amountText = (amount: number, currency: string): string =>
   `${isCurrency(currency) ? formatMajorUnits({ amount, currency }) : String(amount)} ${currency}`;
 
-/** Ten of the currency's major units as its amount box takes them: `10.00` for EUR, `10` for JPY, `10.000` for KWD. */
-export const exampleAmount = (currency: string): string =>
-  (isCurrency(currency) ? formatMajorUnits({ amount: 10 * 10 ** exponentOf(currency), currency }) : '10.00');
 
 /** UTC, to the second: operators across time zones read the same instant. */
 export const timeText = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');

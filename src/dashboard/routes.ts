@@ -12,7 +12,8 @@ import { isStoreUnavailable } from '../storage/unavailable.ts';
 import { canAct, canConfigure, mayView, sessionTtl, signInThrottle, type DashboardUser } from './model.ts';
 import { html, type Html } from './html.ts';
 import { notice, actionNotice, page, publicPage, type PageContext } from './layout.ts';
-import { amountText, exampleAmount, parseAmount } from './format.ts';
+import { amountText, parseAmount } from './format.ts';
+import { exampleAmount } from '../money/money.ts';
 import { confirmPage, paymentListPage, paymentPage, type ActionOffer, type PaymentStory, type RefusedAmount } from './payment-pages.ts';
 import { auditPage } from './audit-page.ts';
 import {

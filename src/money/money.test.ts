@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exponentOf, formatMajorUnits, isCurrency, parseMajorUnits, type Currency } from './money.ts';
+import { exampleAmount, exponentOf, formatMajorUnits, isCurrency, parseMajorUnits, type Currency } from './money.ts';
 
 const c = (s: string) => { assert.ok(isCurrency(s)); return s as Currency; };
 
@@ -39,5 +39,12 @@ test('every parsed amount formats back to the same text with full decimals', () 
       const m = { amount, currency: c(cur) };
       assert.deepEqual(parseMajorUnits(formatMajorUnits(m), m.currency), m);
     }
+  }
+});
+
+test('the example amount a refusal names is written in the currency\'s own decimals, and reads back in it', () => {
+  for (const [currency, text] of [['EUR', '10.00'], ['JPY', '10'], ['KWD', '10.000']] as const) {
+    assert.equal(exampleAmount(currency), text);
+    assert.deepEqual(parseMajorUnits(text, c(currency)), { amount: 10 * 10 ** exponentOf(c(currency)), currency });
   }
 });

@@ -37,3 +37,10 @@ export function formatMajorUnits(m: Money): string {
   const s = String(Math.abs(m.amount)).padStart(e + 1, '0');
   return `${m.amount < 0 ? '-' : ''}${s.slice(0, -e)}.${s.slice(-e)}`;
 }
+
+/**
+ * Ten major units as the currency writes them (`10.00` EUR, `10` JPY, `10.000` KWD): the example a
+ * refusal names must be one the same check takes, in the currency it was refused in.
+ */
+export const exampleAmount = (currency: string): string =>
+  (isCurrency(currency) ? formatMajorUnits({ amount: 10 * 10 ** exponentOf(currency), currency }) : '10.00');

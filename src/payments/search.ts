@@ -1,4 +1,4 @@
-import { exponentOf, formatMajorUnits, isCurrency, type Currency } from '../money/money.ts';
+import { exampleAmount, exponentOf, formatMajorUnits, isCurrency, type Currency } from '../money/money.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
 import { paymentStatuses, type InitialKind, type PaymentStatus } from './model.ts';
 import { channels, type Channel, type PaymentMethod } from './store.ts';
@@ -203,7 +203,7 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
     if (text === undefined) continue;
     if (!currency) return problem(k, 'needs a currency: amounts are compared in that currency\'s units');
     const n = minorUnits(text, currency);
-    if (n === undefined) return problem(k, `must be an amount in ${currency} such as 10.00`);
+    if (n === undefined) return problem(k, `must be an amount in ${currency} such as ${exampleAmount(currency)}`);
     amounts[k] = n;
   }
   const cursorText = v('cursor');

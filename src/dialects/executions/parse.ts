@@ -1,4 +1,4 @@
-import { isCurrency, parseMajorUnits, type Money } from '../../money/money.ts';
+import { exampleAmount, isCurrency, parseMajorUnits, type Money } from '../../money/money.ts';
 import { Cvv, Pan, detectBrand, type CardInput } from '../../vault/card.ts';
 import type { ReturnInfo } from '../../executions/model.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
@@ -111,7 +111,7 @@ export function moneyAt(o: Json, key: string, required: boolean, path = key): Mo
   if (value === undefined || value === null) throw new ParamError(`${path}.value`, 'is required', true);
   if (typeof value !== 'string') throw new ParamError(`${path}.value`, 'must be a decimal string such as "12.50"');
   const parsed = parseMajorUnits(value, currency);
-  if (!parsed) throw new ParamError(`${path}.value`, `must be a decimal string with the currency's decimals, such as "12.50"`);
+  if (!parsed) throw new ParamError(`${path}.value`, `must be a decimal string with the currency's decimals, such as "${exampleAmount(currency)}"`);
   if (parsed.amount === 0) throw new ParamError(`${path}.value`, 'must be greater than zero');
   return parsed;
 }
