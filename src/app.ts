@@ -35,7 +35,7 @@ import { shopperResultUrlOf } from './dialects/opp/render.ts';
 import type { FastifyInstance } from 'fastify';
 import { deriveKey } from './runtime/crypto.ts';
 import { createInstrumentStore, createTokenizationKeyStore, vaultWriterOf } from './vault/kysely-store.ts';
-import { registrationsOfUnauthenticated } from './payments/registrations-of-unauthenticated.ts';
+import { registrationsOfPayments } from './payments/registrations-of-payments.ts';
 import { createTokenizationKeys } from './vault/tokenization.ts';
 import { createRegistrationService } from './vault/registrations.ts';
 import { createInstrumentService } from './vault/instruments.ts';
@@ -251,8 +251,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store: createCheckoutStore(uow), clock, ids, releaseReference: (tx, id) => paymentStore.writer(tx).releaseReference(id),
   });
   payments.observe(checkouts);
-  // A card stored by a payment whose cardholder did not authenticate is not kept.
-  payments.observe(registrationsOfUnauthenticated({ vaultWriter: vaultWriterOf(storage.db), ids }));
+  // A registration made with a payment is confirmed, or deleted, by the payment's outcome.
+  payments.observe(registrationsOfPayments({ vaultWriter: vaultWriterOf(storage.db), ids }));
   const settlement = createSettlementService({ uow, store: createSettlementStore(uow), ledger: ledgerStore, clock, ids });
   payments.observe(outcomeCounter(uow, metrics));
   payments.observe(outcomeLogger(uow, logger));

@@ -1,9 +1,10 @@
 /**
  * `createRegistration=true` on a customer-initiated payment whose card is challenged: the
- * registration commits with the payment's intent (its id is in the pending answer), and it
- * outlives an issuer's decline. It does not outlive a payment whose cardholder failed, cancelled or
- * never finished 3-D Secure: that registration was the stored credential of a first charge its
- * holder refused, and a merchant-initiated charge on it (no 3-D Secure) was approved for any amount.
+ * registration commits with the payment's intent (its id is in the pending answer), unconfirmed
+ * until the payment's outcome. It outlives an issuer's decline. It does not outlive a payment whose
+ * cardholder failed, cancelled or never finished 3-D Secure: that registration was the stored
+ * credential of a first charge its holder refused, and a merchant-initiated charge on it (no 3-D
+ * Secure) was approved for any amount, before the cardholder had answered too.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,9 +60,13 @@ describe('a registration made by a payment whose cardholder did not authenticate
     await assertNotKept(p, code, 'never finished authentication');
   });
 
-  test('challenge completed: the registration is kept and pays', async () => {
+  test('challenge completed: the registration, unconfirmed while the cardholder was at it, is kept and pays', async () => {
     const p = await challenged();
+    const meanwhile = await mitCharge(p.registrationId);
+    assert.equal(meanwhile.body.result.code, '100.150.201', `a merchant-initiated charge before the cardholder answered: ${JSON.stringify(meanwhile.body.result)}`);
+    assert.equal((await opp(gw, 'GET', `/v1/registrations/${p.registrationId}`)).body.result.code, '100.150.201');
     assert.equal((await answer(await openRedirect(p.redirect), 'completed')).status, 303);
+    assert.equal((await opp(gw, 'GET', `/v1/registrations/${p.registrationId}`)).body.result.code, '000.100.110');
     assert.equal((await opp(gw, 'GET', `/v1/query/${p.id}`)).body.result.code, '000.100.110');
     assert.equal((await mitCharge(p.registrationId)).body.result.code, '000.100.110');
   });
