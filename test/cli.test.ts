@@ -118,9 +118,11 @@ test('psp-accounts put|list and workflows show|set configure the cascade a gatew
 
     assert.deepEqual(ok('workflows', 'show', '--merchant', m.merchantId), { accounts: [], moveOn: ['soft', 'error'], notifyPending: false });
     assert.deepEqual(ok('psp-accounts', 'list', '--merchant', m.merchantId), []);
-    assert.deepEqual(ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-a', '--behaviour', '{"declines":[{"cardSuffixes":["1111"],"category":"soft"}]}'),
+    const putA = ok('psp-accounts', 'put', '--merchant', m.merchantId, '--name', 'psp-a', '--behaviour', '{"declines":[{"cardSuffixes":["1111"],"category":"soft"}]}');
+    assert.match(putA.id, /^[0-9a-f]{32}$/, 'the id payment searches take (--account)');
+    assert.deepEqual(putA,
       {
-        name: 'psp-a', connector: 'simulator',
+        id: putA.id, name: 'psp-a', connector: 'simulator',
         settings: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] }, timeoutMs: null, notificationUrl: null,
         behaviour: { latencyMs: 0, declines: [{ cardSuffixes: ['1111'], category: 'soft' }], timeouts: [] },
       });

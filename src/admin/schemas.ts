@@ -20,11 +20,11 @@ const list = (key: string, item: JsonSchema = any) => object({ [key]: { type: 'a
 
 /** A PSP account as the admin API shows it. */
 const pspAccount = object({
-  name: str(), connector: str(), settings: { ...any, description: 'The connector\'s settings; credentials masked (`****` and the last four characters).' },
+  id: str('The account\'s id: what a payment search\'s `account` filter takes, and a payment\'s `pspAccountId`.'), name: str(), connector: str(), settings: { ...any, description: 'The connector\'s settings; credentials masked (`****` and the last four characters).' },
   timeoutMs: { type: ['integer', 'null'], description: 'The account\'s own request timeout; null: the gateway\'s.' },
   notificationUrl: { type: ['string', 'null'], description: 'Where the PSP must post its notifications (Adyen standard webhook, Stripe webhook endpoint): the account\'s inbound endpoint under SWITCHYARD_PUBLIC_URL (else the URL this call was made to). Null when the connector takes no notifications.' },
   circuit: { ...any, description: 'The circuit breaker as the answering node sees it: state (closed, open, half_open), consecutiveFailures, retryAt.' },
-}, ['name', 'connector', 'settings', 'timeoutMs', 'notificationUrl', 'circuit'], { additionalProperties: true });
+}, ['id', 'name', 'connector', 'settings', 'timeoutMs', 'notificationUrl', 'circuit'], { additionalProperties: true });
 
 const endpoint = object({
   endpointId: str(), merchantId: str(), dialect: str('opp (the /v1 notifications) or executions.'), entityId: { type: ['string', 'null'], description: 'The /v1 entity whose notifications it takes; absent for executions.' },
@@ -130,7 +130,7 @@ export const adminSchemas = {
       q: { description: 'Free text: an id, a reference, the last four digits… (at most 256 characters).' },
       merchant: { description: 'A merchant id.' }, status: { description: 'A payment status.' }, currency: { description: 'ISO 4217.' },
       outcome: { description: '`unknown`: only payments with an operation whose outcome is unknown (what the reconciler waits on); `pending`: only those with a capture, refund or void its PSP answered pending and has not finished.' },
-      account: { description: 'A PSP account id.' }, channel: { description: 'opp or executions.' },
+      account: { description: 'A PSP account id (as the PSP accounts list shows it).' }, channel: { description: 'opp or executions.' },
       from: { description: 'A date (2026-05-01) or ISO instant, UTC.' }, to: { description: 'As from; inclusive for a date.' },
       min: { description: 'Amount in `currency` (needs it).' }, max: { description: 'Amount in `currency` (needs it).' },
       cursor: { description: 'The `next` of the previous page.' }, limit: { description: 'Page size, 1 to the maximum (default 50).' },

@@ -17,7 +17,7 @@ import { paymentStoryJson, summaryJson } from '../admin/payment-routes.ts';
 
 export const paymentsUsage = `  switchyard payments list [--q TEXT] [--merchant ID] [--status S] [--outcome unknown|pending] [--currency C] [--account PSP_ACCOUNT_ID] [--channel opp|executions]
                            [--from DATE] [--to DATE] [--min AMOUNT] [--max AMOUNT] [--cursor C] [--limit N] [--json]
-                        newest first; --q finds a payment, operation or execution id, order reference, PSP reference or last 4 digits
+                        newest first (--account: the id psp-accounts list shows); --q finds a payment, operation or execution id, order reference, PSP reference or last 4 digits
   switchyard payments show ID [--json]     one payment: operations, attempts, 3-D Secure, webhooks, ledger postings`;
 
 export const paymentOptions = {

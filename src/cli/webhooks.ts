@@ -55,6 +55,10 @@ function print(json: boolean, value: unknown, line?: (row: any) => string): void
 async function webhooksCommand(app: App, command: string, v: Values, json: boolean): Promise<number> {
   const w = app.webhooks;
   const failed = (e: { code: string; message: string }) => { process.stderr.write(`${e.code}: ${e.message}\n`); return 1; };
+  // A misspelt merchant id is a failed command, as for the ledger's: taken as a merchant with no
+  // endpoints or failures, `list`, `log` and `redeliver --since` said all was well with exit 0.
+  const merchantId = opt(v, 'merchant');
+  if (merchantId !== undefined && !(await app.merchants.byId(merchantId))) return failed({ code: 'merchant_not_found', message: `no merchant ${merchantId}` });
   switch (command) {
     case 'add': {
       const types = opt(v, 'types')?.split(',').map((t) => t.trim()).filter(Boolean);
@@ -153,11 +157,18 @@ async function forward(app: App, v: Values, json: boolean): Promise<number> {
   if (!r.ok) { process.stderr.write(`${r.error.code}: ${r.error.message}\n`); return 1; }
   const { endpointId, secret } = r.value;
   const out = (line: string, value: unknown) => process.stdout.write((json ? JSON.stringify(value) : line) + '\n');
-  out(`Ready: forwarding to ${need(v, 'forward-to')} (endpoint ${endpointId}, secret ${secret}). Ctrl-C to stop.`, { ready: true, endpointId, secret });
   let stopping = false;
+  // Stopped however its user leaves it: Ctrl-C, a kill, the terminal or SSH session closed (SIGHUP,
+  // which would end the process at once, the endpoint left active), or its output gone (a pipe's
+  // reader ended): the endpoint is disabled on the way out, else the gateway goes on sending every
+  // event of the merchant to a receiver no one watches.
   const stop = new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { stopping = true; resolve(); });
+    const end = () => { stopping = true; resolve(); };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, end);
+    process.stdout.on('error', end);
   });
+  // Ready only once a stop is heard: a signal sent as soon as the line is read would otherwise end the process unheard.
+  out(`Ready: forwarding to ${need(v, 'forward-to')} (endpoint ${endpointId}, secret ${secret}). Ctrl-C to stop.`, { ready: true, endpointId, secret });
   const seen = new Map<string, number>();
   const since = Date.now() - 1000;
   while (!stopping) {

@@ -89,9 +89,10 @@ export const minTimeoutMs = 100;
  * settings as the service returns them), its timeout (undefined: the gateway's); a simulated
  * account's settings also as `behaviour`, the name earlier versions used.
  */
-export function accountView(a: { name: string; connector: string; settings: unknown; timeoutMs?: number | undefined }, notificationUrl?: string) {
+export function accountView(a: { id: string; name: string; connector: string; settings: unknown; timeoutMs?: number | undefined }, notificationUrl?: string) {
   return {
-    name: a.name, connector: a.connector, settings: a.settings, timeoutMs: a.timeoutMs ?? null,
+    // The id payment searches filter by (`account`) and payments carry as `pspAccountId`.
+    id: a.id, name: a.name, connector: a.connector, settings: a.settings, timeoutMs: a.timeoutMs ?? null,
     // Where the operator points the PSP's webhooks (null: its connector takes none).
     notificationUrl: notificationUrl ?? null,
     ...(a.connector === 'simulator' ? { behaviour: a.settings } : {}),
