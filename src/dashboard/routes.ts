@@ -65,7 +65,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   // form would otherwise be refused as an unreadable body first, and leave no trace): it changes
   // nothing and is written to the audit log.
   app.addHook('onRequest', async (req, reply) => {
-    if (req.method !== 'POST' || sameOriginPost(req)) return;
+    if (req.method !== 'POST' || sameOriginPost(req, deps.publicUrl)) return;
     const s = await auth.session(cookieOf(req, sessionCookie) ?? '');
     await auth.audit({ user: s?.user, ip: req.ip }, { action: 'request.cross_site', outcome: 'refused', subject: req.url.split('?')[0] });
     return sendPage(reply, publicPage('Refused', html`<p>This form was not sent from the dashboard's own pages.</p>`), 403);

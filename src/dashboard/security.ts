@@ -54,17 +54,20 @@ export const sameToken = (a: string | undefined, b: string | undefined): boolean
 /**
  * Whether a form post comes from a dashboard page: a browser names the page's origin (`Origin`)
  * and whether it is the same site (`Sec-Fetch-Site`); either, when sent, must say this origin.
+ * This origin is the gateway's public address (`SWITCHYARD_PUBLIC_URL`) when one is set, else the
+ * host the request names: a reverse proxy that passes its upstream's address as the host (nginx's
+ * default) would otherwise make every post of the dashboard, sign-in first, look cross-site.
  * The CSRF token is checked besides: this refuses a cross-site post before anything is read.
  */
-export function sameOriginPost(req: FastifyRequest): boolean {
+export function sameOriginPost(req: FastifyRequest, publicUrl?: string): boolean {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   const origin = req.headers.origin;
   if (origin === undefined) return true;
-  const host = req.headers.host;
-  if (!host) return false;
   try {
-    return new URL(origin).host === host;
+    const from = new URL(origin);
+    if (publicUrl !== undefined && from.origin === new URL(publicUrl).origin) return true;
+    return req.headers.host !== undefined && from.host === req.headers.host;
   } catch {
     return false;
   }
