@@ -129,7 +129,7 @@ const longestComparedMs = 10 * 365 * 86_400_000;
 export const settings: readonly Setting[] = [
   { group: 'Server', name: 'PORT', type: 'integer', default: 8080, min: 0, description: 'TCP port the gateway listens on; 0 picks a free port (and turns the demo storefront off unless SWITCHYARD_DEMO_PORT is set).' },
   { group: 'Server', name: 'HOST', type: 'string', default: '127.0.0.1', description: 'Interface to listen on; `0.0.0.0` for every interface.' },
-  { group: 'Server', name: 'SWITCHYARD_PUBLIC_URL', type: 'url', default: undefined, defaultText: 'the address each request came to', description: 'The gateway\'s address as shoppers\' browsers reach it, used in redirect URLs (behind a proxy or load balancer).' },
+  { group: 'Server', name: 'SWITCHYARD_PUBLIC_URL', type: 'url', default: undefined, defaultText: 'the address each request came to', description: 'The gateway\'s address as shoppers\' browsers reach it, used in redirect URLs (behind a proxy or load balancer): scheme, host and port, with no path (the gateway is served from the root of its address). The dashboard takes its forms\' posts from it whatever host the proxy passes on.' },
   { group: 'Server', name: 'LOG_LEVEL', type: 'log-level', default: 'info', description: 'Lowest level written to stdout as JSON lines: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
   { group: 'Server', name: 'SWITCHYARD_REQUEST_TIMEOUT_MS', type: 'integer', unit: ms, default: 30_000, min: 0, description: 'A client must have sent its whole request (headers and body) within this; 0 turns the limit off. A long-poll is not affected.' },
   { group: 'Server', name: 'SWITCHYARD_HEADERS_TIMEOUT_MS', type: 'integer', unit: ms, default: 10_000, defaultText: '10000, at most SWITCHYARD_REQUEST_TIMEOUT_MS', min: 0, description: 'A client must have sent its request headers within this (at most the request timeout).' },
@@ -331,7 +331,13 @@ function publicUrlOf(env: NodeJS.ProcessEnv): string | undefined {
   let url: URL;
   try { url = new URL(v); } catch { throw invalid(settingOf('SWITCHYARD_PUBLIC_URL'), v); }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(settingOf('SWITCHYARD_PUBLIC_URL'), v);
-  return url.origin + url.pathname.replace(/\/+$/, '');
+  // The hosted pages, their forms, styles and scripts name their paths from the root of the
+  // address: published under a path (`https://shop.example/pay`), the links handed out carried it
+  // and the pages' own posts left it, so a shopper's 3-D Secure answer reached no gateway.
+  if (url.pathname.replace(/\/+$/, '') !== '' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw invalid(settingOf('SWITCHYARD_PUBLIC_URL'), v, 'expected the address alone (scheme, host and port), with no path: the gateway is served from the root of its address, so a proxy must publish it on a host (or port) of its own');
+  }
+  return url.origin;
 }
 
 function httpTimeouts(env: NodeJS.ProcessEnv): HttpTimeouts {

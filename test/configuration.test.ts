@@ -90,6 +90,9 @@ test('each invalid value is refused with a sentence naming the variable, the val
     ['SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS', 'soon', /expected a number ≥ 0 \(hours\)/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud" is not valid: expected one of fatal, error, warn, info, debug, trace, silent/],
     ['SWITCHYARD_PUBLIC_URL', 'ftp://gw.example', /SWITCHYARD_PUBLIC_URL="ftp:\/\/gw.example" is not valid: expected an absolute http\(s\) URL/],
+    // Published under a path, the hosted pages' own posts (a 3-D Secure answer) left it and reached no gateway.
+    ['SWITCHYARD_PUBLIC_URL', 'https://shop.example/pay', /SWITCHYARD_PUBLIC_URL="https:\/\/shop.example\/pay" is not valid: expected the address alone \(scheme, host and port\), with no path/],
+    ['SWITCHYARD_PUBLIC_URL', 'https://gw.example/?x=1', /with no path/],
     ['SWITCHYARD_WEBHOOK_ALLOW', '300.1.1.1/8', /SWITCHYARD_WEBHOOK_ALLOW="300.1.1.1\/8" is not valid: "300.1.1.1\/8" is not an IP address or CIDR range/],
     ['DATABASE_URL', 'mysql://root:hunter2@db/x', /DATABASE_URL is not valid: expected a postgres:\/\/ or postgresql:\/\/ URL, got one starting "mysql:"/],
     ['SWITCHYARD_MASTER_KEY', 'not-a-key', /SWITCHYARD_MASTER_KEY is not valid: expected 64 hex characters \(32 bytes\).*got 9 characters \(not all hex\)/],
@@ -231,4 +234,10 @@ test('on an older Node the launcher runs the program with a Node 24 it finds', {
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+});
+
+test('SWITCHYARD_PUBLIC_URL is the address alone: a trailing slash or a default port is no path', () => {
+  assert.equal(loadConfig({ SWITCHYARD_PUBLIC_URL: 'https://gw.example/' }).publicUrl, 'https://gw.example');
+  assert.equal(loadConfig({ SWITCHYARD_PUBLIC_URL: 'https://gw.example:443' }).publicUrl, 'https://gw.example');
+  assert.equal(loadConfig({ SWITCHYARD_PUBLIC_URL: 'http://127.0.0.1:8443' }).publicUrl, 'http://127.0.0.1:8443');
 });
