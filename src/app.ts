@@ -251,7 +251,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store: createCheckoutStore(uow), clock, ids, releaseReference: (tx, id) => paymentStore.writer(tx).releaseReference(id),
   });
   payments.observe(checkouts);
-  // A registration made with a payment is confirmed, or deleted, by the payment's outcome.
+  // A registration made with a payment is not kept when the payment ended before any issuer saw it.
   payments.observe(registrationsOfPayments({ vaultWriter: vaultWriterOf(storage.db), ids }));
   const settlement = createSettlementService({ uow, store: createSettlementStore(uow), ledger: ledgerStore, clock, ids });
   payments.observe(outcomeCounter(uow, metrics));

@@ -1908,36 +1908,20 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal((await instruments.instrument(spent.id))?.status, 'deleted');
       });
 
-      test('deleteKept() deletes an enabled or created instrument once, answering its card\'s masked view; confirmCreated() enables a created one once', async () => {
+      test('deleteEnabled() deletes an enabled instrument once, answering its card\'s masked view; never a transient or deleted one', async () => {
         const f = await merchant();
         const card = newCard(f.merchant.id);
         const i = newInstrument(f.merchant.id, card.id, { entityId: f.entity.id });
         await insertInstrument(card, i);
         const at = now();
-        const del = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).deleteKept(id, at));
-        const confirm = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).confirmCreated(id, at));
-        assert.equal(await confirm(i.id), false, 'enabled already');
+        const del = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).deleteEnabled(id, at));
         assert.deepEqual(await del(i.id), { id: card.id, brand: card.brand, bin: card.bin, last4: card.last4, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear });
         assert.deepEqual(await instruments.instrument(i.id), { ...i, status: 'deleted', updatedAt: at });
         assert.equal(await del(i.id), undefined, 'deleted already');
-        assert.equal(await confirm(i.id), false, 'a deleted one stays deleted');
-        const createdCard = newCard(f.merchant.id);
-        const created = newInstrument(f.merchant.id, createdCard.id, { status: 'created', entityId: f.entity.id });
-        await insertInstrument(createdCard, created);
-        assert.deepEqual(await instruments.instrument(created.id), created);
-        assert.equal(await confirm(created.id), true);
-        assert.deepEqual(await instruments.instrument(created.id), { ...created, status: 'enabled', updatedAt: at });
-        assert.equal(await confirm(created.id), false, 'confirmed once');
-        const unconfirmedCard = newCard(f.merchant.id);
-        const unconfirmed = newInstrument(f.merchant.id, unconfirmedCard.id, { status: 'created', entityId: f.entity.id });
-        await insertInstrument(unconfirmedCard, unconfirmed);
-        assert.equal((await del(unconfirmed.id))?.id, unconfirmedCard.id);
-        assert.equal((await instruments.instrument(unconfirmed.id))?.status, 'deleted');
         const transientCard = newCard(f.merchant.id);
         const transient = newInstrument(f.merchant.id, transientCard.id, { status: 'transient' });
         await insertInstrument(transientCard, transient);
         assert.equal(await del(transient.id), undefined);
-        assert.equal(await confirm(transient.id), false);
         assert.equal((await instruments.instrument(transient.id))?.status, 'transient');
         assert.equal(await del(randomUUID()), undefined);
       });

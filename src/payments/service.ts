@@ -910,8 +910,7 @@ export function createPaymentService(deps: {
       if (instrument.sealed) await w.vault.insertCard(instrument.sealed.record);
       if (registrationId && instrument.sealed && payment.entityId) {
         // The registration commits with the payment's intent: a token for a card the payment stored.
-        // Unconfirmed until the payment's outcome (payments/registrations-of-payments.ts).
-        await w.vault.insertInstrument(registrationRecord(registrationId, payment.merchantId, payment.entityId, instrument.sealed.record.id, now, 'created'));
+        await w.vault.insertInstrument(registrationRecord(registrationId, payment.merchantId, payment.entityId, instrument.sealed.record.id, now));
         const testMode = typeof operation.context.testMode === 'string' ? operation.context.testMode : undefined;
         await w.event(registrationEvent(ids.hex32(), 'created', { id: registrationId, merchantId: payment.merchantId, entityId: payment.entityId, card: instrument.sealed.masked }, now, { testMode }));
       }
@@ -1236,7 +1235,7 @@ export function createPaymentService(deps: {
         // Paying with a registration the merchant deleted while the shopper was at the challenge:
         // the deletion was acknowledged, so the card is not charged (as for a payment that was on
         // its way when the deletion came).
-        const registrationId = initial.context.storesCard === true ? undefined : initial.context.registrationId;
+        const registrationId = initial.context.registrationId;
         if (typeof registrationId === 'string' && !await w.vault.holdEnabled(registrationId)) {
           await runner.settle(w, locked, initial.id, refusal('instrument_removed', details, at));
           deregistered = true;

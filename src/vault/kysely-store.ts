@@ -147,17 +147,13 @@ export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
       if (locking) q = q.forUpdate();
       return (await q.executeTakeFirst())?.status === 'enabled';
     },
-    async deleteKept(id, at) {
-      const r = await tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', '=', id).where('status', 'in', ['enabled', 'created']).executeTakeFirst();
+    async deleteEnabled(id, at) {
+      const r = await tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', '=', id).where('status', '=', 'enabled').executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return undefined;
       const c = await tx.selectFrom('instruments').innerJoin('cards', 'cards.id', 'instruments.card_id')
         .select(['cards.id', 'cards.brand', 'cards.bin', 'cards.last4', 'cards.holder', 'cards.expiry_month', 'cards.expiry_year'])
         .where('instruments.id', '=', id).executeTakeFirst();
       return c && { id: c.id, brand: c.brand as CardBrand, bin: c.bin, last4: c.last4, holder: c.holder ?? undefined, expiryMonth: c.expiry_month, expiryYear: c.expiry_year };
-    },
-    async confirmCreated(id, at) {
-      const r = await tx.updateTable('instruments').set({ status: 'enabled', updated_at: at }).where('id', '=', id).where('status', '=', 'created').executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
     },
     async heldCard(id) {
       let q = tx.selectFrom('instruments').select(['status', 'card_id']).where('id', '=', id);

@@ -18,17 +18,13 @@ export interface Registration {
   readonly merchantId: string;
   readonly entityId: string;
   readonly cardId: string;
-  /**
-   * `unconfirmed` while the payment that made it (`createRegistration=true`) has no outcome yet:
-   * its cardholder may still be at 3-D Secure, and a charge with it would come before them.
-   */
-  readonly status: 'enabled' | 'unconfirmed' | 'deleted';
+  readonly status: 'enabled' | 'deleted';
   readonly card: MaskedCard;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
 
-export type RegistrationError = 'not_found' | 'deregistered' | 'unconfirmed';
+export type RegistrationError = 'not_found' | 'deregistered';
 
 /** Card details a later payment with the registration may bring: the card renewed (expiry), or named by another of its brands. */
 export interface RegistrationChange {
@@ -46,7 +42,7 @@ export function changes(card: Pick<MaskedCard, 'expiryMonth' | 'expiryYear' | 'b
 
 export interface RegistrationService {
   register(merchant: Merchant, entity: Entity, card: CardInput, request?: RegistrationRequest): Promise<Result<Registration, CardError>>;
-  /** A registration the entity may pay with; a deleted one is `deregistered`, one its payment has not confirmed yet `unconfirmed`, another entity's `not_found`. */
+  /** A registration the entity may pay with; a deleted one is `deregistered`, another entity's `not_found`. */
   usable(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
   deregister(merchant: Merchant, entity: Entity, id: string, request?: RegistrationRequest): Promise<Result<Registration, RegistrationError>>;
   /**
@@ -78,12 +74,9 @@ export interface RegistrationRequest {
   readonly echo?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/**
- * The instrument row of a new registration of a stored card: `created` (unconfirmed) when a payment
- * makes it, until that payment's outcome confirms it.
- */
-export function registrationRecord(id: string, merchantId: string, entityId: string, cardId: string, at: number, status: 'enabled' | 'created' = 'enabled'): InstrumentRecord {
-  return { id, merchantId, cardId, holderReference: '', status, futureUsage: undefined, storeInstrument: true, entityId, createdAt: at, updatedAt: at };
+/** The instrument row of a new registration of a stored card. */
+export function registrationRecord(id: string, merchantId: string, entityId: string, cardId: string, at: number): InstrumentRecord {
+  return { id, merchantId, cardId, holderReference: '', status: 'enabled', futureUsage: undefined, storeInstrument: true, entityId, createdAt: at, updatedAt: at };
 }
 
 /**
@@ -118,7 +111,7 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
     const card = await vault.masked(i.cardId);
     if (!card) return undefined;
     return {
-      id: i.id, merchantId: i.merchantId, entityId: entity.id, cardId: i.cardId, status: i.status === 'deleted' ? 'deleted' : i.status === 'created' ? 'unconfirmed' : 'enabled',
+      id: i.id, merchantId: i.merchantId, entityId: entity.id, cardId: i.cardId, status: i.status === 'deleted' ? 'deleted' : 'enabled',
       card, createdAt: i.createdAt, updatedAt: i.updatedAt,
     };
   }
@@ -142,7 +135,7 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
     async usable(merchant, entity, id) {
       const r = await load(merchant, entity, id);
       if (!r) return fail('not_found');
-      return r.status === 'deleted' ? fail('deregistered') : r.status === 'unconfirmed' ? fail('unconfirmed') : ok(r);
+      return r.status === 'deleted' ? fail('deregistered') : ok(r);
     },
     async renewal(r, change) {
       if (!changes(r.card, change)) return ok(undefined);

@@ -48,8 +48,7 @@ export interface VaultStore {
   eraseCard(cardId: string, at: number, decoy: { keyVersion: number; wrappedKey: string }): Promise<boolean>;
 }
 
-// `created`: a /v1 registration a payment made, until that payment's outcome confirms it.
-export const instrumentStatuses = ['enabled', 'created', 'transient', 'deleted'] as const;
+export const instrumentStatuses = ['enabled', 'transient', 'deleted'] as const;
 export type InstrumentStatus = (typeof instrumentStatuses)[number];
 
 /** A vault instrument: a stored card that belongs to one holder of one merchant. */
@@ -74,12 +73,10 @@ export interface VaultWriter {
   /** Moves the instrument to `status` unless it is there already (false then). */
   setInstrumentStatus(id: string, status: InstrumentStatus, at: number): Promise<boolean>;
   /**
-   * Deletes an enabled or (not yet confirmed) created instrument, answering the masked view of the
-   * card it charged (for the event that tells of it); undefined when it was neither.
+   * Deletes an enabled instrument, answering the masked view of the card it charged (for the event
+   * that tells of it); undefined when it was not enabled.
    */
-  deleteKept(id: string, at: number): Promise<MaskedCard | undefined>;
-  /** Enables a created instrument (a registration its payment confirmed); false when it was not `created`. */
-  confirmCreated(id: string, at: number): Promise<boolean>;
+  deleteEnabled(id: string, at: number): Promise<MaskedCard | undefined>;
   /** Points an enabled instrument at another stored card (the same card with new details); false when it is not enabled. */
   setInstrumentCard(id: string, cardId: string, at: number): Promise<boolean>;
   /**
