@@ -234,7 +234,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const tokenizationKeys = createTokenizationKeys({
     store: createTokenizationKeyStore(uow), sealingKey: deriveKey(masterKey, 'tokenization-keys'), clock,
   });
-  const registrations = createRegistrationService({ uow, store: instrumentStore, vault, clock, ids });
+  const registrations = createRegistrationService({ uow, store: instrumentStore, vault, clock, ids, firstChargeOpen: (cardId, at) => paymentStore.firstChargeOpen(cardId, at) });
   const waiters = createWaiters();
   const executions = createExecutionService({
     uow, store: createExecutionStore(uow, executionChannels), merchants, payments, workflows, instruments, threeds,

@@ -4,7 +4,8 @@
  * decline. It does not outlive a payment that ended before any issuer saw it: its cardholder
  * failed, cancelled or never finished 3-D Secure, or 3-D Secure erred or could not be run. That
  * registration was a stored credential no cardholder set up, and a merchant-initiated charge on it
- * (no 3-D Secure) was approved for any amount.
+ * (no 3-D Secure) was approved for any amount, also while the cardholder was still at 3-D Secure:
+ * until its payment has an outcome, it is not confirmed yet (100.150.201).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,9 +73,13 @@ for (const store of ['sqlite', 'postgres'] as const) {
       });
     }
 
-    test('challenge completed: the registration is kept and pays', async () => {
+    test('challenge completed: the registration, not confirmed while its cardholder was at 3-D Secure, is kept and pays', async () => {
       const p = await challenged();
+      const meanwhile = await mitCharge(p.registrationId);
+      assert.equal(meanwhile.body.result.code, '100.150.201', `a merchant-initiated charge before the cardholder answered: ${JSON.stringify(meanwhile.body.result)}`);
+      assert.equal((await opp(gw, 'GET', `/v1/registrations/${p.registrationId}`)).body.result.code, '100.150.201');
       assert.equal((await answer(await openRedirect(p.redirect), 'completed')).status, 303);
+      assert.equal((await opp(gw, 'GET', `/v1/registrations/${p.registrationId}`)).body.result.code, '000.100.110');
       assert.equal((await opp(gw, 'GET', `/v1/query/${p.id}`)).body.result.code, '000.100.110');
       assert.equal((await mitCharge(p.registrationId)).body.result.code, '000.100.110');
     });

@@ -664,6 +664,24 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal(await payments.approvedWithCard(other.id), false, 'another card\'s');
       });
 
+      test('firstChargeOpen: the payment with the card made at that time has no outcome yet (pending or unknown)', async () => {
+        const f = await merchant();
+        const c = newCard(f.merchant.id);
+        await payWrite((w) => w.insertCard(c));
+        const first = newPayment(f, { cardId: c.id, status: 'pending' });
+        assert.equal(await payments.firstChargeOpen(c.id, first.createdAt), false, 'no payment');
+        await payWrite((w) => w.insertPayment(first));
+        assert.equal(await payments.firstChargeOpen(c.id, first.createdAt), true, 'pending');
+        assert.equal(await payments.firstChargeOpen(c.id, first.createdAt + 1), false, 'another time: a later payment with the registration');
+        await payWrite((w) => w.updatePayment(first.id, { status: 'unknown' }, now()));
+        assert.equal(await payments.firstChargeOpen(c.id, first.createdAt), true, 'unknown');
+        await payWrite((w) => w.updatePayment(first.id, { status: 'captured' }, now()));
+        assert.equal(await payments.firstChargeOpen(c.id, first.createdAt), false, 'an outcome');
+        const other = newCard(f.merchant.id);
+        await payWrite((w) => w.insertCard(other));
+        assert.equal(await payments.firstChargeOpen(other.id, first.createdAt), false, 'another card\'s');
+      });
+
       test('capturesEndedBetween reads captures that ended with a status in a window, after a cursor, oldest first', async () => {
         const f = await merchant();
         const p = newPayment(f);

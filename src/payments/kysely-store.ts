@@ -289,6 +289,12 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
         .where('status', 'not in', ['pending', 'unknown', 'declined', 'credited']).limit(1).executeTakeFirst();
       return row !== undefined;
     },
+    async firstChargeOpen(cardId, createdAt) {
+      // Through the card's index (migration 080): a card's payments are few.
+      const row = await db.selectFrom('payments').select('id').where('card_id', '=', cardId).where('created_at', '=', createdAt)
+        .where('status', 'in', ['pending', 'unknown']).limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
     async operationNamed(merchantId, reference) {
       // Through the primary key and the PSP reference's index, each read on its own.
       const byId = await db.selectFrom('transactions').selectAll().where('id', '=', reference).where('merchant_id', '=', merchantId).executeTakeFirst();

@@ -160,6 +160,11 @@ export interface PaymentStore {
   openHoldsBefore(before: number, after: { createdAt: number; id: string } | undefined, limit: number): Promise<(PaymentRecord & { readonly brand: string | undefined })[]>;
   /** Whether a payment with this card was ever approved (whatever became of it since). */
   approvedWithCard(cardId: string): Promise<boolean>;
+  /**
+   * Whether the payment that stored this card, made at `createdAt` (a registration made with a
+   * payment shares its card and its time), has no outcome yet (pending or unknown).
+   */
+  firstChargeOpen(cardId: string, createdAt: number): Promise<boolean>;
   /** An operation of this merchant whose id or PSP reference is `reference`, if any (the first found). */
   operationNamed(merchantId: string, reference: string): Promise<OperationRecord | undefined>;
   /**

@@ -120,6 +120,7 @@ export const resultCodes: Readonly<Record<string, string>> = {
   '600.300.200': 'merchant source IP address not whitelisted',
   '600.300.211': 'shopperResultUrl not whitelisted',
   '100.150.200': 'registration does not exist',
+  '100.150.201': 'registration is not confirmed yet',
   '100.150.202': 'registration is already deregistered',
   '700.100.100': 'reference id not existing',
   '700.100.200': 'non matching reference amount',

@@ -24,7 +24,7 @@ export interface Registration {
   readonly updatedAt: number;
 }
 
-export type RegistrationError = 'not_found' | 'deregistered';
+export type RegistrationError = 'not_found' | 'deregistered' | 'unconfirmed';
 
 /** Card details a later payment with the registration may bring: the card renewed (expiry), or named by another of its brands. */
 export interface RegistrationChange {
@@ -42,7 +42,10 @@ export function changes(card: Pick<MaskedCard, 'expiryMonth' | 'expiryYear' | 'b
 
 export interface RegistrationService {
   register(merchant: Merchant, entity: Entity, card: CardInput, request?: RegistrationRequest): Promise<Result<Registration, CardError>>;
-  /** A registration the entity may pay with; a deleted one is `deregistered`, another entity's `not_found`. */
+  /**
+   * A registration the entity may pay with; a deleted one is `deregistered`, another entity's
+   * `not_found`, and one whose payment (`createRegistration=true`) has no outcome yet `unconfirmed`.
+   */
   usable(merchant: Merchant, entity: Entity, id: string): Promise<Result<Registration, RegistrationError>>;
   deregister(merchant: Merchant, entity: Entity, id: string, request?: RegistrationRequest): Promise<Result<Registration, RegistrationError>>;
   /**
@@ -101,7 +104,16 @@ export function registrationEvent(eventId: string, action: 'created' | 'updated'
   };
 }
 
-export function createRegistrationService(deps: { uow: UnitOfWork; store: InstrumentStore; vault: VaultService; clock: Clock; ids: Ids }): RegistrationService {
+export function createRegistrationService(deps: {
+  uow: UnitOfWork; store: InstrumentStore; vault: VaultService; clock: Clock; ids: Ids;
+  /**
+   * Whether the payment that made a registration, with this card at this time, has no outcome yet:
+   * its cardholder may still be at 3-D Secure, and a charge with the registration (merchant-initiated,
+   * with no 3-D Secure) would come before them. Read from the payment each time, so a node of an
+   * earlier release that settles the payment leaves nothing to clear.
+   */
+  firstChargeOpen?: (cardId: string, createdAt: number) => Promise<boolean>;
+}): RegistrationService {
   const { uow, store, vault, clock, ids } = deps;
 
   async function load(merchant: Merchant, entity: Entity, id: string): Promise<Registration | undefined> {
@@ -135,7 +147,9 @@ export function createRegistrationService(deps: { uow: UnitOfWork; store: Instru
     async usable(merchant, entity, id) {
       const r = await load(merchant, entity, id);
       if (!r) return fail('not_found');
-      return r.status === 'deleted' ? fail('deregistered') : ok(r);
+      if (r.status === 'deleted') return fail('deregistered');
+      if (await deps.firstChargeOpen?.(r.cardId, r.createdAt)) return fail('unconfirmed');
+      return ok(r);
     },
     async renewal(r, change) {
       if (!changes(r.card, change)) return ok(undefined);

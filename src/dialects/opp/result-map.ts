@@ -100,4 +100,5 @@ export function httpStatusOf(code: string): number {
 export const registrationErrorCodes: Readonly<Record<RegistrationError, string>> = {
   not_found: '100.150.200',
   deregistered: '100.150.202',
+  unconfirmed: '100.150.201',
 };

@@ -360,7 +360,7 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const renewal = await registrations.renewal(registration.value, r.change);
     if (!renewal.ok) {
       const e = renewal.error;
-      return e === 'not_found' || e === 'deregistered' ? refuse(reply, 400, auth.entity.id, registrationErrorCodes[e]) : refusePayment(reply, auth.entity.id, e);
+      return e === 'not_found' || e === 'deregistered' || e === 'unconfirmed' ? refuse(reply, 400, auth.entity.id, registrationErrorCodes[e]) : refusePayment(reply, auth.entity.id, e);
     }
     const paid = await payStored(req, auth, r, registration.value, undefined, renewal.value);
     if (paid.deregistered) return refuse(reply, 400, auth.entity.id, registrationErrorCodes.deregistered);
