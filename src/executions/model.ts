@@ -143,6 +143,12 @@ export interface AuthorizeRequest {
   readonly challengeDone?: boolean;
   /** The workflow announces the 3-D Secure pause (`executionActionPending`), as it said when authorize was asked. */
   readonly notifyPending?: boolean;
+  /**
+   * The instrument was a transient one this authorization kept (`storeInstrument: true`): a payment
+   * that ends before any issuer saw the card (3-D Secure failed, cancelled, never finished or erred)
+   * takes it back, rather than leave the holder a saved card they never paid with.
+   */
+  readonly keptInstrument?: boolean;
 }
 
 export interface ExecutionRecord {

@@ -11,6 +11,7 @@ import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
 import { shopperContextOf } from './shopper.ts';
 import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation } from '../payments/model.ts';
 import type { AttemptRecord } from '../payments/store.ts';
+import { declinedByIssuer } from '../processors/outcome.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
@@ -387,7 +388,10 @@ export function createExecutionService(deps: {
           acked = await record(tx, { ...locked, paymentId }, {
             status: 'authorizeRequested', entries: [{ code: 'authorizeRequested' }],
             patch: {
-              authorize: { amount: input.amount, returnInfo: info, paymentMethodCode: input.paymentMethodCode, instrumentId: instrument.id, cardId: instrument.cardId, baseUrl: input.baseUrl, notifyPending },
+              authorize: {
+                amount: input.amount, returnInfo: info, paymentMethodCode: input.paymentMethodCode, instrumentId: instrument.id, cardId: instrument.cardId,
+                baseUrl: input.baseUrl, notifyPending, ...(keeps ? { keptInstrument: true } : {}),
+              },
               actions: [...locked.actions, action],
             },
             event: { name: 'executionActionRequested', action, trigger: 'api' },
@@ -419,6 +423,10 @@ export function createExecutionService(deps: {
       const href = change.challenge && e.authorize ? deps.threeds.urlOf(change.challenge, deps.publicUrl ?? e.authorize.baseUrl) : undefined;
       const step = projectExecution(e, change, href, e.authorize?.notifyPending === true);
       if (step) await record(tx, e, step);
+      const op = change.operation;
+      if (e.authorize?.keptInstrument && op.seq === 0 && op.status === 'failed' && !declinedByIssuer(op.reason)) {
+        await instruments.unkeepIn(tx, e.authorize.instrumentId);
+      }
     },
 
     idle: () => payments.idle(),

@@ -1,13 +1,10 @@
 import type { Ids } from '../runtime/ids.ts';
-import type { DeclineReason } from '../processors/outcome.ts';
+import { declinedByIssuer } from '../processors/outcome.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
 import { registrationEvent } from '../vault/registrations.ts';
 import type { VaultWriter } from '../vault/store.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
 import type { PaymentObserver } from './change.ts';
-
-/** Declines of the card by its issuer (or the acquirer, for it): the first charge reached them, its cardholder authenticated where asked. */
-const declinedByIssuer: ReadonlySet<DeclineReason> = new Set(['soft', 'hard', 'fraud']);
 
 /**
  * A registration made with a payment (`createRegistration=true`) commits with the payment's intent.
@@ -24,7 +21,7 @@ export function registrationsOfPayments(deps: { vaultWriter: (tx: Tx) => VaultWr
       const op = change.operation;
       const registrationId = op.context.registrationId;
       if (op.seq !== 0 || op.status !== 'failed' || op.context.storesCard !== true || typeof registrationId !== 'string') return;
-      if (op.reason !== undefined && declinedByIssuer.has(op.reason)) return;
+      if (declinedByIssuer(op.reason)) return;
       const entityId = change.payment.entityId;
       const card = await deps.vaultWriter(tx).deleteEnabled(registrationId, op.updatedAt);
       if (!card || entityId === undefined) return;

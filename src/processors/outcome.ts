@@ -24,6 +24,13 @@ export const declineReasons = [
 export type DeclineReason = (typeof declineReasons)[number];
 export const isDeclineReason = (s: unknown): s is DeclineReason => (declineReasons as readonly unknown[]).includes(s);
 
+/**
+ * Whether a payment that failed for this reason was declined by the card's issuer (or its acquirer,
+ * for it): its charge reached them, its cardholder authenticated where asked. Every other reason
+ * ends a payment before any issuer saw the card.
+ */
+export const declinedByIssuer = (reason: DeclineReason | undefined): boolean => reason === 'soft' || reason === 'hard' || reason === 'fraud';
+
 /** What the shopper must do before a pending payment can go on. */
 export const shopperActions = ['three_ds', 'bank_transfer'] as const;
 export type ShopperAction = (typeof shopperActions)[number];

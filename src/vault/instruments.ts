@@ -51,6 +51,8 @@ export interface InstrumentService {
    * ended meanwhile.
    */
   keepIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id'>): Promise<boolean>;
+  /** An instrument kept by an authorization that ended before any issuer saw the card, deleted in that ending's unit of work; false when it was not enabled. */
+  unkeepIn(tx: Tx, instrumentId: string): Promise<boolean>;
   /** The holder's saved (enabled) instruments, newest first. */
   savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
 }
@@ -127,6 +129,9 @@ export function createInstrumentService(deps: {
     holdsCvv: (instrumentId) => cvvs.has(key(instrumentId)),
     async keepIn(tx, instrument) {
       return store.writer(tx).endTransient(instrument.id, 'enabled', clock.now());
+    },
+    async unkeepIn(tx, instrumentId) {
+      return (await store.writer(tx).deleteEnabled(instrumentId, clock.now())) !== undefined;
     },
     async holdIn(tx, instrument) {
       const w = store.writer(tx);

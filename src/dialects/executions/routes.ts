@@ -532,7 +532,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         if (!found) return refuse(reply, 'request.not-found', 'The execution was not found');
         const holderReference = found.execution.holderReference;
         const card = await cardOfJwe(deps.browser.tokenizationKeys, deps.cardData, { merchantId: merchant.id, keyId: keyId.toLowerCase(), jwe, field: `${at}.encryptedData`, holderReference });
-        const created = await instruments.create({ merchantId: merchant.id, holderReference: holderReference ?? '', card, storeInstrument, futureUsage: undefined });
+        // Made transient, and kept (storeInstrument) by the authorization in its own unit of work, as
+        // an instrument named by its id is: a payment that ends before any issuer saw the card takes it back.
+        const created = await instruments.create({ merchantId: merchant.id, holderReference: holderReference ?? '', card, storeInstrument: false, futureUsage: undefined });
         if (!created.ok) return sendError(reply, created);
         instrumentId = created.value.id;
         brought = true;
@@ -541,7 +543,7 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       }
       const acked = acknowledged(req, 200);
       const r = await executions.authorize(merchant, code, id, {
-        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), ...(meta ? { meta } : {}), ...(storeInstrument && !brought ? { storeInstrument } : {}), ...acked.input,
+        amount, returnInfo, paymentMethodCode: method, instrumentId: instrumentId.toLowerCase(), baseUrl: baseOf(req), ...(meta ? { meta } : {}), ...(storeInstrument ? { storeInstrument } : {}), ...acked.input,
       });
       // Refused, the card it brought funds nothing: not kept in the holder's saved cards (the
       // merchant was told the request failed), its security code not held.
