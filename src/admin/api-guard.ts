@@ -4,6 +4,7 @@ import { fieldOf, type JsonSchema, type SchemaError } from '../runtime/json-sche
 import { bearerTokenOf, secretMatches } from '../runtime/bearer.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
 import { isStoreUnavailable } from '../storage/unavailable.ts';
+import { clipText } from '../runtime/utf8.ts';
 
 /** A control character other than a tab or a line break. */
 const hasControlCharacterBeyondLines = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
@@ -14,6 +15,18 @@ const hasControlCharacterBeyondLines = (text: string) => /[\u0000-\u0008\u000b\u
  */
 export const adminError = (reply: FastifyReply, status: number, code: string, message: string) =>
   reply.code(status).send({ error: { code, message: scrubPans(message) } });
+
+/**
+ * Compressed bodies are not taken, as on the dialects: the JSON parser reads a body as it came, so a
+ * gzip body was refused in the parser's own words, and one labelled gzip that is not was acted on.
+ */
+export function refuseEncodedBodies(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return;
+    return adminError(reply, 400, 'bad_request', `Content-Encoding ${clipText(String(encoding), 32)} is not accepted: send the body uncompressed`);
+  });
+}
 
 /**
  * What every `/admin/api` scope shares: the operator token on every request, answers never
@@ -27,6 +40,7 @@ export function guardAdminApi(app: FastifyInstance, token: string): void {
       return adminError(reply, 401, 'unauthorized', 'an operator token is required (Authorization: Bearer ...)');
     }
   });
+  refuseEncodedBodies(app);
   // No id, name or filter holds a control character (and PostgreSQL refuses a NUL): refused naming
   // it. A body's own fields and lists are ids and names too; a nested object (a PSP account's
   // settings) is the connector's to read, and is stored as escaped JSON.
@@ -85,5 +99,8 @@ export async function adminErrorHandler(err: Error & { statusCode?: number; vali
   }
   const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
   if (status === 500) req.log.error({ err: String(err) }, 'admin failure');
+  // The body's size and type in the API's own words, not the HTTP framework's.
+  if (status === 413) return adminError(reply, 413, 'too_large', 'the request body is too large: send less');
+  if (status === 415) return adminError(reply, 415, 'unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)');
   return adminError(reply, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : `the request could not be read: ${err.message}`);
 }

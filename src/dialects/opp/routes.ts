@@ -56,6 +56,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The `/v1` body was JSON, which the dialect does not read (it is answered with what to send instead). */
     oppJsonBody?: boolean;
+    /** The body was multipart/form-data (PHP cURL given an array, a browser's FormData): answered once the caller is known. */
+    oppMultipartBody?: boolean;
   }
 }
 
@@ -68,6 +70,8 @@ export const authDescriptions = {
 } as const;
 export const jsonBodyDescription = 'invalid or missing parameter: the /v1 dialect reads form-encoded bodies, not JSON';
 export const jsonBodyMessage = 'send Content-Type: application/x-www-form-urlencoded with name=value pairs (entityId=...&amount=92.00&card.number=...), not a JSON document';
+export const multipartBodyDescription = 'invalid or missing parameter: the /v1 dialect reads form-encoded bodies, not multipart/form-data';
+export const multipartBodyMessage = 'send Content-Type: application/x-www-form-urlencoded with name=value pairs (entityId=...&amount=92.00&card.number=...), not multipart/form-data (in PHP, pass http_build_query($fields) to CURLOPT_POSTFIELDS, not the array)';
 export const returnUrlMessage = 'is required for this payment: the shopper is sent to 3-D Secure (or the bank) and comes back to this URL';
 
 /** The `/v1` payments dialect (register with prefix `/v1`): parses its form bodies, calls the engine, shapes its answers. */
@@ -141,6 +145,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       await refuse(reply, 400, entityId, '200.300.404', [{ name: 'body', value: null, message: jsonBodyMessage }], jsonBodyDescription);
       return undefined;
     }
+    if (req.oppMultipartBody) {
+      await refuse(reply, 400, entityId, '200.300.404', [{ name: 'body', value: null, message: multipartBodyMessage }], multipartBodyDescription);
+      return undefined;
+    }
     if (conflicting) { await unauthorized(authDescriptions.conflicting); return undefined; }
     if (given === undefined) {
       await refuse(reply, 400, undefined, '200.300.404', [{ name: 'entityId', value: null, message: 'may not be empty' }]);
@@ -183,6 +191,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       return done(new FormError(`Content-Encoding ${clipText(scrubPans(String(encoding)), 32)} is not accepted: send the body uncompressed`), undefined);
     }
+    // Its parts are not name=value pairs: read as a form, its entityId went unseen.
+    if (/^multipart\//i.test(req.headers['content-type'] ?? '')) {
+      req.oppMultipartBody = true;
+      return done(null, Object.create(null));
+    }
     let text: string;
     try { text = utf8Body(body as Buffer); } catch (err) { return done(err as Error, undefined); }
     if (/^application\/([a-z.+-]+\+)?json/i.test(req.headers['content-type'] ?? '') || /^\s*[{[]/.test(text)) {
@@ -203,7 +216,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       // Named by the parameter at fault where there is one (a client maps the names to its fields),
       // else by the body as a whole; the message keeps the parameter's name for a reader.
       const name = err instanceof FormError && err.parameter !== undefined ? err.parameter : 'body';
-      return refuse(reply, status, undefined, '200.300.404', [{ name, value: null, message: err instanceof FormError ? err.message : 'request body could not be read' }]);
+      const unread = status === 413 ? 'request body is too large: at most 64 KiB' : 'request body could not be read';
+      return refuse(reply, status, undefined, '200.300.404', [{ name, value: null, message: err instanceof FormError ? err.message : unread }]);
     }
     if (isStoreUnavailable(err)) {
       // The database could not serve it now (its deadline, a lock held elsewhere, a lost connection):
