@@ -78,8 +78,14 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const meanwhile = await mitCharge(p.registrationId);
       assert.equal(meanwhile.body.result.code, '100.150.201', `a merchant-initiated charge before the cardholder answered: ${JSON.stringify(meanwhile.body.result)}`);
       assert.equal((await opp(gw, 'GET', `/v1/registrations/${p.registrationId}`)).body.result.code, '100.150.201');
+      // A checkout for the shopper's next purchase is not refused for it: one-click offers it once usable.
+      const checkout = await opp(gw, 'POST', '/v1/checkouts', { amount: '5.00', currency: 'EUR', paymentType: 'DB', 'registrations[0].id': p.registrationId });
+      assert.equal(checkout.body.result.code, '000.200.100', JSON.stringify(checkout.body.result));
+      const offered = async () => ((await (await fetch(`${gw.url}/v1/checkouts/${checkout.body.id}/widget`)).json()) as { registrations: { id: string }[] }).registrations.map((r) => r.id);
+      assert.deepEqual(await offered(), [], 'not offered while not confirmed');
       assert.equal((await answer(await openRedirect(p.redirect), 'completed')).status, 303);
       assert.equal((await opp(gw, 'GET', `/v1/registrations/${p.registrationId}`)).body.result.code, '000.100.110');
+      assert.deepEqual(await offered(), [p.registrationId], 'offered once confirmed');
       assert.equal((await opp(gw, 'GET', `/v1/query/${p.id}`)).body.result.code, '000.100.110');
       assert.equal((await mitCharge(p.registrationId)).body.result.code, '000.100.110');
     });

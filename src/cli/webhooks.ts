@@ -57,7 +57,7 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
   const failed = (e: { code: string; message: string }) => { process.stderr.write(`${e.code}: ${e.message}\n`); return 1; };
   // A misspelt merchant id is a failed command, as for the ledger's: taken as a merchant with no
   // endpoints or failures, `list`, `log` and `redeliver --since` said all was well with exit 0.
-  const merchantId = opt(v, 'merchant');
+  const merchantId = opt(v, 'merchant')?.trim();
   if (merchantId !== undefined && !(await app.merchants.byId(merchantId))) return failed({ code: 'merchant_not_found', message: `no merchant ${merchantId}` });
   switch (command) {
     case 'add': {

@@ -505,7 +505,9 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const { auth, request: checkout } = accepted;
     for (const id of checkout.registrationIds) {
       const r = await registrations.usable(auth.merchant, auth.entity, id);
-      if (!r.ok) return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error], [{ name: 'registrations', value: id, message: 'no usable registration of this entity' }]);
+      // One not confirmed yet (its first payment has no outcome) may be by the time the shopper
+      // pays: the widget offers it only once it is usable, and the checkout is not refused for it.
+      if (!r.ok && r.error !== 'unconfirmed') return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error], [{ name: 'registrations', value: id, message: 'no usable registration of this entity' }]);
     }
     const c = await deps.checkouts.create({ merchantId: auth.merchant.id, entityId: auth.entity.id, ...checkout });
     return send(reply, 200, auth.entity.id, { result: resultOf('000.200.100'), id: c.id, ndc: c.id });

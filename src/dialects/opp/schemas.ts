@@ -148,7 +148,7 @@ export const oppSchemas = {
       'The shopper\'s part of the payment.'),
     response: {
       200: jsonAnswer('The transaction, with `resultUrl` (shopperResultUrl + `id` and `resourcePath`) and `paymentId`.', object({ ...transaction.properties as Record<string, JsonSchema>, resultUrl: str(), paymentId: str() }, ['result'])),
-      400: jsonAnswer('Refused fields, a brand the form does not take (`100.100.501`), a registration not offered (`100.150.200`), no session or paid already (`200.300.404`), or a declined payment.', oppError),
+      400: jsonAnswer('Refused fields, a brand the form does not take (`100.100.501`), a registration not offered (`100.150.200`) or not confirmed yet (`100.150.201`), no session or paid already (`200.300.404`), or a declined payment.', oppError),
     },
   },
   checkoutPayment: {
