@@ -172,6 +172,11 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
     return t !== '' ? t : undefined;
   };
   const problem = (field: string, message: string) => fail({ field, message });
+  // A filter given twice with different values is a question with two answers: taking the first
+  // answered one of them in silence (the dialects refuse a repeated parameter too).
+  for (const [k, x] of Object.entries(query)) {
+    if (Array.isArray(x) && new Set(x).size > 1) return problem(k, 'is given more than once, with different values');
+  }
   const q = v('q');
   if (q !== undefined && q.length > 256) return problem('q', 'is longer than 256 characters');
   // Nothing stored holds a control character to be found by one (and PostgreSQL refuses a NUL).
