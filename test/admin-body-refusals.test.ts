@@ -50,3 +50,8 @@ test('admin API: a body over the limit is too_large (413), one that is not JSON 
   assert.match(body.error.message, /must be JSON/);
   assert.deepEqual((await originsOf()).origins, []);
 });
+
+test('admin API: a GET with no body is answered whatever its Content-Encoding header says', async () => {
+  const labelled = await fetch(`${gw.url}/admin/merchants/${gw.merchant.merchantId}/origins`, { headers: { authorization: `Bearer ${ADMIN}`, 'content-encoding': 'gzip' } });
+  assert.equal(labelled.status, 200, `a bodiless GET refused: ${labelled.status} ${await labelled.text()}`);
+});

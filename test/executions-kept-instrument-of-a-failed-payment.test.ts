@@ -3,13 +3,14 @@
  * authorization's own unit of work. A payment that then ends before any issuer saw the card (its
  * cardholder failed, cancelled or never finished 3-D Secure) takes it back: the holder was left a
  * saved card they never paid with, offered at their next checkout. An approval or an issuer's
- * decline keeps it.
+ * decline keeps it (one the cascade moved on from too), and so does another payment the holder made
+ * with it meanwhile.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompactEncrypt, importSPKI } from 'jose';
 import { startGateway, type Gateway } from './support/harness.ts';
-import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
+import { authorizeBody, call, configureCascade, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 
 let gw: Gateway;
 let token: string;
@@ -85,4 +86,50 @@ test('a card brought with the authorization (paymentInstrumentData) and storeIns
   const answered = await fetch(`${challenged.requiredAction.href as string}/result`, { method: 'POST', body: new URLSearchParams({ outcome: 'failed' }), redirect: 'manual' });
   assert.equal(answered.status, 303);
   assert.deepEqual(await saved(), ['1111'], 'the card of the failed challenge is not among the saved ones');
+});
+
+const answer = async (href: string, outcome: string) => {
+  const r = await fetch(`${href}/result`, { method: 'POST', body: new URLSearchParams({ outcome }), redirect: 'manual' });
+  assert.equal(r.status, 303);
+};
+
+test('an instrument a second, approved payment used meanwhile stays saved when the first (keeping) payment fails its challenge', async () => {
+  const holder = 'holder-reused';
+  const inst = await instrument(gw, token, '4200000000000042', holder);
+  const first = await execution(gw, token, holder);
+  const body1 = authorizeBody(inst, '10.00');
+  body1.paymentComposition[0]!.storeInstrument = true;
+  assert.equal((await call(gw, 'POST', `${wf}/${first}/authorize`, { token, body: body1 })).status, 200);
+  const e1 = await poll(gw, token, first, ['created', 'authorizeRequested']);
+  assert.equal(e1.status, 'authorizePending');
+  const second = await execution(gw, token, holder);
+  assert.equal((await call(gw, 'POST', `${wf}/${second}/authorize`, { token, body: authorizeBody(inst, '20.00') })).status, 200);
+  const e2 = await poll(gw, token, second, ['created', 'authorizeRequested']);
+  await answer(e2.requiredAction.href as string, 'completed');
+  assert.equal((await poll(gw, token, second, ['created', 'authorizeRequested', 'authorizePending'])).status, 'authorized');
+  await answer(e1.requiredAction.href as string, 'failed');
+  assert.equal((await call(gw, 'GET', `${wf}/${first}`, { token })).body.status, 'authorizeFailed');
+  assert.equal(await statusOf(inst), 'enabled', 'the holder paid with this saved card: it is not taken back');
+});
+
+test('a cascade whose first PSP\'s issuer declined the card, and whose next PSP erred: the issuer saw it, and the instrument stays saved', async () => {
+  const cascaded = await startGateway();
+  try {
+    const t = await tokenOf(cascaded);
+    await configureCascade(cascaded, {
+      issuerDeclines: { connector: 'simulator', settings: { declines: [{ category: 'soft', cardSuffixes: ['1111'] }] } },
+      errs: { connector: 'simulator', settings: { declines: [{ category: 'error', cardSuffixes: ['1111'] }] } },
+    }, ['issuerDeclines', 'errs'], ['soft', 'error']);
+    const inst = await instrument(cascaded, t, '4111111111111111', 'holder-cascade');
+    const id = await execution(cascaded, t, 'holder-cascade');
+    const body = authorizeBody(inst, '10.00');
+    body.paymentComposition[0]!.storeInstrument = true;
+    assert.equal((await call(cascaded, 'POST', `${wf}/${id}/authorize`, { token: t, body })).status, 200);
+    assert.equal((await poll(cascaded, t, id, ['created', 'authorizeRequested', 'authorizePending'])).status, 'authorizeFailed');
+    const reasons = (await cascaded.app.storage.db.selectFrom('attempts').select(['seq', 'reason']).orderBy('seq').execute()).map((a) => a.reason);
+    assert.deepEqual(reasons, ['soft', 'provider_error'], 'the issuer declined at the first PSP, the next erred');
+    assert.equal((await call(cascaded, 'GET', `/payment/instruments/${inst}`, { token: t })).body.status, 'enabled');
+  } finally {
+    await cascaded.close();
+  }
 });

@@ -1926,16 +1926,25 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal((await instruments.instrument(spent.id))?.status, 'deleted');
       });
 
-      test('deleteEnabled() deletes an enabled instrument once, answering its card\'s masked view; never a transient or deleted one', async () => {
+      test('deleteUnused() deletes an enabled instrument no other payment charged, once, answering its card\'s masked view; never a transient or deleted one', async () => {
         const f = await merchant();
         const card = newCard(f.merchant.id);
         const i = newInstrument(f.merchant.id, card.id, { entityId: f.entity.id });
         await insertInstrument(card, i);
+        const keeping = newPayment(f, { cardId: card.id, status: 'declined' });
+        await payWrite((w) => w.insertPayment(keeping));
         const at = now();
-        const del = (id: string) => opened.storage.uow.run((tx) => vaultWriter(tx).deleteEnabled(id, at));
+        const del = (id: string, paymentId = keeping.id) => opened.storage.uow.run((tx) => vaultWriter(tx).deleteUnused(id, paymentId, at));
         assert.deepEqual(await del(i.id), { id: card.id, brand: card.brand, bin: card.bin, last4: card.last4, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear });
         assert.deepEqual(await instruments.instrument(i.id), { ...i, status: 'deleted', updatedAt: at });
         assert.equal(await del(i.id), undefined, 'deleted already');
+        const usedCard = newCard(f.merchant.id);
+        const used = newInstrument(f.merchant.id, usedCard.id);
+        await insertInstrument(usedCard, used);
+        const first = newPayment(f, { cardId: usedCard.id, status: 'declined' });
+        await payWrite(async (w) => { await w.insertPayment(first); await w.insertPayment(newPayment(f, { cardId: usedCard.id, status: 'authorized' })); });
+        assert.equal(await del(used.id, first.id), undefined, 'another payment charged its card');
+        assert.equal((await instruments.instrument(used.id))?.status, 'enabled');
         const transientCard = newCard(f.merchant.id);
         const transient = newInstrument(f.merchant.id, transientCard.id, { status: 'transient' });
         await insertInstrument(transientCard, transient);

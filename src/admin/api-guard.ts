@@ -24,6 +24,9 @@ export function refuseEncodedBodies(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
     const encoding = req.headers['content-encoding'];
     if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return;
+    // Only a body is read: a client or proxy that labels every request so is no fault on a GET.
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasBody) return;
     return adminError(reply, 400, 'bad_request', `Content-Encoding ${clipText(String(encoding), 32)} is not accepted: send the body uncompressed`);
   });
 }

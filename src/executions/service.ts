@@ -9,9 +9,8 @@ import type { PaymentService } from '../payments/service.ts';
 import type { ExecResult, ExecutionError, NotAllowed } from './errors.ts';
 import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
 import { shopperContextOf } from './shopper.ts';
-import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation } from '../payments/model.ts';
+import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation, reachedAnIssuer } from '../payments/model.ts';
 import type { AttemptRecord } from '../payments/store.ts';
-import { declinedByIssuer } from '../processors/outcome.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import type { Tx, UnitOfWork } from '../storage/unit-of-work.ts';
@@ -424,8 +423,8 @@ export function createExecutionService(deps: {
       const step = projectExecution(e, change, href, e.authorize?.notifyPending === true);
       if (step) await record(tx, e, step);
       const op = change.operation;
-      if (e.authorize?.keptInstrument && op.seq === 0 && op.status === 'failed' && !declinedByIssuer(op.reason)) {
-        await instruments.unkeepIn(tx, e.authorize.instrumentId);
+      if (e.authorize?.keptInstrument && op.seq === 0 && op.status === 'failed' && !reachedAnIssuer(op, change.attempts)) {
+        await instruments.unkeepIn(tx, e.authorize.instrumentId, change.payment.id);
       }
     },
 

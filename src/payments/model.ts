@@ -53,7 +53,7 @@ export const undoableKinds: ReadonlySet<OperationKind> = new Set<OperationKind>(
 export const isOpen = (s: OperationStatus) => s === 'awaiting' || s === 'pending' || s === 'unknown';
 
 export { declineReasons, isDeclineReason, shopperActions, type DeclineReason, type Outcome, type ShopperAction } from '../processors/outcome.ts';
-import type { Outcome } from '../processors/outcome.ts';
+import { declinedByIssuer, type DeclineReason, type Outcome } from '../processors/outcome.ts';
 
 /** The operation state an outcome leaves. */
 export const statusOfOutcome: Readonly<Record<Outcome['kind'], OperationStatus>> = {
@@ -516,4 +516,14 @@ export function authorizationExpired(ops: readonly Operation[], cutoff: number):
  */
 export function attemptsOfOperation<A extends { readonly operationId: string; readonly seq: number }>(attempts: readonly A[], operationId: string): A[] {
   return attempts.filter((a) => a.operationId === operationId).sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Whether a failed operation's charge reached the card's issuer: it, or any attempt of its cascade
+ * (an issuer's soft decline the cascade moved on from, to a PSP that then erred), was declined by
+ * the issuer. A card kept by a payment that never reached one is taken back.
+ */
+export function reachedAnIssuer(op: { readonly id: string; readonly reason: DeclineReason | undefined },
+  attempts: readonly { readonly operationId: string; readonly seq: number; readonly reason: DeclineReason | undefined }[]): boolean {
+  return declinedByIssuer(op.reason) || attemptsOfOperation(attempts, op.id).some((a) => declinedByIssuer(a.reason));
 }

@@ -1,10 +1,10 @@
 import type { Ids } from '../runtime/ids.ts';
-import { declinedByIssuer } from '../processors/outcome.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
 import { registrationEvent } from '../vault/registrations.ts';
 import type { VaultWriter } from '../vault/store.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
 import type { PaymentObserver } from './change.ts';
+import { reachedAnIssuer } from './model.ts';
 
 /**
  * A registration made with a payment (`createRegistration=true`) commits with the payment's intent.
@@ -21,9 +21,9 @@ export function registrationsOfPayments(deps: { vaultWriter: (tx: Tx) => VaultWr
       const op = change.operation;
       const registrationId = op.context.registrationId;
       if (op.seq !== 0 || op.status !== 'failed' || op.context.storesCard !== true || typeof registrationId !== 'string') return;
-      if (declinedByIssuer(op.reason)) return;
+      if (reachedAnIssuer(op, change.attempts)) return;
       const entityId = change.payment.entityId;
-      const card = await deps.vaultWriter(tx).deleteEnabled(registrationId, op.updatedAt);
+      const card = await deps.vaultWriter(tx).deleteUnused(registrationId, change.payment.id, op.updatedAt);
       if (!card || entityId === undefined) return;
       const testMode = typeof op.context.testMode === 'string' ? op.context.testMode : undefined;
       await addOutboxEvent(tx, registrationEvent(deps.ids.hex32(), 'deleted', { id: registrationId, merchantId: change.payment.merchantId, entityId, card }, op.updatedAt, { testMode }));

@@ -51,8 +51,12 @@ export interface InstrumentService {
    * ended meanwhile.
    */
   keepIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id'>): Promise<boolean>;
-  /** An instrument kept by an authorization that ended before any issuer saw the card, deleted in that ending's unit of work; false when it was not enabled. */
-  unkeepIn(tx: Tx, instrumentId: string): Promise<boolean>;
+  /**
+   * An instrument kept by an authorization (`paymentId`) that ended before any issuer saw the card,
+   * deleted in that ending's unit of work, its held code with it; false when it was not enabled, or
+   * when another payment has charged its card since (the holder did pay with it).
+   */
+  unkeepIn(tx: Tx, instrumentId: string, paymentId: string): Promise<boolean>;
   /** The holder's saved (enabled) instruments, newest first. */
   savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
 }
@@ -130,8 +134,10 @@ export function createInstrumentService(deps: {
     async keepIn(tx, instrument) {
       return store.writer(tx).endTransient(instrument.id, 'enabled', clock.now());
     },
-    async unkeepIn(tx, instrumentId) {
-      return (await store.writer(tx).deleteEnabled(instrumentId, clock.now())) !== undefined;
+    async unkeepIn(tx, instrumentId, paymentId) {
+      if ((await store.writer(tx).deleteUnused(instrumentId, paymentId, clock.now())) === undefined) return false;
+      uow.afterCommit(tx, () => { void cvvs.drop(key(instrumentId)).catch(() => undefined); });
+      return true;
     },
     async holdIn(tx, instrument) {
       const w = store.writer(tx);

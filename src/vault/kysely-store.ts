@@ -147,8 +147,12 @@ export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
       if (locking) q = q.forUpdate();
       return (await q.executeTakeFirst())?.status === 'enabled';
     },
-    async deleteEnabled(id, at) {
-      const r = await tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', '=', id).where('status', '=', 'enabled').executeTakeFirst();
+    async deleteUnused(id, paymentId, at) {
+      // Another payment with its card (through the card's index, migration 080): the holder paid with it.
+      const r = await tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', '=', id).where('status', '=', 'enabled')
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('payments').select('payments.id')
+          .whereRef('payments.card_id', '=', 'instruments.card_id').where('payments.id', '!=', paymentId))))
+        .executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return undefined;
       const c = await tx.selectFrom('instruments').innerJoin('cards', 'cards.id', 'instruments.card_id')
         .select(['cards.id', 'cards.brand', 'cards.bin', 'cards.last4', 'cards.holder', 'cards.expiry_month', 'cards.expiry_year'])

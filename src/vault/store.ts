@@ -73,10 +73,11 @@ export interface VaultWriter {
   /** Moves the instrument to `status` unless it is there already (false then). */
   setInstrumentStatus(id: string, status: InstrumentStatus, at: number): Promise<boolean>;
   /**
-   * Deletes an enabled instrument, answering the masked view of the card it charged (for the event
-   * that tells of it); undefined when it was not enabled.
+   * Deletes an enabled instrument that no payment but `paymentId` (the one that kept it) has charged,
+   * answering the masked view of its card (for the event that tells of it); undefined when it was
+   * not enabled, or another payment charged its card.
    */
-  deleteEnabled(id: string, at: number): Promise<MaskedCard | undefined>;
+  deleteUnused(id: string, paymentId: string, at: number): Promise<MaskedCard | undefined>;
   /** Points an enabled instrument at another stored card (the same card with new details); false when it is not enabled. */
   setInstrumentCard(id: string, cardId: string, at: number): Promise<boolean>;
   /**
