@@ -45,6 +45,12 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const charge = await mitCharge(p.registrationId);
       assert.equal(charge.body.result.code, '100.150.202', `a merchant-initiated charge on it: ${JSON.stringify(charge.body.result)}`);
       assert.deepEqual(await eventsOf(p.registrationId), ['registration.created', 'registration.deleted'], 'the merchant is told it is gone');
+      // A shop that kept the id it was told and names it at the shopper's next checkout: the checkout
+      // is not refused for it (the shopper would get none), and the widget does not offer it.
+      const checkout = await opp(gw, 'POST', '/v1/checkouts', { amount: '5.00', currency: 'EUR', paymentType: 'DB', 'registrations[0].id': p.registrationId });
+      assert.equal(checkout.body.result.code, '000.200.100', JSON.stringify(checkout.body.result));
+      const view = (await (await fetch(`${gw.url}/v1/checkouts/${checkout.body.id}/widget`)).json()) as { registrations: unknown[] };
+      assert.deepEqual(view.registrations, []);
     }
 
     for (const [outcome, code] of [['failed', '100.380.401'], ['cancelled', '100.396.101']] as const) {

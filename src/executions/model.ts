@@ -144,9 +144,11 @@ export interface AuthorizeRequest {
   /** The workflow announces the 3-D Secure pause (`executionActionPending`), as it said when authorize was asked. */
   readonly notifyPending?: boolean;
   /**
-   * The instrument was a transient one this authorization kept (`storeInstrument: true`): a payment
+   * The instrument is a saved one: kept by this authorization (`storeInstrument: true`), or saved
+   * before it (the secure fields' tokenize with `storeInstrument: true`, then the payment). A payment
    * that ends before any issuer saw the card (3-D Secure failed, cancelled, never finished or erred)
-   * takes it back, rather than leave the holder a saved card they never paid with.
+   * takes it back unless another payment has charged it, rather than leave the holder a saved card
+   * they never paid with.
    */
   readonly keptInstrument?: boolean;
 }

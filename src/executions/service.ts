@@ -389,7 +389,7 @@ export function createExecutionService(deps: {
             patch: {
               authorize: {
                 amount: input.amount, returnInfo: info, paymentMethodCode: input.paymentMethodCode, instrumentId: instrument.id, cardId: instrument.cardId,
-                baseUrl: input.baseUrl, notifyPending, ...(keeps ? { keptInstrument: true } : {}),
+                baseUrl: input.baseUrl, notifyPending, ...(keeps || instrument.status === 'enabled' ? { keptInstrument: true } : {}),
               },
               actions: [...locked.actions, action],
             },

@@ -506,8 +506,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     for (const id of checkout.registrationIds) {
       const r = await registrations.usable(auth.merchant, auth.entity, id);
       // One not confirmed yet (its first payment has no outcome) may be by the time the shopper
-      // pays: the widget offers it only once it is usable, and the checkout is not refused for it.
-      if (!r.ok && r.error !== 'unconfirmed') return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error], [{ name: 'registrations', value: id, message: 'no usable registration of this entity' }]);
+      // pays, and one deregistered (the gateway takes back a registration whose payment ended before
+      // any issuer saw the card, and the shop may still hold its id) is simply not offered: the
+      // widget offers only usable ones, and the shopper's checkout is not refused for them.
+      if (!r.ok && r.error === 'not_found') return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error], [{ name: 'registrations', value: id, message: 'no usable registration of this entity' }]);
     }
     const c = await deps.checkouts.create({ merchantId: auth.merchant.id, entityId: auth.entity.id, ...checkout });
     return send(reply, 200, auth.entity.id, { result: resultOf('000.200.100'), id: c.id, ndc: c.id });
