@@ -133,3 +133,24 @@ test('a cascade whose first PSP\'s issuer declined the card, and whose next PSP 
     await cascaded.close();
   }
 });
+
+test('a card the merchant saved itself (POST /payment/instruments, for a subscription) survives a PSP error on its first charge: no issuer saw it, but its cardholder did not fail anything', async () => {
+  const erring = await startGateway();
+  try {
+    const t = await tokenOf(erring);
+    await configureCascade(erring, { errs: { connector: 'simulator', settings: { declines: [{ category: 'error', cardSuffixes: ['1111'] }] } } }, ['errs']);
+    const saved = await call(erring, 'POST', '/payment/instruments', {
+      token: t, body: { holderReference: 'subscriber-1', paymentMethod: 'card', storeInstrument: true, futureUsage: 'Subscription',
+        data: { cardNumber: '4111111111111111', expiryMonth: '03', expiryYear: '30', securityCode: '737', holderName: 'John Doe' } },
+    });
+    assert.equal(saved.status, 201, JSON.stringify(saved.body));
+    const inst = saved.body.id as string;
+    const id = await execution(erring, t, 'subscriber-1');
+    assert.equal((await call(erring, 'POST', `${wf}/${id}/authorize`, { token: t, body: authorizeBody(inst, '10.00') })).status, 200);
+    assert.equal((await poll(erring, t, id, ['created', 'authorizeRequested', 'authorizePending'])).status, 'authorizeFailed');
+    assert.deepEqual((await erring.app.storage.db.selectFrom('attempts').select('reason').execute()).map((a) => a.reason), ['provider_error']);
+    assert.equal((await call(erring, 'GET', `/payment/instruments/${inst}`, { token: t })).body.status, 'enabled');
+  } finally {
+    await erring.close();
+  }
+});

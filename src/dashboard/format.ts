@@ -1,4 +1,4 @@
-import { exponentOf, formatMajorUnits, isCurrency } from '../money/money.ts';
+import { formatMajorUnits, isCurrency } from '../money/money.ts';
 
 /** Minor units printed with the currency's decimals: 9200 EUR → "92.00 EUR". */
 export const amountText = (amount: number, currency: string): string =>

@@ -144,13 +144,19 @@ export interface AuthorizeRequest {
   /** The workflow announces the 3-D Secure pause (`executionActionPending`), as it said when authorize was asked. */
   readonly notifyPending?: boolean;
   /**
-   * The instrument is a saved one: kept by this authorization (`storeInstrument: true`), or saved
-   * before it (the secure fields' tokenize with `storeInstrument: true`, then the payment). A payment
-   * that ends before any issuer saw the card (3-D Secure failed, cancelled, never finished or erred)
-   * takes it back unless another payment has charged it, rather than leave the holder a saved card
-   * they never paid with.
+   * The instrument was a transient one this authorization kept (`storeInstrument: true`): a payment
+   * that ends before any issuer saw the card (3-D Secure failed, cancelled, never finished or erred,
+   * no PSP took it) takes it back unless another payment has charged it, rather than leave the
+   * holder a saved card they never paid with.
    */
   readonly keptInstrument?: boolean;
+  /**
+   * The instrument was saved before this authorization (the secure fields' tokenize with
+   * `storeInstrument: true`, then the payment): taken back, unless another payment has charged it,
+   * only when its cardholder did not authenticate. A PSP's error on a card the merchant stored for
+   * a subscription leaves the card.
+   */
+  readonly savedInstrument?: boolean;
 }
 
 export interface ExecutionRecord {

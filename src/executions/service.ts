@@ -10,6 +10,7 @@ import type { ExecResult, ExecutionError, NotAllowed } from './errors.ts';
 import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
 import { shopperContextOf } from './shopper.ts';
 import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation, reachedAnIssuer } from '../payments/model.ts';
+import { cardholderNotAuthenticated } from '../processors/outcome.ts';
 import type { AttemptRecord } from '../payments/store.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
@@ -389,7 +390,7 @@ export function createExecutionService(deps: {
             patch: {
               authorize: {
                 amount: input.amount, returnInfo: info, paymentMethodCode: input.paymentMethodCode, instrumentId: instrument.id, cardId: instrument.cardId,
-                baseUrl: input.baseUrl, notifyPending, ...(keeps || instrument.status === 'enabled' ? { keptInstrument: true } : {}),
+                baseUrl: input.baseUrl, notifyPending, ...(keeps ? { keptInstrument: true } : instrument.status === 'enabled' ? { savedInstrument: true } : {}),
               },
               actions: [...locked.actions, action],
             },
@@ -423,8 +424,10 @@ export function createExecutionService(deps: {
       const step = projectExecution(e, change, href, e.authorize?.notifyPending === true);
       if (step) await record(tx, e, step);
       const op = change.operation;
-      if (e.authorize?.keptInstrument && op.seq === 0 && op.status === 'failed' && !reachedAnIssuer(op, change.attempts)) {
-        await instruments.unkeepIn(tx, e.authorize.instrumentId, change.payment.id);
+      const a = e.authorize;
+      if (a && op.seq === 0 && op.status === 'failed'
+        && ((a.keptInstrument && !reachedAnIssuer(op, change.attempts)) || (a.savedInstrument && cardholderNotAuthenticated(op.reason)))) {
+        await instruments.unkeepIn(tx, a.instrumentId, change.payment.id);
       }
     },
 

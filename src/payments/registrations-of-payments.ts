@@ -11,9 +11,10 @@ import { reachedAnIssuer } from './model.ts';
  * It outlives the payment's approval and its issuer's decline: the card is the cardholder's, and
  * their first charge reached the issuer. It does not outlive a payment that ended before that: its
  * cardholder failed, cancelled or never finished 3-D Secure, 3-D Secure could not be run or erred,
- * or no PSP took the charge. A stored card set up so would be charged by the merchant alone
- * (merchant-initiated, with no 3-D Secure), pointing back at a first charge no issuer saw.
- * Deleted in the unit of work that ends the payment, and told as a deregistration.
+ * or no PSP took the charge (at any account of its cascade). A stored card set up so would be
+ * charged by the merchant alone (merchant-initiated, with no 3-D Secure), pointing back at a first
+ * charge no issuer saw. Deleted in the unit of work that ends the payment, unless another payment
+ * has charged the card since, and told as a deregistration.
  */
 export function registrationsOfPayments(deps: { vaultWriter: (tx: Tx) => VaultWriter; ids: Ids }): PaymentObserver {
   return {

@@ -31,6 +31,10 @@ export const isDeclineReason = (s: unknown): s is DeclineReason => (declineReaso
  */
 export const declinedByIssuer = (reason: DeclineReason | undefined): boolean => reason === 'soft' || reason === 'hard' || reason === 'fraud';
 
+/** Whether a payment ended because its cardholder did not authenticate: 3-D Secure failed, cancelled, never finished, or erred at the issuer. */
+export const cardholderNotAuthenticated = (reason: DeclineReason | undefined): boolean =>
+  reason === 'authentication_failed' || reason === 'cancelled_by_shopper' || reason === 'expired' || reason === 'authentication_error';
+
 /** What the shopper must do before a pending payment can go on. */
 export const shopperActions = ['three_ds', 'bank_transfer'] as const;
 export type ShopperAction = (typeof shopperActions)[number];

@@ -52,9 +52,10 @@ export interface InstrumentService {
    */
   keepIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id'>): Promise<boolean>;
   /**
-   * An instrument kept by an authorization (`paymentId`) that ended before any issuer saw the card,
-   * deleted in that ending's unit of work, its held code with it; false when it was not enabled, or
-   * when another payment has charged its card since (the holder did pay with it).
+   * A saved instrument whose authorization (`paymentId`, the one that kept it or the first to charge
+   * it) ended before any issuer saw the card, deleted in that ending's unit of work, its held code
+   * with it; false when it was not enabled, or when another payment has charged its card (the holder
+   * did pay with it).
    */
   unkeepIn(tx: Tx, instrumentId: string, paymentId: string): Promise<boolean>;
   /** The holder's saved (enabled) instruments, newest first. */

@@ -148,11 +148,19 @@ export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
       return (await q.executeTakeFirst())?.status === 'enabled';
     },
     async deleteUnused(id, paymentId, at) {
+      // The row held first (PostgreSQL), and the other payments read by a statement of their own after
+      // it: a payment with the card another transaction committed while this one waited for the row
+      // (it holds the instrument as it records its intent) is seen. In one statement, the condition
+      // was judged on the snapshot taken before the wait, and the card the holder had just paid with
+      // was deleted.
+      let held = tx.selectFrom('instruments').select(['status', 'card_id']).where('id', '=', id);
+      if (locking) held = held.forUpdate();
+      const i = await held.executeTakeFirst();
+      if (i?.status !== 'enabled') return undefined;
       // Another payment with its card (through the card's index, migration 080): the holder paid with it.
-      const r = await tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', '=', id).where('status', '=', 'enabled')
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('payments').select('payments.id')
-          .whereRef('payments.card_id', '=', 'instruments.card_id').where('payments.id', '!=', paymentId))))
-        .executeTakeFirst();
+      const charged = await tx.selectFrom('payments').select('id').where('card_id', '=', i.card_id).where('id', '!=', paymentId).limit(1).executeTakeFirst();
+      if (charged) return undefined;
+      const r = await tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', '=', id).where('status', '=', 'enabled').executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return undefined;
       const c = await tx.selectFrom('instruments').innerJoin('cards', 'cards.id', 'instruments.card_id')
         .select(['cards.id', 'cards.brand', 'cards.bin', 'cards.last4', 'cards.holder', 'cards.expiry_month', 'cards.expiry_year'])
