@@ -439,23 +439,29 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         waiters.stop();
         clockGate.stop();
         clearInterval(circuitSweep);
-        await jobs.stop();
-        await webhooks.stop();
-        // Requests under way finish (a PSP call ends by its timeout); past that and a margin, what
-        // is still open is closed: the payments behind it go on below, and the reconciler has them.
-        const late = setTimeout(() => server.server.closeAllConnections(), Math.min(config.pspTimeoutMs + 10_000, 0x7fff_ffff));
-        await server.close().finally(() => clearTimeout(late));
         // A database that stopped answering would hold the exit for ever: what is still open after
-        // a bound is left (every acknowledged commit is durable; the reconciler has the rest).
+        // a bound is left (every acknowledged commit is durable; the reconciler has the rest; a
+        // job's or a delivery's lease runs out and another node takes it).
         const bounded = async (what: string, work: Promise<unknown>, ms: number) => {
           let timer: NodeJS.Timeout | undefined;
           const gaveUp = await Promise.race([work.then(() => false), new Promise<boolean>((resolve) => { timer = setTimeout(resolve, ms, true); })]).finally(() => clearTimeout(timer));
           if (gaveUp) logger.error({ ms }, `shutdown: ${what} did not finish in time; stopping without it`);
         };
+        // One deadline for the winding down, not one per step: the PSP timeout and a margin. Each
+        // step bounded on its own, a frozen database held the exit for their sum (the jobs' and the
+        // deliveries' ends each waiting for a connection), past what a process manager waits.
+        const deadline = Date.now() + Math.min(config.pspTimeoutMs + 10_000, 0x7fff_ffff);
+        const left = () => Math.max(0, deadline - Date.now());
+        await bounded('the periodic jobs', jobs.stop(), left());
+        await bounded('webhook deliveries', webhooks.stop(), left());
+        // Requests under way finish (a PSP call ends by its timeout); past the deadline, what is
+        // still open is closed: the payments behind it go on below, and the reconciler has them.
+        const late = setTimeout(() => server.server.closeAllConnections(), left());
+        await server.close().finally(() => clearTimeout(late));
         // Its close waits for the server's side of the connection to close, which a partitioned
         // or frozen PostgreSQL never does.
         if (changeListener) await bounded('the change listener', changeListener.close(), 2_000);
-        await bounded('payments under way', payments.idle(), Math.min(config.pspTimeoutMs + 10_000, 0x7fff_ffff));
+        await bounded('payments under way', payments.idle(), left());
         await bounded('closing the store', storage.close(), 10_000);
       })();
       return closing;
