@@ -15,7 +15,10 @@ before(async () => { shop = await startDemoShop(); });
 after(async () => { await shop?.close(); });
 
 async function reload(page: Page, host: string) {
-  await page.evaluate(`(() => { const f = document.querySelector('${host} iframe'); f.src = f.src; })()`);
+  // Waited for by its navigation: the old document is still there, ready, until the new one
+  // commits, and a loaded machine gave the test the old one's value to read.
+  const frame = await (await page.locator(`${host} iframe`).elementHandle())!.contentFrame();
+  await Promise.all([frame!.waitForNavigation(), page.evaluate(`(() => { const f = document.querySelector('${host} iframe'); f.src = f.src; })()`)]);
   await page.frameLocator(`${host} iframe`).locator('body[data-field="ready"]').waitFor();
 }
 
