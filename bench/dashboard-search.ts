@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { openStorage } from '../src/storage/database.ts';
-import { createPaymentSearch } from '../src/payments/search-store.ts';
-import { parseFilter, type PaymentFilter } from '../src/payments/search.ts';
+import { createPaymentSearch } from '../src/search/kysely-store.ts';
+import { parseFilter, type PaymentFilter } from '../src/search/model.ts';
 
 const { values } = parseArgs({ options: { payments: { type: 'string' }, runs: { type: 'string' }, keep: { type: 'string' } } });
 const total = Number(values.payments ?? 1_000_000);

@@ -5,7 +5,7 @@
  *
  *   node bench/patterns.ts
  */
-import { parseFilter } from '../src/payments/search.ts';
+import { parseFilter } from '../src/search/model.ts';
 import { compile } from '../src/runtime/json-schema.ts';
 import { oppFields } from '../src/dialects/opp/fields.ts';
 import { scrubJsonLine } from '../src/runtime/scrub.ts';

@@ -13,7 +13,7 @@ import { createMerchantService, type MerchantService } from './merchants/service
 import { createVaultStore } from './vault/kysely-store.ts';
 import { createVaultService, type VaultService } from './vault/service.ts';
 import { loadMasterKey } from './vault/keyring.ts';
-import { createPaymentStore } from './payments/kysely-store.ts';
+import { createPaymentStore, pspAccountInUse } from './payments/kysely-store.ts';
 import { createPaymentService, type PaymentService } from './payments/service.ts';
 import { createChallengeStore } from './threeds/kysely-store.ts';
 import { createThreeDsService, type ThreeDsService } from './threeds/service.ts';
@@ -72,7 +72,7 @@ import type { UnitOfWork } from './storage/unit-of-work.ts';
 import { createDashboardStore } from './dashboard/kysely-store.ts';
 import { createDashboardAuth, type DashboardAuth } from './dashboard/service.ts';
 import type { DialectAllows, PaymentAction } from './dashboard/deps.ts';
-import { createPaymentSearch } from './payments/search-store.ts';
+import { createPaymentSearch } from './search/kysely-store.ts';
 import { ok, fail } from './runtime/result.ts';
 
 export const version = '0.1.0';
@@ -178,7 +178,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const factories = connectorFactories({ simulator });
   // PSP credentials are sealed under the vault's key ring; a live merchant routes only to real PSPs.
   const workflows = createWorkflowService({
-    store: createWorkflowStore(uow), clock, ids, connectors: factories, secrets: vault,
+    store: createWorkflowStore(uow, pspAccountInUse), clock, ids, connectors: factories, secrets: vault,
     merchantOf: (id) => merchants.byId(id), defaultSimulated: processor.simulated === true, maxTimeoutMs: config.pspTimeoutMs,
     onAccountRemoved: () => pruneCircuits(),
   });
@@ -239,6 +239,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const executions = createExecutionService({
     uow, store: createExecutionStore(uow, executionChannels), merchants, payments, workflows, instruments, threeds,
     waiters, clock, ids, logger, renderEvent, publicUrl: config.publicUrl,
+    chargedElsewhere: (tx, cardId, paymentId) => paymentStore.writer(tx).chargedElsewhere(cardId, paymentId),
   });
   // The executions dialect's view of its payments moves in the engine's own units of work.
   payments.observe(executions);
@@ -252,7 +253,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   payments.observe(checkouts);
   // A registration made with a payment is not kept when the payment ended before any issuer saw it.
-  payments.observe(registrationsOfPayments({ vaultWriter: vaultWriterOf(storage.db), ids }));
+  payments.observe(registrationsOfPayments({ vaultWriter: vaultWriterOf(storage.db), paymentWriter: (tx) => paymentStore.writer(tx), ids }));
   const settlement = createSettlementService({ uow, store: createSettlementStore(uow), ledger: ledgerStore, clock, ids });
   payments.observe(outcomeCounter(uow, metrics));
   payments.observe(outcomeLogger(uow, logger));

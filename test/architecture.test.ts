@@ -25,7 +25,10 @@ export const layers: readonly (readonly string[])[] = [
   ['ledger'],
   // COPYandPAY checkouts: paid by engine payments, framed by the hosted fields, served by /v1.
   ['checkouts'],
-  ['executions', 'admin', 'hosted', 'dashboard'],
+  ['executions'],
+  // The operators' search over payments: reads what every concern below writes of a payment.
+  ['search'],
+  ['admin', 'hosted', 'dashboard'],
   ['dialects/opp', 'dialects/executions'],
   ['http'],
   // The composition root, and the two programs built on it.
@@ -99,4 +102,32 @@ test('no code changes or removes an entity row once written (the merchant store 
   const offenders = files.filter((f) => changes.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders.map((f) => relative(src, f)), []);
   assert.ok(changes.test(`db.updateTable('entities')`) && changes.test('DELETE FROM entities WHERE') && changes.test('update "entities" set'), 'the pattern finds such statements');
+});
+
+test('each table is written by one concern and read only by it and the concerns above it', () => {
+  // A lower concern that read a higher one's table would know of it as surely as by an import (the
+  // vault asking whether a payment charged a card); the higher concern answers through a function
+  // it is handed instead. Its owner is the concern that inserts into it; storage/ (migrations) aside.
+  const texts = files.filter((f) => concernOf(f) !== 'storage').map((f) => ({ file: f, concern: concernOf(f), text: readFileSync(f, 'utf8') }));
+  const owners = new Map<string, Set<string>>();
+  for (const { concern, text } of texts) {
+    for (const m of text.matchAll(/insertInto\(\s*'([a-z_]+)'/g)) owners.set(m[1]!, (owners.get(m[1]!) ?? new Set()).add(concern));
+  }
+  assert.ok(owners.size >= 30 && owners.get('payments')?.has('payments') && owners.get('instruments')?.has('vault'), 'the owners are found');
+  const wrong: string[] = [...owners].filter(([, by]) => by.size > 1).map(([table, by]) => `${table} inserted by ${[...by].join(', ')}`);
+  const writes = /(?:updateTable|deleteFrom|insertInto)\(\s*'([a-z_]+)'|\b(?:update|insert\s+into|delete\s+from)\s+"?([a-z_]+)"?/gi;
+  const reads = /(?:selectFrom|innerJoin|leftJoin)\(\s*'([a-z_]+)|\b(?:from|join)\s+"?([a-z_]+)"?/gi;
+  for (const { file, concern, text } of texts) {
+    for (const m of text.matchAll(writes)) {
+      const table = m[1] ?? m[2]!;
+      const owner = owners.get(table);
+      if (owner && !owner.has(concern)) wrong.push(`${relative(src, file)} writes ${table} (${[...owner].join()}'s)`);
+    }
+    for (const m of text.matchAll(reads)) {
+      const table = m[1] ?? m[2]!;
+      const owner = [...owners.get(table) ?? []][0];
+      if (owner && layerOf(owner) > layerOf(concern)) wrong.push(`${relative(src, file)} reads ${table} (${owner}'s, a layer above)`);
+    }
+  }
+  assert.deepEqual(wrong, []);
 });

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { openStorage, type Storage } from '../src/storage/database.ts';
 import { createWorkflowStore } from '../src/workflows/kysely-store.ts';
+import { pspAccountInUse } from '../src/payments/kysely-store.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { postgresAvailable, testPostgresUrl } from './support/harness.ts';
 
@@ -44,7 +45,7 @@ test('PostgreSQL: the routing read of a merchant with 300 accounts reads the 2 i
       return typeof v === 'function' ? v.bind(target) : v;
     },
   }) as Kysely<Database>;
-  const store = createWorkflowStore({ ...storage!.uow, db: watched, run: storage!.uow.run.bind(storage!.uow) });
+  const store = createWorkflowStore({ ...storage!.uow, db: watched, run: storage!.uow.run.bind(storage!.uow) }, pspAccountInUse);
   await store.setWorkflow('m7', 'payment-acceptance', { accounts: ['psp-42', 'psp-7'], moveOn: ['soft'], notifyPending: false }, now);
   captured.length = 0;
   const routing = await store.routing('m7', 'payment-acceptance');

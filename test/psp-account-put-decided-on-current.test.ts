@@ -17,6 +17,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWorkflowService } from '../src/workflows/service.ts';
 import { createWorkflowStore } from '../src/workflows/kysely-store.ts';
+import { pspAccountInUse } from '../src/payments/kysely-store.ts';
 import { connectorFactories } from '../src/processors/connectors.ts';
 import { createSimulatedAcquirer } from '../src/processors/simulator/connector.ts';
 import { systemClock } from '../src/runtime/clock.ts';
@@ -36,7 +37,7 @@ after(async () => { await a?.close(); await b?.close(); });
  * made, until `release`.
  */
 function heldOperator(read: 'accounts' | 'account') {
-  const store = createWorkflowStore(a.app.storage.uow);
+  const store = createWorkflowStore(a.app.storage.uow, pspAccountInUse);
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
   let made!: () => void;

@@ -1,5 +1,5 @@
 /**
- * A saved card is taken back (deleteUnused) only when no other payment has charged it, on
+ * A saved card is taken back (deleteUnless) only when no other payment has charged it, on
  * PostgreSQL too, with nodes racing: an authorization on one node holds the saved instrument
  * (holdEnabled, FOR UPDATE) and records its payment with the card, while another node ends the
  * first payment and takes the card back. In one UPDATE … WHERE NOT EXISTS, the condition was judged
@@ -34,7 +34,7 @@ after(async () => {
   try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
 });
 
-test('a payment committed while deleteUnused waits on the instrument lock keeps the instrument (PostgreSQL)', { skip: pgUp ? false : 'no PostgreSQL' }, async () => {
+test('a payment committed while deleteUnless waits on the instrument lock keeps the instrument (PostgreSQL)', { skip: pgUp ? false : 'no PostgreSQL' }, async () => {
   const uow = storage.uow;
   const vw = vaultWriterOf(storage.db);
   const payments = createPaymentStore(uow);
@@ -73,8 +73,8 @@ test('a payment committed while deleteUnused waits on the instrument lock keeps 
     await gate;
   });
   await holding;
-  // Node 2: the first payment fails its challenge: deleteUnused, which waits on node 1's lock.
-  const deleting = uow.run((tx) => vw(tx).deleteUnused(instrumentId, first.id, now()));
+  // Node 2: the first payment fails its challenge: deleteUnless, which waits on node 1's lock.
+  const deleting = uow.run((tx) => vw(tx).deleteUnless(instrumentId, (cardId) => payments.writer(tx).chargedElsewhere(cardId, first.id), now()));
   const watch = new pg.Client({ connectionString: testPostgresUrl });
   await watch.connect();
   try {

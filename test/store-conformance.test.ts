@@ -27,7 +27,7 @@ import type { MerchantStore } from '../src/merchants/store.ts';
 import type { CredentialKind, Entity, Merchant } from '../src/merchants/model.ts';
 import { createVaultStore } from '../src/vault/kysely-store.ts';
 import type { StoredCard, VaultStore } from '../src/vault/store.ts';
-import { createPaymentStore } from '../src/payments/kysely-store.ts';
+import { createPaymentStore, pspAccountInUse } from '../src/payments/kysely-store.ts';
 import type { AttemptRecord, OperationRecord, PaymentRecord, PaymentStore, PaymentWriter, Settlement } from '../src/payments/store.ts';
 import type { OperationStatus } from '../src/payments/model.ts';
 import { isCurrency, type Currency } from '../src/money/money.ts';
@@ -55,8 +55,8 @@ import { balancesOf, clawbackLeg, type Posting } from '../src/ledger/model.ts';
 import { settledKey } from '../src/ledger/reconciliation.ts';
 import type { DiscrepancyRecord } from '../src/ledger/store.ts';
 import { createDashboardStore } from '../src/dashboard/kysely-store.ts';
-import { createPaymentSearch } from '../src/payments/search-store.ts';
-import { decodeCursor } from '../src/payments/search.ts';
+import { createPaymentSearch } from '../src/search/kysely-store.ts';
+import { decodeCursor } from '../src/search/model.ts';
 
 /** A freshly opened, migrated store location, with a way to open it again and to remove it. */
 interface Opened {
@@ -212,7 +212,7 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
       });
       executions = createExecutionStore(uow, opened.storage.schema !== undefined ? executionChannelsOf(opened.storage.schema) : []);
       keys = createIdempotencyStore(uow);
-      workflows = createWorkflowStore(uow);
+      workflows = createWorkflowStore(uow, pspAccountInUse);
       instruments = createInstrumentStore(uow);
       tokenizationKeys = createTokenizationKeyStore(uow);
       vaultWriter = vaultWriterOf(db);
@@ -1926,31 +1926,43 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         assert.equal((await instruments.instrument(spent.id))?.status, 'deleted');
       });
 
-      test('deleteUnused() deletes an enabled instrument no other payment charged, once, answering its card\'s masked view; never a transient or deleted one', async () => {
+      test('deleteUnless() deletes an enabled instrument its card\'s payments do not keep, once, answering its card\'s masked view; never a transient or deleted one', async () => {
         const f = await merchant();
         const card = newCard(f.merchant.id);
         const i = newInstrument(f.merchant.id, card.id, { entityId: f.entity.id });
         await insertInstrument(card, i);
-        const keeping = newPayment(f, { cardId: card.id, status: 'declined' });
-        await payWrite((w) => w.insertPayment(keeping));
         const at = now();
-        const del = (id: string, paymentId = keeping.id) => opened.storage.uow.run((tx) => vaultWriter(tx).deleteUnused(id, paymentId, at));
+        const asked: string[] = [];
+        const del = (id: string, charged = false) => opened.storage.uow.run((tx) => vaultWriter(tx).deleteUnless(id, async (cardId) => { asked.push(cardId); return charged; }, at));
+        assert.equal(await del(i.id, true), undefined, 'charged elsewhere');
+        assert.deepEqual(asked, [card.id], 'asked about the instrument\'s card');
+        assert.equal((await instruments.instrument(i.id))?.status, 'enabled');
         assert.deepEqual(await del(i.id), { id: card.id, brand: card.brand, bin: card.bin, last4: card.last4, holder: card.holder, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear });
         assert.deepEqual(await instruments.instrument(i.id), { ...i, status: 'deleted', updatedAt: at });
+        asked.length = 0;
         assert.equal(await del(i.id), undefined, 'deleted already');
-        const usedCard = newCard(f.merchant.id);
-        const used = newInstrument(f.merchant.id, usedCard.id);
-        await insertInstrument(usedCard, used);
-        const first = newPayment(f, { cardId: usedCard.id, status: 'declined' });
-        await payWrite(async (w) => { await w.insertPayment(first); await w.insertPayment(newPayment(f, { cardId: usedCard.id, status: 'authorized' })); });
-        assert.equal(await del(used.id, first.id), undefined, 'another payment charged its card');
-        assert.equal((await instruments.instrument(used.id))?.status, 'enabled');
         const transientCard = newCard(f.merchant.id);
         const transient = newInstrument(f.merchant.id, transientCard.id, { status: 'transient' });
         await insertInstrument(transientCard, transient);
         assert.equal(await del(transient.id), undefined);
         assert.equal((await instruments.instrument(transient.id))?.status, 'transient');
         assert.equal(await del(randomUUID()), undefined);
+        assert.deepEqual(asked, [], 'not asked for an instrument that is not enabled');
+      });
+
+      test('chargedElsewhere() sees a payment with the card other than the one named, in the unit of work', async () => {
+        const f = await merchant();
+        const card = newCard(f.merchant.id);
+        await insertInstrument(card, newInstrument(f.merchant.id, card.id));
+        const first = newPayment(f, { cardId: card.id, status: 'declined' });
+        await payWrite((w) => w.insertPayment(first));
+        const charged = () => opened.storage.uow.run((tx) => payments.writer(tx).chargedElsewhere(card.id, first.id));
+        assert.equal(await charged(), false, 'only the payment named');
+        assert.equal(await opened.storage.uow.run(async (tx) => {
+          await payments.writer(tx).insertPayment(newPayment(f, { cardId: card.id, status: 'authorized' }));
+          return payments.writer(tx).chargedElsewhere(card.id, first.id);
+        }), true, 'a payment written earlier in the same unit');
+        assert.equal(await charged(), true);
       });
 
       test('an instrument that cannot be inserted leaves no card behind', async () => {

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pay, startGateway, type Gateway } from './support/harness.ts';
 import { loopbackAllow } from './support/webhooks.ts';
-import { createPaymentSearch } from '../src/payments/search-store.ts';
+import { createPaymentSearch } from '../src/search/kysely-store.ts';
 
 let gw: Gateway;
 let receiver: Server;

@@ -7,7 +7,7 @@ import { parseSettlementReport } from '../processors/settlement-report.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
 import { scrubPans } from '../runtime/scrub.ts';
 import { adminSchemas } from './schemas.ts';
-import { decodeCursor, encodeCursor } from '../payments/search.ts';
+import { decodeCursor, encodeCursor } from '../search/model.ts';
 
 /** The most discrepancies one page of the admin list holds. */
 const maxDiscrepancyPage = 1000;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { attemptsOfOperation } from '../payments/model.ts';
 import { formatMajorUnits, isCurrency } from '../money/money.ts';
 import type { PaymentService } from '../payments/service.ts';
-import { parseFilter, type PaymentSearch, type PaymentSummary } from '../payments/search.ts';
+import { parseFilter, type PaymentSearch, type PaymentSummary } from '../search/model.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
 import { adminSchemas } from './schemas.ts';

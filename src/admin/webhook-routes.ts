@@ -5,7 +5,7 @@ import { isDeliveryStatus } from '../webhooks/model.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
 import { adminSchemas } from './schemas.ts';
 import { readInstant } from '../runtime/instant.ts';
-import { decodeCursor, encodeCursor } from '../payments/search.ts';
+import { decodeCursor, encodeCursor } from '../search/model.ts';
 
 export interface WebhookAdminDeps {
   webhooks: WebhookService;

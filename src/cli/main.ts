@@ -16,6 +16,7 @@ import { loadMasterKey } from '../vault/keyring.ts';
 import type { Config } from '../config.ts';
 import type { Storage } from '../storage/database.ts';
 import { createWorkflowStore } from '../workflows/kysely-store.ts';
+import { pspAccountInUse } from '../payments/kysely-store.ts';
 import { createWorkflowService } from '../workflows/service.ts';
 import type { PspAccount } from '../workflows/store.ts';
 import { webhookOptions, webhooksCli, webhooksUsage } from './webhooks.ts';
@@ -82,7 +83,7 @@ const vaultOver = (config: Config, storage: Storage) => createVaultService({
 async function workflowsOver(config: Config, storage: Storage, vault?: VaultService) {
   const merchants = createMerchantStore(storage.uow);
   const workflows = createWorkflowService({
-    store: createWorkflowStore(storage.uow), clock: systemClock, ids: randomIds, connectors: connectorFactories({ simulator: createSimulatedAcquirer() }),
+    store: createWorkflowStore(storage.uow, pspAccountInUse), clock: systemClock, ids: randomIds, connectors: connectorFactories({ simulator: createSimulatedAcquirer() }),
     secrets: vault ?? await vaultOver(config, storage), merchantOf: (id) => merchants.byId(id), maxTimeoutMs: config.pspTimeoutMs,
   });
   // Accounts stored in the clear by an older version are sealed before anything is shown.

@@ -5,7 +5,7 @@ import { createApp, type App } from '../app.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { isDeliveryStatus } from '../webhooks/model.ts';
 import { readInstant } from '../runtime/instant.ts';
-import { decodeCursor, encodeCursor } from '../payments/search.ts';
+import { decodeCursor, encodeCursor } from '../search/model.ts';
 
 export const webhooksUsage = `  switchyard webhooks add --merchant MERCHANT_ID --dialect opp|executions --url URL [--entity ENTITY_ID] [--types T1,T2] [--json]
   switchyard webhooks list [--merchant MERCHANT_ID] [--json]

@@ -7,7 +7,7 @@ import type { WebhookService } from '../webhooks/service.ts';
 import type { VaultService } from '../vault/service.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { PaymentRecord } from '../payments/store.ts';
-import type { PaymentSearch } from '../payments/search.ts';
+import type { PaymentSearch } from '../search/model.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import type { DashboardAuth } from './service.ts';
 import type { Idempotency } from '../idempotency/service.ts';

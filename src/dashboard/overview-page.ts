@@ -1,4 +1,4 @@
-import type { Overview } from '../payments/search.ts';
+import type { Overview } from '../search/model.ts';
 import { amountText, timeText } from './format.ts';
 import { html, type Html } from './html.ts';
 import { page, type PageContext } from './layout.ts';

@@ -1,6 +1,6 @@
 import { paymentStatuses, attemptsOfOperation } from '../payments/model.ts';
 import { channels, type AttemptRecord, type OperationRecord, type PaymentRecord } from '../payments/store.ts';
-import { filterQuery, type PaymentFilter, type PaymentPage, type PaymentRelated } from '../payments/search.ts';
+import { filterQuery, type PaymentFilter, type PaymentPage, type PaymentRelated } from '../search/model.ts';
 import type { Posting } from '../ledger/model.ts';
 import { amountText, timeText } from './format.ts';
 import { reviewNoticeOf } from '../processors/result-codes.ts';

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Money } from '../money/money.ts';
 import { isCurrency } from '../money/money.ts';
 import { decideFollowUp, initialOf, totalsOf } from '../payments/model.ts';
-import { parseFilter } from '../payments/search.ts';
+import { parseFilter } from '../search/model.ts';
 import { newFormToken } from './service.ts';
 import { IdempotencyClaimLost } from '../idempotency/service.ts';
 import { isStoreUnavailable } from '../storage/unavailable.ts';

@@ -141,6 +141,8 @@ export function createExecutionService(deps: {
   publicUrl: string | undefined;
   /** The webhook body of an event (the dialect's renderer, injected by the composition root). */
   renderEvent: (e: ExecutionRecord, ev: EventSpec) => Readonly<Record<string, unknown>>;
+  /** Whether a payment other than `paymentId` was made with the card, in the unit of work (the payments' store). */
+  chargedElsewhere: (tx: Tx, cardId: string, paymentId: string) => Promise<boolean>;
 }): ExecutionService {
   const { uow, store, payments, workflows, instruments, waiters, clock, ids, logger } = deps;
 
@@ -427,7 +429,7 @@ export function createExecutionService(deps: {
       const a = e.authorize;
       if (a && op.seq === 0 && op.status === 'failed'
         && ((a.keptInstrument && !reachedAnIssuer(op, change.attempts)) || (a.savedInstrument && cardholderNotAuthenticated(op.reason)))) {
-        await instruments.unkeepIn(tx, a.instrumentId, change.payment.id);
+        await instruments.unkeepIn(tx, a.instrumentId, (cardId) => deps.chargedElsewhere(tx, cardId, change.payment.id));
       }
     },
 

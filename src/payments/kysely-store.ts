@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { prepare, type QueryRunner } from '../storage/prepared.ts';
 import type { AttemptsTable, Database, PaymentsTable, TransactionsTable } from '../storage/schema.ts';
 import { lockWaitBound } from '../storage/lock-wait.ts';
@@ -62,6 +62,22 @@ function attemptOf(row: { readonly [column: string]: unknown }): AttemptRow {
 }
 
 /** One implementation over Kysely for both stores; on PostgreSQL `lock` takes the payment's row lock. */
+/**
+ * Whether a PSP account holds money's business: a payment authorized there (its follow-ups go
+ * there), an attempt there its PSP may still decide, or a late approval being reversed there. Over
+ * `q`, a unit of work's transaction where the answer decides a write (an account's removal).
+ */
+export async function pspAccountInUse(q: Kysely<Database>, id: string): Promise<boolean> {
+  if (await q.selectFrom('payments').select('id').where('psp_account_id', '=', id).limit(1).executeTakeFirst()) return true;
+  // An attempt whose end the PSP may still decide (its answer lost, pending, a challenge at the
+  // PSP), or that the gateway ended while the PSP may yet approve it: a payment's authorization
+  // is at the account before its payment records the account.
+  const attempt = await q.selectFrom('attempts').select('id').where('account_id', '=', id)
+    .where((eb) => eb.or([eb('status', '<>', 'failed'), eb('reason', 'in', ['not_received', 'expired'])])).limit(1).executeTakeFirst();
+  if (attempt) return true;
+  return (await q.selectFrom('late_approvals').select('attempt_id').where('account_id', '=', id).where('status', '=', 'reversing').limit(1).executeTakeFirst()) !== undefined;
+}
+
 export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const { db } = uow;
   const locking = uow.kind === 'postgres';
@@ -205,6 +221,10 @@ export function createPaymentStore(uow: UnitOfWork): PaymentStore {
       },
       async setReceiptSettled(paymentId, at) {
         await tx.updateTable('payments').set({ receipt_settled_at: at }).where('id', '=', paymentId).where('receipt_settled_at', 'is', null).execute();
+      },
+      async chargedElsewhere(cardId, paymentId) {
+        // Through the card's index (migration 080).
+        return (await tx.selectFrom('payments').select('id').where('card_id', '=', cardId).where('id', '!=', paymentId).limit(1).executeTakeFirst()) !== undefined;
       },
       async updatePayment(id, change, at) {
         await updatePaymentRow.later(tx, {

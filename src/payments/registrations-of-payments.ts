@@ -4,6 +4,7 @@ import { registrationEvent } from '../vault/registrations.ts';
 import type { VaultWriter } from '../vault/store.ts';
 import { addOutboxEvent } from '../webhooks/outbox.ts';
 import type { PaymentObserver } from './change.ts';
+import type { PaymentWriter } from './store.ts';
 import { reachedAnIssuer } from './model.ts';
 
 /**
@@ -16,7 +17,7 @@ import { reachedAnIssuer } from './model.ts';
  * charge no issuer saw. Deleted in the unit of work that ends the payment, unless another payment
  * has charged the card since, and told as a deregistration.
  */
-export function registrationsOfPayments(deps: { vaultWriter: (tx: Tx) => VaultWriter; ids: Ids }): PaymentObserver {
+export function registrationsOfPayments(deps: { vaultWriter: (tx: Tx) => VaultWriter; paymentWriter: (tx: Tx) => PaymentWriter; ids: Ids }): PaymentObserver {
   return {
     async paymentChanged(tx, change) {
       const op = change.operation;
@@ -24,7 +25,7 @@ export function registrationsOfPayments(deps: { vaultWriter: (tx: Tx) => VaultWr
       if (op.seq !== 0 || op.status !== 'failed' || op.context.storesCard !== true || typeof registrationId !== 'string') return;
       if (reachedAnIssuer(op, change.attempts)) return;
       const entityId = change.payment.entityId;
-      const card = await deps.vaultWriter(tx).deleteUnused(registrationId, change.payment.id, op.updatedAt);
+      const card = await deps.vaultWriter(tx).deleteUnless(registrationId, (cardId) => deps.paymentWriter(tx).chargedElsewhere(cardId, change.payment.id), op.updatedAt);
       if (!card || entityId === undefined) return;
       const testMode = typeof op.context.testMode === 'string' ? op.context.testMode : undefined;
       await addOutboxEvent(tx, registrationEvent(deps.ids.hex32(), 'deleted', { id: registrationId, merchantId: change.payment.merchantId, entityId, card }, op.updatedAt, { testMode }));

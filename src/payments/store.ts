@@ -125,6 +125,11 @@ export interface PaymentWriter {
   setHoldReleased(paymentId: string, at: number | null): Promise<void>;
   /** Marks a bank transfer a receipt has confirmed: the receipt sweep never reads it again. */
   setReceiptSettled(paymentId: string, at: number): Promise<void>;
+  /**
+   * Whether a payment other than `paymentId` was made with this card, read in the unit of work (so
+   * after whatever the caller holds: a stored card's row, which a payment holds as it records its intent).
+   */
+  chargedElsewhere(cardId: string, paymentId: string): Promise<boolean>;
 }
 
 export interface PaymentStore {

@@ -52,12 +52,12 @@ export interface InstrumentService {
    */
   keepIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id'>): Promise<boolean>;
   /**
-   * A saved instrument whose authorization (`paymentId`, the one that kept it or the first to charge
-   * it) ended before any issuer saw the card, deleted in that ending's unit of work, its held code
-   * with it; false when it was not enabled, or when another payment has charged its card (the holder
-   * did pay with it).
+   * A saved instrument whose authorization (the one that kept it or the first to charge it) ended
+   * before any issuer saw the card, deleted in that ending's unit of work, its held code with it;
+   * false when it was not enabled, or when `chargedElsewhere` (the payments', asked once the
+   * instrument is held) says another payment has charged its card (the holder did pay with it).
    */
-  unkeepIn(tx: Tx, instrumentId: string, paymentId: string): Promise<boolean>;
+  unkeepIn(tx: Tx, instrumentId: string, chargedElsewhere: (cardId: string) => Promise<boolean>): Promise<boolean>;
   /** The holder's saved (enabled) instruments, newest first. */
   savedOf(merchantId: string, holderReference: string): Promise<Instrument[]>;
 }
@@ -135,8 +135,8 @@ export function createInstrumentService(deps: {
     async keepIn(tx, instrument) {
       return store.writer(tx).endTransient(instrument.id, 'enabled', clock.now());
     },
-    async unkeepIn(tx, instrumentId, paymentId) {
-      if ((await store.writer(tx).deleteUnused(instrumentId, paymentId, clock.now())) === undefined) return false;
+    async unkeepIn(tx, instrumentId, chargedElsewhere) {
+      if ((await store.writer(tx).deleteUnless(instrumentId, chargedElsewhere, clock.now())) === undefined) return false;
       uow.afterCommit(tx, () => { void cvvs.drop(key(instrumentId)).catch(() => undefined); });
       return true;
     },

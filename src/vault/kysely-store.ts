@@ -147,24 +147,19 @@ export function vaultWriterOf(db: Kysely<Database>): (tx: Tx) => VaultWriter {
       if (locking) q = q.forUpdate();
       return (await q.executeTakeFirst())?.status === 'enabled';
     },
-    async deleteUnused(id, paymentId, at) {
-      // The row held first (PostgreSQL), and the other payments read by a statement of their own after
-      // it: a payment with the card another transaction committed while this one waited for the row
-      // (it holds the instrument as it records its intent) is seen. In one statement, the condition
-      // was judged on the snapshot taken before the wait, and the card the holder had just paid with
-      // was deleted.
+    async deleteUnless(id, chargedElsewhere, at) {
+      // The row held first (PostgreSQL), and the other payments read after it: a payment with the
+      // card another transaction committed while this one waited for the row (it holds the
+      // instrument as it records its intent) is seen. In one statement, the condition was judged on
+      // the snapshot taken before the wait, and the card the holder had just paid with was deleted.
       let held = tx.selectFrom('instruments').select(['status', 'card_id']).where('id', '=', id);
       if (locking) held = held.forUpdate();
       const i = await held.executeTakeFirst();
-      if (i?.status !== 'enabled') return undefined;
-      // Another payment with its card (through the card's index, migration 080): the holder paid with it.
-      const charged = await tx.selectFrom('payments').select('id').where('card_id', '=', i.card_id).where('id', '!=', paymentId).limit(1).executeTakeFirst();
-      if (charged) return undefined;
+      if (i?.status !== 'enabled' || await chargedElsewhere(i.card_id)) return undefined;
       const r = await tx.updateTable('instruments').set({ status: 'deleted', updated_at: at }).where('id', '=', id).where('status', '=', 'enabled').executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return undefined;
-      const c = await tx.selectFrom('instruments').innerJoin('cards', 'cards.id', 'instruments.card_id')
-        .select(['cards.id', 'cards.brand', 'cards.bin', 'cards.last4', 'cards.holder', 'cards.expiry_month', 'cards.expiry_year'])
-        .where('instruments.id', '=', id).executeTakeFirst();
+      const c = await tx.selectFrom('cards').select(['id', 'brand', 'bin', 'last4', 'holder', 'expiry_month', 'expiry_year'])
+        .where('id', '=', i.card_id).executeTakeFirst();
       return c && { id: c.id, brand: c.brand as CardBrand, bin: c.bin, last4: c.last4, holder: c.holder ?? undefined, expiryMonth: c.expiry_month, expiryYear: c.expiry_year };
     },
     async heldCard(id) {

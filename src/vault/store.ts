@@ -73,11 +73,14 @@ export interface VaultWriter {
   /** Moves the instrument to `status` unless it is there already (false then). */
   setInstrumentStatus(id: string, status: InstrumentStatus, at: number): Promise<boolean>;
   /**
-   * Deletes an enabled instrument that no payment but `paymentId` (the one that kept it) has charged,
-   * answering the masked view of its card (for the event that tells of it); undefined when it was
-   * not enabled, or another payment charged its card.
+   * Deletes an enabled instrument unless `chargedElsewhere` says a payment other than the one that
+   * kept it has charged its card, answering the masked view of its card (for the event that tells of
+   * it); undefined when it was not enabled, or was charged elsewhere. The instrument is held
+   * (PostgreSQL: its row locked) before `chargedElsewhere` is asked, so a payment another transaction
+   * records with it meanwhile is seen. The question is the payments' to answer: the vault keeps no
+   * record of who charged a card.
    */
-  deleteUnused(id: string, paymentId: string, at: number): Promise<MaskedCard | undefined>;
+  deleteUnless(id: string, chargedElsewhere: (cardId: string) => Promise<boolean>, at: number): Promise<MaskedCard | undefined>;
   /** Points an enabled instrument at another stored card (the same card with new details); false when it is not enabled. */
   setInstrumentCard(id: string, cardId: string, at: number): Promise<boolean>;
   /**

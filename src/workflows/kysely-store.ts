@@ -10,7 +10,11 @@ const toAccount = (r: Selectable<PspAccountsTable>): PspAccount => ({
   sealedSecrets: r.secrets ?? undefined, timeoutMs: r.timeout_ms ?? undefined, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
+/**
+ * `inUse` answers whether a PSP account holds money's business (the payments' to say: their store's
+ * `pspAccountInUse`), read over the unit of work's transaction when one is given.
+ */
+export function createWorkflowStore(uow: UnitOfWork, inUse: (q: Kysely<Database>, accountId: string) => Promise<boolean>): WorkflowStore {
   const { db } = uow;
   // Read for every payment, never cached: a changed cascade or account applies at once on every
   // node. One statement instead of two (the workflow, then the accounts), compiled once.
@@ -28,21 +32,6 @@ export function createWorkflowStore(uow: UnitOfWork): WorkflowStore {
     .where('m.id', '=', p.merchantId).orderBy('a.name'));
   const accountById = prepare(db, (q, p: { id: string }) => q.selectFrom('psp_accounts').selectAll().where('id', '=', p.id));
   const locking = uow.kind === 'postgres';
-
-  /**
-   * Whether the account holds money's business: a payment authorized there (its follow-ups go
-   * there), an attempt there its PSP may still decide, or a late approval being reversed there.
-   */
-  async function inUse(q: Kysely<Database>, id: string): Promise<boolean> {
-    if (await q.selectFrom('payments').select('id').where('psp_account_id', '=', id).limit(1).executeTakeFirst()) return true;
-    // An attempt whose end the PSP may still decide (its answer lost, pending, a challenge at the
-    // PSP), or that the gateway ended while the PSP may yet approve it: a payment's authorization
-    // is at the account before its payment records the account.
-    const attempt = await q.selectFrom('attempts').select('id').where('account_id', '=', id)
-      .where((eb) => eb.or([eb('status', '<>', 'failed'), eb('reason', 'in', ['not_received', 'expired'])])).limit(1).executeTakeFirst();
-    if (attempt) return true;
-    return (await q.selectFrom('late_approvals').select('attempt_id').where('account_id', '=', id).where('status', '=', 'reversing').limit(1).executeTakeFirst()) !== undefined;
-  }
 
   /**
    * Holds the merchant's routing for the rest of the unit (PostgreSQL; SQLite has one writer): a

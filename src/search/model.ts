@@ -1,7 +1,7 @@
 import { exampleAmount, exponentOf, formatMajorUnits, isCurrency, type Currency } from '../money/money.ts';
 import { fail, ok, type Result } from '../runtime/result.ts';
-import { paymentStatuses, type InitialKind, type PaymentStatus } from './model.ts';
-import { channels, type Channel, type PaymentMethod } from './store.ts';
+import { paymentStatuses, type InitialKind, type PaymentStatus } from '../payments/model.ts';
+import { channels, type Channel, type PaymentMethod } from '../payments/store.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
 import { readInstant } from '../runtime/instant.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCursor, encodeCursor, filterQuery, parseFilter } from './search.ts';
+import { decodeCursor, encodeCursor, filterQuery, parseFilter } from './model.ts';
 
 test('a filter reads from query parameters; amounts in the currency\'s units; dates as whole UTC days', () => {
   const r = parseFilter({ q: ' order-1 ', status: 'captured', currency: 'jpy', min: '100', max: '2500', from: '2026-05-01', to: '2026-05-01', limit: '10', channel: 'executions' });

@@ -1,9 +1,13 @@
-
+/**
+ * The operators' search over payments (dashboard, admin API, CLI). A read model: it joins the tables
+ * of every concern a payment touches (its card, challenges, execution, webhook deliveries), so it
+ * sits above them all and writes none.
+ */
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import { toOwedDelivery } from '../webhooks/kysely-store.ts';
-import { isInitialKind, paymentStatuses, type PaymentStatus } from './model.ts';
-import { encodeCursor, type Overview, type PaymentFilter, type PaymentSearch, type PaymentSummary } from './search.ts';
+import { isInitialKind, paymentStatuses, type PaymentStatus } from '../payments/model.ts';
+import { encodeCursor, type Overview, type PaymentFilter, type PaymentSearch, type PaymentSummary } from './model.ts';
 
 /** Above this many payments found by one search, the list reads them through a subquery instead. */
 const maxCandidates = 2000;
