@@ -1,13 +1,13 @@
-import { execFileSync, execFile, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connect, type AddressInfo } from 'node:net';
 import { createServer } from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { startGateway, tempDir, type Gateway } from './harness.ts';
+import { startGateway, type Gateway } from './harness.ts';
 import { adyenFakeCredentials, startAdyenFake, type AdyenFake } from './fake-psps/adyen.ts';
 import { adminHeaders } from './process.ts';
+import { selfSignedCertificate } from './tls-proxy.ts';
 
 /** Enough of a gateway to call it: its URL and the merchant's credentials (an in-process harness or a real process). */
 export type Reachable = Pick<Gateway, 'url' | 'merchant'>;
@@ -76,13 +76,9 @@ export async function configureCascade(gw: Pick<Gateway, 'url' | 'merchant' | 'd
  * 127.0.0.1 and a byte pipe to the gateway. `caFile` is what the client trusts.
  */
 export async function tlsFront(targetUrl: string): Promise<{ host: string; caFile: string; close(): Promise<void> }> {
-  const dir = tempDir('switchyard-tls-');
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const { key, cert, certFile } = selfSignedCertificate();
   const target = new URL(targetUrl);
-  const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (tls) => {
+  const server = createServer({ key, cert }, (tls) => {
     const plain = connect(Number(target.port), target.hostname);
     tls.pipe(plain).pipe(tls);
     const end = () => { tls.destroy(); plain.destroy(); };
@@ -90,7 +86,7 @@ export async function tlsFront(targetUrl: string): Promise<{ host: string; caFil
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { host: `127.0.0.1:${port}`, caFile: cert, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { host: `127.0.0.1:${port}`, caFile: certFile, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /** The Python that runs the seed's backend: `SEED_PYTHON`, else `python3` on the PATH. */

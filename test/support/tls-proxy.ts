@@ -6,16 +6,27 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * A self-signed certificate for this machine, made now, naming both `localhost` and `127.0.0.1`
+ * (a browser told to accept it, or a client given `certFile` as its trusted authority).
+ */
+export function selfSignedCertificate(): { key: Buffer; cert: Buffer; certFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-tls-'));
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  return { key: readFileSync(keyFile), cert: readFileSync(certFile), certFile };
+}
+
 /** A TLS-terminating reverse proxy as deployed before the gateway. `hostMode`: 'pass' keeps the browser's Host (Caddy, Traefik, nginx with proxy_set_header Host $host); 'upstream' sends the upstream's (nginx's default). */
 export interface Proxy { url: string; port: number; seen: { method: string; url: string; status: number; location?: string }[]; setTarget(t: string): void; close(): Promise<void> }
 /** `prefix`: the gateway is published under this path (`/pay`), stripped before forwarding; anything else is the proxy's own 404. */
 export async function startProxy(hostMode: 'pass' | 'upstream' = 'pass', prefix = ''): Promise<Proxy> {
   let target = '';
   const seen: Proxy['seen'] = [];
-  // A self-signed certificate for localhost, made now (the browser is told to accept it).
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-tls-proxy-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  const server: Server = createHttps({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+  const { key, cert } = selfSignedCertificate();
+  const server: Server = createHttps({ key, cert }, (req, res) => {
     const t = new URL(target);
     if (prefix && !(req.url === prefix || req.url!.startsWith(prefix + '/') || req.url!.startsWith(prefix + '?'))) {
       seen.push({ method: req.method!, url: req.url!, status: 404 });
