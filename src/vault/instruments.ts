@@ -87,9 +87,15 @@ export function createInstrumentService(deps: {
     return card && fp ? { ...i, ...(ended ? { status: 'deleted' as const } : {}), card, fingerprint: fp } : undefined;
   }
 
+  // A /v1 registration (an instrument with its entity) is that entity's alone to pay with, read or
+  // delete, and its end is told by a registration.deleted notification: not an instrument of a
+  // dialect that has no entities.
+  const executionsInstrument = (i: InstrumentRecord | undefined, merchantId: string): i is InstrumentRecord =>
+    i !== undefined && i.merchantId === merchantId && i.entityId === undefined;
+
   async function get(merchantId: string, id: string): Promise<Instrument | undefined> {
     const i = await store.instrument(id);
-    if (!i || i.merchantId !== merchantId) return undefined;
+    if (!executionsInstrument(i, merchantId)) return undefined;
     return view(i);
   }
 
@@ -120,7 +126,7 @@ export function createInstrumentService(deps: {
     get,
     async remove(merchantId, id, acknowledge) {
       const i = await store.instrument(id);
-      if (!i || i.merchantId !== merchantId || i.status === 'deleted') return false;
+      if (!executionsInstrument(i, merchantId) || i.status === 'deleted') return false;
       // The held code goes first: a failure after it leaves an instrument without its code (which a
       // retry then deletes), never a deletion committed whose answer a failure then loses.
       await cvvs.drop(key(id));
@@ -155,7 +161,7 @@ export function createInstrumentService(deps: {
       let after: { createdAt: number; id: string } | undefined;
       for (let read = 0; usable.length < savedListed && read < savedRead;) {
         const rows = await store.byHolder(merchantId, holderReference, { limit: 100, ...(after ? { after } : {}) });
-        const views = await Promise.all(rows.filter((r) => r.status === 'enabled').map(view));
+        const views = await Promise.all(rows.filter((r) => r.status === 'enabled' && r.entityId === undefined).map(view));
         usable.push(...views.filter((v): v is Instrument => v !== undefined && !isExpired(v.card.expiryMonth, v.card.expiryYear, now)));
         read += rows.length;
         if (rows.length < 100) break;
