@@ -252,7 +252,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store: createCheckoutStore(uow), clock, ids, releaseReference: (tx, id) => paymentStore.writer(tx).releaseReference(id),
   });
   payments.observe(checkouts);
-  // A registration made with a payment is not kept when the payment ended before any issuer saw it.
+  // A registration made with a payment is not kept when the payment ended before any issuer saw it,
+  // or with an issuer's refusal for good.
   payments.observe(registrationsOfPayments({ vaultWriter: vaultWriterOf(storage.db), paymentWriter: (tx) => paymentStore.writer(tx), ids }));
   const settlement = createSettlementService({ uow, store: createSettlementStore(uow), ledger: ledgerStore, clock, ids });
   payments.observe(outcomeCounter(uow, metrics));

@@ -2,9 +2,10 @@
  * `storeInstrument: true` keeps a transient instrument as the holder's saved card, in the
  * authorization's own unit of work. A payment that then ends before any issuer saw the card (its
  * cardholder failed, cancelled or never finished 3-D Secure) takes it back: the holder was left a
- * saved card they never paid with, offered at their next checkout. An approval or an issuer's
- * decline keeps it (one the cascade moved on from too), and so does another payment the holder made
- * with it meanwhile.
+ * saved card they never paid with, offered at their next checkout. So does an issuer's refusal for
+ * good (stolen, fraud, expired): the card would be offered only to be declined again. An approval or
+ * an issuer's soft decline keeps it (one the cascade moved on from too), and so does another payment
+ * the holder made with it meanwhile.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,7 +51,7 @@ test('challenge never finished: the instrument goes with the payment\'s timeout'
   assert.equal(await statusOf(inst), 'deleted');
 });
 
-test('approved, or declined by the issuer: the instrument stays saved', async () => {
+test('approved, or declined softly by the issuer (funds): the instrument stays saved', async () => {
   const approved = await authorizeKeeping('4111111111111111', 'holder-ok');
   assert.equal(approved.e.status, 'authorized');
   assert.equal(await statusOf(approved.inst), 'enabled');
@@ -58,6 +59,14 @@ test('approved, or declined by the issuer: the instrument stays saved', async ()
   assert.equal(declined.e.status, 'authorizeFailed');
   assert.equal(await statusOf(declined.inst), 'enabled');
 });
+
+for (const [card, what] of [['4000000000009979', 'stolen'], ['4100000000000019', 'suspected fraud'], ['4000000000000069', 'expired']] as const) {
+  test(`declined for good by the issuer (${what}): the instrument the authorization kept is taken back`, async () => {
+    const { inst, e } = await authorizeKeeping(card, `holder-${what.replace(' ', '-')}`);
+    assert.equal(e.status, 'authorizeFailed', JSON.stringify(e.statusHistory?.at(-1)));
+    assert.equal(await statusOf(inst), 'deleted', `a card the issuer refused for good (${what}) is not kept to be offered again`);
+  });
+}
 
 test('a card brought with the authorization (paymentInstrumentData) and storeInstrument: saved by an approval, taken back with a failed challenge', async () => {
   const holder = 'holder-brought';

@@ -1,8 +1,9 @@
 /**
  * `createRegistration=true` on a customer-initiated payment: the registration commits with the
- * payment's intent (its id is in the answer, a pending one too), and it outlives an issuer's
- * decline. It does not outlive a payment that ended before any issuer saw it: its cardholder
- * failed, cancelled or never finished 3-D Secure, or 3-D Secure erred or could not be run. That
+ * payment's intent (its id is in the answer, a pending one too), and it outlives an issuer's soft
+ * decline (funds, a limit). It does not outlive a payment that ended before any issuer saw it (its
+ * cardholder failed, cancelled or never finished 3-D Secure, or 3-D Secure erred or could not be
+ * run), nor an issuer's refusal for good (lost, stolen, fraud, expired, a wrong security code). That
  * registration was a stored credential no cardholder set up, and a merchant-initiated charge on it
  * (no 3-D Secure) was approved for any amount, also while the cardholder was still at 3-D Secure:
  * until its payment has an outcome, it is not confirmed yet (100.150.201).
@@ -96,7 +97,17 @@ for (const store of ['sqlite', 'postgres'] as const) {
       assert.equal((await mitCharge(p.registrationId)).body.result.code, '000.100.110');
     });
 
-    test('an issuer\'s decline keeps the registration: the card is the cardholder\'s, and its first charge reached the issuer', async () => {
+    for (const [card, code, what] of [['4000000000009979', '800.100.159', 'a stolen card'], ['4000000000009987', '800.100.171', 'a lost card'],
+      ['4100000000000019', '100.400.319', 'suspected fraud'], ['4000000000000127', '800.100.153', 'a wrong security code'], ['4000000000000069', '800.100.157', 'an expired card']] as const) {
+      test(`an issuer's refusal for good (${what}) takes the registration back: it would only be declined again, or charged for a fraudster`, async () => {
+        const r = await initial(card);
+        assert.equal(r.body.result.code, code, JSON.stringify(r.body.result));
+        assert.match(r.body.registrationId, /^[0-9a-f]{32}$/);
+        await assertNotKept({ id: r.body.id, registrationId: r.body.registrationId }, `issuer refused it (${what})`);
+      });
+    }
+
+    test('an issuer\'s soft decline keeps the registration: the card is the cardholder\'s, and will be honoured again', async () => {
       const r = await initial('4000000000009995');
       assert.equal(r.body.result.code, '800.100.155');
       assert.match(r.body.registrationId, /^[0-9a-f]{32}$/);

@@ -146,8 +146,9 @@ export interface AuthorizeRequest {
   /**
    * The instrument was a transient one this authorization kept (`storeInstrument: true`): a payment
    * that ends before any issuer saw the card (3-D Secure failed, cancelled, never finished or erred,
-   * no PSP took it) takes it back unless another payment has charged it, rather than leave the
-   * holder a saved card they never paid with.
+   * no PSP took it), or that an issuer refused for good (hard or fraud), takes it back unless another
+   * payment has charged it, rather than leave the holder a saved card they never paid with, or one
+   * that would only be declined again.
    */
   readonly keptInstrument?: boolean;
   /**

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import type { Currency, Money } from '../money/money.ts';
 import {
   brokenInvariants, canTransition, cancelPlan, decideFollowUp, followUpKinds, initialOf, isOpen, operationTransitions,
-  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, refundDrawsOn, refundParts, statusOfOutcome, totalsOf,
-  type FollowUpKind, type FollowUpRequest, type Operation, type OperationKind, type OperationStatus, type Outcome, type PaymentStatus,
+  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, refundDrawsOn, refundParts, statusOfOutcome, storedCardStands, totalsOf,
+  type DeclineReason, type FollowUpKind, type FollowUpRequest, type Operation, type OperationKind, type OperationStatus, type Outcome, type PaymentStatus,
 } from './model.ts';
 import type { PaymentError } from './errors.ts';
 
@@ -471,4 +471,19 @@ test('a refund naming one capture counts what refunds of the payment as a whole 
   assert.deepEqual(naming(5_000), { ok: false, error: 'refund_exceeds_captured' }, 'the PSP would be sent 50.00 against a capture with 20.00 left');
   assert.equal(naming(2_000).ok, true, 'what is left of it');
   assert.equal(decideFollowUp(refunded, { kind: 'refund', amount: eur(3_000), target: refunded[1]!, awaitsReceipt: false, namesTransaction: true }).ok, true, 'the other capture is untouched');
+});
+
+test('a stored card stands after an issuer\'s soft decline at some attempt, and not after a hard or fraud decline, or none', () => {
+  const op = (reason: DeclineReason | undefined) => ({ id: 'op', reason });
+  const attempt = (seq: number, reason: DeclineReason | undefined, operationId = 'op') => ({ operationId, seq, reason });
+  assert.equal(storedCardStands(op('soft'), [attempt(0, 'soft')]), true);
+  assert.equal(storedCardStands(op('provider_error'), [attempt(0, 'soft'), attempt(1, 'provider_error')]), true, 'a soft decline the cascade moved on from');
+  for (const refusal of ['hard', 'fraud'] as const) {
+    assert.equal(storedCardStands(op(refusal), [attempt(0, refusal)]), false, refusal);
+    assert.equal(storedCardStands(op(refusal), [attempt(0, 'soft'), attempt(1, refusal)]), false, `soft, then ${refusal}`);
+  }
+  for (const none of ['authentication_failed', 'cancelled_by_shopper', 'expired', 'provider_error', 'not_received', undefined] as const) {
+    assert.equal(storedCardStands(op(none), [attempt(0, none)]), false, String(none));
+  }
+  assert.equal(storedCardStands(op('provider_error'), [attempt(0, 'soft', 'another-op')]), false, 'another operation\'s attempts do not count');
 });

@@ -53,7 +53,7 @@ export const undoableKinds: ReadonlySet<OperationKind> = new Set<OperationKind>(
 export const isOpen = (s: OperationStatus) => s === 'awaiting' || s === 'pending' || s === 'unknown';
 
 export { declineReasons, isDeclineReason, shopperActions, type DeclineReason, type Outcome, type ShopperAction } from '../processors/outcome.ts';
-import { declinedByIssuer, type DeclineReason, type Outcome } from '../processors/outcome.ts';
+import type { DeclineReason, Outcome } from '../processors/outcome.ts';
 
 /** The operation state an outcome leaves. */
 export const statusOfOutcome: Readonly<Record<Outcome['kind'], OperationStatus>> = {
@@ -519,11 +519,17 @@ export function attemptsOfOperation<A extends { readonly operationId: string; re
 }
 
 /**
- * Whether a failed operation's charge reached the card's issuer: it, or any attempt of its cascade
- * (an issuer's soft decline the cascade moved on from, to a PSP that then erred), was declined by
- * the issuer. A card kept by a payment that never reached one is taken back.
+ * Whether the card a failed operation charged still stands for its cardholder: an issuer declined it
+ * softly (funds, a limit, try later) at some attempt of its cascade (a decline the cascade moved on
+ * from, to a PSP that then erred, counts), and none declined it hard or as fraud (lost, stolen,
+ * closed, expired, a wrong security code: it will not be honoured again). A card stored by the
+ * payment that made it is kept only after an approval or such a decline: one whose first charge no
+ * issuer saw (its cardholder did not authenticate, no PSP took it) was never shown to be the
+ * holder's, and one an issuer refused for good would be offered to its holder, or charged by the
+ * merchant alone, only to fail again.
  */
-export function reachedAnIssuer(op: { readonly id: string; readonly reason: DeclineReason | undefined },
+export function storedCardStands(op: { readonly id: string; readonly reason: DeclineReason | undefined },
   attempts: readonly { readonly operationId: string; readonly seq: number; readonly reason: DeclineReason | undefined }[]): boolean {
-  return declinedByIssuer(op.reason) || attemptsOfOperation(attempts, op.id).some((a) => declinedByIssuer(a.reason));
+  const reasons = [op.reason, ...attemptsOfOperation(attempts, op.id).map((a) => a.reason)];
+  return reasons.includes('soft') && !reasons.some((r) => r === 'hard' || r === 'fraud');
 }

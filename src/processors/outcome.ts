@@ -24,13 +24,6 @@ export const declineReasons = [
 export type DeclineReason = (typeof declineReasons)[number];
 export const isDeclineReason = (s: unknown): s is DeclineReason => (declineReasons as readonly unknown[]).includes(s);
 
-/**
- * Whether a payment that failed for this reason was declined by the card's issuer (or its acquirer,
- * for it): its charge reached them, its cardholder authenticated where asked. Every other reason
- * ends a payment before any issuer saw the card.
- */
-export const declinedByIssuer = (reason: DeclineReason | undefined): boolean => reason === 'soft' || reason === 'hard' || reason === 'fraud';
-
 /** Whether a payment ended because its cardholder did not authenticate: 3-D Secure failed, cancelled, never finished, or erred at the issuer. */
 export const cardholderNotAuthenticated = (reason: DeclineReason | undefined): boolean =>
   reason === 'authentication_failed' || reason === 'cancelled_by_shopper' || reason === 'expired' || reason === 'authentication_error';

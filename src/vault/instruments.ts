@@ -52,8 +52,9 @@ export interface InstrumentService {
    */
   keepIn(tx: Tx, instrument: Pick<InstrumentRecord, 'id'>): Promise<boolean>;
   /**
-   * A saved instrument whose authorization (the one that kept it or the first to charge it) ended
-   * before any issuer saw the card, deleted in that ending's unit of work, its held code with it;
+   * A saved instrument whose authorization (the one that kept it or the first to charge it) ended so
+   * that its card does not stand (see payments' storedCardStands), deleted in that ending's unit of
+   * work, its held code with it;
    * false when it was not enabled, or when `chargedElsewhere` (the payments', asked once the
    * instrument is held) says another payment has charged its card (the holder did pay with it).
    */

@@ -533,7 +533,8 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         const holderReference = found.execution.holderReference;
         const card = await cardOfJwe(deps.browser.tokenizationKeys, deps.cardData, { merchantId: merchant.id, keyId: keyId.toLowerCase(), jwe, field: `${at}.encryptedData`, holderReference });
         // Made transient, and kept (storeInstrument) by the authorization in its own unit of work, as
-        // an instrument named by its id is: a payment that ends before any issuer saw the card takes it back.
+        // an instrument named by its id is: a payment that ends before any issuer saw the card, or
+        // that an issuer refused for good, takes it back (payments/model.ts storedCardStands).
         const created = await instruments.create({ merchantId: merchant.id, holderReference: holderReference ?? '', card, storeInstrument: false, futureUsage: undefined });
         if (!created.ok) return sendError(reply, created);
         instrumentId = created.value.id;

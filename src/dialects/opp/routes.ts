@@ -507,7 +507,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       const r = await registrations.usable(auth.merchant, auth.entity, id);
       // One not confirmed yet (its first payment has no outcome) may be by the time the shopper
       // pays, and one deregistered (the gateway takes back a registration whose payment ended before
-      // any issuer saw the card, and the shop may still hold its id) is simply not offered: the
+      // any issuer saw the card, or that an issuer refused for good, and the shop may still hold its
+      // id) is simply not offered: the
       // widget offers only usable ones, and the shopper's checkout is not refused for them.
       if (!r.ok && r.error === 'not_found') return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error], [{ name: 'registrations', value: id, message: 'no usable registration of this entity' }]);
     }
