@@ -157,13 +157,21 @@ export function createInstrumentService(deps: {
       // is in the card's view, so expired ones are dropped page by page until 50 usable are found:
       // dropped after one page's limit, newer expired cards would hide an older card still valid.
       // The reading stops after 1,000 cards, so a holder with a great many expired ones costs a bounded read.
+      // The same card saved again (by its fingerprint) is listed once, as its newest instrument (the
+      // list is newest first; a reissued card's new expiry is the one to offer): the shopper had
+      // nothing to tell two entries of one card apart. The older one stays an instrument of its own.
       const now = clock.now();
       const usable: Instrument[] = [];
+      const listed = new Set<string>();
       let after: { createdAt: number; id: string } | undefined;
       for (let read = 0; usable.length < savedListed && read < savedRead;) {
         const rows = await store.byHolder(merchantId, holderReference, { limit: 100, ...(after ? { after } : {}) });
         const views = await Promise.all(rows.filter((r) => r.status === 'enabled' && r.entityId === undefined).map(view));
-        usable.push(...views.filter((v): v is Instrument => v !== undefined && !isExpired(v.card.expiryMonth, v.card.expiryYear, now)));
+        for (const v of views) {
+          if (v === undefined || isExpired(v.card.expiryMonth, v.card.expiryYear, now) || listed.has(v.fingerprint)) continue;
+          listed.add(v.fingerprint);
+          usable.push(v);
+        }
         read += rows.length;
         if (rows.length < 100) break;
         const last = rows.at(-1)!;
