@@ -2352,20 +2352,22 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         const uow = opened.storage.uow;
         const settlement = createSettlementStore(uow);
         const reportId = digest();
-        const d = (kind: string, merchantId: string | undefined, expectedCurrency?: string): DiscrepancyRecord => ({
+        const d = (kind: string, merchantId: string | undefined, expectedCurrency?: string, net?: { fee: number; net: number }): DiscrepancyRecord => ({
           id: id(), reportId, pspAccountId: 'acq-conf', merchantId, kind, reference: id(), paymentId: undefined, operationId: undefined,
-          currency: 'JPY', expected: bigMinor, expectedCurrency, reported: undefined, status: 'open', note: undefined, createdAt: now(), resolvedAt: undefined,
+          currency: 'JPY', expected: bigMinor, expectedCurrency, reported: undefined, reportedFee: net?.fee, reportedNet: net?.net,
+          status: 'open', note: undefined, createdAt: now(), resolvedAt: undefined,
         });
-        // The second: a line in JPY naming a movement the ledger has in EUR.
-        const list = [d('missing_line', f.merchant.id), d('unknown_reference', undefined, 'EUR')];
+        // The second: a line in JPY naming a movement the ledger has in EUR; the third, a line whose net
+        // is not its gross less its fee.
+        const list = [d('missing_line', f.merchant.id), d('unknown_reference', undefined, 'EUR'), d('amount_mismatch', f.merchant.id, undefined, { fee: 170, net: bigMinor })];
         await uow.run((tx) => settlement.writer(tx).insertDiscrepancies(list));
         assert.deepEqual(await settlement.discrepancies({ reportId }), list);
-        assert.deepEqual((await settlement.discrepancies({ merchantId: f.merchant.id, status: 'open' })).map((x) => x.id), [list[0]!.id]);
+        assert.deepEqual((await settlement.discrepancies({ merchantId: f.merchant.id, status: 'open' })).map((x) => x.id), [list[0]!.id, list[2]!.id]);
         const at = now();
         const resolved = await uow.run((tx) => settlement.writer(tx).resolve(list[0]!.id, 'found in next report', at));
         assert.deepEqual(resolved, { ...list[0]!, status: 'resolved', note: 'found in next report', resolvedAt: at });
         assert.equal(await uow.run((tx) => settlement.writer(tx).resolve(list[0]!.id, 'again', at + 1)), undefined);
-        assert.deepEqual((await settlement.discrepancies({ reportId, status: 'open' })).map((x) => x.id), [list[1]!.id]);
+        assert.deepEqual((await settlement.discrepancies({ reportId, status: 'open' })).map((x) => x.id), [list[1]!.id, list[2]!.id]);
         assert.deepEqual((await settlement.discrepancies({ id: list[1]!.id })).map((x) => x.kind), ['unknown_reference']);
       });
 

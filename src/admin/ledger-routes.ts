@@ -40,6 +40,11 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
 
   guardAdminApi(app, deps.token);
 
+  // A query parameter given empty (`merchantId=&limit=`, a form's untouched field, a template filled
+  // in part) is one not given, as the payment search takes it.
+  const givenOf = (query: unknown): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([, v]) => v !== ''));
+
   app.get('/ledger/balances', { schema: adminSchemas.balances }, async (req, reply) => {
     const merchantId = (req.query as Record<string, unknown>).merchantId;
     if (typeof merchantId !== 'string' || merchantId === '') return error(reply, 400, 'merchant_required', 'merchantId is required');
@@ -57,14 +62,14 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
 
   // GET /ledger/postings?from=2026-12-01&to=2026-12-02[&merchantId=…][&format=csv|json]: postings made in [from, to).
   app.get('/ledger/postings', { schema: adminSchemas.export }, async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
+    const q = givenOf(req.query);
     const from = parseInstant(q.from), to = parseInstant(q.to);
     if (from === undefined) return error(reply, 400, 'from_invalid', 'from must be an ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more)');
     if (to === undefined) return error(reply, 400, 'to_invalid', 'to must be an ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more)');
     if (to <= from || to - from > maxExportMs) return error(reply, 400, 'window_invalid', 'to must be after from, at most 92 days later');
     const format = q.format ?? 'json';
     if (!isExportFormat(format)) return error(reply, 400, 'format_invalid', 'format must be csv or json');
-    if (q.merchantId !== undefined && (typeof q.merchantId !== 'string' || q.merchantId === '')) return error(reply, 400, 'merchant_invalid', 'merchantId must be an id');
+    if (q.merchantId !== undefined && typeof q.merchantId !== 'string') return error(reply, 400, 'merchant_invalid', 'merchantId must be an id');
     if (typeof q.merchantId === 'string' && !(await deps.merchantExists(q.merchantId))) return error(reply, 404, 'merchant_not_found', `no merchant ${q.merchantId}`);
     const body = Readable.from(settlement.exportPostings({ from, to, merchantId: q.merchantId as string | undefined }, format));
     return reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(body);
@@ -85,9 +90,9 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
   });
 
   app.get('/ledger/discrepancies', { schema: adminSchemas.discrepancies }, async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
+    const q = givenOf(req.query);
     if (q.status !== undefined && q.status !== 'open' && q.status !== 'resolved') return error(reply, 400, 'status_invalid', 'status must be open or resolved');
-    if (typeof q.merchantId === 'string' && q.merchantId && !(await deps.merchantExists(q.merchantId))) return error(reply, 404, 'merchant_not_found', `no merchant ${q.merchantId}`);
+    if (typeof q.merchantId === 'string' && !(await deps.merchantExists(q.merchantId))) return error(reply, 404, 'merchant_not_found', `no merchant ${q.merchantId}`);
     // Pages, so that a report that opened more than one answer can hold is listed to its end.
     const limit = q.limit === undefined ? maxDiscrepancyPage : typeof q.limit === 'string' && /^[0-9]{1,4}$/.test(q.limit) ? Number(q.limit) : NaN;
     if (!(limit >= 1 && limit <= maxDiscrepancyPage)) return error(reply, 400, 'limit_invalid', `limit must be an integer from 1 to ${maxDiscrepancyPage}`);
@@ -95,8 +100,8 @@ export async function registerLedgerAdminRoutes(app: FastifyInstance, deps: Ledg
     if (after === null) return error(reply, 400, 'cursor_invalid', 'cursor must be the next of a previous page');
     const filter = {
       ...(q.status ? { status: q.status as 'open' | 'resolved' } : {}),
-      ...(typeof q.merchantId === 'string' && q.merchantId ? { merchantId: q.merchantId } : {}),
-      ...(typeof q.reportId === 'string' && q.reportId ? { reportId: q.reportId } : {}),
+      ...(typeof q.merchantId === 'string' ? { merchantId: q.merchantId } : {}),
+      ...(typeof q.reportId === 'string' ? { reportId: q.reportId } : {}),
       ...(after ? { after } : {}),
       limit: limit + 1,
     };

@@ -95,8 +95,8 @@ export const adminSchemas = {
     querystring: object({
       from: coded('An ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more).', 'from_invalid', 'from must be an ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more)'),
       to: coded('As `from`; at most 92 days after it (`window_invalid`).', 'to_invalid', 'to must be an ISO date (2026-12-06 or 20261206) or date-time, or epoch milliseconds (10 digits or more)'),
-      format: { ...coded('json (default) or csv.', 'format_invalid', 'format must be csv or json'), enum: ['json', 'csv'] },
-      merchantId: { ...coded('Only this merchant\'s postings.', 'merchant_invalid', 'merchantId must be an id'), minLength: 1 },
+      format: { ...coded('json (default) or csv; given empty, json.', 'format_invalid', 'format must be csv or json'), enum: ['json', 'csv', ''] },
+      merchantId: coded('Only this merchant\'s postings; given empty, every merchant\'s.', 'merchant_invalid', 'merchantId must be an id'),
     }, ['from', 'to']),
   }, { 200: { description: 'The postings.', content: { 'application/json': { schema: any }, 'text/csv': { schema: { type: 'string' } } } } },
   { 400: '`from_invalid`, `to_invalid`, `window_invalid`, `format_invalid` or `merchant_invalid`.' }),
@@ -112,7 +112,8 @@ export const adminSchemas = {
   }, { 400: '`psp_account_required`, `merchant_invalid` or `report_invalid`.', 404: '`psp_account_unknown`.', 409: '`psp_account_ambiguous`: name the merchant.', 422: '`report_account_mismatch` or `not_simulated`.' }),
   discrepancies: op('Reconciliation discrepancies', ['ledger'], {
     querystring: object({
-      status: { ...coded('open or resolved.', 'status_invalid', 'status must be open or resolved'), enum: ['open', 'resolved'] },
+      // Each given empty is one not given.
+      status: { ...coded('open or resolved.', 'status_invalid', 'status must be open or resolved'), enum: ['open', 'resolved', ''] },
       merchantId: str(), reportId: str(),
       cursor: { description: 'The `next` of the previous page.' }, limit: { description: 'Page size, 1 to 1000 (default 1000).' },
     }),

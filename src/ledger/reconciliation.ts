@@ -79,6 +79,9 @@ export interface Discrepancy {
   readonly expectedCurrency?: string;
   /** What the report says. */
   readonly reported: number | undefined;
+  /** The line's fee and net where its net is not its gross (`reported`) less its fee: the two grosses may agree. */
+  readonly reportedFee?: number;
+  readonly reportedNet?: number;
 }
 
 export interface Match { readonly line: SettlementLine; readonly movement: LedgerMovement }
@@ -146,6 +149,7 @@ export function reconcile(input: {
   const add = (kind: DiscrepancyKind, line: SettlementLine, m: Pick<LedgerMovement, 'operationId' | 'paymentId' | 'merchantId' | 'gross' | 'currency'> | undefined) => discrepancies.push({
     kind, reference: line.reference, operationId: m?.operationId, paymentId: m?.paymentId, merchantId: m?.merchantId ?? input.merchantId,
     currency: line.currency, expected: m?.gross, ...(m && m.currency !== line.currency ? { expectedCurrency: m.currency } : {}), reported: line.gross,
+    ...(line.net !== line.gross - line.fee ? { reportedFee: line.fee, reportedNet: line.net } : {}),
   });
   const chargebacksOf = new Map<string, LedgerMovement[]>();
   for (const c of input.chargebacks ?? []) chargebacksOf.set(c.paymentId, [...(chargebacksOf.get(c.paymentId) ?? []), c]);
@@ -206,7 +210,9 @@ export function reconcile(input: {
     if (m) named.add(movementKey(m));
     if (!m) {
       const late = input.late?.get(line.reference) ?? (line.pspReference !== undefined ? input.late?.get(line.pspReference) : undefined);
-      if (captured) add('late_chargeback', line, { ...captured, gross: 0 });
+      // A chargeback of the capture the gateway has none for; a reversal (money given back) it has
+      // none for is a movement of that type it does not know, not a chargeback.
+      if (captured) add(line.type === 'chargeback' ? 'late_chargeback' : 'unknown_reference', line, { ...captured, gross: 0 });
       else if (late) discrepancies.push({ kind: 'late_approval', reference: line.reference, ...late, currency: line.currency, expected: undefined, reported: line.gross });
       else add('unknown_reference', line, undefined);
     } else if (m.settled || taken.has(movementKey(m))) add('duplicate_line', line, m);

@@ -15,6 +15,7 @@ const toDiscrepancy = (r: Selectable<SettlementDiscrepanciesTable>): Discrepancy
   id: r.id, reportId: r.report_id, pspAccountId: r.psp_account_id, merchantId: r.merchant_id ?? undefined, kind: r.kind, reference: r.reference,
   paymentId: r.payment_id ?? undefined, operationId: r.operation_id ?? undefined, currency: r.currency,
   expected: r.expected_amount === null ? undefined : Number(r.expected_amount), expectedCurrency: r.expected_currency ?? undefined, reported: r.reported_amount === null ? undefined : Number(r.reported_amount),
+  reportedFee: r.reported_fee === null ? undefined : Number(r.reported_fee), reportedNet: r.reported_net === null ? undefined : Number(r.reported_net),
   status: r.status === 'resolved' ? 'resolved' : 'open', note: r.note ?? undefined, createdAt: Number(r.created_at),
   resolvedAt: r.resolved_at === null ? undefined : Number(r.resolved_at),
 });
@@ -46,7 +47,8 @@ export function createSettlementStore(uow: UnitOfWork): SettlementStore {
             await tx.insertInto('settlement_discrepancies').values(part.map((d) => ({
               id: d.id, report_id: d.reportId, psp_account_id: d.pspAccountId, merchant_id: d.merchantId ?? null, kind: d.kind, reference: d.reference,
               payment_id: d.paymentId ?? null, operation_id: d.operationId ?? null, currency: d.currency,
-              expected_amount: d.expected ?? null, expected_currency: d.expectedCurrency ?? null, reported_amount: d.reported ?? null, status: d.status, note: d.note ?? null,
+              expected_amount: d.expected ?? null, expected_currency: d.expectedCurrency ?? null, reported_amount: d.reported ?? null,
+              reported_fee: d.reportedFee ?? null, reported_net: d.reportedNet ?? null, status: d.status, note: d.note ?? null,
               created_at: d.createdAt, resolved_at: d.resolvedAt ?? null,
             }))).execute();
           }

@@ -106,7 +106,8 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
         event: name, time: new Date(at).toISOString(), workspaceId, eventTrigger: 'settlement',
         details: {
           discrepancyId: d.id, kind: d.kind, status: d.status, reference: d.reference, paymentId: d.paymentId, currency: d.currency,
-          expectedAmount: d.expected, ...(d.expectedCurrency ? { expectedCurrency: d.expectedCurrency } : {}), reportedAmount: d.reported, reportId: d.reportId, ...(d.note ? { note: d.note } : {}),
+          expectedAmount: d.expected, ...(d.expectedCurrency ? { expectedCurrency: d.expectedCurrency } : {}), reportedAmount: d.reported,
+          ...(d.reportedNet !== undefined ? { reportedFee: d.reportedFee, reportedNet: d.reportedNet } : {}), reportId: d.reportId, ...(d.note ? { note: d.note } : {}),
         },
       },
     });
@@ -196,6 +197,7 @@ export function createSettlementService(deps: { uow: UnitOfWork; store: Settleme
           id: ids.hex32(), reportId, pspAccountId: account.id, merchantId: d.merchantId, kind: d.kind,
           reference: namesItsOperation(d) ? d.reference : replacePans(d.reference, (digits) => `****${digits.slice(-4)}`, 'any'),
           paymentId: d.paymentId, operationId: d.operationId, currency: d.currency, expected: d.expected, expectedCurrency: d.expectedCurrency, reported: d.reported,
+          reportedFee: d.reportedFee, reportedNet: d.reportedNet,
           status: 'open', note: undefined, createdAt: now, resolvedAt: undefined,
         }));
         // The same report imported before (or meanwhile): the first write, so nothing else is written.

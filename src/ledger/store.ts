@@ -61,6 +61,9 @@ export interface DiscrepancyRecord {
   /** The currency of `expected` where it is not `currency` (the report line's). */
   readonly expectedCurrency: string | undefined;
   readonly reported: number | undefined;
+  /** The report line's fee and net where its net is not its gross (`reported`) less its fee. */
+  readonly reportedFee: number | undefined;
+  readonly reportedNet: number | undefined;
   readonly status: 'open' | 'resolved';
   readonly note: string | undefined;
   readonly createdAt: number;

@@ -96,6 +96,10 @@ function whereJsonBreaks(text: string, err: unknown): string {
   return `: it breaks at line ${line}, column ${column}${endsEarly ? ' (the file ends too soon)' : ''}`;
 }
 
+/** The most lines, and payouts, one report may hold. */
+const maxLines = 1_000_000;
+const maxPayouts = 200;
+
 /**
  * Reads a report from untrusted text (a file, an admin request); the reason it is refused
  * otherwise, naming the field. Sums are not checked here: a report whose lines disagree with its
@@ -117,8 +121,11 @@ export function parseSettlementReport(input: unknown): { ok: true; value: Settle
     return { ok: false, error: 'merchantId must be a merchant id' };
   }
   if (!isDay(r.day)) return { ok: false, error: 'day must be a date YYYY-MM-DD' };
-  if (!Array.isArray(r.lines) || r.lines.length > 1_000_000) return { ok: false, error: 'lines must be a list' };
-  if (!Array.isArray(r.payouts) || r.payouts.length > 200) return { ok: false, error: 'payouts must be a list' };
+  if (!Array.isArray(r.lines)) return { ok: false, error: 'lines must be a list' };
+  // A PSP's month in one file may pass the limits: said so, with the limit, so that it is split by day.
+  if (r.lines.length > maxLines) return { ok: false, error: `lines holds ${r.lines.length} lines, more than the ${maxLines.toLocaleString('en')} one report may hold: import it in parts (a report per day)` };
+  if (!Array.isArray(r.payouts)) return { ok: false, error: 'payouts must be a list' };
+  if (r.payouts.length > maxPayouts) return { ok: false, error: `payouts holds ${r.payouts.length} payouts, more than the ${maxPayouts} one report may hold` };
   const lines: SettlementLine[] = [];
   for (const [i, x] of (r.lines as unknown[]).entries()) {
     const at = `lines[${i}]`;

@@ -42,6 +42,7 @@ import { rateHitsAt } from './migrations/110_rate_hits_at.ts';
 import { checkoutsUnpaidExpiry } from './migrations/111_checkouts_unpaid_expiry.ts';
 import { outboxDispatched } from './migrations/112_outbox_dispatched.ts';
 import { lookupIndexes } from './migrations/113_lookup_indexes.ts';
+import { discrepancyReportedNet } from './migrations/114_discrepancy_reported_net.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -83,6 +84,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '111_checkouts_unpaid_expiry': checkoutsUnpaidExpiry,
   '112_outbox_dispatched': outboxDispatched,
   '113_lookup_indexes': lookupIndexes,
+  '114_discrepancy_reported_net': discrepancyReportedNet,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -421,6 +421,9 @@ export interface SettlementDiscrepanciesTable {
   /** The ledger's currency where it is not `currency` (the report line's); null when the same (migration 109). */
   expected_currency: ColumnType<string | null, string | null | undefined, string | null>;
   reported_amount: number | null;
+  /** The report line's fee and net where its net is not its gross less its fee; null otherwise (migration 114). */
+  reported_fee: ColumnType<number | null, number | null | undefined, number | null>;
+  reported_net: ColumnType<number | null, number | null | undefined, number | null>;
   /** `open` or `resolved`. */
   status: string;
   note: string | null;
