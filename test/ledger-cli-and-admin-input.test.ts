@@ -101,6 +101,32 @@ describe('ledger CLI and admin routes: bad input and report text', () => {
     assert.ok(!listed.stdout.includes('owned'), `nothing of the refused report was recorded: ${JSON.stringify(listed.stdout)}`);
   });
 
+  // What disagreed is on the line: the operator needed --json to see any amount.
+  test('ledger discrepancies prints what each side said, in the currency\'s decimals, with the line\'s fee and net where its net is wrong', async () => {
+    const paid = await fetch(`${gw.url}/v1/payments`, {
+      method: 'POST', headers: { authorization: `Bearer ${gw.merchant.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ entityId: gw.merchant.entityId, amount: '100.00', currency: 'EUR', paymentType: 'DB', 'card.number': '4200000000000000', 'card.holder': 'J J', 'card.expiryMonth': '05', 'card.expiryYear': '2034', 'card.cvv': '123', paymentBrand: 'VISA' }),
+    });
+    const sale = await paid.json() as { id: string };
+    const report = {
+      format: 'switchyard-settlement-report/1', pspAccount: 'acq', merchantId: gw.merchant.merchantId, day: '2026-03-10',
+      lines: [
+        { reference: sale.id, type: 'capture', gross: '100.00', fee: '1.70', net: '100.00', currency: 'EUR', valueDate: '2026-03-11' },
+        { reference: 'nobody-knows-me', type: 'capture', gross: '5.00', fee: '0.00', net: '5.00', currency: 'EUR', valueDate: '2026-03-11' },
+      ],
+      payouts: [{ currency: 'EUR', amount: '105.00', valueDate: '2026-03-11' }],
+    };
+    const file = join(gw.dataDir, 'net.json');
+    writeFileSync(file, JSON.stringify(report));
+    const r = cli(gw, 'reconcile', '--psp-account', 'acq', '--file', file);
+    assert.equal(r.status, 0, r.stderr);
+    const listed = cli(gw, 'ledger', 'discrepancies', '--status', 'open');
+    assert.equal(listed.status, 0, listed.stderr);
+    const lines = listed.stdout.split('\n');
+    assert.match(lines.find((l) => l.includes(`amount_mismatch`) && l.includes(sale.id)) ?? '', /ledger 100\.00, report 100\.00 \(fee 1\.70, net 100\.00\)/, listed.stdout);
+    assert.match(lines.find((l) => l.includes('nobody-knows-me')) ?? '', /unknown_reference .*ledger none, report 5\.00$/, listed.stdout);
+  });
+
   // The window is [from, to) of ISO dates; 2026-02-30 is not a date.
   test('export refuses an impossible ISO date instead of silently rolling it into March', async () => {
     const r = await admin(gw, 'GET', '/ledger/postings?from=2026-02-01&to=2026-02-30');

@@ -38,6 +38,16 @@ export const ledgerOptions = {
 type Values = Record<string, string | boolean | undefined>;
 
 const decimal = (minor: number, currency: string): string => (isCurrency(currency) ? formatSigned(minor, currency) : String(minor));
+/**
+ * What the two sides said, in the currency's decimals: the ledger's (in its own currency where the
+ * line's is another) and the report's, with the line's fee and net where its net is not its gross
+ * less its fee. Without them the operator needed --json to see what disagreed.
+ */
+const amountsOf = (d: { currency: string; expected: number | undefined; expectedCurrency: string | undefined; reported: number | undefined; reportedFee: number | undefined; reportedNet: number | undefined }): string => {
+  const side = (minor: number | undefined, currency: string) => (minor === undefined ? 'none' : decimal(minor, currency));
+  const net = d.reportedNet !== undefined ? ` (fee ${side(d.reportedFee, d.currency)}, net ${side(d.reportedNet, d.currency)})` : '';
+  return `ledger ${side(d.expected, d.expectedCurrency ?? d.currency)}, report ${side(d.reported, d.currency)}${net}`;
+};
 
 const usageError = (message: string) => { process.stderr.write(`${message}\nusage:\n${ledgerUsage}\n`); return 2; };
 const str = (v: string | boolean | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -133,7 +143,7 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
     return withSettlement(async (s) => {
       const list = await s.discrepancies({ ...(status ? { status } : {}), ...(merchant ? { merchantId: merchant } : {}) });
       if (values.json) process.stdout.write(JSON.stringify({ discrepancies: list }) + '\n');
-      else for (const d of list) writeLine(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency}${d.expectedCurrency ? ` (ledger ${d.expectedCurrency})` : ''} ${d.reference}${d.note ? `  (${d.note})` : ''}`);
+      else for (const d of list) writeLine(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency}${d.expectedCurrency ? ` (ledger ${d.expectedCurrency})` : ''} ${d.reference}  ${amountsOf(d)}${d.note ? `  (${d.note})` : ''}`);
       return 0;
     }, merchant);
   }
