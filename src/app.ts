@@ -21,6 +21,7 @@ import type { Challenge } from './threeds/store.ts';
 import { createCvvCache, createSharedCvvCache } from './vault/cvv-cache.ts';
 import { createCvvHoldStore } from './vault/cvv-hold-store.ts';
 import { createSimulatedAcquirer, type SimulatedAcquirer } from './processors/simulator/connector.ts';
+import { createLostAnswers } from './processors/simulator/kysely-store.ts';
 import { NoStatusApi, type Connector, type InboundNotification, type ShopperReturn } from './processors/connector.ts';
 import { withoutCardNumbers, withoutControlCharacters, type Outcome } from './processors/outcome.ts';
 import { scrubPans } from './runtime/scrub.ts';
@@ -173,7 +174,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const merchants = createMerchantService({ store: createMerchantStore(uow), clock, ids });
   const vaultStore = createVaultStore(uow);
   const vault = await createVaultService({ store: vaultStore, clock, ids, masterKey: master, ...(overrides.keyRing ? { keyRing: overrides.keyRing } : {}) });
-  const simulator = createSimulatedAcquirer(config.simulator);
+  const simulator = createSimulatedAcquirer(config.simulator, Math.random, createLostAnswers(uow, clock));
   const processor = overrides.processor ?? simulator;
   const factories = connectorFactories({ simulator });
   // PSP credentials are sealed under the vault's key ring; a live merchant routes only to real PSPs.

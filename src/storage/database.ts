@@ -43,6 +43,7 @@ import { checkoutsUnpaidExpiry } from './migrations/111_checkouts_unpaid_expiry.
 import { outboxDispatched } from './migrations/112_outbox_dispatched.ts';
 import { lookupIndexes } from './migrations/113_lookup_indexes.ts';
 import { discrepancyReportedNet } from './migrations/114_discrepancy_reported_net.ts';
+import { simulatorAnswers } from './migrations/115_simulator_answers.ts';
 import { jobScanIndexes } from './migrations/105_job_scan_indexes.ts';
 
 export type { Database };
@@ -85,6 +86,7 @@ export const shippedMigrations: Readonly<Record<string, Migration>> = {
   '112_outbox_dispatched': outboxDispatched,
   '113_lookup_indexes': lookupIndexes,
   '114_discrepancy_reported_net': discrepancyReportedNet,
+  '115_simulator_answers': simulatorAnswers,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -529,6 +529,15 @@ export interface Database {
   dashboard_sessions: DashboardSessionsTable;
   audit_log: AuditLogTable;
   late_approvals: LateApprovalsTable;
+  simulator_answers: SimulatorAnswersTable;
+}
+
+/** Answers the simulated acquirer processed and lost on the way back, for any node's lookup (migration 115). */
+export interface SimulatorAnswersTable {
+  attempt_id: string;
+  /** JSON: the neutral outcome it would have answered. */
+  answer: string;
+  created_at: number;
 }
 
 /** COPYandPAY checkouts (migration 085). */

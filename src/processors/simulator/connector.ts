@@ -4,6 +4,7 @@ import type { Connector, ConnectorFactory, ConnectorOperation, ConnectorRequest 
 import { classifyResultCode, isKnownResultCode, successCodeByMode } from '../result-codes.ts';
 import { testCardOf } from './test-cards.ts';
 import { declineCodeOf, declineReasonOf, defaultSettings, matches, parseSettings, type SimulatorSettings } from './settings.ts';
+import type { LostAnswers } from './kysely-store.ts';
 
 type Answer = Exclude<Outcome, { kind: 'unknown' }>;
 
@@ -73,9 +74,10 @@ const operations: readonly ConnectorOperation[] = ['authorize', 'sale', 'capture
 /**
  * The simulated acquirer: latency, jitter, lost answers and communication errors are configurable
  * so benchmarks and fault tests can model a real PSP. A lost answer is still processed: `lookup`
- * then reports it, as a real PSP's status API would. Idempotent on the attempt id.
+ * then reports it, as a real PSP's status API would, from `lost` (the database) on any node and after
+ * a restart, as from memory on the node that made it. Idempotent on the attempt id.
  */
-export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {}, random: () => number = Math.random): SimulatedAcquirer {
+export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {}, random: () => number = Math.random, lost?: LostAnswers): SimulatedAcquirer {
   const results = new Map<string, Answer>();
   const received = new Map<string, ReceivedAttempt>();
   // Received and still being worked on: a status API answers "processing" for these, not "not found"
@@ -110,11 +112,15 @@ export function createSimulatedAcquirer(config: Partial<SimulatorSettings> = {},
           { ConnectorTxID1: req.attemptId, AcquirerResponse: rejected ? 'DECLINED' : 'APPROVED', ...decision.details });
         remember(results, req.attemptId, answer, answersKept);
         // Processed, but the answer is lost on the way back: the caller's timeout makes it `unknown`.
-        if (decision.silent || roll < settings.errorRate + settings.timeoutRate) return new Promise<Answer>(() => {});
+        // Kept first where the reconciler of any node will ask (the PSP's own database).
+        if (decision.silent || roll < settings.errorRate + settings.timeoutRate) {
+          await lost?.keep(req.attemptId, answer);
+          return new Promise<Answer>(() => {});
+        }
         return answer;
       },
       async lookup(attemptId) {
-        const answer = results.get(attemptId);
+        const answer = results.get(attemptId) ?? await lost?.answer(attemptId);
         if (answer) return answer;
         return processing.has(attemptId)
           ? { kind: 'pending', action: undefined, pspReference: undefined, acquirerCode: 'processing', details: {} }
