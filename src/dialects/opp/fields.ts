@@ -23,7 +23,8 @@ const matching = (description: string, pattern: string, code?: string, message?:
   ({ type: 'string', description, pattern, ...(code ? { 'x-invalid-code': code } : {}), ...(message ? { 'x-message': message } : {}) });
 
 export const amountPattern = '^[0-9]{1,12}(\\.[0-9]{2})?$';
-const ipPattern = '^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$|^[0-9a-fA-F:]{2,39}$';
+/** An address's characters (IPv4, IPv6, IPv6 with an IPv4 tail); its structure is checked in validate.ts. */
+const ipPattern = '^[0-9a-fA-F:.]{2,45}$';
 
 export const oppFields = {
   entityId: matching('The entity (channel) the request is for: 32 lowercase hex characters. Also accepted as `authentication.entityId`.', '^[0-9a-f]{32}$'),
@@ -79,7 +80,7 @@ export const oppFields = {
   'customer.companyName': contact('', 60, '100.700.500'),
   'customer.phone': contact('As people write them: `+1 (555) 123-4567 ext. 89`.', 50, '100.900.200'),
   'customer.mobile': contact('', 50, '100.900.300'),
-  'customer.ip': matching('IPv4 or IPv6 address.', ipPattern, '100.900.401', 'must be an IPv4 or IPv6 address'),
+  'customer.ip': matching('IPv4 or IPv6 address (an IPv4-mapped one, `::ffff:192.0.2.1`, too).', ipPattern, '100.900.401', 'must be an IPv4 or IPv6 address'),
   'customer.birthDate': matching('YYYY-MM-DD.', '^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', '100.900.450'),
   'customer.sex': matching('F or M.', '^[FM]$'),
   'customer.browser': text('Each `customer.browser.*` value (acceptHeader, userAgent, language, screenHeight, screenWidth, screenColorDepth, timezone, javaEnabled, javascriptEnabled, challengeWindow): the shopper\'s browser, as 3-D Secure 2 describes it; passed to the PSP.', 2048),

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isCurrency, parseMajorUnits, exponentOf, formatMajorUnits, type Currency, type Money } from '../../money/money.ts';
 import type { BackOfficeType, InitialType } from './payment-types.ts';
 import { externalEcis, externalEcisOf, type AuthenticationRequest, type ExternalAuthentication } from '../../threeds/model.ts';
@@ -150,6 +151,11 @@ function readEcho(c: Collector): Record<string, unknown> {
   // characters (phones as people write them: `+1 (555) 123-4567 ext. 89`, `0049.30.1234`, `-`).
   for (const name of ['customer.email', 'customer.givenName', 'customer.middleName', 'customer.surname', 'customer.companyName',
     'customer.phone', 'customer.mobile', 'customer.ip', 'customer.birthDate', 'customer.sex'] as const) c.check(name);
+  // The pattern admits an address's characters only; its structure is node:net's to judge (an
+  // IPv4-mapped IPv6 address, `::ffff:192.0.2.1`, is what a dual-stack server reads for an IPv4
+  // shopper; `beef` is no address).
+  const ip = p['customer.ip'];
+  if (ip !== undefined && !c.errors.some((e) => e.name === 'customer.ip') && isIP(ip) === 0) c.add('customer.ip', 'must be an IPv4 or IPv6 address', '100.900.401');
   // The pattern bounds each part on its own; a day its month has not (1990-02-30) is refused too.
   const birth = p['customer.birthDate'];
   if (birth !== undefined && !c.errors.some((e) => e.name === 'customer.birthDate') && readInstant(birth) === undefined) {
@@ -166,7 +172,12 @@ function readEcho(c: Collector): Record<string, unknown> {
     if (item) {
       if (Number(item[1]) > 99) c.add(name, 'cart may hold at most 100 items');
       else if (item[2] === 'quantity') { if (!/^[0-9]{1,6}$/.test(p[name]!)) c.add(name, 'must match ^[0-9]{1,6}$'); }
-      else c.check('amount', { as: name });
+      else {
+        // In the payment's currency's decimals, as its amount (none for JPY, three for KWD).
+        const currency = p.currency;
+        const pattern = currency !== undefined && isCurrency(currency) ? amountPatternFor(exponentOf(currency)) : amountPattern;
+        if (!pattern.test(p[name]!)) c.add(name, `must match ${pattern.source}`);
+      }
     }
     // The shopper's browser goes to the PSP (its 3-D Secure 2 data), and a COPYandPAY widget's
     // browser may set it: bounded, and without control characters, as any text sent on.
