@@ -12,7 +12,9 @@ export async function storeBeforeIndexes(admin: pg.Client, schema: string): Prom
   await first.close();
   await admin.query(`drop index "${schema}".rate_hits_at`);
   await admin.query(`drop index "${schema}".checkouts_unpaid_expiry`);
-  // It had none of the later migrations either.
+  // It had none of the later migrations either, nor what they add (111 to 113 only mark a version).
+  await admin.query(`alter table "${schema}".settlement_discrepancies drop column reported_fee, drop column reported_net`);
+  await admin.query(`drop table "${schema}".simulator_answers`);
   await admin.query(`delete from "${schema}".kysely_migration where name > '110'`);
 }
 
