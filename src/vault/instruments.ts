@@ -54,9 +54,9 @@ export interface InstrumentService {
   /**
    * A saved instrument whose authorization (the one that kept it or the first to charge it) ended so
    * that its card does not stand (see payments' storedCardStands), deleted in that ending's unit of
-   * work, its held code with it;
-   * false when it was not enabled, or when `chargedElsewhere` (the payments', asked once the
-   * instrument is held) says another payment has charged its card (the holder did pay with it).
+   * work, its held code with it; false when it was not enabled, or when `chargedElsewhere` (the
+   * payments', asked once the instrument is held) says another payment has charged its card (the
+   * holder did pay with it).
    */
   unkeepIn(tx: Tx, instrumentId: string, chargedElsewhere: (cardId: string) => Promise<boolean>): Promise<boolean>;
   /** The holder's saved (enabled) instruments, newest first. */
