@@ -2,7 +2,7 @@ import type { FollowUpError, PayError } from '../payments/service.ts';
 import type { ActionName, ExecutionStatus } from './model.ts';
 
 /** The executions use cases' own refusals; the engine's pass through with their codes. */
-export const executionErrors = ['not_found', 'not_allowed', 'instrument_not_found', 'instrument_expired', 'currency_mismatch', 'amount_mismatch', 'meta_too_large'] as const;
+export const executionErrors = ['not_found', 'not_allowed', 'instrument_not_found', 'instrument_expired', 'currency_mismatch', 'amount_mismatch', 'payment_mismatch', 'meta_too_large'] as const;
 export type ExecutionError = (typeof executionErrors)[number] | PayError | FollowUpError;
 
 /** Why an action is not allowed, as facts the dialect words: no text is made here. */

@@ -104,7 +104,8 @@ export interface ExecutionService extends PaymentObserver {
   allows(execution: ExecutionRecord, name: 'capture' | 'refund' | 'cancel'): boolean;
   /** `voidOnly` (an operator's void): refused once anything is captured, where a cancel refunds it. */
   cancel(merchant: Merchant, workflowCode: string, id: string, input: { reason?: string; reasonDescription?: string; voidOnly?: boolean; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>>;
-  refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; reason?: string; reasonDescription?: string; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>>;
+  /** `paymentId`, when given, must be the execution's payment: the money comes back from no other. */
+  refund(merchant: Merchant, workflowCode: string, id: string, input: { amount: Money | undefined; paymentId?: string; reason?: string; reasonDescription?: string; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>>;
   /** Background authorizations still running in this process (tests and shutdown wait for them). */
   idle(): Promise<void>;
 }
@@ -213,11 +214,14 @@ export function createExecutionService(deps: {
 
   /** A back-office action: the engine records its operations (and this execution's view of them) under the payment's lock. */
   async function backOffice(merchant: Merchant, workflowCode: string, id: string, name: 'capture' | 'refund' | 'cancel',
-    input: { amount: Money | undefined; final?: boolean; reason?: string; reasonDescription?: string; voidOnly?: boolean; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>> {
+    input: { amount: Money | undefined; final?: boolean; paymentId?: string; reason?: string; reasonDescription?: string; voidOnly?: boolean; meta?: ActionMeta } & Acknowledged): Promise<ExecResult<ActionAck>> {
     const e = await own(merchant, workflowCode, id);
     if (!e) return { ok: false, error: 'not_found' };
     const refused = refusalOf(e, name);
     if (refused || !e.paymentId) return { ok: false, error: 'not_allowed', ...(refused ? { why: refused } : {}) };
+    // A payment named is this execution's one: ignored, a refund naming another payment (of another
+    // execution, or none) gave back this one's money.
+    if (input.paymentId !== undefined && input.paymentId.toLowerCase() !== e.paymentId) return { ok: false, error: 'payment_mismatch' };
     const p = (await payments.details(e.paymentId))!;
     const currency = p.payment.currency as Currency;
     if (input.amount && input.amount.currency !== currency) return { ok: false, error: 'currency_mismatch' };

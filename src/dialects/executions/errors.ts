@@ -44,6 +44,7 @@ export const executionErrorCodes: Readonly<Record<ExecutionError, readonly [Erro
   instrument_not_found: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: no such instrument for this holder'],
   instrument_expired: ['request.param.invalid', 'paymentComposition[0].paymentInstrumentId: the instrument\'s card has expired'],
   currency_mismatch: ['request.param.invalid', 'amount.currency must be the currency of the authorization'],
+  payment_mismatch: ['request.param.invalid', 'paymentId must be the payment of this execution (its paymentComposition[0].paymentId)'],
   amount_mismatch: ['request.param.invalid', 'paymentComposition[0].amount must equal amount'],
   meta_too_large: ['request.param.invalid', `meta: merged with what the execution holds, it would be larger than ${metaLimitBytes / 1024} KiB, the most an execution keeps`],
   reference_pending: ['workflow.action.not-allowed', 'An earlier action on this payment is still in progress'],

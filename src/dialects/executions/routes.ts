@@ -567,8 +567,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       const body = objectAt(req.body ?? {}, 'body', true)!;
       const amount = moneyAt(body, 'amount', false);
+      const paymentId = stringAt(body, 'paymentId', { max: 64 });
       const acked = acknowledged(req, 202);
-      return acked.reply(reply, await executions.refund(req.merchant!, code, id, { amount, ...reasonOf(body), ...acked.input }));
+      return acked.reply(reply, await executions.refund(req.merchant!, code, id, { amount, ...(paymentId !== undefined ? { paymentId } : {}), ...reasonOf(body), ...acked.input }));
     });
 
     scope.post<{ Params: { code: string; id: string } }>('/merchant/workflows/:code/executions/:id/cancel', { schema: executionsSchemas.cancel }, async (req, reply) => {
