@@ -421,7 +421,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ledgerAdmin: { ledger, settlement, merchantExists: async (id) => (await merchants.byId(id)) !== undefined, token: adminToken },
     paymentAdmin: { search, payments, ledger, token: adminToken },
     dashboard: {
-      auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, clock,
+      auth: dashboard, search, payments, merchants, workflows, webhooks, vault, ledger, settlement, clock,
       act: dashboardAction({ merchants, payments, executions }), dialectAllows: dashboardDialectAllows(executions), idempotency, publicUrl: config.publicUrl, maskCardNumbers: cardData.mask,
     },
     sdk: { merchants, demoUrl: overrides.demoUrl, checkoutMerchant: async (id) => (await checkouts.get(id))?.merchantId },

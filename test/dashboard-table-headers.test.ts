@@ -24,7 +24,7 @@ test('no table of the dashboard has a column without a header', async () => {
   const paid = await pay(gw, { paymentType: 'DB', amount: '12.00' });
   assert.equal(paid.status, 200, JSON.stringify(paid.body));
   const s = await signIn(gw.url, 'admin@example.com', password);
-  const pages = ['', '/payments', `/payments/${paid.body.id as string}`, '/merchants', `/merchants/${merchantId}`, `/webhooks/${ep.value.endpointId}`, '/audit', '/keys'];
+  const pages = ['', '/payments', `/payments/${paid.body.id as string}`, '/reconciliation', '/merchants', `/merchants/${merchantId}`, `/webhooks/${ep.value.endpointId}`, '/audit', '/keys'];
   let tables = 0;
   for (const path of pages) {
     const r = await fetch(`${gw.url}/dashboard${path}`, { headers: { cookie: s.cookie } });

@@ -9,6 +9,7 @@ import type { PaymentService } from '../payments/service.ts';
 import type { PaymentRecord } from '../payments/store.ts';
 import type { PaymentSearch } from '../search/model.ts';
 import type { LedgerService } from '../ledger/service.ts';
+import type { SettlementService } from '../ledger/settlement.ts';
 import type { DashboardAuth } from './service.ts';
 import type { Idempotency } from '../idempotency/service.ts';
 import type { Tx } from '../storage/unit-of-work.ts';
@@ -40,6 +41,8 @@ export interface DashboardDeps {
   webhooks: WebhookService;
   vault: Pick<VaultService, 'keyStatus' | 'loadedKeyVersions'>;
   ledger: Pick<LedgerService, 'paymentPostings'>;
+  /** Settlement reconciliation's discrepancies, listed and resolved. */
+  settlement: Pick<SettlementService, 'discrepancies' | 'resolve'>;
   act: PaymentAction;
   dialectAllows: DialectAllows;
   /** Each confirmation page's one-time key: the action it confirms runs once however often the form is sent. */

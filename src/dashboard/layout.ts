@@ -6,7 +6,7 @@ export interface PageContext {
   readonly user: DashboardUser;
   readonly csrfToken: string;
   /** The nav entry to mark as the current page. */
-  readonly section: 'overview' | 'payments' | 'merchants' | 'keys' | 'audit' | 'users';
+  readonly section: 'overview' | 'payments' | 'reconciliation' | 'merchants' | 'keys' | 'audit' | 'users';
 }
 
 export const csrfField = (ctx: { csrfToken: string }): Html => html`<input type="hidden" name="_csrf" value="${ctx.csrfToken}">`;
@@ -44,6 +44,7 @@ export function page(ctx: PageContext, title: string, main: Html): string {
 <ul>
 ${link('overview', '/dashboard', 'Overview')}
 ${link('payments', '/dashboard/payments', 'Payments')}
+${link('reconciliation', '/dashboard/reconciliation', 'Reconciliation')}
 ${canConfigure(u) ? link('merchants', '/dashboard/merchants', 'Merchants') : ''}
 ${canConfigure(u) && u.merchantId === undefined ? link('keys', '/dashboard/keys', 'Keys') : ''}
 ${canConfigure(u) ? link('audit', '/dashboard/audit', 'Audit log') : ''}

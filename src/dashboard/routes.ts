@@ -21,6 +21,7 @@ import {
 } from './security.ts';
 import { dashboardSchemas } from './schemas.ts';
 import { registerConfigRoutes } from './config-routes.ts';
+import { registerReconciliationRoutes } from './reconciliation-routes.ts';
 import type { ActionKind, DashboardDeps } from './deps.ts';
 import { contextOf, sendPage } from './reply.ts';
 import { scrubPans } from '../runtime/scrub.ts';
@@ -345,5 +346,6 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   app.get('/', { schema: dashboardSchemas.overview }, async (req, reply) => sendPage(reply, await overviewPage(contextOf(req, 'overview'), deps)));
 
   await registerConfigRoutes(app, deps);
+  registerReconciliationRoutes(app, deps);
 }
 

@@ -65,6 +65,15 @@ export const dashboardSchemas = {
   }, { params: idParams('The payment id.') }, {
     200: htmlPage('The confirmation page.'), 400: htmlPage('The payment page naming the bad amount.'), 404: htmlPage('No such payment visible to this user.'),
   }),
+  reconciliation: pageOf('Settlement reconciliation: the discrepancies reports left, oldest first', {
+    querystring: { type: 'object', properties: {
+      status: { type: 'string', description: '`open` (the default) or `resolved`.' }, cursor: { type: 'string', description: 'The cursor of the next page.' },
+      done: { type: 'string', description: 'The discrepancy the last form resolved.' },
+    } },
+  }, { 200: htmlPage('The discrepancies, with what each side said.') }),
+  resolveDiscrepancy: formOf('Resolve an open discrepancy with a note (operators and admins)', { note: 'Required: how it was resolved, at most 2,000 characters; no card number.' },
+    { params: idParams('The discrepancy id (32 hex characters).') },
+    { 400: htmlPage('The list, saying what is wrong with the note.'), 404: htmlPage('No such discrepancy visible to this user.'), 409: htmlPage('The discrepancy is resolved already.') }),
   audit: pageOf('The audit log (admins)', { querystring: { type: 'object', properties: { before: { type: 'string', description: 'The cursor of the next page.' } } } }, { 200: htmlPage('The entries, newest first.') }),
   merchants: pageOf('Merchants (admins)', {}, { 200: htmlPage('The merchants.') }),
   createMerchant: formOf('Create a merchant (gateway admins)', {
