@@ -10,6 +10,7 @@ import { chromium, type Page } from 'playwright-core';
 import { loadConfig } from '../src/config.ts';
 import { createApp } from '../src/app.ts';
 import { createLogger } from '../src/runtime/logger.ts';
+import { parseSettlementReport } from '../src/processors/settlement-report.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-shots-'));
 const app = await createApp(loadConfig({ SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_WEBHOOK_ALLOW: '127.0.0.0/8' }), { logger: createLogger({ level: 'warn' }) });
@@ -44,6 +45,18 @@ for (let i = 0; i < 14; i++) {
 }
 await app.webhooks.runOnce();
 const story = made[1]!;
+// A day's settlement report of the shop's first acquirer that disagrees with the books: a line whose
+// net is not its gross less its fee, one the gateway has no record of, and the rest missing.
+const account = await app.settlement.account('acquirer-a', shop.merchantId);
+const report = parseSettlementReport({
+  format: 'switchyard-settlement-report/1', pspAccount: 'acquirer-a', merchantId: shop.merchantId, day: new Date().toISOString().slice(0, 10),
+  lines: [
+    { reference: made[0]!, type: 'capture', gross: '19.90', fee: '0.35', net: '19.90', currency: 'EUR', valueDate: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) },
+    { reference: 'PSP-7731-unmatched', type: 'capture', gross: '42.00', fee: '0.70', net: '41.30', currency: 'EUR', valueDate: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) },
+  ],
+  payouts: [{ currency: 'EUR', amount: '61.20', valueDate: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) }],
+});
+if (account.ok && report.ok) await app.settlement.reconcile(account.value, report.value);
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: ['--no-sandbox'] });
 const outDir = join(process.cwd(), 'docs', 'screenshots');
@@ -68,6 +81,7 @@ const pages: [string, (page: Page) => Promise<void>][] = [
     await p.getByLabel(/^Capture amount/).fill('10.00');
     await p.getByRole('button', { name: 'Capture…' }).click();
   }],
+  ['reconciliation', async (p) => { await p.goto(`${base}/dashboard/reconciliation`); }],
   ['merchants', async (p) => { await p.goto(`${base}/dashboard/merchants`); }],
   ['merchant', async (p) => { await p.goto(`${base}/dashboard/merchants/${shop.merchantId}`); }],
   ['webhook-endpoint', async (p) => { await p.goto(`${base}/dashboard/webhooks/${hook.ok ? hook.value.endpointId : ''}`); }],
