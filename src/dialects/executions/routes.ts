@@ -459,6 +459,10 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     scope.get<{ Params: { code: string; id: string }; Querystring: Record<string, string> }>('/merchant/workflows/:code/executions/:id', { schema: executionsSchemas.get }, async (req, reply) => {
       const { code, id } = req.params;
       const merchant = req.merchant!;
+      // A long-poll asked under another name (`waitWhile=…`, `waitWhile[status][]=…`) is refused
+      // by name: ignored, it was answered at once, and its client polled again without a pause.
+      const misspelt = Object.keys(req.query).find((k) => k !== 'waitWhile[status]' && /^wait_?while/i.test(k));
+      if (misspelt !== undefined) throw new ParamError(clipText(scrubPans(misspelt), 64), 'is not a parameter of this request: the long-poll is waitWhile[status]');
       const statuses = waitWhileOf(req.query['waitWhile[status]']);
       if (!isWorkflowCode(code) || !uuidPattern.test(id)) return refuse(reply, 'request.not-found', 'The execution was not found');
       let view;
