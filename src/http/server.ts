@@ -125,9 +125,15 @@ function sendEdgeRefusal(deps: ServerDeps, req: FastifyRequest, reply: FastifyRe
   return reply.code(r.status).header('x-request-id', req.id).header('cache-control', 'no-store').headers(headers).header('content-type', contentType).send(body);
 }
 
-/** A URL the router cannot even decode (malformed percent-encoding). */
+/**
+ * A URL the router cannot even decode (malformed percent-encoding). No hook runs for it, so its log
+ * line and its count are written here: the request id its answer carries is found in the log, and
+ * the answer is counted (as `unmatched`) with every other.
+ */
 function answerUnreadableUrl(deps: ServerDeps, err: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) {
   const message = `The path ${err.code === 'FST_ERR_BAD_URL' ? 'is not a valid URL (malformed percent-encoding)' : 'is not a valid URL'}`;
+  req.log.info({ req, statusCode: 400 }, 'request refused: its URL cannot be read');
+  deps.metrics?.metrics.httpRequest('unmatched', req.method, 400, 0);
   return sendEdgeRefusal(deps, req, reply, { status: 400, code: '200.300.404', executionsCode: 'request.malformed', adminCode: 'bad_request', message, field: 'path' });
 }
 
@@ -139,6 +145,8 @@ const clientErrorMessage: Readonly<Record<number, string>> = {
   408: 'The request did not arrive in time',
   400: 'The request is not valid HTTP',
 };
+/** The methods a refused request's count is labelled with; any other is `other` (a label per junk word would grow without bound). */
+const httpMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const statusText: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /**
@@ -194,6 +202,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const { contentType, body, headers } = edgeRefusal(deps, path, requestId, {
         status, code: '200.300.404', executionsCode: 'request.malformed', adminCode: 'bad_request', message: clientErrorMessage[status]!,
       });
+      // Fastify never saw it: its line (the path only, scrubbed as every line is) and its count are written here.
+      deps.logger.info({ requestId, statusCode: status, path, reason: err.code }, 'request refused before it was read');
+      const method = /^([A-Z]{1,16}) /.exec(line)?.[1];
+      deps.metrics?.metrics.httpRequest('unmatched', method !== undefined && httpMethods.has(method) ? method : 'other', status, 0);
       const more = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
       socket.end(`HTTP/1.1 ${status} ${statusText[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
         + `X-Request-Id: ${requestId}\r\nCache-Control: no-store\r\n${more}Connection: close\r\n\r\n${body}`);

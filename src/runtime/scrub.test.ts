@@ -98,3 +98,12 @@ test('a card number right after a percent-escape that ends in a digit (%22 a quo
   // An escape's own digits are never the number's: nothing found, the text as it was.
   assert.equal(scrubPans('/r?a=%2012%2034%2056%2078'), '/r?a=%2012%2034%2056%2078');
 });
+
+test('card fields under bracketed form names (PHP\'s and Stripe\'s encoders) are removed as their dotted twins are', () => {
+  assert.equal(scrubQuerySecrets('/v1/payments?card[cvv]=987&card%5Bcvc%5D=876&card[security_code]=765&card.cvv=543&amount=1.00'),
+    '/v1/payments?card[cvv]=[REDACTED]&card%5Bcvc%5D=[REDACTED]&card[security_code]=[REDACTED]&card.cvv=[REDACTED]&amount=1.00');
+  assert.equal(scrubQuerySecrets('/x?card[exp_month]=05&card[exp_year]=2034&card[number]=1234&card[holder]=J'),
+    '/x?card[exp_month]=[REDACTED]&card[exp_year]=[REDACTED]&card[number]=[REDACTED]&card[holder]=[REDACTED]');
+  assert.equal(scrubQuerySecrets('/x?registrations[0][id]=abc&cart[items]=2'), '/x?registrations[0][id]=abc&cart[items]=2', 'other nested names stay');
+  assert.ok(!scrubJsonLine('{"url":"/v1/payments?card[security_code]=765"}\n').includes('765'));
+});

@@ -123,12 +123,15 @@ const semicolonPair = /([?&;]|^)([^=&?#;\s]+)=(\[PAN REDACTED\]|[^&#;\s]*)/g;
 // should have posted a form: the security code (which may never be stored, logs included), the
 // expiry and the holder's name; and the shopper's own details sent so (their e-mail, name, address,
 // phone, IP: `customer.*`, `billing.*`, `shipping.*`), which an operator's log has no need of.
-const secretName = /(^|[._-])(password|cvv|cvc|cvv2|securityCode|token|api[_-]?key|client[_-]?secret|secret([_-]?key)?|authorization)$|^card\.(holder|expiryMonth|expiryYear|number)$|^(customer\.(?!merchantCustomerId$)|billing\.|shipping\.)/i;
+const secretName = /(^|[._-])(password|cvv|cvc|cvv2|security[_-]?code|token|api[_-]?key|client[_-]?secret|secret([_-]?key)?|authorization)$|^card\.(holder|exp(iry)?[_-]?(month|year)|number)$|^(customer\.(?!merchantCustomerId$)|billing\.|shipping\.)/i;
 
 // The same words closing a camelCase name (`accessToken`, `xApiKey`, `clientSecret`): case tells
 // where the word begins, so this one is read with case.
 const camelSecretName = /[a-z0-9](Password|Token|ApiKey|Secret|SecretKey|Authorization)$/;
-const isSecretName = (name: string) => secretName.test(name) || camelSecretName.test(name);
+// A nested form name as PHP's and Stripe's encoders write it (`card[cvc]`, `card[number]`) is read
+// as its dotted twin (`card.cvc`): the bracketed CVV reached the log in the clear.
+const dotted = (name: string) => name.replace(/\[([^\]]*)\]/g, '.$1');
+const isSecretName = (name: string) => secretName.test(dotted(name)) || camelSecretName.test(dotted(name));
 
 function decodedName(raw: string): string {
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }
@@ -151,7 +154,7 @@ export function scrubQuerySecrets(text: string): string {
 /** Free text with card numbers and password parameters removed. */
 const scrubText = (text: string) => scrubQuerySecrets(scrubPans(text));
 // Cheap pre-check for a line that might hold a password parameter (plainly or percent-encoded).
-const maybeSecret = /passw|cvv|cvc|securitycode|card\.|customer\.|billing\.|shipping\.|token|api[_-]?key|secret|authorization|%[0-9a-f]{2}/i;
+const maybeSecret = /passw|cvv|cvc|security[_-]?code|card[.[]|customer[.[]|billing[.[]|shipping[.[]|token|api[_-]?key|secret|authorization|%[0-9a-f]{2}/i;
 
 /**
  * The scrubber for one serialized JSON log line: strings are scrubbed as free text (card numbers
