@@ -38,4 +38,5 @@ test('a reported chargeback reversal the gateway has not recorded is not called 
     `a reversal (money back to the merchant) was opened as a late chargeback: ${JSON.stringify(forLine[0])}`);
   assert.equal(forLine[0]!.kind, 'unknown_reference');
   assert.equal(forLine[0]!.paymentId, sale.body.id, 'it names the payment whose capture the line names');
+  assert.equal(forLine[0]!.expected, undefined, 'the ledger has no record of it: it says nothing, not 0');
 });

@@ -24,7 +24,7 @@ export interface ReconciliationView {
   readonly next: string | undefined;
   /** What the last form did (an action notice), and the note typed when it was refused. */
   readonly notice?: Html;
-  readonly refusedNote?: { readonly id: string; readonly text: string };
+  readonly refusedNote?: { readonly id: string; readonly text: string; readonly message: string };
 }
 
 /**
@@ -41,13 +41,13 @@ export function reconciliationPage(ctx: PageContext, v: ReconciliationView): str
 <tbody>${v.discrepancies.map((d) => {
     const reference = d.paymentId ? html`<a class="mono" href="/dashboard/payments/${d.paymentId}">${d.reference}</a>` : html`<span class="mono">${d.reference}</span>`;
     const net = d.reportedNet !== undefined ? html`<div class="muted">fee ${side(d.reportedFee, d.currency)}, net ${side(d.reportedNet, d.currency)}</div>` : '';
-    const typed = v.refusedNote?.id === d.id ? v.refusedNote.text : '';
+    const refused = v.refusedNote?.id === d.id ? v.refusedNote : undefined;
     const last = v.status === 'resolved'
       ? html`<td data-label="Resolution">${d.note ?? ''}${d.resolvedAt !== undefined ? html`<div class="muted">${timeText(d.resolvedAt)}</div>` : ''}</td>`
       : mayResolve
         ? html`<td data-label="Resolve"><form method="post" action="/dashboard/reconciliation/${d.id}/resolve">${csrfField(ctx)}
-<label for="note-${d.id}">How it was resolved</label><input id="note-${d.id}" name="note" required maxlength="2000" value="${typed}">
-<button type="submit">Resolve</button></form></td>`
+<label for="note-${d.id}">How it was resolved</label><input id="note-${d.id}" name="note" required maxlength="2000" value="${refused?.text ?? ''}"${refused ? html` aria-invalid="true" aria-describedby="note-${d.id}-error"` : ''}>
+${refused ? html`<p id="note-${d.id}-error" class="field-error">${refused.message}</p>` : ''}<button type="submit">Resolve</button></form></td>`
         : html`<td data-label="Resolve">${badge('open')}</td>`;
     return html`<tr id="d-${d.id}">
 <td data-label="Found">${timeText(d.createdAt)}</td>

@@ -8,6 +8,7 @@ import { dashboardSchemas } from './schemas.ts';
 import { contextOf, sendPage } from './reply.ts';
 import { reconciliationPage } from './reconciliation-page.ts';
 import type { DashboardDeps } from './deps.ts';
+import type { DiscrepancyRecord } from '../ledger/store.ts';
 
 /** Discrepancies on one page of the list. */
 const perPage = 50;
@@ -26,6 +27,14 @@ export function registerReconciliationRoutes(app: FastifyInstance, deps: Dashboa
     const shown = found.slice(0, perPage);
     const last = shown.at(-1);
     return { discrepancies: shown, next: found.length > perPage && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : undefined };
+  }
+
+  /** The open discrepancies from `d` on: the page that holds it, however far down the list it is. */
+  async function pageFrom(d: DiscrepancyRecord, merchantId: string | undefined) {
+    const later = await settlement.discrepancies({ status: 'open', ...(merchantId ? { merchantId } : {}), after: { createdAt: d.createdAt, id: d.id }, limit: perPage });
+    const shown = [d, ...later].slice(0, perPage);
+    const last = shown.at(-1)!;
+    return { discrepancies: shown, next: later.length >= perPage ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : undefined };
   }
 
   app.get<{ Querystring: { status?: string; cursor?: string; done?: string } }>('/reconciliation', { schema: dashboardSchemas.reconciliation }, async (req, reply) => {
@@ -56,13 +65,15 @@ export function registerReconciliationRoutes(app: FastifyInstance, deps: Dashboa
     const r = await settlement.resolve(id, note);
     if (!r.ok) {
       await audit('refused', { reason: r.error.code });
-      // Told on the list, the note typed kept to correct it, unless it holds a card number.
-      const typed = r.error.code === 'note_holds_card_number' ? '' : note.slice(0, 2000);
+      // Told at its box too, on the page of the list that holds it (from its own place on: one on a
+      // later page would not be on the first), the note kept to correct it with any card number
+      // masked out, whatever the refusal's reason (one too long holds it as surely).
       const why = r.error.code === 'discrepancy_not_open' ? 'This discrepancy is resolved already.'
         : r.error.code === 'note_holds_card_number' ? 'The note holds what looks like a card number: describe the card by its last four digits.'
           : 'Say in the note how it was resolved (at most 2,000 characters, on one line).';
-      const shown = await list('open', u.merchantId, undefined);
-      return sendPage(reply, reconciliationPage(ctx, { status: 'open', ...shown, notice: actionNotice('error', why), refusedNote: { id, text: typed } }), r.error.code === 'discrepancy_not_open' ? 409 : 400);
+      const shown = d.status === 'open' ? await pageFrom(d, u.merchantId) : await list('open', u.merchantId, undefined);
+      const refusedNote = { id, text: deps.maskCardNumbers(note).slice(0, 2000), message: why };
+      return sendPage(reply, reconciliationPage(ctx, { status: 'open', ...shown, notice: actionNotice('error', why), refusedNote }), r.error.code === 'discrepancy_not_open' ? 409 : 400);
     }
     await audit('ok', { kind: r.value.kind });
     // Post/redirect/get: reloading the answer resolves nothing more.

@@ -146,9 +146,9 @@ export function reconcile(input: {
   const named = new Set<string>();
   const matched: Match[] = [];
   const discrepancies: Discrepancy[] = [];
-  const add = (kind: DiscrepancyKind, line: SettlementLine, m: Pick<LedgerMovement, 'operationId' | 'paymentId' | 'merchantId' | 'gross' | 'currency'> | undefined) => discrepancies.push({
+  const add = (kind: DiscrepancyKind, line: SettlementLine, m: Pick<LedgerMovement, 'operationId' | 'paymentId' | 'merchantId' | 'gross' | 'currency'> | undefined, ledger: { expected: number | undefined } = { expected: m?.gross }) => discrepancies.push({
     kind, reference: line.reference, operationId: m?.operationId, paymentId: m?.paymentId, merchantId: m?.merchantId ?? input.merchantId,
-    currency: line.currency, expected: m?.gross, ...(m && m.currency !== line.currency ? { expectedCurrency: m.currency } : {}), reported: line.gross,
+    currency: line.currency, expected: ledger.expected, ...(m && m.currency !== line.currency ? { expectedCurrency: m.currency } : {}), reported: line.gross,
     ...(line.net !== line.gross - line.fee ? { reportedFee: line.fee, reportedNet: line.net } : {}),
   });
   const chargebacksOf = new Map<string, LedgerMovement[]>();
@@ -210,9 +210,13 @@ export function reconcile(input: {
     if (m) named.add(movementKey(m));
     if (!m) {
       const late = input.late?.get(line.reference) ?? (line.pspReference !== undefined ? input.late?.get(line.pspReference) : undefined);
-      // A chargeback of the capture the gateway has none for; a reversal (money given back) it has
-      // none for is a movement of that type it does not know, not a chargeback.
-      if (captured) add(line.type === 'chargeback' ? 'late_chargeback' : 'unknown_reference', line, { ...captured, gross: 0 });
+      // A chargeback of the capture the gateway has none for (the ledger's chargebacks: none, 0); a
+      // reversal (money given back) it has none for is a movement of that type it does not know, not
+      // a chargeback: the ledger says nothing of it.
+      if (captured) {
+        if (line.type === 'chargeback') add('late_chargeback', line, { ...captured, gross: 0 });
+        else add('unknown_reference', line, captured, { expected: undefined });
+      }
       else if (late) discrepancies.push({ kind: 'late_approval', reference: line.reference, ...late, currency: line.currency, expected: undefined, reported: line.gross });
       else add('unknown_reference', line, undefined);
     } else if (m.settled || taken.has(movementKey(m))) add('duplicate_line', line, m);
