@@ -154,8 +154,9 @@ export interface AuthorizeRequest {
   /**
    * The instrument was saved before this authorization (the secure fields' tokenize with
    * `storeInstrument: true`, then the payment): taken back, unless another payment has charged it,
-   * only when its cardholder did not authenticate. A PSP's error on a card the merchant stored for
-   * a subscription leaves the card.
+   * only when its cardholder did not authenticate or an issuer refused it for good (hard or fraud).
+   * A PSP's error, or an issuer's soft decline, on a card the merchant stored for a subscription
+   * leaves the card.
    */
   readonly savedInstrument?: boolean;
 }

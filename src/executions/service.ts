@@ -9,7 +9,7 @@ import type { PaymentService } from '../payments/service.ts';
 import type { ExecResult, ExecutionError, NotAllowed } from './errors.ts';
 import type { PaymentChange, PaymentObserver } from '../payments/change.ts';
 import { shopperContextOf } from './shopper.ts';
-import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation, storedCardStands } from '../payments/model.ts';
+import { cancelPlan, metadataLocked, totalsOf, attemptsOfOperation, issuerRefusedForGood, storedCardStands } from '../payments/model.ts';
 import { cardholderNotAuthenticated } from '../processors/outcome.ts';
 import type { AttemptRecord } from '../payments/store.ts';
 import type { ThreeDsService } from '../threeds/service.ts';
@@ -432,7 +432,8 @@ export function createExecutionService(deps: {
       const op = change.operation;
       const a = e.authorize;
       if (a && op.seq === 0 && op.status === 'failed'
-        && ((a.keptInstrument && !storedCardStands(op, change.attempts)) || (a.savedInstrument && cardholderNotAuthenticated(op.reason)))) {
+        && ((a.keptInstrument && !storedCardStands(op, change.attempts))
+          || (a.savedInstrument && (cardholderNotAuthenticated(op.reason) || issuerRefusedForGood(op, change.attempts))))) {
         await instruments.unkeepIn(tx, a.instrumentId, (cardId) => deps.chargedElsewhere(tx, cardId, change.payment.id));
       }
     },

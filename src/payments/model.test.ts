@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Currency, Money } from '../money/money.ts';
 import {
   brokenInvariants, canTransition, cancelPlan, decideFollowUp, followUpKinds, initialOf, isOpen, operationTransitions,
-  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, refundDrawsOn, refundParts, statusOfOutcome, storedCardStands, totalsOf,
+  paymentStatuses, paymentStatusOf, paymentTransitions, recordedOnlyKinds, refundDrawsOn, refundParts, statusOfOutcome, storedCardStands, totalsOf, issuerRefusedForGood,
   type DeclineReason, type FollowUpKind, type FollowUpRequest, type Operation, type OperationKind, type OperationStatus, type Outcome, type PaymentStatus,
 } from './model.ts';
 import type { PaymentError } from './errors.ts';
@@ -486,4 +486,7 @@ test('a stored card stands after an issuer\'s soft decline at some attempt, and 
     assert.equal(storedCardStands(op(none), [attempt(0, none)]), false, String(none));
   }
   assert.equal(storedCardStands(op('provider_error'), [attempt(0, 'soft', 'another-op')]), false, 'another operation\'s attempts do not count');
+  assert.equal(issuerRefusedForGood(op('provider_error'), [attempt(0, 'hard'), attempt(1, 'provider_error')]), true, 'a hard decline the cascade moved on from');
+  assert.equal(issuerRefusedForGood(op('fraud'), [attempt(0, 'fraud')]), true);
+  for (const not of ['soft', 'provider_error', 'authentication_failed', undefined] as const) assert.equal(issuerRefusedForGood(op(not), [attempt(0, not)]), false, String(not));
 });

@@ -528,8 +528,20 @@ export function attemptsOfOperation<A extends { readonly operationId: string; re
  * holder's, and one an issuer refused for good would be offered to its holder, or charged by the
  * merchant alone, only to fail again.
  */
-export function storedCardStands(op: { readonly id: string; readonly reason: DeclineReason | undefined },
-  attempts: readonly { readonly operationId: string; readonly seq: number; readonly reason: DeclineReason | undefined }[]): boolean {
-  const reasons = [op.reason, ...attemptsOfOperation(attempts, op.id).map((a) => a.reason)];
-  return reasons.includes('soft') && !reasons.some((r) => r === 'hard' || r === 'fraud');
+export function storedCardStands(op: OperationReasons, attempts: readonly AttemptReasons[]): boolean {
+  return reasonsOf(op, attempts).includes('soft') && !issuerRefusedForGood(op, attempts);
+}
+
+type OperationReasons = { readonly id: string; readonly reason: DeclineReason | undefined };
+type AttemptReasons = { readonly operationId: string; readonly seq: number; readonly reason: DeclineReason | undefined };
+const reasonsOf = (op: OperationReasons, attempts: readonly AttemptReasons[]) => [op.reason, ...attemptsOfOperation(attempts, op.id).map((a) => a.reason)];
+
+/**
+ * Whether an issuer refused a failed operation's card for good at some attempt of its cascade (a hard
+ * or fraud decline: lost, stolen, closed, expired, a wrong security code). A card saved before its
+ * first payment (a shopper's "save my card", or the merchant's own) is taken back then too: kept, it
+ * would be offered pre-selected, or charged for a subscription, only to be declined again.
+ */
+export function issuerRefusedForGood(op: OperationReasons, attempts: readonly AttemptReasons[]): boolean {
+  return reasonsOf(op, attempts).some((r) => r === 'hard' || r === 'fraud');
 }

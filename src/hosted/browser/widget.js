@@ -20,6 +20,8 @@ const texts = {
     noSession: 'This payment session is no longer valid', processing: 'Processing…', expires: 'Expires',
     connectionLost: 'The connection was lost before the answer came. Please try again.',
     underWay: 'A payment of this order is being processed. Please try again in a moment.',
+    savedCardGone: 'This saved card can no longer be used. Please choose another card.',
+    savedCardNotYet: 'This saved card cannot be used yet. Please try again in a moment or choose another card.',
   },
   de: {
     cardNumber: 'Kartennummer', expiryDate: 'Gültig bis', cvv: 'Prüfnummer', cardHolder: 'Karteninhaber', submit: 'Jetzt bezahlen', savedCards: 'Gespeicherte Karten',
@@ -28,6 +30,8 @@ const texts = {
     declined: 'Die Zahlung wurde abgelehnt', noSession: 'Diese Zahlungssitzung ist nicht mehr gültig', processing: 'Wird bearbeitet…', expires: 'Gültig bis',
     connectionLost: 'Die Verbindung brach ab, bevor die Antwort kam. Bitte versuchen Sie es erneut.',
     underWay: 'Eine Zahlung dieser Bestellung wird gerade bearbeitet. Bitte versuchen Sie es gleich noch einmal.',
+    savedCardGone: 'Diese gespeicherte Karte kann nicht mehr verwendet werden. Bitte wählen Sie eine andere Karte.',
+    savedCardNotYet: 'Diese gespeicherte Karte kann noch nicht verwendet werden. Bitte versuchen Sie es gleich noch einmal oder wählen Sie eine andere Karte.',
   },
   fr: {
     cardNumber: 'Numéro de carte', expiryDate: "Date d'expiration", cvv: 'Cryptogramme', cardHolder: 'Titulaire de la carte', submit: 'Payer maintenant',
@@ -37,6 +41,8 @@ const texts = {
     processing: 'Traitement…', expires: 'Expire',
     connectionLost: 'La connexion a été perdue avant la réponse. Veuillez réessayer.',
     underWay: 'Un paiement de cette commande est en cours de traitement. Veuillez réessayer dans un instant.',
+    savedCardGone: "Cette carte enregistrée n'est plus utilisable. Veuillez choisir une autre carte.",
+    savedCardNotYet: "Cette carte enregistrée n'est pas encore utilisable. Veuillez réessayer dans un instant ou choisir une autre carte.",
   },
   es: {
     cardNumber: 'Número de tarjeta', expiryDate: 'Fecha de caducidad', cvv: 'CVV', cardHolder: 'Titular de la tarjeta', submit: 'Pagar ahora',
@@ -45,6 +51,8 @@ const texts = {
     declined: 'El pago ha sido rechazado', noSession: 'Esta sesión de pago ya no es válida', processing: 'Procesando…', expires: 'Caduca',
     connectionLost: 'Se perdió la conexión antes de la respuesta. Inténtelo de nuevo.',
     underWay: 'Se está procesando un pago de este pedido. Inténtelo de nuevo en un momento.',
+    savedCardGone: 'Esta tarjeta guardada ya no se puede usar. Elija otra tarjeta.',
+    savedCardNotYet: 'Esta tarjeta guardada aún no se puede usar. Inténtelo de nuevo en un momento o elija otra tarjeta.',
   },
   nl: {
     cardNumber: 'Kaartnummer', expiryDate: 'Vervaldatum', cvv: 'CVC', cardHolder: 'Kaarthouder', submit: 'Nu betalen', savedCards: 'Opgeslagen kaarten',
@@ -53,6 +61,8 @@ const texts = {
     declined: 'De betaling is geweigerd', noSession: 'Deze betaalsessie is niet meer geldig', processing: 'Bezig…', expires: 'Vervalt',
     connectionLost: 'De verbinding viel weg voordat het antwoord kwam. Probeer het opnieuw.',
     underWay: 'Er wordt al een betaling van deze bestelling verwerkt. Probeer het zo meteen opnieuw.',
+    savedCardGone: 'Deze opgeslagen kaart kan niet meer worden gebruikt. Kies een andere kaart.',
+    savedCardNotYet: 'Deze opgeslagen kaart kan nog niet worden gebruikt. Probeer het zo meteen opnieuw of kies een andere kaart.',
   },
 };
 
@@ -229,7 +239,25 @@ function render(form, checkout) {
       for (const [k, v] of Object.entries(browserData())) body.set(`customer.browser.${k}`, String(v));
       try {
         const res = await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/payment`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
-        settle(await res.json(), [paySaved]);
+        const answer = await res.json();
+        // No payment was made: the card itself cannot be used (the shop removed it, or the gateway
+        // took it back; or its first payment has no outcome yet). Not a decline: said so, and a card
+        // that is gone leaves the list (the form for a new card shows when none is left).
+        const code = answer && answer.result && answer.result.code || '';
+        if (/^100\.150\.20[0-2]$/.test(code)) {
+          paying = false;
+          paySaved.disabled = false; paySaved.textContent = t.submit;
+          if (code === '100.150.201') showError(t.savedCardNotYet);
+          else {
+            chosen.closest('label').remove();
+            const next = list.querySelector('input');
+            if (next) { next.checked = true; next.focus(); } else { section.hidden = true; cardForm.hidden = false; }
+            showError(t.savedCardGone);
+          }
+          call('onError', { name: 'PaymentError', code, message: answer.result.description });
+          return;
+        }
+        settle(answer, [paySaved]);
       } catch (err) {
         settle({ result: { code: '999.999.999', description: String(err && err.message || err) } }, [paySaved]);
       }

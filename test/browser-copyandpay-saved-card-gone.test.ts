@@ -1,0 +1,46 @@
+/**
+ * The COPYandPAY widget offers the shopper's saved card (a registration the shop names),
+ * pre-selected. The card is removed meanwhile (the shop deregistered it: DELETE
+ * /v1/registrations/{id}). Paying with it is refused 100.150.202 before any payment is made: the
+ * widget told the shopper, in its alert read out by a screen reader, "The payment was declined", and
+ * kept offering the card, still selected, so "Pay now" failed the same way again. It says the card
+ * can no longer be used, and no longer offers it.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { opp, startGateway, testCard, type Gateway } from './support/harness.ts';
+import { launchChromium } from './support/browser.ts';
+import { startCopyAndPayShop, type CopyAndPayShop } from './support/copyandpay-shop.ts';
+
+let gw: Gateway; let shop: CopyAndPayShop; let browser: Browser;
+before(async () => {
+  gw = await startGateway();
+  shop = await startCopyAndPayShop({ gatewayUrl: gw.url, accessToken: gw.merchant.accessToken, entityId: gw.merchant.entityId });
+  browser = await launchChromium();
+});
+after(async () => { await browser?.close(); await shop?.close(); await gw?.close(); });
+
+test('COPYandPAY: a saved card removed while the widget offers it is not told to the shopper as a declined payment, and is no longer offered', async () => {
+  const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard });
+  assert.equal(reg.body.result.code, '000.100.110', JSON.stringify(reg.body.result));
+  const ctx = await browser.newContext(); const page = await ctx.newPage();
+  try {
+    await page.goto(`${shop.url}/checkout?${new URLSearchParams({ order: 'o-gone', registration: reg.body.id })}`);
+    await page.locator('body[data-widget="ready"]').waitFor();
+    const radio = page.locator(`input[name=registrationId][value="${reg.body.id}"]`);
+    assert.equal(await radio.isChecked(), true, 'precondition: the saved card is offered, pre-selected');
+    const del = await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);
+    assert.match(del.body.result.code, /^000\./, JSON.stringify(del.body.result));
+    // The shopper presses Pay with the keyboard, as a screen-reader user would.
+    await page.locator('.wpwl-container-registration .wpwl-button-pay').focus();
+    await page.keyboard.press('Enter');
+    const alert = page.locator('.wpwl-message[role=alert]');
+    await alert.waitFor({ state: 'visible', timeout: 15_000 });
+    const said = (await alert.innerText()).trim();
+    assert.equal(await gw.app.storage.db.selectFrom('payments').select('id').execute().then((r) => r.length), 0, 'precondition: no payment was made');
+    assert.doesNotMatch(said, /declined/i, `no payment was made (the saved card was removed, 100.150.202), yet the shopper is told: "${said}"`);
+    const stillOffered = await radio.count() > 0 && await radio.isVisible() && await radio.isChecked();
+    assert.equal(stillOffered, false, 'the removed card is still offered, selected: "Pay now" would fail the same way again');
+  } finally { await ctx.close(); }
+});
