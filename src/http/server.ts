@@ -196,7 +196,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const raw = (err as unknown as { rawPacket?: unknown }).rawPacket;
       const line = Buffer.isBuffer(raw) ? raw.subarray(0, 8192).toString('latin1').split('\r\n', 1)[0]! : '';
       // A request whose headers were read (its body late) is known by the response Node made for it.
-      const pending = (socket as unknown as { _httpMessage?: { req?: { url?: string } } })._httpMessage?.req?.url;
+      const pendingReq = (socket as unknown as { _httpMessage?: { req?: { url?: string; method?: string } } })._httpMessage?.req;
+      const pending = pendingReq?.url;
       const path = (/^[A-Z]+ (\S+)/.exec(line)?.[1] ?? pending ?? '/').split('?')[0]!;
       const requestId = requestIdFrom(undefined);
       const { contentType, body, headers } = edgeRefusal(deps, path, requestId, {
@@ -204,7 +205,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       });
       // Fastify never saw it: its line (the path only, scrubbed as every line is) and its count are written here.
       deps.logger.info({ requestId, statusCode: status, path, reason: err.code }, 'request refused before it was read');
-      const method = /^([A-Z]{1,16}) /.exec(line)?.[1];
+      const method = /^([A-Z]{1,16}) /.exec(line)?.[1] ?? pendingReq?.method;
       deps.metrics?.metrics.httpRequest('unmatched', method !== undefined && httpMethods.has(method) ? method : 'other', status, 0);
       const more = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
       socket.end(`HTTP/1.1 ${status} ${statusText[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`

@@ -243,7 +243,11 @@ export function declineReasonOf(code: string): DeclineReason {
   // The shopper left the payment page or 3-D Secure (100.396.101, .104), or never finished it (.103).
   if (code === '100.396.103') return 'expired';
   if (/^100\.396\.10[124]$/.test(code)) return 'cancelled_by_shopper';
-  if (/^(100\.400\.[0-3]|100\.380\.[15]|800\.(110|150|160|200|300)\.)/.test(code)) return 'fraud';
+  // A duplicate transaction is the merchant's request sent again (the acquirer's rule about the
+  // request, not a word on the card or its holder): a faulty request, stopping a cascade as fraud
+  // does (another account would charge it again), and no reason to take back a card saved with it.
+  if (code.startsWith('800.110.')) return 'invalid_request';
+  if (/^(100\.400\.[0-3]|100\.380\.[15]|800\.(150|160|200|300)\.)/.test(code)) return 'fraud';
   if (/^(100\.[123]|200\.|100\.350|100\.390)/.test(code)) return 'invalid_request';
   return 'soft';
 }

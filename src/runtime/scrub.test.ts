@@ -107,3 +107,9 @@ test('card fields under bracketed form names (PHP\'s and Stripe\'s encoders) are
   assert.equal(scrubQuerySecrets('/x?registrations[0][id]=abc&cart[items]=2'), '/x?registrations[0][id]=abc&cart[items]=2', 'other nested names stay');
   assert.ok(!scrubJsonLine('{"url":"/v1/payments?card[security_code]=765"}\n').includes('765'));
 });
+
+test('a URL\'s userinfo in a log line is removed whole; an email address stays', () => {
+  const line = scrubJsonLine('{"url":"http://merchant:PASS@localhost/v1/payments","who":"ops@example.com"}\n');
+  assert.ok(!line.includes('PASS') && !line.includes('merchant:'), line);
+  assert.ok(line.includes('http://[REDACTED]@localhost/v1/payments') && line.includes('ops@example.com'), line);
+});

@@ -151,10 +151,16 @@ export function scrubQuerySecrets(text: string): string {
   return text.replace(queryPair, redact).replace(semicolonPair, redact);
 }
 
-/** Free text with card numbers and password parameters removed. */
-const scrubText = (text: string) => scrubQuerySecrets(scrubPans(text));
+/**
+ * A URL's userinfo (`//merchant:secret@host`, as an absolute-form request line or a webhook address
+ * may carry it) is a credential: removed whole.
+ */
+const scrubUserinfo = (text: string) => (text.includes('@') ? text.replace(/(\/\/)[^/\s@"?#]+@/g, '$1[REDACTED]@') : text);
+
+/** Free text with card numbers, password parameters and URL credentials removed. */
+const scrubText = (text: string) => scrubUserinfo(scrubQuerySecrets(scrubPans(text)));
 // Cheap pre-check for a line that might hold a password parameter (plainly or percent-encoded).
-const maybeSecret = /passw|cvv|cvc|security[_-]?code|card[.[]|customer[.[]|billing[.[]|shipping[.[]|token|api[_-]?key|secret|authorization|%[0-9a-f]{2}/i;
+const maybeSecret = /passw|cvv|cvc|security[_-]?code|card[.[]|customer[.[]|billing[.[]|shipping[.[]|token|api[_-]?key|secret|authorization|%[0-9a-f]{2}|\/\/[^/\s@"]+@/i;
 
 /**
  * The scrubber for one serialized JSON log line: strings are scrubbed as free text (card numbers

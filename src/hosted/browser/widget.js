@@ -251,7 +251,12 @@ function render(form, checkout) {
           else {
             chosen.closest('label').remove();
             const next = list.querySelector('input');
-            if (next) { next.checked = true; next.focus(); } else { section.hidden = true; cardForm.hidden = false; }
+            // The focus goes where the shopper goes on: the next saved card, or the new card's first field.
+            if (next) { next.checked = true; next.focus(); } else {
+              section.hidden = true; cardForm.hidden = false;
+              const first = cardForm.querySelector('iframe, input:not([type=hidden])');
+              if (first) first.focus();
+            }
             showError(t.savedCardGone);
           }
           call('onError', { name: 'PaymentError', code, message: answer.result.description });
