@@ -4,7 +4,8 @@
  * /v1/registrations/{id}). Paying with it is refused 100.150.202 before any payment is made: the
  * widget told the shopper, in its alert read out by a screen reader, "The payment was declined", and
  * kept offering the card, still selected, so "Pay now" failed the same way again. It says the card
- * can no longer be used, and no longer offers it.
+ * can no longer be used, and no longer offers it; when none is left, the focus goes to the form for a
+ * new card.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,5 +43,32 @@ test('COPYandPAY: a saved card removed while the widget offers it is not told to
     assert.doesNotMatch(said, /declined/i, `no payment was made (the saved card was removed, 100.150.202), yet the shopper is told: "${said}"`);
     const stillOffered = await radio.count() > 0 && await radio.isVisible() && await radio.isChecked();
     assert.equal(stillOffered, false, 'the removed card is still offered, selected: "Pay now" would fail the same way again');
+  } finally { await ctx.close(); }
+});
+
+// The button the shopper was on is hidden with the list's section: the focus goes into what is
+// shown instead, not to the page's body (a keyboard or screen-reader user sent back to the top).
+test('COPYandPAY: when the last saved card leaves the list, the keyboard focus is kept in the widget (not dropped to the page body)', async () => {
+  const reg = await opp(gw, 'POST', '/v1/registrations', { ...testCard });
+  assert.equal(reg.body.result.code, '000.100.110', JSON.stringify(reg.body.result));
+  const ctx = await browser.newContext(); const page = await ctx.newPage();
+  try {
+    await page.goto(`${shop.url}/checkout?${new URLSearchParams({ order: 'o-focus', registration: reg.body.id })}`);
+    await page.locator('body[data-widget="ready"]').waitFor();
+    const del = await opp(gw, 'DELETE', `/v1/registrations/${reg.body.id}`);
+    assert.match(del.body.result.code, /^000\./, JSON.stringify(del.body.result));
+    await page.locator('.wpwl-container-registration .wpwl-button-pay').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('.wpwl-message[role=alert]').waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await page.locator('.wpwl-form-card').isVisible(), true, 'precondition: the new-card form shows');
+    // A string, run in the page (the tests are type-checked without the DOM's types).
+    const focus = await page.evaluate(`(() => {
+      const a = document.activeElement;
+      const inWidget = !!a && !!document.querySelector('.wpwl-container')?.contains(a);
+      const visible = !!a && a.offsetParent !== null;
+      return { tag: a?.tagName ?? 'none', inWidget, visible };
+    })()`) as { tag: string; inWidget: boolean; visible: boolean };
+    assert.ok(focus.inWidget && focus.visible,
+      `after the last saved card left the list the keyboard focus is on <${focus.tag}> (in the widget: ${focus.inWidget}, visible: ${focus.visible}): it fell off the hidden "Pay now" button`);
   } finally { await ctx.close(); }
 });
