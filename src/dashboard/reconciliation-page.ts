@@ -39,19 +39,22 @@ export function reconciliationPage(ctx: PageContext, v: ReconciliationView): str
 <div class="scroll"><table class="list" aria-label="${v.status === 'open' ? 'Open' : 'Resolved'} discrepancies">
 <thead><tr><th>Found (UTC)</th><th>Kind</th><th>Reference</th><th>Ledger</th><th>Report</th><th>${v.status === 'open' ? 'Resolve' : 'Resolution'}</th></tr></thead>
 <tbody>${v.discrepancies.map((d) => {
-    const reference = d.paymentId ? html`<a class="mono" href="/dashboard/payments/${d.paymentId}">${d.reference}</a>` : html`<span class="mono">${d.reference}</span>`;
+    const reference = d.paymentId ? html`<a id="d-${d.id}-ref" class="mono" href="/dashboard/payments/${d.paymentId}">${d.reference}</a>` : html`<span id="d-${d.id}-ref" class="mono">${d.reference}</span>`;
+    // Each row's box and button say which discrepancy they resolve (its kind and reference): fifty
+    // boxes all named "How it was resolved" left a screen reader's user to guess.
+    const which = `d-${d.id}-kind d-${d.id}-ref`;
     const net = d.reportedNet !== undefined ? html`<div class="muted">fee ${side(d.reportedFee, d.currency)}, net ${side(d.reportedNet, d.currency)}</div>` : '';
     const refused = v.refusedNote?.id === d.id ? v.refusedNote : undefined;
     const last = v.status === 'resolved'
-      ? html`<td data-label="Resolution">${d.note ?? ''}${d.resolvedAt !== undefined ? html`<div class="muted">${timeText(d.resolvedAt)}</div>` : ''}</td>`
+      ? html`<td data-label="Resolution" class="note">${d.note ?? ''}${d.resolvedAt !== undefined ? html`<div class="muted">${timeText(d.resolvedAt)}</div>` : ''}</td>`
       : mayResolve
         ? html`<td data-label="Resolve"><form method="post" action="/dashboard/reconciliation/${d.id}/resolve">${csrfField(ctx)}
-<label for="note-${d.id}">How it was resolved</label><input id="note-${d.id}" name="note" required maxlength="2000" value="${refused?.text ?? ''}"${refused ? html` aria-invalid="true" aria-describedby="note-${d.id}-error"` : ''}>
-${refused ? html`<p id="note-${d.id}-error" class="field-error">${refused.message}</p>` : ''}<button type="submit">Resolve</button></form></td>`
+<label for="note-${d.id}">How it was resolved</label><input id="note-${d.id}" name="note" required maxlength="2000" value="${refused?.text ?? ''}" aria-describedby="${refused ? `note-${d.id}-error ` : ''}${which}"${refused ? html` aria-invalid="true"` : ''}>
+${refused ? html`<p id="note-${d.id}-error" class="field-error">${refused.message}</p>` : ''}<button type="submit" aria-describedby="${which}">Resolve</button></form></td>`
         : html`<td data-label="Resolve">${badge('open')}</td>`;
     return html`<tr id="d-${d.id}">
 <td data-label="Found">${timeText(d.createdAt)}</td>
-<td data-label="Kind"><span class="mono">${d.kind}</span><div class="muted">${meaning[d.kind] ?? ''}</div></td>
+<td data-label="Kind"><span id="d-${d.id}-kind" class="mono">${d.kind}</span><div class="muted">${meaning[d.kind] ?? ''}</div></td>
 <td data-label="Reference">${reference}</td>
 <td data-label="Ledger">${side(d.expected, d.expectedCurrency ?? d.currency)}</td>
 <td data-label="Report">${side(d.reported, d.currency)}${net}</td>
