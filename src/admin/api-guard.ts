@@ -4,7 +4,7 @@ import { fieldOf, type JsonSchema, type SchemaError } from '../runtime/json-sche
 import { bearerTokenOf, secretMatches } from '../runtime/bearer.ts';
 import { hasControlCharacter } from '../runtime/control-characters.ts';
 import { isStoreUnavailable } from '../storage/unavailable.ts';
-import { clipText } from '../runtime/utf8.ts';
+import { encodedBodyRefusal } from '../runtime/content-encoding.ts';
 
 /** A control character other than a tab or a line break. */
 const hasControlCharacterBeyondLines = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
@@ -22,12 +22,12 @@ export const adminError = (reply: FastifyReply, status: number, code: string, me
  */
 export function refuseEncodedBodies(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
-    const encoding = req.headers['content-encoding'];
-    if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return;
+    const encoded = encodedBodyRefusal(req.headers['content-encoding']);
+    if (encoded === undefined) return;
     // Only a body is read: a client or proxy that labels every request so is no fault on a GET.
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (!hasBody) return;
-    return adminError(reply, 400, 'bad_request', `Content-Encoding ${clipText(String(encoding), 32)} is not accepted: send the body uncompressed`);
+    return adminError(reply, 400, 'bad_request', `Content-Encoding ${encoded}`);
   });
 }
 

@@ -61,7 +61,6 @@ function attemptOf(row: { readonly [column: string]: unknown }): AttemptRow {
   return out as unknown as AttemptRow;
 }
 
-/** One implementation over Kysely for both stores; on PostgreSQL `lock` takes the payment's row lock. */
 /**
  * Whether a PSP account holds money's business: a payment authorized there (its follow-ups go
  * there), an attempt there its PSP may still decide, or a late approval being reversed there. Over
@@ -78,6 +77,7 @@ export async function pspAccountInUse(q: Kysely<Database>, id: string): Promise<
   return (await q.selectFrom('late_approvals').select('attempt_id').where('account_id', '=', id).where('status', '=', 'reversing').limit(1).executeTakeFirst()) !== undefined;
 }
 
+/** One implementation over Kysely for both stores; on PostgreSQL `lock` takes the payment's row lock. */
 export function createPaymentStore(uow: UnitOfWork): PaymentStore {
   const { db } = uow;
   const locking = uow.kind === 'postgres';

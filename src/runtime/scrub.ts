@@ -131,7 +131,7 @@ const camelSecretName = /[a-z0-9](Password|Token|ApiKey|Secret|SecretKey|Authori
 // A nested form name as PHP's and Stripe's encoders write it (`card[cvc]`, `card[number]`) is read
 // as its dotted twin (`card.cvc`): the bracketed CVV reached the log in the clear.
 const dotted = (name: string) => name.replace(/\[([^\]]*)\]/g, '.$1');
-const isSecretName = (name: string) => secretName.test(dotted(name)) || camelSecretName.test(dotted(name));
+const isSecretName = (name: string) => { const n = dotted(name); return secretName.test(n) || camelSecretName.test(n); };
 
 function decodedName(raw: string): string {
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return raw; }

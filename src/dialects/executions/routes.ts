@@ -29,6 +29,7 @@ import type { CardDataScreen } from '../../vault/free-text.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
 import { characterCount, clipText, undecodableFormParameter, utf8Text } from '../../runtime/utf8.ts';
+import { encodedBodyRefusal } from '../../runtime/content-encoding.ts';
 
 export interface ExecutionsDeps {
   merchants: MerchantService;
@@ -118,9 +119,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
     if (req.url?.startsWith('/auth/token/')) return done(null, undefined);
     // Compressed bodies are not taken: read as they came, a gzip body would be "not UTF-8", and one
     // labelled gzip that is not would be taken as plain text.
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      const err = new ParamError('Content-Encoding', `${clipText(String(encoding), 32)} is not accepted: send the body uncompressed`) as ParamError & { statusCode: number };
+    const encoded = encodedBodyRefusal(req.headers['content-encoding']);
+    if (encoded !== undefined) {
+      const err = new ParamError('Content-Encoding', encoded) as ParamError & { statusCode: number };
       err.statusCode = 400;
       return done(err, undefined);
     }

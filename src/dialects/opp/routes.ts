@@ -26,6 +26,7 @@ import { widgetScript } from '../../hosted/routes.ts';
 import { oppSchemas } from './schemas.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
 import { clipText } from '../../runtime/utf8.ts';
+import { encodedBodyRefusal } from '../../runtime/content-encoding.ts';
 
 /** Declined payments one checkout takes (the shopper may try other cards); then it takes none. */
 export const checkoutDeclineLimit = 5;
@@ -187,10 +188,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   app.addContentTypeParser(['application/x-www-form-urlencoded', '*'], { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (req, body, done) => {
     // Compressed bodies are not taken: read as they came, a gzip body would be "not UTF-8", and one
     // labelled gzip that is not would be taken as a plain form.
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      return done(new FormError(`Content-Encoding ${clipText(scrubPans(String(encoding)), 32)} is not accepted: send the body uncompressed`), undefined);
-    }
+    const encoded = encodedBodyRefusal(req.headers['content-encoding']);
+    if (encoded !== undefined) return done(new FormError(`Content-Encoding ${encoded}`), undefined);
     // Its parts are not name=value pairs: read as a form, its entityId went unseen.
     if (/^multipart\//i.test(req.headers['content-type'] ?? '')) {
       req.oppMultipartBody = true;
@@ -508,8 +507,8 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
       // One not confirmed yet (its first payment has no outcome) may be by the time the shopper
       // pays, and one deregistered (the gateway takes back a registration whose payment ended before
       // any issuer saw the card, or that an issuer refused for good, and the shop may still hold its
-      // id) is simply not offered: the
-      // widget offers only usable ones, and the shopper's checkout is not refused for them.
+      // id) is simply not offered: the widget offers only usable ones, and the shopper's checkout is
+      // not refused for them.
       if (!r.ok && r.error === 'not_found') return refuse(reply, 400, auth.entity.id, registrationErrorCodes[r.error], [{ name: 'registrations', value: id, message: 'no usable registration of this entity' }]);
     }
     const c = await deps.checkouts.create({ merchantId: auth.merchant.id, entityId: auth.entity.id, ...checkout });

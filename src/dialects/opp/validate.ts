@@ -122,6 +122,8 @@ export function screenCardData(params: FormParams, screen: CardDataScreen): { ok
 
 export const amountPattern = new RegExp(amountSource);
 const amountPatternFor = (e: number) => (e === 2 ? amountPattern : e === 0 ? /^[0-9]{1,12}$/ : new RegExp(`^[0-9]{1,12}(\\.[0-9]{${e}})?$`));
+/** An amount's pattern in the request's currency's decimals; two decimals while the currency is unknown. */
+const amountPatternIn = (currency: string | undefined) => (currency !== undefined && isCurrency(currency) ? amountPatternFor(exponentOf(currency)) : amountPattern);
 
 /** Reads `amount` + `currency` against the currency's exponent (decision 4). */
 function readMoney(c: Collector, required: boolean): Money | undefined {
@@ -131,7 +133,7 @@ function readMoney(c: Collector, required: boolean): Money | undefined {
   c.check('currency', { required: required || amount !== undefined });
   if (currency !== undefined && c.errors.length === before && !isCurrency(currency)) c.add('currency', 'must be an ISO 4217 currency code', oppFields.currency['x-known-code']);
   if (amount === undefined) { if (required) c.add('amount', 'may not be empty'); return undefined; }
-  const pattern = currency !== undefined && isCurrency(currency) ? amountPatternFor(exponentOf(currency)) : amountPattern;
+  const pattern = amountPatternIn(currency);
   if (!pattern.test(amount)) { c.add('amount', `must match ${pattern.source}`); return undefined; }
   if (currency === undefined || !isCurrency(currency)) return undefined;
   const m = parseMajorUnits(amount, currency);
@@ -174,8 +176,7 @@ function readEcho(c: Collector): Record<string, unknown> {
       else if (item[2] === 'quantity') { if (!/^[0-9]{1,6}$/.test(p[name]!)) c.add(name, 'must match ^[0-9]{1,6}$'); }
       else {
         // In the payment's currency's decimals, as its amount (none for JPY, three for KWD).
-        const currency = p.currency;
-        const pattern = currency !== undefined && isCurrency(currency) ? amountPatternFor(exponentOf(currency)) : amountPattern;
+        const pattern = amountPatternIn(p.currency);
         if (!pattern.test(p[name]!)) c.add(name, `must match ${pattern.source}`);
       }
     }

@@ -196,8 +196,7 @@ function render(form, checkout) {
     const lost = code === 'network' || code === '999.999.999';
     const view = lost ? await viewMeanwhile() : undefined;
     if (paidRefusal(answer) || paidRefusal(view)) { location.assign(resultPage()); return; }
-    paying = false;
-    for (const b of buttons) { b.disabled = false; b.textContent = t.submit; }
+    idle(buttons);
     const first = answer.result && answer.result.parameterErrors && answer.result.parameterErrors[0];
     const detail = answer.result && (first ? first.message : answer.result.description);
     // Only an answer about the payment itself is a decline: not a lost answer, an expired session,
@@ -211,6 +210,7 @@ function render(form, checkout) {
     call('onError', { name: 'PaymentError', code, message: detail });
   };
   const busy = (buttons) => { clearError(); paying = true; for (const b of buttons) { b.disabled = true; b.textContent = t.processing; } };
+  const idle = (buttons) => { paying = false; for (const b of buttons) { b.disabled = false; b.textContent = t.submit; } };
 
   // Saved cards (registrations offered by the checkout): one click pays with the chosen one.
   let cardForm;
@@ -245,8 +245,7 @@ function render(form, checkout) {
         // that is gone leaves the list (the form for a new card shows when none is left).
         const code = answer && answer.result && answer.result.code || '';
         if (/^100\.150\.20[0-2]$/.test(code)) {
-          paying = false;
-          paySaved.disabled = false; paySaved.textContent = t.submit;
+          idle([paySaved]);
           if (code === '100.150.201') showError(t.savedCardNotYet);
           else {
             chosen.closest('label').remove();
