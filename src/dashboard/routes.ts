@@ -11,7 +11,7 @@ import { IdempotencyClaimLost } from '../idempotency/service.ts';
 import { isStoreUnavailable } from '../storage/unavailable.ts';
 import { canAct, canConfigure, mayView, sessionTtl, signInThrottle, type DashboardUser } from './model.ts';
 import { html, type Html } from './html.ts';
-import { notice, actionNotice, page, publicPage, type PageContext } from './layout.ts';
+import { notice, actionNotice, page, publicPage } from './layout.ts';
 import { amountText, parseAmount } from './format.ts';
 import { exampleAmount } from '../money/money.ts';
 import { confirmPage, paymentListPage, paymentPage, type ActionOffer, type PaymentStory, type RefusedAmount } from './payment-pages.ts';
