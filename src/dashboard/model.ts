@@ -28,7 +28,7 @@ export const isGatewayAdmin = (u: Pick<DashboardUser, 'role' | 'merchantId'>): b
 export const mayView = (u: Pick<DashboardUser, 'merchantId'>, merchantId: string): boolean => u.merchantId === undefined || u.merchantId === merchantId;
 
 /** Consecutive failed sign-ins that lock an account, and for how long. */
-export const lockout = { failures: 5, lockMs: 15 * 60_000 } as const;
+export const lockout = { failures: 5, lockMs: 30 * 60_000 } as const;
 
 /** An account's failed sign-ins in a row and its lock. */
 export interface SignInState {
@@ -84,7 +84,7 @@ export const emailProblem = (e: string): string | undefined =>
   /^[^\s@]+@[^\s@]+$/.test(e) && e.length <= 254 ? undefined : 'the email must look like name@example.com';
 
 /** How long a session lives without use, and at most. */
-export const sessionTtl = { idleMs: 30 * 60_000, maxMs: 12 * 3600_000 } as const;
+export const sessionTtl = { idleMs: 15 * 60_000, maxMs: 12 * 3600_000 } as const;
 
 export interface AuditEntry {
   readonly id: string;

@@ -60,7 +60,13 @@ test('sign-in gives a session whose cookie value is not stored; idle sessions en
   assert.equal(await auth.session(again.value.token), undefined);
 });
 
-test('lockout: the fifth wrong password in a row locks the account for 15 minutes, then the right one works again', async () => {
+test('the timers PCI DSS v4 asks of access to card data systems: a session idle more than 15 minutes ends (8.2.8), a locked account stays locked at least 30 (8.3.4)', () => {
+  assert.ok(sessionTtl.idleMs <= 15 * 60_000, `idle sessions live ${sessionTtl.idleMs / 60_000} minutes`);
+  assert.ok(lockout.lockMs >= 30 * 60_000, `a lockout lasts ${lockout.lockMs / 60_000} minutes`);
+  assert.ok(lockout.failures <= 10, 'at most 10 failures lock an account (8.3.4)');
+});
+
+test('lockout: the fifth wrong password in a row locks the account for 30 minutes, then the right one works again', async () => {
   assert.ok((await auth.addUser({ email: 'bob@example.com', role: 'viewer', merchantId: undefined, password })).ok);
   for (let i = 1; i < lockout.failures; i++) assert.deepEqual(await auth.signIn('bob@example.com', 'wrong password!', '198.51.100.8'), { ok: false, error: 'invalid' });
   assert.deepEqual(await auth.signIn('bob@example.com', 'wrong password!', '198.51.100.8'), { ok: false, error: 'locked' });

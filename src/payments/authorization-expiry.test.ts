@@ -25,6 +25,19 @@ test('an approved authorization with its whole amount open is due once its age r
   assert.equal(authorizationExpired(p, madeAt - 1), false, 'a millisecond short of it');
 });
 
+test('its age counts from its approval (a 3-D Secure challenge, a PSP\'s later answer), not from the request; its first approving attempt counts', () => {
+  const p = ops(['authorize', 'succeeded', 1000]);
+  const approvedAt = madeAt + 25 * 60_000;
+  const attempts = [
+    { operationId: 'op0', status: 'failed' as const, updatedAt: madeAt + 1000 },
+    { operationId: 'op0', status: 'succeeded' as const, updatedAt: approvedAt },
+    { operationId: 'op1', status: 'succeeded' as const, updatedAt: approvedAt + day },
+  ];
+  assert.equal(authorizationExpired(p, approvedAt - 1, attempts), false, 'a millisecond short of its age since the approval');
+  assert.equal(authorizationExpired(p, approvedAt, attempts), true);
+  assert.equal(authorizationExpired(p, approvedAt - 1), true, 'without its attempts, from the request');
+});
+
 test('a partly captured authorization is due for its open rest; a fully captured one is not', () => {
   assert.equal(authorizationExpired(ops(['authorize', 'succeeded', 1000], ['capture', 'succeeded', 400]), cutoff), true);
   assert.equal(authorizationExpired(ops(['authorize', 'succeeded', 1000], ['capture', 'succeeded', 1000]), cutoff), false);

@@ -499,11 +499,20 @@ export function holdClosed(ops: readonly Operation[]): boolean {
 /**
  * Whether a payment's authorization has expired and its open rest must be released: an approved
  * authorization made at or before `cutoff` with money still open (uncaptured, no capture or void
- * on its way, not already voided). The authorization's age counts from when it was asked for.
+ * on its way, not already voided). The authorization's age counts from when it was made: when its
+ * PSP approved it (the approving attempt of `attempts` settled), which is after the request by as
+ * long as a 3-D Secure challenge or a PSP's later answer took; the issuer's hold runs from then.
+ * Without its attempts, from when it was asked for.
  */
-export function authorizationExpired(ops: readonly Operation[], cutoff: number): boolean {
+export function authorizationExpired(
+  ops: readonly Operation[], cutoff: number,
+  attempts: readonly { readonly operationId: string; readonly status: OperationStatus; readonly updatedAt: number }[] = [],
+): boolean {
   const initial = ops.find((o) => isInitialKind(o.kind));
-  if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded' || initial.createdAt > cutoff) return false;
+  if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded') return false;
+  const approvals = attempts.filter((a) => a.operationId === initial.id && a.status === 'succeeded').map((a) => a.updatedAt);
+  const madeAt = approvals.length > 0 ? Math.min(...approvals) : initial.createdAt;
+  if (madeAt > cutoff) return false;
   const t = totalsOf(ops);
   if (t.reversed || t.inFlightVoid || t.inFlightCaptures > 0) return false;
   return t.authorized - t.captured > 0;
