@@ -50,3 +50,12 @@ test('JPY payment with a cart item priced 500.00 (JPY has no decimals) → 400 2
   const q = await opp(gw, 'GET', '/v1/query', { merchantTransactionId: mtx });
   assert.equal(q.body.result.code, '700.400.580');
 });
+
+test('any field of a cart item past the hundredth is refused naming it, as its price is (its name was dropped unsaid)', async () => {
+  for (const field of ['name', 'price', 'merchantItemId']) {
+    const name = `cart.items[150].${field}`;
+    const res = await pay(gw, { [name]: field === 'price' ? '1.00' : 'x' });
+    assert.equal(res.status, 400, `${name}: ${JSON.stringify(res.body.result)}`);
+    assert.ok(res.body.result.parameterErrors?.some((e: { name: string; message: string }) => e.name === name && /at most 100 items/.test(e.message)), JSON.stringify(res.body.result));
+  }
+});

@@ -24,12 +24,12 @@ import { registerConfigRoutes } from './config-routes.ts';
 import { registerReconciliationRoutes } from './reconciliation-routes.ts';
 import type { ActionKind, DashboardDeps } from './deps.ts';
 import { contextOf, sendPage } from './reply.ts';
-import { scrubPans } from '../runtime/scrub.ts';
 import { safeNext } from './next-page.ts';
 import { overviewPage } from './overview-page.ts';
 import { latestActionOf } from './action-outcome.ts';
 
-const assets: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
+// A Map: looked up by the name a request gives, a plain object would find `__proto__` or `toString`.
+const assets = new Map(
   [['dashboard.css', 'text/css; charset=utf-8'], ['dashboard.js', 'text/javascript; charset=utf-8']].map(([f, type]) =>
     [f!, { type: type!, body: readFileSync(join(import.meta.dirname, 'assets', f!)) }]),
 );
@@ -78,9 +78,10 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
     if (isPublic(url)) return;
     const session = await auth.session(cookieOf(req, sessionCookie) ?? '');
     if (!session) {
-      // Back to the page asked for after signing in, unless its address holds a card number (then
-      // the overview): the address goes into the sign-in page.
-      if (req.method === 'GET') return reply.redirect(`/dashboard/sign-in?next=${encodeURIComponent(scrubPans(url) === url ? url : '/dashboard')}`, 303);
+      // Back to the page asked for after signing in, as safeNext allows: an address it throws away (a
+      // card number in it, which would sit in the sign-in page; longer than it keeps, which encoded
+      // again made a Location header clients refuse to read) is the overview's.
+      if (req.method === 'GET') return reply.redirect(`/dashboard/sign-in?next=${encodeURIComponent(safeNext(url))}`, 303);
       return sendPage(reply, publicPage('Signed out', html`<p>Your session has ended. <a href="/dashboard/sign-in">Sign in again</a></p>`), 401);
     }
     req.dashboard = session;
@@ -91,7 +92,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   });
 
   app.get<{ Params: { file: string } }>('/assets/:file', { schema: dashboardSchemas.asset }, async (req, reply) => {
-    const a = assets[req.params.file];
+    const a = assets.get(req.params.file);
     if (!a) return reply.callNotFound();
     return reply.header('cache-control', 'public, max-age=300').type(a.type).send(a.body);
   });

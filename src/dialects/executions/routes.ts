@@ -28,7 +28,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { CardDataScreen } from '../../vault/free-text.ts';
 import { hasControlCharacter } from '../../runtime/control-characters.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
-import { characterCount, clipText, undecodableFormParameter, utf8Text } from '../../runtime/utf8.ts';
+import { characterCount, clipText, utf8Text } from '../../runtime/utf8.ts';
 import { encodedBodyRefusal } from '../../runtime/content-encoding.ts';
 
 export interface ExecutionsDeps {
@@ -134,17 +134,13 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
       return done(err, undefined);
     }
     if (text.trim() === '') return done(null, undefined);
-    // What OAuth client libraries send to the token endpoint (grant_type=client_credentials): the
-    // token route reads nothing of it, and any other route's schema refuses it by name.
+    // A form body (what OAuth client libraries send) is the token endpoint's alone, which reads
+    // nothing of it. Read here, a form of string fields passed a route's schema, and one field given
+    // twice was read last-wins: an execution was created under a reference the merchant may not have meant.
     if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '') && !/^\s*[[{]/.test(text)) {
-      const pairs = [...new URLSearchParams(text)];
-      const undecodable = undecodableFormParameter(text, pairs);
-      if (undecodable !== undefined) {
-        const err = new ParamError(scrubPans(clipText(undecodable, 64)), 'is not UTF-8: percent-encode the UTF-8 bytes of its text') as ParamError & { statusCode: number };
-        err.statusCode = 400;
-        return done(err, undefined);
-      }
-      return done(null, Object.fromEntries(pairs.filter(([k]) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype')));
+      const err = new ParamError('body', 'is form-encoded: this API takes JSON (a form body only at the token endpoint)') as ParamError & { statusCode: number };
+      err.statusCode = 400;
+      return done(err, undefined);
     }
     // A \uD800-style escape can leave half a character in a string, which the stores keep as U+FFFD:
     // two references differing only there would be one (two holders sharing cards). Looked for only

@@ -170,10 +170,12 @@ function readEcho(c: Collector): Record<string, unknown> {
     if ([...streets].length > 201) c.add(`${group}.street1`, 'street1 and street2 together must not exceed 201 characters', '100.800.101');
   }
   for (const name of Object.keys(p)) {
+    // Any field of an item past the hundredth is refused, as its price is: read as its name, it was dropped.
+    const index = /^cart\.items\[([0-9]+)\]\./.exec(name);
+    if (index && Number(index[1]) > 99) { c.add(name, 'cart may hold at most 100 items'); continue; }
     const item = /^cart\.items\[([0-9]+)\]\.(price|tax|discount|quantity)$/.exec(name);
     if (item) {
-      if (Number(item[1]) > 99) c.add(name, 'cart may hold at most 100 items');
-      else if (item[2] === 'quantity') { if (!/^[0-9]{1,6}$/.test(p[name]!)) c.add(name, 'must match ^[0-9]{1,6}$'); }
+      if (item[2] === 'quantity') { if (!/^[0-9]{1,6}$/.test(p[name]!)) c.add(name, 'must match ^[0-9]{1,6}$'); }
       else {
         // In the payment's currency's decimals, as its amount (none for JPY, three for KWD).
         const pattern = amountPatternIn(p.currency);

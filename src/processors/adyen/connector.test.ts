@@ -21,6 +21,8 @@ test('resultCode and refusalReasonCode map to neutral outcomes: soft, hard, frau
     assert.equal(o?.acquirerCode, `Refused:${code}`);
   }
   assert.deepEqual(refusalReasonOf(undefined, 'Expired Card'), { reason: 'hard', code: '6' });
+  // A code that names no refusal of the list is soft, whatever its name (a name of Object's own did not read as unknown).
+  for (const code of ['constructor', 'toString', '__proto__']) assert.deepEqual(refusalReasonOf(code, undefined), { reason: 'soft', code });
   assert.equal(outcomeOfPaymentResponse({ resultCode: 'Error' })?.kind === 'declined' && true, true);
   assert.equal(outcomeOfPaymentResponse({}), undefined);
 });

@@ -55,7 +55,7 @@ const byName = new Map(Object.entries(refusals).map(([code, r]) => [r.name.toLow
 
 /** The neutral reason of a refusal, by its code or (in webhooks) its text; soft when unknown. */
 export function refusalReasonOf(code: string | undefined, name: string | undefined): { reason: DeclineReason; code: string | undefined } {
-  if (code !== undefined && refusals[code]) return { reason: refusals[code].reason, code };
+  if (code !== undefined && Object.hasOwn(refusals, code)) return { reason: refusals[code]!.reason, code };
   const named = name === undefined ? undefined : byName.get(name.toLowerCase());
   return named ? { reason: named.reason, code: named.code } : { reason: 'soft', code };
 }
