@@ -96,7 +96,7 @@ function gen(r: () => number, m: Model, n: number): (Op | { t: 'PAIR'; a: Op; b:
 
 async function postingsOf(gw: Gateway, id: string) {
   const res = await fetch(`${gw.url}/admin/api/ledger/payments/${id}`, { headers: { authorization: `Bearer ${gw.app.admin.token}` } });
-  return (await res.json()).postings as { debit: string; credit: string; amount: number; currency: string }[];
+  return ((await res.json()) as { postings: unknown }).postings as { debit: string; credit: string; amount: number; currency: string }[];
 }
 function ledgerTotals(ps: { debit: string; credit: string; amount: number }[]) {
   const bal: Record<string, number> = {};
