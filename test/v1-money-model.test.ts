@@ -7,15 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { opp, pay, postgresAvailable, startGateway, type Gateway } from './support/harness.ts';
+import { EXP, badFmt, fmt, rng } from './support/money-model.ts';
 
 const ok = (code: string) => /^(000\.000\.|000\.100\.1|000\.[36])/.test(code);
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => { a = (a + 0x6D2B79F5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
-const EXP: Record<string, number> = { EUR: 2, JPY: 0, KWD: 3 };
-const fmt = (minor: number, cur: string) => { const e = EXP[cur]!; return e === 0 ? String(minor) : (minor / 10 ** e).toFixed(e); };
-const badFmt = (minor: number, cur: string) => { const e = EXP[cur]!; return e === 2 ? (minor / 100).toFixed(3) : e === 0 ? (minor).toFixed(2) : (minor / 1000).toFixed(2); };
 
 type Op = { t: 'CP' | 'RF' | 'RB' | 'CB' | 'CR'; amt: number; bad?: 'decimals' | 'currency' } | { t: 'RV' };
 type Model = { kind: 'PA' | 'DB'; cur: string; A: number; C: number; R: number; voided: boolean; cbOpen: number; cbCount: number; released: number };
