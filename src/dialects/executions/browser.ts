@@ -4,6 +4,7 @@ import type { Merchant } from '../../merchants/model.ts';
 import type { MerchantService } from '../../merchants/service.ts';
 import type { AccessTokens, ClientScope } from '../../merchants/tokens.ts';
 import type { ExecutionService } from '../../executions/service.ts';
+import type { ExecutionRecord } from '../../executions/model.ts';
 import type { Idempotency } from '../../idempotency/service.ts';
 import type { Instrument, InstrumentService } from '../../vault/instruments.ts';
 import type { Tx } from '../../storage/unit-of-work.ts';
@@ -57,6 +58,8 @@ const futureUsages = ['CardOnFile', 'Subscription', 'UnscheduledCardOnFile'];
 const corsHeaders = 'authorization, content-type, x-idempotency-key, x-client-version, x-client-type';
 
 /** JSON as ASCII only: `@payrails/web-cse` decodes `data` with `atob` (Latin-1), reference §5.2. */
+/** client/init's answer: its data as base64 of JSON in ASCII, as the SDKs decode it. */
+const encodedInit = (data: Record<string, unknown>) => ({ version: '1.0.0', data: Buffer.from(asciiJson(data), 'latin1').toString('base64') });
 const asciiJson = (v: unknown) => JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /**
@@ -72,7 +75,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
     // The merchant's token before the body is read, as on every other merchant route.
     scope.addHook('onRequest', h.authenticate);
     scope.addHook('preValidation', h.guard);
-    scope.post('/merchant/client/init', { schema: executionsSchemas.clientInit }, async (req, reply) => {
+    scope.post('/merchant/client/init', { schema: executionsSchemas.clientInit, config: { replayWith: reissued } }, async (req, reply) => {
       const merchant = req.merchant!;
       const body = objectAt(req.body ?? {}, 'body', true)!;
       const type = stringAt(body, 'type', { max: 32 }) ?? 'secureFields';
@@ -86,20 +89,15 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       const amount = moneyAt(body, 'amount', false);
       const meta = objectAt(body.meta, 'meta', false) ?? {};
       const base = h.publicBase(req);
-      // The execution is created here only when the request describes one (a merchantReference).
-      const execution = merchantReference
-        ? await h.executions.create(merchant, workflowCode, { workspaceId, meta, merchantReference, holderReference })
-        : undefined;
       const key = await tokenizationKeys.current(merchant.id);
-      const client = await h.tokens.issueClient({ merchantId: merchant.id, holderReference, keyId: key.id, generation: merchant.tokenGeneration, ...(execution ? { executionId: execution.id } : {}) });
       const keyExpiresIn = Math.max(0, Math.floor((key.expiresAt - h.clock.now()) / 1000));
-      const data = {
-        token: client.token,
-        tokenExpiresAt: new Date(client.expiresAt).toISOString(),
+      /** The answer, its client token left out where `client` is: what the idempotency key keeps. */
+      const answerOf = (execution: ExecutionRecord | undefined, client?: { token: string; expiresAt: number }) => encodedInit({
+        ...(client ? { token: client.token, tokenExpiresAt: new Date(client.expiresAt).toISOString() } : {}),
         holderReference, type, workflowCode,
         ...(amount ? { amount: wireMoney(amount) } : {}),
         vaultConfiguration: {
-          vaultId: merchant.id, vaultUrl: `${base}/public/payment`, token: client.token, providerConfigId: key.id,
+          vaultId: merchant.id, vaultUrl: `${base}/public/payment`, ...(client ? { token: client.token } : {}), providerConfigId: key.id,
           cardTableName: 'cards', vaultType: 'Switchyard', status: 'enabled',
           encryptionPublicKey: key.publicKey, encryptionPublicKeyExpiresIn: keyExpiresIn,
           links: { saveInstrument: { method: 'POST', href: `${base}/public/payment/instruments` } },
@@ -111,10 +109,45 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
         links: { instruments: { method: 'GET', href: `${base}/public/payment/instruments` } },
         sdk: { script: `${base}/sdk/v1/switchyard.js`, merchantId: merchant.id },
         ...(execution ? { execution: renderExecution({ execution, attempts: [], totals: undefined }, base) } : {}),
-      };
-      return reply.code(200).header('cache-control', 'no-store').send({ version: '1.0.0', data: Buffer.from(asciiJson(data), 'latin1').toString('base64') });
+      });
+      // The client token is a credential: the answer kept under the idempotency key leaves it out
+      // (kept, it sat in the database for the key's two days, and a replay handed back a token that
+      // had expired or that a rotation of the merchant's credentials had ended), and a replay is
+      // given a fresh one (reissued). The execution the request describes (a merchantReference)
+      // commits with that answer, so a retry after a crash does not make a second one.
+      const claim = req.idempotencyClaim;
+      const execution = merchantReference
+        ? await h.executions.create(merchant, workflowCode, { workspaceId, meta, merchantReference, holderReference },
+          claim ? async (tx, e) => { await idempotency.completeIn(tx, claim, 200, JSON.stringify(answerOf(e))); } : undefined)
+        : undefined;
+      if (claim && !execution) await idempotency.complete(claim, 200, JSON.stringify(answerOf(undefined)));
+      if (claim) req.idempotencyRecorded = true;
+      const client = await h.tokens.issueClient({ merchantId: merchant.id, holderReference, keyId: key.id, generation: merchant.tokenGeneration, ...(execution ? { executionId: execution.id } : {}) });
+      return reply.code(200).header('cache-control', 'no-store').send(answerOf(execution, client));
     });
   });
+
+  /**
+   * A client/init replayed under its idempotency key: the answer kept, with a client token issued
+   * now, under the merchant's credentials of now (a token the kept answer held, where an earlier
+   * release kept one, is replaced).
+   */
+  async function reissued(req: FastifyRequest, reply: FastifyReply, stored: string): Promise<string> {
+    const kept = JSON.parse(stored) as { data: string };
+    const data = JSON.parse(Buffer.from(kept.data, 'base64').toString('latin1')) as {
+      holderReference: string; tokenization: { id: string }; vaultConfiguration: Record<string, unknown>; execution?: { id: string };
+    };
+    const merchant = req.merchant!;
+    const client = await h.tokens.issueClient({
+      merchantId: merchant.id, holderReference: data.holderReference, keyId: data.tokenization.id, generation: merchant.tokenGeneration,
+      ...(data.execution ? { executionId: data.execution.id } : {}),
+    });
+    reply.header('cache-control', 'no-store');
+    return JSON.stringify(encodedInit({
+      ...data, token: client.token, tokenExpiresAt: new Date(client.expiresAt).toISOString(),
+      vaultConfiguration: { ...data.vaultConfiguration, token: client.token },
+    }));
+  }
 
   /** CORS for the browser endpoints: only the merchant's registered origins (same-origin calls need none). */
   async function allowOrigin(req: FastifyRequest, reply: FastifyReply, merchantId: string): Promise<boolean> {

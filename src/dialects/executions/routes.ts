@@ -58,6 +58,10 @@ declare module 'fastify' {
     /** The answer was stored with the change it acknowledges (one commit): nothing left to store. */
     idempotencyRecorded?: boolean;
   }
+  interface FastifyContextConfig {
+    /** A route whose kept answer is not replayed as kept: the body a replay sends, made from it. */
+    replayWith?: (req: FastifyRequest, reply: FastifyReply, stored: string) => Promise<string>;
+  }
 }
 
 /** An action request's own `meta`, kept as the action's (its webhooks' `actionMeta`): an object of a bounded size. */
@@ -296,7 +300,9 @@ export async function registerExecutionsRoutes(app: FastifyInstance, deps: Execu
         ? 'x-idempotency-key was used for a different request' : 'A request with this x-idempotency-key is still in progress');
     }
     if (admission.kind === 'replay') {
-      return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(admission.body);
+      const replayWith = req.routeOptions.config.replayWith;
+      const body = replayWith && admission.status < 300 ? await replayWith(req, reply, admission.body) : admission.body;
+      return reply.code(admission.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(body);
     }
     req.idempotencyClaim = admission.claim;
   }
