@@ -53,7 +53,7 @@ const pageSchema = (purpose: ChallengePurpose, method: string) => ({
   summary: purpose === '3ds' ? `The simulated issuer's 3-D Secure challenge (${method}, as the redirect says)` : `The simulated bank's login page (${method})`,
   tags: ['hosted pages'], params: sessionParams,
   ...(method === 'POST' ? { consumes: ['application/x-www-form-urlencoded'], body: object({ threeDSSessionData: { description: 'Informative; the path names the session.' } }) } : {}),
-  response: { 200: page, 404: ended, 410: ended },
+  response: method === 'POST' ? { 303: emptyAnswer('On to the same page by GET.'), 404: ended } : { 200: page, 404: ended, 410: ended },
 });
 const resultSchema = (purpose: ChallengePurpose) => ({
   summary: purpose === '3ds' ? "The shopper's answer to the challenge" : "The shopper's answer at the bank",
@@ -180,7 +180,13 @@ export async function registerHostedChallengeRoutes(app: FastifyInstance, deps: 
       return hostedHtml(reply, 200, renderChallengePage(c, `${base}/${c.id}/result`), returnFormOrigins(c.returnOrigins));
     };
     app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: pageSchema(purpose, 'GET') }, (req, reply) => show(req.params.id, reply));
-    app.post<{ Params: { id: string } }>(`${base}/:id`, { schema: pageSchema(purpose, 'POST') }, (req, reply) => show(req.params.id, reply));
+    // A shop's redirect may open the page with a form (POST): answered with the page, it left a
+    // history entry the browser cannot show again, and Back from the shop's result page was
+    // Chromium's own "Confirm Form Resubmission" error. Sent on to the page by GET (post/redirect/get),
+    // Back shows the page as it is now: answered, with the way back to the shop.
+    app.post<{ Params: { id: string } }>(`${base}/:id`, { schema: pageSchema(purpose, 'POST') }, (req, reply) => idPattern.test(req.params.id)
+      ? secureHosted(reply, []).code(303).header('location', `${base}/${req.params.id}`).send()
+      : hostedHtml(reply, 404, renderEndedPage('not_found')));
 
     app.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(`${base}/:id/result`, { schema: resultSchema(purpose) }, async (req, reply) => {
       const c = await load(purpose, req.params.id);

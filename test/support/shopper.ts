@@ -28,6 +28,12 @@ export async function openRedirect(redirect: Redirect): Promise<HostedPage> {
     res = await fetch(url, { redirect: 'manual' });
   } else {
     res = await fetch(redirect.url, { method: 'POST', body: fields, redirect: 'manual' });
+    // The page answers a form with itself by GET (post/redirect/get), which a browser follows.
+    const to = res.headers.get('location');
+    if (res.status === 303 && to !== null && new URL(to, redirect.url).href === new URL(redirect.url).href) {
+      await res.text();
+      res = await fetch(redirect.url, { redirect: 'manual' });
+    }
   }
   const html = await res.text();
   const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
