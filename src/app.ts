@@ -51,6 +51,7 @@ import { createWaiters, listenForChanges, type ChangeListener, type Waiters } fr
 import { createIdempotencyStore } from './idempotency/kysely-store.ts';
 import { createIdempotency, type Idempotency } from './idempotency/service.ts';
 import { renderEvent } from './dialects/executions/render.ts';
+import { consumerWaitPath } from './dialects/executions/consumer-wait.ts';
 import { createAddressPolicy } from './webhooks/address.ts';
 import { createSender, type Sender } from './webhooks/sender.ts';
 import { createWebhookStore, toOwedDelivery } from './webhooks/kysely-store.ts';
@@ -295,7 +296,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const step = e && shopperStepOf(e);
     const info = e?.authorize?.returnInfo;
     if (!e || !info || !step) throw new Error(`${what} names no execution awaiting it`);
-    return step.kind === 'return' ? step.url : step.kind === 'challenge' ? step.href : info.pending ?? info.success;
+    // While the authorization is still at a PSP (a second tab answering meanwhile, a cascade moving
+    // on) the shopper waits on the consumerWait page, which sends them on once there is an outcome:
+    // sent to returnInfo.success, they reached the shop's success page of a payment then declined.
+    return step.kind === 'return' ? step.url : step.kind === 'challenge' ? step.href : (config.publicUrl ?? '') + consumerWaitPath(e.id);
   }
   // A finished hosted page runs its payment on, then sends the shopper on.
   threeds.onOutcome('payment', async (challenge, outcome) =>

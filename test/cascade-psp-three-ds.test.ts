@@ -10,10 +10,11 @@ import { authorizeBody, call, configureCascade, execution, instrument, poll, tok
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { adyenFakeCredentials, startScriptedAdyen } from './support/fake-psps/adyen.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
+import { fetchPage } from './support/shopper.ts';
 
 
 async function hop(url: string, init: RequestInit = {}) {
-  const r = await fetch(url, { redirect: 'manual', ...init });
+  const r = await fetchPage(url, init);
   return { status: r.status, location: r.headers.get('location') ?? undefined, text: await r.text() };
 }
 

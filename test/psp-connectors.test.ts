@@ -22,10 +22,11 @@ import { createAdyenConnector } from '../src/processors/adyen/connector.ts';
 import { createOppConnector } from '../src/processors/opp/connector.ts';
 import { Cvv, Pan } from '../src/vault/card.ts';
 import { money, type Currency } from '../src/money/money.ts';
+import { fetchPage } from './support/shopper.ts';
 
 /** A browser that follows one redirect hop at a time (so each hop can be checked). */
 async function hop(url: string, init: RequestInit = {}): Promise<{ status: number; location: string | undefined; text: string; csp: string }> {
-  const r = await fetch(url, { redirect: 'manual', ...init });
+  const r = await fetchPage(url, init);
   return { status: r.status, location: r.headers.get('location') ?? undefined, text: await r.text(), csp: r.headers.get('content-security-policy') ?? '' };
 }
 

@@ -16,6 +16,7 @@ import { configureCascade } from './support/executions.ts';
 import { startStripeFake, stripeFakeCredentials, type StripeFake } from './support/fake-psps/stripe.ts';
 import { challengedPa, passAcquirerChallenge, startOppFake, oppFakeCredentials, type OppFake } from './support/fake-psps/opp.ts';
 import { suiteCards } from './support/fake-psps/bank.ts';
+import { fetchPage } from './support/shopper.ts';
 
 let stripe: StripeFake;
 let acquirer: OppFake;
@@ -59,7 +60,7 @@ test('OPP acquirer: a GET of the return address before the shopper finished the 
   assert.equal(d.operations[0]!.status, 'awaiting', `a request carrying nothing from the acquirer moved the payment to ${d.operations[0]!.status}`);
   // The shopper opens the challenge page the payment's redirect names.
   const form = new URLSearchParams((r.body.redirect.parameters as { name: string; value: string }[]).map((p) => [p.name, p.value]));
-  const page = await fetch(r.body.redirect.url, { method: 'POST', body: form, redirect: 'manual' });
+  const page = await fetchPage(r.body.redirect.url, { method: 'POST', body: form });
   await page.arrayBuffer();
   assert.equal(page.status, 200, `the shopper's challenge page was closed by the stranger's request (${page.status})`);
   // They pass the acquirer's challenge and come back: the payment is authorized.

@@ -18,6 +18,7 @@ import { adyenFakeCredentials, redirectedPa } from './support/fake-psps/adyen.ts
 import { startScriptedAdyen } from './support/fake-psps/scripted-adyen.ts';
 import { pspProxy, type PspProxy } from './support/psp-proxy.ts';
 import { manualClock } from '../src/runtime/clock.ts';
+import { fetchPage } from './support/shopper.ts';
 
 // The first details call is lost on the way back; the others answer.
 const flakyAdyen = () => startScriptedAdyen((n, state) => (n === 1 ? 'drop'
@@ -79,7 +80,7 @@ test('requests naming none of the acquirer\'s payments ask nothing and leave the
   assert.equal((await gw.app.payments.details(r.body.id))!.operations[0]!.status, 'awaiting');
   // The shopper opens their challenge, passes it, and the acquirer sends them back.
   const form = new URLSearchParams((r.body.redirect.parameters as { name: string; value: string }[]).map((p) => [p.name, p.value]));
-  const page = await fetch(r.body.redirect.url, { method: 'POST', body: form, redirect: 'manual' });
+  const page = await fetchPage(r.body.redirect.url, { method: 'POST', body: form });
   await page.arrayBuffer();
   assert.equal(page.status, 200);
   const { returnUrl } = await passAcquirerChallenge(fake);
@@ -112,7 +113,7 @@ test('a stranger\'s bare request to an expired attempt\'s return asks nothing, a
   assert.equal(r.body.result.code, '000.200.000', JSON.stringify(r.body));
   // The shopper opens the acquirer's challenge, then dawdles past the gateway's expiry.
   const form = new URLSearchParams((r.body.redirect.parameters as { name: string; value: string }[]).map((p) => [p.name, p.value]));
-  const page = await fetch(r.body.redirect.url, { method: 'POST', body: form, redirect: 'manual' });
+  const page = await fetchPage(r.body.redirect.url, { method: 'POST', body: form });
   await page.arrayBuffer();
   clock.advance(4 * 3600_000);
   await gw.app.payments.expireAwaiting();

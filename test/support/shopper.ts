@@ -27,13 +27,7 @@ export async function openRedirect(redirect: Redirect): Promise<HostedPage> {
     for (const [k, v] of fields) url.searchParams.append(k, v);
     res = await fetch(url, { redirect: 'manual' });
   } else {
-    res = await fetch(redirect.url, { method: 'POST', body: fields, redirect: 'manual' });
-    // The page answers a form with itself by GET (post/redirect/get), which a browser follows.
-    const to = res.headers.get('location');
-    if (res.status === 303 && to !== null && new URL(to, redirect.url).href === new URL(redirect.url).href) {
-      await res.text();
-      res = await fetch(redirect.url, { redirect: 'manual' });
-    }
+    res = await fetchPage(redirect.url, { method: 'POST', body: fields });
   }
   const html = await res.text();
   const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
@@ -45,4 +39,16 @@ export async function answer(page: { action: string | undefined }, outcome: stri
   if (!page.action) throw new Error('the page has no form');
   const res = await fetch(page.action, { method: 'POST', body: new URLSearchParams({ outcome }), redirect: 'manual' });
   return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+}
+
+/**
+ * A fetch that does not follow redirects, but for the hosted page's answer to a form: sent on to
+ * itself by GET (post/redirect/get), which a browser follows.
+ */
+export async function fetchPage(url: string, init: RequestInit = {}): Promise<Response> {
+  const r = await fetch(url, { redirect: 'manual', ...init });
+  const to = r.headers.get('location');
+  if (r.status !== 303 || to === null || new URL(to, url).href !== new URL(url).href) return r;
+  await r.text();
+  return fetch(url, { redirect: 'manual' });
 }
