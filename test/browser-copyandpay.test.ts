@@ -161,7 +161,7 @@ describe('COPYandPAY widget in Chromium, on a shop page of another origin', () =
     await page.close();
   });
 
-  test('two tabs of one checkout: while the first tab\'s payment waits for its challenge, the second is told to try again in a moment (not sent to the result page as paid); once the challenge fails, the second tab pays', async () => {
+  test('two tabs of one checkout: while the first tab\'s payment waits for its challenge, the second is told it is still open, with the way to it (not sent to the result page as paid); once the challenge fails, the second tab pays', async () => {
     const first = await context.newPage();
     const second = await context.newPage();
     await withScreenshot(second, 'copyandpay-two-tabs', async () => {
@@ -176,7 +176,7 @@ describe('COPYandPAY widget in Chromium, on a shop page of another origin', () =
       await second.locator('.wpwl-button-pay').click();
       const message = second.locator('.wpwl-message.wpwl-has-error');
       await message.waitFor();
-      assert.equal(await message.innerText(), 'A payment of this order is being processed. Please try again in a moment.');
+      assert.match(await message.innerText(), /^The verification of your payment with your bank is still open\.\s+Continue the verification$/);
       assert.equal(new URL(second.url()).pathname, '/checkout', 'still on the shop page');
       await first.getByRole('button', { name: 'Fail', exact: true }).click();
       const declined = await landed(first, 'order-two-tabs');

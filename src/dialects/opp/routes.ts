@@ -9,6 +9,7 @@ import { initialOf } from '../../payments/model.ts';
 import { resultCodes } from '../../processors/result-codes.ts';
 import type { Throttle } from '../../throttle/service.ts';
 import type { ThreeDsService } from '../../threeds/service.ts';
+import type { Challenge } from '../../threeds/store.ts';
 import type { Registration, RegistrationService, Renewal } from '../../vault/registrations.ts';
 import { successCodeByMode } from '../../processors/result-codes.ts';
 import { scrubPans } from '../../runtime/scrub.ts';
@@ -318,6 +319,11 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
   }
 
   /** The answer to an initial payment, with the shopper's `redirect` when the payment awaits one. */
+  /** Where a payment's redirect sends its shopper: the issuer's challenge posted like a 3-D Secure CReq, the bank's login page a plain link. */
+  const challengeRedirect = (challenge: Pick<Challenge, 'id' | 'purpose'>, baseUrl: string) => challenge.purpose === '3ds'
+    ? { url: threeds.urlOf(challenge, baseUrl), method: 'POST', parameters: [{ name: 'threeDSSessionData', value: challenge.id }] }
+    : { url: threeds.urlOf(challenge, baseUrl), method: 'GET', parameters: [] };
+
   function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>,
     extra: Record<string, unknown> = {}) {
     if (!result.ok) {
@@ -333,14 +339,10 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     const body = { ...renderView(result.value, auth.entity), ...extra };
     const challenge = result.value.challenge;
     if (challenge) {
-      // The issuer's challenge is posted like a 3-D Secure CReq; the bank's login page is a plain
-      // link. A PSP that runs 3-D Secure itself is reached through the same page of ours, which
+      // A PSP that runs 3-D Secure itself is reached through the same page of ours, which
       // forwards the shopper as the PSP asked: what the PSP put in its redirect (its own business,
       // the card number in some test systems) never passes through the merchant's server.
-      const baseUrl = deps.publicUrl ?? `${req.protocol}://${req.host}`;
-      body.redirect = challenge.purpose === '3ds'
-        ? { url: threeds.urlOf(challenge, baseUrl), method: 'POST', parameters: [{ name: 'threeDSSessionData', value: challenge.id }] }
-        : { url: threeds.urlOf(challenge, baseUrl), method: 'GET', parameters: [] };
+      body.redirect = challengeRedirect(challenge, deps.publicUrl ?? `${req.protocol}://${req.host}`);
     }
     return send(reply, httpStatusOf(codeOfView(result.value)), auth.entity.id, body);
   }
@@ -539,9 +541,15 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
    */
   async function refuseClaimed(reply: FastifyReply, entityId: string, checkout: CheckoutRecord) {
     const held = checkout.paymentId !== undefined ? await payments.details(checkout.paymentId) : undefined;
-    const paid = held !== undefined && initialOf(held.operations).status === 'succeeded';
-    if (paid) return refuse(reply, 400, entityId, '200.300.404', [{ name: 'id', value: checkout.id, message: 'the checkout has been paid already' }]);
-    return refuse(reply, 400, entityId, '800.700.100', [{ name: 'id', value: checkout.id, message: 'a payment of this checkout is under way; try again once it has ended' }]);
+    const initial = held && initialOf(held.operations);
+    if (initial?.status === 'succeeded') return refuse(reply, 400, entityId, '200.300.404', [{ name: 'id', value: checkout.id, message: 'the checkout has been paid already' }]);
+    // Its shopper's challenge is still open (they went Back from it to the shop's page): the way back
+    // to it, which the widget offers, else the checkout stayed refused until the challenge expired.
+    const open = initial?.status === 'awaiting' ? await threeds.openOf('payment', held!.payment.id) : undefined;
+    return send(reply, 400, entityId, {
+      result: resultOf('800.700.100', [{ name: 'id', value: checkout.id, message: 'a payment of this checkout is under way; try again once it has ended' }]),
+      ...(open ? { redirect: challengeRedirect(open, deps.publicUrl ?? `${reply.request.protocol}://${reply.request.host}`) } : {}),
+    });
   }
 
   // The widget's view of a checkout: what it shows the shopper (amount, saved cards masked), nothing more.

@@ -26,14 +26,18 @@ const envelope = {
 export const oppError = object(envelope, ['result', 'buildNumber', 'timestamp', 'ndc'], { description: 'A refusal: the envelope with its result (docs/errors.md).' });
 
 const card = object({ bin: str(), last4Digits: str(), holder: str(), expiryMonth: str(), expiryYear: str() });
+const transactionRedirect = object({ url: str(), method: { enum: ['GET', 'POST'] }, parameters: { type: 'array', items: object({ name: str(), value: str() }) } }, [],
+  { description: 'In the answer that makes the payment wait for its shopper, and only there (a status or query does not repeat it): send the browser here (3-D Secure or the bank).' });
 const transaction = object({
   ...envelope,
   id: str('The transaction id (32 hex).'), paymentType: str(), paymentBrand: str(), amount: str(), currency: str(), descriptor: str(),
   merchantTransactionId: str(), referencedId: str('For back-office transactions: the payment they refer to.'), registrationId: str(),
   card, resultDetails: object({}), risk: object({ score: str() }),
-  redirect: object({ url: str(), method: { enum: ['GET', 'POST'] }, parameters: { type: 'array', items: object({ name: str(), value: str() }) } }, [],
-    { description: 'In the answer that makes the payment wait for its shopper, and only there (a status or query does not repeat it): send the browser here (3-D Secure or the bank).' }),
+  redirect: transactionRedirect,
 }, ['id', 'result'], { description: 'A transaction; answered alone it carries the envelope (buildNumber, timestamp, ndc).' });
+/** A checkout refused to the widget: with `redirect` where its payment under way waits for its shopper's open challenge. */
+const checkoutRefusal = (description: string) => jsonAnswer(`${description} \`800.700.100\`: a payment of the checkout is under way; with \`redirect\` when it waits for its shopper's open challenge (the way back to it).`,
+  object({ ...envelope, redirect: transactionRedirect }, ['result', 'buildNumber', 'timestamp', 'ndc']));
 const registration = object({ ...envelope, id: str(), paymentBrand: str(), card }, ['id', 'result']);
 
 const refusals = {
@@ -136,7 +140,7 @@ export const oppSchemas = {
         ...envelope, id: str(), amount: str(), currency: str(), paymentType: str(), expiresAt: str('ISO 8601.'),
         registrations: { type: 'array', items: object({ id: str(), brand: str(), last4Digits: str(), expiryMonth: str(), expiryYear: str(), holder: { type: ['string', 'null'] } }) },
       }, ['id', 'result'])),
-      400: jsonAnswer('`200.300.404`: no payment session for this id (unknown or expired), or the checkout is paid already.', oppError),
+      400: checkoutRefusal('`200.300.404`: no payment session for this id (unknown or expired), or the checkout is paid already.'),
     },
   },
   checkoutPay: {
@@ -148,7 +152,7 @@ export const oppSchemas = {
       'The shopper\'s part of the payment.'),
     response: {
       200: jsonAnswer('The transaction, with `resultUrl` (shopperResultUrl + `id` and `resourcePath`) and `paymentId`.', object({ ...transaction.properties as Record<string, JsonSchema>, resultUrl: str(), paymentId: str() }, ['result'])),
-      400: jsonAnswer('Refused fields, a brand the form does not take (`100.100.501`), a registration not offered (`100.150.200`) or not confirmed yet (`100.150.201`), no session or paid already (`200.300.404`), or a declined payment.', oppError),
+      400: checkoutRefusal('Refused fields, a brand the form does not take (`100.100.501`), a registration not offered (`100.150.200`) or not confirmed yet (`100.150.201`), no session or paid already (`200.300.404`), or a declined payment.'),
     },
   },
   checkoutPayment: {

@@ -20,6 +20,7 @@ const texts = {
     noSession: 'This payment session is no longer valid', processing: 'Processing…', expires: 'Expires',
     connectionLost: 'The connection was lost before the answer came. Please try again.',
     underWay: 'A payment of this order is being processed. Please try again in a moment.',
+    challengeOpen: 'The verification of your payment with your bank is still open.', resumeChallenge: 'Continue the verification',
     savedCardGone: 'This saved card can no longer be used. Please choose another card.',
     savedCardNotYet: 'This saved card cannot be used yet. Please try again in a moment or choose another card.',
   },
@@ -30,6 +31,7 @@ const texts = {
     declined: 'Die Zahlung wurde abgelehnt', noSession: 'Diese Zahlungssitzung ist nicht mehr gültig', processing: 'Wird bearbeitet…', expires: 'Gültig bis',
     connectionLost: 'Die Verbindung brach ab, bevor die Antwort kam. Bitte versuchen Sie es erneut.',
     underWay: 'Eine Zahlung dieser Bestellung wird gerade bearbeitet. Bitte versuchen Sie es gleich noch einmal.',
+    challengeOpen: 'Die Bestätigung Ihrer Zahlung bei Ihrer Bank ist noch offen.', resumeChallenge: 'Bestätigung fortsetzen',
     savedCardGone: 'Diese gespeicherte Karte kann nicht mehr verwendet werden. Bitte wählen Sie eine andere Karte.',
     savedCardNotYet: 'Diese gespeicherte Karte kann noch nicht verwendet werden. Bitte versuchen Sie es gleich noch einmal oder wählen Sie eine andere Karte.',
   },
@@ -41,6 +43,7 @@ const texts = {
     processing: 'Traitement…', expires: 'Expire',
     connectionLost: 'La connexion a été perdue avant la réponse. Veuillez réessayer.',
     underWay: 'Un paiement de cette commande est en cours de traitement. Veuillez réessayer dans un instant.',
+    challengeOpen: 'La vérification de votre paiement auprès de votre banque est toujours en cours.', resumeChallenge: 'Reprendre la vérification',
     savedCardGone: "Cette carte enregistrée n'est plus utilisable. Veuillez choisir une autre carte.",
     savedCardNotYet: "Cette carte enregistrée n'est pas encore utilisable. Veuillez réessayer dans un instant ou choisir une autre carte.",
   },
@@ -51,6 +54,7 @@ const texts = {
     declined: 'El pago ha sido rechazado', noSession: 'Esta sesión de pago ya no es válida', processing: 'Procesando…', expires: 'Caduca',
     connectionLost: 'Se perdió la conexión antes de la respuesta. Inténtelo de nuevo.',
     underWay: 'Se está procesando un pago de este pedido. Inténtelo de nuevo en un momento.',
+    challengeOpen: 'La verificación de su pago con su banco sigue abierta.', resumeChallenge: 'Continuar la verificación',
     savedCardGone: 'Esta tarjeta guardada ya no se puede usar. Elija otra tarjeta.',
     savedCardNotYet: 'Esta tarjeta guardada aún no se puede usar. Inténtelo de nuevo en un momento o elija otra tarjeta.',
   },
@@ -61,6 +65,7 @@ const texts = {
     declined: 'De betaling is geweigerd', noSession: 'Deze betaalsessie is niet meer geldig', processing: 'Bezig…', expires: 'Vervalt',
     connectionLost: 'De verbinding viel weg voordat het antwoord kwam. Probeer het opnieuw.',
     underWay: 'Er wordt al een betaling van deze bestelling verwerkt. Probeer het zo meteen opnieuw.',
+    challengeOpen: 'De verificatie van uw betaling bij uw bank staat nog open.', resumeChallenge: 'Verificatie hervatten',
     savedCardGone: 'Deze opgeslagen kaart kan niet meer worden gebruikt. Kies een andere kaart.',
     savedCardNotYet: 'Deze opgeslagen kaart kan nog niet worden gebruikt. Probeer het zo meteen opnieuw of kies een andere kaart.',
   },
@@ -102,6 +107,7 @@ const css = `
 .wpwl-registration-brand{font-weight:700;font-size:12px;min-width:80px}
 .wpwl-registration-expiry{margin-left:auto;color:#5b6474;font-size:13px}
 .wpwl-title{font-weight:600;margin:0 0 10px}
+.wpwl-resume p{margin:0 0 10px}
 @media (max-width:480px){.wpwl-style-card .wpwl-form,.wpwl-style-card .wpwl-container-registration{border-radius:0;border-left:0;border-right:0;box-shadow:none;padding:16px}}
 `;
 
@@ -158,11 +164,24 @@ function render(form, checkout) {
 
   const message = el('div', { class: 'wpwl-message', role: 'alert', hidden: true });
   const showError = (text) => { message.textContent = text; message.className = 'wpwl-message wpwl-has-error'; message.hidden = false; };
-  const clearError = () => { message.hidden = true; message.textContent = ''; };
+  const clearError = () => {
+    message.hidden = true; message.textContent = '';
+    const resume = container.querySelector('.wpwl-resume');
+    if (resume) resume.remove();
+  };
+
+  // The checkout's payment waits for its shopper's challenge, still open (the shopper came Back from
+  // it): the way back to it, else the checkout stayed refused until the challenge expired.
+  const resumable = (redirect) => {
+    const resume = el('button', { type: 'button', class: 'wpwl-button wpwl-button-resume', text: t.resumeChallenge });
+    resume.addEventListener('click', () => follow(redirect));
+    return el('div', { class: 'wpwl-message wpwl-has-error wpwl-resume', role: 'alert' }, el('p', { text: t.challengeOpen }), resume);
+  };
 
   if (!checkout.ok) {
     // Loaded while another tab's payment of the checkout is under way: the session may come back.
-    container.append(el('div', { class: 'wpwl-message wpwl-has-error', role: 'alert', text: checkout.code === '800.700.100' ? t.underWay : t.noSession }));
+    container.append(checkout.redirect ? resumable(checkout.redirect)
+      : el('div', { class: 'wpwl-message wpwl-has-error', role: 'alert', text: checkout.code === '800.700.100' ? t.underWay : t.noSession }));
     call('onError', { name: 'InvalidCheckoutIdError', message: checkout.description });
     return;
   }
@@ -190,7 +209,7 @@ function render(form, checkout) {
   let paying = false;
   // The answer of a payment: the challenge, the result page, or why not, shown here.
   const settle = async (answer, buttons) => {
-    if (answer.redirect) { follow(answer.redirect); return; }
+    if (answer.redirect && !underWay(answer)) { follow(answer.redirect); return; }
     const code = answer.result && answer.result.code || '';
     if ((succeeded.test(code) || pending.test(code)) && answer.resultUrl) { location.assign(answer.resultUrl); return; }
     const lost = code === 'network' || code === '999.999.999';
@@ -201,7 +220,8 @@ function render(form, checkout) {
     const detail = answer.result && (first ? first.message : answer.result.description);
     // Only an answer about the payment itself is a decline: not a lost answer, an expired session,
     // a payment still under way or a field refused.
-    if (underWay(answer) || underWay(view)) showError(t.underWay);
+    if (underWay(answer) && answer.redirect) { clearError(); message.after(resumable(answer.redirect)); }
+    else if (underWay(answer) || underWay(view)) showError(t.underWay);
     else if (lost) showError(t.connectionLost);
     else if (code === '200.300.404' && (!first || first.name === 'id')) showError(t.noSession);
     else if (first && /^(card\.number|paymentBrand)$/.test(first.name || '')) { markError('cardNumber', true); showError(t.invalidCardNumber); }
@@ -378,7 +398,7 @@ async function start() {
   try {
     const res = await fetch(`${gatewayOrigin}/v1/checkouts/${encodeURIComponent(checkoutId)}/widget`);
     const body = await res.json();
-    checkout = res.ok ? { ok: true, body } : { ok: false, code: body.result && body.result.code, description: body.result && body.result.description };
+    checkout = res.ok ? { ok: true, body } : { ok: false, code: body.result && body.result.code, description: body.result && body.result.description, redirect: body.redirect };
   } catch (err) {
     checkout = { ok: false, description: String(err && err.message || err) };
   }
