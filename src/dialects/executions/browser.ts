@@ -58,9 +58,9 @@ const futureUsages = ['CardOnFile', 'Subscription', 'UnscheduledCardOnFile'];
 const corsHeaders = 'authorization, content-type, x-idempotency-key, x-client-version, x-client-type';
 
 /** JSON as ASCII only: `@payrails/web-cse` decodes `data` with `atob` (Latin-1), reference §5.2. */
+const asciiJson = (v: unknown) => JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 /** client/init's answer: its data as base64 of JSON in ASCII, as the SDKs decode it. */
 const encodedInit = (data: Record<string, unknown>) => ({ version: '1.0.0', data: Buffer.from(asciiJson(data), 'latin1').toString('base64') });
-const asciiJson = (v: unknown) => JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /**
  * `POST /merchant/client/init` (merchant-authenticated) and the browser-facing tokenization

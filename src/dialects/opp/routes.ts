@@ -318,12 +318,12 @@ export async function registerOppRoutes(app: FastifyInstance, deps: OppDeps): Pr
     return refuse(reply, 400, entityId, paymentErrorCodes[error], field && [{ ...field, value: null }]);
   }
 
-  /** The answer to an initial payment, with the shopper's `redirect` when the payment awaits one. */
   /** Where a payment's redirect sends its shopper: the issuer's challenge posted like a 3-D Secure CReq, the bank's login page a plain link. */
   const challengeRedirect = (challenge: Pick<Challenge, 'id' | 'purpose'>, baseUrl: string) => challenge.purpose === '3ds'
     ? { url: threeds.urlOf(challenge, baseUrl), method: 'POST', parameters: [{ name: 'threeDSSessionData', value: challenge.id }] }
     : { url: threeds.urlOf(challenge, baseUrl), method: 'GET', parameters: [] };
 
+  /** The answer to an initial payment, with the shopper's `redirect` when the payment awaits one. */
   function answerInitial(req: FastifyRequest, reply: FastifyReply, auth: { entity: Entity }, testMode: string | undefined, result: Awaited<ReturnType<PaymentService['pay']>>,
     extra: Record<string, unknown> = {}) {
     if (!result.ok) {
