@@ -4,6 +4,7 @@
  * roles and merchant scope, CSRF and cross-site refusals, and the audit log.
  */
 import { after, before, describe, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { opp, pay, startGateway, testCard, type Gateway } from './support/harness.ts';
@@ -223,13 +224,16 @@ describe('operator dashboard in Chromium', () => {
         const oppIds = oppGot.filter((n) => n.type === 'PAYMENT').map((n) => (n.payload as { id: string }).id);
         for (const op of [capture, refund, voided]) assert.ok(oppIds.includes(op.id), `webhook for ${op.kind} ${op.id}`);
         assert.ok(execGot.some((e) => e.event === 'executionActionCompleted' && (e.details as { execution: { id: string } }).execution.id === made.execId!.id));
-        // More than is left to capture: the engine's own check refuses it, and the page says so.
+        // More than is left to capture: refused at its box before any confirmation, confirmed or not, and nothing moves.
         await page.goto(`${gw.url}/dashboard/payments/${c.id}`);
         const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-        const confirmation = await (await page.request.post(`${gw.url}/dashboard/payments/${c.id}/capture`, { form: { _csrf: csrf, amount: '50.00' }, headers: { origin: gw.url } })).text();
-        const actionKey = /name="actionKey" value="([^"]+)"/.exec(confirmation)![1]!;
-        await page.request.post(`${gw.url}/dashboard/payments/${c.id}/capture`, { form: { _csrf: csrf, amount: '50.00', confirmed: 'yes', actionKey }, headers: { origin: gw.url }, maxRedirects: 0 })
-          .then((r) => assert.match(r.headers().location ?? '', /refused=capture_exceeds_authorization/));
+        const captures = (await gw.app.payments.details(c.id))!.operations.filter((o) => o.kind === 'capture').length;
+        for (const extra of [{}, { confirmed: 'yes', actionKey: randomUUID() }] as Record<string, string>[]) {
+          const r = await page.request.post(`${gw.url}/dashboard/payments/${c.id}/capture`, { form: { _csrf: csrf, amount: '50.00', ...extra }, headers: { origin: gw.url }, maxRedirects: 0 });
+          assert.equal(r.status(), 400);
+          assert.match(await r.text(), /The capture amount may be at most 40\.00 EUR\./);
+        }
+        assert.equal((await gw.app.payments.details(c.id))!.operations.filter((o) => o.kind === 'capture').length, captures);
       });
     } finally {
       await context.close();

@@ -45,7 +45,7 @@ ${field('max', 'Amount to', 'text', html` inputmode="decimal"`)}
 <div><button type="submit">Search</button> <a class="button secondary" href="/dashboard/payments">Clear</a></div>
 </form>`;
   // Named as the form labels the box, not by its key in the address.
-  const problem = input.problem ? html`<p class="notice error" role="alert" id="filter-error">${filterLabels[input.problem.field] ?? input.problem.field}: ${input.problem.message}</p>` : '';
+  const problem = input.problem ? html`<p class="notice error" role="alert" id="filter-error" tabindex="-1" autofocus>${filterLabels[input.problem.field] ?? input.problem.field}: ${input.problem.message}</p>` : '';
   const rows = input.result?.payments ?? [];
   const table = input.result ? html`<div class="scroll"><table class="list" aria-label="Payments">
 <thead><tr><th>Made (UTC)</th><th>Payment</th><th>Merchant</th><th>Status</th><th class="num">Amount</th><th>Card</th><th>Order reference</th><th>PSP account</th></tr></thead>

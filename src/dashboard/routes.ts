@@ -280,6 +280,14 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
         const why = `The ${kind} amount must be a positive amount in ${currency}, such as ${exampleAmount(currency)}.`;
         return showPayment(req, reply, id, actionNotice('error', why), 400, { kind, typed: deps.maskCardNumbers(amountField).slice(0, 64), message: why });
       }
+      // More than the page offers is refused at its box, before any confirmation: asked to confirm
+      // it, the operator was then refused by the engine on a page that had forgotten what was typed.
+      const offer = amount !== undefined ? (await offersOf(d)).find((o) => o.kind === kind) : undefined;
+      if (amount !== undefined && offer !== undefined && amount > offer.max) {
+        if (f.confirmed === 'yes') await audit('refused', { reason: 'amount_over', amount: amountText(amount, currency) });
+        const why = `The ${kind} amount may be at most ${amountText(offer.max, currency)}.`;
+        return showPayment(req, reply, id, actionNotice('error', why), 400, { kind, typed: deps.maskCardNumbers(amountField).slice(0, 64), message: why });
+      }
       if (f.confirmed !== 'yes') return sendPage(reply, confirmPage(ctx, d.payment, kind, amount, amountField, randomUUID()));
       // The confirmation's one-time key: a double click, or the form sent again from the browser's
       // history, finds the first submission's result instead of moving the money again.
