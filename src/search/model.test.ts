@@ -57,3 +57,13 @@ test('only the blanks a form or a paste adds are trimmed (space, tab, CR, LF), a
   const r = parseFilter({ status: `a${' '.repeat(16_000)}a` });
   assert.equal(r.ok, false);
 });
+
+test('a limit is a whole decimal number: 0x10, 1e1, 1.0, 0b11 and +5 are refused naming it (Number() read them as 16, 10, 1, 3 and 5)', () => {
+  for (const limit of ['0x10', '1e1', '1.0', '0b11', '+5']) {
+    const r = parseFilter({ limit });
+    assert.equal(r.ok, false, `limit=${limit} was read as ${r.ok ? r.value.limit : ''}`);
+    if (!r.ok) assert.equal(r.error.field, 'limit');
+  }
+  const r = parseFilter({ limit: '25' });
+  assert.equal(r.ok && r.value.limit, 25);
+});

@@ -215,7 +215,8 @@ export function parseFilter(query: Readonly<Record<string, unknown>>, defaultLim
   const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
   if (cursorText !== undefined && !after) return problem('cursor', 'is not a cursor this list gave');
   const limitText = v('limit');
-  const limit = limitText === undefined ? defaultLimit : Number(limitText);
+  // Digits only, as every other list reads it: Number() also reads 0x10, 1e1 and +5.
+  const limit = limitText === undefined ? defaultLimit : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : NaN;
   if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize) return problem('limit', `must be a whole number from 1 to ${maxPageSize}`);
   return ok({
     q, merchantId, status: status as PaymentStatus | undefined, currency, pspAccountId: account, channel: channel as Channel | undefined,
