@@ -421,7 +421,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       browser: { tokenizationKeys, throttle, clock, tokenizeLimit: { calls: 30, windowMs: 60_000 } },
     },
     admin: { merchants, workflows, adminToken, circuitOf: (accountId) => breakers.view(accountId), publicUrl: config.publicUrl },
-    webhookAdmin: { webhooks, token: adminToken },
+    webhookAdmin: { webhooks, token: adminToken, merchantExists: async (id) => /^[0-9a-f]{32}$/.test(id) && (await merchants.byId(id)) !== undefined },
     ledgerAdmin: { ledger, settlement, merchantExists: async (id) => (await merchants.byId(id)) !== undefined, token: adminToken },
     paymentAdmin: { search, payments, ledger, token: adminToken },
     dashboard: {

@@ -12,6 +12,7 @@ import type { PaymentObserver } from '../src/payments/change.ts';
 import { opp, pay, postgresAvailable, startGateway, testPostgresUrl, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 import { answer, openRedirect } from './support/shopper.ts';
+import { cliEnv } from './support/cli.ts';
 
 const success = '000.100.110';
 const pgUp = await postgresAvailable();
@@ -19,15 +20,7 @@ const eur = (amount: string) => ({ amount, currency: 'EUR' });
 
 /** The operator CLI against the gateway's own store. */
 function ledgerCli(gw: Gateway, ...args: string[]) {
-  const storage = gw.app.config.storage;
-  const env: Record<string, string> = { ...process.env as Record<string, string>, SWITCHYARD_DATA_DIR: gw.dataDir };
-  delete env.DATABASE_URL;
-  if (storage.kind === 'postgres') {
-    const url = new URL(testPostgresUrl);
-    url.searchParams.set('options', `-c search_path=${storage.schema}`);
-    env.DATABASE_URL = url.toString();
-  }
-  return spawnSync(process.execPath, ['src/cli/main.ts', 'ledger', ...args], { env, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['src/cli/main.ts', 'ledger', ...args], { env: cliEnv(gw), encoding: 'utf8' });
 }
 
 async function admin(gw: Gateway, path: string, token: string | null = gw.app.admin.token) {

@@ -32,10 +32,27 @@ export function refuseEncodedBodies(app: FastifyInstance): void {
 }
 
 /**
+ * A body field or query parameter a route does not name is refused naming it, not ignored: a
+ * misspelt filter (`merchant` for `merchantId`) listed every merchant's rows as if filtered, and a
+ * misspelt option (`dialcet`) ran the write on its widest default. A schema that says otherwise
+ * (`additionalProperties` given, as a PSP account's free-form settings) keeps its word.
+ */
+export function closeRequestSchemas(app: FastifyInstance): void {
+  const closed = (s: unknown) => (s !== null && typeof s === 'object' && (s as JsonSchema).type === 'object' && !('additionalProperties' in s)
+    ? { ...s, additionalProperties: false } : s);
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as Record<string, unknown> | undefined;
+    if (!schema) return;
+    route.schema = { ...schema, ...(schema.body ? { body: closed(schema.body) } : {}), ...(schema.querystring ? { querystring: closed(schema.querystring) } : {}) };
+  });
+}
+
+/**
  * What every `/admin/api` scope shares: the operator token on every request, answers never
  * cached, and errors in the admin API's shape (an internal error never shows its message).
  */
 export function guardAdminApi(app: FastifyInstance, token: string): void {
+  closeRequestSchemas(app);
   app.addHook('onRequest', async (req, reply) => {
     const presented = bearerTokenOf(req.headers.authorization);
     if (presented === undefined || !secretMatches(presented, token)) {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { LedgerService } from '../ledger/service.ts';
-import type { SettlementError, SettlementService } from '../ledger/settlement.ts';
+import { maxDiscrepancyPage, type SettlementError, type SettlementService } from '../ledger/settlement.ts';
 import { isExportFormat, parseInstant } from '../ledger/export.ts';
 import { parseSettlementReport } from '../processors/settlement-report.ts';
 import { adminError, guardAdminApi } from './api-guard.ts';
@@ -9,8 +9,6 @@ import { scrubPans } from '../runtime/scrub.ts';
 import { adminSchemas } from './schemas.ts';
 import { decodeCursor, encodeCursor } from '../search/model.ts';
 
-/** The most discrepancies one page of the admin list holds. */
-const maxDiscrepancyPage = 1000;
 
 export interface LedgerAdminDeps {
   ledger: LedgerService;

@@ -6,7 +6,7 @@ import { removalRefusals, type WorkflowService } from '../workflows/service.ts';
 import { accountInput, accountView } from '../workflows/model.ts';
 import type { PspAccount } from '../workflows/store.ts';
 import type { CircuitView } from '../processors/breaker.ts';
-import { adminError, adminErrorHandler, refuseEncodedBodies } from './api-guard.ts';
+import { adminError, adminErrorHandler, closeRequestSchemas, refuseEncodedBodies } from './api-guard.ts';
 import { adminSchemas } from './schemas.ts';
 
 export interface AdminDeps {
@@ -44,6 +44,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     }
   });
   refuseEncodedBodies(app);
+  closeRequestSchemas(app);
 
   const merchantOf = async (reply: FastifyReply, id: string) => {
     const m = /^[0-9a-f]{32}$/.test(id) ? await merchants.byId(id) : undefined;

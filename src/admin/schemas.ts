@@ -42,8 +42,8 @@ export const adminSchemas = {
     { 200: jsonAnswer('The origins.', list('origins', { type: 'string' })) }, { 404: '`not_found`: no such merchant.' }),
   addOrigin: op('Register a web origin', ['merchants'], { params: merchant, body: object({ origin: { description: 'Required: a web origin such as https://shop.example (http only on loopback hosts), at most 255 characters.' } }) },
     { 201: jsonAnswer('Registered.', object({ origin: str() }, ['origin'])) }, { 400: '`bad_request`: not a web origin.', 404: '`not_found`.' }),
-  removeOrigin: op('Remove a web origin', ['merchants'], { params: merchant, querystring: object({ origin: str('The origin to remove.') }) },
-    { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 404: '`not_found`: no such merchant or origin.' }),
+  removeOrigin: op('Remove a web origin', ['merchants'], { params: merchant, querystring: object({ origin: str('The origin to remove.') }, ['origin']) },
+    { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 400: '`bad_request`: no origin named.', 404: '`not_found`: no such merchant or origin.' }),
   rotateCredentials: op('Rotate a merchant\'s credentials: new secrets, shown once; the old ones are refused at once', ['merchants'], {
     params: merchant,
     body: object({
@@ -57,7 +57,7 @@ export const adminSchemas = {
     }, ['merchantId', 'rotated'])),
   }, { 400: '`dialect_invalid`, or `bad_request` without a JSON object body.', 404: '`not_found`: no such merchant.' }),
   accounts: op('A merchant\'s PSP accounts', ['routing'], { params: merchant }, { 200: jsonAnswer('The accounts (credentials never shown).', list('accounts', pspAccount)) }, { 404: '`not_found`.' }),
-  putAccount: op('Create or replace a PSP account', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']), body: object({ connector: str(), settings: any }) },
+  putAccount: op('Create or replace a PSP account', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']), body: object({ connector: str(), settings: any }, [], { additionalProperties: true, description: 'Its fields are read by the workflows, which refuse one they do not know, naming it.' }) },
     { 200: jsonAnswer('The account.', pspAccount) }, { 400: '`bad_request`: the message names the setting.', 404: '`not_found`.' }),
   removeAccount: op('Remove a PSP account no workflow names and that holds no payment', ['routing'], { params: object({ merchantId: str(), name: str() }, ['merchantId', 'name']) },
     { 200: jsonAnswer('Removed.', object({ removed: str() })) }, { 404: '`not_found`: no such merchant or account.', 409: '`conflict`: a workflow still names the account, or it holds payments.' }),

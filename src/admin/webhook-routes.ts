@@ -9,6 +9,8 @@ import { decodeCursor, encodeCursor } from '../search/model.ts';
 
 export interface WebhookAdminDeps {
   webhooks: WebhookService;
+  /** Whether a merchant of this id exists: a filter naming none is refused, not answered empty. */
+  merchantExists(id: string): Promise<boolean>;
   /** The operator token every request must bear. */
   token: string;
 }
@@ -41,7 +43,21 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
     return t;
   }
 
-  app.get('/webhooks/endpoints', { schema: adminSchemas.endpoints }, async (req) => ({ endpoints: await webhooks.listEndpoints(str(query(req).merchantId)) }));
+  /**
+   * The merchant a filter names, when it names one that does not exist: refused (404), as the ledger's
+   * lists and the CLI refuse it, rather than answered as a merchant with nothing (a typo read as "none").
+   */
+  const unknownMerchant = async (reply: FastifyReply, id: string | undefined) => {
+    if (id === undefined || await deps.merchantExists(id)) return false;
+    await error(reply, 404, 'merchant_not_found', `no merchant ${id}`);
+    return true;
+  };
+
+  app.get('/webhooks/endpoints', { schema: adminSchemas.endpoints }, async (req, reply) => {
+    const merchantId = str(query(req).merchantId);
+    if (await unknownMerchant(reply, merchantId)) return reply;
+    return { endpoints: await webhooks.listEndpoints(merchantId) };
+  });
 
   app.post('/webhooks/endpoints', { schema: adminSchemas.addEndpoint }, async (req, reply) => {
     const b = body(req);
@@ -79,6 +95,7 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
 
   app.get('/webhooks/deliveries', { schema: adminSchemas.deliveries }, async (req, reply) => {
     const q = query(req);
+    if (await unknownMerchant(reply, str(q.merchantId))) return reply;
     const since = time(reply, q.since, 'since');
     if (since === null) return reply;
     if (q.status !== undefined && !isDeliveryStatus(q.status)) return error(reply, 400, 'bad_request', 'status must be pending, delivered or failed');
@@ -112,6 +129,9 @@ export async function registerWebhookAdminRoutes(app: FastifyInstance, deps: Web
     const since = time(reply, b.since, 'since');
     if (since === null) return reply;
     if (since === undefined) return error(reply, 400, 'bad_request', 'since is required (ISO 8601)');
-    return webhooks.redeliverFailedSince(since, { endpointId: str(b.endpointId), merchantId: str(b.merchantId) });
+    const endpointId = str(b.endpointId);
+    if (endpointId !== undefined && !await webhooks.endpoint(endpointId)) return error(reply, 404, 'endpoint_not_found', `no endpoint ${endpointId}`);
+    if (await unknownMerchant(reply, str(b.merchantId))) return reply;
+    return webhooks.redeliverFailedSince(since, { endpointId, merchantId: str(b.merchantId) });
   });
 }

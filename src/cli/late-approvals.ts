@@ -5,6 +5,7 @@ import { openStorage } from '../storage/database.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { formatMajorUnits } from '../money/money.ts';
 import { createLateApprovalStore } from '../payments/late-approvals-store.ts';
+import { pageLimit } from './limit.ts';
 
 export const lateApprovalsUsage = `  switchyard late-approvals list [--all] [--limit N] [--json]
                         charges a PSP approved after the gateway had ended their attempts, newest first: those
@@ -17,8 +18,8 @@ export const lateApprovalOptions = { all: { type: 'boolean' }, note: { type: 'st
 export async function lateApprovalsCli(command: string | undefined, attemptId: string | undefined, values: Record<string, string | boolean | undefined>): Promise<number> {
   const usage = () => { process.stderr.write(`usage:\n${lateApprovalsUsage}\n`); return 2; };
   if (command !== 'list' && command !== 'resolve') return usage();
-  const limit = typeof values.limit === 'string' ? Number(values.limit) : 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) { process.stderr.write('--limit must be a whole number from 1 to 1000\n'); return 2; }
+  const limit = pageLimit(typeof values.limit === 'string' ? values.limit : undefined, 50, 1000);
+  if (limit === undefined) { process.stderr.write('--limit must be a whole number from 1 to 1000\n'); return 2; }
   const note = typeof values.note === 'string' ? values.note.trim() : '';
   if (command === 'resolve' && (!attemptId || !note)) { process.stderr.write('an attempt id and --note are required\n'); return usage(); }
   // The note is kept and listed: a card number typed there (the card refunded by hand) is refused,

@@ -10,17 +10,19 @@ import { isCurrency } from '../money/money.ts';
 import { createLedgerStore } from '../ledger/kysely-store.ts';
 import { createLedgerService } from '../ledger/service.ts';
 import { createSettlementStore } from '../ledger/settlement-store.ts';
-import { createSettlementService, type SettlementService } from '../ledger/settlement.ts';
+import { createSettlementService, maxDiscrepancyPage, type SettlementService } from '../ledger/settlement.ts';
 import { isExportFormat, parseInstant } from '../ledger/export.ts';
 import { formatSigned, isDay, parseSettlementReport, serializeSettlementReport } from '../processors/settlement-report.ts';
 import { isSettlementInjection, settlementInjections } from '../processors/simulator/settlement.ts';
 import { createMerchantStore } from '../merchants/kysely-store.ts';
 import { writeErrorLine, writeLine } from './terminal.ts';
+import { decodeCursor, encodeCursor } from '../search/model.ts';
+import { pageLimit } from './limit.ts';
 
 export const ledgerUsage = `  switchyard ledger verify [--json]    checks the books; exits 1 naming the first broken invariant
   switchyard ledger balances --merchant ID [--json]    balances per account, currency and PSP account, named (debits minus credits)
   switchyard ledger export --from T --to T [--merchant ID] [--format csv|json] [--out FILE]    postings made in [from, to)
-  switchyard ledger discrepancies [--status open|resolved] [--merchant ID] [--json]
+  switchyard ledger discrepancies [--status open|resolved] [--merchant ID] [--limit N] [--cursor C] [--json]
   switchyard ledger resolve --id DISCREPANCY --note TEXT
   switchyard settlement-report --psp-account NAME [--merchant ID] --day YYYY-MM-DD [--inject KINDS] [--out FILE]
       a simulated acquirer's settlement report of that day; --inject ${settlementInjections.join(',')}
@@ -140,10 +142,23 @@ export async function ledgerCli(command: string | undefined, values: Values): Pr
   if (command === 'discrepancies') {
     const status = values.status;
     if (status !== undefined && status !== 'open' && status !== 'resolved') return usageError('--status must be open or resolved');
+    // A page at a time, as the admin API's list: one read of every row after a large report loaded
+    // the whole table, and --limit (an option the CLI parses) was taken and ignored.
+    const limit = pageLimit(str(values.limit), maxDiscrepancyPage, maxDiscrepancyPage);
+    if (limit === undefined) return usageError(`--limit must be an integer from 1 to ${maxDiscrepancyPage}`);
+    const cursor = str(values.cursor);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    if (cursor !== undefined && !after) return usageError('--cursor must be the one a previous page printed');
     return withSettlement(async (s) => {
-      const list = await s.discrepancies({ ...(status ? { status } : {}), ...(merchant ? { merchantId: merchant } : {}) });
-      if (values.json) process.stdout.write(JSON.stringify({ discrepancies: list }) + '\n');
-      else for (const d of list) writeLine(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency}${d.expectedCurrency ? ` (ledger ${d.expectedCurrency})` : ''} ${d.reference}  ${amountsOf(d)}${d.note ? `  (${d.note})` : ''}`);
+      const found = await s.discrepancies({ ...(status ? { status } : {}), ...(merchant ? { merchantId: merchant } : {}), ...(after ? { after } : {}), limit: limit + 1 });
+      const list = found.slice(0, limit);
+      const last = list.at(-1);
+      const next = found.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : undefined;
+      if (values.json) process.stdout.write(JSON.stringify({ discrepancies: list, ...(next ? { next } : {}) }) + '\n');
+      else {
+        for (const d of list) writeLine(`${d.id}  ${d.status.padEnd(8)} ${d.kind.padEnd(18)} ${d.currency}${d.expectedCurrency ? ` (ledger ${d.expectedCurrency})` : ''} ${d.reference}  ${amountsOf(d)}${d.note ? `  (${d.note})` : ''}`);
+        if (next) writeLine(`more: --cursor ${next}`);
+      }
       return 0;
     }, merchant);
   }

@@ -207,12 +207,21 @@ async function rotate(merchants: MerchantService, values: { merchant?: string | 
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
+/**
+ * Exits once what was written has left the process. A pipe takes 64 KiB at a time: exited at once, a
+ * reader slower than the command (`| less`, `| jq`) got a list cut off, under exit code 0.
+ */
+const exitAfterOutput = async (code: number): Promise<never> => {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => { s.write('', () => resolve()); })));
+  process.exit(code);
+};
+
+main(process.argv.slice(2)).then((code) => exitAfterOutput(code), (err) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   // A flag misspelt or missing its value is a usage error, told apart from a failed command by its code.
   const usage = err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS');
   if (usage) process.stderr.write('see: npm run -s cli -- help [command]\n');
-  process.exit(usage ? 2 : 1);
+  return exitAfterOutput(usage ? 2 : 1);
 });
 
 /** PSP accounts and the cascade of a merchant's payment-acceptance workflow (same rules as the admin API). */

@@ -6,6 +6,7 @@ import { createLogger } from '../runtime/logger.ts';
 import { isDeliveryStatus } from '../webhooks/model.ts';
 import { readInstant } from '../runtime/instant.ts';
 import { decodeCursor, encodeCursor } from '../search/model.ts';
+import { pageLimit } from './limit.ts';
 
 export const webhooksUsage = `  switchyard webhooks add --merchant MERCHANT_ID --dialect opp|executions --url URL [--entity ENTITY_ID] [--types T1,T2] [--json]
   switchyard webhooks list [--merchant MERCHANT_ID] [--json]
@@ -94,9 +95,9 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
     case 'log': {
       const status = opt(v, 'status');
       if (status !== undefined && !isDeliveryStatus(status)) throw new UsageError('--status must be pending, delivered or failed');
-      const limit = Number(opt(v, 'limit') ?? 50);
       // As the admin API's delivery log: a larger one would read the whole table (and PostgreSQL refuses a LIMIT past 2^63).
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be an integer from 1 to 1000');
+      const limit = pageLimit(opt(v, 'limit'), 50, 1000);
+      if (limit === undefined) throw new UsageError('--limit must be an integer from 1 to 1000');
       const since = opt(v, 'since');
       const cursor = opt(v, 'cursor');
       const before = cursor === undefined ? undefined : decodeCursor(cursor);

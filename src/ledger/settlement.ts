@@ -23,6 +23,9 @@ const day = 86_400_000;
  */
 const perLineAllowanceMs = 5;
 
+
+/** The most discrepancies one page of a list holds (the admin API's, the CLI's). */
+export const maxDiscrepancyPage = 1000;
 export type SettlementError =
   | { code: 'psp_account_unknown'; message: string }
   | { code: 'psp_account_ambiguous'; message: string }
