@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { manualClock } from '../src/runtime/clock.ts';
 import type { PaymentObserver } from '../src/payments/change.ts';
-import { opp, pay, postgresAvailable, startGateway, testPostgresUrl, type Gateway } from './support/harness.ts';
+import { opp, pay, postgresAvailable, startGateway, type Gateway } from './support/harness.ts';
 import { authorizeBody, call, execution, instrument, poll, tokenOf, wf } from './support/executions.ts';
 import { answer, openRedirect } from './support/shopper.ts';
 import { cliEnv } from './support/cli.ts';
