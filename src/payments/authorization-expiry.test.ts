@@ -25,17 +25,26 @@ test('an approved authorization with its whole amount open is due once its age r
   assert.equal(authorizationExpired(p, madeAt - 1), false, 'a millisecond short of it');
 });
 
-test('its age counts from its approval (a 3-D Secure challenge, a PSP\'s later answer), not from the request; its first approving attempt counts', () => {
+test('its age counts from its approval (the shopper\'s 3-D Secure challenge), not from the request; its first approving attempt counts', () => {
   const p = ops(['authorize', 'succeeded', 1000]);
+  const wait = 30 * 60_000;
   const approvedAt = madeAt + 25 * 60_000;
   const attempts = [
-    { operationId: 'op0', status: 'failed' as const, updatedAt: madeAt + 1000 },
-    { operationId: 'op0', status: 'succeeded' as const, updatedAt: approvedAt },
-    { operationId: 'op1', status: 'succeeded' as const, updatedAt: approvedAt + day },
+    { operationId: 'op0', status: 'failed' as const, createdAt: madeAt, updatedAt: madeAt + 1000 },
+    { operationId: 'op0', status: 'succeeded' as const, createdAt: madeAt, updatedAt: approvedAt },
+    { operationId: 'op1', status: 'succeeded' as const, createdAt: madeAt, updatedAt: approvedAt + day },
   ];
-  assert.equal(authorizationExpired(p, approvedAt - 1, attempts), false, 'a millisecond short of its age since the approval');
-  assert.equal(authorizationExpired(p, approvedAt, attempts), true);
+  assert.equal(authorizationExpired(p, approvedAt - 1, attempts, wait), false, 'a millisecond short of its age since the approval');
+  assert.equal(authorizationExpired(p, approvedAt, attempts, wait), true);
   assert.equal(authorizationExpired(p, approvedAt - 1), true, 'without its attempts, from the request');
+});
+
+test('an approval settled past the shopper\'s wait (a lost answer the reconciler found hours later) counts from the end of that wait at most', () => {
+  const p = ops(['authorize', 'succeeded', 1000]);
+  const wait = 30 * 60_000;
+  const attempts = [{ operationId: 'op0', status: 'succeeded' as const, createdAt: madeAt, updatedAt: madeAt + 6 * 3_600_000 }];
+  assert.equal(authorizationExpired(p, madeAt + wait, attempts, wait), true);
+  assert.equal(authorizationExpired(p, madeAt + wait - 1, attempts, wait), false);
 });
 
 test('a partly captured authorization is due for its open rest; a fully captured one is not', () => {

@@ -499,18 +499,22 @@ export function holdClosed(ops: readonly Operation[]): boolean {
 /**
  * Whether a payment's authorization has expired and its open rest must be released: an approved
  * authorization made at or before `cutoff` with money still open (uncaptured, no capture or void
- * on its way, not already voided). The authorization's age counts from when it was made: when its
- * PSP approved it (the approving attempt of `attempts` settled), which is after the request by as
- * long as a 3-D Secure challenge or a PSP's later answer took; the issuer's hold runs from then.
- * Without its attempts, from when it was asked for.
+ * on its way, not already voided). The authorization's age counts from when it was made, as the
+ * issuer's hold does: when its PSP approved it (the approving attempt of `attempts` settled), after
+ * the request by as long as the shopper's 3-D Secure challenge took. An approval settled later
+ * than the shopper may take (`shopperWaitMs` after its attempt) was a lost answer the reconciler
+ * found: its PSP approved it earlier, so it counts from the end of the shopper's wait, which is at
+ * most that late. Without its attempts, from when it was asked for.
  */
 export function authorizationExpired(
   ops: readonly Operation[], cutoff: number,
-  attempts: readonly { readonly operationId: string; readonly status: OperationStatus; readonly updatedAt: number }[] = [],
+  attempts: readonly { readonly operationId: string; readonly status: OperationStatus; readonly createdAt: number; readonly updatedAt: number }[] = [],
+  shopperWaitMs = 0,
 ): boolean {
   const initial = ops.find((o) => isInitialKind(o.kind));
   if (!initial || initial.kind !== 'authorize' || initial.status !== 'succeeded') return false;
-  const approvals = attempts.filter((a) => a.operationId === initial.id && a.status === 'succeeded').map((a) => a.updatedAt);
+  const approvals = attempts.filter((a) => a.operationId === initial.id && a.status === 'succeeded')
+    .map((a) => Math.min(a.updatedAt, a.createdAt + shopperWaitMs));
   const madeAt = approvals.length > 0 ? Math.min(...approvals) : initial.createdAt;
   if (madeAt > cutoff) return false;
   const t = totalsOf(ops);

@@ -1438,7 +1438,7 @@ export function createPaymentService(deps: {
           // A bank transfer's rest is released once a receipt said what arrived (the merchant's own
           // receipt is final); before any, its money is still on its way from the shopper's bank.
           if (p.method === 'bank_transfer' && totalsOf(ops).received === 0) return;
-          if (!authorizationExpired(ops, now - expiryOf(p.brand), await store.attemptsOf(p.id))) return;
+          if (!authorizationExpired(ops, now - expiryOf(p.brand), await store.attemptsOf(p.id), asyncTimeoutMs)) return;
           // A void like the merchant's own, to the account holding the authorization, under the
           // payment's lock (decideFollowUp checks it again); what a partial capture left is released.
           const r = await ownFollowUp(p, ops, 'void', undefined, { expired: true });
