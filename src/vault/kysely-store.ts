@@ -202,8 +202,8 @@ export function createInstrumentStore(uow: UnitOfWork): InstrumentStore {
       return r ? toInstrument(r) : undefined;
     },
     async byHolder(merchantId, holderReference, page = {}) {
-      // Enabled ones only (with the saved ones deleted since, where asked), before the limit:
-      // one-time cards would otherwise crowd a holder's saved cards out of the list.
+      // Enabled ones only, before the limit: one-time and deleted cards would otherwise crowd a
+      // holder's saved cards out of the list.
       let q = db.selectFrom('instruments').selectAll().where('merchant_id', '=', merchantId)
         .where('holder_reference', '=', holderReference)
         .where((eb) => page.withDeleted ? eb.and([eb('status', 'in', ['enabled', 'deleted']), eb('store_instrument', '=', 1)]) : eb('status', '=', 'enabled'))
