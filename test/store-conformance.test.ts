@@ -2051,19 +2051,6 @@ export function conformance(name: string, open: () => Promise<Opened>, options: 
         }
         assert.deepEqual(paged, all.map((i) => i.id));
       });
-
-      test('byHolder withDeleted: the saved ones deleted since too, newest first; never a spent one-time card nor a registration', async () => {
-        const f = await merchant();
-        const holder = `holder-${id()}`;
-        const kept = await saved(f, { holderReference: holder, storeInstrument: true });
-        const removed = await saved(f, { holderReference: holder, storeInstrument: true, status: 'deleted' });
-        await saved(f, { holderReference: holder, storeInstrument: false, status: 'deleted' });
-        await saved(f, { holderReference: holder, storeInstrument: false, status: 'transient' });
-        await saved(f, { holderReference: holder, storeInstrument: true, status: 'deleted', entityId: f.entity.id });
-        const found = await instruments.byHolder(f.merchant.id, holder, { withDeleted: true });
-        assert.deepEqual(found.map((i) => [i.id, i.status]).sort(), [[kept.id, 'enabled'], [removed.id, 'deleted']].sort());
-        assert.deepEqual((await instruments.byHolder(f.merchant.id, holder)).map((i) => i.id), [kept.id]);
-      });
     });
 
     describe('tokenization key store', () => {

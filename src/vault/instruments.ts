@@ -160,20 +160,17 @@ export function createInstrumentService(deps: {
       // The same card saved again (by its fingerprint) is listed once, as its newest instrument (the
       // list is newest first; a reissued card's new expiry is the one to offer): the shopper had
       // nothing to tell two entries of one card apart. The older one stays an instrument of its own.
-      // A save deleted since (by the merchant, or taken back after an issuer's refusal for good) is
-      // the latest word on its card: the older saves of it are no longer offered, else deleting the
-      // listed one brought the card just removed back onto the list.
       const now = clock.now();
       const usable: Instrument[] = [];
-      const decided = new Set<string>();
+      const listed = new Set<string>();
       let after: { createdAt: number; id: string } | undefined;
       for (let read = 0; usable.length < savedListed && read < savedRead;) {
-        const rows = await store.byHolder(merchantId, holderReference, { limit: 100, withDeleted: true, ...(after ? { after } : {}) });
-        const views = await Promise.all(rows.filter((r) => r.entityId === undefined).map(async (r) => ({ saved: r.status === 'enabled', v: await view(r) })));
-        for (const { saved, v } of views) {
-          if (v === undefined || decided.has(v.fingerprint) || (saved && isExpired(v.card.expiryMonth, v.card.expiryYear, now))) continue;
-          decided.add(v.fingerprint);
-          if (saved) usable.push(v);
+        const rows = await store.byHolder(merchantId, holderReference, { limit: 100, ...(after ? { after } : {}) });
+        const views = await Promise.all(rows.filter((r) => r.status === 'enabled' && r.entityId === undefined).map(view));
+        for (const v of views) {
+          if (v === undefined || isExpired(v.card.expiryMonth, v.card.expiryYear, now) || listed.has(v.fingerprint)) continue;
+          listed.add(v.fingerprint);
+          usable.push(v);
         }
         read += rows.length;
         if (rows.length < 100) break;

@@ -205,8 +205,7 @@ export function createInstrumentStore(uow: UnitOfWork): InstrumentStore {
       // Enabled ones only, before the limit: one-time and deleted cards would otherwise crowd a
       // holder's saved cards out of the list.
       let q = db.selectFrom('instruments').selectAll().where('merchant_id', '=', merchantId)
-        .where('holder_reference', '=', holderReference)
-        .where((eb) => page.withDeleted ? eb.and([eb('status', 'in', ['enabled', 'deleted']), eb('store_instrument', '=', 1)]) : eb('status', '=', 'enabled'))
+        .where('holder_reference', '=', holderReference).where('status', '=', 'enabled')
         // /v1 registrations belong to an entity, not to a holder's saved cards.
         .where('entity_id', 'is', null);
       const after = page.after;

@@ -107,10 +107,9 @@ export interface InstrumentStore {
   instrument(id: string): Promise<InstrumentRecord | undefined>;
   /**
    * A holder's enabled (saved) instruments, newest first (created_at, then id), at most `limit`
-   * (50 by default), after `after` (the last one of the previous page) where given. `withDeleted`:
-   * the saved ones deleted since too (not the one-time ones an authorization spent).
+   * (50 by default), after `after` (the last one of the previous page) where given.
    */
-  byHolder(merchantId: string, holderReference: string, page?: { after?: { createdAt: number; id: string }; limit?: number; withDeleted?: boolean }): Promise<InstrumentRecord[]>;
+  byHolder(merchantId: string, holderReference: string, page?: { after?: { createdAt: number; id: string }; limit?: number }): Promise<InstrumentRecord[]>;
 }
 
 /** An RSA key pair for client-side encryption; the private half sealed (never stored in the clear). */
