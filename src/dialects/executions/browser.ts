@@ -128,24 +128,31 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
   });
 
   /**
-   * A client/init replayed under its idempotency key: the answer kept, with a client token issued
-   * now, under the merchant's credentials of now (a token the kept answer held, where an earlier
-   * release kept one, is replaced).
+   * A client/init replayed under its idempotency key: the answer kept, with a client token and a
+   * tokenization key of now, under the merchant's credentials of now. The key kept may have expired
+   * since (keys are handed out for hours, idempotency keys kept for days): the browser would encrypt
+   * to a key every tokenization then refuses. A token the kept answer held, where an earlier release
+   * kept one, is replaced.
    */
   async function reissued(req: FastifyRequest, reply: FastifyReply, stored: string): Promise<string> {
     const kept = JSON.parse(stored) as { data: string };
     const data = JSON.parse(Buffer.from(kept.data, 'base64').toString('latin1')) as {
-      holderReference: string; tokenization: { id: string }; vaultConfiguration: Record<string, unknown>; execution?: { id: string };
+      holderReference: string; tokenization: Record<string, unknown>; vaultConfiguration: Record<string, unknown>; execution?: { id: string };
     };
     const merchant = req.merchant!;
+    const key = await tokenizationKeys.current(merchant.id);
     const client = await h.tokens.issueClient({
-      merchantId: merchant.id, holderReference: data.holderReference, keyId: data.tokenization.id, generation: merchant.tokenGeneration,
+      merchantId: merchant.id, holderReference: data.holderReference, keyId: key.id, generation: merchant.tokenGeneration,
       ...(data.execution ? { executionId: data.execution.id } : {}),
     });
     reply.header('cache-control', 'no-store');
     return JSON.stringify(encodedInit({
       ...data, token: client.token, tokenExpiresAt: new Date(client.expiresAt).toISOString(),
-      vaultConfiguration: { ...data.vaultConfiguration, token: client.token },
+      vaultConfiguration: {
+        ...data.vaultConfiguration, token: client.token, providerConfigId: key.id, encryptionPublicKey: key.publicKey,
+        encryptionPublicKeyExpiresIn: Math.max(0, Math.floor((key.expiresAt - h.clock.now()) / 1000)),
+      },
+      tokenization: { ...data.tokenization, id: key.id, publicKey: key.publicKey },
     }));
   }
 
