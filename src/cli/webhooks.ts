@@ -72,8 +72,10 @@ async function webhooksCommand(app: App, command: string, v: Values, json: boole
       print(json, await w.listEndpoints(opt(v, 'merchant')), (e) => `${e.endpointId}  ${e.dialect.padEnd(10)}  ${e.status.padEnd(8)}  ${e.url}  ${e.types.join(',') || '(all)'}`);
       return 0;
     case 'rotate': {
-      const hours = Number(opt(v, 'overlap-hours') ?? 24);
-      if (!Number.isFinite(hours) || hours < 0) throw new UsageError('--overlap-hours must be a non-negative number');
+      // A decimal number as written (Number() read ' ' as 0, ending the old secret at once, and 0x18 as 24); given empty, refused.
+      const given = v['overlap-hours'];
+      if (typeof given === 'string' && !/^[0-9]{1,5}(\.[0-9]{1,3})?$/.test(given)) throw new UsageError('--overlap-hours must be a non-negative number of hours, such as 24 or 0.5');
+      const hours = typeof given === 'string' ? Number(given) : 24;
       const r = await w.rotateSecret(need(v, 'endpoint'), hours * 3_600_000);
       if (!r.ok) return failed(r.error);
       print(json, r.value);
