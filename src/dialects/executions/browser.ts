@@ -71,6 +71,9 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
   const { merchants, tokens, instruments, idempotency, refuse } = h;
   const { tokenizationKeys, throttle, tokenizeLimit } = deps;
 
+  /** Seconds a tokenization key is still handed out for. */
+  const expiresInOf = (key: { expiresAt: number }) => Math.max(0, Math.floor((key.expiresAt - h.clock.now()) / 1000));
+
   await app.register(async (scope) => {
     // The merchant's token before the body is read, as on every other merchant route.
     scope.addHook('onRequest', h.authenticate);
@@ -90,7 +93,6 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       const meta = objectAt(body.meta, 'meta', false) ?? {};
       const base = h.publicBase(req);
       const key = await tokenizationKeys.current(merchant.id);
-      const keyExpiresIn = Math.max(0, Math.floor((key.expiresAt - h.clock.now()) / 1000));
       /** The answer, its client token left out where `client` is: what the idempotency key keeps. */
       const answerOf = (execution: ExecutionRecord | undefined, client?: { token: string; expiresAt: number }) => encodedInit({
         ...(client ? { token: client.token, tokenExpiresAt: new Date(client.expiresAt).toISOString() } : {}),
@@ -99,7 +101,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
         vaultConfiguration: {
           vaultId: merchant.id, vaultUrl: `${base}/public/payment`, ...(client ? { token: client.token } : {}), providerConfigId: key.id,
           cardTableName: 'cards', vaultType: 'Switchyard', status: 'enabled',
-          encryptionPublicKey: key.publicKey, encryptionPublicKeyExpiresIn: keyExpiresIn,
+          encryptionPublicKey: key.publicKey, encryptionPublicKeyExpiresIn: expiresInOf(key),
           links: { saveInstrument: { method: 'POST', href: `${base}/public/payment/instruments` } },
         },
         tokenization: {
@@ -150,7 +152,7 @@ export async function registerBrowserRoutes(app: FastifyInstance, deps: BrowserD
       ...data, token: client.token, tokenExpiresAt: new Date(client.expiresAt).toISOString(),
       vaultConfiguration: {
         ...data.vaultConfiguration, token: client.token, providerConfigId: key.id, encryptionPublicKey: key.publicKey,
-        encryptionPublicKeyExpiresIn: Math.max(0, Math.floor((key.expiresAt - h.clock.now()) / 1000)),
+        encryptionPublicKeyExpiresIn: expiresInOf(key),
       },
       tokenization: { ...data.tokenization, id: key.id, publicKey: key.publicKey },
     }));
